@@ -1,0 +1,131 @@
+/* gemm.c — tile-level GEMM model: the best configuration from the chip's kernel catalogue.
+ *
+ * For a configuration (tile Mt x Nt x Kt, split-K s) on a chip with C cores:
+ *   output tiles  O = batch * ceil(M/Mt) * ceil(N/Nt); work tiles T = O * s; waves W = ceil(T/C)
+ *   compute       W * max(2*Mt*Nt*Kp / (core peak * eff), operand bytes / core SRAM bandwidth)
+ *                 (every tile pays its full padded shape: tile quantisation; W: wave quantisation)
+ *   shared level  every work tile streams its A and B panels from L2:  batch*(tn*M*K*a + tm*K*N*b)
+ *   DRAM          the tiles running together in one wave share their panels (row-major raster
+ *                 over the tm x tn grid); an operand that fits in half the L2 is read once
+ *   time          max(compute, L2, DRAM) + kernel latency (+ split-K reduction)
+ * This is the NVIDIA "Matrix Multiplication Background" picture (tile and wave quantisation) with
+ * a roofline per memory level (Williams et al. 2009).  gemm_ref.c walks the same model tile by
+ * tile; tests keep the two in step. */
+#include "internal.h"
+
+#include <math.h>
+
+static double gcd_d(double a, double b) {
+  while (b > 0.5) {
+    double t = fmod(a, b);
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/* Distinct row-tiles summed over waves of `cw` output tiles in row-major order over a grid of
+ * `rows` x `tn` (rows = batch*tm).  Exact: the per-wave count floor((b-1)/tn) - floor(a/tn) + 1
+ * telescopes. */
+static double rows_over_waves(double rows, double tn, double cw) {
+  double out = rows * tn, nw = ceil(out / cw);
+  double g = gcd_d(cw, tn);
+  return rows - floor((nw - 1) * g / tn) - 1 + nw;
+}
+
+/* Distinct (batch, column) tiles summed over waves.  Exact for batch == 1; for batched GEMMs a
+ * wave that spans several matrices touches each one's columns (estimate). */
+static double cols_over_waves(double batch, double tm, double tn, double cw) {
+  double out = batch * tm * tn, nw = ceil(out / cw), full = floor(out / cw), rem = out - full * cw;
+  double per_mat = tm * tn;
+  double mats = cw >= per_mat ? ceil(cw / per_mat) : 1;
+  double per_wave = fmin(cw, tn * mats);
+  double last = rem > 0 ? fmin(rem, tn * (rem >= per_mat ? ceil(rem / per_mat) : 1)) : 0;
+  (void)nw;
+  return full * per_wave + last;
+}
+
+void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip) {
+  ctx->chip = chip;
+  ctx->stack = stack;
+  const sl_mem_level *d = chip_dram(chip), *l2 = chip_l2(chip);
+  if (resident_on_chip && l2) {
+    ctx->mem_bw = l2->bw_GBps * 1e9 * chip->eff_sram;
+    ctx->mem_latency_s = l2->latency_s;
+  } else {
+    ctx->mem_bw = d->bw_GBps * 1e9 * chip->eff_dram;
+    ctx->mem_latency_s = d->latency_s;
+  }
+}
+
+sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k) {
+  const sl_chip *c = ctx->chip;
+  sl_cost r = {0};
+  double C = c->cores, s = split_k;
+  double tm = ceil(g->m / t.m), tn = ceil(g->n / t.n);
+  double ks = ceil(g->k / s);
+  double kp = ceil(ks / t.k) * t.k; /* K per split, padded to the tile */
+  double out_tiles = g->batch * tm * tn, T = out_tiles * s;
+  double cw = fmax(1.0, floor(C / s)); /* output tiles per wave, each with its s splits */
+  double W = ceil(out_tiles / cw) * ceil(cw * s / C);
+  double peak_core = 2.0 * c->mat_macs_per_cycle[g->dt] * c->clock_ghz * 1e9 * c->eff_gemm[g->dt];
+  double t_mma = 2.0 * t.m * t.n * kp / peak_core;
+  const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
+  double t_core = 0;
+  if (sram) t_core = (t.m * g->a_bytes + t.n * g->b_bytes) * kp / (sram->bw_GBps * 1e9);
+  double t_compute = W * fmax(t_mma, t_core);
+
+  /* Shared level: each work tile streams its (unpadded) panels. */
+  double l2_bytes = g->batch * (tn * g->m * g->k * g->a_bytes + tm * g->k * g->n * g->b_bytes);
+  double c_bytes = g->batch * g->m * g->n * g->c_bytes;
+  double t_l2 = l2 ? (l2_bytes + c_bytes) / (l2->bw_GBps * 1e9 * c->eff_sram) : 0;
+
+  /* DRAM: operands shared within a wave are read once per wave. */
+  double a_total = g->batch * g->m * g->k * g->a_bytes, b_total = g->batch * g->k * g->n * g->b_bytes;
+  double a_bytes = rows_over_waves(g->batch * tm, tn, cw) * (g->m / tm) * g->k * g->a_bytes;
+  double b_bytes = cols_over_waves(g->batch, tm, tn, cw) * (g->n / tn) * g->k * g->b_bytes;
+  double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
+  if (a_total <= half_l2) a_bytes = a_total;
+  if (b_total <= half_l2) b_bytes = b_total;
+  a_bytes = fmin(fmax(a_bytes, a_total), a_total * tn);
+  b_bytes = fmin(fmax(b_bytes, b_total), b_total * tm);
+  double dram = a_bytes + b_bytes + c_bytes;
+  double t_reduce = 0;
+  if (split_k > 1) { /* fp32 partials written and read back, then reduced */
+    double partial = 2.0 * s * g->batch * g->m * g->n * 4.0;
+    dram += partial;
+    t_reduce = c->kernel_latency_s;
+  }
+  double t_dram = dram / ctx->mem_bw;
+
+  double body = fmax(t_compute, fmax(t_l2, t_dram));
+  r.time_s = body + c->kernel_latency_s + t_reduce;
+  r.bound = t_compute >= fmax(t_l2, t_dram) ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
+  if (c->kernel_latency_s + t_reduce > body) r.bound = SL_BOUND_LATENCY;
+  r.flops = 2.0 * T * t.m * t.n * kp;
+  r.dram_bytes = dram;
+  r.l2_bytes = l2_bytes + c_bytes;
+  r.tile = t;
+  r.split_k = split_k;
+  r.waves = W;
+  r.tiles = T;
+  return r;
+}
+
+sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
+  const sl_chip *c = ctx->chip;
+  sl_cost best = {0};
+  best.time_s = INFINITY;
+  for (int i = 0; i < c->n_tiles; i++) {
+    sl_tile t = c->tiles[i];
+    double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
+    for (int s = 1; s <= c->max_split_k; s *= 2) {
+      if (s > 1 && (out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
+      sl_cost r = cost_gemm_config(ctx, g, t, s);
+      if (r.time_s < best.time_s * (1 - 1e-12) ||
+          (r.time_s <= best.time_s * (1 + 1e-12) && r.dram_bytes < best.dram_bytes))
+        best = r;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,104 @@
+/* ops.c — cost of the non-GEMM kernels on one chip (fused attention, streaming element-wise /
+ * norm / softmax / optimizer kernels, random gathers) and the per-op dispatch. */
+#include "internal.h"
+
+#include <math.h>
+
+/* Vector FLOP per attention score in the online softmax (scale, running max, subtract, exp,
+ * running sum, rescale): FlashAttention-2 (Dao 2023) §3.1 counts these as the non-matmul work. */
+enum { SOFTMAX_FLOPS_PER_SCORE = 6 };
+/* Query rows per tile and key/value rows per block of a flash-style kernel (FlashAttention-2). */
+enum { ATTN_BQ = 128, ATTN_BKV = 64 };
+
+int attention_fits(const sl_chip *c, double head_dim, double bytes) {
+  const sl_mem_level *sram = chip_core_sram(c);
+  if (!sram) return 1; /* no per-core level described: nothing to check against */
+  double need = (ATTN_BQ * head_dim + 2.0 * ATTN_BKV * head_dim) * bytes + ATTN_BQ * ATTN_BKV * 4.0;
+  return need <= sram->capacity_bytes;
+}
+
+sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
+  const sl_chip *c = ctx->chip;
+  sl_cost r = {0};
+  double C = c->cores, group = a->heads / a->kv_heads;
+  /* Queries that share a K/V head are processed together (GQA grouping, as in flash-decoding). */
+  double q_rows = a->q_len * group;
+  double items = a->batch * a->kv_heads * ceil(q_rows / ATTN_BQ);
+  double splits = 1; /* split the KV length over more cores when there are few items */
+  if (items < C) splits = fmax(1, fmin(floor(C / items), ceil(a->kv_len / (4.0 * ATTN_BKV))));
+  double rows = fmin(q_rows, ATTN_BQ);
+  double kv_item = a->kv_len / splits;
+  /* Causal: a query tile sees on average (kv_len - q_len/2) keys when q_len <= kv_len. */
+  double causal_frac = 1;
+  if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + ATTN_BQ / 2.0) / a->kv_len);
+  double mm = a->backward ? 2.5 : 1.0; /* backward: 5 matmuls against 2 (FlashAttention-2 §3.2) */
+  double vec = a->backward ? 2.0 : 1.0;
+  double rows_pad = ceil(rows / c->mat_shape_m) * c->mat_shape_m;
+  double peak_core = 2.0 * c->mat_macs_per_cycle[a->dt] * c->clock_ghz * 1e9 * c->eff_gemm[a->dt];
+  double vec_core = c->vec_flops_per_cycle[SL_FP32] * c->clock_ghz * 1e9 * c->eff_vector;
+  double t_mma = mm * 4.0 * rows_pad * kv_item * causal_frac * a->head_dim / peak_core;
+  double t_vec = vec * SOFTMAX_FLOPS_PER_SCORE * rows * kv_item * causal_frac / vec_core;
+  double waves = ceil(items * splits / C);
+  double t_compute = waves * (t_mma + t_vec);
+  double act = sl_dtype_bytes[a->dt];
+  double q_bytes = a->batch * a->q_len * a->heads * a->head_dim * act;
+  double kv_bytes = 2.0 * a->batch * a->kv_len * a->kv_heads * a->head_dim * a->kv_bytes;
+  double dram = 2.0 * q_bytes + kv_bytes; /* read Q, K, V; write O */
+  if (a->backward) dram = 4.0 * q_bytes + 2.0 * kv_bytes; /* read Q, O, dO, K, V; write dQ, dK, dV */
+  if (splits > 1) dram += 2.0 * splits * a->batch * q_rows * a->kv_heads * (a->head_dim + 2) * 4.0;
+  double t_dram = dram / ctx->mem_bw;
+  double body = fmax(t_compute, t_dram);
+  r.time_s = body + c->kernel_latency_s * (splits > 1 ? 2 : 1);
+  r.bound = t_compute >= t_dram ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
+  if (r.time_s - body > body) r.bound = SL_BOUND_LATENCY;
+  r.flops = mm * 4.0 * a->batch * a->heads * a->q_len * a->kv_len * causal_frac * a->head_dim;
+  r.dram_bytes = dram;
+  r.waves = waves;
+  r.tiles = items * splits;
+  return r;
+}
+
+sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt) {
+  const sl_chip *c = ctx->chip;
+  sl_cost r = {0};
+  double t_mem = bytes / ctx->mem_bw;
+  double t_vec = flops / (chip_vec_flops(c, dt) * c->eff_vector);
+  double body = fmax(t_mem, t_vec);
+  r.time_s = body + c->kernel_latency_s;
+  r.bound = t_vec > t_mem ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
+  if (c->kernel_latency_s > body) r.bound = SL_BOUND_LATENCY;
+  r.flops = flops;
+  r.dram_bytes = bytes;
+  return r;
+}
+
+sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes) {
+  /* Rows move in whole DRAM access units; 64 B is the access granularity of HBM and LPDDR5
+   * bursts (equations.md, "Embedding bags"). */
+  const double access = 64;
+  double moved = lookups * ceil(row_bytes / access) * access;
+  sl_cost r = cost_stream(ctx, moved + lookups * row_bytes, 0, SL_FP32);
+  r.dram_bytes = moved + lookups * row_bytes;
+  return r;
+}
+
+sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
+  sl_cost r;
+  switch (op->kernel) {
+  case SL_K_GEMM:
+    r = cost_gemm(ctx, &op->u.g);
+    break;
+  case SL_K_ATTN_FUSED:
+    r = cost_attention(ctx, &op->u.at);
+    break;
+  case SL_K_GATHER:
+    r = cost_gather(ctx, op->u.e.lookups, op->u.e.row_bytes);
+    break;
+  case SL_K_STREAM:
+  default:
+    r = cost_stream(ctx, op->u.s.bytes, op->u.s.flops, op->u.s.dt);
+    break;
+  }
+  r.time_s += ctx->stack->kernel_overhead_s;
+  return r;
+}

@@ -1,0 +1,279 @@
+/* chip.c — chip spec: read and validate a chip YAML (docs/chip-spec.md), derived peaks. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TRY(x)                                                                                                    \
+  do {                                                                                                            \
+    sl_status s_ = (x);                                                                                           \
+    if (s_) return s_;                                                                                            \
+  } while (0)
+
+/* A map {fmt: value} of per-format numbers. */
+static sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,
+                              double out[SL_DTYPE_COUNT]) {
+  yt_node *m = yt_get(parent, key);
+  rd_mark mk = rd_push(r, key);
+  sl_status s = SL_OK;
+  if (!m) {
+    if (required) s = rd_fail(r, parent, "missing key");
+    goto done;
+  }
+  if ((s = rd_map(r, m))) goto done;
+  for (size_t i = 0; i < m->n; i++) {
+    int dt = dtype_from_name(m->pairs[i].key);
+    rd_mark m2 = rd_push(r, m->pairs[i].key);
+    if (dt < 0) {
+      yt_node at = *m;
+      at.line = m->pairs[i].key_line;
+      s = rd_fail(r, &at, "unknown number format (expected fp32, tf32, bf16, fp16, fp8, int8, int4 or fp4)");
+    } else {
+      m->pairs[i].used = 1;
+      s = rd_scalar_double(r, m->pairs[i].value, lo, hi, &out[dt]);
+    }
+    rd_pop(r, m2);
+    if (s) goto done;
+  }
+done:
+  rd_pop(r, mk);
+  return s;
+}
+
+static sl_status read_link(reader *r, yt_node *links, const char *key, sl_link *out) {
+  yt_node *l = yt_get(links, key);
+  if (!l) return SL_OK;
+  rd_mark m = rd_push(r, key);
+  sl_status s = rd_map(r, l);
+  if (!s) s = rd_double(r, l, "bw_GBps", 1, 1e-6, 1e7, &out->bw_GBps);
+  if (!s) s = rd_double(r, l, "latency_s", 0, 0, 1, &out->latency_s);
+  if (!s) s = rd_done(r, l);
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_matrix(reader *r, yt_node *chip, sl_chip *c) {
+  yt_node *mx = yt_get(chip, "matrix");
+  rd_mark m = rd_push(r, "matrix");
+  sl_status s = mx ? rd_map(r, mx) : rd_fail(r, chip, "missing key");
+  if (!s) {
+    yt_node *sh = yt_get(mx, "shape");
+    if (sh) {
+      rd_mark m2 = rd_push(r, "shape");
+      long a = 1, b = 1, k = 1;
+      s = rd_map(r, sh);
+      if (!s) s = rd_int(r, sh, "m", 1, 1, 4096, &a);
+      if (!s) s = rd_int(r, sh, "n", 1, 1, 4096, &b);
+      if (!s) s = rd_int(r, sh, "k", 1, 1, 4096, &k);
+      if (!s) s = rd_done(r, sh);
+      c->mat_shape_m = (int)a, c->mat_shape_n = (int)b, c->mat_shape_k = (int)k;
+      rd_pop(r, m2);
+    }
+  }
+  if (!s) s = read_fmt_map(r, mx, "macs_per_cycle", 1, 0, 1e7, c->mat_macs_per_cycle);
+  if (!s) {
+    int any = 0;
+    for (int i = 0; i < SL_DTYPE_COUNT; i++) any |= c->mat_macs_per_cycle[i] > 0;
+    if (!any) s = rd_fail(r, mx, "macs_per_cycle names no number format");
+  }
+  if (!s) s = rd_done(r, mx);
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_memory(reader *r, yt_node *chip, sl_chip *c) {
+  yt_node *mem = yt_get(chip, "memory");
+  rd_mark m = rd_push(r, "memory");
+  sl_status s = SL_OK;
+  if (!mem)
+    s = rd_fail(r, chip, "missing key");
+  else if (mem->type != YT_SEQ || mem->n == 0)
+    s = rd_fail(r, mem, "expected a list of memory levels, innermost first, DRAM last");
+  else if (mem->n > SL_MAX_MEM)
+    s = rd_fail(r, mem, "at most %d memory levels", SL_MAX_MEM);
+  for (size_t i = 0; !s && i < mem->n; i++) {
+    rd_mark m2 = rd_push_index(r, i);
+    yt_node *lv = mem->items[i];
+    sl_mem_level *L = &c->mem[i];
+    s = rd_map(r, lv);
+    if (!s) s = rd_string(r, lv, "name", 1, &L->name);
+    if (!s) s = rd_double(r, lv, "capacity_bytes", 1, 1, 1e16, &L->capacity_bytes);
+    if (!s) s = rd_double(r, lv, "bw_GBps", 1, 1e-3, 1e8, &L->bw_GBps);
+    if (!s) s = rd_double(r, lv, "latency_s", 0, 0, 1e-2, &L->latency_s);
+    if (!s) s = rd_bool(r, lv, "per_core", 0, &L->per_core);
+    if (!s) s = rd_done(r, lv);
+    if (!s && i + 1 == mem->n && L->per_core)
+      s = rd_fail(r, lv, "the last (off-chip DRAM) level cannot be per_core");
+    if (!s && i > 0 && L->capacity_bytes * (L->per_core ? c->cores : 1) <
+                           c->mem[i - 1].capacity_bytes * (c->mem[i - 1].per_core ? c->cores : 1))
+      s = rd_fail(r, lv, "capacity smaller than the level inside it (levels go innermost first)");
+    rd_pop(r, m2);
+    c->n_mem = (int)i + 1;
+  }
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
+  yt_node *k = yt_get(chip, "kernels");
+  rd_mark m = rd_push(r, "kernels");
+  sl_status s = k ? rd_map(r, k) : rd_fail(r, chip, "missing key");
+  long msk = 1;
+  if (!s) s = rd_double(r, k, "latency_s", 1, 0, 1e-2, &c->kernel_latency_s);
+  if (!s) s = rd_int(r, k, "max_split_k", 0, 1, 256, &msk);
+  c->max_split_k = (int)msk;
+  yt_node *t = s ? NULL : yt_get(k, "tiles");
+  if (!s) {
+    rd_mark m2 = rd_push(r, "tiles");
+    if (!t)
+      s = rd_fail(r, k, "missing key");
+    else if (t->type != YT_SEQ || t->n == 0)
+      s = rd_fail(r, t, "expected a non-empty list of {m, n, k} tiles");
+    else if (t->n > SL_MAX_TILES)
+      s = rd_fail(r, t, "at most %d tiles", SL_MAX_TILES);
+    for (size_t i = 0; !s && i < t->n; i++) {
+      rd_mark m3 = rd_push_index(r, i);
+      long a = 0, b = 0, kk = 0;
+      s = rd_map(r, t->items[i]);
+      if (!s) s = rd_int(r, t->items[i], "m", 1, 1, 65536, &a);
+      if (!s) s = rd_int(r, t->items[i], "n", 1, 1, 65536, &b);
+      if (!s) s = rd_int(r, t->items[i], "k", 1, 1, 65536, &kk);
+      if (!s) s = rd_done(r, t->items[i]);
+      c->tiles[i] = (sl_tile){(int)a, (int)b, (int)kk};
+      c->n_tiles = (int)i + 1;
+      rd_pop(r, m3);
+    }
+    rd_pop(r, m2);
+  }
+  if (!s) s = rd_done(r, k);
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
+  yt_node *e = yt_get(chip, "efficiency");
+  rd_mark m = rd_push(r, "efficiency");
+  sl_status s = e ? rd_map(r, e) : rd_fail(r, chip, "missing key");
+  if (!s) s = read_fmt_map(r, e, "gemm", 1, 0.01, 1.0, c->eff_gemm);
+  if (!s) s = rd_string(r, e, "gemm_source", 1, &c->eff_gemm_source);
+  if (!s) s = rd_double(r, e, "dram", 1, 0.01, 1.0, &c->eff_dram);
+  if (!s) s = rd_string(r, e, "dram_source", 1, &c->eff_dram_source);
+  c->eff_sram = c->eff_dram;
+  c->eff_vector = 0.75;
+  if (!s) s = rd_double(r, e, "sram", 0, 0.01, 1.0, &c->eff_sram);
+  if (!s) s = rd_double(r, e, "vector", 0, 0.01, 1.0, &c->eff_vector);
+  if (!s) s = rd_done(r, e);
+  /* A format with a matrix rate but no measured efficiency takes the bf16 (else best known) one. */
+  double fallback = c->eff_gemm[SL_BF16] > 0 ? c->eff_gemm[SL_BF16] : c->eff_gemm[SL_FP16];
+  for (int i = 0; !s && i < SL_DTYPE_COUNT; i++)
+    if (c->eff_gemm[i] <= 0) c->eff_gemm[i] = fallback > 0 ? fallback : 0.8;
+  rd_pop(r, m);
+  return s;
+}
+
+sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
+  memset(c, 0, sizeof *c);
+  c->file = n ? n->file : "";
+  TRY(rd_map(r, n));
+  long cores = 0;
+  TRY(rd_string(r, n, "name", 1, &c->name));
+  c->description = "";
+  TRY(rd_string(r, n, "description", 0, &c->description));
+  TRY(rd_double(r, n, "process_nm", 1, 1, 1000, &c->process_nm));
+  TRY(rd_double(r, n, "clock_ghz", 1, 0.01, 20, &c->clock_ghz));
+  TRY(rd_int(r, n, "cores", 1, 1, 10000000, &cores));
+  c->cores = (int)cores;
+  TRY(rd_double(r, n, "tdp_w", 1, 0.01, 1e6, &c->tdp_w));
+  TRY(rd_double(r, n, "area_mm2", 0, 1, 1e6, &c->area_mm2));
+  TRY(read_matrix(r, n, c));
+  yt_node *v = yt_get(n, "vector");
+  if (v) {
+    rd_mark m = rd_push(r, "vector");
+    sl_status s = rd_map(r, v);
+    if (!s) s = read_fmt_map(r, v, "flops_per_cycle", 1, 0, 1e7, c->vec_flops_per_cycle);
+    if (!s) s = rd_done(r, v);
+    rd_pop(r, m);
+    TRY(s);
+  }
+  if (c->vec_flops_per_cycle[SL_FP32] <= 0) c->vec_flops_per_cycle[SL_FP32] = 64; /* conservative default */
+  TRY(read_memory(r, n, c));
+  yt_node *links = yt_get(n, "links");
+  if (links) {
+    rd_mark m = rd_push(r, "links");
+    sl_status s = rd_map(r, links);
+    if (!s) s = read_link(r, links, "scale_up", &c->scale_up);
+    if (!s) s = read_link(r, links, "scale_out", &c->scale_out);
+    if (!s) s = read_link(r, links, "host", &c->host);
+    if (!s) s = rd_done(r, links);
+    rd_pop(r, m);
+    TRY(s);
+  }
+  TRY(read_kernels(r, n, c));
+  TRY(read_efficiency(r, n, c));
+  c->validation_note = "";
+  yt_node *val = yt_get(n, "validation");
+  if (val) {
+    static const char *const st[] = {"unvalidated", "calibrated", NULL};
+    rd_mark m = rd_push(r, "validation");
+    sl_status s = rd_map(r, val);
+    if (!s) s = rd_enum(r, val, "status", 1, st, &c->validated);
+    if (!s) s = rd_string(r, val, "note", 0, &c->validation_note);
+    if (!s) s = rd_done(r, val);
+    rd_pop(r, m);
+    TRY(s);
+  }
+  TRY(rd_done(r, n));
+  /* Every tile must fit the per-core SRAM double-buffered in the narrowest supported format. */
+  const sl_mem_level *sram = chip_core_sram(c);
+  if (sram) {
+    for (int i = 0; i < c->n_tiles; i++) {
+      double need = (double)(c->tiles[i].m + c->tiles[i].n) * c->tiles[i].k * 2 * 1.0;
+      if (need > sram->capacity_bytes) {
+        rd_mark m = rd_push(r, "kernels.tiles");
+        sl_status s = rd_fail(r, n, "tile %dx%dx%d needs %.0f bytes double-buffered, more than %s (%.0f bytes)",
+                              c->tiles[i].m, c->tiles[i].n, c->tiles[i].k, need, sram->name, sram->capacity_bytes);
+        rd_pop(r, m);
+        return s;
+      }
+    }
+  }
+  return SL_OK;
+}
+
+sl_status chip_load(arena *a, const char *name_or_path, const char *base_file, sl_chip *out, sl_error *err) {
+  reader r = {err, a, ""};
+  yt_node *v = yt_scalar_new(a, name_or_path, base_file ? base_file : "<command line>", 0);
+  if (!v) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  yt_node *tree = NULL;
+  rd_mark m = rd_push(&r, "chip");
+  sl_status s = spec_resolve(&r, "chips", v, &tree);
+  rd_pop(&r, m);
+  if (s) return s;
+  return chip_from_node(&r, tree, out);
+}
+
+double chip_peak_flops(const sl_chip *c, sl_dtype dt) {
+  return 2.0 * c->mat_macs_per_cycle[dt] * c->cores * c->clock_ghz * 1e9;
+}
+
+double chip_vec_flops(const sl_chip *c, sl_dtype dt) {
+  double f = c->vec_flops_per_cycle[dt];
+  if (f <= 0) f = c->vec_flops_per_cycle[SL_FP32];
+  return f * c->cores * c->clock_ghz * 1e9;
+}
+
+const sl_mem_level *chip_dram(const sl_chip *c) { return &c->mem[c->n_mem - 1]; }
+
+const sl_mem_level *chip_l2(const sl_chip *c) {
+  for (int i = c->n_mem - 2; i >= 0; i--)
+    if (!c->mem[i].per_core) return &c->mem[i];
+  return NULL;
+}
+
+const sl_mem_level *chip_core_sram(const sl_chip *c) {
+  for (int i = 0; i < c->n_mem - 1; i++)
+    if (c->mem[i].per_core) return &c->mem[i];
+  return NULL;
+}
+
+double chip_dram_bytes(const sl_chip *c) { return chip_dram(c)->capacity_bytes; }

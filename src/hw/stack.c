@@ -1,0 +1,22 @@
+/* stack.c — software stack spec: fusion, launch cost, overlap abilities (FORMATS.md "Stacks"). */
+#include "internal.h"
+
+#include <string.h>
+
+sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
+  static const char *const att[] = {"unfused", "fused", NULL};
+  memset(st, 0, sizeof *st);
+  sl_status s = rd_map(r, n);
+  st->name = "inline";
+  st->description = "";
+  if (!s) s = rd_string(r, n, "name", 0, &st->name);
+  if (!s) s = rd_string(r, n, "description", 0, &st->description);
+  if (!s) s = rd_enum(r, n, "attention", 1, att, &st->attention_fused);
+  if (!s) s = rd_bool(r, n, "fused_elementwise", 1, &st->fused_elementwise);
+  if (!s) s = rd_double(r, n, "kernel_overhead_s", 1, 0, 1e-2, &st->kernel_overhead_s);
+  if (!s) s = rd_bool(r, n, "graphs", 0, &st->graphs);
+  if (!s) s = rd_bool(r, n, "overlap_tp_comm", 0, &st->overlap_tp_comm);
+  if (!s) s = rd_bool(r, n, "overlap_dp_comm", 0, &st->overlap_dp_comm);
+  if (!s) s = rd_done(r, n);
+  return s;
+}

@@ -1,0 +1,496 @@
+/* internal.h — types shared inside libsilica: arena, YAML tree, chip/stack/model specs, op graph,
+ * cost results.  Not installed; the public API is include/silica.h.
+ * Prefixes map to folders: ar_/yt_/rd_ core+io, chip_/stack_ hw, model_/graph_ workload,
+ * cost_ cost, sim_ sim. */
+#ifndef SL_INTERNAL_H
+#define SL_INTERNAL_H
+
+#include "silica.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- core: arena ------------------------------------------------------------------------------
+ * A bump allocator made of chained blocks.  Everything a loaded object owns lives in its arena
+ * and is freed at once; evaluation scratch uses ar_reset(). */
+typedef struct ar_block ar_block;
+typedef struct arena {
+  ar_block *head;
+  size_t used_total;
+} arena;
+
+void ar_init(arena *a);
+void *ar_alloc(arena *a, size_t size); /* zeroed, 16-byte aligned; NULL when out of memory */
+char *ar_strdup(arena *a, const char *s);
+char *ar_strndup(arena *a, const char *s, size_t n);
+void ar_reset(arena *a); /* keeps the first block for reuse */
+void ar_free(arena *a);
+
+/* ---- core: errors ----------------------------------------------------------------------------- */
+sl_status err_set(sl_error *err, sl_status code, const char *file, int line, const char *key, const char *fmt,
+                  ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- number formats --------------------------------------------------------------------------- */
+typedef enum sl_dtype {
+  SL_FP32,
+  SL_TF32,
+  SL_BF16,
+  SL_FP16,
+  SL_FP8,
+  SL_INT8,
+  SL_INT4,
+  SL_FP4,
+  SL_DTYPE_COUNT
+} sl_dtype;
+
+extern const char *const sl_dtype_names[SL_DTYPE_COUNT];
+extern const double sl_dtype_bytes[SL_DTYPE_COUNT]; /* storage bytes per value (int4/fp4: 0.5) */
+int dtype_from_name(const char *s);                 /* -1 when unknown */
+
+/* ---- io: YAML tree ----------------------------------------------------------------------------
+ * A parsed YAML (or JSON) document: maps keep their key order and line numbers; each map entry
+ * has a `used` flag so that readers can report unknown keys.  Aliases are expanded (bounded). */
+typedef enum yt_type { YT_SCALAR, YT_MAP, YT_SEQ } yt_type;
+
+typedef struct yt_node yt_node;
+typedef struct yt_pair {
+  const char *key;
+  int key_line;
+  int used;
+  yt_node *value;
+} yt_pair;
+
+struct yt_node {
+  yt_type type;
+  int line; /* 1-based */
+  int quoted; /* scalar was quoted: never a number/bool */
+  const char *str; /* scalar text */
+  size_t n;
+  yt_pair *pairs; /* YT_MAP: n pairs */
+  yt_node **items; /* YT_SEQ: n items */
+  const char *file; /* file the node came from (for errors) */
+};
+
+/* Parses YAML text into a tree allocated in `a`.  `file` names the source in errors. */
+sl_status yt_parse(arena *a, const char *text, size_t len, const char *file, yt_node **out, sl_error *err);
+/* Reads a whole file (bounded size) and parses it. */
+sl_status yt_parse_file(arena *a, const char *path, yt_node **out, sl_error *err);
+yt_pair *yt_find(yt_node *map, const char *key); /* NULL if absent or not a map */
+yt_node *yt_get(yt_node *map, const char *key);  /* value, marks the entry used */
+yt_node *yt_scalar_new(arena *a, const char *str, const char *file, int line);
+yt_node *yt_map_new(arena *a, const char *file, int line);
+/* Sets map[key] = value (replacing, or appending).  Returns 0 or -1 (out of memory). */
+int yt_map_set(arena *a, yt_node *map, const char *key, yt_node *value);
+yt_node *yt_clone(arena *a, const yt_node *n);
+
+/* ---- io: typed readers over the tree ----------------------------------------------------------
+ * A reader carries the error sink and the dotted key path; every helper reports
+ * "file:line: path.key: message" with SL_ERR_INPUT. */
+typedef struct reader {
+  sl_error *err;
+  arena *a;
+  char path[128];
+} reader;
+
+typedef struct rd_mark {
+  size_t len;
+} rd_mark;
+rd_mark rd_push(reader *r, const char *key);  /* path += ".key" */
+rd_mark rd_push_index(reader *r, size_t i);   /* path += "[i]" */
+void rd_pop(reader *r, rd_mark m);
+sl_status rd_fail(reader *r, const yt_node *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Each getter: `map` must be a map.  Missing and required -> error "missing key"; missing and
+ * optional -> *out untouched, returns SL_OK.  Values outside [lo, hi] -> error. */
+sl_status rd_map(reader *r, const yt_node *n);                    /* error unless a map */
+sl_status rd_double(reader *r, yt_node *map, const char *key, int required, double lo, double hi, double *out);
+sl_status rd_int(reader *r, yt_node *map, const char *key, int required, long lo, long hi, long *out);
+sl_status rd_bool(reader *r, yt_node *map, const char *key, int required, int *out);
+sl_status rd_string(reader *r, yt_node *map, const char *key, int required, const char **out);
+/* One of the NULL-terminated `names`; *out gets its index. */
+sl_status rd_enum(reader *r, yt_node *map, const char *key, int required, const char *const *names, int *out);
+/* Scalar conversion without a key: used for sequences. */
+sl_status rd_scalar_double(reader *r, const yt_node *n, double lo, double hi, double *out);
+/* Error on the first entry of `map` whose `used` flag is 0 ("unknown key"). */
+sl_status rd_done(reader *r, const yt_node *map);
+int yt_is_auto(const yt_node *n); /* scalar "auto" */
+
+const char *preset_path(const char *kind, const char *name); /* "data/chips/x.yaml" or NULL */
+
+/* A spec value: a preset name of `kind` ("chips", ...), a path (relative to the file of `node`), or
+ * an inline map.  *out is the tree to read. */
+sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out);
+int spec_is_path(const char *s);
+
+/* ---- hw: chip ---------------------------------------------------------------------------------- */
+#define SL_MAX_MEM 6
+#define SL_MAX_TILES 16
+
+typedef struct sl_mem_level {
+  const char *name;
+  double capacity_bytes; /* per core when per_core, else for the chip */
+  double bw_GBps;        /* per core when per_core, else aggregate */
+  double latency_s;
+  int per_core;
+} sl_mem_level;
+
+typedef struct sl_link {
+  double bw_GBps; /* per chip, per direction */
+  double latency_s;
+} sl_link;
+
+typedef struct sl_tile {
+  int m, n, k;
+} sl_tile;
+
+typedef struct sl_chip {
+  const char *name;
+  const char *description;
+  const char *file; /* where it came from */
+  double clock_ghz;
+  int cores;
+  int mat_shape_m, mat_shape_n, mat_shape_k;      /* padding granularity of the matrix engine */
+  double mat_macs_per_cycle[SL_DTYPE_COUNT];       /* per core, dense; 0 = not supported */
+  double vec_flops_per_cycle[SL_DTYPE_COUNT];      /* per core; 0 = not supported */
+  sl_mem_level mem[SL_MAX_MEM];                    /* innermost first; the last is off-chip DRAM */
+  int n_mem;
+  sl_link scale_up, scale_out, host;
+  double process_nm;
+  double tdp_w;
+  double area_mm2; /* published die area; 0 = not published */
+  sl_tile tiles[SL_MAX_TILES];
+  int n_tiles;
+  int max_split_k;
+  double kernel_latency_s;            /* fill + drain of one kernel on the device */
+  double eff_gemm[SL_DTYPE_COUNT];    /* sustained fraction of matrix peak on full tiles */
+  double eff_dram;                    /* fraction of DRAM bandwidth reached by streaming kernels */
+  double eff_sram;                    /* same for on-chip shared SRAM */
+  double eff_vector;                  /* fraction of vector peak */
+  const char *eff_gemm_source, *eff_dram_source;
+  int validated;                      /* kernel-level data behind the efficiency figures */
+  const char *validation_note;
+} sl_chip;
+
+/* Loads a chip from a preset name, a file path, or an inline node.  Allocates in `a`. */
+sl_status chip_from_node(reader *r, yt_node *node, sl_chip *out);
+sl_status chip_load(arena *a, const char *name_or_path, const char *base_file, sl_chip *out, sl_error *err);
+double chip_peak_flops(const sl_chip *c, sl_dtype dt);     /* matrix peak, FLOP/s, whole chip */
+double chip_vec_flops(const sl_chip *c, sl_dtype dt);      /* vector peak, FLOP/s, whole chip */
+const sl_mem_level *chip_dram(const sl_chip *c);
+const sl_mem_level *chip_l2(const sl_chip *c);             /* last on-chip shared level or NULL */
+const sl_mem_level *chip_core_sram(const sl_chip *c);      /* innermost per-core level or NULL */
+double chip_dram_bytes(const sl_chip *c);
+
+/* ---- hw: stack --------------------------------------------------------------------------------- */
+typedef struct sl_stack {
+  const char *name;
+  const char *description;
+  int attention_fused;
+  int fused_elementwise;
+  double kernel_overhead_s; /* time each kernel launch adds to the timeline */
+  int graphs;
+  int overlap_tp_comm, overlap_dp_comm;
+} sl_stack;
+
+sl_status stack_from_node(reader *r, yt_node *node, sl_stack *out);
+
+/* ---- workload: model --------------------------------------------------------------------------- */
+typedef enum sl_model_kind { SL_MODEL_TRANSFORMER, SL_MODEL_DLRM, SL_MODEL_OP } sl_model_kind;
+typedef enum sl_op_type {
+  SL_OPT_GEMM,
+  SL_OPT_ATTENTION,
+  SL_OPT_EMBEDDING_BAG,
+  SL_OPT_ALL_REDUCE,
+  SL_OPT_ALL_GATHER,
+  SL_OPT_REDUCE_SCATTER,
+  SL_OPT_ALL_TO_ALL,
+  SL_OPT_SEND_RECV,
+  SL_OPT_COUNT
+} sl_op_type;
+extern const char *const sl_op_type_names[SL_OPT_COUNT + 1];
+
+typedef enum { SL_ACT_GELU, SL_ACT_SWIGLU } sl_activation;
+typedef enum { SL_NORM_LAYERNORM, SL_NORM_RMSNORM } sl_norm;
+typedef enum { SL_POS_LEARNED, SL_POS_ROPE } sl_position;
+
+typedef struct sl_transformer {
+  long hidden, layers, heads, kv_heads, head_dim, ffn, vocab;
+  sl_activation activation;
+  sl_norm norm;
+  sl_position position;
+  int tied_embeddings;
+  int dropout; /* training keeps dropout masks (GPT-style) */
+  long experts, experts_per_token, shared_experts, moe_every;
+  long max_context;
+} sl_transformer;
+
+typedef struct sl_op_spec {
+  sl_op_type type;
+  double m, n, k;                                   /* gemm */
+  double batch, seq_len, heads, kv_heads, head_dim; /* attention (batch also embedding_bag) */
+  int causal;
+  double rows, dim, pooling;                        /* embedding_bag */
+  double bytes;                                     /* collectives */
+} sl_op_spec;
+
+typedef struct sl_model {
+  const char *name;
+  const char *file;
+  sl_model_kind kind;
+  sl_transformer tf;
+  sl_op_spec op;
+  double params_published; /* 0 = unknown */
+} sl_model;
+
+sl_status model_from_node(reader *r, yt_node *node, sl_model *out);
+double model_params(const sl_model *m);             /* all parameters */
+double model_matmul_params(const sl_model *m);      /* parameters in matrix products (LM head in) */
+
+/* ---- scenario ---------------------------------------------------------------------------------- */
+typedef enum sl_task { SL_TASK_TRAIN, SL_TASK_PREFILL, SL_TASK_DECODE, SL_TASK_GENERATE, SL_TASK_SERVE, SL_TASK_INFER, SL_TASK_COUNT } sl_task;
+extern const char *const sl_task_names[SL_TASK_COUNT + 1];
+typedef enum { SL_RECOMPUTE_NONE, SL_RECOMPUTE_SELECTIVE, SL_RECOMPUTE_FULL } sl_recompute;
+typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD } sl_optimizer;
+
+#define SL_AUTO (-1.0) /* a numeric field searched by the planner */
+
+typedef struct sl_parallel {
+  double dp, tp, pp, cp, ep, vpp, zero; /* SL_AUTO = search */
+  int sp;
+  int schedule_gpipe;
+} sl_parallel;
+
+struct sl_scenario {
+  arena a;
+  const char *file;
+  yt_node *chip_tree, *stack_tree, *model_tree; /* resolved specs, for the output */
+  char input_sha256[65];                        /* of the scenario text and the overrides */
+  sl_chip chip;
+  sl_stack stack;
+  sl_model model;
+  sl_dtype w_dtype, a_dtype, kv_dtype; /* weights, activations, KV cache */
+  sl_task task;
+  /* system */
+  double chips, node_chips;
+  sl_link scale_up, scale_out;
+  /* train */
+  double seq_len, global_batch, micro_batch; /* micro_batch may be SL_AUTO */
+  sl_recompute recompute;
+  int recompute_auto;
+  sl_optimizer optimizer;
+  /* infer */
+  double batch, prompt_len, gen_len;
+  int batch_max;
+  sl_parallel par;
+  int parallel_auto;
+  int precision_is_map;
+};
+
+/* ---- workload: op graph -------------------------------------------------------------------------
+ * A flat list of ops, each with a repeat count: identical layers appear once with count = layers,
+ * so a 126-layer model costs the same as a 1-layer one. */
+typedef enum sl_phase { SL_PH_FORWARD, SL_PH_BACKWARD, SL_PH_OPTIMIZER, SL_PH_COMM, SL_PH_PREFILL, SL_PH_DECODE, SL_PH_COUNT } sl_phase;
+typedef enum sl_category { SL_CAT_GEMM, SL_CAT_ATTENTION, SL_CAT_ELEMENTWISE, SL_CAT_NORM, SL_CAT_EMBEDDING, SL_CAT_INTERACTION, SL_CAT_COLLECTIVE, SL_CAT_OPTIMIZER, SL_CAT_OTHER, SL_CAT_COUNT } sl_category;
+typedef enum sl_bound { SL_BOUND_COMPUTE, SL_BOUND_MEMORY, SL_BOUND_NETWORK, SL_BOUND_LATENCY, SL_BOUND_COUNT } sl_bound;
+extern const char *const sl_phase_names[SL_PH_COUNT];
+extern const char *const sl_category_names[SL_CAT_COUNT];
+extern const char *const sl_bound_names[SL_BOUND_COUNT];
+
+typedef enum sl_kernel {
+  SL_K_GEMM,        /* batch x (m x k) @ (k x n) */
+  SL_K_ATTN_FUSED,  /* flash-style attention forward (bwd flag for the backward) */
+  SL_K_STREAM,      /* element-wise / norm / softmax / optimizer: bytes and vector FLOP */
+  SL_K_GATHER,      /* embedding rows gathered at random */
+} sl_kernel;
+
+typedef struct sl_gemm_shape {
+  double m, n, k, batch;
+  sl_dtype dt;                 /* compute (input) format */
+  double a_bytes, b_bytes, c_bytes; /* bytes per element of A, B, C */
+} sl_gemm_shape;
+
+typedef struct sl_attn_shape {
+  double batch, q_len, kv_len, heads, kv_heads, head_dim;
+  int causal, backward;
+  sl_dtype dt;
+  double kv_bytes; /* bytes per K/V element */
+} sl_attn_shape;
+
+typedef struct sl_op {
+  const char *name; /* static string */
+  sl_phase phase;
+  sl_category cat;
+  sl_kernel kernel;
+  double count;       /* repeats of this op in one step */
+  double model_flops; /* counted for MFU (per instance) */
+  union {
+    sl_gemm_shape g;
+    sl_attn_shape at;
+    struct {
+      double bytes, flops; /* bytes moved, vector FLOP */
+      sl_dtype dt;
+    } s;
+    struct {
+      double lookups, row_bytes, table_bytes;
+    } e;
+  } u;
+} sl_op;
+
+typedef struct sl_graph {
+  sl_op *ops;
+  size_t n, cap;
+} sl_graph;
+
+/* ---- cost: one op on one chip ------------------------------------------------------------------ */
+typedef struct sl_cost {
+  double time_s;
+  double flops;       /* hardware FLOP executed (padding included) */
+  double dram_bytes;  /* off-chip (or resident-level) traffic */
+  double l2_bytes;    /* traffic between the shared level and the cores */
+  sl_bound bound;
+  /* gemm: the configuration chosen */
+  sl_tile tile;
+  int split_k;
+  double waves, tiles;
+} sl_cost;
+
+/* Where operands stream from: normally the DRAM, or the on-chip shared SRAM when the whole
+ * working set of the scenario is resident there. */
+typedef struct sl_costctx {
+  const sl_chip *chip;
+  const sl_stack *stack;
+  double mem_bw;      /* bytes/s, efficiency applied */
+  double mem_latency_s;
+} sl_costctx;
+
+void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip);
+sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g);
+/* One configuration, no search (exposed for the reference test). */
+sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
+/* Naive reference: walks every tile of every wave; tests compare it with cost_gemm_config. */
+sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
+sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a);
+sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt);
+sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes);
+sl_cost cost_op(const sl_costctx *ctx, const sl_op *op); /* dispatch, kernel overhead added */
+/* Whether a flash-style kernel's working set fits the per-core SRAM. */
+int attention_fits(const sl_chip *c, double head_dim, double bytes);
+
+/* ---- workload: graph builders ------------------------------------------------------------------ */
+/* Builds the ops of one step of `sc` (task, model, precisions) on one chip into g (allocated in a). */
+sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *err);
+sl_op *graph_add(arena *a, sl_graph *g); /* zeroed op, or NULL when out of memory */
+
+/* ---- sim: results ------------------------------------------------------------------------------ */
+typedef struct sl_row {
+  const char *name;
+  sl_phase phase;
+  sl_category cat;
+  sl_bound bound;
+  double count, time_s, flops, bytes, energy_j;
+  double sram_hit_rate; /* < 0: not applicable */
+} sl_row;
+
+typedef struct sl_memory {
+  double per_chip_bytes, capacity_bytes, weights_bytes, grads_bytes, optimizer_bytes, activations_bytes,
+      kv_cache_bytes;
+  int fits;
+} sl_memory;
+
+struct sl_result {
+  arena a;
+  const sl_scenario *sc; /* not owned; for the "scenario" key (copied into json at run time) */
+  char *scenario_json;   /* resolved scenario as JSON, owned (arena) */
+  char input_sha256[65];
+  int feasible;
+  char reason[512];
+  sl_task task;
+  double chips;
+  double step_time_s, tokens_per_s, samples_per_s, ttft_s, tpot_s, mfu, hfu, flops_per_chip_per_s;
+  double model_flops, hw_flops; /* per step, whole system */
+  int has_tokens, has_samples, has_ttft, has_mfu;
+  sl_memory mem;
+  sl_parallel par;
+  double micro_batch;
+  sl_recompute recompute;
+  sl_row *rows;
+  size_t n_rows;
+};
+
+/* Runs the scenario (internal form of sl_scenario_run). */
+sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+
+/* ---- io: JSON writer ------------------------------------------------------------------------- */
+typedef struct jbuf {
+  char *s;
+  size_t len, cap;
+  int oom;
+  int need_comma[64];
+  int depth;
+} jbuf;
+void jb_init(jbuf *b);
+void jb_free(jbuf *b);
+void jb_raw(jbuf *b, const char *s);
+void jb_obj_begin(jbuf *b, const char *key); /* key NULL inside arrays / at top */
+void jb_obj_end(jbuf *b);
+void jb_arr_begin(jbuf *b, const char *key);
+void jb_arr_end(jbuf *b);
+void jb_str(jbuf *b, const char *key, const char *v);
+void jb_num(jbuf *b, const char *key, double v); /* NaN/inf written as null */
+void jb_bool(jbuf *b, const char *key, int v);
+void jb_null(jbuf *b, const char *key);
+void jb_node(jbuf *b, const char *key, const yt_node *n); /* a YAML tree as JSON */
+
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* ==== added for result.c / validate.c / the CLI (appended; keep this section last) ============== */
+
+/* Writes `json`, an already formatted JSON value, as the next member (NULL or "" -> null). */
+void jb_value_raw(jbuf *b, const char *key, const char *json);
+/* The text jb_num writes for v: shortest round-trip form, integers without exponent, "null". */
+void jb_format_number(double v, char out[32]);
+
+/* 1 when `key` is a numeric output key of FORMATS.md (also those this build does not compute yet). */
+int result_key_known(const char *key);
+
+/* ---- sim: validation cases (validate.c; FORMATS.md "Validation cases") ------------------------- */
+typedef enum sl_val_status { SL_VAL_OK, SL_VAL_FAIL, SL_VAL_UNSUPPORTED, SL_VAL_ERROR, SL_VAL_COUNT } sl_val_status;
+extern const char *const sl_val_status_names[SL_VAL_COUNT];
+
+/* One (case, metric) check.  predicted and rel_error are NaN when the case did not run. */
+typedef struct sl_val_entry {
+  const char *name, *source, *metric, *file;
+  int line;
+  double measured, predicted, rel_error, tolerance;
+  sl_val_status status;
+  int calibration;     /* "gemm-best-*": data the chip efficiencies were fitted to, reported apart */
+  const char *message; /* why, for unsupported and error; "" otherwise */
+} sl_val_entry;
+
+typedef struct sl_val_group {
+  size_t n, ran, counts[SL_VAL_COUNT];
+  double mape, max_abs_rel_error; /* over entries that ran (ok or fail); NaN when none ran */
+} sl_val_group;
+
+typedef struct sl_validation {
+  arena a; /* entries and their strings */
+  sl_val_entry *entries;
+  size_t n, cap;
+  size_t internal_errors; /* entries whose run hit SL_ERR_INTERNAL (a bug): the CLI exits 3 */
+  sl_val_group valid, calib, all;
+} sl_validation;
+
+void val_init(sl_validation *v);
+void val_free(sl_validation *v);
+/* Checks the cases file at `path` and runs the cases whose name matches `filter` (POSIX extended
+ * regex; NULL = all), appending one entry per (case, metric).  A malformed cases file or a bad
+ * regex is SL_ERR_INPUT (nothing is appended); a bad scenario is an entry with status error. */
+sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err);
+void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
+/* {"cases": [...], "mape", "max_abs_rel_error", "calibration_mape", "counts": {...}}; malloc'd, NULL on OOM. */
+char *val_json(const sl_validation *v);
+
+#endif /* SL_INTERNAL_H */

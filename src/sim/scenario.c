@@ -1,0 +1,379 @@
+/* scenario.c — reading a scenario (FORMATS.md "Scenario"): overrides, presets, defaults, checks. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRY(x)                                                                                                    \
+  do {                                                                                                            \
+    sl_status s_ = (x);                                                                                           \
+    if (s_) return s_;                                                                                            \
+  } while (0)
+
+static const double BIG = 1e12;
+
+/* "a.b.c=value": value parsed as YAML; intermediate maps are created. */
+static sl_status apply_set(arena *a, yt_node *root, const char *set, sl_error *err) {
+  const char *eq = strchr(set, '=');
+  if (!eq || eq == set)
+    return err_set(err, SL_ERR_INPUT, "<command line>", 0, "", "--set expects key=value, got \"%s\"", set);
+  char key[256];
+  size_t kl = (size_t)(eq - set);
+  if (kl >= sizeof key) return err_set(err, SL_ERR_INPUT, "<command line>", 0, "", "--set key too long");
+  memcpy(key, set, kl);
+  key[kl] = 0;
+  const char *val = eq + 1;
+  if (!*val) return err_set(err, SL_ERR_INPUT, "<command line>", 0, key, "empty value");
+  yt_node *v = NULL;
+  TRY(yt_parse(a, val, strlen(val), "<command line>", &v, err));
+  yt_node *map = root;
+  char *part = key;
+  for (;;) {
+    char *dot = strchr(part, '.');
+    if (dot) *dot = 0;
+    if (!*part) return err_set(err, SL_ERR_INPUT, "<command line>", 0, "", "--set key \"%.*s\" has an empty part", (int)kl, set);
+    if (!dot) {
+      if (yt_map_set(a, map, part, v)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      return SL_OK;
+    }
+    yt_pair *p = yt_find(map, part);
+    yt_node *child = p ? p->value : NULL;
+    if (!child || child->type != YT_MAP) {
+      child = yt_map_new(a, "<command line>", 0);
+      if (!child || yt_map_set(a, map, part, child)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    }
+    map = child;
+    part = dot + 1;
+  }
+}
+
+static sl_status read_spec(reader *r, yt_node *root, const char *key, const char *kind, yt_node *dflt, yt_node **tree) {
+  yt_node *v = yt_get(root, key);
+  if (!v) v = dflt;
+  rd_mark m = rd_push(r, key);
+  sl_status s = v ? spec_resolve(r, kind, v, tree) : rd_fail(r, root, "missing key");
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
+  static const char *const *names = sl_dtype_names;
+  const char *const list[SL_DTYPE_COUNT + 1] = {names[0], names[1], names[2], names[3], names[4], names[5], names[6], names[7], NULL};
+  int dt = SL_BF16;
+  sc->w_dtype = sc->a_dtype = sc->kv_dtype = SL_BF16;
+  yt_node *p = yt_get(root, "precision");
+  if (!p) return SL_OK;
+  if (p->type == YT_SCALAR) {
+    TRY(rd_enum(r, root, "precision", 1, list, &dt));
+    sc->w_dtype = sc->a_dtype = sc->kv_dtype = (sl_dtype)dt;
+    return SL_OK;
+  }
+  rd_mark m = rd_push(r, "precision");
+  sl_status s = rd_map(r, p);
+  int w = -1, a = -1, kv = -1;
+  if (!s) s = rd_enum(r, p, "weights", 0, list, &w);
+  if (!s) s = rd_enum(r, p, "activations", 0, list, &a);
+  if (!s) s = rd_enum(r, p, "kv", 0, list, &kv);
+  if (!s) s = rd_done(r, p);
+  rd_pop(r, m);
+  TRY(s);
+  if (a < 0) a = w >= 0 ? (w == SL_INT4 || w == SL_FP4 ? SL_BF16 : w) : SL_BF16;
+  if (w < 0) w = a;
+  if (kv < 0) kv = a;
+  sc->w_dtype = (sl_dtype)w, sc->a_dtype = (sl_dtype)a, sc->kv_dtype = (sl_dtype)kv;
+  sc->precision_is_map = 1;
+  return SL_OK;
+}
+
+/* A number or "auto"; *out = SL_AUTO for auto. */
+static sl_status rd_num_or_auto(reader *r, yt_node *map, const char *key, double lo, double hi, double *out) {
+  yt_node *v = yt_find(map, key) ? yt_find(map, key)->value : NULL;
+  if (yt_is_auto(v)) {
+    yt_get(map, key);
+    *out = SL_AUTO;
+    return SL_OK;
+  }
+  return rd_double(r, map, key, 0, lo, hi, out);
+}
+
+static sl_status read_system(reader *r, yt_node *root, sl_scenario *sc) {
+  sc->chips = 1, sc->node_chips = 1;
+  sc->scale_up = sc->chip.scale_up, sc->scale_out = sc->chip.scale_out;
+  yt_node *sys = yt_get(root, "system");
+  if (!sys) return SL_OK;
+  rd_mark m = rd_push(r, "system");
+  yt_node *t = NULL;
+  sl_status s = spec_resolve(r, "systems", sys, &t);
+  if (!s) s = rd_double(r, t, "chips", 1, 1, 1e7, &sc->chips);
+  sc->node_chips = sc->chips < 8 ? sc->chips : 8;
+  if (!s) s = rd_double(r, t, "node_chips", 0, 1, 1e7, &sc->node_chips);
+  const char *ign = NULL;
+  if (!s) s = rd_string(r, t, "name", 0, &ign);
+  if (!s) s = rd_string(r, t, "description", 0, &ign);
+  for (int i = 0; i < 2 && !s; i++) {
+    const char *k = i ? "scale_out" : "scale_up";
+    yt_node *l = yt_get(t, k);
+    sl_link *L = i ? &sc->scale_out : &sc->scale_up;
+    if (!l) continue;
+    rd_mark m2 = rd_push(r, k);
+    s = rd_map(r, l);
+    if (!s) s = rd_double(r, l, "bw_GBps", 0, 1e-6, 1e7, &L->bw_GBps);
+    if (!s) s = rd_double(r, l, "latency_s", 0, 0, 1, &L->latency_s);
+    if (!s) s = rd_done(r, l);
+    rd_pop(r, m2);
+  }
+  if (!s) s = rd_done(r, t);
+  if (!s && (sc->chips != floor(sc->chips) || sc->node_chips != floor(sc->node_chips)))
+    s = rd_fail(r, t, "chips and node_chips must be whole numbers");
+  if (!s && fmod(sc->chips, sc->node_chips) != 0 && sc->chips > sc->node_chips)
+    s = rd_fail(r, t, "chips (%g) must be a multiple of node_chips (%g)", sc->chips, sc->node_chips);
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_parallel(reader *r, yt_node *root, sl_scenario *sc) {
+  sl_parallel *p = &sc->par;
+  *p = (sl_parallel){.dp = 0, .tp = 1, .pp = 1, .cp = 1, .ep = 1, .vpp = 1, .zero = 0};
+  yt_node *v = yt_get(root, "parallel");
+  if (!v) {
+    p->dp = SL_AUTO; /* fills the rest */
+    return SL_OK;
+  }
+  if (yt_is_auto(v)) {
+    sc->parallel_auto = 1;
+    *p = (sl_parallel){SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, 0, 0};
+    return SL_OK;
+  }
+  rd_mark m = rd_push(r, "parallel");
+  sl_status s = rd_map(r, v);
+  p->dp = SL_AUTO;
+  if (!s) s = rd_num_or_auto(r, v, "dp", 1, 1e7, &p->dp);
+  if (!s) s = rd_num_or_auto(r, v, "tp", 1, 1e5, &p->tp);
+  if (!s) s = rd_num_or_auto(r, v, "pp", 1, 1e5, &p->pp);
+  if (!s) s = rd_num_or_auto(r, v, "cp", 1, 1e5, &p->cp);
+  if (!s) s = rd_num_or_auto(r, v, "ep", 1, 1e5, &p->ep);
+  if (!s) s = rd_num_or_auto(r, v, "vpp", 1, 1e3, &p->vpp);
+  if (!s) s = rd_num_or_auto(r, v, "zero", 0, 3, &p->zero);
+  if (!s) s = rd_bool(r, v, "sp", 0, &p->sp);
+  static const char *const sched[] = {"1f1b", "gpipe", NULL};
+  if (!s) s = rd_enum(r, v, "schedule", 0, sched, &p->schedule_gpipe);
+  if (!s) s = rd_done(r, v);
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
+  static const char *const rec[] = {"none", "selective", "full", NULL};
+  static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
+  sc->micro_batch = 1;
+  sc->optimizer = SL_OPTIM_ADAMW;
+  yt_node *t = yt_get(root, "train");
+  rd_mark m = rd_push(r, "train");
+  sl_status s = t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: train needs seq_len and global_batch)");
+  if (!s && sc->model.kind == SL_MODEL_TRANSFORMER) s = rd_double(r, t, "seq_len", 1, 1, 1e8, &sc->seq_len);
+  if (!s) {
+    yt_node *gb = yt_find(t, "global_batch") ? yt_find(t, "global_batch")->value : NULL;
+    if (gb && gb->type == YT_MAP) {
+      yt_get(t, "global_batch");
+      rd_mark m2 = rd_push(r, "global_batch");
+      s = rd_double(r, gb, "max", 1, 1, BIG, &sc->global_batch);
+      if (!s) s = rd_done(r, gb);
+      if (!s) s = rd_fail(r, gb, "global_batch: {max: N} needs the plan search, which is not built yet");
+      if (s == SL_ERR_INPUT && r->err) r->err->code = SL_ERR_UNSUPPORTED, s = SL_ERR_UNSUPPORTED;
+      rd_pop(r, m2);
+    } else if (gb) {
+      s = rd_double(r, t, "global_batch", 1, 1, BIG, &sc->global_batch);
+    } else if (yt_find(t, "global_batch_tokens")) {
+      double tok = 0;
+      s = rd_double(r, t, "global_batch_tokens", 1, 1, 1e15, &tok);
+      if (!s) sc->global_batch = fmax(1, floor(tok / (sc->seq_len > 0 ? sc->seq_len : 1)));
+    } else {
+      s = rd_fail(r, t, "missing key global_batch (or global_batch_tokens)");
+    }
+  }
+  if (!s) {
+    yt_node *mb = yt_find(t, "micro_batch") ? yt_find(t, "micro_batch")->value : NULL;
+    if (yt_is_auto(mb)) {
+      yt_get(t, "micro_batch");
+      sc->micro_batch = SL_AUTO;
+    } else {
+      s = rd_double(r, t, "micro_batch", 0, 1, BIG, &sc->micro_batch);
+    }
+  }
+  int rc = 0, op = sc->model.kind == SL_MODEL_DLRM ? SL_OPTIM_ADAGRAD : SL_OPTIM_ADAMW;
+  if (!s) {
+    yt_node *rv = yt_find(t, "recompute") ? yt_find(t, "recompute")->value : NULL;
+    if (yt_is_auto(rv)) {
+      yt_get(t, "recompute");
+      sc->recompute_auto = 1;
+    } else {
+      s = rd_enum(r, t, "recompute", 0, rec, &rc);
+    }
+  }
+  if (!s) s = rd_enum(r, t, "optimizer", 0, opt, &op);
+  if (!s) s = rd_done(r, t);
+  sc->recompute = (sl_recompute)rc;
+  sc->optimizer = (sl_optimizer)op;
+  if (!s && sc->micro_batch > 0 && sc->micro_batch > sc->global_batch)
+    s = rd_fail(r, t, "micro_batch (%g) exceeds global_batch (%g)", sc->micro_batch, sc->global_batch);
+  if (!s && (sc->global_batch != floor(sc->global_batch) || (sc->micro_batch > 0 && sc->micro_batch != floor(sc->micro_batch))))
+    s = rd_fail(r, t, "batch sizes must be whole numbers");
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_infer(reader *r, yt_node *root, sl_scenario *sc) {
+  sc->batch = 1, sc->prompt_len = 2048, sc->gen_len = 256;
+  yt_node *t = yt_get(root, "infer");
+  if (!t) return SL_OK;
+  rd_mark m = rd_push(r, "infer");
+  sl_status s = rd_map(r, t);
+  yt_node *b = s ? NULL : (yt_find(t, "batch") ? yt_find(t, "batch")->value : NULL);
+  if (b && b->type == YT_SCALAR && !b->quoted && strcmp(b->str, "max") == 0) {
+    yt_get(t, "batch");
+    sc->batch_max = 1;
+  } else if (!s) {
+    s = rd_double(r, t, "batch", 0, 1, 1e9, &sc->batch);
+  }
+  if (!s) s = rd_double(r, t, "prompt_len", 0, 1, 1e8, &sc->prompt_len);
+  if (!s) s = rd_double(r, t, "gen_len", 0, 1, 1e8, &sc->gen_len);
+  if (!s) s = rd_done(r, t);
+  if (!s && (sc->batch != floor(sc->batch) || sc->prompt_len != floor(sc->prompt_len) || sc->gen_len != floor(sc->gen_len)))
+    s = rd_fail(r, t, "batch, prompt_len and gen_len must be whole numbers");
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status unsupported(sl_error *err, const char *file, const char *key, const char *what) {
+  return err_set(err, SL_ERR_UNSUPPORTED, file, 0, key, "%s is not built yet in this version of silica", what);
+}
+
+static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
+  reader r = {err, &sc->a, ""};
+  TRY(rd_map(&r, root));
+  int task = 0;
+  TRY(rd_enum(&r, root, "task", 1, sl_task_names, &task));
+  sc->task = (sl_task)task;
+  TRY(read_spec(&r, root, "chip", "chips", NULL, &sc->chip_tree));
+  {
+    rd_mark m = rd_push(&r, "chip");
+    sl_status s = chip_from_node(&r, sc->chip_tree, &sc->chip);
+    rd_pop(&r, m);
+    TRY(s);
+  }
+  TRY(read_spec(&r, root, "model", "models", NULL, &sc->model_tree));
+  {
+    rd_mark m = rd_push(&r, "model");
+    sl_status s = model_from_node(&r, sc->model_tree, &sc->model);
+    rd_pop(&r, m);
+    TRY(s);
+  }
+  yt_node *dstack = yt_scalar_new(&sc->a, task == SL_TASK_TRAIN ? "megatron-2024" : "trtllm", "<default>", 0);
+  if (!dstack) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  TRY(read_spec(&r, root, "stack", "stacks", dstack, &sc->stack_tree));
+  {
+    rd_mark m = rd_push(&r, "stack");
+    sl_status s = stack_from_node(&r, sc->stack_tree, &sc->stack);
+    rd_pop(&r, m);
+    TRY(s);
+  }
+  TRY(read_precision(&r, root, sc));
+  TRY(read_system(&r, root, sc));
+  TRY(read_parallel(&r, root, sc));
+  int is_llm = sc->model.kind == SL_MODEL_TRANSFORMER;
+  if (task == SL_TASK_TRAIN) {
+    TRY(read_train(&r, root, sc));
+  } else if (yt_find(root, "train")) {
+    yt_get(root, "train"); /* allowed but unused: a file may carry both */
+  }
+  if (task != SL_TASK_TRAIN && task != SL_TASK_SERVE) TRY(read_infer(&r, root, sc));
+  else if (yt_find(root, "infer")) yt_get(root, "infer");
+  if (yt_find(root, "serve")) yt_get(root, "serve");
+  const char *ign = NULL;
+  TRY(rd_string(&r, root, "name", 0, &ign));
+  TRY(rd_string(&r, root, "description", 0, &ign));
+  TRY(rd_done(&r, root));
+
+  /* Consistency of task and model. */
+  const char *f = root->file;
+  if ((task == SL_TASK_PREFILL || task == SL_TASK_DECODE || task == SL_TASK_GENERATE) && !is_llm)
+    return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",
+                   "task %s needs a transformer model; use task: infer for ops and DLRM", sl_task_names[task]);
+  if (task == SL_TASK_INFER && is_llm)
+    return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",
+                   "task infer is for ops and DLRM models; a transformer uses prefill, decode or generate");
+  if (is_llm && sc->model.tf.vocab == 0 && task == SL_TASK_TRAIN) { /* a stack of layers: fine */
+  }
+  if (sc->chip.mat_macs_per_cycle[sc->a_dtype] <= 0 && sc->chip.mat_macs_per_cycle[sc->w_dtype] <= 0 &&
+      !(sc->model.kind == SL_MODEL_OP && sc->model.op.type >= SL_OPT_EMBEDDING_BAG)) {
+    yt_pair *pp = yt_find(root, "precision");
+    return err_set(err, SL_ERR_INPUT, f, pp ? pp->key_line : 0, "precision",
+                   "chip %s has no matrix engine rate for %s (see silica show chip %s)", sc->chip.name,
+                   sl_dtype_names[sc->a_dtype], sc->chip.name);
+  }
+  if (task == SL_TASK_SERVE) return unsupported(err, f, "task", "task serve (continuous-batching simulation)");
+  if (sc->model.kind == SL_MODEL_DLRM) return unsupported(err, f, "model", "the DLRM recommendation model");
+  if (sc->model.kind == SL_MODEL_OP && sc->model.op.type >= SL_OPT_ALL_REDUCE)
+    return unsupported(err, f, "model.op", "collective ops (the network model)");
+  if (sc->chips > 1) return unsupported(err, f, "system.chips", "a system of more than one chip (the cluster model)");
+  if (sc->batch_max) return unsupported(err, f, "infer.batch", "infer.batch: max");
+  /* One chip: every parallel degree is 1. */
+  double *deg[] = {&sc->par.dp, &sc->par.tp, &sc->par.pp, &sc->par.cp, &sc->par.ep, &sc->par.vpp};
+  static const char *const dn[] = {"parallel.dp", "parallel.tp", "parallel.pp", "parallel.cp", "parallel.ep", "parallel.vpp"};
+  for (int i = 0; i < 6; i++) {
+    if (*deg[i] == SL_AUTO) *deg[i] = 1;
+    else if (*deg[i] != 1)
+      return err_set(err, SL_ERR_INPUT, f, 0, dn[i], "%g does not divide a system of %g chip(s)", *deg[i], sc->chips);
+  }
+  if (sc->par.zero == SL_AUTO) sc->par.zero = 0;
+  if (task == SL_TASK_TRAIN && sc->micro_batch == SL_AUTO) sc->micro_batch = SL_AUTO; /* searched in sim */
+  return SL_OK;
+}
+
+sl_status sl_scenario_load(const char *path, const char *text, const char *const *sets, size_t n_sets,
+                           sl_scenario **out, sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  *out = NULL;
+  sl_scenario *sc = calloc(1, sizeof *sc);
+  if (!sc) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  ar_init(&sc->a);
+  yt_node *root = NULL;
+  sl_status s;
+  if (path)
+    s = yt_parse_file(&sc->a, path, &root, err);
+  else if (text)
+    s = yt_parse(&sc->a, text, strlen(text), "<inline>", &root, err);
+  else {
+    root = yt_map_new(&sc->a, "<command line>", 0);
+    s = root ? SL_OK : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  if (!s && root->type != YT_MAP) {
+    reader r = {err, &sc->a, ""};
+    s = rd_fail(&r, root, "a scenario is a map of keys (chip, model, task, ...)");
+  }
+  for (size_t i = 0; !s && i < n_sets; i++) s = apply_set(&sc->a, root, sets[i], err);
+  if (!s) {
+    sc->file = root->file;
+    /* Provenance: hash of the scenario text and the overrides. */
+    jbuf jb;
+    jb_init(&jb);
+    jb_node(&jb, NULL, root);
+    sha256_hex(jb.s ? jb.s : "", jb.len, sc->input_sha256);
+    jb_free(&jb);
+    s = build(sc, root, err);
+  }
+  if (s) {
+    sl_scenario_free(sc);
+    return s;
+  }
+  *out = sc;
+  return SL_OK;
+}
+
+void sl_scenario_free(sl_scenario *sc) {
+  if (!sc) return;
+  ar_free(&sc->a);
+  free(sc);
+}

@@ -1,0 +1,356 @@
+/* validate.c — validation cases (FORMATS.md "Validation cases"): check a cases file, run each
+ * case's scenario, compare the predicted output keys with the measured ones.  A malformed cases
+ * file is an input error; a case whose scenario is bad or unsupported is a result (an entry with
+ * that status), so one bad case does not hide the others. */
+#include "internal.h"
+
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(SL_VAL_COUNT == 4, "update sl_val_status_names");
+const char *const sl_val_status_names[SL_VAL_COUNT] = {"ok", "fail", "unsupported", "error"};
+
+static const double DEFAULT_TOLERANCE = 0.10;
+/* Single-chip GEMMs at the shape of best measured throughput: the chip's efficiency figures were
+ * fitted to them, so they measure the fit, not the model's predictive power. */
+static const char CALIBRATION_PREFIX[] = "gemm-best-";
+
+/* A case as read from the file, before it runs. */
+typedef struct vcase {
+  const char *name, *source;
+  yt_node *scenario, *measured;
+  double *values; /* measured[i] as read */
+  double tolerance;
+  size_t index;
+} vcase;
+
+void val_init(sl_validation *v) {
+  memset(v, 0, sizeof *v);
+  ar_init(&v->a);
+}
+
+void val_free(sl_validation *v) {
+  if (!v) return;
+  ar_free(&v->a);
+  free(v->entries);
+  memset(v, 0, sizeof *v);
+}
+
+/* ---- reading the file ------------------------------------------------------------------------- */
+
+static sl_status read_measured(reader *r, yt_node *m, vcase *c) {
+  sl_status s = rd_map(r, m);
+  if (!s && m->n == 0) s = rd_fail(r, m, "no measured output keys (e.g. step_time_s: 1.5)");
+  if (!s && !(c->values = ar_alloc(r->a, m->n * sizeof *c->values)))
+    s = err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; !s && i < m->n; i++) {
+    rd_mark mk = rd_push(r, m->pairs[i].key);
+    double val = 0;
+    m->pairs[i].used = 1;
+    if (!result_key_known(m->pairs[i].key)) {
+      yt_node at = *m;
+      at.line = m->pairs[i].key_line;
+      s = rd_fail(r, &at, "not a numeric output key (e.g. step_time_s, tokens_per_s, mfu, memory.per_chip_bytes)");
+    } else {
+      s = rd_scalar_double(r, m->pairs[i].value, -1e300, 1e300, &val);
+      if (!s && val == 0) s = rd_fail(r, m->pairs[i].value, "measured value 0 leaves the relative error undefined");
+      c->values[i] = val;
+    }
+    rd_pop(r, mk);
+  }
+  return s;
+}
+
+static sl_status read_case(reader *r, yt_node *n, vcase *c) {
+  sl_status s = rd_map(r, n);
+  c->source = "";
+  c->tolerance = DEFAULT_TOLERANCE;
+  if (!s) s = rd_string(r, n, "name", 1, &c->name);
+  if (!s && !c->name[0]) s = rd_fail(r, n, "empty case name");
+  if (!s) s = rd_string(r, n, "source", 0, &c->source);
+  if (!s) s = rd_double(r, n, "tolerance", 0, 1e-9, 100, &c->tolerance);
+  if (!s && !(c->scenario = yt_get(n, "scenario"))) {
+    rd_mark mk = rd_push(r, "scenario");
+    s = rd_fail(r, n, "missing key");
+    rd_pop(r, mk);
+  }
+  if (!s && c->scenario->type == YT_SEQ) {
+    rd_mark mk = rd_push(r, "scenario");
+    s = rd_fail(r, c->scenario, "expected a scenario map or the path of a scenario file");
+    rd_pop(r, mk);
+  }
+  if (!s && !(c->measured = yt_get(n, "measured"))) {
+    rd_mark mk = rd_push(r, "measured");
+    s = rd_fail(r, n, "missing key");
+    rd_pop(r, mk);
+  }
+  if (!s) {
+    rd_mark mk = rd_push(r, "measured");
+    s = read_measured(r, c->measured, c);
+    rd_pop(r, mk);
+  }
+  if (!s) s = rd_done(r, n);
+  return s;
+}
+
+/* Every case is checked before any runs, so that a typo at the end fails fast. */
+static sl_status read_cases(reader *r, yt_node *root, vcase **out, size_t *n_out) {
+  *out = NULL, *n_out = 0;
+  sl_status s = rd_map(r, root);
+  const char *ign = NULL;
+  yt_node *list = s ? NULL : yt_get(root, "cases");
+  if (!s) s = rd_string(r, root, "description", 0, &ign);
+  if (!s) s = rd_done(r, root);
+  if (!s && !list) s = rd_fail(r, root, "missing key \"cases\" (a list of validation cases)");
+  if (!s && list->type != YT_SEQ) {
+    rd_mark mk = rd_push(r, "cases");
+    s = rd_fail(r, list, "expected a list of cases");
+    rd_pop(r, mk);
+  }
+  if (s) return s;
+  vcase *cs = ar_alloc(r->a, (list->n ? list->n : 1) * sizeof *cs);
+  if (!cs) return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < list->n; i++) {
+    rd_mark mk = rd_push(r, "cases");
+    rd_push_index(r, i);
+    cs[i].index = i;
+    s = read_case(r, list->items[i], &cs[i]);
+    rd_pop(r, mk);
+    if (s) return s;
+  }
+  *out = cs, *n_out = list->n;
+  return SL_OK;
+}
+
+/* ---- running one case ------------------------------------------------------------------------- */
+
+/* The directory part of `path` with its trailing '/', or "" for a bare file name. */
+static void dir_of(const char *path, char *dir, size_t size) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    dir[0] = 0;
+  else
+    snprintf(dir, size, "%.*s/", (int)(slash - path), path);
+}
+
+/* The inline scenario as JSON text.  Spec paths (chip: ../chips/x.yaml) are made relative to the
+ * cases file, as they would be in a scenario file next to it; the loader would otherwise take them
+ * from the working directory. */
+static char *scenario_text(const yt_node *sc, const char *dir) {
+  static const char *const spec_keys[] = {"chip", "stack", "model", "system"};
+  jbuf b;
+  jb_init(&b);
+  jb_obj_begin(&b, NULL);
+  for (size_t i = 0; i < sc->n; i++) {
+    const yt_pair *p = &sc->pairs[i];
+    int is_spec = 0;
+    for (size_t k = 0; k < SL_ARRAY_LEN(spec_keys); k++) is_spec |= strcmp(p->key, spec_keys[k]) == 0;
+    const yt_node *v = p->value;
+    if (is_spec && dir[0] && v && v->type == YT_SCALAR && spec_is_path(v->str) && v->str[0] != '/') {
+      char path[1024];
+      snprintf(path, sizeof path, "%s%s", dir, v->str);
+      jb_str(&b, p->key, path);
+    } else {
+      jb_node(&b, p->key, v);
+    }
+  }
+  jb_obj_end(&b);
+  if (b.oom) {
+    jb_free(&b);
+    return NULL;
+  }
+  return b.s;
+}
+
+typedef struct outcome {
+  sl_val_status status; /* SL_VAL_OK here means: it ran and is feasible */
+  char message[640];
+  int internal;
+} outcome;
+
+static void fail_outcome(outcome *o, sl_status s, const sl_error *e, const char *cases_file, int line) {
+  sl_error e2 = *e;
+  if (strcmp(e2.file, "<inline>") == 0) { /* the inline scenario came from the cases file */
+    snprintf(e2.file, sizeof e2.file, "%s", cases_file);
+    e2.line = line;
+    char key[sizeof e2.key];
+    snprintf(key, sizeof key, "scenario%s%.*s", e2.key[0] ? "." : "", (int)(sizeof key - 10), e2.key);
+    memcpy(e2.key, key, sizeof key);
+  }
+  o->status = s == SL_ERR_UNSUPPORTED ? SL_VAL_UNSUPPORTED : SL_VAL_ERROR;
+  o->internal = s == SL_ERR_INTERNAL;
+  const char *prefix = o->internal ? "internal error: " : "";
+  size_t pl = strlen(prefix);
+  memcpy(o->message, prefix, pl);
+  sl_error_format(&e2, o->message + pl, sizeof o->message - pl);
+}
+
+static sl_result *run_case(const vcase *c, const char *cases_file, outcome *o) {
+  char dir[1024];
+  dir_of(cases_file, dir, sizeof dir);
+  sl_error e;
+  memset(&e, 0, sizeof e);
+  memset(o, 0, sizeof *o);
+  sl_scenario *sc = NULL;
+  sl_status s;
+  if (c->scenario->type == YT_SCALAR) {
+    char path[1280];
+    snprintf(path, sizeof path, "%s%s", c->scenario->str[0] == '/' ? "" : dir, c->scenario->str);
+    s = sl_scenario_load(path, NULL, NULL, 0, &sc, &e);
+  } else {
+    char *text = scenario_text(c->scenario, dir);
+    s = text ? sl_scenario_load(NULL, text, NULL, 0, &sc, &e)
+             : err_set(&e, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    free(text);
+  }
+  sl_result *res = NULL;
+  if (!s) s = sl_scenario_run(sc, &res, &e);
+  sl_scenario_free(sc);
+  if (s) {
+    fail_outcome(o, s, &e, cases_file, c->scenario->line);
+    return NULL;
+  }
+  if (!sl_result_feasible(res)) {
+    o->status = SL_VAL_ERROR;
+    snprintf(o->message, sizeof o->message, "infeasible: %s", sl_result_reason(res));
+  }
+  return res;
+}
+
+static sl_val_entry *add_entry(sl_validation *v) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 64;
+    sl_val_entry *p = realloc(v->entries, cap * sizeof *p);
+    if (!p) return NULL;
+    v->entries = p, v->cap = cap;
+  }
+  sl_val_entry *e = &v->entries[v->n++];
+  memset(e, 0, sizeof *e);
+  return e;
+}
+
+static sl_status record(sl_validation *v, const vcase *c, const char *file, const sl_result *res, const outcome *o) {
+  const char *msg = ar_strdup(&v->a, o->message);
+  if (!msg) return SL_ERR_INTERNAL;
+  for (size_t i = 0; i < c->measured->n; i++) {
+    sl_val_entry *e = add_entry(v);
+    if (!e) return SL_ERR_INTERNAL;
+    const yt_pair *p = &c->measured->pairs[i];
+    e->name = c->name, e->source = c->source, e->metric = p->key, e->file = file;
+    e->line = p->key_line;
+    e->measured = c->values[i];
+    e->tolerance = c->tolerance;
+    e->calibration = strncmp(c->name, CALIBRATION_PREFIX, sizeof CALIBRATION_PREFIX - 1) == 0;
+    e->predicted = e->rel_error = NAN;
+    e->status = o->status;
+    e->message = msg;
+    if (o->status != SL_VAL_OK) continue;
+    e->predicted = sl_result_number(res, p->key);
+    if (isnan(e->predicted)) {
+      e->status = SL_VAL_UNSUPPORTED;
+      e->message = "this build does not compute this output key";
+      continue;
+    }
+    e->rel_error = (e->predicted - e->measured) / e->measured;
+    e->status = fabs(e->rel_error) <= c->tolerance ? SL_VAL_OK : SL_VAL_FAIL;
+  }
+  return SL_OK;
+}
+
+sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  regex_t re;
+  if (filter) {
+    int rc = regcomp(&re, filter, REG_EXTENDED | REG_NOSUB);
+    if (rc) {
+      char msg[256];
+      regerror(rc, &re, msg, sizeof msg);
+      return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--filter", "bad regular expression \"%s\": %s",
+                     filter, msg);
+    }
+  }
+  yt_node *root = NULL;
+  vcase *cs = NULL;
+  size_t n = 0;
+  reader r = {err, &v->a, ""};
+  const char *file = ar_strdup(&v->a, path);
+  sl_status s = file ? yt_parse_file(&v->a, path, &root, err) : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!s) s = read_cases(&r, root, &cs, &n);
+  for (size_t i = 0; !s && i < n; i++) {
+    if (filter && regexec(&re, cs[i].name, 0, NULL, 0) != 0) continue;
+    outcome o;
+    sl_result *res = run_case(&cs[i], path, &o);
+    v->internal_errors += (size_t)o.internal;
+    s = record(v, &cs[i], file, res, &o);
+    sl_result_free(res);
+    if (s) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  if (filter) regfree(&re);
+  return s;
+}
+
+/* ---- summary and JSON ------------------------------------------------------------------------- */
+
+static void summarise_group(const sl_validation *v, int which, sl_val_group *g) {
+  memset(g, 0, sizeof *g);
+  double sum = 0, mx = 0;
+  for (size_t i = 0; i < v->n; i++) {
+    const sl_val_entry *e = &v->entries[i];
+    if (which >= 0 && e->calibration != which) continue;
+    g->n++;
+    g->counts[e->status]++;
+    if (e->status != SL_VAL_OK && e->status != SL_VAL_FAIL) continue;
+    g->ran++;
+    sum += fabs(e->rel_error);
+    mx = fmax(mx, fabs(e->rel_error));
+  }
+  g->mape = g->ran ? sum / (double)g->ran : NAN;
+  g->max_abs_rel_error = g->ran ? mx : NAN;
+}
+
+void val_summarise(sl_validation *v) {
+  summarise_group(v, 0, &v->valid);
+  summarise_group(v, 1, &v->calib);
+  summarise_group(v, -1, &v->all);
+}
+
+static void write_entry(jbuf *b, const sl_val_entry *e) {
+  jb_obj_begin(b, NULL);
+  jb_str(b, "name", e->name);
+  jb_str(b, "metric", e->metric);
+  jb_num(b, "measured", e->measured);
+  jb_num(b, "predicted", e->predicted);
+  jb_num(b, "rel_error", e->rel_error);
+  jb_num(b, "tolerance", e->tolerance);
+  jb_str(b, "status", sl_val_status_names[e->status]);
+  jb_str(b, "group", e->calibration ? "calibration" : "validation");
+  if (e->source && e->source[0]) jb_str(b, "source", e->source);
+  if (e->message && e->message[0]) jb_str(b, "message", e->message);
+  jb_obj_end(b);
+}
+
+char *val_json(const sl_validation *v) {
+  jbuf b;
+  jb_init(&b);
+  jb_obj_begin(&b, NULL);
+  jb_str(&b, "silica_version", SILICA_VERSION);
+  jb_arr_begin(&b, "cases");
+  for (size_t i = 0; i < v->n; i++) write_entry(&b, &v->entries[i]);
+  jb_arr_end(&b);
+  jb_num(&b, "mape", v->valid.mape);
+  jb_num(&b, "max_abs_rel_error", v->valid.max_abs_rel_error);
+  jb_num(&b, "calibration_mape", v->calib.mape);
+  jb_num(&b, "calibration_max_abs_rel_error", v->calib.max_abs_rel_error);
+  jb_obj_begin(&b, "counts");
+  for (int i = 0; i < SL_VAL_COUNT; i++) jb_num(&b, sl_val_status_names[i], (double)v->all.counts[i]);
+  jb_obj_end(&b);
+  jb_obj_end(&b);
+  if (b.oom) {
+    jb_free(&b);
+    return NULL;
+  }
+  return b.s;
+}

@@ -1,0 +1,209 @@
+/* model.c — model specs: transformer (inline, preset, HF config.json), single ops, DLRM (parsed;
+ * evaluation arrives with the recommendation model). Parameter counts. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TRY(x)                                                                                                    \
+  do {                                                                                                            \
+    sl_status s_ = (x);                                                                                           \
+    if (s_) return s_;                                                                                            \
+  } while (0)
+
+static const double BIG = 1e12;
+
+static sl_status read_transformer(reader *r, yt_node *t, sl_transformer *tf) {
+  static const char *const acts[] = {"gelu", "swiglu", NULL};
+  static const char *const norms[] = {"layernorm", "rmsnorm", NULL};
+  static const char *const pos[] = {"learned", "rope", NULL};
+  int act = 0, norm = 0, position = 0;
+  memset(tf, 0, sizeof *tf);
+  TRY(rd_map(r, t));
+  TRY(rd_int(r, t, "hidden", 1, 1, 10000000, &tf->hidden));
+  TRY(rd_int(r, t, "layers", 1, 1, 100000, &tf->layers));
+  TRY(rd_int(r, t, "heads", 1, 1, 1000000, &tf->heads));
+  tf->kv_heads = tf->heads;
+  TRY(rd_int(r, t, "kv_heads", 0, 1, 1000000, &tf->kv_heads));
+  TRY(rd_int(r, t, "ffn", 1, 1, 100000000, &tf->ffn));
+  TRY(rd_int(r, t, "vocab", 1, 0, 100000000, &tf->vocab));
+  TRY(rd_enum(r, t, "activation", 1, acts, &act));
+  TRY(rd_enum(r, t, "norm", 1, norms, &norm));
+  TRY(rd_enum(r, t, "position", 1, pos, &position));
+  TRY(rd_bool(r, t, "tied_embeddings", 0, &tf->tied_embeddings));
+  tf->head_dim = tf->hidden / tf->heads;
+  TRY(rd_int(r, t, "head_dim", 0, 1, 100000, &tf->head_dim));
+  tf->dropout = act == SL_ACT_GELU && position == SL_POS_LEARNED; /* GPT-style Megatron training */
+  TRY(rd_bool(r, t, "dropout", 0, &tf->dropout));
+  tf->max_context = 0;
+  TRY(rd_int(r, t, "max_context", 0, 1, 1000000000, &tf->max_context));
+  tf->experts = 0, tf->experts_per_token = 0, tf->shared_experts = 0, tf->moe_every = 1;
+  TRY(rd_int(r, t, "experts", 0, 0, 100000, &tf->experts));
+  TRY(rd_int(r, t, "experts_per_token", 0, 1, 100000, &tf->experts_per_token));
+  TRY(rd_int(r, t, "shared_experts", 0, 0, 1000, &tf->shared_experts));
+  TRY(rd_int(r, t, "moe_every", 0, 1, 100000, &tf->moe_every));
+  tf->activation = (sl_activation)act;
+  tf->norm = (sl_norm)norm;
+  tf->position = (sl_position)position;
+  if (tf->kv_heads > tf->heads || tf->heads % tf->kv_heads != 0)
+    return rd_fail(r, yt_find(t, "kv_heads") ? yt_find(t, "kv_heads")->value : t,
+                   "kv_heads (%ld) must divide heads (%ld)", tf->kv_heads, tf->heads);
+  if (tf->head_dim * tf->heads > 100 * tf->hidden)
+    return rd_fail(r, t, "heads x head_dim (%ld) is absurd for hidden %ld", tf->head_dim * tf->heads, tf->hidden);
+  if (tf->experts > 0 && tf->experts_per_token == 0) tf->experts_per_token = 1;
+  if (tf->experts_per_token > tf->experts && tf->experts > 0)
+    return rd_fail(r, t, "experts_per_token (%ld) exceeds experts (%ld)", tf->experts_per_token, tf->experts);
+  return rd_done(r, t);
+}
+
+/* Hugging Face config.json of the Llama family. */
+static sl_status read_hf(reader *r, yt_node *c, sl_model *m) {
+  sl_transformer *tf = &m->tf;
+  memset(tf, 0, sizeof *tf);
+  TRY(rd_int(r, c, "hidden_size", 1, 1, 10000000, &tf->hidden));
+  TRY(rd_int(r, c, "intermediate_size", 1, 1, 100000000, &tf->ffn));
+  TRY(rd_int(r, c, "num_hidden_layers", 1, 1, 100000, &tf->layers));
+  TRY(rd_int(r, c, "num_attention_heads", 1, 1, 1000000, &tf->heads));
+  tf->kv_heads = tf->heads;
+  TRY(rd_int(r, c, "num_key_value_heads", 0, 1, 1000000, &tf->kv_heads));
+  tf->head_dim = tf->hidden / tf->heads;
+  yt_node *hd = yt_get(c, "head_dim");
+  if (hd && !(hd->type == YT_SCALAR && strcmp(hd->str, "null") == 0)) TRY(rd_int(r, c, "head_dim", 1, 1, 100000, &tf->head_dim));
+  TRY(rd_int(r, c, "vocab_size", 1, 0, 100000000, &tf->vocab));
+  TRY(rd_bool(r, c, "tie_word_embeddings", 0, &tf->tied_embeddings));
+  TRY(rd_int(r, c, "max_position_embeddings", 0, 1, 1000000000, &tf->max_context));
+  TRY(rd_int(r, c, "num_local_experts", 0, 0, 100000, &tf->experts));
+  TRY(rd_int(r, c, "num_experts_per_tok", 0, 1, 100000, &tf->experts_per_token));
+  tf->activation = SL_ACT_SWIGLU;
+  tf->norm = SL_NORM_RMSNORM;
+  tf->position = SL_POS_ROPE;
+  tf->moe_every = 1;
+  if (tf->kv_heads > tf->heads || tf->heads % tf->kv_heads)
+    return rd_fail(r, c, "num_key_value_heads (%ld) must divide num_attention_heads (%ld)", tf->kv_heads, tf->heads);
+  /* Other HF keys (rope_theta, torch_dtype, ...) do not change cost: mark them read. */
+  for (size_t i = 0; i < c->n; i++) c->pairs[i].used = 1;
+  m->kind = SL_MODEL_TRANSFORMER;
+  return SL_OK;
+}
+
+static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
+  sl_op_spec *op = &m->op;
+  int type = 0;
+  memset(op, 0, sizeof *op);
+  TRY(rd_enum(r, n, "op", 1, sl_op_type_names, &type));
+  op->type = (sl_op_type)type;
+  m->kind = SL_MODEL_OP;
+  switch (op->type) {
+  case SL_OPT_GEMM:
+    TRY(rd_double(r, n, "m", 1, 1, BIG, &op->m));
+    TRY(rd_double(r, n, "n", 1, 1, BIG, &op->n));
+    TRY(rd_double(r, n, "k", 1, 1, BIG, &op->k));
+    op->batch = 1;
+    TRY(rd_double(r, n, "batch", 0, 1, BIG, &op->batch));
+    break;
+  case SL_OPT_ATTENTION:
+    TRY(rd_double(r, n, "batch", 1, 1, BIG, &op->batch));
+    TRY(rd_double(r, n, "seq_len", 1, 1, BIG, &op->seq_len));
+    TRY(rd_double(r, n, "heads", 1, 1, 1e6, &op->heads));
+    op->kv_heads = op->heads;
+    TRY(rd_double(r, n, "kv_heads", 0, 1, 1e6, &op->kv_heads));
+    TRY(rd_double(r, n, "head_dim", 1, 1, 1e5, &op->head_dim));
+    TRY(rd_bool(r, n, "causal", 0, &op->causal));
+    if (fmod(op->heads, op->kv_heads) != 0) return rd_fail(r, n, "kv_heads must divide heads");
+    break;
+  case SL_OPT_EMBEDDING_BAG:
+    TRY(rd_double(r, n, "rows", 1, 1, BIG, &op->rows));
+    TRY(rd_double(r, n, "dim", 1, 1, 1e6, &op->dim));
+    TRY(rd_double(r, n, "pooling", 1, 1, 1e6, &op->pooling));
+    TRY(rd_double(r, n, "batch", 1, 1, BIG, &op->batch));
+    break;
+  default:
+    TRY(rd_double(r, n, "bytes", 1, 1, 1e15, &op->bytes));
+    break;
+  }
+  for (int i = 0; i < 3; i++) {
+    const double *v = i == 0 ? &op->m : i == 1 ? &op->n : &op->k;
+    if (*v != floor(*v)) return rd_fail(r, n, "gemm dimensions must be whole numbers");
+  }
+  return rd_done(r, n);
+}
+
+static sl_status read_dlrm(reader *r, yt_node *d) {
+  /* Checked for shape so that a file with a DLRM is accepted; evaluated by the recommendation
+   * model (not built yet: scenario_run reports it as unsupported). */
+  TRY(rd_map(r, d));
+  for (size_t i = 0; i < d->n; i++) d->pairs[i].used = 1;
+  return SL_OK;
+}
+
+sl_status model_from_node(reader *r, yt_node *n, sl_model *m) {
+  memset(m, 0, sizeof *m);
+  m->file = n ? n->file : "";
+  TRY(rd_map(r, n));
+  m->name = "inline";
+  if (yt_find(n, "hidden_size")) {
+    m->name = "config.json";
+    return read_hf(r, n, m);
+  }
+  if (yt_find(n, "op")) return read_op(r, n, m);
+  TRY(rd_string(r, n, "name", 0, &m->name));
+  const char *ignore = NULL;
+  TRY(rd_string(r, n, "description", 0, &ignore));
+  TRY(rd_string(r, n, "source", 0, &ignore));
+  TRY(rd_double(r, n, "params_published", 0, 0, 1e16, &m->params_published));
+  yt_node *t = yt_get(n, "transformer"), *d = yt_get(n, "dlrm");
+  if (t && d) return rd_fail(r, n, "a model is either a transformer or a dlrm, not both");
+  if (t) {
+    rd_mark mk = rd_push(r, "transformer");
+    sl_status s = read_transformer(r, t, &m->tf);
+    rd_pop(r, mk);
+    TRY(s);
+    m->kind = SL_MODEL_TRANSFORMER;
+  } else if (d) {
+    rd_mark mk = rd_push(r, "dlrm");
+    sl_status s = read_dlrm(r, d);
+    rd_pop(r, mk);
+    TRY(s);
+    m->kind = SL_MODEL_DLRM;
+  } else {
+    return rd_fail(r, n, "expected transformer:, dlrm:, op: or a Hugging Face config.json");
+  }
+  return rd_done(r, n);
+}
+
+static double moe_layers(const sl_transformer *t) {
+  return t->experts > 0 ? floor((double)t->layers / (double)t->moe_every) : 0;
+}
+
+/* Matrix-product parameters of one layer's FFN (dense or one expert). */
+static double ffn_params(const sl_transformer *t, double ffn) {
+  return (t->activation == SL_ACT_SWIGLU ? 3.0 : 2.0) * (double)t->hidden * ffn;
+}
+
+static double attn_params(const sl_transformer *t) {
+  double h = (double)t->hidden, qd = (double)(t->heads * t->head_dim), kvd = (double)(t->kv_heads * t->head_dim);
+  return h * (qd + 2 * kvd) + qd * h;
+}
+
+double model_matmul_params(const sl_model *m) {
+  if (m->kind != SL_MODEL_TRANSFORMER) return 0;
+  const sl_transformer *t = &m->tf;
+  double L = (double)t->layers, nm = moe_layers(t);
+  double per_dense = attn_params(t) + ffn_params(t, (double)t->ffn);
+  double per_moe = attn_params(t) + ffn_params(t, (double)t->ffn) * (double)(t->experts + t->shared_experts) +
+                   (double)t->hidden * (double)t->experts; /* router */
+  return (L - nm) * per_dense + nm * per_moe + (double)t->vocab * (double)t->hidden; /* LM head */
+}
+
+double model_params(const sl_model *m) {
+  if (m->kind != SL_MODEL_TRANSFORMER) return 0;
+  const sl_transformer *t = &m->tf;
+  double h = (double)t->hidden, L = (double)t->layers;
+  double norms = (t->norm == SL_NORM_LAYERNORM ? 4.0 : 2.0) * h * L + (t->norm == SL_NORM_LAYERNORM ? 2 : 1) * h;
+  double emb = t->tied_embeddings ? 0 : (double)t->vocab * h; /* input embedding when not tied */
+  double pos = t->position == SL_POS_LEARNED ? (double)(t->max_context > 0 ? t->max_context : 2048) * h : 0;
+  double bias = 0;
+  if (t->activation == SL_ACT_GELU) /* GPT-style: biases on every linear */
+    bias = L * ((double)(t->heads * t->head_dim + 2 * t->kv_heads * t->head_dim) + h + (double)t->ffn + h);
+  return model_matmul_params(m) + emb + norms + pos + bias;
+}
