@@ -25,9 +25,14 @@ typedef struct {
   long nodes;
 } yparse;
 
+static sl_status perr(yparse *y, int line, const char *fmt, const char *arg)
+    __attribute__((format(printf, 3, 0)));
 static sl_status perr(yparse *y, int line, const char *fmt, const char *arg) {
   char msg[400];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
   snprintf(msg, sizeof msg, fmt, arg ? arg : "");
+#pragma GCC diagnostic pop
   return err_set(y->err, SL_ERR_INPUT, y->file, line, "", "%s", msg);
 }
 

@@ -45,9 +45,13 @@ static sl_status read_transformer(reader *r, yt_node *t, sl_transformer *tf) {
   tf->activation = (sl_activation)act;
   tf->norm = (sl_norm)norm;
   tf->position = (sl_position)position;
-  if (tf->kv_heads > tf->heads || tf->heads % tf->kv_heads != 0)
-    return rd_fail(r, yt_find(t, "kv_heads") ? yt_find(t, "kv_heads")->value : t,
-                   "kv_heads (%ld) must divide heads (%ld)", tf->kv_heads, tf->heads);
+  if (tf->kv_heads > tf->heads || tf->heads % tf->kv_heads != 0) {
+    rd_mark mk = rd_push(r, "kv_heads");
+    sl_status s = rd_fail(r, yt_find(t, "kv_heads") ? yt_find(t, "kv_heads")->value : t,
+                          "kv_heads (%ld) must divide heads (%ld)", tf->kv_heads, tf->heads);
+    rd_pop(r, mk);
+    return s;
+  }
   if (tf->head_dim * tf->heads > 100 * tf->hidden)
     return rd_fail(r, t, "heads x head_dim (%ld) is absurd for hidden %ld", tf->head_dim * tf->heads, tf->hidden);
   if (tf->experts > 0 && tf->experts_per_token == 0) tf->experts_per_token = 1;

@@ -1,0 +1,44 @@
+/* cli.h — pieces shared by the commands of the silica program (FORMATS.md "Commands").
+ * Every command builds its whole output in memory and prints it only once it has succeeded, so
+ * that a failing command (exit 2) writes nothing on stdout. */
+#ifndef SILICA_CLI_H
+#define SILICA_CLI_H
+
+#include "internal.h"
+
+enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_INPUT = 2, EXIT_INTERNAL = 3 };
+
+/* Commands: argv[0] is the command name. Return the exit code. */
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+/* Usage text of a command (NULL when unknown); cli_help_all for `silica help`. */
+const char *cli_help(const char *cmd);
+const char *cli_help_all(void);
+/* 1 when argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+int cli_print_help(const char *cmd);
+
+/* Error reporting: one line on stderr, prefixed "silica: "; return the exit code to use. */
+int cli_fail(const sl_error *err, sl_status s);
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_internal(const char *what);
+
+/* Matches argv[*i] against "--name VALUE" or "--name=VALUE".  Returns 1 and sets *val (advancing
+ * *i past a separate value), 0 when it is another argument, -1 when the value is missing. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+/* Parses a finite number (the whole string). */
+int cli_number(const char *s, double *out);
+
+/* Output buffer: printf into a jbuf, and print it on stdout at the end. */
+void bprintf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_emit(jbuf *b); /* writes and frees; EXIT_OK or EXIT_INTERNAL (out of memory, write error) */
+
+/* Human-readable numbers with units: "12.3 ms", "80.0 GiB", "989.4". */
+void fmt_time(double s, char *buf, size_t size);
+void fmt_gib(double bytes, char *buf, size_t size);
+void fmt_num(double v, char *buf, size_t size); /* 4 significant digits, "-" for NaN */
+
+#endif /* SILICA_CLI_H */

@@ -1,0 +1,422 @@
+/* cmd_presets.c — `silica list KIND` and `silica show KIND NAME`: the presets compiled into silica
+ * (data/), or spec files, and the figures silica derives from them. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The command word (singular, as in `show chip`) and the preset kind (plural, as in data/). */
+static const struct {
+  const char *one, *kind;
+} KINDS[] = {{"chip", "chips"}, {"stack", "stacks"}, {"model", "models"}, {"system", "systems"}};
+
+static const char *kind_of(const char *word) {
+  for (size_t i = 0; i < SL_ARRAY_LEN(KINDS); i++)
+    if (strcmp(word, KINDS[i].one) == 0 || strcmp(word, KINDS[i].kind) == 0) return KINDS[i].kind;
+  return NULL;
+}
+
+/* A spec of `kind`, parsed into `spec` (one of sl_chip, sl_stack, sl_model; nothing for systems). */
+typedef struct loaded {
+  yt_node *tree;
+  sl_chip chip;
+  sl_stack stack;
+  sl_model model;
+} loaded;
+
+/* `name` is a preset name, a path, or inline YAML, resolved as a scenario value would be. */
+static sl_status load_spec(arena *a, const char *kind, const char *name, loaded *out, sl_error *err) {
+  memset(out, 0, sizeof *out);
+  memset(err, 0, sizeof *err);
+  reader r = {err, a, ""};
+  yt_node *v = NULL;
+  sl_status s = SL_OK;
+  if (name[0] == '{') /* inline YAML map */
+    s = yt_parse(a, name, strlen(name), "<command line>", &v, err);
+  else if (!(v = yt_scalar_new(a, name, "<command line>", 0)))
+    s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < SL_ARRAY_LEN(KINDS); i++)
+    if (strcmp(KINDS[i].kind, kind) == 0) rd_push(&r, KINDS[i].one);
+  if (!s) s = spec_resolve(&r, kind, v, &out->tree);
+  if (!s && strcmp(kind, "chips") == 0) s = chip_from_node(&r, out->tree, &out->chip);
+  if (!s && strcmp(kind, "stacks") == 0) s = stack_from_node(&r, out->tree, &out->stack);
+  if (!s && strcmp(kind, "models") == 0) s = model_from_node(&r, out->tree, &out->model);
+  if (!s && strcmp(kind, "systems") == 0) s = rd_map(&r, out->tree);
+  return s;
+}
+
+/* ---- derived chip figures ---------------------------------------------------------------------- */
+
+/* The format the ridge point is quoted for: bf16, else the first format the matrix engine has. */
+static sl_dtype ridge_format(const sl_chip *c) {
+  static const sl_dtype order[] = {SL_BF16, SL_FP16, SL_FP8, SL_INT8, SL_TF32, SL_FP32, SL_INT4, SL_FP4};
+  for (size_t i = 0; i < SL_ARRAY_LEN(order); i++)
+    if (c->mat_macs_per_cycle[order[i]] > 0) return order[i];
+  return SL_BF16;
+}
+
+static double dram_Bps(const sl_chip *c) { return chip_dram(c)->bw_GBps * 1e9; }
+
+static const char *chip_status(const sl_chip *c) { return c->validated ? "calibrated" : "unvalidated"; }
+
+static const char *scalar_of(yt_node *map, const char *key) {
+  yt_pair *p = yt_find(map, key);
+  return p && p->value && p->value->type == YT_SCALAR ? p->value->str : NULL;
+}
+
+/* ---- list -------------------------------------------------------------------------------------- */
+
+static void list_chip(jbuf *b, const loaded *l) {
+  const sl_chip *c = &l->chip;
+  sl_dtype f = ridge_format(c);
+  char cap[32];
+  fmt_gib(chip_dram_bytes(c), cap, sizeof cap);
+  bprintf(b, "%s %.1f TFLOPS, %.0f GB/s, %s, %.0f W, %s", sl_dtype_names[f], chip_peak_flops(c, f) / 1e12,
+          chip_dram(c)->bw_GBps, cap, c->tdp_w, chip_status(c));
+  if (c->description[0]) bprintf(b, " - %s", c->description);
+}
+
+static void list_stack(jbuf *b, const loaded *l) {
+  const sl_stack *s = &l->stack;
+  char t[32];
+  fmt_time(s->kernel_overhead_s, t, sizeof t);
+  bprintf(b, "attention %s, elementwise %s, launch %s%s", s->attention_fused ? "fused" : "unfused",
+          s->fused_elementwise ? "fused" : "unfused", t, s->graphs ? ", graphs" : "");
+  if (s->description[0]) bprintf(b, " - %s", s->description);
+}
+
+static void list_model(jbuf *b, const loaded *l) {
+  const sl_model *m = &l->model;
+  if (m->kind == SL_MODEL_TRANSFORMER) {
+    const sl_transformer *t = &m->tf;
+    bprintf(b, "%.2f B parameters; %ld layers, hidden %ld, %ld heads (%ld kv)", model_params(m) / 1e9, t->layers,
+            t->hidden, t->heads, t->kv_heads);
+    if (t->experts) bprintf(b, ", %ld experts (%ld per token)", t->experts, t->experts_per_token);
+  } else {
+    bprintf(b, "%s", m->kind == SL_MODEL_DLRM ? "DLRM recommendation model" : "single op");
+  }
+  const char *d = scalar_of(l->tree, "description");
+  if (d && d[0]) bprintf(b, " - %s", d);
+}
+
+static void list_system(jbuf *b, const loaded *l) {
+  const char *chips = scalar_of(l->tree, "chips"), *node = scalar_of(l->tree, "node_chips");
+  const char *chip = scalar_of(l->tree, "chip"), *d = scalar_of(l->tree, "description");
+  bprintf(b, "%s chips", chips ? chips : "?");
+  if (node) bprintf(b, ", %s per node", node);
+  if (chip) bprintf(b, " of %s", chip);
+  if (d && d[0]) bprintf(b, " - %s", d);
+}
+
+int cmd_list(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (cli_is_help(argv[i])) return cli_print_help("list");
+  if (argc != 2) return cli_usage("list", "expected one of chips, stacks, models, systems");
+  const char *kind = kind_of(argv[1]);
+  if (!kind) return cli_usage("list", "unknown kind \"%s\" (expected chips, stacks, models or systems)", argv[1]);
+  size_t n = sl_preset_count(kind);
+  int w = 8;
+  for (size_t i = 0; i < n; i++) {
+    int l = (int)strlen(sl_preset_name(kind, i));
+    if (l > w) w = l;
+  }
+  jbuf b;
+  jb_init(&b);
+  if (n == 0) bprintf(&b, "(none yet)\n");
+  for (size_t i = 0; i < n; i++) {
+    const char *name = sl_preset_name(kind, i);
+    arena a;
+    ar_init(&a);
+    loaded l;
+    sl_error err;
+    sl_status s = load_spec(&a, kind, name, &l, &err);
+    if (s) { /* a shipped preset that does not load is a bug in silica, not the user's input */
+      char msg[1024];
+      sl_error_format(&err, msg, sizeof msg);
+      fprintf(stderr, "silica: internal error: preset %s/%s does not load: %s\n", kind, name, msg);
+      ar_free(&a);
+      jb_free(&b);
+      return EXIT_INTERNAL;
+    }
+    bprintf(&b, "%-*s  ", w, name);
+    if (strcmp(kind, "chips") == 0) list_chip(&b, &l);
+    if (strcmp(kind, "stacks") == 0) list_stack(&b, &l);
+    if (strcmp(kind, "models") == 0) list_model(&b, &l);
+    if (strcmp(kind, "systems") == 0) list_system(&b, &l);
+    bprintf(&b, "\n");
+    ar_free(&a);
+  }
+  return cli_emit(&b);
+}
+
+/* ---- show: JSON --------------------------------------------------------------------------------- */
+
+static void json_link(jbuf *b, const char *key, const sl_link *l) {
+  if (l->bw_GBps <= 0) return;
+  jb_obj_begin(b, key);
+  jb_num(b, "bw_GBps", l->bw_GBps);
+  jb_num(b, "latency_s", l->latency_s);
+  jb_obj_end(b);
+}
+
+static void json_chip_memory(jbuf *b, const sl_chip *c) {
+  jb_arr_begin(b, "memory");
+  for (int i = 0; i < c->n_mem; i++) {
+    const sl_mem_level *m = &c->mem[i];
+    jb_obj_begin(b, NULL);
+    jb_str(b, "name", m->name);
+    jb_num(b, "capacity_bytes", m->capacity_bytes);
+    jb_num(b, "bw_GBps", m->bw_GBps);
+    jb_num(b, "latency_s", m->latency_s);
+    jb_bool(b, "per_core", m->per_core);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+}
+
+static void json_chip_efficiency(jbuf *b, const sl_chip *c) {
+  jb_obj_begin(b, "efficiency");
+  jb_obj_begin(b, "gemm");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], c->eff_gemm[f]);
+  jb_obj_end(b);
+  jb_str(b, "gemm_source", c->eff_gemm_source);
+  jb_num(b, "dram", c->eff_dram);
+  jb_str(b, "dram_source", c->eff_dram_source);
+  jb_num(b, "sram", c->eff_sram);
+  jb_num(b, "vector", c->eff_vector);
+  jb_obj_end(b);
+}
+
+static void json_chip(jbuf *b, const sl_chip *c) {
+  sl_dtype rf = ridge_format(c);
+  jb_str(b, "name", c->name);
+  jb_str(b, "description", c->description);
+  jb_str(b, "file", c->file);
+  jb_num(b, "process_nm", c->process_nm);
+  jb_num(b, "clock_ghz", c->clock_ghz);
+  jb_num(b, "cores", c->cores);
+  jb_num(b, "tdp_w", c->tdp_w);
+  jb_num(b, "area_mm2_published", c->area_mm2 > 0 ? c->area_mm2 : NAN);
+  jb_null(b, "area_mm2_estimate"); /* the area model is not built yet */
+  jb_obj_begin(b, "peak_tflops");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / 1e12);
+  jb_obj_end(b);
+  jb_obj_begin(b, "vector_peak_tflops");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->vec_flops_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_vec_flops(c, (sl_dtype)f) / 1e12);
+  jb_obj_end(b);
+  jb_num(b, "dram_bw_GBps", chip_dram(c)->bw_GBps);
+  jb_num(b, "dram_capacity_bytes", chip_dram_bytes(c));
+  jb_num(b, "ridge_flops_per_byte", chip_peak_flops(c, rf) / dram_Bps(c));
+  jb_str(b, "ridge_format", sl_dtype_names[rf]);
+  jb_obj_begin(b, "ridge_flops_per_byte_by_format");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
+  jb_obj_end(b);
+  jb_obj_begin(b, "matrix_shape");
+  jb_num(b, "m", c->mat_shape_m);
+  jb_num(b, "n", c->mat_shape_n);
+  jb_num(b, "k", c->mat_shape_k);
+  jb_obj_end(b);
+  json_chip_memory(b, c);
+  jb_obj_begin(b, "links");
+  json_link(b, "scale_up", &c->scale_up);
+  json_link(b, "scale_out", &c->scale_out);
+  json_link(b, "host", &c->host);
+  jb_obj_end(b);
+  jb_obj_begin(b, "kernels");
+  jb_num(b, "latency_s", c->kernel_latency_s);
+  jb_num(b, "max_split_k", c->max_split_k);
+  jb_arr_begin(b, "tiles");
+  for (int i = 0; i < c->n_tiles; i++) {
+    jb_obj_begin(b, NULL);
+    jb_num(b, "m", c->tiles[i].m);
+    jb_num(b, "n", c->tiles[i].n);
+    jb_num(b, "k", c->tiles[i].k);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+  jb_obj_end(b);
+  json_chip_efficiency(b, c);
+  jb_obj_begin(b, "validation");
+  jb_str(b, "status", chip_status(c));
+  jb_str(b, "note", c->validation_note);
+  jb_obj_end(b);
+}
+
+static void json_stack(jbuf *b, const sl_stack *s) {
+  jb_str(b, "name", s->name);
+  jb_str(b, "description", s->description);
+  jb_str(b, "attention", s->attention_fused ? "fused" : "unfused");
+  jb_bool(b, "fused_elementwise", s->fused_elementwise);
+  jb_num(b, "kernel_overhead_s", s->kernel_overhead_s);
+  jb_bool(b, "graphs", s->graphs);
+  jb_bool(b, "overlap_tp_comm", s->overlap_tp_comm);
+  jb_bool(b, "overlap_dp_comm", s->overlap_dp_comm);
+}
+
+static const char *model_kind(const sl_model *m) {
+  return m->kind == SL_MODEL_TRANSFORMER ? "transformer" : m->kind == SL_MODEL_DLRM ? "dlrm" : "op";
+}
+
+static void json_model(jbuf *b, const loaded *l) {
+  const sl_model *m = &l->model;
+  int tf = m->kind == SL_MODEL_TRANSFORMER;
+  jb_str(b, "name", m->name);
+  jb_str(b, "kind", model_kind(m));
+  jb_str(b, "file", m->file);
+  jb_obj_begin(b, "parameters");
+  jb_num(b, "total", tf ? model_params(m) : NAN);
+  jb_num(b, "matmul", tf ? model_matmul_params(m) : NAN);
+  jb_num(b, "published", m->params_published > 0 ? m->params_published : NAN);
+  jb_obj_end(b);
+  jb_node(b, "config", l->tree);
+}
+
+static void json_system(jbuf *b, const loaded *l) {
+  const char *name = scalar_of(l->tree, "name");
+  jb_str(b, "name", name ? name : "inline");
+  jb_str(b, "file", l->tree->file);
+  jb_node(b, "config", l->tree);
+}
+
+/* ---- show: text ---------------------------------------------------------------------------------- */
+
+static void text_chip_compute(jbuf *b, const sl_chip *c) {
+  bprintf(b, "matrix peak (dense) and ridge point (peak / DRAM bandwidth):\n");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0)
+      bprintf(b, "  %-5s %9.1f TFLOP/s   ridge %7.1f FLOP/byte   gemm efficiency %.2f\n", sl_dtype_names[f],
+              chip_peak_flops(c, (sl_dtype)f) / 1e12, chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c), c->eff_gemm[f]);
+  bprintf(b, "vector peak:");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->vec_flops_per_cycle[f] > 0)
+      bprintf(b, " %s %.1f TFLOP/s;", sl_dtype_names[f], chip_vec_flops(c, (sl_dtype)f) / 1e12);
+  bprintf(b, " efficiency %.2f\n", c->eff_vector);
+}
+
+static void text_chip_memory(jbuf *b, const sl_chip *c) {
+  bprintf(b, "memory (innermost first):\n");
+  for (int i = 0; i < c->n_mem; i++) {
+    const sl_mem_level *m = &c->mem[i];
+    char cap[32], lat[32];
+    fmt_gib(m->capacity_bytes, cap, sizeof cap);
+    fmt_time(m->latency_s, lat, sizeof lat);
+    bprintf(b, "  %-8s %12s  %10.0f GB/s  latency %-10s%s\n", m->name, cap, m->bw_GBps, lat,
+            m->per_core ? "  (per core)" : "");
+  }
+  static const char *const ln[] = {"scale_up", "scale_out", "host"};
+  const sl_link *lk[] = {&c->scale_up, &c->scale_out, &c->host};
+  for (int i = 0; i < 3; i++)
+    if (lk[i]->bw_GBps > 0) {
+      char lat[32];
+      fmt_time(lk[i]->latency_s, lat, sizeof lat);
+      bprintf(b, "link %-9s %.0f GB/s per direction, latency %s\n", ln[i], lk[i]->bw_GBps, lat);
+    }
+}
+
+static void text_chip(jbuf *b, const sl_chip *c) {
+  sl_dtype rf = ridge_format(c);
+  bprintf(b, "chip %s%s%s\n", c->name, c->description[0] ? " - " : "", c->description);
+  bprintf(b, "file: %s\n", c->file);
+  bprintf(b, "%g nm, %d cores at %g GHz, TDP %g W\n", c->process_nm, c->cores, c->clock_ghz, c->tdp_w);
+  if (c->area_mm2 > 0)
+    bprintf(b, "area: published %g mm2; estimate: not built yet\n", c->area_mm2);
+  else
+    bprintf(b, "area: not published; estimate: not built yet\n");
+  text_chip_compute(b, c);
+  bprintf(b, "DRAM %.0f GB/s (efficiency %.2f), ridge %.1f FLOP/byte at %s\n", chip_dram(c)->bw_GBps, c->eff_dram,
+          chip_peak_flops(c, rf) / dram_Bps(c), sl_dtype_names[rf]);
+  text_chip_memory(b, c);
+  bprintf(b, "gemm efficiency source: %s\n", c->eff_gemm_source);
+  bprintf(b, "DRAM efficiency source: %s\n", c->eff_dram_source);
+  bprintf(b, "validation: %s%s%s\n", chip_status(c), c->validation_note[0] ? " - " : "", c->validation_note);
+}
+
+static void text_stack(jbuf *b, const sl_stack *s) {
+  char t[32];
+  fmt_time(s->kernel_overhead_s, t, sizeof t);
+  bprintf(b, "stack %s%s%s\n", s->name, s->description[0] ? " - " : "", s->description);
+  bprintf(b, "attention %s; element-wise ops %s; kernel launch overhead %s; graphs %s\n",
+          s->attention_fused ? "fused" : "unfused", s->fused_elementwise ? "fused" : "unfused", t,
+          s->graphs ? "yes" : "no");
+  bprintf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
+          s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");
+}
+
+/* The tree itself, as JSON, for the parts that have no text form of their own. */
+static void text_config(jbuf *b, const yt_node *tree) {
+  jbuf j;
+  jb_init(&j);
+  jb_node(&j, NULL, tree);
+  if (j.oom) b->oom = 1;
+  bprintf(b, "config: %s\n", j.s ? j.s : "");
+  jb_free(&j);
+}
+
+static void text_model(jbuf *b, const loaded *l) {
+  const sl_model *m = &l->model;
+  bprintf(b, "model %s (%s)\nfile: %s\n", m->name, model_kind(m), m->file);
+  if (m->kind == SL_MODEL_TRANSFORMER) {
+    bprintf(b, "parameters: %.4g B (matrix products %.4g B)", model_params(m) / 1e9, model_matmul_params(m) / 1e9);
+    if (m->params_published > 0) bprintf(b, "; published %.4g B", m->params_published / 1e9);
+    bprintf(b, "\n");
+  }
+  text_config(b, l->tree);
+}
+
+int cmd_show(int argc, char **argv) {
+  int json = 0;
+  const char *pos[2] = {NULL, NULL};
+  int n_pos = 0;
+  for (int i = 1; i < argc; i++) {
+    if (cli_is_help(argv[i])) return cli_print_help("show");
+    if (strcmp(argv[i], "--json") == 0)
+      json = 1;
+    else if (argv[i][0] == '-' && argv[i][1])
+      return cli_usage("show", "unknown option %s", argv[i]);
+    else if (n_pos < 2)
+      pos[n_pos++] = argv[i];
+    else
+      return cli_usage("show", "unexpected argument \"%s\"", argv[i]);
+  }
+  if (n_pos < 2) return cli_usage("show", "expected KIND NAME, e.g. silica show chip h100-sxm");
+  const char *kind = kind_of(pos[0]);
+  if (!kind) return cli_usage("show", "unknown kind \"%s\" (expected chip, stack, model or system)", pos[0]);
+  arena a;
+  ar_init(&a);
+  loaded l;
+  sl_error err;
+  sl_status s = load_spec(&a, kind, pos[1], &l, &err);
+  if (s) {
+    ar_free(&a);
+    return cli_fail(&err, s);
+  }
+  jbuf b;
+  jb_init(&b);
+  int chip = strcmp(kind, "chips") == 0, stack = strcmp(kind, "stacks") == 0, model = strcmp(kind, "models") == 0;
+  if (json) {
+    jb_obj_begin(&b, NULL);
+    if (chip) json_chip(&b, &l.chip);
+    else if (stack) json_stack(&b, &l.stack);
+    else if (model) json_model(&b, &l);
+    else json_system(&b, &l);
+    jb_obj_end(&b);
+    jb_raw(&b, "\n");
+  } else if (chip) {
+    text_chip(&b, &l.chip);
+  } else if (stack) {
+    text_stack(&b, &l.stack);
+  } else if (model) {
+    text_model(&b, &l);
+  } else {
+    bprintf(&b, "system %s\nfile: %s\n", scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : pos[1], l.tree->file);
+    text_config(&b, l.tree);
+  }
+  ar_free(&a);
+  return cli_emit(&b);
+}

@@ -1,0 +1,342 @@
+/* cmd_run.c — `silica run`: one scenario from a file and/or flags, printed as text, JSON or CSV. */
+#include "cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Flags that are shorthands for --set KEY=VALUE (FORMATS.md "Scenario"). */
+static const struct {
+  const char *flag, *key;
+} FLAG_KEYS[] = {
+    {"--chip", "chip"},
+    {"--system", "system"},
+    {"--stack", "stack"},
+    {"--model", "model"},
+    {"--precision", "precision"},
+    {"--task", "task"},
+    {"--parallel", "parallel"},
+    {"--batch", "infer.batch"},
+    {"--prompt-len", "infer.prompt_len"},
+    {"--gen-len", "infer.gen_len"},
+    {"--seq-len", "train.seq_len"},
+    {"--global-batch", "train.global_batch"},
+    {"--micro-batch", "train.micro_batch"},
+    {"--recompute", "train.recompute"},
+    {"--optimizer", "train.optimizer"},
+};
+
+typedef struct run_opts {
+  arena a;
+  const char *file;
+  const char **sets;
+  size_t n_sets;
+  int json, csv;
+  long top; /* 0 = every row */
+} run_opts;
+
+static int add_set(run_opts *o, const char *key, const char *val) {
+  size_t n = strlen(key) + strlen(val) + 2;
+  char *s = ar_alloc(&o->a, n);
+  if (!s) return cli_internal("out of memory");
+  snprintf(s, n, "%s%s%s", key, key[0] ? "=" : "", val);
+  o->sets[o->n_sets++] = s;
+  return EXIT_OK;
+}
+
+/* Returns -1 when parsing succeeded, else the exit code (help printed, or a usage error). */
+static int parse_args(int argc, char **argv, run_opts *o) {
+  o->sets = ar_alloc(&o->a, (size_t)argc * sizeof *o->sets);
+  if (!o->sets) return cli_internal("out of memory");
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = NULL;
+    int r = 0;
+    if (cli_is_help(a)) return cli_print_help("run");
+    if (strcmp(a, "--json") == 0) {
+      o->json = 1;
+      continue;
+    }
+    if (strcmp(a, "--csv") == 0) {
+      o->csv = 1;
+      continue;
+    }
+    if ((r = cli_opt(argc, argv, &i, "--html", &v)) != 0) {
+      fprintf(stderr, "silica: run: --html: HTML reports are not built yet\n");
+      return EXIT_INPUT;
+    }
+    if ((r = cli_opt(argc, argv, &i, "--top", &v)) > 0) {
+      double n = 0;
+      if (!cli_number(v, &n) || n < 0 || n != floor(n) || n > 1e9)
+        return cli_usage("run", "--top expects a whole number >= 0, got \"%s\"", v);
+      o->top = (long)n;
+      continue;
+    }
+    if (r < 0) return cli_usage("run", "%s needs a value", a);
+    if ((r = cli_opt(argc, argv, &i, "--set", &v)) > 0) {
+      if (!strchr(v, '=')) return cli_usage("run", "--set expects KEY=VALUE, got \"%s\"", v);
+      if (add_set(o, "", v)) return EXIT_INTERNAL;
+      continue;
+    }
+    if (r < 0) return cli_usage("run", "%s needs a value", a);
+    size_t k = 0;
+    for (; k < SL_ARRAY_LEN(FLAG_KEYS); k++)
+      if ((r = cli_opt(argc, argv, &i, FLAG_KEYS[k].flag, &v)) != 0) break;
+    if (r < 0) return cli_usage("run", "%s needs a value", a);
+    if (r > 0) {
+      if (!*v) return cli_usage("run", "%s needs a value", FLAG_KEYS[k].flag);
+      if (add_set(o, FLAG_KEYS[k].key, v)) return EXIT_INTERNAL;
+      continue;
+    }
+    if (a[0] == '-' && a[1]) return cli_usage("run", "unknown option %s", a);
+    if (o->file) return cli_usage("run", "more than one scenario file (%s, %s)", o->file, a);
+    o->file = a;
+  }
+  if (o->json + o->csv > 1) return cli_usage("run", "--json and --csv exclude each other");
+  if (!o->file && o->n_sets == 0) return cli_usage("run", "give a scenario FILE or flags such as --chip and --model");
+  return -1;
+}
+
+/* ---- text and CSV ----------------------------------------------------------------------------- */
+
+static double row_total(const sl_row *r) { return r->count * r->time_s; }
+
+static const sl_row *g_rows; /* qsort has no context argument; the CLI is single-threaded */
+
+static int by_total_desc(const void *pa, const void *pb) {
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  double ta = row_total(&g_rows[a]), tb = row_total(&g_rows[b]);
+  if (ta != tb) return ta < tb ? 1 : -1;
+  return a < b ? -1 : a > b; /* stable: keep the graph's order among equals */
+}
+
+/* Row indices, most expensive first; NULL when there are no rows or no memory. */
+static size_t *sorted_rows(const sl_result *res) {
+  if (res->n_rows == 0) return NULL;
+  size_t *idx = malloc(res->n_rows * sizeof *idx);
+  if (!idx) return NULL;
+  for (size_t i = 0; i < res->n_rows; i++) idx[i] = i;
+  g_rows = res->rows;
+  qsort(idx, res->n_rows, sizeof *idx, by_total_desc);
+  return idx;
+}
+
+static double rows_sum(const sl_result *res) {
+  double s = 0;
+  for (size_t i = 0; i < res->n_rows; i++) s += row_total(&res->rows[i]);
+  return s;
+}
+
+static const char *safe_name(const char *const *names, int n, int i) { return i >= 0 && i < n ? names[i] : "?"; }
+
+static void precision_label(const sl_scenario *sc, char *buf, size_t size) {
+  if (sc->w_dtype == sc->a_dtype && sc->a_dtype == sc->kv_dtype)
+    snprintf(buf, size, "%s", sl_dtype_names[sc->a_dtype]);
+  else
+    snprintf(buf, size, "weights %s, activations %s, kv %s", sl_dtype_names[sc->w_dtype],
+             sl_dtype_names[sc->a_dtype], sl_dtype_names[sc->kv_dtype]);
+}
+
+static void model_label(const sl_model *m, char *buf, size_t size) {
+  const sl_op_spec *op = &m->op;
+  if (m->kind != SL_MODEL_OP)
+    snprintf(buf, size, "%s", m->name);
+  else if (op->type == SL_OPT_GEMM)
+    snprintf(buf, size, "gemm m=%.0f n=%.0f k=%.0f%s", op->m, op->n, op->k, op->batch > 1 ? " (batched)" : "");
+  else if (op->type == SL_OPT_ATTENTION)
+    snprintf(buf, size, "attention batch=%.0f seq_len=%.0f heads=%.0f head_dim=%.0f", op->batch, op->seq_len,
+             op->heads, op->head_dim);
+  else
+    snprintf(buf, size, "%s", safe_name(sl_op_type_names, SL_OPT_COUNT, (int)op->type));
+}
+
+static void text_figures(jbuf *b, const sl_result *res) {
+  char t1[48], t2[48], n1[48], n2[48];
+  fmt_time(sl_result_number(res, "step_time_s"), t1, sizeof t1);
+  bprintf(b, "  %-14s %s\n", "step time", t1);
+  if (res->has_tokens) {
+    fmt_num(sl_result_number(res, "tokens_per_s"), n1, sizeof n1);
+    fmt_num(sl_result_number(res, "tokens_per_s_per_chip"), n2, sizeof n2);
+    bprintf(b, "  %-14s %s (%s per chip)\n", "tokens/s", n1, n2);
+  }
+  if (res->has_samples) {
+    fmt_num(sl_result_number(res, "samples_per_s"), n1, sizeof n1);
+    fmt_num(sl_result_number(res, "samples_per_s_per_chip"), n2, sizeof n2);
+    bprintf(b, "  %-14s %s (%s per chip)\n", "samples/s", n1, n2);
+  }
+  if (res->has_ttft) {
+    fmt_time(sl_result_number(res, "ttft_s"), t1, sizeof t1);
+    fmt_time(sl_result_number(res, "tpot_s"), t2, sizeof t2);
+    bprintf(b, "  %-14s %s / %s\n", "TTFT / TPOT", t1, t2);
+  }
+  if (res->has_mfu) {
+    bprintf(b, "  %-14s %.1f%% / %.1f%% (%.1f TFLOP/s per chip)\n", "MFU / HFU", 100 * res->mfu, 100 * res->hfu,
+            res->flops_per_chip_per_s / 1e12);
+  }
+}
+
+static void text_memory(jbuf *b, const sl_result *res) {
+  const sl_memory *m = &res->mem;
+  if (m->capacity_bytes <= 0) return;
+  char u[32], c[32], w[32], g[32], o[32], a[32], kv[32];
+  fmt_gib(m->per_chip_bytes, u, sizeof u);
+  fmt_gib(m->capacity_bytes, c, sizeof c);
+  fmt_gib(m->weights_bytes, w, sizeof w);
+  fmt_gib(m->grads_bytes, g, sizeof g);
+  fmt_gib(m->optimizer_bytes, o, sizeof o);
+  fmt_gib(m->activations_bytes, a, sizeof a);
+  fmt_gib(m->kv_cache_bytes, kv, sizeof kv);
+  bprintf(b, "  %-14s %s of %s per chip (%s)\n", "memory", u, c, m->fits ? "fits" : "does not fit");
+  bprintf(b, "  %-14s weights %s, grads %s, optimizer %s, activations %s, KV cache %s\n", "", w, g, o, a, kv);
+}
+
+static void text_parallel(jbuf *b, const sl_result *res) {
+  if (!res->feasible && res->mem.capacity_bytes <= 0) return;
+  const sl_parallel *p = &res->par;
+  bprintf(b, "  %-14s dp %g, tp %g, pp %g, cp %g, ep %g, sp %s, zero %g, vpp %g, micro_batch %g\n", "parallel", p->dp,
+          p->tp, p->pp, p->cp, p->ep, p->sp ? "on" : "off", p->zero, p->vpp, res->micro_batch);
+}
+
+static void text_breakdown(jbuf *b, const sl_result *res, long top) {
+  size_t *idx = sorted_rows(res);
+  if (!idx) {
+    if (res->n_rows) b->oom = 1;
+    return;
+  }
+  size_t shown = top > 0 && (size_t)top < res->n_rows ? (size_t)top : res->n_rows;
+  int w = 4;
+  for (size_t i = 0; i < shown; i++) {
+    int l = (int)strlen(res->rows[idx[i]].name);
+    if (l > w) w = l < 48 ? l : 48;
+  }
+  double sum = rows_sum(res);
+  bprintf(b, "\nbreakdown (%zu of %zu ops, most time first; --top N shows N)\n", shown, res->n_rows);
+  bprintf(b, "  %-*s  %-13s  %-11s  %8s  %11s  %6s  %9s  %s\n", w, "name", "phase", "category", "count", "total time",
+          "share", "TFLOP/s", "bound");
+  for (size_t i = 0; i < shown; i++) {
+    const sl_row *r = &res->rows[idx[i]];
+    char t[48], cnt[32], tf[32];
+    fmt_time(row_total(r), t, sizeof t);
+    fmt_num(r->count, cnt, sizeof cnt);
+    if (r->time_s > 0)
+      snprintf(tf, sizeof tf, "%.1f", r->flops / r->time_s / 1e12);
+    else
+      snprintf(tf, sizeof tf, "-");
+    bprintf(b, "  %-*.*s  %-13s  %-11s  %8s  %11s  %5.1f%%  %9s  %s\n", w, w, r->name,
+            safe_name(sl_phase_names, SL_PH_COUNT, (int)r->phase),
+            safe_name(sl_category_names, SL_CAT_COUNT, (int)r->cat), cnt, t,
+            sum > 0 ? 100 * row_total(r) / sum : 0.0, tf, safe_name(sl_bound_names, SL_BOUND_COUNT, (int)r->bound));
+  }
+  free(idx);
+}
+
+static void write_text(jbuf *b, const sl_scenario *sc, const sl_result *res, long top) {
+  char prec[128], model[256];
+  precision_label(sc, prec, sizeof prec);
+  model_label(&sc->model, model, sizeof model);
+  bprintf(b, "silica %s\n", SILICA_VERSION);
+  bprintf(b, "  %-14s %s\n", "chip", sc->chip.name);
+  bprintf(b, "  %-14s %s\n", "model", model);
+  bprintf(b, "  %-14s %s\n", "task", sl_task_names[sc->task]);
+  bprintf(b, "  %-14s %s\n", "precision", prec);
+  bprintf(b, "  %-14s %g\n", "chips", sc->chips);
+  bprintf(b, "  %-14s %s\n", "stack", sc->stack.name);
+  if (res->feasible)
+    bprintf(b, "  %-14s yes\n\n", "feasible");
+  else
+    bprintf(b, "  %-14s no: %s\n\n", "feasible", res->reason);
+  if (res->feasible) text_figures(b, res);
+  text_memory(b, res);
+  text_parallel(b, res);
+  if (res->feasible) text_breakdown(b, res, top);
+}
+
+static void csv_field_num(jbuf *b, double v, int last) {
+  char s[32];
+  jb_format_number(v, s);
+  bprintf(b, "%s%s", strcmp(s, "null") == 0 ? "" : s, last ? "\n" : ",");
+}
+
+/* A CSV field, quoted when it holds a separator, a quote or a line break. */
+static void csv_field_str(jbuf *b, const char *s) {
+  if (!strpbrk(s, ",\"\n\r")) {
+    bprintf(b, "%s,", s);
+    return;
+  }
+  char c[2] = {0, 0};
+  jb_raw(b, "\"");
+  for (const char *p = s; *p; p++) {
+    c[0] = *p;
+    jb_raw(b, *p == '"' ? "\"\"" : c);
+  }
+  jb_raw(b, "\",");
+}
+
+static void write_csv(jbuf *b, const sl_result *res, long top) {
+  jb_raw(b, "name,phase,category,count,time_s,total_time_s,share,flops,bytes,tflops_per_s,bound,energy_j,"
+            "sram_hit_rate\n");
+  size_t *idx = sorted_rows(res);
+  if (!idx) {
+    if (res->n_rows) b->oom = 1;
+    return;
+  }
+  size_t shown = top > 0 && (size_t)top < res->n_rows ? (size_t)top : res->n_rows;
+  double sum = rows_sum(res);
+  for (size_t i = 0; i < shown; i++) {
+    const sl_row *r = &res->rows[idx[i]];
+    csv_field_str(b, r->name);
+    csv_field_str(b, safe_name(sl_phase_names, SL_PH_COUNT, (int)r->phase));
+    csv_field_str(b, safe_name(sl_category_names, SL_CAT_COUNT, (int)r->cat));
+    csv_field_num(b, r->count, 0);
+    csv_field_num(b, r->time_s, 0);
+    csv_field_num(b, row_total(r), 0);
+    csv_field_num(b, sum > 0 ? row_total(r) / sum : NAN, 0);
+    csv_field_num(b, r->flops, 0);
+    csv_field_num(b, r->bytes, 0);
+    csv_field_num(b, r->time_s > 0 ? r->flops / r->time_s / 1e12 : NAN, 0);
+    csv_field_str(b, safe_name(sl_bound_names, SL_BOUND_COUNT, (int)r->bound));
+    csv_field_num(b, r->energy_j > 0 ? r->energy_j : NAN, 0);
+    csv_field_num(b, r->sram_hit_rate >= 0 ? r->sram_hit_rate : NAN, 1);
+  }
+  free(idx);
+}
+
+int cmd_run(int argc, char **argv) {
+  run_opts o;
+  memset(&o, 0, sizeof o);
+  ar_init(&o.a);
+  int rc = parse_args(argc, argv, &o);
+  if (rc >= 0) {
+    ar_free(&o.a);
+    return rc;
+  }
+  sl_error err;
+  sl_scenario *sc = NULL;
+  sl_result *res = NULL;
+  sl_status s = sl_scenario_load(o.file, NULL, o.sets, o.n_sets, &sc, &err);
+  if (!s) s = sl_scenario_run(sc, &res, &err);
+  ar_free(&o.a);
+  if (s) {
+    sl_scenario_free(sc);
+    return cli_fail(&err, s);
+  }
+  jbuf b;
+  jb_init(&b);
+  if (o.json) {
+    char *j = sl_result_json(res);
+    if (j) {
+      jb_raw(&b, j);
+      jb_raw(&b, "\n");
+    } else {
+      b.oom = 1;
+    }
+    free(j);
+  } else if (o.csv) {
+    write_csv(&b, res, o.top);
+  } else {
+    write_text(&b, sc, res, o.top);
+  }
+  sl_result_free(res);
+  sl_scenario_free(sc);
+  return cli_emit(&b);
+}

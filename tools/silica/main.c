@@ -1,0 +1,147 @@
+/* main.c — the silica command-line program: dispatch, help texts and exit codes
+ * (FORMATS.md "Commands").  The commands live in cmd_run.c, cmd_validate.c and cmd_presets.c. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: silica COMMAND [ARGS]\n"
+    "\n"
+    "silica models the performance of AI accelerators: how fast a workload (a Llama-family\n"
+    "transformer, a DLRM model or a single op) runs on a chip, analytically.\n"
+    "\n"
+    "commands:\n"
+    "  run FILE | flags     evaluate one scenario (step time, throughput, MFU, memory, breakdown)\n"
+    "  validate FILE...     compare predictions with published measurements\n"
+    "  list KIND            presets: chips, stacks, models, systems\n"
+    "  show KIND NAME       a preset (or spec file) and what silica derives from it\n"
+    "  compare, sweep, numerics, report, calibrate\n"
+    "                       recognised; not built yet in this version\n"
+    "  help [COMMAND]       this text, or a command's options\n"
+    "\n"
+    "options: --version, --help\n"
+    "exit codes: 0 success, 1 a check failed (validate), 2 bad input or usage, 3 internal error.\n"
+    "Formats of scenarios, specs and outputs: docs/FORMATS.md.\n";
+
+static const char HELP_RUN[] =
+    "usage: silica run [FILE] [flags] [--set KEY=VALUE]... [--json | --csv] [--top N]\n"
+    "\n"
+    "Evaluates one scenario (a YAML or JSON file, see FORMATS.md \"Scenario\"), or one given by flags\n"
+    "alone.  Flags and --set override the file.  A value may be a preset name, a path or inline YAML.\n"
+    "\n"
+    "scenario flags (each is --set KEY=VALUE for the key shown):\n"
+    "  --chip NAME           chip                 --system SPEC      system ({chips: 8, node_chips: 8})\n"
+    "  --stack NAME          stack                --model NAME       model (preset, path or inline)\n"
+    "  --precision FMT       precision            --task TASK        train|prefill|decode|generate|infer\n"
+    "  --parallel SPEC       parallel (auto or {tp: 8, ...})\n"
+    "  --batch N             infer.batch          --prompt-len N     infer.prompt_len\n"
+    "  --gen-len N           infer.gen_len\n"
+    "  --seq-len N           train.seq_len        --global-batch N   train.global_batch\n"
+    "  --micro-batch N       train.micro_batch    --recompute MODE   train.recompute (none|selective|full)\n"
+    "  --optimizer NAME      train.optimizer (adamw|sgd|adagrad)\n"
+    "  --set KEY=VALUE       any scenario key, dotted for nested ones (repeatable)\n"
+    "\n"
+    "output:\n"
+    "  (default)             a summary and the per-op breakdown, most expensive first\n"
+    "  --json                one JSON object (FORMATS.md \"Output of silica run --json\")\n"
+    "  --csv                 the breakdown as CSV with a header line\n"
+    "  --top N               show only the N most expensive breakdown rows (text and CSV; 0 = all).\n"
+    "                        When the plan search lands, --top N will also list the N best plans.\n"
+    "  --html OUT            an HTML report (not built yet)\n"
+    "\n"
+    "example: silica run --chip h100-sxm --model llama3.1-8b --task decode --batch 1 --prompt-len 1024\n";
+
+static const char HELP_VALIDATE[] =
+    "usage: silica validate FILE... [--json | --report] [--max-mape X] [--filter REGEX]\n"
+    "\n"
+    "Runs validation cases (FORMATS.md \"Validation cases\") and compares each measured output key\n"
+    "with the prediction.  Cases named gemm-best-* are the GEMM measurements the chips' efficiency\n"
+    "figures were fitted to: they are reported apart, as calibration.\n"
+    "\n"
+    "  --json          one JSON object: cases, mape, max_abs_rel_error, calibration_mape, counts\n"
+    "  --report        a Markdown table of cases, predictions, errors and status\n"
+    "  --max-mape X    fail (exit 1) when the mean absolute relative error exceeds X (a fraction: 0.15)\n"
+    "  --filter REGEX  only the cases whose name matches (POSIX extended regular expression)\n"
+    "\n"
+    "exit: 0 all ok; 1 a case over its tolerance, unsupported or in error, or --max-mape exceeded;\n"
+    "2 a malformed cases file; 3 an internal error.\n";
+
+static const char HELP_LIST[] =
+    "usage: silica list chips|stacks|models|systems\n"
+    "\n"
+    "Lists the presets compiled into silica, one a line with a short description.\n";
+
+static const char HELP_SHOW[] =
+    "usage: silica show chip|stack|model|system NAME [--json]\n"
+    "\n"
+    "Shows a preset, or a spec file (NAME containing '/' or ending in .yaml, .yml or .json), and what\n"
+    "silica derives from it: for a chip the peak FLOP/s per number format, DRAM bandwidth, ridge point,\n"
+    "TDP, area and the efficiency figures with their sources; for a model its parameter counts.\n"
+    "\n"
+    "  --json          one JSON object\n";
+
+static const char HELP_LATER[] =
+    "usage: see docs/FORMATS.md.  This command is recognised but not built yet in this version.\n";
+
+static const char *const LATER[] = {"compare", "sweep", "numerics", "report", "calibrate"};
+
+const char *cli_help_all(void) { return USAGE; }
+
+const char *cli_help(const char *cmd) {
+  if (strcmp(cmd, "run") == 0) return HELP_RUN;
+  if (strcmp(cmd, "validate") == 0) return HELP_VALIDATE;
+  if (strcmp(cmd, "list") == 0) return HELP_LIST;
+  if (strcmp(cmd, "show") == 0) return HELP_SHOW;
+  if (strcmp(cmd, "help") == 0) return USAGE;
+  for (size_t i = 0; i < SL_ARRAY_LEN(LATER); i++)
+    if (strcmp(cmd, LATER[i]) == 0) return HELP_LATER;
+  return NULL;
+}
+
+int cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
+
+int cli_print_help(const char *cmd) {
+  const char *h = cmd ? cli_help(cmd) : USAGE;
+  if (!h) return cli_usage(NULL, "unknown command \"%s\"", cmd);
+  jbuf b;
+  jb_init(&b);
+  jb_raw(&b, h);
+  return cli_emit(&b);
+}
+
+static int cmd_help(int argc, char **argv) {
+  if (argc == 2 && cli_is_help(argv[1])) return cli_print_help("help");
+  if (argc > 2) return cli_usage("help", "expected at most one command name");
+  return cli_print_help(argc == 2 ? argv[1] : NULL);
+}
+
+static int cmd_later(const char *cmd) {
+  fprintf(stderr, "silica: %s: not built yet in this version\n", cmd);
+  return EXIT_INPUT;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return cli_usage(NULL, "missing command");
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+    jbuf b;
+    jb_init(&b);
+    bprintf(&b, "silica %s (schema %d)\n", SILICA_VERSION, SILICA_SCHEMA_VERSION);
+    return cli_emit(&b);
+  }
+  if (cli_is_help(cmd)) return cli_print_help(NULL);
+  static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+  } cmds[] = {{"run", cmd_run}, {"validate", cmd_validate}, {"list", cmd_list}, {"show", cmd_show}, {"help", cmd_help}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(cmds); i++)
+    if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1); /* each handles --help */
+  for (size_t i = 0; i < SL_ARRAY_LEN(LATER); i++)
+    if (strcmp(cmd, LATER[i]) == 0) {
+      for (int j = 2; j < argc; j++)
+        if (cli_is_help(argv[j])) return cli_print_help(cmd);
+      return cmd_later(cmd);
+    }
+  return cli_usage(NULL, "unknown command \"%s\"", cmd);
+}
