@@ -5,8 +5,9 @@
  *   compute       W * max(2*Mt*Nt*Kp / (core peak * eff), operand bytes / core SRAM bandwidth)
  *                 (every tile pays its full padded shape: tile quantisation; W: wave quantisation)
  *   shared level  every work tile streams its A and B panels from L2:  batch*(tn*M*K*a + tm*K*N*b)
- *   DRAM          the tiles running together in one wave share their panels (row-major raster
- *                 over the tm x tn grid); an operand that fits in half the L2 is read once
+ *   DRAM          the tiles running together in one wave share their panels (row- or column-major
+ *                 raster over the tm x tn grid, whichever moves less); an operand that fits in half
+ *                 the L2 is read once
  *   time          max(compute, L2, DRAM) + kernel latency (+ split-K reduction)
  * This is the NVIDIA "Matrix Multiplication Background" picture (tile and wave quantisation) with
  * a roofline per memory level (Williams et al. 2009).  gemm_ref.c walks the same model tile by
@@ -82,13 +83,19 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
 
   /* DRAM: operands shared within a wave are read once per wave. */
   double a_total = g->batch * g->m * g->k * g->a_bytes, b_total = g->batch * g->k * g->n * g->b_bytes;
-  double a_bytes = rows_over_waves(g->batch * tm, tn, cw) * (g->m / tm) * g->k * g->a_bytes;
-  double b_bytes = cols_over_waves(g->batch, tm, tn, cw) * (g->n / tn) * g->k * g->b_bytes;
+  /* Row-major raster shares A panels within a wave, column-major shares B panels; kernels pick
+   * the raster (swizzle) that moves fewer bytes. */
+  double a_row = rows_over_waves(g->batch * tm, tn, cw) * (g->m / tm) * g->k * g->a_bytes;
+  double b_row = cols_over_waves(g->batch, tm, tn, cw) * (g->n / tn) * g->k * g->b_bytes;
+  double b_col = rows_over_waves(g->batch * tn, tm, cw) * (g->n / tn) * g->k * g->b_bytes;
+  double a_col = cols_over_waves(g->batch, tn, tm, cw) * (g->m / tm) * g->k * g->a_bytes;
   double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
-  if (a_total <= half_l2) a_bytes = a_total;
-  if (b_total <= half_l2) b_bytes = b_total;
-  a_bytes = fmin(fmax(a_bytes, a_total), a_total * tn);
-  b_bytes = fmin(fmax(b_bytes, b_total), b_total * tm);
+  if (a_total <= half_l2) a_row = a_col = a_total;
+  if (b_total <= half_l2) b_row = b_col = b_total;
+  a_row = fmin(fmax(a_row, a_total), a_total * tn), a_col = fmin(fmax(a_col, a_total), a_total * tn);
+  b_row = fmin(fmax(b_row, b_total), b_total * tm), b_col = fmin(fmax(b_col, b_total), b_total * tm);
+  double a_bytes = a_row, b_bytes = b_row;
+  if (a_col + b_col < a_row + b_row) a_bytes = a_col, b_bytes = b_col;
   double dram = a_bytes + b_bytes + c_bytes;
   double t_reduce = 0;
   if (split_k > 1) { /* fp32 partials written and read back, then reduced */

@@ -16,52 +16,63 @@ sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_t
   long out_tiles = B * tm * tn;
   double peak_core = 2.0 * c->mat_macs_per_cycle[g->dt] * c->clock_ghz * 1e9 * c->eff_gemm[g->dt];
   const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
-  double compute = 0, l2_bytes = 0, a_dram = 0, b_dram = 0, flops = 0;
+  double compute = 0, l2_bytes = 0, flops = 0, a_ord[2] = {0, 0}, b_ord[2] = {0, 0};
   long waves = 0;
   char *row_seen = calloc((size_t)(B * tm), 1), *col_seen = calloc((size_t)(B * tn), 1);
   long *rows_list = malloc(sizeof(long) * (size_t)cw), *cols_list = malloc(sizeof(long) * (size_t)cw);
   if (!row_seen || !col_seen || !rows_list || !cols_list) goto out;
-  /* Work tiles in waves of C: a wave holds cw output tiles with all their s splits. */
-  for (long first = 0; first < out_tiles; first += cw) {
-    long last = first + cw < out_tiles ? first + cw : out_tiles;
-    long nr = 0, nc = 0;
-    double wave_time = 0;
-    waves++;
-    for (long o = first; o < last; o++) {
-      long b = o / (tm * tn), i = (o / tn) % tm, j = o % tn;
-      long rows = (i + 1) * t.m <= M ? t.m : M - i * t.m;
-      long cols = (j + 1) * t.n <= N ? t.n : N - j * t.n;
-      for (long sp = 0; sp < s; sp++) {
-        long k0 = sp * ks, k1 = k0 + ks < K ? k0 + ks : K;
-        long kk = k1 > k0 ? k1 - k0 : 0;
-        double t_mma = 2.0 * t.m * t.n * (double)kp / peak_core;
-        double t_core = sram ? (t.m * g->a_bytes + t.n * g->b_bytes) * (double)kp / (sram->bw_GBps * 1e9) : 0;
-        double tt = t_mma > t_core ? t_mma : t_core;
-        if (tt > wave_time) wave_time = tt;
-        flops += 2.0 * t.m * t.n * (double)kp;
-        l2_bytes += (double)rows * (double)kk * g->a_bytes + (double)kk * (double)cols * g->b_bytes;
+  /* Work tiles in waves of C: a wave holds cw output tiles with all their s splits.  Order 0 is
+   * the row-major raster, order 1 the column-major one; compute and L2 do not depend on it. */
+  for (int ord = 0; ord < 2; ord++)
+    for (long first = 0; first < out_tiles; first += cw) {
+      long last = first + cw < out_tiles ? first + cw : out_tiles;
+      long nr = 0, nc = 0;
+      double wave_time = 0;
+      if (ord == 0) waves++;
+      for (long o = first; o < last; o++) {
+        long b = o / (tm * tn), i = (o / tn) % tm, j = o % tn;
+        if (ord == 1) i = o % tm, j = (o / tm) % tn; /* column-major inside each matrix */
+        long rows = (i + 1) * t.m <= M ? t.m : M - i * t.m;
+        long cols = (j + 1) * t.n <= N ? t.n : N - j * t.n;
+        for (long sp = 0; sp < s; sp++) {
+          long k0 = sp * ks, k1 = k0 + ks < K ? k0 + ks : K;
+          long kk = k1 > k0 ? k1 - k0 : 0;
+          double t_mma = 2.0 * t.m * t.n * (double)kp / peak_core;
+          double t_core =
+              sram ? (t.m * g->a_bytes + t.n * g->b_bytes) * (double)kp / (sram->bw_GBps * 1e9) : 0;
+          double tt = t_mma > t_core ? t_mma : t_core;
+          if (tt > wave_time) wave_time = tt;
+          if (ord == 1) continue;
+          flops += 2.0 * t.m * t.n * (double)kp;
+          l2_bytes += (double)rows * (double)kk * g->a_bytes + (double)kk * (double)cols * g->b_bytes;
+        }
+        if (!row_seen[b * tm + i]) {
+          row_seen[b * tm + i] = 1;
+          rows_list[nr++] = b * tm + i;
+          a_ord[ord] += (double)rows * (double)K * g->a_bytes;
+        }
+        if (!col_seen[b * tn + j]) {
+          col_seen[b * tn + j] = 1;
+          cols_list[nc++] = b * tn + j;
+          b_ord[ord] += (double)K * (double)cols * g->b_bytes;
+        }
       }
-      if (!row_seen[b * tm + i]) {
-        row_seen[b * tm + i] = 1;
-        rows_list[nr++] = b * tm + i;
-        a_dram += (double)rows * (double)K * g->a_bytes;
-      }
-      if (!col_seen[b * tn + j]) {
-        col_seen[b * tn + j] = 1;
-        cols_list[nc++] = b * tn + j;
-        b_dram += (double)K * (double)cols * g->b_bytes;
-      }
+      /* A wave of cw output tiles may need more than one pass over the cores when s > C. */
+      if (ord == 0) compute += wave_time * ceil((double)((last - first) * s) / (double)C);
+      for (long x = 0; x < nr; x++)
+        row_seen[rows_list[x]] = 0; /* panels are not kept across waves */
+      for (long x = 0; x < nc; x++)
+        col_seen[cols_list[x]] = 0;
     }
-    /* A wave of cw output tiles may need more than one pass over the cores when s > C. */
-    compute += wave_time * ceil((double)((last - first) * s) / (double)C);
-    for (long x = 0; x < nr; x++) row_seen[rows_list[x]] = 0; /* panels are not kept across waves */
-    for (long x = 0; x < nc; x++) col_seen[cols_list[x]] = 0;
-  }
   {
     double a_total = g->batch * g->m * g->k * g->a_bytes, b_total = g->batch * g->k * g->n * g->b_bytes;
     double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
-    if (a_total <= half_l2) a_dram = a_total;
-    if (b_total <= half_l2) b_dram = b_total;
+    for (int ord = 0; ord < 2; ord++) {
+      if (a_total <= half_l2) a_ord[ord] = a_total;
+      if (b_total <= half_l2) b_ord[ord] = b_total;
+    }
+    int o = a_ord[1] + b_ord[1] < a_ord[0] + b_ord[0];
+    double a_dram = a_ord[o], b_dram = b_ord[o];
     double c_bytes = g->batch * g->m * g->n * g->c_bytes;
     double dram = a_dram + b_dram + c_bytes, t_reduce = 0;
     if (split_k > 1) {

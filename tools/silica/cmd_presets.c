@@ -306,7 +306,7 @@ static void text_chip_memory(jbuf *b, const sl_chip *c) {
     char cap[32], lat[32];
     fmt_gib(m->capacity_bytes, cap, sizeof cap);
     fmt_time(m->latency_s, lat, sizeof lat);
-    bprintf(b, "  %-8s %12s  %10.0f GB/s  latency %-10s%s\n", m->name, cap, m->bw_GBps, lat,
+    bprintf(b, "  %-8s %12s  %10.0f GB/s  latency %s%s\n", m->name, cap, m->bw_GBps, lat,
             m->per_core ? "  (per core)" : "");
   }
   static const char *const ln[] = {"scale_up", "scale_out", "host"};

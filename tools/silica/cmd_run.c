@@ -99,7 +99,9 @@ static int parse_args(int argc, char **argv, run_opts *o) {
 
 /* ---- text and CSV ----------------------------------------------------------------------------- */
 
-static double row_total(const sl_row *r) { return r->count * r->time_s; }
+/* A row's time_s, flops and bytes are totals over its `count` repeats in one step (sim.c), so the
+ * rows add up to the step time when nothing overlaps. */
+static double row_total(const sl_row *r) { return r->time_s; }
 
 static const sl_row *g_rows; /* qsort has no context argument; the CLI is single-threaded */
 
@@ -193,8 +195,10 @@ static void text_memory(jbuf *b, const sl_result *res) {
 static void text_parallel(jbuf *b, const sl_result *res) {
   if (!res->feasible && res->mem.capacity_bytes <= 0) return;
   const sl_parallel *p = &res->par;
-  bprintf(b, "  %-14s dp %g, tp %g, pp %g, cp %g, ep %g, sp %s, zero %g, vpp %g, micro_batch %g\n", "parallel", p->dp,
-          p->tp, p->pp, p->cp, p->ep, p->sp ? "on" : "off", p->zero, p->vpp, res->micro_batch);
+  bprintf(b, "  %-14s dp %g, tp %g, pp %g, cp %g, ep %g, sp %s, zero %g, vpp %g", "parallel", p->dp, p->tp, p->pp,
+          p->cp, p->ep, p->sp ? "on" : "off", p->zero, p->vpp);
+  if (res->task == SL_TASK_TRAIN) bprintf(b, ", micro_batch %g", res->micro_batch);
+  bprintf(b, "\n");
 }
 
 static void text_breakdown(jbuf *b, const sl_result *res, long top) {
@@ -211,14 +215,14 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
   }
   double sum = rows_sum(res);
   bprintf(b, "\nbreakdown (%zu of %zu ops, most time first; --top N shows N)\n", shown, res->n_rows);
-  bprintf(b, "  %-*s  %-13s  %-11s  %8s  %11s  %6s  %9s  %s\n", w, "name", "phase", "category", "count", "total time",
+  bprintf(b, "  %-*s  %-13s  %-11s  %8s  %11s  %6s  %9s  %s\n", w, "name", "phase", "category", "count", "time",
           "share", "TFLOP/s", "bound");
   for (size_t i = 0; i < shown; i++) {
     const sl_row *r = &res->rows[idx[i]];
     char t[48], cnt[32], tf[32];
-    fmt_time(row_total(r), t, sizeof t);
+    fmt_time(r->time_s, t, sizeof t);
     fmt_num(r->count, cnt, sizeof cnt);
-    if (r->time_s > 0)
+    if (r->time_s > 0) /* achieved: the row's FLOP over its time */
       snprintf(tf, sizeof tf, "%.1f", r->flops / r->time_s / 1e12);
     else
       snprintf(tf, sizeof tf, "-");
@@ -273,7 +277,7 @@ static void csv_field_str(jbuf *b, const char *s) {
 }
 
 static void write_csv(jbuf *b, const sl_result *res, long top) {
-  jb_raw(b, "name,phase,category,count,time_s,total_time_s,share,flops,bytes,tflops_per_s,bound,energy_j,"
+  jb_raw(b, "name,phase,category,count,time_s,time_per_op_s,share,flops,bytes,tflops_per_s,bound,energy_j,"
             "sram_hit_rate\n");
   size_t *idx = sorted_rows(res);
   if (!idx) {
@@ -289,7 +293,7 @@ static void write_csv(jbuf *b, const sl_result *res, long top) {
     csv_field_str(b, safe_name(sl_category_names, SL_CAT_COUNT, (int)r->cat));
     csv_field_num(b, r->count, 0);
     csv_field_num(b, r->time_s, 0);
-    csv_field_num(b, row_total(r), 0);
+    csv_field_num(b, r->count > 0 ? r->time_s / r->count : NAN, 0);
     csv_field_num(b, sum > 0 ? row_total(r) / sum : NAN, 0);
     csv_field_num(b, r->flops, 0);
     csv_field_num(b, r->bytes, 0);

@@ -82,20 +82,23 @@ static void text_rows(jbuf *b, const sl_validation *v, int calibration, int w) {
   }
 }
 
+static void text_header(jbuf *b, int w) {
+  bprintf(b, "%-*s  %-22s  %11s  %11s  %8s  %s\n", w, "name", "metric", "measured", "predicted", "error", "status");
+}
+
 static void write_text(jbuf *b, const sl_validation *v) {
   int w = 4;
   for (size_t i = 0; i < v->n; i++) {
     int l = (int)strlen(v->entries[i].name);
     if (l > w) w = l;
   }
-  const char *hdr = "%-*s  %-22s  %11s  %11s  %8s  %s\n";
   if (v->valid.n) {
-    bprintf(b, hdr, w, "name", "metric", "measured", "predicted", "error", "status");
+    text_header(b, w);
     text_rows(b, v, 0, w);
   }
   if (v->calib.n) {
     bprintf(b, "%s%s\n", v->valid.n ? "\n" : "", CALIB_TITLE);
-    bprintf(b, hdr, w, "name", "metric", "measured", "predicted", "error", "status");
+    text_header(b, w);
     text_rows(b, v, 1, w);
   }
   bprintf(b, "\n");

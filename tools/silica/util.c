@@ -99,9 +99,7 @@ int cli_emit(jbuf *b) {
 void fmt_num(double v, char *buf, size_t size) {
   if (isnan(v))
     snprintf(buf, size, "-");
-  else if (v != 0 && (fabs(v) >= 1e7 || fabs(v) < 1e-3))
-    snprintf(buf, size, "%.3e", v);
-  else if (v == floor(v))
+  else if (fabs(v) >= 1e4 && fabs(v) < 1e15) /* no exponent for the throughputs people read */
     snprintf(buf, size, "%.0f", v);
   else
     snprintf(buf, size, "%.4g", v);

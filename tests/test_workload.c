@@ -1,0 +1,234 @@
+/* test_workload.c — model front ends and op graphs against closed forms (equations.md): parameter
+ * counts, training FLOP, KV-cache bytes; single-chip task physics (decode at the memory roofline,
+ * prefill compute-bound, identical layers costed once, infeasible is a result). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static sl_scenario *load(const char *text) {
+  sl_scenario *sc = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) {
+    char buf[900];
+    sl_error_format(&err, buf, sizeof buf);
+    fail_msg("%s: %s", text, buf);
+  }
+  return sc;
+}
+
+static sl_result *run(sl_scenario *sc) {
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
+  return r;
+}
+
+static void test_param_counts(void **state) {
+  (void)state;
+  size_t n = sl_preset_count("models");
+  int checked = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = sl_preset_name("models", i);
+    char text[200];
+    snprintf(text, sizeof text, "{chip: h100-sxm, model: %s, task: decode}", name);
+    sl_scenario *sc = NULL;
+    sl_error err;
+    if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) continue; /* DLRM: not a transformer */
+    double p = model_params(&sc->model), pub = sc->model.params_published;
+    if (pub > 0) {
+      if (fabs(p / pub - 1) > 0.015) fail_msg("%s: %.4g parameters, published %.4g", name, p, pub);
+      checked++;
+    }
+    sl_scenario_free(sc);
+  }
+  assert_true(checked >= 10);
+}
+
+/* Megatron's count (Narayanan et al. SC21 eq. 3) with the LM head counted as 3 x 2BshV:
+ * 72 B s l h^2 (1 + s/6h) + 6 B s h V. */
+static void test_training_flops(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: a100-sxm-80gb, stack: megatron-2022, precision: fp16, task: train,"
+                         " model: {transformer: {hidden: 1024, layers: 4, heads: 16, ffn: 4096, vocab: 51200,"
+                         " activation: gelu, norm: layernorm, position: learned, tied_embeddings: true}},"
+                         " train: {seq_len: 2048, global_batch: 8, micro_batch: 2, recompute: none}}");
+  arena a;
+  ar_init(&a);
+  sl_graph g = {0};
+  sl_error err;
+  assert_int_equal(graph_build(&a, sc, &g, &err), SL_OK);
+  double f = 0;
+  for (size_t i = 0; i < g.n; i++) f += g.ops[i].model_flops * g.ops[i].count;
+  double B = 8, s = 2048, l = 4, h = 1024, V = 51200;
+  double want = 72 * B * s * l * h * h * (1 + s / (6 * h)) + 6 * B * s * h * V;
+  if (fabs(f / want - 1) > 1e-9) fail_msg("model FLOP %.6g, want %.6g", f, want);
+  ar_free(&a);
+  sl_scenario_free(sc);
+}
+
+static void test_kv_cache_bytes(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 4, prompt_len: 1000}}");
+  sl_result *r = run(sc);
+  /* 2 (K and V) x layers x kv_heads x head_dim x bytes, per token of context. */
+  double want = 4 * 1001 * 2.0 * 32 * 8 * 128 * 2;
+  assert_true(fabs(sl_result_number(r, "memory.kv_cache_bytes") - want) < 1);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, precision: {weights: bf16, kv: fp8},"
+            " infer: {batch: 4, prompt_len: 1000}}");
+  r = run(sc);
+  assert_true(fabs(sl_result_number(r, "memory.kv_cache_bytes") - want / 2) < 1);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* Decode at batch 1 reads every weight once: time per token between 1.0x and 1.4x of
+ * (weights + KV) / HBM bandwidth. */
+static void test_decode_roofline(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 1, prompt_len: 1024}}");
+  sl_result *r = run(sc);
+  double bytes = sl_result_number(r, "memory.weights_bytes") + sl_result_number(r, "memory.kv_cache_bytes");
+  double ideal = bytes / (chip_dram(&sc->chip)->bw_GBps * 1e9);
+  double ratio = sl_result_number(r, "step_time_s") / ideal;
+  print_message("decode / roofline = %.3f\n", ratio);
+  assert_true(ratio >= 1.0 && ratio <= 1.4);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+static void test_prefill_compute_bound(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: prefill, infer: {batch: 1, prompt_len: 2048}}");
+  sl_result *r = run(sc);
+  double compute = 0, total = 0;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    total += r->rows[i].time_s;
+    if (r->rows[i].bound == SL_BOUND_COMPUTE) compute += r->rows[i].time_s;
+    /* Every layer GEMM is compute-bound (the LM head sees only the last token: a GEMV). */
+    if (r->rows[i].cat == SL_CAT_GEMM && strcmp(r->rows[i].name, "lm_head") != 0 &&
+        r->rows[i].bound != SL_BOUND_COMPUTE)
+      fail_msg("%s is %s-bound", r->rows[i].name, sl_bound_names[r->rows[i].bound]);
+  }
+  assert_true(compute / total > 0.8);
+  assert_true(fabs(total - sl_result_number(r, "step_time_s")) < 1e-12 * total);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* A 126-layer model has as many ops as a 2-layer one: identical layers are costed once. */
+static void test_layers_costed_once(void **state) {
+  (void)state;
+  const char *fmt = "{chip: b200, task: decode, model: {transformer: {hidden: 1024, layers: %d, heads: 8, ffn: 4096,"
+                    " vocab: 1000, activation: swiglu, norm: rmsnorm, position: rope}}}";
+  char t1[400], t2[400];
+  snprintf(t1, sizeof t1, fmt, 2);
+  snprintf(t2, sizeof t2, fmt, 126);
+  sl_scenario *a = load(t1), *b = load(t2);
+  sl_result *ra = run(a), *rb = run(b);
+  assert_int_equal(ra->n_rows, rb->n_rows);
+  double layer_a = 0, layer_b = 0;
+  for (size_t i = 0; i < ra->n_rows; i++)
+    if (ra->rows[i].count == 2) layer_a += ra->rows[i].time_s, layer_b += rb->rows[i].time_s;
+  assert_true(fabs(layer_b / layer_a - 63) < 1e-9);
+  sl_result_free(ra);
+  sl_result_free(rb);
+  sl_scenario_free(a);
+  sl_scenario_free(b);
+}
+
+static int has_row(const sl_result *r, const char *name) {
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (strcmp(r->rows[i].name, name) == 0) return 1;
+  return 0;
+}
+
+/* Fused attention only where the working set fits the per-core SRAM; unfused stacks never fuse. */
+static void test_attention_fusion(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, task: infer, model: {op: attention, batch: 1, seq_len: 4096,"
+                         " heads: 16, head_dim: 128, causal: true}}");
+  sl_result *r = run(sc);
+  assert_true(has_row(r, "attention") && !has_row(r, "attn_scores"));
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  sc = load("{chip: h100-sxm, stack: pytorch-eager, task: infer, model: {op: attention, batch: 1, seq_len: 4096,"
+            " heads: 16, head_dim: 128, causal: true}}");
+  r = run(sc);
+  assert_true(has_row(r, "attn_scores") && has_row(r, "attn_softmax") && has_row(r, "attn_context"));
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  /* MTIA 1: 128 KB per PE cannot hold a 128-row tile with head_dim 512. */
+  sc = load("{chip: mtia-1, stack: trtllm, precision: fp16, task: infer, model: {op: attention, batch: 1,"
+            " seq_len: 1024, heads: 4, head_dim: 512}}");
+  r = run(sc);
+  assert_true(has_row(r, "attn_scores"));
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* generate = prefill + (gen_len - 1) decode steps; TTFT is the prefill. */
+static void test_generate(void **state) {
+  (void)state;
+  sl_scenario *g = load("{chip: h100-sxm, model: llama3.1-8b, task: generate, infer: {batch: 2, prompt_len: 512,"
+                        " gen_len: 129}}");
+  sl_scenario *p = load("{chip: h100-sxm, model: llama3.1-8b, task: prefill, infer: {batch: 2, prompt_len: 512}}");
+  sl_scenario *d = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 2, prompt_len: 575}}");
+  sl_result *rg = run(g), *rp = run(p), *rd = run(d);
+  assert_true(fabs(sl_result_number(rg, "ttft_s") / sl_result_number(rp, "step_time_s") - 1) < 1e-9);
+  assert_true(fabs(sl_result_number(rg, "tpot_s") / sl_result_number(rd, "step_time_s") - 1) < 0.01);
+  double total = sl_result_number(rg, "step_time_s");
+  assert_true(fabs(sl_result_number(rg, "tokens_per_s") - 2 * 129 / total) < 1e-6);
+  sl_result_free(rg);
+  sl_result_free(rp);
+  sl_result_free(rd);
+  sl_scenario_free(g);
+  sl_scenario_free(p);
+  sl_scenario_free(d);
+}
+
+static void test_infeasible(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-405b, task: decode}");
+  sl_result *r = run(sc);
+  assert_false(sl_result_feasible(r));
+  assert_non_null(strstr(sl_result_reason(r), "does not fit"));
+  assert_true(isnan(sl_result_number(r, "step_time_s")));
+  assert_true(sl_result_number(r, "memory.per_chip_bytes") > 8e11);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* Training on one chip: MFU in a plausible band, recompute raises HFU over MFU, memory split. */
+static void test_train_single_chip(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.2-1b, task: train, train: {seq_len: 2048, global_batch: 8,"
+                         " micro_batch: 2, recompute: full}}");
+  sl_result *r = run(sc);
+  double mfu = sl_result_number(r, "mfu"), hfu = sl_result_number(r, "hfu");
+  assert_true(mfu > 0.2 && mfu < 0.8);
+  assert_true(hfu > mfu * 1.2);
+  double params = model_params(&sc->model);
+  assert_true(fabs(sl_result_number(r, "memory.optimizer_bytes") - 12 * params) < 1);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_param_counts),         cmocka_unit_test(test_training_flops),
+      cmocka_unit_test(test_kv_cache_bytes),       cmocka_unit_test(test_decode_roofline),
+      cmocka_unit_test(test_prefill_compute_bound), cmocka_unit_test(test_layers_costed_once),
+      cmocka_unit_test(test_attention_fusion),     cmocka_unit_test(test_generate),
+      cmocka_unit_test(test_infeasible),           cmocka_unit_test(test_train_single_chip),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
