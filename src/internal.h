@@ -450,6 +450,8 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Writes `json`, an already formatted JSON value, as the next member (NULL or "" -> null). */
 void jb_value_raw(jbuf *b, const char *key, const char *json);
+/* 1 when jb_node writes this plain scalar as something other than a string (number, bool, null). */
+int jb_scalar_is_special(const char *s);
 /* The text jb_num writes for v: shortest round-trip form, integers without exponent, "null". */
 void jb_format_number(double v, char out[32]);
 

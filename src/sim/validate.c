@@ -136,9 +136,37 @@ static void dir_of(const char *path, char *dir, size_t size) {
     snprintf(dir, size, "%.*s/", (int)(slash - path), path);
 }
 
-/* The inline scenario as JSON text.  Spec paths (chip: ../chips/x.yaml) are made relative to the
- * cases file, as they would be in a scenario file next to it; the loader would otherwise take them
- * from the working directory. */
+/* A plain word such as auto or max: JSON would quote it, and the scenario reader tells a plain
+ * `auto` from a quoted "auto" (a string), so it is written unquoted, which YAML flow style allows. */
+static int plain_word(const yt_node *n) {
+  if (n->type != YT_SCALAR || n->quoted || !n->str) return 0;
+  const char *s = n->str;
+  if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) return 0;
+  for (; *s; s++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *s)) return 0;
+  return 1;
+}
+
+/* jb_node, but keeping plain words plain: the output is YAML flow style (JSON where it can be). */
+static void write_flow(jbuf *b, const char *key, const yt_node *n) {
+  if (n && plain_word(n) && !jb_scalar_is_special(n->str)) {
+    jb_value_raw(b, key, n->str);
+  } else if (n && n->type == YT_MAP) {
+    jb_obj_begin(b, key);
+    for (size_t i = 0; i < n->n; i++) write_flow(b, n->pairs[i].key, n->pairs[i].value);
+    jb_obj_end(b);
+  } else if (n && n->type == YT_SEQ) {
+    jb_arr_begin(b, key);
+    for (size_t i = 0; i < n->n; i++) write_flow(b, NULL, n->items[i]);
+    jb_arr_end(b);
+  } else {
+    jb_node(b, key, n);
+  }
+}
+
+/* The inline scenario as text for sl_scenario_load.  Spec paths (chip: ../chips/x.yaml) are made
+ * relative to the cases file, as they would be in a scenario file next to it; the loader would
+ * otherwise take them from the working directory. */
 static char *scenario_text(const yt_node *sc, const char *dir) {
   static const char *const spec_keys[] = {"chip", "stack", "model", "system"};
   jbuf b;
@@ -154,7 +182,7 @@ static char *scenario_text(const yt_node *sc, const char *dir) {
       snprintf(path, sizeof path, "%s%s", dir, v->str);
       jb_str(&b, p->key, path);
     } else {
-      jb_node(&b, p->key, v);
+      write_flow(&b, p->key, v);
     }
   }
   jb_obj_end(&b);
