@@ -1,6 +1,7 @@
 # silica — top-level entry points.  `make run` and `make test` are the two set-up commands.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= $(if $(CI),-DSILICA_WERROR=ON,)
 

@@ -127,11 +127,12 @@ static void test_prefill_compute_bound(void **state) {
 /* A 126-layer model has as many ops as a 2-layer one: identical layers are costed once. */
 static void test_layers_costed_once(void **state) {
   (void)state;
-  const char *fmt = "{chip: b200, task: decode, model: {transformer: {hidden: 1024, layers: %d, heads: 8, ffn: 4096,"
-                    " vocab: 1000, activation: swiglu, norm: rmsnorm, position: rope}}}";
+#define LAYERS_FMT                                                                                                \
+  "{chip: b200, task: decode, model: {transformer: {hidden: 1024, layers: %d, heads: 8, ffn: 4096,"                \
+  " vocab: 1000, activation: swiglu, norm: rmsnorm, position: rope}}}"
   char t1[400], t2[400];
-  snprintf(t1, sizeof t1, fmt, 2);
-  snprintf(t2, sizeof t2, fmt, 126);
+  snprintf(t1, sizeof t1, LAYERS_FMT, 2);
+  snprintf(t2, sizeof t2, LAYERS_FMT, 126);
   sl_scenario *a = load(t1), *b = load(t2);
   sl_result *ra = run(a), *rb = run(b);
   assert_int_equal(ra->n_rows, rb->n_rows);

@@ -37,7 +37,8 @@ static void compress(uint32_t h[8], const unsigned char *blk) {
 }
 
 void sha256_hex(const void *data, size_t len, char out[65]) {
-  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const unsigned char *p = data;
   size_t full = len / 64;
   for (size_t i = 0; i < full; i++) compress(h, p + 64 * i);

@@ -7,30 +7,45 @@
 /* Vector FLOP per attention score in the online softmax (scale, running max, subtract, exp,
  * running sum, rescale): FlashAttention-2 (Dao 2023) §3.1 counts these as the non-matmul work. */
 enum { SOFTMAX_FLOPS_PER_SCORE = 6 };
-/* Query rows per tile and key/value rows per block of a flash-style kernel (FlashAttention-2). */
-enum { ATTN_BQ = 128, ATTN_BKV = 64 };
+/* Query rows per tile and key/value rows per block of a flash-style kernel: FlashAttention-2
+ * uses 128 x 64 where the SRAM allows, smaller blocks on chips with less (e.g. 64 KB LDS). */
+static const double ATTN_BLOCKS[][2] = {{128, 64}, {64, 64}, {64, 32}};
+
+/* The largest block pair whose working set (Q tile, K and V blocks, fp32 scores) fits the
+ * per-core SRAM; 0 when none does. */
+static int attention_blocks(const sl_chip *c, double head_dim, double bytes, double *bq, double *bkv) {
+  const sl_mem_level *sram = chip_core_sram(c);
+  for (size_t i = 0; i < sizeof ATTN_BLOCKS / sizeof ATTN_BLOCKS[0]; i++) {
+    double q = ATTN_BLOCKS[i][0], kv = ATTN_BLOCKS[i][1];
+    double need = (q * head_dim + 2.0 * kv * head_dim) * bytes + q * kv * 4.0;
+    if (!sram || need <= sram->capacity_bytes) {
+      *bq = q, *bkv = kv;
+      return 1;
+    }
+  }
+  return 0;
+}
 
 int attention_fits(const sl_chip *c, double head_dim, double bytes) {
-  const sl_mem_level *sram = chip_core_sram(c);
-  if (!sram) return 1; /* no per-core level described: nothing to check against */
-  double need = (ATTN_BQ * head_dim + 2.0 * ATTN_BKV * head_dim) * bytes + ATTN_BQ * ATTN_BKV * 4.0;
-  return need <= sram->capacity_bytes;
+  double q, kv;
+  return attention_blocks(c, head_dim, bytes, &q, &kv);
 }
 
 sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   const sl_chip *c = ctx->chip;
   sl_cost r = {0};
-  double C = c->cores, group = a->heads / a->kv_heads;
+  double C = c->cores, group = a->heads / a->kv_heads, bq = 128, bkv = 64;
+  attention_blocks(c, a->head_dim, sl_dtype_bytes[a->dt], &bq, &bkv);
   /* Queries that share a K/V head are processed together (GQA grouping, as in flash-decoding). */
   double q_rows = a->q_len * group;
-  double items = a->batch * a->kv_heads * ceil(q_rows / ATTN_BQ);
+  double items = a->batch * a->kv_heads * ceil(q_rows / bq);
   double splits = 1; /* split the KV length over more cores when there are few items */
-  if (items < C) splits = fmax(1, fmin(floor(C / items), ceil(a->kv_len / (4.0 * ATTN_BKV))));
-  double rows = fmin(q_rows, ATTN_BQ);
+  if (items < C) splits = fmax(1, fmin(floor(C / items), ceil(a->kv_len / (4.0 * bkv))));
+  double rows = fmin(q_rows, bq);
   double kv_item = a->kv_len / splits;
   /* Causal: a query tile sees on average (kv_len - q_len/2) keys when q_len <= kv_len. */
   double causal_frac = 1;
-  if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + ATTN_BQ / 2.0) / a->kv_len);
+  if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + bq / 2.0) / a->kv_len);
   double mm = a->backward ? 2.5 : 1.0; /* backward: 5 matmuls against 2 (FlashAttention-2 §3.2) */
   double vec = a->backward ? 2.0 : 1.0;
   double rows_pad = ceil(rows / c->mat_shape_m) * c->mat_shape_m;

@@ -182,7 +182,8 @@ static int scalar_bool(const char *s, int *out) {
 int jb_scalar_is_special(const char *s) {
   double d;
   int t;
-  return !*s || strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0 || scalar_bool(s, &t) || scalar_number(s, &d);
+  return !*s || strcmp(s, "~") == 0 || strcasecmp(s, "null") == 0 || scalar_bool(s, &t) ||
+         scalar_number(s, &d);
 }
 
 static void scalar(jbuf *b, const char *key, const yt_node *n) {

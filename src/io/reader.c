@@ -176,4 +176,5 @@ sl_status rd_done(reader *r, const yt_node *map) {
   return SL_OK;
 }
 
-int yt_is_auto(const yt_node *n) { return n && n->type == YT_SCALAR && !n->quoted && strcmp(n->str, "auto") == 0; }
+/* Quoted too: JSON, which validation files use, cannot write an unquoted word. */
+int yt_is_auto(const yt_node *n) { return n && n->type == YT_SCALAR && strcmp(n->str, "auto") == 0; }

@@ -154,20 +154,20 @@ double sl_result_number(const sl_result *r, const char *key) {
 /* Numeric output keys of FORMATS.md, including those not computed by this build (energy, cost,
  * serve), so that a validation case can tell "not computed yet" from a misspelt key. */
 int result_key_known(const char *key) {
-  static const char *const keys[] = {
-      "step_time_s", "tokens_per_s", "samples_per_s", "tokens_per_s_per_chip", "samples_per_s_per_chip",
-      "ttft_s", "tpot_s", "mfu", "hfu", "flops_per_chip_per_s",
-      "memory.per_chip_bytes", "memory.capacity_bytes", "memory.fits", "memory.weights_bytes",
-      "memory.grads_bytes", "memory.optimizer_bytes", "memory.activations_bytes", "memory.kv_cache_bytes",
-      "energy.step_j", "energy.avg_power_w_per_chip", "energy.uncapped_power_w_per_chip", "energy.j_per_token",
-      "energy.j_per_sample", "cost.usd_per_hour_system", "cost.usd_per_million_tokens",
-      "cost.usd_per_million_samples", "parallel.dp", "parallel.tp", "parallel.pp", "parallel.cp", "parallel.ep",
-      "parallel.sp", "parallel.zero", "parallel.vpp", "parallel.micro_batch", "serve.ttft_p50_s",
-      "serve.ttft_p90_s", "serve.ttft_p99_s", "serve.tpot_p50_s", "serve.tpot_p90_s", "serve.tpot_p99_s",
-      "serve.throughput_tokens_per_s", "serve.goodput_requests_per_s", "serve.max_rate_per_s",
-  };
-  for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++)
-    if (strcmp(key, keys[i]) == 0) return 1;
+  static const char known[] =
+      " step_time_s tokens_per_s samples_per_s tokens_per_s_per_chip samples_per_s_per_chip ttft_s tpot_s"
+      " mfu hfu flops_per_chip_per_s memory.per_chip_bytes memory.capacity_bytes memory.fits"
+      " memory.weights_bytes memory.grads_bytes memory.optimizer_bytes memory.activations_bytes"
+      " memory.kv_cache_bytes energy.step_j energy.avg_power_w_per_chip energy.uncapped_power_w_per_chip"
+      " energy.j_per_token energy.j_per_sample cost.usd_per_hour_system cost.usd_per_million_tokens"
+      " cost.usd_per_million_samples parallel.dp parallel.tp parallel.pp parallel.cp parallel.ep parallel.sp"
+      " parallel.zero parallel.vpp parallel.micro_batch serve.ttft_p50_s serve.ttft_p90_s serve.ttft_p99_s"
+      " serve.tpot_p50_s serve.tpot_p90_s serve.tpot_p99_s serve.throughput_tokens_per_s"
+      " serve.goodput_requests_per_s serve.max_rate_per_s ";
+  size_t n = strlen(key);
+  if (n == 0 || strchr(key, ' ')) return 0;
+  for (const char *p = strstr(known, key); p; p = strstr(p + 1, key))
+    if (p[-1] == ' ' && p[n] == ' ') return 1;
   return 0;
 }
 

@@ -231,7 +231,7 @@ static sl_status read_infer(reader *r, yt_node *root, sl_scenario *sc) {
   rd_mark m = rd_push(r, "infer");
   sl_status s = rd_map(r, t);
   yt_node *b = s ? NULL : (yt_find(t, "batch") ? yt_find(t, "batch")->value : NULL);
-  if (b && b->type == YT_SCALAR && !b->quoted && strcmp(b->str, "max") == 0) {
+  if (b && b->type == YT_SCALAR && strcmp(b->str, "max") == 0) {
     yt_get(t, "batch");
     sc->batch_max = 1;
   } else if (!s) {

@@ -53,10 +53,12 @@ static sl_status read_measured(reader *r, yt_node *m, vcase *c) {
     if (!result_key_known(m->pairs[i].key)) {
       yt_node at = *m;
       at.line = m->pairs[i].key_line;
-      s = rd_fail(r, &at, "not a numeric output key (e.g. step_time_s, tokens_per_s, mfu, memory.per_chip_bytes)");
+      s = rd_fail(r, &at,
+                  "not a numeric output key (e.g. step_time_s, tokens_per_s, mfu, memory.per_chip_bytes)");
     } else {
       s = rd_scalar_double(r, m->pairs[i].value, -1e300, 1e300, &val);
-      if (!s && val == 0) s = rd_fail(r, m->pairs[i].value, "measured value 0 leaves the relative error undefined");
+      if (!s && val == 0)
+        s = rd_fail(r, m->pairs[i].value, "measured value 0 leaves the relative error undefined");
       c->values[i] = val;
     }
     rd_pop(r, mk);
@@ -260,7 +262,8 @@ static sl_val_entry *add_entry(sl_validation *v) {
   return e;
 }
 
-static sl_status record(sl_validation *v, const vcase *c, const char *file, const sl_result *res, const outcome *o) {
+static sl_status record(sl_validation *v, const vcase *c, const char *file, const sl_result *res,
+                        const outcome *o) {
   const char *msg = ar_strdup(&v->a, o->message);
   if (!msg) return SL_ERR_INTERNAL;
   for (size_t i = 0; i < c->measured->n; i++) {
@@ -305,7 +308,8 @@ sl_status val_run_file(sl_validation *v, const char *path, const char *filter, s
   size_t n = 0;
   reader r = {err, &v->a, ""};
   const char *file = ar_strdup(&v->a, path);
-  sl_status s = file ? yt_parse_file(&v->a, path, &root, err) : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  sl_status s = file ? yt_parse_file(&v->a, path, &root, err)
+                     : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   if (!s) s = read_cases(&r, root, &cs, &n);
   for (size_t i = 0; !s && i < n; i++) {
     if (filter && regexec(&re, cs[i].name, 0, NULL, 0) != 0) continue;

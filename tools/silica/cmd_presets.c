@@ -91,8 +91,8 @@ static void list_model(jbuf *b, const loaded *l) {
   const sl_model *m = &l->model;
   if (m->kind == SL_MODEL_TRANSFORMER) {
     const sl_transformer *t = &m->tf;
-    bprintf(b, "%.2f B parameters; %ld layers, hidden %ld, %ld heads (%ld kv)", model_params(m) / 1e9, t->layers,
-            t->hidden, t->heads, t->kv_heads);
+    bprintf(b, "%.2f B parameters; %ld layers, hidden %ld, %ld heads (%ld kv)", model_params(m) / 1e9,
+            t->layers, t->hidden, t->heads, t->kv_heads);
     if (t->experts) bprintf(b, ", %ld experts (%ld per token)", t->experts, t->experts_per_token);
   } else {
     bprintf(b, "%s", m->kind == SL_MODEL_DLRM ? "DLRM recommendation model" : "single op");
@@ -115,7 +115,8 @@ int cmd_list(int argc, char **argv) {
     if (cli_is_help(argv[i])) return cli_print_help("list");
   if (argc != 2) return cli_usage("list", "expected one of chips, stacks, models, systems");
   const char *kind = kind_of(argv[1]);
-  if (!kind) return cli_usage("list", "unknown kind \"%s\" (expected chips, stacks, models or systems)", argv[1]);
+  if (!kind)
+    return cli_usage("list", "unknown kind \"%s\" (expected chips, stacks, models or systems)", argv[1]);
   size_t n = sl_preset_count(kind);
   int w = 8;
   for (size_t i = 0; i < n; i++) {
@@ -215,7 +216,8 @@ static void json_chip(jbuf *b, const sl_chip *c) {
   jb_str(b, "ridge_format", sl_dtype_names[rf]);
   jb_obj_begin(b, "ridge_flops_per_byte_by_format");
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
+    if (c->mat_macs_per_cycle[f] > 0)
+      jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
   jb_obj_end(b);
   jb_obj_begin(b, "matrix_shape");
   jb_num(b, "m", c->mat_shape_m);
@@ -291,7 +293,8 @@ static void text_chip_compute(jbuf *b, const sl_chip *c) {
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
     if (c->mat_macs_per_cycle[f] > 0)
       bprintf(b, "  %-5s %9.1f TFLOP/s   ridge %7.1f FLOP/byte   gemm efficiency %.2f\n", sl_dtype_names[f],
-              chip_peak_flops(c, (sl_dtype)f) / 1e12, chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c), c->eff_gemm[f]);
+              chip_peak_flops(c, (sl_dtype)f) / 1e12, chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c),
+              c->eff_gemm[f]);
   bprintf(b, "vector peak:");
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
     if (c->vec_flops_per_cycle[f] > 0)
@@ -329,8 +332,8 @@ static void text_chip(jbuf *b, const sl_chip *c) {
   else
     bprintf(b, "area: not published; estimate: not built yet\n");
   text_chip_compute(b, c);
-  bprintf(b, "DRAM %.0f GB/s (efficiency %.2f), ridge %.1f FLOP/byte at %s\n", chip_dram(c)->bw_GBps, c->eff_dram,
-          chip_peak_flops(c, rf) / dram_Bps(c), sl_dtype_names[rf]);
+  bprintf(b, "DRAM %.0f GB/s (efficiency %.2f), ridge %.1f FLOP/byte at %s\n", chip_dram(c)->bw_GBps,
+          c->eff_dram, chip_peak_flops(c, rf) / dram_Bps(c), sl_dtype_names[rf]);
   text_chip_memory(b, c);
   bprintf(b, "gemm efficiency source: %s\n", c->eff_gemm_source);
   bprintf(b, "DRAM efficiency source: %s\n", c->eff_dram_source);
@@ -362,7 +365,8 @@ static void text_model(jbuf *b, const loaded *l) {
   const sl_model *m = &l->model;
   bprintf(b, "model %s (%s)\nfile: %s\n", m->name, model_kind(m), m->file);
   if (m->kind == SL_MODEL_TRANSFORMER) {
-    bprintf(b, "parameters: %.4g B (matrix products %.4g B)", model_params(m) / 1e9, model_matmul_params(m) / 1e9);
+    bprintf(b, "parameters: %.4g B (matrix products %.4g B)", model_params(m) / 1e9,
+            model_matmul_params(m) / 1e9);
     if (m->params_published > 0) bprintf(b, "; published %.4g B", m->params_published / 1e9);
     bprintf(b, "\n");
   }
@@ -398,7 +402,8 @@ int cmd_show(int argc, char **argv) {
   }
   jbuf b;
   jb_init(&b);
-  int chip = strcmp(kind, "chips") == 0, stack = strcmp(kind, "stacks") == 0, model = strcmp(kind, "models") == 0;
+  int chip = strcmp(kind, "chips") == 0, stack = strcmp(kind, "stacks") == 0,
+      model = strcmp(kind, "models") == 0;
   if (json) {
     jb_obj_begin(&b, NULL);
     if (chip) json_chip(&b, &l.chip);
@@ -414,7 +419,8 @@ int cmd_show(int argc, char **argv) {
   } else if (model) {
     text_model(&b, &l);
   } else {
-    bprintf(&b, "system %s\nfile: %s\n", scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : pos[1], l.tree->file);
+    bprintf(&b, "system %s\nfile: %s\n", scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : pos[1],
+            l.tree->file);
     text_config(&b, l.tree);
   }
   ar_free(&a);

@@ -93,7 +93,8 @@ static int parse_args(int argc, char **argv, run_opts *o) {
     o->file = a;
   }
   if (o->json + o->csv > 1) return cli_usage("run", "--json and --csv exclude each other");
-  if (!o->file && o->n_sets == 0) return cli_usage("run", "give a scenario FILE or flags such as --chip and --model");
+  if (!o->file && o->n_sets == 0)
+    return cli_usage("run", "give a scenario FILE or flags such as --chip and --model");
   return -1;
 }
 
@@ -129,7 +130,9 @@ static double rows_sum(const sl_result *res) {
   return s;
 }
 
-static const char *safe_name(const char *const *names, int n, int i) { return i >= 0 && i < n ? names[i] : "?"; }
+static const char *safe_name(const char *const *names, int n, int i) {
+  return i >= 0 && i < n ? names[i] : "?";
+}
 
 static void precision_label(const sl_scenario *sc, char *buf, size_t size) {
   if (sc->w_dtype == sc->a_dtype && sc->a_dtype == sc->kv_dtype)
@@ -144,7 +147,8 @@ static void model_label(const sl_model *m, char *buf, size_t size) {
   if (m->kind != SL_MODEL_OP)
     snprintf(buf, size, "%s", m->name);
   else if (op->type == SL_OPT_GEMM)
-    snprintf(buf, size, "gemm m=%.0f n=%.0f k=%.0f%s", op->m, op->n, op->k, op->batch > 1 ? " (batched)" : "");
+    snprintf(buf, size, "gemm m=%.0f n=%.0f k=%.0f%s", op->m, op->n, op->k,
+             op->batch > 1 ? " (batched)" : "");
   else if (op->type == SL_OPT_ATTENTION)
     snprintf(buf, size, "attention batch=%.0f seq_len=%.0f heads=%.0f head_dim=%.0f", op->batch, op->seq_len,
              op->heads, op->head_dim);
@@ -172,8 +176,8 @@ static void text_figures(jbuf *b, const sl_result *res) {
     bprintf(b, "  %-14s %s / %s\n", "TTFT / TPOT", t1, t2);
   }
   if (res->has_mfu) {
-    bprintf(b, "  %-14s %.1f%% / %.1f%% (%.1f TFLOP/s per chip)\n", "MFU / HFU", 100 * res->mfu, 100 * res->hfu,
-            res->flops_per_chip_per_s / 1e12);
+    bprintf(b, "  %-14s %.1f%% / %.1f%% (%.1f TFLOP/s per chip)\n", "MFU / HFU", 100 * res->mfu,
+            100 * res->hfu, res->flops_per_chip_per_s / 1e12);
   }
 }
 
@@ -195,8 +199,8 @@ static void text_memory(jbuf *b, const sl_result *res) {
 static void text_parallel(jbuf *b, const sl_result *res) {
   if (!res->feasible && res->mem.capacity_bytes <= 0) return;
   const sl_parallel *p = &res->par;
-  bprintf(b, "  %-14s dp %g, tp %g, pp %g, cp %g, ep %g, sp %s, zero %g, vpp %g", "parallel", p->dp, p->tp, p->pp,
-          p->cp, p->ep, p->sp ? "on" : "off", p->zero, p->vpp);
+  bprintf(b, "  %-14s dp %g, tp %g, pp %g, cp %g, ep %g, sp %s, zero %g, vpp %g", "parallel", p->dp, p->tp,
+          p->pp, p->cp, p->ep, p->sp ? "on" : "off", p->zero, p->vpp);
   if (res->task == SL_TASK_TRAIN) bprintf(b, ", micro_batch %g", res->micro_batch);
   bprintf(b, "\n");
 }
@@ -215,8 +219,8 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
   }
   double sum = rows_sum(res);
   bprintf(b, "\nbreakdown (%zu of %zu ops, most time first; --top N shows N)\n", shown, res->n_rows);
-  bprintf(b, "  %-*s  %-13s  %-11s  %8s  %11s  %6s  %9s  %s\n", w, "name", "phase", "category", "count", "time",
-          "share", "TFLOP/s", "bound");
+  bprintf(b, "  %-*s  %-13s  %-11s  %8s  %11s  %6s  %9s  %s\n", w, "name", "phase", "category", "count",
+          "time", "share", "TFLOP/s", "bound");
   for (size_t i = 0; i < shown; i++) {
     const sl_row *r = &res->rows[idx[i]];
     char t[48], cnt[32], tf[32];
@@ -229,7 +233,8 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
     bprintf(b, "  %-*.*s  %-13s  %-11s  %8s  %11s  %5.1f%%  %9s  %s\n", w, w, r->name,
             safe_name(sl_phase_names, SL_PH_COUNT, (int)r->phase),
             safe_name(sl_category_names, SL_CAT_COUNT, (int)r->cat), cnt, t,
-            sum > 0 ? 100 * row_total(r) / sum : 0.0, tf, safe_name(sl_bound_names, SL_BOUND_COUNT, (int)r->bound));
+            sum > 0 ? 100 * row_total(r) / sum : 0.0, tf,
+            safe_name(sl_bound_names, SL_BOUND_COUNT, (int)r->bound));
   }
   free(idx);
 }

@@ -60,12 +60,15 @@ static void group_line(jbuf *b, const char *label, const sl_val_group *g) {
     snprintf(m, sizeof m, "-");
     snprintf(x, sizeof x, "-");
   }
-  bprintf(b, "%s: mape %s over %zu of %zu entries that ran, max |error| %s; %zu ok, %zu fail, %zu unsupported, %zu error\n",
-          label, m, g->ran, g->n, x, g->counts[SL_VAL_OK], g->counts[SL_VAL_FAIL], g->counts[SL_VAL_UNSUPPORTED],
-          g->counts[SL_VAL_ERROR]);
+  bprintf(b,
+          "%s: mape %s over %zu of %zu entries that ran, max |error| %s; %zu ok, %zu fail, %zu unsupported, "
+          "%zu error\n",
+          label, m, g->ran, g->n, x, g->counts[SL_VAL_OK], g->counts[SL_VAL_FAIL],
+          g->counts[SL_VAL_UNSUPPORTED], g->counts[SL_VAL_ERROR]);
 }
 
-static const char CALIB_TITLE[] = "calibration (gemm-best-*: the measurements the chip efficiencies were fitted to)";
+static const char CALIB_TITLE[] =
+    "calibration (gemm-best-*: best-shape GEMMs timed back to back, the source of the chips' GEMM efficiencies; the pytorch-eager per-call cost is in the prediction, not in the measurement)";
 
 /* ---- text ------------------------------------------------------------------------------------- */
 
@@ -77,13 +80,15 @@ static void text_rows(jbuf *b, const sl_validation *v, int calibration, int w) {
     fmt_num(e->measured, m, sizeof m);
     fmt_num(e->predicted, p, sizeof p);
     pct(e->rel_error, r, sizeof r);
-    bprintf(b, "%-*s  %-22s  %11s  %11s  %8s  %s\n", w, e->name, e->metric, m, p, r, sl_val_status_names[e->status]);
+    bprintf(b, "%-*s  %-22s  %11s  %11s  %8s  %s\n", w, e->name, e->metric, m, p, r,
+            sl_val_status_names[e->status]);
     if (e->message[0]) bprintf(b, "%-*s    %s\n", w, "", e->message);
   }
 }
 
 static void text_header(jbuf *b, int w) {
-  bprintf(b, "%-*s  %-22s  %11s  %11s  %8s  %s\n", w, "name", "metric", "measured", "predicted", "error", "status");
+  bprintf(b, "%-*s  %-22s  %11s  %11s  %8s  %s\n", w, "name", "metric", "measured", "predicted", "error",
+          "status");
 }
 
 static void write_text(jbuf *b, const sl_validation *v) {
@@ -137,7 +142,9 @@ static void md_table(jbuf *b, const sl_validation *v, int calibration) {
     md_cell(b, p);
     md_cell(b, r);
     md_cell(b, t);
-    md_cell(b, e->status == SL_VAL_OK ? "ok" : e->status == SL_VAL_FAIL ? "**fail**" : sl_val_status_names[e->status]);
+    md_cell(b, e->status == SL_VAL_OK     ? "ok"
+               : e->status == SL_VAL_FAIL ? "**fail**"
+                                          : sl_val_status_names[e->status]);
     char note[1024];
     snprintf(note, sizeof note, "%s%s%s", e->message, e->message[0] && e->source[0] ? "; " : "", e->source);
     md_cell(b, note);
@@ -158,8 +165,10 @@ static void write_report(jbuf *b, const sl_validation *v, const val_opts *o) {
     bprintf(b, "\n");
   }
   if (v->calib.n) {
-    bprintf(b, "## Calibration\n\nCases named gemm-best-*: the measurements the chip efficiency figures were fitted "
-               "to. Their error shows the fit, not the model's predictive power.\n\n");
+    bprintf(
+        b,
+        "## Calibration\n\nCases named gemm-best-*: the measurements the chip efficiency figures were fitted "
+        "to. Their error shows the fit, not the model's predictive power.\n\n");
     md_table(b, v, 1);
     bprintf(b, "\n");
     group_line(b, "**calibration**", &v->calib);
@@ -170,7 +179,8 @@ static void write_report(jbuf *b, const sl_validation *v, const val_opts *o) {
 
 static int exit_code(const sl_validation *v, double max_mape) {
   if (v->internal_errors) {
-    fprintf(stderr, "silica: validate: %zu case(s) hit an internal error (see their messages)\n", v->internal_errors);
+    fprintf(stderr, "silica: validate: %zu case(s) hit an internal error (see their messages)\n",
+            v->internal_errors);
     return EXIT_INTERNAL;
   }
   int bad = v->all.counts[SL_VAL_OK] != v->all.n;

@@ -134,7 +134,11 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **);
-  } cmds[] = {{"run", cmd_run}, {"validate", cmd_validate}, {"list", cmd_list}, {"show", cmd_show}, {"help", cmd_help}};
+  } cmds[] = {{"run", cmd_run},
+              {"validate", cmd_validate},
+              {"list", cmd_list},
+              {"show", cmd_show},
+              {"help", cmd_help}};
   for (size_t i = 0; i < SL_ARRAY_LEN(cmds); i++)
     if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1); /* each handles --help */
   for (size_t i = 0; i < SL_ARRAY_LEN(LATER); i++)
