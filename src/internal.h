@@ -390,8 +390,9 @@ typedef struct sl_row {
   sl_phase phase;
   sl_category cat;
   sl_bound bound;
-  double count, time_s, flops, bytes, energy_j;
-  double sram_hit_rate; /* < 0: not applicable */
+  double count;                        /* instances of the op in one step */
+  double time_s, flops, bytes, energy_j; /* totals over the count; flops are useful (no padding) */
+  double sram_hit_rate;                /* < 0: not applicable */
 } sl_row;
 
 typedef struct sl_memory {

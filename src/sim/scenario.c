@@ -28,6 +28,7 @@ static sl_status apply_set(arena *a, yt_node *root, const char *set, sl_error *e
   if (!*val) return err_set(err, SL_ERR_INPUT, "<command line>", 0, key, "empty value");
   yt_node *v = NULL;
   TRY(yt_parse(a, val, strlen(val), "<command line>", &v, err));
+  v->line = 0; /* a flag has no line; nested values keep their line within the flag's text */
   yt_node *map = root;
   char *part = key;
   for (;;) {

@@ -90,7 +90,9 @@ static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, d
       r->bound = c.bound;
       r->count = op->count;
       r->time_s = t;
-      r->flops = c.flops * op->count;
+      /* Useful FLOP (padding excluded), so FLOP / time reads as achieved throughput. */
+      double useful = op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : c.flops;
+      r->flops = useful * op->count;
       r->bytes = c.dram_bytes * op->count;
       r->sram_hit_rate = -1;
       if (ctx->stack->kernel_overhead_s > c.time_s - ctx->stack->kernel_overhead_s) r->bound = SL_BOUND_LATENCY;

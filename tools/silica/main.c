@@ -22,7 +22,7 @@ static const char USAGE[] =
     "\n"
     "options: --version, --help\n"
     "exit codes: 0 success, 1 a check failed (validate), 2 bad input or usage, 3 internal error.\n"
-    "Formats of scenarios, specs and outputs: docs/FORMATS.md.\n";
+    "Formats of scenarios, specs and outputs: docs/formats.md.\n";
 
 static const char HELP_RUN[] =
     "usage: silica run [FILE] [flags] [--set KEY=VALUE]... [--json | --csv] [--top N]\n"
@@ -82,7 +82,7 @@ static const char HELP_SHOW[] =
     "  --json          one JSON object\n";
 
 static const char HELP_LATER[] =
-    "usage: see docs/FORMATS.md.  This command is recognised but not built yet in this version.\n";
+    "usage: see docs/formats.md.  This command is recognised but not built yet in this version.\n";
 
 static const char *const LATER[] = {"compare", "sweep", "numerics", "report", "calibrate"};
 
