@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,59 @@ static void test_overrides(void **state) {
                    SL_ERR_INPUT);
 }
 
+/* A Hugging Face config.json of the Llama family reads as a SwiGLU/RMSNorm/RoPE transformer. */
+static void test_hf_config(void **state) {
+  (void)state;
+  char path[300];
+  snprintf(path, sizeof path, "%s/config.json", tmpdir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 4096, \"intermediate_size\": 14336,\n"
+        " \"num_hidden_layers\": 32, \"num_attention_heads\": 32, \"num_key_value_heads\": 8,\n"
+        " \"vocab_size\": 128256, \"tie_word_embeddings\": false, \"rope_theta\": 500000.0,\n"
+        " \"max_position_embeddings\": 131072, \"torch_dtype\": \"bfloat16\", \"head_dim\": 128}\n",
+        f);
+  fclose(f);
+  char text[600];
+  snprintf(text, sizeof text, "{chip: h100-sxm, model: %s, task: decode}", path);
+  sl_scenario *sc = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
+  assert_int_equal(sc->model.kind, SL_MODEL_TRANSFORMER);
+  assert_int_equal(sc->model.tf.activation, SL_ACT_SWIGLU);
+  assert_int_equal(sc->model.tf.kv_heads, 8);
+  /* Same parameter count as the llama3.1-8b preset: 8.03 B. */
+  assert_true(fabs(model_params(&sc->model) / 8.03e9 - 1) < 0.005);
+  sl_scenario_free(sc);
+}
+
+/* Every prefix of every preset either loads or fails with an input error: never a crash. */
+static void test_truncated_presets(void **state) {
+  (void)state;
+  const char *kinds[] = {"chips", "stacks", "models"};
+  for (int k = 0; k < 3; k++)
+    for (size_t i = 0; i < sl_preset_count(kinds[k]); i++) {
+      const char *text = sl_preset_text(kinds[k], sl_preset_name(kinds[k], i));
+      size_t len = strlen(text), step = len / 97 + 1;
+      for (size_t cut = 0; cut < len; cut += step) {
+        arena a;
+        ar_init(&a);
+        sl_error err;
+        yt_node *t = NULL;
+        sl_status s = yt_parse(&a, text, cut, "cut.yaml", &t, &err);
+        if (!s) {
+          reader r = {&err, &a, ""};
+          sl_chip c;
+          sl_stack st;
+          sl_model m;
+          s = k == 0 ? chip_from_node(&r, t, &c) : k == 1 ? stack_from_node(&r, t, &st) : model_from_node(&r, t, &m);
+        }
+        assert_true(s == SL_OK || s == SL_ERR_INPUT);
+        ar_free(&a);
+      }
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_valid),          cmocka_unit_test(test_unknown_key),
@@ -271,7 +325,8 @@ int main(void) {
       cmocka_unit_test(test_malformed),      cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_alias_bomb),     cmocka_unit_test(test_deep_nesting),
       cmocka_unit_test(test_all_presets_load), cmocka_unit_test(test_scenario_errors),
-      cmocka_unit_test(test_overrides),
+      cmocka_unit_test(test_overrides),      cmocka_unit_test(test_hf_config),
+      cmocka_unit_test(test_truncated_presets),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
