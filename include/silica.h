@@ -74,6 +74,15 @@ void sl_scenario_free(sl_scenario *sc);
 sl_status sl_scenario_run(const sl_scenario *sc, sl_result **out, sl_error *err);
 void sl_result_free(sl_result *res);
 
+/* Options of a run.  top_plans: when a parallel plan is searched, keep the N fastest plans for
+ * the output ("plans" in the JSON); 0 keeps none. */
+typedef struct sl_run_params {
+  size_t top_plans;
+} sl_run_params;
+sl_run_params sl_run_params_default(void);
+/* sl_scenario_run with options; params NULL means the defaults. */
+sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out, sl_error *err);
+
 /* Reads a numeric output key ("step_time_s", "memory.per_chip_bytes", ...) as in the JSON
  * output; returns NaN when the key is absent (e.g. not computed for an infeasible scenario). */
 double sl_result_number(const sl_result *res, const char *key);

@@ -138,8 +138,10 @@ typedef struct sl_mem_level {
 } sl_mem_level;
 
 typedef struct sl_link {
-  double bw_GBps; /* per chip, per direction */
-  double latency_s;
+  double bw_GBps;          /* per chip, per direction */
+  double latency_s;        /* per message step (the alpha of alpha-beta) */
+  double efficiency;       /* fraction of bw_GBps collectives reach on large messages */
+  double oversubscription; /* >= 1: scale-out fabric oversubscription (1 = full bisection) */
 } sl_link;
 
 typedef struct sl_tile {
@@ -174,6 +176,9 @@ typedef struct sl_chip {
   const char *validation_note;
 } sl_chip;
 
+extern const double SL_LINK_EFF_UP, SL_LINK_EFF_OUT;
+/* Reads {bw_GBps, latency_s, efficiency, oversubscription} into *out (fields absent keep their value). */
+sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out);
 /* Loads a chip from a preset name, a file path, or an inline node.  Allocates in `a`. */
 sl_status chip_from_node(reader *r, yt_node *node, sl_chip *out);
 sl_status chip_load(arena *a, const char *name_or_path, const char *base_file, sl_chip *out, sl_error *err);
@@ -248,6 +253,10 @@ typedef struct sl_model {
 sl_status model_from_node(reader *r, yt_node *node, sl_model *out);
 double model_params(const sl_model *m);             /* all parameters */
 double model_matmul_params(const sl_model *m);      /* parameters in matrix products (LM head in) */
+double tf_layer_params(const sl_transformer *t, int moe);        /* one layer, norms and biases in */
+double tf_layer_matmul_params(const sl_transformer *t, int moe); /* one layer's matrix products */
+double tf_embed_params(const sl_transformer *t); /* token (and learned position) embeddings */
+double tf_head_params(const sl_transformer *t);  /* final norm and an untied LM head */
 
 /* ---- scenario ---------------------------------------------------------------------------------- */
 typedef enum sl_task { SL_TASK_TRAIN, SL_TASK_PREFILL, SL_TASK_DECODE, SL_TASK_GENERATE, SL_TASK_SERVE, SL_TASK_INFER, SL_TASK_COUNT } sl_task;
@@ -276,6 +285,7 @@ struct sl_scenario {
   /* system */
   double chips, node_chips;
   sl_link scale_up, scale_out;
+  int torus; /* scale-up domain is a torus (TPU ICI) rather than a switch */
   /* train */
   double seq_len, global_batch, micro_batch; /* micro_batch may be SL_AUTO */
   sl_recompute recompute;
@@ -299,11 +309,15 @@ extern const char *const sl_phase_names[SL_PH_COUNT];
 extern const char *const sl_category_names[SL_CAT_COUNT];
 extern const char *const sl_bound_names[SL_BOUND_COUNT];
 
+typedef enum sl_coll { SL_COLL_ALL_REDUCE, SL_COLL_ALL_GATHER, SL_COLL_REDUCE_SCATTER, SL_COLL_ALL_TO_ALL, SL_COLL_SEND_RECV, SL_COLL_COUNT } sl_coll;
+extern const char *const sl_coll_names[SL_COLL_COUNT + 1];
+
 typedef enum sl_kernel {
   SL_K_GEMM,        /* batch x (m x k) @ (k x n) */
   SL_K_ATTN_FUSED,  /* flash-style attention forward (bwd flag for the backward) */
   SL_K_STREAM,      /* element-wise / norm / softmax / optimizer: bytes and vector FLOP */
   SL_K_GATHER,      /* embedding rows gathered at random */
+  SL_K_COLL,        /* a collective over a group of chips */
 } sl_kernel;
 
 typedef struct sl_gemm_shape {
@@ -336,7 +350,12 @@ typedef struct sl_op {
     struct {
       double lookups, row_bytes, table_bytes;
     } e;
+    struct {
+      sl_coll type;
+      double bytes, n, k; /* size, ranks, ranks per scale-up domain */
+    } c;
   } u;
+  int overlap; /* communication the stack can hide behind compute (0/1) */
 } sl_op;
 
 typedef struct sl_graph {
@@ -357,6 +376,18 @@ typedef struct sl_cost {
   double waves, tiles;
 } sl_cost;
 
+/* ---- cost: network ------------------------------------------------------------------------------ */
+
+typedef struct sl_net {
+  double up_bw, up_lat;   /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
+  double out_bw, out_lat; /* scale-out, oversubscription applied */
+  double node;            /* chips per scale-up domain */
+} sl_net;
+
+void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
+/* Time of one collective over n ranks, k per scale-up domain; S as defined in collective.c. */
+sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
+
 /* Where operands stream from: normally the DRAM, or the on-chip shared SRAM when the whole
  * working set of the scenario is resident there. */
 typedef struct sl_costctx {
@@ -364,6 +395,7 @@ typedef struct sl_costctx {
   const sl_stack *stack;
   double mem_bw;      /* bytes/s, efficiency applied */
   double mem_latency_s;
+  sl_net net;
 } sl_costctx;
 
 void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip);
@@ -380,8 +412,27 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op); /* dispatch, kernel ove
 int attention_fits(const sl_chip *c, double head_dim, double bytes);
 
 /* ---- workload: graph builders ------------------------------------------------------------------ */
-/* Builds the ops of one step of `sc` (task, model, precisions) on one chip into g (allocated in a). */
+/* A parallel plan: degrees, micro-batch, recompute.  dp*tp*pp*cp = chips; ep divides dp*tp. */
+typedef struct sl_plan {
+  double dp, tp, pp, cp, ep, vpp, zero, mb;
+  int sp;
+  sl_recompute rc;
+} sl_plan;
+
+/* Which part of a step to build.  ALL: the whole step of an inference task (layers with their
+ * count).  The training parts are for one micro-batch on one chip of the plan: one dense layer,
+ * one MoE layer, the first stage's extras (embedding), the last stage's (final norm, LM head,
+ * loss); each forward, recompute and backward with its tensor/context/expert communication. */
+typedef enum sl_part { SL_PART_ALL, SL_PART_LAYER, SL_PART_MOE_LAYER, SL_PART_FIRST, SL_PART_LAST } sl_part;
+
+/* Builds the ops of `part` of a step of `sc` under plan `p` into g (allocated in a). */
+sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl_part part, sl_graph *g,
+                           sl_error *err);
+/* The whole step with the scenario's own plan (parallel degrees, micro-batch, recompute). */
 sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *err);
+sl_plan plan_of_scenario(const sl_scenario *sc);
+/* Ranks of a group of size n per scale-up domain when `stride` ranks lie between its members. */
+double group_per_node(double n, double stride, double node);
 sl_op *graph_add(arena *a, sl_graph *g); /* zeroed op, or NULL when out of memory */
 
 /* ---- sim: results ------------------------------------------------------------------------------ */
@@ -401,8 +452,16 @@ typedef struct sl_memory {
   int fits;
 } sl_memory;
 
+typedef struct sl_plan_row {
+  sl_plan plan;
+  double step_time_s, mfu, per_chip_bytes;
+} sl_plan_row;
+
 struct sl_result {
   arena a;
+  double plans_enumerated, plans_evaluated; /* training: the plan search */
+  sl_plan_row *top;                         /* the best plans, fastest first */
+  size_t n_top;
   const sl_scenario *sc; /* not owned; for the "scenario" key (copied into json at run time) */
   char *scenario_json;   /* resolved scenario as JSON, owned (arena) */
   char input_sha256[65];
@@ -421,8 +480,13 @@ struct sl_result {
   size_t n_rows;
 };
 
-/* Runs the scenario (internal form of sl_scenario_run). */
+/* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
+/* Training (any number of chips): plan search when keys are auto, then the step. */
+sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
+double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, int fused_attn);
+double train_1f1b_reference(const double *f, const double *b, int p, int m);
 
 /* ---- io: JSON writer ------------------------------------------------------------------------- */
 typedef struct jbuf {

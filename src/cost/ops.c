@@ -109,6 +109,10 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
   case SL_K_GATHER:
     r = cost_gather(ctx, op->u.e.lookups, op->u.e.row_bytes);
     break;
+  case SL_K_COLL: /* launched like a kernel, but runs on the links */
+    r = cost_collective(&ctx->net, op->u.c.type, op->u.c.bytes, op->u.c.n, op->u.c.k);
+    r.time_s += ctx->chip->kernel_latency_s;
+    break;
   case SL_K_STREAM:
   default:
     r = cost_stream(ctx, op->u.s.bytes, op->u.s.flops, op->u.s.dt);

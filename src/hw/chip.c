@@ -40,14 +40,28 @@ done:
   return s;
 }
 
-static sl_status read_link(reader *r, yt_node *links, const char *key, sl_link *out) {
+/* Collectives reach 75-90% of link bandwidth at large messages (equations.md, "Efficiency is not
+ * one number"): 0.80 for scale-up links (NVLink-class), 0.90 for scale-out NICs, unless a spec
+ * gives its own measured figure. */
+const double SL_LINK_EFF_UP = 0.80, SL_LINK_EFF_OUT = 0.90;
+
+sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
+  sl_status s = rd_map(r, l);
+  if (!s) s = rd_double(r, l, "bw_GBps", required_bw, 1e-6, 1e7, &out->bw_GBps);
+  if (!s) s = rd_double(r, l, "latency_s", 0, 0, 1, &out->latency_s);
+  if (!s) s = rd_double(r, l, "efficiency", 0, 0.01, 1, &out->efficiency);
+  if (!s) s = rd_double(r, l, "oversubscription", 0, 1, 1000, &out->oversubscription);
+  if (!s) s = rd_done(r, l);
+  return s;
+}
+
+static sl_status read_link(reader *r, yt_node *links, const char *key, double eff, sl_link *out) {
   yt_node *l = yt_get(links, key);
+  out->efficiency = eff;
+  out->oversubscription = 1;
   if (!l) return SL_OK;
   rd_mark m = rd_push(r, key);
-  sl_status s = rd_map(r, l);
-  if (!s) s = rd_double(r, l, "bw_GBps", 1, 1e-6, 1e7, &out->bw_GBps);
-  if (!s) s = rd_double(r, l, "latency_s", 0, 0, 1, &out->latency_s);
-  if (!s) s = rd_done(r, l);
+  sl_status s = link_read(r, l, 1, out);
   rd_pop(r, m);
   return s;
 }
@@ -197,13 +211,15 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   }
   if (c->vec_flops_per_cycle[SL_FP32] <= 0) c->vec_flops_per_cycle[SL_FP32] = 64; /* conservative default */
   TRY(read_memory(r, n, c));
+  c->scale_up = (sl_link){0, 0, SL_LINK_EFF_UP, 1};
+  c->scale_out = c->host = (sl_link){0, 0, SL_LINK_EFF_OUT, 1};
   yt_node *links = yt_get(n, "links");
   if (links) {
     rd_mark m = rd_push(r, "links");
     sl_status s = rd_map(r, links);
-    if (!s) s = read_link(r, links, "scale_up", &c->scale_up);
-    if (!s) s = read_link(r, links, "scale_out", &c->scale_out);
-    if (!s) s = read_link(r, links, "host", &c->host);
+    if (!s) s = read_link(r, links, "scale_up", SL_LINK_EFF_UP, &c->scale_up);
+    if (!s) s = read_link(r, links, "scale_out", SL_LINK_EFF_OUT, &c->scale_out);
+    if (!s) s = read_link(r, links, "host", SL_LINK_EFF_OUT, &c->host);
     if (!s) s = rd_done(r, links);
     rd_pop(r, m);
     TRY(s);

@@ -68,7 +68,18 @@ static sl_status keep_scenario_json(const sl_scenario *sc, sl_result *res, sl_er
   return s;
 }
 
+sl_run_params sl_run_params_default(void) {
+  sl_run_params p = {0};
+  return p;
+}
+
 sl_status sl_scenario_run(const sl_scenario *sc, sl_result **out, sl_error *err) {
+  return sl_scenario_run_ex(sc, NULL, out, err);
+}
+
+sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out, sl_error *err) {
+  sl_run_params dflt = sl_run_params_default();
+  if (!params) params = &dflt;
   if (err) memset(err, 0, sizeof *err);
   if (!out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_scenario_run: out is NULL");
   *out = NULL;
@@ -78,7 +89,7 @@ sl_status sl_scenario_run(const sl_scenario *sc, sl_result **out, sl_error *err)
   ar_init(&res->a);
   res->sc = sc;
   memcpy(res->input_sha256, sc->input_sha256, sizeof res->input_sha256);
-  sl_status s = sim_run(sc, res, err);
+  sl_status s = sim_run_top(sc, res, params->top_plans, err);
   if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
   if (!s) s = keep_scenario_json(sc, res, err);
   if (s) {

@@ -99,37 +99,65 @@ static sl_status rd_num_or_auto(reader *r, yt_node *map, const char *key, double
   return rd_double(r, map, key, 0, lo, hi, out);
 }
 
+static sl_status read_system_link(reader *r, yt_node *t, const char *key, sl_link *L) {
+  yt_node *l = yt_get(t, key);
+  if (!l) return SL_OK;
+  rd_mark m = rd_push(r, key);
+  sl_status s = link_read(r, l, 0, L);
+  rd_pop(r, m);
+  return s;
+}
+
+/* Keys of a system map, applied over what is already in sc (defaults, or a preset). */
+static sl_status read_system_keys(reader *r, yt_node *t, sl_scenario *sc, int *have_node) {
+  static const char *const topo[] = {"switched", "torus", NULL};
+  const char *ign = NULL;
+  sl_status s = rd_map(r, t);
+  if (!s) s = rd_double(r, t, "chips", 0, 1, 1e7, &sc->chips);
+  if (!s && yt_find(t, "node_chips")) *have_node = 1;
+  if (!s) s = rd_double(r, t, "node_chips", 0, 1, 1e7, &sc->node_chips);
+  if (!s) s = rd_string(r, t, "name", 0, &ign);
+  if (!s) s = rd_string(r, t, "description", 0, &ign);
+  if (!s) s = rd_string(r, t, "chip", 0, &ign); /* the chip a preset is built from: informative */
+  if (!s) s = rd_enum(r, t, "topology", 0, topo, &sc->torus);
+  if (!s) s = read_system_link(r, t, "scale_up", &sc->scale_up);
+  if (!s) s = read_system_link(r, t, "scale_out", &sc->scale_out);
+  return s;
+}
+
+/* system: a preset name, a path, an inline map, or an inline map with `preset:` whose other keys
+ * override the preset's (e.g. {preset: dgx-h100, chips: 1024}).  Links start from the chip's. */
 static sl_status read_system(reader *r, yt_node *root, sl_scenario *sc) {
   sc->chips = 1, sc->node_chips = 1;
   sc->scale_up = sc->chip.scale_up, sc->scale_out = sc->chip.scale_out;
   yt_node *sys = yt_get(root, "system");
   if (!sys) return SL_OK;
   rd_mark m = rd_push(r, "system");
-  yt_node *t = NULL;
-  sl_status s = spec_resolve(r, "systems", sys, &t);
-  if (!s) s = rd_double(r, t, "chips", 1, 1, 1e7, &sc->chips);
-  sc->node_chips = sc->chips < 8 ? sc->chips : 8;
-  if (!s) s = rd_double(r, t, "node_chips", 0, 1, 1e7, &sc->node_chips);
-  const char *ign = NULL;
-  if (!s) s = rd_string(r, t, "name", 0, &ign);
-  if (!s) s = rd_string(r, t, "description", 0, &ign);
-  for (int i = 0; i < 2 && !s; i++) {
-    const char *k = i ? "scale_out" : "scale_up";
-    yt_node *l = yt_get(t, k);
-    sl_link *L = i ? &sc->scale_out : &sc->scale_up;
-    if (!l) continue;
-    rd_mark m2 = rd_push(r, k);
-    s = rd_map(r, l);
-    if (!s) s = rd_double(r, l, "bw_GBps", 0, 1e-6, 1e7, &L->bw_GBps);
-    if (!s) s = rd_double(r, l, "latency_s", 0, 0, 1, &L->latency_s);
-    if (!s) s = rd_done(r, l);
+  int have_node = 0;
+  sl_status s = SL_OK;
+  yt_node *t = sys;
+  if (sys->type == YT_MAP && yt_find(sys, "preset")) {
+    rd_mark m2 = rd_push(r, "preset");
+    yt_node *base = NULL;
+    s = spec_resolve(r, "systems", yt_get(sys, "preset"), &base);
+    if (!s) s = read_system_keys(r, base, sc, &have_node);
+    if (!s) s = rd_done(r, base);
     rd_pop(r, m2);
+  } else {
+    s = spec_resolve(r, "systems", sys, &t);
   }
+  if (!s) s = read_system_keys(r, t, sc, &have_node);
   if (!s) s = rd_done(r, t);
+  if (!s && !have_node) sc->node_chips = sc->chips < 8 ? sc->chips : 8;
   if (!s && (sc->chips != floor(sc->chips) || sc->node_chips != floor(sc->node_chips)))
     s = rd_fail(r, t, "chips and node_chips must be whole numbers");
-  if (!s && fmod(sc->chips, sc->node_chips) != 0 && sc->chips > sc->node_chips)
+  if (!s && sc->node_chips > sc->chips) sc->node_chips = sc->chips;
+  if (!s && fmod(sc->chips, sc->node_chips) != 0)
     s = rd_fail(r, t, "chips (%g) must be a multiple of node_chips (%g)", sc->chips, sc->node_chips);
+  if (!s && sc->chips > 1 && sc->scale_up.bw_GBps <= 0)
+    s = rd_fail(r, t, "no scale_up bandwidth: the chip %s has none and the system gives none", sc->chip.name);
+  if (!s && sc->chips > sc->node_chips && sc->scale_out.bw_GBps <= 0)
+    s = rd_fail(r, t, "no scale_out bandwidth: the chip %s has none and the system gives none", sc->chip.name);
   rd_pop(r, m);
   return s;
 }
@@ -251,6 +279,81 @@ static sl_status unsupported(sl_error *err, const char *file, const char *key, c
   return err_set(err, SL_ERR_UNSUPPORTED, file, 0, key, "%s is not built yet in this version of silica", what);
 }
 
+static int divides(double a, double b) { return b > 0 && fmod(a, b) == 0; }
+
+/* Checks the parallel degrees against the system; fills the ones an inference or an op leaves
+ * to silica (training keeps `auto` for the plan search). */
+static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
+  sl_parallel *p = &sc->par;
+  const char *f = root->file;
+  yt_pair *pk = yt_find(root, "parallel");
+  int line = pk ? pk->key_line : 0;
+  int is_llm = sc->model.kind == SL_MODEL_TRANSFORMER;
+  double heads = is_llm ? (double)sc->model.tf.heads : 1;
+  if (sc->model.kind == SL_MODEL_OP) {
+    int coll = sc->model.op.type >= SL_OPT_ALL_REDUCE;
+    if (!coll && sc->chips > 1)
+      return err_set(err, SL_ERR_INPUT, f, 0, "system.chips",
+                     "a single %s runs on one chip; use a system of 1 chip (collective ops span the system)",
+                     sl_op_type_names[sc->model.op.type]);
+    if (coll && sc->chips < 2)
+      return err_set(err, SL_ERR_INPUT, f, 0, "system.chips", "a collective needs a system of at least 2 chips");
+    *p = (sl_parallel){1, 1, 1, 1, 1, 1, 0, 0, 0};
+    return SL_OK;
+  }
+  if (sc->task != SL_TASK_TRAIN) { /* inference: no search; sensible defaults */
+    if (p->tp == SL_AUTO) {
+      double t = 1;
+      while (t * 2 <= fmin(sc->node_chips, sc->chips) && divides(heads, t * 2) && divides(sc->chips, t * 2)) t *= 2;
+      p->tp = t;
+    }
+    double *deg[] = {&p->pp, &p->cp, &p->ep, &p->vpp};
+    for (int i = 0; i < 4; i++)
+      if (*deg[i] == SL_AUTO) *deg[i] = 1;
+    if (p->zero == SL_AUTO) p->zero = 0;
+    if (p->cp > 1) return unsupported(err, f, "parallel.cp", "context parallelism for inference");
+  }
+  double fixed = 1;
+  if (p->tp != SL_AUTO) fixed *= p->tp;
+  if (p->pp != SL_AUTO) fixed *= p->pp;
+  if (p->cp != SL_AUTO) fixed *= p->cp;
+  if (p->dp == SL_AUTO && p->tp != SL_AUTO && p->pp != SL_AUTO && p->cp != SL_AUTO) {
+    if (!divides(sc->chips, fixed))
+      return err_set(err, SL_ERR_INPUT, f, line, "parallel",
+                     "tp*pp*cp = %g does not divide the %g chips of the system", fixed, sc->chips);
+    p->dp = sc->chips / fixed;
+  }
+  if (p->dp != SL_AUTO) fixed *= p->dp;
+  int all_fixed = p->tp != SL_AUTO && p->pp != SL_AUTO && p->cp != SL_AUTO && p->dp != SL_AUTO;
+  if (all_fixed && fixed != sc->chips)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel", "tp*pp*cp*dp = %g but the system has %g chips", fixed,
+                   sc->chips);
+  if (!all_fixed && !divides(sc->chips, fixed))
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel", "the fixed degrees (product %g) do not divide %g chips",
+                   fixed, sc->chips);
+  if (is_llm && p->tp != SL_AUTO && !divides(heads, p->tp))
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.tp", "tp = %g does not divide the %g attention heads", p->tp,
+                   heads);
+  if (is_llm && p->pp != SL_AUTO && p->pp > (double)sc->model.tf.layers)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.pp", "pp = %g exceeds the %ld layers", p->pp,
+                   sc->model.tf.layers);
+  if (p->ep != SL_AUTO && p->ep > 1 && (!is_llm || sc->model.tf.experts == 0))
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep", "expert parallelism needs a mixture-of-experts model");
+  if (p->ep != SL_AUTO && p->ep > 1 && p->dp != SL_AUTO && p->tp != SL_AUTO && !divides(p->dp * p->tp, p->ep))
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep", "ep = %g must divide dp*tp = %g", p->ep, p->dp * p->tp);
+  if (sc->task != SL_TASK_TRAIN && p->dp != SL_AUTO && sc->batch < p->dp)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp, sc->batch);
+  if (sc->task == SL_TASK_TRAIN && p->vpp != SL_AUTO && p->vpp > 1 && p->pp != SL_AUTO &&
+      !divides((double)sc->model.tf.layers, p->pp * p->vpp))
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g: layers (%ld) must divide into pp*vpp = %g",
+                   p->vpp, sc->model.tf.layers, p->pp * p->vpp);
+  if (sc->task == SL_TASK_TRAIN && p->dp != SL_AUTO && sc->micro_batch != SL_AUTO &&
+      !divides(sc->global_batch, p->dp * sc->micro_batch))
+    return err_set(err, SL_ERR_INPUT, f, 0, "train.global_batch",
+                   "global_batch %g is not a multiple of dp*micro_batch = %g", sc->global_batch, p->dp * sc->micro_batch);
+  return SL_OK;
+}
+
 static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   reader r = {err, &sc->a, ""};
   TRY(rd_map(&r, root));
@@ -316,20 +419,8 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   }
   if (task == SL_TASK_SERVE) return unsupported(err, f, "task", "task serve (continuous-batching simulation)");
   if (sc->model.kind == SL_MODEL_DLRM) return unsupported(err, f, "model", "the DLRM recommendation model");
-  if (sc->model.kind == SL_MODEL_OP && sc->model.op.type >= SL_OPT_ALL_REDUCE)
-    return unsupported(err, f, "model.op", "collective ops (the network model)");
-  if (sc->chips > 1) return unsupported(err, f, "system.chips", "a system of more than one chip (the cluster model)");
   if (sc->batch_max) return unsupported(err, f, "infer.batch", "infer.batch: max");
-  /* One chip: every parallel degree is 1. */
-  double *deg[] = {&sc->par.dp, &sc->par.tp, &sc->par.pp, &sc->par.cp, &sc->par.ep, &sc->par.vpp};
-  static const char *const dn[] = {"parallel.dp", "parallel.tp", "parallel.pp", "parallel.cp", "parallel.ep", "parallel.vpp"};
-  for (int i = 0; i < 6; i++) {
-    if (*deg[i] == SL_AUTO) *deg[i] = 1;
-    else if (*deg[i] != 1)
-      return err_set(err, SL_ERR_INPUT, f, 0, dn[i], "%g does not divide a system of %g chip(s)", *deg[i], sc->chips);
-  }
-  if (sc->par.zero == SL_AUTO) sc->par.zero = 0;
-  if (task == SL_TASK_TRAIN && sc->micro_batch == SL_AUTO) sc->micro_batch = SL_AUTO; /* searched in sim */
+  return resolve_parallel(sc, root, err);
   return SL_OK;
 }
 

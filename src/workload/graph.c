@@ -1,8 +1,12 @@
-/* graph.c — op graphs of one step: transformer layers (forward, backward, recompute), embedding,
- * LM head, loss, optimizer; single-op workloads.  Shapes only, no data.  Identical layers are one
- * op with count = layers.
- * Notation (comments): T tokens in the pass, h hidden, qd = heads*head_dim, kvd = kv_heads*head_dim,
- * f ffn, V vocab. */
+/* graph.c — op graphs: transformer layers (forward, recompute, backward) sharded by a parallel
+ * plan, with the tensor-, context- and expert-parallel communication they need; embedding, LM
+ * head, loss; single-op workloads.  Shapes only, no data.  Identical layers are one op with
+ * count = layers, so a 126-layer model costs the same to evaluate as a 1-layer one.
+ * Megatron-LM sharding (Shoeybi et al. 2019; Korthikanti et al. 2022): QKV and the first MLP
+ * matrix split by columns, the attention output and the second MLP matrix by rows, an
+ * all-reduce (or, with sequence parallelism, all-gather + reduce-scatter) after each block.
+ * Notation (comments): T tokens on the chip, h hidden, qd = heads*head_dim, kvd =
+ * kv_heads*head_dim, f ffn, V vocab, t tensor-parallel size. */
 #include "internal.h"
 
 #include <math.h>
@@ -23,15 +27,32 @@ sl_op *graph_add(arena *a, sl_graph *g) {
   return op;
 }
 
+double group_per_node(double n, double stride, double node) {
+  double k = floor(node / stride);
+  return k < 1 ? 1 : k > n ? n : k;
+}
+
+sl_plan plan_of_scenario(const sl_scenario *sc) {
+  sl_plan p = {sc->par.dp, sc->par.tp, sc->par.pp, sc->par.cp, sc->par.ep, sc->par.vpp, sc->par.zero,
+               sc->task == SL_TASK_TRAIN ? sc->micro_batch : sc->batch, sc->par.sp, sc->recompute};
+  double *deg[] = {&p.dp, &p.tp, &p.pp, &p.cp, &p.ep, &p.vpp, &p.mb};
+  for (size_t i = 0; i < sizeof deg / sizeof deg[0]; i++)
+    if (*deg[i] <= 0) *deg[i] = 1;
+  if (p.zero < 0) p.zero = 0;
+  return p;
+}
+
 typedef struct gb {
   arena *a;
   sl_graph *g;
   const sl_scenario *sc;
   const sl_transformer *tf;
+  sl_plan p;
   sl_dtype adt, wdt, cdt; /* activations, weights, matrix compute */
   double ab, wb;          /* bytes per activation / weight value */
+  double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
-  sl_phase phase;   /* phase of forward ops (forward, prefill, decode) */
+  sl_phase phase;   /* phase of the ops being added */
   double count;     /* repeats applied to ops being added */
   int recompute;    /* ops being added are recomputation (HFU only) */
   const char *prefix;
@@ -47,10 +68,10 @@ static const char *nm(gb *b, const char *name) {
 }
 
 static sl_op *add(gb *b, const char *name, sl_phase ph, sl_category cat, sl_kernel k) {
+  static _Thread_local sl_op sink;
   sl_op *op = graph_add(b->a, b->g);
   if (!op) {
     b->oom = 1;
-    static sl_op sink;
     memset(&sink, 0, sizeof sink);
     return &sink;
   }
@@ -62,7 +83,7 @@ static sl_op *add(gb *b, const char *name, sl_phase ph, sl_category cat, sl_kern
   return op;
 }
 
-/* out(m x n) = A(m x k) @ W(k x n).  In training, the backward adds dgrad and wgrad. */
+/* out(m x n) = A(m x k) @ W(k x n). */
 static void gemm(gb *b, const char *name, sl_category cat, double m, double n, double k, double batch,
                  int weight_operand) {
   sl_op *op = add(b, name, b->phase, cat, SL_K_GEMM);
@@ -77,6 +98,16 @@ static void stream(gb *b, const char *name, sl_phase ph, sl_category cat, double
   op->u.s.dt = b->adt;
 }
 
+static void coll(gb *b, const char *name, sl_phase ph, sl_coll type, double bytes, double n, double k, int overlap) {
+  if (n <= 1) return;
+  sl_op *op = add(b, name, ph, SL_CAT_COLLECTIVE, SL_K_COLL);
+  op->u.c.type = type;
+  op->u.c.bytes = bytes;
+  op->u.c.n = n;
+  op->u.c.k = k;
+  op->overlap = overlap;
+}
+
 static void backward_gemm(gb *b, const char *dname, const char *wname, double m, double n, double k, double batch,
                           int weight_operand) {
   /* dX(m x k) = dY(m x n) @ W^T;  dW(k x n) = X^T(k x m) @ dY, accumulated in fp32. */
@@ -89,13 +120,17 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
 }
 
 typedef struct pass {
-  double B, q, kv; /* sequences, query tokens per sequence, keys per sequence */
+  double B, q, kv; /* sequences, query tokens per sequence (on this chip), keys per sequence */
   int causal;
 } pass;
 
+/* Heads on this chip: KV heads are replicated when there are fewer than t. */
+static double local_heads(const gb *b) { return (double)b->tf->heads / b->p.tp; }
+static double local_kv_heads(const gb *b) { return fmax(1.0, (double)b->tf->kv_heads / b->p.tp); }
+
 static void attention_fwd(gb *b, const pass *p) {
   const sl_transformer *t = b->tf;
-  double heads = (double)t->heads, kvh = (double)t->kv_heads, hd = (double)t->head_dim;
+  double heads = local_heads(b), kvh = local_kv_heads(b), hd = (double)t->head_dim;
   double kvb = sl_dtype_bytes[b->sc->kv_dtype];
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
@@ -109,7 +144,8 @@ static void attention_fwd(gb *b, const pass *p) {
   s->model_flops = b->recompute ? 0 : 2.0 * scores * hd;
   if (!b->fused_ew) stream(b, "attn_scale_mask", b->phase, SL_CAT_ATTENTION, 3.0 * scores * b->ab, 2.0 * scores);
   stream(b, "attn_softmax", b->phase, SL_CAT_ATTENTION, 2.0 * scores * b->ab, 5.0 * scores);
-  if (b->train && t->dropout) stream(b, "attn_dropout", b->phase, SL_CAT_ATTENTION, scores * (2.0 * b->ab + 1), 2.0 * scores);
+  if (b->train && t->dropout)
+    stream(b, "attn_dropout", b->phase, SL_CAT_ATTENTION, scores * (2.0 * b->ab + 1), 2.0 * scores);
   sl_op *c = add(b, "attn_context", b->phase, SL_CAT_ATTENTION, SL_K_GEMM);
   c->u.g = (sl_gemm_shape){p->q, hd, p->kv, p->B * heads, b->cdt, b->ab, b->train ? b->ab : kvb, b->ab};
   c->model_flops = b->recompute ? 0 : 2.0 * scores * hd;
@@ -117,7 +153,7 @@ static void attention_fwd(gb *b, const pass *p) {
 
 static void attention_bwd(gb *b, const pass *p) {
   const sl_transformer *t = b->tf;
-  double heads = (double)t->heads, kvh = (double)t->kv_heads, hd = (double)t->head_dim;
+  double heads = local_heads(b), kvh = local_kv_heads(b), hd = (double)t->head_dim;
   double full = 4.0 * p->B * heads * p->q * p->kv * hd;
   if (b->fused_attn) {
     sl_op *op = add(b, "attention.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
@@ -146,10 +182,28 @@ static void attention_bwd(gb *b, const pass *p) {
 
 static double norm_flops(const gb *b) { return b->tf->norm == SL_NORM_LAYERNORM ? 8.0 : 5.0; }
 
+/* Tokens whose hidden vectors this chip holds between blocks: all T, or T/t with sequence
+ * parallelism. */
+static double seq_tokens(const gb *b, double T) { return b->p.sp ? T / b->p.tp : T; }
+
+/* Tensor-parallel communication around a block: all-reduce of T*h, or with sequence parallelism
+ * an all-gather before and a reduce-scatter after (the same bytes on the wire). */
+static void tp_enter(gb *b, const char *name, double T) {
+  if (b->p.tp > 1 && b->p.sp)
+    coll(b, name, b->phase, SL_COLL_ALL_GATHER, T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k,
+         b->sc->stack.overlap_tp_comm);
+}
+
+static void tp_exit(gb *b, const char *name, double T) {
+  if (b->p.tp <= 1) return;
+  coll(b, name, b->phase, b->p.sp ? SL_COLL_REDUCE_SCATTER : SL_COLL_ALL_REDUCE, T * (double)b->tf->hidden * b->ab,
+       b->p.tp, b->tp_k, b->sc->stack.overlap_tp_comm);
+}
+
 /* Element-wise chain between two matrix products: one kernel when the stack fuses, else one
  * kernel per op. */
 static void residual(gb *b, const char *name, double T) {
-  double h = (double)b->tf->hidden, x = T * h;
+  double h = (double)b->tf->hidden, x = seq_tokens(b, T) * h;
   int drop = b->train && b->tf->dropout;
   if (b->fused_ew) {
     stream(b, name, b->phase, SL_CAT_ELEMENTWISE, x * (3.0 * b->ab + (drop ? 1 : 0)), (drop ? 3.0 : 1.0) * x);
@@ -159,6 +213,7 @@ static void residual(gb *b, const char *name, double T) {
   }
 }
 
+/* MLP over T tokens with an ffn width f already divided by t; `batch` experts side by side. */
 static void mlp_fwd(gb *b, double T, double f, double batch) {
   const sl_transformer *t = b->tf;
   double h = (double)t->hidden, tf_ = T * f * batch;
@@ -193,149 +248,199 @@ static void mlp_bwd(gb *b, double T, double f, double batch) {
   }
 }
 
-/* Forward of one layer over pass p (T = B*q tokens).  moe: this layer's FFN is a mixture. */
-static void layer_fwd(gb *b, const pass *p, int moe, int attention_only_recompute) {
+/* Tokens each expert sees on this chip and the experts held here: with expert parallelism the
+ * ep ranks exchange tokens (all-to-all) so each holds E/ep experts. */
+static void moe_shape(const gb *b, double T, double *tokens, double *experts) {
+  double E = (double)b->tf->experts, k = (double)b->tf->experts_per_token, ep = b->p.ep;
+  *experts = E / ep;
+  *tokens = ceil(T * k * ep / E);
+}
+
+static void moe_a2a(gb *b, const char *name, sl_phase ph, double T) {
+  if (b->p.ep <= 1) return;
+  double bytes = T * (double)b->tf->experts_per_token * (double)b->tf->hidden * b->ab;
+  double k = group_per_node(b->p.ep, b->p.tp * b->p.cp, b->sc->node_chips);
+  coll(b, name, ph, SL_COLL_ALL_TO_ALL, bytes, b->p.ep, k, 0);
+}
+
+/* Context parallelism (ring attention): the K/V chunk of this rank circulates to the cp-1
+ * others while each computes attention on what it holds, so the transfer hides behind it. */
+static void cp_ring(gb *b, const char *name, sl_phase ph, double T, double mult) {
+  if (b->p.cp <= 1) return;
+  double kvd = local_kv_heads(b) * (double)b->tf->head_dim;
+  double k = group_per_node(b->p.cp, b->p.tp, b->sc->node_chips);
+  double c0 = b->count;
+  b->count = c0 * (b->p.cp - 1);
+  coll(b, name, ph, SL_COLL_SEND_RECV, mult * 2.0 * T * kvd * b->ab, 2, k >= 2 ? 2 : 1, 1);
+  b->count = c0;
+}
+
+/* Forward of one layer over pass p (T = B*q tokens on this chip).  moe: this layer's FFN is a
+ * mixture.  attention_only: selective recompute re-runs the attention core only. */
+static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   const sl_transformer *t = b->tf;
-  double T = p->B * p->q, h = (double)t->hidden;
-  double qd = (double)(t->heads * t->head_dim), kvd = (double)(t->kv_heads * t->head_dim);
-  double nf = norm_flops(b);
-  if (attention_only_recompute) { /* selective recompute: the attention core only */
+  double T = p->B * p->q, h = (double)t->hidden, tp = b->p.tp;
+  double qd = local_heads(b) * (double)t->head_dim, kvd = local_kv_heads(b) * (double)t->head_dim;
+  double nf = norm_flops(b), Ts = seq_tokens(b, T);
+  if (attention_only) {
     attention_fwd(b, p);
     return;
   }
-  stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * T * h * b->ab, nf * T * h);
+  stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
+  tp_enter(b, "tp_allgather_attn", T);
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
   if (t->position == SL_POS_ROPE && !b->fused_ew)
     stream(b, "rope", b->phase, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
   if (!b->train && !b->fused_attn) /* KV cache append as a separate copy */
     stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE, 4.0 * T * kvd * sl_dtype_bytes[b->sc->kv_dtype], 0);
+  cp_ring(b, "cp_kv_ring", b->phase, T, 1);
   attention_fwd(b, p);
   gemm(b, "attn_out", SL_CAT_GEMM, T, h, qd, 1, 1);
+  tp_exit(b, b->p.sp ? "tp_reducescatter_attn" : "tp_allreduce_attn", T);
   residual(b, "residual_attn", T);
-  stream(b, "norm_mlp", b->phase, SL_CAT_NORM, 2.0 * T * h * b->ab, nf * T * h);
+  stream(b, "norm_mlp", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
+  tp_enter(b, "tp_allgather_mlp", T);
   if (moe) {
-    double E = (double)t->experts, k = (double)t->experts_per_token;
+    double E = (double)t->experts, tok, ex;
     gemm(b, "router", SL_CAT_GEMM, T, E, h, 1, 1);
-    double per_expert = ceil(T * k / E);
-    mlp_fwd(b, per_expert, (double)t->ffn, E);
-    if (t->shared_experts > 0) mlp_fwd(b, T, (double)(t->ffn * t->shared_experts), 1);
+    moe_shape(b, T, &tok, &ex);
+    moe_a2a(b, "ep_dispatch", b->phase, T);
+    mlp_fwd(b, tok, (double)t->ffn / tp, ex);
+    moe_a2a(b, "ep_combine", b->phase, T);
+    if (t->shared_experts > 0) mlp_fwd(b, T, (double)(t->ffn * t->shared_experts) / tp, 1);
   } else {
-    mlp_fwd(b, T, (double)t->ffn, 1);
+    mlp_fwd(b, T, (double)t->ffn / tp, 1);
   }
+  tp_exit(b, b->p.sp ? "tp_reducescatter_mlp" : "tp_allreduce_mlp", T);
   residual(b, "residual_mlp", T);
 }
 
 static void layer_bwd(gb *b, const pass *p, int moe) {
   const sl_transformer *t = b->tf;
-  double T = p->B * p->q, h = (double)t->hidden;
-  double qd = (double)(t->heads * t->head_dim), kvd = (double)(t->kv_heads * t->head_dim);
-  double nf = norm_flops(b);
-  if (t->dropout) stream(b, "dropout.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * h * (2.0 * b->ab + 0.5), 2.0 * T * h);
+  double T = p->B * p->q, h = (double)t->hidden, tp = b->p.tp;
+  double qd = local_heads(b) * (double)t->head_dim, kvd = local_kv_heads(b) * (double)t->head_dim;
+  double nf = norm_flops(b), Ts = seq_tokens(b, T);
+  sl_phase ph = b->phase;
+  b->phase = SL_PH_BACKWARD;
+  if (t->dropout)
+    stream(b, "dropout.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * Ts * h * (2.0 * b->ab + 0.5), 2.0 * Ts * h);
+  tp_enter(b, "tp_allgather_mlp.bwd", T);
   if (moe) {
-    double E = (double)t->experts, k = (double)t->experts_per_token;
-    if (t->shared_experts > 0) mlp_bwd(b, T, (double)(t->ffn * t->shared_experts), 1);
-    mlp_bwd(b, ceil(T * k / E), (double)t->ffn, E);
+    double E = (double)t->experts, tok, ex;
+    moe_shape(b, T, &tok, &ex);
+    if (t->shared_experts > 0) mlp_bwd(b, T, (double)(t->ffn * t->shared_experts) / tp, 1);
+    moe_a2a(b, "ep_combine.bwd", SL_PH_BACKWARD, T);
+    mlp_bwd(b, tok, (double)t->ffn / tp, ex);
+    moe_a2a(b, "ep_dispatch.bwd", SL_PH_BACKWARD, T);
     backward_gemm(b, "router.dgrad", "router.wgrad", T, E, h, 1, 1);
   } else {
-    mlp_bwd(b, T, (double)t->ffn, 1);
+    mlp_bwd(b, T, (double)t->ffn / tp, 1);
   }
-  stream(b, "norm_mlp.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * T * h * b->ab, 2.0 * nf * T * h);
+  tp_exit(b, b->p.sp ? "tp_reducescatter_mlp.bwd" : "tp_allreduce_mlp.bwd", T);
+  stream(b, "norm_mlp.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
+  tp_enter(b, "tp_allgather_attn.bwd", T);
   backward_gemm(b, "attn_out.dgrad", "attn_out.wgrad", T, h, qd, 1, 1);
+  cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
   if (t->position == SL_POS_ROPE && !b->fused_ew)
     stream(b, "rope.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
   backward_gemm(b, "qkv.dgrad", "qkv.wgrad", T, qd + 2 * kvd, h, 1, 1);
-  stream(b, "norm_attn.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * T * h * b->ab, 2.0 * nf * T * h);
+  tp_exit(b, b->p.sp ? "tp_reducescatter_attn.bwd" : "tp_allreduce_attn.bwd", T);
+  stream(b, "norm_attn.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
+  b->phase = ph;
 }
 
-static void layers(gb *b, const pass *p, int backward) {
+/* One training layer for one micro-batch: forward, recompute, backward. */
+static void train_layer(gb *b, const pass *p, int moe) {
+  sl_recompute rc = b->p.rc;
+  b->phase = SL_PH_FORWARD;
+  layer_fwd(b, p, moe, 0);
+  if (rc != SL_RECOMPUTE_NONE && !(rc == SL_RECOMPUTE_SELECTIVE && b->fused_attn)) {
+    b->phase = SL_PH_BACKWARD;
+    b->recompute = 1;
+    b->prefix = "recompute.";
+    layer_fwd(b, p, moe, rc == SL_RECOMPUTE_SELECTIVE);
+    b->prefix = NULL;
+    b->recompute = 0;
+  }
+  layer_bwd(b, p, moe);
+}
+
+/* Inference layers: every layer of the model (count = layers), dense and MoE. */
+static void inference_layers(gb *b, const pass *p) {
   const sl_transformer *t = b->tf;
-  double L = (double)t->layers;
-  double n_moe = t->experts > 0 ? floor(L / (double)t->moe_every) : 0;
+  double L = (double)t->layers, n_moe = t->experts > 0 ? floor(L / (double)t->moe_every) : 0;
   double base = b->count;
-  struct {
-    double n;
-    int moe;
-  } kinds[2] = {{L - n_moe, 0}, {n_moe, 1}};
-  for (int i = 0; i < 2; i++) {
-    if (kinds[i].n <= 0) continue;
-    b->count = base * kinds[i].n;
-    if (!backward) {
-      layer_fwd(b, p, kinds[i].moe, 0);
-      continue;
-    }
-    sl_recompute rc = b->sc->recompute;
-    if (rc != SL_RECOMPUTE_NONE && !(rc == SL_RECOMPUTE_SELECTIVE && b->fused_attn)) {
-      sl_phase ph = b->phase;
-      b->phase = SL_PH_BACKWARD;
-      b->recompute = 1;
-      b->prefix = "recompute.";
-      layer_fwd(b, p, kinds[i].moe, rc == SL_RECOMPUTE_SELECTIVE);
-      b->prefix = NULL;
-      b->recompute = 0;
-      b->phase = ph;
-    }
-    layer_bwd(b, p, kinds[i].moe);
+  if (L - n_moe > 0) {
+    b->count = base * (L - n_moe);
+    layer_fwd(b, p, 0, 0);
+  }
+  if (n_moe > 0) {
+    b->count = base * n_moe;
+    layer_fwd(b, p, 1, 0);
   }
   b->count = base;
 }
 
+/* Token embedding: a gather of T rows; vocabulary-parallel under TP (an all-reduce of T*h, or a
+ * reduce-scatter with sequence parallelism). */
 static void embed(gb *b, double T) {
   const sl_transformer *t = b->tf;
   if (t->vocab == 0) return;
   double h = (double)t->hidden;
   sl_op *op = add(b, "embedding", b->phase, SL_CAT_EMBEDDING, SL_K_GATHER);
-  op->u.e.lookups = T;
+  op->u.e.lookups = T / b->p.tp;
   op->u.e.row_bytes = h * b->wb;
-  op->u.e.table_bytes = (double)t->vocab * h * b->wb;
+  op->u.e.table_bytes = (double)t->vocab / b->p.tp * h * b->wb;
+  tp_exit(b, b->p.sp ? "tp_reducescatter_embedding" : "tp_allreduce_embedding", T);
 }
 
-/* Final norm + LM head over T_lm tokens (+ loss in training). */
+static void embed_bwd(gb *b, double T) {
+  const sl_transformer *t = b->tf;
+  if (t->vocab == 0) return;
+  double h = (double)t->hidden;
+  tp_enter(b, "tp_allgather_embedding.bwd", T);
+  sl_op *op = add(b, "embedding.bwd", SL_PH_BACKWARD, SL_CAT_EMBEDDING, SL_K_STREAM);
+  op->u.s.bytes = T / b->p.tp * h * (b->ab + 8.0); /* scatter-add into fp32 gradient rows */
+  op->u.s.flops = T / b->p.tp * h;
+  op->u.s.dt = SL_FP32;
+}
+
+/* Final norm + LM head over T_lm tokens (+ loss in training); the LM head is split by vocabulary
+ * under TP, after an all-gather of the sequence-parallel activations. */
 static void head_fwd(gb *b, double T, double T_lm) {
   const sl_transformer *t = b->tf;
-  double h = (double)t->hidden, V = (double)t->vocab;
-  stream(b, "norm_final", b->phase, SL_CAT_NORM, 2.0 * T * h * b->ab, norm_flops(b) * T * h);
+  double h = (double)t->hidden, V = (double)t->vocab / b->p.tp, Ts = seq_tokens(b, T);
+  stream(b, "norm_final", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, norm_flops(b) * Ts * h);
   if (t->vocab == 0) return;
+  tp_enter(b, "tp_allgather_head", T_lm);
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
-  if (b->train) /* cross-entropy: softmax over the vocabulary in fp32 */
+  if (b->train) /* cross-entropy: softmax over the vocabulary shard in fp32 */
     stream(b, "loss", b->phase, SL_CAT_ELEMENTWISE, T_lm * V * (b->ab + 4.0), 5.0 * T_lm * V);
 }
 
 static void head_bwd(gb *b, double T) {
   const sl_transformer *t = b->tf;
-  double h = (double)t->hidden, V = (double)t->vocab;
+  double h = (double)t->hidden, V = (double)t->vocab / b->p.tp, Ts = seq_tokens(b, T);
+  sl_phase ph = b->phase;
+  b->phase = SL_PH_BACKWARD;
   if (t->vocab > 0) {
     stream(b, "loss.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, T * V * (4.0 + b->ab), 3.0 * T * V);
     backward_gemm(b, "lm_head.dgrad", "lm_head.wgrad", T, V, h, 1, 1);
+    tp_exit(b, b->p.sp ? "tp_reducescatter_head.bwd" : "tp_allreduce_head.bwd", T);
   }
-  stream(b, "norm_final.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * T * h * b->ab, 2.0 * norm_flops(b) * T * h);
-  if (t->vocab > 0) {
-    sl_op *op = add(b, "embedding.bwd", SL_PH_BACKWARD, SL_CAT_EMBEDDING, SL_K_STREAM);
-    op->u.s.bytes = T * h * (b->ab + 8.0); /* scatter-add into fp32 gradient rows */
-    op->u.s.flops = T * h;
-    op->u.s.dt = SL_FP32;
-  }
+  stream(b, "norm_final.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * norm_flops(b) * Ts * h);
+  b->phase = ph;
 }
 
-/* Bytes per parameter touched by the optimizer step (read + write). */
-static double optimizer_bytes_per_param(sl_optimizer o, double wb) {
-  switch (o) {
-  case SL_OPTIM_SGD: return 4.0 + 4.0 + 4.0 + wb;               /* fp32 master r/w, grad, new weights */
-  case SL_OPTIM_ADAGRAD: return 4.0 * 2 + 4.0 * 2 + 4.0 + wb;   /* master, accumulator r/w, grad */
-  case SL_OPTIM_ADAMW:
-  default: return 4.0 * 2 * 3 + 4.0 + wb;                       /* master, m, v r/w, grad, weights */
-  }
-}
-
-static sl_status build_transformer(gb *b, sl_error *err) {
+static sl_status build_inference(gb *b, sl_error *err) {
   const sl_scenario *sc = b->sc;
-  const sl_transformer *t = b->tf;
   switch (sc->task) {
   case SL_TASK_PREFILL: {
     pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1};
     b->phase = SL_PH_PREFILL;
     embed(b, p.B * p.q);
-    layers(b, &p, 0);
+    inference_layers(b, &p);
     head_fwd(b, p.B * p.q, p.B);
     break;
   }
@@ -343,7 +448,7 @@ static sl_status build_transformer(gb *b, sl_error *err) {
     pass p = {sc->batch, 1, sc->prompt_len + 1, 0};
     b->phase = SL_PH_DECODE;
     embed(b, p.B);
-    layers(b, &p, 0);
+    inference_layers(b, &p);
     head_fwd(b, p.B, p.B);
     break;
   }
@@ -351,7 +456,7 @@ static sl_status build_transformer(gb *b, sl_error *err) {
     pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1};
     b->phase = SL_PH_PREFILL;
     embed(b, p.B * p.q);
-    layers(b, &p, 0);
+    inference_layers(b, &p);
     head_fwd(b, p.B * p.q, p.B);
     /* gen_len - 1 decode steps after the first token; attention time is linear in the KV
      * length, so one step at the mean length stands for all of them. */
@@ -360,38 +465,43 @@ static sl_status build_transformer(gb *b, sl_error *err) {
       b->phase = SL_PH_DECODE;
       b->count = sc->gen_len - 1;
       embed(b, d.B);
-      layers(b, &d, 0);
+      inference_layers(b, &d);
       head_fwd(b, d.B, d.B);
       b->count = 1;
     }
     break;
   }
-  case SL_TASK_TRAIN: {
-    double mb = sc->micro_batch, n_micro = ceil(sc->global_batch / mb);
-    pass p = {mb, sc->seq_len, sc->seq_len, 1};
-    double T = mb * sc->seq_len;
-    b->train = 1;
-    b->phase = SL_PH_FORWARD;
-    b->count = n_micro;
-    embed(b, T);
-    layers(b, &p, 0);
-    head_fwd(b, T, T);
-    head_bwd(b, T);
-    layers(b, &p, 1);
-    b->count = 1;
-    double params = model_params(&sc->model);
-    sl_op *op = add(b, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_K_STREAM);
-    op->u.s.bytes = params * optimizer_bytes_per_param(sc->optimizer, b->wb);
-    op->u.s.flops = params * (sc->optimizer == SL_OPTIM_ADAMW ? 12.0 : 4.0);
-    op->u.s.dt = SL_FP32;
-    break;
-  }
   default:
-    return err_set(err, SL_ERR_INPUT, sc->file, 0, "task", "task %s does not apply to a transformer",
+    return err_set(err, SL_ERR_INPUT, sc->file, 0, "task", "task %s is not an inference task of a transformer",
                    sl_task_names[sc->task]);
   }
-  (void)t;
   return SL_OK;
+}
+
+/* One micro-batch of training on one chip: the part asked for. */
+static void build_train_part(gb *b, sl_part part) {
+  const sl_scenario *sc = b->sc;
+  double T = b->p.mb * sc->seq_len / b->p.cp;
+  /* With context parallelism each rank holds s/cp queries and sees all s keys over the ring. */
+  pass p = {b->p.mb, sc->seq_len / b->p.cp, sc->seq_len, 1};
+  b->train = 1;
+  b->phase = SL_PH_FORWARD;
+  switch (part) {
+  case SL_PART_LAYER:
+  case SL_PART_MOE_LAYER:
+    train_layer(b, &p, part == SL_PART_MOE_LAYER);
+    break;
+  case SL_PART_FIRST:
+    embed(b, T);
+    embed_bwd(b, T);
+    break;
+  case SL_PART_LAST:
+    head_fwd(b, T, T);
+    head_bwd(b, T);
+    break;
+  default:
+    break;
+  }
 }
 
 static sl_status build_op(gb *b, sl_error *err) {
@@ -419,34 +529,56 @@ static sl_status build_op(gb *b, sl_error *err) {
     op->u.e.table_bytes = o->rows * o->dim * b->wb;
     return SL_OK;
   }
-  default:
-    return err_set(err, SL_ERR_UNSUPPORTED, b->sc->file, 0, "model.op", "op %s is not built yet",
-                   sl_op_type_names[o->type]);
+  default: { /* a collective over every chip of the system */
+    static const sl_coll map[] = {[SL_OPT_ALL_REDUCE] = SL_COLL_ALL_REDUCE,
+                                  [SL_OPT_ALL_GATHER] = SL_COLL_ALL_GATHER,
+                                  [SL_OPT_REDUCE_SCATTER] = SL_COLL_REDUCE_SCATTER,
+                                  [SL_OPT_ALL_TO_ALL] = SL_COLL_ALL_TO_ALL,
+                                  [SL_OPT_SEND_RECV] = SL_COLL_SEND_RECV};
+    const sl_scenario *sc = b->sc;
+    double n = o->type == SL_OPT_SEND_RECV ? 2 : sc->chips;
+    /* send/recv: between two chips of one domain when the domain has two, else across. */
+    double k = o->type == SL_OPT_SEND_RECV ? (sc->node_chips >= 2 ? 2 : 1) : fmin(sc->node_chips, sc->chips);
+    if (n <= 1) return err_set(err, SL_ERR_INPUT, sc->file, 0, "system.chips", "a collective needs at least 2 chips");
+    sl_op *op = add(b, sl_op_type_names[o->type], SL_PH_COMM, SL_CAT_COLLECTIVE, SL_K_COLL);
+    op->u.c.type = map[o->type];
+    op->u.c.bytes = o->bytes;
+    op->u.c.n = n;
+    op->u.c.k = k;
+    return SL_OK;
+  }
   }
 }
 
-sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *err) {
-  gb b = {0};
+sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl_part part, sl_graph *g,
+                           sl_error *err) {
+  gb b;
+  memset(&b, 0, sizeof b);
   b.a = a;
   b.g = g;
   b.sc = sc;
   b.tf = &sc->model.tf;
+  b.p = *p;
   b.adt = sc->a_dtype;
   b.wdt = sc->w_dtype;
   /* Weight-only quantisation (int4/fp4 weights, wider activations) computes in the activation
-   * format; otherwise the narrower of the two formats the chip's matrix engine supports. */
+   * format; otherwise the chip's matrix engine format of the activations. */
   b.cdt = sc->a_dtype;
   if (sc->chip.mat_macs_per_cycle[b.cdt] <= 0) b.cdt = sc->w_dtype;
   b.ab = sl_dtype_bytes[sc->a_dtype];
   b.wb = sl_dtype_bytes[sc->w_dtype];
   b.fused_ew = sc->stack.fused_elementwise;
+  b.tp_k = group_per_node(p->tp, 1, sc->node_chips);
   b.count = 1;
   g->n = 0;
-  sl_status s;
+  sl_status s = SL_OK;
   if (sc->model.kind == SL_MODEL_TRANSFORMER) {
     double hd = (double)sc->model.tf.head_dim;
     b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, hd, b.ab);
-    s = build_transformer(&b, err);
+    if (part == SL_PART_ALL)
+      s = build_inference(&b, err);
+    else
+      build_train_part(&b, part);
   } else if (sc->model.kind == SL_MODEL_OP) {
     b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, sc->model.op.head_dim, b.ab);
     s = build_op(&b, err);
@@ -455,4 +587,9 @@ sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *er
   }
   if (!s && b.oom) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory building the op graph");
   return s;
+}
+
+sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *err) {
+  sl_plan p = plan_of_scenario(sc);
+  return graph_build_part(a, sc, &p, SL_PART_ALL, g, err);
 }

@@ -179,7 +179,7 @@ static double moe_layers(const sl_transformer *t) {
   return t->experts > 0 ? floor((double)t->layers / (double)t->moe_every) : 0;
 }
 
-/* Matrix-product parameters of one layer's FFN (dense or one expert). */
+/* Matrix-product parameters of one FFN of width ffn. */
 static double ffn_params(const sl_transformer *t, double ffn) {
   return (t->activation == SL_ACT_SWIGLU ? 3.0 : 2.0) * (double)t->hidden * ffn;
 }
@@ -189,25 +189,43 @@ static double attn_params(const sl_transformer *t) {
   return h * (qd + 2 * kvd) + qd * h;
 }
 
+double tf_layer_matmul_params(const sl_transformer *t, int moe) {
+  if (!moe) return attn_params(t) + ffn_params(t, (double)t->ffn);
+  return attn_params(t) + ffn_params(t, (double)t->ffn) * (double)(t->experts + t->shared_experts) +
+         (double)t->hidden * (double)t->experts; /* router */
+}
+
+double tf_layer_params(const sl_transformer *t, int moe) {
+  double h = (double)t->hidden;
+  double norms = (t->norm == SL_NORM_LAYERNORM ? 4.0 : 2.0) * h;
+  double bias = 0;
+  if (t->activation == SL_ACT_GELU) /* GPT-style: biases on every linear */
+    bias = (double)(t->heads * t->head_dim + 2 * t->kv_heads * t->head_dim) + h + (double)t->ffn + h;
+  return tf_layer_matmul_params(t, moe) + norms + bias;
+}
+
+double tf_embed_params(const sl_transformer *t) {
+  double h = (double)t->hidden;
+  double pos = t->position == SL_POS_LEARNED ? (double)(t->max_context > 0 ? t->max_context : 2048) * h : 0;
+  return (double)t->vocab * h + pos;
+}
+
+double tf_head_params(const sl_transformer *t) {
+  double h = (double)t->hidden;
+  return (t->norm == SL_NORM_LAYERNORM ? 2.0 : 1.0) * h + (t->tied_embeddings ? 0 : (double)t->vocab * h);
+}
+
 double model_matmul_params(const sl_model *m) {
   if (m->kind != SL_MODEL_TRANSFORMER) return 0;
   const sl_transformer *t = &m->tf;
   double L = (double)t->layers, nm = moe_layers(t);
-  double per_dense = attn_params(t) + ffn_params(t, (double)t->ffn);
-  double per_moe = attn_params(t) + ffn_params(t, (double)t->ffn) * (double)(t->experts + t->shared_experts) +
-                   (double)t->hidden * (double)t->experts; /* router */
-  return (L - nm) * per_dense + nm * per_moe + (double)t->vocab * (double)t->hidden; /* LM head */
+  return (L - nm) * tf_layer_matmul_params(t, 0) + nm * tf_layer_matmul_params(t, 1) +
+         (double)t->vocab * (double)t->hidden; /* LM head */
 }
 
 double model_params(const sl_model *m) {
   if (m->kind != SL_MODEL_TRANSFORMER) return 0;
   const sl_transformer *t = &m->tf;
-  double h = (double)t->hidden, L = (double)t->layers;
-  double norms = (t->norm == SL_NORM_LAYERNORM ? 4.0 : 2.0) * h * L + (t->norm == SL_NORM_LAYERNORM ? 2 : 1) * h;
-  double emb = t->tied_embeddings ? 0 : (double)t->vocab * h; /* input embedding when not tied */
-  double pos = t->position == SL_POS_LEARNED ? (double)(t->max_context > 0 ? t->max_context : 2048) * h : 0;
-  double bias = 0;
-  if (t->activation == SL_ACT_GELU) /* GPT-style: biases on every linear */
-    bias = L * ((double)(t->heads * t->head_dim + 2 * t->kv_heads * t->head_dim) + h + (double)t->ffn + h);
-  return model_matmul_params(m) + emb + norms + pos + bias;
+  double L = (double)t->layers, nm = moe_layers(t);
+  return (L - nm) * tf_layer_params(t, 0) + nm * tf_layer_params(t, 1) + tf_embed_params(t) + tf_head_params(t);
 }

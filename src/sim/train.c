@@ -1,0 +1,626 @@
+/* train.c — one training step of a transformer under a parallel plan: per-micro-batch cost of the
+ * distinct pipeline stages (first: embedding; middle; last: final norm, LM head, loss), the
+ * pipeline schedule, data-parallel gradient synchronisation, ZeRO gathers and the optimizer step;
+ * memory per chip; and the plan search.
+ *
+ * Timeline (closed form of the 1F1B schedule over distinct stages; Narayanan et al. SC21 §2.2):
+ * with per-micro-batch stage times t_s (forward + backward + point-to-point), m micro-batches and
+ * v virtual stages per rank, the pipeline takes  m * max_s t_s + (sum_s t_s - max_s t_s) / v,
+ * which is (m + p - 1) * t for equal stages and (p - 1) * t / v of bubble when interleaved.
+ * tests/test_train.c checks it against an event-by-event simulation of the schedule.  Gradient
+ * synchronisation overlaps the last micro-batch's backward where the stack allows; the optimizer
+ * runs after it.  Cost does not grow with the chip count: only distinct stages are costed. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Time of one part for one micro-batch, split by phase, with overlapped communication hidden
+ * behind the compute of its phase.  Overlapped transfers still read and write their buffers in
+ * DRAM, which the compute of the phase then lacks (equations.md: "communication that overlaps
+ * compute slows the compute"). */
+typedef struct part_eval {
+  double f, b;                 /* forward, backward (recompute included) */
+  double model_flops, recompute_flops;
+  double comm_exposed;         /* communication on the critical path */
+  double scale_ov[2];          /* for rows: share of each overlapped transfer that counts */
+} part_eval;
+
+static double coll_dram_bytes(const sl_op *op) { return 2.0 * op->u.c.bytes; }
+
+static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *costs) {
+  part_eval e;
+  memset(&e, 0, sizeof e);
+  double compute[2] = {0, 0}, comm[2] = {0, 0}, ov[2] = {0, 0}, ov_dram[2] = {0, 0};
+  for (size_t i = 0; i < g->n; i++) {
+    const sl_op *op = &g->ops[i];
+    sl_cost c = cost_op(ctx, op);
+    if (costs) costs[i] = c;
+    int ph = op->phase == SL_PH_BACKWARD;
+    double t = c.time_s * op->count;
+    if (op->kernel != SL_K_COLL)
+      compute[ph] += t;
+    else if (op->overlap)
+      ov[ph] += t, ov_dram[ph] += coll_dram_bytes(op) * op->count;
+    else
+      comm[ph] += t;
+    if (strncmp(op->name, "recompute.", 10) == 0) {
+      if (op->kernel == SL_K_GEMM)
+        e.recompute_flops += 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch * op->count;
+      else if (op->kernel == SL_K_ATTN_FUSED)
+        e.recompute_flops +=
+            4.0 * op->u.at.batch * op->u.at.heads * op->u.at.q_len * op->u.at.kv_len * op->u.at.head_dim * op->count;
+    }
+    e.model_flops += op->model_flops * op->count;
+  }
+  double t[2];
+  for (int ph = 0; ph < 2; ph++) {
+    double hidden = fmin(ov[ph], compute[ph]);
+    double exposed = ov[ph] - hidden + (ov[ph] > 0 ? hidden / ov[ph] * ov_dram[ph] / ctx->mem_bw : 0);
+    t[ph] = compute[ph] + comm[ph] + exposed;
+    e.scale_ov[ph] = ov[ph] > 0 ? exposed / ov[ph] : 0;
+    e.comm_exposed += comm[ph] + exposed;
+  }
+  e.f = t[0];
+  e.b = t[1];
+  return e;
+}
+
+/* Activation bytes saved per layer per micro-batch on one chip (Korthikanti et al. 2022 §4,
+ * generalised to GQA, SwiGLU and fused attention).  Replicated across the tensor-parallel group
+ * unless sequence-parallel: norm inputs, the inputs of QKV and of the MLP, dropout masks;
+ * split: Q, K, V, the attention output, the MLP intermediates, the attention scores. */
+double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, int fused_attn) {
+  const sl_transformer *t = &sc->model.tf;
+  double ab = sl_dtype_bytes[sc->a_dtype], h = (double)t->hidden, s = sc->seq_len / p->cp;
+  double tp = p->tp, rep = p->sp ? tp : 1, hd = (double)t->head_dim;
+  double T = p->mb * s;
+  int drop = t->dropout;
+  if (p->rc == SL_RECOMPUTE_FULL) return T * h * ab / rep; /* the layer input only */
+  double replicated = 2.0 * h * ab /* norm inputs */ + 2.0 * h * ab /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
+  /* Per chip: its query heads, its K/V heads (replicated when fewer than tp), the attention
+   * output, the MLP intermediates. */
+  double q = (double)t->heads / tp * hd, kv = fmax(1.0, (double)t->kv_heads / tp) * hd;
+  double f = (double)t->ffn / tp;
+  if (moe) f *= (double)t->experts_per_token + (double)t->shared_experts;
+  double mlp = (t->activation == SL_ACT_SWIGLU ? 3.0 : 2.0) * f * ab;
+  double split = (2.0 * q + 2.0 * kv) * ab + mlp;
+  double a = (double)t->heads / tp, core = 0;
+  if (!fused_attn && p->rc != SL_RECOMPUTE_SELECTIVE)
+    core = a * sc->seq_len * (ab + (drop ? 1.0 + ab : 0)); /* scores over the full key length */
+  else if (fused_attn)
+    core = a * 4.0; /* log-sum-exp per row, fp32 */
+  return T * (replicated / rep + split + core);
+}
+
+typedef struct tparts {
+  part_eval layer, moe, first, last;
+  double n_dense, n_moe;
+  double act_dense, act_moe; /* saved activations per layer per micro-batch */
+  int fused_attn;
+} tparts;
+
+static int fused_attention(const sl_scenario *sc) {
+  return sc->stack.attention_fused &&
+         attention_fits(&sc->chip, (double)sc->model.tf.head_dim, sl_dtype_bytes[sc->a_dtype]);
+}
+
+/* Costs the parts that depend on (tp, cp, ep, sp, micro-batch, recompute). */
+static sl_status parts_of(const sl_scenario *sc, const sl_plan *p, const sl_costctx *ctx, arena *scratch,
+                          tparts *tp, sl_error *err) {
+  const sl_transformer *t = &sc->model.tf;
+  memset(tp, 0, sizeof *tp);
+  double L = (double)t->layers;
+  tp->n_moe = t->experts > 0 ? floor(L / (double)t->moe_every) : 0;
+  tp->n_dense = L - tp->n_moe;
+  tp->fused_attn = fused_attention(sc);
+  sl_graph g = {0};
+  const sl_part parts[] = {SL_PART_LAYER, SL_PART_MOE_LAYER, SL_PART_FIRST, SL_PART_LAST};
+  part_eval *out[] = {&tp->layer, &tp->moe, &tp->first, &tp->last};
+  for (int i = 0; i < 4; i++) {
+    if (parts[i] == SL_PART_LAYER && tp->n_dense <= 0) continue;
+    if (parts[i] == SL_PART_MOE_LAYER && tp->n_moe <= 0) continue;
+    ar_reset(scratch);
+    sl_status s = graph_build_part(scratch, sc, p, parts[i], &g, err);
+    if (s) return s;
+    *out[i] = eval_part(ctx, &g, NULL);
+  }
+  tp->act_dense = train_act_bytes_layer(sc, p, 0, tp->fused_attn);
+  tp->act_moe = tp->n_moe > 0 ? train_act_bytes_layer(sc, p, 1, tp->fused_attn) : 0;
+  return SL_OK;
+}
+
+/* Parameters per chip of a stage holding `dense` + `moe` layers (and the extras). */
+static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense, double moe, int first, int last) {
+  const sl_transformer *t = &sc->model.tf;
+  double tp = p->tp;
+  double expert = moe > 0 ? (tf_layer_params(t, 1) - tf_layer_params(t, 0)) : 0; /* the extra experts */
+  double params = (dense + moe) * tf_layer_params(t, 0) / tp + moe * expert / (tp * p->ep);
+  if (first) params += tf_embed_params(t) / tp;
+  if (last) {
+    params += tf_head_params(t) / tp;
+    if (t->tied_embeddings && p->pp > 1) params += (double)t->vocab * (double)t->hidden / tp; /* a copy */
+  }
+  return params;
+}
+
+static double optimizer_state_bytes(sl_optimizer o) { return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0; }
+static double optimizer_step_bytes(sl_optimizer o, double wb) {
+  switch (o) {
+  case SL_OPTIM_SGD: return 4.0 * 2 + 4.0 + wb;         /* fp32 master r/w, grad, new weights */
+  case SL_OPTIM_ADAGRAD: return 4.0 * 2 * 2 + 4.0 + wb; /* master and accumulator r/w, grad */
+  case SL_OPTIM_ADAMW:
+  default: return 4.0 * 2 * 3 + 4.0 + wb;               /* master, m, v r/w, grad, weights */
+  }
+}
+
+/* The outcome of one plan. */
+typedef struct teval {
+  int feasible;
+  double step, pipe, bubble, p2p, dp_exposed, ag_exposed, opt;
+  double t_stage[3]; /* first, middle, last: one micro-batch */
+  double layers_stage[3], moe_stage[3];
+  int crit;          /* index into t_stage of the slowest stage */
+  double m;          /* micro-batches per step */
+  double model_flops, hw_flops;
+  sl_memory mem;
+} teval;
+
+/* Stage s of the three kinds (0 first, 1 middle, 2 last); with pp == 1 the single stage is both
+ * first and last, and with pp == 2 there is no middle. */
+static void stage_layers(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense[3], double moe[3]) {
+  double L = (double)sc->model.tf.layers, pp = p->pp;
+  double base = floor(L / pp), extra = L - base * pp;
+  double n[3] = {base + (extra > 0 ? 1 : 0), base + (extra > 1 ? 1 : 0), base};
+  if (pp == 1) n[0] = n[1] = n[2] = L;
+  double moe_frac = L > 0 ? P->n_moe / L : 0;
+  for (int i = 0; i < 3; i++) moe[i] = round(n[i] * moe_frac), dense[i] = n[i] - moe[i];
+}
+
+static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense, double moe,
+                            int first, int last, double m, sl_memory *out) {
+  const sl_transformer *t = &sc->model.tf;
+  double wb = sl_dtype_bytes[sc->w_dtype], dp = p->dp * p->cp;
+  double params = stage_params(sc, p, dense, moe, first, last);
+  sl_memory mm;
+  memset(&mm, 0, sizeof mm);
+  mm.capacity_bytes = chip_dram_bytes(&sc->chip);
+  mm.weights_bytes = params * wb / (p->zero >= 3 ? dp : 1);
+  mm.grads_bytes = params * 4.0 / (p->zero >= 2 ? dp : 1); /* fp32 accumulation (Megatron main_grad) */
+  mm.optimizer_bytes = params * optimizer_state_bytes(sc->optimizer) / (p->zero >= 1 ? dp : 1);
+  /* Micro-batches in flight on the first stage of 1F1B: p, interleaved p*(1 + (p-1)/(p*v))
+   * (Korthikanti et al. 2022 §4.2.3); later stages hold fewer. */
+  double flight = p->pp > 1 ? fmin(m, p->vpp > 1 ? p->pp * (1 + (p->pp - 1) / (p->pp * p->vpp)) : p->pp) : 1;
+  if (!first) flight = fmax(1, flight - (p->pp - 1));
+  double act = (dense * P->act_dense + moe * P->act_moe) * flight;
+  if (p->rc == SL_RECOMPUTE_FULL) { /* one layer's full activations while it is recomputed */
+    sl_plan q = *p;
+    q.rc = SL_RECOMPUTE_NONE;
+    act += train_act_bytes_layer(sc, &q, moe > 0, P->fused_attn);
+  }
+  double T = p->mb * sc->seq_len / p->cp;
+  if (last && t->vocab > 0) act += T * (double)t->vocab / p->tp * 4.0; /* fp32 logits for the loss */
+  mm.activations_bytes = act;
+  mm.per_chip_bytes = mm.weights_bytes + mm.grads_bytes + mm.optimizer_bytes + mm.activations_bytes;
+  mm.fits = mm.per_chip_bytes <= mm.capacity_bytes;
+  if (mm.per_chip_bytes > out->per_chip_bytes) *out = mm;
+}
+
+static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, const sl_costctx *ctx, teval *r) {
+  memset(r, 0, sizeof *r);
+  double pp = p->pp, v = p->vpp;
+  double m = sc->global_batch / (p->dp * p->mb);
+  r->m = m;
+  double dense[3], moe[3];
+  stage_layers(sc, p, P, dense, moe);
+  double T = p->mb * sc->seq_len / p->cp, h = (double)sc->model.tf.hidden, ab = sl_dtype_bytes[sc->a_dtype];
+  /* Point-to-point between stages: the activations of one micro-batch, split over the tensor-
+   * parallel group (Megatron's scatter/gather), over the fabric when stages are in other nodes. */
+  double p2p = 0;
+  if (pp > 1) {
+    double stride = p->tp * p->cp * p->dp;
+    double k = stride * 2 <= sc->node_chips ? 2 : 1;
+    sl_cost c = cost_collective(&ctx->net, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
+    p2p = c.time_s + ctx->stack->kernel_overhead_s;
+  }
+  r->p2p = p2p;
+  for (int s = 0; s < 3; s++) {
+    int first = s == 0 || pp == 1, last = s == 2 || pp == 1;
+    double t = dense[s] * (P->layer.f + P->layer.b) + moe[s] * (P->moe.f + P->moe.b);
+    if (first) t += P->first.f + P->first.b;
+    if (last) t += P->last.f + P->last.b;
+    if (pp > 1) t += 2.0 * v * p2p;
+    r->t_stage[s] = t;
+    r->layers_stage[s] = dense[s];
+    r->moe_stage[s] = moe[s];
+  }
+  double sum = pp == 1 ? r->t_stage[0] : r->t_stage[0] + r->t_stage[2] + (pp - 2) * r->t_stage[1];
+  int crit = 0;
+  for (int s = 1; s < 3; s++)
+    if ((pp > 2 || s != 1) && r->t_stage[s] > r->t_stage[crit]) crit = s;
+  if (pp == 1) crit = 0;
+  r->crit = crit;
+  double tmax = r->t_stage[crit];
+  r->bubble = (sum - tmax) / v;
+  r->pipe = m * tmax + r->bubble;
+
+  /* Gradient synchronisation of the first stage (it finishes its backward last). */
+  double params0 = stage_params(sc, p, dense[0], moe[0], 1, pp == 1);
+  double wb = sl_dtype_bytes[sc->w_dtype], dpn = p->dp * p->cp;
+  double k = group_per_node(dpn, p->tp, sc->node_chips);
+  double t_dp = 0, t_ag = 0;
+  if (dpn > 1) {
+    if (p->zero >= 1) {
+      t_dp = cost_collective(&ctx->net, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s;
+      if (p->zero < 3) t_ag = cost_collective(&ctx->net, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s;
+    } else {
+      t_dp = cost_collective(&ctx->net, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s;
+    }
+  }
+  double b_last = dense[0] * P->layer.b + moe[0] * P->moe.b + P->first.b + (pp == 1 ? P->last.b : 0);
+  double f_first = dense[0] * P->layer.f + moe[0] * P->moe.f + P->first.f + (pp == 1 ? P->last.f : 0);
+  double layers0 = fmax(1, dense[0] + moe[0]);
+  if (ctx->stack->overlap_dp_comm) {
+    r->dp_exposed = fmax(t_dp / layers0, t_dp - b_last);
+    r->ag_exposed = fmax(t_ag / layers0, t_ag - f_first); /* parameter gather overlaps the next forward */
+  } else {
+    r->dp_exposed = t_dp;
+    r->ag_exposed = t_ag;
+  }
+  if (p->zero >= 3 && dpn > 1) { /* weights gathered for every layer's forward and backward */
+    double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
+    double t_layer_ag = cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w * dpn, dpn, k).time_s;
+    double per = 2.0 * t_layer_ag * m * layers0;
+    r->ag_exposed += ctx->stack->overlap_dp_comm ? fmax(0, per - r->pipe * 0.5) : per;
+  }
+  double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
+  sl_cost oc = cost_stream(ctx, params_opt * optimizer_step_bytes(sc->optimizer, wb),
+                           params_opt * (sc->optimizer == SL_OPTIM_ADAMW ? 12.0 : 4.0), SL_FP32);
+  r->opt = oc.time_s + ctx->stack->kernel_overhead_s;
+  r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;
+
+  /* Model FLOP of the whole step: the parts are one chip's share of a micro-batch. */
+  const sl_transformer *t = &sc->model.tf;
+  (void)t;
+  double per_mb = (P->n_dense * P->layer.model_flops + P->n_moe * P->moe.model_flops + P->first.model_flops +
+                   P->last.model_flops) *
+                  p->tp * p->cp;
+  double rec = (P->n_dense * P->layer.recompute_flops + P->n_moe * P->moe.recompute_flops) * p->tp * p->cp;
+  r->model_flops = per_mb * sc->global_batch / p->mb;
+  r->hw_flops = (per_mb + rec) * sc->global_batch / p->mb;
+
+  memset(&r->mem, 0, sizeof r->mem);
+  memory_of_stage(sc, p, P, dense[0], moe[0], 1, pp == 1, m, &r->mem);
+  if (pp > 1) memory_of_stage(sc, p, P, dense[2], moe[2], 0, 1, m, &r->mem);
+  r->feasible = r->mem.fits;
+}
+
+/* ---- the result of a chosen plan: rows that add up to the step time -------------------------- */
+
+static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *p, const sl_costctx *ctx, sl_part part,
+                          double mult, sl_error *err) {
+  if (mult <= 0) return SL_OK;
+  sl_graph g = {0};
+  sl_status s = graph_build_part(&res->a, sc, p, part, &g, err);
+  if (s) return s;
+  sl_cost *costs = ar_alloc(&res->a, (g.n ? g.n : 1) * sizeof *costs);
+  sl_row *rows = ar_alloc(&res->a, (res->n_rows + g.n + 8) * sizeof *rows);
+  if (!costs || !rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  part_eval e = eval_part(ctx, &g, costs);
+  if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
+  for (size_t i = 0; i < g.n; i++) {
+    const sl_op *op = &g.ops[i];
+    sl_row *r = &rows[res->n_rows++];
+    double t = costs[i].time_s * op->count;
+    if (op->kernel == SL_K_COLL && op->overlap) t *= e.scale_ov[op->phase == SL_PH_BACKWARD];
+    double useful = op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : costs[i].flops;
+    *r = (sl_row){op->name, op->phase, op->cat, costs[i].bound, op->count * mult, t * mult, useful * op->count * mult,
+                  costs[i].dram_bytes * op->count * mult, 0, -1};
+    if (op->kernel == SL_K_COLL) r->bytes = op->u.c.bytes * op->count * mult;
+  }
+  res->rows = rows;
+  return SL_OK;
+}
+
+static sl_status add_row(sl_result *res, const char *name, sl_phase ph, sl_category cat, sl_bound bound, double count,
+                         double time_s, double bytes, sl_error *err) {
+  if (time_s <= 0) return SL_OK;
+  sl_row *rows = ar_alloc(&res->a, (res->n_rows + 1) * sizeof *rows);
+  if (!rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
+  rows[res->n_rows++] = (sl_row){name, ph, cat, bound, count, time_s, 0, bytes, 0, -1};
+  res->rows = rows;
+  return SL_OK;
+}
+
+static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_plan *p, const tparts *P,
+                             const teval *r, const sl_costctx *ctx, sl_error *err) {
+  res->par = sc->par;
+  res->par.dp = p->dp, res->par.tp = p->tp, res->par.pp = p->pp, res->par.cp = p->cp, res->par.ep = p->ep;
+  res->par.vpp = p->vpp, res->par.zero = p->zero, res->par.sp = p->sp;
+  res->micro_batch = p->mb;
+  res->recompute = p->rc;
+  res->mem = r->mem;
+  if (!r->feasible) {
+    res->feasible = 0;
+    snprintf(res->reason, sizeof res->reason,
+             "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, grads %.2f GB, optimizer %.2f GB, "
+             "activations %.2f GB) but %s has %.2f GB",
+             r->mem.per_chip_bytes / 1e9, r->mem.weights_bytes / 1e9, r->mem.grads_bytes / 1e9,
+             r->mem.optimizer_bytes / 1e9, r->mem.activations_bytes / 1e9, sc->chip.name, r->mem.capacity_bytes / 1e9);
+    return SL_OK;
+  }
+  /* The slowest stage's ops, for every micro-batch, then the pipeline bubble, the exposed
+   * gradient synchronisation and the optimizer. */
+  int c = r->crit;
+  double m = r->m;
+  sl_status s = SL_OK;
+  int first = c == 0 || p->pp == 1, last = c == 2 || p->pp == 1;
+  s = add_rows(res, sc, p, ctx, SL_PART_LAYER, r->layers_stage[c] * m, err);
+  if (!s) s = add_rows(res, sc, p, ctx, SL_PART_MOE_LAYER, r->moe_stage[c] * m, err);
+  if (!s && first) s = add_rows(res, sc, p, ctx, SL_PART_FIRST, m, err);
+  if (!s && last) s = add_rows(res, sc, p, ctx, SL_PART_LAST, m, err);
+  if (!s && p->pp > 1)
+    s = add_row(res, "pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 2 * p->vpp * m,
+                2 * p->vpp * m * r->p2p, 0, err);
+  if (!s) s = add_row(res, "pipeline_bubble", SL_PH_COMM, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, r->bubble, 0, err);
+  if (!s) s = add_row(res, "dp_grad_sync", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->dp_exposed, 0, err);
+  if (!s) s = add_row(res, "dp_param_gather", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->ag_exposed, 0, err);
+  if (!s) s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, 0, err);
+  if (s) return s;
+  (void)P;
+  res->feasible = 1;
+  res->step_time_s = r->step;
+  res->model_flops = r->model_flops;
+  res->hw_flops = r->hw_flops;
+  double peak = 0;
+  sl_dtype cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  peak = chip_peak_flops(&sc->chip, cdt) * sc->chips;
+  res->has_tokens = 1;
+  res->tokens_per_s = sc->global_batch * sc->seq_len / r->step;
+  if (peak > 0) {
+    res->has_mfu = 1;
+    res->mfu = r->model_flops / (r->step * peak);
+    res->hfu = r->hw_flops / (r->step * peak);
+    res->flops_per_chip_per_s = r->model_flops / r->step / sc->chips;
+  }
+  return SL_OK;
+}
+
+/* ---- plan search ------------------------------------------------------------------------------ */
+
+static int divides(double a, double b) { return b > 0 && fmod(a, b) == 0; }
+
+typedef struct search {
+  const sl_scenario *sc;
+  const sl_costctx *ctx;
+  arena *scratch;
+  sl_error *err;
+  double enumerated, evaluated;
+  int have;
+  sl_plan best;
+  tparts best_parts;
+  teval best_eval;
+  sl_plan *top;    /* the n_top best, sorted by step time */
+  teval *top_eval;
+  size_t n_top, cap_top;
+} search;
+
+static void keep(search *S, const sl_plan *p, const tparts *P, const teval *e) {
+  if (!S->have || e->step < S->best_eval.step) {
+    S->have = 1;
+    S->best = *p;
+    S->best_parts = *P;
+    S->best_eval = *e;
+  }
+  if (!S->cap_top) return;
+  size_t i = S->n_top < S->cap_top ? S->n_top : S->cap_top;
+  if (i == S->cap_top && e->step >= S->top_eval[i - 1].step) return;
+  if (i == S->cap_top) i--;
+  else S->n_top++;
+  while (i > 0 && S->top_eval[i - 1].step > e->step) {
+    S->top[i] = S->top[i - 1];
+    S->top_eval[i] = S->top_eval[i - 1];
+    i--;
+  }
+  S->top[i] = *p;
+  S->top_eval[i] = *e;
+}
+
+/* The candidates of one degree: the fixed value, or every divisor of `limit` (powers of two for
+ * tp/cp/ep, as the kernels and the scale-up domain want). */
+static int candidates(double fixed, double limit, int pow2, double *out, int max) {
+  int n = 0;
+  if (fixed != SL_AUTO) {
+    out[n++] = fixed;
+    return n;
+  }
+  for (double d = 1; d <= limit && n < max; d = pow2 ? d * 2 : d + 1)
+    if (divides(limit, d)) out[n++] = d;
+  return n;
+}
+
+static sl_status search_plans(search *S) {
+  const sl_scenario *sc = S->sc;
+  const sl_transformer *t = &sc->model.tf;
+  double chips = sc->chips, L = (double)t->layers, gb = sc->global_batch;
+  double tps[32], pps[512], cps[16], eps[16], vps[64], mbs[64];
+  int ntp = candidates(sc->par.tp, fmin(chips, (double)t->heads), 1, tps, 32);
+  int ncp = candidates(sc->par.cp, chips, 1, cps, 16);
+  int nep = t->experts > 0 ? candidates(sc->par.ep, fmin(chips, (double)t->experts), 1, eps, 16) : 1;
+  if (t->experts == 0) eps[0] = 1;
+  int sp_lo = sc->par.sp, sp_hi = sc->par.sp;
+  if (sc->parallel_auto) sp_lo = 0, sp_hi = 1;
+  int rc_lo = sc->recompute, rc_hi = sc->recompute;
+  if (sc->recompute_auto) rc_lo = 0, rc_hi = 2;
+  double zero_lo = sc->par.zero == SL_AUTO ? 0 : sc->par.zero, zero_hi = sc->par.zero == SL_AUTO ? 3 : sc->par.zero;
+  for (int a = 0; a < ntp; a++) {
+    double tp = tps[a];
+    if (!divides(chips, tp) || fmod((double)t->heads, tp) != 0) continue;
+    for (int c = 0; c < ncp; c++) {
+      double cp = cps[c];
+      if (!divides(chips, tp * cp)) continue;
+      double rest = chips / (tp * cp); /* pp * dp */
+      int npp = candidates(sc->par.pp, fmin(rest, L), 0, pps, 512);
+      for (int e = 0; e < nep; e++) {
+        double ep = eps[e];
+        for (int sp = sp_lo; sp <= sp_hi; sp++) {
+          if (sp && tp == 1) continue;
+          double dp_max = rest;
+          int nmb = candidates(sc->micro_batch, gb, 0, mbs, 64);
+          for (int mi = 0; mi < nmb; mi++) {
+            double mb = mbs[mi];
+            for (int rc = rc_lo; rc <= rc_hi; rc++) {
+              sl_plan base = {1, tp, 1, cp, ep, 1, 0, mb, sp, (sl_recompute)rc};
+              tparts P;
+              int have_parts = 0;
+              for (int q = 0; q < npp; q++) {
+                double pp = pps[q];
+                if (!divides(rest, pp)) continue;
+                double dp = rest / pp;
+                if (sc->par.dp != SL_AUTO && sc->par.dp != dp) continue;
+                if (!divides(gb, dp * mb) || dp > dp_max) continue;
+                if (!divides(dp * tp, ep)) continue;
+                int nv = candidates(sc->par.vpp, pp > 1 ? floor(L / pp) : 1, 0, vps, 64);
+                for (int w = 0; w < nv; w++) {
+                  double v = vps[w];
+                  if (v > 1 && (!divides(L, pp * v) || !divides(gb / (dp * mb), pp))) continue;
+                  for (double z = zero_lo; z <= zero_hi; z++) {
+                    if (dp * cp == 1 && z > zero_lo) continue;
+                    S->enumerated++;
+                    if (!have_parts) {
+                      sl_status s = parts_of(sc, &base, S->ctx, S->scratch, &P, S->err);
+                      if (s) return s;
+                      have_parts = 1;
+                    }
+                    sl_plan pl = base;
+                    pl.pp = pp, pl.dp = dp, pl.vpp = v, pl.zero = z;
+                    teval ev;
+                    plan_eval(sc, &pl, &P, S->ctx, &ev);
+                    S->evaluated++;
+                    if (ev.feasible) keep(S, &pl, &P, &ev);
+                    else if (!S->have && (!S->cap_top || S->n_top == 0)) {
+                      /* remember the least infeasible plan for the reason */
+                      if (S->best_eval.mem.per_chip_bytes == 0 || ev.mem.per_chip_bytes < S->best_eval.mem.per_chip_bytes) {
+                        S->best = pl;
+                        S->best_parts = P;
+                        S->best_eval = ev;
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return SL_OK;
+}
+
+sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_error *err) {
+  sl_costctx ctx;
+  cost_ctx_init(&ctx, &sc->chip, &sc->stack, 0);
+  net_init(&ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  arena scratch;
+  ar_init(&scratch);
+  search S;
+  memset(&S, 0, sizeof S);
+  S.sc = sc;
+  S.ctx = &ctx;
+  S.scratch = &scratch;
+  S.err = err;
+  if (top_n > 0) {
+    S.cap_top = top_n;
+    S.top = ar_alloc(&res->a, top_n * sizeof *S.top);
+    S.top_eval = ar_alloc(&res->a, top_n * sizeof *S.top_eval);
+    if (!S.top || !S.top_eval) {
+      ar_free(&scratch);
+      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    }
+  }
+  sl_status s = search_plans(&S);
+  ar_free(&scratch);
+  if (s) return s;
+  res->plans_enumerated = S.enumerated;
+  res->plans_evaluated = S.evaluated;
+  if (S.evaluated == 0) {
+    res->feasible = 0;
+    snprintf(res->reason, sizeof res->reason,
+             "no parallel plan: tp*pp*cp*dp must equal %g chips, tp divide %ld heads, pp divide %ld layers, and "
+             "dp*micro_batch divide the global batch %g",
+             sc->chips, sc->model.tf.heads, sc->model.tf.layers, sc->global_batch);
+    return SL_OK;
+  }
+  if (S.n_top) {
+    res->top = ar_alloc(&res->a, S.n_top * sizeof *res->top);
+    if (!res->top) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; i < S.n_top; i++) {
+      const sl_plan *p = &S.top[i];
+      const teval *e = &S.top_eval[i];
+      double peak = chip_peak_flops(&sc->chip, sc->a_dtype) * sc->chips;
+      res->top[i] = (sl_plan_row){*p, e->step, peak > 0 ? e->model_flops / (e->step * peak) : 0,
+                                  e->mem.per_chip_bytes};
+    }
+    res->n_top = S.n_top;
+  }
+  return fill_result(res, sc, &S.best, &S.best_parts, &S.best_eval, &ctx, err);
+}
+
+/* ---- for tests: the schedule, event by event -------------------------------------------------- */
+
+/* 1F1B (non-interleaved) over p stages with forward f[s] and backward b[s] per micro-batch: each
+ * stage runs min(m, p - s) warm-up forwards, then alternates one backward and one forward, then
+ * drains.  Returns the makespan.  O(p*m); tests only. */
+double train_1f1b_reference(const double *f, const double *b, int p, int m) {
+  enum { MAXP = 64, MAXM = 512 };
+  if (p > MAXP || m > MAXM) return NAN;
+  static _Thread_local double fend[MAXP][MAXM], bend[MAXP][MAXM];
+  double free_at[MAXP] = {0};
+  int nf[MAXP] = {0}, nb[MAXP] = {0};
+  /* Each stage's order of work: warm-up forwards, then (backward, forward) pairs, then backwards. */
+  int order[MAXP][2 * MAXM];
+  int len[MAXP];
+  for (int s = 0; s < p; s++) {
+    int warm = p - s < m ? p - s : m, k = 0;
+    for (int i = 0; i < warm; i++) order[s][k++] = 0;
+    for (int i = 0; i < m - warm; i++) order[s][k++] = 1, order[s][k++] = 0;
+    for (int i = 0; i < warm; i++) order[s][k++] = 1;
+    len[s] = k;
+  }
+  int pos[MAXP] = {0}, done = 0, total = 0;
+  for (int s = 0; s < p; s++) total += len[s];
+  while (done < total) {
+    int progressed = 0;
+    for (int s = 0; s < p; s++) {
+      if (pos[s] >= len[s]) continue;
+      int kind = order[s][pos[s]];
+      double ready;
+      if (kind == 0) {
+        int i = nf[s];
+        if (s > 0 && nf[s - 1] <= i) continue;
+        ready = s > 0 ? fend[s - 1][i] : 0;
+        double start = ready > free_at[s] ? ready : free_at[s];
+        fend[s][i] = start + f[s];
+        free_at[s] = fend[s][i];
+        nf[s]++;
+      } else {
+        int i = nb[s];
+        if (nf[s] <= i) continue;
+        if (s < p - 1 && nb[s + 1] <= i) continue;
+        ready = s < p - 1 ? bend[s + 1][i] : fend[s][i];
+        double start = ready > free_at[s] ? ready : free_at[s];
+        bend[s][i] = start + b[s];
+        free_at[s] = bend[s][i];
+        nb[s]++;
+      }
+      pos[s]++;
+      done++;
+      progressed = 1;
+    }
+    if (!progressed) return NAN; /* deadlock: a bug */
+  }
+  return bend[0][m - 1];
+}
