@@ -59,17 +59,12 @@ static void test_training_flops(void **state) {
                          " model: {transformer: {hidden: 1024, layers: 4, heads: 16, ffn: 4096, vocab: 51200,"
                          " activation: gelu, norm: layernorm, position: learned, tied_embeddings: true}},"
                          " train: {seq_len: 2048, global_batch: 8, micro_batch: 2, recompute: none}}");
-  arena a;
-  ar_init(&a);
-  sl_graph g = {0};
-  sl_error err;
-  assert_int_equal(graph_build(&a, sc, &g, &err), SL_OK);
-  double f = 0;
-  for (size_t i = 0; i < g.n; i++) f += g.ops[i].model_flops * g.ops[i].count;
+  sl_result *r = run(sc);
+  double f = r->model_flops;
   double B = 8, s = 2048, l = 4, h = 1024, V = 51200;
   double want = 72 * B * s * l * h * h * (1 + s / (6 * h)) + 6 * B * s * h * V;
   if (fabs(f / want - 1) > 1e-9) fail_msg("model FLOP %.6g, want %.6g", f, want);
-  ar_free(&a);
+  sl_result_free(r);
   sl_scenario_free(sc);
 }
 
