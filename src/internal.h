@@ -168,10 +168,11 @@ typedef struct sl_chip {
   int max_split_k;
   double kernel_latency_s;            /* fill + drain of one kernel on the device */
   double eff_gemm[SL_DTYPE_COUNT];    /* sustained fraction of matrix peak on full tiles */
-  double eff_dram;                    /* fraction of DRAM bandwidth reached by streaming kernels */
+  double eff_dram;                    /* fraction of DRAM bandwidth reached by tiled kernels (GEMM) */
+  double eff_stream;                  /* fraction reached by element-wise / norm / softmax kernels */
   double eff_sram;                    /* same for on-chip shared SRAM */
   double eff_vector;                  /* fraction of vector peak */
-  const char *eff_gemm_source, *eff_dram_source;
+  const char *eff_gemm_source, *eff_dram_source, *eff_stream_source;
   int validated;                      /* kernel-level data behind the efficiency figures */
   const char *validation_note;
 } sl_chip;
@@ -196,6 +197,8 @@ typedef struct sl_stack {
   int attention_fused;
   int fused_elementwise;
   double kernel_overhead_s; /* time each kernel launch adds to the timeline */
+  double efficiency;        /* fraction of the device's kernel-level throughput the framework
+                               sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
 } sl_stack;
@@ -393,7 +396,8 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
 typedef struct sl_costctx {
   const sl_chip *chip;
   const sl_stack *stack;
-  double mem_bw;      /* bytes/s, efficiency applied */
+  double mem_bw;      /* bytes/s, efficiency applied: tiled kernels */
+  double stream_bw;   /* bytes/s for element-wise kernels */
   double mem_latency_s;
   sl_net net;
 } sl_costctx;

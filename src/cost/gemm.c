@@ -52,9 +52,11 @@ void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, 
   const sl_mem_level *d = chip_dram(chip), *l2 = chip_l2(chip);
   if (resident_on_chip && l2) {
     ctx->mem_bw = l2->bw_GBps * 1e9 * chip->eff_sram;
+    ctx->stream_bw = ctx->mem_bw;
     ctx->mem_latency_s = l2->latency_s;
   } else {
     ctx->mem_bw = d->bw_GBps * 1e9 * chip->eff_dram;
+    ctx->stream_bw = d->bw_GBps * 1e9 * chip->eff_stream;
     ctx->mem_latency_s = d->latency_s;
   }
 }

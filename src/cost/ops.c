@@ -76,7 +76,7 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
 sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt) {
   const sl_chip *c = ctx->chip;
   sl_cost r = {0};
-  double t_mem = bytes / ctx->mem_bw;
+  double t_mem = bytes / ctx->stream_bw;
   double t_vec = flops / (chip_vec_flops(c, dt) * c->eff_vector);
   double body = fmax(t_mem, t_vec);
   r.time_s = body + c->kernel_latency_s;
@@ -118,6 +118,6 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r = cost_stream(ctx, op->u.s.bytes, op->u.s.flops, op->u.s.dt);
     break;
   }
-  r.time_s += ctx->stack->kernel_overhead_s;
+  r.time_s = r.time_s / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
   return r;
 }

@@ -174,6 +174,10 @@ static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) s = rd_string(r, e, "dram_source", 1, &c->eff_dram_source);
   c->eff_sram = c->eff_dram;
   c->eff_vector = 0.75;
+  c->eff_stream = c->eff_dram;
+  c->eff_stream_source = "";
+  if (!s) s = rd_double(r, e, "stream", 0, 0.01, 1.0, &c->eff_stream);
+  if (!s) s = rd_string(r, e, "stream_source", 0, &c->eff_stream_source);
   if (!s) s = rd_double(r, e, "sram", 0, 0.01, 1.0, &c->eff_sram);
   if (!s) s = rd_double(r, e, "vector", 0, 0.01, 1.0, &c->eff_vector);
   if (!s) s = rd_done(r, e);

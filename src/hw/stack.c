@@ -14,6 +14,10 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_enum(r, n, "attention", 1, att, &st->attention_fused);
   if (!s) s = rd_bool(r, n, "fused_elementwise", 1, &st->fused_elementwise);
   if (!s) s = rd_double(r, n, "kernel_overhead_s", 1, 0, 1e-2, &st->kernel_overhead_s);
+  st->efficiency = 1.0;
+  const char *ign = NULL;
+  if (!s) s = rd_double(r, n, "efficiency", 0, 0.05, 1.0, &st->efficiency);
+  if (!s) s = rd_string(r, n, "efficiency_source", 0, &ign);
   if (!s) s = rd_bool(r, n, "graphs", 0, &st->graphs);
   if (!s) s = rd_bool(r, n, "overlap_tp_comm", 0, &st->overlap_tp_comm);
   if (!s) s = rd_bool(r, n, "overlap_dp_comm", 0, &st->overlap_dp_comm);

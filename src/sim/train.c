@@ -146,7 +146,17 @@ static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense
 }
 
 static double optimizer_state_bytes(sl_optimizer o) { return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0; }
-static double optimizer_step_bytes(sl_optimizer o, double wb) {
+static double optimizer_update_bytes(sl_optimizer o, double wb);
+
+/* Bytes per parameter of the optimizer step: the update itself, plus the passes every mixed-
+ * precision step makes over the fp32 gradients — the norm for clipping (read), zeroing them for
+ * the next step (write) and, in fp16, the overflow check of loss scaling (read). */
+static double optimizer_step_bytes(sl_optimizer o, double wb, int fp16) {
+  double extra = 4.0 + 4.0 + (fp16 ? 4.0 : 0.0);
+  return extra + optimizer_update_bytes(o, wb);
+}
+
+static double optimizer_update_bytes(sl_optimizer o, double wb) {
   switch (o) {
   case SL_OPTIM_SGD: return 4.0 * 2 + 4.0 + wb;         /* fp32 master r/w, grad, new weights */
   case SL_OPTIM_ADAGRAD: return 4.0 * 2 * 2 + 4.0 + wb; /* master and accumulator r/w, grad */
@@ -275,7 +285,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     r->ag_exposed += ctx->stack->overlap_dp_comm ? fmax(0, per - r->pipe * 0.5) : per;
   }
   double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
-  sl_cost oc = cost_stream(ctx, params_opt * optimizer_step_bytes(sc->optimizer, wb),
+  sl_cost oc = cost_stream(ctx, params_opt * optimizer_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
                            params_opt * (sc->optimizer == SL_OPTIM_ADAMW ? 12.0 : 4.0), SL_FP32);
   r->opt = oc.time_s + ctx->stack->kernel_overhead_s;
   r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;

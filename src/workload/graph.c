@@ -325,6 +325,9 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   if (t->dropout)
     stream(b, "dropout.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * Ts * h * (2.0 * b->ab + 0.5), 2.0 * Ts * h);
   tp_enter(b, "tp_allgather_mlp.bwd", T);
+  /* Sequence parallelism keeps only the sharded norm output: the backward gathers it again for
+   * the weight gradient of the first MLP matrix (Korthikanti et al. 2022 §4.2.2). */
+  tp_enter(b, "tp_allgather_mlp_input.bwd", T);
   if (moe) {
     double E = (double)t->experts, tok, ex;
     moe_shape(b, T, &tok, &ex);
@@ -340,6 +343,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   stream(b, "norm_mlp.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
   tp_enter(b, "tp_allgather_attn.bwd", T);
   backward_gemm(b, "attn_out.dgrad", "attn_out.wgrad", T, h, qd, 1, 1);
+  tp_enter(b, "tp_allgather_qkv_input.bwd", T); /* as above, for the QKV weight gradient */
   cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
   if (t->position == SL_POS_ROPE && !b->fused_ew)
