@@ -201,6 +201,7 @@ typedef struct sl_stack {
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
+  int sequence_parallel, context_parallel; /* parallelisms the software implements */
 } sl_stack;
 
 sl_status stack_from_node(reader *r, yt_node *node, sl_stack *out);
@@ -291,6 +292,7 @@ struct sl_scenario {
   int torus; /* scale-up domain is a torus (TPU ICI) rather than a switch */
   /* train */
   double seq_len, global_batch, micro_batch; /* micro_batch may be SL_AUTO */
+  int global_batch_max;                      /* global_batch is {max: N}: the plan picks it */
   sl_recompute recompute;
   int recompute_auto;
   sl_optimizer optimizer;
@@ -421,6 +423,8 @@ typedef struct sl_plan {
   double dp, tp, pp, cp, ep, vpp, zero, mb;
   int sp;
   sl_recompute rc;
+  double gb;                    /* global batch (sequences) of the step under this plan */
+  int overlap_tp, overlap_dp;   /* use the stack's overlap abilities (searched when it has them) */
 } sl_plan;
 
 /* Which part of a step to build.  ALL: the whole step of an inference task (layers with their
@@ -478,7 +482,7 @@ struct sl_result {
   int has_tokens, has_samples, has_ttft, has_mfu;
   sl_memory mem;
   sl_parallel par;
-  double micro_batch;
+  double micro_batch, global_batch;
   sl_recompute recompute;
   sl_row *rows;
   size_t n_rows;

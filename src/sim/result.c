@@ -40,7 +40,7 @@ static void write_scenario(jbuf *b, const char *key, const sl_scenario *sc, cons
   if (sc->task == SL_TASK_TRAIN) {
     jb_obj_begin(b, "train");
     if (sc->seq_len > 0) jb_num(b, "seq_len", sc->seq_len);
-    jb_num(b, "global_batch", sc->global_batch);
+    jb_num(b, "global_batch", res->global_batch > 0 ? res->global_batch : sc->global_batch);
     jb_num(b, "micro_batch", res->micro_batch > 0 ? res->micro_batch : sc->micro_batch);
     jb_str(b, "optimizer", name_of(optimizer_names, SL_ARRAY_LEN(optimizer_names), (int)sc->optimizer));
     jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)res->recompute));
@@ -212,6 +212,39 @@ static void write_parallel(jbuf *b, const sl_result *r) {
   jb_obj_end(b);
 }
 
+/* The plan search: how many plans, and the best ones (--top N). */
+static void write_search(jbuf *b, const sl_result *r) {
+  if (r->plans_evaluated <= 0) return;
+  jb_obj_begin(b, "search");
+  jb_num(b, "plans_enumerated", r->plans_enumerated);
+  jb_num(b, "plans_evaluated", r->plans_evaluated);
+  jb_obj_end(b);
+  if (!r->n_top) return;
+  jb_arr_begin(b, "plans");
+  for (size_t i = 0; i < r->n_top; i++) {
+    const sl_plan_row *t = &r->top[i];
+    jb_obj_begin(b, NULL);
+    jb_num(b, "dp", t->plan.dp);
+    jb_num(b, "tp", t->plan.tp);
+    jb_num(b, "pp", t->plan.pp);
+    jb_num(b, "cp", t->plan.cp);
+    jb_num(b, "ep", t->plan.ep);
+    jb_bool(b, "sp", t->plan.sp);
+    jb_num(b, "zero", t->plan.zero);
+    jb_num(b, "vpp", t->plan.vpp);
+    jb_num(b, "micro_batch", t->plan.mb);
+    jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)t->plan.rc));
+    jb_num(b, "global_batch", t->plan.gb);
+    jb_bool(b, "overlap_tp_comm", t->plan.overlap_tp);
+    jb_bool(b, "overlap_dp_comm", t->plan.overlap_dp);
+    jb_num(b, "step_time_s", t->step_time_s);
+    jb_num(b, "mfu", t->mfu);
+    jb_num(b, "per_chip_bytes", t->per_chip_bytes);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+}
+
 static void write_breakdown(jbuf *b, const sl_result *r) {
   jb_arr_begin(b, "breakdown");
   for (size_t i = 0; i < r->n_rows; i++) {
@@ -256,6 +289,7 @@ char *sl_result_json(const sl_result *r) {
   write_figures(&b, r);
   if (has_memory(r)) write_memory(&b, &r->mem);
   if (has_parallel(r)) write_parallel(&b, r);
+  write_search(&b, r);
   if (r->feasible) write_breakdown(&b, r);
   jb_obj_end(&b);
   if (b.oom) {

@@ -209,8 +209,7 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
       rd_mark m2 = rd_push(r, "global_batch");
       s = rd_double(r, gb, "max", 1, 1, BIG, &sc->global_batch);
       if (!s) s = rd_done(r, gb);
-      if (!s) s = rd_fail(r, gb, "global_batch: {max: N} needs the plan search, which is not built yet");
-      if (s == SL_ERR_INPUT && r->err) r->err->code = SL_ERR_UNSUPPORTED, s = SL_ERR_UNSUPPORTED;
+      sc->global_batch_max = 1;
       rd_pop(r, m2);
     } else if (gb) {
       s = rd_double(r, t, "global_batch", 1, 1, BIG, &sc->global_batch);
@@ -245,9 +244,10 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s) s = rd_done(r, t);
   sc->recompute = (sl_recompute)rc;
   sc->optimizer = (sl_optimizer)op;
+  if (!s && sc->global_batch != floor(sc->global_batch)) s = rd_fail(r, t, "global_batch must be a whole number");
   if (!s && sc->micro_batch > 0 && sc->micro_batch > sc->global_batch)
     s = rd_fail(r, t, "micro_batch (%g) exceeds global_batch (%g)", sc->micro_batch, sc->global_batch);
-  if (!s && (sc->global_batch != floor(sc->global_batch) || (sc->micro_batch > 0 && sc->micro_batch != floor(sc->micro_batch))))
+  if (!s && sc->micro_batch > 0 && sc->micro_batch != floor(sc->micro_batch))
     s = rd_fail(r, t, "batch sizes must be whole numbers");
   rd_pop(r, m);
   return s;
@@ -341,13 +341,17 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep", "expert parallelism needs a mixture-of-experts model");
   if (p->ep != SL_AUTO && p->ep > 1 && p->dp != SL_AUTO && p->tp != SL_AUTO && !divides(p->dp * p->tp, p->ep))
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep", "ep = %g must divide dp*tp = %g", p->ep, p->dp * p->tp);
+  if (p->sp && !sc->stack.sequence_parallel)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "stack %s has no sequence parallelism", sc->stack.name);
+  if (p->cp != SL_AUTO && p->cp > 1 && !sc->stack.context_parallel)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism", sc->stack.name);
   if (sc->task != SL_TASK_TRAIN && p->dp != SL_AUTO && sc->batch < p->dp)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp, sc->batch);
   if (sc->task == SL_TASK_TRAIN && p->vpp != SL_AUTO && p->vpp > 1 && p->pp != SL_AUTO &&
       !divides((double)sc->model.tf.layers, p->pp * p->vpp))
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g: layers (%ld) must divide into pp*vpp = %g",
                    p->vpp, sc->model.tf.layers, p->pp * p->vpp);
-  if (sc->task == SL_TASK_TRAIN && p->dp != SL_AUTO && sc->micro_batch != SL_AUTO &&
+  if (sc->task == SL_TASK_TRAIN && !sc->global_batch_max && p->dp != SL_AUTO && sc->micro_batch != SL_AUTO &&
       !divides(sc->global_batch, p->dp * sc->micro_batch))
     return err_set(err, SL_ERR_INPUT, f, 0, "train.global_batch",
                    "global_batch %g is not a multiple of dp*micro_batch = %g", sc->global_batch, p->dp * sc->micro_batch);

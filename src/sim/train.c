@@ -220,7 +220,7 @@ static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tpart
 static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, const sl_costctx *ctx, teval *r) {
   memset(r, 0, sizeof *r);
   double pp = p->pp, v = p->vpp;
-  double m = sc->global_batch / (p->dp * p->mb);
+  double m = p->gb / (p->dp * p->mb);
   r->m = m;
   double dense[3], moe[3];
   stage_layers(sc, p, P, dense, moe);
@@ -271,7 +271,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   double b_last = dense[0] * P->layer.b + moe[0] * P->moe.b + P->first.b + (pp == 1 ? P->last.b : 0);
   double f_first = dense[0] * P->layer.f + moe[0] * P->moe.f + P->first.f + (pp == 1 ? P->last.f : 0);
   double layers0 = fmax(1, dense[0] + moe[0]);
-  if (ctx->stack->overlap_dp_comm) {
+  if (p->overlap_dp) {
     r->dp_exposed = fmax(t_dp / layers0, t_dp - b_last);
     r->ag_exposed = fmax(t_ag / layers0, t_ag - f_first); /* parameter gather overlaps the next forward */
   } else {
@@ -280,9 +280,9 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   }
   if (p->zero >= 3 && dpn > 1) { /* weights gathered for every layer's forward and backward */
     double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
-    double t_layer_ag = cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w * dpn, dpn, k).time_s;
+    double t_layer_ag = cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s;
     double per = 2.0 * t_layer_ag * m * layers0;
-    r->ag_exposed += ctx->stack->overlap_dp_comm ? fmax(0, per - r->pipe * 0.5) : per;
+    r->ag_exposed += p->overlap_dp ? fmax(0, per - r->pipe * 0.5) : per;
   }
   double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
   sl_cost oc = cost_stream(ctx, params_opt * optimizer_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
@@ -297,8 +297,8 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
                    P->last.model_flops) *
                   p->tp * p->cp;
   double rec = (P->n_dense * P->layer.recompute_flops + P->n_moe * P->moe.recompute_flops) * p->tp * p->cp;
-  r->model_flops = per_mb * sc->global_batch / p->mb;
-  r->hw_flops = (per_mb + rec) * sc->global_batch / p->mb;
+  r->model_flops = per_mb * p->gb / p->mb;
+  r->hw_flops = (per_mb + rec) * p->gb / p->mb;
 
   memset(&r->mem, 0, sizeof r->mem);
   memory_of_stage(sc, p, P, dense[0], moe[0], 1, pp == 1, m, &r->mem);
@@ -388,7 +388,8 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   sl_dtype cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
   peak = chip_peak_flops(&sc->chip, cdt) * sc->chips;
   res->has_tokens = 1;
-  res->tokens_per_s = sc->global_batch * sc->seq_len / r->step;
+  res->tokens_per_s = p->gb * sc->seq_len / r->step;
+  res->global_batch = p->gb;
   if (peak > 0) {
     res->has_mfu = 1;
     res->mfu = r->model_flops / (r->step * peak);
@@ -417,8 +418,12 @@ typedef struct search {
   size_t n_top, cap_top;
 } search;
 
+/* Plans are ranked by throughput (sequences per second): the same as step time when the global
+ * batch is fixed, and the right measure when it is {max: N}. */
+static double rate(const sl_plan *p, const teval *e) { return p->gb / e->step; }
+
 static void keep(search *S, const sl_plan *p, const tparts *P, const teval *e) {
-  if (!S->have || e->step < S->best_eval.step) {
+  if (!S->have || rate(p, e) > rate(&S->best, &S->best_eval)) {
     S->have = 1;
     S->best = *p;
     S->best_parts = *P;
@@ -426,10 +431,10 @@ static void keep(search *S, const sl_plan *p, const tparts *P, const teval *e) {
   }
   if (!S->cap_top) return;
   size_t i = S->n_top < S->cap_top ? S->n_top : S->cap_top;
-  if (i == S->cap_top && e->step >= S->top_eval[i - 1].step) return;
+  if (i == S->cap_top && rate(p, e) <= rate(&S->top[i - 1], &S->top_eval[i - 1])) return;
   if (i == S->cap_top) i--;
   else S->n_top++;
-  while (i > 0 && S->top_eval[i - 1].step > e->step) {
+  while (i > 0 && rate(&S->top[i - 1], &S->top_eval[i - 1]) < rate(p, e)) {
     S->top[i] = S->top[i - 1];
     S->top_eval[i] = S->top_eval[i - 1];
     i--;
@@ -451,77 +456,100 @@ static int candidates(double fixed, double limit, int pow2, double *out, int max
   return n;
 }
 
+/* Exhaustive search with pruning: the per-layer cost depends only on (tp, cp, ep, sp, micro-batch,
+ * recompute, TP overlap), so it is computed once per such group and every (pp, vpp, dp, ZeRO,
+ * DP overlap) plan of the group is then a few hundred floating-point operations. */
 static sl_status search_plans(search *S) {
   const sl_scenario *sc = S->sc;
   const sl_transformer *t = &sc->model.tf;
-  double chips = sc->chips, L = (double)t->layers, gb = sc->global_batch;
+  double chips = sc->chips, L = (double)t->layers, gbmax = sc->global_batch;
   double tps[32], pps[512], cps[16], eps[16], vps[64], mbs[64];
   int ntp = candidates(sc->par.tp, fmin(chips, (double)t->heads), 1, tps, 32);
   int ncp = candidates(sc->par.cp, chips, 1, cps, 16);
+  if (sc->par.cp == SL_AUTO && !sc->stack.context_parallel) cps[0] = 1, ncp = 1;
   int nep = t->experts > 0 ? candidates(sc->par.ep, fmin(chips, (double)t->experts), 1, eps, 16) : 1;
   if (t->experts == 0) eps[0] = 1;
   int sp_lo = sc->par.sp, sp_hi = sc->par.sp;
-  if (sc->parallel_auto) sp_lo = 0, sp_hi = 1;
+  if (sc->parallel_auto) sp_lo = 0, sp_hi = sc->stack.sequence_parallel;
   int rc_lo = sc->recompute, rc_hi = sc->recompute;
   if (sc->recompute_auto) rc_lo = 0, rc_hi = 2;
   double zero_lo = sc->par.zero == SL_AUTO ? 0 : sc->par.zero, zero_hi = sc->par.zero == SL_AUTO ? 3 : sc->par.zero;
+  /* Overlap is an ability of the stack; a search also tries without it. */
+  int otp_hi = sc->stack.overlap_tp_comm, odp_hi = sc->stack.overlap_dp_comm;
+  int otp_lo = sc->parallel_auto ? 0 : otp_hi, odp_lo = sc->parallel_auto ? 0 : odp_hi;
+  /* Micro-batches: the fixed one, or powers of two (and the global batch's divisors when fixed). */
+  int nmb;
+  if (sc->micro_batch != SL_AUTO) mbs[0] = sc->micro_batch, nmb = 1;
+  else if (sc->global_batch_max) {
+    nmb = 0;
+    for (double d = 1; d <= gbmax && nmb < 64; d *= 2) mbs[nmb++] = d;
+  } else
+    nmb = candidates(SL_AUTO, gbmax, 0, mbs, 64);
   for (int a = 0; a < ntp; a++) {
     double tp = tps[a];
     if (!divides(chips, tp) || fmod((double)t->heads, tp) != 0) continue;
     for (int c = 0; c < ncp; c++) {
       double cp = cps[c];
-      if (!divides(chips, tp * cp)) continue;
+      if (!divides(chips, tp * cp) || (cp > 1 && fmod(sc->seq_len, 2 * cp) != 0)) continue;
       double rest = chips / (tp * cp); /* pp * dp */
       int npp = candidates(sc->par.pp, fmin(rest, L), 0, pps, 512);
       for (int e = 0; e < nep; e++) {
         double ep = eps[e];
         for (int sp = sp_lo; sp <= sp_hi; sp++) {
           if (sp && tp == 1) continue;
-          double dp_max = rest;
-          int nmb = candidates(sc->micro_batch, gb, 0, mbs, 64);
           for (int mi = 0; mi < nmb; mi++) {
             double mb = mbs[mi];
-            for (int rc = rc_lo; rc <= rc_hi; rc++) {
-              sl_plan base = {1, tp, 1, cp, ep, 1, 0, mb, sp, (sl_recompute)rc};
-              tparts P;
-              int have_parts = 0;
-              for (int q = 0; q < npp; q++) {
-                double pp = pps[q];
-                if (!divides(rest, pp)) continue;
-                double dp = rest / pp;
-                if (sc->par.dp != SL_AUTO && sc->par.dp != dp) continue;
-                if (!divides(gb, dp * mb) || dp > dp_max) continue;
-                if (!divides(dp * tp, ep)) continue;
-                int nv = candidates(sc->par.vpp, pp > 1 ? floor(L / pp) : 1, 0, vps, 64);
-                for (int w = 0; w < nv; w++) {
-                  double v = vps[w];
-                  if (v > 1 && (!divides(L, pp * v) || !divides(gb / (dp * mb), pp))) continue;
-                  for (double z = zero_lo; z <= zero_hi; z++) {
-                    if (dp * cp == 1 && z > zero_lo) continue;
-                    S->enumerated++;
-                    if (!have_parts) {
-                      sl_status s = parts_of(sc, &base, S->ctx, S->scratch, &P, S->err);
-                      if (s) return s;
-                      have_parts = 1;
-                    }
-                    sl_plan pl = base;
-                    pl.pp = pp, pl.dp = dp, pl.vpp = v, pl.zero = z;
-                    teval ev;
-                    plan_eval(sc, &pl, &P, S->ctx, &ev);
-                    S->evaluated++;
-                    if (ev.feasible) keep(S, &pl, &P, &ev);
-                    else if (!S->have && (!S->cap_top || S->n_top == 0)) {
-                      /* remember the least infeasible plan for the reason */
-                      if (S->best_eval.mem.per_chip_bytes == 0 || ev.mem.per_chip_bytes < S->best_eval.mem.per_chip_bytes) {
-                        S->best = pl;
-                        S->best_parts = P;
-                        S->best_eval = ev;
+            for (int rc = rc_lo; rc <= rc_hi; rc++)
+              for (int otp = otp_lo; otp <= otp_hi; otp++) {
+                if (otp && tp == 1 && otp_lo == 0) continue;
+                sl_plan base = {1, tp, 1, cp, ep, 1, 0, mb, sp, (sl_recompute)rc, 0, otp, 0};
+                tparts P;
+                int have_parts = 0;
+                for (int q = 0; q < npp; q++) {
+                  double pp = pps[q];
+                  if (!divides(rest, pp)) continue;
+                  double dp = rest / pp;
+                  if (sc->par.dp != SL_AUTO && sc->par.dp != dp) continue;
+                  if (!divides(dp * tp, ep)) continue;
+                  int nv = candidates(sc->par.vpp, pp > 1 ? floor(L / pp) : 1, 0, vps, 64);
+                  for (int w = 0; w < nv; w++) {
+                    double v = vps[w];
+                    if (v > 1 && !divides(L, pp * v)) continue;
+                    /* The global batch: fixed, or the largest multiple of dp*mb (and of pp when
+                     * interleaving) up to the maximum. */
+                    double unit = dp * mb * (v > 1 ? pp : 1), gb;
+                    if (sc->global_batch_max) gb = floor(gbmax / unit) * unit;
+                    else gb = gbmax;
+                    if (gb < unit || !divides(gb, unit)) continue;
+                    for (double z = zero_lo; z <= zero_hi; z++) {
+                      if (dp * cp == 1 && z > zero_lo) continue;
+                      for (int odp = odp_lo; odp <= odp_hi; odp++) {
+                        if (odp && dp * cp == 1 && odp_lo == 0) continue;
+                        S->enumerated++;
+                        if (!have_parts) {
+                          sl_status s = parts_of(sc, &base, S->ctx, S->scratch, &P, S->err);
+                          if (s) return s;
+                          have_parts = 1;
+                        }
+                        sl_plan pl = base;
+                        pl.pp = pp, pl.dp = dp, pl.vpp = v, pl.zero = z, pl.gb = gb, pl.overlap_dp = odp;
+                        teval ev;
+                        plan_eval(sc, &pl, &P, S->ctx, &ev);
+                        S->evaluated++;
+                        if (ev.feasible)
+                          keep(S, &pl, &P, &ev);
+                        else if (!S->have && (S->best_eval.mem.per_chip_bytes == 0 ||
+                                              ev.mem.per_chip_bytes < S->best_eval.mem.per_chip_bytes)) {
+                          /* no plan fits yet: keep the one that comes closest, for the reason */
+                          S->best = pl;
+                          S->best_parts = P;
+                          S->best_eval = ev;
+                        }
                       }
                     }
                   }
                 }
               }
-            }
           }
         }
       }

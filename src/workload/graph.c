@@ -34,7 +34,8 @@ double group_per_node(double n, double stride, double node) {
 
 sl_plan plan_of_scenario(const sl_scenario *sc) {
   sl_plan p = {sc->par.dp, sc->par.tp, sc->par.pp, sc->par.cp, sc->par.ep, sc->par.vpp, sc->par.zero,
-               sc->task == SL_TASK_TRAIN ? sc->micro_batch : sc->batch, sc->par.sp, sc->recompute};
+               sc->task == SL_TASK_TRAIN ? sc->micro_batch : sc->batch, sc->par.sp, sc->recompute,
+               sc->global_batch, sc->stack.overlap_tp_comm, sc->stack.overlap_dp_comm};
   double *deg[] = {&p.dp, &p.tp, &p.pp, &p.cp, &p.ep, &p.vpp, &p.mb};
   for (size_t i = 0; i < sizeof deg / sizeof deg[0]; i++)
     if (*deg[i] <= 0) *deg[i] = 1;
@@ -191,13 +192,13 @@ static double seq_tokens(const gb *b, double T) { return b->p.sp ? T / b->p.tp :
 static void tp_enter(gb *b, const char *name, double T) {
   if (b->p.tp > 1 && b->p.sp)
     coll(b, name, b->phase, SL_COLL_ALL_GATHER, T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k,
-         b->sc->stack.overlap_tp_comm);
+         b->p.overlap_tp);
 }
 
 static void tp_exit(gb *b, const char *name, double T) {
   if (b->p.tp <= 1) return;
   coll(b, name, b->phase, b->p.sp ? SL_COLL_REDUCE_SCATTER : SL_COLL_ALL_REDUCE, T * (double)b->tf->hidden * b->ab,
-       b->p.tp, b->tp_k, b->sc->stack.overlap_tp_comm);
+       b->p.tp, b->tp_k, b->p.overlap_tp);
 }
 
 /* Element-wise chain between two matrix products: one kernel when the stack fuses, else one

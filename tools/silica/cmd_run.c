@@ -239,6 +239,25 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
   free(idx);
 }
 
+/* The plan search: counts, and with --top N the N best plans. */
+static void text_plans(jbuf *b, const sl_result *res) {
+  if (res->plans_evaluated <= 0) return;
+  bprintf(b, "  %-14s %.0f plans enumerated, %.0f evaluated\n", "search", res->plans_enumerated,
+          res->plans_evaluated);
+  if (!res->n_top) return;
+  bprintf(b, "\nbest plans (fastest first)\n  %4s %4s %4s %4s %4s %3s %4s %4s %4s %-9s %6s %11s %7s %10s\n", "dp", "tp", "pp",
+          "cp", "ep", "sp", "zero", "vpp", "mb", "recompute", "gbs", "step time", "MFU", "GiB/chip");
+  static const char *const rc[] = {"none", "selective", "full"};
+  for (size_t i = 0; i < res->n_top; i++) {
+    const sl_plan_row *t = &res->top[i];
+    char st[32];
+    fmt_time(t->step_time_s, st, sizeof st);
+    bprintf(b, "  %4g %4g %4g %4g %4g %3s %4g %4g %4g %-9s %6g %11s %6.1f%% %10.2f\n", t->plan.dp, t->plan.tp,
+            t->plan.pp, t->plan.cp, t->plan.ep, t->plan.sp ? "on" : "off", t->plan.zero, t->plan.vpp, t->plan.mb,
+            rc[t->plan.rc], t->plan.gb, st, t->mfu * 100, t->per_chip_bytes / 1073741824.0);
+  }
+}
+
 static void write_text(jbuf *b, const sl_scenario *sc, const sl_result *res, long top) {
   char prec[128], model[256];
   precision_label(sc, prec, sizeof prec);
@@ -257,6 +276,7 @@ static void write_text(jbuf *b, const sl_scenario *sc, const sl_result *res, lon
   if (res->feasible) text_figures(b, res);
   text_memory(b, res);
   text_parallel(b, res);
+  text_plans(b, res);
   if (res->feasible) text_breakdown(b, res, top);
 }
 
@@ -323,7 +343,9 @@ int cmd_run(int argc, char **argv) {
   sl_scenario *sc = NULL;
   sl_result *res = NULL;
   sl_status s = sl_scenario_load(o.file, NULL, o.sets, o.n_sets, &sc, &err);
-  if (!s) s = sl_scenario_run(sc, &res, &err);
+  sl_run_params rp = sl_run_params_default();
+  rp.top_plans = o.top > 0 ? (size_t)o.top : 0;
+  if (!s) s = sl_scenario_run_ex(sc, &rp, &res, &err);
   ar_free(&o.a);
   if (s) {
     sl_scenario_free(sc);
