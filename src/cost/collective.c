@@ -50,10 +50,13 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
     double bw_part = best == ring ? 2 * (n - 1) / n * S / B : 2 * S / B;
     if (multi && k > 1) { /* reduce-scatter in the domain, all-reduce of S/k across, all-gather */
       double in = 2 * ((k - 1) / k * S / net->up_bw + (k - 1) * net->up_lat);
-      double across = fmin(ar_ring(S / k, m, net->out_bw, net->out_lat), ar_tree(S / k, m, net->out_bw, net->out_lat));
+      double x_ring = ar_ring(S / k, m, net->out_bw, net->out_lat),
+             x_tree = ar_tree(S / k, m, net->out_bw, net->out_lat);
+      double across = fmin(x_ring, x_tree);
       if (in + across < best) {
         best = in + across;
-        bw_part = 2 * (k - 1) / k * S / net->up_bw + 2 * (m - 1) / m * S / k / net->out_bw;
+        bw_part =
+            2 * (k - 1) / k * S / net->up_bw + (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / net->out_bw;
       }
     }
     return result(bw_part, best - bw_part);

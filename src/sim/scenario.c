@@ -347,6 +347,8 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism", sc->stack.name);
   if (sc->task != SL_TASK_TRAIN && p->dp != SL_AUTO && sc->batch < p->dp)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp, sc->batch);
+  if (p->vpp != SL_AUTO && p->vpp > 1 && p->pp == 1)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g needs pipeline parallelism (pp > 1)", p->vpp);
   if (sc->task == SL_TASK_TRAIN && p->vpp != SL_AUTO && p->vpp > 1 && p->pp != SL_AUTO &&
       !divides((double)sc->model.tf.layers, p->pp * p->vpp))
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g: layers (%ld) must divide into pp*vpp = %g",
