@@ -146,23 +146,20 @@ static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense
 }
 
 static double optimizer_state_bytes(sl_optimizer o) { return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0; }
-static double optimizer_update_bytes(sl_optimizer o, double wb);
-
-/* Bytes per parameter of the optimizer step: the update itself, plus the passes every mixed-
- * precision step makes over the fp32 gradients — the norm for clipping (read), zeroing them for
- * the next step (write) and, in fp16, the overflow check of loss scaling (read). */
+/* Bytes per parameter of the optimizer step in mixed precision (Megatron's optimizer, Apex
+ * multi-tensor kernels): the update itself (AdamW reads the fp32 master weight, gradient, m and v
+ * and writes weight, m and v), then copying the master weights into the training format, the
+ * gradient norm for clipping (a read), zeroing the gradients for the next step (a write) and, in
+ * fp16, unscaling them with the overflow check of loss scaling (a read and a write). */
 static double optimizer_step_bytes(sl_optimizer o, double wb, int fp16) {
-  double extra = 4.0 + 4.0 + (fp16 ? 4.0 : 0.0);
-  return extra + optimizer_update_bytes(o, wb);
-}
-
-static double optimizer_update_bytes(sl_optimizer o, double wb) {
+  double update;
   switch (o) {
-  case SL_OPTIM_SGD: return 4.0 * 2 + 4.0 + wb;         /* fp32 master r/w, grad, new weights */
-  case SL_OPTIM_ADAGRAD: return 4.0 * 2 * 2 + 4.0 + wb; /* master and accumulator r/w, grad */
+  case SL_OPTIM_SGD: update = 8.0 + 4.0; break;        /* read w, g; write w */
+  case SL_OPTIM_ADAGRAD: update = 12.0 + 8.0; break;   /* read w, g, accumulator; write w, accumulator */
   case SL_OPTIM_ADAMW:
-  default: return 4.0 * 2 * 3 + 4.0 + wb;               /* master, m, v r/w, grad, weights */
+  default: update = 16.0 + 12.0; break;                /* read w, g, m, v; write w, m, v */
   }
+  return update + (4.0 + wb) + 4.0 + 4.0 + (fp16 ? 8.0 : 0.0);
 }
 
 /* The outcome of one plan. */
@@ -233,6 +230,12 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     double k = stride * 2 <= sc->node_chips ? 2 : 1;
     sl_cost c = cost_collective(&ctx->net, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
     p2p = c.time_s + ctx->stack->kernel_overhead_s;
+    /* Without sequence parallelism each tensor-parallel rank sends 1/tp of the activations and
+     * the receivers all-gather them over the scale-up links (Narayanan et al. SC21 §4.1). */
+    if (p->tp > 1 && !p->sp)
+      p2p += cost_collective(&ctx->net, SL_COLL_ALL_GATHER, T * h * ab, p->tp, group_per_node(p->tp, 1, sc->node_chips))
+                 .time_s +
+             ctx->stack->kernel_overhead_s;
   }
   r->p2p = p2p;
   for (int s = 0; s < 3; s++) {

@@ -1,0 +1,407 @@
+/* test_collective.c — the alpha-beta collective model (src/cost/collective.c) against the closed
+ * forms of equations.md "Collectives" (Thakur, Rabenseifner & Gropp 2005; NCCL docs), written out
+ * here rather than taken from the library, and collectives run through the public API on the DGX
+ * presets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka.h needs the three above first */
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void assert_rel(double got, double want, double tol, const char *what) {
+  double rel = fabs(got - want) / fmax(fabs(want), 1e-300);
+  if (rel > tol) fail_msg("%s: got %.9g, want %.9g (rel %.3g > %.3g)", what, got, want, rel, tol);
+}
+
+/* ---- the network under test -------------------------------------------------------------------- */
+
+/* Two link levels as a system spec gives them: GB/s per chip per direction, s per step, the
+ * fraction of bandwidth collectives reach, and the fabric's oversubscription. */
+typedef struct links {
+  double up_GBps, up_lat, up_eff;
+  double out_GBps, out_lat, out_eff, over;
+} links;
+
+/* DGX H100: NVLink4 450 GB/s per direction, one 400 Gb/s NIC per GPU (data/systems/dgx-h100.yaml);
+ * efficiencies 0.80 / 0.90 (equations.md: collectives reach 75-90% of link bandwidth). */
+static const links H100 = {450, 2e-6, 0.80, 50, 5e-6, 0.90, 1};
+/* A fast scale-up domain behind a 2:1 oversubscribed fabric: the hierarchical all-reduce wins. */
+static const links B200_OVER = {900, 2e-6, 0.80, 50, 5e-6, 0.90, 2};
+/* Cheap steps inside the domain: across 8 domains the hierarchical all-reduce with a tree across
+ * wins for small messages. */
+static const links FAST_STEPS = {450, 0.5e-6, 0.80, 50, 5e-6, 0.90, 1};
+
+static double bw_up(const links *L) {
+  return L->up_GBps * 1e9 * L->up_eff;
+}
+static double bw_out(const links *L) {
+  return L->out_GBps * 1e9 * L->out_eff / L->over;
+}
+
+static sl_net make_net(const links *L, double node) {
+  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1}, out = {L->out_GBps, L->out_lat, L->out_eff, L->over};
+  sl_net net;
+  net_init(&net, &up, &out, node);
+  return net;
+}
+
+/* ---- closed forms ------------------------------------------------------------------------------ */
+
+/* An expected time split into its bandwidth and latency terms. */
+typedef struct split {
+  double bw, lat;
+} split;
+
+static double total(split s) {
+  return s.bw + s.lat;
+}
+static split faster(split a, split b) {
+  return total(b) < total(a) ? b : a;
+}
+
+/* equations.md: ring all-reduce 2(n-1)/n S/BW + 2(n-1) a; tree (pipelined) 2 S/BW + 2 log2(n) a,
+ * log2 rounded up to whole tree levels. */
+static split ring_all_reduce(double S, double n, double B, double a) {
+  return (split){2.0 * (n - 1) / n * S / B, 2.0 * (n - 1) * a};
+}
+static split tree_all_reduce(double S, double n, double B, double a) {
+  return (split){2.0 * S / B, 2.0 * ceil(log2(n)) * a};
+}
+/* Reduce-scatter and all-gather: (n-1)/n S/BW + (n-1) a. */
+static split ring_half(double S, double n, double B, double a) {
+  return (split){(n - 1) / n * S / B, (n - 1) * a};
+}
+
+/* n ranks, k per scale-up domain.  One domain: the scale-up link.  Several: a flat ring leaves each
+ * domain through the k ranks' NICs in parallel, so it runs at min(scale-up, k x scale-out) with the
+ * fabric's step latency. */
+static int several(double n, double k) {
+  return k < n;
+}
+static double flat_bw(const links *L, double n, double k) {
+  return several(n, k) ? fmin(bw_up(L), k * bw_out(L)) : bw_up(L);
+}
+static double flat_lat(const links *L, double n, double k) {
+  return several(n, k) ? L->out_lat : L->up_lat;
+}
+
+static split hierarchical_all_reduce(const links *L, double S, double n, double k) {
+  /* reduce-scatter of S in the domain, all-reduce of S/k across the m domains, all-gather. */
+  double m = n / k;
+  split in = ring_half(S, k, bw_up(L), L->up_lat);
+  split across = faster(ring_all_reduce(S / k, m, bw_out(L), L->out_lat),
+                        tree_all_reduce(S / k, m, bw_out(L), L->out_lat));
+  return (split){2 * in.bw + across.bw, 2 * in.lat + across.lat};
+}
+
+static split expect_all_reduce(const links *L, double S, double n, double k) {
+  double B = flat_bw(L, n, k), a = flat_lat(L, n, k);
+  split best = faster(ring_all_reduce(S, n, B, a), tree_all_reduce(S, n, B, a));
+  if (several(n, k) && k > 1) best = faster(best, hierarchical_all_reduce(L, S, n, k));
+  return best;
+}
+
+static split expect(const links *L, sl_coll type, double S, double n, double k) {
+  switch (type) {
+  case SL_COLL_ALL_REDUCE:
+    return expect_all_reduce(L, S, n, k);
+  case SL_COLL_ALL_GATHER:
+  case SL_COLL_REDUCE_SCATTER:
+    return ring_half(S, n, flat_bw(L, n, k), flat_lat(L, n, k));
+  case SL_COLL_ALL_TO_ALL:
+    /* Each rank sends (k-1)/n of S inside its domain and (n-k)/n across, both at once; one domain
+     * (k = n) is equations.md's (n-1)/n S/BW + (n-1) a. */
+    return (split){fmax((k - 1) / n * S / bw_up(L), several(n, k) ? (n - k) / n * S / bw_out(L) : 0),
+                   (n - 1) * flat_lat(L, n, k)};
+  case SL_COLL_SEND_RECV:
+  default:
+    /* S/BW + a, over the scale-up link when both ends share a domain. */
+    return k >= 2 ? (split){S / bw_up(L), L->up_lat} : (split){S / bw_out(L), L->out_lat};
+  }
+}
+
+/* Checks time and bound of one collective against the closed form. */
+static void check(const links *L, sl_coll type, double S, double n, double k) {
+  sl_net net = make_net(L, k);
+  sl_cost c = cost_collective(&net, type, S, n, k);
+  split e = expect(L, type, S, n, k);
+  char what[160];
+  snprintf(what, sizeof what, "%s S=%g n=%g k=%g", sl_coll_names[type], S, n, k);
+  assert_rel(c.time_s, total(e), 1e-12, what);
+  /* The bound names the larger term; skip near-ties, where rounding decides. */
+  if (fabs(e.lat - e.bw) > 1e-9 * total(e)) {
+    sl_bound want = e.lat > e.bw ? SL_BOUND_LATENCY : SL_BOUND_NETWORK;
+    if (c.bound != want)
+      fail_msg("%s: bound %s, want %s (bandwidth %.4g s, latency %.4g s)", what, sl_bound_names[c.bound],
+               sl_bound_names[want], e.bw, e.lat);
+  }
+}
+
+static const double sizes[] = {1, 1e3, 8192, 65536, 1e6, 4e6, 16e6, 1e8, 1073741824.0};
+
+/* ---- unit tests -------------------------------------------------------------------------------- */
+
+/* Efficiency defaults (equations.md: 75-90% of link bandwidth) and oversubscription. */
+static void test_net_init(void **state) {
+  (void)state;
+  assert_true(SL_LINK_EFF_UP == 0.80 && SL_LINK_EFF_OUT == 0.90);
+  sl_link up = {450, 2e-6, 0, 1}, out = {50, 5e-6, 0, 0};
+  sl_net net;
+  net_init(&net, &up, &out, 8);
+  assert_rel(net.up_bw, 450e9 * 0.80, 1e-15, "scale-up default efficiency");
+  assert_rel(net.out_bw, 50e9 * 0.90, 1e-15, "scale-out default efficiency");
+  assert_rel(net.up_lat, 2e-6, 1e-15, "scale-up latency");
+  assert_rel(net.out_lat, 5e-6, 1e-15, "scale-out latency");
+  up.efficiency = 0.5, out.efficiency = 0.7, out.oversubscription = 4;
+  net_init(&net, &up, &out, 8);
+  assert_rel(net.up_bw, 450e9 * 0.5, 1e-15, "scale-up efficiency from the spec");
+  assert_rel(net.out_bw, 50e9 * 0.7 / 4, 1e-15, "oversubscription divides the scale-out bandwidth");
+}
+
+/* One scale-up domain (k = n): every collective against its closed form. */
+static void test_single_domain(void **state) {
+  (void)state;
+  static const double ns[] = {2, 3, 4, 5, 8, 16, 72};
+  for (size_t i = 0; i < SL_ARRAY_LEN(ns); i++)
+    for (size_t j = 0; j < SL_ARRAY_LEN(sizes); j++)
+      for (int t = 0; t < SL_COLL_COUNT; t++)
+        check(&H100, (sl_coll)t, sizes[j], ns[i], ns[i]);
+
+  /* Large messages: the ring (2(n-1)/n S/BW beats 2 S/BW once bandwidth dominates). */
+  double B = 450e9 * 0.80, a = 2e-6, S = 1073741824.0;
+  sl_net net = make_net(&H100, 8);
+  assert_rel(cost_collective(&net, SL_COLL_ALL_REDUCE, S, 8, 8).time_s, 2.0 * 7 / 8 * S / B + 2 * 7 * a,
+             1e-12, "ring all-reduce, 1 GiB over 8");
+  assert_rel(cost_collective(&net, SL_COLL_ALL_GATHER, S, 8, 8).time_s, 7.0 / 8 * S / B + 7 * a, 1e-12,
+             "all-gather, 1 GiB over 8");
+  assert_rel(cost_collective(&net, SL_COLL_REDUCE_SCATTER, S, 8, 8).time_s, 7.0 / 8 * S / B + 7 * a, 1e-12,
+             "reduce-scatter, 1 GiB over 8");
+  assert_rel(cost_collective(&net, SL_COLL_ALL_TO_ALL, S, 8, 8).time_s, 7.0 / 8 * S / B + 7 * a, 1e-12,
+             "all-to-all, 1 GiB over 8");
+  assert_rel(cost_collective(&net, SL_COLL_SEND_RECV, S, 2, 2).time_s, S / B + a, 1e-12, "send/recv, 1 GiB");
+  /* Small messages over many ranks: the tree (2 ceil(log2 72) = 14 steps against 142). */
+  double s = 1e3, t = cost_collective(&net, SL_COLL_ALL_REDUCE, s, 72, 72).time_s;
+  assert_rel(t, 2 * s / B + 2 * 7 * a, 1e-12, "tree all-reduce, 1 kB over 72");
+  assert_true(t < 2.0 * 71 / 72 * s / B + 2 * 71 * a);
+}
+
+/* Small messages are latency-bound, large ones network-bound, on one level and two. */
+static void test_bound(void **state) {
+  (void)state;
+  static const double nk[][2] = {{8, 8}, {2, 2}, {16, 8}, {64, 8}, {8, 1}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(nk); i++) {
+    double n = nk[i][0], k = nk[i][1];
+    sl_net net = make_net(&H100, k);
+    for (int t = 0; t < SL_COLL_COUNT; t++) {
+      double nn = t == SL_COLL_SEND_RECV ? 2 : n, kk = t == SL_COLL_SEND_RECV ? fmin(k, 2) : k;
+      sl_cost small = cost_collective(&net, (sl_coll)t, 1024, nn, kk);
+      sl_cost large = cost_collective(&net, (sl_coll)t, 1073741824.0, nn, kk);
+      if (small.bound != SL_BOUND_LATENCY)
+        fail_msg("%s 1 KiB n=%g k=%g not latency-bound", sl_coll_names[t], nn, kk);
+      if (large.bound != SL_BOUND_NETWORK)
+        fail_msg("%s 1 GiB n=%g k=%g not network-bound", sl_coll_names[t], nn, kk);
+    }
+  }
+}
+
+/* Two levels (k < n): every collective against the closed forms; all-reduce is the fastest of the
+ * flat ring at min(up, k x out), the flat tree and the hierarchical algorithm. */
+static void test_two_levels(void **state) {
+  (void)state;
+  static const double nk[][2] = {{16, 8}, {64, 8}, {1024, 8}, {32, 4}, {16, 2}, {8, 1}, {144, 72}, {48, 24}};
+  const links *nets[] = {&H100, &B200_OVER, &FAST_STEPS};
+  for (size_t l = 0; l < SL_ARRAY_LEN(nets); l++)
+    for (size_t i = 0; i < SL_ARRAY_LEN(nk); i++)
+      for (size_t j = 0; j < SL_ARRAY_LEN(sizes); j++)
+        for (int t = 0; t < SL_COLL_COUNT; t++) {
+          double n = t == SL_COLL_SEND_RECV ? 2 : nk[i][0],
+                 k = t == SL_COLL_SEND_RECV ? fmin(nk[i][1], 2) : nk[i][1];
+          check(nets[l], (sl_coll)t, sizes[j], n, k);
+        }
+
+  double S = 1073741824.0;
+  /* DGX H100, 2 nodes: 8 x 45 GB/s = the 360 GB/s of NVLink; the flat ring wins. */
+  sl_net h = make_net(&H100, 8);
+  double B = fmin(450e9 * 0.8, 8 * 50e9 * 0.9);
+  assert_rel(cost_collective(&h, SL_COLL_ALL_REDUCE, S, 16, 8).time_s, 2.0 * 15 / 16 * S / B + 2 * 15 * 5e-6,
+             1e-12, "flat ring over 2 DGX H100");
+
+  /* Scale-up bandwidth above n x scale-out: the hierarchical all-reduce wins at large sizes. */
+  sl_net b = make_net(&B200_OVER, 8);
+  double up = 900e9 * 0.8, out = 50e9 * 0.9 / 2;
+  double hier = 2 * (7.0 / 8 * S / up + 7 * 2e-6) + 2.0 * 1 / 2 * (S / 8) / out + 2 * 1 * 5e-6;
+  double ring = 2.0 * 15 / 16 * S / fmin(up, 8 * out) + 2 * 15 * 5e-6;
+  assert_true(hier < ring);
+  assert_rel(cost_collective(&b, SL_COLL_ALL_REDUCE, S, 16, 8).time_s, hier, 1e-12,
+             "hierarchical all-reduce");
+  assert_int_equal(cost_collective(&b, SL_COLL_ALL_REDUCE, S, 16, 8).bound, SL_BOUND_NETWORK);
+
+  /* Small messages across 8 domains with cheap steps inside: hierarchical, with a tree across. */
+  sl_net f = make_net(&FAST_STEPS, 8);
+  double s = 4096, fu = 450e9 * 0.8, fo = 50e9 * 0.9;
+  double h_tree = 2 * (7.0 / 8 * s / fu + 7 * 0.5e-6) + 2 * (s / 8) / fo + 2 * 3 * 5e-6;
+  assert_true(h_tree < 2 * s / fmin(fu, 8 * fo) + 2 * 6 * 5e-6); /* the flat tree */
+  sl_cost c = cost_collective(&f, SL_COLL_ALL_REDUCE, s, 64, 8);
+  assert_rel(c.time_s, h_tree, 1e-12, "hierarchical all-reduce with a tree across");
+  assert_int_equal(c.bound, SL_BOUND_LATENCY);
+
+  /* k = 1: one rank per domain, the group runs on the scale-out link alone. */
+  sl_net one = make_net(&H100, 1);
+  double o = 50e9 * 0.9;
+  assert_rel(cost_collective(&one, SL_COLL_ALL_REDUCE, S, 8, 1).time_s, 2.0 * 7 / 8 * S / o + 2 * 7 * 5e-6,
+             1e-12, "all-reduce, k = 1");
+  assert_rel(cost_collective(&one, SL_COLL_ALL_GATHER, S, 8, 1).time_s, 7.0 / 8 * S / o + 7 * 5e-6, 1e-12,
+             "all-gather, k = 1");
+  assert_rel(cost_collective(&one, SL_COLL_ALL_TO_ALL, S, 8, 1).time_s, 7.0 / 8 * S / o + 7 * 5e-6, 1e-12,
+             "all-to-all, k = 1");
+  assert_rel(cost_collective(&one, SL_COLL_SEND_RECV, S, 2, 1).time_s, S / o + 5e-6, 1e-12,
+             "send/recv, k = 1");
+
+  /* Oversubscription divides the scale-out bandwidth: 4:1 takes 4x the bandwidth term at k = 1. */
+  links over = H100;
+  over.over = 4;
+  sl_net o4 = make_net(&over, 1);
+  assert_rel(cost_collective(&o4, SL_COLL_ALL_GATHER, S, 8, 1).time_s, 7.0 / 8 * S / (o / 4) + 7 * 5e-6,
+             1e-12, "all-gather, 4:1 oversubscribed");
+  sl_net o48 = make_net(&over, 8);
+  assert_true(cost_collective(&o48, SL_COLL_ALL_REDUCE, S, 64, 8).time_s >
+              cost_collective(&h, SL_COLL_ALL_REDUCE, S, 64, 8).time_s);
+  /* ... and leaves a single domain alone. */
+  assert_rel(cost_collective(&o48, SL_COLL_ALL_REDUCE, S, 8, 8).time_s,
+             cost_collective(&h, SL_COLL_ALL_REDUCE, S, 8, 8).time_s, 1e-15,
+             "one domain, oversubscribed fabric");
+}
+
+/* Time grows with the size, and with the number of ranks at a fixed size per rank (8 per domain). */
+static void test_monotonic(void **state) {
+  (void)state;
+  const links *nets[] = {&H100, &B200_OVER, &FAST_STEPS};
+  static const double ns[] = {2, 4, 8, 16, 24, 32, 64, 128, 256, 1024};
+  for (size_t l = 0; l < SL_ARRAY_LEN(nets); l++) {
+    sl_net net = make_net(nets[l], 8);
+    for (int t = 0; t < SL_COLL_COUNT; t++) {
+      for (size_t i = 0; i < SL_ARRAY_LEN(ns); i++) {
+        double n = t == SL_COLL_SEND_RECV ? 2 : ns[i], k = fmin(8, n);
+        double prev = 0;
+        for (double S = 1; S <= 4e9; S *= 2) {
+          double tm = cost_collective(&net, (sl_coll)t, S, n, k).time_s;
+          if (!(tm > prev)) fail_msg("%s n=%g: %g s at %g B after %g s", sl_coll_names[t], n, tm, S, prev);
+          prev = tm;
+        }
+      }
+      if (t == SL_COLL_SEND_RECV) continue;
+      for (double S = 1; S <= 4e9; S *= 16) {
+        double prev = 0;
+        for (size_t i = 0; i < SL_ARRAY_LEN(ns); i++) {
+          double tm = cost_collective(&net, (sl_coll)t, S, ns[i], fmin(8, ns[i])).time_s;
+          if (tm < prev * (1 - 1e-12))
+            fail_msg("%s S=%g: %g s over %g ranks after %g s", sl_coll_names[t], S, tm, ns[i], prev);
+          prev = tm;
+        }
+      }
+    }
+  }
+}
+
+/* Nothing to do: one rank, or no bytes. */
+static void test_degenerate(void **state) {
+  (void)state;
+  sl_net net = make_net(&H100, 8);
+  for (int t = 0; t < SL_COLL_COUNT; t++) {
+    assert_true(cost_collective(&net, (sl_coll)t, 1e9, 1, 1).time_s == 0);
+    assert_true(cost_collective(&net, (sl_coll)t, 1e9, 1, 8).time_s == 0);
+    assert_true(cost_collective(&net, (sl_coll)t, 0, 8, 8).time_s == 0);
+    assert_true(cost_collective(&net, (sl_coll)t, 0, 64, 8).time_s == 0);
+  }
+}
+
+/* ---- through the public API -------------------------------------------------------------------- */
+
+typedef struct run_out {
+  double step, kernel_latency, overhead, efficiency;
+  sl_bound bound;
+} run_out;
+
+static run_out run_text(const char *text) {
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) != SL_OK) fail_msg("%s: %s", text, err.message);
+  if (sl_scenario_run(sc, &r, &err) != SL_OK) fail_msg("%s: %s", text, err.message);
+  assert_true(sl_result_feasible(r));
+  run_out o = {sl_result_number(r, "step_time_s"), sc->chip.kernel_latency_s, sc->stack.kernel_overhead_s,
+               sc->stack.efficiency, r->n_rows ? r->rows[0].bound : SL_BOUND_COUNT};
+  assert_true(isfinite(o.step) && o.step > 0);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return o;
+}
+
+/* A collective op costs the network time plus the chip's kernel latency, over the stack's
+ * efficiency, plus the stack's per-kernel overhead (trtllm, the inference default: 1 us). */
+static double with_kernel(const run_out *o, double network_s) {
+  return (network_s + o->kernel_latency) / o->efficiency + o->overhead;
+}
+
+/* 1 GiB all-reduce on a DGX H100: the ring over 8 GPUs at 450 GB/s x 0.80, 2 us per step. */
+static void test_scenario_dgx_h100(void **state) {
+  (void)state;
+  const double S = 1073741824.0, B = 450e9 * 0.80, a = 2e-6;
+  run_out o =
+      run_text("{chip: h100-sxm, system: dgx-h100, task: infer, model: {op: all_reduce, bytes: 1073741824}}");
+  assert_rel(o.overhead, 1e-6, 1e-12, "trtllm kernel overhead");
+  assert_rel(o.efficiency, 1, 1e-12, "trtllm efficiency");
+  assert_true(o.kernel_latency > 0);
+  assert_rel(o.step, with_kernel(&o, 2.0 * 7 / 8 * S / B + 2 * 7 * a), 1e-9, "DGX H100 all-reduce 1 GiB");
+  assert_int_equal(o.bound, SL_BOUND_NETWORK);
+
+  /* Two nodes: 16 GPUs, 8 per NVLink domain, 50 GB/s x 0.90 per GPU across, 5 us per step. */
+  run_out o2 = run_text("{chip: h100-sxm, system: {preset: dgx-h100, chips: 16}, task: infer,"
+                        " model: {op: all_reduce, bytes: 1073741824}}");
+  double up = 450e9 * 0.80, out = 50e9 * 0.90, Bf = fmin(up, 8 * out), ao = 5e-6;
+  double ring = 2.0 * 15 / 16 * S / Bf + 2 * 15 * ao, tree = 2 * S / Bf + 2 * 4 * ao;
+  double hier = 2 * (7.0 / 8 * S / up + 7 * a) +
+                fmin(2.0 * 1 / 2 * (S / 8) / out + 2 * 1 * ao, 2 * (S / 8) / out + 2 * 1 * ao);
+  assert_rel(o2.step, with_kernel(&o2, fmin(ring, fmin(tree, hier))), 1e-9, "2 x DGX H100 all-reduce 1 GiB");
+  assert_true(o2.step > o.step);
+}
+
+/* Every collective op runs on a DGX A100 (8 GPUs, 300 GB/s x 0.80, 2 us per step). */
+static void test_scenario_ops_dgx_a100(void **state) {
+  (void)state;
+  const double S = 268435456.0, B = 300e9 * 0.80, a = 2e-6;
+  run_out o[SL_COLL_COUNT];
+  for (int t = 0; t < SL_COLL_COUNT; t++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             "{chip: a100-sxm-80gb, system: dgx-a100, task: infer, model: {op: %s, bytes: %.0f}}",
+             sl_coll_names[t], S);
+    o[t] = run_text(text);
+  }
+  assert_rel(o[SL_COLL_ALL_REDUCE].step, with_kernel(&o[0], 2.0 * 7 / 8 * S / B + 2 * 7 * a), 1e-9,
+             "all_reduce");
+  assert_rel(o[SL_COLL_ALL_GATHER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a), 1e-9, "all_gather");
+  assert_rel(o[SL_COLL_REDUCE_SCATTER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a), 1e-9,
+             "reduce_scatter");
+  assert_rel(o[SL_COLL_ALL_TO_ALL].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a), 1e-9, "all_to_all");
+  assert_rel(o[SL_COLL_SEND_RECV].step, with_kernel(&o[0], S / B + a), 1e-9, "send_recv");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_net_init),
+      cmocka_unit_test(test_single_domain),
+      cmocka_unit_test(test_bound),
+      cmocka_unit_test(test_two_levels),
+      cmocka_unit_test(test_monotonic),
+      cmocka_unit_test(test_degenerate),
+      cmocka_unit_test(test_scenario_dgx_h100),
+      cmocka_unit_test(test_scenario_ops_dgx_a100),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
