@@ -162,6 +162,10 @@ static double optimizer_step_bytes(sl_optimizer o, double wb, int fp16) {
   return update + (4.0 + wb) + 4.0 + 4.0 + (fp16 ? 8.0 : 0.0);
 }
 
+/* Device work launched by the framework outside the layer graphs (pipeline sends, gradient
+ * synchronisation, the optimizer): the same stack efficiency and launch cost as every kernel. */
+static double launched(const sl_costctx *ctx, double t) { return t / ctx->stack->efficiency + ctx->stack->kernel_overhead_s; }
+
 /* The outcome of one plan. */
 typedef struct teval {
   int feasible;
@@ -229,13 +233,14 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     double stride = p->tp * p->cp * p->dp;
     double k = stride * 2 <= sc->node_chips ? 2 : 1;
     sl_cost c = cost_collective(&ctx->net, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
-    p2p = c.time_s + ctx->stack->kernel_overhead_s;
+    p2p = launched(ctx, c.time_s);
     /* Without sequence parallelism each tensor-parallel rank sends 1/tp of the activations and
      * the receivers all-gather them over the scale-up links (Narayanan et al. SC21 §4.1). */
     if (p->tp > 1 && !p->sp)
-      p2p += cost_collective(&ctx->net, SL_COLL_ALL_GATHER, T * h * ab, p->tp, group_per_node(p->tp, 1, sc->node_chips))
-                 .time_s +
-             ctx->stack->kernel_overhead_s;
+      p2p += launched(
+          ctx,
+          cost_collective(&ctx->net, SL_COLL_ALL_GATHER, T * h * ab, p->tp, group_per_node(p->tp, 1, sc->node_chips))
+              .time_s);
   }
   r->p2p = p2p;
   for (int s = 0; s < 3; s++) {
@@ -265,10 +270,10 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   double t_dp = 0, t_ag = 0;
   if (dpn > 1) {
     if (p->zero >= 1) {
-      t_dp = cost_collective(&ctx->net, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s;
-      if (p->zero < 3) t_ag = cost_collective(&ctx->net, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s;
+      t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s);
+      if (p->zero < 3) t_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s);
     } else {
-      t_dp = cost_collective(&ctx->net, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s;
+      t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s);
     }
   }
   double b_last = dense[0] * P->layer.b + moe[0] * P->moe.b + P->first.b + (pp == 1 ? P->last.b : 0);
@@ -283,14 +288,14 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   }
   if (p->zero >= 3 && dpn > 1) { /* weights gathered for every layer's forward and backward */
     double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
-    double t_layer_ag = cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s;
+    double t_layer_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s);
     double per = 2.0 * t_layer_ag * m * layers0;
     r->ag_exposed += p->overlap_dp ? fmax(0, per - r->pipe * 0.5) : per;
   }
   double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
   sl_cost oc = cost_stream(ctx, params_opt * optimizer_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
                            params_opt * (sc->optimizer == SL_OPTIM_ADAMW ? 12.0 : 4.0), SL_FP32);
-  r->opt = oc.time_s + ctx->stack->kernel_overhead_s;
+  r->opt = launched(ctx, oc.time_s);
   r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;
 
   /* Model FLOP of the whole step: the parts are one chip's share of a micro-batch. */
