@@ -270,6 +270,23 @@ typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD } sl_optimizer;
 
 #define SL_AUTO (-1.0) /* a numeric field searched by the planner */
 
+/* A length distribution of the serving workload: fixed, exponential with a mean, or uniform. */
+typedef enum { SL_DIST_FIXED, SL_DIST_EXP, SL_DIST_UNIFORM } sl_dist_kind;
+typedef struct sl_dist {
+  sl_dist_kind kind;
+  double a, b; /* fixed: a; exponential: mean a; uniform: [a, b] */
+} sl_dist;
+
+typedef struct sl_serve_spec {
+  double rate_per_s; /* SL_AUTO: find the highest rate that meets the SLO */
+  double requests;
+  sl_dist prompt, gen;
+  double slo_ttft_s, slo_tpot_s;
+  double max_batch_tokens, kv_block_tokens, max_seqs;
+  int chunked_prefill;
+  double seed;
+} sl_serve_spec;
+
 typedef struct sl_parallel {
   double dp, tp, pp, cp, ep, vpp, zero; /* SL_AUTO = search */
   int sp;
@@ -302,6 +319,7 @@ struct sl_scenario {
   sl_parallel par;
   int parallel_auto;
   int precision_is_map;
+  sl_serve_spec serve;
 };
 
 /* ---- workload: op graph -------------------------------------------------------------------------
@@ -439,6 +457,10 @@ sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl
 /* The whole step with the scenario's own plan (parallel degrees, micro-batch, recompute). */
 sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *err);
 sl_plan plan_of_scenario(const sl_scenario *sc);
+/* The attention ops of every layer (count = layers) for B sequences of q new tokens seeing kv
+ * keys each, on one chip of plan p. */
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q, double kv,
+                                int causal, sl_graph *g);
 /* Ranks of a group of size n per scale-up domain when `stride` ranks lie between its members. */
 double group_per_node(double n, double stride, double node);
 sl_op *graph_add(arena *a, sl_graph *g); /* zeroed op, or NULL when out of memory */
@@ -486,11 +508,24 @@ struct sl_result {
   sl_recompute recompute;
   sl_row *rows;
   size_t n_rows;
+  int has_serve;
+  struct {
+    double ttft[3], tpot[3]; /* p50, p90, p99 */
+    double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
+    double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
+  } serve;
 };
 
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
+/* Serving: continuous batching of arriving requests (serve.c). */
+sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* The step-cost surface of the serving simulation for one step: a prefill chunk of
+ * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
+sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs, double kv_mean,
+                              double *time_s, sl_error *err);
+
 /* Training (any number of chips): plan search when keys are auto, then the step. */
 sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
 double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, int fused_attn);

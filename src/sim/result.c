@@ -136,11 +136,37 @@ static double parallel_number(const sl_result *r, const char *k) {
   return NAN;
 }
 
+static const char *const serve_keys[] = {"ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s", "tpot_p90_s",
+                                         "tpot_p99_s", "throughput_tokens_per_s", "goodput_requests_per_s",
+                                         "max_rate_per_s", "arrival_rate_per_s", "requests", "preemptions",
+                                         "steps", "mean_batch_tokens", "kv_blocks_per_chip"};
+
+static double serve_number(const sl_result *r, const char *k) {
+  const double v[] = {r->serve.ttft[0], r->serve.ttft[1], r->serve.ttft[2], r->serve.tpot[0], r->serve.tpot[1],
+                      r->serve.tpot[2], r->serve.throughput_tokens_per_s, r->serve.goodput_requests_per_s,
+                      r->serve.max_rate_per_s, r->serve.rate_per_s, r->serve.requests, r->serve.preemptions,
+                      r->serve.steps, r->serve.mean_batch_tokens, r->serve.kv_blocks};
+  _Static_assert(sizeof v / sizeof v[0] == sizeof serve_keys / sizeof serve_keys[0], "serve keys");
+  for (size_t i = 0; i < SL_ARRAY_LEN(serve_keys); i++)
+    if (strcmp(k, serve_keys[i]) == 0) return v[i];
+  return NAN;
+}
+
+static void write_serve(jbuf *b, const sl_result *r) {
+  jb_obj_begin(b, "serve");
+  for (size_t i = 0; i < SL_ARRAY_LEN(serve_keys); i++) {
+    double v = serve_number(r, serve_keys[i]);
+    if (!isnan(v)) jb_num(b, serve_keys[i], v);
+  }
+  jb_obj_end(b);
+}
+
 double sl_result_number(const sl_result *r, const char *key) {
   if (!r || !key) return NAN;
   if (strncmp(key, "memory.", 7) == 0) return has_memory(r) ? memory_number(&r->mem, key + 7) : NAN;
   if (strncmp(key, "parallel.", 9) == 0) return has_parallel(r) ? parallel_number(r, key + 9) : NAN;
   if (!r->feasible) return NAN;
+  if (strncmp(key, "serve.", 6) == 0) return r->has_serve ? serve_number(r, key + 6) : NAN;
   struct {
     const char *k;
     double v;
@@ -290,6 +316,7 @@ char *sl_result_json(const sl_result *r) {
   if (has_memory(r)) write_memory(&b, &r->mem);
   if (has_parallel(r)) write_parallel(&b, r);
   write_search(&b, r);
+  if (r->feasible && r->has_serve) write_serve(&b, r);
   if (r->feasible) write_breakdown(&b, r);
   jb_obj_end(&b);
   if (b.oom) {

@@ -279,6 +279,85 @@ static sl_status unsupported(sl_error *err, const char *file, const char *key, c
   return err_set(err, SL_ERR_UNSUPPORTED, file, 0, key, "%s is not built yet in this version of silica", what);
 }
 
+/* A length: a number, {mean: x} (exponential), or {min: a, max: b} (uniform). */
+static sl_status read_dist(reader *r, yt_node *map, const char *key, sl_dist *d) {
+  yt_node *v = yt_get(map, key);
+  if (!v) return SL_OK;
+  rd_mark m = rd_push(r, key);
+  sl_status s = SL_OK;
+  if (v->type == YT_SCALAR) {
+    d->kind = SL_DIST_FIXED;
+    s = rd_scalar_double(r, v, 1, 1e8, &d->a);
+  } else if (yt_find(v, "mean")) {
+    d->kind = SL_DIST_EXP;
+    s = rd_double(r, v, "mean", 1, 1, 1e8, &d->a);
+    if (!s) s = rd_done(r, v);
+  } else {
+    d->kind = SL_DIST_UNIFORM;
+    s = rd_map(r, v);
+    if (!s) s = rd_double(r, v, "min", 1, 1, 1e8, &d->a);
+    if (!s) s = rd_double(r, v, "max", 1, 1, 1e8, &d->b);
+    if (!s) s = rd_done(r, v);
+    if (!s && d->b < d->a) s = rd_fail(r, v, "max (%g) is below min (%g)", d->b, d->a);
+  }
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
+  sl_serve_spec *v = &sc->serve;
+  *v = (sl_serve_spec){0, 10000, {SL_DIST_EXP, 1024, 0}, {SL_DIST_EXP, 256, 0}, 2.0, 0.1, 8192, 16, 256, 1, 1};
+  yt_node *t = yt_get(root, "serve");
+  rd_mark m = rd_push(r, "serve");
+  sl_status s = t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: serve needs serve.arrival_rate_per_s)");
+  if (!s) {
+    yt_node *ar = yt_find(t, "arrival_rate_per_s") ? yt_find(t, "arrival_rate_per_s")->value : NULL;
+    if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {
+      yt_get(t, "arrival_rate_per_s");
+      v->rate_per_s = SL_AUTO;
+    } else {
+      s = rd_double(r, t, "arrival_rate_per_s", 1, 1e-9, 1e9, &v->rate_per_s);
+    }
+  }
+  if (!s) s = rd_double(r, t, "requests", 0, 1, 1e8, &v->requests);
+  if (!s && v->requests != floor(v->requests)) s = rd_fail(r, t, "requests must be a whole number");
+  if (!s) s = read_dist(r, t, "prompt_len", &v->prompt);
+  if (!s) s = read_dist(r, t, "gen_len", &v->gen);
+  if (!s) s = rd_double(r, t, "seed", 0, 0, 1e18, &v->seed);
+  yt_node *slo = s ? NULL : yt_get(t, "slo");
+  if (slo) {
+    rd_mark m2 = rd_push(r, "slo");
+    s = rd_map(r, slo);
+    if (!s) s = rd_double(r, slo, "ttft_s", 0, 1e-9, 1e6, &v->slo_ttft_s);
+    if (!s) s = rd_double(r, slo, "tpot_s", 0, 1e-9, 1e6, &v->slo_tpot_s);
+    if (!s) s = rd_done(r, slo);
+    rd_pop(r, m2);
+  }
+  yt_node *sch = s ? NULL : yt_get(t, "scheduler");
+  if (sch) {
+    rd_mark m2 = rd_push(r, "scheduler");
+    s = rd_map(r, sch);
+    if (!s) s = rd_double(r, sch, "max_batch_tokens", 0, 1, 1e6, &v->max_batch_tokens);
+    if (!s) s = rd_bool(r, sch, "chunked_prefill", 0, &v->chunked_prefill);
+    if (!s) s = rd_double(r, sch, "kv_block_tokens", 0, 1, 1e5, &v->kv_block_tokens);
+    if (!s) s = rd_double(r, sch, "max_seqs", 0, 1, 1e6, &v->max_seqs);
+    if (!s) s = rd_done(r, sch);
+    if (!s && (v->max_batch_tokens != floor(v->max_batch_tokens) || v->kv_block_tokens != floor(v->kv_block_tokens) ||
+               v->max_seqs != floor(v->max_seqs)))
+      s = rd_fail(r, sch, "scheduler sizes must be whole numbers");
+    rd_pop(r, m2);
+  }
+  if (!s) s = rd_done(r, t);
+  if (!s && !v->chunked_prefill) {
+    double longest = v->prompt.kind == SL_DIST_UNIFORM ? v->prompt.b : v->prompt.a;
+    if (v->prompt.kind != SL_DIST_EXP && longest > v->max_batch_tokens)
+      s = rd_fail(r, t, "without chunked prefill a prompt of %g tokens exceeds max_batch_tokens %g", longest,
+                  v->max_batch_tokens);
+  }
+  rd_pop(r, m);
+  return s;
+}
+
 static int divides(double a, double b) { return b > 0 && fmod(a, b) == 0; }
 
 /* Checks the parallel degrees against the system; fills the ones an inference or an op leaves
@@ -345,7 +424,7 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "stack %s has no sequence parallelism", sc->stack.name);
   if (p->cp != SL_AUTO && p->cp > 1 && !sc->stack.context_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism", sc->stack.name);
-  if (sc->task != SL_TASK_TRAIN && p->dp != SL_AUTO && sc->batch < p->dp)
+  if (sc->task != SL_TASK_TRAIN && sc->task != SL_TASK_SERVE && p->dp != SL_AUTO && sc->batch < p->dp)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp, sc->batch);
   if (p->vpp != SL_AUTO && p->vpp > 1 && p->pp == 1)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g needs pipeline parallelism (pp > 1)", p->vpp);
@@ -400,7 +479,12 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   }
   if (task != SL_TASK_TRAIN && task != SL_TASK_SERVE) TRY(read_infer(&r, root, sc));
   else if (yt_find(root, "infer")) yt_get(root, "infer");
-  if (yt_find(root, "serve")) yt_get(root, "serve");
+  if (task == SL_TASK_SERVE) {
+    TRY(read_serve(&r, root, sc));
+    sc->batch = 1, sc->prompt_len = 1, sc->gen_len = 1;
+  } else if (yt_find(root, "serve")) {
+    yt_get(root, "serve");
+  }
   const char *ign = NULL;
   TRY(rd_string(&r, root, "name", 0, &ign));
   TRY(rd_string(&r, root, "description", 0, &ign));
@@ -423,7 +507,8 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
                    "chip %s has no matrix engine rate for %s (see silica show chip %s)", sc->chip.name,
                    sl_dtype_names[sc->a_dtype], sc->chip.name);
   }
-  if (task == SL_TASK_SERVE) return unsupported(err, f, "task", "task serve (continuous-batching simulation)");
+  if (task == SL_TASK_SERVE && !is_llm)
+    return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task", "task serve needs a transformer model");
   if (sc->model.kind == SL_MODEL_DLRM) return unsupported(err, f, "model", "the DLRM recommendation model");
   if (sc->batch_max) return unsupported(err, f, "infer.batch", "infer.batch: max");
   return resolve_parallel(sc, root, err);

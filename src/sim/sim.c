@@ -186,6 +186,7 @@ sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, s
   res->micro_batch = 0;
   res->recompute = sc->recompute;
   if (sc->task == SL_TASK_TRAIN && sc->model.kind == SL_MODEL_TRANSFORMER) return train_run(sc, res, top_plans, err);
+  if (sc->task == SL_TASK_SERVE) return serve_run(sc, res, err);
   return inference_run(sc, res, err);
 }
 

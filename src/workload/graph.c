@@ -594,6 +594,30 @@ sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl
   return s;
 }
 
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q, double kv,
+                                int causal, sl_graph *g) {
+  gb b;
+  memset(&b, 0, sizeof b);
+  b.a = a;
+  b.g = g;
+  b.sc = sc;
+  b.tf = &sc->model.tf;
+  b.p = *p;
+  b.adt = sc->a_dtype;
+  b.wdt = sc->w_dtype;
+  b.cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  b.ab = sl_dtype_bytes[sc->a_dtype];
+  b.wb = sl_dtype_bytes[sc->w_dtype];
+  b.fused_ew = sc->stack.fused_elementwise;
+  b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, (double)sc->model.tf.head_dim, b.ab);
+  b.count = (double)sc->model.tf.layers;
+  b.phase = q > 1 ? SL_PH_PREFILL : SL_PH_DECODE;
+  g->n = 0;
+  pass ps = {B, q, kv, causal};
+  attention_fwd(&b, &ps);
+  return b.oom ? SL_ERR_INTERNAL : SL_OK;
+}
+
 sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *err) {
   sl_plan p = plan_of_scenario(sc);
   return graph_build_part(a, sc, &p, SL_PART_ALL, g, err);

@@ -1,0 +1,459 @@
+/* serve.c — serving under load: a discrete-event simulation of continuous (in-flight) batching
+ * as vLLM and TensorRT-LLM do it.  Requests arrive as a Poisson process with prompt and output
+ * lengths drawn from the scenario's distributions; every engine step the scheduler runs one
+ * token of every decoding sequence and fills the rest of a token budget with prefill chunks
+ * (chunked prefill), admitting requests only while paged KV blocks remain; when a decoding
+ * sequence needs a block and none is free, the most recently admitted sequence is preempted and
+ * recomputed later (vLLM's recompute policy).  Seeded and deterministic.
+ *
+ * Step cost: an engine step over N tokens (E of which emit a token) costs
+ *   lin(N) + attention of each decode batch and prefill chunk + head(E)
+ * where lin (every non-attention op of every layer, with its tensor-parallel communication) and
+ * head (final norm + LM head) come from the same op graphs and cost model as `decode` and are
+ * memoised per N, and attention is costed per step from its shapes.  tests/test_serve.c checks
+ * this surface against whole prefill and decode scenarios. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the step model --------------------------------------------------------------------------- */
+
+typedef struct step_model {
+  sl_scenario sc; /* a private copy: batch and lengths are changed to build graphs */
+  sl_plan plan;
+  sl_costctx ctx;
+  arena scratch;
+  double *lin, *head; /* memo by token / sequence count; < 0 unknown */
+  size_t cap;
+  /* memo of decode attention by (sequences, mean context in units of 16 tokens): its time is
+   * linear in the KV bytes read, so a 16-token step changes it by well under 0.1% */
+  uint64_t *akey;
+  double *aval;
+  size_t amask;
+  sl_error *err;
+  int failed;
+} step_model;
+
+static double graph_time(const sl_costctx *ctx, const sl_graph *g, int attention, int head) {
+  double t = 0;
+  for (size_t i = 0; i < g->n; i++) {
+    const sl_op *op = &g->ops[i];
+    int is_attn = op->cat == SL_CAT_ATTENTION;
+    int is_head = strcmp(op->name, "lm_head") == 0 || strcmp(op->name, "norm_final") == 0 ||
+                  strcmp(op->name, "tp_allgather_head") == 0;
+    if ((is_attn && attention) || (is_head && head) || (!is_attn && !is_head && !attention && !head))
+      t += cost_op(ctx, op).time_s * op->count;
+  }
+  return t;
+}
+
+/* lin(n) and head(n) from a decode graph of batch n: the non-attention ops see n tokens. */
+static void fill(step_model *m, size_t n) {
+  m->sc.task = SL_TASK_DECODE;
+  m->sc.batch = (double)n;
+  m->sc.prompt_len = 1;
+  sl_plan p = m->plan;
+  p.mb = (double)n;
+  sl_graph g = {0};
+  ar_reset(&m->scratch);
+  if (graph_build_part(&m->scratch, &m->sc, &p, SL_PART_ALL, &g, m->err)) {
+    m->failed = 1;
+    return;
+  }
+  m->lin[n] = graph_time(&m->ctx, &g, 0, 0);
+  m->head[n] = graph_time(&m->ctx, &g, 0, 1);
+}
+
+static double lin_time(step_model *m, double n) {
+  size_t i = (size_t)n;
+  if (i == 0) return 0;
+  if (i >= m->cap) return NAN;
+  if (m->lin[i] < 0) fill(m, i);
+  return m->lin[i];
+}
+
+static double head_time(step_model *m, double n) {
+  size_t i = (size_t)n;
+  if (i == 0) return 0;
+  if (i >= m->cap) return NAN;
+  if (m->head[i] < 0) fill(m, i);
+  return m->head[i];
+}
+
+/* Attention of B sequences of q new tokens seeing kv keys (every layer). */
+static double attn_time(step_model *m, double B, double q, double kv, int causal) {
+  if (B <= 0) return 0;
+  sl_graph g = {0};
+  ar_reset(&m->scratch);
+  if (graph_build_attention(&m->scratch, &m->sc, &m->plan, B, q, kv, causal, &g)) {
+    m->failed = 1;
+    return 0;
+  }
+  return graph_time(&m->ctx, &g, 1, 0);
+}
+
+static double decode_attn_time(step_model *m, double B, double kv) {
+  if (B <= 0) return 0;
+  double q16 = round(kv / 16);
+  uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull;
+  size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & m->amask;
+  for (size_t probe = 0; probe <= m->amask; probe++, i = (i + 1) & m->amask) {
+    if (m->akey[i] == key) return m->aval[i];
+    if (m->akey[i] == 0) {
+      double t = attn_time(m, B, 1, fmax(1, q16 * 16), 0);
+      m->akey[i] = key, m->aval[i] = t;
+      return t;
+    }
+  }
+  return attn_time(m, B, 1, fmax(1, q16 * 16), 0); /* table full: no memo */
+}
+
+/* ---- requests ---------------------------------------------------------------------------------- */
+
+typedef struct req {
+  double arrival, t_first, t_done;
+  double prompt, gen;     /* lengths */
+  double target;          /* tokens to prefill (prompt, or prompt + generated after preemption) */
+  double prefilled, generated, blocks;
+  int state;              /* 0 waiting, 1 running, 2 done */
+  double chunk;           /* tokens prefilled in the current step */
+} req;
+
+/* splitmix64: a small, fast, seedable generator (Steele et al. 2014). */
+static uint64_t rng_next(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static double rng_unit(uint64_t *s) { return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0; }
+
+static double draw(const sl_dist *d, uint64_t *s) {
+  double v;
+  switch (d->kind) {
+  case SL_DIST_EXP: v = -log(rng_unit(s)) * d->a; break;
+  case SL_DIST_UNIFORM: v = d->a + floor(rng_unit(s) * (d->b - d->a + 1)); break;
+  case SL_DIST_FIXED:
+  default: v = d->a; break;
+  }
+  return fmax(1, round(v));
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double percentile(double *v, size_t n, double p) {
+  if (n == 0) return NAN;
+  size_t i = (size_t)ceil(p * (double)n);
+  if (i > 0) i--;
+  if (i >= n) i = n - 1;
+  return v[i];
+}
+
+typedef struct sim_out {
+  double ttft[3], tpot[3];
+  double throughput, goodput, makespan, steps, preemptions, batch_tokens, kv_blocks;
+  double mean_ttft, mean_tpot, mean_step;
+  int infeasible;
+} sim_out;
+
+/* One simulation at `rate` requests per second (per replica). */
+static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, double kv_blocks, sim_out *o) {
+  memset(o, 0, sizeof *o);
+  size_t n = (size_t)sv->requests;
+  req *r = calloc(n, sizeof *r);
+  size_t *running = calloc((size_t)sv->max_seqs + 1, sizeof *running);
+  size_t qcap = n + 1;
+  size_t *waiting = calloc(qcap, sizeof *waiting); /* a ring deque: preempted requests go back to the front */
+  double *ttft = calloc(n, sizeof *ttft), *tpot = calloc(n, sizeof *tpot);
+  if (!r || !running || !waiting || !ttft || !tpot) {
+    free(r), free(running), free(waiting), free(ttft), free(tpot);
+    return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve: %zu requests)", n);
+  }
+  uint64_t seed = (uint64_t)sv->seed;
+  double t = 0;
+  for (size_t i = 0; i < n; i++) {
+    t += -log(rng_unit(&seed)) / rate;
+    r[i].arrival = t;
+    r[i].prompt = draw(&sv->prompt, &seed);
+    r[i].gen = draw(&sv->gen, &seed);
+    r[i].target = r[i].prompt;
+  }
+  double block = sv->kv_block_tokens, budget = sv->max_batch_tokens, free_blocks = kv_blocks;
+  size_t next = 0, head = 0, tail = 0, n_run = 0, done = 0; /* waiting = [head, tail) modulo qcap */
+  double now = 0, steps = 0, batch_tokens = 0, preempt = 0, step_sum = 0;
+  /* A request that could never fit (prompt + output over the whole KV cache) is infeasible. */
+  for (size_t i = 0; i < n; i++)
+    if (ceil((r[i].prompt + r[i].gen) / block) > kv_blocks) o->infeasible = 1;
+  while (!o->infeasible && done < n) {
+    while (next < n && r[next].arrival <= now) waiting[tail] = next++, tail = (tail + 1) % qcap;
+    if (n_run == 0 && head == tail) {
+      if (next >= n) break;
+      now = r[next].arrival;
+      continue;
+    }
+    /* 1. one token for every decoding sequence, preempting the newest when blocks run out */
+    double tokens = 0, dec = 0, kv_sum = 0;
+    for (size_t j = 0; j < n_run; j++) r[running[j]].chunk = 0;
+    for (size_t j = 0; j < n_run; j++) {
+      req *q = &r[running[j]];
+      if (q->prefilled < q->target) continue; /* still prefilling */
+      double ctx = q->prompt + q->generated;
+      while (ceil((ctx + 1) / block) > q->blocks && free_blocks < 1 && n_run > j + 1) {
+        req *v = &r[running[--n_run]]; /* the most recently admitted */
+        free_blocks += v->blocks;
+        v->blocks = 0, v->prefilled = 0, v->target = v->prompt + v->generated, v->state = 0;
+        head = (head + qcap - 1) % qcap;
+        waiting[head] = running[n_run];
+        preempt++;
+      }
+      if (ceil((ctx + 1) / block) > q->blocks) {
+        if (free_blocks < 1) continue; /* nothing left to preempt: it waits a step */
+        q->blocks++, free_blocks--;
+      }
+      q->chunk = 1;
+      tokens++, dec++, kv_sum += ctx + 1;
+    }
+    /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
+    double emit = dec, attn = decode_attn_time(m, dec, dec > 0 ? kv_sum / dec : 0);
+    for (size_t j = 0; j < n_run && tokens < budget; j++) {
+      req *q = &r[running[j]];
+      if (q->prefilled >= q->target || q->chunk > 0) continue;
+      double c = fmin(q->target - q->prefilled, budget - tokens);
+      double need = ceil((q->prefilled + c) / block) - q->blocks;
+      if (need > free_blocks) c = fmax(0, (q->blocks + free_blocks) * block - q->prefilled), need = free_blocks;
+      if (c <= 0) continue;
+      q->blocks += need, free_blocks -= need;
+      q->chunk = c;
+      tokens += c;
+      attn += attn_time(m, 1, c, q->prefilled + c, 1);
+      if (q->prefilled + c >= q->target) emit++;
+    }
+    while (head != tail && tokens < budget && n_run < (size_t)sv->max_seqs) {
+      req *q = &r[waiting[head]];
+      double c = fmin(q->target, budget - tokens);
+      if (!sv->chunked_prefill && c < q->target) break;
+      double need = ceil(c / block);
+      if (need > free_blocks) break;
+      head = (head + 1) % qcap;
+      q->state = 1;
+      q->blocks = need, free_blocks -= need;
+      q->prefilled = 0;
+      q->chunk = c;
+      running[n_run++] = (size_t)(q - r);
+      tokens += c;
+      attn += attn_time(m, 1, c, c, 1);
+      if (c >= q->target) emit++;
+    }
+    if (tokens == 0) { /* blocked: wait for the next arrival (cannot happen with running decodes) */
+      if (next < n) now = fmax(now, r[next].arrival);
+      else {
+        o->infeasible = 1;
+        break;
+      }
+      continue;
+    }
+    double dt = lin_time(m, tokens) + attn + head_time(m, emit);
+    if (m->failed || !isfinite(dt)) break;
+    now += dt;
+    steps++, batch_tokens += tokens, step_sum += dt;
+    /* 3. advance every sequence that ran */
+    size_t keep = 0;
+    for (size_t j = 0; j < n_run; j++) {
+      req *q = &r[running[j]];
+      if (q->chunk > 0) {
+        if (q->prefilled < q->target) {
+          q->prefilled += q->chunk;
+          if (q->prefilled >= q->target) { /* the prefill emits a token */
+            if (q->t_first == 0) q->t_first = now;
+            q->generated++;
+          }
+        } else {
+          q->generated++;
+        }
+      }
+      if (q->generated >= q->gen && q->prefilled >= q->target) {
+        q->state = 2, q->t_done = now;
+        free_blocks += q->blocks, q->blocks = 0;
+        done++;
+      } else {
+        running[keep++] = running[j];
+      }
+    }
+    n_run = keep;
+  }
+  if (!o->infeasible && !m->failed) {
+    size_t nt = 0, good = 0;
+    double sum_ttft = 0, sum_tpot = 0, out_tokens = 0;
+    for (size_t i = 0; i < n; i++) {
+      ttft[i] = r[i].t_first - r[i].arrival;
+      sum_ttft += ttft[i];
+      out_tokens += r[i].gen;
+      double tp = r[i].gen > 1 ? (r[i].t_done - r[i].t_first) / (r[i].gen - 1) : 0;
+      if (r[i].gen > 1) tpot[nt++] = tp, sum_tpot += tp;
+      if (ttft[i] <= sv->slo_ttft_s && tp <= sv->slo_tpot_s) good++;
+    }
+    qsort(ttft, n, sizeof *ttft, cmp_double);
+    qsort(tpot, nt, sizeof *tpot, cmp_double);
+    const double ps[3] = {0.50, 0.90, 0.99};
+    for (int k = 0; k < 3; k++) o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
+    o->makespan = now - r[0].arrival;
+    o->throughput = out_tokens / o->makespan;
+    o->goodput = (double)good / o->makespan;
+    o->mean_ttft = sum_ttft / (double)n;
+    o->mean_tpot = nt ? sum_tpot / (double)nt : NAN;
+    o->steps = steps;
+    o->preemptions = preempt;
+    o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
+    o->mean_step = steps > 0 ? step_sum / steps : 0;
+    o->kv_blocks = kv_blocks;
+  }
+  free(r), free(running), free(waiting), free(ttft), free(tpot);
+  return m->failed ? (m->err && m->err->code ? m->err->code : SL_ERR_INTERNAL) : SL_OK;
+}
+
+sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs, double kv_mean,
+                              double *time_s, sl_error *err) {
+  step_model m;
+  memset(&m, 0, sizeof m);
+  m.sc = *sc;
+  m.sc.a = (arena){0};
+  m.err = err;
+  m.plan = plan_of_scenario(sc);
+  ar_init(&m.scratch);
+  cost_ctx_init(&m.ctx, &sc->chip, &sc->stack, 0);
+  net_init(&m.ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  m.cap = (size_t)(prefill_tokens + decode_seqs) + 2;
+  m.lin = malloc(m.cap * sizeof *m.lin);
+  m.head = malloc(m.cap * sizeof *m.head);
+  if (!m.lin || !m.head) {
+    free(m.lin), free(m.head), ar_free(&m.scratch);
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  for (size_t i = 0; i < m.cap; i++) m.lin[i] = m.head[i] = -1;
+  double emit = decode_seqs + (prefill_tokens > 0 ? 1 : 0);
+  double t = lin_time(&m, prefill_tokens + decode_seqs) + head_time(&m, emit) +
+             attn_time(&m, decode_seqs, 1, kv_mean, 0) + attn_time(&m, 1, prefill_tokens, prefill_tokens, 1);
+  free(m.lin), free(m.head), ar_free(&m.scratch);
+  if (m.failed) return err && err->code ? err->code : SL_ERR_INTERNAL;
+  *time_s = t;
+  return SL_OK;
+}
+
+static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
+  return !o->infeasible && o->ttft[2] <= sv->slo_ttft_s && o->tpot[2] <= sv->slo_tpot_s;
+}
+
+sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  const sl_serve_spec *sv = &sc->serve;
+  step_model m;
+  memset(&m, 0, sizeof m);
+  m.sc = *sc;
+  m.sc.a = (arena){0};
+  m.err = err;
+  m.plan = plan_of_scenario(sc);
+  ar_init(&m.scratch);
+  cost_ctx_init(&m.ctx, &sc->chip, &sc->stack, 0);
+  net_init(&m.ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  res->par = sc->par;
+
+  /* KV blocks: the memory left per chip once the weights and one full step's activations are
+   * placed, in blocks of kv_block_tokens tokens of every layer of this pipeline stage. */
+  const sl_transformer *t = &sc->model.tf;
+  double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
+  double kvd = fmax(1.0, (double)t->kv_heads / tp) * (double)t->head_dim;
+  double per_token = 2.0 * ceil((double)t->layers / pp) * kvd * sl_dtype_bytes[sc->kv_dtype];
+  double weights = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
+  double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
+  double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab + sv->max_seqs * (double)t->vocab / tp * 4;
+  double cap = chip_dram_bytes(&sc->chip);
+  double kv_free = cap - weights - act;
+  res->mem.capacity_bytes = cap;
+  res->mem.weights_bytes = weights;
+  res->mem.activations_bytes = act;
+  res->mem.kv_cache_bytes = fmax(0, kv_free);
+  res->mem.per_chip_bytes = weights + act + fmax(0, kv_free);
+  res->mem.fits = kv_free > 0;
+  double blocks = floor(kv_free / (per_token * sv->kv_block_tokens));
+  if (kv_free <= 0 || blocks < 1) {
+    res->feasible = 0;
+    snprintf(res->reason, sizeof res->reason,
+             "no room for a KV cache: weights %.2f GB and activations %.2f GB per chip leave %.2f GB of %.2f GB",
+             weights / 1e9, act / 1e9, kv_free / 1e9, cap / 1e9);
+    ar_free(&m.scratch);
+    return SL_OK;
+  }
+  m.cap = (size_t)sv->max_batch_tokens + 2;
+  m.lin = malloc(m.cap * sizeof *m.lin);
+  m.head = malloc(m.cap * sizeof *m.head);
+  if (!m.lin || !m.head) {
+    free(m.lin), free(m.head), ar_free(&m.scratch);
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  for (size_t i = 0; i < m.cap; i++) m.lin[i] = m.head[i] = -1;
+  m.amask = (1u << 18) - 1;
+  m.akey = calloc(m.amask + 1, sizeof *m.akey);
+  m.aval = calloc(m.amask + 1, sizeof *m.aval);
+  if (!m.akey || !m.aval) {
+    free(m.lin), free(m.head), free(m.akey), free(m.aval), ar_free(&m.scratch);
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+
+  double replicas = m.plan.dp;
+  sim_out o;
+  sl_status s = SL_OK;
+  double rate = sv->rate_per_s;
+  if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
+    double lo = 0, hi = 1;
+    sim_out probe;
+    for (int i = 0; i < 40 && !s; i++) {
+      s = simulate(&m, sv, hi, blocks, &probe);
+      if (s || !meets_slo(&probe, sv)) break;
+      lo = hi, hi *= 2;
+    }
+    for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
+      double mid = 0.5 * (lo + hi);
+      s = simulate(&m, sv, mid, blocks, &probe);
+      if (!s && meets_slo(&probe, sv)) lo = mid;
+      else hi = mid;
+    }
+    rate = lo > 0 ? lo : hi;
+    res->serve.max_rate_per_s = lo * replicas;
+  } else {
+    rate = rate / replicas; /* each data-parallel replica gets its share */
+    res->serve.max_rate_per_s = NAN;
+  }
+  if (!s) s = simulate(&m, sv, rate, blocks, &o);
+  free(m.lin), free(m.head), free(m.akey), free(m.aval), ar_free(&m.scratch);
+  if (s) return s;
+  if (o.infeasible) {
+    res->feasible = 0;
+    snprintf(res->reason, sizeof res->reason,
+             "a request cannot fit: the KV cache holds %.0f blocks of %g tokens per chip", blocks,
+             sv->kv_block_tokens);
+    return SL_OK;
+  }
+  res->feasible = 1;
+  res->has_serve = 1;
+  for (int k = 0; k < 3; k++) res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
+  res->serve.throughput_tokens_per_s = o.throughput * replicas;
+  res->serve.goodput_requests_per_s = o.goodput * replicas;
+  res->serve.rate_per_s = rate * replicas;
+  res->serve.requests = sv->requests;
+  res->serve.preemptions = o.preemptions;
+  res->serve.steps = o.steps;
+  res->serve.mean_batch_tokens = o.batch_tokens;
+  res->serve.kv_blocks = blocks;
+  res->step_time_s = o.mean_step;
+  res->has_tokens = res->has_ttft = 1;
+  res->tokens_per_s = o.throughput * replicas;
+  res->ttft_s = o.mean_ttft;
+  res->tpot_s = o.mean_tpot;
+  return SL_OK;
+}
