@@ -166,6 +166,7 @@ typedef struct sl_chip {
   sl_tile tiles[SL_MAX_TILES];
   int n_tiles;
   int max_split_k;
+  int stream_k;                       /* kernels split the K loop evenly over the cores (no waves) */
   double kernel_latency_s;            /* fill + drain of one kernel on the device */
   double eff_gemm[SL_DTYPE_COUNT];    /* sustained fraction of matrix peak on full tiles */
   double eff_dram;                    /* fraction of DRAM bandwidth reached by tiled kernels (GEMM) */
@@ -519,6 +520,8 @@ struct sl_result {
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
+/* The largest inference batch (all replicas) that fits in memory; 0 when none does. */
+double inference_max_batch(const sl_scenario *sc);
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of

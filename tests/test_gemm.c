@@ -90,17 +90,17 @@ static void test_ref_tpu(void **state) {
 static void test_closed_forms(void **state) {
   (void)state;
   fixture f;
-  load(&f, "h100-sxm");
+  load(&f, "a100-sxm-80gb");
   sl_gemm_shape g = shape(4096, 4096, 4096, 1);
   sl_cost c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64}, 1);
   assert_rel(c.flops, 2.0 * 4096 * 4096 * 4096, 1e-12, "flops");
   assert_rel(c.tiles, 32 * 16, 1e-12, "tiles");
-  assert_rel(c.waves, ceil(512.0 / 132), 1e-12, "waves");
+  assert_rel(c.waves, ceil(512.0 / 108), 1e-12, "waves");
   assert_int_equal(c.bound, SL_BOUND_COMPUTE);
-  /* Wave quantisation: 512 tiles on 132 SMs take 4 waves, efficiency 512 / (4 * 132). */
+  /* Wave quantisation: 512 tiles on 108 SMs take 5 waves, efficiency 512 / (5 * 108). */
   double peak = chip_peak_flops(&f.chip, SL_BF16) * f.chip.eff_gemm[SL_BF16];
   double ideal = 2.0 * 4096 * 4096 * 4096 / peak;
-  assert_rel(c.time_s - f.chip.kernel_latency_s, ideal * (4 * 132) / 512.0, 1e-9, "wave quantisation");
+  assert_rel(c.time_s - f.chip.kernel_latency_s, ideal * (5 * 108) / 512.0, 1e-9, "wave quantisation");
   sl_cost best = cost_gemm(&f.ctx, &g);
   double bytes = 3.0 * 4096 * 4096 * 2;
   assert_true(best.time_s >= fmax(2.0 * 4096 * 4096 * 4096 / chip_peak_flops(&f.chip, SL_BF16),
@@ -109,6 +109,15 @@ static void test_closed_forms(void **state) {
   sl_gemm_shape p = shape(129, 4096, 4096, 1);
   sl_cost cp = cost_gemm_config(&f.ctx, &p, (sl_tile){128, 128, 64}, 1);
   assert_rel(cp.flops, 2.0 * 256 * 4096 * 4096, 1e-12, "padded flops");
+  ar_free(&f.a);
+  /* Stream-K (H100): the cores share the tiles evenly, no partial last wave. */
+  load(&f, "h100-sxm");
+  assert_true(f.chip.stream_k);
+  c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64}, 1);
+  assert_rel(c.waves, 512.0 / 132, 1e-12, "stream-K waves");
+  peak = chip_peak_flops(&f.chip, SL_BF16) * f.chip.eff_gemm[SL_BF16];
+  assert_int_equal(c.bound, SL_BOUND_COMPUTE);
+  assert_rel(c.time_s - f.chip.kernel_latency_s, 2.0 * 4096 * 4096 * 4096 / peak, 1e-9, "stream-K time");
   ar_free(&f.a);
 }
 

@@ -71,6 +71,9 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   double out_tiles = g->batch * tm * tn, T = out_tiles * s;
   double cw = fmax(1.0, floor(C / s)); /* output tiles per wave, each with its s splits */
   double W = ceil(out_tiles / cw) * ceil(cw * s / C);
+  /* Stream-K: the MAC loop iterations of all tiles are shared evenly by the cores, so there are
+   * no idle cores in a last wave (Osama et al. 2023); partial tiles are fixed up through L2. */
+  if (c->stream_k && split_k == 1) W = out_tiles / C;
   double peak_core = 2.0 * c->mat_macs_per_cycle[g->dt] * c->clock_ghz * 1e9 * c->eff_gemm[g->dt];
   double t_mma = 2.0 * t.m * t.n * kp / peak_core;
   const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
@@ -129,7 +132,7 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
     sl_tile t = c->tiles[i];
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
     for (int s = 1; s <= c->max_split_k; s *= 2) {
-      if (s > 1 && (out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
+      if (s > 1 && (c->stream_k || out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
       sl_cost r = cost_gemm_config(ctx, g, t, s);
       if (r.time_s < best.time_s * (1 - 1e-12) ||
           (r.time_s <= best.time_s * (1 + 1e-12) && r.dram_bytes < best.dram_bytes))

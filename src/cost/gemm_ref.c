@@ -57,8 +57,12 @@ sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_t
           b_ord[ord] += (double)K * (double)cols * g->b_bytes;
         }
       }
-      /* A wave of cw output tiles may need more than one pass over the cores when s > C. */
-      if (ord == 0) compute += wave_time * ceil((double)((last - first) * s) / (double)C);
+      /* A wave of cw output tiles may need more than one pass over the cores when s > C; with
+       * stream-K the cores share the wave's work evenly. */
+      if (ord == 0 && c->stream_k && s == 1)
+        compute += wave_time * (double)(last - first) / (double)C;
+      else if (ord == 0)
+        compute += wave_time * ceil((double)((last - first) * s) / (double)C);
       for (long x = 0; x < nr; x++)
         row_seen[rows_list[x]] = 0; /* panels are not kept across waves */
       for (long x = 0; x < nc; x++)
@@ -87,7 +91,7 @@ sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_t
     r.flops = flops;
     r.dram_bytes = dram;
     r.l2_bytes = l2_bytes + c_bytes;
-    r.waves = (double)waves;
+    r.waves = c->stream_k && split_k == 1 ? (double)out_tiles / (double)C : (double)waves;
     r.tiles = (double)(out_tiles * s);
     r.tile = t;
     r.split_k = split_k;

@@ -135,6 +135,7 @@ static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
   long msk = 1;
   if (!s) s = rd_double(r, k, "latency_s", 1, 0, 1e-2, &c->kernel_latency_s);
   if (!s) s = rd_int(r, k, "max_split_k", 0, 1, 256, &msk);
+  if (!s) s = rd_bool(r, k, "stream_k", 0, &c->stream_k);
   c->max_split_k = (int)msk;
   yt_node *t = s ? NULL : yt_get(k, "tiles");
   if (!s) {

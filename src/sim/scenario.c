@@ -510,8 +510,16 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   if (task == SL_TASK_SERVE && !is_llm)
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task", "task serve needs a transformer model");
   if (sc->model.kind == SL_MODEL_DLRM) return unsupported(err, f, "model", "the DLRM recommendation model");
-  if (sc->batch_max) return unsupported(err, f, "infer.batch", "infer.batch: max");
-  return resolve_parallel(sc, root, err);
+  TRY(resolve_parallel(sc, root, err));
+  if (sc->batch_max) {
+    double b = inference_max_batch(sc);
+    if (b < 1)
+      return err_set(err, SL_ERR_INPUT, f, 0, "infer.batch",
+                     "batch: max, but not even one sequence of %g tokens fits beside the weights on %s", sc->prompt_len,
+                     sc->chip.name);
+    sc->batch = b;
+  }
+  return SL_OK;
   return SL_OK;
 }
 

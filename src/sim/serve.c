@@ -85,7 +85,7 @@ static double head_time(step_model *m, double n) {
 
 /* Attention of B sequences of q new tokens seeing kv keys (every layer). */
 static double attn_time(step_model *m, double B, double q, double kv, int causal) {
-  if (B <= 0) return 0;
+  if (B <= 0 || q <= 0) return 0;
   sl_graph g = {0};
   ar_reset(&m->scratch);
   if (graph_build_attention(&m->scratch, &m->sc, &m->plan, B, q, kv, causal, &g)) {

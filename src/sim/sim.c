@@ -42,6 +42,29 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
   m->fits = m->per_chip_bytes <= m->capacity_bytes;
 }
 
+double inference_max_batch(const sl_scenario *sc) {
+  /* Memory is linear in the batch: the largest batch whose footprint fits (0 when none does). */
+  sl_scenario c = *sc;
+  sl_plan p = plan_of_scenario(sc);
+  int fused = sc->stack.attention_fused &&
+              attention_fits(&sc->chip, (double)sc->model.tf.head_dim, sl_dtype_bytes[sc->a_dtype]);
+  sl_memory m1, m2;
+  c.batch = p.mb = 1;
+  inference_memory(&c, &p, fused, &m1);
+  c.batch = p.mb = 2;
+  inference_memory(&c, &p, fused, &m2);
+  double per = m2.per_chip_bytes - m1.per_chip_bytes;
+  if (m1.per_chip_bytes > m1.capacity_bytes || per <= 0) return 0;
+  double b = floor((m1.capacity_bytes - m1.per_chip_bytes) / per) + 1;
+  /* confirm against rounding in the footprint */
+  for (; b > 1; b--) {
+    c.batch = p.mb = b;
+    inference_memory(&c, &p, fused, &m2);
+    if (m2.fits) break;
+  }
+  return b * p.dp;
+}
+
 /* Evaluates the graph: sums time, fills rows. */
 static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, double *hw_flops) {
   double total = 0, flops = 0;

@@ -1,0 +1,225 @@
+/* test_serve.c — inference: the serving simulation (idle TTFT/TPOT equal the prefill and decode
+ * steps, overload, determinism, the step surface against whole scenarios), infer.batch: max,
+ * tensor-parallel prefill, and where decode GEMMs turn compute-bound. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static sl_scenario *load(const char *text, const char *const *sets, size_t n) {
+  sl_scenario *sc = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, sets, n, &sc, &err)) {
+    char buf[900];
+    sl_error_format(&err, buf, sizeof buf);
+    fail_msg("%s: %s", text, buf);
+  }
+  return sc;
+}
+
+static sl_result *run(sl_scenario *sc) {
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
+  return r;
+}
+
+static double number(const char *text, const char *const *sets, size_t n, const char *key) {
+  sl_scenario *sc = load(text, sets, n);
+  sl_result *r = run(sc);
+  double v = sl_result_number(r, key);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return v;
+}
+
+#define SERVE                                                                                                     \
+  "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: %g, requests: %d," \
+  " prompt_len: %s, gen_len: %s, slo: {ttft_s: 1.0, tpot_s: 0.05}, seed: %d}}"
+
+static char *serve_text(char *buf, size_t n, double rate, int requests, const char *prompt, const char *gen, int seed) {
+  snprintf(buf, n, SERVE, rate, requests, prompt, gen, seed);
+  return buf;
+}
+
+/* One request at a time: its TTFT is the prefill, its TPOT a decode step. */
+static void test_idle_latency(void **state) {
+  (void)state;
+  char t[600];
+  double ttft = number(serve_text(t, sizeof t, 0.01, 20, "512", "65", 1), NULL, 0, "serve.ttft_p50_s");
+  double tpot = number(t, NULL, 0, "serve.tpot_p50_s");
+  double prefill = number("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: prefill,"
+                          " infer: {batch: 1, prompt_len: 512}}", NULL, 0, "step_time_s");
+  double decode = number("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: decode,"
+                         " infer: {batch: 1, prompt_len: 544}}", NULL, 0, "step_time_s");
+  print_message("TTFT %.4f ms vs prefill %.4f ms; TPOT %.4f ms vs decode %.4f ms\n", ttft * 1e3, prefill * 1e3,
+                tpot * 1e3, decode * 1e3);
+  assert_true(fabs(ttft / prefill - 1) < 0.01);
+  assert_true(fabs(tpot / decode - 1) < 0.01);
+}
+
+/* Overload: the queue grows (TTFT far over the SLO) and goodput falls below the arrival rate. */
+static void test_overload(void **state) {
+  (void)state;
+  char t[600];
+  serve_text(t, sizeof t, 5, 3000, "{mean: 1024}", "{mean: 256}", 1);
+  double good_ok = number(t, NULL, 0, "serve.goodput_requests_per_s");
+  double ttft_ok = number(t, NULL, 0, "serve.ttft_p99_s");
+  serve_text(t, sizeof t, 200, 3000, "{mean: 1024}", "{mean: 256}", 1);
+  double good_over = number(t, NULL, 0, "serve.goodput_requests_per_s");
+  double ttft_over = number(t, NULL, 0, "serve.ttft_p99_s");
+  double thr_over = number(t, NULL, 0, "serve.throughput_tokens_per_s");
+  print_message("goodput %.2f -> %.2f req/s, p99 TTFT %.3f -> %.1f s, throughput at overload %.0f tok/s\n", good_ok,
+                good_over, ttft_ok, ttft_over, thr_over);
+  assert_true(ttft_ok < 1.0);
+  assert_true(ttft_over > 20 * ttft_ok && ttft_over > 1.0);
+  assert_true(good_over < 0.5 * good_ok);
+  assert_true(good_ok > 4.5);
+}
+
+/* Same seed, same JSON; another seed, another sample. */
+static void test_determinism(void **state) {
+  (void)state;
+  char t[600];
+  char *j[3];
+  for (int i = 0; i < 3; i++) {
+    sl_scenario *sc = load(serve_text(t, sizeof t, 8, 500, "{min: 100, max: 2000}", "{mean: 128}", i < 2 ? 7 : 8),
+                           NULL, 0);
+    sl_result *r = run(sc);
+    j[i] = sl_result_json(r);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  assert_string_equal(j[0], j[1]);
+  assert_string_not_equal(j[0], j[2]);
+  for (int i = 0; i < 3; i++) free(j[i]);
+}
+
+/* The step-cost surface of the simulation against whole prefill and decode scenarios. */
+static void test_surface(void **state) {
+  (void)state;
+  static const double prefill[] = {128, 512, 2048, 8000};
+  static const double decode[][2] = {{1, 200}, {8, 1000}, {64, 2048}, {200, 700}};
+  sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
+                         " serve: {arrival_rate_per_s: 1}}", NULL, 0);
+  for (size_t i = 0; i < SL_ARRAY_LEN(prefill); i++) {
+    double est;
+    sl_error err;
+    assert_int_equal(serve_step_estimate(sc, prefill[i], 0, 0, &est, &err), SL_OK);
+    char t[300];
+    snprintf(t, sizeof t, "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: prefill,"
+                          " infer: {batch: 1, prompt_len: %g}}", prefill[i]);
+    double full = number(t, NULL, 0, "step_time_s");
+    if (fabs(est / full - 1) > 0.01) fail_msg("prefill %g: surface %.5g s, model %.5g s", prefill[i], est, full);
+  }
+  for (size_t i = 0; i < SL_ARRAY_LEN(decode); i++) {
+    double est;
+    sl_error err;
+    assert_int_equal(serve_step_estimate(sc, 0, decode[i][0], decode[i][1] + 1, &est, &err), SL_OK);
+    char t[300];
+    snprintf(t, sizeof t, "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: decode,"
+                          " infer: {batch: %g, prompt_len: %g}}", decode[i][0], decode[i][1]);
+    double full = number(t, NULL, 0, "step_time_s");
+    if (fabs(est / full - 1) > 0.01) fail_msg("decode %g x %g: surface %.5g s, model %.5g s", decode[i][0], decode[i][1], est, full);
+  }
+  sl_scenario_free(sc);
+}
+
+/* arrival_rate_per_s: max finds a rate whose p99 meets the SLO, and a bit more does not. */
+static void test_max_rate(void **state) {
+  (void)state;
+  const char *text = "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: max,"
+                     " requests: 2000, prompt_len: {mean: 1024}, gen_len: {mean: 128}, slo: {ttft_s: 1.0, tpot_s: 0.05},"
+                     " seed: 3}}";
+  double rate = number(text, NULL, 0, "serve.max_rate_per_s");
+  assert_true(rate > 1);
+  char set[64];
+  snprintf(set, sizeof set, "serve.arrival_rate_per_s=%g", rate * 1.3);
+  const char *sets[] = {set};
+  double p99 = number(text, sets, 1, "serve.ttft_p99_s");
+  double tpot = number(text, sets, 1, "serve.tpot_p99_s");
+  print_message("max rate %.2f req/s; at 1.3x: p99 TTFT %.2f s, p99 TPOT %.3f s\n", rate, p99, tpot);
+  assert_true(p99 > 1.0 || tpot > 0.05);
+}
+
+static void test_batch_max(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: max, prompt_len: 4096}}",
+                         NULL, 0);
+  sl_result *r = run(sc);
+  double b = sc->batch;
+  print_message("batch max = %g, %.2f of %.2f GB\n", b, sl_result_number(r, "memory.per_chip_bytes") / 1e9,
+                sl_result_number(r, "memory.capacity_bytes") / 1e9);
+  assert_true(sl_result_feasible(r));
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  /* one more sequence does not fit */
+  char t[300];
+  snprintf(t, sizeof t, "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %g, prompt_len: 4096}}",
+           b + 1);
+  sc = load(t, NULL, 0);
+  r = run(sc);
+  assert_false(sl_result_feasible(r));
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* Prefill of Llama-3.1-70B on 8 H100s with TP 8: an all-reduce after attention and after the MLP
+ * of every layer. */
+static void test_tp_prefill(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
+                         " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: 8}}", NULL, 0);
+  sl_result *r = run(sc);
+  assert_true(sl_result_feasible(r));
+  int found = 0;
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (strcmp(r->rows[i].name, "tp_allreduce_attn") == 0 || strcmp(r->rows[i].name, "tp_allreduce_mlp") == 0) {
+      assert_true(r->rows[i].count == 80);
+      assert_int_equal(r->rows[i].cat, SL_CAT_COLLECTIVE);
+      found++;
+    }
+  assert_int_equal(found, 2);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* Decode: the weight GEMMs turn compute-bound near the ridge point; attention stays
+ * memory-bound. */
+static void test_decode_ridge(void **state) {
+  (void)state;
+  sl_scenario *probe = load("{chip: h100-sxm, model: llama3.1-8b, task: decode}", NULL, 0);
+  double ridge = chip_peak_flops(&probe->chip, SL_BF16) / (chip_dram(&probe->chip)->bw_GBps * 1e9);
+  sl_scenario_free(probe);
+  double turn = 0;
+  for (int b = 8; b <= 1024 && turn == 0; b += 8) {
+    char t[300];
+    snprintf(t, sizeof t, "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %d, prompt_len: 128}}",
+             b);
+    sl_scenario *sc = load(t, NULL, 0);
+    sl_result *r = run(sc);
+    for (size_t i = 0; i < r->n_rows; i++) {
+      if (strcmp(r->rows[i].name, "mlp_gate_up") == 0 && r->rows[i].bound == SL_BOUND_COMPUTE) turn = b;
+      if (r->rows[i].cat == SL_CAT_ATTENTION) assert_int_not_equal(r->rows[i].bound, SL_BOUND_COMPUTE);
+    }
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  print_message("weight GEMMs compute-bound from batch %g; ridge point %.0f FLOP/byte\n", turn, ridge);
+  assert_true(turn > 0 && fabs(turn / ridge - 1) <= 0.20);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),   cmocka_unit_test(test_determinism),
+      cmocka_unit_test(test_surface),      cmocka_unit_test(test_max_rate),   cmocka_unit_test(test_batch_max),
+      cmocka_unit_test(test_tp_prefill),   cmocka_unit_test(test_decode_ridge),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
