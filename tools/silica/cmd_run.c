@@ -239,6 +239,25 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
   free(idx);
 }
 
+/* Serving: latency percentiles, throughput, goodput under the SLO. */
+static void text_serve(jbuf *b, const sl_result *res) {
+  if (!res->has_serve) return;
+  char a[32], c[32], d[32], e[32], f[32], g[32];
+  fmt_time(res->serve.ttft[0], a, sizeof a), fmt_time(res->serve.ttft[1], c, sizeof c);
+  fmt_time(res->serve.ttft[2], d, sizeof d), fmt_time(res->serve.tpot[0], e, sizeof e);
+  fmt_time(res->serve.tpot[1], f, sizeof f), fmt_time(res->serve.tpot[2], g, sizeof g);
+  bprintf(b, "\nserving (%.0f requests at %.4g per second, %.0f engine steps of %.0f tokens on average)\n",
+          res->serve.requests, res->serve.rate_per_s, res->serve.steps, res->serve.mean_batch_tokens);
+  bprintf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TTFT", a, c, d);
+  bprintf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TPOT", e, f, g);
+  bprintf(b, "  %-14s %.4g tokens/s, goodput %.4g requests/s within the SLO\n", "throughput",
+          res->serve.throughput_tokens_per_s, res->serve.goodput_requests_per_s);
+  if (res->serve.max_rate_per_s == res->serve.max_rate_per_s)
+    bprintf(b, "  %-14s %.4g requests/s with p99 TTFT and TPOT within the SLO\n", "max rate", res->serve.max_rate_per_s);
+  bprintf(b, "  %-14s %.0f blocks per chip, %.0f preemptions\n", "KV cache", res->serve.kv_blocks,
+          res->serve.preemptions);
+}
+
 /* The plan search: counts, and with --top N the N best plans. */
 static void text_plans(jbuf *b, const sl_result *res) {
   if (res->plans_evaluated <= 0) return;
@@ -277,7 +296,8 @@ static void write_text(jbuf *b, const sl_scenario *sc, const sl_result *res, lon
   text_memory(b, res);
   text_parallel(b, res);
   text_plans(b, res);
-  if (res->feasible) text_breakdown(b, res, top);
+  if (res->feasible) text_serve(b, res);
+  if (res->feasible && res->n_rows) text_breakdown(b, res, top);
 }
 
 static void csv_field_num(jbuf *b, double v, int last) {
