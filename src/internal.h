@@ -603,6 +603,39 @@ void val_free(sl_validation *v);
  * regex is SL_ERR_INPUT (nothing is appended); a bad scenario is an entry with status error. */
 sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err);
 void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
+
+/* A measured case loaded for calibration: its scenario (owned; sl_scenario_free) and the measured
+ * step time. */
+typedef struct sl_cal_case {
+  const char *name;
+  sl_scenario *sc;
+  double measured_s;
+} sl_cal_case;
+/* Loads the cases of `path` that measure step_time_s; chip (a preset or path) replaces each
+ * case's chip when not NULL. */
+sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_case **out, size_t *n_out,
+                         sl_error *err);
+
+/* ---- calibration -------------------------------------------------------------------------------- */
+typedef struct sl_cal_param {
+  const char *key;     /* chip-spec key path, e.g. efficiency.gemm.fp16 */
+  double before, after, lo, hi;
+  size_t n_cases;      /* cases whose prediction it moves */
+} sl_cal_param;
+
+typedef struct sl_calibration {
+  sl_cal_param params[16];
+  size_t n_params;
+  size_t n_train, n_test;
+  double mape_train_before, mape_train_after, mape_test_before, mape_test_after;
+  double mape_all_before, mape_all_after;
+} sl_calibration;
+
+/* Fits the chip's efficiency figures to the cases (training half: even positions; held out: odd).
+ * cases[i].sc are modified (their chip figures set to the fit). */
+sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err);
+/* The fitted figures as a chip-spec fragment (YAML) naming the data; malloc'd. */
+char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files, size_t n_files);
 /* {"cases": [...], "mape", "max_abs_rel_error", "calibration_mape", "counts": {...}}; malloc'd, NULL on OOM. */
 char *val_json(const sl_validation *v);
 

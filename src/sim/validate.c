@@ -324,6 +324,54 @@ sl_status val_run_file(sl_validation *v, const char *path, const char *filter, s
   return s;
 }
 
+/* ---- cases as loaded scenarios (for calibration) --------------------------------------------- */
+
+sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_case **out, size_t *n_out,
+                         sl_error *err) {
+  yt_node *root = NULL;
+  vcase *cs = NULL;
+  size_t n = 0;
+  reader r = {err, a, ""};
+  sl_status s = yt_parse_file(a, path, &root, err);
+  if (!s) s = read_cases(&r, root, &cs, &n);
+  if (s) return s;
+  sl_cal_case *cc = ar_alloc(a, (n ? n : 1) * sizeof *cc);
+  if (!cc) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  char dir[1024];
+  dir_of(path, dir, sizeof dir);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    yt_pair *m = yt_find(cs[i].measured, "step_time_s");
+    if (!m) continue; /* calibration fits step times */
+    double meas = 0;
+    reader r2 = {err, a, ""};
+    if ((s = rd_scalar_double(&r2, m->value, 1e-12, 1e12, &meas))) return s;
+    sl_scenario *sc = NULL;
+    if (cs[i].scenario->type == YT_SCALAR) {
+      char p2[1280];
+      snprintf(p2, sizeof p2, "%s%s", cs[i].scenario->str[0] == '/' ? "" : dir, cs[i].scenario->str);
+      s = sl_scenario_load(p2, NULL, NULL, 0, &sc, err);
+    } else {
+      char *text = scenario_text(cs[i].scenario, dir);
+      if (!text) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      /* the chip named on the command line replaces the case's */
+      char set[300];
+      snprintf(set, sizeof set, "chip=%s", chip);
+      const char *sets[] = {set};
+      s = sl_scenario_load(NULL, text, chip ? sets : NULL, chip ? 1 : 0, &sc, err);
+      free(text);
+    }
+    if (s) {
+      if (err && strcmp(err->file, "<inline>") == 0) snprintf(err->file, sizeof err->file, "%s", path), err->line = cs[i].scenario->line;
+      for (size_t j = 0; j < k; j++) sl_scenario_free(cc[j].sc);
+      return s;
+    }
+    cc[k++] = (sl_cal_case){cs[i].name, sc, meas};
+  }
+  *out = cc, *n_out = k;
+  return SL_OK;
+}
+
 /* ---- summary and JSON ------------------------------------------------------------------------- */
 
 static void summarise_group(const sl_validation *v, int which, sl_val_group *g) {

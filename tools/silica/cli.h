@@ -13,6 +13,7 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 /* Usage text of a command (NULL when unknown); cli_help_all for `silica help`. */
 const char *cli_help(const char *cmd);

@@ -1,0 +1,246 @@
+/* calibrate.c — fitting a chip's efficiency figures to kernel-level measurements (`silica
+ * calibrate`): GEMM efficiency per number format, DRAM efficiency of tiled kernels, element-wise
+ * (stream) efficiency, the fixed latency of a kernel, and the collective efficiency of the
+ * scale-up and scale-out links.  Only figures that move some case's prediction are fitted.
+ *
+ * Method: the cases alternate into a training half (even positions) and a held-out half (odd);
+ * coordinate descent with golden-section search on each figure minimises the mean |log(predicted /
+ * measured)| over the training half (symmetric in over- and under-prediction); the held-out half
+ * shows whether the fit generalises.  Each prediction is the full model (sim_run), so what is fitted
+ * is exactly what the model uses. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { P_DRAM = SL_DTYPE_COUNT, P_STREAM, P_LATENCY, P_LINK_UP, P_LINK_OUT, P_COUNT };
+
+static double *slot(sl_scenario *sc, int p) {
+  if (p < SL_DTYPE_COUNT) return &sc->chip.eff_gemm[p];
+  switch (p) {
+  case P_DRAM: return &sc->chip.eff_dram;
+  case P_STREAM: return &sc->chip.eff_stream;
+  case P_LATENCY: return &sc->chip.kernel_latency_s;
+  case P_LINK_UP: return &sc->scale_up.efficiency;
+  case P_LINK_OUT:
+  default: return &sc->scale_out.efficiency;
+  }
+}
+
+static void key_of(int p, char *buf, size_t n) {
+  if (p < SL_DTYPE_COUNT) snprintf(buf, n, "efficiency.gemm.%s", sl_dtype_names[p]);
+  else if (p == P_DRAM) snprintf(buf, n, "efficiency.dram");
+  else if (p == P_STREAM) snprintf(buf, n, "efficiency.stream");
+  else if (p == P_LATENCY) snprintf(buf, n, "kernels.latency_s");
+  else if (p == P_LINK_UP) snprintf(buf, n, "links.scale_up.efficiency");
+  else snprintf(buf, n, "links.scale_out.efficiency");
+}
+
+typedef struct fitctx {
+  sl_cal_case *cases;
+  size_t n;
+  sl_result res; /* reused: its arena is reset for every prediction */
+  sl_error *err;
+  int failed;
+} fitctx;
+
+static double predict(fitctx *f, size_t i) {
+  ar_reset(&f->res.a);
+  arena keep = f->res.a;
+  memset(&f->res, 0, sizeof f->res);
+  f->res.a = keep;
+  if (sim_run(f->cases[i].sc, &f->res, f->err)) {
+    f->failed = 1;
+    return NAN;
+  }
+  return f->res.feasible ? f->res.step_time_s : NAN;
+}
+
+static void set_all(fitctx *f, int p, double v) {
+  for (size_t i = 0; i < f->n; i++) *slot(f->cases[i].sc, p) = v;
+}
+
+/* Mean |log(pred/meas)| over the cases of one half (0 train, 1 held out, -1 all). */
+static double objective(fitctx *f, int half, double *mape) {
+  double sum = 0, ape = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < f->n; i++) {
+    if (half >= 0 && (int)(i % 2) != half) continue;
+    double p = predict(f, i);
+    if (!(p > 0)) return INFINITY;
+    sum += fabs(log(p / f->cases[i].measured_s));
+    ape += fabs(p / f->cases[i].measured_s - 1);
+    k++;
+  }
+  if (mape) *mape = k ? ape / (double)k : NAN;
+  return k ? sum / (double)k : 0;
+}
+
+/* Golden-section search of figure p in [lo, hi] on the training half. */
+static double golden(fitctx *f, int p, double lo, double hi) {
+  const double g = 0.6180339887498949;
+  double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);
+  set_all(f, p, c);
+  double fc = objective(f, 0, NULL);
+  set_all(f, p, d);
+  double fd = objective(f, 0, NULL);
+  for (int it = 0; it < 40 && b - a > 1e-5 * (hi - lo); it++) {
+    if (fc <= fd) {
+      b = d, d = c, fd = fc, c = b - g * (b - a);
+      set_all(f, p, c);
+      fc = objective(f, 0, NULL);
+    } else {
+      a = c, c = d, fc = fd, d = a + g * (b - a);
+      set_all(f, p, d);
+      fd = objective(f, 0, NULL);
+    }
+  }
+  double best = fc <= fd ? c : d;
+  set_all(f, p, best);
+  return best;
+}
+
+sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err) {
+  memset(cal, 0, sizeof *cal);
+  if (n < 2) return err_set(err, SL_ERR_INPUT, "", 0, "", "calibration needs at least 2 cases with step_time_s");
+  fitctx f;
+  memset(&f, 0, sizeof f);
+  f.cases = cases, f.n = n, f.err = err;
+  ar_init(&f.res.a);
+  cal->n_train = (n + 1) / 2, cal->n_test = n / 2;
+  /* Which figures move which cases: perturb each and watch the training half. */
+  double *base = malloc(n * sizeof *base);
+  if (!base) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < n; i++) base[i] = predict(&f, i);
+  int fit[P_COUNT] = {0};
+  for (int p = 0; p < P_COUNT && !f.failed; p++) {
+    double v = *slot(cases[0].sc, p);
+    if (!(v > 0) && p != P_LATENCY) continue;
+    set_all(&f, p, p == P_LATENCY ? (v > 0 ? v * 1.5 : 1e-6) : v * 0.9);
+    size_t moved = 0, moved_train = 0;
+    for (size_t i = 0; i < n; i++)
+      if (fabs(predict(&f, i) / base[i] - 1) > 1e-9) moved++, moved_train += i % 2 == 0;
+    set_all(&f, p, v);
+    if (moved_train > 0 && cal->n_params < SL_ARRAY_LEN(cal->params)) {
+      fit[p] = 1;
+      sl_cal_param *cp = &cal->params[cal->n_params++];
+      char key[64];
+      key_of(p, key, sizeof key);
+      cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
+      cp->before = v;
+      cp->lo = p == P_LATENCY ? 0 : 0.02;
+      cp->hi = p == P_LATENCY ? 1e-4 : 1.0;
+      cp->n_cases = moved;
+      (void)key;
+    }
+  }
+  free(base);
+  objective(&f, 0, &cal->mape_train_before);
+  objective(&f, 1, &cal->mape_test_before);
+  objective(&f, -1, &cal->mape_all_before);
+  for (int round = 0; round < 4 && !f.failed; round++) {
+    size_t k = 0;
+    for (int p = 0; p < P_COUNT; p++) {
+      if (!fit[p]) continue;
+      sl_cal_param *cp = &cal->params[k++];
+      cp->after = golden(&f, p, cp->lo, cp->hi);
+    }
+  }
+  objective(&f, 0, &cal->mape_train_after);
+  objective(&f, 1, &cal->mape_test_after);
+  objective(&f, -1, &cal->mape_all_after);
+  /* keys for the fragment, in parameter order */
+  size_t k = 0;
+  for (int p = 0; p < P_COUNT; p++)
+    if (fit[p]) {
+      static char keys[P_COUNT][64];
+      key_of(p, keys[p], sizeof keys[p]);
+      cal->params[k++].key = keys[p];
+    }
+  ar_free(&f.res.a);
+  return f.failed ? (err && err->code ? err->code : SL_ERR_INTERNAL) : SL_OK;
+}
+
+static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
+  if (!*buf) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if (*len + (size_t)n + 1 > *cap) {
+    size_t nc = (*len + (size_t)n + 1) * 2;
+    char *p = realloc(*buf, nc);
+    if (!p) {
+      free(*buf);
+      *buf = NULL;
+      return;
+    }
+    *buf = p, *cap = nc;
+  }
+  va_start(ap, fmt);
+  vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+  va_end(ap);
+  *len += (size_t)n;
+}
+
+char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files, size_t n_files) {
+  size_t len = 0, cap = 4096;
+  char *b = malloc(cap);
+  if (!b) return NULL;
+  b[0] = 0;
+  char data[512] = "";
+  for (size_t i = 0; i < n_files; i++) {
+    size_t l = strlen(data);
+    snprintf(data + l, sizeof data - l, "%s%s", i ? ", " : "", files[i]);
+  }
+  char stats[1024];
+  snprintf(stats, sizeof stats,
+           "silica calibrate on %zu cases of %s (fitted on %zu, %zu held out): MAPE %.2f%% -> %.2f%%, held out %.2f%% "
+           "-> %.2f%%",
+           cal->n_train + cal->n_test, data, cal->n_train, cal->n_test, 100 * cal->mape_train_before,
+           100 * cal->mape_train_after, 100 * cal->mape_test_before, 100 * cal->mape_test_after);
+  appendf(&b, &len, &cap, "# Chip-spec fragment for %s written by silica calibrate.\n# %s\n", chip, stats);
+  appendf(&b, &len, &cap, "# Merge these keys into the chip spec (docs/chip-spec.md).\n");
+  /* efficiency.* first, then kernels and links, each as nested YAML */
+  int any_eff = 0, any_gemm = 0;
+  for (size_t i = 0; i < cal->n_params; i++) {
+    const char *k = cal->params[i].key;
+    if (strncmp(k, "efficiency.", 11) == 0) any_eff = 1;
+    if (strncmp(k, "efficiency.gemm.", 16) == 0) any_gemm = 1;
+  }
+  if (any_eff) appendf(&b, &len, &cap, "efficiency:\n");
+  if (any_gemm) {
+    appendf(&b, &len, &cap, "  gemm: {");
+    int first = 1;
+    for (size_t i = 0; i < cal->n_params; i++)
+      if (strncmp(cal->params[i].key, "efficiency.gemm.", 16) == 0) {
+        appendf(&b, &len, &cap, "%s%s: %.4f", first ? "" : ", ", cal->params[i].key + 16, cal->params[i].after);
+        first = 0;
+      }
+    appendf(&b, &len, &cap, "}\n  gemm_source: \"%s\"\n", stats);
+  }
+  for (size_t i = 0; i < cal->n_params; i++) {
+    const char *k = cal->params[i].key;
+    if (strcmp(k, "efficiency.dram") == 0)
+      appendf(&b, &len, &cap, "  dram: %.4f\n  dram_source: \"%s\"\n", cal->params[i].after, stats);
+    if (strcmp(k, "efficiency.stream") == 0)
+      appendf(&b, &len, &cap, "  stream: %.4f\n  stream_source: \"%s\"\n", cal->params[i].after, stats);
+  }
+  for (size_t i = 0; i < cal->n_params; i++)
+    if (strcmp(cal->params[i].key, "kernels.latency_s") == 0)
+      appendf(&b, &len, &cap, "kernels:\n  latency_s: %.4g   # %s\n", cal->params[i].after, stats);
+  int any_link = 0;
+  for (size_t i = 0; i < cal->n_params; i++)
+    if (strncmp(cal->params[i].key, "links.", 6) == 0) {
+      if (!any_link) appendf(&b, &len, &cap, "links:   # efficiency of collectives over the link; %s\n", stats);
+      any_link = 1;
+      const char *name = cal->params[i].key + 6, *dot = strchr(name, '.');
+      appendf(&b, &len, &cap, "  %.*s: {efficiency: %.4f}\n", (int)(dot ? dot - name : (long)strlen(name)), name,
+              cal->params[i].after);
+    }
+  return b;
+}

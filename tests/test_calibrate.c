@@ -1,0 +1,120 @@
+/* test_calibrate.c — silica calibrate: recovers a known efficiency from cases the model itself
+ * produced, and on the public A100 sweep predicts the held-out half better than the preset. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static double predict(const char *text) {
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err)) fail_msg("%s", err.message);
+  double t = sl_result_number(r, "step_time_s");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return t;
+}
+
+static void test_recovers_known_figures(void **state) {
+  (void)state;
+  char dir[] = "/tmp/silica-cal-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  /* A chip like the A100 preset but with GEMM efficiency 0.70 and 3 us kernels. */
+  const char *preset = sl_preset_text("chips", "a100-sxm-80gb");
+  char chip[256], cases[256];
+  snprintf(chip, sizeof chip, "%s/slow.yaml", dir);
+  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
+  FILE *f = fopen(chip, "w");
+  assert_non_null(f);
+  for (const char *p = preset; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    if (strncmp(p, "  gemm: {", 9) == 0)
+      fputs("  gemm: {bf16: 0.70, fp16: 0.70}\n", f);
+    else if (strncmp(p, "  latency_s:", 12) == 0)
+      fputs("  latency_s: 3.0e-6\n", f);
+    else
+      fprintf(f, "%.*s\n", (int)len, p);
+    p += len + (nl ? 1 : 0);
+  }
+  fclose(f);
+  static const double shapes[][3] = {{512, 4096, 4096}, {2048, 8192, 8192}, {64, 8192, 8192}, {4096, 4096, 1024},
+                                     {8192, 512, 512},  {1024, 1024, 1024}, {16384, 2048, 4096}, {128, 128, 128}};
+  f = fopen(cases, "w");
+  assert_non_null(f);
+  fputs("cases:\n", f);
+  for (size_t i = 0; i < SL_ARRAY_LEN(shapes); i++) {
+    char text[512];
+    snprintf(text, sizeof text,
+             "{chip: %s, stack: trtllm, precision: fp16, task: infer, model: {op: gemm, m: %g, n: %g, k: %g}}", chip,
+             shapes[i][0], shapes[i][1], shapes[i][2]);
+    fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, text, predict(text));
+  }
+  fclose(f);
+  arena a;
+  ar_init(&a);
+  sl_cal_case *cs = NULL;
+  size_t n = 0;
+  sl_error err;
+  assert_int_equal(val_load_cases(cases, "a100-sxm-80gb", &a, &cs, &n, &err), SL_OK);
+  assert_int_equal(n, SL_ARRAY_LEN(shapes));
+  sl_calibration cal;
+  assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
+  double gemm = NAN, lat = NAN;
+  for (size_t i = 0; i < cal.n_params; i++) {
+    if (strcmp(cal.params[i].key, "efficiency.gemm.fp16") == 0) gemm = cal.params[i].after;
+    if (strcmp(cal.params[i].key, "kernels.latency_s") == 0) lat = cal.params[i].after;
+  }
+  print_message("recovered gemm %.4f (true 0.70), latency %.3g (true 3e-6); MAPE %.3f%% -> %.4f%%\n", gemm, lat,
+                100 * cal.mape_all_before, 100 * cal.mape_all_after);
+  assert_true(fabs(gemm - 0.70) < 0.005);
+  assert_true(fabs(lat - 3e-6) < 0.1e-6);
+  assert_true(cal.mape_all_after < 0.001 && cal.mape_all_before > 0.05);
+  char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){cases}, 1);
+  const char *g = strstr(frag, "gemm: {fp16: ");
+  assert_non_null(g);
+  assert_true(fabs(atof(g + 13) - 0.70) < 0.005);
+  free(frag);
+  for (size_t i = 0; i < n; i++) sl_scenario_free(cs[i].sc);
+  ar_free(&a);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* Fitted on half of the LLMCompass A100 sweep, the other half is predicted better than by the
+ * preset's MAMF-derived figures. */
+static void test_a100_sweep_holdout(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_cal_case *cs = NULL;
+  size_t n = 0;
+  sl_error err;
+  assert_int_equal(val_load_cases(SILICA_SOURCE_DIR "/tests/data/llmcompass-a100-sweep.yaml", "a100-sxm-80gb", &a,
+                                  &cs, &n, &err),
+                   SL_OK);
+  assert_int_equal(n, 20);
+  sl_calibration cal;
+  assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
+  print_message("held-out MAPE %.2f%% -> %.2f%%, fitted half %.2f%% -> %.2f%%\n", 100 * cal.mape_test_before,
+                100 * cal.mape_test_after, 100 * cal.mape_train_before, 100 * cal.mape_train_after);
+  assert_true(cal.mape_test_after < cal.mape_test_before);
+  assert_true(cal.mape_train_after < cal.mape_train_before);
+  for (size_t i = 0; i < n; i++) sl_scenario_free(cs[i].sc);
+  ar_free(&a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_recovers_known_figures),
+                                     cmocka_unit_test(test_a100_sweep_holdout)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
