@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""measure.py — kernel-level measurements on a real GPU (written for an NVIDIA H200), as silica
+validation cases: bf16 and fp8 GEMM sweeps, SDPA attention, copies and element-wise ops, one
+Llama-3.1-8B-shaped decoder layer forward+backward, decode steps.  PyTorch is the only
+dependency.  Runs in a few minutes; every timing is the median of repeats bracketed by CUDA
+events after warm-up.
+
+Usage: python3 tools/measure/measure.py [--out DIR] [--chip h200-sxm] [--quick]
+Writes DIR/kernels.yaml (GEMM and attention cases: calibration data for `silica calibrate`),
+DIR/layers.yaml (decoder layer and decode-step cases: validation), DIR/raw.json (every timing,
+including those silica has no single-op scenario for: attention backward, copies, element-wise).
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cases  # noqa: E402
+
+
+def gpu_clocks():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu",
+                              "--format=csv,noheader"], capture_output=True, text=True, timeout=10)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unavailable"
+
+
+def environment(torch):
+    env = {"gpu": torch.cuda.get_device_name(0), "torch": torch.__version__, "cuda": torch.version.cuda,
+           "cudnn": str(torch.backends.cudnn.version()), "python": platform.python_version(),
+           "host": platform.node(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version,power.limit", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+        env["driver_and_power_limit"] = out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        env["driver_and_power_limit"] = "unavailable"
+    return env
+
+
+def timed(torch, fn, warmup, repeats):
+    """Median of CUDA-event timings of fn(), in ms; kernels run back to back."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(repeats)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(repeats)]
+    for s, e in zip(starts, ends):
+        s.record()
+        fn()
+        e.record()
+    torch.cuda.synchronize()
+    return [s.elapsed_time(e) for s, e in zip(starts, ends)]
+
+
+def gemm_shapes(quick):
+    square = [1024, 2048, 4096, 8192] if not quick else [2048, 8192]
+    shapes = [(s, s, s) for s in square]
+    shapes += [(m, 8192, 8192) for m in ([1, 16, 64, 256] if not quick else [16, 256])]  # skinny
+    # Llama-3.1-8B and 70B layer GEMMs at several token counts: (tokens, out, in)
+    for h, f, kv in [(4096, 14336, 1024), (8192, 28672, 1024)]:
+        for t in ([1, 128, 2048, 8192] if not quick else [128, 4096]):
+            shapes += [(t, h + 2 * kv, h), (t, h, h), (t, 2 * f, h), (t, h, f)]
+    return shapes
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="data/measurements/h200")
+    ap.add_argument("--chip", default="h200-sxm")
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    import torch  # noqa: E402  (only on the measuring machine)
+    import torch.nn.functional as F  # noqa: E402
+    if not torch.cuda.is_available():
+        raise SystemExit("measure.py needs a CUDA GPU")
+    os.makedirs(a.out, exist_ok=True)
+    dev = "cuda"
+    env = environment(torch)
+    env["clocks_before"] = gpu_clocks()
+    warm, rep = (5, 20) if a.quick else (10, 50)
+    kernels, layers, raw = [], [], {"environment": env, "timings_ms": {}}
+
+    # GEMM sweeps, bf16 and fp8 (torch._scaled_mm where available)
+    for dtype in ["bf16", "fp8"]:
+        for (m, n, k) in gemm_shapes(a.quick):
+            if dtype == "bf16":
+                x = torch.randn(m, k, device=dev, dtype=torch.bfloat16)
+                w = torch.randn(k, n, device=dev, dtype=torch.bfloat16)
+                fn = lambda: torch.matmul(x, w)  # noqa: E731
+            else:
+                if not hasattr(torch, "_scaled_mm") or m % 16 or n % 16 or k % 16:
+                    continue
+                x = torch.randn(m, k, device=dev).to(torch.float8_e4m3fn)
+                w = torch.randn(n, k, device=dev).to(torch.float8_e4m3fn).t()
+                one = torch.tensor(1.0, device=dev)
+                fn = lambda: torch._scaled_mm(x, w, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)  # noqa: E731
+            t = timed(torch, fn, warm, rep)
+            raw["timings_ms"][f"gemm-{dtype}-{m}x{n}x{k}"] = t
+            kernels.append(cases.gemm_case(a.chip, dtype, m, n, k, cases.median_s(t)))
+
+    # SDPA attention forward (and backward, raw only)
+    for causal in [False, True]:
+        for seq, hd, heads, kvh in ([(1024, 128, 32, 8), (4096, 128, 32, 8), (8192, 128, 32, 8), (4096, 64, 32, 32)]
+                                   if not a.quick else [(4096, 128, 32, 8)]):
+            b = max(1, 16384 // seq)
+            q = torch.randn(b, heads, seq, hd, device=dev, dtype=torch.bfloat16, requires_grad=True)
+            kk = torch.randn(b, kvh, seq, hd, device=dev, dtype=torch.bfloat16, requires_grad=True)
+            v = torch.randn(b, kvh, seq, hd, device=dev, dtype=torch.bfloat16, requires_grad=True)
+            rep_kv = heads // kvh
+            fwd = lambda: F.scaled_dot_product_attention(q, kk.repeat_interleave(rep_kv, 1),  # noqa: E731
+                                                         v.repeat_interleave(rep_kv, 1), is_causal=causal)
+            t = timed(torch, fwd, warm, rep)
+            raw["timings_ms"][f"sdpa-fwd-b{b}-s{seq}-h{heads}-kv{kvh}-d{hd}-c{int(causal)}"] = t
+            kernels.append(cases.attention_case(a.chip, "bf16", b, seq, heads, kvh, hd, causal, cases.median_s(t)))
+            o = fwd()
+            g = torch.randn_like(o)
+            tb = timed(torch, lambda: torch.autograd.grad(fwd(), (q, kk, v), g), warm, rep)
+            raw["timings_ms"][f"sdpa-fwd+bwd-b{b}-s{seq}-h{heads}-kv{kvh}-d{hd}-c{int(causal)}"] = tb
+
+    # Copies and the element-wise / normalisation ops of a Llama layer (raw: no single-op scenario)
+    for n in [1 << 20, 1 << 24, 1 << 28] if not a.quick else [1 << 24]:
+        x = torch.randn(n // 4096, 4096, device=dev, dtype=torch.bfloat16)
+        y = torch.empty_like(x)
+        wgt = torch.ones(4096, device=dev, dtype=torch.bfloat16)
+        for name, fn in [("copy", lambda: y.copy_(x)), ("silu", lambda: F.silu(x)),
+                         ("mul", lambda: x * x), ("add", lambda: x + x),
+                         ("rmsnorm", lambda: F.rms_norm(x, (4096,), wgt) if hasattr(F, "rms_norm") else x)]:
+            raw["timings_ms"][f"{name}-{n}"] = timed(torch, fn, warm, rep)
+
+    # One Llama-3.1-8B-shaped decoder layer, forward + backward (random weights)
+    h, f, heads, kvh, hd = 4096, 14336, 32, 8, 128
+    lin = lambda i, o: torch.nn.Linear(i, o, bias=False, device=dev, dtype=torch.bfloat16)  # noqa: E731
+    qkv, out, gu, down = lin(h, h + 2 * kvh * hd), lin(h, h), lin(h, 2 * f), lin(f, h)
+
+    def layer(x):
+        s = x.shape[1]
+        a_ = qkv(F.rms_norm(x, (h,)) if hasattr(F, "rms_norm") else x)
+        q, k, v = a_.split([h, kvh * hd, kvh * hd], -1)
+        q = q.view(x.shape[0], s, heads, hd).transpose(1, 2)
+        k = k.view(x.shape[0], s, kvh, hd).transpose(1, 2).repeat_interleave(heads // kvh, 1)
+        v = v.view(x.shape[0], s, kvh, hd).transpose(1, 2).repeat_interleave(heads // kvh, 1)
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(x.shape)
+        x = x + out(o)
+        g, u = gu(x).chunk(2, -1)
+        return x + down(F.silu(g) * u)
+
+    for tokens, seq in ([(4096, 4096), (8192, 4096), (16384, 8192)] if not a.quick else [(8192, 4096)]):
+        x = torch.randn(tokens // seq, seq, h, device=dev, dtype=torch.bfloat16, requires_grad=True)
+
+        def step():
+            y = layer(x)
+            y.backward(torch.ones_like(y))
+
+        t = timed(torch, step, warm // 2 + 1, max(5, rep // 5))
+        raw["timings_ms"][f"layer-t{tokens}-s{seq}"] = t
+        layers.append(cases.layer_case(a.chip, "bf16", tokens, seq, cases.median_s(t)))
+
+    # Decode steps: Llama-3.1-8B shape (32 layers) against a KV cache, eager
+    with torch.no_grad():
+        for batch in ([1, 8, 32, 128] if not a.quick else [1, 32]):
+            for kv_len in ([512, 2048, 8192] if not a.quick else [2048]):
+                kc = torch.randn(batch, kvh, kv_len, hd, device=dev, dtype=torch.bfloat16)
+                vc = torch.randn_like(kc)
+                xt = torch.randn(batch, 1, h, device=dev, dtype=torch.bfloat16)
+
+                def decode_step():
+                    y = xt
+                    for _ in range(32):
+                        a_ = qkv(y)
+                        q = a_[..., :h].view(batch, 1, heads, hd).transpose(1, 2)
+                        o = F.scaled_dot_product_attention(q, kc.repeat_interleave(heads // kvh, 1),
+                                                           vc.repeat_interleave(heads // kvh, 1))
+                        y = y + out(o.transpose(1, 2).reshape(batch, 1, h))
+                        g, u = gu(y).chunk(2, -1)
+                        y = y + down(F.silu(g) * u)
+                    return y
+
+                t = timed(torch, decode_step, 3, max(5, rep // 5))
+                raw["timings_ms"][f"decode-b{batch}-kv{kv_len}"] = t
+                layers.append(cases.decode_case(a.chip, "bf16", batch, kv_len, cases.median_s(t)))
+
+    env["clocks_after"] = gpu_clocks()
+    cases.write_cases(os.path.join(a.out, "kernels.yaml"), kernels, env,
+                      f"Kernel-level measurements on {env['gpu']}: GEMM sweeps and SDPA attention (calibration data)")
+    cases.write_cases(os.path.join(a.out, "layers.yaml"), layers, env,
+                      f"Layer and decode-step measurements on {env['gpu']} (validation data)")
+    with open(os.path.join(a.out, "raw.json"), "w", encoding="utf-8") as fp:
+        json.dump(raw, fp, indent=1)
+    print(f"wrote {len(kernels)} kernel cases and {len(layers)} layer/decode cases to {a.out}")
+
+
+if __name__ == "__main__":
+    main()
