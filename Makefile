@@ -5,7 +5,7 @@ MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= $(if $(CI),-DSILICA_WERROR=ON,)
 
-.PHONY: all deps build run test test-quick test-asan bench validate clean format
+.PHONY: all deps build run test test-quick test-asan bench validate clean format fuzz fuzz-deps
 
 all: build
 
@@ -37,6 +37,23 @@ bench: build
 
 validate: build
 	$(BUILD)/silica validate ../shared/validation/public.yaml
+
+# Coverage-guided fuzzing with libFuzzer (clang): each target for FUZZ_SECONDS, seeded from
+# fuzz/corpus/<target>; new inputs go to build-fuzz/corpus-<target>, crashes to build-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= chip scenario cases
+fuzz-deps:
+	@SILICA_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps
+
+fuzz: fuzz-deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSILICA_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) 2>&1 | grep -v '^\[' || true
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus-$$t; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  (cd build-fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+	     corpus-$$t ../fuzz/corpus/$$t ../fuzz/regressions/$$t) || exit 1; \
+	done
 
 format:
 	clang-format -i include/*.h src/*.h src/*/*.[ch] tools/*/*.c tests/*.c bench/*.c

@@ -319,7 +319,7 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
       s = rd_double(r, t, "arrival_rate_per_s", 1, 1e-9, 1e9, &v->rate_per_s);
     }
   }
-  if (!s) s = rd_double(r, t, "requests", 0, 1, 1e8, &v->requests);
+  if (!s) s = rd_double(r, t, "requests", 0, 1, 1e7, &v->requests);
   if (!s && v->requests != floor(v->requests)) s = rd_fail(r, t, "requests must be a whole number");
   if (!s) s = read_dist(r, t, "prompt_len", &v->prompt);
   if (!s) s = read_dist(r, t, "gen_len", &v->gen);

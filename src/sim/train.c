@@ -464,6 +464,10 @@ static int candidates(double fixed, double limit, int pow2, double *out, int max
   return n;
 }
 
+/* A search larger than this is a mistake in the scenario, not a question: it would run for
+ * minutes. */
+static const double PLAN_LIMIT = 5e7;
+
 /* Exhaustive search with pruning: the per-layer cost depends only on (tp, cp, ep, sp, micro-batch,
  * recompute, TP overlap), so it is computed once per such group and every (pp, vpp, dp, ZeRO,
  * DP overlap) plan of the group is then a few hundred floating-point operations. */
@@ -534,6 +538,9 @@ static sl_status search_plans(search *S) {
                       for (int odp = odp_lo; odp <= odp_hi; odp++) {
                         if (odp && dp * cp == 1 && odp_lo == 0) continue;
                         S->enumerated++;
+                        if (S->enumerated > PLAN_LIMIT)
+                          return err_set(S->err, SL_ERR_INPUT, sc->file, 0, "parallel",
+                                         "the plan search passed %.0f plans: fix some parallel keys", PLAN_LIMIT);
                         if (!have_parts) {
                           sl_status s = parts_of(sc, &base, S->ctx, S->scratch, &P, S->err);
                           if (s) return s;

@@ -1,0 +1,27 @@
+/* fuzz_cases.c — validation-case files: read, run (cheap scenarios only run fast anyway: the
+ * runner is the same as silica validate's), summarise, JSON. */
+#include "fuzz_common.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size > 4096) return 0; /* a file of many expensive cases is slow, not interesting */
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/silica-fuzz-cases-%d.yaml", (int)getpid());
+  FILE *f = fopen(path, "wb");
+  if (!f) return 0;
+  fwrite(data, 1, size, f);
+  fclose(f);
+  sl_validation v;
+  val_init(&v);
+  sl_error err;
+  sl_status s = val_run_file(&v, path, "^(gemm|attn|small)", &err);
+  fuzz_check(s);
+  val_summarise(&v);
+  char *j = val_json(&v);
+  free(j);
+  val_free(&v);
+  remove(path);
+  return 0;
+}

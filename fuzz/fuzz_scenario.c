@@ -1,0 +1,41 @@
+/* fuzz_scenario.c — the scenario reader (with presets, systems, plans, serving) and, for inputs
+ * that load and are cheap to run, one evaluation and its JSON. */
+#include "fuzz_common.h"
+
+#include <math.h>
+
+/* Keeps each input to milliseconds: no large serving simulations or plan searches. */
+static int cheap(const sl_scenario *sc) {
+  if (sc->task == SL_TASK_SERVE) return sc->serve.requests <= 200 && sc->serve.rate_per_s != SL_AUTO;
+  if (sc->task == SL_TASK_TRAIN) {
+    const sl_parallel *p = &sc->par;
+    int autos = (p->tp == SL_AUTO) + (p->pp == SL_AUTO) + (p->cp == SL_AUTO) + (p->vpp == SL_AUTO) +
+                (p->zero == SL_AUTO) + (sc->micro_batch == SL_AUTO) + sc->recompute_auto + sc->parallel_auto;
+    return sc->chips <= 64 && autos <= 2 && sc->global_batch <= 4096;
+  }
+  return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *text = fuzz_text(data, size);
+  if (!text) return 0;
+  sl_scenario *sc = NULL;
+  sl_error err;
+  sl_status s = sl_scenario_load(NULL, text, NULL, 0, &sc, &err);
+  fuzz_check(s);
+  if (!s && cheap(sc)) {
+    sl_result *r = NULL;
+    s = sl_scenario_run(sc, &r, &err);
+    fuzz_check(s);
+    if (!s) {
+      char *j = sl_result_json(r);
+      if (!j) abort();
+      free(j);
+      (void)sl_result_number(r, "step_time_s");
+    }
+    sl_result_free(r);
+  }
+  sl_scenario_free(sc);
+  free(text);
+  return 0;
+}
