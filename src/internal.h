@@ -10,8 +10,26 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- core: allocation ----------------------------------------------------------------------------
+ * Every allocation of the library goes through these (the macros below), so that tests can make
+ * the Nth one fail (fault injection, tests/test_faults.c) and check that every error path returns
+ * an error and frees what it holds.  libyaml's own allocations are not covered. */
+void *sl_malloc(size_t n);
+void *sl_calloc(size_t n, size_t size);
+void *sl_realloc(void *p, size_t n);
+/* Test hook: the n-th allocation from now (1 = the next) and every later one fail until reset
+ * with n <= 0.  Process-wide and not thread-safe: tests only. */
+void sl_alloc_fail_after(long n);
+long sl_alloc_count(void); /* allocations since the last sl_alloc_fail_after */
+#ifndef SL_ALLOC_IMPL
+#define malloc(n) sl_malloc(n)
+#define calloc(n, s) sl_calloc(n, s)
+#define realloc(p, n) sl_realloc(p, n)
+#endif
 
 /* ---- core: arena ------------------------------------------------------------------------------
  * A bump allocator made of chained blocks.  Everything a loaded object owns lives in its arena
