@@ -318,29 +318,44 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
   return m->failed ? (m->err && m->err->code ? m->err->code : SL_ERR_INTERNAL) : SL_OK;
 }
 
+/* A step model for scenario sc whose memo tables hold up to `tokens` tokens per step. */
+static void model_init(step_model *m, const sl_scenario *sc, sl_error *err) {
+  memset(m, 0, sizeof *m);
+  m->sc = *sc;
+  m->sc.a = (arena){0};
+  m->err = err;
+  m->plan = plan_of_scenario(sc);
+  ar_init(&m->scratch);
+  cost_ctx_init(&m->ctx, &sc->chip, &sc->stack, 0);
+  net_init(&m->ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+}
+
+static sl_status model_tables(step_model *m, double tokens) {
+  m->cap = (size_t)tokens + 2;
+  m->lin = malloc(m->cap * sizeof *m->lin);
+  m->head = malloc(m->cap * sizeof *m->head);
+  if (!m->lin || !m->head) return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < m->cap; i++) m->lin[i] = m->head[i] = -1;
+  return SL_OK;
+}
+
+static void model_free(step_model *m) {
+  free(m->lin), free(m->head), free(m->akey), free(m->aval);
+  ar_free(&m->scratch);
+}
+
 sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs, double kv_mean,
                               double *time_s, sl_error *err) {
   step_model m;
-  memset(&m, 0, sizeof m);
-  m.sc = *sc;
-  m.sc.a = (arena){0};
-  m.err = err;
-  m.plan = plan_of_scenario(sc);
-  ar_init(&m.scratch);
-  cost_ctx_init(&m.ctx, &sc->chip, &sc->stack, 0);
-  net_init(&m.ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
-  m.cap = (size_t)(prefill_tokens + decode_seqs) + 2;
-  m.lin = malloc(m.cap * sizeof *m.lin);
-  m.head = malloc(m.cap * sizeof *m.head);
-  if (!m.lin || !m.head) {
-    free(m.lin), free(m.head), ar_free(&m.scratch);
-    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  model_init(&m, sc, err);
+  if (model_tables(&m, prefill_tokens + decode_seqs)) {
+    model_free(&m);
+    return SL_ERR_INTERNAL;
   }
-  for (size_t i = 0; i < m.cap; i++) m.lin[i] = m.head[i] = -1;
   double emit = decode_seqs + (prefill_tokens > 0 ? 1 : 0);
   double t = lin_time(&m, prefill_tokens + decode_seqs) + head_time(&m, emit) +
              attn_time(&m, decode_seqs, 1, kv_mean, 0) + attn_time(&m, 1, prefill_tokens, prefill_tokens, 1);
-  free(m.lin), free(m.head), ar_free(&m.scratch);
+  model_free(&m);
   if (m.failed) return err && err->code ? err->code : SL_ERR_INTERNAL;
   *time_s = t;
   return SL_OK;
@@ -353,14 +368,7 @@ static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   const sl_serve_spec *sv = &sc->serve;
   step_model m;
-  memset(&m, 0, sizeof m);
-  m.sc = *sc;
-  m.sc.a = (arena){0};
-  m.err = err;
-  m.plan = plan_of_scenario(sc);
-  ar_init(&m.scratch);
-  cost_ctx_init(&m.ctx, &sc->chip, &sc->stack, 0);
-  net_init(&m.ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  model_init(&m, sc, err);
   res->par = sc->par;
 
   /* KV blocks: the memory left per chip once the weights and one full step's activations are
@@ -386,22 +394,18 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     snprintf(res->reason, sizeof res->reason,
              "no room for a KV cache: weights %.2f GB and activations %.2f GB per chip leave %.2f GB of %.2f GB",
              weights / 1e9, act / 1e9, kv_free / 1e9, cap / 1e9);
-    ar_free(&m.scratch);
+    model_free(&m);
     return SL_OK;
   }
-  m.cap = (size_t)sv->max_batch_tokens + 2;
-  m.lin = malloc(m.cap * sizeof *m.lin);
-  m.head = malloc(m.cap * sizeof *m.head);
-  if (!m.lin || !m.head) {
-    free(m.lin), free(m.head), ar_free(&m.scratch);
-    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (model_tables(&m, sv->max_batch_tokens)) {
+    model_free(&m);
+    return SL_ERR_INTERNAL;
   }
-  for (size_t i = 0; i < m.cap; i++) m.lin[i] = m.head[i] = -1;
   m.amask = (1u << 18) - 1;
   m.akey = calloc(m.amask + 1, sizeof *m.akey);
   m.aval = calloc(m.amask + 1, sizeof *m.aval);
   if (!m.akey || !m.aval) {
-    free(m.lin), free(m.head), free(m.akey), free(m.aval), ar_free(&m.scratch);
+    model_free(&m);
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
 
@@ -430,7 +434,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     res->serve.max_rate_per_s = NAN;
   }
   if (!s) s = simulate(&m, sv, rate, blocks, &o);
-  free(m.lin), free(m.head), free(m.akey), free(m.aval), ar_free(&m.scratch);
+  model_free(&m);
   if (s) return s;
   if (o.infeasible) {
     res->feasible = 0;
