@@ -5,7 +5,7 @@ MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= $(if $(CI),-DSILICA_WERROR=ON,)
 
-.PHONY: all deps build run test test-quick test-asan bench validate clean format fuzz fuzz-deps
+.PHONY: all deps build run test test-quick test-asan bench validate clean format fuzz fuzz-deps install screenshots
 
 all: build
 
@@ -32,6 +32,16 @@ test-asan: deps
 
 test: test-quick test-asan
 
+# Installs the library (shared and static), silica.h, silica.pc, the program and silica(1) under
+# $(DESTDIR)$(PREFIX) (docs/reports.md "Installing").
+PREFIX ?= /usr/local
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# Regenerates the report screenshots of the README (docs/img/report-*.png) with the browser test.
+screenshots: build
+	python3 tests/report_browser.py $(BUILD)/silica docs/img
+
 bench: build
 	@for b in $(BUILD)/bench_*; do $$b; done
 
@@ -41,7 +51,7 @@ validate: build
 # Coverage-guided fuzzing with libFuzzer (clang): each target for FUZZ_SECONDS, seeded from
 # fuzz/corpus/<target>; new inputs go to build-fuzz/corpus-<target>, crashes to build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= chip scenario cases
+FUZZ_TARGETS ?= chip scenario cases report
 fuzz-deps:
 	@SILICA_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps
 

@@ -103,6 +103,47 @@ const char *sl_preset_name(const char *kind, size_t i);
 /* The text of a preset file, or NULL when there is no such preset.  Static storage. */
 const char *sl_preset_text(const char *kind, const char *name);
 
+/* ---- Reports, validation and chips as JSON (src/io/report.c, src/io/api_extra.c) ----------------
+ * For programs and language bindings (python/silica uses these through ctypes).  Every string
+ * returned through `out` is allocated with malloc: free it with sl_free (or free()). */
+
+/* Frees a string returned by this library (sl_result_json, sl_report_html, ...).  NULL is a no-op. */
+void sl_free(void *p);
+
+/* "0.1.0": the library's version (SILICA_VERSION of the build).  Static string. */
+const char *sl_version(void);
+
+/* The kind of silica output `text` (len bytes) holds (docs/reports.md "Inputs"): "run" (silica run
+ * --json), "scaling" (several run results: a JSON array of them, or one JSON object per line),
+ * "validation" (silica validate --json), "compare" (silica compare --json), "sweep-db" (a SQLite sweep
+ * database: recognised, not supported yet), or NULL when it is none of these or not JSON.  Static. */
+const char *sl_report_kind(const char *text, size_t len);
+
+/* Writes one self-contained HTML page (charts drawn by Vega-Lite, whose libraries are inside the
+ * page: it opens offline) from `text`, a JSON output of silica of one of the kinds above.  `name`
+ * (NULL allowed) names the input in errors and on the page.  *out: the page, NUL-terminated, owned by
+ * the caller.  Errors: SL_ERR_INPUT (not JSON, not a silica output), SL_ERR_UNSUPPORTED (a sweep
+ * database; a build made without web/node_modules), SL_ERR_INTERNAL (out of memory). */
+sl_status sl_report_html(const char *text, size_t len, const char *name, char **out, sl_error *err);
+
+/* Runs validation cases files (FORMATS.md "Validation cases") and gives the result as the JSON of
+ * `silica validate --json` ({"cases": [...], "mape", "max_abs_rel_error", "counts", ...}).
+ * `filter` (NULL = all) keeps the cases whose name matches the POSIX extended regex.  A case over its
+ * tolerance, unsupported, or with a bad scenario is a status in the JSON, not an error: the call
+ * succeeds.  Errors: SL_ERR_INPUT (a malformed cases file, a bad regex, no case matched),
+ * SL_ERR_INTERNAL.  *out owned by the caller. */
+sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char *filter, char **out, sl_error *err);
+
+/* A chip (a preset name or a chip spec file) and what silica derives from it, as one JSON object:
+ * {"name", "description", "clock_ghz", "cores", "process_nm", "tdp_w" (W), "area_mm2" (published; null
+ * when unknown), "peak_tflops" {format: 10^12 FLOP/s, dense matrix peak}, "vector_peak_tflops",
+ * "memory" [{"name", "capacity_bytes", "bw_GBps" (10^9 B/s), "per_core"}] (innermost first; per-core
+ * levels give one core's capacity and bandwidth), "dram_bytes", "dram_bw_GBps",
+ * "ridge_flops_per_byte" {format: peak / DRAM bandwidth}, "validated" (bool: kernel-level
+ * measurements behind its efficiency figures), "validation" ("calibrated" or "unvalidated"),
+ * "validation_note"}.  *out owned by the caller.  Errors: SL_ERR_INPUT (no such chip, bad spec). */
+sl_status sl_chip_json(const char *name_or_path, char **out, sl_error *err);
+
 #ifdef __cplusplus
 }
 #endif

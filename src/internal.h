@@ -166,6 +166,23 @@ typedef struct sl_tile {
   int m, n, k;
 } sl_tile;
 
+/* ---- energy per action of one chip (issue 6; src/cost/energy.c, docs/energy-cost.md) ----------
+ * Filled when a chip is loaded: derived from the process node (Horowitz 45 nm figures scaled by
+ * the Accelergy/Stillmaker-Baas node factors), the engine shape, the memory levels and the die
+ * area, unless the chip spec's optional `energy:` map gives a figure itself. */
+typedef struct sl_energy_spec {
+  double mac_j[SL_DTYPE_COUNT];      /* one multiply-accumulate of the matrix engine, by input format */
+  double vec_flop_j[SL_DTYPE_COUNT]; /* one vector-engine FLOP, its register-file traffic included */
+  double operand_bytes_per_mac[SL_DTYPE_COUNT]; /* operand-store traffic per MAC, from the engine shape */
+  double operand_j_per_byte;   /* operand store (register file / operand buffer) <-> engine */
+  double core_sram_j_per_byte; /* the per-core SRAM level (shared memory, PE local memory) */
+  double shared_j_per_byte;    /* the shared on-chip level: array access plus the wires to the cores */
+  double dram_j_per_byte;      /* off-chip DRAM: device and interface */
+  double link_j_per_byte;      /* off-chip links (SerDes), per byte sent */
+  double static_w;             /* static and idle power of the chip (leakage, clocks, DRAM refresh) */
+  const char *source;          /* the spec's energy.source, "" when every figure is derived */
+} sl_energy_spec;
+
 typedef struct sl_chip {
   const char *name;
   const char *description;
@@ -191,9 +208,12 @@ typedef struct sl_chip {
   double eff_stream;                  /* fraction reached by element-wise / norm / softmax kernels */
   double eff_sram;                    /* same for on-chip shared SRAM */
   double eff_vector;                  /* fraction of vector peak */
+  double eff_random;                  /* fraction of DRAM bandwidth random row gathers reach (whole access
+                                         units counted); 0 = take eff_stream */
   const char *eff_gemm_source, *eff_dram_source, *eff_stream_source;
   int validated;                      /* kernel-level data behind the efficiency figures */
   const char *validation_note;
+  sl_energy_spec energy; /* issue 6: per-action energies (derived, or the spec's `energy:` map) */
 } sl_chip;
 
 extern const double SL_LINK_EFF_UP, SL_LINK_EFF_OUT;
@@ -264,12 +284,39 @@ typedef struct sl_op_spec {
   double bytes;                                     /* collectives */
 } sl_op_spec;
 
+/* A DLRM-style ranking model (Naumov et al. 2019; DCNv2 cross layers: Wang et al. 2021): dense
+ * features through a bottom MLP, embedding bags of sparse features, an interaction, a top MLP.
+ * Read and checked by model.c (docs/chip-spec.md "dlrm"); evaluated by sim/dlrm.c. */
+typedef enum sl_interaction { SL_INTER_DOT, SL_INTER_DCNV2 } sl_interaction;
+/* How a table is split over chips (TorchRec's sharding types); AUTO leaves it to the planner. */
+typedef enum sl_shard_kind { SL_SHARD_AUTO, SL_SHARD_TABLE, SL_SHARD_ROW, SL_SHARD_COLUMN, SL_SHARD_DATA, SL_SHARD_COUNT } sl_shard_kind;
+extern const char *const sl_shard_names[SL_SHARD_COUNT + 1]; /* "auto", "table", "row", "column", "data" */
+
+typedef struct sl_emb_table {
+  const char *name;       /* optional; NULL = "t<index>" */
+  double rows, dim;       /* whole numbers */
+  double pooling;         /* lookups per sample (a mean; need not be whole) */
+  double zipf;            /* access skew sigma of Zipf(sigma) over the rows; 0 = uniform */
+  sl_shard_kind sharding; /* planner constraint */
+} sl_emb_table;
+
+typedef struct sl_dlrm {
+  double dense_features;
+  sl_emb_table *tables;
+  size_t n_tables;
+  double *bottom, *top; /* layer widths after the dense input / after the interaction */
+  size_t n_bottom, n_top;
+  sl_interaction inter;
+  double cross_layers, low_rank; /* dcnv2 */
+} sl_dlrm;
+
 typedef struct sl_model {
   const char *name;
   const char *file;
   sl_model_kind kind;
   sl_transformer tf;
   sl_op_spec op;
+  sl_dlrm dlrm;
   double params_published; /* 0 = unknown */
 } sl_model;
 
@@ -324,6 +371,7 @@ struct sl_scenario {
   sl_task task;
   /* system */
   double chips, node_chips;
+  double host_memory_bytes; /* per chip, host DRAM that may hold embedding rows (0 = none) */
   sl_link scale_up, scale_out;
   int torus; /* scale-up domain is a torus (TPU ICI) rather than a switch */
   /* train */
@@ -339,6 +387,7 @@ struct sl_scenario {
   int parallel_auto;
   int precision_is_map;
   sl_serve_spec serve;
+  struct sl_econ *econ; /* issue 6: prices (data/econ/default.yaml, overridden by the `econ:` key) */
 };
 
 /* ---- workload: op graph -------------------------------------------------------------------------
@@ -416,6 +465,13 @@ typedef struct sl_cost {
   sl_tile tile;
   int split_k;
   double waves, tiles;
+  /* ---- energy (issue 6; filled by cost_op through energy_of_cost, src/cost/energy.c) ---- */
+  double macs;       /* matrix-engine MACs executed (padding included) */
+  double vec_flops;  /* vector-engine FLOP */
+  double core_bytes; /* per-core SRAM traffic: operands written from the shared level, read by the engine */
+  double link_bytes; /* bytes this chip sends over off-chip links */
+  double e_core_j;   /* dynamic energy in the chip's clock/voltage domain (MACs, operands, SRAMs, wires) */
+  double e_off_j;    /* dynamic energy outside it (DRAM devices and interfaces, link SerDes) */
 } sl_cost;
 
 /* ---- cost: network ------------------------------------------------------------------------------ */
@@ -439,6 +495,7 @@ typedef struct sl_costctx {
   double stream_bw;   /* bytes/s for element-wise kernels */
   double mem_latency_s;
   sl_net net;
+  int resident; /* issue 6: operands stream from the shared on-chip SRAM, not DRAM (for energy) */
 } sl_costctx;
 
 void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip);
@@ -506,6 +563,20 @@ typedef struct sl_plan_row {
   double step_time_s, mfu, per_chip_bytes;
 } sl_plan_row;
 
+/* Energy, power and cost of a step (issue 6; FORMATS.md "energy" and "cost"; src/cost/energy.c,
+ * src/econ/cost.c).  NaN marks a figure that does not apply (j_per_sample of an LLM). */
+typedef struct sl_power_out {
+  int has_energy, has_cost;
+  double step_j;                    /* whole system, one step, static power included */
+  double avg_power_w_per_chip;      /* step_j / (chips x step time) */
+  double uncapped_power_w_per_chip; /* the most loaded chip at its full clock (above tdp_w when capped) */
+  double clock_ratio;               /* clock the TDP allows / the spec's clock; 1 when the cap does not bind */
+  double uncapped_step_time_s;      /* the step at the full clock */
+  double j_per_token, j_per_sample;
+  double usd_per_hour_system, usd_per_million_tokens, usd_per_million_samples;
+  double capex_usd_per_chip;        /* one chip position: chip, memory, board, host and network shares */
+} sl_power_out;
+
 struct sl_result {
   arena a;
   double plans_enumerated, plans_evaluated; /* training: the plan search */
@@ -533,6 +604,7 @@ struct sl_result {
     double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
     double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
   } serve;
+  sl_power_out power; /* issue 6: energy, power, cost */
 };
 
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
@@ -656,5 +728,216 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
 char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files, size_t n_files);
 /* {"cases": [...], "mape", "max_abs_rel_error", "calibration_mape", "counts": {...}}; malloc'd, NULL on OOM. */
 char *val_json(const sl_validation *v);
+
+/* ==== energy, power, area and cost of ownership (issue 6; docs/energy-cost.md) ====================== */
+
+/* ---- cost: energy per action, power cap (src/cost/energy.c) ---- */
+double energy_node_factor(double process_nm);             /* energy per action at the node / at 45 nm */
+double energy_sram_pj_per_byte_45(double capacity_bytes); /* Horowitz SRAM access at 45 nm, by array size */
+double energy_dram_pj_per_bit(const char *level_name);    /* by DRAM type (hbm*, lpddr*, gddr*, ddr*) */
+/* Reads the chip spec's optional `energy:` map (marking it used) and fills c->energy, deriving every
+ * figure the map does not give.  Called by chip_from_node once the other keys are read; code that
+ * changes a loaded chip's node, memories, engine shape, area or TDP calls it again with
+ * chip_node NULL to re-derive the table (the spec's overrides are then dropped). */
+sl_status energy_spec_read(reader *r, yt_node *chip_node, sl_chip *c);
+/* Fills cost->e_core_j and cost->e_off_j from the action counts of one op instance (dt: the
+ * matrix/vector format of the op; resident: its "DRAM" bytes come from the shared SRAM). */
+void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *cost);
+/* Bytes one rank sends over the links in a collective of S bytes over n ranks (sizes as in
+ * cost_collective): all-reduce 2(n-1)/n S, all-gather / reduce-scatter / all-to-all (n-1)/n S,
+ * send/recv S. */
+double coll_link_bytes(sl_coll type, double S, double n);
+/* The TDP cap on one chip's work: dynamic energy on the clock domain (e_core_j) and off it
+ * (e_off_j), time that scales with the clock (t_clock_s: compute-bound) and time that does not
+ * (t_other_s: memory, network, latency, idle).  The chip runs at the clock ratio r <= 1 at which
+ * static + dynamic power equals tdp_w, with energy per on-chip action scaling as r^2 (voltage
+ * tracking the clock, floored at SL_VMIN of the nominal). */
+typedef struct sl_capped {
+  double clock_ratio; /* r */
+  double time_s;      /* t_clock_s / r + t_other_s (or longer when even the lowest clock is over TDP) */
+  double dyn_j;       /* dynamic energy at r */
+  double power_w;     /* static + dyn_j / time_s */
+  double uncapped_w;  /* the same at r = 1 */
+} sl_capped;
+sl_capped power_cap(const sl_chip *c, double e_core_j, double e_off_j, double t_clock_s, double t_other_s);
+double power_energy_scale(double clock_ratio); /* energy per on-chip action at clock ratio r / at r = 1 */
+
+/* ---- econ: die area (src/econ/area.c) ---- */
+typedef struct sl_area {
+  double matrix_mm2, vector_mm2, control_mm2, core_sram_mm2, shared_sram_mm2, noc_mm2;
+  double dram_io_mm2, link_io_mm2, other_mm2, total_mm2;
+} sl_area;
+void area_estimate(const sl_chip *c, sl_area *out);
+double chip_area_mm2(const sl_chip *c); /* the published die area, else the estimate */
+
+/* ---- econ: prices and cost of ownership (src/econ/cost.c) ---- */
+#define SL_ECON_MAX 16
+typedef struct sl_econ_map { /* numeric or named keys -> value; `default` for names not listed */
+  int n;
+  const char *name[SL_ECON_MAX];
+  double key[SL_ECON_MAX], val[SL_ECON_MAX];
+  double dflt; /* NaN: no default */
+} sl_econ_map;
+
+typedef struct sl_econ {
+  sl_econ_map wafer_usd;              /* per 300 mm wafer, by node (nm) */
+  sl_econ_map defect_density_per_mm2; /* by node (nm) */
+  double wafer_diameter_mm, yield_alpha, reticle_mm2;
+  sl_econ_map package_usd;            /* by memory attach: hbm (2.5D interposer), other */
+  sl_econ_map memory_usd_per_GB;      /* by DRAM type: hbm, lpddr, gddr, ddr */
+  double board_usd, board_usd_per_w;
+  double server_usd, server_power_w;  /* the host of one server, accelerators excluded */
+  sl_econ_map chips_per_server;       /* by chip name */
+  double scale_up_usd_per_GBps, scale_out_usd_per_GBps;
+  double facility_usd_per_w, facility_life_years;
+  double service_life_years, electricity_usd_per_kwh, pue;
+  sl_econ_map chip_price_usd;         /* by chip name: a purchase price replacing the cost estimate */
+} sl_econ;
+
+/* The default prices (data/econ/default.yaml) with `over` applied: a preset name, a path or an
+ * inline map of any subset of the keys.  over NULL: the defaults.  Strings live in r->a. */
+sl_status econ_load(reader *r, yt_node *over, sl_econ *out);
+double econ_lookup_node(const sl_econ_map *m, double nm);   /* log-log between listed nodes, clamped */
+double econ_lookup_name(const sl_econ_map *m, const char *name);
+double econ_dies_per_wafer(double area_mm2, double wafer_diameter_mm); /* pi r^2/A - pi d/sqrt(2A) */
+double econ_yield(double area_mm2, double d0_per_mm2, double alpha);   /* (1 + A D0/alpha)^-alpha */
+
+typedef struct sl_chip_cost {
+  double area_mm2, dies, dies_per_wafer, yield, die_usd; /* dies: per package (reticle-limited) */
+  double package_usd, memory_usd, board_usd, chip_usd;   /* chip_usd: the module, or its purchase price */
+  double host_usd, network_usd, position_usd;            /* position_usd: everything one chip slot costs */
+  double host_w;                                         /* the chip's share of the host's power */
+  double provisioned_w;                                  /* TDP + its share of the host's power */
+  int bought;                                            /* chip_price_usd gave the price */
+} sl_chip_cost;
+void econ_chip_cost(const sl_econ *e, const sl_chip *c, double scale_up_GBps, double scale_out_GBps,
+                    sl_chip_cost *out);
+/* Cost per hour of the system running at avg_power_w_per_chip (FORMATS.md cost.usd_per_hour_system). */
+double econ_usd_per_hour(const sl_econ *e, const sl_chip_cost *cc, double chips, double avg_power_w_per_chip);
+/* Fills res->power's cost fields from its energy fields and throughput. */
+void econ_fill_result(const sl_scenario *sc, sl_result *res);
+void econ_json(jbuf *b, const char *key, const sl_econ *e);
+
+/* ---- sim: energy of a step (src/sim/power.c) ---- */
+/* Sums of one chip's ops: dynamic energy on and off the clock domain and the time that scales
+ * with the clock. */
+typedef struct sl_esum {
+  double e_core, e_off, t_clock, t_total;
+} sl_esum;
+void esum_add(sl_esum *s, const sl_cost *c, double count, double time_s);
+/* Fills res->power (energy, power, the cap) for a step of res->step_time_s (at full clock) whose
+ * most loaded chip did `busy`, with system-wide dynamic energy sys_e_core + sys_e_off (at full
+ * clock), over res->chips chips.  Sets res->step_time_s to the capped step, slows the compute-bound
+ * rows and gives every row its energy (row_*_j[i]: the row's dynamic energy at full clock; NULL:
+ * none).  tokens, samples: per step (0 when not applicable). */
+void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core, double sys_e_off, double tokens,
+                       double samples, const double *row_core_j, const double *row_off_j, sl_result *res);
+
+/* ==== recommendation models (DLRM): workload/dlrm.c, cost/embedding.c, plan/shard.c, sim/dlrm.c ===== */
+
+/* workload/dlrm.c: sizes and FLOP of a DLRM spec. */
+double dlrm_bottom_out(const sl_dlrm *d);        /* width of the bottom MLP's output (0 without one) */
+double dlrm_emb_width(const sl_dlrm *d);         /* sum of the tables' dims */
+double dlrm_interaction_out(const sl_dlrm *d);   /* width entering the top MLP */
+double dlrm_emb_rows(const sl_dlrm *d);
+double dlrm_emb_params(const sl_dlrm *d);        /* rows x dim over the tables */
+double dlrm_dense_params(const sl_dlrm *d);      /* MLPs and cross layers, biases in */
+double dlrm_flops_per_sample(const sl_dlrm *d);  /* forward matrix products, 2 FLOP per MAC */
+/* Useful embedding bytes per sample (equations.md "Embedding bags"): forward, pooling x dim x wb
+ * read per table; training adds the backward's read and write of each looked-up row and the
+ * row-wise Adagrad value (4 B) read and written.  Whole-access-unit rounding is the cost's. */
+double dlrm_emb_bytes_per_sample(const sl_dlrm *d, double wb, int train);
+/* Activation bytes per sample: kept for the backward (train) or live at once (inference). */
+double dlrm_act_bytes_per_sample(const sl_dlrm *d, double ab, int train);
+/* The dense part (bottom MLP, interaction, top MLP, loss; with train their backward) for B samples
+ * on one chip, appended to g (allocated in a).  Returns SL_ERR_INTERNAL when out of memory. */
+sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, double B, int train, sl_graph *g);
+/* graph_build_part for a DLRM: the dense part and every table as a local gather on one chip. */
+sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, double B, int train, sl_graph *g, sl_error *err);
+
+/* cost/embedding.c: embedding bags.  Rows move in whole DRAM access units (64 B, equations.md). */
+#define SL_DRAM_ACCESS_BYTES 64.0
+/* H(n, s) = sum_{i<=n} i^-s for real n >= 0 (linear between whole n); Euler-Maclaurin past 32 terms. */
+double zipf_H(double n, double s);
+/* The optimal static cache of cap_bytes over n tables (rows[i] rows of row_bytes[i] bytes, accessed
+ * rate[i] times per unit time with Zipf skew zipf[i]): the hottest rows by accesses per byte, found
+ * by water-filling.  hit[i] (may be NULL) gets table i's share of lookups served from the cache;
+ * returns the share of all lookups. */
+double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate, const double *zipf,
+                      double cap_bytes, double *hit);
+
+/* One table's (or shard's) part of a table-batched embedding kernel on one chip. */
+typedef struct sl_emb_access {
+  double lookups;   /* rows gathered */
+  double row_bytes; /* bytes of one row */
+  double dim;       /* values per row */
+  double hit;       /* share of lookups served from the shared SRAM */
+  int host;         /* the rows live in host memory: misses cross links.host */
+  double out_bytes; /* pooled rows written (forward) or their gradient read (backward) */
+  int backward;     /* fused backward: scatter-add and the optimizer on the touched rows */
+  double state_bytes; /* optimizer state of one row, read and written by the backward (row-wise
+                         Adagrad: 4) */
+} sl_emb_access;
+
+/* Resource times of embedding work; a batched kernel sums them over its tables and takes the max. */
+typedef struct sl_emb_time {
+  double dram_s, sram_s, host_s, vec_s;
+  double dram_bytes, sram_bytes, host_bytes, flops;
+} sl_emb_time;
+void emb_time_add(const sl_costctx *ctx, const sl_emb_access *e, sl_emb_time *t);
+double emb_time_body(const sl_emb_time *t); /* the slowest resource */
+sl_bound emb_time_bound(const sl_emb_time *t);
+/* One embedding kernel alone: body + kernel latency (the stack's efficiency and launch cost are
+ * the caller's, as in cost_op). */
+sl_cost cost_embedding(const sl_costctx *ctx, const sl_emb_access *e);
+double dram_random_bw(const sl_costctx *ctx); /* bytes/s of whole access units gathered at random */
+
+/* plan/shard.c: TorchRec-style sharding of the tables over the chips. */
+typedef struct sl_emb_shard {
+  int table;
+  sl_shard_kind kind;   /* TABLE, ROW, COLUMN or DATA */
+  int chip;             /* TABLE/COLUMN: the chip that holds it; ROW/DATA: -1, every chip */
+  int host;             /* its rows live in host memory */
+  double rows, dim;     /* of the part one chip holds */
+  double lookup_share;  /* of the table's lookups over the pass's samples: 1 (TABLE, COLUMN), 1/n (ROW; DATA: its chip's samples) */
+} sl_emb_shard;
+
+typedef struct sl_shard_plan {
+  sl_emb_shard *shards;
+  size_t n;
+  double *dev_bytes, *host_bytes, *load_s; /* per chip: embedding bytes placed, estimated seconds per pass */
+  int feasible;
+  char reason[320];
+} sl_shard_plan;
+
+/* What the planner needs to know. */
+typedef struct sl_shard_in {
+  const sl_dlrm *d;
+  int chips;
+  double pass_samples;          /* samples of one pass over all chips */
+  int train;
+  double wb, ab;                /* bytes per embedding value, per pooled activation */
+  double dev_budget, host_budget; /* bytes per chip the shards may use (device, host) */
+  double dev_s_per_byte, host_s_per_byte; /* random gathers: device DRAM, over links.host (0 = no host) */
+  double comm_s_per_byte;       /* pooled embeddings sent to other chips */
+  double ar_s_per_byte;         /* all-reduce of a data-parallel table's gradient, per byte of it */
+  double dp_max_bytes;          /* a table is replicated only when it is at most this big */
+  double state_row, state_value; /* training: optimizer bytes per row and per value (row-wise
+                                    Adagrad 4 and 0; SGD 0 and 0; Adam 0 and 8) */
+} sl_shard_in;
+
+/* Greedy planner: tables in decreasing cost, each placed where the most loaded chip ends up least
+ * loaded, within memory.  A table that fits nowhere makes the plan infeasible (with the reason);
+ * the planner never puts more than dev_budget (host_budget) on a chip.  Allocates in a. */
+sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out);
+/* Bytes one row of a shard of `dim` values takes (with its optimizer state in training), and one
+ * lookup moves (whole access units; the backward's read and write of row and state in training). */
+double shard_bytes_per_row(const sl_shard_in *in, double dim);
+double shard_lookup_bytes(const sl_shard_in *in, double dim);
+
+/* sim/dlrm.c */
+sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* Scenario checks of a DLRM (called by the scenario loader instead of the LLM parallel rules). */
+sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *err);
 
 #endif /* SL_INTERNAL_H */

@@ -82,7 +82,23 @@ input_error "unknown command" frobnicate
 input_error "unknown option" run --frobnicate
 input_error "option without value" run --chip
 input_error "not built yet" sweep x.yaml
-input_error "html not built yet" run --chip h100-sxm --model llama3.1-8b --task decode --html out.html
+# HTML reports (docs/reports.md; the pages themselves are checked in a browser by report_browser.py)
+input_error "report without -o" report x.json
+input_error "report without input" report -o "$TMP/r.html"
+input_error "report unreadable input" report "$TMP/no-such.json" -o "$TMP/r.html"
+printf 'SQLite format 3\0 a sweep database' >"$TMP/sweep.db"
+input_error "report sweep db" report "$TMP/sweep.db" -o "$TMP/r.html" && contains "report sweep db says why" "$TMP/err" 'not built yet'
+echo '{"hello": 1}' >"$TMP/other.json"
+input_error "report unknown kind" report "$TMP/other.json" -o "$TMP/r.html"
+input_error "run --html without file" run --chip h100-sxm --model llama3.1-8b --task decode --html
+if run "run --html" 0 run --chip h100-sxm --model llama3.1-8b --task decode --html "$TMP/run.html"; then
+  contains "run --html keeps the text output" "$TMP/out" 'step time'
+  contains "run --html writes a run page" "$TMP/run.html" '<body data-kind="run">'
+fi
+"$SILICA" run --chip h100-sxm --model llama3.1-8b --task decode --json >"$TMP/run.json" 2>/dev/null
+run "report to stdout" 0 report "$TMP/run.json" -o - && contains "report to stdout" "$TMP/out" '^<!DOCTYPE html>'
+run "report to a file" 0 report "$TMP/run.json" -o "$TMP/run2.html" && contains "report file" "$TMP/run2.html" '</html>'
+run "report --help" 0 report --help && contains "report --help" "$TMP/out" 'scaling'
 run "--version" 0 --version && contains "--version" "$TMP/out" '^silica [0-9]+\.[0-9]+\.[0-9]+'
 run "help" 0 help && contains "help" "$TMP/out" 'validate'
 run "help run" 0 help run && contains "help run" "$TMP/out" '--prompt-len'
@@ -101,6 +117,7 @@ if run "show chip --json" 0 show chip h100-sxm --json; then
   valid_json "show chip --json"
   keys='("peak_tflops", "dram_bw_GBps", "ridge_flops_per_byte", "tdp_w", "area_mm2_published", "area_mm2_estimate")'
   json_has "show chip --json keys" "all(k in d for k in $keys) and d['peak_tflops']['bf16'] > 900"
+  json_has "show chip area estimate" "0.8 * 814 < d['area_mm2_estimate'] < 1.2 * 814 and d['energy']['idle_power_w'] < 0.2 * 700"
 fi
 if run "show model --json" 0 show model llama3.1-8b --json; then
   valid_json "show model --json"
@@ -141,6 +158,35 @@ EOF
 run "run file + --set" 0 run "$TMP/decode.yaml" --set infer.batch=4 --json &&
   json_has "--set overrides the file" 'd["scenario"]["infer"]["batch"] == 4'
 
+# ---- compare (energy, power and cost of ownership) -----------------------------------------------------
+WL=examples/compare-llm-decode.yaml,examples/compare-small-llm.yaml
+if run "compare text" 0 compare --chips mtia-2i,h100-sxm --workloads "$WL" --baseline h100-sxm; then
+  contains "compare text names the baseline" "$TMP/out" 'ratios are chip / h100-sxm'
+  contains "compare text marks the best" "$TMP/out" '1\.00x\*'
+  contains "compare text geometric mean" "$TMP/out" '^geometric mean'
+fi
+if run "compare --json" 0 compare --chips mtia-2i,h100-sxm --workloads "$WL" --baseline h100-sxm --json; then
+  valid_json "compare --json"
+  json_has "compare --json shape" 'd["baseline"] == "h100-sxm" and len(d["workloads"]) == 2 and len(d["workloads"][0]["results"]) == 2'
+  json_has "compare --json baseline ratios" 'all(abs(r["relative"][m] - 1) < 1e-12 for w in d["workloads"] for r in w["results"] if r["chip"] == "h100-sxm" for m in ("throughput", "perf_per_w", "perf_per_tco"))'
+  json_has "compare --json best" 'all(w["best"]["throughput"] in ("mtia-2i", "h100-sxm") for w in d["workloads"]) and all(r["perf_per_w"] > 0 and r["perf_per_usd"] > 0 for w in d["workloads"] for r in w["results"])'
+fi
+if run "compare --set econ" 0 compare --chips mtia-2i,h100-sxm --workloads examples/compare-llm-prefill.yaml --set econ=gpu-prices --json; then
+  json_has "compare --set econ: a bought H100 costs more per hour" 'd["workloads"][0]["results"][1]["usd_per_hour_system"] > 0.6'
+fi
+run "compare --csv" 0 compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-prefill.yaml --csv &&
+  contains "compare --csv header" "$TMP/out" '^workload,chip,feasible,throughput,throughput_unit,power_w_per_chip'
+run "compare --help" 0 compare --help && contains "compare --help" "$TMP/out" '--baseline'
+input_error "compare without chips" compare --workloads examples/compare-llm-decode.yaml
+input_error "compare bad baseline" compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-decode.yaml --baseline b200
+input_error "compare unknown chip" compare --chips h100-sxm,no-such-chip --workloads examples/compare-llm-decode.yaml
+input_error "compare missing workload" compare --chips h100-sxm --workloads "$TMP/no-such-workload.yaml"
+if run "run energy and cost" 0 run examples/compare-llm-decode.yaml --json; then
+  json_has "run --json energy" 'd["energy"]["step_j"] > 0 and d["energy"]["avg_power_w_per_chip"] <= 700 and "uncapped_power_w_per_chip" in d["energy"] and d["energy"]["j_per_token"] > 0'
+  json_has "run --json cost" 'd["cost"]["usd_per_hour_system"] > 0 and d["cost"]["usd_per_million_tokens"] > 0 and "econ" in d["scenario"]'
+fi
+input_error "run bad econ key" run examples/compare-llm-decode.yaml --set econ.pue=0.5
+
 # ---- validate ---------------------------------------------------------------------------------------
 cat >"$TMP/cases.yaml" <<'EOF'
 cases:
@@ -166,6 +212,28 @@ if input_error "validate unknown case key" validate "$TMP/badcase.yaml"; then
   contains "validate unknown key names file:line" "$TMP/err" 'badcase\.yaml:6'
   contains "validate unknown key names the key" "$TMP/err" 'tolerence'
 fi
+
+# ---- ranking models (DLRM) -------------------------------------------------------------------------
+if run "run dlrm train --json" 0 run examples/dlrm-dgx-h100-train.yaml --json; then
+  valid_json "run dlrm train --json"
+  json_has "dlrm samples/s and hit rates" 'd["samples_per_s"] > 0 and any("sram_hit_rate" in r for r in d["breakdown"])'
+  json_has "dlrm categories" '{"embedding", "gemm", "interaction", "collective"} <= {r["category"] for r in d["breakdown"]}'
+fi
+run "run dlrm infer text" 0 run --chip mtia-2i --model rank-lc-15 --task infer --batch 512 &&
+  contains "run dlrm infer text" "$TMP/out" 'samples/s'
+if input_error "dlrm bad table key" run --chip h100-sxm --task infer \
+  --model '{dlrm: {dense_features: 4, tables: [{rows: 10, dim: 8, pools: 1}], bottom_mlp: [8], top_mlp: [1], interaction: {type: dot}}}'; then
+  contains "dlrm bad table key names the key" "$TMP/err" 'model\.dlrm\.tables\[0\]\.'
+fi
+cat >"$TMP/dlrm-cases.yaml" <<'EOF'
+cases:
+  - name: dlrm-runs
+    source: "a made-up number; the tolerance only checks that a DLRM case runs"
+    scenario: {chip: mtia-2i, model: rank-lc-15, task: infer, infer: {batch: 256}, precision: fp16}
+    measured: {samples_per_s: 1.0e+6}
+    tolerance: 100
+EOF
+run "validate a dlrm case" 0 validate "$TMP/dlrm-cases.yaml" && contains "validate a dlrm case" "$TMP/out" 'dlrm-runs'
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -50,6 +50,7 @@ void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, 
   ctx->chip = chip;
   ctx->stack = stack;
   const sl_mem_level *d = chip_dram(chip), *l2 = chip_l2(chip);
+  ctx->resident = resident_on_chip && l2;
   if (resident_on_chip && l2) {
     ctx->mem_bw = l2->bw_GBps * 1e9 * chip->eff_sram;
     ctx->stream_bw = ctx->mem_bw;
@@ -115,6 +116,10 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   r.bound = t_compute >= fmax(t_l2, t_dram) ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
   if (c->kernel_latency_s + t_reduce > body) r.bound = SL_BOUND_LATENCY;
   r.flops = 2.0 * T * t.m * t.n * kp;
+  r.macs = r.flops / 2.0;
+  /* Every work tile's A and B panels are written into the per-core SRAM and read from it by the
+   * engine (energy; src/cost/energy.c). */
+  if (sram) r.core_bytes = 2.0 * l2_bytes;
   r.dram_bytes = dram;
   r.l2_bytes = l2_bytes + c_bytes;
   r.tile = t;

@@ -68,6 +68,14 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   if (r.time_s - body > body) r.bound = SL_BOUND_LATENCY;
   r.flops = mm * 4.0 * a->batch * a->heads * a->q_len * a->kv_len * causal_frac * a->head_dim;
   r.dram_bytes = dram;
+  /* Energy counts (src/cost/energy.c): K and V stream from the shared level through the per-core
+   * SRAM once per query tile (twice in the backward), Q in and O out once. */
+  r.macs = r.flops / 2.0;
+  r.vec_flops = vec * SOFTMAX_FLOPS_PER_SCORE * a->batch * a->heads * a->q_len * a->kv_len * causal_frac;
+  r.l2_bytes = a->batch * a->kv_heads * ceil(q_rows / bq) * a->kv_len * causal_frac * 2.0 * a->head_dim *
+                   a->kv_bytes * (a->backward ? 2.0 : 1.0) +
+               2.0 * q_bytes;
+  if (chip_core_sram(c)) r.core_bytes = 2.0 * r.l2_bytes;
   r.waves = waves;
   r.tiles = items * splits;
   return r;
@@ -83,6 +91,7 @@ sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype 
   r.bound = t_vec > t_mem ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
   if (c->kernel_latency_s > body) r.bound = SL_BOUND_LATENCY;
   r.flops = flops;
+  r.vec_flops = flops;
   r.dram_bytes = bytes;
   return r;
 }
@@ -119,5 +128,18 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     break;
   }
   r.time_s = r.time_s / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
+  sl_dtype dt = op->kernel == SL_K_GEMM ? op->u.g.dt
+                : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
+                : op->kernel == SL_K_STREAM ? op->u.s.dt
+                                             : SL_FP32;
+  if (op->kernel == SL_K_COLL) {
+    /* A collective sends its share over the links and reads and writes its buffers in DRAM. */
+    r.link_bytes = coll_link_bytes(op->u.c.type, op->u.c.bytes, op->u.c.n);
+    r.dram_bytes = 2.0 * op->u.c.bytes;
+    energy_of_cost(ctx->chip, dt, ctx->resident, &r);
+    r.dram_bytes = 0; /* the DRAM traffic of collectives is not part of the op's bytes (rows use the message) */
+  } else {
+    energy_of_cost(ctx->chip, dt, ctx->resident, &r);
+  }
   return r;
 }

@@ -166,6 +166,7 @@ static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
 }
 
 static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
+  const char *ign_random_source = NULL;
   yt_node *e = yt_get(chip, "efficiency");
   rd_mark m = rd_push(r, "efficiency");
   sl_status s = e ? rd_map(r, e) : rd_fail(r, chip, "missing key");
@@ -181,6 +182,9 @@ static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) s = rd_string(r, e, "stream_source", 0, &c->eff_stream_source);
   if (!s) s = rd_double(r, e, "sram", 0, 0.01, 1.0, &c->eff_sram);
   if (!s) s = rd_double(r, e, "vector", 0, 0.01, 1.0, &c->eff_vector);
+  c->eff_random = 0; /* random row gathers: take eff_stream (docs/recommendation.md) */
+  if (!s) s = rd_double(r, e, "random", 0, 0.01, 1.0, &c->eff_random);
+  if (!s) s = rd_string(r, e, "random_source", 0, &ign_random_source);
   if (!s) s = rd_done(r, e);
   /* A format with a matrix rate but no measured efficiency takes the bf16 (else best known) one. */
   double fallback = c->eff_gemm[SL_BF16] > 0 ? c->eff_gemm[SL_BF16] : c->eff_gemm[SL_FP16];
@@ -243,6 +247,7 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
     rd_pop(r, m);
     TRY(s);
   }
+  TRY(energy_spec_read(r, n, c)); /* the optional `energy:` map and the derived per-action energies */
   TRY(rd_done(r, n));
   /* Every tile must fit the per-core SRAM double-buffered in the narrowest supported format. */
   const sl_mem_level *sram = chip_core_sram(c);

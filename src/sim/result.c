@@ -54,6 +54,7 @@ static void write_scenario(jbuf *b, const char *key, const sl_scenario *sc, cons
     }
     jb_obj_end(b);
   }
+  if (sc->econ) econ_json(b, "econ", sc->econ); /* the prices used (issue 6) */
   jb_obj_end(b);
 }
 
@@ -161,12 +162,47 @@ static void write_serve(jbuf *b, const sl_result *r) {
   jb_obj_end(b);
 }
 
+/* energy.* and cost.* (issue 6; FORMATS.md): NaN when not computed or not applicable. */
+static const char *const power_keys[] = {"energy.step_j",           "energy.avg_power_w_per_chip",
+                                         "energy.uncapped_power_w_per_chip", "energy.clock_ratio",
+                                         "energy.j_per_token",      "energy.j_per_sample",
+                                         "cost.usd_per_hour_system", "cost.usd_per_million_tokens",
+                                         "cost.usd_per_million_samples", "cost.capex_usd_per_chip"};
+
+static double power_number(const sl_result *r, const char *k) {
+  const sl_power_out *p = &r->power;
+  const double v[] = {p->step_j,      p->avg_power_w_per_chip, p->uncapped_power_w_per_chip, p->clock_ratio,
+                      p->j_per_token, p->j_per_sample,         p->usd_per_hour_system,       p->usd_per_million_tokens,
+                      p->usd_per_million_samples, p->capex_usd_per_chip};
+  _Static_assert(sizeof v / sizeof v[0] == sizeof power_keys / sizeof power_keys[0], "power keys");
+  int cost = strncmp(k, "cost.", 5) == 0;
+  if (!(cost ? p->has_cost : p->has_energy)) return NAN;
+  for (size_t i = 0; i < SL_ARRAY_LEN(power_keys); i++)
+    if (strcmp(k, power_keys[i]) == 0) return v[i];
+  return NAN;
+}
+
+static void write_power(jbuf *b, const sl_result *r) {
+  for (int obj = 0; obj < 2; obj++) {
+    if (!(obj ? r->power.has_cost : r->power.has_energy)) continue;
+    const char *prefix = obj ? "cost." : "energy.";
+    jb_obj_begin(b, obj ? "cost" : "energy");
+    for (size_t i = 0; i < SL_ARRAY_LEN(power_keys); i++) {
+      if (strncmp(power_keys[i], prefix, strlen(prefix)) != 0) continue;
+      double v = power_number(r, power_keys[i]);
+      if (!isnan(v)) jb_num(b, power_keys[i] + strlen(prefix), v);
+    }
+    jb_obj_end(b);
+  }
+}
+
 double sl_result_number(const sl_result *r, const char *key) {
   if (!r || !key) return NAN;
   if (strncmp(key, "memory.", 7) == 0) return has_memory(r) ? memory_number(&r->mem, key + 7) : NAN;
   if (strncmp(key, "parallel.", 9) == 0) return has_parallel(r) ? parallel_number(r, key + 9) : NAN;
   if (!r->feasible) return NAN;
   if (strncmp(key, "serve.", 6) == 0) return r->has_serve ? serve_number(r, key + 6) : NAN;
+  if (strncmp(key, "energy.", 7) == 0 || strncmp(key, "cost.", 5) == 0) return power_number(r, key);
   struct {
     const char *k;
     double v;
@@ -196,7 +232,8 @@ int result_key_known(const char *key) {
       " mfu hfu flops_per_chip_per_s memory.per_chip_bytes memory.capacity_bytes memory.fits"
       " memory.weights_bytes memory.grads_bytes memory.optimizer_bytes memory.activations_bytes"
       " memory.kv_cache_bytes energy.step_j energy.avg_power_w_per_chip energy.uncapped_power_w_per_chip"
-      " energy.j_per_token energy.j_per_sample cost.usd_per_hour_system cost.usd_per_million_tokens"
+      " energy.j_per_token energy.j_per_sample energy.clock_ratio cost.capex_usd_per_chip"
+      " cost.usd_per_hour_system cost.usd_per_million_tokens"
       " cost.usd_per_million_samples parallel.dp parallel.tp parallel.pp parallel.cp parallel.ep parallel.sp"
       " parallel.zero parallel.vpp parallel.micro_batch serve.ttft_p50_s serve.ttft_p90_s serve.ttft_p99_s"
       " serve.tpot_p50_s serve.tpot_p90_s serve.tpot_p99_s serve.throughput_tokens_per_s"
@@ -314,6 +351,7 @@ char *sl_result_json(const sl_result *r) {
   if (!r->feasible) jb_str(&b, "reason", r->reason);
   write_figures(&b, r);
   if (has_memory(r)) write_memory(&b, &r->mem);
+  if (r->feasible) write_power(&b, r); /* energy, cost (issue 6) */
   if (has_parallel(r)) write_parallel(&b, r);
   write_search(&b, r);
   if (r->feasible && r->has_serve) write_serve(&b, r);

@@ -116,6 +116,7 @@ static sl_status read_system_keys(reader *r, yt_node *t, sl_scenario *sc, int *h
   if (!s) s = rd_double(r, t, "chips", 0, 1, 1e7, &sc->chips);
   if (!s && yt_find(t, "node_chips")) *have_node = 1;
   if (!s) s = rd_double(r, t, "node_chips", 0, 1, 1e7, &sc->node_chips);
+  if (!s) s = rd_double(r, t, "host_memory_bytes", 0, 0, 1e16, &sc->host_memory_bytes);
   if (!s) s = rd_string(r, t, "name", 0, &ign);
   if (!s) s = rd_string(r, t, "description", 0, &ign);
   if (!s) s = rd_string(r, t, "chip", 0, &ign); /* the chip a preset is built from: informative */
@@ -196,7 +197,7 @@ static sl_status read_parallel(reader *r, yt_node *root, sl_scenario *sc) {
 static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   static const char *const rec[] = {"none", "selective", "full", NULL};
   static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
-  sc->micro_batch = 1;
+  sc->micro_batch = sc->model.kind == SL_MODEL_DLRM ? 0 : 1; /* DLRM: 0 = global_batch / chips */
   sc->optimizer = SL_OPTIM_ADAMW;
   yt_node *t = yt_get(root, "train");
   rd_mark m = rd_push(r, "train");
@@ -363,6 +364,7 @@ static int divides(double a, double b) { return b > 0 && fmod(a, b) == 0; }
 /* Checks the parallel degrees against the system; fills the ones an inference or an op leaves
  * to silica (training keeps `auto` for the plan search). */
 static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
+  if (sc->model.kind == SL_MODEL_DLRM) return dlrm_check_scenario(sc, root, err); /* sim/dlrm.c */
   sl_parallel *p = &sc->par;
   const char *f = root->file;
   yt_pair *pk = yt_find(root, "parallel");
@@ -459,7 +461,8 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     rd_pop(&r, m);
     TRY(s);
   }
-  yt_node *dstack = yt_scalar_new(&sc->a, task == SL_TASK_TRAIN ? "megatron-2024" : "trtllm", "<default>", 0);
+  const char *dflt = sc->model.kind == SL_MODEL_DLRM ? "torchrec" : task == SL_TASK_TRAIN ? "megatron-2024" : "trtllm";
+  yt_node *dstack = yt_scalar_new(&sc->a, dflt, "<default>", 0);
   if (!dstack) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   TRY(read_spec(&r, root, "stack", "stacks", dstack, &sc->stack_tree));
   {
@@ -485,6 +488,15 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   } else if (yt_find(root, "serve")) {
     yt_get(root, "serve");
   }
+  /* econ: prices for the cost model (issue 6): the defaults (data/econ/default.yaml) with a preset,
+   * a path or an inline map of any of their keys over them. */
+  if (!(sc->econ = ar_alloc(&sc->a, sizeof *sc->econ))) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  {
+    rd_mark m = rd_push(&r, "econ");
+    sl_status s = econ_load(&r, yt_get(root, "econ"), sc->econ);
+    rd_pop(&r, m);
+    TRY(s);
+  }
   const char *ign = NULL;
   TRY(rd_string(&r, root, "name", 0, &ign));
   TRY(rd_string(&r, root, "description", 0, &ign));
@@ -509,7 +521,6 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   }
   if (task == SL_TASK_SERVE && !is_llm)
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task", "task serve needs a transformer model");
-  if (sc->model.kind == SL_MODEL_DLRM) return unsupported(err, f, "model", "the DLRM recommendation model");
   TRY(resolve_parallel(sc, root, err));
   if (sc->batch_max) {
     double b = inference_max_batch(sc);

@@ -65,8 +65,10 @@ double inference_max_batch(const sl_scenario *sc) {
   return b * p.dp;
 }
 
-/* Evaluates the graph: sums time, fills rows. */
-static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, double *hw_flops) {
+/* Evaluates the graph: sums time, fills rows; with es, also the energy sums (issue 6) and each
+ * row's dynamic energy on and off the clock domain (row_core[i], row_off[i]). */
+static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, double *hw_flops, sl_esum *es,
+                       double *row_core, double *row_off) {
   double total = 0, flops = 0;
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
@@ -82,6 +84,12 @@ static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, d
                     (op->kernel == SL_K_COLL ? op->u.c.bytes : c.dram_bytes) * op->count, 0, -1};
       if (op->kernel != SL_K_COLL && ctx->stack->kernel_overhead_s > c.time_s - ctx->stack->kernel_overhead_s)
         r->bound = SL_BOUND_LATENCY;
+      if (es) {
+        c.bound = r->bound; /* the rows' bound decides what the clock slows, so they add up */
+        esum_add(es, &c, op->count, t);
+        row_core[i] = c.e_core_j * op->count;
+        row_off[i] = c.e_off_j * op->count;
+      }
     }
   }
   if (hw_flops) *hw_flops = flops;
@@ -137,21 +145,45 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   res->rows = ar_alloc(&res->a, (g.n + 1) * sizeof *res->rows);
   if (!res->rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   res->n_rows = g.n;
-  double hw = 0, step = evaluate(&ctx, &g, res->rows, &hw);
+  sl_esum es = {0};
+  double *row_core = ar_alloc(&res->a, 2 * (g.n + 1) * sizeof *row_core);
+  if (!row_core) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  double *row_off = row_core + g.n + 1;
+  double hw = 0, step = evaluate(&ctx, &g, res->rows, &hw, &es, row_core, row_off);
+  /* Energy (issue 6): the graph is one tensor-parallel rank's share of every layer, so the system
+   * does it tp x replicas times, and each of the pp chips of a rank does 1/pp of it. */
+  double sys_core = es.e_core * p.tp * replicas, sys_off = es.e_off * p.tp * replicas;
+  sl_esum busy = es;
+  busy.e_core /= p.pp, busy.e_off /= p.pp;
   if (p.pp > 1 && sc.model.kind == SL_MODEL_TRANSFORMER) {
     /* The batch crosses pp - 1 stage boundaries per pass: its activations, split over tp. */
     double T = sc.batch * (sc.task == SL_TASK_DECODE ? 1 : sc.prompt_len);
     double passes = sc.task == SL_TASK_GENERATE ? sc.gen_len : 1;
     double k = p.tp * p.dp * 2 <= sc.node_chips ? 2 : 1;
-    sl_cost c = cost_collective(&ctx.net, SL_COLL_SEND_RECV, T * (double)sc.model.tf.hidden *
-                                sl_dtype_bytes[sc.a_dtype] / p.tp, 2, k);
+    double msg = T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp;
+    sl_cost c = cost_collective(&ctx.net, SL_COLL_SEND_RECV, msg, 2, k);
     double t = (c.time_s + sc.stack.kernel_overhead_s) * (p.pp - 1) * passes;
     res->rows[res->n_rows++] = (sl_row){"pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, c.bound, (p.pp - 1) * passes, t,
                                         0, T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp, 0, -1};
+    row_core[g.n] = 0;
+    row_off[g.n] = msg * sc.chip.energy.link_j_per_byte * (p.pp - 1) * passes;
+    busy.e_off += msg * sc.chip.energy.link_j_per_byte * passes;
+    sys_off += row_off[g.n] * p.tp * replicas;
     step += t;
   }
   res->feasible = 1;
   res->step_time_s = step;
+  {
+    double B = sc_in->batch, tokens = 0, samples = 0;
+    if (sc.task == SL_TASK_PREFILL) tokens = B * sc.prompt_len;
+    if (sc.task == SL_TASK_DECODE) tokens = B;
+    if (sc.task == SL_TASK_GENERATE) tokens = B * sc.gen_len;
+    if (sc.task == SL_TASK_INFER && sc.model.kind == SL_MODEL_OP && sc.model.op.type == SL_OPT_EMBEDDING_BAG)
+      samples = sc.model.op.batch;
+    res->chips = sc.chips;
+    power_fill_result(&sc.chip, &busy, sys_core, sys_off, tokens, samples, row_core, row_off, res);
+    step = res->step_time_s; /* at the clock the TDP allows */
+  }
   res->hw_flops = hw * sc.chips;
   double model_f = model_flops_of(&g) * p.tp * replicas; /* one chip's share x chips in a replica */
   res->model_flops = model_f;
@@ -208,9 +240,17 @@ sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, s
   res->chips = sc->chips;
   res->micro_batch = 0;
   res->recompute = sc->recompute;
-  if (sc->task == SL_TASK_TRAIN && sc->model.kind == SL_MODEL_TRANSFORMER) return train_run(sc, res, top_plans, err);
-  if (sc->task == SL_TASK_SERVE) return serve_run(sc, res, err);
-  return inference_run(sc, res, err);
+  sl_status s;
+  if (sc->model.kind == SL_MODEL_DLRM) /* dlrm.c: train and infer of a ranking model */
+    s = dlrm_run(sc, res, err);
+  else if (sc->task == SL_TASK_TRAIN && sc->model.kind == SL_MODEL_TRANSFORMER)
+    s = train_run(sc, res, top_plans, err);
+  else if (sc->task == SL_TASK_SERVE)
+    s = serve_run(sc, res, err);
+  else
+    s = inference_run(sc, res, err);
+  if (!s && res->feasible) econ_fill_result(sc, res); /* cost per hour and per token (issue 6) */
+  return s;
 }
 
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err) { return sim_run_top(sc, res, 0, err); }

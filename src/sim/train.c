@@ -25,6 +25,8 @@ typedef struct part_eval {
   double model_flops, recompute_flops;
   double comm_exposed;         /* communication on the critical path */
   double scale_ov[2];          /* for rows: share of each overlapped transfer that counts */
+  double e_core, e_off;        /* dynamic energy (issue 6), on and off the clock domain */
+  double t_clock;              /* compute-bound time: what a lower clock slows */
 } part_eval;
 
 static double coll_dram_bytes(const sl_op *op) { return 2.0 * op->u.c.bytes; }
@@ -39,6 +41,9 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
     if (costs) costs[i] = c;
     int ph = op->phase == SL_PH_BACKWARD;
     double t = c.time_s * op->count;
+    e.e_core += c.e_core_j * op->count;
+    e.e_off += c.e_off_j * op->count;
+    if (op->kernel != SL_K_COLL && c.bound == SL_BOUND_COMPUTE) e.t_clock += t;
     if (op->kernel != SL_K_COLL)
       compute[ph] += t;
     else if (op->overlap)
@@ -176,6 +181,12 @@ typedef struct teval {
   double m;          /* micro-batches per step */
   double model_flops, hw_flops;
   sl_memory mem;
+  /* energy and the TDP cap (issue 6): the most loaded chip's dynamic energy and compute-bound
+   * time over the step, the system's dynamic energy, all at the full clock */
+  double busy_core, busy_off, busy_tclock, sys_core, sys_off;
+  double clock_ratio, uncapped_step;
+  double row_p2p_j, row_dp_j, row_ag_j; /* link energy of the rows add_row writes */
+  sl_cost opt_cost;
 } teval;
 
 /* Stage s of the three kinds (0 first, 1 middle, 2 last); with pp == 1 the single stage is both
@@ -298,6 +309,59 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   r->opt = launched(ctx, oc.time_s);
   r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;
 
+  /* Energy and the TDP cap (issue 6), on a chip of the critical stage: its micro-batches, its
+   * pipeline transfers, the gradient synchronisation and the optimizer.  A plan the cap slows is
+   * ranked by its capped step. */
+  {
+    const sl_energy_spec *E = &sc->chip.energy;
+    int f0 = crit == 0 || pp == 1, l0 = crit == 2 || pp == 1;
+    double ec = dense[crit] * P->layer.e_core + moe[crit] * P->moe.e_core + (f0 ? P->first.e_core : 0) +
+                (l0 ? P->last.e_core : 0);
+    double eo = dense[crit] * P->layer.e_off + moe[crit] * P->moe.e_off + (f0 ? P->first.e_off : 0) +
+                (l0 ? P->last.e_off : 0);
+    double tc = dense[crit] * P->layer.t_clock + moe[crit] * P->moe.t_clock + (f0 ? P->first.t_clock : 0) +
+                (l0 ? P->last.t_clock : 0);
+    double msg = T * h * ab / p->tp, p2p_bytes = 0;
+    if (pp > 1)
+      p2p_bytes = 2.0 * v * (msg + (p->tp > 1 && !p->sp ? coll_link_bytes(SL_COLL_ALL_GATHER, T * h * ab, p->tp) : 0));
+    double dp_bytes = 0, ag_bytes = 0, dp_dram = 0;
+    if (dpn > 1) {
+      if (p->zero >= 1) {
+        dp_bytes = coll_link_bytes(SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn);
+        if (p->zero < 3) ag_bytes = coll_link_bytes(SL_COLL_ALL_GATHER, params0 * wb, dpn);
+        dp_dram = 2.0 * (params0 * 4.0 + (p->zero < 3 ? params0 * wb : 0));
+      } else {
+        dp_bytes = coll_link_bytes(SL_COLL_ALL_REDUCE, params0 * 4.0, dpn);
+        dp_dram = 2.0 * params0 * 4.0;
+      }
+      if (p->zero >= 3) {
+        double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
+        ag_bytes += 2.0 * m * layers0 * coll_link_bytes(SL_COLL_ALL_GATHER, layer_w, dpn);
+        dp_dram += 2.0 * 2.0 * m * layers0 * layer_w;
+      }
+    }
+    energy_of_cost(&sc->chip, SL_FP32, ctx->resident, &oc);
+    r->opt_cost = oc;
+    r->row_p2p_j = m * p2p_bytes * E->link_j_per_byte;
+    r->row_dp_j = dp_bytes * E->link_j_per_byte + dp_dram * E->dram_j_per_byte;
+    r->row_ag_j = ag_bytes * E->link_j_per_byte;
+    r->busy_core = m * ec + oc.e_core_j;
+    r->busy_off = m * eo + r->row_p2p_j + r->row_dp_j + r->row_ag_j + oc.e_off_j;
+    r->busy_tclock = r->t_stage[crit] > 0 ? tc / r->t_stage[crit] * r->pipe : 0;
+    r->uncapped_step = r->step;
+    sl_capped cap = power_cap(&sc->chip, r->busy_core, r->busy_off, r->busy_tclock, r->step - r->busy_tclock);
+    r->clock_ratio = cap.clock_ratio;
+    r->step = cap.time_s;
+    double columns = sc->chips / pp; /* dp x tp x cp chips, each running its share of every layer */
+    r->sys_core = columns * m *
+                      (P->n_dense * P->layer.e_core + P->n_moe * P->moe.e_core + P->first.e_core + P->last.e_core) +
+                  sc->chips * oc.e_core_j;
+    r->sys_off = columns * m *
+                     (P->n_dense * P->layer.e_off + P->n_moe * P->moe.e_off + P->first.e_off + P->last.e_off +
+                      (pp - 1) * p2p_bytes * E->link_j_per_byte) +
+                 sc->chips * (r->row_dp_j + r->row_ag_j + oc.e_off_j);
+  }
+
   /* Model FLOP of the whole step: the parts are one chip's share of a micro-batch. */
   const sl_transformer *t = &sc->model.tf;
   (void)t;
@@ -316,19 +380,39 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
 
 /* ---- the result of a chosen plan: rows that add up to the step time -------------------------- */
 
+/* Each row's dynamic energy at the full clock, on and off the clock domain (issue 6), kept beside
+ * the rows until the cap is applied. */
+typedef struct rowe {
+  double *core, *off;
+} rowe;
+
+static int rowe_grow(sl_result *res, rowe *re, size_t n_new) {
+  double *core = ar_alloc(&res->a, 2 * (res->n_rows + n_new + 1) * sizeof *core);
+  if (!core) return -1;
+  double *off = core + res->n_rows + n_new + 1;
+  if (res->n_rows) {
+    memcpy(core, re->core, res->n_rows * sizeof *core);
+    memcpy(off, re->off, res->n_rows * sizeof *off);
+  }
+  re->core = core, re->off = off;
+  return 0;
+}
+
 static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *p, const sl_costctx *ctx, sl_part part,
-                          double mult, sl_error *err) {
+                          double mult, rowe *re, sl_error *err) {
   if (mult <= 0) return SL_OK;
   sl_graph g = {0};
   sl_status s = graph_build_part(&res->a, sc, p, part, &g, err);
   if (s) return s;
   sl_cost *costs = ar_alloc(&res->a, (g.n ? g.n : 1) * sizeof *costs);
   sl_row *rows = ar_alloc(&res->a, (res->n_rows + g.n + 8) * sizeof *rows);
-  if (!costs || !rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!costs || !rows || rowe_grow(res, re, g.n + 8)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   part_eval e = eval_part(ctx, &g, costs);
   if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
   for (size_t i = 0; i < g.n; i++) {
     const sl_op *op = &g.ops[i];
+    re->core[res->n_rows] = costs[i].e_core_j * op->count * mult;
+    re->off[res->n_rows] = costs[i].e_off_j * op->count * mult;
     sl_row *r = &rows[res->n_rows++];
     double t = costs[i].time_s * op->count;
     if (op->kernel == SL_K_COLL && op->overlap) t *= e.scale_ov[op->phase == SL_PH_BACKWARD];
@@ -342,11 +426,13 @@ static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *
 }
 
 static sl_status add_row(sl_result *res, const char *name, sl_phase ph, sl_category cat, sl_bound bound, double count,
-                         double time_s, double bytes, sl_error *err) {
+                         double time_s, double bytes, double e_core_j, double e_off_j, rowe *re, sl_error *err) {
   if (time_s <= 0) return SL_OK;
   sl_row *rows = ar_alloc(&res->a, (res->n_rows + 1) * sizeof *rows);
-  if (!rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!rows || rowe_grow(res, re, 1)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
+  re->core[res->n_rows] = e_core_j;
+  re->off[res->n_rows] = e_off_j;
   rows[res->n_rows++] = (sl_row){name, ph, cat, bound, count, time_s, 0, bytes, 0, -1};
   res->rows = rows;
   return SL_OK;
@@ -375,20 +461,33 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   double m = r->m;
   sl_status s = SL_OK;
   int first = c == 0 || p->pp == 1, last = c == 2 || p->pp == 1;
-  s = add_rows(res, sc, p, ctx, SL_PART_LAYER, r->layers_stage[c] * m, err);
-  if (!s) s = add_rows(res, sc, p, ctx, SL_PART_MOE_LAYER, r->moe_stage[c] * m, err);
-  if (!s && first) s = add_rows(res, sc, p, ctx, SL_PART_FIRST, m, err);
-  if (!s && last) s = add_rows(res, sc, p, ctx, SL_PART_LAST, m, err);
+  rowe re = {NULL, NULL};
+  s = add_rows(res, sc, p, ctx, SL_PART_LAYER, r->layers_stage[c] * m, &re, err);
+  if (!s) s = add_rows(res, sc, p, ctx, SL_PART_MOE_LAYER, r->moe_stage[c] * m, &re, err);
+  if (!s && first) s = add_rows(res, sc, p, ctx, SL_PART_FIRST, m, &re, err);
+  if (!s && last) s = add_rows(res, sc, p, ctx, SL_PART_LAST, m, &re, err);
   if (!s && p->pp > 1)
     s = add_row(res, "pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 2 * p->vpp * m,
-                2 * p->vpp * m * r->p2p, 0, err);
-  if (!s) s = add_row(res, "pipeline_bubble", SL_PH_COMM, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, r->bubble, 0, err);
-  if (!s) s = add_row(res, "dp_grad_sync", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->dp_exposed, 0, err);
-  if (!s) s = add_row(res, "dp_param_gather", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->ag_exposed, 0, err);
-  if (!s) s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, 0, err);
+                2 * p->vpp * m * r->p2p, 0, 0, r->row_p2p_j, &re, err);
+  if (!s) s = add_row(res, "pipeline_bubble", SL_PH_COMM, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, r->bubble, 0, 0, 0, &re, err);
+  if (!s)
+    s = add_row(res, "dp_grad_sync", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->dp_exposed, 0, 0,
+                r->row_dp_j, &re, err);
+  if (!s)
+    s = add_row(res, "dp_param_gather", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->ag_exposed, 0, 0,
+                r->row_ag_j, &re, err);
+  if (!s)
+    s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, 0, r->opt_cost.e_core_j,
+                r->opt_cost.e_off_j, &re, err);
   if (s) return s;
   (void)P;
   res->feasible = 1;
+  /* Energy, power and the cap (issue 6): the plan search already ranked this plan by its capped
+   * step; this repeats the cap on the rows. */
+  res->step_time_s = r->uncapped_step;
+  res->chips = sc->chips;
+  sl_esum busy = {r->busy_core, r->busy_off, r->busy_tclock, r->uncapped_step};
+  power_fill_result(&sc->chip, &busy, r->sys_core, r->sys_off, p->gb * sc->seq_len, 0, re.core, re.off, res);
   res->step_time_s = r->step;
   res->model_flops = r->model_flops;
   res->hw_flops = r->hw_flops;

@@ -587,8 +587,8 @@ sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl
   } else if (sc->model.kind == SL_MODEL_OP) {
     b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, sc->model.op.head_dim, b.ab);
     s = build_op(&b, err);
-  } else {
-    s = err_set(err, SL_ERR_UNSUPPORTED, sc->file, 0, "model", "the DLRM model is not built yet");
+  } else { /* DLRM: one chip's dense part and local tables (sim/dlrm.c shards the tables itself) */
+    s = dlrm_graph_build(a, sc, p->mb, part != SL_PART_ALL, g, err);
   }
   if (!s && b.oom) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory building the op graph");
   return s;

@@ -1,5 +1,5 @@
-/* model.c — model specs: transformer (inline, preset, HF config.json), single ops, DLRM (parsed;
- * evaluation arrives with the recommendation model). Parameter counts. */
+/* model.c — model specs: transformer (inline, preset, HF config.json), single ops, DLRM (read and
+ * checked here; sizes and graphs in dlrm.c). Parameter counts. */
 #include "internal.h"
 
 #include <math.h>
@@ -132,12 +132,121 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
   return rd_done(r, n);
 }
 
-static sl_status read_dlrm(reader *r, yt_node *d) {
-  /* Checked for shape so that a file with a DLRM is accepted; evaluated by the recommendation
-   * model (not built yet: scenario_run reports it as unsupported). */
+_Static_assert(SL_SHARD_COUNT == 5, "update sl_shard_names");
+const char *const sl_shard_names[SL_SHARD_COUNT + 1] = {"auto", "table", "row", "column", "data", NULL};
+
+/* A list of layer widths (whole numbers >= 1); *out is allocated in the reader's arena. */
+static sl_status read_widths(reader *r, yt_node *map, const char *key, int required, double **out, size_t *n) {
+  yt_node *v = yt_get(map, key);
+  *out = NULL, *n = 0;
+  rd_mark mk = rd_push(r, key);
+  sl_status s = SL_OK;
+  if (!v) {
+    if (required) s = rd_fail(r, map, "missing key");
+  } else if (v->type != YT_SEQ || v->n == 0) {
+    s = rd_fail(r, v, "expected a non-empty list of layer widths, e.g. [512, 256, 128]");
+  } else if (v->n > 1000) {
+    s = rd_fail(r, v, "at most 1000 layers");
+  } else if (!(*out = ar_alloc(r->a, v->n * sizeof **out))) {
+    s = err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  for (size_t i = 0; !s && v && i < v->n; i++) {
+    rd_mark m2 = rd_push_index(r, i);
+    s = rd_scalar_double(r, v->items[i], 1, 1e7, &(*out)[i]);
+    if (!s && (*out)[i] != floor((*out)[i])) s = rd_fail(r, v->items[i], "a layer width is a whole number");
+    rd_pop(r, m2);
+  }
+  if (!s && v) *n = v->n;
+  rd_pop(r, mk);
+  return s;
+}
+
+static sl_status read_table(reader *r, yt_node *t, double zipf_default, sl_emb_table *e) {
+  int sh = SL_SHARD_AUTO;
+  TRY(rd_map(r, t));
+  TRY(rd_string(r, t, "name", 0, &e->name));
+  TRY(rd_double(r, t, "rows", 1, 1, 1e13, &e->rows));
+  TRY(rd_double(r, t, "dim", 1, 1, 65536, &e->dim));
+  TRY(rd_double(r, t, "pooling", 1, 1e-6, 1e6, &e->pooling));
+  e->zipf = zipf_default;
+  TRY(rd_double(r, t, "zipf", 0, 0, 10, &e->zipf));
+  TRY(rd_enum(r, t, "sharding", 0, sl_shard_names, &sh));
+  e->sharding = (sl_shard_kind)sh;
+  if (e->rows != floor(e->rows) || e->dim != floor(e->dim)) return rd_fail(r, t, "rows and dim are whole numbers");
+  return rd_done(r, t);
+}
+
+/* The DLRM keys of docs/chip-spec.md: dense features, tables, bottom and top MLPs, interaction. */
+static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
+  static const char *const types[] = {"dot", "dcnv2", NULL};
+  memset(m, 0, sizeof *m);
   TRY(rd_map(r, d));
-  for (size_t i = 0; i < d->n; i++) d->pairs[i].used = 1;
-  return SL_OK;
+  TRY(rd_double(r, d, "dense_features", 1, 0, 1e6, &m->dense_features));
+  if (m->dense_features != floor(m->dense_features))
+    return rd_fail(r, yt_find(d, "dense_features")->value, "dense_features is a whole number");
+  /* A model-wide skew for tables that give none (an extension of the FORMATS.md keys). */
+  double zipf = 0;
+  TRY(rd_double(r, d, "zipf", 0, 0, 10, &zipf));
+  yt_node *t = yt_get(d, "tables");
+  {
+    rd_mark mk = rd_push(r, "tables");
+    sl_status s = SL_OK;
+    if (!t)
+      s = rd_fail(r, d, "missing key");
+    else if (t->type != YT_SEQ || t->n == 0)
+      s = rd_fail(r, t, "expected a non-empty list of tables {rows, dim, pooling, zipf}");
+    else if (t->n > 100000)
+      s = rd_fail(r, t, "at most 100000 tables");
+    else if (!(m->tables = ar_alloc(r->a, t->n * sizeof *m->tables)))
+      s = err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; !s && i < t->n; i++) {
+      rd_mark m2 = rd_push_index(r, i);
+      s = read_table(r, t->items[i], zipf, &m->tables[i]);
+      rd_pop(r, m2);
+    }
+    rd_pop(r, mk);
+    TRY(s);
+    m->n_tables = t->n;
+  }
+  TRY(read_widths(r, d, "bottom_mlp", m->dense_features > 0, &m->bottom, &m->n_bottom));
+  if (m->dense_features == 0 && m->n_bottom > 0)
+    return rd_fail(r, yt_find(d, "bottom_mlp")->value, "a bottom MLP needs dense_features > 0");
+  TRY(read_widths(r, d, "top_mlp", 1, &m->top, &m->n_top));
+  yt_node *it = yt_get(d, "interaction");
+  rd_mark mk = rd_push(r, "interaction");
+  sl_status s = it ? rd_map(r, it) : rd_fail(r, d, "missing key");
+  int type = 0;
+  if (!s) s = rd_enum(r, it, "type", 1, types, &type);
+  m->inter = (sl_interaction)type;
+  if (!s && m->inter == SL_INTER_DCNV2) {
+    s = rd_double(r, it, "layers", 1, 1, 1000, &m->cross_layers);
+    if (!s) s = rd_double(r, it, "low_rank", 1, 1, 1e6, &m->low_rank);
+    if (!s && (m->cross_layers != floor(m->cross_layers) || m->low_rank != floor(m->low_rank)))
+      s = rd_fail(r, it, "layers and low_rank are whole numbers");
+  }
+  if (!s) s = rd_done(r, it);
+  rd_pop(r, mk);
+  TRY(s);
+  if (m->inter == SL_INTER_DOT && m->n_tables + (m->n_bottom ? 1 : 0) < 2) {
+    mk = rd_push(r, "interaction");
+    s = rd_fail(r, it, "interaction dot needs at least two vectors (tables, and the bottom MLP's output)");
+    rd_pop(r, mk);
+    return s;
+  }
+  if (m->inter == SL_INTER_DOT) { /* pairwise dots need vectors of one width */
+    double w = m->n_bottom ? m->bottom[m->n_bottom - 1] : m->tables[0].dim;
+    for (size_t i = 0; i < m->n_tables; i++)
+      if (m->tables[i].dim != w) {
+        rd_mark m2 = rd_push(r, "tables");
+        rd_mark m3 = rd_push_index(r, i);
+        s = rd_fail(r, t->items[i], "interaction dot needs every table's dim to equal %s (%g), got %g",
+                    m->n_bottom ? "the bottom MLP's output" : "the first table's dim", w, m->tables[i].dim);
+        rd_pop(r, m3);
+        rd_pop(r, m2);
+        return s;
+      }
+  }
+  return rd_done(r, d);
 }
 
 sl_status model_from_node(reader *r, yt_node *n, sl_model *m) {
@@ -165,7 +274,7 @@ sl_status model_from_node(reader *r, yt_node *n, sl_model *m) {
     m->kind = SL_MODEL_TRANSFORMER;
   } else if (d) {
     rd_mark mk = rd_push(r, "dlrm");
-    sl_status s = read_dlrm(r, d);
+    sl_status s = read_dlrm(r, d, &m->dlrm);
     rd_pop(r, mk);
     TRY(s);
     m->kind = SL_MODEL_DLRM;
@@ -216,6 +325,7 @@ double tf_head_params(const sl_transformer *t) {
 }
 
 double model_matmul_params(const sl_model *m) {
+  if (m->kind == SL_MODEL_DLRM) return dlrm_dense_params(&m->dlrm); /* biases are a rounding error */
   if (m->kind != SL_MODEL_TRANSFORMER) return 0;
   const sl_transformer *t = &m->tf;
   double L = (double)t->layers, nm = moe_layers(t);
@@ -224,6 +334,7 @@ double model_matmul_params(const sl_model *m) {
 }
 
 double model_params(const sl_model *m) {
+  if (m->kind == SL_MODEL_DLRM) return dlrm_emb_params(&m->dlrm) + dlrm_dense_params(&m->dlrm);
   if (m->kind != SL_MODEL_TRANSFORMER) return 0;
   const sl_transformer *t = &m->tf;
   double L = (double)t->layers, nm = moe_layers(t);

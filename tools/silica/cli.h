@@ -13,7 +13,13 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_compare(int argc, char **argv); /* cmd_compare.c (issue 6) */
 int cmd_calibrate(int argc, char **argv);
+int cmd_report(int argc, char **argv); /* cmd_report.c */
+extern const char CLI_HELP_REPORT[];
+/* Writes the HTML report of `json` (a silica JSON output; `name` names it on the page) to out_path
+ * ("-": stdout).  Returns an exit code; errors are printed. */
+int cli_write_report(const char *cmd, const char *json, const char *name, const char *out_path);
 
 /* Usage text of a command (NULL when unknown); cli_help_all for `silica help`. */
 const char *cli_help(const char *cmd);

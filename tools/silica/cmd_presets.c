@@ -94,8 +94,12 @@ static void list_model(jbuf *b, const loaded *l) {
     bprintf(b, "%.2f B parameters; %ld layers, hidden %ld, %ld heads (%ld kv)", model_params(m) / 1e9,
             t->layers, t->hidden, t->heads, t->kv_heads);
     if (t->experts) bprintf(b, ", %ld experts (%ld per token)", t->experts, t->experts_per_token);
+  } else if (m->kind == SL_MODEL_DLRM) {
+    const sl_dlrm *d = &m->dlrm;
+    bprintf(b, "DLRM: %zu tables, %.4g M rows, %.4g MFLOP/sample", d->n_tables, dlrm_emb_rows(d) / 1e6,
+            dlrm_flops_per_sample(d) / 1e6);
   } else {
-    bprintf(b, "%s", m->kind == SL_MODEL_DLRM ? "DLRM recommendation model" : "single op");
+    bprintf(b, "single op");
   }
   const char *d = scalar_of(l->tree, "description");
   if (d && d[0]) bprintf(b, " - %s", d);
@@ -191,6 +195,99 @@ static void json_chip_efficiency(jbuf *b, const sl_chip *c) {
   jb_obj_end(b);
 }
 
+/* ---- area, energy and cost of a chip (issue 6) ------------------------------------------------------ */
+
+static sl_status default_econ(arena *a, sl_econ *e) {
+  sl_error err;
+  reader r = {&err, a, ""};
+  return econ_load(&r, NULL, e);
+}
+
+static void json_chip_area_energy(jbuf *b, const sl_chip *c, const sl_area *ar) {
+  jb_obj_begin(b, "area_breakdown_mm2");
+  jb_num(b, "matrix", ar->matrix_mm2);
+  jb_num(b, "vector", ar->vector_mm2);
+  jb_num(b, "control", ar->control_mm2);
+  jb_num(b, "core_sram", ar->core_sram_mm2);
+  jb_num(b, "shared_sram", ar->shared_sram_mm2);
+  jb_num(b, "noc", ar->noc_mm2);
+  jb_num(b, "dram_io", ar->dram_io_mm2);
+  jb_num(b, "link_io", ar->link_io_mm2);
+  jb_num(b, "other", ar->other_mm2);
+  jb_obj_end(b);
+  const sl_energy_spec *E = &c->energy;
+  jb_obj_begin(b, "energy");
+  jb_num(b, "idle_power_w", E->static_w);
+  jb_obj_begin(b, "mac_pj");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], E->mac_j[f] * 1e12);
+  jb_obj_end(b);
+  jb_obj_begin(b, "mac_with_operands_pj");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0)
+      jb_num(b, sl_dtype_names[f], (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12);
+  jb_obj_end(b);
+  jb_num(b, "operand_pj_per_byte", E->operand_j_per_byte * 1e12);
+  jb_num(b, "core_sram_pj_per_byte", E->core_sram_j_per_byte * 1e12);
+  jb_num(b, "shared_pj_per_byte", E->shared_j_per_byte * 1e12);
+  jb_num(b, "dram_pj_per_bit", E->dram_j_per_byte * 1e12 / 8);
+  jb_num(b, "link_pj_per_bit", E->link_j_per_byte * 1e12 / 8);
+  jb_str(b, "source", E->source[0] ? E->source : "derived from process_nm (docs/energy-cost.md)");
+  jb_obj_end(b);
+  arena a;
+  ar_init(&a);
+  sl_econ e;
+  if (!default_econ(&a, &e)) {
+    sl_chip_cost cc;
+    econ_chip_cost(&e, c, c->scale_up.bw_GBps, c->scale_out.bw_GBps, &cc);
+    jb_obj_begin(b, "cost_usd");
+    jb_num(b, "die", cc.die_usd);
+    jb_num(b, "dies_per_wafer", cc.dies_per_wafer);
+    jb_num(b, "yield", cc.yield);
+    jb_num(b, "package", cc.package_usd);
+    jb_num(b, "memory", cc.memory_usd);
+    jb_num(b, "board", cc.board_usd);
+    jb_num(b, "chip", cc.chip_usd);
+    jb_num(b, "position", cc.position_usd);
+    jb_obj_end(b);
+  }
+  ar_free(&a);
+}
+
+static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
+  sl_area ar;
+  area_estimate(c, &ar);
+  if (c->area_mm2 > 0)
+    bprintf(b, "area: published %g mm2; estimate %.0f mm2 (%+.0f%%)\n", c->area_mm2, ar.total_mm2,
+            100 * (ar.total_mm2 / c->area_mm2 - 1));
+  else
+    bprintf(b, "area: not published; estimate %.0f mm2\n", ar.total_mm2);
+  bprintf(b, "  matrix %.0f, vector %.0f, control %.0f, core SRAM %.0f, shared SRAM %.0f, NoC %.0f, DRAM I/O %.0f, "
+             "links %.0f, other %.0f mm2\n",
+          ar.matrix_mm2, ar.vector_mm2, ar.control_mm2, ar.core_sram_mm2, ar.shared_sram_mm2, ar.noc_mm2,
+          ar.dram_io_mm2, ar.link_io_mm2, ar.other_mm2);
+  const sl_energy_spec *E = &c->energy;
+  sl_dtype f = ridge_format(c);
+  bprintf(b, "energy%s: idle %.0f W (%.0f%% of TDP); %s MAC %.3f pJ (%.3f pJ with operand delivery); SRAM per core "
+             "%.2f, shared %.2f pJ/B; DRAM %.2f, links %.1f pJ/bit\n",
+          E->source[0] ? " (spec)" : "", E->static_w, 100 * E->static_w / c->tdp_w, sl_dtype_names[f],
+          E->mac_j[f] * 1e12, (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12,
+          E->core_sram_j_per_byte * 1e12, E->shared_j_per_byte * 1e12, E->dram_j_per_byte * 1e12 / 8,
+          E->link_j_per_byte * 1e12 / 8);
+  arena a;
+  ar_init(&a);
+  sl_econ e;
+  if (!default_econ(&a, &e)) {
+    sl_chip_cost cc;
+    econ_chip_cost(&e, c, c->scale_up.bw_GBps, c->scale_out.bw_GBps, &cc);
+    bprintf(b, "cost (default prices): die $%.0f (%.1f dies per wafer, yield %.0f%%), package $%.0f, memory $%.0f, "
+               "board $%.0f; with host and network shares $%.0f per chip\n",
+            cc.die_usd, cc.dies_per_wafer, 100 * cc.yield, cc.package_usd, cc.memory_usd, cc.board_usd,
+            cc.position_usd);
+  }
+  ar_free(&a);
+}
+
 static void json_chip(jbuf *b, const sl_chip *c) {
   sl_dtype rf = ridge_format(c);
   jb_str(b, "name", c->name);
@@ -201,7 +298,12 @@ static void json_chip(jbuf *b, const sl_chip *c) {
   jb_num(b, "cores", c->cores);
   jb_num(b, "tdp_w", c->tdp_w);
   jb_num(b, "area_mm2_published", c->area_mm2 > 0 ? c->area_mm2 : NAN);
-  jb_null(b, "area_mm2_estimate"); /* the area model is not built yet */
+  {
+    sl_area ar;
+    area_estimate(c, &ar);
+    jb_num(b, "area_mm2_estimate", ar.total_mm2);
+    json_chip_area_energy(b, c, &ar);
+  }
   jb_obj_begin(b, "peak_tflops");
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
     if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / 1e12);
@@ -267,7 +369,7 @@ static const char *model_kind(const sl_model *m) {
 
 static void json_model(jbuf *b, const loaded *l) {
   const sl_model *m = &l->model;
-  int tf = m->kind == SL_MODEL_TRANSFORMER;
+  int tf = m->kind == SL_MODEL_TRANSFORMER || m->kind == SL_MODEL_DLRM;
   jb_str(b, "name", m->name);
   jb_str(b, "kind", model_kind(m));
   jb_str(b, "file", m->file);
@@ -276,6 +378,18 @@ static void json_model(jbuf *b, const loaded *l) {
   jb_num(b, "matmul", tf ? model_matmul_params(m) : NAN);
   jb_num(b, "published", m->params_published > 0 ? m->params_published : NAN);
   jb_obj_end(b);
+  if (m->kind == SL_MODEL_DLRM) {
+    const sl_dlrm *d = &m->dlrm;
+    double look = 0;
+    for (size_t i = 0; i < d->n_tables; i++) look += d->tables[i].pooling;
+    jb_obj_begin(b, "dlrm");
+    jb_num(b, "tables", (double)d->n_tables);
+    jb_num(b, "rows", dlrm_emb_rows(d));
+    jb_num(b, "lookups_per_sample", look);
+    jb_num(b, "flops_per_sample", dlrm_flops_per_sample(d));
+    jb_num(b, "interaction_width", dlrm_interaction_out(d));
+    jb_obj_end(b);
+  }
   jb_node(b, "config", l->tree);
 }
 
@@ -327,10 +441,7 @@ static void text_chip(jbuf *b, const sl_chip *c) {
   bprintf(b, "chip %s%s%s\n", c->name, c->description[0] ? " - " : "", c->description);
   bprintf(b, "file: %s\n", c->file);
   bprintf(b, "%g nm, %d cores at %g GHz, TDP %g W\n", c->process_nm, c->cores, c->clock_ghz, c->tdp_w);
-  if (c->area_mm2 > 0)
-    bprintf(b, "area: published %g mm2; estimate: not built yet\n", c->area_mm2);
-  else
-    bprintf(b, "area: not published; estimate: not built yet\n");
+  text_chip_area_energy(b, c);
   text_chip_compute(b, c);
   bprintf(b, "DRAM %.0f GB/s (efficiency %.2f), ridge %.1f FLOP/byte at %s\n", chip_dram(c)->bw_GBps,
           c->eff_dram, chip_peak_flops(c, rf) / dram_Bps(c), sl_dtype_names[rf]);
@@ -369,6 +480,17 @@ static void text_model(jbuf *b, const loaded *l) {
             model_matmul_params(m) / 1e9);
     if (m->params_published > 0) bprintf(b, "; published %.4g B", m->params_published / 1e9);
     bprintf(b, "\n");
+  } else if (m->kind == SL_MODEL_DLRM) {
+    const sl_dlrm *d = &m->dlrm;
+    double look = 0;
+    for (size_t i = 0; i < d->n_tables; i++) look += d->tables[i].pooling;
+    bprintf(b, "parameters: %.4g B (embeddings %.4g B, dense %.4g M)", model_params(m) / 1e9,
+            dlrm_emb_params(d) / 1e9, dlrm_dense_params(d) / 1e6);
+    if (m->params_published > 0) bprintf(b, "; published %.4g B", m->params_published / 1e9);
+    bprintf(b, "\n%zu tables, %.4g M rows, %.4g lookups per sample; %.4g MFLOP per sample (forward matrix products); "
+               "interaction %s -> %.0f wide\n",
+            d->n_tables, dlrm_emb_rows(d) / 1e6, look, dlrm_flops_per_sample(d) / 1e6,
+            d->inter == SL_INTER_DCNV2 ? "dcnv2" : "dot", dlrm_interaction_out(d));
   }
   text_config(b, l->tree);
 }

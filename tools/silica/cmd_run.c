@@ -33,7 +33,8 @@ typedef struct run_opts {
   const char **sets;
   size_t n_sets;
   int json, csv;
-  long top; /* 0 = every row */
+  long top;         /* 0 = every row */
+  const char *html; /* --html OUT: also write the HTML report there (cmd_report.c) */
 } run_opts;
 
 static int add_set(run_opts *o, const char *key, const char *val) {
@@ -62,8 +63,9 @@ static int parse_args(int argc, char **argv, run_opts *o) {
       continue;
     }
     if ((r = cli_opt(argc, argv, &i, "--html", &v)) != 0) {
-      fprintf(stderr, "silica: run: --html: HTML reports are not built yet\n");
-      return EXIT_INPUT;
+      if (r < 0 || !*v || strcmp(v, "-") == 0) return cli_usage("run", "--html needs a file name");
+      o->html = v;
+      continue;
     }
     if ((r = cli_opt(argc, argv, &i, "--top", &v)) > 0) {
       double n = 0;
@@ -156,6 +158,29 @@ static void model_label(const sl_model *m, char *buf, size_t size) {
     snprintf(buf, size, "%s", safe_name(sl_op_type_names, SL_OPT_COUNT, (int)op->type));
 }
 
+/* Energy, power and cost (issue 6). */
+static void text_power(jbuf *b, const sl_result *res) {
+  const sl_power_out *p = &res->power;
+  if (!p->has_energy) return;
+  char n1[48];
+  fmt_num(p->step_j, n1, sizeof n1);
+  bprintf(b, "  %-14s %s J per step", "energy", n1);
+  if (!isnan(p->j_per_token)) bprintf(b, ", %.4g J per token", p->j_per_token);
+  if (!isnan(p->j_per_sample)) bprintf(b, ", %.4g J per sample", p->j_per_sample);
+  bprintf(b, "\n  %-14s %.0f W per chip (uncapped %.0f W", "power", p->avg_power_w_per_chip,
+          p->uncapped_power_w_per_chip);
+  if (p->clock_ratio < 1)
+    bprintf(b, "; over TDP: clock at %.0f%%, step %.1f%% longer", 100 * p->clock_ratio,
+            100 * (res->step_time_s / p->uncapped_step_time_s - 1));
+  bprintf(b, ")\n");
+  if (p->has_cost) {
+    bprintf(b, "  %-14s $%.4g per hour for the system", "cost", p->usd_per_hour_system);
+    if (!isnan(p->usd_per_million_tokens)) bprintf(b, ", $%.4g per million tokens", p->usd_per_million_tokens);
+    if (!isnan(p->usd_per_million_samples)) bprintf(b, ", $%.4g per million samples", p->usd_per_million_samples);
+    bprintf(b, "\n");
+  }
+}
+
 static void text_figures(jbuf *b, const sl_result *res) {
   char t1[48], t2[48], n1[48], n2[48];
   fmt_time(sl_result_number(res, "step_time_s"), t1, sizeof t1);
@@ -179,6 +204,7 @@ static void text_figures(jbuf *b, const sl_result *res) {
     bprintf(b, "  %-14s %.1f%% / %.1f%% (%.1f TFLOP/s per chip)\n", "MFU / HFU", 100 * res->mfu,
             100 * res->hfu, res->flops_per_chip_per_s / 1e12);
   }
+  text_power(b, res);
 }
 
 static void text_memory(jbuf *b, const sl_result *res) {
@@ -370,6 +396,16 @@ int cmd_run(int argc, char **argv) {
   if (s) {
     sl_scenario_free(sc);
     return cli_fail(&err, s);
+  }
+  if (o.html) { /* written before stdout, so that a failed report leaves stdout empty (exit 2) */
+    char *j = sl_result_json(res);
+    rc = j ? cli_write_report("run", j, o.file ? o.file : "silica run", o.html) : cli_internal("out of memory");
+    free(j);
+    if (rc) {
+      sl_result_free(res);
+      sl_scenario_free(sc);
+      return rc;
+    }
   }
   jbuf b;
   jb_init(&b);

@@ -1,5 +1,5 @@
 /* cmd_validate.c — `silica validate`: runs validation cases (src/sim/validate.c) and prints them as
- * a text table, JSON, or a Markdown report. */
+ * a text table, JSON, CSV, or a Markdown report. */
 #include "cli.h"
 
 #include <math.h>
@@ -10,7 +10,7 @@
 typedef struct val_opts {
   const char **files;
   size_t n_files;
-  int json, report;
+  int json, report, csv;
   double max_mape; /* NaN = no limit */
   const char *filter;
 } val_opts;
@@ -26,6 +26,8 @@ static int parse_args(int argc, char **argv, val_opts *o) {
       o->json = 1;
     } else if (strcmp(a, "--report") == 0) {
       o->report = 1;
+    } else if (strcmp(a, "--csv") == 0) {
+      o->csv = 1;
     } else if ((r = cli_opt(argc, argv, &i, "--max-mape", &v)) != 0) {
       if (r < 0) return cli_usage("validate", "--max-mape needs a value");
       if (!cli_number(v, &o->max_mape) || o->max_mape < 0)
@@ -40,7 +42,8 @@ static int parse_args(int argc, char **argv, val_opts *o) {
     }
   }
   if (o->n_files == 0) return cli_usage("validate", "give at least one cases FILE");
-  if (o->json && o->report) return cli_usage("validate", "--json and --report exclude each other");
+  if (o->json + o->report + o->csv > 1)
+    return cli_usage("validate", "--json, --csv and --report exclude each other");
   return -1;
 }
 
@@ -175,6 +178,47 @@ static void write_report(jbuf *b, const sl_validation *v, const val_opts *o) {
   }
 }
 
+/* ---- CSV: one line per (case, metric), as the JSON's entries ------------------------------------ */
+
+static void csv_str(jbuf *b, const char *s, int last) {
+  if (!s) s = "";
+  if (strpbrk(s, ",\"\n\r")) {
+    char c[2] = {0, 0};
+    jb_raw(b, "\"");
+    for (const char *p = s; *p; p++) {
+      c[0] = *p;
+      jb_raw(b, *p == '"' ? "\"\"" : c);
+    }
+    jb_raw(b, "\"");
+  } else {
+    jb_raw(b, s);
+  }
+  jb_raw(b, last ? "\n" : ",");
+}
+
+static void csv_num(jbuf *b, double v) {
+  char s[32];
+  jb_format_number(v, s);
+  bprintf(b, "%s,", strcmp(s, "null") == 0 ? "" : s);
+}
+
+static void write_csv(jbuf *b, const sl_validation *v) {
+  jb_raw(b, "name,metric,measured,predicted,rel_error,tolerance,status,group,source,message\n");
+  for (size_t i = 0; i < v->n; i++) {
+    const sl_val_entry *e = &v->entries[i];
+    csv_str(b, e->name, 0);
+    csv_str(b, e->metric, 0);
+    csv_num(b, e->measured);
+    csv_num(b, e->predicted);
+    csv_num(b, e->rel_error);
+    csv_num(b, e->tolerance);
+    csv_str(b, sl_val_status_names[e->status], 0);
+    csv_str(b, e->calibration ? "calibration" : "validation", 0);
+    csv_str(b, e->source, 0);
+    csv_str(b, e->message, 1);
+  }
+}
+
 /* ---- command ---------------------------------------------------------------------------------- */
 
 static int exit_code(const sl_validation *v, double max_mape) {
@@ -232,6 +276,8 @@ int cmd_validate(int argc, char **argv) {
     free(j);
   } else if (o.report) {
     write_report(&b, &v, &o);
+  } else if (o.csv) {
+    write_csv(&b, &v);
   } else {
     write_text(&b, &v);
   }

@@ -17,8 +17,11 @@ static const char USAGE[] =
     "  list KIND            presets: chips, stacks, models, systems\n"
     "  show KIND NAME       a preset (or spec file) and what silica derives from it\n"
     "  calibrate CASES...   fit a chip's efficiency figures to kernel-level measurements\n"
-    "  compare, sweep, numerics, report\n"
-    "                       recognised; not built yet in this version\n"
+    "  compare --chips A,B --workloads W1,W2\n"
+    "                       the same workloads on several chips: throughput, perf/W, perf/TCO\n"
+    "  report INPUT -o OUT.html\n"
+    "                       an HTML report (charts) from a JSON output of run, validate or compare\n"
+    "  sweep, numerics      recognised; not built yet in this version\n"
     "  help [COMMAND]       this text, or a command's options\n"
     "\n"
     "options: --version, --help\n"
@@ -26,7 +29,7 @@ static const char USAGE[] =
     "Formats of scenarios, specs and outputs: docs/formats.md.\n";
 
 static const char HELP_RUN[] =
-    "usage: silica run [FILE] [flags] [--set KEY=VALUE]... [--json | --csv] [--top N]\n"
+    "usage: silica run [FILE] [flags] [--set KEY=VALUE]... [--json | --csv] [--top N] [--html OUT]\n"
     "\n"
     "Evaluates one scenario (a YAML or JSON file, see FORMATS.md \"Scenario\"), or one given by flags\n"
     "alone.  Flags and --set override the file.  A value may be a preset name, a path or inline YAML.\n"
@@ -34,7 +37,7 @@ static const char HELP_RUN[] =
     "scenario flags (each is --set KEY=VALUE for the key shown):\n"
     "  --chip NAME           chip                 --system SPEC      system ({chips: 8, node_chips: 8})\n"
     "  --stack NAME          stack                --model NAME       model (preset, path or inline)\n"
-    "  --precision FMT       precision            --task TASK        train|prefill|decode|generate|infer\n"
+    "  --precision FMT       precision            --task TASK        train|prefill|decode|generate|serve|infer\n"
     "  --parallel SPEC       parallel (auto or {tp: 8, ...})\n"
     "  --batch N             infer.batch          --prompt-len N     infer.prompt_len\n"
     "  --gen-len N           infer.gen_len\n"
@@ -47,20 +50,22 @@ static const char HELP_RUN[] =
     "  (default)             a summary and the per-op breakdown, most expensive first\n"
     "  --json                one JSON object (FORMATS.md \"Output of silica run --json\")\n"
     "  --csv                 the breakdown as CSV with a header line\n"
-    "  --top N               show only the N most expensive breakdown rows (text and CSV; 0 = all).\n"
-    "                        When the plan search lands, --top N will also list the N best plans.\n"
-    "  --html OUT            an HTML report (not built yet)\n"
+    "  --top N               show only the N most expensive breakdown rows (text and CSV; 0 = all);\n"
+    "                        when a parallel plan is searched, also list the N best plans\n"
+    "  --html OUT            also write an HTML report of the result to OUT (docs/reports.md)\n"
     "\n"
     "example: silica run --chip h100-sxm --model llama3.1-8b --task decode --batch 1 --prompt-len 1024\n";
 
 static const char HELP_VALIDATE[] =
-    "usage: silica validate FILE... [--json | --report] [--max-mape X] [--filter REGEX]\n"
+    "usage: silica validate FILE... [--json | --csv | --report] [--max-mape X] [--filter REGEX]\n"
     "\n"
     "Runs validation cases (FORMATS.md \"Validation cases\") and compares each measured output key\n"
     "with the prediction.  Cases named gemm-best-* are the GEMM measurements the chips' efficiency\n"
     "figures were fitted to: they are reported apart, as calibration.\n"
     "\n"
     "  --json          one JSON object: cases, mape, max_abs_rel_error, calibration_mape, counts\n"
+    "  --csv           one line per (case, metric): name, metric, measured, predicted, rel_error,\n"
+    "                  tolerance, status, group, source, message (with a header line)\n"
     "  --report        a Markdown table of cases, predictions, errors and status\n"
     "  --max-mape X    fail (exit 1) when the mean absolute relative error exceeds X (a fraction: 0.15)\n"
     "  --filter REGEX  only the cases whose name matches (POSIX extended regular expression)\n"
@@ -95,18 +100,39 @@ static const char HELP_CALIBRATE[] =
     "  -o FILE         write the chip-spec fragment to FILE (default: print it after the report)\n"
     "  --json          the report as one JSON object (with the fragment as a string)\n";
 
+static const char HELP_COMPARE[] =
+    "usage: silica compare --chips A,B,... --workloads W1,W2,... [--baseline CHIP] [--set KEY=VALUE]...\n"
+    "                      [--json | --csv]\n"
+    "\n"
+    "Runs each workload (a scenario file) with its chip replaced by each of the chips (presets or chip\n"
+    "spec files) and reports throughput (tokens/s, samples/s, or runs/s for a single op), performance\n"
+    "per watt (per joule: throughput over the system's average power) and per dollar of cost of\n"
+    "ownership (throughput over cost.usd_per_hour_system), each relative to the baseline chip, and marks\n"
+    "the best chip of each workload (*).  With several workloads it also prints the geometric means.\n"
+    "A workload's econ: key sets the prices (docs/energy-cost.md).\n"
+    "\n"
+    "  --chips LIST        chips, comma-separated (at most 64)\n"
+    "  --workloads LIST    scenario files, comma-separated (at most 64)\n"
+    "  --baseline CHIP     the chip ratios are relative to (default: the first of --chips)\n"    "  --set KEY=VALUE     a scenario key for every workload, e.g. --set econ=gpu-prices (repeatable)\n"
+    "  --json              one JSON object: workloads with per-chip results, relative figures, best chips\n"
+    "  --csv               one line per (workload, chip)\n"
+    "\n"
+    "example: silica compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-decode.yaml\n";
+
 static const char HELP_LATER[] =
     "usage: see docs/formats.md.  This command is recognised but not built yet in this version.\n";
 
-static const char *const LATER[] = {"compare", "sweep", "numerics", "report"};
+static const char *const LATER[] = {"sweep", "numerics"};
 
 const char *cli_help_all(void) { return USAGE; }
 
 const char *cli_help(const char *cmd) {
   if (strcmp(cmd, "run") == 0) return HELP_RUN;
+  if (strcmp(cmd, "report") == 0) return CLI_HELP_REPORT;
   if (strcmp(cmd, "validate") == 0) return HELP_VALIDATE;
   if (strcmp(cmd, "list") == 0) return HELP_LIST;
   if (strcmp(cmd, "show") == 0) return HELP_SHOW;
+  if (strcmp(cmd, "compare") == 0) return HELP_COMPARE;
   if (strcmp(cmd, "calibrate") == 0) return HELP_CALIBRATE;
   if (strcmp(cmd, "help") == 0) return USAGE;
   for (size_t i = 0; i < SL_ARRAY_LEN(LATER); i++)
@@ -153,7 +179,9 @@ int main(int argc, char **argv) {
               {"validate", cmd_validate},
               {"list", cmd_list},
               {"show", cmd_show},
+              {"compare", cmd_compare},
               {"calibrate", cmd_calibrate},
+              {"report", cmd_report},
               {"help", cmd_help}};
   for (size_t i = 0; i < SL_ARRAY_LEN(cmds); i++)
     if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1); /* each handles --help */

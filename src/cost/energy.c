@@ -1,0 +1,253 @@
+/* energy.c — energy from actions and the TDP cap (issue 6; docs/energy-cost.md).
+ *
+ * Energy = sum over actions of count x energy per action + static power x time (Accelergy; Wu et
+ * al., ICCAD 2019).  The actions of an op (filled by the cost model): MACs of the matrix engine by
+ * number format, with the operand traffic between the engine and its operand store (register
+ * file / operand buffer) that the engine's shape implies; vector FLOP; bytes through the per-core
+ * SRAM, the shared on-chip level (array access plus the wires from it to the cores), DRAM; bytes
+ * over off-chip links.  Per-action energies come from 45 nm figures (Horowitz, ISSCC 2014) scaled
+ * to the chip's node with the Accelergy/Stillmaker-Baas factors, except wires, whose energy per
+ * millimetre does not scale with the node, and DRAM and links, which are per-bit interface figures
+ * (chips.md §3).  A chip spec's optional `energy:` map replaces any of them.
+ *
+ * Not here: the step roll-up (src/sim/power.c) and prices (src/econ/cost.c). */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- node scaling -------------------------------------------------------------------------------
+ * Accelergy hwcomponents scaling/techscaling.py (basis: Stillmaker & Baas, Integration 58, 2017):
+ * energy per action relative to 45 nm at equal Vdd 0.8 V (chips.md §3.3, derived column); below
+ * 7 nm energy scales as sqrt(node) (IRDS), and stops at 1 nm.  Between listed nodes: log-log. */
+static const double NODE_NM[] = {45, 32, 20, 16, 14, 10, 7};
+static const double NODE_E[] = {1.0, 0.659, 0.221, 0.174, 0.139, 0.118, 0.094};
+
+double energy_node_factor(double nm) {
+  if (!(nm > 0)) return 1;
+  if (nm >= 45) return pow(nm / 45.0, 2.0); /* older nodes: squared (the CACTI wrapper's rule above 90 nm) */
+  if (nm <= 7) return 0.094 * sqrt(fmax(nm, 1.0) / 7.0);
+  for (size_t i = 1; i < SL_ARRAY_LEN(NODE_NM); i++)
+    if (nm >= NODE_NM[i]) {
+      double t = log(nm / NODE_NM[i]) / log(NODE_NM[i - 1] / NODE_NM[i]);
+      return exp(log(NODE_E[i]) + t * (log(NODE_E[i - 1]) - log(NODE_E[i])));
+    }
+  return 0.094;
+}
+
+/* ---- 45 nm action energies (Horowitz, ISSCC 2014; chips.md §3.1) ---------------------------------- */
+
+/* One multiply-accumulate: multiply + add of the format (the accumulation of low-precision
+ * products is wider; Horowitz's pairs are used as given). */
+static const double MAC_PJ_45[SL_DTYPE_COUNT] = {
+    [SL_FP32] = 4.6,  /* 3.7 + 0.9 */
+    [SL_TF32] = 2.0,  /* assumed: an fp16-sized multiplier (1.1) and an fp32 add (0.9) */
+    [SL_BF16] = 1.5,  /* assumed equal to fp16 (Horowitz has no bf16): shorter mantissa, wider add */
+    [SL_FP16] = 1.5,  /* 1.1 + 0.4 (Dally restates the HFMA as 1.5 pJ) */
+    [SL_FP8] = 0.75,  /* assumed: half the fp16 MAC (the multiplier shrinks, the accumulation does not) */
+    [SL_INT8] = 0.23, /* 0.2 + 0.03 */
+    [SL_INT4] = 0.1,  /* assumed */
+    [SL_FP4] = 0.4,   /* assumed: half the fp8 MAC plus block scaling */
+};
+
+/* SRAM access energy per byte at 45 nm, by array capacity: Horowitz's 64-bit reads of 8 KB, 32 KB
+ * and 1 MB arrays (10, 20, 100 pJ) interpolated log-log; beyond 1 MB an SRAM is banked, so an access
+ * costs one 1 MB bank (the wires to a far bank are counted apart, per millimetre). */
+double energy_sram_pj_per_byte_45(double cap) {
+  const double k8 = 8192, k32 = 32768, m1 = 1048576;
+  if (!(cap > 0)) return 0;
+  if (cap >= m1) return 12.5;
+  if (cap >= k32) return 2.5 * pow(cap / k32, log(5.0) / log(32.0));
+  return 1.25 * pow(cap / k8, 0.5); /* 8 KB -> 32 KB doubles; the same slope below 8 KB */
+}
+
+/* The operand store the matrix and vector engines read and write every cycle: a 256 KiB SRAM (the
+ * register file of an NVIDIA SM; an MTIA PE's operand buffers are of the same order).  6.6 pJ/B
+ * at 45 nm from the interpolation above. */
+static const double OPERAND_STORE_BYTES = 262144;
+
+/* On-chip wires: 0.14 pJ/bit/mm, a full-swing repeated wire (310 fJ/bit/mm at 130 nm and 1.2 V,
+ * ISRN Electronics 2012 "A Survey Addressing On-Chip Interconnect", Table 1) scaled by V^2 to
+ * 0.8 V; wire capacitance per mm barely changes with the node, so it is not node-scaled.  A byte
+ * between the shared level and a core travels half the die edge on average. */
+static const double WIRE_PJ_PER_BIT_MM = 0.14;
+#define SL_RETICLE_MM2 858.0 /* 26 x 33 mm lithography field */
+
+/* Off-chip links: 6.5 pJ/bit.  NVIDIA gives NVLink-C2C as 1.3 pJ/bit and ">5x more energy-efficient
+ * than PCIe Gen 5" (Grace Hopper blog; chips.md §3.2), so a board-level SerDes link (PCIe, NVLink,
+ * ICI) is taken as 5 x 1.3. */
+static const double LINK_PJ_PER_BIT = 6.5;
+
+/* Static power (leakage, clock trees, DRAM refresh and PHYs at idle) as a fraction of TDP:
+ * assumed 0.12 (public nvidia-smi readings of idle H100/H200 SXM boards are 60-90 W of 700 W [S]). */
+static const double STATIC_FRAC = 0.12;
+
+/* DRAM energy per bit, device and interface (chips.md §3.2). */
+double energy_dram_pj_per_bit(const char *name) {
+  if (!name) return 3.97;
+  if (strncmp(name, "hbm", 3) == 0)
+    return 3.97;                                    /* HBM2, O'Connor et al. MICRO'17; HBM3/3e: no vendor
+                                                       figure, taken the same */
+  if (strncmp(name, "lpddr5x", 7) == 0) return 7.5; /* [S] derivation from Micron data */
+  if (strncmp(name, "lpddr5", 6) == 0) return 9.0;  /* LPDDR5-6400 full system [S] */
+  if (strncmp(name, "lpddr", 5) == 0) return 8.0;   /* LPDDR4, Accelergy default */
+  if (strncmp(name, "gddr", 4) == 0) return 14.0;   /* GDDR5, O'Connor et al. Fig. 1a */
+  if (strncmp(name, "ddr", 3) == 0) return 70.0;    /* DDR3, Accelergy default */
+  return 3.97;
+}
+
+/* Operand-store bytes per MAC of an engine that does m x n x k MACs per operation: it reads m x k
+ * and k x n inputs and reads and writes m x n accumulators (4 bytes). */
+static double operand_bytes_per_mac(const sl_chip *c, sl_dtype dt) {
+  double m = c->mat_shape_m > 0 ? c->mat_shape_m : 1, n = c->mat_shape_n > 0 ? c->mat_shape_n : 1;
+  double k = c->mat_shape_k > 0 ? c->mat_shape_k : 1, b = sl_dtype_bytes[dt];
+  return (m * k * b + k * n * b + 2.0 * m * n * 4.0) / (m * n * k);
+}
+
+/* ---- the chip's table ------------------------------------------------------------------------------ */
+
+static sl_status read_pj_map(reader *r, yt_node *e, const char *key, double out[SL_DTYPE_COUNT],
+                             int given[SL_DTYPE_COUNT]) {
+  yt_node *m = yt_get(e, key);
+  if (!m) return SL_OK;
+  rd_mark mk = rd_push(r, key);
+  sl_status s = rd_map(r, m);
+  for (size_t i = 0; !s && i < m->n; i++) {
+    int dt = dtype_from_name(m->pairs[i].key);
+    rd_mark m2 = rd_push(r, m->pairs[i].key);
+    if (dt < 0) {
+      yt_node at = *m;
+      at.line = m->pairs[i].key_line;
+      s = rd_fail(r, &at, "unknown number format (expected fp32, tf32, bf16, fp16, fp8, int8, int4 or fp4)");
+    } else {
+      m->pairs[i].used = 1;
+      s = rd_scalar_double(r, m->pairs[i].value, 0, 1e6, &out[dt]);
+      given[dt] = 1;
+    }
+    rd_pop(r, m2);
+  }
+  rd_pop(r, mk);
+  return s;
+}
+
+sl_status energy_spec_read(reader *r, yt_node *chip_node, sl_chip *c) {
+  sl_energy_spec *E = &c->energy;
+  memset(E, 0, sizeof *E);
+  E->source = "";
+  double f = energy_node_factor(c->process_nm);
+  const sl_mem_level *core = chip_core_sram(c), *l2 = chip_l2(c), *dram = chip_dram(c);
+  double op45 = energy_sram_pj_per_byte_45(OPERAND_STORE_BYTES);
+  /* A package larger than a reticle is made of chiplets (the area model's estimate of B200, MI300X):
+   * the wires run within one of them. */
+  double area = chip_area_mm2(c), edge_mm = sqrt(area / fmax(1.0, ceil(area / SL_RETICLE_MM2 - 1e-9)));
+  double wire = WIRE_PJ_PER_BIT_MM * 8.0 * 0.5 * edge_mm; /* pJ per byte, not node-scaled */
+  /* Derived figures, pJ. */
+  double mac[SL_DTYPE_COUNT], vec[SL_DTYPE_COUNT];
+  for (int i = 0; i < SL_DTYPE_COUNT; i++) {
+    mac[i] = MAC_PJ_45[i] * f;
+    vec[i] = (MAC_PJ_45[i] / 2.0 + 2.0 * sl_dtype_bytes[i] * op45) * f; /* FMA = 2 FLOP, 4 operand accesses */
+    E->operand_bytes_per_mac[i] = operand_bytes_per_mac(c, (sl_dtype)i);
+  }
+  double operand = op45 * f;
+  double core_sram = core ? energy_sram_pj_per_byte_45(core->capacity_bytes) * f : 0;
+  double shared = (l2 ? energy_sram_pj_per_byte_45(l2->capacity_bytes) * f : 0) + wire;
+  double dram_bit = energy_dram_pj_per_bit(dram->name), link_bit = LINK_PJ_PER_BIT;
+  double static_w = STATIC_FRAC * c->tdp_w;
+  /* Overrides. */
+  yt_node *e = chip_node ? yt_get(chip_node, "energy") : NULL;
+  if (e) {
+    int given_mac[SL_DTYPE_COUNT] = {0}, given_vec[SL_DTYPE_COUNT] = {0};
+    rd_mark m = rd_push(r, "energy");
+    sl_status s = rd_map(r, e);
+    if (!s) s = read_pj_map(r, e, "mac_pj", mac, given_mac);
+    if (!s) s = read_pj_map(r, e, "vector_pj_per_flop", vec, given_vec);
+    if (!s) s = rd_double(r, e, "operand_pj_per_byte", 0, 0, 1e6, &operand);
+    if (!s) s = rd_double(r, e, "core_sram_pj_per_byte", 0, 0, 1e6, &core_sram);
+    if (!s) s = rd_double(r, e, "shared_pj_per_byte", 0, 0, 1e6, &shared);
+    if (!s) s = rd_double(r, e, "dram_pj_per_bit", 0, 0, 1e6, &dram_bit);
+    if (!s) s = rd_double(r, e, "link_pj_per_bit", 0, 0, 1e6, &link_bit);
+    if (!s) s = rd_double(r, e, "static_w", 0, 0, 1e7, &static_w);
+    if (!s) s = rd_string(r, e, "source", 0, &E->source);
+    if (!s) s = rd_done(r, e);
+    if (!s && static_w >= c->tdp_w)
+      s = rd_fail(r, e, "static_w (%g W) must be below tdp_w (%g W)", static_w, c->tdp_w);
+    rd_pop(r, m);
+    if (s) return s;
+  }
+  for (int i = 0; i < SL_DTYPE_COUNT; i++)
+    E->mac_j[i] = mac[i] * 1e-12, E->vec_flop_j[i] = vec[i] * 1e-12;
+  E->operand_j_per_byte = operand * 1e-12;
+  E->core_sram_j_per_byte = core_sram * 1e-12;
+  E->shared_j_per_byte = shared * 1e-12;
+  E->dram_j_per_byte = dram_bit * 8e-12;
+  E->link_j_per_byte = link_bit * 8e-12;
+  E->static_w = static_w;
+  return SL_OK;
+}
+
+/* ---- one op ----------------------------------------------------------------------------------------- */
+
+void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
+  const sl_energy_spec *E = &c->energy;
+  sl_dtype v = c->vec_flops_per_cycle[dt] > 0 ? dt : SL_FP32;
+  double core = k->macs * (E->mac_j[dt] + E->operand_bytes_per_mac[dt] * E->operand_j_per_byte) +
+                k->vec_flops * E->vec_flop_j[v] + k->core_bytes * E->core_sram_j_per_byte;
+  /* Shared level: the tiles' panels, and every DRAM byte on its way in or out. */
+  core += (k->l2_bytes + k->dram_bytes) * E->shared_j_per_byte;
+  double off = (resident ? 0 : k->dram_bytes * E->dram_j_per_byte) + k->link_bytes * E->link_j_per_byte;
+  k->e_core_j = core;
+  k->e_off_j = off;
+}
+
+double coll_link_bytes(sl_coll type, double S, double n) {
+  if (n <= 1 || S <= 0) return 0;
+  switch (type) {
+  case SL_COLL_ALL_REDUCE:
+    return 2.0 * (n - 1) / n * S;
+  case SL_COLL_ALL_GATHER:
+  case SL_COLL_REDUCE_SCATTER:
+  case SL_COLL_ALL_TO_ALL:
+    return (n - 1) / n * S;
+  case SL_COLL_SEND_RECV:
+  default:
+    return S;
+  }
+}
+
+/* ---- the TDP cap --------------------------------------------------------------------------------------
+ * A chip whose power would exceed its TDP lowers its clock (DVFS).  With the voltage tracking the
+ * clock, energy per on-chip action scales as r^2 for a clock ratio r, down to a voltage floor at
+ * SL_VMIN of nominal; compute-bound time scales as 1/r; DRAM, links, latency and idle time do not.
+ * Power is then increasing in r, and the cap is the r at which it meets TDP (bisection). */
+#define SL_VMIN 0.6
+
+double power_energy_scale(double r) {
+  double v = r > SL_VMIN ? r : SL_VMIN;
+  return v * v;
+}
+
+sl_capped power_cap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_other) {
+  sl_capped out = {1, t_clock + t_other, e_core + e_off, 0, 0};
+  double ps = c->energy.static_w, tdp = c->tdp_w, t = t_clock + t_other;
+  if (!(t > 0)) return out;
+  out.uncapped_w = out.power_w = ps + (e_core + e_off) / t;
+  if (out.uncapped_w <= tdp || tdp <= ps) return out;
+  double lo = 0.02, hi = 1.0;
+  for (int i = 0; i < 60; i++) {
+    double r = 0.5 * (lo + hi);
+    double p = ps + (e_core * power_energy_scale(r) + e_off) / (t_clock / r + t_other);
+    if (p > tdp)
+      hi = r;
+    else
+      lo = r;
+  }
+  double r = lo;
+  out.clock_ratio = r;
+  out.dyn_j = e_core * power_energy_scale(r) + e_off;
+  out.time_s = t_clock / r + t_other;
+  /* Even the lowest clock is over TDP (a memory-bound op with nothing to slow): the memory
+   * system is throttled too. */
+  if (ps + out.dyn_j / out.time_s > tdp * (1 + 1e-9)) out.time_s = out.dyn_j / (tdp - ps);
+  out.power_w = ps + out.dyn_j / out.time_s;
+  return out;
+}

@@ -1,0 +1,114 @@
+/* api_extra.c — small public functions for programs and language bindings (python/silica):
+ * freeing the library's strings, validation and chips as JSON (include/silica.h).  They wrap the
+ * internal validation runner (sim/validate.c) and chip loader (hw/chip.c); no new modelling here. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+void sl_free(void *p) {
+  free(p);
+}
+
+const char *sl_version(void) {
+  return SILICA_VERSION;
+}
+
+sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char *filter, char **out,
+                           sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  if (!out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_validate_json: out is NULL");
+  *out = NULL;
+  if (!paths || !n_paths) return err_set(err, SL_ERR_INPUT, "", 0, "", "no cases file given");
+  sl_validation v;
+  val_init(&v);
+  sl_status s = SL_OK;
+  for (size_t i = 0; i < n_paths && !s; i++) {
+    if (!paths[i])
+      s = err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
+    else
+      s = val_run_file(&v, paths[i], filter, err);
+  }
+  if (!s && v.n == 0)
+    s = filter ? err_set(err, SL_ERR_INPUT, "", 0, "", "no case name matches the filter \"%s\"", filter)
+               : err_set(err, SL_ERR_INPUT, "", 0, "", "no cases in the file(s)");
+  if (!s) {
+    val_summarise(&v);
+    *out = val_json(&v);
+    if (!*out) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  val_free(&v);
+  return s;
+}
+
+static double dram_Bps(const sl_chip *c) {
+  return chip_dram(c)->bw_GBps * 1e9;
+}
+
+static void write_chip(jbuf *b, const sl_chip *c) {
+  jb_obj_begin(b, NULL);
+  jb_str(b, "name", c->name);
+  jb_str(b, "description", c->description ? c->description : "");
+  jb_num(b, "clock_ghz", c->clock_ghz);
+  jb_num(b, "cores", c->cores);
+  jb_num(b, "process_nm", c->process_nm);
+  jb_num(b, "tdp_w", c->tdp_w);
+  jb_num(b, "area_mm2", c->area_mm2 > 0 ? c->area_mm2 : NAN);
+  jb_obj_begin(b, "peak_tflops");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / 1e12);
+  jb_obj_end(b);
+  jb_obj_begin(b, "vector_peak_tflops");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->vec_flops_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_vec_flops(c, (sl_dtype)f) / 1e12);
+  jb_obj_end(b);
+  jb_arr_begin(b, "memory");
+  for (int i = 0; i < c->n_mem; i++) {
+    const sl_mem_level *m = &c->mem[i];
+    jb_obj_begin(b, NULL);
+    jb_str(b, "name", m->name ? m->name : "");
+    jb_num(b, "capacity_bytes", m->capacity_bytes);
+    jb_num(b, "bw_GBps", m->bw_GBps);
+    jb_bool(b, "per_core", m->per_core);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+  jb_num(b, "dram_bytes", chip_dram_bytes(c));
+  jb_num(b, "dram_bw_GBps", chip_dram(c)->bw_GBps);
+  jb_obj_begin(b, "ridge_flops_per_byte");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0)
+      jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
+  jb_obj_end(b);
+  jb_bool(b, "validated", c->validated);
+  jb_str(b, "validation", c->validated ? "calibrated" : "unvalidated");
+  jb_str(b, "validation_note", c->validation_note ? c->validation_note : "");
+  jb_obj_end(b);
+}
+
+sl_status sl_chip_json(const char *name_or_path, char **out, sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  if (!out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_chip_json: out is NULL");
+  *out = NULL;
+  if (!name_or_path || !*name_or_path) return err_set(err, SL_ERR_INPUT, "", 0, "chip", "no chip named");
+  arena a;
+  ar_init(&a);
+  sl_chip c;
+  memset(&c, 0, sizeof c);
+  sl_status s = chip_load(&a, name_or_path, NULL, &c, err);
+  if (!s && c.n_mem < 1)
+    s = err_set(err, SL_ERR_INPUT, name_or_path, 0, "memory", "the chip has no memory levels");
+  if (!s) {
+    jbuf b;
+    jb_init(&b);
+    write_chip(&b, &c);
+    if (b.oom) {
+      jb_free(&b);
+      s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    } else {
+      *out = b.s;
+    }
+  }
+  ar_free(&a);
+  return s;
+}

@@ -1,0 +1,539 @@
+/* dlrm.c — one step of a DLRM ranking model on one chip or many: tasks `train` (one optimizer step
+ * over global_batch samples) and `infer` (one forward pass over batch samples).
+ *
+ * The dense part (bottom MLP, interaction, top MLP) is data-parallel: every chip runs it on its own
+ * micro_batch samples.  The embedding tables are sharded by plan/shard.c; each chip then runs one
+ * table-batched embedding kernel (FBGEMM TBE) over the shards it holds, for the samples of the
+ * whole pass (table- and column-wise), a 1/n share of their lookups (row-wise) or its own samples
+ * (data-parallel), with the share of lookups its SRAM serves from the hottest rows
+ * (cost/embedding.c).  A pass (TorchRec's training step without pipelining) is
+ *   sparse-input all-to-all, embedding forward, pooled all-to-all (reduce-scatter for row-wise),
+ *   dense forward and backward, gradient all-to-all (all-gather), embedding backward with the
+ *   optimizer fused into it;
+ * all-to-alls synchronise the chips, so the slowest chip's embedding kernels set the pace.  After
+ * the step's last pass the dense gradients (and those of replicated tables) are all-reduced,
+ * overlapping the backward where the stack overlaps data-parallel communication, and the dense
+ * optimizer runs.  Inference is the forward half of one pass. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define TRY(x)                                                                                               \
+  do {                                                                                                       \
+    sl_status s_ = (x);                                                                                      \
+    if (s_) return s_;                                                                                       \
+  } while (0)
+
+/* Dense optimizer bytes per parameter kept and moved per step (as train.c, mixed precision). */
+static double opt_state_bytes(sl_optimizer o) {
+  return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0;
+}
+static double opt_step_bytes(sl_optimizer o, double wb) {
+  double update = o == SL_OPTIM_SGD ? 12.0 : o == SL_OPTIM_ADAGRAD ? 20.0 : 28.0;
+  return update + (4.0 + wb) + 4.0 + 4.0;
+}
+
+/* Share of the dense-gradient all-reduce that cannot hide behind the backward: at least its last
+ * bucket (one layer's worth). */
+static double exposed_comm(double t_comm, double t_overlap, double layers, int overlap) {
+  if (!overlap) return t_comm;
+  return fmax(t_comm / fmax(1, layers), t_comm - t_overlap);
+}
+
+typedef struct dl {
+  const sl_scenario *sc;
+  const sl_dlrm *d;
+  int n, train;
+  double G, mb, m, pass; /* global batch, samples per chip per pass, passes per step, samples per pass */
+  double wb, ab;
+  sl_costctx dctx, ectx; /* the dense part (SRAM-resident when it fits), the embeddings (DRAM) */
+  double cache_bytes;    /* shared SRAM left to hold hot embedding rows */
+  sl_shard_in in;
+  sl_shard_plan plan;
+} dl;
+
+static double launched(const sl_costctx *ctx, double t) {
+  return t / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
+}
+
+static int on_chip(const sl_emb_shard *s, int c) {
+  return s->chip == c || s->chip < 0;
+}
+
+/* The rows a shard's kernel reads per pass on its chip, and the pooled bytes it writes. */
+static double shard_lookups(const dl *z, const sl_emb_shard *s) {
+  return z->pass * z->d->tables[s->table].pooling * s->lookup_share;
+}
+static double shard_out_bytes(const dl *z, const sl_emb_shard *s) {
+  double samples = s->kind == SL_SHARD_DATA ? z->mb : z->pass;
+  return samples * s->dim * z->ab;
+}
+
+/* Per-shard detail of one chip's embedding kernels, for the breakdown. */
+typedef struct tbe_row {
+  int shard;
+  double hit, fwd_body, bwd_body, fwd_flops, bwd_flops, fwd_bytes, bwd_bytes;
+  sl_bound fwd_bound, bwd_bound;
+} tbe_row;
+
+/* Forward and backward time of chip c's table-batched embedding kernels for one pass (0 when it
+ * holds no shard); rows (may be NULL) gets one entry per shard on the chip. */
+static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows, double *fwd, double *bwd,
+                          double *flops) {
+  const sl_shard_plan *p = &z->plan;
+  size_t k = 0;
+  for (size_t i = 0; i < p->n; i++)
+    k += on_chip(&p->shards[i], c);
+  *fwd = *bwd = *flops = 0;
+  if (n_rows) *n_rows = k;
+  if (!k) return SL_OK;
+  double *R = ar_alloc(a, 5 * k * sizeof *R);
+  tbe_row *tr = ar_alloc(a, k * sizeof *tr);
+  if (!R || !tr) return SL_ERR_INTERNAL;
+  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k;
+  size_t j = 0;
+  for (size_t i = 0; i < p->n; i++) {
+    const sl_emb_shard *s = &p->shards[i];
+    if (!on_chip(s, c)) continue;
+    const sl_emb_table *t = &z->d->tables[s->table];
+    R[j] = s->rows;
+    cb[j] = shard_bytes_per_row(&z->in, s->dim); /* a cached row keeps its optimizer state with it */
+    rate[j] = shard_lookups(z, s);
+    zf[j] = t->zipf;
+    tr[j].shard = (int)i;
+    j++;
+  }
+  emb_cache_fill(k, R, cb, rate, zf, z->cache_bytes, hit);
+  sl_emb_time tf = {0}, tb = {0};
+  for (j = 0; j < k; j++) {
+    const sl_emb_shard *s = &p->shards[tr[j].shard];
+    double row = s->dim * z->wb, st = shard_bytes_per_row(&z->in, s->dim) - row;
+    sl_emb_access e = {rate[j], row, s->dim, hit[j], s->host, shard_out_bytes(z, s), 0, 0};
+    sl_emb_time one = {0};
+    emb_time_add(&z->ectx, &e, &one);
+    emb_time_add(&z->ectx, &e, &tf);
+    tr[j].hit = hit[j];
+    tr[j].fwd_body = emb_time_body(&one);
+    tr[j].fwd_bound = emb_time_bound(&one);
+    tr[j].fwd_flops = one.flops;
+    tr[j].fwd_bytes = one.dram_bytes + one.host_bytes;
+    if (z->train) {
+      e.backward = 1, e.state_bytes = st;
+      sl_emb_time ob = {0};
+      emb_time_add(&z->ectx, &e, &ob);
+      emb_time_add(&z->ectx, &e, &tb);
+      tr[j].bwd_body = emb_time_body(&ob);
+      tr[j].bwd_bound = emb_time_bound(&ob);
+      tr[j].bwd_flops = ob.flops;
+      tr[j].bwd_bytes = ob.dram_bytes + ob.host_bytes;
+    }
+  }
+  double lat = z->sc->chip.kernel_latency_s;
+  *fwd = launched(&z->ectx, emb_time_body(&tf) + lat);
+  if (z->train) *bwd = launched(&z->ectx, emb_time_body(&tb) + lat);
+  *flops = tf.flops + tb.flops;
+  if (rows) *rows = tr;
+  return SL_OK;
+}
+
+/* The outcome of one micro-batch size. */
+typedef struct dres {
+  int feasible;
+  char reason[400];
+  double step;
+  sl_memory mem;
+} dres;
+
+static sl_status add_row(sl_result *res, size_t cap, sl_row r) {
+  if (!res) return SL_OK;
+  if (res->n_rows >= cap) return SL_ERR_INTERNAL;
+  res->rows[res->n_rows++] = r;
+  return SL_OK;
+}
+
+static double coll_time(const dl *z, sl_coll type, double S) {
+  if (z->n <= 1 || S <= 0) return 0;
+  sl_op op;
+  memset(&op, 0, sizeof op);
+  op.kernel = SL_K_COLL;
+  op.u.c.type = type;
+  op.u.c.bytes = S;
+  op.u.c.n = z->n;
+  op.u.c.k = fmin(z->sc->node_chips, z->n);
+  return cost_op(&z->dctx, &op).time_s;
+}
+
+/* Seconds per byte of a collective's bandwidth term over all chips (latency amortised). */
+static double coll_s_per_byte(const dl *z, sl_coll type) {
+  if (z->n <= 1) return 0;
+  const double S = 1e10;
+  return cost_collective(&z->dctx.net, type, S, z->n, fmin(z->sc->node_chips, z->n)).time_s / S;
+}
+
+/* Memory of the fullest chip: dense part, activations, and the shards on it. */
+static void chip_memory(const dl *z, const sl_memory *base, sl_memory *out) {
+  const sl_shard_plan *p = &z->plan;
+  *out = *base;
+  int worst = 0;
+  for (int c = 1; c < z->n; c++)
+    if (p->dev_bytes[c] > p->dev_bytes[worst]) worst = c;
+  for (size_t i = 0; i < p->n; i++) {
+    const sl_emb_shard *s = &p->shards[i];
+    if (!on_chip(s, worst)) continue;
+    double row = s->dim * z->wb, st = shard_bytes_per_row(&z->in, s->dim) - row;
+    if (!s->host) out->weights_bytes += s->rows * row, out->optimizer_bytes += s->rows * st;
+    if (s->kind == SL_SHARD_DATA && z->train) out->grads_bytes += s->rows * s->dim * 4.0;
+    if (s->kind != SL_SHARD_DATA) out->activations_bytes += z->pass * s->dim * z->ab; /* send buffer */
+  }
+  out->per_chip_bytes = out->weights_bytes + out->grads_bytes + out->optimizer_bytes + out->activations_bytes;
+  out->fits = out->per_chip_bytes <= out->capacity_bytes * (1 + 1e-12);
+}
+
+static const char *shard_label(arena *a, const dl *z, const sl_emb_shard *s, int bwd) {
+  static const char *const kind[] = {"", "", ".row", ".col", ".data"};
+  const sl_emb_table *t = &z->d->tables[s->table];
+  char buf[96], nm[48];
+  if (t->name)
+    snprintf(nm, sizeof nm, "%s", t->name);
+  else
+    snprintf(nm, sizeof nm, "t%d", s->table);
+  snprintf(buf, sizeof buf, "embedding.%s%s%s%s", nm, kind[s->kind], s->host ? ".host" : "",
+           bwd ? ".bwd" : "");
+  const char *r = ar_strdup(a, buf);
+  return r ? r : "embedding";
+}
+
+/* Evaluates the scenario with mb samples per chip per pass.  With res, fills its rows and figures
+ * (names and rows in res->a); scratch holds the rest. */
+static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_result *res, dres *out,
+                          sl_error *err) {
+  dl z;
+  memset(&z, 0, sizeof z);
+  memset(out, 0, sizeof *out);
+  const sl_dlrm *d = &sc->model.dlrm;
+  z.sc = sc, z.d = d, z.n = (int)sc->chips, z.train = sc->task == SL_TASK_TRAIN;
+  z.mb = mb, z.pass = z.n * mb;
+  z.G = z.train ? sc->global_batch : sc->batch;
+  z.m = z.train ? z.G / z.pass : 1;
+  z.wb = sl_dtype_bytes[sc->w_dtype], z.ab = sl_dtype_bytes[sc->a_dtype];
+  arena *keep = res ? &res->a : scratch;
+
+  /* dense part: weights, gradients and optimizer state on every chip; a micro-batch's activations */
+  double Pd = dlrm_dense_params(d);
+  sl_memory base;
+  memset(&base, 0, sizeof base);
+  base.capacity_bytes = chip_dram_bytes(&sc->chip);
+  base.weights_bytes = Pd * z.wb;
+  if (z.train) base.grads_bytes = Pd * 4.0, base.optimizer_bytes = Pd * opt_state_bytes(sc->optimizer);
+  base.activations_bytes = mb * dlrm_act_bytes_per_sample(d, z.ab, z.train);
+  double dense_bytes = base.weights_bytes + base.grads_bytes + base.optimizer_bytes + base.activations_bytes;
+
+  /* The dense part streams from the shared SRAM when its weights and activations fit in half of it
+   * (as sim.c's residency rule); the rest of the SRAM caches hot embedding rows. */
+  const sl_mem_level *l2 = chip_l2(&sc->chip);
+  double l2cap = l2 ? l2->capacity_bytes : 0, ws = base.weights_bytes + base.activations_bytes;
+  int resident = l2 && ws <= 0.5 * l2cap;
+  cost_ctx_init(&z.dctx, &sc->chip, &sc->stack, resident);
+  net_init(&z.dctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  cost_ctx_init(&z.ectx, &sc->chip, &sc->stack, 0);
+  z.ectx.net = z.dctx.net;
+  z.cache_bytes = l2 ? l2cap - (resident ? ws : 0) : 0;
+
+  /* the tables' placement */
+  const sl_link *h = &sc->chip.host;
+  sl_shard_in *in = &z.in;
+  in->d = d, in->chips = z.n, in->pass_samples = z.pass, in->train = z.train, in->wb = z.wb, in->ab = z.ab;
+  in->dev_budget = base.capacity_bytes - dense_bytes;
+  in->host_budget = h->bw_GBps > 0 ? sc->host_memory_bytes : 0;
+  in->dev_s_per_byte = 1.0 / dram_random_bw(&z.ectx);
+  in->host_s_per_byte =
+      h->bw_GBps > 0 ? 1.0 / (h->bw_GBps * 1e9 * (h->efficiency > 0 ? h->efficiency : SL_LINK_EFF_OUT)) : 0;
+  in->comm_s_per_byte = coll_s_per_byte(&z, SL_COLL_ALL_TO_ALL);
+  in->ar_s_per_byte = coll_s_per_byte(&z, SL_COLL_ALL_REDUCE);
+  in->dp_max_bytes = 0.01 * in->dev_budget;
+  in->state_row = sc->optimizer == SL_OPTIM_ADAGRAD ? 4.0 : 0;
+  in->state_value = sc->optimizer == SL_OPTIM_ADAMW ? 8.0 : 0;
+  if (shard_plan(scratch, in, &z.plan)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (res)
+    res->mem = base, res->mem.per_chip_bytes = dense_bytes,
+    res->mem.fits = dense_bytes <= base.capacity_bytes;
+  if (in->dev_budget < 0) {
+    snprintf(out->reason, sizeof out->reason,
+             "does not fit in memory: the dense part and the activations of %g samples need %.2f GB per chip "
+             "but %s has %.2f GB",
+             mb, dense_bytes / 1e9, sc->chip.name, base.capacity_bytes / 1e9);
+    if (res) res->mem.fits = 0;
+    return SL_OK;
+  }
+  if (!z.plan.feasible) {
+    snprintf(out->reason, sizeof out->reason, "does not fit in memory: %s", z.plan.reason);
+    if (res) { /* what the tables would take spread evenly over the chips */
+      double emb = 0;
+      for (size_t i = 0; i < d->n_tables; i++)
+        emb += d->tables[i].rows * shard_bytes_per_row(in, d->tables[i].dim);
+      res->mem.weights_bytes += emb / z.n;
+      res->mem.per_chip_bytes += emb / z.n;
+      res->mem.fits = 0;
+    }
+    return SL_OK;
+  }
+  chip_memory(&z, &base, &out->mem);
+
+  /* the slowest chip's embedding kernels */
+  int crit = 0;
+  double f_crit = 0, b_crit = 0, fl_crit = 0;
+  for (int c = 0; c < z.n; c++) {
+    double f, b, fl;
+    if (tbe_chip(&z, scratch, c, NULL, NULL, &f, &b, &fl))
+      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    if (c == 0 || f + b > f_crit + b_crit) crit = c, f_crit = f, b_crit = b, fl_crit = fl;
+  }
+
+  /* communication of one pass */
+  double S_idx = 0, S_rw = 0, S_dp_grad = 0, n_sparse = 0;
+  double *send = ar_alloc(scratch, (size_t)z.n * sizeof *send);
+  if (!send) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < z.plan.n; i++) {
+    const sl_emb_shard *s = &z.plan.shards[i];
+    const sl_emb_table *t = &d->tables[s->table];
+    if (s->kind == SL_SHARD_DATA) {
+      S_dp_grad += t->rows * t->dim * 4.0;
+      continue;
+    }
+    if (s->kind == SL_SHARD_ROW)
+      S_rw += z.pass * s->dim * z.ab;
+    else
+      send[s->chip] += z.pass * s->dim * z.ab;
+  }
+  for (size_t t = 0; t < d->n_tables; t++) {
+    int dp = 0;
+    for (size_t i = 0; i < z.plan.n; i++)
+      dp |= z.plan.shards[i].table == (int)t && z.plan.shards[i].kind == SL_SHARD_DATA;
+    if (!dp) S_idx += mb * (d->tables[t].pooling * 8.0 + 4.0), n_sparse++;
+  }
+  double S_a2a = 0;
+  for (int c = 0; c < z.n; c++)
+    S_a2a = fmax(S_a2a, send[c]);
+  double t_idx = coll_time(&z, SL_COLL_ALL_TO_ALL, S_idx), t_a2a = coll_time(&z, SL_COLL_ALL_TO_ALL, S_a2a);
+  double t_rs = coll_time(&z, SL_COLL_REDUCE_SCATTER, S_rw), t_ag = coll_time(&z, SL_COLL_ALL_GATHER, S_rw);
+
+  /* the dense part of one pass */
+  sl_graph g = {0};
+  if (dlrm_graph_dense(keep, sc, mb, z.train, &g))
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  double t_dense_f = 0, t_dense_b = 0, hw = fl_crit * z.m;
+  size_t cap = 0;
+  tbe_row *tr = NULL;
+  size_t n_tr = 0;
+  if (res) {
+    if (tbe_chip(&z, scratch, crit, &tr, &n_tr, &f_crit, &b_crit, &fl_crit))
+      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    cap = g.n + 2 * n_tr + 16;
+    res->rows = ar_alloc(&res->a, cap * sizeof *res->rows);
+    res->n_rows = 0;
+    if (!res->rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  for (size_t i = 0; i < g.n; i++) {
+    const sl_op *op = &g.ops[i];
+    sl_cost c = cost_op(&z.dctx, op);
+    double t = c.time_s * op->count;
+    if (op->phase == SL_PH_BACKWARD)
+      t_dense_b += t;
+    else
+      t_dense_f += t;
+    hw += c.flops * op->count * z.m;
+    double useful =
+        op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : c.flops;
+    sl_bound bound =
+        sc->stack.kernel_overhead_s > c.time_s - sc->stack.kernel_overhead_s ? SL_BOUND_LATENCY : c.bound;
+    TRY(add_row(res, cap,
+                (sl_row){op->name, op->phase, op->cat, bound, op->count * z.m, t * z.m,
+                         useful * op->count * z.m, c.dram_bytes * op->count * z.m, 0, -1}));
+  }
+  /* the slowest chip's embedding rows: each shard's share of the batched kernel */
+  double sum_f = 0, sum_b = 0;
+  for (size_t j = 0; j < n_tr; j++)
+    sum_f += tr[j].fwd_body, sum_b += tr[j].bwd_body;
+  for (size_t j = 0; j < n_tr; j++) {
+    const sl_emb_shard *s = &z.plan.shards[tr[j].shard];
+    double tf = sum_f > 0 ? f_crit * tr[j].fwd_body / sum_f : f_crit / (double)n_tr;
+    TRY(add_row(res, cap,
+                (sl_row){shard_label(keep, &z, s, 0), SL_PH_FORWARD, SL_CAT_EMBEDDING, tr[j].fwd_bound, z.m,
+                         tf * z.m, tr[j].fwd_flops * z.m, tr[j].fwd_bytes * z.m, 0, tr[j].hit}));
+    if (z.train) {
+      double tb = sum_b > 0 ? b_crit * tr[j].bwd_body / sum_b : b_crit / (double)n_tr;
+      TRY(add_row(res, cap,
+                  (sl_row){shard_label(keep, &z, s, 1), SL_PH_BACKWARD, SL_CAT_EMBEDDING, tr[j].bwd_bound,
+                           z.m, tb * z.m, tr[j].bwd_flops * z.m, tr[j].bwd_bytes * z.m, 0, tr[j].hit}));
+    }
+  }
+  double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f;
+  const sl_bound NET = SL_BOUND_NETWORK;
+  TRY(add_row(res, cap,
+              (sl_row){"sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m, 0,
+                       S_idx * z.m, 0, -1}));
+  TRY(add_row(res, cap,
+              (sl_row){"pooled_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
+                       S_a2a * z.m, 0, -1}));
+  TRY(add_row(res, cap,
+              (sl_row){"pooled_reduce_scatter", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_rs * z.m, 0,
+                       S_rw * z.m, 0, -1}));
+  double step;
+  if (z.train) {
+    pass_t += t_dense_b + t_a2a + t_ag + b_crit;
+    TRY(add_row(res, cap,
+                (sl_row){"pooled_all_to_all.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
+                         S_a2a * z.m, 0, -1}));
+    TRY(add_row(res, cap,
+                (sl_row){"pooled_all_gather.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_ag * z.m, 0,
+                         S_rw * z.m, 0, -1}));
+    /* after the last pass: gradient all-reduce (dense part and replicated tables), the optimizer */
+    double t_ar_d = coll_time(&z, SL_COLL_ALL_REDUCE, Pd * 4.0),
+           t_ar_t = coll_time(&z, SL_COLL_ALL_REDUCE, S_dp_grad);
+    double layers = (double)(d->n_bottom + d->n_top) + (d->inter == SL_INTER_DCNV2 ? d->cross_layers : 1);
+    double exposed = exposed_comm(t_ar_d + t_ar_t, t_dense_b + b_crit, layers, sc->stack.overlap_dp_comm);
+    double share_d = t_ar_d + t_ar_t > 0 ? t_ar_d / (t_ar_d + t_ar_t) : 0;
+    double replicated = S_dp_grad / 4.0;
+    sl_op op;
+    memset(&op, 0, sizeof op);
+    op.kernel = SL_K_STREAM;
+    op.u.s.bytes = (Pd + replicated) * opt_step_bytes(sc->optimizer, z.wb);
+    op.u.s.flops = 10.0 * (Pd + replicated);
+    op.u.s.dt = SL_FP32;
+    sl_cost oc = cost_op(&z.dctx, &op);
+    hw += oc.flops;
+    TRY(add_row(res, cap,
+                (sl_row){"dense_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1, exposed * share_d, 0,
+                         Pd * 4.0, 0, -1}));
+    TRY(add_row(res, cap,
+                (sl_row){"replicated_table_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1,
+                         exposed * (1 - share_d), 0, S_dp_grad, 0, -1}));
+    TRY(add_row(res, cap,
+                (sl_row){"optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, oc.bound, 1, oc.time_s, oc.flops,
+                         oc.dram_bytes, 0, -1}));
+    step = z.m * pass_t + exposed + oc.time_s;
+  } else {
+    step = pass_t;
+  }
+  out->feasible = 1;
+  out->step = step;
+  if (!res) return SL_OK;
+  /* drop the rows that cost nothing (collectives a single chip does not need) */
+  size_t w = 0;
+  for (size_t i = 0; i < res->n_rows; i++)
+    if (res->rows[i].time_s > 0 || res->rows[i].cat != SL_CAT_COLLECTIVE) res->rows[w++] = res->rows[i];
+  res->n_rows = w;
+  res->feasible = 1;
+  res->mem = out->mem;
+  res->step_time_s = step;
+  res->has_samples = 1;
+  res->samples_per_s = z.G / step;
+  res->model_flops = z.G * dlrm_flops_per_sample(d) * (z.train ? 3.0 : 1.0);
+  res->hw_flops = hw * z.n;
+  sl_dtype cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  double peak = chip_peak_flops(&sc->chip, cdt) * z.n;
+  if (peak > 0) {
+    res->has_mfu = 1;
+    res->mfu = res->model_flops / (step * peak);
+    res->hfu = res->hw_flops / (step * peak);
+    res->flops_per_chip_per_s = res->model_flops / step / z.n;
+  }
+  (void)n_sparse;
+  return SL_OK;
+}
+
+sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  double n = sc->chips, G = sc->task == SL_TASK_TRAIN ? sc->global_batch : sc->batch, per = G / n;
+  res->par = (sl_parallel){n, 1, 1, 1, 1, 1, 0, 0, 0};
+  res->chips = n;
+  double mb = per;
+  arena scratch;
+  ar_init(&scratch);
+  dres r;
+  sl_status s = SL_OK;
+  if (sc->task == SL_TASK_TRAIN && sc->micro_batch > 0) {
+    mb = sc->micro_batch;
+  } else if (sc->task == SL_TASK_TRAIN && sc->micro_batch == SL_AUTO) {
+    /* the fastest micro-batch among per, per/2, per/4, ... that fits (the smallest when none does) */
+    double best = 0, best_t = INFINITY;
+    for (double c = per; c >= 1 && c == floor(c); c /= 2) {
+      ar_reset(&scratch);
+      if ((s = evaluate(sc, c, &scratch, NULL, &r, err))) break;
+      if (r.feasible && r.step < best_t) best = c, best_t = r.step;
+      mb = c;
+    }
+    if (best > 0) mb = best;
+  }
+  if (!s) {
+    ar_reset(&scratch);
+    s = evaluate(sc, mb, &scratch, res, &r, err);
+  }
+  ar_free(&scratch);
+  if (s) return s;
+  if (sc->task == SL_TASK_TRAIN) res->micro_batch = mb, res->global_batch = G;
+  if (!r.feasible) {
+    res->feasible = 0;
+    snprintf(res->reason, sizeof res->reason, "%s", r.reason);
+  }
+  return SL_OK;
+}
+
+sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *err) {
+  const char *f = root->file;
+  yt_pair *pk = yt_find((yt_node *)root, "parallel");
+  int line = pk ? pk->key_line : 0;
+  sl_parallel *p = &sc->par;
+  const char *names[] = {"tp", "pp", "cp", "ep", "vpp"};
+  double *deg[] = {&p->tp, &p->pp, &p->cp, &p->ep, &p->vpp};
+  for (int i = 0; i < 5; i++)
+    if (*deg[i] != SL_AUTO && *deg[i] > 1)
+      return err_set(
+          err, SL_ERR_INPUT, f, line, "parallel",
+          "%s = %g: a DLRM's dense part is data-parallel over all chips and its embedding tables are "
+          "sharded by silica's planner, so tp, pp, cp, ep and vpp stay 1",
+          names[i], *deg[i]);
+  if (p->sp)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "sequence parallelism is for transformers");
+  if (p->dp != SL_AUTO && p->dp != sc->chips)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp",
+                   "dp = %g, but a DLRM's dense part is data-parallel over all %g chips", p->dp, sc->chips);
+  *p = (sl_parallel){sc->chips, 1, 1, 1, 1, 1, 0, 0, 0};
+  sc->parallel_auto = 0;
+  double n = sc->chips;
+  if (sc->task == SL_TASK_TRAIN) {
+    yt_pair *tk = yt_find((yt_node *)root, "train");
+    int tl = tk ? tk->key_line : 0;
+    if (sc->recompute != SL_RECOMPUTE_NONE)
+      return err_set(err, SL_ERR_INPUT, f, tl, "train.recompute",
+                     "activation recomputation is modelled for transformers only");
+    if (sc->global_batch_max) { /* the largest multiple of the chips up to max */
+      sc->global_batch = floor(sc->global_batch / n) * n;
+      sc->global_batch_max = 0;
+      if (sc->global_batch < n)
+        return err_set(err, SL_ERR_INPUT, f, tl, "train.global_batch",
+                       "max is below one sample per chip (%g chips)", n);
+    }
+    if (fmod(sc->global_batch, n) != 0)
+      return err_set(
+          err, SL_ERR_INPUT, f, tl, "train.global_batch",
+          "global_batch %g is not a multiple of the %g chips (each chip takes global_batch/chips samples)",
+          sc->global_batch, n);
+    double per = sc->global_batch / n;
+    if (sc->micro_batch > 0 && fmod(per, sc->micro_batch) != 0)
+      return err_set(err, SL_ERR_INPUT, f, tl, "train.micro_batch",
+                     "micro_batch %g does not divide the %g samples each chip takes per step",
+                     sc->micro_batch, per);
+  } else if (sc->task == SL_TASK_INFER) {
+    yt_pair *ik = yt_find((yt_node *)root, "infer");
+    int il = ik ? ik->key_line : 0;
+    if (sc->batch_max)
+      return err_set(err, SL_ERR_INPUT, f, il, "infer.batch",
+                     "batch: max is for LLM inference; give a DLRM a batch of samples");
+    if (fmod(sc->batch, n) != 0)
+      return err_set(err, SL_ERR_INPUT, f, il, "infer.batch", "batch %g is not a multiple of the %g chips",
+                     sc->batch, n);
+  }
+  return SL_OK;
+}

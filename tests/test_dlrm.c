@@ -1,0 +1,551 @@
+/* test_dlrm.c — ranking models (DLRM): FLOP, parameters and bytes per sample against hand
+ * counts; Zipf sums and the SRAM hit rate against brute force; the sharding planner never places
+ * more than a chip's memory; a single table on one chip against a direct calculation; loader
+ * errors name file, line and key; the DGX H100 training breakdown has every category. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static sl_scenario *load(const char *text) {
+  sl_scenario *sc = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) {
+    char buf[900];
+    sl_error_format(&err, buf, sizeof buf);
+    fail_msg("%s: %s", text, buf);
+  }
+  return sc;
+}
+
+static sl_result *run(sl_scenario *sc) {
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
+  return r;
+}
+
+static const sl_row *row_named(const sl_result *r, const char *name) {
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (strcmp(r->rows[i].name, name) == 0) return &r->rows[i];
+  fail_msg("no row %s", name);
+  return NULL;
+}
+
+static void close_to(double got, double want, double rel, const char *what) {
+  if (!(fabs(got - want) <= rel * fabs(want))) fail_msg("%s: %.12g, want %.12g", what, got, want);
+}
+
+/* ---- sizes, FLOP and bytes per sample ------------------------------------------------------------ */
+
+static const char *SMALL_DOT =
+    "{chip: h100-sxm, task: infer, infer: {batch: 64}, model: {dlrm: {dense_features: 4,"
+    " tables: [{rows: 100, dim: 8, pooling: 2}, {rows: 50, dim: 8, pooling: 3}],"
+    " bottom_mlp: [16, 8], top_mlp: [32, 1], interaction: {type: dot}}}}";
+
+static void test_small_model_by_hand(void **state) {
+  (void)state;
+  sl_scenario *sc = load(SMALL_DOT);
+  const sl_dlrm *d = &sc->model.dlrm;
+  /* bottom 4-16-8: 2(4x16 + 16x8) = 384; dot of F = 3 vectors of 8: 2 x 9 x 8 = 144, out 8 + 3 = 11;
+   * top 11-32-1: 2(11x32 + 32x1) = 768 */
+  close_to(dlrm_interaction_out(d), 11, 0, "dot width");
+  close_to(dlrm_flops_per_sample(d), 384 + 144 + 768, 1e-15, "dot FLOP per sample");
+  /* parameters: bottom (4x16+16) + (16x8+8) = 216, top (11x32+32) + (32+1) = 417; tables 1200 */
+  close_to(dlrm_dense_params(d), 216 + 417, 0, "dense params");
+  close_to(model_params(&sc->model), 216 + 417 + 1200, 0, "all params");
+  /* bytes per sample, bf16 rows of 16 B: forward 2x16 + 3x16 = 80; training adds per lookup 2 x 16
+   * (row read and written) + 2 x 4 (its Adagrad value) = 40: 5 x 40 = 200 */
+  close_to(dlrm_emb_bytes_per_sample(d, 2, 0), 80, 0, "forward bytes per sample");
+  close_to(dlrm_emb_bytes_per_sample(d, 2, 1), 280, 0, "training bytes per sample");
+  sl_result *r = run(sc);
+  assert_true(r->feasible);
+  close_to(r->model_flops, 64 * 1296.0, 1e-15, "model FLOP of the batch");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+
+  sc = load("{chip: h100-sxm, task: train, train: {global_batch: 32}, model: {dlrm: {dense_features: 4,"
+            " tables: [{rows: 100, dim: 8, pooling: 2}, {rows: 50, dim: 8, pooling: 3}],"
+            " bottom_mlp: [8], top_mlp: [16, 1], interaction: {type: dcnv2, layers: 2, low_rank: 4}}}}");
+  d = &sc->model.dlrm;
+  /* bottom 4-8: 64; DCNv2 over D = 8 + 16 = 24, 2 layers of rank 4: 2 x 4 x 24 x 4 = 768; top 24-16-1: 800 */
+  close_to(dlrm_flops_per_sample(d), 64 + 768 + 800, 1e-15, "dcnv2 FLOP per sample");
+  /* bottom 40, cross 2 x (2 x 24 x 4 + 24) = 432, top 400 + 17 */
+  close_to(dlrm_dense_params(d), 40 + 432 + 417, 0, "dcnv2 dense params");
+  r = run(sc);
+  assert_true(r->feasible);
+  close_to(r->model_flops, 3 * 32 * 1632.0, 1e-15, "training model FLOP (3 x forward)");
+  close_to(sl_result_number(r, "samples_per_s"), 32 / r->step_time_s, 1e-12, "samples/s");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+static void test_mlperf_preset(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, model: dlrm-mlperf-dcnv2, task: infer}");
+  const sl_dlrm *d = &sc->model.dlrm;
+  assert_int_equal(d->n_tables, 26);
+  close_to(dlrm_emb_rows(d), 204184588, 0, "rows (models.md)");
+  close_to(model_params(&sc->model), sc->model.params_published, 0.001,
+           "params against the preset's derived count");
+  /* bottom 13-512-256-128 0.341 M, cross 3 x 4 x 3456 x 512 = 21.23 M, top 3456-1024-1024-512-256-1 10.49 M
+   */
+  close_to(dlrm_flops_per_sample(d), 340992 + 21233664 + 10486272, 1e-15, "MLPerf FLOP per sample");
+  sl_scenario_free(sc);
+}
+
+/* ---- Zipf sums and the SRAM share -------------------------------------------------------------- */
+
+static double brute_H(double n, double s) {
+  double h = 0, m = floor(n);
+  for (double i = 1; i <= m; i++)
+    h += pow(i, -s);
+  return h + (n - m) * pow(m + 1, -s);
+}
+
+static void test_zipf_H(void **state) {
+  (void)state;
+  const double s[] = {0, 0.5, 0.9, 1.0, 1.05, 1.5, 2.5};
+  const double n[] = {1, 7, 32, 33, 100.5, 1000, 123456.25, 2e6};
+  for (size_t i = 0; i < SL_ARRAY_LEN(s); i++)
+    for (size_t j = 0; j < SL_ARRAY_LEN(n); j++) {
+      double want = brute_H(n[j], s[i]);
+      if (fabs(zipf_H(n[j], s[i]) - want) > 1e-10 * want)
+        fail_msg("H(%g, %g) = %.15g, want %.15g", n[j], s[i], zipf_H(n[j], s[i]), want);
+    }
+}
+
+typedef struct brow {
+  double density, freq, bytes;
+  int table;
+} brow;
+
+static int by_density(const void *a, const void *b) {
+  double x = ((const brow *)a)->density, y = ((const brow *)b)->density;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Every row of every table sorted by accesses per byte, taken greedily (the last one in part). */
+static double brute_cache(size_t n, const double *R, const double *B, const double *rate, const double *s,
+                          double cap, double *hit) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += (size_t)R[i];
+  brow *rows = malloc(total * sizeof *rows);
+  size_t k = 0;
+  double all_rate = 0;
+  for (size_t i = 0; i < n; i++) {
+    double H = brute_H(R[i], s[i]);
+    all_rate += rate[i];
+    hit[i] = 0;
+    for (double j = 1; j <= R[i]; j++, k++)
+      rows[k] = (brow){rate[i] * pow(j, -s[i]) / (H * B[i]), rate[i] * pow(j, -s[i]) / H, B[i], (int)i};
+  }
+  qsort(rows, total, sizeof *rows, by_density);
+  double left = cap, served = 0;
+  for (k = 0; k < total && left > 0; k++) {
+    double take = fmin(1, left / rows[k].bytes);
+    served += take * rows[k].freq;
+    hit[rows[k].table] += take * rows[k].freq / rate[rows[k].table];
+    left -= take * rows[k].bytes;
+  }
+  free(rows);
+  return served / all_rate;
+}
+
+static void test_hit_rate_brute_force(void **state) {
+  (void)state;
+  const double R[] = {1000, 300, 2000, 50};
+  const double B[] = {256, 128, 512, 256};
+  const double rate[] = {10, 3, 25, 1};
+  const double s[] = {1.05, 0.8, 1.3, 0};
+  const double caps[] = {1e3, 2e4, 1.5e5, 6e5, 1.3e6};
+  double h1[4], h2[4];
+  for (size_t c = 0; c < SL_ARRAY_LEN(caps); c++) {
+    double want = brute_cache(4, R, B, rate, s, caps[c], h2);
+    double got = emb_cache_fill(4, R, B, rate, s, caps[c], h1);
+    close_to(got, want, 1e-9, "overall hit rate");
+    for (int i = 0; i < 4; i++)
+      if (fabs(h1[i] - h2[i]) > 1e-9)
+        fail_msg("cap %g table %d: hit %.12g, want %.12g", caps[c], i, h1[i], h2[i]);
+  }
+  /* one table: the share is H(k)/H(R) for the k = C / row bytes hottest rows (equations.md) */
+  double r1 = 1e6, b1 = 256, a1 = 1, s1 = 1.05;
+  close_to(emb_cache_fill(1, &r1, &b1, &a1, &s1, 256 * 12345.0, NULL),
+           zipf_H(12345, 1.05) / zipf_H(1e6, 1.05), 1e-12, "single-table share");
+  assert_true(emb_cache_fill(1, &r1, &b1, &a1, &s1, 1e12, NULL) == 1.0);
+}
+
+/* ---- the planner never places more than a chip's memory --------------------------------------- */
+
+static void check_plan(const sl_shard_in *in, const sl_shard_plan *p) {
+  const sl_dlrm *d = in->d;
+  double *dev = calloc((size_t)in->chips, sizeof *dev), *host = calloc((size_t)in->chips, sizeof *host);
+  double *cols = calloc(d->n_tables, sizeof *cols);
+  for (size_t i = 0; i < p->n; i++) { /* recount what each chip holds from the shards */
+    const sl_emb_shard *s = &p->shards[i];
+    const sl_emb_table *t = &d->tables[s->table];
+    double bytes = s->rows * shard_bytes_per_row(in, s->dim);
+    if (s->kind == SL_SHARD_DATA && in->train) bytes += s->rows * s->dim * 4;
+    double send = s->kind == SL_SHARD_DATA ? 0 : in->pass_samples * s->dim * in->ab;
+    for (int c = 0; c < in->chips; c++) {
+      if (s->chip != c && s->chip >= 0) continue;
+      dev[c] += (s->host ? 0 : bytes) + send;
+      host[c] += s->host ? bytes : 0;
+    }
+    if (s->kind == SL_SHARD_ROW)
+      assert_true(s->rows * in->chips >= t->rows);
+    else
+      assert_true(s->rows == t->rows);
+    cols[s->table] += s->kind == SL_SHARD_COLUMN ? s->dim : s->kind == SL_SHARD_TABLE ? s->dim : 0;
+    if (s->kind == SL_SHARD_ROW || s->kind == SL_SHARD_DATA) cols[s->table] += s->dim;
+  }
+  for (size_t t = 0; t < d->n_tables; t++)
+    assert_true(cols[t] == d->tables[t].dim); /* every table placed once */
+  for (int c = 0; c < in->chips; c++) {
+    if (dev[c] > in->dev_budget * (1 + 1e-12))
+      fail_msg("chip %d holds %.6g B, budget %.6g B", c, dev[c], in->dev_budget);
+    if (host[c] > in->host_budget * (1 + 1e-12))
+      fail_msg("chip %d host %.6g B, budget %.6g B", c, host[c], in->host_budget);
+    close_to(dev[c], p->dev_bytes[c], 1e-9, "planner's own count");
+  }
+  free(dev), free(host), free(cols);
+}
+
+static void test_planner_memory(void **state) {
+  (void)state;
+  enum { NT = 60 };
+  sl_emb_table tables[NT];
+  unsigned x = 12345;
+  for (int i = 0; i < NT; i++) { /* sizes from 1e3 to 1e8 rows, dims 32-256, pooling 1-50 */
+    x = x * 1103515245u + 12345u;
+    double rows = floor(pow(10, 3 + (x >> 8) % 5000 / 1000.0));
+    x = x * 1103515245u + 12345u;
+    tables[i] =
+        (sl_emb_table){NULL, rows, 32.0 * (1 + (x >> 10) % 8), 1.0 + (x >> 14) % 50, 1.05, SL_SHARD_AUTO};
+  }
+  sl_dlrm d = {13, tables, NT, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0};
+  double total = 0;
+  for (int i = 0; i < NT; i++)
+    total += tables[i].rows * tables[i].dim * 2;
+  const int chips[] = {1, 2, 3, 8, 16, 64};
+  int feasible = 0, infeasible = 0;
+  for (size_t ci = 0; ci < SL_ARRAY_LEN(chips); ci++)
+    for (int train = 0; train <= 1; train++)
+      for (double frac = 0.3; frac <= 3.0; frac *= 1.7) { /* budgets from too small to roomy */
+        sl_shard_in in;
+        memset(&in, 0, sizeof in);
+        in.d = &d, in.chips = chips[ci], in.pass_samples = 4096.0 * chips[ci], in.train = train;
+        in.wb = 2, in.ab = 2, in.state_row = 4;
+        in.dev_budget = frac * total / chips[ci];
+        in.host_budget = train ? 0 : 0.2 * total;
+        in.dev_s_per_byte = 1 / 3e12, in.host_s_per_byte = 1 / 5e10;
+        in.comm_s_per_byte = chips[ci] > 1 ? 1 / 4e11 : 0, in.ar_s_per_byte = chips[ci] > 1 ? 2 / 4e11 : 0;
+        in.dp_max_bytes = 0.01 * in.dev_budget;
+        arena a;
+        ar_init(&a);
+        sl_shard_plan p;
+        assert_int_equal(shard_plan(&a, &in, &p), SL_OK);
+        if (p.feasible) {
+          feasible++;
+          check_plan(&in, &p);
+        } else {
+          infeasible++;
+          assert_non_null(strstr(p.reason, "fits nowhere"));
+        }
+        ar_free(&a);
+      }
+  assert_true(feasible > 10 && infeasible > 0);
+}
+
+/* Through whole runs: the fullest chip's memory never passes its capacity. */
+static void test_run_memory_bound(void **state) {
+  (void)state;
+  const char *models[] = {"rank-hc-1000", "dlrm-mlperf-dcnv2"};
+  const int chips[] = {1, 2, 4, 8, 16};
+  for (size_t m = 0; m < 2; m++)
+    for (size_t c = 0; c < SL_ARRAY_LEN(chips); c++) {
+      char text[300];
+      snprintf(
+          text, sizeof text,
+          "{chip: a100-sxm-80gb, model: %s, task: train, system: {chips: %d}, train: {global_batch: %d}}",
+          models[m], chips[c], 2048 * chips[c]);
+      sl_scenario *sc = load(text);
+      sl_result *r = run(sc);
+      if (r->feasible) {
+        assert_true(r->mem.per_chip_bytes <= r->mem.capacity_bytes);
+        assert_true(r->mem.fits);
+      } else {
+        assert_non_null(strstr(r->reason, "memory"));
+      }
+      sl_result_free(r);
+      sl_scenario_free(sc);
+    }
+}
+
+/* A table that fits nowhere is a result, not an error; host memory rescues it on PCIe chips. */
+static void test_fits_nowhere(void **state) {
+  (void)state;
+#define FITS_NOWHERE(sys)                                                                                    \
+  "{chip: mtia-2i, task: infer, infer: {batch: 256}, " sys " model: {dlrm: {dense_features: 8,"              \
+  " tables: [{rows: 600000000, dim: 128, pooling: 4, zipf: 1.05}], bottom_mlp: [128], top_mlp: [64, 1],"     \
+  " interaction: {type: dot}}}}"
+  const char *text = FITS_NOWHERE("");
+  sl_scenario *sc = load(text);
+  sl_result *r = run(sc);
+  assert_false(r->feasible);
+  assert_non_null(strstr(r->reason, "t0"));
+  assert_non_null(strstr(r->reason, "fits nowhere"));
+  char *json = sl_result_json(r);
+  assert_non_null(strstr(json, "\"feasible\":false"));
+  free(json);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  sc = load(FITS_NOWHERE("system: {chips: 1, host_memory_bytes: 2.0e+11},"));
+  r = run(sc);
+  assert_true(r->feasible);
+  const sl_row *e = row_named(r, "embedding.t0.host");
+  assert_true(e->bound == SL_BOUND_NETWORK); /* misses cross PCIe */
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* ---- a single table on one chip against a direct calculation ------------------------------------ */
+
+static void test_single_table_direct(void **state) {
+  (void)state;
+  for (int train = 0; train <= 1; train++) {
+    char text[600];
+    snprintf(text, sizeof text,
+             "{chip: h100-sxm, task: %s, %s model: {dlrm: {dense_features: 13,"
+             " tables: [{rows: 100000000, dim: 64, pooling: 10, zipf: 1.05}], bottom_mlp: [64], top_mlp: [1],"
+             " interaction: {type: dot}}}}",
+             train ? "train" : "infer", train ? "train: {global_batch: 4096}," : "infer: {batch: 4096},");
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    assert_true(r->feasible);
+    const sl_chip *c = &sc->chip;
+    const sl_dlrm *d = &sc->model.dlrm;
+    double B = 4096, L = B * 10, row = 64 * 2.0, st = train ? 4.0 : 0;
+    /* the dense part (tiny) is SRAM-resident; the rest of the 50 MB L2 holds the hottest rows */
+    double ws = dlrm_dense_params(d) * 2 + B * dlrm_act_bytes_per_sample(d, 2, train);
+    double l2 = chip_l2(c)->capacity_bytes;
+    assert_true(ws <= l2 / 2);
+    double h = zipf_H((l2 - ws) / (row + st), 1.05) / zipf_H(1e8, 1.05);
+    double dram = chip_dram(c)->bw_GBps * 1e9,
+           rnd = dram * (c->eff_random > 0 ? c->eff_random : c->eff_stream);
+    double seq = dram * c->eff_stream, sram = chip_l2(c)->bw_GBps * 1e9 * c->eff_sram;
+    double vec = chip_vec_flops(c, SL_FP32) * c->eff_vector;
+    double units = ceil(row / 64) * 64, out = B * 64 * 2;
+    double fwd =
+        fmax(fmax(L * (1 - h) * units / rnd + (out + L * 8) / seq, L * h * row / sram), L * 64 / vec);
+    double want = (fwd + c->kernel_latency_s) / sc->stack.efficiency + sc->stack.kernel_overhead_s;
+    const sl_row *e = row_named(r, "embedding.t0");
+    close_to(e->time_s, want, 1e-12, "forward embedding time");
+    close_to(e->sram_hit_rate, h, 1e-12, "hit rate");
+    if (train) {
+      double bwd = fmax(fmax(L * (1 - h) * (2 * units + 2 * 64) / rnd + (out + L * 32) / seq,
+                             L * h * 2 * (row + st) / sram),
+                        5 * L * 64 / vec);
+      close_to(row_named(r, "embedding.t0.bwd")->time_s,
+               (bwd + c->kernel_latency_s) / sc->stack.efficiency + sc->stack.kernel_overhead_s, 1e-12,
+               "backward embedding time");
+    }
+    double sum = 0;
+    for (size_t i = 0; i < r->n_rows; i++)
+      sum += r->rows[i].time_s;
+    close_to(sum, r->step_time_s, 1e-12, "rows add up to the step");
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+}
+
+/* ---- the DGX H100 training run: every category, rows add up ------------------------------------ */
+
+static void test_dgx_breakdown(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, system: dgx-h100, model: dlrm-mlperf-dcnv2, task: train,"
+                         " train: {global_batch: 55296}}");
+  sl_result *r = run(sc);
+  assert_true(r->feasible);
+  double cat[SL_CAT_COUNT] = {0}, sum = 0;
+  int hit_rows = 0;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    cat[r->rows[i].cat] += r->rows[i].time_s;
+    sum += r->rows[i].time_s;
+    if (r->rows[i].cat == SL_CAT_EMBEDDING) {
+      assert_true(r->rows[i].sram_hit_rate >= 0 && r->rows[i].sram_hit_rate <= 1);
+      hit_rows++;
+    }
+  }
+  assert_true(cat[SL_CAT_EMBEDDING] > 0 && cat[SL_CAT_GEMM] > 0 && cat[SL_CAT_INTERACTION] > 0 &&
+              cat[SL_CAT_COLLECTIVE] > 0);
+  assert_true(hit_rows >= 26);
+  close_to(sum, r->step_time_s, 1e-12, "rows add up to the step");
+  close_to(sl_result_number(r, "samples_per_s"), 55296 / r->step_time_s, 1e-12, "samples/s");
+  assert_true(r->mem.fits);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* A sharding constraint is obeyed; more chips never make the embedding slower per sample. */
+static void test_sharding_constraints(void **state) {
+  (void)state;
+  const char *kinds[] = {"row", "column", "data"}, *suffix[] = {".row", ".col", ".data"};
+  for (int k = 0; k < 3; k++) {
+    char text[600];
+    snprintf(text, sizeof text,
+             "{chip: h100-sxm, system: {chips: 4}, task: train, train: {global_batch: 8192}, model: {dlrm: {"
+             "dense_features: 13, tables: [{rows: 1000000, dim: 128, pooling: 5, sharding: %s}, {rows: 5000, "
+             "dim: 128,"
+             " pooling: 1}], bottom_mlp: [128], top_mlp: [256, 1], interaction: {type: dot}}}}",
+             kinds[k]);
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    assert_true(r->feasible);
+    char name[64];
+    snprintf(name, sizeof name, "embedding.t0%s", suffix[k]);
+    assert_true(row_named(r, name)->time_s > 0);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+}
+
+/* ---- loader errors -------------------------------------------------------------------------------- */
+
+static void expect_error(const char *text, const char *key, int line) {
+  sl_scenario *sc = NULL;
+  sl_error err;
+  sl_status s = sl_scenario_load(NULL, text, NULL, 0, &sc, &err);
+  if (s != SL_ERR_INPUT) fail_msg("status %d for %s", s, text);
+  if (strcmp(err.key, key) != 0) fail_msg("key \"%s\", want \"%s\" (%s)", err.key, key, err.message);
+  if (line > 0 && err.line != line) fail_msg("line %d, want %d (%s)", err.line, line, err.message);
+  assert_string_equal(err.file, "<inline>");
+}
+
+static void test_loader_errors(void **state) {
+  (void)state;
+  const char *head = "chip: h100-sxm\ntask: infer\nmodel:\n  dlrm:\n";
+  char text[1024];
+#define CASE(body, key, line)                                                                                \
+  do {                                                                                                       \
+    snprintf(text, sizeof text, "%s%s", head, body);                                                         \
+    expect_error(text, key, line);                                                                           \
+  } while (0)
+  const char *rest = "    bottom_mlp: [8]\n    top_mlp: [4, 1]\n    interaction: {type: dot}\n";
+  char body[800];
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, colour: red}\n%s",
+           rest);
+  CASE(body, "model.dlrm.tables[0].colour", 7);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1}\n      - {dim: 8, "
+           "pooling: 1}\n%s",
+           rest);
+  CASE(body, "model.dlrm.tables[1].rows", 8);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 16, pooling: 1}\n%s", rest);
+  CASE(body, "model.dlrm.tables[0]", 7); /* dot: dims must equal the bottom output */
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 0}\n%s", rest);
+  CASE(body, "model.dlrm.tables[0].pooling", 7);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10.5, dim: 8, pooling: 1}\n%s", rest);
+  CASE(body, "model.dlrm.tables[0]", 7);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, zipf: -1}\n%s", rest);
+  CASE(body, "model.dlrm.tables[0].zipf", 7);
+  snprintf(
+      body, sizeof body,
+      "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, sharding: diagonal}\n%s",
+      rest);
+  CASE(body, "model.dlrm.tables[0].sharding", 7);
+  CASE("    dense_features: 4\n    tables: []\n    bottom_mlp: [8]\n    top_mlp: [1]\n    interaction: "
+       "{type: dot}\n",
+       "model.dlrm.tables", 6);
+  CASE("    dense_features: 4\n    tables: [{rows: 10, dim: 8, pooling: 1}]\n    bottom_mlp: [8, 2.5]\n"
+       "    top_mlp: [1]\n    interaction: {type: dot}\n",
+       "model.dlrm.bottom_mlp[1]", 7);
+  CASE("    dense_features: 4\n    tables: [{rows: 10, dim: 8, pooling: 1}]\n    top_mlp: [1]\n    "
+       "interaction: {type: dot}\n",
+       "model.dlrm.bottom_mlp", 0);
+  CASE("    dense_features: 4\n    tables: [{rows: 10, dim: 8, pooling: 1}]\n    bottom_mlp: [8]\n    "
+       "top_mlp: [1]\n"
+       "    interaction: {type: cross}\n",
+       "model.dlrm.interaction.type", 9);
+  CASE("    dense_features: 4\n    tables: [{rows: 10, dim: 8, pooling: 1}]\n    bottom_mlp: [8]\n    "
+       "top_mlp: [1]\n"
+       "    interaction: {type: dcnv2, layers: 2}\n",
+       "model.dlrm.interaction.low_rank", 9);
+  CASE("    dense_features: 4\n    tables: [{rows: 10, dim: 8, pooling: 1}]\n    bottom_mlp: [8]\n    "
+       "top_mlp: [1]\n"
+       "    interaction: {type: dot, layers: 2}\n",
+       "model.dlrm.interaction.layers", 9);
+  CASE("    dense_features: 4\n    tables: [{rows: 10, dim: 8, pooling: 1}]\n    bottom_mlp: [8]\n    "
+       "top_mlp: [1]\n"
+       "    interaction: {type: dot}\n    extra: 1\n",
+       "model.dlrm.extra", 10);
+  CASE("    dense_features: 0\n    tables: [{rows: 10, dim: 8, pooling: 1}]\n    top_mlp: [1]\n"
+       "    interaction: {type: dot}\n",
+       "model.dlrm.interaction", 8); /* one vector has no pairs */
+#undef CASE
+  /* scenario rules of a DLRM */
+  expect_error("{chip: h100-sxm, system: {chips: 8}, task: train, train: {global_batch: 100}, model: "
+               "dlrm-mlperf-dcnv2}",
+               "train.global_batch", 0);
+  expect_error(
+      "{chip: h100-sxm, system: {chips: 8}, task: train, parallel: {tp: 2}, train: {global_batch: 1024},"
+      " model: dlrm-mlperf-dcnv2}",
+      "parallel", 0);
+  expect_error("{chip: h100-sxm, task: decode, model: dlrm-mlperf-dcnv2}", "task", 0);
+}
+
+/* Every ranking preset loads, and its stated FLOP per sample is silica's count. */
+static void test_presets(void **state) {
+  (void)state;
+  const struct {
+    const char *name;
+    double mflop;
+  } p[] = {{"rank-lc-15", 14.74},
+           {"rank-lc-50", 51.30},
+           {"rank-mc-100", 98.88},
+           {"rank-hc-500", 503.06},
+           {"rank-hc-1000", 995.23}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(p); i++) {
+    char text[200];
+    snprintf(text, sizeof text,
+             "{chip: mtia-2i, model: %s, task: infer, infer: {batch: 256}, precision: fp16}", p[i].name);
+    sl_scenario *sc = load(text);
+    close_to(dlrm_flops_per_sample(&sc->model.dlrm) / 1e6, p[i].mflop, 0.0005, p[i].name);
+    sl_result *r = run(sc);
+    assert_true(r->feasible);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_small_model_by_hand),
+      cmocka_unit_test(test_mlperf_preset),
+      cmocka_unit_test(test_zipf_H),
+      cmocka_unit_test(test_hit_rate_brute_force),
+      cmocka_unit_test(test_planner_memory),
+      cmocka_unit_test(test_run_memory_bound),
+      cmocka_unit_test(test_fits_nowhere),
+      cmocka_unit_test(test_single_table_direct),
+      cmocka_unit_test(test_dgx_breakdown),
+      cmocka_unit_test(test_sharding_constraints),
+      cmocka_unit_test(test_loader_errors),
+      cmocka_unit_test(test_presets),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,324 @@
+/* test_energy.c — energy from actions and the TDP cap (issue 6): a GEMM's energy against the
+ * per-action table worked out by hand, the H100 bf16 GEMM power band, idle power, the cap (closed
+ * form and its effect on throughput, in inference and training), rows that add up, overrides. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka.h needs the three above first */
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void assert_rel(double got, double want, double tol, const char *what) {
+  double rel = fabs(got - want) / fmax(fabs(want), 1e-300);
+  if (!(rel <= tol)) fail_msg("%s: got %.9g, want %.9g (rel %.3g > %.3g)", what, got, want, rel, tol);
+}
+
+static sl_scenario *load(const char *text) {
+  sl_scenario *sc = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) {
+    char buf[900];
+    sl_error_format(&err, buf, sizeof buf);
+    fail_msg("%s: %s", text, buf);
+  }
+  return sc;
+}
+
+static sl_result *run(const sl_scenario *sc) {
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
+  return r;
+}
+
+static const char GEMM_H100[] =
+    "{chip: h100-sxm, task: infer, precision: bf16, model: {op: gemm, m: 8192, n: 8192, k: 8192}}";
+
+/* ---- per-action table ---------------------------------------------------------------------------- */
+
+static void test_node_factor(void **state) {
+  (void)state;
+  assert_rel(energy_node_factor(45), 1.0, 1e-12, "45 nm");
+  assert_rel(energy_node_factor(32), 0.659, 1e-12, "32 nm");
+  assert_rel(energy_node_factor(7), 0.094, 1e-12, "7 nm");
+  assert_rel(energy_node_factor(5), 0.094 * sqrt(5.0 / 7.0), 1e-12, "5 nm (sqrt below 7)");
+  assert_rel(energy_node_factor(5), 0.080, 0.01, "5 nm as chips.md derives it");
+  assert_rel(energy_node_factor(4), 0.071, 0.01, "4 nm as chips.md derives it");
+  /* Horowitz's SRAM points (pJ per 64-bit read / 8) */
+  assert_rel(energy_sram_pj_per_byte_45(8192), 10.0 / 8, 1e-12, "8 KB");
+  assert_rel(energy_sram_pj_per_byte_45(32768), 20.0 / 8, 1e-12, "32 KB");
+  assert_rel(energy_sram_pj_per_byte_45(1048576), 100.0 / 8, 1e-12, "1 MB");
+}
+
+/* The H100's table from its spec: 4 nm, wgmma m64n8k16, 228 KB shared memory, 50 MB L2, HBM3,
+ * 814 mm2 — every figure worked out here from the constants of docs/energy-cost.md. */
+static void test_h100_table_by_hand(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_chip c;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
+  const sl_energy_spec *E = &c.energy;
+  double f = 0.094 * sqrt(4.0 / 7.0);
+  assert_rel(E->mac_j[SL_BF16], 1.5e-12 * f, 1e-12, "bf16 MAC");
+  assert_rel(E->mac_j[SL_FP8], 0.75e-12 * f, 1e-12, "fp8 MAC");
+  assert_rel(E->mac_j[SL_INT8], 0.23e-12 * f, 1e-12, "int8 MAC");
+  /* operand store: 256 KiB SRAM = 2.5 pJ/B x (256/32)^(ln 5 / ln 32) */
+  double op45 = 2.5 * pow(8.0, log(5.0) / log(32.0));
+  assert_rel(E->operand_j_per_byte, op45 * f * 1e-12, 1e-12, "operand store");
+  /* m64 n8 k16, bf16 inputs, fp32 accumulators read and written */
+  assert_rel(E->operand_bytes_per_mac[SL_BF16], (64 * 16 * 2 + 16 * 8 * 2 + 2 * 64 * 8 * 4) / (64.0 * 8 * 16),
+             1e-12, "operand bytes per MAC");
+  double smem45 = 2.5 * pow(233472.0 / 32768, log(5.0) / log(32.0));
+  assert_rel(E->core_sram_j_per_byte, smem45 * f * 1e-12, 1e-12, "shared memory");
+  double wire = 0.14 * 8 * 0.5 * sqrt(814.0); /* pJ per byte over half the die edge */
+  assert_rel(E->shared_j_per_byte, (12.5 * f + wire) * 1e-12, 1e-12, "L2 bank + wires");
+  assert_rel(E->dram_j_per_byte, 3.97 * 8e-12, 1e-12, "HBM");
+  assert_rel(E->link_j_per_byte, 6.5 * 8e-12, 1e-12, "links");
+  assert_rel(E->static_w, 0.12 * 700, 1e-12, "static");
+  ar_free(&a);
+}
+
+/* A GEMM's energy = MACs x (energy per MAC + operand bytes per MAC x energy per byte) + bytes at
+ * each level x energy per byte there, with the counts of the tile model worked out by hand. */
+static void test_gemm_energy_by_hand(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_chip c;
+  sl_stack st;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
+  memset(&st, 0, sizeof st);
+  st.efficiency = 1;
+  sl_costctx ctx;
+  cost_ctx_init(&ctx, &c, &st, 0);
+  double M = 4096, N = 4096, K = 4096;
+  sl_op op;
+  memset(&op, 0, sizeof op);
+  op.kernel = SL_K_GEMM;
+  op.count = 1;
+  op.u.g = (sl_gemm_shape){M, N, K, 1, SL_BF16, 2, 2, 2};
+  sl_cost k = cost_op(&ctx, &op);
+  /* counts: 4096 divides every tile, so no padding */
+  assert_rel(k.macs, M * N * K, 1e-12, "MACs");
+  double tm = ceil(M / k.tile.m), tn = ceil(N / k.tile.n);
+  double panels = tn * M * K * 2 + tm * K * N * 2;
+  assert_rel(k.l2_bytes, panels + M * N * 2, 1e-12, "L2 bytes: panels and C");
+  assert_rel(k.core_bytes, 2 * panels, 1e-12, "shared-memory bytes: panels in and out");
+  const sl_energy_spec *E = &c.energy;
+  double mac = k.macs * (E->mac_j[SL_BF16] + E->operand_bytes_per_mac[SL_BF16] * E->operand_j_per_byte);
+  double sram = k.core_bytes * E->core_sram_j_per_byte;
+  double shared = (k.l2_bytes + k.dram_bytes) * E->shared_j_per_byte;
+  double dram = k.dram_bytes * E->dram_j_per_byte;
+  assert_rel(k.e_core_j, mac + sram + shared, 1e-12, "on-chip energy");
+  assert_rel(k.e_off_j, dram, 1e-12, "DRAM energy");
+  assert_true(k.dram_bytes >= 3 * M * N * 2 * (1 - 1e-12)); /* A, B read and C written at least once */
+  /* through a scenario: one op on one chip, the row's energy is the op's plus static power */
+  sl_scenario *sc =
+      load("{chip: h100-sxm, task: infer, precision: bf16, stack: {attention: fused, "
+           "fused_elementwise: true, kernel_overhead_s: 0}, model: {op: gemm, m: 4096, n: 4096, k: 4096}}");
+  sl_result *r = run(sc);
+  assert_int_equal(r->n_rows, 1);
+  double t = sl_result_number(r, "step_time_s");
+  assert_rel(r->rows[0].energy_j, k.e_core_j + k.e_off_j + E->static_w * t, 1e-9, "row energy");
+  assert_rel(sl_result_number(r, "energy.step_j"), r->rows[0].energy_j, 1e-9, "step energy");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  ar_free(&a);
+}
+
+/* ---- power ------------------------------------------------------------------------------------------ */
+
+/* Done means: an H100 running a large bf16 GEMM draws 60-100% of its 700 W; uncapped shown. */
+static void test_h100_gemm_power(void **state) {
+  (void)state;
+  sl_scenario *sc = load(GEMM_H100);
+  sl_result *r = run(sc);
+  double p = sl_result_number(r, "energy.avg_power_w_per_chip");
+  double u = sl_result_number(r, "energy.uncapped_power_w_per_chip");
+  printf("h100 8192^3 bf16 GEMM: %.0f W (uncapped %.0f W) of 700 W\n", p, u);
+  assert_true(p >= 0.6 * 700 && p <= 700);
+  assert_false(isnan(u));
+  assert_true(u >= p * (1 - 1e-12));
+  char *json = sl_result_json(r);
+  assert_non_null(strstr(json, "\"uncapped_power_w_per_chip\""));
+  assert_non_null(strstr(json, "\"energy\":"));
+  free(json);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* Done means: idle power below 20% of TDP, on every chip. */
+static void test_idle_power(void **state) {
+  (void)state;
+  size_t n = sl_preset_count("chips");
+  assert_true(n > 5);
+  for (size_t i = 0; i < n; i++) {
+    arena a;
+    ar_init(&a);
+    sl_chip c;
+    sl_error err;
+    assert_int_equal(chip_load(&a, sl_preset_name("chips", i), NULL, &c, &err), SL_OK);
+    if (!(c.energy.static_w < 0.2 * c.tdp_w))
+      fail_msg("%s: idle %g W of %g W", c.name, c.energy.static_w, c.tdp_w);
+    ar_free(&a);
+  }
+}
+
+/* The cap's closed form: a compute-bound op (no off-chip energy, no clock-independent time) has
+ * P(r) = Ps + (E/T) r^3, so r = ((TDP - Ps) / (E/T))^(1/3) above the voltage floor. */
+static void test_cap_closed_form(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_chip c;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
+  double ps = c.energy.static_w, T = 1.0, E = 800.0; /* 800 W dynamic at full clock */
+  sl_capped k = power_cap(&c, E, 0, T, 0);
+  double r = cbrt((700 - ps) / (E / T));
+  assert_rel(k.clock_ratio, r, 1e-9, "clock ratio");
+  assert_rel(k.time_s, T / r, 1e-9, "time");
+  assert_rel(k.power_w, 700, 1e-9, "power at the cap");
+  assert_rel(k.uncapped_w, ps + E / T, 1e-12, "uncapped");
+  /* under the cap: nothing changes */
+  k = power_cap(&c, 300, 100, 0.5, 0.5);
+  assert_rel(k.clock_ratio, 1, 0, "no cap");
+  assert_rel(k.time_s, 1, 1e-12, "no cap: time");
+  /* the same energy with half the time memory-bound (not slowed by the clock): a smaller slowdown */
+  sl_capped all = power_cap(&c, E, 0, T, 0), half = power_cap(&c, E, 0, T * 0.5, T * 0.5);
+  assert_true(half.time_s < all.time_s);
+  assert_true(half.time_s > T);
+  assert_rel(half.power_w, 700, 1e-9, "mixed: at the cap");
+  ar_free(&a);
+}
+
+/* Done means: the TDP cap lowers throughput when it binds. */
+static void test_cap_lowers_throughput(void **state) {
+  (void)state;
+  sl_scenario *sc = load(GEMM_H100);
+  sl_result *r0 = run(sc);
+  double t0 = sl_result_number(r0, "step_time_s"),
+         u0 = sl_result_number(r0, "energy.uncapped_power_w_per_chip");
+  assert_rel(sl_result_number(r0, "energy.clock_ratio"), 1, 0, "700 W: no cap");
+  sc->chip.tdp_w = 400; /* same chip under a 400 W limit (static power unchanged) */
+  sl_result *r1 = run(sc);
+  double t1 = sl_result_number(r1, "step_time_s");
+  printf("h100 GEMM at 400 W: %.3f ms -> %.3f ms, clock %.2f\n", t0 * 1e3, t1 * 1e3,
+         sl_result_number(r1, "energy.clock_ratio"));
+  assert_true(t1 > t0 * 1.05);
+  assert_rel(sl_result_number(r1, "energy.avg_power_w_per_chip"), 400, 1e-6, "capped power");
+  assert_rel(sl_result_number(r1, "energy.uncapped_power_w_per_chip"), u0, 1e-9, "uncapped power");
+  assert_true(sl_result_number(r1, "energy.clock_ratio") < 1);
+  /* rows still add up to the step */
+  double sum = 0;
+  for (size_t i = 0; i < r1->n_rows; i++)
+    sum += r1->rows[i].time_s;
+  assert_rel(sum, t1, 1e-9, "rows");
+  sl_result_free(r0);
+  sl_result_free(r1);
+  sl_scenario_free(sc);
+
+  /* a DRAM-bound decode slows less under the same relative cap than the compute-bound GEMM */
+  sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 8, prompt_len: 1024}}");
+  r0 = run(sc);
+  double d0 = sl_result_number(r0, "step_time_s"), pd = sl_result_number(r0, "energy.avg_power_w_per_chip");
+  sc->chip.tdp_w = pd * 400 / u0; /* the same overshoot ratio as the GEMM at 400 W */
+  r1 = run(sc);
+  double d1 = sl_result_number(r1, "step_time_s");
+  assert_true(d1 >= d0);
+  assert_true(d1 / d0 < t1 / t0);
+  sl_result_free(r0);
+  sl_result_free(r1);
+  sl_scenario_free(sc);
+}
+
+/* Training: the plan is ranked by its capped step; the step's energy adds up over the rows of a
+ * one-chip plan; a lower TDP gives a longer step. */
+static void test_training_energy_and_cap(void **state) {
+  (void)state;
+  sl_scenario *sc =
+      load("{chip: h100-sxm, model: llama3.2-1b, task: train, train: {seq_len: 2048, global_batch: 8, "
+           "micro_batch: 2}}");
+  sl_result *r0 = run(sc);
+  double t0 = sl_result_number(r0, "step_time_s"), e0 = sl_result_number(r0, "energy.step_j");
+  double sum = 0, tsum = 0;
+  for (size_t i = 0; i < r0->n_rows; i++)
+    sum += r0->rows[i].energy_j, tsum += r0->rows[i].time_s;
+  assert_rel(tsum, t0, 1e-9, "rows: time");
+  assert_rel(sum, e0, 1e-9, "rows: energy (one chip)");
+  assert_rel(sl_result_number(r0, "energy.j_per_token"), e0 / (8 * 2048), 1e-12, "J per token");
+  double p0 = sl_result_number(r0, "energy.avg_power_w_per_chip");
+  assert_true(p0 > 0.3 * 700 && p0 <= 700);
+  sc->chip.tdp_w = 0.8 * p0;
+  sl_result *r1 = run(sc);
+  double t1 = sl_result_number(r1, "step_time_s");
+  assert_true(t1 > t0);
+  assert_true(sl_result_number(r1, "tokens_per_s") < sl_result_number(r0, "tokens_per_s"));
+  assert_true(sl_result_number(r1, "energy.avg_power_w_per_chip") <= 0.8 * p0 * (1 + 1e-6));
+  tsum = 0;
+  for (size_t i = 0; i < r1->n_rows; i++)
+    tsum += r1->rows[i].time_s;
+  assert_rel(tsum, t1, 1e-6, "capped rows: time");
+  sl_result_free(r0);
+  sl_result_free(r1);
+  sl_scenario_free(sc);
+}
+
+/* ---- overrides ------------------------------------------------------------------------------------- */
+
+static sl_status chip_with(const char *extra, arena *a, sl_chip *c, sl_error *err) {
+  const char *base = sl_preset_text("chips", "h100-sxm");
+  size_t n = strlen(base) + strlen(extra) + 2;
+  char *text = ar_alloc(a, n);
+  snprintf(text, n, "%s\n%s", base, extra);
+  yt_node *tree = NULL;
+  sl_status s = yt_parse(a, text, strlen(text), "test.yaml", &tree, err);
+  reader r = {err, a, ""};
+  if (!s) s = chip_from_node(&r, tree, c);
+  return s;
+}
+
+static void test_overrides(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_chip c;
+  sl_error err;
+  assert_int_equal(
+      chip_with("energy: {mac_pj: {bf16: 1.0}, dram_pj_per_bit: 5, static_w: 50, source: \"test\"}", &a, &c,
+                &err),
+      SL_OK);
+  assert_rel(c.energy.mac_j[SL_BF16], 1e-12, 1e-12, "mac override");
+  assert_rel(c.energy.dram_j_per_byte, 40e-12, 1e-12, "dram override");
+  assert_rel(c.energy.static_w, 50, 0, "static override");
+  assert_string_equal(c.energy.source, "test");
+  assert_int_equal(chip_with("energy: {static_w: 800}", &a, &c, &err), SL_ERR_INPUT);
+  assert_non_null(strstr(err.message, "static_w"));
+  assert_int_equal(chip_with("energy: {mac_pj: {bf17: 1}}", &a, &c, &err), SL_ERR_INPUT);
+  assert_int_equal(chip_with("energy: {frobnicate: 1}", &a, &c, &err), SL_ERR_INPUT);
+  assert_non_null(strstr(err.message, "unknown"));
+  ar_free(&a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_node_factor),
+      cmocka_unit_test(test_h100_table_by_hand),
+      cmocka_unit_test(test_gemm_energy_by_hand),
+      cmocka_unit_test(test_h100_gemm_power),
+      cmocka_unit_test(test_idle_power),
+      cmocka_unit_test(test_cap_closed_form),
+      cmocka_unit_test(test_cap_lowers_throughput),
+      cmocka_unit_test(test_training_energy_and_cap),
+      cmocka_unit_test(test_overrides),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
