@@ -153,6 +153,18 @@ static sl_status add_row(sl_result *res, size_t cap, sl_row r) {
   return SL_OK;
 }
 
+/* Per-row dynamic energy (issue 6), parallel to res->rows: on the clock domain (MACs, on-chip
+ * traffic) and off it (DRAM, links). */
+typedef struct row_energy {
+  double *core, *off;
+} row_energy;
+
+static void set_energy(row_energy *E, const sl_result *res, double core, double off) {
+  if (!res || !E->core || res->n_rows == 0) return;
+  E->core[res->n_rows - 1] = core;
+  E->off[res->n_rows - 1] = off;
+}
+
 static double coll_time(const dl *z, sl_coll type, double S) {
   if (z->n <= 1 || S <= 0) return 0;
   sl_op op;
@@ -324,6 +336,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   if (dlrm_graph_dense(keep, sc, mb, z.train, &g))
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   double t_dense_f = 0, t_dense_b = 0, hw = fl_crit * z.m;
+  row_energy E = {NULL, NULL};
+  const sl_energy_spec *en = &sc->chip.energy;
   size_t cap = 0;
   tbe_row *tr = NULL;
   size_t n_tr = 0;
@@ -333,7 +347,9 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     cap = g.n + 2 * n_tr + 16;
     res->rows = ar_alloc(&res->a, cap * sizeof *res->rows);
     res->n_rows = 0;
-    if (!res->rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    E.core = ar_alloc(&res->a, cap * sizeof *E.core);
+    E.off = ar_alloc(&res->a, cap * sizeof *E.off);
+    if (!res->rows || !E.core || !E.off) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
   for (size_t i = 0; i < g.n; i++) {
     const sl_op *op = &g.ops[i];
@@ -351,6 +367,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     TRY(add_row(res, cap,
                 (sl_row){op->name, op->phase, op->cat, bound, op->count * z.m, t * z.m,
                          useful * op->count * z.m, c.dram_bytes * op->count * z.m, 0, -1}));
+    set_energy(&E, res, c.e_core_j * op->count * z.m, c.e_off_j * op->count * z.m);
   }
   /* the slowest chip's embedding rows: each shard's share of the batched kernel */
   double sum_f = 0, sum_b = 0;
@@ -362,11 +379,16 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     TRY(add_row(res, cap,
                 (sl_row){shard_label(keep, &z, s, 0), SL_PH_FORWARD, SL_CAT_EMBEDDING, tr[j].fwd_bound, z.m,
                          tf * z.m, tr[j].fwd_flops * z.m, tr[j].fwd_bytes * z.m, 0, tr[j].hit}));
+    /* rows gathered: DRAM for the misses, the shared SRAM for the hits */
+    set_energy(&E, res, tr[j].fwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte,
+               tr[j].fwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     if (z.train) {
       double tb = sum_b > 0 ? b_crit * tr[j].bwd_body / sum_b : b_crit / (double)n_tr;
       TRY(add_row(res, cap,
                   (sl_row){shard_label(keep, &z, s, 1), SL_PH_BACKWARD, SL_CAT_EMBEDDING, tr[j].bwd_bound,
                            z.m, tb * z.m, tr[j].bwd_flops * z.m, tr[j].bwd_bytes * z.m, 0, tr[j].hit}));
+      set_energy(&E, res, tr[j].bwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte,
+                 tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     }
   }
   double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f;
@@ -413,6 +435,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     TRY(add_row(res, cap,
                 (sl_row){"optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, oc.bound, 1, oc.time_s, oc.flops,
                          oc.dram_bytes, 0, -1}));
+    set_energy(&E, res, oc.e_core_j, oc.e_off_j);
     step = z.m * pass_t + exposed + oc.time_s;
   } else {
     step = pass_t;
@@ -423,11 +446,30 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   /* drop the rows that cost nothing (collectives a single chip does not need) */
   size_t w = 0;
   for (size_t i = 0; i < res->n_rows; i++)
-    if (res->rows[i].time_s > 0 || res->rows[i].cat != SL_CAT_COLLECTIVE) res->rows[w++] = res->rows[i];
+    if (res->rows[i].time_s > 0 || res->rows[i].cat != SL_CAT_COLLECTIVE) {
+      E.core[w] = E.core[i], E.off[w] = E.off[i];
+      res->rows[w++] = res->rows[i];
+    }
   res->n_rows = w;
   res->feasible = 1;
   res->mem = out->mem;
   res->step_time_s = step;
+  {
+    /* Energy and power (issue 6): collectives cost link energy on the bytes they move; the rows are
+     * the slowest chip's, every chip does about as much; then the TDP cap. */
+    sl_esum busy;
+    memset(&busy, 0, sizeof busy);
+    for (size_t i = 0; i < res->n_rows; i++) {
+      if (res->rows[i].cat == SL_CAT_COLLECTIVE) E.core[i] = 0, E.off[i] = res->rows[i].bytes * en->link_j_per_byte;
+      busy.e_core += E.core[i];
+      busy.e_off += E.off[i];
+      if (res->rows[i].bound == SL_BOUND_COMPUTE) busy.t_clock += res->rows[i].time_s;
+    }
+    busy.t_total = step;
+    res->chips = z.n;
+    power_fill_result(&sc->chip, &busy, busy.e_core * z.n, busy.e_off * z.n, 0, z.G, E.core, E.off, res);
+    step = res->step_time_s; /* at the clock the TDP allows */
+  }
   res->has_samples = 1;
   res->samples_per_s = z.G / step;
   res->model_flops = z.G * dlrm_flops_per_sample(d) * (z.train ? 3.0 : 1.0);

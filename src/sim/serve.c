@@ -27,26 +27,32 @@ typedef struct step_model {
   sl_costctx ctx;
   arena scratch;
   double *lin, *head; /* memo by token / sequence count; < 0 unknown */
+  double *lin_e, *head_e; /* their dynamic energy (one chip's share), joules */
+  double attn_e;          /* energy of the last attn_time call */
   size_t cap;
   /* memo of decode attention by (sequences, mean context in units of 16 tokens): its time is
    * linear in the KV bytes read, so a 16-token step changes it by well under 0.1% */
   uint64_t *akey;
-  double *aval;
+  double *aval, *aval_e;
   size_t amask;
   sl_error *err;
   int failed;
 } step_model;
 
-static double graph_time(const sl_costctx *ctx, const sl_graph *g, int attention, int head) {
-  double t = 0;
+static double graph_time(const sl_costctx *ctx, const sl_graph *g, int attention, int head, double *energy) {
+  double t = 0, e = 0;
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     int is_attn = op->cat == SL_CAT_ATTENTION;
     int is_head = strcmp(op->name, "lm_head") == 0 || strcmp(op->name, "norm_final") == 0 ||
                   strcmp(op->name, "tp_allgather_head") == 0;
-    if ((is_attn && attention) || (is_head && head) || (!is_attn && !is_head && !attention && !head))
-      t += cost_op(ctx, op).time_s * op->count;
+    if ((is_attn && attention) || (is_head && head) || (!is_attn && !is_head && !attention && !head)) {
+      sl_cost c = cost_op(ctx, op);
+      t += c.time_s * op->count;
+      e += (c.e_core_j + c.e_off_j) * op->count;
+    }
   }
+  if (energy) *energy = e;
   return t;
 }
 
@@ -63,8 +69,8 @@ static void fill(step_model *m, size_t n) {
     m->failed = 1;
     return;
   }
-  m->lin[n] = graph_time(&m->ctx, &g, 0, 0);
-  m->head[n] = graph_time(&m->ctx, &g, 0, 1);
+  m->lin[n] = graph_time(&m->ctx, &g, 0, 0, &m->lin_e[n]);
+  m->head[n] = graph_time(&m->ctx, &g, 0, 1, &m->head_e[n]);
 }
 
 static double lin_time(step_model *m, double n) {
@@ -85,6 +91,7 @@ static double head_time(step_model *m, double n) {
 
 /* Attention of B sequences of q new tokens seeing kv keys (every layer). */
 static double attn_time(step_model *m, double B, double q, double kv, int causal) {
+  m->attn_e = 0;
   if (B <= 0 || q <= 0) return 0;
   sl_graph g = {0};
   ar_reset(&m->scratch);
@@ -92,19 +99,23 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
     m->failed = 1;
     return 0;
   }
-  return graph_time(&m->ctx, &g, 1, 0);
+  return graph_time(&m->ctx, &g, 1, 0, &m->attn_e);
 }
 
 static double decode_attn_time(step_model *m, double B, double kv) {
+  m->attn_e = 0;
   if (B <= 0) return 0;
   double q16 = round(kv / 16);
   uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull;
   size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & m->amask;
   for (size_t probe = 0; probe <= m->amask; probe++, i = (i + 1) & m->amask) {
-    if (m->akey[i] == key) return m->aval[i];
+    if (m->akey[i] == key) {
+      m->attn_e = m->aval_e[i];
+      return m->aval[i];
+    }
     if (m->akey[i] == 0) {
       double t = attn_time(m, B, 1, fmax(1, q16 * 16), 0);
-      m->akey[i] = key, m->aval[i] = t;
+      m->akey[i] = key, m->aval[i] = t, m->aval_e[i] = m->attn_e;
       return t;
     }
   }
@@ -159,6 +170,7 @@ static double percentile(double *v, size_t n, double p) {
 typedef struct sim_out {
   double ttft[3], tpot[3];
   double throughput, goodput, makespan, steps, preemptions, batch_tokens, kv_blocks;
+  double energy_j, out_tokens; /* dynamic energy of one chip over the run; tokens generated */
   double mean_ttft, mean_tpot, mean_step;
   int infeasible;
 } sim_out;
@@ -222,6 +234,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     }
     /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
     double emit = dec, attn = decode_attn_time(m, dec, dec > 0 ? kv_sum / dec : 0);
+    double step_e = m->attn_e;
     for (size_t j = 0; j < n_run && tokens < budget; j++) {
       req *q = &r[running[j]];
       if (q->prefilled >= q->target || q->chunk > 0) continue;
@@ -233,6 +246,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       q->chunk = c;
       tokens += c;
       attn += attn_time(m, 1, c, q->prefilled + c, 1);
+      step_e += m->attn_e;
       if (q->prefilled + c >= q->target) emit++;
     }
     while (head != tail && tokens < budget && n_run < (size_t)sv->max_seqs) {
@@ -249,6 +263,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       running[n_run++] = (size_t)(q - r);
       tokens += c;
       attn += attn_time(m, 1, c, c, 1);
+      step_e += m->attn_e;
       if (c >= q->target) emit++;
     }
     if (tokens == 0) { /* blocked: wait for the next arrival (cannot happen with running decodes) */
@@ -261,6 +276,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     }
     double dt = lin_time(m, tokens) + attn + head_time(m, emit);
     if (m->failed || !isfinite(dt)) break;
+    o->energy_j += step_e + m->lin_e[(size_t)tokens] + m->head_e[(size_t)emit];
     now += dt;
     steps++, batch_tokens += tokens, step_sum += dt;
     /* 3. advance every sequence that ran */
@@ -304,6 +320,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     const double ps[3] = {0.50, 0.90, 0.99};
     for (int k = 0; k < 3; k++) o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
     o->makespan = now - r[0].arrival;
+    o->out_tokens = out_tokens;
     o->throughput = out_tokens / o->makespan;
     o->goodput = (double)good / o->makespan;
     o->mean_ttft = sum_ttft / (double)n;
@@ -334,13 +351,16 @@ static sl_status model_tables(step_model *m, double tokens) {
   m->cap = (size_t)tokens + 2;
   m->lin = malloc(m->cap * sizeof *m->lin);
   m->head = malloc(m->cap * sizeof *m->head);
-  if (!m->lin || !m->head) return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  m->lin_e = malloc(m->cap * sizeof *m->lin_e);
+  m->head_e = malloc(m->cap * sizeof *m->head_e);
+  if (!m->lin || !m->head || !m->lin_e || !m->head_e)
+    return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   for (size_t i = 0; i < m->cap; i++) m->lin[i] = m->head[i] = -1;
   return SL_OK;
 }
 
 static void model_free(step_model *m) {
-  free(m->lin), free(m->head), free(m->akey), free(m->aval);
+  free(m->lin), free(m->head), free(m->lin_e), free(m->head_e), free(m->akey), free(m->aval), free(m->aval_e);
   ar_free(&m->scratch);
 }
 
@@ -404,7 +424,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   m.amask = (1u << 18) - 1;
   m.akey = calloc(m.amask + 1, sizeof *m.akey);
   m.aval = calloc(m.amask + 1, sizeof *m.aval);
-  if (!m.akey || !m.aval) {
+  m.aval_e = calloc(m.amask + 1, sizeof *m.aval_e);
+  if (!m.akey || !m.aval || !m.aval_e) {
     model_free(&m);
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
@@ -457,6 +478,25 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->step_time_s = o.mean_step;
   res->has_tokens = res->has_ttft = 1;
   res->tokens_per_s = o.throughput * replicas;
+  {
+    /* Energy (issue 6): the simulated replica's dynamic energy (one chip's share, so x tp x pp)
+     * plus static power over the run, for every replica; no TDP cap (power is averaged over a
+     * run that idles between bursts). */
+    double chips = sc->chips, per_replica = m.plan.tp * m.plan.pp;
+    double e = o.energy_j * per_replica * replicas + chips * sc->chip.energy.static_w * o.makespan;
+    sl_power_out *pw = &res->power;
+    pw->has_energy = 1;
+    pw->clock_ratio = 1;
+    pw->uncapped_step_time_s = o.mean_step;
+    pw->step_j = o.steps > 0 ? e / o.steps : NAN;
+    pw->avg_power_w_per_chip = e / (chips * o.makespan);
+    double busy = o.mean_step * o.steps;
+    pw->uncapped_power_w_per_chip =
+        busy > 0 ? o.energy_j * per_replica / (per_replica * busy) + sc->chip.energy.static_w : NAN;
+    pw->j_per_token = e / (o.out_tokens * replicas);
+    pw->j_per_sample = NAN;
+    pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;
+  }
   res->ttft_s = o.mean_ttft;
   res->tpot_s = o.mean_tpot;
   return SL_OK;
