@@ -25,7 +25,7 @@ P=$TMP/prefix
 cmake --install "$BUILD" --prefix "$P" >"$TMP/install.log" 2>&1 || { cat "$TMP/install.log" >&2; exit 1; }
 LIBDIR=$(dirname "$(find "$P" -name silica.pc -path '*/pkgconfig/*' | head -1)")/..
 LIBDIR=$(cd "$LIBDIR" && pwd)
-for f in bin/silica include/silica.h share/man/man1/silica.1; do
+for f in bin/silica include/silica.h share/man/man1/silica.1 share/silica/python/silica/__init__.py; do
   [[ -f $P/$f ]] || bad "not installed: $f"
 done
 for f in libsilica.so libsilica.a pkgconfig/silica.pc; do
@@ -33,6 +33,15 @@ for f in libsilica.so libsilica.a pkgconfig/silica.pc; do
 done
 grep -q "^prefix=$P\$" "$LIBDIR/pkgconfig/silica.pc" || bad "silica.pc does not name the prefix $P"
 "$P/bin/silica" --version | grep -q '^silica ' || bad "the installed silica does not run"
+
+# ---- the Python binding, installed beside it, finds the installed library by itself -------------
+[[ -f $P/share/silica/python/silica/__init__.py ]] || bad "not installed: share/silica/python/silica"
+if command -v python3 >/dev/null 2>&1; then
+  py=$(cd "$TMP" && env -u SILICA_LIB PYTHONPATH="$P/share/silica/python" python3 -c \
+    'import silica; print(silica.library_path(), silica.chip("h100-sxm")["peak_tflops"]["bf16"])' 2>&1) ||
+    bad "the installed Python binding does not work: $py"
+  [[ $py == "$LIBDIR/libsilica.so "* ]] || bad "the installed Python binding did not load $LIBDIR/libsilica.so: $py"
+fi
 
 # ---- a program outside the tree ------------------------------------------------------------------
 mkdir -p "$TMP/consumer"

@@ -16,11 +16,13 @@ command line prints.
 Units are SI (seconds, bytes, FLOP, joules, watts), as in the JSON outputs (docs/formats.md).
 
 The library is found, in this order: the SILICA_LIB environment variable (a path to libsilica.so),
-the build folder of the source tree this package sits in (build/libsilica.so), then the system's
-libraries (an installed libsilica, `make install`).
+the build folder of the source tree this package sits in (build/libsilica.so), the library of the
+prefix this package was installed into by `make install` (PREFIX/share/silica/python/silica ->
+PREFIX/lib/libsilica.so), then the system's libraries.
 """
 import ctypes
 import ctypes.util
+import glob
 import json
 import os
 
@@ -59,6 +61,11 @@ def _candidates():
     root = os.path.dirname(os.path.dirname(here))
     for build in ("build", "build-asan"):
         yield os.path.join(root, build, "libsilica.so")
+    # installed: here = PREFIX/share/silica/python/silica, root = PREFIX/share/silica
+    if os.path.basename(root) == "silica" and os.path.basename(os.path.dirname(root)) == "share":
+        prefix = os.path.dirname(os.path.dirname(root))
+        for libdir in [os.path.join(prefix, "lib")] + sorted(glob.glob(os.path.join(prefix, "lib", "*-linux-gnu"))):
+            yield os.path.join(libdir, "libsilica.so")
     found = ctypes.util.find_library("silica")
     if found:
         yield found

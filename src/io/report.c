@@ -518,9 +518,6 @@ static int result_chip(arena *a, yt_node *res, sl_chip *chip) {
 static void run_figures(page *p, yt_node *res) {
   char v[256], a[64], b[64];
   figs_begin(p);
-  if (!is_true(res, "feasible")) {
-    fig(p, "feasible", str_or(res, "reason", "no"));
-  }
   if (!isnan(num(res, "step_time_s"))) {
     f_time(num(res, "step_time_s"), v, sizeof v);
     fig(p, "step time", v);
@@ -1085,10 +1082,7 @@ static sl_status report_run(page *p, arena *a, yt_node *res) {
   }
   if (n) {
     chart_ops(p, ops, n, sum, time_unit(tmax));
-    double psum = tmax; /* unit for the phase sums: the largest phase */
-    for (size_t i = 0; i < n; i++)
-      psum = fmax(psum, sum);
-    chart_phases(p, ops, n, time_unit(psum));
+    chart_phases(p, ops, n, time_unit(sum)); /* no phase takes longer than all the ops */
     chart_roofline(p, a, res, ops, n);
   }
   chart_serve(p, res);
