@@ -44,6 +44,7 @@ screenshots: build
 
 bench: build
 	@for b in $(BUILD)/bench_*; do $$b; done
+	@bench/sweep_mpi.sh $(BUILD)/silica 2 || true
 
 validate: build
 	$(BUILD)/silica validate ../shared/validation/public.yaml

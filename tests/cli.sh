@@ -81,7 +81,8 @@ input_error "no command"
 input_error "unknown command" frobnicate
 input_error "unknown option" run --frobnicate
 input_error "option without value" run --chip
-input_error "not built yet" sweep x.yaml
+input_error "sweep without file" sweep
+input_error "sweep missing file" sweep "$TMP/no-such-sweep.yaml"
 # HTML reports (docs/reports.md; the pages themselves are checked in a browser by report_browser.py)
 input_error "report without -o" report x.json
 input_error "report without input" report -o "$TMP/r.html"
@@ -234,6 +235,77 @@ cases:
     tolerance: 100
 EOF
 run "validate a dlrm case" 0 validate "$TMP/dlrm-cases.yaml" && contains "validate a dlrm case" "$TMP/out" 'dlrm-runs'
+
+# ---- sweep (docs/sweep.md): bad files name file:line:key (exit 2), a run, --report, resume after kill -9
+cat >"$TMP/bad-sweep.yaml" <<'EOF'
+chip: mtia-2i
+parameters:
+  cores: [32, 64]
+  wheels: [4]
+EOF
+if input_error "sweep unknown parameter" sweep "$TMP/bad-sweep.yaml" --db "$TMP/bad.sqlite"; then
+  contains "sweep error names file:line:key" "$TMP/err" 'bad-sweep\.yaml:4: parameters\.wheels: unknown parameter'
+fi
+cat >"$TMP/bad-sweep2.yaml" <<'EOF'
+chip: mtia-2i
+parameters: {cores: [32, 64]}
+workloads:
+  - {weight: 1, scenario: {model: llama3.2-1b, task: decode, infer: {batch: 1, prompt_len: 64}, colour: red}}
+EOF
+if input_error "sweep bad inline scenario" sweep "$TMP/bad-sweep2.yaml" --db "$TMP/bad.sqlite"; then
+  contains "sweep scenario error names the key" "$TMP/err" 'bad-sweep2\.yaml:4: workloads\[0\]\.scenario\.colour'
+fi
+input_error "sweep --jobs 0" sweep examples/mtia-tco-sweep.yaml --jobs 0
+input_error "sweep --report of no database" sweep --report "$TMP/none.sqlite"
+if run "sweep example" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite" --jobs 2; then
+  contains "sweep prints the front" "$TMP/out" '^Pareto front'
+  contains "sweep prints the best per objective" "$TMP/out" 'best perf_per_tco'
+  contains "sweep prints the reference chip" "$TMP/out" '^  h100-sxm'
+  if [[ -s $TMP/err ]]; then bad "sweep is quiet when stderr is not a terminal"; else ok; fi
+  cp "$TMP/out" "$TMP/sweep-run.txt"
+  run "sweep --report" 0 sweep --report "$TMP/mtia.sqlite" && contains "sweep --report" "$TMP/out" '^Pareto front'
+  run "sweep rerun resumes (nothing to do)" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite"
+  if cmp -s "$TMP/out" "$TMP/sweep-run.txt"; then ok; else bad "sweep rerun prints the same report"; fi
+fi
+if command -v sqlite3 >/dev/null 2>&1; then
+  # kill -9 in the middle of a larger sweep, then resume: every point once, the same rows as a clean run
+  cat >"$TMP/big-sweep.yaml" <<'EOF'
+chip: mtia-2i
+parameters: {cores: {min: 16, max: 128, steps: 8}, clock_ghz: {min: 0.8, max: 2.0, steps: 13},
+             macs_per_cycle: [512, 1024, 2048, 4096], dram_GBps: {min: 100, max: 800, steps: 8}, tdp_w: [60, 85, 120]}
+constraints: {area_mm2: 500, tdp_w: 100}
+workloads:
+  - {weight: 1, scenario: {model: llama3.2-1b, task: decode, infer: {batch: 8, prompt_len: 1024}}}
+  - {weight: 1, scenario: {model: llama3.2-1b, task: prefill, infer: {batch: 1, prompt_len: 1024}}}
+strategy: {kind: random, seed: 5, count: 30000}
+EOF
+  "$SILICA" sweep "$TMP/big-sweep.yaml" --db "$TMP/killed.sqlite" >/dev/null 2>&1 &
+  pid=$!
+  sleep 0.3
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  run "sweep resumes after kill -9" 0 sweep "$TMP/big-sweep.yaml" --db "$TMP/killed.sqlite"
+  run "sweep clean run" 0 sweep "$TMP/big-sweep.yaml" --db "$TMP/clean.sqlite" --jobs 3
+  counts=$(sqlite3 "$TMP/killed.sqlite" 'SELECT count(*), count(DISTINCT idx), max(idx) FROM points')
+  if [[ $counts == "30000|30000|29999" ]]; then ok; else bad "resumed sweep has every point once: $counts"; fi
+  sqlite3 "$TMP/killed.sqlite" 'SELECT * FROM points ORDER BY idx' >"$TMP/killed.txt"
+  sqlite3 "$TMP/clean.sqlite" 'SELECT * FROM points ORDER BY idx' >"$TMP/clean.txt"
+  if cmp -s "$TMP/killed.txt" "$TMP/clean.txt"; then ok; else bad "resumed sweep differs from a clean one"; fi
+  # The same sweep over two MPI ranks (silica is built with MPI when Open MPI is installed): the same rows.
+  if command -v mpirun >/dev/null && ldd "$SILICA" 2>/dev/null | grep -q libmpi; then
+    if ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" OMPI_MCA_btl=self,vader OMPI_MCA_rmaps_base_oversubscribe=1 \
+       mpirun --allow-run-as-root -n 2 "$SILICA" sweep "$TMP/big-sweep.yaml" --db "$TMP/mpi.sqlite" >"$TMP/out" 2>"$TMP/err"; then
+      ok
+      sqlite3 "$TMP/mpi.sqlite" 'SELECT * FROM points ORDER BY idx' >"$TMP/mpi.txt"
+      if cmp -s "$TMP/mpi.txt" "$TMP/clean.txt"; then ok; else bad "sweep over 2 MPI ranks differs from one process"; fi
+      contains "MPI sweep prints the front" "$TMP/out" '^Pareto front'
+    else
+      bad "mpirun -n 2 silica sweep: exit $? ($(head -c 300 "$TMP/err"))"
+    fi
+  else
+    echo "skip: mpirun or an MPI-enabled silica not here (Open MPI not installed)"
+  fi
+fi
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

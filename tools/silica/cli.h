@@ -16,7 +16,11 @@ int cmd_show(int argc, char **argv);
 int cmd_compare(int argc, char **argv); /* cmd_compare.c (issue 6) */
 int cmd_calibrate(int argc, char **argv);
 int cmd_report(int argc, char **argv); /* cmd_report.c */
+int cmd_numerics(int argc, char **argv); /* cmd_numerics.c (issue 9) */
+extern const char CLI_HELP_NUMERICS[];
 extern const char CLI_HELP_REPORT[];
+int cmd_sweep(int argc, char **argv); /* cmd_sweep.c (issue 8) */
+extern const char CLI_HELP_SWEEP[];
 /* Writes the HTML report of `json` (a silica JSON output; `name` names it on the page) to out_path
  * ("-": stdout).  Returns an exit code; errors are printed. */
 int cli_write_report(const char *cmd, const char *json, const char *name, const char *out_path);

@@ -21,7 +21,9 @@ static const char USAGE[] =
     "                       the same workloads on several chips: throughput, perf/W, perf/TCO\n"
     "  report INPUT -o OUT.html\n"
     "                       an HTML report (charts) from a JSON output of run, validate or compare\n"
-    "  sweep, numerics      recognised; not built yet in this version\n"
+    "  numerics FILE        train a small model in several number formats: loss curves, gap to fp32\n"
+    "  sweep FILE [--db DB] [--jobs N]\n"
+    "                       design-space exploration into SQLite; sweep --report DB: front, best designs\n"
     "  help [COMMAND]       this text, or a command's options\n"
     "\n"
     "options: --version, --help\n"
@@ -119,10 +121,6 @@ static const char HELP_COMPARE[] =
     "\n"
     "example: silica compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-decode.yaml\n";
 
-static const char HELP_LATER[] =
-    "usage: see docs/formats.md.  This command is recognised but not built yet in this version.\n";
-
-static const char *const LATER[] = {"sweep", "numerics"};
 
 const char *cli_help_all(void) { return USAGE; }
 
@@ -134,9 +132,9 @@ const char *cli_help(const char *cmd) {
   if (strcmp(cmd, "show") == 0) return HELP_SHOW;
   if (strcmp(cmd, "compare") == 0) return HELP_COMPARE;
   if (strcmp(cmd, "calibrate") == 0) return HELP_CALIBRATE;
+  if (strcmp(cmd, "sweep") == 0) return CLI_HELP_SWEEP;
+  if (strcmp(cmd, "numerics") == 0) return CLI_HELP_NUMERICS;
   if (strcmp(cmd, "help") == 0) return USAGE;
-  for (size_t i = 0; i < SL_ARRAY_LEN(LATER); i++)
-    if (strcmp(cmd, LATER[i]) == 0) return HELP_LATER;
   return NULL;
 }
 
@@ -155,11 +153,6 @@ static int cmd_help(int argc, char **argv) {
   if (argc == 2 && cli_is_help(argv[1])) return cli_print_help("help");
   if (argc > 2) return cli_usage("help", "expected at most one command name");
   return cli_print_help(argc == 2 ? argv[1] : NULL);
-}
-
-static int cmd_later(const char *cmd) {
-  fprintf(stderr, "silica: %s: not built yet in this version\n", cmd);
-  return EXIT_INPUT;
 }
 
 int main(int argc, char **argv) {
@@ -182,14 +175,10 @@ int main(int argc, char **argv) {
               {"compare", cmd_compare},
               {"calibrate", cmd_calibrate},
               {"report", cmd_report},
+              {"sweep", cmd_sweep},
+              {"numerics", cmd_numerics},
               {"help", cmd_help}};
   for (size_t i = 0; i < SL_ARRAY_LEN(cmds); i++)
     if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1); /* each handles --help */
-  for (size_t i = 0; i < SL_ARRAY_LEN(LATER); i++)
-    if (strcmp(cmd, LATER[i]) == 0) {
-      for (int j = 2; j < argc; j++)
-        if (cli_is_help(argv[j])) return cli_print_help(cmd);
-      return cmd_later(cmd);
-    }
   return cli_usage(NULL, "unknown command \"%s\"", cmd);
 }

@@ -1,0 +1,239 @@
+/* summary.c — `silica sweep --report DB`: what a sweep database says: its size, the best design
+ * per objective, the Pareto front over the objectives and the base and reference chips on the same
+ * workload mix.  Only feasible points (every constraint met, every workload run) are reported. */
+#include "dse/dse.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FRONT_ROWS 40
+
+typedef struct row {
+  long idx;
+  double obj[DSE_O_COUNT];
+  double area, tdp, cost, power;
+  char params[DSE_MAX_PARAMS][24];
+} row;
+
+static void meta(sqlite3 *db, const char *key, char *out, size_t n) {
+  sqlite3_stmt *q = NULL;
+  out[0] = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL) != SQLITE_OK) return;
+  sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+    snprintf(out, n, "%s", (const char *)sqlite3_column_text(q, 0));
+  sqlite3_finalize(q);
+}
+
+static int split(char *s, char **out, int max) {
+  int n = 0;
+  for (char *t = strtok(s, ","); t && n < max; t = strtok(NULL, ",")) out[n++] = t;
+  return n;
+}
+
+static int obj_index(const char *name) {
+  for (int k = 0; k < DSE_O_COUNT; k++)
+    if (strcmp(name, dse_obj_names[k]) == 0) return k;
+  return -1;
+}
+
+static void print_row(jbuf *b, const row *r, int n_obj, const int *obj, int n_par) {
+  char line[1024];
+  int l = snprintf(line, sizeof line, "  #%-7ld", r->idx);
+  for (int k = 0; k < n_obj; k++) l += snprintf(line + l, sizeof line - (size_t)l, " %12.4g", r->obj[obj[k]]);
+  l += snprintf(line + l, sizeof line - (size_t)l, " %8.0f %6.0f %9.0f", r->area, r->tdp, r->cost);
+  for (int j = 0; j < n_par; j++) l += snprintf(line + l, sizeof line - (size_t)l, " %14s", r->params[j]);
+  snprintf(line + l, sizeof line - (size_t)l, "\n");
+  jb_raw(b, line);
+}
+
+static void print_head(jbuf *b, const char *first, int n_obj, const int *obj, int n_par, char **pars) {
+  char line[1024];
+  int l = snprintf(line, sizeof line, "  %-8s", first);
+  for (int k = 0; k < n_obj; k++) l += snprintf(line + l, sizeof line - (size_t)l, " %12s", dse_obj_names[obj[k]]);
+  l += snprintf(line + l, sizeof line - (size_t)l, " %8s %6s %9s", "area_mm2", "tdp_w", "unit_usd");
+  for (int j = 0; j < n_par; j++) l += snprintf(line + l, sizeof line - (size_t)l, " %14s", pars[j]);
+  snprintf(line + l, sizeof line - (size_t)l, "\n");
+  jb_raw(b, line);
+}
+
+sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
+  (void)json;
+  *out = NULL;
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    return err_set(err, SL_ERR_INPUT, path, 0, "", "cannot open the sweep database");
+  }
+  char sha[80], file[512], name[256], chip[128], params[512], objs[128], strategy[32], total[32];
+  char mx_area[32], mx_tdp[32], mx_cost[32];
+  meta(db, "sweep_sha256", sha, sizeof sha);
+  if (!sha[0]) {
+    sqlite3_close(db);
+    return err_set(err, SL_ERR_INPUT, path, 0, "", "not a sweep database (no sweep recorded in it)");
+  }
+  meta(db, "file", file, sizeof file);
+  meta(db, "name", name, sizeof name);
+  meta(db, "chip", chip, sizeof chip);
+  meta(db, "params", params, sizeof params);
+  meta(db, "objectives", objs, sizeof objs);
+  meta(db, "strategy", strategy, sizeof strategy);
+  meta(db, "total", total, sizeof total);
+  meta(db, "max_area_mm2", mx_area, sizeof mx_area);
+  meta(db, "max_tdp_w", mx_tdp, sizeof mx_tdp);
+  meta(db, "max_unit_cost_usd", mx_cost, sizeof mx_cost);
+  char *pars[DSE_MAX_PARAMS], *on[DSE_O_COUNT];
+  char params_copy[512], objs_copy[128];
+  snprintf(params_copy, sizeof params_copy, "%s", params);
+  snprintf(objs_copy, sizeof objs_copy, "%s", objs);
+  int n_par = split(params_copy, pars, DSE_MAX_PARAMS), n_on = split(objs_copy, on, DSE_O_COUNT);
+  int obj[DSE_O_COUNT], n_obj = 0;
+  for (int k = 0; k < n_on; k++)
+    if (obj_index(on[k]) >= 0) obj[n_obj++] = obj_index(on[k]);
+  if (n_obj == 0) obj[n_obj++] = DSE_O_PERF_TCO;
+
+  /* the feasible points */
+  char sql[1024];
+  int l = snprintf(sql, sizeof sql, "SELECT idx, throughput, perf_per_w, perf_per_tco, score, area_mm2, tdp_w, unit_cost_usd, power_w");
+  for (int j = 0; j < n_par; j++) l += snprintf(sql + l, sizeof sql - (size_t)l, ", p_%s", pars[j]);
+  snprintf(sql + l, sizeof sql - (size_t)l, " FROM points WHERE feasible = 1 ORDER BY idx");
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+    sl_status s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return s;
+  }
+  row *rows = NULL;
+  size_t n = 0, cap = 0;
+  sl_status s = SL_OK;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 256;
+      row *p = realloc(rows, cap * sizeof *p);
+      if (!p) {
+        s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+        break;
+      }
+      rows = p;
+    }
+    row *r = &rows[n++];
+    r->idx = (long)sqlite3_column_int64(q, 0);
+    for (int k = 0; k < DSE_O_COUNT; k++) r->obj[k] = sqlite3_column_double(q, 1 + k);
+    r->area = sqlite3_column_double(q, 5);
+    r->tdp = sqlite3_column_double(q, 6);
+    r->cost = sqlite3_column_double(q, 7);
+    r->power = sqlite3_column_double(q, 8);
+    for (int j = 0; j < n_par; j++) {
+      if (sqlite3_column_type(q, 9 + j) == SQLITE_TEXT)
+        snprintf(r->params[j], sizeof r->params[j], "%s", (const char *)sqlite3_column_text(q, 9 + j));
+      else
+        snprintf(r->params[j], sizeof r->params[j], "%.6g", sqlite3_column_double(q, 9 + j));
+    }
+  }
+  sqlite3_finalize(q);
+  long n_all = 0;
+  if (!s && sqlite3_prepare_v2(db, "SELECT count(*) FROM points", -1, &q, NULL) == SQLITE_OK) {
+    if (sqlite3_step(q) == SQLITE_ROW) n_all = (long)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+  }
+  jbuf b;
+  jb_init(&b);
+  char line[1536];
+  if (!s) {
+    snprintf(line, sizeof line, "sweep %s (%s): base chip %s, strategy %s\n%ld of %s points evaluated, %zu feasible\n",
+             name[0] ? name : "-", file, chip, strategy, n_all, total, n);
+    jb_raw(&b, line);
+    snprintf(line, sizeof line, "constraints: area <= %s mm2, TDP <= %s W, unit cost <= %s%s\n",
+             strcmp(mx_area, "0") ? mx_area : "(none)", strcmp(mx_tdp, "0") ? mx_tdp : "(none)",
+             strcmp(mx_cost, "0") ? "$" : "", strcmp(mx_cost, "0") ? mx_cost : "(none)");
+    jb_raw(&b, line);
+    snprintf(line, sizeof line,
+             "objectives (weighted geometric means over the workload mix, relative to %s = 1; higher is better): %s\n",
+             chip, objs);
+    jb_raw(&b, line);
+  }
+  /* best per objective */
+  if (!s && n > 0) {
+    jb_raw(&b, "\nbest design per objective\n");
+    print_head(&b, "point", n_obj, obj, n_par, pars);
+    for (int k = 0; k < n_obj; k++) {
+      size_t best = 0;
+      for (size_t i = 1; i < n; i++)
+        if (rows[i].obj[obj[k]] > rows[best].obj[obj[k]]) best = i;
+      snprintf(line, sizeof line, "  best %s:\n", dse_obj_names[obj[k]]);
+      jb_raw(&b, line);
+      print_row(&b, &rows[best], n_obj, obj, n_par);
+    }
+    /* Pareto front */
+    double *v = malloc(n * (size_t)n_obj * sizeof *v);
+    size_t *front = malloc(n * sizeof *front);
+    size_t m = 0;
+    if (v && front) {
+      for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < n_obj; k++) v[i * (size_t)n_obj + (size_t)k] = rows[i].obj[obj[k]];
+      m = dse_pareto(v, n, n_obj, front);
+    }
+    if (!v || !front || m == 0) {
+      s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    } else {
+      snprintf(line, sizeof line, "\nPareto front over %s: %zu designs%s\n", objs, m,
+               m > MAX_FRONT_ROWS ? " (the first 40 by the first objective)" : "");
+      jb_raw(&b, line);
+      print_head(&b, "point", n_obj, obj, n_par, pars);
+      for (size_t i = 0; i < m && i < MAX_FRONT_ROWS; i++) print_row(&b, &rows[front[i]], n_obj, obj, n_par);
+    }
+    free(v);
+    free(front);
+  } else if (!s) {
+    jb_raw(&b, "\nno feasible design (see the reason column of the points table)\n");
+  }
+  /* infeasible reasons, most common first */
+  if (!s && sqlite3_prepare_v2(db,
+                               "SELECT count(*), substr(reason, 1, instr(reason || ' ', ' ') - 1) AS r FROM points "
+                               "WHERE feasible = 0 GROUP BY r ORDER BY 1 DESC LIMIT 6",
+                               -1, &q, NULL) == SQLITE_OK) {
+    int first = 1;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      if (first) jb_raw(&b, "\ninfeasible points by first word of their reason\n");
+      first = 0;
+      snprintf(line, sizeof line, "  %8lld  %s\n", (long long)sqlite3_column_int64(q, 0),
+               sqlite3_column_text(q, 1) ? (const char *)sqlite3_column_text(q, 1) : "");
+      jb_raw(&b, line);
+    }
+    sqlite3_finalize(q);
+  }
+  /* base and references */
+  if (!s && sqlite3_prepare_v2(db,
+                               "SELECT chip, base, feasible, reason, throughput, perf_per_w, perf_per_tco, score, "
+                               "area_mm2, tdp_w, unit_cost_usd FROM refs ORDER BY base DESC, rowid",
+                               -1, &q, NULL) == SQLITE_OK) {
+    jb_raw(&b, "\nthe base chip and the reference chips on the same mix\n");
+    snprintf(line, sizeof line, "  %-16s %12s %12s %12s %12s %8s %6s %9s\n", "chip", "throughput", "perf_per_w",
+             "perf_per_tco", "score", "area_mm2", "tdp_w", "unit_usd");
+    jb_raw(&b, line);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      const char *c = (const char *)sqlite3_column_text(q, 0);
+      if (!sqlite3_column_int(q, 2)) {
+        snprintf(line, sizeof line, "  %-16s infeasible: %s\n", c ? c : "", (const char *)sqlite3_column_text(q, 3));
+      } else {
+        double x[7];
+        for (int k = 0; k < 7; k++) x[k] = sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k);
+        snprintf(line, sizeof line, "  %-16s %12.4g %12.4g %12.4g %12.4g %8.0f %6.0f %9.0f%s\n", c ? c : "", x[0], x[1],
+                 x[2], x[3], x[4], x[5], x[6], sqlite3_column_int(q, 1) ? "   (base)" : "");
+      }
+      jb_raw(&b, line);
+    }
+    sqlite3_finalize(q);
+  }
+  free(rows);
+  sqlite3_close(db);
+  if (s || b.oom) {
+    jb_free(&b);
+    return s ? s : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  *out = b.s;
+  return SL_OK;
+}

@@ -1,0 +1,127 @@
+/* cmd_sweep.c — `silica sweep FILE [--db DB] [--jobs N]` and `silica sweep --report DB`: design-space
+ * exploration (src/dse/, docs/sweep.md).  A progress line on stderr when it is a terminal; the
+ * report of the database on stdout at the end. */
+#include "cli.h"
+#include "dse/dse.h"
+#ifdef SILICA_MPI
+#include "sweep_mpi.h"
+#endif
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char CLI_HELP_SWEEP[] =
+    "usage: silica sweep FILE [--db DB] [--jobs N]\n"
+    "       silica sweep --report DB\n"
+    "\n"
+    "Design-space exploration (docs/sweep.md): varies the base chip's parameters of the sweep FILE,\n"
+    "evaluates every design point on the weighted workload mix, and writes one row per point into the\n"
+    "SQLite database DB.  An interrupted sweep (Ctrl-C, kill -9) run again with the same FILE and DB\n"
+    "resumes where it stopped.  At the end it prints the report below.\n"
+    "\n"
+    "  --db DB       the results database (default: FILE with .sqlite for its extension)\n"
+    "  --jobs N      evaluate on N threads (default 1); the results do not depend on N\n"
+    "  --report DB   print the Pareto front, the best design per objective and the reference chips\n"
+    "\n"
+    "A progress line (points done, rate, best so far, ETA) goes to stderr when it is a terminal.\n"
+    "example: silica sweep examples/mtia-tco-sweep.yaml --db /tmp/mtia.sqlite --jobs 4\n";
+
+static void progress(void *ud, const dse_progress *p) {
+  (void)ud;
+  char eta[32];
+  if (isfinite(p->eta_s))
+    snprintf(eta, sizeof eta, "%.0f s", p->eta_s);
+  else
+    snprintf(eta, sizeof eta, "-");
+  fprintf(stderr, "\r%ld/%ld points (%.0f%%), %ld feasible, %.0f points/s, best %.4g, ETA %s   ", p->done, p->total,
+          p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, p->feasible, p->rate_per_s, p->best, eta);
+  fflush(stderr);
+}
+
+static int print_report(const char *db) {
+  char *text = NULL;
+  sl_error err;
+  memset(&err, 0, sizeof err);
+  sl_status s = dse_report(db, 0, &text, &err);
+  if (s) return cli_fail(&err, s);
+  jbuf b;
+  jb_init(&b);
+  jb_raw(&b, text);
+  free(text);
+  return cli_emit(&b);
+}
+
+/* The number of ranks when started by an MPI launcher (Open MPI, or a PMI/PMIx one), else 1. */
+static long mpi_ranks(void) {
+  static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"};
+  for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+    const char *v = getenv(vars[i]);
+    if (v && *v) return strtol(v, NULL, 10);
+  }
+  return 1;
+}
+
+int cmd_sweep(int argc, char **argv) {
+  const char *file = NULL, *db = NULL, *report = NULL;
+  double jobs = 1;
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL;
+    int r;
+    if (cli_is_help(argv[i])) return cli_print_help("sweep");
+    if ((r = cli_opt(argc, argv, &i, "--db", &v)) > 0) db = v;
+    else if (r < 0) return cli_usage("sweep", "--db needs a file name");
+    else if ((r = cli_opt(argc, argv, &i, "--report", &v)) > 0) report = v;
+    else if (r < 0) return cli_usage("sweep", "--report needs a database file");
+    else if ((r = cli_opt(argc, argv, &i, "--jobs", &v)) > 0) {
+      if (!cli_number(v, &jobs) || jobs < 1 || jobs > 256 || jobs != floor(jobs))
+        return cli_usage("sweep", "--jobs needs a whole number from 1 to 256");
+    } else if (r < 0) return cli_usage("sweep", "--jobs needs a number");
+    else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("sweep", "unknown option \"%s\"", argv[i]);
+    else if (!file) file = argv[i];
+    else return cli_usage("sweep", "expected one sweep file");
+  }
+  if (report) {
+    if (file || db) return cli_usage("sweep", "--report takes only the database");
+    return print_report(report);
+  }
+  if (!file) return cli_usage("sweep", "missing the sweep FILE");
+  char db_default[1024];
+  if (!db) {
+    const char *dot = strrchr(file, '.'), *slash = strrchr(file, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - file) : strlen(file);
+    snprintf(db_default, sizeof db_default, "%.*s.sqlite", (int)(stem < 1000 ? stem : 1000), file);
+    db = db_default;
+  }
+  sl_error err;
+  dse_sweep *sw = NULL;
+  sl_status s = dse_sweep_load(file, NULL, &sw, &err);
+  if (s) return cli_fail(&err, s);
+  dse_run_opts o;
+  memset(&o, 0, sizeof o);
+  o.db_path = db;
+  o.jobs = (int)jobs;
+  if (isatty(STDERR_FILENO)) o.progress = progress;
+  dse_run_stats st;
+  if (mpi_ranks() > 1) {
+#ifdef SILICA_MPI
+    if (sweep_mpi_main(sw, &o, &st, &err, &s)) { /* a worker rank */
+      dse_sweep_free(sw);
+      return EXIT_OK;
+    }
+#else
+    dse_sweep_free(sw);
+    fprintf(stderr, "silica: sweep: started by mpirun, but this silica was built without MPI "
+                    "(install libopenmpi-dev and rebuild); refusing to run the sweep once per rank\n");
+    return EXIT_INPUT;
+#endif
+  } else {
+    s = dse_run(sw, &o, &st, &err);
+  }
+  if (o.progress) fprintf(stderr, "\n");
+  dse_sweep_free(sw);
+  if (s) return cli_fail(&err, s);
+  return print_report(db);
+}
