@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sweep_mpi.sh — the sweep under MPI: `silica sweep` of single-chip Llama-3.1-8B prefill + decode
-# design points (the grid of bench_sweep.c, finer in clock and tdp: 42,120 points) end
+# design points (the grid of bench_sweep.c, finer in clock and tdp: 129,600 points) end
 # to end into SQLite, once as one process and once as `mpirun -n RANKS`; prints one JSON line with
 # both wall times and the speedup (target at 2 ranks: >= 1.8).  Needs a silica built with Open MPI.
 # Usage: bench/sweep_mpi.sh [path/to/silica] [RANKS, default 2]
@@ -17,7 +17,7 @@ chip: mtia-2i
 parameters:
   cores: [32, 48, 64, 80, 96]
   macs_per_cycle: [512, 1024, 2048]
-  clock_ghz: {min: 1.0, max: 1.6, steps: 13}
+  clock_ghz: {min: 1.0, max: 1.6, steps: 40}
   dram_GBps: [204.8, 409.6, 819.2]
   shared_sram_bytes: [67108864, 134217728, 268435456]
   process_nm: [7, 5, 4, 3]

@@ -15,7 +15,8 @@ typedef struct row {
   long idx;
   double obj[DSE_O_COUNT];
   double area, tdp, cost, power;
-  char params[DSE_MAX_PARAMS][24];
+  double pv[DSE_MAX_PARAMS];         /* a numeric parameter's value */
+  char ps[DSE_MAX_PARAMS][24];       /* a text parameter's value (pv is NAN); formatted when printed */
 } row;
 
 static void meta(sqlite3 *db, const char *key, char *out, size_t n) {
@@ -45,7 +46,12 @@ static void print_row(jbuf *b, const row *r, int n_obj, const int *obj, int n_pa
   int l = snprintf(line, sizeof line, "  #%-7ld", r->idx);
   for (int k = 0; k < n_obj; k++) l += snprintf(line + l, sizeof line - (size_t)l, " %12.4g", r->obj[obj[k]]);
   l += snprintf(line + l, sizeof line - (size_t)l, " %8.0f %6.0f %9.0f", r->area, r->tdp, r->cost);
-  for (int j = 0; j < n_par; j++) l += snprintf(line + l, sizeof line - (size_t)l, " %14s", r->params[j]);
+  for (int j = 0; j < n_par; j++) {
+    char v[24];
+    if (isnan(r->pv[j])) snprintf(v, sizeof v, "%s", r->ps[j]);
+    else snprintf(v, sizeof v, "%.6g", r->pv[j]);
+    l += snprintf(line + l, sizeof line - (size_t)l, " %14s", v);
+  }
   snprintf(line + l, sizeof line - (size_t)l, "\n");
   jb_raw(b, line);
 }
@@ -127,10 +133,16 @@ sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
     r->cost = sqlite3_column_double(q, 7);
     r->power = sqlite3_column_double(q, 8);
     for (int j = 0; j < n_par; j++) {
-      if (sqlite3_column_type(q, 9 + j) == SQLITE_TEXT)
-        snprintf(r->params[j], sizeof r->params[j], "%s", (const char *)sqlite3_column_text(q, 9 + j));
-      else
-        snprintf(r->params[j], sizeof r->params[j], "%.6g", sqlite3_column_double(q, 9 + j));
+      if (sqlite3_column_type(q, 9 + j) == SQLITE_TEXT) {
+        const char *t = (const char *)sqlite3_column_text(q, 9 + j);
+        size_t len = t ? strlen(t) : 0;
+        if (len >= sizeof r->ps[j]) len = sizeof r->ps[j] - 1;
+        if (t) memcpy(r->ps[j], t, len);
+        r->ps[j][len] = 0;
+        r->pv[j] = NAN;
+      } else {
+        r->pv[j] = sqlite3_column_double(q, 9 + j);
+      }
     }
   }
   sqlite3_finalize(q);

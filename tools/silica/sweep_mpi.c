@@ -1,36 +1,95 @@
-/* sweep_mpi.c — `silica-mpi sweep ...` under Open MPI (mpirun -n N): every batch the strategy
- * proposes on rank 0 is split across the ranks (point i to rank i mod N), each rank evaluates its
- * share, and rank 0 gathers the results and writes the database; ranks other than 0 only evaluate.
- * Built only when CMake finds MPI (target silica-mpi). */
-#include "cli.h"
-#include "dse/dse.h"
+/* sweep_mpi.c — `mpirun -n N silica sweep ...`: each batch the strategy proposes on rank 0 is cut
+ * into N contiguous ranges, one per rank, sized by how fast each rank evaluated the last batch
+ * (rank 0 also writes the database on a thread, so it takes a smaller share), scattered, evaluated
+ * and gathered back in place; rank 0 writes the database.  A point's result does not depend on
+ * which rank evaluates it, so the database is the same as a run in one process.  Built into
+ * silica when CMake finds MPI (SILICA_MPI). */
 #include "sweep_mpi.h"
+#include "cli.h"
 
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define MAX_RANKS 4096
 
 typedef struct mpi_ctx {
   int rank, size;
+  double rate[MAX_RANKS]; /* points per second each rank evaluated in the last batch (rank 0) */
+  int counts[MAX_RANKS], displs[MAX_RANKS];
 } mpi_ctx;
 
-/* Message layout: the batch size, then the points themselves (plain structs: same binary). */
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* This rank's range of a batch: evaluates it; returns the seconds it took, negative on an error. */
+static double eval_range(dse_worker *wk, dse_point *pts, long n) {
+  double t0 = now_s();
+  for (long i = 0; i < n; i++)
+    if (dse_eval(wk, &pts[i])) return -1;
+  return now_s() - t0;
+}
+
+/* The byte counts and offsets of each rank's range of n points, proportional to the rates. */
+static void cut(mpi_ctx *c, long n) {
+  double total = 0;
+  for (int r = 0; r < c->size; r++) total += c->rate[r];
+  long at = 0;
+  double acc = 0;
+  for (int r = 0; r < c->size; r++) {
+    acc += c->rate[r];
+    long end = r == c->size - 1 ? n : (long)((double)n * acc / total + 0.5);
+    if (end < at) end = at;
+    if (end > n) end = n;
+    c->displs[r] = (int)(at * (long)sizeof(dse_point));
+    c->counts[r] = (int)((end - at) * (long)sizeof(dse_point));
+    at = end;
+  }
+}
+
+/* One batch, on every rank.  Rank 0 passes the batch (pts, n); the others get their range. */
+static sl_status batch(mpi_ctx *c, dse_worker *wk, dse_point *pts, dse_point *mine) {
+  int bytes = 0;
+  MPI_Scatter(c->counts, 1, MPI_INT, &bytes, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  long m = bytes / (long)sizeof(dse_point);
+  if (c->rank == 0) mine = pts; /* rank 0's range starts at 0 */
+  MPI_Scatterv(pts, c->counts, c->displs, MPI_BYTE, c->rank == 0 ? MPI_IN_PLACE : mine, bytes, MPI_BYTE, 0,
+               MPI_COMM_WORLD);
+  double t = eval_range(wk, mine, m), times[MAX_RANKS];
+  MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : mine, bytes, MPI_BYTE, pts, c->counts, c->displs, MPI_BYTE, 0,
+              MPI_COMM_WORLD);
+  MPI_Gather(&t, 1, MPI_DOUBLE, times, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  if (c->rank != 0) return t < 0 ? SL_ERR_INTERNAL : SL_OK;
+  sl_status s = SL_OK;
+  for (int r = 0; r < c->size; r++) {
+    if (times[r] < 0) s = SL_ERR_INTERNAL;
+    long pr = c->counts[r] / (long)sizeof(dse_point);
+    if (pr >= 16 && times[r] > 0) c->rate[r] = (double)pr / times[r];
+  }
+  return s;
+}
+
+/* Rank 0, called by dse_run for each batch: the batch size, then the batch. */
 static sl_status eval_batch(void *ud, dse_worker *wk, dse_point *pts, long n) {
   mpi_ctx *c = ud;
   MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-  MPI_Bcast(pts, (int)(n * (long)sizeof *pts), MPI_BYTE, 0, MPI_COMM_WORLD);
-  sl_status s = SL_OK;
-  for (long i = c->rank; i < n && !s; i += c->size) s = dse_eval(wk, &pts[i]);
-  int bad = s != SL_OK, any = 0;
-  MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
-  for (int r = 1; r < c->size; r++)
-    for (long i = r; i < n; i += c->size)
-      MPI_Recv(&pts[i], (int)sizeof *pts, MPI_BYTE, r, (int)(i & 0x7fff), MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  return s ? s : any ? SL_ERR_INTERNAL : SL_OK;
+  cut(c, n);
+  sl_status s = batch(c, wk, pts, NULL);
+  if (s && wk->err.code == SL_OK) {
+    memset(&wk->err, 0, sizeof wk->err);
+    wk->err.code = SL_ERR_INTERNAL;
+    snprintf(wk->err.message, sizeof wk->err.message, "sweep: another MPI rank failed to evaluate a point");
+  }
+  return s;
 }
 
-/* Ranks other than 0: evaluate their share of every batch until rank 0 sends a batch of -1. */
-static int worker_loop(const dse_sweep *sw, mpi_ctx *c) {
+/* Ranks other than 0: evaluate their range of every batch until rank 0 sends a batch of -1. */
+static void worker_loop(const dse_sweep *sw, mpi_ctx *c) {
   dse_worker wk;
   dse_worker_init(&wk, sw);
   dse_point *pts = NULL;
@@ -39,36 +98,36 @@ static int worker_loop(const dse_sweep *sw, mpi_ctx *c) {
     long n = 0;
     MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
     if (n < 0) break;
-    if (n > cap) {
+    if (n > cap) { /* at most the whole batch is ours */
       dse_point *p = realloc(pts, (size_t)n * sizeof *p);
-      if (!p) MPI_Abort(MPI_COMM_WORLD, 3);
+      if (!p) MPI_Abort(MPI_COMM_WORLD, EXIT_INTERNAL);
       pts = p, cap = n;
     }
-    MPI_Bcast(pts, (int)(n * (long)sizeof *pts), MPI_BYTE, 0, MPI_COMM_WORLD);
-    sl_status s = SL_OK;
-    for (long i = c->rank; i < n && !s; i += c->size) s = dse_eval(&wk, &pts[i]);
-    int bad = s != SL_OK, any = 0;
-    MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
-    for (long i = c->rank; i < n; i += c->size)
-      MPI_Send(&pts[i], (int)sizeof *pts, MPI_BYTE, 0, (int)(i & 0x7fff), MPI_COMM_WORLD);
+    batch(c, &wk, NULL, pts);
   }
   free(pts);
   dse_worker_free(&wk);
-  return 0;
 }
 
 int sweep_mpi_main(const dse_sweep *sw, dse_run_opts *o, dse_run_stats *st, sl_error *err, sl_status *status) {
   int inited = 0;
   MPI_Initialized(&inited);
   if (!inited) MPI_Init(NULL, NULL);
-  mpi_ctx c;
+  static mpi_ctx c;
   MPI_Comm_rank(MPI_COMM_WORLD, &c.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &c.size);
+  if (c.size > MAX_RANKS) {
+    if (c.rank == 0) fprintf(stderr, "silica: sweep: at most %d MPI ranks\n", MAX_RANKS);
+    MPI_Finalize();
+    *status = SL_ERR_INPUT;
+    return c.rank != 0;
+  }
   if (c.rank != 0) {
     worker_loop(sw, &c);
     MPI_Finalize();
     return 1; /* a worker rank: nothing to print */
   }
+  for (int r = 0; r < c.size; r++) c.rate[r] = 1; /* equal shares until measured */
   if (c.size > 1) {
     o->eval_batch = eval_batch;
     o->eval_ud = &c;
