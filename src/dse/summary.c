@@ -49,6 +49,7 @@ static void print_row(jbuf *b, const row *r, int n_obj, const int *obj, int n_pa
   for (int j = 0; j < n_par; j++) {
     char v[24];
     if (isnan(r->pv[j])) snprintf(v, sizeof v, "%s", r->ps[j]);
+    else if (r->pv[j] == floor(r->pv[j]) && fabs(r->pv[j]) < 1e14) snprintf(v, sizeof v, "%.0f", r->pv[j]);
     else snprintf(v, sizeof v, "%.6g", r->pv[j]);
     l += snprintf(line + l, sizeof line - (size_t)l, " %14s", v);
   }
