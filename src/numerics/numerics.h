@@ -2,7 +2,8 @@
  * number formats with exact rounding (format.c), matrix products that round their inputs and
  * accumulate in K-chunks the way a matrix engine does (gemm.c), a small Llama-style transformer
  * with forward, backward and AdamW (model.c), and the training experiment behind
- * `silica numerics` (train.c).  A small DLRM executor is not built yet (docs/numerics.md).  Not a performance model: it computes numbers.
+ * `silica numerics` (train.c), and a small DLRM with forward, backward, AdamW and row-wise Adagrad
+ * (dlrm.c; not driven by the CLI yet).  Not a performance model: it computes numbers.
  *
  * All tensors are double arrays whose values are representable in the format they are said to
  * hold; rounding is explicit (nm_round), so one executor serves fp64 (gradient checks), fp32 and
@@ -132,6 +133,36 @@ typedef struct nm_adamw {
   double lr, beta1, beta2, eps, weight_decay;
 } nm_adamw;
 void nm_tf_adamw(nm_tf *m, const nm_adamw *o, int step, nm_fmt vec);
+
+/* ---- a small DLRM (dlrm.c) --------------------------------------------------------------------- */
+/* Bottom MLP: dense -> bottom -> dim (ReLU after each); `tables` embedding tables of rows x dim,
+ * each looked up `pooling` times per sample and sum-pooled; dot interactions of all pairs (i < j)
+ * among the tables + 1 vectors (bottom output, bags), concatenated with the bottom output, feed the
+ * top MLP: -> top (ReLU) -> 1; sigmoid + binary cross-entropy.  Parameters: emb0..emb{tables-1}
+ * ([rows][dim]), bot.w1 bot.b1 bot.w2 bot.b2 top.w1 top.b1 top.w2 top.b2 (weights [in][out]). */
+typedef struct nm_dlrm_cfg {
+  int dense, tables, rows, dim, pooling;
+  int bottom, top;
+} nm_dlrm_cfg;
+
+typedef struct nm_dlrm nm_dlrm;
+/* Model with weights drawn from `seed` (embeddings uniform +-sqrt(1/rows), MLP weights normal with
+ * variance 2/(in+out), biases 0).  NULL on a bad shape (a size < 1, tables > 56) or out of memory.
+ * Free with nm_dlrm_free (NULL is a no-op). */
+nm_dlrm *nm_dlrm_new(const nm_dlrm_cfg *cfg, uint64_t seed);
+void nm_dlrm_free(nm_dlrm *m);
+/* The table; count returned.  Embedding tables have m = NULL and v = their row-wise Adagrad
+ * accumulators (rows entries). */
+size_t nm_dlrm_params(nm_dlrm *m, nm_param **out);
+/* Mean BCE over B samples: dense[B*dense], idx[B*tables*pooling] (row indices, [sample][table][k],
+ * taken modulo rows; sum-pooled bags), label[B] in {0,1}; with grad, gradients overwritten.
+ * NaN on out of memory (or B < 1). */
+double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int *idx, const double *label, int B,
+                    int grad);
+/* AdamW on the MLP weights/biases (decay on weights only); row-wise Adagrad on embedding rows (one
+ * accumulator per row: += mean of the squared row gradient; w -= lr g / (sqrt(acc) + o->eps)),
+ * only rows touched in the last step with gradients; step 1-based. */
+void nm_dlrm_update(nm_dlrm *m, const nm_adamw *o, double adagrad_lr, int step, nm_fmt vec);
 
 /* ---- random numbers (model.c) ------------------------------------------------------------------ */
 uint64_t nm_rand_u64(uint64_t *s); /* splitmix64 */
