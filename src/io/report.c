@@ -6,7 +6,7 @@
  * Inputs (sl_report_kind): a run result (`run --json`), several run results (a JSON array of them,
  * or one JSON object per line) drawn as scaling curves against the number of chips, a validation
  * result (`validate --json`) and a compare result (`compare --json`).  A sweep database is
- * recognised and refused: sweeps are not built yet.
+ * recognised and refused: HTML reports of sweeps (Pareto charts) are not built yet.
  *
  * Every chart names its main mark ("bars", "points", ...) and says how many rows its main dataset
  * has; web/report.js counts the mark's items after drawing, and the browser test checks that the
@@ -1661,8 +1661,8 @@ sl_status sl_report_html(const char *text, size_t len, const char *name, char **
   if (is_sqlite(text, len))
     return err_set(
         err, SL_ERR_UNSUPPORTED, name, 0, "",
-        "a sweep database: sweeps (silica sweep) are not built yet in this version, so there is no "
-        "sweep report (Pareto fronts) either");
+        "a sweep database: HTML reports of sweeps (Pareto charts) are not built yet in this version; "
+        "silica sweep --report DB prints its front and best designs");
   arena a;
   ar_init(&a);
   input in;
@@ -1679,7 +1679,7 @@ sl_status sl_report_html(const char *text, size_t len, const char *name, char **
         "not a silica output this command can draw: expected a run result (silica run --json: keys "
         "scenario, feasible), several run results (a JSON array of them, or one per line), a "
         "validation result (silica validate --json: cases, mape) or a compare result (silica compare "
-        "--json: workloads, chips, baseline); sweep databases are not built yet");
+        "--json: workloads, chips, baseline); for a sweep database use silica sweep --report DB");
   }
   if (!sl_web_complete) {
     ar_free(&a);
