@@ -134,6 +134,40 @@ static void test_wide_formats(void **state) {
   assert_int_equal(nm_fmt_from_name("nope"), -1);
 }
 
+/* nm_round's bit-pattern path against the general method: random doubles over every exponent a
+ * format can meet (subnormals, top binade and overflow included) and exact ties and their
+ * neighbours, both signs; the results must be the same double (sign of zero included). */
+static void test_fast_round_matches_ref(void **state) {
+  (void)state;
+  static const nm_fmt FS[] = {NM_TF32, NM_BF16, NM_FP16, NM_E4M3, NM_E5M2, NM_E2M3, NM_E3M2, NM_E2M1, NM_FP32};
+  uint64_t rng = 11;
+  for (size_t fi = 0; fi < SL_ARRAY_LEN(FS); fi++) {
+    nm_fmt f = FS[fi];
+    for (int i = 0; i < 300000; i++) {
+      uint64_t r = nm_rand_u64(&rng);
+      int e = (int)(r % 320) - 160; /* 2^-160 .. 2^159 */
+      double m = 1 + (double)(nm_rand_u64(&rng) >> 11) * 0x1p-53;
+      double x = ldexp(m, e) * ((r >> 40) & 1 ? -1 : 1);
+      if ((r >> 41) % 4 == 0) { /* a tie of the format, or one double ulp either side */
+        double g = nm_round_ref(f, x);
+        if (isfinite(g) && g != 0) {
+          int ge;
+          frexp(g, &ge);
+          double q = ldexp(1, ge - 1 - (f == NM_TF32 ? 10 : f == NM_BF16 ? 7 : f == NM_FP16 ? 10 : f == NM_E4M3 ? 3 :
+                                        f == NM_E5M2 ? 2 : f == NM_E2M3 ? 3 : f == NM_E3M2 ? 2 : f == NM_E2M1 ? 1 : 23));
+          x = g + q / 2;
+          int k = (int)((r >> 44) % 3);
+          if (k == 1) x = nextafter(x, INFINITY);
+          if (k == 2) x = nextafter(x, -INFINITY);
+        }
+      }
+      double a = nm_round(f, x), b = nm_round_ref(f, x);
+      if (!(a == b && signbit(a) == signbit(b)) && !(isnan(a) && isnan(b)))
+        fail_msg("%s: %.17g -> %.17g, general method %.17g", nm_fmt_names[f], x, a, b);
+    }
+  }
+}
+
 static void test_mx_blocks(void **state) {
   (void)state;
   uint64_t rng = 11;
@@ -208,6 +242,7 @@ static void test_gemm_bit_exact(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_small_formats_exhaustive), cmocka_unit_test(test_wide_formats),
+                                     cmocka_unit_test(test_fast_round_matches_ref),
                                      cmocka_unit_test(test_mx_blocks), cmocka_unit_test(test_gemm_bit_exact)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,9 @@ double nm_fmt_max(nm_fmt f); /* largest finite value */
  * rule: to inf (fp32, tf32, bf16, fp16, e5m2) or to the largest finite value (e4m3, fp6, fp4,
  * int8).  NaN stays NaN.  f must be scalar (not MX). */
 double nm_round(nm_fmt f, double x);
+/* The same by the general method (frexp, scale, nearbyint, scale back); nm_round takes a faster
+ * path on the bit pattern for values inside the format's normal range.  For tests. */
+double nm_round_ref(nm_fmt f, double x);
 /* Bit patterns of 8-bit-or-narrower formats (e4m3, e5m2, e2m3, e3m2, e2m1): code of x (rounded as
  * nm_round) and value of a code.  NaN encodes as the format's canonical NaN (e4m3 0x7f, e5m2
  * 0x7e); formats without NaN encode NaN as the largest value. */
