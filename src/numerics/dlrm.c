@@ -27,8 +27,7 @@ struct nm_dlrm {
   double *block;            /* values, gradients (total each), MLP moments (2 x mlp), row accumulators */
   unsigned char *touched;   /* [tables][rows]: looked up in the last step with gradients */
   nm_param *emb[NM_MAX_PARAMS], *w[P_MLP];
-  arena scratch;
-  int oom;
+  nm_work work; /* scratch arena and out-of-memory flag */
 };
 
 static nm_param *add_param(nm_dlrm *m, const char *name, size_t n) {
@@ -91,13 +90,13 @@ nm_dlrm *nm_dlrm_new(const nm_dlrm_cfg *cfg, uint64_t seed) {
     double sd = sqrt(2.0 / (double)(in + q->n / in));
     for (size_t j = 0; j < q->n; j++) q->w[j] = (double)(float)(sd * nm_rand_normal(&rng));
   }
-  ar_init(&m->scratch);
+  ar_init(&m->work.scratch);
   return m;
 }
 
 void nm_dlrm_free(nm_dlrm *m) {
   if (!m) return;
-  ar_free(&m->scratch);
+  ar_free(&m->work.scratch);
   free(m->block);
   free(m->touched);
   free(m);
@@ -109,35 +108,15 @@ size_t nm_dlrm_params(nm_dlrm *m, nm_param **out) {
 }
 
 /* ---- helpers ---- */
-static double *tmp(nm_dlrm *m, size_t n) {
-  double *p = ar_alloc(&m->scratch, (n ? n : 1) * sizeof(double));
-  if (!p) m->oom = 1;
-  return p;
-}
-
-static double rv(const nm_prec *p, double x) { return p->vec == NM_FP64 ? x : nm_round(p->vec, x); }
-
-/* C = A.B, or C += A.B (add: the sum rounded to the vector format, as gradient accumulation). */
-static void mm(nm_dlrm *m, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A, int at,
-               const double *B, int bt, double *C, int add) {
-  if (m->oom) return;
-  double *out = add ? tmp(m, (size_t)M * N) : C;
-  if (!out || nm_gemm(g, M, N, K, A, at, B, bt, out) != SL_OK) {
-    m->oom = 1;
-    return;
-  }
-  if (add)
-    for (size_t i = 0; i < (size_t)M * N; i++) C[i] = rv(p, C[i] + out[i]);
-}
 
 /* y[B][O] = x . W + b, then ReLU when relu. */
 static void linear(nm_dlrm *m, const nm_prec *p, int B, int O, int I, const double *x, const nm_param *W,
                    const nm_param *b, double *y, int relu) {
-  mm(m, p, &p->fwd, B, O, I, x, 0, W->w, 0, y, 0);
-  if (m->oom) return;
+  nm_work_mm(&m->work, p, &p->fwd, B, O, I, x, 0, W->w, 0, y, 0);
+  if (m->work.oom) return;
   for (int n = 0; n < B; n++)
     for (int o = 0; o < O; o++) {
-      double v = rv(p, y[(size_t)n * O + o] + b->w[o]);
+      double v = nm_rv(p, y[(size_t)n * O + o] + b->w[o]);
       y[(size_t)n * O + o] = relu && v < 0 ? 0 : v;
     }
 }
@@ -150,10 +129,10 @@ static void linear_bwd(nm_dlrm *m, const nm_prec *p, int B, int O, int I, const 
     for (int o = 0; o < O; o++) {
       double *d = dy + (size_t)n * O + o;
       if (relu && y[(size_t)n * O + o] <= 0) *d = 0;
-      b->g[o] = rv(p, b->g[o] + *d);
+      b->g[o] = nm_rv(p, b->g[o] + *d);
     }
-  mm(m, p, &p->bwd, I, O, B, x, 1, dy, 0, W->g, 1);
-  if (dx) mm(m, p, &p->bwd, B, I, O, dy, 0, W->w, 1, dx, 0);
+  nm_work_mm(&m->work, p, &p->bwd, I, O, B, x, 1, dy, 0, W->g, 1);
+  if (dx) nm_work_mm(&m->work, p, &p->bwd, B, I, O, dy, 0, W->w, 1, dx, 0);
 }
 
 static int row_of(const nm_dlrm_cfg *c, int i) {
@@ -167,16 +146,16 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
   const int D0 = c->dense, T = c->tables, E = c->dim, P = c->pooling, Hb = c->bottom, Ht = c->top, F = m->F,
             I = m->I;
   if (B < 1) return NAN;
-  ar_reset(&m->scratch);
-  m->oom = 0;
-  double *h1 = tmp(m, (size_t)B * Hb), *Z = tmp(m, (size_t)B * F * E), *z = tmp(m, (size_t)B * E),
-         *S = tmp(m, (size_t)F * F), *xt = tmp(m, (size_t)B * I), *h2 = tmp(m, (size_t)B * Ht),
-         *lg = tmp(m, B);
-  if (m->oom) return NAN;
+  ar_reset(&m->work.scratch);
+  m->work.oom = 0;
+  double *h1 = nm_work_tmp(&m->work, (size_t)B * Hb), *Z = nm_work_tmp(&m->work, (size_t)B * F * E), *z = nm_work_tmp(&m->work, (size_t)B * E),
+         *S = nm_work_tmp(&m->work, (size_t)F * F), *xt = nm_work_tmp(&m->work, (size_t)B * I), *h2 = nm_work_tmp(&m->work, (size_t)B * Ht),
+         *lg = nm_work_tmp(&m->work, B);
+  if (m->work.oom) return NAN;
   /* bottom MLP */
   linear(m, p, B, Hb, D0, dense, m->w[P_BW1], m->w[P_BB1], h1, 1);
   linear(m, p, B, E, Hb, h1, m->w[P_BW2], m->w[P_BB2], z, 1);
-  if (m->oom) return NAN;
+  if (m->work.oom) return NAN;
   /* Z[b] = [z; bag_1; ...; bag_T], F x E per sample */
   const nm_fmt in = p->fwd.in;
   const int row_round = !nm_fmt_is_mx(in) && !nm_fmt_scaled(in) && in != NM_FP64;
@@ -187,7 +166,7 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
       double *bag = zb + (size_t)(1 + t) * E;
       for (int k = 0; k < P; k++) {
         const double *row = m->emb[t]->w + (size_t)row_of(c, idx[((size_t)b * T + t) * P + k]) * E;
-        for (int d = 0; d < E; d++) bag[d] = rv(p, bag[d] + (row_round ? nm_round(in, row[d]) : row[d]));
+        for (int d = 0; d < E; d++) bag[d] = nm_rv(p, bag[d] + (row_round ? nm_round(in, row[d]) : row[d]));
       }
       if (nm_fmt_is_mx(in)) nm_quantize(in, bag, (size_t)E);
     }
@@ -200,13 +179,13 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
     for (int b = 0; b < B; b++)
       for (int i = E; i < F * E; i++) {
         double *v = Z + (size_t)b * F * E + i;
-        *v = rv(p, nm_round(in, *v / s) * s);
+        *v = nm_rv(p, nm_round(in, *v / s) * s);
       }
   }
   /* interaction: S = Z[b] . Z[b]^T; top input = [z, S[i][j] for i < j] */
-  for (int b = 0; b < B && !m->oom; b++) {
+  for (int b = 0; b < B && !m->work.oom; b++) {
     const double *zb = Z + (size_t)b * F * E;
-    mm(m, p, &p->fwd, F, F, E, zb, 0, zb, 1, S, 0);
+    nm_work_mm(&m->work, p, &p->fwd, F, F, E, zb, 0, zb, 1, S, 0);
     double *x = xt + (size_t)b * I;
     memcpy(x, zb, E * sizeof *x);
     int o = E;
@@ -216,12 +195,12 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
   /* top MLP */
   linear(m, p, B, Ht, I, xt, m->w[P_TW1], m->w[P_TB1], h2, 1);
   linear(m, p, B, 1, Ht, h2, m->w[P_TW2], m->w[P_TB2], lg, 0);
-  if (m->oom) return NAN;
+  if (m->work.oom) return NAN;
   double loss = 0;
   for (int b = 0; b < B; b++) { /* lg becomes dlogit = (sigmoid - label) / B */
     double l = lg[b], y = label[b];
     loss += fmax(l, 0) - y * l + log1p(exp(-fabs(l)));
-    if (grad) lg[b] = rv(p, (1 / (1 + exp(-l)) - y) / B);
+    if (grad) lg[b] = nm_rv(p, (1 / (1 + exp(-l)) - y) / B);
   }
   loss /= B;
   if (!grad) return loss;
@@ -229,12 +208,12 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
   /* ---- backward ---- */
   memset(m->block + m->total, 0, m->total * sizeof *m->block);
   memset(m->touched, 0, (size_t)T * c->rows);
-  double *dh2 = tmp(m, (size_t)B * Ht), *dxt = tmp(m, (size_t)B * I), *G = tmp(m, (size_t)F * F),
-         *dZ = tmp(m, (size_t)F * E), *dz = tmp(m, (size_t)B * E), *dh1 = tmp(m, (size_t)B * Hb);
-  if (m->oom) return NAN;
+  double *dh2 = nm_work_tmp(&m->work, (size_t)B * Ht), *dxt = nm_work_tmp(&m->work, (size_t)B * I), *G = nm_work_tmp(&m->work, (size_t)F * F),
+         *dZ = nm_work_tmp(&m->work, (size_t)F * E), *dz = nm_work_tmp(&m->work, (size_t)B * E), *dh1 = nm_work_tmp(&m->work, (size_t)B * Hb);
+  if (m->work.oom) return NAN;
   linear_bwd(m, p, B, 1, Ht, h2, m->w[P_TW2], m->w[P_TB2], NULL, lg, dh2, 0);
   linear_bwd(m, p, B, Ht, I, xt, m->w[P_TW1], m->w[P_TB1], h2, dh2, dxt, 1);
-  for (int b = 0; b < B && !m->oom; b++) {
+  for (int b = 0; b < B && !m->work.oom; b++) {
     /* S = Z Z^T with only i < j used: dZ = (dS + dS^T) . Z, G the symmetric gradient */
     const double *dx = dxt + (size_t)b * I, *zb = Z + (size_t)b * F * E;
     int o = E;
@@ -242,20 +221,20 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
       G[i * F + i] = 0;
       for (int j = i + 1; j < F; j++) G[i * F + j] = G[j * F + i] = dx[o++];
     }
-    mm(m, p, &p->bwd, F, E, F, G, 0, zb, 0, dZ, 0);
-    if (m->oom) break;
-    for (int d = 0; d < E; d++) dz[(size_t)b * E + d] = rv(p, dx[d] + dZ[d]);
+    nm_work_mm(&m->work, p, &p->bwd, F, E, F, G, 0, zb, 0, dZ, 0);
+    if (m->work.oom) break;
+    for (int d = 0; d < E; d++) dz[(size_t)b * E + d] = nm_rv(p, dx[d] + dZ[d]);
     for (int t = 0; t < T; t++) /* each looked-up row gets its bag's gradient */
       for (int k = 0; k < P; k++) {
         int r = row_of(c, idx[((size_t)b * T + t) * P + k]);
         double *g = m->emb[t]->g + (size_t)r * E;
         m->touched[(size_t)t * c->rows + r] = 1;
-        for (int d = 0; d < E; d++) g[d] = rv(p, g[d] + dZ[(size_t)(1 + t) * E + d]);
+        for (int d = 0; d < E; d++) g[d] = nm_rv(p, g[d] + dZ[(size_t)(1 + t) * E + d]);
       }
   }
   linear_bwd(m, p, B, E, Hb, h1, m->w[P_BW2], m->w[P_BB2], z, dz, dh1, 1);
   linear_bwd(m, p, B, Hb, D0, dense, m->w[P_BW1], m->w[P_BB1], h1, dh1, NULL, 1);
-  return m->oom ? NAN : loss;
+  return m->work.oom ? NAN : loss;
 }
 
 void nm_dlrm_update(nm_dlrm *m, const nm_adamw *o, double adagrad_lr, int step, nm_fmt vec) {

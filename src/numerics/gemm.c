@@ -212,3 +212,22 @@ sl_status nm_gemm_ref(const nm_gemm_fmt *g, int M, int N, int K, const double *A
     }
   return SL_OK;
 }
+
+/* ---- scratch and products of the executors (model.c, dlrm.c) ---- */
+double *nm_work_tmp(nm_work *w, size_t n) {
+  double *p = ar_alloc(&w->scratch, (n ? n : 1) * sizeof(double));
+  if (!p) w->oom = 1;
+  return p;
+}
+
+void nm_work_mm(nm_work *w, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A, int at,
+                const double *B, int bt, double *C, int add) {
+  if (w->oom) return;
+  double *out = add ? nm_work_tmp(w, (size_t)M * N) : C;
+  if (!out || nm_gemm(g, M, N, K, A, at, B, bt, out) != SL_OK) {
+    w->oom = 1;
+    return;
+  }
+  if (add)
+    for (size_t i = 0; i < (size_t)M * N; i++) C[i] = nm_rv(p, C[i] + out[i]);
+}

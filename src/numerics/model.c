@@ -41,8 +41,7 @@ struct nm_tf {
   double *block;            /* values, gradients, moments: 4 x total */
   nm_param *emb, *final_norm, *head;
   nm_param *layer[8][P_PER_LAYER];
-  arena scratch;
-  int oom;
+  nm_work work; /* scratch arena and out-of-memory flag */
 };
 
 static nm_param *add_param(nm_tf *m, const char *name, int layer, size_t n) {
@@ -90,13 +89,13 @@ nm_tf *nm_tf_new(const nm_tf_cfg *cfg, uint64_t seed) {
     int norm = strstr(q->name, "norm") != NULL;
     for (size_t j = 0; j < q->n; j++) q->w[j] = norm ? 1.0 : (double)(float)(0.02 * nm_rand_normal(&rng));
   }
-  ar_init(&m->scratch);
+  ar_init(&m->work.scratch);
   return m;
 }
 
 void nm_tf_free(nm_tf *m) {
   if (!m) return;
-  ar_free(&m->scratch);
+  ar_free(&m->work.scratch);
   free(m->block);
   free(m);
 }
@@ -108,26 +107,6 @@ size_t nm_tf_params(nm_tf *m, nm_param **out) {
 }
 
 /* ---- helpers ---- */
-static double *tmp(nm_tf *m, size_t n) {
-  double *p = ar_alloc(&m->scratch, (n ? n : 1) * sizeof(double));
-  if (!p) m->oom = 1;
-  return p;
-}
-
-static double rv(const nm_prec *p, double x) { return p->vec == NM_FP64 ? x : nm_round(p->vec, x); }
-
-/* C = A.B, or C += A.B (add: the sum rounded to the vector format, as gradient accumulation). */
-static void mm(nm_tf *m, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A, int at,
-               const double *B, int bt, double *C, int add) {
-  if (m->oom) return;
-  double *out = add ? tmp(m, (size_t)M * N) : C;
-  if (!out || nm_gemm(g, M, N, K, A, at, B, bt, out) != SL_OK) {
-    m->oom = 1;
-    return;
-  }
-  if (add)
-    for (size_t i = 0; i < (size_t)M * N; i++) C[i] = rv(p, C[i] + out[i]);
-}
 
 /* y[n][D] = x * r * g, r = 1 / sqrt(mean(x^2) + eps); r kept for the backward. */
 #define NM_EPS 1e-6
@@ -136,8 +115,8 @@ static void rmsnorm(const nm_prec *p, int N, int D, const double *x, const doubl
     const double *xi = x + (size_t)n * D;
     double ss = 0;
     for (int d = 0; d < D; d++) ss += xi[d] * xi[d];
-    r[n] = rv(p, 1 / sqrt(ss / D + NM_EPS));
-    for (int d = 0; d < D; d++) y[(size_t)n * D + d] = rv(p, xi[d] * r[n] * g[d]);
+    r[n] = nm_rv(p, 1 / sqrt(ss / D + NM_EPS));
+    for (int d = 0; d < D; d++) y[(size_t)n * D + d] = nm_rv(p, xi[d] * r[n] * g[d]);
   }
 }
 
@@ -149,12 +128,12 @@ static void rmsnorm_bwd(const nm_prec *p, int N, int D, const double *x, const d
     double dot = 0;
     for (int d = 0; d < D; d++) {
       dot += dyi[d] * g[d] * xi[d];
-      dg[d] = rv(p, dg[d] + dyi[d] * xi[d] * r[n]);
+      dg[d] = nm_rv(p, dg[d] + dyi[d] * xi[d] * r[n]);
     }
     double c = r[n] * r[n] * r[n] * dot / D;
     for (int d = 0; d < D; d++) {
       double *o = dx + (size_t)n * D + d;
-      *o = rv(p, *o + dyi[d] * g[d] * r[n] - xi[d] * c);
+      *o = nm_rv(p, *o + dyi[d] * g[d] * r[n] - xi[d] * c);
     }
   }
 }
@@ -169,8 +148,8 @@ static void rope(const nm_prec *p, int N, int T, int heads, int hd, double *x, i
         double th = pos * pow(10000.0, -2.0 * i / hd), c = cos(th), s = dir * sin(th);
         double *v = x + (size_t)n * heads * hd + (size_t)h * hd + 2 * i;
         double a = v[0], b = v[1];
-        v[0] = rv(p, a * c - b * s);
-        v[1] = rv(p, a * s + b * c);
+        v[0] = nm_rv(p, a * c - b * s);
+        v[1] = nm_rv(p, a * s + b * c);
       }
   }
 }
@@ -190,7 +169,7 @@ static void head_slice(const nm_prec *p, double *X, int heads, int hd, int T, in
       if (dir == 0)
         s[t * hd + d] = *x;
       else
-        *x = rv(p, *x + s[t * hd + d]);
+        *x = nm_rv(p, *x + s[t * hd + d]);
     }
 }
 
@@ -199,50 +178,50 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
   const int T = c->seq, N = B * T, D = c->dim, V = c->vocab, H = c->heads, KV = c->kv_heads, hd = m->hd;
   const int F = c->ffn, Q = H * hd, KD = KV * hd, L = c->layers, grp = H / KV;
   const double isq = 1 / sqrt((double)hd);
-  ar_reset(&m->scratch);
-  m->oom = 0;
+  ar_reset(&m->work.scratch);
+  m->work.oom = 0;
   cache cs[8];
-  double *x = tmp(m, (size_t)N * D);
+  double *x = nm_work_tmp(&m->work, (size_t)N * D);
   if (!x) return NAN;
   for (int b = 0; b < B; b++)
     for (int t = 0; t < T; t++) {
       int tok = tokens[b * (T + 1) + t] % V;
       memcpy(x + (size_t)(b * T + t) * D, m->emb->w + (size_t)tok * D, D * sizeof *x);
     }
-  double *S = tmp(m, (size_t)T * T), *qs = tmp(m, (size_t)T * hd), *ks = tmp(m, (size_t)T * hd),
-         *vs = tmp(m, (size_t)T * hd), *os = tmp(m, (size_t)T * hd);
-  for (int l = 0; l < L && !m->oom; l++) {
+  double *S = nm_work_tmp(&m->work, (size_t)T * T), *qs = nm_work_tmp(&m->work, (size_t)T * hd), *ks = nm_work_tmp(&m->work, (size_t)T * hd),
+         *vs = nm_work_tmp(&m->work, (size_t)T * hd), *os = nm_work_tmp(&m->work, (size_t)T * hd);
+  for (int l = 0; l < L && !m->work.oom; l++) {
     cache *k = &cs[l];
     nm_param **w = m->layer[l];
     k->x = x;
-    k->xn = tmp(m, (size_t)N * D);
-    k->r1 = tmp(m, N);
-    k->q = tmp(m, (size_t)N * Q);
-    k->k = tmp(m, (size_t)N * KD);
-    k->v = tmp(m, (size_t)N * KD);
-    k->P = tmp(m, (size_t)B * H * T * T);
-    k->att = tmp(m, (size_t)N * Q);
-    k->xm = tmp(m, (size_t)N * D);
-    k->xn2 = tmp(m, (size_t)N * D);
-    k->r2 = tmp(m, N);
-    k->a = tmp(m, (size_t)N * F);
-    k->u = tmp(m, (size_t)N * F);
-    k->h = tmp(m, (size_t)N * F);
-    double *y = tmp(m, (size_t)N * D), *xo = tmp(m, (size_t)N * D);
-    if (m->oom) break;
+    k->xn = nm_work_tmp(&m->work, (size_t)N * D);
+    k->r1 = nm_work_tmp(&m->work, N);
+    k->q = nm_work_tmp(&m->work, (size_t)N * Q);
+    k->k = nm_work_tmp(&m->work, (size_t)N * KD);
+    k->v = nm_work_tmp(&m->work, (size_t)N * KD);
+    k->P = nm_work_tmp(&m->work, (size_t)B * H * T * T);
+    k->att = nm_work_tmp(&m->work, (size_t)N * Q);
+    k->xm = nm_work_tmp(&m->work, (size_t)N * D);
+    k->xn2 = nm_work_tmp(&m->work, (size_t)N * D);
+    k->r2 = nm_work_tmp(&m->work, N);
+    k->a = nm_work_tmp(&m->work, (size_t)N * F);
+    k->u = nm_work_tmp(&m->work, (size_t)N * F);
+    k->h = nm_work_tmp(&m->work, (size_t)N * F);
+    double *y = nm_work_tmp(&m->work, (size_t)N * D), *xo = nm_work_tmp(&m->work, (size_t)N * D);
+    if (m->work.oom) break;
     rmsnorm(p, N, D, x, w[P_ATTN_NORM]->w, k->xn, k->r1);
-    mm(m, p, &p->fwd, N, Q, D, k->xn, 0, w[P_WQ]->w, 0, k->q, 0);
-    mm(m, p, &p->fwd, N, KD, D, k->xn, 0, w[P_WK]->w, 0, k->k, 0);
-    mm(m, p, &p->fwd, N, KD, D, k->xn, 0, w[P_WV]->w, 0, k->v, 0);
+    nm_work_mm(&m->work, p, &p->fwd, N, Q, D, k->xn, 0, w[P_WQ]->w, 0, k->q, 0);
+    nm_work_mm(&m->work, p, &p->fwd, N, KD, D, k->xn, 0, w[P_WK]->w, 0, k->k, 0);
+    nm_work_mm(&m->work, p, &p->fwd, N, KD, D, k->xn, 0, w[P_WV]->w, 0, k->v, 0);
     rope(p, N, T, H, hd, k->q, 1);
     rope(p, N, T, KV, hd, k->k, 1);
-    for (int b = 0; b < B && !m->oom; b++)
+    for (int b = 0; b < B && !m->work.oom; b++)
       for (int h = 0; h < H; h++) {
         double *P = k->P + ((size_t)b * H + h) * T * T;
         head_slice(p, k->q, H, hd, T, b, h, qs, 0);
         head_slice(p, k->k, KV, hd, T, b, h / grp, ks, 0);
         head_slice(p, k->v, KV, hd, T, b, h / grp, vs, 0);
-        mm(m, p, &p->fwd, T, T, hd, qs, 0, ks, 1, S, 0); /* S = q . k^T */
+        nm_work_mm(&m->work, p, &p->fwd, T, T, hd, qs, 0, ks, 1, S, 0); /* S = q . k^T */
         for (int i = 0; i < T; i++) {                    /* causal softmax of S * isq */
           double mx = -INFINITY, sum = 0;
           for (int j = 0; j <= i; j++) mx = fmax(mx, S[i * T + j] * isq);
@@ -251,27 +230,27 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
             P[i * T + j] = e;
             sum += e;
           }
-          for (int j = 0; j < T; j++) P[i * T + j] = rv(p, P[i * T + j] / sum);
+          for (int j = 0; j < T; j++) P[i * T + j] = nm_rv(p, P[i * T + j] / sum);
         }
-        mm(m, p, &p->fwd, T, hd, T, P, 0, vs, 0, os, 0); /* o = P . v */
+        nm_work_mm(&m->work, p, &p->fwd, T, hd, T, P, 0, vs, 0, os, 0); /* o = P . v */
         for (int t = 0; t < T; t++)
           memcpy(k->att + ((size_t)(b * T + t) * H + h) * hd, os + (size_t)t * hd, hd * sizeof *os);
       }
-    mm(m, p, &p->fwd, N, D, Q, k->att, 0, w[P_WO]->w, 0, y, 0);
-    for (size_t i = 0; i < (size_t)N * D; i++) k->xm[i] = rv(p, x[i] + y[i]);
+    nm_work_mm(&m->work, p, &p->fwd, N, D, Q, k->att, 0, w[P_WO]->w, 0, y, 0);
+    for (size_t i = 0; i < (size_t)N * D; i++) k->xm[i] = nm_rv(p, x[i] + y[i]);
     rmsnorm(p, N, D, k->xm, w[P_FFN_NORM]->w, k->xn2, k->r2);
-    mm(m, p, &p->fwd, N, F, D, k->xn2, 0, w[P_W1]->w, 0, k->a, 0);
-    mm(m, p, &p->fwd, N, F, D, k->xn2, 0, w[P_W3]->w, 0, k->u, 0);
-    for (size_t i = 0; i < (size_t)N * F; i++) k->h[i] = rv(p, silu(k->a[i]) * k->u[i]);
-    mm(m, p, &p->fwd, N, D, F, k->h, 0, w[P_W2]->w, 0, y, 0);
-    for (size_t i = 0; i < (size_t)N * D; i++) xo[i] = rv(p, k->xm[i] + y[i]);
+    nm_work_mm(&m->work, p, &p->fwd, N, F, D, k->xn2, 0, w[P_W1]->w, 0, k->a, 0);
+    nm_work_mm(&m->work, p, &p->fwd, N, F, D, k->xn2, 0, w[P_W3]->w, 0, k->u, 0);
+    for (size_t i = 0; i < (size_t)N * F; i++) k->h[i] = nm_rv(p, silu(k->a[i]) * k->u[i]);
+    nm_work_mm(&m->work, p, &p->fwd, N, D, F, k->h, 0, w[P_W2]->w, 0, y, 0);
+    for (size_t i = 0; i < (size_t)N * D; i++) xo[i] = nm_rv(p, k->xm[i] + y[i]);
     x = xo;
   }
-  double *xf = tmp(m, (size_t)N * D), *rf = tmp(m, N), *logits = tmp(m, (size_t)N * V);
-  if (m->oom) return NAN;
+  double *xf = nm_work_tmp(&m->work, (size_t)N * D), *rf = nm_work_tmp(&m->work, N), *logits = nm_work_tmp(&m->work, (size_t)N * V);
+  if (m->work.oom) return NAN;
   rmsnorm(p, N, D, x, m->final_norm->w, xf, rf);
-  mm(m, p, &p->fwd, N, V, D, xf, 0, m->head->w, c->tied, logits, 0);
-  if (m->oom) return NAN;
+  nm_work_mm(&m->work, p, &p->fwd, N, V, D, xf, 0, m->head->w, c->tied, logits, 0);
+  if (m->work.oom) return NAN;
   if (logits_out) memcpy(logits_out, logits, (size_t)N * V * sizeof *logits);
   double loss = 0;
   for (int n = 0; n < N; n++) { /* logits become dlogits = (softmax - onehot) / N */
@@ -281,82 +260,82 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
     for (int v = 0; v < V; v++) sum += exp(z[v] - mx);
     loss += log(sum) + mx - z[tgt];
     if (grad)
-      for (int v = 0; v < V; v++) z[v] = rv(p, (exp(z[v] - mx) / sum - (v == tgt)) / N);
+      for (int v = 0; v < V; v++) z[v] = nm_rv(p, (exp(z[v] - mx) / sum - (v == tgt)) / N);
   }
   loss /= N;
   if (!grad) return loss;
 
   /* ---- backward ---- */
   memset(m->block + m->total, 0, m->total * sizeof *m->block);
-  double *dx = tmp(m, (size_t)N * D), *dxf = tmp(m, (size_t)N * D);
-  if (m->oom) return NAN;
+  double *dx = nm_work_tmp(&m->work, (size_t)N * D), *dxf = nm_work_tmp(&m->work, (size_t)N * D);
+  if (m->work.oom) return NAN;
   if (c->tied) /* head = emb^T: d(emb)[V][D] += dlogits^T . xf */
-    mm(m, p, &p->bwd, V, D, N, logits, 1, xf, 0, m->head->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, V, D, N, logits, 1, xf, 0, m->head->g, 1);
   else /* head[D][V]: d(head) = xf^T . dlogits */
-    mm(m, p, &p->bwd, D, V, N, xf, 1, logits, 0, m->head->g, 1);
-  mm(m, p, &p->bwd, N, D, V, logits, 0, m->head->w, !c->tied, dxf, 0);
+    nm_work_mm(&m->work, p, &p->bwd, D, V, N, xf, 1, logits, 0, m->head->g, 1);
+  nm_work_mm(&m->work, p, &p->bwd, N, D, V, logits, 0, m->head->w, !c->tied, dxf, 0);
   rmsnorm_bwd(p, N, D, x, m->final_norm->w, rf, dxf, dx, m->final_norm->g);
-  double *dS = tmp(m, (size_t)T * T), *dP = tmp(m, (size_t)T * T), *dos = tmp(m, (size_t)T * hd),
-         *dqs = tmp(m, (size_t)T * hd), *dks = tmp(m, (size_t)T * hd), *dvs = tmp(m, (size_t)T * hd);
-  for (int l = L - 1; l >= 0 && !m->oom; l--) {
+  double *dS = nm_work_tmp(&m->work, (size_t)T * T), *dP = nm_work_tmp(&m->work, (size_t)T * T), *dos = nm_work_tmp(&m->work, (size_t)T * hd),
+         *dqs = nm_work_tmp(&m->work, (size_t)T * hd), *dks = nm_work_tmp(&m->work, (size_t)T * hd), *dvs = nm_work_tmp(&m->work, (size_t)T * hd);
+  for (int l = L - 1; l >= 0 && !m->work.oom; l--) {
     cache *k = &cs[l];
     nm_param **w = m->layer[l];
-    double *dh = tmp(m, (size_t)N * F), *da = tmp(m, (size_t)N * F), *du = tmp(m, (size_t)N * F),
-           *dxn = tmp(m, (size_t)N * D), *datt = tmp(m, (size_t)N * Q), *dq = tmp(m, (size_t)N * Q),
-           *dk = tmp(m, (size_t)N * KD), *dv = tmp(m, (size_t)N * KD);
-    if (m->oom) break;
+    double *dh = nm_work_tmp(&m->work, (size_t)N * F), *da = nm_work_tmp(&m->work, (size_t)N * F), *du = nm_work_tmp(&m->work, (size_t)N * F),
+           *dxn = nm_work_tmp(&m->work, (size_t)N * D), *datt = nm_work_tmp(&m->work, (size_t)N * Q), *dq = nm_work_tmp(&m->work, (size_t)N * Q),
+           *dk = nm_work_tmp(&m->work, (size_t)N * KD), *dv = nm_work_tmp(&m->work, (size_t)N * KD);
+    if (m->work.oom) break;
     /* SwiGLU: out = h . w2, h = silu(a) * u; dx is the gradient of the layer's output */
-    mm(m, p, &p->bwd, F, D, N, k->h, 1, dx, 0, w[P_W2]->g, 1);
-    mm(m, p, &p->bwd, N, F, D, dx, 0, w[P_W2]->w, 1, dh, 0);
+    nm_work_mm(&m->work, p, &p->bwd, F, D, N, k->h, 1, dx, 0, w[P_W2]->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, N, F, D, dx, 0, w[P_W2]->w, 1, dh, 0);
     for (size_t i = 0; i < (size_t)N * F; i++) {
       double a = k->a[i], sg = 1 / (1 + exp(-a));
-      du[i] = rv(p, dh[i] * a * sg);
-      da[i] = rv(p, dh[i] * k->u[i] * sg * (1 + a * (1 - sg)));
+      du[i] = nm_rv(p, dh[i] * a * sg);
+      da[i] = nm_rv(p, dh[i] * k->u[i] * sg * (1 + a * (1 - sg)));
     }
-    mm(m, p, &p->bwd, D, F, N, k->xn2, 1, da, 0, w[P_W1]->g, 1);
-    mm(m, p, &p->bwd, D, F, N, k->xn2, 1, du, 0, w[P_W3]->g, 1);
-    mm(m, p, &p->bwd, N, D, F, da, 0, w[P_W1]->w, 1, dxn, 0);
-    mm(m, p, &p->bwd, N, D, F, du, 0, w[P_W3]->w, 1, dxn, 1);
+    nm_work_mm(&m->work, p, &p->bwd, D, F, N, k->xn2, 1, da, 0, w[P_W1]->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, D, F, N, k->xn2, 1, du, 0, w[P_W3]->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, N, D, F, da, 0, w[P_W1]->w, 1, dxn, 0);
+    nm_work_mm(&m->work, p, &p->bwd, N, D, F, du, 0, w[P_W3]->w, 1, dxn, 1);
     rmsnorm_bwd(p, N, D, k->xm, w[P_FFN_NORM]->w, k->r2, dxn, dx, w[P_FFN_NORM]->g); /* dx: d(xm) now */
     /* attention: xm = x + att . wo */
-    mm(m, p, &p->bwd, Q, D, N, k->att, 1, dx, 0, w[P_WO]->g, 1);
-    mm(m, p, &p->bwd, N, Q, D, dx, 0, w[P_WO]->w, 1, datt, 0);
-    for (int b = 0; b < B && !m->oom; b++)
+    nm_work_mm(&m->work, p, &p->bwd, Q, D, N, k->att, 1, dx, 0, w[P_WO]->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, N, Q, D, dx, 0, w[P_WO]->w, 1, datt, 0);
+    for (int b = 0; b < B && !m->work.oom; b++)
       for (int h = 0; h < H; h++) {
         const double *P = k->P + ((size_t)b * H + h) * T * T;
         head_slice(p, k->q, H, hd, T, b, h, qs, 0);
         head_slice(p, k->k, KV, hd, T, b, h / grp, ks, 0);
         head_slice(p, k->v, KV, hd, T, b, h / grp, vs, 0);
         head_slice(p, datt, H, hd, T, b, h, dos, 0);
-        mm(m, p, &p->bwd, T, T, hd, dos, 0, vs, 1, dP, 0); /* dP = dO . v^T */
-        mm(m, p, &p->bwd, T, hd, T, P, 1, dos, 0, dvs, 0); /* dv = P^T . dO */
+        nm_work_mm(&m->work, p, &p->bwd, T, T, hd, dos, 0, vs, 1, dP, 0); /* dP = dO . v^T */
+        nm_work_mm(&m->work, p, &p->bwd, T, hd, T, P, 1, dos, 0, dvs, 0); /* dv = P^T . dO */
         for (int i = 0; i < T; i++) {
           double dot = 0;
           for (int j = 0; j <= i; j++) dot += P[i * T + j] * dP[i * T + j];
-          for (int j = 0; j < T; j++) dS[i * T + j] = j <= i ? rv(p, P[i * T + j] * (dP[i * T + j] - dot) * isq) : 0;
+          for (int j = 0; j < T; j++) dS[i * T + j] = j <= i ? nm_rv(p, P[i * T + j] * (dP[i * T + j] - dot) * isq) : 0;
         }
-        mm(m, p, &p->bwd, T, hd, T, dS, 0, ks, 0, dqs, 0); /* dq = dS . k */
-        mm(m, p, &p->bwd, T, hd, T, dS, 1, qs, 0, dks, 0); /* dk = dS^T . q */
+        nm_work_mm(&m->work, p, &p->bwd, T, hd, T, dS, 0, ks, 0, dqs, 0); /* dq = dS . k */
+        nm_work_mm(&m->work, p, &p->bwd, T, hd, T, dS, 1, qs, 0, dks, 0); /* dk = dS^T . q */
         head_slice(p, dq, H, hd, T, b, h, dqs, 1);
         head_slice(p, dk, KV, hd, T, b, h / grp, dks, 1);
         head_slice(p, dv, KV, hd, T, b, h / grp, dvs, 1);
       }
     rope(p, N, T, H, hd, dq, -1);
     rope(p, N, T, KV, hd, dk, -1);
-    mm(m, p, &p->bwd, D, Q, N, k->xn, 1, dq, 0, w[P_WQ]->g, 1);
-    mm(m, p, &p->bwd, D, KD, N, k->xn, 1, dk, 0, w[P_WK]->g, 1);
-    mm(m, p, &p->bwd, D, KD, N, k->xn, 1, dv, 0, w[P_WV]->g, 1);
-    mm(m, p, &p->bwd, N, D, Q, dq, 0, w[P_WQ]->w, 1, dxn, 0);
-    mm(m, p, &p->bwd, N, D, KD, dk, 0, w[P_WK]->w, 1, dxn, 1);
-    mm(m, p, &p->bwd, N, D, KD, dv, 0, w[P_WV]->w, 1, dxn, 1);
+    nm_work_mm(&m->work, p, &p->bwd, D, Q, N, k->xn, 1, dq, 0, w[P_WQ]->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, D, KD, N, k->xn, 1, dk, 0, w[P_WK]->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, D, KD, N, k->xn, 1, dv, 0, w[P_WV]->g, 1);
+    nm_work_mm(&m->work, p, &p->bwd, N, D, Q, dq, 0, w[P_WQ]->w, 1, dxn, 0);
+    nm_work_mm(&m->work, p, &p->bwd, N, D, KD, dk, 0, w[P_WK]->w, 1, dxn, 1);
+    nm_work_mm(&m->work, p, &p->bwd, N, D, KD, dv, 0, w[P_WV]->w, 1, dxn, 1);
     rmsnorm_bwd(p, N, D, k->x, w[P_ATTN_NORM]->w, k->r1, dxn, dx, w[P_ATTN_NORM]->g); /* d(x) of the layer */
   }
-  if (m->oom) return NAN;
+  if (m->work.oom) return NAN;
   for (int b = 0; b < B; b++)
     for (int t = 0; t < T; t++) {
       int tok = tokens[b * (T + 1) + t] % V;
       double *g = m->emb->g + (size_t)tok * D, *d = dx + (size_t)(b * T + t) * D;
-      for (int i = 0; i < D; i++) g[i] = rv(p, g[i] + d[i]);
+      for (int i = 0; i < D; i++) g[i] = nm_rv(p, g[i] + d[i]);
     }
   return loss;
 }

@@ -112,6 +112,19 @@ typedef struct nm_prec {
 } nm_prec;
 nm_prec nm_prec_uniform(nm_fmt in, nm_fmt acc, int kchunk); /* fwd = bwd, vec = fp32 or fp64 */
 
+/* Scratch of an executor (model.c, dlrm.c): an arena reset per step, and a flag set when it ran
+ * out of memory (every later product is then skipped). */
+typedef struct nm_work {
+  arena scratch;
+  int oom;
+} nm_work;
+double *nm_work_tmp(nm_work *w, size_t n); /* n doubles (at least 1) from the scratch; NULL sets oom */
+/* C = A.B with g, or C += A.B (add: the sum rounded to p->vec, as gradient accumulation). */
+void nm_work_mm(nm_work *w, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A, int at,
+                const double *B, int bt, double *C, int add);
+/* x rounded to the vector format of p. */
+static inline double nm_rv(const nm_prec *p, double x) { return p->vec == NM_FP64 ? x : nm_round(p->vec, x); }
+
 /* Parameters: one block with a table of (name, pointer, size) into it, gradients alike. */
 #define NM_MAX_PARAMS 64
 typedef struct nm_param {
