@@ -660,6 +660,10 @@ void jb_format_number(double v, char out[32]);
 int result_key_known(const char *key);
 
 /* ---- sim: validation cases (validate.c; FORMATS.md "Validation cases") ------------------------- */
+/* An inline scenario (a YAML map) as text for sl_scenario_load, with relative spec paths (chip,
+ * stack, model, system, econ) prefixed by dir (the folder of the file it came from, "" or ending
+ * in '/').  NULL when out of memory; free() it. */
+char *scenario_text(const yt_node *sc, const char *dir);
 typedef enum sl_val_status { SL_VAL_OK, SL_VAL_FAIL, SL_VAL_UNSUPPORTED, SL_VAL_ERROR, SL_VAL_COUNT } sl_val_status;
 extern const char *const sl_val_status_names[SL_VAL_COUNT];
 

@@ -126,33 +126,6 @@ static char *spec_text(const yt_node *v, const char *dir) {
   return b.s;
 }
 
-/* An inline scenario as text; spec paths relative to the sweep file. */
-static char *scenario_text(const yt_node *sc, const char *dir) {
-  static const char *const spec_keys[] = {"chip", "stack", "model", "system", "econ"};
-  jbuf b;
-  jb_init(&b);
-  jb_obj_begin(&b, NULL);
-  for (size_t i = 0; i < sc->n; i++) {
-    const yt_pair *p = &sc->pairs[i];
-    int is_spec = 0;
-    for (size_t k = 0; k < SL_ARRAY_LEN(spec_keys); k++) is_spec |= strcmp(p->key, spec_keys[k]) == 0;
-    const yt_node *v = p->value;
-    if (is_spec && v && v->type == YT_SCALAR && spec_is_path(v->str) && v->str[0] != '/') {
-      char path[1024];
-      snprintf(path, sizeof path, "%s%s", dir, v->str);
-      jb_str(&b, p->key, path);
-    } else {
-      jb_node(&b, p->key, v);
-    }
-  }
-  jb_obj_end(&b);
-  if (b.oom) {
-    jb_free(&b);
-    return NULL;
-  }
-  return b.s;
-}
-
 /* Loads workload w's scenario (a path or an inline map) with `chip_set` ("chip=...") applied. */
 static sl_status load_scenario(reader *r, const yt_node *scn, const char *dir, const char *file, const char *chip_set,
                                sl_scenario **out) {

@@ -167,10 +167,10 @@ static void write_flow(jbuf *b, const char *key, const yt_node *n) {
 }
 
 /* The inline scenario as text for sl_scenario_load.  Spec paths (chip: ../chips/x.yaml) are made
- * relative to the cases file, as they would be in a scenario file next to it; the loader would
- * otherwise take them from the working directory. */
-static char *scenario_text(const yt_node *sc, const char *dir) {
-  static const char *const spec_keys[] = {"chip", "stack", "model", "system"};
+ * relative to the file it is written in (dir), as they would be in a scenario file next to it; the
+ * loader would otherwise take them from the working directory.  Also the sweep's (dse/spec.c). */
+char *scenario_text(const yt_node *sc, const char *dir) {
+  static const char *const spec_keys[] = {"chip", "stack", "model", "system", "econ"};
   jbuf b;
   jb_init(&b);
   jb_obj_begin(&b, NULL);
