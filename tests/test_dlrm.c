@@ -14,24 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-static sl_scenario *load(const char *text) {
-  sl_scenario *sc = NULL;
-  sl_error err;
-  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) {
-    char buf[900];
-    sl_error_format(&err, buf, sizeof buf);
-    fail_msg("%s: %s", text, buf);
-  }
-  return sc;
-}
-
-static sl_result *run(sl_scenario *sc) {
-  sl_result *r = NULL;
-  sl_error err;
-  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
-  return r;
-}
+#include "test_util.h"
 
 static const sl_row *row_named(const sl_result *r, const char *name) {
   for (size_t i = 0; i < r->n_rows; i++)

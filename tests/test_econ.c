@@ -12,29 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-static void assert_rel(double got, double want, double tol, const char *what) {
-  double rel = fabs(got - want) / fmax(fabs(want), 1e-300);
-  if (!(rel <= tol)) fail_msg("%s: got %.9g, want %.9g (rel %.3g > %.3g)", what, got, want, rel, tol);
-}
-
-static sl_scenario *load(const char *text) {
-  sl_scenario *sc = NULL;
-  sl_error err;
-  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) {
-    char buf[900];
-    sl_error_format(&err, buf, sizeof buf);
-    fail_msg("%s: %s", text, buf);
-  }
-  return sc;
-}
-
-static sl_result *run(const sl_scenario *sc) {
-  sl_result *r = NULL;
-  sl_error err;
-  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
-  return r;
-}
+#include "test_util.h"
 
 /* Done means: A100, H100 and MTIA 2i within 20% of 826, 814 and ~420 mm2, one set of constants. */
 static void test_area_published(void **state) {

@@ -12,29 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
-
-static void assert_rel(double got, double want, double tol, const char *what) {
-  double rel = fabs(got - want) / fmax(fabs(want), 1e-300);
-  if (!(rel <= tol)) fail_msg("%s: got %.9g, want %.9g (rel %.3g > %.3g)", what, got, want, rel, tol);
-}
-
-static sl_scenario *load(const char *text) {
-  sl_scenario *sc = NULL;
-  sl_error err;
-  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) {
-    char buf[900];
-    sl_error_format(&err, buf, sizeof buf);
-    fail_msg("%s: %s", text, buf);
-  }
-  return sc;
-}
-
-static sl_result *run(const sl_scenario *sc) {
-  sl_result *r = NULL;
-  sl_error err;
-  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
-  return r;
-}
+#include "test_util.h"
 
 static const char GEMM_H100[] =
     "{chip: h100-sxm, task: infer, precision: bf16, model: {op: gemm, m: 8192, n: 8192, k: 8192}}";
