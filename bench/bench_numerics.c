@@ -1,5 +1,5 @@
 /* bench_numerics.c — training steps per second of the numerics executor (src/numerics): the fp32
- * path (OpenBLAS when found) and the emulated bf16 paths (fp32 and bf16 accumulation), on the
+ * path (OpenBLAS when found) and the emulated bf16 paths (fp32 accumulation; bf16 accumulation in K-chunks of 32 and one MAC at a time), on the
  * model of examples/tiny-numerics.yaml.  One JSON line each. */
 #include <stdio.h>
 #include <time.h>
@@ -20,7 +20,8 @@ int main(void) {
     nm_prec p;
   } paths[] = {{"fp32", nm_prec_uniform(NM_FP32, NM_FP32, 32)},
                {"bf16-fp32acc", nm_prec_uniform(NM_BF16, NM_FP32, 32)},
-               {"bf16-bf16acc", nm_prec_uniform(NM_BF16, NM_BF16, 32)}};
+               {"bf16-bf16acc", nm_prec_uniform(NM_BF16, NM_BF16, 32)},
+               {"bf16-bf16acc-k1", nm_prec_uniform(NM_BF16, NM_BF16, 1)}};
   uint8_t tok[4 * 65];
   uint64_t rng = 1;
   for (size_t i = 0; i < sizeof tok; i++) tok[i] = (uint8_t)(32 + nm_rand_u64(&rng) % 95);

@@ -236,6 +236,40 @@ cases:
 EOF
 run "validate a dlrm case" 0 validate "$TMP/dlrm-cases.yaml" && contains "validate a dlrm case" "$TMP/out" 'dlrm-runs'
 
+# ---- numerics (docs/numerics.md): a tiny run with held-out evaluation and seed noise; bad files
+cat >"$TMP/num.yaml" <<'EOF'
+model: {dim: 16, layers: 1, heads: 2, kv_heads: 1, ffn: 32, seq: 16, tied: true}
+train: {steps: 12, batch: 2, seed: 3, lr: 1.0e-2, warmup_steps: 2, eval_every: 4, eval_sequences: 8, noise_seeds: 3}
+runs:
+  - {name: fp32, format: fp32, accumulate: fp32}
+  - {name: bf16-acc-k1, format: bf16, accumulate: bf16, kchunk: 1}
+EOF
+if run "numerics --json" 0 numerics "$TMP/num.yaml" --json; then
+  valid_json "numerics --json"
+  json_has "numerics eval steps" 'd["eval"]["steps"] == [4, 8, 12] and d["eval"]["sequences"] == 8'
+  json_has "numerics eval curves fall" 'all(len(r["eval_loss"]) == 3 and r["eval_loss"][2] < r["eval_loss"][0] for r in d["runs"])'
+  json_has "numerics final eval = last point" 'all(r["final_eval_loss"] == r["eval_loss"][-1] for r in d["runs"])'
+  json_has "numerics seed noise" 'd["noise"]["seeds"] == 3 and d["noise"]["sd"] > 0 and d["noise"]["final_eval_loss"][0] == d["runs"][0]["final_eval_loss"]'
+  json_has "numerics gap in sd" 'd["runs"][0]["eval_gap_in_seed_sd"] == 0 and d["runs"][1]["kchunk"] == 1 and d["runs"][1]["accumulate"] == "bf16"'
+  # at the final weights: fp32 against itself is exact; a bf16 accumulator changes the gradients
+  json_has "numerics fixed-weights fp32" 'd["runs"][0]["at_final_weights"]["grad_rel_err"] == 0 and d["runs"][0]["at_final_weights"]["loss_gap"] == 0'
+  json_has "numerics fixed-weights bf16 acc" 'd["runs"][1]["at_final_weights"]["grad_rel_err"] > 1e-3 and d["runs"][1]["at_final_weights"]["sequences"] == 8'
+fi
+if run "numerics --csv" 0 numerics "$TMP/num.yaml" --csv; then
+  contains "numerics csv header" "$TMP/out" '^step,fp32,bf16-acc-k1,fp32:eval,bf16-acc-k1:eval$'
+  contains "numerics csv eval row" "$TMP/out" '^4,[0-9.]+,[0-9.]+,[0-9.]+,[0-9.]+$'
+  contains "numerics csv no-eval row" "$TMP/out" '^3,[0-9.]+,[0-9.]+,,$'
+fi
+run "numerics text" 0 numerics "$TMP/num.yaml" && contains "numerics text seed sd" "$TMP/out" 'seed sd: .* 3 seeds'
+printf 'train: {steps: 5, eval_every: -1}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
+input_error "numerics bad eval_every" numerics "$TMP/num-bad.yaml" &&
+  contains "numerics bad eval_every names it" "$TMP/err" 'num-bad\.yaml:1: train\.eval_every'
+printf 'train: {steps: 5, noise_seeds: 99}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
+input_error "numerics bad noise_seeds" numerics "$TMP/num-bad.yaml" &&
+  contains "numerics bad noise_seeds names it" "$TMP/err" 'train\.noise_seeds'
+printf 'train: {steps: 5, print_every: 2}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
+input_error "numerics unknown key" numerics "$TMP/num-bad.yaml" && contains "numerics unknown key" "$TMP/err" 'print_every'
+
 # ---- sweep (docs/sweep.md): bad files name file:line:key (exit 2), a run, --report, resume after kill -9
 cat >"$TMP/bad-sweep.yaml" <<'EOF'
 chip: mtia-2i
@@ -264,6 +298,9 @@ if run "sweep example" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqli
   if [[ -s $TMP/err ]]; then bad "sweep is quiet when stderr is not a terminal"; else ok; fi
   cp "$TMP/out" "$TMP/sweep-run.txt"
   run "sweep --report" 0 sweep --report "$TMP/mtia.sqlite" && contains "sweep --report" "$TMP/out" '^Pareto front'
+  # the sweep reports from its results in memory, --report from the database: the same text
+  if cmp -s "$TMP/out" "$TMP/sweep-run.txt"; then ok; else bad "sweep and sweep --report print the same report"; fi
+  contains "sweep example has infeasible points" "$TMP/out" '^infeasible points'
   run "sweep rerun resumes (nothing to do)" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite"
   if cmp -s "$TMP/out" "$TMP/sweep-run.txt"; then ok; else bad "sweep rerun prints the same report"; fi
 fi

@@ -210,7 +210,10 @@ static void test_gemm_bit_exact(void **state) {
       {NM_FP32, NM_FP32, NM_FP32, 32},  {NM_BF16, NM_FP32, NM_FP32, 16}, {NM_BF16, NM_BF16, NM_FP32, 16},
       {NM_FP16, NM_FP16, NM_FP32, 32},  {NM_E4M3, NM_FP32, NM_FP32, 32}, {NM_E5M2, NM_BF16, NM_BF16, 8},
       {NM_INT8, NM_FP32, NM_FP32, 32},  {NM_MXFP4, NM_FP32, NM_FP32, 32}, {NM_MXFP6, NM_BF16, NM_FP32, 16},
-      {NM_MXFP8, NM_FP32, NM_FP32, 64}, {NM_TF32, NM_TF32, NM_FP32, 4},  {NM_FP64, NM_FP64, NM_FP64, 1}};
+      {NM_MXFP8, NM_FP32, NM_FP32, 64}, {NM_TF32, NM_TF32, NM_FP32, 4},  {NM_FP64, NM_FP64, NM_FP64, 1},
+      /* one MAC at a time into a narrow accumulator (the eight-wide path of the loops) */
+      {NM_BF16, NM_BF16, NM_FP32, 1},   {NM_FP16, NM_FP16, NM_FP32, 1},  {NM_E4M3, NM_TF32, NM_BF16, 1},
+      {NM_BF16, NM_FP16, NM_FP16, 1}};
   uint64_t rng = 5;
   const int M = 7, N = 9, K = 70;
   double A[7 * 70], B[70 * 9], C1[7 * 9], C2[7 * 9], C3[7 * 9];
@@ -237,6 +240,21 @@ static void test_gemm_bit_exact(void **state) {
   nm_gemm_loops(&g32, 1, 1, 64, ones, 0, small, 0, &c32);
   nm_gemm_loops(&g16, 1, 1, 64, ones, 0, small, 0, &c16);
   assert_true(c32 == 1 + 63 * ldexp(1, -9) && c16 == 1);
+  /* fp16 accumulators pushed past their range: overflow to inf, subnormal and zero sums (the
+   * fast paths hand these to the general rounding) */
+  const nm_gemm_fmt edge[] = {{NM_FP16, NM_FP16, NM_FP32, 1}, {NM_FP16, NM_FP16, NM_FP32, 8}};
+  const double scales[][2] = {{300, 300}, {1e-3, 1e-3}, {1e-5, 1e-4}};
+  for (size_t ci = 0; ci < SL_ARRAY_LEN(edge); ci++)
+    for (size_t si = 0; si < SL_ARRAY_LEN(scales); si++) {
+      fill(A, SL_ARRAY_LEN(A), &rng, scales[si][0]);
+      fill(B, SL_ARRAY_LEN(B), &rng, scales[si][1]);
+      assert_int_equal(nm_gemm_ref(&edge[ci], M, N, K, A, 0, B, 0, C1), SL_OK);
+      assert_int_equal(nm_gemm_loops(&edge[ci], M, N, K, A, 0, B, 0, C2), SL_OK);
+      for (int i = 0; i < M * N; i++) /* NaN (inf - inf) compares unequal: compare the bits */
+        if (memcmp(&C1[i], &C2[i], sizeof C1[i]) != 0 && !(isnan(C1[i]) && isnan(C2[i])))
+          fail_msg("fp16 accumulation, kchunk %d, scales %g/%g: element %d %.17g vs %.17g", edge[ci].kchunk,
+                   scales[si][0], scales[si][1], i, C1[i], C2[i]);
+    }
   print_message("OpenBLAS %s\n", nm_blas_available() ? "loaded" : "not found: blocked loops only");
 }
 

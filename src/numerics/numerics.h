@@ -193,7 +193,10 @@ typedef struct nm_run_spec {
 
 typedef struct nm_experiment {
   nm_tf_cfg model;
-  int batch, steps, eval_every;
+  int batch, steps;
+  int eval_every;     /* held-out evaluation every this many steps (and at the last); 0 = none */
+  int eval_sequences; /* held-out sequences of seq + 1 bytes, fixed for every run and seed */
+  int noise_seeds;    /* the reference run trained with this many seeds (seed, seed+1, ...) */
   uint64_t seed;
   nm_adamw opt;
   double warmup_steps;
@@ -203,9 +206,26 @@ typedef struct nm_experiment {
   int n_runs;
 } nm_experiment;
 
+#define NM_MAX_NOISE_SEEDS 16
 typedef struct nm_outcome {
   double *loss;            /* [n_runs][steps]: training loss at each step */
   double final_loss[NM_MAX_RUNS]; /* mean loss of the last max(1, steps/10) steps */
+  /* Held-out evaluation: the mean loss, in fp32, of the trained weights on eval_sequences fixed
+   * sequences from the last tenth of the corpus (training samples only the first nine tenths). */
+  int n_eval;              /* evaluation points (0: no evaluation) */
+  int *eval_step;          /* [n_eval] steps evaluated after */
+  double *eval_loss;       /* [n_runs][n_eval] */
+  double final_eval[NM_MAX_RUNS];
+  /* The arithmetic alone: at each run's final weights, the loss and gradients on fixed_n held-out
+   * sequences in groups of the training batch (a training step's shapes), computed in the run's
+   * formats and in fp32 (the same weights, so no training noise): mean losses, and the norm-wise
+   * relative error of all gradients over the groups. */
+  int fixed_n;
+  double fixed_loss_fmt[NM_MAX_RUNS], fixed_loss_fp32[NM_MAX_RUNS], fixed_grad_err[NM_MAX_RUNS];
+  /* Seed noise: the reference run's final evaluation loss for noise_seeds seeds (model init and
+   * batch order change, formats do not); noise_sd is their sample standard deviation. */
+  int ref_run, n_noise;
+  double noise_eval[NM_MAX_NOISE_SEEDS], noise_mean, noise_sd;
   double seconds[NM_MAX_RUNS];    /* host time spent */
   size_t params;
   const char *corpus_used;  /* the file read, or "built-in text" */

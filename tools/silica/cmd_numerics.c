@@ -17,17 +17,11 @@ const char CLI_HELP_NUMERICS[] =
     "e4m3, e5m2, int8, mxfp8, mxfp6, mxfp4, ...), accumulation in its format in K-chunks.  File\n"
     "format: docs/numerics.md.\n"
     "\n"
-    "  (default)   final losses, gap to the fp32 run, a loss table every tenth of the run, and what\n"
+    "  (default)   final training and held-out losses, gaps to the fp32 run (and in seed standard\n"
+    "              deviations with train.noise_seeds), loss tables every tenth of the run, and what\n"
     "              the file's chip would take for the run (performance model)\n"
     "  --json      one JSON object: runs (name, formats, loss curve, final loss, gap), chip estimate\n"
     "  --csv       the loss curves: step, then one column per run (with a header line)\n";
-
-/* The reference run: the first in fp32 with fp32 accumulation, else the first. */
-static int reference_run(const nm_experiment *ex) {
-  for (int r = 0; r < ex->n_runs; r++)
-    if (ex->runs[r].prec.fwd.in == NM_FP32 && ex->runs[r].prec.fwd.acc == NM_FP32) return r;
-  return 0;
-}
 
 int cmd_numerics(int argc, char **argv) {
   const char *file = NULL;
@@ -55,7 +49,7 @@ int cmd_numerics(int argc, char **argv) {
     return cli_fail(&err, s);
   }
   if (o.corpus_builtin) fprintf(stderr, "silica: numerics: corpus: %s\n", o.corpus_used);
-  const int ref = reference_run(&ex), S = ex.steps;
+  const int ref = o.ref_run, S = ex.steps, E = o.n_eval;
   jbuf b;
   jb_init(&b);
   if (json) {
@@ -68,6 +62,27 @@ int cmd_numerics(int argc, char **argv) {
     jb_str(&b, "corpus", o.corpus_used);
     jb_num(&b, "corpus_bytes", (double)o.corpus_bytes);
     jb_str(&b, "reference", ex.runs[ref].name);
+    if (E) {
+      jb_obj_begin(&b, "eval");
+      jb_num(&b, "every", ex.eval_every);
+      jb_num(&b, "sequences", ex.eval_sequences);
+      jb_num(&b, "held_out_bytes", (double)(o.corpus_bytes / 10));
+      jb_arr_begin(&b, "steps");
+      for (int k = 0; k < E; k++) jb_num(&b, NULL, o.eval_step[k]);
+      jb_arr_end(&b);
+      jb_obj_end(&b);
+    }
+    if (o.n_noise) {
+      jb_obj_begin(&b, "noise");
+      jb_str(&b, "run", ex.runs[ref].name);
+      jb_num(&b, "seeds", o.n_noise);
+      jb_arr_begin(&b, "final_eval_loss");
+      for (int k = 0; k < o.n_noise; k++) jb_num(&b, NULL, o.noise_eval[k]);
+      jb_arr_end(&b);
+      jb_num(&b, "mean", o.noise_mean);
+      jb_num(&b, "sd", o.noise_sd);
+      jb_obj_end(&b);
+    }
     jb_arr_begin(&b, "runs");
     for (int r = 0; r < ex.n_runs; r++) {
       const nm_prec *p = &ex.runs[r].prec;
@@ -79,10 +94,30 @@ int cmd_numerics(int argc, char **argv) {
       jb_num(&b, "kchunk", p->fwd.kchunk);
       jb_num(&b, "final_loss", o.final_loss[r]);
       jb_num(&b, "gap_to_reference", o.final_loss[r] / o.final_loss[ref] - 1);
+      if (E) {
+        jb_num(&b, "final_eval_loss", o.final_eval[r]);
+        jb_num(&b, "eval_gap_to_reference", o.final_eval[r] / o.final_eval[ref] - 1);
+        if (o.n_noise) jb_num(&b, "eval_gap_in_seed_sd", (o.final_eval[r] - o.final_eval[ref]) / o.noise_sd);
+        if (o.fixed_n) {
+          jb_obj_begin(&b, "at_final_weights");
+          jb_num(&b, "sequences", o.fixed_n);
+          jb_num(&b, "sequences_per_step", ex.batch);
+          jb_num(&b, "loss_in_format", o.fixed_loss_fmt[r]);
+          jb_num(&b, "loss_fp32", o.fixed_loss_fp32[r]);
+          jb_num(&b, "loss_gap", o.fixed_loss_fmt[r] / o.fixed_loss_fp32[r] - 1);
+          jb_num(&b, "grad_rel_err", o.fixed_grad_err[r]);
+          jb_obj_end(&b);
+        }
+      }
       jb_num(&b, "host_seconds", o.seconds[r]);
       jb_arr_begin(&b, "loss");
       for (int k = 0; k < S; k++) jb_num(&b, NULL, o.loss[(size_t)r * S + k]);
       jb_arr_end(&b);
+      if (E) {
+        jb_arr_begin(&b, "eval_loss");
+        for (int k = 0; k < E; k++) jb_num(&b, NULL, o.eval_loss[(size_t)r * E + k]);
+        jb_arr_end(&b);
+      }
       jb_obj_end(&b);
     }
     jb_arr_end(&b);
@@ -100,25 +135,59 @@ int cmd_numerics(int argc, char **argv) {
   } else if (csv) {
     bprintf(&b, "step");
     for (int r = 0; r < ex.n_runs; r++) bprintf(&b, ",%s", ex.runs[r].name);
+    if (E)
+      for (int r = 0; r < ex.n_runs; r++) bprintf(&b, ",%s:eval", ex.runs[r].name);
     bprintf(&b, "\n");
-    for (int k = 0; k < S; k++) {
+    for (int k = 0, e = 0; k < S; k++) {
       bprintf(&b, "%d", k + 1);
       for (int r = 0; r < ex.n_runs; r++) bprintf(&b, ",%.6f", o.loss[(size_t)r * S + k]);
+      int at = e < E && o.eval_step[e] == k + 1;
+      for (int r = 0; E && r < ex.n_runs; r++) {
+        if (at) bprintf(&b, ",%.6f", o.eval_loss[(size_t)r * E + e]);
+        else bprintf(&b, ",");
+      }
+      e += at;
       bprintf(&b, "\n");
     }
   } else {
     bprintf(&b, "numerics: %s — %zu parameters, %d steps of %d tokens, seed %llu\ncorpus: %s (%zu bytes)\n\n", file,
             o.params, S, ex.batch * ex.model.seq, (unsigned long long)ex.seed, o.corpus_used, o.corpus_bytes);
-    bprintf(&b, "  %-16s %-10s %-10s %-6s %7s %10s %9s %8s\n", "run", "format", "accumulate", "kchunk", "grad",
-            "final loss", "vs ref", "host s");
+    bprintf(&b, "  %-16s %-10s %-10s %-6s %7s %10s %9s", "run", "format", "accumulate", "kchunk", "grad",
+            "train loss", "vs ref");
+    if (E) bprintf(&b, " %9s %9s", "eval loss", "vs ref");
+    if (o.n_noise) bprintf(&b, " %7s", "seed sd");
+    if (o.fixed_n) bprintf(&b, " %9s %9s", "arith", "grad err");
+    bprintf(&b, " %8s\n", "host s");
     for (int r = 0; r < ex.n_runs; r++) {
       const nm_prec *p = &ex.runs[r].prec;
-      bprintf(&b, "  %-16s %-10s %-10s %-6d %7s %10.4f %+8.2f%% %8.1f\n", ex.runs[r].name, nm_fmt_names[p->fwd.in],
+      bprintf(&b, "  %-16s %-10s %-10s %-6d %7s %10.4f %+8.2f%%", ex.runs[r].name, nm_fmt_names[p->fwd.in],
               nm_fmt_names[p->fwd.acc], p->fwd.kchunk, nm_fmt_names[p->bwd.in], o.final_loss[r],
-              100 * (o.final_loss[r] / o.final_loss[ref] - 1), o.seconds[r]);
+              100 * (o.final_loss[r] / o.final_loss[ref] - 1));
+      if (E) bprintf(&b, " %9.4f %+8.2f%%", o.final_eval[r], 100 * (o.final_eval[r] / o.final_eval[ref] - 1));
+      if (o.n_noise) bprintf(&b, " %+7.1f", (o.final_eval[r] - o.final_eval[ref]) / o.noise_sd);
+      if (o.fixed_n)
+        bprintf(&b, " %+8.3f%% %9.2e", 100 * (o.fixed_loss_fmt[r] / o.fixed_loss_fp32[r] - 1), o.fixed_grad_err[r]);
+      bprintf(&b, " %8.1f\n", o.seconds[r]);
     }
-    bprintf(&b, "\n  final loss: mean of the last tenth of the steps; vs ref: relative to %s\n\n  %6s",
-            ex.runs[ref].name, "step");
+    bprintf(&b, "\n  train loss: mean training loss of the last tenth of the steps; vs ref: relative to %s\n",
+            ex.runs[ref].name);
+    if (E)
+      bprintf(&b,
+              "  eval loss: fp32 loss of the final weights on %d held-out sequences (the corpus's last tenth, never "
+              "trained on)\n",
+              ex.eval_sequences);
+    if (o.fixed_n)
+      bprintf(&b,
+              "  arith, grad err: at the run's final weights, on %d held-out sequences in steps of %d, its own "
+              "arithmetic against fp32:\n    loss relative difference and norm-wise relative error of all gradients "
+              "(no training noise)\n",
+              o.fixed_n, ex.batch);
+    if (o.n_noise)
+      bprintf(&b,
+              "  seed sd: eval-loss gap to %s in standard deviations of %s's own final eval loss over %d seeds "
+              "(%.4f +- %.4f)\n",
+              ex.runs[ref].name, ex.runs[ref].name, o.n_noise, o.noise_mean, o.noise_sd);
+    bprintf(&b, "\n  %6s", "step");
     for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.12s", ex.runs[r].name);
     bprintf(&b, "\n");
     int every = S >= 10 ? S / 10 : 1;
@@ -127,6 +196,18 @@ int cmd_numerics(int argc, char **argv) {
       bprintf(&b, "  %6d", k + 1);
       for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.4f", o.loss[(size_t)r * S + k]);
       bprintf(&b, "\n");
+    }
+    if (E) {
+      bprintf(&b, "\n  %6s", "eval@");
+      for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.12s", ex.runs[r].name);
+      bprintf(&b, "\n");
+      int every_e = E >= 10 ? E / 10 : 1;
+      for (int k = 0; k < E; k++) {
+        if ((k + 1) % every_e != 0 && k != E - 1) continue;
+        bprintf(&b, "  %6d", o.eval_step[k]);
+        for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.4f", o.eval_loss[(size_t)r * E + k]);
+        bprintf(&b, "\n");
+      }
     }
     if (ex.chip) {
       if (o.have_chip) {
