@@ -110,6 +110,43 @@ static void test_pareto_known_set(void **state) {
   assert_int_equal(front[1], 3);
 }
 
+/* Random sets against the O(n^2) definition: coarse values (many ties and duplicates) and fine
+ * ones, 1 to 4 objectives; the front as a set, in decreasing order of the first objective. */
+static void test_pareto_random_brute_force(void **state) {
+  (void)state;
+  enum { N = 1500 };
+  static double v[N * 4];
+  static size_t front[N];
+  static char on[N];
+  uint64_t x = 12345;
+  for (int trial = 0; trial < 16; trial++) {
+    int k = 1 + trial % 4, coarse = trial & 4;
+    size_t n = (size_t)(trial < 8 ? N : 37 + trial);
+    for (size_t i = 0; i < n * (size_t)k; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      v[i] = coarse ? (double)(x % 7) : (double)(x >> 11) * 0x1p-53;
+    }
+    size_t m = dse_pareto(v, n, k, front), want = 0;
+    for (size_t i = 0; i < n; i++) {
+      on[i] = 1;
+      for (size_t j = 0; j < n && on[i]; j++) {
+        int ge = 1, gt = 0;
+        for (int c = 0; c < k; c++) {
+          if (v[j * (size_t)k + (size_t)c] < v[i * (size_t)k + (size_t)c]) ge = 0;
+          if (v[j * (size_t)k + (size_t)c] > v[i * (size_t)k + (size_t)c]) gt = 1;
+        }
+        if (ge && gt) on[i] = 0;
+      }
+      want += on[i];
+    }
+    assert_int_equal(m, want);
+    for (size_t i = 0; i < m; i++) {
+      assert_true(on[front[i]]);
+      if (i) assert_true(v[front[i] * (size_t)k] <= v[front[i - 1] * (size_t)k]);
+    }
+  }
+}
+
 static void check_resume(const char *strategy, const char *name) {
   dse_sweep *sw = load(strategy);
   char a[160], b[200];
@@ -232,10 +269,39 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The writer's "%.6g" (dse_fmt_g6) writes what printf writes: random magnitudes 1e-24..1e24, short
+ * decimals (ties of the sixth digit are frequent among them), powers of ten and specials. */
+static void test_fmt_g6(void **state) {
+  (void)state;
+  uint64_t x = 88172645463325252ull;
+  const double fixed[] = {0,     -0.0,  1,      -1,     123456.5, 1234565, 999999.5, 0.0001, 0.00001, 1e6,
+                          1e-5,  9.9999949e-5, 100000, 0.1,  2.5e-300, 7e299, 1e300, 1e301, 1e-301, 65504,
+                          1.0 / 3, 2.0 / 3, 999999, 9999995, 0.5, 123.456, NAN, INFINITY, -INFINITY, 4.2e21};
+  for (long i = 0; i < 400000 + (long)SL_ARRAY_LEN(fixed); i++) {
+    double v;
+    if (i < (long)SL_ARRAY_LEN(fixed)) {
+      v = fixed[i];
+    } else {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      double u = (double)(x >> 11) * 0x1p-53;
+      v = pow(10, -24 + 48 * u) * (x & 1 ? -1 : 1);
+      if (i % 4 == 0) v = nearbyint(v * 1e3) / 1e3; /* short decimals */
+      if (i % 4 == 1) v = nearbyint(v * 1e7) / 1e7;
+    }
+    char mine[32], ref[32];
+    int l = dse_fmt_g6(v, mine);
+    snprintf(ref, sizeof ref, "%.6g", v);
+    assert_int_equal(l, (int)strlen(mine));
+    if (strcmp(mine, ref) != 0) fail_msg("dse_fmt_g6(%.17g) = %s, printf %s", v, mine, ref);
+  }
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_pareto_known_set), cmocka_unit_test(test_resume_grid),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_pareto_known_set),
+                                     cmocka_unit_test(test_pareto_random_brute_force), cmocka_unit_test(test_resume_grid),
                                      cmocka_unit_test(test_resume_evolutionary),
                                      cmocka_unit_test(test_jobs_and_seeds_deterministic),
-                                     cmocka_unit_test(test_constraints_met), cmocka_unit_test(test_bad_files)};
+                                     cmocka_unit_test(test_constraints_met), cmocka_unit_test(test_bad_files),
+                                     cmocka_unit_test(test_fmt_g6)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -157,9 +157,19 @@ typedef struct dse_run_opts {
    * process's worker.  Returns the first error. */
   sl_status (*eval_batch)(void *ud, dse_worker *wk, dse_point *pts, long n);
   void *eval_ud;
+  int keep_results; /* return every point's brief in dse_run_stats.results (for dse_report_with) */
 } dse_run_opts;
 
+/* A point as the report needs it: index, feasibility, objectives. */
+typedef struct dse_brief {
+  long idx;
+  int feasible;
+  double obj[DSE_O_COUNT];
+} dse_brief;
+
 typedef struct dse_run_stats {
+  dse_brief *results; /* with dse_run_opts.keep_results: every point of the database, in idx order
+                         (malloc'd; the caller frees it); NULL otherwise or when out of memory */
   long resumed;   /* points found in the database */
   long evaluated; /* points evaluated by this run */
   long total;     /* points in the database at the end */
@@ -171,8 +181,14 @@ typedef struct dse_run_stats {
 /* Runs (or resumes) the sweep into the database.  A database of another sweep is SL_ERR_INPUT. */
 sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *st, sl_error *err);
 
+/* v as "%.6g" (see store.c): out needs 16 bytes; returns the length. */
+int dse_fmt_g6(double v, char *out);
+
 /* The report of a sweep database (text): the Pareto front, the best design per objective, the
  * references.  malloc'd into *out. */
 sl_status dse_report(const char *db_path, int json, char **out, sl_error *err);
+/* The same, given the briefs of all n points of the database (from dse_run): the database is then
+ * read only for the rows printed, not scanned.  pts NULL: as dse_report. */
+sl_status dse_report_with(const char *db_path, const dse_brief *pts, long n, int json, char **out, sl_error *err);
 
 #endif /* SL_DSE_H */

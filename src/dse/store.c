@@ -67,7 +67,8 @@ static void bind_num(sqlite3_stmt *q, int col, double v) {
 
 static sl_status db_open(const dse_sweep *sw, const char *path, sqlite3 **out, sl_error *err) {
   sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+  /* one thread at a time uses the connection (the writer thread is joined before the next use) */
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     sl_status s = db_fail(db, err, path, "cannot open");
     sqlite3_close(db);
     return s;
@@ -172,10 +173,7 @@ static void *job_main(void *arg) {
   return NULL;
 }
 
-typedef struct stored {
-  int feasible;
-  double obj[DSE_O_COUNT];
-} stored;
+typedef dse_brief stored;
 
 static sl_status load_stored(sqlite3 *db, const char *path, stored **out, long *n_out, sl_error *err) {
   sqlite3_stmt *q = NULL;
@@ -201,6 +199,7 @@ static sl_status load_stored(sqlite3 *db, const char *path, stored **out, long *
       }
       v = p;
     }
+    v[n].idx = n;
     v[n].feasible = sqlite3_column_int(q, 1);
     for (int k = 0; k < DSE_O_COUNT; k++)
       v[n].obj[k] = sqlite3_column_type(q, 2 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 2 + k);
@@ -215,18 +214,84 @@ static sl_status load_stored(sqlite3 *db, const char *path, stored **out, long *
   return SL_OK;
 }
 
-/* JSON of the per-workload figures of a point into buf. */
+/* v as printf's "%.6g" writes it, without printf's cost (exact decimal conversion: a third of the
+ * writer's time): six significant digits from one scaling by a power of ten and one rounding.
+ * Near a tie between two six-digit decimals, outside 1e-300..1e300 and for inf/NaN it calls
+ * snprintf, so the text is printf's, always (tests/test_sweep.c compares them).  Returns the length; out needs 16 bytes. */
+int dse_fmt_g6(double v, char *out) {
+  static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  double a = fabs(v);
+  if (!(a >= 1e-300 && a <= 1e300)) {
+    if (a == 0) return snprintf(out, 16, signbit(v) ? "-0" : "0");
+    return snprintf(out, 16, "%.6g", v);
+  }
+  int e = (int)floor(log10(a));
+  double r = 0;
+  for (int pass = 0; pass < 3; pass++) { /* log10 may be one off next to a power of ten */
+    int k = 5 - e;
+    double m;
+    if (k >= 0 && k <= 22) m = a * P10[k];
+    else if (k < 0 && k >= -22) m = a / P10[-k];
+    else return snprintf(out, 16, "%.6g", v);
+    r = nearbyint(m);
+    /* m is within 2^-53 relative (< 1.2e-10) of a * 10^k: away from a tie, its rounding is the
+     * exact value's; near one, let printf decide from the exact binary value */
+    if (fabs(fabs(m - floor(m)) - 0.5) < 1e-9) return snprintf(out, 16, "%.6g", v);
+    if (r >= 1e6) e++;
+    else if (r < 1e5) e--;
+    else break;
+  }
+  if (r >= 1e6 || r < 1e5) return snprintf(out, 16, "%.6g", v);
+  char d[6];
+  long n = (long)r;
+  for (int i = 5; i >= 0; i--, n /= 10) d[i] = (char)('0' + n % 10);
+  int nd = 6; /* significant digits left after dropping trailing zeros */
+  while (nd > 1 && d[nd - 1] == '0') nd--;
+  char *o = out;
+  if (v < 0) *o++ = '-';
+  if (e < -4 || e >= 6) { /* d.ddddde+XX */
+    *o++ = d[0];
+    if (nd > 1) {
+      *o++ = '.';
+      for (int i = 1; i < nd; i++) *o++ = d[i];
+    }
+    *o++ = 'e';
+    *o++ = e < 0 ? '-' : '+';
+    int x = e < 0 ? -e : e;
+    if (x >= 100) *o++ = (char)('0' + x / 100);
+    *o++ = (char)('0' + x / 10 % 10);
+    *o++ = (char)('0' + x % 10);
+  } else if (e >= 0) { /* ddd.ddd */
+    for (int i = 0; i <= e; i++) *o++ = d[i];
+    if (nd > e + 1) {
+      *o++ = '.';
+      for (int i = e + 1; i < nd; i++) *o++ = d[i];
+    }
+  } else { /* 0.000ddd */
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = 0; i < -e - 1; i++) *o++ = '0';
+    for (int i = 0; i < nd; i++) *o++ = d[i];
+  }
+  *o = 0;
+  return (int)(o - out);
+}
+
+/* JSON of the per-workload figures of a point into buf (n >= 64 per workload). */
 static void workloads_json(const dse_sweep *sw, const dse_point *p, char *buf, size_t n) {
   size_t l = 0;
   buf[l++] = '{';
-  for (int i = 0; i < sw->n_w && l + 1 < n; i++) {
-    int w = snprintf(buf + l, n - l, "%s\"w%d\": [%.6g, %.6g, %.6g]", i ? ", " : "", i, p->wl[i][0], p->wl[i][1],
-                     p->wl[i][2]);
-    if (w < 0 || (size_t)w >= n - l) break;
-    l += (size_t)w;
+  for (int i = 0; i < sw->n_w && l + 64 < n; i++) {
+    l += (size_t)snprintf(buf + l, n - l, "%s\"w%d\": [", i ? ", " : "", i);
+    for (int k = 0; k < 3; k++) {
+      if (k) buf[l++] = ',', buf[l++] = ' ';
+      l += (size_t)dse_fmt_g6(p->wl[i][k], buf + l);
+    }
+    buf[l++] = ']';
   }
-  if (l + 2 <= n) buf[l++] = '}';
-  buf[l < n ? l : n - 1] = 0;
+  buf[l++] = '}';
+  buf[l] = 0;
 }
 
 static int write_batch(sqlite3 *db, sqlite3_stmt *q, const dse_sweep *sw, const dse_point *pts, long n) {
@@ -340,6 +405,8 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
       if (f > best) best = f;
     }
   stats->resumed = n_old;
+  long old_cap = n_old;
+  int old_ok = 1; /* old still holds every point so far (keep_results) */
   double eval_t0 = now_s();
   long evaluated_rate_base = 0;
   wr.db = db, wr.q = ins, wr.sw = sw;
@@ -406,6 +473,23 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
         if (f > best) best = f;
       }
     }
+    if (o->keep_results && old_ok) { /* the briefs of this batch after the database's */
+      if (n_old + stats->evaluated + m > old_cap) {
+        long nc = (n_old + stats->evaluated + m) * 2;
+        stored *p = realloc(old, (size_t)nc * sizeof *p);
+        if (p) old = p, old_cap = nc;
+        else old_ok = 0;
+      }
+      for (long i = 0; old_ok && i < m; i++) {
+        if (todo[i].idx != n_old + stats->evaluated + i) { /* not the next index: let the report read the database */
+          old_ok = 0;
+          break;
+        }
+        stored *b = &old[n_old + stats->evaluated + i];
+        b->idx = todo[i].idx, b->feasible = todo[i].feasible;
+        memcpy(b->obj, todo[i].obj, sizeof b->obj);
+      }
+    }
     stats->evaluated += m;
     stats->batches++;
     double now = now_s(), dt = now - tb;
@@ -436,6 +520,10 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
   for (int i = 0; i < n_wk; i++) dse_worker_free(&wk[i]);
   free(wk);
   free(bufs);
+  if (!s && o->keep_results && old_ok && old) {
+    stats->results = old; /* points are numbered 0..total-1 and evaluated in idx order */
+    old = NULL;
+  }
   free(old);
   dse_strategy_free(st);
   return s;

@@ -19,6 +19,39 @@ typedef struct row {
   char ps[DSE_MAX_PARAMS][24];       /* a text parameter's value (pv is NAN); formatted when printed */
 } row;
 
+/* What the search over all feasible points needs of each: its index and objectives.  Whole rows
+ * are read only for the designs printed. */
+typedef struct brief {
+  long idx;
+  double obj[DSE_O_COUNT];
+} brief;
+
+/* Reads the whole row of point idx (q: the prepared SELECT of the full columns by idx). */
+static int read_row(sqlite3_stmt *q, long idx, int n_par, row *r) {
+  sqlite3_reset(q);
+  sqlite3_bind_int64(q, 1, idx);
+  if (sqlite3_step(q) != SQLITE_ROW) return -1;
+  r->idx = (long)sqlite3_column_int64(q, 0);
+  for (int k = 0; k < DSE_O_COUNT; k++) r->obj[k] = sqlite3_column_double(q, 1 + k);
+  r->area = sqlite3_column_double(q, 5);
+  r->tdp = sqlite3_column_double(q, 6);
+  r->cost = sqlite3_column_double(q, 7);
+  r->power = sqlite3_column_double(q, 8);
+  for (int j = 0; j < n_par; j++) {
+    if (sqlite3_column_type(q, 9 + j) == SQLITE_TEXT) {
+      const char *t = (const char *)sqlite3_column_text(q, 9 + j);
+      size_t len = t ? strlen(t) : 0;
+      if (len >= sizeof r->ps[j]) len = sizeof r->ps[j] - 1;
+      if (t) memcpy(r->ps[j], t, len);
+      r->ps[j][len] = 0;
+      r->pv[j] = NAN;
+    } else {
+      r->pv[j] = sqlite3_column_double(q, 9 + j);
+    }
+  }
+  return 0;
+}
+
 static void meta(sqlite3 *db, const char *key, char *out, size_t n) {
   sqlite3_stmt *q = NULL;
   out[0] = 0;
@@ -68,10 +101,14 @@ static void print_head(jbuf *b, const char *first, int n_obj, const int *obj, in
 }
 
 sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
+  return dse_report_with(path, NULL, 0, json, out, err);
+}
+
+sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, int json, char **out, sl_error *err) {
   (void)json;
   *out = NULL;
   sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     sqlite3_close(db);
     return err_set(err, SL_ERR_INPUT, path, 0, "", "cannot open the sweep database");
   }
@@ -102,53 +139,55 @@ sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
     if (obj_index(on[k]) >= 0) obj[n_obj++] = obj_index(on[k]);
   if (n_obj == 0) obj[n_obj++] = DSE_O_PERF_TCO;
 
-  /* the feasible points */
+  /* the feasible points: index and objectives */
+  sqlite3_stmt *q = NULL, *full = NULL;
   char sql[1024];
-  int l = snprintf(sql, sizeof sql, "SELECT idx, throughput, perf_per_w, perf_per_tco, score, area_mm2, tdp_w, unit_cost_usd, power_w");
+  int l = snprintf(sql, sizeof sql,
+                   "SELECT idx, throughput, perf_per_w, perf_per_tco, score, area_mm2, tdp_w, unit_cost_usd, power_w");
   for (int j = 0; j < n_par; j++) l += snprintf(sql + l, sizeof sql - (size_t)l, ", p_%s", pars[j]);
-  snprintf(sql + l, sizeof sql - (size_t)l, " FROM points WHERE feasible = 1 ORDER BY idx");
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+  snprintf(sql + l, sizeof sql - (size_t)l, " FROM points WHERE idx = ?");
+  if (sqlite3_prepare_v2(db, sql, -1, &full, NULL) != SQLITE_OK ||
+      (!pts && sqlite3_prepare_v2(db,
+                                  "SELECT idx, throughput, perf_per_w, perf_per_tco, score FROM points WHERE "
+                                  "feasible = 1 ORDER BY idx",
+                                  -1, &q, NULL) != SQLITE_OK)) {
     sl_status s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(full);
     sqlite3_close(db);
     return s;
   }
-  row *rows = NULL;
+  brief *rows = NULL;
   size_t n = 0, cap = 0;
   sl_status s = SL_OK;
-  while (sqlite3_step(q) == SQLITE_ROW) {
+  long n_all = 0;
+  if (pts) { /* given: the feasible ones */
+    rows = malloc(((size_t)n_pts + 1) * sizeof *rows);
+    if (!rows) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (long i = 0; rows && i < n_pts; i++)
+      if (pts[i].feasible) {
+        rows[n].idx = pts[i].idx;
+        memcpy(rows[n].obj, pts[i].obj, sizeof rows[n].obj);
+        n++;
+      }
+    n_all = n_pts;
+  }
+  while (q && sqlite3_step(q) == SQLITE_ROW) {
     if (n == cap) {
-      cap = cap ? cap * 2 : 256;
-      row *p = realloc(rows, cap * sizeof *p);
+      cap = cap ? cap * 2 : 1024;
+      brief *p = realloc(rows, cap * sizeof *p);
       if (!p) {
         s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
         break;
       }
       rows = p;
     }
-    row *r = &rows[n++];
+    brief *r = &rows[n++];
     r->idx = (long)sqlite3_column_int64(q, 0);
     for (int k = 0; k < DSE_O_COUNT; k++) r->obj[k] = sqlite3_column_double(q, 1 + k);
-    r->area = sqlite3_column_double(q, 5);
-    r->tdp = sqlite3_column_double(q, 6);
-    r->cost = sqlite3_column_double(q, 7);
-    r->power = sqlite3_column_double(q, 8);
-    for (int j = 0; j < n_par; j++) {
-      if (sqlite3_column_type(q, 9 + j) == SQLITE_TEXT) {
-        const char *t = (const char *)sqlite3_column_text(q, 9 + j);
-        size_t len = t ? strlen(t) : 0;
-        if (len >= sizeof r->ps[j]) len = sizeof r->ps[j] - 1;
-        if (t) memcpy(r->ps[j], t, len);
-        r->ps[j][len] = 0;
-        r->pv[j] = NAN;
-      } else {
-        r->pv[j] = sqlite3_column_double(q, 9 + j);
-      }
-    }
   }
   sqlite3_finalize(q);
-  long n_all = 0;
-  if (!s && sqlite3_prepare_v2(db, "SELECT count(*) FROM points", -1, &q, NULL) == SQLITE_OK) {
+  q = NULL;
+  if (!s && !pts && sqlite3_prepare_v2(db, "SELECT count(*) FROM points", -1, &q, NULL) == SQLITE_OK) {
     if (sqlite3_step(q) == SQLITE_ROW) n_all = (long)sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
   }
@@ -168,17 +207,21 @@ sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
              chip, objs);
     jb_raw(&b, line);
   }
+  row whole;
   /* best per objective */
   if (!s && n > 0) {
     jb_raw(&b, "\nbest design per objective\n");
     print_head(&b, "point", n_obj, obj, n_par, pars);
-    for (int k = 0; k < n_obj; k++) {
+    for (int k = 0; k < n_obj && !s; k++) {
       size_t best = 0;
       for (size_t i = 1; i < n; i++)
         if (rows[i].obj[obj[k]] > rows[best].obj[obj[k]]) best = i;
       snprintf(line, sizeof line, "  best %s:\n", dse_obj_names[obj[k]]);
       jb_raw(&b, line);
-      print_row(&b, &rows[best], n_obj, obj, n_par);
+      if (read_row(full, rows[best].idx, n_par, &whole) != 0)
+        s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: point %ld vanished", rows[best].idx);
+      else
+        print_row(&b, &whole, n_obj, obj, n_par);
     }
     /* Pareto front */
     double *v = malloc(n * (size_t)n_obj * sizeof *v);
@@ -189,22 +232,29 @@ sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
         for (int k = 0; k < n_obj; k++) v[i * (size_t)n_obj + (size_t)k] = rows[i].obj[obj[k]];
       m = dse_pareto(v, n, n_obj, front);
     }
-    if (!v || !front || m == 0) {
+    if (s) {
+    } else if (!v || !front || m == 0) {
       s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
     } else {
       snprintf(line, sizeof line, "\nPareto front over %s: %zu designs%s\n", objs, m,
                m > MAX_FRONT_ROWS ? " (the first 40 by the first objective)" : "");
       jb_raw(&b, line);
       print_head(&b, "point", n_obj, obj, n_par, pars);
-      for (size_t i = 0; i < m && i < MAX_FRONT_ROWS; i++) print_row(&b, &rows[front[i]], n_obj, obj, n_par);
+      for (size_t i = 0; i < m && i < MAX_FRONT_ROWS && !s; i++) {
+        if (read_row(full, rows[front[i]].idx, n_par, &whole) != 0)
+          s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: point %ld vanished", rows[front[i]].idx);
+        else
+          print_row(&b, &whole, n_obj, obj, n_par);
+      }
     }
     free(v);
     free(front);
   } else if (!s) {
     jb_raw(&b, "\nno feasible design (see the reason column of the points table)\n");
   }
-  /* infeasible reasons, most common first */
-  if (!s && sqlite3_prepare_v2(db,
+  sqlite3_finalize(full);
+  /* infeasible reasons, most common first (none to look for when every given point is feasible) */
+  if (!s && (!pts || (long)n < n_all) && sqlite3_prepare_v2(db,
                                "SELECT count(*), substr(reason, 1, instr(reason || ' ', ' ') - 1) AS r FROM points "
                                "WHERE feasible = 0 GROUP BY r ORDER BY 1 DESC LIMIT 6",
                                -1, &q, NULL) == SQLITE_OK) {

@@ -41,11 +41,12 @@ static void progress(void *ud, const dse_progress *p) {
   fflush(stderr);
 }
 
-static int print_report(const char *db) {
+/* The report of a database; pts (n of them): every point's brief when the sweep just ran here. */
+static int print_report(const char *db, const dse_brief *pts, long n) {
   char *text = NULL;
   sl_error err;
   memset(&err, 0, sizeof err);
-  sl_status s = dse_report(db, 0, &text, &err);
+  sl_status s = dse_report_with(db, pts, n, 0, &text, &err);
   if (s) return cli_fail(&err, s);
   jbuf b;
   jb_init(&b);
@@ -85,7 +86,7 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (report) {
     if (file || db) return cli_usage("sweep", "--report takes only the database");
-    return print_report(report);
+    return print_report(report, NULL, 0);
   }
   if (!file) return cli_usage("sweep", "missing the sweep FILE");
   char db_default[1024];
@@ -103,11 +104,14 @@ int cmd_sweep(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   o.db_path = db;
   o.jobs = (int)jobs;
+  o.keep_results = 1; /* the report then need not scan the database again */
   if (isatty(STDERR_FILENO)) o.progress = progress;
   dse_run_stats st;
+  memset(&st, 0, sizeof st);
   if (mpi_ranks() > 1) {
 #ifdef SILICA_MPI
     if (sweep_mpi_main(sw, &o, &st, &err, &s)) { /* a worker rank */
+      free(st.results);
       dse_sweep_free(sw);
       return EXIT_OK;
     }
@@ -122,6 +126,11 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (o.progress) fprintf(stderr, "\n");
   dse_sweep_free(sw);
-  if (s) return cli_fail(&err, s);
-  return print_report(db);
+  if (s) {
+    free(st.results);
+    return cli_fail(&err, s);
+  }
+  int rc = print_report(db, st.results, st.results ? st.total : 0);
+  free(st.results);
+  return rc;
 }
