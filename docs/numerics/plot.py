@@ -42,7 +42,10 @@ def panel(k, title, ylabel, series, lo=None, hi=None, band=None):
         v = lo + (hi - lo) * i / 5
         out.append(f'<line x1="{x0}" x2="{x0 + PW - L}" y1="{Y(v):.1f}" y2="{Y(v):.1f}" stroke="#ddd"/>'
                    f'<text x="{x0 - 5}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:.3g}</text>')
-    out.append(f'<text x="{x0 + (PW - L) / 2}" y="{H - 10}" text-anchor="middle">step</text>'
+    for i in range(5):
+        xv = xa + (xb - xa) * i / 4
+        out.append(f'<text x="{X(xv):.1f}" y="{T + PH + 14}" text-anchor="middle">{xv:.0f}</text>')
+    out.append(f'<text x="{x0 + (PW - L) / 2}" y="{H - 6}" text-anchor="middle">step</text>'
                f'<text x="{x0 - 42}" y="{T + PH / 2}" transform="rotate(-90 {x0 - 42} {T + PH / 2})" '
                f'text-anchor="middle">{ylabel}</text>')
     for c, (name, pts) in enumerate(series):

@@ -1,7 +1,8 @@
 /* sweep_mpi.c — `mpirun -n N silica sweep ...`: each batch the strategy proposes on rank 0 is cut
  * into N contiguous ranges, one per rank, sized by how fast each rank evaluated the last batch
- * (rank 0 also writes the database on a thread, so it takes a smaller share), scattered, evaluated
- * and gathered back in place; rank 0 writes the database.  A point's result does not depend on
+ * (rank 0 also writes the database on a thread, so it takes a smaller share); each rank gets its
+ * points' indices and parameter choices (72 bytes a point, a tenth of a result), evaluates them and sends the results
+ * back in place; rank 0 writes the database.  A point's result does not depend on
  * which rank evaluates it, so the database is the same as a run in one process.  Built into
  * silica when CMake finds MPI (SILICA_MPI). */
 #include "sweep_mpi.h"
@@ -18,8 +19,17 @@
 typedef struct mpi_ctx {
   int rank, size;
   double rate[MAX_RANKS]; /* points per second each rank evaluated in the last batch (rank 0) */
-  int counts[MAX_RANKS], displs[MAX_RANKS];
+  int counts[MAX_RANKS], displs[MAX_RANKS];   /* bytes of results (dse_point) per rank */
+  int qcounts[MAX_RANKS], qdispls[MAX_RANKS]; /* bytes of questions (ask) per rank */
+  struct ask *q;                              /* rank 0: the batch's questions */
+  long qcap;
 } mpi_ctx;
+
+/* What a rank needs to evaluate a point: a tenth of a dse_point, so the scatter moves little. */
+typedef struct ask {
+  long idx;
+  int vi[DSE_MAX_PARAMS];
+} ask;
 
 static double now_s(void) {
   struct timespec t;
@@ -48,18 +58,34 @@ static void cut(mpi_ctx *c, long n) {
     if (end > n) end = n;
     c->displs[r] = (int)(at * (long)sizeof(dse_point));
     c->counts[r] = (int)((end - at) * (long)sizeof(dse_point));
+    c->qdispls[r] = (int)(at * (long)sizeof(ask));
+    c->qcounts[r] = (int)((end - at) * (long)sizeof(ask));
     at = end;
   }
 }
 
-/* One batch, on every rank.  Rank 0 passes the batch (pts, n); the others get their range. */
-static sl_status batch(mpi_ctx *c, dse_worker *wk, dse_point *pts, dse_point *mine) {
-  int bytes = 0;
+/* One batch, on every rank.  Rank 0 passes the batch (pts, n); the others get their range (qs:
+ * room for the questions). */
+static sl_status batch(mpi_ctx *c, dse_worker *wk, dse_point *pts, long n, dse_point *mine, ask *qs) {
+  int bytes = 0, qbytes = 0;
   MPI_Scatter(c->counts, 1, MPI_INT, &bytes, 1, MPI_INT, 0, MPI_COMM_WORLD);
   long m = bytes / (long)sizeof(dse_point);
-  if (c->rank == 0) mine = pts; /* rank 0's range starts at 0 */
-  MPI_Scatterv(pts, c->counts, c->displs, MPI_BYTE, c->rank == 0 ? MPI_IN_PLACE : mine, bytes, MPI_BYTE, 0,
-               MPI_COMM_WORLD);
+  if (c->rank == 0) {
+    mine = pts; /* rank 0's range starts at 0 */
+    for (long i = 0; i < n; i++) {
+      c->q[i].idx = pts[i].idx;
+      memcpy(c->q[i].vi, pts[i].vi, sizeof c->q[i].vi);
+    }
+  }
+  qbytes = (int)(m * (long)sizeof(ask));
+  MPI_Scatterv(c->rank == 0 ? c->q : NULL, c->qcounts, c->qdispls, MPI_BYTE, c->rank == 0 ? MPI_IN_PLACE : qs,
+               qbytes, MPI_BYTE, 0, MPI_COMM_WORLD);
+  if (c->rank != 0)
+    for (long i = 0; i < m; i++) {
+      memset(&mine[i], 0, sizeof mine[i]);
+      mine[i].idx = qs[i].idx;
+      memcpy(mine[i].vi, qs[i].vi, sizeof mine[i].vi);
+    }
   double t = eval_range(wk, mine, m), times[MAX_RANKS];
   MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : mine, bytes, MPI_BYTE, pts, c->counts, c->displs, MPI_BYTE, 0,
               MPI_COMM_WORLD);
@@ -77,9 +103,19 @@ static sl_status batch(mpi_ctx *c, dse_worker *wk, dse_point *pts, dse_point *mi
 /* Rank 0, called by dse_run for each batch: the batch size, then the batch. */
 static sl_status eval_batch(void *ud, dse_worker *wk, dse_point *pts, long n) {
   mpi_ctx *c = ud;
+  if (n > c->qcap) {
+    ask *q = realloc(c->q, (size_t)n * sizeof *q);
+    if (!q) {
+      memset(&wk->err, 0, sizeof wk->err);
+      wk->err.code = SL_ERR_INTERNAL;
+      snprintf(wk->err.message, sizeof wk->err.message, "out of memory");
+      return SL_ERR_INTERNAL;
+    }
+    c->q = q, c->qcap = n;
+  }
   MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
   cut(c, n);
-  sl_status s = batch(c, wk, pts, NULL);
+  sl_status s = batch(c, wk, pts, n, NULL, NULL);
   if (s && wk->err.code == SL_OK) {
     memset(&wk->err, 0, sizeof wk->err);
     wk->err.code = SL_ERR_INTERNAL;
@@ -93,6 +129,7 @@ static void worker_loop(const dse_sweep *sw, mpi_ctx *c) {
   dse_worker wk;
   dse_worker_init(&wk, sw);
   dse_point *pts = NULL;
+  ask *qs = NULL;
   long cap = 0;
   for (;;) {
     long n = 0;
@@ -100,12 +137,16 @@ static void worker_loop(const dse_sweep *sw, mpi_ctx *c) {
     if (n < 0) break;
     if (n > cap) { /* at most the whole batch is ours */
       dse_point *p = realloc(pts, (size_t)n * sizeof *p);
-      if (!p) MPI_Abort(MPI_COMM_WORLD, EXIT_INTERNAL);
-      pts = p, cap = n;
+      ask *q = realloc(qs, (size_t)n * sizeof *q);
+      if (p) pts = p;
+      if (q) qs = q;
+      if (!p || !q) MPI_Abort(MPI_COMM_WORLD, EXIT_INTERNAL);
+      cap = n;
     }
-    batch(c, &wk, NULL, pts);
+    batch(c, &wk, NULL, n, pts, qs);
   }
   free(pts);
+  free(qs);
   dse_worker_free(&wk);
 }
 
@@ -136,6 +177,8 @@ int sweep_mpi_main(const dse_sweep *sw, dse_run_opts *o, dse_run_stats *st, sl_e
   *status = dse_run(sw, o, st, err);
   long stop = -1;
   if (c.size > 1) MPI_Bcast(&stop, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  free(c.q);
+  c.q = NULL, c.qcap = 0;
   MPI_Finalize();
   return 0;
 }
