@@ -13,7 +13,7 @@ SILICA=${1:-build/silica}
 RANKS=${2:-2}
 CLOCK_STEPS=${3:-160}
 command -v mpirun >/dev/null || { echo "sweep_mpi.sh: mpirun not found (openmpi-bin)" >&2; exit 1; }
-ldd "$SILICA" | grep -q libmpi || { echo "sweep_mpi.sh: $SILICA is built without MPI" >&2; exit 1; }
+ldd "$SILICA" | grep libmpi >/dev/null || { echo "sweep_mpi.sh: $SILICA is built without MPI" >&2; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cat >"$TMP/bench.yaml" <<YAML
