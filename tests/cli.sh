@@ -267,6 +267,27 @@ input_error "numerics bad eval_every" numerics "$TMP/num-bad.yaml" &&
 printf 'train: {steps: 5, noise_seeds: 99}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
 input_error "numerics bad noise_seeds" numerics "$TMP/num-bad.yaml" &&
   contains "numerics bad noise_seeds names it" "$TMP/err" 'train\.noise_seeds'
+cat >"$TMP/num-dlrm.yaml" <<'EOF'
+chip: mtia-2i
+model: {dlrm: {dense: 4, tables: 3, rows: 50, dim: 8, pooling: 2, bottom: 16, top: 16, zipf: 1.0}}
+train: {steps: 30, batch: 32, seed: 2, lr: 1.0e-2, adagrad_lr: 0.05, eval_every: 10, eval_samples: 128, noise_seeds: 2}
+runs:
+  - {name: fp32, format: fp32, accumulate: fp32}
+  - {name: bf16-acc, format: bf16, accumulate: bf16, kchunk: 1}
+EOF
+if run "numerics dlrm --json" 0 numerics "$TMP/num-dlrm.yaml" --json; then
+  valid_json "numerics dlrm --json"
+  json_has "numerics dlrm shape" 'd["model"] == "dlrm" and d["samples_per_step"] == 32 and d["eval"]["samples"] == 128 and d["params"] == 3*50*8 + 4*16+16 + 16*8+8 + (8+6)*16+16 + 16+1'
+  json_has "numerics dlrm learns" 'all(r["eval_loss"][-1] < r["eval_loss"][0] < 0.75 for r in d["runs"])'
+  json_has "numerics dlrm fixed weights" 'd["runs"][0]["at_final_weights"]["grad_rel_err"] == 0 and d["runs"][1]["at_final_weights"]["grad_rel_err"] > 1e-4 and d["runs"][1]["at_final_weights"]["samples"] == 128'
+  json_has "numerics dlrm chip estimate" 'd["chip"]["step_time_s"] > 0 and d["chip"]["run_energy_j"] > 0'
+fi
+printf 'model: {dlrm: {dense: 4}}\ntrain: {steps: 5, eval_sequences: 8}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
+input_error "numerics dlrm eval_sequences" numerics "$TMP/num-bad.yaml" && contains "numerics dlrm eval_sequences" "$TMP/err" 'eval_samples'
+printf 'model: {dlrm: {dense: 4, rows: 0}}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
+input_error "numerics dlrm rows 0" numerics "$TMP/num-bad.yaml" && contains "numerics dlrm rows 0" "$TMP/err" 'model\.dlrm\.rows'
+printf 'model: {dlrm: {dense: 4, tables: 2, rows: 1000000, dim: 8}}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
+input_error "numerics dlrm too big" numerics "$TMP/num-bad.yaml" && contains "numerics dlrm too big" "$TMP/err" 'at most 2M'
 printf 'train: {steps: 5, print_every: 2}\nruns: [{format: fp32}]\n' >"$TMP/num-bad.yaml"
 input_error "numerics unknown key" numerics "$TMP/num-bad.yaml" && contains "numerics unknown key" "$TMP/err" 'print_every'
 

@@ -127,6 +127,10 @@ static void test_bad_shapes(void **state) {
   const nm_dlrm_cfg ok = {4, 3, 10, 4, 2, 8, 8};
   nm_dlrm *m = nm_dlrm_new(&ok, 1);
   assert_non_null(m);
+  nm_param *pt;
+  size_t np = nm_dlrm_params(m, &pt), total = 0;
+  for (size_t i = 0; i < np; i++) total += pt[i].n;
+  assert_int_equal(nm_dlrm_count(&ok), total); /* the count without a model */
   nm_dlrm_free(m);
   nm_dlrm_free(NULL);
   for (int f = 0; f < 7; f++)

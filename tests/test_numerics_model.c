@@ -185,6 +185,14 @@ static void test_training_lowers_loss(void **state) {
   nm_tf_cfg c = {32, 16, 1, 2, 1, 32, 8, 0};
   nm_tf *m = nm_tf_new(&c, 1);
   assert_non_null(m);
+  assert_int_equal(nm_tf_count(&c), nm_tf_nparams(m)); /* the count without a model */
+  const nm_tf_cfg other[] = {{256, 96, 2, 4, 2, 256, 64, 1}, {256, 64, 3, 8, 2, 100, 16, 0}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(other); i++) {
+    nm_tf *o = nm_tf_new(&other[i], 1);
+    assert_non_null(o);
+    assert_int_equal(nm_tf_count(&other[i]), nm_tf_nparams(o));
+    nm_tf_free(o);
+  }
   uint8_t tok[4 * 9];
   for (size_t i = 0; i < sizeof tok; i++) tok[i] = (uint8_t)(i % 9 % 5); /* a repeating pattern */
   nm_prec p = nm_prec_uniform(NM_BF16, NM_FP32, 16);

@@ -38,6 +38,12 @@ static nm_param *add_param(nm_dlrm *m, const char *name, size_t n) {
   return q;
 }
 
+size_t nm_dlrm_count(const nm_dlrm_cfg *c) {
+  size_t F = (size_t)c->tables + 1, I = (size_t)c->dim + F * (F - 1) / 2, Hb = (size_t)c->bottom, Ht = (size_t)c->top;
+  return (size_t)c->tables * (size_t)c->rows * (size_t)c->dim + (size_t)c->dense * Hb + Hb + Hb * (size_t)c->dim +
+         (size_t)c->dim + I * Ht + Ht + Ht + 1;
+}
+
 nm_dlrm *nm_dlrm_new(const nm_dlrm_cfg *cfg, uint64_t seed) {
   const nm_dlrm_cfg *c = cfg;
   if (c->dense < 1 || c->tables < 1 || c->tables > NM_MAX_PARAMS - P_MLP || c->rows < 1 || c->dim < 1 ||

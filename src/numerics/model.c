@@ -55,6 +55,13 @@ static nm_param *add_param(nm_tf *m, const char *name, int layer, size_t n) {
   return q;
 }
 
+size_t nm_tf_count(const nm_tf_cfg *c) {
+  size_t D = (size_t)c->dim, hd = (size_t)(c->dim / (c->heads > 0 ? c->heads : 1));
+  size_t Q = (size_t)c->heads * hd, KV = (size_t)c->kv_heads * hd, F = (size_t)c->ffn, V = (size_t)c->vocab;
+  size_t layer = D + D * Q + 2 * D * KV + Q * D + D + 3 * D * F;
+  return V * D + (size_t)c->layers * layer + D + (c->tied ? 0 : D * V);
+}
+
 nm_tf *nm_tf_new(const nm_tf_cfg *cfg, uint64_t seed) {
   const nm_tf_cfg *c = cfg;
   if (c->vocab < 2 || c->dim < 2 || c->layers < 1 || c->layers > 8 || c->heads < 1 || c->kv_heads < 1 ||

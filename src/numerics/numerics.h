@@ -139,6 +139,7 @@ typedef struct nm_tf nm_tf;
 nm_tf *nm_tf_new(const nm_tf_cfg *cfg, uint64_t seed);
 void nm_tf_free(nm_tf *m);
 size_t nm_tf_nparams(const nm_tf *m);
+size_t nm_tf_count(const nm_tf_cfg *cfg); /* the same without building the model */
 size_t nm_tf_params(nm_tf *m, nm_param **out); /* the table; count returned */
 /* Mean cross-entropy of predicting tokens[b][t+1] from tokens[b][..t] for B sequences of cfg.seq+1
  * tokens; with grad, the gradients (overwritten).  logits_out (B*seq*vocab) may be NULL.
@@ -167,6 +168,7 @@ typedef struct nm_dlrm nm_dlrm;
  * Free with nm_dlrm_free (NULL is a no-op). */
 nm_dlrm *nm_dlrm_new(const nm_dlrm_cfg *cfg, uint64_t seed);
 void nm_dlrm_free(nm_dlrm *m);
+size_t nm_dlrm_count(const nm_dlrm_cfg *cfg); /* parameters of that shape, without building it */
 /* The table; count returned.  Embedding tables have m = NULL and v = their row-wise Adagrad
  * accumulators (rows entries). */
 size_t nm_dlrm_params(nm_dlrm *m, nm_param **out);
@@ -192,7 +194,11 @@ typedef struct nm_run_spec {
 } nm_run_spec;
 
 typedef struct nm_experiment {
+  int dlrm;           /* 0: the byte-level transformer (model); 1: a DLRM (dlrm) on synthetic clicks */
   nm_tf_cfg model;
+  nm_dlrm_cfg dlrm_cfg;
+  double zipf;        /* DLRM: access skew of the rows (0: uniform) */
+  double adagrad_lr;  /* DLRM: row-wise Adagrad step of the embedding tables */
   int batch, steps;
   int eval_every;     /* held-out evaluation every this many steps (and at the last); 0 = none */
   int eval_sequences; /* held-out sequences of seq + 1 bytes, fixed for every run and seed */

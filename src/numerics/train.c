@@ -48,7 +48,30 @@ sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_e
   if ((s = rd_string(r, root, "corpus", 0, &ex->corpus))) return s;
   if ((s = rd_string(r, root, "chip", 0, &ex->chip))) return s;
   yt_node *mo = yt_get(root, "model");
-  if (mo) {
+  yt_node *dl = mo && mo->type == YT_MAP ? yt_get(mo, "dlrm") : NULL;
+  ex->dlrm_cfg = (nm_dlrm_cfg){8, 4, 1000, 16, 2, 32, 32};
+  ex->zipf = 1.05;
+  ex->adagrad_lr = 0.05;
+  if (dl) { /* model: {dlrm: {dense, tables, rows, dim, pooling, bottom, top, zipf}} */
+    ex->dlrm = 1;
+    ex->batch = 256;
+    ex->eval_sequences = 4096;
+    rd_mark mk = rd_push(r, "model");
+    if ((s = rd_map(r, mo))) return s;
+    rd_mark md = rd_push(r, "dlrm");
+    nm_dlrm_cfg *c = &ex->dlrm_cfg;
+    long v[7] = {c->dense, c->tables, c->rows, c->dim, c->pooling, c->bottom, c->top};
+    static const char *const keys[7] = {"dense", "tables", "rows", "dim", "pooling", "bottom", "top"};
+    static const long hi[7] = {1024, NM_MAX_PARAMS - 8, 1000000, 512, 64, 4096, 4096};
+    if ((s = rd_map(r, dl))) return s;
+    for (int i = 0; i < 7; i++)
+      if ((s = rd_int(r, dl, keys[i], 0, 1, hi[i], &v[i]))) return s;
+    if ((s = rd_double(r, dl, "zipf", 0, 0, 4, &ex->zipf)) || (s = rd_done(r, dl))) return s;
+    *c = (nm_dlrm_cfg){(int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], (int)v[6]};
+    rd_pop(r, md);
+    if ((s = rd_done(r, mo))) return s;
+    rd_pop(r, mk);
+  } else if (mo) {
     rd_mark mk = rd_push(r, "model");
     long v[6] = {ex->model.dim, ex->model.layers, ex->model.heads, ex->model.kv_heads, ex->model.ffn, ex->model.seq};
     static const char *const keys[6] = {"dim", "layers", "heads", "kv_heads", "ffn", "seq"};
@@ -69,17 +92,26 @@ sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_e
     rd_mark mk = rd_push(r, "train");
     long steps = ex->steps, batch = ex->batch, seed = (long)ex->seed, every = -1, nseq = ex->eval_sequences,
          noise = ex->noise_seeds;
-    if ((s = rd_map(r, tr)) || (s = rd_int(r, tr, "steps", 0, 1, 1000000, &steps)) ||
-        (s = rd_int(r, tr, "batch", 0, 1, 512, &batch)) || (s = rd_int(r, tr, "seed", 0, 0, 1L << 40, &seed)) ||
+    /* the held-out set: sequences of the corpus (transformer) or samples (DLRM) */
+    const char *ekey = ex->dlrm ? "eval_samples" : "eval_sequences", *wrong = ex->dlrm ? "eval_sequences" : "eval_samples";
+    if ((s = rd_map(r, tr))) return s;
+    if (yt_get(tr, wrong))
+      return rd_fail(r, yt_get(tr, wrong), "%s is for %s; this model takes %s", wrong,
+                     ex->dlrm ? "the transformer" : "a DLRM", ekey);
+    if ((s = rd_int(r, tr, "steps", 0, 1, 1000000, &steps)) ||
+        (s = rd_int(r, tr, "batch", 0, 1, ex->dlrm ? 4096 : 512, &batch)) ||
+        (s = rd_int(r, tr, "seed", 0, 0, 1L << 40, &seed)) ||
         (s = rd_int(r, tr, "eval_every", 0, 0, 1000000, &every)) ||
-        (s = rd_int(r, tr, "eval_sequences", 0, 0, 256, &nseq)) ||
+        (s = rd_int(r, tr, ekey, 0, 0, ex->dlrm ? 65536 : 256, &nseq)) ||
         (s = rd_int(r, tr, "noise_seeds", 0, 1, NM_MAX_NOISE_SEEDS, &noise)) ||
         (s = rd_double(r, tr, "lr", 0, 0, 1, &ex->opt.lr)) ||
         (s = rd_double(r, tr, "warmup_steps", 0, 0, 1e6, &ex->warmup_steps)) ||
         (s = rd_double(r, tr, "weight_decay", 0, 0, 1, &ex->opt.weight_decay)) ||
         (s = rd_double(r, tr, "beta1", 0, 0, 0.9999, &ex->opt.beta1)) ||
-        (s = rd_double(r, tr, "beta2", 0, 0, 0.999999, &ex->opt.beta2)) || (s = rd_done(r, tr)))
+        (s = rd_double(r, tr, "beta2", 0, 0, 0.999999, &ex->opt.beta2)))
       return s;
+    if (ex->dlrm && (s = rd_double(r, tr, "adagrad_lr", 0, 0, 10, &ex->adagrad_lr))) return s;
+    if ((s = rd_done(r, tr))) return s;
     ex->steps = (int)steps;
     ex->batch = (int)batch;
     ex->seed = (uint64_t)seed;
@@ -91,9 +123,11 @@ sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_e
     ex->eval_every = ex->steps >= 10 ? ex->steps / 10 : 1;
   }
   if (ex->eval_sequences == 0) ex->eval_every = 0;
-  if ((long)ex->batch * ex->model.seq > 512)
+  if (!ex->dlrm && (long)ex->batch * ex->model.seq > 512)
     return rd_fail(r, tr ? tr : root, "train.batch x model.seq = %ld tokens per step; at most 512",
                    (long)ex->batch * ex->model.seq);
+  if (ex->dlrm && ex->corpus)
+    return rd_fail(r, yt_get(root, "corpus"), "a DLRM trains on synthetic clicks: no corpus");
   yt_node *runs = yt_get(root, "runs");
   rd_mark mr = rd_push(r, "runs");
   if (!runs || runs->type != YT_SEQ || runs->n == 0) return rd_fail(r, runs ? runs : root, "expected a list of runs");
@@ -120,10 +154,7 @@ sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_e
   ex->n_runs = (int)runs->n;
   rd_pop(r, mr);
   if ((s = rd_done(r, root))) return s;
-  nm_tf *m = nm_tf_new(&ex->model, 1);
-  if (!m) return err_set(err, SL_ERR_INTERNAL, path, 0, "model", "out of memory");
-  size_t np = nm_tf_nparams(m);
-  nm_tf_free(m);
+  size_t np = ex->dlrm ? nm_dlrm_count(&ex->dlrm_cfg) : nm_tf_count(&ex->model);
   if (np > 2000000) return err_set(err, SL_ERR_INPUT, path, mo ? mo->line : 0, "model", "%zu parameters; at most 2M", np);
   return SL_OK;
 }
@@ -186,14 +217,27 @@ static double lr_at(const nm_experiment *ex, int step) { /* linear warm-up, cosi
 /* What the chip would take: one training step of the same shape with the performance model. */
 static void chip_estimate(const nm_experiment *ex, size_t params, nm_outcome *out) {
   const nm_tf_cfg *c = &ex->model;
-  char text[1024];
-  snprintf(text, sizeof text,
-           "{chip: \"%s\", task: train, precision: bf16, model: {name: numerics, transformer: {hidden: %d, "
-           "layers: %d, heads: %d, kv_heads: %d, ffn: %d, vocab: %d, activation: swiglu, norm: rmsnorm, "
-           "position: rope, tied_embeddings: %s, max_context: %d}}, train: {seq_len: %d, global_batch: %d, "
-           "micro_batch: %d}}",
-           ex->chip, c->dim, c->layers, c->heads, c->kv_heads, c->ffn, c->vocab, c->tied ? "true" : "false", c->seq,
-           c->seq, ex->batch, ex->batch);
+  char text[8192];
+  if (ex->dlrm) { /* the same DLRM through the performance model's DLRM front end */
+    const nm_dlrm_cfg *d = &ex->dlrm_cfg;
+    int l = snprintf(text, sizeof text,
+                     "{chip: \"%s\", task: train, precision: bf16, model: {name: numerics-dlrm, dlrm: {dense_features: "
+                     "%d, zipf: %g, bottom_mlp: [%d, %d], top_mlp: [%d, 1], interaction: {type: dot}, tables: [",
+                     ex->chip, d->dense, ex->zipf, d->bottom, d->dim, d->top);
+    for (int t = 0; t < d->tables && l > 0 && (size_t)l < sizeof text; t++)
+      l += snprintf(text + l, sizeof text - (size_t)l, "%s{rows: %d, dim: %d, pooling: %d}", t ? ", " : "", d->rows,
+                    d->dim, d->pooling);
+    if (l > 0 && (size_t)l < sizeof text)
+      snprintf(text + l, sizeof text - (size_t)l, "]}}, train: {global_batch: %d, optimizer: adagrad}}", ex->batch);
+  } else {
+    snprintf(text, sizeof text,
+             "{chip: \"%s\", task: train, precision: bf16, model: {name: numerics, transformer: {hidden: %d, "
+             "layers: %d, heads: %d, kv_heads: %d, ffn: %d, vocab: %d, activation: swiglu, norm: rmsnorm, "
+             "position: rope, tied_embeddings: %s, max_context: %d}}, train: {seq_len: %d, global_batch: %d, "
+             "micro_batch: %d}}",
+             ex->chip, c->dim, c->layers, c->heads, c->kv_heads, c->ffn, c->vocab, c->tied ? "true" : "false", c->seq,
+             c->seq, ex->batch, ex->batch);
+  }
   (void)params;
   sl_scenario *sc = NULL;
   sl_result *res = NULL;
@@ -212,14 +256,97 @@ static void chip_estimate(const nm_experiment *ex, size_t params, nm_outcome *ou
   sl_scenario_free(sc);
 }
 
-/* The text both runs read: training samples come from [0, train_len), the held-out sequences
- * from [train_len, len). */
-typedef struct corpus_view {
+/* ---- what a run trains on: a corpus (transformer) or synthetic clicks (DLRM) ---- */
+
+/* Synthetic clicks: a fixed teacher (its own seed, the same for every run and training seed).
+ * Dense features x ~ N(0, 1); each table is looked up `pooling` times, rows drawn with Zipf
+ * probabilities (r + 1)^-zipf; the click probability is sigmoid(2 s) with
+ *   s = w.x / sqrt(dense) + sum_t mean_k v_t[row_tk] + sum_{t<u} a_t[row_t0] a_u[row_u0] / sqrt(pairs),
+ * w, v, a ~ N(0, 1): a linear part and a pairwise part that the dot interaction can represent. */
+typedef struct teacher {
+  nm_dlrm_cfg c;
+  double *w, *v, *a, *cdf; /* dense; [tables][rows]; [tables][rows]; [rows] cumulative Zipf */
+} teacher;
+
+static int teacher_init(teacher *t, const nm_dlrm_cfg *c, double zipf) {
+  t->c = *c;
+  size_t TR = (size_t)c->tables * c->rows;
+  t->w = malloc((size_t)c->dense * sizeof *t->w);
+  t->v = malloc(TR * sizeof *t->v);
+  t->a = malloc(TR * sizeof *t->a);
+  t->cdf = malloc((size_t)c->rows * sizeof *t->cdf);
+  if (!t->w || !t->v || !t->a || !t->cdf) return -1;
+  uint64_t g = 0x7eac4e5ull;
+  for (int i = 0; i < c->dense; i++) t->w[i] = nm_rand_normal(&g);
+  for (size_t i = 0; i < TR; i++) t->v[i] = nm_rand_normal(&g), t->a[i] = nm_rand_normal(&g);
+  double sum = 0;
+  for (int r = 0; r < c->rows; r++) t->cdf[r] = sum += pow(r + 1.0, -zipf);
+  for (int r = 0; r < c->rows; r++) t->cdf[r] /= sum;
+  return 0;
+}
+
+static void teacher_free(teacher *t) {
+  free(t->w);
+  free(t->v);
+  free(t->a);
+  free(t->cdf);
+}
+
+static int zipf_row(const teacher *t, uint64_t *g) {
+  double u = (double)(nm_rand_u64(g) >> 11) * 0x1p-53;
+  int lo = 0, hi = t->c.rows - 1;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (t->cdf[mid] < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* n samples into dense[n][dense], idx[n][tables][pooling], label[n]. */
+static void teacher_draw(const teacher *t, uint64_t *g, int n, double *dense, int *idx, double *label) {
+  const nm_dlrm_cfg *c = &t->c;
+  const int T = c->tables, P = c->pooling;
+  const double pairs = T > 1 ? T * (T - 1) / 2.0 : 1;
+  for (int b = 0; b < n; b++) {
+    double *x = dense + (size_t)b * c->dense, s = 0;
+    for (int i = 0; i < c->dense; i++) s += t->w[i] * (x[i] = nm_rand_normal(g));
+    s /= sqrt((double)c->dense);
+    int *ix = idx + (size_t)b * T * P;
+    for (int k = 0; k < T; k++) {
+      double m = 0;
+      for (int q = 0; q < P; q++) m += t->v[(size_t)k * c->rows + (size_t)(ix[k * P + q] = zipf_row(t, g))];
+      s += m / P;
+    }
+    double pr = 0;
+    for (int k = 0; k < T; k++)
+      for (int u = k + 1; u < T; u++)
+        pr += t->a[(size_t)k * c->rows + (size_t)ix[k * P]] * t->a[(size_t)u * c->rows + (size_t)ix[u * P]];
+    s += pr / sqrt(pairs);
+    double prob = 1 / (1 + exp(-2 * s));
+    label[b] = (double)(nm_rand_u64(g) >> 11) * 0x1p-53 < prob;
+  }
+}
+
+/* What the runs read.  Transformer: training sequences come from text[0, train_len), the held-out
+ * ones from [train_len, len).  DLRM: batches are drawn from the teacher.  The held-out set is fixed. */
+typedef struct data {
+  int dlrm;
   const uint8_t *text;
   size_t len, train_len;
-  const uint8_t *eval; /* [eval_n][seq + 1] */
+  teacher t;
   int eval_n;
-} corpus_view;
+  uint8_t *ev_tok;      /* [eval_n][seq + 1] */
+  double *ev_dense, *ev_label;
+  int *ev_idx;
+} data;
+
+/* A batch of either model: n items from item `from` of a set. */
+typedef struct batch {
+  uint8_t *tok;
+  double *dense, *label;
+  int *idx;
+} batch;
 
 /* The reference run: the first in fp32 with fp32 accumulation, else the first. */
 static int reference_run(const nm_experiment *ex) {
@@ -228,26 +355,65 @@ static int reference_run(const nm_experiment *ex) {
   return 0;
 }
 
-/* The run's arithmetic against fp32 at the same weights (see nm_outcome.fixed_*): the n sequences
- * in groups of B (a training step's shape, so the products have the training's K), each group's
- * loss and gradients in p and in fp32; the mean losses and sqrt(sum ||g_p - g_fp32||^2 / sum
- * ||g_fp32||^2) over the groups and all parameters.  -1 when out of memory. */
-static int fixed_weights_check(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int n, int B, int T,
+/* One model of either kind. */
+typedef struct net {
+  nm_tf *tf;
+  nm_dlrm *dl;
+} net;
+
+static int net_new(const nm_experiment *ex, uint64_t seed, net *n) {
+  n->tf = ex->dlrm ? NULL : nm_tf_new(&ex->model, seed);
+  n->dl = ex->dlrm ? nm_dlrm_new(&ex->dlrm_cfg, seed) : NULL;
+  return n->tf || n->dl ? 0 : -1;
+}
+
+static void net_free(net *n) {
+  nm_tf_free(n->tf);
+  nm_dlrm_free(n->dl);
+}
+
+static size_t net_params(net *n, nm_param **pt) { return n->tf ? nm_tf_params(n->tf, pt) : nm_dlrm_params(n->dl, pt); }
+
+/* Loss of items [from, from + count) of the batch b; with grad, the gradients. */
+static double net_loss(const nm_experiment *ex, net *n, const nm_prec *p, const batch *b, int from, int count,
+                       int grad) {
+  if (n->tf) {
+    const size_t L = (size_t)ex->model.seq + 1;
+    return nm_tf_step(n->tf, p, b->tok + (size_t)from * L, count, grad, NULL);
+  }
+  const nm_dlrm_cfg *c = &ex->dlrm_cfg;
+  return nm_dlrm_step(n->dl, p, b->dense + (size_t)from * c->dense, b->idx + (size_t)from * c->tables * c->pooling,
+                      b->label + from, count, grad);
+}
+
+static void net_update(const nm_experiment *ex, net *n, int step, nm_fmt vec) {
+  nm_adamw opt = ex->opt;
+  opt.lr = lr_at(ex, step);
+  if (n->tf) nm_tf_adamw(n->tf, &opt, step, vec);
+  else nm_dlrm_update(n->dl, &opt, ex->adagrad_lr, step, vec);
+}
+
+/* The run's arithmetic against fp32 at the same weights (see nm_outcome.fixed_*): the n held-out
+ * items in groups of B (a training step's shape, so the products have the training's K), each
+ * group's loss and gradients in p and in fp32; the mean losses and sqrt(sum ||g_p - g_fp32||^2 /
+ * sum ||g_fp32||^2) over the groups and all parameters.  -1 when out of memory. */
+static int fixed_weights_check(const nm_experiment *ex, net *m, const nm_prec *p, const batch *ev, int n,
                                double *loss_p, double *loss_32, double *grad_err) {
   const nm_prec p32 = nm_prec_uniform(NM_FP32, NM_FP32, 32);
+  const int B = ex->batch;
   nm_param *pt;
-  size_t np = nm_tf_params(m, &pt), total = nm_tf_nparams(m);
+  size_t np = net_params(m, &pt), total = 0;
+  for (size_t i = 0; i < np; i++) total += pt[i].n;
   double *g = malloc((total ? total : 1) * sizeof *g);
   if (!g) return -1;
   double d2 = 0, r2 = 0, lp = 0, l32 = 0;
   int groups = 0;
   for (int s0 = 0; s0 + B <= n; s0 += B, groups++) {
-    const uint8_t *tk = tokens + (size_t)s0 * (size_t)(T + 1);
-    lp += nm_tf_step(m, p, tk, B, 1, NULL);
+    lp += net_loss(ex, m, p, ev, s0, B, 1);
     size_t k = 0;
     for (size_t i = 0; i < np; i++)
       for (size_t j = 0; j < pt[i].n; j++) g[k++] = pt[i].g[j];
-    l32 += nm_tf_step(m, &p32, tk, B, 1, NULL);
+    l32 += net_loss(ex, m, &p32, ev, s0, B, 1);
     k = 0;
     for (size_t i = 0; i < np; i++)
       for (size_t j = 0; j < pt[i].n; j++, k++) {
@@ -265,105 +431,137 @@ static int fixed_weights_check(nm_tf *m, const nm_prec *p, const uint8_t *tokens
 /* Trains one model with precision p from seed; loss[steps] (may be NULL), eval[n_eval] at the
  * outcome's evaluation steps, *seconds of host time; with fixed (3 doubles, may be NULL) the
  * fixed-weights check at the end.  0, or -1 when out of memory. */
-static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, const corpus_view *cv,
-                     const nm_outcome *o, double *loss, double *eval, double *seconds, double *fixed) {
-  const int T = ex->model.seq, B = ex->batch;
-  nm_tf *m = nm_tf_new(&ex->model, seed);
-  uint8_t *tokens = malloc((size_t)B * (T + 1));
-  if (!m || !tokens) {
-    nm_tf_free(m);
-    free(tokens);
-    return -1;
+static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, const data *d, const nm_outcome *o,
+                     double *loss, double *eval, double *seconds, double *fixed) {
+  const int B = ex->batch, T = ex->model.seq;
+  const nm_dlrm_cfg *c = &ex->dlrm_cfg;
+  net m;
+  batch b = {0};
+  int bad = net_new(ex, seed, &m);
+  if (ex->dlrm) {
+    b.dense = malloc((size_t)B * c->dense * sizeof *b.dense);
+    b.idx = malloc((size_t)B * c->tables * c->pooling * sizeof *b.idx);
+    b.label = malloc((size_t)B * sizeof *b.label);
+    bad = bad || !b.dense || !b.idx || !b.label;
+  } else {
+    bad = bad || !(b.tok = malloc((size_t)B * (T + 1)));
   }
+  const batch ev = {d->ev_tok, d->ev_dense, d->ev_label, d->ev_idx};
   const nm_prec p32 = nm_prec_uniform(NM_FP32, NM_FP32, 32);
   uint64_t rng = seed ^ 0x5eed5eedull; /* the same batches for every run of one seed */
   clock_t t0 = clock();
-  int ev = 0, dead = 0;
-  for (int step = 1; step <= ex->steps; step++) {
+  int k = 0, dead = 0;
+  for (int step = 1; step <= ex->steps && !bad; step++) {
     double l = NAN;
     if (!dead) {
-      for (int b = 0; b < B; b++) {
-        size_t off = (size_t)(nm_rand_u64(&rng) % (cv->train_len - (size_t)T - 1));
-        memcpy(tokens + (size_t)b * (T + 1), cv->text + off, (size_t)T + 1);
+      if (ex->dlrm) {
+        teacher_draw(&d->t, &rng, B, b.dense, b.idx, b.label);
+      } else {
+        for (int i = 0; i < B; i++) {
+          size_t off = (size_t)(nm_rand_u64(&rng) % (d->train_len - (size_t)T - 1));
+          memcpy(b.tok + (size_t)i * (T + 1), d->text + off, (size_t)T + 1);
+        }
       }
-      l = nm_tf_step(m, p, tokens, B, 1, NULL);
+      l = net_loss(ex, &m, p, &b, 0, B, 1);
       if (isnan(l)) dead = 1; /* diverged or out of memory: the rest of the curve stays NaN */
     }
     if (loss) loss[step - 1] = l;
-    if (!dead) {
-      nm_adamw opt = ex->opt;
-      opt.lr = lr_at(ex, step);
-      nm_tf_adamw(m, &opt, step, p->vec);
-    }
-    if (ev < o->n_eval && o->eval_step[ev] == step)
-      eval[ev++] = dead ? NAN : nm_tf_step(m, &p32, cv->eval, cv->eval_n, 0, NULL);
+    if (!dead) net_update(ex, &m, step, p->vec);
+    if (k < o->n_eval && o->eval_step[k] == step) eval[k++] = dead ? NAN : net_loss(ex, &m, &p32, &ev, 0, d->eval_n, 0);
   }
   *seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
-  int rc = 0;
-  if (fixed && o->fixed_n > 0 && !dead)
-    rc = fixed_weights_check(m, p, cv->eval, o->fixed_n, B, T, &fixed[0], &fixed[1], &fixed[2]);
-  nm_tf_free(m);
-  free(tokens);
-  return rc;
+  if (!bad && fixed && o->fixed_n > 0 && !dead)
+    bad = fixed_weights_check(ex, &m, p, &ev, o->fixed_n, &fixed[0], &fixed[1], &fixed[2]) != 0;
+  net_free(&m);
+  free(b.tok);
+  free(b.dense);
+  free(b.idx);
+  free(b.label);
+  return bad ? -1 : 0;
 }
 
-sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, sl_error *err) {
-  memset(out, 0, sizeof *out);
-  char *text = NULL;
+/* Reads the corpus (transformer) or builds the teacher (DLRM), and the held-out set. */
+static sl_status data_init(arena *a, const nm_experiment *ex, nm_outcome *out, data *d, char **text, sl_error *err) {
+  memset(d, 0, sizeof *d);
+  d->dlrm = ex->dlrm;
+  const int T = ex->model.seq;
+  uint64_t erng = 0xe7a15eedull; /* the same held-out set whatever the seed */
+  if (ex->dlrm) {
+    const nm_dlrm_cfg *c = &ex->dlrm_cfg;
+    if (teacher_init(&d->t, c, ex->zipf) != 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    out->corpus_used = "synthetic clicks (docs/numerics.md)";
+    if (ex->eval_every > 0 && ex->eval_sequences > 0) {
+      d->eval_n = ex->eval_sequences;
+      d->ev_dense = malloc((size_t)d->eval_n * c->dense * sizeof *d->ev_dense);
+      d->ev_idx = malloc((size_t)d->eval_n * c->tables * c->pooling * sizeof *d->ev_idx);
+      d->ev_label = malloc((size_t)d->eval_n * sizeof *d->ev_label);
+      if (!d->ev_dense || !d->ev_idx || !d->ev_label) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      teacher_draw(&d->t, &erng, d->eval_n, d->ev_dense, d->ev_idx, d->ev_label);
+    }
+    return SL_OK;
+  }
   size_t len = 0;
   const char *src = ex->corpus ? ex->corpus : NM_CORPUS_DIR;
-  const int T = ex->model.seq;
-  if (load_corpus(src, &text, &len) != 0 || len < (size_t)T + 2) {
-    if (ex->corpus) {
-      free(text);
-      return err_set(err, SL_ERR_INPUT, ex->corpus, 0, "corpus", "cannot read a corpus of at least %d bytes",
-                     T + 2);
-    }
-    free(text);
-    text = NULL;
+  if (load_corpus(src, text, &len) != 0 || len < (size_t)T + 2) {
+    if (ex->corpus)
+      return err_set(err, SL_ERR_INPUT, ex->corpus, 0, "corpus", "cannot read a corpus of at least %d bytes", T + 2);
+    free(*text);
+    *text = NULL;
     out->corpus_builtin = 1;
     out->corpus_used = "built-in text (" NM_CORPUS_DIR " is missing: apt-get install fortunes-min)";
     len = sizeof BUILTIN_TEXT - 1;
   } else {
     out->corpus_used = ar_strdup(a, src);
   }
-  corpus_view cv = {out->corpus_builtin ? (const uint8_t *)BUILTIN_TEXT : (const uint8_t *)text, len, len, NULL, 0};
+  d->text = out->corpus_builtin ? (const uint8_t *)BUILTIN_TEXT : (const uint8_t *)*text;
+  d->len = d->train_len = len;
   out->corpus_bytes = len;
   /* hold out the last tenth when both parts can hold a sequence */
   size_t hold = len / 10;
-  uint8_t *evtok = NULL;
   if (ex->eval_every > 0 && ex->eval_sequences > 0 && hold >= (size_t)T + 2 && len - hold >= (size_t)T + 2) {
-    cv.train_len = len - hold;
-    cv.eval_n = ex->eval_sequences;
-    evtok = malloc((size_t)cv.eval_n * (T + 1));
-    uint64_t erng = 0xe7a15eedull; /* the same held-out sequences whatever the seed */
-    for (int i = 0; evtok && i < cv.eval_n; i++) {
-      size_t off = cv.train_len + (size_t)(nm_rand_u64(&erng) % (hold - (size_t)T - 1));
-      memcpy(evtok + (size_t)i * (T + 1), cv.text + off, (size_t)T + 1);
+    d->train_len = len - hold;
+    d->eval_n = ex->eval_sequences;
+    if (!(d->ev_tok = malloc((size_t)d->eval_n * (T + 1))))
+      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (int i = 0; i < d->eval_n; i++) {
+      size_t off = d->train_len + (size_t)(nm_rand_u64(&erng) % (hold - (size_t)T - 1));
+      memcpy(d->ev_tok + (size_t)i * (T + 1), d->text + off, (size_t)T + 1);
     }
-    cv.eval = evtok;
+  }
+  return SL_OK;
+}
+
+static void data_free(data *d) {
+  if (d->dlrm) teacher_free(&d->t);
+  free(d->ev_tok);
+  free(d->ev_dense);
+  free(d->ev_idx);
+  free(d->ev_label);
+}
+
+sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, sl_error *err) {
+  memset(out, 0, sizeof *out);
+  char *text = NULL;
+  data d;
+  sl_status s = data_init(a, ex, out, &d, &text, err);
+  if (!s && d.eval_n) {
     int n = ex->steps / ex->eval_every + (ex->steps % ex->eval_every != 0);
     out->eval_step = ar_alloc(a, (size_t)n * sizeof *out->eval_step);
     for (int k = 0; out->eval_step && k < n; k++)
       out->eval_step[k] = (k + 1) * ex->eval_every < ex->steps ? (k + 1) * ex->eval_every : ex->steps;
     out->n_eval = n;
-    out->fixed_n = cv.eval_n / ex->batch * ex->batch; /* whole training-sized groups */
+    out->fixed_n = d.eval_n / ex->batch * ex->batch; /* whole training-sized groups */
     out->eval_loss = ar_alloc(a, (size_t)ex->n_runs * n * sizeof *out->eval_loss);
+    if (!out->eval_step || !out->eval_loss) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
-  out->loss = ar_alloc(a, (size_t)ex->n_runs * ex->steps * sizeof *out->loss);
-  sl_status s = SL_OK;
-  if (!out->loss || (cv.eval_n && (!evtok || !out->eval_step || !out->eval_loss)))
-    s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  {
-    nm_tf *m = s ? NULL : nm_tf_new(&ex->model, ex->seed);
-    if (m) out->params = nm_tf_nparams(m);
-    nm_tf_free(m);
-  }
+  out->loss = s ? NULL : ar_alloc(a, (size_t)ex->n_runs * ex->steps * sizeof *out->loss);
+  if (!s && !out->loss) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  out->params = ex->dlrm ? nm_dlrm_count(&ex->dlrm_cfg) : nm_tf_count(&ex->model);
   out->ref_run = reference_run(ex);
   for (int r = 0; r < ex->n_runs && !s; r++) {
     double *ev = out->n_eval ? out->eval_loss + (size_t)r * out->n_eval : NULL, fx[3] = {NAN, NAN, NAN};
-    if (train_one(ex, &ex->runs[r].prec, ex->seed, &cv, out, out->loss + (size_t)r * ex->steps, ev,
-                  &out->seconds[r], fx) != 0) {
+    if (train_one(ex, &ex->runs[r].prec, ex->seed, &d, out, out->loss + (size_t)r * ex->steps, ev, &out->seconds[r],
+                  fx) != 0) {
       s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
       break;
     }
@@ -379,7 +577,7 @@ sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, 
     double *ev = ar_alloc(a, (size_t)out->n_eval * sizeof *ev), sec;
     out->noise_eval[0] = out->final_eval[out->ref_run];
     for (int k = 1; k < ex->noise_seeds && ev && !s; k++) {
-      if (train_one(ex, &ex->runs[out->ref_run].prec, ex->seed + (uint64_t)k, &cv, out, NULL, ev, &sec, NULL) != 0)
+      if (train_one(ex, &ex->runs[out->ref_run].prec, ex->seed + (uint64_t)k, &d, out, NULL, ev, &sec, NULL) != 0)
         s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
       out->noise_eval[k] = ev[out->n_eval - 1];
     }
@@ -394,7 +592,7 @@ sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, 
       out->noise_sd = sqrt(v / (out->n_noise - 1));
     }
   }
-  free(evtok);
+  data_free(&d);
   free(text);
   if (!s && ex->chip) chip_estimate(ex, out->params, out);
   return s;

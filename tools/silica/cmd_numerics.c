@@ -12,10 +12,10 @@ const char CLI_HELP_NUMERICS[] =
     "usage: silica numerics FILE [--json | --csv]\n"
     "\n"
     "Trains a small byte-level Llama-style transformer (at most 2M parameters, 512 tokens per step)\n"
-    "on a text corpus (default: Debian's fortunes in /usr/share/games/fortunes) for the file's steps,\n"
-    "from one seed, once per run: matrix-product inputs in the run's format (fp32, tf32, bf16, fp16,\n"
-    "e4m3, e5m2, int8, mxfp8, mxfp6, mxfp4, ...), accumulation in its format in K-chunks.  File\n"
-    "format: docs/numerics.md.\n"
+    "on a text corpus (default: Debian's fortunes in /usr/share/games/fortunes), or a small DLRM on\n"
+    "synthetic clicks (model: {dlrm: ...}), for the file's steps, from one seed, once per run:\n"
+    "matrix-product inputs in the run's format (fp32, tf32, bf16, fp16, e4m3, e5m2, int8, mxfp8,\n"
+    "mxfp6, mxfp4, ...), accumulation in its format in K-chunks.  File format: docs/numerics.md.\n"
     "\n"
     "  (default)   final training and held-out losses, gaps to the fp32 run (and in seed standard\n"
     "              deviations with train.noise_seeds), loss tables every tenth of the run, and what\n"
@@ -50,6 +50,7 @@ int cmd_numerics(int argc, char **argv) {
   }
   if (o.corpus_builtin) fprintf(stderr, "silica: numerics: corpus: %s\n", o.corpus_used);
   const int ref = o.ref_run, S = ex.steps, E = o.n_eval;
+  const char *item = ex.dlrm ? "samples" : "sequences"; /* what a step and the held-out set consist of */
   jbuf b;
   jb_init(&b);
   if (json) {
@@ -57,16 +58,23 @@ int cmd_numerics(int argc, char **argv) {
     jb_str(&b, "file", file);
     jb_num(&b, "params", (double)o.params);
     jb_num(&b, "steps", S);
-    jb_num(&b, "tokens_per_step", (double)ex.batch * ex.model.seq);
+    jb_str(&b, "model", ex.dlrm ? "dlrm" : "transformer");
+    if (ex.dlrm) jb_num(&b, "samples_per_step", ex.batch);
+    else jb_num(&b, "tokens_per_step", (double)ex.batch * ex.model.seq);
     jb_num(&b, "seed", (double)ex.seed);
-    jb_str(&b, "corpus", o.corpus_used);
-    jb_num(&b, "corpus_bytes", (double)o.corpus_bytes);
+    if (ex.dlrm) {
+      jb_str(&b, "data", o.corpus_used);
+      jb_num(&b, "zipf", ex.zipf);
+    } else {
+      jb_str(&b, "corpus", o.corpus_used);
+      jb_num(&b, "corpus_bytes", (double)o.corpus_bytes);
+    }
     jb_str(&b, "reference", ex.runs[ref].name);
     if (E) {
       jb_obj_begin(&b, "eval");
       jb_num(&b, "every", ex.eval_every);
-      jb_num(&b, "sequences", ex.eval_sequences);
-      jb_num(&b, "held_out_bytes", (double)(o.corpus_bytes / 10));
+      jb_num(&b, item, ex.eval_sequences);
+      if (!ex.dlrm) jb_num(&b, "held_out_bytes", (double)(o.corpus_bytes / 10));
       jb_arr_begin(&b, "steps");
       for (int k = 0; k < E; k++) jb_num(&b, NULL, o.eval_step[k]);
       jb_arr_end(&b);
@@ -100,8 +108,8 @@ int cmd_numerics(int argc, char **argv) {
         if (o.n_noise) jb_num(&b, "eval_gap_in_seed_sd", (o.final_eval[r] - o.final_eval[ref]) / o.noise_sd);
         if (o.fixed_n) {
           jb_obj_begin(&b, "at_final_weights");
-          jb_num(&b, "sequences", o.fixed_n);
-          jb_num(&b, "sequences_per_step", ex.batch);
+          jb_num(&b, item, o.fixed_n);
+          jb_num(&b, ex.dlrm ? "samples_per_step" : "sequences_per_step", ex.batch);
           jb_num(&b, "loss_in_format", o.fixed_loss_fmt[r]);
           jb_num(&b, "loss_fp32", o.fixed_loss_fp32[r]);
           jb_num(&b, "loss_gap", o.fixed_loss_fmt[r] / o.fixed_loss_fp32[r] - 1);
@@ -150,8 +158,12 @@ int cmd_numerics(int argc, char **argv) {
       bprintf(&b, "\n");
     }
   } else {
-    bprintf(&b, "numerics: %s — %zu parameters, %d steps of %d tokens, seed %llu\ncorpus: %s (%zu bytes)\n\n", file,
-            o.params, S, ex.batch * ex.model.seq, (unsigned long long)ex.seed, o.corpus_used, o.corpus_bytes);
+    if (ex.dlrm)
+      bprintf(&b, "numerics: %s — DLRM, %zu parameters, %d steps of %d samples, seed %llu\ndata: %s, zipf %g\n\n",
+              file, o.params, S, ex.batch, (unsigned long long)ex.seed, o.corpus_used, ex.zipf);
+    else
+      bprintf(&b, "numerics: %s — %zu parameters, %d steps of %d tokens, seed %llu\ncorpus: %s (%zu bytes)\n\n", file,
+              o.params, S, ex.batch * ex.model.seq, (unsigned long long)ex.seed, o.corpus_used, o.corpus_bytes);
     bprintf(&b, "  %-16s %-10s %-10s %-6s %7s %10s %9s", "run", "format", "accumulate", "kchunk", "grad",
             "train loss", "vs ref");
     if (E) bprintf(&b, " %9s %9s", "eval loss", "vs ref");
@@ -173,15 +185,14 @@ int cmd_numerics(int argc, char **argv) {
             ex.runs[ref].name);
     if (E)
       bprintf(&b,
-              "  eval loss: fp32 loss of the final weights on %d held-out sequences (the corpus's last tenth, never "
-              "trained on)\n",
-              ex.eval_sequences);
+              "  eval loss: fp32 loss of the final weights on %d held-out %s (%s)\n", ex.eval_sequences, item,
+              ex.dlrm ? "fixed, drawn apart from the training batches" : "the corpus's last tenth, never trained on");
     if (o.fixed_n)
       bprintf(&b,
-              "  arith, grad err: at the run's final weights, on %d held-out sequences in steps of %d, its own "
+              "  arith, grad err: at the run's final weights, on %d held-out %s in steps of %d, its own "
               "arithmetic against fp32:\n    loss relative difference and norm-wise relative error of all gradients "
               "(no training noise)\n",
-              o.fixed_n, ex.batch);
+              o.fixed_n, item, ex.batch);
     if (o.n_noise)
       bprintf(&b,
               "  seed sd: eval-loss gap to %s in standard deviations of %s's own final eval loss over %d seeds "
