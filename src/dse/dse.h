@@ -154,7 +154,10 @@ typedef struct dse_run_opts {
   void (*progress)(void *ud, const dse_progress *p);
   void *ud;
   /* Evaluates a batch elsewhere (MPI ranks): when set, it replaces the local threads; wk is this
-   * process's worker.  Returns the first error. */
+   * process's worker.  Returns the first error.  eval_begin (optional) is called with the same
+   * batch first, before the previous batch is told and written: it hands the batch out, so that
+   * the other ranks work while this one does that bookkeeping. */
+  void (*eval_begin)(void *ud, dse_point *pts, long n);
   sl_status (*eval_batch)(void *ud, dse_worker *wk, dse_point *pts, long n);
   void *eval_ud;
   int keep_results; /* return every point's brief in dse_run_stats.results (for dse_report_with) */

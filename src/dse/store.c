@@ -4,10 +4,11 @@
  * `jobs` threads, point j of the batch by thread j mod jobs) and written in one transaction, its
  * rows keyed by the point index.  So the database always holds a prefix 0..k-1 of the point
  * order, and a run that finds one replays those results to the strategy (evaluating nothing)
- * and goes on from k.  Batch k is written on its own thread while batch k+1 is evaluated, so a
- * crash loses at most the two batches in flight, each sized to about a quarter of a second of
- * work, and never duplicates a row (WAL journal: a killed process leaves the last committed
- * transaction intact). */
+ * and goes on from k.  Batch k is written on its own thread while batch k+1 is evaluated, and
+ * batch k+1 is told and handed to the writer once batch k+2 has been asked (and, over MPI, handed
+ * out), so a crash loses at most the three batches in flight, each sized to about a quarter of a
+ * second of work, and never duplicates a row (WAL journal: a killed process leaves
+ * the last committed transaction intact). */
 #include "dse/dse.h"
 
 #include <math.h>
@@ -366,6 +367,72 @@ static void writer_start(writer *w, const dse_point *pts, long n) {
   if (!w->active) writer_main(w); /* no thread: write it here */
 }
 
+/* What the driver keeps between batches. */
+typedef struct run_state {
+  const dse_sweep *sw;
+  const dse_run_opts *o;
+  dse_run_stats *stats;
+  dse_strategy *st;
+  writer *wr;
+  stored *old;      /* the database's briefs, then (keep_results) every evaluated one after them */
+  long n_old, old_cap;
+  int old_ok;       /* old still holds every point so far (keep_results) */
+  long feasible;
+  double best, eval_t0;
+  int stop;         /* the test hook asked to stop */
+} run_state;
+
+/* A batch evaluated: hand it to the writer (after the previous one is in the database), tell the
+ * strategy, count it, report progress. */
+static sl_status finish_batch(run_state *rs, const dse_point *todo, long m, sl_error *err) {
+  const dse_sweep *sw = rs->sw;
+  const dse_run_opts *o = rs->o;
+  dse_run_stats *stats = rs->stats;
+  if (writer_join(rs->wr)) return db_fail(rs->wr->db, err, o->db_path, "cannot write a batch");
+  writer_start(rs->wr, todo, m);
+  for (long i = 0; i < m; i++) {
+    dse_tell(rs->st, &todo[i]);
+    if (todo[i].feasible) {
+      rs->feasible++;
+      double f = todo[i].obj[sw->obj[0]];
+      if (f > rs->best) rs->best = f;
+    }
+  }
+  if (o->keep_results && rs->old_ok) { /* the briefs of this batch after the database's */
+    long at = rs->n_old + stats->evaluated;
+    if (at + m > rs->old_cap) {
+      long nc = (at + m) * 2;
+      stored *p = realloc(rs->old, (size_t)nc * sizeof *p);
+      if (p) rs->old = p, rs->old_cap = nc;
+      else rs->old_ok = 0;
+    }
+    for (long i = 0; rs->old_ok && i < m; i++) {
+      if (todo[i].idx != at + i) { /* not the next index: let the report read the database */
+        rs->old_ok = 0;
+        break;
+      }
+      stored *b = &rs->old[at + i];
+      b->idx = todo[i].idx, b->feasible = todo[i].feasible;
+      memcpy(b->obj, todo[i].obj, sizeof b->obj);
+    }
+  }
+  stats->evaluated += m;
+  stats->batches++;
+  if (o->progress) {
+    double now = now_s();
+    dse_progress pr;
+    pr.done = rs->n_old + stats->evaluated;
+    pr.total = (long)sw->total;
+    pr.feasible = rs->feasible;
+    pr.rate_per_s = (double)stats->evaluated / fmax(now - rs->eval_t0, 1e-9);
+    pr.eta_s = pr.rate_per_s > 0 ? (double)(pr.total - pr.done) / pr.rate_per_s : NAN;
+    pr.best = rs->best;
+    o->progress(o->ud, &pr);
+  }
+  if (o->stop_after_batches > 0 && stats->batches >= o->stop_after_batches) rs->stop = stats->stopped = 1;
+  return SL_OK;
+}
+
 sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *stats, sl_error *err) {
   memset(stats, 0, sizeof *stats);
   double t0 = now_s();
@@ -379,8 +446,9 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
   if (jobs > 256) jobs = 256;
   long cap = o->batch_points > 0 ? o->batch_points : 1L << 14; /* ~13 MB of points */
   long batch = o->batch_points > 0 ? o->batch_points : 16L * jobs;
-  /* two buffers of points: one being written while the next batch is asked and evaluated */
-  dse_point *bufs = s ? NULL : malloc(2 * (size_t)cap * sizeof *bufs);
+  /* three buffers of points: one being written, one evaluated and told (pending), one asked and
+   * evaluated next */
+  dse_point *bufs = s ? NULL : malloc(3 * (size_t)cap * sizeof *bufs);
   int cur = 0;
   writer wr = {0};
   dse_worker *wk = s ? NULL : malloc((size_t)jobs * sizeof *wk);
@@ -396,33 +464,42 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
     strcat(sql, ")");
     if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK) s = db_fail(db, err, o->db_path, "cannot insert");
   }
-  long feasible = 0;
-  double best = -INFINITY;
+  run_state rs = {sw, o, stats, st, &wr, old, n_old, n_old, 1, 0, -INFINITY, now_s(), 0};
   for (long i = 0; i < n_old; i++)
     if (old[i].feasible) {
-      feasible++;
+      rs.feasible++;
       double f = old[i].obj[sw->obj[0]];
-      if (f > best) best = f;
+      if (f > rs.best) rs.best = f;
     }
   stats->resumed = n_old;
-  long old_cap = n_old;
-  int old_ok = 1; /* old still holds every point so far (keep_results) */
-  double eval_t0 = now_s();
-  long evaluated_rate_base = 0;
   wr.db = db, wr.q = ins, wr.sw = sw;
-  while (!s && !dse_done(st)) {
+  /* The batch evaluated last is told and handed to the writer only after the next batch has been
+   * asked and dispatched (over MPI: sent to the other ranks, who start on it at once), so that this
+   * bookkeeping overlaps their work.  A strategy that must hear a batch before proposing more
+   * (evolutionary, at a generation's end) asks nothing: then the pending batch is told first. */
+  dse_point *pending = NULL;
+  long pending_m = 0;
+  while (!s) {
     dse_point *pts = bufs + (size_t)cur * (size_t)cap;
-    long n = dse_ask(st, pts, batch < cap ? batch : cap);
+    long n = dse_done(st) ? 0 : dse_ask(st, pts, batch < cap ? batch : cap);
     if (n == 0) {
-      s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "sweep: the strategy proposed nothing before it was done");
+      if (pending) { /* the strategy waits for the pending results, or is done */
+        s = finish_batch(&rs, pending, pending_m, err);
+        pending = NULL;
+        if (s || rs.stop) break;
+        continue;
+      }
+      if (!dse_done(st))
+        s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "sweep: the strategy proposed nothing before it was done");
       break;
     }
-    /* results already in the database: replay them */
+    /* results already in the database: replay them (they precede every evaluated point, so
+     * nothing is pending while they are told) */
     long k = 0;
     while (k < n && pts[k].idx < n_old) {
       dse_point *p = &pts[k];
-      p->feasible = old[p->idx].feasible;
-      memcpy(p->obj, old[p->idx].obj, sizeof p->obj);
+      p->feasible = rs.old[p->idx].feasible;
+      memcpy(p->obj, rs.old[p->idx].obj, sizeof p->obj);
       dse_tell(st, p);
       k++;
     }
@@ -430,88 +507,49 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
     if (m == 0) continue;
     dse_point *todo = pts + k;
     double tb = now_s();
+    if (o->eval_begin) o->eval_begin(o->eval_ud, todo, m);
+    if (pending) {
+      s = finish_batch(&rs, pending, pending_m, err);
+      pending = NULL;
+    }
+    sl_status se = SL_OK;
     if (o->eval_batch) {
-      s = o->eval_batch(o->eval_ud, &wk[0], todo, m);
-      if (s && err) *err = wk[0].err;
-    } else if (jobs == 1 || m < 2) {
-      for (long i = 0; i < m && !s; i++) s = dse_eval(&wk[0], &todo[i]);
-      if (s && err) *err = wk[0].err;
-    } else {
+      se = o->eval_batch(o->eval_ud, &wk[0], todo, m);
+      if (se && err && !s) *err = wk[0].err;
+    } else if (!s && (jobs == 1 || m < 2)) {
+      for (long i = 0; i < m && !se; i++) se = dse_eval(&wk[0], &todo[i]);
+      if (se && err) *err = wk[0].err;
+    } else if (!s) {
       pthread_t th[256];
       job jb[256];
-      int started = 0;
       for (int t = 0; t < jobs; t++) {
         jb[t] = (job){&wk[t], todo, m, t, jobs, SL_OK};
         if (pthread_create(&th[t], NULL, job_main, &jb[t]) != 0) {
           job_main(&jb[t]); /* no thread: do its share here */
           th[t] = 0;
-        } else {
-          started++;
         }
       }
       for (int t = 0; t < jobs; t++)
         if (th[t]) pthread_join(th[t], NULL);
-      for (int t = 0; t < jobs && !s; t++)
+      for (int t = 0; t < jobs && !se; t++)
         if (jb[t].s) {
-          s = jb[t].s;
+          se = jb[t].s;
           if (err) *err = wk[t].err;
         }
-      (void)started;
     }
-    if (s) break;
-    if (writer_join(&wr)) {
-      s = db_fail(db, err, o->db_path, "cannot write a batch");
-      break;
-    }
-    writer_start(&wr, todo, m);
-    cur ^= 1;
-    for (long i = 0; i < m; i++) {
-      dse_tell(st, &todo[i]);
-      if (todo[i].feasible) {
-        feasible++;
-        double f = todo[i].obj[sw->obj[0]];
-        if (f > best) best = f;
-      }
-    }
-    if (o->keep_results && old_ok) { /* the briefs of this batch after the database's */
-      if (n_old + stats->evaluated + m > old_cap) {
-        long nc = (n_old + stats->evaluated + m) * 2;
-        stored *p = realloc(old, (size_t)nc * sizeof *p);
-        if (p) old = p, old_cap = nc;
-        else old_ok = 0;
-      }
-      for (long i = 0; old_ok && i < m; i++) {
-        if (todo[i].idx != n_old + stats->evaluated + i) { /* not the next index: let the report read the database */
-          old_ok = 0;
-          break;
-        }
-        stored *b = &old[n_old + stats->evaluated + i];
-        b->idx = todo[i].idx, b->feasible = todo[i].feasible;
-        memcpy(b->obj, todo[i].obj, sizeof b->obj);
-      }
-    }
-    stats->evaluated += m;
-    stats->batches++;
-    double now = now_s(), dt = now - tb;
+    if (!s) s = se;
+    if (s || rs.stop) break; /* a stop (test hook) drops this batch, as a kill would */
+    pending = todo, pending_m = m;
+    cur = (cur + 1) % 3;
+    double dt = now_s() - tb;
     if (o->batch_points <= 0 && dt > 0) { /* about a quarter of a second of work per batch */
       double want = (double)m / dt * 0.25;
       batch = (long)fmin(fmax(want, 16.0 * jobs), (double)cap);
     }
-    if (o->progress) {
-      dse_progress pr;
-      pr.done = n_old + stats->evaluated;
-      pr.total = (long)sw->total;
-      pr.feasible = feasible;
-      pr.rate_per_s = (double)(stats->evaluated - evaluated_rate_base) / fmax(now - eval_t0, 1e-9);
-      pr.eta_s = pr.rate_per_s > 0 ? (double)(pr.total - pr.done) / pr.rate_per_s : NAN;
-      pr.best = best;
-      o->progress(o->ud, &pr);
-    }
-    if (o->stop_after_batches > 0 && stats->batches >= o->stop_after_batches) {
-      stats->stopped = 1;
-      break;
-    }
   }
+  if (!s && pending && !rs.stop) s = finish_batch(&rs, pending, pending_m, err);
+  old = rs.old;
+  int old_ok = rs.old_ok;
   if (writer_join(&wr) && !s) s = db_fail(db, err, o->db_path, "cannot write a batch");
   stats->total = n_old + stats->evaluated;
   stats->seconds = now_s() - t0;

@@ -22,6 +22,7 @@ typedef struct mpi_ctx {
   int counts[MAX_RANKS], displs[MAX_RANKS];   /* bytes of results (dse_point) per rank */
   int qcounts[MAX_RANKS], qdispls[MAX_RANKS]; /* bytes of questions (ask) per rank */
   struct ask *q;                              /* rank 0: the batch's questions */
+  double t_begin;                             /* rank 0: when the batch was handed out */
   long qcap;
 } mpi_ctx;
 
@@ -64,33 +65,27 @@ static void cut(mpi_ctx *c, long n) {
   }
 }
 
-/* One batch, on every rank.  Rank 0 passes the batch (pts, n); the others get their range (qs:
- * room for the questions). */
-static sl_status batch(mpi_ctx *c, dse_worker *wk, dse_point *pts, long n, dse_point *mine, ask *qs) {
-  int bytes = 0, qbytes = 0;
+/* Rank 0, first half of a batch: the batch size, the cut and each rank's questions. */
+static void dispatch(mpi_ctx *c, const dse_point *pts, long n) {
+  c->t_begin = now_s();
+  MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  cut(c, n);
+  int bytes = 0;
   MPI_Scatter(c->counts, 1, MPI_INT, &bytes, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  long m = bytes / (long)sizeof(dse_point);
-  if (c->rank == 0) {
-    mine = pts; /* rank 0's range starts at 0 */
-    for (long i = 0; i < n; i++) {
-      c->q[i].idx = pts[i].idx;
-      memcpy(c->q[i].vi, pts[i].vi, sizeof c->q[i].vi);
-    }
+  for (long i = 0; i < n; i++) {
+    c->q[i].idx = pts[i].idx;
+    memcpy(c->q[i].vi, pts[i].vi, sizeof c->q[i].vi);
   }
-  qbytes = (int)(m * (long)sizeof(ask));
-  MPI_Scatterv(c->rank == 0 ? c->q : NULL, c->qcounts, c->qdispls, MPI_BYTE, c->rank == 0 ? MPI_IN_PLACE : qs,
-               qbytes, MPI_BYTE, 0, MPI_COMM_WORLD);
-  if (c->rank != 0)
-    for (long i = 0; i < m; i++) {
-      memset(&mine[i], 0, sizeof mine[i]);
-      mine[i].idx = qs[i].idx;
-      memcpy(mine[i].vi, qs[i].vi, sizeof mine[i].vi);
-    }
-  double t = eval_range(wk, mine, m), times[MAX_RANKS];
-  MPI_Gatherv(c->rank == 0 ? MPI_IN_PLACE : mine, bytes, MPI_BYTE, pts, c->counts, c->displs, MPI_BYTE, 0,
-              MPI_COMM_WORLD);
+  MPI_Scatterv(c->q, c->qcounts, c->qdispls, MPI_BYTE, MPI_IN_PLACE, c->qcounts[0], MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
+/* Rank 0, second half: its own range (which starts at 0), then every rank's results and times. */
+static sl_status collect(mpi_ctx *c, dse_worker *wk, dse_point *pts) {
+  long m = c->counts[0] / (long)sizeof(dse_point);
+  double t = eval_range(wk, pts, m), times[MAX_RANKS];
+  if (t >= 0) t = now_s() - c->t_begin; /* rank 0's share waited for the previous batch's bookkeeping */
+  MPI_Gatherv(MPI_IN_PLACE, c->counts[0], MPI_BYTE, pts, c->counts, c->displs, MPI_BYTE, 0, MPI_COMM_WORLD);
   MPI_Gather(&t, 1, MPI_DOUBLE, times, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-  if (c->rank != 0) return t < 0 ? SL_ERR_INTERNAL : SL_OK;
   sl_status s = SL_OK;
   for (int r = 0; r < c->size; r++) {
     if (times[r] < 0) s = SL_ERR_INTERNAL;
@@ -100,22 +95,38 @@ static sl_status batch(mpi_ctx *c, dse_worker *wk, dse_point *pts, long n, dse_p
   return s;
 }
 
-/* Rank 0, called by dse_run for each batch: the batch size, then the batch. */
-static sl_status eval_batch(void *ud, dse_worker *wk, dse_point *pts, long n) {
+/* Another rank, one batch (its size already received): its questions, its range, its results. */
+static void worker_batch(dse_worker *wk, dse_point *mine, ask *qs) {
+  int bytes = 0;
+  MPI_Scatter(NULL, 1, MPI_INT, &bytes, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  long m = bytes / (long)sizeof(dse_point);
+  MPI_Scatterv(NULL, NULL, NULL, MPI_BYTE, qs, (int)(m * (long)sizeof(ask)), MPI_BYTE, 0, MPI_COMM_WORLD);
+  for (long i = 0; i < m; i++) {
+    memset(&mine[i], 0, sizeof mine[i]);
+    mine[i].idx = qs[i].idx;
+    memcpy(mine[i].vi, qs[i].vi, sizeof mine[i].vi);
+  }
+  double t = eval_range(wk, mine, m);
+  MPI_Gatherv(mine, bytes, MPI_BYTE, NULL, NULL, NULL, MPI_BYTE, 0, MPI_COMM_WORLD);
+  MPI_Gather(&t, 1, MPI_DOUBLE, NULL, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+}
+
+/* Called by dse_run for each batch: hand it out (eval_begin; the other ranks start at once while
+ * rank 0 tells and writes the previous batch) ... */
+static void eval_begin(void *ud, dse_point *pts, long n) {
   mpi_ctx *c = ud;
   if (n > c->qcap) {
     ask *q = realloc(c->q, (size_t)n * sizeof *q);
-    if (!q) {
-      memset(&wk->err, 0, sizeof wk->err);
-      wk->err.code = SL_ERR_INTERNAL;
-      snprintf(wk->err.message, sizeof wk->err.message, "out of memory");
-      return SL_ERR_INTERNAL;
-    }
+    if (!q) MPI_Abort(MPI_COMM_WORLD, EXIT_INTERNAL);
     c->q = q, c->qcap = n;
   }
-  MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-  cut(c, n);
-  sl_status s = batch(c, wk, pts, n, NULL, NULL);
+  dispatch(c, pts, n);
+}
+
+/* ... then evaluate rank 0's range and gather the others' (eval_batch). */
+static sl_status eval_batch(void *ud, dse_worker *wk, dse_point *pts, long n) {
+  (void)n;
+  sl_status s = collect(ud, wk, pts);
   if (s && wk->err.code == SL_OK) {
     memset(&wk->err, 0, sizeof wk->err);
     wk->err.code = SL_ERR_INTERNAL;
@@ -125,7 +136,7 @@ static sl_status eval_batch(void *ud, dse_worker *wk, dse_point *pts, long n) {
 }
 
 /* Ranks other than 0: evaluate their range of every batch until rank 0 sends a batch of -1. */
-static void worker_loop(const dse_sweep *sw, mpi_ctx *c) {
+static void worker_loop(const dse_sweep *sw) {
   dse_worker wk;
   dse_worker_init(&wk, sw);
   dse_point *pts = NULL;
@@ -143,7 +154,7 @@ static void worker_loop(const dse_sweep *sw, mpi_ctx *c) {
       if (!p || !q) MPI_Abort(MPI_COMM_WORLD, EXIT_INTERNAL);
       cap = n;
     }
-    batch(c, &wk, NULL, n, pts, qs);
+    worker_batch(&wk, pts, qs);
   }
   free(pts);
   free(qs);
@@ -164,12 +175,13 @@ int sweep_mpi_main(const dse_sweep *sw, dse_run_opts *o, dse_run_stats *st, sl_e
     return c.rank != 0;
   }
   if (c.rank != 0) {
-    worker_loop(sw, &c);
+    worker_loop(sw);
     MPI_Finalize();
     return 1; /* a worker rank: nothing to print */
   }
   for (int r = 0; r < c.size; r++) c.rate[r] = 1; /* equal shares until measured */
   if (c.size > 1) {
+    o->eval_begin = eval_begin;
     o->eval_batch = eval_batch;
     o->eval_ud = &c;
     o->jobs = 1;
