@@ -52,7 +52,7 @@ validate: build
 # Coverage-guided fuzzing with libFuzzer (clang): each target for FUZZ_SECONDS, seeded from
 # fuzz/corpus/<target>; new inputs go to build-fuzz/corpus-<target>, crashes to build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= chip scenario cases report sweep
+FUZZ_TARGETS ?= chip scenario cases report sweep numerics
 fuzz-deps:
 	@SILICA_EXTRA_PKGS="clang libclang-rt-14-dev" ./scripts/install-deps
 

@@ -245,6 +245,8 @@ typedef struct nm_outcome {
 
 /* Reads a numerics file (docs/numerics.md) into *ex (strings in a). */
 sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_error *err);
+/* The same from text (path, which may be NULL, names it in errors). */
+sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, nm_experiment *ex, sl_error *err);
 /* Runs it.  *out's arrays are allocated in a. */
 sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, sl_error *err);
 

@@ -29,6 +29,10 @@ static sl_status fmt_key(reader *r, yt_node *map, const char *key, int required,
 }
 
 sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_error *err) {
+  return nm_experiment_load_text(a, path, NULL, ex, err);
+}
+
+sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, nm_experiment *ex, sl_error *err) {
   memset(ex, 0, sizeof *ex);
   ex->model = (nm_tf_cfg){256, 128, 2, 4, 2, 256, 64, 1};
   ex->batch = 4;
@@ -39,7 +43,8 @@ sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_e
   ex->eval_sequences = 32;
   ex->noise_seeds = 1;
   yt_node *root;
-  sl_status s = yt_parse_file(a, path, &root, err);
+  sl_status s = text ? yt_parse(a, text, strlen(text), path, &root, err) : yt_parse_file(a, path, &root, err);
+  if (text && !path) path = "<input>";
   if (s) return s;
   reader rd = {err, a, ""}, *r = &rd;
   if ((s = rd_map(r, root))) return s;
