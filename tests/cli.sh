@@ -322,6 +322,17 @@ if run "sweep example" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqli
   # the sweep reports from its results in memory, --report from the database: the same text
   if cmp -s "$TMP/out" "$TMP/sweep-run.txt"; then ok; else bad "sweep and sweep --report print the same report"; fi
   contains "sweep example has infeasible points" "$TMP/out" '^infeasible points'
+  if run "sweep --report --json" 0 sweep --report "$TMP/mtia.sqlite" --json; then
+    valid_json "sweep --report --json"
+    json_has "sweep json counts" 'd["points_evaluated"] == d["points_total"] == 432 and d["points_evaluated"] - d["points_feasible"] == sum(r["points"] for r in d["infeasible"])'
+    json_has "sweep json best and front" '[b["objective"] for b in d["best"]] == d["objectives"] and len(d["front"]) >= 1 and d["best"][0]["design"]["perf_per_tco"] == max(f["perf_per_tco"] for f in d["front"])'
+    json_has "sweep json constraints met" 'all(f["area_mm2"] <= d["constraints"]["max_area_mm2"] and f["tdp_w"] <= d["constraints"]["max_tdp_w"] for f in d["front"]) and d["constraints"]["max_unit_cost_usd"] is None'
+    json_has "sweep json chips" 'd["chips"][0]["base"] and d["chips"][0]["chip"] == "mtia-2i" and any(c["chip"] == "h100-sxm" for c in d["chips"])'
+    cp "$TMP/out" "$TMP/sweep-report.json"
+    # the same JSON from the sweep's own results in memory (a rerun that resumes: nothing to do)
+    run "sweep --json" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite" --json
+    if cmp -s "$TMP/out" "$TMP/sweep-report.json"; then ok; else bad "sweep --json and sweep --report --json differ"; fi
+  fi
   run "sweep rerun resumes (nothing to do)" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite"
   if cmp -s "$TMP/out" "$TMP/sweep-run.txt"; then ok; else bad "sweep rerun prints the same report"; fi
 fi

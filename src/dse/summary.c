@@ -100,12 +100,133 @@ static void print_head(jbuf *b, const char *first, int n_obj, const int *obj, in
   jb_raw(b, line);
 }
 
+/* ---- --json ---- */
+
+static void json_row(jbuf *b, const char *key, const row *r, int n_par, char **pars) {
+  jb_obj_begin(b, key);
+  jb_num(b, "point", (double)r->idx);
+  for (int k = 0; k < DSE_O_COUNT; k++) jb_num(b, dse_obj_names[k], r->obj[k]);
+  jb_num(b, "area_mm2", r->area);
+  jb_num(b, "tdp_w", r->tdp);
+  jb_num(b, "unit_cost_usd", r->cost);
+  jb_num(b, "power_w", r->power);
+  jb_obj_begin(b, "params");
+  for (int j = 0; j < n_par; j++) {
+    if (isnan(r->pv[j])) jb_str(b, pars[j], r->ps[j]);
+    else jb_num(b, pars[j], r->pv[j]);
+  }
+  jb_obj_end(b);
+  jb_obj_end(b);
+}
+
+static double meta_num(const char *v) { return v[0] && strcmp(v, "0") != 0 ? strtod(v, NULL) : NAN; }
+
+/* The report as one JSON object (docs/sweep.md "Report"): everything the text says, with the whole
+ * front (not only its first 40 rows) and every infeasible reason's count. */
+static sl_status report_json(jbuf *b, sqlite3 *db, sqlite3_stmt *full, const char *path, char *const *m,
+                             const brief *rows, size_t n, long n_all, int scan_infeasible, int n_obj, const int *obj,
+                             int n_par, char **pars, sl_error *err) {
+  /* m: name, file, chip, strategy, total, max_area, max_tdp, max_cost */
+  sl_status s = SL_OK;
+  row whole;
+  jb_obj_begin(b, NULL);
+  jb_str(b, "database", path);
+  jb_str(b, "name", m[0]);
+  jb_str(b, "file", m[1]);
+  jb_str(b, "base_chip", m[2]);
+  jb_str(b, "strategy", m[3]);
+  jb_num(b, "points_total", strtod(m[4], NULL));
+  jb_num(b, "points_evaluated", (double)n_all);
+  jb_num(b, "points_feasible", (double)n);
+  jb_obj_begin(b, "constraints"); /* null: none */
+  jb_num(b, "max_area_mm2", meta_num(m[5]));
+  jb_num(b, "max_tdp_w", meta_num(m[6]));
+  jb_num(b, "max_unit_cost_usd", meta_num(m[7]));
+  jb_obj_end(b);
+  jb_arr_begin(b, "objectives");
+  for (int k = 0; k < n_obj; k++) jb_str(b, NULL, dse_obj_names[obj[k]]);
+  jb_arr_end(b);
+  jb_arr_begin(b, "best");
+  for (int k = 0; k < n_obj && n > 0 && !s; k++) {
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+      if (rows[i].obj[obj[k]] > rows[best].obj[obj[k]]) best = i;
+    if (read_row(full, rows[best].idx, n_par, &whole) != 0) {
+      s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: point %ld vanished", rows[best].idx);
+      break;
+    }
+    jb_obj_begin(b, NULL);
+    jb_str(b, "objective", dse_obj_names[obj[k]]);
+    json_row(b, "design", &whole, n_par, pars);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+  jb_arr_begin(b, "front");
+  if (n > 0 && !s) {
+    double *v = malloc(n * (size_t)n_obj * sizeof *v);
+    size_t *front = malloc(n * sizeof *front), fm = 0;
+    if (v && front) {
+      for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < n_obj; k++) v[i * (size_t)n_obj + (size_t)k] = rows[i].obj[obj[k]];
+      fm = dse_pareto(v, n, n_obj, front);
+    }
+    if (!v || !front || fm == 0) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; i < fm && !s; i++) {
+      if (read_row(full, rows[front[i]].idx, n_par, &whole) != 0)
+        s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: point %ld vanished", rows[front[i]].idx);
+      else
+        json_row(b, NULL, &whole, n_par, pars);
+    }
+    free(v);
+    free(front);
+  }
+  jb_arr_end(b);
+  jb_arr_begin(b, "infeasible");
+  sqlite3_stmt *q = NULL;
+  if (!s && scan_infeasible &&
+      sqlite3_prepare_v2(db,
+                         "SELECT count(*), substr(reason, 1, instr(reason || ' ', ' ') - 1) AS r FROM points "
+                         "WHERE feasible = 0 GROUP BY r ORDER BY 1 DESC",
+                         -1, &q, NULL) == SQLITE_OK) {
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      jb_obj_begin(b, NULL);
+      jb_str(b, "reason", sqlite3_column_text(q, 1) ? (const char *)sqlite3_column_text(q, 1) : "");
+      jb_num(b, "points", (double)sqlite3_column_int64(q, 0));
+      jb_obj_end(b);
+    }
+    sqlite3_finalize(q);
+  }
+  jb_arr_end(b);
+  jb_arr_begin(b, "chips");
+  if (!s && sqlite3_prepare_v2(db,
+                               "SELECT chip, base, feasible, reason, throughput, perf_per_w, perf_per_tco, score, "
+                               "area_mm2, tdp_w, unit_cost_usd FROM refs ORDER BY base DESC, rowid",
+                               -1, &q, NULL) == SQLITE_OK) {
+    static const char *const keys[7] = {"throughput", "perf_per_w", "perf_per_tco", "score",
+                                        "area_mm2",   "tdp_w",      "unit_cost_usd"};
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      jb_obj_begin(b, NULL);
+      jb_str(b, "chip", (const char *)sqlite3_column_text(q, 0));
+      jb_bool(b, "base", sqlite3_column_int(q, 1));
+      jb_bool(b, "feasible", sqlite3_column_int(q, 2));
+      if (!sqlite3_column_int(q, 2)) jb_str(b, "reason", (const char *)sqlite3_column_text(q, 3));
+      for (int k = 0; k < 7; k++)
+        jb_num(b, keys[k], sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k));
+      jb_obj_end(b);
+    }
+    sqlite3_finalize(q);
+  }
+  jb_arr_end(b);
+  jb_obj_end(b);
+  jb_raw(b, "\n");
+  return s;
+}
+
 sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
   return dse_report_with(path, NULL, 0, json, out, err);
 }
 
 sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, int json, char **out, sl_error *err) {
-  (void)json;
   *out = NULL;
   sqlite3 *db = NULL;
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -194,6 +315,19 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
   jbuf b;
   jb_init(&b);
   char line[1536];
+  if (!s && json) {
+    char *m[8] = {name, file, chip, strategy, total, mx_area, mx_tdp, mx_cost};
+    s = report_json(&b, db, full, path, m, rows, n, n_all, !pts || (long)n < n_all, n_obj, obj, n_par, pars, err);
+    sqlite3_finalize(full);
+    free(rows);
+    sqlite3_close(db);
+    if (s || b.oom) {
+      jb_free(&b);
+      return s ? s : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    }
+    *out = b.s;
+    return SL_OK;
+  }
   if (!s) {
     snprintf(line, sizeof line, "sweep %s (%s): base chip %s, strategy %s\n%ld of %s points evaluated, %zu feasible\n",
              name[0] ? name : "-", file, chip, strategy, n_all, total, n);

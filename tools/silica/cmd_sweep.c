@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 const char CLI_HELP_SWEEP[] =
-    "usage: silica sweep FILE [--db DB] [--jobs N]\n"
-    "       silica sweep --report DB\n"
+    "usage: silica sweep FILE [--db DB] [--jobs N] [--json]\n"
+    "       silica sweep --report DB [--json]\n"
     "\n"
     "Design-space exploration (docs/sweep.md): varies the base chip's parameters of the sweep FILE,\n"
     "evaluates every design point on the weighted workload mix, and writes one row per point into the\n"
@@ -25,6 +25,7 @@ const char CLI_HELP_SWEEP[] =
     "  --db DB       the results database (default: FILE with .sqlite for its extension)\n"
     "  --jobs N      evaluate on N threads (default 1); the results do not depend on N\n"
     "  --report DB   print the Pareto front, the best design per objective and the reference chips\n"
+    "  --json        the report as one JSON object (the whole front, every infeasible reason)\n"
     "\n"
     "A progress line (points done, rate, best so far, ETA) goes to stderr when it is a terminal.\n"
     "example: silica sweep examples/mtia-tco-sweep.yaml --db /tmp/mtia.sqlite --jobs 4\n";
@@ -42,11 +43,11 @@ static void progress(void *ud, const dse_progress *p) {
 }
 
 /* The report of a database; pts (n of them): every point's brief when the sweep just ran here. */
-static int print_report(const char *db, const dse_brief *pts, long n) {
+static int print_report(const char *db, const dse_brief *pts, long n, int json) {
   char *text = NULL;
   sl_error err;
   memset(&err, 0, sizeof err);
-  sl_status s = dse_report_with(db, pts, n, 0, &text, &err);
+  sl_status s = dse_report_with(db, pts, n, json, &text, &err);
   if (s) return cli_fail(&err, s);
   jbuf b;
   jb_init(&b);
@@ -68,10 +69,15 @@ static long mpi_ranks(void) {
 int cmd_sweep(int argc, char **argv) {
   const char *file = NULL, *db = NULL, *report = NULL;
   double jobs = 1;
+  int json = 0;
   for (int i = 1; i < argc; i++) {
     const char *v = NULL;
     int r;
     if (cli_is_help(argv[i])) return cli_print_help("sweep");
+    if (strcmp(argv[i], "--json") == 0) {
+      json = 1;
+      continue;
+    }
     if ((r = cli_opt(argc, argv, &i, "--db", &v)) > 0) db = v;
     else if (r < 0) return cli_usage("sweep", "--db needs a file name");
     else if ((r = cli_opt(argc, argv, &i, "--report", &v)) > 0) report = v;
@@ -86,7 +92,7 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (report) {
     if (file || db) return cli_usage("sweep", "--report takes only the database");
-    return print_report(report, NULL, 0);
+    return print_report(report, NULL, 0, json);
   }
   if (!file) return cli_usage("sweep", "missing the sweep FILE");
   char db_default[1024];
@@ -130,7 +136,7 @@ int cmd_sweep(int argc, char **argv) {
     free(st.results);
     return cli_fail(&err, s);
   }
-  int rc = print_report(db, st.results, st.results ? st.total : 0);
+  int rc = print_report(db, st.results, st.results ? st.total : 0, json);
   free(st.results);
   return rc;
 }
