@@ -88,7 +88,7 @@ input_error "report without -o" report x.json
 input_error "report without input" report -o "$TMP/r.html"
 input_error "report unreadable input" report "$TMP/no-such.json" -o "$TMP/r.html"
 printf 'SQLite format 3\0 a sweep database' >"$TMP/sweep.db"
-input_error "report sweep db" report "$TMP/sweep.db" -o "$TMP/r.html" && contains "report sweep db says why" "$TMP/err" 'not built yet'
+input_error "report broken sweep db" report "$TMP/sweep.db" -o "$TMP/r.html" && contains "report broken sweep db says why" "$TMP/err" 'not a sweep database'
 echo '{"hello": 1}' >"$TMP/other.json"
 input_error "report unknown kind" report "$TMP/other.json" -o "$TMP/r.html"
 input_error "run --html without file" run --chip h100-sxm --model llama3.1-8b --task decode --html
@@ -332,6 +332,14 @@ if run "sweep example" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqli
     # the same JSON from the sweep's own results in memory (a rerun that resumes: nothing to do)
     run "sweep --json" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite" --json
     if cmp -s "$TMP/out" "$TMP/sweep-report.json"; then ok; else bad "sweep --json and sweep --report --json differ"; fi
+    # HTML: from the database, and from the JSON (the charts are checked in a browser by report_browser.py)
+    if run "report of a sweep database" 0 report "$TMP/mtia.sqlite" -o "$TMP/sweep.html"; then
+      contains "sweep page kind" "$TMP/sweep.html" 'data-kind="sweep"'
+      contains "sweep page front chart" "$TMP/sweep.html" '"title":"Pareto front"'
+    fi
+    run "report of a sweep JSON" 0 report "$TMP/sweep-report.json" -o "$TMP/sweep2.html" &&
+      contains "sweep JSON page kind" "$TMP/sweep2.html" 'data-kind="sweep"'
+    input_error "report of a sweep database on stdin" report - -o "$TMP/sweep3.html" <"$TMP/mtia.sqlite"
   fi
   run "sweep rerun resumes (nothing to do)" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite"
   if cmp -s "$TMP/out" "$TMP/sweep-run.txt"; then ok; else bad "sweep rerun prints the same report"; fi

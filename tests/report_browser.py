@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """report_browser.py — opens each kind of silica HTML report in headless Chromium and checks it.
 
-For each kind (run, scaling, validation, compare) the test makes the input with the silica program,
+For each kind (run, scaling, validation, compare, sweep) the test makes the input with the silica program,
 writes the page (`silica report`, and `silica run --html` for the run kind), opens it in Debian's
 chromium driven over the DevTools protocol (--remote-debugging-pipe: Python's standard library
 only), and checks that:
@@ -212,6 +212,20 @@ def make_inputs(silica, tmp):
         cases.append(("compare", html, want))
     else:
         print("note: no compare report: silica compare is not in this build (%s)" % p.stderr.strip())
+
+    # sweep: the example sweep into a database, drawn from the database itself.
+    db = os.path.join(tmp, "sweep.sqlite")
+    rep = json.loads(run([silica, "sweep", "examples/mtia-tco-sweep.yaml", "--db", db, "--json"]))
+    html = os.path.join(tmp, "sweep.html")
+    run([silica, "report", db, "-o", html])
+    feasible_chips = [c for c in rep["chips"] if c["feasible"]]
+    bars = sum(1 for b in rep["best"] for k in ("throughput", "perf_per_w", "perf_per_tco")
+               if (b["design"][k] or 0) > 0)
+    bars += sum(1 for c in feasible_chips for k in ("throughput", "perf_per_w", "perf_per_tco") if (c[k] or 0) > 0)
+    want = {"Best designs against the chips": bars}
+    if len(rep["objectives"]) > 1:
+        want["Pareto front"] = len(rep["front"])
+    cases.append(("sweep", html, want))
     return cases
 
 

@@ -5,8 +5,8 @@
  *
  * Inputs (sl_report_kind): a run result (`run --json`), several run results (a JSON array of them,
  * or one JSON object per line) drawn as scaling curves against the number of chips, a validation
- * result (`validate --json`) and a compare result (`compare --json`).  A sweep database is
- * recognised and refused: HTML reports of sweeps (Pareto charts) are not built yet.
+ * result (`validate --json`), a compare result (`compare --json`) and a sweep report (`sweep --report
+ * DB --json`; `silica report DB` makes it from the database first).
  *
  * Every chart names its main mark ("bars", "points", ...) and says how many rows its main dataset
  * has; web/report.js counts the mark's items after drawing, and the browser test checks that the
@@ -135,8 +135,8 @@ static sl_status read_input(arena *a, const char *text, size_t len, const char *
   return SL_OK;
 }
 
-typedef enum kind { K_NONE, K_RUN, K_SCALING, K_VALIDATION, K_COMPARE } kind;
-static const char *const KIND_NAMES[] = {NULL, "run", "scaling", "validation", "compare"};
+typedef enum kind { K_NONE, K_RUN, K_SCALING, K_VALIDATION, K_COMPARE, K_SWEEP } kind;
+static const char *const KIND_NAMES[] = {NULL, "run", "scaling", "validation", "compare", "sweep"};
 
 static int is_run(yt_node *n) {
   return n && n->type == YT_MAP && get(n, "scenario") && get(n, "feasible");
@@ -166,6 +166,7 @@ static kind classify(const input *in) {
   if (is_run(d)) return K_RUN;
   if (seq(d, "cases") && get(d, "mape")) return K_VALIDATION;
   if (seq(d, "workloads") && seq(d, "chips") && get(d, "baseline")) return K_COMPARE;
+  if (seq(d, "front") && seq(d, "best") && get(d, "points_feasible")) return K_SWEEP;
   return K_NONE;
 }
 
@@ -1592,6 +1593,198 @@ static sl_status report_compare(page *p, yt_node *c) {
   return SL_OK;
 }
 
+/* ---- sweep report (silica sweep --report DB --json, or the database itself via silica report) ---- */
+
+/* "#286: cores 64, macs_per_cycle 2048, ..." */
+static void design_label(yt_node *d, char *buf, size_t size) {
+  int l = snprintf(buf, size, "#%.0f", num(d, "point"));
+  yt_node *ps = get(d, "params");
+  for (size_t i = 0; ps && ps->type == YT_MAP && i < ps->n && l > 0 && (size_t)l < size; i++) {
+    yt_pair *pr = &ps->pairs[i];
+    l += snprintf(buf + l, size - (size_t)l, "%s %s %s", i ? "," : ":", pr->key,
+                  pr->value && pr->value->str ? pr->value->str : "?");
+  }
+}
+
+static const char *const SWEEP_OBJS[] = {"throughput", "perf_per_w", "perf_per_tco", "score"};
+
+/* An objective's name as one of ours (it goes into a chart spec, where nothing from the input may). */
+static const char *known_obj(yt_node *objs, size_t i) {
+  if (!objs || i >= objs->n || !objs->items[i]->str) return NULL;
+  for (size_t k = 0; k < SL_ARRAY_LEN(SWEEP_OBJS); k++)
+    if (strcmp(objs->items[i]->str, SWEEP_OBJS[k]) == 0) return SWEEP_OBJS[k];
+  return NULL;
+}
+
+static sl_status report_sweep(page *p, yt_node *d) {
+  yt_node *front = seq(d, "front"), *best = seq(d, "best"), *chips = seq(d, "chips"), *objs = seq(d, "objectives");
+  const char *base = str_or(d, "base_chip", "?");
+  snprintf(p->title, sizeof p->title, "Sweep %s: %s tailored", str_or(d, "name", "-"), base);
+  snprintf(p->sub, sizeof p->sub, "silica sweep \xc2\xb7 %s \xc2\xb7 strategy %s \xc2\xb7 %s", str_or(d, "file", "?"),
+           str_or(d, "strategy", "?"), str_or(d, "database", "?"));
+  const char *o0 = known_obj(objs, 0), *o1 = known_obj(objs, 1), *o2 = known_obj(objs, 2);
+  if (!o0) o0 = "perf_per_tco";
+  if (o1 && (o1 == o0)) o1 = NULL;
+  if (!o1 || (o2 && (o2 == o0 || o2 == o1))) o2 = NULL;
+  figs_begin(p);
+  char v[512];
+  snprintf(v, sizeof v, "%.0f of %.0f (%.0f feasible)", num(d, "points_evaluated"), num(d, "points_total"),
+           num(d, "points_feasible"));
+  fig(p, "design points", v);
+  double ca = num(d, "constraints.max_area_mm2"), ct = num(d, "constraints.max_tdp_w"),
+         cc = num(d, "constraints.max_unit_cost_usd");
+  int l = 0;
+  v[0] = 0;
+  if (ca > 0) l += snprintf(v + l, sizeof v - (size_t)l, "area \xe2\x89\xa4 %.0f mm\xc2\xb2", ca);
+  if (ct > 0) l += snprintf(v + l, sizeof v - (size_t)l, "%sTDP \xe2\x89\xa4 %.0f W", l ? ", " : "", ct);
+  if (cc > 0) snprintf(v + l, sizeof v - (size_t)l, "%sunit cost \xe2\x89\xa4 $%.0f", l ? ", " : "", cc);
+  fig(p, "constraints", v[0] ? v : "none");
+  for (size_t k = 0; best && k < best->n; k++) {
+    yt_node *b = best->items[k];
+    const char *obj = str_or(b, "objective", "?");
+    char label[96], path[64];
+    snprintf(label, sizeof label, "best %s", obj);
+    snprintf(path, sizeof path, "design.%s", obj);
+    snprintf(v, sizeof v, "#%.0f: %.3g\xc3\x97 %s", num(b, "design.point"), num(b, path), base);
+    fig(p, label, v);
+  }
+  figs_end(p);
+  /* the front on the first two objectives, the chips beside it */
+  size_t rows = front ? front->n : 0;
+  if (o1 && rows) {
+    char text[512];
+    snprintf(text, sizeof text,
+             "Every design no other design beats on all of %s, %s%s%s, relative to %s = 1 (higher is better)%s. "
+             "Crosses: the base and reference chips on the same mix.",
+             o0, o1, o2 ? " and " : "", o2 ? o2 : "", base, o2 ? "; colour: the third objective" : "");
+    chart_begin(p, "Pareto front", text, "front", "points");
+    jb_arr_begin(&p->charts, "front");
+    for (size_t i = 0; i < front->n; i++) {
+      yt_node *f = front->items[i];
+      char label[512];
+      design_label(f, label, sizeof label);
+      jb_obj_begin(&p->charts, NULL);
+      d_str(p, "design", label);
+      for (size_t k = 0; k < SL_ARRAY_LEN(SWEEP_OBJS); k++) d_num(p, SWEEP_OBJS[k], num(f, SWEEP_OBJS[k]));
+      d_num(p, "area_mm2", num(f, "area_mm2"));
+      d_num(p, "tdp_w", num(f, "tdp_w"));
+      d_num(p, "unit_cost_usd", num(f, "unit_cost_usd"));
+      jb_obj_end(&p->charts);
+    }
+    jb_arr_end(&p->charts);
+    jb_arr_begin(&p->charts, "chips");
+    for (size_t i = 0; chips && i < chips->n; i++) {
+      yt_node *c = chips->items[i];
+      if (!is_true(c, "feasible")) continue;
+      jb_obj_begin(&p->charts, NULL);
+      d_str(p, "chip", str_or(c, "chip", "?"));
+      for (size_t k = 0; k < SL_ARRAY_LEN(SWEEP_OBJS); k++) d_num(p, SWEEP_OBJS[k], num(c, SWEEP_OBJS[k]));
+      jb_obj_end(&p->charts);
+    }
+    jb_arr_end(&p->charts);
+    char color[256] = "";
+    if (o2) snprintf(color, sizeof color, ", 'color': {'field': '%s', 'type': 'quantitative', 'scale': {'scheme': 'viridis'}}", o2);
+    chart_end(p, rows,
+              "{'width': 560, 'height': 340,"
+              " 'layer': [{'name': 'points', 'data': {'name': 'front'}, 'mark': {'type': 'point', 'filled': true, "
+              "'size': 70},"
+              "   'encoding': {'x': {'field': '%s', 'type': 'quantitative', 'title': '%s', 'scale': {'zero': false}},"
+              "    'y': {'field': '%s', 'type': 'quantitative', 'title': '%s', 'scale': {'zero': false}}%s,"
+              "    'tooltip': [{'field': 'design'}, {'field': 'throughput', 'format': '.3~g'}, {'field': "
+              "'perf_per_w', 'format': '.3~g'}, {'field': 'perf_per_tco', 'format': '.3~g'}, {'field': 'area_mm2', "
+              "'format': '.0f'}, {'field': 'tdp_w', 'format': '.0f'}, {'field': 'unit_cost_usd', 'format': '$.0f'}]}},"
+              "  {'data': {'name': 'chips'}, 'mark': {'type': 'point', 'shape': 'cross', 'size': 120, 'color': '#c0392b'},"
+              "   'encoding': {'x': {'field': '%s', 'type': 'quantitative'}, 'y': {'field': '%s', 'type': "
+              "'quantitative'}, 'tooltip': [{'field': 'chip'}, {'field': '%s', 'format': '.3~g'}, {'field': '%s', "
+              "'format': '.3~g'}]}},"
+              "  {'data': {'name': 'chips'}, 'mark': {'type': 'text', 'dx': 8, 'align': 'left', 'color': '#c0392b'},"
+              "   'encoding': {'x': {'field': '%s', 'type': 'quantitative'}, 'y': {'field': '%s', 'type': "
+              "'quantitative'}, 'text': {'field': 'chip'}}}]}",
+              o0, o0, o1, o1, color, o0, o1, o0, o1, o0, o1);
+  }
+  /* the best designs beside the chips, on the three objectives */
+  size_t bars = 0;
+  for (size_t k = 0; best && k < best->n; k++)
+    for (size_t m = 0; m < 3; m++) {
+      char path[64];
+      snprintf(path, sizeof path, "design.%s", SWEEP_OBJS[m]);
+      bars += num(best->items[k], path) > 0;
+    }
+  for (size_t i = 0; chips && i < chips->n; i++)
+    for (size_t m = 0; m < 3; m++) bars += is_true(chips->items[i], "feasible") && num(chips->items[i], SWEEP_OBJS[m]) > 0;
+  if (bars) {
+    char text[256];
+    snprintf(text, sizeof text, "The best design for each objective and the base and reference chips on the mix, "
+                                "relative to %s.", base);
+    chart_begin(p, "Best designs against the chips", text, "best", "bars");
+    jb_arr_begin(&p->charts, "best");
+    for (size_t k = 0; best && k < best->n; k++) {
+      yt_node *b = best->items[k];
+      char who[96];
+      snprintf(who, sizeof who, "best %s (#%.0f)", str_or(b, "objective", "?"), num(b, "design.point"));
+      for (size_t m = 0; m < 3; m++) {
+        char path[64];
+        snprintf(path, sizeof path, "design.%s", SWEEP_OBJS[m]);
+        double x = num(b, path);
+        if (!(x > 0)) continue;
+        jb_obj_begin(&p->charts, NULL);
+        d_str(p, "who", who);
+        d_str(p, "metric", SWEEP_OBJS[m]);
+        d_num(p, "relative", x);
+        jb_obj_end(&p->charts);
+      }
+    }
+    for (size_t i = 0; chips && i < chips->n; i++) {
+      yt_node *c = chips->items[i];
+      if (!is_true(c, "feasible")) continue;
+      for (size_t m = 0; m < 3; m++) {
+        double x = num(c, SWEEP_OBJS[m]);
+        if (!(x > 0)) continue;
+        jb_obj_begin(&p->charts, NULL);
+        d_str(p, "who", str_or(c, "chip", "?"));
+        d_str(p, "metric", SWEEP_OBJS[m]);
+        d_num(p, "relative", x);
+        jb_obj_end(&p->charts);
+      }
+    }
+    jb_arr_end(&p->charts);
+    chart_end(p, bars,
+              "{'width': 620, 'height': 260, 'data': {'name': 'best'},"
+              " 'layer': [{'name': 'bars', 'mark': {'type': 'bar'},"
+              "  'encoding': {'x': {'field': 'who', 'type': 'nominal', 'title': null, 'sort': null, 'axis': "
+              "{'labelAngle': -20, 'labelLimit': 200}},"
+              "   'xOffset': {'field': 'metric', 'type': 'nominal', 'sort': null},"
+              "   'y': {'field': 'relative', 'type': 'quantitative', 'title': 'relative to the base chip'},"
+              "   'color': {'field': 'metric', 'type': 'nominal', 'sort': null, 'scale': {'scheme': 'tableau10'}},"
+              "   'tooltip': [{'field': 'who'}, {'field': 'metric'}, {'field': 'relative', 'format': '.3~g'}]}}]}");
+  }
+  /* the front as a table */
+  if (rows) {
+    static const char *const cols[] = {"design",     "#throughput", "#perf_per_w", "#perf_per_tco",
+                                       "#area mm²",  "#TDP W",      "#unit $"};
+    section(p, "Designs on the front", NULL);
+    table_begin(p, cols, SL_ARRAY_LEN(cols));
+    for (size_t i = 0; i < front->n; i++) {
+      yt_node *f = front->items[i];
+      char label[512];
+      design_label(f, label, sizeof label);
+      hraw(&p->body, "<tr>");
+      td_wrap(p, label);
+      td_num(p, num(f, "throughput"));
+      td_num(p, num(f, "perf_per_w"));
+      td_num(p, num(f, "perf_per_tco"));
+      td_num(p, num(f, "area_mm2"));
+      td_num(p, num(f, "tdp_w"));
+      td_num(p, num(f, "unit_cost_usd"));
+      hraw(&p->body, "</tr>\n");
+    }
+    table_end(p);
+  } else {
+    note(p, "warn", "No feasible design: every point broke a constraint or could not run a workload.");
+  }
+  return SL_OK;
+}
+
 /* ---- the HTML page ------------------------------------------------------------------------------------ */
 
 /* The chart list inside <script type="application/json">: '<' (only ever inside JSON strings) as
@@ -1661,8 +1854,8 @@ sl_status sl_report_html(const char *text, size_t len, const char *name, char **
   if (is_sqlite(text, len))
     return err_set(
         err, SL_ERR_UNSUPPORTED, name, 0, "",
-        "a sweep database: HTML reports of sweeps (Pareto charts) are not built yet in this version; "
-        "silica sweep --report DB prints its front and best designs");
+        "a sweep database: the library draws the report of a sweep from its JSON (silica sweep --report DB "
+        "--json); silica report DB -o OUT.html reads the database itself");
   arena a;
   ar_init(&a);
   input in;
@@ -1678,8 +1871,9 @@ sl_status sl_report_html(const char *text, size_t len, const char *name, char **
         err, SL_ERR_INPUT, name, 0, "",
         "not a silica output this command can draw: expected a run result (silica run --json: keys "
         "scenario, feasible), several run results (a JSON array of them, or one per line), a "
-        "validation result (silica validate --json: cases, mape) or a compare result (silica compare "
-        "--json: workloads, chips, baseline); for a sweep database use silica sweep --report DB");
+        "validation result (silica validate --json: cases, mape), a compare result (silica compare "
+        "--json: workloads, chips, baseline) or a sweep report (silica sweep --report DB --json: front, "
+        "best, points_feasible)");
   }
   if (!sl_web_complete) {
     ar_free(&a);
@@ -1708,6 +1902,9 @@ sl_status sl_report_html(const char *text, size_t len, const char *name, char **
     break;
   case K_COMPARE:
     s = report_compare(&p, in.docs[0]);
+    break;
+  case K_SWEEP:
+    s = report_sweep(&p, in.docs[0]);
     break;
   case K_NONE:
     break;

@@ -1,6 +1,7 @@
 /* cmd_report.c — `silica report INPUT -o OUT.html`: an HTML report from a JSON output of silica
  * (src/io/report.c; docs/reports.md), and the writer behind `silica run --html OUT`. */
 #include "cli.h"
+#include "dse/dse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +18,8 @@ const char CLI_HELP_REPORT[] =
     "              and scaling efficiency against the number of chips\n"
     "  validation  silica validate --json: predicted against measured, error per check\n"
     "  compare     silica compare --json: each figure relative to the baseline chip, geometric means\n"
-    "A sweep database is recognised but not drawn: HTML sweep reports are not built yet in this\n"
-    "version (silica sweep --report DB prints its front and best designs).\n"
+    "  sweep       a silica sweep database (or silica sweep --report DB --json): the Pareto front\n"
+    "              beside the base and reference chips, the best design per objective, the front\n"
     "\n"
     "  INPUT           a file, or - for standard input\n"
     "  -o, --output F  the page to write (- for standard output); required\n"
@@ -108,7 +109,7 @@ int cmd_report(int argc, char **argv) {
       in = a;
     }
   }
-  if (!in) return cli_usage("report", "give an INPUT (a JSON output of silica run, validate or compare)");
+  if (!in) return cli_usage("report", "give an INPUT (a JSON output of silica run, validate, compare or sweep, or a sweep database)");
   if (!out) return cli_usage("report", "give the page to write with -o OUT.html");
   size_t len = 0;
   char *text = read_all(in, &len);
@@ -118,6 +119,18 @@ int cmd_report(int argc, char **argv) {
   }
   sl_error err;
   char *html = NULL;
+  const char *kind = sl_report_kind(text, len);
+  if (kind && strcmp(kind, "sweep-db") == 0) { /* a sweep database: its report as JSON first */
+    free(text);
+    text = NULL;
+    if (strcmp(in, "-") == 0) {
+      fprintf(stderr, "silica: report: a sweep database on standard input: give its file name\n");
+      return EXIT_INPUT;
+    }
+    sl_status sr = dse_report(in, 1, &text, &err);
+    if (sr) return cli_fail(&err, sr);
+    len = strlen(text);
+  }
   sl_status s = sl_report_html(text, len, strcmp(in, "-") == 0 ? "<stdin>" : in, &html, &err);
   free(text);
   if (s) return cli_fail(&err, s);
