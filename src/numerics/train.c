@@ -107,7 +107,7 @@ sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, 
         (s = rd_int(r, tr, "batch", 0, 1, ex->dlrm ? 4096 : 512, &batch)) ||
         (s = rd_int(r, tr, "seed", 0, 0, 1L << 40, &seed)) ||
         (s = rd_int(r, tr, "eval_every", 0, 0, 1000000, &every)) ||
-        (s = rd_int(r, tr, ekey, 0, 0, ex->dlrm ? 65536 : 256, &nseq)) ||
+        (s = rd_int(r, tr, ekey, 0, 0, ex->dlrm ? 16384 : 256, &nseq)) ||
         (s = rd_int(r, tr, "noise_seeds", 0, 1, NM_MAX_NOISE_SEEDS, &noise)) ||
         (s = rd_double(r, tr, "lr", 0, 0, 1, &ex->opt.lr)) ||
         (s = rd_double(r, tr, "warmup_steps", 0, 0, 1e6, &ex->warmup_steps)) ||
