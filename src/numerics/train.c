@@ -391,6 +391,17 @@ static double net_loss(const nm_experiment *ex, net *n, const nm_prec *p, const 
                       b->label + from, count, grad);
 }
 
+/* The mean loss over n held-out items, scored in groups of at most a training batch (so that the
+ * scratch memory stays a training step's), each group weighted by its size. */
+static double eval_loss(const nm_experiment *ex, net *m, const nm_prec *p, const batch *ev, int n) {
+  double sum = 0;
+  for (int s0 = 0; s0 < n; s0 += ex->batch) {
+    int g = n - s0 < ex->batch ? n - s0 : ex->batch;
+    sum += g * net_loss(ex, m, p, ev, s0, g, 0);
+  }
+  return n > 0 ? sum / n : NAN;
+}
+
 static void net_update(const nm_experiment *ex, net *n, int step, nm_fmt vec) {
   nm_adamw opt = ex->opt;
   opt.lr = lr_at(ex, step);
@@ -472,7 +483,7 @@ static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, c
     }
     if (loss) loss[step - 1] = l;
     if (!dead) net_update(ex, &m, step, p->vec);
-    if (k < o->n_eval && o->eval_step[k] == step) eval[k++] = dead ? NAN : net_loss(ex, &m, &p32, &ev, 0, d->eval_n, 0);
+    if (k < o->n_eval && o->eval_step[k] == step) eval[k++] = dead ? NAN : eval_loss(ex, &m, &p32, &ev, d->eval_n);
   }
   *seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
   if (!bad && fixed && o->fixed_n > 0 && !dead)
