@@ -319,14 +319,7 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
     char *m[8] = {name, file, chip, strategy, total, mx_area, mx_tdp, mx_cost};
     s = report_json(&b, db, full, path, m, rows, n, n_all, !pts || (long)n < n_all, n_obj, obj, n_par, pars, err);
     sqlite3_finalize(full);
-    free(rows);
-    sqlite3_close(db);
-    if (s || b.oom) {
-      jb_free(&b);
-      return s ? s : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-    }
-    *out = b.s;
-    return SL_OK;
+    goto finish;
   }
   if (!s) {
     snprintf(line, sizeof line, "sweep %s (%s): base chip %s, strategy %s\n%ld of %s points evaluated, %zu feasible\n",
@@ -425,6 +418,7 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
     }
     sqlite3_finalize(q);
   }
+finish:
   free(rows);
   sqlite3_close(db);
   if (s || b.oom) {
