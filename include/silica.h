@@ -115,8 +115,10 @@ const char *sl_version(void);
 
 /* The kind of silica output `text` (len bytes) holds (docs/reports.md "Inputs"): "run" (silica run
  * --json), "scaling" (several run results: a JSON array of them, or one JSON object per line),
- * "validation" (silica validate --json), "compare" (silica compare --json), "sweep-db" (a SQLite sweep
- * database: recognised, not supported yet), or NULL when it is none of these or not JSON.  Static. */
+ * "validation" (silica validate --json), "compare" (silica compare --json), "sweep" (silica sweep
+ * --report DB --json), "sweep-db" (a SQLite sweep database: sl_report_html takes its JSON report;
+ * the silica program reads the database for it), or NULL when it is none of these or not JSON.
+ * Static. */
 const char *sl_report_kind(const char *text, size_t len);
 
 /* Writes one self-contained HTML page (charts drawn by Vega-Lite, whose libraries are inside the

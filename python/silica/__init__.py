@@ -241,8 +241,9 @@ def _text(data):
 
 
 def report_kind(data):
-    """What kind of report `data` makes: "run", "scaling", "validation", "compare", "sweep-db", or
-    None.  data: a dict or list (a result), or its JSON text."""
+    """What kind of report `data` makes: "run", "scaling", "validation", "compare", "sweep" (the
+    JSON of `silica sweep --report DB --json`), "sweep-db", or None.  data: a dict or list (a
+    result), or its JSON text."""
     t = _text(data)
     k = _load().sl_report_kind(t, len(t))
     return k.decode() if k else None

@@ -123,6 +123,7 @@ class Binding(unittest.TestCase):
         self.assertEqual(silica.report_kind(silica.validate("tests/data/report-cases.yaml")), "validation")
         self.assertIsNone(silica.report_kind({"x": 1}))
         self.assertEqual(silica.report_kind(b"SQLite format 3\0" + bytes(100)), "sweep-db")
+        self.assertEqual(silica.report_kind({"front": [], "best": [], "points_feasible": 0}), "sweep")
         html = silica.report(r)
         self.assertTrue(html.startswith("<!DOCTYPE html>"))
         self.assertIn('data-kind="run"', html)
