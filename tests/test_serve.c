@@ -11,27 +11,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "test_util.h"
 
-static sl_scenario *load(const char *text, const char *const *sets, size_t n) {
-  sl_scenario *sc = NULL;
-  sl_error err;
-  if (sl_scenario_load(NULL, text, sets, n, &sc, &err)) {
-    char buf[900];
-    sl_error_format(&err, buf, sizeof buf);
-    fail_msg("%s: %s", text, buf);
-  }
-  return sc;
-}
-
-static sl_result *run(sl_scenario *sc) {
-  sl_result *r = NULL;
-  sl_error err;
-  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
-  return r;
-}
 
 static double number(const char *text, const char *const *sets, size_t n, const char *key) {
-  sl_scenario *sc = load(text, sets, n);
+  sl_scenario *sc = load_sets(text, sets, n);
   sl_result *r = run(sc);
   double v = sl_result_number(r, key);
   sl_result_free(r);
@@ -89,7 +73,7 @@ static void test_determinism(void **state) {
   char t[600];
   char *j[3];
   for (int i = 0; i < 3; i++) {
-    sl_scenario *sc = load(serve_text(t, sizeof t, 8, 500, "{min: 100, max: 2000}", "{mean: 128}", i < 2 ? 7 : 8),
+    sl_scenario *sc = load_sets(serve_text(t, sizeof t, 8, 500, "{min: 100, max: 2000}", "{mean: 128}", i < 2 ? 7 : 8),
                            NULL, 0);
     sl_result *r = run(sc);
     j[i] = sl_result_json(r);
@@ -106,7 +90,7 @@ static void test_surface(void **state) {
   (void)state;
   static const double prefill[] = {128, 512, 2048, 8000};
   static const double decode[][2] = {{1, 200}, {8, 1000}, {64, 2048}, {200, 700}};
-  sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
+  sl_scenario *sc = load_sets("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
                          " serve: {arrival_rate_per_s: 1}}", NULL, 0);
   for (size_t i = 0; i < SL_ARRAY_LEN(prefill); i++) {
     double est;
@@ -150,7 +134,7 @@ static void test_max_rate(void **state) {
 
 static void test_batch_max(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: max, prompt_len: 4096}}",
+  sl_scenario *sc = load_sets("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: max, prompt_len: 4096}}",
                          NULL, 0);
   sl_result *r = run(sc);
   double b = sc->batch;
@@ -163,7 +147,7 @@ static void test_batch_max(void **state) {
   char t[300];
   snprintf(t, sizeof t, "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %g, prompt_len: 4096}}",
            b + 1);
-  sc = load(t, NULL, 0);
+  sc = load(t);
   r = run(sc);
   assert_false(sl_result_feasible(r));
   sl_result_free(r);
@@ -174,7 +158,7 @@ static void test_batch_max(void **state) {
  * of every layer. */
 static void test_tp_prefill(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
+  sl_scenario *sc = load_sets("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
                          " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: 8}}", NULL, 0);
   sl_result *r = run(sc);
   assert_true(sl_result_feasible(r));
@@ -194,7 +178,7 @@ static void test_tp_prefill(void **state) {
  * memory-bound. */
 static void test_decode_ridge(void **state) {
   (void)state;
-  sl_scenario *probe = load("{chip: h100-sxm, model: llama3.1-8b, task: decode}", NULL, 0);
+  sl_scenario *probe = load("{chip: h100-sxm, model: llama3.1-8b, task: decode}");
   double ridge = chip_peak_flops(&probe->chip, SL_BF16) / (chip_dram(&probe->chip)->bw_GBps * 1e9);
   sl_scenario_free(probe);
   double turn = 0;
@@ -202,7 +186,7 @@ static void test_decode_ridge(void **state) {
     char t[300];
     snprintf(t, sizeof t, "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %d, prompt_len: 128}}",
              b);
-    sl_scenario *sc = load(t, NULL, 0);
+    sl_scenario *sc = load(t);
     sl_result *r = run(sc);
     for (size_t i = 0; i < r->n_rows; i++) {
       if (strcmp(r->rows[i].name, "mlp_gate_up") == 0 && r->rows[i].bound == SL_BOUND_COMPUTE) turn = b;

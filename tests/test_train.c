@@ -11,24 +11,8 @@
 #include <string.h>
 
 #include "internal.h"
+#include "test_util.h"
 
-static sl_scenario *load(const char *text, const char *const *sets, size_t n) {
-  sl_scenario *sc = NULL;
-  sl_error err;
-  if (sl_scenario_load(NULL, text, sets, n, &sc, &err)) {
-    char buf[900];
-    sl_error_format(&err, buf, sizeof buf);
-    fail_msg("%s: %s", text, buf);
-  }
-  return sc;
-}
-
-static sl_result *run(sl_scenario *sc) {
-  sl_result *r = NULL;
-  sl_error err;
-  if (sl_scenario_run(sc, &r, &err)) fail_msg("run failed: %s", err.message);
-  return r;
-}
 
 /* ---- pipeline schedule ------------------------------------------------------------------------ */
 
@@ -92,7 +76,7 @@ static sl_scenario *korthikanti(int i, const char *stack, const char *recompute,
            " train: {seq_len: 2048, global_batch: %g, micro_batch: %g, recompute: %s},"
            " parallel: {tp: 8, pp: %g, dp: 1, vpp: %g, sp: %s}}",
            chip, 8 * KPP[i], stack, KMODEL[i], KGBS[i], KMB[i], recompute, KPP[i], KVPP[i], sp ? "true" : "false");
-  return load(text, NULL, 0);
+  return load(text);
 }
 
 /* Figure 1: weights+grads+optimizer and activations per GPU (GiB) of the first stage. */
@@ -175,7 +159,7 @@ static const char *SMALL =
 
 static void test_search_matches_brute_force(void **state) {
   (void)state;
-  sl_scenario *sc = load(SMALL, NULL, 0);
+  sl_scenario *sc = load(SMALL);
   sl_result *r = run(sc);
   assert_true(sl_result_feasible(r));
   double best_rate = sl_result_number(r, "tokens_per_s");
@@ -202,7 +186,7 @@ static void test_search_matches_brute_force(void **state) {
               snprintf(sets[4], 64, "train.micro_batch=%d", mb);
               snprintf(sets[5], 64, "train.recompute=%s", rcs[rc]);
               const char *sp[] = {sets[0], sets[1], sets[2], sets[3], sets[4], sets[5]};
-              sl_scenario *one = load(SMALL, sp, 6);
+              sl_scenario *one = load_sets(SMALL, sp, 6);
               sl_result *o = run(one);
               n++;
               if (sl_result_feasible(o) && sl_result_number(o, "tokens_per_s") > brute)
@@ -225,7 +209,7 @@ static void test_symmetry(void **state) {
   const char *base = "{chip: h100-sxm, system: {chips: 64, node_chips: 8}, model: llama3.1-70b, task: train,"
                      " train: {seq_len: 4096, global_batch: 1024, micro_batch: 1, recompute: selective},"
                      " parallel: {tp: 8, pp: 4, vpp: 5, sp: true}}";
-  sl_scenario *a = load(base, sets64, 1), *b = load(base, sets4k, 1);
+  sl_scenario *a = load_sets(base, sets64, 1), *b = load_sets(base, sets4k, 1);
   sl_result *ra = run(a), *rb = run(b);
   assert_true(sl_result_feasible(ra) && sl_result_feasible(rb));
   assert_int_equal(ra->n_rows, rb->n_rows);

@@ -9,16 +9,19 @@ static inline void assert_rel(double got, double want, double tol, const char *w
   if (!(rel <= tol)) fail_msg("%s: got %.9g, want %.9g (rel %.3g > %.3g)", what, got, want, rel, tol);
 }
 
-static inline sl_scenario *load(const char *text) {
+/* The scenario of text with n "key=value" overrides (sets may be NULL when n is 0). */
+static inline sl_scenario *load_sets(const char *text, const char *const *sets, size_t n) {
   sl_scenario *sc = NULL;
   sl_error err;
-  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err)) {
+  if (sl_scenario_load(NULL, text, sets, n, &sc, &err)) {
     char buf[900];
     sl_error_format(&err, buf, sizeof buf);
     fail_msg("%s: %s", text, buf);
   }
   return sc;
 }
+
+static inline sl_scenario *load(const char *text) { return load_sets(text, NULL, 0); }
 
 static inline sl_result *run(const sl_scenario *sc) {
   sl_result *r = NULL;
