@@ -91,17 +91,14 @@ static double round_mag(const mini *m, double a, double maxv) {
 double nm_round(nm_fmt f, double x) {
   assert(!nm_fmt_is_mx(f));
   if (f == NM_FP64) return x;
-  if (f == NM_FP32) return (double)(float)x;
-  if (isnan(x)) return x;
-  if (f == NM_INT8) {
-    double r = nearbyint(x);
-    return r > 127 ? 127 : r < -127 ? -127 : r;
-  }
+  if (f == NM_FP32) return (double)(float)x; /* the vector format: keep it one cast */
+  if (f == NM_INT8) return nm_round_ref(f, x);
   const mini *m = &MINI[f];
   /* Fast path: x normal in the format with 2^e below its top binade.  Round to nearest even on
    * the bit pattern of the double: add half a quantum less one (plus the kept last bit), clear
    * the dropped bits; a carry into the exponent is the right answer and stays <= 2^emax <= max.
-   * The same result as round_mag (tests/test_numerics.c compares both on every format). */
+   * The same result as round_mag (tests/test_numerics.c compares both on every format).  NaN and
+   * inf have the top exponent, so they take the general method. */
   uint64_t u;
   memcpy(&u, &x, sizeof u);
   int e = (int)((u >> 52) & 0x7ff) - 1023;
