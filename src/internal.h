@@ -219,6 +219,10 @@ typedef struct sl_chip {
 extern const double SL_LINK_EFF_UP, SL_LINK_EFF_OUT;
 /* Reads {bw_GBps, latency_s, efficiency, oversubscription} into *out (fields absent keep their value). */
 sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out);
+/* A map {fmt: value} of per-number-format figures in [lo, hi] at parent.key into out; given
+ * (may be NULL) marks the formats the map names.  Unknown formats name file, line and key. */
+sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,
+                       double out[SL_DTYPE_COUNT], int given[SL_DTYPE_COUNT]);
 /* Loads a chip from a preset name, a file path, or an inline node.  Allocates in `a`. */
 sl_status chip_from_node(reader *r, yt_node *node, sl_chip *out);
 sl_status chip_load(arena *a, const char *name_or_path, const char *base_file, sl_chip *out, sl_error *err);

@@ -106,30 +106,6 @@ static double operand_bytes_per_mac(const sl_chip *c, sl_dtype dt) {
 
 /* ---- the chip's table ------------------------------------------------------------------------------ */
 
-static sl_status read_pj_map(reader *r, yt_node *e, const char *key, double out[SL_DTYPE_COUNT],
-                             int given[SL_DTYPE_COUNT]) {
-  yt_node *m = yt_get(e, key);
-  if (!m) return SL_OK;
-  rd_mark mk = rd_push(r, key);
-  sl_status s = rd_map(r, m);
-  for (size_t i = 0; !s && i < m->n; i++) {
-    int dt = dtype_from_name(m->pairs[i].key);
-    rd_mark m2 = rd_push(r, m->pairs[i].key);
-    if (dt < 0) {
-      yt_node at = *m;
-      at.line = m->pairs[i].key_line;
-      s = rd_fail(r, &at, "unknown number format (expected fp32, tf32, bf16, fp16, fp8, int8, int4 or fp4)");
-    } else {
-      m->pairs[i].used = 1;
-      s = rd_scalar_double(r, m->pairs[i].value, 0, 1e6, &out[dt]);
-      given[dt] = 1;
-    }
-    rd_pop(r, m2);
-  }
-  rd_pop(r, mk);
-  return s;
-}
-
 sl_status energy_spec_read(reader *r, yt_node *chip_node, sl_chip *c) {
   sl_energy_spec *E = &c->energy;
   memset(E, 0, sizeof *E);
@@ -159,8 +135,8 @@ sl_status energy_spec_read(reader *r, yt_node *chip_node, sl_chip *c) {
     int given_mac[SL_DTYPE_COUNT] = {0}, given_vec[SL_DTYPE_COUNT] = {0};
     rd_mark m = rd_push(r, "energy");
     sl_status s = rd_map(r, e);
-    if (!s) s = read_pj_map(r, e, "mac_pj", mac, given_mac);
-    if (!s) s = read_pj_map(r, e, "vector_pj_per_flop", vec, given_vec);
+    if (!s) s = read_fmt_map(r, e, "mac_pj", 0, 0, 1e6, mac, given_mac);
+    if (!s) s = read_fmt_map(r, e, "vector_pj_per_flop", 0, 0, 1e6, vec, given_vec);
     if (!s) s = rd_double(r, e, "operand_pj_per_byte", 0, 0, 1e6, &operand);
     if (!s) s = rd_double(r, e, "core_sram_pj_per_byte", 0, 0, 1e6, &core_sram);
     if (!s) s = rd_double(r, e, "shared_pj_per_byte", 0, 0, 1e6, &shared);

@@ -10,9 +10,8 @@
     if (s_) return s_;                                                                                            \
   } while (0)
 
-/* A map {fmt: value} of per-format numbers. */
-static sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,
-                              double out[SL_DTYPE_COUNT]) {
+sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,
+                       double out[SL_DTYPE_COUNT], int given[SL_DTYPE_COUNT]) {
   yt_node *m = yt_get(parent, key);
   rd_mark mk = rd_push(r, key);
   sl_status s = SL_OK;
@@ -31,6 +30,7 @@ static sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int r
     } else {
       m->pairs[i].used = 1;
       s = rd_scalar_double(r, m->pairs[i].value, lo, hi, &out[dt]);
+      if (given) given[dt] = 1;
     }
     rd_pop(r, m2);
     if (s) goto done;
@@ -84,7 +84,7 @@ static sl_status read_matrix(reader *r, yt_node *chip, sl_chip *c) {
       rd_pop(r, m2);
     }
   }
-  if (!s) s = read_fmt_map(r, mx, "macs_per_cycle", 1, 0, 1e7, c->mat_macs_per_cycle);
+  if (!s) s = read_fmt_map(r, mx, "macs_per_cycle", 1, 0, 1e7, c->mat_macs_per_cycle, NULL);
   if (!s) {
     int any = 0;
     for (int i = 0; i < SL_DTYPE_COUNT; i++) any |= c->mat_macs_per_cycle[i] > 0;
@@ -170,7 +170,7 @@ static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
   yt_node *e = yt_get(chip, "efficiency");
   rd_mark m = rd_push(r, "efficiency");
   sl_status s = e ? rd_map(r, e) : rd_fail(r, chip, "missing key");
-  if (!s) s = read_fmt_map(r, e, "gemm", 1, 0.01, 1.0, c->eff_gemm);
+  if (!s) s = read_fmt_map(r, e, "gemm", 1, 0.01, 1.0, c->eff_gemm, NULL);
   if (!s) s = rd_string(r, e, "gemm_source", 1, &c->eff_gemm_source);
   if (!s) s = rd_double(r, e, "dram", 1, 0.01, 1.0, &c->eff_dram);
   if (!s) s = rd_string(r, e, "dram_source", 1, &c->eff_dram_source);
@@ -213,7 +213,7 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   if (v) {
     rd_mark m = rd_push(r, "vector");
     sl_status s = rd_map(r, v);
-    if (!s) s = read_fmt_map(r, v, "flops_per_cycle", 1, 0, 1e7, c->vec_flops_per_cycle);
+    if (!s) s = read_fmt_map(r, v, "flops_per_cycle", 1, 0, 1e7, c->vec_flops_per_cycle, NULL);
     if (!s) s = rd_done(r, v);
     rd_pop(r, m);
     TRY(s);
