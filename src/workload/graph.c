@@ -555,24 +555,28 @@ static sl_status build_op(gb *b, sl_error *err) {
   }
 }
 
+/* The builder's state shared by every entry point: the scenario's formats and fusion flags. */
+static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_plan *p, sl_graph *g) {
+  memset(b, 0, sizeof *b);
+  b->a = a;
+  b->g = g;
+  b->sc = sc;
+  b->tf = &sc->model.tf;
+  b->p = *p;
+  b->adt = sc->a_dtype;
+  b->wdt = sc->w_dtype;
+  /* Weight-only quantisation (int4/fp4 weights, wider activations) computes in the activation
+   * format; otherwise the chip's matrix engine format of the activations. */
+  b->cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  b->ab = sl_dtype_bytes[sc->a_dtype];
+  b->wb = sl_dtype_bytes[sc->w_dtype];
+  b->fused_ew = sc->stack.fused_elementwise;
+}
+
 sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl_part part, sl_graph *g,
                            sl_error *err) {
   gb b;
-  memset(&b, 0, sizeof b);
-  b.a = a;
-  b.g = g;
-  b.sc = sc;
-  b.tf = &sc->model.tf;
-  b.p = *p;
-  b.adt = sc->a_dtype;
-  b.wdt = sc->w_dtype;
-  /* Weight-only quantisation (int4/fp4 weights, wider activations) computes in the activation
-   * format; otherwise the chip's matrix engine format of the activations. */
-  b.cdt = sc->a_dtype;
-  if (sc->chip.mat_macs_per_cycle[b.cdt] <= 0) b.cdt = sc->w_dtype;
-  b.ab = sl_dtype_bytes[sc->a_dtype];
-  b.wb = sl_dtype_bytes[sc->w_dtype];
-  b.fused_ew = sc->stack.fused_elementwise;
+  gb_init(&b, a, sc, p, g);
   b.tp_k = group_per_node(p->tp, 1, sc->node_chips);
   b.count = 1;
   g->n = 0;
@@ -597,18 +601,7 @@ sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl
 sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q, double kv,
                                 int causal, sl_graph *g) {
   gb b;
-  memset(&b, 0, sizeof b);
-  b.a = a;
-  b.g = g;
-  b.sc = sc;
-  b.tf = &sc->model.tf;
-  b.p = *p;
-  b.adt = sc->a_dtype;
-  b.wdt = sc->w_dtype;
-  b.cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
-  b.ab = sl_dtype_bytes[sc->a_dtype];
-  b.wb = sl_dtype_bytes[sc->w_dtype];
-  b.fused_ew = sc->stack.fused_elementwise;
+  gb_init(&b, a, sc, p, g);
   b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, (double)sc->model.tf.head_dim, b.ab);
   b.count = (double)sc->model.tf.layers;
   b.phase = q > 1 ? SL_PH_PREFILL : SL_PH_DECODE;
