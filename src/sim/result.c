@@ -260,18 +260,25 @@ static void write_memory(jbuf *b, const sl_memory *m) {
   jb_obj_end(b);
 }
 
+/* A plan's parallelism, micro-batch and recompute fields (in an open object). */
+static void write_plan_fields(jbuf *b, const sl_plan *p) {
+  jb_num(b, "dp", p->dp);
+  jb_num(b, "tp", p->tp);
+  jb_num(b, "pp", p->pp);
+  jb_num(b, "cp", p->cp);
+  jb_num(b, "ep", p->ep);
+  jb_bool(b, "sp", p->sp);
+  jb_num(b, "zero", p->zero);
+  jb_num(b, "vpp", p->vpp);
+  jb_num(b, "micro_batch", p->mb);
+  jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)p->rc));
+}
+
 static void write_parallel(jbuf *b, const sl_result *r) {
+  sl_plan p = {r->par.dp, r->par.tp, r->par.pp, r->par.cp, r->par.ep, r->par.vpp, r->par.zero, r->micro_batch,
+               r->par.sp, r->recompute, 0, 0, 0};
   jb_obj_begin(b, "parallel");
-  jb_num(b, "dp", r->par.dp);
-  jb_num(b, "tp", r->par.tp);
-  jb_num(b, "pp", r->par.pp);
-  jb_num(b, "cp", r->par.cp);
-  jb_num(b, "ep", r->par.ep);
-  jb_bool(b, "sp", r->par.sp);
-  jb_num(b, "zero", r->par.zero);
-  jb_num(b, "vpp", r->par.vpp);
-  jb_num(b, "micro_batch", r->micro_batch);
-  jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)r->recompute));
+  write_plan_fields(b, &p);
   jb_obj_end(b);
 }
 
@@ -287,16 +294,7 @@ static void write_search(jbuf *b, const sl_result *r) {
   for (size_t i = 0; i < r->n_top; i++) {
     const sl_plan_row *t = &r->top[i];
     jb_obj_begin(b, NULL);
-    jb_num(b, "dp", t->plan.dp);
-    jb_num(b, "tp", t->plan.tp);
-    jb_num(b, "pp", t->plan.pp);
-    jb_num(b, "cp", t->plan.cp);
-    jb_num(b, "ep", t->plan.ep);
-    jb_bool(b, "sp", t->plan.sp);
-    jb_num(b, "zero", t->plan.zero);
-    jb_num(b, "vpp", t->plan.vpp);
-    jb_num(b, "micro_batch", t->plan.mb);
-    jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)t->plan.rc));
+    write_plan_fields(b, &t->plan);
     jb_num(b, "global_batch", t->plan.gb);
     jb_bool(b, "overlap_tp_comm", t->plan.overlap_tp);
     jb_bool(b, "overlap_dp_comm", t->plan.overlap_dp);
