@@ -655,6 +655,10 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Writes `json`, an already formatted JSON value, as the next member (NULL or "" -> null). */
 void jb_value_raw(jbuf *b, const char *key, const char *json);
+/* A chip's matrix and vector peaks in TFLOP/s per format ("peak_tflops", "vector_peak_tflops"),
+ * and its matrix ridge points in FLOP per DRAM byte per format under `key` (io/api_extra.c). */
+void chip_json_peaks(jbuf *b, const sl_chip *c);
+void chip_json_ridges(jbuf *b, const char *key, const sl_chip *c);
 /* 1 when jb_node writes this plain scalar as something other than a string (number, bool, null). */
 int jb_scalar_is_special(const char *s);
 /* The text jb_num writes for v: shortest round-trip form, integers without exponent, "null". */

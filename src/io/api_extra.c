@@ -45,6 +45,24 @@ static double dram_Bps(const sl_chip *c) {
   return chip_dram(c)->bw_GBps * 1e9;
 }
 
+void chip_json_peaks(jbuf *b, const sl_chip *c) {
+  jb_obj_begin(b, "peak_tflops");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / 1e12);
+  jb_obj_end(b);
+  jb_obj_begin(b, "vector_peak_tflops");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->vec_flops_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_vec_flops(c, (sl_dtype)f) / 1e12);
+  jb_obj_end(b);
+}
+
+void chip_json_ridges(jbuf *b, const char *key, const sl_chip *c) {
+  jb_obj_begin(b, key);
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
+  jb_obj_end(b);
+}
+
 static void write_chip(jbuf *b, const sl_chip *c) {
   jb_obj_begin(b, NULL);
   jb_str(b, "name", c->name);
@@ -54,14 +72,7 @@ static void write_chip(jbuf *b, const sl_chip *c) {
   jb_num(b, "process_nm", c->process_nm);
   jb_num(b, "tdp_w", c->tdp_w);
   jb_num(b, "area_mm2", c->area_mm2 > 0 ? c->area_mm2 : NAN);
-  jb_obj_begin(b, "peak_tflops");
-  for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / 1e12);
-  jb_obj_end(b);
-  jb_obj_begin(b, "vector_peak_tflops");
-  for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->vec_flops_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_vec_flops(c, (sl_dtype)f) / 1e12);
-  jb_obj_end(b);
+  chip_json_peaks(b, c);
   jb_arr_begin(b, "memory");
   for (int i = 0; i < c->n_mem; i++) {
     const sl_mem_level *m = &c->mem[i];
@@ -75,11 +86,7 @@ static void write_chip(jbuf *b, const sl_chip *c) {
   jb_arr_end(b);
   jb_num(b, "dram_bytes", chip_dram_bytes(c));
   jb_num(b, "dram_bw_GBps", chip_dram(c)->bw_GBps);
-  jb_obj_begin(b, "ridge_flops_per_byte");
-  for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->mat_macs_per_cycle[f] > 0)
-      jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
-  jb_obj_end(b);
+  chip_json_ridges(b, "ridge_flops_per_byte", c);
   jb_bool(b, "validated", c->validated);
   jb_str(b, "validation", c->validated ? "calibrated" : "unvalidated");
   jb_str(b, "validation_note", c->validation_note ? c->validation_note : "");

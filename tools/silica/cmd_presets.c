@@ -304,23 +304,12 @@ static void json_chip(jbuf *b, const sl_chip *c) {
     jb_num(b, "area_mm2_estimate", ar.total_mm2);
     json_chip_area_energy(b, c, &ar);
   }
-  jb_obj_begin(b, "peak_tflops");
-  for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / 1e12);
-  jb_obj_end(b);
-  jb_obj_begin(b, "vector_peak_tflops");
-  for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->vec_flops_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_vec_flops(c, (sl_dtype)f) / 1e12);
-  jb_obj_end(b);
+  chip_json_peaks(b, c);
   jb_num(b, "dram_bw_GBps", chip_dram(c)->bw_GBps);
   jb_num(b, "dram_capacity_bytes", chip_dram_bytes(c));
   jb_num(b, "ridge_flops_per_byte", chip_peak_flops(c, rf) / dram_Bps(c));
   jb_str(b, "ridge_format", sl_dtype_names[rf]);
-  jb_obj_begin(b, "ridge_flops_per_byte_by_format");
-  for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->mat_macs_per_cycle[f] > 0)
-      jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
-  jb_obj_end(b);
+  chip_json_ridges(b, "ridge_flops_per_byte_by_format", c);
   jb_obj_begin(b, "matrix_shape");
   jb_num(b, "m", c->mat_shape_m);
   jb_num(b, "n", c->mat_shape_n);
