@@ -46,6 +46,7 @@ int cli_number(const char *s, double *out);
 /* Output buffer: printf into a jbuf, and print it on stdout at the end. */
 void bprintf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_emit(jbuf *b); /* writes and frees; EXIT_OK or EXIT_INTERNAL (out of memory, write error) */
+void cli_put_json(jbuf *b, char *json); /* appends malloc'd json and a newline, frees it; NULL: out of memory */
 
 /* Human-readable numbers with units: "12.3 ms", "80.0 GiB", "989.4". */
 void fmt_time(double s, char *buf, size_t size);

@@ -410,14 +410,7 @@ int cmd_run(int argc, char **argv) {
   jbuf b;
   jb_init(&b);
   if (o.json) {
-    char *j = sl_result_json(res);
-    if (j) {
-      jb_raw(&b, j);
-      jb_raw(&b, "\n");
-    } else {
-      b.oom = 1;
-    }
-    free(j);
+    cli_put_json(&b, sl_result_json(res));
   } else if (o.csv) {
     write_csv(&b, res, o.top);
   } else {

@@ -266,14 +266,7 @@ int cmd_validate(int argc, char **argv) {
   jbuf b;
   jb_init(&b);
   if (o.json) {
-    char *j = val_json(&v);
-    if (j) {
-      jb_raw(&b, j);
-      jb_raw(&b, "\n");
-    } else {
-      b.oom = 1;
-    }
-    free(j);
+    cli_put_json(&b, val_json(&v));
   } else if (o.report) {
     write_report(&b, &v, &o);
   } else if (o.csv) {

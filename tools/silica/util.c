@@ -81,6 +81,16 @@ void bprintf(jbuf *b, const char *fmt, ...) {
   free(big);
 }
 
+void cli_put_json(jbuf *b, char *json) {
+  if (json) {
+    jb_raw(b, json);
+    jb_raw(b, "\n");
+  } else {
+    b->oom = 1;
+  }
+  free(json);
+}
+
 int cli_emit(jbuf *b) {
   if (b->oom) {
     jb_free(b);
