@@ -544,6 +544,10 @@ sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *
 /* Ranks of a group of size n per scale-up domain when `stride` ranks lie between its members. */
 double group_per_node(double n, double stride, double node);
 sl_op *graph_add(arena *a, sl_graph *g); /* zeroed op, or NULL when out of memory */
+/* A new op with these fields; out of memory sets *oom and returns a scratch op (so that builders
+ * can fill it without checking: the graph is discarded). */
+sl_op *graph_op(arena *a, sl_graph *g, int *oom, const char *name, sl_phase ph, sl_category cat, sl_kernel k,
+               double count);
 
 /* ---- sim: results ------------------------------------------------------------------------------ */
 typedef struct sl_row {

@@ -144,19 +144,7 @@ static const char *name_of(db *b, const char *fmt, ...) {
 }
 
 static sl_op *add(db *b, const char *name, sl_phase ph, sl_category cat, sl_kernel k, double count) {
-  static _Thread_local sl_op sink;
-  sl_op *op = graph_add(b->a, b->g);
-  if (!op) {
-    b->oom = 1;
-    memset(&sink, 0, sizeof sink);
-    return &sink;
-  }
-  op->name = name;
-  op->phase = ph;
-  op->cat = cat;
-  op->kernel = k;
-  op->count = count;
-  return op;
+  return graph_op(b->a, b->g, &b->oom, name, ph, cat, k, count);
 }
 
 /* out (m x n) = A (m x k) @ B (k x n); `weight`: B is a weight (else an activation). */

@@ -27,6 +27,23 @@ sl_op *graph_add(arena *a, sl_graph *g) {
   return op;
 }
 
+sl_op *graph_op(arena *a, sl_graph *g, int *oom, const char *name, sl_phase ph, sl_category cat, sl_kernel k,
+               double count) {
+  static _Thread_local sl_op sink;
+  sl_op *op = graph_add(a, g);
+  if (!op) {
+    *oom = 1;
+    memset(&sink, 0, sizeof sink);
+    return &sink;
+  }
+  op->name = name;
+  op->phase = ph;
+  op->cat = cat;
+  op->kernel = k;
+  op->count = count;
+  return op;
+}
+
 double group_per_node(double n, double stride, double node) {
   double k = floor(node / stride);
   return k < 1 ? 1 : k > n ? n : k;
@@ -69,19 +86,7 @@ static const char *nm(gb *b, const char *name) {
 }
 
 static sl_op *add(gb *b, const char *name, sl_phase ph, sl_category cat, sl_kernel k) {
-  static _Thread_local sl_op sink;
-  sl_op *op = graph_add(b->a, b->g);
-  if (!op) {
-    b->oom = 1;
-    memset(&sink, 0, sizeof sink);
-    return &sink;
-  }
-  op->name = nm(b, name);
-  op->phase = ph;
-  op->cat = cat;
-  op->kernel = k;
-  op->count = b->count;
-  return op;
+  return graph_op(b->a, b->g, &b->oom, nm(b, name), ph, cat, k, b->count);
 }
 
 /* out(m x n) = A(m x k) @ W(k x n). */
