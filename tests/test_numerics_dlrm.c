@@ -13,8 +13,23 @@
 #include <string.h>
 
 #include "numerics/numerics.h"
+#include "test_gradcheck.h"
 
 static double unif(uint64_t *s) { return (double)(nm_rand_u64(s) >> 11) / 9007199254740992.0; }
+
+typedef struct dl_case {
+  nm_dlrm *m;
+  nm_prec p;
+  const double *dense;
+  const int *idx;
+  const double *label;
+  int B;
+} dl_case;
+
+static double dl_loss(void *ud, int grad) {
+  dl_case *k = ud;
+  return nm_dlrm_step(k->m, &k->p, k->dense, k->idx, k->label, k->B, grad);
+}
 
 static void test_gradcheck(void **state) {
   (void)state;
@@ -33,35 +48,8 @@ static void test_gradcheck(void **state) {
   for (int i = 0; i < B * 4; i++) dense[i] = 2 * unif(&s) - 1;
   for (int i = 0; i < B * 3 * 2; i++) idx[i] = (int)(nm_rand_u64(&s) % 10);
   for (int i = 0; i < B; i++) label[i] = i % 2;
-  nm_prec f64 = nm_prec_uniform(NM_FP64, NM_FP64, 1);
-  double loss = nm_dlrm_step(m, &f64, dense, idx, label, B, 1);
-  assert_true(isfinite(loss));
-  size_t total = 0;
-  for (size_t i = 0; i < np; i++) total += p[i].n;
-  double *g = malloc(total * sizeof *g);
-  assert_non_null(g);
-  size_t off = 0;
-  for (size_t i = 0; i < np; i++, off += p[i - 1].n) memcpy(g + off, p[i].g, p[i].n * sizeof *g);
-  off = 0;
-  for (size_t i = 0; i < np; i++) {
-    double num = 0, den = 0;
-    for (size_t j = 0; j < p[i].n; j++) {
-      double w = p[i].w[j], h = 1e-5;
-      p[i].w[j] = w + h;
-      double lp = nm_dlrm_step(m, &f64, dense, idx, label, B, 0);
-      p[i].w[j] = w - h;
-      double lm = nm_dlrm_step(m, &f64, dense, idx, label, B, 0);
-      p[i].w[j] = w;
-      double fd = (lp - lm) / (2 * h), an = g[off + j];
-      num += (fd - an) * (fd - an);
-      den += fd * fd;
-    }
-    double rel = sqrt(num / den);
-    print_message("%-7s gradient relative error %.3g\n", p[i].name, rel);
-    if (!(rel <= 1e-6)) fail_msg("%s: gradient relative error %.3g", p[i].name, rel);
-    off += p[i].n;
-  }
-  free(g);
+  dl_case k = {m, nm_prec_uniform(NM_FP64, NM_FP64, 1), dense, idx, label, B};
+  gradcheck_params(p, np, dl_loss, &k, 1e-6, "", 1);
   nm_dlrm_free(m);
 }
 

@@ -12,9 +12,21 @@
 #include <string.h>
 
 #include "numerics/numerics.h"
+#include "test_gradcheck.h"
 
 static void tokens_fill(uint8_t *t, size_t n, int V, uint64_t seed) {
   for (size_t i = 0; i < n; i++) t[i] = (uint8_t)(nm_rand_u64(&seed) % (uint64_t)V);
+}
+
+typedef struct tf_case {
+  nm_tf *m;
+  nm_prec p;
+  const uint8_t *tok;
+} tf_case;
+
+static double tf_loss(void *ud, int grad) {
+  tf_case *k = ud;
+  return nm_tf_step(k->m, &k->p, k->tok, 2, grad, NULL);
 }
 
 static void gradcheck(int tied) {
@@ -27,32 +39,8 @@ static void gradcheck(int tied) {
     for (size_t j = 0; j < p[i].n; j++) p[i].w[j] = (strstr(p[i].name, "norm") ? 1 : 0) + 0.3 * sin(1.7 * (double)(i * 131 + j));
   uint8_t tok[2 * 6];
   tokens_fill(tok, sizeof tok, c.vocab, 9);
-  nm_prec f64 = nm_prec_uniform(NM_FP64, NM_FP64, 4);
-  double loss = nm_tf_step(m, &f64, tok, 2, 1, NULL);
-  assert_true(isfinite(loss));
-  double *g = malloc(nm_tf_nparams(m) * sizeof *g);
-  assert_non_null(g);
-  size_t off = 0;
-  for (size_t i = 0; i < np; i++, off += p[i - 1].n) memcpy(g + off, p[i].g, p[i].n * sizeof *g);
-  off = 0;
-  for (size_t i = 0; i < np; i++) {
-    double num = 0, den = 0;
-    for (size_t j = 0; j < p[i].n; j++) {
-      double w = p[i].w[j], h = 1e-5;
-      p[i].w[j] = w + h;
-      double lp = nm_tf_step(m, &f64, tok, 2, 0, NULL);
-      p[i].w[j] = w - h;
-      double lm = nm_tf_step(m, &f64, tok, 2, 0, NULL);
-      p[i].w[j] = w;
-      double fd = (lp - lm) / (2 * h), an = g[off + j];
-      num += (fd - an) * (fd - an);
-      den += fd * fd;
-    }
-    double rel = sqrt(num / den);
-    if (!(rel <= 1e-6)) fail_msg("%s%s: gradient relative error %.3g", tied ? "tied " : "", p[i].name, rel);
-    off += p[i].n;
-  }
-  free(g);
+  tf_case k = {m, nm_prec_uniform(NM_FP64, NM_FP64, 4), tok};
+  gradcheck_params(p, np, tf_loss, &k, 1e-6, tied ? "tied " : "", 0);
   nm_tf_free(m);
 }
 
