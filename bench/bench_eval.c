@@ -46,8 +46,10 @@ static int run_case(const char *name, const char *text, long batches, double sec
   }
   double dt = t1 - t0;
   printf("{\"bench\": \"eval\", \"case\": \"%s\", \"evaluations\": %ld, \"distinct_inputs\": %ld, "
-         "\"feasible\": %ld, \"seconds\": %.3f, \"evals_per_s\": %.0f, \"ns_per_eval\": %.0f, \"checksum\": %.6g}\n",
-         name, n, n < batches * 16381 ? n : batches * 16381, feasible, dt, (double)n / dt, dt / (double)n * 1e9, checksum);
+         "\"feasible\": %ld, \"seconds\": %.3f, \"evals_per_s\": %.0f, \"ns_per_eval\": %.0f, \"checksum\": "
+         "%.6g}\n",
+         name, n, n < batches * 16381 ? n : batches * 16381, feasible, dt, (double)n / dt,
+         dt / (double)n * 1e9, checksum);
   ar_free(&res.a);
   sl_scenario_free(sc);
   return 0;
@@ -58,11 +60,14 @@ int main(int argc, char **argv) {
   if (!(seconds > 0)) seconds = 1.0;
   int rc = 0;
   rc |= run_case("llama3.1-70b-prefill-b200",
-                 "{chip: b200, model: llama3.1-70b, task: prefill, infer: {batch: 1, prompt_len: 512}}", 7, seconds);
+                 "{chip: b200, model: llama3.1-70b, task: prefill, infer: {batch: 1, prompt_len: 512}}", 7,
+                 seconds);
   rc |= run_case("llama3.1-70b-decode-b200",
-                 "{chip: b200, model: llama3.1-70b, task: decode, infer: {batch: 1, prompt_len: 512}}", 23, seconds);
-  rc |= run_case("llama3.1-70b-decode-mi300x-fp8",
-                 "{chip: mi300x, model: llama3.1-70b, precision: fp8, task: decode, infer: {batch: 1, prompt_len: 512}}",
-                 23, seconds);
+                 "{chip: b200, model: llama3.1-70b, task: decode, infer: {batch: 1, prompt_len: 512}}", 23,
+                 seconds);
+  rc |= run_case(
+      "llama3.1-70b-decode-mi300x-fp8",
+      "{chip: mi300x, model: llama3.1-70b, precision: fp8, task: decode, infer: {batch: 1, prompt_len: 512}}",
+      23, seconds);
   return rc;
 }

@@ -1,6 +1,6 @@
 /* bench_numerics.c — training steps per second of the numerics executor (src/numerics): the fp32
- * path (OpenBLAS when found) and the emulated bf16 paths (fp32 accumulation; bf16 accumulation in K-chunks of 32 and one MAC at a time), on the
- * model of examples/tiny-numerics.yaml.  One JSON line each. */
+ * path (OpenBLAS when found) and the emulated bf16 paths (fp32 accumulation; bf16 accumulation in K-chunks of
+ * 32 and one MAC at a time), on the model of examples/tiny-numerics.yaml.  One JSON line each. */
 #include <stdio.h>
 #include <time.h>
 
@@ -24,7 +24,8 @@ int main(void) {
                {"bf16-bf16acc-k1", nm_prec_uniform(NM_BF16, NM_BF16, 1)}};
   uint8_t tok[4 * 65];
   uint64_t rng = 1;
-  for (size_t i = 0; i < sizeof tok; i++) tok[i] = (uint8_t)(32 + nm_rand_u64(&rng) % 95);
+  for (size_t i = 0; i < sizeof tok; i++)
+    tok[i] = (uint8_t)(32 + nm_rand_u64(&rng) % 95);
   nm_adamw o = {1e-3, 0.9, 0.95, 1e-8, 0.01};
   for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
     nm_tf *m = nm_tf_new(&c, 1);
@@ -35,9 +36,10 @@ int main(void) {
       nm_tf_adamw(m, &o, s, NM_FP32);
     }
     double dt = now() - t0;
-    printf("{\"bench\": \"numerics_train_%s\", \"params\": %zu, \"tokens_per_step\": %d, \"steps_per_s\": %.3f, "
-           "\"blas\": %s, \"loss\": %.4f}\n",
-           paths[k].name, nm_tf_nparams(m), B * c.seq, steps / dt, nm_blas_available() ? "true" : "false", loss);
+    printf(
+        "{\"bench\": \"numerics_train_%s\", \"params\": %zu, \"tokens_per_step\": %d, \"steps_per_s\": %.3f, "
+        "\"blas\": %s, \"loss\": %.4f}\n",
+        paths[k].name, nm_tf_nparams(m), B * c.seq, steps / dt, nm_blas_available() ? "true" : "false", loss);
     nm_tf_free(m);
   }
   return 0;

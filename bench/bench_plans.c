@@ -16,10 +16,12 @@ static double now_s(void) {
 
 /* Calculon's llm-optimal-execution question: a 530B GPT (hidden 20480, 105 layers, 128 heads,
  * sequence 2048) on A100s with global_batch {max: 2520}. */
-#define GPT530B(chips)                                                                                            \
-  "{chip: a100-sxm-80gb, system: {preset: dgx-a100, chips: " chips "}, stack: megatron-2022, precision: fp16,"    \
-  " model: {transformer: {hidden: 20480, layers: 105, heads: 128, ffn: 81920, vocab: 51200, activation: gelu,"     \
-  " norm: layernorm, position: learned, tied_embeddings: true}}, task: train,"                                     \
+#define GPT530B(chips)                                                                                       \
+  "{chip: a100-sxm-80gb, system: {preset: dgx-a100, chips: " chips                                           \
+  "}, stack: megatron-2022, precision: fp16,"                                                                \
+  " model: {transformer: {hidden: 20480, layers: 105, heads: 128, ffn: 81920, vocab: 51200, activation: "    \
+  "gelu,"                                                                                                    \
+  " norm: layernorm, position: learned, tied_embeddings: true}}, task: train,"                               \
   " train: {seq_len: 2048, global_batch: {max: 2520}, micro_batch: auto, recompute: auto}, parallel: auto}"
 
 static int run_case(const char *name, const char *text, int repeats) {
@@ -55,9 +57,10 @@ int main(int argc, char **argv) {
   int rc = 0;
   rc |= run_case("gpt-530b-5128xa100-gbs-max-2520", GPT530B("5128"), repeats);
   rc |= run_case("gpt-530b-5120xa100-gbs-max-2520", GPT530B("5120"), repeats);
-  rc |= run_case("llama3.1-405b-16384xh100",
-                 "{chip: h100-sxm, system: {preset: dgx-h100, chips: 16384}, model: llama3.1-405b, task: train,"
-                 " train: {seq_len: 8192, global_batch: 2048, micro_batch: auto, recompute: auto}, parallel: auto}",
-                 repeats);
+  rc |= run_case(
+      "llama3.1-405b-16384xh100",
+      "{chip: h100-sxm, system: {preset: dgx-h100, chips: 16384}, model: llama3.1-405b, task: train,"
+      " train: {seq_len: 8192, global_batch: 2048, micro_batch: auto, recompute: auto}, parallel: auto}",
+      repeats);
   return rc;
 }

@@ -11,11 +11,14 @@
 
 static const char SWEEP[] =
     "{name: bench, chip: mtia-2i,\n"
-    " parameters: {cores: [32, 48, 64, 80, 96], macs_per_cycle: [512, 1024, 2048], clock_ghz: {min: 1.0, max: 1.6, steps: 7},\n"
+    " parameters: {cores: [32, 48, 64, 80, 96], macs_per_cycle: [512, 1024, 2048], clock_ghz: {min: 1.0, "
+    "max: 1.6, steps: 7},\n"
     "              dram_GBps: [204.8, 409.6, 819.2], shared_sram_bytes: [67108864, 134217728, 268435456],\n"
     "              process_nm: [7, 5, 3], tdp_w: [85, 120], dram_type: [lpddr5, lpddr5x]},\n"
-    " workloads: [{name: prefill, weight: 0.5, scenario: {model: llama3.1-8b, task: prefill, infer: {batch: 1, prompt_len: 2048}}},\n"
-    "             {name: decode, weight: 0.5, scenario: {model: llama3.1-8b, task: decode, infer: {batch: 8, prompt_len: 2048}}}],\n"
+    " workloads: [{name: prefill, weight: 0.5, scenario: {model: llama3.1-8b, task: prefill, infer: {batch: "
+    "1, prompt_len: 2048}}},\n"
+    "             {name: decode, weight: 0.5, scenario: {model: llama3.1-8b, task: decode, infer: {batch: 8, "
+    "prompt_len: 2048}}}],\n"
     " objectives: [perf_per_tco, throughput, perf_per_w], strategy: grid}\n";
 
 int main(int argc, char **argv) {
@@ -50,8 +53,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   printf("{\"bench\": \"sweep\", \"case\": \"llama3.1-8b-prefill+decode-mtia-2i-grid\", \"points\": %ld, "
-         "\"batches\": %ld, \"jobs\": 1, \"seconds\": %.3f, \"points_per_s_per_core\": %.0f, \"us_per_point\": %.2f}\n",
-         st.evaluated, st.batches, st.seconds, (double)st.evaluated / st.seconds, st.seconds / (double)st.evaluated * 1e6);
+         "\"batches\": %ld, \"jobs\": 1, \"seconds\": %.3f, \"points_per_s_per_core\": %.0f, "
+         "\"us_per_point\": %.2f}\n",
+         st.evaluated, st.batches, st.seconds, (double)st.evaluated / st.seconds,
+         st.seconds / (double)st.evaluated * 1e6);
   if (db == tmp) {
     char p[64];
     unlink(tmp);

@@ -16,7 +16,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       sl_chip c;
       sl_stack st;
       sl_model m;
-      s = kind == 0 ? chip_from_node(&r, t, &c) : kind == 1 ? stack_from_node(&r, t, &st) : model_from_node(&r, t, &m);
+      s = kind == 0   ? chip_from_node(&r, t, &c)
+          : kind == 1 ? stack_from_node(&r, t, &st)
+                      : model_from_node(&r, t, &m);
       fuzz_check(s);
       if (!s && kind == 2) (void)model_params(&m);
     }

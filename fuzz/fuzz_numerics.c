@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!ex.dlrm && (long)ex.batch * ex.model.seq > 512) abort();
     for (int r = 0; r < ex.n_runs; r++) {
       const nm_prec *p = &ex.runs[r].prec;
-      if (p->fwd.in < 0 || p->fwd.in >= NM_FMT_COUNT || p->fwd.kchunk < 1 || nm_fmt_is_mx(p->fwd.acc)) abort();
+      if (p->fwd.in < 0 || p->fwd.in >= NM_FMT_COUNT || p->fwd.kchunk < 1 || nm_fmt_is_mx(p->fwd.acc))
+        abort();
     }
   }
   ar_free(&a);

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_check(s);
   if (!s) {
     int first[DSE_MAX_PARAMS] = {0}, last[DSE_MAX_PARAMS] = {0};
-    for (int j = 0; j < sw->n_params; j++) last[j] = sw->params[j].n - 1;
+    for (int j = 0; j < sw->n_params; j++)
+      last[j] = sw->params[j].n - 1;
     sl_chip c;
     double up = 0, out = 0;
     dse_apply(sw, first, &c, &up, &out);

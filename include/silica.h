@@ -81,7 +81,8 @@ typedef struct sl_run_params {
 } sl_run_params;
 sl_run_params sl_run_params_default(void);
 /* sl_scenario_run with options; params NULL means the defaults. */
-sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out, sl_error *err);
+sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out,
+                             sl_error *err);
 
 /* Reads a numeric output key ("step_time_s", "memory.per_chip_bytes", ...) as in the JSON
  * output; returns NaN when the key is absent (e.g. not computed for an infeasible scenario). */
@@ -134,7 +135,8 @@ sl_status sl_report_html(const char *text, size_t len, const char *name, char **
  * tolerance, unsupported, or with a bad scenario is a status in the JSON, not an error: the call
  * succeeds.  Errors: SL_ERR_INPUT (a malformed cases file, a bad regex, no case matched),
  * SL_ERR_INTERNAL.  *out owned by the caller. */
-sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char *filter, char **out, sl_error *err);
+sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char *filter, char **out,
+                           sl_error *err);
 
 /* A chip (a preset name or a chip spec file) and what silica derives from it, as one JSON object:
  * {"name", "description", "clock_ghz", "cores", "process_nm", "tdp_w" (W), "area_mm2" (published; null

@@ -83,12 +83,12 @@ typedef struct yt_pair {
 
 struct yt_node {
   yt_type type;
-  int line; /* 1-based */
-  int quoted; /* scalar was quoted: never a number/bool */
+  int line;        /* 1-based */
+  int quoted;      /* scalar was quoted: never a number/bool */
   const char *str; /* scalar text */
   size_t n;
-  yt_pair *pairs; /* YT_MAP: n pairs */
-  yt_node **items; /* YT_SEQ: n items */
+  yt_pair *pairs;   /* YT_MAP: n pairs */
+  yt_node **items;  /* YT_SEQ: n items */
   const char *file; /* file the node came from (for errors) */
 };
 
@@ -116,15 +116,16 @@ typedef struct reader {
 typedef struct rd_mark {
   size_t len;
 } rd_mark;
-rd_mark rd_push(reader *r, const char *key);  /* path += ".key" */
-rd_mark rd_push_index(reader *r, size_t i);   /* path += "[i]" */
+rd_mark rd_push(reader *r, const char *key); /* path += ".key" */
+rd_mark rd_push_index(reader *r, size_t i);  /* path += "[i]" */
 void rd_pop(reader *r, rd_mark m);
 sl_status rd_fail(reader *r, const yt_node *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Each getter: `map` must be a map.  Missing and required -> error "missing key"; missing and
  * optional -> *out untouched, returns SL_OK.  Values outside [lo, hi] -> error. */
-sl_status rd_map(reader *r, const yt_node *n);                    /* error unless a map */
-sl_status rd_double(reader *r, yt_node *map, const char *key, int required, double lo, double hi, double *out);
+sl_status rd_map(reader *r, const yt_node *n); /* error unless a map */
+sl_status rd_double(reader *r, yt_node *map, const char *key, int required, double lo, double hi,
+                    double *out);
 sl_status rd_int(reader *r, yt_node *map, const char *key, int required, long lo, long hi, long *out);
 sl_status rd_bool(reader *r, yt_node *map, const char *key, int required, int *out);
 sl_status rd_string(reader *r, yt_node *map, const char *key, int required, const char **out);
@@ -189,10 +190,10 @@ typedef struct sl_chip {
   const char *file; /* where it came from */
   double clock_ghz;
   int cores;
-  int mat_shape_m, mat_shape_n, mat_shape_k;      /* padding granularity of the matrix engine */
-  double mat_macs_per_cycle[SL_DTYPE_COUNT];       /* per core, dense; 0 = not supported */
-  double vec_flops_per_cycle[SL_DTYPE_COUNT];      /* per core; 0 = not supported */
-  sl_mem_level mem[SL_MAX_MEM];                    /* innermost first; the last is off-chip DRAM */
+  int mat_shape_m, mat_shape_n, mat_shape_k;  /* padding granularity of the matrix engine */
+  double mat_macs_per_cycle[SL_DTYPE_COUNT];  /* per core, dense; 0 = not supported */
+  double vec_flops_per_cycle[SL_DTYPE_COUNT]; /* per core; 0 = not supported */
+  sl_mem_level mem[SL_MAX_MEM];               /* innermost first; the last is off-chip DRAM */
   int n_mem;
   sl_link scale_up, scale_out, host;
   double process_nm;
@@ -201,17 +202,17 @@ typedef struct sl_chip {
   sl_tile tiles[SL_MAX_TILES];
   int n_tiles;
   int max_split_k;
-  int stream_k;                       /* kernels split the K loop evenly over the cores (no waves) */
-  double kernel_latency_s;            /* fill + drain of one kernel on the device */
-  double eff_gemm[SL_DTYPE_COUNT];    /* sustained fraction of matrix peak on full tiles */
-  double eff_dram;                    /* fraction of DRAM bandwidth reached by tiled kernels (GEMM) */
-  double eff_stream;                  /* fraction reached by element-wise / norm / softmax kernels */
-  double eff_sram;                    /* same for on-chip shared SRAM */
-  double eff_vector;                  /* fraction of vector peak */
-  double eff_random;                  /* fraction of DRAM bandwidth random row gathers reach (whole access
-                                         units counted); 0 = take eff_stream */
+  int stream_k;                    /* kernels split the K loop evenly over the cores (no waves) */
+  double kernel_latency_s;         /* fill + drain of one kernel on the device */
+  double eff_gemm[SL_DTYPE_COUNT]; /* sustained fraction of matrix peak on full tiles */
+  double eff_dram;                 /* fraction of DRAM bandwidth reached by tiled kernels (GEMM) */
+  double eff_stream;               /* fraction reached by element-wise / norm / softmax kernels */
+  double eff_sram;                 /* same for on-chip shared SRAM */
+  double eff_vector;               /* fraction of vector peak */
+  double eff_random;               /* fraction of DRAM bandwidth random row gathers reach (whole access
+                                      units counted); 0 = take eff_stream */
   const char *eff_gemm_source, *eff_dram_source, *eff_stream_source;
-  int validated;                      /* kernel-level data behind the efficiency figures */
+  int validated; /* kernel-level data behind the efficiency figures */
   const char *validation_note;
   sl_energy_spec energy; /* issue 6: per-action energies (derived, or the spec's `energy:` map) */
 } sl_chip;
@@ -226,11 +227,11 @@ sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required
 /* Loads a chip from a preset name, a file path, or an inline node.  Allocates in `a`. */
 sl_status chip_from_node(reader *r, yt_node *node, sl_chip *out);
 sl_status chip_load(arena *a, const char *name_or_path, const char *base_file, sl_chip *out, sl_error *err);
-double chip_peak_flops(const sl_chip *c, sl_dtype dt);     /* matrix peak, FLOP/s, whole chip */
-double chip_vec_flops(const sl_chip *c, sl_dtype dt);      /* vector peak, FLOP/s, whole chip */
+double chip_peak_flops(const sl_chip *c, sl_dtype dt); /* matrix peak, FLOP/s, whole chip */
+double chip_vec_flops(const sl_chip *c, sl_dtype dt);  /* vector peak, FLOP/s, whole chip */
 const sl_mem_level *chip_dram(const sl_chip *c);
-const sl_mem_level *chip_l2(const sl_chip *c);             /* last on-chip shared level or NULL */
-const sl_mem_level *chip_core_sram(const sl_chip *c);      /* innermost per-core level or NULL */
+const sl_mem_level *chip_l2(const sl_chip *c);        /* last on-chip shared level or NULL */
+const sl_mem_level *chip_core_sram(const sl_chip *c); /* innermost per-core level or NULL */
 double chip_dram_bytes(const sl_chip *c);
 
 /* ---- hw: stack --------------------------------------------------------------------------------- */
@@ -284,8 +285,8 @@ typedef struct sl_op_spec {
   double m, n, k;                                   /* gemm */
   double batch, seq_len, heads, kv_heads, head_dim; /* attention (batch also embedding_bag) */
   int causal;
-  double rows, dim, pooling;                        /* embedding_bag */
-  double bytes;                                     /* collectives */
+  double rows, dim, pooling; /* embedding_bag */
+  double bytes;              /* collectives */
 } sl_op_spec;
 
 /* A DLRM-style ranking model (Naumov et al. 2019; DCNv2 cross layers: Wang et al. 2021): dense
@@ -293,7 +294,14 @@ typedef struct sl_op_spec {
  * Read and checked by model.c (docs/chip-spec.md "dlrm"); evaluated by sim/dlrm.c. */
 typedef enum sl_interaction { SL_INTER_DOT, SL_INTER_DCNV2 } sl_interaction;
 /* How a table is split over chips (TorchRec's sharding types); AUTO leaves it to the planner. */
-typedef enum sl_shard_kind { SL_SHARD_AUTO, SL_SHARD_TABLE, SL_SHARD_ROW, SL_SHARD_COLUMN, SL_SHARD_DATA, SL_SHARD_COUNT } sl_shard_kind;
+typedef enum sl_shard_kind {
+  SL_SHARD_AUTO,
+  SL_SHARD_TABLE,
+  SL_SHARD_ROW,
+  SL_SHARD_COLUMN,
+  SL_SHARD_DATA,
+  SL_SHARD_COUNT
+} sl_shard_kind;
 extern const char *const sl_shard_names[SL_SHARD_COUNT + 1]; /* "auto", "table", "row", "column", "data" */
 
 typedef struct sl_emb_table {
@@ -325,15 +333,23 @@ typedef struct sl_model {
 } sl_model;
 
 sl_status model_from_node(reader *r, yt_node *node, sl_model *out);
-double model_params(const sl_model *m);             /* all parameters */
-double model_matmul_params(const sl_model *m);      /* parameters in matrix products (LM head in) */
-double tf_layer_params(const sl_transformer *t, int moe);        /* one layer, norms and biases in */
+double model_params(const sl_model *m);                   /* all parameters */
+double model_matmul_params(const sl_model *m);            /* parameters in matrix products (LM head in) */
+double tf_layer_params(const sl_transformer *t, int moe); /* one layer, norms and biases in */
 double tf_layer_matmul_params(const sl_transformer *t, int moe); /* one layer's matrix products */
-double tf_embed_params(const sl_transformer *t); /* token (and learned position) embeddings */
-double tf_head_params(const sl_transformer *t);  /* final norm and an untied LM head */
+double tf_embed_params(const sl_transformer *t);                 /* token (and learned position) embeddings */
+double tf_head_params(const sl_transformer *t);                  /* final norm and an untied LM head */
 
 /* ---- scenario ---------------------------------------------------------------------------------- */
-typedef enum sl_task { SL_TASK_TRAIN, SL_TASK_PREFILL, SL_TASK_DECODE, SL_TASK_GENERATE, SL_TASK_SERVE, SL_TASK_INFER, SL_TASK_COUNT } sl_task;
+typedef enum sl_task {
+  SL_TASK_TRAIN,
+  SL_TASK_PREFILL,
+  SL_TASK_DECODE,
+  SL_TASK_GENERATE,
+  SL_TASK_SERVE,
+  SL_TASK_INFER,
+  SL_TASK_COUNT
+} sl_task;
 extern const char *const sl_task_names[SL_TASK_COUNT + 1];
 typedef enum { SL_RECOMPUTE_NONE, SL_RECOMPUTE_SELECTIVE, SL_RECOMPUTE_FULL } sl_recompute;
 typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD } sl_optimizer;
@@ -397,27 +413,59 @@ struct sl_scenario {
 /* ---- workload: op graph -------------------------------------------------------------------------
  * A flat list of ops, each with a repeat count: identical layers appear once with count = layers,
  * so a 126-layer model costs the same as a 1-layer one. */
-typedef enum sl_phase { SL_PH_FORWARD, SL_PH_BACKWARD, SL_PH_OPTIMIZER, SL_PH_COMM, SL_PH_PREFILL, SL_PH_DECODE, SL_PH_COUNT } sl_phase;
-typedef enum sl_category { SL_CAT_GEMM, SL_CAT_ATTENTION, SL_CAT_ELEMENTWISE, SL_CAT_NORM, SL_CAT_EMBEDDING, SL_CAT_INTERACTION, SL_CAT_COLLECTIVE, SL_CAT_OPTIMIZER, SL_CAT_OTHER, SL_CAT_COUNT } sl_category;
-typedef enum sl_bound { SL_BOUND_COMPUTE, SL_BOUND_MEMORY, SL_BOUND_NETWORK, SL_BOUND_LATENCY, SL_BOUND_COUNT } sl_bound;
+typedef enum sl_phase {
+  SL_PH_FORWARD,
+  SL_PH_BACKWARD,
+  SL_PH_OPTIMIZER,
+  SL_PH_COMM,
+  SL_PH_PREFILL,
+  SL_PH_DECODE,
+  SL_PH_COUNT
+} sl_phase;
+typedef enum sl_category {
+  SL_CAT_GEMM,
+  SL_CAT_ATTENTION,
+  SL_CAT_ELEMENTWISE,
+  SL_CAT_NORM,
+  SL_CAT_EMBEDDING,
+  SL_CAT_INTERACTION,
+  SL_CAT_COLLECTIVE,
+  SL_CAT_OPTIMIZER,
+  SL_CAT_OTHER,
+  SL_CAT_COUNT
+} sl_category;
+typedef enum sl_bound {
+  SL_BOUND_COMPUTE,
+  SL_BOUND_MEMORY,
+  SL_BOUND_NETWORK,
+  SL_BOUND_LATENCY,
+  SL_BOUND_COUNT
+} sl_bound;
 extern const char *const sl_phase_names[SL_PH_COUNT];
 extern const char *const sl_category_names[SL_CAT_COUNT];
 extern const char *const sl_bound_names[SL_BOUND_COUNT];
 
-typedef enum sl_coll { SL_COLL_ALL_REDUCE, SL_COLL_ALL_GATHER, SL_COLL_REDUCE_SCATTER, SL_COLL_ALL_TO_ALL, SL_COLL_SEND_RECV, SL_COLL_COUNT } sl_coll;
+typedef enum sl_coll {
+  SL_COLL_ALL_REDUCE,
+  SL_COLL_ALL_GATHER,
+  SL_COLL_REDUCE_SCATTER,
+  SL_COLL_ALL_TO_ALL,
+  SL_COLL_SEND_RECV,
+  SL_COLL_COUNT
+} sl_coll;
 extern const char *const sl_coll_names[SL_COLL_COUNT + 1];
 
 typedef enum sl_kernel {
-  SL_K_GEMM,        /* batch x (m x k) @ (k x n) */
-  SL_K_ATTN_FUSED,  /* flash-style attention forward (bwd flag for the backward) */
-  SL_K_STREAM,      /* element-wise / norm / softmax / optimizer: bytes and vector FLOP */
-  SL_K_GATHER,      /* embedding rows gathered at random */
-  SL_K_COLL,        /* a collective over a group of chips */
+  SL_K_GEMM,       /* batch x (m x k) @ (k x n) */
+  SL_K_ATTN_FUSED, /* flash-style attention forward (bwd flag for the backward) */
+  SL_K_STREAM,     /* element-wise / norm / softmax / optimizer: bytes and vector FLOP */
+  SL_K_GATHER,     /* embedding rows gathered at random */
+  SL_K_COLL,       /* a collective over a group of chips */
 } sl_kernel;
 
 typedef struct sl_gemm_shape {
   double m, n, k, batch;
-  sl_dtype dt;                 /* compute (input) format */
+  sl_dtype dt;                      /* compute (input) format */
   double a_bytes, b_bytes, c_bytes; /* bytes per element of A, B, C */
 } sl_gemm_shape;
 
@@ -461,9 +509,9 @@ typedef struct sl_graph {
 /* ---- cost: one op on one chip ------------------------------------------------------------------ */
 typedef struct sl_cost {
   double time_s;
-  double flops;       /* hardware FLOP executed (padding included) */
-  double dram_bytes;  /* off-chip (or resident-level) traffic */
-  double l2_bytes;    /* traffic between the shared level and the cores */
+  double flops;      /* hardware FLOP executed (padding included) */
+  double dram_bytes; /* off-chip (or resident-level) traffic */
+  double l2_bytes;   /* traffic between the shared level and the cores */
   sl_bound bound;
   /* gemm: the configuration chosen */
   sl_tile tile;
@@ -495,8 +543,8 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
 typedef struct sl_costctx {
   const sl_chip *chip;
   const sl_stack *stack;
-  double mem_bw;      /* bytes/s, efficiency applied: tiled kernels */
-  double stream_bw;   /* bytes/s for element-wise kernels */
+  double mem_bw;    /* bytes/s, efficiency applied: tiled kernels */
+  double stream_bw; /* bytes/s for element-wise kernels */
   double mem_latency_s;
   sl_net net;
   int resident; /* issue 6: operands stream from the shared on-chip SRAM, not DRAM (for energy) */
@@ -521,8 +569,8 @@ typedef struct sl_plan {
   double dp, tp, pp, cp, ep, vpp, zero, mb;
   int sp;
   sl_recompute rc;
-  double gb;                    /* global batch (sequences) of the step under this plan */
-  int overlap_tp, overlap_dp;   /* use the stack's overlap abilities (searched when it has them) */
+  double gb;                  /* global batch (sequences) of the step under this plan */
+  int overlap_tp, overlap_dp; /* use the stack's overlap abilities (searched when it has them) */
 } sl_plan;
 
 /* Which part of a step to build.  ALL: the whole step of an inference task (layers with their
@@ -539,15 +587,15 @@ sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *er
 sl_plan plan_of_scenario(const sl_scenario *sc);
 /* The attention ops of every layer (count = layers) for B sequences of q new tokens seeing kv
  * keys each, on one chip of plan p. */
-sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q, double kv,
-                                int causal, sl_graph *g);
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q,
+                                double kv, int causal, sl_graph *g);
 /* Ranks of a group of size n per scale-up domain when `stride` ranks lie between its members. */
 double group_per_node(double n, double stride, double node);
 sl_op *graph_add(arena *a, sl_graph *g); /* zeroed op, or NULL when out of memory */
 /* A new op with these fields; out of memory sets *oom and returns a scratch op (so that builders
  * can fill it without checking: the graph is discarded). */
 sl_op *graph_op(arena *a, sl_graph *g, int *oom, const char *name, sl_phase ph, sl_category cat, sl_kernel k,
-               double count);
+                double count);
 
 /* ---- sim: results ------------------------------------------------------------------------------ */
 typedef struct sl_row {
@@ -555,9 +603,9 @@ typedef struct sl_row {
   sl_phase phase;
   sl_category cat;
   sl_bound bound;
-  double count;                        /* instances of the op in one step */
+  double count;                          /* instances of the op in one step */
   double time_s, flops, bytes, energy_j; /* totals over the count; flops are useful (no padding) */
-  double sram_hit_rate;                /* < 0: not applicable */
+  double sram_hit_rate;                  /* < 0: not applicable */
 } sl_row;
 
 typedef struct sl_memory {
@@ -578,11 +626,11 @@ typedef struct sl_power_out {
   double step_j;                    /* whole system, one step, static power included */
   double avg_power_w_per_chip;      /* step_j / (chips x step time) */
   double uncapped_power_w_per_chip; /* the most loaded chip at its full clock (above tdp_w when capped) */
-  double clock_ratio;               /* clock the TDP allows / the spec's clock; 1 when the cap does not bind */
-  double uncapped_step_time_s;      /* the step at the full clock */
+  double clock_ratio;          /* clock the TDP allows / the spec's clock; 1 when the cap does not bind */
+  double uncapped_step_time_s; /* the step at the full clock */
   double j_per_token, j_per_sample;
   double usd_per_hour_system, usd_per_million_tokens, usd_per_million_samples;
-  double capex_usd_per_chip;        /* one chip position: chip, memory, board, host and network shares */
+  double capex_usd_per_chip; /* one chip position: chip, memory, board, host and network shares */
 } sl_power_out;
 
 struct sl_result {
@@ -624,8 +672,8 @@ double inference_max_batch(const sl_scenario *sc);
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
  * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
-sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs, double kv_mean,
-                              double *time_s, sl_error *err);
+sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,
+                              double kv_mean, double *time_s, sl_error *err);
 
 /* Training (any number of chips): plan search when keys are auto, then the step. */
 sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
@@ -676,7 +724,13 @@ int result_key_known(const char *key);
  * stack, model, system, econ) prefixed by dir (the folder of the file it came from, "" or ending
  * in '/').  NULL when out of memory; free() it. */
 char *scenario_text(const yt_node *sc, const char *dir);
-typedef enum sl_val_status { SL_VAL_OK, SL_VAL_FAIL, SL_VAL_UNSUPPORTED, SL_VAL_ERROR, SL_VAL_COUNT } sl_val_status;
+typedef enum sl_val_status {
+  SL_VAL_OK,
+  SL_VAL_FAIL,
+  SL_VAL_UNSUPPORTED,
+  SL_VAL_ERROR,
+  SL_VAL_COUNT
+} sl_val_status;
 extern const char *const sl_val_status_names[SL_VAL_COUNT];
 
 /* One (case, metric) check.  predicted and rel_error are NaN when the case did not run. */
@@ -724,9 +778,9 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
 
 /* ---- calibration -------------------------------------------------------------------------------- */
 typedef struct sl_cal_param {
-  const char *key;     /* chip-spec key path, e.g. efficiency.gemm.fp16 */
+  const char *key; /* chip-spec key path, e.g. efficiency.gemm.fp16 */
   double before, after, lo, hi;
-  size_t n_cases;      /* cases whose prediction it moves */
+  size_t n_cases; /* cases whose prediction it moves */
 } sl_cal_param;
 
 typedef struct sl_calibration {
@@ -741,8 +795,10 @@ typedef struct sl_calibration {
  * cases[i].sc are modified (their chip figures set to the fit). */
 sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err);
 /* The fitted figures as a chip-spec fragment (YAML) naming the data; malloc'd. */
-char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files, size_t n_files);
-/* {"cases": [...], "mape", "max_abs_rel_error", "calibration_mape", "counts": {...}}; malloc'd, NULL on OOM. */
+char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files,
+                         size_t n_files);
+/* {"cases": [...], "mape", "max_abs_rel_error", "calibration_mape", "counts": {...}}; malloc'd, NULL on OOM.
+ */
 char *val_json(const sl_validation *v);
 
 /* ==== energy, power, area and cost of ownership (issue 6; docs/energy-cost.md) ====================== */
@@ -799,21 +855,21 @@ typedef struct sl_econ {
   sl_econ_map wafer_usd;              /* per 300 mm wafer, by node (nm) */
   sl_econ_map defect_density_per_mm2; /* by node (nm) */
   double wafer_diameter_mm, yield_alpha, reticle_mm2;
-  sl_econ_map package_usd;            /* by memory attach: hbm (2.5D interposer), other */
-  sl_econ_map memory_usd_per_GB;      /* by DRAM type: hbm, lpddr, gddr, ddr */
+  sl_econ_map package_usd;       /* by memory attach: hbm (2.5D interposer), other */
+  sl_econ_map memory_usd_per_GB; /* by DRAM type: hbm, lpddr, gddr, ddr */
   double board_usd, board_usd_per_w;
-  double server_usd, server_power_w;  /* the host of one server, accelerators excluded */
-  sl_econ_map chips_per_server;       /* by chip name */
+  double server_usd, server_power_w; /* the host of one server, accelerators excluded */
+  sl_econ_map chips_per_server;      /* by chip name */
   double scale_up_usd_per_GBps, scale_out_usd_per_GBps;
   double facility_usd_per_w, facility_life_years;
   double service_life_years, electricity_usd_per_kwh, pue;
-  sl_econ_map chip_price_usd;         /* by chip name: a purchase price replacing the cost estimate */
+  sl_econ_map chip_price_usd; /* by chip name: a purchase price replacing the cost estimate */
 } sl_econ;
 
 /* The default prices (data/econ/default.yaml) with `over` applied: a preset name, a path or an
  * inline map of any subset of the keys.  over NULL: the defaults.  Strings live in r->a. */
 sl_status econ_load(reader *r, yt_node *over, sl_econ *out);
-double econ_lookup_node(const sl_econ_map *m, double nm);   /* log-log between listed nodes, clamped */
+double econ_lookup_node(const sl_econ_map *m, double nm); /* log-log between listed nodes, clamped */
 double econ_lookup_name(const sl_econ_map *m, const char *name);
 double econ_dies_per_wafer(double area_mm2, double wafer_diameter_mm); /* pi r^2/A - pi d/sqrt(2A) */
 double econ_yield(double area_mm2, double d0_per_mm2, double alpha);   /* (1 + A D0/alpha)^-alpha */
@@ -846,19 +902,20 @@ void esum_add(sl_esum *s, const sl_cost *c, double count, double time_s);
  * clock), over res->chips chips.  Sets res->step_time_s to the capped step, slows the compute-bound
  * rows and gives every row its energy (row_*_j[i]: the row's dynamic energy at full clock; NULL:
  * none).  tokens, samples: per step (0 when not applicable). */
-void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core, double sys_e_off, double tokens,
-                       double samples, const double *row_core_j, const double *row_off_j, sl_result *res);
+void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core, double sys_e_off,
+                       double tokens, double samples, const double *row_core_j, const double *row_off_j,
+                       sl_result *res);
 
 /* ==== recommendation models (DLRM): workload/dlrm.c, cost/embedding.c, plan/shard.c, sim/dlrm.c ===== */
 
 /* workload/dlrm.c: sizes and FLOP of a DLRM spec. */
-double dlrm_bottom_out(const sl_dlrm *d);        /* width of the bottom MLP's output (0 without one) */
-double dlrm_emb_width(const sl_dlrm *d);         /* sum of the tables' dims */
-double dlrm_interaction_out(const sl_dlrm *d);   /* width entering the top MLP */
+double dlrm_bottom_out(const sl_dlrm *d);      /* width of the bottom MLP's output (0 without one) */
+double dlrm_emb_width(const sl_dlrm *d);       /* sum of the tables' dims */
+double dlrm_interaction_out(const sl_dlrm *d); /* width entering the top MLP */
 double dlrm_emb_rows(const sl_dlrm *d);
-double dlrm_emb_params(const sl_dlrm *d);        /* rows x dim over the tables */
-double dlrm_dense_params(const sl_dlrm *d);      /* MLPs and cross layers, biases in */
-double dlrm_flops_per_sample(const sl_dlrm *d);  /* forward matrix products, 2 FLOP per MAC */
+double dlrm_emb_params(const sl_dlrm *d);       /* rows x dim over the tables */
+double dlrm_dense_params(const sl_dlrm *d);     /* MLPs and cross layers, biases in */
+double dlrm_flops_per_sample(const sl_dlrm *d); /* forward matrix products, 2 FLOP per MAC */
 /* Useful embedding bytes per sample (equations.md "Embedding bags"): forward, pooling x dim x wb
  * read per table; training adds the backward's read and write of each looked-up row and the
  * row-wise Adagrad value (4 B) read and written.  Whole-access-unit rounding is the cost's. */
@@ -879,18 +936,18 @@ double zipf_H(double n, double s);
  * rate[i] times per unit time with Zipf skew zipf[i]): the hottest rows by accesses per byte, found
  * by water-filling.  hit[i] (may be NULL) gets table i's share of lookups served from the cache;
  * returns the share of all lookups. */
-double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate, const double *zipf,
-                      double cap_bytes, double *hit);
+double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate,
+                      const double *zipf, double cap_bytes, double *hit);
 
 /* One table's (or shard's) part of a table-batched embedding kernel on one chip. */
 typedef struct sl_emb_access {
-  double lookups;   /* rows gathered */
-  double row_bytes; /* bytes of one row */
-  double dim;       /* values per row */
-  double hit;       /* share of lookups served from the shared SRAM */
-  int host;         /* the rows live in host memory: misses cross links.host */
-  double out_bytes; /* pooled rows written (forward) or their gradient read (backward) */
-  int backward;     /* fused backward: scatter-add and the optimizer on the touched rows */
+  double lookups;     /* rows gathered */
+  double row_bytes;   /* bytes of one row */
+  double dim;         /* values per row */
+  double hit;         /* share of lookups served from the shared SRAM */
+  int host;           /* the rows live in host memory: misses cross links.host */
+  double out_bytes;   /* pooled rows written (forward) or their gradient read (backward) */
+  int backward;       /* fused backward: scatter-add and the optimizer on the touched rows */
   double state_bytes; /* optimizer state of one row, read and written by the backward (row-wise
                          Adagrad: 4) */
 } sl_emb_access;
@@ -911,11 +968,12 @@ double dram_random_bw(const sl_costctx *ctx); /* bytes/s of whole access units g
 /* plan/shard.c: TorchRec-style sharding of the tables over the chips. */
 typedef struct sl_emb_shard {
   int table;
-  sl_shard_kind kind;   /* TABLE, ROW, COLUMN or DATA */
-  int chip;             /* TABLE/COLUMN: the chip that holds it; ROW/DATA: -1, every chip */
-  int host;             /* its rows live in host memory */
-  double rows, dim;     /* of the part one chip holds */
-  double lookup_share;  /* of the table's lookups over the pass's samples: 1 (TABLE, COLUMN), 1/n (ROW; DATA: its chip's samples) */
+  sl_shard_kind kind;  /* TABLE, ROW, COLUMN or DATA */
+  int chip;            /* TABLE/COLUMN: the chip that holds it; ROW/DATA: -1, every chip */
+  int host;            /* its rows live in host memory */
+  double rows, dim;    /* of the part one chip holds */
+  double lookup_share; /* of the table's lookups over the pass's samples: 1 (TABLE, COLUMN), 1/n (ROW; DATA:
+                          its chip's samples) */
 } sl_emb_shard;
 
 typedef struct sl_shard_plan {
@@ -930,16 +988,16 @@ typedef struct sl_shard_plan {
 typedef struct sl_shard_in {
   const sl_dlrm *d;
   int chips;
-  double pass_samples;          /* samples of one pass over all chips */
+  double pass_samples; /* samples of one pass over all chips */
   int train;
-  double wb, ab;                /* bytes per embedding value, per pooled activation */
-  double dev_budget, host_budget; /* bytes per chip the shards may use (device, host) */
+  double wb, ab;                          /* bytes per embedding value, per pooled activation */
+  double dev_budget, host_budget;         /* bytes per chip the shards may use (device, host) */
   double dev_s_per_byte, host_s_per_byte; /* random gathers: device DRAM, over links.host (0 = no host) */
-  double comm_s_per_byte;       /* pooled embeddings sent to other chips */
-  double ar_s_per_byte;         /* all-reduce of a data-parallel table's gradient, per byte of it */
-  double dp_max_bytes;          /* a table is replicated only when it is at most this big */
-  double state_row, state_value; /* training: optimizer bytes per row and per value (row-wise
-                                    Adagrad 4 and 0; SGD 0 and 0; Adam 0 and 8) */
+  double comm_s_per_byte;                 /* pooled embeddings sent to other chips */
+  double ar_s_per_byte;                   /* all-reduce of a data-parallel table's gradient, per byte of it */
+  double dp_max_bytes;                    /* a table is replicated only when it is at most this big */
+  double state_row, state_value;          /* training: optimizer bytes per row and per value (row-wise
+                                             Adagrad 4 and 0; SGD 0 and 0; Adam 0 and 8) */
 } sl_shard_in;
 
 /* Greedy planner: tables in decreasing cost, each placed where the most loaded chip ends up least

@@ -1,14 +1,14 @@
 /* test_calibrate.c — silica calibrate: recovers a known efficiency from cases the model itself
  * produced, and on the public A100 sweep predicts the held-out half better than the preset. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "internal.h"
 
@@ -16,7 +16,8 @@ static double predict(const char *text) {
   sl_scenario *sc = NULL;
   sl_result *r = NULL;
   sl_error err;
-  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err)) fail_msg("%s", err.message);
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err))
+    fail_msg("%s", err.message);
   double t = sl_result_number(r, "step_time_s");
   sl_result_free(r);
   sl_scenario_free(sc);
@@ -46,16 +47,18 @@ static void test_recovers_known_figures(void **state) {
     p += len + (nl ? 1 : 0);
   }
   fclose(f);
-  static const double shapes[][3] = {{512, 4096, 4096}, {2048, 8192, 8192}, {64, 8192, 8192}, {4096, 4096, 1024},
-                                     {8192, 512, 512},  {1024, 1024, 1024}, {16384, 2048, 4096}, {128, 128, 128}};
+  static const double shapes[][3] = {{512, 4096, 4096},   {2048, 8192, 8192}, {64, 8192, 8192},
+                                     {4096, 4096, 1024},  {8192, 512, 512},   {1024, 1024, 1024},
+                                     {16384, 2048, 4096}, {128, 128, 128}};
   f = fopen(cases, "w");
   assert_non_null(f);
   fputs("cases:\n", f);
   for (size_t i = 0; i < SL_ARRAY_LEN(shapes); i++) {
     char text[512];
-    snprintf(text, sizeof text,
-             "{chip: %s, stack: trtllm, precision: fp16, task: infer, model: {op: gemm, m: %g, n: %g, k: %g}}", chip,
-             shapes[i][0], shapes[i][1], shapes[i][2]);
+    snprintf(
+        text, sizeof text,
+        "{chip: %s, stack: trtllm, precision: fp16, task: infer, model: {op: gemm, m: %g, n: %g, k: %g}}",
+        chip, shapes[i][0], shapes[i][1], shapes[i][2]);
     fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, text, predict(text));
   }
   fclose(f);
@@ -73,8 +76,8 @@ static void test_recovers_known_figures(void **state) {
     if (strcmp(cal.params[i].key, "efficiency.gemm.fp16") == 0) gemm = cal.params[i].after;
     if (strcmp(cal.params[i].key, "kernels.latency_s") == 0) lat = cal.params[i].after;
   }
-  print_message("recovered gemm %.4f (true 0.70), latency %.3g (true 3e-6); MAPE %.3f%% -> %.4f%%\n", gemm, lat,
-                100 * cal.mape_all_before, 100 * cal.mape_all_after);
+  print_message("recovered gemm %.4f (true 0.70), latency %.3g (true 3e-6); MAPE %.3f%% -> %.4f%%\n", gemm,
+                lat, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
   assert_true(fabs(gemm - 0.70) < 0.005);
   assert_true(fabs(lat - 3e-6) < 0.1e-6);
   assert_true(cal.mape_all_after < 0.001 && cal.mape_all_before > 0.05);
@@ -83,7 +86,8 @@ static void test_recovers_known_figures(void **state) {
   assert_non_null(g);
   assert_true(fabs(atof(g + 13) - 0.70) < 0.005);
   free(frag);
-  for (size_t i = 0; i < n; i++) sl_scenario_free(cs[i].sc);
+  for (size_t i = 0; i < n; i++)
+    sl_scenario_free(cs[i].sc);
   ar_free(&a);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -99,8 +103,8 @@ static void test_a100_sweep_holdout(void **state) {
   sl_cal_case *cs = NULL;
   size_t n = 0;
   sl_error err;
-  assert_int_equal(val_load_cases(SILICA_SOURCE_DIR "/tests/data/llmcompass-a100-sweep.yaml", "a100-sxm-80gb", &a,
-                                  &cs, &n, &err),
+  assert_int_equal(val_load_cases(SILICA_SOURCE_DIR "/tests/data/llmcompass-a100-sweep.yaml", "a100-sxm-80gb",
+                                  &a, &cs, &n, &err),
                    SL_OK);
   assert_int_equal(n, 20);
   sl_calibration cal;
@@ -109,7 +113,8 @@ static void test_a100_sweep_holdout(void **state) {
                 100 * cal.mape_test_after, 100 * cal.mape_train_before, 100 * cal.mape_train_after);
   assert_true(cal.mape_test_after < cal.mape_test_before);
   assert_true(cal.mape_train_after < cal.mape_train_before);
-  for (size_t i = 0; i < n; i++) sl_scenario_free(cs[i].sc);
+  for (size_t i = 0; i < n; i++)
+    sl_scenario_free(cs[i].sc);
   ar_free(&a);
 }
 

@@ -6,10 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 /* cmocka.h needs the three above first */
-#include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 

@@ -5,11 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 /* cmocka.h needs the three above first */
-#include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 #include "test_util.h"
@@ -77,7 +77,8 @@ static void test_wafer_closed_forms(void **state) {
 
 static void test_die_cost_by_hand(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, econ: build-cost, task: infer, model: {op: gemm, m: 4096, n: 4096, k: 4096}}");
+  sl_scenario *sc =
+      load("{chip: h100-sxm, econ: build-cost, task: infer, model: {op: gemm, m: 4096, n: 4096, k: 4096}}");
   const sl_econ *e = sc->econ;
   assert_rel(econ_lookup_node(&e->wafer_usd, 5), 16988, 0, "5 nm wafer");
   assert_rel(econ_lookup_node(&e->wafer_usd, 4), 16988, 0, "4 nm clamped to 5 nm");

@@ -5,11 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 /* cmocka.h needs the three above first */
-#include <cmocka.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 #include "test_util.h"

@@ -4,9 +4,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 
@@ -30,7 +30,8 @@ static int once(const char *text, long n, long *failures) {
   sl_result_free(r);
   sl_scenario_free(sc);
   if (s == SL_OK) return used < n; /* the failure point was never reached */
-  if (s != SL_ERR_INTERNAL && s != SL_ERR_INPUT) fail_msg("allocation %ld: status %d (%s)", n, s, err.message);
+  if (s != SL_ERR_INTERNAL && s != SL_ERR_INPUT)
+    fail_msg("allocation %ld: status %d (%s)", n, s, err.message);
   (*failures)++;
   return 0;
 }

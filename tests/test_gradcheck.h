@@ -16,11 +16,13 @@ static inline void gradcheck_params(nm_param *p, size_t np, gc_loss_fn loss, voi
                                     const char *prefix, int verbose) {
   assert_true(isfinite(loss(ud, 1)));
   size_t total = 0;
-  for (size_t i = 0; i < np; i++) total += p[i].n;
+  for (size_t i = 0; i < np; i++)
+    total += p[i].n;
   double *g = malloc(total * sizeof *g);
   assert_non_null(g);
   size_t off = 0;
-  for (size_t i = 0; i < np; i++, off += p[i - 1].n) memcpy(g + off, p[i].g, p[i].n * sizeof *g);
+  for (size_t i = 0; i < np; i++, off += p[i - 1].n)
+    memcpy(g + off, p[i].g, p[i].n * sizeof *g);
   off = 0;
   for (size_t i = 0; i < np; i++) {
     double num = 0, den = 0;

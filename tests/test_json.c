@@ -1,12 +1,12 @@
 /* test_json.c — the JSON writer (numbers, escapes, YAML trees), SHA-256 against FIPS 180-4 vectors,
  * and the result's JSON and numbers for a small scenario. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 
@@ -132,9 +132,9 @@ static void test_result_keys_known(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sha256_vectors),     cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_sha256_vectors),        cmocka_unit_test(test_numbers),
       cmocka_unit_test(test_structure_and_escapes), cmocka_unit_test(test_yaml_tree),
-      cmocka_unit_test(test_result_json),        cmocka_unit_test(test_result_keys_known),
+      cmocka_unit_test(test_result_json),           cmocka_unit_test(test_result_keys_known),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,32 +1,32 @@
 /* test_loader.c — every kind of bad input gives SL_ERR_INPUT with file, line and key path; the
  * presets all load. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "internal.h"
 
 static const char *CHIP =
-    "name: test-chip\n"                                                    /* 1 */
-    "process_nm: 5\n"                                                      /* 2 */
-    "clock_ghz: 1.5\n"                                                     /* 3 */
-    "cores: 4\n"                                                           /* 4 */
-    "tdp_w: 100\n"                                                         /* 5 */
-    "matrix:\n"                                                            /* 6 */
-    "  shape: {m: 16, n: 16, k: 16}\n"                                     /* 7 */
-    "  macs_per_cycle: {bf16: 1024}\n"                                     /* 8 */
-    "memory:\n"                                                            /* 9 */
-    "  - {name: sram, per_core: true, capacity_bytes: 262144, bw_GBps: 500}\n" /* 10 */
-    "  - {name: dram, capacity_bytes: 1.0e10, bw_GBps: 100}\n"             /* 11 */
-    "kernels:\n"                                                           /* 12 */
-    "  latency_s: 1.0e-6\n"                                                /* 13 */
-    "  tiles: [{m: 64, n: 64, k: 64}]\n"                                   /* 14 */
+    "name: test-chip\n"                                                                   /* 1 */
+    "process_nm: 5\n"                                                                     /* 2 */
+    "clock_ghz: 1.5\n"                                                                    /* 3 */
+    "cores: 4\n"                                                                          /* 4 */
+    "tdp_w: 100\n"                                                                        /* 5 */
+    "matrix:\n"                                                                           /* 6 */
+    "  shape: {m: 16, n: 16, k: 16}\n"                                                    /* 7 */
+    "  macs_per_cycle: {bf16: 1024}\n"                                                    /* 8 */
+    "memory:\n"                                                                           /* 9 */
+    "  - {name: sram, per_core: true, capacity_bytes: 262144, bw_GBps: 500}\n"            /* 10 */
+    "  - {name: dram, capacity_bytes: 1.0e10, bw_GBps: 100}\n"                            /* 11 */
+    "kernels:\n"                                                                          /* 12 */
+    "  latency_s: 1.0e-6\n"                                                               /* 13 */
+    "  tiles: [{m: 64, n: 64, k: 64}]\n"                                                  /* 14 */
     "efficiency: {gemm: {bf16: 0.9}, gemm_source: test, dram: 0.9, dram_source: test}\n"; /* 15 */
 
 static char tmpdir[256];
@@ -153,8 +153,8 @@ static void test_alias_bomb(void **state) {
   char text[4096] = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; i++) {
     size_t l = strlen(text);
-    snprintf(text + l, sizeof text - l, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i,
-             i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    snprintf(text + l, sizeof text - l, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
+             i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
   }
   arena a;
   ar_init(&a);
@@ -169,8 +169,10 @@ static void test_deep_nesting(void **state) {
   (void)state;
   char text[1024];
   size_t n = 0;
-  for (int i = 0; i < 200; i++) text[n++] = '[';
-  for (int i = 0; i < 200; i++) text[n++] = ']';
+  for (int i = 0; i < 200; i++)
+    text[n++] = '[';
+  for (int i = 0; i < 200; i++)
+    text[n++] = ']';
   text[n] = 0;
   arena a;
   ar_init(&a);
@@ -224,12 +226,14 @@ static void test_scenario_errors(void **state) {
   struct {
     const char *text, *key, *msg;
   } cases[] = {
-      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: -1}}", "infer.batch", "out of range"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: -1}}", "infer.batch",
+       "out of range"},
       {"{chip: h100-sxm, model: llama3.1-8b, task: fly}", "task", "unknown value"},
       {"{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {bach: 1}}", "infer.bach", "unknown key"},
       {"{chip: h100-sxm, model: llama3.1-8b, task: decode, colour: red}", "colour", "unknown key"},
       {"{chip: h100-sxm, task: decode}", "model", "missing key"},
-      {"{chip: h100-sxm, model: {transformer: {hidden: 64, layers: 2, heads: 4, kv_heads: 3, ffn: 128, vocab: 10,"
+      {"{chip: h100-sxm, model: {transformer: {hidden: 64, layers: 2, heads: 4, kv_heads: 3, ffn: 128, "
+       "vocab: 10,"
        " activation: swiglu, norm: rmsnorm, position: rope}}, task: decode}",
        "model.transformer.kv_heads", "must divide"},
       {"{chip: h100-sxm, model: {op: gemm, m: 0, n: 1, k: 1}, task: infer}", "model.m", "out of range"},
@@ -242,7 +246,8 @@ static void test_scenario_errors(void **state) {
     char buf[900];
     sl_error_format(&err, buf, sizeof buf);
     if (s != SL_ERR_INPUT) fail_msg("%s: expected input error, got %d: %s", cases[i].text, s, buf);
-    if (strcmp(err.key, cases[i].key) != 0) fail_msg("%s: key %s expected: %s", cases[i].text, cases[i].key, buf);
+    if (strcmp(err.key, cases[i].key) != 0)
+      fail_msg("%s: key %s expected: %s", cases[i].text, cases[i].key, buf);
     if (!strstr(err.message, cases[i].msg)) fail_msg("%s: message: %s", cases[i].text, buf);
     assert_null(sc);
   }
@@ -254,14 +259,16 @@ static void test_overrides(void **state) {
   const char *sets[] = {"task=decode", "infer.batch=4", "infer.prompt_len=100"};
   sl_scenario *sc = NULL;
   sl_error err;
-  assert_int_equal(sl_scenario_load(NULL, "{chip: h100-sxm, model: llama3.1-8b, task: prefill}", sets, 3, &sc, &err),
-                   SL_OK);
+  assert_int_equal(
+      sl_scenario_load(NULL, "{chip: h100-sxm, model: llama3.1-8b, task: prefill}", sets, 3, &sc, &err),
+      SL_OK);
   assert_int_equal(sc->task, SL_TASK_DECODE);
   assert_true(sc->batch == 4 && sc->prompt_len == 100);
   sl_scenario_free(sc);
   const char *bad[] = {"infer.batch"};
-  assert_int_equal(sl_scenario_load(NULL, "{chip: h100-sxm, model: llama3.1-8b, task: decode}", bad, 1, &sc, &err),
-                   SL_ERR_INPUT);
+  assert_int_equal(
+      sl_scenario_load(NULL, "{chip: h100-sxm, model: llama3.1-8b, task: decode}", bad, 1, &sc, &err),
+      SL_ERR_INPUT);
 }
 
 /* A Hugging Face config.json of the Llama family reads as a SwiGLU/RMSNorm/RoPE transformer. */
@@ -309,7 +316,9 @@ static void test_truncated_presets(void **state) {
           sl_chip c;
           sl_stack st;
           sl_model m;
-          s = k == 0 ? chip_from_node(&r, t, &c) : k == 1 ? stack_from_node(&r, t, &st) : model_from_node(&r, t, &m);
+          s = k == 0   ? chip_from_node(&r, t, &c)
+              : k == 1 ? stack_from_node(&r, t, &st)
+                       : model_from_node(&r, t, &m);
         }
         assert_true(s == SL_OK || s == SL_ERR_INPUT);
         ar_free(&a);
@@ -319,13 +328,20 @@ static void test_truncated_presets(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid),          cmocka_unit_test(test_unknown_key),
-      cmocka_unit_test(test_duplicate_key),  cmocka_unit_test(test_missing_key),
-      cmocka_unit_test(test_wrong_type),     cmocka_unit_test(test_bad_values),
-      cmocka_unit_test(test_malformed),      cmocka_unit_test(test_missing_file),
-      cmocka_unit_test(test_alias_bomb),     cmocka_unit_test(test_deep_nesting),
-      cmocka_unit_test(test_all_presets_load), cmocka_unit_test(test_scenario_errors),
-      cmocka_unit_test(test_overrides),      cmocka_unit_test(test_hf_config),
+      cmocka_unit_test(test_valid),
+      cmocka_unit_test(test_unknown_key),
+      cmocka_unit_test(test_duplicate_key),
+      cmocka_unit_test(test_missing_key),
+      cmocka_unit_test(test_wrong_type),
+      cmocka_unit_test(test_bad_values),
+      cmocka_unit_test(test_malformed),
+      cmocka_unit_test(test_missing_file),
+      cmocka_unit_test(test_alias_bomb),
+      cmocka_unit_test(test_deep_nesting),
+      cmocka_unit_test(test_all_presets_load),
+      cmocka_unit_test(test_scenario_errors),
+      cmocka_unit_test(test_overrides),
+      cmocka_unit_test(test_hf_config),
       cmocka_unit_test(test_truncated_presets),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,14 +3,14 @@
  * force nearest-even search says, 16-bit formats round-trip on all codes and agree with bit
  * tricks on fp32, MX blocks hold their invariants, and the blocked GEMM is bit-exact against the
  * scalar reference (the OpenBLAS path within fp32 rounding of it). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "numerics/numerics.h"
 
@@ -67,8 +67,14 @@ static void test_small_formats_exhaustive(void **state) {
         }
     for (int i = 0; i + 1 < nv; i++) {
       double a = vals[i], b = vals[i + 1], mid = (a + b) / 2;
-      double pts[8] = {mid, nextafter(mid, 0), nextafter(mid, INFINITY), a + (b - a) / 64, b - (b - a) / 64,
-                       nextafter(a, INFINITY), nextafter(b, 0), a + (b - a) * 0.3};
+      double pts[8] = {mid,
+                       nextafter(mid, 0),
+                       nextafter(mid, INFINITY),
+                       a + (b - a) / 64,
+                       b - (b - a) / 64,
+                       nextafter(a, INFINITY),
+                       nextafter(b, 0),
+                       a + (b - a) * 0.3};
       for (int k = 0; k < 8; k++) {
         check_point(f, pts[k]);
         check_point(f, -pts[k]);
@@ -77,7 +83,8 @@ static void test_small_formats_exhaustive(void **state) {
         check_point(f, a + (b - a) * k / 64);
         check_point(f, -(a + (b - a) * k / 64));
       }
-      for (int k = 0; k < 16; k++) check_point(f, a + (b - a) * (double)(nm_rand_u64(&rng) >> 11) / 9007199254740992.0);
+      for (int k = 0; k < 16; k++)
+        check_point(f, a + (b - a) * (double)(nm_rand_u64(&rng) >> 11) / 9007199254740992.0);
     }
     double mx = nm_fmt_max(f);
     double beyond[] = {mx * 1.0625, mx * 1.125, mx * 1.2, mx * 2, 1e30, 1e-30, 0.0};
@@ -90,7 +97,8 @@ static void test_small_formats_exhaustive(void **state) {
   assert_true(nm_fmt_max(NM_E4M3) == 448 && nm_fmt_max(NM_E5M2) == 57344 && nm_fmt_max(NM_E2M3) == 7.5 &&
               nm_fmt_max(NM_E3M2) == 28 && nm_fmt_max(NM_E2M1) == 6);
   assert_true(nm_decode8(NM_E4M3, 0x01) == ldexp(1, -9) && nm_decode8(NM_E5M2, 0x01) == ldexp(1, -16));
-  assert_true(nm_round(NM_E4M3, 1e6) == 448 && isinf(nm_round(NM_E5M2, 1e6)) && nm_round(NM_E2M1, -100) == -6);
+  assert_true(nm_round(NM_E4M3, 1e6) == 448 && isinf(nm_round(NM_E5M2, 1e6)) &&
+              nm_round(NM_E2M1, -100) == -6);
   assert_true(isnan(nm_decode8(NM_E4M3, 0x7f)) && nm_decode8(NM_E4M3, 0x7e) == 448);
 }
 
@@ -129,7 +137,8 @@ static void test_wide_formats(void **state) {
   }
   assert_true(nm_round(NM_FP16, 65519.99) == 65504 && isinf(nm_round(NM_FP16, 65520)));
   assert_true(nm_round(NM_FP16, ldexp(1, -24)) == ldexp(1, -24) && nm_round(NM_FP16, ldexp(1, -26)) == 0);
-  assert_true(nm_round(NM_FP32, 1 + ldexp(1, -24)) == 1 && nm_round(NM_INT8, 2.5) == 2 && nm_round(NM_INT8, -300) == -127);
+  assert_true(nm_round(NM_FP32, 1 + ldexp(1, -24)) == 1 && nm_round(NM_INT8, 2.5) == 2 &&
+              nm_round(NM_INT8, -300) == -127);
   assert_int_equal(nm_fmt_from_name("fp8"), NM_E4M3);
   assert_int_equal(nm_fmt_from_name("nope"), -1);
 }
@@ -139,7 +148,8 @@ static void test_wide_formats(void **state) {
  * neighbours, both signs; the results must be the same double (sign of zero included). */
 static void test_fast_round_matches_ref(void **state) {
   (void)state;
-  static const nm_fmt FS[] = {NM_TF32, NM_BF16, NM_FP16, NM_E4M3, NM_E5M2, NM_E2M3, NM_E3M2, NM_E2M1, NM_FP32};
+  static const nm_fmt FS[] = {NM_TF32, NM_BF16, NM_FP16, NM_E4M3, NM_E5M2,
+                              NM_E2M3, NM_E3M2, NM_E2M1, NM_FP32};
   uint64_t rng = 11;
   for (size_t fi = 0; fi < SL_ARRAY_LEN(FS); fi++) {
     nm_fmt f = FS[fi];
@@ -153,8 +163,16 @@ static void test_fast_round_matches_ref(void **state) {
         if (isfinite(g) && g != 0) {
           int ge;
           frexp(g, &ge);
-          double q = ldexp(1, ge - 1 - (f == NM_TF32 ? 10 : f == NM_BF16 ? 7 : f == NM_FP16 ? 10 : f == NM_E4M3 ? 3 :
-                                        f == NM_E5M2 ? 2 : f == NM_E2M3 ? 3 : f == NM_E3M2 ? 2 : f == NM_E2M1 ? 1 : 23));
+          double q = ldexp(1, ge - 1 -
+                                  (f == NM_TF32   ? 10
+                                   : f == NM_BF16 ? 7
+                                   : f == NM_FP16 ? 10
+                                   : f == NM_E4M3 ? 3
+                                   : f == NM_E5M2 ? 2
+                                   : f == NM_E2M3 ? 3
+                                   : f == NM_E3M2 ? 2
+                                   : f == NM_E2M1 ? 1
+                                                  : 23));
           x = g + q / 2;
           int k = (int)((r >> 44) % 3);
           if (k == 1) x = nextafter(x, INFINITY);
@@ -174,7 +192,8 @@ static void test_mx_blocks(void **state) {
   nm_fmt mx[] = {NM_MXFP8, NM_MXFP8_E5M2, NM_MXFP6, NM_MXFP6_E3M2, NM_MXFP4};
   for (size_t fi = 0; fi < SL_ARRAY_LEN(mx); fi++) {
     double x[70], q[70];
-    for (int i = 0; i < 70; i++) x[i] = nm_rand_normal(&rng) * (i < 32 ? 1e-3 : 50);
+    for (int i = 0; i < 70; i++)
+      x[i] = nm_rand_normal(&rng) * (i < 32 ? 1e-3 : 50);
     memcpy(q, x, sizeof q);
     nm_quantize(mx[fi], q, 70);
     nm_fmt el = nm_fmt_element(mx[fi]);
@@ -182,7 +201,8 @@ static void test_mx_blocks(void **state) {
       int len = 70 - b < 32 ? 70 - b : 32;
       int s = nm_mx_scale_exp(mx[fi], x + b, (size_t)len);
       double amax = 0;
-      for (int i = b; i < b + len; i++) amax = fmax(amax, fabs(x[i]));
+      for (int i = b; i < b + len; i++)
+        amax = fmax(amax, fabs(x[i]));
       /* the scale puts amax in the element's top binade: amax / 2^s in [2^emax, 2^(emax+1)) */
       assert_true(amax / ldexp(1, s) < 2 * nm_fmt_max(el) && amax / ldexp(1, s) >= nm_fmt_max(el) / 2);
       for (int i = b; i < b + len; i++) {
@@ -201,18 +221,29 @@ static void test_mx_blocks(void **state) {
 }
 
 static void fill(double *x, size_t n, uint64_t *rng, double scale) {
-  for (size_t i = 0; i < n; i++) x[i] = scale * nm_rand_normal(rng);
+  for (size_t i = 0; i < n; i++)
+    x[i] = scale * nm_rand_normal(rng);
 }
 
 static void test_gemm_bit_exact(void **state) {
   (void)state;
   const nm_gemm_fmt cases[] = {
-      {NM_FP32, NM_FP32, NM_FP32, 32},  {NM_BF16, NM_FP32, NM_FP32, 16}, {NM_BF16, NM_BF16, NM_FP32, 16},
-      {NM_FP16, NM_FP16, NM_FP32, 32},  {NM_E4M3, NM_FP32, NM_FP32, 32}, {NM_E5M2, NM_BF16, NM_BF16, 8},
-      {NM_INT8, NM_FP32, NM_FP32, 32},  {NM_MXFP4, NM_FP32, NM_FP32, 32}, {NM_MXFP6, NM_BF16, NM_FP32, 16},
-      {NM_MXFP8, NM_FP32, NM_FP32, 64}, {NM_TF32, NM_TF32, NM_FP32, 4},  {NM_FP64, NM_FP64, NM_FP64, 1},
+      {NM_FP32, NM_FP32, NM_FP32, 32},
+      {NM_BF16, NM_FP32, NM_FP32, 16},
+      {NM_BF16, NM_BF16, NM_FP32, 16},
+      {NM_FP16, NM_FP16, NM_FP32, 32},
+      {NM_E4M3, NM_FP32, NM_FP32, 32},
+      {NM_E5M2, NM_BF16, NM_BF16, 8},
+      {NM_INT8, NM_FP32, NM_FP32, 32},
+      {NM_MXFP4, NM_FP32, NM_FP32, 32},
+      {NM_MXFP6, NM_BF16, NM_FP32, 16},
+      {NM_MXFP8, NM_FP32, NM_FP32, 64},
+      {NM_TF32, NM_TF32, NM_FP32, 4},
+      {NM_FP64, NM_FP64, NM_FP64, 1},
       /* one MAC at a time into a narrow accumulator (the eight-wide path of the loops) */
-      {NM_BF16, NM_BF16, NM_FP32, 1},   {NM_FP16, NM_FP16, NM_FP32, 1},  {NM_E4M3, NM_TF32, NM_BF16, 1},
+      {NM_BF16, NM_BF16, NM_FP32, 1},
+      {NM_FP16, NM_FP16, NM_FP32, 1},
+      {NM_E4M3, NM_TF32, NM_BF16, 1},
       {NM_BF16, NM_FP16, NM_FP16, 1}};
   uint64_t rng = 5;
   const int M = 7, N = 9, K = 70;
@@ -225,17 +256,19 @@ static void test_gemm_bit_exact(void **state) {
       assert_int_equal(nm_gemm_ref(&cases[ci], M, N, K, A, at, B, bt, C1), SL_OK);
       assert_int_equal(nm_gemm_loops(&cases[ci], M, N, K, A, at, B, bt, C2), SL_OK);
       if (memcmp(C1, C2, sizeof C1) != 0)
-        fail_msg("%s/%s kchunk %d trans %d: blocked loops differ from the reference", nm_fmt_names[cases[ci].in],
-                 nm_fmt_names[cases[ci].acc], cases[ci].kchunk, tr);
+        fail_msg("%s/%s kchunk %d trans %d: blocked loops differ from the reference",
+                 nm_fmt_names[cases[ci].in], nm_fmt_names[cases[ci].acc], cases[ci].kchunk, tr);
       assert_int_equal(nm_gemm(&cases[ci], M, N, K, A, at, B, bt, C3), SL_OK);
       if (cases[ci].acc == NM_FP32 || cases[ci].acc == NM_FP64) /* BLAS: another summation order */
-        for (int i = 0; i < M * N; i++) assert_true(fabs(C3[i] - C1[i]) <= 1e-5 * (fabs(C1[i]) + 1e-3));
+        for (int i = 0; i < M * N; i++)
+          assert_true(fabs(C3[i] - C1[i]) <= 1e-5 * (fabs(C1[i]) + 1e-3));
       else
         assert_memory_equal(C1, C3, sizeof C1);
     }
   /* bf16 accumulation loses what fp32 keeps: 1 + 64 x 2^-9 stays 1 + 2^-3 in fp32, not in bf16 */
   double ones[64], small[64], c32, c16;
-  for (int i = 0; i < 64; i++) ones[i] = 1, small[i] = i ? ldexp(1, -9) : 1;
+  for (int i = 0; i < 64; i++)
+    ones[i] = 1, small[i] = i ? ldexp(1, -9) : 1;
   nm_gemm_fmt g32 = {NM_BF16, NM_FP32, NM_FP32, 1}, g16 = {NM_BF16, NM_BF16, NM_FP32, 1};
   nm_gemm_loops(&g32, 1, 1, 64, ones, 0, small, 0, &c32);
   nm_gemm_loops(&g16, 1, 1, 64, ones, 0, small, 0, &c16);
@@ -259,7 +292,8 @@ static void test_gemm_bit_exact(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_small_formats_exhaustive), cmocka_unit_test(test_wide_formats),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_small_formats_exhaustive),
+                                     cmocka_unit_test(test_wide_formats),
                                      cmocka_unit_test(test_fast_round_matches_ref),
                                      cmocka_unit_test(test_mx_blocks), cmocka_unit_test(test_gemm_bit_exact)};
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,19 +3,21 @@
  * fp64 (norm-wise relative error <= 1e-6); a short training run on a synthetic task in fp32 lowers
  * the loss, bf16 ends within a few percent of fp32 and MXFP4 stays finite; bad shapes are
  * rejected; row-wise Adagrad changes only the rows that were looked up. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "numerics/numerics.h"
 #include "test_gradcheck.h"
 
-static double unif(uint64_t *s) { return (double)(nm_rand_u64(s) >> 11) / 9007199254740992.0; }
+static double unif(uint64_t *s) {
+  return (double)(nm_rand_u64(s) >> 11) / 9007199254740992.0;
+}
 
 typedef struct dl_case {
   nm_dlrm *m;
@@ -41,13 +43,17 @@ static void test_gradcheck(void **state) {
   size_t np = nm_dlrm_params(m, &p);
   assert_int_equal(np, 3 + 8);
   for (size_t i = 0; i < np; i++) /* larger weights than at initialisation, non-zero biases */
-    for (size_t j = 0; j < p[i].n; j++) p[i].w[j] = 0.1 + 0.5 * sin(1.7 * (double)(i * 131 + j));
+    for (size_t j = 0; j < p[i].n; j++)
+      p[i].w[j] = 0.1 + 0.5 * sin(1.7 * (double)(i * 131 + j));
   double dense[B * 4], label[B];
   int idx[B * 3 * 2];
   uint64_t s = 5;
-  for (int i = 0; i < B * 4; i++) dense[i] = 2 * unif(&s) - 1;
-  for (int i = 0; i < B * 3 * 2; i++) idx[i] = (int)(nm_rand_u64(&s) % 10);
-  for (int i = 0; i < B; i++) label[i] = i % 2;
+  for (int i = 0; i < B * 4; i++)
+    dense[i] = 2 * unif(&s) - 1;
+  for (int i = 0; i < B * 3 * 2; i++)
+    idx[i] = (int)(nm_rand_u64(&s) % 10);
+  for (int i = 0; i < B; i++)
+    label[i] = i % 2;
   dl_case k = {m, nm_prec_uniform(NM_FP64, NM_FP64, 1), dense, idx, label, B};
   gradcheck_params(p, np, dl_loss, &k, 1e-6, "", 1);
   nm_dlrm_free(m);
@@ -63,7 +69,8 @@ typedef struct task {
 static void batch(const task *k, uint64_t *s, double *dense, int *idx, double *label) {
   for (int b = 0; b < TB; b++) {
     double score = 0;
-    for (int d = 0; d < TD; d++) score += k->wd[d] * (dense[b * TD + d] = 2 * unif(s) - 1);
+    for (int d = 0; d < TD; d++)
+      score += k->wd[d] * (dense[b * TD + d] = 2 * unif(s) - 1);
     for (int t = 0; t < TT; t++)
       for (int j = 0; j < TP; j++) {
         int r = idx[(b * TT + t) * TP + j] = (int)(nm_rand_u64(s) % TR);
@@ -77,9 +84,11 @@ static void batch(const task *k, uint64_t *s, double *dense, int *idx, double *l
 static double train(const nm_prec *p, double *first) {
   task k;
   uint64_t s = 11;
-  for (int d = 0; d < TD; d++) k.wd[d] = 2 * unif(&s) - 1;
+  for (int d = 0; d < TD; d++)
+    k.wd[d] = 2 * unif(&s) - 1;
   for (int t = 0; t < TT; t++)
-    for (int r = 0; r < TR; r++) k.wr[t][r] = 2 * unif(&s) - 1;
+    for (int r = 0; r < TR; r++)
+      k.wr[t][r] = 2 * unif(&s) - 1;
   nm_dlrm_cfg c = {TD, TT, TR, 8, TP, 16, 16};
   nm_dlrm *m = nm_dlrm_new(&c, 3);
   assert_non_null(m);
@@ -117,15 +126,21 @@ static void test_bad_shapes(void **state) {
   assert_non_null(m);
   nm_param *pt;
   size_t np = nm_dlrm_params(m, &pt), total = 0;
-  for (size_t i = 0; i < np; i++) total += pt[i].n;
+  for (size_t i = 0; i < np; i++)
+    total += pt[i].n;
   assert_int_equal(nm_dlrm_count(&ok), total); /* the count without a model */
   nm_dlrm_free(m);
   nm_dlrm_free(NULL);
   for (int f = 0; f < 7; f++)
     for (int v = -1; v <= 0; v++) {
       nm_dlrm_cfg c = ok;
-      int *x = f == 0 ? &c.dense : f == 1 ? &c.tables : f == 2 ? &c.rows : f == 3 ? &c.dim : f == 4 ? &c.pooling
-               : f == 5 ? &c.bottom : &c.top;
+      int *x = f == 0   ? &c.dense
+               : f == 1 ? &c.tables
+               : f == 2 ? &c.rows
+               : f == 3 ? &c.dim
+               : f == 4 ? &c.pooling
+               : f == 5 ? &c.bottom
+                        : &c.top;
       *x = v;
       assert_null(nm_dlrm_new(&c, 1));
     }
@@ -144,7 +159,8 @@ static void test_adagrad_rows(void **state) {
   enum { B = 3 };
   double dense[B * 4], label[B] = {1, 0, 1};
   int idx[B * 2 * 2] = {0, 3, 5, 5, 3, 7, 1, 1, 0, 0, 11, 5}; /* table 0: 0 3 7 0; table 1: 5 1 11 */
-  for (int i = 0; i < B * 4; i++) dense[i] = 0.1 * (i % 5) - 0.2;
+  for (int i = 0; i < B * 4; i++)
+    dense[i] = 0.1 * (i % 5) - 0.2;
   double *before = malloc(2 * 12 * 4 * sizeof *before);
   assert_non_null(before);
   memcpy(before, p[0].w, 48 * sizeof *before);
@@ -159,7 +175,8 @@ static void test_adagrad_rows(void **state) {
   for (int t = 0; t < 2; t++)
     for (int r = 0; r < 12; r++) {
       int changed = memcmp(p[t].w + r * 4, before + t * 48 + r * 4, 4 * sizeof(double)) != 0;
-      if (changed != used[t][r]) fail_msg("table %d row %d: changed %d, looked up %d", t, r, changed, used[t][r]);
+      if (changed != used[t][r])
+        fail_msg("table %d row %d: changed %d, looked up %d", t, r, changed, used[t][r]);
       assert_true((p[t].v[r] > 0) == used[t][r]);
     }
   free(before);

@@ -14,19 +14,20 @@
  *               xn2 = rmsnorm(xm) * ffn_norm;  out = xm + (silu(xn2.w1) * (xn2.w3)).w2
  *   logits     = (rmsnorm(x_L) * final_norm) . head   (tied: . emb^T)
  *   loss       = mean over the B*seq positions of the cross-entropy of the next token. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "numerics/numerics.h"
 
 enum { ATTN_NORM, WQ, WK, WV, WO, FFN_NORM, W1, W3, W2, PER_LAYER };
-static const char *const layer_names[PER_LAYER] = {"attn_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w1", "w3", "w2"};
+static const char *const layer_names[PER_LAYER] = {"attn_norm", "wq", "wk", "wv", "wo",
+                                                   "ffn_norm",  "w1", "w3", "w2"};
 
 /* One parameter tensor in float: value and gradient. */
 typedef struct ften {
@@ -57,7 +58,8 @@ static void ften_from(ften *t, const nm_param *q) {
   t->n = q->n;
   t->w = fzeros(q->n);
   t->g = fzeros(q->n);
-  for (size_t i = 0; i < q->n; i++) t->w[i] = (float)q->w[i];
+  for (size_t i = 0; i < q->n; i++)
+    t->w[i] = (float)q->w[i];
 }
 
 static void fmodel_init(fmodel *f, nm_tf *m, const nm_tf_cfg *c) {
@@ -84,7 +86,8 @@ static void fmodel_free(fmodel *f) {
   free(f->emb.w), free(f->emb.g), free(f->final_norm.w), free(f->final_norm.g);
   if (!f->tied) free(f->head.w), free(f->head.g);
   for (int l = 0; l < f->L; l++)
-    for (int k = 0; k < PER_LAYER; k++) free(f->layer[l][k].w), free(f->layer[l][k].g);
+    for (int k = 0; k < PER_LAYER; k++)
+      free(f->layer[l][k].w), free(f->layer[l][k].g);
 }
 
 /* ---- building blocks, forward and backward ---- */
@@ -93,16 +96,18 @@ static void fmodel_free(fmodel *f) {
 static void rmsnorm_f(int N, int D, const float *x, const float *g, float *y, float *r) {
   for (int n = 0; n < N; n++) {
     float ss = 0;
-    for (int d = 0; d < D; d++) ss += x[n * D + d] * x[n * D + d];
+    for (int d = 0; d < D; d++)
+      ss += x[n * D + d] * x[n * D + d];
     r[n] = 1.0f / sqrtf(ss / (float)D + 1e-6f);
-    for (int d = 0; d < D; d++) y[n * D + d] = x[n * D + d] * r[n] * g[d];
+    for (int d = 0; d < D; d++)
+      y[n * D + d] = x[n * D + d] * r[n] * g[d];
   }
 }
 
 /* d y_d / d x_e = g_d r (delta_de - x_d x_e r^2 / D), so
  * dx_e += dy_e g_e r - x_e r^3 / D * sum_d dy_d g_d x_d;  dg_d += dy_d x_d r */
-static void rmsnorm_b(int N, int D, const float *x, const float *g, const float *r, const float *dy, float *dx,
-                      float *dg) {
+static void rmsnorm_b(int N, int D, const float *x, const float *g, const float *r, const float *dy,
+                      float *dx, float *dg) {
   for (int n = 0; n < N; n++) {
     float s = 0;
     for (int d = 0; d < D; d++) {
@@ -110,7 +115,8 @@ static void rmsnorm_b(int N, int D, const float *x, const float *g, const float 
       dg[d] += dy[n * D + d] * x[n * D + d] * r[n];
     }
     float c = r[n] * r[n] * r[n] * s / (float)D;
-    for (int d = 0; d < D; d++) dx[n * D + d] += dy[n * D + d] * g[d] * r[n] - x[n * D + d] * c;
+    for (int d = 0; d < D; d++)
+      dx[n * D + d] += dy[n * D + d] * g[d] * r[n] - x[n * D + d] * c;
   }
 }
 
@@ -119,23 +125,27 @@ static void matmul(int N, int I, int O, const float *x, const float *W, float *y
   for (int n = 0; n < N; n++)
     for (int o = 0; o < O; o++) {
       float s = 0;
-      for (int i = 0; i < I; i++) s += x[n * I + i] * W[i * O + o];
+      for (int i = 0; i < I; i++)
+        s += x[n * I + i] * W[i * O + o];
       y[n * O + o] = s;
     }
 }
 
 /* Backward of y = x . W:  dW[i][o] += sum_n x[n][i] dy[n][o];  dx[n][i] += sum_o dy[n][o] W[i][o] */
-static void matmul_b(int N, int I, int O, const float *x, const float *W, const float *dy, float *dx, float *dW) {
+static void matmul_b(int N, int I, int O, const float *x, const float *W, const float *dy, float *dx,
+                     float *dW) {
   for (int i = 0; i < I; i++)
     for (int o = 0; o < O; o++) {
       float s = 0;
-      for (int n = 0; n < N; n++) s += x[n * I + i] * dy[n * O + o];
+      for (int n = 0; n < N; n++)
+        s += x[n * I + i] * dy[n * O + o];
       dW[i * O + o] += s;
     }
   for (int n = 0; n < N; n++)
     for (int i = 0; i < I; i++) {
       float s = 0;
-      for (int o = 0; o < O; o++) s += dy[n * O + o] * W[i * O + o];
+      for (int o = 0; o < O; o++)
+        s += dy[n * O + o] * W[i * O + o];
       dx[n * I + i] += s;
     }
 }
@@ -153,7 +163,9 @@ static void rope_f(int N, int T, int heads, int hd, float *x, float sign) {
       }
 }
 
-static float sigmoidf(float a) { return 1.0f / (1.0f + expf(-a)); }
+static float sigmoidf(float a) {
+  return 1.0f / (1.0f + expf(-a));
+}
 
 /* Activations of one layer kept for the backward. */
 typedef struct lcache {
@@ -170,13 +182,15 @@ static double float_step(fmodel *f, const uint8_t *tok, int B, int grad, float *
   float *x = fzeros((size_t)N * D);
   for (int n = 0; n < N; n++) {
     int t = tok[(n / T) * (T + 1) + n % T] % V;
-    for (int d = 0; d < D; d++) x[n * D + d] = f->emb.w[t * D + d];
+    for (int d = 0; d < D; d++)
+      x[n * D + d] = f->emb.w[t * D + d];
   }
   for (int l = 0; l < L; l++) {
     ften *w = f->layer[l];
     lcache *k = &c[l];
     k->x = x;
-    k->xn = fzeros((size_t)N * D), k->r1 = fzeros(N), k->q = fzeros((size_t)N * QD), k->k = fzeros((size_t)N * KD);
+    k->xn = fzeros((size_t)N * D), k->r1 = fzeros(N), k->q = fzeros((size_t)N * QD),
+    k->k = fzeros((size_t)N * KD);
     k->v = fzeros((size_t)N * KD), k->P = fzeros((size_t)B * H * T * T), k->att = fzeros((size_t)N * QD);
     k->xm = fzeros((size_t)N * D), k->xn2 = fzeros((size_t)N * D), k->r2 = fzeros(N);
     k->a = fzeros((size_t)N * F), k->u = fzeros((size_t)N * F), k->h = fzeros((size_t)N * F);
@@ -196,29 +210,36 @@ static double float_step(fmodel *f, const uint8_t *tok, int B, int grad, float *
           for (int j = 0; j <= i; j++) {
             const float *kj = k->k + ((b * T + j) * KV + kh) * hd;
             float s = 0;
-            for (int e = 0; e < hd; e++) s += qi[e] * kj[e];
+            for (int e = 0; e < hd; e++)
+              s += qi[e] * kj[e];
             P[i * T + j] = s * scale;
             mx = fmaxf(mx, P[i * T + j]);
           }
-          for (int j = 0; j <= i; j++) sum += P[i * T + j] = expf(P[i * T + j] - mx);
-          for (int j = 0; j <= i; j++) P[i * T + j] /= sum; /* masked entries stay 0 */
+          for (int j = 0; j <= i; j++)
+            sum += P[i * T + j] = expf(P[i * T + j] - mx);
+          for (int j = 0; j <= i; j++)
+            P[i * T + j] /= sum; /* masked entries stay 0 */
           for (int e = 0; e < hd; e++) {
             float o = 0;
-            for (int j = 0; j <= i; j++) o += P[i * T + j] * k->v[((b * T + j) * KV + kh) * hd + e];
+            for (int j = 0; j <= i; j++)
+              o += P[i * T + j] * k->v[((b * T + j) * KV + kh) * hd + e];
             k->att[((b * T + i) * H + h) * hd + e] = o;
           }
         }
       }
     float *y = fzeros((size_t)N * D);
     matmul(N, QD, D, k->att, w[WO].w, y);
-    for (int i = 0; i < N * D; i++) k->xm[i] = x[i] + y[i];
+    for (int i = 0; i < N * D; i++)
+      k->xm[i] = x[i] + y[i];
     rmsnorm_f(N, D, k->xm, w[FFN_NORM].w, k->xn2, k->r2);
     matmul(N, D, F, k->xn2, w[W1].w, k->a);
     matmul(N, D, F, k->xn2, w[W3].w, k->u);
-    for (int i = 0; i < N * F; i++) k->h[i] = k->a[i] * sigmoidf(k->a[i]) * k->u[i];
+    for (int i = 0; i < N * F; i++)
+      k->h[i] = k->a[i] * sigmoidf(k->a[i]) * k->u[i];
     matmul(N, F, D, k->h, w[W2].w, y);
     x = fzeros((size_t)N * D); /* the layer's output, the next layer's input */
-    for (int i = 0; i < N * D; i++) x[i] = k->xm[i] + y[i];
+    for (int i = 0; i < N * D; i++)
+      x[i] = k->xm[i] + y[i];
     free(y);
   }
   float *xf = fzeros((size_t)N * D), *rf = fzeros(N), *logits = fzeros((size_t)N * V);
@@ -226,7 +247,8 @@ static double float_step(fmodel *f, const uint8_t *tok, int B, int grad, float *
   for (int n = 0; n < N; n++)
     for (int v = 0; v < V; v++) {
       float s = 0;
-      for (int d = 0; d < D; d++) s += xf[n * D + d] * (f->tied ? f->emb.w[v * D + d] : f->head.w[d * V + v]);
+      for (int d = 0; d < D; d++)
+        s += xf[n * D + d] * (f->tied ? f->emb.w[v * D + d] : f->head.w[d * V + v]);
       logits[n * V + v] = s;
     }
   if (logits_out) memcpy(logits_out, logits, (size_t)N * V * sizeof *logits);
@@ -235,10 +257,13 @@ static double float_step(fmodel *f, const uint8_t *tok, int B, int grad, float *
   for (int n = 0; n < N; n++) {
     float *z = logits + n * V, mx = -INFINITY, sum = 0;
     int tgt = tok[(n / T) * (T + 1) + n % T + 1] % V;
-    for (int v = 0; v < V; v++) mx = fmaxf(mx, z[v]);
-    for (int v = 0; v < V; v++) sum += expf(z[v] - mx);
+    for (int v = 0; v < V; v++)
+      mx = fmaxf(mx, z[v]);
+    for (int v = 0; v < V; v++)
+      sum += expf(z[v] - mx);
     loss += logf(sum) + mx - z[tgt];
-    for (int v = 0; v < V; v++) z[v] = (expf(z[v] - mx) / sum - (v == tgt ? 1.0f : 0.0f)) / (float)N;
+    for (int v = 0; v < V; v++)
+      z[v] = (expf(z[v] - mx) / sum - (v == tgt ? 1.0f : 0.0f)) / (float)N;
   }
   loss /= (float)N;
 
@@ -314,11 +339,13 @@ static double float_step(fmodel *f, const uint8_t *tok, int B, int grad, float *
       memcpy(dxin, dxm, (size_t)N * D * sizeof *dxin); /* residual */
       rmsnorm_b(N, D, k->x, w[ATTN_NORM].w, k->r1, dxn, dxin, w[ATTN_NORM].g);
       memcpy(dx, dxin, (size_t)N * D * sizeof *dx);
-      free(dh), free(da), free(du), free(dxn), free(dxm), free(datt), free(dq), free(dk), free(dv), free(dxin);
+      free(dh), free(da), free(du), free(dxn), free(dxm), free(datt), free(dq), free(dk), free(dv),
+          free(dxin);
     }
     for (int n = 0; n < N; n++) { /* embedding lookup */
       int t = tok[(n / T) * (T + 1) + n % T] % V;
-      for (int d = 0; d < D; d++) f->emb.g[t * D + d] += dx[n * D + d];
+      for (int d = 0; d < D; d++)
+        f->emb.g[t * D + d] += dx[n * D + d];
     }
     free(dx);
   }
@@ -334,14 +361,16 @@ static double float_step(fmodel *f, const uint8_t *tok, int B, int grad, float *
 /* ||a - b|| / ||b|| with a double, b float */
 static double relerr(const double *a, const float *b, size_t n) {
   double num = 0, den = 0;
-  for (size_t i = 0; i < n; i++) num += (a[i] - b[i]) * (a[i] - b[i]), den += (double)b[i] * b[i];
+  for (size_t i = 0; i < n; i++)
+    num += (a[i] - b[i]) * (a[i] - b[i]), den += (double)b[i] * b[i];
   return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
 /* ||a - b|| / ||b||, both double */
 static double relerr_d(const double *a, const double *b, size_t n) {
   double num = 0, den = 0;
-  for (size_t i = 0; i < n; i++) num += (a[i] - b[i]) * (a[i] - b[i]), den += b[i] * b[i];
+  for (size_t i = 0; i < n; i++)
+    num += (a[i] - b[i]) * (a[i] - b[i]), den += b[i] * b[i];
   return den > 0 ? sqrt(num / den) : sqrt(num);
 }
 
@@ -357,11 +386,13 @@ static void compare(int tied) {
   for (size_t i = 0; i < np; i++) {
     int norm = strstr(p[i].name, "norm") != NULL;
     for (size_t j = 0; j < p[i].n; j++)
-      p[i].w[j] = (double)(float)((norm ? 1 : 0) + (norm ? 0.2 : 0.15) * sin(1.3 * (double)(i * 977 + j) + 0.4));
+      p[i].w[j] =
+          (double)(float)((norm ? 1 : 0) + (norm ? 0.2 : 0.15) * sin(1.3 * (double)(i * 977 + j) + 0.4));
   }
   uint8_t tok[2 * 9];
   uint64_t s = 11 + (uint64_t)tied;
-  for (size_t i = 0; i < sizeof tok; i++) tok[i] = (uint8_t)(nm_rand_u64(&s) % (uint64_t)c.vocab);
+  for (size_t i = 0; i < sizeof tok; i++)
+    tok[i] = (uint8_t)(nm_rand_u64(&s) % (uint64_t)c.vocab);
 
   fmodel f;
   fmodel_init(&f, m, &c);
@@ -376,8 +407,8 @@ static void compare(int tied) {
   assert_true(isfinite(loss) && isfinite(lossf));
 
   double lrel = fabs(loss - lossf) / fabs(lossf), grel = relerr(lg, lf, (size_t)N * c.vocab);
-  print_message("%s: loss %.7f vs float %.7f (rel %.3g); logits rel %.3g\n", tied ? "tied" : "untied", loss, lossf,
-                lrel, grel);
+  print_message("%s: loss %.7f vs float %.7f (rel %.3g); logits rel %.3g\n", tied ? "tied" : "untied", loss,
+                lossf, lrel, grel);
   assert_true(lrel <= 1e-5);
   assert_true(grel <= 1e-5);
 
@@ -386,7 +417,8 @@ static void compare(int tied) {
   assert_non_null(m64);
   nm_param *p64;
   nm_tf_params(m64, &p64);
-  for (size_t i = 0; i < np; i++) memcpy(p64[i].w, p[i].w, p[i].n * sizeof *p[i].w);
+  for (size_t i = 0; i < np; i++)
+    memcpy(p64[i].w, p[i].w, p[i].n * sizeof *p[i].w);
   nm_prec f64 = nm_prec_uniform(NM_FP64, NM_FP64, 32);
   assert_true(isfinite(nm_tf_step(m64, &f64, tok, B, 1, NULL)));
   double worst = 0;
@@ -410,9 +442,10 @@ static void compare(int tied) {
     assert_int_equal(t->n, p[i].n);
     double e = relerr(p[i].g, t->g, p[i].n);
     double e32 = relerr_d(p[i].g, p64[i].g, p[i].n), ef = relerr(p64[i].g, t->g, p[i].n);
-    print_message("  %-14s grad rel %.3g  (against fp64: fp32 run %.3g, float reference %.3g)\n", p[i].name, e, e32,
-                  ef);
-    if (!(e <= 1e-5)) fail_msg("%s%s: fp32 gradient vs float reference %.3g", tied ? "tied " : "", p[i].name, e);
+    print_message("  %-14s grad rel %.3g  (against fp64: fp32 run %.3g, float reference %.3g)\n", p[i].name,
+                  e, e32, ef);
+    if (!(e <= 1e-5))
+      fail_msg("%s%s: fp32 gradient vs float reference %.3g", tied ? "tied " : "", p[i].name, e);
     assert_true(e32 <= 1e-5 && ef <= 1e-5);
     if (e > worst) worst = e, worst_name = p[i].name;
   }
@@ -434,6 +467,7 @@ static void test_floatref_untied(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_floatref_tied), cmocka_unit_test(test_floatref_untied)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_floatref_tied),
+                                     cmocka_unit_test(test_floatref_untied)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

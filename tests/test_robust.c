@@ -1,13 +1,13 @@
 /* test_robust.c — determinism (the same input gives byte-identical JSON), absurd values and
  * limits (one input error naming the key, never a crash or a hang). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 
@@ -15,7 +15,8 @@ static char *json_of(const char *text) {
   sl_scenario *sc = NULL;
   sl_result *r = NULL;
   sl_error err;
-  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err)) fail_msg("%s", err.message);
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err))
+    fail_msg("%s", err.message);
   char *j = sl_result_json(r);
   sl_result_free(r);
   sl_scenario_free(sc);
@@ -30,7 +31,8 @@ static void test_determinism(void **state) {
       " global_batch: 64, micro_batch: auto, recompute: auto}, parallel: auto}",
       "{chip: h100-sxm, model: llama3.2-1b, task: serve, serve: {arrival_rate_per_s: 20, requests: 300,"
       " prompt_len: {mean: 200}, gen_len: {min: 1, max: 50}, seed: 5}}",
-      "{chip: mi300x, system: {chips: 16, node_chips: 8}, task: infer, model: {op: all_to_all, bytes: 1.0e8}}",
+      "{chip: mi300x, system: {chips: 16, node_chips: 8}, task: infer, model: {op: all_to_all, bytes: "
+      "1.0e8}}",
   };
   for (size_t i = 0; i < SL_ARRAY_LEN(texts); i++) {
     char *a = json_of(texts[i]), *b = json_of(texts[i]);
@@ -56,7 +58,8 @@ static void test_absurd_values(void **state) {
       {"{chip: h100-sxm, model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: 1, requests: 1.0e12}}",
        "serve.requests"},
       {"{chip: h100-sxm, model: {transformer: {hidden: 1.0e9, layers: 2, heads: 2, ffn: 4, vocab: 4,"
-       " activation: gelu, norm: layernorm, position: learned}}, task: decode}", "model.transformer.hidden"},
+       " activation: gelu, norm: layernorm, position: learned}}, task: decode}",
+       "model.transformer.hidden"},
       {"{chip: h100-sxm, model: llama3.1-8b, task: decode, parallel: {tp: 3}}", "parallel"},
   };
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
@@ -66,7 +69,8 @@ static void test_absurd_values(void **state) {
     char buf[900];
     sl_error_format(&err, buf, sizeof buf);
     if (s != SL_ERR_INPUT) fail_msg("%s: status %d (%s)", cases[i].text, s, buf);
-    if (strncmp(err.key, cases[i].key, strlen(cases[i].key)) != 0) fail_msg("%s: key: %s", cases[i].text, buf);
+    if (strncmp(err.key, cases[i].key, strlen(cases[i].key)) != 0)
+      fail_msg("%s: key: %s", cases[i].text, buf);
     assert_null(sc);
   }
 }
@@ -77,9 +81,10 @@ static void test_plan_limit(void **state) {
   sl_scenario *sc = NULL;
   sl_result *r = NULL;
   sl_error err;
-  const char *text = "{chip: h100-sxm, system: {chips: 1048576, node_chips: 8}, model: llama3.1-405b, task: train,"
-                     " train: {seq_len: 8192, global_batch: 1048576, micro_batch: auto, recompute: auto},"
-                     " parallel: auto}";
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 1048576, node_chips: 8}, model: llama3.1-405b, task: train,"
+      " train: {seq_len: 8192, global_batch: 1048576, micro_batch: auto, recompute: auto},"
+      " parallel: auto}";
   assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
   sl_status s = sl_scenario_run(sc, &r, &err);
   assert_true(s == SL_ERR_INPUT || s == SL_OK);

@@ -1,18 +1,17 @@
 /* test_serve.c — inference: the serving simulation (idle TTFT/TPOT equal the prefill and decode
  * steps, overload, determinism, the step surface against whole scenarios), infer.batch: max,
  * tensor-parallel prefill, and where decode GEMMs turn compute-bound. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 #include "test_util.h"
-
 
 static double number(const char *text, const char *const *sets, size_t n, const char *key) {
   sl_scenario *sc = load_sets(text, sets, n);
@@ -23,11 +22,13 @@ static double number(const char *text, const char *const *sets, size_t n, const 
   return v;
 }
 
-#define SERVE                                                                                                     \
-  "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: %g, requests: %d," \
+#define SERVE                                                                                                \
+  "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: %g, "        \
+  "requests: %d,"                                                                                            \
   " prompt_len: %s, gen_len: %s, slo: {ttft_s: 1.0, tpot_s: 0.05}, seed: %d}}"
 
-static char *serve_text(char *buf, size_t n, double rate, int requests, const char *prompt, const char *gen, int seed) {
+static char *serve_text(char *buf, size_t n, double rate, int requests, const char *prompt, const char *gen,
+                        int seed) {
   snprintf(buf, n, SERVE, rate, requests, prompt, gen, seed);
   return buf;
 }
@@ -39,11 +40,13 @@ static void test_idle_latency(void **state) {
   double ttft = number(serve_text(t, sizeof t, 0.01, 20, "512", "65", 1), NULL, 0, "serve.ttft_p50_s");
   double tpot = number(t, NULL, 0, "serve.tpot_p50_s");
   double prefill = number("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: prefill,"
-                          " infer: {batch: 1, prompt_len: 512}}", NULL, 0, "step_time_s");
+                          " infer: {batch: 1, prompt_len: 512}}",
+                          NULL, 0, "step_time_s");
   double decode = number("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: decode,"
-                         " infer: {batch: 1, prompt_len: 544}}", NULL, 0, "step_time_s");
-  print_message("TTFT %.4f ms vs prefill %.4f ms; TPOT %.4f ms vs decode %.4f ms\n", ttft * 1e3, prefill * 1e3,
-                tpot * 1e3, decode * 1e3);
+                         " infer: {batch: 1, prompt_len: 544}}",
+                         NULL, 0, "step_time_s");
+  print_message("TTFT %.4f ms vs prefill %.4f ms; TPOT %.4f ms vs decode %.4f ms\n", ttft * 1e3,
+                prefill * 1e3, tpot * 1e3, decode * 1e3);
   assert_true(fabs(ttft / prefill - 1) < 0.01);
   assert_true(fabs(tpot / decode - 1) < 0.01);
 }
@@ -59,8 +62,8 @@ static void test_overload(void **state) {
   double good_over = number(t, NULL, 0, "serve.goodput_requests_per_s");
   double ttft_over = number(t, NULL, 0, "serve.ttft_p99_s");
   double thr_over = number(t, NULL, 0, "serve.throughput_tokens_per_s");
-  print_message("goodput %.2f -> %.2f req/s, p99 TTFT %.3f -> %.1f s, throughput at overload %.0f tok/s\n", good_ok,
-                good_over, ttft_ok, ttft_over, thr_over);
+  print_message("goodput %.2f -> %.2f req/s, p99 TTFT %.3f -> %.1f s, throughput at overload %.0f tok/s\n",
+                good_ok, good_over, ttft_ok, ttft_over, thr_over);
   assert_true(ttft_ok < 1.0);
   assert_true(ttft_over > 20 * ttft_ok && ttft_over > 1.0);
   assert_true(good_over < 0.5 * good_ok);
@@ -73,8 +76,8 @@ static void test_determinism(void **state) {
   char t[600];
   char *j[3];
   for (int i = 0; i < 3; i++) {
-    sl_scenario *sc = load_sets(serve_text(t, sizeof t, 8, 500, "{min: 100, max: 2000}", "{mean: 128}", i < 2 ? 7 : 8),
-                           NULL, 0);
+    sl_scenario *sc = load_sets(
+        serve_text(t, sizeof t, 8, 500, "{min: 100, max: 2000}", "{mean: 128}", i < 2 ? 7 : 8), NULL, 0);
     sl_result *r = run(sc);
     j[i] = sl_result_json(r);
     sl_result_free(r);
@@ -82,7 +85,8 @@ static void test_determinism(void **state) {
   }
   assert_string_equal(j[0], j[1]);
   assert_string_not_equal(j[0], j[2]);
-  for (int i = 0; i < 3; i++) free(j[i]);
+  for (int i = 0; i < 3; i++)
+    free(j[i]);
 }
 
 /* The step-cost surface of the simulation against whole prefill and decode scenarios. */
@@ -91,26 +95,33 @@ static void test_surface(void **state) {
   static const double prefill[] = {128, 512, 2048, 8000};
   static const double decode[][2] = {{1, 200}, {8, 1000}, {64, 2048}, {200, 700}};
   sl_scenario *sc = load_sets("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
-                         " serve: {arrival_rate_per_s: 1}}", NULL, 0);
+                              " serve: {arrival_rate_per_s: 1}}",
+                              NULL, 0);
   for (size_t i = 0; i < SL_ARRAY_LEN(prefill); i++) {
     double est;
     sl_error err;
     assert_int_equal(serve_step_estimate(sc, prefill[i], 0, 0, &est, &err), SL_OK);
     char t[300];
-    snprintf(t, sizeof t, "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: prefill,"
-                          " infer: {batch: 1, prompt_len: %g}}", prefill[i]);
+    snprintf(t, sizeof t,
+             "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: prefill,"
+             " infer: {batch: 1, prompt_len: %g}}",
+             prefill[i]);
     double full = number(t, NULL, 0, "step_time_s");
-    if (fabs(est / full - 1) > 0.01) fail_msg("prefill %g: surface %.5g s, model %.5g s", prefill[i], est, full);
+    if (fabs(est / full - 1) > 0.01)
+      fail_msg("prefill %g: surface %.5g s, model %.5g s", prefill[i], est, full);
   }
   for (size_t i = 0; i < SL_ARRAY_LEN(decode); i++) {
     double est;
     sl_error err;
     assert_int_equal(serve_step_estimate(sc, 0, decode[i][0], decode[i][1] + 1, &est, &err), SL_OK);
     char t[300];
-    snprintf(t, sizeof t, "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: decode,"
-                          " infer: {batch: %g, prompt_len: %g}}", decode[i][0], decode[i][1]);
+    snprintf(t, sizeof t,
+             "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: decode,"
+             " infer: {batch: %g, prompt_len: %g}}",
+             decode[i][0], decode[i][1]);
     double full = number(t, NULL, 0, "step_time_s");
-    if (fabs(est / full - 1) > 0.01) fail_msg("decode %g x %g: surface %.5g s, model %.5g s", decode[i][0], decode[i][1], est, full);
+    if (fabs(est / full - 1) > 0.01)
+      fail_msg("decode %g x %g: surface %.5g s, model %.5g s", decode[i][0], decode[i][1], est, full);
   }
   sl_scenario_free(sc);
 }
@@ -118,9 +129,10 @@ static void test_surface(void **state) {
 /* arrival_rate_per_s: max finds a rate whose p99 meets the SLO, and a bit more does not. */
 static void test_max_rate(void **state) {
   (void)state;
-  const char *text = "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: max,"
-                     " requests: 2000, prompt_len: {mean: 1024}, gen_len: {mean: 128}, slo: {ttft_s: 1.0, tpot_s: 0.05},"
-                     " seed: 3}}";
+  const char *text =
+      "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: max,"
+      " requests: 2000, prompt_len: {mean: 1024}, gen_len: {mean: 128}, slo: {ttft_s: 1.0, tpot_s: 0.05},"
+      " seed: 3}}";
   double rate = number(text, NULL, 0, "serve.max_rate_per_s");
   assert_true(rate > 1);
   char set[64];
@@ -134,8 +146,8 @@ static void test_max_rate(void **state) {
 
 static void test_batch_max(void **state) {
   (void)state;
-  sl_scenario *sc = load_sets("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: max, prompt_len: 4096}}",
-                         NULL, 0);
+  sl_scenario *sc = load_sets(
+      "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: max, prompt_len: 4096}}", NULL, 0);
   sl_result *r = run(sc);
   double b = sc->batch;
   print_message("batch max = %g, %.2f of %.2f GB\n", b, sl_result_number(r, "memory.per_chip_bytes") / 1e9,
@@ -145,8 +157,8 @@ static void test_batch_max(void **state) {
   sl_scenario_free(sc);
   /* one more sequence does not fit */
   char t[300];
-  snprintf(t, sizeof t, "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %g, prompt_len: 4096}}",
-           b + 1);
+  snprintf(t, sizeof t,
+           "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %g, prompt_len: 4096}}", b + 1);
   sc = load(t);
   r = run(sc);
   assert_false(sl_result_feasible(r));
@@ -159,12 +171,14 @@ static void test_batch_max(void **state) {
 static void test_tp_prefill(void **state) {
   (void)state;
   sl_scenario *sc = load_sets("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
-                         " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: 8}}", NULL, 0);
+                              " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: 8}}",
+                              NULL, 0);
   sl_result *r = run(sc);
   assert_true(sl_result_feasible(r));
   int found = 0;
   for (size_t i = 0; i < r->n_rows; i++)
-    if (strcmp(r->rows[i].name, "tp_allreduce_attn") == 0 || strcmp(r->rows[i].name, "tp_allreduce_mlp") == 0) {
+    if (strcmp(r->rows[i].name, "tp_allreduce_attn") == 0 ||
+        strcmp(r->rows[i].name, "tp_allreduce_mlp") == 0) {
       assert_true(r->rows[i].count == 80);
       assert_int_equal(r->rows[i].cat, SL_CAT_COLLECTIVE);
       found++;
@@ -184,8 +198,8 @@ static void test_decode_ridge(void **state) {
   double turn = 0;
   for (int b = 8; b <= 1024 && turn == 0; b += 8) {
     char t[300];
-    snprintf(t, sizeof t, "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %d, prompt_len: 128}}",
-             b);
+    snprintf(t, sizeof t,
+             "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: %d, prompt_len: 128}}", b);
     sl_scenario *sc = load(t);
     sl_result *r = run(sc);
     for (size_t i = 0; i < r->n_rows; i++) {
@@ -201,8 +215,9 @@ static void test_decode_ridge(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),   cmocka_unit_test(test_determinism),
-      cmocka_unit_test(test_surface),      cmocka_unit_test(test_max_rate),   cmocka_unit_test(test_batch_max),
+      cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),
+      cmocka_unit_test(test_determinism),  cmocka_unit_test(test_surface),
+      cmocka_unit_test(test_max_rate),     cmocka_unit_test(test_batch_max),
       cmocka_unit_test(test_tp_prefill),   cmocka_unit_test(test_decode_ridge),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,16 +2,16 @@
  * set; a sweep stopped after some batches (as if killed) and resumed loses no point and repeats
  * none; results do not depend on --jobs; grid, random and evolutionary are deterministic with a
  * seed; every feasible design meets the constraints; bad sweep files name file, line and key. */
+#include <math.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "dse/dse.h"
 
@@ -25,14 +25,16 @@ static const char *db_path(const char *name) {
   return p;
 }
 
-static const char BASE[] =
-    "{name: t, chip: mtia-2i,\n"
-    " parameters: {cores: [32, 48, 64], clock_ghz: {min: 1.0, max: 1.6, steps: 4}, dram_GBps: [204.8, 409.6],\n"
-    "              macs_per_cycle: [1024, 2048], tdp_w: [85, 150]},\n"
-    " constraints: {area_mm2: 450, tdp_w: 120, unit_cost_usd: 1100},\n"
-    " workloads: [{name: decode, weight: 2, scenario: {model: llama3.2-1b, task: decode, infer: {batch: 4, prompt_len: 512}}},\n"
-    "             {name: prefill, weight: 1, scenario: {model: llama3.2-1b, task: prefill, infer: {batch: 1, prompt_len: 512}}}],\n"
-    " objectives: [perf_per_tco, throughput],\n";
+static const char BASE[] = "{name: t, chip: mtia-2i,\n"
+                           " parameters: {cores: [32, 48, 64], clock_ghz: {min: 1.0, max: 1.6, steps: 4}, "
+                           "dram_GBps: [204.8, 409.6],\n"
+                           "              macs_per_cycle: [1024, 2048], tdp_w: [85, 150]},\n"
+                           " constraints: {area_mm2: 450, tdp_w: 120, unit_cost_usd: 1100},\n"
+                           " workloads: [{name: decode, weight: 2, scenario: {model: llama3.2-1b, task: "
+                           "decode, infer: {batch: 4, prompt_len: 512}}},\n"
+                           "             {name: prefill, weight: 1, scenario: {model: llama3.2-1b, task: "
+                           "prefill, infer: {batch: 1, prompt_len: 512}}}],\n"
+                           " objectives: [perf_per_tco, throughput],\n";
 
 static dse_sweep *load(const char *strategy) {
   char text[4096];
@@ -72,7 +74,8 @@ static char *dump(const char *db_file) {
         s = realloc(s, cap);
         assert_non_null(s);
       }
-      len += (size_t)snprintf(s + len, cap - len, "%s%c", t ? t : "NULL", c + 1 == sqlite3_column_count(q) ? '\n' : '|');
+      len += (size_t)snprintf(s + len, cap - len, "%s%c", t ? t : "NULL",
+                              c + 1 == sqlite3_column_count(q) ? '\n' : '|');
     }
   }
   sqlite3_finalize(q);
@@ -102,7 +105,8 @@ static void test_pareto_known_set(void **state) {
   size_t m = dse_pareto(v, 8, 2, front);
   assert_int_equal(m, 5);
   const size_t want[] = {2, 7, 1, 0, 4};
-  for (size_t i = 0; i < m; i++) assert_int_equal(front[i], want[i]);
+  for (size_t i = 0; i < m; i++)
+    assert_int_equal(front[i], want[i]);
   /* one objective: the maximum (and its ties) */
   const double w[] = {1, 7, 3, 7};
   assert_int_equal(dse_pareto(w, 4, 1, front), 2);
@@ -241,7 +245,8 @@ static void test_bad_files(void **state) {
       {"chip: mtia-2i\nparameters:\n  cores: {min: 8, max: 4, steps: 2}\n", "parameters.cores", 3},
       {"chip: mtia-2i\nparameters: {cores: [8]}\nstrategy: {kind: random, seed: 1}\n", "strategy.count", 3},
       {"chip: mtia-2i\nparameters: {cores: [8]}\nobjectives: [speed]\n", "objectives[0]", 3},
-      {"chip: mtia-2i\nparameters: {cores: [8]}\nworkloads:\n  - {scenario: {model: llama3.2-1b, task: decode, "
+      {"chip: mtia-2i\nparameters: {cores: [8]}\nworkloads:\n  - {scenario: {model: llama3.2-1b, task: "
+       "decode, "
        "infer: {batch: 1, prompt_len: 64}, colour: red}}\n",
        "workloads[0].scenario.colour", 4},
   };
@@ -274,9 +279,10 @@ static int teardown(void **state) {
 static void test_fmt_g6(void **state) {
   (void)state;
   uint64_t x = 88172645463325252ull;
-  const double fixed[] = {0,     -0.0,  1,      -1,     123456.5, 1234565, 999999.5, 0.0001, 0.00001, 1e6,
-                          1e-5,  9.9999949e-5, 100000, 0.1,  2.5e-300, 7e299, 1e300, 1e301, 1e-301, 65504,
-                          1.0 / 3, 2.0 / 3, 999999, 9999995, 0.5, 123.456, NAN, INFINITY, -INFINITY, 4.2e21};
+  const double fixed[] = {0,       -0.0,    1,      -1,           123456.5,  1234565, 999999.5, 0.0001,
+                          0.00001, 1e6,     1e-5,   9.9999949e-5, 100000,    0.1,     2.5e-300, 7e299,
+                          1e300,   1e301,   1e-301, 65504,        1.0 / 3,   2.0 / 3, 999999,   9999995,
+                          0.5,     123.456, NAN,    INFINITY,     -INFINITY, 4.2e21};
   for (long i = 0; i < 400000 + (long)SL_ARRAY_LEN(fixed); i++) {
     double v;
     if (i < (long)SL_ARRAY_LEN(fixed)) {
@@ -298,10 +304,12 @@ static void test_fmt_g6(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_pareto_known_set),
-                                     cmocka_unit_test(test_pareto_random_brute_force), cmocka_unit_test(test_resume_grid),
+                                     cmocka_unit_test(test_pareto_random_brute_force),
+                                     cmocka_unit_test(test_resume_grid),
                                      cmocka_unit_test(test_resume_evolutionary),
                                      cmocka_unit_test(test_jobs_and_seeds_deterministic),
-                                     cmocka_unit_test(test_constraints_met), cmocka_unit_test(test_bad_files),
+                                     cmocka_unit_test(test_constraints_met),
+                                     cmocka_unit_test(test_bad_files),
                                      cmocka_unit_test(test_fmt_g6)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,18 +1,17 @@
 /* test_train.c — training at scale: the pipeline closed form against an event-by-event 1F1B
  * simulation, the Megatron stack efficiency against its Korthikanti Table 4 fit, per-chip memory
  * against Korthikanti Figure 1, the plan search against brute force, symmetry in the chip count. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 #include "test_util.h"
-
 
 /* ---- pipeline schedule ------------------------------------------------------------------------ */
 
@@ -31,7 +30,8 @@ static void test_1f1b_uniform(void **state) {
   double f[16], b[16];
   for (int p = 1; p <= 16; p *= 2)
     for (int m = p; m <= 8 * p; m *= 2) {
-      for (int s = 0; s < p; s++) f[s] = 1.0, b[s] = 2.0;
+      for (int s = 0; s < p; s++)
+        f[s] = 1.0, b[s] = 2.0;
       double ref = train_1f1b_reference(f, b, p, m);
       /* (m + p - 1) (f + b): Narayanan et al. SC21 §2.2. */
       assert_true(fabs(ref - (m + p - 1) * 3.0) < 1e-9);
@@ -46,11 +46,13 @@ static void test_1f1b_distinct_stages(void **state) {
   for (int p = 2; p <= 16; p *= 2)
     for (int m = p; m <= 8 * p; m *= 2)
       for (int k = 0; k < 3; k++) {
-        for (int s = 0; s < p; s++) f[s] = 1.0, b[s] = 2.1;
-        f[0] += 0.1 * k, b[0] += 0.15 * k;         /* embedding */
-        f[p - 1] += 0.3 * k, b[p - 1] += 0.5 * k;  /* LM head and loss */
+        for (int s = 0; s < p; s++)
+          f[s] = 1.0, b[s] = 2.1;
+        f[0] += 0.1 * k, b[0] += 0.15 * k;        /* embedding */
+        f[p - 1] += 0.3 * k, b[p - 1] += 0.5 * k; /* LM head and loss */
         double ref = train_1f1b_reference(f, b, p, m), cf = closed_form(f, b, p, m);
-        if (fabs(cf / ref - 1) > 0.03) fail_msg("p %d m %d k %d: closed form %.4f, schedule %.4f", p, m, k, cf, ref);
+        if (fabs(cf / ref - 1) > 0.03)
+          fail_msg("p %d m %d k %d: closed form %.4f, schedule %.4f", p, m, k, cf, ref);
       }
 }
 
@@ -66,16 +68,18 @@ static const char *KMODEL[] = {
     " norm: layernorm, position: learned, tied_embeddings: true}}",
     "{transformer: {hidden: 25600, layers: 128, heads: 160, ffn: 102400, vocab: 51200, activation: gelu,"
     " norm: layernorm, position: learned, tied_embeddings: true}}"};
-static const double KPP[] = {1, 8, 35, 64}, KVPP[] = {1, 3, 3, 1}, KMB[] = {4, 1, 1, 1}, KGBS[] = {4, 64, 280, 512};
+static const double KPP[] = {1, 8, 35, 64}, KVPP[] = {1, 3, 3, 1}, KMB[] = {4, 1, 1, 1},
+                    KGBS[] = {4, 64, 280, 512};
 
 static sl_scenario *korthikanti(int i, const char *stack, const char *recompute, int sp, const char *chip) {
   char text[1600];
-  snprintf(text, sizeof text,
-           "{chip: %s, system: {chips: %g, node_chips: 8, scale_up: {bw_GBps: 300}, scale_out: {bw_GBps: 25}},"
-           " stack: %s, model: %s, precision: fp16, task: train,"
-           " train: {seq_len: 2048, global_batch: %g, micro_batch: %g, recompute: %s},"
-           " parallel: {tp: 8, pp: %g, dp: 1, vpp: %g, sp: %s}}",
-           chip, 8 * KPP[i], stack, KMODEL[i], KGBS[i], KMB[i], recompute, KPP[i], KVPP[i], sp ? "true" : "false");
+  snprintf(
+      text, sizeof text,
+      "{chip: %s, system: {chips: %g, node_chips: 8, scale_up: {bw_GBps: 300}, scale_out: {bw_GBps: 25}},"
+      " stack: %s, model: %s, precision: fp16, task: train,"
+      " train: {seq_len: 2048, global_batch: %g, micro_batch: %g, recompute: %s},"
+      " parallel: {tp: 8, pp: %g, dp: 1, vpp: %g, sp: %s}}",
+      chip, 8 * KPP[i], stack, KMODEL[i], KGBS[i], KMB[i], recompute, KPP[i], KVPP[i], sp ? "true" : "false");
   return load(text);
 }
 
@@ -91,16 +95,20 @@ static void test_korthikanti_memory(void **state) {
       sl_result *r = run(sc);
       double gib = 1073741824.0;
       double st = (sl_result_number(r, "memory.weights_bytes") + sl_result_number(r, "memory.grads_bytes") +
-                   sl_result_number(r, "memory.optimizer_bytes")) / gib;
+                   sl_result_number(r, "memory.optimizer_bytes")) /
+                  gib;
       double act = sl_result_number(r, "memory.activations_bytes") / gib;
       double want = k ? act_sel[i] : act_none[i];
       double total = sl_result_number(r, "memory.per_chip_bytes") / gib;
-      print_message("model %d %s: per chip %.2f GiB (paper %.2f): states %.2f (%.2f), activations %.2f (%.2f)\n", i,
-                    k ? "SP+selective" : "none", total, states[i] + want, st, states[i], act, want);
+      print_message(
+          "model %d %s: per chip %.2f GiB (paper %.2f): states %.2f (%.2f), activations %.2f (%.2f)\n", i,
+          k ? "SP+selective" : "none", total, states[i] + want, st, states[i], act, want);
       /* The paper's weight+gradient+optimizer figure leaves out the embedding that the first
        * stage also holds (2-8% more here); the per-chip total and the activations are compared. */
-      if (fabs(total / (states[i] + want) - 1) > 0.05) fail_msg("model %d k %d: %.3f GiB per chip", i, k, total);
-      if (fabs(act / want - 1) > 0.05) fail_msg("model %d k %d: activations %.3f GiB vs %.3f", i, k, act, want);
+      if (fabs(total / (states[i] + want) - 1) > 0.05)
+        fail_msg("model %d k %d: %.3f GiB per chip", i, k, total);
+      if (fabs(act / want - 1) > 0.05)
+        fail_msg("model %d k %d: activations %.3f GiB vs %.3f", i, k, act, want);
       assert_true(st >= states[i]);
       sl_result_free(r);
       sl_scenario_free(sc);
@@ -114,7 +122,10 @@ static void test_megatron_efficiency_fit(void **state) {
     const char *rc;
     int sp;
     double fwd, bwd;
-  } t4[] = {{"none", 0, 7.7, 11.9}, {"none", 1, 7.2, 11.8}, {"full", 0, 7.7, 19.5}, {"selective", 0, 7.7, 13.2},
+  } t4[] = {{"none", 0, 7.7, 11.9},
+            {"none", 1, 7.2, 11.8},
+            {"full", 0, 7.7, 19.5},
+            {"selective", 0, 7.7, 13.2},
             {"selective", 1, 7.2, 13.1}};
   /* The same chip with room for every configuration, and the stack with efficiency 1. */
   char stack[400];
@@ -194,8 +205,8 @@ static void test_search_matches_brute_force(void **state) {
               sl_result_free(o);
               sl_scenario_free(one);
             }
-  print_message("search: %.0f plans, %.1f tokens/s; brute force: %.0f plans, %.1f tokens/s\n", r->plans_evaluated,
-                best_rate, n, brute);
+  print_message("search: %.0f plans, %.1f tokens/s; brute force: %.0f plans, %.1f tokens/s\n",
+                r->plans_evaluated, best_rate, n, brute);
   assert_true(n == r->plans_evaluated);
   assert_true(fabs(brute / best_rate - 1) < 1e-9);
   sl_result_free(r);
@@ -227,7 +238,8 @@ static void test_rows_and_reasons(void **state) {
   sl_scenario *sc = korthikanti(1, "megatron-2022", "full", 0, "a100-sxm-80gb");
   sl_result *r = run(sc);
   double sum = 0;
-  for (size_t i = 0; i < r->n_rows; i++) sum += r->rows[i].time_s;
+  for (size_t i = 0; i < r->n_rows; i++)
+    sum += r->rows[i].time_s;
   assert_true(fabs(sum / sl_result_number(r, "step_time_s") - 1) < 1e-9);
   sl_result_free(r);
   sl_scenario_free(sc);
@@ -242,9 +254,12 @@ static void test_rows_and_reasons(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_1f1b_uniform),           cmocka_unit_test(test_1f1b_distinct_stages),
-      cmocka_unit_test(test_korthikanti_memory),     cmocka_unit_test(test_megatron_efficiency_fit),
-      cmocka_unit_test(test_search_matches_brute_force), cmocka_unit_test(test_symmetry),
+      cmocka_unit_test(test_1f1b_uniform),
+      cmocka_unit_test(test_1f1b_distinct_stages),
+      cmocka_unit_test(test_korthikanti_memory),
+      cmocka_unit_test(test_megatron_efficiency_fit),
+      cmocka_unit_test(test_search_matches_brute_force),
+      cmocka_unit_test(test_symmetry),
       cmocka_unit_test(test_rows_and_reasons),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,9 @@ static inline sl_scenario *load_sets(const char *text, const char *const *sets, 
   return sc;
 }
 
-static inline sl_scenario *load(const char *text) { return load_sets(text, NULL, 0); }
+static inline sl_scenario *load(const char *text) {
+  return load_sets(text, NULL, 0);
+}
 
 static inline sl_result *run(const sl_scenario *sc) {
   sl_result *r = NULL;

@@ -1,14 +1,14 @@
 /* test_workload.c — model front ends and op graphs against closed forms (equations.md): parameter
  * counts, training FLOP, KV-cache bytes; single-chip task physics (decode at the memory roofline,
  * prefill compute-bound, identical layers costed once, infeasible is a result). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "internal.h"
 #include "test_util.h"
@@ -53,7 +53,8 @@ static void test_training_flops(void **state) {
 
 static void test_kv_cache_bytes(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 4, prompt_len: 1000}}");
+  sl_scenario *sc =
+      load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 4, prompt_len: 1000}}");
   sl_result *r = run(sc);
   /* 2 (K and V) x layers x kv_heads x head_dim x bytes, per token of context. */
   double want = 4 * 1001 * 2.0 * 32 * 8 * 128 * 2;
@@ -72,7 +73,8 @@ static void test_kv_cache_bytes(void **state) {
  * (weights + KV) / HBM bandwidth. */
 static void test_decode_roofline(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 1, prompt_len: 1024}}");
+  sl_scenario *sc =
+      load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 1, prompt_len: 1024}}");
   sl_result *r = run(sc);
   double bytes = sl_result_number(r, "memory.weights_bytes") + sl_result_number(r, "memory.kv_cache_bytes");
   double ideal = bytes / (chip_dram(&sc->chip)->bw_GBps * 1e9);
@@ -85,7 +87,8 @@ static void test_decode_roofline(void **state) {
 
 static void test_prefill_compute_bound(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.1-8b, task: prefill, infer: {batch: 1, prompt_len: 2048}}");
+  sl_scenario *sc =
+      load("{chip: h100-sxm, model: llama3.1-8b, task: prefill, infer: {batch: 1, prompt_len: 2048}}");
   sl_result *r = run(sc);
   double compute = 0, total = 0;
   for (size_t i = 0; i < r->n_rows; i++) {
@@ -105,8 +108,8 @@ static void test_prefill_compute_bound(void **state) {
 /* A 126-layer model has as many ops as a 2-layer one: identical layers are costed once. */
 static void test_layers_costed_once(void **state) {
   (void)state;
-#define LAYERS_FMT                                                                                                \
-  "{chip: b200, task: decode, model: {transformer: {hidden: 1024, layers: %d, heads: 8, ffn: 4096,"                \
+#define LAYERS_FMT                                                                                           \
+  "{chip: b200, task: decode, model: {transformer: {hidden: 1024, layers: %d, heads: 8, ffn: 4096,"          \
   " vocab: 1000, activation: swiglu, norm: rmsnorm, position: rope}}}"
   char t1[400], t2[400];
   snprintf(t1, sizeof t1, LAYERS_FMT, 2);
@@ -133,14 +136,16 @@ static int has_row(const sl_result *r, const char *name) {
 /* Fused attention only where the working set fits the per-core SRAM; unfused stacks never fuse. */
 static void test_attention_fusion(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, task: infer, model: {op: attention, batch: 1, seq_len: 4096,"
-                         " heads: 16, head_dim: 128, causal: true}}");
+  sl_scenario *sc =
+      load("{chip: h100-sxm, stack: trtllm, task: infer, model: {op: attention, batch: 1, seq_len: 4096,"
+           " heads: 16, head_dim: 128, causal: true}}");
   sl_result *r = run(sc);
   assert_true(has_row(r, "attention") && !has_row(r, "attn_scores"));
   sl_result_free(r);
   sl_scenario_free(sc);
-  sc = load("{chip: h100-sxm, stack: pytorch-eager, task: infer, model: {op: attention, batch: 1, seq_len: 4096,"
-            " heads: 16, head_dim: 128, causal: true}}");
+  sc = load(
+      "{chip: h100-sxm, stack: pytorch-eager, task: infer, model: {op: attention, batch: 1, seq_len: 4096,"
+      " heads: 16, head_dim: 128, causal: true}}");
   r = run(sc);
   assert_true(has_row(r, "attn_scores") && has_row(r, "attn_softmax") && has_row(r, "attn_context"));
   sl_result_free(r);
@@ -157,10 +162,13 @@ static void test_attention_fusion(void **state) {
 /* generate = prefill + (gen_len - 1) decode steps; TTFT is the prefill. */
 static void test_generate(void **state) {
   (void)state;
-  sl_scenario *g = load("{chip: h100-sxm, model: llama3.1-8b, task: generate, infer: {batch: 2, prompt_len: 512,"
-                        " gen_len: 129}}");
-  sl_scenario *p = load("{chip: h100-sxm, model: llama3.1-8b, task: prefill, infer: {batch: 2, prompt_len: 512}}");
-  sl_scenario *d = load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 2, prompt_len: 575}}");
+  sl_scenario *g =
+      load("{chip: h100-sxm, model: llama3.1-8b, task: generate, infer: {batch: 2, prompt_len: 512,"
+           " gen_len: 129}}");
+  sl_scenario *p =
+      load("{chip: h100-sxm, model: llama3.1-8b, task: prefill, infer: {batch: 2, prompt_len: 512}}");
+  sl_scenario *d =
+      load("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 2, prompt_len: 575}}");
   sl_result *rg = run(g), *rp = run(p), *rd = run(d);
   assert_true(fabs(sl_result_number(rg, "ttft_s") / sl_result_number(rp, "step_time_s") - 1) < 1e-9);
   assert_true(fabs(sl_result_number(rg, "tpot_s") / sl_result_number(rd, "step_time_s") - 1) < 0.01);
@@ -189,8 +197,9 @@ static void test_infeasible(void **state) {
 /* Training on one chip: MFU in a plausible band, recompute raises HFU over MFU, memory split. */
 static void test_train_single_chip(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, model: llama3.2-1b, task: train, train: {seq_len: 2048, global_batch: 8,"
-                         " micro_batch: 2, recompute: full}}");
+  sl_scenario *sc =
+      load("{chip: h100-sxm, model: llama3.2-1b, task: train, train: {seq_len: 2048, global_batch: 8,"
+           " micro_batch: 2, recompute: full}}");
   sl_result *r = run(sc);
   double mfu = sl_result_number(r, "mfu"), hfu = sl_result_number(r, "hfu");
   assert_true(mfu > 0.2 && mfu < 0.8);
@@ -203,11 +212,16 @@ static void test_train_single_chip(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_param_counts),         cmocka_unit_test(test_training_flops),
-      cmocka_unit_test(test_kv_cache_bytes),       cmocka_unit_test(test_decode_roofline),
-      cmocka_unit_test(test_prefill_compute_bound), cmocka_unit_test(test_layers_costed_once),
-      cmocka_unit_test(test_attention_fusion),     cmocka_unit_test(test_generate),
-      cmocka_unit_test(test_infeasible),           cmocka_unit_test(test_train_single_chip),
+      cmocka_unit_test(test_param_counts),
+      cmocka_unit_test(test_training_flops),
+      cmocka_unit_test(test_kv_cache_bytes),
+      cmocka_unit_test(test_decode_roofline),
+      cmocka_unit_test(test_prefill_compute_bound),
+      cmocka_unit_test(test_layers_costed_once),
+      cmocka_unit_test(test_attention_fusion),
+      cmocka_unit_test(test_generate),
+      cmocka_unit_test(test_infeasible),
+      cmocka_unit_test(test_train_single_chip),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,9 @@ char *ar_strndup(arena *a, const char *s, size_t n) {
   return p;
 }
 
-char *ar_strdup(arena *a, const char *s) { return s ? ar_strndup(a, s, strlen(s)) : NULL; }
+char *ar_strdup(arena *a, const char *s) {
+  return s ? ar_strndup(a, s, strlen(s)) : NULL;
+}
 
 void ar_reset(arena *a) {
   ar_block *b = a->head;

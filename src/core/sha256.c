@@ -14,7 +14,9 @@ static const uint32_t K[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-static uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static uint32_t ror(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 /* One 64-byte block into the state h[8]. */
 static void compress(uint32_t h[8], const unsigned char *blk) {
@@ -41,7 +43,8 @@ void sha256_hex(const void *data, size_t len, char out[65]) {
                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   const unsigned char *p = data;
   size_t full = len / 64;
-  for (size_t i = 0; i < full; i++) compress(h, p + 64 * i);
+  for (size_t i = 0; i < full; i++)
+    compress(h, p + 64 * i);
   /* Tail: the remaining bytes, 0x80, zeros, and the bit length big-endian (one or two blocks). */
   unsigned char tail[128] = {0};
   size_t rest = len % 64;
@@ -49,8 +52,10 @@ void sha256_hex(const void *data, size_t len, char out[65]) {
   tail[rest] = 0x80;
   size_t tlen = rest < 56 ? 64 : 128;
   uint64_t bits = (uint64_t)len * 8;
-  for (int i = 0; i < 8; i++) tail[tlen - 1 - i] = (unsigned char)(bits >> (8 * i));
-  for (size_t off = 0; off < tlen; off += 64) compress(h, tail + off);
+  for (int i = 0; i < 8; i++)
+    tail[tlen - 1 - i] = (unsigned char)(bits >> (8 * i));
+  for (size_t off = 0; off < tlen; off += 64)
+    compress(h, tail + off);
   static const char hex[] = "0123456789abcdef";
   for (int i = 0; i < 32; i++) {
     unsigned byte = (h[i / 4] >> (24 - 8 * (i % 4))) & 0xff;

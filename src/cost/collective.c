@@ -12,8 +12,8 @@
 #include <math.h>
 
 _Static_assert(SL_COLL_COUNT == 5, "update sl_coll_names");
-const char *const sl_coll_names[SL_COLL_COUNT + 1] = {"all_reduce", "all_gather", "reduce_scatter", "all_to_all",
-                                                     "send_recv", NULL};
+const char *const sl_coll_names[SL_COLL_COUNT + 1] = {"all_reduce", "all_gather", "reduce_scatter",
+                                                      "all_to_all", "send_recv",  NULL};
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips) {
   net->up_bw = up->bw_GBps * 1e9 * (up->efficiency > 0 ? up->efficiency : SL_LINK_EFF_UP);
@@ -32,8 +32,12 @@ static sl_cost result(double t_bw, double t_lat) {
 }
 
 /* Ring / tree all-reduce over n ranks at bandwidth B, step latency a. */
-static double ar_ring(double S, double n, double B, double a) { return 2 * (n - 1) / n * S / B + 2 * (n - 1) * a; }
-static double ar_tree(double S, double n, double B, double a) { return 2 * S / B + 2 * ceil(log2(n)) * a; }
+static double ar_ring(double S, double n, double B, double a) {
+  return 2 * (n - 1) / n * S / B + 2 * (n - 1) * a;
+}
+static double ar_tree(double S, double n, double B, double a) {
+  return 2 * S / B + 2 * ceil(log2(n)) * a;
+}
 
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k) {
   sl_cost r = {0};

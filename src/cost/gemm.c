@@ -18,7 +18,8 @@
 
 static double gcd_d(double a, double b) {
   if (a >= 0 && b >= 0 && a < 0x1p53 && b < 0x1p53 && a == floor(a) && b == floor(b)) {
-    uint64_t x = (uint64_t)a, y = (uint64_t)b; /* tile counts: integers, and integer division is cheaper than fmod */
+    uint64_t x = (uint64_t)a,
+             y = (uint64_t)b; /* tile counts: integers, and integer division is cheaper than fmod */
     while (y) {
       uint64_t t = x % y;
       x = y;

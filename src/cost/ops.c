@@ -58,7 +58,7 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   double act = sl_dtype_bytes[a->dt];
   double q_bytes = a->batch * a->q_len * a->heads * a->head_dim * act;
   double kv_bytes = 2.0 * a->batch * a->kv_len * a->kv_heads * a->head_dim * a->kv_bytes;
-  double dram = 2.0 * q_bytes + kv_bytes; /* read Q, K, V; write O */
+  double dram = 2.0 * q_bytes + kv_bytes;                 /* read Q, K, V; write O */
   if (a->backward) dram = 4.0 * q_bytes + 2.0 * kv_bytes; /* read Q, O, dO, K, V; write dQ, dK, dV */
   if (splits > 1) dram += 2.0 * splits * a->batch * q_rows * a->kv_heads * (a->head_dim + 2) * 4.0;
   double t_dram = dram / ctx->mem_bw;
@@ -128,16 +128,17 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     break;
   }
   r.time_s = r.time_s / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
-  sl_dtype dt = op->kernel == SL_K_GEMM ? op->u.g.dt
+  sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
-                : op->kernel == SL_K_STREAM ? op->u.s.dt
-                                             : SL_FP32;
+                : op->kernel == SL_K_STREAM     ? op->u.s.dt
+                                                : SL_FP32;
   if (op->kernel == SL_K_COLL) {
     /* A collective sends its share over the links and reads and writes its buffers in DRAM. */
     r.link_bytes = coll_link_bytes(op->u.c.type, op->u.c.bytes, op->u.c.n);
     r.dram_bytes = 2.0 * op->u.c.bytes;
     energy_of_cost(ctx->chip, dt, ctx->resident, &r);
-    r.dram_bytes = 0; /* the DRAM traffic of collectives is not part of the op's bytes (rows use the message) */
+    r.dram_bytes =
+        0; /* the DRAM traffic of collectives is not part of the op's bytes (rows use the message) */
   } else {
     energy_of_cost(ctx->chip, dt, ctx->resident, &r);
   }

@@ -19,7 +19,7 @@
 /* Parameters a sweep may vary: chip fields of every workload's scenario (docs/sweep.md). */
 typedef enum dse_param_kind {
   DSE_P_CORES,
-  DSE_P_MACS,        /* matrix-engine MACs per cycle per core at the chip's main format; the others in proportion */
+  DSE_P_MACS, /* matrix-engine MACs per cycle per core at the chip's main format; the others in proportion */
   DSE_P_CORE_SRAM,   /* bytes of the per-core SRAM level */
   DSE_P_SHARED_SRAM, /* bytes of the shared on-chip level */
   DSE_P_SHARED_BW,   /* GB/s of the shared on-chip level */
@@ -38,21 +38,26 @@ extern const char *const dse_param_names[DSE_P_COUNT];
 typedef enum dse_obj { DSE_O_THROUGHPUT, DSE_O_PERF_W, DSE_O_PERF_TCO, DSE_O_SCORE, DSE_O_COUNT } dse_obj;
 extern const char *const dse_obj_names[DSE_O_COUNT]; /* throughput, perf_per_w, perf_per_tco, score */
 
-typedef enum dse_strategy_kind { DSE_GRID, DSE_RANDOM, DSE_EVOLUTIONARY, DSE_STRATEGY_COUNT } dse_strategy_kind;
+typedef enum dse_strategy_kind {
+  DSE_GRID,
+  DSE_RANDOM,
+  DSE_EVOLUTIONARY,
+  DSE_STRATEGY_COUNT
+} dse_strategy_kind;
 extern const char *const dse_strategy_names[DSE_STRATEGY_COUNT + 1];
 
 typedef struct dse_param {
   dse_param_kind kind;
-  int n;                          /* values */
-  double v[DSE_MAX_VALUES];       /* numeric values (dram_type: unused) */
-  const char *s[DSE_MAX_VALUES];  /* dram_type names */
+  int n;                         /* values */
+  double v[DSE_MAX_VALUES];      /* numeric values (dram_type: unused) */
+  const char *s[DSE_MAX_VALUES]; /* dram_type names */
 } dse_param;
 
 typedef struct dse_workload {
   const char *name;
-  double weight;    /* normalised: the weights sum to 1 */
-  sl_scenario *sc;  /* loaded once with the base chip; owned */
-  double base[3];   /* the base chip's throughput, perf/W, perf/TCO on it */
+  double weight;   /* normalised: the weights sum to 1 */
+  sl_scenario *sc; /* loaded once with the base chip; owned */
+  double base[3];  /* the base chip's throughput, perf/W, perf/TCO on it */
 } dse_workload;
 
 /* Figures of one chip on the mix (the base chip's are 1 for the three objectives). */
@@ -75,15 +80,15 @@ typedef struct dse_sweep {
   int n_w;
   int obj[DSE_O_COUNT]; /* the objectives listed, in order */
   int n_obj;
-  double score_w[3];    /* weights of throughput, perf_per_w, perf_per_tco in the score (sum 1) */
+  double score_w[3]; /* weights of throughput, perf_per_w, perf_per_tco in the score (sum 1) */
   dse_strategy_kind strategy;
   unsigned long long seed;
-  long count;           /* random: points */
+  long count;                   /* random: points */
   long population, generations; /* evolutionary */
-  double total;         /* points the strategy will propose */
-  sl_chip base_chip;    /* the first workload's chip, figures re-derived as for every point */
+  double total;                 /* points the strategy will propose */
+  sl_chip base_chip;            /* the first workload's chip, figures re-derived as for every point */
   double base_area_est, base_area_published;
-  dse_ref base;         /* the base chip on the mix (objectives 1) */
+  dse_ref base; /* the base chip on the mix (objectives 1) */
   dse_ref refs[DSE_MAX_REFS];
   int n_refs;
 } dse_sweep;
@@ -100,7 +105,7 @@ typedef struct dse_point {
   int vi[DSE_MAX_PARAMS]; /* value index of each parameter */
   int feasible;
   char reason[200];
-  double obj[DSE_O_COUNT];  /* relative to the base chip on the mix (weighted geometric means) */
+  double obj[DSE_O_COUNT]; /* relative to the base chip on the mix (weighted geometric means) */
   double area_mm2, tdp_w, unit_cost_usd, power_w, usd_per_hour;
   double wl[DSE_MAX_WORKLOADS][3]; /* per workload: throughput, average power per chip, $/hour (system) */
 } dse_point;
@@ -148,9 +153,9 @@ typedef struct dse_progress {
 
 typedef struct dse_run_opts {
   const char *db_path;
-  int jobs;                 /* threads; <= 1: one */
-  long batch_points;        /* > 0: fixed batch size (tests); 0: adaptive, ~0.25 s of work per batch */
-  long stop_after_batches;  /* test hook: > 0 stops (as if killed) after committing this many batches */
+  int jobs;                /* threads; <= 1: one */
+  long batch_points;       /* > 0: fixed batch size (tests); 0: adaptive, ~0.25 s of work per batch */
+  long stop_after_batches; /* test hook: > 0 stops (as if killed) after committing this many batches */
   void (*progress)(void *ud, const dse_progress *p);
   void *ud;
   /* Evaluates a batch elsewhere (MPI ranks): when set, it replaces the local threads; wk is this
@@ -173,11 +178,11 @@ typedef struct dse_brief {
 typedef struct dse_run_stats {
   dse_brief *results; /* with dse_run_opts.keep_results: every point of the database, in idx order
                          (malloc'd; the caller frees it); NULL otherwise or when out of memory */
-  long resumed;   /* points found in the database */
-  long evaluated; /* points evaluated by this run */
-  long total;     /* points in the database at the end */
+  long resumed;       /* points found in the database */
+  long evaluated;     /* points evaluated by this run */
+  long total;         /* points in the database at the end */
   long batches;
-  int stopped;    /* the test hook stopped it */
+  int stopped; /* the test hook stopped it */
   double seconds;
 } dse_run_stats;
 
@@ -192,6 +197,7 @@ int dse_fmt_g6(double v, char *out);
 sl_status dse_report(const char *db_path, int json, char **out, sl_error *err);
 /* The same, given the briefs of all n points of the database (from dse_run): the database is then
  * read only for the rows printed, not scanned.  pts NULL: as dse_report. */
-sl_status dse_report_with(const char *db_path, const dse_brief *pts, long n, int json, char **out, sl_error *err);
+sl_status dse_report_with(const char *db_path, const dse_brief *pts, long n, int json, char **out,
+                          sl_error *err);
 
 #endif /* SL_DSE_H */

@@ -43,7 +43,8 @@ static void rederive(const dse_sweep *sw, sl_chip *c) {
   sl_area a;
   c->area_mm2 = 0;
   area_estimate(c, &a);
-  c->area_mm2 = sw->base_area_published > 0 ? sw->base_area_published * a.total_mm2 / sw->base_area_est : a.total_mm2;
+  c->area_mm2 =
+      sw->base_area_published > 0 ? sw->base_area_published * a.total_mm2 / sw->base_area_est : a.total_mm2;
   reader r = {NULL, NULL, ""};
   (void)energy_spec_read(&r, NULL, c); /* no spec node: cannot fail */
 }
@@ -56,12 +57,15 @@ void dse_apply(const dse_sweep *sw, const int *vi, sl_chip *c, double *up, doubl
     double v = p->v[vi[i]];
     sl_mem_level *m;
     switch (p->kind) {
-    case DSE_P_CORES: c->cores = (int)v; break;
+    case DSE_P_CORES:
+      c->cores = (int)v;
+      break;
     case DSE_P_MACS: {
       int f = main_format(c);
       if (f < 0) break;
       double ratio = v / c->mat_macs_per_cycle[f];
-      for (int k = 0; k < SL_DTYPE_COUNT; k++) c->mat_macs_per_cycle[k] *= ratio;
+      for (int k = 0; k < SL_DTYPE_COUNT; k++)
+        c->mat_macs_per_cycle[k] *= ratio;
       break;
     }
     case DSE_P_CORE_SRAM:
@@ -73,15 +77,32 @@ void dse_apply(const dse_sweep *sw, const int *vi, sl_chip *c, double *up, doubl
     case DSE_P_SHARED_BW:
       if ((m = shared_level(c))) m->bw_GBps = v;
       break;
-    case DSE_P_DRAM_TYPE: c->mem[c->n_mem - 1].name = p->s[vi[i]]; break;
-    case DSE_P_DRAM_BW: c->mem[c->n_mem - 1].bw_GBps = v; break;
-    case DSE_P_DRAM_BYTES: c->mem[c->n_mem - 1].capacity_bytes = v; break;
-    case DSE_P_CLOCK: c->clock_ghz = v; break;
-    case DSE_P_NODE: c->process_nm = v; break;
-    case DSE_P_SCALE_UP_BW: c->scale_up.bw_GBps = *up = v; break;
-    case DSE_P_SCALE_OUT_BW: c->scale_out.bw_GBps = *out = v; break;
-    case DSE_P_TDP: c->tdp_w = v; break;
-    case DSE_P_COUNT: break;
+    case DSE_P_DRAM_TYPE:
+      c->mem[c->n_mem - 1].name = p->s[vi[i]];
+      break;
+    case DSE_P_DRAM_BW:
+      c->mem[c->n_mem - 1].bw_GBps = v;
+      break;
+    case DSE_P_DRAM_BYTES:
+      c->mem[c->n_mem - 1].capacity_bytes = v;
+      break;
+    case DSE_P_CLOCK:
+      c->clock_ghz = v;
+      break;
+    case DSE_P_NODE:
+      c->process_nm = v;
+      break;
+    case DSE_P_SCALE_UP_BW:
+      c->scale_up.bw_GBps = *up = v;
+      break;
+    case DSE_P_SCALE_OUT_BW:
+      c->scale_out.bw_GBps = *out = v;
+      break;
+    case DSE_P_TDP:
+      c->tdp_w = v;
+      break;
+    case DSE_P_COUNT:
+      break;
     }
   }
   rederive(sw, c);
@@ -90,7 +111,8 @@ void dse_apply(const dse_sweep *sw, const int *vi, sl_chip *c, double *up, doubl
 void dse_worker_init(dse_worker *wk, const dse_sweep *sw) {
   memset(wk, 0, sizeof *wk);
   wk->sw = sw;
-  for (int i = 0; i < sw->n_w; i++) wk->sc[i] = *sw->w[i].sc; /* shallow: shares the loaded arena, never freed here */
+  for (int i = 0; i < sw->n_w; i++)
+    wk->sc[i] = *sw->w[i].sc; /* shallow: shares the loaded arena, never freed here */
   ar_init(&wk->res.a);
 }
 
@@ -110,17 +132,20 @@ static sl_status run_one(sl_result *res, const sl_scenario *sc, sl_error *err) {
 static void combine(const dse_sweep *sw, double raw[][3], double obj[DSE_O_COUNT]) {
   for (int k = 0; k < 3; k++) {
     double l = 0;
-    for (int i = 0; i < sw->n_w; i++) l += sw->w[i].weight * log(raw[i][k] / sw->w[i].base[k]);
+    for (int i = 0; i < sw->n_w; i++)
+      l += sw->w[i].weight * log(raw[i][k] / sw->w[i].base[k]);
     obj[k] = exp(l);
   }
   double l = 0;
-  for (int k = 0; k < 3; k++) l += sw->score_w[k] * log(obj[k]);
+  for (int k = 0; k < 3; k++)
+    l += sw->score_w[k] * log(obj[k]);
   obj[DSE_O_SCORE] = exp(l);
 }
 
 static double unit_cost(const sl_scenario *sc, const sl_chip *c, double up, double out) {
   sl_chip_cost cc;
-  econ_chip_cost(sc->econ, c, isnan(up) ? sc->scale_up.bw_GBps : up, isnan(out) ? sc->scale_out.bw_GBps : out, &cc);
+  econ_chip_cost(sc->econ, c, isnan(up) ? sc->scale_up.bw_GBps : up, isnan(out) ? sc->scale_out.bw_GBps : out,
+                 &cc);
   return cc.chip_usd;
 }
 
@@ -131,7 +156,8 @@ sl_status dse_eval(dse_worker *wk, dse_point *p) {
   dse_apply(sw, p->vi, &c, &up, &out);
   p->feasible = 0;
   p->reason[0] = 0;
-  for (int k = 0; k < DSE_O_COUNT; k++) p->obj[k] = NAN;
+  for (int k = 0; k < DSE_O_COUNT; k++)
+    p->obj[k] = NAN;
   p->power_w = p->usd_per_hour = NAN;
   p->area_mm2 = c.area_mm2;
   p->tdp_w = c.tdp_w;
@@ -174,8 +200,8 @@ sl_status dse_eval(dse_worker *wk, dse_point *p) {
   return SL_OK;
 }
 
-sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive_chip, dse_ref *out, double raw[][3],
-                        sl_error *err) {
+sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive_chip, dse_ref *out,
+                        double raw[][3], sl_error *err) {
   memset(out, 0, sizeof *out);
   sl_result res;
   memset(&res, 0, sizeof res);
@@ -201,7 +227,8 @@ sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive_chi
   ar_free(&res.a);
   if (s || !out->feasible) return s;
   if (rederive_chip) {
-    for (int k = 0; k < DSE_O_COUNT; k++) out->obj[k] = 1;
+    for (int k = 0; k < DSE_O_COUNT; k++)
+      out->obj[k] = 1;
   } else {
     combine(sw, raw, out->obj);
   }

@@ -52,7 +52,8 @@ size_t dse_pareto(const double *v, size_t n, int k, size_t *front) {
     double best = -1e308;
     for (size_t i = 0; i < n; i++) {
       double sum = 0;
-      for (int j = 0; j < k; j++) sum += scale[j] > 0 ? v[i * (size_t)k + (size_t)j] / scale[j] : 0;
+      for (int j = 0; j < k; j++)
+        sum += scale[j] > 0 ? v[i * (size_t)k + (size_t)j] / scale[j] : 0;
       if (sum > best) best = sum, b = i;
     }
     piv[np++] = b;
@@ -60,14 +61,16 @@ size_t dse_pareto(const double *v, size_t n, int k, size_t *front) {
   size_t nk = 0;
   for (size_t i = 0; i < n; i++) {
     int dom = 0;
-    for (int p = 0; p < np && !dom; p++) dom = dominates(v + piv[p] * (size_t)k, v + i * (size_t)k, k);
+    for (int p = 0; p < np && !dom; p++)
+      dom = dominates(v + piv[p] * (size_t)k, v + i * (size_t)k, k);
     if (!dom) order[nk++] = (entry){v + i * (size_t)k, i, k};
   }
   qsort(order, nk, sizeof *order, cmp);
   size_t m = 0;
   for (size_t i = 0; i < nk; i++) {
     int dom = 0;
-    for (size_t j = 0; j < m && !dom; j++) dom = dominates(v + front[j] * (size_t)k, order[i].row, k);
+    for (size_t j = 0; j < m && !dom; j++)
+      dom = dominates(v + front[j] * (size_t)k, order[i].row, k);
     if (!dom) front[m++] = order[i].i;
   }
   free(order);

@@ -14,10 +14,19 @@
     if (s_) return s_;                                                                                       \
   } while (0)
 
-const char *const dse_param_names[DSE_P_COUNT] = {
-    "cores",     "macs_per_cycle", "core_sram_bytes", "shared_sram_bytes", "shared_sram_GBps",
-    "dram_type", "dram_GBps",      "dram_bytes",      "clock_ghz",         "process_nm",
-    "scale_up_GBps", "scale_out_GBps", "tdp_w"};
+const char *const dse_param_names[DSE_P_COUNT] = {"cores",
+                                                  "macs_per_cycle",
+                                                  "core_sram_bytes",
+                                                  "shared_sram_bytes",
+                                                  "shared_sram_GBps",
+                                                  "dram_type",
+                                                  "dram_GBps",
+                                                  "dram_bytes",
+                                                  "clock_ghz",
+                                                  "process_nm",
+                                                  "scale_up_GBps",
+                                                  "scale_out_GBps",
+                                                  "tdp_w"};
 const char *const dse_obj_names[DSE_O_COUNT] = {"throughput", "perf_per_w", "perf_per_tco", "score"};
 const char *const dse_strategy_names[DSE_STRATEGY_COUNT + 1] = {"grid", "random", "evolutionary", NULL};
 
@@ -44,14 +53,16 @@ static sl_status read_param(reader *r, yt_pair *p, dse_param *out) {
   yt_node at = *v;
   at.line = p->key_line;
   if (kind < 0)
-    return rd_fail(r, &at,
-                   "unknown parameter (expected cores, macs_per_cycle, core_sram_bytes, shared_sram_bytes, "
-                   "shared_sram_GBps, dram_type, dram_GBps, dram_bytes, clock_ghz, process_nm, scale_up_GBps, "
-                   "scale_out_GBps or tdp_w)");
+    return rd_fail(
+        r, &at,
+        "unknown parameter (expected cores, macs_per_cycle, core_sram_bytes, shared_sram_bytes, "
+        "shared_sram_GBps, dram_type, dram_GBps, dram_bytes, clock_ghz, process_nm, scale_up_GBps, "
+        "scale_out_GBps or tdp_w)");
   out->kind = (dse_param_kind)kind;
   out->n = 0;
   if (kind == DSE_P_DRAM_TYPE) {
-    if (v->type != YT_SEQ || v->n == 0) return rd_fail(r, v, "expected a list of DRAM types ([lpddr5, hbm3])");
+    if (v->type != YT_SEQ || v->n == 0)
+      return rd_fail(r, v, "expected a list of DRAM types ([lpddr5, hbm3])");
     if (v->n > DSE_MAX_VALUES) return rd_fail(r, v, "at most %d values", DSE_MAX_VALUES);
     for (size_t i = 0; i < v->n; i++) {
       yt_node *x = v->items[i];
@@ -59,9 +70,11 @@ static sl_status read_param(reader *r, yt_pair *p, dse_param *out) {
       static const char *const types[] = {"hbm", "lpddr", "gddr", "ddr"};
       int ok = x->type == YT_SCALAR;
       int known = 0;
-      for (size_t t = 0; ok && t < SL_ARRAY_LEN(types); t++) known |= strncmp(x->str, types[t], strlen(types[t])) == 0;
+      for (size_t t = 0; ok && t < SL_ARRAY_LEN(types); t++)
+        known |= strncmp(x->str, types[t], strlen(types[t])) == 0;
       if (!ok || !known) {
-        sl_status s = rd_fail(r, x, "expected a DRAM type starting with hbm, lpddr, gddr or ddr (e.g. hbm3e, lpddr5x)");
+        sl_status s =
+            rd_fail(r, x, "expected a DRAM type starting with hbm, lpddr, gddr or ddr (e.g. hbm3e, lpddr5x)");
         rd_pop(r, m);
         return s;
       }
@@ -103,7 +116,8 @@ static sl_status read_param(reader *r, yt_pair *p, dse_param *out) {
     out->v[out->n++] = x;
   }
   if (P_INT[kind])
-    for (int i = 0; i < out->n; i++) out->v[i] = round(out->v[i]);
+    for (int i = 0; i < out->n; i++)
+      out->v[i] = round(out->v[i]);
   return SL_OK;
 }
 
@@ -127,8 +141,8 @@ static char *spec_text(const yt_node *v, const char *dir) {
 }
 
 /* Loads workload w's scenario (a path or an inline map) with `chip_set` ("chip=...") applied. */
-static sl_status load_scenario(reader *r, const yt_node *scn, const char *dir, const char *file, const char *chip_set,
-                               sl_scenario **out) {
+static sl_status load_scenario(reader *r, const yt_node *scn, const char *dir, const char *file,
+                               const char *chip_set, sl_scenario **out) {
   const char *sets[] = {chip_set};
   sl_status s;
   if (scn->type == YT_SCALAR) {
@@ -157,8 +171,9 @@ static sl_status load_scenario(reader *r, const yt_node *scn, const char *dir, c
 int dse_workload_metrics(const sl_result *res, double m[3], double *power_w, double *usd_h);
 int dse_workload_metrics(const sl_result *res, double m[3], double *power_w, double *usd_h) {
   if (!res->feasible) return 0;
-  double thr = res->has_tokens ? res->tokens_per_s : res->has_samples ? res->samples_per_s
-                                                                        : (res->step_time_s > 0 ? 1.0 / res->step_time_s : 0);
+  double thr = res->has_tokens    ? res->tokens_per_s
+               : res->has_samples ? res->samples_per_s
+                                  : (res->step_time_s > 0 ? 1.0 / res->step_time_s : 0);
   double pw = res->power.has_energy ? res->power.avg_power_w_per_chip : NAN;
   double usd = res->power.has_cost ? res->power.usd_per_hour_system : NAN;
   m[0] = thr;
@@ -179,7 +194,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   const char *ign = NULL;
   TRY(rd_string(&r, root, "description", 0, &ign));
   yt_node *chip = yt_get(root, "chip");
-  if (!chip) return rd_fail(&r, root, "missing key \"chip\" (the base chip: a preset, a path or an inline chip spec)");
+  if (!chip)
+    return rd_fail(&r, root, "missing key \"chip\" (the base chip: a preset, a path or an inline chip spec)");
   char *chip_txt = spec_text(chip, dir);
   if (!chip_txt) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   sw->chip = ar_strdup(&sw->a, chip_txt);
@@ -192,13 +208,15 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     rd_mark m = rd_push(&r, "parameters");
     if (!ps) return rd_fail(&r, root, "missing key \"parameters\"");
     TRY(rd_map(&r, ps));
-    if (ps->n == 0 || ps->n > DSE_MAX_PARAMS) return rd_fail(&r, ps, "expected 1 to %d parameters", DSE_MAX_PARAMS);
+    if (ps->n == 0 || ps->n > DSE_MAX_PARAMS)
+      return rd_fail(&r, ps, "expected 1 to %d parameters", DSE_MAX_PARAMS);
     for (size_t i = 0; i < ps->n; i++) {
       rd_mark m2 = rd_push(&r, ps->pairs[i].key);
       ps->pairs[i].used = 1;
       TRY(read_param(&r, &ps->pairs[i], &sw->params[sw->n_params]));
       for (int j = 0; j < sw->n_params; j++)
-        if (sw->params[j].kind == sw->params[sw->n_params].kind) return rd_fail(&r, ps->pairs[i].value, "given twice");
+        if (sw->params[j].kind == sw->params[sw->n_params].kind)
+          return rd_fail(&r, ps->pairs[i].value, "given twice");
       sw->n_params++;
       rd_pop(&r, m2);
     }
@@ -229,7 +247,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
       for (int j = 0; x->type == YT_SCALAR && j < DSE_O_COUNT; j++)
         if (strcmp(x->str, dse_obj_names[j]) == 0) k = j;
       rd_mark m2 = rd_push_index(&r, i);
-      if (k < 0) return rd_fail(&r, x, "unknown objective (expected throughput, perf_per_w, perf_per_tco or score)");
+      if (k < 0)
+        return rd_fail(&r, x, "unknown objective (expected throughput, perf_per_w, perf_per_tco or score)");
       for (int j = 0; j < sw->n_obj; j++)
         if (sw->obj[j] == k) return rd_fail(&r, x, "listed twice");
       rd_pop(&r, m2);
@@ -243,11 +262,13 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     rd_mark m = rd_push(&r, "score");
     TRY(rd_map(&r, sc));
     double w[3] = {0, 0, 0};
-    for (int j = 0; j < 3; j++) TRY(rd_double(&r, sc, dse_obj_names[j], 0, 0, 1e6, &w[j]));
+    for (int j = 0; j < 3; j++)
+      TRY(rd_double(&r, sc, dse_obj_names[j], 0, 0, 1e6, &w[j]));
     TRY(rd_done(&r, sc));
     double sum = w[0] + w[1] + w[2];
     if (!(sum > 0)) return rd_fail(&r, sc, "the weights must not all be 0");
-    for (int j = 0; j < 3; j++) sw->score_w[j] = w[j] / sum;
+    for (int j = 0; j < 3; j++)
+      sw->score_w[j] = w[j] / sum;
     rd_pop(&r, m);
   }
   /* strategy */
@@ -262,7 +283,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
       for (int j = 0; j < DSE_STRATEGY_COUNT; j++)
         if (strcmp(st->str, dse_strategy_names[j]) == 0) kind = j;
       if (kind < 0) return rd_fail(&r, st, "unknown strategy (expected grid, random or evolutionary)");
-      if (kind != DSE_GRID) return rd_fail(&r, st, "%s needs a map: {kind: %s, seed: 1, ...}", st->str, st->str);
+      if (kind != DSE_GRID)
+        return rd_fail(&r, st, "%s needs a map: {kind: %s, seed: 1, ...}", st->str, st->str);
     } else {
       TRY(rd_map(&r, st));
       TRY(rd_enum(&r, st, "kind", 1, dse_strategy_names, &kind));
@@ -281,12 +303,14 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     rd_pop(&r, m);
   }
   double grid = 1;
-  for (int i = 0; i < sw->n_params; i++) grid *= sw->params[i].n;
-  sw->total = sw->strategy == DSE_GRID ? grid
+  for (int i = 0; i < sw->n_params; i++)
+    grid *= sw->params[i].n;
+  sw->total = sw->strategy == DSE_GRID     ? grid
               : sw->strategy == DSE_RANDOM ? (double)sw->count
                                            : (double)sw->population * (double)sw->generations;
   if (sw->strategy == DSE_GRID && grid > 1e9)
-    return rd_fail(&r, ps, "the grid has %.3g points (at most 1e9): use strategy random or evolutionary", grid);
+    return rd_fail(&r, ps, "the grid has %.3g points (at most 1e9): use strategy random or evolutionary",
+                   grid);
 
   /* workloads: loaded once, with the base chip */
   yt_node *ws = yt_get(root, "workloads");
@@ -294,7 +318,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     rd_mark m = rd_push(&r, "workloads");
     if (!ws) return rd_fail(&r, root, "missing key \"workloads\" (a list of {scenario, weight})");
     if (ws->type != YT_SEQ || ws->n == 0 || ws->n > DSE_MAX_WORKLOADS)
-      return rd_fail(&r, ws, "expected a list of 1 to %d workloads {scenario, weight, name}", DSE_MAX_WORKLOADS);
+      return rd_fail(&r, ws, "expected a list of 1 to %d workloads {scenario, weight, name}",
+                     DSE_MAX_WORKLOADS);
     size_t set_len = strlen(sw->chip) + 8;
     char *set = ar_alloc(&sw->a, set_len);
     if (!set) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
@@ -324,7 +349,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
       wsum += wl->weight;
       rd_pop(&r, m2);
     }
-    for (int i = 0; i < sw->n_w; i++) sw->w[i].weight /= wsum;
+    for (int i = 0; i < sw->n_w; i++)
+      sw->w[i].weight /= wsum;
     rd_pop(&r, m);
   }
   /* reference chips: evaluated on the same mix, for the report */
@@ -335,7 +361,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
       return rd_fail(&r, refs, "expected a list of at most %d chips", DSE_MAX_REFS);
     for (size_t i = 0; i < refs->n; i++) {
       rd_mark m2 = rd_push_index(&r, i);
-      if (refs->items[i]->type != YT_SCALAR) return rd_fail(&r, refs->items[i], "expected a chip preset or path");
+      if (refs->items[i]->type != YT_SCALAR)
+        return rd_fail(&r, refs->items[i], "expected a chip preset or path");
       rd_pop(&r, m2);
     }
     rd_pop(&r, m);
@@ -351,14 +378,16 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   sw->base_area_est = ar.total_mm2;
   sw->base_area_published = sw->base_chip.area_mm2;
   sl_scenario *scs[DSE_MAX_WORKLOADS];
-  for (int i = 0; i < sw->n_w; i++) scs[i] = sw->w[i].sc;
+  for (int i = 0; i < sw->n_w; i++)
+    scs[i] = sw->w[i].sc;
   double raw[DSE_MAX_WORKLOADS][3];
   dse_ref base;
   TRY(dse_eval_chip(sw, scs, 1, &base, raw, err));
   if (!base.feasible)
-    return err_set(err, SL_ERR_INPUT, root->file, chip->line, "chip", "the base chip %s cannot run the mix: %s",
-                   sw->base_chip.name, base.reason);
-  for (int i = 0; i < sw->n_w; i++) memcpy(sw->w[i].base, raw[i], sizeof raw[i]);
+    return err_set(err, SL_ERR_INPUT, root->file, chip->line, "chip",
+                   "the base chip %s cannot run the mix: %s", sw->base_chip.name, base.reason);
+  for (int i = 0; i < sw->n_w; i++)
+    memcpy(sw->w[i].base, raw[i], sizeof raw[i]);
   sw->base = base;
   sw->base.chip = sw->base_chip.name;
   for (size_t k = 0; refs && k < refs->n; k++) {
@@ -383,7 +412,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     }
     if (!s) s = dse_eval_chip(sw, rs, 0, rf, raw, err);
     rf->chip = refs->items[k]->str;
-    for (int j = 0; j < sw->n_w; j++) sl_scenario_free(rs[j]);
+    for (int j = 0; j < sw->n_w; j++)
+      sl_scenario_free(rs[j]);
     if (s) return s;
     sw->n_refs++;
     rd_pop(&r, m2);
@@ -422,7 +452,8 @@ sl_status dse_sweep_load(const char *path, const char *text, dse_sweep **out, sl
 
 void dse_sweep_free(dse_sweep *sw) {
   if (!sw) return;
-  for (int i = 0; i < sw->n_w; i++) sl_scenario_free(sw->w[i].sc);
+  for (int i = 0; i < sw->n_w; i++)
+    sl_scenario_free(sw->w[i].sc);
   ar_free(&sw->a);
   free(sw);
 }

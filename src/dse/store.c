@@ -26,10 +26,13 @@ static double now_s(void) {
 }
 
 static sl_status db_fail(sqlite3 *db, sl_error *err, const char *path, const char *what) {
-  return err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: %s: %s", what, db ? sqlite3_errmsg(db) : "cannot open");
+  return err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: %s: %s", what,
+                 db ? sqlite3_errmsg(db) : "cannot open");
 }
 
-static int exec(sqlite3 *db, const char *sql) { return sqlite3_exec(db, sql, NULL, NULL, NULL); }
+static int exec(sqlite3 *db, const char *sql) {
+  return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
 
 static const char *const METRIC_COLS[] = {"throughput", "perf_per_w",    "perf_per_tco", "score",
                                           "area_mm2",   "unit_cost_usd", "power_w",      "usd_per_hour"};
@@ -38,7 +41,8 @@ static const char *const METRIC_COLS[] = {"throughput", "perf_per_w",    "perf_p
 static sl_status meta_get(sqlite3 *db, const char *key, char *out, size_t n) {
   sqlite3_stmt *q = NULL;
   out[0] = 0;
-  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL) != SQLITE_OK) return SL_ERR_INPUT;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &q, NULL) != SQLITE_OK)
+    return SL_ERR_INPUT;
   sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
   if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
     snprintf(out, n, "%s", (const char *)sqlite3_column_text(q, 0));
@@ -48,7 +52,8 @@ static sl_status meta_get(sqlite3 *db, const char *key, char *out, size_t n) {
 
 static int meta_put(sqlite3 *db, const char *key, const char *val) {
   sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &q, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", -1, &q, NULL) !=
+      SQLITE_OK)
     return -1;
   sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text(q, 2, val, -1, SQLITE_STATIC);
@@ -69,7 +74,8 @@ static void bind_num(sqlite3_stmt *q, int col, double v) {
 static sl_status db_open(const dse_sweep *sw, const char *path, sqlite3 **out, sl_error *err) {
   sqlite3 *db = NULL;
   /* one thread at a time uses the connection (the writer thread is joined before the next use) */
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
     sl_status s = db_fail(db, err, path, "cannot open");
     sqlite3_close(db);
     return s;
@@ -85,8 +91,9 @@ static sl_status db_open(const dse_sweep *sw, const char *path, sqlite3 **out, s
   meta_get(db, "sweep_sha256", have, sizeof have);
   if (have[0] && strcmp(have, sw->sha256) != 0) {
     sqlite3_close(db);
-    return err_set(err, SL_ERR_INPUT, path, 0, "",
-                   "the database holds the results of another sweep (or of an edited sweep file); use another --db");
+    return err_set(
+        err, SL_ERR_INPUT, path, 0, "",
+        "the database holds the results of another sweep (or of an edited sweep file); use another --db");
   }
   if (!have[0]) {
     /* a new database: the schema and what the report needs to read it */
@@ -114,13 +121,15 @@ static sl_status db_open(const dse_sweep *sw, const char *path, sqlite3 **out, s
       size_t l = strlen(objs);
       snprintf(objs + l, sizeof objs - l, "%s%s", i ? "," : "", dse_obj_names[sw->obj[i]]);
     }
-    int bad = b.oom || exec(db, "BEGIN") || exec(db, b.s) ||
-              exec(db, "CREATE TABLE refs(chip TEXT PRIMARY KEY, base INTEGER, feasible INTEGER, reason TEXT, "
-                       "throughput REAL, perf_per_w REAL, perf_per_tco REAL, score REAL, area_mm2 REAL, tdp_w REAL, "
-                       "unit_cost_usd REAL)") ||
-              meta_put(db, "file", sw->file) || meta_put(db, "name", sw->name ? sw->name : "") ||
-              meta_put(db, "chip", sw->base_chip.name) || meta_put(db, "params", params) ||
-              meta_put(db, "objectives", objs) || meta_put(db, "strategy", dse_strategy_names[sw->strategy]);
+    int bad =
+        b.oom || exec(db, "BEGIN") || exec(db, b.s) ||
+        exec(db,
+             "CREATE TABLE refs(chip TEXT PRIMARY KEY, base INTEGER, feasible INTEGER, reason TEXT, "
+             "throughput REAL, perf_per_w REAL, perf_per_tco REAL, score REAL, area_mm2 REAL, tdp_w REAL, "
+             "unit_cost_usd REAL)") ||
+        meta_put(db, "file", sw->file) || meta_put(db, "name", sw->name ? sw->name : "") ||
+        meta_put(db, "chip", sw->base_chip.name) || meta_put(db, "params", params) ||
+        meta_put(db, "objectives", objs) || meta_put(db, "strategy", dse_strategy_names[sw->strategy]);
     jb_free(&b);
     snprintf(num, sizeof num, "%.0f", sw->total);
     bad = bad || meta_put(db, "total", num);
@@ -132,7 +141,8 @@ static sl_status db_open(const dse_sweep *sw, const char *path, sqlite3 **out, s
     bad = bad || meta_put(db, "max_unit_cost_usd", num);
     /* the base chip and the references on the mix */
     sqlite3_stmt *q = NULL;
-    bad = bad || sqlite3_prepare_v2(db, "INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK;
+    bad = bad || sqlite3_prepare_v2(db, "INSERT INTO refs VALUES (?,?,?,?,?,?,?,?,?,?,?)", -1, &q, NULL) !=
+                     SQLITE_OK;
     for (int i = -1; !bad && i < sw->n_refs; i++) {
       const dse_ref *r = i < 0 ? &sw->base : &sw->refs[i];
       sqlite3_reset(q);
@@ -140,7 +150,8 @@ static sl_status db_open(const dse_sweep *sw, const char *path, sqlite3 **out, s
       sqlite3_bind_int(q, 2, i < 0);
       sqlite3_bind_int(q, 3, r->feasible);
       sqlite3_bind_text(q, 4, r->reason, -1, SQLITE_STATIC);
-      for (int k = 0; k < DSE_O_COUNT; k++) bind_num(q, 5 + k, r->feasible ? r->obj[k] : NAN);
+      for (int k = 0; k < DSE_O_COUNT; k++)
+        bind_num(q, 5 + k, r->feasible ? r->obj[k] : NAN);
       bind_num(q, 9, r->area_mm2);
       bind_num(q, 10, r->tdp_w);
       bind_num(q, 11, r->unit_cost_usd);
@@ -170,7 +181,8 @@ typedef struct job {
 
 static void *job_main(void *arg) {
   job *j = arg;
-  for (long i = j->t; i < j->n && !j->s; i += j->jobs) j->s = dse_eval(j->wk, &j->pts[i]);
+  for (long i = j->t; i < j->n && !j->s; i += j->jobs)
+    j->s = dse_eval(j->wk, &j->pts[i]);
   return NULL;
 }
 
@@ -180,15 +192,17 @@ static sl_status load_stored(sqlite3 *db, const char *path, stored **out, long *
   sqlite3_stmt *q = NULL;
   *out = NULL;
   *n_out = 0;
-  if (sqlite3_prepare_v2(db, "SELECT idx, feasible, throughput, perf_per_w, perf_per_tco, score FROM points ORDER BY idx",
-                         -1, &q, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(
+          db, "SELECT idx, feasible, throughput, perf_per_w, perf_per_tco, score FROM points ORDER BY idx",
+          -1, &q, NULL) != SQLITE_OK)
     return db_fail(db, err, path, "cannot read the points");
   long n = 0, cap = 0;
   stored *v = NULL;
   sl_status s = SL_OK;
   while (sqlite3_step(q) == SQLITE_ROW) {
     if (sqlite3_column_int64(q, 0) != n) {
-      s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: points are not numbered 0..n-1 (not written by silica?)");
+      s = err_set(err, SL_ERR_INPUT, path, 0, "",
+                  "sweep database: points are not numbered 0..n-1 (not written by silica?)");
       break;
     }
     if (n == cap) {
@@ -218,7 +232,8 @@ static sl_status load_stored(sqlite3 *db, const char *path, stored **out, long *
 /* v as printf's "%.6g" writes it, without printf's cost (exact decimal conversion: a third of the
  * writer's time): six significant digits from one scaling by a power of ten and one rounding.
  * Near a tie between two six-digit decimals, outside 1e-300..1e300 and for inf/NaN it calls
- * snprintf, so the text is printf's, always (tests/test_sweep.c compares them).  Returns the length; out needs 16 bytes. */
+ * snprintf, so the text is printf's, always (tests/test_sweep.c compares them).  Returns the length; out
+ * needs 16 bytes. */
 int dse_fmt_g6(double v, char *out) {
   static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -232,30 +247,39 @@ int dse_fmt_g6(double v, char *out) {
   for (int pass = 0; pass < 3; pass++) { /* log10 may be one off next to a power of ten */
     int k = 5 - e;
     double m;
-    if (k >= 0 && k <= 22) m = a * P10[k];
-    else if (k < 0 && k >= -22) m = a / P10[-k];
-    else return snprintf(out, 16, "%.6g", v);
+    if (k >= 0 && k <= 22)
+      m = a * P10[k];
+    else if (k < 0 && k >= -22)
+      m = a / P10[-k];
+    else
+      return snprintf(out, 16, "%.6g", v);
     r = nearbyint(m);
     /* m is within 2^-53 relative (< 1.2e-10) of a * 10^k: away from a tie, its rounding is the
      * exact value's; near one, let printf decide from the exact binary value */
     if (fabs(fabs(m - floor(m)) - 0.5) < 1e-9) return snprintf(out, 16, "%.6g", v);
-    if (r >= 1e6) e++;
-    else if (r < 1e5) e--;
-    else break;
+    if (r >= 1e6)
+      e++;
+    else if (r < 1e5)
+      e--;
+    else
+      break;
   }
   if (r >= 1e6 || r < 1e5) return snprintf(out, 16, "%.6g", v);
   char d[6];
   long n = (long)r;
-  for (int i = 5; i >= 0; i--, n /= 10) d[i] = (char)('0' + n % 10);
+  for (int i = 5; i >= 0; i--, n /= 10)
+    d[i] = (char)('0' + n % 10);
   int nd = 6; /* significant digits left after dropping trailing zeros */
-  while (nd > 1 && d[nd - 1] == '0') nd--;
+  while (nd > 1 && d[nd - 1] == '0')
+    nd--;
   char *o = out;
   if (v < 0) *o++ = '-';
   if (e < -4 || e >= 6) { /* d.ddddde+XX */
     *o++ = d[0];
     if (nd > 1) {
       *o++ = '.';
-      for (int i = 1; i < nd; i++) *o++ = d[i];
+      for (int i = 1; i < nd; i++)
+        *o++ = d[i];
     }
     *o++ = 'e';
     *o++ = e < 0 ? '-' : '+';
@@ -264,16 +288,20 @@ int dse_fmt_g6(double v, char *out) {
     *o++ = (char)('0' + x / 10 % 10);
     *o++ = (char)('0' + x % 10);
   } else if (e >= 0) { /* ddd.ddd */
-    for (int i = 0; i <= e; i++) *o++ = d[i];
+    for (int i = 0; i <= e; i++)
+      *o++ = d[i];
     if (nd > e + 1) {
       *o++ = '.';
-      for (int i = e + 1; i < nd; i++) *o++ = d[i];
+      for (int i = e + 1; i < nd; i++)
+        *o++ = d[i];
     }
   } else { /* 0.000ddd */
     *o++ = '0';
     *o++ = '.';
-    for (int i = 0; i < -e - 1; i++) *o++ = '0';
-    for (int i = 0; i < nd; i++) *o++ = d[i];
+    for (int i = 0; i < -e - 1; i++)
+      *o++ = '0';
+    for (int i = 0; i < nd; i++)
+      *o++ = d[i];
   }
   *o = 0;
   return (int)(o - out);
@@ -305,7 +333,8 @@ static int write_batch(sqlite3 *db, sqlite3_stmt *q, const dse_sweep *sw, const 
     sqlite3_bind_int64(q, c++, p->idx);
     sqlite3_bind_int(q, c++, p->feasible);
     sqlite3_bind_text(q, c++, p->reason, -1, SQLITE_TRANSIENT);
-    for (int k = 0; k < DSE_O_COUNT; k++) bind_num(q, c++, p->obj[k]);
+    for (int k = 0; k < DSE_O_COUNT; k++)
+      bind_num(q, c++, p->obj[k]);
     bind_num(q, c++, p->area_mm2);
     bind_num(q, c++, p->unit_cost_usd);
     bind_num(q, c++, p->power_w);
@@ -374,12 +403,12 @@ typedef struct run_state {
   dse_run_stats *stats;
   dse_strategy *st;
   writer *wr;
-  stored *old;      /* the database's briefs, then (keep_results) every evaluated one after them */
+  stored *old; /* the database's briefs, then (keep_results) every evaluated one after them */
   long n_old, old_cap;
-  int old_ok;       /* old still holds every point so far (keep_results) */
+  int old_ok; /* old still holds every point so far (keep_results) */
   long feasible;
   double best, eval_t0;
-  int stop;         /* the test hook asked to stop */
+  int stop; /* the test hook asked to stop */
 } run_state;
 
 /* A batch evaluated: hand it to the writer (after the previous one is in the database), tell the
@@ -403,8 +432,10 @@ static sl_status finish_batch(run_state *rs, const dse_point *todo, long m, sl_e
     if (at + m > rs->old_cap) {
       long nc = (at + m) * 2;
       stored *p = realloc(rs->old, (size_t)nc * sizeof *p);
-      if (p) rs->old = p, rs->old_cap = nc;
-      else rs->old_ok = 0;
+      if (p)
+        rs->old = p, rs->old_cap = nc;
+      else
+        rs->old_ok = 0;
     }
     for (long i = 0; rs->old_ok && i < m; i++) {
       if (todo[i].idx != at + i) { /* not the next index: let the report read the database */
@@ -456,13 +487,16 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
   sqlite3_stmt *ins = NULL;
   if (!s && (!bufs || !wk || !st)) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   int n_wk = 0;
-  for (; !s && n_wk < jobs; n_wk++) dse_worker_init(&wk[n_wk], sw);
+  for (; !s && n_wk < jobs; n_wk++)
+    dse_worker_init(&wk[n_wk], sw);
   if (!s) {
     int ncol = 3 + (int)SL_ARRAY_LEN(METRIC_COLS) + 1 + sw->n_params + 1;
     char sql[1024] = "INSERT INTO points VALUES (?";
-    for (int i = 1; i < ncol; i++) strcat(sql, ",?");
+    for (int i = 1; i < ncol; i++)
+      strcat(sql, ",?");
     strcat(sql, ")");
-    if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK) s = db_fail(db, err, o->db_path, "cannot insert");
+    if (sqlite3_prepare_v2(db, sql, -1, &ins, NULL) != SQLITE_OK)
+      s = db_fail(db, err, o->db_path, "cannot insert");
   }
   run_state rs = {sw, o, stats, st, &wr, old, n_old, n_old, 1, 0, -INFINITY, now_s(), 0};
   for (long i = 0; i < n_old; i++)
@@ -490,7 +524,8 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
         continue;
       }
       if (!dse_done(st))
-        s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "sweep: the strategy proposed nothing before it was done");
+        s = err_set(err, SL_ERR_INTERNAL, "", 0, "",
+                    "sweep: the strategy proposed nothing before it was done");
       break;
     }
     /* results already in the database: replay them (they precede every evaluated point, so
@@ -517,7 +552,8 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
       se = o->eval_batch(o->eval_ud, &wk[0], todo, m);
       if (se && err && !s) *err = wk[0].err;
     } else if (!s && (jobs == 1 || m < 2)) {
-      for (long i = 0; i < m && !se; i++) se = dse_eval(&wk[0], &todo[i]);
+      for (long i = 0; i < m && !se; i++)
+        se = dse_eval(&wk[0], &todo[i]);
       if (se && err) *err = wk[0].err;
     } else if (!s) {
       pthread_t th[256];
@@ -555,7 +591,8 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
   stats->seconds = now_s() - t0;
   sqlite3_finalize(ins);
   if (db) sqlite3_close(db);
-  for (int i = 0; i < n_wk; i++) dse_worker_free(&wk[i]);
+  for (int i = 0; i < n_wk; i++)
+    dse_worker_free(&wk[i]);
   free(wk);
   free(bufs);
   if (!s && o->keep_results && old_ok && old) {

@@ -46,7 +46,9 @@ static unsigned long long rng_of(unsigned long long seed, unsigned long long a, 
   return x;
 }
 
-static int uniform(unsigned long long *x, int n) { return (int)(splitmix(x) % (unsigned long long)n); }
+static int uniform(unsigned long long *x, int n) {
+  return (int)(splitmix(x) % (unsigned long long)n);
+}
 
 double dse_fitness(const dse_sweep *sw, const dse_point *p) {
   if (!p->feasible) return -INFINITY;
@@ -79,7 +81,8 @@ void dse_strategy_free(dse_strategy *st) {
 }
 
 static void random_point(const dse_sweep *sw, unsigned long long x, int *vi) {
-  for (int i = 0; i < sw->n_params; i++) vi[i] = uniform(&x, sw->params[i].n);
+  for (int i = 0; i < sw->n_params; i++)
+    vi[i] = uniform(&x, sw->params[i].n);
 }
 
 static const elite *tournament(dse_strategy *st, unsigned long long *x) {
@@ -155,7 +158,8 @@ void dse_tell(dse_strategy *st, const dse_point *p) {
   double f = dse_fitness(st->sw, p);
   /* insert into the archive, kept sorted by fitness (then index) */
   long pos = st->n_arch;
-  while (pos > 0 && (st->arch[pos - 1].fit < f)) pos--;
+  while (pos > 0 && (st->arch[pos - 1].fit < f))
+    pos--;
   if (pos >= st->P) return;
   long last = st->n_arch < st->P ? st->n_arch : st->P - 1;
   memmove(&st->arch[pos + 1], &st->arch[pos], (size_t)(last - pos) * sizeof *st->arch);
@@ -165,4 +169,6 @@ void dse_tell(dse_strategy *st, const dse_point *p) {
   if (st->n_arch < st->P) st->n_arch++;
 }
 
-int dse_done(const dse_strategy *st) { return st->next >= st->total && st->told >= st->total; }
+int dse_done(const dse_strategy *st) {
+  return st->next >= st->total && st->told >= st->total;
+}

@@ -15,8 +15,8 @@ typedef struct row {
   long idx;
   double obj[DSE_O_COUNT];
   double area, tdp, cost, power;
-  double pv[DSE_MAX_PARAMS];         /* a numeric parameter's value */
-  char ps[DSE_MAX_PARAMS][24];       /* a text parameter's value (pv is NAN); formatted when printed */
+  double pv[DSE_MAX_PARAMS];   /* a numeric parameter's value */
+  char ps[DSE_MAX_PARAMS][24]; /* a text parameter's value (pv is NAN); formatted when printed */
 } row;
 
 /* What the search over all feasible points needs of each: its index and objectives.  Whole rows
@@ -32,7 +32,8 @@ static int read_row(sqlite3_stmt *q, long idx, int n_par, row *r) {
   sqlite3_bind_int64(q, 1, idx);
   if (sqlite3_step(q) != SQLITE_ROW) return -1;
   r->idx = (long)sqlite3_column_int64(q, 0);
-  for (int k = 0; k < DSE_O_COUNT; k++) r->obj[k] = sqlite3_column_double(q, 1 + k);
+  for (int k = 0; k < DSE_O_COUNT; k++)
+    r->obj[k] = sqlite3_column_double(q, 1 + k);
   r->area = sqlite3_column_double(q, 5);
   r->tdp = sqlite3_column_double(q, 6);
   r->cost = sqlite3_column_double(q, 7);
@@ -64,7 +65,8 @@ static void meta(sqlite3 *db, const char *key, char *out, size_t n) {
 
 static int split(char *s, char **out, int max) {
   int n = 0;
-  for (char *t = strtok(s, ","); t && n < max; t = strtok(NULL, ",")) out[n++] = t;
+  for (char *t = strtok(s, ","); t && n < max; t = strtok(NULL, ","))
+    out[n++] = t;
   return n;
 }
 
@@ -77,13 +79,17 @@ static int obj_index(const char *name) {
 static void print_row(jbuf *b, const row *r, int n_obj, const int *obj, int n_par) {
   char line[1024];
   int l = snprintf(line, sizeof line, "  #%-7ld", r->idx);
-  for (int k = 0; k < n_obj; k++) l += snprintf(line + l, sizeof line - (size_t)l, " %12.4g", r->obj[obj[k]]);
+  for (int k = 0; k < n_obj; k++)
+    l += snprintf(line + l, sizeof line - (size_t)l, " %12.4g", r->obj[obj[k]]);
   l += snprintf(line + l, sizeof line - (size_t)l, " %8.0f %6.0f %9.0f", r->area, r->tdp, r->cost);
   for (int j = 0; j < n_par; j++) {
     char v[24];
-    if (isnan(r->pv[j])) snprintf(v, sizeof v, "%s", r->ps[j]);
-    else if (r->pv[j] == floor(r->pv[j]) && fabs(r->pv[j]) < 1e14) snprintf(v, sizeof v, "%.0f", r->pv[j]);
-    else snprintf(v, sizeof v, "%.6g", r->pv[j]);
+    if (isnan(r->pv[j]))
+      snprintf(v, sizeof v, "%s", r->ps[j]);
+    else if (r->pv[j] == floor(r->pv[j]) && fabs(r->pv[j]) < 1e14)
+      snprintf(v, sizeof v, "%.0f", r->pv[j]);
+    else
+      snprintf(v, sizeof v, "%.6g", r->pv[j]);
     l += snprintf(line + l, sizeof line - (size_t)l, " %14s", v);
   }
   snprintf(line + l, sizeof line - (size_t)l, "\n");
@@ -93,9 +99,11 @@ static void print_row(jbuf *b, const row *r, int n_obj, const int *obj, int n_pa
 static void print_head(jbuf *b, const char *first, int n_obj, const int *obj, int n_par, char **pars) {
   char line[1024];
   int l = snprintf(line, sizeof line, "  %-8s", first);
-  for (int k = 0; k < n_obj; k++) l += snprintf(line + l, sizeof line - (size_t)l, " %12s", dse_obj_names[obj[k]]);
+  for (int k = 0; k < n_obj; k++)
+    l += snprintf(line + l, sizeof line - (size_t)l, " %12s", dse_obj_names[obj[k]]);
   l += snprintf(line + l, sizeof line - (size_t)l, " %8s %6s %9s", "area_mm2", "tdp_w", "unit_usd");
-  for (int j = 0; j < n_par; j++) l += snprintf(line + l, sizeof line - (size_t)l, " %14s", pars[j]);
+  for (int j = 0; j < n_par; j++)
+    l += snprintf(line + l, sizeof line - (size_t)l, " %14s", pars[j]);
   snprintf(line + l, sizeof line - (size_t)l, "\n");
   jb_raw(b, line);
 }
@@ -105,27 +113,32 @@ static void print_head(jbuf *b, const char *first, int n_obj, const int *obj, in
 static void json_row(jbuf *b, const char *key, const row *r, int n_par, char **pars) {
   jb_obj_begin(b, key);
   jb_num(b, "point", (double)r->idx);
-  for (int k = 0; k < DSE_O_COUNT; k++) jb_num(b, dse_obj_names[k], r->obj[k]);
+  for (int k = 0; k < DSE_O_COUNT; k++)
+    jb_num(b, dse_obj_names[k], r->obj[k]);
   jb_num(b, "area_mm2", r->area);
   jb_num(b, "tdp_w", r->tdp);
   jb_num(b, "unit_cost_usd", r->cost);
   jb_num(b, "power_w", r->power);
   jb_obj_begin(b, "params");
   for (int j = 0; j < n_par; j++) {
-    if (isnan(r->pv[j])) jb_str(b, pars[j], r->ps[j]);
-    else jb_num(b, pars[j], r->pv[j]);
+    if (isnan(r->pv[j]))
+      jb_str(b, pars[j], r->ps[j]);
+    else
+      jb_num(b, pars[j], r->pv[j]);
   }
   jb_obj_end(b);
   jb_obj_end(b);
 }
 
-static double meta_num(const char *v) { return v[0] && strcmp(v, "0") != 0 ? strtod(v, NULL) : NAN; }
+static double meta_num(const char *v) {
+  return v[0] && strcmp(v, "0") != 0 ? strtod(v, NULL) : NAN;
+}
 
 /* The report as one JSON object (docs/sweep.md "Report"): everything the text says, with the whole
  * front (not only its first 40 rows) and every infeasible reason's count. */
 static sl_status report_json(jbuf *b, sqlite3 *db, sqlite3_stmt *full, const char *path, char *const *m,
-                             const brief *rows, size_t n, long n_all, int scan_infeasible, int n_obj, const int *obj,
-                             int n_par, char **pars, sl_error *err) {
+                             const brief *rows, size_t n, long n_all, int scan_infeasible, int n_obj,
+                             const int *obj, int n_par, char **pars, sl_error *err) {
   /* m: name, file, chip, strategy, total, max_area, max_tdp, max_cost */
   sl_status s = SL_OK;
   row whole;
@@ -144,7 +157,8 @@ static sl_status report_json(jbuf *b, sqlite3 *db, sqlite3_stmt *full, const cha
   jb_num(b, "max_unit_cost_usd", meta_num(m[7]));
   jb_obj_end(b);
   jb_arr_begin(b, "objectives");
-  for (int k = 0; k < n_obj; k++) jb_str(b, NULL, dse_obj_names[obj[k]]);
+  for (int k = 0; k < n_obj; k++)
+    jb_str(b, NULL, dse_obj_names[obj[k]]);
   jb_arr_end(b);
   jb_arr_begin(b, "best");
   for (int k = 0; k < n_obj && n > 0 && !s; k++) {
@@ -167,7 +181,8 @@ static sl_status report_json(jbuf *b, sqlite3 *db, sqlite3_stmt *full, const cha
     size_t *front = malloc(n * sizeof *front), fm = 0;
     if (v && front) {
       for (size_t i = 0; i < n; i++)
-        for (int k = 0; k < n_obj; k++) v[i * (size_t)n_obj + (size_t)k] = rows[i].obj[obj[k]];
+        for (int k = 0; k < n_obj; k++)
+          v[i * (size_t)n_obj + (size_t)k] = rows[i].obj[obj[k]];
       fm = dse_pareto(v, n, n_obj, front);
     }
     if (!v || !front || fm == 0) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
@@ -198,10 +213,11 @@ static sl_status report_json(jbuf *b, sqlite3 *db, sqlite3_stmt *full, const cha
   }
   jb_arr_end(b);
   jb_arr_begin(b, "chips");
-  if (!s && sqlite3_prepare_v2(db,
-                               "SELECT chip, base, feasible, reason, throughput, perf_per_w, perf_per_tco, score, "
-                               "area_mm2, tdp_w, unit_cost_usd FROM refs ORDER BY base DESC, rowid",
-                               -1, &q, NULL) == SQLITE_OK) {
+  if (!s &&
+      sqlite3_prepare_v2(db,
+                         "SELECT chip, base, feasible, reason, throughput, perf_per_w, perf_per_tco, score, "
+                         "area_mm2, tdp_w, unit_cost_usd FROM refs ORDER BY base DESC, rowid",
+                         -1, &q, NULL) == SQLITE_OK) {
     static const char *const keys[7] = {"throughput", "perf_per_w", "perf_per_tco", "score",
                                         "area_mm2",   "tdp_w",      "unit_cost_usd"};
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -211,7 +227,8 @@ static sl_status report_json(jbuf *b, sqlite3 *db, sqlite3_stmt *full, const cha
       jb_bool(b, "feasible", sqlite3_column_int(q, 2));
       if (!sqlite3_column_int(q, 2)) jb_str(b, "reason", (const char *)sqlite3_column_text(q, 3));
       for (int k = 0; k < 7; k++)
-        jb_num(b, keys[k], sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k));
+        jb_num(b, keys[k],
+               sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k));
       jb_obj_end(b);
     }
     sqlite3_finalize(q);
@@ -226,7 +243,8 @@ sl_status dse_report(const char *path, int json, char **out, sl_error *err) {
   return dse_report_with(path, NULL, 0, json, out, err);
 }
 
-sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, int json, char **out, sl_error *err) {
+sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, int json, char **out,
+                          sl_error *err) {
   *out = NULL;
   sqlite3 *db = NULL;
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -263,9 +281,11 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
   /* the feasible points: index and objectives */
   sqlite3_stmt *q = NULL, *full = NULL;
   char sql[1024];
-  int l = snprintf(sql, sizeof sql,
-                   "SELECT idx, throughput, perf_per_w, perf_per_tco, score, area_mm2, tdp_w, unit_cost_usd, power_w");
-  for (int j = 0; j < n_par; j++) l += snprintf(sql + l, sizeof sql - (size_t)l, ", p_%s", pars[j]);
+  int l = snprintf(
+      sql, sizeof sql,
+      "SELECT idx, throughput, perf_per_w, perf_per_tco, score, area_mm2, tdp_w, unit_cost_usd, power_w");
+  for (int j = 0; j < n_par; j++)
+    l += snprintf(sql + l, sizeof sql - (size_t)l, ", p_%s", pars[j]);
   snprintf(sql + l, sizeof sql - (size_t)l, " FROM points WHERE idx = ?");
   if (sqlite3_prepare_v2(db, sql, -1, &full, NULL) != SQLITE_OK ||
       (!pts && sqlite3_prepare_v2(db,
@@ -304,7 +324,8 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
     }
     brief *r = &rows[n++];
     r->idx = (long)sqlite3_column_int64(q, 0);
-    for (int k = 0; k < DSE_O_COUNT; k++) r->obj[k] = sqlite3_column_double(q, 1 + k);
+    for (int k = 0; k < DSE_O_COUNT; k++)
+      r->obj[k] = sqlite3_column_double(q, 1 + k);
   }
   sqlite3_finalize(q);
   q = NULL;
@@ -317,12 +338,14 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
   char line[1536];
   if (!s && json) {
     char *m[8] = {name, file, chip, strategy, total, mx_area, mx_tdp, mx_cost};
-    s = report_json(&b, db, full, path, m, rows, n, n_all, !pts || (long)n < n_all, n_obj, obj, n_par, pars, err);
+    s = report_json(&b, db, full, path, m, rows, n, n_all, !pts || (long)n < n_all, n_obj, obj, n_par, pars,
+                    err);
     sqlite3_finalize(full);
     goto finish;
   }
   if (!s) {
-    snprintf(line, sizeof line, "sweep %s (%s): base chip %s, strategy %s\n%ld of %s points evaluated, %zu feasible\n",
+    snprintf(line, sizeof line,
+             "sweep %s (%s): base chip %s, strategy %s\n%ld of %s points evaluated, %zu feasible\n",
              name[0] ? name : "-", file, chip, strategy, n_all, total, n);
     jb_raw(&b, line);
     snprintf(line, sizeof line, "constraints: area <= %s mm2, TDP <= %s W, unit cost <= %s%s\n",
@@ -330,7 +353,8 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
              strcmp(mx_cost, "0") ? "$" : "", strcmp(mx_cost, "0") ? mx_cost : "(none)");
     jb_raw(&b, line);
     snprintf(line, sizeof line,
-             "objectives (weighted geometric means over the workload mix, relative to %s = 1; higher is better): %s\n",
+             "objectives (weighted geometric means over the workload mix, relative to %s = 1; higher is "
+             "better): %s\n",
              chip, objs);
     jb_raw(&b, line);
   }
@@ -356,7 +380,8 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
     size_t m = 0;
     if (v && front) {
       for (size_t i = 0; i < n; i++)
-        for (int k = 0; k < n_obj; k++) v[i * (size_t)n_obj + (size_t)k] = rows[i].obj[obj[k]];
+        for (int k = 0; k < n_obj; k++)
+          v[i * (size_t)n_obj + (size_t)k] = rows[i].obj[obj[k]];
       m = dse_pareto(v, n, n_obj, front);
     }
     if (s) {
@@ -369,7 +394,8 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
       print_head(&b, "point", n_obj, obj, n_par, pars);
       for (size_t i = 0; i < m && i < MAX_FRONT_ROWS && !s; i++) {
         if (read_row(full, rows[front[i]].idx, n_par, &whole) != 0)
-          s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: point %ld vanished", rows[front[i]].idx);
+          s = err_set(err, SL_ERR_INPUT, path, 0, "", "sweep database: point %ld vanished",
+                      rows[front[i]].idx);
         else
           print_row(&b, &whole, n_obj, obj, n_par);
       }
@@ -381,10 +407,11 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
   }
   sqlite3_finalize(full);
   /* infeasible reasons, most common first (none to look for when every given point is feasible) */
-  if (!s && (!pts || (long)n < n_all) && sqlite3_prepare_v2(db,
-                               "SELECT count(*), substr(reason, 1, instr(reason || ' ', ' ') - 1) AS r FROM points "
-                               "WHERE feasible = 0 GROUP BY r ORDER BY 1 DESC LIMIT 6",
-                               -1, &q, NULL) == SQLITE_OK) {
+  if (!s && (!pts || (long)n < n_all) &&
+      sqlite3_prepare_v2(db,
+                         "SELECT count(*), substr(reason, 1, instr(reason || ' ', ' ') - 1) AS r FROM points "
+                         "WHERE feasible = 0 GROUP BY r ORDER BY 1 DESC LIMIT 6",
+                         -1, &q, NULL) == SQLITE_OK) {
     int first = 1;
     while (sqlite3_step(q) == SQLITE_ROW) {
       if (first) jb_raw(&b, "\ninfeasible points by first word of their reason\n");
@@ -396,23 +423,26 @@ sl_status dse_report_with(const char *path, const dse_brief *pts, long n_pts, in
     sqlite3_finalize(q);
   }
   /* base and references */
-  if (!s && sqlite3_prepare_v2(db,
-                               "SELECT chip, base, feasible, reason, throughput, perf_per_w, perf_per_tco, score, "
-                               "area_mm2, tdp_w, unit_cost_usd FROM refs ORDER BY base DESC, rowid",
-                               -1, &q, NULL) == SQLITE_OK) {
+  if (!s &&
+      sqlite3_prepare_v2(db,
+                         "SELECT chip, base, feasible, reason, throughput, perf_per_w, perf_per_tco, score, "
+                         "area_mm2, tdp_w, unit_cost_usd FROM refs ORDER BY base DESC, rowid",
+                         -1, &q, NULL) == SQLITE_OK) {
     jb_raw(&b, "\nthe base chip and the reference chips on the same mix\n");
-    snprintf(line, sizeof line, "  %-16s %12s %12s %12s %12s %8s %6s %9s\n", "chip", "throughput", "perf_per_w",
-             "perf_per_tco", "score", "area_mm2", "tdp_w", "unit_usd");
+    snprintf(line, sizeof line, "  %-16s %12s %12s %12s %12s %8s %6s %9s\n", "chip", "throughput",
+             "perf_per_w", "perf_per_tco", "score", "area_mm2", "tdp_w", "unit_usd");
     jb_raw(&b, line);
     while (sqlite3_step(q) == SQLITE_ROW) {
       const char *c = (const char *)sqlite3_column_text(q, 0);
       if (!sqlite3_column_int(q, 2)) {
-        snprintf(line, sizeof line, "  %-16s infeasible: %s\n", c ? c : "", (const char *)sqlite3_column_text(q, 3));
+        snprintf(line, sizeof line, "  %-16s infeasible: %s\n", c ? c : "",
+                 (const char *)sqlite3_column_text(q, 3));
       } else {
         double x[7];
-        for (int k = 0; k < 7; k++) x[k] = sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k);
-        snprintf(line, sizeof line, "  %-16s %12.4g %12.4g %12.4g %12.4g %8.0f %6.0f %9.0f%s\n", c ? c : "", x[0], x[1],
-                 x[2], x[3], x[4], x[5], x[6], sqlite3_column_int(q, 1) ? "   (base)" : "");
+        for (int k = 0; k < 7; k++)
+          x[k] = sqlite3_column_type(q, 4 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 4 + k);
+        snprintf(line, sizeof line, "  %-16s %12.4g %12.4g %12.4g %12.4g %8.0f %6.0f %9.0f%s\n", c ? c : "",
+                 x[0], x[1], x[2], x[3], x[4], x[5], x[6], sqlite3_column_int(q, 1) ? "   (base)" : "");
       }
       jb_raw(&b, line);
     }

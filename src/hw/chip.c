@@ -4,10 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#define TRY(x)                                                                                                    \
-  do {                                                                                                            \
-    sl_status s_ = (x);                                                                                           \
-    if (s_) return s_;                                                                                            \
+#define TRY(x)                                                                                               \
+  do {                                                                                                       \
+    sl_status s_ = (x);                                                                                      \
+    if (s_) return s_;                                                                                       \
   } while (0)
 
 sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,
@@ -87,7 +87,8 @@ static sl_status read_matrix(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) s = read_fmt_map(r, mx, "macs_per_cycle", 1, 0, 1e7, c->mat_macs_per_cycle, NULL);
   if (!s) {
     int any = 0;
-    for (int i = 0; i < SL_DTYPE_COUNT; i++) any |= c->mat_macs_per_cycle[i] > 0;
+    for (int i = 0; i < SL_DTYPE_COUNT; i++)
+      any |= c->mat_macs_per_cycle[i] > 0;
     if (!any) s = rd_fail(r, mx, "macs_per_cycle names no number format");
   }
   if (!s) s = rd_done(r, mx);
@@ -118,8 +119,9 @@ static sl_status read_memory(reader *r, yt_node *chip, sl_chip *c) {
     if (!s) s = rd_done(r, lv);
     if (!s && i + 1 == mem->n && L->per_core)
       s = rd_fail(r, lv, "the last (off-chip DRAM) level cannot be per_core");
-    if (!s && i > 0 && L->capacity_bytes * (L->per_core ? c->cores : 1) <
-                           c->mem[i - 1].capacity_bytes * (c->mem[i - 1].per_core ? c->cores : 1))
+    if (!s && i > 0 &&
+        L->capacity_bytes * (L->per_core ? c->cores : 1) <
+            c->mem[i - 1].capacity_bytes * (c->mem[i - 1].per_core ? c->cores : 1))
       s = rd_fail(r, lv, "capacity smaller than the level inside it (levels go innermost first)");
     rd_pop(r, m2);
     c->n_mem = (int)i + 1;
@@ -256,8 +258,9 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
       double need = (double)(c->tiles[i].m + c->tiles[i].n) * c->tiles[i].k * 2 * 1.0;
       if (need > sram->capacity_bytes) {
         rd_mark m = rd_push(r, "kernels.tiles");
-        sl_status s = rd_fail(r, n, "tile %dx%dx%d needs %.0f bytes double-buffered, more than %s (%.0f bytes)",
-                              c->tiles[i].m, c->tiles[i].n, c->tiles[i].k, need, sram->name, sram->capacity_bytes);
+        sl_status s =
+            rd_fail(r, n, "tile %dx%dx%d needs %.0f bytes double-buffered, more than %s (%.0f bytes)",
+                    c->tiles[i].m, c->tiles[i].n, c->tiles[i].k, need, sram->name, sram->capacity_bytes);
         rd_pop(r, m);
         return s;
       }
@@ -288,7 +291,9 @@ double chip_vec_flops(const sl_chip *c, sl_dtype dt) {
   return f * c->cores * c->clock_ghz * 1e9;
 }
 
-const sl_mem_level *chip_dram(const sl_chip *c) { return &c->mem[c->n_mem - 1]; }
+const sl_mem_level *chip_dram(const sl_chip *c) {
+  return &c->mem[c->n_mem - 1];
+}
 
 const sl_mem_level *chip_l2(const sl_chip *c) {
   for (int i = c->n_mem - 2; i >= 0; i--)
@@ -302,4 +307,6 @@ const sl_mem_level *chip_core_sram(const sl_chip *c) {
   return NULL;
 }
 
-double chip_dram_bytes(const sl_chip *c) { return chip_dram(c)->capacity_bytes; }
+double chip_dram_bytes(const sl_chip *c) {
+  return chip_dram(c)->capacity_bytes;
+}

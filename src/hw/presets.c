@@ -16,7 +16,8 @@ static const sl_preset_file *find(const char *kind, const char *name) {
 
 size_t sl_preset_count(const char *kind) {
   size_t n = 0;
-  for (const sl_preset_file *p = sl_preset_files; p->kind; p++) n += strcmp(p->kind, kind) == 0;
+  for (const sl_preset_file *p = sl_preset_files; p->kind; p++)
+    n += strcmp(p->kind, kind) == 0;
   return n;
 }
 

@@ -59,7 +59,8 @@ void chip_json_peaks(jbuf *b, const sl_chip *c) {
 void chip_json_ridges(jbuf *b, const char *key, const sl_chip *c) {
   jb_obj_begin(b, key);
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
-    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
+    if (c->mat_macs_per_cycle[f] > 0)
+      jb_num(b, sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c));
   jb_obj_end(b);
 }
 

@@ -11,7 +11,9 @@
 
 enum { JB_MAX_DEPTH = (int)SL_ARRAY_LEN(((jbuf *)0)->need_comma) };
 
-void jb_init(jbuf *b) { memset(b, 0, sizeof *b); }
+void jb_init(jbuf *b) {
+  memset(b, 0, sizeof *b);
+}
 
 void jb_free(jbuf *b) {
   free(b->s);
@@ -42,7 +44,9 @@ static void put(jbuf *b, const char *s, size_t n) {
   b->s[b->len] = 0;
 }
 
-void jb_raw(jbuf *b, const char *s) { put(b, s, strlen(s)); }
+void jb_raw(jbuf *b, const char *s) {
+  put(b, s, strlen(s));
+}
 
 static void put_escaped(jbuf *b, const char *s) {
   put(b, "\"", 1);
@@ -51,13 +55,27 @@ static void put_escaped(jbuf *b, const char *s) {
     const char *esc = NULL;
     char u[8];
     switch (*p) {
-    case '"': esc = "\\\""; break;
-    case '\\': esc = "\\\\"; break;
-    case '\n': esc = "\\n"; break;
-    case '\r': esc = "\\r"; break;
-    case '\t': esc = "\\t"; break;
-    case '\b': esc = "\\b"; break;
-    case '\f': esc = "\\f"; break;
+    case '"':
+      esc = "\\\"";
+      break;
+    case '\\':
+      esc = "\\\\";
+      break;
+    case '\n':
+      esc = "\\n";
+      break;
+    case '\r':
+      esc = "\\r";
+      break;
+    case '\t':
+      esc = "\\t";
+      break;
+    case '\b':
+      esc = "\\b";
+      break;
+    case '\f':
+      esc = "\\f";
+      break;
     default:
       if (*p < 0x20 || *p == 0x7f) {
         snprintf(u, sizeof u, "\\u%04x", (unsigned)*p);
@@ -100,10 +118,18 @@ static void nest_close(jbuf *b, const char *bracket) {
   put(b, bracket, 1);
 }
 
-void jb_obj_begin(jbuf *b, const char *key) { nest_open(b, key, "{"); }
-void jb_obj_end(jbuf *b) { nest_close(b, "}"); }
-void jb_arr_begin(jbuf *b, const char *key) { nest_open(b, key, "["); }
-void jb_arr_end(jbuf *b) { nest_close(b, "]"); }
+void jb_obj_begin(jbuf *b, const char *key) {
+  nest_open(b, key, "{");
+}
+void jb_obj_end(jbuf *b) {
+  nest_close(b, "}");
+}
+void jb_arr_begin(jbuf *b, const char *key) {
+  nest_open(b, key, "[");
+}
+void jb_arr_end(jbuf *b) {
+  nest_close(b, "]");
+}
 
 void jb_str(jbuf *b, const char *key, const char *v) {
   begin_value(b, key);
@@ -213,11 +239,13 @@ void jb_node(jbuf *b, const char *key, const yt_node *n) {
     jb_null(b, key);
   } else if (n->type == YT_MAP) {
     jb_obj_begin(b, key);
-    for (size_t i = 0; i < n->n; i++) jb_node(b, n->pairs[i].key, n->pairs[i].value);
+    for (size_t i = 0; i < n->n; i++)
+      jb_node(b, n->pairs[i].key, n->pairs[i].value);
     jb_obj_end(b);
   } else {
     jb_arr_begin(b, key);
-    for (size_t i = 0; i < n->n; i++) jb_node(b, NULL, n->items[i]);
+    for (size_t i = 0; i < n->n; i++)
+      jb_node(b, NULL, n->items[i]);
     jb_arr_end(b);
   }
 }

@@ -62,9 +62,11 @@ static int parse_number(const char *s, double *out) {
 }
 
 sl_status rd_scalar_double(reader *r, const yt_node *n, double lo, double hi, double *out) {
-  if (!n || n->type != YT_SCALAR) return rd_fail(r, n, "expected a number, got %s", n ? type_name(n) : "nothing");
+  if (!n || n->type != YT_SCALAR)
+    return rd_fail(r, n, "expected a number, got %s", n ? type_name(n) : "nothing");
   double v;
-  if (n->quoted || parse_number(n->str, &v) != 0) return rd_fail(r, n, "expected a number, got \"%s\"", n->str);
+  if (n->quoted || parse_number(n->str, &v) != 0)
+    return rd_fail(r, n, "expected a number, got \"%s\"", n->str);
   if (!isfinite(v)) return rd_fail(r, n, "value %s is not finite", n->str);
   if (v < lo || v > hi) return rd_fail(r, n, "value %s out of range [%g, %g]", n->str, lo, hi);
   *out = v;
@@ -87,7 +89,8 @@ static sl_status get(reader *r, yt_node *map, const char *key, int required, yt_
   return SL_OK;
 }
 
-sl_status rd_double(reader *r, yt_node *map, const char *key, int required, double lo, double hi, double *out) {
+sl_status rd_double(reader *r, yt_node *map, const char *key, int required, double lo, double hi,
+                    double *out) {
   yt_node *v;
   sl_status s = get(r, map, key, required, &v);
   if (s || !v) return s;
@@ -145,7 +148,8 @@ sl_status rd_string(reader *r, yt_node *map, const char *key, int required, cons
   return SL_OK;
 }
 
-sl_status rd_enum(reader *r, yt_node *map, const char *key, int required, const char *const *names, int *out) {
+sl_status rd_enum(reader *r, yt_node *map, const char *key, int required, const char *const *names,
+                  int *out) {
   const char *str = NULL;
   sl_status s = rd_string(r, map, key, required, &str);
   if (s || !str) return s;
@@ -177,4 +181,6 @@ sl_status rd_done(reader *r, const yt_node *map) {
 }
 
 /* Quoted too: JSON, which validation files use, cannot write an unquoted word. */
-int yt_is_auto(const yt_node *n) { return n && n->type == YT_SCALAR && strcmp(n->str, "auto") == 0; }
+int yt_is_auto(const yt_node *n) {
+  return n && n->type == YT_SCALAR && strcmp(n->str, "auto") == 0;
+}

@@ -1617,11 +1617,12 @@ static const char *known_obj(yt_node *objs, size_t i) {
 }
 
 static sl_status report_sweep(page *p, yt_node *d) {
-  yt_node *front = seq(d, "front"), *best = seq(d, "best"), *chips = seq(d, "chips"), *objs = seq(d, "objectives");
+  yt_node *front = seq(d, "front"), *best = seq(d, "best"), *chips = seq(d, "chips"),
+          *objs = seq(d, "objectives");
   const char *base = str_or(d, "base_chip", "?");
   snprintf(p->title, sizeof p->title, "Sweep %s: %s tailored", str_or(d, "name", "-"), base);
-  snprintf(p->sub, sizeof p->sub, "silica sweep \xc2\xb7 %s \xc2\xb7 strategy %s \xc2\xb7 %s", str_or(d, "file", "?"),
-           str_or(d, "strategy", "?"), str_or(d, "database", "?"));
+  snprintf(p->sub, sizeof p->sub, "silica sweep \xc2\xb7 %s \xc2\xb7 strategy %s \xc2\xb7 %s",
+           str_or(d, "file", "?"), str_or(d, "strategy", "?"), str_or(d, "database", "?"));
   const char *o0 = known_obj(objs, 0), *o1 = known_obj(objs, 1), *o2 = known_obj(objs, 2);
   if (!o0) o0 = "perf_per_tco";
   if (o1 && (o1 == o0)) o1 = NULL;
@@ -1653,10 +1654,11 @@ static sl_status report_sweep(page *p, yt_node *d) {
   size_t rows = front ? front->n : 0;
   if (o1 && rows) {
     char text[512];
-    snprintf(text, sizeof text,
-             "Every design no other design beats on all of %s, %s%s%s, relative to %s = 1 (higher is better)%s. "
-             "Crosses: the base and reference chips on the same mix.",
-             o0, o1, o2 ? " and " : "", o2 ? o2 : "", base, o2 ? "; colour: the third objective" : "");
+    snprintf(
+        text, sizeof text,
+        "Every design no other design beats on all of %s, %s%s%s, relative to %s = 1 (higher is better)%s. "
+        "Crosses: the base and reference chips on the same mix.",
+        o0, o1, o2 ? " and " : "", o2 ? o2 : "", base, o2 ? "; colour: the third objective" : "");
     chart_begin(p, "Pareto front", text, "front", "points");
     jb_arr_begin(&p->charts, "front");
     for (size_t i = 0; i < front->n; i++) {
@@ -1665,7 +1667,8 @@ static sl_status report_sweep(page *p, yt_node *d) {
       design_label(f, label, sizeof label);
       jb_obj_begin(&p->charts, NULL);
       d_str(p, "design", label);
-      for (size_t k = 0; k < SL_ARRAY_LEN(SWEEP_OBJS); k++) d_num(p, SWEEP_OBJS[k], num(f, SWEEP_OBJS[k]));
+      for (size_t k = 0; k < SL_ARRAY_LEN(SWEEP_OBJS); k++)
+        d_num(p, SWEEP_OBJS[k], num(f, SWEEP_OBJS[k]));
       d_num(p, "area_mm2", num(f, "area_mm2"));
       d_num(p, "tdp_w", num(f, "tdp_w"));
       d_num(p, "unit_cost_usd", num(f, "unit_cost_usd"));
@@ -1678,29 +1681,37 @@ static sl_status report_sweep(page *p, yt_node *d) {
       if (!is_true(c, "feasible")) continue;
       jb_obj_begin(&p->charts, NULL);
       d_str(p, "chip", str_or(c, "chip", "?"));
-      for (size_t k = 0; k < SL_ARRAY_LEN(SWEEP_OBJS); k++) d_num(p, SWEEP_OBJS[k], num(c, SWEEP_OBJS[k]));
+      for (size_t k = 0; k < SL_ARRAY_LEN(SWEEP_OBJS); k++)
+        d_num(p, SWEEP_OBJS[k], num(c, SWEEP_OBJS[k]));
       jb_obj_end(&p->charts);
     }
     jb_arr_end(&p->charts);
     char color[256] = "";
-    if (o2) snprintf(color, sizeof color, ", 'color': {'field': '%s', 'type': 'quantitative', 'scale': {'scheme': 'viridis'}}", o2);
-    chart_end(p, rows,
-              "{'width': 560, 'height': 340,"
-              " 'layer': [{'name': 'points', 'data': {'name': 'front'}, 'mark': {'type': 'point', 'filled': true, "
-              "'size': 70},"
-              "   'encoding': {'x': {'field': '%s', 'type': 'quantitative', 'title': '%s', 'scale': {'zero': false}},"
-              "    'y': {'field': '%s', 'type': 'quantitative', 'title': '%s', 'scale': {'zero': false}}%s,"
-              "    'tooltip': [{'field': 'design'}, {'field': 'throughput', 'format': '.3~g'}, {'field': "
-              "'perf_per_w', 'format': '.3~g'}, {'field': 'perf_per_tco', 'format': '.3~g'}, {'field': 'area_mm2', "
-              "'format': '.0f'}, {'field': 'tdp_w', 'format': '.0f'}, {'field': 'unit_cost_usd', 'format': '$.0f'}]}},"
-              "  {'data': {'name': 'chips'}, 'mark': {'type': 'point', 'shape': 'cross', 'size': 120, 'color': '#c0392b'},"
-              "   'encoding': {'x': {'field': '%s', 'type': 'quantitative'}, 'y': {'field': '%s', 'type': "
-              "'quantitative'}, 'tooltip': [{'field': 'chip'}, {'field': '%s', 'format': '.3~g'}, {'field': '%s', "
-              "'format': '.3~g'}]}},"
-              "  {'data': {'name': 'chips'}, 'mark': {'type': 'text', 'dx': 8, 'align': 'left', 'color': '#c0392b'},"
-              "   'encoding': {'x': {'field': '%s', 'type': 'quantitative'}, 'y': {'field': '%s', 'type': "
-              "'quantitative'}, 'text': {'field': 'chip'}}}]}",
-              o0, o0, o1, o1, color, o0, o1, o0, o1, o0, o1);
+    if (o2)
+      snprintf(color, sizeof color,
+               ", 'color': {'field': '%s', 'type': 'quantitative', 'scale': {'scheme': 'viridis'}}", o2);
+    chart_end(
+        p, rows,
+        "{'width': 560, 'height': 340,"
+        " 'layer': [{'name': 'points', 'data': {'name': 'front'}, 'mark': {'type': 'point', 'filled': true, "
+        "'size': 70},"
+        "   'encoding': {'x': {'field': '%s', 'type': 'quantitative', 'title': '%s', 'scale': {'zero': "
+        "false}},"
+        "    'y': {'field': '%s', 'type': 'quantitative', 'title': '%s', 'scale': {'zero': false}}%s,"
+        "    'tooltip': [{'field': 'design'}, {'field': 'throughput', 'format': '.3~g'}, {'field': "
+        "'perf_per_w', 'format': '.3~g'}, {'field': 'perf_per_tco', 'format': '.3~g'}, {'field': 'area_mm2', "
+        "'format': '.0f'}, {'field': 'tdp_w', 'format': '.0f'}, {'field': 'unit_cost_usd', 'format': "
+        "'$.0f'}]}},"
+        "  {'data': {'name': 'chips'}, 'mark': {'type': 'point', 'shape': 'cross', 'size': 120, 'color': "
+        "'#c0392b'},"
+        "   'encoding': {'x': {'field': '%s', 'type': 'quantitative'}, 'y': {'field': '%s', 'type': "
+        "'quantitative'}, 'tooltip': [{'field': 'chip'}, {'field': '%s', 'format': '.3~g'}, {'field': '%s', "
+        "'format': '.3~g'}]}},"
+        "  {'data': {'name': 'chips'}, 'mark': {'type': 'text', 'dx': 8, 'align': 'left', 'color': "
+        "'#c0392b'},"
+        "   'encoding': {'x': {'field': '%s', 'type': 'quantitative'}, 'y': {'field': '%s', 'type': "
+        "'quantitative'}, 'text': {'field': 'chip'}}}]}",
+        o0, o0, o1, o1, color, o0, o1, o0, o1, o0, o1);
   }
   /* the best designs beside the chips, on the three objectives */
   size_t bars = 0;
@@ -1711,11 +1722,14 @@ static sl_status report_sweep(page *p, yt_node *d) {
       bars += num(best->items[k], path) > 0;
     }
   for (size_t i = 0; chips && i < chips->n; i++)
-    for (size_t m = 0; m < 3; m++) bars += is_true(chips->items[i], "feasible") && num(chips->items[i], SWEEP_OBJS[m]) > 0;
+    for (size_t m = 0; m < 3; m++)
+      bars += is_true(chips->items[i], "feasible") && num(chips->items[i], SWEEP_OBJS[m]) > 0;
   if (bars) {
     char text[256];
-    snprintf(text, sizeof text, "The best design for each objective and the base and reference chips on the mix, "
-                                "relative to %s.", base);
+    snprintf(text, sizeof text,
+             "The best design for each objective and the base and reference chips on the mix, "
+             "relative to %s.",
+             base);
     chart_begin(p, "Best designs against the chips", text, "best", "bars");
     jb_arr_begin(&p->charts, "best");
     for (size_t k = 0; best && k < best->n; k++) {
@@ -1748,20 +1762,21 @@ static sl_status report_sweep(page *p, yt_node *d) {
       }
     }
     jb_arr_end(&p->charts);
-    chart_end(p, bars,
-              "{'width': 620, 'height': 260, 'data': {'name': 'best'},"
-              " 'layer': [{'name': 'bars', 'mark': {'type': 'bar'},"
-              "  'encoding': {'x': {'field': 'who', 'type': 'nominal', 'title': null, 'sort': null, 'axis': "
-              "{'labelAngle': -20, 'labelLimit': 200}},"
-              "   'xOffset': {'field': 'metric', 'type': 'nominal', 'sort': null},"
-              "   'y': {'field': 'relative', 'type': 'quantitative', 'title': 'relative to the base chip'},"
-              "   'color': {'field': 'metric', 'type': 'nominal', 'sort': null, 'scale': {'scheme': 'tableau10'}},"
-              "   'tooltip': [{'field': 'who'}, {'field': 'metric'}, {'field': 'relative', 'format': '.3~g'}]}}]}");
+    chart_end(
+        p, bars,
+        "{'width': 620, 'height': 260, 'data': {'name': 'best'},"
+        " 'layer': [{'name': 'bars', 'mark': {'type': 'bar'},"
+        "  'encoding': {'x': {'field': 'who', 'type': 'nominal', 'title': null, 'sort': null, 'axis': "
+        "{'labelAngle': -20, 'labelLimit': 200}},"
+        "   'xOffset': {'field': 'metric', 'type': 'nominal', 'sort': null},"
+        "   'y': {'field': 'relative', 'type': 'quantitative', 'title': 'relative to the base chip'},"
+        "   'color': {'field': 'metric', 'type': 'nominal', 'sort': null, 'scale': {'scheme': 'tableau10'}},"
+        "   'tooltip': [{'field': 'who'}, {'field': 'metric'}, {'field': 'relative', 'format': '.3~g'}]}}]}");
   }
   /* the front as a table */
   if (rows) {
-    static const char *const cols[] = {"design",     "#throughput", "#perf_per_w", "#perf_per_tco",
-                                       "#area mm²",  "#TDP W",      "#unit $"};
+    static const char *const cols[] = {"design",    "#throughput", "#perf_per_w", "#perf_per_tco",
+                                       "#area mm²", "#TDP W",      "#unit $"};
     section(p, "Designs on the front", NULL);
     table_begin(p, cols, SL_ARRAY_LEN(cols));
     for (size_t i = 0; i < front->n; i++) {

@@ -59,9 +59,14 @@ static yt_node *new_node(yparse *y, yt_type t, int line) {
 
 static sl_status count_nodes(yparse *y, const yt_node *n, int line) {
   if (!n) return SL_OK;
-  if (++y->nodes > YT_MAX_NODES) return perr(y, line, "document too large (alias expansion over %s nodes)", "1000000");
+  if (++y->nodes > YT_MAX_NODES)
+    return perr(y, line, "document too large (alias expansion over %s nodes)", "1000000");
   for (size_t i = 0; i < n->n; i++) {
-    sl_status s = count_nodes(y, n->type == YT_MAP ? n->pairs[i].value : n->type == YT_SEQ ? n->items[i] : NULL, line);
+    sl_status s = count_nodes(y,
+                              n->type == YT_MAP   ? n->pairs[i].value
+                              : n->type == YT_SEQ ? n->items[i]
+                                                  : NULL,
+                              line);
     if (s) return s;
   }
   return SL_OK;

@@ -21,11 +21,11 @@ enum { P_BW1, P_BB1, P_BW2, P_BB2, P_TW1, P_TB1, P_TW2, P_TB2, P_MLP };
 
 struct nm_dlrm {
   nm_dlrm_cfg c;
-  int F, I;                 /* interaction vectors (tables + 1), top MLP input (dim + F choose 2) */
+  int F, I; /* interaction vectors (tables + 1), top MLP input (dim + F choose 2) */
   nm_param p[NM_MAX_PARAMS];
   size_t np, total, mlp;
-  double *block;            /* values, gradients (total each), MLP moments (2 x mlp), row accumulators */
-  unsigned char *touched;   /* [tables][rows]: looked up in the last step with gradients */
+  double *block;          /* values, gradients (total each), MLP moments (2 x mlp), row accumulators */
+  unsigned char *touched; /* [tables][rows]: looked up in the last step with gradients */
   nm_param *emb[NM_MAX_PARAMS], *w[P_MLP];
   nm_work work; /* scratch arena and out-of-memory flag */
 };
@@ -39,9 +39,10 @@ static nm_param *add_param(nm_dlrm *m, const char *name, size_t n) {
 }
 
 size_t nm_dlrm_count(const nm_dlrm_cfg *c) {
-  size_t F = (size_t)c->tables + 1, I = (size_t)c->dim + F * (F - 1) / 2, Hb = (size_t)c->bottom, Ht = (size_t)c->top;
-  return (size_t)c->tables * (size_t)c->rows * (size_t)c->dim + (size_t)c->dense * Hb + Hb + Hb * (size_t)c->dim +
-         (size_t)c->dim + I * Ht + Ht + Ht + 1;
+  size_t F = (size_t)c->tables + 1, I = (size_t)c->dim + F * (F - 1) / 2, Hb = (size_t)c->bottom,
+         Ht = (size_t)c->top;
+  return (size_t)c->tables * (size_t)c->rows * (size_t)c->dim + (size_t)c->dense * Hb + Hb +
+         Hb * (size_t)c->dim + (size_t)c->dim + I * Ht + Ht + Ht + 1;
 }
 
 nm_dlrm *nm_dlrm_new(const nm_dlrm_cfg *cfg, uint64_t seed) {
@@ -63,7 +64,8 @@ nm_dlrm *nm_dlrm_new(const nm_dlrm_cfg *cfg, uint64_t seed) {
   static const char *const names[P_MLP] = {"bot.w1", "bot.b1", "bot.w2", "bot.b2",
                                            "top.w1", "top.b1", "top.w2", "top.b2"};
   size_t sizes[P_MLP] = {(size_t)c->dense * Hb, Hb, Hb * E, E, (size_t)m->I * Ht, Ht, Ht, 1};
-  for (int k = 0; k < P_MLP; k++) m->w[k] = add_param(m, names[k], sizes[k]);
+  for (int k = 0; k < P_MLP; k++)
+    m->w[k] = add_param(m, names[k], sizes[k]);
   m->mlp = m->total - R * E * (size_t)c->tables;
   m->block = calloc(2 * m->total + 2 * m->mlp + R * (size_t)c->tables, sizeof *m->block);
   m->touched = calloc(R * (size_t)c->tables, 1);
@@ -94,7 +96,8 @@ nm_dlrm *nm_dlrm_new(const nm_dlrm_cfg *cfg, uint64_t seed) {
     if (k % 2) continue; /* biases start at 0 */
     size_t in = k == P_BW1 ? (size_t)c->dense : k == P_BW2 ? Hb : k == P_TW1 ? (size_t)m->I : Ht;
     double sd = sqrt(2.0 / (double)(in + q->n / in));
-    for (size_t j = 0; j < q->n; j++) q->w[j] = (double)(float)(sd * nm_rand_normal(&rng));
+    for (size_t j = 0; j < q->n; j++)
+      q->w[j] = (double)(float)(sd * nm_rand_normal(&rng));
   }
   ar_init(&m->work.scratch);
   return m;
@@ -146,16 +149,17 @@ static int row_of(const nm_dlrm_cfg *c, int i) {
   return r < 0 ? r + c->rows : r;
 }
 
-double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int *idx, const double *label, int B,
-                    int grad) {
+double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int *idx, const double *label,
+                    int B, int grad) {
   const nm_dlrm_cfg *c = &m->c;
   const int D0 = c->dense, T = c->tables, E = c->dim, P = c->pooling, Hb = c->bottom, Ht = c->top, F = m->F,
             I = m->I;
   if (B < 1) return NAN;
   ar_reset(&m->work.scratch);
   m->work.oom = 0;
-  double *h1 = nm_work_tmp(&m->work, (size_t)B * Hb), *Z = nm_work_tmp(&m->work, (size_t)B * F * E), *z = nm_work_tmp(&m->work, (size_t)B * E),
-         *S = nm_work_tmp(&m->work, (size_t)F * F), *xt = nm_work_tmp(&m->work, (size_t)B * I), *h2 = nm_work_tmp(&m->work, (size_t)B * Ht),
+  double *h1 = nm_work_tmp(&m->work, (size_t)B * Hb), *Z = nm_work_tmp(&m->work, (size_t)B * F * E),
+         *z = nm_work_tmp(&m->work, (size_t)B * E), *S = nm_work_tmp(&m->work, (size_t)F * F),
+         *xt = nm_work_tmp(&m->work, (size_t)B * I), *h2 = nm_work_tmp(&m->work, (size_t)B * Ht),
          *lg = nm_work_tmp(&m->work, B);
   if (m->work.oom) return NAN;
   /* bottom MLP */
@@ -172,7 +176,8 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
       double *bag = zb + (size_t)(1 + t) * E;
       for (int k = 0; k < P; k++) {
         const double *row = m->emb[t]->w + (size_t)row_of(c, idx[((size_t)b * T + t) * P + k]) * E;
-        for (int d = 0; d < E; d++) bag[d] = nm_rv(p, bag[d] + (row_round ? nm_round(in, row[d]) : row[d]));
+        for (int d = 0; d < E; d++)
+          bag[d] = nm_rv(p, bag[d] + (row_round ? nm_round(in, row[d]) : row[d]));
       }
       if (nm_fmt_is_mx(in)) nm_quantize(in, bag, (size_t)E);
     }
@@ -180,7 +185,8 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
   if (nm_fmt_scaled(in)) { /* one scale over all bags of the batch */
     double amax = 0;
     for (int b = 0; b < B; b++)
-      for (int i = E; i < F * E; i++) amax = fmax(amax, fabs(Z[(size_t)b * F * E + i]));
+      for (int i = E; i < F * E; i++)
+        amax = fmax(amax, fabs(Z[(size_t)b * F * E + i]));
     double s = nm_tensor_scale(in, &amax, 1);
     for (int b = 0; b < B; b++)
       for (int i = E; i < F * E; i++) {
@@ -196,7 +202,8 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
     memcpy(x, zb, E * sizeof *x);
     int o = E;
     for (int i = 0; i < F; i++)
-      for (int j = i + 1; j < F; j++) x[o++] = S[i * F + j];
+      for (int j = i + 1; j < F; j++)
+        x[o++] = S[i * F + j];
   }
   /* top MLP */
   linear(m, p, B, Ht, I, xt, m->w[P_TW1], m->w[P_TB1], h2, 1);
@@ -214,8 +221,9 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
   /* ---- backward ---- */
   memset(m->block + m->total, 0, m->total * sizeof *m->block);
   memset(m->touched, 0, (size_t)T * c->rows);
-  double *dh2 = nm_work_tmp(&m->work, (size_t)B * Ht), *dxt = nm_work_tmp(&m->work, (size_t)B * I), *G = nm_work_tmp(&m->work, (size_t)F * F),
-         *dZ = nm_work_tmp(&m->work, (size_t)F * E), *dz = nm_work_tmp(&m->work, (size_t)B * E), *dh1 = nm_work_tmp(&m->work, (size_t)B * Hb);
+  double *dh2 = nm_work_tmp(&m->work, (size_t)B * Ht), *dxt = nm_work_tmp(&m->work, (size_t)B * I),
+         *G = nm_work_tmp(&m->work, (size_t)F * F), *dZ = nm_work_tmp(&m->work, (size_t)F * E),
+         *dz = nm_work_tmp(&m->work, (size_t)B * E), *dh1 = nm_work_tmp(&m->work, (size_t)B * Hb);
   if (m->work.oom) return NAN;
   linear_bwd(m, p, B, 1, Ht, h2, m->w[P_TW2], m->w[P_TB2], NULL, lg, dh2, 0);
   linear_bwd(m, p, B, Ht, I, xt, m->w[P_TW1], m->w[P_TB1], h2, dh2, dxt, 1);
@@ -225,17 +233,20 @@ double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int
     int o = E;
     for (int i = 0; i < F; i++) {
       G[i * F + i] = 0;
-      for (int j = i + 1; j < F; j++) G[i * F + j] = G[j * F + i] = dx[o++];
+      for (int j = i + 1; j < F; j++)
+        G[i * F + j] = G[j * F + i] = dx[o++];
     }
     nm_work_mm(&m->work, p, &p->bwd, F, E, F, G, 0, zb, 0, dZ, 0);
     if (m->work.oom) break;
-    for (int d = 0; d < E; d++) dz[(size_t)b * E + d] = nm_rv(p, dx[d] + dZ[d]);
+    for (int d = 0; d < E; d++)
+      dz[(size_t)b * E + d] = nm_rv(p, dx[d] + dZ[d]);
     for (int t = 0; t < T; t++) /* each looked-up row gets its bag's gradient */
       for (int k = 0; k < P; k++) {
         int r = row_of(c, idx[((size_t)b * T + t) * P + k]);
         double *g = m->emb[t]->g + (size_t)r * E;
         m->touched[(size_t)t * c->rows + r] = 1;
-        for (int d = 0; d < E; d++) g[d] = nm_rv(p, g[d] + dZ[(size_t)(1 + t) * E + d]);
+        for (int d = 0; d < E; d++)
+          g[d] = nm_rv(p, g[d] + dZ[(size_t)(1 + t) * E + d]);
       }
   }
   linear_bwd(m, p, B, E, Hb, h1, m->w[P_BW2], m->w[P_BB2], z, dz, dh1, 1);
@@ -263,10 +274,12 @@ void nm_dlrm_update(nm_dlrm *m, const nm_adamw *o, double adagrad_lr, int step, 
     for (size_t r = 0; r < (size_t)c->rows; r++) {
       if (!m->touched[(size_t)t * c->rows + r]) continue;
       double *w = q->w + r * E, *g = q->g + r * E, ss = 0;
-      for (size_t d = 0; d < E; d++) ss += g[d] * g[d];
+      for (size_t d = 0; d < E; d++)
+        ss += g[d] * g[d];
       q->v[r] = nm_round(vec, q->v[r] + ss / (double)E);
       double a = adagrad_lr / (sqrt(q->v[r]) + o->eps);
-      for (size_t d = 0; d < E; d++) w[d] = nm_round(vec, w[d] - a * g[d]);
+      for (size_t d = 0; d < E; d++)
+        w[d] = nm_round(vec, w[d] - a * g[d]);
     }
   }
 }

@@ -9,8 +9,8 @@
 #include <string.h>
 
 const char *const nm_fmt_names[NM_FMT_COUNT + 1] = {
-    "fp64", "fp32", "tf32", "bf16", "fp16", "e4m3", "e5m2", "e2m3", "e3m2", "e2m1", "int8",
-    "mxfp8", "mxfp8-e5m2", "mxfp6", "mxfp6-e3m2", "mxfp4", NULL};
+    "fp64", "fp32", "tf32",  "bf16",       "fp16",  "e4m3",       "e5m2",  "e2m3", "e3m2",
+    "e2m1", "int8", "mxfp8", "mxfp8-e5m2", "mxfp6", "mxfp6-e3m2", "mxfp4", NULL};
 _Static_assert(sizeof nm_fmt_names / sizeof nm_fmt_names[0] == NM_FMT_COUNT + 1, "names match nm_fmt");
 
 /* A scalar binary format: ebits exponent bits, mbits stored mantissa bits, bias.  `special`:
@@ -42,17 +42,27 @@ int nm_fmt_from_name(const char *s) {
 
 nm_fmt nm_fmt_element(nm_fmt f) {
   switch (f) {
-  case NM_MXFP8: return NM_E4M3;
-  case NM_MXFP8_E5M2: return NM_E5M2;
-  case NM_MXFP6: return NM_E2M3;
-  case NM_MXFP6_E3M2: return NM_E3M2;
-  case NM_MXFP4: return NM_E2M1;
-  default: return f;
+  case NM_MXFP8:
+    return NM_E4M3;
+  case NM_MXFP8_E5M2:
+    return NM_E5M2;
+  case NM_MXFP6:
+    return NM_E2M3;
+  case NM_MXFP6_E3M2:
+    return NM_E3M2;
+  case NM_MXFP4:
+    return NM_E2M1;
+  default:
+    return f;
   }
 }
 
-int nm_fmt_is_mx(nm_fmt f) { return f >= NM_MXFP8 && f <= NM_MXFP4; }
-int nm_fmt_scaled(nm_fmt f) { return f == NM_E4M3 || f == NM_E5M2 || f == NM_INT8; }
+int nm_fmt_is_mx(nm_fmt f) {
+  return f >= NM_MXFP8 && f <= NM_MXFP4;
+}
+int nm_fmt_scaled(nm_fmt f) {
+  return f == NM_E4M3 || f == NM_E5M2 || f == NM_INT8;
+}
 
 int nm_fmt_bits(nm_fmt f) {
   f = nm_fmt_element(f);
@@ -62,7 +72,9 @@ int nm_fmt_bits(nm_fmt f) {
 }
 
 /* Largest exponent field that holds finite numbers, and the largest finite value. */
-static int max_efield(const mini *m) { return (1 << m->ebits) - 1 - (m->special == SP_IEEE); }
+static int max_efield(const mini *m) {
+  return (1 << m->ebits) - 1 - (m->special == SP_IEEE);
+}
 
 double nm_fmt_max(nm_fmt f) {
   f = nm_fmt_element(f);
@@ -163,15 +175,21 @@ uint8_t nm_encode8(nm_fmt f, double x) {
   assert(nm_fmt_bits(f) <= 8 && f != NM_INT8 && !nm_fmt_is_mx(f));
   return (uint8_t)encode_bits(f, x);
 }
-double nm_decode8(nm_fmt f, uint8_t c) { return decode_bits(f, c); }
+double nm_decode8(nm_fmt f, uint8_t c) {
+  return decode_bits(f, c);
+}
 uint16_t nm_encode16(nm_fmt f, double x) {
   assert(f == NM_BF16 || f == NM_FP16);
   return (uint16_t)encode_bits(f, x);
 }
-double nm_decode16(nm_fmt f, uint16_t c) { return decode_bits(f, c); }
+double nm_decode16(nm_fmt f, uint16_t c) {
+  return decode_bits(f, c);
+}
 
 /* emax of an MX element format: the exponent of its largest normal number. */
-static int mx_emax(nm_fmt el) { return max_efield(&MINI[el]) - MINI[el].bias; }
+static int mx_emax(nm_fmt el) {
+  return max_efield(&MINI[el]) - MINI[el].bias;
+}
 
 int nm_mx_scale_exp(nm_fmt mx, const double *x, size_t n) {
   double amax = 0;
@@ -187,14 +205,16 @@ int nm_mx_scale_exp(nm_fmt mx, const double *x, size_t n) {
 void nm_quantize(nm_fmt f, double *x, size_t n) {
   if (f == NM_FP64) return;
   if (!nm_fmt_is_mx(f)) {
-    for (size_t i = 0; i < n; i++) x[i] = nm_round(f, x[i]);
+    for (size_t i = 0; i < n; i++)
+      x[i] = nm_round(f, x[i]);
     return;
   }
   nm_fmt el = nm_fmt_element(f);
   for (size_t b = 0; b < n; b += NM_MX_BLOCK) {
     size_t len = n - b < NM_MX_BLOCK ? n - b : NM_MX_BLOCK;
     int s = nm_mx_scale_exp(f, x + b, len);
-    for (size_t i = b; i < b + len; i++) x[i] = ldexp(nm_round(el, ldexp(x[i], -s)), s);
+    for (size_t i = b; i < b + len; i++)
+      x[i] = ldexp(nm_round(el, ldexp(x[i], -s)), s);
   }
 }
 

@@ -13,10 +13,10 @@
 
 /* ---- OpenBLAS, found at run time ---- */
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
-typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float, float *,
-                         int);
-typedef void (*dgemm_fn)(int, int, int, int, int, int, double, const double *, int, const double *, int, double,
-                         double *, int);
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                         float *, int);
+typedef void (*dgemm_fn)(int, int, int, int, int, int, double, const double *, int, const double *, int,
+                         double, double *, int);
 static sgemm_fn blas_sgemm;
 static dgemm_fn blas_dgemm;
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
@@ -52,15 +52,18 @@ static double at(const double *X, int trans, int rows, int K, int r, int k) {
  * the values are divided by (1 when the format has none). */
 static double quantize_operand(nm_fmt f, const double *X, int trans, int rows, int K, double *Q) {
   for (int r = 0; r < rows; r++)
-    for (int k = 0; k < K; k++) Q[(size_t)r * K + k] = at(X, trans, rows, K, r, k);
+    for (int k = 0; k < K; k++)
+      Q[(size_t)r * K + k] = at(X, trans, rows, K, r, k);
   size_t n = (size_t)rows * K;
   double s = 1;
   if (nm_fmt_scaled(f)) {
     s = nm_tensor_scale(f, Q, n);
-    for (size_t i = 0; i < n; i++) Q[i] /= s;
+    for (size_t i = 0; i < n; i++)
+      Q[i] /= s;
   }
   if (nm_fmt_is_mx(f))
-    for (int r = 0; r < rows; r++) nm_quantize(f, Q + (size_t)r * K, (size_t)K);
+    for (int r = 0; r < rows; r++)
+      nm_quantize(f, Q + (size_t)r * K, (size_t)K);
   else
     nm_quantize(f, Q, n);
   return s;
@@ -123,13 +126,16 @@ static void core_k1(const acc_rnd *r, nm_fmt out, int M, int N, int K, const dou
       const double *b = Bq + (size_t)j * K;
       double c[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       for (int k = 0; k < K; k++)
-        for (int t = 0; t < 8; t++) c[t] = acc_rnd_do(r, c[t] + acc_rnd_do(r, a[k] * b[(size_t)t * K + k]));
-      for (int t = 0; t < 8; t++) C[(size_t)i * N + j + t] = nm_round(out, c[t] * scale);
+        for (int t = 0; t < 8; t++)
+          c[t] = acc_rnd_do(r, c[t] + acc_rnd_do(r, a[k] * b[(size_t)t * K + k]));
+      for (int t = 0; t < 8; t++)
+        C[(size_t)i * N + j + t] = nm_round(out, c[t] * scale);
     }
     for (; j < N; j++) {
       const double *b = Bq + (size_t)j * K;
       double c = 0;
-      for (int k = 0; k < K; k++) c = acc_rnd_do(r, c + acc_rnd_do(r, a[k] * b[k]));
+      for (int k = 0; k < K; k++)
+        c = acc_rnd_do(r, c + acc_rnd_do(r, a[k] * b[k]));
       C[(size_t)i * N + j] = nm_round(out, c * scale);
     }
   }
@@ -171,7 +177,8 @@ static int core_k1_f32(const acc_rnd *r, nm_fmt in, nm_fmt out, int M, int N, in
   float *Bt = calloc((size_t)K * Np, sizeof *Bt); /* Bt[k][j], zero past N */
   if (!Bt) return 0;
   for (int j = 0; j < N; j++)
-    for (int k = 0; k < K; k++) Bt[(size_t)k * Np + j] = (float)Bq[(size_t)j * K + k];
+    for (int k = 0; k < K; k++)
+      Bt[(size_t)k * Np + j] = (float)Bq[(size_t)j * K + k];
   /* the accumulator in fp32 terms: dropped bits, normal exponents [elo, elo + span) below the top */
   const int sh = r->f == NM_BF16 ? 16 : 13;
   const uint32_t elo = r->f == NM_FP16 ? 127 - 14 : 1, span = r->f == NM_FP16 ? 29 : 253;
@@ -195,12 +202,14 @@ static int core_k1_f32(const acc_rnd *r, nm_fmt in, nm_fmt out, int M, int N, in
         for (int t = 0; t < n; t++) {
           const double *bq = Bq + (size_t)(j0 + t) * K;
           double cs = 0;
-          for (int k = 0; k < K; k++) cs = acc_rnd_do(r, cs + acc_rnd_do(r, a[k] * bq[k]));
+          for (int k = 0; k < K; k++)
+            cs = acc_rnd_do(r, cs + acc_rnd_do(r, a[k] * bq[k]));
           C[(size_t)i * N + j0 + t] = nm_round(out, cs * scale);
         }
         continue;
       }
-      for (int t = 0; t < n; t++) C[(size_t)i * N + j0 + t] = nm_round(out, (double)c[t / 4][t % 4] * scale);
+      for (int t = 0; t < n; t++)
+        C[(size_t)i * N + j0 + t] = nm_round(out, (double)c[t / 4][t % 4] * scale);
     }
   }
   free(Bt);
@@ -208,12 +217,13 @@ static int core_k1_f32(const acc_rnd *r, nm_fmt in, nm_fmt out, int M, int N, in
 }
 
 /* The core on quantized operands: C[i][j] = out(acc(sum over chunks) * scale). */
-static void core_loops(const nm_gemm_fmt *g, int M, int N, int K, const double *Aq, const double *Bq, double scale,
-                       double *C) {
+static void core_loops(const nm_gemm_fmt *g, int M, int N, int K, const double *Aq, const double *Bq,
+                       double scale, double *C) {
   const int kc = g->kchunk > 0 ? g->kchunk : K;
   const acc_rnd rr = acc_rnd_make(g->acc), *r = &rr;
   if (kc == 1 && r->kind == 2) {
-    if (!core_k1_f32(r, g->in, g->out, M, N, K, Aq, Bq, scale, C)) core_k1(r, g->out, M, N, K, Aq, Bq, scale, C);
+    if (!core_k1_f32(r, g->in, g->out, M, N, K, Aq, Bq, scale, C))
+      core_k1(r, g->out, M, N, K, Aq, Bq, scale, C);
     return;
   }
   for (int i = 0; i < M; i++) {
@@ -248,7 +258,8 @@ static void core_loops(const nm_gemm_fmt *g, int M, int N, int K, const double *
       for (int k0 = 0; k0 < K; k0 += kc) {
         int k1 = k0 + kc < K ? k0 + kc : K;
         double s = 0;
-        for (int k = k0; k < k1; k++) s += a[k] * b[k];
+        for (int k = k0; k < k1; k++)
+          s += a[k] * b[k];
         c = acc_rnd_do(r, c + acc_rnd_do(r, s));
       }
       C[(size_t)i * N + j] = nm_round(g->out, c * scale);
@@ -270,21 +281,26 @@ static sl_status gemm_impl(const nm_gemm_fmt *g, int M, int N, int K, const doub
     return SL_ERR_INTERNAL;
   }
   /* B[K][N] is Bt[N][K] transposed: read it as rows of N with the opposite flag. */
-  double scale = quantize_operand(g->in, A, a_trans, M, K, Aq) * quantize_operand(g->in, B, !b_trans, N, K, Bq);
+  double scale =
+      quantize_operand(g->in, A, a_trans, M, K, Aq) * quantize_operand(g->in, B, !b_trans, N, K, Bq);
   sl_status s = SL_OK;
-  int blas = allow_blas && nm_blas_available() &&
-             ((g->acc == NM_FP32 && g->in != NM_FP64) || (g->acc == NM_FP64));
+  int blas =
+      allow_blas && nm_blas_available() && ((g->acc == NM_FP32 && g->in != NM_FP64) || (g->acc == NM_FP64));
   if (blas && g->acc == NM_FP64) {
     blas_dgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, M, N, K, 1.0, Aq, K, Bq, K, 0.0, C, N);
-    for (size_t i = 0; i < (size_t)M * N; i++) C[i] = nm_round(g->out, C[i] * scale);
+    for (size_t i = 0; i < (size_t)M * N; i++)
+      C[i] = nm_round(g->out, C[i] * scale);
   } else if (blas) {
     float *Af = malloc((size_t)M * K * sizeof *Af), *Bf = malloc((size_t)N * K * sizeof *Bf),
           *Cf = malloc((size_t)M * N * sizeof *Cf);
     if (Af && Bf && Cf) {
-      for (size_t i = 0; i < (size_t)M * K; i++) Af[i] = (float)Aq[i];
-      for (size_t i = 0; i < (size_t)N * K; i++) Bf[i] = (float)Bq[i];
+      for (size_t i = 0; i < (size_t)M * K; i++)
+        Af[i] = (float)Aq[i];
+      for (size_t i = 0; i < (size_t)N * K; i++)
+        Bf[i] = (float)Bq[i];
       blas_sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_TRANS, M, N, K, 1.0f, Af, K, Bf, K, 0.0f, Cf, N);
-      for (size_t i = 0; i < (size_t)M * N; i++) C[i] = nm_round(g->out, (double)Cf[i] * scale);
+      for (size_t i = 0; i < (size_t)M * N; i++)
+        C[i] = nm_round(g->out, (double)Cf[i] * scale);
     } else {
       s = SL_ERR_INTERNAL;
     }
@@ -304,26 +320,30 @@ sl_status nm_gemm(const nm_gemm_fmt *g, int M, int N, int K, const double *A, in
   return gemm_impl(g, M, N, K, A, a_trans, B, b_trans, C, 1);
 }
 
-sl_status nm_gemm_loops(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans, const double *B,
-                        int b_trans, double *C) {
+sl_status nm_gemm_loops(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans,
+                        const double *B, int b_trans, double *C) {
   return gemm_impl(g, M, N, K, A, a_trans, B, b_trans, C, 0);
 }
 
-static double ref_round(nm_fmt f, double x) { return f == NM_FP64 ? x : nm_round_ref(f, x); }
+static double ref_round(nm_fmt f, double x) {
+  return f == NM_FP64 ? x : nm_round_ref(f, x);
+}
 
 /* Reference: no copies, no blocking, every rounding by the general method (nm_round_ref).  Only
  * the tensor or block scales are found first (they depend on whole tensors or blocks); each input
  * is rounded where it is read. */
-sl_status nm_gemm_ref(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans, const double *B,
-                      int b_trans, double *C) {
+sl_status nm_gemm_ref(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans,
+                      const double *B, int b_trans, double *C) {
   const nm_fmt in = g->in, el = nm_fmt_element(in);
   double sa = 1, sb = 1;
   if (nm_fmt_scaled(in)) {
     double amax_a = 0, amax_b = 0;
     for (int i = 0; i < M; i++)
-      for (int k = 0; k < K; k++) amax_a = fmax(amax_a, fabs(at(A, a_trans, M, K, i, k)));
+      for (int k = 0; k < K; k++)
+        amax_a = fmax(amax_a, fabs(at(A, a_trans, M, K, i, k)));
     for (int j = 0; j < N; j++)
-      for (int k = 0; k < K; k++) amax_b = fmax(amax_b, fabs(at(B, !b_trans, N, K, j, k)));
+      for (int k = 0; k < K; k++)
+        amax_b = fmax(amax_b, fabs(at(B, !b_trans, N, K, j, k)));
     sa = nm_tensor_scale(in, &amax_a, 1);
     sb = nm_tensor_scale(in, &amax_b, 1);
   }
@@ -366,8 +386,8 @@ double *nm_work_tmp(nm_work *w, size_t n) {
   return p;
 }
 
-void nm_work_mm(nm_work *w, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A, int at,
-                const double *B, int bt, double *C, int add) {
+void nm_work_mm(nm_work *w, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A,
+                int at, const double *B, int bt, double *C, int add) {
   if (w->oom) return;
   double *out = add ? nm_work_tmp(w, (size_t)M * N) : C;
   if (!out || nm_gemm(g, M, N, K, A, at, B, bt, out) != SL_OK) {
@@ -375,5 +395,6 @@ void nm_work_mm(nm_work *w, const nm_prec *p, const nm_gemm_fmt *g, int M, int N
     return;
   }
   if (add)
-    for (size_t i = 0; i < (size_t)M * N; i++) C[i] = nm_rv(p, C[i] + out[i]);
+    for (size_t i = 0; i < (size_t)M * N; i++)
+      C[i] = nm_rv(p, C[i] + out[i]);
 }

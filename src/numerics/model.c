@@ -35,10 +35,10 @@ enum { P_ATTN_NORM, P_WQ, P_WK, P_WV, P_WO, P_FFN_NORM, P_W1, P_W3, P_W2, P_PER_
 
 struct nm_tf {
   nm_tf_cfg c;
-  int hd;                   /* head dimension */
+  int hd; /* head dimension */
   nm_param p[NM_MAX_PARAMS];
   size_t np, total;
-  double *block;            /* values, gradients, moments: 4 x total */
+  double *block; /* values, gradients, moments: 4 x total */
   nm_param *emb, *final_norm, *head;
   nm_param *layer[8][P_PER_LAYER];
   nm_work work; /* scratch arena and out-of-memory flag */
@@ -71,12 +71,15 @@ nm_tf *nm_tf_new(const nm_tf_cfg *cfg, uint64_t seed) {
   if (!m) return NULL;
   m->c = *c;
   m->hd = c->dim / c->heads;
-  size_t D = (size_t)c->dim, Q = (size_t)c->heads * m->hd, KV = (size_t)c->kv_heads * m->hd, F = (size_t)c->ffn;
+  size_t D = (size_t)c->dim, Q = (size_t)c->heads * m->hd, KV = (size_t)c->kv_heads * m->hd,
+         F = (size_t)c->ffn;
   m->emb = add_param(m, "embedding", -1, (size_t)c->vocab * D);
-  static const char *const names[P_PER_LAYER] = {"attn_norm", "wq", "wk", "wv", "wo", "ffn_norm", "w1", "w3", "w2"};
+  static const char *const names[P_PER_LAYER] = {"attn_norm", "wq", "wk", "wv", "wo",
+                                                 "ffn_norm",  "w1", "w3", "w2"};
   size_t sizes[P_PER_LAYER] = {D, D * Q, D * KV, D * KV, Q * D, D, D * F, D * F, F * D};
   for (int l = 0; l < c->layers; l++)
-    for (int k = 0; k < P_PER_LAYER; k++) m->layer[l][k] = add_param(m, names[k], l, sizes[k]);
+    for (int k = 0; k < P_PER_LAYER; k++)
+      m->layer[l][k] = add_param(m, names[k], l, sizes[k]);
   m->final_norm = add_param(m, "final_norm", -1, D);
   m->head = c->tied ? m->emb : add_param(m, "head", -1, D * (size_t)c->vocab);
   m->block = calloc(4 * m->total, sizeof *m->block);
@@ -94,7 +97,8 @@ nm_tf *nm_tf_new(const nm_tf_cfg *cfg, uint64_t seed) {
     q->v = w + 3 * m->total;
     w += q->n;
     int norm = strstr(q->name, "norm") != NULL;
-    for (size_t j = 0; j < q->n; j++) q->w[j] = norm ? 1.0 : (double)(float)(0.02 * nm_rand_normal(&rng));
+    for (size_t j = 0; j < q->n; j++)
+      q->w[j] = norm ? 1.0 : (double)(float)(0.02 * nm_rand_normal(&rng));
   }
   ar_init(&m->work.scratch);
   return m;
@@ -107,7 +111,9 @@ void nm_tf_free(nm_tf *m) {
   free(m);
 }
 
-size_t nm_tf_nparams(const nm_tf *m) { return m->total; }
+size_t nm_tf_nparams(const nm_tf *m) {
+  return m->total;
+}
 size_t nm_tf_params(nm_tf *m, nm_param **out) {
   *out = m->p;
   return m->np;
@@ -121,9 +127,11 @@ static void rmsnorm(const nm_prec *p, int N, int D, const double *x, const doubl
   for (int n = 0; n < N; n++) {
     const double *xi = x + (size_t)n * D;
     double ss = 0;
-    for (int d = 0; d < D; d++) ss += xi[d] * xi[d];
+    for (int d = 0; d < D; d++)
+      ss += xi[d] * xi[d];
     r[n] = nm_rv(p, 1 / sqrt(ss / D + NM_EPS));
-    for (int d = 0; d < D; d++) y[(size_t)n * D + d] = nm_rv(p, xi[d] * r[n] * g[d]);
+    for (int d = 0; d < D; d++)
+      y[(size_t)n * D + d] = nm_rv(p, xi[d] * r[n] * g[d]);
   }
 }
 
@@ -161,7 +169,9 @@ static void rope(const nm_prec *p, int N, int T, int heads, int hd, double *x, i
   }
 }
 
-static double silu(double a) { return a / (1 + exp(-a)); }
+static double silu(double a) {
+  return a / (1 + exp(-a));
+}
 
 /* Per-layer activations kept for the backward. */
 typedef struct cache {
@@ -169,7 +179,8 @@ typedef struct cache {
 } cache;
 
 /* Copies head h's [T][hd] slice of sequence b out of X[N][heads*hd] (dir 0) or adds it back (1). */
-static void head_slice(const nm_prec *p, double *X, int heads, int hd, int T, int b, int h, double *s, int dir) {
+static void head_slice(const nm_prec *p, double *X, int heads, int hd, int T, int b, int h, double *s,
+                       int dir) {
   for (int t = 0; t < T; t++)
     for (int d = 0; d < hd; d++) {
       double *x = X + ((size_t)(b * T + t) * heads + h) * hd + d;
@@ -195,8 +206,9 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
       int tok = tokens[b * (T + 1) + t] % V;
       memcpy(x + (size_t)(b * T + t) * D, m->emb->w + (size_t)tok * D, D * sizeof *x);
     }
-  double *S = nm_work_tmp(&m->work, (size_t)T * T), *qs = nm_work_tmp(&m->work, (size_t)T * hd), *ks = nm_work_tmp(&m->work, (size_t)T * hd),
-         *vs = nm_work_tmp(&m->work, (size_t)T * hd), *os = nm_work_tmp(&m->work, (size_t)T * hd);
+  double *S = nm_work_tmp(&m->work, (size_t)T * T), *qs = nm_work_tmp(&m->work, (size_t)T * hd),
+         *ks = nm_work_tmp(&m->work, (size_t)T * hd), *vs = nm_work_tmp(&m->work, (size_t)T * hd),
+         *os = nm_work_tmp(&m->work, (size_t)T * hd);
   for (int l = 0; l < L && !m->work.oom; l++) {
     cache *k = &cs[l];
     nm_param **w = m->layer[l];
@@ -229,31 +241,37 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
         head_slice(p, k->k, KV, hd, T, b, h / grp, ks, 0);
         head_slice(p, k->v, KV, hd, T, b, h / grp, vs, 0);
         nm_work_mm(&m->work, p, &p->fwd, T, T, hd, qs, 0, ks, 1, S, 0); /* S = q . k^T */
-        for (int i = 0; i < T; i++) {                    /* causal softmax of S * isq */
+        for (int i = 0; i < T; i++) {                                   /* causal softmax of S * isq */
           double mx = -INFINITY, sum = 0;
-          for (int j = 0; j <= i; j++) mx = fmax(mx, S[i * T + j] * isq);
+          for (int j = 0; j <= i; j++)
+            mx = fmax(mx, S[i * T + j] * isq);
           for (int j = 0; j < T; j++) {
             double e = j <= i ? exp(S[i * T + j] * isq - mx) : 0;
             P[i * T + j] = e;
             sum += e;
           }
-          for (int j = 0; j < T; j++) P[i * T + j] = nm_rv(p, P[i * T + j] / sum);
+          for (int j = 0; j < T; j++)
+            P[i * T + j] = nm_rv(p, P[i * T + j] / sum);
         }
         nm_work_mm(&m->work, p, &p->fwd, T, hd, T, P, 0, vs, 0, os, 0); /* o = P . v */
         for (int t = 0; t < T; t++)
           memcpy(k->att + ((size_t)(b * T + t) * H + h) * hd, os + (size_t)t * hd, hd * sizeof *os);
       }
     nm_work_mm(&m->work, p, &p->fwd, N, D, Q, k->att, 0, w[P_WO]->w, 0, y, 0);
-    for (size_t i = 0; i < (size_t)N * D; i++) k->xm[i] = nm_rv(p, x[i] + y[i]);
+    for (size_t i = 0; i < (size_t)N * D; i++)
+      k->xm[i] = nm_rv(p, x[i] + y[i]);
     rmsnorm(p, N, D, k->xm, w[P_FFN_NORM]->w, k->xn2, k->r2);
     nm_work_mm(&m->work, p, &p->fwd, N, F, D, k->xn2, 0, w[P_W1]->w, 0, k->a, 0);
     nm_work_mm(&m->work, p, &p->fwd, N, F, D, k->xn2, 0, w[P_W3]->w, 0, k->u, 0);
-    for (size_t i = 0; i < (size_t)N * F; i++) k->h[i] = nm_rv(p, silu(k->a[i]) * k->u[i]);
+    for (size_t i = 0; i < (size_t)N * F; i++)
+      k->h[i] = nm_rv(p, silu(k->a[i]) * k->u[i]);
     nm_work_mm(&m->work, p, &p->fwd, N, D, F, k->h, 0, w[P_W2]->w, 0, y, 0);
-    for (size_t i = 0; i < (size_t)N * D; i++) xo[i] = nm_rv(p, k->xm[i] + y[i]);
+    for (size_t i = 0; i < (size_t)N * D; i++)
+      xo[i] = nm_rv(p, k->xm[i] + y[i]);
     x = xo;
   }
-  double *xf = nm_work_tmp(&m->work, (size_t)N * D), *rf = nm_work_tmp(&m->work, N), *logits = nm_work_tmp(&m->work, (size_t)N * V);
+  double *xf = nm_work_tmp(&m->work, (size_t)N * D), *rf = nm_work_tmp(&m->work, N),
+         *logits = nm_work_tmp(&m->work, (size_t)N * V);
   if (m->work.oom) return NAN;
   rmsnorm(p, N, D, x, m->final_norm->w, xf, rf);
   nm_work_mm(&m->work, p, &p->fwd, N, V, D, xf, 0, m->head->w, c->tied, logits, 0);
@@ -263,11 +281,14 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
   for (int n = 0; n < N; n++) { /* logits become dlogits = (softmax - onehot) / N */
     double *z = logits + (size_t)n * V, mx = -INFINITY, sum = 0;
     int tgt = tokens[(n / T) * (T + 1) + n % T + 1] % V;
-    for (int v = 0; v < V; v++) mx = fmax(mx, z[v]);
-    for (int v = 0; v < V; v++) sum += exp(z[v] - mx);
+    for (int v = 0; v < V; v++)
+      mx = fmax(mx, z[v]);
+    for (int v = 0; v < V; v++)
+      sum += exp(z[v] - mx);
     loss += log(sum) + mx - z[tgt];
     if (grad)
-      for (int v = 0; v < V; v++) z[v] = nm_rv(p, (exp(z[v] - mx) / sum - (v == tgt)) / N);
+      for (int v = 0; v < V; v++)
+        z[v] = nm_rv(p, (exp(z[v] - mx) / sum - (v == tgt)) / N);
   }
   loss /= N;
   if (!grad) return loss;
@@ -282,13 +303,15 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
     nm_work_mm(&m->work, p, &p->bwd, D, V, N, xf, 1, logits, 0, m->head->g, 1);
   nm_work_mm(&m->work, p, &p->bwd, N, D, V, logits, 0, m->head->w, !c->tied, dxf, 0);
   rmsnorm_bwd(p, N, D, x, m->final_norm->w, rf, dxf, dx, m->final_norm->g);
-  double *dS = nm_work_tmp(&m->work, (size_t)T * T), *dP = nm_work_tmp(&m->work, (size_t)T * T), *dos = nm_work_tmp(&m->work, (size_t)T * hd),
-         *dqs = nm_work_tmp(&m->work, (size_t)T * hd), *dks = nm_work_tmp(&m->work, (size_t)T * hd), *dvs = nm_work_tmp(&m->work, (size_t)T * hd);
+  double *dS = nm_work_tmp(&m->work, (size_t)T * T), *dP = nm_work_tmp(&m->work, (size_t)T * T),
+         *dos = nm_work_tmp(&m->work, (size_t)T * hd), *dqs = nm_work_tmp(&m->work, (size_t)T * hd),
+         *dks = nm_work_tmp(&m->work, (size_t)T * hd), *dvs = nm_work_tmp(&m->work, (size_t)T * hd);
   for (int l = L - 1; l >= 0 && !m->work.oom; l--) {
     cache *k = &cs[l];
     nm_param **w = m->layer[l];
-    double *dh = nm_work_tmp(&m->work, (size_t)N * F), *da = nm_work_tmp(&m->work, (size_t)N * F), *du = nm_work_tmp(&m->work, (size_t)N * F),
-           *dxn = nm_work_tmp(&m->work, (size_t)N * D), *datt = nm_work_tmp(&m->work, (size_t)N * Q), *dq = nm_work_tmp(&m->work, (size_t)N * Q),
+    double *dh = nm_work_tmp(&m->work, (size_t)N * F), *da = nm_work_tmp(&m->work, (size_t)N * F),
+           *du = nm_work_tmp(&m->work, (size_t)N * F), *dxn = nm_work_tmp(&m->work, (size_t)N * D),
+           *datt = nm_work_tmp(&m->work, (size_t)N * Q), *dq = nm_work_tmp(&m->work, (size_t)N * Q),
            *dk = nm_work_tmp(&m->work, (size_t)N * KD), *dv = nm_work_tmp(&m->work, (size_t)N * KD);
     if (m->work.oom) break;
     /* SwiGLU: out = h . w2, h = silu(a) * u; dx is the gradient of the layer's output */
@@ -318,8 +341,10 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
         nm_work_mm(&m->work, p, &p->bwd, T, hd, T, P, 1, dos, 0, dvs, 0); /* dv = P^T . dO */
         for (int i = 0; i < T; i++) {
           double dot = 0;
-          for (int j = 0; j <= i; j++) dot += P[i * T + j] * dP[i * T + j];
-          for (int j = 0; j < T; j++) dS[i * T + j] = j <= i ? nm_rv(p, P[i * T + j] * (dP[i * T + j] - dot) * isq) : 0;
+          for (int j = 0; j <= i; j++)
+            dot += P[i * T + j] * dP[i * T + j];
+          for (int j = 0; j < T; j++)
+            dS[i * T + j] = j <= i ? nm_rv(p, P[i * T + j] * (dP[i * T + j] - dot) * isq) : 0;
         }
         nm_work_mm(&m->work, p, &p->bwd, T, hd, T, dS, 0, ks, 0, dqs, 0); /* dq = dS . k */
         nm_work_mm(&m->work, p, &p->bwd, T, hd, T, dS, 1, qs, 0, dks, 0); /* dk = dS^T . q */
@@ -342,7 +367,8 @@ double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int 
     for (int t = 0; t < T; t++) {
       int tok = tokens[b * (T + 1) + t] % V;
       double *g = m->emb->g + (size_t)tok * D, *d = dx + (size_t)(b * T + t) * D;
-      for (int i = 0; i < D; i++) g[i] = nm_rv(p, g[i] + d[i]);
+      for (int i = 0; i < D; i++)
+        g[i] = nm_rv(p, g[i] + d[i]);
     }
   return loss;
 }

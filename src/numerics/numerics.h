@@ -17,22 +17,22 @@
 
 /* ---- number formats (format.c) ----------------------------------------------------------------- */
 typedef enum nm_fmt {
-  NM_FP64,     /* no rounding: reference arithmetic */
-  NM_FP32,     /* IEEE binary32 */
-  NM_TF32,     /* e8m10, inf */
-  NM_BF16,     /* e8m7, inf */
-  NM_FP16,     /* IEEE binary16, e5m10, inf */
-  NM_E4M3,     /* OCP fp8 E4M3FN: bias 7, max 448, no inf, saturates, one NaN per sign */
-  NM_E5M2,     /* OCP fp8 E5M2: bias 15, max 57344, inf (overflow rounds to inf) */
-  NM_E2M3,     /* OCP MX fp6 element: bias 1, max 7.5, all codes finite, saturates */
-  NM_E3M2,     /* OCP MX fp6 element: bias 3, max 28, saturates */
-  NM_E2M1,     /* OCP MX fp4 element: bias 1, max 6, saturates */
-  NM_INT8,     /* symmetric integers -127..127 (with a per-tensor scale) */
-  NM_MXFP8,    /* MX: blocks of 32 E4M3 elements sharing an E8M0 power-of-two scale */
+  NM_FP64,       /* no rounding: reference arithmetic */
+  NM_FP32,       /* IEEE binary32 */
+  NM_TF32,       /* e8m10, inf */
+  NM_BF16,       /* e8m7, inf */
+  NM_FP16,       /* IEEE binary16, e5m10, inf */
+  NM_E4M3,       /* OCP fp8 E4M3FN: bias 7, max 448, no inf, saturates, one NaN per sign */
+  NM_E5M2,       /* OCP fp8 E5M2: bias 15, max 57344, inf (overflow rounds to inf) */
+  NM_E2M3,       /* OCP MX fp6 element: bias 1, max 7.5, all codes finite, saturates */
+  NM_E3M2,       /* OCP MX fp6 element: bias 3, max 28, saturates */
+  NM_E2M1,       /* OCP MX fp4 element: bias 1, max 6, saturates */
+  NM_INT8,       /* symmetric integers -127..127 (with a per-tensor scale) */
+  NM_MXFP8,      /* MX: blocks of 32 E4M3 elements sharing an E8M0 power-of-two scale */
   NM_MXFP8_E5M2, /* MX: blocks of 32 E5M2 elements */
-  NM_MXFP6,    /* MX: E2M3 elements */
+  NM_MXFP6,      /* MX: E2M3 elements */
   NM_MXFP6_E3M2, /* MX: E3M2 elements */
-  NM_MXFP4,    /* MX: E2M1 elements */
+  NM_MXFP4,      /* MX: E2M1 elements */
   NM_FMT_COUNT
 } nm_fmt;
 
@@ -90,11 +90,11 @@ typedef struct nm_gemm_fmt {
 sl_status nm_gemm(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans, const double *B,
                   int b_trans, double *C);
 /* The same computed by the blocked loops only (no BLAS): what the emulation is, bit for bit. */
-sl_status nm_gemm_loops(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans, const double *B,
-                        int b_trans, double *C);
+sl_status nm_gemm_loops(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans,
+                        const double *B, int b_trans, double *C);
 /* The scalar reference: one output at a time, every input rounded where it is read. */
-sl_status nm_gemm_ref(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans, const double *B,
-                      int b_trans, double *C);
+sl_status nm_gemm_ref(const nm_gemm_fmt *g, int M, int N, int K, const double *A, int a_trans,
+                      const double *B, int b_trans, double *C);
 int nm_blas_available(void); /* 1 when libopenblas could be loaded */
 
 /* ---- a Llama-style transformer (model.c) ------------------------------------------------------- */
@@ -120,10 +120,12 @@ typedef struct nm_work {
 } nm_work;
 double *nm_work_tmp(nm_work *w, size_t n); /* n doubles (at least 1) from the scratch; NULL sets oom */
 /* C = A.B with g, or C += A.B (add: the sum rounded to p->vec, as gradient accumulation). */
-void nm_work_mm(nm_work *w, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A, int at,
-                const double *B, int bt, double *C, int add);
+void nm_work_mm(nm_work *w, const nm_prec *p, const nm_gemm_fmt *g, int M, int N, int K, const double *A,
+                int at, const double *B, int bt, double *C, int add);
 /* x rounded to the vector format of p. */
-static inline double nm_rv(const nm_prec *p, double x) { return p->vec == NM_FP64 ? x : nm_round(p->vec, x); }
+static inline double nm_rv(const nm_prec *p, double x) {
+  return p->vec == NM_FP64 ? x : nm_round(p->vec, x);
+}
 
 /* Parameters: one block with a table of (name, pointer, size) into it, gradients alike. */
 #define NM_MAX_PARAMS 64
@@ -139,7 +141,7 @@ typedef struct nm_tf nm_tf;
 nm_tf *nm_tf_new(const nm_tf_cfg *cfg, uint64_t seed);
 void nm_tf_free(nm_tf *m);
 size_t nm_tf_nparams(const nm_tf *m);
-size_t nm_tf_count(const nm_tf_cfg *cfg); /* the same without building the model */
+size_t nm_tf_count(const nm_tf_cfg *cfg);      /* the same without building the model */
 size_t nm_tf_params(nm_tf *m, nm_param **out); /* the table; count returned */
 /* Mean cross-entropy of predicting tokens[b][t+1] from tokens[b][..t] for B sequences of cfg.seq+1
  * tokens; with grad, the gradients (overwritten).  logits_out (B*seq*vocab) may be NULL.
@@ -175,8 +177,8 @@ size_t nm_dlrm_params(nm_dlrm *m, nm_param **out);
 /* Mean BCE over B samples: dense[B*dense], idx[B*tables*pooling] (row indices, [sample][table][k],
  * taken modulo rows; sum-pooled bags), label[B] in {0,1}; with grad, gradients overwritten.
  * NaN on out of memory (or B < 1). */
-double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int *idx, const double *label, int B,
-                    int grad);
+double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int *idx, const double *label,
+                    int B, int grad);
 /* AdamW on the MLP weights/biases (decay on weights only); row-wise Adagrad on embedding rows (one
  * accumulator per row: += mean of the squared row gradient; w -= lr g / (sqrt(acc) + o->eps)),
  * only rows touched in the last step with gradients; step 1-based. */
@@ -194,11 +196,11 @@ typedef struct nm_run_spec {
 } nm_run_spec;
 
 typedef struct nm_experiment {
-  int dlrm;           /* 0: the byte-level transformer (model); 1: a DLRM (dlrm) on synthetic clicks */
+  int dlrm; /* 0: the byte-level transformer (model); 1: a DLRM (dlrm) on synthetic clicks */
   nm_tf_cfg model;
   nm_dlrm_cfg dlrm_cfg;
-  double zipf;        /* DLRM: access skew of the rows (0: uniform) */
-  double adagrad_lr;  /* DLRM: row-wise Adagrad step of the embedding tables */
+  double zipf;       /* DLRM: access skew of the rows (0: uniform) */
+  double adagrad_lr; /* DLRM: row-wise Adagrad step of the embedding tables */
   int batch, steps;
   int eval_every;     /* held-out evaluation every this many steps (and at the last); 0 = none */
   int eval_sequences; /* held-out sequences of seq + 1 bytes, fixed for every run and seed */
@@ -206,21 +208,21 @@ typedef struct nm_experiment {
   uint64_t seed;
   nm_adamw opt;
   double warmup_steps;
-  const char *corpus;      /* path, or NULL for /usr/share/games/fortunes */
-  const char *chip;        /* chip preset or path for the performance estimate; NULL = none */
+  const char *corpus; /* path, or NULL for /usr/share/games/fortunes */
+  const char *chip;   /* chip preset or path for the performance estimate; NULL = none */
   nm_run_spec runs[NM_MAX_RUNS];
   int n_runs;
 } nm_experiment;
 
 #define NM_MAX_NOISE_SEEDS 16
 typedef struct nm_outcome {
-  double *loss;            /* [n_runs][steps]: training loss at each step */
+  double *loss;                   /* [n_runs][steps]: training loss at each step */
   double final_loss[NM_MAX_RUNS]; /* mean loss of the last max(1, steps/10) steps */
   /* Held-out evaluation: the mean loss, in fp32, of the trained weights on eval_sequences fixed
    * sequences from the last tenth of the corpus (training samples only the first nine tenths). */
-  int n_eval;              /* evaluation points (0: no evaluation) */
-  int *eval_step;          /* [n_eval] steps evaluated after */
-  double *eval_loss;       /* [n_runs][n_eval] */
+  int n_eval;        /* evaluation points (0: no evaluation) */
+  int *eval_step;    /* [n_eval] steps evaluated after */
+  double *eval_loss; /* [n_runs][n_eval] */
   double final_eval[NM_MAX_RUNS];
   /* The arithmetic alone: at each run's final weights, the loss and gradients on fixed_n held-out
    * sequences in groups of the training batch (a training step's shapes), computed in the run's
@@ -232,9 +234,9 @@ typedef struct nm_outcome {
    * batch order change, formats do not); noise_sd is their sample standard deviation. */
   int ref_run, n_noise;
   double noise_eval[NM_MAX_NOISE_SEEDS], noise_mean, noise_sd;
-  double seconds[NM_MAX_RUNS];    /* host time spent */
+  double seconds[NM_MAX_RUNS]; /* host time spent */
   size_t params;
-  const char *corpus_used;  /* the file read, or "built-in text" */
+  const char *corpus_used; /* the file read, or "built-in text" */
   int corpus_builtin;
   size_t corpus_bytes;
   /* the chip's estimate (chip != NULL): whole run */
@@ -246,7 +248,8 @@ typedef struct nm_outcome {
 /* Reads a numerics file (docs/numerics.md) into *ex (strings in a). */
 sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_error *err);
 /* The same from text (path, which may be NULL, names it in errors). */
-sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, nm_experiment *ex, sl_error *err);
+sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, nm_experiment *ex,
+                                  sl_error *err);
 /* Runs it.  *out's arrays are allocated in a. */
 sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, sl_error *err);
 

@@ -32,7 +32,8 @@ sl_status nm_experiment_load(arena *a, const char *path, nm_experiment *ex, sl_e
   return nm_experiment_load_text(a, path, NULL, ex, err);
 }
 
-sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, nm_experiment *ex, sl_error *err) {
+sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, nm_experiment *ex,
+                                  sl_error *err) {
   memset(ex, 0, sizeof *ex);
   ex->model = (nm_tf_cfg){256, 128, 2, 4, 2, 256, 64, 1};
   ex->batch = 4;
@@ -78,7 +79,8 @@ sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, 
     rd_pop(r, mk);
   } else if (mo) {
     rd_mark mk = rd_push(r, "model");
-    long v[6] = {ex->model.dim, ex->model.layers, ex->model.heads, ex->model.kv_heads, ex->model.ffn, ex->model.seq};
+    long v[6] = {ex->model.dim,      ex->model.layers, ex->model.heads,
+                 ex->model.kv_heads, ex->model.ffn,    ex->model.seq};
     static const char *const keys[6] = {"dim", "layers", "heads", "kv_heads", "ffn", "seq"};
     static const long hi[6] = {1024, 8, 64, 64, 4096, 512};
     int tied = 1;
@@ -89,7 +91,8 @@ sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, 
     if ((s = rd_done(r, mo))) return s;
     ex->model = (nm_tf_cfg){256, (int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], tied};
     if (v[0] % v[2] || (v[0] / v[2]) % 2 || v[2] % v[3])
-      return rd_fail(r, mo, "dim must be a multiple of heads with an even head size, heads a multiple of kv_heads");
+      return rd_fail(r, mo,
+                     "dim must be a multiple of heads with an even head size, heads a multiple of kv_heads");
     rd_pop(r, mk);
   }
   yt_node *tr = yt_get(root, "train");
@@ -98,7 +101,8 @@ sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, 
     long steps = ex->steps, batch = ex->batch, seed = (long)ex->seed, every = -1, nseq = ex->eval_sequences,
          noise = ex->noise_seeds;
     /* the held-out set: sequences of the corpus (transformer) or samples (DLRM) */
-    const char *ekey = ex->dlrm ? "eval_samples" : "eval_sequences", *wrong = ex->dlrm ? "eval_sequences" : "eval_samples";
+    const char *ekey = ex->dlrm ? "eval_samples" : "eval_sequences",
+               *wrong = ex->dlrm ? "eval_sequences" : "eval_samples";
     if ((s = rd_map(r, tr))) return s;
     if (yt_get(tr, wrong))
       return rd_fail(r, yt_get(tr, wrong), "%s is for %s; this model takes %s", wrong,
@@ -135,7 +139,8 @@ sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, 
     return rd_fail(r, yt_get(root, "corpus"), "a DLRM trains on synthetic clicks: no corpus");
   yt_node *runs = yt_get(root, "runs");
   rd_mark mr = rd_push(r, "runs");
-  if (!runs || runs->type != YT_SEQ || runs->n == 0) return rd_fail(r, runs ? runs : root, "expected a list of runs");
+  if (!runs || runs->type != YT_SEQ || runs->n == 0)
+    return rd_fail(r, runs ? runs : root, "expected a list of runs");
   if (runs->n > NM_MAX_RUNS) return rd_fail(r, runs, "at most %d runs", NM_MAX_RUNS);
   for (size_t i = 0; i < runs->n; i++) {
     rd_mark mi = rd_push_index(r, i);
@@ -160,7 +165,8 @@ sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, 
   rd_pop(r, mr);
   if ((s = rd_done(r, root))) return s;
   size_t np = ex->dlrm ? nm_dlrm_count(&ex->dlrm_cfg) : nm_tf_count(&ex->model);
-  if (np > 2000000) return err_set(err, SL_ERR_INPUT, path, mo ? mo->line : 0, "model", "%zu parameters; at most 2M", np);
+  if (np > 2000000)
+    return err_set(err, SL_ERR_INPUT, path, mo ? mo->line : 0, "model", "%zu parameters; at most 2M", np);
   return SL_OK;
 }
 
@@ -185,7 +191,9 @@ static int slurp(const char *path, char **buf, size_t *len) {
   return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* The corpus: a file, or every plain fortune file of a directory (names without a dot: not the
  * .dat indexes or .u8 links), in name order. */
@@ -225,23 +233,25 @@ static void chip_estimate(const nm_experiment *ex, size_t params, nm_outcome *ou
   char text[8192];
   if (ex->dlrm) { /* the same DLRM through the performance model's DLRM front end */
     const nm_dlrm_cfg *d = &ex->dlrm_cfg;
-    int l = snprintf(text, sizeof text,
-                     "{chip: \"%s\", task: train, precision: bf16, model: {name: numerics-dlrm, dlrm: {dense_features: "
-                     "%d, zipf: %g, bottom_mlp: [%d, %d], top_mlp: [%d, 1], interaction: {type: dot}, tables: [",
-                     ex->chip, d->dense, ex->zipf, d->bottom, d->dim, d->top);
+    int l = snprintf(
+        text, sizeof text,
+        "{chip: \"%s\", task: train, precision: bf16, model: {name: numerics-dlrm, dlrm: {dense_features: "
+        "%d, zipf: %g, bottom_mlp: [%d, %d], top_mlp: [%d, 1], interaction: {type: dot}, tables: [",
+        ex->chip, d->dense, ex->zipf, d->bottom, d->dim, d->top);
     for (int t = 0; t < d->tables && l > 0 && (size_t)l < sizeof text; t++)
-      l += snprintf(text + l, sizeof text - (size_t)l, "%s{rows: %d, dim: %d, pooling: %d}", t ? ", " : "", d->rows,
-                    d->dim, d->pooling);
+      l += snprintf(text + l, sizeof text - (size_t)l, "%s{rows: %d, dim: %d, pooling: %d}", t ? ", " : "",
+                    d->rows, d->dim, d->pooling);
     if (l > 0 && (size_t)l < sizeof text)
-      snprintf(text + l, sizeof text - (size_t)l, "]}}, train: {global_batch: %d, optimizer: adagrad}}", ex->batch);
+      snprintf(text + l, sizeof text - (size_t)l, "]}}, train: {global_batch: %d, optimizer: adagrad}}",
+               ex->batch);
   } else {
     snprintf(text, sizeof text,
              "{chip: \"%s\", task: train, precision: bf16, model: {name: numerics, transformer: {hidden: %d, "
              "layers: %d, heads: %d, kv_heads: %d, ffn: %d, vocab: %d, activation: swiglu, norm: rmsnorm, "
              "position: rope, tied_embeddings: %s, max_context: %d}}, train: {seq_len: %d, global_batch: %d, "
              "micro_batch: %d}}",
-             ex->chip, c->dim, c->layers, c->heads, c->kv_heads, c->ffn, c->vocab, c->tied ? "true" : "false", c->seq,
-             c->seq, ex->batch, ex->batch);
+             ex->chip, c->dim, c->layers, c->heads, c->kv_heads, c->ffn, c->vocab, c->tied ? "true" : "false",
+             c->seq, c->seq, ex->batch, ex->batch);
   }
   (void)params;
   sl_scenario *sc = NULL;
@@ -282,11 +292,15 @@ static int teacher_init(teacher *t, const nm_dlrm_cfg *c, double zipf) {
   t->cdf = malloc((size_t)c->rows * sizeof *t->cdf);
   if (!t->w || !t->v || !t->a || !t->cdf) return -1;
   uint64_t g = 0x7eac4e5ull;
-  for (int i = 0; i < c->dense; i++) t->w[i] = nm_rand_normal(&g);
-  for (size_t i = 0; i < TR; i++) t->v[i] = nm_rand_normal(&g), t->a[i] = nm_rand_normal(&g);
+  for (int i = 0; i < c->dense; i++)
+    t->w[i] = nm_rand_normal(&g);
+  for (size_t i = 0; i < TR; i++)
+    t->v[i] = nm_rand_normal(&g), t->a[i] = nm_rand_normal(&g);
   double sum = 0;
-  for (int r = 0; r < c->rows; r++) t->cdf[r] = sum += pow(r + 1.0, -zipf);
-  for (int r = 0; r < c->rows; r++) t->cdf[r] /= sum;
+  for (int r = 0; r < c->rows; r++)
+    t->cdf[r] = sum += pow(r + 1.0, -zipf);
+  for (int r = 0; r < c->rows; r++)
+    t->cdf[r] /= sum;
   return 0;
 }
 
@@ -302,8 +316,10 @@ static int zipf_row(const teacher *t, uint64_t *g) {
   int lo = 0, hi = t->c.rows - 1;
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    if (t->cdf[mid] < u) lo = mid + 1;
-    else hi = mid;
+    if (t->cdf[mid] < u)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -315,12 +331,14 @@ static void teacher_draw(const teacher *t, uint64_t *g, int n, double *dense, in
   const double pairs = T > 1 ? T * (T - 1) / 2.0 : 1;
   for (int b = 0; b < n; b++) {
     double *x = dense + (size_t)b * c->dense, s = 0;
-    for (int i = 0; i < c->dense; i++) s += t->w[i] * (x[i] = nm_rand_normal(g));
+    for (int i = 0; i < c->dense; i++)
+      s += t->w[i] * (x[i] = nm_rand_normal(g));
     s /= sqrt((double)c->dense);
     int *ix = idx + (size_t)b * T * P;
     for (int k = 0; k < T; k++) {
       double m = 0;
-      for (int q = 0; q < P; q++) m += t->v[(size_t)k * c->rows + (size_t)(ix[k * P + q] = zipf_row(t, g))];
+      for (int q = 0; q < P; q++)
+        m += t->v[(size_t)k * c->rows + (size_t)(ix[k * P + q] = zipf_row(t, g))];
       s += m / P;
     }
     double pr = 0;
@@ -341,7 +359,7 @@ typedef struct data {
   size_t len, train_len;
   teacher t;
   int eval_n;
-  uint8_t *ev_tok;      /* [eval_n][seq + 1] */
+  uint8_t *ev_tok; /* [eval_n][seq + 1] */
   double *ev_dense, *ev_label;
   int *ev_idx;
 } data;
@@ -377,7 +395,9 @@ static void net_free(net *n) {
   nm_dlrm_free(n->dl);
 }
 
-static size_t net_params(net *n, nm_param **pt) { return n->tf ? nm_tf_params(n->tf, pt) : nm_dlrm_params(n->dl, pt); }
+static size_t net_params(net *n, nm_param **pt) {
+  return n->tf ? nm_tf_params(n->tf, pt) : nm_dlrm_params(n->dl, pt);
+}
 
 /* Loss of items [from, from + count) of the batch b; with grad, the gradients. */
 static double net_loss(const nm_experiment *ex, net *n, const nm_prec *p, const batch *b, int from, int count,
@@ -387,8 +407,8 @@ static double net_loss(const nm_experiment *ex, net *n, const nm_prec *p, const 
     return nm_tf_step(n->tf, p, b->tok + (size_t)from * L, count, grad, NULL);
   }
   const nm_dlrm_cfg *c = &ex->dlrm_cfg;
-  return nm_dlrm_step(n->dl, p, b->dense + (size_t)from * c->dense, b->idx + (size_t)from * c->tables * c->pooling,
-                      b->label + from, count, grad);
+  return nm_dlrm_step(n->dl, p, b->dense + (size_t)from * c->dense,
+                      b->idx + (size_t)from * c->tables * c->pooling, b->label + from, count, grad);
 }
 
 /* The mean loss over n held-out items, scored in groups of at most a training batch (so that the
@@ -405,8 +425,10 @@ static double eval_loss(const nm_experiment *ex, net *m, const nm_prec *p, const
 static void net_update(const nm_experiment *ex, net *n, int step, nm_fmt vec) {
   nm_adamw opt = ex->opt;
   opt.lr = lr_at(ex, step);
-  if (n->tf) nm_tf_adamw(n->tf, &opt, step, vec);
-  else nm_dlrm_update(n->dl, &opt, ex->adagrad_lr, step, vec);
+  if (n->tf)
+    nm_tf_adamw(n->tf, &opt, step, vec);
+  else
+    nm_dlrm_update(n->dl, &opt, ex->adagrad_lr, step, vec);
 }
 
 /* The run's arithmetic against fp32 at the same weights (see nm_outcome.fixed_*): the n held-out
@@ -419,7 +441,8 @@ static int fixed_weights_check(const nm_experiment *ex, net *m, const nm_prec *p
   const int B = ex->batch;
   nm_param *pt;
   size_t np = net_params(m, &pt), total = 0;
-  for (size_t i = 0; i < np; i++) total += pt[i].n;
+  for (size_t i = 0; i < np; i++)
+    total += pt[i].n;
   double *g = malloc((total ? total : 1) * sizeof *g);
   if (!g) return -1;
   double d2 = 0, r2 = 0, lp = 0, l32 = 0;
@@ -428,7 +451,8 @@ static int fixed_weights_check(const nm_experiment *ex, net *m, const nm_prec *p
     lp += net_loss(ex, m, p, ev, s0, B, 1);
     size_t k = 0;
     for (size_t i = 0; i < np; i++)
-      for (size_t j = 0; j < pt[i].n; j++) g[k++] = pt[i].g[j];
+      for (size_t j = 0; j < pt[i].n; j++)
+        g[k++] = pt[i].g[j];
     l32 += net_loss(ex, m, &p32, ev, s0, B, 1);
     k = 0;
     for (size_t i = 0; i < np; i++)
@@ -447,8 +471,8 @@ static int fixed_weights_check(const nm_experiment *ex, net *m, const nm_prec *p
 /* Trains one model with precision p from seed; loss[steps] (may be NULL), eval[n_eval] at the
  * outcome's evaluation steps, *seconds of host time; with fixed (3 doubles, may be NULL) the
  * fixed-weights check at the end.  0, or -1 when out of memory. */
-static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, const data *d, const nm_outcome *o,
-                     double *loss, double *eval, double *seconds, double *fixed) {
+static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, const data *d,
+                     const nm_outcome *o, double *loss, double *eval, double *seconds, double *fixed) {
   const int B = ex->batch, T = ex->model.seq;
   const nm_dlrm_cfg *c = &ex->dlrm_cfg;
   net m;
@@ -483,7 +507,8 @@ static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, c
     }
     if (loss) loss[step - 1] = l;
     if (!dead) net_update(ex, &m, step, p->vec);
-    if (k < o->n_eval && o->eval_step[k] == step) eval[k++] = dead ? NAN : eval_loss(ex, &m, &p32, &ev, d->eval_n);
+    if (k < o->n_eval && o->eval_step[k] == step)
+      eval[k++] = dead ? NAN : eval_loss(ex, &m, &p32, &ev, d->eval_n);
   }
   *seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
   if (!bad && fixed && o->fixed_n > 0 && !dead)
@@ -497,21 +522,24 @@ static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, c
 }
 
 /* Reads the corpus (transformer) or builds the teacher (DLRM), and the held-out set. */
-static sl_status data_init(arena *a, const nm_experiment *ex, nm_outcome *out, data *d, char **text, sl_error *err) {
+static sl_status data_init(arena *a, const nm_experiment *ex, nm_outcome *out, data *d, char **text,
+                           sl_error *err) {
   memset(d, 0, sizeof *d);
   d->dlrm = ex->dlrm;
   const int T = ex->model.seq;
   uint64_t erng = 0xe7a15eedull; /* the same held-out set whatever the seed */
   if (ex->dlrm) {
     const nm_dlrm_cfg *c = &ex->dlrm_cfg;
-    if (teacher_init(&d->t, c, ex->zipf) != 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    if (teacher_init(&d->t, c, ex->zipf) != 0)
+      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
     out->corpus_used = "synthetic clicks (docs/numerics.md)";
     if (ex->eval_every > 0 && ex->eval_sequences > 0) {
       d->eval_n = ex->eval_sequences;
       d->ev_dense = malloc((size_t)d->eval_n * c->dense * sizeof *d->ev_dense);
       d->ev_idx = malloc((size_t)d->eval_n * c->tables * c->pooling * sizeof *d->ev_idx);
       d->ev_label = malloc((size_t)d->eval_n * sizeof *d->ev_label);
-      if (!d->ev_dense || !d->ev_idx || !d->ev_label) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      if (!d->ev_dense || !d->ev_idx || !d->ev_label)
+        return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
       teacher_draw(&d->t, &erng, d->eval_n, d->ev_dense, d->ev_idx, d->ev_label);
     }
     return SL_OK;
@@ -520,7 +548,8 @@ static sl_status data_init(arena *a, const nm_experiment *ex, nm_outcome *out, d
   const char *src = ex->corpus ? ex->corpus : NM_CORPUS_DIR;
   if (load_corpus(src, text, &len) != 0 || len < (size_t)T + 2) {
     if (ex->corpus)
-      return err_set(err, SL_ERR_INPUT, ex->corpus, 0, "corpus", "cannot read a corpus of at least %d bytes", T + 2);
+      return err_set(err, SL_ERR_INPUT, ex->corpus, 0, "corpus", "cannot read a corpus of at least %d bytes",
+                     T + 2);
     free(*text);
     *text = NULL;
     out->corpus_builtin = 1;
@@ -576,14 +605,15 @@ sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, 
   out->ref_run = reference_run(ex);
   for (int r = 0; r < ex->n_runs && !s; r++) {
     double *ev = out->n_eval ? out->eval_loss + (size_t)r * out->n_eval : NULL, fx[3] = {NAN, NAN, NAN};
-    if (train_one(ex, &ex->runs[r].prec, ex->seed, &d, out, out->loss + (size_t)r * ex->steps, ev, &out->seconds[r],
-                  fx) != 0) {
+    if (train_one(ex, &ex->runs[r].prec, ex->seed, &d, out, out->loss + (size_t)r * ex->steps, ev,
+                  &out->seconds[r], fx) != 0) {
       s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
       break;
     }
     int tail = ex->steps / 10 > 0 ? ex->steps / 10 : 1;
     double sum = 0;
-    for (int k = ex->steps - tail; k < ex->steps; k++) sum += out->loss[(size_t)r * ex->steps + k];
+    for (int k = ex->steps - tail; k < ex->steps; k++)
+      sum += out->loss[(size_t)r * ex->steps + k];
     out->final_loss[r] = sum / tail;
     out->final_eval[r] = ev ? ev[out->n_eval - 1] : NAN;
     out->fixed_loss_fmt[r] = fx[0], out->fixed_loss_fp32[r] = fx[1], out->fixed_grad_err[r] = fx[2];
@@ -593,7 +623,8 @@ sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, 
     double *ev = ar_alloc(a, (size_t)out->n_eval * sizeof *ev), sec;
     out->noise_eval[0] = out->final_eval[out->ref_run];
     for (int k = 1; k < ex->noise_seeds && ev && !s; k++) {
-      if (train_one(ex, &ex->runs[out->ref_run].prec, ex->seed + (uint64_t)k, &d, out, NULL, ev, &sec, NULL) != 0)
+      if (train_one(ex, &ex->runs[out->ref_run].prec, ex->seed + (uint64_t)k, &d, out, NULL, ev, &sec,
+                    NULL) != 0)
         s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
       out->noise_eval[k] = ev[out->n_eval - 1];
     }
@@ -601,9 +632,11 @@ sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, 
     if (!s) {
       out->n_noise = ex->noise_seeds;
       double m = 0, v = 0;
-      for (int k = 0; k < out->n_noise; k++) m += out->noise_eval[k];
+      for (int k = 0; k < out->n_noise; k++)
+        m += out->noise_eval[k];
       m /= out->n_noise;
-      for (int k = 0; k < out->n_noise; k++) v += (out->noise_eval[k] - m) * (out->noise_eval[k] - m);
+      for (int k = 0; k < out->n_noise; k++)
+        v += (out->noise_eval[k] - m) * (out->noise_eval[k] - m);
       out->noise_mean = m;
       out->noise_sd = sqrt(v / (out->n_noise - 1));
     }

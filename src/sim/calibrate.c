@@ -20,22 +20,33 @@ enum { P_DRAM = SL_DTYPE_COUNT, P_STREAM, P_LATENCY, P_LINK_UP, P_LINK_OUT, P_CO
 static double *slot(sl_scenario *sc, int p) {
   if (p < SL_DTYPE_COUNT) return &sc->chip.eff_gemm[p];
   switch (p) {
-  case P_DRAM: return &sc->chip.eff_dram;
-  case P_STREAM: return &sc->chip.eff_stream;
-  case P_LATENCY: return &sc->chip.kernel_latency_s;
-  case P_LINK_UP: return &sc->scale_up.efficiency;
+  case P_DRAM:
+    return &sc->chip.eff_dram;
+  case P_STREAM:
+    return &sc->chip.eff_stream;
+  case P_LATENCY:
+    return &sc->chip.kernel_latency_s;
+  case P_LINK_UP:
+    return &sc->scale_up.efficiency;
   case P_LINK_OUT:
-  default: return &sc->scale_out.efficiency;
+  default:
+    return &sc->scale_out.efficiency;
   }
 }
 
 static void key_of(int p, char *buf, size_t n) {
-  if (p < SL_DTYPE_COUNT) snprintf(buf, n, "efficiency.gemm.%s", sl_dtype_names[p]);
-  else if (p == P_DRAM) snprintf(buf, n, "efficiency.dram");
-  else if (p == P_STREAM) snprintf(buf, n, "efficiency.stream");
-  else if (p == P_LATENCY) snprintf(buf, n, "kernels.latency_s");
-  else if (p == P_LINK_UP) snprintf(buf, n, "links.scale_up.efficiency");
-  else snprintf(buf, n, "links.scale_out.efficiency");
+  if (p < SL_DTYPE_COUNT)
+    snprintf(buf, n, "efficiency.gemm.%s", sl_dtype_names[p]);
+  else if (p == P_DRAM)
+    snprintf(buf, n, "efficiency.dram");
+  else if (p == P_STREAM)
+    snprintf(buf, n, "efficiency.stream");
+  else if (p == P_LATENCY)
+    snprintf(buf, n, "kernels.latency_s");
+  else if (p == P_LINK_UP)
+    snprintf(buf, n, "links.scale_up.efficiency");
+  else
+    snprintf(buf, n, "links.scale_out.efficiency");
 }
 
 typedef struct fitctx {
@@ -59,7 +70,8 @@ static double predict(fitctx *f, size_t i) {
 }
 
 static void set_all(fitctx *f, int p, double v) {
-  for (size_t i = 0; i < f->n; i++) *slot(f->cases[i].sc, p) = v;
+  for (size_t i = 0; i < f->n; i++)
+    *slot(f->cases[i].sc, p) = v;
 }
 
 /* Mean |log(pred/meas)| over the cases of one half (0 train, 1 held out, -1 all). */
@@ -104,7 +116,8 @@ static double golden(fitctx *f, int p, double lo, double hi) {
 
 sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err) {
   memset(cal, 0, sizeof *cal);
-  if (n < 2) return err_set(err, SL_ERR_INPUT, "", 0, "", "calibration needs at least 2 cases with step_time_s");
+  if (n < 2)
+    return err_set(err, SL_ERR_INPUT, "", 0, "", "calibration needs at least 2 cases with step_time_s");
   fitctx f;
   memset(&f, 0, sizeof f);
   f.cases = cases, f.n = n, f.err = err;
@@ -113,7 +126,8 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   /* Which figures move which cases: perturb each and watch the training half. */
   double *base = malloc(n * sizeof *base);
   if (!base) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  for (size_t i = 0; i < n; i++) base[i] = predict(&f, i);
+  for (size_t i = 0; i < n; i++)
+    base[i] = predict(&f, i);
   int fit[P_COUNT] = {0};
   for (int p = 0; p < P_COUNT && !f.failed; p++) {
     double v = *slot(cases[0].sc, p);
@@ -163,7 +177,8 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   return f.failed ? (err && err->code ? err->code : SL_ERR_INTERNAL) : SL_OK;
 }
 
-static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
   if (!*buf) return;
   va_list ap;
@@ -187,7 +202,8 @@ static void appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) 
   *len += (size_t)n;
 }
 
-char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files, size_t n_files) {
+char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files,
+                         size_t n_files) {
   size_t len = 0, cap = 4096;
   char *b = malloc(cap);
   if (!b) return NULL;
@@ -199,7 +215,8 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
   }
   char stats[1024];
   snprintf(stats, sizeof stats,
-           "silica calibrate on %zu cases of %s (fitted on %zu, %zu held out): MAPE %.2f%% -> %.2f%%, held out %.2f%% "
+           "silica calibrate on %zu cases of %s (fitted on %zu, %zu held out): MAPE %.2f%% -> %.2f%%, held "
+           "out %.2f%% "
            "-> %.2f%%",
            cal->n_train + cal->n_test, data, cal->n_train, cal->n_test, 100 * cal->mape_train_before,
            100 * cal->mape_train_after, 100 * cal->mape_test_before, 100 * cal->mape_test_after);
@@ -218,7 +235,8 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
     int first = 1;
     for (size_t i = 0; i < cal->n_params; i++)
       if (strncmp(cal->params[i].key, "efficiency.gemm.", 16) == 0) {
-        appendf(&b, &len, &cap, "%s%s: %.4f", first ? "" : ", ", cal->params[i].key + 16, cal->params[i].after);
+        appendf(&b, &len, &cap, "%s%s: %.4f", first ? "" : ", ", cal->params[i].key + 16,
+                cal->params[i].after);
         first = 0;
       }
     appendf(&b, &len, &cap, "}\n  gemm_source: \"%s\"\n", stats);
@@ -236,11 +254,12 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
   int any_link = 0;
   for (size_t i = 0; i < cal->n_params; i++)
     if (strncmp(cal->params[i].key, "links.", 6) == 0) {
-      if (!any_link) appendf(&b, &len, &cap, "links:   # efficiency of collectives over the link; %s\n", stats);
+      if (!any_link)
+        appendf(&b, &len, &cap, "links:   # efficiency of collectives over the link; %s\n", stats);
       any_link = 1;
       const char *name = cal->params[i].key + 6, *dot = strchr(name, '.');
-      appendf(&b, &len, &cap, "  %.*s: {efficiency: %.4f}\n", (int)(dot ? dot - name : (long)strlen(name)), name,
-              cal->params[i].after);
+      appendf(&b, &len, &cap, "  %.*s: {efficiency: %.4f}\n", (int)(dot ? dot - name : (long)strlen(name)),
+              name, cal->params[i].after);
     }
   return b;
 }

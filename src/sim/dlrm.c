@@ -460,7 +460,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     sl_esum busy;
     memset(&busy, 0, sizeof busy);
     for (size_t i = 0; i < res->n_rows; i++) {
-      if (res->rows[i].cat == SL_CAT_COLLECTIVE) E.core[i] = 0, E.off[i] = res->rows[i].bytes * en->link_j_per_byte;
+      if (res->rows[i].cat == SL_CAT_COLLECTIVE)
+        E.core[i] = 0, E.off[i] = res->rows[i].bytes * en->link_j_per_byte;
       busy.e_core += E.core[i];
       busy.e_off += E.off[i];
       if (res->rows[i].bound == SL_BOUND_COMPUTE) busy.t_clock += res->rows[i].time_s;

@@ -78,7 +78,8 @@ sl_status sl_scenario_run(const sl_scenario *sc, sl_result **out, sl_error *err)
   return sl_scenario_run_ex(sc, NULL, out, err);
 }
 
-sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out, sl_error *err) {
+sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out,
+                             sl_error *err) {
   sl_run_params dflt = sl_run_params_default();
   if (!params) params = &dflt;
   if (err) memset(err, 0, sizeof *err);
@@ -107,15 +108,23 @@ void sl_result_free(sl_result *res) {
   free(res);
 }
 
-int sl_result_feasible(const sl_result *res) { return res && res->feasible; }
+int sl_result_feasible(const sl_result *res) {
+  return res && res->feasible;
+}
 
-const char *sl_result_reason(const sl_result *res) { return res && !res->feasible ? res->reason : ""; }
+const char *sl_result_reason(const sl_result *res) {
+  return res && !res->feasible ? res->reason : "";
+}
 
 /* ---- numbers by key -------------------------------------------------------------------------- */
 
-static int has_memory(const sl_result *r) { return r->mem.capacity_bytes > 0; }
+static int has_memory(const sl_result *r) {
+  return r->mem.capacity_bytes > 0;
+}
 /* The plan is known when the scenario ran, or got as far as checking memory. */
-static int has_parallel(const sl_result *r) { return r->feasible || has_memory(r); }
+static int has_parallel(const sl_result *r) {
+  return r->feasible || has_memory(r);
+}
 
 static double memory_number(const sl_memory *m, const char *k) {
   static const char *const names[] = {"per_chip_bytes",  "capacity_bytes",    "weights_bytes", "grads_bytes",
@@ -137,16 +146,38 @@ static double parallel_number(const sl_result *r, const char *k) {
   return NAN;
 }
 
-static const char *const serve_keys[] = {"ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "tpot_p50_s", "tpot_p90_s",
-                                         "tpot_p99_s", "throughput_tokens_per_s", "goodput_requests_per_s",
-                                         "max_rate_per_s", "arrival_rate_per_s", "requests", "preemptions",
-                                         "steps", "mean_batch_tokens", "kv_blocks_per_chip"};
+static const char *const serve_keys[] = {"ttft_p50_s",
+                                         "ttft_p90_s",
+                                         "ttft_p99_s",
+                                         "tpot_p50_s",
+                                         "tpot_p90_s",
+                                         "tpot_p99_s",
+                                         "throughput_tokens_per_s",
+                                         "goodput_requests_per_s",
+                                         "max_rate_per_s",
+                                         "arrival_rate_per_s",
+                                         "requests",
+                                         "preemptions",
+                                         "steps",
+                                         "mean_batch_tokens",
+                                         "kv_blocks_per_chip"};
 
 static double serve_number(const sl_result *r, const char *k) {
-  const double v[] = {r->serve.ttft[0], r->serve.ttft[1], r->serve.ttft[2], r->serve.tpot[0], r->serve.tpot[1],
-                      r->serve.tpot[2], r->serve.throughput_tokens_per_s, r->serve.goodput_requests_per_s,
-                      r->serve.max_rate_per_s, r->serve.rate_per_s, r->serve.requests, r->serve.preemptions,
-                      r->serve.steps, r->serve.mean_batch_tokens, r->serve.kv_blocks};
+  const double v[] = {r->serve.ttft[0],
+                      r->serve.ttft[1],
+                      r->serve.ttft[2],
+                      r->serve.tpot[0],
+                      r->serve.tpot[1],
+                      r->serve.tpot[2],
+                      r->serve.throughput_tokens_per_s,
+                      r->serve.goodput_requests_per_s,
+                      r->serve.max_rate_per_s,
+                      r->serve.rate_per_s,
+                      r->serve.requests,
+                      r->serve.preemptions,
+                      r->serve.steps,
+                      r->serve.mean_batch_tokens,
+                      r->serve.kv_blocks};
   _Static_assert(sizeof v / sizeof v[0] == sizeof serve_keys / sizeof serve_keys[0], "serve keys");
   for (size_t i = 0; i < SL_ARRAY_LEN(serve_keys); i++)
     if (strcmp(k, serve_keys[i]) == 0) return v[i];
@@ -163,17 +194,29 @@ static void write_serve(jbuf *b, const sl_result *r) {
 }
 
 /* energy.* and cost.* (issue 6; FORMATS.md): NaN when not computed or not applicable. */
-static const char *const power_keys[] = {"energy.step_j",           "energy.avg_power_w_per_chip",
-                                         "energy.uncapped_power_w_per_chip", "energy.clock_ratio",
-                                         "energy.j_per_token",      "energy.j_per_sample",
-                                         "cost.usd_per_hour_system", "cost.usd_per_million_tokens",
-                                         "cost.usd_per_million_samples", "cost.capex_usd_per_chip"};
+static const char *const power_keys[] = {"energy.step_j",
+                                         "energy.avg_power_w_per_chip",
+                                         "energy.uncapped_power_w_per_chip",
+                                         "energy.clock_ratio",
+                                         "energy.j_per_token",
+                                         "energy.j_per_sample",
+                                         "cost.usd_per_hour_system",
+                                         "cost.usd_per_million_tokens",
+                                         "cost.usd_per_million_samples",
+                                         "cost.capex_usd_per_chip"};
 
 static double power_number(const sl_result *r, const char *k) {
   const sl_power_out *p = &r->power;
-  const double v[] = {p->step_j,      p->avg_power_w_per_chip, p->uncapped_power_w_per_chip, p->clock_ratio,
-                      p->j_per_token, p->j_per_sample,         p->usd_per_hour_system,       p->usd_per_million_tokens,
-                      p->usd_per_million_samples, p->capex_usd_per_chip};
+  const double v[] = {p->step_j,
+                      p->avg_power_w_per_chip,
+                      p->uncapped_power_w_per_chip,
+                      p->clock_ratio,
+                      p->j_per_token,
+                      p->j_per_sample,
+                      p->usd_per_hour_system,
+                      p->usd_per_million_tokens,
+                      p->usd_per_million_samples,
+                      p->capex_usd_per_chip};
   _Static_assert(sizeof v / sizeof v[0] == sizeof power_keys / sizeof power_keys[0], "power keys");
   int cost = strncmp(k, "cost.", 5) == 0;
   if (!(cost ? p->has_cost : p->has_energy)) return NAN;
@@ -275,8 +318,8 @@ static void write_plan_fields(jbuf *b, const sl_plan *p) {
 }
 
 static void write_parallel(jbuf *b, const sl_result *r) {
-  sl_plan p = {r->par.dp, r->par.tp, r->par.pp, r->par.cp, r->par.ep, r->par.vpp, r->par.zero, r->micro_batch,
-               r->par.sp, r->recompute, 0, 0, 0};
+  sl_plan p = {r->par.dp,      r->par.tp, r->par.pp,    r->par.cp, r->par.ep, r->par.vpp, r->par.zero,
+               r->micro_batch, r->par.sp, r->recompute, 0,         0,         0};
   jb_obj_begin(b, "parallel");
   write_plan_fields(b, &p);
   jb_obj_end(b);
@@ -327,9 +370,16 @@ static void write_breakdown(jbuf *b, const sl_result *r) {
 }
 
 static void write_figures(jbuf *b, const sl_result *r) {
-  static const char *const keys[] = {"step_time_s",   "tokens_per_s", "tokens_per_s_per_chip",
-                                     "samples_per_s", "samples_per_s_per_chip",
-                                     "ttft_s",        "tpot_s",       "mfu", "hfu", "flops_per_chip_per_s"};
+  static const char *const keys[] = {"step_time_s",
+                                     "tokens_per_s",
+                                     "tokens_per_s_per_chip",
+                                     "samples_per_s",
+                                     "samples_per_s_per_chip",
+                                     "ttft_s",
+                                     "tpot_s",
+                                     "mfu",
+                                     "hfu",
+                                     "flops_per_chip_per_s"};
   for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++) {
     double v = sl_result_number(r, keys[i]);
     if (!isnan(v)) jb_num(b, keys[i], v);

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRY(x)                                                                                                    \
-  do {                                                                                                            \
-    sl_status s_ = (x);                                                                                           \
-    if (s_) return s_;                                                                                            \
+#define TRY(x)                                                                                               \
+  do {                                                                                                       \
+    sl_status s_ = (x);                                                                                      \
+    if (s_) return s_;                                                                                       \
   } while (0)
 
 static const double BIG = 1e12;
@@ -34,7 +34,9 @@ static sl_status apply_set(arena *a, yt_node *root, const char *set, sl_error *e
   for (;;) {
     char *dot = strchr(part, '.');
     if (dot) *dot = 0;
-    if (!*part) return err_set(err, SL_ERR_INPUT, "<command line>", 0, "", "--set key \"%.*s\" has an empty part", (int)kl, set);
+    if (!*part)
+      return err_set(err, SL_ERR_INPUT, "<command line>", 0, "", "--set key \"%.*s\" has an empty part",
+                     (int)kl, set);
     if (!dot) {
       if (yt_map_set(a, map, part, v)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
       return SL_OK;
@@ -43,14 +45,16 @@ static sl_status apply_set(arena *a, yt_node *root, const char *set, sl_error *e
     yt_node *child = p ? p->value : NULL;
     if (!child || child->type != YT_MAP) {
       child = yt_map_new(a, "<command line>", 0);
-      if (!child || yt_map_set(a, map, part, child)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      if (!child || yt_map_set(a, map, part, child))
+        return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
     }
     map = child;
     part = dot + 1;
   }
 }
 
-static sl_status read_spec(reader *r, yt_node *root, const char *key, const char *kind, yt_node *dflt, yt_node **tree) {
+static sl_status read_spec(reader *r, yt_node *root, const char *key, const char *kind, yt_node *dflt,
+                           yt_node **tree) {
   yt_node *v = yt_get(root, key);
   if (!v) v = dflt;
   rd_mark m = rd_push(r, key);
@@ -61,7 +65,8 @@ static sl_status read_spec(reader *r, yt_node *root, const char *key, const char
 
 static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   static const char *const *names = sl_dtype_names;
-  const char *const list[SL_DTYPE_COUNT + 1] = {names[0], names[1], names[2], names[3], names[4], names[5], names[6], names[7], NULL};
+  const char *const list[SL_DTYPE_COUNT + 1] = {names[0], names[1], names[2], names[3], names[4],
+                                                names[5], names[6], names[7], NULL};
   int dt = SL_BF16;
   sc->w_dtype = sc->a_dtype = sc->kv_dtype = SL_BF16;
   yt_node *p = yt_get(root, "precision");
@@ -158,7 +163,8 @@ static sl_status read_system(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s && sc->chips > 1 && sc->scale_up.bw_GBps <= 0)
     s = rd_fail(r, t, "no scale_up bandwidth: the chip %s has none and the system gives none", sc->chip.name);
   if (!s && sc->chips > sc->node_chips && sc->scale_out.bw_GBps <= 0)
-    s = rd_fail(r, t, "no scale_out bandwidth: the chip %s has none and the system gives none", sc->chip.name);
+    s = rd_fail(r, t, "no scale_out bandwidth: the chip %s has none and the system gives none",
+                sc->chip.name);
   rd_pop(r, m);
   return s;
 }
@@ -201,7 +207,8 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   sc->optimizer = SL_OPTIM_ADAMW;
   yt_node *t = yt_get(root, "train");
   rd_mark m = rd_push(r, "train");
-  sl_status s = t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: train needs seq_len and global_batch)");
+  sl_status s =
+      t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: train needs seq_len and global_batch)");
   if (!s && sc->model.kind == SL_MODEL_TRANSFORMER) s = rd_double(r, t, "seq_len", 1, 1, 1e8, &sc->seq_len);
   if (!s) {
     yt_node *gb = yt_find(t, "global_batch") ? yt_find(t, "global_batch")->value : NULL;
@@ -245,7 +252,8 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s) s = rd_done(r, t);
   sc->recompute = (sl_recompute)rc;
   sc->optimizer = (sl_optimizer)op;
-  if (!s && sc->global_batch != floor(sc->global_batch)) s = rd_fail(r, t, "global_batch must be a whole number");
+  if (!s && sc->global_batch != floor(sc->global_batch))
+    s = rd_fail(r, t, "global_batch must be a whole number");
   if (!s && sc->micro_batch > 0 && sc->micro_batch > sc->global_batch)
     s = rd_fail(r, t, "micro_batch (%g) exceeds global_batch (%g)", sc->micro_batch, sc->global_batch);
   if (!s && sc->micro_batch > 0 && sc->micro_batch != floor(sc->micro_batch))
@@ -270,14 +278,16 @@ static sl_status read_infer(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s) s = rd_double(r, t, "prompt_len", 0, 1, 1e8, &sc->prompt_len);
   if (!s) s = rd_double(r, t, "gen_len", 0, 1, 1e8, &sc->gen_len);
   if (!s) s = rd_done(r, t);
-  if (!s && (sc->batch != floor(sc->batch) || sc->prompt_len != floor(sc->prompt_len) || sc->gen_len != floor(sc->gen_len)))
+  if (!s && (sc->batch != floor(sc->batch) || sc->prompt_len != floor(sc->prompt_len) ||
+             sc->gen_len != floor(sc->gen_len)))
     s = rd_fail(r, t, "batch, prompt_len and gen_len must be whole numbers");
   rd_pop(r, m);
   return s;
 }
 
 static sl_status unsupported(sl_error *err, const char *file, const char *key, const char *what) {
-  return err_set(err, SL_ERR_UNSUPPORTED, file, 0, key, "%s is not built yet in this version of silica", what);
+  return err_set(err, SL_ERR_UNSUPPORTED, file, 0, key, "%s is not built yet in this version of silica",
+                 what);
 }
 
 /* A length: a number, {mean: x} (exponential), or {min: a, max: b} (uniform). */
@@ -307,10 +317,12 @@ static sl_status read_dist(reader *r, yt_node *map, const char *key, sl_dist *d)
 
 static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   sl_serve_spec *v = &sc->serve;
-  *v = (sl_serve_spec){0, 10000, {SL_DIST_EXP, 1024, 0}, {SL_DIST_EXP, 256, 0}, 2.0, 0.1, 8192, 16, 256, 1, 1};
+  *v =
+      (sl_serve_spec){0, 10000, {SL_DIST_EXP, 1024, 0}, {SL_DIST_EXP, 256, 0}, 2.0, 0.1, 8192, 16, 256, 1, 1};
   yt_node *t = yt_get(root, "serve");
   rd_mark m = rd_push(r, "serve");
-  sl_status s = t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: serve needs serve.arrival_rate_per_s)");
+  sl_status s =
+      t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: serve needs serve.arrival_rate_per_s)");
   if (!s) {
     yt_node *ar = yt_find(t, "arrival_rate_per_s") ? yt_find(t, "arrival_rate_per_s")->value : NULL;
     if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {
@@ -343,8 +355,8 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
     if (!s) s = rd_double(r, sch, "kv_block_tokens", 0, 1, 1e5, &v->kv_block_tokens);
     if (!s) s = rd_double(r, sch, "max_seqs", 0, 1, 1e6, &v->max_seqs);
     if (!s) s = rd_done(r, sch);
-    if (!s && (v->max_batch_tokens != floor(v->max_batch_tokens) || v->kv_block_tokens != floor(v->kv_block_tokens) ||
-               v->max_seqs != floor(v->max_seqs)))
+    if (!s && (v->max_batch_tokens != floor(v->max_batch_tokens) ||
+               v->kv_block_tokens != floor(v->kv_block_tokens) || v->max_seqs != floor(v->max_seqs)))
       s = rd_fail(r, sch, "scheduler sizes must be whole numbers");
     rd_pop(r, m2);
   }
@@ -359,7 +371,9 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   return s;
 }
 
-static int divides(double a, double b) { return b > 0 && fmod(a, b) == 0; }
+static int divides(double a, double b) {
+  return b > 0 && fmod(a, b) == 0;
+}
 
 /* Checks the parallel degrees against the system; fills the ones an inference or an op leaves
  * to silica (training keeps `auto` for the plan search). */
@@ -378,14 +392,16 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
                      "a single %s runs on one chip; use a system of 1 chip (collective ops span the system)",
                      sl_op_type_names[sc->model.op.type]);
     if (coll && sc->chips < 2)
-      return err_set(err, SL_ERR_INPUT, f, 0, "system.chips", "a collective needs a system of at least 2 chips");
+      return err_set(err, SL_ERR_INPUT, f, 0, "system.chips",
+                     "a collective needs a system of at least 2 chips");
     *p = (sl_parallel){1, 1, 1, 1, 1, 1, 0, 0, 0};
     return SL_OK;
   }
   if (sc->task != SL_TASK_TRAIN) { /* inference: no search; sensible defaults */
     if (p->tp == SL_AUTO) {
       double t = 1;
-      while (t * 2 <= fmin(sc->node_chips, sc->chips) && divides(heads, t * 2) && divides(sc->chips, t * 2)) t *= 2;
+      while (t * 2 <= fmin(sc->node_chips, sc->chips) && divides(heads, t * 2) && divides(sc->chips, t * 2))
+        t *= 2;
       p->tp = t;
     }
     double *deg[] = {&p->pp, &p->cp, &p->ep, &p->vpp};
@@ -407,37 +423,45 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
   if (p->dp != SL_AUTO) fixed *= p->dp;
   int all_fixed = p->tp != SL_AUTO && p->pp != SL_AUTO && p->cp != SL_AUTO && p->dp != SL_AUTO;
   if (all_fixed && fixed != sc->chips)
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel", "tp*pp*cp*dp = %g but the system has %g chips", fixed,
-                   sc->chips);
-  if (!all_fixed && !divides(sc->chips, fixed))
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel", "the fixed degrees (product %g) do not divide %g chips",
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel", "tp*pp*cp*dp = %g but the system has %g chips",
                    fixed, sc->chips);
+  if (!all_fixed && !divides(sc->chips, fixed))
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel",
+                   "the fixed degrees (product %g) do not divide %g chips", fixed, sc->chips);
   if (is_llm && p->tp != SL_AUTO && !divides(heads, p->tp))
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.tp", "tp = %g does not divide the %g attention heads", p->tp,
-                   heads);
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.tp",
+                   "tp = %g does not divide the %g attention heads", p->tp, heads);
   if (is_llm && p->pp != SL_AUTO && p->pp > (double)sc->model.tf.layers)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.pp", "pp = %g exceeds the %ld layers", p->pp,
                    sc->model.tf.layers);
   if (p->ep != SL_AUTO && p->ep > 1 && (!is_llm || sc->model.tf.experts == 0))
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep", "expert parallelism needs a mixture-of-experts model");
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep",
+                   "expert parallelism needs a mixture-of-experts model");
   if (p->ep != SL_AUTO && p->ep > 1 && p->dp != SL_AUTO && p->tp != SL_AUTO && !divides(p->dp * p->tp, p->ep))
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep", "ep = %g must divide dp*tp = %g", p->ep, p->dp * p->tp);
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.ep", "ep = %g must divide dp*tp = %g", p->ep,
+                   p->dp * p->tp);
   if (p->sp && !sc->stack.sequence_parallel)
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "stack %s has no sequence parallelism", sc->stack.name);
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "stack %s has no sequence parallelism",
+                   sc->stack.name);
   if (p->cp != SL_AUTO && p->cp > 1 && !sc->stack.context_parallel)
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism", sc->stack.name);
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism",
+                   sc->stack.name);
   if (sc->task != SL_TASK_TRAIN && sc->task != SL_TASK_SERVE && p->dp != SL_AUTO && sc->batch < p->dp)
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp, sc->batch);
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp,
+                   sc->batch);
   if (p->vpp != SL_AUTO && p->vpp > 1 && p->pp == 1)
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g needs pipeline parallelism (pp > 1)", p->vpp);
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g needs pipeline parallelism (pp > 1)",
+                   p->vpp);
   if (sc->task == SL_TASK_TRAIN && p->vpp != SL_AUTO && p->vpp > 1 && p->pp != SL_AUTO &&
       !divides((double)sc->model.tf.layers, p->pp * p->vpp))
-    return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g: layers (%ld) must divide into pp*vpp = %g",
-                   p->vpp, sc->model.tf.layers, p->pp * p->vpp);
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp",
+                   "vpp = %g: layers (%ld) must divide into pp*vpp = %g", p->vpp, sc->model.tf.layers,
+                   p->pp * p->vpp);
   if (sc->task == SL_TASK_TRAIN && !sc->global_batch_max && p->dp != SL_AUTO && sc->micro_batch != SL_AUTO &&
       !divides(sc->global_batch, p->dp * sc->micro_batch))
     return err_set(err, SL_ERR_INPUT, f, 0, "train.global_batch",
-                   "global_batch %g is not a multiple of dp*micro_batch = %g", sc->global_batch, p->dp * sc->micro_batch);
+                   "global_batch %g is not a multiple of dp*micro_batch = %g", sc->global_batch,
+                   p->dp * sc->micro_batch);
   return SL_OK;
 }
 
@@ -461,7 +485,9 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     rd_pop(&r, m);
     TRY(s);
   }
-  const char *dflt = sc->model.kind == SL_MODEL_DLRM ? "torchrec" : task == SL_TASK_TRAIN ? "megatron-2024" : "trtllm";
+  const char *dflt = sc->model.kind == SL_MODEL_DLRM ? "torchrec"
+                     : task == SL_TASK_TRAIN         ? "megatron-2024"
+                                                     : "trtllm";
   yt_node *dstack = yt_scalar_new(&sc->a, dflt, "<default>", 0);
   if (!dstack) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   TRY(read_spec(&r, root, "stack", "stacks", dstack, &sc->stack_tree));
@@ -480,8 +506,10 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   } else if (yt_find(root, "train")) {
     yt_get(root, "train"); /* allowed but unused: a file may carry both */
   }
-  if (task != SL_TASK_TRAIN && task != SL_TASK_SERVE) TRY(read_infer(&r, root, sc));
-  else if (yt_find(root, "infer")) yt_get(root, "infer");
+  if (task != SL_TASK_TRAIN && task != SL_TASK_SERVE)
+    TRY(read_infer(&r, root, sc));
+  else if (yt_find(root, "infer"))
+    yt_get(root, "infer");
   if (task == SL_TASK_SERVE) {
     TRY(read_serve(&r, root, sc));
     sc->batch = 1, sc->prompt_len = 1, sc->gen_len = 1;
@@ -490,7 +518,8 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   }
   /* econ: prices for the cost model (issue 6): the defaults (data/econ/default.yaml) with a preset,
    * a path or an inline map of any of their keys over them. */
-  if (!(sc->econ = ar_alloc(&sc->a, sizeof *sc->econ))) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!(sc->econ = ar_alloc(&sc->a, sizeof *sc->econ)))
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   {
     rd_mark m = rd_push(&r, "econ");
     sl_status s = econ_load(&r, yt_get(root, "econ"), sc->econ);
@@ -506,7 +535,8 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   const char *f = root->file;
   if ((task == SL_TASK_PREFILL || task == SL_TASK_DECODE || task == SL_TASK_GENERATE) && !is_llm)
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",
-                   "task %s needs a transformer model; use task: infer for ops and DLRM", sl_task_names[task]);
+                   "task %s needs a transformer model; use task: infer for ops and DLRM",
+                   sl_task_names[task]);
   if (task == SL_TASK_INFER && is_llm)
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",
                    "task infer is for ops and DLRM models; a transformer uses prefill, decode or generate");
@@ -520,14 +550,15 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
                    sl_dtype_names[sc->a_dtype], sc->chip.name);
   }
   if (task == SL_TASK_SERVE && !is_llm)
-    return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task", "task serve needs a transformer model");
+    return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",
+                   "task serve needs a transformer model");
   TRY(resolve_parallel(sc, root, err));
   if (sc->batch_max) {
     double b = inference_max_batch(sc);
     if (b < 1)
       return err_set(err, SL_ERR_INPUT, f, 0, "infer.batch",
-                     "batch: max, but not even one sequence of %g tokens fits beside the weights on %s", sc->prompt_len,
-                     sc->chip.name);
+                     "batch: max, but not even one sequence of %g tokens fits beside the weights on %s",
+                     sc->prompt_len, sc->chip.name);
     sc->batch = b;
   }
   return SL_OK;
@@ -555,7 +586,8 @@ sl_status sl_scenario_load(const char *path, const char *text, const char *const
     reader r = {err, &sc->a, ""};
     s = rd_fail(&r, root, "a scenario is a map of keys (chip, model, task, ...)");
   }
-  for (size_t i = 0; !s && i < n_sets; i++) s = apply_set(&sc->a, root, sets[i], err);
+  for (size_t i = 0; !s && i < n_sets; i++)
+    s = apply_set(&sc->a, root, sets[i], err);
   if (!s) {
     sc->file = root->file;
     /* Provenance: hash of the scenario text and the overrides. */

@@ -26,7 +26,7 @@ typedef struct step_model {
   sl_plan plan;
   sl_costctx ctx;
   arena scratch;
-  double *lin, *head; /* memo by token / sequence count; < 0 unknown */
+  double *lin, *head;     /* memo by token / sequence count; < 0 unknown */
   double *lin_e, *head_e; /* their dynamic energy (one chip's share), joules */
   double attn_e;          /* energy of the last attn_time call */
   size_t cap;
@@ -126,11 +126,11 @@ static double decode_attn_time(step_model *m, double B, double kv) {
 
 typedef struct req {
   double arrival, t_first, t_done;
-  double prompt, gen;     /* lengths */
-  double target;          /* tokens to prefill (prompt, or prompt + generated after preemption) */
+  double prompt, gen; /* lengths */
+  double target;      /* tokens to prefill (prompt, or prompt + generated after preemption) */
   double prefilled, generated, blocks;
-  int state;              /* 0 waiting, 1 running, 2 done */
-  double chunk;           /* tokens prefilled in the current step */
+  int state;    /* 0 waiting, 1 running, 2 done */
+  double chunk; /* tokens prefilled in the current step */
 } req;
 
 /* splitmix64: a small, fast, seedable generator (Steele et al. 2014). */
@@ -141,15 +141,23 @@ static uint64_t rng_next(uint64_t *s) {
   return z ^ (z >> 31);
 }
 
-static double rng_unit(uint64_t *s) { return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0; }
+static double rng_unit(uint64_t *s) {
+  return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+}
 
 static double draw(const sl_dist *d, uint64_t *s) {
   double v;
   switch (d->kind) {
-  case SL_DIST_EXP: v = -log(rng_unit(s)) * d->a; break;
-  case SL_DIST_UNIFORM: v = d->a + floor(rng_unit(s) * (d->b - d->a + 1)); break;
+  case SL_DIST_EXP:
+    v = -log(rng_unit(s)) * d->a;
+    break;
+  case SL_DIST_UNIFORM:
+    v = d->a + floor(rng_unit(s) * (d->b - d->a + 1));
+    break;
   case SL_DIST_FIXED:
-  default: v = d->a; break;
+  default:
+    v = d->a;
+    break;
   }
   return fmax(1, round(v));
 }
@@ -204,7 +212,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
   for (size_t i = 0; i < n; i++)
     if (ceil((r[i].prompt + r[i].gen) / block) > kv_blocks) o->infeasible = 1;
   while (!o->infeasible && done < n) {
-    while (next < n && r[next].arrival <= now) waiting[tail] = next++, tail = (tail + 1) % qcap;
+    while (next < n && r[next].arrival <= now)
+      waiting[tail] = next++, tail = (tail + 1) % qcap;
     if (n_run == 0 && head == tail) {
       if (next >= n) break;
       now = r[next].arrival;
@@ -212,7 +221,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     }
     /* 1. one token for every decoding sequence, preempting the newest when blocks run out */
     double tokens = 0, dec = 0, kv_sum = 0;
-    for (size_t j = 0; j < n_run; j++) r[running[j]].chunk = 0;
+    for (size_t j = 0; j < n_run; j++)
+      r[running[j]].chunk = 0;
     for (size_t j = 0; j < n_run; j++) {
       req *q = &r[running[j]];
       if (q->prefilled < q->target) continue; /* still prefilling */
@@ -240,7 +250,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       if (q->prefilled >= q->target || q->chunk > 0) continue;
       double c = fmin(q->target - q->prefilled, budget - tokens);
       double need = ceil((q->prefilled + c) / block) - q->blocks;
-      if (need > free_blocks) c = fmax(0, (q->blocks + free_blocks) * block - q->prefilled), need = free_blocks;
+      if (need > free_blocks)
+        c = fmax(0, (q->blocks + free_blocks) * block - q->prefilled), need = free_blocks;
       if (c <= 0) continue;
       q->blocks += need, free_blocks -= need;
       q->chunk = c;
@@ -267,7 +278,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       if (c >= q->target) emit++;
     }
     if (tokens == 0) { /* blocked: wait for the next arrival (cannot happen with running decodes) */
-      if (next < n) now = fmax(now, r[next].arrival);
+      if (next < n)
+        now = fmax(now, r[next].arrival);
       else {
         o->infeasible = 1;
         break;
@@ -318,7 +330,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     qsort(ttft, n, sizeof *ttft, cmp_double);
     qsort(tpot, nt, sizeof *tpot, cmp_double);
     const double ps[3] = {0.50, 0.90, 0.99};
-    for (int k = 0; k < 3; k++) o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
+    for (int k = 0; k < 3; k++)
+      o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
     o->makespan = now - r[0].arrival;
     o->out_tokens = out_tokens;
     o->throughput = out_tokens / o->makespan;
@@ -355,7 +368,8 @@ static sl_status model_tables(step_model *m, double tokens) {
   m->head_e = malloc(m->cap * sizeof *m->head_e);
   if (!m->lin || !m->head || !m->lin_e || !m->head_e)
     return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  for (size_t i = 0; i < m->cap; i++) m->lin[i] = m->head[i] = -1;
+  for (size_t i = 0; i < m->cap; i++)
+    m->lin[i] = m->head[i] = -1;
   return SL_OK;
 }
 
@@ -364,8 +378,8 @@ static void model_free(step_model *m) {
   ar_free(&m->scratch);
 }
 
-sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs, double kv_mean,
-                              double *time_s, sl_error *err) {
+sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,
+                              double kv_mean, double *time_s, sl_error *err) {
   step_model m;
   model_init(&m, sc, err);
   if (model_tables(&m, prefill_tokens + decode_seqs)) {
@@ -399,7 +413,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   double per_token = 2.0 * ceil((double)t->layers / pp) * kvd * sl_dtype_bytes[sc->kv_dtype];
   double weights = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
   double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
-  double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab + sv->max_seqs * (double)t->vocab / tp * 4;
+  double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +
+               sv->max_seqs * (double)t->vocab / tp * 4;
   double cap = chip_dram_bytes(&sc->chip);
   double kv_free = cap - weights - act;
   res->mem.capacity_bytes = cap;
@@ -411,9 +426,10 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   double blocks = floor(kv_free / (per_token * sv->kv_block_tokens));
   if (kv_free <= 0 || blocks < 1) {
     res->feasible = 0;
-    snprintf(res->reason, sizeof res->reason,
-             "no room for a KV cache: weights %.2f GB and activations %.2f GB per chip leave %.2f GB of %.2f GB",
-             weights / 1e9, act / 1e9, kv_free / 1e9, cap / 1e9);
+    snprintf(
+        res->reason, sizeof res->reason,
+        "no room for a KV cache: weights %.2f GB and activations %.2f GB per chip leave %.2f GB of %.2f GB",
+        weights / 1e9, act / 1e9, kv_free / 1e9, cap / 1e9);
     model_free(&m);
     return SL_OK;
   }
@@ -445,8 +461,10 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
       double mid = 0.5 * (lo + hi);
       s = simulate(&m, sv, mid, blocks, &probe);
-      if (!s && meets_slo(&probe, sv)) lo = mid;
-      else hi = mid;
+      if (!s && meets_slo(&probe, sv))
+        lo = mid;
+      else
+        hi = mid;
     }
     rate = lo > 0 ? lo : hi;
     res->serve.max_rate_per_s = lo * replicas;
@@ -466,7 +484,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   }
   res->feasible = 1;
   res->has_serve = 1;
-  for (int k = 0; k < 3; k++) res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
+  for (int k = 0; k < 3; k++)
+    res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
   res->serve.throughput_tokens_per_s = o.throughput * replicas;
   res->serve.goodput_requests_per_s = o.goodput * replicas;
   res->serve.rate_per_s = rate * replicas;

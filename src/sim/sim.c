@@ -16,7 +16,8 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
   if (sc->model.kind == SL_MODEL_OP) {
     const sl_op_spec *o = &sc->model.op;
     if (o->type == SL_OPT_GEMM)
-      m->activations_bytes = o->batch * (o->m * o->k + o->m * o->n) * ab, m->weights_bytes = o->batch * o->k * o->n * wb;
+      m->activations_bytes = o->batch * (o->m * o->k + o->m * o->n) * ab,
+      m->weights_bytes = o->batch * o->k * o->n * wb;
     else if (o->type == SL_OPT_ATTENTION)
       m->activations_bytes = o->batch * o->seq_len * o->head_dim * (2 * o->heads + 2 * o->kv_heads) * ab +
                              (fused_attn ? 0 : o->batch * o->heads * o->seq_len * o->seq_len * ab);
@@ -30,7 +31,9 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
     double L = (double)t->layers, h = (double)t->hidden, V = (double)t->vocab;
     double kvd = fmax(1.0, (double)t->kv_heads / tp) * (double)t->head_dim;
     m->weights_bytes = model_params(&sc->model) * wb / (tp * pp);
-    double ctx = sc->prompt_len + (sc->task == SL_TASK_GENERATE ? sc->gen_len : sc->task == SL_TASK_DECODE ? 1 : 0);
+    double ctx = sc->prompt_len + (sc->task == SL_TASK_GENERATE ? sc->gen_len
+                                   : sc->task == SL_TASK_DECODE ? 1
+                                                                : 0);
     m->kv_cache_bytes = B * ctx * 2.0 * ceil(L / pp) * kvd * sl_dtype_bytes[sc->kv_dtype];
     double T = B * (sc->task == SL_TASK_DECODE ? 1 : sc->prompt_len);
     double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
@@ -38,7 +41,8 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
     if (!fused_attn && sc->task != SL_TASK_DECODE)
       m->activations_bytes += B * (double)t->heads / tp * sc->prompt_len * sc->prompt_len * ab;
   }
-  m->per_chip_bytes = m->weights_bytes + m->grads_bytes + m->optimizer_bytes + m->activations_bytes + m->kv_cache_bytes;
+  m->per_chip_bytes =
+      m->weights_bytes + m->grads_bytes + m->optimizer_bytes + m->activations_bytes + m->kv_cache_bytes;
   m->fits = m->per_chip_bytes <= m->capacity_bytes;
 }
 
@@ -79,9 +83,18 @@ static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, d
     if (rows) {
       sl_row *r = &rows[i];
       /* Useful FLOP (padding excluded), so FLOP / time reads as achieved throughput. */
-      double useful = op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : c.flops;
-      *r = (sl_row){op->name, op->phase, op->cat, c.bound, op->count, t, useful * op->count,
-                    (op->kernel == SL_K_COLL ? op->u.c.bytes : c.dram_bytes) * op->count, 0, -1};
+      double useful =
+          op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : c.flops;
+      *r = (sl_row){op->name,
+                    op->phase,
+                    op->cat,
+                    c.bound,
+                    op->count,
+                    t,
+                    useful * op->count,
+                    (op->kernel == SL_K_COLL ? op->u.c.bytes : c.dram_bytes) * op->count,
+                    0,
+                    -1};
       if (op->kernel != SL_K_COLL && ctx->stack->kernel_overhead_s > c.time_s - ctx->stack->kernel_overhead_s)
         r->bound = SL_BOUND_LATENCY;
       if (es) {
@@ -98,7 +111,8 @@ static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, d
 
 static double model_flops_of(const sl_graph *g) {
   double f = 0;
-  for (size_t i = 0; i < g->n; i++) f += g->ops[i].model_flops * g->ops[i].count;
+  for (size_t i = 0; i < g->n; i++)
+    f += g->ops[i].model_flops * g->ops[i].count;
   return f;
 }
 
@@ -111,10 +125,11 @@ static void not_fit_reason(sl_result *res, const sl_scenario *sc) {
   const sl_memory *m = &res->mem;
   res->feasible = 0;
   snprintf(res->reason, sizeof res->reason,
-           "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, activations %.2f GB, KV cache %.2f GB) "
+           "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, activations %.2f GB, KV cache "
+           "%.2f GB) "
            "but %s has %.2f GB",
-           m->per_chip_bytes / 1e9, m->weights_bytes / 1e9, m->activations_bytes / 1e9, m->kv_cache_bytes / 1e9,
-           sc->chip.name, m->capacity_bytes / 1e9);
+           m->per_chip_bytes / 1e9, m->weights_bytes / 1e9, m->activations_bytes / 1e9,
+           m->kv_cache_bytes / 1e9, sc->chip.name, m->capacity_bytes / 1e9);
 }
 
 static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_error *err) {
@@ -163,8 +178,16 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
     double msg = T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp;
     sl_cost c = cost_collective(&ctx.net, SL_COLL_SEND_RECV, msg, 2, k);
     double t = (c.time_s + sc.stack.kernel_overhead_s) * (p.pp - 1) * passes;
-    res->rows[res->n_rows++] = (sl_row){"pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, c.bound, (p.pp - 1) * passes, t,
-                                        0, T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp, 0, -1};
+    res->rows[res->n_rows++] = (sl_row){"pp_send_recv",
+                                        SL_PH_COMM,
+                                        SL_CAT_COLLECTIVE,
+                                        c.bound,
+                                        (p.pp - 1) * passes,
+                                        t,
+                                        0,
+                                        T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp,
+                                        0,
+                                        -1};
     row_core[g.n] = 0;
     row_off[g.n] = msg * sc.chip.energy.link_j_per_byte * (p.pp - 1) * passes;
     busy.e_off += msg * sc.chip.energy.link_j_per_byte * passes;
@@ -253,4 +276,6 @@ sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, s
   return s;
 }
 
-sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err) { return sim_run_top(sc, res, 0, err); }
+sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  return sim_run_top(sc, res, 0, err);
+}

@@ -21,15 +21,17 @@
  * DRAM, which the compute of the phase then lacks (equations.md: "communication that overlaps
  * compute slows the compute"). */
 typedef struct part_eval {
-  double f, b;                 /* forward, backward (recompute included) */
+  double f, b; /* forward, backward (recompute included) */
   double model_flops, recompute_flops;
-  double comm_exposed;         /* communication on the critical path */
-  double scale_ov[2];          /* for rows: share of each overlapped transfer that counts */
-  double e_core, e_off;        /* dynamic energy (issue 6), on and off the clock domain */
-  double t_clock;              /* compute-bound time: what a lower clock slows */
+  double comm_exposed;  /* communication on the critical path */
+  double scale_ov[2];   /* for rows: share of each overlapped transfer that counts */
+  double e_core, e_off; /* dynamic energy (issue 6), on and off the clock domain */
+  double t_clock;       /* compute-bound time: what a lower clock slows */
 } part_eval;
 
-static double coll_dram_bytes(const sl_op *op) { return 2.0 * op->u.c.bytes; }
+static double coll_dram_bytes(const sl_op *op) {
+  return 2.0 * op->u.c.bytes;
+}
 
 static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *costs) {
   part_eval e;
@@ -54,8 +56,8 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
       if (op->kernel == SL_K_GEMM)
         e.recompute_flops += 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch * op->count;
       else if (op->kernel == SL_K_ATTN_FUSED)
-        e.recompute_flops +=
-            4.0 * op->u.at.batch * op->u.at.heads * op->u.at.q_len * op->u.at.kv_len * op->u.at.head_dim * op->count;
+        e.recompute_flops += 4.0 * op->u.at.batch * op->u.at.heads * op->u.at.q_len * op->u.at.kv_len *
+                             op->u.at.head_dim * op->count;
     }
     e.model_flops += op->model_flops * op->count;
   }
@@ -83,7 +85,8 @@ double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, i
   double T = p->mb * s;
   int drop = t->dropout;
   if (p->rc == SL_RECOMPUTE_FULL) return T * h * ab / rep; /* the layer input only */
-  double replicated = 2.0 * h * ab /* norm inputs */ + 2.0 * h * ab /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
+  double replicated =
+      2.0 * h * ab /* norm inputs */ + 2.0 * h * ab /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
   /* Per chip: its query heads, its K/V heads (replicated when fewer than tp), the attention
    * output, the MLP intermediates. */
   double q = (double)t->heads / tp * hd, kv = fmax(1.0, (double)t->kv_heads / tp) * hd;
@@ -137,7 +140,8 @@ static sl_status parts_of(const sl_scenario *sc, const sl_plan *p, const sl_cost
 }
 
 /* Parameters per chip of a stage holding `dense` + `moe` layers (and the extras). */
-static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense, double moe, int first, int last) {
+static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense, double moe, int first,
+                           int last) {
   const sl_transformer *t = &sc->model.tf;
   double tp = p->tp;
   double expert = moe > 0 ? (tf_layer_params(t, 1) - tf_layer_params(t, 0)) : 0; /* the extra experts */
@@ -150,7 +154,9 @@ static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense
   return params;
 }
 
-static double optimizer_state_bytes(sl_optimizer o) { return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0; }
+static double optimizer_state_bytes(sl_optimizer o) {
+  return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0;
+}
 /* Bytes per parameter of the optimizer step in mixed precision (Megatron's optimizer, Apex
  * multi-tensor kernels): the update itself (AdamW reads the fp32 master weight, gradient, m and v
  * and writes weight, m and v), then copying the master weights into the training format, the
@@ -159,17 +165,25 @@ static double optimizer_state_bytes(sl_optimizer o) { return o == SL_OPTIM_ADAMW
 static double optimizer_step_bytes(sl_optimizer o, double wb, int fp16) {
   double update;
   switch (o) {
-  case SL_OPTIM_SGD: update = 8.0 + 4.0; break;        /* read w, g; write w */
-  case SL_OPTIM_ADAGRAD: update = 12.0 + 8.0; break;   /* read w, g, accumulator; write w, accumulator */
+  case SL_OPTIM_SGD:
+    update = 8.0 + 4.0;
+    break; /* read w, g; write w */
+  case SL_OPTIM_ADAGRAD:
+    update = 12.0 + 8.0;
+    break; /* read w, g, accumulator; write w, accumulator */
   case SL_OPTIM_ADAMW:
-  default: update = 16.0 + 12.0; break;                /* read w, g, m, v; write w, m, v */
+  default:
+    update = 16.0 + 12.0;
+    break; /* read w, g, m, v; write w, m, v */
   }
   return update + (4.0 + wb) + 4.0 + 4.0 + (fp16 ? 8.0 : 0.0);
 }
 
 /* Device work launched by the framework outside the layer graphs (pipeline sends, gradient
  * synchronisation, the optimizer): the same stack efficiency and launch cost as every kernel. */
-static double launched(const sl_costctx *ctx, double t) { return t / ctx->stack->efficiency + ctx->stack->kernel_overhead_s; }
+static double launched(const sl_costctx *ctx, double t) {
+  return t / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
+}
 
 /* The outcome of one plan. */
 typedef struct teval {
@@ -177,8 +191,8 @@ typedef struct teval {
   double step, pipe, bubble, p2p, dp_exposed, ag_exposed, opt;
   double t_stage[3]; /* first, middle, last: one micro-batch */
   double layers_stage[3], moe_stage[3];
-  int crit;          /* index into t_stage of the slowest stage */
-  double m;          /* micro-batches per step */
+  int crit; /* index into t_stage of the slowest stage */
+  double m; /* micro-batches per step */
   double model_flops, hw_flops;
   sl_memory mem;
   /* energy and the TDP cap (issue 6): the most loaded chip's dynamic energy and compute-bound
@@ -191,17 +205,19 @@ typedef struct teval {
 
 /* Stage s of the three kinds (0 first, 1 middle, 2 last); with pp == 1 the single stage is both
  * first and last, and with pp == 2 there is no middle. */
-static void stage_layers(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense[3], double moe[3]) {
+static void stage_layers(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense[3],
+                         double moe[3]) {
   double L = (double)sc->model.tf.layers, pp = p->pp;
   double base = floor(L / pp), extra = L - base * pp;
   double n[3] = {base + (extra > 0 ? 1 : 0), base + (extra > 1 ? 1 : 0), base};
   if (pp == 1) n[0] = n[1] = n[2] = L;
   double moe_frac = L > 0 ? P->n_moe / L : 0;
-  for (int i = 0; i < 3; i++) moe[i] = round(n[i] * moe_frac), dense[i] = n[i] - moe[i];
+  for (int i = 0; i < 3; i++)
+    moe[i] = round(n[i] * moe_frac), dense[i] = n[i] - moe[i];
 }
 
-static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense, double moe,
-                            int first, int last, double m, sl_memory *out) {
+static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense,
+                            double moe, int first, int last, double m, sl_memory *out) {
   const sl_transformer *t = &sc->model.tf;
   double wb = sl_dtype_bytes[sc->w_dtype], dp = p->dp * p->cp;
   double params = stage_params(sc, p, dense, moe, first, last);
@@ -229,7 +245,8 @@ static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tpart
   if (mm.per_chip_bytes > out->per_chip_bytes) *out = mm;
 }
 
-static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, const sl_costctx *ctx, teval *r) {
+static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, const sl_costctx *ctx,
+                      teval *r) {
   memset(r, 0, sizeof *r);
   double pp = p->pp, v = p->vpp;
   double m = p->gb / (p->dp * p->mb);
@@ -248,10 +265,9 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     /* Without sequence parallelism each tensor-parallel rank sends 1/tp of the activations and
      * the receivers all-gather them over the scale-up links (Narayanan et al. SC21 §4.1). */
     if (p->tp > 1 && !p->sp)
-      p2p += launched(
-          ctx,
-          cost_collective(&ctx->net, SL_COLL_ALL_GATHER, T * h * ab, p->tp, group_per_node(p->tp, 1, sc->node_chips))
-              .time_s);
+      p2p += launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, T * h * ab, p->tp,
+                                           group_per_node(p->tp, 1, sc->node_chips))
+                               .time_s);
   }
   r->p2p = p2p;
   for (int s = 0; s < 3; s++) {
@@ -282,7 +298,8 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   if (dpn > 1) {
     if (p->zero >= 1) {
       t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s);
-      if (p->zero < 3) t_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s);
+      if (p->zero < 3)
+        t_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s);
     } else {
       t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s);
     }
@@ -323,7 +340,8 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
                 (l0 ? P->last.t_clock : 0);
     double msg = T * h * ab / p->tp, p2p_bytes = 0;
     if (pp > 1)
-      p2p_bytes = 2.0 * v * (msg + (p->tp > 1 && !p->sp ? coll_link_bytes(SL_COLL_ALL_GATHER, T * h * ab, p->tp) : 0));
+      p2p_bytes = 2.0 * v *
+                  (msg + (p->tp > 1 && !p->sp ? coll_link_bytes(SL_COLL_ALL_GATHER, T * h * ab, p->tp) : 0));
     double dp_bytes = 0, ag_bytes = 0, dp_dram = 0;
     if (dpn > 1) {
       if (p->zero >= 1) {
@@ -353,9 +371,10 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     r->clock_ratio = cap.clock_ratio;
     r->step = cap.time_s;
     double columns = sc->chips / pp; /* dp x tp x cp chips, each running its share of every layer */
-    r->sys_core = columns * m *
-                      (P->n_dense * P->layer.e_core + P->n_moe * P->moe.e_core + P->first.e_core + P->last.e_core) +
-                  sc->chips * oc.e_core_j;
+    r->sys_core =
+        columns * m *
+            (P->n_dense * P->layer.e_core + P->n_moe * P->moe.e_core + P->first.e_core + P->last.e_core) +
+        sc->chips * oc.e_core_j;
     r->sys_off = columns * m *
                      (P->n_dense * P->layer.e_off + P->n_moe * P->moe.e_off + P->first.e_off + P->last.e_off +
                       (pp - 1) * p2p_bytes * E->link_j_per_byte) +
@@ -398,15 +417,16 @@ static int rowe_grow(sl_result *res, rowe *re, size_t n_new) {
   return 0;
 }
 
-static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *p, const sl_costctx *ctx, sl_part part,
-                          double mult, rowe *re, sl_error *err) {
+static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *p, const sl_costctx *ctx,
+                          sl_part part, double mult, rowe *re, sl_error *err) {
   if (mult <= 0) return SL_OK;
   sl_graph g = {0};
   sl_status s = graph_build_part(&res->a, sc, p, part, &g, err);
   if (s) return s;
   sl_cost *costs = ar_alloc(&res->a, (g.n ? g.n : 1) * sizeof *costs);
   sl_row *rows = ar_alloc(&res->a, (res->n_rows + g.n + 8) * sizeof *rows);
-  if (!costs || !rows || rowe_grow(res, re, g.n + 8)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!costs || !rows || rowe_grow(res, re, g.n + 8))
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   part_eval e = eval_part(ctx, &g, costs);
   if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
   for (size_t i = 0; i < g.n; i++) {
@@ -416,17 +436,27 @@ static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *
     sl_row *r = &rows[res->n_rows++];
     double t = costs[i].time_s * op->count;
     if (op->kernel == SL_K_COLL && op->overlap) t *= e.scale_ov[op->phase == SL_PH_BACKWARD];
-    double useful = op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : costs[i].flops;
-    *r = (sl_row){op->name, op->phase, op->cat, costs[i].bound, op->count * mult, t * mult, useful * op->count * mult,
-                  costs[i].dram_bytes * op->count * mult, 0, -1};
+    double useful =
+        op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : costs[i].flops;
+    *r = (sl_row){op->name,
+                  op->phase,
+                  op->cat,
+                  costs[i].bound,
+                  op->count * mult,
+                  t * mult,
+                  useful * op->count * mult,
+                  costs[i].dram_bytes * op->count * mult,
+                  0,
+                  -1};
     if (op->kernel == SL_K_COLL) r->bytes = op->u.c.bytes * op->count * mult;
   }
   res->rows = rows;
   return SL_OK;
 }
 
-static sl_status add_row(sl_result *res, const char *name, sl_phase ph, sl_category cat, sl_bound bound, double count,
-                         double time_s, double bytes, double e_core_j, double e_off_j, rowe *re, sl_error *err) {
+static sl_status add_row(sl_result *res, const char *name, sl_phase ph, sl_category cat, sl_bound bound,
+                         double count, double time_s, double bytes, double e_core_j, double e_off_j, rowe *re,
+                         sl_error *err) {
   if (time_s <= 0) return SL_OK;
   sl_row *rows = ar_alloc(&res->a, (res->n_rows + 1) * sizeof *rows);
   if (!rows || rowe_grow(res, re, 1)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
@@ -448,11 +478,13 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   res->mem = r->mem;
   if (!r->feasible) {
     res->feasible = 0;
-    snprintf(res->reason, sizeof res->reason,
-             "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, grads %.2f GB, optimizer %.2f GB, "
-             "activations %.2f GB) but %s has %.2f GB",
-             r->mem.per_chip_bytes / 1e9, r->mem.weights_bytes / 1e9, r->mem.grads_bytes / 1e9,
-             r->mem.optimizer_bytes / 1e9, r->mem.activations_bytes / 1e9, sc->chip.name, r->mem.capacity_bytes / 1e9);
+    snprintf(
+        res->reason, sizeof res->reason,
+        "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, grads %.2f GB, optimizer %.2f GB, "
+        "activations %.2f GB) but %s has %.2f GB",
+        r->mem.per_chip_bytes / 1e9, r->mem.weights_bytes / 1e9, r->mem.grads_bytes / 1e9,
+        r->mem.optimizer_bytes / 1e9, r->mem.activations_bytes / 1e9, sc->chip.name,
+        r->mem.capacity_bytes / 1e9);
     return SL_OK;
   }
   /* The slowest stage's ops, for every micro-batch, then the pipeline bubble, the exposed
@@ -469,16 +501,18 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   if (!s && p->pp > 1)
     s = add_row(res, "pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 2 * p->vpp * m,
                 2 * p->vpp * m * r->p2p, 0, 0, r->row_p2p_j, &re, err);
-  if (!s) s = add_row(res, "pipeline_bubble", SL_PH_COMM, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, r->bubble, 0, 0, 0, &re, err);
+  if (!s)
+    s = add_row(res, "pipeline_bubble", SL_PH_COMM, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, r->bubble, 0, 0, 0,
+                &re, err);
   if (!s)
     s = add_row(res, "dp_grad_sync", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->dp_exposed, 0, 0,
                 r->row_dp_j, &re, err);
   if (!s)
-    s = add_row(res, "dp_param_gather", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->ag_exposed, 0, 0,
-                r->row_ag_j, &re, err);
+    s = add_row(res, "dp_param_gather", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->ag_exposed, 0,
+                0, r->row_ag_j, &re, err);
   if (!s)
-    s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, 0, r->opt_cost.e_core_j,
-                r->opt_cost.e_off_j, &re, err);
+    s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, 0,
+                r->opt_cost.e_core_j, r->opt_cost.e_off_j, &re, err);
   if (s) return s;
   (void)P;
   res->feasible = 1;
@@ -508,7 +542,9 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
 
 /* ---- plan search ------------------------------------------------------------------------------ */
 
-static int divides(double a, double b) { return b > 0 && fmod(a, b) == 0; }
+static int divides(double a, double b) {
+  return b > 0 && fmod(a, b) == 0;
+}
 
 typedef struct search {
   const sl_scenario *sc;
@@ -520,14 +556,16 @@ typedef struct search {
   sl_plan best;
   tparts best_parts;
   teval best_eval;
-  sl_plan *top;    /* the n_top best, sorted by step time */
+  sl_plan *top; /* the n_top best, sorted by step time */
   teval *top_eval;
   size_t n_top, cap_top;
 } search;
 
 /* Plans are ranked by throughput (sequences per second): the same as step time when the global
  * batch is fixed, and the right measure when it is {max: N}. */
-static double rate(const sl_plan *p, const teval *e) { return p->gb / e->step; }
+static double rate(const sl_plan *p, const teval *e) {
+  return p->gb / e->step;
+}
 
 static void keep(search *S, const sl_plan *p, const tparts *P, const teval *e) {
   if (!S->have || rate(p, e) > rate(&S->best, &S->best_eval)) {
@@ -539,8 +577,10 @@ static void keep(search *S, const sl_plan *p, const tparts *P, const teval *e) {
   if (!S->cap_top) return;
   size_t i = S->n_top < S->cap_top ? S->n_top : S->cap_top;
   if (i == S->cap_top && rate(p, e) <= rate(&S->top[i - 1], &S->top_eval[i - 1])) return;
-  if (i == S->cap_top) i--;
-  else S->n_top++;
+  if (i == S->cap_top)
+    i--;
+  else
+    S->n_top++;
   while (i > 0 && rate(&S->top[i - 1], &S->top_eval[i - 1]) < rate(p, e)) {
     S->top[i] = S->top[i - 1];
     S->top_eval[i] = S->top_eval[i - 1];
@@ -584,16 +624,19 @@ static sl_status search_plans(search *S) {
   if (sc->parallel_auto) sp_lo = 0, sp_hi = sc->stack.sequence_parallel;
   int rc_lo = sc->recompute, rc_hi = sc->recompute;
   if (sc->recompute_auto) rc_lo = 0, rc_hi = 2;
-  double zero_lo = sc->par.zero == SL_AUTO ? 0 : sc->par.zero, zero_hi = sc->par.zero == SL_AUTO ? 3 : sc->par.zero;
+  double zero_lo = sc->par.zero == SL_AUTO ? 0 : sc->par.zero,
+         zero_hi = sc->par.zero == SL_AUTO ? 3 : sc->par.zero;
   /* Overlap is an ability of the stack; a search also tries without it. */
   int otp_hi = sc->stack.overlap_tp_comm, odp_hi = sc->stack.overlap_dp_comm;
   int otp_lo = sc->parallel_auto ? 0 : otp_hi, odp_lo = sc->parallel_auto ? 0 : odp_hi;
   /* Micro-batches: the fixed one, or powers of two (and the global batch's divisors when fixed). */
   int nmb;
-  if (sc->micro_batch != SL_AUTO) mbs[0] = sc->micro_batch, nmb = 1;
+  if (sc->micro_batch != SL_AUTO)
+    mbs[0] = sc->micro_batch, nmb = 1;
   else if (sc->global_batch_max) {
     nmb = 0;
-    for (double d = 1; d <= gbmax && nmb < 64; d *= 2) mbs[nmb++] = d;
+    for (double d = 1; d <= gbmax && nmb < 64; d *= 2)
+      mbs[nmb++] = d;
   } else
     nmb = candidates(SL_AUTO, gbmax, 0, mbs, 64);
   for (int a = 0; a < ntp; a++) {
@@ -629,8 +672,10 @@ static sl_status search_plans(search *S) {
                     /* The global batch: fixed, or the largest multiple of dp*mb (and of pp when
                      * interleaving) up to the maximum. */
                     double unit = dp * mb * (v > 1 ? pp : 1), gb;
-                    if (sc->global_batch_max) gb = floor(gbmax / unit) * unit;
-                    else gb = gbmax;
+                    if (sc->global_batch_max)
+                      gb = floor(gbmax / unit) * unit;
+                    else
+                      gb = gbmax;
                     if (gb < unit || !divides(gb, unit)) continue;
                     for (double z = zero_lo; z <= zero_hi; z++) {
                       if (dp * cp == 1 && z > zero_lo) continue;
@@ -639,7 +684,8 @@ static sl_status search_plans(search *S) {
                         S->enumerated++;
                         if (S->enumerated > PLAN_LIMIT)
                           return err_set(S->err, SL_ERR_INPUT, sc->file, 0, "parallel",
-                                         "the plan search passed %.0f plans: fix some parallel keys", PLAN_LIMIT);
+                                         "the plan search passed %.0f plans: fix some parallel keys",
+                                         PLAN_LIMIT);
                         if (!have_parts) {
                           sl_status s = parts_of(sc, &base, S->ctx, S->scratch, &P, S->err);
                           if (s) return s;
@@ -700,10 +746,11 @@ sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_erro
   res->plans_evaluated = S.evaluated;
   if (S.evaluated == 0) {
     res->feasible = 0;
-    snprintf(res->reason, sizeof res->reason,
-             "no parallel plan: tp*pp*cp*dp must equal %g chips, tp divide %ld heads, pp divide %ld layers, and "
-             "dp*micro_batch divide the global batch %g",
-             sc->chips, sc->model.tf.heads, sc->model.tf.layers, sc->global_batch);
+    snprintf(
+        res->reason, sizeof res->reason,
+        "no parallel plan: tp*pp*cp*dp must equal %g chips, tp divide %ld heads, pp divide %ld layers, and "
+        "dp*micro_batch divide the global batch %g",
+        sc->chips, sc->model.tf.heads, sc->model.tf.layers, sc->global_batch);
     return SL_OK;
   }
   if (S.n_top) {
@@ -713,8 +760,8 @@ sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_erro
       const sl_plan *p = &S.top[i];
       const teval *e = &S.top_eval[i];
       double peak = chip_peak_flops(&sc->chip, sc->a_dtype) * sc->chips;
-      res->top[i] = (sl_plan_row){*p, e->step, peak > 0 ? e->model_flops / (e->step * peak) : 0,
-                                  e->mem.per_chip_bytes};
+      res->top[i] =
+          (sl_plan_row){*p, e->step, peak > 0 ? e->model_flops / (e->step * peak) : 0, e->mem.per_chip_bytes};
     }
     res->n_top = S.n_top;
   }
@@ -737,13 +784,17 @@ double train_1f1b_reference(const double *f, const double *b, int p, int m) {
   int len[MAXP];
   for (int s = 0; s < p; s++) {
     int warm = p - s < m ? p - s : m, k = 0;
-    for (int i = 0; i < warm; i++) order[s][k++] = 0;
-    for (int i = 0; i < m - warm; i++) order[s][k++] = 1, order[s][k++] = 0;
-    for (int i = 0; i < warm; i++) order[s][k++] = 1;
+    for (int i = 0; i < warm; i++)
+      order[s][k++] = 0;
+    for (int i = 0; i < m - warm; i++)
+      order[s][k++] = 1, order[s][k++] = 0;
+    for (int i = 0; i < warm; i++)
+      order[s][k++] = 1;
     len[s] = k;
   }
   int pos[MAXP] = {0}, done = 0, total = 0;
-  for (int s = 0; s < p; s++) total += len[s];
+  for (int s = 0; s < p; s++)
+    total += len[s];
   while (done < total) {
     int progressed = 0;
     for (int s = 0; s < p; s++) {

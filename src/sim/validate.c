@@ -155,11 +155,13 @@ static void write_flow(jbuf *b, const char *key, const yt_node *n) {
     jb_value_raw(b, key, n->str);
   } else if (n && n->type == YT_MAP) {
     jb_obj_begin(b, key);
-    for (size_t i = 0; i < n->n; i++) write_flow(b, n->pairs[i].key, n->pairs[i].value);
+    for (size_t i = 0; i < n->n; i++)
+      write_flow(b, n->pairs[i].key, n->pairs[i].value);
     jb_obj_end(b);
   } else if (n && n->type == YT_SEQ) {
     jb_arr_begin(b, key);
-    for (size_t i = 0; i < n->n; i++) write_flow(b, NULL, n->items[i]);
+    for (size_t i = 0; i < n->n; i++)
+      write_flow(b, NULL, n->items[i]);
     jb_arr_end(b);
   } else {
     jb_node(b, key, n);
@@ -177,7 +179,8 @@ char *scenario_text(const yt_node *sc, const char *dir) {
   for (size_t i = 0; i < sc->n; i++) {
     const yt_pair *p = &sc->pairs[i];
     int is_spec = 0;
-    for (size_t k = 0; k < SL_ARRAY_LEN(spec_keys); k++) is_spec |= strcmp(p->key, spec_keys[k]) == 0;
+    for (size_t k = 0; k < SL_ARRAY_LEN(spec_keys); k++)
+      is_spec |= strcmp(p->key, spec_keys[k]) == 0;
     const yt_node *v = p->value;
     if (is_spec && dir[0] && v && v->type == YT_SCALAR && spec_is_path(v->str) && v->str[0] != '/') {
       char path[1024];
@@ -362,8 +365,10 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
       free(text);
     }
     if (s) {
-      if (err && strcmp(err->file, "<inline>") == 0) snprintf(err->file, sizeof err->file, "%s", path), err->line = cs[i].scenario->line;
-      for (size_t j = 0; j < k; j++) sl_scenario_free(cc[j].sc);
+      if (err && strcmp(err->file, "<inline>") == 0)
+        snprintf(err->file, sizeof err->file, "%s", path), err->line = cs[i].scenario->line;
+      for (size_t j = 0; j < k; j++)
+        sl_scenario_free(cc[j].sc);
       return s;
     }
     cc[k++] = (sl_cal_case){cs[i].name, sc, meas};
@@ -418,14 +423,16 @@ char *val_json(const sl_validation *v) {
   jb_obj_begin(&b, NULL);
   jb_str(&b, "silica_version", SILICA_VERSION);
   jb_arr_begin(&b, "cases");
-  for (size_t i = 0; i < v->n; i++) write_entry(&b, &v->entries[i]);
+  for (size_t i = 0; i < v->n; i++)
+    write_entry(&b, &v->entries[i]);
   jb_arr_end(&b);
   jb_num(&b, "mape", v->valid.mape);
   jb_num(&b, "max_abs_rel_error", v->valid.max_abs_rel_error);
   jb_num(&b, "calibration_mape", v->calib.mape);
   jb_num(&b, "calibration_max_abs_rel_error", v->calib.max_abs_rel_error);
   jb_obj_begin(&b, "counts");
-  for (int i = 0; i < SL_VAL_COUNT; i++) jb_num(&b, sl_val_status_names[i], (double)v->all.counts[i]);
+  for (int i = 0; i < SL_VAL_COUNT; i++)
+    jb_num(&b, sl_val_status_names[i], (double)v->all.counts[i]);
   jb_obj_end(&b);
   jb_obj_end(&b);
   if (b.oom) {

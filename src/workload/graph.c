@@ -28,7 +28,7 @@ sl_op *graph_add(arena *a, sl_graph *g) {
 }
 
 sl_op *graph_op(arena *a, sl_graph *g, int *oom, const char *name, sl_phase ph, sl_category cat, sl_kernel k,
-               double count) {
+                double count) {
   static _Thread_local sl_op sink;
   sl_op *op = graph_add(a, g);
   if (!op) {
@@ -50,9 +50,19 @@ double group_per_node(double n, double stride, double node) {
 }
 
 sl_plan plan_of_scenario(const sl_scenario *sc) {
-  sl_plan p = {sc->par.dp, sc->par.tp, sc->par.pp, sc->par.cp, sc->par.ep, sc->par.vpp, sc->par.zero,
-               sc->task == SL_TASK_TRAIN ? sc->micro_batch : sc->batch, sc->par.sp, sc->recompute,
-               sc->global_batch, sc->stack.overlap_tp_comm, sc->stack.overlap_dp_comm};
+  sl_plan p = {sc->par.dp,
+               sc->par.tp,
+               sc->par.pp,
+               sc->par.cp,
+               sc->par.ep,
+               sc->par.vpp,
+               sc->par.zero,
+               sc->task == SL_TASK_TRAIN ? sc->micro_batch : sc->batch,
+               sc->par.sp,
+               sc->recompute,
+               sc->global_batch,
+               sc->stack.overlap_tp_comm,
+               sc->stack.overlap_dp_comm};
   double *deg[] = {&p.dp, &p.tp, &p.pp, &p.cp, &p.ep, &p.vpp, &p.mb};
   for (size_t i = 0; i < sizeof deg / sizeof deg[0]; i++)
     if (*deg[i] <= 0) *deg[i] = 1;
@@ -70,9 +80,9 @@ typedef struct gb {
   double ab, wb;          /* bytes per activation / weight value */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
-  sl_phase phase;   /* phase of the ops being added */
-  double count;     /* repeats applied to ops being added */
-  int recompute;    /* ops being added are recomputation (HFU only) */
+  sl_phase phase; /* phase of the ops being added */
+  double count;   /* repeats applied to ops being added */
+  int recompute;  /* ops being added are recomputation (HFU only) */
   const char *prefix;
 } gb;
 
@@ -104,7 +114,8 @@ static void stream(gb *b, const char *name, sl_phase ph, sl_category cat, double
   op->u.s.dt = b->adt;
 }
 
-static void coll(gb *b, const char *name, sl_phase ph, sl_coll type, double bytes, double n, double k, int overlap) {
+static void coll(gb *b, const char *name, sl_phase ph, sl_coll type, double bytes, double n, double k,
+                 int overlap) {
   if (n <= 1) return;
   sl_op *op = add(b, name, ph, SL_CAT_COLLECTIVE, SL_K_COLL);
   op->u.c.type = type;
@@ -114,8 +125,8 @@ static void coll(gb *b, const char *name, sl_phase ph, sl_coll type, double byte
   op->overlap = overlap;
 }
 
-static void backward_gemm(gb *b, const char *dname, const char *wname, double m, double n, double k, double batch,
-                          int weight_operand) {
+static void backward_gemm(gb *b, const char *dname, const char *wname, double m, double n, double k,
+                          double batch, int weight_operand) {
   /* dX(m x k) = dY(m x n) @ W^T;  dW(k x n) = X^T(k x m) @ dY, accumulated in fp32. */
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
   d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, b->ab, weight_operand ? b->wb : b->ab, b->ab};
@@ -131,8 +142,12 @@ typedef struct pass {
 } pass;
 
 /* Heads on this chip: KV heads are replicated when there are fewer than t. */
-static double local_heads(const gb *b) { return (double)b->tf->heads / b->p.tp; }
-static double local_kv_heads(const gb *b) { return fmax(1.0, (double)b->tf->kv_heads / b->p.tp); }
+static double local_heads(const gb *b) {
+  return (double)b->tf->heads / b->p.tp;
+}
+static double local_kv_heads(const gb *b) {
+  return fmax(1.0, (double)b->tf->kv_heads / b->p.tp);
+}
 
 static void attention_fwd(gb *b, const pass *p) {
   const sl_transformer *t = b->tf;
@@ -140,7 +155,8 @@ static void attention_fwd(gb *b, const pass *p) {
   double kvb = sl_dtype_bytes[b->sc->kv_dtype];
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    op->u.at = (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->cdt, b->train ? b->ab : kvb};
+    op->u.at =
+        (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->cdt, b->train ? b->ab : kvb};
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
@@ -148,7 +164,8 @@ static void attention_fwd(gb *b, const pass *p) {
   sl_op *s = add(b, "attn_scores", b->phase, SL_CAT_ATTENTION, SL_K_GEMM);
   s->u.g = (sl_gemm_shape){p->q, p->kv, hd, p->B * heads, b->cdt, b->ab, b->train ? b->ab : kvb, b->ab};
   s->model_flops = b->recompute ? 0 : 2.0 * scores * hd;
-  if (!b->fused_ew) stream(b, "attn_scale_mask", b->phase, SL_CAT_ATTENTION, 3.0 * scores * b->ab, 2.0 * scores);
+  if (!b->fused_ew)
+    stream(b, "attn_scale_mask", b->phase, SL_CAT_ATTENTION, 3.0 * scores * b->ab, 2.0 * scores);
   stream(b, "attn_softmax", b->phase, SL_CAT_ATTENTION, 2.0 * scores * b->ab, 5.0 * scores);
   if (b->train && t->dropout)
     stream(b, "attn_dropout", b->phase, SL_CAT_ATTENTION, scores * (2.0 * b->ab + 1), 2.0 * scores);
@@ -176,7 +193,8 @@ static void attention_bwd(gb *b, const pass *p) {
   o = add(b, "attn_context.wgrad", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_GEMM);
   o->u.g = (sl_gemm_shape){p->kv, hd, p->q, bh, b->cdt, b->ab, b->ab, b->ab};
   o->model_flops = 2.0 * scores * hd;
-  if (t->dropout) stream(b, "attn_dropout.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, scores * (2.0 * b->ab + 1), scores);
+  if (t->dropout)
+    stream(b, "attn_dropout.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, scores * (2.0 * b->ab + 1), scores);
   stream(b, "attn_softmax.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, 3.0 * scores * b->ab, 4.0 * scores);
   o = add(b, "attn_scores.dgrad", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_GEMM);
   o->u.g = (sl_gemm_shape){p->q, hd, p->kv, bh, b->cdt, b->ab, b->ab, b->ab};
@@ -186,11 +204,15 @@ static void attention_bwd(gb *b, const pass *p) {
   o->model_flops = 2.0 * scores * hd;
 }
 
-static double norm_flops(const gb *b) { return b->tf->norm == SL_NORM_LAYERNORM ? 8.0 : 5.0; }
+static double norm_flops(const gb *b) {
+  return b->tf->norm == SL_NORM_LAYERNORM ? 8.0 : 5.0;
+}
 
 /* Tokens whose hidden vectors this chip holds between blocks: all T, or T/t with sequence
  * parallelism. */
-static double seq_tokens(const gb *b, double T) { return b->p.sp ? T / b->p.tp : T; }
+static double seq_tokens(const gb *b, double T) {
+  return b->p.sp ? T / b->p.tp : T;
+}
 
 /* Tensor-parallel communication around a block: all-reduce of T*h, or with sequence parallelism
  * an all-gather before and a reduce-scatter after (the same bytes on the wire). */
@@ -202,8 +224,8 @@ static void tp_enter(gb *b, const char *name, double T) {
 
 static void tp_exit(gb *b, const char *name, double T) {
   if (b->p.tp <= 1) return;
-  coll(b, name, b->phase, b->p.sp ? SL_COLL_REDUCE_SCATTER : SL_COLL_ALL_REDUCE, T * (double)b->tf->hidden * b->ab,
-       b->p.tp, b->tp_k, b->p.overlap_tp);
+  coll(b, name, b->phase, b->p.sp ? SL_COLL_REDUCE_SCATTER : SL_COLL_ALL_REDUCE,
+       T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k, b->p.overlap_tp);
 }
 
 /* Element-wise chain between two matrix products: one kernel when the stack fuses, else one
@@ -298,7 +320,8 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   if (t->position == SL_POS_ROPE && !b->fused_ew)
     stream(b, "rope", b->phase, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
   if (!b->train && !b->fused_attn) /* KV cache append as a separate copy */
-    stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE, 4.0 * T * kvd * sl_dtype_bytes[b->sc->kv_dtype], 0);
+    stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE, 4.0 * T * kvd * sl_dtype_bytes[b->sc->kv_dtype],
+           0);
   cp_ring(b, "cp_kv_ring", b->phase, T, 1);
   attention_fwd(b, p);
   gemm(b, "attn_out", SL_CAT_GEMM, T, h, qd, 1, 1);
@@ -329,7 +352,8 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   sl_phase ph = b->phase;
   b->phase = SL_PH_BACKWARD;
   if (t->dropout)
-    stream(b, "dropout.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * Ts * h * (2.0 * b->ab + 0.5), 2.0 * Ts * h);
+    stream(b, "dropout.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * Ts * h * (2.0 * b->ab + 0.5),
+           2.0 * Ts * h);
   tp_enter(b, "tp_allgather_mlp.bwd", T);
   /* Sequence parallelism keeps only the sharded norm output: the backward gathers it again for
    * the weight gradient of the first MLP matrix (Korthikanti et al. 2022 §4.2.2). */
@@ -349,11 +373,12 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   stream(b, "norm_mlp.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
   tp_enter(b, "tp_allgather_attn.bwd", T);
   backward_gemm(b, "attn_out.dgrad", "attn_out.wgrad", T, h, qd, 1, 1);
-  tp_enter(b, "tp_allgather_qkv_input.bwd", T); /* as above, for the QKV weight gradient */
+  tp_enter(b, "tp_allgather_qkv_input.bwd", T);       /* as above, for the QKV weight gradient */
   cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
   if (t->position == SL_POS_ROPE && !b->fused_ew)
-    stream(b, "rope.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
+    stream(b, "rope.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab,
+           6.0 * T * (qd + kvd));
   backward_gemm(b, "qkv.dgrad", "qkv.wgrad", T, qd + 2 * kvd, h, 1, 1);
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn.bwd" : "tp_allreduce_attn.bwd", T);
   stream(b, "norm_attn.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
@@ -439,7 +464,8 @@ static void head_bwd(gb *b, double T) {
     backward_gemm(b, "lm_head.dgrad", "lm_head.wgrad", T, V, h, 1, 1);
     tp_exit(b, b->p.sp ? "tp_reducescatter_head.bwd" : "tp_allreduce_head.bwd", T);
   }
-  stream(b, "norm_final.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * norm_flops(b) * Ts * h);
+  stream(b, "norm_final.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab,
+         2.0 * norm_flops(b) * Ts * h);
   b->phase = ph;
 }
 
@@ -482,8 +508,8 @@ static sl_status build_inference(gb *b, sl_error *err) {
     break;
   }
   default:
-    return err_set(err, SL_ERR_INPUT, sc->file, 0, "task", "task %s is not an inference task of a transformer",
-                   sl_task_names[sc->task]);
+    return err_set(err, SL_ERR_INPUT, sc->file, 0, "task",
+                   "task %s is not an inference task of a transformer", sl_task_names[sc->task]);
   }
   return SL_OK;
 }
@@ -549,7 +575,8 @@ static sl_status build_op(gb *b, sl_error *err) {
     double n = o->type == SL_OPT_SEND_RECV ? 2 : sc->chips;
     /* send/recv: between two chips of one domain when the domain has two, else across. */
     double k = o->type == SL_OPT_SEND_RECV ? (sc->node_chips >= 2 ? 2 : 1) : fmin(sc->node_chips, sc->chips);
-    if (n <= 1) return err_set(err, SL_ERR_INPUT, sc->file, 0, "system.chips", "a collective needs at least 2 chips");
+    if (n <= 1)
+      return err_set(err, SL_ERR_INPUT, sc->file, 0, "system.chips", "a collective needs at least 2 chips");
     sl_op *op = add(b, sl_op_type_names[o->type], SL_PH_COMM, SL_CAT_COLLECTIVE, SL_K_COLL);
     op->u.c.type = map[o->type];
     op->u.c.bytes = o->bytes;
@@ -603,8 +630,8 @@ sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl
   return s;
 }
 
-sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q, double kv,
-                                int causal, sl_graph *g) {
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q,
+                                double kv, int causal, sl_graph *g) {
   gb b;
   gb_init(&b, a, sc, p, g);
   b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, (double)sc->model.tf.head_dim, b.ab);

@@ -5,10 +5,10 @@
 #include <math.h>
 #include <string.h>
 
-#define TRY(x)                                                                                                    \
-  do {                                                                                                            \
-    sl_status s_ = (x);                                                                                           \
-    if (s_) return s_;                                                                                            \
+#define TRY(x)                                                                                               \
+  do {                                                                                                       \
+    sl_status s_ = (x);                                                                                      \
+    if (s_) return s_;                                                                                       \
   } while (0)
 
 static const double BIG = 1e12;
@@ -53,7 +53,8 @@ static sl_status read_transformer(reader *r, yt_node *t, sl_transformer *tf) {
     return s;
   }
   if (tf->head_dim * tf->heads > 100 * tf->hidden)
-    return rd_fail(r, t, "heads x head_dim (%ld) is absurd for hidden %ld", tf->head_dim * tf->heads, tf->hidden);
+    return rd_fail(r, t, "heads x head_dim (%ld) is absurd for hidden %ld", tf->head_dim * tf->heads,
+                   tf->hidden);
   if (tf->experts > 0 && tf->experts_per_token == 0) tf->experts_per_token = 1;
   if (tf->experts_per_token > tf->experts && tf->experts > 0)
     return rd_fail(r, t, "experts_per_token (%ld) exceeds experts (%ld)", tf->experts_per_token, tf->experts);
@@ -72,7 +73,8 @@ static sl_status read_hf(reader *r, yt_node *c, sl_model *m) {
   TRY(rd_int(r, c, "num_key_value_heads", 0, 1, 1000000, &tf->kv_heads));
   tf->head_dim = tf->hidden / tf->heads;
   yt_node *hd = yt_get(c, "head_dim");
-  if (hd && !(hd->type == YT_SCALAR && strcmp(hd->str, "null") == 0)) TRY(rd_int(r, c, "head_dim", 1, 1, 100000, &tf->head_dim));
+  if (hd && !(hd->type == YT_SCALAR && strcmp(hd->str, "null") == 0))
+    TRY(rd_int(r, c, "head_dim", 1, 1, 100000, &tf->head_dim));
   TRY(rd_int(r, c, "vocab_size", 1, 0, 100000000, &tf->vocab));
   TRY(rd_bool(r, c, "tie_word_embeddings", 0, &tf->tied_embeddings));
   TRY(rd_int(r, c, "max_position_embeddings", 0, 1, 1000000000, &tf->max_context));
@@ -83,9 +85,11 @@ static sl_status read_hf(reader *r, yt_node *c, sl_model *m) {
   tf->position = SL_POS_ROPE;
   tf->moe_every = 1;
   if (tf->kv_heads > tf->heads || tf->heads % tf->kv_heads)
-    return rd_fail(r, c, "num_key_value_heads (%ld) must divide num_attention_heads (%ld)", tf->kv_heads, tf->heads);
+    return rd_fail(r, c, "num_key_value_heads (%ld) must divide num_attention_heads (%ld)", tf->kv_heads,
+                   tf->heads);
   /* Other HF keys (rope_theta, torch_dtype, ...) do not change cost: mark them read. */
-  for (size_t i = 0; i < c->n; i++) c->pairs[i].used = 1;
+  for (size_t i = 0; i < c->n; i++)
+    c->pairs[i].used = 1;
   m->kind = SL_MODEL_TRANSFORMER;
   return SL_OK;
 }
@@ -136,7 +140,8 @@ _Static_assert(SL_SHARD_COUNT == 5, "update sl_shard_names");
 const char *const sl_shard_names[SL_SHARD_COUNT + 1] = {"auto", "table", "row", "column", "data", NULL};
 
 /* A list of layer widths (whole numbers >= 1); *out is allocated in the reader's arena. */
-static sl_status read_widths(reader *r, yt_node *map, const char *key, int required, double **out, size_t *n) {
+static sl_status read_widths(reader *r, yt_node *map, const char *key, int required, double **out,
+                             size_t *n) {
   yt_node *v = yt_get(map, key);
   *out = NULL, *n = 0;
   rd_mark mk = rd_push(r, key);
@@ -172,7 +177,8 @@ static sl_status read_table(reader *r, yt_node *t, double zipf_default, sl_emb_t
   TRY(rd_double(r, t, "zipf", 0, 0, 10, &e->zipf));
   TRY(rd_enum(r, t, "sharding", 0, sl_shard_names, &sh));
   e->sharding = (sl_shard_kind)sh;
-  if (e->rows != floor(e->rows) || e->dim != floor(e->dim)) return rd_fail(r, t, "rows and dim are whole numbers");
+  if (e->rows != floor(e->rows) || e->dim != floor(e->dim))
+    return rd_fail(r, t, "rows and dim are whole numbers");
   return rd_done(r, t);
 }
 
@@ -294,7 +300,8 @@ static double ffn_params(const sl_transformer *t, double ffn) {
 }
 
 static double attn_params(const sl_transformer *t) {
-  double h = (double)t->hidden, qd = (double)(t->heads * t->head_dim), kvd = (double)(t->kv_heads * t->head_dim);
+  double h = (double)t->hidden, qd = (double)(t->heads * t->head_dim),
+         kvd = (double)(t->kv_heads * t->head_dim);
   return h * (qd + 2 * kvd) + qd * h;
 }
 
@@ -338,5 +345,6 @@ double model_params(const sl_model *m) {
   if (m->kind != SL_MODEL_TRANSFORMER) return 0;
   const sl_transformer *t = &m->tf;
   double L = (double)t->layers, nm = moe_layers(t);
-  return (L - nm) * tf_layer_params(t, 0) + nm * tf_layer_params(t, 1) + tf_embed_params(t) + tf_head_params(t);
+  return (L - nm) * tf_layer_params(t, 0) + nm * tf_layer_params(t, 1) + tf_embed_params(t) +
+         tf_head_params(t);
 }

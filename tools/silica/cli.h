@@ -15,7 +15,7 @@ int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_compare(int argc, char **argv); /* cmd_compare.c (issue 6) */
 int cmd_calibrate(int argc, char **argv);
-int cmd_report(int argc, char **argv); /* cmd_report.c */
+int cmd_report(int argc, char **argv);   /* cmd_report.c */
 int cmd_numerics(int argc, char **argv); /* cmd_numerics.c (issue 9) */
 extern const char CLI_HELP_NUMERICS[];
 extern const char CLI_HELP_REPORT[];
@@ -46,7 +46,8 @@ int cli_number(const char *s, double *out);
 /* Output buffer: printf into a jbuf, and print it on stdout at the end. */
 void bprintf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_emit(jbuf *b); /* writes and frees; EXIT_OK or EXIT_INTERNAL (out of memory, write error) */
-void cli_put_json(jbuf *b, char *json); /* appends malloc'd json and a newline, frees it; NULL: out of memory */
+void cli_put_json(jbuf *b,
+                  char *json); /* appends malloc'd json and a newline, frees it; NULL: out of memory */
 
 /* Human-readable numbers with units: "12.3 ms", "80.0 GiB", "989.4". */
 void fmt_time(double s, char *buf, size_t size);

@@ -17,14 +17,22 @@ int cmd_calibrate(int argc, char **argv) {
     const char *v = NULL;
     int r;
     if (cli_is_help(argv[i])) return cli_print_help("calibrate");
-    if ((r = cli_opt(argc, argv, &i, "--chip", &v)) > 0) chip = v;
-    else if (r < 0) return cli_usage("calibrate", "--chip needs a chip name or file");
-    else if ((r = cli_opt(argc, argv, &i, "-o", &v)) > 0) out = v;
-    else if (r < 0) return cli_usage("calibrate", "-o needs a file name");
-    else if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (argv[i][0] == '-') return cli_usage("calibrate", "unknown option \"%s\"", argv[i]);
-    else if (n_files < SL_ARRAY_LEN(files)) files[n_files++] = argv[i];
-    else return cli_usage("calibrate", "at most %zu case files", SL_ARRAY_LEN(files));
+    if ((r = cli_opt(argc, argv, &i, "--chip", &v)) > 0)
+      chip = v;
+    else if (r < 0)
+      return cli_usage("calibrate", "--chip needs a chip name or file");
+    else if ((r = cli_opt(argc, argv, &i, "-o", &v)) > 0)
+      out = v;
+    else if (r < 0)
+      return cli_usage("calibrate", "-o needs a file name");
+    else if (strcmp(argv[i], "--json") == 0)
+      json = 1;
+    else if (argv[i][0] == '-')
+      return cli_usage("calibrate", "unknown option \"%s\"", argv[i]);
+    else if (n_files < SL_ARRAY_LEN(files))
+      files[n_files++] = argv[i];
+    else
+      return cli_usage("calibrate", "at most %zu case files", SL_ARRAY_LEN(files));
   }
   if (!chip) return cli_usage("calibrate", "missing --chip NAME");
   if (!n_files) return cli_usage("calibrate", "missing case files");
@@ -56,7 +64,8 @@ int cmd_calibrate(int argc, char **argv) {
   if (!s) s = calibrate_fit(all, n_all, &cal, &err);
   char *frag = s ? NULL : calibrate_fragment(&cal, chip, files, n_files);
   if (!s && !frag) s = err_set(&err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  for (size_t i = 0; i < n_all; i++) sl_scenario_free(all[i].sc);
+  for (size_t i = 0; i < n_all; i++)
+    sl_scenario_free(all[i].sc);
   free(all);
   ar_free(&a);
   if (s) {
@@ -101,17 +110,18 @@ int cmd_calibrate(int argc, char **argv) {
     jb_obj_end(&b);
     jb_raw(&b, "\n");
   } else {
-    bprintf(&b, "calibrating %s on %zu cases (fitted on %zu, %zu held out)\n\n", chip, cal.n_train + cal.n_test,
-            cal.n_train, cal.n_test);
+    bprintf(&b, "calibrating %s on %zu cases (fitted on %zu, %zu held out)\n\n", chip,
+            cal.n_train + cal.n_test, cal.n_train, cal.n_test);
     bprintf(&b, "  %-30s %12s %12s %6s\n", "figure", "before", "after", "cases");
     for (size_t i = 0; i < cal.n_params; i++)
-      bprintf(&b, "  %-30s %12.4g %12.4g %6zu\n", cal.params[i].key, cal.params[i].before, cal.params[i].after,
-              cal.params[i].n_cases);
+      bprintf(&b, "  %-30s %12.4g %12.4g %6zu\n", cal.params[i].key, cal.params[i].before,
+              cal.params[i].after, cal.params[i].n_cases);
     bprintf(&b, "\n  %-30s %11.2f%% %11.2f%%\n", "MAPE, fitted half", 100 * cal.mape_train_before,
             100 * cal.mape_train_after);
     bprintf(&b, "  %-30s %11.2f%% %11.2f%%\n", "MAPE, held-out half", 100 * cal.mape_test_before,
             100 * cal.mape_test_after);
-    bprintf(&b, "  %-30s %11.2f%% %11.2f%%\n", "MAPE, all", 100 * cal.mape_all_before, 100 * cal.mape_all_after);
+    bprintf(&b, "  %-30s %11.2f%% %11.2f%%\n", "MAPE, all", 100 * cal.mape_all_before,
+            100 * cal.mape_all_after);
     if (out)
       bprintf(&b, "\nchip-spec fragment written to %s\n", out);
     else

@@ -28,11 +28,16 @@ int cmd_numerics(int argc, char **argv) {
   int json = 0, csv = 0;
   for (int i = 1; i < argc; i++) {
     if (cli_is_help(argv[i])) return cli_print_help("numerics");
-    if (strcmp(argv[i], "--json") == 0) json = 1;
-    else if (strcmp(argv[i], "--csv") == 0) csv = 1;
-    else if (argv[i][0] == '-') return cli_usage("numerics", "unknown option \"%s\"", argv[i]);
-    else if (!file) file = argv[i];
-    else return cli_usage("numerics", "expected one file");
+    if (strcmp(argv[i], "--json") == 0)
+      json = 1;
+    else if (strcmp(argv[i], "--csv") == 0)
+      csv = 1;
+    else if (argv[i][0] == '-')
+      return cli_usage("numerics", "unknown option \"%s\"", argv[i]);
+    else if (!file)
+      file = argv[i];
+    else
+      return cli_usage("numerics", "expected one file");
   }
   if (!file) return cli_usage("numerics", "missing FILE");
   if (json && csv) return cli_usage("numerics", "--json and --csv exclude each other");
@@ -59,8 +64,10 @@ int cmd_numerics(int argc, char **argv) {
     jb_num(&b, "params", (double)o.params);
     jb_num(&b, "steps", S);
     jb_str(&b, "model", ex.dlrm ? "dlrm" : "transformer");
-    if (ex.dlrm) jb_num(&b, "samples_per_step", ex.batch);
-    else jb_num(&b, "tokens_per_step", (double)ex.batch * ex.model.seq);
+    if (ex.dlrm)
+      jb_num(&b, "samples_per_step", ex.batch);
+    else
+      jb_num(&b, "tokens_per_step", (double)ex.batch * ex.model.seq);
     jb_num(&b, "seed", (double)ex.seed);
     if (ex.dlrm) {
       jb_str(&b, "data", o.corpus_used);
@@ -76,7 +83,8 @@ int cmd_numerics(int argc, char **argv) {
       jb_num(&b, item, ex.eval_sequences);
       if (!ex.dlrm) jb_num(&b, "held_out_bytes", (double)(o.corpus_bytes / 10));
       jb_arr_begin(&b, "steps");
-      for (int k = 0; k < E; k++) jb_num(&b, NULL, o.eval_step[k]);
+      for (int k = 0; k < E; k++)
+        jb_num(&b, NULL, o.eval_step[k]);
       jb_arr_end(&b);
       jb_obj_end(&b);
     }
@@ -85,7 +93,8 @@ int cmd_numerics(int argc, char **argv) {
       jb_str(&b, "run", ex.runs[ref].name);
       jb_num(&b, "seeds", o.n_noise);
       jb_arr_begin(&b, "final_eval_loss");
-      for (int k = 0; k < o.n_noise; k++) jb_num(&b, NULL, o.noise_eval[k]);
+      for (int k = 0; k < o.n_noise; k++)
+        jb_num(&b, NULL, o.noise_eval[k]);
       jb_arr_end(&b);
       jb_num(&b, "mean", o.noise_mean);
       jb_num(&b, "sd", o.noise_sd);
@@ -119,11 +128,13 @@ int cmd_numerics(int argc, char **argv) {
       }
       jb_num(&b, "host_seconds", o.seconds[r]);
       jb_arr_begin(&b, "loss");
-      for (int k = 0; k < S; k++) jb_num(&b, NULL, o.loss[(size_t)r * S + k]);
+      for (int k = 0; k < S; k++)
+        jb_num(&b, NULL, o.loss[(size_t)r * S + k]);
       jb_arr_end(&b);
       if (E) {
         jb_arr_begin(&b, "eval_loss");
-        for (int k = 0; k < E; k++) jb_num(&b, NULL, o.eval_loss[(size_t)r * E + k]);
+        for (int k = 0; k < E; k++)
+          jb_num(&b, NULL, o.eval_loss[(size_t)r * E + k]);
         jb_arr_end(&b);
       }
       jb_obj_end(&b);
@@ -142,28 +153,36 @@ int cmd_numerics(int argc, char **argv) {
     jb_raw(&b, "\n");
   } else if (csv) {
     bprintf(&b, "step");
-    for (int r = 0; r < ex.n_runs; r++) bprintf(&b, ",%s", ex.runs[r].name);
+    for (int r = 0; r < ex.n_runs; r++)
+      bprintf(&b, ",%s", ex.runs[r].name);
     if (E)
-      for (int r = 0; r < ex.n_runs; r++) bprintf(&b, ",%s:eval", ex.runs[r].name);
+      for (int r = 0; r < ex.n_runs; r++)
+        bprintf(&b, ",%s:eval", ex.runs[r].name);
     bprintf(&b, "\n");
     for (int k = 0, e = 0; k < S; k++) {
       bprintf(&b, "%d", k + 1);
-      for (int r = 0; r < ex.n_runs; r++) bprintf(&b, ",%.6f", o.loss[(size_t)r * S + k]);
+      for (int r = 0; r < ex.n_runs; r++)
+        bprintf(&b, ",%.6f", o.loss[(size_t)r * S + k]);
       int at = e < E && o.eval_step[e] == k + 1;
       for (int r = 0; E && r < ex.n_runs; r++) {
-        if (at) bprintf(&b, ",%.6f", o.eval_loss[(size_t)r * E + e]);
-        else bprintf(&b, ",");
+        if (at)
+          bprintf(&b, ",%.6f", o.eval_loss[(size_t)r * E + e]);
+        else
+          bprintf(&b, ",");
       }
       e += at;
       bprintf(&b, "\n");
     }
   } else {
     if (ex.dlrm)
-      bprintf(&b, "numerics: %s — DLRM, %zu parameters, %d steps of %d samples, seed %llu\ndata: %s, zipf %g\n\n",
+      bprintf(&b,
+              "numerics: %s — DLRM, %zu parameters, %d steps of %d samples, seed %llu\ndata: %s, zipf %g\n\n",
               file, o.params, S, ex.batch, (unsigned long long)ex.seed, o.corpus_used, ex.zipf);
     else
-      bprintf(&b, "numerics: %s — %zu parameters, %d steps of %d tokens, seed %llu\ncorpus: %s (%zu bytes)\n\n", file,
-              o.params, S, ex.batch * ex.model.seq, (unsigned long long)ex.seed, o.corpus_used, o.corpus_bytes);
+      bprintf(&b,
+              "numerics: %s — %zu parameters, %d steps of %d tokens, seed %llu\ncorpus: %s (%zu bytes)\n\n",
+              file, o.params, S, ex.batch * ex.model.seq, (unsigned long long)ex.seed, o.corpus_used,
+              o.corpus_bytes);
     bprintf(&b, "  %-16s %-10s %-10s %-6s %7s %10s %9s", "run", "format", "accumulate", "kchunk", "grad",
             "train loss", "vs ref");
     if (E) bprintf(&b, " %9s %9s", "eval loss", "vs ref");
@@ -178,45 +197,53 @@ int cmd_numerics(int argc, char **argv) {
       if (E) bprintf(&b, " %9.4f %+8.2f%%", o.final_eval[r], 100 * (o.final_eval[r] / o.final_eval[ref] - 1));
       if (o.n_noise) bprintf(&b, " %+7.1f", (o.final_eval[r] - o.final_eval[ref]) / o.noise_sd);
       if (o.fixed_n)
-        bprintf(&b, " %+8.3f%% %9.2e", 100 * (o.fixed_loss_fmt[r] / o.fixed_loss_fp32[r] - 1), o.fixed_grad_err[r]);
+        bprintf(&b, " %+8.3f%% %9.2e", 100 * (o.fixed_loss_fmt[r] / o.fixed_loss_fp32[r] - 1),
+                o.fixed_grad_err[r]);
       bprintf(&b, " %8.1f\n", o.seconds[r]);
     }
     bprintf(&b, "\n  train loss: mean training loss of the last tenth of the steps; vs ref: relative to %s\n",
             ex.runs[ref].name);
     if (E)
-      bprintf(&b,
-              "  eval loss: fp32 loss of the final weights on %d held-out %s (%s)\n", ex.eval_sequences, item,
-              ex.dlrm ? "fixed, drawn apart from the training batches" : "the corpus's last tenth, never trained on");
+      bprintf(&b, "  eval loss: fp32 loss of the final weights on %d held-out %s (%s)\n", ex.eval_sequences,
+              item,
+              ex.dlrm ? "fixed, drawn apart from the training batches"
+                      : "the corpus's last tenth, never trained on");
     if (o.fixed_n)
       bprintf(&b,
               "  arith, grad err: at the run's final weights, on %d held-out %s in steps of %d, its own "
-              "arithmetic against fp32:\n    loss relative difference and norm-wise relative error of all gradients "
+              "arithmetic against fp32:\n    loss relative difference and norm-wise relative error of all "
+              "gradients "
               "(no training noise)\n",
               o.fixed_n, item, ex.batch);
     if (o.n_noise)
-      bprintf(&b,
-              "  seed sd: eval-loss gap to %s in standard deviations of %s's own final eval loss over %d seeds "
-              "(%.4f +- %.4f)\n",
-              ex.runs[ref].name, ex.runs[ref].name, o.n_noise, o.noise_mean, o.noise_sd);
+      bprintf(
+          &b,
+          "  seed sd: eval-loss gap to %s in standard deviations of %s's own final eval loss over %d seeds "
+          "(%.4f +- %.4f)\n",
+          ex.runs[ref].name, ex.runs[ref].name, o.n_noise, o.noise_mean, o.noise_sd);
     bprintf(&b, "\n  %6s", "step");
-    for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.12s", ex.runs[r].name);
+    for (int r = 0; r < ex.n_runs; r++)
+      bprintf(&b, " %12.12s", ex.runs[r].name);
     bprintf(&b, "\n");
     int every = S >= 10 ? S / 10 : 1;
     for (int k = 0; k < S; k++) {
       if (k != 0 && (k + 1) % every != 0 && k != S - 1) continue;
       bprintf(&b, "  %6d", k + 1);
-      for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.4f", o.loss[(size_t)r * S + k]);
+      for (int r = 0; r < ex.n_runs; r++)
+        bprintf(&b, " %12.4f", o.loss[(size_t)r * S + k]);
       bprintf(&b, "\n");
     }
     if (E) {
       bprintf(&b, "\n  %6s", "eval@");
-      for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.12s", ex.runs[r].name);
+      for (int r = 0; r < ex.n_runs; r++)
+        bprintf(&b, " %12.12s", ex.runs[r].name);
       bprintf(&b, "\n");
       int every_e = E >= 10 ? E / 10 : 1;
       for (int k = 0; k < E; k++) {
         if ((k + 1) % every_e != 0 && k != E - 1) continue;
         bprintf(&b, "  %6d", o.eval_step[k]);
-        for (int r = 0; r < ex.n_runs; r++) bprintf(&b, " %12.4f", o.eval_loss[(size_t)r * E + k]);
+        for (int r = 0; r < ex.n_runs; r++)
+          bprintf(&b, " %12.4f", o.eval_loss[(size_t)r * E + k]);
         bprintf(&b, "\n");
       }
     }

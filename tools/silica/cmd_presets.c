@@ -57,9 +57,13 @@ static sl_dtype ridge_format(const sl_chip *c) {
   return SL_BF16;
 }
 
-static double dram_Bps(const sl_chip *c) { return chip_dram(c)->bw_GBps * 1e9; }
+static double dram_Bps(const sl_chip *c) {
+  return chip_dram(c)->bw_GBps * 1e9;
+}
 
-static const char *chip_status(const sl_chip *c) { return c->validated ? "calibrated" : "unvalidated"; }
+static const char *chip_status(const sl_chip *c) {
+  return c->validated ? "calibrated" : "unvalidated";
+}
 
 static const char *scalar_of(yt_node *map, const char *key) {
   yt_pair *p = yt_find(map, key);
@@ -225,7 +229,8 @@ static void json_chip_area_energy(jbuf *b, const sl_chip *c, const sl_area *ar) 
   jb_obj_begin(b, "mac_with_operands_pj");
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
     if (c->mat_macs_per_cycle[f] > 0)
-      jb_num(b, sl_dtype_names[f], (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12);
+      jb_num(b, sl_dtype_names[f],
+             (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12);
   jb_obj_end(b);
   jb_num(b, "operand_pj_per_byte", E->operand_j_per_byte * 1e12);
   jb_num(b, "core_sram_pj_per_byte", E->core_sram_j_per_byte * 1e12);
@@ -262,28 +267,34 @@ static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
             100 * (ar.total_mm2 / c->area_mm2 - 1));
   else
     bprintf(b, "area: not published; estimate %.0f mm2\n", ar.total_mm2);
-  bprintf(b, "  matrix %.0f, vector %.0f, control %.0f, core SRAM %.0f, shared SRAM %.0f, NoC %.0f, DRAM I/O %.0f, "
-             "links %.0f, other %.0f mm2\n",
-          ar.matrix_mm2, ar.vector_mm2, ar.control_mm2, ar.core_sram_mm2, ar.shared_sram_mm2, ar.noc_mm2,
-          ar.dram_io_mm2, ar.link_io_mm2, ar.other_mm2);
+  bprintf(
+      b,
+      "  matrix %.0f, vector %.0f, control %.0f, core SRAM %.0f, shared SRAM %.0f, NoC %.0f, DRAM I/O %.0f, "
+      "links %.0f, other %.0f mm2\n",
+      ar.matrix_mm2, ar.vector_mm2, ar.control_mm2, ar.core_sram_mm2, ar.shared_sram_mm2, ar.noc_mm2,
+      ar.dram_io_mm2, ar.link_io_mm2, ar.other_mm2);
   const sl_energy_spec *E = &c->energy;
   sl_dtype f = ridge_format(c);
-  bprintf(b, "energy%s: idle %.0f W (%.0f%% of TDP); %s MAC %.3f pJ (%.3f pJ with operand delivery); SRAM per core "
-             "%.2f, shared %.2f pJ/B; DRAM %.2f, links %.1f pJ/bit\n",
-          E->source[0] ? " (spec)" : "", E->static_w, 100 * E->static_w / c->tdp_w, sl_dtype_names[f],
-          E->mac_j[f] * 1e12, (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12,
-          E->core_sram_j_per_byte * 1e12, E->shared_j_per_byte * 1e12, E->dram_j_per_byte * 1e12 / 8,
-          E->link_j_per_byte * 1e12 / 8);
+  bprintf(
+      b,
+      "energy%s: idle %.0f W (%.0f%% of TDP); %s MAC %.3f pJ (%.3f pJ with operand delivery); SRAM per core "
+      "%.2f, shared %.2f pJ/B; DRAM %.2f, links %.1f pJ/bit\n",
+      E->source[0] ? " (spec)" : "", E->static_w, 100 * E->static_w / c->tdp_w, sl_dtype_names[f],
+      E->mac_j[f] * 1e12, (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12,
+      E->core_sram_j_per_byte * 1e12, E->shared_j_per_byte * 1e12, E->dram_j_per_byte * 1e12 / 8,
+      E->link_j_per_byte * 1e12 / 8);
   arena a;
   ar_init(&a);
   sl_econ e;
   if (!default_econ(&a, &e)) {
     sl_chip_cost cc;
     econ_chip_cost(&e, c, c->scale_up.bw_GBps, c->scale_out.bw_GBps, &cc);
-    bprintf(b, "cost (default prices): die $%.0f (%.1f dies per wafer, yield %.0f%%), package $%.0f, memory $%.0f, "
-               "board $%.0f; with host and network shares $%.0f per chip\n",
-            cc.die_usd, cc.dies_per_wafer, 100 * cc.yield, cc.package_usd, cc.memory_usd, cc.board_usd,
-            cc.position_usd);
+    bprintf(
+        b,
+        "cost (default prices): die $%.0f (%.1f dies per wafer, yield %.0f%%), package $%.0f, memory $%.0f, "
+        "board $%.0f; with host and network shares $%.0f per chip\n",
+        cc.die_usd, cc.dies_per_wafer, 100 * cc.yield, cc.package_usd, cc.memory_usd, cc.board_usd,
+        cc.position_usd);
   }
   ar_free(&a);
 }
@@ -370,7 +381,8 @@ static void json_model(jbuf *b, const loaded *l) {
   if (m->kind == SL_MODEL_DLRM) {
     const sl_dlrm *d = &m->dlrm;
     double look = 0;
-    for (size_t i = 0; i < d->n_tables; i++) look += d->tables[i].pooling;
+    for (size_t i = 0; i < d->n_tables; i++)
+      look += d->tables[i].pooling;
     jb_obj_begin(b, "dlrm");
     jb_num(b, "tables", (double)d->n_tables);
     jb_num(b, "rows", dlrm_emb_rows(d));
@@ -472,12 +484,15 @@ static void text_model(jbuf *b, const loaded *l) {
   } else if (m->kind == SL_MODEL_DLRM) {
     const sl_dlrm *d = &m->dlrm;
     double look = 0;
-    for (size_t i = 0; i < d->n_tables; i++) look += d->tables[i].pooling;
+    for (size_t i = 0; i < d->n_tables; i++)
+      look += d->tables[i].pooling;
     bprintf(b, "parameters: %.4g B (embeddings %.4g B, dense %.4g M)", model_params(m) / 1e9,
             dlrm_emb_params(d) / 1e9, dlrm_dense_params(d) / 1e6);
     if (m->params_published > 0) bprintf(b, "; published %.4g B", m->params_published / 1e9);
-    bprintf(b, "\n%zu tables, %.4g M rows, %.4g lookups per sample; %.4g MFLOP per sample (forward matrix products); "
-               "interaction %s -> %.0f wide\n",
+    bprintf(b,
+            "\n%zu tables, %.4g M rows, %.4g lookups per sample; %.4g MFLOP per sample (forward matrix "
+            "products); "
+            "interaction %s -> %.0f wide\n",
             d->n_tables, dlrm_emb_rows(d) / 1e6, look, dlrm_flops_per_sample(d) / 1e6,
             d->inter == SL_INTER_DCNV2 ? "dcnv2" : "dot", dlrm_interaction_out(d));
   }
@@ -517,10 +532,14 @@ int cmd_show(int argc, char **argv) {
       model = strcmp(kind, "models") == 0;
   if (json) {
     jb_obj_begin(&b, NULL);
-    if (chip) json_chip(&b, &l.chip);
-    else if (stack) json_stack(&b, &l.stack);
-    else if (model) json_model(&b, &l);
-    else json_system(&b, &l);
+    if (chip)
+      json_chip(&b, &l.chip);
+    else if (stack)
+      json_stack(&b, &l.stack);
+    else if (model)
+      json_model(&b, &l);
+    else
+      json_system(&b, &l);
     jb_obj_end(&b);
     jb_raw(&b, "\n");
   } else if (chip) {

@@ -109,7 +109,10 @@ int cmd_report(int argc, char **argv) {
       in = a;
     }
   }
-  if (!in) return cli_usage("report", "give an INPUT (a JSON output of silica run, validate, compare or sweep, or a sweep database)");
+  if (!in)
+    return cli_usage(
+        "report",
+        "give an INPUT (a JSON output of silica run, validate, compare or sweep, or a sweep database)");
   if (!out) return cli_usage("report", "give the page to write with -o OUT.html");
   size_t len = 0;
   char *text = read_all(in, &len);

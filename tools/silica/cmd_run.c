@@ -104,7 +104,9 @@ static int parse_args(int argc, char **argv, run_opts *o) {
 
 /* A row's time_s, flops and bytes are totals over its `count` repeats in one step (sim.c), so the
  * rows add up to the step time when nothing overlaps. */
-static double row_total(const sl_row *r) { return r->time_s; }
+static double row_total(const sl_row *r) {
+  return r->time_s;
+}
 
 static const sl_row *g_rows; /* qsort has no context argument; the CLI is single-threaded */
 
@@ -120,7 +122,8 @@ static size_t *sorted_rows(const sl_result *res) {
   if (res->n_rows == 0) return NULL;
   size_t *idx = malloc(res->n_rows * sizeof *idx);
   if (!idx) return NULL;
-  for (size_t i = 0; i < res->n_rows; i++) idx[i] = i;
+  for (size_t i = 0; i < res->n_rows; i++)
+    idx[i] = i;
   g_rows = res->rows;
   qsort(idx, res->n_rows, sizeof *idx, by_total_desc);
   return idx;
@@ -128,7 +131,8 @@ static size_t *sorted_rows(const sl_result *res) {
 
 static double rows_sum(const sl_result *res) {
   double s = 0;
-  for (size_t i = 0; i < res->n_rows; i++) s += row_total(&res->rows[i]);
+  for (size_t i = 0; i < res->n_rows; i++)
+    s += row_total(&res->rows[i]);
   return s;
 }
 
@@ -175,8 +179,10 @@ static void text_power(jbuf *b, const sl_result *res) {
   bprintf(b, ")\n");
   if (p->has_cost) {
     bprintf(b, "  %-14s $%.4g per hour for the system", "cost", p->usd_per_hour_system);
-    if (!isnan(p->usd_per_million_tokens)) bprintf(b, ", $%.4g per million tokens", p->usd_per_million_tokens);
-    if (!isnan(p->usd_per_million_samples)) bprintf(b, ", $%.4g per million samples", p->usd_per_million_samples);
+    if (!isnan(p->usd_per_million_tokens))
+      bprintf(b, ", $%.4g per million tokens", p->usd_per_million_tokens);
+    if (!isnan(p->usd_per_million_samples))
+      bprintf(b, ", $%.4g per million samples", p->usd_per_million_samples);
     bprintf(b, "\n");
   }
 }
@@ -279,7 +285,8 @@ static void text_serve(jbuf *b, const sl_result *res) {
   bprintf(b, "  %-14s %.4g tokens/s, goodput %.4g requests/s within the SLO\n", "throughput",
           res->serve.throughput_tokens_per_s, res->serve.goodput_requests_per_s);
   if (res->serve.max_rate_per_s == res->serve.max_rate_per_s)
-    bprintf(b, "  %-14s %.4g requests/s with p99 TTFT and TPOT within the SLO\n", "max rate", res->serve.max_rate_per_s);
+    bprintf(b, "  %-14s %.4g requests/s with p99 TTFT and TPOT within the SLO\n", "max rate",
+            res->serve.max_rate_per_s);
   bprintf(b, "  %-14s %.0f blocks per chip, %.0f preemptions\n", "KV cache", res->serve.kv_blocks,
           res->serve.preemptions);
 }
@@ -290,16 +297,17 @@ static void text_plans(jbuf *b, const sl_result *res) {
   bprintf(b, "  %-14s %.0f plans enumerated, %.0f evaluated\n", "search", res->plans_enumerated,
           res->plans_evaluated);
   if (!res->n_top) return;
-  bprintf(b, "\nbest plans (fastest first)\n  %4s %4s %4s %4s %4s %3s %4s %4s %4s %-9s %6s %11s %7s %10s\n", "dp", "tp", "pp",
-          "cp", "ep", "sp", "zero", "vpp", "mb", "recompute", "gbs", "step time", "MFU", "GiB/chip");
+  bprintf(b, "\nbest plans (fastest first)\n  %4s %4s %4s %4s %4s %3s %4s %4s %4s %-9s %6s %11s %7s %10s\n",
+          "dp", "tp", "pp", "cp", "ep", "sp", "zero", "vpp", "mb", "recompute", "gbs", "step time", "MFU",
+          "GiB/chip");
   static const char *const rc[] = {"none", "selective", "full"};
   for (size_t i = 0; i < res->n_top; i++) {
     const sl_plan_row *t = &res->top[i];
     char st[32];
     fmt_time(t->step_time_s, st, sizeof st);
     bprintf(b, "  %4g %4g %4g %4g %4g %3s %4g %4g %4g %-9s %6g %11s %6.1f%% %10.2f\n", t->plan.dp, t->plan.tp,
-            t->plan.pp, t->plan.cp, t->plan.ep, t->plan.sp ? "on" : "off", t->plan.zero, t->plan.vpp, t->plan.mb,
-            rc[t->plan.rc], t->plan.gb, st, t->mfu * 100, t->per_chip_bytes / 1073741824.0);
+            t->plan.pp, t->plan.cp, t->plan.ep, t->plan.sp ? "on" : "off", t->plan.zero, t->plan.vpp,
+            t->plan.mb, rc[t->plan.rc], t->plan.gb, st, t->mfu * 100, t->per_chip_bytes / 1073741824.0);
   }
 }
 
@@ -399,7 +407,8 @@ int cmd_run(int argc, char **argv) {
   }
   if (o.html) { /* written before stdout, so that a failed report leaves stdout empty (exit 2) */
     char *j = sl_result_json(res);
-    rc = j ? cli_write_report("run", j, o.file ? o.file : "silica run", o.html) : cli_internal("out of memory");
+    rc = j ? cli_write_report("run", j, o.file ? o.file : "silica run", o.html)
+           : cli_internal("out of memory");
     free(j);
     if (rc) {
       sl_result_free(res);

@@ -37,8 +37,9 @@ static void progress(void *ud, const dse_progress *p) {
     snprintf(eta, sizeof eta, "%.0f s", p->eta_s);
   else
     snprintf(eta, sizeof eta, "-");
-  fprintf(stderr, "\r%ld/%ld points (%.0f%%), %ld feasible, %.0f points/s, best %.4g, ETA %s   ", p->done, p->total,
-          p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, p->feasible, p->rate_per_s, p->best, eta);
+  fprintf(stderr, "\r%ld/%ld points (%.0f%%), %ld feasible, %.0f points/s, best %.4g, ETA %s   ", p->done,
+          p->total, p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, p->feasible, p->rate_per_s,
+          p->best, eta);
   fflush(stderr);
 }
 
@@ -78,17 +79,25 @@ int cmd_sweep(int argc, char **argv) {
       json = 1;
       continue;
     }
-    if ((r = cli_opt(argc, argv, &i, "--db", &v)) > 0) db = v;
-    else if (r < 0) return cli_usage("sweep", "--db needs a file name");
-    else if ((r = cli_opt(argc, argv, &i, "--report", &v)) > 0) report = v;
-    else if (r < 0) return cli_usage("sweep", "--report needs a database file");
+    if ((r = cli_opt(argc, argv, &i, "--db", &v)) > 0)
+      db = v;
+    else if (r < 0)
+      return cli_usage("sweep", "--db needs a file name");
+    else if ((r = cli_opt(argc, argv, &i, "--report", &v)) > 0)
+      report = v;
+    else if (r < 0)
+      return cli_usage("sweep", "--report needs a database file");
     else if ((r = cli_opt(argc, argv, &i, "--jobs", &v)) > 0) {
       if (!cli_number(v, &jobs) || jobs < 1 || jobs > 256 || jobs != floor(jobs))
         return cli_usage("sweep", "--jobs needs a whole number from 1 to 256");
-    } else if (r < 0) return cli_usage("sweep", "--jobs needs a number");
-    else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("sweep", "unknown option \"%s\"", argv[i]);
-    else if (!file) file = argv[i];
-    else return cli_usage("sweep", "expected one sweep file");
+    } else if (r < 0)
+      return cli_usage("sweep", "--jobs needs a number");
+    else if (argv[i][0] == '-' && argv[i][1])
+      return cli_usage("sweep", "unknown option \"%s\"", argv[i]);
+    else if (!file)
+      file = argv[i];
+    else
+      return cli_usage("sweep", "expected one sweep file");
   }
   if (report) {
     if (file || db) return cli_usage("sweep", "--report takes only the database");

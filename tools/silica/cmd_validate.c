@@ -71,7 +71,8 @@ static void group_line(jbuf *b, const char *label, const sl_val_group *g) {
 }
 
 static const char CALIB_TITLE[] =
-    "calibration (gemm-best-*: best-shape GEMMs timed back to back, the source of the chips' GEMM efficiencies; the pytorch-eager per-call cost is in the prediction, not in the measurement)";
+    "calibration (gemm-best-*: best-shape GEMMs timed back to back, the source of the chips' GEMM "
+    "efficiencies; the pytorch-eager per-call cost is in the prediction, not in the measurement)";
 
 /* ---- text ------------------------------------------------------------------------------------- */
 
@@ -157,7 +158,8 @@ static void md_table(jbuf *b, const sl_validation *v, int calibration) {
 
 static void write_report(jbuf *b, const sl_validation *v, const val_opts *o) {
   bprintf(b, "# silica validation report\n\nsilica %s; cases from", SILICA_VERSION);
-  for (size_t i = 0; i < o->n_files; i++) bprintf(b, "%s `%s`", i ? "," : "", o->files[i]);
+  for (size_t i = 0; i < o->n_files; i++)
+    bprintf(b, "%s `%s`", i ? "," : "", o->files[i]);
   if (o->filter) bprintf(b, "; names matching `%s`", o->filter);
   bprintf(b, ".\n\n");
   if (v->valid.n) {

@@ -39,7 +39,8 @@ static const char HELP_RUN[] =
     "scenario flags (each is --set KEY=VALUE for the key shown):\n"
     "  --chip NAME           chip                 --system SPEC      system ({chips: 8, node_chips: 8})\n"
     "  --stack NAME          stack                --model NAME       model (preset, path or inline)\n"
-    "  --precision FMT       precision            --task TASK        train|prefill|decode|generate|serve|infer\n"
+    "  --precision FMT       precision            --task TASK        "
+    "train|prefill|decode|generate|serve|infer\n"
     "  --parallel SPEC       parallel (auto or {tp: 8, ...})\n"
     "  --batch N             infer.batch          --prompt-len N     infer.prompt_len\n"
     "  --gen-len N           infer.gen_len\n"
@@ -115,14 +116,16 @@ static const char HELP_COMPARE[] =
     "\n"
     "  --chips LIST        chips, comma-separated (at most 64)\n"
     "  --workloads LIST    scenario files, comma-separated (at most 64)\n"
-    "  --baseline CHIP     the chip ratios are relative to (default: the first of --chips)\n"    "  --set KEY=VALUE     a scenario key for every workload, e.g. --set econ=gpu-prices (repeatable)\n"
+    "  --baseline CHIP     the chip ratios are relative to (default: the first of --chips)\n"
+    "  --set KEY=VALUE     a scenario key for every workload, e.g. --set econ=gpu-prices (repeatable)\n"
     "  --json              one JSON object: workloads with per-chip results, relative figures, best chips\n"
     "  --csv               one line per (workload, chip)\n"
     "\n"
     "example: silica compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-decode.yaml\n";
 
-
-const char *cli_help_all(void) { return USAGE; }
+const char *cli_help_all(void) {
+  return USAGE;
+}
 
 const char *cli_help(const char *cmd) {
   if (strcmp(cmd, "run") == 0) return HELP_RUN;
@@ -138,7 +141,9 @@ const char *cli_help(const char *cmd) {
   return NULL;
 }
 
-int cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
+int cli_is_help(const char *arg) {
+  return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
 
 int cli_print_help(const char *cmd) {
   const char *h = cmd ? cli_help(cmd) : USAGE;
@@ -168,15 +173,9 @@ int main(int argc, char **argv) {
   static const struct {
     const char *name;
     int (*fn)(int, char **);
-  } cmds[] = {{"run", cmd_run},
-              {"validate", cmd_validate},
-              {"list", cmd_list},
-              {"show", cmd_show},
-              {"compare", cmd_compare},
-              {"calibrate", cmd_calibrate},
-              {"report", cmd_report},
-              {"sweep", cmd_sweep},
-              {"numerics", cmd_numerics},
+  } cmds[] = {{"run", cmd_run},       {"validate", cmd_validate}, {"list", cmd_list},
+              {"show", cmd_show},     {"compare", cmd_compare},   {"calibrate", cmd_calibrate},
+              {"report", cmd_report}, {"sweep", cmd_sweep},       {"numerics", cmd_numerics},
               {"help", cmd_help}};
   for (size_t i = 0; i < SL_ARRAY_LEN(cmds); i++)
     if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1); /* each handles --help */

@@ -1,10 +1,10 @@
 /* sweep_mpi.c — `mpirun -n N silica sweep ...`: each batch the strategy proposes on rank 0 is cut
  * into N contiguous ranges, one per rank, sized by how fast each rank evaluated the last batch
  * (rank 0 also writes the database on a thread, so it takes a smaller share); each rank gets its
- * points' indices and parameter choices (72 bytes a point, a tenth of a result), evaluates them and sends the results
- * back in place; rank 0 writes the database.  A point's result does not depend on
- * which rank evaluates it, so the database is the same as a run in one process.  Built into
- * silica when CMake finds MPI (SILICA_MPI). */
+ * points' indices and parameter choices (72 bytes a point, a tenth of a result), evaluates them and sends the
+ * results back in place; rank 0 writes the database.  A point's result does not depend on which rank
+ * evaluates it, so the database is the same as a run in one process.  Built into silica when CMake finds MPI
+ * (SILICA_MPI). */
 #include "sweep_mpi.h"
 #include "cli.h"
 
@@ -49,7 +49,8 @@ static double eval_range(dse_worker *wk, dse_point *pts, long n) {
 /* The byte counts and offsets of each rank's range of n points, proportional to the rates. */
 static void cut(mpi_ctx *c, long n) {
   double total = 0;
-  for (int r = 0; r < c->size; r++) total += c->rate[r];
+  for (int r = 0; r < c->size; r++)
+    total += c->rate[r];
   long at = 0;
   double acc = 0;
   for (int r = 0; r < c->size; r++) {
@@ -76,7 +77,8 @@ static void dispatch(mpi_ctx *c, const dse_point *pts, long n) {
     c->q[i].idx = pts[i].idx;
     memcpy(c->q[i].vi, pts[i].vi, sizeof c->q[i].vi);
   }
-  MPI_Scatterv(c->q, c->qcounts, c->qdispls, MPI_BYTE, MPI_IN_PLACE, c->qcounts[0], MPI_BYTE, 0, MPI_COMM_WORLD);
+  MPI_Scatterv(c->q, c->qcounts, c->qdispls, MPI_BYTE, MPI_IN_PLACE, c->qcounts[0], MPI_BYTE, 0,
+               MPI_COMM_WORLD);
 }
 
 /* Rank 0, second half: its own range (which starts at 0), then every rank's results and times. */
@@ -161,7 +163,8 @@ static void worker_loop(const dse_sweep *sw) {
   dse_worker_free(&wk);
 }
 
-int sweep_mpi_main(const dse_sweep *sw, dse_run_opts *o, dse_run_stats *st, sl_error *err, sl_status *status) {
+int sweep_mpi_main(const dse_sweep *sw, dse_run_opts *o, dse_run_stats *st, sl_error *err,
+                   sl_status *status) {
   int inited = 0;
   MPI_Initialized(&inited);
   if (!inited) MPI_Init(NULL, NULL);
@@ -179,7 +182,8 @@ int sweep_mpi_main(const dse_sweep *sw, dse_run_opts *o, dse_run_stats *st, sl_e
     MPI_Finalize();
     return 1; /* a worker rank: nothing to print */
   }
-  for (int r = 0; r < c.size; r++) c.rate[r] = 1; /* equal shares until measured */
+  for (int r = 0; r < c.size; r++)
+    c.rate[r] = 1; /* equal shares until measured */
   if (c.size > 1) {
     o->eval_begin = eval_begin;
     o->eval_batch = eval_batch;

@@ -125,7 +125,8 @@ void fmt_time(double s, char *buf, size_t size) {
     return;
   }
   size_t i = 0;
-  while (i + 1 < SL_ARRAY_LEN(u) && fabs(s) < u[i].scale) i++;
+  while (i + 1 < SL_ARRAY_LEN(u) && fabs(s) < u[i].scale)
+    i++;
   if (s == 0) i = 0;
   snprintf(buf, size, "%.4g %s", s / u[i].scale, u[i].unit);
 }
