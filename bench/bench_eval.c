@@ -2,7 +2,7 @@
  * decode on one chip, with batch and lengths changed every iteration so nothing is reused.
  * (batch cycles over 1..7 for prefill and 1..23 for decode, prompt_len over 512..16892).
  * Prints one JSON line per case.  Usage: bench_eval [seconds per case, default 1]. */
-#include "internal.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdio.h>

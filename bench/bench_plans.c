@@ -1,7 +1,7 @@
 /* bench_plans.c — plan search speed: every parallel plan of a training scenario enumerated and
  * evaluated (step time, memory) on one core.  Prints one JSON line per case:
  * plans enumerated, evaluated, seconds, plans per second.  Usage: bench_plans [repeats, default 3]. */
-#include "internal.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>

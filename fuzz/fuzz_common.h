@@ -3,7 +3,7 @@
 #ifndef SL_FUZZ_COMMON_H
 #define SL_FUZZ_COMMON_H
 
-#include "internal.h"
+#include "report/report.h"
 
 #include <stdint.h>
 #include <stdlib.h>

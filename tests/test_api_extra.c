@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 extern const int sl_web_complete;
 

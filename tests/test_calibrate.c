@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 static double predict(const char *text) {
   sl_scenario *sc = NULL;

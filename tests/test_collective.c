@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 static void assert_rel(double got, double want, double tol, const char *what) {
   double rel = fabs(got - want) / fmax(fabs(want), 1e-300);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "report/report.h"
 #include "test_util.h"
 
 static const sl_row *row_named(const sl_result *r, const char *name) {

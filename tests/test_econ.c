@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 #include "test_util.h"
 
 /* Done means: A100, H100 and MTIA 2i within 20% of 826, 814 and ~420 mm2, one set of constants. */
@@ -27,6 +27,7 @@ static void test_area_published(void **state) {
     sl_chip c;
     sl_error err;
     assert_int_equal(chip_load(&a, dies[i].chip, NULL, &c, &err), SL_OK);
+  energy_derive(&c, 1);
     sl_area ar;
     area_estimate(&c, &ar);
     printf("%-14s estimate %6.1f mm2, published %g (%+.1f%%)\n", dies[i].chip, ar.total_mm2,
@@ -49,6 +50,7 @@ static void test_area_monotone(void **state) {
   sl_chip c;
   sl_error err;
   assert_int_equal(chip_load(&a, "mtia-2i", NULL, &c, &err), SL_OK);
+  energy_derive(&c, 1);
   sl_area a0, a1, a2;
   area_estimate(&c, &a0);
   c.mem[1].capacity_bytes *= 2;
@@ -102,6 +104,7 @@ static void test_die_cost_by_hand(void **state) {
   sl_chip m;
   sl_error err;
   assert_int_equal(chip_load(&a, "mtia-2i", NULL, &m, &err), SL_OK);
+  energy_derive(&m, 1);
   econ_chip_cost(e, &m, 32, 4.17, &cc);
   assert_rel(cc.host_usd, 30000.0 / 24, 1e-12, "MTIA host share");
   assert_rel(cc.package_usd, 60, 0, "organic package");

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 #include "test_util.h"
 
 static const char GEMM_H100[] =
@@ -42,6 +42,7 @@ static void test_h100_table_by_hand(void **state) {
   sl_chip c;
   sl_error err;
   assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
+  energy_derive(&c, 1);
   const sl_energy_spec *E = &c.energy;
   double f = 0.094 * sqrt(4.0 / 7.0);
   assert_rel(E->mac_j[SL_BF16], 1.5e-12 * f, 1e-12, "bf16 MAC");
@@ -73,6 +74,7 @@ static void test_gemm_energy_by_hand(void **state) {
   sl_stack st;
   sl_error err;
   assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
+  energy_derive(&c, 1);
   memset(&st, 0, sizeof st);
   st.efficiency = 1;
   sl_costctx ctx;
@@ -144,6 +146,7 @@ static void test_idle_power(void **state) {
     sl_chip c;
     sl_error err;
     assert_int_equal(chip_load(&a, sl_preset_name("chips", i), NULL, &c, &err), SL_OK);
+    energy_derive(&c, 1);
     if (!(c.energy.static_w < 0.2 * c.tdp_w))
       fail_msg("%s: idle %g W of %g W", c.name, c.energy.static_w, c.tdp_w);
     ar_free(&a);
@@ -159,6 +162,7 @@ static void test_cap_closed_form(void **state) {
   sl_chip c;
   sl_error err;
   assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
+  energy_derive(&c, 1);
   double ps = c.energy.static_w, T = 1.0, E = 800.0; /* 800 W dynamic at full clock */
   sl_capped k = power_cap(&c, E, 0, T, 0);
   double r = cbrt((700 - ps) / (E / T));
@@ -261,6 +265,7 @@ static sl_status chip_with(const char *extra, arena *a, sl_chip *c, sl_error *er
   sl_status s = yt_parse(a, text, strlen(text), "test.yaml", &tree, err);
   reader r = {err, a, ""};
   if (!s) s = chip_from_node(&r, tree, c);
+  if (!s) energy_derive(c, 1);
   return s;
 }
 

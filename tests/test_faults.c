@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 /* Loads and runs text once with the n-th allocation failing; returns 1 when it completed
  * without meeting the failure. */

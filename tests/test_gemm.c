@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 typedef struct fixture {
   arena a;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 static void test_sha256_vectors(void **state) {
   (void)state;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 static const char *CHIP =
     "name: test-chip\n"                                                                   /* 1 */

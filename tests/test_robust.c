@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 
 static char *json_of(const char *text) {
   sl_scenario *sc = NULL;

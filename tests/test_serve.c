@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "report/report.h"
 #include "test_util.h"
 
 static double number(const char *text, const char *const *sets, size_t n, const char *key) {

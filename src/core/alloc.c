@@ -1,6 +1,6 @@
 /* alloc.c — the library's allocation functions with a fault-injection hook for tests. */
 #define SL_ALLOC_IMPL
-#include "internal.h"
+#include "core/core.h"
 
 static long fail_at = 0; /* 0: never */
 static long count = 0;

@@ -1,5 +1,5 @@
 /* arena.c — chained bump allocator: one free for a whole loaded object, reset for scratch. */
-#include "internal.h"
+#include "core/core.h"
 
 #include <stdlib.h>
 #include <string.h>

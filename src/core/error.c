@@ -1,28 +1,14 @@
-/* error.c — filling and formatting sl_error; names of the shared enums. */
-#include "internal.h"
+/* error.c — filling and formatting sl_error; names of the number formats. */
+#include "core/core.h"
 
 #include <stdio.h>
 #include <string.h>
 
-_Static_assert(SL_DTYPE_COUNT == 8, "update sl_dtype_names");
-const char *const sl_dtype_names[SL_DTYPE_COUNT] = {"fp32", "tf32", "bf16", "fp16",
+const char *const sl_dtype_names[] = {"fp32", "tf32", "bf16", "fp16",
                                                     "fp8",  "int8", "int4", "fp4"};
-const double sl_dtype_bytes[SL_DTYPE_COUNT] = {4, 4, 2, 2, 1, 1, 0.5, 0.5};
-const char *const sl_task_names[SL_TASK_COUNT + 1] = {"train", "prefill", "decode", "generate",
-                                                      "serve", "infer",   NULL};
-_Static_assert(SL_PH_COUNT == 6, "update sl_phase_names");
-const char *const sl_phase_names[SL_PH_COUNT] = {"forward",       "backward", "optimizer",
-                                                 "communication", "prefill",  "decode"};
-_Static_assert(SL_CAT_COUNT == 9, "update sl_category_names");
-const char *const sl_category_names[SL_CAT_COUNT] = {"gemm",       "attention", "elementwise",
-                                                     "norm",       "embedding", "interaction",
-                                                     "collective", "optimizer", "other"};
-_Static_assert(SL_BOUND_COUNT == 4, "update sl_bound_names");
-const char *const sl_bound_names[SL_BOUND_COUNT] = {"compute", "memory", "network", "latency"};
-_Static_assert(SL_OPT_COUNT == 8, "update sl_op_type_names");
-const char *const sl_op_type_names[SL_OPT_COUNT + 1] = {"gemm",       "attention",  "embedding_bag",
-                                                        "all_reduce", "all_gather", "reduce_scatter",
-                                                        "all_to_all", "send_recv",  NULL};
+const double sl_dtype_bytes[] = {4, 4, 2, 2, 1, 1, 0.5, 0.5};
+_Static_assert(SL_ARRAY_LEN(sl_dtype_names) == SL_DTYPE_COUNT, "a name for every sl_dtype");
+_Static_assert(SL_ARRAY_LEN(sl_dtype_bytes) == SL_DTYPE_COUNT, "a size for every sl_dtype");
 
 int dtype_from_name(const char *s) {
   for (int i = 0; i < SL_DTYPE_COUNT; i++)

@@ -1,6 +1,6 @@
 /* sha256.c — SHA-256 (FIPS 180-4), for the input_sha256 provenance of results.  One shot, no
  * streaming: the inputs hashed here are small scenario texts. */
-#include "internal.h"
+#include "core/core.h"
 
 #include <string.h>
 

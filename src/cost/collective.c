@@ -7,7 +7,7 @@
  * its bandwidth is min(scale-up, k x scale-out).  Sizes: all-reduce S = the buffer; all-gather S =
  * the gathered output per rank; reduce-scatter S = the input per rank; all-to-all S = what each
  * rank sends in all; send/recv S = the message. */
-#include "internal.h"
+#include "cost/cost.h"
 
 #include <math.h>
 

@@ -12,7 +12,7 @@
  * rows with the most accesses per byte (the best a static, frequency-based allocation can do) is
  * found by water-filling: every row whose rate_t i^-s_t / (H(R_t) bytes_t) is above a threshold is
  * in, the threshold set so that the rows fill C.  This is an upper bound for an LRU-managed cache. */
-#include "internal.h"
+#include "cost/cost.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,8 +11,9 @@
  * (chips.md §3).  A chip spec's optional `energy:` map replaces any of them.
  *
  * Not here: the step roll-up (src/sim/power.c) and prices (src/econ/cost.c). */
-#include "internal.h"
+#include "cost/cost.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -106,7 +107,7 @@ static double operand_bytes_per_mac(const sl_chip *c, sl_dtype dt) {
 
 /* ---- the chip's table ------------------------------------------------------------------------------ */
 
-sl_status energy_spec_read(reader *r, yt_node *chip_node, sl_chip *c) {
+void energy_derive(sl_chip *c, int use_overrides) {
   sl_energy_spec *E = &c->energy;
   memset(E, 0, sizeof *E);
   E->source = "";
@@ -129,26 +130,21 @@ sl_status energy_spec_read(reader *r, yt_node *chip_node, sl_chip *c) {
   double shared = (l2 ? energy_sram_pj_per_byte_45(l2->capacity_bytes) * f : 0) + wire;
   double dram_bit = energy_dram_pj_per_bit(dram->name), link_bit = LINK_PJ_PER_BIT;
   double static_w = STATIC_FRAC * c->tdp_w;
-  /* Overrides. */
-  yt_node *e = chip_node ? yt_get(chip_node, "energy") : NULL;
-  if (e) {
-    int given_mac[SL_DTYPE_COUNT] = {0}, given_vec[SL_DTYPE_COUNT] = {0};
-    rd_mark m = rd_push(r, "energy");
-    sl_status s = rd_map(r, e);
-    if (!s) s = read_fmt_map(r, e, "mac_pj", 0, 0, 1e6, mac, given_mac);
-    if (!s) s = read_fmt_map(r, e, "vector_pj_per_flop", 0, 0, 1e6, vec, given_vec);
-    if (!s) s = rd_double(r, e, "operand_pj_per_byte", 0, 0, 1e6, &operand);
-    if (!s) s = rd_double(r, e, "core_sram_pj_per_byte", 0, 0, 1e6, &core_sram);
-    if (!s) s = rd_double(r, e, "shared_pj_per_byte", 0, 0, 1e6, &shared);
-    if (!s) s = rd_double(r, e, "dram_pj_per_bit", 0, 0, 1e6, &dram_bit);
-    if (!s) s = rd_double(r, e, "link_pj_per_bit", 0, 0, 1e6, &link_bit);
-    if (!s) s = rd_double(r, e, "static_w", 0, 0, 1e7, &static_w);
-    if (!s) s = rd_string(r, e, "source", 0, &E->source);
-    if (!s) s = rd_done(r, e);
-    if (!s && static_w >= c->tdp_w)
-      s = rd_fail(r, e, "static_w (%g W) must be below tdp_w (%g W)", static_w, c->tdp_w);
-    rd_pop(r, m);
-    if (s) return s;
+  if (use_overrides) {
+    const sl_energy_over *o = &c->energy_over;
+#define OVER(v, x) ((v) = isnan(x) ? (v) : (x))
+    for (int i = 0; i < SL_DTYPE_COUNT; i++) {
+      OVER(mac[i], o->mac_pj[i]);
+      OVER(vec[i], o->vec_pj_per_flop[i]);
+    }
+    OVER(operand, o->operand_pj_per_byte);
+    OVER(core_sram, o->core_sram_pj_per_byte);
+    OVER(shared, o->shared_pj_per_byte);
+    OVER(dram_bit, o->dram_pj_per_bit);
+    OVER(link_bit, o->link_pj_per_bit);
+    OVER(static_w, o->static_w);
+#undef OVER
+    E->source = o->source ? o->source : "";
   }
   for (int i = 0; i < SL_DTYPE_COUNT; i++)
     E->mac_j[i] = mac[i] * 1e-12, E->vec_flop_j[i] = vec[i] * 1e-12;
@@ -158,13 +154,14 @@ sl_status energy_spec_read(reader *r, yt_node *chip_node, sl_chip *c) {
   E->dram_j_per_byte = dram_bit * 8e-12;
   E->link_j_per_byte = link_bit * 8e-12;
   E->static_w = static_w;
-  return SL_OK;
+  E->derived = 1;
 }
 
 /* ---- one op ----------------------------------------------------------------------------------------- */
 
 void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
   const sl_energy_spec *E = &c->energy;
+  assert(E->derived);
   sl_dtype v = c->vec_flops_per_cycle[dt] > 0 ? dt : SL_FP32;
   double core = k->macs * (E->mac_j[dt] + E->operand_bytes_per_mac[dt] * E->operand_j_per_byte) +
                 k->vec_flops * E->vec_flop_j[v] + k->core_bytes * E->core_sram_j_per_byte;

@@ -12,7 +12,7 @@
  * This is the NVIDIA "Matrix Multiplication Background" picture (tile and wave quantisation) with
  * a roofline per memory level (Williams et al. 2009).  gemm_ref.c walks the same model tile by
  * tile; tests keep the two in step. */
-#include "internal.h"
+#include "cost/cost.h"
 
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* gemm_ref.c — naive reference for the GEMM model: enumerates every work tile in raster order,
  * forms the waves, and counts distinct panels and exact edge-tile bytes one by one.  Slow by
  * design; only tests call it. */
-#include "internal.h"
+#include "cost/cost.h"
 
 #include <math.h>
 #include <stdlib.h>

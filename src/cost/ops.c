@@ -1,6 +1,6 @@
 /* ops.c — cost of the non-GEMM kernels on one chip (fused attention, streaming element-wise /
  * norm / softmax / optimizer kernels, random gathers) and the per-op dispatch. */
-#include "internal.h"
+#include "cost/cost.h"
 
 #include <math.h>
 
@@ -29,6 +29,17 @@ static int attention_blocks(const sl_chip *c, double head_dim, double bytes, dou
 int attention_fits(const sl_chip *c, double head_dim, double bytes) {
   double q, kv;
   return attention_blocks(c, head_dim, bytes, &q, &kv);
+}
+
+sl_lowering cost_lowering(const sl_scenario *sc) {
+  sl_lowering lw;
+  lw.compute_dt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  lw.fused_ew = sc->stack.fused_elementwise;
+  double hd = sc->model.kind == SL_MODEL_TRANSFORMER ? (double)sc->model.tf.head_dim
+              : sc->model.kind == SL_MODEL_OP        ? sc->model.op.head_dim
+                                                     : 0;
+  lw.fused_attn = sc->stack.attention_fused && hd > 0 && attention_fits(&sc->chip, hd, sl_dtype_bytes[sc->a_dtype]);
+  return lw;
 }
 
 sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {

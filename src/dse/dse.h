@@ -9,7 +9,7 @@
 #ifndef SL_DSE_H
 #define SL_DSE_H
 
-#include "internal.h"
+#include "sim/sim.h"
 
 #define DSE_MAX_PARAMS 16
 #define DSE_MAX_VALUES 256
@@ -124,6 +124,10 @@ void dse_apply(const dse_sweep *sw, const int *vi, sl_chip *c, double *scale_up,
 /* Evaluates p (its vi set) into p's other fields.  An internal error of the model is returned;
  * a point that does not fit or breaks a constraint is infeasible with its reason. */
 sl_status dse_eval(dse_worker *wk, dse_point *p);
+/* Evaluates the chip of the loaded scenarios `scs` as a reference (no parameter applied; its
+ * derived figures re-derived when rederive).  raw: per workload, throughput, perf/W, perf/TCO. */
+sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive, dse_ref *out, double raw[][3],
+                        sl_error *err);
 
 /* ---- strategies (strategy.c): ask/tell ----
  * ask returns up to max new points (idx and vi set, in increasing idx) that can be evaluated

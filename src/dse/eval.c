@@ -9,9 +9,21 @@
 #include <stdio.h>
 #include <string.h>
 
-int dse_workload_metrics(const sl_result *res, double m[3], double *power_w, double *usd_h);
-sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive, dse_ref *out, double raw[][3],
-                        sl_error *err);
+/* Throughput, perf/W, perf/TCO of one result (as silica compare). */
+static int workload_metrics(const sl_result *res, double m[3], double *power_w, double *usd_h) {
+  if (!res->feasible) return 0;
+  double thr = res->has_tokens    ? res->tokens_per_s
+               : res->has_samples ? res->samples_per_s
+                                  : (res->step_time_s > 0 ? 1.0 / res->step_time_s : 0);
+  double pw = res->power.has_energy ? res->power.avg_power_w_per_chip : NAN;
+  double usd = res->power.has_cost ? res->power.usd_per_hour_system : NAN;
+  m[0] = thr;
+  m[1] = thr / (pw * res->chips);
+  m[2] = thr * 3600.0 / usd;
+  *power_w = pw, *usd_h = usd;
+  return thr > 0 && isfinite(m[1]) && isfinite(m[2]);
+}
+
 
 /* The format whose MAC rate macs_per_cycle names: bf16, else fp16, else int8, else the first. */
 static int main_format(const sl_chip *c) {
@@ -45,8 +57,7 @@ static void rederive(const dse_sweep *sw, sl_chip *c) {
   area_estimate(c, &a);
   c->area_mm2 =
       sw->base_area_published > 0 ? sw->base_area_published * a.total_mm2 / sw->base_area_est : a.total_mm2;
-  reader r = {NULL, NULL, ""};
-  (void)energy_spec_read(&r, NULL, c); /* no spec node: cannot fail */
+  energy_derive(c, 0);
 }
 
 void dse_apply(const dse_sweep *sw, const int *vi, sl_chip *c, double *up, double *out) {
@@ -185,7 +196,7 @@ sl_status dse_eval(dse_worker *wk, dse_point *p) {
     sl_status s = run_one(&wk->res, sc, &wk->err);
     if (s) return s;
     double w_pw = 0, w_usd = 0;
-    if (!dse_workload_metrics(&wk->res, raw[i], &w_pw, &w_usd)) {
+    if (!workload_metrics(&wk->res, raw[i], &w_pw, &w_usd)) {
       snprintf(p->reason, sizeof p->reason, "%.40s: %.150s", sw->w[i].name,
                wk->res.feasible ? "no throughput, power or cost figure" : wk->res.reason);
       return SL_OK;
@@ -218,7 +229,7 @@ sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive_chi
     }
     s = run_one(&res, &sc, err);
     double pw, usd;
-    if (!s && !dse_workload_metrics(&res, raw[i], &pw, &usd)) {
+    if (!s && !workload_metrics(&res, raw[i], &pw, &usd)) {
       out->feasible = 0;
       snprintf(out->reason, sizeof out->reason, "%.40s: %.150s", sw->w[i].name,
                res.feasible ? "no throughput, power or cost figure" : res.reason);

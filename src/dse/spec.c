@@ -167,26 +167,6 @@ static sl_status load_scenario(reader *r, const yt_node *scn, const char *dir, c
   return s;
 }
 
-/* Throughput, perf/W, perf/TCO of one result (as silica compare). */
-int dse_workload_metrics(const sl_result *res, double m[3], double *power_w, double *usd_h);
-int dse_workload_metrics(const sl_result *res, double m[3], double *power_w, double *usd_h) {
-  if (!res->feasible) return 0;
-  double thr = res->has_tokens    ? res->tokens_per_s
-               : res->has_samples ? res->samples_per_s
-                                  : (res->step_time_s > 0 ? 1.0 / res->step_time_s : 0);
-  double pw = res->power.has_energy ? res->power.avg_power_w_per_chip : NAN;
-  double usd = res->power.has_cost ? res->power.usd_per_hour_system : NAN;
-  m[0] = thr;
-  m[1] = thr / (pw * res->chips);
-  m[2] = thr * 3600.0 / usd;
-  *power_w = pw, *usd_h = usd;
-  return thr > 0 && isfinite(m[1]) && isfinite(m[2]);
-}
-
-/* Evaluates the chip of the loaded scenarios `scs` as a reference (no parameter applied). */
-sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive, dse_ref *out, double raw[][3],
-                        sl_error *err);
-
 static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *err) {
   reader r = {err, &sw->a, ""};
   TRY(rd_map(&r, root));

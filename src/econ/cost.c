@@ -6,7 +6,7 @@
  * service life, the data-centre build-out per provisioned watt over the facility's life, and
  * the electricity of the power actually drawn (chips and host) times the PUE.  Every price is a
  * key of data/econ/default.yaml, overridable by a scenario's `econ:` key. */
-#include "internal.h"
+#include "econ/econ.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -216,22 +216,6 @@ double econ_usd_per_hour(const sl_econ *e, const sl_chip_cost *cc, double chips,
   double facility = e->facility_usd_per_w * cc->provisioned_w / (e->facility_life_years * HOURS_PER_YEAR);
   double energy = (avg_power_w + cc->host_w) * e->pue / 1000.0 * e->electricity_usd_per_kwh;
   return chips * (capex + facility + energy);
-}
-
-void econ_fill_result(const sl_scenario *sc, sl_result *res) {
-  sl_power_out *p = &res->power;
-  p->usd_per_hour_system = p->usd_per_million_tokens = p->usd_per_million_samples = NAN;
-  if (!p->has_energy || !sc->econ) return;
-  sl_chip_cost cc;
-  econ_chip_cost(sc->econ, &sc->chip, sc->scale_up.bw_GBps, sc->scale_out.bw_GBps, &cc);
-  if (!isfinite(cc.position_usd)) return;
-  p->has_cost = 1;
-  p->capex_usd_per_chip = cc.position_usd;
-  p->usd_per_hour_system = econ_usd_per_hour(sc->econ, &cc, res->chips, p->avg_power_w_per_chip);
-  if (res->has_tokens && res->tokens_per_s > 0)
-    p->usd_per_million_tokens = p->usd_per_hour_system / (res->tokens_per_s * 3600.0) * 1e6;
-  if (res->has_samples && res->samples_per_s > 0)
-    p->usd_per_million_samples = p->usd_per_hour_system / (res->samples_per_s * 3600.0) * 1e6;
 }
 
 /* ---- JSON ------------------------------------------------------------------------------------------ */

@@ -1,5 +1,5 @@
 /* chip.c — chip spec: read and validate a chip YAML (docs/chip-spec.md), derived peaks. */
-#include "internal.h"
+#include "hw/hw.h"
 
 #include <math.h>
 #include <string.h>
@@ -196,6 +196,34 @@ static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
   return s;
 }
 
+/* The optional `energy:` map: figures that replace derived ones (cost's energy_derive). */
+static sl_status read_energy(reader *r, yt_node *chip, sl_chip *c) {
+  sl_energy_over *o = &c->energy_over;
+  for (int i = 0; i < SL_DTYPE_COUNT; i++)
+    o->mac_pj[i] = o->vec_pj_per_flop[i] = NAN;
+  o->operand_pj_per_byte = o->core_sram_pj_per_byte = o->shared_pj_per_byte = NAN;
+  o->dram_pj_per_bit = o->link_pj_per_bit = o->static_w = NAN;
+  o->source = "";
+  yt_node *e = yt_get(chip, "energy");
+  if (!e) return SL_OK;
+  rd_mark m = rd_push(r, "energy");
+  sl_status s = rd_map(r, e);
+  if (!s) s = read_fmt_map(r, e, "mac_pj", 0, 0, 1e6, o->mac_pj, NULL);
+  if (!s) s = read_fmt_map(r, e, "vector_pj_per_flop", 0, 0, 1e6, o->vec_pj_per_flop, NULL);
+  if (!s) s = rd_double(r, e, "operand_pj_per_byte", 0, 0, 1e6, &o->operand_pj_per_byte);
+  if (!s) s = rd_double(r, e, "core_sram_pj_per_byte", 0, 0, 1e6, &o->core_sram_pj_per_byte);
+  if (!s) s = rd_double(r, e, "shared_pj_per_byte", 0, 0, 1e6, &o->shared_pj_per_byte);
+  if (!s) s = rd_double(r, e, "dram_pj_per_bit", 0, 0, 1e6, &o->dram_pj_per_bit);
+  if (!s) s = rd_double(r, e, "link_pj_per_bit", 0, 0, 1e6, &o->link_pj_per_bit);
+  if (!s) s = rd_double(r, e, "static_w", 0, 0, 1e7, &o->static_w);
+  if (!s) s = rd_string(r, e, "source", 0, &o->source);
+  if (!s) s = rd_done(r, e);
+  if (!s && o->static_w >= c->tdp_w)
+    s = rd_fail(r, e, "static_w (%g W) must be below tdp_w (%g W)", o->static_w, c->tdp_w);
+  rd_pop(r, m);
+  return s;
+}
+
 sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   memset(c, 0, sizeof *c);
   c->file = n ? n->file : "";
@@ -249,7 +277,7 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
     rd_pop(r, m);
     TRY(s);
   }
-  TRY(energy_spec_read(r, n, c)); /* the optional `energy:` map and the derived per-action energies */
+  TRY(read_energy(r, n, c));
   TRY(rd_done(r, n));
   /* Every tile must fit the per-core SRAM double-buffered in the narrowest supported format. */
   const sl_mem_level *sram = chip_core_sram(c);

@@ -1,5 +1,5 @@
 /* presets.c — lookup in the table of presets compiled in from data/ (see tools/embed). */
-#include "internal.h"
+#include "hw/hw.h"
 
 #include <string.h>
 

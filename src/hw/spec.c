@@ -1,5 +1,5 @@
 /* spec.c — resolving a spec value (preset name, file path, or inline map) to a tree. */
-#include "internal.h"
+#include "hw/hw.h"
 
 #include <stdio.h>
 #include <string.h>

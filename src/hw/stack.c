@@ -1,5 +1,5 @@
 /* stack.c — software stack spec: fusion, launch cost, overlap abilities (FORMATS.md "Stacks"). */
-#include "internal.h"
+#include "hw/hw.h"
 
 #include <string.h>
 

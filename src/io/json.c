@@ -1,7 +1,7 @@
 /* json.c — a small streaming JSON writer into a growing buffer (jbuf), and YAML tree -> JSON.
  * Errors are sticky: after an allocation failure `oom` is set and later writes do nothing, so
  * callers check once at the end. */
-#include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <stdio.h>

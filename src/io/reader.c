@@ -1,5 +1,5 @@
 /* reader.c — typed access to a yt_node tree with errors that name file, line and key path. */
-#include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* yaml_tree.c — YAML/JSON text -> yt_node tree (libyaml events), with line numbers, duplicate-key
  * detection, bounded nesting and bounded alias expansion. */
-#include "internal.h"
+#include "io/io.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 #ifndef SL_NUMERICS_H
 #define SL_NUMERICS_H
 
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <stdint.h>
 

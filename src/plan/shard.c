@@ -17,7 +17,7 @@
  * memory), on the least loaded chips with room.
  * A chip never gets more than dev_budget (host_budget) bytes: an option that would exceed it is not
  * considered, and a table that no option fits makes the plan infeasible with the reason. */
-#include "internal.h"
+#include "plan/plan.h"
 
 #include <math.h>
 #include <stdio.h>

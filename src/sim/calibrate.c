@@ -8,7 +8,7 @@
  * measured)| over the training half (symmetric in over- and under-prediction); the held-out half
  * shows whether the fit generalises.  Each prediction is the full model (sim_run), so what is fitted
  * is exactly what the model uses. */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdio.h>

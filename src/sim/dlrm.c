@@ -14,7 +14,7 @@
  * the step's last pass the dense gradients (and those of replicated tables) are all-reduced,
  * overlapping the backward where the stack overlaps data-parallel communication, and the dense
  * optimizer runs.  Inference is the forward half of one pass. */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -333,7 +333,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
 
   /* the dense part of one pass */
   sl_graph g = {0};
-  if (dlrm_graph_dense(keep, sc, mb, z.train, &g))
+  sl_lowering lw = cost_lowering(sc);
+  if (dlrm_graph_dense(keep, sc, &lw, mb, z.train, &g))
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   double t_dense_f = 0, t_dense_b = 0, hw = fl_crit * z.m;
   row_energy E = {NULL, NULL};

@@ -1,7 +1,7 @@
 /* power.c — the energy and power of a step (issue 6; FORMATS.md "energy"): the TDP cap applied to
  * the most loaded chip, the system's energy, per-token/sample figures, and the breakdown rows'
  * energy.  The per-action energies are src/cost/energy.c's; prices are src/econ/cost.c's. */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <string.h>
@@ -54,4 +54,21 @@ void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core,
       bubble->energy_j += c->energy.static_w * extra;
     }
   }
+}
+
+/* The cost of the step's system at its power, per hour and per unit of work. */
+void econ_fill_result(const sl_scenario *sc, sl_result *res) {
+  sl_power_out *p = &res->power;
+  p->usd_per_hour_system = p->usd_per_million_tokens = p->usd_per_million_samples = NAN;
+  if (!p->has_energy || !sc->econ) return;
+  sl_chip_cost cc;
+  econ_chip_cost(sc->econ, &sc->chip, sc->scale_up.bw_GBps, sc->scale_out.bw_GBps, &cc);
+  if (!isfinite(cc.position_usd)) return;
+  p->has_cost = 1;
+  p->capex_usd_per_chip = cc.position_usd;
+  p->usd_per_hour_system = econ_usd_per_hour(sc->econ, &cc, res->chips, p->avg_power_w_per_chip);
+  if (res->has_tokens && res->tokens_per_s > 0)
+    p->usd_per_million_tokens = p->usd_per_hour_system / (res->tokens_per_s * 3600.0) * 1e6;
+  if (res->has_samples && res->samples_per_s > 0)
+    p->usd_per_million_samples = p->usd_per_hour_system / (res->samples_per_s * 3600.0) * 1e6;
 }

@@ -1,7 +1,7 @@
 /* result.c — the public face of a result: running a scenario into an sl_result, reading its numbers
  * by the dotted keys of the JSON output, and writing that JSON (FORMATS.md "Output of silica run
  * --json").  The numbers themselves come from sim_run (sim.c). */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdlib.h>

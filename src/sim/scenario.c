@@ -1,5 +1,5 @@
 /* scenario.c — reading a scenario (FORMATS.md "Scenario"): overrides, presets, defaults, checks. */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -477,6 +477,7 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     sl_status s = chip_from_node(&r, sc->chip_tree, &sc->chip);
     rd_pop(&r, m);
     TRY(s);
+    energy_derive(&sc->chip, 1);
   }
   TRY(read_spec(&r, root, "model", "models", NULL, &sc->model_tree));
   {

@@ -12,7 +12,7 @@
  * head (final norm + LM head) come from the same op graphs and cost model as `decode` and are
  * memoised per N, and attention is costed per step from its shapes.  tests/test_serve.c checks
  * this surface against whole prefill and decode scenarios. */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -65,7 +65,8 @@ static void fill(step_model *m, size_t n) {
   p.mb = (double)n;
   sl_graph g = {0};
   ar_reset(&m->scratch);
-  if (graph_build_part(&m->scratch, &m->sc, &p, SL_PART_ALL, &g, m->err)) {
+  sl_lowering lw = cost_lowering(&m->sc);
+  if (graph_build_part(&m->scratch, &m->sc, &lw, &p, SL_PART_ALL, &g, m->err)) {
     m->failed = 1;
     return;
   }
@@ -95,7 +96,8 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
   if (B <= 0 || q <= 0) return 0;
   sl_graph g = {0};
   ar_reset(&m->scratch);
-  if (graph_build_attention(&m->scratch, &m->sc, &m->plan, B, q, kv, causal, &g)) {
+  sl_lowering lw = cost_lowering(&m->sc);
+  if (graph_build_attention(&m->scratch, &m->sc, &lw, &m->plan, B, q, kv, causal, &g)) {
     m->failed = 1;
     return 0;
   }

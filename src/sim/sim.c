@@ -1,7 +1,7 @@
 /* sim.c — one step of a scenario: inference tasks and single ops here (tensor-, pipeline- and
  * data-parallel over a system), training in train.c.  Memory footprint, per-op cost, roll-up
  * into the result (step time, throughput, latency, MFU, breakdown). */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -50,8 +50,7 @@ double inference_max_batch(const sl_scenario *sc) {
   /* Memory is linear in the batch: the largest batch whose footprint fits (0 when none does). */
   sl_scenario c = *sc;
   sl_plan p = plan_of_scenario(sc);
-  int fused = sc->stack.attention_fused &&
-              attention_fits(&sc->chip, (double)sc->model.tf.head_dim, sl_dtype_bytes[sc->a_dtype]);
+  int fused = cost_lowering(sc).fused_attn;
   sl_memory m1, m2;
   c.batch = p.mb = 1;
   inference_memory(&c, &p, fused, &m1);
@@ -116,11 +115,6 @@ static double model_flops_of(const sl_graph *g) {
   return f;
 }
 
-static int fused_attention(const sl_scenario *sc) {
-  double hd = sc->model.kind == SL_MODEL_TRANSFORMER ? (double)sc->model.tf.head_dim : sc->model.op.head_dim;
-  return sc->stack.attention_fused && attention_fits(&sc->chip, hd, sl_dtype_bytes[sc->a_dtype]);
-}
-
 static void not_fit_reason(sl_result *res, const sl_scenario *sc) {
   const sl_memory *m = &res->mem;
   res->feasible = 0;
@@ -143,7 +137,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
     p.mb = sc.batch;
   }
   res->par = sc.par;
-  int fused = fused_attention(&sc);
+  int fused = cost_lowering(&sc).fused_attn;
   inference_memory(&sc, &p, fused, &res->mem);
   double l2cap = chip_l2(&sc.chip) ? chip_l2(&sc.chip)->capacity_bytes : 0;
   int resident = res->mem.per_chip_bytes <= 0.5 * l2cap;
@@ -155,7 +149,8 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
     return SL_OK;
   }
   sl_graph g = {0};
-  sl_status s = graph_build_part(&res->a, &sc, &p, SL_PART_ALL, &g, err);
+  sl_lowering lw = cost_lowering(&sc);
+  sl_status s = graph_build_part(&res->a, &sc, &lw, &p, SL_PART_ALL, &g, err);
   if (s) return s;
   res->rows = ar_alloc(&res->a, (g.n + 1) * sizeof *res->rows);
   if (!res->rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");

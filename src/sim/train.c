@@ -10,7 +10,7 @@
  * tests/test_train.c checks it against an event-by-event simulation of the schedule.  Gradient
  * synchronisation overlaps the last micro-batch's backward where the stack allows; the optimizer
  * runs after it.  Cost does not grow with the chip count: only distinct stages are costed. */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -109,11 +109,6 @@ typedef struct tparts {
   int fused_attn;
 } tparts;
 
-static int fused_attention(const sl_scenario *sc) {
-  return sc->stack.attention_fused &&
-         attention_fits(&sc->chip, (double)sc->model.tf.head_dim, sl_dtype_bytes[sc->a_dtype]);
-}
-
 /* Costs the parts that depend on (tp, cp, ep, sp, micro-batch, recompute). */
 static sl_status parts_of(const sl_scenario *sc, const sl_plan *p, const sl_costctx *ctx, arena *scratch,
                           tparts *tp, sl_error *err) {
@@ -122,7 +117,7 @@ static sl_status parts_of(const sl_scenario *sc, const sl_plan *p, const sl_cost
   double L = (double)t->layers;
   tp->n_moe = t->experts > 0 ? floor(L / (double)t->moe_every) : 0;
   tp->n_dense = L - tp->n_moe;
-  tp->fused_attn = fused_attention(sc);
+  tp->fused_attn = cost_lowering(sc).fused_attn;
   sl_graph g = {0};
   const sl_part parts[] = {SL_PART_LAYER, SL_PART_MOE_LAYER, SL_PART_FIRST, SL_PART_LAST};
   part_eval *out[] = {&tp->layer, &tp->moe, &tp->first, &tp->last};
@@ -130,7 +125,8 @@ static sl_status parts_of(const sl_scenario *sc, const sl_plan *p, const sl_cost
     if (parts[i] == SL_PART_LAYER && tp->n_dense <= 0) continue;
     if (parts[i] == SL_PART_MOE_LAYER && tp->n_moe <= 0) continue;
     ar_reset(scratch);
-    sl_status s = graph_build_part(scratch, sc, p, parts[i], &g, err);
+    sl_lowering lw = cost_lowering(sc);
+    sl_status s = graph_build_part(scratch, sc, &lw, p, parts[i], &g, err);
     if (s) return s;
     *out[i] = eval_part(ctx, &g, NULL);
   }
@@ -421,7 +417,8 @@ static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *
                           sl_part part, double mult, rowe *re, sl_error *err) {
   if (mult <= 0) return SL_OK;
   sl_graph g = {0};
-  sl_status s = graph_build_part(&res->a, sc, p, part, &g, err);
+  sl_lowering lw = cost_lowering(sc);
+  sl_status s = graph_build_part(&res->a, sc, &lw, p, part, &g, err);
   if (s) return s;
   sl_cost *costs = ar_alloc(&res->a, (g.n ? g.n : 1) * sizeof *costs);
   sl_row *rows = ar_alloc(&res->a, (res->n_rows + g.n + 8) * sizeof *rows);

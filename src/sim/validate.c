@@ -2,7 +2,7 @@
  * case's scenario, compare the predicted output keys with the measured ones.  A malformed cases
  * file is an input error; a case whose scenario is bad or unsupported is a result (an entry with
  * that status), so one bad case does not hide the others. */
-#include "internal.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <regex.h>

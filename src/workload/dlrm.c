@@ -11,7 +11,7 @@
  *   dcnv2       x0 = concat (B x D); per layer x_{l+1} = x0 * (U (V^T x_l) + b) + x_l with
  *               V: D x r, U: r x D -> width D (Wang et al. 2021, arXiv 2008.13535; low-rank form)
  *   top MLP     ReLU between layers, a sigmoid and binary cross-entropy after the last. */
-#include "internal.h"
+#include "workload/workload.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -184,21 +184,21 @@ static void relu(db *b, const char *name, sl_phase ph, double B, double w) {
   stream(b, name, ph, SL_CAT_ELEMENTWISE, (bwd ? 3.0 : 2.0) * B * w * b->ab, B * w, 1);
 }
 
-static void db_init(db *b, arena *a, const sl_scenario *sc, sl_graph *g) {
+static void db_init(db *b, arena *a, const sl_scenario *sc, const sl_lowering *lw, sl_graph *g) {
   memset(b, 0, sizeof *b);
   b->a = a;
   b->g = g;
   b->adt = sc->a_dtype;
-  b->cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  b->cdt = lw->compute_dt;
   b->ab = sl_dtype_bytes[sc->a_dtype];
   b->wb = sl_dtype_bytes[sc->w_dtype];
-  b->fused_ew = sc->stack.fused_elementwise;
+  b->fused_ew = lw->fused_ew;
 }
 
-sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, double B, int train, sl_graph *g) {
+sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g) {
   const sl_dlrm *d = &sc->model.dlrm;
   db b;
-  db_init(&b, a, sc, g);
+  db_init(&b, a, sc, lw, g);
   const sl_phase F_ = SL_PH_FORWARD, BW = SL_PH_BACKWARD;
   const sl_category IC = SL_CAT_INTERACTION;
   double ab = b.ab, in = d->dense_features;
@@ -272,10 +272,11 @@ sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, double B, int train,
   return b.oom ? SL_ERR_INTERNAL : SL_OK;
 }
 
-sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, double B, int train, sl_graph *g, sl_error *err) {
+sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g,
+                           sl_error *err) {
   const sl_dlrm *d = &sc->model.dlrm;
   db b;
-  db_init(&b, a, sc, g);
+  db_init(&b, a, sc, lw, g);
   for (size_t i = 0; i < d->n_tables; i++) {
     const sl_emb_table *t = &d->tables[i];
     sl_op *op = add(&b, name_of(&b, "embedding.%s", t->name ? t->name : name_of(&b, "t%zu", i)),
@@ -289,7 +290,7 @@ sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, double B, int train,
              1);
     }
   }
-  sl_status s = b.oom ? SL_ERR_INTERNAL : dlrm_graph_dense(a, sc, B, train, g);
+  sl_status s = b.oom ? SL_ERR_INTERNAL : dlrm_graph_dense(a, sc, lw, B, train, g);
   if (s) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory building the DLRM graph");
   return SL_OK;
 }

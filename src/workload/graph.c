@@ -7,42 +7,11 @@
  * all-reduce (or, with sequence parallelism, all-gather + reduce-scatter) after each block.
  * Notation (comments): T tokens on the chip, h hidden, qd = heads*head_dim, kvd =
  * kv_heads*head_dim, f ffn, V vocab, t tensor-parallel size. */
-#include "internal.h"
+#include "workload/workload.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-sl_op *graph_add(arena *a, sl_graph *g) {
-  if (g->n == g->cap) {
-    size_t nc = g->cap ? g->cap * 2 : 64;
-    sl_op *ops = ar_alloc(a, nc * sizeof *ops);
-    if (!ops) return NULL;
-    if (g->n) memcpy(ops, g->ops, g->n * sizeof *ops);
-    g->ops = ops;
-    g->cap = nc;
-  }
-  sl_op *op = &g->ops[g->n++];
-  memset(op, 0, sizeof *op);
-  return op;
-}
-
-sl_op *graph_op(arena *a, sl_graph *g, int *oom, const char *name, sl_phase ph, sl_category cat, sl_kernel k,
-                double count) {
-  static _Thread_local sl_op sink;
-  sl_op *op = graph_add(a, g);
-  if (!op) {
-    *oom = 1;
-    memset(&sink, 0, sizeof sink);
-    return &sink;
-  }
-  op->name = name;
-  op->phase = ph;
-  op->cat = cat;
-  op->kernel = k;
-  op->count = count;
-  return op;
-}
 
 double group_per_node(double n, double stride, double node) {
   double k = floor(node / stride);
@@ -588,7 +557,7 @@ static sl_status build_op(gb *b, sl_error *err) {
 }
 
 /* The builder's state shared by every entry point: the scenario's formats and fusion flags. */
-static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_plan *p, sl_graph *g) {
+static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, sl_graph *g) {
   memset(b, 0, sizeof *b);
   b->a = a;
   b->g = g;
@@ -597,44 +566,39 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_plan *p, sl
   b->p = *p;
   b->adt = sc->a_dtype;
   b->wdt = sc->w_dtype;
-  /* Weight-only quantisation (int4/fp4 weights, wider activations) computes in the activation
-   * format; otherwise the chip's matrix engine format of the activations. */
-  b->cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  b->cdt = lw->compute_dt;
   b->ab = sl_dtype_bytes[sc->a_dtype];
   b->wb = sl_dtype_bytes[sc->w_dtype];
-  b->fused_ew = sc->stack.fused_elementwise;
+  b->fused_ew = lw->fused_ew;
+  b->fused_attn = lw->fused_attn;
 }
 
-sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_plan *p, sl_part part, sl_graph *g,
-                           sl_error *err) {
+sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, sl_part part,
+                           sl_graph *g, sl_error *err) {
   gb b;
-  gb_init(&b, a, sc, p, g);
+  gb_init(&b, a, sc, lw, p, g);
   b.tp_k = group_per_node(p->tp, 1, sc->node_chips);
   b.count = 1;
   g->n = 0;
   sl_status s = SL_OK;
   if (sc->model.kind == SL_MODEL_TRANSFORMER) {
-    double hd = (double)sc->model.tf.head_dim;
-    b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, hd, b.ab);
     if (part == SL_PART_ALL)
       s = build_inference(&b, err);
     else
       build_train_part(&b, part);
   } else if (sc->model.kind == SL_MODEL_OP) {
-    b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, sc->model.op.head_dim, b.ab);
     s = build_op(&b, err);
   } else { /* DLRM: one chip's dense part and local tables (sim/dlrm.c shards the tables itself) */
-    s = dlrm_graph_build(a, sc, p->mb, part != SL_PART_ALL, g, err);
+    s = dlrm_graph_build(a, sc, lw, p->mb, part != SL_PART_ALL, g, err);
   }
   if (!s && b.oom) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory building the op graph");
   return s;
 }
 
-sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *p, double B, double q,
-                                double kv, int causal, sl_graph *g) {
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, double B,
+                                double q, double kv, int causal, sl_graph *g) {
   gb b;
-  gb_init(&b, a, sc, p, g);
-  b.fused_attn = sc->stack.attention_fused && attention_fits(&sc->chip, (double)sc->model.tf.head_dim, b.ab);
+  gb_init(&b, a, sc, lw, p, g);
   b.count = (double)sc->model.tf.layers;
   b.phase = q > 1 ? SL_PH_PREFILL : SL_PH_DECODE;
   g->n = 0;
@@ -643,7 +607,7 @@ sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_plan *
   return b.oom ? SL_ERR_INTERNAL : SL_OK;
 }
 
-sl_status graph_build(arena *a, const sl_scenario *sc, sl_graph *g, sl_error *err) {
+sl_status graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, sl_graph *g, sl_error *err) {
   sl_plan p = plan_of_scenario(sc);
-  return graph_build_part(a, sc, &p, SL_PART_ALL, g, err);
+  return graph_build_part(a, sc, lw, &p, SL_PART_ALL, g, err);
 }

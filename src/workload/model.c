@@ -1,6 +1,6 @@
 /* model.c — model specs: transformer (inline, preset, HF config.json), single ops, DLRM (read and
  * checked here; sizes and graphs in dlrm.c). Parameter counts. */
-#include "internal.h"
+#include "workload/workload.h"
 
 #include <math.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #ifndef SILICA_CLI_H
 #define SILICA_CLI_H
 
-#include "internal.h"
+#include "report/report.h"
 
 enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_INPUT = 2, EXIT_INTERNAL = 3 };
 

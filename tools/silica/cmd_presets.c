@@ -40,7 +40,8 @@ static sl_status load_spec(arena *a, const char *kind, const char *name, loaded 
   for (size_t i = 0; i < SL_ARRAY_LEN(KINDS); i++)
     if (strcmp(KINDS[i].kind, kind) == 0) rd_push(&r, KINDS[i].one);
   if (!s) s = spec_resolve(&r, kind, v, &out->tree);
-  if (!s && strcmp(kind, "chips") == 0) s = chip_from_node(&r, out->tree, &out->chip);
+  if (!s && strcmp(kind, "chips") == 0 && !(s = chip_from_node(&r, out->tree, &out->chip)))
+    energy_derive(&out->chip, 1);
   if (!s && strcmp(kind, "stacks") == 0) s = stack_from_node(&r, out->tree, &out->stack);
   if (!s && strcmp(kind, "models") == 0) s = model_from_node(&r, out->tree, &out->model);
   if (!s && strcmp(kind, "systems") == 0) s = rd_map(&r, out->tree);

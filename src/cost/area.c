@@ -15,7 +15,7 @@
  *           fraction of the rest (fitted).
  * The three fitted constants were set once against the published dies of A100, H100, MTIA 2i and
  * MTIA 1 (826, 814, ~420, ~369 mm2); tests/test_econ.c keeps the first three within 20%. */
-#include "internal.h"
+#include "cost/cost.h"
 
 #include <math.h>
 #include <string.h>

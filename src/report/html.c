@@ -11,7 +11,7 @@
  * Every chart names its main mark ("bars", "points", ...) and says how many rows its main dataset
  * has; web/report.js counts the mark's items after drawing, and the browser test checks that the
  * two agree (tests/report_browser.py). */
-#include "internal.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdarg.h>

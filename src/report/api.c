@@ -1,7 +1,7 @@
 /* api_extra.c — small public functions for programs and language bindings (python/silica):
  * freeing the library's strings, validation and chips as JSON (include/silica.h).  They wrap the
  * internal validation runner (sim/validate.c) and chip loader (hw/chip.c); no new modelling here. */
-#include "internal.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <string.h>
@@ -104,6 +104,7 @@ sl_status sl_chip_json(const char *name_or_path, char **out, sl_error *err) {
   sl_chip c;
   memset(&c, 0, sizeof c);
   sl_status s = chip_load(&a, name_or_path, NULL, &c, err);
+  if (!s) energy_derive(&c, 1);
   if (!s && c.n_mem < 1)
     s = err_set(err, SL_ERR_INPUT, name_or_path, 0, "memory", "the chip has no memory levels");
   if (!s) {

@@ -1,0 +1,72 @@
+/* core.h — the lowest stage: allocation (with fault injection), arenas, errors, number
+ * formats, hashing.  Includes nothing of libsilica but the public header. */
+#ifndef SL_CORE_H
+#define SL_CORE_H
+
+#include "silica.h"
+
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- core: allocation ----------------------------------------------------------------------------
+ * Every allocation of the library goes through these (the macros below), so that tests can make
+ * the Nth one fail (fault injection, tests/test_faults.c) and check that every error path returns
+ * an error and frees what it holds.  libyaml's own allocations are not covered. */
+void *sl_malloc(size_t n);
+void *sl_calloc(size_t n, size_t size);
+void *sl_realloc(void *p, size_t n);
+/* Test hook: the n-th allocation from now (1 = the next) and every later one fail until reset
+ * with n <= 0.  Process-wide and not thread-safe: tests only. */
+void sl_alloc_fail_after(long n);
+long sl_alloc_count(void); /* allocations since the last sl_alloc_fail_after */
+#ifndef SL_ALLOC_IMPL
+#define malloc(n) sl_malloc(n)
+#define calloc(n, s) sl_calloc(n, s)
+#define realloc(p, n) sl_realloc(p, n)
+#endif
+
+/* ---- core: arena ------------------------------------------------------------------------------
+ * A bump allocator made of chained blocks.  Everything a loaded object owns lives in its arena
+ * and is freed at once; evaluation scratch uses ar_reset(). */
+typedef struct ar_block ar_block;
+typedef struct arena {
+  ar_block *head;
+  size_t used_total;
+} arena;
+
+void ar_init(arena *a);
+void *ar_alloc(arena *a, size_t size); /* zeroed, 16-byte aligned; NULL when out of memory */
+char *ar_strdup(arena *a, const char *s);
+char *ar_strndup(arena *a, const char *s, size_t n);
+void ar_reset(arena *a); /* keeps the first block for reuse */
+void ar_free(arena *a);
+
+/* ---- core: errors ----------------------------------------------------------------------------- */
+sl_status err_set(sl_error *err, sl_status code, const char *file, int line, const char *key, const char *fmt,
+                  ...) __attribute__((format(printf, 6, 7)));
+
+/* ---- number formats --------------------------------------------------------------------------- */
+typedef enum sl_dtype {
+  SL_FP32,
+  SL_TF32,
+  SL_BF16,
+  SL_FP16,
+  SL_FP8,
+  SL_INT8,
+  SL_INT4,
+  SL_FP4,
+  SL_DTYPE_COUNT
+} sl_dtype;
+
+extern const char *const sl_dtype_names[SL_DTYPE_COUNT];
+extern const double sl_dtype_bytes[SL_DTYPE_COUNT]; /* storage bytes per value (int4/fp4: 0.5) */
+int dtype_from_name(const char *s);                 /* -1 when unknown */
+
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+#endif /* SL_CORE_H */

@@ -1,0 +1,145 @@
+/* cost.h — one op on one chip: GEMM tiling, attention, streams, gathers, collectives on the
+ * network; energy per action, the power cap, die area. */
+#ifndef SL_COST_H
+#define SL_COST_H
+
+#include "plan/plan.h"
+
+/* ---- cost: one op on one chip ------------------------------------------------------------------ */
+typedef struct sl_cost {
+  double time_s;
+  double flops;      /* hardware FLOP executed (padding included) */
+  double dram_bytes; /* off-chip (or resident-level) traffic */
+  double l2_bytes;   /* traffic between the shared level and the cores */
+  sl_bound bound;
+  /* gemm: the configuration chosen */
+  sl_tile tile;
+  int split_k;
+  double waves, tiles;
+  /* ---- energy (issue 6; filled by cost_op through energy_of_cost, src/cost/energy.c) ---- */
+  double macs;       /* matrix-engine MACs executed (padding included) */
+  double vec_flops;  /* vector-engine FLOP */
+  double core_bytes; /* per-core SRAM traffic: operands written from the shared level, read by the engine */
+  double link_bytes; /* bytes this chip sends over off-chip links */
+  double e_core_j;   /* dynamic energy in the chip's clock/voltage domain (MACs, operands, SRAMs, wires) */
+  double e_off_j;    /* dynamic energy outside it (DRAM devices and interfaces, link SerDes) */
+} sl_cost;
+
+/* ---- cost: network ------------------------------------------------------------------------------ */
+
+typedef struct sl_net {
+  double up_bw, up_lat;   /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
+  double out_bw, out_lat; /* scale-out, oversubscription applied */
+  double node;            /* chips per scale-up domain */
+} sl_net;
+
+void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
+/* Time of one collective over n ranks, k per scale-up domain; S as defined in collective.c. */
+sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
+
+/* Where operands stream from: normally the DRAM, or the on-chip shared SRAM when the whole
+ * working set of the scenario is resident there. */
+typedef struct sl_costctx {
+  const sl_chip *chip;
+  const sl_stack *stack;
+  double mem_bw;    /* bytes/s, efficiency applied: tiled kernels */
+  double stream_bw; /* bytes/s for element-wise kernels */
+  double mem_latency_s;
+  sl_net net;
+  int resident; /* issue 6: operands stream from the shared on-chip SRAM, not DRAM (for energy) */
+} sl_costctx;
+
+void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip);
+sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g);
+/* One configuration, no search (exposed for the reference test). */
+sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
+/* Naive reference: walks every tile of every wave; tests compare it with cost_gemm_config. */
+sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
+sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a);
+sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt);
+sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes);
+sl_cost cost_op(const sl_costctx *ctx, const sl_op *op); /* dispatch, kernel overhead added */
+
+/* Whether a flash-style kernel's working set fits the per-core SRAM. */
+int attention_fits(const sl_chip *c, double head_dim, double bytes);
+/* How the scenario's ops run on its chip under its stack: attention fused when the stack has a
+ * flash-style kernel and its blocks fit the per-core SRAM; products in the activation format when
+ * the matrix engine takes it, else in the weight format (weight-only quantisation). */
+sl_lowering cost_lowering(const sl_scenario *sc);
+
+/* ---- cost: energy per action, power cap (src/cost/energy.c) ---- */
+double energy_node_factor(double process_nm);             /* energy per action at the node / at 45 nm */
+double energy_sram_pj_per_byte_45(double capacity_bytes); /* Horowitz SRAM access at 45 nm, by array size */
+double energy_dram_pj_per_bit(const char *level_name);    /* by DRAM type (hbm*, lpddr*, gddr*, ddr*) */
+/* Fills c->energy from the chip's node, engine shape, memories and area, taking each figure the
+ * spec's `energy:` map gives instead when use_overrides (code that changes a loaded chip's node,
+ * memories, engine shape, area or TDP re-derives with use_overrides 0: the spec's figures were
+ * for the chip it described).  Every chip is derived once before it is costed. */
+void energy_derive(sl_chip *c, int use_overrides);
+/* Fills cost->e_core_j and cost->e_off_j from the action counts of one op instance (dt: the
+ * matrix/vector format of the op; resident: its "DRAM" bytes come from the shared SRAM). */
+void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *cost);
+/* Bytes one rank sends over the links in a collective of S bytes over n ranks (sizes as in
+ * cost_collective): all-reduce 2(n-1)/n S, all-gather / reduce-scatter / all-to-all (n-1)/n S,
+ * send/recv S. */
+double coll_link_bytes(sl_coll type, double S, double n);
+/* The TDP cap on one chip's work: dynamic energy on the clock domain (e_core_j) and off it
+ * (e_off_j), time that scales with the clock (t_clock_s: compute-bound) and time that does not
+ * (t_other_s: memory, network, latency, idle).  The chip runs at the clock ratio r <= 1 at which
+ * static + dynamic power equals tdp_w, with energy per on-chip action scaling as r^2 (voltage
+ * tracking the clock, floored at SL_VMIN of the nominal). */
+typedef struct sl_capped {
+  double clock_ratio; /* r */
+  double time_s;      /* t_clock_s / r + t_other_s (or longer when even the lowest clock is over TDP) */
+  double dyn_j;       /* dynamic energy at r */
+  double power_w;     /* static + dyn_j / time_s */
+  double uncapped_w;  /* the same at r = 1 */
+} sl_capped;
+sl_capped power_cap(const sl_chip *c, double e_core_j, double e_off_j, double t_clock_s, double t_other_s);
+double power_energy_scale(double clock_ratio); /* energy per on-chip action at clock ratio r / at r = 1 */
+
+/* ---- econ: die area (src/econ/area.c) ---- */
+typedef struct sl_area {
+  double matrix_mm2, vector_mm2, control_mm2, core_sram_mm2, shared_sram_mm2, noc_mm2;
+  double dram_io_mm2, link_io_mm2, other_mm2, total_mm2;
+} sl_area;
+void area_estimate(const sl_chip *c, sl_area *out);
+double chip_area_mm2(const sl_chip *c); /* the published die area, else the estimate */
+
+/* cost/embedding.c: embedding bags.  Rows move in whole DRAM access units (SL_DRAM_ACCESS_BYTES). */
+/* H(n, s) = sum_{i<=n} i^-s for real n >= 0 (linear between whole n); Euler-Maclaurin past 32 terms. */
+double zipf_H(double n, double s);
+/* The optimal static cache of cap_bytes over n tables (rows[i] rows of row_bytes[i] bytes, accessed
+ * rate[i] times per unit time with Zipf skew zipf[i]): the hottest rows by accesses per byte, found
+ * by water-filling.  hit[i] (may be NULL) gets table i's share of lookups served from the cache;
+ * returns the share of all lookups. */
+double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate,
+                      const double *zipf, double cap_bytes, double *hit);
+
+/* One table's (or shard's) part of a table-batched embedding kernel on one chip. */
+typedef struct sl_emb_access {
+  double lookups;     /* rows gathered */
+  double row_bytes;   /* bytes of one row */
+  double dim;         /* values per row */
+  double hit;         /* share of lookups served from the shared SRAM */
+  int host;           /* the rows live in host memory: misses cross links.host */
+  double out_bytes;   /* pooled rows written (forward) or their gradient read (backward) */
+  int backward;       /* fused backward: scatter-add and the optimizer on the touched rows */
+  double state_bytes; /* optimizer state of one row, read and written by the backward (row-wise
+                         Adagrad: 4) */
+} sl_emb_access;
+
+/* Resource times of embedding work; a batched kernel sums them over its tables and takes the max. */
+typedef struct sl_emb_time {
+  double dram_s, sram_s, host_s, vec_s;
+  double dram_bytes, sram_bytes, host_bytes, flops;
+} sl_emb_time;
+void emb_time_add(const sl_costctx *ctx, const sl_emb_access *e, sl_emb_time *t);
+double emb_time_body(const sl_emb_time *t); /* the slowest resource */
+sl_bound emb_time_bound(const sl_emb_time *t);
+/* One embedding kernel alone: body + kernel latency (the stack's efficiency and launch cost are
+ * the caller's, as in cost_op). */
+sl_cost cost_embedding(const sl_costctx *ctx, const sl_emb_access *e);
+double dram_random_bw(const sl_costctx *ctx); /* bytes/s of whole access units gathered at random */
+
+#endif /* SL_COST_H */

@@ -1,0 +1,135 @@
+/* hw.h — chip and stack *specs*: parse, validate, presets, defaults.  No derived figures
+ * beyond peaks; energy per action, area and effective bandwidths are cost/'s. */
+#ifndef SL_HW_H
+#define SL_HW_H
+
+#include "io/io.h"
+
+/* ---- hw: chip ---------------------------------------------------------------------------------- */
+#define SL_MAX_MEM 6
+#define SL_MAX_TILES 16
+#define SL_DRAM_ACCESS_BYTES 64.0 /* a DRAM access moves whole units of this size (equations.md) */
+
+typedef struct sl_mem_level {
+  const char *name;
+  double capacity_bytes; /* per core when per_core, else for the chip */
+  double bw_GBps;        /* per core when per_core, else aggregate */
+  double latency_s;
+  int per_core;
+} sl_mem_level;
+
+typedef struct sl_link {
+  double bw_GBps;          /* per chip, per direction */
+  double latency_s;        /* per message step (the alpha of alpha-beta) */
+  double efficiency;       /* fraction of bw_GBps collectives reach on large messages */
+  double oversubscription; /* >= 1: scale-out fabric oversubscription (1 = full bisection) */
+} sl_link;
+
+typedef struct sl_tile {
+  int m, n, k;
+} sl_tile;
+
+/* ---- energy per action of one chip (src/cost/energy.c, docs/energy-cost.md) -------------------
+ * Derived by cost's energy_derive from the process node (Horowitz 45 nm figures scaled by the
+ * Accelergy/Stillmaker-Baas node factors), the engine shape, the memory levels and the die area,
+ * unless the chip spec's optional `energy:` map gives a figure itself. */
+typedef struct sl_energy_spec {
+  double mac_j[SL_DTYPE_COUNT];      /* one multiply-accumulate of the matrix engine, by input format */
+  double vec_flop_j[SL_DTYPE_COUNT]; /* one vector-engine FLOP, its register-file traffic included */
+  double operand_bytes_per_mac[SL_DTYPE_COUNT]; /* operand-store traffic per MAC, from the engine shape */
+  double operand_j_per_byte;   /* operand store (register file / operand buffer) <-> engine */
+  double core_sram_j_per_byte; /* the per-core SRAM level (shared memory, PE local memory) */
+  double shared_j_per_byte;    /* the shared on-chip level: array access plus the wires to the cores */
+  double dram_j_per_byte;      /* off-chip DRAM: device and interface */
+  double link_j_per_byte;      /* off-chip links (SerDes), per byte sent */
+  double static_w;             /* static and idle power of the chip (leakage, clocks, DRAM refresh) */
+  const char *source;          /* the spec's energy.source, "" when every figure is derived */
+  int derived;                 /* filled by energy_derive */
+} sl_energy_spec;
+
+/* The chip spec's optional `energy:` map: figures that replace the ones derived from the node, the
+ * engine shape and the memories (NaN: derive it). */
+typedef struct sl_energy_over {
+  double mac_pj[SL_DTYPE_COUNT], vec_pj_per_flop[SL_DTYPE_COUNT];
+  double operand_pj_per_byte, core_sram_pj_per_byte, shared_pj_per_byte, dram_pj_per_bit, link_pj_per_bit;
+  double static_w;
+  const char *source; /* "" when the spec gives none */
+} sl_energy_over;
+
+typedef struct sl_chip {
+  const char *name;
+  const char *description;
+  const char *file; /* where it came from */
+  double clock_ghz;
+  int cores;
+  int mat_shape_m, mat_shape_n, mat_shape_k;  /* padding granularity of the matrix engine */
+  double mat_macs_per_cycle[SL_DTYPE_COUNT];  /* per core, dense; 0 = not supported */
+  double vec_flops_per_cycle[SL_DTYPE_COUNT]; /* per core; 0 = not supported */
+  sl_mem_level mem[SL_MAX_MEM];               /* innermost first; the last is off-chip DRAM */
+  int n_mem;
+  sl_link scale_up, scale_out, host;
+  double process_nm;
+  double tdp_w;
+  double area_mm2; /* published die area; 0 = not published */
+  sl_tile tiles[SL_MAX_TILES];
+  int n_tiles;
+  int max_split_k;
+  int stream_k;                    /* kernels split the K loop evenly over the cores (no waves) */
+  double kernel_latency_s;         /* fill + drain of one kernel on the device */
+  double eff_gemm[SL_DTYPE_COUNT]; /* sustained fraction of matrix peak on full tiles */
+  double eff_dram;                 /* fraction of DRAM bandwidth reached by tiled kernels (GEMM) */
+  double eff_stream;               /* fraction reached by element-wise / norm / softmax kernels */
+  double eff_sram;                 /* same for on-chip shared SRAM */
+  double eff_vector;               /* fraction of vector peak */
+  double eff_random;               /* fraction of DRAM bandwidth random row gathers reach (whole access
+                                      units counted); 0 = take eff_stream */
+  const char *eff_gemm_source, *eff_dram_source, *eff_stream_source;
+  int validated; /* kernel-level data behind the efficiency figures */
+  const char *validation_note;
+  sl_energy_over energy_over; /* the spec's `energy:` map (figures that replace derived ones) */
+  sl_energy_spec energy;      /* per-action energies, derived by cost's energy_derive (not at load) */
+} sl_chip;
+
+extern const double SL_LINK_EFF_UP, SL_LINK_EFF_OUT;
+/* Reads {bw_GBps, latency_s, efficiency, oversubscription} into *out (fields absent keep their value). */
+sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out);
+/* A map {fmt: value} of per-number-format figures in [lo, hi] at parent.key into out; given
+ * (may be NULL) marks the formats the map names.  Unknown formats name file, line and key. */
+sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,
+                       double out[SL_DTYPE_COUNT], int given[SL_DTYPE_COUNT]);
+/* Loads a chip from a preset name, a file path, or an inline node.  Allocates in `a`. */
+sl_status chip_from_node(reader *r, yt_node *node, sl_chip *out);
+sl_status chip_load(arena *a, const char *name_or_path, const char *base_file, sl_chip *out, sl_error *err);
+double chip_peak_flops(const sl_chip *c, sl_dtype dt); /* matrix peak, FLOP/s, whole chip */
+double chip_vec_flops(const sl_chip *c, sl_dtype dt);  /* vector peak, FLOP/s, whole chip */
+const sl_mem_level *chip_dram(const sl_chip *c);
+const sl_mem_level *chip_l2(const sl_chip *c);        /* last on-chip shared level or NULL */
+const sl_mem_level *chip_core_sram(const sl_chip *c); /* innermost per-core level or NULL */
+double chip_dram_bytes(const sl_chip *c);
+
+/* ---- hw: stack --------------------------------------------------------------------------------- */
+typedef struct sl_stack {
+  const char *name;
+  const char *description;
+  int attention_fused;
+  int fused_elementwise;
+  double kernel_overhead_s; /* time each kernel launch adds to the timeline */
+  double efficiency;        /* fraction of the device's kernel-level throughput the framework
+                               sustains (synchronisation stalls, allocator, gaps); 1 = all */
+  int graphs;
+  int overlap_tp_comm, overlap_dp_comm;
+  int sequence_parallel, context_parallel; /* parallelisms the software implements */
+} sl_stack;
+
+sl_status stack_from_node(reader *r, yt_node *node, sl_stack *out);
+
+
+const char *preset_path(const char *kind, const char *name); /* "data/chips/x.yaml" or NULL */
+
+/* A spec value: a preset name of `kind` ("chips", ...), a path (relative to the file of `node`), or
+ * an inline map.  *out is the tree to read. */
+sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out);
+int spec_is_path(const char *s);
+
+
+#endif /* SL_HW_H */

@@ -1,0 +1,200 @@
+/* sim.h — a step as a timeline: training with its plan search, inference, serving,
+ * DLRM; power under the cap; results; validation and calibration drivers. */
+#ifndef SL_SIM_H
+#define SL_SIM_H
+
+#include "econ/econ.h"
+
+/* ---- sim: results ------------------------------------------------------------------------------ */
+typedef struct sl_row {
+  const char *name;
+  sl_phase phase;
+  sl_category cat;
+  sl_bound bound;
+  double count;                          /* instances of the op in one step */
+  double time_s, flops, bytes, energy_j; /* totals over the count; flops are useful (no padding) */
+  double sram_hit_rate;                  /* < 0: not applicable */
+} sl_row;
+
+typedef struct sl_memory {
+  double per_chip_bytes, capacity_bytes, weights_bytes, grads_bytes, optimizer_bytes, activations_bytes,
+      kv_cache_bytes;
+  int fits;
+} sl_memory;
+
+typedef struct sl_plan_row {
+  sl_plan plan;
+  double step_time_s, mfu, per_chip_bytes;
+} sl_plan_row;
+
+/* Energy, power and cost of a step (issue 6; FORMATS.md "energy" and "cost"; src/cost/energy.c,
+ * src/econ/cost.c).  NaN marks a figure that does not apply (j_per_sample of an LLM). */
+typedef struct sl_power_out {
+  int has_energy, has_cost;
+  double step_j;                    /* whole system, one step, static power included */
+  double avg_power_w_per_chip;      /* step_j / (chips x step time) */
+  double uncapped_power_w_per_chip; /* the most loaded chip at its full clock (above tdp_w when capped) */
+  double clock_ratio;          /* clock the TDP allows / the spec's clock; 1 when the cap does not bind */
+  double uncapped_step_time_s; /* the step at the full clock */
+  double j_per_token, j_per_sample;
+  double usd_per_hour_system, usd_per_million_tokens, usd_per_million_samples;
+  double capex_usd_per_chip; /* one chip position: chip, memory, board, host and network shares */
+} sl_power_out;
+
+struct sl_result {
+  arena a;
+  double plans_enumerated, plans_evaluated; /* training: the plan search */
+  sl_plan_row *top;                         /* the best plans, fastest first */
+  size_t n_top;
+  const sl_scenario *sc; /* not owned; for the "scenario" key (copied into json at run time) */
+  char *scenario_json;   /* resolved scenario as JSON, owned (arena) */
+  char input_sha256[65];
+  int feasible;
+  char reason[512];
+  sl_task task;
+  double chips;
+  double step_time_s, tokens_per_s, samples_per_s, ttft_s, tpot_s, mfu, hfu, flops_per_chip_per_s;
+  double model_flops, hw_flops; /* per step, whole system */
+  int has_tokens, has_samples, has_ttft, has_mfu;
+  sl_memory mem;
+  sl_parallel par;
+  double micro_batch, global_batch;
+  sl_recompute recompute;
+  sl_row *rows;
+  size_t n_rows;
+  int has_serve;
+  struct {
+    double ttft[3], tpot[3]; /* p50, p90, p99 */
+    double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
+    double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
+  } serve;
+  sl_power_out power; /* issue 6: energy, power, cost */
+};
+
+/* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
+sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
+/* The largest inference batch (all replicas) that fits in memory; 0 when none does. */
+double inference_max_batch(const sl_scenario *sc);
+/* Serving: continuous batching of arriving requests (serve.c). */
+sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* The step-cost surface of the serving simulation for one step: a prefill chunk of
+ * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
+sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,
+                              double kv_mean, double *time_s, sl_error *err);
+
+/* Training (any number of chips): plan search when keys are auto, then the step. */
+sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
+double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, int fused_attn);
+double train_1f1b_reference(const double *f, const double *b, int p, int m);
+
+/* Fills res->power's cost fields from its energy fields and throughput. */
+void econ_fill_result(const sl_scenario *sc, sl_result *res);
+
+/* 1 when `key` is a numeric output key of FORMATS.md (also those this build does not compute yet). */
+int result_key_known(const char *key);
+
+/* ---- sim: validation cases (validate.c; FORMATS.md "Validation cases") ------------------------- */
+/* An inline scenario (a YAML map) as text for sl_scenario_load, with relative spec paths (chip,
+ * stack, model, system, econ) prefixed by dir (the folder of the file it came from, "" or ending
+ * in '/').  NULL when out of memory; free() it. */
+char *scenario_text(const yt_node *sc, const char *dir);
+typedef enum sl_val_status {
+  SL_VAL_OK,
+  SL_VAL_FAIL,
+  SL_VAL_UNSUPPORTED,
+  SL_VAL_ERROR,
+  SL_VAL_COUNT
+} sl_val_status;
+extern const char *const sl_val_status_names[SL_VAL_COUNT];
+
+/* One (case, metric) check.  predicted and rel_error are NaN when the case did not run. */
+typedef struct sl_val_entry {
+  const char *name, *source, *metric, *file;
+  int line;
+  double measured, predicted, rel_error, tolerance;
+  sl_val_status status;
+  int calibration;     /* "gemm-best-*": data the chip efficiencies were fitted to, reported apart */
+  const char *message; /* why, for unsupported and error; "" otherwise */
+} sl_val_entry;
+
+typedef struct sl_val_group {
+  size_t n, ran, counts[SL_VAL_COUNT];
+  double mape, max_abs_rel_error; /* over entries that ran (ok or fail); NaN when none ran */
+} sl_val_group;
+
+typedef struct sl_validation {
+  arena a; /* entries and their strings */
+  sl_val_entry *entries;
+  size_t n, cap;
+  size_t internal_errors; /* entries whose run hit SL_ERR_INTERNAL (a bug): the CLI exits 3 */
+  sl_val_group valid, calib, all;
+} sl_validation;
+
+void val_init(sl_validation *v);
+void val_free(sl_validation *v);
+/* Checks the cases file at `path` and runs the cases whose name matches `filter` (POSIX extended
+ * regex; NULL = all), appending one entry per (case, metric).  A malformed cases file or a bad
+ * regex is SL_ERR_INPUT (nothing is appended); a bad scenario is an entry with status error. */
+sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err);
+void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
+
+/* A measured case loaded for calibration: its scenario (owned; sl_scenario_free) and the measured
+ * step time. */
+typedef struct sl_cal_case {
+  const char *name;
+  sl_scenario *sc;
+  double measured_s;
+} sl_cal_case;
+/* Loads the cases of `path` that measure step_time_s; chip (a preset or path) replaces each
+ * case's chip when not NULL. */
+sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_case **out, size_t *n_out,
+                         sl_error *err);
+
+/* ---- calibration -------------------------------------------------------------------------------- */
+typedef struct sl_cal_param {
+  const char *key; /* chip-spec key path, e.g. efficiency.gemm.fp16 */
+  double before, after, lo, hi;
+  size_t n_cases; /* cases whose prediction it moves */
+} sl_cal_param;
+
+typedef struct sl_calibration {
+  sl_cal_param params[16];
+  size_t n_params;
+  size_t n_train, n_test;
+  double mape_train_before, mape_train_after, mape_test_before, mape_test_after;
+  double mape_all_before, mape_all_after;
+} sl_calibration;
+
+/* Fits the chip's efficiency figures to the cases (training half: even positions; held out: odd).
+ * cases[i].sc are modified (their chip figures set to the fit). */
+sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err);
+/* The fitted figures as a chip-spec fragment (YAML) naming the data; malloc'd. */
+char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files,
+                         size_t n_files);
+/* {"cases": [...], "mape", "max_abs_rel_error", "calibration_mape", "counts": {...}}; malloc'd, NULL on OOM.
+ */
+char *val_json(const sl_validation *v);
+
+/* ---- sim: energy of a step (src/sim/power.c) ---- */
+/* Sums of one chip's ops: dynamic energy on and off the clock domain and the time that scales
+ * with the clock. */
+typedef struct sl_esum {
+  double e_core, e_off, t_clock, t_total;
+} sl_esum;
+void esum_add(sl_esum *s, const sl_cost *c, double count, double time_s);
+/* Fills res->power (energy, power, the cap) for a step of res->step_time_s (at full clock) whose
+ * most loaded chip did `busy`, with system-wide dynamic energy sys_e_core + sys_e_off (at full
+ * clock), over res->chips chips.  Sets res->step_time_s to the capped step, slows the compute-bound
+ * rows and gives every row its energy (row_*_j[i]: the row's dynamic energy at full clock; NULL:
+ * none).  tokens, samples: per step (0 when not applicable). */
+void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core, double sys_e_off,
+                       double tokens, double samples, const double *row_core_j, const double *row_off_j,
+                       sl_result *res);
+
+/* sim/dlrm.c */
+sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* Scenario checks of a DLRM (called by the scenario loader instead of the LLM parallel rules). */
+sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *err);
+
+#endif /* SL_SIM_H */

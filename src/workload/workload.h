@@ -1,0 +1,329 @@
+/* workload.h — models (transformer, DLRM, single ops), the scenario (what to run) and
+ * the op graph: shapes, formats, forward/backward/optimizer, identical layers once. */
+#ifndef SL_WORKLOAD_H
+#define SL_WORKLOAD_H
+
+#include "hw/hw.h"
+
+/* ---- workload: model --------------------------------------------------------------------------- */
+typedef enum sl_model_kind { SL_MODEL_TRANSFORMER, SL_MODEL_DLRM, SL_MODEL_OP } sl_model_kind;
+typedef enum sl_op_type {
+  SL_OPT_GEMM,
+  SL_OPT_ATTENTION,
+  SL_OPT_EMBEDDING_BAG,
+  SL_OPT_ALL_REDUCE,
+  SL_OPT_ALL_GATHER,
+  SL_OPT_REDUCE_SCATTER,
+  SL_OPT_ALL_TO_ALL,
+  SL_OPT_SEND_RECV,
+  SL_OPT_COUNT
+} sl_op_type;
+extern const char *const sl_op_type_names[SL_OPT_COUNT + 1];
+
+typedef enum { SL_ACT_GELU, SL_ACT_SWIGLU } sl_activation;
+typedef enum { SL_NORM_LAYERNORM, SL_NORM_RMSNORM } sl_norm;
+typedef enum { SL_POS_LEARNED, SL_POS_ROPE } sl_position;
+
+typedef struct sl_transformer {
+  long hidden, layers, heads, kv_heads, head_dim, ffn, vocab;
+  sl_activation activation;
+  sl_norm norm;
+  sl_position position;
+  int tied_embeddings;
+  int dropout; /* training keeps dropout masks (GPT-style) */
+  long experts, experts_per_token, shared_experts, moe_every;
+  long max_context;
+} sl_transformer;
+
+typedef struct sl_op_spec {
+  sl_op_type type;
+  double m, n, k;                                   /* gemm */
+  double batch, seq_len, heads, kv_heads, head_dim; /* attention (batch also embedding_bag) */
+  int causal;
+  double rows, dim, pooling; /* embedding_bag */
+  double bytes;              /* collectives */
+} sl_op_spec;
+
+/* A DLRM-style ranking model (Naumov et al. 2019; DCNv2 cross layers: Wang et al. 2021): dense
+ * features through a bottom MLP, embedding bags of sparse features, an interaction, a top MLP.
+ * Read and checked by model.c (docs/chip-spec.md "dlrm"); evaluated by sim/dlrm.c. */
+typedef enum sl_interaction { SL_INTER_DOT, SL_INTER_DCNV2 } sl_interaction;
+/* How a table is split over chips (TorchRec's sharding types); AUTO leaves it to the planner. */
+typedef enum sl_shard_kind {
+  SL_SHARD_AUTO,
+  SL_SHARD_TABLE,
+  SL_SHARD_ROW,
+  SL_SHARD_COLUMN,
+  SL_SHARD_DATA,
+  SL_SHARD_COUNT
+} sl_shard_kind;
+extern const char *const sl_shard_names[SL_SHARD_COUNT + 1]; /* "auto", "table", "row", "column", "data" */
+
+typedef struct sl_emb_table {
+  const char *name;       /* optional; NULL = "t<index>" */
+  double rows, dim;       /* whole numbers */
+  double pooling;         /* lookups per sample (a mean; need not be whole) */
+  double zipf;            /* access skew sigma of Zipf(sigma) over the rows; 0 = uniform */
+  sl_shard_kind sharding; /* planner constraint */
+} sl_emb_table;
+
+typedef struct sl_dlrm {
+  double dense_features;
+  sl_emb_table *tables;
+  size_t n_tables;
+  double *bottom, *top; /* layer widths after the dense input / after the interaction */
+  size_t n_bottom, n_top;
+  sl_interaction inter;
+  double cross_layers, low_rank; /* dcnv2 */
+} sl_dlrm;
+
+typedef struct sl_model {
+  const char *name;
+  const char *file;
+  sl_model_kind kind;
+  sl_transformer tf;
+  sl_op_spec op;
+  sl_dlrm dlrm;
+  double params_published; /* 0 = unknown */
+} sl_model;
+
+sl_status model_from_node(reader *r, yt_node *node, sl_model *out);
+double model_params(const sl_model *m);                   /* all parameters */
+double model_matmul_params(const sl_model *m);            /* parameters in matrix products (LM head in) */
+double tf_layer_params(const sl_transformer *t, int moe); /* one layer, norms and biases in */
+double tf_layer_matmul_params(const sl_transformer *t, int moe); /* one layer's matrix products */
+double tf_embed_params(const sl_transformer *t);                 /* token (and learned position) embeddings */
+double tf_head_params(const sl_transformer *t);                  /* final norm and an untied LM head */
+
+/* ---- scenario ---------------------------------------------------------------------------------- */
+typedef enum sl_task {
+  SL_TASK_TRAIN,
+  SL_TASK_PREFILL,
+  SL_TASK_DECODE,
+  SL_TASK_GENERATE,
+  SL_TASK_SERVE,
+  SL_TASK_INFER,
+  SL_TASK_COUNT
+} sl_task;
+extern const char *const sl_task_names[SL_TASK_COUNT + 1];
+typedef enum { SL_RECOMPUTE_NONE, SL_RECOMPUTE_SELECTIVE, SL_RECOMPUTE_FULL } sl_recompute;
+typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD } sl_optimizer;
+
+#define SL_AUTO (-1.0) /* a numeric field searched by the planner */
+
+/* A length distribution of the serving workload: fixed, exponential with a mean, or uniform. */
+typedef enum { SL_DIST_FIXED, SL_DIST_EXP, SL_DIST_UNIFORM } sl_dist_kind;
+typedef struct sl_dist {
+  sl_dist_kind kind;
+  double a, b; /* fixed: a; exponential: mean a; uniform: [a, b] */
+} sl_dist;
+
+typedef struct sl_serve_spec {
+  double rate_per_s; /* SL_AUTO: find the highest rate that meets the SLO */
+  double requests;
+  sl_dist prompt, gen;
+  double slo_ttft_s, slo_tpot_s;
+  double max_batch_tokens, kv_block_tokens, max_seqs;
+  int chunked_prefill;
+  double seed;
+} sl_serve_spec;
+
+typedef struct sl_parallel {
+  double dp, tp, pp, cp, ep, vpp, zero; /* SL_AUTO = search */
+  int sp;
+  int schedule_gpipe;
+} sl_parallel;
+
+struct sl_scenario {
+  arena a;
+  const char *file;
+  yt_node *chip_tree, *stack_tree, *model_tree; /* resolved specs, for the output */
+  char input_sha256[65];                        /* of the scenario text and the overrides */
+  sl_chip chip;
+  sl_stack stack;
+  sl_model model;
+  sl_dtype w_dtype, a_dtype, kv_dtype; /* weights, activations, KV cache */
+  sl_task task;
+  /* system */
+  double chips, node_chips;
+  double host_memory_bytes; /* per chip, host DRAM that may hold embedding rows (0 = none) */
+  sl_link scale_up, scale_out;
+  int torus; /* scale-up domain is a torus (TPU ICI) rather than a switch */
+  /* train */
+  double seq_len, global_batch, micro_batch; /* micro_batch may be SL_AUTO */
+  int global_batch_max;                      /* global_batch is {max: N}: the plan picks it */
+  sl_recompute recompute;
+  int recompute_auto;
+  sl_optimizer optimizer;
+  /* infer */
+  double batch, prompt_len, gen_len;
+  int batch_max;
+  sl_parallel par;
+  int parallel_auto;
+  int precision_is_map;
+  sl_serve_spec serve;
+  struct sl_econ *econ; /* issue 6: prices (data/econ/default.yaml, overridden by the `econ:` key) */
+};
+
+/* ---- workload: op graph -------------------------------------------------------------------------
+ * A flat list of ops, each with a repeat count: identical layers appear once with count = layers,
+ * so a 126-layer model costs the same as a 1-layer one. */
+typedef enum sl_phase {
+  SL_PH_FORWARD,
+  SL_PH_BACKWARD,
+  SL_PH_OPTIMIZER,
+  SL_PH_COMM,
+  SL_PH_PREFILL,
+  SL_PH_DECODE,
+  SL_PH_COUNT
+} sl_phase;
+typedef enum sl_category {
+  SL_CAT_GEMM,
+  SL_CAT_ATTENTION,
+  SL_CAT_ELEMENTWISE,
+  SL_CAT_NORM,
+  SL_CAT_EMBEDDING,
+  SL_CAT_INTERACTION,
+  SL_CAT_COLLECTIVE,
+  SL_CAT_OPTIMIZER,
+  SL_CAT_OTHER,
+  SL_CAT_COUNT
+} sl_category;
+typedef enum sl_bound {
+  SL_BOUND_COMPUTE,
+  SL_BOUND_MEMORY,
+  SL_BOUND_NETWORK,
+  SL_BOUND_LATENCY,
+  SL_BOUND_COUNT
+} sl_bound;
+extern const char *const sl_phase_names[SL_PH_COUNT];
+extern const char *const sl_category_names[SL_CAT_COUNT];
+extern const char *const sl_bound_names[SL_BOUND_COUNT];
+
+typedef enum sl_coll {
+  SL_COLL_ALL_REDUCE,
+  SL_COLL_ALL_GATHER,
+  SL_COLL_REDUCE_SCATTER,
+  SL_COLL_ALL_TO_ALL,
+  SL_COLL_SEND_RECV,
+  SL_COLL_COUNT
+} sl_coll;
+extern const char *const sl_coll_names[SL_COLL_COUNT + 1];
+
+typedef enum sl_kernel {
+  SL_K_GEMM,       /* batch x (m x k) @ (k x n) */
+  SL_K_ATTN_FUSED, /* flash-style attention forward (bwd flag for the backward) */
+  SL_K_STREAM,     /* element-wise / norm / softmax / optimizer: bytes and vector FLOP */
+  SL_K_GATHER,     /* embedding rows gathered at random */
+  SL_K_COLL,       /* a collective over a group of chips */
+} sl_kernel;
+
+typedef struct sl_gemm_shape {
+  double m, n, k, batch;
+  sl_dtype dt;                      /* compute (input) format */
+  double a_bytes, b_bytes, c_bytes; /* bytes per element of A, B, C */
+} sl_gemm_shape;
+
+typedef struct sl_attn_shape {
+  double batch, q_len, kv_len, heads, kv_heads, head_dim;
+  int causal, backward;
+  sl_dtype dt;
+  double kv_bytes; /* bytes per K/V element */
+} sl_attn_shape;
+
+typedef struct sl_op {
+  const char *name; /* static string */
+  sl_phase phase;
+  sl_category cat;
+  sl_kernel kernel;
+  double count;       /* repeats of this op in one step */
+  double model_flops; /* counted for MFU (per instance) */
+  union {
+    sl_gemm_shape g;
+    sl_attn_shape at;
+    struct {
+      double bytes, flops; /* bytes moved, vector FLOP */
+      sl_dtype dt;
+    } s;
+    struct {
+      double lookups, row_bytes, table_bytes;
+    } e;
+    struct {
+      sl_coll type;
+      double bytes, n, k; /* size, ranks, ranks per scale-up domain */
+    } c;
+  } u;
+  int overlap; /* communication the stack can hide behind compute (0/1) */
+} sl_op;
+
+typedef struct sl_graph {
+  sl_op *ops;
+  size_t n, cap;
+} sl_graph;
+
+/* ---- workload: graph builders ------------------------------------------------------------------ */
+/* A parallel plan: degrees, micro-batch, recompute.  dp*tp*pp*cp = chips; ep divides dp*tp. */
+typedef struct sl_plan {
+  double dp, tp, pp, cp, ep, vpp, zero, mb;
+  int sp;
+  sl_recompute rc;
+  double gb;                  /* global batch (sequences) of the step under this plan */
+  int overlap_tp, overlap_dp; /* use the stack's overlap abilities (searched when it has them) */
+} sl_plan;
+
+/* How the ops of a graph will run, decided for a chip and a stack by cost's cost_lowering (the one
+ * home of these decisions); the builders take it as given and never look at the chip. */
+typedef struct sl_lowering {
+  int fused_attn;      /* attention is one flash-style kernel (no score matrix in memory) */
+  int fused_ew;        /* element-wise work is fused into the neighbouring kernels */
+  sl_dtype compute_dt; /* input format of the matrix products */
+} sl_lowering;
+
+/* Which part of a step to build.  ALL: the whole step of an inference task (layers with their
+ * count).  The training parts are for one micro-batch on one chip of the plan: one dense layer,
+ * one MoE layer, the first stage's extras (embedding), the last stage's (final norm, LM head,
+ * loss); each forward, recompute and backward with its tensor/context/expert communication. */
+typedef enum sl_part { SL_PART_ALL, SL_PART_LAYER, SL_PART_MOE_LAYER, SL_PART_FIRST, SL_PART_LAST } sl_part;
+
+/* Builds the ops of `part` of a step of `sc` under plan `p` into g (allocated in a). */
+sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, sl_part part,
+                           sl_graph *g, sl_error *err);
+/* The whole step with the scenario's own plan (parallel degrees, micro-batch, recompute). */
+sl_status graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, sl_graph *g, sl_error *err);
+sl_plan plan_of_scenario(const sl_scenario *sc);
+/* The attention ops of every layer (count = layers) for B sequences of q new tokens seeing kv
+ * keys each, on one chip of plan p. */
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, double B,
+                                double q, double kv, int causal, sl_graph *g);
+/* Ranks of a group of size n per scale-up domain when `stride` ranks lie between its members. */
+double group_per_node(double n, double stride, double node);
+sl_op *graph_add(arena *a, sl_graph *g); /* zeroed op, or NULL when out of memory */
+/* A new op with these fields; out of memory sets *oom and returns a scratch op (so that builders
+ * can fill it without checking: the graph is discarded). */
+sl_op *graph_op(arena *a, sl_graph *g, int *oom, const char *name, sl_phase ph, sl_category cat, sl_kernel k,
+                double count);
+
+/* ==== recommendation models (DLRM): workload/dlrm.c, cost/embedding.c, plan/shard.c, sim/dlrm.c ===== */
+
+/* workload/dlrm.c: sizes and FLOP of a DLRM spec. */
+double dlrm_bottom_out(const sl_dlrm *d);      /* width of the bottom MLP's output (0 without one) */
+double dlrm_emb_width(const sl_dlrm *d);       /* sum of the tables' dims */
+double dlrm_interaction_out(const sl_dlrm *d); /* width entering the top MLP */
+double dlrm_emb_rows(const sl_dlrm *d);
+double dlrm_emb_params(const sl_dlrm *d);       /* rows x dim over the tables */
+double dlrm_dense_params(const sl_dlrm *d);     /* MLPs and cross layers, biases in */
+double dlrm_flops_per_sample(const sl_dlrm *d); /* forward matrix products, 2 FLOP per MAC */
+/* Useful embedding bytes per sample (equations.md "Embedding bags"): forward, pooling x dim x wb
+ * read per table; training adds the backward's read and write of each looked-up row and the
+ * row-wise Adagrad value (4 B) read and written.  Whole-access-unit rounding is the cost's. */
+double dlrm_emb_bytes_per_sample(const sl_dlrm *d, double wb, int train);
+/* Activation bytes per sample: kept for the backward (train) or live at once (inference). */
+double dlrm_act_bytes_per_sample(const sl_dlrm *d, double ab, int train);
+/* The dense part (bottom MLP, interaction, top MLP, loss; with train their backward) for B samples
+ * on one chip, appended to g (allocated in a).  Returns SL_ERR_INTERNAL when out of memory. */
+sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g);
+/* graph_build_part for a DLRM: the dense part and every table as a local gather on one chip. */
+sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g,
+                           sl_error *err);
+
+#endif /* SL_WORKLOAD_H */
