@@ -5,7 +5,7 @@ MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= $(if $(CI),-DSILICA_WERROR=ON,)
 
-.PHONY: all deps build run test test-quick test-asan bench validate clean format fuzz fuzz-deps install screenshots
+.PHONY: all deps build run test test-quick test-asan test-full bench validate clean format fuzz fuzz-deps install screenshots
 
 all: build
 
@@ -31,6 +31,11 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest -L quick --output-on-failure -j $(JOBS)
 
 test: test-quick test-asan
+
+# The full tier: the quick tests and the longer ones (browser, install, sweep resume and MPI,
+# numerics example); tests whose optional program is missing are skipped.
+test-full: build
+	cd $(BUILD) && ctest -L 'quick|full' --output-on-failure -j $(JOBS)
 
 # Installs the library (shared and static), silica.h, silica.pc, the program and silica(1) under
 # $(DESTDIR)$(PREFIX) (docs/reports.md "Installing").
