@@ -114,13 +114,17 @@ typedef struct sl_val_entry {
   int line;
   double measured, predicted, rel_error, tolerance;
   sl_val_status status;
-  int calibration;     /* "gemm-best-*": data the chip efficiencies were fitted to, reported apart */
+  const char *group;   /* the case's source group (its `group`, else its source up to a comma) */
+  int calibration;     /* use: calibrate: data the chip figures may be fitted to, reported apart */
   const char *message; /* why, for unsupported and error; "" otherwise */
 } sl_val_entry;
 
 typedef struct sl_val_group {
+  const char *name; /* the source group or file (val_by); NULL for the headline groups */
+  int calibration;  /* val_by: the entries' use */
   size_t n, ran, counts[SL_VAL_COUNT];
   double mape, max_abs_rel_error; /* over entries that ran (ok or fail); NaN when none ran */
+  double mean_rel_error;          /* signed: > 0 when predictions run high on average */
 } sl_val_group;
 
 typedef struct sl_validation {
@@ -138,6 +142,10 @@ void val_free(sl_validation *v);
  * regex is SL_ERR_INPUT (nothing is appended); a bad scenario is an entry with status error. */
 sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err);
 void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
+/* One summary per source group (by_file: per cases file) and use, in order of first appearance;
+ * *out is malloc'd (free() it; names point into v).  Returns the count, or (size_t)-1 when out of
+ * memory. */
+size_t val_by(const sl_validation *v, int by_file, sl_val_group **out);
 
 /* A measured case loaded for calibration: its scenario (owned; sl_scenario_free) and the measured
  * step time. */

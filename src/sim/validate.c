@@ -14,13 +14,15 @@ _Static_assert(SL_VAL_COUNT == 4, "update sl_val_status_names");
 const char *const sl_val_status_names[SL_VAL_COUNT] = {"ok", "fail", "unsupported", "error"};
 
 static const double DEFAULT_TOLERANCE = 0.10;
-/* Single-chip GEMMs at the shape of best measured throughput: the chip's efficiency figures were
- * fitted to them, so they measure the fit, not the model's predictive power. */
-static const char CALIBRATION_PREFIX[] = "gemm-best-";
+/* A case's `use`: validate (end-to-end data, never fitted to) or calibrate (kernel-level data the
+ * chip figures may be fitted to: it measures the fit, not the model's predictive power). */
+static const char *const USE_NAMES[] = {"validate", "calibrate", NULL};
 
 /* A case as read from the file, before it runs. */
 typedef struct vcase {
   const char *name, *source;
+  const char *group; /* the source group (leave-one-source-out unit) */
+  int calibrate;     /* use: calibrate */
   yt_node *scenario, *measured;
   double *values; /* measured[i] as read */
   double tolerance;
@@ -74,6 +76,17 @@ static sl_status read_case(reader *r, yt_node *n, vcase *c) {
   if (!s && !c->name[0]) s = rd_fail(r, n, "empty case name");
   if (!s) s = rd_string(r, n, "source", 0, &c->source);
   if (!s) s = rd_double(r, n, "tolerance", 0, 1e-9, 100, &c->tolerance);
+  if (!s) s = rd_enum(r, n, "use", 0, USE_NAMES, &c->calibrate);
+  c->group = NULL;
+  if (!s) s = rd_string(r, n, "group", 0, &c->group);
+  if (!s && c->group && !c->group[0]) s = rd_fail(r, n, "empty group");
+  if (!s && !c->group) { /* the source up to its first comma or semicolon */
+    size_t len = strcspn(c->source, ",;");
+    while (len > 0 && c->source[len - 1] == ' ')
+      len--;
+    c->group = len ? ar_strndup(r->a, c->source, len) : "";
+    if (!c->group) s = err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
   if (!s && !(c->scenario = yt_get(n, "scenario"))) {
     rd_mark mk = rd_push(r, "scenario");
     s = rd_fail(r, n, "missing key");
@@ -273,11 +286,11 @@ static sl_status record(sl_validation *v, const vcase *c, const char *file, cons
     sl_val_entry *e = add_entry(v);
     if (!e) return SL_ERR_INTERNAL;
     const yt_pair *p = &c->measured->pairs[i];
-    e->name = c->name, e->source = c->source, e->metric = p->key, e->file = file;
+    e->name = c->name, e->source = c->source, e->group = c->group, e->metric = p->key, e->file = file;
     e->line = p->key_line;
     e->measured = c->values[i];
     e->tolerance = c->tolerance;
-    e->calibration = strncmp(c->name, CALIBRATION_PREFIX, sizeof CALIBRATION_PREFIX - 1) == 0;
+    e->calibration = c->calibrate;
     e->predicted = e->rel_error = NAN;
     e->status = o->status;
     e->message = msg;
@@ -379,27 +392,52 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
 
 /* ---- summary and JSON ------------------------------------------------------------------------- */
 
-static void summarise_group(const sl_validation *v, int which, sl_val_group *g) {
+/* Summarises the entries of use `which` (-1: any) whose group (by 1) or file (by 2) is `name`. */
+static void summarise_group(const sl_validation *v, int which, int by, const char *name, sl_val_group *g) {
   memset(g, 0, sizeof *g);
-  double sum = 0, mx = 0;
+  double sum = 0, signed_sum = 0, mx = 0;
   for (size_t i = 0; i < v->n; i++) {
     const sl_val_entry *e = &v->entries[i];
     if (which >= 0 && e->calibration != which) continue;
+    if (by && strcmp(by == 1 ? e->group : e->file, name) != 0) continue;
     g->n++;
     g->counts[e->status]++;
     if (e->status != SL_VAL_OK && e->status != SL_VAL_FAIL) continue;
     g->ran++;
     sum += fabs(e->rel_error);
+    signed_sum += e->rel_error;
     mx = fmax(mx, fabs(e->rel_error));
   }
   g->mape = g->ran ? sum / (double)g->ran : NAN;
+  g->mean_rel_error = g->ran ? signed_sum / (double)g->ran : NAN;
   g->max_abs_rel_error = g->ran ? mx : NAN;
 }
 
+size_t val_by(const sl_validation *v, int by_file, sl_val_group **out) {
+  *out = NULL;
+  sl_val_group *g = malloc((v->n ? v->n : 1) * sizeof *g);
+  if (!g) return (size_t)-1;
+  size_t n = 0;
+  for (size_t i = 0; i < v->n; i++) {
+    const sl_val_entry *e = &v->entries[i];
+    const char *name = by_file ? e->file : e->group;
+    size_t j = 0;
+    while (j < n && !(g[j].calibration == e->calibration && strcmp(g[j].name, name) == 0))
+      j++;
+    if (j < n) continue;
+    summarise_group(v, e->calibration, by_file ? 2 : 1, name, &g[n]);
+    g[n].name = name;
+    g[n].calibration = e->calibration;
+    n++;
+  }
+  *out = g;
+  return n;
+}
+
 void val_summarise(sl_validation *v) {
-  summarise_group(v, 0, &v->valid);
-  summarise_group(v, 1, &v->calib);
-  summarise_group(v, -1, &v->all);
+  summarise_group(v, 0, 0, NULL, &v->valid);
+  summarise_group(v, 1, 0, NULL, &v->calib);
+  summarise_group(v, -1, 0, NULL, &v->all);
 }
 
 static void write_entry(jbuf *b, const sl_val_entry *e) {
@@ -411,7 +449,8 @@ static void write_entry(jbuf *b, const sl_val_entry *e) {
   jb_num(b, "rel_error", e->rel_error);
   jb_num(b, "tolerance", e->tolerance);
   jb_str(b, "status", sl_val_status_names[e->status]);
-  jb_str(b, "group", e->calibration ? "calibration" : "validation");
+  jb_str(b, "group", e->group);
+  jb_str(b, "use", USE_NAMES[e->calibration]);
   if (e->source && e->source[0]) jb_str(b, "source", e->source);
   if (e->message && e->message[0]) jb_str(b, "message", e->message);
   jb_obj_end(b);
@@ -430,6 +469,24 @@ char *val_json(const sl_validation *v) {
   jb_num(&b, "max_abs_rel_error", v->valid.max_abs_rel_error);
   jb_num(&b, "calibration_mape", v->calib.mape);
   jb_num(&b, "calibration_max_abs_rel_error", v->calib.max_abs_rel_error);
+  jb_num(&b, "mean_rel_error", v->valid.mean_rel_error);
+  sl_val_group *g = NULL;
+  size_t ng = val_by(v, 0, &g);
+  if (ng == (size_t)-1) b.oom = 1, ng = 0;
+  jb_arr_begin(&b, "groups");
+  for (size_t i = 0; i < ng; i++) {
+    jb_obj_begin(&b, NULL);
+    jb_str(&b, "group", g[i].name);
+    jb_str(&b, "use", USE_NAMES[g[i].calibration]);
+    jb_num(&b, "entries", (double)g[i].n);
+    jb_num(&b, "ran", (double)g[i].ran);
+    jb_num(&b, "mape", g[i].mape);
+    jb_num(&b, "mean_rel_error", g[i].mean_rel_error);
+    jb_num(&b, "max_abs_rel_error", g[i].max_abs_rel_error);
+    jb_obj_end(&b);
+  }
+  jb_arr_end(&b);
+  free(g);
   jb_obj_begin(&b, "counts");
   for (int i = 0; i < SL_VAL_COUNT; i++)
     jb_num(&b, sl_val_status_names[i], (double)v->all.counts[i]);
