@@ -271,6 +271,35 @@ static void test_overrides(void **state) {
       SL_ERR_INPUT);
 }
 
+/* {preset: NAME, keys...}: the preset with the keys over it, nested maps merged key by key; an
+ * unknown key among them is named where it was written. */
+static void test_preset_with_overrides(void **state) {
+  (void)state;
+  sl_scenario *sc = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load(NULL,
+                                    "{chip: {preset: h100-sxm, tdp_w: 500, efficiency: {dram: 0.5}},\n"
+                                    " stack: {preset: megatron-2024, efficiency: 0.8}, model: llama3.1-8b,\n"
+                                    " task: decode}",
+                                    NULL, 0, &sc, &err),
+                   SL_OK);
+  assert_true(sc->chip.tdp_w == 500 && sc->chip.eff_dram == 0.5);
+  assert_true(sc->chip.cores == 132 && sc->chip.eff_stream > 0); /* the rest is the preset's */
+  assert_true(sc->stack.efficiency == 0.8 && sc->stack.attention_fused);
+  sl_scenario_free(sc);
+  assert_int_equal(
+      sl_scenario_load(
+          NULL, "{chip: h100-sxm, model: llama3.1-8b, task: decode,\n stack: {preset: vllm, colour: 1}}",
+          NULL, 0, &sc, &err),
+      SL_ERR_INPUT);
+  assert_int_equal(err.line, 2);
+  assert_string_equal(err.key, "stack.colour");
+  assert_int_equal(sl_scenario_load(NULL, "{chip: {preset: no-such-chip}, model: llama3.1-8b, task: decode}",
+                                    NULL, 0, &sc, &err),
+                   SL_ERR_INPUT);
+  assert_string_equal(err.key, "chip.preset");
+}
+
 /* A Hugging Face config.json of the Llama family reads as a SwiGLU/RMSNorm/RoPE transformer. */
 static void test_hf_config(void **state) {
   (void)state;
@@ -341,6 +370,7 @@ int main(void) {
       cmocka_unit_test(test_all_presets_load),
       cmocka_unit_test(test_scenario_errors),
       cmocka_unit_test(test_overrides),
+      cmocka_unit_test(test_preset_with_overrides),
       cmocka_unit_test(test_hf_config),
       cmocka_unit_test(test_truncated_presets),
   };

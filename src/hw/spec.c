@@ -13,12 +13,43 @@ int spec_is_path(const char *s) {
   return strchr(s, '/') || ends_with(s, ".yaml") || ends_with(s, ".yml") || ends_with(s, ".json");
 }
 
+/* Applies the keys of `over` onto `base` (a tree of its own): maps merge key by key, anything else
+ * replaces what base has.  skip: a key of `over` not to apply (NULL: none). */
+static sl_status merge(reader *r, yt_node *base, yt_node *over, const char *skip) {
+  for (size_t i = 0; i < over->n; i++) {
+    yt_pair *p = &over->pairs[i];
+    p->used = 1;
+    if (skip && strcmp(p->key, skip) == 0) continue;
+    yt_pair *b = yt_find(base, p->key);
+    if (b && b->value && p->value && b->value->type == YT_MAP && p->value->type == YT_MAP) {
+      sl_status s = merge(r, b->value, p->value, NULL);
+      if (s) return s;
+    } else if (yt_map_set(r->a, base, p->key, p->value)) {
+      return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    }
+  }
+  return SL_OK;
+}
+
 sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out) {
   *out = NULL;
   if (!node) return rd_fail(r, node, "missing");
   if (node->type == YT_MAP) {
-    *out = node;
-    return SL_OK;
+    yt_pair *pre = yt_find(node, "preset");
+    if (!pre) {
+      *out = node;
+      return SL_OK;
+    }
+    /* {preset: NAME-or-PATH, keys...}: the preset with these keys over it */
+    rd_mark m = rd_push(r, "preset");
+    sl_status s = pre->value && pre->value->type == YT_SCALAR
+                      ? spec_resolve(r, kind, pre->value, out)
+                      : rd_fail(r, pre->value ? pre->value : node, "expected a preset name or a file path");
+    rd_pop(r, m);
+    if (!s) s = rd_map(r, *out);
+    if (!s) s = merge(r, *out, node, "preset");
+    if (s) *out = NULL;
+    return s;
   }
   if (node->type != YT_SCALAR || !node->str[0])
     return rd_fail(r, node, "expected a preset name, a file path or an inline map");

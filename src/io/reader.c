@@ -173,6 +173,8 @@ sl_status rd_done(reader *r, const yt_node *map) {
       rd_mark m = rd_push(r, map->pairs[i].key);
       yt_node at = *map;
       at.line = map->pairs[i].key_line;
+      /* a key merged in from another file (a preset's overrides) is named where it was written */
+      if (map->pairs[i].value && map->pairs[i].value->file) at.file = map->pairs[i].value->file;
       sl_status s = rd_fail(r, &at, "unknown key");
       rd_pop(r, m);
       return s;

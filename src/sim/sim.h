@@ -147,6 +147,59 @@ void val_summarise(sl_validation *v); /* fills valid, calib and all from the ent
  * memory. */
 size_t val_by(const sl_validation *v, int by_file, sl_val_group **out);
 
+/* A measured case loaded for fitting stack figures and for cross-validation: its scenario (owned;
+ * NULL when it did not load, then message says why) and its measured metrics. */
+typedef struct sl_fit_case {
+  const char *name, *group, *source, *file;
+  int calibration; /* use: calibrate */
+  sl_scenario *sc;
+  const char *message; /* "" when the scenario loaded */
+  size_t n;            /* measured metrics */
+  const char **metric;
+  int *line;
+  double *measured;
+  double tolerance;
+} sl_fit_case;
+
+typedef struct sl_fit_set {
+  arena a; /* strings and arrays of the cases */
+  int a_init;
+  sl_fit_case *cases;
+  size_t n, cap;
+} sl_fit_set;
+
+/* Appends the cases of the file at `path` whose name matches `filter` (NULL = all) to *set (zeroed
+ * before the first call).  A malformed file is SL_ERR_INPUT; a case whose scenario does not load is
+ * kept with its message. */
+sl_status val_load_fit(sl_fit_set *set, const char *path, const char *filter, sl_error *err);
+void val_fit_free(sl_fit_set *set);
+/* Appends the entry of metric k of case c predicted as `predicted` (NaN: the build does not compute
+ * it), or with status error and `message` when message is not NULL. */
+sl_status val_record(sl_validation *v, const sl_fit_case *c, size_t k, double predicted, const char *message);
+
+/* ---- stack figures fitted to end-to-end data; cross-validation (stackfit.c) ---- */
+#define SL_STACK_FIGS 2 /* efficiency, kernel_overhead_s */
+typedef struct sl_stack_fit {
+  const char *stack;
+  size_t n_cases, n_points;  /* use: validate cases of the stack that ran, and their (case, metric) points */
+  int fitted[SL_STACK_FIGS]; /* the figure moves some case, so it was fitted */
+  double before[SL_STACK_FIGS], after[SL_STACK_FIGS];
+  double mae_before, mae_after;   /* mean |relative error| over the points */
+  double bias_before, bias_after; /* mean relative error (> 0: predictions high) */
+} sl_stack_fit;
+const char *stack_fig_key(int i); /* the stack-spec key of figure i */
+/* Fits the figures of stack `stack` (by name) to the use: validate cases of `set` that use it,
+ * leaving out those of group `exclude` (NULL: none), and sets the fitted figures on every case of
+ * that stack. */
+sl_status stack_fit(sl_fit_set *set, const char *stack, const char *exclude, sl_stack_fit *out,
+                    sl_error *err);
+/* Leave-one-source-out cross-validation over `set`: `fitted` (initialised by val_init) gets every
+ * case predicted with each stack fitted on all its cases; `cv` every use: validate case predicted
+ * with the stacks its group uses refitted without that group (use: calibrate cases as in fitted).
+ * *fits (malloc'd, *n_fits of them) are the all-data fits.  The cases' figures are restored. */
+sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validation *cv, sl_stack_fit **fits,
+                             size_t *n_fits, sl_error *err);
+
 /* A measured case loaded for calibration: its scenario (owned; sl_scenario_free) and the measured
  * step time. */
 typedef struct sl_cal_case {

@@ -234,24 +234,29 @@ static void fail_outcome(outcome *o, sl_status s, const sl_error *e, const char 
   sl_error_format(&e2, o->message + pl, sizeof o->message - pl);
 }
 
-static sl_result *run_case(const vcase *c, const char *cases_file, outcome *o) {
+/* Loads the case's scenario (inline, or a path relative to the cases file). */
+static sl_status load_scenario(const vcase *c, const char *cases_file, sl_scenario **sc, sl_error *e) {
   char dir[1024];
   dir_of(cases_file, dir, sizeof dir);
+  *sc = NULL;
+  if (c->scenario->type == YT_SCALAR) {
+    char path[1280];
+    snprintf(path, sizeof path, "%s%s", c->scenario->str[0] == '/' ? "" : dir, c->scenario->str);
+    return sl_scenario_load(path, NULL, NULL, 0, sc, e);
+  }
+  char *text = scenario_text(c->scenario, dir);
+  sl_status s = text ? sl_scenario_load(NULL, text, NULL, 0, sc, e)
+                     : err_set(e, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  free(text);
+  return s;
+}
+
+static sl_result *run_case(const vcase *c, const char *cases_file, outcome *o) {
   sl_error e;
   memset(&e, 0, sizeof e);
   memset(o, 0, sizeof *o);
   sl_scenario *sc = NULL;
-  sl_status s;
-  if (c->scenario->type == YT_SCALAR) {
-    char path[1280];
-    snprintf(path, sizeof path, "%s%s", c->scenario->str[0] == '/' ? "" : dir, c->scenario->str);
-    s = sl_scenario_load(path, NULL, NULL, 0, &sc, &e);
-  } else {
-    char *text = scenario_text(c->scenario, dir);
-    s = text ? sl_scenario_load(NULL, text, NULL, 0, &sc, &e)
-             : err_set(&e, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-    free(text);
-  }
+  sl_status s = load_scenario(c, cases_file, &sc, &e);
   sl_result *res = NULL;
   if (!s) s = sl_scenario_run(sc, &res, &e);
   sl_scenario_free(sc);
@@ -338,6 +343,108 @@ sl_status val_run_file(sl_validation *v, const char *path, const char *filter, s
   }
   if (filter) regfree(&re);
   return s;
+}
+
+/* ---- cases for fitting stack figures and cross-validation ------------------------------------ */
+
+sl_status val_load_fit(sl_fit_set *set, const char *path, const char *filter, sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  if (!set->a_init) ar_init(&set->a), set->a_init = 1;
+  regex_t re;
+  if (filter && regcomp(&re, filter, REG_EXTENDED | REG_NOSUB))
+    return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--filter", "bad regular expression \"%s\"",
+                   filter);
+  yt_node *root = NULL;
+  vcase *cs = NULL;
+  size_t n = 0;
+  reader r = {err, &set->a, ""};
+  const char *file = ar_strdup(&set->a, path);
+  sl_status s = file ? yt_parse_file(&set->a, path, &root, err)
+                     : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!s) s = read_cases(&r, root, &cs, &n);
+  for (size_t i = 0; !s && i < n; i++) {
+    if (filter && regexec(&re, cs[i].name, 0, NULL, 0) != 0) continue;
+    if (set->n == set->cap) {
+      size_t cap = set->cap ? 2 * set->cap : 64;
+      sl_fit_case *p = realloc(set->cases, cap * sizeof *p);
+      if (!p) {
+        s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+        break;
+      }
+      set->cases = p, set->cap = cap;
+    }
+    sl_fit_case *fc = &set->cases[set->n];
+    memset(fc, 0, sizeof *fc);
+    fc->name = cs[i].name, fc->group = cs[i].group, fc->source = cs[i].source, fc->file = file;
+    fc->calibration = cs[i].calibrate;
+    fc->tolerance = cs[i].tolerance;
+    fc->n = cs[i].measured->n;
+    fc->metric = ar_alloc(&set->a, fc->n * sizeof *fc->metric);
+    fc->line = ar_alloc(&set->a, fc->n * sizeof *fc->line);
+    if (!fc->metric || !fc->line) {
+      s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      break;
+    }
+    for (size_t k = 0; k < fc->n; k++)
+      fc->metric[k] = cs[i].measured->pairs[k].key, fc->line[k] = cs[i].measured->pairs[k].key_line;
+    fc->measured = cs[i].values;
+    sl_error e;
+    memset(&e, 0, sizeof e);
+    sl_status ls = load_scenario(&cs[i], path, &fc->sc, &e);
+    if (ls == SL_ERR_INTERNAL) {
+      s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "%s", e.message);
+      break;
+    }
+    if (ls) {
+      outcome o;
+      fail_outcome(&o, ls, &e, path, cs[i].scenario->line);
+      if (!(fc->message = ar_strdup(&set->a, o.message))) {
+        s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+        break;
+      }
+    } else {
+      fc->message = "";
+    }
+    set->n++;
+  }
+  if (filter) regfree(&re);
+  return s;
+}
+
+void val_fit_free(sl_fit_set *set) {
+  if (!set) return;
+  for (size_t i = 0; i < set->n; i++)
+    sl_scenario_free(set->cases[i].sc);
+  free(set->cases);
+  if (set->a_init) ar_free(&set->a);
+  memset(set, 0, sizeof *set);
+}
+
+sl_status val_record(sl_validation *v, const sl_fit_case *c, size_t k, double predicted,
+                     const char *message) {
+  sl_val_entry *e = add_entry(v);
+  if (!e) return SL_ERR_INTERNAL;
+  e->name = c->name, e->source = c->source, e->group = c->group, e->metric = c->metric[k], e->file = c->file;
+  e->line = c->line[k];
+  e->measured = c->measured[k];
+  e->tolerance = c->tolerance;
+  e->calibration = c->calibration;
+  e->predicted = e->rel_error = NAN;
+  e->message = "";
+  if (message) {
+    e->status = SL_VAL_ERROR;
+    if (!(e->message = ar_strdup(&v->a, message))) return SL_ERR_INTERNAL;
+    return SL_OK;
+  }
+  e->predicted = predicted;
+  if (isnan(predicted)) {
+    e->status = SL_VAL_UNSUPPORTED;
+    e->message = "this build does not compute this output key";
+    return SL_OK;
+  }
+  e->rel_error = (e->predicted - e->measured) / e->measured;
+  e->status = fabs(e->rel_error) <= c->tolerance ? SL_VAL_OK : SL_VAL_FAIL;
+  return SL_OK;
 }
 
 /* ---- cases as loaded scenarios (for calibration) --------------------------------------------- */

@@ -1,0 +1,313 @@
+/* stackfit.c — a stack's few fitted figures and leave-one-source-out cross-validation
+ * (docs/validation.md "Fitted and cross-validated error").
+ *
+ * A stack (the software that runs a model) has figures no kernel measurement can give: the share of
+ * the device's kernel-level throughput the framework sustains (`efficiency`) and the host time each
+ * kernel launch adds (`kernel_overhead_s`).  They are fitted here to end-to-end measurements
+ * (`use: validate` cases) of that stack, by coordinate descent with golden-section search on the mean
+ * |log(predicted / measured)| over the cases (each case weighs the same, whatever its number of
+ * metrics); a figure is fitted only when it moves some case's prediction.  Every prediction is the
+ * full model (sim_run).
+ *
+ * Cross-validation leaves one source group out at a time: the stacks its cases use are refitted on
+ * every other group's cases and the left-out group is predicted with them.  That error is the honest
+ * estimate of the error on a workload nobody measured; the in-sample (fitted) error is reported
+ * beside it. */
+#include "sim/sim.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+  const char *key;
+  size_t off; /* in sl_stack */
+  double lo, hi, probe;
+} FIGS[SL_STACK_FIGS] = {
+    {"efficiency", offsetof(sl_stack, efficiency), 0.5, 1.0, 0.9},                 /* probe: x 0.9 */
+    {"kernel_overhead_s", offsetof(sl_stack, kernel_overhead_s), 0.0, 2e-5, 2e-6}, /* probe: + 2 us */
+};
+
+const char *stack_fig_key(int i) {
+  return i >= 0 && i < SL_STACK_FIGS ? FIGS[i].key : NULL;
+}
+
+static double *fig(sl_scenario *sc, int i) {
+  return (double *)((char *)&sc->stack + FIGS[i].off);
+}
+
+/* The figures' values for every case (those the cases were loaded with). */
+typedef struct presets {
+  double (*v)[SL_STACK_FIGS];
+} presets;
+
+static sl_status presets_save(const sl_fit_set *set, presets *p, sl_error *err) {
+  p->v = malloc((set->n ? set->n : 1) * sizeof *p->v);
+  if (!p->v) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < set->n; i++)
+    for (int k = 0; k < SL_STACK_FIGS; k++)
+      p->v[i][k] = set->cases[i].sc ? *fig(set->cases[i].sc, k) : 0;
+  return SL_OK;
+}
+
+static void presets_restore(sl_fit_set *set, const presets *p, const char *stack) {
+  for (size_t i = 0; i < set->n; i++) {
+    sl_scenario *sc = set->cases[i].sc;
+    if (!sc || (stack && strcmp(sc->stack.name, stack) != 0)) continue;
+    for (int k = 0; k < SL_STACK_FIGS; k++)
+      *fig(sc, k) = p->v[i][k];
+  }
+}
+
+/* ---- predictions ------------------------------------------------------------------------------ */
+
+typedef struct fctx {
+  sl_fit_set *set;
+  size_t *idx; /* the cases fitted on */
+  size_t n;
+  const char *stack;
+  sl_result res; /* reused: its arena is reset for every prediction */
+  sl_error *err;
+  int failed;
+} fctx;
+
+/* Runs case c; pred[k] gets metric k (NaN where the build does not compute it).  Returns 0 when the
+ * case ran and is feasible. */
+static int run_case(sl_result *res, sl_error *err, const sl_fit_case *c, double *pred, int *internal) {
+  ar_reset(&res->a);
+  arena keep = res->a;
+  memset(res, 0, sizeof *res);
+  res->a = keep;
+  sl_status s = sim_run(c->sc, res, err);
+  if (s == SL_ERR_INTERNAL) *internal = 1;
+  if (s || !res->feasible) return -1;
+  for (size_t k = 0; k < c->n; k++)
+    pred[k] = sl_result_number(res, c->metric[k]);
+  return 0;
+}
+
+/* Mean over the fitted cases of the mean |log(pred/meas)| of their metrics; a case that stops
+ * running counts as a factor e^2 off.  mae, bias (may be NULL): over the (case, metric) points. */
+static double objective(fctx *f, double *mae, double *bias) {
+  double sum = 0, ae = 0, se = 0;
+  size_t pts = 0;
+  double pred[64];
+  for (size_t j = 0; j < f->n; j++) {
+    const sl_fit_case *c = &f->set->cases[f->idx[j]];
+    size_t m = c->n < 64 ? c->n : 64;
+    if (run_case(&f->res, f->err, c, pred, &f->failed)) {
+      sum += 2.0;
+      continue;
+    }
+    double cs = 0;
+    size_t ck = 0;
+    for (size_t k = 0; k < m; k++) {
+      if (!(pred[k] > 0) || !(c->measured[k] > 0)) continue;
+      cs += fabs(log(pred[k] / c->measured[k]));
+      double r = pred[k] / c->measured[k] - 1;
+      ae += fabs(r), se += r, pts++, ck++;
+    }
+    sum += ck ? cs / (double)ck : 2.0;
+  }
+  if (mae) *mae = pts ? ae / (double)pts : NAN;
+  if (bias) *bias = pts ? se / (double)pts : NAN;
+  return f->n ? sum / (double)f->n : 0;
+}
+
+static void set_fig(fctx *f, int k, double v) {
+  for (size_t i = 0; i < f->set->n; i++) {
+    sl_scenario *sc = f->set->cases[i].sc;
+    if (sc && strcmp(sc->stack.name, f->stack) == 0) *fig(sc, k) = v;
+  }
+}
+
+static double golden(fctx *f, int k) {
+  const double g = 0.6180339887498949;
+  double lo = FIGS[k].lo, hi = FIGS[k].hi;
+  double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);
+  set_fig(f, k, c);
+  double fc = objective(f, NULL, NULL);
+  set_fig(f, k, d);
+  double fd = objective(f, NULL, NULL);
+  for (int it = 0; it < 32 && b - a > 1e-4 * (hi - lo); it++) {
+    if (fc <= fd) {
+      b = d, d = c, fd = fc, c = b - g * (b - a);
+      set_fig(f, k, c);
+      fc = objective(f, NULL, NULL);
+    } else {
+      a = c, c = d, fc = fd, d = a + g * (b - a);
+      set_fig(f, k, d);
+      fd = objective(f, NULL, NULL);
+    }
+  }
+  double best = fc <= fd ? c : d;
+  set_fig(f, k, best);
+  return best;
+}
+
+/* 1 when case i may be fitted on: loaded, use: validate, of the stack, not of group `exclude`. */
+static int fit_case(const sl_fit_case *c, const char *stack, const char *exclude) {
+  return c->sc && !c->calibration && strcmp(c->sc->stack.name, stack) == 0 &&
+         !(exclude && strcmp(c->group, exclude) == 0);
+}
+
+sl_status stack_fit(sl_fit_set *set, const char *stack, const char *exclude, sl_stack_fit *out,
+                    sl_error *err) {
+  memset(out, 0, sizeof *out);
+  out->stack = stack;
+  out->mae_before = out->mae_after = out->bias_before = out->bias_after = NAN;
+  fctx f;
+  memset(&f, 0, sizeof f);
+  f.set = set, f.stack = stack, f.err = err;
+  f.idx = malloc((set->n ? set->n : 1) * sizeof *f.idx);
+  if (!f.idx) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  ar_init(&f.res.a);
+  /* The cases that run with the stack's present figures are the ones fitted on. */
+  double pred[64];
+  for (size_t i = 0; i < set->n; i++) {
+    const sl_fit_case *c = &set->cases[i];
+    if (!fit_case(c, stack, exclude)) continue;
+    if (run_case(&f.res, err, c, pred, &f.failed) == 0) f.idx[f.n++] = i;
+  }
+  for (size_t j = 0; j < f.n; j++)
+    out->n_points += set->cases[f.idx[j]].n;
+  out->n_cases = f.n;
+  for (int k = 0; k < SL_STACK_FIGS; k++) {
+    const sl_fit_case *c0 = f.n ? &set->cases[f.idx[0]] : NULL;
+    out->before[k] = out->after[k] = c0 ? *fig(c0->sc, k) : NAN;
+  }
+  if (f.n && !f.failed) {
+    double base = objective(&f, &out->mae_before, &out->bias_before);
+    /* which figures move some case */
+    for (int k = 0; k < SL_STACK_FIGS; k++) {
+      double v = out->before[k];
+      set_fig(&f, k, k == 0 ? v * FIGS[k].probe : v + FIGS[k].probe);
+      out->fitted[k] = fabs(objective(&f, NULL, NULL) - base) > 1e-12;
+      set_fig(&f, k, v);
+    }
+    for (int round = 0; round < 3 && !f.failed; round++)
+      for (int k = 0; k < SL_STACK_FIGS; k++)
+        if (out->fitted[k]) out->after[k] = golden(&f, k);
+    objective(&f, &out->mae_after, &out->bias_after);
+  }
+  ar_free(&f.res.a);
+  free(f.idx);
+  if (f.failed) return err && err->code ? err->code : err_set(err, SL_ERR_INTERNAL, "", 0, "", "model error");
+  return SL_OK;
+}
+
+/* ---- cross-validation ------------------------------------------------------------------------- */
+
+/* Predicts case c with the figures now set and records its entries. */
+static sl_status predict_into(sl_validation *v, sl_result *res, const sl_fit_case *c, int *internal) {
+  if (!c->sc) {
+    for (size_t k = 0; k < c->n; k++)
+      if (val_record(v, c, k, NAN, c->message)) return SL_ERR_INTERNAL;
+    return SL_OK;
+  }
+  double pred[64];
+  sl_error e;
+  memset(&e, 0, sizeof e);
+  int bad = run_case(res, &e, c, pred, internal);
+  char msg[600];
+  if (bad)
+    snprintf(msg, sizeof msg, "%s%s",
+             res->feasible || e.code ? "" : "infeasible: ", e.code ? e.message : res->reason);
+  for (size_t k = 0; k < c->n; k++)
+    if (val_record(v, c, k, bad || k >= 64 ? NAN : pred[k], bad ? msg : NULL)) return SL_ERR_INTERNAL;
+  return SL_OK;
+}
+
+/* The distinct stack names of the loaded use: validate cases (of group `group`, or all). */
+static size_t stacks_of(const sl_fit_set *set, const char *group, const char **out) {
+  size_t n = 0;
+  for (size_t i = 0; i < set->n; i++) {
+    const sl_fit_case *c = &set->cases[i];
+    if (!c->sc || c->calibration || (group && strcmp(c->group, group) != 0)) continue;
+    size_t j = 0;
+    while (j < n && strcmp(out[j], c->sc->stack.name) != 0)
+      j++;
+    if (j == n) out[n++] = c->sc->stack.name;
+  }
+  return n;
+}
+
+sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validation *cv, sl_stack_fit **fits,
+                             size_t *n_fits, sl_error *err) {
+  *fits = NULL, *n_fits = 0;
+  presets p = {NULL};
+  const char **names = malloc((set->n ? set->n : 1) * sizeof *names);
+  const char **groups = malloc((set->n ? set->n : 1) * sizeof *groups);
+  sl_stack_fit *fs = malloc((set->n ? set->n : 1) * sizeof *fs);
+  sl_result res;
+  memset(&res, 0, sizeof res);
+  ar_init(&res.a);
+  int internal = 0;
+  sl_status s = names && groups && fs ? presets_save(set, &p, err)
+                                      : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  /* In sample: every stack fitted on all its cases, every case predicted. */
+  size_t ns = s ? 0 : stacks_of(set, NULL, names);
+  for (size_t j = 0; !s && j < ns; j++)
+    s = stack_fit(set, names[j], NULL, &fs[j], err);
+  for (size_t i = 0; !s && i < set->n; i++)
+    if (predict_into(fitted, &res, &set->cases[i], &internal)) s = SL_ERR_INTERNAL;
+  /* Out of sample: each group predicted with its stacks refitted on the other groups. */
+  size_t ng = 0;
+  for (size_t i = 0; !s && i < set->n; i++) {
+    size_t j = 0;
+    while (j < ng && strcmp(groups[j], set->cases[i].group) != 0)
+      j++;
+    if (j == ng) groups[ng++] = set->cases[i].group;
+  }
+  const char **gs = malloc((set->n ? set->n : 1) * sizeof *gs);
+  if (!s && !gs) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t g = 0; !s && g < ng; g++) {
+    presets_restore(set, &p, NULL);
+    size_t k = stacks_of(set, groups[g], gs);
+    for (size_t j = 0; !s && j < k; j++) {
+      sl_stack_fit tmp;
+      s = stack_fit(set, gs[j], groups[g], &tmp, err);
+    }
+    for (size_t i = 0; !s && i < set->n; i++) {
+      const sl_fit_case *c = &set->cases[i];
+      if (strcmp(c->group, groups[g]) != 0) continue;
+      if (c->calibration) { /* kernel-level data: reported with the stack figures fitted on everything */
+        continue;
+      }
+      if (predict_into(cv, &res, c, &internal)) s = SL_ERR_INTERNAL;
+    }
+  }
+  /* calibrate cases in the cross-validated set as fitted (they measure the chip fit, reported apart) */
+  if (!s) {
+    presets_restore(set, &p, NULL);
+    for (size_t j = 0; !s && j < ns; j++) {
+      for (size_t i = 0; i < set->n; i++) {
+        sl_scenario *sc = set->cases[i].sc;
+        if (sc && strcmp(sc->stack.name, fs[j].stack) == 0)
+          for (int q = 0; q < SL_STACK_FIGS; q++)
+            *fig(sc, q) = fs[j].after[q];
+      }
+    }
+    for (size_t i = 0; !s && i < set->n; i++)
+      if (set->cases[i].calibration && predict_into(cv, &res, &set->cases[i], &internal)) s = SL_ERR_INTERNAL;
+  }
+  free(gs);
+  if (p.v) presets_restore(set, &p, NULL);
+  free(p.v);
+  free(names);
+  free(groups);
+  ar_free(&res.a);
+  if (s) {
+    free(fs);
+    if (s == SL_ERR_INTERNAL && !(err && err->code))
+      err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    return s;
+  }
+  fitted->internal_errors += (size_t)internal;
+  val_summarise(fitted);
+  val_summarise(cv);
+  *fits = fs, *n_fits = ns;
+  return SL_OK;
+}

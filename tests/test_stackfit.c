@@ -1,0 +1,144 @@
+/* test_stackfit.c — stack figures fitted to end-to-end cases (stackfit.c): a stack made slower by
+ * known figures (efficiency 0.8, 9 us per kernel) is recovered from cases the model itself produced;
+ * leave-one-source-out cross-validation of cases that all follow the same truth predicts every left-out
+ * group as well as the in-sample fit; the figures of the cases are restored afterwards. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sim/sim.h"
+
+/* The scenarios below are formats with one %s (the stack). */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+/* Training steps and inference of small Llama models on one node: different shares of launch time
+ * and kernel time, so the two figures are told apart. */
+static const char *const SCEN[] = {
+    "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: %s, model: llama3.2-1b, precision: bf16, "
+    "task: "
+    "train, train: {seq_len: 2048, global_batch: 64, micro_batch: 1}, parallel: {tp: 1, pp: 1, dp: 8}}",
+    "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: %s, model: llama3.1-8b, precision: bf16, "
+    "task: "
+    "train, train: {seq_len: 4096, global_batch: 32, micro_batch: 1}, parallel: {tp: 2, pp: 1, dp: 4}}",
+    "{chip: h100-sxm, stack: %s, model: llama3.2-1b, precision: bf16, task: decode, infer: {batch: 1, "
+    "prompt_len: 512}}",
+    "{chip: h100-sxm, stack: %s, model: llama3.1-8b, precision: bf16, task: prefill, infer: {batch: 4, "
+    "prompt_len: 2048}}",
+    "{chip: a100-sxm-80gb, stack: %s, model: llama3.2-3b, precision: bf16, task: decode, infer: {batch: 8, "
+    "prompt_len: 1024}}",
+    "{chip: a100-sxm-80gb, system: {chips: 8, node_chips: 8}, stack: %s, model: llama3.2-3b, precision: "
+    "bf16, "
+    "task: train, train: {seq_len: 2048, global_batch: 32, micro_batch: 2}, parallel: {tp: 1, pp: 1, dp: 8}}",
+};
+
+static const char TRUTH[] = "{preset: megatron-2024, efficiency: 0.8, kernel_overhead_s: 9.0e-6}";
+
+static double predict(const char *fmt, const char *stack) {
+  char text[1024];
+  snprintf(text, sizeof text, fmt, stack);
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err))
+    fail_msg("%s: %s", text, err.message);
+  double t = sl_result_number(r, "step_time_s");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return t;
+}
+
+/* Writes the cases (measured under TRUTH, run with the plain preset) into dir/cases.yaml, in three
+ * groups of two. */
+static void write_cases(const char *path) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("cases:\n", f);
+  for (size_t i = 0; i < SL_ARRAY_LEN(SCEN); i++) {
+    char text[1024];
+    snprintf(text, sizeof text, SCEN[i], "megatron-2024");
+    fprintf(f, "  - {name: c%zu, group: g%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, i / 2,
+            text, predict(SCEN[i], TRUTH));
+  }
+  fclose(f);
+}
+
+static void test_recovers_known_figures(void **state) {
+  (void)state;
+  char dir[] = "/tmp/silica-stackfit-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof path, "%s/cases.yaml", dir);
+  write_cases(path);
+  sl_fit_set set;
+  memset(&set, 0, sizeof set);
+  sl_error err;
+  assert_int_equal(val_load_fit(&set, path, NULL, &err), SL_OK);
+  assert_int_equal(set.n, SL_ARRAY_LEN(SCEN));
+  sl_stack_fit fit;
+  assert_int_equal(stack_fit(&set, "megatron-2024", NULL, &fit, &err), SL_OK);
+  assert_int_equal(fit.n_cases, SL_ARRAY_LEN(SCEN));
+  assert_true(fit.fitted[0] && fit.fitted[1]);
+  assert_true(fit.mae_before > 0.05); /* the preset is off ... */
+  assert_true(fit.mae_after < 1e-3);  /* ... the fit is not */
+  if (fabs(fit.after[0] - 0.8) > 2e-3 || fabs(fit.after[1] - 9e-6) > 2e-7)
+    fail_msg("fitted efficiency %.5f (0.8), kernel overhead %.3g s (9e-6)", fit.after[0], fit.after[1]);
+  /* the fitted figures are set on the cases */
+  for (size_t i = 0; i < set.n; i++)
+    assert_true(fabs(set.cases[i].sc->stack.efficiency - fit.after[0]) < 1e-12);
+  val_fit_free(&set);
+  unlink(path);
+  rmdir(dir);
+}
+
+static void test_cross_validation(void **state) {
+  (void)state;
+  char dir[] = "/tmp/silica-stackfit-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof path, "%s/cases.yaml", dir);
+  write_cases(path);
+  sl_fit_set set;
+  memset(&set, 0, sizeof set);
+  sl_error err;
+  assert_int_equal(val_load_fit(&set, path, NULL, &err), SL_OK);
+  double eff0 = set.cases[0].sc->stack.efficiency;
+  sl_validation fitted, cv;
+  val_init(&fitted);
+  val_init(&cv);
+  sl_stack_fit *fs = NULL;
+  size_t nf = 0;
+  assert_int_equal(val_cross_validate(&set, &fitted, &cv, &fs, &nf, &err), SL_OK);
+  assert_int_equal(nf, 1);
+  assert_int_equal(fitted.valid.ran, SL_ARRAY_LEN(SCEN));
+  assert_int_equal(cv.valid.ran, SL_ARRAY_LEN(SCEN));
+  /* one truth behind every group: each left-out group is predicted from the others' fit */
+  if (!(fitted.valid.mape < 1e-3 && cv.valid.mape < 5e-3))
+    fail_msg("fitted %.4f, cross-validated %.4f", fitted.valid.mape, cv.valid.mape);
+  sl_val_group *g = NULL;
+  size_t ng = val_by(&cv, 0, &g);
+  assert_int_equal(ng, 3);
+  assert_string_equal(g[1].name, "g1");
+  free(g);
+  /* the cases are left with their own figures */
+  assert_true(set.cases[0].sc->stack.efficiency == eff0);
+  free(fs);
+  val_free(&fitted);
+  val_free(&cv);
+  val_fit_free(&set);
+  unlink(path);
+  rmdir(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_recovers_known_figures),
+      cmocka_unit_test(test_cross_validation),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
