@@ -113,7 +113,10 @@ static void test_cross_validation(void **state) {
   val_init(&cv);
   sl_stack_fit *fs = NULL;
   size_t nf = 0;
-  assert_int_equal(val_cross_validate(&set, &fitted, &cv, &fs, &nf, &err), SL_OK);
+  sl_cv_extra x;
+  assert_int_equal(val_cross_validate(&set, &fitted, &cv, &fs, &nf, &x, &err), SL_OK);
+  assert_int_equal(x.resid.n, SL_ARRAY_LEN(SCEN));
+  free(x.resid.rows);
   assert_int_equal(nf, 1);
   assert_int_equal(fitted.valid.ran, SL_ARRAY_LEN(SCEN));
   assert_int_equal(cv.valid.ran, SL_ARRAY_LEN(SCEN));

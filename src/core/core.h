@@ -5,13 +5,18 @@
 
 #include "silica.h"
 
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* Returns the status of x from the calling function when it is not SL_OK. */
+#define SL_TRY(x)                                                                                            \
+  do {                                                                                                       \
+    sl_status sl_try_ = (x);                                                                                 \
+    if (sl_try_) return sl_try_;                                                                             \
+  } while (0)
 
 /* ---- core: allocation ----------------------------------------------------------------------------
  * Every allocation of the library goes through these (the macros below), so that tests can make

@@ -177,6 +177,36 @@ void val_fit_free(sl_fit_set *set);
  * it), or with status error and `message` when message is not NULL. */
 sl_status val_record(sl_validation *v, const sl_fit_case *c, size_t k, double predicted, const char *message);
 
+/* ---- error bars from cross-validated residuals (interval.c) ---- */
+/* Output keys: rates (per_s, mfu, throughput, goodput) and times (ending in _s). */
+int metric_is_rate(const char *metric);
+int metric_is_time(const char *metric);
+/* log(predicted / measured) with a time-like sign (> 0: the prediction runs slow); NaN for a metric
+ * that is neither a rate nor a time, or a non-positive value. */
+double residual_time_like(const char *metric, double predicted, double measured);
+typedef struct sl_resid {
+  const char *group, *task, *stack, *chip;
+  const char *case_name, *metric; /* where it came from (for the table; NULL when read back) */
+  double r;                       /* time-like residual */
+} sl_resid;
+typedef struct sl_resid_table {
+  sl_resid *rows;
+  size_t n;
+  double widen; /* the percentiles' distance from the median is multiplied by this (>= 1) */
+} sl_resid_table;
+/* Reads a residual table (data/validation/residuals.yaml) from text into a. */
+sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_resid_table *t, sl_error *err);
+/* The 10th and 90th percentiles of the time-like residuals of the scenario's peers, from the most
+ * specific tier with at least min_peers rows (task+stack+chip, task+stack, task+chip, task, all),
+ * leaving out group exclude_group (NULL: none).  Returns 1 when found, 0 when too few, -1 when out
+ * of memory. */
+int resid_interval(const sl_resid_table *t, const char *task, const char *stack, const char *chip,
+                   const char *exclude_group, size_t min_peers, double widen, double *q10, double *q90,
+                   size_t *peers);
+#define SL_INTERVAL_MIN_PEERS 5 /* residuals a tier needs before it gives an interval */
+/* The interval of a prediction of `metric` from those percentiles. */
+void interval_bounds(const char *metric, double predicted, double q10, double q90, double *lo, double *hi);
+
 /* ---- stack figures fitted to end-to-end data; cross-validation (stackfit.c) ---- */
 #define SL_STACK_FIGS 2 /* efficiency, kernel_overhead_s */
 typedef struct sl_stack_fit {
@@ -196,9 +226,17 @@ sl_status stack_fit(sl_fit_set *set, const char *stack, const char *exclude, sl_
 /* Leave-one-source-out cross-validation over `set`: `fitted` (initialised by val_init) gets every
  * case predicted with each stack fitted on all its cases; `cv` every use: validate case predicted
  * with the stacks its group uses refitted without that group (use: calibrate cases as in fitted).
- * *fits (malloc'd, *n_fits of them) are the all-data fits.  The cases' figures are restored. */
+ * *fits (malloc'd, *n_fits of them) are the all-data fits; *x the cross-validated residuals and the
+ * coverage of their 80% intervals.  The cases' figures are restored. */
+typedef struct sl_cv_extra {
+  sl_resid_table resid;   /* the cross-validated residuals (rows malloc'd, strings in cv's arena); its
+                             widen: the smallest factor (steps of 0.05) covering 80%, at most 5 */
+  size_t covered_n;       /* residuals with an interval from their peers in the other groups */
+  size_t covered_plain;   /* inside it without widening (widen 1) */
+  size_t covered_widened; /* inside it at resid.widen */
+} sl_cv_extra;
 sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validation *cv, sl_stack_fit **fits,
-                             size_t *n_fits, sl_error *err);
+                             size_t *n_fits, sl_cv_extra *x, sl_error *err);
 
 /* A measured case loaded for calibration: its scenario (owned; sl_scenario_free) and the measured
  * step time. */

@@ -200,6 +200,32 @@ sl_status stack_fit(sl_fit_set *set, const char *stack, const char *exclude, sl_
 
 /* ---- cross-validation ------------------------------------------------------------------------- */
 
+/* Appends the time-like residual of an entry that ran to t (strings copied into a). */
+static sl_status add_resid(arena *a, sl_resid_table *t, size_t *cap, const sl_fit_case *c,
+                           const sl_val_entry *e) {
+  if (!t || !(e->status == SL_VAL_OK || e->status == SL_VAL_FAIL)) return SL_OK;
+  double r = residual_time_like(e->metric, e->predicted, e->measured);
+  if (isnan(r)) return SL_OK;
+  if (t->n == *cap) {
+    size_t nc = *cap ? 2 * *cap : 64;
+    sl_resid *p = realloc(t->rows, nc * sizeof *p);
+    if (!p) return SL_ERR_INTERNAL;
+    t->rows = p, *cap = nc;
+  }
+  sl_resid *row = &t->rows[t->n];
+  row->group = ar_strdup(a, c->group);
+  row->task = ar_strdup(a, sl_task_names[c->sc->task]);
+  row->stack = ar_strdup(a, c->sc->stack.name);
+  row->chip = ar_strdup(a, c->sc->chip.name);
+  row->case_name = ar_strdup(a, c->name);
+  row->metric = ar_strdup(a, e->metric);
+  row->r = r;
+  if (!row->group || !row->task || !row->stack || !row->chip || !row->case_name || !row->metric)
+    return SL_ERR_INTERNAL;
+  t->n++;
+  return SL_OK;
+}
+
 /* Predicts case c with the figures now set and records its entries. */
 static sl_status predict_into(sl_validation *v, sl_result *res, const sl_fit_case *c, int *internal) {
   if (!c->sc) {
@@ -235,8 +261,10 @@ static size_t stacks_of(const sl_fit_set *set, const char *group, const char **o
 }
 
 sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validation *cv, sl_stack_fit **fits,
-                             size_t *n_fits, sl_error *err) {
+                             size_t *n_fits, sl_cv_extra *x, sl_error *err) {
   *fits = NULL, *n_fits = 0;
+  memset(x, 0, sizeof *x);
+  size_t rcap = 0;
   presets p = {NULL};
   const char **names = malloc((set->n ? set->n : 1) * sizeof *names);
   const char **groups = malloc((set->n ? set->n : 1) * sizeof *groups);
@@ -276,8 +304,32 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
       if (c->calibration) { /* kernel-level data: reported with the stack figures fitted on everything */
         continue;
       }
+      size_t first = cv->n;
       if (predict_into(cv, &res, c, &internal)) s = SL_ERR_INTERNAL;
+      for (size_t e = first; !s && e < cv->n; e++)
+        if (add_resid(&cv->a, &x->resid, &rcap, c, &cv->entries[e])) s = SL_ERR_INTERNAL;
     }
+  }
+  /* Coverage of the 80% intervals: each residual against the interval its peers in the other
+   * groups give (so no case widens its own interval); then the smallest widening that covers 80%. */
+  x->resid.widen = 1;
+  for (int step = 0; !s && step <= 80; step++) {
+    double k = 1 + 0.05 * step;
+    size_t n = 0, in = 0;
+    for (size_t i = 0; !s && i < x->resid.n; i++) {
+      const sl_resid *row = &x->resid.rows[i];
+      double q10, q90;
+      size_t peers;
+      int ok = resid_interval(&x->resid, row->task, row->stack, row->chip, row->group, SL_INTERVAL_MIN_PEERS,
+                              k, &q10, &q90, &peers);
+      if (ok < 0) s = SL_ERR_INTERNAL;
+      if (ok != 1) continue;
+      n++;
+      in += row->r >= q10 && row->r <= q90;
+    }
+    if (step == 0) x->covered_n = n, x->covered_plain = in;
+    x->resid.widen = k, x->covered_widened = in;
+    if (n == 0 || (double)in >= 0.8 * (double)n) break;
   }
   /* calibrate cases in the cross-validated set as fitted (they measure the chip fit, reported apart) */
   if (!s) {
@@ -301,6 +353,8 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
   ar_free(&res.a);
   if (s) {
     free(fs);
+    free(x->resid.rows);
+    memset(x, 0, sizeof *x);
     if (s == SL_ERR_INTERNAL && !(err && err->code))
       err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
     return s;

@@ -1,0 +1,144 @@
+/* interval.c — the error bar on a prediction (FORMATS.md output key `interval`): where the measured
+ * value of the headline metric is expected to fall, from the cross-validated residuals of the
+ * validation cases most like the scenario.
+ *
+ * A residual is r = log(predicted / measured) turned time-like: for a rate (tokens/s, samples/s,
+ * MFU, throughput) its sign is flipped, so r > 0 always means the prediction runs slow.  The
+ * residuals of a scenario's peers are taken from the most specific tier that has enough of them:
+ * same task, stack and chip; same task and stack; same task and chip; same task; every case.  The
+ * 80% interval of a time-like prediction t is [t e^-q90, t e^-q10] with q10 and q90 the 10th and 90th
+ * percentiles (linear interpolation) of the peers' r, each moved away from their median by the
+ * table's factor `widen`; a rate's is [v e^q10, v e^q90].  Residuals cluster by source (a source's
+ * cases share its harness and software), so the percentiles of the other sources' residuals make too
+ * narrow an interval for a new source: `widen` (>= 1) is the smallest factor at which the
+ * intervals cover 80% of the cross-validated residuals, each judged by its peers in the other
+ * sources.
+ *
+ * The table (data/validation/residuals.yaml) is written by `silica validate --cross-validate
+ * --residuals FILE` over the published cases, so every residual is the error on a case whose source
+ * was left out of the fit. */
+#include "sim/sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int metric_is_rate(const char *metric) {
+  return strstr(metric, "per_s") || strstr(metric, "mfu") || strstr(metric, "throughput") ||
+         strstr(metric, "goodput");
+}
+
+int metric_is_time(const char *metric) {
+  size_t n = strlen(metric);
+  return !metric_is_rate(metric) && n > 2 && strcmp(metric + n - 2, "_s") == 0;
+}
+
+double residual_time_like(const char *metric, double predicted, double measured) {
+  if (!(predicted > 0) || !(measured > 0)) return NAN;
+  double r = log(predicted / measured);
+  return metric_is_rate(metric) ? -r : metric_is_time(metric) ? r : NAN;
+}
+
+sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_resid_table *t, sl_error *err) {
+  memset(t, 0, sizeof *t);
+  yt_node *root = NULL;
+  reader r = {err, a, ""};
+  SL_TRY(yt_parse(a, text, strlen(text), file, &root, err));
+  SL_TRY(rd_map(&r, root));
+  const char *ign = NULL;
+  SL_TRY(rd_string(&r, root, "description", 0, &ign));
+  t->widen = 1;
+  SL_TRY(rd_double(&r, root, "widen", 0, 1, 100, &t->widen));
+  SL_TRY(rd_string(&r, root, "coverage", 0, &ign));
+  yt_node *list = yt_get(root, "residuals");
+  SL_TRY(rd_done(&r, root));
+  if (!list || list->type != YT_SEQ) return rd_fail(&r, root, "expected a list `residuals`");
+  t->rows = ar_alloc(a, (list->n ? list->n : 1) * sizeof *t->rows);
+  if (!t->rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < list->n; i++) {
+    rd_mark m = rd_push(&r, "residuals");
+    rd_push_index(&r, i);
+    yt_node *n = list->items[i];
+    sl_resid *row = &t->rows[i];
+    const char *name = NULL, *metric = NULL;
+    sl_status s = rd_map(&r, n);
+    if (!s) s = rd_string(&r, n, "case", 1, &name);
+    if (!s) s = rd_string(&r, n, "group", 1, &row->group);
+    if (!s) s = rd_string(&r, n, "task", 1, &row->task);
+    if (!s) s = rd_string(&r, n, "stack", 1, &row->stack);
+    if (!s) s = rd_string(&r, n, "chip", 1, &row->chip);
+    if (!s) s = rd_string(&r, n, "metric", 1, &metric);
+    if (!s) s = rd_double(&r, n, "r", 1, -20, 20, &row->r);
+    if (!s) s = rd_done(&r, n);
+    rd_pop(&r, m);
+    SL_TRY(s);
+  }
+  t->n = list->n;
+  return SL_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double quantile(const double *sorted, size_t n, double q) {
+  double pos = q * (double)(n - 1);
+  size_t i = (size_t)floor(pos);
+  if (i + 1 >= n) return sorted[n - 1];
+  return sorted[i] + (pos - (double)i) * (sorted[i + 1] - sorted[i]);
+}
+
+/* Tier k's match of row t against the scenario (task, stack, chip). */
+static int tier_match(int k, const sl_resid *t, const char *task, const char *stack, const char *chip) {
+  int ta = strcmp(t->task, task) == 0, st = strcmp(t->stack, stack) == 0, ch = strcmp(t->chip, chip) == 0;
+  switch (k) {
+  case 0:
+    return ta && st && ch;
+  case 1:
+    return ta && st;
+  case 2:
+    return ta && ch;
+  case 3:
+    return ta;
+  default:
+    return 1;
+  }
+}
+
+int resid_interval(const sl_resid_table *t, const char *task, const char *stack, const char *chip,
+                   const char *exclude_group, size_t min_peers, double widen, double *q10, double *q90,
+                   size_t *peers) {
+  *q10 = *q90 = NAN;
+  *peers = 0;
+  if (!t || !t->n) return 0;
+  double *v = malloc(t->n * sizeof *v);
+  if (!v) return -1;
+  int found = 0;
+  for (int k = 0; k < 5 && !found; k++) {
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+      const sl_resid *row = &t->rows[i];
+      if (exclude_group && strcmp(row->group, exclude_group) == 0) continue;
+      if (tier_match(k, row, task, stack, chip)) v[n++] = row->r;
+    }
+    if (n >= min_peers && n >= 2) {
+      qsort(v, n, sizeof *v, cmp_double);
+      double med = quantile(v, n, 0.5);
+      *q10 = med - widen * (med - quantile(v, n, 0.1));
+      *q90 = med + widen * (quantile(v, n, 0.9) - med);
+      *peers = n;
+      found = 1;
+    }
+  }
+  free(v);
+  return found;
+}
+
+void interval_bounds(const char *metric, double predicted, double q10, double q90, double *lo, double *hi) {
+  if (metric_is_rate(metric)) {
+    *lo = predicted * exp(q10), *hi = predicted * exp(q90);
+  } else {
+    *lo = predicted * exp(-q90), *hi = predicted * exp(-q10);
+  }
+}
