@@ -1,4 +1,4 @@
-/* test_api_extra.c — the report writer (src/io/report.c) and the binding helpers (src/io/api_extra.c)
+/* test_api_extra.c — the report writer (src/report/) and the binding helpers (src/report/api.c)
  * in C, so that they run under ASan+UBSan too: input kinds, the charts each kind makes and their row
  * counts, escaping of hostile strings, errors, the JSON of chips and validation, and fault
  * injection (every allocation of a report made to fail in turn: an error, never a crash or a leak).

@@ -1,4 +1,4 @@
-/* api_extra.c — small public functions for programs and language bindings (python/silica):
+/* api.c — small public functions for programs and language bindings (python/silica):
  * freeing the library's strings, validation and chips as JSON (include/silica.h).  They wrap the
  * internal validation runner (sim/validate.c) and chip loader (hw/chip.c); no new modelling here. */
 #include "report/report.h"
