@@ -123,6 +123,37 @@ static void test_run_report(void **state) {
   sl_free(json);
 }
 
+/* Replaces the first `from` in s by `to` (the same length), so that a key of a JSON text disappears. */
+static void rename_key(char *s, const char *from, const char *to) {
+  char *p = strstr(s, from);
+  assert_non_null(p);
+  assert_int_equal(strlen(from), strlen(to));
+  memcpy(p, to, strlen(to));
+}
+
+/* The roofline is drawn from the result's "roofline" object, never from the chip spec; without the
+ * object (an older result) the ops are placed without roofs. */
+static void test_roofline_from_result(void **state) {
+  (void)state;
+  if (!sl_web_complete) skip();
+  char *json = run_json(DECODE);
+  rename_key(json, "\"scenario\":{\"chip\":", "\"scenario\":{\"chiq\":"); /* no chip spec */
+  char *html = report(json, SL_OK);
+  assert_true(chart_rows(html, "Roofline") > 0);
+  assert_non_null(strstr(html, "\"roof\":\"hbm3 3350 GB/s\""));
+  assert_non_null(strstr(html, "\"roof\":\"l2 12000 GB/s\""));
+  assert_non_null(
+      strstr(html, "the bf16 matrix peak (989.4 TFLOP/s) and the hbm3 bandwidth roof (3350 GB/s; ridge at"));
+  sl_free(html);
+  rename_key(json, "\"roofline\":", "\"roofliNe\":"); /* as from an older silica */
+  html = report(json, SL_OK);
+  assert_true(chart_rows(html, "Roofline") > 0);
+  assert_non_null(strstr(html, "\"roofs\":[]"));
+  assert_non_null(strstr(html, "the result has no roofline figures"));
+  sl_free(html);
+  sl_free(json);
+}
+
 static void test_scaling_report(void **state) {
   (void)state;
   if (!sl_web_complete) skip();
@@ -258,6 +289,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kinds),
       cmocka_unit_test(test_run_report),
+      cmocka_unit_test(test_roofline_from_result),
       cmocka_unit_test(test_scaling_report),
       cmocka_unit_test(test_validation_and_chip_json),
       cmocka_unit_test(test_errors_and_escaping),

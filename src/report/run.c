@@ -106,22 +106,6 @@ static void run_title(yt_node *res, char *buf, size_t size) {
            jin_str_or(res, "scenario.chip.name", "chip"));
 }
 
-/* The chip of a result, reloaded from its resolved spec, for the roofline's peaks: 1 when read, 0
- * when the spec is absent or not one this build reads (the roofline is then drawn without roofs),
- * -1 when out of memory. */
-static int result_chip(arena *a, yt_node *res, sl_chip *chip) {
-  yt_node *spec = jin_get(res, "scenario.chip");
-  if (!spec || spec->type != YT_MAP) return 0;
-  sl_error e;
-  memset(&e, 0, sizeof e);
-  reader r = {&e, a, ""};
-  rd_mark m = rd_push(&r, "chip");
-  sl_status s = chip_from_node(&r, spec, chip);
-  rd_pop(&r, m);
-  if (s == SL_ERR_INTERNAL) return -1;
-  return s == SL_OK && chip->n_mem > 0;
-}
-
 static void run_figures(page *p, yt_node *res) {
   char v[256], a[64], b[64];
   page_figs_begin(p);
@@ -296,7 +280,7 @@ static void chart_phases(page *p, const oprow *ops, size_t n, time_unit u) {
       u.name, u.name);
 }
 
-static void chart_roofline(page *p, arena *a, yt_node *res, const oprow *ops, size_t n) {
+static void chart_roofline(page *p, yt_node *res, const oprow *ops, size_t n) {
   size_t m = 0;
   double lo = INFINITY, hi = 0, ylo = INFINITY;
   for (size_t i = 0; i < n; i++)
@@ -306,30 +290,16 @@ static void chart_roofline(page *p, arena *a, yt_node *res, const oprow *ops, si
       m++;
     }
   if (!m) return;
-  sl_chip chip;
-  memset(&chip, 0, sizeof chip);
-  int have_chip = result_chip(a, res, &chip);
-  if (have_chip < 0) {
-    p->charts.oom = 1;
-    return;
-  }
-  int dt = dtype_from_name(jin_str_or(res, "scenario.precision.activations", "bf16"));
-  double peak = 0, bw = 0, l2bw = 0;
-  const char *dram = "DRAM", *l2name = "";
-  if (have_chip) {
-    if (dt < 0 || chip_peak_flops(&chip, (sl_dtype)dt) <= 0) dt = SL_BF16;
-    if (chip_peak_flops(&chip, (sl_dtype)dt) <= 0)
-      for (int f = 0; f < SL_DTYPE_COUNT; f++)
-        if (chip_peak_flops(&chip, (sl_dtype)f) > peak) peak = chip_peak_flops(&chip, (sl_dtype)f), dt = f;
-    peak = chip_peak_flops(&chip, (sl_dtype)dt) / 1e12; /* TFLOP/s */
-    bw = chip_dram(&chip)->bw_GBps * 1e9;
-    dram = chip_dram(&chip)->name ? chip_dram(&chip)->name : "DRAM";
-    const sl_mem_level *l2 = chip_l2(&chip);
-    if (l2 && !l2->per_core && l2->bw_GBps > 0)
-      l2bw = l2->bw_GBps * 1e9, l2name = l2->name ? l2->name : "SRAM";
-  }
-  int roofs = peak > 0 && bw > 0;
-  double ridge = roofs ? peak * 1e12 / bw : 0;
+  /* The roofs come from the result's "roofline" object; a result without one (an older silica) is
+   * drawn without roofs. */
+  yt_node *rl = jin_get(res, "roofline");
+  double peak = jin_num(rl, "peak_flops_per_s") / 1e12; /* TFLOP/s */
+  double bw = jin_num(rl, "dram_bw_GBps") * 1e9, l2bw = jin_num(rl, "shared_bw_GBps") * 1e9;
+  const char *dt = jin_str_or(rl, "dtype", "?"), *dram = jin_str_or(rl, "dram_level", "DRAM"),
+             *l2name = jin_str_or(rl, "shared_level", "SRAM");
+  double ridge = jin_num(rl, "ridge_flops_per_byte");
+  int roofs = peak > 0 && bw > 0 && ridge > 0;
+  if (!roofs) ridge = 0;
   double x0 = (roofs ? fmin(lo, ridge) : lo) / 4, x1 = (roofs ? fmax(hi, ridge) : hi) * 4;
   char text[768];
   if (roofs)
@@ -338,12 +308,12 @@ static void chart_roofline(page *p, arena *a, yt_node *res, const oprow *ops, si
         "Each op at its arithmetic intensity (useful FLOP per DRAM byte) and the FLOP/s it reaches, under "
         "the %s matrix peak (%.4g TFLOP/s) and the %s bandwidth roof (%.4g GB/s; ridge at %.1f FLOP/byte). "
         "%zu of %zu ops have FLOP and bytes; the others (collectives, copies) are not placed.",
-        sl_dtype_names[dt], peak, dram, bw / 1e9, ridge, m, n);
+        dt, peak, dram, bw / 1e9, ridge, m, n);
   else
     snprintf(
         text, sizeof text,
         "Each op at its arithmetic intensity (useful FLOP per DRAM byte) and the FLOP/s it reaches (%zu of "
-        "%zu ops; the chip's peaks could not be read from the result, so no roofs are drawn).",
+        "%zu ops; the result has no roofline figures, as from an older silica, so no roofs are drawn).",
         m, n);
   page_chart_begin(p, "Roofline", text, "roofline_ops", "points");
   jb_arr_begin(&p->charts, "roofline_ops");
@@ -696,7 +666,7 @@ sl_status report_run(page *p, arena *a, yt_node *res) {
   if (n) {
     chart_ops(p, ops, n, sum, unit_for_time(tmax));
     chart_phases(p, ops, n, unit_for_time(sum)); /* no phase takes longer than all the ops */
-    chart_roofline(p, a, res, ops, n);
+    chart_roofline(p, res, ops, n);
   }
   chart_serve(p, res);
   chart_memory(p, res);

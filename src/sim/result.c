@@ -4,6 +4,7 @@
 #include "sim/sim.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,36 @@ static sl_status keep_scenario_json(const sl_scenario *sc, sl_result *res, sl_er
   return s;
 }
 
+/* The roofs of the chip the scenario ran on (sl_roofline), kept in the result so that a report draws
+ * them without the chip. */
+static sl_status keep_roofline(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  const sl_chip *c = &sc->chip;
+  sl_roofline *rl = &res->roof;
+  memset(rl, 0, sizeof *rl);
+  rl->shared_bw_GBps = NAN;
+  if (c->n_mem < 1) return SL_OK;
+  int dt = (int)sc->a_dtype;
+  if (chip_peak_flops(c, (sl_dtype)dt) <= 0) dt = SL_BF16;
+  if (chip_peak_flops(c, (sl_dtype)dt) <= 0) { /* neither: the chip's fastest format */
+    double best = 0;
+    for (int f = 0; f < SL_DTYPE_COUNT; f++)
+      if (chip_peak_flops(c, (sl_dtype)f) > best) best = chip_peak_flops(c, (sl_dtype)f), dt = f;
+  }
+  const sl_mem_level *dram = chip_dram(c), *l2 = chip_l2(c);
+  rl->dtype = (sl_dtype)dt;
+  rl->peak_flops_per_s = chip_peak_flops(c, rl->dtype);
+  rl->dram_bw_GBps = dram->bw_GBps;
+  rl->ridge_flops_per_byte = rl->dram_bw_GBps > 0 ? rl->peak_flops_per_s / (rl->dram_bw_GBps * 1e9) : NAN;
+  if (!(rl->dram_level = ar_strdup(&res->a, dram->name ? dram->name : "DRAM")))
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (l2 && !l2->per_core && l2->bw_GBps > 0) {
+    rl->shared_bw_GBps = l2->bw_GBps;
+    if (!(rl->shared_level = ar_strdup(&res->a, l2->name ? l2->name : "SRAM")))
+      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  return SL_OK;
+}
+
 sl_run_params sl_run_params_default(void) {
   sl_run_params p = {0};
   return p;
@@ -94,6 +125,7 @@ sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params,
   sl_status s = sim_run_top(sc, res, params->top_plans, err);
   if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
   if (!s) s = keep_scenario_json(sc, res, err);
+  if (!s) s = keep_roofline(sc, res, err);
   if (s) {
     sl_result_free(res);
     return s;
@@ -116,192 +148,218 @@ const char *sl_result_reason(const sl_result *res) {
   return res && !res->feasible ? res->reason : "";
 }
 
-/* ---- numbers by key -------------------------------------------------------------------------- */
+/* ---- numeric output keys ----------------------------------------------------------------------- */
+
+/* When a key has a value: otherwise sl_result_number gives NaN and the JSON leaves the key out (an
+ * object whose keys all lack a value is left out whole). */
+typedef enum key_when {
+  W_FEASIBLE, /* the scenario ran */
+  W_TOKENS,   /* ... and is an LLM task */
+  W_SAMPLES,  /* ... and counts samples (embedding bags) */
+  W_TTFT,     /* ... and has a first token (prefill, decode, generate) */
+  W_MFU,      /* ... and knows its model and hardware FLOP */
+  W_MEMORY,   /* memory was checked, also when it does not fit */
+  W_PARALLEL, /* the plan is known: the scenario ran, or got as far as checking memory */
+  W_SERVE,    /* the serving simulation ran */
+  W_ENERGY,   /* energy was computed */
+  W_COST,     /* cost was computed */
+  W_ROOF,     /* the scenario ran on a chip with a matrix peak and DRAM bandwidth */
+} key_when;
+
+/* How a key is read from an sl_result: a double; a double over the number of chips; an int that
+ * the JSON writes as true or false. */
+typedef enum key_read { R_DOUBLE, R_PER_CHIP, R_BOOL } key_read;
+
+typedef struct result_key {
+  const char *key;  /* dotted path in the JSON ("memory.per_chip_bytes") */
+  const char *unit; /* its unit, or what it counts */
+  key_when when;
+  key_read read;
+  size_t off; /* offsetof(sl_result, the field) */
+} result_key;
+
+/* The offset of a field, which must have the C type that `read` reads (else the array size is -1). */
+#define KEY_FIELD(field, type)                                                                               \
+  (offsetof(sl_result, field) + 0 * sizeof(char[_Generic(((sl_result *)0)->field, type : 1, default : -1)]))
+#define KEY_TYPE_R_DOUBLE double
+#define KEY_TYPE_R_PER_CHIP double
+#define KEY_TYPE_R_BOOL int
+#define KEY(k, unit, when, read, field)                                                                      \
+  { k, unit, when, read, KEY_FIELD(field, KEY_TYPE_##read) }
+
+/* Every numeric output key of `silica run --json` (docs/formats.md), in the order of the JSON; the
+ * keys of one object ("memory.", "energy.", ...) are together.  This table is the one list: the
+ * JSON writer, sl_result_number and result_key_known (validation cases) all read it. */
+static const result_key KEYS[] = {
+    KEY("step_time_s", "s", W_FEASIBLE, R_DOUBLE, step_time_s),
+    KEY("tokens_per_s", "tokens/s, whole system", W_TOKENS, R_DOUBLE, tokens_per_s),
+    KEY("tokens_per_s_per_chip", "tokens/s per chip", W_TOKENS, R_PER_CHIP, tokens_per_s),
+    KEY("samples_per_s", "samples/s, whole system", W_SAMPLES, R_DOUBLE, samples_per_s),
+    KEY("samples_per_s_per_chip", "samples/s per chip", W_SAMPLES, R_PER_CHIP, samples_per_s),
+    KEY("ttft_s", "s, time to first token", W_TTFT, R_DOUBLE, ttft_s),
+    KEY("tpot_s", "s, time per output token", W_TTFT, R_DOUBLE, tpot_s),
+    KEY("mfu", "fraction of the matrix peak, model FLOP", W_MFU, R_DOUBLE, mfu),
+    KEY("hfu", "fraction of the matrix peak, hardware FLOP", W_MFU, R_DOUBLE, hfu),
+    KEY("flops_per_chip_per_s", "FLOP/s per chip, model FLOP", W_MFU, R_DOUBLE, flops_per_chip_per_s),
+    KEY("memory.per_chip_bytes", "bytes, most loaded chip", W_MEMORY, R_DOUBLE, mem.per_chip_bytes),
+    KEY("memory.capacity_bytes", "bytes per chip", W_MEMORY, R_DOUBLE, mem.capacity_bytes),
+    KEY("memory.fits", "true (1) or false (0)", W_MEMORY, R_BOOL, mem.fits),
+    KEY("memory.weights_bytes", "bytes per chip", W_MEMORY, R_DOUBLE, mem.weights_bytes),
+    KEY("memory.grads_bytes", "bytes per chip", W_MEMORY, R_DOUBLE, mem.grads_bytes),
+    KEY("memory.optimizer_bytes", "bytes per chip", W_MEMORY, R_DOUBLE, mem.optimizer_bytes),
+    KEY("memory.activations_bytes", "bytes per chip", W_MEMORY, R_DOUBLE, mem.activations_bytes),
+    KEY("memory.kv_cache_bytes", "bytes per chip", W_MEMORY, R_DOUBLE, mem.kv_cache_bytes),
+    KEY("energy.step_j", "J, whole system, one step", W_ENERGY, R_DOUBLE, power.step_j),
+    KEY("energy.avg_power_w_per_chip", "W per chip", W_ENERGY, R_DOUBLE, power.avg_power_w_per_chip),
+    KEY("energy.uncapped_power_w_per_chip", "W per chip at the full clock", W_ENERGY, R_DOUBLE,
+        power.uncapped_power_w_per_chip),
+    KEY("energy.clock_ratio", "clock under the TDP / spec clock", W_ENERGY, R_DOUBLE, power.clock_ratio),
+    KEY("energy.j_per_token", "J per token", W_ENERGY, R_DOUBLE, power.j_per_token),
+    KEY("energy.j_per_sample", "J per sample", W_ENERGY, R_DOUBLE, power.j_per_sample),
+    KEY("cost.usd_per_hour_system", "USD per hour, whole system", W_COST, R_DOUBLE,
+        power.usd_per_hour_system),
+    KEY("cost.usd_per_million_tokens", "USD per million tokens", W_COST, R_DOUBLE,
+        power.usd_per_million_tokens),
+    KEY("cost.usd_per_million_samples", "USD per million samples", W_COST, R_DOUBLE,
+        power.usd_per_million_samples),
+    KEY("cost.capex_usd_per_chip", "USD per chip position", W_COST, R_DOUBLE, power.capex_usd_per_chip),
+    KEY("parallel.dp", "data-parallel replicas", W_PARALLEL, R_DOUBLE, par.dp),
+    KEY("parallel.tp", "tensor-parallel ways", W_PARALLEL, R_DOUBLE, par.tp),
+    KEY("parallel.pp", "pipeline stages", W_PARALLEL, R_DOUBLE, par.pp),
+    KEY("parallel.cp", "context-parallel ways", W_PARALLEL, R_DOUBLE, par.cp),
+    KEY("parallel.ep", "expert-parallel ways", W_PARALLEL, R_DOUBLE, par.ep),
+    KEY("parallel.sp", "sequence parallelism on (1) or off (0)", W_PARALLEL, R_BOOL, par.sp),
+    KEY("parallel.zero", "ZeRO stage", W_PARALLEL, R_DOUBLE, par.zero),
+    KEY("parallel.vpp", "virtual pipeline stages per rank", W_PARALLEL, R_DOUBLE, par.vpp),
+    KEY("parallel.micro_batch", "sequences per micro-batch", W_PARALLEL, R_DOUBLE, micro_batch),
+    KEY("serve.ttft_p50_s", "s", W_SERVE, R_DOUBLE, serve.ttft[0]),
+    KEY("serve.ttft_p90_s", "s", W_SERVE, R_DOUBLE, serve.ttft[1]),
+    KEY("serve.ttft_p99_s", "s", W_SERVE, R_DOUBLE, serve.ttft[2]),
+    KEY("serve.tpot_p50_s", "s", W_SERVE, R_DOUBLE, serve.tpot[0]),
+    KEY("serve.tpot_p90_s", "s", W_SERVE, R_DOUBLE, serve.tpot[1]),
+    KEY("serve.tpot_p99_s", "s", W_SERVE, R_DOUBLE, serve.tpot[2]),
+    KEY("serve.throughput_tokens_per_s", "tokens/s", W_SERVE, R_DOUBLE, serve.throughput_tokens_per_s),
+    KEY("serve.goodput_requests_per_s", "requests/s within the latency targets", W_SERVE, R_DOUBLE,
+        serve.goodput_requests_per_s),
+    KEY("serve.max_rate_per_s", "requests/s", W_SERVE, R_DOUBLE, serve.max_rate_per_s),
+    KEY("serve.arrival_rate_per_s", "requests/s", W_SERVE, R_DOUBLE, serve.rate_per_s),
+    KEY("serve.requests", "requests simulated", W_SERVE, R_DOUBLE, serve.requests),
+    KEY("serve.preemptions", "requests preempted", W_SERVE, R_DOUBLE, serve.preemptions),
+    KEY("serve.steps", "engine steps simulated", W_SERVE, R_DOUBLE, serve.steps),
+    KEY("serve.mean_batch_tokens", "tokens per engine step", W_SERVE, R_DOUBLE, serve.mean_batch_tokens),
+    KEY("serve.kv_blocks_per_chip", "KV-cache blocks per chip", W_SERVE, R_DOUBLE, serve.kv_blocks),
+    KEY("roofline.peak_flops_per_s", "FLOP/s, matrix peak of the compute format, whole chip", W_ROOF,
+        R_DOUBLE, roof.peak_flops_per_s),
+    KEY("roofline.dram_bw_GBps", "GB/s, DRAM spec bandwidth", W_ROOF, R_DOUBLE, roof.dram_bw_GBps),
+    KEY("roofline.shared_bw_GBps", "GB/s, shared on-chip level, spec bandwidth", W_ROOF, R_DOUBLE,
+        roof.shared_bw_GBps),
+    KEY("roofline.ridge_flops_per_byte", "FLOP per DRAM byte at the ridge point", W_ROOF, R_DOUBLE,
+        roof.ridge_flops_per_byte),
+};
 
 static int has_memory(const sl_result *r) {
   return r->mem.capacity_bytes > 0;
 }
-/* The plan is known when the scenario ran, or got as far as checking memory. */
-static int has_parallel(const sl_result *r) {
-  return r->feasible || has_memory(r);
-}
 
-static double memory_number(const sl_memory *m, const char *k) {
-  static const char *const names[] = {"per_chip_bytes",  "capacity_bytes",    "weights_bytes", "grads_bytes",
-                                      "optimizer_bytes", "activations_bytes", "kv_cache_bytes"};
-  const double vals[] = {m->per_chip_bytes,  m->capacity_bytes,    m->weights_bytes, m->grads_bytes,
-                         m->optimizer_bytes, m->activations_bytes, m->kv_cache_bytes};
-  for (size_t i = 0; i < SL_ARRAY_LEN(names); i++)
-    if (strcmp(k, names[i]) == 0) return vals[i];
-  if (strcmp(k, "fits") == 0) return m->fits ? 1 : 0;
-  return NAN;
-}
-
-static double parallel_number(const sl_result *r, const char *k) {
-  const sl_parallel *p = &r->par;
-  static const char *const names[] = {"dp", "tp", "pp", "cp", "ep", "sp", "zero", "vpp", "micro_batch"};
-  const double vals[] = {p->dp, p->tp, p->pp, p->cp, p->ep, p->sp, p->zero, p->vpp, r->micro_batch};
-  for (size_t i = 0; i < SL_ARRAY_LEN(names); i++)
-    if (strcmp(k, names[i]) == 0) return vals[i];
-  return NAN;
-}
-
-static const char *const serve_keys[] = {"ttft_p50_s",
-                                         "ttft_p90_s",
-                                         "ttft_p99_s",
-                                         "tpot_p50_s",
-                                         "tpot_p90_s",
-                                         "tpot_p99_s",
-                                         "throughput_tokens_per_s",
-                                         "goodput_requests_per_s",
-                                         "max_rate_per_s",
-                                         "arrival_rate_per_s",
-                                         "requests",
-                                         "preemptions",
-                                         "steps",
-                                         "mean_batch_tokens",
-                                         "kv_blocks_per_chip"};
-
-static double serve_number(const sl_result *r, const char *k) {
-  const double v[] = {r->serve.ttft[0],
-                      r->serve.ttft[1],
-                      r->serve.ttft[2],
-                      r->serve.tpot[0],
-                      r->serve.tpot[1],
-                      r->serve.tpot[2],
-                      r->serve.throughput_tokens_per_s,
-                      r->serve.goodput_requests_per_s,
-                      r->serve.max_rate_per_s,
-                      r->serve.rate_per_s,
-                      r->serve.requests,
-                      r->serve.preemptions,
-                      r->serve.steps,
-                      r->serve.mean_batch_tokens,
-                      r->serve.kv_blocks};
-  _Static_assert(sizeof v / sizeof v[0] == sizeof serve_keys / sizeof serve_keys[0], "serve keys");
-  for (size_t i = 0; i < SL_ARRAY_LEN(serve_keys); i++)
-    if (strcmp(k, serve_keys[i]) == 0) return v[i];
-  return NAN;
-}
-
-static void write_serve(jbuf *b, const sl_result *r) {
-  jb_obj_begin(b, "serve");
-  for (size_t i = 0; i < SL_ARRAY_LEN(serve_keys); i++) {
-    double v = serve_number(r, serve_keys[i]);
-    if (!isnan(v)) jb_num(b, serve_keys[i], v);
+static int key_present(const sl_result *r, key_when w) {
+  switch (w) {
+  case W_MEMORY:
+    return has_memory(r);
+  case W_PARALLEL:
+    return r->feasible || has_memory(r);
+  case W_FEASIBLE:
+    return r->feasible;
+  case W_TOKENS:
+    return r->feasible && r->has_tokens;
+  case W_SAMPLES:
+    return r->feasible && r->has_samples;
+  case W_TTFT:
+    return r->feasible && r->has_ttft;
+  case W_MFU:
+    return r->feasible && r->has_mfu;
+  case W_SERVE:
+    return r->feasible && r->has_serve;
+  case W_ENERGY:
+    return r->feasible && r->power.has_energy;
+  case W_COST:
+    return r->feasible && r->power.has_cost;
+  case W_ROOF:
+    return r->feasible && r->roof.peak_flops_per_s > 0 && r->roof.dram_bw_GBps > 0;
   }
-  jb_obj_end(b);
+  return 0;
 }
 
-/* energy.* and cost.* (issue 6; FORMATS.md): NaN when not computed or not applicable. */
-static const char *const power_keys[] = {"energy.step_j",
-                                         "energy.avg_power_w_per_chip",
-                                         "energy.uncapped_power_w_per_chip",
-                                         "energy.clock_ratio",
-                                         "energy.j_per_token",
-                                         "energy.j_per_sample",
-                                         "cost.usd_per_hour_system",
-                                         "cost.usd_per_million_tokens",
-                                         "cost.usd_per_million_samples",
-                                         "cost.capex_usd_per_chip"};
-
-static double power_number(const sl_result *r, const char *k) {
-  const sl_power_out *p = &r->power;
-  const double v[] = {p->step_j,
-                      p->avg_power_w_per_chip,
-                      p->uncapped_power_w_per_chip,
-                      p->clock_ratio,
-                      p->j_per_token,
-                      p->j_per_sample,
-                      p->usd_per_hour_system,
-                      p->usd_per_million_tokens,
-                      p->usd_per_million_samples,
-                      p->capex_usd_per_chip};
-  _Static_assert(sizeof v / sizeof v[0] == sizeof power_keys / sizeof power_keys[0], "power keys");
-  int cost = strncmp(k, "cost.", 5) == 0;
-  if (!(cost ? p->has_cost : p->has_energy)) return NAN;
-  for (size_t i = 0; i < SL_ARRAY_LEN(power_keys); i++)
-    if (strcmp(k, power_keys[i]) == 0) return v[i];
+/* The value of KEYS[i] in r, NaN when it has none. */
+static double key_value(const sl_result *r, const result_key *k) {
+  if (!key_present(r, k->when)) return NAN;
+  const char *at = (const char *)r + k->off;
+  switch (k->read) {
+  case R_DOUBLE:
+    return *(const double *)at;
+  case R_PER_CHIP:
+    return *(const double *)at / r->chips;
+  case R_BOOL:
+    return *(const int *)at;
+  }
   return NAN;
 }
 
-static void write_power(jbuf *b, const sl_result *r) {
-  for (int obj = 0; obj < 2; obj++) {
-    if (!(obj ? r->power.has_cost : r->power.has_energy)) continue;
-    const char *prefix = obj ? "cost." : "energy.";
-    jb_obj_begin(b, obj ? "cost" : "energy");
-    for (size_t i = 0; i < SL_ARRAY_LEN(power_keys); i++) {
-      if (strncmp(power_keys[i], prefix, strlen(prefix)) != 0) continue;
-      double v = power_number(r, power_keys[i]);
-      if (!isnan(v)) jb_num(b, power_keys[i] + strlen(prefix), v);
-    }
-    jb_obj_end(b);
-  }
+static const result_key *key_find(const char *key) {
+  for (size_t i = 0; i < SL_ARRAY_LEN(KEYS); i++)
+    if (strcmp(key, KEYS[i].key) == 0) return &KEYS[i];
+  return NULL;
 }
 
 double sl_result_number(const sl_result *r, const char *key) {
   if (!r || !key) return NAN;
-  if (strncmp(key, "memory.", 7) == 0) return has_memory(r) ? memory_number(&r->mem, key + 7) : NAN;
-  if (strncmp(key, "parallel.", 9) == 0) return has_parallel(r) ? parallel_number(r, key + 9) : NAN;
-  if (!r->feasible) return NAN;
-  if (strncmp(key, "serve.", 6) == 0) return r->has_serve ? serve_number(r, key + 6) : NAN;
-  if (strncmp(key, "energy.", 7) == 0 || strncmp(key, "cost.", 5) == 0) return power_number(r, key);
-  struct {
-    const char *k;
-    double v;
-    int present;
-  } t[] = {
-      {"step_time_s", r->step_time_s, 1},
-      {"tokens_per_s", r->tokens_per_s, r->has_tokens},
-      {"tokens_per_s_per_chip", r->tokens_per_s / r->chips, r->has_tokens},
-      {"samples_per_s", r->samples_per_s, r->has_samples},
-      {"samples_per_s_per_chip", r->samples_per_s / r->chips, r->has_samples},
-      {"ttft_s", r->ttft_s, r->has_ttft},
-      {"tpot_s", r->tpot_s, r->has_ttft},
-      {"mfu", r->mfu, r->has_mfu},
-      {"hfu", r->hfu, r->has_mfu},
-      {"flops_per_chip_per_s", r->flops_per_chip_per_s, r->has_mfu},
-  };
-  for (size_t i = 0; i < SL_ARRAY_LEN(t); i++)
-    if (strcmp(key, t[i].k) == 0) return t[i].present ? t[i].v : NAN;
-  return NAN;
+  const result_key *k = key_find(key);
+  return k ? key_value(r, k) : NAN;
 }
 
-/* Numeric output keys of FORMATS.md, including those not computed by this build (energy, cost,
- * serve), so that a validation case can tell "not computed yet" from a misspelt key. */
 int result_key_known(const char *key) {
-  static const char known[] =
-      " step_time_s tokens_per_s samples_per_s tokens_per_s_per_chip samples_per_s_per_chip ttft_s tpot_s"
-      " mfu hfu flops_per_chip_per_s memory.per_chip_bytes memory.capacity_bytes memory.fits"
-      " memory.weights_bytes memory.grads_bytes memory.optimizer_bytes memory.activations_bytes"
-      " memory.kv_cache_bytes energy.step_j energy.avg_power_w_per_chip energy.uncapped_power_w_per_chip"
-      " energy.j_per_token energy.j_per_sample energy.clock_ratio cost.capex_usd_per_chip"
-      " cost.usd_per_hour_system cost.usd_per_million_tokens"
-      " cost.usd_per_million_samples parallel.dp parallel.tp parallel.pp parallel.cp parallel.ep parallel.sp"
-      " parallel.zero parallel.vpp parallel.micro_batch serve.ttft_p50_s serve.ttft_p90_s serve.ttft_p99_s"
-      " serve.tpot_p50_s serve.tpot_p90_s serve.tpot_p99_s serve.throughput_tokens_per_s"
-      " serve.goodput_requests_per_s serve.max_rate_per_s ";
-  size_t n = strlen(key);
-  if (n == 0 || strchr(key, ' ')) return 0;
-  for (const char *p = strstr(known, key); p; p = strstr(p + 1, key))
-    if (p[-1] == ' ' && p[n] == ' ') return 1;
+  return key && key_find(key) != NULL;
+}
+
+const char *result_key_name(size_t i, const char **unit) {
+  if (i >= SL_ARRAY_LEN(KEYS)) return NULL;
+  if (unit) *unit = KEYS[i].unit;
+  return KEYS[i].key;
+}
+
+/* The keys of one object: obj "" for the top level ("step_time_s"), else "memory" for "memory.*";
+ * each key with a value, in the table's order.  The caller opens and closes the object. */
+static void write_keys(jbuf *b, const sl_result *r, const char *obj) {
+  size_t n = strlen(obj);
+  for (size_t i = 0; i < SL_ARRAY_LEN(KEYS); i++) {
+    const result_key *k = &KEYS[i];
+    const char *dot = strchr(k->key, '.');
+    if (n ? !(dot && (size_t)(dot - k->key) == n && strncmp(k->key, obj, n) == 0) : dot != NULL) continue;
+    double v = key_value(r, k);
+    if (isnan(v)) continue;
+    const char *name = n ? k->key + n + 1 : k->key;
+    if (k->read == R_BOOL)
+      jb_bool(b, name, v != 0);
+    else
+      jb_num(b, name, v);
+  }
+}
+
+/* An object of keys ("memory", "energy", ...), when its keys have values (they share their `when`). */
+static int object_present(const sl_result *r, const char *obj) {
+  size_t n = strlen(obj);
+  for (size_t i = 0; i < SL_ARRAY_LEN(KEYS); i++)
+    if (strncmp(KEYS[i].key, obj, n) == 0 && KEYS[i].key[n] == '.') return key_present(r, KEYS[i].when);
   return 0;
 }
 
-/* ---- JSON ------------------------------------------------------------------------------------- */
-
-static void write_memory(jbuf *b, const sl_memory *m) {
-  jb_obj_begin(b, "memory");
-  jb_num(b, "per_chip_bytes", m->per_chip_bytes);
-  jb_num(b, "capacity_bytes", m->capacity_bytes);
-  jb_bool(b, "fits", m->fits);
-  jb_num(b, "weights_bytes", m->weights_bytes);
-  jb_num(b, "grads_bytes", m->grads_bytes);
-  jb_num(b, "optimizer_bytes", m->optimizer_bytes);
-  jb_num(b, "activations_bytes", m->activations_bytes);
-  jb_num(b, "kv_cache_bytes", m->kv_cache_bytes);
+static void write_object(jbuf *b, const sl_result *r, const char *obj) {
+  if (!object_present(r, obj)) return;
+  jb_obj_begin(b, obj);
+  write_keys(b, r, obj);
   jb_obj_end(b);
 }
+
+/* ---- JSON ------------------------------------------------------------------------------------- */
 
 /* A plan's parallelism, micro-batch and recompute fields (in an open object). */
 static void write_plan_fields(jbuf *b, const sl_plan *p) {
@@ -317,11 +375,12 @@ static void write_plan_fields(jbuf *b, const sl_plan *p) {
   jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)p->rc));
 }
 
+/* The plan of the run: its numbers from KEYS, then how it recomputes. */
 static void write_parallel(jbuf *b, const sl_result *r) {
-  sl_plan p = {r->par.dp,      r->par.tp, r->par.pp,    r->par.cp, r->par.ep, r->par.vpp, r->par.zero,
-               r->micro_batch, r->par.sp, r->recompute, 0,         0,         0};
+  if (!object_present(r, "parallel")) return;
   jb_obj_begin(b, "parallel");
-  write_plan_fields(b, &p);
+  write_keys(b, r, "parallel");
+  jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)r->recompute));
   jb_obj_end(b);
 }
 
@@ -349,6 +408,17 @@ static void write_search(jbuf *b, const sl_result *r) {
   jb_arr_end(b);
 }
 
+/* The roofs: which format and levels, then their numbers from KEYS. */
+static void write_roofline(jbuf *b, const sl_result *r) {
+  if (!object_present(r, "roofline")) return;
+  jb_obj_begin(b, "roofline");
+  jb_str(b, "dtype", sl_dtype_names[r->roof.dtype]);
+  jb_str(b, "dram_level", r->roof.dram_level);
+  if (r->roof.shared_level) jb_str(b, "shared_level", r->roof.shared_level);
+  write_keys(b, r, "roofline");
+  jb_obj_end(b);
+}
+
 static void write_breakdown(jbuf *b, const sl_result *r) {
   jb_arr_begin(b, "breakdown");
   for (size_t i = 0; i < r->n_rows; i++) {
@@ -369,23 +439,6 @@ static void write_breakdown(jbuf *b, const sl_result *r) {
   jb_arr_end(b);
 }
 
-static void write_figures(jbuf *b, const sl_result *r) {
-  static const char *const keys[] = {"step_time_s",
-                                     "tokens_per_s",
-                                     "tokens_per_s_per_chip",
-                                     "samples_per_s",
-                                     "samples_per_s_per_chip",
-                                     "ttft_s",
-                                     "tpot_s",
-                                     "mfu",
-                                     "hfu",
-                                     "flops_per_chip_per_s"};
-  for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++) {
-    double v = sl_result_number(r, keys[i]);
-    if (!isnan(v)) jb_num(b, keys[i], v);
-  }
-}
-
 char *sl_result_json(const sl_result *r) {
   if (!r) return NULL;
   jbuf b;
@@ -397,12 +450,14 @@ char *sl_result_json(const sl_result *r) {
   jb_value_raw(&b, "scenario", r->scenario_json);
   jb_bool(&b, "feasible", r->feasible);
   if (!r->feasible) jb_str(&b, "reason", r->reason);
-  write_figures(&b, r);
-  if (has_memory(r)) write_memory(&b, &r->mem);
-  if (r->feasible) write_power(&b, r); /* energy, cost (issue 6) */
-  if (has_parallel(r)) write_parallel(&b, r);
+  write_keys(&b, r, "");
+  write_object(&b, r, "memory");
+  write_object(&b, r, "energy");
+  write_object(&b, r, "cost");
+  write_parallel(&b, r);
   write_search(&b, r);
-  if (r->feasible && r->has_serve) write_serve(&b, r);
+  write_object(&b, r, "serve");
+  write_roofline(&b, r);
   if (r->feasible) write_breakdown(&b, r);
   jb_obj_end(&b);
   if (b.oom) {

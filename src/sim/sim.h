@@ -41,6 +41,18 @@ typedef struct sl_power_out {
   double capex_usd_per_chip; /* one chip position: chip, memory, board, host and network shares */
 } sl_power_out;
 
+/* The roofs of the run's chip, for a roofline of its ops (the "roofline" output object; result.c):
+ * the matrix peak of the compute format and the spec bandwidths of DRAM and of the last on-chip
+ * level the cores share. */
+typedef struct sl_roofline {
+  sl_dtype dtype;              /* the activations' format, else bf16, else the chip's fastest */
+  double peak_flops_per_s;     /* matrix peak of dtype, whole chip; 0: no roofline */
+  double dram_bw_GBps;         /* DRAM (the outermost level), spec bandwidth */
+  double shared_bw_GBps;       /* the shared on-chip level, spec bandwidth; NaN when there is none */
+  double ridge_flops_per_byte; /* peak_flops_per_s / DRAM bandwidth: where the op turns compute-bound */
+  const char *dram_level, *shared_level; /* the levels' names (the result's arena); shared: NULL if none */
+} sl_roofline;
+
 struct sl_result {
   arena a;
   double plans_enumerated, plans_evaluated; /* training: the plan search */
@@ -69,6 +81,7 @@ struct sl_result {
     double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
   } serve;
   sl_power_out power; /* issue 6: energy, power, cost */
+  sl_roofline roof;
 };
 
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
@@ -91,8 +104,10 @@ double train_1f1b_reference(const double *f, const double *b, int p, int m);
 /* Fills res->power's cost fields from its energy fields and throughput. */
 void econ_fill_result(const sl_scenario *sc, sl_result *res);
 
-/* 1 when `key` is a numeric output key of FORMATS.md (also those this build does not compute yet). */
+/* The numeric output keys of a result (one table in result.c drives the JSON, sl_result_number and
+ * these): 1 when `key` is one (docs/formats.md); the i-th key and its unit, NULL past the last. */
 int result_key_known(const char *key);
+const char *result_key_name(size_t i, const char **unit);
 
 /* ---- sim: validation cases (validate.c; FORMATS.md "Validation cases") ------------------------- */
 /* An inline scenario (a YAML map) as text for sl_scenario_load, with relative spec paths (chip,
