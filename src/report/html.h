@@ -73,10 +73,10 @@ void page_chart_end(page *p, size_t rows, const char *fmt, ...) __attribute__((f
 void page_d_str(page *p, const char *k, const char *v);
 void page_d_num(page *p, const char *k, double v);
 
-/* The whole HTML document of `p` into `out`: head with the inlined browser files, the sections, and
- * the chart list.  kind: the body's data-kind; name: the input's name for the footer.  0 when this
- * build has no browser files (web/node_modules was not installed when it was built). */
+/* 1 when this build has the browser files (web/node_modules was installed when it was built). */
 int page_have_assets(void);
+/* The whole HTML document of `p` into `out`: head with the inlined browser files, the sections, and
+ * the chart list.  kind: the body's data-kind; name: the input's name for the footer. */
 void page_write(jbuf *out, const page *p, const char *kind, const char *name);
 
 /* ---- the report kinds: each fills p's title, sub and body from its input --------------------------- */
