@@ -1,6 +1,6 @@
 /* result.c — the public face of a result: running a scenario into an sl_result, reading its numbers
- * by the dotted keys of the JSON output, and writing that JSON (FORMATS.md "Output of silica run
- * --json").  The numbers themselves come from sim_run (sim.c). */
+ * by the dotted keys of the JSON output (one table, KEYS), and writing that JSON (docs/formats.md
+ * "Output of silica run --json").  The numbers themselves come from sim_run (sim.c). */
 #include "sim/sim.h"
 
 #include <math.h>
@@ -55,7 +55,7 @@ static void write_scenario(jbuf *b, const char *key, const sl_scenario *sc, cons
     }
     jb_obj_end(b);
   }
-  if (sc->econ) econ_json(b, "econ", sc->econ); /* the prices used (issue 6) */
+  if (sc->econ) econ_json(b, "econ", sc->econ); /* the prices used */
   jb_obj_end(b);
 }
 
