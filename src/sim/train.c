@@ -1,7 +1,7 @@
 /* train.c — one training step of a transformer under a parallel plan: per-micro-batch cost of the
  * distinct pipeline stages (first: embedding; middle; last: final norm, LM head, loss), the
  * pipeline schedule, data-parallel gradient synchronisation, ZeRO gathers and the optimizer step;
- * memory per chip; and the plan search.
+ * memory per chip; and costing the plans that plan/search.c enumerates.
  *
  * Timeline (closed form of the 1F1B schedule over distinct stages; Narayanan et al. SC21 §2.2):
  * with per-micro-batch stage times t_s (forward + backward + point-to-point), m micro-batches and
@@ -537,206 +537,46 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   return SL_OK;
 }
 
-/* ---- plan search ------------------------------------------------------------------------------ */
+/* ---- plan search: plan/search.c enumerates, the timeline costs -------------------------------- */
 
-static int divides(double a, double b) {
-  return b > 0 && fmod(a, b) == 0;
-}
+/* What the search keeps beside each plan: the costed layers of its group and its evaluation. */
+typedef struct costed {
+  tparts P;
+  teval e;
+} costed;
 
-typedef struct search {
-  const sl_scenario *sc;
-  const sl_costctx *ctx;
-  arena *scratch;
-  sl_error *err;
-  double enumerated, evaluated;
-  int have;
-  sl_plan best;
-  tparts best_parts;
-  teval best_eval;
-  sl_plan *top; /* the n_top best, sorted by step time */
-  teval *top_eval;
-  size_t n_top, cap_top;
-} search;
-
-/* Plans are ranked by throughput (sequences per second): the same as step time when the global
- * batch is fixed, and the right measure when it is {max: N}. */
-static double rate(const sl_plan *p, const teval *e) {
-  return p->gb / e->step;
-}
-
-static void keep(search *S, const sl_plan *p, const tparts *P, const teval *e) {
-  if (!S->have || rate(p, e) > rate(&S->best, &S->best_eval)) {
-    S->have = 1;
-    S->best = *p;
-    S->best_parts = *P;
-    S->best_eval = *e;
-  }
-  if (!S->cap_top) return;
-  size_t i = S->n_top < S->cap_top ? S->n_top : S->cap_top;
-  if (i == S->cap_top && rate(p, e) <= rate(&S->top[i - 1], &S->top_eval[i - 1])) return;
-  if (i == S->cap_top)
-    i--;
-  else
-    S->n_top++;
-  while (i > 0 && rate(&S->top[i - 1], &S->top_eval[i - 1]) < rate(p, e)) {
-    S->top[i] = S->top[i - 1];
-    S->top_eval[i] = S->top_eval[i - 1];
-    i--;
-  }
-  S->top[i] = *p;
-  S->top_eval[i] = *e;
-}
-
-/* The candidates of one degree: the fixed value, or every divisor of `limit` (powers of two for
- * tp/cp/ep, as the kernels and the scale-up domain want). */
-static int candidates(double fixed, double limit, int pow2, double *out, int max) {
-  int n = 0;
-  if (fixed != SL_AUTO) {
-    out[n++] = fixed;
-    return n;
-  }
-  for (double d = 1; d <= limit && n < max; d = pow2 ? d * 2 : d + 1)
-    if (divides(limit, d)) out[n++] = d;
-  return n;
-}
-
-/* A search larger than this is a mistake in the scenario, not a question: it would run for
- * minutes. */
-static const double PLAN_LIMIT = 5e7;
-
-/* Exhaustive search with pruning: the per-layer cost depends only on (tp, cp, ep, sp, micro-batch,
- * recompute, TP overlap), so it is computed once per such group and every (pp, vpp, dp, ZeRO,
- * DP overlap) plan of the group is then a few hundred floating-point operations. */
-static sl_status search_plans(search *S) {
-  const sl_scenario *sc = S->sc;
-  const sl_transformer *t = &sc->model.tf;
-  double chips = sc->chips, L = (double)t->layers, gbmax = sc->global_batch;
-  double tps[32], pps[512], cps[16], eps[16], vps[64], mbs[64];
-  int ntp = candidates(sc->par.tp, fmin(chips, (double)t->heads), 1, tps, 32);
-  int ncp = candidates(sc->par.cp, chips, 1, cps, 16);
-  if (sc->par.cp == SL_AUTO && !sc->stack.context_parallel) cps[0] = 1, ncp = 1;
-  int nep = t->experts > 0 ? candidates(sc->par.ep, fmin(chips, (double)t->experts), 1, eps, 16) : 1;
-  if (t->experts == 0) eps[0] = 1;
-  int sp_lo = sc->par.sp, sp_hi = sc->par.sp;
-  if (sc->parallel_auto) sp_lo = 0, sp_hi = sc->stack.sequence_parallel;
-  int rc_lo = sc->recompute, rc_hi = sc->recompute;
-  if (sc->recompute_auto) rc_lo = 0, rc_hi = 2;
-  double zero_lo = sc->par.zero == SL_AUTO ? 0 : sc->par.zero,
-         zero_hi = sc->par.zero == SL_AUTO ? 3 : sc->par.zero;
-  /* Overlap is an ability of the stack; a search also tries without it. */
-  int otp_hi = sc->stack.overlap_tp_comm, odp_hi = sc->stack.overlap_dp_comm;
-  int otp_lo = sc->parallel_auto ? 0 : otp_hi, odp_lo = sc->parallel_auto ? 0 : odp_hi;
-  /* Micro-batches: the fixed one, or powers of two (and the global batch's divisors when fixed). */
-  int nmb;
-  if (sc->micro_batch != SL_AUTO)
-    mbs[0] = sc->micro_batch, nmb = 1;
-  else if (sc->global_batch_max) {
-    nmb = 0;
-    for (double d = 1; d <= gbmax && nmb < 64; d *= 2)
-      mbs[nmb++] = d;
-  } else
-    nmb = candidates(SL_AUTO, gbmax, 0, mbs, 64);
-  for (int a = 0; a < ntp; a++) {
-    double tp = tps[a];
-    if (!divides(chips, tp) || fmod((double)t->heads, tp) != 0) continue;
-    for (int c = 0; c < ncp; c++) {
-      double cp = cps[c];
-      if (!divides(chips, tp * cp) || (cp > 1 && fmod(sc->seq_len, 2 * cp) != 0)) continue;
-      double rest = chips / (tp * cp); /* pp * dp */
-      int npp = candidates(sc->par.pp, fmin(rest, L), 0, pps, 512);
-      for (int e = 0; e < nep; e++) {
-        double ep = eps[e];
-        for (int sp = sp_lo; sp <= sp_hi; sp++) {
-          if (sp && tp == 1) continue;
-          for (int mi = 0; mi < nmb; mi++) {
-            double mb = mbs[mi];
-            for (int rc = rc_lo; rc <= rc_hi; rc++)
-              for (int otp = otp_lo; otp <= otp_hi; otp++) {
-                if (otp && tp == 1 && otp_lo == 0) continue;
-                sl_plan base = {1, tp, 1, cp, ep, 1, 0, mb, sp, (sl_recompute)rc, 0, otp, 0};
-                tparts P;
-                int have_parts = 0;
-                for (int q = 0; q < npp; q++) {
-                  double pp = pps[q];
-                  if (!divides(rest, pp)) continue;
-                  double dp = rest / pp;
-                  if (sc->par.dp != SL_AUTO && sc->par.dp != dp) continue;
-                  if (!divides(dp * tp, ep)) continue;
-                  int nv = candidates(sc->par.vpp, pp > 1 ? floor(L / pp) : 1, 0, vps, 64);
-                  for (int w = 0; w < nv; w++) {
-                    double v = vps[w];
-                    if (v > 1 && !divides(L, pp * v)) continue;
-                    /* The global batch: fixed, or the largest multiple of dp*mb (and of pp when
-                     * interleaving) up to the maximum. */
-                    double unit = dp * mb * (v > 1 ? pp : 1), gb;
-                    if (sc->global_batch_max)
-                      gb = floor(gbmax / unit) * unit;
-                    else
-                      gb = gbmax;
-                    if (gb < unit || !divides(gb, unit)) continue;
-                    for (double z = zero_lo; z <= zero_hi; z++) {
-                      if (dp * cp == 1 && z > zero_lo) continue;
-                      for (int odp = odp_lo; odp <= odp_hi; odp++) {
-                        if (odp && dp * cp == 1 && odp_lo == 0) continue;
-                        S->enumerated++;
-                        if (S->enumerated > PLAN_LIMIT)
-                          return err_set(S->err, SL_ERR_INPUT, sc->file, 0, "parallel",
-                                         "the plan search passed %.0f plans: fix some parallel keys",
-                                         PLAN_LIMIT);
-                        if (!have_parts) {
-                          sl_status s = parts_of(sc, &base, S->ctx, S->scratch, &P, S->err);
-                          if (s) return s;
-                          have_parts = 1;
-                        }
-                        sl_plan pl = base;
-                        pl.pp = pp, pl.dp = dp, pl.vpp = v, pl.zero = z, pl.gb = gb, pl.overlap_dp = odp;
-                        teval ev;
-                        plan_eval(sc, &pl, &P, S->ctx, &ev);
-                        S->evaluated++;
-                        if (ev.feasible)
-                          keep(S, &pl, &P, &ev);
-                        else if (!S->have && (S->best_eval.mem.per_chip_bytes == 0 ||
-                                              ev.mem.per_chip_bytes < S->best_eval.mem.per_chip_bytes)) {
-                          /* no plan fits yet: keep the one that comes closest, for the reason */
-                          S->best = pl;
-                          S->best_parts = P;
-                          S->best_eval = ev;
-                        }
-                      }
-                    }
-                  }
-                }
-              }
-          }
-        }
-      }
-    }
-  }
-  return SL_OK;
-}
+enum { ASK_BATCH = 64 };
 
 sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_error *err) {
   sl_costctx ctx;
   cost_ctx_init(&ctx, &sc->chip, &sc->stack, 0);
   net_init(&ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  plan_space space = plan_space_of(sc);
+  plan_search S;
+  sl_status s = plan_search_init(&S, &res->a, &space, top_n, sizeof(costed), err);
+  if (s) return s;
   arena scratch;
   ar_init(&scratch);
-  search S;
-  memset(&S, 0, sizeof S);
-  S.sc = sc;
-  S.ctx = &ctx;
-  S.scratch = &scratch;
-  S.err = err;
-  if (top_n > 0) {
-    S.cap_top = top_n;
-    S.top = ar_alloc(&res->a, top_n * sizeof *S.top);
-    S.top_eval = ar_alloc(&res->a, top_n * sizeof *S.top_eval);
-    if (!S.top || !S.top_eval) {
-      ar_free(&scratch);
-      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  /* Ask a batch of plans of one group, cost the group's layers once when it is new, then each
+   * plan's (pp, vpp, dp, ZeRO, DP overlap) is a few hundred floating-point operations. */
+  sl_plan batch[ASK_BATCH];
+  costed c;
+  memset(&c, 0, sizeof c);
+  for (;;) {
+    size_t n;
+    int new_group;
+    s = plan_search_ask(&S, batch, ASK_BATCH, &n, &new_group, err);
+    if (s || n == 0) break;
+    if (new_group) {
+      s = parts_of(sc, &batch[0], &ctx, &scratch, &c.P, err);
+      if (s) break;
+    }
+    for (size_t i = 0; i < n; i++) {
+      plan_eval(sc, &batch[i], &c.P, &ctx, &c.e);
+      plan_score score = {c.e.feasible, c.e.step, c.e.mem.per_chip_bytes};
+      plan_search_tell(&S, &batch[i], &score, &c);
     }
   }
-  sl_status s = search_plans(&S);
   ar_free(&scratch);
   if (s) return s;
   res->plans_enumerated = S.enumerated;
@@ -755,14 +595,15 @@ sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_erro
     if (!res->top) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
     for (size_t i = 0; i < S.n_top; i++) {
       const sl_plan *p = &S.top[i];
-      const teval *e = &S.top_eval[i];
+      const teval *e = &((const costed *)plan_search_top_payload(&S, i))->e;
       double peak = chip_peak_flops(&sc->chip, sc->a_dtype) * sc->chips;
       res->top[i] =
           (sl_plan_row){*p, e->step, peak > 0 ? e->model_flops / (e->step * peak) : 0, e->mem.per_chip_bytes};
     }
     res->n_top = S.n_top;
   }
-  return fill_result(res, sc, &S.best, &S.best_parts, &S.best_eval, &ctx, err);
+  const costed *best = S.best_payload;
+  return fill_result(res, sc, &S.best, &best->P, &best->e, &ctx, err);
 }
 
 /* ---- for tests: the schedule, event by event -------------------------------------------------- */
