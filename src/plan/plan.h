@@ -102,9 +102,9 @@ enum { PLAN_LEVELS = 11 };
 typedef struct plan_search {
   plan_space sp;
   /* the enumeration: one level per searched degree, outermost first */
-  int level, idx[PLAN_LEVELS], n[PLAN_LEVELS];
+  int level, idx[PLAN_LEVELS], n[PLAN_LEVELS], nfix[PLAN_LEVELS];
   double tps[32], cps[16], eps[16], mbs[64], pps[512], vps[64];
-  int sp_lo, rc_lo, otp_lo, odp_lo;
+  int npp, sp_lo, rc_lo, otp_lo, odp_lo;
   double zero_lo, rest; /* rest: pp x dp of the current (tp, cp) */
   sl_plan cur;          /* the plan the levels describe */
   long group, asked_group;

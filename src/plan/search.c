@@ -56,63 +56,49 @@ plan_space plan_space_of(const sl_scenario *sc) {
   return s;
 }
 
-/* Lists the candidates of level l, given the values of the levels above it. */
-static void open_level(plan_search *S, int l) {
+/* Lists the candidates of the levels that depend on the scenario alone (all but pp and vpp), once.
+ * The switches (sp, recompute, the overlaps) and the ZeRO stage are ranges lo..lo+n-1. */
+static void list_fixed(plan_search *S) {
   const plan_space *sp = &S->sp;
-  S->idx[l] = -1;
-  switch (l) {
-  case L_TP:
-    S->n[l] = candidates(sp->par.tp, fmin(sp->chips, sp->heads), 1, S->tps, 32);
-    break;
-  case L_CP:
-    S->n[l] = candidates(sp->par.cp, sp->chips, 1, S->cps, 16);
-    if (sp->par.cp == SL_AUTO && !sp->context_parallel) S->cps[0] = 1, S->n[l] = 1;
-    break;
-  case L_EP:
-    S->n[l] = sp->experts > 0 ? candidates(sp->par.ep, fmin(sp->chips, sp->experts), 1, S->eps, 16) : 1;
-    if (sp->experts == 0) S->eps[0] = 1;
-    break;
-  case L_SP:
-    S->sp_lo = sp->parallel_auto ? 0 : sp->par.sp;
-    S->n[l] = (sp->parallel_auto ? sp->sequence_parallel : sp->par.sp) - S->sp_lo + 1;
-    break;
-  case L_MB:
-    /* The fixed micro-batch, or powers of two (the global batch's divisors when it is fixed). */
-    if (sp->micro_batch != SL_AUTO) {
-      S->mbs[0] = sp->micro_batch, S->n[l] = 1;
-    } else if (sp->global_batch_max) {
-      S->n[l] = 0;
-      for (double d = 1; d <= sp->global_batch && S->n[l] < 64; d *= 2)
-        S->mbs[S->n[l]++] = d;
-    } else {
-      S->n[l] = candidates(SL_AUTO, sp->global_batch, 0, S->mbs, 64);
-    }
-    break;
-  case L_RC:
-    S->rc_lo = sp->recompute_auto ? 0 : (int)sp->recompute;
-    S->n[l] = (sp->recompute_auto ? 2 : (int)sp->recompute) - S->rc_lo + 1;
-    break;
-  case L_OTP: /* overlap is an ability of the stack; a search also tries without it */
-    S->otp_lo = sp->parallel_auto ? 0 : sp->overlap_tp;
-    S->n[l] = sp->overlap_tp - S->otp_lo + 1;
-    break;
-  case L_PP:
-    S->n[l] = candidates(sp->par.pp, fmin(S->rest, sp->layers), 0, S->pps, 512);
-    break;
-  case L_VPP:
-    S->n[l] = candidates(sp->par.vpp, S->cur.pp > 1 ? floor(sp->layers / S->cur.pp) : 1, 0, S->vps, 64);
-    break;
-  case L_ZERO:
-    S->zero_lo = sp->par.zero == SL_AUTO ? 0 : sp->par.zero;
-    S->n[l] = (int)((sp->par.zero == SL_AUTO ? 3 : sp->par.zero) - S->zero_lo) + 1;
-    break;
-  case L_ODP:
-  default:
-    S->odp_lo = sp->parallel_auto ? 0 : sp->overlap_dp;
-    S->n[l] = sp->overlap_dp - S->odp_lo + 1;
-    break;
+  S->nfix[L_TP] = candidates(sp->par.tp, fmin(sp->chips, sp->heads), 1, S->tps, 32);
+  S->nfix[L_CP] = candidates(sp->par.cp, sp->chips, 1, S->cps, 16);
+  if (sp->par.cp == SL_AUTO && !sp->context_parallel) S->cps[0] = 1, S->nfix[L_CP] = 1;
+  S->nfix[L_EP] = sp->experts > 0 ? candidates(sp->par.ep, fmin(sp->chips, sp->experts), 1, S->eps, 16) : 1;
+  if (sp->experts == 0) S->eps[0] = 1;
+  /* The fixed micro-batch, or powers of two (the global batch's divisors when it is fixed). */
+  if (sp->micro_batch != SL_AUTO) {
+    S->mbs[0] = sp->micro_batch, S->nfix[L_MB] = 1;
+  } else if (sp->global_batch_max) {
+    S->nfix[L_MB] = 0;
+    for (double d = 1; d <= sp->global_batch && S->nfix[L_MB] < 64; d *= 2)
+      S->mbs[S->nfix[L_MB]++] = d;
+  } else {
+    S->nfix[L_MB] = candidates(SL_AUTO, sp->global_batch, 0, S->mbs, 64);
   }
-  if (S->n[l] < 0) S->n[l] = 0;
+  S->sp_lo = sp->parallel_auto ? 0 : sp->par.sp;
+  S->nfix[L_SP] = (sp->parallel_auto ? sp->sequence_parallel : sp->par.sp) - S->sp_lo + 1;
+  S->rc_lo = sp->recompute_auto ? 0 : (int)sp->recompute;
+  S->nfix[L_RC] = (sp->recompute_auto ? 2 : (int)sp->recompute) - S->rc_lo + 1;
+  /* Overlap is an ability of the stack; a search also tries without it. */
+  S->otp_lo = sp->parallel_auto ? 0 : sp->overlap_tp;
+  S->nfix[L_OTP] = sp->overlap_tp - S->otp_lo + 1;
+  S->zero_lo = sp->par.zero == SL_AUTO ? 0 : sp->par.zero;
+  S->nfix[L_ZERO] = (int)((sp->par.zero == SL_AUTO ? 3 : sp->par.zero) - S->zero_lo) + 1;
+  S->odp_lo = sp->parallel_auto ? 0 : sp->overlap_dp;
+  S->nfix[L_ODP] = sp->overlap_dp - S->odp_lo + 1;
+  for (int l = 0; l < PLAN_LEVELS; l++)
+    if (S->nfix[l] < 0) S->nfix[l] = 0;
+}
+
+/* Opens level l: the number of its candidates, given the values of the levels above it. */
+static void open_level(plan_search *S, int l) {
+  S->idx[l] = -1;
+  if (l == L_PP) /* listed when cp was taken: they depend only on tp and cp */
+    S->n[l] = S->npp;
+  else if (l == L_VPP)
+    S->n[l] = candidates(S->sp.par.vpp, S->cur.pp > 1 ? floor(S->sp.layers / S->cur.pp) : 1, 0, S->vps, 64);
+  else
+    S->n[l] = S->nfix[l];
 }
 
 /* Takes candidate idx[l] of level l into cur; 0 when the plans below it break a rule. */
@@ -128,6 +114,7 @@ static int accept(plan_search *S, int l) {
     p->cp = S->cps[i];
     if (!divides(sp->chips, p->tp * p->cp) || (p->cp > 1 && fmod(sp->seq_len, 2 * p->cp) != 0)) return 0;
     S->rest = sp->chips / (p->tp * p->cp);
+    S->npp = candidates(sp->par.pp, fmin(S->rest, sp->layers), 0, S->pps, 512);
     return 1;
   case L_EP:
     p->ep = S->eps[i];
@@ -209,6 +196,7 @@ sl_status plan_search_init(plan_search *S, arena *a, const plan_space *space, si
       (top_n > 0 && (!S->top || !S->top_score || (payload_size && !S->top_payload))))
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   if (payload_size) memset(S->best_payload, 0, payload_size);
+  list_fixed(S);
   open_level(S, 0);
   return SL_OK;
 }
