@@ -1,6 +1,7 @@
 /* test_train.c — training at scale: the pipeline closed form against an event-by-event 1F1B
  * simulation, the Megatron stack efficiency against its Korthikanti Table 4 fit, per-chip memory
- * against Korthikanti Figure 1, the plan search against brute force, symmetry in the chip count. */
+ * against Korthikanti Figure 1, the plan search against brute force, the plan enumerator alone against
+ * a naive reference of the rules, symmetry in the chip count. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -213,6 +214,177 @@ static void test_search_matches_brute_force(void **state) {
   sl_scenario_free(sc);
 }
 
+/* ---- the enumerator alone (plan/search.c) ----------------------------------------------------- */
+
+static plan_space small_space(void) {
+  plan_space sp;
+  memset(&sp, 0, sizeof sp);
+  sp.file = "small";
+  sp.chips = 16, sp.layers = 8, sp.heads = 16, sp.experts = 0, sp.seq_len = 2048;
+  sp.global_batch = 32, sp.micro_batch = SL_AUTO;
+  sp.par = (sl_parallel){SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, 0, 0};
+  sp.recompute_auto = 1, sp.parallel_auto = 1;
+  sp.sequence_parallel = 1, sp.overlap_tp = 1, sp.overlap_dp = 1; /* no context parallelism */
+  return sp;
+}
+
+static int same_plan(const sl_plan *a, const sl_plan *b) {
+  return a->dp == b->dp && a->tp == b->tp && a->pp == b->pp && a->cp == b->cp && a->ep == b->ep &&
+         a->vpp == b->vpp && a->zero == b->zero && a->mb == b->mb && a->sp == b->sp && a->rc == b->rc &&
+         a->gb == b->gb && a->overlap_tp == b->overlap_tp && a->overlap_dp == b->overlap_dp;
+}
+
+static int same_group(const sl_plan *a, const sl_plan *b) {
+  return a->tp == b->tp && a->cp == b->cp && a->ep == b->ep && a->sp == b->sp && a->mb == b->mb &&
+         a->rc == b->rc && a->overlap_tp == b->overlap_tp;
+}
+
+enum { SMALL_MAX = 20000 };
+
+/* Every plan of the enumerator, asked max at a time; checks that one ask never mixes groups and
+ * that new_group marks each change of group. */
+static size_t enumerate_all(const plan_space *sp, size_t max, sl_plan *all) {
+  arena a;
+  ar_init(&a);
+  plan_search S;
+  sl_error err;
+  assert_int_equal(plan_search_init(&S, &a, sp, 0, 0, &err), SL_OK);
+  size_t total = 0;
+  sl_plan buf[64];
+  for (;;) {
+    size_t n;
+    int new_group;
+    assert_int_equal(plan_search_ask(&S, buf, max, &n, &new_group, &err), SL_OK);
+    if (n == 0) break;
+    assert_true(total + n <= SMALL_MAX);
+    assert_int_equal(new_group, total == 0 || !same_group(&all[total - 1], &buf[0]));
+    for (size_t i = 0; i < n; i++) {
+      assert_true(same_group(&buf[0], &buf[i]));
+      all[total++] = buf[i];
+    }
+  }
+  assert_true(S.enumerated == (double)total);
+  ar_free(&a);
+  return total;
+}
+
+/* The enumerator yields exactly the plans that break none of the rules, each once: a naive
+ * reference over every combination of degrees, with the rules written out. */
+static void test_enumerator_yields_consistent_plans(void **state) {
+  (void)state;
+  plan_space sp = small_space();
+  static sl_plan got[SMALL_MAX], got1[SMALL_MAX];
+  size_t n = enumerate_all(&sp, 64, got);
+  /* asked one at a time: the same plans in the same order */
+  assert_int_equal(enumerate_all(&sp, 1, got1), n);
+  for (size_t i = 0; i < n; i++)
+    assert_true(same_plan(&got[i], &got1[i]));
+  size_t want = 0;
+  for (int tp = 1; tp <= 16; tp++)
+    for (int pp = 1; pp <= 16; pp++)
+      for (int dp = 1; dp <= 16; dp++)
+        for (int mb = 1; mb <= 32; mb++)
+          for (int v = 1; v <= 8; v++)
+            for (int z = 0; z <= 3; z++)
+              for (int spar = 0; spar <= 1; spar++)
+                for (int rc = 0; rc <= 2; rc++)
+                  for (int otp = 0; otp <= 1; otp++)
+                    for (int odp = 0; odp <= 1; odp++) {
+                      if (tp * pp * dp != 16 || (tp & (tp - 1)) || 16 % tp) continue; /* tp: power of 2 */
+                      if (pp > 8) continue; /* at most one layer per stage */
+                      if ((8 / pp) % v || (v > 1 && (pp == 1 || 8 % (pp * v))))
+                        continue; /* whole virtual stages */
+                      if (32 % mb || 32 % (dp * mb * (v > 1 ? pp : 1))) continue;
+                      if (tp == 1 && (spar || otp)) continue; /* nothing to split or overlap */
+                      if (dp == 1 && (z || odp)) continue;
+                      sl_plan p = {dp, tp, pp, 1, 1, v, z, mb, spar, (sl_recompute)rc, 32, otp, odp};
+                      size_t hits = 0;
+                      for (size_t i = 0; i < n; i++)
+                        hits += same_plan(&got[i], &p);
+                      if (hits != 1)
+                        fail_msg("tp %d pp %d dp %d mb %d v %d z %d: yielded %zu times", tp, pp, dp, mb, v, z,
+                                 hits);
+                      want++;
+                    }
+  print_message("enumerator: %zu plans, reference %zu\n", n, want);
+  assert_int_equal(n, want);
+}
+
+/* Tell keeps the fastest feasible plan (the first of equals) and the top N in order; while none
+ * fits, the one closest to fitting. */
+static void test_enumerator_keeps_the_best(void **state) {
+  (void)state;
+  plan_space sp = small_space();
+  static sl_plan all[SMALL_MAX];
+  size_t n = enumerate_all(&sp, 64, all);
+  arena a;
+  ar_init(&a);
+  plan_search S;
+  sl_error err;
+  enum { TOP = 7 };
+  assert_int_equal(plan_search_init(&S, &a, &sp, TOP, sizeof(size_t), &err), SL_OK);
+  static plan_score score[SMALL_MAX];
+  for (size_t i = 0; i < n; i++) {
+    /* a step time with ties, every third plan too big: the first one the smallest of those */
+    score[i] = (plan_score){i % 3 != 0, 1.0 + (double)((i * 7919) % 101), 1e9 * (double)(1 + (i * 31) % 17)};
+    if (i < 30) score[i].feasible = 0;
+  }
+  for (size_t i = 0; i < 30; i++) {
+    plan_search_tell(&S, &all[i], &score[i], &i);
+    size_t closest = 0;
+    for (size_t j = 1; j <= i; j++)
+      if (score[j].per_chip_bytes < score[closest].per_chip_bytes) closest = j;
+    assert_false(S.have);
+    assert_int_equal(*(const size_t *)S.best_payload, closest);
+  }
+  for (size_t i = 30; i < n; i++)
+    plan_search_tell(&S, &all[i], &score[i], &i);
+  assert_true(S.evaluated == (double)n && S.have);
+  /* reference: a stable selection of the TOP fastest (by sequences per second) */
+  size_t ref[TOP], nref = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!score[i].feasible) continue;
+    double r = plan_rate(&all[i], &score[i]);
+    size_t k = nref < TOP ? nref++ : TOP;
+    if (k == TOP && r <= plan_rate(&all[ref[TOP - 1]], &score[ref[TOP - 1]])) continue;
+    if (k == TOP) k--;
+    while (k > 0 && plan_rate(&all[ref[k - 1]], &score[ref[k - 1]]) < r) {
+      ref[k] = ref[k - 1];
+      k--;
+    }
+    ref[k] = i;
+  }
+  assert_int_equal(S.n_top, nref);
+  for (size_t k = 0; k < nref; k++) {
+    assert_int_equal(*(const size_t *)plan_search_top_payload(&S, k), ref[k]);
+    assert_true(same_plan(&S.top[k], &all[ref[k]]));
+  }
+  assert_int_equal(*(const size_t *)S.best_payload, ref[0]);
+  /* the best is the first plan of the fastest rate */
+  for (size_t i = 0; i < ref[0]; i++)
+    if (score[i].feasible)
+      assert_true(plan_rate(&all[i], &score[i]) < plan_rate(&all[ref[0]], &score[ref[0]]));
+  ar_free(&a);
+}
+
+/* Fixed degrees narrow the space to the plans that have them. */
+static void test_enumerator_fixed_degrees(void **state) {
+  (void)state;
+  plan_space sp = small_space();
+  sp.par.tp = 4, sp.par.pp = 2, sp.micro_batch = 2, sp.recompute_auto = 0, sp.recompute = SL_RECOMPUTE_FULL;
+  sp.parallel_auto = 0, sp.par.sp = 1;
+  static sl_plan all[SMALL_MAX];
+  size_t n = enumerate_all(&sp, 64, all);
+  assert_true(n > 0);
+  for (size_t i = 0; i < n; i++) {
+    assert_true(all[i].tp == 4 && all[i].pp == 2 && all[i].dp == 2 && all[i].mb == 2);
+    assert_true(all[i].rc == SL_RECOMPUTE_FULL && all[i].sp == 1 && all[i].overlap_tp == 1 &&
+                all[i].overlap_dp == 1);
+  }
+  /* vpp in {1, 2, 4} (whole layers per virtual stage) x ZeRO 0..3 */
+  assert_int_equal(n, 12);
+}
+
 /* Only distinct stages are costed: rows and evaluation do not grow with the chip count. */
 static void test_symmetry(void **state) {
   (void)state;
@@ -259,6 +431,9 @@ int main(void) {
       cmocka_unit_test(test_korthikanti_memory),
       cmocka_unit_test(test_megatron_efficiency_fit),
       cmocka_unit_test(test_search_matches_brute_force),
+      cmocka_unit_test(test_enumerator_yields_consistent_plans),
+      cmocka_unit_test(test_enumerator_keeps_the_best),
+      cmocka_unit_test(test_enumerator_fixed_degrees),
       cmocka_unit_test(test_symmetry),
       cmocka_unit_test(test_rows_and_reasons),
   };
