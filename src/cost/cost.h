@@ -59,6 +59,14 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a);
 sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt);
 sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes);
 sl_cost cost_op(const sl_costctx *ctx, const sl_op *op); /* dispatch, kernel overhead added */
+/* Device time of work launched as a kernel that takes time_s at full speed: the stack's efficiency
+ * stretches it and each launch adds the stack's kernel_overhead_s.  The one home of the launch
+ * cost: the ops of a graph (cost_op) and the framework's own work (pipeline sends, gradient
+ * synchronisation, the optimizer) both go through it. */
+double cost_launched(const sl_stack *st, double time_s);
+/* A kernel (launch included) whose launch overhead is more than the rest of its time is
+ * latency-bound, whatever bound its body had. */
+int cost_launch_bound(const sl_stack *st, double time_s);
 
 /* Whether a flash-style kernel's working set fits the per-core SRAM. */
 int attention_fits(const sl_chip *c, double head_dim, double bytes);

@@ -117,6 +117,14 @@ sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes) {
   return r;
 }
 
+double cost_launched(const sl_stack *st, double time_s) {
+  return time_s / st->efficiency + st->kernel_overhead_s;
+}
+
+int cost_launch_bound(const sl_stack *st, double time_s) {
+  return st->kernel_overhead_s > time_s - st->kernel_overhead_s;
+}
+
 sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
   sl_cost r;
   switch (op->kernel) {
@@ -138,7 +146,7 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r = cost_stream(ctx, op->u.s.bytes, op->u.s.flops, op->u.s.dt);
     break;
   }
-  r.time_s = r.time_s / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
+  r.time_s = cost_launched(ctx->stack, r.time_s);
   sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
                 : op->kernel == SL_K_STREAM     ? op->u.s.dt

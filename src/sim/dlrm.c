@@ -55,7 +55,7 @@ typedef struct dl {
 } dl;
 
 static double launched(const sl_costctx *ctx, double t) {
-  return t / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
+  return cost_launched(ctx->stack, t);
 }
 
 static int on_chip(const sl_emb_shard *s, int c) {
@@ -363,8 +363,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     hw += c.flops * op->count * z.m;
     double useful =
         op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : c.flops;
-    sl_bound bound =
-        sc->stack.kernel_overhead_s > c.time_s - sc->stack.kernel_overhead_s ? SL_BOUND_LATENCY : c.bound;
+    sl_bound bound = cost_launch_bound(&sc->stack, c.time_s) ? SL_BOUND_LATENCY : c.bound;
     TRY(add_row(res, cap,
                 (sl_row){op->name, op->phase, op->cat, bound, op->count * z.m, t * z.m,
                          useful * op->count * z.m, c.dram_bytes * op->count * z.m, 0, -1}));

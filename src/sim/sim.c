@@ -94,8 +94,7 @@ static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, d
                     (op->kernel == SL_K_COLL ? op->u.c.bytes : c.dram_bytes) * op->count,
                     0,
                     -1};
-      if (op->kernel != SL_K_COLL && ctx->stack->kernel_overhead_s > c.time_s - ctx->stack->kernel_overhead_s)
-        r->bound = SL_BOUND_LATENCY;
+      if (op->kernel != SL_K_COLL && cost_launch_bound(ctx->stack, c.time_s)) r->bound = SL_BOUND_LATENCY;
       if (es) {
         c.bound = r->bound; /* the rows' bound decides what the clock slows, so they add up */
         esum_add(es, &c, op->count, t);
@@ -172,7 +171,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
     double k = p.tp * p.dp * 2 <= sc.node_chips ? 2 : 1;
     double msg = T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp;
     sl_cost c = cost_collective(&ctx.net, SL_COLL_SEND_RECV, msg, 2, k);
-    double t = (c.time_s + sc.stack.kernel_overhead_s) * (p.pp - 1) * passes;
+    double t = cost_launched(&sc.stack, c.time_s) * (p.pp - 1) * passes;
     res->rows[res->n_rows++] = (sl_row){"pp_send_recv",
                                         SL_PH_COMM,
                                         SL_CAT_COLLECTIVE,

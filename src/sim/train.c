@@ -176,9 +176,9 @@ static double optimizer_step_bytes(sl_optimizer o, double wb, int fp16) {
 }
 
 /* Device work launched by the framework outside the layer graphs (pipeline sends, gradient
- * synchronisation, the optimizer): the same stack efficiency and launch cost as every kernel. */
+ * synchronisation, the optimizer) costs as every kernel does: cost_launched. */
 static double launched(const sl_costctx *ctx, double t) {
-  return t / ctx->stack->efficiency + ctx->stack->kernel_overhead_s;
+  return cost_launched(ctx->stack, t);
 }
 
 /* The outcome of one plan. */
