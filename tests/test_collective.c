@@ -146,11 +146,21 @@ static const double sizes[] = {1, 1e3, 8192, 65536, 1e6, 4e6, 16e6, 1e8, 1073741
 
 /* ---- unit tests -------------------------------------------------------------------------------- */
 
-/* Efficiency defaults (equations.md: 75-90% of link bandwidth) and oversubscription. */
+/* Efficiency defaults (equations.md: 75-90% of link bandwidth), filled when a chip is loaded whose
+ * links give none, and oversubscription. */
 static void test_net_init(void **state) {
   (void)state;
   assert_true(SL_LINK_EFF_UP == 0.80 && SL_LINK_EFF_OUT == 0.90);
-  sl_link up = {450, 2e-6, 0, 1}, out = {50, 5e-6, 0, 0};
+  arena a;
+  ar_init(&a);
+  sl_chip chip;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &chip, &err), SL_OK); /* links without efficiency */
+  assert_true(chip.scale_up.efficiency == SL_LINK_EFF_UP && chip.scale_out.efficiency == SL_LINK_EFF_OUT &&
+              chip.host.efficiency == SL_LINK_EFF_OUT);
+  sl_link up = chip.scale_up, out = chip.scale_out;
+  ar_free(&a);
+  assert_true(up.bw_GBps == 450 && out.bw_GBps == 50 && up.latency_s == 2e-6 && out.latency_s == 5e-6);
   sl_net net;
   net_init(&net, &up, &out, 8);
   assert_rel(net.up_bw, 450e9 * 0.80, 1e-15, "scale-up default efficiency");

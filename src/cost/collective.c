@@ -15,11 +15,15 @@ _Static_assert(SL_COLL_COUNT == 5, "update sl_coll_names");
 const char *const sl_coll_names[SL_COLL_COUNT + 1] = {"all_reduce", "all_gather", "reduce_scatter",
                                                       "all_to_all", "send_recv",  NULL};
 
+double link_bw(const sl_link *l) {
+  return l->bw_GBps * 1e9 * l->efficiency;
+}
+
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips) {
-  net->up_bw = up->bw_GBps * 1e9 * (up->efficiency > 0 ? up->efficiency : SL_LINK_EFF_UP);
+  net->up_bw = link_bw(up);
   net->up_lat = up->latency_s;
   double over = out->oversubscription >= 1 ? out->oversubscription : 1;
-  net->out_bw = out->bw_GBps * 1e9 * (out->efficiency > 0 ? out->efficiency : SL_LINK_EFF_OUT) / over;
+  net->out_bw = link_bw(out) / over;
   net->out_lat = out->latency_s;
   net->node = node_chips;
 }

@@ -34,6 +34,9 @@ typedef struct sl_net {
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
+/* Bytes/s a link carries per chip per direction on large messages: its bandwidth at its efficiency
+ * (hw fills the default efficiency when the spec gives none, so every loaded link has one). */
+double link_bw(const sl_link *l);
 /* Time of one collective over n ranks, k per scale-up domain; S as defined in collective.c. */
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
 

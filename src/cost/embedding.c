@@ -132,7 +132,7 @@ void emb_time_add(const sl_costctx *ctx, const sl_emb_access *e, sl_emb_time *t)
   const sl_mem_level *l2 = chip_l2(c);
   double seq_bw = chip_dram(c)->bw_GBps * 1e9 * c->eff_stream, rnd_bw = dram_random_bw(ctx);
   double sram_bw = l2 ? l2->bw_GBps * 1e9 * c->eff_sram : 0;
-  double host_bw = c->host.bw_GBps * 1e9 * (c->host.efficiency > 0 ? c->host.efficiency : SL_LINK_EFF_OUT);
+  double host_bw = link_bw(&c->host);
   double L = e->lookups, h = sram_bw > 0 ? e->hit : 0, miss = L * (1 - h), hits = L * h;
   double per_miss, per_hit, seq, flops;
   if (!e->backward) {

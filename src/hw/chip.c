@@ -55,10 +55,8 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
   return s;
 }
 
-static sl_status read_link(reader *r, yt_node *links, const char *key, double eff, sl_link *out) {
+static sl_status read_link(reader *r, yt_node *links, const char *key, sl_link *out) {
   yt_node *l = yt_get(links, key);
-  out->efficiency = eff;
-  out->oversubscription = 1;
   if (!l) return SL_OK;
   rd_mark m = rd_push(r, key);
   sl_status s = link_read(r, l, 1, out);
@@ -250,15 +248,17 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   }
   if (c->vec_flops_per_cycle[SL_FP32] <= 0) c->vec_flops_per_cycle[SL_FP32] = 64; /* conservative default */
   TRY(read_memory(r, n, c));
+  /* Every link starts complete (no bandwidth, the default efficiency, full bisection) and the
+   * spec's keys replace what they name: no reader of a loaded chip needs a fallback. */
   c->scale_up = (sl_link){0, 0, SL_LINK_EFF_UP, 1};
   c->scale_out = c->host = (sl_link){0, 0, SL_LINK_EFF_OUT, 1};
   yt_node *links = yt_get(n, "links");
   if (links) {
     rd_mark m = rd_push(r, "links");
     sl_status s = rd_map(r, links);
-    if (!s) s = read_link(r, links, "scale_up", SL_LINK_EFF_UP, &c->scale_up);
-    if (!s) s = read_link(r, links, "scale_out", SL_LINK_EFF_OUT, &c->scale_out);
-    if (!s) s = read_link(r, links, "host", SL_LINK_EFF_OUT, &c->host);
+    if (!s) s = read_link(r, links, "scale_up", &c->scale_up);
+    if (!s) s = read_link(r, links, "scale_out", &c->scale_out);
+    if (!s) s = read_link(r, links, "host", &c->host);
     if (!s) s = rd_done(r, links);
     rd_pop(r, m);
     TRY(s);

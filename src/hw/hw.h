@@ -90,6 +90,7 @@ typedef struct sl_chip {
   sl_energy_spec energy;      /* per-action energies, derived by cost's energy_derive (not at load) */
 } sl_chip;
 
+/* The efficiency a chip's link takes when its spec gives none (filled once, at load). */
 extern const double SL_LINK_EFF_UP, SL_LINK_EFF_OUT;
 /* Reads {bw_GBps, latency_s, efficiency, oversubscription} into *out (fields absent keep their value). */
 sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out);

@@ -260,8 +260,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   in->dev_budget = base.capacity_bytes - dense_bytes;
   in->host_budget = h->bw_GBps > 0 ? sc->host_memory_bytes : 0;
   in->dev_s_per_byte = 1.0 / dram_random_bw(&z.ectx);
-  in->host_s_per_byte =
-      h->bw_GBps > 0 ? 1.0 / (h->bw_GBps * 1e9 * (h->efficiency > 0 ? h->efficiency : SL_LINK_EFF_OUT)) : 0;
+  in->host_s_per_byte = h->bw_GBps > 0 ? 1.0 / link_bw(h) : 0;
   in->comm_s_per_byte = coll_s_per_byte(&z, SL_COLL_ALL_TO_ALL);
   in->ar_s_per_byte = coll_s_per_byte(&z, SL_COLL_ALL_REDUCE);
   in->dp_max_bytes = 0.01 * in->dev_budget;
