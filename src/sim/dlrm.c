@@ -26,15 +26,6 @@
     if (s_) return s_;                                                                                       \
   } while (0)
 
-/* Dense optimizer bytes per parameter kept and moved per step (as train.c, mixed precision). */
-static double opt_state_bytes(sl_optimizer o) {
-  return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0;
-}
-static double opt_step_bytes(sl_optimizer o, double wb) {
-  double update = o == SL_OPTIM_SGD ? 12.0 : o == SL_OPTIM_ADAGRAD ? 20.0 : 28.0;
-  return update + (4.0 + wb) + 4.0 + 4.0;
-}
-
 /* Share of the dense-gradient all-reduce that cannot hide behind the backward: at least its last
  * bucket (one layer's worth). */
 static double exposed_comm(double t_comm, double t_overlap, double layers, int overlap) {
@@ -238,7 +229,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   memset(&base, 0, sizeof base);
   base.capacity_bytes = chip_dram_bytes(&sc->chip);
   base.weights_bytes = Pd * z.wb;
-  if (z.train) base.grads_bytes = Pd * 4.0, base.optimizer_bytes = Pd * opt_state_bytes(sc->optimizer);
+  if (z.train) base.grads_bytes = Pd * 4.0, base.optimizer_bytes = Pd * optim_state_bytes(sc->optimizer);
   base.activations_bytes = mb * dlrm_act_bytes_per_sample(d, z.ab, z.train);
   double dense_bytes = base.weights_bytes + base.grads_bytes + base.optimizer_bytes + base.activations_bytes;
 
@@ -420,7 +411,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     sl_op op;
     memset(&op, 0, sizeof op);
     op.kernel = SL_K_STREAM;
-    op.u.s.bytes = (Pd + replicated) * opt_step_bytes(sc->optimizer, z.wb);
+    op.u.s.bytes = (Pd + replicated) * optim_step_bytes(sc->optimizer, z.wb, 0); /* no loss scaling */
     op.u.s.flops = 10.0 * (Pd + replicated);
     op.u.s.dt = SL_FP32;
     sl_cost oc = cost_op(&z.dctx, &op);

@@ -411,8 +411,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
    * placed, in blocks of kv_block_tokens tokens of every layer of this pipeline stage. */
   const sl_transformer *t = &sc->model.tf;
   double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
-  double kvd = fmax(1.0, (double)t->kv_heads / tp) * (double)t->head_dim;
-  double per_token = 2.0 * ceil((double)t->layers / pp) * kvd * sl_dtype_bytes[sc->kv_dtype];
+  double kvd = tf_kv_dim(t, tp);
+  double per_token = tf_kv_bytes_per_token(t, tp, ceil((double)t->layers / pp), sc->kv_dtype);
   double weights = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
   double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
   double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +

@@ -29,12 +29,12 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
     const sl_transformer *t = &sc->model.tf;
     double tp = p->tp, pp = p->pp, B = p->mb; /* sequences per replica */
     double L = (double)t->layers, h = (double)t->hidden, V = (double)t->vocab;
-    double kvd = fmax(1.0, (double)t->kv_heads / tp) * (double)t->head_dim;
+    double kvd = tf_kv_dim(t, tp);
     m->weights_bytes = model_params(&sc->model) * wb / (tp * pp);
     double ctx = sc->prompt_len + (sc->task == SL_TASK_GENERATE ? sc->gen_len
                                    : sc->task == SL_TASK_DECODE ? 1
                                                                 : 0);
-    m->kv_cache_bytes = B * ctx * 2.0 * ceil(L / pp) * kvd * sl_dtype_bytes[sc->kv_dtype];
+    m->kv_cache_bytes = B * ctx * tf_kv_bytes_per_token(t, tp, ceil(L / pp), sc->kv_dtype);
     double T = B * (sc->task == SL_TASK_DECODE ? 1 : sc->prompt_len);
     double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
     m->activations_bytes = T * (2.0 * h + widest) * ab + B * V / tp * 4.0;

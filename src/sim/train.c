@@ -89,7 +89,7 @@ double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, i
       2.0 * h * ab /* norm inputs */ + 2.0 * h * ab /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
   /* Per chip: its query heads, its K/V heads (replicated when fewer than tp), the attention
    * output, the MLP intermediates. */
-  double q = (double)t->heads / tp * hd, kv = fmax(1.0, (double)t->kv_heads / tp) * hd;
+  double q = (double)t->heads / tp * hd, kv = tf_kv_dim(t, tp);
   double f = (double)t->ffn / tp;
   if (moe) f *= (double)t->experts_per_token + (double)t->shared_experts;
   double mlp = (t->activation == SL_ACT_SWIGLU ? 3.0 : 2.0) * f * ab;
@@ -150,31 +150,6 @@ static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense
   return params;
 }
 
-static double optimizer_state_bytes(sl_optimizer o) {
-  return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0;
-}
-/* Bytes per parameter of the optimizer step in mixed precision (Megatron's optimizer, Apex
- * multi-tensor kernels): the update itself (AdamW reads the fp32 master weight, gradient, m and v
- * and writes weight, m and v), then copying the master weights into the training format, the
- * gradient norm for clipping (a read), zeroing the gradients for the next step (a write) and, in
- * fp16, unscaling them with the overflow check of loss scaling (a read and a write). */
-static double optimizer_step_bytes(sl_optimizer o, double wb, int fp16) {
-  double update;
-  switch (o) {
-  case SL_OPTIM_SGD:
-    update = 8.0 + 4.0;
-    break; /* read w, g; write w */
-  case SL_OPTIM_ADAGRAD:
-    update = 12.0 + 8.0;
-    break; /* read w, g, accumulator; write w, accumulator */
-  case SL_OPTIM_ADAMW:
-  default:
-    update = 16.0 + 12.0;
-    break; /* read w, g, m, v; write w, m, v */
-  }
-  return update + (4.0 + wb) + 4.0 + 4.0 + (fp16 ? 8.0 : 0.0);
-}
-
 /* Device work launched by the framework outside the layer graphs (pipeline sends, gradient
  * synchronisation, the optimizer) costs as every kernel does: cost_launched. */
 static double launched(const sl_costctx *ctx, double t) {
@@ -222,7 +197,7 @@ static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tpart
   mm.capacity_bytes = chip_dram_bytes(&sc->chip);
   mm.weights_bytes = params * wb / (p->zero >= 3 ? dp : 1);
   mm.grads_bytes = params * 4.0 / (p->zero >= 2 ? dp : 1); /* fp32 accumulation (Megatron main_grad) */
-  mm.optimizer_bytes = params * optimizer_state_bytes(sc->optimizer) / (p->zero >= 1 ? dp : 1);
+  mm.optimizer_bytes = params * optim_state_bytes(sc->optimizer) / (p->zero >= 1 ? dp : 1);
   /* Micro-batches in flight on the first stage of 1F1B: p, interleaved p*(1 + (p-1)/(p*v))
    * (Korthikanti et al. 2022 §4.2.3); later stages hold fewer. */
   double flight = p->pp > 1 ? fmin(m, p->vpp > 1 ? p->pp * (1 + (p->pp - 1) / (p->pp * p->vpp)) : p->pp) : 1;
@@ -317,7 +292,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     r->ag_exposed += p->overlap_dp ? fmax(0, per - r->pipe * 0.5) : per;
   }
   double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
-  sl_cost oc = cost_stream(ctx, params_opt * optimizer_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
+  sl_cost oc = cost_stream(ctx, params_opt * optim_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
                            params_opt * (sc->optimizer == SL_OPTIM_ADAMW ? 12.0 : 4.0), SL_FP32);
   r->opt = launched(ctx, oc.time_s);
   r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;

@@ -289,8 +289,8 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   if (t->position == SL_POS_ROPE && !b->fused_ew)
     stream(b, "rope", b->phase, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
   if (!b->train && !b->fused_attn) /* KV cache append as a separate copy */
-    stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE, 4.0 * T * kvd * sl_dtype_bytes[b->sc->kv_dtype],
-           0);
+    stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE,
+           2.0 * T * tf_kv_bytes_per_token(t, b->p.tp, 1, b->sc->kv_dtype), 0); /* read and write K, V */
   cp_ring(b, "cp_kv_ring", b->phase, T, 1);
   attention_fwd(b, p);
   gemm(b, "attn_out", SL_CAT_GEMM, T, h, qd, 1, 1);

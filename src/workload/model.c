@@ -348,3 +348,32 @@ double model_params(const sl_model *m) {
   return (L - nm) * tf_layer_params(t, 0) + nm * tf_layer_params(t, 1) + tf_embed_params(t) +
          tf_head_params(t);
 }
+
+double tf_kv_dim(const sl_transformer *t, double tp) {
+  return fmax(1.0, (double)t->kv_heads / tp) * (double)t->head_dim;
+}
+
+double tf_kv_bytes_per_token(const sl_transformer *t, double tp, double layers, sl_dtype kv) {
+  return 2.0 * layers * tf_kv_dim(t, tp) * sl_dtype_bytes[kv];
+}
+
+double optim_state_bytes(sl_optimizer o) {
+  return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0;
+}
+
+double optim_step_bytes(sl_optimizer o, double wb, int loss_scaling) {
+  double update;
+  switch (o) {
+  case SL_OPTIM_SGD:
+    update = 8.0 + 4.0;
+    break; /* read w, g; write w */
+  case SL_OPTIM_ADAGRAD:
+    update = 12.0 + 8.0;
+    break; /* read w, g, accumulator; write w, accumulator */
+  case SL_OPTIM_ADAMW:
+  default:
+    update = 16.0 + 12.0;
+    break; /* read w, g, m, v; write w, m, v */
+  }
+  return update + (4.0 + wb) + 4.0 + 4.0 + (loss_scaling ? 8.0 : 0.0);
+}

@@ -94,6 +94,11 @@ double tf_layer_params(const sl_transformer *t, int moe); /* one layer, norms an
 double tf_layer_matmul_params(const sl_transformer *t, int moe); /* one layer's matrix products */
 double tf_embed_params(const sl_transformer *t);                 /* token (and learned position) embeddings */
 double tf_head_params(const sl_transformer *t);                  /* final norm and an untied LM head */
+/* K (or V) values one chip holds per token of a layer: its share of the K/V heads over tp (each
+ * head replicated when there are fewer than tp) times head_dim. */
+double tf_kv_dim(const sl_transformer *t, double tp);
+/* KV-cache bytes one token takes on one chip: K and V of `layers` layers at tf_kv_dim, in format kv. */
+double tf_kv_bytes_per_token(const sl_transformer *t, double tp, double layers, sl_dtype kv);
 
 /* ---- scenario ---------------------------------------------------------------------------------- */
 typedef enum sl_task {
@@ -108,6 +113,14 @@ typedef enum sl_task {
 extern const char *const sl_task_names[SL_TASK_COUNT + 1];
 typedef enum { SL_RECOMPUTE_NONE, SL_RECOMPUTE_SELECTIVE, SL_RECOMPUTE_FULL } sl_recompute;
 typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD } sl_optimizer;
+/* Bytes per parameter of mixed-precision training (Megatron's optimizer, Apex multi-tensor
+ * kernels), beside the weights and the fp32 gradients.  Kept between steps: the fp32 master
+ * weight and the optimizer's state (AdamW m and v: 12; Adagrad's accumulator: 8; SGD: 4). */
+double optim_state_bytes(sl_optimizer o);
+/* Moved by one optimizer step, weights of wb bytes: the update, copying the master weights into
+ * the training format, the gradient norm for clipping, zeroing the gradients and, with loss
+ * scaling (fp16), unscaling them with the overflow check. */
+double optim_step_bytes(sl_optimizer o, double wb, int loss_scaling);
 
 #define SL_AUTO (-1.0) /* a numeric field searched by the planner */
 
