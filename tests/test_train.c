@@ -367,6 +367,32 @@ static void test_enumerator_keeps_the_best(void **state) {
   ar_free(&a);
 }
 
+/* Degrees with many divisors (120 layers, a global batch of 720): the plans in the enumerator's
+ * order, micro-batch outermost (a group), then pp and vpp ascending, against naive loops. */
+static void test_enumerator_many_divisors(void **state) {
+  (void)state;
+  plan_space sp = small_space();
+  sp.chips = 120, sp.layers = 120, sp.heads = 8, sp.global_batch = 720;
+  sp.par.tp = 1, sp.par.zero = 0, sp.recompute_auto = 0, sp.parallel_auto = 0;
+  sp.sequence_parallel = sp.overlap_tp = sp.overlap_dp = 0;
+  static sl_plan all[SMALL_MAX];
+  size_t n = enumerate_all(&sp, 64, all), k = 0;
+  for (int mb = 1; mb <= 720; mb++)
+    for (int pp = 1; pp <= 120; pp++)
+      for (int v = 1; v <= 120; v++) {
+        int dp = 120 / pp;
+        if (720 % mb || 120 % pp || (120 / pp) % v || (v > 1 && (pp == 1 || 120 % (pp * v)))) continue;
+        if (720 % (dp * mb * (v > 1 ? pp : 1))) continue;
+        sl_plan p = {dp, 1, pp, 1, 1, v, 0, mb, 0, SL_RECOMPUTE_NONE, 720, 0, 0};
+        assert_true(k < n);
+        if (!same_plan(&all[k], &p))
+          fail_msg("plan %zu: mb %g pp %g vpp %g, want mb %d pp %d vpp %d", k, all[k].mb, all[k].pp,
+                   all[k].vpp, mb, pp, v);
+        k++;
+      }
+  assert_int_equal(k, n);
+}
+
 /* Fixed degrees narrow the space to the plans that have them. */
 static void test_enumerator_fixed_degrees(void **state) {
   (void)state;
@@ -433,6 +459,7 @@ int main(void) {
       cmocka_unit_test(test_search_matches_brute_force),
       cmocka_unit_test(test_enumerator_yields_consistent_plans),
       cmocka_unit_test(test_enumerator_keeps_the_best),
+      cmocka_unit_test(test_enumerator_many_divisors),
       cmocka_unit_test(test_enumerator_fixed_degrees),
       cmocka_unit_test(test_symmetry),
       cmocka_unit_test(test_rows_and_reasons),

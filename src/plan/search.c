@@ -25,14 +25,28 @@ static int divides(double a, double b) {
   return b > 0 && fmod(a, b) == 0;
 }
 
+/* The first `max` divisors of a whole n >= 1, ascending: those up to sqrt(n), then their
+ * cofactors (sqrt(n) steps, not n: vpp's are listed for every pp of every group). */
+static int divisors(long n, double *out, int max) {
+  int k = 0;
+  for (long d = 1; d * d <= n && k < max; d++)
+    if (n % d == 0) out[k++] = (double)d;
+  for (int i = k - 1; i >= 0 && k < max; i--) {
+    long big = n / (long)out[i];
+    if (big != (long)out[i]) out[k++] = (double)big;
+  }
+  return k;
+}
+
 /* The candidates of one degree: the fixed value, or every divisor of `limit` (powers of two for
- * tp/cp/ep, as the kernels and the scale-up domain want). */
+ * tp/cp/ep, as the kernels and the scale-up domain want), ascending, at most max. */
 static int candidates(double fixed, double limit, int pow2, double *out, int max) {
   int n = 0;
   if (fixed != SL_AUTO) {
     out[n++] = fixed;
     return n;
   }
+  if (!pow2 && limit >= 1 && limit <= 1e12 && limit == floor(limit)) return divisors((long)limit, out, max);
   for (double d = 1; d <= limit && n < max; d = pow2 ? d * 2 : d + 1)
     if (divides(limit, d)) out[n++] = d;
   return n;
