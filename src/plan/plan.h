@@ -99,6 +99,7 @@ typedef struct plan_score {
 
 enum { PLAN_LEVELS = 11 };
 
+/* One search.  The caller reads what was told (enumerated and below); the rest is the enumerator's. */
 typedef struct plan_search {
   plan_space sp;
   /* the enumeration: one level per searched degree, outermost first */
@@ -112,7 +113,6 @@ typedef struct plan_search {
   /* what was told */
   double enumerated, evaluated;
   int have;     /* a feasible plan was told */
-  int have_any; /* some plan was told */
   sl_plan best; /* the fastest feasible plan; before one, the infeasible one closest to fitting */
   plan_score best_score;
   void *best_payload;
