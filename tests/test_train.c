@@ -225,6 +225,7 @@ static plan_space small_space(void) {
   sp.par = (sl_parallel){SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, 0, 0};
   sp.recompute_auto = 1, sp.parallel_auto = 1;
   sp.sequence_parallel = 1, sp.overlap_tp = 1, sp.overlap_dp = 1; /* no context parallelism */
+  sp.max_plans = 1e6;
   return sp;
 }
 
@@ -393,6 +394,34 @@ static void test_enumerator_many_divisors(void **state) {
   assert_int_equal(k, n);
 }
 
+/* A space past max_plans: the plans up to the limit are handed out, then ask fails naming the
+ * file and the key; the scenario's limit is the one documented (docs/robustness.md). */
+static void test_enumerator_limit(void **state) {
+  (void)state;
+  plan_space sp = small_space();
+  sp.max_plans = 100;
+  arena a;
+  ar_init(&a);
+  plan_search S;
+  sl_error err;
+  assert_int_equal(plan_search_init(&S, &a, &sp, 0, 0, &err), SL_OK);
+  sl_plan buf[64];
+  size_t n, total = 0;
+  int new_group;
+  sl_status s;
+  while ((s = plan_search_ask(&S, buf, 64, &n, &new_group, &err)) == SL_OK && n > 0)
+    total += n;
+  assert_int_equal(s, SL_ERR_INPUT);
+  assert_int_equal(total, 100);
+  assert_string_equal(err.file, "small");
+  assert_string_equal(err.key, "parallel");
+  assert_non_null(strstr(err.message, "passed 100 plans"));
+  ar_free(&a);
+  sl_scenario *sc = load(SMALL);
+  assert_true(plan_space_of(sc).max_plans == 5e7);
+  sl_scenario_free(sc);
+}
+
 /* Fixed degrees narrow the space to the plans that have them. */
 static void test_enumerator_fixed_degrees(void **state) {
   (void)state;
@@ -460,6 +489,7 @@ int main(void) {
       cmocka_unit_test(test_enumerator_yields_consistent_plans),
       cmocka_unit_test(test_enumerator_keeps_the_best),
       cmocka_unit_test(test_enumerator_many_divisors),
+      cmocka_unit_test(test_enumerator_limit),
       cmocka_unit_test(test_enumerator_fixed_degrees),
       cmocka_unit_test(test_symmetry),
       cmocka_unit_test(test_rows_and_reasons),

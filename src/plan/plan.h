@@ -83,6 +83,7 @@ typedef struct plan_space {
   int parallel_auto;    /* also try sp and the overlaps off */
   int context_parallel; /* the stack's abilities */
   int sequence_parallel, overlap_tp, overlap_dp;
+  double max_plans; /* a space with more is a mistake in the scenario: ask fails (5e7) */
 } plan_space;
 
 /* The plan space of a transformer training scenario. */
@@ -130,7 +131,7 @@ sl_status plan_search_init(plan_search *S, arena *a, const plan_space *space, si
                            size_t payload_size, sl_error *err);
 /* Up to max next plans into out, all of one group; *n of them (0: the space is exhausted);
  * *new_group: out[0] starts a group.  Fails (SL_ERR_INPUT, naming the scenario's file and the key
- * `parallel`) when the space passes 5e7 plans: such a scenario is a mistake, not a question. */
+ * `parallel`) when the space passes max_plans, after handing out the plans up to it. */
 sl_status plan_search_ask(plan_search *S, sl_plan *out, size_t max, size_t *n, int *new_group, sl_error *err);
 /* The outcome of a plan from ask; payload (payload_size bytes) is copied when the plan is kept. */
 void plan_search_tell(plan_search *S, const sl_plan *p, const plan_score *score, const void *payload);

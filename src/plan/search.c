@@ -67,6 +67,7 @@ plan_space plan_space_of(const sl_scenario *sc) {
   s.parallel_auto = sc->parallel_auto;
   s.context_parallel = sc->stack.context_parallel, s.sequence_parallel = sc->stack.sequence_parallel;
   s.overlap_tp = sc->stack.overlap_tp_comm, s.overlap_dp = sc->stack.overlap_dp_comm;
+  s.max_plans = PLAN_LIMIT;
   return s;
 }
 
@@ -226,13 +227,13 @@ sl_status plan_search_ask(plan_search *S, sl_plan *out, size_t max, size_t *n, i
       S->held = 1;
       break;
     }
-    if (S->enumerated >= PLAN_LIMIT) {
+    if (S->enumerated >= S->sp.max_plans) {
       if (*n > 0) { /* hand out the plans before the limit; the next ask fails */
         S->held = 1;
         break;
       }
       return err_set(err, SL_ERR_INPUT, S->sp.file, 0, "parallel",
-                     "the plan search passed %.0f plans: fix some parallel keys", PLAN_LIMIT);
+                     "the plan search passed %.0f plans: fix some parallel keys", S->sp.max_plans);
     }
     S->enumerated++;
     if (*n == 0) {

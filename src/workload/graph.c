@@ -115,7 +115,7 @@ static double local_heads(const gb *b) {
   return (double)b->tf->heads / b->p.tp;
 }
 static double local_kv_heads(const gb *b) {
-  return fmax(1.0, (double)b->tf->kv_heads / b->p.tp);
+  return tf_kv_heads(b->tf, b->p.tp);
 }
 
 static void attention_fwd(gb *b, const pass *p) {

@@ -349,8 +349,12 @@ double model_params(const sl_model *m) {
          tf_head_params(t);
 }
 
+double tf_kv_heads(const sl_transformer *t, double tp) {
+  return fmax(1.0, (double)t->kv_heads / tp);
+}
+
 double tf_kv_dim(const sl_transformer *t, double tp) {
-  return fmax(1.0, (double)t->kv_heads / tp) * (double)t->head_dim;
+  return tf_kv_heads(t, tp) * (double)t->head_dim;
 }
 
 double tf_kv_bytes_per_token(const sl_transformer *t, double tp, double layers, sl_dtype kv) {

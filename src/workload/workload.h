@@ -94,8 +94,9 @@ double tf_layer_params(const sl_transformer *t, int moe); /* one layer, norms an
 double tf_layer_matmul_params(const sl_transformer *t, int moe); /* one layer's matrix products */
 double tf_embed_params(const sl_transformer *t);                 /* token (and learned position) embeddings */
 double tf_head_params(const sl_transformer *t);                  /* final norm and an untied LM head */
-/* K (or V) values one chip holds per token of a layer: its share of the K/V heads over tp (each
- * head replicated when there are fewer than tp) times head_dim. */
+/* K/V heads on one chip of a tp-way group: its share, each head replicated when there are fewer
+ * than tp; and the K (or V) values it holds per token of a layer, those heads times head_dim. */
+double tf_kv_heads(const sl_transformer *t, double tp);
 double tf_kv_dim(const sl_transformer *t, double tp);
 /* KV-cache bytes one token takes on one chip: K and V of `layers` layers at tf_kv_dim, in format kv. */
 double tf_kv_bytes_per_token(const sl_transformer *t, double tp, double layers, sl_dtype kv);
