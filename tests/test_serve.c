@@ -149,7 +149,7 @@ static void test_batch_max(void **state) {
   sl_scenario *sc = load_sets(
       "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: max, prompt_len: 4096}}", NULL, 0);
   sl_result *r = run(sc);
-  double b = sc->batch;
+  double b = r->batch; /* resolved by the run, for this chip */
   print_message("batch max = %g, %.2f of %.2f GB\n", b, sl_result_number(r, "memory.per_chip_bytes") / 1e9,
                 sl_result_number(r, "memory.capacity_bytes") / 1e9);
   assert_true(sl_result_feasible(r));

@@ -446,7 +446,8 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
   if (p->cp != SL_AUTO && p->cp > 1 && !sc->stack.context_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism",
                    sc->stack.name);
-  if (sc->task != SL_TASK_TRAIN && sc->task != SL_TASK_SERVE && p->dp != SL_AUTO && sc->batch < p->dp)
+  if (sc->task != SL_TASK_TRAIN && sc->task != SL_TASK_SERVE && !sc->batch_max && p->dp != SL_AUTO &&
+      sc->batch < p->dp)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp,
                    sc->batch);
   if (p->vpp != SL_AUTO && p->vpp > 1 && p->pp == 1)
@@ -553,16 +554,11 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   if (task == SL_TASK_SERVE && !is_llm)
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",
                    "task serve needs a transformer model");
+  if (sc->batch_max && sc->model.kind == SL_MODEL_OP)
+    return err_set(err, SL_ERR_INPUT, f, yt_find(root, "infer")->key_line, "infer.batch",
+                   "batch: max is for LLM inference; an op's batch is part of its model");
+  /* infer.batch: max stays declared: the run finds the largest batch for the chip it is given. */
   TRY(resolve_parallel(sc, root, err));
-  if (sc->batch_max) {
-    double b = inference_max_batch(sc);
-    if (b < 1)
-      return err_set(err, SL_ERR_INPUT, f, 0, "infer.batch",
-                     "batch: max, but not even one sequence of %g tokens fits beside the weights on %s",
-                     sc->prompt_len, sc->chip.name);
-    sc->batch = b;
-  }
-  return SL_OK;
   return SL_OK;
 }
 

@@ -115,14 +115,14 @@ static double model_flops_of(const sl_graph *g) {
   return f;
 }
 
-static void not_fit_reason(sl_result *res, const sl_scenario *sc) {
+static void not_fit_reason(sl_result *res, const sl_scenario *sc, const char *what) {
   const sl_memory *m = &res->mem;
   res->feasible = 0;
   snprintf(res->reason, sizeof res->reason,
-           "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, activations %.2f GB, KV cache "
+           "%s: needs %.2f GB per chip (weights %.2f GB, activations %.2f GB, KV cache "
            "%.2f GB) "
            "but %s has %.2f GB",
-           m->per_chip_bytes / 1e9, m->weights_bytes / 1e9, m->activations_bytes / 1e9,
+           what, m->per_chip_bytes / 1e9, m->weights_bytes / 1e9, m->activations_bytes / 1e9,
            m->kv_cache_bytes / 1e9, sc->chip.name, m->capacity_bytes / 1e9);
 }
 
@@ -132,8 +132,17 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   sc.a = (arena){0};
   sl_plan p = plan_of_scenario(&sc);
   double replicas = p.dp;
+  /* infer.batch: max is resolved here, for the memory of the chip being run (a sweep over memory
+   * sizes gets a batch per design point).  When not even one sequence per replica fits, that batch
+   * is run so that the result says by how much. */
+  double B = sc_in->batch;
+  if (sc_in->batch_max) {
+    B = inference_max_batch(sc_in);
+    if (B < 1) B = replicas;
+  }
+  res->batch = B;
   if (sc.model.kind == SL_MODEL_TRANSFORMER) {
-    sc.batch = ceil(sc_in->batch / replicas);
+    sc.batch = ceil(B / replicas);
     p.mb = sc.batch;
   }
   res->par = sc.par;
@@ -145,7 +154,9 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   cost_ctx_init(&ctx, &sc.chip, &sc.stack, resident);
   net_init(&ctx.net, &sc.scale_up, &sc.scale_out, sc.node_chips);
   if (!res->mem.fits) {
-    not_fit_reason(res, &sc);
+    not_fit_reason(res, &sc,
+                   sc_in->batch_max ? "batch: max, but not even one sequence fits in memory"
+                                    : "does not fit in memory");
     return SL_OK;
   }
   sl_graph g = {0};
@@ -192,7 +203,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   res->feasible = 1;
   res->step_time_s = step;
   {
-    double B = sc_in->batch, tokens = 0, samples = 0;
+    double tokens = 0, samples = 0;
     if (sc.task == SL_TASK_PREFILL) tokens = B * sc.prompt_len;
     if (sc.task == SL_TASK_DECODE) tokens = B;
     if (sc.task == SL_TASK_GENERATE) tokens = B * sc.gen_len;
@@ -213,7 +224,6 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
     res->hfu = res->mfu;
     res->flops_per_chip_per_s = model_f / step / sc.chips;
   }
-  double B = sc_in->batch;
   switch (sc.task) {
   case SL_TASK_PREFILL:
     res->has_tokens = res->has_ttft = 1;

@@ -71,6 +71,7 @@ struct sl_result {
   sl_memory mem;
   sl_parallel par;
   double micro_batch, global_batch;
+  double batch; /* inference: the batch run over all replicas (infer.batch: max resolved); 0: none */
   sl_recompute recompute;
   sl_row *rows;
   size_t n_rows;
@@ -87,7 +88,8 @@ struct sl_result {
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
-/* The largest inference batch (all replicas) that fits in memory; 0 when none does. */
+/* The largest inference batch (all replicas) that fits in the memory of sc's chip; 0 when none
+ * does.  This is how a run resolves infer.batch: max. */
 double inference_max_batch(const sl_scenario *sc);
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
