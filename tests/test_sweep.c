@@ -261,6 +261,45 @@ static void test_bad_files(void **state) {
   }
 }
 
+/* infer.batch: max is resolved per design point, for that point's memory: an H100 with 40 GiB
+ * still runs Llama-3.1-8B decode at a smaller batch, and 160 GiB holds a larger batch (higher
+ * throughput) than 80 GiB. */
+static void test_batch_max_per_point(void **state) {
+  (void)state;
+  static const char text[] =
+      "{name: mem, chip: h100-sxm, parameters: {dram_bytes: [42949672960, 85899345920, 171798691840]},\n"
+      " workloads: [{name: decode, scenario: {model: llama3.1-8b, task: decode,"
+      " infer: {batch: max, prompt_len: 4096}}}],\n"
+      " objectives: [throughput], strategy: grid}\n";
+  dse_sweep *sw = NULL;
+  sl_error err;
+  if (dse_sweep_load(NULL, text, &sw, &err)) fail_msg("%s", err.message);
+  dse_worker wk;
+  dse_worker_init(&wk, sw);
+  dse_point p[3];
+  for (int i = 0; i < 3; i++) {
+    memset(&p[i], 0, sizeof p[i]);
+    p[i].idx = i, p[i].vi[0] = i;
+    assert_int_equal(dse_eval(&wk, &p[i]), SL_OK);
+    print_message("dram %d GiB: feasible %d, %.0f tokens/s %s\n", 40 << i, p[i].feasible, p[i].wl[0][0],
+                  p[i].reason);
+    assert_true(p[i].feasible);
+  }
+  /* the scenario run alone on the base chip (80 GiB) gives the 80 GiB point */
+  sl_result *r = NULL;
+  assert_int_equal(sl_scenario_run(sw->w[0].sc, &r, &err), SL_OK);
+  assert_true(fabs(sl_result_number(r, "tokens_per_s") / p[1].wl[0][0] - 1) < 1e-12);
+  double b80 = r->batch;
+  sl_result_free(r);
+  assert_true(p[0].wl[0][0] < p[1].wl[0][0]);
+  assert_true(p[2].wl[0][0] > p[1].wl[0][0] * 1.05);
+  /* the batches: about 2x (less the weights) from 80 to 160 GiB */
+  wk.sc[0].chip.mem[wk.sc[0].chip.n_mem - 1].capacity_bytes = 171798691840.0;
+  assert_true(inference_max_batch(&wk.sc[0]) > 2 * b80);
+  dse_worker_free(&wk);
+  dse_sweep_free(sw);
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(g_dir, sizeof g_dir, "/tmp/silica-sweep-XXXXXX");
@@ -310,6 +349,7 @@ int main(void) {
                                      cmocka_unit_test(test_jobs_and_seeds_deterministic),
                                      cmocka_unit_test(test_constraints_met),
                                      cmocka_unit_test(test_bad_files),
+                                     cmocka_unit_test(test_batch_max_per_point),
                                      cmocka_unit_test(test_fmt_g6)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }
