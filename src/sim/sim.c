@@ -126,7 +126,7 @@ static void not_fit_reason(sl_result *res, const sl_scenario *sc, const char *wh
            m->kv_cache_bytes / 1e9, sc->chip.name, m->capacity_bytes / 1e9);
 }
 
-static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_error *err) {
+static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm_memo *memo, sl_error *err) {
   /* Data-parallel replicas share the batch; each replica is tp x pp chips. */
   sl_scenario sc = *sc_in;
   sc.a = (arena){0};
@@ -152,6 +152,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   int resident = res->mem.per_chip_bytes <= 0.5 * l2cap;
   sl_costctx ctx;
   cost_ctx_init(&ctx, &sc.chip, &sc.stack, resident);
+  ctx.gemm_memo = memo;
   net_init(&ctx.net, &sc.scale_up, &sc.scale_out, sc.node_chips);
   if (!res->mem.fits) {
     not_fit_reason(res, &sc,
@@ -263,7 +264,8 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   return SL_OK;
 }
 
-sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err) {
+static sl_status run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_gemm_memo *memo,
+                     sl_error *err) {
   res->task = sc->task;
   res->chips = sc->chips;
   res->micro_batch = 0;
@@ -276,11 +278,19 @@ sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, s
   else if (sc->task == SL_TASK_SERVE)
     s = serve_run(sc, res, err);
   else
-    s = inference_run(sc, res, err);
+    s = inference_run(sc, res, memo, err);
   if (!s && res->feasible) econ_fill_result(sc, res); /* cost per hour and per token (issue 6) */
   return s;
 }
 
+sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err) {
+  return run(sc, res, top_plans, NULL, err);
+}
+
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
-  return sim_run_top(sc, res, 0, err);
+  return run(sc, res, 0, NULL, err);
+}
+
+sl_status sim_run_memo(const sl_scenario *sc, sl_gemm_memo *memo, sl_result *res, sl_error *err) {
+  return run(sc, res, 0, memo, err);
 }

@@ -88,6 +88,10 @@ struct sl_result {
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
+/* sim_run with a GEMM memo the caller keeps from run to run (a sweep worker, one per scenario and
+ * thread; cost.h): the same result, without searching again the shapes already costed on the same
+ * chip figures.  Inference uses it; the other tasks run as sim_run. */
+sl_status sim_run_memo(const sl_scenario *sc, sl_gemm_memo *memo, sl_result *res, sl_error *err);
 /* The largest inference batch (all replicas) that fits in the memory of sc's chip; 0 when none
  * does.  This is how a run resolves infer.batch: max. */
 double inference_max_batch(const sl_scenario *sc);
