@@ -217,6 +217,7 @@ static void test_memo_exact(void **state) {
     hits = memo.hits;
   }
   print_message("memo: %.0f hits, %.0f misses\n", memo.hits, memo.misses);
+  ar_free(&f.a);
 }
 
 int main(void) {
