@@ -164,6 +164,17 @@ static void test_batch_max(void **state) {
   assert_false(sl_result_feasible(r));
   sl_result_free(r);
   sl_scenario_free(sc);
+  /* max is resolved by the run, never at load: a model that leaves no room for one sequence loads,
+   * and its run is infeasible with the memory it would need */
+  sc = load_sets("{chip: h100-sxm, model: llama3.1-70b, task: decode, infer: {batch: max, prompt_len: 4096}}",
+                 NULL, 0);
+  assert_true(sc->batch_max);
+  r = run(sc);
+  assert_false(sl_result_feasible(r));
+  assert_non_null(strstr(sl_result_reason(r), "batch: max"));
+  assert_true(sl_result_number(r, "memory.per_chip_bytes") > sl_result_number(r, "memory.capacity_bytes"));
+  sl_result_free(r);
+  sl_scenario_free(sc);
 }
 
 /* Prefill of Llama-3.1-70B on 8 H100s with TP 8: an all-reduce after attention and after the MLP
