@@ -197,6 +197,24 @@ static void test_tp_prefill(void **state) {
   assert_int_equal(found, 2);
   sl_result_free(r);
   sl_scenario_free(sc);
+  /* tp: auto stays undecided in the scenario; the run takes tp 8 (the node, dividing the 64
+   * heads) and dp 1, the same step */
+  sc = load_sets("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
+                 " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: auto}}",
+                 NULL, 0);
+  assert_true(sc->par.tp == SL_AUTO && sc->par.dp == SL_AUTO);
+  sl_result *r2 = run(sc);
+  assert_true(r2->par.tp == 8 && r2->par.dp == 1 && r2->par.pp == 1);
+  assert_true(sl_result_number(r2, "parallel.tp") == 8);
+  sl_scenario_free(sc);
+  sc = load_sets("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
+                 " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: 8}}",
+                 NULL, 0);
+  r = run(sc);
+  assert_true(r->step_time_s == r2->step_time_s);
+  sl_result_free(r);
+  sl_result_free(r2);
+  sl_scenario_free(sc);
 }
 
 /* Decode: the weight GEMMs turn compute-bound near the ridge point; attention stays

@@ -531,13 +531,13 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   return SL_OK;
 }
 
-sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *err) {
+sl_status dlrm_check_scenario(const sl_scenario *sc, const yt_node *root, sl_error *err) {
   const char *f = root->file;
   yt_pair *pk = yt_find((yt_node *)root, "parallel");
   int line = pk ? pk->key_line : 0;
-  sl_parallel *p = &sc->par;
+  const sl_parallel *p = &sc->par;
   const char *names[] = {"tp", "pp", "cp", "ep", "vpp"};
-  double *deg[] = {&p->tp, &p->pp, &p->cp, &p->ep, &p->vpp};
+  const double *deg[] = {&p->tp, &p->pp, &p->cp, &p->ep, &p->vpp};
   for (int i = 0; i < 5; i++)
     if (*deg[i] != SL_AUTO && *deg[i] > 1)
       return err_set(
@@ -550,8 +550,6 @@ sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *er
   if (p->dp != SL_AUTO && p->dp != sc->chips)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp",
                    "dp = %g, but a DLRM's dense part is data-parallel over all %g chips", p->dp, sc->chips);
-  *p = (sl_parallel){sc->chips, 1, 1, 1, 1, 1, 0, 0, 0};
-  sc->parallel_auto = 0;
   double n = sc->chips;
   if (sc->task == SL_TASK_TRAIN) {
     yt_pair *tk = yt_find((yt_node *)root, "train");

@@ -49,7 +49,8 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
 double inference_max_batch(const sl_scenario *sc) {
   /* Memory is linear in the batch: the largest batch whose footprint fits (0 when none does). */
   sl_scenario c = *sc;
-  sl_plan p = plan_of_scenario(sc);
+  c.par = scenario_parallel(sc);
+  sl_plan p = plan_of_scenario(&c);
   int fused = cost_lowering(sc).fused_attn;
   sl_memory m1, m2;
   c.batch = p.mb = 1;
@@ -130,6 +131,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
   /* Data-parallel replicas share the batch; each replica is tp x pp chips. */
   sl_scenario sc = *sc_in;
   sc.a = (arena){0};
+  sc.par = scenario_parallel(sc_in);
   sl_plan p = plan_of_scenario(&sc);
   double replicas = p.dp;
   /* infer.batch: max is resolved here, for the memory of the chip being run (a sweep over memory
