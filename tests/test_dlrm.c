@@ -492,6 +492,30 @@ static void test_loader_errors(void **state) {
 }
 
 /* Every ranking preset loads, and its stated FLOP per sample is silica's count. */
+/* train.global_batch {max: N} is kept as declared by the loader and resolved by the run: the largest
+ * multiple of the chips up to N; a max below one sample per chip is an input error at load. */
+static void test_global_batch_max(void **state) {
+  (void)state;
+  static const char model[] = "model: {dlrm: {dense_features: 4, tables: [{rows: 1000, dim: 8, pooling: 2}],"
+                              " bottom_mlp: [8], top_mlp: [16, 1], interaction: {type: dot}}}";
+  char text[600];
+  snprintf(text, sizeof text,
+           "{chip: h100-sxm, system: dgx-h100, task: train, train: {global_batch: {max: 1001}}, %s}", model);
+  sl_scenario *sc = load(text);
+  assert_true(sc->global_batch_max);
+  assert_true(sc->global_batch == 1001);
+  sl_result *r = run(sc);
+  assert_true(r->feasible);
+  assert_true(r->global_batch == 1000);
+  assert_non_null(strstr(r->scenario_json, "\"global_batch\":1000"));
+  assert_rel(r->samples_per_s * r->step_time_s, 1000, 1e-12, "samples per step");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  snprintf(text, sizeof text,
+           "chip: h100-sxm\nsystem: dgx-h100\ntask: train\ntrain: {global_batch: {max: 4}}\n%s\n", model);
+  expect_error(text, "train.global_batch", 4);
+}
+
 static void test_presets(void **state) {
   (void)state;
   const struct {
@@ -529,6 +553,7 @@ int main(void) {
       cmocka_unit_test(test_sharding_constraints),
       cmocka_unit_test(test_loader_errors),
       cmocka_unit_test(test_presets),
+      cmocka_unit_test(test_global_batch_max),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

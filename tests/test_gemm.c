@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -169,12 +170,62 @@ static void test_a100_sweep(void **state) {
   assert_true(mape <= 0.10);
 }
 
+static int same_cost(const sl_cost *a, const sl_cost *b) {
+  return a->time_s == b->time_s && a->flops == b->flops && a->dram_bytes == b->dram_bytes &&
+         a->l2_bytes == b->l2_bytes && a->bound == b->bound && a->tile.m == b->tile.m &&
+         a->tile.n == b->tile.n && a->tile.k == b->tile.k && a->split_k == b->split_k &&
+         a->waves == b->waves && a->tiles == b->tiles && a->macs == b->macs && a->core_bytes == b->core_bytes;
+}
+
+/* The memo returns what the search returns: shapes met again, more shapes than it holds (entries
+ * replaced), and the chip figures changed under it and back. */
+static void test_memo_exact(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  static sl_gemm_memo memo;
+  memset(&memo, 0, sizeof memo);
+  sl_costctx with = f.ctx;
+  with.gemm_memo = &memo;
+  uint64_t x = 7;
+  double hits = 0;
+  for (int round = 0; round < 8; round++) {
+    /* 0, 4: the preset; 1, 5: fewer cores; 2, 6: another clock and DRAM; 3, 7: tiles swapped */
+    sl_chip *c = &f.chip;
+    c->cores = round % 4 == 1 ? 66 : 132;
+    c->clock_ghz = round % 4 == 2 ? 1.2 : 1.83;
+    with.mem_bw = f.ctx.mem_bw = round % 4 == 2 ? 2e12 : 3.0e12;
+    if (round % 4 == 3 || round % 4 == 0) {
+      sl_tile t = c->tiles[0];
+      c->tiles[0] = c->tiles[1], c->tiles[1] = t;
+    }
+    for (int i = 0; i < 3 * SL_GEMM_MEMO_SIZE; i++) {
+      sl_gemm_shape g;
+      if (i < (int)SL_ARRAY_LEN(shapes) || i % 2) { /* the table, again and again */
+        int j = i % (int)SL_ARRAY_LEN(shapes);
+        g = shape(shapes[j][0], shapes[j][1], shapes[j][2], shapes[j][3]);
+      } else { /* new shapes, more than the memo holds */
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        g = shape((double)(1 + x % 5000), (double)(1 + (x >> 16) % 9000), (double)(16 + (x >> 32) % 8000), 1);
+      }
+      sl_cost a = cost_gemm(&with, &g), b = cost_gemm(&f.ctx, &g);
+      if (!same_cost(&a, &b))
+        fail_msg("round %d shape %gx%gx%g: memo %.17g s, search %.17g s", round, g.m, g.n, g.k, a.time_s,
+                 b.time_s);
+    }
+    assert_true(memo.hits > hits); /* the table's shapes are found again */
+    hits = memo.hits;
+  }
+  print_message("memo: %.0f hits, %.0f misses\n", memo.hits, memo.misses);
+  ar_free(&f.a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ref_a100),     cmocka_unit_test(test_ref_h100),
       cmocka_unit_test(test_ref_mtia),     cmocka_unit_test(test_ref_tpu),
       cmocka_unit_test(test_closed_forms), cmocka_unit_test(test_gemv_memory_bound),
-      cmocka_unit_test(test_a100_sweep),
+      cmocka_unit_test(test_a100_sweep),   cmocka_unit_test(test_memo_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -149,7 +149,7 @@ static void test_batch_max(void **state) {
   sl_scenario *sc = load_sets(
       "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: max, prompt_len: 4096}}", NULL, 0);
   sl_result *r = run(sc);
-  double b = sc->batch;
+  double b = r->batch; /* resolved by the run, for this chip */
   print_message("batch max = %g, %.2f of %.2f GB\n", b, sl_result_number(r, "memory.per_chip_bytes") / 1e9,
                 sl_result_number(r, "memory.capacity_bytes") / 1e9);
   assert_true(sl_result_feasible(r));
@@ -162,6 +162,17 @@ static void test_batch_max(void **state) {
   sc = load(t);
   r = run(sc);
   assert_false(sl_result_feasible(r));
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  /* max is resolved by the run, never at load: a model that leaves no room for one sequence loads,
+   * and its run is infeasible with the memory it would need */
+  sc = load_sets("{chip: h100-sxm, model: llama3.1-70b, task: decode, infer: {batch: max, prompt_len: 4096}}",
+                 NULL, 0);
+  assert_true(sc->batch_max);
+  r = run(sc);
+  assert_false(sl_result_feasible(r));
+  assert_non_null(strstr(sl_result_reason(r), "batch: max"));
+  assert_true(sl_result_number(r, "memory.per_chip_bytes") > sl_result_number(r, "memory.capacity_bytes"));
   sl_result_free(r);
   sl_scenario_free(sc);
 }
@@ -185,6 +196,24 @@ static void test_tp_prefill(void **state) {
     }
   assert_int_equal(found, 2);
   sl_result_free(r);
+  sl_scenario_free(sc);
+  /* tp: auto stays undecided in the scenario; the run takes tp 8 (the node, dividing the 64
+   * heads) and dp 1, the same step */
+  sc = load_sets("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
+                 " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: auto}}",
+                 NULL, 0);
+  assert_true(sc->par.tp == SL_AUTO && sc->par.dp == SL_AUTO);
+  sl_result *r2 = run(sc);
+  assert_true(r2->par.tp == 8 && r2->par.dp == 1 && r2->par.pp == 1);
+  assert_true(sl_result_number(r2, "parallel.tp") == 8);
+  sl_scenario_free(sc);
+  sc = load_sets("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: prefill,"
+                 " infer: {batch: 1, prompt_len: 4096}, parallel: {tp: 8}}",
+                 NULL, 0);
+  r = run(sc);
+  assert_true(r->step_time_s == r2->step_time_s);
+  sl_result_free(r);
+  sl_result_free(r2);
   sl_scenario_free(sc);
 }
 

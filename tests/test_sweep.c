@@ -261,6 +261,96 @@ static void test_bad_files(void **state) {
   }
 }
 
+/* infer.batch: max is resolved per design point, for that point's memory: an H100 with 40 GiB
+ * still runs Llama-3.1-8B decode at a smaller batch, and 160 GiB holds a larger batch (higher
+ * throughput) than 80 GiB. */
+static void test_batch_max_per_point(void **state) {
+  (void)state;
+  static const char text[] =
+      "{name: mem, chip: h100-sxm, parameters: {dram_bytes: [42949672960, 85899345920, 171798691840]},\n"
+      " workloads: [{name: decode, scenario: {model: llama3.1-8b, task: decode,"
+      " infer: {batch: max, prompt_len: 4096}}}],\n"
+      " objectives: [throughput], strategy: grid}\n";
+  dse_sweep *sw = NULL;
+  sl_error err;
+  if (dse_sweep_load(NULL, text, &sw, &err)) fail_msg("%s", err.message);
+  dse_worker wk;
+  dse_worker_init(&wk, sw);
+  dse_point p[3];
+  for (int i = 0; i < 3; i++) {
+    memset(&p[i], 0, sizeof p[i]);
+    p[i].idx = i, p[i].vi[0] = i;
+    assert_int_equal(dse_eval(&wk, &p[i]), SL_OK);
+    print_message("dram %d GiB: feasible %d, %.0f tokens/s %s\n", 40 << i, p[i].feasible, p[i].wl[0][0],
+                  p[i].reason);
+    assert_true(p[i].feasible);
+  }
+  /* the scenario run alone on the base chip (80 GiB) gives the 80 GiB point */
+  sl_result *r = NULL;
+  assert_int_equal(sl_scenario_run(sw->w[0].sc, &r, &err), SL_OK);
+  assert_true(fabs(sl_result_number(r, "tokens_per_s") / p[1].wl[0][0] - 1) < 1e-12);
+  double b80 = r->batch;
+  sl_result_free(r);
+  assert_true(p[0].wl[0][0] < p[1].wl[0][0]);
+  assert_true(p[2].wl[0][0] > p[1].wl[0][0] * 1.05);
+  /* the batches: about 2x (less the weights) from 80 to 160 GiB */
+  wk.sc[0].chip.mem[wk.sc[0].chip.n_mem - 1].capacity_bytes = 171798691840.0;
+  assert_true(inference_max_batch(&wk.sc[0]) > 2 * b80);
+  dse_worker_free(&wk);
+  dse_sweep_free(sw);
+}
+
+/* A worker's GEMM memo, kept from point to point, changes no figure of any point. */
+static void test_memo_changes_nothing(void **state) {
+  (void)state;
+  static const char text[] =
+      "{name: memo, chip: mtia-2i,\n"
+      " parameters: {cores: [32, 64], dram_GBps: [204.8, 409.6], clock_ghz: [1.0, 1.4], process_nm: [7, 5],"
+      " tdp_w: [85, 150]},\n"
+      " constraints: {area_mm2: 450},\n"
+      " workloads: [{name: decode, weight: 2, scenario: {model: llama3.2-1b, task: decode,"
+      " infer: {batch: max, prompt_len: 512}}},\n"
+      "             {name: prefill, weight: 1, scenario: {model: llama3.2-1b, task: prefill,"
+      " infer: {batch: 1, prompt_len: 512}}}],\n"
+      " objectives: [perf_per_tco, throughput], strategy: grid}\n";
+  dse_sweep *sw = NULL;
+  sl_error err;
+  if (dse_sweep_load(NULL, text, &sw, &err)) fail_msg("%s", err.message);
+  dse_worker kept, bare;
+  dse_worker_init(&kept, sw);
+  dse_worker_init(&bare, sw);
+  assert_non_null(kept.memo);
+  free(bare.memo);
+  bare.memo = NULL;
+  dse_strategy *st = dse_strategy_new(sw);
+  static dse_point a[512], b[512];
+  long n = dse_ask(st, a, 512);
+  assert_int_equal(n, (long)sw->total);
+  memcpy(b, a, (size_t)n * sizeof *a);
+  long feasible = 0;
+  for (long i = 0; i < n; i++) {
+    assert_int_equal(dse_eval(&kept, &a[i]), SL_OK);
+    assert_int_equal(dse_eval(&bare, &b[i]), SL_OK);
+    assert_int_equal(a[i].feasible, b[i].feasible);
+    assert_string_equal(a[i].reason, b[i].reason);
+    assert_memory_equal(a[i].obj, b[i].obj, sizeof a[i].obj);
+    assert_memory_equal(a[i].wl, b[i].wl, sizeof a[i].wl);
+    const double fa[] = {a[i].area_mm2, a[i].tdp_w, a[i].unit_cost_usd, a[i].power_w, a[i].usd_per_hour};
+    const double fb[] = {b[i].area_mm2, b[i].tdp_w, b[i].unit_cost_usd, b[i].power_w, b[i].usd_per_hour};
+    assert_memory_equal(fa, fb, sizeof fa);
+    feasible += a[i].feasible;
+  }
+  assert_true(feasible > 0);
+  /* the grid's last parameters (node, TDP) change nothing the GEMM search reads: most runs hit */
+  print_message("memo hits %.0f + %.0f, misses %.0f + %.0f; %ld of %ld points feasible\n", kept.memo[0].hits,
+                kept.memo[1].hits, kept.memo[0].misses, kept.memo[1].misses, feasible, n);
+  assert_true(kept.memo[0].hits > kept.memo[0].misses && kept.memo[1].hits > kept.memo[1].misses);
+  dse_strategy_free(st);
+  dse_worker_free(&kept);
+  dse_worker_free(&bare);
+  dse_sweep_free(sw);
+}
+
 static int setup(void **state) {
   (void)state;
   snprintf(g_dir, sizeof g_dir, "/tmp/silica-sweep-XXXXXX");
@@ -310,6 +400,8 @@ int main(void) {
                                      cmocka_unit_test(test_jobs_and_seeds_deterministic),
                                      cmocka_unit_test(test_constraints_met),
                                      cmocka_unit_test(test_bad_files),
+                                     cmocka_unit_test(test_batch_max_per_point),
+                                     cmocka_unit_test(test_memo_changes_nothing),
                                      cmocka_unit_test(test_fmt_g6)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

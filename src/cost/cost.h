@@ -40,6 +40,29 @@ double link_bw(const sl_link *l);
 /* Time of one collective over n ranks, k per scale-up domain; S as defined in collective.c. */
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
 
+/* ---- cost: a memo of GEMM searches ----
+ * cost_gemm searches the chip's tile catalogue for every shape.  A sweep worker costs the same
+ * shapes again at every design point, and many points change nothing the search reads (the node,
+ * the TDP, the DRAM type change only energy and cost).  A memo keeps the search's answers for one
+ * set of the chip figures it reads (the chip key); when they change, it starts empty.  A hit is
+ * therefore exactly what the search would return.  One memo per thread (it is written on use). */
+#define SL_GEMM_MEMO_SIZE 64
+typedef struct sl_gemm_chip_key {
+  double cores, clock_ghz, stream_k, max_split_k, n_tiles, kernel_latency_s, eff_sram;
+  double has_sram, sram_bw, has_l2, l2_bw, l2_capacity, mem_bw;
+  double macs[SL_DTYPE_COUNT], eff_gemm[SL_DTYPE_COUNT];
+  sl_tile tiles[SL_MAX_TILES];
+} sl_gemm_chip_key;
+typedef struct sl_gemm_memo {
+  sl_gemm_chip_key chip; /* the figures every entry was searched with */
+  int n, next;           /* entries in use; the one replaced next when full */
+  struct {
+    double shape[8]; /* m, n, k, batch, dt, a_bytes, b_bytes, c_bytes */
+    sl_cost cost;    /* cost_gemm's answer (no energy: cost_op fills it per call) */
+  } e[SL_GEMM_MEMO_SIZE];
+  double hits, misses;
+} sl_gemm_memo;
+
 /* Where operands stream from: normally the DRAM, or the on-chip shared SRAM when the whole
  * working set of the scenario is resident there. */
 typedef struct sl_costctx {
@@ -49,7 +72,8 @@ typedef struct sl_costctx {
   double stream_bw; /* bytes/s for element-wise kernels */
   double mem_latency_s;
   sl_net net;
-  int resident; /* issue 6: operands stream from the shared on-chip SRAM, not DRAM (for energy) */
+  int resident;            /* issue 6: operands stream from the shared on-chip SRAM, not DRAM (for energy) */
+  sl_gemm_memo *gemm_memo; /* optional, owned by the caller (NULL after cost_ctx_init: none) */
 } sl_costctx;
 
 void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip);

@@ -15,6 +15,7 @@
 #include "cost/cost.h"
 
 #include <math.h>
+#include <string.h>
 
 static double gcd_d(double a, double b) {
   if (a >= 0 && b >= 0 && a < 0x1p53 && b < 0x1p53 && a == floor(a) && b == floor(b)) {
@@ -59,6 +60,7 @@ static double cols_over_waves(double batch, double tm, double tn, double cw) {
 void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip) {
   ctx->chip = chip;
   ctx->stack = stack;
+  ctx->gemm_memo = NULL;
   const sl_mem_level *d = chip_dram(chip), *l2 = chip_l2(chip);
   ctx->resident = resident_on_chip && l2;
   if (resident_on_chip && l2) {
@@ -139,7 +141,7 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   return r;
 }
 
-sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
+static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g) {
   const sl_chip *c = ctx->chip;
   sl_cost best = {0};
   best.time_s = INFINITY;
@@ -155,4 +157,49 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
     }
   }
   return best;
+}
+
+/* Every figure gemm_search reads besides the shape.  The key is zeroed first, so that equal
+ * figures give equal bytes (memcmp). */
+static void gemm_chip_key(const sl_costctx *ctx, sl_gemm_chip_key *k) {
+  const sl_chip *c = ctx->chip;
+  const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
+  memset(k, 0, sizeof *k);
+  k->cores = c->cores, k->clock_ghz = c->clock_ghz, k->stream_k = c->stream_k,
+  k->max_split_k = c->max_split_k;
+  k->n_tiles = c->n_tiles, k->kernel_latency_s = c->kernel_latency_s, k->eff_sram = c->eff_sram;
+  if (sram) k->has_sram = 1, k->sram_bw = sram->bw_GBps;
+  if (l2) k->has_l2 = 1, k->l2_bw = l2->bw_GBps, k->l2_capacity = l2->capacity_bytes;
+  k->mem_bw = ctx->mem_bw;
+  for (int i = 0; i < SL_DTYPE_COUNT; i++)
+    k->macs[i] = c->mat_macs_per_cycle[i], k->eff_gemm[i] = c->eff_gemm[i];
+  for (int i = 0; i < c->n_tiles && i < SL_MAX_TILES; i++)
+    k->tiles[i] = c->tiles[i];
+}
+
+sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
+  sl_gemm_memo *mo = ctx->gemm_memo;
+  if (!mo) return gemm_search(ctx, g);
+  sl_gemm_chip_key k;
+  gemm_chip_key(ctx, &k);
+  if (memcmp(&k, &mo->chip, sizeof k) != 0) { /* other figures: nothing remembered applies */
+    mo->chip = k;
+    mo->n = mo->next = 0;
+  }
+  const double shape[8] = {g->m, g->n, g->k, g->batch, (double)g->dt, g->a_bytes, g->b_bytes, g->c_bytes};
+  for (int i = 0; i < mo->n; i++)
+    if (memcmp(shape, mo->e[i].shape, sizeof shape) == 0) {
+      mo->hits++;
+      return mo->e[i].cost;
+    }
+  mo->misses++;
+  sl_cost r = gemm_search(ctx, g);
+  int i = mo->n;
+  if (mo->n < SL_GEMM_MEMO_SIZE) /* else the oldest entry goes */
+    mo->n++;
+  else
+    i = mo->next, mo->next = (mo->next + 1) % SL_GEMM_MEMO_SIZE;
+  memcpy(mo->e[i].shape, shape, sizeof shape);
+  mo->e[i].cost = r;
+  return r;
 }

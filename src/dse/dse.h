@@ -116,6 +116,7 @@ typedef struct dse_worker {
   sl_scenario sc[DSE_MAX_WORKLOADS]; /* shallow copies of the loaded scenarios, chip fields set per point */
   sl_result res;                     /* reused: its arena is reset per evaluation */
   sl_error err;
+  sl_gemm_memo *memo; /* one per workload, kept from point to point (malloc'd; NULL: none) */
 } dse_worker;
 void dse_worker_init(dse_worker *wk, const dse_sweep *sw);
 void dse_worker_free(dse_worker *wk);

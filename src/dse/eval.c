@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Throughput, perf/W, perf/TCO of one result (as silica compare). */
@@ -23,7 +24,6 @@ static int workload_metrics(const sl_result *res, double m[3], double *power_w, 
   *power_w = pw, *usd_h = usd;
   return thr > 0 && isfinite(m[1]) && isfinite(m[2]);
 }
-
 
 /* The format whose MAC rate macs_per_cycle names: bf16, else fp16, else int8, else the first. */
 static int main_format(const sl_chip *c) {
@@ -125,18 +125,23 @@ void dse_worker_init(dse_worker *wk, const dse_sweep *sw) {
   for (int i = 0; i < sw->n_w; i++)
     wk->sc[i] = *sw->w[i].sc; /* shallow: shares the loaded arena, never freed here */
   ar_init(&wk->res.a);
+  /* Without memory for the memos the points are evaluated all the same, only slower. */
+  wk->memo = sw->n_w > 0 ? calloc((size_t)sw->n_w, sizeof *wk->memo) : NULL;
 }
 
 void dse_worker_free(dse_worker *wk) {
-  if (wk) ar_free(&wk->res.a);
+  if (!wk) return;
+  ar_free(&wk->res.a);
+  free(wk->memo);
+  wk->memo = NULL;
 }
 
-static sl_status run_one(sl_result *res, const sl_scenario *sc, sl_error *err) {
+static sl_status run_one(sl_result *res, const sl_scenario *sc, sl_gemm_memo *memo, sl_error *err) {
   ar_reset(&res->a);
   arena keep = res->a;
   memset(res, 0, sizeof *res);
   res->a = keep;
-  return sim_run(sc, res, err);
+  return sim_run_memo(sc, memo, res, err);
 }
 
 /* Weighted geometric means of the per-workload figures relative to the base chip's; the score. */
@@ -193,7 +198,7 @@ sl_status dse_eval(dse_worker *wk, dse_point *p) {
     sc->chip = c;
     if (!isnan(up)) sc->scale_up.bw_GBps = up;
     if (!isnan(out)) sc->scale_out.bw_GBps = out;
-    sl_status s = run_one(&wk->res, sc, &wk->err);
+    sl_status s = run_one(&wk->res, sc, wk->memo ? &wk->memo[i] : NULL, &wk->err);
     if (s) return s;
     double w_pw = 0, w_usd = 0;
     if (!workload_metrics(&wk->res, raw[i], &w_pw, &w_usd)) {
@@ -227,7 +232,7 @@ sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive_chi
       out->tdp_w = sc.chip.tdp_w;
       out->unit_cost_usd = unit_cost(&sc, &sc.chip, NAN, NAN);
     }
-    s = run_one(&res, &sc, err);
+    s = run_one(&res, &sc, NULL, err);
     double pw, usd;
     if (!s && !workload_metrics(&res, raw[i], &pw, &usd)) {
       out->feasible = 0;

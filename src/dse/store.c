@@ -578,9 +578,11 @@ sl_status dse_run(const dse_sweep *sw, const dse_run_opts *o, dse_run_stats *sta
     pending = todo, pending_m = m;
     cur = (cur + 1) % 3;
     double dt = now_s() - tb;
-    if (o->batch_points <= 0 && dt > 0) { /* about a quarter of a second of work per batch */
-      double want = (double)m / dt * 0.25;
-      batch = (long)fmin(fmax(want, 16.0 * jobs), (double)cap);
+    if (o->batch_points <= 0 && dt > 0) {
+      /* About a quarter of a second of work per batch, and at most a quarter of the points left:
+       * the last batch is written after every evaluation is done, so it is kept short. */
+      double want = (double)m / dt * 0.25, left = sw->total - (double)(todo[m - 1].idx + 1);
+      batch = (long)fmin(fmax(fmin(want, left / 4), 16.0 * jobs), (double)cap);
     }
   }
   if (!s && pending && !rs.stop) s = finish_batch(&rs, pending, pending_m, err);

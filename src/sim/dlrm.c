@@ -208,6 +208,13 @@ static const char *shard_label(arena *a, const dl *z, const sl_emb_shard *s, int
   return r ? r : "embedding";
 }
 
+/* The samples of a step: train.global_batch, or with {max: N} the largest multiple of the chips up
+ * to N (every chip takes the same share); infer.batch. */
+static double dlrm_batch(const sl_scenario *sc) {
+  if (sc->task != SL_TASK_TRAIN) return sc->batch;
+  return sc->global_batch_max ? floor(sc->global_batch / sc->chips) * sc->chips : sc->global_batch;
+}
+
 /* Evaluates the scenario with mb samples per chip per pass.  With res, fills its rows and figures
  * (names and rows in res->a); scratch holds the rest. */
 static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_result *res, dres *out,
@@ -218,7 +225,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   const sl_dlrm *d = &sc->model.dlrm;
   z.sc = sc, z.d = d, z.n = (int)sc->chips, z.train = sc->task == SL_TASK_TRAIN;
   z.mb = mb, z.pass = z.n * mb;
-  z.G = z.train ? sc->global_batch : sc->batch;
+  z.G = dlrm_batch(sc);
   z.m = z.train ? z.G / z.pass : 1;
   z.wb = sl_dtype_bytes[sc->w_dtype], z.ab = sl_dtype_bytes[sc->a_dtype];
   arena *keep = res ? &res->a : scratch;
@@ -478,7 +485,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
 }
 
 sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
-  double n = sc->chips, G = sc->task == SL_TASK_TRAIN ? sc->global_batch : sc->batch, per = G / n;
+  double n = sc->chips, G = dlrm_batch(sc), per = G / n;
   res->par = (sl_parallel){n, 1, 1, 1, 1, 1, 0, 0, 0};
   res->chips = n;
   double mb = per;
@@ -513,13 +520,13 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   return SL_OK;
 }
 
-sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *err) {
+sl_status dlrm_check_scenario(const sl_scenario *sc, const yt_node *root, sl_error *err) {
   const char *f = root->file;
   yt_pair *pk = yt_find((yt_node *)root, "parallel");
   int line = pk ? pk->key_line : 0;
-  sl_parallel *p = &sc->par;
+  const sl_parallel *p = &sc->par;
   const char *names[] = {"tp", "pp", "cp", "ep", "vpp"};
-  double *deg[] = {&p->tp, &p->pp, &p->cp, &p->ep, &p->vpp};
+  const double *deg[] = {&p->tp, &p->pp, &p->cp, &p->ep, &p->vpp};
   for (int i = 0; i < 5; i++)
     if (*deg[i] != SL_AUTO && *deg[i] > 1)
       return err_set(
@@ -532,8 +539,6 @@ sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *er
   if (p->dp != SL_AUTO && p->dp != sc->chips)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp",
                    "dp = %g, but a DLRM's dense part is data-parallel over all %g chips", p->dp, sc->chips);
-  *p = (sl_parallel){sc->chips, 1, 1, 1, 1, 1, 0, 0, 0};
-  sc->parallel_auto = 0;
   double n = sc->chips;
   if (sc->task == SL_TASK_TRAIN) {
     yt_pair *tk = yt_find((yt_node *)root, "train");
@@ -541,19 +546,17 @@ sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *er
     if (sc->recompute != SL_RECOMPUTE_NONE)
       return err_set(err, SL_ERR_INPUT, f, tl, "train.recompute",
                      "activation recomputation is modelled for transformers only");
-    if (sc->global_batch_max) { /* the largest multiple of the chips up to max */
-      sc->global_batch = floor(sc->global_batch / n) * n;
-      sc->global_batch_max = 0;
-      if (sc->global_batch < n)
-        return err_set(err, SL_ERR_INPUT, f, tl, "train.global_batch",
-                       "max is below one sample per chip (%g chips)", n);
-    }
-    if (fmod(sc->global_batch, n) != 0)
+    /* global_batch {max: N} stays declared; the run takes dlrm_batch, checked here. */
+    double G = dlrm_batch(sc);
+    if (sc->global_batch_max && G < n)
+      return err_set(err, SL_ERR_INPUT, f, tl, "train.global_batch",
+                     "max is below one sample per chip (%g chips)", n);
+    if (fmod(G, n) != 0)
       return err_set(
           err, SL_ERR_INPUT, f, tl, "train.global_batch",
-          "global_batch %g is not a multiple of the %g chips (each chip takes global_batch/chips samples)",
-          sc->global_batch, n);
-    double per = sc->global_batch / n;
+          "global_batch %g is not a multiple of the %g chips (each chip takes global_batch/chips samples)", G,
+          n);
+    double per = G / n;
     if (sc->micro_batch > 0 && fmod(per, sc->micro_batch) != 0)
       return err_set(err, SL_ERR_INPUT, f, tl, "train.micro_batch",
                      "micro_batch %g does not divide the %g samples each chip takes per step",

@@ -48,7 +48,7 @@ static void write_scenario(jbuf *b, const char *key, const sl_scenario *sc, cons
     jb_obj_end(b);
   } else {
     jb_obj_begin(b, "infer");
-    jb_num(b, "batch", sc->batch);
+    jb_num(b, "batch", res->batch > 0 ? res->batch : sc->batch);
     if (sc->model.kind == SL_MODEL_TRANSFORMER) { /* prompt and generation lengths mean nothing for an op */
       jb_num(b, "prompt_len", sc->prompt_len);
       jb_num(b, "gen_len", sc->gen_len);

@@ -375,11 +375,36 @@ static int divides(double a, double b) {
   return b > 0 && fmod(a, b) == 0;
 }
 
-/* Checks the parallel degrees against the system; fills the ones an inference or an op leaves
- * to silica (training keeps `auto` for the plan search). */
-static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
+sl_parallel scenario_parallel(const sl_scenario *sc) {
+  if (sc->model.kind == SL_MODEL_DLRM) return (sl_parallel){sc->chips, 1, 1, 1, 1, 1, 0, 0, 0};
+  if (sc->model.kind == SL_MODEL_OP) return (sl_parallel){1, 1, 1, 1, 1, 1, 0, 0, 0};
+  sl_parallel p = sc->par;
+  if (sc->task != SL_TASK_TRAIN) { /* inference: no search; sensible defaults */
+    double heads = (double)sc->model.tf.heads;
+    if (p.tp == SL_AUTO) {
+      double t = 1;
+      while (t * 2 <= fmin(sc->node_chips, sc->chips) && divides(heads, t * 2) && divides(sc->chips, t * 2))
+        t *= 2;
+      p.tp = t;
+    }
+    double *deg[] = {&p.pp, &p.cp, &p.ep, &p.vpp};
+    for (int i = 0; i < 4; i++)
+      if (*deg[i] == SL_AUTO) *deg[i] = 1;
+    if (p.zero == SL_AUTO) p.zero = 0;
+  }
+  /* dp: the chips that fixed tp, pp and cp leave (check_parallel refuses a rest that is not whole) */
+  if (p.dp == SL_AUTO && p.tp != SL_AUTO && p.pp != SL_AUTO && p.cp != SL_AUTO &&
+      divides(sc->chips, p.tp * p.pp * p.cp))
+    p.dp = sc->chips / (p.tp * p.pp * p.cp);
+  return p;
+}
+
+/* Checks the parallel degrees against the system and the model, as a run will fill them
+ * (scenario_parallel); the scenario keeps them as declared, except training's dp when tp, pp and
+ * cp are fixed (its plan search takes the other `auto` keys). */
+static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
   if (sc->model.kind == SL_MODEL_DLRM) return dlrm_check_scenario(sc, root, err); /* sim/dlrm.c */
-  sl_parallel *p = &sc->par;
+  sl_parallel q = scenario_parallel(sc), *p = &q;
   const char *f = root->file;
   yt_pair *pk = yt_find(root, "parallel");
   int line = pk ? pk->key_line : 0;
@@ -394,32 +419,17 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
     if (coll && sc->chips < 2)
       return err_set(err, SL_ERR_INPUT, f, 0, "system.chips",
                      "a collective needs a system of at least 2 chips");
-    *p = (sl_parallel){1, 1, 1, 1, 1, 1, 0, 0, 0};
     return SL_OK;
   }
-  if (sc->task != SL_TASK_TRAIN) { /* inference: no search; sensible defaults */
-    if (p->tp == SL_AUTO) {
-      double t = 1;
-      while (t * 2 <= fmin(sc->node_chips, sc->chips) && divides(heads, t * 2) && divides(sc->chips, t * 2))
-        t *= 2;
-      p->tp = t;
-    }
-    double *deg[] = {&p->pp, &p->cp, &p->ep, &p->vpp};
-    for (int i = 0; i < 4; i++)
-      if (*deg[i] == SL_AUTO) *deg[i] = 1;
-    if (p->zero == SL_AUTO) p->zero = 0;
-    if (p->cp > 1) return unsupported(err, f, "parallel.cp", "context parallelism for inference");
-  }
+  if (sc->task != SL_TASK_TRAIN && p->cp > 1)
+    return unsupported(err, f, "parallel.cp", "context parallelism for inference");
   double fixed = 1;
   if (p->tp != SL_AUTO) fixed *= p->tp;
   if (p->pp != SL_AUTO) fixed *= p->pp;
   if (p->cp != SL_AUTO) fixed *= p->cp;
-  if (p->dp == SL_AUTO && p->tp != SL_AUTO && p->pp != SL_AUTO && p->cp != SL_AUTO) {
-    if (!divides(sc->chips, fixed))
-      return err_set(err, SL_ERR_INPUT, f, line, "parallel",
-                     "tp*pp*cp = %g does not divide the %g chips of the system", fixed, sc->chips);
-    p->dp = sc->chips / fixed;
-  }
+  if (p->dp == SL_AUTO && p->tp != SL_AUTO && p->pp != SL_AUTO && p->cp != SL_AUTO)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel",
+                   "tp*pp*cp = %g does not divide the %g chips of the system", fixed, sc->chips);
   if (p->dp != SL_AUTO) fixed *= p->dp;
   int all_fixed = p->tp != SL_AUTO && p->pp != SL_AUTO && p->cp != SL_AUTO && p->dp != SL_AUTO;
   if (all_fixed && fixed != sc->chips)
@@ -446,7 +456,8 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
   if (p->cp != SL_AUTO && p->cp > 1 && !sc->stack.context_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism",
                    sc->stack.name);
-  if (sc->task != SL_TASK_TRAIN && sc->task != SL_TASK_SERVE && p->dp != SL_AUTO && sc->batch < p->dp)
+  if (sc->task != SL_TASK_TRAIN && sc->task != SL_TASK_SERVE && !sc->batch_max && p->dp != SL_AUTO &&
+      sc->batch < p->dp)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.dp", "dp = %g replicas but a batch of %g", p->dp,
                    sc->batch);
   if (p->vpp != SL_AUTO && p->vpp > 1 && p->pp == 1)
@@ -462,6 +473,7 @@ static sl_status resolve_parallel(sl_scenario *sc, yt_node *root, sl_error *err)
     return err_set(err, SL_ERR_INPUT, f, 0, "train.global_batch",
                    "global_batch %g is not a multiple of dp*micro_batch = %g", sc->global_batch,
                    p->dp * sc->micro_batch);
+  if (sc->task == SL_TASK_TRAIN) sc->par = q;
   return SL_OK;
 }
 
@@ -553,16 +565,11 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   if (task == SL_TASK_SERVE && !is_llm)
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",
                    "task serve needs a transformer model");
-  TRY(resolve_parallel(sc, root, err));
-  if (sc->batch_max) {
-    double b = inference_max_batch(sc);
-    if (b < 1)
-      return err_set(err, SL_ERR_INPUT, f, 0, "infer.batch",
-                     "batch: max, but not even one sequence of %g tokens fits beside the weights on %s",
-                     sc->prompt_len, sc->chip.name);
-    sc->batch = b;
-  }
-  return SL_OK;
+  if (sc->batch_max && sc->model.kind == SL_MODEL_OP)
+    return err_set(err, SL_ERR_INPUT, f, yt_find(root, "infer")->key_line, "infer.batch",
+                   "batch: max is for LLM inference; an op's batch is part of its model");
+  /* infer.batch: max stays declared: the run finds the largest batch for the chip it is given. */
+  TRY(check_parallel(sc, root, err));
   return SL_OK;
 }
 

@@ -355,8 +355,9 @@ static void model_init(step_model *m, const sl_scenario *sc, sl_error *err) {
   memset(m, 0, sizeof *m);
   m->sc = *sc;
   m->sc.a = (arena){0};
+  m->sc.par = scenario_parallel(sc); /* the declared degrees, `auto` filled */
   m->err = err;
-  m->plan = plan_of_scenario(sc);
+  m->plan = plan_of_scenario(&m->sc);
   ar_init(&m->scratch);
   cost_ctx_init(&m->ctx, &sc->chip, &sc->stack, 0);
   net_init(&m->ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
@@ -405,7 +406,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   const sl_serve_spec *sv = &sc->serve;
   step_model m;
   model_init(&m, sc, err);
-  res->par = sc->par;
+  res->par = m.sc.par;
 
   /* KV blocks: the memory left per chip once the weights and one full step's activations are
    * placed, in blocks of kv_block_tokens tokens of every layer of this pipeline stage. */

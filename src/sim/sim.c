@@ -49,7 +49,8 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
 double inference_max_batch(const sl_scenario *sc) {
   /* Memory is linear in the batch: the largest batch whose footprint fits (0 when none does). */
   sl_scenario c = *sc;
-  sl_plan p = plan_of_scenario(sc);
+  c.par = scenario_parallel(sc);
+  sl_plan p = plan_of_scenario(&c);
   int fused = cost_lowering(sc).fused_attn;
   sl_memory m1, m2;
   c.batch = p.mb = 1;
@@ -114,25 +115,35 @@ static double model_flops_of(const sl_graph *g) {
   return f;
 }
 
-static void not_fit_reason(sl_result *res, const sl_scenario *sc) {
+static void not_fit_reason(sl_result *res, const sl_scenario *sc, const char *what) {
   const sl_memory *m = &res->mem;
   res->feasible = 0;
   snprintf(res->reason, sizeof res->reason,
-           "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, activations %.2f GB, KV cache "
+           "%s: needs %.2f GB per chip (weights %.2f GB, activations %.2f GB, KV cache "
            "%.2f GB) "
            "but %s has %.2f GB",
-           m->per_chip_bytes / 1e9, m->weights_bytes / 1e9, m->activations_bytes / 1e9,
+           what, m->per_chip_bytes / 1e9, m->weights_bytes / 1e9, m->activations_bytes / 1e9,
            m->kv_cache_bytes / 1e9, sc->chip.name, m->capacity_bytes / 1e9);
 }
 
-static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_error *err) {
+static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm_memo *memo, sl_error *err) {
   /* Data-parallel replicas share the batch; each replica is tp x pp chips. */
   sl_scenario sc = *sc_in;
   sc.a = (arena){0};
+  sc.par = scenario_parallel(sc_in);
   sl_plan p = plan_of_scenario(&sc);
   double replicas = p.dp;
+  /* infer.batch: max is resolved here, for the memory of the chip being run (a sweep over memory
+   * sizes gets a batch per design point).  When not even one sequence per replica fits, that batch
+   * is run so that the result says by how much. */
+  double B = sc_in->batch;
+  if (sc_in->batch_max) {
+    B = inference_max_batch(sc_in);
+    if (B < 1) B = replicas;
+  }
+  res->batch = B;
   if (sc.model.kind == SL_MODEL_TRANSFORMER) {
-    sc.batch = ceil(sc_in->batch / replicas);
+    sc.batch = ceil(B / replicas);
     p.mb = sc.batch;
   }
   res->par = sc.par;
@@ -142,9 +153,12 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   int resident = res->mem.per_chip_bytes <= 0.5 * l2cap;
   sl_costctx ctx;
   cost_ctx_init(&ctx, &sc.chip, &sc.stack, resident);
+  ctx.gemm_memo = memo;
   net_init(&ctx.net, &sc.scale_up, &sc.scale_out, sc.node_chips);
   if (!res->mem.fits) {
-    not_fit_reason(res, &sc);
+    not_fit_reason(res, &sc,
+                   sc_in->batch_max ? "batch: max, but not even one sequence fits in memory"
+                                    : "does not fit in memory");
     return SL_OK;
   }
   sl_graph g = {0};
@@ -191,7 +205,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   res->feasible = 1;
   res->step_time_s = step;
   {
-    double B = sc_in->batch, tokens = 0, samples = 0;
+    double tokens = 0, samples = 0;
     if (sc.task == SL_TASK_PREFILL) tokens = B * sc.prompt_len;
     if (sc.task == SL_TASK_DECODE) tokens = B;
     if (sc.task == SL_TASK_GENERATE) tokens = B * sc.gen_len;
@@ -212,7 +226,6 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
     res->hfu = res->mfu;
     res->flops_per_chip_per_s = model_f / step / sc.chips;
   }
-  double B = sc_in->batch;
   switch (sc.task) {
   case SL_TASK_PREFILL:
     res->has_tokens = res->has_ttft = 1;
@@ -252,7 +265,8 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_erro
   return SL_OK;
 }
 
-sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err) {
+static sl_status run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_gemm_memo *memo,
+                     sl_error *err) {
   res->task = sc->task;
   res->chips = sc->chips;
   res->micro_batch = 0;
@@ -265,11 +279,19 @@ sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, s
   else if (sc->task == SL_TASK_SERVE)
     s = serve_run(sc, res, err);
   else
-    s = inference_run(sc, res, err);
+    s = inference_run(sc, res, memo, err);
   if (!s && res->feasible) econ_fill_result(sc, res); /* cost per hour and per token (issue 6) */
   return s;
 }
 
+sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err) {
+  return run(sc, res, top_plans, NULL, err);
+}
+
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
-  return sim_run_top(sc, res, 0, err);
+  return run(sc, res, 0, NULL, err);
+}
+
+sl_status sim_run_memo(const sl_scenario *sc, sl_gemm_memo *memo, sl_result *res, sl_error *err) {
+  return run(sc, res, 0, memo, err);
 }

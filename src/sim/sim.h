@@ -71,6 +71,7 @@ struct sl_result {
   sl_memory mem;
   sl_parallel par;
   double micro_batch, global_batch;
+  double batch; /* inference: the batch run over all replicas (infer.batch: max resolved); 0: none */
   sl_recompute recompute;
   sl_row *rows;
   size_t n_rows;
@@ -87,8 +88,18 @@ struct sl_result {
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
 sl_status sim_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 sl_status sim_run_top(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
-/* The largest inference batch (all replicas) that fits in memory; 0 when none does. */
+/* sim_run with a GEMM memo the caller keeps from run to run (a sweep worker, one per scenario and
+ * thread; cost.h): the same result, without searching again the shapes already costed on the same
+ * chip figures.  Inference uses it; the other tasks run as sim_run. */
+sl_status sim_run_memo(const sl_scenario *sc, sl_gemm_memo *memo, sl_result *res, sl_error *err);
+/* The largest inference batch (all replicas) that fits in the memory of sc's chip; 0 when none
+ * does.  This is how a run resolves infer.batch: max. */
 double inference_max_batch(const sl_scenario *sc);
+/* The parallel degrees a run of sc uses (scenario.c): those declared, with the `auto` ones of
+ * inference, serving and single ops filled by silica's defaults (tp: the largest power of two
+ * within a node that divides the heads and the chips; pp, cp, ep, vpp: 1; dp: the chips left), a
+ * DLRM data-parallel over all chips.  Training keeps `auto` for its plan search. */
+sl_parallel scenario_parallel(const sl_scenario *sc);
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
@@ -309,6 +320,6 @@ void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core,
 /* sim/dlrm.c */
 sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* Scenario checks of a DLRM (called by the scenario loader instead of the LLM parallel rules). */
-sl_status dlrm_check_scenario(sl_scenario *sc, const yt_node *root, sl_error *err);
+sl_status dlrm_check_scenario(const sl_scenario *sc, const yt_node *root, sl_error *err);
 
 #endif /* SL_SIM_H */
