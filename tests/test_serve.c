@@ -135,6 +135,15 @@ static void test_max_rate(void **state) {
       " seed: 3}}";
   double rate = number(text, NULL, 0, "serve.max_rate_per_s");
   assert_true(rate > 1);
+  /* at the rate found, the SLO holds (the same seed and requests, so the same simulation) ... */
+  char at[64];
+  snprintf(at, sizeof at, "serve.arrival_rate_per_s=%.17g", rate);
+  const char *at_sets[] = {at};
+  double p99_at = number(text, at_sets, 1, "serve.ttft_p99_s"),
+         tpot_at = number(text, at_sets, 1, "serve.tpot_p99_s");
+  print_message("at %.2f req/s: p99 TTFT %.3f s, p99 TPOT %.4f s\n", rate, p99_at, tpot_at);
+  assert_true(p99_at <= 1.0 && tpot_at <= 0.05);
+  /* ... and 1.3 times that rate breaks it */
   char set[64];
   snprintf(set, sizeof set, "serve.arrival_rate_per_s=%g", rate * 1.3);
   const char *sets[] = {set};
