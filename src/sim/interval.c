@@ -142,3 +142,40 @@ void interval_bounds(const char *metric, double predicted, double q10, double q9
     *lo = predicted * exp(-q90), *hi = predicted * exp(-q10);
   }
 }
+
+sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err) {
+  *out = NULL;
+  const char *text = sl_preset_text("validation", "residuals");
+  if (!text) return SL_OK;
+  sl_resid_table *t = ar_alloc(a, sizeof *t);
+  if (!t) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  SL_TRY(resid_table_parse(a, text, preset_path("validation", "residuals"), t, err));
+  *out = t;
+  return SL_OK;
+}
+
+const char *interval_metric(sl_task task, int has_samples) {
+  switch (task) {
+  case SL_TASK_SERVE:
+    return "serve.throughput_tokens_per_s";
+  case SL_TASK_INFER:
+    return has_samples ? "samples_per_s" : "step_time_s";
+  default:
+    return "step_time_s";
+  }
+}
+
+sl_interval interval_of(const sl_scenario *sc, const char *metric, double value) {
+  sl_interval in = {NULL, NAN, NAN, NAN, 0};
+  double q10, q90;
+  size_t peers;
+  if (!sc->resid || !(value > 0) ||
+      resid_interval(sc->resid, sl_task_names[sc->task], sc->stack.name, sc->chip.name, NULL, SL_INTERVAL_MIN_PEERS,
+                     sc->resid->widen, &q10, &q90, &peers) != 1)
+    return in;
+  in.metric = metric;
+  interval_bounds(metric, value, q10, q90, &in.lo, &in.hi);
+  in.level = 0.8;
+  in.cases = (double)peers;
+  return in;
+}

@@ -126,6 +126,10 @@ sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params,
   if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
   if (!s) s = keep_scenario_json(sc, res, err);
   if (!s) s = keep_roofline(sc, res, err);
+  if (!s && res->feasible) {
+    const char *metric = interval_metric(res->task, res->has_samples);
+    res->interval = interval_of(sc, metric, sl_result_number(res, metric));
+  }
   if (s) {
     sl_result_free(res);
     return s;
@@ -164,6 +168,7 @@ typedef enum key_when {
   W_ENERGY,   /* energy was computed */
   W_COST,     /* cost was computed */
   W_ROOF,     /* the scenario ran on a chip with a matrix peak and DRAM bandwidth */
+  W_INTERVAL, /* the scenario ran and its peers among the validation residuals give an interval */
 } key_when;
 
 /* How a key is read from an sl_result: a double; a double over the number of chips; an int that
@@ -255,6 +260,11 @@ static const result_key KEYS[] = {
         roof.shared_bw_GBps),
     KEY("roofline.ridge_flops_per_byte", "FLOP per DRAM byte at the ridge point", W_ROOF, R_DOUBLE,
         roof.ridge_flops_per_byte),
+    KEY("interval.lo", "low end, in the unit of interval.metric", W_INTERVAL, R_DOUBLE, interval.lo),
+    KEY("interval.hi", "high end, in the unit of interval.metric", W_INTERVAL, R_DOUBLE, interval.hi),
+    KEY("interval.level", "share of measurements expected inside (0.8)", W_INTERVAL, R_DOUBLE,
+        interval.level),
+    KEY("interval.cases", "cross-validated residuals it comes from", W_INTERVAL, R_DOUBLE, interval.cases),
 };
 
 static int has_memory(const sl_result *r) {
@@ -285,6 +295,8 @@ static int key_present(const sl_result *r, key_when w) {
     return r->feasible && r->power.has_cost;
   case W_ROOF:
     return r->feasible && r->roof.peak_flops_per_s > 0 && r->roof.dram_bw_GBps > 0;
+  case W_INTERVAL:
+    return r->feasible && r->interval.metric != NULL;
   }
   return 0;
 }
@@ -419,6 +431,15 @@ static void write_roofline(jbuf *b, const sl_result *r) {
   jb_obj_end(b);
 }
 
+/* Where the measured headline value is expected: its key, then its numbers from KEYS. */
+static void write_interval(jbuf *b, const sl_result *r) {
+  if (!object_present(r, "interval")) return;
+  jb_obj_begin(b, "interval");
+  jb_str(b, "metric", r->interval.metric);
+  write_keys(b, r, "interval");
+  jb_obj_end(b);
+}
+
 static void write_breakdown(jbuf *b, const sl_result *r) {
   jb_arr_begin(b, "breakdown");
   for (size_t i = 0; i < r->n_rows; i++) {
@@ -451,6 +472,7 @@ char *sl_result_json(const sl_result *r) {
   jb_bool(&b, "feasible", r->feasible);
   if (!r->feasible) jb_str(&b, "reason", r->reason);
   write_keys(&b, r, "");
+  write_interval(&b, r);
   write_object(&b, r, "memory");
   write_object(&b, r, "energy");
   write_object(&b, r, "cost");

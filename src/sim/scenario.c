@@ -606,6 +606,7 @@ sl_status sl_scenario_load(const char *path, const char *text, const char *const
     jb_free(&jb);
     s = build(sc, root, err);
   }
+  if (!s) s = resid_load(&sc->a, &sc->resid, err);
   if (s) {
     sl_scenario_free(sc);
     return s;

@@ -41,6 +41,14 @@ typedef struct sl_power_out {
   double capex_usd_per_chip; /* one chip position: chip, memory, board, host and network shares */
 } sl_power_out;
 
+/* Where the measured value of the headline metric (interval.metric) is expected to fall, with
+ * probability `level`, from the cross-validated residuals of similar validation cases (interval.c). */
+typedef struct sl_interval {
+  const char *metric; /* the headline output key; NULL: no interval */
+  double lo, hi, level;
+  double cases; /* residuals it came from */
+} sl_interval;
+
 /* The roofs of the run's chip, for a roofline of its ops (the "roofline" output object; result.c):
  * the matrix peak of the compute format and the spec bandwidths of DRAM and of the last on-chip
  * level the cores share. */
@@ -83,6 +91,7 @@ struct sl_result {
   } serve;
   sl_power_out power; /* issue 6: energy, power, cost */
   sl_roofline roof;
+  sl_interval interval; /* where the measured headline value is expected (interval.c) */
 };
 
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
@@ -230,6 +239,14 @@ int resid_interval(const sl_resid_table *t, const char *task, const char *stack,
                    const char *exclude_group, size_t min_peers, double widen, double *q10, double *q90,
                    size_t *peers);
 #define SL_INTERVAL_MIN_PEERS 5 /* residuals a tier needs before it gives an interval */
+/* The table silica ships (data/validation/residuals.yaml) into a; *out NULL when there is none. */
+sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err);
+/* The output key a task's interval is about (step time; a serving run's throughput; a ranking
+ * model's samples/s). */
+const char *interval_metric(sl_task task, int has_samples);
+/* The interval of `value` of `metric` predicted for sc, from its residual table (metric NULL: none,
+ * when silica has no table or it has too few peers). */
+sl_interval interval_of(const sl_scenario *sc, const char *metric, double value);
 /* The interval of a prediction of `metric` from those percentiles. */
 void interval_bounds(const char *metric, double predicted, double q10, double q90, double *lo, double *hi);
 

@@ -176,7 +176,10 @@ struct sl_scenario {
   int parallel_auto;
   int precision_is_map;
   sl_serve_spec serve;
-  struct sl_econ *econ; /* issue 6: prices (data/econ/default.yaml, overridden by the `econ:` key) */
+  struct sl_econ *econ; /* prices (data/econ/default.yaml, overridden by the `econ:` key) */
+  /* the cross-validated residuals behind the result's interval (data/validation/residuals.yaml);
+   * NULL when silica has none */
+  struct sl_resid_table *resid;
 };
 
 /* ---- workload: op graph -------------------------------------------------------------------------
@@ -300,15 +303,15 @@ typedef struct sl_lowering {
 typedef enum sl_part { SL_PART_ALL, SL_PART_LAYER, SL_PART_MOE_LAYER, SL_PART_FIRST, SL_PART_LAST } sl_part;
 
 /* Builds the ops of `part` of a step of `sc` under plan `p` into g (allocated in a). */
-sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, sl_part part,
-                           sl_graph *g, sl_error *err);
+sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,
+                           sl_part part, sl_graph *g, sl_error *err);
 /* The whole step with the scenario's own plan (parallel degrees, micro-batch, recompute). */
 sl_status graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, sl_graph *g, sl_error *err);
 sl_plan plan_of_scenario(const sl_scenario *sc);
 /* The attention ops of every layer (count = layers) for B sequences of q new tokens seeing kv
  * keys each, on one chip of plan p. */
-sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, double B,
-                                double q, double kv, int causal, sl_graph *g);
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,
+                                double B, double q, double kv, int causal, sl_graph *g);
 /* Ranks of a group of size n per scale-up domain when `stride` ranks lie between its members. */
 double group_per_node(double n, double stride, double node);
 sl_op *graph_add(arena *a, sl_graph *g); /* zeroed op, or NULL when out of memory */
@@ -335,9 +338,10 @@ double dlrm_emb_bytes_per_sample(const sl_dlrm *d, double wb, int train);
 double dlrm_act_bytes_per_sample(const sl_dlrm *d, double ab, int train);
 /* The dense part (bottom MLP, interaction, top MLP, loss; with train their backward) for B samples
  * on one chip, appended to g (allocated in a).  Returns SL_ERR_INTERNAL when out of memory. */
-sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g);
+sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train,
+                           sl_graph *g);
 /* graph_build_part for a DLRM: the dense part and every table as a local gather on one chip. */
-sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g,
-                           sl_error *err);
+sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train,
+                           sl_graph *g, sl_error *err);
 
 #endif /* SL_WORKLOAD_H */
