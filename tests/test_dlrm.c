@@ -151,10 +151,10 @@ static void test_hit_rate_brute_force(void **state) {
   const double rate[] = {10, 3, 25, 1};
   const double s[] = {1.05, 0.8, 1.3, 0};
   const double caps[] = {1e3, 2e4, 1.5e5, 6e5, 1.3e6};
-  double h1[4], h2[4];
+  double h1[4], h2[4], scratch[4];
   for (size_t c = 0; c < SL_ARRAY_LEN(caps); c++) {
     double want = brute_cache(4, R, B, rate, s, caps[c], h2);
-    double got = emb_cache_fill(4, R, B, rate, s, caps[c], h1);
+    double got = emb_cache_fill(4, R, B, rate, s, caps[c], h1, scratch);
     close_to(got, want, 1e-9, "overall hit rate");
     for (int i = 0; i < 4; i++)
       if (fabs(h1[i] - h2[i]) > 1e-9)
@@ -162,9 +162,9 @@ static void test_hit_rate_brute_force(void **state) {
   }
   /* one table: the share is H(k)/H(R) for the k = C / row bytes hottest rows (equations.md) */
   double r1 = 1e6, b1 = 256, a1 = 1, s1 = 1.05;
-  close_to(emb_cache_fill(1, &r1, &b1, &a1, &s1, 256 * 12345.0, NULL),
+  close_to(emb_cache_fill(1, &r1, &b1, &a1, &s1, 256 * 12345.0, NULL, scratch),
            zipf_H(12345, 1.05) / zipf_H(1e6, 1.05), 1e-12, "single-table share");
-  assert_true(emb_cache_fill(1, &r1, &b1, &a1, &s1, 1e12, NULL) == 1.0);
+  assert_true(emb_cache_fill(1, &r1, &b1, &a1, &s1, 1e12, NULL, scratch) == 1.0);
 }
 
 /* ---- the planner never places more than a chip's memory --------------------------------------- */

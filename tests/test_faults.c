@@ -1,6 +1,10 @@
-/* test_faults.c — fault injection: every allocation of loading and running a scenario (and of
- * validation and calibration) is made to fail in turn; each must end in an error status, never a
- * crash, and leak nothing (the sanitizer build runs LeakSanitizer over this test). */
+/* test_faults.c — fault injection.  Persistent: every allocation of loading and running a
+ * scenario (and of validation) is made to fail in turn, with all later ones failing too; each run
+ * must end in an error status, never a crash, and leak nothing (the sanitizer build runs
+ * LeakSanitizer over this test).  One-shot: only the n-th allocation fails, for every n up to the
+ * allocations of the fault-free run; each run must return an out-of-memory error or succeed with
+ * output byte-identical to the fault-free run's, so no failure is swallowed. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "dse/dse.h"
 #include "report/report.h"
 
 /* Loads and runs text once with the n-th allocation failing; returns 1 when it completed
@@ -93,9 +98,189 @@ static void test_validation(void **state) {
   print_message("validation: %ld allocations failed in turn, %ld errors\n", n - 1, failures);
 }
 
+/* ---- one-shot injection ---- */
+
+/* A job loads and runs something and writes its output into *out (malloc'd); a status other than
+ * SL_OK leaves *out NULL. */
+typedef sl_status (*job_fn)(const void *arg, char **out, sl_error *err);
+
+static sl_status scenario_job(const void *arg, char **out, sl_error *err) {
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  *out = NULL;
+  sl_status s = sl_scenario_load(NULL, (const char *)arg, NULL, 0, &sc, err);
+  if (!s) s = sl_scenario_run(sc, &r, err);
+  if (!s && !(*out = sl_result_json(r)))
+    s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (result JSON)");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return s;
+}
+
+static void put_ref(char *buf, size_t n, size_t *l, const dse_ref *r) {
+  *l += (size_t)snprintf(buf + *l, n - *l, "%s %d %s %.17g %.17g %.17g", r->chip ? r->chip : "-", r->feasible,
+                         r->reason, r->area_mm2, r->tdp_w, r->unit_cost_usd);
+  for (int k = 0; k < DSE_O_COUNT; k++)
+    *l += (size_t)snprintf(buf + *l, n - *l, " %.17g", r->obj[k]);
+  *l += (size_t)snprintf(buf + *l, n - *l, "\n");
+}
+
+/* Loads the sweep file, evaluates its last design point; the output is the sweep's hash (what a
+ * resumed sweep checks), the base and reference chips' figures and every field of the point's row. */
+static sl_status sweep_point_job(const void *arg, char **out, sl_error *err) {
+  dse_sweep *sw = NULL;
+  *out = NULL;
+  sl_status s = dse_sweep_load((const char *)arg, NULL, &sw, err);
+  if (s) return s;
+  dse_worker wk;
+  dse_worker_init(&wk, sw);
+  dse_point p;
+  memset(&p, 0, sizeof p);
+  p.idx = 3;
+  for (int i = 0; i < sw->n_params; i++)
+    p.vi[i] = sw->params[i].n - 1;
+  s = dse_eval(&wk, &p);
+  if (s) *err = wk.err;
+  dse_worker_free(&wk);
+  char buf[8192];
+  size_t l = (size_t)snprintf(buf, sizeof buf, "sha256 %s\n", sw->sha256);
+  put_ref(buf, sizeof buf, &l, &sw->base);
+  for (int i = 0; i < sw->n_refs; i++)
+    put_ref(buf, sizeof buf, &l, &sw->refs[i]);
+  for (int i = 0; i < sw->n_w; i++)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, "w%d %.17g %.17g %.17g\n", i, sw->w[i].base[0],
+                          sw->w[i].base[1], sw->w[i].base[2]);
+  l +=
+      (size_t)snprintf(buf + l, sizeof buf - l, "point %ld %d %s %.17g %.17g %.17g %.17g %.17g", p.idx,
+                       p.feasible, p.reason, p.area_mm2, p.tdp_w, p.unit_cost_usd, p.power_w, p.usd_per_hour);
+  for (int k = 0; k < DSE_O_COUNT; k++)
+    l += (size_t)snprintf(buf + l, sizeof buf - l, " %.17g", p.obj[k]);
+  for (int i = 0; i < sw->n_w; i++)
+    l +=
+        (size_t)snprintf(buf + l, sizeof buf - l, " [%.17g %.17g %.17g]", p.wl[i][0], p.wl[i][1], p.wl[i][2]);
+  dse_sweep_free(sw);
+  assert_true(l < sizeof buf - 1);
+  if (!s && !(*out = strdup(buf))) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (row)");
+  return s;
+}
+
+/* Runs job once fault-free, then once per allocation n of that run with only the n-th failing.
+ * Each faulty run must end in SL_ERR_INTERNAL "out of memory ..." or succeed with the fault-free
+ * output; prints how many allocations there were and how each failure ended. */
+static void one_shot(const char *name, job_fn job, const void *arg) {
+  sl_error err;
+  char *ref = NULL;
+  sl_alloc_fail_once(0);
+  sl_status s = job(arg, &ref, &err);
+  long total = sl_alloc_count();
+  if (s) fail_msg("%s: the fault-free run failed: %s", name, err.message);
+  long errors = 0, absorbed = 0;
+  for (long n = 1; n <= total; n++) {
+    char *out = NULL;
+    memset(&err, 0, sizeof err);
+    sl_alloc_fail_once(n);
+    s = job(arg, &out, &err);
+    long used = sl_alloc_count();
+    sl_alloc_fail_once(0);
+    if (used < n)
+      fail_msg("%s: allocation %ld of %ld never happened (the run made %ld)", name, n, total, used);
+    if (s == SL_OK) {
+      if (strcmp(out, ref) != 0)
+        fail_msg("%s: allocation %ld of %ld failed, the run succeeded with different output", name, n, total);
+      absorbed++;
+    } else {
+      if (out) fail_msg("%s: allocation %ld: an error with output", name, n);
+      if (s != SL_ERR_INTERNAL || !strstr(err.message, "out of memory"))
+        fail_msg("%s: allocation %ld of %ld: status %d \"%s\", not an out-of-memory error", name, n, total, s,
+                 err.message);
+      errors++;
+    }
+    free(out);
+  }
+  free(ref);
+  print_message("one-shot %s: %ld allocations; %ld failures surfaced as errors, %ld absorbed with identical "
+                "output\n",
+                name, total, errors, absorbed);
+  assert_int_equal(errors + absorbed, total);
+}
+
+static void test_one_shot_decode(void **state) {
+  (void)state;
+  one_shot("decode", scenario_job,
+           "{chip: h100-sxm, model: llama3.2-1b, task: decode, infer: {batch: 2, prompt_len: 64}}");
+}
+
+static void test_one_shot_train_search(void **state) {
+  (void)state;
+  one_shot("train plan search", scenario_job,
+           "{chip: a100-sxm-80gb, system: {chips: 16, node_chips: 8}, model: llama3.2-1b, task: train,"
+           " train: {seq_len: 512, global_batch: 32, micro_batch: auto}, parallel: {tp: auto, pp: auto}}");
+}
+
+static void test_one_shot_dlrm(void **state) {
+  (void)state;
+  one_shot("dlrm train", scenario_job,
+           "{chip: h100-sxm, system: dgx-h100, model: dlrm-mlperf-dcnv2, task: train,"
+           " train: {global_batch: 55296, optimizer: adagrad}}");
+}
+
+static void test_one_shot_serve(void **state) {
+  (void)state;
+  one_shot("serve", scenario_job,
+           "{chip: h100-sxm, model: llama3.2-1b, task: serve, serve: {arrival_rate_per_s: 10, requests: 20,"
+           " prompt_len: 64, gen_len: 4}}");
+}
+
+static void test_one_shot_sweep_point(void **state) {
+  (void)state;
+  one_shot("sweep point", sweep_point_job, SILICA_SOURCE_DIR "/tests/data/faults-sweep.yaml");
+}
+
+/* The hook is per thread: a failure armed on this thread does not reach another thread's
+ * allocations, and that thread's allocations do not move this thread's count. */
+static void *alloc_on_thread(void *arg) {
+  void *p = malloc(16);
+  *(int *)arg = p != NULL && sl_alloc_count() == 1;
+  free(p);
+  return NULL;
+}
+
+static void test_hook_per_thread(void **state) {
+  (void)state;
+  sl_alloc_fail_after(1);
+  int ok = 0;
+  pthread_t th;
+  assert_int_equal(pthread_create(&th, NULL, alloc_on_thread, &ok), 0);
+  assert_int_equal(pthread_join(th, NULL), 0);
+  assert_int_equal(sl_alloc_count(), 0);
+  void *p = malloc(16);
+  sl_alloc_fail_after(0);
+  assert_null(p);
+  assert_true(ok);
+  /* one-shot: the second allocation fails, the first and third do not */
+  sl_alloc_fail_once(2);
+  void *a = malloc(8), *b = malloc(8), *c = malloc(8);
+  long used = sl_alloc_count();
+  sl_alloc_fail_once(0);
+  assert_non_null(a);
+  assert_null(b);
+  assert_non_null(c);
+  assert_int_equal(used, 3);
+  free(a);
+  free(c);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_decode), cmocka_unit_test(test_train_search),
-                                     cmocka_unit_test(test_serve), cmocka_unit_test(test_collective_and_op),
-                                     cmocka_unit_test(test_validation)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_decode),
+                                     cmocka_unit_test(test_train_search),
+                                     cmocka_unit_test(test_serve),
+                                     cmocka_unit_test(test_collective_and_op),
+                                     cmocka_unit_test(test_validation),
+                                     cmocka_unit_test(test_hook_per_thread),
+                                     cmocka_unit_test(test_one_shot_decode),
+                                     cmocka_unit_test(test_one_shot_train_search),
+                                     cmocka_unit_test(test_one_shot_dlrm),
+                                     cmocka_unit_test(test_one_shot_serve),
+                                     cmocka_unit_test(test_one_shot_sweep_point)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,18 @@
-/* alloc.c — the library's allocation functions with a fault-injection hook for tests. */
+/* alloc.c — the library's allocation functions with a fault-injection hook for tests.
+ *
+ * The hook's state is per thread: a test that injects a failure on its own thread never sees the
+ * allocations of other threads (silica sweep --jobs workers), and they never see its failure. */
 #define SL_ALLOC_IMPL
 #include "core/core.h"
 
-static long fail_at = 0; /* 0: never */
-static long count = 0;
+static _Thread_local long fail_at = 0;  /* 0: never */
+static _Thread_local int fail_once = 0; /* only allocation fail_at fails, not the later ones */
+static _Thread_local long count = 0;
 
 static int should_fail(void) {
   count++;
-  return fail_at > 0 && count >= fail_at;
+  if (fail_at <= 0) return 0;
+  return fail_once ? count == fail_at : count >= fail_at;
 }
 
 void *sl_malloc(size_t n) {
@@ -20,9 +25,18 @@ void *sl_realloc(void *p, size_t n) {
   return should_fail() ? NULL : realloc(p, n);
 }
 
-void sl_alloc_fail_after(long n) {
+static void arm(long n, int once) {
   fail_at = n > 0 ? n : 0;
+  fail_once = once;
   count = 0;
+}
+
+void sl_alloc_fail_after(long n) {
+  arm(n, 0);
+}
+
+void sl_alloc_fail_once(long n) {
+  arm(n, 1);
 }
 
 long sl_alloc_count(void) {

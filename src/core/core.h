@@ -25,10 +25,18 @@
 void *sl_malloc(size_t n);
 void *sl_calloc(size_t n, size_t size);
 void *sl_realloc(void *p, size_t n);
-/* Test hook: the n-th allocation from now (1 = the next) and every later one fail until reset
- * with n <= 0.  Process-wide and not thread-safe: tests only. */
+/* Test hooks (tests/test_faults.c).  The counter and the armed failure are per thread
+ * (_Thread_local): they count and fail only the calling thread's allocations, so threads cannot
+ * race them, and a failure armed on one thread never reaches another (sweep --jobs workers).
+ *   sl_alloc_fail_after(n): persistent — the n-th allocation from now (1 = the next) and every
+ *     later one fail.  Shows that every error path returns an error and frees what it holds.
+ *   sl_alloc_fail_once(n): one-shot — only the n-th allocation from now fails, the others
+ *     succeed.  Shows that no failure is swallowed: the caller either returns an error or retries
+ *     and produces the same output, which a failure followed by more failures would hide.
+ * Either call with n <= 0 disarms; both restart the count. */
 void sl_alloc_fail_after(long n);
-long sl_alloc_count(void); /* allocations since the last sl_alloc_fail_after */
+void sl_alloc_fail_once(long n);
+long sl_alloc_count(void); /* this thread's allocations since the last sl_alloc_fail_after/_once */
 #ifndef SL_ALLOC_IMPL
 #define malloc(n) sl_malloc(n)
 #define calloc(n, s) sl_calloc(n, s)

@@ -147,9 +147,10 @@ double zipf_H(double n, double s);
 /* The optimal static cache of cap_bytes over n tables (rows[i] rows of row_bytes[i] bytes, accessed
  * rate[i] times per unit time with Zipf skew zipf[i]): the hottest rows by accesses per byte, found
  * by water-filling.  hit[i] (may be NULL) gets table i's share of lookups served from the cache;
- * returns the share of all lookups. */
+ * returns the share of all lookups.  scratch: n doubles the caller owns (overwritten), so that the
+ * function allocates nothing and cannot fail. */
 double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate,
-                      const double *zipf, double cap_bytes, double *hit);
+                      const double *zipf, double cap_bytes, double *hit, double *scratch);
 
 /* One table's (or shard's) part of a table-batched embedding kernel on one chip. */
 typedef struct sl_emb_access {

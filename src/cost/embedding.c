@@ -55,7 +55,7 @@ static double rows_above(double lrate, double R, double s, double lam) {
 }
 
 double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate,
-                      const double *zipf, double cap_bytes, double *hit) {
+                      const double *zipf, double cap_bytes, double *hit, double *scratch) {
   double total_rate = 0, all = 0;
   for (size_t i = 0; i < n; i++) {
     if (hit) hit[i] = 0;
@@ -69,8 +69,7 @@ double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, con
     return 1;
   }
   /* log of the first row's accesses per byte, per table */
-  double *lr = malloc(n * sizeof *lr);
-  if (!lr) return 0;
+  double *lr = scratch;
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < n; i++) {
     if (rate[i] <= 0) {
@@ -107,7 +106,6 @@ double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, con
     if (hit) hit[i] = h;
     served += rate[i] * h;
   }
-  free(lr);
   return served / total_rate;
 }
 

@@ -418,9 +418,12 @@ sl_status dse_sweep_load(const char *path, const char *text, dse_sweep **out, sl
     jbuf jb;
     jb_init(&jb);
     jb_node(&jb, NULL, root);
-    sha256_hex(jb.s ? jb.s : "", jb.len, sw->sha256);
+    if (jb.oom || !jb.s) /* a hash of partial text would let a resume take another sweep's database */
+      s = err_set(err, SL_ERR_INTERNAL, sw->file, 0, "", "out of memory (sweep hash)");
+    else
+      sha256_hex(jb.s, jb.len, sw->sha256);
     jb_free(&jb);
-    s = build(sw, root, dir, err);
+    if (!s) s = build(sw, root, dir, err);
   }
   if (s) {
     dse_sweep_free(sw);

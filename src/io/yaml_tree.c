@@ -47,14 +47,16 @@ static sl_status next_event(yparse *y, yaml_event_t *ev) {
   return SL_OK;
 }
 
-static yt_node *new_node(yparse *y, yt_type t, int line) {
-  if (++y->nodes > YT_MAX_NODES) return NULL;
+/* A new node into *out; too many nodes is bad input, a failed allocation an internal error. */
+static sl_status new_node(yparse *y, yt_type t, int line, yt_node **out) {
+  if (++y->nodes > YT_MAX_NODES) return perr(y, line, "document too large (over %s nodes)", "1000000");
   yt_node *n = ar_alloc(y->a, sizeof *n);
-  if (!n) return NULL;
+  if (!n) return err_set(y->err, SL_ERR_INTERNAL, y->file, line, "", "out of memory");
   n->type = t;
   n->line = line;
   n->file = y->file;
-  return n;
+  *out = n;
+  return SL_OK;
 }
 
 static sl_status count_nodes(yparse *y, const yt_node *n, int line) {
@@ -77,7 +79,8 @@ static sl_status parse_node(yparse *y, yaml_event_t *ev, int depth, yt_node **ou
 static sl_status register_anchor(yparse *y, const yaml_char_t *name, yt_node *n) {
   if (!name) return SL_OK;
   if (y->n_anchors >= YT_MAX_ANCHORS) return perr(y, n->line, "too many YAML anchors", NULL);
-  y->anchors[y->n_anchors].name = ar_strdup(y->a, (const char *)name);
+  if (!(y->anchors[y->n_anchors].name = ar_strdup(y->a, (const char *)name)))
+    return err_set(y->err, SL_ERR_INTERNAL, y->file, n->line, "", "out of memory");
   y->anchors[y->n_anchors].node = n;
   y->n_anchors++;
   return SL_OK;
@@ -110,8 +113,8 @@ static sl_status parse_node(yparse *y, yaml_event_t *ev, int depth, yt_node **ou
     return perr(y, line, "unknown YAML alias *%s", name);
   }
   case YAML_SCALAR_EVENT: {
-    yt_node *n = new_node(y, YT_SCALAR, line);
-    if (!n) return perr(y, line, "document too large or out of memory%s", NULL);
+    yt_node *n = NULL;
+    if ((s = new_node(y, YT_SCALAR, line, &n))) return s;
     n->str = ar_strndup(y->a, (const char *)ev->data.scalar.value, ev->data.scalar.length);
     if (!n->str) return err_set(y->err, SL_ERR_INTERNAL, y->file, line, "", "out of memory");
     if (strlen(n->str) != ev->data.scalar.length) return perr(y, line, "NUL byte in a scalar%s", NULL);
@@ -121,8 +124,8 @@ static sl_status parse_node(yparse *y, yaml_event_t *ev, int depth, yt_node **ou
     return SL_OK;
   }
   case YAML_SEQUENCE_START_EVENT: {
-    yt_node *n = new_node(y, YT_SEQ, line);
-    if (!n) return perr(y, line, "document too large or out of memory%s", NULL);
+    yt_node *n = NULL;
+    if ((s = new_node(y, YT_SEQ, line, &n))) return s;
     if ((s = register_anchor(y, ev->data.sequence_start.anchor, n))) return s;
     size_t cap = 0;
     for (;;) {
@@ -144,8 +147,8 @@ static sl_status parse_node(yparse *y, yaml_event_t *ev, int depth, yt_node **ou
     return SL_OK;
   }
   case YAML_MAPPING_START_EVENT: {
-    yt_node *n = new_node(y, YT_MAP, line);
-    if (!n) return perr(y, line, "document too large or out of memory%s", NULL);
+    yt_node *n = NULL;
+    if ((s = new_node(y, YT_MAP, line, &n))) return s;
     if ((s = register_anchor(y, ev->data.mapping_start.anchor, n))) return s;
     size_t cap = 0;
     for (;;) {

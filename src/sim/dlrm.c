@@ -80,10 +80,10 @@ static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows
   *fwd = *bwd = *flops = 0;
   if (n_rows) *n_rows = k;
   if (!k) return SL_OK;
-  double *R = ar_alloc(a, 5 * k * sizeof *R);
+  double *R = ar_alloc(a, 6 * k * sizeof *R);
   tbe_row *tr = ar_alloc(a, k * sizeof *tr);
   if (!R || !tr) return SL_ERR_INTERNAL;
-  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k;
+  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k, *fill = R + 5 * k;
   size_t j = 0;
   for (size_t i = 0; i < p->n; i++) {
     const sl_emb_shard *s = &p->shards[i];
@@ -96,7 +96,7 @@ static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows
     tr[j].shard = (int)i;
     j++;
   }
-  emb_cache_fill(k, R, cb, rate, zf, z->cache_bytes, hit);
+  emb_cache_fill(k, R, cb, rate, zf, z->cache_bytes, hit, fill);
   sl_emb_time tf = {0}, tb = {0};
   for (j = 0; j < k; j++) {
     const sl_emb_shard *s = &p->shards[tr[j].shard];

@@ -602,9 +602,12 @@ sl_status sl_scenario_load(const char *path, const char *text, const char *const
     jbuf jb;
     jb_init(&jb);
     jb_node(&jb, NULL, root);
-    sha256_hex(jb.s ? jb.s : "", jb.len, sc->input_sha256);
+    if (jb.oom || !jb.s) /* a hash of partial text would name other inputs */
+      s = err_set(err, SL_ERR_INTERNAL, sc->file, 0, "", "out of memory (input hash)");
+    else
+      sha256_hex(jb.s, jb.len, sc->input_sha256);
     jb_free(&jb);
-    s = build(sc, root, err);
+    if (!s) s = build(sc, root, err);
   }
   if (!s) s = resid_load(&sc->a, &sc->resid, err);
   if (s) {

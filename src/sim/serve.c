@@ -98,6 +98,7 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
   ar_reset(&m->scratch);
   sl_lowering lw = cost_lowering(&m->sc);
   if (graph_build_attention(&m->scratch, &m->sc, &lw, &m->plan, B, q, kv, causal, &g)) {
+    err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (attention graph)");
     m->failed = 1;
     return 0;
   }
