@@ -134,7 +134,7 @@ sl_status sl_report_html(const char *text, size_t len, const char *name, char **
  * `filter` (NULL = all) keeps the cases whose name matches the POSIX extended regex.  A case over its
  * tolerance, unsupported, or with a bad scenario is a status in the JSON, not an error: the call
  * succeeds.  Errors: SL_ERR_INPUT (a malformed cases file, a bad regex, no case matched),
- * SL_ERR_INTERNAL.  *out owned by the caller. */
+ * SL_ERR_INTERNAL (out of memory, also inside one case's run).  *out owned by the caller. */
 sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char *filter, char **out,
                            sl_error *err);
 

@@ -4,6 +4,7 @@
  * LeakSanitizer over this test).  One-shot: only the n-th allocation fails, for every n up to the
  * allocations of the fault-free run; each run must return an out-of-memory error or succeed with
  * output byte-identical to the fault-free run's, so no failure is swallowed. */
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "dse/dse.h"
+#include "numerics/numerics.h"
 #include "report/report.h"
 
 /* Loads and runs text once with the n-th allocation failing; returns 1 when it completed
@@ -164,24 +166,77 @@ static sl_status sweep_point_job(const void *arg, char **out, sl_error *err) {
   return s;
 }
 
-/* Runs job once fault-free, then once per allocation n of that run with only the n-th failing.
- * Each faulty run must end in SL_ERR_INTERNAL "out of memory ..." or succeed with the fault-free
- * output; prints how many allocations there were and how each failure ended. */
-static void one_shot(const char *name, job_fn job, const void *arg) {
+/* Runs a validation file through the public call; the output is its JSON. */
+static sl_status validation_job(const void *arg, char **out, sl_error *err) {
+  const char *path = arg;
+  return sl_validate_json(&path, 1, NULL, out, err);
+}
+
+extern const int sl_web_complete;
+
+/* The HTML report of a run's JSON (arg). */
+static sl_status report_job(const void *arg, char **out, sl_error *err) {
+  const char *json = arg;
+  return sl_report_html(json, strlen(json), "faults", out, err);
+}
+
+static void put_doubles(char *buf, size_t n, size_t *l, const char *name, const double *v, size_t k) {
+  *l += (size_t)snprintf(buf + *l, n - *l, "%s", name);
+  for (size_t i = 0; i < k && *l < n; i++)
+    *l += (size_t)snprintf(buf + *l, n - *l, " %.17g", v[i]);
+  if (*l < n) *l += (size_t)snprintf(buf + *l, n - *l, "\n");
+}
+
+/* Loads and runs a numerics experiment (text); the output is every figure of its outcome but the
+ * host time. */
+static sl_status numerics_job(const void *arg, char **out, sl_error *err) {
+  arena a;
+  ar_init(&a);
+  nm_experiment ex;
+  nm_outcome o;
+  *out = NULL;
+  sl_status s = nm_experiment_load_text(&a, NULL, (const char *)arg, &ex, err);
+  if (!s) s = nm_experiment_run(&a, &ex, &o, err);
+  if (!s) {
+    char buf[16384];
+    size_t l = (size_t)snprintf(buf, sizeof buf, "corpus %s %d %zu params %zu chip %d %.17g %.17g %s\n",
+                                o.corpus_used, o.corpus_builtin, o.corpus_bytes, o.params, o.have_chip,
+                                o.chip_step_s, o.chip_energy_j, o.chip_note);
+    put_doubles(buf, sizeof buf, &l, "loss", o.loss, (size_t)ex.n_runs * (size_t)ex.steps);
+    put_doubles(buf, sizeof buf, &l, "final", o.final_loss, (size_t)ex.n_runs);
+    put_doubles(buf, sizeof buf, &l, "eval", o.eval_loss, (size_t)ex.n_runs * (size_t)o.n_eval);
+    put_doubles(buf, sizeof buf, &l, "fixed", o.fixed_loss_fmt, (size_t)ex.n_runs);
+    put_doubles(buf, sizeof buf, &l, "fixed32", o.fixed_loss_fp32, (size_t)ex.n_runs);
+    put_doubles(buf, sizeof buf, &l, "graderr", o.fixed_grad_err, (size_t)ex.n_runs);
+    put_doubles(buf, sizeof buf, &l, "noise", o.noise_eval, (size_t)o.n_noise);
+    assert_true(l < sizeof buf - 1);
+    if (!(*out = strdup(buf))) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (outcome)");
+  }
+  ar_free(&a);
+  return s;
+}
+
+/* Runs job once fault-free, then once per allocation n of that run with only the n-th failing
+ * (past the first `all` allocations only every `stride`-th n and the last: for runs that repeat
+ * one pattern of allocations many times).  Each faulty run must end in SL_ERR_INTERNAL "out of
+ * memory ..." or succeed with the fault-free output; prints how many allocations there were and
+ * how each failure ended. */
+static void one_shot_every(const char *name, job_fn job, const void *arg, long all, long stride) {
   sl_error err;
   char *ref = NULL;
   sl_alloc_fail_once(0);
   sl_status s = job(arg, &ref, &err);
   long total = sl_alloc_count();
   if (s) fail_msg("%s: the fault-free run failed: %s", name, err.message);
-  long errors = 0, absorbed = 0;
-  for (long n = 1; n <= total; n++) {
+  long errors = 0, absorbed = 0, tried = 0;
+  for (long n = 1; n <= total; n = n < all ? n + 1 : n < total && n + stride > total ? total : n + stride) {
     char *out = NULL;
     memset(&err, 0, sizeof err);
     sl_alloc_fail_once(n);
     s = job(arg, &out, &err);
     long used = sl_alloc_count();
     sl_alloc_fail_once(0);
+    tried++;
     if (used < n)
       fail_msg("%s: allocation %ld of %ld never happened (the run made %ld)", name, n, total, used);
     if (s == SL_OK) {
@@ -198,10 +253,15 @@ static void one_shot(const char *name, job_fn job, const void *arg) {
     free(out);
   }
   free(ref);
-  print_message("one-shot %s: %ld allocations; %ld failures surfaced as errors, %ld absorbed with identical "
-                "output\n",
-                name, total, errors, absorbed);
-  assert_int_equal(errors + absorbed, total);
+  print_message(
+      "one-shot %s: %ld allocations, %ld of them failed in turn: %ld surfaced as errors, %ld absorbed "
+      "with identical output\n",
+      name, total, tried, errors, absorbed);
+  assert_int_equal(errors + absorbed, tried);
+}
+
+static void one_shot(const char *name, job_fn job, const void *arg) {
+  one_shot_every(name, job, arg, LONG_MAX, 1);
 }
 
 static void test_one_shot_decode(void **state) {
@@ -234,6 +294,51 @@ static void test_one_shot_serve(void **state) {
 static void test_one_shot_sweep_point(void **state) {
   (void)state;
   one_shot("sweep point", sweep_point_job, SILICA_SOURCE_DIR "/tests/data/faults-sweep.yaml");
+}
+
+static void test_one_shot_validation(void **state) {
+  (void)state;
+  one_shot("validation", validation_job, SILICA_SOURCE_DIR "/fuzz/corpus/cases/small.yaml");
+}
+
+static void test_one_shot_report(void **state) {
+  (void)state;
+  if (!sl_web_complete) skip();
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL,
+                       "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, model: llama3.2-1b, task: train,"
+                       " train: {seq_len: 512, global_batch: 16}, parallel: {tp: 2}}",
+                       NULL, 0, &sc, &err) ||
+      sl_scenario_run(sc, &r, &err))
+    fail_msg("%s", err.message);
+  char *json = sl_result_json(r);
+  assert_non_null(json);
+  one_shot("report", report_job, json);
+  free(json);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+static void test_one_shot_numerics(void **state) {
+  (void)state;
+  /* training repeats one pattern of allocations every step: every allocation of the first 400
+   * (loading, the first step, the first evaluation), then every 11th, and the last */
+  one_shot_every(
+      "numerics transformer", numerics_job,
+      "{chip: h100-sxm, model: {dim: 16, layers: 1, heads: 2, kv_heads: 1, ffn: 32, seq: 16, tied: true},"
+      " train: {steps: 3, batch: 2, seed: 1, lr: 3.0e-3, warmup_steps: 1, eval_every: 2,"
+      " eval_sequences: 4, noise_seeds: 2},"
+      " runs: [{name: fp32, format: fp32, accumulate: fp32}, {name: bf16, format: bf16, accumulate: fp32}]}",
+      400, 11);
+  one_shot_every(
+      "numerics dlrm", numerics_job,
+      "{chip: mtia-2i, model: {dlrm: {dense: 4, tables: 2, rows: 50, dim: 4, pooling: 2, bottom: 8, top: 8,"
+      " zipf: 1.05}}, train: {steps: 3, batch: 8, seed: 1, lr: 3.0e-3, adagrad_lr: 0.05, warmup_steps: 1,"
+      " eval_every: 2, eval_samples: 16, noise_seeds: 2},"
+      " runs: [{name: fp32, format: fp32, accumulate: fp32}, {name: fp8, format: e4m3, accumulate: fp32}]}",
+      400, 11);
 }
 
 /* The hook is per thread: a failure armed on this thread does not reach another thread's
@@ -281,6 +386,9 @@ int main(void) {
                                      cmocka_unit_test(test_one_shot_train_search),
                                      cmocka_unit_test(test_one_shot_dlrm),
                                      cmocka_unit_test(test_one_shot_serve),
-                                     cmocka_unit_test(test_one_shot_sweep_point)};
+                                     cmocka_unit_test(test_one_shot_sweep_point),
+                                     cmocka_unit_test(test_one_shot_validation),
+                                     cmocka_unit_test(test_one_shot_report),
+                                     cmocka_unit_test(test_one_shot_numerics)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,7 +50,8 @@ static void check_against_ref(const char *chip) {
     for (int t = 0; t < f.chip.n_tiles; t++)
       for (int s = 1; s <= 4; s *= 2) {
         sl_cost fast = cost_gemm_config(&f.ctx, &g, f.chip.tiles[t], s);
-        sl_cost ref = cost_gemm_config_ref(&f.ctx, &g, f.chip.tiles[t], s);
+        sl_cost ref;
+        assert_int_equal(cost_gemm_config_ref(&f.ctx, &g, f.chip.tiles[t], s, &ref), SL_OK);
         char what[160];
         snprintf(what, sizeof what, "%s %gx%gx%g b%g tile %dx%dx%d split %d", chip, g.m, g.n, g.k, g.batch,
                  f.chip.tiles[t].m, f.chip.tiles[t].n, f.chip.tiles[t].k, s);

@@ -80,8 +80,10 @@ void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, 
 sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g);
 /* One configuration, no search (exposed for the reference test). */
 sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
-/* Naive reference: walks every tile of every wave; tests compare it with cost_gemm_config. */
-sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
+/* Naive reference: walks every tile of every wave into *out; tests compare it with
+ * cost_gemm_config.  SL_ERR_INTERNAL when out of memory. */
+sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k,
+                               sl_cost *out);
 sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a);
 sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt);
 sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes);

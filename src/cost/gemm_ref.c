@@ -6,7 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k) {
+sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k,
+                               sl_cost *out) {
   const sl_chip *c = ctx->chip;
   sl_cost r = {0};
   long M = (long)g->m, N = (long)g->n, K = (long)g->k, B = (long)g->batch, s = split_k;
@@ -20,7 +21,11 @@ sl_cost cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_t
   long waves = 0;
   char *row_seen = calloc((size_t)(B * tm), 1), *col_seen = calloc((size_t)(B * tn), 1);
   long *rows_list = malloc(sizeof(long) * (size_t)cw), *cols_list = malloc(sizeof(long) * (size_t)cw);
-  if (!row_seen || !col_seen || !rows_list || !cols_list) goto out;
+  sl_status st = SL_OK;
+  if (!row_seen || !col_seen || !rows_list || !cols_list) {
+    st = SL_ERR_INTERNAL;
+    goto out;
+  }
   /* Work tiles in waves of C: a wave holds cw output tiles with all their s splits.  Order 0 is
    * the row-major raster, order 1 the column-major one; compute and L2 do not depend on it. */
   for (int ord = 0; ord < 2; ord++)
@@ -102,5 +107,6 @@ out:
   free(col_seen);
   free(rows_list);
   free(cols_list);
-  return r;
+  *out = r;
+  return st;
 }

@@ -121,8 +121,13 @@ static sl_status db_open(const dse_sweep *sw, const char *path, sqlite3 **out, s
       size_t l = strlen(objs);
       snprintf(objs + l, sizeof objs - l, "%s%s", i ? "," : "", dse_obj_names[sw->obj[i]]);
     }
+    if (b.oom) {
+      jb_free(&b);
+      sqlite3_close(db);
+      return err_set(err, SL_ERR_INTERNAL, path, 0, "", "out of memory (database schema)");
+    }
     int bad =
-        b.oom || exec(db, "BEGIN") || exec(db, b.s) ||
+        exec(db, "BEGIN") || exec(db, b.s) ||
         exec(db,
              "CREATE TABLE refs(chip TEXT PRIMARY KEY, base INTEGER, feasible INTEGER, reason TEXT, "
              "throughput REAL, perf_per_w REAL, perf_per_tco REAL, score REAL, area_mm2 REAL, tdp_w REAL, "

@@ -149,6 +149,10 @@ static int row_of(const nm_dlrm_cfg *c, int i) {
   return r < 0 ? r + c->rows : r;
 }
 
+int nm_dlrm_oom(const nm_dlrm *m) {
+  return m->work.oom;
+}
+
 double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int *idx, const double *label,
                     int B, int grad) {
   const nm_dlrm_cfg *c = &m->c;

@@ -191,6 +191,10 @@ static void head_slice(const nm_prec *p, double *X, int heads, int hd, int T, in
     }
 }
 
+int nm_tf_oom(const nm_tf *m) {
+  return m->work.oom;
+}
+
 double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int grad, double *logits_out) {
   const nm_tf_cfg *c = &m->c;
   const int T = c->seq, N = B * T, D = c->dim, V = c->vocab, H = c->heads, KV = c->kv_heads, hd = m->hd;

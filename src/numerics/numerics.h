@@ -147,6 +147,8 @@ size_t nm_tf_params(nm_tf *m, nm_param **out); /* the table; count returned */
  * tokens; with grad, the gradients (overwritten).  logits_out (B*seq*vocab) may be NULL.
  * Returns NaN when out of memory. */
 double nm_tf_step(nm_tf *m, const nm_prec *p, const uint8_t *tokens, int B, int grad, double *logits_out);
+/* 1 when the last nm_tf_step ran out of memory: tells that NaN from a diverged loss. */
+int nm_tf_oom(const nm_tf *m);
 /* AdamW (decoupled weight decay on matrices only), bias-corrected; step is 1-based. */
 typedef struct nm_adamw {
   double lr, beta1, beta2, eps, weight_decay;
@@ -179,6 +181,7 @@ size_t nm_dlrm_params(nm_dlrm *m, nm_param **out);
  * NaN on out of memory (or B < 1). */
 double nm_dlrm_step(nm_dlrm *m, const nm_prec *p, const double *dense, const int *idx, const double *label,
                     int B, int grad);
+int nm_dlrm_oom(const nm_dlrm *m); /* 1 when the last nm_dlrm_step ran out of memory */
 /* AdamW on the MLP weights/biases (decay on weights only); row-wise Adagrad on embedding rows (one
  * accumulator per row: += mean of the squared row gradient; w -= lr g / (sqrt(acc) + o->eps)),
  * only rows touched in the last step with gradients; step 1-based. */

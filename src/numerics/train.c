@@ -170,17 +170,20 @@ sl_status nm_experiment_load_text(arena *a, const char *path, const char *text, 
   return SL_OK;
 }
 
-/* Appends the file at path to buf (NUL-terminated, *len bytes).  -1 on failure. */
+enum { CORPUS_UNREADABLE = -1, CORPUS_OOM = -2 };
+
+/* Appends the file at path to buf (NUL-terminated, *len bytes).  0, CORPUS_UNREADABLE or
+ * CORPUS_OOM. */
 static int slurp(const char *path, char **buf, size_t *len) {
   FILE *f = fopen(path, "rb");
-  if (!f) return -1;
+  if (!f) return CORPUS_UNREADABLE;
   char chunk[65536];
   size_t k;
   while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) {
     char *p = realloc(*buf, *len + k + 1);
     if (!p) {
       fclose(f);
-      return -1;
+      return CORPUS_OOM;
     }
     *buf = p;
     memcpy(*buf + *len, chunk, k);
@@ -196,29 +199,36 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 /* The corpus: a file, or every plain fortune file of a directory (names without a dot: not the
- * .dat indexes or .u8 links), in name order. */
+ * .dat indexes or .u8 links), in name order; an unreadable file of the directory is skipped.
+ * 0, CORPUS_UNREADABLE (nothing read) or CORPUS_OOM. */
 static int load_corpus(const char *path, char **buf, size_t *len) {
   struct stat st;
-  if (stat(path, &st) != 0) return -1;
+  if (stat(path, &st) != 0) return CORPUS_UNREADABLE;
   if (!S_ISDIR(st.st_mode)) return slurp(path, buf, len);
   DIR *d = opendir(path);
-  if (!d) return -1;
+  if (!d) return CORPUS_UNREADABLE;
   char *names[256];
   size_t n = 0;
+  int rc = 0;
   struct dirent *e;
-  while ((e = readdir(d)) && n < SL_ARRAY_LEN(names))
+  while (!rc && (e = readdir(d)) && n < SL_ARRAY_LEN(names))
     if (e->d_name[0] != '.' && !strchr(e->d_name, '.')) {
       size_t l = strlen(path) + strlen(e->d_name) + 2;
-      if (!(names[n] = malloc(l))) break;
+      if (!(names[n] = malloc(l))) {
+        rc = CORPUS_OOM;
+        break;
+      }
       snprintf(names[n++], l, "%s/%s", path, e->d_name);
     }
   closedir(d);
   qsort(names, n, sizeof *names, cmp_str);
   for (size_t i = 0; i < n; i++) {
-    if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) slurp(names[i], buf, len);
+    if (!rc && stat(names[i], &st) == 0 && S_ISREG(st.st_mode) && slurp(names[i], buf, len) == CORPUS_OOM)
+      rc = CORPUS_OOM;
     free(names[i]);
   }
-  return *len > 0 ? 0 : -1;
+  if (rc) return rc;
+  return *len > 0 ? 0 : CORPUS_UNREADABLE;
 }
 
 static double lr_at(const nm_experiment *ex, int step) { /* linear warm-up, cosine to 10% */
@@ -227,8 +237,9 @@ static double lr_at(const nm_experiment *ex, int step) { /* linear warm-up, cosi
   return ex->opt.lr * (0.1 + 0.45 * (1 + cos(3.141592653589793 * t)));
 }
 
-/* What the chip would take: one training step of the same shape with the performance model. */
-static void chip_estimate(const nm_experiment *ex, size_t params, nm_outcome *out) {
+/* What the chip would take: one training step of the same shape with the performance model.  A
+ * model that cannot estimate it is a note; an internal error (out of memory) is returned. */
+static sl_status chip_estimate(const nm_experiment *ex, size_t params, nm_outcome *out, sl_error *err) {
   const nm_tf_cfg *c = &ex->model;
   char text[8192];
   if (ex->dlrm) { /* the same DLRM through the performance model's DLRM front end */
@@ -258,7 +269,9 @@ static void chip_estimate(const nm_experiment *ex, size_t params, nm_outcome *ou
   sl_result *res = NULL;
   sl_error e;
   memset(&e, 0, sizeof e);
-  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &e) == SL_OK && sl_scenario_run(sc, &res, &e) == SL_OK) {
+  sl_status s = sl_scenario_load(NULL, text, NULL, 0, &sc, &e);
+  if (!s) s = sl_scenario_run(sc, &res, &e);
+  if (!s) {
     out->have_chip = 1;
     out->chip_step_s = sl_result_number(res, "step_time_s");
     out->chip_time_s = out->chip_step_s * ex->steps;
@@ -269,6 +282,11 @@ static void chip_estimate(const nm_experiment *ex, size_t params, nm_outcome *ou
   }
   sl_result_free(res);
   sl_scenario_free(sc);
+  if (s == SL_ERR_INTERNAL) {
+    if (err) *err = e;
+    return s;
+  }
+  return SL_OK;
 }
 
 /* ---- what a run trains on: a corpus (transformer) or synthetic clicks (DLRM) ---- */
@@ -411,13 +429,23 @@ static double net_loss(const nm_experiment *ex, net *n, const nm_prec *p, const 
                       b->idx + (size_t)from * c->tables * c->pooling, b->label + from, count, grad);
 }
 
+/* 1 when the last net_loss ran out of memory (its NaN is then no divergence). */
+static int net_oom(const net *n) {
+  return n->tf ? nm_tf_oom(n->tf) : nm_dlrm_oom(n->dl);
+}
+
 /* The mean loss over n held-out items, scored in groups of at most a training batch (so that the
- * scratch memory stays a training step's), each group weighted by its size. */
-static double eval_loss(const nm_experiment *ex, net *m, const nm_prec *p, const batch *ev, int n) {
+ * scratch memory stays a training step's), each group weighted by its size.  *oom set when a group
+ * ran out of memory. */
+static double eval_loss(const nm_experiment *ex, net *m, const nm_prec *p, const batch *ev, int n, int *oom) {
   double sum = 0;
   for (int s0 = 0; s0 < n; s0 += ex->batch) {
     int g = n - s0 < ex->batch ? n - s0 : ex->batch;
     sum += g * net_loss(ex, m, p, ev, s0, g, 0);
+    if (net_oom(m)) {
+      *oom = 1;
+      return NAN;
+    }
   }
   return n > 0 ? sum / n : NAN;
 }
@@ -449,11 +477,13 @@ static int fixed_weights_check(const nm_experiment *ex, net *m, const nm_prec *p
   int groups = 0;
   for (int s0 = 0; s0 + B <= n; s0 += B, groups++) {
     lp += net_loss(ex, m, p, ev, s0, B, 1);
+    if (net_oom(m)) break;
     size_t k = 0;
     for (size_t i = 0; i < np; i++)
       for (size_t j = 0; j < pt[i].n; j++)
         g[k++] = pt[i].g[j];
     l32 += net_loss(ex, m, &p32, ev, s0, B, 1);
+    if (net_oom(m)) break;
     k = 0;
     for (size_t i = 0; i < np; i++)
       for (size_t j = 0; j < pt[i].n; j++, k++) {
@@ -462,6 +492,7 @@ static int fixed_weights_check(const nm_experiment *ex, net *m, const nm_prec *p
       }
   }
   free(g);
+  if (net_oom(m)) return -1;
   *loss_p = groups ? lp / groups : NAN;
   *loss_32 = groups ? l32 / groups : NAN;
   *grad_err = r2 > 0 ? sqrt(d2 / r2) : 0;
@@ -503,12 +534,16 @@ static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, c
         }
       }
       l = net_loss(ex, &m, p, &b, 0, B, 1);
-      if (isnan(l)) dead = 1; /* diverged or out of memory: the rest of the curve stays NaN */
+      if (net_oom(&m)) {
+        bad = 1;
+        break;
+      }
+      if (isnan(l)) dead = 1; /* diverged: the rest of the curve stays NaN */
     }
     if (loss) loss[step - 1] = l;
     if (!dead) net_update(ex, &m, step, p->vec);
     if (k < o->n_eval && o->eval_step[k] == step)
-      eval[k++] = dead ? NAN : eval_loss(ex, &m, &p32, &ev, d->eval_n);
+      eval[k++] = dead ? NAN : eval_loss(ex, &m, &p32, &ev, d->eval_n, &bad);
   }
   *seconds = (double)(clock() - t0) / CLOCKS_PER_SEC;
   if (!bad && fixed && o->fixed_n > 0 && !dead)
@@ -546,7 +581,10 @@ static sl_status data_init(arena *a, const nm_experiment *ex, nm_outcome *out, d
   }
   size_t len = 0;
   const char *src = ex->corpus ? ex->corpus : NM_CORPUS_DIR;
-  if (load_corpus(src, text, &len) != 0 || len < (size_t)T + 2) {
+  int rc = load_corpus(src, text, &len);
+  if (rc == CORPUS_OOM)
+    return err_set(err, SL_ERR_INTERNAL, src, 0, "corpus", "out of memory reading the corpus");
+  if (rc != 0 || len < (size_t)T + 2) {
     if (ex->corpus)
       return err_set(err, SL_ERR_INPUT, ex->corpus, 0, "corpus", "cannot read a corpus of at least %d bytes",
                      T + 2);
@@ -555,8 +593,8 @@ static sl_status data_init(arena *a, const nm_experiment *ex, nm_outcome *out, d
     out->corpus_builtin = 1;
     out->corpus_used = "built-in text (" NM_CORPUS_DIR " is missing: apt-get install fortunes-min)";
     len = sizeof BUILTIN_TEXT - 1;
-  } else {
-    out->corpus_used = ar_strdup(a, src);
+  } else if (!(out->corpus_used = ar_strdup(a, src))) {
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
   d->text = out->corpus_builtin ? (const uint8_t *)BUILTIN_TEXT : (const uint8_t *)*text;
   d->len = d->train_len = len;
@@ -643,6 +681,6 @@ sl_status nm_experiment_run(arena *a, const nm_experiment *ex, nm_outcome *out, 
   }
   data_free(&d);
   free(text);
-  if (!s && ex->chip) chip_estimate(ex, out->params, out);
+  if (!s && ex->chip) s = chip_estimate(ex, out->params, out, err);
   return s;
 }

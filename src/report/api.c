@@ -32,6 +32,12 @@ sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char 
   if (!s && v.n == 0)
     s = filter ? err_set(err, SL_ERR_INPUT, "", 0, "", "no case name matches the filter \"%s\"", filter)
                : err_set(err, SL_ERR_INPUT, "", 0, "", "no cases in the file(s)");
+  /* A case whose run hit an internal error (out of memory) has no honest figure: the call fails,
+   * as the CLI exits 3, rather than hand back JSON with that case marked "error". */
+  for (size_t i = 0; !s && i < v.n; i++)
+    if (v.entries[i].internal)
+      s = err_set(err, SL_ERR_INTERNAL, v.entries[i].file, v.entries[i].line, v.entries[i].metric,
+                  "case %s: %s", v.entries[i].name, v.entries[i].message);
   if (!s) {
     val_summarise(&v);
     *out = val_json(&v);

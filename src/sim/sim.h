@@ -152,6 +152,7 @@ typedef struct sl_val_entry {
   const char *group;   /* the case's source group (its `group`, else its source up to a comma) */
   int calibration;     /* use: calibrate: data the chip figures may be fitted to, reported apart */
   const char *message; /* why, for unsupported and error; "" otherwise */
+  int internal;        /* the case's run hit SL_ERR_INTERNAL (out of memory, or a bug) */
 } sl_val_entry;
 
 typedef struct sl_val_group {

@@ -299,6 +299,7 @@ static sl_status record(sl_validation *v, const vcase *c, const char *file, cons
     e->predicted = e->rel_error = NAN;
     e->status = o->status;
     e->message = msg;
+    e->internal = o->internal;
     if (o->status != SL_VAL_OK) continue;
     e->predicted = sl_result_number(res, p->key);
     if (isnan(e->predicted)) {
