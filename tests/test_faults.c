@@ -217,11 +217,11 @@ static sl_status numerics_job(const void *arg, char **out, sl_error *err) {
 }
 
 /* Runs job once fault-free, then once per allocation n of that run with only the n-th failing
- * (past the first `all` allocations only every `stride`-th n and the last: for runs that repeat
- * one pattern of allocations many times).  Each faulty run must end in SL_ERR_INTERNAL "out of
- * memory ..." or succeed with the fault-free output; prints how many allocations there were and
- * how each failure ended. */
-static void one_shot_every(const char *name, job_fn job, const void *arg, long all, long stride) {
+ * (past the first `all` allocations only `tail` of them, evenly spread, and the last: for runs of
+ * thousands of allocations that repeat one pattern).  Each faulty run must end in SL_ERR_INTERNAL
+ * "out of memory ..." or succeed with the fault-free output; prints how many allocations there
+ * were and how each failure ended. */
+static void one_shot_pass(const char *name, job_fn job, const void *arg, long all, long tail) {
   sl_error err;
   char *ref = NULL;
   sl_alloc_fail_once(0);
@@ -229,6 +229,7 @@ static void one_shot_every(const char *name, job_fn job, const void *arg, long a
   long total = sl_alloc_count();
   if (s) fail_msg("%s: the fault-free run failed: %s", name, err.message);
   long errors = 0, absorbed = 0, tried = 0;
+  long stride = total > all && tail > 0 ? (total - all + tail - 1) / tail : 1;
   for (long n = 1; n <= total; n = n < all ? n + 1 : n < total && n + stride > total ? total : n + stride) {
     char *out = NULL;
     memset(&err, 0, sizeof err);
@@ -260,8 +261,20 @@ static void one_shot_every(const char *name, job_fn job, const void *arg, long a
   assert_int_equal(errors + absorbed, tried);
 }
 
+/* Twice: counting the heap allocations (sl_malloc and friends), every n (or as `all` and `tail`
+ * say); then every ar_alloc as well, which turns tens of allocations into hundreds or thousands:
+ * each of the first 500 is failed, then 300 more (kept short for the sanitizer tier). */
+static void one_shot_every(const char *name, job_fn job, const void *arg, long all, long tail) {
+  one_shot_pass(name, job, arg, all, tail);
+  char with[128];
+  snprintf(with, sizeof with, "%s, arena allocations too", name);
+  sl_alloc_hook_arenas(1);
+  one_shot_pass(with, job, arg, all < 500 ? all : 500, tail > 0 && tail < 300 ? tail : 300);
+  sl_alloc_hook_arenas(0);
+}
+
 static void one_shot(const char *name, job_fn job, const void *arg) {
-  one_shot_every(name, job, arg, LONG_MAX, 1);
+  one_shot_every(name, job, arg, LONG_MAX, 0);
 }
 
 static void test_one_shot_decode(void **state) {
@@ -324,21 +337,21 @@ static void test_one_shot_report(void **state) {
 static void test_one_shot_numerics(void **state) {
   (void)state;
   /* training repeats one pattern of allocations every step: every allocation of the first 400
-   * (loading, the first step, the first evaluation), then every 11th, and the last */
+   * (loading, the first step, the first evaluation), then 400 more, and the last */
   one_shot_every(
       "numerics transformer", numerics_job,
       "{chip: h100-sxm, model: {dim: 16, layers: 1, heads: 2, kv_heads: 1, ffn: 32, seq: 16, tied: true},"
       " train: {steps: 3, batch: 2, seed: 1, lr: 3.0e-3, warmup_steps: 1, eval_every: 2,"
       " eval_sequences: 4, noise_seeds: 2},"
       " runs: [{name: fp32, format: fp32, accumulate: fp32}, {name: bf16, format: bf16, accumulate: fp32}]}",
-      400, 11);
+      400, 400);
   one_shot_every(
       "numerics dlrm", numerics_job,
       "{chip: mtia-2i, model: {dlrm: {dense: 4, tables: 2, rows: 50, dim: 4, pooling: 2, bottom: 8, top: 8,"
       " zipf: 1.05}}, train: {steps: 3, batch: 8, seed: 1, lr: 3.0e-3, adagrad_lr: 0.05, warmup_steps: 1,"
       " eval_every: 2, eval_samples: 16, noise_seeds: 2},"
       " runs: [{name: fp32, format: fp32, accumulate: fp32}, {name: fp8, format: e4m3, accumulate: fp32}]}",
-      400, 11);
+      400, 400);
 }
 
 /* The hook is per thread: a failure armed on this thread does not reach another thread's

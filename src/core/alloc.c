@@ -8,6 +8,7 @@
 static _Thread_local long fail_at = 0;  /* 0: never */
 static _Thread_local int fail_once = 0; /* only allocation fail_at fails, not the later ones */
 static _Thread_local long count = 0;
+static _Thread_local int arenas = 0; /* every ar_alloc counts (and may fail) too */
 
 static int should_fail(void) {
   count++;
@@ -37,6 +38,14 @@ void sl_alloc_fail_after(long n) {
 
 void sl_alloc_fail_once(long n) {
   arm(n, 1);
+}
+
+void sl_alloc_hook_arenas(int on) {
+  arenas = on;
+}
+
+int sl_alloc_arena_fails(void) {
+  return arenas && should_fail();
 }
 
 long sl_alloc_count(void) {

@@ -18,6 +18,7 @@ void ar_init(arena *a) {
 }
 
 void *ar_alloc(arena *a, size_t size) {
+  if (sl_alloc_arena_fails()) return NULL;
   size = (size + 15u) & ~(size_t)15u;
   if (size == 0) size = 16;
   ar_block *b = a->head;

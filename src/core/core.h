@@ -37,6 +37,11 @@ void *sl_realloc(void *p, size_t n);
 void sl_alloc_fail_after(long n);
 void sl_alloc_fail_once(long n);
 long sl_alloc_count(void); /* this thread's allocations since the last sl_alloc_fail_after/_once */
+/* on: every ar_alloc of this thread also counts as an allocation and fails when its turn comes, not
+ * only the blocks the arenas take from sl_malloc (a few large ones), so that the NULL check after
+ * each ar_alloc is reached.  Off by default. */
+void sl_alloc_hook_arenas(int on);
+int sl_alloc_arena_fails(void); /* for ar_alloc: counts one allocation when on; 1: fail it */
 #ifndef SL_ALLOC_IMPL
 #define malloc(n) sl_malloc(n)
 #define calloc(n, s) sl_calloc(n, s)
