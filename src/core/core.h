@@ -33,7 +33,9 @@ void *sl_realloc(void *p, size_t n);
  *   sl_alloc_fail_once(n): one-shot — only the n-th allocation from now fails, the others
  *     succeed.  Shows that no failure is swallowed: the caller either returns an error or retries
  *     and produces the same output, which a failure followed by more failures would hide.
- * Either call with n <= 0 disarms; both restart the count. */
+ * Either call with n <= 0 disarms; both restart the count.  Nothing is counted before the first
+ * call of a hook in the process: until then an allocation reads one global flag, no per-thread
+ * state. */
 void sl_alloc_fail_after(long n);
 void sl_alloc_fail_once(long n);
 long sl_alloc_count(void); /* this thread's allocations since the last sl_alloc_fail_after/_once */
