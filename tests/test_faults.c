@@ -7,10 +7,12 @@
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "dse/dse.h"
@@ -216,6 +218,69 @@ static sl_status numerics_job(const void *arg, char **out, sl_error *err) {
   return s;
 }
 
+/* Loads a validation file's cases onto one chip and fits that chip's figures to them; the output is
+ * the chip-spec fragment that silica calibrate writes (it holds every fitted figure and the MAPEs). */
+static sl_status calibration_job(const void *arg, char **out, sl_error *err) {
+  const char *path = arg;
+  arena a;
+  ar_init(&a);
+  sl_cal_case *cs = NULL;
+  size_t n = 0;
+  *out = NULL;
+  sl_status s = val_load_cases(path, "a100-sxm-80gb", &a, &cs, &n, err);
+  sl_calibration cal;
+  if (!s) s = calibrate_fit(cs, n, &cal, err);
+  if (!s && !(*out = calibrate_fragment(&cal, "a100-sxm-80gb", &path, 1)))
+    s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (fragment)");
+  for (size_t i = 0; cs && i < n; i++)
+    sl_scenario_free(cs[i].sc);
+  ar_free(&a);
+  return s;
+}
+
+/* Runs the whole sweep file into a new database (one thread, batches of 2 points) and reads its
+ * report; the output is every row of the points table and the report's text. */
+static sl_status sweep_run_job(const void *arg, char **out, sl_error *err) {
+  char dir[] = "/tmp/silica-faults-XXXXXX", db_path[64];
+  *out = NULL;
+  if (!mkdtemp(dir)) return err_set(err, SL_ERR_INPUT, "", 0, "", "mkdtemp failed");
+  snprintf(db_path, sizeof db_path, "%s/sweep.sqlite", dir);
+  dse_sweep *sw = NULL;
+  sl_status s = dse_sweep_load((const char *)arg, NULL, &sw, err);
+  dse_run_opts o;
+  memset(&o, 0, sizeof o);
+  o.db_path = db_path, o.jobs = 1, o.batch_points = 2, o.keep_results = 1;
+  dse_run_stats st;
+  memset(&st, 0, sizeof st);
+  if (!s) s = dse_run(sw, &o, &st, err);
+  char *report = NULL;
+  if (!s) s = dse_report_with(db_path, st.results, st.total, 0, &report, err);
+  free(st.results);
+  dse_sweep_free(sw);
+  if (!s) {
+    char buf[16384];
+    size_t l = (size_t)snprintf(buf, sizeof buf, "%s", report);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT * FROM points ORDER BY idx", -1, &q, NULL), SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW && l < sizeof buf)
+      for (int c = 0; c < sqlite3_column_count(q) && l < sizeof buf; c++) {
+        const char *t = (const char *)sqlite3_column_text(q, c);
+        l += (size_t)snprintf(buf + l, sizeof buf - l, "%s%c", t ? t : "NULL",
+                              c + 1 == sqlite3_column_count(q) ? '\n' : '|');
+      }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    assert_true(l < sizeof buf - 1);
+    if (!(*out = strdup(buf))) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (rows)");
+  }
+  free(report);
+  unlink(db_path);
+  rmdir(dir);
+  return s;
+}
+
 /* Runs job once fault-free, then once per allocation n of that run with only the n-th failing
  * (past the first `all` allocations only `tail` of them, evenly spread, and the last: for runs of
  * thousands of allocations that repeat one pattern).  Each faulty run must end in SL_ERR_INTERNAL
@@ -309,9 +374,19 @@ static void test_one_shot_sweep_point(void **state) {
   one_shot("sweep point", sweep_point_job, SILICA_SOURCE_DIR "/tests/data/faults-sweep.yaml");
 }
 
+static void test_one_shot_sweep_run(void **state) {
+  (void)state;
+  one_shot("sweep run and report", sweep_run_job, SILICA_SOURCE_DIR "/tests/data/faults-sweep.yaml");
+}
+
 static void test_one_shot_validation(void **state) {
   (void)state;
   one_shot("validation", validation_job, SILICA_SOURCE_DIR "/fuzz/corpus/cases/small.yaml");
+}
+
+static void test_one_shot_calibration(void **state) {
+  (void)state;
+  one_shot("calibration", calibration_job, SILICA_SOURCE_DIR "/fuzz/corpus/cases/small.yaml");
 }
 
 static void test_one_shot_report(void **state) {
@@ -400,7 +475,9 @@ int main(void) {
                                      cmocka_unit_test(test_one_shot_dlrm),
                                      cmocka_unit_test(test_one_shot_serve),
                                      cmocka_unit_test(test_one_shot_sweep_point),
+                                     cmocka_unit_test(test_one_shot_sweep_run),
                                      cmocka_unit_test(test_one_shot_validation),
+                                     cmocka_unit_test(test_one_shot_calibration),
                                      cmocka_unit_test(test_one_shot_report),
                                      cmocka_unit_test(test_one_shot_numerics)};
   return cmocka_run_group_tests(tests, NULL, NULL);
