@@ -469,7 +469,7 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
     if (!m) continue; /* calibration fits step times */
     double meas = 0;
     reader r2 = {err, a, ""};
-    if ((s = rd_scalar_double(&r2, m->value, 1e-12, 1e12, &meas))) return s;
+    if ((s = rd_scalar_double(&r2, m->value, 1e-12, 1e12, &meas))) break;
     sl_scenario *sc = NULL;
     if (cs[i].scenario->type == YT_SCALAR) {
       char p2[1280];
@@ -477,7 +477,10 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
       s = sl_scenario_load(p2, NULL, NULL, 0, &sc, err);
     } else {
       char *text = scenario_text(cs[i].scenario, dir);
-      if (!text) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      if (!text) {
+        s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+        break;
+      }
       /* the chip named on the command line replaces the case's */
       char set[300];
       snprintf(set, sizeof set, "chip=%s", chip);
@@ -488,11 +491,14 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
     if (s) {
       if (err && strcmp(err->file, "<inline>") == 0)
         snprintf(err->file, sizeof err->file, "%s", path), err->line = cs[i].scenario->line;
-      for (size_t j = 0; j < k; j++)
-        sl_scenario_free(cc[j].sc);
-      return s;
+      break;
     }
     cc[k++] = (sl_cal_case){cs[i].name, sc, meas};
+  }
+  if (s) { /* the scenarios loaded before the failure */
+    for (size_t j = 0; j < k; j++)
+      sl_scenario_free(cc[j].sc);
+    return s;
   }
   *out = cc, *n_out = k;
   return SL_OK;
