@@ -281,6 +281,42 @@ static sl_status sweep_run_job(const void *arg, char **out, sl_error *err) {
   return s;
 }
 
+/* A residual table of five decode cases on h100-sxm with trtllm, enough peers for an interval. */
+static const char RESIDUALS[] =
+    "{residuals: ["
+    "{case: a, group: g1, task: decode, stack: trtllm, chip: h100-sxm, metric: step_time_s, r: 0.1},"
+    "{case: b, group: g1, task: decode, stack: trtllm, chip: h100-sxm, metric: step_time_s, r: -0.2},"
+    "{case: c, group: g2, task: decode, stack: trtllm, chip: h100-sxm, metric: step_time_s, r: 0.05},"
+    "{case: d, group: g2, task: decode, stack: trtllm, chip: h100-sxm, metric: step_time_s, r: 0.3},"
+    "{case: e, group: g3, task: decode, stack: trtllm, chip: h100-sxm, metric: step_time_s, r: -0.1}]}";
+
+/* Loads a decode scenario, gives it the residual table above and runs it: the result JSON carries
+ * the interval. */
+static sl_status interval_job(const void *arg, char **out, sl_error *err) {
+  (void)arg;
+  arena a;
+  ar_init(&a);
+  sl_resid_table t;
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  *out = NULL;
+  sl_status s = resid_table_parse(&a, RESIDUALS, "<residuals>", &t, err);
+  if (!s)
+    s = sl_scenario_load(
+        NULL, "{chip: h100-sxm, model: llama3.2-1b, task: decode, infer: {batch: 2, prompt_len: 64}}", NULL,
+        0, &sc, err);
+  if (!s) {
+    sc->resid = &t;
+    s = sl_scenario_run(sc, &r, err);
+  }
+  if (!s && !(*out = sl_result_json(r)))
+    s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (result JSON)");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  ar_free(&a);
+  return s;
+}
+
 /* Runs job once fault-free, then once per allocation n of that run with only the n-th failing
  * (past the first `all` allocations only `tail` of them, evenly spread, and the last: for runs of
  * thousands of allocations that repeat one pattern).  Each faulty run must end in SL_ERR_INTERNAL
@@ -377,6 +413,16 @@ static void test_one_shot_sweep_point(void **state) {
 static void test_one_shot_sweep_run(void **state) {
   (void)state;
   one_shot("sweep run and report", sweep_run_job, SILICA_SOURCE_DIR "/tests/data/faults-sweep.yaml");
+}
+
+static void test_one_shot_interval(void **state) {
+  (void)state;
+  char *json = NULL;
+  sl_error err;
+  assert_int_equal(interval_job(NULL, &json, &err), SL_OK);
+  assert_non_null(strstr(json, "\"interval\""));
+  free(json);
+  one_shot("decode with an interval", interval_job, NULL);
 }
 
 static void test_one_shot_validation(void **state) {
@@ -476,6 +522,7 @@ int main(void) {
                                      cmocka_unit_test(test_one_shot_serve),
                                      cmocka_unit_test(test_one_shot_sweep_point),
                                      cmocka_unit_test(test_one_shot_sweep_run),
+                                     cmocka_unit_test(test_one_shot_interval),
                                      cmocka_unit_test(test_one_shot_validation),
                                      cmocka_unit_test(test_one_shot_calibration),
                                      cmocka_unit_test(test_one_shot_report),

@@ -165,17 +165,19 @@ const char *interval_metric(sl_task task, int has_samples) {
   }
 }
 
-sl_interval interval_of(const sl_scenario *sc, const char *metric, double value) {
-  sl_interval in = {NULL, NAN, NAN, NAN, 0};
+sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
+                      sl_error *err) {
+  *out = (sl_interval){NULL, NAN, NAN, NAN, 0};
   double q10, q90;
   size_t peers;
-  if (!sc->resid || !(value > 0) ||
-      resid_interval(sc->resid, sl_task_names[sc->task], sc->stack.name, sc->chip.name, NULL, SL_INTERVAL_MIN_PEERS,
-                     sc->resid->widen, &q10, &q90, &peers) != 1)
-    return in;
-  in.metric = metric;
-  interval_bounds(metric, value, q10, q90, &in.lo, &in.hi);
-  in.level = 0.8;
-  in.cases = (double)peers;
-  return in;
+  if (!sc->resid || !(value > 0)) return SL_OK;
+  int found = resid_interval(sc->resid, sl_task_names[sc->task], sc->stack.name, sc->chip.name, NULL,
+                             SL_INTERVAL_MIN_PEERS, sc->resid->widen, &q10, &q90, &peers);
+  if (found < 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (interval)");
+  if (!found) return SL_OK;
+  out->metric = metric;
+  interval_bounds(metric, value, q10, q90, &out->lo, &out->hi);
+  out->level = 0.8;
+  out->cases = (double)peers;
+  return SL_OK;
 }

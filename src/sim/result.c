@@ -128,7 +128,7 @@ sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params,
   if (!s) s = keep_roofline(sc, res, err);
   if (!s && res->feasible) {
     const char *metric = interval_metric(res->task, res->has_samples);
-    res->interval = interval_of(sc, metric, sl_result_number(res, metric));
+    s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
   }
   if (s) {
     sl_result_free(res);

@@ -245,9 +245,11 @@ sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err);
 /* The output key a task's interval is about (step time; a serving run's throughput; a ranking
  * model's samples/s). */
 const char *interval_metric(sl_task task, int has_samples);
-/* The interval of `value` of `metric` predicted for sc, from its residual table (metric NULL: none,
- * when silica has no table or it has too few peers). */
-sl_interval interval_of(const sl_scenario *sc, const char *metric, double value);
+/* The interval of `value` of `metric` predicted for sc into *out, from its residual table
+ * (out->metric NULL: none, when silica has no table or it has too few peers).  SL_ERR_INTERNAL when
+ * out of memory. */
+sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
+                      sl_error *err);
 /* The interval of a prediction of `metric` from those percentiles. */
 void interval_bounds(const char *metric, double predicted, double q10, double q90, double *lo, double *hi);
 
