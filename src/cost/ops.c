@@ -33,12 +33,15 @@ int attention_fits(const sl_chip *c, double head_dim, double bytes) {
 
 sl_lowering cost_lowering(const sl_scenario *sc) {
   sl_lowering lw;
-  lw.compute_dt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  const double *mat = sc->chip.mat_macs_per_cycle;
+  lw.compute_dt = mat[sc->g_dtype] > 0 ? sc->g_dtype : mat[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  lw.cast_inputs = sl_dtype_bytes[lw.compute_dt] < sl_dtype_bytes[sc->a_dtype];
   lw.fused_ew = sc->stack.fused_elementwise;
   double hd = sc->model.kind == SL_MODEL_TRANSFORMER ? (double)sc->model.tf.head_dim
               : sc->model.kind == SL_MODEL_OP        ? sc->model.op.head_dim
                                                      : 0;
-  lw.fused_attn = sc->stack.attention_fused && hd > 0 && attention_fits(&sc->chip, hd, sl_dtype_bytes[sc->a_dtype]);
+  lw.fused_attn =
+      sc->stack.attention_fused && hd > 0 && attention_fits(&sc->chip, hd, sl_dtype_bytes[sc->a_dtype]);
   return lw;
 }
 

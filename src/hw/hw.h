@@ -120,10 +120,11 @@ typedef struct sl_stack {
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
+  double zero; /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
+                  distributed optimizer is 1, FSDP's full sharding 3) */
 } sl_stack;
 
 sl_status stack_from_node(reader *r, yt_node *node, sl_stack *out);
-
 
 const char *preset_path(const char *kind, const char *name); /* "data/chips/x.yaml" or NULL */
 
@@ -131,6 +132,5 @@ const char *preset_path(const char *kind, const char *name); /* "data/chips/x.ya
  * an inline map.  *out is the tree to read. */
 sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out);
 int spec_is_path(const char *s);
-
 
 #endif /* SL_HW_H */

@@ -24,6 +24,10 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   st->sequence_parallel = st->context_parallel = 1;
   if (!s) s = rd_bool(r, n, "sequence_parallel", 0, &st->sequence_parallel);
   if (!s) s = rd_bool(r, n, "context_parallel", 0, &st->context_parallel);
+  long zero = 0;
+  if (!s) s = rd_int(r, n, "zero", 0, 0, 3, &zero);
+  st->zero = (double)zero;
+  if (!s) s = rd_string(r, n, "zero_source", 0, &ign);
   if (!s) s = rd_done(r, n);
   return s;
 }

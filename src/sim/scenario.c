@@ -68,27 +68,34 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   const char *const list[SL_DTYPE_COUNT + 1] = {names[0], names[1], names[2], names[3], names[4],
                                                 names[5], names[6], names[7], NULL};
   int dt = SL_BF16;
-  sc->w_dtype = sc->a_dtype = sc->kv_dtype = SL_BF16;
+  sc->w_dtype = sc->a_dtype = sc->kv_dtype = sc->g_dtype = SL_BF16;
   yt_node *p = yt_get(root, "precision");
   if (!p) return SL_OK;
   if (p->type == YT_SCALAR) {
     TRY(rd_enum(r, root, "precision", 1, list, &dt));
-    sc->w_dtype = sc->a_dtype = sc->kv_dtype = (sl_dtype)dt;
+    sc->w_dtype = sc->a_dtype = sc->kv_dtype = sc->g_dtype = (sl_dtype)dt;
+    /* Training in a format of a byte or less runs as Transformer Engine does: the matrix products
+     * take it, everything else (weights kept and sent, activations, norms, attention) stays bf16. */
+    if (sc->task == SL_TASK_TRAIN && sl_dtype_bytes[dt] <= 1)
+      sc->w_dtype = sc->a_dtype = sc->kv_dtype = SL_BF16;
     return SL_OK;
   }
   rd_mark m = rd_push(r, "precision");
   sl_status s = rd_map(r, p);
-  int w = -1, a = -1, kv = -1;
+  int w = -1, a = -1, kv = -1, g = -1;
   if (!s) s = rd_enum(r, p, "weights", 0, list, &w);
   if (!s) s = rd_enum(r, p, "activations", 0, list, &a);
   if (!s) s = rd_enum(r, p, "kv", 0, list, &kv);
+  if (!s) s = rd_enum(r, p, "gemm", 0, list, &g);
   if (!s) s = rd_done(r, p);
   rd_pop(r, m);
   TRY(s);
   if (a < 0) a = w >= 0 ? (w == SL_INT4 || w == SL_FP4 ? SL_BF16 : w) : SL_BF16;
   if (w < 0) w = a;
   if (kv < 0) kv = a;
-  sc->w_dtype = (sl_dtype)w, sc->a_dtype = (sl_dtype)a, sc->kv_dtype = (sl_dtype)kv;
+  if (g < 0) g = a;
+  sc->w_dtype = (sl_dtype)w, sc->a_dtype = (sl_dtype)a, sc->kv_dtype = (sl_dtype)kv,
+  sc->g_dtype = (sl_dtype)g;
   sc->precision_is_map = 1;
   return SL_OK;
 }
@@ -171,7 +178,7 @@ static sl_status read_system(reader *r, yt_node *root, sl_scenario *sc) {
 
 static sl_status read_parallel(reader *r, yt_node *root, sl_scenario *sc) {
   sl_parallel *p = &sc->par;
-  *p = (sl_parallel){.dp = 0, .tp = 1, .pp = 1, .cp = 1, .ep = 1, .vpp = 1, .zero = 0};
+  *p = (sl_parallel){.dp = 0, .tp = 1, .pp = 1, .cp = 1, .ep = 1, .vpp = 1, .zero = sc->stack.zero};
   yt_node *v = yt_get(root, "parallel");
   if (!v) {
     p->dp = SL_AUTO; /* fills the rest */
@@ -561,6 +568,14 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     return err_set(err, SL_ERR_INPUT, f, pp ? pp->key_line : 0, "precision",
                    "chip %s has no matrix engine rate for %s (see silica show chip %s)", sc->chip.name,
                    sl_dtype_names[sc->a_dtype], sc->chip.name);
+  }
+  if (sc->g_dtype != sc->a_dtype && sc->chip.mat_macs_per_cycle[sc->g_dtype] <= 0) {
+    yt_pair *pp = yt_find(root, "precision");
+    return err_set(
+        err, SL_ERR_INPUT, f, pp ? pp->key_line : 0, "precision",
+        "chip %s has no matrix engine rate for %s, the format of the matrix products (see silica show "
+        "chip %s)",
+        sc->chip.name, sl_dtype_names[sc->g_dtype], sc->chip.name);
   }
   if (task == SL_TASK_SERVE && !is_llm)
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "task")->key_line, "task",

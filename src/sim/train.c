@@ -295,6 +295,12 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   sl_cost oc = cost_stream(ctx, params_opt * optim_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
                            params_opt * (sc->optimizer == SL_OPTIM_ADAMW ? 12.0 : 4.0), SL_FP32);
   r->opt = launched(ctx, oc.time_s);
+  sl_lowering lw = cost_lowering(sc);
+  if (lw.cast_inputs) { /* each chip casts its weights to the products' format once a step (with transposes)
+                         */
+    double gbytes = sl_dtype_bytes[lw.compute_dt];
+    r->opt += launched(ctx, cost_stream(ctx, params0 * (wb + 2.0 * gbytes), 2.0 * params0, SL_FP32).time_s);
+  }
   r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;
 
   /* Energy and the TDP cap (issue 6), on a chip of the critical stage: its micro-batches, its

@@ -47,6 +47,9 @@ typedef struct gb {
   sl_plan p;
   sl_dtype adt, wdt, cdt; /* activations, weights, matrix compute */
   double ab, wb;          /* bytes per activation / weight value */
+  double gb;              /* bytes per value of a matrix product's inputs when they are cast (cast_inputs) */
+  sl_dtype attn_dt;       /* attention's format: the activations' when the products take narrower inputs */
+  int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
   sl_phase phase; /* phase of the ops being added */
@@ -68,19 +71,28 @@ static sl_op *add(gb *b, const char *name, sl_phase ph, sl_category cat, sl_kern
   return graph_op(b->a, b->g, &b->oom, nm(b, name), ph, cat, k, b->count);
 }
 
-/* out(m x n) = A(m x k) @ W(k x n). */
-static void gemm(gb *b, const char *name, sl_category cat, double m, double n, double k, double batch,
-                 int weight_operand) {
-  sl_op *op = add(b, name, b->phase, cat, SL_K_GEMM);
-  op->u.g = (sl_gemm_shape){m, n, k, batch, b->cdt, b->ab, weight_operand ? b->wb : b->ab, b->ab};
-  op->model_flops = b->recompute ? 0 : 2.0 * m * n * k * batch;
-}
-
 static void stream(gb *b, const char *name, sl_phase ph, sl_category cat, double bytes, double flops) {
   sl_op *op = add(b, name, ph, cat, SL_K_STREAM);
   op->u.s.bytes = bytes;
   op->u.s.flops = flops;
   op->u.s.dt = b->adt;
+}
+
+/* A cast of n activation values to the products' narrower format, as Transformer Engine's
+ * cast-transpose: reads them, writes the cast copy and its transpose (for the other product of the
+ * backward), and takes their absolute maximum for the next step's scale. */
+static void cast(gb *b, const char *name, sl_phase ph, double n) {
+  stream(b, name, ph, SL_CAT_ELEMENTWISE, n * (b->ab + 2.0 * b->gb), 2.0 * n);
+}
+
+/* out(m x n) = A(m x k) @ W(k x n). */
+static void gemm(gb *b, const char *name, sl_category cat, double m, double n, double k, double batch,
+                 int weight_operand) {
+  if (b->cast && weight_operand) cast(b, "cast_input", b->phase, m * k * batch);
+  double in = b->cast && weight_operand ? b->gb : b->ab, w = b->cast && weight_operand ? b->gb : b->wb;
+  sl_op *op = add(b, name, b->phase, cat, SL_K_GEMM);
+  op->u.g = (sl_gemm_shape){m, n, k, batch, b->cdt, in, weight_operand ? w : b->ab, b->ab};
+  op->model_flops = b->recompute ? 0 : 2.0 * m * n * k * batch;
 }
 
 static void coll(gb *b, const char *name, sl_phase ph, sl_coll type, double bytes, double n, double k,
@@ -96,12 +108,17 @@ static void coll(gb *b, const char *name, sl_phase ph, sl_coll type, double byte
 
 static void backward_gemm(gb *b, const char *dname, const char *wname, double m, double n, double k,
                           double batch, int weight_operand) {
-  /* dX(m x k) = dY(m x n) @ W^T;  dW(k x n) = X^T(k x m) @ dY, accumulated in fp32. */
+  /* dX(m x k) = dY(m x n) @ W^T;  dW(k x n) = X^T(k x m) @ dY, accumulated in fp32.  With cast
+   * inputs the output gradient is cast first, and both products read cast operands (X^T cast in the
+   * forward). */
+  int c = b->cast && weight_operand;
+  if (c) cast(b, "cast_grad", SL_PH_BACKWARD, m * n * batch);
+  double in = c ? b->gb : b->ab;
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
-  d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, b->ab, weight_operand ? b->wb : b->ab, b->ab};
+  d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, in, weight_operand ? (c ? b->gb : b->wb) : b->ab, b->ab};
   d->model_flops = 2.0 * m * n * k * batch;
   sl_op *w = add(b, wname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
-  w->u.g = (sl_gemm_shape){k, n, m, batch, b->cdt, b->ab, b->ab, weight_operand ? 8.0 : b->ab};
+  w->u.g = (sl_gemm_shape){k, n, m, batch, b->cdt, in, in, weight_operand ? 8.0 : b->ab};
   w->model_flops = 2.0 * m * n * k * batch;
 }
 
@@ -125,13 +142,13 @@ static void attention_fwd(gb *b, const pass *p) {
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
     op->u.at =
-        (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->cdt, b->train ? b->ab : kvb};
+        (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->attn_dt, b->train ? b->ab : kvb};
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
   double scores = p->B * heads * p->q * p->kv;
   sl_op *s = add(b, "attn_scores", b->phase, SL_CAT_ATTENTION, SL_K_GEMM);
-  s->u.g = (sl_gemm_shape){p->q, p->kv, hd, p->B * heads, b->cdt, b->ab, b->train ? b->ab : kvb, b->ab};
+  s->u.g = (sl_gemm_shape){p->q, p->kv, hd, p->B * heads, b->attn_dt, b->ab, b->train ? b->ab : kvb, b->ab};
   s->model_flops = b->recompute ? 0 : 2.0 * scores * hd;
   if (!b->fused_ew)
     stream(b, "attn_scale_mask", b->phase, SL_CAT_ATTENTION, 3.0 * scores * b->ab, 2.0 * scores);
@@ -139,7 +156,7 @@ static void attention_fwd(gb *b, const pass *p) {
   if (b->train && t->dropout)
     stream(b, "attn_dropout", b->phase, SL_CAT_ATTENTION, scores * (2.0 * b->ab + 1), 2.0 * scores);
   sl_op *c = add(b, "attn_context", b->phase, SL_CAT_ATTENTION, SL_K_GEMM);
-  c->u.g = (sl_gemm_shape){p->q, hd, p->kv, p->B * heads, b->cdt, b->ab, b->train ? b->ab : kvb, b->ab};
+  c->u.g = (sl_gemm_shape){p->q, hd, p->kv, p->B * heads, b->attn_dt, b->ab, b->train ? b->ab : kvb, b->ab};
   c->model_flops = b->recompute ? 0 : 2.0 * scores * hd;
 }
 
@@ -149,7 +166,7 @@ static void attention_bwd(gb *b, const pass *p) {
   double full = 4.0 * p->B * heads * p->q * p->kv * hd;
   if (b->fused_attn) {
     sl_op *op = add(b, "attention.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    op->u.at = (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 1, b->cdt, b->ab};
+    op->u.at = (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 1, b->attn_dt, b->ab};
     op->model_flops = 2.0 * full;
     return;
   }
@@ -157,19 +174,19 @@ static void attention_bwd(gb *b, const pass *p) {
   /* context = A @ V: dA = dO @ V^T, dV = A^T @ dO;  scores = Q @ K^T: dQ = dS @ K, dK = dS^T @ Q */
   sl_op *o;
   o = add(b, "attn_context.dgrad", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_GEMM);
-  o->u.g = (sl_gemm_shape){p->q, p->kv, hd, bh, b->cdt, b->ab, b->ab, b->ab};
+  o->u.g = (sl_gemm_shape){p->q, p->kv, hd, bh, b->attn_dt, b->ab, b->ab, b->ab};
   o->model_flops = 2.0 * scores * hd;
   o = add(b, "attn_context.wgrad", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_GEMM);
-  o->u.g = (sl_gemm_shape){p->kv, hd, p->q, bh, b->cdt, b->ab, b->ab, b->ab};
+  o->u.g = (sl_gemm_shape){p->kv, hd, p->q, bh, b->attn_dt, b->ab, b->ab, b->ab};
   o->model_flops = 2.0 * scores * hd;
   if (t->dropout)
     stream(b, "attn_dropout.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, scores * (2.0 * b->ab + 1), scores);
   stream(b, "attn_softmax.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, 3.0 * scores * b->ab, 4.0 * scores);
   o = add(b, "attn_scores.dgrad", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_GEMM);
-  o->u.g = (sl_gemm_shape){p->q, hd, p->kv, bh, b->cdt, b->ab, b->ab, b->ab};
+  o->u.g = (sl_gemm_shape){p->q, hd, p->kv, bh, b->attn_dt, b->ab, b->ab, b->ab};
   o->model_flops = 2.0 * scores * hd;
   o = add(b, "attn_scores.wgrad", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_GEMM);
-  o->u.g = (sl_gemm_shape){p->kv, hd, p->q, bh, b->cdt, b->ab, b->ab, b->ab};
+  o->u.g = (sl_gemm_shape){p->kv, hd, p->q, bh, b->attn_dt, b->ab, b->ab, b->ab};
   o->model_flops = 2.0 * scores * hd;
 }
 
@@ -557,7 +574,8 @@ static sl_status build_op(gb *b, sl_error *err) {
 }
 
 /* The builder's state shared by every entry point: the scenario's formats and fusion flags. */
-static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, sl_graph *g) {
+static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,
+                    sl_graph *g) {
   memset(b, 0, sizeof *b);
   b->a = a;
   b->g = g;
@@ -567,14 +585,17 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->adt = sc->a_dtype;
   b->wdt = sc->w_dtype;
   b->cdt = lw->compute_dt;
+  b->cast = lw->cast_inputs;
+  b->gb = sl_dtype_bytes[lw->compute_dt];
+  b->attn_dt = lw->cast_inputs ? sc->a_dtype : lw->compute_dt;
   b->ab = sl_dtype_bytes[sc->a_dtype];
   b->wb = sl_dtype_bytes[sc->w_dtype];
   b->fused_ew = lw->fused_ew;
   b->fused_attn = lw->fused_attn;
 }
 
-sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, sl_part part,
-                           sl_graph *g, sl_error *err) {
+sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,
+                           sl_part part, sl_graph *g, sl_error *err) {
   gb b;
   gb_init(&b, a, sc, lw, p, g);
   b.tp_k = group_per_node(p->tp, 1, sc->node_chips);
@@ -595,8 +616,8 @@ sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *l
   return s;
 }
 
-sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p, double B,
-                                double q, double kv, int causal, sl_graph *g) {
+sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,
+                                double B, double q, double kv, int causal, sl_graph *g) {
   gb b;
   gb_init(&b, a, sc, lw, p, g);
   b.count = (double)sc->model.tf.layers;

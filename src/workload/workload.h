@@ -156,7 +156,8 @@ struct sl_scenario {
   sl_chip chip;
   sl_stack stack;
   sl_model model;
-  sl_dtype w_dtype, a_dtype, kv_dtype; /* weights, activations, KV cache */
+  sl_dtype w_dtype, a_dtype, kv_dtype; /* weights, activations, KV cache (stored and moved) */
+  sl_dtype g_dtype;                    /* inputs of the matrix products (precision.gemm) */
   sl_task task;
   /* system */
   double chips, node_chips;
@@ -294,6 +295,9 @@ typedef struct sl_lowering {
   int fused_attn;      /* attention is one flash-style kernel (no score matrix in memory) */
   int fused_ew;        /* element-wise work is fused into the neighbouring kernels */
   sl_dtype compute_dt; /* input format of the matrix products */
+  int cast_inputs;     /* the products take narrower inputs than the activations: each linear layer
+                          casts its input (and, in the backward, its output gradient) with a kernel
+                          of its own, as Transformer Engine does for fp8 */
 } sl_lowering;
 
 /* Which part of a step to build.  ALL: the whole step of an inference task (layers with their
