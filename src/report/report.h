@@ -25,4 +25,19 @@ void unit_time(double s, char *buf, size_t size);  /* "12.5 ms": %.4g in the uni
 void unit_bytes(double b, char *buf, size_t size); /* "1.20 GiB", "3.50 MiB", "12.0 KiB" (0 is "0.00 GiB") */
 void unit_pct(double v, char *buf, size_t size);   /* a fraction as "42.0%" */
 
+/* ---- text helpers of the writers (text.c) ---- */
+/* printf onto a jbuf (sets b->oom when out of memory). */
+void rep_printf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Human-readable numbers with units: "12.3 ms", "80.0 GiB", "989.4"; "-" for NaN. */
+void rep_fmt_time(double s, char *buf, size_t size);
+void rep_fmt_gib(double bytes, char *buf, size_t size);
+void rep_fmt_num(double v, char *buf, size_t size); /* 4 significant digits */
+/* A CSV field: s quoted when it holds a separator, a quote or a line break; then `sep`. */
+void rep_csv_str(jbuf *b, const char *s, const char *sep);
+/* A CSV number as jb_num writes it, empty for NaN; then `sep`. */
+void rep_csv_num(jbuf *b, double v, const char *sep);
+/* Hands b's text to *out (the caller frees it with sl_free) and returns SL_OK, or frees b and returns
+ * SL_ERR_INTERNAL ("out of memory") when b ran out of memory. */
+sl_status rep_take(jbuf *b, char **out, sl_error *err);
+
 #endif /* SL_REPORT_H */

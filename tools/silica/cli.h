@@ -43,6 +43,10 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /* Parses a finite number (the whole string). */
 int cli_number(const char *s, double *out);
 
+/* Writes s (a string from the library, or NULL when it ran out of memory), then `end` (NULL: nothing)
+ * on stdout and frees s with sl_free.  EXIT_OK, or EXIT_INTERNAL (out of memory, write error). */
+int cli_print(char *s, const char *end);
+
 /* Output buffer: printf into a jbuf, and print it on stdout at the end. */
 void bprintf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int cli_emit(jbuf *b); /* writes and frees; EXIT_OK or EXIT_INTERNAL (out of memory, write error) */

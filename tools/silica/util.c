@@ -91,6 +91,20 @@ void cli_put_json(jbuf *b, char *json) {
   free(json);
 }
 
+int cli_print(char *s, const char *end) {
+  if (!s) return cli_internal("out of memory");
+  size_t n = strlen(s);
+  int bad = n && fwrite(s, 1, n, stdout) != n;
+  if (end) bad |= fputs(end, stdout) < 0;
+  bad |= fflush(stdout) != 0;
+  sl_free(s);
+  if (bad) {
+    fprintf(stderr, "silica: cannot write the output\n");
+    return EXIT_INTERNAL;
+  }
+  return EXIT_OK;
+}
+
 int cli_emit(jbuf *b) {
   if (b->oom) {
     jb_free(b);
