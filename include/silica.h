@@ -234,7 +234,9 @@ sl_status sl_calibrate(const char *chip, const char *const *paths, size_t n_path
  * else NULL.  Errors: SL_ERR_INPUT (a bad file, with file:line:key), SL_ERR_INTERNAL. */
 sl_status sl_numerics_run(const char *path, sl_format format, char **out, char **note, sl_error *err);
 /* Reads and checks a numerics file given as text (nothing is trained): SL_OK when it would run.
- * `name` (NULL allowed) names it in errors.  For fuzzers and editors. */
+ * `name` (NULL allowed) names it in errors.  For fuzzers and editors: SL_ERR_INTERNAL means the
+ * reader accepted a file the executor cannot train (at most 2M parameters, 512 tokens a step, 1 to
+ * 12 runs in formats it handles), a bug. */
 sl_status sl_numerics_check(const char *text, const char *name, sl_error *err);
 
 /* ---- Sweeps: design-space exploration into a SQLite database (docs/sweep.md) ------------------- */
