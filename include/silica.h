@@ -248,8 +248,9 @@ typedef struct sl_sweep sl_sweep;
  * Errors: SL_ERR_INPUT with file:line:key.  *out freed with sl_sweep_free. */
 sl_status sl_sweep_load(const char *path, const char *text, sl_sweep **out, sl_error *err);
 void sl_sweep_free(sl_sweep *sw);
-/* Applies the sweep's first and last design points to its base chip and re-derives their figures:
- * SL_OK when both are chips silica can evaluate (for fuzzers; nothing is written). */
+/* Applies the sweep's first and last design points to its base chip and re-derives their figures,
+ * nothing evaluated or written: for fuzzers, which look for crashes in the point code.  SL_OK, or
+ * SL_ERR_INTERNAL when sw is NULL. */
 sl_status sl_sweep_check_points(const sl_sweep *sw, sl_error *err);
 
 /* Where a running sweep is, for a progress line. */
