@@ -29,10 +29,10 @@ int cmd_calibrate(int argc, char **argv) {
       json = 1;
     else if (argv[i][0] == '-')
       return cli_usage("calibrate", "unknown option \"%s\"", argv[i]);
-    else if (n_files < SL_ARRAY_LEN(files))
+    else if (n_files < sizeof files / sizeof files[0])
       files[n_files++] = argv[i];
     else
-      return cli_usage("calibrate", "at most %zu case files", SL_ARRAY_LEN(files));
+      return cli_usage("calibrate", "at most %zu case files", sizeof files / sizeof files[0]);
   }
   if (!chip) return cli_usage("calibrate", "missing --chip NAME");
   if (!n_files) return cli_usage("calibrate", "missing case files");

@@ -28,9 +28,8 @@ static const struct {
 };
 
 typedef struct run_opts {
-  arena a;
   const char *file;
-  const char **sets;
+  const char **sets; /* "key=value", each malloc'd (opts_free) */
   size_t n_sets;
   int json, csv;
   long top;         /* 0 = every row */
@@ -39,16 +38,22 @@ typedef struct run_opts {
 
 static int add_set(run_opts *o, const char *key, const char *val) {
   size_t n = strlen(key) + strlen(val) + 2;
-  char *s = ar_alloc(&o->a, n);
+  char *s = malloc(n);
   if (!s) return cli_internal("out of memory");
   snprintf(s, n, "%s%s%s", key, key[0] ? "=" : "", val);
   o->sets[o->n_sets++] = s;
   return EXIT_OK;
 }
 
+static void opts_free(run_opts *o) {
+  for (size_t i = 0; i < o->n_sets; i++)
+    free((char *)o->sets[i]);
+  free(o->sets);
+}
+
 /* Returns -1 when parsing succeeded, else the exit code (help printed, or a usage error). */
 static int parse_args(int argc, char **argv, run_opts *o) {
-  o->sets = ar_alloc(&o->a, (size_t)argc * sizeof *o->sets);
+  o->sets = calloc((size_t)argc, sizeof *o->sets);
   if (!o->sets) return cli_internal("out of memory");
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
@@ -82,7 +87,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
     }
     if (r < 0) return cli_usage("run", "%s needs a value", a);
     size_t k = 0;
-    for (; k < SL_ARRAY_LEN(FLAG_KEYS); k++)
+    for (; k < sizeof FLAG_KEYS / sizeof FLAG_KEYS[0]; k++)
       if ((r = cli_opt(argc, argv, &i, FLAG_KEYS[k].flag, &v)) != 0) break;
     if (r < 0) return cli_usage("run", "%s needs a value", a);
     if (r > 0) {
@@ -103,10 +108,9 @@ static int parse_args(int argc, char **argv, run_opts *o) {
 int cmd_run(int argc, char **argv) {
   run_opts o;
   memset(&o, 0, sizeof o);
-  ar_init(&o.a);
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) {
-    ar_free(&o.a);
+    opts_free(&o);
     return rc;
   }
   sl_error err;
@@ -116,7 +120,7 @@ int cmd_run(int argc, char **argv) {
   sl_run_params rp = sl_run_params_default();
   rp.top_plans = o.top > 0 ? (size_t)o.top : 0;
   if (!s) s = sl_scenario_run_ex(sc, &rp, &res, &err);
-  ar_free(&o.a);
+  opts_free(&o);
   if (s) {
     sl_scenario_free(sc);
     return cli_fail(&err, s);
@@ -125,7 +129,7 @@ int cmd_run(int argc, char **argv) {
     char *j = sl_result_json(res);
     rc = j ? cli_write_report("run", j, o.file ? o.file : "silica run", o.html)
            : cli_internal("out of memory");
-    free(j);
+    sl_free(j);
     if (rc) {
       sl_result_free(res);
       sl_scenario_free(sc);
