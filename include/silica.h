@@ -84,6 +84,29 @@ sl_run_params sl_run_params_default(void);
 sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out,
                              sl_error *err);
 
+/* ---- Many evaluations of one scenario (benchmarks, searches, fuzzers) ------------------------ */
+
+/* A number of the loaded scenario as resolved: "chips"; for inference tasks "infer.batch" (NaN
+ * when {max: N}), "infer.prompt_len", "infer.gen_len"; for serving "serve.requests",
+ * "serve.arrival_rate_per_s" (NaN when auto); for training "train.global_batch" (N for {max: N}),
+ * "train.micro_batch" (NaN when auto) and "plan.searched_keys" (how many of tp, pp, cp, vpp, zero,
+ * micro_batch, recompute and the plan as a whole are left to the plan search: a run's cost grows
+ * with it).  NaN for an unknown key or one that does not apply to the task. */
+double sl_scenario_number(const sl_scenario *sc, const char *key);
+
+/* Changes the inference shape of a loaded scenario in place: key "infer.batch", "infer.prompt_len"
+ * or "infer.gen_len", value a whole number from 1 to 1e12.  Not while another thread runs sc.  The
+ * result's input_sha256 still names the text as loaded.  Errors: SL_ERR_INPUT (another key, a task
+ * that is not inference, a bad value). */
+sl_status sl_scenario_set_number(sl_scenario *sc, const char *key, double value, sl_error *err);
+
+/* Evaluates sc into res, a result from an earlier sl_scenario_run (of any scenario), reusing its
+ * memory: once warm, an evaluation allocates nothing.  res keeps no copy of the resolved scenario
+ * (sl_result_json writes "scenario": null) and must not outlive sc.  params NULL: the defaults.
+ * On an error res holds no result but may still be reused or freed. */
+sl_status sl_scenario_run_into(const sl_scenario *sc, const sl_run_params *params, sl_result *res,
+                               sl_error *err);
+
 /* Reads a numeric output key ("step_time_s", "memory.per_chip_bytes", ...) as in the JSON
  * output; returns NaN when the key is absent (e.g. not computed for an infeasible scenario). */
 double sl_result_number(const sl_result *res, const char *key);
@@ -183,6 +206,12 @@ sl_status sl_preset_list(const char *kind, char **out, sl_error *err);
  * file:line:key). */
 sl_status sl_spec_show(const char *kind, const char *name, sl_format format, char **out, sl_error *err);
 
+/* Reads and checks a chip, stack or model spec given as YAML text (len bytes; kind "chip", "stack"
+ * or "model", singular or plural), as the spec readers see it after presets are resolved: SL_OK
+ * when it loads.  `name` (NULL allowed) names it in errors.  For fuzzers and editors.  Errors:
+ * SL_ERR_INPUT with file:line:key. */
+sl_status sl_spec_check(const char *kind, const char *text, size_t len, const char *name, sl_error *err);
+
 /* What a validation run found, for a program's exit code. */
 typedef struct sl_validate_summary {
   size_t entries;          /* (case, metric) checks that ran or failed to run; 0: no case matched */
@@ -238,6 +267,10 @@ sl_status sl_numerics_run(const char *path, sl_format format, char **out, char *
  * reader accepted a file the executor cannot train (at most 2M parameters, 512 tokens a step, 1 to
  * 12 runs in formats it handles), a bug. */
 sl_status sl_numerics_check(const char *text, const char *name, sl_error *err);
+
+/* 1 when the numerics executor's exact fp32 matrix products go through OpenBLAS (loaded at run time
+ * when it is installed), 0 when they use the executor's own loops. */
+int sl_numerics_blas(void);
 
 /* ---- Sweeps: design-space exploration into a SQLite database (docs/sweep.md) ------------------- */
 

@@ -273,3 +273,7 @@ sl_status sl_numerics_check(const char *text, const char *name, sl_error *err) {
   ar_free(&a);
   return s;
 }
+
+int sl_numerics_blas(void) {
+  return nm_blas_available() ? 1 : 0;
+}

@@ -555,3 +555,34 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
   ar_free(&a);
   return rep_take(&b, out, err);
 }
+
+sl_status sl_spec_check(const char *kind_word, const char *text, size_t len, const char *name,
+                        sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  const char *kind = kind_of(kind_word);
+  if (!kind || strcmp(kind, "systems") == 0)
+    return err_set(err, SL_ERR_INPUT, "", 0, "", "unknown kind \"%s\" (expected chip, stack or model)",
+                   kind_word ? kind_word : "");
+  if (!text) return err_set(err, SL_ERR_INPUT, name ? name : "", 0, "", "no text given");
+  arena a;
+  ar_init(&a);
+  sl_error e;
+  memset(&e, 0, sizeof e);
+  yt_node *t = NULL;
+  sl_status s = yt_parse(&a, text, len, name ? name : "<text>", &t, &e);
+  if (!s) {
+    reader r = {&e, &a, ""};
+    sl_chip c;
+    sl_stack st;
+    sl_model m;
+    if (strcmp(kind, "chips") == 0)
+      s = chip_from_node(&r, t, &c);
+    else if (strcmp(kind, "stacks") == 0)
+      s = stack_from_node(&r, t, &st);
+    else if (!(s = model_from_node(&r, t, &m)))
+      (void)model_params(&m);
+  }
+  if (s && err) *err = e;
+  ar_free(&a);
+  return s;
+}
