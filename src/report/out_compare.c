@@ -226,9 +226,9 @@ static void write_text(jbuf *b, const cmp *c) {
         continue;
       }
       char t[32], pw[32], pt[32], wt[32], u[32];
-      rep_fmt_num(x->throughput, t, sizeof t);
-      rep_fmt_num(x->metric[M_PERF_W], pw, sizeof pw);
-      rep_fmt_num(x->metric[M_PERF_TCO], pt, sizeof pt);
+      unit_num(x->throughput, t, sizeof t);
+      unit_num(x->metric[M_PERF_W], pw, sizeof pw);
+      unit_num(x->metric[M_PERF_TCO], pt, sizeof pt);
       if (isnan(x->power_w_per_chip))
         snprintf(wt, sizeof wt, "-");
       else

@@ -1,4 +1,4 @@
-/* validate_out.c — the results of validation runs as `silica validate` prints them: a text table, a
+/* out_validate.c — the results of validation runs as `silica validate` prints them: a text table, a
  * Markdown report or CSV (the JSON is val_json's), and a summary for the exit code
  * (include/silica.h sl_validate). */
 #include "report/report.h"
@@ -42,8 +42,8 @@ static void text_rows(jbuf *b, const sl_validation *v, int calibration, int w) {
     const sl_val_entry *e = &v->entries[i];
     if (e->calibration != calibration) continue;
     char m[32], p[32], r[32];
-    rep_fmt_num(e->measured, m, sizeof m);
-    rep_fmt_num(e->predicted, p, sizeof p);
+    unit_num(e->measured, m, sizeof m);
+    unit_num(e->predicted, p, sizeof p);
     pct(e->rel_error, r, sizeof r);
     rep_printf(b, "%-*s  %-22s  %11s  %11s  %8s  %s\n", w, e->name, e->metric, m, p, r,
                sl_val_status_names[e->status]);
@@ -96,8 +96,8 @@ static void md_table(jbuf *b, const sl_validation *v, int calibration) {
     const sl_val_entry *e = &v->entries[i];
     if (e->calibration != calibration) continue;
     char m[32], p[32], r[32], t[32];
-    rep_fmt_num(e->measured, m, sizeof m);
-    rep_fmt_num(e->predicted, p, sizeof p);
+    unit_num(e->measured, m, sizeof m);
+    unit_num(e->predicted, p, sizeof p);
     pct(e->rel_error, r, sizeof r);
     snprintf(t, sizeof t, "%.0f%%", 100 * e->tolerance);
     jb_raw(b, "|");

@@ -1,4 +1,4 @@
-/* run_text.c — the result of one run as text (summary, memory, plans, serving, per-op breakdown)
+/* out_run.c — the result of one run as text (summary, memory, plans, serving, per-op breakdown)
  * and its breakdown as CSV: what `silica run` prints without --json (include/silica.h). */
 #include "report/report.h"
 
@@ -84,7 +84,7 @@ static void text_power(jbuf *b, const sl_result *res) {
   const sl_power_out *p = &res->power;
   if (!p->has_energy) return;
   char n1[48];
-  rep_fmt_num(p->step_j, n1, sizeof n1);
+  unit_num(p->step_j, n1, sizeof n1);
   rep_printf(b, "  %-14s %s J per step", "energy", n1);
   if (!isnan(p->j_per_token)) rep_printf(b, ", %.4g J per token", p->j_per_token);
   if (!isnan(p->j_per_sample)) rep_printf(b, ", %.4g J per sample", p->j_per_sample);
@@ -106,21 +106,21 @@ static void text_power(jbuf *b, const sl_result *res) {
 
 static void text_figures(jbuf *b, const sl_result *res) {
   char t1[48], t2[48], n1[48], n2[48];
-  rep_fmt_time(sl_result_number(res, "step_time_s"), t1, sizeof t1);
+  unit_time(sl_result_number(res, "step_time_s"), t1, sizeof t1);
   rep_printf(b, "  %-14s %s\n", "step time", t1);
   if (res->has_tokens) {
-    rep_fmt_num(sl_result_number(res, "tokens_per_s"), n1, sizeof n1);
-    rep_fmt_num(sl_result_number(res, "tokens_per_s_per_chip"), n2, sizeof n2);
+    unit_num(sl_result_number(res, "tokens_per_s"), n1, sizeof n1);
+    unit_num(sl_result_number(res, "tokens_per_s_per_chip"), n2, sizeof n2);
     rep_printf(b, "  %-14s %s (%s per chip)\n", "tokens/s", n1, n2);
   }
   if (res->has_samples) {
-    rep_fmt_num(sl_result_number(res, "samples_per_s"), n1, sizeof n1);
-    rep_fmt_num(sl_result_number(res, "samples_per_s_per_chip"), n2, sizeof n2);
+    unit_num(sl_result_number(res, "samples_per_s"), n1, sizeof n1);
+    unit_num(sl_result_number(res, "samples_per_s_per_chip"), n2, sizeof n2);
     rep_printf(b, "  %-14s %s (%s per chip)\n", "samples/s", n1, n2);
   }
   if (res->has_ttft) {
-    rep_fmt_time(sl_result_number(res, "ttft_s"), t1, sizeof t1);
-    rep_fmt_time(sl_result_number(res, "tpot_s"), t2, sizeof t2);
+    unit_time(sl_result_number(res, "ttft_s"), t1, sizeof t1);
+    unit_time(sl_result_number(res, "tpot_s"), t2, sizeof t2);
     rep_printf(b, "  %-14s %s / %s\n", "TTFT / TPOT", t1, t2);
   }
   if (res->has_mfu) {
@@ -134,13 +134,13 @@ static void text_memory(jbuf *b, const sl_result *res) {
   const sl_memory *m = &res->mem;
   if (m->capacity_bytes <= 0) return;
   char u[32], c[32], w[32], g[32], o[32], a[32], kv[32];
-  rep_fmt_gib(m->per_chip_bytes, u, sizeof u);
-  rep_fmt_gib(m->capacity_bytes, c, sizeof c);
-  rep_fmt_gib(m->weights_bytes, w, sizeof w);
-  rep_fmt_gib(m->grads_bytes, g, sizeof g);
-  rep_fmt_gib(m->optimizer_bytes, o, sizeof o);
-  rep_fmt_gib(m->activations_bytes, a, sizeof a);
-  rep_fmt_gib(m->kv_cache_bytes, kv, sizeof kv);
+  unit_bytes(m->per_chip_bytes, u, sizeof u);
+  unit_bytes(m->capacity_bytes, c, sizeof c);
+  unit_bytes(m->weights_bytes, w, sizeof w);
+  unit_bytes(m->grads_bytes, g, sizeof g);
+  unit_bytes(m->optimizer_bytes, o, sizeof o);
+  unit_bytes(m->activations_bytes, a, sizeof a);
+  unit_bytes(m->kv_cache_bytes, kv, sizeof kv);
   rep_printf(b, "  %-14s %s of %s per chip (%s)\n", "memory", u, c, m->fits ? "fits" : "does not fit");
   rep_printf(b, "  %-14s weights %s, grads %s, optimizer %s, activations %s, KV cache %s\n", "", w, g, o, a,
              kv);
@@ -174,8 +174,8 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
   for (size_t i = 0; i < shown; i++) {
     const sl_row *r = &res->rows[idx[i]];
     char t[48], cnt[32], tf[32];
-    rep_fmt_time(r->time_s, t, sizeof t);
-    rep_fmt_num(r->count, cnt, sizeof cnt);
+    unit_time(r->time_s, t, sizeof t);
+    unit_num(r->count, cnt, sizeof cnt);
     if (r->time_s > 0) /* achieved: the row's FLOP over its time */
       snprintf(tf, sizeof tf, "%.1f", r->flops / r->time_s / 1e12);
     else
@@ -193,9 +193,9 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
 static void text_serve(jbuf *b, const sl_result *res) {
   if (!res->has_serve) return;
   char a[32], c[32], d[32], e[32], f[32], g[32];
-  rep_fmt_time(res->serve.ttft[0], a, sizeof a), rep_fmt_time(res->serve.ttft[1], c, sizeof c);
-  rep_fmt_time(res->serve.ttft[2], d, sizeof d), rep_fmt_time(res->serve.tpot[0], e, sizeof e);
-  rep_fmt_time(res->serve.tpot[1], f, sizeof f), rep_fmt_time(res->serve.tpot[2], g, sizeof g);
+  unit_time(res->serve.ttft[0], a, sizeof a), unit_time(res->serve.ttft[1], c, sizeof c);
+  unit_time(res->serve.ttft[2], d, sizeof d), unit_time(res->serve.tpot[0], e, sizeof e);
+  unit_time(res->serve.tpot[1], f, sizeof f), unit_time(res->serve.tpot[2], g, sizeof g);
   rep_printf(b, "\nserving (%.0f requests at %.4g per second, %.0f engine steps of %.0f tokens on average)\n",
              res->serve.requests, res->serve.rate_per_s, res->serve.steps, res->serve.mean_batch_tokens);
   rep_printf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TTFT", a, c, d);
@@ -222,7 +222,7 @@ static void text_plans(jbuf *b, const sl_result *res) {
   for (size_t i = 0; i < res->n_top; i++) {
     const sl_plan_row *t = &res->top[i];
     char st[32];
-    rep_fmt_time(t->step_time_s, st, sizeof st);
+    unit_time(t->step_time_s, st, sizeof st);
     rep_printf(b, "  %4g %4g %4g %4g %4g %3s %4g %4g %4g %-9s %6g %11s %6.1f%% %10.2f\n", t->plan.dp,
                t->plan.tp, t->plan.pp, t->plan.cp, t->plan.ep, t->plan.sp ? "on" : "off", t->plan.zero,
                t->plan.vpp, t->plan.mb, rc[t->plan.rc], t->plan.gb, st, t->mfu * 100,

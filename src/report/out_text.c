@@ -1,8 +1,8 @@
-/* text.c — the small pieces every text, CSV and Markdown writer of results shares: printf onto a
- * jbuf, numbers with units, CSV fields, and handing the finished text to the caller. */
+/* out_text.c — the small pieces the text, CSV and Markdown writers of results (out_*.c) share: printf
+ * onto a jbuf, CSV fields, and handing the finished text to the caller.  Numbers with units are
+ * units.c's. */
 #include "report/report.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,42 +30,6 @@ void rep_printf(jbuf *b, const char *fmt, ...) {
   va_end(ap);
   jb_raw(b, big);
   free(big);
-}
-
-void rep_fmt_num(double v, char *buf, size_t size) {
-  if (isnan(v))
-    snprintf(buf, size, "-");
-  else if (fabs(v) >= 1e4 && fabs(v) < 1e15) /* no exponent for the throughputs people read */
-    snprintf(buf, size, "%.0f", v);
-  else
-    snprintf(buf, size, "%.4g", v);
-}
-
-void rep_fmt_time(double s, char *buf, size_t size) {
-  static const struct {
-    double scale;
-    const char *unit;
-  } u[] = {{1, "s"}, {1e-3, "ms"}, {1e-6, "\xc2\xb5s"}, {1e-9, "ns"}};
-  if (isnan(s)) {
-    snprintf(buf, size, "-");
-    return;
-  }
-  size_t i = 0;
-  while (i + 1 < SL_ARRAY_LEN(u) && fabs(s) < u[i].scale)
-    i++;
-  if (s == 0) i = 0;
-  snprintf(buf, size, "%.4g %s", s / u[i].scale, u[i].unit);
-}
-
-void rep_fmt_gib(double bytes, char *buf, size_t size) {
-  if (isnan(bytes))
-    snprintf(buf, size, "-");
-  else if (bytes >= 1073741824.0 || bytes == 0)
-    snprintf(buf, size, "%.2f GiB", bytes / 1073741824.0);
-  else if (bytes >= 1048576.0)
-    snprintf(buf, size, "%.2f MiB", bytes / 1048576.0);
-  else
-    snprintf(buf, size, "%.1f KiB", bytes / 1024.0);
 }
 
 void rep_csv_str(jbuf *b, const char *s, const char *sep) {

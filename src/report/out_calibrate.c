@@ -1,4 +1,4 @@
-/* calibrate_out.c — fitting a chip's efficiency figures to kernel-level measured cases
+/* out_calibrate.c — fitting a chip's efficiency figures to kernel-level measured cases
  * (sim/calibrate.c) and the report `silica calibrate` prints: the figures before and after and the
  * errors, as text or JSON, with the fitted figures as a chip-spec fragment (include/silica.h). */
 #include "report/report.h"

@@ -1,4 +1,4 @@
-/* numerics_out.c — a numerics experiment (numerics/train.c, docs/numerics.md) run and rendered as
+/* out_numerics.c — a numerics experiment (numerics/train.c, docs/numerics.md) run and rendered as
  * `silica numerics` prints it: the losses per number-format run, their gaps to the reference run,
  * the loss curves, and the chip's time and energy for the run (include/silica.h). */
 #include "numerics/numerics.h"
@@ -233,8 +233,8 @@ sl_status sl_numerics_run(const char *file, sl_format format, char **out, char *
     if (ex.chip) {
       if (o.have_chip) {
         char t1[32], t2[32];
-        rep_fmt_time(o.chip_step_s, t1, sizeof t1);
-        rep_fmt_time(o.chip_time_s, t2, sizeof t2);
+        unit_time(o.chip_step_s, t1, sizeof t1);
+        unit_time(o.chip_time_s, t2, sizeof t2);
         rep_printf(&b, "\n  on %s: %s per step, %s for the run, %.4g J (%s)\n", ex.chip, t1, t2,
                    o.chip_energy_j, o.chip_note);
       } else {

@@ -1,4 +1,4 @@
-/* show.c — the presets compiled into silica (data/) or spec files, and the figures silica derives
+/* out_show.c — the presets compiled into silica (data/) or spec files, and the figures silica derives
  * from them, as `silica list` and `silica show` print them (include/silica.h sl_preset_list,
  * sl_spec_show). */
 #include "report/report.h"
@@ -78,7 +78,7 @@ static void list_chip(jbuf *b, const loaded *l) {
   const sl_chip *c = &l->chip;
   sl_dtype f = ridge_format(c);
   char cap[32];
-  rep_fmt_gib(chip_dram_bytes(c), cap, sizeof cap);
+  unit_bytes(chip_dram_bytes(c), cap, sizeof cap);
   rep_printf(b, "%s %.1f TFLOPS, %.0f GB/s, %s, %.0f W, %s", sl_dtype_names[f], chip_peak_flops(c, f) / 1e12,
              chip_dram(c)->bw_GBps, cap, c->tdp_w, chip_status(c));
   if (c->description[0]) rep_printf(b, " - %s", c->description);
@@ -87,7 +87,7 @@ static void list_chip(jbuf *b, const loaded *l) {
 static void list_stack(jbuf *b, const loaded *l) {
   const sl_stack *s = &l->stack;
   char t[32];
-  rep_fmt_time(s->kernel_overhead_s, t, sizeof t);
+  unit_time(s->kernel_overhead_s, t, sizeof t);
   rep_printf(b, "attention %s, elementwise %s, launch %s%s", s->attention_fused ? "fused" : "unfused",
              s->fused_elementwise ? "fused" : "unfused", t, s->graphs ? ", graphs" : "");
   if (s->description[0]) rep_printf(b, " - %s", s->description);
@@ -382,8 +382,8 @@ static void text_chip_memory(jbuf *b, const sl_chip *c) {
   for (int i = 0; i < c->n_mem; i++) {
     const sl_mem_level *m = &c->mem[i];
     char cap[32], lat[32];
-    rep_fmt_gib(m->capacity_bytes, cap, sizeof cap);
-    rep_fmt_time(m->latency_s, lat, sizeof lat);
+    unit_bytes(m->capacity_bytes, cap, sizeof cap);
+    unit_time(m->latency_s, lat, sizeof lat);
     rep_printf(b, "  %-8s %12s  %10.0f GB/s  latency %s%s\n", m->name, cap, m->bw_GBps, lat,
                m->per_core ? "  (per core)" : "");
   }
@@ -392,7 +392,7 @@ static void text_chip_memory(jbuf *b, const sl_chip *c) {
   for (int i = 0; i < 3; i++)
     if (lk[i]->bw_GBps > 0) {
       char lat[32];
-      rep_fmt_time(lk[i]->latency_s, lat, sizeof lat);
+      unit_time(lk[i]->latency_s, lat, sizeof lat);
       rep_printf(b, "link %-9s %.0f GB/s per direction, latency %s\n", ln[i], lk[i]->bw_GBps, lat);
     }
 }
@@ -415,7 +415,7 @@ static void text_chip(jbuf *b, const sl_chip *c) {
 
 static void text_stack(jbuf *b, const sl_stack *s) {
   char t[32];
-  rep_fmt_time(s->kernel_overhead_s, t, sizeof t);
+  unit_time(s->kernel_overhead_s, t, sizeof t);
   rep_printf(b, "stack %s%s%s\n", s->name, s->description[0] ? " - " : "", s->description);
   rep_printf(b, "attention %s; element-wise ops %s; kernel launch overhead %s; graphs %s\n",
              s->attention_fused ? "fused" : "unfused", s->fused_elementwise ? "fused" : "unfused", t,
