@@ -127,7 +127,7 @@ const char *sl_preset_name(const char *kind, size_t i);
 /* The text of a preset file, or NULL when there is no such preset.  Static storage. */
 const char *sl_preset_text(const char *kind, const char *name);
 
-/* ---- Reports, validation and chips as JSON (src/io/report.c, src/io/api_extra.c) ----------------
+/* ---- Reports, validation and chips as JSON (src/report/) ------------------------------------------
  * For programs and language bindings (python/silica uses these through ctypes).  Every string
  * returned through `out` is allocated with malloc: free it with sl_free (or free()). */
 

@@ -79,7 +79,7 @@ static void model_label(const sl_model *m, char *buf, size_t size) {
     snprintf(buf, size, "%s", safe_name(sl_op_type_names, SL_OPT_COUNT, (int)op->type));
 }
 
-/* Energy, power and cost (issue 6). */
+/* Energy, power and cost. */
 static void text_power(jbuf *b, const sl_result *res) {
   const sl_power_out *p = &res->power;
   if (!p->has_energy) return;

@@ -159,7 +159,7 @@ static void json_chip_efficiency(jbuf *b, const sl_chip *c) {
   jb_obj_end(b);
 }
 
-/* ---- area, energy and cost of a chip (issue 6) ------------------------------------------------------ */
+/* ---- area, energy and cost of a chip ---------------------------------------------------------------- */
 
 static sl_status default_econ(arena *a, sl_econ *e) {
   sl_error err;

@@ -15,13 +15,13 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
-int cmd_compare(int argc, char **argv); /* cmd_compare.c (issue 6) */
+int cmd_compare(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
-int cmd_report(int argc, char **argv);   /* cmd_report.c */
-int cmd_numerics(int argc, char **argv); /* cmd_numerics.c (issue 9) */
+int cmd_report(int argc, char **argv); /* cmd_report.c */
+int cmd_numerics(int argc, char **argv);
 extern const char CLI_HELP_NUMERICS[];
 extern const char CLI_HELP_REPORT[];
-int cmd_sweep(int argc, char **argv); /* cmd_sweep.c (issue 8) */
+int cmd_sweep(int argc, char **argv);
 extern const char CLI_HELP_SWEEP[];
 /* Writes the HTML report of `json` (a silica JSON output; `name` names it on the page) to out_path
  * ("-": stdout).  Returns an exit code; errors are printed. */
