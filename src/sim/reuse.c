@@ -1,6 +1,7 @@
 /* reuse.c — public calls for loops over many evaluations of one loaded scenario (benchmarks,
- * searches, fuzzers): read a few of its resolved numbers, change its inference shape in place, and
- * run it into a result whose memory is reused (include/silica.h). */
+ * searches, fuzzers): read a few of its resolved numbers and change its inference shape in place
+ * (include/silica.h); sl_scenario_run_into, which reuses a result, is beside sl_scenario_run in
+ * result.c. */
 #include "sim/sim.h"
 
 #include <math.h>
@@ -61,22 +62,4 @@ sl_status sl_scenario_set_number(sl_scenario *sc, const char *key, double value,
   *field = value;
   if (field == &sc->batch) sc->batch_max = 0; /* an explicit batch replaces {max: N} */
   return SL_OK;
-}
-
-sl_status sl_scenario_run_into(const sl_scenario *sc, const sl_run_params *params, sl_result *res,
-                               sl_error *err) {
-  if (err) memset(err, 0, sizeof *err);
-  if (!sc || !res)
-    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_scenario_run_into: no scenario or result");
-  sl_run_params dflt = sl_run_params_default();
-  if (!params) params = &dflt;
-  arena a = res->a; /* keep the arena's first block: no allocation once it is large enough */
-  ar_reset(&a);
-  memset(res, 0, sizeof *res);
-  res->a = a;
-  res->sc = sc;
-  memcpy(res->input_sha256, sc->input_sha256, sizeof res->input_sha256);
-  sl_status s = sim_run_top(sc, res, params->top_plans, err);
-  if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
-  return s;
 }
