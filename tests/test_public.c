@@ -58,6 +58,9 @@ static void test_run_into(void **state) {
     assert_true(sl_result_number(res, "step_time_s") == sl_result_number(want, "step_time_s"));
     assert_true(sl_result_number(res, "memory.per_chip_bytes") ==
                 sl_result_number(want, "memory.per_chip_bytes"));
+    assert_true(sl_result_number(res, "roofline.ridge_flops_per_byte") ==
+                sl_result_number(want, "roofline.ridge_flops_per_byte"));
+    assert_true(!isnan(sl_result_number(res, "roofline.ridge_flops_per_byte")));
     assert_true(sl_scenario_number(sc, "infer.batch") == shapes[i][0]);
     sl_result_free(want);
     sl_scenario_free(fresh);
