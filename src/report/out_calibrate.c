@@ -33,6 +33,8 @@ sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_file
       cap = (n_all + n) * 2;
       sl_cal_case *p = realloc(all, cap * sizeof *p);
       if (!p) {
+        for (size_t i = 0; i < n; i++) /* not yet in `all`: freed here */
+          sl_scenario_free(cs[i].sc);
         s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
         break;
       }
