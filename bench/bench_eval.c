@@ -1,8 +1,9 @@
 /* bench_eval.c — whole-scenario evaluations per second on one core: Llama-3.1-70B prefill and
  * decode on one chip, with batch and lengths changed every iteration so nothing is reused.
  * (batch cycles over 1..7 for prefill and 1..23 for decode, prompt_len over 512..16892).
+ * Each evaluation reuses one result (sl_scenario_run_into), so none allocates once warm.
  * Prints one JSON line per case.  Usage: bench_eval [seconds per case, default 1]. */
-#include "report/report.h"
+#include "silica.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,22 +26,22 @@ static int run_case(const char *name, const char *text, long batches, double sec
     fprintf(stderr, "bench_eval: %s\n", buf);
     return 1;
   }
-  sl_result res;
-  memset(&res, 0, sizeof res);
-  ar_init(&res.a);
-  double base_batch = sc->batch, base_prompt = sc->prompt_len, checksum = 0;
+  sl_result *res = NULL; /* one run to get a result whose memory the loop reuses */
+  if (sl_scenario_run(sc, &res, &err)) return 1;
+  double base_batch = sl_scenario_number(sc, "infer.batch"),
+         base_prompt = sl_scenario_number(sc, "infer.prompt_len");
+  double checksum = 0;
   long n = 0, feasible = 0;
   double t0 = now_s(), t1 = t0;
   while (t1 - t0 < seconds) {
     for (int i = 0; i < 256; i++, n++) {
-      sc->batch = base_batch + (double)(n % batches);
-      sc->prompt_len = base_prompt + (double)((n * 37) % 16381);
-      ar_reset(&res.a);
-      memset(&res.step_time_s, 0, sizeof res - offsetof(sl_result, step_time_s));
-      res.rows = NULL;
-      if (sim_run(sc, &res, &err)) return 1;
-      feasible += res.feasible;
-      checksum += res.feasible ? res.step_time_s : 0;
+      if (sl_scenario_set_number(sc, "infer.batch", base_batch + (double)(n % batches), &err) ||
+          sl_scenario_set_number(sc, "infer.prompt_len", base_prompt + (double)((n * 37) % 16381), &err) ||
+          sl_scenario_run_into(sc, NULL, res, &err))
+        return 1;
+      int ok = sl_result_feasible(res);
+      feasible += ok;
+      checksum += ok ? sl_result_number(res, "step_time_s") : 0;
     }
     t1 = now_s();
   }
@@ -50,7 +51,7 @@ static int run_case(const char *name, const char *text, long batches, double sec
          "%.6g}\n",
          name, n, n < batches * 16381 ? n : batches * 16381, feasible, dt, (double)n / dt,
          dt / (double)n * 1e9, checksum);
-  ar_free(&res.a);
+  sl_result_free(res);
   sl_scenario_free(sc);
   return 0;
 }

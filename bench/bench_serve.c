@@ -1,7 +1,7 @@
 /* bench_serve.c — the serving simulation's speed: 1,000,000 requests of Llama-3.1-8B on one H100
  * under continuous batching, on one core.  Prints one JSON line: requests, engine steps,
  * seconds, requests per second of simulation time.  Usage: bench_serve [requests]. */
-#include "report/report.h"
+#include "silica.h"
 
 #include <stdio.h>
 #include <stdlib.h>

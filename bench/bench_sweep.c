@@ -2,7 +2,7 @@
  * and decode on design points of an MTIA-2i-based grid, each with its energy (the energy table
  * re-derived), area (the area model) and cost (TCO), written into SQLite in batches.  One thread.
  * Prints one JSON line.  Usage: bench_sweep [DB path, default a temporary file]. */
-#include "dse/dse.h"
+#include "silica.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,20 +32,18 @@ int main(int argc, char **argv) {
     db = tmp;
   }
   sl_error err;
-  dse_sweep *sw = NULL;
-  if (dse_sweep_load(NULL, SWEEP, &sw, &err)) {
+  sl_sweep *sw = NULL;
+  if (sl_sweep_load(NULL, SWEEP, &sw, &err)) {
     char buf[600];
     sl_error_format(&err, buf, sizeof buf);
     fprintf(stderr, "bench_sweep: %s\n", buf);
     return 1;
   }
-  dse_run_opts o;
-  memset(&o, 0, sizeof o);
-  o.db_path = db;
-  o.jobs = 1;
-  dse_run_stats st;
-  sl_status s = dse_run(sw, &o, &st, &err);
-  dse_sweep_free(sw);
+  sl_sweep_params prm = sl_sweep_params_default();
+  prm.jobs = 1;
+  sl_sweep_stats st;
+  sl_status s = sl_sweep_run(sw, db, &prm, &st, NULL, &err);
+  sl_sweep_free(sw);
   if (s) {
     char buf[600];
     sl_error_format(&err, buf, sizeof buf);

@@ -1,5 +1,5 @@
 /* fuzz_cases.c — validation-case files: read, run (cheap scenarios only run fast anyway: the
- * runner is the same as silica validate's), summarise, JSON. */
+ * runner is the same as silica validate's), summarise, JSON (sl_validate). */
 #include "fuzz_common.h"
 
 #include <stdio.h>
@@ -13,15 +13,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!f) return 0;
   fwrite(data, 1, size, f);
   fclose(f);
-  sl_validation v;
-  val_init(&v);
+  const char *paths[] = {path};
+  char *json = NULL;
   sl_error err;
-  sl_status s = val_run_file(&v, path, "^(gemm|attn|small)", &err);
+  sl_status s = sl_validate(paths, 1, "^(gemm|attn|small)", SL_FORMAT_JSON, &json, NULL, &err);
   fuzz_check(s);
-  val_summarise(&v);
-  char *j = val_json(&v);
-  free(j);
-  val_free(&v);
+  sl_free(json);
   remove(path);
   return 0;
 }

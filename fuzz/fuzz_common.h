@@ -1,9 +1,10 @@
 /* fuzz_common.h — shared by the fuzz targets: each file defines LLVMFuzzerTestOneInput over one
- * reader; built with libFuzzer by `make fuzz`, or with replay.c to replay a corpus in `make test`. */
+ * reader of the public API; built with libFuzzer by `make fuzz`, or with replay.c to replay a corpus
+ * in `make test`. */
 #ifndef SL_FUZZ_COMMON_H
 #define SL_FUZZ_COMMON_H
 
-#include "report/report.h"
+#include "silica.h"
 
 #include <stdint.h>
 #include <stdlib.h>

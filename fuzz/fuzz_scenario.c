@@ -6,13 +6,12 @@
 
 /* Keeps each input to milliseconds: no large serving simulations or plan searches. */
 static int cheap(const sl_scenario *sc) {
-  if (sc->task == SL_TASK_SERVE) return sc->serve.requests <= 200 && sc->serve.rate_per_s != SL_AUTO;
-  if (sc->task == SL_TASK_TRAIN) {
-    const sl_parallel *p = &sc->par;
-    int autos = (p->tp == SL_AUTO) + (p->pp == SL_AUTO) + (p->cp == SL_AUTO) + (p->vpp == SL_AUTO) +
-                (p->zero == SL_AUTO) + (sc->micro_batch == SL_AUTO) + sc->recompute_auto + sc->parallel_auto;
-    return sc->chips <= 64 && autos <= 2 && sc->global_batch <= 4096;
-  }
+  double requests = sl_scenario_number(sc, "serve.requests");
+  if (!isnan(requests)) return requests <= 200 && !isnan(sl_scenario_number(sc, "serve.arrival_rate_per_s"));
+  double searched = sl_scenario_number(sc, "plan.searched_keys");
+  if (!isnan(searched))
+    return sl_scenario_number(sc, "chips") <= 64 && searched <= 2 &&
+           sl_scenario_number(sc, "train.global_batch") <= 4096;
   return 1;
 }
 
@@ -30,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!s) {
       char *j = sl_result_json(r);
       if (!j) abort();
-      free(j);
+      sl_free(j);
       (void)sl_result_number(r, "step_time_s");
     }
     sl_result_free(r);

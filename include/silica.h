@@ -84,6 +84,29 @@ sl_run_params sl_run_params_default(void);
 sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out,
                              sl_error *err);
 
+/* ---- Many evaluations of one scenario (benchmarks, searches, fuzzers) ------------------------ */
+
+/* A number of the loaded scenario as resolved: "chips"; for inference tasks "infer.batch" (NaN
+ * when {max: N}), "infer.prompt_len", "infer.gen_len"; for serving "serve.requests",
+ * "serve.arrival_rate_per_s" (NaN when auto); for training "train.global_batch" (N for {max: N}),
+ * "train.micro_batch" (NaN when auto) and "plan.searched_keys" (how many of tp, pp, cp, vpp, zero,
+ * micro_batch, recompute and the plan as a whole are left to the plan search: a run's cost grows
+ * with it).  NaN for an unknown key or one that does not apply to the task. */
+double sl_scenario_number(const sl_scenario *sc, const char *key);
+
+/* Changes the inference shape of a loaded scenario in place: key "infer.batch", "infer.prompt_len"
+ * or "infer.gen_len", value a whole number from 1 to 1e12.  Not while another thread runs sc.  The
+ * result's input_sha256 still names the text as loaded.  Errors: SL_ERR_INPUT (another key, a task
+ * that is not inference, a bad value). */
+sl_status sl_scenario_set_number(sl_scenario *sc, const char *key, double value, sl_error *err);
+
+/* Evaluates sc into res, a result from an earlier sl_scenario_run (of any scenario), reusing its
+ * memory: once warm, an evaluation allocates nothing.  res keeps no copy of the resolved scenario
+ * (sl_result_json writes "scenario": null) and must not outlive sc.  params NULL: the defaults.
+ * On an error res holds no result but may still be reused or freed. */
+sl_status sl_scenario_run_into(const sl_scenario *sc, const sl_run_params *params, sl_result *res,
+                               sl_error *err);
+
 /* Reads a numeric output key ("step_time_s", "memory.per_chip_bytes", ...) as in the JSON
  * output; returns NaN when the key is absent (e.g. not computed for an infeasible scenario). */
 double sl_result_number(const sl_result *res, const char *key);
@@ -104,7 +127,7 @@ const char *sl_preset_name(const char *kind, size_t i);
 /* The text of a preset file, or NULL when there is no such preset.  Static storage. */
 const char *sl_preset_text(const char *kind, const char *name);
 
-/* ---- Reports, validation and chips as JSON (src/io/report.c, src/io/api_extra.c) ----------------
+/* ---- Reports, validation and chips as JSON (src/report/) ------------------------------------------
  * For programs and language bindings (python/silica uses these through ctypes).  Every string
  * returned through `out` is allocated with malloc: free it with sl_free (or free()). */
 
@@ -147,6 +170,185 @@ sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char 
  * measurements behind its efficiency figures), "validation" ("calibrated" or "unvalidated"),
  * "validation_note"}.  *out owned by the caller.  Errors: SL_ERR_INPUT (no such chip, bad spec). */
 sl_status sl_chip_json(const char *name_or_path, char **out, sl_error *err);
+
+/* ---- Outputs of the silica program as text ---------------------------------------------------
+ * What the commands of the silica program print, for programs that want the same text.  Every
+ * string returned is allocated with malloc and NUL-terminated: free it with sl_free. */
+
+/* The renderings a function offers; each function says which it takes (others are SL_ERR_INPUT). */
+typedef enum sl_format {
+  SL_FORMAT_TEXT = 0,     /* tables for people, as the program prints by default */
+  SL_FORMAT_JSON = 1,     /* one JSON object and a newline */
+  SL_FORMAT_CSV = 2,      /* a header line, then one line per row */
+  SL_FORMAT_MARKDOWN = 3, /* a Markdown report */
+} sl_format;
+
+/* `silica run` without --json: the scenario and result as text (summary, memory, parallel plan,
+ * searched plans, serving, and the per-op breakdown, most time first).  `res` must come from
+ * running `sc`.  top: show only the `top` most expensive breakdown rows (0 = all).  Returns the
+ * text, or NULL when out of memory (or sc or res is NULL). */
+char *sl_result_text(const sl_scenario *sc, const sl_result *res, size_t top);
+/* `silica run --csv`: the per-op breakdown as CSV (name, phase, category, count, time_s,
+ * time_per_op_s, share, flops, bytes, tflops_per_s, bound, energy_j, sram_hit_rate), most time
+ * first; top as above.  NULL when out of memory. */
+char *sl_result_csv(const sl_result *res, size_t top);
+
+/* `silica list KIND`: one line per preset of `kind` ("chips", "stacks", "models", "systems"), its
+ * name and a short description of what silica derives from it.  Errors: SL_ERR_INPUT (unknown
+ * kind), SL_ERR_INTERNAL (a shipped preset that does not load: a bug; out of memory). */
+sl_status sl_preset_list(const char *kind, char **out, sl_error *err);
+
+/* `silica show`: a spec of `kind` ("chips", "stacks", "models", "systems") and what silica derives
+ * from it (a chip's peaks per format, ridge points, area, energy per action, cost at default
+ * prices, memory levels, efficiencies and their sources; a model's parameter counts).  `name` is a
+ * preset name, a spec file (a path) or inline YAML ("{...}"), as a scenario's value would be.
+ * format: SL_FORMAT_TEXT or SL_FORMAT_JSON.  Errors: SL_ERR_INPUT (no such preset, a bad spec with
+ * file:line:key). */
+sl_status sl_spec_show(const char *kind, const char *name, sl_format format, char **out, sl_error *err);
+
+/* Reads and checks a chip, stack or model spec given as YAML text (len bytes; kind "chip", "stack"
+ * or "model", singular or plural), as the spec readers see it after presets are resolved: SL_OK
+ * when it loads.  `name` (NULL allowed) names it in errors.  For fuzzers and editors.  Errors:
+ * SL_ERR_INPUT with file:line:key. */
+sl_status sl_spec_check(const char *kind, const char *text, size_t len, const char *name, sl_error *err);
+
+/* What a validation run found, for a program's exit code. */
+typedef struct sl_validate_summary {
+  size_t entries;          /* (case, metric) checks that ran or failed to run; 0: no case matched */
+  size_t ok;               /* checks within their tolerance */
+  size_t internal_errors;  /* checks whose run hit an internal error (a bug in silica) */
+  double mape;             /* mean |relative error| of the validation checks that ran; NaN when none */
+  double calibration_mape; /* the same over the calibration cases (gemm-best-*); NaN when none */
+} sl_validate_summary;
+
+/* `silica validate`: runs the cases files as sl_validate_json does and renders them in `format`:
+ * SL_FORMAT_TEXT (a table), SL_FORMAT_JSON (as sl_validate_json, with a newline), SL_FORMAT_CSV (one
+ * line per case and metric) or SL_FORMAT_MARKDOWN (a report naming the files and the filter).  When
+ * no case matches, the call succeeds with summary->entries = 0 and *out = NULL.  summary may be NULL.
+ * Errors: SL_ERR_INPUT (a malformed cases file, a bad regex), SL_ERR_INTERNAL. */
+sl_status sl_validate(const char *const *paths, size_t n_paths, const char *filter, sl_format format,
+                      char **out, sl_validate_summary *summary, sl_error *err);
+
+/* `silica compare`: each workload (a scenario file) run with its chip replaced by each chip (a
+ * preset or a chip spec file); throughput, performance per watt and per dollar of cost of
+ * ownership, each relative to the baseline chip, the best chip of each workload, geometric means. */
+typedef struct sl_compare_params {
+  const char *const *chips; /* at most 64 */
+  size_t n_chips;
+  const char *const *workloads; /* scenario files, at most 64 */
+  size_t n_workloads;
+  const char *const *sets; /* "key=value" for every workload (as sl_scenario_load's), at most 64 */
+  size_t n_sets;
+  size_t baseline;  /* index into chips of the chip the ratios are relative to */
+  sl_format format; /* SL_FORMAT_TEXT, SL_FORMAT_JSON or SL_FORMAT_CSV */
+} sl_compare_params;
+/* Errors: the first workload that does not load or run (its error), SL_ERR_INPUT (bad params). */
+sl_status sl_compare(const sl_compare_params *params, char **out, sl_error *err);
+
+/* `silica calibrate`: fits `chip`'s efficiency figures (a preset or a chip spec file) to the
+ * kernel-level cases of the files that measure step_time_s (the chip replaces each case's), every
+ * other case held out.  *fragment: the fitted figures as a chip-spec fragment (YAML) naming its
+ * data.  *report: the figures before and after and the errors, as SL_FORMAT_TEXT or SL_FORMAT_JSON
+ * (which holds the fragment too); the text ends with the fragment unless fragment_path (where the
+ * caller writes it; NULL allowed) is given, then it names that file.  Both owned by the caller. */
+sl_status sl_calibrate(const char *chip, const char *const *paths, size_t n_paths, sl_format format,
+                       const char *fragment_path, char **report, char **fragment, sl_error *err);
+
+/* ---- Numerics: training small models in the chip's number formats ---------------------------- */
+
+/* `silica numerics FILE`: trains the file's small model once per number-format run (docs/numerics.md;
+ * seconds to minutes) and renders the losses, their gaps to the reference run and the chip's time
+ * and energy for the run: SL_FORMAT_TEXT, SL_FORMAT_JSON, or SL_FORMAT_CSV (the loss curves).
+ * *note (NULL allowed): a line for the user when the built-in corpus stood in for a missing one,
+ * else NULL.  Errors: SL_ERR_INPUT (a bad file, with file:line:key), SL_ERR_INTERNAL. */
+sl_status sl_numerics_run(const char *path, sl_format format, char **out, char **note, sl_error *err);
+/* Reads and checks a numerics file given as text (nothing is trained): SL_OK when it would run.
+ * `name` (NULL allowed) names it in errors.  For fuzzers and editors: SL_ERR_INTERNAL means the
+ * reader accepted a file the executor cannot train (at most 2M parameters, 512 tokens a step, 1 to
+ * 12 runs in formats it handles), a bug. */
+sl_status sl_numerics_check(const char *text, const char *name, sl_error *err);
+
+/* 1 when the numerics executor's exact fp32 matrix products go through OpenBLAS (loaded at run time
+ * when it is installed), 0 when they use the executor's own loops. */
+int sl_numerics_blas(void);
+
+/* ---- Sweeps: design-space exploration into a SQLite database (docs/sweep.md) ------------------- */
+
+typedef struct sl_sweep sl_sweep;
+
+/* Loads and checks a sweep: a file (path), or text (path NULL; relative paths resolve from the
+ * working directory).  Loads every workload once and evaluates the base and reference chips.
+ * Errors: SL_ERR_INPUT with file:line:key.  *out freed with sl_sweep_free. */
+sl_status sl_sweep_load(const char *path, const char *text, sl_sweep **out, sl_error *err);
+void sl_sweep_free(sl_sweep *sw);
+/* Applies the sweep's first and last design points to its base chip and re-derives their figures,
+ * nothing evaluated or written: for fuzzers, which look for crashes in the point code.  SL_OK, or
+ * SL_ERR_INTERNAL when sw is NULL. */
+sl_status sl_sweep_check_points(const sl_sweep *sw, sl_error *err);
+
+/* Where a running sweep is, for a progress line. */
+typedef struct sl_sweep_progress {
+  long done, total, feasible;
+  double rate_per_s; /* points per second so far */
+  double eta_s;      /* seconds left; infinite when unknown */
+  double best;       /* the first objective's best value so far */
+} sl_sweep_progress;
+
+/* ---- Batches of design points, for running a sweep's evaluations elsewhere (MPI ranks) ---------
+ * A point is a plain block of sl_sweep_point_size() bytes with no pointers: a process running the
+ * same build of the library may copy it as bytes.  Its question (what to evaluate, a tenth of its
+ * size) is sl_sweep_ask_size() bytes.  A batch of n points is one array of n such blocks. */
+typedef struct sl_sweep_worker sl_sweep_worker;
+size_t sl_sweep_point_size(void);
+size_t sl_sweep_ask_size(void);
+/* Copies the question of point i of `points` into ask i of `asks` (n points). */
+void sl_sweep_asks_get(const void *points, void *asks, size_t n);
+/* Makes point i of `points` the unevaluated point asked by ask i (n points). */
+void sl_sweep_asks_put(const void *asks, void *points, size_t n);
+/* A worker evaluates points of one sweep; one per thread.  *out freed with sl_sweep_worker_free;
+ * `sw` must outlive it.  Errors: SL_ERR_INTERNAL (out of memory). */
+sl_status sl_sweep_worker_new(const sl_sweep *sw, sl_sweep_worker **out, sl_error *err);
+void sl_sweep_worker_free(sl_sweep_worker *wk);
+/* Evaluates the n points (their questions set) in place.  A point that does not fit is a result
+ * (infeasible, with a reason); an internal error of the model stops and is returned. */
+sl_status sl_sweep_worker_eval(sl_sweep_worker *wk, void *points, size_t n, sl_error *err);
+
+/* Options of sl_sweep_run; sl_sweep_params_default() gives one thread, no progress, no hooks. */
+typedef struct sl_sweep_params {
+  int jobs; /* threads evaluating points; <= 1: one */
+  /* Called now and then from the thread that runs the sweep; NULL: none. */
+  void (*progress)(void *ud, const sl_sweep_progress *p);
+  void *progress_ud;
+  /* Evaluates each batch elsewhere (e.g. on MPI ranks) instead of on `jobs` threads: batch_eval
+   * evaluates the n points (with `wk`, this process's worker, for its own share) and returns the
+   * first error; batch_begin (optional) is called with the same batch first, before the previous
+   * batch is written to the database, so that the others can start while this process does that.
+   * Points are in the layout above.  NULL: local threads. */
+  void (*batch_begin)(void *ud, void *points, size_t n);
+  sl_status (*batch_eval)(void *ud, sl_sweep_worker *wk, void *points, size_t n, sl_error *err);
+  void *batch_ud;
+  int report_json; /* the report as JSON (1) or text (0) */
+} sl_sweep_params;
+sl_sweep_params sl_sweep_params_default(void);
+
+/* Runs (or resumes: the database remembers every point done) the sweep into the SQLite database
+ * db_path.  *report (NULL allowed: none): the report of the database at the end, as
+ * sl_sweep_report gives it.  params NULL: the defaults; stats NULL allowed.  Errors: SL_ERR_INPUT (a database
+ * of another sweep, a database that cannot be opened), SL_ERR_INTERNAL. */
+typedef struct sl_sweep_stats {
+  long resumed;   /* points found in the database */
+  long evaluated; /* points evaluated by this run */
+  long total;     /* points in the database at the end */
+  long batches;
+  double seconds;
+} sl_sweep_stats;
+sl_status sl_sweep_run(const sl_sweep *sw, const char *db_path, const sl_sweep_params *params,
+                       sl_sweep_stats *stats, char **report, sl_error *err);
+
+/* The report of a sweep database: the Pareto front, the best design per objective and the
+ * reference chips; text, or JSON when json is nonzero (the whole front, every infeasible reason).
+ * Errors: SL_ERR_INPUT (not a sweep database). */
+sl_status sl_sweep_report(const char *db_path, int json, char **out, sl_error *err);
 
 #ifdef __cplusplus
 }

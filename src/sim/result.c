@@ -109,6 +109,21 @@ sl_status sl_scenario_run(const sl_scenario *sc, sl_result **out, sl_error *err)
   return sl_scenario_run_ex(sc, NULL, out, err);
 }
 
+/* Runs sc into res (its arena and sc set): the step, then what the output reads besides it.  keep_json:
+ * keep the resolved scenario as JSON ("scenario" in the output). */
+static sl_status run_into(const sl_scenario *sc, size_t top_plans, int keep_json, sl_result *res,
+                          sl_error *err) {
+  sl_status s = sim_run_top(sc, res, top_plans, err);
+  if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
+  if (!s && keep_json) s = keep_scenario_json(sc, res, err);
+  if (!s) s = keep_roofline(sc, res, err);
+  if (!s && res->feasible) {
+    const char *metric = interval_metric(res->task, res->has_samples);
+    s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
+  }
+  return s;
+}
+
 sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params, sl_result **out,
                              sl_error *err) {
   sl_run_params dflt = sl_run_params_default();
@@ -122,20 +137,29 @@ sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params,
   ar_init(&res->a);
   res->sc = sc;
   memcpy(res->input_sha256, sc->input_sha256, sizeof res->input_sha256);
-  sl_status s = sim_run_top(sc, res, params->top_plans, err);
-  if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
-  if (!s) s = keep_scenario_json(sc, res, err);
-  if (!s) s = keep_roofline(sc, res, err);
-  if (!s && res->feasible) {
-    const char *metric = interval_metric(res->task, res->has_samples);
-    s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
-  }
+  sl_status s = run_into(sc, params->top_plans, 1, res, err);
   if (s) {
     sl_result_free(res);
     return s;
   }
   *out = res;
   return SL_OK;
+}
+
+sl_status sl_scenario_run_into(const sl_scenario *sc, const sl_run_params *params, sl_result *res,
+                               sl_error *err) {
+  sl_run_params dflt = sl_run_params_default();
+  if (!params) params = &dflt;
+  if (err) memset(err, 0, sizeof *err);
+  if (!sc || !res)
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_scenario_run_into: no scenario or result");
+  arena a = res->a; /* keep the arena's first block: no allocation once it is large enough */
+  ar_reset(&a);
+  memset(res, 0, sizeof *res);
+  res->a = a;
+  res->sc = sc;
+  memcpy(res->input_sha256, sc->input_sha256, sizeof res->input_sha256);
+  return run_into(sc, params->top_plans, 0, res, err);
 }
 
 void sl_result_free(sl_result *res) {

@@ -4,7 +4,9 @@
 #ifndef SILICA_CLI_H
 #define SILICA_CLI_H
 
-#include "report/report.h"
+#include "silica.h"
+
+#include <stddef.h>
 
 enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_INPUT = 2, EXIT_INTERNAL = 3 };
 
@@ -13,13 +15,13 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
-int cmd_compare(int argc, char **argv); /* cmd_compare.c (issue 6) */
+int cmd_compare(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
-int cmd_report(int argc, char **argv);   /* cmd_report.c */
-int cmd_numerics(int argc, char **argv); /* cmd_numerics.c (issue 9) */
+int cmd_report(int argc, char **argv); /* cmd_report.c */
+int cmd_numerics(int argc, char **argv);
 extern const char CLI_HELP_NUMERICS[];
 extern const char CLI_HELP_REPORT[];
-int cmd_sweep(int argc, char **argv); /* cmd_sweep.c (issue 8) */
+int cmd_sweep(int argc, char **argv);
 extern const char CLI_HELP_SWEEP[];
 /* Writes the HTML report of `json` (a silica JSON output; `name` names it on the page) to out_path
  * ("-": stdout).  Returns an exit code; errors are printed. */
@@ -43,15 +45,18 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /* Parses a finite number (the whole string). */
 int cli_number(const char *s, double *out);
 
-/* Output buffer: printf into a jbuf, and print it on stdout at the end. */
-void bprintf(jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int cli_emit(jbuf *b); /* writes and frees; EXIT_OK or EXIT_INTERNAL (out of memory, write error) */
-void cli_put_json(jbuf *b,
-                  char *json); /* appends malloc'd json and a newline, frees it; NULL: out of memory */
+/* Writes s (a string from the library, or NULL when it ran out of memory), then `end` (NULL: nothing)
+ * on stdout and frees s with sl_free.  EXIT_OK, or EXIT_INTERNAL (out of memory, write error). */
+int cli_print(char *s, const char *end);
 
-/* Human-readable numbers with units: "12.3 ms", "80.0 GiB", "989.4". */
-void fmt_time(double s, char *buf, size_t size);
-void fmt_gib(double bytes, char *buf, size_t size);
-void fmt_num(double v, char *buf, size_t size); /* 4 significant digits, "-" for NaN */
+/* The CLI's own output buffer: text gathered with bprintf and written at the end (cli_emit), so that a
+ * command that fails prints nothing on stdout.  Zero-initialise it: cli_buf b = {0}; */
+typedef struct cli_buf {
+  char *s;
+  size_t len, cap;
+  int oom; /* an allocation failed: cli_emit reports it */
+} cli_buf;
+void bprintf(cli_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_emit(cli_buf *b); /* writes and frees; EXIT_OK or EXIT_INTERNAL (out of memory, write error) */
 
 #endif /* SILICA_CLI_H */

@@ -1,7 +1,5 @@
-/* cmd_compare.c — `silica compare`: the same workloads on several chips (FORMATS.md "Commands";
- * issue 6).  Each workload is a scenario file whose `chip` is replaced by each chip in turn; the
- * report gives throughput, performance per watt and per dollar of cost of ownership, each relative
- * to a baseline chip, and marks the best chip of each workload. */
+/* cmd_compare.c — `silica compare`: the same workloads on several chips (FORMATS.md "Commands"):
+ * the options; the runs and the report are sl_compare's. */
 #include "cli.h"
 
 #include <math.h>
@@ -10,44 +8,28 @@
 #include <string.h>
 
 enum { MAX_ITEMS = 64 };
-enum { M_THROUGHPUT, M_PERF_W, M_PERF_TCO, M_COUNT };
-static const char *const METRIC_KEYS[M_COUNT] = {"throughput", "perf_per_w", "perf_per_tco"};
-
-typedef struct cell {
-  int feasible;
-  const char *reason; /* infeasible: why (owned by the arena) */
-  double throughput;  /* units per second, whole system */
-  double step_time_s, chips, power_w_per_chip, usd_per_hour;
-  double metric[M_COUNT]; /* throughput; units per joule (system); units per dollar */
-  double rel[M_COUNT];    /* / the baseline's; NaN when either is missing */
-} cell;
-
-typedef struct workload {
-  const char *file, *name, *unit;
-  int best[M_COUNT]; /* chip index, -1 none */
-} workload;
 
 typedef struct cmp {
-  arena a;
   const char *chips[MAX_ITEMS], *files[MAX_ITEMS];
   size_t n_chips, n_files, baseline;
-  const char *sets[MAX_ITEMS + 1]; /* --set KEY=VALUE for every workload; the chip's goes last */
+  const char *sets[MAX_ITEMS];
   size_t n_sets;
   int json, csv;
-  workload w[MAX_ITEMS];
-  cell cells[MAX_ITEMS][MAX_ITEMS]; /* [workload][chip] */
+  char *lists[2]; /* the copies of --chips and --workloads the entries point into */
 } cmp;
 
-/* Splits a comma-separated list into out (strings in the arena). */
-static int split_list(arena *a, const char *s, const char **out, size_t *n, const char *what) {
+/* Splits a comma-separated list into out, pointing into *copy (a copy of s, freed by the caller). */
+static int split_list(char **copy, const char *s, const char **out, size_t *n, const char *what) {
   *n = 0;
-  const char *p = s;
+  if (!(*copy = strdup(s))) return cli_internal("out of memory");
+  char *p = *copy;
   while (*p) {
-    const char *q = strchr(p, ',');
+    char *q = strchr(p, ',');
     size_t len = q ? (size_t)(q - p) : strlen(p);
     if (len == 0) return cli_usage("compare", "%s: empty entry in \"%s\"", what, s);
     if (*n >= MAX_ITEMS) return cli_usage("compare", "%s: at most %d entries", what, MAX_ITEMS);
-    if (!(out[(*n)++] = ar_strndup(a, p, len))) return cli_internal("out of memory");
+    out[(*n)++] = p;
+    if (q) *q = 0;
     p = q ? q + 1 : p + len;
   }
   if (*n == 0) return cli_usage("compare", "%s: empty list", what);
@@ -96,8 +78,8 @@ static int parse_args(int argc, char **argv, cmp *c) {
   if (!chips) return cli_usage("compare", "--chips is required (e.g. --chips mtia-2i,h100-sxm)");
   if (!files) return cli_usage("compare", "--workloads is required (scenario files, comma-separated)");
   if (c->json && c->csv) return cli_usage("compare", "--json and --csv exclude each other");
-  int rc = split_list(&c->a, chips, c->chips, &c->n_chips, "--chips");
-  if (rc == EXIT_OK) rc = split_list(&c->a, files, c->files, &c->n_files, "--workloads");
+  int rc = split_list(&c->lists[0], chips, c->chips, &c->n_chips, "--chips");
+  if (rc == EXIT_OK) rc = split_list(&c->lists[1], files, c->files, &c->n_files, "--workloads");
   if (rc != EXIT_OK) return rc;
   c->baseline = 0;
   if (base) {
@@ -110,270 +92,24 @@ static int parse_args(int argc, char **argv, cmp *c) {
   return -1;
 }
 
-/* The file name without directory and extension. */
-static const char *base_name(arena *a, const char *path) {
-  const char *s = strrchr(path, '/');
-  s = s ? s + 1 : path;
-  const char *dot = strrchr(s, '.');
-  return ar_strndup(a, s, dot && dot != s ? (size_t)(dot - s) : strlen(s));
-}
-
-/* Runs one workload on one chip.  Returns EXIT_OK or the exit code of an error (printed). */
-static int run_cell(cmp *c, size_t w, size_t k) {
-  char set[1024];
-  snprintf(set, sizeof set, "chip=%s", c->chips[k]);
-  c->sets[c->n_sets] = set;
-  sl_error err;
-  sl_scenario *sc = NULL;
-  sl_result *res = NULL;
-  sl_status s = sl_scenario_load(c->files[w], NULL, c->sets, c->n_sets + 1, &sc, &err);
-  if (!s) s = sl_scenario_run(sc, &res, &err);
-  if (s) {
-    sl_scenario_free(sc);
-    return cli_fail(&err, s);
-  }
-  cell *x = &c->cells[w][k];
-  for (int m = 0; m < M_COUNT; m++)
-    x->metric[m] = x->rel[m] = NAN;
-  x->feasible = sl_result_feasible(res);
-  x->reason = ar_strdup(&c->a, sl_result_reason(res));
-  const char *unit = "runs/s";
-  x->throughput = NAN;
-  if (x->feasible) {
-    x->step_time_s = sl_result_number(res, "step_time_s");
-    x->chips = res->chips;
-    if (!isnan(sl_result_number(res, "tokens_per_s")))
-      x->throughput = sl_result_number(res, "tokens_per_s"), unit = "tokens/s";
-    else if (!isnan(sl_result_number(res, "samples_per_s")))
-      x->throughput = sl_result_number(res, "samples_per_s"), unit = "samples/s";
-    else if (x->step_time_s > 0)
-      x->throughput = 1.0 / x->step_time_s;
-    x->power_w_per_chip = sl_result_number(res, "energy.avg_power_w_per_chip");
-    x->usd_per_hour = sl_result_number(res, "cost.usd_per_hour_system");
-    x->metric[M_THROUGHPUT] = x->throughput;
-    x->metric[M_PERF_W] = x->throughput / (x->power_w_per_chip * x->chips);
-    x->metric[M_PERF_TCO] = x->throughput * 3600.0 / x->usd_per_hour;
-  }
-  if (!c->w[w].unit || strcmp(c->w[w].unit, "runs/s") == 0) c->w[w].unit = unit;
-  sl_result_free(res);
-  sl_scenario_free(sc);
-  return EXIT_OK;
-}
-
-static void rank(cmp *c) {
-  for (size_t w = 0; w < c->n_files; w++)
-    for (int m = 0; m < M_COUNT; m++) {
-      c->w[w].best[m] = -1;
-      double base = c->cells[w][c->baseline].metric[m], top = -INFINITY;
-      for (size_t k = 0; k < c->n_chips; k++) {
-        cell *x = &c->cells[w][k];
-        x->rel[m] = x->metric[m] / base;
-        if (!isfinite(x->rel[m])) x->rel[m] = NAN;
-        if (isfinite(x->metric[m]) && x->metric[m] > top) top = x->metric[m], c->w[w].best[m] = (int)k;
-      }
-    }
-}
-
-/* Geometric mean of a chip's relative figure over the workloads where it exists. */
-static double geomean(const cmp *c, size_t k, int m, int *n) {
-  double s = 0;
-  *n = 0;
-  for (size_t w = 0; w < c->n_files; w++)
-    if (isfinite(c->cells[w][k].rel[m]) && c->cells[w][k].rel[m] > 0) s += log(c->cells[w][k].rel[m]), (*n)++;
-  return *n ? exp(s / *n) : NAN;
-}
-
-/* ---- output -------------------------------------------------------------------------------------- */
-
-static void write_json(jbuf *b, const cmp *c) {
-  jb_obj_begin(b, NULL);
-  jb_str(b, "silica_version", SILICA_VERSION);
-  jb_str(b, "baseline", c->chips[c->baseline]);
-  jb_arr_begin(b, "chips");
-  for (size_t k = 0; k < c->n_chips; k++)
-    jb_str(b, NULL, c->chips[k]);
-  jb_arr_end(b);
-  jb_arr_begin(b, "workloads");
-  for (size_t w = 0; w < c->n_files; w++) {
-    jb_obj_begin(b, NULL);
-    jb_str(b, "name", c->w[w].name);
-    jb_str(b, "file", c->files[w]);
-    jb_str(b, "throughput_unit", c->w[w].unit);
-    jb_obj_begin(b, "best");
-    for (int m = 0; m < M_COUNT; m++) {
-      if (c->w[w].best[m] >= 0)
-        jb_str(b, METRIC_KEYS[m], c->chips[c->w[w].best[m]]);
-      else
-        jb_null(b, METRIC_KEYS[m]);
-    }
-    jb_obj_end(b);
-    jb_arr_begin(b, "results");
-    for (size_t k = 0; k < c->n_chips; k++) {
-      const cell *x = &c->cells[w][k];
-      jb_obj_begin(b, NULL);
-      jb_str(b, "chip", c->chips[k]);
-      jb_bool(b, "feasible", x->feasible);
-      if (!x->feasible) jb_str(b, "reason", x->reason ? x->reason : "");
-      jb_num(b, "throughput", x->throughput);
-      jb_num(b, "step_time_s", x->feasible ? x->step_time_s : NAN);
-      jb_num(b, "chips_in_system", x->feasible ? x->chips : NAN);
-      jb_num(b, "power_w_per_chip", x->feasible ? x->power_w_per_chip : NAN);
-      jb_num(b, "usd_per_hour_system", x->feasible ? x->usd_per_hour : NAN);
-      jb_num(b, "perf_per_w", x->metric[M_PERF_W]);     /* units per joule */
-      jb_num(b, "perf_per_usd", x->metric[M_PERF_TCO]); /* units per dollar of cost of ownership */
-      jb_obj_begin(b, "relative");
-      for (int m = 0; m < M_COUNT; m++)
-        jb_num(b, METRIC_KEYS[m], x->rel[m]);
-      jb_obj_end(b);
-      jb_arr_begin(b, "best_in");
-      for (int m = 0; m < M_COUNT; m++)
-        if (c->w[w].best[m] == (int)k) jb_str(b, NULL, METRIC_KEYS[m]);
-      jb_arr_end(b);
-      jb_obj_end(b);
-    }
-    jb_arr_end(b);
-    jb_obj_end(b);
-  }
-  jb_arr_end(b);
-  jb_arr_begin(b, "summary"); /* geometric means of the relative figures over the workloads */
-  for (size_t k = 0; k < c->n_chips; k++) {
-    jb_obj_begin(b, NULL);
-    jb_str(b, "chip", c->chips[k]);
-    int n = 0;
-    for (int m = 0; m < M_COUNT; m++) {
-      char key[64];
-      snprintf(key, sizeof key, "geomean_relative_%s", METRIC_KEYS[m]);
-      jb_num(b, key, geomean(c, k, m, &n));
-    }
-    jb_num(b, "workloads", n);
-    jb_obj_end(b);
-  }
-  jb_arr_end(b);
-  jb_obj_end(b);
-  jb_raw(b, "\n");
-}
-
-static void csv_num(jbuf *b, double v, const char *sep) {
-  char s[32];
-  jb_format_number(v, s);
-  bprintf(b, "%s%s", strcmp(s, "null") == 0 ? "" : s, sep);
-}
-
-static void write_csv(jbuf *b, const cmp *c) {
-  jb_raw(b,
-         "workload,chip,feasible,throughput,throughput_unit,power_w_per_chip,usd_per_hour_system,perf_per_w,"
-         "perf_per_usd,relative_throughput,relative_perf_per_w,relative_perf_per_tco,best_in\n");
-  for (size_t w = 0; w < c->n_files; w++)
-    for (size_t k = 0; k < c->n_chips; k++) {
-      const cell *x = &c->cells[w][k];
-      bprintf(b, "%s,%s,%s,", c->w[w].name, c->chips[k], x->feasible ? "true" : "false");
-      csv_num(b, x->throughput, ",");
-      bprintf(b, "%s,", c->w[w].unit);
-      csv_num(b, x->feasible ? x->power_w_per_chip : NAN, ",");
-      csv_num(b, x->feasible ? x->usd_per_hour : NAN, ",");
-      csv_num(b, x->metric[M_PERF_W], ",");
-      csv_num(b, x->metric[M_PERF_TCO], ",");
-      for (int m = 0; m < M_COUNT; m++)
-        csv_num(b, x->rel[m], ",");
-      int first = 1;
-      for (int m = 0; m < M_COUNT; m++)
-        if (c->w[w].best[m] == (int)k) bprintf(b, "%s%s", first ? "" : " ", METRIC_KEYS[m]), first = 0;
-      bprintf(b, "\n");
-    }
-}
-
-static void write_text(jbuf *b, const cmp *c) {
-  int cw = 8;
-  for (size_t k = 0; k < c->n_chips; k++)
-    if ((int)strlen(c->chips[k]) > cw) cw = (int)strlen(c->chips[k]);
-  bprintf(b,
-          "silica compare: %zu workload%s on %zu chips; ratios are chip / %s; * marks the best chip of a "
-          "workload\n",
-          c->n_files, c->n_files == 1 ? "" : "s", c->n_chips, c->chips[c->baseline]);
-  for (size_t w = 0; w < c->n_files; w++) {
-    const char *unit = c->w[w].unit;
-    bprintf(b, "\n%s (%s; throughput in %s, perf/W in %.*s per J, perf/TCO in %.*s per $)\n", c->w[w].name,
-            c->files[w], unit, (int)(strlen(unit) - 2), unit, (int)(strlen(unit) - 2), unit);
-    bprintf(b, "  %-*s  %12s %9s %9s %11s %11s   %8s %8s %10s\n", cw, "chip", "throughput", "W/chip",
-            "$/hour", "perf/W", "perf/TCO", "x thru", "x perf/W", "x perf/TCO");
-    for (size_t k = 0; k < c->n_chips; k++) {
-      const cell *x = &c->cells[w][k];
-      if (!x->feasible) {
-        bprintf(b, "  %-*s  infeasible: %s\n", cw, c->chips[k], x->reason ? x->reason : "");
-        continue;
-      }
-      char t[32], pw[32], pt[32], wt[32], u[32];
-      fmt_num(x->throughput, t, sizeof t);
-      fmt_num(x->metric[M_PERF_W], pw, sizeof pw);
-      fmt_num(x->metric[M_PERF_TCO], pt, sizeof pt);
-      if (isnan(x->power_w_per_chip))
-        snprintf(wt, sizeof wt, "-");
-      else
-        snprintf(wt, sizeof wt, "%.0f", x->power_w_per_chip);
-      if (isnan(x->usd_per_hour))
-        snprintf(u, sizeof u, "-");
-      else
-        snprintf(u, sizeof u, "%.3f", x->usd_per_hour);
-      bprintf(b, "  %-*s  %12s %9s %9s %11s %11s  ", cw, c->chips[k], t, wt, u, pw, pt);
-      for (int m = 0; m < M_COUNT; m++) {
-        char r[32];
-        if (isnan(x->rel[m]))
-          snprintf(r, sizeof r, "-");
-        else
-          snprintf(r, sizeof r, "%.2fx%s", x->rel[m], c->w[w].best[m] == (int)k ? "*" : " ");
-        bprintf(b, " %*s", m == M_PERF_TCO ? 10 : 8, r);
-      }
-      bprintf(b, "\n");
-    }
-  }
-  if (c->n_files > 1) {
-    bprintf(b, "\ngeometric mean over the workloads, relative to %s\n", c->chips[c->baseline]);
-    bprintf(b, "  %-*s  %8s %8s %10s\n", cw, "chip", "x thru", "x perf/W", "x perf/TCO");
-    for (size_t k = 0; k < c->n_chips; k++) {
-      int n = 0;
-      double g[M_COUNT];
-      for (int m = 0; m < M_COUNT; m++)
-        g[m] = geomean(c, k, m, &n);
-      bprintf(b, "  %-*s", cw, c->chips[k]);
-      for (int m = 0; m < M_COUNT; m++) {
-        char r[32];
-        if (isnan(g[m]))
-          snprintf(r, sizeof r, "-");
-        else
-          snprintf(r, sizeof r, "%.2fx", g[m]);
-        bprintf(b, " %*s", m == M_PERF_TCO ? 10 : 8, r);
-      }
-      bprintf(b, "\n");
-    }
-  }
-}
-
 int cmd_compare(int argc, char **argv) {
-  cmp *c = calloc(1, sizeof *c);
-  if (!c) return cli_internal("out of memory");
-  ar_init(&c->a);
-  int rc = parse_args(argc, argv, c);
-  for (size_t w = 0; rc < 0 && w < c->n_files; w++) {
-    c->w[w].file = c->files[w];
-    c->w[w].name = base_name(&c->a, c->files[w]);
-    for (size_t k = 0; rc < 0 && k < c->n_chips; k++) {
-      int r = run_cell(c, w, k);
-      if (r != EXIT_OK) rc = r;
-    }
-  }
+  cmp c;
+  memset(&c, 0, sizeof c);
+  int rc = parse_args(argc, argv, &c);
   if (rc < 0) {
-    rank(c);
-    jbuf b;
-    jb_init(&b);
-    if (c->json)
-      write_json(&b, c);
-    else if (c->csv)
-      write_csv(&b, c);
-    else
-      write_text(&b, c);
-    rc = cli_emit(&b);
+    sl_compare_params p;
+    memset(&p, 0, sizeof p);
+    p.chips = c.chips, p.n_chips = c.n_chips;
+    p.workloads = c.files, p.n_workloads = c.n_files;
+    p.sets = c.sets, p.n_sets = c.n_sets;
+    p.baseline = c.baseline;
+    p.format = c.json ? SL_FORMAT_JSON : c.csv ? SL_FORMAT_CSV : SL_FORMAT_TEXT;
+    char *text = NULL;
+    sl_error err;
+    sl_status s = sl_compare(&p, &text, &err);
+    rc = s ? cli_fail(&err, s) : cli_print(text, NULL);
   }
-  ar_free(&c->a);
-  free(c);
+  free(c.lists[0]);
+  free(c.lists[1]);
   return rc;
 }

@@ -1,7 +1,6 @@
 /* cmd_report.c — `silica report INPUT -o OUT.html`: an HTML report from a JSON output of silica
- * (src/io/report.c; docs/reports.md), and the writer behind `silica run --html OUT`. */
+ * (sl_report_html; docs/reports.md), and the writer behind `silica run --html OUT`. */
 #include "cli.h"
-#include "dse/dse.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -62,10 +61,13 @@ static char *read_all(const char *path, size_t *len) {
 static int write_all(const char *cmd, const char *path, const char *data) {
   size_t n = strlen(data);
   if (strcmp(path, "-") == 0) {
-    jbuf b;
-    jb_init(&b);
-    jb_raw(&b, data);
-    return cli_emit(&b);
+    int bad = n && fwrite(data, 1, n, stdout) != n;
+    bad |= fflush(stdout) != 0;
+    if (bad) {
+      fprintf(stderr, "silica: cannot write the output\n");
+      return EXIT_INTERNAL;
+    }
+    return EXIT_OK;
   }
   FILE *f = fopen(path, "wb");
   if (!f) {
@@ -130,7 +132,7 @@ int cmd_report(int argc, char **argv) {
       fprintf(stderr, "silica: report: a sweep database on standard input: give its file name\n");
       return EXIT_INPUT;
     }
-    sl_status sr = dse_report(in, 1, &text, &err);
+    sl_status sr = sl_sweep_report(in, 1, &text, &err);
     if (sr) return cli_fail(&err, sr);
     len = strlen(text);
   }

@@ -1,8 +1,7 @@
 /* cmd_sweep.c — `silica sweep FILE [--db DB] [--jobs N]` and `silica sweep --report DB`: design-space
- * exploration (src/dse/, docs/sweep.md).  A progress line on stderr when it is a terminal; the
+ * exploration (sl_sweep_run, docs/sweep.md).  A progress line on stderr when it is a terminal; the
  * report of the database on stdout at the end. */
 #include "cli.h"
-#include "dse/dse.h"
 #ifdef SILICA_MPI
 #include "sweep_mpi.h"
 #endif
@@ -30,7 +29,7 @@ const char CLI_HELP_SWEEP[] =
     "A progress line (points done, rate, best so far, ETA) goes to stderr when it is a terminal.\n"
     "example: silica sweep examples/mtia-tco-sweep.yaml --db /tmp/mtia.sqlite --jobs 4\n";
 
-static void progress(void *ud, const dse_progress *p) {
+static void progress(void *ud, const sl_sweep_progress *p) {
   (void)ud;
   char eta[32];
   if (isfinite(p->eta_s))
@@ -41,20 +40,6 @@ static void progress(void *ud, const dse_progress *p) {
           p->total, p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, p->feasible, p->rate_per_s,
           p->best, eta);
   fflush(stderr);
-}
-
-/* The report of a database; pts (n of them): every point's brief when the sweep just ran here. */
-static int print_report(const char *db, const dse_brief *pts, long n, int json) {
-  char *text = NULL;
-  sl_error err;
-  memset(&err, 0, sizeof err);
-  sl_status s = dse_report_with(db, pts, n, json, &text, &err);
-  if (s) return cli_fail(&err, s);
-  jbuf b;
-  jb_init(&b);
-  jb_raw(&b, text);
-  free(text);
-  return cli_emit(&b);
 }
 
 /* The number of ranks when started by an MPI launcher (Open MPI, or a PMI/PMIx one), else 1. */
@@ -101,7 +86,11 @@ int cmd_sweep(int argc, char **argv) {
   }
   if (report) {
     if (file || db) return cli_usage("sweep", "--report takes only the database");
-    return print_report(report, NULL, 0, json);
+    char *text = NULL;
+    sl_error err;
+    sl_status s = sl_sweep_report(report, json, &text, &err);
+    if (s) return cli_fail(&err, s);
+    return cli_print(text, NULL);
   }
   if (!file) return cli_usage("sweep", "missing the sweep FILE");
   char db_default[1024];
@@ -112,40 +101,31 @@ int cmd_sweep(int argc, char **argv) {
     db = db_default;
   }
   sl_error err;
-  dse_sweep *sw = NULL;
-  sl_status s = dse_sweep_load(file, NULL, &sw, &err);
+  sl_sweep *sw = NULL;
+  sl_status s = sl_sweep_load(file, NULL, &sw, &err);
   if (s) return cli_fail(&err, s);
-  dse_run_opts o;
-  memset(&o, 0, sizeof o);
-  o.db_path = db;
-  o.jobs = (int)jobs;
-  o.keep_results = 1; /* the report then need not scan the database again */
-  if (isatty(STDERR_FILENO)) o.progress = progress;
-  dse_run_stats st;
-  memset(&st, 0, sizeof st);
+  sl_sweep_params p = sl_sweep_params_default();
+  p.jobs = (int)jobs;
+  p.report_json = json;
+  if (isatty(STDERR_FILENO)) p.progress = progress;
+  char *text = NULL;
   if (mpi_ranks() > 1) {
 #ifdef SILICA_MPI
-    if (sweep_mpi_main(sw, &o, &st, &err, &s)) { /* a worker rank */
-      free(st.results);
-      dse_sweep_free(sw);
+    if (sweep_mpi_main(sw, db, &p, &text, &err, &s)) { /* a worker rank */
+      sl_sweep_free(sw);
       return EXIT_OK;
     }
 #else
-    dse_sweep_free(sw);
+    sl_sweep_free(sw);
     fprintf(stderr, "silica: sweep: started by mpirun, but this silica was built without MPI "
                     "(install libopenmpi-dev and rebuild); refusing to run the sweep once per rank\n");
     return EXIT_INPUT;
 #endif
   } else {
-    s = dse_run(sw, &o, &st, &err);
+    s = sl_sweep_run(sw, db, &p, NULL, &text, &err);
   }
-  if (o.progress) fprintf(stderr, "\n");
-  dse_sweep_free(sw);
-  if (s) {
-    free(st.results);
-    return cli_fail(&err, s);
-  }
-  int rc = print_report(db, st.results, st.results ? st.total : 0, json);
-  free(st.results);
-  return rc;
+  if (p.progress) fprintf(stderr, "\n");
+  sl_sweep_free(sw);
+  if (s) return cli_fail(&err, s);
+  return cli_print(text, NULL);
 }

@@ -148,9 +148,8 @@ int cli_is_help(const char *arg) {
 int cli_print_help(const char *cmd) {
   const char *h = cmd ? cli_help(cmd) : USAGE;
   if (!h) return cli_usage(NULL, "unknown command \"%s\"", cmd);
-  jbuf b;
-  jb_init(&b);
-  jb_raw(&b, h);
+  cli_buf b = {0};
+  bprintf(&b, "%s", h);
   return cli_emit(&b);
 }
 
@@ -164,8 +163,7 @@ int main(int argc, char **argv) {
   if (argc < 2) return cli_usage(NULL, "missing command");
   const char *cmd = argv[1];
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-    jbuf b;
-    jb_init(&b);
+    cli_buf b = {0};
     bprintf(&b, "silica %s (schema %d)\n", SILICA_VERSION, SILICA_SCHEMA_VERSION);
     return cli_emit(&b);
   }
@@ -177,7 +175,7 @@ int main(int argc, char **argv) {
               {"show", cmd_show},     {"compare", cmd_compare},   {"calibrate", cmd_calibrate},
               {"report", cmd_report}, {"sweep", cmd_sweep},       {"numerics", cmd_numerics},
               {"help", cmd_help}};
-  for (size_t i = 0; i < SL_ARRAY_LEN(cmds); i++)
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1); /* each handles --help */
   return cli_usage(NULL, "unknown command \"%s\"", cmd);
 }

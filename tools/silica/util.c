@@ -1,4 +1,4 @@
-/* util.c — error lines, option parsing, the output buffer and number formatting of the CLI. */
+/* util.c — error lines, option parsing and the output buffer of the CLI. */
 #include "cli.h"
 
 #include <math.h>
@@ -55,50 +55,41 @@ int cli_number(const char *s, double *out) {
   return 1;
 }
 
-void bprintf(jbuf *b, const char *fmt, ...) {
-  char small[512];
+void bprintf(cli_buf *b, const char *fmt, ...) {
+  if (b->oom) return;
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
   if (n < 0) {
     b->oom = 1;
     return;
   }
-  if ((size_t)n < sizeof small) {
-    jb_raw(b, small);
-    return;
-  }
-  char *big = malloc((size_t)n + 1);
-  if (!big) {
-    b->oom = 1;
-    return;
+  size_t need = b->len + (size_t)n + 1;
+  if (need > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+      cap *= 2;
+    char *p = realloc(b->s, cap);
+    if (!p) {
+      b->oom = 1;
+      return;
+    }
+    b->s = p, b->cap = cap;
   }
   va_start(ap, fmt);
-  vsnprintf(big, (size_t)n + 1, fmt, ap);
+  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
   va_end(ap);
-  jb_raw(b, big);
-  free(big);
+  b->len += (size_t)n;
 }
 
-void cli_put_json(jbuf *b, char *json) {
-  if (json) {
-    jb_raw(b, json);
-    jb_raw(b, "\n");
-  } else {
-    b->oom = 1;
-  }
-  free(json);
-}
-
-int cli_emit(jbuf *b) {
-  if (b->oom) {
-    jb_free(b);
-    return cli_internal("out of memory");
-  }
-  int bad = b->len && fwrite(b->s, 1, b->len, stdout) != b->len;
+int cli_print(char *s, const char *end) {
+  if (!s) return cli_internal("out of memory");
+  size_t n = strlen(s);
+  int bad = n && fwrite(s, 1, n, stdout) != n;
+  if (end) bad |= fputs(end, stdout) < 0;
   bad |= fflush(stdout) != 0;
-  jb_free(b);
+  sl_free(s);
   if (bad) {
     fprintf(stderr, "silica: cannot write the output\n");
     return EXIT_INTERNAL;
@@ -106,38 +97,16 @@ int cli_emit(jbuf *b) {
   return EXIT_OK;
 }
 
-void fmt_num(double v, char *buf, size_t size) {
-  if (isnan(v))
-    snprintf(buf, size, "-");
-  else if (fabs(v) >= 1e4 && fabs(v) < 1e15) /* no exponent for the throughputs people read */
-    snprintf(buf, size, "%.0f", v);
-  else
-    snprintf(buf, size, "%.4g", v);
-}
-
-void fmt_time(double s, char *buf, size_t size) {
-  static const struct {
-    double scale;
-    const char *unit;
-  } u[] = {{1, "s"}, {1e-3, "ms"}, {1e-6, "\xc2\xb5s"}, {1e-9, "ns"}};
-  if (isnan(s)) {
-    snprintf(buf, size, "-");
-    return;
+int cli_emit(cli_buf *b) {
+  int oom = b->oom;
+  int bad = !oom && b->len && fwrite(b->s, 1, b->len, stdout) != b->len;
+  if (!oom) bad |= fflush(stdout) != 0;
+  free(b->s);
+  memset(b, 0, sizeof *b);
+  if (oom) return cli_internal("out of memory");
+  if (bad) {
+    fprintf(stderr, "silica: cannot write the output\n");
+    return EXIT_INTERNAL;
   }
-  size_t i = 0;
-  while (i + 1 < SL_ARRAY_LEN(u) && fabs(s) < u[i].scale)
-    i++;
-  if (s == 0) i = 0;
-  snprintf(buf, size, "%.4g %s", s / u[i].scale, u[i].unit);
-}
-
-void fmt_gib(double bytes, char *buf, size_t size) {
-  if (isnan(bytes))
-    snprintf(buf, size, "-");
-  else if (bytes >= 1073741824.0 || bytes == 0)
-    snprintf(buf, size, "%.2f GiB", bytes / 1073741824.0);
-  else if (bytes >= 1048576.0)
-    snprintf(buf, size, "%.2f MiB", bytes / 1048576.0);
-  else
-    snprintf(buf, size, "%.1f KiB", bytes / 1024.0);
+  return EXIT_OK;
 }

@@ -1,0 +1,588 @@
+/* out_show.c — the presets compiled into silica (data/) or spec files, and the figures silica derives
+ * from them, as `silica list` and `silica show` print them (include/silica.h sl_preset_list,
+ * sl_spec_show). */
+#include "report/report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The command word (singular, as in `show chip`) and the preset kind (plural, as in data/). */
+static const struct {
+  const char *one, *kind;
+} KINDS[] = {{"chip", "chips"}, {"stack", "stacks"}, {"model", "models"}, {"system", "systems"}};
+
+/* The plural kind of `word` (either form), NULL when it is none. */
+static const char *kind_of(const char *word) {
+  for (size_t i = 0; word && i < SL_ARRAY_LEN(KINDS); i++)
+    if (strcmp(word, KINDS[i].one) == 0 || strcmp(word, KINDS[i].kind) == 0) return KINDS[i].kind;
+  return NULL;
+}
+
+/* A spec of `kind`, parsed into `spec` (one of sl_chip, sl_stack, sl_model; nothing for systems). */
+typedef struct loaded {
+  yt_node *tree;
+  sl_chip chip;
+  sl_stack stack;
+  sl_model model;
+} loaded;
+
+/* `name` is a preset name, a path, or inline YAML, resolved as a scenario value would be. */
+static sl_status load_spec(arena *a, const char *kind, const char *name, loaded *out, sl_error *err) {
+  memset(out, 0, sizeof *out);
+  memset(err, 0, sizeof *err);
+  reader r = {err, a, ""};
+  yt_node *v = NULL;
+  sl_status s = SL_OK;
+  if (name[0] == '{') /* inline YAML map */
+    s = yt_parse(a, name, strlen(name), "<command line>", &v, err);
+  else if (!(v = yt_scalar_new(a, name, "<command line>", 0)))
+    s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (size_t i = 0; i < SL_ARRAY_LEN(KINDS); i++)
+    if (strcmp(KINDS[i].kind, kind) == 0) rd_push(&r, KINDS[i].one);
+  if (!s) s = spec_resolve(&r, kind, v, &out->tree);
+  if (!s && strcmp(kind, "chips") == 0 && !(s = chip_from_node(&r, out->tree, &out->chip)))
+    energy_derive(&out->chip, 1);
+  if (!s && strcmp(kind, "stacks") == 0) s = stack_from_node(&r, out->tree, &out->stack);
+  if (!s && strcmp(kind, "models") == 0) s = model_from_node(&r, out->tree, &out->model);
+  if (!s && strcmp(kind, "systems") == 0) s = rd_map(&r, out->tree);
+  return s;
+}
+
+/* ---- derived chip figures ---------------------------------------------------------------------- */
+
+/* The format the ridge point is quoted for: bf16, else the first format the matrix engine has. */
+static sl_dtype ridge_format(const sl_chip *c) {
+  static const sl_dtype order[] = {SL_BF16, SL_FP16, SL_FP8, SL_INT8, SL_TF32, SL_FP32, SL_INT4, SL_FP4};
+  for (size_t i = 0; i < SL_ARRAY_LEN(order); i++)
+    if (c->mat_macs_per_cycle[order[i]] > 0) return order[i];
+  return SL_BF16;
+}
+
+static double dram_Bps(const sl_chip *c) {
+  return chip_dram(c)->bw_GBps * 1e9;
+}
+
+static const char *chip_status(const sl_chip *c) {
+  return c->validated ? "calibrated" : "unvalidated";
+}
+
+static const char *scalar_of(yt_node *map, const char *key) {
+  yt_pair *p = yt_find(map, key);
+  return p && p->value && p->value->type == YT_SCALAR ? p->value->str : NULL;
+}
+
+/* ---- list -------------------------------------------------------------------------------------- */
+
+static void list_chip(jbuf *b, const loaded *l) {
+  const sl_chip *c = &l->chip;
+  sl_dtype f = ridge_format(c);
+  char cap[32];
+  unit_bytes(chip_dram_bytes(c), cap, sizeof cap);
+  rep_printf(b, "%s %.1f TFLOPS, %.0f GB/s, %s, %.0f W, %s", sl_dtype_names[f], chip_peak_flops(c, f) / 1e12,
+             chip_dram(c)->bw_GBps, cap, c->tdp_w, chip_status(c));
+  if (c->description[0]) rep_printf(b, " - %s", c->description);
+}
+
+static void list_stack(jbuf *b, const loaded *l) {
+  const sl_stack *s = &l->stack;
+  char t[32];
+  unit_time(s->kernel_overhead_s, t, sizeof t);
+  rep_printf(b, "attention %s, elementwise %s, launch %s%s", s->attention_fused ? "fused" : "unfused",
+             s->fused_elementwise ? "fused" : "unfused", t, s->graphs ? ", graphs" : "");
+  if (s->description[0]) rep_printf(b, " - %s", s->description);
+}
+
+static void list_model(jbuf *b, const loaded *l) {
+  const sl_model *m = &l->model;
+  if (m->kind == SL_MODEL_TRANSFORMER) {
+    const sl_transformer *t = &m->tf;
+    rep_printf(b, "%.2f B parameters; %ld layers, hidden %ld, %ld heads (%ld kv)", model_params(m) / 1e9,
+               t->layers, t->hidden, t->heads, t->kv_heads);
+    if (t->experts) rep_printf(b, ", %ld experts (%ld per token)", t->experts, t->experts_per_token);
+  } else if (m->kind == SL_MODEL_DLRM) {
+    const sl_dlrm *d = &m->dlrm;
+    rep_printf(b, "DLRM: %zu tables, %.4g M rows, %.4g MFLOP/sample", d->n_tables, dlrm_emb_rows(d) / 1e6,
+               dlrm_flops_per_sample(d) / 1e6);
+  } else {
+    rep_printf(b, "single op");
+  }
+  const char *d = scalar_of(l->tree, "description");
+  if (d && d[0]) rep_printf(b, " - %s", d);
+}
+
+static void list_system(jbuf *b, const loaded *l) {
+  const char *chips = scalar_of(l->tree, "chips"), *node = scalar_of(l->tree, "node_chips");
+  const char *chip = scalar_of(l->tree, "chip"), *d = scalar_of(l->tree, "description");
+  rep_printf(b, "%s chips", chips ? chips : "?");
+  if (node) rep_printf(b, ", %s per node", node);
+  if (chip) rep_printf(b, " of %s", chip);
+  if (d && d[0]) rep_printf(b, " - %s", d);
+}
+
+/* ---- show: JSON --------------------------------------------------------------------------------- */
+
+static void json_link(jbuf *b, const char *key, const sl_link *l) {
+  if (l->bw_GBps <= 0) return;
+  jb_obj_begin(b, key);
+  jb_num(b, "bw_GBps", l->bw_GBps);
+  jb_num(b, "latency_s", l->latency_s);
+  jb_obj_end(b);
+}
+
+static void json_chip_memory(jbuf *b, const sl_chip *c) {
+  jb_arr_begin(b, "memory");
+  for (int i = 0; i < c->n_mem; i++) {
+    const sl_mem_level *m = &c->mem[i];
+    jb_obj_begin(b, NULL);
+    jb_str(b, "name", m->name);
+    jb_num(b, "capacity_bytes", m->capacity_bytes);
+    jb_num(b, "bw_GBps", m->bw_GBps);
+    jb_num(b, "latency_s", m->latency_s);
+    jb_bool(b, "per_core", m->per_core);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+}
+
+static void json_chip_efficiency(jbuf *b, const sl_chip *c) {
+  jb_obj_begin(b, "efficiency");
+  jb_obj_begin(b, "gemm");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], c->eff_gemm[f]);
+  jb_obj_end(b);
+  jb_str(b, "gemm_source", c->eff_gemm_source);
+  jb_num(b, "dram", c->eff_dram);
+  jb_str(b, "dram_source", c->eff_dram_source);
+  jb_num(b, "sram", c->eff_sram);
+  jb_num(b, "vector", c->eff_vector);
+  jb_obj_end(b);
+}
+
+/* ---- area, energy and cost of a chip ---------------------------------------------------------------- */
+
+static sl_status default_econ(arena *a, sl_econ *e) {
+  sl_error err;
+  reader r = {&err, a, ""};
+  return econ_load(&r, NULL, e);
+}
+
+static void json_chip_area_energy(jbuf *b, const sl_chip *c, const sl_area *ar) {
+  jb_obj_begin(b, "area_breakdown_mm2");
+  jb_num(b, "matrix", ar->matrix_mm2);
+  jb_num(b, "vector", ar->vector_mm2);
+  jb_num(b, "control", ar->control_mm2);
+  jb_num(b, "core_sram", ar->core_sram_mm2);
+  jb_num(b, "shared_sram", ar->shared_sram_mm2);
+  jb_num(b, "noc", ar->noc_mm2);
+  jb_num(b, "dram_io", ar->dram_io_mm2);
+  jb_num(b, "link_io", ar->link_io_mm2);
+  jb_num(b, "other", ar->other_mm2);
+  jb_obj_end(b);
+  const sl_energy_spec *E = &c->energy;
+  jb_obj_begin(b, "energy");
+  jb_num(b, "idle_power_w", E->static_w);
+  jb_obj_begin(b, "mac_pj");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], E->mac_j[f] * 1e12);
+  jb_obj_end(b);
+  jb_obj_begin(b, "mac_with_operands_pj");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0)
+      jb_num(b, sl_dtype_names[f],
+             (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12);
+  jb_obj_end(b);
+  jb_num(b, "operand_pj_per_byte", E->operand_j_per_byte * 1e12);
+  jb_num(b, "core_sram_pj_per_byte", E->core_sram_j_per_byte * 1e12);
+  jb_num(b, "shared_pj_per_byte", E->shared_j_per_byte * 1e12);
+  jb_num(b, "dram_pj_per_bit", E->dram_j_per_byte * 1e12 / 8);
+  jb_num(b, "link_pj_per_bit", E->link_j_per_byte * 1e12 / 8);
+  jb_str(b, "source", E->source[0] ? E->source : "derived from process_nm (docs/energy-cost.md)");
+  jb_obj_end(b);
+  arena a;
+  ar_init(&a);
+  sl_econ e;
+  if (!default_econ(&a, &e)) {
+    sl_chip_cost cc;
+    econ_chip_cost(&e, c, c->scale_up.bw_GBps, c->scale_out.bw_GBps, &cc);
+    jb_obj_begin(b, "cost_usd");
+    jb_num(b, "die", cc.die_usd);
+    jb_num(b, "dies_per_wafer", cc.dies_per_wafer);
+    jb_num(b, "yield", cc.yield);
+    jb_num(b, "package", cc.package_usd);
+    jb_num(b, "memory", cc.memory_usd);
+    jb_num(b, "board", cc.board_usd);
+    jb_num(b, "chip", cc.chip_usd);
+    jb_num(b, "position", cc.position_usd);
+    jb_obj_end(b);
+  }
+  ar_free(&a);
+}
+
+static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
+  sl_area ar;
+  area_estimate(c, &ar);
+  if (c->area_mm2 > 0)
+    rep_printf(b, "area: published %g mm2; estimate %.0f mm2 (%+.0f%%)\n", c->area_mm2, ar.total_mm2,
+               100 * (ar.total_mm2 / c->area_mm2 - 1));
+  else
+    rep_printf(b, "area: not published; estimate %.0f mm2\n", ar.total_mm2);
+  rep_printf(
+      b,
+      "  matrix %.0f, vector %.0f, control %.0f, core SRAM %.0f, shared SRAM %.0f, NoC %.0f, DRAM I/O %.0f, "
+      "links %.0f, other %.0f mm2\n",
+      ar.matrix_mm2, ar.vector_mm2, ar.control_mm2, ar.core_sram_mm2, ar.shared_sram_mm2, ar.noc_mm2,
+      ar.dram_io_mm2, ar.link_io_mm2, ar.other_mm2);
+  const sl_energy_spec *E = &c->energy;
+  sl_dtype f = ridge_format(c);
+  rep_printf(
+      b,
+      "energy%s: idle %.0f W (%.0f%% of TDP); %s MAC %.3f pJ (%.3f pJ with operand delivery); SRAM per core "
+      "%.2f, shared %.2f pJ/B; DRAM %.2f, links %.1f pJ/bit\n",
+      E->source[0] ? " (spec)" : "", E->static_w, 100 * E->static_w / c->tdp_w, sl_dtype_names[f],
+      E->mac_j[f] * 1e12, (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12,
+      E->core_sram_j_per_byte * 1e12, E->shared_j_per_byte * 1e12, E->dram_j_per_byte * 1e12 / 8,
+      E->link_j_per_byte * 1e12 / 8);
+  arena a;
+  ar_init(&a);
+  sl_econ e;
+  if (!default_econ(&a, &e)) {
+    sl_chip_cost cc;
+    econ_chip_cost(&e, c, c->scale_up.bw_GBps, c->scale_out.bw_GBps, &cc);
+    rep_printf(
+        b,
+        "cost (default prices): die $%.0f (%.1f dies per wafer, yield %.0f%%), package $%.0f, memory $%.0f, "
+        "board $%.0f; with host and network shares $%.0f per chip\n",
+        cc.die_usd, cc.dies_per_wafer, 100 * cc.yield, cc.package_usd, cc.memory_usd, cc.board_usd,
+        cc.position_usd);
+  }
+  ar_free(&a);
+}
+
+static void json_chip(jbuf *b, const sl_chip *c) {
+  sl_dtype rf = ridge_format(c);
+  jb_str(b, "name", c->name);
+  jb_str(b, "description", c->description);
+  jb_str(b, "file", c->file);
+  jb_num(b, "process_nm", c->process_nm);
+  jb_num(b, "clock_ghz", c->clock_ghz);
+  jb_num(b, "cores", c->cores);
+  jb_num(b, "tdp_w", c->tdp_w);
+  jb_num(b, "area_mm2_published", c->area_mm2 > 0 ? c->area_mm2 : NAN);
+  {
+    sl_area ar;
+    area_estimate(c, &ar);
+    jb_num(b, "area_mm2_estimate", ar.total_mm2);
+    json_chip_area_energy(b, c, &ar);
+  }
+  chip_json_peaks(b, c);
+  jb_num(b, "dram_bw_GBps", chip_dram(c)->bw_GBps);
+  jb_num(b, "dram_capacity_bytes", chip_dram_bytes(c));
+  jb_num(b, "ridge_flops_per_byte", chip_peak_flops(c, rf) / dram_Bps(c));
+  jb_str(b, "ridge_format", sl_dtype_names[rf]);
+  chip_json_ridges(b, "ridge_flops_per_byte_by_format", c);
+  jb_obj_begin(b, "matrix_shape");
+  jb_num(b, "m", c->mat_shape_m);
+  jb_num(b, "n", c->mat_shape_n);
+  jb_num(b, "k", c->mat_shape_k);
+  jb_obj_end(b);
+  json_chip_memory(b, c);
+  jb_obj_begin(b, "links");
+  json_link(b, "scale_up", &c->scale_up);
+  json_link(b, "scale_out", &c->scale_out);
+  json_link(b, "host", &c->host);
+  jb_obj_end(b);
+  jb_obj_begin(b, "kernels");
+  jb_num(b, "latency_s", c->kernel_latency_s);
+  jb_num(b, "max_split_k", c->max_split_k);
+  jb_arr_begin(b, "tiles");
+  for (int i = 0; i < c->n_tiles; i++) {
+    jb_obj_begin(b, NULL);
+    jb_num(b, "m", c->tiles[i].m);
+    jb_num(b, "n", c->tiles[i].n);
+    jb_num(b, "k", c->tiles[i].k);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+  jb_obj_end(b);
+  json_chip_efficiency(b, c);
+  jb_obj_begin(b, "validation");
+  jb_str(b, "status", chip_status(c));
+  jb_str(b, "note", c->validation_note);
+  jb_obj_end(b);
+}
+
+static void json_stack(jbuf *b, const sl_stack *s) {
+  jb_str(b, "name", s->name);
+  jb_str(b, "description", s->description);
+  jb_str(b, "attention", s->attention_fused ? "fused" : "unfused");
+  jb_bool(b, "fused_elementwise", s->fused_elementwise);
+  jb_num(b, "kernel_overhead_s", s->kernel_overhead_s);
+  jb_bool(b, "graphs", s->graphs);
+  jb_bool(b, "overlap_tp_comm", s->overlap_tp_comm);
+  jb_bool(b, "overlap_dp_comm", s->overlap_dp_comm);
+}
+
+static const char *model_kind(const sl_model *m) {
+  return m->kind == SL_MODEL_TRANSFORMER ? "transformer" : m->kind == SL_MODEL_DLRM ? "dlrm" : "op";
+}
+
+static void json_model(jbuf *b, const loaded *l) {
+  const sl_model *m = &l->model;
+  int tf = m->kind == SL_MODEL_TRANSFORMER || m->kind == SL_MODEL_DLRM;
+  jb_str(b, "name", m->name);
+  jb_str(b, "kind", model_kind(m));
+  jb_str(b, "file", m->file);
+  jb_obj_begin(b, "parameters");
+  jb_num(b, "total", tf ? model_params(m) : NAN);
+  jb_num(b, "matmul", tf ? model_matmul_params(m) : NAN);
+  jb_num(b, "published", m->params_published > 0 ? m->params_published : NAN);
+  jb_obj_end(b);
+  if (m->kind == SL_MODEL_DLRM) {
+    const sl_dlrm *d = &m->dlrm;
+    double look = 0;
+    for (size_t i = 0; i < d->n_tables; i++)
+      look += d->tables[i].pooling;
+    jb_obj_begin(b, "dlrm");
+    jb_num(b, "tables", (double)d->n_tables);
+    jb_num(b, "rows", dlrm_emb_rows(d));
+    jb_num(b, "lookups_per_sample", look);
+    jb_num(b, "flops_per_sample", dlrm_flops_per_sample(d));
+    jb_num(b, "interaction_width", dlrm_interaction_out(d));
+    jb_obj_end(b);
+  }
+  jb_node(b, "config", l->tree);
+}
+
+static void json_system(jbuf *b, const loaded *l) {
+  const char *name = scalar_of(l->tree, "name");
+  jb_str(b, "name", name ? name : "inline");
+  jb_str(b, "file", l->tree->file);
+  jb_node(b, "config", l->tree);
+}
+
+/* ---- show: text ---------------------------------------------------------------------------------- */
+
+static void text_chip_compute(jbuf *b, const sl_chip *c) {
+  rep_printf(b, "matrix peak (dense) and ridge point (peak / DRAM bandwidth):\n");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->mat_macs_per_cycle[f] > 0)
+      rep_printf(b, "  %-5s %9.1f TFLOP/s   ridge %7.1f FLOP/byte   gemm efficiency %.2f\n",
+                 sl_dtype_names[f], chip_peak_flops(c, (sl_dtype)f) / 1e12,
+                 chip_peak_flops(c, (sl_dtype)f) / dram_Bps(c), c->eff_gemm[f]);
+  rep_printf(b, "vector peak:");
+  for (int f = 0; f < SL_DTYPE_COUNT; f++)
+    if (c->vec_flops_per_cycle[f] > 0)
+      rep_printf(b, " %s %.1f TFLOP/s;", sl_dtype_names[f], chip_vec_flops(c, (sl_dtype)f) / 1e12);
+  rep_printf(b, " efficiency %.2f\n", c->eff_vector);
+}
+
+static void text_chip_memory(jbuf *b, const sl_chip *c) {
+  rep_printf(b, "memory (innermost first):\n");
+  for (int i = 0; i < c->n_mem; i++) {
+    const sl_mem_level *m = &c->mem[i];
+    char cap[32], lat[32];
+    unit_bytes(m->capacity_bytes, cap, sizeof cap);
+    unit_time(m->latency_s, lat, sizeof lat);
+    rep_printf(b, "  %-8s %12s  %10.0f GB/s  latency %s%s\n", m->name, cap, m->bw_GBps, lat,
+               m->per_core ? "  (per core)" : "");
+  }
+  static const char *const ln[] = {"scale_up", "scale_out", "host"};
+  const sl_link *lk[] = {&c->scale_up, &c->scale_out, &c->host};
+  for (int i = 0; i < 3; i++)
+    if (lk[i]->bw_GBps > 0) {
+      char lat[32];
+      unit_time(lk[i]->latency_s, lat, sizeof lat);
+      rep_printf(b, "link %-9s %.0f GB/s per direction, latency %s\n", ln[i], lk[i]->bw_GBps, lat);
+    }
+}
+
+static void text_chip(jbuf *b, const sl_chip *c) {
+  sl_dtype rf = ridge_format(c);
+  rep_printf(b, "chip %s%s%s\n", c->name, c->description[0] ? " - " : "", c->description);
+  rep_printf(b, "file: %s\n", c->file);
+  rep_printf(b, "%g nm, %d cores at %g GHz, TDP %g W\n", c->process_nm, c->cores, c->clock_ghz, c->tdp_w);
+  text_chip_area_energy(b, c);
+  text_chip_compute(b, c);
+  rep_printf(b, "DRAM %.0f GB/s (efficiency %.2f), ridge %.1f FLOP/byte at %s\n", chip_dram(c)->bw_GBps,
+             c->eff_dram, chip_peak_flops(c, rf) / dram_Bps(c), sl_dtype_names[rf]);
+  text_chip_memory(b, c);
+  rep_printf(b, "gemm efficiency source: %s\n", c->eff_gemm_source);
+  rep_printf(b, "DRAM efficiency source: %s\n", c->eff_dram_source);
+  rep_printf(b, "validation: %s%s%s\n", chip_status(c), c->validation_note[0] ? " - " : "",
+             c->validation_note);
+}
+
+static void text_stack(jbuf *b, const sl_stack *s) {
+  char t[32];
+  unit_time(s->kernel_overhead_s, t, sizeof t);
+  rep_printf(b, "stack %s%s%s\n", s->name, s->description[0] ? " - " : "", s->description);
+  rep_printf(b, "attention %s; element-wise ops %s; kernel launch overhead %s; graphs %s\n",
+             s->attention_fused ? "fused" : "unfused", s->fused_elementwise ? "fused" : "unfused", t,
+             s->graphs ? "yes" : "no");
+  rep_printf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
+             s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");
+}
+
+/* The tree itself, as JSON, for the parts that have no text form of their own. */
+static void text_config(jbuf *b, const yt_node *tree) {
+  jbuf j;
+  jb_init(&j);
+  jb_node(&j, NULL, tree);
+  if (j.oom) b->oom = 1;
+  rep_printf(b, "config: %s\n", j.s ? j.s : "");
+  jb_free(&j);
+}
+
+static void text_model(jbuf *b, const loaded *l) {
+  const sl_model *m = &l->model;
+  rep_printf(b, "model %s (%s)\nfile: %s\n", m->name, model_kind(m), m->file);
+  if (m->kind == SL_MODEL_TRANSFORMER) {
+    rep_printf(b, "parameters: %.4g B (matrix products %.4g B)", model_params(m) / 1e9,
+               model_matmul_params(m) / 1e9);
+    if (m->params_published > 0) rep_printf(b, "; published %.4g B", m->params_published / 1e9);
+    rep_printf(b, "\n");
+  } else if (m->kind == SL_MODEL_DLRM) {
+    const sl_dlrm *d = &m->dlrm;
+    double look = 0;
+    for (size_t i = 0; i < d->n_tables; i++)
+      look += d->tables[i].pooling;
+    rep_printf(b, "parameters: %.4g B (embeddings %.4g B, dense %.4g M)", model_params(m) / 1e9,
+               dlrm_emb_params(d) / 1e9, dlrm_dense_params(d) / 1e6);
+    if (m->params_published > 0) rep_printf(b, "; published %.4g B", m->params_published / 1e9);
+    rep_printf(b,
+               "\n%zu tables, %.4g M rows, %.4g lookups per sample; %.4g MFLOP per sample (forward matrix "
+               "products); "
+               "interaction %s -> %.0f wide\n",
+               d->n_tables, dlrm_emb_rows(d) / 1e6, look, dlrm_flops_per_sample(d) / 1e6,
+               d->inter == SL_INTER_DCNV2 ? "dcnv2" : "dot", dlrm_interaction_out(d));
+  }
+  text_config(b, l->tree);
+}
+
+sl_status sl_preset_list(const char *kind_word, char **out, sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  if (!out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_preset_list: out is NULL");
+  *out = NULL;
+  const char *kind = kind_of(kind_word);
+  if (!kind)
+    return err_set(err, SL_ERR_INPUT, "", 0, "",
+                   "unknown kind \"%s\" (expected chips, stacks, models or systems)",
+                   kind_word ? kind_word : "");
+  size_t n = sl_preset_count(kind);
+  int w = 8;
+  for (size_t i = 0; i < n; i++) {
+    int l = (int)strlen(sl_preset_name(kind, i));
+    if (l > w) w = l;
+  }
+  jbuf b;
+  jb_init(&b);
+  if (n == 0) rep_printf(&b, "(none yet)\n");
+  for (size_t i = 0; i < n; i++) {
+    const char *name = sl_preset_name(kind, i);
+    arena a;
+    ar_init(&a);
+    loaded l;
+    sl_error e;
+    sl_status s = load_spec(&a, kind, name, &l, &e);
+    if (s) { /* a shipped preset that does not load is a bug in silica, not the user's input */
+      char msg[1024];
+      sl_error_format(&e, msg, sizeof msg);
+      ar_free(&a);
+      jb_free(&b);
+      return err_set(err, SL_ERR_INTERNAL, "", 0, "", "internal error: preset %s/%s does not load: %s", kind,
+                     name, msg);
+    }
+    rep_printf(&b, "%-*s  ", w, name);
+    if (strcmp(kind, "chips") == 0) list_chip(&b, &l);
+    if (strcmp(kind, "stacks") == 0) list_stack(&b, &l);
+    if (strcmp(kind, "models") == 0) list_model(&b, &l);
+    if (strcmp(kind, "systems") == 0) list_system(&b, &l);
+    rep_printf(&b, "\n");
+    ar_free(&a);
+  }
+  return rep_take(&b, out, err);
+}
+
+sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format, char **out, sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  if (!out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_spec_show: out is NULL");
+  *out = NULL;
+  const char *kind = kind_of(kind_word);
+  if (!kind)
+    return err_set(err, SL_ERR_INPUT, "", 0, "",
+                   "unknown kind \"%s\" (expected chip, stack, model or system)", kind_word ? kind_word : "");
+  if (!name || !*name) return err_set(err, SL_ERR_INPUT, "", 0, "", "no %s named", kind);
+  if (format != SL_FORMAT_TEXT && format != SL_FORMAT_JSON)
+    return err_set(err, SL_ERR_INPUT, "", 0, "", "sl_spec_show: format must be text or JSON");
+  arena a;
+  ar_init(&a);
+  loaded l;
+  sl_error e;
+  sl_status s = load_spec(&a, kind, name, &l, &e);
+  if (s) {
+    if (err) *err = e;
+    ar_free(&a);
+    return s;
+  }
+  jbuf b;
+  jb_init(&b);
+  int chip = strcmp(kind, "chips") == 0, stack = strcmp(kind, "stacks") == 0,
+      model = strcmp(kind, "models") == 0;
+  if (format == SL_FORMAT_JSON) {
+    jb_obj_begin(&b, NULL);
+    if (chip)
+      json_chip(&b, &l.chip);
+    else if (stack)
+      json_stack(&b, &l.stack);
+    else if (model)
+      json_model(&b, &l);
+    else
+      json_system(&b, &l);
+    jb_obj_end(&b);
+    jb_raw(&b, "\n");
+  } else if (chip) {
+    text_chip(&b, &l.chip);
+  } else if (stack) {
+    text_stack(&b, &l.stack);
+  } else if (model) {
+    text_model(&b, &l);
+  } else {
+    rep_printf(&b, "system %s\nfile: %s\n", scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : name,
+               l.tree->file);
+    text_config(&b, l.tree);
+  }
+  ar_free(&a);
+  return rep_take(&b, out, err);
+}
+
+sl_status sl_spec_check(const char *kind_word, const char *text, size_t len, const char *name,
+                        sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  const char *kind = kind_of(kind_word);
+  if (!kind || strcmp(kind, "systems") == 0)
+    return err_set(err, SL_ERR_INPUT, "", 0, "", "unknown kind \"%s\" (expected chip, stack or model)",
+                   kind_word ? kind_word : "");
+  if (!text) return err_set(err, SL_ERR_INPUT, name ? name : "", 0, "", "no text given");
+  arena a;
+  ar_init(&a);
+  sl_error e;
+  memset(&e, 0, sizeof e);
+  yt_node *t = NULL;
+  sl_status s = yt_parse(&a, text, len, name ? name : "<text>", &t, &e);
+  if (!s) {
+    reader r = {&e, &a, ""};
+    sl_chip c;
+    sl_stack st;
+    sl_model m;
+    if (strcmp(kind, "chips") == 0)
+      s = chip_from_node(&r, t, &c);
+    else if (strcmp(kind, "stacks") == 0)
+      s = stack_from_node(&r, t, &st);
+    else if (!(s = model_from_node(&r, t, &m)))
+      (void)model_params(&m);
+  }
+  if (s && err) *err = e;
+  ar_free(&a);
+  return s;
+}
