@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const sl_dtype_names[] = {"fp32", "tf32", "bf16", "fp16",
-                                                    "fp8",  "int8", "int4", "fp4"};
+const char *const sl_dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"};
 const double sl_dtype_bytes[] = {4, 4, 2, 2, 1, 1, 0.5, 0.5};
 _Static_assert(SL_ARRAY_LEN(sl_dtype_names) == SL_DTYPE_COUNT, "a name for every sl_dtype");
 _Static_assert(SL_ARRAY_LEN(sl_dtype_bytes) == SL_DTYPE_COUNT, "a size for every sl_dtype");

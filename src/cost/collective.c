@@ -12,8 +12,9 @@
 #include <math.h>
 
 _Static_assert(SL_COLL_COUNT == 5, "update sl_coll_names");
-const char *const sl_coll_names[SL_COLL_COUNT + 1] = {"all_reduce", "all_gather", "reduce_scatter",
-                                                      "all_to_all", "send_recv",  NULL};
+const char *const sl_coll_names[] = {"all_reduce", "all_gather", "reduce_scatter",
+                                     "all_to_all", "send_recv",  NULL};
+_Static_assert(SL_ARRAY_LEN(sl_coll_names) == SL_COLL_COUNT + 1, "a name for every member");
 
 double link_bw(const sl_link *l) {
   return l->bw_GBps * 1e9 * l->efficiency;

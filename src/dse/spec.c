@@ -8,27 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRY(x)                                                                                               \
-  do {                                                                                                       \
-    sl_status s_ = (x);                                                                                      \
-    if (s_) return s_;                                                                                       \
-  } while (0)
-
-const char *const dse_param_names[DSE_P_COUNT] = {"cores",
-                                                  "macs_per_cycle",
-                                                  "core_sram_bytes",
-                                                  "shared_sram_bytes",
-                                                  "shared_sram_GBps",
-                                                  "dram_type",
-                                                  "dram_GBps",
-                                                  "dram_bytes",
-                                                  "clock_ghz",
-                                                  "process_nm",
-                                                  "scale_up_GBps",
-                                                  "scale_out_GBps",
-                                                  "tdp_w"};
-const char *const dse_obj_names[DSE_O_COUNT] = {"throughput", "perf_per_w", "perf_per_tco", "score"};
-const char *const dse_strategy_names[DSE_STRATEGY_COUNT + 1] = {"grid", "random", "evolutionary", NULL};
+const char *const dse_param_names[] = {"cores",
+                                       "macs_per_cycle",
+                                       "core_sram_bytes",
+                                       "shared_sram_bytes",
+                                       "shared_sram_GBps",
+                                       "dram_type",
+                                       "dram_GBps",
+                                       "dram_bytes",
+                                       "clock_ghz",
+                                       "process_nm",
+                                       "scale_up_GBps",
+                                       "scale_out_GBps",
+                                       "tdp_w"};
+_Static_assert(SL_ARRAY_LEN(dse_param_names) == DSE_P_COUNT, "a name for every member");
+const char *const dse_obj_names[] = {"throughput", "perf_per_w", "perf_per_tco", "score"};
+_Static_assert(SL_ARRAY_LEN(dse_obj_names) == DSE_O_COUNT, "a name for every member");
+const char *const dse_strategy_names[] = {"grid", "random", "evolutionary", NULL};
+_Static_assert(SL_ARRAY_LEN(dse_strategy_names) == DSE_STRATEGY_COUNT + 1, "a name for every member");
 
 /* Valid ranges of each parameter's values. */
 static const double P_LO[DSE_P_COUNT] = {1, 1, 1024, 0, 1, 0, 1, 1e6, 0.05, 1, 0, 0, 1};
@@ -91,7 +88,7 @@ static sl_status read_param(reader *r, yt_pair *p, dse_param *out) {
       rd_mark m = rd_push_index(r, i);
       sl_status s = rd_scalar_double(r, v->items[i], lo, hi, &out->v[out->n]);
       rd_pop(r, m);
-      TRY(s);
+      SL_TRY(s);
       out->n++;
     }
   } else if (v->type == YT_MAP) {
@@ -99,11 +96,11 @@ static sl_status read_param(reader *r, yt_pair *p, dse_param *out) {
     long steps = 0;
     int scale = 0;
     static const char *const scales[] = {"linear", "log", NULL};
-    TRY(rd_double(r, v, "min", 1, lo, hi, &mn));
-    TRY(rd_double(r, v, "max", 1, lo, hi, &mx));
-    TRY(rd_int(r, v, "steps", 1, 1, DSE_MAX_VALUES, &steps));
-    TRY(rd_enum(r, v, "scale", 0, scales, &scale));
-    TRY(rd_done(r, v));
+    SL_TRY(rd_double(r, v, "min", 1, lo, hi, &mn));
+    SL_TRY(rd_double(r, v, "max", 1, lo, hi, &mx));
+    SL_TRY(rd_int(r, v, "steps", 1, 1, DSE_MAX_VALUES, &steps));
+    SL_TRY(rd_enum(r, v, "scale", 0, scales, &scale));
+    SL_TRY(rd_done(r, v));
     if (mx < mn) return rd_fail(r, v, "max (%g) is below min (%g)", mx, mn);
     if (scale == 1 && !(mn > 0)) return rd_fail(r, v, "scale: log needs min > 0");
     for (long i = 0; i < steps; i++) {
@@ -112,7 +109,7 @@ static sl_status read_param(reader *r, yt_pair *p, dse_param *out) {
     }
   } else {
     double x = 0;
-    TRY(rd_scalar_double(r, v, lo, hi, &x));
+    SL_TRY(rd_scalar_double(r, v, lo, hi, &x));
     out->v[out->n++] = x;
   }
   if (P_INT[kind])
@@ -169,10 +166,10 @@ static sl_status load_scenario(reader *r, const yt_node *scn, const char *dir, c
 
 static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *err) {
   reader r = {err, &sw->a, ""};
-  TRY(rd_map(&r, root));
-  TRY(rd_string(&r, root, "name", 0, &sw->name));
+  SL_TRY(rd_map(&r, root));
+  SL_TRY(rd_string(&r, root, "name", 0, &sw->name));
   const char *ign = NULL;
-  TRY(rd_string(&r, root, "description", 0, &ign));
+  SL_TRY(rd_string(&r, root, "description", 0, &ign));
   yt_node *chip = yt_get(root, "chip");
   if (!chip)
     return rd_fail(&r, root, "missing key \"chip\" (the base chip: a preset, a path or an inline chip spec)");
@@ -187,13 +184,13 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   {
     rd_mark m = rd_push(&r, "parameters");
     if (!ps) return rd_fail(&r, root, "missing key \"parameters\"");
-    TRY(rd_map(&r, ps));
+    SL_TRY(rd_map(&r, ps));
     if (ps->n == 0 || ps->n > DSE_MAX_PARAMS)
       return rd_fail(&r, ps, "expected 1 to %d parameters", DSE_MAX_PARAMS);
     for (size_t i = 0; i < ps->n; i++) {
       rd_mark m2 = rd_push(&r, ps->pairs[i].key);
       ps->pairs[i].used = 1;
-      TRY(read_param(&r, &ps->pairs[i], &sw->params[sw->n_params]));
+      SL_TRY(read_param(&r, &ps->pairs[i], &sw->params[sw->n_params]));
       for (int j = 0; j < sw->n_params; j++)
         if (sw->params[j].kind == sw->params[sw->n_params].kind)
           return rd_fail(&r, ps->pairs[i].value, "given twice");
@@ -206,11 +203,11 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   yt_node *cs = yt_get(root, "constraints");
   if (cs) {
     rd_mark m = rd_push(&r, "constraints");
-    TRY(rd_map(&r, cs));
-    TRY(rd_double(&r, cs, "area_mm2", 0, 1, 1e6, &sw->max_area_mm2));
-    TRY(rd_double(&r, cs, "tdp_w", 0, 1, 1e6, &sw->max_tdp_w));
-    TRY(rd_double(&r, cs, "unit_cost_usd", 0, 1, 1e9, &sw->max_unit_cost_usd));
-    TRY(rd_done(&r, cs));
+    SL_TRY(rd_map(&r, cs));
+    SL_TRY(rd_double(&r, cs, "area_mm2", 0, 1, 1e6, &sw->max_area_mm2));
+    SL_TRY(rd_double(&r, cs, "tdp_w", 0, 1, 1e6, &sw->max_tdp_w));
+    SL_TRY(rd_double(&r, cs, "unit_cost_usd", 0, 1, 1e9, &sw->max_unit_cost_usd));
+    SL_TRY(rd_done(&r, cs));
     rd_pop(&r, m);
   }
   /* objectives and score weights */
@@ -240,11 +237,11 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   yt_node *sc = yt_get(root, "score");
   if (sc) {
     rd_mark m = rd_push(&r, "score");
-    TRY(rd_map(&r, sc));
+    SL_TRY(rd_map(&r, sc));
     double w[3] = {0, 0, 0};
     for (int j = 0; j < 3; j++)
-      TRY(rd_double(&r, sc, dse_obj_names[j], 0, 0, 1e6, &w[j]));
-    TRY(rd_done(&r, sc));
+      SL_TRY(rd_double(&r, sc, dse_obj_names[j], 0, 0, 1e6, &w[j]));
+    SL_TRY(rd_done(&r, sc));
     double sum = w[0] + w[1] + w[2];
     if (!(sum > 0)) return rd_fail(&r, sc, "the weights must not all be 0");
     for (int j = 0; j < 3; j++)
@@ -266,18 +263,18 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
       if (kind != DSE_GRID)
         return rd_fail(&r, st, "%s needs a map: {kind: %s, seed: 1, ...}", st->str, st->str);
     } else {
-      TRY(rd_map(&r, st));
-      TRY(rd_enum(&r, st, "kind", 1, dse_strategy_names, &kind));
+      SL_TRY(rd_map(&r, st));
+      SL_TRY(rd_enum(&r, st, "kind", 1, dse_strategy_names, &kind));
       long seed = 1;
-      TRY(rd_int(&r, st, "seed", 0, 0, 0x7fffffffffffffffL, &seed));
+      SL_TRY(rd_int(&r, st, "seed", 0, 0, 0x7fffffffffffffffL, &seed));
       sw->seed = (unsigned long long)seed;
-      if (kind == DSE_RANDOM) TRY(rd_int(&r, st, "count", 1, 1, 1000000000L, &sw->count));
+      if (kind == DSE_RANDOM) SL_TRY(rd_int(&r, st, "count", 1, 1, 1000000000L, &sw->count));
       if (kind == DSE_EVOLUTIONARY) {
         sw->population = 32, sw->generations = 16;
-        TRY(rd_int(&r, st, "population", 0, 4, 1000000L, &sw->population));
-        TRY(rd_int(&r, st, "generations", 0, 1, 1000000L, &sw->generations));
+        SL_TRY(rd_int(&r, st, "population", 0, 4, 1000000L, &sw->population));
+        SL_TRY(rd_int(&r, st, "generations", 0, 1, 1000000L, &sw->generations));
       }
-      TRY(rd_done(&r, st));
+      SL_TRY(rd_done(&r, st));
     }
     sw->strategy = (dse_strategy_kind)kind;
     rd_pop(&r, m);
@@ -308,16 +305,16 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     for (size_t i = 0; i < ws->n; i++) {
       yt_node *w = ws->items[i];
       rd_mark m2 = rd_push_index(&r, i);
-      TRY(rd_map(&r, w));
+      SL_TRY(rd_map(&r, w));
       dse_workload *wl = &sw->w[sw->n_w];
       wl->weight = 1;
-      TRY(rd_string(&r, w, "name", 0, &wl->name));
-      TRY(rd_double(&r, w, "weight", 0, 0, 1e9, &wl->weight));
+      SL_TRY(rd_string(&r, w, "name", 0, &wl->name));
+      SL_TRY(rd_double(&r, w, "weight", 0, 0, 1e9, &wl->weight));
       yt_node *scn = yt_get(w, "scenario");
       if (!scn) return rd_fail(&r, w, "missing key \"scenario\"");
-      TRY(rd_done(&r, w));
+      SL_TRY(rd_done(&r, w));
       rd_mark m3 = rd_push(&r, "scenario");
-      TRY(load_scenario(&r, scn, dir, root->file, set, &wl->sc));
+      SL_TRY(load_scenario(&r, scn, dir, root->file, set, &wl->sc));
       sw->n_w++;
       rd_pop(&r, m3);
       if (!wl->name) {
@@ -347,7 +344,7 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     }
     rd_pop(&r, m);
   }
-  TRY(rd_done(&r, root));
+  SL_TRY(rd_done(&r, root));
 
   /* The base chip, with its figures re-derived as every design point's are. */
   sw->base_chip = sw->w[0].sc->chip;
@@ -362,7 +359,7 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
     scs[i] = sw->w[i].sc;
   double raw[DSE_MAX_WORKLOADS][3];
   dse_ref base;
-  TRY(dse_eval_chip(sw, scs, 1, &base, raw, err));
+  SL_TRY(dse_eval_chip(sw, scs, 1, &base, raw, err));
   if (!base.feasible)
     return err_set(err, SL_ERR_INPUT, root->file, chip->line, "chip",
                    "the base chip %s cannot run the mix: %s", sw->base_chip.name, base.reason);

@@ -13,12 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRY(x)                                                                                               \
-  do {                                                                                                       \
-    sl_status s_ = (x);                                                                                      \
-    if (s_) return s_;                                                                                       \
-  } while (0)
-
 static const double HOURS_PER_YEAR = 8766; /* 365.25 days */
 static const double GIB = 1073741824.0;
 static const double PI = 3.14159265358979323846;
@@ -117,29 +111,29 @@ static double lookup_prefix(const sl_econ_map *m, const char *name) {
 
 static sl_status read_keys(reader *r, yt_node *t, sl_econ *e, int required) {
   const char *ign = NULL;
-  TRY(rd_map(r, t));
-  TRY(rd_string(r, t, "name", 0, &ign));
-  TRY(rd_string(r, t, "description", 0, &ign));
-  TRY(read_map(r, t, "wafer_usd", 1, &e->wafer_usd));
-  TRY(read_map(r, t, "defect_density_per_mm2", 1, &e->defect_density_per_mm2));
-  TRY(rd_double(r, t, "wafer_diameter_mm", required, 50, 1000, &e->wafer_diameter_mm));
-  TRY(rd_double(r, t, "yield_alpha", required, 0.1, 100, &e->yield_alpha));
-  TRY(rd_double(r, t, "reticle_mm2", required, 10, 1e5, &e->reticle_mm2));
-  TRY(read_map(r, t, "package_usd", 0, &e->package_usd));
-  TRY(read_map(r, t, "memory_usd_per_GB", 0, &e->memory_usd_per_GB));
-  TRY(rd_double(r, t, "board_usd", required, 0, 1e9, &e->board_usd));
-  TRY(rd_double(r, t, "board_usd_per_w", required, 0, 1e6, &e->board_usd_per_w));
-  TRY(rd_double(r, t, "server_usd", required, 0, 1e9, &e->server_usd));
-  TRY(rd_double(r, t, "server_power_w", required, 0, 1e7, &e->server_power_w));
-  TRY(read_map(r, t, "chips_per_server", 0, &e->chips_per_server));
-  TRY(rd_double(r, t, "scale_up_usd_per_GBps", required, 0, 1e9, &e->scale_up_usd_per_GBps));
-  TRY(rd_double(r, t, "scale_out_usd_per_GBps", required, 0, 1e9, &e->scale_out_usd_per_GBps));
-  TRY(rd_double(r, t, "facility_usd_per_w", required, 0, 1e6, &e->facility_usd_per_w));
-  TRY(rd_double(r, t, "facility_life_years", required, 0.01, 100, &e->facility_life_years));
-  TRY(rd_double(r, t, "service_life_years", required, 0.01, 100, &e->service_life_years));
-  TRY(rd_double(r, t, "electricity_usd_per_kwh", required, 0, 100, &e->electricity_usd_per_kwh));
-  TRY(rd_double(r, t, "pue", required, 1, 10, &e->pue));
-  TRY(read_map(r, t, "chip_price_usd", 0, &e->chip_price_usd));
+  SL_TRY(rd_map(r, t));
+  SL_TRY(rd_string(r, t, "name", 0, &ign));
+  SL_TRY(rd_string(r, t, "description", 0, &ign));
+  SL_TRY(read_map(r, t, "wafer_usd", 1, &e->wafer_usd));
+  SL_TRY(read_map(r, t, "defect_density_per_mm2", 1, &e->defect_density_per_mm2));
+  SL_TRY(rd_double(r, t, "wafer_diameter_mm", required, 50, 1000, &e->wafer_diameter_mm));
+  SL_TRY(rd_double(r, t, "yield_alpha", required, 0.1, 100, &e->yield_alpha));
+  SL_TRY(rd_double(r, t, "reticle_mm2", required, 10, 1e5, &e->reticle_mm2));
+  SL_TRY(read_map(r, t, "package_usd", 0, &e->package_usd));
+  SL_TRY(read_map(r, t, "memory_usd_per_GB", 0, &e->memory_usd_per_GB));
+  SL_TRY(rd_double(r, t, "board_usd", required, 0, 1e9, &e->board_usd));
+  SL_TRY(rd_double(r, t, "board_usd_per_w", required, 0, 1e6, &e->board_usd_per_w));
+  SL_TRY(rd_double(r, t, "server_usd", required, 0, 1e9, &e->server_usd));
+  SL_TRY(rd_double(r, t, "server_power_w", required, 0, 1e7, &e->server_power_w));
+  SL_TRY(read_map(r, t, "chips_per_server", 0, &e->chips_per_server));
+  SL_TRY(rd_double(r, t, "scale_up_usd_per_GBps", required, 0, 1e9, &e->scale_up_usd_per_GBps));
+  SL_TRY(rd_double(r, t, "scale_out_usd_per_GBps", required, 0, 1e9, &e->scale_out_usd_per_GBps));
+  SL_TRY(rd_double(r, t, "facility_usd_per_w", required, 0, 1e6, &e->facility_usd_per_w));
+  SL_TRY(rd_double(r, t, "facility_life_years", required, 0.01, 100, &e->facility_life_years));
+  SL_TRY(rd_double(r, t, "service_life_years", required, 0.01, 100, &e->service_life_years));
+  SL_TRY(rd_double(r, t, "electricity_usd_per_kwh", required, 0, 100, &e->electricity_usd_per_kwh));
+  SL_TRY(rd_double(r, t, "pue", required, 1, 10, &e->pue));
+  SL_TRY(read_map(r, t, "chip_price_usd", 0, &e->chip_price_usd));
   return rd_done(r, t);
 }
 
@@ -152,7 +146,7 @@ sl_status econ_load(reader *r, yt_node *over, sl_econ *e) {
   const char *text = sl_preset_text("econ", "default");
   if (!text) return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "the econ/default preset is missing");
   yt_node *base = NULL;
-  TRY(yt_parse(r->a, text, strlen(text), preset_path("econ", "default"), &base, r->err));
+  SL_TRY(yt_parse(r->a, text, strlen(text), preset_path("econ", "default"), &base, r->err));
   {
     reader r2 = *r;
     r2.path[0] = 0;
@@ -164,7 +158,7 @@ sl_status econ_load(reader *r, yt_node *over, sl_econ *e) {
                    "econ/default: wafer_usd and defect_density_per_mm2 are empty");
   if (!over) return SL_OK;
   yt_node *t = NULL;
-  TRY(spec_resolve(r, "econ", over, &t));
+  SL_TRY(spec_resolve(r, "econ", over, &t));
   return read_keys(r, t, e, 0);
 }
 

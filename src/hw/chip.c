@@ -4,12 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-#define TRY(x)                                                                                               \
-  do {                                                                                                       \
-    sl_status s_ = (x);                                                                                      \
-    if (s_) return s_;                                                                                       \
-  } while (0)
-
 sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,
                        double out[SL_DTYPE_COUNT], int given[SL_DTYPE_COUNT]) {
   yt_node *m = yt_get(parent, key);
@@ -225,18 +219,18 @@ static sl_status read_energy(reader *r, yt_node *chip, sl_chip *c) {
 sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   memset(c, 0, sizeof *c);
   c->file = n ? n->file : "";
-  TRY(rd_map(r, n));
+  SL_TRY(rd_map(r, n));
   long cores = 0;
-  TRY(rd_string(r, n, "name", 1, &c->name));
+  SL_TRY(rd_string(r, n, "name", 1, &c->name));
   c->description = "";
-  TRY(rd_string(r, n, "description", 0, &c->description));
-  TRY(rd_double(r, n, "process_nm", 1, 1, 1000, &c->process_nm));
-  TRY(rd_double(r, n, "clock_ghz", 1, 0.01, 20, &c->clock_ghz));
-  TRY(rd_int(r, n, "cores", 1, 1, 10000000, &cores));
+  SL_TRY(rd_string(r, n, "description", 0, &c->description));
+  SL_TRY(rd_double(r, n, "process_nm", 1, 1, 1000, &c->process_nm));
+  SL_TRY(rd_double(r, n, "clock_ghz", 1, 0.01, 20, &c->clock_ghz));
+  SL_TRY(rd_int(r, n, "cores", 1, 1, 10000000, &cores));
   c->cores = (int)cores;
-  TRY(rd_double(r, n, "tdp_w", 1, 0.01, 1e6, &c->tdp_w));
-  TRY(rd_double(r, n, "area_mm2", 0, 1, 1e6, &c->area_mm2));
-  TRY(read_matrix(r, n, c));
+  SL_TRY(rd_double(r, n, "tdp_w", 1, 0.01, 1e6, &c->tdp_w));
+  SL_TRY(rd_double(r, n, "area_mm2", 0, 1, 1e6, &c->area_mm2));
+  SL_TRY(read_matrix(r, n, c));
   yt_node *v = yt_get(n, "vector");
   if (v) {
     rd_mark m = rd_push(r, "vector");
@@ -244,10 +238,10 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
     if (!s) s = read_fmt_map(r, v, "flops_per_cycle", 1, 0, 1e7, c->vec_flops_per_cycle, NULL);
     if (!s) s = rd_done(r, v);
     rd_pop(r, m);
-    TRY(s);
+    SL_TRY(s);
   }
   if (c->vec_flops_per_cycle[SL_FP32] <= 0) c->vec_flops_per_cycle[SL_FP32] = 64; /* conservative default */
-  TRY(read_memory(r, n, c));
+  SL_TRY(read_memory(r, n, c));
   /* Every link starts complete (no bandwidth, the default efficiency, full bisection) and the
    * spec's keys replace what they name: no reader of a loaded chip needs a fallback. */
   c->scale_up = (sl_link){0, 0, SL_LINK_EFF_UP, 1};
@@ -261,10 +255,10 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
     if (!s) s = read_link(r, links, "host", &c->host);
     if (!s) s = rd_done(r, links);
     rd_pop(r, m);
-    TRY(s);
+    SL_TRY(s);
   }
-  TRY(read_kernels(r, n, c));
-  TRY(read_efficiency(r, n, c));
+  SL_TRY(read_kernels(r, n, c));
+  SL_TRY(read_efficiency(r, n, c));
   c->validation_note = "";
   yt_node *val = yt_get(n, "validation");
   if (val) {
@@ -275,10 +269,10 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
     if (!s) s = rd_string(r, val, "note", 0, &c->validation_note);
     if (!s) s = rd_done(r, val);
     rd_pop(r, m);
-    TRY(s);
+    SL_TRY(s);
   }
-  TRY(read_energy(r, n, c));
-  TRY(rd_done(r, n));
+  SL_TRY(read_energy(r, n, c));
+  SL_TRY(rd_done(r, n));
   /* Every tile must fit the per-core SRAM double-buffered in the narrowest supported format. */
   const sl_mem_level *sram = chip_core_sram(c);
   if (sram) {

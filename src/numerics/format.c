@@ -8,9 +8,10 @@
 #include <math.h>
 #include <string.h>
 
-const char *const nm_fmt_names[NM_FMT_COUNT + 1] = {
-    "fp64", "fp32", "tf32",  "bf16",       "fp16",  "e4m3",       "e5m2",  "e2m3", "e3m2",
-    "e2m1", "int8", "mxfp8", "mxfp8-e5m2", "mxfp6", "mxfp6-e3m2", "mxfp4", NULL};
+const char *const nm_fmt_names[] = {"fp64",       "fp32",  "tf32",       "bf16",  "fp16", "e4m3",
+                                    "e5m2",       "e2m3",  "e3m2",       "e2m1",  "int8", "mxfp8",
+                                    "mxfp8-e5m2", "mxfp6", "mxfp6-e3m2", "mxfp4", NULL};
+_Static_assert(SL_ARRAY_LEN(nm_fmt_names) == NM_FMT_COUNT + 1, "a name for every member");
 _Static_assert(sizeof nm_fmt_names / sizeof nm_fmt_names[0] == NM_FMT_COUNT + 1, "names match nm_fmt");
 
 /* A scalar binary format: ebits exponent bits, mbits stored mantissa bits, bias.  `special`:

@@ -20,12 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TRY(x)                                                                                               \
-  do {                                                                                                       \
-    sl_status s_ = (x);                                                                                      \
-    if (s_) return s_;                                                                                       \
-  } while (0)
-
 /* Share of the dense-gradient all-reduce that cannot hide behind the backward: at least its last
  * bucket (one layer's worth). */
 static double exposed_comm(double t_comm, double t_overlap, double layers, int overlap) {
@@ -363,9 +357,9 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     double useful =
         op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : c.flops;
     sl_bound bound = cost_launch_bound(&sc->stack, c.time_s) ? SL_BOUND_LATENCY : c.bound;
-    TRY(add_row(res, cap, err,
-                (sl_row){op->name, op->phase, op->cat, bound, op->count * z.m, t * z.m,
-                         useful * op->count * z.m, c.dram_bytes * op->count * z.m, 0, -1}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){op->name, op->phase, op->cat, bound, op->count * z.m, t * z.m,
+                            useful * op->count * z.m, c.dram_bytes * op->count * z.m, 0, -1}));
     set_energy(&E, res, c.e_core_j * op->count * z.m, c.e_off_j * op->count * z.m);
   }
   /* the slowest chip's embedding rows: each shard's share of the batched kernel */
@@ -375,41 +369,41 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   for (size_t j = 0; j < n_tr; j++) {
     const sl_emb_shard *s = &z.plan.shards[tr[j].shard];
     double tf = sum_f > 0 ? f_crit * tr[j].fwd_body / sum_f : f_crit / (double)n_tr;
-    TRY(add_row(res, cap, err,
-                (sl_row){shard_label(keep, &z, s, 0), SL_PH_FORWARD, SL_CAT_EMBEDDING, tr[j].fwd_bound, z.m,
-                         tf * z.m, tr[j].fwd_flops * z.m, tr[j].fwd_bytes * z.m, 0, tr[j].hit}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){shard_label(keep, &z, s, 0), SL_PH_FORWARD, SL_CAT_EMBEDDING, tr[j].fwd_bound,
+                            z.m, tf * z.m, tr[j].fwd_flops * z.m, tr[j].fwd_bytes * z.m, 0, tr[j].hit}));
     /* rows gathered: DRAM for the misses, the shared SRAM for the hits */
     set_energy(&E, res, tr[j].fwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte,
                tr[j].fwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     if (z.train) {
       double tb = sum_b > 0 ? b_crit * tr[j].bwd_body / sum_b : b_crit / (double)n_tr;
-      TRY(add_row(res, cap, err,
-                  (sl_row){shard_label(keep, &z, s, 1), SL_PH_BACKWARD, SL_CAT_EMBEDDING, tr[j].bwd_bound,
-                           z.m, tb * z.m, tr[j].bwd_flops * z.m, tr[j].bwd_bytes * z.m, 0, tr[j].hit}));
+      SL_TRY(add_row(res, cap, err,
+                     (sl_row){shard_label(keep, &z, s, 1), SL_PH_BACKWARD, SL_CAT_EMBEDDING, tr[j].bwd_bound,
+                              z.m, tb * z.m, tr[j].bwd_flops * z.m, tr[j].bwd_bytes * z.m, 0, tr[j].hit}));
       set_energy(&E, res, tr[j].bwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte,
                  tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     }
   }
   double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f;
   const sl_bound NET = SL_BOUND_NETWORK;
-  TRY(add_row(res, cap, err,
-              (sl_row){"sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m, 0,
-                       S_idx * z.m, 0, -1}));
-  TRY(add_row(res, cap, err,
-              (sl_row){"pooled_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
-                       S_a2a * z.m, 0, -1}));
-  TRY(add_row(res, cap, err,
-              (sl_row){"pooled_reduce_scatter", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_rs * z.m, 0,
-                       S_rw * z.m, 0, -1}));
+  SL_TRY(add_row(res, cap, err,
+                 (sl_row){"sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m, 0,
+                          S_idx * z.m, 0, -1}));
+  SL_TRY(add_row(res, cap, err,
+                 (sl_row){"pooled_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
+                          S_a2a * z.m, 0, -1}));
+  SL_TRY(add_row(res, cap, err,
+                 (sl_row){"pooled_reduce_scatter", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_rs * z.m, 0,
+                          S_rw * z.m, 0, -1}));
   double step;
   if (z.train) {
     pass_t += t_dense_b + t_a2a + t_ag + b_crit;
-    TRY(add_row(res, cap, err,
-                (sl_row){"pooled_all_to_all.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
-                         S_a2a * z.m, 0, -1}));
-    TRY(add_row(res, cap, err,
-                (sl_row){"pooled_all_gather.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_ag * z.m, 0,
-                         S_rw * z.m, 0, -1}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){"pooled_all_to_all.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
+                            S_a2a * z.m, 0, -1}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){"pooled_all_gather.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_ag * z.m, 0,
+                            S_rw * z.m, 0, -1}));
     /* after the last pass: gradient all-reduce (dense part and replicated tables), the optimizer */
     double t_ar_d = coll_time(&z, SL_COLL_ALL_REDUCE, Pd * 4.0),
            t_ar_t = coll_time(&z, SL_COLL_ALL_REDUCE, S_dp_grad);
@@ -425,15 +419,15 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     op.u.s.dt = SL_FP32;
     sl_cost oc = cost_op(&z.dctx, &op);
     hw += oc.flops;
-    TRY(add_row(res, cap, err,
-                (sl_row){"dense_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1, exposed * share_d, 0,
-                         Pd * 4.0, 0, -1}));
-    TRY(add_row(res, cap, err,
-                (sl_row){"replicated_table_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1,
-                         exposed * (1 - share_d), 0, S_dp_grad, 0, -1}));
-    TRY(add_row(res, cap, err,
-                (sl_row){"optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, oc.bound, 1, oc.time_s, oc.flops,
-                         oc.dram_bytes, 0, -1}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){"dense_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1, exposed * share_d,
+                            0, Pd * 4.0, 0, -1}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){"replicated_table_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1,
+                            exposed * (1 - share_d), 0, S_dp_grad, 0, -1}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){"optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, oc.bound, 1, oc.time_s, oc.flops,
+                            oc.dram_bytes, 0, -1}));
     set_energy(&E, res, oc.e_core_j, oc.e_off_j);
     step = z.m * pass_t + exposed + oc.time_s;
   } else {

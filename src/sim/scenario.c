@@ -6,12 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRY(x)                                                                                               \
-  do {                                                                                                       \
-    sl_status s_ = (x);                                                                                      \
-    if (s_) return s_;                                                                                       \
-  } while (0)
-
 static const double BIG = 1e12;
 
 /* "a.b.c=value": value parsed as YAML; intermediate maps are created. */
@@ -27,7 +21,7 @@ static sl_status apply_set(arena *a, yt_node *root, const char *set, sl_error *e
   const char *val = eq + 1;
   if (!*val) return err_set(err, SL_ERR_INPUT, "<command line>", 0, key, "empty value");
   yt_node *v = NULL;
-  TRY(yt_parse(a, val, strlen(val), "<command line>", &v, err));
+  SL_TRY(yt_parse(a, val, strlen(val), "<command line>", &v, err));
   v->line = 0; /* a flag has no line; nested values keep their line within the flag's text */
   yt_node *map = root;
   char *part = key;
@@ -72,7 +66,7 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   yt_node *p = yt_get(root, "precision");
   if (!p) return SL_OK;
   if (p->type == YT_SCALAR) {
-    TRY(rd_enum(r, root, "precision", 1, list, &dt));
+    SL_TRY(rd_enum(r, root, "precision", 1, list, &dt));
     sc->w_dtype = sc->a_dtype = sc->kv_dtype = sc->g_dtype = (sl_dtype)dt;
     /* Training in a format of a byte or less runs as Transformer Engine does: the matrix products
      * take it, everything else (weights kept and sent, activations, norms, attention) stays bf16. */
@@ -89,7 +83,7 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s) s = rd_enum(r, p, "gemm", 0, list, &g);
   if (!s) s = rd_done(r, p);
   rd_pop(r, m);
-  TRY(s);
+  SL_TRY(s);
   if (a < 0) a = w >= 0 ? (w == SL_INT4 || w == SL_FP4 ? SL_BF16 : w) : SL_BF16;
   if (w < 0) w = a;
   if (kv < 0) kv = a;
@@ -486,52 +480,52 @@ static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
 
 static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   reader r = {err, &sc->a, ""};
-  TRY(rd_map(&r, root));
+  SL_TRY(rd_map(&r, root));
   int task = 0;
-  TRY(rd_enum(&r, root, "task", 1, sl_task_names, &task));
+  SL_TRY(rd_enum(&r, root, "task", 1, sl_task_names, &task));
   sc->task = (sl_task)task;
-  TRY(read_spec(&r, root, "chip", "chips", NULL, &sc->chip_tree));
+  SL_TRY(read_spec(&r, root, "chip", "chips", NULL, &sc->chip_tree));
   {
     rd_mark m = rd_push(&r, "chip");
     sl_status s = chip_from_node(&r, sc->chip_tree, &sc->chip);
     rd_pop(&r, m);
-    TRY(s);
+    SL_TRY(s);
     energy_derive(&sc->chip, 1);
   }
-  TRY(read_spec(&r, root, "model", "models", NULL, &sc->model_tree));
+  SL_TRY(read_spec(&r, root, "model", "models", NULL, &sc->model_tree));
   {
     rd_mark m = rd_push(&r, "model");
     sl_status s = model_from_node(&r, sc->model_tree, &sc->model);
     rd_pop(&r, m);
-    TRY(s);
+    SL_TRY(s);
   }
   const char *dflt = sc->model.kind == SL_MODEL_DLRM ? "torchrec"
                      : task == SL_TASK_TRAIN         ? "megatron-2024"
                                                      : "trtllm";
   yt_node *dstack = yt_scalar_new(&sc->a, dflt, "<default>", 0);
   if (!dstack) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  TRY(read_spec(&r, root, "stack", "stacks", dstack, &sc->stack_tree));
+  SL_TRY(read_spec(&r, root, "stack", "stacks", dstack, &sc->stack_tree));
   {
     rd_mark m = rd_push(&r, "stack");
     sl_status s = stack_from_node(&r, sc->stack_tree, &sc->stack);
     rd_pop(&r, m);
-    TRY(s);
+    SL_TRY(s);
   }
-  TRY(read_precision(&r, root, sc));
-  TRY(read_system(&r, root, sc));
-  TRY(read_parallel(&r, root, sc));
+  SL_TRY(read_precision(&r, root, sc));
+  SL_TRY(read_system(&r, root, sc));
+  SL_TRY(read_parallel(&r, root, sc));
   int is_llm = sc->model.kind == SL_MODEL_TRANSFORMER;
   if (task == SL_TASK_TRAIN) {
-    TRY(read_train(&r, root, sc));
+    SL_TRY(read_train(&r, root, sc));
   } else if (yt_find(root, "train")) {
     yt_get(root, "train"); /* allowed but unused: a file may carry both */
   }
   if (task != SL_TASK_TRAIN && task != SL_TASK_SERVE)
-    TRY(read_infer(&r, root, sc));
+    SL_TRY(read_infer(&r, root, sc));
   else if (yt_find(root, "infer"))
     yt_get(root, "infer");
   if (task == SL_TASK_SERVE) {
-    TRY(read_serve(&r, root, sc));
+    SL_TRY(read_serve(&r, root, sc));
     sc->batch = 1, sc->prompt_len = 1, sc->gen_len = 1;
   } else if (yt_find(root, "serve")) {
     yt_get(root, "serve");
@@ -544,12 +538,12 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     rd_mark m = rd_push(&r, "econ");
     sl_status s = econ_load(&r, yt_get(root, "econ"), sc->econ);
     rd_pop(&r, m);
-    TRY(s);
+    SL_TRY(s);
   }
   const char *ign = NULL;
-  TRY(rd_string(&r, root, "name", 0, &ign));
-  TRY(rd_string(&r, root, "description", 0, &ign));
-  TRY(rd_done(&r, root));
+  SL_TRY(rd_string(&r, root, "name", 0, &ign));
+  SL_TRY(rd_string(&r, root, "description", 0, &ign));
+  SL_TRY(rd_done(&r, root));
 
   /* Consistency of task and model. */
   const char *f = root->file;
@@ -584,7 +578,7 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "infer")->key_line, "infer.batch",
                    "batch: max is for LLM inference; an op's batch is part of its model");
   /* infer.batch: max stays declared: the run finds the largest batch for the chip it is given. */
-  TRY(check_parallel(sc, root, err));
+  SL_TRY(check_parallel(sc, root, err));
   return SL_OK;
 }
 

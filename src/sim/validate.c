@@ -11,7 +11,8 @@
 #include <string.h>
 
 _Static_assert(SL_VAL_COUNT == 4, "update sl_val_status_names");
-const char *const sl_val_status_names[SL_VAL_COUNT] = {"ok", "fail", "unsupported", "error"};
+const char *const sl_val_status_names[] = {"ok", "fail", "unsupported", "error"};
+_Static_assert(SL_ARRAY_LEN(sl_val_status_names) == SL_VAL_COUNT, "a name for every member");
 
 static const double DEFAULT_TOLERANCE = 0.10;
 /* A case's `use`: validate (end-to-end data, never fitted to) or calibrate (kernel-level data the

@@ -195,7 +195,8 @@ static void db_init(db *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->fused_ew = lw->fused_ew;
 }
 
-sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g) {
+sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train,
+                           sl_graph *g) {
   const sl_dlrm *d = &sc->model.dlrm;
   db b;
   db_init(&b, a, sc, lw, g);
@@ -272,8 +273,8 @@ sl_status dlrm_graph_dense(arena *a, const sl_scenario *sc, const sl_lowering *l
   return b.oom ? SL_ERR_INTERNAL : SL_OK;
 }
 
-sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train, sl_graph *g,
-                           sl_error *err) {
+sl_status dlrm_graph_build(arena *a, const sl_scenario *sc, const sl_lowering *lw, double B, int train,
+                           sl_graph *g, sl_error *err) {
   const sl_dlrm *d = &sc->model.dlrm;
   db b;
   db_init(&b, a, sc, lw, g);

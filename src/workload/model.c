@@ -5,12 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#define TRY(x)                                                                                               \
-  do {                                                                                                       \
-    sl_status s_ = (x);                                                                                      \
-    if (s_) return s_;                                                                                       \
-  } while (0)
-
 static const double BIG = 1e12;
 
 static sl_status read_transformer(reader *r, yt_node *t, sl_transformer *tf) {
@@ -19,29 +13,29 @@ static sl_status read_transformer(reader *r, yt_node *t, sl_transformer *tf) {
   static const char *const pos[] = {"learned", "rope", NULL};
   int act = 0, norm = 0, position = 0;
   memset(tf, 0, sizeof *tf);
-  TRY(rd_map(r, t));
-  TRY(rd_int(r, t, "hidden", 1, 1, 10000000, &tf->hidden));
-  TRY(rd_int(r, t, "layers", 1, 1, 100000, &tf->layers));
-  TRY(rd_int(r, t, "heads", 1, 1, 1000000, &tf->heads));
+  SL_TRY(rd_map(r, t));
+  SL_TRY(rd_int(r, t, "hidden", 1, 1, 10000000, &tf->hidden));
+  SL_TRY(rd_int(r, t, "layers", 1, 1, 100000, &tf->layers));
+  SL_TRY(rd_int(r, t, "heads", 1, 1, 1000000, &tf->heads));
   tf->kv_heads = tf->heads;
-  TRY(rd_int(r, t, "kv_heads", 0, 1, 1000000, &tf->kv_heads));
-  TRY(rd_int(r, t, "ffn", 1, 1, 100000000, &tf->ffn));
-  TRY(rd_int(r, t, "vocab", 1, 0, 100000000, &tf->vocab));
-  TRY(rd_enum(r, t, "activation", 1, acts, &act));
-  TRY(rd_enum(r, t, "norm", 1, norms, &norm));
-  TRY(rd_enum(r, t, "position", 1, pos, &position));
-  TRY(rd_bool(r, t, "tied_embeddings", 0, &tf->tied_embeddings));
+  SL_TRY(rd_int(r, t, "kv_heads", 0, 1, 1000000, &tf->kv_heads));
+  SL_TRY(rd_int(r, t, "ffn", 1, 1, 100000000, &tf->ffn));
+  SL_TRY(rd_int(r, t, "vocab", 1, 0, 100000000, &tf->vocab));
+  SL_TRY(rd_enum(r, t, "activation", 1, acts, &act));
+  SL_TRY(rd_enum(r, t, "norm", 1, norms, &norm));
+  SL_TRY(rd_enum(r, t, "position", 1, pos, &position));
+  SL_TRY(rd_bool(r, t, "tied_embeddings", 0, &tf->tied_embeddings));
   tf->head_dim = tf->hidden / tf->heads;
-  TRY(rd_int(r, t, "head_dim", 0, 1, 100000, &tf->head_dim));
+  SL_TRY(rd_int(r, t, "head_dim", 0, 1, 100000, &tf->head_dim));
   tf->dropout = act == SL_ACT_GELU && position == SL_POS_LEARNED; /* GPT-style Megatron training */
-  TRY(rd_bool(r, t, "dropout", 0, &tf->dropout));
+  SL_TRY(rd_bool(r, t, "dropout", 0, &tf->dropout));
   tf->max_context = 0;
-  TRY(rd_int(r, t, "max_context", 0, 1, 1000000000, &tf->max_context));
+  SL_TRY(rd_int(r, t, "max_context", 0, 1, 1000000000, &tf->max_context));
   tf->experts = 0, tf->experts_per_token = 0, tf->shared_experts = 0, tf->moe_every = 1;
-  TRY(rd_int(r, t, "experts", 0, 0, 100000, &tf->experts));
-  TRY(rd_int(r, t, "experts_per_token", 0, 1, 100000, &tf->experts_per_token));
-  TRY(rd_int(r, t, "shared_experts", 0, 0, 1000, &tf->shared_experts));
-  TRY(rd_int(r, t, "moe_every", 0, 1, 100000, &tf->moe_every));
+  SL_TRY(rd_int(r, t, "experts", 0, 0, 100000, &tf->experts));
+  SL_TRY(rd_int(r, t, "experts_per_token", 0, 1, 100000, &tf->experts_per_token));
+  SL_TRY(rd_int(r, t, "shared_experts", 0, 0, 1000, &tf->shared_experts));
+  SL_TRY(rd_int(r, t, "moe_every", 0, 1, 100000, &tf->moe_every));
   tf->activation = (sl_activation)act;
   tf->norm = (sl_norm)norm;
   tf->position = (sl_position)position;
@@ -65,21 +59,21 @@ static sl_status read_transformer(reader *r, yt_node *t, sl_transformer *tf) {
 static sl_status read_hf(reader *r, yt_node *c, sl_model *m) {
   sl_transformer *tf = &m->tf;
   memset(tf, 0, sizeof *tf);
-  TRY(rd_int(r, c, "hidden_size", 1, 1, 10000000, &tf->hidden));
-  TRY(rd_int(r, c, "intermediate_size", 1, 1, 100000000, &tf->ffn));
-  TRY(rd_int(r, c, "num_hidden_layers", 1, 1, 100000, &tf->layers));
-  TRY(rd_int(r, c, "num_attention_heads", 1, 1, 1000000, &tf->heads));
+  SL_TRY(rd_int(r, c, "hidden_size", 1, 1, 10000000, &tf->hidden));
+  SL_TRY(rd_int(r, c, "intermediate_size", 1, 1, 100000000, &tf->ffn));
+  SL_TRY(rd_int(r, c, "num_hidden_layers", 1, 1, 100000, &tf->layers));
+  SL_TRY(rd_int(r, c, "num_attention_heads", 1, 1, 1000000, &tf->heads));
   tf->kv_heads = tf->heads;
-  TRY(rd_int(r, c, "num_key_value_heads", 0, 1, 1000000, &tf->kv_heads));
+  SL_TRY(rd_int(r, c, "num_key_value_heads", 0, 1, 1000000, &tf->kv_heads));
   tf->head_dim = tf->hidden / tf->heads;
   yt_node *hd = yt_get(c, "head_dim");
   if (hd && !(hd->type == YT_SCALAR && strcmp(hd->str, "null") == 0))
-    TRY(rd_int(r, c, "head_dim", 1, 1, 100000, &tf->head_dim));
-  TRY(rd_int(r, c, "vocab_size", 1, 0, 100000000, &tf->vocab));
-  TRY(rd_bool(r, c, "tie_word_embeddings", 0, &tf->tied_embeddings));
-  TRY(rd_int(r, c, "max_position_embeddings", 0, 1, 1000000000, &tf->max_context));
-  TRY(rd_int(r, c, "num_local_experts", 0, 0, 100000, &tf->experts));
-  TRY(rd_int(r, c, "num_experts_per_tok", 0, 1, 100000, &tf->experts_per_token));
+    SL_TRY(rd_int(r, c, "head_dim", 1, 1, 100000, &tf->head_dim));
+  SL_TRY(rd_int(r, c, "vocab_size", 1, 0, 100000000, &tf->vocab));
+  SL_TRY(rd_bool(r, c, "tie_word_embeddings", 0, &tf->tied_embeddings));
+  SL_TRY(rd_int(r, c, "max_position_embeddings", 0, 1, 1000000000, &tf->max_context));
+  SL_TRY(rd_int(r, c, "num_local_experts", 0, 0, 100000, &tf->experts));
+  SL_TRY(rd_int(r, c, "num_experts_per_tok", 0, 1, 100000, &tf->experts_per_token));
   tf->activation = SL_ACT_SWIGLU;
   tf->norm = SL_NORM_RMSNORM;
   tf->position = SL_POS_ROPE;
@@ -98,35 +92,35 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
   sl_op_spec *op = &m->op;
   int type = 0;
   memset(op, 0, sizeof *op);
-  TRY(rd_enum(r, n, "op", 1, sl_op_type_names, &type));
+  SL_TRY(rd_enum(r, n, "op", 1, sl_op_type_names, &type));
   op->type = (sl_op_type)type;
   m->kind = SL_MODEL_OP;
   switch (op->type) {
   case SL_OPT_GEMM:
-    TRY(rd_double(r, n, "m", 1, 1, BIG, &op->m));
-    TRY(rd_double(r, n, "n", 1, 1, BIG, &op->n));
-    TRY(rd_double(r, n, "k", 1, 1, BIG, &op->k));
+    SL_TRY(rd_double(r, n, "m", 1, 1, BIG, &op->m));
+    SL_TRY(rd_double(r, n, "n", 1, 1, BIG, &op->n));
+    SL_TRY(rd_double(r, n, "k", 1, 1, BIG, &op->k));
     op->batch = 1;
-    TRY(rd_double(r, n, "batch", 0, 1, BIG, &op->batch));
+    SL_TRY(rd_double(r, n, "batch", 0, 1, BIG, &op->batch));
     break;
   case SL_OPT_ATTENTION:
-    TRY(rd_double(r, n, "batch", 1, 1, BIG, &op->batch));
-    TRY(rd_double(r, n, "seq_len", 1, 1, BIG, &op->seq_len));
-    TRY(rd_double(r, n, "heads", 1, 1, 1e6, &op->heads));
+    SL_TRY(rd_double(r, n, "batch", 1, 1, BIG, &op->batch));
+    SL_TRY(rd_double(r, n, "seq_len", 1, 1, BIG, &op->seq_len));
+    SL_TRY(rd_double(r, n, "heads", 1, 1, 1e6, &op->heads));
     op->kv_heads = op->heads;
-    TRY(rd_double(r, n, "kv_heads", 0, 1, 1e6, &op->kv_heads));
-    TRY(rd_double(r, n, "head_dim", 1, 1, 1e5, &op->head_dim));
-    TRY(rd_bool(r, n, "causal", 0, &op->causal));
+    SL_TRY(rd_double(r, n, "kv_heads", 0, 1, 1e6, &op->kv_heads));
+    SL_TRY(rd_double(r, n, "head_dim", 1, 1, 1e5, &op->head_dim));
+    SL_TRY(rd_bool(r, n, "causal", 0, &op->causal));
     if (fmod(op->heads, op->kv_heads) != 0) return rd_fail(r, n, "kv_heads must divide heads");
     break;
   case SL_OPT_EMBEDDING_BAG:
-    TRY(rd_double(r, n, "rows", 1, 1, BIG, &op->rows));
-    TRY(rd_double(r, n, "dim", 1, 1, 1e6, &op->dim));
-    TRY(rd_double(r, n, "pooling", 1, 1, 1e6, &op->pooling));
-    TRY(rd_double(r, n, "batch", 1, 1, BIG, &op->batch));
+    SL_TRY(rd_double(r, n, "rows", 1, 1, BIG, &op->rows));
+    SL_TRY(rd_double(r, n, "dim", 1, 1, 1e6, &op->dim));
+    SL_TRY(rd_double(r, n, "pooling", 1, 1, 1e6, &op->pooling));
+    SL_TRY(rd_double(r, n, "batch", 1, 1, BIG, &op->batch));
     break;
   default:
-    TRY(rd_double(r, n, "bytes", 1, 1, 1e15, &op->bytes));
+    SL_TRY(rd_double(r, n, "bytes", 1, 1, 1e15, &op->bytes));
     break;
   }
   for (int i = 0; i < 3; i++) {
@@ -137,7 +131,8 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
 }
 
 _Static_assert(SL_SHARD_COUNT == 5, "update sl_shard_names");
-const char *const sl_shard_names[SL_SHARD_COUNT + 1] = {"auto", "table", "row", "column", "data", NULL};
+const char *const sl_shard_names[] = {"auto", "table", "row", "column", "data", NULL};
+_Static_assert(SL_ARRAY_LEN(sl_shard_names) == SL_SHARD_COUNT + 1, "a name for every member");
 
 /* A list of layer widths (whole numbers >= 1); *out is allocated in the reader's arena. */
 static sl_status read_widths(reader *r, yt_node *map, const char *key, int required, double **out,
@@ -168,14 +163,14 @@ static sl_status read_widths(reader *r, yt_node *map, const char *key, int requi
 
 static sl_status read_table(reader *r, yt_node *t, double zipf_default, sl_emb_table *e) {
   int sh = SL_SHARD_AUTO;
-  TRY(rd_map(r, t));
-  TRY(rd_string(r, t, "name", 0, &e->name));
-  TRY(rd_double(r, t, "rows", 1, 1, 1e13, &e->rows));
-  TRY(rd_double(r, t, "dim", 1, 1, 65536, &e->dim));
-  TRY(rd_double(r, t, "pooling", 1, 1e-6, 1e6, &e->pooling));
+  SL_TRY(rd_map(r, t));
+  SL_TRY(rd_string(r, t, "name", 0, &e->name));
+  SL_TRY(rd_double(r, t, "rows", 1, 1, 1e13, &e->rows));
+  SL_TRY(rd_double(r, t, "dim", 1, 1, 65536, &e->dim));
+  SL_TRY(rd_double(r, t, "pooling", 1, 1e-6, 1e6, &e->pooling));
   e->zipf = zipf_default;
-  TRY(rd_double(r, t, "zipf", 0, 0, 10, &e->zipf));
-  TRY(rd_enum(r, t, "sharding", 0, sl_shard_names, &sh));
+  SL_TRY(rd_double(r, t, "zipf", 0, 0, 10, &e->zipf));
+  SL_TRY(rd_enum(r, t, "sharding", 0, sl_shard_names, &sh));
   e->sharding = (sl_shard_kind)sh;
   if (e->rows != floor(e->rows) || e->dim != floor(e->dim))
     return rd_fail(r, t, "rows and dim are whole numbers");
@@ -186,13 +181,13 @@ static sl_status read_table(reader *r, yt_node *t, double zipf_default, sl_emb_t
 static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
   static const char *const types[] = {"dot", "dcnv2", NULL};
   memset(m, 0, sizeof *m);
-  TRY(rd_map(r, d));
-  TRY(rd_double(r, d, "dense_features", 1, 0, 1e6, &m->dense_features));
+  SL_TRY(rd_map(r, d));
+  SL_TRY(rd_double(r, d, "dense_features", 1, 0, 1e6, &m->dense_features));
   if (m->dense_features != floor(m->dense_features))
     return rd_fail(r, yt_find(d, "dense_features")->value, "dense_features is a whole number");
   /* A model-wide skew for tables that give none (an extension of the FORMATS.md keys). */
   double zipf = 0;
-  TRY(rd_double(r, d, "zipf", 0, 0, 10, &zipf));
+  SL_TRY(rd_double(r, d, "zipf", 0, 0, 10, &zipf));
   yt_node *t = yt_get(d, "tables");
   {
     rd_mark mk = rd_push(r, "tables");
@@ -211,13 +206,13 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
       rd_pop(r, m2);
     }
     rd_pop(r, mk);
-    TRY(s);
+    SL_TRY(s);
     m->n_tables = t->n;
   }
-  TRY(read_widths(r, d, "bottom_mlp", m->dense_features > 0, &m->bottom, &m->n_bottom));
+  SL_TRY(read_widths(r, d, "bottom_mlp", m->dense_features > 0, &m->bottom, &m->n_bottom));
   if (m->dense_features == 0 && m->n_bottom > 0)
     return rd_fail(r, yt_find(d, "bottom_mlp")->value, "a bottom MLP needs dense_features > 0");
-  TRY(read_widths(r, d, "top_mlp", 1, &m->top, &m->n_top));
+  SL_TRY(read_widths(r, d, "top_mlp", 1, &m->top, &m->n_top));
   yt_node *it = yt_get(d, "interaction");
   rd_mark mk = rd_push(r, "interaction");
   sl_status s = it ? rd_map(r, it) : rd_fail(r, d, "missing key");
@@ -232,7 +227,7 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
   }
   if (!s) s = rd_done(r, it);
   rd_pop(r, mk);
-  TRY(s);
+  SL_TRY(s);
   if (m->inter == SL_INTER_DOT && m->n_tables + (m->n_bottom ? 1 : 0) < 2) {
     mk = rd_push(r, "interaction");
     s = rd_fail(r, it, "interaction dot needs at least two vectors (tables, and the bottom MLP's output)");
@@ -258,31 +253,31 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
 sl_status model_from_node(reader *r, yt_node *n, sl_model *m) {
   memset(m, 0, sizeof *m);
   m->file = n ? n->file : "";
-  TRY(rd_map(r, n));
+  SL_TRY(rd_map(r, n));
   m->name = "inline";
   if (yt_find(n, "hidden_size")) {
     m->name = "config.json";
     return read_hf(r, n, m);
   }
   if (yt_find(n, "op")) return read_op(r, n, m);
-  TRY(rd_string(r, n, "name", 0, &m->name));
+  SL_TRY(rd_string(r, n, "name", 0, &m->name));
   const char *ignore = NULL;
-  TRY(rd_string(r, n, "description", 0, &ignore));
-  TRY(rd_string(r, n, "source", 0, &ignore));
-  TRY(rd_double(r, n, "params_published", 0, 0, 1e16, &m->params_published));
+  SL_TRY(rd_string(r, n, "description", 0, &ignore));
+  SL_TRY(rd_string(r, n, "source", 0, &ignore));
+  SL_TRY(rd_double(r, n, "params_published", 0, 0, 1e16, &m->params_published));
   yt_node *t = yt_get(n, "transformer"), *d = yt_get(n, "dlrm");
   if (t && d) return rd_fail(r, n, "a model is either a transformer or a dlrm, not both");
   if (t) {
     rd_mark mk = rd_push(r, "transformer");
     sl_status s = read_transformer(r, t, &m->tf);
     rd_pop(r, mk);
-    TRY(s);
+    SL_TRY(s);
     m->kind = SL_MODEL_TRANSFORMER;
   } else if (d) {
     rd_mark mk = rd_push(r, "dlrm");
     sl_status s = read_dlrm(r, d, &m->dlrm);
     rd_pop(r, mk);
-    TRY(s);
+    SL_TRY(s);
     m->kind = SL_MODEL_DLRM;
   } else {
     return rd_fail(r, n, "expected transformer:, dlrm:, op: or a Hugging Face config.json");
