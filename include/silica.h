@@ -218,7 +218,7 @@ typedef struct sl_validate_summary {
   size_t ok;               /* checks within their tolerance */
   size_t internal_errors;  /* checks whose run hit an internal error (a bug in silica) */
   double mape;             /* mean |relative error| of the validation checks that ran; NaN when none */
-  double calibration_mape; /* the same over the calibration cases (gemm-best-*); NaN when none */
+  double calibration_mape; /* the same over the use: calibrate cases; NaN when none */
 } sl_validate_summary;
 
 /* `silica validate`: runs the cases files as sl_validate_json does and renders them in `format`:
@@ -228,6 +228,34 @@ typedef struct sl_validate_summary {
  * Errors: SL_ERR_INPUT (a malformed cases file, a bad regex), SL_ERR_INTERNAL. */
 sl_status sl_validate(const char *const *paths, size_t n_paths, const char *filter, sl_format format,
                       char **out, sl_validate_summary *summary, sl_error *err);
+
+/* sl_validate with more to say: errors per source or per file, and leave-one-source-out
+ * cross-validation of the stacks' fitted figures (docs/validation.md). */
+typedef struct sl_validate_params {
+  const char *filter; /* POSIX extended regex on case names; NULL = all */
+  sl_format format;   /* as sl_validate */
+  int by;             /* SL_BY_NONE, SL_BY_SOURCE (each case's group) or SL_BY_FILE: a summary per one */
+  /* Refits each stack's figures (efficiency, kernel_overhead_s) on the use: validate cases of every
+   * other source and predicts the left-out source with them, one source at a time; the entries (and
+   * the headline error) are those predictions, reported beside the fitted (in-sample) ones, with the
+   * stacks' figures fitted on all cases and the coverage of the 80% intervals. */
+  int cross_validate;
+} sl_validate_params;
+enum { SL_BY_NONE = 0, SL_BY_SOURCE = 1, SL_BY_FILE = 2 };
+sl_validate_params sl_validate_params_default(void);
+/* As sl_validate.  With cross_validate and residuals not NULL, *residuals gets the cross-validated
+ * residual table (YAML, the format of data/validation/residuals.yaml, from which results take their
+ * interval); caller-owned, sl_free. */
+sl_status sl_validate_ex(const char *const *paths, size_t n_paths, const sl_validate_params *params, char **out,
+                         char **residuals, sl_validate_summary *summary, sl_error *err);
+
+/* `silica calibrate --stack NAME`: fits the stack's figures (efficiency, kernel_overhead_s, within
+ * their physical bounds, only those that move some case) to the use: validate cases of the files
+ * that run on that stack (by name).  *fragment: a stack-spec fragment (YAML) whose *_source keys
+ * name the data and the errors before and after; *report: as sl_calibrate's (TEXT or JSON).  Both
+ * caller-owned.  Errors: SL_ERR_INPUT (a malformed file, no case of that stack). */
+sl_status sl_calibrate_stack(const char *stack, const char *const *paths, size_t n_paths, sl_format format,
+                             char **report, char **fragment, sl_error *err);
 
 /* `silica compare`: each workload (a scenario file) run with its chip replaced by each chip (a
  * preset or a chip spec file); throughput, performance per watt and per dollar of cost of

@@ -119,7 +119,8 @@ static void test_korthikanti_memory(void **state) {
     }
 }
 
-/* Table 4: one 22B layer, forward / backward in ms. */
+/* Table 4 of Korthikanti et al.: one 22B layer, forward / backward in ms: an independent check of the
+ * stack efficiency fitted end to end. */
 static void test_megatron_efficiency_fit(void **state) {
   (void)state;
   static const struct {
@@ -160,8 +161,10 @@ static void test_megatron_efficiency_fit(void **state) {
     sl_scenario_free(sc);
   }
   double fit = sum / (double)SL_ARRAY_LEN(t4);
-  print_message("fit %.3f, megatron-2022 efficiency %.3f\n", fit, eff);
-  assert_true(fabs(fit - eff) <= 0.01);
+  /* The preset's efficiency is fitted end to end (silica calibrate --stack megatron-2022 on the
+   * validation cases); this layer-level measurement, which that fit never sees, must agree. */
+  print_message("layer-level fit %.3f, megatron-2022 efficiency (fitted end to end) %.3f\n", fit, eff);
+  assert_true(fabs(fit - eff) <= 0.02);
 }
 
 /* ---- plan search ------------------------------------------------------------------------------ */

@@ -120,8 +120,10 @@ typedef struct sl_stack {
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
-  double zero; /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
-                  distributed optimizer is 1, FSDP's full sharding 3) */
+  double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
+                      distributed optimizer is 1, FSDP's full sharding 3) */
+  unsigned fitted; /* bit i: figure i of sim's stack fit (efficiency, kernel_overhead_s) is fitted to
+                      end-to-end data (the spec's `fitted` list) and refitted by cross-validation */
 } sl_stack;
 
 sl_status stack_from_node(reader *r, yt_node *node, sl_stack *out);

@@ -14,6 +14,8 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_enum(r, n, "attention", 1, att, &st->attention_fused);
   if (!s) s = rd_bool(r, n, "fused_elementwise", 1, &st->fused_elementwise);
   if (!s) s = rd_double(r, n, "kernel_overhead_s", 1, 0, 1e-2, &st->kernel_overhead_s);
+  const char *src = NULL;
+  if (!s) s = rd_string(r, n, "kernel_overhead_s_source", 0, &src);
   st->efficiency = 1.0;
   const char *ign = NULL;
   if (!s) s = rd_double(r, n, "efficiency", 0, 0.05, 1.0, &st->efficiency);
@@ -24,6 +26,24 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   st->sequence_parallel = st->context_parallel = 1;
   if (!s) s = rd_bool(r, n, "sequence_parallel", 0, &st->sequence_parallel);
   if (!s) s = rd_bool(r, n, "context_parallel", 0, &st->context_parallel);
+  yt_node *fit = yt_get(n, "fitted");
+  if (!s && fit) { /* the figures fitted to end-to-end measurements: silica calibrate --stack */
+    static const char *const names[] = {"efficiency", "kernel_overhead_s"};
+    rd_mark m = rd_push(r, "fitted");
+    if (fit->type != YT_SEQ)
+      s = rd_fail(r, fit, "expected a list of figures (efficiency, kernel_overhead_s)");
+    for (size_t i = 0; !s && fit->type == YT_SEQ && i < fit->n; i++) {
+      const yt_node *it = fit->items[i];
+      size_t k = 0;
+      while (k < 2 && !(it->type == YT_SCALAR && strcmp(it->str, names[k]) == 0))
+        k++;
+      if (k == 2)
+        s = rd_fail(r, it, "unknown figure (expected efficiency or kernel_overhead_s)");
+      else
+        st->fitted |= 1u << k;
+    }
+    rd_pop(r, m);
+  }
   long zero = 0;
   if (!s) s = rd_int(r, n, "zero", 0, 0, 3, &zero);
   st->zero = (double)zero;

@@ -109,3 +109,94 @@ sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_file
     *fragment = frag;
   return s;
 }
+
+/* ---- stacks: `silica calibrate --stack NAME` ----------------------------------------------------- */
+
+sl_status sl_calibrate_stack(const char *stack, const char *const *paths, size_t n_paths, sl_format format,
+                             char **report, char **fragment, sl_error *err) {
+  if (err) memset(err, 0, sizeof *err);
+  if (!report || !fragment) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_calibrate_stack: NULL out");
+  *report = *fragment = NULL;
+  if (!stack || !*stack) return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--stack", "no stack named");
+  if (!paths || !n_paths) return err_set(err, SL_ERR_INPUT, "", 0, "", "no cases file given");
+  if (format != SL_FORMAT_TEXT && format != SL_FORMAT_JSON)
+    return err_set(err, SL_ERR_INPUT, "", 0, "", "sl_calibrate_stack: unknown format %d", (int)format);
+  sl_fit_set set;
+  memset(&set, 0, sizeof set);
+  sl_status s = SL_OK;
+  for (size_t i = 0; i < n_paths && !s; i++)
+    s = paths[i] ? val_load_fit(&set, paths[i], NULL, err)
+                 : err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
+  sl_stack_fit f;
+  memset(&f, 0, sizeof f);
+  if (!s) s = stack_fit(&set, stack, NULL, &f, err);
+  if (!s && f.n_cases == 0)
+    s = err_set(err, SL_ERR_INPUT, "<command line>", 0, "--stack",
+                "no use: validate case of the files runs (feasibly) on stack \"%s\"", stack);
+  if (s) {
+    val_fit_free(&set);
+    return s;
+  }
+  char data[600] = "";
+  for (size_t i = 0; i < n_paths; i++) {
+    size_t l = strlen(data);
+    snprintf(data + l, sizeof data - l, "%s%s", i ? ", " : "", paths[i]);
+  }
+  char stats[900];
+  snprintf(
+      stats, sizeof stats,
+      "silica calibrate --stack %s on %zu use: validate cases of %s: mean |error| %.1f%% -> %.1f%%, mean "
+      "error %+.1f%% -> %+.1f%%",
+      stack, f.n_cases, data, 100 * f.mae_before, 100 * f.mae_after, 100 * f.bias_before, 100 * f.bias_after);
+  jbuf fr;
+  jb_init(&fr);
+  rep_printf(&fr, "# Stack-spec fragment for %s written by silica calibrate --stack.\n# %s\n", stack, stats);
+  for (int k = 0; k < SL_STACK_FIGS; k++) {
+    if (!f.fitted[k]) {
+      rep_printf(&fr, "# %s: moves no case, not fitted\n", stack_fig_key(k));
+      continue;
+    }
+    rep_printf(&fr, "%s: %.4g\n%s_source: \"%s\"\n", stack_fig_key(k), f.after[k], stack_fig_key(k), stats);
+  }
+  jbuf b;
+  jb_init(&b);
+  if (format == SL_FORMAT_JSON) {
+    jb_obj_begin(&b, NULL);
+    jb_str(&b, "stack", stack);
+    jb_num(&b, "cases", (double)f.n_cases);
+    jb_num(&b, "points", (double)f.n_points);
+    for (int k = 0; k < SL_STACK_FIGS; k++) {
+      jb_obj_begin(&b, stack_fig_key(k));
+      jb_num(&b, "before", f.before[k]);
+      jb_num(&b, "after", f.after[k]);
+      jb_bool(&b, "fitted", f.fitted[k]);
+      jb_obj_end(&b);
+    }
+    jb_num(&b, "mape_before", f.mae_before);
+    jb_num(&b, "mape_after", f.mae_after);
+    jb_num(&b, "mean_rel_error_before", f.bias_before);
+    jb_num(&b, "mean_rel_error_after", f.bias_after);
+    jb_str(&b, "fragment", fr.s ? fr.s : "");
+    jb_obj_end(&b);
+    jb_raw(&b, "\n");
+  } else {
+    rep_printf(&b, "stack %s: %zu use: validate cases (%zu checks)\n", stack, f.n_cases, f.n_points);
+    for (int k = 0; k < SL_STACK_FIGS; k++)
+      rep_printf(&b, "  %-18s %.4g -> %.4g%s\n", stack_fig_key(k), f.before[k], f.after[k],
+                 f.fitted[k] ? "" : " (moves no case: not fitted)");
+    rep_printf(&b, "  mean |error| %.2f%% -> %.2f%%, mean error %+.2f%% -> %+.2f%%\n\n%s", 100 * f.mae_before,
+               100 * f.mae_after, 100 * f.bias_before, 100 * f.bias_after, fr.s ? fr.s : "");
+  }
+  val_fit_free(&set);
+  s = rep_take(&fr, fragment, err);
+  if (s) {
+    jb_free(&b);
+    return s;
+  }
+  s = rep_take(&b, report, err);
+  if (s) {
+    sl_free(*fragment);
+    *fragment = NULL;
+  }
+  return s;
+}

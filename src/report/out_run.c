@@ -58,8 +58,11 @@ static const char *safe_name(const char *const *names, int n, int i) {
 }
 
 static void precision_label(const sl_scenario *sc, char *buf, size_t size) {
-  if (sc->w_dtype == sc->a_dtype && sc->a_dtype == sc->kv_dtype)
+  if (sc->w_dtype == sc->a_dtype && sc->a_dtype == sc->kv_dtype && sc->g_dtype == sc->a_dtype)
     snprintf(buf, size, "%s", sl_dtype_names[sc->a_dtype]);
+  else if (sc->w_dtype == sc->a_dtype && sc->a_dtype == sc->kv_dtype)
+    snprintf(buf, size, "%s matrix products, %s otherwise", sl_dtype_names[sc->g_dtype],
+             sl_dtype_names[sc->a_dtype]);
   else
     snprintf(buf, size, "weights %s, activations %s, kv %s", sl_dtype_names[sc->w_dtype],
              sl_dtype_names[sc->a_dtype], sl_dtype_names[sc->kv_dtype]);
@@ -107,7 +110,15 @@ static void text_power(jbuf *b, const sl_result *res) {
 static void text_figures(jbuf *b, const sl_result *res) {
   char t1[48], t2[48], n1[48], n2[48];
   unit_time(sl_result_number(res, "step_time_s"), t1, sizeof t1);
-  rep_printf(b, "  %-14s %s\n", "step time", t1);
+  rep_printf(b, "  %-14s %s", "step time", t1);
+  const sl_interval *in = &res->interval;
+  if (in->metric && strcmp(in->metric, "step_time_s") == 0) {
+    unit_time(in->lo, n1, sizeof n1);
+    unit_time(in->hi, n2, sizeof n2);
+    rep_printf(b, ", %.0f%% interval %s to %s (from %.0f cross-validated cases)", 100 * in->level, n1, n2,
+               in->cases);
+  }
+  rep_printf(b, "\n");
   if (res->has_tokens) {
     unit_num(sl_result_number(res, "tokens_per_s"), n1, sizeof n1);
     unit_num(sl_result_number(res, "tokens_per_s_per_chip"), n2, sizeof n2);

@@ -49,6 +49,16 @@ sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_res
   SL_TRY(rd_string(&r, root, "description", 0, &ign));
   t->widen = 1;
   SL_TRY(rd_double(&r, root, "widen", 0, 1, 100, &t->widen));
+  yt_node *tw = yt_get(root, "widen_by_task");
+  if (tw) {
+    rd_mark m = rd_push(&r, "widen_by_task");
+    sl_status s = rd_map(&r, tw);
+    for (int i = 0; !s && i < SL_TASK_COUNT; i++)
+      s = rd_double(&r, tw, sl_task_names[i], 0, 1, 100, &t->task_widen[i]);
+    if (!s) s = rd_done(&r, tw);
+    rd_pop(&r, m);
+    SL_TRY(s);
+  }
   SL_TRY(rd_string(&r, root, "coverage", 0, &ign));
   yt_node *list = yt_get(root, "residuals");
   SL_TRY(rd_done(&r, root));
@@ -104,6 +114,12 @@ static int tier_match(int k, const sl_resid *t, const char *task, const char *st
   default:
     return 1;
   }
+}
+
+double resid_widen(const sl_resid_table *t, const char *task) {
+  for (int i = 0; i < SL_TASK_COUNT; i++)
+    if (strcmp(sl_task_names[i], task) == 0 && t->task_widen[i] >= 1) return t->task_widen[i];
+  return t->widen;
 }
 
 int resid_interval(const sl_resid_table *t, const char *task, const char *stack, const char *chip,

@@ -178,6 +178,8 @@ void val_free(sl_validation *v);
  * regex is SL_ERR_INPUT (nothing is appended); a bad scenario is an entry with status error. */
 sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err);
 void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
+/* One entry as the JSON's "cases" hold it. */
+void val_write_entry(jbuf *b, const sl_val_entry *e);
 /* One summary per source group (by_file: per cases file) and use, in order of first appearance;
  * *out is malloc'd (free() it; names point into v).  Returns the count, or (size_t)-1 when out of
  * memory. */
@@ -228,7 +230,8 @@ typedef struct sl_resid {
 typedef struct sl_resid_table {
   sl_resid *rows;
   size_t n;
-  double widen; /* the percentiles' distance from the median is multiplied by this (>= 1) */
+  double widen; /* the percentiles' distance from the median is multiplied by this (>= 1) ... */
+  double task_widen[SL_TASK_COUNT]; /* ... or by this for a task that has its own (0: none) */
 } sl_resid_table;
 /* Reads a residual table (data/validation/residuals.yaml) from text into a. */
 sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_resid_table *t, sl_error *err);
@@ -240,6 +243,8 @@ int resid_interval(const sl_resid_table *t, const char *task, const char *stack,
                    const char *exclude_group, size_t min_peers, double widen, double *q10, double *q90,
                    size_t *peers);
 #define SL_INTERVAL_MIN_PEERS 5 /* residuals a tier needs before it gives an interval */
+/* The widening of a task's intervals: its own, else the table's. */
+double resid_widen(const sl_resid_table *t, const char *task);
 /* The table silica ships (data/validation/residuals.yaml) into a; *out NULL when there is none. */
 sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err);
 /* The output key a task's interval is about (step time; a serving run's throughput; a ranking
@@ -269,6 +274,10 @@ const char *stack_fig_key(int i); /* the stack-spec key of figure i */
  * that stack. */
 sl_status stack_fit(sl_fit_set *set, const char *stack, const char *exclude, sl_stack_fit *out,
                     sl_error *err);
+/* The same for the figures of mask (bit i: figure i) only: cross-validation refits what the stack's
+ * spec lists as fitted (sl_stack.fitted), stack_fit all figures unless the spec lists some. */
+sl_status stack_fit_mask(sl_fit_set *set, const char *stack, const char *exclude, unsigned mask,
+                         sl_stack_fit *out, sl_error *err);
 /* Leave-one-source-out cross-validation over `set`: `fitted` (initialised by val_init) gets every
  * case predicted with each stack fitted on all its cases; `cv` every use: validate case predicted
  * with the stacks its group uses refitted without that group (use: calibrate cases as in fitted).

@@ -555,7 +555,7 @@ void val_summarise(sl_validation *v) {
   summarise_group(v, -1, 0, NULL, &v->all);
 }
 
-static void write_entry(jbuf *b, const sl_val_entry *e) {
+void val_write_entry(jbuf *b, const sl_val_entry *e) {
   jb_obj_begin(b, NULL);
   jb_str(b, "name", e->name);
   jb_str(b, "metric", e->metric);
@@ -578,7 +578,7 @@ char *val_json(const sl_validation *v) {
   jb_str(&b, "silica_version", SILICA_VERSION);
   jb_arr_begin(&b, "cases");
   for (size_t i = 0; i < v->n; i++)
-    write_entry(&b, &v->entries[i]);
+    val_write_entry(&b, &v->entries[i]);
   jb_arr_end(&b);
   jb_num(&b, "mape", v->valid.mape);
   jb_num(&b, "max_abs_rel_error", v->valid.max_abs_rel_error);

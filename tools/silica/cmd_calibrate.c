@@ -9,7 +9,7 @@
 #include <string.h>
 
 int cmd_calibrate(int argc, char **argv) {
-  const char *chip = NULL, *out = NULL;
+  const char *chip = NULL, *stack = NULL, *out = NULL;
   const char *files[64];
   size_t n_files = 0;
   int json = 0;
@@ -21,6 +21,10 @@ int cmd_calibrate(int argc, char **argv) {
       chip = v;
     else if (r < 0)
       return cli_usage("calibrate", "--chip needs a chip name or file");
+    else if ((r = cli_opt(argc, argv, &i, "--stack", &v)) > 0)
+      stack = v;
+    else if (r < 0)
+      return cli_usage("calibrate", "--stack needs a stack name");
     else if ((r = cli_opt(argc, argv, &i, "-o", &v)) > 0)
       out = v;
     else if (r < 0)
@@ -34,12 +38,14 @@ int cmd_calibrate(int argc, char **argv) {
     else
       return cli_usage("calibrate", "at most %zu case files", sizeof files / sizeof files[0]);
   }
-  if (!chip) return cli_usage("calibrate", "missing --chip NAME");
+  if (!chip == !stack)
+    return cli_usage("calibrate", "give --chip NAME (chip figures) or --stack NAME (stack figures)");
   if (!n_files) return cli_usage("calibrate", "missing case files");
   char *report = NULL, *frag = NULL;
   sl_error err;
-  sl_status s =
-      sl_calibrate(chip, files, n_files, json ? SL_FORMAT_JSON : SL_FORMAT_TEXT, out, &report, &frag, &err);
+  sl_format f = json ? SL_FORMAT_JSON : SL_FORMAT_TEXT;
+  sl_status s = chip ? sl_calibrate(chip, files, n_files, f, out, &report, &frag, &err)
+                     : sl_calibrate_stack(stack, files, n_files, f, &report, &frag, &err);
   if (s) return cli_fail(&err, s);
   if (out) {
     FILE *fp = fopen(out, "w");

@@ -13,6 +13,8 @@ typedef struct val_opts {
   int json, report, csv;
   double max_mape; /* NaN = no limit */
   const char *filter;
+  int by, cross_validate;
+  const char *residuals; /* file the cross-validated residuals go to */
 } val_opts;
 
 /* Returns -1 when parsing succeeded, else the exit code. */
@@ -35,6 +37,19 @@ static int parse_args(int argc, char **argv, val_opts *o) {
     } else if ((r = cli_opt(argc, argv, &i, "--filter", &v)) != 0) {
       if (r < 0) return cli_usage("validate", "--filter needs a value");
       o->filter = v;
+    } else if ((r = cli_opt(argc, argv, &i, "--by", &v)) != 0) {
+      if (r < 0) return cli_usage("validate", "--by needs a value (source or file)");
+      if (strcmp(v, "source") == 0)
+        o->by = SL_BY_SOURCE;
+      else if (strcmp(v, "file") == 0)
+        o->by = SL_BY_FILE;
+      else
+        return cli_usage("validate", "--by expects source or file, got \"%s\"", v);
+    } else if (strcmp(a, "--cross-validate") == 0) {
+      o->cross_validate = 1;
+    } else if ((r = cli_opt(argc, argv, &i, "--residuals", &v)) != 0) {
+      if (r < 0) return cli_usage("validate", "--residuals needs a file");
+      o->residuals = v;
     } else if (a[0] == '-' && a[1]) {
       return cli_usage("validate", "unknown option %s", a);
     } else {
@@ -44,6 +59,9 @@ static int parse_args(int argc, char **argv, val_opts *o) {
   if (o->n_files == 0) return cli_usage("validate", "give at least one cases FILE");
   if (o->json + o->report + o->csv > 1)
     return cli_usage("validate", "--json, --csv and --report exclude each other");
+  if (o->residuals && !o->cross_validate)
+    return cli_usage("validate",
+                     "--residuals writes the cross-validated residuals: give --cross-validate too");
   return -1;
 }
 
@@ -80,7 +98,13 @@ int cmd_validate(int argc, char **argv) {
                 : o.report ? SL_FORMAT_MARKDOWN
                 : o.csv    ? SL_FORMAT_CSV
                            : SL_FORMAT_TEXT;
-  sl_status s = sl_validate(o.files, o.n_files, o.filter, f, &text, &sum, &err);
+  sl_validate_params p = sl_validate_params_default();
+  p.filter = o.filter;
+  p.format = f;
+  p.by = o.by;
+  p.cross_validate = o.cross_validate;
+  char *resid = NULL;
+  sl_status s = sl_validate_ex(o.files, o.n_files, &p, &text, o.residuals ? &resid : NULL, &sum, &err);
   if (s) {
     free(o.files);
     return cli_fail(&err, s);
@@ -89,6 +113,18 @@ int cmd_validate(int argc, char **argv) {
     free(o.files);
     return o.filter ? cli_usage("validate", "no case name matches --filter \"%s\"", o.filter)
                     : cli_usage("validate", "no cases in the file(s)");
+  }
+  if (resid) {
+    FILE *fp = fopen(o.residuals, "w");
+    int bad = !fp || fputs(resid, fp) < 0;
+    if (fp && fclose(fp) != 0) bad = 1;
+    sl_free(resid);
+    if (bad) {
+      sl_free(text);
+      free(o.files);
+      fprintf(stderr, "silica: validate: cannot write %s\n", o.residuals);
+      return EXIT_INPUT;
+    }
   }
   rc = cli_print(text, NULL);
   if (rc == EXIT_OK) rc = exit_code(&sum, o.max_mape);

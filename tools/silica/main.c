@@ -61,10 +61,11 @@ static const char HELP_RUN[] =
 
 static const char HELP_VALIDATE[] =
     "usage: silica validate FILE... [--json | --csv | --report] [--max-mape X] [--filter REGEX]\n"
+    "                       [--by source|file] [--cross-validate [--residuals FILE]]\n"
     "\n"
     "Runs validation cases (FORMATS.md \"Validation cases\") and compares each measured output key\n"
-    "with the prediction.  Cases named gemm-best-* are the GEMM measurements the chips' efficiency\n"
-    "figures were fitted to: they are reported apart, as calibration.\n"
+    "with the prediction.  Cases with use: calibrate are the kernel-level measurements the chips'\n"
+    "figures are fitted to: they are reported apart, as calibration.\n"
     "\n"
     "  --json          one JSON object: cases, mape, max_abs_rel_error, calibration_mape, counts\n"
     "  --csv           one line per (case, metric): name, metric, measured, predicted, rel_error,\n"
@@ -72,6 +73,13 @@ static const char HELP_VALIDATE[] =
     "  --report        a Markdown table of cases, predictions, errors and status\n"
     "  --max-mape X    fail (exit 1) when the mean absolute relative error exceeds X (a fraction: 0.15)\n"
     "  --filter REGEX  only the cases whose name matches (POSIX extended regular expression)\n"
+    "  --by source|file  add the error per source (each case's group) or per cases file\n"
+    "  --cross-validate  leave-one-source-out: each stack's fitted figures (efficiency,\n"
+    "                  kernel_overhead_s) refitted on every other source, the left-out source\n"
+    "                  predicted with them; prints those predictions beside the fitted ones, the\n"
+    "                  error per source, the stacks' fits and the coverage of the 80% intervals\n"
+    "  --residuals FILE  with --cross-validate: write the cross-validated residuals (the table\n"
+    "                  results take their interval from, data/validation/residuals.yaml)\n"
     "\n"
     "exit: 0 all ok; 1 a case over its tolerance, unsupported or in error, or --max-mape exceeded;\n"
     "2 a malformed cases file; 3 an internal error.\n";
@@ -91,7 +99,7 @@ static const char HELP_SHOW[] =
     "  --json          one JSON object\n";
 
 static const char HELP_CALIBRATE[] =
-    "usage: silica calibrate CASES... --chip NAME [-o FILE] [--json]\n"
+    "usage: silica calibrate CASES... --chip NAME | --stack NAME [-o FILE] [--json]\n"
     "\n"
     "Fits the chip's efficiency figures (GEMM efficiency per number format, DRAM and element-wise\n"
     "efficiency, kernel latency, collective link efficiency) to kernel-level measured cases (the\n"
@@ -100,6 +108,9 @@ static const char HELP_CALIBRATE[] =
     "after and the errors; writes the fitted figures as a chip-spec fragment naming its data.\n"
     "\n"
     "  --chip NAME     the chip to calibrate (a preset or a chip spec file)\n"
+    "  --stack NAME    instead: fit the stack's figures (efficiency, kernel_overhead_s, within\n"
+    "                  their physical bounds) to the end-to-end cases (use: validate) that run on the\n"
+    "                  stack named NAME; writes a stack-spec fragment\n"
     "  -o FILE         write the chip-spec fragment to FILE (default: print it after the report)\n"
     "  --json          the report as one JSON object (with the fragment as a string)\n";
 
