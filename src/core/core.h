@@ -20,12 +20,12 @@
 
 /* ---- core: allocation ----------------------------------------------------------------------------
  * Every allocation of the library goes through these (the macros below), so that tests can make
- * the Nth one fail (fault injection, tests/test_faults.c) and check that every error path returns
+ * the Nth one fail (fault injection, tests/core/test_faults.c) and check that every error path returns
  * an error and frees what it holds.  libyaml's own allocations are not covered. */
 void *sl_malloc(size_t n);
 void *sl_calloc(size_t n, size_t size);
 void *sl_realloc(void *p, size_t n);
-/* Test hooks (tests/test_faults.c).  The counter and the armed failure are per thread
+/* Test hooks (tests/core/test_faults.c).  The counter and the armed failure are per thread
  * (_Thread_local): they count and fail only the calling thread's allocations, so threads cannot
  * race them, and a failure armed on one thread never reaches another (sweep --jobs workers).
  *   sl_alloc_fail_after(n): persistent — the n-th allocation from now (1 = the next) and every

@@ -14,7 +14,7 @@
  *   uncore  NoC beyond the ports, control processors, I/O ring, clocks, test, spare cores: a
  *           fraction of the rest (fitted).
  * The three fitted constants were set once against the published dies of A100, H100, MTIA 2i and
- * MTIA 1 (826, 814, ~420, ~369 mm2); tests/test_econ.c keeps the first three within 20%. */
+ * MTIA 1 (826, 814, ~420, ~369 mm2); tests/econ/test_econ.c keeps the first three within 20%. */
 #include "cost/cost.h"
 
 #include <math.h>

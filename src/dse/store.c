@@ -237,7 +237,7 @@ static sl_status load_stored(sqlite3 *db, const char *path, stored **out, long *
 /* v as printf's "%.6g" writes it, without printf's cost (exact decimal conversion: a third of the
  * writer's time): six significant digits from one scaling by a power of ten and one rounding.
  * Near a tie between two six-digit decimals, outside 1e-300..1e300 and for inf/NaN it calls
- * snprintf, so the text is printf's, always (tests/test_sweep.c compares them).  Returns the length; out
+ * snprintf, so the text is printf's, always (tests/dse/test_sweep.c compares them).  Returns the length; out
  * needs 16 bytes. */
 int dse_fmt_g6(double v, char *out) {
   static const double P10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,

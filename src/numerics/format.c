@@ -110,7 +110,7 @@ double nm_round(nm_fmt f, double x) {
   /* Fast path: x normal in the format with 2^e below its top binade.  Round to nearest even on
    * the bit pattern of the double: add half a quantum less one (plus the kept last bit), clear
    * the dropped bits; a carry into the exponent is the right answer and stays <= 2^emax <= max.
-   * The same result as round_mag (tests/test_numerics.c compares both on every format).  NaN and
+   * The same result as round_mag (tests/numerics/test_numerics.c compares both on every format).  NaN and
    * inf have the top exponent, so they take the general method. */
   uint64_t u;
   memcpy(&u, &x, sizeof u);

@@ -10,7 +10,7 @@
  *   lin(N) + attention of each decode batch and prefill chunk + head(E)
  * where lin (every non-attention op of every layer, with its tensor-parallel communication) and
  * head (final norm + LM head) come from the same op graphs and cost model as `decode` and are
- * memoised per N, and attention is costed per step from its shapes.  tests/test_serve.c checks
+ * memoised per N, and attention is costed per step from its shapes.  tests/sim/test_serve.c checks
  * this surface against whole prefill and decode scenarios. */
 #include "sim/sim.h"
 

@@ -7,7 +7,7 @@
  * with per-micro-batch stage times t_s (forward + backward + point-to-point), m micro-batches and
  * v virtual stages per rank, the pipeline takes  m * max_s t_s + (sum_s t_s - max_s t_s) / v,
  * which is (m + p - 1) * t for equal stages and (p - 1) * t / v of bubble when interleaved.
- * tests/test_train.c checks it against an event-by-event simulation of the schedule.  Gradient
+ * tests/sim/test_train.c checks it against an event-by-event simulation of the schedule.  Gradient
  * synchronisation overlaps the last micro-batch's backward where the stack allows; the optimizer
  * runs after it.  Cost does not grow with the chip count: only distinct stages are costed. */
 #include "sim/sim.h"
