@@ -246,8 +246,8 @@ sl_validate_params sl_validate_params_default(void);
 /* As sl_validate.  With cross_validate and residuals not NULL, *residuals gets the cross-validated
  * residual table (YAML, the format of data/validation/residuals.yaml, from which results take their
  * interval); caller-owned, sl_free. */
-sl_status sl_validate_ex(const char *const *paths, size_t n_paths, const sl_validate_params *params, char **out,
-                         char **residuals, sl_validate_summary *summary, sl_error *err);
+sl_status sl_validate_ex(const char *const *paths, size_t n_paths, const sl_validate_params *params,
+                         char **out, char **residuals, sl_validate_summary *summary, sl_error *err);
 
 /* `silica calibrate --stack NAME`: fits the stack's figures (efficiency, kernel_overhead_s, within
  * their physical bounds, only those that move some case) to the use: validate cases of the files

@@ -1,5 +1,6 @@
 /* test_util.h — helpers shared by the cmocka tests that load and run scenarios from text
- * (include after cmocka.h and the stage headers it uses).  Each fails the test with the error, naming the text. */
+ * (include after cmocka.h and the stage headers it uses).  Each fails the test with the error, naming the
+ * text. */
 #ifndef SL_TEST_UTIL_H
 #define SL_TEST_UTIL_H
 

@@ -1,4 +1,4 @@
-/* area.c — die area of a chip from its components (issue 6; docs/energy-cost.md "Area").
+/* area.c — die area of a chip from its components (docs/energy-cost.md "Area").
  *
  * One set of constants for every chip, no per-chip correction:
  *   logic   per core: the matrix engine's multipliers (LLMCompass transistor counts per MAC, the

@@ -16,7 +16,7 @@ typedef struct sl_cost {
   sl_tile tile;
   int split_k;
   double waves, tiles;
-  /* ---- energy (issue 6; filled by cost_op through energy_of_cost, src/cost/energy.c) ---- */
+  /* ---- energy (filled by cost_op through energy_of_cost, src/cost/energy.c) ---- */
   double macs;       /* matrix-engine MACs executed (padding included) */
   double vec_flops;  /* vector-engine FLOP */
   double core_bytes; /* per-core SRAM traffic: operands written from the shared level, read by the engine */
@@ -72,7 +72,7 @@ typedef struct sl_costctx {
   double stream_bw; /* bytes/s for element-wise kernels */
   double mem_latency_s;
   sl_net net;
-  int resident;            /* issue 6: operands stream from the shared on-chip SRAM, not DRAM (for energy) */
+  int resident;            /* operands stream from the shared on-chip SRAM, not DRAM (for energy) */
   sl_gemm_memo *gemm_memo; /* optional, owned by the caller (NULL after cost_ctx_init: none) */
 } sl_costctx;
 

@@ -1,4 +1,4 @@
-/* energy.c — energy from actions and the TDP cap (issue 6; docs/energy-cost.md).
+/* energy.c — energy from actions and the TDP cap (docs/energy-cost.md).
  *
  * Energy = sum over actions of count x energy per action + static power x time (Accelergy; Wu et
  * al., ICCAD 2019).  The actions of an op (filled by the cost model): MACs of the matrix engine by

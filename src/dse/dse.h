@@ -1,4 +1,4 @@
-/* dse.h — design-space exploration (issue 8; docs/sweep.md): a sweep file, search strategies
+/* dse.h — design-space exploration (docs/sweep.md): a sweep file, search strategies
  * behind one ask/tell interface, the evaluation of a design point over a weighted workload mix,
  * the Pareto front and the SQLite result store with resume.  Prefix dse_ maps to src/dse/.
  *

@@ -1,4 +1,4 @@
-/* cost.c — prices and cost of ownership (issue 6; docs/energy-cost.md "Cost").
+/* cost.c — prices and cost of ownership (docs/energy-cost.md "Cost").
  *
  * A chip position costs its die (wafer price / good dies per wafer), its package, its DRAM, its
  * board, its share of the host server and of the network; or, for a chip bought rather than

@@ -1,4 +1,4 @@
-/* numerics.h — functional execution in a chip's number formats (issue 9, docs/numerics.md):
+/* numerics.h — functional execution in a chip's number formats (docs/numerics.md):
  * number formats with exact rounding (format.c), matrix products that round their inputs and
  * accumulate in K-chunks the way a matrix engine does (gemm.c), a small Llama-style transformer
  * with forward, backward and AdamW (model.c), and the training experiment behind

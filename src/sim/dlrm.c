@@ -141,7 +141,7 @@ static sl_status add_row(sl_result *res, size_t cap, sl_error *err, sl_row r) {
   return SL_OK;
 }
 
-/* Per-row dynamic energy (issue 6), parallel to res->rows: on the clock domain (MACs, on-chip
+/* Per-row dynamic energy, parallel to res->rows: on the clock domain (MACs, on-chip
  * traffic) and off it (DRAM, links). */
 typedef struct row_energy {
   double *core, *off;
@@ -448,7 +448,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   res->mem = out->mem;
   res->step_time_s = step;
   {
-    /* Energy and power (issue 6): collectives cost link energy on the bytes they move; the rows are
+    /* Energy and power : collectives cost link energy on the bytes they move; the rows are
      * the slowest chip's, every chip does about as much; then the TDP cap. */
     sl_esum busy;
     memset(&busy, 0, sizeof busy);

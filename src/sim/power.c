@@ -1,4 +1,4 @@
-/* power.c — the energy and power of a step (issue 6; FORMATS.md "energy"): the TDP cap applied to
+/* power.c — the energy and power of a step (FORMATS.md "energy"): the TDP cap applied to
  * the most loaded chip, the system's energy, per-token/sample figures, and the breakdown rows'
  * energy.  The per-action energies are src/cost/energy.c's; prices are src/econ/cost.c's. */
 #include "sim/sim.h"

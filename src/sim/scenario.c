@@ -530,7 +530,7 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   } else if (yt_find(root, "serve")) {
     yt_get(root, "serve");
   }
-  /* econ: prices for the cost model (issue 6): the defaults (data/econ/default.yaml) with a preset,
+  /* econ: prices for the cost model : the defaults (data/econ/default.yaml) with a preset,
    * a path or an inline map of any of their keys over them. */
   if (!(sc->econ = ar_alloc(&sc->a, sizeof *sc->econ)))
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");

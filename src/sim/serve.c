@@ -502,7 +502,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->has_tokens = res->has_ttft = 1;
   res->tokens_per_s = o.throughput * replicas;
   {
-    /* Energy (issue 6): the simulated replica's dynamic energy (one chip's share, so x tp x pp)
+    /* Energy : the simulated replica's dynamic energy (one chip's share, so x tp x pp)
      * plus static power over the run, for every replica; no TDP cap (power is averaged over a
      * run that idles between bursts). */
     double chips = sc->chips, per_replica = m.plan.tp * m.plan.pp;

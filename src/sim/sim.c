@@ -69,7 +69,7 @@ double inference_max_batch(const sl_scenario *sc) {
   return b * p.dp;
 }
 
-/* Evaluates the graph: sums time, fills rows; with es, also the energy sums (issue 6) and each
+/* Evaluates the graph: sums time, fills rows; with es, also the energy sums and each
  * row's dynamic energy on and off the clock domain (row_core[i], row_off[i]). */
 static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, double *hw_flops, sl_esum *es,
                        double *row_core, double *row_off) {
@@ -173,7 +173,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
   if (!row_core) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   double *row_off = row_core + g.n + 1;
   double hw = 0, step = evaluate(&ctx, &g, res->rows, &hw, &es, row_core, row_off);
-  /* Energy (issue 6): the graph is one tensor-parallel rank's share of every layer, so the system
+  /* Energy : the graph is one tensor-parallel rank's share of every layer, so the system
    * does it tp x replicas times, and each of the pp chips of a rank does 1/pp of it. */
   double sys_core = es.e_core * p.tp * replicas, sys_off = es.e_off * p.tp * replicas;
   sl_esum busy = es;
@@ -280,7 +280,7 @@ static sl_status run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl
     s = serve_run(sc, res, err);
   else
     s = inference_run(sc, res, memo, err);
-  if (!s && res->feasible) econ_fill_result(sc, res); /* cost per hour and per token (issue 6) */
+  if (!s && res->feasible) econ_fill_result(sc, res); /* cost per hour and per token */
   return s;
 }
 

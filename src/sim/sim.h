@@ -27,7 +27,7 @@ typedef struct sl_plan_row {
   double step_time_s, mfu, per_chip_bytes;
 } sl_plan_row;
 
-/* Energy, power and cost of a step (issue 6; FORMATS.md "energy" and "cost"; src/cost/energy.c,
+/* Energy, power and cost of a step (FORMATS.md "energy" and "cost"; src/cost/energy.c,
  * src/econ/cost.c).  NaN marks a figure that does not apply (j_per_sample of an LLM). */
 typedef struct sl_power_out {
   int has_energy, has_cost;
@@ -89,7 +89,7 @@ struct sl_result {
     double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
     double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
   } serve;
-  sl_power_out power; /* issue 6: energy, power, cost */
+  sl_power_out power; /* energy, power, cost */
   sl_roofline roof;
   sl_interval interval; /* where the measured headline value is expected (interval.c) */
 };

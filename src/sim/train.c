@@ -25,7 +25,7 @@ typedef struct part_eval {
   double model_flops, recompute_flops;
   double comm_exposed;  /* communication on the critical path */
   double scale_ov[2];   /* for rows: share of each overlapped transfer that counts */
-  double e_core, e_off; /* dynamic energy (issue 6), on and off the clock domain */
+  double e_core, e_off; /* dynamic energy, on and off the clock domain */
   double t_clock;       /* compute-bound time: what a lower clock slows */
 } part_eval;
 
@@ -166,7 +166,7 @@ typedef struct teval {
   double m; /* micro-batches per step */
   double model_flops, hw_flops;
   sl_memory mem;
-  /* energy and the TDP cap (issue 6): the most loaded chip's dynamic energy and compute-bound
+  /* energy and the TDP cap : the most loaded chip's dynamic energy and compute-bound
    * time over the step, the system's dynamic energy, all at the full clock */
   double busy_core, busy_off, busy_tclock, sys_core, sys_off;
   double clock_ratio, uncapped_step;
@@ -303,7 +303,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   }
   r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;
 
-  /* Energy and the TDP cap (issue 6), on a chip of the critical stage: its micro-batches, its
+  /* Energy and the TDP cap, on a chip of the critical stage: its micro-batches, its
    * pipeline transfers, the gradient synchronisation and the optimizer.  A plan the cap slows is
    * ranked by its capped step. */
   {
@@ -376,7 +376,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
 
 /* ---- the result of a chosen plan: rows that add up to the step time -------------------------- */
 
-/* Each row's dynamic energy at the full clock, on and off the clock domain (issue 6), kept beside
+/* Each row's dynamic energy at the full clock, on and off the clock domain, kept beside
  * the rows until the cap is applied. */
 typedef struct rowe {
   double *core, *off;
@@ -494,7 +494,7 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   if (s) return s;
   (void)P;
   res->feasible = 1;
-  /* Energy, power and the cap (issue 6): the plan search already ranked this plan by its capped
+  /* Energy, power and the cap : the plan search already ranked this plan by its capped
    * step; this repeats the cap on the rows. */
   res->step_time_s = r->uncapped_step;
   res->chips = sc->chips;

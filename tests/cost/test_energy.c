@@ -1,4 +1,4 @@
-/* test_energy.c — energy from actions and the TDP cap (issue 6): a GEMM's energy against the
+/* test_energy.c — energy from actions and the TDP cap : a GEMM's energy against the
  * per-action table worked out by hand, the H100 bf16 GEMM power band, idle power, the cap (closed
  * form and its effect on throughput, in inference and training), rows that add up, overrides. */
 #include <setjmp.h>

@@ -137,7 +137,7 @@ static void test_gemv_memory_bound(void **state) {
   ar_free(&f.a);
 }
 
-/* The LLMCompass A100 fp16 sweep: mean |error| <= 10% (issue target), each point <= 15%. */
+/* The LLMCompass A100 fp16 sweep: mean |error| <= 10%, each point <= 15%. */
 static void test_a100_sweep(void **state) {
   (void)state;
   static const double pts[][4] = {

@@ -1,4 +1,4 @@
-/* test_econ.c — die area, yield, die cost and cost of ownership (issue 6): the area model against
+/* test_econ.c — die area, yield, die cost and cost of ownership : the area model against
  * the published dies with one set of constants, the closed forms of dies per wafer and yield, the
  * die cost and the cost per hour and per token worked out by hand, the econ: scenario key. */
 #include <setjmp.h>
@@ -27,7 +27,7 @@ static void test_area_published(void **state) {
     sl_chip c;
     sl_error err;
     assert_int_equal(chip_load(&a, dies[i].chip, NULL, &c, &err), SL_OK);
-  energy_derive(&c, 1);
+    energy_derive(&c, 1);
     sl_area ar;
     area_estimate(&c, &ar);
     printf("%-14s estimate %6.1f mm2, published %g (%+.1f%%)\n", dies[i].chip, ar.total_mm2,
