@@ -254,7 +254,7 @@ static void cv_sections(jbuf *b, const cvrun *c, int md) {
       if (f->fitted[k])
         snprintf(fig[k], sizeof fig[k], "%s -> %s", a, z);
       else
-        snprintf(fig[k], sizeof fig[k], "%s (moves no case)", a);
+        snprintf(fig[k], sizeof fig[k], "%s (not fitted)", a);
     }
     char m0[32], m1[32], b0[32], b1[32];
     pct(f->mae_before, m0, sizeof m0);
