@@ -5,7 +5,7 @@ MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= $(if $(CI),-DSILICA_WERROR=ON,)
 
-.PHONY: all deps build run test test-quick test-asan test-full bench validate clean format fuzz fuzz-deps install screenshots
+.PHONY: all deps build run test test-quick test-asan test-full refit bench validate clean format fuzz fuzz-deps install screenshots
 
 all: build
 
@@ -50,6 +50,11 @@ screenshots: build
 bench: build
 	@for b in $(BUILD)/bench_*; do $$b; done
 	@bench/sweep_mpi.sh $(BUILD)/silica 2 || true
+
+# After a change to the model: refit the stacks' fitted figures, the residuals behind results'
+# intervals and docs/validation.md from the shared validation cases (scripts/refit).
+refit: build
+	./scripts/refit $(BUILD)
 
 validate: build
 	$(BUILD)/silica validate ../shared/validation/public.yaml

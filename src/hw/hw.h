@@ -109,10 +109,23 @@ const sl_mem_level *chip_core_sram(const sl_chip *c); /* innermost per-core leve
 double chip_dram_bytes(const sl_chip *c);
 
 /* ---- hw: stack --------------------------------------------------------------------------------- */
+/* Attention kernel families (FORMATS.md "Stacks"): the scores materialised in memory, or one fused
+ * kernel: a generic one, FlashAttention-2, or FlashAttention-3 (Hopper's asynchronous copies and
+ * warp specialisation).  The families share one cost model for now (cost/ops.c). */
+typedef enum sl_attn_kernel {
+  SL_ATTN_UNFUSED,
+  SL_ATTN_FUSED,
+  SL_ATTN_FLASH2,
+  SL_ATTN_FLASH3,
+  SL_ATTN_KERNEL_COUNT
+} sl_attn_kernel;
+extern const char *const sl_attn_kernel_names[SL_ATTN_KERNEL_COUNT + 1];
+
 typedef struct sl_stack {
   const char *name;
   const char *description;
-  int attention_fused;
+  int attention_fused;    /* attention runs as one kernel (a flash-style family below) */
+  sl_attn_kernel attention_kernel; /* which kernel family the stack runs for attention */
   int fused_elementwise;
   double kernel_overhead_s; /* time each kernel launch adds to the timeline */
   double efficiency;        /* fraction of the device's kernel-level throughput the framework

@@ -3,15 +3,20 @@
 
 #include <string.h>
 
+const char *const sl_attn_kernel_names[] = {"unfused", "fused", "flash2", "flash3", NULL};
+_Static_assert(SL_ARRAY_LEN(sl_attn_kernel_names) == SL_ATTN_KERNEL_COUNT + 1, "a name for every family");
+
 sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
-  static const char *const att[] = {"unfused", "fused", NULL};
   memset(st, 0, sizeof *st);
   sl_status s = rd_map(r, n);
   st->name = "inline";
   st->description = "";
   if (!s) s = rd_string(r, n, "name", 0, &st->name);
   if (!s) s = rd_string(r, n, "description", 0, &st->description);
-  if (!s) s = rd_enum(r, n, "attention", 1, att, &st->attention_fused);
+  int kernel = 0;
+  if (!s) s = rd_enum(r, n, "attention", 1, sl_attn_kernel_names, &kernel);
+  st->attention_kernel = (sl_attn_kernel)kernel;
+  st->attention_fused = kernel != SL_ATTN_UNFUSED;
   if (!s) s = rd_bool(r, n, "fused_elementwise", 1, &st->fused_elementwise);
   if (!s) s = rd_double(r, n, "kernel_overhead_s", 1, 0, 1e-2, &st->kernel_overhead_s);
   const char *src = NULL;

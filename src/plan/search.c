@@ -156,7 +156,10 @@ static int accept(plan_search *S, int l) {
     return divides(p->dp * p->tp, p->ep);
   case L_VPP: {
     p->vpp = S->vps[i];
-    if (p->vpp > 1 && !divides(sp->layers, p->pp * p->vpp)) return 0;
+    /* A searched vpp splits the layers evenly; a given one may leave the chunks uneven (as Megatron
+     * runs 126 layers over pp 8 x vpp 8), and the stages' layer counts then differ by one. */
+    if (p->vpp > 1 && sp->par.vpp == SL_AUTO && !divides(sp->layers, p->pp * p->vpp)) return 0;
+    if (p->vpp > 1 && p->pp * p->vpp > sp->layers) return 0;
     /* The global batch: fixed, or the largest multiple of dp*mb (and of pp when interleaving) up
      * to the maximum. */
     double unit = p->dp * p->mb * (p->vpp > 1 ? p->pp : 1);

@@ -88,7 +88,7 @@ static void list_stack(jbuf *b, const loaded *l) {
   const sl_stack *s = &l->stack;
   char t[32];
   unit_time(s->kernel_overhead_s, t, sizeof t);
-  rep_printf(b, "attention %s, elementwise %s, launch %s%s", s->attention_fused ? "fused" : "unfused",
+  rep_printf(b, "attention %s, elementwise %s, launch %s%s", sl_attn_kernel_names[s->attention_kernel],
              s->fused_elementwise ? "fused" : "unfused", t, s->graphs ? ", graphs" : "");
   if (s->description[0]) rep_printf(b, " - %s", s->description);
 }
@@ -315,7 +315,7 @@ static void json_chip(jbuf *b, const sl_chip *c) {
 static void json_stack(jbuf *b, const sl_stack *s) {
   jb_str(b, "name", s->name);
   jb_str(b, "description", s->description);
-  jb_str(b, "attention", s->attention_fused ? "fused" : "unfused");
+  jb_str(b, "attention", sl_attn_kernel_names[s->attention_kernel]);
   jb_bool(b, "fused_elementwise", s->fused_elementwise);
   jb_num(b, "kernel_overhead_s", s->kernel_overhead_s);
   jb_bool(b, "graphs", s->graphs);
@@ -418,7 +418,7 @@ static void text_stack(jbuf *b, const sl_stack *s) {
   unit_time(s->kernel_overhead_s, t, sizeof t);
   rep_printf(b, "stack %s%s%s\n", s->name, s->description[0] ? " - " : "", s->description);
   rep_printf(b, "attention %s; element-wise ops %s; kernel launch overhead %s; graphs %s\n",
-             s->attention_fused ? "fused" : "unfused", s->fused_elementwise ? "fused" : "unfused", t,
+             sl_attn_kernel_names[s->attention_kernel], s->fused_elementwise ? "fused" : "unfused", t,
              s->graphs ? "yes" : "no");
   rep_printf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
              s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");

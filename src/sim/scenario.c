@@ -159,8 +159,8 @@ static sl_status read_system(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s && (sc->chips != floor(sc->chips) || sc->node_chips != floor(sc->node_chips)))
     s = rd_fail(r, t, "chips and node_chips must be whole numbers");
   if (!s && sc->node_chips > sc->chips) sc->node_chips = sc->chips;
-  if (!s && fmod(sc->chips, sc->node_chips) != 0)
-    s = rd_fail(r, t, "chips (%g) must be a multiple of node_chips (%g)", sc->chips, sc->node_chips);
+  /* chips need not fill the last scale-up domain (256 GPUs over NVL72 racks): collectives count the
+   * ranks each domain holds, and a group never spans more of one than node_chips */
   if (!s && sc->chips > 1 && sc->scale_up.bw_GBps <= 0)
     s = rd_fail(r, t, "no scale_up bandwidth: the chip %s has none and the system gives none", sc->chip.name);
   if (!s && sc->chips > sc->node_chips && sc->scale_out.bw_GBps <= 0)
@@ -465,10 +465,10 @@ static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp", "vpp = %g needs pipeline parallelism (pp > 1)",
                    p->vpp);
   if (sc->task == SL_TASK_TRAIN && p->vpp != SL_AUTO && p->vpp > 1 && p->pp != SL_AUTO &&
-      !divides((double)sc->model.tf.layers, p->pp * p->vpp))
+      p->pp * p->vpp > (double)sc->model.tf.layers)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.vpp",
-                   "vpp = %g: layers (%ld) must divide into pp*vpp = %g", p->vpp, sc->model.tf.layers,
-                   p->pp * p->vpp);
+                   "vpp = %g: pp*vpp = %g chunks but only %ld layers", p->vpp, p->pp * p->vpp,
+                   sc->model.tf.layers);
   if (sc->task == SL_TASK_TRAIN && !sc->global_batch_max && p->dp != SL_AUTO && sc->micro_batch != SL_AUTO &&
       !divides(sc->global_batch, p->dp * sc->micro_batch))
     return err_set(err, SL_ERR_INPUT, f, 0, "train.global_batch",
