@@ -22,13 +22,7 @@ sl_status sl_validate_json(const char *const *paths, size_t n_paths, const char 
   if (!paths || !n_paths) return err_set(err, SL_ERR_INPUT, "", 0, "", "no cases file given");
   sl_validation v;
   val_init(&v);
-  sl_status s = SL_OK;
-  for (size_t i = 0; i < n_paths && !s; i++) {
-    if (!paths[i])
-      s = err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
-    else
-      s = val_run_file(&v, paths[i], filter, err);
-  }
+  sl_status s = val_run_files(&v, paths, n_paths, filter, err);
   if (!s && v.n == 0)
     s = filter ? err_set(err, SL_ERR_INPUT, "", 0, "", "no case name matches the filter \"%s\"", filter)
                : err_set(err, SL_ERR_INPUT, "", 0, "", "no cases in the file(s)");

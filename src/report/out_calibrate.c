@@ -123,10 +123,7 @@ sl_status sl_calibrate_stack(const char *stack, const char *const *paths, size_t
     return err_set(err, SL_ERR_INPUT, "", 0, "", "sl_calibrate_stack: unknown format %d", (int)format);
   sl_fit_set set;
   memset(&set, 0, sizeof set);
-  sl_status s = SL_OK;
-  for (size_t i = 0; i < n_paths && !s; i++)
-    s = paths[i] ? val_load_fit(&set, paths[i], NULL, err)
-                 : err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
+  sl_status s = val_load_fit_files(&set, paths, n_paths, NULL, err);
   sl_stack_fit f;
   memset(&f, 0, sizeof f);
   if (!s) s = stack_fit(&set, stack, NULL, &f, err);

@@ -524,10 +524,7 @@ static sl_status validate_cv(const char *const *paths, size_t n_paths, const sl_
   memset(&c, 0, sizeof c);
   val_init(&c.fitted);
   val_init(&c.cv);
-  sl_status s = SL_OK;
-  for (size_t i = 0; i < n_paths && !s; i++)
-    s = paths[i] ? val_load_fit(&c.set, paths[i], p->filter, err)
-                 : err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
+  sl_status s = val_load_fit_files(&c.set, paths, n_paths, p->filter, err);
   if (!s && c.set.n) s = val_cross_validate(&c.set, &c.fitted, &c.cv, &c.fits, &c.n_fits, &c.x, err);
   if (s || c.set.n == 0) {
     cvrun_free(&c);
@@ -591,13 +588,7 @@ sl_status sl_validate_ex(const char *const *paths, size_t n_paths, const sl_vali
   if (p->cross_validate) return validate_cv(paths, n_paths, p, out, residuals, summary, err);
   sl_validation v;
   val_init(&v);
-  sl_status s = SL_OK;
-  for (size_t i = 0; i < n_paths && !s; i++) {
-    if (!paths[i])
-      s = err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
-    else
-      s = val_run_file(&v, paths[i], filter, err);
-  }
+  sl_status s = val_run_files(&v, paths, n_paths, filter, err);
   if (s || v.n == 0) { /* no case matched: a success with nothing to show, the caller words it */
     val_free(&v);
     return s;

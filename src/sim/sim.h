@@ -211,6 +211,11 @@ typedef struct sl_fit_set {
  * kept with its message. */
 sl_status val_load_fit(sl_fit_set *set, const char *path, const char *filter, sl_error *err);
 void val_fit_free(sl_fit_set *set);
+/* val_run_file and val_load_fit over several files (a NULL path is SL_ERR_INPUT). */
+sl_status val_run_files(sl_validation *v, const char *const *paths, size_t n, const char *filter,
+                        sl_error *err);
+sl_status val_load_fit_files(sl_fit_set *set, const char *const *paths, size_t n, const char *filter,
+                             sl_error *err);
 /* Appends the entry of metric k of case c predicted as `predicted` (NaN: the build does not compute
  * it), or with status error and `message` when message is not NULL. */
 sl_status val_record(sl_validation *v, const sl_fit_case *c, size_t k, double predicted, const char *message);

@@ -413,6 +413,24 @@ sl_status val_load_fit(sl_fit_set *set, const char *path, const char *filter, sl
   return s;
 }
 
+sl_status val_run_files(sl_validation *v, const char *const *paths, size_t n, const char *filter,
+                        sl_error *err) {
+  sl_status s = SL_OK;
+  for (size_t i = 0; i < n && !s; i++)
+    s = paths[i] ? val_run_file(v, paths[i], filter, err)
+                 : err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
+  return s;
+}
+
+sl_status val_load_fit_files(sl_fit_set *set, const char *const *paths, size_t n, const char *filter,
+                             sl_error *err) {
+  sl_status s = SL_OK;
+  for (size_t i = 0; i < n && !s; i++)
+    s = paths[i] ? val_load_fit(set, paths[i], filter, err)
+                 : err_set(err, SL_ERR_INPUT, "", 0, "", "cases file %zu is NULL", i);
+  return s;
+}
+
 void val_fit_free(sl_fit_set *set) {
   if (!set) return;
   for (size_t i = 0; i < set->n; i++)

@@ -69,12 +69,7 @@ static void write_cases(const char *path) {
 }
 
 static void test_recovers_known_figures(void **state) {
-  (void)state;
-  char dir[] = "/tmp/silica-stackfit-XXXXXX";
-  assert_non_null(mkdtemp(dir));
-  char path[256];
-  snprintf(path, sizeof path, "%s/cases.yaml", dir);
-  write_cases(path);
+  const char *path = *state;
   sl_fit_set set;
   memset(&set, 0, sizeof set);
   sl_error err;
@@ -92,17 +87,10 @@ static void test_recovers_known_figures(void **state) {
   for (size_t i = 0; i < set.n; i++)
     assert_true(fabs(set.cases[i].sc->stack.efficiency - fit.after[0]) < 1e-12);
   val_fit_free(&set);
-  unlink(path);
-  rmdir(dir);
 }
 
 static void test_cross_validation(void **state) {
-  (void)state;
-  char dir[] = "/tmp/silica-stackfit-XXXXXX";
-  assert_non_null(mkdtemp(dir));
-  char path[256];
-  snprintf(path, sizeof path, "%s/cases.yaml", dir);
-  write_cases(path);
+  const char *path = *state;
   sl_fit_set set;
   memset(&set, 0, sizeof set);
   sl_error err;
@@ -134,8 +122,24 @@ static void test_cross_validation(void **state) {
   val_free(&fitted);
   val_free(&cv);
   val_fit_free(&set);
-  unlink(path);
+}
+
+/* The cases are written once, into a temporary folder, for both tests. */
+static char dir[] = "/tmp/silica-stackfit-XXXXXX", cases[300];
+
+static int setup(void **state) {
+  if (!mkdtemp(dir)) return -1;
+  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
+  write_cases(cases);
+  *state = cases;
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  unlink(cases);
   rmdir(dir);
+  return 0;
 }
 
 int main(void) {
@@ -143,5 +147,5 @@ int main(void) {
       cmocka_unit_test(test_recovers_known_figures),
       cmocka_unit_test(test_cross_validation),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, setup, teardown);
 }
