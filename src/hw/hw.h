@@ -124,7 +124,7 @@ extern const char *const sl_attn_kernel_names[SL_ATTN_KERNEL_COUNT + 1];
 typedef struct sl_stack {
   const char *name;
   const char *description;
-  int attention_fused;    /* attention runs as one kernel (a flash-style family below) */
+  int attention_fused;             /* attention runs as one kernel (a flash-style family below) */
   sl_attn_kernel attention_kernel; /* which kernel family the stack runs for attention */
   int fused_elementwise;
   double kernel_overhead_s; /* time each kernel launch adds to the timeline */
@@ -135,6 +135,7 @@ typedef struct sl_stack {
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
+  double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */
   unsigned fitted; /* bit i: figure i of sim's stack fit (efficiency, kernel_overhead_s) is fitted to
                       end-to-end data (the spec's `fitted` list) and refitted by cross-validation */
 } sl_stack;

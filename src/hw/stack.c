@@ -49,9 +49,13 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
     }
     rd_pop(r, m);
   }
+  long zero_max = 3;
+  if (!s) s = rd_int(r, n, "zero_max", 0, 0, 3, &zero_max);
+  st->zero_max = (double)zero_max;
   long zero = 0;
   if (!s) s = rd_int(r, n, "zero", 0, 0, 3, &zero);
   st->zero = (double)zero;
+  if (!s && zero > zero_max) s = rd_fail(r, n, "zero (%ld) above zero_max (%ld)", zero, zero_max);
   if (!s) s = rd_string(r, n, "zero_source", 0, &ign);
   if (!s) s = rd_done(r, n);
   return s;

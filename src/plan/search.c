@@ -67,6 +67,7 @@ plan_space plan_space_of(const sl_scenario *sc) {
   s.parallel_auto = sc->parallel_auto;
   s.context_parallel = sc->stack.context_parallel, s.sequence_parallel = sc->stack.sequence_parallel;
   s.overlap_tp = sc->stack.overlap_tp_comm, s.overlap_dp = sc->stack.overlap_dp_comm;
+  s.zero_max = sc->stack.zero_max;
   s.max_plans = PLAN_LIMIT;
   return s;
 }
@@ -98,7 +99,7 @@ static void list_fixed(plan_search *S) {
   S->otp_lo = sp->parallel_auto ? 0 : sp->overlap_tp;
   S->nfix[L_OTP] = sp->overlap_tp - S->otp_lo + 1;
   S->zero_lo = sp->par.zero == SL_AUTO ? 0 : sp->par.zero;
-  S->nfix[L_ZERO] = (int)((sp->par.zero == SL_AUTO ? 3 : sp->par.zero) - S->zero_lo) + 1;
+  S->nfix[L_ZERO] = (int)((sp->par.zero == SL_AUTO ? sp->zero_max : sp->par.zero) - S->zero_lo) + 1;
   S->odp_lo = sp->parallel_auto ? 0 : sp->overlap_dp;
   S->nfix[L_ODP] = sp->overlap_dp - S->odp_lo + 1;
   for (int l = 0; l < PLAN_LEVELS; l++)

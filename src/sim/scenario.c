@@ -454,6 +454,10 @@ static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
   if (p->sp && !sc->stack.sequence_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "stack %s has no sequence parallelism",
                    sc->stack.name);
+  if (p->zero != SL_AUTO && p->zero > sc->stack.zero_max)
+    return err_set(err, SL_ERR_INPUT, f, line, "parallel.zero",
+                   "stack %s implements ZeRO up to stage %g, not %g", sc->stack.name, sc->stack.zero_max,
+                   p->zero);
   if (p->cp != SL_AUTO && p->cp > 1 && !sc->stack.context_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism",
                    sc->stack.name);

@@ -190,7 +190,7 @@ static void test_search_matches_brute_force(void **state) {
       for (int mb = 1; mb <= 32; mb *= 2)
         for (int rc = 0; rc < 3; rc++)
           for (int v = 1; v <= 8; v++)
-            for (int z = 0; z <= 3; z++) {
+            for (int z = 0; z <= (int)sc->stack.zero_max; z++) { /* the stack's ZeRO stages */
               if (16 % (tp * pp) || 8 % pp || (8 / pp) % v || (pp == 1 && v > 1)) continue;
               int dp = 16 / (tp * pp);
               if (32 % (dp * mb)) continue;
@@ -226,6 +226,7 @@ static plan_space small_space(void) {
   plan_space sp;
   memset(&sp, 0, sizeof sp);
   sp.file = "small";
+  sp.zero_max = 3;
   sp.chips = 16, sp.layers = 8, sp.heads = 16, sp.experts = 0, sp.seq_len = 2048;
   sp.global_batch = 32, sp.micro_batch = SL_AUTO;
   sp.par = (sl_parallel){SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, 0, 0};
