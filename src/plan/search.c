@@ -65,7 +65,9 @@ plan_space plan_space_of(const sl_scenario *sc) {
   s.par = sc->par;
   s.recompute = sc->recompute, s.recompute_auto = sc->recompute_auto;
   s.parallel_auto = sc->parallel_auto;
-  s.context_parallel = sc->stack.context_parallel, s.sequence_parallel = sc->stack.sequence_parallel;
+  /* ring attention is an online-softmax (flash-style) kernel: no context parallelism without one */
+  s.context_parallel = sc->stack.context_parallel && sc->stack.attention_fused;
+  s.sequence_parallel = sc->stack.sequence_parallel;
   s.overlap_tp = sc->stack.overlap_tp_comm, s.overlap_dp = sc->stack.overlap_dp_comm;
   s.zero_max = sc->stack.zero_max;
   s.max_plans = PLAN_LIMIT;

@@ -458,6 +458,11 @@ static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.zero",
                    "stack %s implements ZeRO up to stage %g, not %g", sc->stack.name, sc->stack.zero_max,
                    p->zero);
+  if (p->cp != SL_AUTO && p->cp > 1 && sc->stack.context_parallel && !sc->stack.attention_fused)
+    return err_set(
+        err, SL_ERR_INPUT, f, line, "parallel.cp",
+        "context parallelism (ring attention) needs a fused attention kernel; stack %s runs it unfused",
+        sc->stack.name);
   if (p->cp != SL_AUTO && p->cp > 1 && !sc->stack.context_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.cp", "stack %s has no context parallelism",
                    sc->stack.name);

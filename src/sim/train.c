@@ -25,6 +25,7 @@ typedef struct part_eval {
   double model_flops, recompute_flops;
   double comm_exposed;  /* communication on the critical path */
   double scale_ov[2];   /* for rows: share of each overlapped transfer that counts */
+  double scale_ova[2];  /* the same for transfers that hide behind attention only */
   double e_core, e_off; /* dynamic energy, on and off the clock domain */
   double t_clock;       /* compute-bound time: what a lower clock slows */
 } part_eval;
@@ -37,6 +38,7 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
   part_eval e;
   memset(&e, 0, sizeof e);
   double compute[2] = {0, 0}, comm[2] = {0, 0}, ov[2] = {0, 0}, ov_dram[2] = {0, 0};
+  double attn[2] = {0, 0}, ova[2] = {0, 0}, ova_dram[2] = {0, 0};
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     sl_cost c = cost_op(ctx, op);
@@ -46,12 +48,16 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
     e.e_core += c.e_core_j * op->count;
     e.e_off += c.e_off_j * op->count;
     if (op->kernel != SL_K_COLL && c.bound == SL_BOUND_COMPUTE) e.t_clock += t;
-    if (op->kernel != SL_K_COLL)
+    if (op->kernel != SL_K_COLL) {
       compute[ph] += t;
-    else if (op->overlap)
+      if (op->cat == SL_CAT_ATTENTION) attn[ph] += t;
+    } else if (op->overlap == SL_OV_ATTENTION) {
+      ova[ph] += t, ova_dram[ph] += coll_dram_bytes(op) * op->count;
+    } else if (op->overlap) {
       ov[ph] += t, ov_dram[ph] += coll_dram_bytes(op) * op->count;
-    else
+    } else {
       comm[ph] += t;
+    }
     if (strncmp(op->name, "recompute.", 10) == 0) {
       if (op->kernel == SL_K_GEMM)
         e.recompute_flops += 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch * op->count;
@@ -63,11 +69,15 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
   }
   double t[2];
   for (int ph = 0; ph < 2; ph++) {
-    double hidden = fmin(ov[ph], compute[ph]);
+    /* the ring hides behind the attention kernels; what it leaves, and the rest, behind the phase */
+    double hid_a = fmin(ova[ph], attn[ph]);
+    double exp_a = ova[ph] - hid_a + (ova[ph] > 0 ? hid_a / ova[ph] * ova_dram[ph] / ctx->mem_bw : 0);
+    double hidden = fmin(ov[ph], compute[ph] - hid_a);
     double exposed = ov[ph] - hidden + (ov[ph] > 0 ? hidden / ov[ph] * ov_dram[ph] / ctx->mem_bw : 0);
-    t[ph] = compute[ph] + comm[ph] + exposed;
+    t[ph] = compute[ph] + comm[ph] + exposed + exp_a;
     e.scale_ov[ph] = ov[ph] > 0 ? exposed / ov[ph] : 0;
-    e.comm_exposed += comm[ph] + exposed;
+    e.scale_ova[ph] = ova[ph] > 0 ? exp_a / ova[ph] : 0;
+    e.comm_exposed += comm[ph] + exposed + exp_a;
   }
   e.f = t[0];
   e.b = t[1];
@@ -413,7 +423,8 @@ static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *
     re->off[res->n_rows] = costs[i].e_off_j * op->count * mult;
     sl_row *r = &rows[res->n_rows++];
     double t = costs[i].time_s * op->count;
-    if (op->kernel == SL_K_COLL && op->overlap) t *= e.scale_ov[op->phase == SL_PH_BACKWARD];
+    if (op->kernel == SL_K_COLL && op->overlap)
+      t *= (op->overlap == SL_OV_ATTENTION ? e.scale_ova : e.scale_ov)[op->phase == SL_PH_BACKWARD];
     double useful =
         op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : costs[i].flops;
     *r = (sl_row){op->name,

@@ -278,14 +278,15 @@ static void moe_a2a(gb *b, const char *name, sl_phase ph, double T) {
 }
 
 /* Context parallelism (ring attention): the K/V chunk of this rank circulates to the cp-1
- * others while each computes attention on what it holds, so the transfer hides behind it. */
+ * others while each computes attention on what it holds, so the transfer can hide behind the
+ * attention kernels, and only behind them. */
 static void cp_ring(gb *b, const char *name, sl_phase ph, double T, double mult) {
   if (b->p.cp <= 1) return;
   double kvd = local_kv_heads(b) * (double)b->tf->head_dim;
   double k = group_per_node(b->p.cp, b->p.tp, b->sc->node_chips);
   double c0 = b->count;
   b->count = c0 * (b->p.cp - 1);
-  coll(b, name, ph, SL_COLL_SEND_RECV, mult * 2.0 * T * kvd * b->ab, 2, k >= 2 ? 2 : 1, 1);
+  coll(b, name, ph, SL_COLL_SEND_RECV, mult * 2.0 * T * kvd * b->ab, 2, k >= 2 ? 2 : 1, SL_OV_ATTENTION);
   b->count = c0;
 }
 

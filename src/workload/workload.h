@@ -271,8 +271,11 @@ typedef struct sl_op {
       double bytes, n, k; /* size, ranks, ranks per scale-up domain */
     } c;
   } u;
-  int overlap; /* communication the stack can hide behind compute (0/1) */
+  int overlap; /* communication the stack can hide: 0 none, SL_OV_COMPUTE behind the compute of its phase,
+                  SL_OV_ATTENTION behind the attention kernels only (the ring of context parallelism) */
 } sl_op;
+
+enum { SL_OV_NONE = 0, SL_OV_COMPUTE = 1, SL_OV_ATTENTION = 2 };
 
 typedef struct sl_graph {
   sl_op *ops;
