@@ -23,7 +23,11 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
                              (fused_attn ? 0 : o->batch * o->heads * o->seq_len * o->seq_len * ab);
     else if (o->type == SL_OPT_EMBEDDING_BAG)
       m->weights_bytes = o->rows * o->dim * wb, m->activations_bytes = o->batch * o->dim * ab;
-    else
+    else if (o->type < SL_OPT_ALL_REDUCE) { /* element-wise and norm ops: inputs and output */
+      double moved, flops;
+      op_stream_traffic(o, ab, wb, &moved, &flops);
+      m->activations_bytes = moved;
+    } else
       m->activations_bytes = 2 * o->bytes; /* a collective's buffers */
   } else {
     const sl_transformer *t = &sc->model.tf;

@@ -527,6 +527,45 @@ static void build_train_part(gb *b, sl_part part) {
   }
 }
 
+/* One kernel over n = rows x cols values, each read from and written to memory once:
+ *   gelu      y = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): reads x, writes y; 8 FLOP (cube 2,
+ *             scale and add 3, tanh 1, add one and the two products 2), the tanh counted as one;
+ *   silu      y = x / (1 + exp(-x)): reads x, writes y; 4 FLOP (negate, exp, add, divide);
+ *   softmax   per row: max, subtract, exp, sum, scale by 1/sum: 5 FLOP; reads x, writes y (a row
+ *             is kept on chip between the reduction and the scaling);
+ *   layernorm mean (1), variance (3: subtract, square, add), normalise (2), gain and bias (2): 8
+ *             FLOP; reads x and the gain and bias (cols each), writes y and the fp32 mean and
+ *             inverse deviation of every row (kept for the backward);
+ *   rmsnorm   sum of squares (2), scale by the inverse root mean square (1) and the gain (1): 4
+ *             FLOP; reads x and the gain, writes y and each row's fp32 inverse root mean square;
+ *   add       z = x + y: reads two tensors, writes one; 1 FLOP. */
+void op_stream_traffic(const sl_op_spec *o, double ab, double wb, double *bytes, double *flops) {
+  double n = o->rows * o->cols, stat = 4.0; /* bytes of an fp32 row statistic */
+  switch (o->type) {
+  case SL_OPT_GELU:
+    *bytes = 2.0 * n * ab, *flops = 8.0 * n;
+    break;
+  case SL_OPT_SILU:
+    *bytes = 2.0 * n * ab, *flops = 4.0 * n;
+    break;
+  case SL_OPT_SOFTMAX:
+    *bytes = 2.0 * n * ab, *flops = 5.0 * n;
+    break;
+  case SL_OPT_LAYERNORM:
+    *bytes = 2.0 * n * ab + 2.0 * o->cols * wb + 2.0 * o->rows * stat, *flops = 8.0 * n;
+    break;
+  case SL_OPT_RMSNORM:
+    *bytes = 2.0 * n * ab + o->cols * wb + o->rows * stat, *flops = 4.0 * n;
+    break;
+  case SL_OPT_ADD:
+    *bytes = 3.0 * n * ab, *flops = n;
+    break;
+  default:
+    *bytes = 0, *flops = 0;
+    break;
+  }
+}
+
 static sl_status build_op(gb *b, sl_error *err) {
   const sl_op_spec *o = &b->sc->model.op;
   b->phase = SL_PH_FORWARD;
@@ -541,8 +580,23 @@ static sl_status build_op(gb *b, sl_error *err) {
     gb local = *b;
     local.tf = &t2;
     pass p = {o->batch, o->seq_len, o->seq_len, o->causal};
-    attention_fwd(&local, &p);
+    /* A backward pass is training: K and V are activations (not a KV cache) in both passes. */
+    local.train = o->pass != SL_PASS_FORWARD;
+    if (o->pass != SL_PASS_BACKWARD) attention_fwd(&local, &p);
+    if (o->pass != SL_PASS_FORWARD) attention_bwd(&local, &p);
     b->oom |= local.oom;
+    return SL_OK;
+  }
+  case SL_OPT_GELU:
+  case SL_OPT_SILU:
+  case SL_OPT_SOFTMAX:
+  case SL_OPT_LAYERNORM:
+  case SL_OPT_RMSNORM:
+  case SL_OPT_ADD: {
+    double bytes, flops;
+    op_stream_traffic(o, b->ab, b->wb, &bytes, &flops);
+    int norm = o->type == SL_OPT_LAYERNORM || o->type == SL_OPT_RMSNORM;
+    stream(b, sl_op_type_names[o->type], b->phase, norm ? SL_CAT_NORM : SL_CAT_ELEMENTWISE, bytes, flops);
     return SL_OK;
   }
   case SL_OPT_EMBEDDING_BAG: {

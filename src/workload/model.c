@@ -112,6 +112,23 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
     SL_TRY(rd_double(r, n, "head_dim", 1, 1, 1e5, &op->head_dim));
     SL_TRY(rd_bool(r, n, "causal", 0, &op->causal));
     if (fmod(op->heads, op->kv_heads) != 0) return rd_fail(r, n, "kv_heads must divide heads");
+    op->kernel_given = yt_find(n, "kernel") != NULL;
+    int kernel = 0, pass = SL_PASS_FORWARD;
+    SL_TRY(rd_enum(r, n, "kernel", 0, sl_attn_kernel_names, &kernel));
+    SL_TRY(rd_enum(r, n, "pass", 0, sl_attn_pass_names, &pass));
+    op->kernel = (sl_attn_kernel)kernel;
+    op->pass = (sl_attn_pass)pass;
+    break;
+  case SL_OPT_GELU:
+  case SL_OPT_SILU:
+  case SL_OPT_SOFTMAX:
+  case SL_OPT_LAYERNORM:
+  case SL_OPT_RMSNORM:
+  case SL_OPT_ADD:
+    SL_TRY(rd_double(r, n, "rows", 1, 1, BIG, &op->rows));
+    SL_TRY(rd_double(r, n, "cols", 1, 1, BIG, &op->cols));
+    if (op->rows != floor(op->rows) || op->cols != floor(op->cols))
+      return rd_fail(r, n, "rows and cols must be whole numbers");
     break;
   case SL_OPT_EMBEDDING_BAG:
     SL_TRY(rd_double(r, n, "rows", 1, 1, BIG, &op->rows));

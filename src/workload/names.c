@@ -12,7 +12,10 @@ const char *const sl_category_names[] = {"gemm",        "attention",  "elementwi
 _Static_assert(SL_ARRAY_LEN(sl_category_names) == SL_CAT_COUNT, "a name for every sl_category");
 const char *const sl_bound_names[] = {"compute", "memory", "network", "latency"};
 _Static_assert(SL_ARRAY_LEN(sl_bound_names) == SL_BOUND_COUNT, "a name for every sl_bound");
-const char *const sl_op_type_names[] = {"gemm",       "attention",  "embedding_bag",
-                                        "all_reduce", "all_gather", "reduce_scatter",
-                                        "all_to_all", "send_recv",  NULL};
+const char *const sl_op_type_names[] = {
+    "gemm",       "attention",      "embedding_bag", "gelu",      "silu",
+    "softmax",    "layernorm",      "rmsnorm",       "add",       "all_reduce",
+    "all_gather", "reduce_scatter", "all_to_all",    "send_recv", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_op_type_names) == SL_OPT_COUNT + 1, "a name for every sl_op_type");
+const char *const sl_attn_pass_names[] = {"forward", "backward", "forward_backward", NULL};
+_Static_assert(SL_ARRAY_LEN(sl_attn_pass_names) == SL_PASS_COUNT + 1, "a name for every sl_attn_pass");

@@ -11,7 +11,13 @@ typedef enum sl_op_type {
   SL_OPT_GEMM,
   SL_OPT_ATTENTION,
   SL_OPT_EMBEDDING_BAG,
-  SL_OPT_ALL_REDUCE,
+  SL_OPT_GELU, /* element-wise and norm kernels over rows x cols values, GELU to ADD */
+  SL_OPT_SILU,
+  SL_OPT_SOFTMAX,
+  SL_OPT_LAYERNORM,
+  SL_OPT_RMSNORM,
+  SL_OPT_ADD,
+  SL_OPT_ALL_REDUCE, /* collectives from here on */
   SL_OPT_ALL_GATHER,
   SL_OPT_REDUCE_SCATTER,
   SL_OPT_ALL_TO_ALL,
@@ -19,6 +25,14 @@ typedef enum sl_op_type {
   SL_OPT_COUNT
 } sl_op_type;
 extern const char *const sl_op_type_names[SL_OPT_COUNT + 1];
+/* Which passes of a single attention op run: the forward, the backward, or both in sequence. */
+typedef enum sl_attn_pass {
+  SL_PASS_FORWARD,
+  SL_PASS_BACKWARD,
+  SL_PASS_FORWARD_BACKWARD,
+  SL_PASS_COUNT
+} sl_attn_pass;
+extern const char *const sl_attn_pass_names[SL_PASS_COUNT + 1];
 
 typedef enum { SL_ACT_GELU, SL_ACT_SWIGLU } sl_activation;
 typedef enum { SL_NORM_LAYERNORM, SL_NORM_RMSNORM } sl_norm;
@@ -40,9 +54,16 @@ typedef struct sl_op_spec {
   double m, n, k;                                   /* gemm */
   double batch, seq_len, heads, kv_heads, head_dim; /* attention (batch also embedding_bag) */
   int causal;
-  double rows, dim, pooling; /* embedding_bag */
+  int kernel_given;          /* attention: `kernel` was given and overrides the stack's family */
+  sl_attn_kernel kernel;     /* attention: the kernel family when kernel_given */
+  sl_attn_pass pass;         /* attention: forward (default), backward or both */
+  double rows, dim, pooling; /* embedding_bag (rows also the element-wise ops) */
+  double cols;               /* element-wise and norm ops: values per row */
   double bytes;              /* collectives */
 } sl_op_spec;
+/* Bytes moved and vector FLOP of one element-wise or norm op (SL_OPT_GELU to SL_OPT_ADD) over rows x
+ * cols values of ab bytes each, with per-column parameters of wb bytes (workload/graph.c). */
+void op_stream_traffic(const sl_op_spec *o, double ab, double wb, double *bytes, double *flops);
 
 /* A DLRM-style ranking model (Naumov et al. 2019; DCNv2 cross layers: Wang et al. 2021): dense
  * features through a bottom MLP, embedding bags of sparse features, an interaction, a top MLP.
