@@ -40,8 +40,20 @@ sl_lowering cost_lowering(const sl_scenario *sc) {
   double hd = sc->model.kind == SL_MODEL_TRANSFORMER ? (double)sc->model.tf.head_dim
               : sc->model.kind == SL_MODEL_OP        ? sc->model.op.head_dim
                                                      : 0;
+  /* The family: a single attention op's own `kernel`, else the stack's.  A stack whose family the
+   * chip cannot run gets the chip's generic fused kernel (frameworks pick the backend the device
+   * has); an op that asks for one explicitly is infeasible on this chip. */
+  const sl_op_spec *op = &sc->model.op;
+  int explicit = sc->model.kind == SL_MODEL_OP && op->type == SL_OPT_ATTENTION && op->kernel_given;
+  sl_attn_kernel fam = explicit ? op->kernel : sc->stack.attention_kernel;
+  lw.attn_unavailable = 0;
+  if (fam != SL_ATTN_UNFUSED && !(sc->chip.eff_attention[fam] > 0)) {
+    if (explicit) lw.attn_unavailable = 1;
+    fam = SL_ATTN_FUSED;
+  }
+  lw.attn_family = fam;
   lw.fused_attn =
-      sc->stack.attention_fused && hd > 0 && attention_fits(&sc->chip, hd, sl_dtype_bytes[sc->a_dtype]);
+      fam != SL_ATTN_UNFUSED && hd > 0 && attention_fits(&sc->chip, hd, sl_dtype_bytes[sc->a_dtype]);
   return lw;
 }
 
@@ -63,7 +75,11 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   double mm = a->backward ? 2.5 : 1.0; /* backward: 5 matmuls against 2 (FlashAttention-2 §3.2) */
   double vec = a->backward ? 2.0 : 1.0;
   double rows_pad = ceil(rows / c->mat_shape_m) * c->mat_shape_m;
-  double peak_core = 2.0 * c->mat_macs_per_cycle[a->dt] * c->clock_ghz * 1e9 * c->eff_gemm[a->dt];
+  /* The family's matrix throughput: its fraction of the GEMM efficiency on this chip (e.g.
+   * FlashAttention-2 issues Ampere's synchronous mma on Hopper and cannot reach the wgmma rate). */
+  double fam =
+      a->family > SL_ATTN_UNFUSED && c->eff_attention[a->family] > 0 ? c->eff_attention[a->family] : 1;
+  double peak_core = 2.0 * c->mat_macs_per_cycle[a->dt] * c->clock_ghz * 1e9 * c->eff_gemm[a->dt] * fam;
   double vec_core = c->vec_flops_per_cycle[SL_FP32] * c->clock_ghz * 1e9 * c->eff_vector;
   double t_mma = mm * 4.0 * rows_pad * kv_item * causal_frac * a->head_dim / peak_core;
   double t_vec = vec * SOFTMAX_FLOPS_PER_SCORE * rows * kv_item * causal_frac / vec_core;

@@ -179,6 +179,21 @@ static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
   c->eff_random = 0; /* random row gathers: take eff_stream (docs/recommendation.md) */
   if (!s) s = rd_double(r, e, "random", 0, 0.01, 1.0, &c->eff_random);
   if (!s) s = rd_string(r, e, "random_source", 0, &ign_random_source);
+  /* Attention families: each sustains this fraction of the GEMM efficiency (1 unless the spec
+   * says); 0 marks a family the chip cannot run (FlashAttention-3 needs Hopper's TMA and wgmma). */
+  for (int k = 0; k < SL_ATTN_KERNEL_COUNT; k++)
+    c->eff_attention[k] = 1.0;
+  yt_node *at = e ? yt_get(e, "attention") : NULL;
+  if (!s && at) {
+    rd_mark m2 = rd_push(r, "attention");
+    s = rd_map(r, at);
+    for (int k = SL_ATTN_FUSED; !s && k < SL_ATTN_KERNEL_COUNT; k++)
+      s = rd_double(r, at, sl_attn_kernel_names[k], 0, 0, 1.0, &c->eff_attention[k]);
+    const char *ign_attention_source = NULL;
+    if (!s) s = rd_string(r, at, "source", 0, &ign_attention_source);
+    if (!s) s = rd_done(r, at);
+    rd_pop(r, m2);
+  }
   if (!s) s = rd_done(r, e);
   /* A format with a matrix rate but no measured efficiency takes the bf16 (else best known) one. */
   double fallback = c->eff_gemm[SL_BF16] > 0 ? c->eff_gemm[SL_BF16] : c->eff_gemm[SL_FP16];

@@ -56,6 +56,20 @@ typedef struct sl_energy_over {
   const char *source; /* "" when the spec gives none */
 } sl_energy_over;
 
+/* Attention kernel families (FORMATS.md "Stacks"): the scores materialised in memory, or one fused
+ * kernel: a generic one, FlashAttention-2, or FlashAttention-3 (Hopper's asynchronous copies and
+ * warp specialisation).  The families share one cost model (cost/ops.c); a chip's
+ * efficiency.attention gives the fraction of its GEMM efficiency each family sustains, 0 for a
+ * family the chip cannot run. */
+typedef enum sl_attn_kernel {
+  SL_ATTN_UNFUSED,
+  SL_ATTN_FUSED,
+  SL_ATTN_FLASH2,
+  SL_ATTN_FLASH3,
+  SL_ATTN_KERNEL_COUNT
+} sl_attn_kernel;
+extern const char *const sl_attn_kernel_names[SL_ATTN_KERNEL_COUNT + 1];
+
 typedef struct sl_chip {
   const char *name;
   const char *description;
@@ -83,6 +97,8 @@ typedef struct sl_chip {
   double eff_vector;               /* fraction of vector peak */
   double eff_random;               /* fraction of DRAM bandwidth random row gathers reach (whole access
                                       units counted); 0 = take eff_stream */
+  double eff_attention[SL_ATTN_KERNEL_COUNT]; /* per fused family: fraction of eff_gemm its matrix
+                                                 work sustains; 0 = the chip cannot run it */
   const char *eff_gemm_source, *eff_dram_source, *eff_stream_source;
   int validated; /* kernel-level data behind the efficiency figures */
   const char *validation_note;
@@ -109,18 +125,6 @@ const sl_mem_level *chip_core_sram(const sl_chip *c); /* innermost per-core leve
 double chip_dram_bytes(const sl_chip *c);
 
 /* ---- hw: stack --------------------------------------------------------------------------------- */
-/* Attention kernel families (FORMATS.md "Stacks"): the scores materialised in memory, or one fused
- * kernel: a generic one, FlashAttention-2, or FlashAttention-3 (Hopper's asynchronous copies and
- * warp specialisation).  The families share one cost model for now (cost/ops.c). */
-typedef enum sl_attn_kernel {
-  SL_ATTN_UNFUSED,
-  SL_ATTN_FUSED,
-  SL_ATTN_FLASH2,
-  SL_ATTN_FLASH3,
-  SL_ATTN_KERNEL_COUNT
-} sl_attn_kernel;
-extern const char *const sl_attn_kernel_names[SL_ATTN_KERNEL_COUNT + 1];
-
 typedef struct sl_stack {
   const char *name;
   const char *description;

@@ -1,7 +1,8 @@
 /* calibrate.c — fitting a chip's efficiency figures to kernel-level measurements (`silica
  * calibrate`): GEMM efficiency per number format, DRAM efficiency of tiled kernels, element-wise
- * (stream) efficiency, the fixed latency of a kernel, and the collective efficiency of the
- * scale-up and scale-out links.  Only figures that move some case's prediction are fitted.
+ * (stream) efficiency, the fixed latency of a kernel, the collective efficiency of the scale-up
+ * and scale-out links, and the fraction of the GEMM efficiency each fused attention family
+ * sustains.  Only figures that move some case's prediction are fitted.
  *
  * Method: the cases alternate into a training half (even positions) and a held-out half (odd);
  * coordinate descent with golden-section search on each figure minimises the mean |log(predicted /
@@ -15,10 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { P_DRAM = SL_DTYPE_COUNT, P_STREAM, P_LATENCY, P_LINK_UP, P_LINK_OUT, P_COUNT };
+enum {
+  P_DRAM = SL_DTYPE_COUNT,
+  P_STREAM,
+  P_LATENCY,
+  P_LINK_UP,
+  P_LINK_OUT,
+  P_ATTN, /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
+  P_COUNT = P_ATTN + SL_ATTN_KERNEL_COUNT - SL_ATTN_FUSED
+};
 
 static double *slot(sl_scenario *sc, int p) {
   if (p < SL_DTYPE_COUNT) return &sc->chip.eff_gemm[p];
+  if (p >= P_ATTN) return &sc->chip.eff_attention[SL_ATTN_FUSED + p - P_ATTN];
   switch (p) {
   case P_DRAM:
     return &sc->chip.eff_dram;
@@ -43,6 +53,8 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "efficiency.stream");
   else if (p == P_LATENCY)
     snprintf(buf, n, "kernels.latency_s");
+  else if (p >= P_ATTN)
+    snprintf(buf, n, "efficiency.attention.%s", sl_attn_kernel_names[SL_ATTN_FUSED + p - P_ATTN]);
   else if (p == P_LINK_UP)
     snprintf(buf, n, "links.scale_up.efficiency");
   else
@@ -55,6 +67,8 @@ typedef struct fitctx {
   sl_result res; /* reused: its arena is reset for every prediction */
   sl_error *err;
   int failed;
+  unsigned char *skip; /* cases infeasible on this chip at any figures (e.g. a kernel family it
+                          cannot run): left out of the objective */
 } fitctx;
 
 static double predict(fitctx *f, size_t i) {
@@ -79,7 +93,7 @@ static double objective(fitctx *f, int half, double *mape) {
   double sum = 0, ape = 0;
   size_t k = 0;
   for (size_t i = 0; i < f->n; i++) {
-    if (half >= 0 && (int)(i % 2) != half) continue;
+    if ((half >= 0 && (int)(i % 2) != half) || (f->skip && f->skip[i])) continue;
     double p = predict(f, i);
     if (!(p > 0)) return INFINITY;
     sum += fabs(log(p / f->cases[i].measured_s));
@@ -126,8 +140,15 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   /* Which figures move which cases: perturb each and watch the training half. */
   double *base = malloc(n * sizeof *base);
   if (!base) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  f.skip = calloc(n, 1);
+  if (!f.skip) {
+    free(base);
+    ar_free(&f.res.a);
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  /* Efficiency figures do not change what is feasible: a case infeasible now stays so. */
   for (size_t i = 0; i < n; i++)
-    base[i] = predict(&f, i);
+    f.skip[i] = !((base[i] = predict(&f, i)) > 0) && !f.failed;
   int fit[P_COUNT] = {0};
   for (int p = 0; p < P_COUNT && !f.failed; p++) {
     double v = *slot(cases[0].sc, p);
@@ -174,6 +195,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       cal->params[k++].key = keys[p];
     }
   ar_free(&f.res.a);
+  free(f.skip);
   return f.failed ? (err && err->code ? err->code : SL_ERR_INTERNAL) : SL_OK;
 }
 
@@ -248,6 +270,14 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
     if (strcmp(k, "efficiency.stream") == 0)
       appendf(&b, &len, &cap, "  stream: %.4f\n  stream_source: \"%s\"\n", cal->params[i].after, stats);
   }
+  int any_attn = 0;
+  for (size_t i = 0; i < cal->n_params; i++)
+    if (strncmp(cal->params[i].key, "efficiency.attention.", 21) == 0) {
+      appendf(&b, &len, &cap, "%s%s: %.4f", any_attn ? ", " : "  attention: {", cal->params[i].key + 21,
+              cal->params[i].after);
+      any_attn = 1;
+    }
+  if (any_attn) appendf(&b, &len, &cap, ", source: \"%s\"}\n", stats);
   for (size_t i = 0; i < cal->n_params; i++)
     if (strcmp(cal->params[i].key, "kernels.latency_s") == 0)
       appendf(&b, &len, &cap, "kernels:\n  latency_s: %.4g   # %s\n", cal->params[i].after, stats);

@@ -151,6 +151,13 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     p.mb = sc.batch;
   }
   res->par = sc.par;
+  if (cost_lowering(&sc).attn_unavailable) {
+    res->feasible = 0;
+    snprintf(res->reason, sizeof res->reason,
+             "%s cannot run the %s attention kernel (its efficiency.attention.%s is 0)", sc.chip.name,
+             sl_attn_kernel_names[sc.model.op.kernel], sl_attn_kernel_names[sc.model.op.kernel]);
+    return SL_OK;
+  }
   int fused = cost_lowering(&sc).fused_attn;
   inference_memory(&sc, &p, fused, &res->mem);
   double l2cap = chip_l2(&sc.chip) ? chip_l2(&sc.chip)->capacity_bytes : 0;

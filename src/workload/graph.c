@@ -52,9 +52,10 @@ typedef struct gb {
   int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
-  sl_phase phase; /* phase of the ops being added */
-  double count;   /* repeats applied to ops being added */
-  int recompute;  /* ops being added are recomputation (HFU only) */
+  sl_attn_kernel attn_family; /* fused attention's kernel family (lowering) */
+  sl_phase phase;             /* phase of the ops being added */
+  double count;               /* repeats applied to ops being added */
+  int recompute;              /* ops being added are recomputation (HFU only) */
   const char *prefix;
 } gb;
 
@@ -141,8 +142,8 @@ static void attention_fwd(gb *b, const pass *p) {
   double kvb = sl_dtype_bytes[b->sc->kv_dtype];
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    op->u.at =
-        (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->attn_dt, b->train ? b->ab : kvb};
+    op->u.at = (sl_attn_shape){
+        p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->attn_dt, b->train ? b->ab : kvb, b->attn_family};
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
@@ -166,7 +167,8 @@ static void attention_bwd(gb *b, const pass *p) {
   double full = 4.0 * p->B * heads * p->q * p->kv * hd;
   if (b->fused_attn) {
     sl_op *op = add(b, "attention.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    op->u.at = (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 1, b->attn_dt, b->ab};
+    op->u.at =
+        (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 1, b->attn_dt, b->ab, b->attn_family};
     op->model_flops = 2.0 * full;
     return;
   }
@@ -647,6 +649,7 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->wb = sl_dtype_bytes[sc->w_dtype];
   b->fused_ew = lw->fused_ew;
   b->fused_attn = lw->fused_attn;
+  b->attn_family = lw->attn_family;
 }
 
 sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,

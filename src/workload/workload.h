@@ -267,7 +267,8 @@ typedef struct sl_attn_shape {
   double batch, q_len, kv_len, heads, kv_heads, head_dim;
   int causal, backward;
   sl_dtype dt;
-  double kv_bytes; /* bytes per K/V element */
+  double kv_bytes;       /* bytes per K/V element */
+  sl_attn_kernel family; /* the fused kernel family that runs it */
 } sl_attn_shape;
 
 typedef struct sl_op {
@@ -316,12 +317,14 @@ typedef struct sl_plan {
 /* How the ops of a graph will run, decided for a chip and a stack by cost's cost_lowering (the one
  * home of these decisions); the builders take it as given and never look at the chip. */
 typedef struct sl_lowering {
-  int fused_attn;      /* attention is one flash-style kernel (no score matrix in memory) */
-  int fused_ew;        /* element-wise work is fused into the neighbouring kernels */
-  sl_dtype compute_dt; /* input format of the matrix products */
-  int cast_inputs;     /* the products take narrower inputs than the activations: each linear layer
-                          casts its input (and, in the backward, its output gradient) with a kernel
-                          of its own, as Transformer Engine does for fp8 */
+  int fused_attn;             /* attention is one flash-style kernel (no score matrix in memory) */
+  sl_attn_kernel attn_family; /* which family runs it: the op's `kernel`, else the stack's */
+  int attn_unavailable;       /* the op asks for a family this chip cannot run (infeasible) */
+  int fused_ew;               /* element-wise work is fused into the neighbouring kernels */
+  sl_dtype compute_dt;        /* input format of the matrix products */
+  int cast_inputs;            /* the products take narrower inputs than the activations: each linear layer
+                                 casts its input (and, in the backward, its output gradient) with a kernel
+                                 of its own, as Transformer Engine does for fp8 */
 } sl_lowering;
 
 /* Which part of a step to build.  ALL: the whole step of an inference task (layers with their
