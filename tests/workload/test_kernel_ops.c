@@ -175,6 +175,62 @@ static void test_bad_keys(void **state) {
   remove(path);
 }
 
+/* The chip's efficiency.attention: a family name it does not know and a fraction out of range are
+ * errors at the chip line, naming the key; a value in range changes the family's time. */
+static void test_chip_attention_keys(void **state) {
+  (void)state;
+  struct {
+    const char *chip, *key, *msg;
+  } cases[] = {
+      {"{preset: h100-sxm, efficiency: {attention: {flash5: 1}}}", "chip.efficiency.attention.flash5",
+       "unknown key"},
+      {"{preset: h100-sxm, efficiency: {attention: {flash2: 1.5}}}", "chip.efficiency.attention.flash2",
+       "out of range"},
+  };
+  char path[] = "/tmp/silica-test-kernel-chip-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  const char *rest =
+      "stack: cuda-events\nprecision: fp16\ntask: infer\n"
+      "model: {op: attention, batch: 1, seq_len: 4096, heads: 16, head_dim: 128, kernel: flash2}\n";
+  for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "chip: %s\n%s", cases[i].chip, rest);
+    fclose(f);
+    sl_scenario *sc = NULL;
+    sl_error err;
+    sl_status s = sl_scenario_load(path, NULL, NULL, 0, &sc, &err);
+    char buf[900];
+    sl_error_format(&err, buf, sizeof buf);
+    if (s != SL_ERR_INPUT) fail_msg("%s: expected an input error, got %d: %s", cases[i].chip, s, buf);
+    if (strcmp(err.file, path) != 0 || err.line != 1) fail_msg("%s: file and line 1: %s", cases[i].chip, buf);
+    if (strcmp(err.key, cases[i].key) != 0)
+      fail_msg("%s: key %s expected: %s", cases[i].chip, cases[i].key, buf);
+    if (!strstr(err.message, cases[i].msg)) fail_msg("%s: message: %s", cases[i].chip, buf);
+    assert_null(sc);
+  }
+  close(fd);
+  remove(path);
+  /* FlashAttention-2 on H100 at 0.88 of the GEMM efficiency instead of the preset's 0.44: the matrix
+   * work twice as fast, the softmax's vector work not (it does not overlap the products). */
+  sl_scenario *a =
+      load("{chip: h100-sxm, stack: cuda-events, precision: fp16, task: infer, model: {op: attention,"
+           " batch: 1, seq_len: 16384, heads: 16, head_dim: 128, kernel: flash2}}");
+  sl_scenario *b =
+      load("{chip: {preset: h100-sxm, efficiency: {attention: {flash2: 0.88}}}, stack: cuda-events,"
+           " precision: fp16, task: infer, model: {op: attention, batch: 1, seq_len: 16384, heads: 16,"
+           " head_dim: 128, kernel: flash2}}");
+  assert_rel(a->chip.eff_attention[SL_ATTN_FLASH2], 0.44, 1e-12, "preset flash2");
+  sl_result *ra = run(a), *rb = run(b);
+  double ratio = ra->step_time_s / rb->step_time_s;
+  if (!(ratio > 1.7 && ratio < 2.0)) fail_msg("flash2 at twice the efficiency: %.3f times faster", ratio);
+  sl_result_free(ra);
+  sl_result_free(rb);
+  sl_scenario_free(a);
+  sl_scenario_free(b);
+}
+
 /* The kernel-level measurements (kernels.yaml, beside the repository when it is checked out with
  * the shared validation data): every case runs, none is an error. */
 static void test_kernels_cases_run(void **state) {
@@ -196,9 +252,10 @@ static void test_kernels_cases_run(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_stream_ops),       cmocka_unit_test(test_stream_launch),
-      cmocka_unit_test(test_attention_passes), cmocka_unit_test(test_attention_families),
-      cmocka_unit_test(test_bad_keys),         cmocka_unit_test(test_kernels_cases_run),
+      cmocka_unit_test(test_stream_ops),        cmocka_unit_test(test_stream_launch),
+      cmocka_unit_test(test_attention_passes),  cmocka_unit_test(test_attention_families),
+      cmocka_unit_test(test_bad_keys),          cmocka_unit_test(test_chip_attention_keys),
+      cmocka_unit_test(test_kernels_cases_run),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
