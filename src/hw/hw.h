@@ -133,6 +133,11 @@ typedef struct sl_stack {
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
+  /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
+   * engine's documented defaults; 0 = the stack names none): tokens per engine step (vLLM's
+   * max_num_batched_tokens, TensorRT-LLM's max_num_tokens) and sequences running at once (vLLM's
+   * max_num_seqs, TensorRT-LLM's max_batch_size) */
+  double max_batch_tokens, max_seqs;
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */

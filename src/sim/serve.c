@@ -1,6 +1,7 @@
 /* serve.c — serving under load: a discrete-event simulation of continuous (in-flight) batching
  * as vLLM and TensorRT-LLM do it.  Requests arrive as a Poisson process with prompt and output
- * lengths drawn from the scenario's distributions; every engine step the scheduler runs one
+ * lengths drawn from the scenario's distributions (or all at time 0: arrival rate inf, the
+ * offline / maximum-load benchmark); every engine step the scheduler runs one
  * token of every decoding sequence and fills the rest of a token budget with prefill chunks
  * (chunked prefill), admitting requests only while paged KV blocks remain; when a decoding
  * sequence needs a block and none is free, the most recently admitted sequence is preempted and
@@ -202,7 +203,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
   uint64_t seed = (uint64_t)sv->seed;
   double t = 0;
   for (size_t i = 0; i < n; i++) {
-    t += -log(rng_unit(&seed)) / rate;
+    double gap = -log(rng_unit(&seed)); /* drawn at every rate: a seed gives the same lengths */
+    t += isinf(rate) ? 0 : gap / rate;
     r[i].arrival = t;
     r[i].prompt = draw(&sv->prompt, &seed);
     r[i].gen = draw(&sv->gen, &seed);
@@ -226,7 +228,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     double tokens = 0, dec = 0, kv_sum = 0;
     for (size_t j = 0; j < n_run; j++)
       r[running[j]].chunk = 0;
-    for (size_t j = 0; j < n_run; j++) {
+    for (size_t j = 0; j < n_run && tokens < budget; j++) { /* decodes count against the budget too */
       req *q = &r[running[j]];
       if (q->prefilled < q->target) continue; /* still prefilling */
       double ctx = q->prompt + q->generated;
