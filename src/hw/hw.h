@@ -121,6 +121,13 @@ typedef enum sl_attn_kernel {
 } sl_attn_kernel;
 extern const char *const sl_attn_kernel_names[SL_ATTN_KERNEL_COUNT + 1];
 
+/* How a serving engine hands out KV-cache blocks (FORMATS.md "Stacks"): on demand, preempting the
+ * newest sequence when they run out (vLLM's recompute policy), or the whole prompt and output of a
+ * request reserved when it is admitted, so that nothing is ever preempted (TensorRT-LLM's
+ * GUARANTEED_NO_EVICT capacity scheduler). */
+typedef enum sl_kv_policy { SL_KV_PREEMPT, SL_KV_RESERVE, SL_KV_POLICY_COUNT } sl_kv_policy;
+extern const char *const sl_kv_policy_names[SL_KV_POLICY_COUNT + 1];
+
 typedef struct sl_stack {
   const char *name;
   const char *description;
@@ -138,6 +145,8 @@ typedef struct sl_stack {
    * max_num_batched_tokens, TensorRT-LLM's max_num_tokens) and sequences running at once (vLLM's
    * max_num_seqs, TensorRT-LLM's max_batch_size) */
   double max_batch_tokens, max_seqs;
+  /* the serving engine's KV-cache admission (default: preempt) */
+  sl_kv_policy kv_policy;
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */

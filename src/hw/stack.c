@@ -7,6 +7,9 @@
 const char *const sl_attn_kernel_names[] = {"unfused", "fused", "flash2", "flash3", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_attn_kernel_names) == SL_ATTN_KERNEL_COUNT + 1, "a name for every family");
 
+const char *const sl_kv_policy_names[] = {"preempt", "reserve", NULL};
+_Static_assert(SL_ARRAY_LEN(sl_kv_policy_names) == SL_KV_POLICY_COUNT + 1, "a name for every policy");
+
 sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   memset(st, 0, sizeof *st);
   sl_status s = rd_map(r, n);
@@ -61,6 +64,9 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
     if (!s && *limit[i] != floor(*limit[i]))
       s = rd_fail(r, yt_find(n, limits[i])->value, "%s must be a whole number", limits[i]);
   }
+  int policy = SL_KV_PREEMPT;
+  if (!s) s = rd_enum(r, n, "kv_policy", 0, sl_kv_policy_names, &policy);
+  st->kv_policy = (sl_kv_policy)policy;
   long zero = 0;
   if (!s) s = rd_int(r, n, "zero", 0, 0, 3, &zero);
   st->zero = (double)zero;

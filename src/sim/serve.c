@@ -5,7 +5,9 @@
  * token of every decoding sequence and fills the rest of a token budget with prefill chunks
  * (chunked prefill), admitting requests only while paged KV blocks remain; when a decoding
  * sequence needs a block and none is free, the most recently admitted sequence is preempted and
- * recomputed later (vLLM's recompute policy).  Seeded and deterministic.
+ * recomputed later (vLLM's recompute policy), unless the stack reserves a request's whole KV
+ * (prompt and output) when it is admitted, so that nothing is preempted (TensorRT-LLM's
+ * GUARANTEED_NO_EVICT).  Seeded and deterministic.
  *
  * Step cost: an engine step over N tokens (E of which emit a token) costs
  *   lin(N) + attention of each decode batch and prefill chunk + head(E)
@@ -211,6 +213,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     r[i].target = r[i].prompt;
   }
   double block = sv->kv_block_tokens, budget = sv->max_batch_tokens, free_blocks = kv_blocks;
+  int reserve = m->sc.stack.kv_policy == SL_KV_RESERVE;     /* admission reserves the request's whole KV */
   size_t next = 0, head = 0, tail = 0, n_run = 0, done = 0; /* waiting = [head, tail) modulo qcap */
   double now = 0, steps = 0, batch_tokens = 0, preempt = 0, step_sum = 0;
   /* A request that could never fit (prompt + output over the whole KV cache) is infeasible. */
@@ -254,7 +257,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       req *q = &r[running[j]];
       if (q->prefilled >= q->target || q->chunk > 0) continue;
       double c = fmin(q->target - q->prefilled, budget - tokens);
-      double need = ceil((q->prefilled + c) / block) - q->blocks;
+      double need = fmax(0, ceil((q->prefilled + c) / block) - q->blocks); /* 0 when reserved */
       if (need > free_blocks)
         c = fmax(0, (q->blocks + free_blocks) * block - q->prefilled), need = free_blocks;
       if (c <= 0) continue;
@@ -269,7 +272,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       req *q = &r[waiting[head]];
       double c = fmin(q->target, budget - tokens);
       if (!sv->chunked_prefill && c < q->target) break;
-      double need = ceil(c / block);
+      /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token */
+      double need = reserve ? ceil((q->target + q->gen - q->generated) / block) : ceil(c / block);
       if (need > free_blocks) break;
       head = (head + 1) % qcap;
       q->state = 1;

@@ -1,6 +1,6 @@
 /* test_serve.c — inference: the serving simulation (idle TTFT/TPOT equal the prefill and decode
  * steps, overload, determinism, the step surface against whole scenarios, maximum load, the
- * scheduler's limits from the stack), infer.batch: max,
+ * scheduler's limits and KV policy from the stack), infer.batch: max,
  * tensor-parallel prefill, and where decode GEMMs turn compute-bound. */
 #include <math.h>
 #include <setjmp.h>
@@ -329,6 +329,44 @@ static void test_stack_limits(void **state) {
   assert_null(sc);
 }
 
+/* KV admission.  Long requests at maximum load fill the KV cache: with blocks on demand (vLLM)
+ * admissions outrun it and decodes preempt the newest sequences, whose 20,000-token prompts are
+ * then prefilled again; TensorRT-LLM's reservation of each request's whole KV at admission never
+ * preempts, so it generates the same tokens in less time. */
+static void test_kv_policy(void **state) {
+  (void)state;
+  char t[600];
+  const char *policy[] = {"reserve", "preempt"};
+  double thr[2], pre[2];
+  for (int i = 0; i < 2; i++) {
+    snprintf(
+        t, sizeof t,
+        "{chip: h100-sxm, stack: {preset: trtllm, kv_policy: %s}, model: llama3.1-8b, precision: fp8,"
+        " task: serve, serve: {arrival_rate_per_s: inf, requests: 120, prompt_len: 20000, gen_len: 2000}}",
+        policy[i]);
+    thr[i] = number(t, NULL, 0, "serve.throughput_tokens_per_s");
+    pre[i] = number(t, NULL, 0, "serve.preemptions");
+    print_message("%s: %.0f tokens/s, %.0f preemptions\n", policy[i], thr[i], pre[i]);
+  }
+  assert_true(pre[0] == 0 && pre[1] > 0);
+  assert_true(thr[0] > thr[1]);
+  /* the preset's policy is reserve; an unknown policy names the key */
+  sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
+                         " serve: {arrival_rate_per_s: inf}}");
+  assert_int_equal(sc->stack.kv_policy, SL_KV_RESERVE);
+  sl_scenario_free(sc);
+  sc = NULL;
+  sl_error err;
+  assert_int_not_equal(
+      sl_scenario_load(NULL,
+                       "{chip: h100-sxm, stack: {preset: vllm, kv_policy: swap}, model: llama3.1-8b,"
+                       " task: serve, serve: {arrival_rate_per_s: inf}}",
+                       NULL, 0, &sc, &err),
+      SL_OK);
+  print_message("%s (%s)\n", err.message, err.key);
+  assert_non_null(strstr(err.key, "kv_policy"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),
@@ -336,6 +374,7 @@ int main(void) {
       cmocka_unit_test(test_max_rate),     cmocka_unit_test(test_batch_max),
       cmocka_unit_test(test_tp_prefill),   cmocka_unit_test(test_decode_ridge),
       cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
+      cmocka_unit_test(test_kv_policy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
