@@ -121,8 +121,8 @@ typedef enum sl_attn_kernel {
 } sl_attn_kernel;
 extern const char *const sl_attn_kernel_names[SL_ATTN_KERNEL_COUNT + 1];
 
-/* How a serving engine hands out KV-cache blocks (FORMATS.md "Stacks"): on demand, preempting the
- * newest sequence when they run out (vLLM's recompute policy), or the whole prompt and output of a
+/* How a serving engine hands out KV-cache blocks (docs/chip-spec.md, docs/serving.md): on demand, preempting
+ * the newest sequence when they run out (vLLM's recompute policy), or the whole prompt and output of a
  * request reserved when it is admitted, so that nothing is ever preempted (TensorRT-LLM's
  * GUARANTEED_NO_EVICT capacity scheduler). */
 typedef enum sl_kv_policy { SL_KV_PREEMPT, SL_KV_RESERVE, SL_KV_POLICY_COUNT } sl_kv_policy;
