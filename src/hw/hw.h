@@ -147,6 +147,9 @@ typedef struct sl_stack {
   double max_batch_tokens, max_seqs;
   /* the serving engine's KV-cache admission (default: preempt) */
   sl_kv_policy kv_policy;
+  /* the share of the memory left after weights and activations that the engine gives its KV cache
+   * (TensorRT-LLM's free_gpu_memory_fraction); 0 = the stack names none: all of it */
+  double kv_cache_fraction;
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */

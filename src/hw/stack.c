@@ -67,6 +67,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   int policy = SL_KV_PREEMPT;
   if (!s) s = rd_enum(r, n, "kv_policy", 0, sl_kv_policy_names, &policy);
   st->kv_policy = (sl_kv_policy)policy;
+  if (!s) s = rd_double(r, n, "kv_cache_fraction", 0, 0.01, 1, &st->kv_cache_fraction);
   long zero = 0;
   if (!s) s = rd_int(r, n, "zero", 0, 0, 3, &zero);
   st->zero = (double)zero;

@@ -416,7 +416,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->par = m.sc.par;
 
   /* KV blocks: the memory left per chip once the weights and one full step's activations are
-   * placed, in blocks of kv_block_tokens tokens of every layer of this pipeline stage. */
+   * placed (the stack's kv_cache_fraction of it: engines keep the rest as headroom), in blocks of
+   * kv_block_tokens tokens of every layer of this pipeline stage. */
   const sl_transformer *t = &sc->model.tf;
   double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
   double kvd = tf_kv_dim(t, tp);
@@ -426,7 +427,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +
                sv->max_seqs * (double)t->vocab / tp * 4;
   double cap = chip_dram_bytes(&sc->chip);
-  double kv_free = cap - weights - act;
+  double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
+  double kv_free = (cap - weights - act) * kv_share;
   res->mem.capacity_bytes = cap;
   res->mem.weights_bytes = weights;
   res->mem.activations_bytes = act;

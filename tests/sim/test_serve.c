@@ -329,7 +329,7 @@ static void test_stack_limits(void **state) {
   assert_null(sc);
 }
 
-/* KV admission.  Long requests at maximum load fill the KV cache: with blocks on demand (vLLM)
+/* KV admission and size.  Long requests at maximum load fill the KV cache: with blocks on demand (vLLM)
  * admissions outrun it and decodes preempt the newest sequences, whose 20,000-token prompts are
  * then prefilled again; TensorRT-LLM's reservation of each request's whole KV at admission never
  * preempts, so it generates the same tokens in less time. */
@@ -350,6 +350,18 @@ static void test_kv_policy(void **state) {
   }
   assert_true(pre[0] == 0 && pre[1] > 0);
   assert_true(thr[0] > thr[1]);
+  /* the KV cache takes the stack's share of the memory left after weights and activations */
+  double blocks[2];
+  const char *share[] = {"1.0", "0.5"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(t, sizeof t,
+             "{chip: h100-sxm, stack: {preset: trtllm, kv_cache_fraction: %s}, model: llama3.1-8b,"
+             " task: serve, serve: {arrival_rate_per_s: inf, requests: 10, prompt_len: 100, gen_len: 10}}",
+             share[i]);
+    blocks[i] = number(t, NULL, 0, "serve.kv_blocks_per_chip");
+  }
+  print_message("KV blocks %.0f with all the free memory, %.0f with half\n", blocks[0], blocks[1]);
+  assert_true(fabs(blocks[1] - 0.5 * blocks[0]) <= 1);
   /* the preset's policy is reserve; an unknown policy names the key */
   sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
                          " serve: {arrival_rate_per_s: inf}}");
