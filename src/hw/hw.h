@@ -125,6 +125,13 @@ const sl_mem_level *chip_core_sram(const sl_chip *c); /* innermost per-core leve
 double chip_dram_bytes(const sl_chip *c);
 
 /* ---- hw: stack --------------------------------------------------------------------------------- */
+/* How a serving engine hands out KV-cache blocks (docs/chip-spec.md, docs/serving.md): on demand, preempting
+ * the newest sequence when they run out (vLLM's recompute policy), or the whole prompt and output of a
+ * request reserved when it is admitted, so that nothing is ever preempted (TensorRT-LLM's
+ * GUARANTEED_NO_EVICT capacity scheduler). */
+typedef enum sl_kv_policy { SL_KV_PREEMPT, SL_KV_RESERVE, SL_KV_POLICY_COUNT } sl_kv_policy;
+extern const char *const sl_kv_policy_names[SL_KV_POLICY_COUNT + 1];
+
 typedef struct sl_stack {
   const char *name;
   const char *description;
@@ -137,6 +144,16 @@ typedef struct sl_stack {
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
+  /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
+   * engine's documented defaults; 0 = the stack names none): tokens per engine step (vLLM's
+   * max_num_batched_tokens, TensorRT-LLM's max_num_tokens) and sequences running at once (vLLM's
+   * max_num_seqs, TensorRT-LLM's max_batch_size) */
+  double max_batch_tokens, max_seqs;
+  /* the serving engine's KV-cache admission (default: preempt) */
+  sl_kv_policy kv_policy;
+  /* the share of the memory left after weights and activations that the engine gives its KV cache
+   * (TensorRT-LLM's free_gpu_memory_fraction); 0 = the stack names none: all of it */
+  double kv_cache_fraction;
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */

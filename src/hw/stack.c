@@ -1,10 +1,14 @@
 /* stack.c — software stack spec: fusion, launch cost, overlap abilities (FORMATS.md "Stacks"). */
 #include "hw/hw.h"
 
+#include <math.h>
 #include <string.h>
 
 const char *const sl_attn_kernel_names[] = {"unfused", "fused", "flash2", "flash3", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_attn_kernel_names) == SL_ATTN_KERNEL_COUNT + 1, "a name for every family");
+
+const char *const sl_kv_policy_names[] = {"preempt", "reserve", NULL};
+_Static_assert(SL_ARRAY_LEN(sl_kv_policy_names) == SL_KV_POLICY_COUNT + 1, "a name for every policy");
 
 sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   memset(st, 0, sizeof *st);
@@ -52,6 +56,18 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   long zero_max = 3;
   if (!s) s = rd_int(r, n, "zero_max", 0, 0, 3, &zero_max);
   st->zero_max = (double)zero_max;
+  /* the serving scheduler's default limits (whole numbers; absent: the stack names none) */
+  static const char *const limits[] = {"max_batch_tokens", "max_seqs"};
+  double *limit[] = {&st->max_batch_tokens, &st->max_seqs};
+  for (int i = 0; i < 2 && !s; i++) {
+    s = rd_double(r, n, limits[i], 0, 1, 1e6, limit[i]);
+    if (!s && *limit[i] != floor(*limit[i]))
+      s = rd_fail(r, yt_find(n, limits[i])->value, "%s must be a whole number", limits[i]);
+  }
+  int policy = SL_KV_PREEMPT;
+  if (!s) s = rd_enum(r, n, "kv_policy", 0, sl_kv_policy_names, &policy);
+  st->kv_policy = (sl_kv_policy)policy;
+  if (!s) s = rd_double(r, n, "kv_cache_fraction", 0, 0.01, 1, &st->kv_cache_fraction);
   long zero = 0;
   if (!s) s = rd_int(r, n, "zero", 0, 0, 3, &zero);
   st->zero = (double)zero;

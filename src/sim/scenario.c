@@ -320,6 +320,9 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   sl_serve_spec *v = &sc->serve;
   *v =
       (sl_serve_spec){0, 10000, {SL_DIST_EXP, 1024, 0}, {SL_DIST_EXP, 256, 0}, 2.0, 0.1, 8192, 16, 256, 1, 1};
+  /* the scheduler's limits: the stack's (its engine's defaults) unless serve.scheduler sets them */
+  if (sc->stack.max_batch_tokens > 0) v->max_batch_tokens = sc->stack.max_batch_tokens;
+  if (sc->stack.max_seqs > 0) v->max_seqs = sc->stack.max_seqs;
   yt_node *t = yt_get(root, "serve");
   rd_mark m = rd_push(r, "serve");
   sl_status s =
@@ -329,6 +332,9 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
     if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {
       yt_get(t, "arrival_rate_per_s");
       v->rate_per_s = SL_AUTO;
+    } else if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "inf") == 0) {
+      yt_get(t, "arrival_rate_per_s"); /* every request queued at time 0 (maximum load) */
+      v->rate_per_s = INFINITY;
     } else {
       s = rd_double(r, t, "arrival_rate_per_s", 1, 1e-9, 1e9, &v->rate_per_s);
     }

@@ -1,10 +1,13 @@
 /* serve.c — serving under load: a discrete-event simulation of continuous (in-flight) batching
  * as vLLM and TensorRT-LLM do it.  Requests arrive as a Poisson process with prompt and output
- * lengths drawn from the scenario's distributions; every engine step the scheduler runs one
+ * lengths drawn from the scenario's distributions (or all at time 0: arrival rate inf, the
+ * offline / maximum-load benchmark); every engine step the scheduler runs one
  * token of every decoding sequence and fills the rest of a token budget with prefill chunks
  * (chunked prefill), admitting requests only while paged KV blocks remain; when a decoding
  * sequence needs a block and none is free, the most recently admitted sequence is preempted and
- * recomputed later (vLLM's recompute policy).  Seeded and deterministic.
+ * recomputed later (vLLM's recompute policy), unless the stack reserves a request's whole KV
+ * (prompt and output) when it is admitted, so that nothing is preempted (TensorRT-LLM's
+ * GUARANTEED_NO_EVICT).  Seeded and deterministic.
  *
  * Step cost: an engine step over N tokens (E of which emit a token) costs
  *   lin(N) + attention of each decode batch and prefill chunk + head(E)
@@ -202,13 +205,15 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
   uint64_t seed = (uint64_t)sv->seed;
   double t = 0;
   for (size_t i = 0; i < n; i++) {
-    t += -log(rng_unit(&seed)) / rate;
+    double gap = -log(rng_unit(&seed)); /* drawn at every rate: a seed gives the same lengths */
+    t += isinf(rate) ? 0 : gap / rate;
     r[i].arrival = t;
     r[i].prompt = draw(&sv->prompt, &seed);
     r[i].gen = draw(&sv->gen, &seed);
     r[i].target = r[i].prompt;
   }
   double block = sv->kv_block_tokens, budget = sv->max_batch_tokens, free_blocks = kv_blocks;
+  int reserve = m->sc.stack.kv_policy == SL_KV_RESERVE;     /* admission reserves the request's whole KV */
   size_t next = 0, head = 0, tail = 0, n_run = 0, done = 0; /* waiting = [head, tail) modulo qcap */
   double now = 0, steps = 0, batch_tokens = 0, preempt = 0, step_sum = 0;
   /* A request that could never fit (prompt + output over the whole KV cache) is infeasible. */
@@ -226,7 +231,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     double tokens = 0, dec = 0, kv_sum = 0;
     for (size_t j = 0; j < n_run; j++)
       r[running[j]].chunk = 0;
-    for (size_t j = 0; j < n_run; j++) {
+    for (size_t j = 0; j < n_run && tokens < budget; j++) { /* decodes count against the budget too */
       req *q = &r[running[j]];
       if (q->prefilled < q->target) continue; /* still prefilling */
       double ctx = q->prompt + q->generated;
@@ -252,7 +257,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       req *q = &r[running[j]];
       if (q->prefilled >= q->target || q->chunk > 0) continue;
       double c = fmin(q->target - q->prefilled, budget - tokens);
-      double need = ceil((q->prefilled + c) / block) - q->blocks;
+      double need = fmax(0, ceil((q->prefilled + c) / block) - q->blocks); /* 0 when reserved */
       if (need > free_blocks)
         c = fmax(0, (q->blocks + free_blocks) * block - q->prefilled), need = free_blocks;
       if (c <= 0) continue;
@@ -267,7 +272,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       req *q = &r[waiting[head]];
       double c = fmin(q->target, budget - tokens);
       if (!sv->chunked_prefill && c < q->target) break;
-      double need = ceil(c / block);
+      /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token */
+      double need = reserve ? ceil((q->target + q->gen - q->generated) / block) : ceil(c / block);
       if (need > free_blocks) break;
       head = (head + 1) % qcap;
       q->state = 1;
@@ -410,7 +416,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->par = m.sc.par;
 
   /* KV blocks: the memory left per chip once the weights and one full step's activations are
-   * placed, in blocks of kv_block_tokens tokens of every layer of this pipeline stage. */
+   * placed (the stack's kv_cache_fraction of it: engines keep the rest as headroom), in blocks of
+   * kv_block_tokens tokens of every layer of this pipeline stage. */
   const sl_transformer *t = &sc->model.tf;
   double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
   double kvd = tf_kv_dim(t, tp);
@@ -420,7 +427,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +
                sv->max_seqs * (double)t->vocab / tp * 4;
   double cap = chip_dram_bytes(&sc->chip);
-  double kv_free = cap - weights - act;
+  double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
+  double kv_free = (cap - weights - act) * kv_share;
   res->mem.capacity_bytes = cap;
   res->mem.weights_bytes = weights;
   res->mem.activations_bytes = act;

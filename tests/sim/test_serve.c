@@ -1,5 +1,6 @@
 /* test_serve.c — inference: the serving simulation (idle TTFT/TPOT equal the prefill and decode
- * steps, overload, determinism, the step surface against whole scenarios), infer.batch: max,
+ * steps, overload, determinism, the step surface against whole scenarios, maximum load, the
+ * scheduler's limits and KV policy from the stack), infer.batch: max,
  * tensor-parallel prefill, and where decode GEMMs turn compute-bound. */
 #include <math.h>
 #include <setjmp.h>
@@ -251,12 +252,141 @@ static void test_decode_ridge(void **state) {
   assert_true(turn > 0 && fabs(turn / ridge - 1) <= 0.20);
 }
 
+/* arrival_rate_per_s: inf queues every request at time 0: the engine never idles, so the makespan
+ * is the sum of the steps, and throughput = generated tokens / makespan; the run is the limit of
+ * ever faster Poisson arrivals, and no finite rate beats it. */
+static void test_max_load(void **state) {
+  (void)state;
+  const char *text = "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, precision: fp8, task: serve,"
+                     " serve: {arrival_rate_per_s: inf, requests: 1500, prompt_len: 300, gen_len: 100}}";
+  sl_scenario *sc = load(text);
+  assert_true(isinf(sc->serve.rate_per_s));
+  sl_result *r = run(sc);
+  assert_true(sl_result_feasible(r));
+  double thr = sl_result_number(r, "serve.throughput_tokens_per_s");
+  double steps = sl_result_number(r, "serve.steps"), step = sl_result_number(r, "step_time_s");
+  print_message("maxload: %.0f tokens/s over %.0f steps of %.3f ms\n", thr, steps, step * 1e3);
+  assert_rel(thr * steps * step, 1500 * 100, 1e-9, "generated tokens = throughput x makespan");
+  /* every request is timed from 0, so the median one waits behind the first half of the queue */
+  assert_true(sl_result_number(r, "serve.ttft_p50_s") > 10 * sl_result_number(r, "serve.tpot_p50_s"));
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  const char *fast[] = {"serve.arrival_rate_per_s=1e9"}, *slow[] = {"serve.arrival_rate_per_s=20"};
+  double thr_fast = number(text, fast, 1, "serve.throughput_tokens_per_s");
+  double thr_slow = number(text, slow, 1, "serve.throughput_tokens_per_s");
+  print_message("throughput at 1e9 req/s %.0f, at 20 req/s %.0f tokens/s\n", thr_fast, thr_slow);
+  assert_rel(thr_fast, thr, 1e-3, "1e9 requests/s vs inf");
+  assert_true(thr_slow < 0.9 * thr);
+}
+
+#define LIMITS                                                                                               \
+  "{chip: h100-sxm, stack: %s, model: llama3.1-8b, precision: fp8, task: serve,"                             \
+  " serve: {arrival_rate_per_s: inf, requests: 4000, prompt_len: 1, gen_len: 64%s}}"
+
+/* The scheduler's limits come from the stack (its engine's defaults) and serve.scheduler
+ * overrides them.  With one-token prompts every running sequence adds exactly one token to a step,
+ * so the mean step is at most max_seqs tokens, and near it when the queue is long. */
+static void test_stack_limits(void **state) {
+  (void)state;
+  char t[600];
+
+  static const struct {
+    const char *stack, *sched;
+    double max_seqs, budget;
+  } cases[] = {
+      {"trtllm", "", 2048, 8192},                       /* TensorRT-LLM's defaults */
+      {"vllm", "", 256, 8192},                          /* vLLM's */
+      {"megatron-2024", "", 256, 8192},                 /* none: the generic ones */
+      {"{preset: trtllm, max_seqs: 32}", "", 32, 8192}, /* a stack override */
+      {"{preset: trtllm, max_seqs: 32}", ", scheduler: {max_seqs: 16}", 16, 8192}, /* the scenario wins */
+      {"{preset: trtllm, max_batch_tokens: 600}", "", 2048, 600},
+      {"{preset: trtllm, max_batch_tokens: 600}", ", scheduler: {max_batch_tokens: 1000}", 2048, 1000},
+  };
+  for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
+    snprintf(t, sizeof t, LIMITS, cases[i].stack, cases[i].sched);
+    sl_scenario *sc = load(t);
+    assert_true(sc->serve.max_seqs == cases[i].max_seqs);
+    assert_true(sc->serve.max_batch_tokens == cases[i].budget);
+    sl_result *r = run(sc);
+    double mean = sl_result_number(r, "serve.mean_batch_tokens");
+    double cap = fmin(cases[i].max_seqs, cases[i].budget);
+    print_message("%s%s: %.1f tokens per step (limit %g)\n", cases[i].stack, cases[i].sched, mean, cap);
+    if (!(mean <= cap && mean > 0.8 * cap)) fail_msg("%s: %g tokens per step, limit %g", t, mean, cap);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  /* a limit must be a whole number; the error names the stack file's key */
+  sl_scenario *sc = NULL;
+  sl_error err;
+  assert_int_not_equal(
+      sl_scenario_load(NULL,
+                       "{chip: h100-sxm, stack: {preset: trtllm, max_seqs: 2.5}, model: llama3.1-8b,"
+                       " task: serve, serve: {arrival_rate_per_s: inf}}",
+                       NULL, 0, &sc, &err),
+      SL_OK);
+  print_message("%s\n", err.message);
+  assert_non_null(strstr(err.message, "max_seqs"));
+  assert_null(sc);
+}
+
+/* KV admission and size.  Long requests at maximum load fill the KV cache: with blocks on demand (vLLM)
+ * admissions outrun it and decodes preempt the newest sequences, whose 20,000-token prompts are
+ * then prefilled again; TensorRT-LLM's reservation of each request's whole KV at admission never
+ * preempts, so it generates the same tokens in less time. */
+static void test_kv_policy(void **state) {
+  (void)state;
+  char t[600];
+  const char *policy[] = {"reserve", "preempt"};
+  double thr[2], pre[2];
+  for (int i = 0; i < 2; i++) {
+    snprintf(
+        t, sizeof t,
+        "{chip: h100-sxm, stack: {preset: trtllm, kv_policy: %s}, model: llama3.1-8b, precision: fp8,"
+        " task: serve, serve: {arrival_rate_per_s: inf, requests: 120, prompt_len: 20000, gen_len: 2000}}",
+        policy[i]);
+    thr[i] = number(t, NULL, 0, "serve.throughput_tokens_per_s");
+    pre[i] = number(t, NULL, 0, "serve.preemptions");
+    print_message("%s: %.0f tokens/s, %.0f preemptions\n", policy[i], thr[i], pre[i]);
+  }
+  assert_true(pre[0] == 0 && pre[1] > 0);
+  assert_true(thr[0] > thr[1]);
+  /* the KV cache takes the stack's share of the memory left after weights and activations */
+  double blocks[2];
+  const char *share[] = {"1.0", "0.5"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(t, sizeof t,
+             "{chip: h100-sxm, stack: {preset: trtllm, kv_cache_fraction: %s}, model: llama3.1-8b,"
+             " task: serve, serve: {arrival_rate_per_s: inf, requests: 10, prompt_len: 100, gen_len: 10}}",
+             share[i]);
+    blocks[i] = number(t, NULL, 0, "serve.kv_blocks_per_chip");
+  }
+  print_message("KV blocks %.0f with all the free memory, %.0f with half\n", blocks[0], blocks[1]);
+  assert_true(fabs(blocks[1] - 0.5 * blocks[0]) <= 1);
+  /* the preset's policy is reserve; an unknown policy names the key */
+  sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
+                         " serve: {arrival_rate_per_s: inf}}");
+  assert_int_equal(sc->stack.kv_policy, SL_KV_RESERVE);
+  sl_scenario_free(sc);
+  sc = NULL;
+  sl_error err;
+  assert_int_not_equal(
+      sl_scenario_load(NULL,
+                       "{chip: h100-sxm, stack: {preset: vllm, kv_policy: swap}, model: llama3.1-8b,"
+                       " task: serve, serve: {arrival_rate_per_s: inf}}",
+                       NULL, 0, &sc, &err),
+      SL_OK);
+  print_message("%s (%s)\n", err.message, err.key);
+  assert_non_null(strstr(err.key, "kv_policy"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),
       cmocka_unit_test(test_determinism),  cmocka_unit_test(test_surface),
       cmocka_unit_test(test_max_rate),     cmocka_unit_test(test_batch_max),
       cmocka_unit_test(test_tp_prefill),   cmocka_unit_test(test_decode_ridge),
+      cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
+      cmocka_unit_test(test_kv_policy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
