@@ -207,8 +207,13 @@ static void text_serve(jbuf *b, const sl_result *res) {
   unit_time(res->serve.ttft[0], a, sizeof a), unit_time(res->serve.ttft[1], c, sizeof c);
   unit_time(res->serve.ttft[2], d, sizeof d), unit_time(res->serve.tpot[0], e, sizeof e);
   unit_time(res->serve.tpot[1], f, sizeof f), unit_time(res->serve.tpot[2], g, sizeof g);
-  rep_printf(b, "\nserving (%.0f requests at %.4g per second, %.0f engine steps of %.0f tokens on average)\n",
-             res->serve.requests, res->serve.rate_per_s, res->serve.steps, res->serve.mean_batch_tokens);
+  char rate[48];
+  if (isinf(res->serve.rate_per_s))
+    snprintf(rate, sizeof rate, "all queued at time 0");
+  else
+    snprintf(rate, sizeof rate, "at %.4g per second", res->serve.rate_per_s);
+  rep_printf(b, "\nserving (%.0f requests %s, %.0f engine steps of %.0f tokens on average)\n",
+             res->serve.requests, rate, res->serve.steps, res->serve.mean_batch_tokens);
   rep_printf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TTFT", a, c, d);
   rep_printf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TPOT", e, f, g);
   rep_printf(b, "  %-14s %.4g tokens/s, goodput %.4g requests/s within the SLO\n", "throughput",
