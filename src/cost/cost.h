@@ -51,6 +51,7 @@ typedef struct sl_gemm_chip_key {
   double cores, clock_ghz, stream_k, max_split_k, n_tiles, kernel_latency_s, eff_sram;
   double has_sram, sram_bw, has_l2, l2_bw, l2_capacity, mem_bw;
   double macs[SL_DTYPE_COUNT], eff_gemm[SL_DTYPE_COUNT];
+  double vec[SL_DTYPE_COUNT], eff_vector; /* the products of a format the matrix engine lacks */
   sl_tile tiles[SL_MAX_TILES];
 } sl_gemm_chip_key;
 typedef struct sl_gemm_memo {
@@ -97,6 +98,10 @@ double cost_launched(const sl_stack *st, double time_s);
  * latency-bound, whatever bound its body had. */
 int cost_launch_bound(const sl_stack *st, double time_s);
 
+/* FLOP/s one core sustains on matrix products of format dt: the matrix engine at its GEMM
+ * efficiency, or, for a format it does not take (fp32 on NVIDIA tensor cores), the vector units at
+ * the vector efficiency, as cuBLAS's SIMT kernels run them; 0 when neither takes it. */
+double gemm_core_flops(const sl_chip *c, sl_dtype dt);
 /* Whether a flash-style kernel's working set fits the per-core SRAM. */
 int attention_fits(const sl_chip *c, double head_dim, double bytes);
 /* How the scenario's ops run on its chip under its stack: attention fused when the stack has a

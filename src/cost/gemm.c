@@ -87,7 +87,7 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   /* Stream-K: the MAC loop iterations of all tiles are shared evenly by the cores, so there are
    * no idle cores in a last wave (Osama et al. 2023); partial tiles are fixed up through L2. */
   if (c->stream_k && split_k == 1) W = out_tiles / C;
-  double peak_core = 2.0 * c->mat_macs_per_cycle[g->dt] * c->clock_ghz * 1e9 * c->eff_gemm[g->dt];
+  double peak_core = gemm_core_flops(c, g->dt);
   double t_mma = 2.0 * t.m * t.n * kp / peak_core;
   const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
   double t_core = 0;
@@ -159,6 +159,12 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g) {
   return best;
 }
 
+double gemm_core_flops(const sl_chip *c, sl_dtype dt) {
+  if (c->mat_macs_per_cycle[dt] > 0)
+    return 2.0 * c->mat_macs_per_cycle[dt] * c->clock_ghz * 1e9 * c->eff_gemm[dt];
+  return c->vec_flops_per_cycle[dt] * c->clock_ghz * 1e9 * c->eff_vector;
+}
+
 /* Every figure gemm_search reads besides the shape.  The key is zeroed first, so that equal
  * figures give equal bytes (memcmp). */
 static void gemm_chip_key(const sl_costctx *ctx, sl_gemm_chip_key *k) {
@@ -172,7 +178,9 @@ static void gemm_chip_key(const sl_costctx *ctx, sl_gemm_chip_key *k) {
   if (l2) k->has_l2 = 1, k->l2_bw = l2->bw_GBps, k->l2_capacity = l2->capacity_bytes;
   k->mem_bw = ctx->mem_bw;
   for (int i = 0; i < SL_DTYPE_COUNT; i++)
-    k->macs[i] = c->mat_macs_per_cycle[i], k->eff_gemm[i] = c->eff_gemm[i];
+    k->macs[i] = c->mat_macs_per_cycle[i], k->eff_gemm[i] = c->eff_gemm[i],
+    k->vec[i] = c->vec_flops_per_cycle[i];
+  k->eff_vector = c->eff_vector;
   for (int i = 0; i < c->n_tiles && i < SL_MAX_TILES; i++)
     k->tiles[i] = c->tiles[i];
 }

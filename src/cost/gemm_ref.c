@@ -15,7 +15,7 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
   long ks = (K + s - 1) / s, kp = (ks + t.k - 1) / t.k * t.k;
   long C = c->cores, cw = C / s > 0 ? C / s : 1;
   long out_tiles = B * tm * tn;
-  double peak_core = 2.0 * c->mat_macs_per_cycle[g->dt] * c->clock_ghz * 1e9 * c->eff_gemm[g->dt];
+  double peak_core = gemm_core_flops(c, g->dt);
   const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
   double compute = 0, l2_bytes = 0, flops = 0, a_ord[2] = {0, 0}, b_ord[2] = {0, 0};
   long waves = 0;

@@ -79,7 +79,7 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
    * FlashAttention-2 issues Ampere's synchronous mma on Hopper and cannot reach the wgmma rate). */
   double fam =
       a->family > SL_ATTN_UNFUSED && c->eff_attention[a->family] > 0 ? c->eff_attention[a->family] : 1;
-  double peak_core = 2.0 * c->mat_macs_per_cycle[a->dt] * c->clock_ghz * 1e9 * c->eff_gemm[a->dt] * fam;
+  double peak_core = gemm_core_flops(c, a->dt) * fam;
   double vec_core = c->vec_flops_per_cycle[SL_FP32] * c->clock_ghz * 1e9 * c->eff_vector;
   double t_mma = mm * 4.0 * rows_pad * kv_item * causal_frac * a->head_dim / peak_core;
   double t_vec = vec * SOFTMAX_FLOPS_PER_SCORE * rows * kv_item * causal_frac / vec_core;

@@ -572,10 +572,11 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   if (is_llm && sc->model.tf.vocab == 0 && task == SL_TASK_TRAIN) { /* a stack of layers: fine */
   }
   if (sc->chip.mat_macs_per_cycle[sc->a_dtype] <= 0 && sc->chip.mat_macs_per_cycle[sc->w_dtype] <= 0 &&
+      sc->chip.vec_flops_per_cycle[sc->a_dtype] <= 0 &&
       !(sc->model.kind == SL_MODEL_OP && sc->model.op.type >= SL_OPT_EMBEDDING_BAG)) {
     yt_pair *pp = yt_find(root, "precision");
     return err_set(err, SL_ERR_INPUT, f, pp ? pp->key_line : 0, "precision",
-                   "chip %s has no matrix engine rate for %s (see silica show chip %s)", sc->chip.name,
+                   "chip %s has no matrix or vector rate for %s (see silica show chip %s)", sc->chip.name,
                    sl_dtype_names[sc->a_dtype], sc->chip.name);
   }
   if (sc->g_dtype != sc->a_dtype && sc->chip.mat_macs_per_cycle[sc->g_dtype] <= 0) {

@@ -137,6 +137,25 @@ static void test_gemv_memory_bound(void **state) {
   ar_free(&f.a);
 }
 
+/* An fp32 product on an A100, whose tensor cores take no fp32: it runs on the vector units (19.5
+ * TF FP32 non-tensor at the vector efficiency), and its naive reference agrees. */
+static void test_fp32_on_vector_units(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "a100-sxm-80gb");
+  assert_true(f.chip.mat_macs_per_cycle[SL_FP32] == 0);
+  sl_gemm_shape g = {4096, 4096, 4096, 1, SL_FP32, 4, 4, 4};
+  sl_cost c = cost_gemm(&f.ctx, &g);
+  double rate =
+      f.chip.vec_flops_per_cycle[SL_FP32] * f.chip.cores * f.chip.clock_ghz * 1e9 * f.chip.eff_vector;
+  assert_int_equal(c.bound, SL_BOUND_COMPUTE);
+  assert_rel(c.time_s, 2.0 * 4096 * 4096 * 4096 / rate, 0.05, "fp32 GEMM at the vector rate");
+  sl_cost a = cost_gemm_config(&f.ctx, &g, c.tile, c.split_k), r;
+  assert_int_equal(cost_gemm_config_ref(&f.ctx, &g, c.tile, c.split_k, &r), SL_OK);
+  assert_rel(r.flops, a.flops, 1e-12, "reference FLOP");
+  ar_free(&f.a);
+}
+
 /* The LLMCompass A100 fp16 sweep: mean |error| <= 10%, each point <= 15%. */
 static void test_a100_sweep(void **state) {
   (void)state;
@@ -223,10 +242,15 @@ static void test_memo_exact(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ref_a100),     cmocka_unit_test(test_ref_h100),
-      cmocka_unit_test(test_ref_mtia),     cmocka_unit_test(test_ref_tpu),
-      cmocka_unit_test(test_closed_forms), cmocka_unit_test(test_gemv_memory_bound),
-      cmocka_unit_test(test_a100_sweep),   cmocka_unit_test(test_memo_exact),
+      cmocka_unit_test(test_ref_a100),
+      cmocka_unit_test(test_ref_h100),
+      cmocka_unit_test(test_ref_mtia),
+      cmocka_unit_test(test_ref_tpu),
+      cmocka_unit_test(test_closed_forms),
+      cmocka_unit_test(test_gemv_memory_bound),
+      cmocka_unit_test(test_a100_sweep),
+      cmocka_unit_test(test_memo_exact),
+      cmocka_unit_test(test_fp32_on_vector_units),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
