@@ -25,6 +25,16 @@ static double predict(const char *text) {
   return t;
 }
 
+/* Frees the loaded cases and their arena and removes the test's folder. */
+static void cleanup(sl_cal_case *cs, size_t n, arena *a, const char *dir) {
+  for (size_t i = 0; i < n; i++)
+    sl_scenario_free(cs[i].sc);
+  ar_free(a);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void test_recovers_known_figures(void **state) {
   (void)state;
   char dir[] = "/tmp/silica-cal-XXXXXX";
@@ -87,12 +97,7 @@ static void test_recovers_known_figures(void **state) {
   assert_non_null(g);
   assert_true(fabs(atof(g + 13) - 0.70) < 0.005);
   free(frag);
-  for (size_t i = 0; i < n; i++)
-    sl_scenario_free(cs[i].sc);
-  ar_free(&a);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  cleanup(cs, n, &a, dir);
 }
 
 /* A chip whose FlashAttention-2 sustains 0.60 of its GEMM efficiency (the A100 preset's: 1): GEMM
@@ -172,12 +177,7 @@ static void test_recovers_attention_family(void **state) {
   assert_non_null(g);
   assert_true(fabs(atof(g + 20) - 0.60) < 0.01);
   free(frag);
-  for (size_t i = 0; i < n; i++)
-    sl_scenario_free(cs[i].sc);
-  ar_free(&a);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  cleanup(cs, n, &a, dir);
 }
 
 /* Fitted on half of the LLMCompass A100 sweep, the other half is predicted better than by the
