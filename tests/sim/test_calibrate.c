@@ -35,6 +35,26 @@ static void cleanup(sl_cal_case *cs, size_t n, arena *a, const char *dir) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* Writes the chip spec `preset` to path with each line that starts with prefix[i] replaced by
+ * line[i]. */
+static void write_chip(const char *path, const char *preset, const char *const *prefix,
+                       const char *const *line, size_t n) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  for (const char *p = preset; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p), i = 0;
+    while (i < n && strncmp(p, prefix[i], strlen(prefix[i])) != 0)
+      i++;
+    if (i < n)
+      fprintf(f, "%s\n", line[i]);
+    else
+      fprintf(f, "%.*s\n", (int)len, p);
+    p += len + (nl ? 1 : 0);
+  }
+  fclose(f);
+}
+
 static void test_recovers_known_figures(void **state) {
   (void)state;
   char dir[] = "/tmp/silica-cal-XXXXXX";
@@ -44,20 +64,9 @@ static void test_recovers_known_figures(void **state) {
   char chip[256], cases[256];
   snprintf(chip, sizeof chip, "%s/slow.yaml", dir);
   snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  FILE *f = fopen(chip, "w");
-  assert_non_null(f);
-  for (const char *p = preset; *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-    if (strncmp(p, "  gemm: {", 9) == 0)
-      fputs("  gemm: {bf16: 0.70, fp16: 0.70}\n", f);
-    else if (strncmp(p, "  latency_s:", 12) == 0)
-      fputs("  latency_s: 3.0e-6\n", f);
-    else
-      fprintf(f, "%.*s\n", (int)len, p);
-    p += len + (nl ? 1 : 0);
-  }
-  fclose(f);
+  write_chip(chip, preset, (const char *const[]){"  gemm: {", "  latency_s:"},
+             (const char *const[]){"  gemm: {bf16: 0.70, fp16: 0.70}", "  latency_s: 3.0e-6"}, 2);
+  FILE *f;
   static const double shapes[][3] = {{512, 4096, 4096},   {2048, 8192, 8192}, {64, 8192, 8192},
                                      {4096, 4096, 1024},  {8192, 512, 512},   {1024, 1024, 1024},
                                      {16384, 2048, 4096}, {128, 128, 128}};
@@ -111,19 +120,9 @@ static void test_recovers_attention_family(void **state) {
   char chip[256], cases[256];
   snprintf(chip, sizeof chip, "%s/fa.yaml", dir);
   snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  FILE *f = fopen(chip, "w");
-  assert_non_null(f);
-  for (const char *p = preset; *p;) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-    if (strncmp(p, "  attention: {", 14) == 0)
-      fputs("  attention: {flash2: 0.60, flash3: 0}\n", f);
-    else
-      fprintf(f, "%.*s\n", (int)len, p);
-    p += len + (nl ? 1 : 0);
-  }
-  fclose(f);
-  f = fopen(cases, "w");
+  write_chip(chip, preset, (const char *const[]){"  attention: {"},
+             (const char *const[]){"  attention: {flash2: 0.60, flash3: 0}"}, 1);
+  FILE *f = fopen(cases, "w");
   assert_non_null(f);
   fputs("cases:\n", f);
   static const double gemms[][3] = {
