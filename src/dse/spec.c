@@ -172,7 +172,7 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   SL_TRY(rd_string(&r, root, "description", 0, &ign));
   yt_node *chip = yt_get(root, "chip");
   if (!chip)
-    return rd_fail(&r, root, "missing key \"chip\" (the base chip: a preset, a path or an inline chip spec)");
+    return rd_missing(&r, root, "chip", "missing key \"chip\" (the base chip: a preset, a path or an inline chip spec)");
   char *chip_txt = spec_text(chip, dir);
   if (!chip_txt) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   sw->chip = ar_strdup(&sw->a, chip_txt);
@@ -183,7 +183,7 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   yt_node *ps = yt_get(root, "parameters");
   {
     rd_mark m = rd_push(&r, "parameters");
-    if (!ps) return rd_fail(&r, root, "missing key \"parameters\"");
+    if (!ps) return rd_missing(&r, root, "parameters", "missing key \"parameters\"");
     SL_TRY(rd_map(&r, ps));
     if (ps->n == 0 || ps->n > DSE_MAX_PARAMS)
       return rd_fail(&r, ps, "expected 1 to %d parameters", DSE_MAX_PARAMS);
@@ -293,7 +293,7 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   yt_node *ws = yt_get(root, "workloads");
   {
     rd_mark m = rd_push(&r, "workloads");
-    if (!ws) return rd_fail(&r, root, "missing key \"workloads\" (a list of {scenario, weight})");
+    if (!ws) return rd_missing(&r, root, "workloads", "missing key \"workloads\" (a list of {scenario, weight})");
     if (ws->type != YT_SEQ || ws->n == 0 || ws->n > DSE_MAX_WORKLOADS)
       return rd_fail(&r, ws, "expected a list of 1 to %d workloads {scenario, weight, name}",
                      DSE_MAX_WORKLOADS);
@@ -311,7 +311,7 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
       SL_TRY(rd_string(&r, w, "name", 0, &wl->name));
       SL_TRY(rd_double(&r, w, "weight", 0, 0, 1e9, &wl->weight));
       yt_node *scn = yt_get(w, "scenario");
-      if (!scn) return rd_fail(&r, w, "missing key \"scenario\"");
+      if (!scn) return rd_missing(&r, w, "scenario", "missing key \"scenario\"");
       SL_TRY(rd_done(&r, w));
       rd_mark m3 = rd_push(&r, "scenario");
       SL_TRY(load_scenario(&r, scn, dir, root->file, set, &wl->sc));

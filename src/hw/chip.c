@@ -10,7 +10,7 @@ sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required
   rd_mark mk = rd_push(r, key);
   sl_status s = SL_OK;
   if (!m) {
-    if (required) s = rd_fail(r, parent, "missing key");
+    if (required) s = rd_missing(r, parent, key, "missing key");
     goto done;
   }
   if ((s = rd_map(r, m))) goto done;
@@ -61,7 +61,7 @@ static sl_status read_link(reader *r, yt_node *links, const char *key, sl_link *
 static sl_status read_matrix(reader *r, yt_node *chip, sl_chip *c) {
   yt_node *mx = yt_get(chip, "matrix");
   rd_mark m = rd_push(r, "matrix");
-  sl_status s = mx ? rd_map(r, mx) : rd_fail(r, chip, "missing key");
+  sl_status s = mx ? rd_map(r, mx) : rd_missing(r, chip, "matrix", "missing key");
   if (!s) {
     yt_node *sh = yt_get(mx, "shape");
     if (sh) {
@@ -93,7 +93,7 @@ static sl_status read_memory(reader *r, yt_node *chip, sl_chip *c) {
   rd_mark m = rd_push(r, "memory");
   sl_status s = SL_OK;
   if (!mem)
-    s = rd_fail(r, chip, "missing key");
+    s = rd_missing(r, chip, "memory", "missing key");
   else if (mem->type != YT_SEQ || mem->n == 0)
     s = rd_fail(r, mem, "expected a list of memory levels, innermost first, DRAM last");
   else if (mem->n > SL_MAX_MEM)
@@ -125,7 +125,7 @@ static sl_status read_memory(reader *r, yt_node *chip, sl_chip *c) {
 static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
   yt_node *k = yt_get(chip, "kernels");
   rd_mark m = rd_push(r, "kernels");
-  sl_status s = k ? rd_map(r, k) : rd_fail(r, chip, "missing key");
+  sl_status s = k ? rd_map(r, k) : rd_missing(r, chip, "kernels", "missing key");
   long msk = 1;
   if (!s) s = rd_double(r, k, "latency_s", 1, 0, 1e-2, &c->kernel_latency_s);
   if (!s) s = rd_int(r, k, "max_split_k", 0, 1, 256, &msk);
@@ -135,7 +135,7 @@ static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) {
     rd_mark m2 = rd_push(r, "tiles");
     if (!t)
-      s = rd_fail(r, k, "missing key");
+      s = rd_missing(r, k, "tiles", "missing key");
     else if (t->type != YT_SEQ || t->n == 0)
       s = rd_fail(r, t, "expected a non-empty list of {m, n, k} tiles");
     else if (t->n > SL_MAX_TILES)
@@ -163,7 +163,7 @@ static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
   const char *ign_random_source = NULL;
   yt_node *e = yt_get(chip, "efficiency");
   rd_mark m = rd_push(r, "efficiency");
-  sl_status s = e ? rd_map(r, e) : rd_fail(r, chip, "missing key");
+  sl_status s = e ? rd_map(r, e) : rd_missing(r, chip, "efficiency", "missing key");
   if (!s) s = read_fmt_map(r, e, "gemm", 1, 0.01, 1.0, c->eff_gemm, NULL);
   if (!s) s = rd_string(r, e, "gemm_source", 1, &c->eff_gemm_source);
   if (!s) s = rd_double(r, e, "dram", 1, 0.01, 1.0, &c->eff_dram);

@@ -35,6 +35,18 @@ sl_status yt_parse(arena *a, const char *text, size_t len, const char *file, yt_
 sl_status yt_parse_file(arena *a, const char *path, yt_node **out, sl_error *err);
 yt_pair *yt_find(yt_node *map, const char *key); /* NULL if absent or not a map */
 yt_node *yt_get(yt_node *map, const char *key);  /* value, marks the entry used */
+/* The keys readers asked a map for (yt_get notes each, present or not, in a bounded per-thread
+ * ring without allocating): the known keys that an unknown one is compared with. */
+void yt_asked_note(const yt_node *map, const char *key);
+/* The asked key of `map` closest to `word` (edit distance within a third of its length, at
+ * least 1, at most 3), or NULL. */
+const char *yt_asked_closest(const yt_node *map, const char *word);
+/* Edit distance (Levenshtein, insert/delete/replace/swap of neighbours) of two short words;
+ * words longer than 63 characters count as far apart. */
+int io_edit_distance(const char *a, const char *b);
+/* The candidate closest to `word` if close enough to be a typo of it (see yt_asked_closest), or
+ * NULL.  `cands` has n entries (NULL entries are skipped). */
+const char *io_closest(const char *word, const char *const *cands, size_t n);
 yt_node *yt_scalar_new(arena *a, const char *str, const char *file, int line);
 yt_node *yt_map_new(arena *a, const char *file, int line);
 /* Sets map[key] = value (replacing, or appending).  Returns 0 or -1 (out of memory). */
@@ -70,6 +82,9 @@ sl_status rd_string(reader *r, yt_node *map, const char *key, int required, cons
 sl_status rd_enum(reader *r, yt_node *map, const char *key, int required, const char *const *names, int *out);
 /* Scalar conversion without a key: used for sequences. */
 sl_status rd_scalar_double(reader *r, const yt_node *n, double lo, double hi, double *out);
+/* The error for a required `key` absent from `map`: "unknown key (did you mean ...?)" on a key of
+ * the map that is a typo of it, else `msg` at the map. */
+sl_status rd_missing(reader *r, const yt_node *map, const char *key, const char *msg);
 /* Error on the first entry of `map` whose `used` flag is 0 ("unknown key"). */
 sl_status rd_done(reader *r, const yt_node *map);
 int yt_is_auto(const yt_node *n); /* scalar "auto" */

@@ -73,6 +73,36 @@ sl_status rd_scalar_double(reader *r, const yt_node *n, double lo, double hi, do
   return SL_OK;
 }
 
+/* "unknown key" on entry i of map, with the known key it is closest to. */
+static sl_status unknown_key(reader *r, const yt_node *map, size_t i, const char *meant) {
+  rd_mark m = rd_push(r, map->pairs[i].key);
+  yt_node at = *map;
+  at.line = map->pairs[i].key_line;
+  /* a key merged in from another file (a preset's overrides) is named where it was written */
+  if (map->pairs[i].value && map->pairs[i].value->file) at.file = map->pairs[i].value->file;
+  sl_status s = meant ? rd_fail(r, &at, "unknown key (did you mean \"%s\"?)", meant)
+                      : rd_fail(r, &at, "unknown key");
+  rd_pop(r, m);
+  return s;
+}
+
+sl_status rd_missing(reader *r, const yt_node *map, const char *key, const char *msg) {
+  if (map && map->type == YT_MAP)
+    for (size_t i = 0; i < map->n; i++)
+      if (!map->pairs[i].used && io_closest(map->pairs[i].key, &key, 1)) {
+        /* the path may already end in the missing key: name the mistyped one in its place */
+        size_t pl = strlen(r->path), kl = strlen(key), cut = pl;
+        if (pl >= kl && strcmp(r->path + pl - kl, key) == 0 && (pl == kl || r->path[pl - kl - 1] == '.'))
+          cut = pl == kl ? 0 : pl - kl - 1;
+        char saved = r->path[cut];
+        r->path[cut] = 0;
+        sl_status s = unknown_key(r, map, i, key);
+        r->path[cut] = saved;
+        return s;
+      }
+  return rd_fail(r, map, "%s", msg);
+}
+
 static sl_status get(reader *r, yt_node *map, const char *key, int required, yt_node **out) {
   *out = NULL;
   sl_status s = rd_map(r, map);
@@ -80,8 +110,9 @@ static sl_status get(reader *r, yt_node *map, const char *key, int required, yt_
   yt_node *v = yt_get(map, key);
   if (!v) {
     if (!required) return SL_OK;
+    /* a mistyped key is the error, not the key it was meant to be */
     rd_mark m = rd_push(r, key);
-    s = rd_fail(r, map, "missing key");
+    s = rd_missing(r, map, key, "missing key");
     rd_pop(r, m);
     return s;
   }
@@ -169,16 +200,7 @@ sl_status rd_enum(reader *r, yt_node *map, const char *key, int required, const 
 sl_status rd_done(reader *r, const yt_node *map) {
   if (!map || map->type != YT_MAP) return SL_OK;
   for (size_t i = 0; i < map->n; i++)
-    if (!map->pairs[i].used) {
-      rd_mark m = rd_push(r, map->pairs[i].key);
-      yt_node at = *map;
-      at.line = map->pairs[i].key_line;
-      /* a key merged in from another file (a preset's overrides) is named where it was written */
-      if (map->pairs[i].value && map->pairs[i].value->file) at.file = map->pairs[i].value->file;
-      sl_status s = rd_fail(r, &at, "unknown key");
-      rd_pop(r, m);
-      return s;
-    }
+    if (!map->pairs[i].used) return unknown_key(r, map, i, yt_asked_closest(map, map->pairs[i].key));
   return SL_OK;
 }
 

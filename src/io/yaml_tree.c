@@ -269,6 +269,7 @@ yt_pair *yt_find(yt_node *map, const char *key) {
 }
 
 yt_node *yt_get(yt_node *map, const char *key) {
+  yt_asked_note(map, key);
   yt_pair *p = yt_find(map, key);
   if (!p) return NULL;
   p->used = 1;

@@ -52,7 +52,7 @@ static sl_status read_spec(reader *r, yt_node *root, const char *key, const char
   yt_node *v = yt_get(root, key);
   if (!v) v = dflt;
   rd_mark m = rd_push(r, key);
-  sl_status s = v ? spec_resolve(r, kind, v, tree) : rd_fail(r, root, "missing key");
+  sl_status s = v ? spec_resolve(r, kind, v, tree) : rd_missing(r, root, key, "missing key");
   rd_pop(r, m);
   return s;
 }
@@ -209,7 +209,7 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   yt_node *t = yt_get(root, "train");
   rd_mark m = rd_push(r, "train");
   sl_status s =
-      t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: train needs seq_len and global_batch)");
+      t ? rd_map(r, t) : rd_missing(r, root, "train", "missing key (task: train needs seq_len and global_batch)");
   if (!s && sc->model.kind == SL_MODEL_TRANSFORMER) s = rd_double(r, t, "seq_len", 1, 1, 1e8, &sc->seq_len);
   if (!s) {
     yt_node *gb = yt_find(t, "global_batch") ? yt_find(t, "global_batch")->value : NULL;
@@ -227,7 +227,7 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
       s = rd_double(r, t, "global_batch_tokens", 1, 1, 1e15, &tok);
       if (!s) sc->global_batch = fmax(1, floor(tok / (sc->seq_len > 0 ? sc->seq_len : 1)));
     } else {
-      s = rd_fail(r, t, "missing key global_batch (or global_batch_tokens)");
+      s = rd_missing(r, t, "global_batch", "missing key global_batch (or global_batch_tokens)");
     }
   }
   if (!s) {
@@ -326,7 +326,7 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   yt_node *t = yt_get(root, "serve");
   rd_mark m = rd_push(r, "serve");
   sl_status s =
-      t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: serve needs serve.arrival_rate_per_s)");
+      t ? rd_map(r, t) : rd_missing(r, root, "serve", "missing key (task: serve needs serve.arrival_rate_per_s)");
   if (!s) {
     yt_node *ar = yt_find(t, "arrival_rate_per_s") ? yt_find(t, "arrival_rate_per_s")->value : NULL;
     if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {

@@ -90,7 +90,7 @@ static sl_status read_case(reader *r, yt_node *n, vcase *c) {
   }
   if (!s && !(c->scenario = yt_get(n, "scenario"))) {
     rd_mark mk = rd_push(r, "scenario");
-    s = rd_fail(r, n, "missing key");
+    s = rd_missing(r, n, "scenario", "missing key");
     rd_pop(r, mk);
   }
   if (!s && c->scenario->type == YT_SEQ) {
@@ -100,7 +100,7 @@ static sl_status read_case(reader *r, yt_node *n, vcase *c) {
   }
   if (!s && !(c->measured = yt_get(n, "measured"))) {
     rd_mark mk = rd_push(r, "measured");
-    s = rd_fail(r, n, "missing key");
+    s = rd_missing(r, n, "measured", "missing key");
     rd_pop(r, mk);
   }
   if (!s) {
@@ -120,7 +120,7 @@ static sl_status read_cases(reader *r, yt_node *root, vcase **out, size_t *n_out
   yt_node *list = s ? NULL : yt_get(root, "cases");
   if (!s) s = rd_string(r, root, "description", 0, &ign);
   if (!s) s = rd_done(r, root);
-  if (!s && !list) s = rd_fail(r, root, "missing key \"cases\" (a list of validation cases)");
+  if (!s && !list) s = rd_missing(r, root, "cases", "missing key \"cases\" (a list of validation cases)");
   if (!s && list->type != YT_SEQ) {
     rd_mark mk = rd_push(r, "cases");
     s = rd_fail(r, list, "expected a list of cases");

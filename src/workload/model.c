@@ -159,7 +159,7 @@ static sl_status read_widths(reader *r, yt_node *map, const char *key, int requi
   rd_mark mk = rd_push(r, key);
   sl_status s = SL_OK;
   if (!v) {
-    if (required) s = rd_fail(r, map, "missing key");
+    if (required) s = rd_missing(r, map, key, "missing key");
   } else if (v->type != YT_SEQ || v->n == 0) {
     s = rd_fail(r, v, "expected a non-empty list of layer widths, e.g. [512, 256, 128]");
   } else if (v->n > 1000) {
@@ -210,7 +210,7 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
     rd_mark mk = rd_push(r, "tables");
     sl_status s = SL_OK;
     if (!t)
-      s = rd_fail(r, d, "missing key");
+      s = rd_missing(r, d, "tables", "missing key");
     else if (t->type != YT_SEQ || t->n == 0)
       s = rd_fail(r, t, "expected a non-empty list of tables {rows, dim, pooling, zipf}");
     else if (t->n > 100000)
@@ -232,7 +232,7 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
   SL_TRY(read_widths(r, d, "top_mlp", 1, &m->top, &m->n_top));
   yt_node *it = yt_get(d, "interaction");
   rd_mark mk = rd_push(r, "interaction");
-  sl_status s = it ? rd_map(r, it) : rd_fail(r, d, "missing key");
+  sl_status s = it ? rd_map(r, it) : rd_missing(r, d, "interaction", "missing key");
   int type = 0;
   if (!s) s = rd_enum(r, it, "type", 1, types, &type);
   m->inter = (sl_interaction)type;

@@ -1,0 +1,77 @@
+/* test_usability.c — what a new user meets first, through the public API: a mistyped key is named
+ * with the key it was meant to be; a prompt past the model's context is an error naming both
+ * numbers; presets take overrides; inference spreads a model that does not fit one chip over the
+ * scale-up domain; each chip of a comparison runs on its own system. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+/* cmocka.h needs the three above first */
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "silica.h"
+
+/* The one-line error of loading `text` with n overrides (fails the test when it loads). */
+static void load_error(const char *text, const char *const *sets, size_t n, char *msg, size_t size) {
+  sl_scenario *sc = NULL;
+  sl_error err;
+  sl_status s = sl_scenario_load(NULL, text, sets, n, &sc, &err);
+  if (s == SL_OK) {
+    sl_scenario_free(sc);
+    fail_msg("%s: loaded, expected an error", text);
+  }
+  assert_int_equal(s, SL_ERR_INPUT);
+  sl_error_format(&err, msg, size);
+}
+
+static sl_scenario *load_ok(const char *text, const char *const *sets, size_t n) {
+  sl_scenario *sc = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, sets, n, &sc, &err)) {
+    char buf[900];
+    sl_error_format(&err, buf, sizeof buf);
+    fail_msg("%s: %s", text, buf);
+  }
+  return sc;
+}
+
+static void expect_in(const char *msg, const char *want) {
+  if (!strstr(msg, want)) fail_msg("\"%s\" does not contain \"%s\"", msg, want);
+}
+
+/* A typo of a required key is reported as the unknown key, with the key it was meant to be; so is
+ * a typo of an optional key, with the closest key the reader asked for. */
+static void test_did_you_mean(void **state) {
+  (void)state;
+  char msg[600];
+  load_error("{chip: h100-sxm, model: llama3.1-8b, task: train, system: {chips: 8},"
+             " train: {seq_len: 2048, global_bacth: 64}}",
+             NULL, 0, msg, sizeof msg);
+  expect_in(msg, "train.global_bacth: unknown key (did you mean \"global_batch\"?)");
+  load_error("{chip: h100-sxm, model: llama3.1-8b, task: train, system: {chips: 8},"
+             " train: {seq_len: 2048, global_batch: 64, micro_bach: 1}}",
+             NULL, 0, msg, sizeof msg);
+  expect_in(msg, "train.micro_bach: unknown key (did you mean \"micro_batch\"?)");
+  load_error("{chip: h100-sxm, model: llama3.1-8b, tsk: decode}", NULL, 0, msg, sizeof msg);
+  expect_in(msg, "tsk: unknown key (did you mean \"task\"?)");
+  load_error("{chip: h100-sxm, modle: llama3.1-8b, task: decode}", NULL, 0, msg, sizeof msg);
+  expect_in(msg, "modle: unknown key (did you mean \"model\"?)");
+  const char *set[] = {"infer.bacth=3"};
+  load_error("{chip: h100-sxm, model: llama3.1-8b, task: decode}", set, 1, msg, sizeof msg);
+  expect_in(msg, "infer.bacth: unknown key (did you mean \"batch\"?)");
+  /* a key far from every known one gets no guess */
+  load_error("{chip: h100-sxm, model: llama3.1-8b, task: decode, frobnicate: 1}", NULL, 0, msg, sizeof msg);
+  expect_in(msg, "frobnicate: unknown key");
+  assert_null(strstr(msg, "did you mean"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_did_you_mean),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
