@@ -493,6 +493,49 @@ static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
   return SL_OK;
 }
 
+/* The line of root.section.key (or of root.section, or 0) for errors. */
+static int key_line(yt_node *root, const char *section, const char *key) {
+  yt_pair *p = yt_find(root, section);
+  if (!p) return 0;
+  yt_pair *k = p->value && p->value->type == YT_MAP ? yt_find(p->value, key) : NULL;
+  return k ? k->key_line : p->key_line;
+}
+
+/* The longest length a distribution draws (an exponential one has no bound: its mean). */
+static double dist_max(const sl_dist *d) {
+  return d->kind == SL_DIST_UNIFORM ? d->b : d->a;
+}
+
+/* A transformer attends over at most its max_context positions (Hugging Face
+ * max_position_embeddings): a sequence past it is an error, not a figure. */
+static sl_status check_context(const sl_scenario *sc, yt_node *root, sl_error *err) {
+  if (sc->model.kind != SL_MODEL_TRANSFORMER || sc->model.tf.max_context <= 0) return SL_OK;
+  double ctx = (double)sc->model.tf.max_context;
+  const char *f = root->file, *name = sc->model.name;
+  if (sc->task == SL_TASK_TRAIN && sc->seq_len > ctx)
+    return err_set(err, SL_ERR_INPUT, f, key_line(root, "train", "seq_len"), "train.seq_len",
+                   "seq_len %.0f exceeds the %.0f-token context of model %s (max_context)", sc->seq_len, ctx,
+                   name);
+  if (sc->task == SL_TASK_PREFILL && sc->prompt_len > ctx)
+    return err_set(err, SL_ERR_INPUT, f, key_line(root, "infer", "prompt_len"), "infer.prompt_len",
+                   "prompt_len %.0f exceeds the %.0f-token context of model %s (max_context)",
+                   sc->prompt_len, ctx, name);
+  if ((sc->task == SL_TASK_DECODE || sc->task == SL_TASK_GENERATE) && sc->prompt_len + sc->gen_len > ctx)
+    return err_set(err, SL_ERR_INPUT, f, key_line(root, "infer", "prompt_len"), "infer.prompt_len",
+                   "prompt_len %.0f + gen_len %.0f = %.0f tokens exceed the %.0f-token context of model %s "
+                   "(max_context)",
+                   sc->prompt_len, sc->gen_len, sc->prompt_len + sc->gen_len, ctx, name);
+  if (sc->task == SL_TASK_SERVE) {
+    double p = dist_max(&sc->serve.prompt), g = dist_max(&sc->serve.gen);
+    if (p + g > ctx)
+      return err_set(err, SL_ERR_INPUT, f, key_line(root, "serve", "prompt_len"), "serve.prompt_len",
+                     "requests of up to %.0f + %.0f = %.0f tokens exceed the %.0f-token context of model %s "
+                     "(max_context)",
+                     p, g, p + g, ctx, name);
+  }
+  return SL_OK;
+}
+
 static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   reader r = {err, &sc->a, ""};
   SL_TRY(rd_map(&r, root));
@@ -594,6 +637,7 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     return err_set(err, SL_ERR_INPUT, f, yt_find(root, "infer")->key_line, "infer.batch",
                    "batch: max is for LLM inference; an op's batch is part of its model");
   /* infer.batch: max stays declared: the run finds the largest batch for the chip it is given. */
+  SL_TRY(check_context(sc, root, err));
   SL_TRY(check_parallel(sc, root, err));
   return SL_OK;
 }

@@ -69,9 +69,36 @@ static void test_did_you_mean(void **state) {
   assert_null(strstr(msg, "did you mean"));
 }
 
+/* A sequence past the model's context (max_context, from Hugging Face max_position_embeddings) is an
+ * input error naming both numbers; one within it loads. */
+static void test_context_limit(void **state) {
+  (void)state;
+  char msg[600];
+  load_error("{chip: h100-sxm, model: llama3.1-8b, task: prefill, infer: {prompt_len: 500000}}", NULL, 0, msg,
+             sizeof msg);
+  expect_in(msg, "500000");
+  expect_in(msg, "131072");
+  load_error("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {prompt_len: 131000, gen_len: 100}}",
+             NULL, 0, msg, sizeof msg);
+  expect_in(msg, "131100 tokens exceed the 131072-token context");
+  load_error("{chip: h100-sxm, model: llama2-7b, task: train, system: {chips: 8},"
+             " train: {seq_len: 8192, global_batch: 64}}",
+             NULL, 0, msg, sizeof msg);
+  expect_in(msg, "seq_len 8192 exceeds the 4096-token context of model llama2-7b");
+  load_error("{chip: h100-sxm, model: llama2-7b, task: serve, serve: {arrival_rate_per_s: 1,"
+             " prompt_len: {min: 1000, max: 4000}, gen_len: 200}}",
+             NULL, 0, msg, sizeof msg);
+  expect_in(msg, "4200 tokens exceed the 4096-token context");
+  sl_scenario *sc = load_ok("{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {prompt_len: 130000,"
+                            " gen_len: 1072}}",
+                            NULL, 0);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_did_you_mean),
+      cmocka_unit_test(test_context_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
