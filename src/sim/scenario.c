@@ -32,11 +32,25 @@ static sl_status apply_set(arena *a, yt_node *root, const char *set, sl_error *e
       return err_set(err, SL_ERR_INPUT, "<command line>", 0, "", "--set key \"%.*s\" has an empty part",
                      (int)kl, set);
     if (!dot) {
+      yt_pair *had = map == root ? yt_find(map, part) : NULL;
+      if (had && had->value && had->value->type == YT_MAP && v->type == YT_SCALAR && had->value->file &&
+          strcmp(had->value->file, "<command line>") == 0) {
+        /* --set chip.tdp_w=500 --chip h100-sxm: the preset under the keys set before it */
+        if (yt_map_set(a, had->value, "preset", v)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+        return SL_OK;
+      }
       if (yt_map_set(a, map, part, v)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
       return SL_OK;
     }
     yt_pair *p = yt_find(map, part);
     yt_node *child = p ? p->value : NULL;
+    if (map == root && child && child->type == YT_SCALAR) {
+      /* a key of a spec named by its preset (chip: h100-sxm): the preset with the key over it */
+      yt_node *over = yt_map_new(a, "<command line>", 0);
+      if (!over || yt_map_set(a, over, "preset", child) || yt_map_set(a, map, part, over))
+        return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      child = over;
+    }
     if (!child || child->type != YT_MAP) {
       child = yt_map_new(a, "<command line>", 0);
       if (!child || yt_map_set(a, map, part, child))
@@ -51,6 +65,10 @@ static sl_status read_spec(reader *r, yt_node *root, const char *key, const char
                            yt_node **tree) {
   yt_node *v = yt_get(root, key);
   if (!v) v = dflt;
+  /* keys set on the command line over a spec the scenario leaves to its default (--set
+   * stack.kernel_launch_s=...): the default preset under them */
+  if (v && dflt && v->type == YT_MAP && !yt_find(v, "preset") && v->file && strcmp(v->file, "<command line>") == 0)
+    if (yt_map_set(r->a, v, "preset", dflt)) return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   rd_mark m = rd_push(r, key);
   sl_status s = v ? spec_resolve(r, kind, v, tree) : rd_missing(r, root, key, "missing key");
   rd_pop(r, m);

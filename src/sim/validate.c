@@ -119,6 +119,11 @@ static sl_status read_cases(reader *r, yt_node *root, vcase **out, size_t *n_out
   const char *ign = NULL;
   yt_node *list = s ? NULL : yt_get(root, "cases");
   if (!s) s = rd_string(r, root, "description", 0, &ign);
+  if (!s && !list && (yt_find(root, "task") || yt_find(root, "chip") || yt_find(root, "model")))
+    s = rd_fail(r, root,
+                "this is a scenario (it has task, chip or model keys); validate and calibrate expect a cases "
+                "file, a list under \"cases:\" of {name, scenario, measured} (docs/formats.md, "
+                "\"Validation cases\"); run a scenario with silica run");
   if (!s) s = rd_done(r, root);
   if (!s && !list) s = rd_missing(r, root, "cases", "missing key \"cases\" (a list of validation cases)");
   if (!s && list->type != YT_SEQ) {

@@ -95,10 +95,57 @@ static void test_context_limit(void **state) {
   sl_scenario_free(sc);
 }
 
+/* The JSON of running `text` with n overrides (sl_free it). */
+static char *run_json(const char *text, const char *const *sets, size_t n) {
+  sl_scenario *sc = load_ok(text, sets, n);
+  sl_result *res = NULL;
+  sl_error err;
+  if (sl_scenario_run(sc, &res, &err)) fail_msg("%s: %s", text, err.message);
+  char *j = sl_result_json(res);
+  assert_non_null(j);
+  sl_result_free(res);
+  sl_scenario_free(sc);
+  return j;
+}
+
+/* A preset takes overrides: {preset: NAME, keys...} for chip, stack and system, and --set
+ * chip.KEY=... on a chip named by its preset, in either order of the flags; keys set on a stack the
+ * scenario leaves to its default apply over that default. */
+static void test_preset_overrides(void **state) {
+  (void)state;
+  const char *base = "{model: llama3.1-8b, task: decode, chip: h100-sxm}";
+  const char *tdp_first[] = {"chip.tdp_w=500", "chip=h100-sxm"};
+  const char *tdp_last[] = {"chip=h100-sxm", "chip.tdp_w=500"};
+  char *a = run_json(base, tdp_first + 1, 1), *b = run_json(base, tdp_last, 2), *c = run_json(base, tdp_first, 2);
+  assert_non_null(strstr(a, "\"tdp_w\":700"));
+  assert_non_null(strstr(b, "\"tdp_w\":500"));
+  assert_non_null(strstr(c, "\"tdp_w\":500"));
+  sl_free(a), sl_free(b), sl_free(c);
+  a = run_json("{model: llama3.1-8b, task: decode, chip: {preset: a100-sxm-80gb, tdp_w: 300}}", NULL, 0);
+  assert_non_null(strstr(a, "\"tdp_w\":300"));
+  assert_non_null(strstr(a, "A100"));
+  sl_free(a);
+  a = run_json("{model: llama3.1-8b, task: decode, chip: h100-sxm, stack: {preset: trtllm, kernel_overhead_s: 7e-6}}",
+               NULL, 0);
+  assert_non_null(strstr(a, "\"kernel_overhead_s\":7e-06"));
+  sl_free(a);
+  const char *ko[] = {"stack.kernel_overhead_s=7e-6"};
+  a = run_json(base, ko, 1);
+  assert_non_null(strstr(a, "\"kernel_overhead_s\":7e-06"));
+  assert_non_null(strstr(a, "TensorRT-LLM"));
+  sl_free(a);
+  sl_scenario *sc = load_ok("{model: llama3.1-8b, task: decode, chip: h100-sxm, infer: {batch: 16},"
+                            " system: {preset: dgx-h100, chips: 16}}",
+                            NULL, 0);
+  assert_true(sl_scenario_number(sc, "chips") == 16);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_did_you_mean),
       cmocka_unit_test(test_context_limit),
+      cmocka_unit_test(test_preset_overrides),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
