@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static const double GIB = 1073741824.0; /* text figures of memory are in GiB */
+
 static double units(double b) {
   return ceil(b / SL_DRAM_ACCESS_BYTES) * SL_DRAM_ACCESS_BYTES;
 }
@@ -222,10 +224,10 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
         snprintf(nm, sizeof nm, "t%d", ti);
       out->feasible = 0;
       snprintf(out->reason, sizeof out->reason,
-               "embedding table %s (%.3g GB%s) fits nowhere: %.3g GB of device memory per chip is left for "
-               "embeddings (%.3g GB already placed on the fullest chip) and %.3g GB of host memory",
-               nm, bytes / 1e9, only != SL_SHARD_AUTO ? ", sharding constrained" : "", in->dev_budget / 1e9,
-               max_of(out->dev_bytes, n) / 1e9, in->host_budget / 1e9);
+               "embedding table %s (%.3g GiB%s) fits nowhere: %.3g GiB of device memory per chip is left for "
+               "embeddings (%.3g GiB already placed on the fullest chip) and %.3g GiB of host memory",
+               nm, bytes / GIB, only != SL_SHARD_AUTO ? ", sharding constrained" : "", in->dev_budget / GIB,
+               max_of(out->dev_bytes, n) / GIB, in->host_budget / GIB);
       return SL_OK;
     }
     place(in, out, ti, t, &best);

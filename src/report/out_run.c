@@ -98,11 +98,17 @@ static void text_power(jbuf *b, const sl_result *res) {
                100 * (res->step_time_s / p->uncapped_step_time_s - 1));
   rep_printf(b, ")\n");
   if (p->has_cost) {
-    rep_printf(b, "  %-14s $%.4g per hour for the system", "cost", p->usd_per_hour_system);
-    if (!isnan(p->usd_per_million_tokens))
-      rep_printf(b, ", $%.4g per million tokens", p->usd_per_million_tokens);
-    if (!isnan(p->usd_per_million_samples))
-      rep_printf(b, ", $%.4g per million samples", p->usd_per_million_samples);
+    char u[48];
+    unit_usd(p->usd_per_hour_system, u, sizeof u);
+    rep_printf(b, "  %-14s %s per hour for the system", "cost", u);
+    if (!isnan(p->usd_per_million_tokens)) {
+      unit_usd(p->usd_per_million_tokens, u, sizeof u);
+      rep_printf(b, ", %s per million tokens", u);
+    }
+    if (!isnan(p->usd_per_million_samples)) {
+      unit_usd(p->usd_per_million_samples, u, sizeof u);
+      rep_printf(b, ", %s per million samples", u);
+    }
     rep_printf(b, "\n");
   }
 }

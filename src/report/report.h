@@ -24,6 +24,7 @@ time_unit unit_for_time(double max_s);
 void unit_num(double v, char *buf, size_t size);   /* %.4g; whole numbers from 1e4 to 1e15 without exponent */
 void unit_time(double s, char *buf, size_t size);  /* "12.5 ms": %.4g in the unit of its own size */
 void unit_bytes(double b, char *buf, size_t size); /* "1.20 GiB", "3.50 MiB", "12.0 KiB" (0 is "0.00 GiB") */
+void unit_usd(double v, char *buf, size_t size);   /* "$14,510", "$7.089", "$0.01234": no exponent */
 void unit_pct(double v, char *buf, size_t size);   /* a fraction as "42.0%" */
 
 /* ---- out_text.c: pieces of the text, CSV and Markdown outputs (out_*.c) --------------------------- */

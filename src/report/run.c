@@ -161,11 +161,14 @@ static void run_figures(page *p, yt_node *res) {
   if (!isnan(jin_num(res, "cost.usd_per_hour_system"))) {
     double mt = jin_num(res, "cost.usd_per_million_tokens"),
            ms = jin_num(res, "cost.usd_per_million_samples");
-    int n = snprintf(v, sizeof v, "$%.4g per hour", jin_num(res, "cost.usd_per_hour_system"));
+    char u[48], u2[48];
+    unit_usd(jin_num(res, "cost.usd_per_hour_system"), u, sizeof u);
+    int n = snprintf(v, sizeof v, "%s per hour", u);
+    unit_usd(isnan(mt) ? ms : mt, u2, sizeof u2);
     if (!isnan(mt))
-      snprintf(v + n, sizeof v - (size_t)n, ", $%.4g per million tokens", mt);
+      snprintf(v + n, sizeof v - (size_t)n, ", %s per million tokens", u2);
     else if (!isnan(ms))
-      snprintf(v + n, sizeof v - (size_t)n, ", $%.4g per million samples", ms);
+      snprintf(v + n, sizeof v - (size_t)n, ", %s per million samples", u2);
     page_fig(p, "cost", v);
   }
   if (jin_get(res, "parallel")) {

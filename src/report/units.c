@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 void unit_num(double v, char *buf, size_t size) {
   if (isnan(v))
@@ -39,6 +40,32 @@ void unit_bytes(double b, char *buf, size_t size) {
     snprintf(buf, size, "%.2f MiB", b / 1048576.0);
   else
     snprintf(buf, size, "%.1f KiB", b / 1024.0);
+}
+
+void unit_usd(double v, char *buf, size_t size) {
+  if (isnan(v) || size < 2) {
+    snprintf(buf, size, "-");
+    return;
+  }
+  double a = fabs(v);
+  const char *sign = v < 0 ? "-" : "";
+  if (a >= 999.5 && a < 1e18) { /* whole dollars, thousands separated: $14,510 */
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", a);
+    size_t n = strlen(digits), o = 0;
+    char out[48];
+    for (size_t i = 0; i < n; i++) {
+      if (i && (n - i) % 3 == 0) out[o++] = ',';
+      out[o++] = digits[i];
+    }
+    out[o] = 0;
+    snprintf(buf, size, "%s$%s", sign, out);
+  } else if (a >= 1 || a == 0) {
+    snprintf(buf, size, "%s$%.4g", sign, a);
+  } else { /* four significant digits without an exponent */
+    int dec = 3 - (int)floor(log10(a));
+    snprintf(buf, size, "%s$%.*f", sign, dec > 12 ? 12 : dec, a);
+  }
 }
 
 void unit_pct(double v, char *buf, size_t size) {

@@ -194,6 +194,7 @@ static sl_status read_parallel(reader *r, yt_node *root, sl_scenario *sc) {
   yt_node *v = yt_get(root, "parallel");
   if (!v) {
     p->dp = SL_AUTO; /* fills the rest */
+    sc->parallel_default = 1;
     return SL_OK;
   }
   if (yt_is_auto(v)) {
@@ -406,6 +407,12 @@ sl_parallel scenario_parallel(const sl_scenario *sc) {
   sl_parallel p = sc->par;
   if (sc->task != SL_TASK_TRAIN) { /* inference: no search; sensible defaults */
     double heads = (double)sc->model.tf.heads;
+    if (sc->parallel_default && p.tp == 1 && p.pp == 1 && p.dp == SL_AUTO) {
+      /* no plan given: the smallest tp within the scale-up domain that fits, the rest replicas;
+       * when none fits, the largest (the run then says by how much) */
+      double t = inference_fit_tp(sc, 0);
+      p.tp = t > 0 ? t : inference_fit_tp(sc, 1);
+    }
     if (p.tp == SL_AUTO) {
       double t = 1;
       while (t * 2 <= fmin(sc->node_chips, sc->chips) && divides(heads, t * 2) && divides(sc->chips, t * 2))

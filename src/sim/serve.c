@@ -440,8 +440,9 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     res->feasible = 0;
     snprintf(
         res->reason, sizeof res->reason,
-        "no room for a KV cache: weights %.2f GB and activations %.2f GB per chip leave %.2f GB of %.2f GB",
-        weights / 1e9, act / 1e9, kv_free / 1e9, cap / 1e9);
+        "no room for a KV cache: weights %.2f GiB and activations %.2f GiB per chip %s %.2f GiB %s %.2f GiB",
+        weights / 1073741824.0, act / 1073741824.0, kv_free > 0 ? "leave" : "exceed by",
+        fabs(kv_free) / 1073741824.0, kv_free > 0 ? "of" : "the memory of", cap / 1073741824.0);
     model_free(&m);
     return SL_OK;
   }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static const double GIB = 1073741824.0; /* text figures of memory are in GiB, as the reports */
+
 /* Inference footprint per chip: weights and KV cache split over tp (K/V heads replicated when
  * fewer than tp) and pp; the live activations of one layer; the logits. */
 static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_attn, sl_memory *m) {
@@ -48,6 +50,29 @@ static void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_
   m->per_chip_bytes =
       m->weights_bytes + m->grads_bytes + m->optimizer_bytes + m->activations_bytes + m->kv_cache_bytes;
   m->fits = m->per_chip_bytes <= m->capacity_bytes;
+}
+
+double inference_fit_tp(const sl_scenario *sc, int largest) {
+  if (sc->model.kind != SL_MODEL_TRANSFORMER) return 1;
+  sl_scenario c = *sc;
+  double heads = (double)sc->model.tf.heads, pp = sc->par.pp > 0 ? sc->par.pp : 1;
+  double dom = fmin(sc->node_chips, sc->chips), best = 1;
+  int fused = cost_lowering(sc).fused_attn;
+  for (double t = 1; t <= dom; t *= 2) {
+    if (fmod(heads, t) != 0 || fmod(sc->chips, t * pp) != 0) break;
+    best = t;
+    if (largest) continue;
+    c.par = sc->par;
+    c.par.tp = t, c.par.pp = pp, c.par.cp = 1;
+    c.par.dp = sc->chips / (t * pp);
+    if (!sc->batch_max && c.par.dp > sc->batch) continue; /* a replica without a sequence */
+    sl_plan p = plan_of_scenario(&c);
+    p.mb = c.batch = sc->batch_max ? 1 : ceil(sc->batch / p.dp);
+    sl_memory m;
+    inference_memory(&c, &p, fused, &m);
+    if (m.fits) return t;
+  }
+  return largest ? best : 0;
 }
 
 double inference_max_batch(const sl_scenario *sc) {
@@ -123,11 +148,32 @@ static void not_fit_reason(sl_result *res, const sl_scenario *sc, const char *wh
   const sl_memory *m = &res->mem;
   res->feasible = 0;
   snprintf(res->reason, sizeof res->reason,
-           "%s: needs %.2f GB per chip (weights %.2f GB, activations %.2f GB, KV cache "
-           "%.2f GB) "
-           "but %s has %.2f GB",
-           what, m->per_chip_bytes / 1e9, m->weights_bytes / 1e9, m->activations_bytes / 1e9,
-           m->kv_cache_bytes / 1e9, sc->chip.name, m->capacity_bytes / 1e9);
+           "%s: needs %.2f GiB per chip (weights %.2f GiB, activations %.2f GiB, KV cache "
+           "%.2f GiB) "
+           "but %s has %.2f GiB",
+           what, m->per_chip_bytes / GIB, m->weights_bytes / GIB, m->activations_bytes / GIB,
+           m->kv_cache_bytes / GIB, sc->chip.name, m->capacity_bytes / GIB);
+}
+
+/* After "does not fit": the plan that would, or why none within the system does. */
+static void fit_hint(sl_result *res, const sl_scenario *sc) {
+  if (sc->model.kind != SL_MODEL_TRANSFORMER) return;
+  size_t len = strlen(res->reason);
+  char *at = res->reason + len;
+  size_t room = sizeof res->reason - len;
+  double pp = sc->par.pp > 0 ? sc->par.pp : 1;
+  double t = inference_fit_tp(sc, 0);
+  char pps[32] = "";
+  if (pp > 1) snprintf(pps, sizeof pps, ", pp: %g", pp);
+  if (t > 0 && !sc->parallel_default)
+    snprintf(at, room, "; parallel: {tp: %g%s} fits (%g replicas)", t, pps, sc->chips / (t * pp));
+  else if (sc->chips <= 1)
+    snprintf(at, room, "; one chip is not enough: give a system of more chips, a smaller batch or a narrower "
+                       "format");
+  else
+    snprintf(at, room, "; no tp within the %g-chip scale-up domain fits on these %g chips: give more chips "
+                       "(and pp), a smaller batch or a narrower format",
+             fmin(sc->node_chips, sc->chips), sc->chips);
 }
 
 static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm_memo *memo, sl_error *err) {
@@ -170,6 +216,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     not_fit_reason(res, &sc,
                    sc_in->batch_max ? "batch: max, but not even one sequence fits in memory"
                                     : "does not fit in memory");
+    fit_hint(res, sc_in);
     return SL_OK;
   }
   sl_graph g = {0};

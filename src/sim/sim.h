@@ -104,6 +104,11 @@ sl_status sim_run_memo(const sl_scenario *sc, sl_gemm_memo *memo, sl_result *res
 /* The largest inference batch (all replicas) that fits in the memory of sc's chip; 0 when none
  * does.  This is how a run resolves infer.batch: max. */
 double inference_max_batch(const sl_scenario *sc);
+/* Inference: the smallest tensor-parallel degree (a power of two within the scale-up domain that
+ * divides the heads and the chips; pp as declared, the rest data-parallel replicas sharing the
+ * batch, each with a sequence at least) whose footprint fits in memory, or 0 when none does;
+ * with `largest`, the largest such degree whether it fits or not. */
+double inference_fit_tp(const sl_scenario *sc, int largest);
 /* The parallel degrees a run of sc uses (scenario.c): those declared, with the `auto` ones of
  * inference, serving and single ops filled by silica's defaults (tp: the largest power of two
  * within a node that divides the heads and the chips; pp, cp, ep, vpp: 1; dp: the chips left), a

@@ -469,11 +469,11 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
     res->feasible = 0;
     snprintf(
         res->reason, sizeof res->reason,
-        "does not fit in memory: needs %.2f GB per chip (weights %.2f GB, grads %.2f GB, optimizer %.2f GB, "
-        "activations %.2f GB) but %s has %.2f GB",
-        r->mem.per_chip_bytes / 1e9, r->mem.weights_bytes / 1e9, r->mem.grads_bytes / 1e9,
-        r->mem.optimizer_bytes / 1e9, r->mem.activations_bytes / 1e9, sc->chip.name,
-        r->mem.capacity_bytes / 1e9);
+        "does not fit in memory: needs %.2f GiB per chip (weights %.2f GiB, grads %.2f GiB, optimizer %.2f "
+        "GiB, activations %.2f GiB) but %s has %.2f GiB",
+        r->mem.per_chip_bytes / 1073741824.0, r->mem.weights_bytes / 1073741824.0,
+        r->mem.grads_bytes / 1073741824.0, r->mem.optimizer_bytes / 1073741824.0,
+        r->mem.activations_bytes / 1073741824.0, sc->chip.name, r->mem.capacity_bytes / 1073741824.0);
     return SL_OK;
   }
   /* The slowest stage's ops, for every micro-batch, then the pipeline bubble, the exposed

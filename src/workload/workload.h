@@ -196,6 +196,7 @@ struct sl_scenario {
   int batch_max;
   sl_parallel par;
   int parallel_auto;
+  int parallel_default; /* no `parallel` key: inference takes the smallest tp that fits */
   int precision_is_map;
   sl_serve_spec serve;
   struct sl_econ *econ; /* prices (data/econ/default.yaml, overridden by the `econ:` key) */

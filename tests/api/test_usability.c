@@ -141,11 +141,52 @@ static void test_preset_overrides(void **state) {
   sl_scenario_free(sc);
 }
 
+/* Inference with no plan given: the smallest tp within the scale-up domain that fits, the rest
+ * replicas (never a replica without a sequence); a fixed plan that does not fit says which would. */
+static void test_inference_default_plan(void **state) {
+  (void)state;
+  sl_scenario *sc = load_ok("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: decode,"
+                            " infer: {batch: 64}}",
+                            NULL, 0);
+  sl_result *res = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_run(sc, &res, &err), SL_OK);
+  assert_true(sl_result_feasible(res));
+  assert_true(sl_result_number(res, "parallel.tp") == 2); /* 141 GB of weights: tp 1 does not fit */
+  assert_true(sl_result_number(res, "parallel.dp") == 4);
+  sl_result_free(res);
+  sl_scenario_free(sc);
+  /* a small model and batch 1 on 8 chips: one replica over the whole domain, not 8 idle ones */
+  sc = load_ok("{chip: h100-sxm, system: dgx-h100, model: llama3.1-8b, task: decode}", NULL, 0);
+  assert_int_equal(sl_scenario_run(sc, &res, &err), SL_OK);
+  assert_true(sl_result_feasible(res));
+  assert_true(sl_result_number(res, "parallel.tp") == 8);
+  sl_result_free(res);
+  sl_scenario_free(sc);
+  /* and with a batch of 8, 8 replicas of tp 1 */
+  sc = load_ok("{chip: h100-sxm, system: dgx-h100, model: llama3.1-8b, task: decode, infer: {batch: 8}}", NULL, 0);
+  assert_int_equal(sl_scenario_run(sc, &res, &err), SL_OK);
+  assert_true(sl_result_number(res, "parallel.tp") == 1);
+  assert_true(sl_result_number(res, "parallel.dp") == 8);
+  sl_result_free(res);
+  sl_scenario_free(sc);
+  sc = load_ok("{chip: h100-sxm, system: dgx-h100, model: llama3.1-70b, task: decode, infer: {batch: 64},"
+               " parallel: {tp: 1}}",
+               NULL, 0);
+  assert_int_equal(sl_scenario_run(sc, &res, &err), SL_OK);
+  assert_false(sl_result_feasible(res));
+  expect_in(sl_result_reason(res), "parallel: {tp: 2} fits");
+  assert_null(strstr(sl_result_reason(res), " GB ")); /* memory in GiB, as the rest of the text */
+  sl_result_free(res);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_did_you_mean),
       cmocka_unit_test(test_context_limit),
       cmocka_unit_test(test_preset_overrides),
+      cmocka_unit_test(test_inference_default_plan),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
