@@ -269,6 +269,11 @@ typedef struct sl_compare_params {
   size_t n_sets;
   size_t baseline;  /* index into chips of the chip the ratios are relative to */
   sl_format format; /* SL_FORMAT_TEXT, SL_FORMAT_JSON or SL_FORMAT_CSV */
+  /* The system each chip runs on, paired with chips (n_chips entries; NULL entries, or NULL:
+   * the default): a preset or a system file, given the workload's chip count.  By default a chip
+   * other than the workload's runs on the first system preset built from it (its `chip:`), else on
+   * the links of its chip spec, with the workload's chip count and scale-up domain. */
+  const char *const *systems;
 } sl_compare_params;
 /* Errors: the first workload that does not load or run (its error), SL_ERR_INPUT (bad params). */
 sl_status sl_compare(const sl_compare_params *params, char **out, sl_error *err);

@@ -14,6 +14,10 @@ static const char *const METRIC_KEYS[M_COUNT] = {"throughput", "perf_per_w", "pe
 
 typedef struct cell {
   int feasible;
+  /* the system it ran on, as resolved */
+  const char *system; /* its name; NULL: an unnamed one (the chip's links) */
+  double sys_chips, sys_node_chips;
+  sl_link scale_up, scale_out;
   const char *reason; /* infeasible: why (owned by the arena) */
   double throughput;  /* units per second, whole system */
   double step_time_s, chips, power_w_per_chip, usd_per_hour;
@@ -28,9 +32,9 @@ typedef struct workload {
 
 typedef struct cmp {
   arena a;
-  const char *const *chips, *const *files;
+  const char *const *chips, *const *files, *const *systems;
   size_t n_chips, n_files, baseline;
-  const char *sets[MAX_ITEMS + 1]; /* key=value for every workload; the chip's goes last */
+  const char *sets[MAX_ITEMS + 2]; /* key=value for every workload; the chip's and the system's go last */
   size_t n_sets;
   workload w[MAX_ITEMS];
   cell cells[MAX_ITEMS][MAX_ITEMS]; /* [workload][chip] */
@@ -44,20 +48,71 @@ static const char *base_name(arena *a, const char *path) {
   return ar_strndup(a, s, dot && dot != s ? (size_t)(dot - s) : strlen(s));
 }
 
+/* The first system preset built from chip `name` (its `chip:` key), or NULL. */
+static const char *preset_system_of(const char *name) {
+  for (size_t i = 0, n = sl_preset_count("systems"); i < n; i++) {
+    const char *sys = sl_preset_name("systems", i), *text = sl_preset_text("systems", sys);
+    arena a;
+    ar_init(&a);
+    yt_node *root = NULL;
+    sl_error e;
+    int match = 0;
+    if (text && yt_parse(&a, text, strlen(text), sys, &root, &e) == SL_OK) {
+      yt_node *ch = yt_get(root, "chip");
+      match = ch && ch->type == YT_SCALAR && strcmp(ch->str, name) == 0;
+    }
+    ar_free(&a);
+    if (match) return sys;
+  }
+  return NULL;
+}
+
+/* The system chip k runs workload w on: the workload's own for the workload's chip (or a single
+ * chip), else --systems' entry or the chip's preset system with the workload's chip count, else
+ * the chip's links over the workload's chips and scale-up domain.  Writes the --set into set
+ * ("" to keep the workload's). */
+static sl_status system_set(cmp *c, size_t w, size_t k, const char *chip_set, char *set, size_t size,
+                            sl_error *err) {
+  set[0] = 0;
+  sl_scenario *own = NULL, *on = NULL;
+  sl_status s = sl_scenario_load(c->files[w], NULL, c->sets, c->n_sets, &own, err);
+  c->sets[c->n_sets] = chip_set;
+  if (!s) s = sl_scenario_load(c->files[w], NULL, c->sets, c->n_sets + 1, &on, err);
+  if (!s) {
+    const char *given = c->systems ? c->systems[k] : NULL;
+    const char *preset = given ? given : preset_system_of(on->chip.name);
+    if (!given && (strcmp(own->chip.name, on->chip.name) == 0 || own->chips <= 1))
+      ; /* the workload's system */
+    else if (preset)
+      snprintf(set, size, "system={preset: \"%s\", chips: %.0f}", preset, own->chips);
+    else
+      snprintf(set, size, "system={chips: %.0f, node_chips: %.0f}", own->chips, own->node_chips);
+  }
+  sl_scenario_free(own);
+  sl_scenario_free(on);
+  return s;
+}
+
 /* Runs one workload on one chip into its cell.  Returns the error of a workload that does not load or run. */
 static sl_status run_cell(cmp *c, size_t w, size_t k, sl_error *err) {
-  char set[1024];
+  char set[1024], sys[1200];
   snprintf(set, sizeof set, "chip=%s", c->chips[k]);
+  sl_status s = system_set(c, w, k, set, sys, sizeof sys, err);
+  if (s) return s;
   c->sets[c->n_sets] = set;
+  c->sets[c->n_sets + 1] = sys;
   sl_scenario *sc = NULL;
   sl_result *res = NULL;
-  sl_status s = sl_scenario_load(c->files[w], NULL, c->sets, c->n_sets + 1, &sc, err);
+  s = sl_scenario_load(c->files[w], NULL, c->sets, c->n_sets + 1 + (sys[0] != 0), &sc, err);
   if (!s) s = sl_scenario_run(sc, &res, err);
   if (s) {
     sl_scenario_free(sc);
     return s;
   }
   cell *x = &c->cells[w][k];
+  x->system = sc->system_name ? ar_strdup(&c->a, sc->system_name) : NULL;
+  x->sys_chips = sc->chips, x->sys_node_chips = sc->node_chips;
+  x->scale_up = sc->scale_up, x->scale_out = sc->scale_out;
   for (int m = 0; m < M_COUNT; m++)
     x->metric[m] = x->rel[m] = NAN;
   x->feasible = sl_result_feasible(res);
@@ -110,6 +165,26 @@ static double geomean(const cmp *c, size_t k, int m, int *n) {
 
 /* ---- output -------------------------------------------------------------------------------------- */
 
+static void write_link_json(jbuf *b, const char *key, const sl_link *l) {
+  jb_obj_begin(b, key);
+  jb_num(b, "bw_GBps", l->bw_GBps);
+  jb_num(b, "latency_s", l->latency_s);
+  jb_obj_end(b);
+}
+
+static void write_system_json(jbuf *b, const cell *x) {
+  jb_obj_begin(b, "system");
+  if (x->system)
+    jb_str(b, "name", x->system);
+  else
+    jb_null(b, "name");
+  jb_num(b, "chips", x->sys_chips);
+  jb_num(b, "node_chips", x->sys_node_chips);
+  write_link_json(b, "scale_up", &x->scale_up);
+  write_link_json(b, "scale_out", &x->scale_out);
+  jb_obj_end(b);
+}
+
 static void write_json(jbuf *b, const cmp *c) {
   jb_obj_begin(b, NULL);
   jb_str(b, "silica_version", SILICA_VERSION);
@@ -137,6 +212,7 @@ static void write_json(jbuf *b, const cmp *c) {
       const cell *x = &c->cells[w][k];
       jb_obj_begin(b, NULL);
       jb_str(b, "chip", c->chips[k]);
+      write_system_json(b, x);
       jb_bool(b, "feasible", x->feasible);
       if (!x->feasible) jb_str(b, "reason", x->reason ? x->reason : "");
       jb_num(b, "throughput", x->throughput);
@@ -248,6 +324,14 @@ static void write_text(jbuf *b, const cmp *c) {
       }
       rep_printf(b, "\n");
     }
+    rep_printf(b, "  systems:\n");
+    for (size_t k = 0; k < c->n_chips; k++) {
+      const cell *x = &c->cells[w][k];
+      rep_printf(b, "  %-*s  %s: %.0f chips, scale-up domains of %.0f at %.4g GB/s per chip", cw, c->chips[k],
+                 x->system ? x->system : "the chip's links", x->sys_chips, x->sys_node_chips, x->scale_up.bw_GBps);
+      if (x->sys_chips > x->sys_node_chips) rep_printf(b, ", scale-out %.4g GB/s per chip", x->scale_out.bw_GBps);
+      rep_printf(b, "\n");
+    }
   }
   if (c->n_files > 1) {
     rep_printf(b, "\ngeometric mean over the workloads, relative to %s\n", c->chips[c->baseline]);
@@ -295,6 +379,7 @@ sl_status sl_compare(const sl_compare_params *p, char **out, sl_error *err) {
   c->chips = p->chips, c->n_chips = p->n_chips;
   c->files = p->workloads, c->n_files = p->n_workloads;
   c->baseline = p->baseline;
+  c->systems = p->systems;
   for (size_t i = 0; i < p->n_sets; i++)
     c->sets[c->n_sets++] = p->sets[i];
   sl_status s = SL_OK;

@@ -141,7 +141,7 @@ static sl_status read_system_keys(reader *r, yt_node *t, sl_scenario *sc, int *h
   if (!s && yt_find(t, "node_chips")) *have_node = 1;
   if (!s) s = rd_double(r, t, "node_chips", 0, 1, 1e7, &sc->node_chips);
   if (!s) s = rd_double(r, t, "host_memory_bytes", 0, 0, 1e16, &sc->host_memory_bytes);
-  if (!s) s = rd_string(r, t, "name", 0, &ign);
+  if (!s) s = rd_string(r, t, "name", 0, &sc->system_name);
   if (!s) s = rd_string(r, t, "description", 0, &ign);
   if (!s) s = rd_string(r, t, "chip", 0, &ign); /* the chip a preset is built from: informative */
   if (!s) s = rd_enum(r, t, "topology", 0, topo, &sc->torus);

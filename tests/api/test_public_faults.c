@@ -42,7 +42,7 @@ static sl_status attempt(int what, const char *db) {
   sl_sweep *sw = NULL;
   const char *cases[] = {"tests/data/report-cases.yaml"}, *cal[] = {"tests/data/llmcompass-a100-sweep.yaml"};
   const char *chips[] = {"mtia-2i"}, *wl[] = {"examples/compare-llm-decode.yaml"};
-  sl_compare_params p = {chips, 1, wl, 1, NULL, 0, 0, SL_FORMAT_TEXT};
+  sl_compare_params p = {chips, 1, wl, 1, NULL, 0, 0, SL_FORMAT_TEXT, NULL};
   switch (what) {
   case SHOW:
     s = sl_spec_show("chip", "h100-sxm", SL_FORMAT_TEXT, &out, &err);

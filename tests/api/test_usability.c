@@ -181,12 +181,44 @@ static void test_inference_default_plan(void **state) {
   sl_scenario_free(sc);
 }
 
+/* compare runs each chip on its own system of the workload's chip count, and each result names it. */
+static void test_compare_systems(void **state) {
+  (void)state;
+  const char *chips[] = {"h100-sxm", "mtia-2i", "a100-sxm-40gb"}, *wl[] = {"examples/dlrm-dgx-h100-train.yaml"};
+  sl_compare_params p;
+  memset(&p, 0, sizeof p);
+  p.chips = chips, p.n_chips = 3, p.workloads = wl, p.n_workloads = 1, p.format = SL_FORMAT_JSON;
+  char *out = NULL;
+  sl_error err;
+  assert_int_equal(sl_compare(&p, &out, &err), SL_OK);
+  /* the workload's own chip on its system; MTIA 2i on its PCIe server, 8 of its chips; a chip with
+   * no system preset on the links of its spec */
+  expect_in(out, "\"chip\":\"h100-sxm\",\"system\":{\"name\":\"dgx-h100\",\"chips\":8,\"node_chips\":8,"
+                 "\"scale_up\":{\"bw_GBps\":450");
+  expect_in(out, "\"chip\":\"mtia-2i\",\"system\":{\"name\":\"mtia-2i-server\",\"chips\":8,\"node_chips\":8,"
+                 "\"scale_up\":{\"bw_GBps\":32");
+  expect_in(out, "\"chip\":\"a100-sxm-40gb\",\"system\":{\"name\":null,\"chips\":8,\"node_chips\":8,"
+                 "\"scale_up\":{\"bw_GBps\":300");
+  sl_free(out);
+  /* --systems pairs them explicitly */
+  const char *systems[] = {"dgx-h100", "dgx-h100", NULL};
+  p.systems = systems;
+  assert_int_equal(sl_compare(&p, &out, &err), SL_OK);
+  expect_in(out, "\"chip\":\"mtia-2i\",\"system\":{\"name\":\"dgx-h100\",\"chips\":8");
+  sl_free(out);
+  p.format = SL_FORMAT_TEXT, p.systems = NULL;
+  assert_int_equal(sl_compare(&p, &out, &err), SL_OK);
+  expect_in(out, "mtia-2i-server: 8 chips, scale-up domains of 8 at 32 GB/s per chip");
+  sl_free(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_did_you_mean),
       cmocka_unit_test(test_context_limit),
       cmocka_unit_test(test_preset_overrides),
       cmocka_unit_test(test_inference_default_plan),
+      cmocka_unit_test(test_compare_systems),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

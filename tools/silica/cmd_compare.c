@@ -10,12 +10,12 @@
 enum { MAX_ITEMS = 64 };
 
 typedef struct cmp {
-  const char *chips[MAX_ITEMS], *files[MAX_ITEMS];
-  size_t n_chips, n_files, baseline;
+  const char *chips[MAX_ITEMS], *files[MAX_ITEMS], *systems[MAX_ITEMS];
+  size_t n_chips, n_files, n_systems, baseline;
   const char *sets[MAX_ITEMS];
   size_t n_sets;
   int json, csv;
-  char *lists[2]; /* the copies of --chips and --workloads the entries point into */
+  char *lists[3]; /* the copies of --chips, --workloads and --systems the entries point into */
 } cmp;
 
 /* Splits a comma-separated list into out, pointing into *copy (a copy of s, freed by the caller). */
@@ -38,7 +38,7 @@ static int split_list(char **copy, const char *s, const char **out, size_t *n, c
 
 /* Returns -1 when parsing succeeded, else the exit code. */
 static int parse_args(int argc, char **argv, cmp *c) {
-  const char *chips = NULL, *files = NULL, *base = NULL;
+  const char *chips = NULL, *files = NULL, *base = NULL, *systems = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
     int r;
@@ -61,6 +61,11 @@ static int parse_args(int argc, char **argv, cmp *c) {
       files = v;
       continue;
     }
+    if ((r = cli_opt(argc, argv, &i, "--systems", &v)) != 0) {
+      if (r < 0) return cli_usage("compare", "--systems needs a value");
+      systems = v;
+      continue;
+    }
     if ((r = cli_opt(argc, argv, &i, "--set", &v)) != 0) {
       if (r < 0) return cli_usage("compare", "--set needs a value");
       if (!strchr(v, '=')) return cli_usage("compare", "--set expects KEY=VALUE, got \"%s\"", v);
@@ -80,7 +85,11 @@ static int parse_args(int argc, char **argv, cmp *c) {
   if (c->json && c->csv) return cli_usage("compare", "--json and --csv exclude each other");
   int rc = split_list(&c->lists[0], chips, c->chips, &c->n_chips, "--chips");
   if (rc == EXIT_OK) rc = split_list(&c->lists[1], files, c->files, &c->n_files, "--workloads");
+  if (rc == EXIT_OK && systems) rc = split_list(&c->lists[2], systems, c->systems, &c->n_systems, "--systems");
   if (rc != EXIT_OK) return rc;
+  if (systems && c->n_systems != c->n_chips)
+    return cli_usage("compare", "--systems pairs a system with each chip: %zu systems for %zu chips", c->n_systems,
+                     c->n_chips);
   c->baseline = 0;
   if (base) {
     size_t i = 0;
@@ -103,6 +112,7 @@ int cmd_compare(int argc, char **argv) {
     p.workloads = c.files, p.n_workloads = c.n_files;
     p.sets = c.sets, p.n_sets = c.n_sets;
     p.baseline = c.baseline;
+    p.systems = c.n_systems ? c.systems : NULL;
     p.format = c.json ? SL_FORMAT_JSON : c.csv ? SL_FORMAT_CSV : SL_FORMAT_TEXT;
     char *text = NULL;
     sl_error err;
@@ -111,5 +121,6 @@ int cmd_compare(int argc, char **argv) {
   }
   free(c.lists[0]);
   free(c.lists[1]);
+  free(c.lists[2]);
   return rc;
 }
