@@ -145,6 +145,15 @@ static sl_status read_system_keys(reader *r, yt_node *t, sl_scenario *sc, int *h
   if (!s) s = rd_string(r, t, "description", 0, &ign);
   if (!s) s = rd_string(r, t, "chip", 0, &ign); /* the chip a preset is built from: informative */
   if (!s) s = rd_enum(r, t, "topology", 0, topo, &sc->torus);
+  if (!s && sc->torus) {
+    /* refused rather than costed as a switch: a torus's collectives run as rings per dimension over
+     * neighbour links, which the collective model does not have */
+    rd_mark mt = rd_push(r, "topology");
+    s = rd_fail(r, yt_find(t, "topology")->value,
+                "a torus is not modelled (its collectives run as rings per dimension, not through a "
+                "switch); use topology: switched with the per-chip bandwidth a collective reaches");
+    rd_pop(r, mt);
+  }
   if (!s) s = read_system_link(r, t, "scale_up", &sc->scale_up);
   if (!s) s = read_system_link(r, t, "scale_out", &sc->scale_out);
   return s;

@@ -212,6 +212,19 @@ static void test_compare_systems(void **state) {
   sl_free(out);
 }
 
+/* A torus is refused, not costed as a switch. */
+static void test_torus_refused(void **state) {
+  (void)state;
+  char msg[600];
+  load_error("{chip: tpu-v5p, model: llama3.1-8b, task: decode, infer: {batch: 4},"
+             " system: {chips: 4, topology: torus}}",
+             NULL, 0, msg, sizeof msg);
+  expect_in(msg, "system.topology: a torus is not modelled");
+  sl_scenario_free(load_ok("{chip: tpu-v5p, model: llama3.1-8b, task: decode, infer: {batch: 4},"
+                           " system: {chips: 4, topology: switched}}",
+                           NULL, 0));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_did_you_mean),
@@ -219,6 +232,7 @@ int main(void) {
       cmocka_unit_test(test_preset_overrides),
       cmocka_unit_test(test_inference_default_plan),
       cmocka_unit_test(test_compare_systems),
+      cmocka_unit_test(test_torus_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
