@@ -231,6 +231,44 @@ static sl_status read_energy(reader *r, yt_node *chip, sl_chip *c) {
   return s;
 }
 
+const char *const sl_stack_for_names[SL_STACK_FOR_COUNT + 1] = {"train", "infer", "dlrm", NULL};
+
+/* One stack preset name of default_stack, which must exist. */
+static sl_status read_stack_name(reader *r, yt_node *map, const char *key, const char **out) {
+  const char *name = NULL;
+  sl_status s = rd_string(r, map, key, 0, &name);
+  if (s || !name) return s;
+  if (!sl_preset_text("stacks", name)) {
+    rd_mark m = rd_push(r, key);
+    s = rd_fail(r, yt_find(map, key)->value, "unknown stack preset \"%s\" (see silica list stacks)", name);
+    rd_pop(r, m);
+    return s;
+  }
+  *out = name;
+  return SL_OK;
+}
+
+/* default_stack: one stack preset for all work, or a map {train, infer, dlrm} of them. */
+static sl_status read_default_stack(reader *r, yt_node *chip, sl_chip *c) {
+  yt_pair *p = yt_find(chip, "default_stack");
+  if (!p) return SL_OK;
+  if (p->value && p->value->type == YT_SCALAR) {
+    const char *name = NULL;
+    SL_TRY(read_stack_name(r, chip, "default_stack", &name));
+    for (int i = 0; i < SL_STACK_FOR_COUNT; i++)
+      c->default_stack[i] = name;
+    return SL_OK;
+  }
+  yt_node *m = yt_get(chip, "default_stack");
+  rd_mark mk = rd_push(r, "default_stack");
+  sl_status s = rd_map(r, m);
+  for (int i = 0; !s && i < SL_STACK_FOR_COUNT; i++)
+    s = read_stack_name(r, m, sl_stack_for_names[i], &c->default_stack[i]);
+  if (!s) s = rd_done(r, m);
+  rd_pop(r, mk);
+  return s;
+}
+
 sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   memset(c, 0, sizeof *c);
   c->file = n ? n->file : "";
@@ -245,6 +283,7 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   c->cores = (int)cores;
   SL_TRY(rd_double(r, n, "tdp_w", 1, 0.01, 1e6, &c->tdp_w));
   SL_TRY(rd_double(r, n, "area_mm2", 0, 1, 1e6, &c->area_mm2));
+  SL_TRY(read_default_stack(r, n, c));
   SL_TRY(read_matrix(r, n, c));
   yt_node *v = yt_get(n, "vector");
   if (v) {

@@ -70,6 +70,9 @@ typedef enum sl_attn_kernel {
 } sl_attn_kernel;
 extern const char *const sl_attn_kernel_names[SL_ATTN_KERNEL_COUNT + 1];
 
+enum { SL_STACK_FOR_TRAIN, SL_STACK_FOR_INFER, SL_STACK_FOR_DLRM, SL_STACK_FOR_COUNT };
+extern const char *const sl_stack_for_names[SL_STACK_FOR_COUNT + 1]; /* "train", "infer", "dlrm" */
+
 typedef struct sl_chip {
   const char *name;
   const char *description;
@@ -104,6 +107,9 @@ typedef struct sl_chip {
   const char *validation_note;
   sl_energy_over energy_over; /* the spec's `energy:` map (figures that replace derived ones) */
   sl_energy_spec energy;      /* per-action energies, derived by cost's energy_derive (not at load) */
+  /* the stack preset a scenario on this chip gets when it names none, by kind of work (NULL:
+   * silica's defaults): the software the chip's family runs */
+  const char *default_stack[SL_STACK_FOR_COUNT];
 } sl_chip;
 
 /* The efficiency a chip's link takes when its spec gives none (filled once, at load). */

@@ -410,35 +410,6 @@ static int divides(double a, double b) {
   return b > 0 && fmod(a, b) == 0;
 }
 
-sl_parallel scenario_parallel(const sl_scenario *sc) {
-  if (sc->model.kind == SL_MODEL_DLRM) return (sl_parallel){sc->chips, 1, 1, 1, 1, 1, 0, 0, 0};
-  if (sc->model.kind == SL_MODEL_OP) return (sl_parallel){1, 1, 1, 1, 1, 1, 0, 0, 0};
-  sl_parallel p = sc->par;
-  if (sc->task != SL_TASK_TRAIN) { /* inference: no search; sensible defaults */
-    double heads = (double)sc->model.tf.heads;
-    if (sc->parallel_default && p.tp == 1 && p.pp == 1 && p.dp == SL_AUTO) {
-      /* no plan given: the smallest tp within the scale-up domain that fits, the rest replicas;
-       * when none fits, the largest (the run then says by how much) */
-      double t = inference_fit_tp(sc, 0);
-      p.tp = t > 0 ? t : inference_fit_tp(sc, 1);
-    }
-    if (p.tp == SL_AUTO) {
-      double t = 1;
-      while (t * 2 <= fmin(sc->node_chips, sc->chips) && divides(heads, t * 2) && divides(sc->chips, t * 2))
-        t *= 2;
-      p.tp = t;
-    }
-    double *deg[] = {&p.pp, &p.cp, &p.ep, &p.vpp};
-    for (int i = 0; i < 4; i++)
-      if (*deg[i] == SL_AUTO) *deg[i] = 1;
-    if (p.zero == SL_AUTO) p.zero = 0;
-  }
-  /* dp: the chips that fixed tp, pp and cp leave (check_parallel refuses a rest that is not whole) */
-  if (p.dp == SL_AUTO && p.tp != SL_AUTO && p.pp != SL_AUTO && p.cp != SL_AUTO &&
-      divides(sc->chips, p.tp * p.pp * p.cp))
-    p.dp = sc->chips / (p.tp * p.pp * p.cp);
-  return p;
-}
 
 /* Checks the parallel degrees against the system and the model, as a run will fill them
  * (scenario_parallel); the scenario keeps them as declared, except training's dp when tp, pp and
@@ -591,9 +562,14 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     rd_pop(&r, m);
     SL_TRY(s);
   }
-  const char *dflt = sc->model.kind == SL_MODEL_DLRM ? "torchrec"
-                     : task == SL_TASK_TRAIN         ? "megatron-2024"
-                                                     : "trtllm";
+  /* the chip's default_stack for this kind of work, else silica's */
+  int kind = sc->model.kind == SL_MODEL_DLRM ? SL_STACK_FOR_DLRM
+             : task == SL_TASK_TRAIN         ? SL_STACK_FOR_TRAIN
+                                             : SL_STACK_FOR_INFER;
+  const char *dflt = sc->chip.default_stack[kind]                ? sc->chip.default_stack[kind]
+                     : kind == SL_STACK_FOR_DLRM ? "torchrec"
+                     : kind == SL_STACK_FOR_TRAIN                ? "megatron-2024"
+                                                                 : "trtllm";
   yt_node *dstack = yt_scalar_new(&sc->a, dflt, "<default>", 0);
   if (!dstack) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   SL_TRY(read_spec(&r, root, "stack", "stacks", dstack, &sc->stack_tree));

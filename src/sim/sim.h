@@ -104,6 +104,8 @@ sl_status sim_run_memo(const sl_scenario *sc, sl_gemm_memo *memo, sl_result *res
 /* The largest inference batch (all replicas) that fits in the memory of sc's chip; 0 when none
  * does.  This is how a run resolves infer.batch: max. */
 double inference_max_batch(const sl_scenario *sc);
+/* Inference footprint per chip of plan p (footprint.c). */
+void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_attn, sl_memory *m);
 /* Inference: the smallest tensor-parallel degree (a power of two within the scale-up domain that
  * divides the heads and the chips; pp as declared, the rest data-parallel replicas sharing the
  * batch, each with a sequence at least) whose footprint fits in memory, or 0 when none does;

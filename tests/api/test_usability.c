@@ -225,6 +225,36 @@ static void test_torus_refused(void **state) {
                            NULL, 0));
 }
 
+/* The stack a scenario gets when it names none: its chip's default_stack (the software the chip's
+ * family runs), else silica's; a default_stack naming no preset is an input error. */
+static void test_default_stack(void **state) {
+  (void)state;
+  static const struct {
+    const char *text, *stack;
+  } cases[] = {
+      {"{chip: mtia-2i, model: llama3.1-8b, task: decode}", "\"name\":\"mtia-pytorch\""},
+      {"{chip: tpu-v5p, model: llama3.1-8b, task: decode}", "\"name\":\"maxtext\""},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode}", "\"name\":\"trtllm\""},
+      {"{chip: tpu-v5p, model: llama3.1-8b, task: decode, stack: vllm}", "\"name\":\"vllm\""},
+      {"{chip: {preset: h100-sxm, default_stack: {infer: vllm}}, model: llama3.1-8b, task: decode}",
+       "\"name\":\"vllm\""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *j = run_json(cases[i].text, NULL, 0);
+    const char *st = strstr(j, "\"stack\":{");
+    if (!st || strncmp(st + 9, cases[i].stack, strlen(cases[i].stack)) != 0)
+      fail_msg("%s: stack is not %s", cases[i].text, cases[i].stack);
+    sl_free(j);
+  }
+  char msg[600];
+  load_error("{chip: {preset: h100-sxm, default_stack: tensorrt}, model: llama3.1-8b, task: decode}", NULL, 0, msg,
+             sizeof msg);
+  expect_in(msg, "default_stack: unknown stack preset \"tensorrt\"");
+  load_error("{chip: {preset: h100-sxm, default_stack: {infer: vllm, serve: vllm}}, model: llama3.1-8b, task: decode}",
+             NULL, 0, msg, sizeof msg);
+  expect_in(msg, "default_stack.serve: unknown key");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_did_you_mean),
@@ -233,6 +263,7 @@ int main(void) {
       cmocka_unit_test(test_inference_default_plan),
       cmocka_unit_test(test_compare_systems),
       cmocka_unit_test(test_torus_refused),
+      cmocka_unit_test(test_default_stack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
