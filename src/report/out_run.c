@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- text and CSV ----------------------------------------------------------------------------- */
@@ -231,25 +232,96 @@ static void text_serve(jbuf *b, const sl_result *res) {
              res->serve.preemptions);
 }
 
-/* The plan search: counts, and with --top N the N best plans. */
+/* The plan search: counts, and with --top N the N best plans: every column that differs between
+ * them (the overlap options only then), and plans equal in every printed figure and in all
+ * columns but one as one row, that column's values joined by "/". */
+enum { PC_DP, PC_TP, PC_PP, PC_CP, PC_EP, PC_SP, PC_ZERO, PC_VPP, PC_MB, PC_RC, PC_OTP, PC_ODP, PC_GBS, PC_N };
+enum { PF_TIME, PF_MFU, PF_MEM, PF_N, PLAN_CELL = 40 };
+
+static void plan_cells(const sl_plan_row *t, char c[PC_N + PF_N][PLAN_CELL]) {
+  static const char *const rc[] = {"none", "selective", "full"};
+  const sl_plan *p = &t->plan;
+  double num[] = {p->dp, p->tp, p->pp, p->cp, p->ep};
+  for (int k = 0; k < 5; k++)
+    snprintf(c[k], PLAN_CELL, "%g", num[k]);
+  snprintf(c[PC_SP], PLAN_CELL, "%s", p->sp ? "on" : "off");
+  snprintf(c[PC_ZERO], PLAN_CELL, "%g", p->zero);
+  snprintf(c[PC_VPP], PLAN_CELL, "%g", p->vpp);
+  snprintf(c[PC_MB], PLAN_CELL, "%g", p->mb);
+  snprintf(c[PC_RC], PLAN_CELL, "%s", rc[p->rc]);
+  snprintf(c[PC_OTP], PLAN_CELL, "%s", p->overlap_tp ? "on" : "off");
+  snprintf(c[PC_ODP], PLAN_CELL, "%s", p->overlap_dp ? "on" : "off");
+  snprintf(c[PC_GBS], PLAN_CELL, "%g", p->gb);
+  unit_time(t->step_time_s, c[PC_N + PF_TIME], PLAN_CELL);
+  snprintf(c[PC_N + PF_MFU], PLAN_CELL, "%.1f%%", t->mfu * 100);
+  snprintf(c[PC_N + PF_MEM], PLAN_CELL, "%.2f", t->per_chip_bytes / 1073741824.0);
+}
+
 static void text_plans(jbuf *b, const sl_result *res) {
   if (res->plans_evaluated <= 0) return;
   rep_printf(b, "  %-14s %.0f plans enumerated, %.0f evaluated\n", "search", res->plans_enumerated,
              res->plans_evaluated);
   if (!res->n_top) return;
-  rep_printf(
-      b, "\nbest plans (fastest first)\n  %4s %4s %4s %4s %4s %3s %4s %4s %4s %-9s %6s %11s %7s %10s\n", "dp",
-      "tp", "pp", "cp", "ep", "sp", "zero", "vpp", "mb", "recompute", "gbs", "step time", "MFU", "GiB/chip");
-  static const char *const rc[] = {"none", "selective", "full"};
-  for (size_t i = 0; i < res->n_top; i++) {
-    const sl_plan_row *t = &res->top[i];
-    char st[32];
-    unit_time(t->step_time_s, st, sizeof st);
-    rep_printf(b, "  %4g %4g %4g %4g %4g %3s %4g %4g %4g %-9s %6g %11s %6.1f%% %10.2f\n", t->plan.dp,
-               t->plan.tp, t->plan.pp, t->plan.cp, t->plan.ep, t->plan.sp ? "on" : "off", t->plan.zero,
-               t->plan.vpp, t->plan.mb, rc[t->plan.rc], t->plan.gb, st, t->mfu * 100,
-               t->per_chip_bytes / 1073741824.0);
+  static const char *const head[PC_N + PF_N] = {"dp",  "tp",        "pp",     "cp",     "ep",  "sp",
+                                                "zero", "vpp",      "mb",     "recompute", "tp overlap",
+                                                "dp overlap", "gbs", "step time", "MFU",  "GiB/chip"};
+  size_t n = res->n_top;
+  char(*cell)[PC_N + PF_N][PLAN_CELL] = calloc(n, sizeof *cell);
+  size_t *first = calloc(n, sizeof *first); /* the first plan of each printed row */
+  int *merged_col = calloc(n, sizeof *merged_col); /* the column a row merges plans on, or -1 */
+  if (!cell || !first || !merged_col) {
+    b->oom = 1;
+    free(cell), free(first), free(merged_col);
+    return;
   }
+  for (size_t i = 0; i < n; i++)
+    plan_cells(&res->top[i], cell[i]);
+  /* merge a plan into the row above when only one column (the same for the whole row) differs */
+  size_t rows = 0;
+  for (size_t i = 0; i < n; i++) {
+    int diff = -1, ndiff = 0;
+    if (rows) {
+      size_t f = first[rows - 1];
+      for (int k = 0; k < PC_N + PF_N; k++)
+        if (strcmp(cell[i][k], cell[f][k]) != 0) diff = k, ndiff++;
+    }
+    if (rows && ndiff == 1 && diff < PC_N && (merged_col[rows - 1] < 0 || merged_col[rows - 1] == diff)) {
+      size_t f = first[rows - 1];
+      merged_col[rows - 1] = diff;
+      size_t l = strlen(cell[f][diff]);
+      if (!strstr(cell[f][diff], cell[i][diff]))
+        snprintf(cell[f][diff] + l, PLAN_CELL - l, "/%s", cell[i][diff]);
+      continue;
+    }
+    first[rows] = i, merged_col[rows] = -1;
+    rows++;
+  }
+  /* the columns shown: the plan's own degrees always, the overlap options when they differ */
+  int show[PC_N + PF_N], width[PC_N + PF_N];
+  for (int k = 0; k < PC_N + PF_N; k++) {
+    show[k] = 1;
+    if (k == PC_OTP || k == PC_ODP) {
+      show[k] = 0;
+      for (size_t r = 1; r < rows; r++)
+        if (strcmp(cell[first[r]][k], cell[first[0]][k]) != 0) show[k] = 1;
+      for (size_t r = 0; r < rows; r++)
+        if (merged_col[r] == k) show[k] = 1;
+    }
+    width[k] = (int)strlen(head[k]);
+    for (size_t r = 0; r < rows; r++)
+      if ((int)strlen(cell[first[r]][k]) > width[k]) width[k] = (int)strlen(cell[first[r]][k]);
+  }
+  rep_printf(b, "\nbest plans (fastest first)\n ");
+  for (int k = 0; k < PC_N + PF_N; k++)
+    if (show[k]) rep_printf(b, k == PC_RC ? " %-*s" : " %*s", width[k], head[k]);
+  rep_printf(b, "\n");
+  for (size_t r = 0; r < rows; r++) {
+    rep_printf(b, " ");
+    for (int k = 0; k < PC_N + PF_N; k++)
+      if (show[k]) rep_printf(b, k == PC_RC ? " %-*s" : " %*s", width[k], cell[first[r]][k]);
+    rep_printf(b, "\n");
+  }
+  free(cell), free(first), free(merged_col);
 }
 
 static void write_text(jbuf *b, const sl_scenario *sc, const sl_result *res, long top) {

@@ -255,6 +255,42 @@ static void test_default_stack(void **state) {
   expect_in(msg, "default_stack.serve: unknown key");
 }
 
+/* The best-plans table shows every column that differs between its plans (the data-parallel overlap
+ * here), and no two of its rows read the same: plans equal but for one column share a row. */
+static void test_plans_table(void **state) {
+  (void)state;
+  sl_scenario *sc = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load("examples/train-llama3.1-70b-plan.yaml", NULL, NULL, 0, &sc, &err), SL_OK);
+  sl_run_params rp = sl_run_params_default();
+  rp.top_plans = 60;
+  sl_result *res = NULL;
+  assert_int_equal(sl_scenario_run_ex(sc, &rp, &res, &err), SL_OK);
+  char *text = sl_result_text(sc, res, 60);
+  assert_non_null(text);
+  const char *t = strstr(text, "best plans");
+  assert_non_null(t);
+  const char *end = strstr(t, "\n\n");
+  assert_non_null(end);
+  expect_in(t, "dp overlap");
+  expect_in(t, "none/selective");
+  /* no two rows alike */
+  char prev[256] = "";
+  size_t rows = 0;
+  for (const char *l = strchr(t, '\n') + 1; l && l < end; l = strchr(l, '\n') + 1) {
+    const char *nl = strchr(l, '\n');
+    size_t len = (size_t)(nl - l) < sizeof prev - 1 ? (size_t)(nl - l) : sizeof prev - 1;
+    if (strlen(prev) == len && strncmp(prev, l, len) == 0) fail_msg("two rows alike: %s", prev);
+    memcpy(prev, l, len), prev[len] = 0;
+    rows++;
+    if (nl >= end) break;
+  }
+  assert_true(rows > 10);
+  sl_free(text);
+  sl_result_free(res);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_did_you_mean),
@@ -264,6 +300,7 @@ int main(void) {
       cmocka_unit_test(test_compare_systems),
       cmocka_unit_test(test_torus_refused),
       cmocka_unit_test(test_default_stack),
+      cmocka_unit_test(test_plans_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
