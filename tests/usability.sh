@@ -45,6 +45,31 @@ for cmd in "calibrate --chip h100-sxm" "calibrate --stack trtllm" "validate"; do
     contains "$cmd on a scenario says it expected a cases file" "$TMP/err" 'this is a scenario.*expect a cases file'
 done
 
+# ---- 11: show prints text for people, --json for programs; a stack shows its fitted figures -------
+run "show model" 0 show model llama3.1-8b && {
+  lacks "show model is not raw JSON" "$TMP/out" '[{]"'
+  contains "show model gives the architecture a line each" "$TMP/out" '^    max_context: 131072$'
+}
+run "show system" 0 show system dgx-h100 && lacks "show system is not raw JSON" "$TMP/out" '[{]"'
+run "show stack" 0 show stack megatron-2024 && {
+  contains "show stack gives the fitted efficiency" "$TMP/out" '^efficiency 0\.[0-9]+ .*fitted'
+  contains "show stack gives the fitted overhead" "$TMP/out" '^kernel launch overhead .*fitted'
+}
+run "show stack --json" 0 show stack megatron-2024 --json &&
+  contains "show stack --json lists the fitted figures" "$TMP/out" '"fitted":\["efficiency","kernel_overhead_s"\]'
+
+# ---- 9: one memory unit, money without exponents -------------------------------------------------
+run "run 70b decode with a fixed tp 1" 0 run --chip h100-sxm --system dgx-h100 --model llama3.1-70b --task decode \
+  --batch 64 --parallel '{tp: 1}' && {
+  lacks "memory only in GiB" "$TMP/out" '[0-9] GB\b'
+  contains "says which plan would fit" "$TMP/out" 'parallel: \{tp: 2\} fits'
+}
+run "run on a large system" 0 run --chip gb200 --system gb200-nvl72 --model llama3.1-405b --task decode --batch 1152 \
+  --set system.chips=1152 && {
+  contains "money in dollars with separators" "$TMP/out" '^  cost +\$[0-9]{1,3}(,[0-9]{3})+ per hour'
+  lacks "no exponent in money" "$TMP/out" '\$[0-9.]+e[+-]'
+}
+
 if [[ $failed -ne 0 ]]; then
   echo "usability.sh: $failed of $((passed + failed)) checks failed" >&2
   exit 1

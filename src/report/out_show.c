@@ -321,6 +321,13 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "graphs", s->graphs);
   jb_bool(b, "overlap_tp_comm", s->overlap_tp_comm);
   jb_bool(b, "overlap_dp_comm", s->overlap_dp_comm);
+  jb_num(b, "efficiency", s->efficiency);
+  jb_arr_begin(b, "fitted");
+  if (s->fitted & 1u) jb_str(b, NULL, "efficiency");
+  if (s->fitted & 2u) jb_str(b, NULL, "kernel_overhead_s");
+  jb_arr_end(b);
+  jb_num(b, "zero", s->zero);
+  jb_num(b, "zero_max", s->zero_max);
 }
 
 static const char *model_kind(const sl_model *m) {
@@ -416,22 +423,56 @@ static void text_chip(jbuf *b, const sl_chip *c) {
 static void text_stack(jbuf *b, const sl_stack *s) {
   char t[32];
   unit_time(s->kernel_overhead_s, t, sizeof t);
+  const char *fit = " (fitted to end-to-end measurements: silica calibrate --stack)";
   rep_printf(b, "stack %s%s%s\n", s->name, s->description[0] ? " - " : "", s->description);
-  rep_printf(b, "attention %s; element-wise ops %s; kernel launch overhead %s; graphs %s\n",
-             sl_attn_kernel_names[s->attention_kernel], s->fused_elementwise ? "fused" : "unfused", t,
-             s->graphs ? "yes" : "no");
+  rep_printf(b, "attention %s; element-wise ops %s; graphs %s\n", sl_attn_kernel_names[s->attention_kernel],
+             s->fused_elementwise ? "fused" : "unfused", s->graphs ? "yes" : "no");
+  rep_printf(b, "kernel launch overhead %s%s\n", t, s->fitted & 2u ? fit : "");
+  rep_printf(b, "efficiency %.4g of the kernel-level throughput%s\n", s->efficiency, s->fitted & 1u ? fit : "");
   rep_printf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
              s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");
+  rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
+             s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);
+  if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0) {
+    rep_printf(b, "serving:");
+    if (s->max_batch_tokens > 0) rep_printf(b, " %g tokens per step,", s->max_batch_tokens);
+    if (s->max_seqs > 0) rep_printf(b, " %g sequences at once,", s->max_seqs);
+    if (s->kv_cache_fraction > 0) rep_printf(b, " KV cache %.0f%% of the free memory,", 100 * s->kv_cache_fraction);
+    rep_printf(b, " KV blocks %s\n", s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)");
+  }
 }
 
-/* The tree itself, as JSON, for the parts that have no text form of their own. */
-static void text_config(jbuf *b, const yt_node *tree) {
-  jbuf j;
-  jb_init(&j);
-  jb_node(&j, NULL, tree);
-  if (j.oom) b->oom = 1;
-  rep_printf(b, "config: %s\n", j.s ? j.s : "");
-  jb_free(&j);
+/* The tree itself as indented "key: value" lines for people, for the parts that have no text form
+ * of their own: lists of scalars on one line, long lists of maps cut after a few items. */
+static void text_tree(jbuf *b, const yt_node *n, int indent, const char *key) {
+  enum { MAX_ITEMS = 4 };
+  if (!n) return;
+  if (n->type == YT_SCALAR) {
+    rep_printf(b, "%*s%s%s%s\n", indent, "", key ? key : "", key ? ": " : "", n->str);
+    return;
+  }
+  if (n->type == YT_SEQ) {
+    int scalars = 1;
+    for (size_t i = 0; i < n->n; i++)
+      if (n->items[i]->type != YT_SCALAR) scalars = 0;
+    if (scalars) {
+      rep_printf(b, "%*s%s%s[", indent, "", key ? key : "", key ? ": " : "");
+      for (size_t i = 0; i < n->n; i++)
+        rep_printf(b, "%s%s", i ? ", " : "", n->items[i]->str);
+      rep_printf(b, "]\n");
+      return;
+    }
+    if (key) rep_printf(b, "%*s%s: %zu items\n", indent, "", key, n->n);
+    for (size_t i = 0; i < n->n && i < MAX_ITEMS; i++) {
+      rep_printf(b, "%*s- [%zu]\n", indent + 2, "", i);
+      text_tree(b, n->items[i], indent + 4, NULL);
+    }
+    if (n->n > MAX_ITEMS) rep_printf(b, "%*s... %zu more (--json shows all)\n", indent + 2, "", n->n - MAX_ITEMS);
+    return;
+  }
+  if (key) rep_printf(b, "%*s%s:\n", indent, "", key);
+  for (size_t i = 0; i < n->n; i++)
+    text_tree(b, n->pairs[i].value, key ? indent + 2 : indent, n->pairs[i].key);
 }
 
 static void text_model(jbuf *b, const loaded *l) {
@@ -457,7 +498,8 @@ static void text_model(jbuf *b, const loaded *l) {
                d->n_tables, dlrm_emb_rows(d) / 1e6, look, dlrm_flops_per_sample(d) / 1e6,
                d->inter == SL_INTER_DCNV2 ? "dcnv2" : "dot", dlrm_interaction_out(d));
   }
-  text_config(b, l->tree);
+  rep_printf(b, "spec:\n");
+  text_tree(b, l->tree, 2, NULL);
 }
 
 sl_status sl_preset_list(const char *kind_word, char **out, sl_error *err) {
@@ -548,9 +590,9 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
   } else if (model) {
     text_model(&b, &l);
   } else {
-    rep_printf(&b, "system %s\nfile: %s\n", scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : name,
+    rep_printf(&b, "system %s\nfile: %s\nspec:\n", scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : name,
                l.tree->file);
-    text_config(&b, l.tree);
+    text_tree(&b, l.tree, 2, NULL);
   }
   ar_free(&a);
   return rep_take(&b, out, err);
