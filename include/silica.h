@@ -319,6 +319,12 @@ void sl_sweep_free(sl_sweep *sw);
  * SL_ERR_INTERNAL when sw is NULL. */
 sl_status sl_sweep_check_points(const sl_sweep *sw, sl_error *err);
 
+/* Progress of long work on the calling thread (a serving simulation's requests, a numerics run's
+ * training steps): fn(ud, what, done, total) every so often while it runs; NULL: none (the
+ * default).  Sweeps report through sl_sweep_params instead. */
+typedef void (*sl_progress_fn)(void *ud, const char *what, double done, double total);
+void sl_progress_set(sl_progress_fn fn, void *ud);
+
 /* Where a running sweep is, for a progress line. */
 typedef struct sl_sweep_progress {
   long done, total, feasible;

@@ -70,6 +70,39 @@ run "run on a large system" 0 run --chip gb200 --system gb200-nvl72 --model llam
   lacks "no exponent in money" "$TMP/out" '\$[0-9.]+e[+-]'
 }
 
+# ---- 10: long work shows a progress line on a terminal, and is quiet otherwise; a resumed sweep says so
+run "serve, stderr not a terminal" 0 run examples/serve-llama3.1-8b.yaml &&
+  if [[ -s $TMP/err ]]; then bad "serve is quiet when stderr is not a terminal"; else ok; fi
+if command -v python3 >/dev/null 2>&1; then
+  # stderr on a pseudo-terminal: the progress line, erased at the end
+  if python3 - "$SILICA" >"$TMP/pty" 2>&1 <<'PY'
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.run([sys.argv[1], "run", "examples/serve-llama3.1-8b.yaml"], stdout=subprocess.DEVNULL, stderr=s)
+os.close(s)
+data = b""
+while True:
+    try:
+        d = os.read(m, 65536)
+    except OSError:
+        break
+    if not d:
+        break
+    data += d
+sys.stdout.write(repr(data))
+sys.exit(p.returncode)
+PY
+  then
+    contains "serve shows a progress line on a terminal" "$TMP/pty" 'serving simulation: requests [0-9]+ of 10000'
+  else
+    bad "serve under a pseudo-terminal: $(head -c 300 "$TMP/pty")"
+  fi
+fi
+run "sweep" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/m.sqlite" --jobs 2 &&
+  if [[ -s $TMP/err ]]; then bad "a new sweep is quiet when stderr is not a terminal"; else ok; fi
+run "sweep resumed" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/m.sqlite" &&
+  contains "a resumed sweep says how many points it found" "$TMP/err" '^sweep: resumed .*m\.sqlite: 432 points found'
+
 if [[ $failed -ne 0 ]]; then
   echo "usability.sh: $failed of $((passed + failed)) checks failed" >&2
   exit 1

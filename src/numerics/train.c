@@ -523,6 +523,7 @@ static int train_one(const nm_experiment *ex, const nm_prec *p, uint64_t seed, c
   clock_t t0 = clock();
   int k = 0, dead = 0;
   for (int step = 1; step <= ex->steps && !bad; step++) {
+    core_progress("numerics: training steps", step, ex->steps);
     double l = NAN;
     if (!dead) {
       if (ex->dlrm) {

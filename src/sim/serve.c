@@ -319,6 +319,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
         q->state = 2, q->t_done = now;
         free_blocks += q->blocks, q->blocks = 0;
         done++;
+        if ((done & 8191) == 0) core_progress("serving simulation: requests", (double)done, (double)n);
       } else {
         running[keep++] = running[j];
       }

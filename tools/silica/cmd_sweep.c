@@ -26,7 +26,8 @@ const char CLI_HELP_SWEEP[] =
     "  --report DB   print the Pareto front, the best design per objective and the reference chips\n"
     "  --json        the report as one JSON object (the whole front, every infeasible reason)\n"
     "\n"
-    "A progress line (points done, rate, best so far, ETA) goes to stderr when it is a terminal.\n"
+    "A progress line (points done, rate, best so far, ETA) goes to stderr when it is a terminal; a\n"
+    "database that already holds points of the sweep is resumed, and a line on stderr says how many.\n"
     "example: silica sweep examples/mtia-tco-sweep.yaml --db /tmp/mtia.sqlite --jobs 4\n";
 
 static void progress(void *ud, const sl_sweep_progress *p) {
@@ -122,7 +123,15 @@ int cmd_sweep(int argc, char **argv) {
     return EXIT_INPUT;
 #endif
   } else {
-    s = sl_sweep_run(sw, db, &p, NULL, &text, &err);
+    sl_sweep_stats st;
+    memset(&st, 0, sizeof st);
+    s = sl_sweep_run(sw, db, &p, &st, &text, &err);
+    if (p.progress) fprintf(stderr, "\n");
+    p.progress = NULL;
+    /* a database with points in it was resumed: say so, and how many it held */
+    if (!s && st.resumed > 0)
+      fprintf(stderr, "sweep: resumed %s: %ld points found there, %ld evaluated now, %ld in all\n", db, st.resumed,
+              st.evaluated, st.total);
   }
   if (p.progress) fprintf(stderr, "\n");
   sl_sweep_free(sw);

@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char USAGE[] =
     "usage: silica COMMAND [ARGS]\n"
@@ -174,6 +176,28 @@ static int cmd_help(int argc, char **argv) {
   return cli_print_help(argc == 2 ? argv[1] : NULL);
 }
 
+/* A progress line on stderr for long work, when stderr is a terminal: at most five updates a
+ * second, erased when the command ends. */
+static int progress_shown;
+
+static void progress_line(void *ud, const char *what, double done, double total) {
+  (void)ud;
+  static double last;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  if (progress_shown && now - last < 0.2 && done < total) return;
+  last = now;
+  fprintf(stderr, "\r\033[K%s %.0f of %.0f (%.0f%%)", what, done, total, total > 0 ? 100 * done / total : 0);
+  fflush(stderr);
+  progress_shown = 1;
+}
+
+static int finish(int rc) {
+  if (progress_shown) fprintf(stderr, "\r\033[K");
+  return rc;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return cli_usage(NULL, "missing command");
   const char *cmd = argv[1];
@@ -191,6 +215,9 @@ int main(int argc, char **argv) {
               {"report", cmd_report}, {"sweep", cmd_sweep},       {"numerics", cmd_numerics},
               {"help", cmd_help}};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-    if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1); /* each handles --help */
+    if (strcmp(cmd, cmds[i].name) == 0) {
+      if (isatty(STDERR_FILENO) && strcmp(cmd, "sweep") != 0) sl_progress_set(progress_line, NULL);
+      return finish(cmds[i].fn(argc - 1, argv + 1)); /* each handles --help */
+    }
   return cli_usage(NULL, "unknown command \"%s\"", cmd);
 }
