@@ -113,7 +113,7 @@ double sl_result_number(const sl_result *res, const char *key);
 int sl_result_feasible(const sl_result *res);
 const char *sl_result_reason(const sl_result *res); /* "" when feasible; owned by res */
 
-/* The result as one JSON object (FORMATS.md "Output of silica run --json").  Returns a string
+/* The result as one JSON object (docs/formats.md "Output of silica run --json").  Returns a string
  * from malloc that the caller frees, or NULL when out of memory. */
 char *sl_result_json(const sl_result *res);
 
@@ -152,7 +152,7 @@ const char *sl_report_kind(const char *text, size_t len);
  * database; a build made without web/node_modules), SL_ERR_INTERNAL (out of memory). */
 sl_status sl_report_html(const char *text, size_t len, const char *name, char **out, sl_error *err);
 
-/* Runs validation cases files (FORMATS.md "Validation cases") and gives the result as the JSON of
+/* Runs validation cases files (docs/formats.md "Validation cases") and gives the result as the JSON of
  * `silica validate --json` ({"cases": [...], "mape", "max_abs_rel_error", "counts", ...}).
  * `filter` (NULL = all) keeps the cases whose name matches the POSIX extended regex.  A case over its
  * tolerance, unsupported, or with a bad scenario is a status in the JSON, not an error: the call

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli.sh — command-line contract of silica (FORMATS.md "Commands"): exit codes, one-line errors on
+# cli.sh — command-line contract of silica (docs/formats.md "Commands"): exit codes, one-line errors on
 # stderr, nothing on stdout for bad input, and the shape of the outputs.
 # Usage: tests/cli.sh PATH/TO/silica   (run from the repository root; ctest does)
 set -u

@@ -1,4 +1,4 @@
-/* cli.h — pieces shared by the commands of the silica program (FORMATS.md "Commands").
+/* cli.h — pieces shared by the commands of the silica program (docs/formats.md "Commands").
  * Every command builds its whole output in memory and prints it only once it has succeeded, so
  * that a failing command (exit 2) writes nothing on stdout. */
 #ifndef SILICA_CLI_H

@@ -1,4 +1,4 @@
-/* cmd_compare.c — `silica compare`: the same workloads on several chips (FORMATS.md "Commands"):
+/* cmd_compare.c — `silica compare`: the same workloads on several chips (docs/formats.md "Commands"):
  * the options; the runs and the report are sl_compare's. */
 #include "cli.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Flags that are shorthands for --set KEY=VALUE (FORMATS.md "Scenario"). */
+/* Flags that are shorthands for --set KEY=VALUE (docs/formats.md "Scenario"). */
 static const struct {
   const char *flag, *key;
 } FLAG_KEYS[] = {

@@ -1,5 +1,5 @@
 /* main.c — the silica command-line program: dispatch, help texts and exit codes
- * (FORMATS.md "Commands").  The commands live in cmd_run.c, cmd_validate.c and cmd_presets.c. */
+ * (docs/formats.md "Commands").  The commands live in cmd_run.c, cmd_validate.c and cmd_presets.c. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -35,7 +35,7 @@ static const char USAGE[] =
 static const char HELP_RUN[] =
     "usage: silica run [FILE] [flags] [--set KEY=VALUE]... [--json | --csv] [--top N] [--html OUT]\n"
     "\n"
-    "Evaluates one scenario (a YAML or JSON file, see FORMATS.md \"Scenario\"), or one given by flags\n"
+    "Evaluates one scenario (a YAML or JSON file, see docs/formats.md \"Scenario\"), or one given by flags\n"
     "alone.  Flags and --set override the file.  A value may be a preset name, a path or inline YAML.\n"
     "\n"
     "scenario flags (each is --set KEY=VALUE for the key shown):\n"
@@ -53,7 +53,7 @@ static const char HELP_RUN[] =
     "\n"
     "output:\n"
     "  (default)             a summary and the per-op breakdown, most expensive first\n"
-    "  --json                one JSON object (FORMATS.md \"Output of silica run --json\")\n"
+    "  --json                one JSON object (docs/formats.md \"Output of silica run --json\")\n"
     "  --csv                 the breakdown as CSV with a header line\n"
     "  --top N               show only the N most expensive breakdown rows (text and CSV; 0 = all);\n"
     "                        when a parallel plan is searched, also list the N best plans\n"
@@ -65,7 +65,7 @@ static const char HELP_VALIDATE[] =
     "usage: silica validate FILE... [--json | --csv | --report] [--max-mape X] [--filter REGEX]\n"
     "                       [--by source|file] [--cross-validate [--residuals FILE]]\n"
     "\n"
-    "Runs validation cases (FORMATS.md \"Validation cases\") and compares each measured output key\n"
+    "Runs validation cases (docs/formats.md \"Validation cases\") and compares each measured output key\n"
     "with the prediction.  Cases with use: calibrate are the kernel-level measurements the chips'\n"
     "figures are fitted to: they are reported apart, as calibration.\n"
     "\n"
