@@ -324,8 +324,11 @@ static void write_text(jbuf *b, const cmp *c) {
       }
       rep_printf(b, "\n");
     }
-    rep_printf(b, "  systems:\n");
-    for (size_t k = 0; k < c->n_chips; k++) {
+    int many = 0; /* a single chip runs on no system worth naming */
+    for (size_t k = 0; k < c->n_chips; k++)
+      if (c->cells[w][k].sys_chips > 1) many = 1;
+    if (many) rep_printf(b, "  systems:\n");
+    for (size_t k = 0; many && k < c->n_chips; k++) {
       const cell *x = &c->cells[w][k];
       rep_printf(b, "  %-*s  %s: %.0f chips, scale-up domains of %.0f at %.4g GB/s per chip", cw, c->chips[k],
                  x->system ? x->system : "the chip's links", x->sys_chips, x->sys_node_chips, x->scale_up.bw_GBps);
