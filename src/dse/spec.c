@@ -49,6 +49,8 @@ static sl_status read_param(reader *r, yt_pair *p, dse_param *out) {
   yt_node *v = p->value;
   yt_node at = *v;
   at.line = p->key_line;
+  const char *meant = kind < 0 ? io_closest(p->key, dse_param_names, DSE_P_COUNT) : NULL;
+  if (meant) return rd_fail(r, &at, "unknown parameter (did you mean \"%s\"?)", meant);
   if (kind < 0)
     return rd_fail(
         r, &at,

@@ -82,6 +82,12 @@ sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out
       size_t l = strlen(list);
       snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", sl_preset_name(kind, i));
     }
+    const char *names[256];
+    size_t k = 0;
+    for (; k < n && k < 256; k++)
+      names[k] = sl_preset_name(kind, k);
+    const char *meant = io_closest(v, names, k);
+    if (meant) return rd_fail(r, node, "unknown %s preset \"%s\" (did you mean \"%s\"?)", kind, v, meant);
     return rd_fail(r, node, "unknown %s preset \"%s\" (known: %s; or give a path)", kind, v, list);
   }
   return yt_parse(r->a, text, strlen(text), preset_path(kind, v), out, r->err);

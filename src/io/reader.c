@@ -191,8 +191,16 @@ sl_status rd_enum(reader *r, yt_node *map, const char *key, int required, const 
     size_t l = strlen(list);
     snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", names[i]);
   }
+  size_t n = 0;
+  while (names[n])
+    n++;
+  const char *meant = io_closest(str, names, n);
   rd_mark m = rd_push(r, key);
-  s = rd_fail(r, yt_find(map, key)->value, "unknown value \"%s\" (expected one of: %s)", str, list);
+  if (meant)
+    s = rd_fail(r, yt_find(map, key)->value, "unknown value \"%s\" (did you mean \"%s\"? expected one of: %s)", str,
+                meant, list);
+  else
+    s = rd_fail(r, yt_find(map, key)->value, "unknown value \"%s\" (expected one of: %s)", str, list);
   rd_pop(r, m);
   return s;
 }

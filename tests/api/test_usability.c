@@ -63,6 +63,11 @@ static void test_did_you_mean(void **state) {
   const char *set[] = {"infer.bacth=3"};
   load_error("{chip: h100-sxm, model: llama3.1-8b, task: decode}", set, 1, msg, sizeof msg);
   expect_in(msg, "infer.bacth: unknown key (did you mean \"batch\"?)");
+  /* preset names and enumerated values too */
+  load_error("{chip: h100-sx, model: llama3.1-8b, task: decode}", NULL, 0, msg, sizeof msg);
+  expect_in(msg, "unknown chips preset \"h100-sx\" (did you mean \"h100-sxm\"?)");
+  load_error("{chip: h100-sxm, model: llama3.1-8b, task: decod}", NULL, 0, msg, sizeof msg);
+  expect_in(msg, "unknown value \"decod\" (did you mean \"decode\"?");
   /* a key far from every known one gets no guess */
   load_error("{chip: h100-sxm, model: llama3.1-8b, task: decode, frobnicate: 1}", NULL, 0, msg, sizeof msg);
   expect_in(msg, "frobnicate: unknown key");
