@@ -58,6 +58,11 @@ run "show stack" 0 show stack megatron-2024 && {
 run "show stack --json" 0 show stack megatron-2024 --json &&
   contains "show stack --json lists the fitted figures" "$TMP/out" '"fitted":\["efficiency","kernel_overhead_s"\]'
 
+# ---- 4: the software a chip family runs is its default stack --------------------------------------
+run "show chip tpu" 0 show chip tpu-v5p && contains "show chip gives the default stack" "$TMP/out" '^default stack: train maxtext, infer maxtext, dlrm maxtext$'
+run "run on mtia" 0 run --chip mtia-2i --model llama3.1-8b --task decode &&
+  contains "an MTIA run uses PyTorch with Meta's kernel library" "$TMP/out" '^  stack +mtia-pytorch$'
+
 # ---- 9: one memory unit, money without exponents -------------------------------------------------
 run "run 70b decode with a fixed tp 1" 0 run --chip h100-sxm --system dgx-h100 --model llama3.1-70b --task decode \
   --batch 64 --parallel '{tp: 1}' && {

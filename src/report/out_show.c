@@ -306,6 +306,13 @@ static void json_chip(jbuf *b, const sl_chip *c) {
   jb_arr_end(b);
   jb_obj_end(b);
   json_chip_efficiency(b, c);
+  jb_obj_begin(b, "default_stack"); /* null: silica's default for that kind of work */
+  for (int i = 0; i < SL_STACK_FOR_COUNT; i++)
+    if (c->default_stack[i])
+      jb_str(b, sl_stack_for_names[i], c->default_stack[i]);
+    else
+      jb_null(b, sl_stack_for_names[i]);
+  jb_obj_end(b);
   jb_obj_begin(b, "validation");
   jb_str(b, "status", chip_status(c));
   jb_str(b, "note", c->validation_note);
@@ -418,6 +425,14 @@ static void text_chip(jbuf *b, const sl_chip *c) {
   rep_printf(b, "DRAM efficiency source: %s\n", c->eff_dram_source);
   rep_printf(b, "validation: %s%s%s\n", chip_status(c), c->validation_note[0] ? " - " : "",
              c->validation_note);
+  if (c->default_stack[SL_STACK_FOR_TRAIN] || c->default_stack[SL_STACK_FOR_INFER] ||
+      c->default_stack[SL_STACK_FOR_DLRM]) {
+    rep_printf(b, "default stack:");
+    for (int i = 0; i < SL_STACK_FOR_COUNT; i++)
+      rep_printf(b, "%s %s %s", i ? "," : "", sl_stack_for_names[i],
+                 c->default_stack[i] ? c->default_stack[i] : "(silica's)");
+    rep_printf(b, "\n");
+  }
 }
 
 static void text_stack(jbuf *b, const sl_stack *s) {
