@@ -91,8 +91,8 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 
 /* ---- core: progress of long work ----------------------------------------------------------------
  * A serving simulation or a numerics run reports how far it is (done of total, with what runs)
- * to the calling thread's hook (sl_progress_set, include/silica.h), which may print a line on a terminal; with no
- * hook nothing happens.  Callers report every so often, not every iteration. */
+ * to the calling thread's hook (sl_progress_set, include/silica.h), which may print a line on a terminal;
+ * with no hook nothing happens.  Callers report every so often, not every iteration. */
 void core_progress(const char *what, double done, double total);
 
 #endif /* SL_CORE_H */

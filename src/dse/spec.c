@@ -174,7 +174,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   SL_TRY(rd_string(&r, root, "description", 0, &ign));
   yt_node *chip = yt_get(root, "chip");
   if (!chip)
-    return rd_missing(&r, root, "chip", "missing key \"chip\" (the base chip: a preset, a path or an inline chip spec)");
+    return rd_missing(&r, root, "chip",
+                      "missing key \"chip\" (the base chip: a preset, a path or an inline chip spec)");
   char *chip_txt = spec_text(chip, dir);
   if (!chip_txt) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   sw->chip = ar_strdup(&sw->a, chip_txt);
@@ -295,7 +296,8 @@ static sl_status build(dse_sweep *sw, yt_node *root, const char *dir, sl_error *
   yt_node *ws = yt_get(root, "workloads");
   {
     rd_mark m = rd_push(&r, "workloads");
-    if (!ws) return rd_missing(&r, root, "workloads", "missing key \"workloads\" (a list of {scenario, weight})");
+    if (!ws)
+      return rd_missing(&r, root, "workloads", "missing key \"workloads\" (a list of {scenario, weight})");
     if (ws->type != YT_SEQ || ws->n == 0 || ws->n > DSE_MAX_WORKLOADS)
       return rd_fail(&r, ws, "expected a list of 1 to %d workloads {scenario, weight, name}",
                      DSE_MAX_WORKLOADS);

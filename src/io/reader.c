@@ -80,8 +80,8 @@ static sl_status unknown_key(reader *r, const yt_node *map, size_t i, const char
   at.line = map->pairs[i].key_line;
   /* a key merged in from another file (a preset's overrides) is named where it was written */
   if (map->pairs[i].value && map->pairs[i].value->file) at.file = map->pairs[i].value->file;
-  sl_status s = meant ? rd_fail(r, &at, "unknown key (did you mean \"%s\"?)", meant)
-                      : rd_fail(r, &at, "unknown key");
+  sl_status s =
+      meant ? rd_fail(r, &at, "unknown key (did you mean \"%s\"?)", meant) : rd_fail(r, &at, "unknown key");
   rd_pop(r, m);
   return s;
 }
@@ -197,8 +197,8 @@ sl_status rd_enum(reader *r, yt_node *map, const char *key, int required, const 
   const char *meant = io_closest(str, names, n);
   rd_mark m = rd_push(r, key);
   if (meant)
-    s = rd_fail(r, yt_find(map, key)->value, "unknown value \"%s\" (did you mean \"%s\"? expected one of: %s)", str,
-                meant, list);
+    s = rd_fail(r, yt_find(map, key)->value,
+                "unknown value \"%s\" (did you mean \"%s\"? expected one of: %s)", str, meant, list);
   else
     s = rd_fail(r, yt_find(map, key)->value, "unknown value \"%s\" (expected one of: %s)", str, list);
   rd_pop(r, m);

@@ -139,9 +139,9 @@ sl_status report_compare(page *p, yt_node *c) {
           width);
     }
   }
-  static const char *const cols[] = {"workload",   "chip",        "system",     "#throughput", "unit",
-                                     "#step time", "#W per chip", "#$ per hour", "#per joule",  "#per dollar",
-                                     "notes"};
+  static const char *const cols[] = {"workload",   "chip",        "system",      "#throughput",
+                                     "unit",       "#step time",  "#W per chip", "#$ per hour",
+                                     "#per joule", "#per dollar", "notes"};
   page_section(p, "Results", NULL);
   page_table_begin(p, cols, SL_ARRAY_LEN(cols));
   for (size_t w = 0; w < ws->n; w++) {
@@ -156,8 +156,9 @@ sl_status report_compare(page *p, yt_node *c) {
         yt_node *sys = jin_get(r, "system");
         char sv[160] = "";
         if (sys)
-          snprintf(sv, sizeof sv, "%s: %g chips, %g GB/s scale-up", jin_str_or(sys, "name", "the chip's links"),
-                   jin_num(sys, "chips"), jin_num(sys, "scale_up.bw_GBps"));
+          snprintf(sv, sizeof sv, "%s: %g chips, %g GB/s scale-up",
+                   jin_str_or(sys, "name", "the chip's links"), jin_num(sys, "chips"),
+                   jin_num(sys, "scale_up.bw_GBps"));
         page_td(p, sv, 0);
       }
       page_td_num(p, jin_num(r, "throughput"));

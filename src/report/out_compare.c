@@ -331,8 +331,10 @@ static void write_text(jbuf *b, const cmp *c) {
     for (size_t k = 0; many && k < c->n_chips; k++) {
       const cell *x = &c->cells[w][k];
       rep_printf(b, "  %-*s  %s: %.0f chips, scale-up domains of %.0f at %.4g GB/s per chip", cw, c->chips[k],
-                 x->system ? x->system : "the chip's links", x->sys_chips, x->sys_node_chips, x->scale_up.bw_GBps);
-      if (x->sys_chips > x->sys_node_chips) rep_printf(b, ", scale-out %.4g GB/s per chip", x->scale_out.bw_GBps);
+                 x->system ? x->system : "the chip's links", x->sys_chips, x->sys_node_chips,
+                 x->scale_up.bw_GBps);
+      if (x->sys_chips > x->sys_node_chips)
+        rep_printf(b, ", scale-out %.4g GB/s per chip", x->scale_out.bw_GBps);
       rep_printf(b, "\n");
     }
   }

@@ -235,7 +235,22 @@ static void text_serve(jbuf *b, const sl_result *res) {
 /* The plan search: counts, and with --top N the N best plans: every column that differs between
  * them (the overlap options only then), and plans equal in every printed figure and in all
  * columns but one as one row, that column's values joined by "/". */
-enum { PC_DP, PC_TP, PC_PP, PC_CP, PC_EP, PC_SP, PC_ZERO, PC_VPP, PC_MB, PC_RC, PC_OTP, PC_ODP, PC_GBS, PC_N };
+enum {
+  PC_DP,
+  PC_TP,
+  PC_PP,
+  PC_CP,
+  PC_EP,
+  PC_SP,
+  PC_ZERO,
+  PC_VPP,
+  PC_MB,
+  PC_RC,
+  PC_OTP,
+  PC_ODP,
+  PC_GBS,
+  PC_N
+};
 enum { PF_TIME, PF_MFU, PF_MEM, PF_N, PLAN_CELL = 40 };
 
 static void plan_cells(const sl_plan_row *t, char c[PC_N + PF_N][PLAN_CELL]) {
@@ -262,12 +277,12 @@ static void text_plans(jbuf *b, const sl_result *res) {
   rep_printf(b, "  %-14s %.0f plans enumerated, %.0f evaluated\n", "search", res->plans_enumerated,
              res->plans_evaluated);
   if (!res->n_top) return;
-  static const char *const head[PC_N + PF_N] = {"dp",  "tp",        "pp",     "cp",     "ep",  "sp",
-                                                "zero", "vpp",      "mb",     "recompute", "tp overlap",
-                                                "dp overlap", "gbs", "step time", "MFU",  "GiB/chip"};
+  static const char *const head[PC_N + PF_N] = {
+      "dp", "tp",        "pp",         "cp",         "ep",  "sp",        "zero", "vpp",
+      "mb", "recompute", "tp overlap", "dp overlap", "gbs", "step time", "MFU",  "GiB/chip"};
   size_t n = res->n_top;
   char(*cell)[PC_N + PF_N][PLAN_CELL] = calloc(n, sizeof *cell);
-  size_t *first = calloc(n, sizeof *first); /* the first plan of each printed row */
+  size_t *first = calloc(n, sizeof *first);        /* the first plan of each printed row */
   int *merged_col = calloc(n, sizeof *merged_col); /* the column a row merges plans on, or -1 */
   if (!cell || !first || !merged_col) {
     b->oom = 1;

@@ -443,7 +443,8 @@ static void text_stack(jbuf *b, const sl_stack *s) {
   rep_printf(b, "attention %s; element-wise ops %s; graphs %s\n", sl_attn_kernel_names[s->attention_kernel],
              s->fused_elementwise ? "fused" : "unfused", s->graphs ? "yes" : "no");
   rep_printf(b, "kernel launch overhead %s%s\n", t, s->fitted & 2u ? fit : "");
-  rep_printf(b, "efficiency %.4g of the kernel-level throughput%s\n", s->efficiency, s->fitted & 1u ? fit : "");
+  rep_printf(b, "efficiency %.4g of the kernel-level throughput%s\n", s->efficiency,
+             s->fitted & 1u ? fit : "");
   rep_printf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
              s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
@@ -452,8 +453,10 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     rep_printf(b, "serving:");
     if (s->max_batch_tokens > 0) rep_printf(b, " %g tokens per step,", s->max_batch_tokens);
     if (s->max_seqs > 0) rep_printf(b, " %g sequences at once,", s->max_seqs);
-    if (s->kv_cache_fraction > 0) rep_printf(b, " KV cache %.0f%% of the free memory,", 100 * s->kv_cache_fraction);
-    rep_printf(b, " KV blocks %s\n", s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)");
+    if (s->kv_cache_fraction > 0)
+      rep_printf(b, " KV cache %.0f%% of the free memory,", 100 * s->kv_cache_fraction);
+    rep_printf(b, " KV blocks %s\n",
+               s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)");
   }
 }
 
@@ -482,7 +485,8 @@ static void text_tree(jbuf *b, const yt_node *n, int indent, const char *key) {
       rep_printf(b, "%*s- [%zu]\n", indent + 2, "", i);
       text_tree(b, n->items[i], indent + 4, NULL);
     }
-    if (n->n > MAX_ITEMS) rep_printf(b, "%*s... %zu more (--json shows all)\n", indent + 2, "", n->n - MAX_ITEMS);
+    if (n->n > MAX_ITEMS)
+      rep_printf(b, "%*s... %zu more (--json shows all)\n", indent + 2, "", n->n - MAX_ITEMS);
     return;
   }
   if (key) rep_printf(b, "%*s%s:\n", indent, "", key);
@@ -605,8 +609,8 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
   } else if (model) {
     text_model(&b, &l);
   } else {
-    rep_printf(&b, "system %s\nfile: %s\nspec:\n", scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : name,
-               l.tree->file);
+    rep_printf(&b, "system %s\nfile: %s\nspec:\n",
+               scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : name, l.tree->file);
     text_tree(&b, l.tree, 2, NULL);
   }
   ar_free(&a);

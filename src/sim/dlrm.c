@@ -265,10 +265,11 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
     res->mem = base, res->mem.per_chip_bytes = dense_bytes,
     res->mem.fits = dense_bytes <= base.capacity_bytes;
   if (in->dev_budget < 0) {
-    snprintf(out->reason, sizeof out->reason,
-             "does not fit in memory: the dense part and the activations of %g samples need %.2f GiB per chip "
-             "but %s has %.2f GiB",
-             mb, dense_bytes / 1073741824.0, sc->chip.name, base.capacity_bytes / 1073741824.0);
+    snprintf(
+        out->reason, sizeof out->reason,
+        "does not fit in memory: the dense part and the activations of %g samples need %.2f GiB per chip "
+        "but %s has %.2f GiB",
+        mb, dense_bytes / 1073741824.0, sc->chip.name, base.capacity_bytes / 1073741824.0);
     if (res) res->mem.fits = 0;
     return SL_OK;
   }

@@ -36,7 +36,8 @@ static sl_status apply_set(arena *a, yt_node *root, const char *set, sl_error *e
       if (had && had->value && had->value->type == YT_MAP && v->type == YT_SCALAR && had->value->file &&
           strcmp(had->value->file, "<command line>") == 0) {
         /* --set chip.tdp_w=500 --chip h100-sxm: the preset under the keys set before it */
-        if (yt_map_set(a, had->value, "preset", v)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+        if (yt_map_set(a, had->value, "preset", v))
+          return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
         return SL_OK;
       }
       if (yt_map_set(a, map, part, v)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
@@ -67,8 +68,10 @@ static sl_status read_spec(reader *r, yt_node *root, const char *key, const char
   if (!v) v = dflt;
   /* keys set on the command line over a spec the scenario leaves to its default (--set
    * stack.kernel_launch_s=...): the default preset under them */
-  if (v && dflt && v->type == YT_MAP && !yt_find(v, "preset") && v->file && strcmp(v->file, "<command line>") == 0)
-    if (yt_map_set(r->a, v, "preset", dflt)) return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (v && dflt && v->type == YT_MAP && !yt_find(v, "preset") && v->file &&
+      strcmp(v->file, "<command line>") == 0)
+    if (yt_map_set(r->a, v, "preset", dflt))
+      return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   rd_mark m = rd_push(r, key);
   sl_status s = v ? spec_resolve(r, kind, v, tree) : rd_missing(r, root, key, "missing key");
   rd_pop(r, m);
@@ -236,8 +239,8 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   sc->optimizer = SL_OPTIM_ADAMW;
   yt_node *t = yt_get(root, "train");
   rd_mark m = rd_push(r, "train");
-  sl_status s =
-      t ? rd_map(r, t) : rd_missing(r, root, "train", "missing key (task: train needs seq_len and global_batch)");
+  sl_status s = t ? rd_map(r, t)
+                  : rd_missing(r, root, "train", "missing key (task: train needs seq_len and global_batch)");
   if (!s && sc->model.kind == SL_MODEL_TRANSFORMER) s = rd_double(r, t, "seq_len", 1, 1, 1e8, &sc->seq_len);
   if (!s) {
     yt_node *gb = yt_find(t, "global_batch") ? yt_find(t, "global_batch")->value : NULL;
@@ -353,8 +356,8 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   if (sc->stack.max_seqs > 0) v->max_seqs = sc->stack.max_seqs;
   yt_node *t = yt_get(root, "serve");
   rd_mark m = rd_push(r, "serve");
-  sl_status s =
-      t ? rd_map(r, t) : rd_missing(r, root, "serve", "missing key (task: serve needs serve.arrival_rate_per_s)");
+  sl_status s = t ? rd_map(r, t)
+                  : rd_missing(r, root, "serve", "missing key (task: serve needs serve.arrival_rate_per_s)");
   if (!s) {
     yt_node *ar = yt_find(t, "arrival_rate_per_s") ? yt_find(t, "arrival_rate_per_s")->value : NULL;
     if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {
@@ -409,7 +412,6 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
 static int divides(double a, double b) {
   return b > 0 && fmod(a, b) == 0;
 }
-
 
 /* Checks the parallel degrees against the system and the model, as a run will fill them
  * (scenario_parallel); the scenario keeps them as declared, except training's dp when tp, pp and
@@ -523,8 +525,8 @@ static sl_status check_context(const sl_scenario *sc, yt_node *root, sl_error *e
                    name);
   if (sc->task == SL_TASK_PREFILL && sc->prompt_len > ctx)
     return err_set(err, SL_ERR_INPUT, f, key_line(root, "infer", "prompt_len"), "infer.prompt_len",
-                   "prompt_len %.0f exceeds the %.0f-token context of model %s (max_context)",
-                   sc->prompt_len, ctx, name);
+                   "prompt_len %.0f exceeds the %.0f-token context of model %s (max_context)", sc->prompt_len,
+                   ctx, name);
   if ((sc->task == SL_TASK_DECODE || sc->task == SL_TASK_GENERATE) && sc->prompt_len + sc->gen_len > ctx)
     return err_set(err, SL_ERR_INPUT, f, key_line(root, "infer", "prompt_len"), "infer.prompt_len",
                    "prompt_len %.0f + gen_len %.0f = %.0f tokens exceed the %.0f-token context of model %s "
@@ -566,10 +568,10 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
   int kind = sc->model.kind == SL_MODEL_DLRM ? SL_STACK_FOR_DLRM
              : task == SL_TASK_TRAIN         ? SL_STACK_FOR_TRAIN
                                              : SL_STACK_FOR_INFER;
-  const char *dflt = sc->chip.default_stack[kind]                ? sc->chip.default_stack[kind]
-                     : kind == SL_STACK_FOR_DLRM ? "torchrec"
-                     : kind == SL_STACK_FOR_TRAIN                ? "megatron-2024"
-                                                                 : "trtllm";
+  const char *dflt = sc->chip.default_stack[kind] ? sc->chip.default_stack[kind]
+                     : kind == SL_STACK_FOR_DLRM  ? "torchrec"
+                     : kind == SL_STACK_FOR_TRAIN ? "megatron-2024"
+                                                  : "trtllm";
   yt_node *dstack = yt_scalar_new(&sc->a, dflt, "<default>", 0);
   if (!dstack) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   SL_TRY(read_spec(&r, root, "stack", "stacks", dstack, &sc->stack_tree));

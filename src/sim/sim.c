@@ -9,7 +9,6 @@
 
 static const double GIB = 1073741824.0; /* text figures of memory are in GiB, as the reports */
 
-
 double inference_max_batch(const sl_scenario *sc) {
   /* Memory is linear in the batch: the largest batch whose footprint fits (0 when none does). */
   sl_scenario c = *sc;
@@ -103,11 +102,13 @@ static void fit_hint(sl_result *res, const sl_scenario *sc) {
   if (t > 0 && !sc->parallel_default)
     snprintf(at, room, "; parallel: {tp: %g%s} fits (%g replicas)", t, pps, sc->chips / (t * pp));
   else if (sc->chips <= 1)
-    snprintf(at, room, "; one chip is not enough: give a system of more chips, a smaller batch or a narrower "
-                       "format");
+    snprintf(at, room,
+             "; one chip is not enough: give a system of more chips, a smaller batch or a narrower "
+             "format");
   else
-    snprintf(at, room, "; no tp within the %g-chip scale-up domain fits on these %g chips: give more chips "
-                       "(and pp), a smaller batch or a narrower format",
+    snprintf(at, room,
+             "; no tp within the %g-chip scale-up domain fits on these %g chips: give more chips "
+             "(and pp), a smaller batch or a narrower format",
              fmin(sc->node_chips, sc->chips), sc->chips);
 }
 

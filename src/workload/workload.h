@@ -184,7 +184,7 @@ struct sl_scenario {
   double chips, node_chips;
   double host_memory_bytes; /* per chip, host DRAM that may hold embedding rows (0 = none) */
   sl_link scale_up, scale_out;
-  int torus; /* scale-up domain is a torus (TPU ICI) rather than a switch */
+  int torus;               /* scale-up domain is a torus (TPU ICI) rather than a switch */
   const char *system_name; /* the system's `name` (a preset's), NULL for an unnamed inline system */
   /* train */
   double seq_len, global_batch, micro_batch; /* micro_batch may be SL_AUTO */

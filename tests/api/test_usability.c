@@ -121,7 +121,8 @@ static void test_preset_overrides(void **state) {
   const char *base = "{model: llama3.1-8b, task: decode, chip: h100-sxm}";
   const char *tdp_first[] = {"chip.tdp_w=500", "chip=h100-sxm"};
   const char *tdp_last[] = {"chip=h100-sxm", "chip.tdp_w=500"};
-  char *a = run_json(base, tdp_first + 1, 1), *b = run_json(base, tdp_last, 2), *c = run_json(base, tdp_first, 2);
+  char *a = run_json(base, tdp_first + 1, 1), *b = run_json(base, tdp_last, 2),
+       *c = run_json(base, tdp_first, 2);
   assert_non_null(strstr(a, "\"tdp_w\":700"));
   assert_non_null(strstr(b, "\"tdp_w\":500"));
   assert_non_null(strstr(c, "\"tdp_w\":500"));
@@ -130,8 +131,9 @@ static void test_preset_overrides(void **state) {
   assert_non_null(strstr(a, "\"tdp_w\":300"));
   assert_non_null(strstr(a, "A100"));
   sl_free(a);
-  a = run_json("{model: llama3.1-8b, task: decode, chip: h100-sxm, stack: {preset: trtllm, kernel_overhead_s: 7e-6}}",
-               NULL, 0);
+  a = run_json(
+      "{model: llama3.1-8b, task: decode, chip: h100-sxm, stack: {preset: trtllm, kernel_overhead_s: 7e-6}}",
+      NULL, 0);
   assert_non_null(strstr(a, "\"kernel_overhead_s\":7e-06"));
   sl_free(a);
   const char *ko[] = {"stack.kernel_overhead_s=7e-6"};
@@ -169,7 +171,8 @@ static void test_inference_default_plan(void **state) {
   sl_result_free(res);
   sl_scenario_free(sc);
   /* and with a batch of 8, 8 replicas of tp 1 */
-  sc = load_ok("{chip: h100-sxm, system: dgx-h100, model: llama3.1-8b, task: decode, infer: {batch: 8}}", NULL, 0);
+  sc = load_ok("{chip: h100-sxm, system: dgx-h100, model: llama3.1-8b, task: decode, infer: {batch: 8}}",
+               NULL, 0);
   assert_int_equal(sl_scenario_run(sc, &res, &err), SL_OK);
   assert_true(sl_result_number(res, "parallel.tp") == 1);
   assert_true(sl_result_number(res, "parallel.dp") == 8);
@@ -189,7 +192,8 @@ static void test_inference_default_plan(void **state) {
 /* compare runs each chip on its own system of the workload's chip count, and each result names it. */
 static void test_compare_systems(void **state) {
   (void)state;
-  const char *chips[] = {"h100-sxm", "mtia-2i", "a100-sxm-40gb"}, *wl[] = {"examples/dlrm-dgx-h100-train.yaml"};
+  const char *chips[] = {"h100-sxm", "mtia-2i", "a100-sxm-40gb"},
+             *wl[] = {"examples/dlrm-dgx-h100-train.yaml"};
   sl_compare_params p;
   memset(&p, 0, sizeof p);
   p.chips = chips, p.n_chips = 3, p.workloads = wl, p.n_workloads = 1, p.format = SL_FORMAT_JSON;
@@ -252,10 +256,11 @@ static void test_default_stack(void **state) {
     sl_free(j);
   }
   char msg[600];
-  load_error("{chip: {preset: h100-sxm, default_stack: tensorrt}, model: llama3.1-8b, task: decode}", NULL, 0, msg,
-             sizeof msg);
+  load_error("{chip: {preset: h100-sxm, default_stack: tensorrt}, model: llama3.1-8b, task: decode}", NULL, 0,
+             msg, sizeof msg);
   expect_in(msg, "default_stack: unknown stack preset \"tensorrt\"");
-  load_error("{chip: {preset: h100-sxm, default_stack: {infer: vllm, serve: vllm}}, model: llama3.1-8b, task: decode}",
+  load_error("{chip: {preset: h100-sxm, default_stack: {infer: vllm, serve: vllm}}, model: llama3.1-8b, "
+             "task: decode}",
              NULL, 0, msg, sizeof msg);
   expect_in(msg, "default_stack.serve: unknown key");
 }
@@ -266,7 +271,8 @@ static void test_plans_table(void **state) {
   (void)state;
   sl_scenario *sc = NULL;
   sl_error err;
-  assert_int_equal(sl_scenario_load("examples/train-llama3.1-70b-plan.yaml", NULL, NULL, 0, &sc, &err), SL_OK);
+  assert_int_equal(sl_scenario_load("examples/train-llama3.1-70b-plan.yaml", NULL, NULL, 0, &sc, &err),
+                   SL_OK);
   sl_run_params rp = sl_run_params_default();
   rp.top_plans = 60;
   sl_result *res = NULL;
@@ -298,14 +304,10 @@ static void test_plans_table(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_did_you_mean),
-      cmocka_unit_test(test_context_limit),
-      cmocka_unit_test(test_preset_overrides),
-      cmocka_unit_test(test_inference_default_plan),
-      cmocka_unit_test(test_compare_systems),
-      cmocka_unit_test(test_torus_refused),
-      cmocka_unit_test(test_default_stack),
-      cmocka_unit_test(test_plans_table),
+      cmocka_unit_test(test_did_you_mean),     cmocka_unit_test(test_context_limit),
+      cmocka_unit_test(test_preset_overrides), cmocka_unit_test(test_inference_default_plan),
+      cmocka_unit_test(test_compare_systems),  cmocka_unit_test(test_torus_refused),
+      cmocka_unit_test(test_default_stack),    cmocka_unit_test(test_plans_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

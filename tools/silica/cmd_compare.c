@@ -85,11 +85,12 @@ static int parse_args(int argc, char **argv, cmp *c) {
   if (c->json && c->csv) return cli_usage("compare", "--json and --csv exclude each other");
   int rc = split_list(&c->lists[0], chips, c->chips, &c->n_chips, "--chips");
   if (rc == EXIT_OK) rc = split_list(&c->lists[1], files, c->files, &c->n_files, "--workloads");
-  if (rc == EXIT_OK && systems) rc = split_list(&c->lists[2], systems, c->systems, &c->n_systems, "--systems");
+  if (rc == EXIT_OK && systems)
+    rc = split_list(&c->lists[2], systems, c->systems, &c->n_systems, "--systems");
   if (rc != EXIT_OK) return rc;
   if (systems && c->n_systems != c->n_chips)
-    return cli_usage("compare", "--systems pairs a system with each chip: %zu systems for %zu chips", c->n_systems,
-                     c->n_chips);
+    return cli_usage("compare", "--systems pairs a system with each chip: %zu systems for %zu chips",
+                     c->n_systems, c->n_chips);
   c->baseline = 0;
   if (base) {
     size_t i = 0;

@@ -130,8 +130,8 @@ int cmd_sweep(int argc, char **argv) {
     p.progress = NULL;
     /* a database with points in it was resumed: say so, and how many it held */
     if (!s && st.resumed > 0)
-      fprintf(stderr, "sweep: resumed %s: %ld points found there, %ld evaluated now, %ld in all\n", db, st.resumed,
-              st.evaluated, st.total);
+      fprintf(stderr, "sweep: resumed %s: %ld points found there, %ld evaluated now, %ld in all\n", db,
+              st.resumed, st.evaluated, st.total);
   }
   if (p.progress) fprintf(stderr, "\n");
   sl_sweep_free(sw);
