@@ -108,6 +108,15 @@ run "sweep" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/m.sqlite" --jobs 2 &
 run "sweep resumed" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/m.sqlite" &&
   contains "a resumed sweep says how many points it found" "$TMP/err" '^sweep: resumed .*m\.sqlite: 432 points found'
 
+# ---- 12: make run's table states its prompt length, and its More: line asks for the same one ------
+if scripts/demo "$SILICA" >"$TMP/out" 2>"$TMP/err"; then
+  ok
+  contains "the demo states its prompt length" "$TMP/out" '^Llama-3.1-8B.*2048-token prompt'
+  contains "the demo's More: line keeps the prompt length" "$TMP/out" '^More: .*--prompt-len 2048$'
+else
+  bad "scripts/demo: exit $?"
+fi
+
 if [[ $failed -ne 0 ]]; then
   echo "usability.sh: $failed of $((passed + failed)) checks failed" >&2
   exit 1
