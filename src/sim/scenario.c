@@ -210,6 +210,56 @@ static sl_status read_parallel(reader *r, yt_node *root, sl_scenario *sc) {
   return s;
 }
 
+/* The keys of one stage (train.stages[i]). */
+static sl_status read_stage_keys(reader *r, yt_node *g, double *tokens, double *seq, double *gbt, double *gb,
+                                 double *chips, yt_node **par) {
+  sl_status s = rd_map(r, g);
+  if (!s) s = rd_double(r, g, "tokens", 1, 1, 1e18, tokens);
+  if (!s) s = rd_double(r, g, "seq_len", 0, 1, 1e8, seq);
+  if (!s) s = rd_double(r, g, "global_batch_tokens", 0, 1, 1e15, gbt);
+  if (!s) s = rd_double(r, g, "global_batch", 0, 1, 1e12, gb);
+  if (!s) s = rd_double(r, g, "chips", 0, 1, 1e7, chips);
+  if (!s && yt_find(g, "parallel")) *par = yt_get(g, "parallel");
+  if (!s) s = rd_done(r, g);
+  if (!s && *gb > 0 && *gbt > 0) s = rd_fail(r, g, "give global_batch or global_batch_tokens, not both");
+  return s;
+}
+
+/* With train.stages, the scenario's own step (the one `silica run` reports) defaults to the stage of
+ * the most tokens: its seq_len and batch fill those train leaves out. */
+static sl_status stage_defaults(reader *r, yt_node *t) {
+  yt_pair *sp = yt_find(t, "stages");
+  yt_node *st = sp ? sp->value : NULL;
+  if (!st) return SL_OK;
+  if (st->type != YT_SEQ || st->n == 0) {
+    rd_mark m = rd_push(r, "stages");
+    sl_status s = rd_fail(r, st, "expected a list of {tokens, seq_len, global_batch_tokens}");
+    rd_pop(r, m);
+    return s;
+  }
+  yt_node *best = NULL;
+  double most = -1;
+  for (size_t i = 0; i < st->n; i++) {
+    yt_node *g = st->items[i], *par = NULL;
+    double tok = 0, seq = 0, gbt = 0, gb = 0, chips = 0;
+    rd_mark m = rd_push(r, "stages");
+    rd_push_index(r, i);
+    sl_status s = read_stage_keys(r, g, &tok, &seq, &gbt, &gb, &chips, &par);
+    rd_pop(r, m);
+    SL_TRY(s);
+    if (tok > most) most = tok, best = g;
+  }
+  static const char *const seq_keys[] = {"seq_len"}, *const batch_keys[] = {"global_batch", "global_batch_tokens"};
+  if (!yt_find(t, "seq_len") && yt_find(best, seq_keys[0]) &&
+      yt_map_set(r->a, t, seq_keys[0], yt_find(best, seq_keys[0])->value))
+    return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!yt_find(t, "global_batch") && !yt_find(t, "global_batch_tokens"))
+    for (int k = 0; k < 2; k++)
+      if (yt_find(best, batch_keys[k]) && yt_map_set(r->a, t, batch_keys[k], yt_find(best, batch_keys[k])->value))
+        return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  return SL_OK;
+}
+
 static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   static const char *const rec[] = {"none", "selective", "full", NULL};
   static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
@@ -219,6 +269,7 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   rd_mark m = rd_push(r, "train");
   sl_status s =
       t ? rd_map(r, t) : rd_fail(r, root, "missing key (task: train needs seq_len and global_batch)");
+  if (!s) s = stage_defaults(r, t);
   if (!s && sc->model.kind == SL_MODEL_TRANSFORMER) s = rd_double(r, t, "seq_len", 1, 1, 1e8, &sc->seq_len);
   if (!s) {
     yt_node *gb = yt_find(t, "global_batch") ? yt_find(t, "global_batch")->value : NULL;
@@ -642,15 +693,7 @@ static sl_status read_stages(sl_scenario *sc, yt_node *root, sl_error *err) {
     o->line = g->line;
     double seq = 0, gbt = 0, gb = 0, chips = 0;
     yt_node *par = NULL;
-    sl_status s = rd_map(&r, g);
-    if (!s) s = rd_double(&r, g, "tokens", 1, 1, 1e18, &o->tokens);
-    if (!s) s = rd_double(&r, g, "seq_len", 0, 1, 1e8, &seq);
-    if (!s) s = rd_double(&r, g, "global_batch_tokens", 0, 1, 1e15, &gbt);
-    if (!s) s = rd_double(&r, g, "global_batch", 0, 1, 1e12, &gb);
-    if (!s) s = rd_double(&r, g, "chips", 0, 1, 1e7, &chips);
-    if (!s && yt_find(g, "parallel")) par = yt_get(g, "parallel");
-    if (!s) s = rd_done(&r, g);
-    if (!s && gb > 0 && gbt > 0) s = rd_fail(&r, g, "give global_batch or global_batch_tokens, not both");
+    sl_status s = read_stage_keys(&r, g, &o->tokens, &seq, &gbt, &gb, &chips, &par);
     rd_pop(&r, m);
     SL_TRY(s);
     /* the stage as a scenario: a clone with the stage's keys in place of the scenario's */
