@@ -75,6 +75,29 @@ double campaign_chip_facility_w(const sl_scenario *sc) {
   return pue * (sc->chip.tdp_w + host_w + sc->network_w_per_chip);
 }
 
+/* The nodes a job takes of a site of n_max whole nodes: the most of the form d 2^a, d a divisor of the
+ * layers (pipeline stages can take d; the other degrees and the batches are powers of two), so that
+ * the plan search has degrees that multiply to it.  The rest of the site are spares. */
+static double job_nodes(double n_max, double layers) {
+  double best = 0;
+  if (layers < 1) layers = 1;
+  for (double d = 1; d <= layers && d <= n_max; d++) {
+    if (fmod(layers, d) != 0) continue;
+    double u = d;
+    while (u * 2 <= n_max)
+      u *= 2;
+    if (u > best) best = u;
+  }
+  return best;
+}
+
+double campaign_fleet_chips(const sl_scenario *sc) {
+  double per = campaign_chip_facility_w(sc);
+  if (!(per > 0)) return 0;
+  double layers = sc->model.kind == SL_MODEL_TRANSFORMER ? (double)sc->model.tf.layers : 1;
+  return job_nodes(floor(sc->power_budget_w / (per * sc->node_chips)), layers) * sc->node_chips;
+}
+
 sl_status campaign_size_to_power(sl_scenario *sc, yt_node *root, sl_error *err) {
   double per = campaign_chip_facility_w(sc);
   yt_pair *sp = yt_find(root, "system");
@@ -82,12 +105,12 @@ sl_status campaign_size_to_power(sl_scenario *sc, yt_node *root, sl_error *err) 
   if (!(sc->chip.tdp_w > 0))
     return err_set(err, SL_ERR_INPUT, root->file, line, "system.power_budget_w",
                    "chip %s has no tdp_w to size a fleet by power", sc->chip.name);
-  double nodes = floor(sc->power_budget_w / (per * sc->node_chips));
-  if (nodes < 1)
+  double chips = campaign_fleet_chips(sc);
+  if (chips < sc->node_chips)
     return err_set(err, SL_ERR_INPUT, root->file, line, "system.power_budget_w",
                    "%g W does not power one node of %g chips (%g W each at the facility)", sc->power_budget_w,
                    sc->node_chips, per);
-  sc->chips = nodes * sc->node_chips;
+  sc->chips = chips;
   return SL_OK;
 }
 

@@ -380,6 +380,9 @@ void campaign_default_reliability(sl_reliability *r, double *network_w_per_chip)
 sl_status campaign_read_reliability(reader *r, yt_node *map, sl_reliability *out);
 /* system.power_budget_w: sets sc->chips to the whole nodes whose facility power fits the budget. */
 sl_status campaign_size_to_power(sl_scenario *sc, yt_node *root, sl_error *err);
+/* The chips (whole nodes) a power budget feeds, for sc's chip: what campaign_size_to_power sets and
+ * a sweep sets again for every design point's TDP. */
+double campaign_fleet_chips(const sl_scenario *sc);
 /* The facility power of one chip position at full load: PUE x (TDP + host share + network). */
 double campaign_chip_facility_w(const sl_scenario *sc);
 /* Fills res->campaign for sc's train.tokens (res holds the scenario's own step). */

@@ -211,7 +211,23 @@ static void test_power_budget(void **state) {
   double per = campaign_chip_facility_w(sc);
   assert_true(per > sc->chip.tdp_w);
   assert_true(fmod(sc->chips, 8) == 0);
-  assert_true(sc->chips * per <= 2.0e7 && (sc->chips + 8) * per > 2.0e7);
+  /* whole nodes, d 2^a of them with d dividing the 32 layers of the model: here a power of two, the
+   * largest within the budget */
+  double nodes = sc->chips / 8;
+  assert_true(nodes == pow(2, floor(log2(2.0e7 / (8 * per)))));
+  assert_true(sc->chips * per <= 2.0e7 && 2 * sc->chips * per > 2.0e7);
+  sl_scenario_free(sc);
+  /* a model of 126 layers (2 x 3^2 x 7) lets a factor of the layers in: 3 x 512 of 1,623 nodes */
+  sc = NULL;
+  assert_int_equal(sl_scenario_load(NULL,
+                                    "{chip: b200, system: {preset: hgx-b200, power_budget_w: 2.0e7}, model: llama3.1-405b,"
+                                    " task: train, parallel: auto, train: {seq_len: 8192, global_batch: 2048}}",
+                                    NULL, 0, &sc, &err),
+                   SL_OK);
+  per = campaign_chip_facility_w(sc);
+  double most = floor(2.0e7 / (8 * per));
+  assert_true(most > 1536 && most < 2048);
+  assert_true(sc->chips == 1536 * 8);
   sl_scenario_free(sc);
 }
 
