@@ -45,6 +45,7 @@ static void write_scenario(jbuf *b, const char *key, const sl_scenario *sc, cons
     jb_num(b, "micro_batch", res->micro_batch > 0 ? res->micro_batch : sc->micro_batch);
     jb_str(b, "optimizer", name_of(optimizer_names, SL_ARRAY_LEN(optimizer_names), (int)sc->optimizer));
     jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)res->recompute));
+    if (sc->train_tokens > 0) jb_num(b, "tokens", sc->train_tokens);
     jb_obj_end(b);
   } else {
     jb_obj_begin(b, "infer");
