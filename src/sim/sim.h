@@ -373,7 +373,7 @@ void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core,
                        double tokens, double samples, const double *row_core_j, const double *row_off_j,
                        sl_result *res);
 
-/* ---- sim: training campaigns (src/sim/campaign.c) ---- */
+/* ---- sim: training campaigns (src/sim/campaign.c; the keys and site power: campaign_spec.c) ---- */
 /* The defaults of `reliability:` (the Llama 3 report's interruption table) and of the network's power. */
 void campaign_default_reliability(sl_reliability *r, double *network_w_per_chip);
 /* Reads a `reliability:` map over *out. */

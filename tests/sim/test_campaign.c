@@ -149,6 +149,41 @@ static void test_zero_failures(void **state) {
   assert_true(run_number(text, "campaign.interruptions") == 0);
 }
 
+/* Limits: a run that never finishes (restarts outlasting the failures) says so; a run of very many
+ * failures draws fewer Monte Carlo trials instead of hanging. */
+static void test_limits(void **state) {
+  (void)state;
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load(NULL,
+                                    "{chip: h100-sxm, system: {preset: dgx-h100, chips: 64, reliability: {chip_failures_per_hour:"
+                                    " 1, restart_s: 1.0e6}}, model: llama3.2-1b, task: train, parallel: {tp: 1, pp: 1},"
+                                    " train: {seq_len: 2048, global_batch: 64, tokens: 1.0e12}}",
+                                    NULL, 0, &sc, &err),
+                   SL_OK);
+  assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
+  assert_true(sl_result_feasible(r));
+  assert_true(isnan(sl_result_number(r, "campaign.time_to_train_s")));
+  char *json = sl_result_json(r);
+  assert_non_null(strstr(json, "never finishes"));
+  sl_free(json);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  assert_int_equal(sl_scenario_load(NULL,
+                                    "{chip: h100-sxm, system: {preset: dgx-h100, chips: 64, reliability: {chip_failures_per_hour:"
+                                    " 0.5, trials: 1000000}}, model: llama3.2-1b, task: train, parallel: {tp: 1, pp: 1},"
+                                    " train: {seq_len: 2048, global_batch: 64, tokens: 1.0e15}}",
+                                    NULL, 0, &sc, &err),
+                   SL_OK);
+  assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
+  double trials = sl_result_number(r, "campaign.trials"), fails = sl_result_number(r, "campaign.interruptions");
+  assert_true(fails > 1e5);
+  assert_true(trials < 1e6 && trials * (2 * fails + 1) <= 2e7);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 /* Bad input of each new key: an input error naming the key. */
 static void test_bad_keys(void **state) {
   (void)state;
@@ -236,6 +271,7 @@ int main(void) {
       cmocka_unit_test(test_expected_time_closed_form), cmocka_unit_test(test_young_daly),
       cmocka_unit_test(test_monte_carlo_mean),          cmocka_unit_test(test_zero_failures),
       cmocka_unit_test(test_bad_keys),                  cmocka_unit_test(test_power_budget),
+      cmocka_unit_test(test_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
