@@ -365,6 +365,7 @@ contains "campaign: bad stage key names it" "$TMP/err" "train.stages\\[0\\].colo
 input_error "campaign: bad reliability" run "$TMP/campaign.yaml" --set system.reliability.restart_s=-1
 input_error "campaign: power budget below a node" run "$TMP/campaign.yaml" --set system.power_budget_w=1000
 input_error "campaign: bad tokens" run "$TMP/campaign.yaml" --set train.tokens=many
+input_error "campaign: tokens of a ranking model" run examples/dlrm-dgx-h100-train.yaml --set train.tokens=1e9
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -311,6 +311,8 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   }
   if (!s) s = rd_enum(r, t, "optimizer", 0, opt, &op);
   if (!s) s = rd_double(r, t, "tokens", 0, 1, 1e18, &sc->train_tokens);
+  if (!s && (sc->train_tokens > 0 || yt_find(t, "stages")) && sc->model.kind != SL_MODEL_TRANSFORMER)
+    s = rd_fail(r, t, "train.tokens and train.stages are for transformer training (a campaign counts tokens)");
   if (!s && yt_find(t, "stages")) yt_get(t, "stages"); /* read after the scenario (campaign_stages) */
   if (!s) s = rd_done(r, t);
   sc->recompute = (sl_recompute)rc;
