@@ -149,6 +149,21 @@ static void test_zero_failures(void **state) {
   assert_true(run_number(text, "campaign.interruptions") == 0);
 }
 
+/* The defaults against the Llama 3 report: its interruption rate (419 unexpected in 54 days on
+ * 16,384 GPUs), and an effective training time above 90% for a 405B model (5.7 TB checkpoints). */
+static void test_llama3_defaults(void **state) {
+  (void)state;
+  sl_reliability r;
+  double net_w;
+  campaign_default_reliability(&r, &net_w);
+  double lambda = campaign_failure_rate(&r, 16384, 8);
+  if (fabs(lambda * 3600 * 54 * 24 / 419 - 1) > 1e-9) fail_msg("%g interruptions in 54 days", lambda * 3600 * 54 * 24);
+  double M = 1 / lambda, bytes = 405e9 * 14, delta = bytes / (r.write_GBps * 1e9);
+  double R = r.restart_s + bytes / (r.read_GBps * 1e9), tau = campaign_daly(delta, M);
+  double n = 1000, goodput = n * tau / campaign_expected_s(n, tau, delta, R, M);
+  if (!(goodput > 0.9 && goodput < 0.97)) fail_msg("goodput %g", goodput);
+}
+
 /* Limits: a run that never finishes (restarts outlasting the failures) says so; a run of very many
  * failures draws fewer Monte Carlo trials instead of hanging. */
 static void test_limits(void **state) {
@@ -271,7 +286,7 @@ int main(void) {
       cmocka_unit_test(test_expected_time_closed_form), cmocka_unit_test(test_young_daly),
       cmocka_unit_test(test_monte_carlo_mean),          cmocka_unit_test(test_zero_failures),
       cmocka_unit_test(test_bad_keys),                  cmocka_unit_test(test_power_budget),
-      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_limits),                    cmocka_unit_test(test_llama3_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
