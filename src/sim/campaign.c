@@ -86,7 +86,8 @@ sl_status campaign_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   sl_campaign *C = &res->campaign;
   memset(C, 0, sizeof *C);
   C->p10_s = C->p50_s = C->p90_s = C->mc_mean_s = NAN;
-  if (sc->train_tokens <= 0 || sc->task != SL_TASK_TRAIN || sc->model.kind != SL_MODEL_TRANSFORMER) return SL_OK;
+  if (sc->train_tokens <= 0 || sc->task != SL_TASK_TRAIN || sc->model.kind != SL_MODEL_TRANSFORMER)
+    return SL_OK;
   size_t n = sc->n_stages ? sc->n_stages : 1;
   C->stage = ar_alloc(&res->a, n * sizeof *C->stage);
   sched *S = ar_alloc(&res->a, n * sizeof *S);
@@ -132,8 +133,8 @@ sl_status campaign_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
       g->tokens = sc->train_tokens;
     }
     if (!r->feasible) {
-      snprintf(C->reason, sizeof C->reason, "stage %zu (seq_len %g, global batch %g on %g chips): %.150s", i + 1,
-               st.seq_len, st.global_batch, st.chips, r->reason);
+      snprintf(C->reason, sizeof C->reason, "stage %zu (seq_len %g, global batch %g on %g chips): %.150s",
+               i + 1, st.seq_len, st.global_batch, st.chips, r->reason);
       if (own) ar_free(&tmp.a);
       C->has = 0;
       return SL_OK;
@@ -153,7 +154,8 @@ sl_status campaign_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     double shard_chips = r->par.zero >= 1 ? g->chips : fmin(g->chips, g->tp * g->pp * fmax(1, r->par.ep));
     double writers = fmin(nodes, ceil(shard_chips / st.node_chips));
     q->ckpt = C->checkpoint_bytes / (fmin(rel->write_GBps, writers * rel->node_write_GBps) * 1e9);
-    q->restore = rel->restart_s + C->checkpoint_bytes / (fmin(rel->read_GBps, nodes * rel->node_read_GBps) * 1e9);
+    q->restore =
+        rel->restart_s + C->checkpoint_bytes / (fmin(rel->read_GBps, nodes * rel->node_read_GBps) * 1e9);
     q->step = g->step_time_s;
     double tau;
     if (rel->interval_s > 0)
@@ -173,10 +175,11 @@ sl_status campaign_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     g->time_s = campaign_expected_s(q->full, q->k * q->step, q->ckpt, q->restore, q->mtbf) +
                 campaign_expected_s(q->rem > 0, q->rem * q->step, q->ckpt, q->restore, q->mtbf);
     if (!isfinite(g->time_s)) { /* restarts longer than the failures leave: it never finishes */
-      snprintf(C->reason, sizeof C->reason,
-               "stage %zu: failures every %.4g s (mean) leave no time for a restart of %.4g s and segments of "
-               "%.4g s: the run never finishes",
-               i + 1, q->mtbf, q->restore, q->k * q->step + q->ckpt);
+      snprintf(
+          C->reason, sizeof C->reason,
+          "stage %zu: failures every %.4g s (mean) leave no time for a restart of %.4g s and segments of "
+          "%.4g s: the run never finishes",
+          i + 1, q->mtbf, q->restore, q->k * q->step + q->ckpt);
       if (own) ar_free(&tmp.a);
       return SL_OK;
     }
@@ -205,7 +208,8 @@ sl_status campaign_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     double infra_j = g->chips * (host_w + sc->network_w_per_chip) * g->time_s;
     energy_j += pue * (busy_j + idle_j + infra_j);
     double avg_w = r->power.has_energy ? r->power.avg_power_w_per_chip : sc->chip.tdp_w;
-    C->facility_power_w = fmax(C->facility_power_w, pue * g->chips * (avg_w + host_w + sc->network_w_per_chip));
+    C->facility_power_w =
+        fmax(C->facility_power_w, pue * g->chips * (avg_w + host_w + sc->network_w_per_chip));
     if (have_cc && r->power.has_energy)
       cost += econ_usd_per_hour(sc->econ, &cc, g->chips, avg_w) * g->time_s / 3600;
     else

@@ -71,7 +71,8 @@ static void test_young_daly(void **state) {
     if (fabs(daly / best - 1) > 0.01) fail_msg("case %zu: Daly %g vs optimum %g", i, daly, best);
     /* the waste, flat near the optimum, barely differs */
     assert_true(waste(daly, d, R, M) / waste(best, d, R, M) - 1 < 1e-4);
-    if (d / M < 0.002 && fabs(young / best - 1) > 0.05) fail_msg("case %zu: Young %g vs optimum %g", i, young, best);
+    if (d / M < 0.002 && fabs(young / best - 1) > 0.05)
+      fail_msg("case %zu: Young %g vs optimum %g", i, young, best);
   }
 }
 
@@ -99,7 +100,8 @@ static void test_monte_carlo_mean(void **state) {
                      " parallel: {tp: 2, pp: 1, dp: 2048}}";
   assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
   assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
-  double cf = sl_result_number(r, "campaign.time_to_train_s"), mc = sl_result_number(r, "campaign.time_mc_mean_s");
+  double cf = sl_result_number(r, "campaign.time_to_train_s"),
+         mc = sl_result_number(r, "campaign.time_mc_mean_s");
   assert_true(sl_result_number(r, "campaign.interruptions") > 5);
   if (!(fabs(mc / cf - 1) < 0.02)) fail_msg("scenario: Monte Carlo mean %g vs closed form %g", mc, cf);
   assert_true(sl_result_number(r, "campaign.time_p10_s") <= sl_result_number(r, "campaign.time_p50_s"));
@@ -130,7 +132,8 @@ static void test_zero_failures(void **state) {
       "{chip: h100-sxm, system: {preset: dgx-h100, chips: 64, reliability: {chip_failures_per_hour: 0,"
       " node_failures_per_hour: 0, link_failures_per_hour: 0}}, model: llama3.2-1b, task: train,"
       " parallel: {tp: 2, pp: 1},"
-      " train: {seq_len: 4096, global_batch: 256, stages: [{tokens: 1.0e9, seq_len: 2048, global_batch_tokens:"
+      " train: {seq_len: 4096, global_batch: 256, stages: [{tokens: 1.0e9, seq_len: 2048, "
+      "global_batch_tokens:"
       " 524288}, {tokens: 3.0e9}, {tokens: 5.0e8, seq_len: 8192, global_batch: 64, chips: 32}]}}";
   double got = run_number(text, "campaign.time_to_train_s");
   double s1 = run_number("{chip: h100-sxm, system: {preset: dgx-h100, chips: 64}, model: llama3.2-1b,"
@@ -142,7 +145,8 @@ static void test_zero_failures(void **state) {
   double s3 = run_number("{chip: h100-sxm, system: {preset: dgx-h100, chips: 32}, model: llama3.2-1b,"
                          " task: train, parallel: {tp: 2, pp: 1}, train: {seq_len: 8192, global_batch: 64}}",
                          "step_time_s");
-  double want = ceil(1e9 / (256 * 2048.0)) * s1 + ceil(3e9 / (256 * 4096.0)) * s2 + ceil(5e8 / (64 * 8192.0)) * s3;
+  double want =
+      ceil(1e9 / (256 * 2048.0)) * s1 + ceil(3e9 / (256 * 4096.0)) * s2 + ceil(5e8 / (64 * 8192.0)) * s3;
   if (fabs(got / want - 1) > 1e-12) fail_msg("campaign %.12g s vs stages' steps %.12g s", got, want);
   assert_true(run_number(text, "campaign.tokens") == 4.5e9);
   assert_true(run_number(text, "campaign.goodput") == 1);
@@ -157,7 +161,8 @@ static void test_llama3_defaults(void **state) {
   double net_w;
   campaign_default_reliability(&r, &net_w);
   double lambda = campaign_failure_rate(&r, 16384, 8);
-  if (fabs(lambda * 3600 * 54 * 24 / 419 - 1) > 1e-9) fail_msg("%g interruptions in 54 days", lambda * 3600 * 54 * 24);
+  if (fabs(lambda * 3600 * 54 * 24 / 419 - 1) > 1e-9)
+    fail_msg("%g interruptions in 54 days", lambda * 3600 * 54 * 24);
   double M = 1 / lambda, bytes = 405e9 * 14, delta = bytes / (r.write_GBps * 1e9);
   double R = r.restart_s + bytes / (r.read_GBps * 1e9), tau = campaign_daly(delta, M);
   double n = 1000, goodput = n * tau / campaign_expected_s(n, tau, delta, R, M);
@@ -171,12 +176,14 @@ static void test_limits(void **state) {
   sl_scenario *sc = NULL;
   sl_result *r = NULL;
   sl_error err;
-  assert_int_equal(sl_scenario_load(NULL,
-                                    "{chip: h100-sxm, system: {preset: dgx-h100, chips: 64, reliability: {chip_failures_per_hour:"
-                                    " 1, restart_s: 1.0e6}}, model: llama3.2-1b, task: train, parallel: {tp: 1, pp: 1},"
-                                    " train: {seq_len: 2048, global_batch: 64, tokens: 1.0e12}}",
-                                    NULL, 0, &sc, &err),
-                   SL_OK);
+  assert_int_equal(
+      sl_scenario_load(
+          NULL,
+          "{chip: h100-sxm, system: {preset: dgx-h100, chips: 64, reliability: {chip_failures_per_hour:"
+          " 1, restart_s: 1.0e6}}, model: llama3.2-1b, task: train, parallel: {tp: 1, pp: 1},"
+          " train: {seq_len: 2048, global_batch: 64, tokens: 1.0e12}}",
+          NULL, 0, &sc, &err),
+      SL_OK);
   assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
   assert_true(sl_result_feasible(r));
   assert_true(isnan(sl_result_number(r, "campaign.time_to_train_s")));
@@ -185,14 +192,17 @@ static void test_limits(void **state) {
   sl_free(json);
   sl_result_free(r);
   sl_scenario_free(sc);
-  assert_int_equal(sl_scenario_load(NULL,
-                                    "{chip: h100-sxm, system: {preset: dgx-h100, chips: 64, reliability: {chip_failures_per_hour:"
-                                    " 0.5, trials: 1000000}}, model: llama3.2-1b, task: train, parallel: {tp: 1, pp: 1},"
-                                    " train: {seq_len: 2048, global_batch: 64, tokens: 1.0e15}}",
-                                    NULL, 0, &sc, &err),
-                   SL_OK);
+  assert_int_equal(
+      sl_scenario_load(
+          NULL,
+          "{chip: h100-sxm, system: {preset: dgx-h100, chips: 64, reliability: {chip_failures_per_hour:"
+          " 0.5, trials: 1000000}}, model: llama3.2-1b, task: train, parallel: {tp: 1, pp: 1},"
+          " train: {seq_len: 2048, global_batch: 64, tokens: 1.0e15}}",
+          NULL, 0, &sc, &err),
+      SL_OK);
   assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
-  double trials = sl_result_number(r, "campaign.trials"), fails = sl_result_number(r, "campaign.interruptions");
+  double trials = sl_result_number(r, "campaign.trials"),
+         fails = sl_result_number(r, "campaign.interruptions");
   assert_true(fails > 1e5);
   assert_true(trials < 1e6 && trials * (2 * fails + 1) <= 2e7);
   sl_result_free(r);
@@ -209,23 +219,33 @@ static void test_bad_keys(void **state) {
       {"train: {seq_len: 2048, global_batch: 64, tokens: lots}", "train.tokens"},
       {"train: {seq_len: 2048, global_batch: 64, stages: 3}", "train.stages"},
       {"train: {seq_len: 2048, global_batch: 64, stages: [{seq_len: 4096}]}", "train.stages[0].tokens"},
-      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, colour: red}]}", "train.stages[0].colour"},
-      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, seq_len: -1}]}", "train.stages[0].seq_len"},
-      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, global_batch: 64, global_batch_tokens: 1e6}]}",
+      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, colour: red}]}",
+       "train.stages[0].colour"},
+      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, seq_len: -1}]}",
+       "train.stages[0].seq_len"},
+      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, global_batch: 64, "
+       "global_batch_tokens: 1e6}]}",
        "train.stages[0]"},
-      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, chips: 0.5}]}", "train.stages[0].chips"},
+      {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, chips: 0.5}]}",
+       "train.stages[0].chips"},
       {"train: {seq_len: 2048, global_batch: 64, tokens: 5e9, stages: [{tokens: 1e9}]}", "train.tokens"},
       {"train: {seq_len: 2048, global_batch: 64, stages: [{tokens: 1e9, parallel: {tp: 3}}]}",
        "train.stages[0].parallel"},
-      {"system: {chips: 8, reliability: {chip_failures_per_hour: -1}}", "system.reliability.chip_failures_per_hour"},
-      {"system: {chips: 8, reliability: {node_failures_per_hour: x}}", "system.reliability.node_failures_per_hour"},
-      {"system: {chips: 8, reliability: {link_failures_per_hour: 2}}", "system.reliability.link_failures_per_hour"},
-      {"system: {chips: 8, reliability: {checkpoint_write_GBps: 0}}", "system.reliability.checkpoint_write_GBps"},
-      {"system: {chips: 8, reliability: {checkpoint_read_GBps: -3}}", "system.reliability.checkpoint_read_GBps"},
+      {"system: {chips: 8, reliability: {chip_failures_per_hour: -1}}",
+       "system.reliability.chip_failures_per_hour"},
+      {"system: {chips: 8, reliability: {node_failures_per_hour: x}}",
+       "system.reliability.node_failures_per_hour"},
+      {"system: {chips: 8, reliability: {link_failures_per_hour: 2}}",
+       "system.reliability.link_failures_per_hour"},
+      {"system: {chips: 8, reliability: {checkpoint_write_GBps: 0}}",
+       "system.reliability.checkpoint_write_GBps"},
+      {"system: {chips: 8, reliability: {checkpoint_read_GBps: -3}}",
+       "system.reliability.checkpoint_read_GBps"},
       {"system: {chips: 8, reliability: {node_write_GBps: 0}}", "system.reliability.node_write_GBps"},
       {"system: {chips: 8, reliability: {node_read_GBps: .nan}}", "system.reliability.node_read_GBps"},
       {"system: {chips: 8, reliability: {restart_s: -1}}", "system.reliability.restart_s"},
-      {"system: {chips: 8, reliability: {checkpoint_interval_s: 0}}", "system.reliability.checkpoint_interval_s"},
+      {"system: {chips: 8, reliability: {checkpoint_interval_s: 0}}",
+       "system.reliability.checkpoint_interval_s"},
       {"system: {chips: 8, reliability: {trials: 2.5}}", "system.reliability"},
       {"system: {chips: 8, reliability: {seed: -1}}", "system.reliability.seed"},
       {"system: {chips: 8, reliability: {mtbf: 5}}", "system.reliability.mtbf"},
@@ -238,7 +258,8 @@ static void test_bad_keys(void **state) {
     char text[1024];
     int has_train = strncmp(cases[i].over, "train", 5) == 0;
     snprintf(text, sizeof text, "{chip: h100-sxm, model: llama3.2-1b, task: train, %s%s%s}", cases[i].over,
-             has_train ? ", system: {chips: 8}" : "", has_train ? "" : ", train: {seq_len: 2048, global_batch: 64}");
+             has_train ? ", system: {chips: 8}" : "",
+             has_train ? "" : ", train: {seq_len: 2048, global_batch: 64}");
     sl_scenario *sc = NULL;
     sl_error err;
     sl_status s = sl_scenario_load(NULL, text, NULL, 0, &sc, &err);
@@ -269,11 +290,12 @@ static void test_power_budget(void **state) {
   sl_scenario_free(sc);
   /* a model of 126 layers (2 x 3^2 x 7) lets a factor of the layers in: 3 x 512 of 1,623 nodes */
   sc = NULL;
-  assert_int_equal(sl_scenario_load(NULL,
-                                    "{chip: b200, system: {preset: hgx-b200, power_budget_w: 2.0e7}, model: llama3.1-405b,"
-                                    " task: train, parallel: auto, train: {seq_len: 8192, global_batch: 2048}}",
-                                    NULL, 0, &sc, &err),
-                   SL_OK);
+  assert_int_equal(
+      sl_scenario_load(NULL,
+                       "{chip: b200, system: {preset: hgx-b200, power_budget_w: 2.0e7}, model: llama3.1-405b,"
+                       " task: train, parallel: auto, train: {seq_len: 8192, global_batch: 2048}}",
+                       NULL, 0, &sc, &err),
+      SL_OK);
   per = campaign_chip_facility_w(sc);
   double most = floor(2.0e7 / (8 * per));
   assert_true(most > 1536 && most < 2048);
@@ -283,10 +305,14 @@ static void test_power_budget(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_expected_time_closed_form), cmocka_unit_test(test_young_daly),
-      cmocka_unit_test(test_monte_carlo_mean),          cmocka_unit_test(test_zero_failures),
-      cmocka_unit_test(test_bad_keys),                  cmocka_unit_test(test_power_budget),
-      cmocka_unit_test(test_limits),                    cmocka_unit_test(test_llama3_defaults),
+      cmocka_unit_test(test_expected_time_closed_form),
+      cmocka_unit_test(test_young_daly),
+      cmocka_unit_test(test_monte_carlo_mean),
+      cmocka_unit_test(test_zero_failures),
+      cmocka_unit_test(test_bad_keys),
+      cmocka_unit_test(test_power_budget),
+      cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_llama3_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
