@@ -344,5 +344,28 @@ if run "sweep example" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqli
   run "sweep rerun resumes (nothing to do)" 0 sweep examples/mtia-tco-sweep.yaml --db "$TMP/mtia.sqlite"
   if cmp -s "$TMP/out" "$TMP/sweep-run.txt"; then ok; else bad "sweep rerun prints the same report"; fi
 fi
+# ---- training campaigns (formats.md "Campaigns"): the campaign object, one-line errors on bad keys
+cat >"$TMP/campaign.yaml" <<'EOF'
+chip: h100-sxm
+model: llama3.2-1b
+task: train
+system: {preset: dgx-h100, chips: 64}
+parallel: {tp: 1, pp: 1}
+train:
+  stages:
+    - {tokens: 1.0e9, seq_len: 2048, global_batch_tokens: 1048576}
+    - {tokens: 4.0e9, seq_len: 4096, global_batch_tokens: 2097152}
+EOF
+if run "campaign run" 0 run "$TMP/campaign.yaml" --json; then
+  json_has "campaign keys" "d['campaign']['tokens'] == 5e9 and len(d['campaign']['stages']) == 2 and 0 < d['campaign']['goodput'] <= 1 and d['campaign']['time_p10_s'] <= d['campaign']['time_p90_s']"
+fi
+run "campaign text" 0 run "$TMP/campaign.yaml" && contains "campaign text" "$TMP/out" "^campaign \\(5e\\+09 tokens"
+input_error "campaign: bad stage key" run "$TMP/campaign.yaml" --set 'train.stages=[{tokens: 1e9, colour: red}]'
+contains "campaign: bad stage key names it" "$TMP/err" "train.stages\\[0\\].colour"
+input_error "campaign: bad reliability" run "$TMP/campaign.yaml" --set system.reliability.restart_s=-1
+input_error "campaign: power budget below a node" run "$TMP/campaign.yaml" --set system.power_budget_w=1000
+input_error "campaign: bad tokens" run "$TMP/campaign.yaml" --set train.tokens=many
+input_error "campaign: tokens of a ranking model" run examples/dlrm-dgx-h100-train.yaml --set train.tokens=1e9
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

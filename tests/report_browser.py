@@ -139,6 +139,15 @@ def make_inputs(silica, tmp):
     """Returns [(kind, html_path, {chart title: expected rows})]."""
     cases = []
 
+    # a training campaign: its time split into steps, checkpoints, lost work and restarts (first: the
+    # run below writes the run kind's screenshot)
+    scenario = ["examples/campaign-llama3.1-70b-20mw.yaml"]
+    html = os.path.join(tmp, "campaign.html")
+    run([silica, "run"] + scenario + ["--html", html])
+    res = json.loads(run([silica, "run"] + scenario + ["--json"]))
+    parts = [k for k in ("compute_s", "checkpoint_s", "lost_work_s", "restart_s") if res["campaign"][k] >= 0]
+    cases.append(("run", html, {"Training campaign": len(parts)}))
+
     # run: a training step (forward, backward, optimizer and communication phases), straight from
     # `silica run --html`, and its JSON for the expectations.
     scenario = ["examples/train-llama3.2-1b.yaml"]

@@ -198,6 +198,7 @@ sl_status dse_eval(dse_worker *wk, dse_point *p) {
     sc->chip = c;
     if (!isnan(up)) sc->scale_up.bw_GBps = up;
     if (!isnan(out)) sc->scale_out.bw_GBps = out;
+    if (sc->power_budget_w > 0) sc->chips = fmax(sc->node_chips, campaign_fleet_chips(sc)); /* same site power */
     sl_status s = run_one(&wk->res, sc, wk->memo ? &wk->memo[i] : NULL, &wk->err);
     if (s) return s;
     double w_pw = 0, w_usd = 0;
@@ -227,6 +228,7 @@ sl_status dse_eval_chip(const dse_sweep *sw, sl_scenario **scs, int rederive_chi
   for (int i = 0; i < sw->n_w && !s && out->feasible; i++) {
     sl_scenario sc = *scs[i];
     if (rederive_chip) rederive(sw, &sc.chip);
+    if (sc.power_budget_w > 0) sc.chips = fmax(sc.node_chips, campaign_fleet_chips(&sc)); /* same site power */
     if (i == 0) {
       out->area_mm2 = chip_area_mm2(&sc.chip);
       out->tdp_w = sc.chip.tdp_w;

@@ -22,6 +22,8 @@ typedef struct cell {
   double throughput;  /* units per second, whole system */
   double step_time_s, chips, power_w_per_chip, usd_per_hour;
   double metric[M_COUNT]; /* throughput; units per joule (system); units per dollar */
+  int campaign;           /* the workload is a training campaign (train.tokens) */
+  double ttt_s, chip_hours, goodput, mwh, campaign_usd;
   double rel[M_COUNT];    /* / the baseline's; NaN when either is missing */
 } cell;
 
@@ -133,6 +135,12 @@ static sl_status run_cell(cmp *c, size_t w, size_t k, sl_error *err) {
     x->metric[M_THROUGHPUT] = x->throughput;
     x->metric[M_PERF_W] = x->throughput / (x->power_w_per_chip * x->chips);
     x->metric[M_PERF_TCO] = x->throughput * 3600.0 / x->usd_per_hour;
+    x->ttt_s = sl_result_number(res, "campaign.time_to_train_s");
+    x->campaign = !isnan(x->ttt_s);
+    x->chip_hours = sl_result_number(res, "campaign.chip_hours");
+    x->goodput = sl_result_number(res, "campaign.goodput");
+    x->mwh = sl_result_number(res, "campaign.energy_mwh");
+    x->campaign_usd = sl_result_number(res, "campaign.cost_usd");
   }
   if (!c->w[w].unit || strcmp(c->w[w].unit, "runs/s") == 0) c->w[w].unit = unit;
   sl_result_free(res);
@@ -222,6 +230,15 @@ static void write_json(jbuf *b, const cmp *c) {
       jb_num(b, "usd_per_hour_system", x->feasible ? x->usd_per_hour : NAN);
       jb_num(b, "perf_per_w", x->metric[M_PERF_W]);     /* units per joule */
       jb_num(b, "perf_per_usd", x->metric[M_PERF_TCO]); /* units per dollar of cost of ownership */
+      if (x->feasible && x->campaign) {
+        jb_obj_begin(b, "campaign");
+        jb_num(b, "time_to_train_s", x->ttt_s);
+        jb_num(b, "chip_hours", x->chip_hours);
+        jb_num(b, "goodput", x->goodput);
+        jb_num(b, "energy_mwh", x->mwh);
+        jb_num(b, "cost_usd", x->campaign_usd);
+        jb_obj_end(b);
+      }
       jb_obj_begin(b, "relative");
       for (int m = 0; m < M_COUNT; m++)
         jb_num(b, METRIC_KEYS[m], x->rel[m]);
@@ -336,6 +353,18 @@ static void write_text(jbuf *b, const cmp *c) {
       if (x->sys_chips > x->sys_node_chips)
         rep_printf(b, ", scale-out %.4g GB/s per chip", x->scale_out.bw_GBps);
       rep_printf(b, "\n");
+    }
+    int any = 0;
+    for (size_t k = 0; k < c->n_chips; k++)
+      any |= c->cells[w][k].feasible && c->cells[w][k].campaign;
+    if (!any) continue;
+    rep_printf(b, "  campaign:\n  %-*s  %8s %13s %13s %8s %10s %12s\n", cw, "chip", "chips", "time to train",
+               "chip-hours", "goodput", "MWh", "cost $");
+    for (size_t k = 0; k < c->n_chips; k++) {
+      const cell *x = &c->cells[w][k];
+      if (!x->feasible || !x->campaign) continue;
+      rep_printf(b, "  %-*s  %8.0f %8.1f days %13.4g %7.1f%% %10.4g %12.4g\n", cw, c->chips[k], x->chips,
+                 x->ttt_s / 86400, x->chip_hours, 100 * x->goodput, x->mwh, x->campaign_usd);
     }
   }
   if (c->n_files > 1) {

@@ -339,6 +339,64 @@ static void text_plans(jbuf *b, const sl_result *res) {
   free(cell), free(first), free(merged_col);
 }
 
+/* A duration in the unit people plan campaigns in: days past two days, else hours, else seconds. */
+static void campaign_time(double s, char *buf, size_t size) {
+  if (isnan(s))
+    snprintf(buf, size, "-");
+  else if (s >= 2 * 86400)
+    snprintf(buf, size, "%.1f days", s / 86400);
+  else if (s >= 3600)
+    snprintf(buf, size, "%.1f h", s / 3600);
+  else
+    unit_time(s, buf, size);
+}
+
+/* The campaign (train.tokens): time to train with failures, its split, energy and cost; the stages. */
+static void text_campaign(jbuf *b, const sl_result *res) {
+  const sl_campaign *C = &res->campaign;
+  if (!C->has) {
+    if (C->reason[0]) rep_printf(b, "\ncampaign: not run: %s\n", C->reason);
+    return;
+  }
+  char t[48], c[48], p10[48], p50[48], p90[48], lost[48], ck[48], rs[48], mtbf[48], iv[48], gp[32];
+  campaign_time(C->time_to_train_s, t, sizeof t);
+  campaign_time(C->compute_s, c, sizeof c);
+  campaign_time(C->p10_s, p10, sizeof p10);
+  campaign_time(C->p50_s, p50, sizeof p50);
+  campaign_time(C->p90_s, p90, sizeof p90);
+  campaign_time(C->lost_work_s, lost, sizeof lost);
+  campaign_time(C->checkpoint_s, ck, sizeof ck);
+  campaign_time(C->restart_s, rs, sizeof rs);
+  campaign_time(C->mtbf_s, mtbf, sizeof mtbf);
+  campaign_time(C->interval_s, iv, sizeof iv);
+  unit_pct(C->goodput, gp, sizeof gp);
+  rep_printf(b, "\ncampaign (%.4g tokens, %.0f steps, %zu stage%s)\n", C->tokens, C->steps, C->n_stage,
+             C->n_stage == 1 ? "" : "s");
+  rep_printf(b, "  %-14s %s expected (steps alone %s); Monte Carlo P10 %s, P50 %s, P90 %s\n", "time to train", t,
+             c, p10, p50, p90);
+  rep_printf(b, "  %-14s %.4g chip-hours on up to %.0f chips\n", "chip-hours", C->chip_hours, C->chips);
+  rep_printf(b, "  %-14s %.1f expected (MTBF %s), lost work %s, checkpoints %s, restarts %s\n", "interruptions",
+             C->interruptions, mtbf, lost, ck, rs);
+  rep_printf(b, "  %-14s %s (checkpoint every %s, %.3g GB each)\n", "goodput", gp, iv, C->checkpoint_bytes / 1e9);
+  rep_printf(b, "  %-14s %.4g MWh at the facility (peak %.3g MW)\n", "energy", C->energy_mwh,
+             C->facility_power_w / 1e6);
+  if (!isnan(C->cost_usd)) rep_printf(b, "  %-14s $%.4g\n", "cost", C->cost_usd);
+  if (C->n_stage > 1) {
+    rep_printf(b, "  %5s %10s %8s %9s %6s %-16s %11s %9s %11s %8s\n", "stage", "tokens", "seq_len", "batch",
+               "chips", "tp/pp/cp/dp", "step time", "steps", "time", "goodput");
+    for (size_t i = 0; i < C->n_stage; i++) {
+      const sl_campaign_stage *g = &C->stage[i];
+      char plan[96], st[32], tm[48], gq[32];
+      snprintf(plan, sizeof plan, "%g/%g/%g/%g", g->tp, g->pp, g->cp, g->dp);
+      unit_time(g->step_time_s, st, sizeof st);
+      campaign_time(g->time_s, tm, sizeof tm);
+      unit_pct(g->goodput, gq, sizeof gq);
+      rep_printf(b, "  %5zu %10.4g %8g %9g %6g %-16s %11s %9.0f %11s %8s\n", i + 1, g->tokens, g->seq_len,
+                 g->global_batch, g->chips, plan, st, g->steps, tm, gq);
+    }
+  }
+}
+
 static void write_text(jbuf *b, const sl_scenario *sc, const sl_result *res, long top) {
   char prec[128], model[256];
   precision_label(sc, prec, sizeof prec);
@@ -359,6 +417,7 @@ static void write_text(jbuf *b, const sl_scenario *sc, const sl_result *res, lon
   text_parallel(b, res);
   text_plans(b, res);
   if (res->feasible) text_serve(b, res);
+  if (res->feasible) text_campaign(b, res);
   if (res->feasible && res->n_rows) text_breakdown(b, res, top);
 }
 

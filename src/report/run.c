@@ -537,6 +537,73 @@ static void chart_energy(page *p, yt_node *res, const oprow *ops, size_t n) {
 }
 
 /* Serving: the latency percentiles of the simulated requests. */
+/* A training campaign: its expected time split into useful steps, checkpoints, lost work and restarts,
+ * and below it the Monte Carlo's P10-P90 band with its median. */
+static void chart_campaign(page *p, yt_node *res) {
+  double T = jin_num(res, "campaign.time_to_train_s");
+  if (!(T > 0)) return;
+  static const struct {
+    const char *key, *part;
+  } q[] = {{"campaign.compute_s", "steps"},
+           {"campaign.checkpoint_s", "checkpoints"},
+           {"campaign.lost_work_s", "lost work"},
+           {"campaign.restart_s", "restarts"}};
+  char text[400];
+  snprintf(text, sizeof text,
+           "%.4g tokens in %.4g days on up to %g chips: %.4g chip-hours, %.1f%% goodput (the steps' share of "
+           "the time), %.4g expected interruptions, %.4g MWh at the facility. The band: %g Monte Carlo draws of "
+           "the failures, P10 to P90, and the median.",
+           jin_num(res, "campaign.tokens"), T / 86400, jin_num(res, "campaign.chips"),
+           jin_num(res, "campaign.chip_hours"), 100 * jin_num(res, "campaign.goodput"),
+           jin_num(res, "campaign.interruptions"), jin_num(res, "campaign.energy_mwh"),
+           jin_num(res, "campaign.trials"));
+  page_chart_begin(p, "Training campaign", text, "campaign", "parts");
+  jb_arr_begin(&p->charts, "campaign");
+  size_t m = 0;
+  for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+    double v = jin_num(res, q[i].key);
+    if (!(v >= 0)) continue;
+    jb_obj_begin(&p->charts, NULL);
+    page_d_str(p, "row", "expected");
+    page_d_str(p, "part", q[i].part);
+    page_d_num(p, "order", (double)i);
+    page_d_num(p, "days", v / 86400);
+    jb_obj_end(&p->charts);
+    m++;
+  }
+  jb_arr_end(&p->charts);
+  jb_arr_begin(&p->charts, "campaign_band");
+  double p10 = jin_num(res, "campaign.time_p10_s"), p50 = jin_num(res, "campaign.time_p50_s"),
+         p90 = jin_num(res, "campaign.time_p90_s");
+  if (p10 > 0 && p90 > 0) {
+    jb_obj_begin(&p->charts, NULL);
+    page_d_str(p, "row", "Monte Carlo");
+    page_d_num(p, "p10", p10 / 86400);
+    page_d_num(p, "p50", p50 / 86400);
+    page_d_num(p, "p90", p90 / 86400);
+    jb_obj_end(&p->charts);
+  }
+  jb_arr_end(&p->charts);
+  page_chart_end(
+      p, m,
+      "{'width': 700, 'height': {'step': 34},"
+      " 'layer': [{'name': 'parts', 'data': {'name': 'campaign'}, 'mark': {'type': 'bar'},"
+      "  'encoding': {'y': {'field': 'row', 'type': 'nominal', 'title': null, 'sort': ['expected', 'Monte Carlo']},"
+      "   'x': {'field': 'days', 'type': 'quantitative', 'stack': 'zero', 'title': 'days'},"
+      "   'order': {'field': 'order'},"
+      "   'color': {'field': 'part', 'type': 'nominal', 'title': 'time', 'sort': ['steps', 'checkpoints', "
+      "'lost work', 'restarts']},"
+      "   'tooltip': [{'field': 'part'}, {'field': 'days', 'format': '.4~g'}]}},"
+      "  {'data': {'name': 'campaign_band'}, 'mark': {'type': 'rule', 'strokeWidth': 8, 'color': '#888'},"
+      "   'encoding': {'y': {'field': 'row', 'type': 'nominal', 'sort': ['expected', 'Monte Carlo']},"
+      "    'x': {'field': 'p10', 'type': 'quantitative'}, 'x2': {'field': 'p90'},"
+      "    'tooltip': [{'field': 'p10', 'title': 'P10 (days)', 'format': '.4~g'}, {'field': 'p50', 'title': "
+      "'P50 (days)', 'format': '.4~g'}, {'field': 'p90', 'title': 'P90 (days)', 'format': '.4~g'}]}},"
+      "  {'data': {'name': 'campaign_band'}, 'mark': {'type': 'tick', 'color': '#000', 'thickness': 2},"
+      "   'encoding': {'y': {'field': 'row', 'type': 'nominal', 'sort': ['expected', 'Monte Carlo']},"
+      "    'x': {'field': 'p50', 'type': 'quantitative'}}}]}");
+}
+
 static void chart_serve(page *p, yt_node *res) {
   static const struct {
     const char *key, *metric, *pct;
@@ -672,6 +739,7 @@ sl_status report_run(page *p, arena *a, yt_node *res) {
     chart_roofline(p, res, ops, n);
   }
   chart_serve(p, res);
+  chart_campaign(p, res);
   chart_memory(p, res);
   chart_energy(p, res, ops, n);
   table_plans(p, res);

@@ -45,6 +45,7 @@ static void write_scenario(jbuf *b, const char *key, const sl_scenario *sc, cons
     jb_num(b, "micro_batch", res->micro_batch > 0 ? res->micro_batch : sc->micro_batch);
     jb_str(b, "optimizer", name_of(optimizer_names, SL_ARRAY_LEN(optimizer_names), (int)sc->optimizer));
     jb_str(b, "recompute", name_of(recompute_names, SL_ARRAY_LEN(recompute_names), (int)res->recompute));
+    if (sc->train_tokens > 0) jb_num(b, "tokens", sc->train_tokens);
     jb_obj_end(b);
   } else {
     jb_obj_begin(b, "infer");
@@ -117,6 +118,7 @@ static sl_status run_into(const sl_scenario *sc, size_t top_plans, int keep_json
   if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
   if (!s && keep_json) s = keep_scenario_json(sc, res, err);
   if (!s) s = keep_roofline(sc, res, err);
+  if (!s && res->feasible && sc->train_tokens > 0) s = campaign_run(sc, res, err);
   if (!s && res->feasible) {
     const char *metric = interval_metric(res->task, res->has_samples);
     s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
@@ -193,6 +195,7 @@ typedef enum key_when {
   W_COST,     /* cost was computed */
   W_ROOF,     /* the scenario ran on a chip with a matrix peak and DRAM bandwidth */
   W_INTERVAL, /* the scenario ran and its peers among the validation residuals give an interval */
+  W_CAMPAIGN, /* train.tokens was given and every stage ran */
 } key_when;
 
 /* How a key is read from an sl_result: a double; a double over the number of chips; an int that
@@ -289,6 +292,36 @@ static const result_key KEYS[] = {
     KEY("interval.level", "share of measurements expected inside (0.8)", W_INTERVAL, R_DOUBLE,
         interval.level),
     KEY("interval.cases", "cross-validated residuals it comes from", W_INTERVAL, R_DOUBLE, interval.cases),
+    KEY("campaign.tokens", "tokens, all stages", W_CAMPAIGN, R_DOUBLE, campaign.tokens),
+    KEY("campaign.steps", "optimizer steps, all stages", W_CAMPAIGN, R_DOUBLE, campaign.steps),
+    KEY("campaign.chips", "chips, the largest stage", W_CAMPAIGN, R_DOUBLE, campaign.chips),
+    KEY("campaign.time_to_train_s", "s, expected wall time with failures", W_CAMPAIGN, R_DOUBLE,
+        campaign.time_to_train_s),
+    KEY("campaign.compute_s", "s, the steps alone", W_CAMPAIGN, R_DOUBLE, campaign.compute_s),
+    KEY("campaign.chip_hours", "chip-hours, wall time x chips", W_CAMPAIGN, R_DOUBLE, campaign.chip_hours),
+    KEY("campaign.interruptions", "expected job interruptions", W_CAMPAIGN, R_DOUBLE, campaign.interruptions),
+    KEY("campaign.lost_work_s", "s, work redone after failures", W_CAMPAIGN, R_DOUBLE, campaign.lost_work_s),
+    KEY("campaign.checkpoint_s", "s, writing checkpoints", W_CAMPAIGN, R_DOUBLE, campaign.checkpoint_s),
+    KEY("campaign.restart_s", "s, restarting and restoring", W_CAMPAIGN, R_DOUBLE, campaign.restart_s),
+    KEY("campaign.goodput", "effective training fraction, compute_s / time_to_train_s", W_CAMPAIGN, R_DOUBLE,
+        campaign.goodput),
+    KEY("campaign.energy_mwh", "MWh at the facility (PUE)", W_CAMPAIGN, R_DOUBLE, campaign.energy_mwh),
+    KEY("campaign.facility_power_w", "W at the facility, the largest stage", W_CAMPAIGN, R_DOUBLE,
+        campaign.facility_power_w),
+    KEY("campaign.cost_usd", "USD, whole campaign", W_CAMPAIGN, R_DOUBLE, campaign.cost_usd),
+    KEY("campaign.mtbf_s", "s between job interruptions, the longest stage", W_CAMPAIGN, R_DOUBLE,
+        campaign.mtbf_s),
+    KEY("campaign.checkpoint_interval_s", "s of steps between checkpoints, the longest stage", W_CAMPAIGN,
+        R_DOUBLE, campaign.interval_s),
+    KEY("campaign.checkpoint_bytes", "bytes: weights and optimizer state", W_CAMPAIGN, R_DOUBLE,
+        campaign.checkpoint_bytes),
+    KEY("campaign.checkpoint_write_s", "s per checkpoint, the longest stage", W_CAMPAIGN, R_DOUBLE,
+        campaign.checkpoint_write_s),
+    KEY("campaign.trials", "Monte Carlo draws", W_CAMPAIGN, R_DOUBLE, campaign.trials),
+    KEY("campaign.time_p10_s", "s, Monte Carlo 10th percentile", W_CAMPAIGN, R_DOUBLE, campaign.p10_s),
+    KEY("campaign.time_p50_s", "s, Monte Carlo median", W_CAMPAIGN, R_DOUBLE, campaign.p50_s),
+    KEY("campaign.time_p90_s", "s, Monte Carlo 90th percentile", W_CAMPAIGN, R_DOUBLE, campaign.p90_s),
+    KEY("campaign.time_mc_mean_s", "s, Monte Carlo mean", W_CAMPAIGN, R_DOUBLE, campaign.mc_mean_s),
 };
 
 static int has_memory(const sl_result *r) {
@@ -321,6 +354,8 @@ static int key_present(const sl_result *r, key_when w) {
     return r->feasible && r->roof.peak_flops_per_s > 0 && r->roof.dram_bw_GBps > 0;
   case W_INTERVAL:
     return r->feasible && r->interval.metric != NULL;
+  case W_CAMPAIGN:
+    return r->feasible && r->campaign.has;
   }
   return 0;
 }
@@ -464,6 +499,46 @@ static void write_interval(jbuf *b, const sl_result *r) {
   jb_obj_end(b);
 }
 
+/* The campaign: its numbers from KEYS, then each stage; or why it did not run. */
+static void write_campaign(jbuf *b, const sl_result *r) {
+  const sl_campaign *C = &r->campaign;
+  if (r->feasible && !C->has && C->reason[0]) {
+    jb_obj_begin(b, "campaign");
+    jb_str(b, "reason", C->reason);
+    jb_obj_end(b);
+  }
+  if (!object_present(r, "campaign")) return;
+  jb_obj_begin(b, "campaign");
+  write_keys(b, r, "campaign");
+  jb_arr_begin(b, "stages");
+  for (size_t i = 0; i < C->n_stage; i++) {
+    const sl_campaign_stage *g = &C->stage[i];
+    jb_obj_begin(b, NULL);
+    jb_num(b, "tokens", g->tokens);
+    jb_num(b, "seq_len", g->seq_len);
+    jb_num(b, "global_batch", g->global_batch);
+    jb_num(b, "chips", g->chips);
+    jb_obj_begin(b, "parallel");
+    jb_num(b, "tp", g->tp);
+    jb_num(b, "pp", g->pp);
+    jb_num(b, "cp", g->cp);
+    jb_num(b, "dp", g->dp);
+    jb_obj_end(b);
+    jb_num(b, "step_time_s", g->step_time_s);
+    jb_num(b, "steps", g->steps);
+    jb_num(b, "compute_s", g->compute_s);
+    jb_num(b, "time_s", g->time_s);
+    if (isfinite(g->mtbf_s)) jb_num(b, "mtbf_s", g->mtbf_s);
+    jb_num(b, "checkpoint_interval_s", g->interval_s);
+    jb_num(b, "checkpoint_write_s", g->checkpoint_write_s);
+    jb_num(b, "restore_s", g->restore_s);
+    jb_num(b, "goodput", g->goodput);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+  jb_obj_end(b);
+}
+
 static void write_breakdown(jbuf *b, const sl_result *r) {
   jb_arr_begin(b, "breakdown");
   for (size_t i = 0; i < r->n_rows; i++) {
@@ -504,6 +579,7 @@ char *sl_result_json(const sl_result *r) {
   write_search(&b, r);
   write_object(&b, r, "serve");
   write_roofline(&b, r);
+  write_campaign(&b, r);
   if (r->feasible) write_breakdown(&b, r);
   jb_obj_end(&b);
   if (b.oom) {

@@ -159,6 +159,14 @@ static sl_status read_system_keys(reader *r, yt_node *t, sl_scenario *sc, int *h
   }
   if (!s) s = read_system_link(r, t, "scale_up", &sc->scale_up);
   if (!s) s = read_system_link(r, t, "scale_out", &sc->scale_out);
+  if (!s) s = rd_double(r, t, "power_budget_w", 0, 1, 1e11, &sc->power_budget_w);
+  if (!s) s = rd_double(r, t, "network_w_per_chip", 0, 0, 1e4, &sc->network_w_per_chip);
+  yt_node *rel = s ? NULL : yt_get(t, "reliability");
+  if (rel) {
+    rd_mark m = rd_push(r, "reliability");
+    s = campaign_read_reliability(r, rel, &sc->rel);
+    rd_pop(r, m);
+  }
   return s;
 }
 
@@ -167,6 +175,7 @@ static sl_status read_system_keys(reader *r, yt_node *t, sl_scenario *sc, int *h
 static sl_status read_system(reader *r, yt_node *root, sl_scenario *sc) {
   sc->chips = 1, sc->node_chips = 1;
   sc->scale_up = sc->chip.scale_up, sc->scale_out = sc->chip.scale_out;
+  campaign_default_reliability(&sc->rel, &sc->network_w_per_chip);
   yt_node *sys = yt_get(root, "system");
   if (!sys) return SL_OK;
   rd_mark m = rd_push(r, "system");
@@ -232,6 +241,56 @@ static sl_status read_parallel(reader *r, yt_node *root, sl_scenario *sc) {
   return s;
 }
 
+/* The keys of one stage (train.stages[i]). */
+static sl_status read_stage_keys(reader *r, yt_node *g, double *tokens, double *seq, double *gbt, double *gb,
+                                 double *chips, yt_node **par) {
+  sl_status s = rd_map(r, g);
+  if (!s) s = rd_double(r, g, "tokens", 1, 1, 1e18, tokens);
+  if (!s) s = rd_double(r, g, "seq_len", 0, 1, 1e8, seq);
+  if (!s) s = rd_double(r, g, "global_batch_tokens", 0, 1, 1e15, gbt);
+  if (!s) s = rd_double(r, g, "global_batch", 0, 1, 1e12, gb);
+  if (!s) s = rd_double(r, g, "chips", 0, 1, 1e7, chips);
+  if (!s && yt_find(g, "parallel")) *par = yt_get(g, "parallel");
+  if (!s) s = rd_done(r, g);
+  if (!s && *gb > 0 && *gbt > 0) s = rd_fail(r, g, "give global_batch or global_batch_tokens, not both");
+  return s;
+}
+
+/* With train.stages, the scenario's own step (the one `silica run` reports) defaults to the stage of
+ * the most tokens: its seq_len and batch fill those train leaves out. */
+static sl_status stage_defaults(reader *r, yt_node *t) {
+  yt_pair *sp = yt_find(t, "stages");
+  yt_node *st = sp ? sp->value : NULL;
+  if (!st) return SL_OK;
+  if (st->type != YT_SEQ || st->n == 0) {
+    rd_mark m = rd_push(r, "stages");
+    sl_status s = rd_fail(r, st, "expected a list of {tokens, seq_len, global_batch_tokens}");
+    rd_pop(r, m);
+    return s;
+  }
+  yt_node *best = NULL;
+  double most = -1;
+  for (size_t i = 0; i < st->n; i++) {
+    yt_node *g = st->items[i], *par = NULL;
+    double tok = 0, seq = 0, gbt = 0, gb = 0, chips = 0;
+    rd_mark m = rd_push(r, "stages");
+    rd_push_index(r, i);
+    sl_status s = read_stage_keys(r, g, &tok, &seq, &gbt, &gb, &chips, &par);
+    rd_pop(r, m);
+    SL_TRY(s);
+    if (tok > most) most = tok, best = g;
+  }
+  static const char *const seq_keys[] = {"seq_len"}, *const batch_keys[] = {"global_batch", "global_batch_tokens"};
+  if (!yt_find(t, "seq_len") && yt_find(best, seq_keys[0]) &&
+      yt_map_set(r->a, t, seq_keys[0], yt_find(best, seq_keys[0])->value))
+    return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!yt_find(t, "global_batch") && !yt_find(t, "global_batch_tokens"))
+    for (int k = 0; k < 2; k++)
+      if (yt_find(best, batch_keys[k]) && yt_map_set(r->a, t, batch_keys[k], yt_find(best, batch_keys[k])->value))
+        return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  return SL_OK;
+}
+
 static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   static const char *const rec[] = {"none", "selective", "full", NULL};
   static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
@@ -241,6 +300,7 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   rd_mark m = rd_push(r, "train");
   sl_status s = t ? rd_map(r, t)
                   : rd_missing(r, root, "train", "missing key (task: train needs seq_len and global_batch)");
+  if (!s) s = stage_defaults(r, t);
   if (!s && sc->model.kind == SL_MODEL_TRANSFORMER) s = rd_double(r, t, "seq_len", 1, 1, 1e8, &sc->seq_len);
   if (!s) {
     yt_node *gb = yt_find(t, "global_batch") ? yt_find(t, "global_batch")->value : NULL;
@@ -281,6 +341,10 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
     }
   }
   if (!s) s = rd_enum(r, t, "optimizer", 0, opt, &op);
+  if (!s) s = rd_double(r, t, "tokens", 0, 1, 1e18, &sc->train_tokens);
+  if (!s && (sc->train_tokens > 0 || yt_find(t, "stages")) && sc->model.kind != SL_MODEL_TRANSFORMER)
+    s = rd_fail(r, t, "train.tokens and train.stages are for transformer training (a campaign counts tokens)");
+  if (!s && yt_find(t, "stages")) yt_get(t, "stages"); /* read after the scenario (campaign_stages) */
   if (!s) s = rd_done(r, t);
   sc->recompute = (sl_recompute)rc;
   sc->optimizer = (sl_optimizer)op;
@@ -650,7 +714,110 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
                    "batch: max is for LLM inference; an op's batch is part of its model");
   /* infer.batch: max stays declared: the run finds the largest batch for the chip it is given. */
   SL_TRY(check_context(sc, root, err));
+  if (sc->power_budget_w > 0) SL_TRY(campaign_size_to_power(sc, root, err));
   SL_TRY(check_parallel(sc, root, err));
+  return SL_OK;
+}
+
+/* Removes key from a map (a clone's), keeping the order of the others. */
+static void map_remove(yt_node *map, const char *key) {
+  if (!map || map->type != YT_MAP) return;
+  for (size_t i = 0; i < map->n; i++)
+    if (strcmp(map->pairs[i].key, key) == 0) {
+      memmove(&map->pairs[i], &map->pairs[i + 1], (map->n - i - 1) * sizeof *map->pairs);
+      map->n--;
+      return;
+    }
+}
+
+/* train.stages: each stage is checked as the scenario would be with the stage's train and system
+ * keys (a clone of the tree with them in place, built in a scratch scenario), and keeps what it
+ * changes.  train.tokens is the sum of the stages' tokens when it is not given. */
+static sl_status read_stages(sl_scenario *sc, yt_node *root, sl_error *err) {
+  yt_node *train = yt_find(root, "train") ? yt_find(root, "train")->value : NULL;
+  yt_node *st = train ? (yt_find(train, "stages") ? yt_find(train, "stages")->value : NULL) : NULL;
+  reader r = {err, &sc->a, "train.stages"};
+  if (!st) return SL_OK;
+  if (st->type != YT_SEQ || st->n == 0) return rd_fail(&r, st, "expected a list of {tokens, seq_len, global_batch_tokens}");
+  if (sc->model.kind != SL_MODEL_TRANSFORMER) return rd_fail(&r, st, "stages are for transformer training");
+  sc->stages = ar_alloc(&sc->a, st->n * sizeof *sc->stages);
+  if (!sc->stages) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  double total = 0;
+  for (size_t i = 0; i < st->n; i++) {
+    yt_node *g = st->items[i];
+    rd_mark m = rd_push_index(&r, i);
+    sl_train_stage *o = &sc->stages[i];
+    memset(o, 0, sizeof *o);
+    o->line = g->line;
+    double seq = 0, gbt = 0, gb = 0, chips = 0;
+    yt_node *par = NULL;
+    sl_status s = read_stage_keys(&r, g, &o->tokens, &seq, &gbt, &gb, &chips, &par);
+    rd_pop(&r, m);
+    SL_TRY(s);
+    /* the stage as a scenario: a clone with the stage's keys in place of the scenario's */
+    arena a;
+    ar_init(&a);
+    yt_node *c = yt_clone(&a, root);
+    yt_pair *tp = c ? yt_find(c, "train") : NULL;
+    yt_node *ct = tp ? tp->value : NULL;
+    int oom = !ct;
+    if (!oom) {
+      map_remove(ct, "stages");
+      map_remove(ct, "tokens");
+      if (seq > 0) oom |= yt_map_set(&a, ct, "seq_len", g->type == YT_MAP ? yt_find(g, "seq_len")->value : NULL);
+      if (gbt > 0 || gb > 0) {
+        map_remove(ct, "global_batch");
+        map_remove(ct, "global_batch_tokens");
+        const char *k = gb > 0 ? "global_batch" : "global_batch_tokens";
+        oom |= yt_map_set(&a, ct, k, yt_find(g, k)->value);
+      }
+      if (par) oom |= yt_map_set(&a, c, "parallel", par);
+      if (chips > 0) {
+        yt_pair *sp = yt_find(c, "system");
+        yt_node *sys = sp ? sp->value : NULL;
+        if (!sys || sys->type != YT_MAP) { /* a preset name or path: {preset: it, chips: N} */
+          yt_node *w = yt_map_new(&a, g->file, g->line);
+          oom |= !w || (sys && yt_map_set(&a, w, "preset", sys)) || yt_map_set(&a, c, "system", w);
+          sys = w;
+        }
+        if (!oom) oom |= yt_map_set(&a, sys, "chips", yt_find(g, "chips")->value);
+        if (!oom && par == NULL && yt_find(c, "parallel")) { /* a fixed plan of other chips: dp follows */
+          yt_node *p0 = yt_find(c, "parallel")->value;
+          if (p0->type == YT_MAP) map_remove(p0, "dp");
+        }
+      }
+    }
+    sl_scenario *x = oom ? NULL : calloc(1, sizeof *x);
+    sl_status s2 = SL_OK;
+    if (!x) {
+      s2 = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    } else {
+      ar_init(&x->a);
+      x->file = sc->file;
+      s2 = build(x, c, err);
+      if (!s2) {
+        o->seq_len = x->seq_len, o->global_batch = x->global_batch, o->micro_batch = x->micro_batch;
+        o->chips = chips > 0 ? x->chips : 0, o->node_chips = x->node_chips;
+        o->has_par = par != NULL || chips > 0;
+        o->par = x->par;
+      } else if (err && err->key[0] && strncmp(err->key, "train.stages", 12) != 0) {
+        /* the stage's own keys were the ones it read: name the stage */
+        char k[sizeof err->key + 64];
+        snprintf(k, sizeof k, "train.stages[%zu].%s", i, err->key);
+        memcpy(err->key, k, sizeof err->key - 1);
+        err->key[sizeof err->key - 1] = 0;
+      }
+      sl_scenario_free(x);
+    }
+    ar_free(&a);
+    SL_TRY(s2);
+    total += o->tokens;
+  }
+  sc->n_stages = st->n;
+  if (sc->train_tokens <= 0) sc->train_tokens = total;
+  else if (fabs(sc->train_tokens - total) > 1e-6 * total)
+    return err_set(err, SL_ERR_INPUT, train->file, yt_find(train, "tokens")->key_line, "train.tokens",
+                   "train.tokens (%g) is not the sum of the stages' tokens (%g)", sc->train_tokens, total);
   return SL_OK;
 }
 
@@ -689,6 +856,7 @@ sl_status sl_scenario_load(const char *path, const char *text, const char *const
       sha256_hex(jb.s, jb.len, sc->input_sha256);
     jb_free(&jb);
     if (!s) s = build(sc, root, err);
+    if (!s && sc->task == SL_TASK_TRAIN) s = read_stages(sc, root, err);
   }
   if (!s) s = resid_load(&sc->a, &sc->resid, err);
   if (s) {

@@ -61,6 +61,27 @@ typedef struct sl_roofline {
   const char *dram_level, *shared_level; /* the levels' names (the result's arena); shared: NULL if none */
 } sl_roofline;
 
+/* A training campaign (campaign.c): the stages' steps, the failures of the fleet and the
+ * checkpoints that bound their cost, the facility's energy and the cost. */
+typedef struct sl_campaign_stage {
+  double tokens, seq_len, global_batch, chips, tp, pp, cp, dp;
+  double step_time_s, steps, compute_s, time_s; /* time_s: expected, failures included */
+  double mtbf_s, interval_s, checkpoint_write_s, restore_s, goodput;
+} sl_campaign_stage;
+
+typedef struct sl_campaign {
+  int has;             /* train.tokens was given and every stage ran */
+  char reason[256];    /* why not, when a stage did not run ("" otherwise) */
+  double tokens, steps, chips; /* chips: the most any stage uses */
+  double time_to_train_s, compute_s, chip_hours, interruptions, lost_work_s, checkpoint_s, restart_s;
+  double goodput;      /* compute_s / time_to_train_s */
+  double energy_mwh, facility_power_w, cost_usd;
+  double mtbf_s, interval_s, checkpoint_bytes, checkpoint_write_s; /* of the longest stage */
+  double trials, p10_s, p50_s, p90_s, mc_mean_s; /* Monte Carlo (NaN without trials) */
+  sl_campaign_stage *stage;
+  size_t n_stage;
+} sl_campaign;
+
 struct sl_result {
   arena a;
   double plans_enumerated, plans_evaluated; /* training: the plan search */
@@ -92,6 +113,7 @@ struct sl_result {
   sl_power_out power; /* energy, power, cost */
   sl_roofline roof;
   sl_interval interval; /* where the measured headline value is expected (interval.c) */
+  sl_campaign campaign; /* train.tokens: the whole run (campaign.c) */
 };
 
 /* Runs the scenario (internal form of sl_scenario_run); top_plans: how many best plans to keep. */
@@ -357,6 +379,32 @@ void esum_add(sl_esum *s, const sl_cost *c, double count, double time_s);
 void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core, double sys_e_off,
                        double tokens, double samples, const double *row_core_j, const double *row_off_j,
                        sl_result *res);
+
+/* ---- sim: training campaigns (src/sim/campaign.c; the keys and site power: campaign_spec.c) ---- */
+/* The defaults of `reliability:` (the Llama 3 report's interruption table) and of the network's power. */
+void campaign_default_reliability(sl_reliability *r, double *network_w_per_chip);
+/* Reads a `reliability:` map over *out. */
+sl_status campaign_read_reliability(reader *r, yt_node *map, sl_reliability *out);
+/* system.power_budget_w: sets sc->chips to the whole nodes whose facility power fits the budget. */
+sl_status campaign_size_to_power(sl_scenario *sc, yt_node *root, sl_error *err);
+/* The chips (whole nodes) a power budget feeds, for sc's chip: what campaign_size_to_power sets and
+ * a sweep sets again for every design point's TDP. */
+double campaign_fleet_chips(const sl_scenario *sc);
+/* The facility power of one chip position at full load: PUE x (TDP + host share + network). */
+double campaign_chip_facility_w(const sl_scenario *sc);
+/* Fills res->campaign for sc's train.tokens (res holds the scenario's own step). */
+sl_status campaign_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* Job failure rate per second of a fleet of `chips` in nodes of node_chips. */
+double campaign_failure_rate(const sl_reliability *r, double chips, double node_chips);
+/* Young's checkpoint interval sqrt(2 delta M) and Daly's higher-order one (Daly 2006, eq. 37). */
+double campaign_young(double ckpt_s, double mtbf_s);
+double campaign_daly(double ckpt_s, double mtbf_s);
+/* Expected wall time of n segments of w seconds of work each followed by a checkpoint of ckpt_s, a
+ * failure (exponential, mean mtbf_s) losing the segment and costing restart_s (which may itself
+ * fail): n M e^(R/M) (e^((w + ckpt)/M) - 1) (Daly 2006, eq. 13). */
+double campaign_expected_s(double n, double w, double ckpt_s, double restart_s, double mtbf_s);
+/* One draw of the same process (seeded splitmix64 state *seed). */
+double campaign_draw_s(double n, double w, double ckpt_s, double restart_s, double mtbf_s, uint64_t *seed);
 
 /* sim/dlrm.c */
 sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err);

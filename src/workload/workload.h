@@ -169,6 +169,27 @@ typedef struct sl_parallel {
   int schedule_gpipe;
 } sl_parallel;
 
+/* Failures of a fleet and the checkpoints that bound what they cost (the system's `reliability:`;
+ * src/sim/campaign.c; docs/formats.md "Campaigns"). */
+typedef struct sl_reliability {
+  double chip_per_h, node_per_h, link_per_h; /* job-interrupting failures per hour of one chip, one
+                                                node's host, one scale-out link */
+  double write_GBps, read_GBps;              /* checkpoint bandwidth to and from storage, whole job */
+  double node_write_GBps, node_read_GBps;    /* ... and per node that holds a shard of it */
+  double restart_s;   /* from a failure to the job running again, before the checkpoint is read */
+  double interval_s;  /* compute between checkpoints; 0: Young/Daly from the failure rate */
+  double trials, seed; /* Monte Carlo of the failures (0 trials: closed form only) */
+} sl_reliability;
+
+/* One stage of a training campaign (train.stages): its tokens and what it runs them with; chips 0
+ * and has_par 0 take the scenario's system and plan. */
+typedef struct sl_train_stage {
+  double tokens, seq_len, global_batch, micro_batch, chips, node_chips;
+  sl_parallel par;
+  int has_par;
+  int line;
+} sl_train_stage;
+
 struct sl_scenario {
   arena a;
   const char *file;
@@ -204,6 +225,13 @@ struct sl_scenario {
   /* the cross-validated residuals behind the result's interval (data/validation/residuals.yaml);
    * NULL when silica has none */
   struct sl_resid_table *resid;
+  /* campaign (train.tokens, train.stages, system.reliability, system.power_budget_w) */
+  double train_tokens;      /* 0: no campaign */
+  sl_train_stage *stages;   /* n_stages of them (arena); none: one stage of train_tokens */
+  size_t n_stages;
+  sl_reliability rel;
+  double power_budget_w;    /* > 0: chips sized to this facility power */
+  double network_w_per_chip; /* scale-out network (NIC share, switches, optics) per chip */
 };
 
 /* ---- workload: op graph -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ static yt_node *at(yt_node *n, const char *path) {
 }
 
 /* Objects of the output whose numeric members are all result keys. */
-static const char *const OBJECTS[] = {"memory", "energy", "cost", "parallel", "serve", "roofline"};
+static const char *const OBJECTS[] = {"memory", "energy", "cost", "parallel", "serve", "roofline", "campaign"};
 /* Numbers and booleans at the top level that are not result keys. */
 static const char *const TOP_OTHERS[] = {"schema_version", "feasible"};
 
@@ -101,6 +101,10 @@ static void test_keys_match_json(void **state) {
   check_scenario(NULL,
                  "{chip: h100-sxm, model: llama3.2-1b, task: train, train: {seq_len: 2048, global_batch: 32, "
                  "micro_batch: 2}}",
+                 1);
+  check_scenario(NULL,
+                 "{chip: h100-sxm, system: {chips: 16}, model: llama3.2-1b, task: train, train: {seq_len: 2048,"
+                 " global_batch: 32, tokens: 1.0e10, stages: [{tokens: 2.0e9, seq_len: 1024}, {tokens: 8.0e9}]}}",
                  1);
   check_scenario(
       NULL, "{chip: h100-sxm, model: llama3.1-8b, task: decode, infer: {batch: 8, prompt_len: 1024}}", 1);
