@@ -26,7 +26,7 @@ enum {
   P_LINK_UP,
   P_LINK_OUT,
   P_ESCALE, /* energy.dynamic_scale, fitted to measured power */
-  P_ATTN, /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
+  P_ATTN,   /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
   P_COUNT = P_ATTN + SL_ATTN_KERNEL_COUNT - SL_ATTN_FUSED
 };
 
@@ -81,7 +81,9 @@ typedef struct fitctx {
 } fitctx;
 
 /* The metric a figure is fitted to. */
-static sl_cal_metric metric_of(int p) { return p == P_ESCALE ? SL_CAL_POWER : SL_CAL_TIME; }
+static sl_cal_metric metric_of(int p) {
+  return p == P_ESCALE ? SL_CAL_POWER : SL_CAL_TIME;
+}
 
 static double predict(fitctx *f, size_t i) {
   ar_reset(&f->res.a);
@@ -126,7 +128,9 @@ static double objective_of(fitctx *f, int half, int metric, double *mape) {
   return k ? sum / (double)k : 0;
 }
 
-static double objective(fitctx *f, int half, double *mape) { return objective_of(f, half, -1, mape); }
+static double objective(fitctx *f, int half, double *mape) {
+  return objective_of(f, half, -1, mape);
+}
 
 /* Whether every timed case runs at its full clock (no TDP cap) at energy scale v. */
 static int escale_fits(fitctx *f, double v) {
@@ -167,13 +171,14 @@ static double golden(fitctx *f, int p, double lo, double hi) {
 sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err) {
   memset(cal, 0, sizeof *cal);
   if (n < 1)
-    return err_set(err, SL_ERR_INPUT, "", 0, "", "calibration needs a case with step_time_s or energy.avg_power_w_per_chip");
+    return err_set(err, SL_ERR_INPUT, "", 0, "",
+                   "calibration needs a case with step_time_s or energy.avg_power_w_per_chip");
   fitctx f;
   memset(&f, 0, sizeof f);
   f.cases = cases, f.n = n, f.err = err;
-  ar_init(&f.res.a);
   f.half = calloc(n, 1);
   if (!f.half) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  ar_init(&f.res.a);
   {
     size_t seen[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
@@ -189,6 +194,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   double *base = malloc(n * sizeof *base);
   if (!base) {
     free(f.half);
+    ar_free(&f.res.a);
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
   f.skip = calloc(n, 1);

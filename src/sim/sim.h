@@ -34,8 +34,8 @@ typedef struct sl_power_out {
   double step_j;                    /* whole system, one step, static power included */
   double avg_power_w_per_chip;      /* step_j / (chips x step time) */
   double uncapped_power_w_per_chip; /* the most loaded chip at its full clock (above tdp_w when capped) */
-  double peak_power_w_per_chip; /* the most power-dense breakdown row on the chip's engines (not a
-                                   collective): its energy over its time */
+  double peak_power_w_per_chip;     /* the most power-dense breakdown row on the chip's engines (not a
+                                       collective): its energy over its time */
   double clock_ratio;          /* clock the TDP allows / the spec's clock; 1 when the cap does not bind */
   double uncapped_step_time_s; /* the step at the full clock */
   double j_per_token, j_per_sample;

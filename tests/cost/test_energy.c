@@ -59,7 +59,8 @@ static void test_h100_table_by_hand(void **state) {
   double smem45 = 2.5 * pow(233472.0 / 32768, log(5.0) / log(32.0));
   assert_rel(E->core_sram_j_per_byte, smem45 * f * 1e-12, 1e-12, "shared memory");
   double wire = 0.14 * 8 * 0.5 * sqrt(814.0); /* pJ per byte over half the die edge */
-  assert_rel(E->shared_j_per_byte, (12.5 * f + wire * c.energy_dynamic_scale) * 1e-12, 1e-12, "L2 bank + wires");
+  assert_rel(E->shared_j_per_byte, (12.5 * f + wire * c.energy_dynamic_scale) * 1e-12, 1e-12,
+             "L2 bank + wires");
   assert_rel(E->dram_j_per_byte, 3.97 * 8e-12, 1e-12, "HBM");
   assert_rel(E->link_j_per_byte, 6.5 * 8e-12, 1e-12, "links");
   assert_rel(E->static_w, 0.12 * 700, 1e-12, "static");

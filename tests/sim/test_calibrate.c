@@ -138,8 +138,8 @@ static void test_recovers_attention_family(void **state) {
   snprintf(base, sizeof base, "%s/base.yaml", dir);
   write_chip(chip, preset, (const char *const[]){"  attention: {", "  dynamic_scale:"},
              (const char *const[]){"  attention: {flash2: 0.60, flash3: 0}", "  dynamic_scale: 1.0"}, 2);
-  write_chip(base, preset, (const char *const[]){"  dynamic_scale:"}, (const char *const[]){"  dynamic_scale: 1.0"},
-             1);
+  write_chip(base, preset, (const char *const[]){"  dynamic_scale:"},
+             (const char *const[]){"  dynamic_scale: 1.0"}, 1);
   FILE *f = fopen(cases, "w");
   assert_non_null(f);
   fputs("cases:\n", f);
@@ -233,11 +233,12 @@ static void test_recovers_energy_scale(void **state) {
   snprintf(hot, sizeof hot, "%s/hot.yaml", dir);
   snprintf(base, sizeof base, "%s/base.yaml", dir);
   snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:"}, (const char *const[]){"  dynamic_scale: 1.10"},
-             1);
-  write_chip(base, preset, (const char *const[]){"  dynamic_scale:"}, (const char *const[]){"  dynamic_scale: 0.80"},
-             1);
-#define GEMM_CASE "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: %d, n: %d, k: %d}}"
+  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:"},
+             (const char *const[]){"  dynamic_scale: 1.10"}, 1);
+  write_chip(base, preset, (const char *const[]){"  dynamic_scale:"},
+             (const char *const[]){"  dynamic_scale: 0.80"}, 1);
+#define GEMM_CASE                                                                                            \
+  "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: %d, n: %d, k: %d}}"
   char g1[512], g2[512], g3[512];
   snprintf(g1, sizeof g1, GEMM_CASE, hot, 8192, 8192, 8192);
   snprintf(g2, sizeof g2, GEMM_CASE, hot, 4096, 12288, 12288);
@@ -270,7 +271,8 @@ static void test_recovers_energy_scale(void **state) {
     double scale = NAN;
     for (size_t i = 0; i < cal.n_params; i++)
       if (strcmp(cal.params[i].key, "energy.dynamic_scale") == 0) scale = cal.params[i].after;
-    print_message("pass %d: energy.dynamic_scale %.4f%s\n", pass, scale, cal.escale_capped ? " (lowered)" : "");
+    print_message("pass %d: energy.dynamic_scale %.4f%s\n", pass, scale,
+                  cal.escale_capped ? " (lowered)" : "");
     if (!pass) {
       assert_true(fabs(scale - 1.10) < 0.002);
       assert_int_equal(cal.escale_capped, 0);
@@ -304,9 +306,8 @@ static void test_recovers_energy_scale(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_recovers_known_figures),
-                                     cmocka_unit_test(test_recovers_attention_family),
-                                     cmocka_unit_test(test_a100_sweep_holdout),
-                                     cmocka_unit_test(test_recovers_energy_scale)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_recovers_known_figures), cmocka_unit_test(test_recovers_attention_family),
+      cmocka_unit_test(test_a100_sweep_holdout), cmocka_unit_test(test_recovers_energy_scale)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
