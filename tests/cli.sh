@@ -119,7 +119,10 @@ if run "show chip --json" 0 show chip h100-sxm --json; then
   keys='("peak_tflops", "dram_bw_GBps", "ridge_flops_per_byte", "tdp_w", "area_mm2_published", "area_mm2_estimate")'
   json_has "show chip --json keys" "all(k in d for k in $keys) and d['peak_tflops']['bf16'] > 900"
   json_has "show chip area estimate" "0.8 * 814 < d['area_mm2_estimate'] < 1.2 * 814 and d['energy']['idle_power_w'] < 0.2 * 700"
+  json_has "show chip energy scale" "1 < d['energy']['dynamic_scale'] < 2"
 fi
+run "show chip energy scale text" 0 show chip h100-sxm && contains "show chip energy scale text" "$TMP/out" 'energy.dynamic_scale'
+
 if run "show model --json" 0 show model llama3.1-8b --json; then
   valid_json "show model --json"
   json_has "show model params" '7.5e9 < d["parameters"]["total"] < 8.5e9'

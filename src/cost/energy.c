@@ -130,6 +130,16 @@ void energy_derive(sl_chip *c, int use_overrides) {
   double shared = (l2 ? energy_sram_pj_per_byte_45(l2->capacity_bytes) * f : 0) + wire;
   double dram_bit = energy_dram_pj_per_bit(dram->name), link_bit = LINK_PJ_PER_BIT;
   double static_w = STATIC_FRAC * c->tdp_w;
+  /* The chip's dynamic scale (a `silica calibrate` figure, fitted to measured board power): the
+   * per-action figures above are at the 0.8 V of the node factors and leave out the clock tree,
+   * instruction issue and pipeline registers that every on-chip action also switches; a chip
+   * running at a higher voltage at its spec clock (V^2) or with more of that overhead spends
+   * more per action.  Applied to the derived on-chip figures only: DRAM and link energies are
+   * interface figures per bit, and a figure the spec gives itself is taken as given. */
+  double ds = c->energy_dynamic_scale > 0 ? c->energy_dynamic_scale : 1.0;
+  for (int i = 0; i < SL_DTYPE_COUNT; i++)
+    mac[i] *= ds, vec[i] *= ds;
+  operand *= ds, core_sram *= ds, shared *= ds;
   if (use_overrides) {
     const sl_energy_over *o = &c->energy_over;
 #define OVER(v, x) ((v) = isnan(x) ? (v) : (x))

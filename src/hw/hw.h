@@ -105,8 +105,10 @@ typedef struct sl_chip {
   const char *eff_gemm_source, *eff_dram_source, *eff_stream_source;
   int validated; /* kernel-level data behind the efficiency figures */
   const char *validation_note;
-  sl_energy_over energy_over; /* the spec's `energy:` map (figures that replace derived ones) */
-  sl_energy_spec energy;      /* per-action energies, derived by cost's energy_derive (not at load) */
+  sl_energy_over energy_over;  /* the spec's `energy:` map (figures that replace derived ones) */
+  double energy_dynamic_scale; /* energy.dynamic_scale: on-chip dynamic energy per action over the
+                                  figure derived from the node (1 when the spec gives none) */
+  sl_energy_spec energy;       /* per-action energies, derived by cost's energy_derive (not at load) */
   /* the stack preset a scenario on this chip gets when it names none, by kind of work (NULL:
    * silica's defaults): the software the chip's family runs */
   const char *default_stack[SL_STACK_FOR_COUNT];

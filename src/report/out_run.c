@@ -97,6 +97,7 @@ static void text_power(jbuf *b, const sl_result *res) {
   if (p->clock_ratio < 1)
     rep_printf(b, "; over TDP: clock at %.0f%%, step %.1f%% longer", 100 * p->clock_ratio,
                100 * (res->step_time_s / p->uncapped_step_time_s - 1));
+  if (p->peak_power_w_per_chip > 0) rep_printf(b, "; hottest kernel %.0f W", p->peak_power_w_per_chip);
   rep_printf(b, ")\n");
   if (p->has_cost) {
     char u[48];

@@ -182,6 +182,7 @@ static void json_chip_area_energy(jbuf *b, const sl_chip *c, const sl_area *ar) 
   const sl_energy_spec *E = &c->energy;
   jb_obj_begin(b, "energy");
   jb_num(b, "idle_power_w", E->static_w);
+  jb_num(b, "dynamic_scale", c->energy_dynamic_scale > 0 ? c->energy_dynamic_scale : 1.0);
   jb_obj_begin(b, "mac_pj");
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
     if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], E->mac_j[f] * 1e12);
@@ -243,6 +244,9 @@ static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
       E->mac_j[f] * 1e12, (E->mac_j[f] + E->operand_bytes_per_mac[f] * E->operand_j_per_byte) * 1e12,
       E->core_sram_j_per_byte * 1e12, E->shared_j_per_byte * 1e12, E->dram_j_per_byte * 1e12 / 8,
       E->link_j_per_byte * 1e12 / 8);
+  if (c->energy_dynamic_scale > 0 && c->energy_dynamic_scale != 1)
+    rep_printf(b, "  on-chip figures x %.4g (energy.dynamic_scale, fitted to measured board power)\n",
+               c->energy_dynamic_scale);
   arena a;
   ar_init(&a);
   sl_econ e;

@@ -2,9 +2,12 @@
  * calibrate`): GEMM efficiency per number format, DRAM efficiency of tiled kernels, element-wise
  * (stream) efficiency, the fixed latency of a kernel, the collective efficiency of the scale-up
  * and scale-out links, and the fraction of the GEMM efficiency each fused attention family
- * sustains.  Only figures that move some case's prediction are fitted.
+ * sustains, and the chip's dynamic energy scale (energy.dynamic_scale) from cases that measure
+ * the chip's power.  Only figures that move some case's prediction are fitted; efficiency figures
+ * are fitted to the step times, the energy scale to the powers.
  *
- * Method: the cases alternate into a training half (even positions) and a held-out half (odd);
+ * Method: the cases of each metric alternate into a training half (even positions) and a
+ * held-out half (odd);
  * coordinate descent with golden-section search on each figure minimises the mean |log(predicted /
  * measured)| over the training half (symmetric in over- and under-prediction); the held-out half
  * shows whether the fit generalises.  Each prediction is the full model (sim_run), so what is fitted
@@ -22,7 +25,8 @@ enum {
   P_LATENCY,
   P_LINK_UP,
   P_LINK_OUT,
-  P_ATTN, /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
+  P_ESCALE, /* energy.dynamic_scale, fitted to measured power */
+  P_ATTN,   /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
   P_COUNT = P_ATTN + SL_ATTN_KERNEL_COUNT - SL_ATTN_FUSED
 };
 
@@ -38,6 +42,8 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->chip.kernel_latency_s;
   case P_LINK_UP:
     return &sc->scale_up.efficiency;
+  case P_ESCALE:
+    return &sc->chip.energy_dynamic_scale;
   case P_LINK_OUT:
   default:
     return &sc->scale_out.efficiency;
@@ -57,6 +63,8 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "efficiency.attention.%s", sl_attn_kernel_names[SL_ATTN_FUSED + p - P_ATTN]);
   else if (p == P_LINK_UP)
     snprintf(buf, n, "links.scale_up.efficiency");
+  else if (p == P_ESCALE)
+    snprintf(buf, n, "energy.dynamic_scale");
   else
     snprintf(buf, n, "links.scale_out.efficiency");
 }
@@ -69,7 +77,13 @@ typedef struct fitctx {
   int failed;
   unsigned char *skip; /* cases infeasible on this chip at any figures (e.g. a kernel family it
                           cannot run): left out of the objective */
+  unsigned char *half; /* 0 training, 1 held out: alternating among the cases of one metric */
 } fitctx;
+
+/* The metric a figure is fitted to. */
+static sl_cal_metric metric_of(int p) {
+  return p == P_ESCALE ? SL_CAL_POWER : SL_CAL_TIME;
+}
 
 static double predict(fitctx *f, size_t i) {
   ar_reset(&f->res.a);
@@ -80,20 +94,30 @@ static double predict(fitctx *f, size_t i) {
     f->failed = 1;
     return NAN;
   }
-  return f->res.feasible ? f->res.step_time_s : NAN;
+  if (!f->res.feasible) return NAN;
+  /* Power at the measured clock: the measurement's time is the model's time at full clock (the
+   * efficiencies were measured on the throttled chip), so the energy per action must give the
+   * measured power there; the cap is not applied to the figure that sets it. */
+  if (f->cases[i].metric == SL_CAL_POWER)
+    return f->res.power.has_energy ? f->res.power.uncapped_power_w_per_chip : NAN;
+  return f->res.step_time_s;
 }
 
 static void set_all(fitctx *f, int p, double v) {
-  for (size_t i = 0; i < f->n; i++)
+  for (size_t i = 0; i < f->n; i++) {
     *slot(f->cases[i].sc, p) = v;
+    if (p == P_ESCALE) energy_derive(&f->cases[i].sc->chip, 1);
+  }
 }
 
-/* Mean |log(pred/meas)| over the cases of one half (0 train, 1 held out, -1 all). */
-static double objective(fitctx *f, int half, double *mape) {
+/* Mean |log(pred/meas)| over the cases of one half (0 train, 1 held out, -1 all) and one metric
+ * (-1 both). */
+static double objective_of(fitctx *f, int half, int metric, double *mape) {
   double sum = 0, ape = 0;
   size_t k = 0;
   for (size_t i = 0; i < f->n; i++) {
-    if ((half >= 0 && (int)(i % 2) != half) || (f->skip && f->skip[i])) continue;
+    if ((half >= 0 && (int)f->half[i] != half) || (f->skip && f->skip[i])) continue;
+    if (metric >= 0 && (int)f->cases[i].metric != metric) continue;
     double p = predict(f, i);
     if (!(p > 0)) return INFINITY;
     sum += fabs(log(p / f->cases[i].measured_s));
@@ -104,23 +128,39 @@ static double objective(fitctx *f, int half, double *mape) {
   return k ? sum / (double)k : 0;
 }
 
+static double objective(fitctx *f, int half, double *mape) {
+  return objective_of(f, half, -1, mape);
+}
+
+/* Whether every timed case runs at its full clock (no TDP cap) at energy scale v. */
+static int escale_fits(fitctx *f, double v) {
+  set_all(f, P_ESCALE, v);
+  for (size_t i = 0; i < f->n; i++) {
+    if (f->cases[i].metric != SL_CAL_TIME || (f->skip && f->skip[i])) continue;
+    if (!(predict(f, i) > 0)) continue;
+    if (f->res.power.has_energy && f->res.power.clock_ratio < 1 - 1e-9) return 0;
+  }
+  return 1;
+}
+
 /* Golden-section search of figure p in [lo, hi] on the training half. */
 static double golden(fitctx *f, int p, double lo, double hi) {
   const double g = 0.6180339887498949;
+  const int m = (int)metric_of(p);
   double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);
   set_all(f, p, c);
-  double fc = objective(f, 0, NULL);
+  double fc = objective_of(f, 0, m, NULL);
   set_all(f, p, d);
-  double fd = objective(f, 0, NULL);
+  double fd = objective_of(f, 0, m, NULL);
   for (int it = 0; it < 40 && b - a > 1e-5 * (hi - lo); it++) {
     if (fc <= fd) {
       b = d, d = c, fd = fc, c = b - g * (b - a);
       set_all(f, p, c);
-      fc = objective(f, 0, NULL);
+      fc = objective_of(f, 0, m, NULL);
     } else {
       a = c, c = d, fc = fd, d = a + g * (b - a);
       set_all(f, p, d);
-      fd = objective(f, 0, NULL);
+      fd = objective_of(f, 0, m, NULL);
     }
   }
   double best = fc <= fd ? c : d;
@@ -130,19 +170,37 @@ static double golden(fitctx *f, int p, double lo, double hi) {
 
 sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err) {
   memset(cal, 0, sizeof *cal);
-  if (n < 2)
-    return err_set(err, SL_ERR_INPUT, "", 0, "", "calibration needs at least 2 cases with step_time_s");
+  if (n < 1)
+    return err_set(err, SL_ERR_INPUT, "", 0, "",
+                   "calibration needs a case with step_time_s or energy.avg_power_w_per_chip");
   fitctx f;
   memset(&f, 0, sizeof f);
   f.cases = cases, f.n = n, f.err = err;
+  f.half = calloc(n, 1);
+  if (!f.half) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   ar_init(&f.res.a);
-  cal->n_train = (n + 1) / 2, cal->n_test = n / 2;
+  {
+    size_t seen[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+      int m = cases[i].metric == SL_CAL_POWER;
+      f.half[i] = (unsigned char)(seen[m]++ % 2);
+      if (f.half[i])
+        cal->n_test++;
+      else
+        cal->n_train++;
+    }
+  }
   /* Which figures move which cases: perturb each and watch the training half. */
   double *base = malloc(n * sizeof *base);
-  if (!base) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!base) {
+    free(f.half);
+    ar_free(&f.res.a);
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
   f.skip = calloc(n, 1);
   if (!f.skip) {
     free(base);
+    free(f.half);
     ar_free(&f.res.a);
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
@@ -156,7 +214,8 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     set_all(&f, p, p == P_LATENCY ? (v > 0 ? v * 1.5 : 1e-6) : v * 0.9);
     size_t moved = 0, moved_train = 0;
     for (size_t i = 0; i < n; i++)
-      if (fabs(predict(&f, i) / base[i] - 1) > 1e-9) moved++, moved_train += i % 2 == 0;
+      if (cases[i].metric == metric_of(p) && fabs(predict(&f, i) / base[i] - 1) > 1e-9)
+        moved++, moved_train += f.half[i] == 0;
     set_all(&f, p, v);
     if (moved_train > 0 && cal->n_params < SL_ARRAY_LEN(cal->params)) {
       fit[p] = 1;
@@ -165,8 +224,8 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       key_of(p, key, sizeof key);
       cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
       cp->before = v;
-      cp->lo = p == P_LATENCY ? 0 : 0.02;
-      cp->hi = p == P_LATENCY ? 1e-4 : 1.0;
+      cp->lo = p == P_LATENCY ? 0 : p == P_ESCALE ? 0.25 : 0.02;
+      cp->hi = p == P_LATENCY ? 1e-4 : p == P_ESCALE ? 4.0 : 1.0;
       cp->n_cases = moved;
       (void)key;
     }
@@ -175,12 +234,36 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   objective(&f, 0, &cal->mape_train_before);
   objective(&f, 1, &cal->mape_test_before);
   objective(&f, -1, &cal->mape_all_before);
+  /* The energy scale first, at the chip's efficiency figures as given.  The step times were
+   * measured on chips that throttle at their power limit, so none of them may be over the cap in
+   * the model (the cap would slow it a second time): the energy scale is at most the largest at
+   * which every timed case runs at its full clock. */
+  if (fit[P_ESCALE] && !f.failed) {
+    size_t k = 0;
+    for (int p = 0; p < P_ESCALE; p++)
+      k += (size_t)fit[p];
+    sl_cal_param *cp = &cal->params[k];
+    cp->after = golden(&f, P_ESCALE, cp->lo, cp->hi);
+    if (!escale_fits(&f, cp->after)) {
+      double lo = cp->lo, hi = cp->after;
+      for (int it = 0; it < 40 && hi - lo > 1e-4 * hi; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (escale_fits(&f, mid))
+          lo = mid;
+        else
+          hi = mid;
+      }
+      cp->after = lo;
+      cal->escale_capped = 1;
+    }
+    set_all(&f, P_ESCALE, cp->after);
+  }
   for (int round = 0; round < 4 && !f.failed; round++) {
     size_t k = 0;
     for (int p = 0; p < P_COUNT; p++) {
       if (!fit[p]) continue;
       sl_cal_param *cp = &cal->params[k++];
-      cp->after = golden(&f, p, cp->lo, cp->hi);
+      if (p != P_ESCALE) cp->after = golden(&f, p, cp->lo, cp->hi);
     }
   }
   objective(&f, 0, &cal->mape_train_after);
@@ -196,6 +279,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     }
   ar_free(&f.res.a);
   free(f.skip);
+  free(f.half);
   return f.failed ? (err && err->code ? err->code : SL_ERR_INTERNAL) : SL_OK;
 }
 
@@ -281,6 +365,10 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
   for (size_t i = 0; i < cal->n_params; i++)
     if (strcmp(cal->params[i].key, "kernels.latency_s") == 0)
       appendf(&b, &len, &cap, "kernels:\n  latency_s: %.4g   # %s\n", cal->params[i].after, stats);
+  for (size_t i = 0; i < cal->n_params; i++)
+    if (strcmp(cal->params[i].key, "energy.dynamic_scale") == 0)
+      appendf(&b, &len, &cap, "energy:\n  dynamic_scale: %.4f   # %s%s\n", cal->params[i].after, stats,
+              cal->escale_capped ? "; lowered so that no timed case is over the TDP cap" : "");
   int any_link = 0;
   for (size_t i = 0; i < cal->n_params; i++)
     if (strncmp(cal->params[i].key, "links.", 6) == 0) {

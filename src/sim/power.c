@@ -37,6 +37,7 @@ void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core,
    * the static power over its time (one chip's, like the row's time and FLOP). */
   double sum = 0;
   sl_row *bubble = NULL;
+  p->peak_power_w_per_chip = NAN;
   for (size_t i = 0; i < res->n_rows; i++) {
     sl_row *w = &res->rows[i];
     if (w->bound == SL_BOUND_COMPUTE) w->time_s /= r;
@@ -45,6 +46,12 @@ void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core,
         (row_core ? row_core[i] * g : 0) + (row_off ? row_off[i] : 0) + c->energy.static_w * w->time_s;
     sum += w->time_s;
     if (strcmp(w->name, "pipeline_bubble") == 0) bubble = w;
+    /* The step's hottest kernels: a GEMM phase at the limit while the step's average is below it.
+     * Collectives are left out: their rows carry their exposed time only (the rest overlaps
+     * compute), with all of their energy. */
+    if (w->time_s > 0 && (row_core || row_off) && w->bound != SL_BOUND_NETWORK &&
+        !(w->energy_j / w->time_s <= p->peak_power_w_per_chip))
+      p->peak_power_w_per_chip = w->energy_j / w->time_s;
   }
   /* A pipeline bubble is waiting on compute-bound stages: it stretches with them. */
   if (bubble && r < 1) {

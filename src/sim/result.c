@@ -245,6 +245,8 @@ static const result_key KEYS[] = {
     KEY("energy.avg_power_w_per_chip", "W per chip", W_ENERGY, R_DOUBLE, power.avg_power_w_per_chip),
     KEY("energy.uncapped_power_w_per_chip", "W per chip at the full clock", W_ENERGY, R_DOUBLE,
         power.uncapped_power_w_per_chip),
+    KEY("energy.peak_power_w_per_chip", "W per chip, the hottest kernel (breakdown row, collectives aside)",
+        W_ENERGY, R_DOUBLE, power.peak_power_w_per_chip),
     KEY("energy.clock_ratio", "clock under the TDP / spec clock", W_ENERGY, R_DOUBLE, power.clock_ratio),
     KEY("energy.j_per_token", "J per token", W_ENERGY, R_DOUBLE, power.j_per_token),
     KEY("energy.j_per_sample", "J per sample", W_ENERGY, R_DOUBLE, power.j_per_sample),

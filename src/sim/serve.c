@@ -528,6 +528,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
         busy > 0 ? o.energy_j * per_replica / (per_replica * busy) + sc->chip.energy.static_w : NAN;
     pw->j_per_token = e / (o.out_tokens * replicas);
     pw->j_per_sample = NAN;
+    pw->peak_power_w_per_chip = NAN; /* no per-kernel rows */
     pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;
   }
   res->ttft_s = o.mean_ttft;

@@ -34,6 +34,8 @@ typedef struct sl_power_out {
   double step_j;                    /* whole system, one step, static power included */
   double avg_power_w_per_chip;      /* step_j / (chips x step time) */
   double uncapped_power_w_per_chip; /* the most loaded chip at its full clock (above tdp_w when capped) */
+  double peak_power_w_per_chip;     /* the most power-dense breakdown row on the chip's engines (not a
+                                       collective): its energy over its time */
   double clock_ratio;          /* clock the TDP allows / the spec's clock; 1 when the cap does not bind */
   double uncapped_step_time_s; /* the step at the full clock */
   double j_per_token, j_per_sample;
@@ -327,15 +329,19 @@ typedef struct sl_cv_extra {
 sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validation *cv, sl_stack_fit **fits,
                              size_t *n_fits, sl_cv_extra *x, sl_error *err);
 
-/* A measured case loaded for calibration: its scenario (owned; sl_scenario_free) and the measured
- * step time. */
+/* A measured case loaded for calibration: its scenario (owned; sl_scenario_free), the measured
+ * value and which metric it is: the step time (efficiency figures are fitted to these) or the
+ * chip's average power (energy.avg_power_w_per_chip; the energy figure is fitted to these). */
+typedef enum { SL_CAL_TIME = 0, SL_CAL_POWER = 1 } sl_cal_metric;
 typedef struct sl_cal_case {
   const char *name;
   sl_scenario *sc;
-  double measured_s;
+  double measured_s; /* the measured value: seconds, or watts for SL_CAL_POWER */
+  sl_cal_metric metric;
 } sl_cal_case;
-/* Loads the cases of `path` that measure step_time_s; chip (a preset or path) replaces each
- * case's chip when not NULL. */
+/* Loads the cases of `path` that measure step_time_s or energy.avg_power_w_per_chip (a case
+ * measuring both gives two entries); chip (a preset or path) replaces each case's chip when not
+ * NULL. */
 sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_case **out, size_t *n_out,
                          sl_error *err);
 
@@ -352,6 +358,7 @@ typedef struct sl_calibration {
   size_t n_train, n_test;
   double mape_train_before, mape_train_after, mape_test_before, mape_test_after;
   double mape_all_before, mape_all_after;
+  int escale_capped; /* energy.dynamic_scale lowered so that no timed case is over the TDP cap */
 } sl_calibration;
 
 /* Fits the chip's efficiency figures to the cases (training half: even positions; held out: odd).

@@ -483,14 +483,17 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
   sl_status s = yt_parse_file(a, path, &root, err);
   if (!s) s = read_cases(&r, root, &cs, &n);
   if (s) return s;
-  sl_cal_case *cc = ar_alloc(a, (n ? n : 1) * sizeof *cc);
+  sl_cal_case *cc = ar_alloc(a, (n ? 2 * n : 1) * sizeof *cc);
   if (!cc) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   char dir[1024];
   dir_of(path, dir, sizeof dir);
   size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    yt_pair *m = yt_find(cs[i].measured, "step_time_s");
-    if (!m) continue; /* calibration fits step times */
+  static const char *const metric_keys[] = {"step_time_s", "energy.avg_power_w_per_chip"};
+  for (size_t j = 0; j < 2 * n; j++) {
+    size_t i = j / 2;
+    sl_cal_metric metric = (sl_cal_metric)(j % 2);
+    yt_pair *m = yt_find(cs[i].measured, metric_keys[metric]);
+    if (!m) continue; /* calibration fits step times and power */
     double meas = 0;
     reader r2 = {err, a, ""};
     if ((s = rd_scalar_double(&r2, m->value, 1e-12, 1e12, &meas))) break;
@@ -517,7 +520,7 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
         snprintf(err->file, sizeof err->file, "%s", path), err->line = cs[i].scenario->line;
       break;
     }
-    cc[k++] = (sl_cal_case){cs[i].name, sc, meas};
+    cc[k++] = (sl_cal_case){cs[i].name, sc, meas, metric};
   }
   if (s) { /* the scenarios loaded before the failure */
     for (size_t j = 0; j < k; j++)

@@ -44,7 +44,9 @@ static void test_h100_table_by_hand(void **state) {
   assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
   energy_derive(&c, 1);
   const sl_energy_spec *E = &c.energy;
-  double f = 0.094 * sqrt(4.0 / 7.0);
+  /* on-chip figures carry the spec's fitted dynamic scale; DRAM, links and static power do not */
+  assert_rel(c.energy_dynamic_scale, 1.466, 0, "h100 energy.dynamic_scale");
+  double f = 0.094 * sqrt(4.0 / 7.0) * c.energy_dynamic_scale;
   assert_rel(E->mac_j[SL_BF16], 1.5e-12 * f, 1e-12, "bf16 MAC");
   assert_rel(E->mac_j[SL_FP8], 0.75e-12 * f, 1e-12, "fp8 MAC");
   assert_rel(E->mac_j[SL_INT8], 0.23e-12 * f, 1e-12, "int8 MAC");
@@ -57,7 +59,8 @@ static void test_h100_table_by_hand(void **state) {
   double smem45 = 2.5 * pow(233472.0 / 32768, log(5.0) / log(32.0));
   assert_rel(E->core_sram_j_per_byte, smem45 * f * 1e-12, 1e-12, "shared memory");
   double wire = 0.14 * 8 * 0.5 * sqrt(814.0); /* pJ per byte over half the die edge */
-  assert_rel(E->shared_j_per_byte, (12.5 * f + wire) * 1e-12, 1e-12, "L2 bank + wires");
+  assert_rel(E->shared_j_per_byte, (12.5 * f + wire * c.energy_dynamic_scale) * 1e-12, 1e-12,
+             "L2 bank + wires");
   assert_rel(E->dram_j_per_byte, 3.97 * 8e-12, 1e-12, "HBM");
   assert_rel(E->link_j_per_byte, 6.5 * 8e-12, 1e-12, "links");
   assert_rel(E->static_w, 0.12 * 700, 1e-12, "static");
@@ -258,9 +261,12 @@ static void test_training_energy_and_cap(void **state) {
 
 static sl_status chip_with(const char *extra, arena *a, sl_chip *c, sl_error *err) {
   const char *base = sl_preset_text("chips", "h100-sxm");
+  /* the preset's own `energy:` map (its last key) gives way to the test's */
+  const char *own = strstr(base, "\nenergy:");
+  int keep = own ? (int)(own - base) : (int)strlen(base);
   size_t n = strlen(base) + strlen(extra) + 2;
   char *text = ar_alloc(a, n);
-  snprintf(text, n, "%s\n%s", base, extra);
+  snprintf(text, n, "%.*s\n%s", keep, base, extra);
   yt_node *tree = NULL;
   sl_status s = yt_parse(a, text, strlen(text), "test.yaml", &tree, err);
   reader r = {err, a, ""};
@@ -291,6 +297,67 @@ static void test_overrides(void **state) {
   ar_free(&a);
 }
 
+/* energy.dynamic_scale multiplies the derived on-chip figures only; bad values are rejected. */
+static void test_dynamic_scale(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_chip c1, c2, c3;
+  sl_error err;
+  assert_int_equal(chip_with("energy: {dynamic_scale: 1.0}", &a, &c1, &err), SL_OK);
+  assert_int_equal(chip_with("energy: {dynamic_scale: 2.5}", &a, &c2, &err), SL_OK);
+  for (int i = 0; i < SL_DTYPE_COUNT; i++) {
+    assert_rel(c2.energy.mac_j[i], 2.5 * c1.energy.mac_j[i], 1e-12, "MAC scaled");
+    assert_rel(c2.energy.vec_flop_j[i], 2.5 * c1.energy.vec_flop_j[i], 1e-12, "vector FLOP scaled");
+  }
+  assert_rel(c2.energy.operand_j_per_byte, 2.5 * c1.energy.operand_j_per_byte, 1e-12, "operand scaled");
+  assert_rel(c2.energy.core_sram_j_per_byte, 2.5 * c1.energy.core_sram_j_per_byte, 1e-12, "smem scaled");
+  assert_rel(c2.energy.shared_j_per_byte, 2.5 * c1.energy.shared_j_per_byte, 1e-12, "L2 scaled");
+  assert_rel(c2.energy.dram_j_per_byte, c1.energy.dram_j_per_byte, 0, "DRAM not scaled");
+  assert_rel(c2.energy.link_j_per_byte, c1.energy.link_j_per_byte, 0, "links not scaled");
+  assert_rel(c2.energy.static_w, c1.energy.static_w, 0, "static not scaled");
+  /* a figure the spec gives itself is taken as given */
+  assert_int_equal(chip_with("energy: {dynamic_scale: 2.5, mac_pj: {bf16: 0.1}}", &a, &c3, &err), SL_OK);
+  assert_rel(c3.energy.mac_j[SL_BF16], 0.1e-12, 1e-12, "override not scaled");
+  assert_int_equal(chip_with("energy: {dynamic_scale: 0}", &a, &c3, &err), SL_ERR_INPUT);
+  assert_non_null(strstr(err.key, "dynamic_scale"));
+  assert_int_equal(chip_with("energy: {dynamic_scale: 50}", &a, &c3, &err), SL_ERR_INPUT);
+  assert_int_equal(chip_with("energy: {dynamic_scale: fast}", &a, &c3, &err), SL_ERR_INPUT);
+  ar_free(&a);
+}
+
+/* With the fitted energy scale, a dense bf16 GEMM on an H100 draws its 700 W limit (the
+ * measurement it was fitted to) and a dense H100 training step most of it; under a lower
+ * limit the step runs at the cap, its clock lowered. */
+static void test_h100_training_near_tdp(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, stack: cuda-events, model: {op: gemm, m: 8192, n: 8192, k: 8192},"
+                         " precision: bf16, task: infer}");
+  sl_result *r = run(sc);
+  assert_rel(sl_result_number(r, "energy.uncapped_power_w_per_chip"), 700, 0.01, "GEMM at the limit");
+  assert_rel(sl_result_number(r, "energy.clock_ratio"), 1, 1e-6, "GEMM not capped a second time");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  sc = load("{chip: h100-sxm, system: {chips: 8}, stack: megatron-2024, model: llama3-8b, precision: bf16,"
+            " task: train, train: {seq_len: 4096, global_batch: 32, micro_batch: 1, recompute: selective},"
+            " parallel: {tp: 2, pp: 1, dp: 4, sp: true, zero: 1}}");
+  r = run(sc);
+  double p = sl_result_number(r, "energy.avg_power_w_per_chip"), t0 = sl_result_number(r, "step_time_s");
+  double peak = sl_result_number(r, "energy.peak_power_w_per_chip");
+  print_message("llama3-8b training on 8 h100: %.0f W per chip, hottest kernel %.0f W\n", p, peak);
+  assert_true(p > 0.7 * 700 && p <= 700 * (1 + 1e-9));
+  /* its GEMMs run near the limit, its memory-bound kernels and collectives far below */
+  assert_true(peak > p && peak > 0.85 * 700 && peak <= 700 * (1 + 1e-9));
+  sl_result_free(r);
+  sc->chip.tdp_w = 0.9 * p; /* a power limit below what the step draws */
+  r = run(sc);
+  assert_rel(sl_result_number(r, "energy.avg_power_w_per_chip"), 0.9 * p, 1e-6, "at the cap");
+  assert_true(sl_result_number(r, "energy.clock_ratio") < 1);
+  assert_true(sl_result_number(r, "step_time_s") > t0);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_node_factor),
@@ -302,6 +369,8 @@ int main(void) {
       cmocka_unit_test(test_cap_lowers_throughput),
       cmocka_unit_test(test_training_energy_and_cap),
       cmocka_unit_test(test_overrides),
+      cmocka_unit_test(test_dynamic_scale),
+      cmocka_unit_test(test_h100_training_near_tdp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

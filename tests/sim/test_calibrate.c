@@ -1,6 +1,6 @@
 /* test_calibrate.c — silica calibrate: recovers known efficiencies (GEMM, latency, an attention
- * family's) from cases the model itself produced, and on the public A100 sweep predicts the held-out half
- * better than the preset. */
+ * family's) and the energy scale from cases the model itself produced, and on the public A100 sweep
+ * predicts the held-out half better than the preset. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +23,18 @@ static double predict(const char *text) {
   sl_result_free(r);
   sl_scenario_free(sc);
   return t;
+}
+
+static double predict_key(const char *text, const char *key) {
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err))
+    fail_msg("%s", err.message);
+  double v = sl_result_number(r, key);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return v;
 }
 
 /* Frees the loaded cases and their arena and removes the test's folder. */
@@ -120,8 +132,14 @@ static void test_recovers_attention_family(void **state) {
   char chip[256], cases[256];
   snprintf(chip, sizeof chip, "%s/fa.yaml", dir);
   snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  write_chip(chip, preset, (const char *const[]){"  attention: {"},
-             (const char *const[]){"  attention: {flash2: 0.60, flash3: 0}"}, 1);
+  /* The A100's energy scale at 1 (under the TDP cap everywhere): the cap's kink would couple the
+   * GEMM and attention figures, which this test is not about. */
+  char base[256];
+  snprintf(base, sizeof base, "%s/base.yaml", dir);
+  write_chip(chip, preset, (const char *const[]){"  attention: {", "  dynamic_scale:"},
+             (const char *const[]){"  attention: {flash2: 0.60, flash3: 0}", "  dynamic_scale: 1.0"}, 2);
+  write_chip(base, preset, (const char *const[]){"  dynamic_scale:"},
+             (const char *const[]){"  dynamic_scale: 1.0"}, 1);
   FILE *f = fopen(cases, "w");
   assert_non_null(f);
   fputs("cases:\n", f);
@@ -156,7 +174,7 @@ static void test_recovers_attention_family(void **state) {
   sl_cal_case *cs = NULL;
   size_t n = 0;
   sl_error err;
-  assert_int_equal(val_load_cases(cases, "a100-sxm-80gb", &a, &cs, &n, &err), SL_OK);
+  assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
   assert_int_equal(n, 9);
   sl_calibration cal;
   assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
@@ -203,9 +221,93 @@ static void test_a100_sweep_holdout(void **state) {
   ar_free(&a);
 }
 
+/* energy.dynamic_scale from a measured power: recovered from a power the model made at a known
+ * scale (the timed cases do not move it and are not moved by it); and, when the power asks for
+ * more than the timed cases allow, lowered until no timed case is over the TDP cap. */
+static void test_recovers_energy_scale(void **state) {
+  (void)state;
+  char dir[] = "/tmp/silica-cal-energy-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  const char *preset = sl_preset_text("chips", "a100-sxm-80gb");
+  char hot[256], base[256], cases[256];
+  snprintf(hot, sizeof hot, "%s/hot.yaml", dir);
+  snprintf(base, sizeof base, "%s/base.yaml", dir);
+  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
+  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:"},
+             (const char *const[]){"  dynamic_scale: 1.10"}, 1);
+  write_chip(base, preset, (const char *const[]){"  dynamic_scale:"},
+             (const char *const[]){"  dynamic_scale: 0.80"}, 1);
+#define GEMM_CASE                                                                                            \
+  "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: %d, n: %d, k: %d}}"
+  char g1[512], g2[512], g3[512];
+  snprintf(g1, sizeof g1, GEMM_CASE, hot, 8192, 8192, 8192);
+  snprintf(g2, sizeof g2, GEMM_CASE, hot, 4096, 12288, 12288);
+  snprintf(g3, sizeof g3, GEMM_CASE, hot, 1024, 1024, 1024);
+#undef GEMM_CASE
+  double p1 = predict_key(g1, "energy.uncapped_power_w_per_chip");
+  assert_true(p1 < 400); /* under the A100's cap at 1.10 */
+  for (int pass = 0; pass < 2; pass++) {
+    FILE *f = fopen(cases, "w");
+    assert_non_null(f);
+    /* pass 1: a power 1.6x higher than the model makes at 1.10, which the 4096 x 12288 x 12288 GEMM's
+     * time (measured on the throttled chip) does not allow */
+    fprintf(f, "cases:\n  - {name: p, scenario: %s, measured: {energy.avg_power_w_per_chip: %.17g}}\n", g1,
+            pass ? 1.6 * p1 : p1);
+    fprintf(f, "  - {name: t1, scenario: %s, measured: {step_time_s: %.17g}}\n", g2,
+            predict_key(g2, "step_time_s"));
+    fprintf(f, "  - {name: t2, scenario: %s, measured: {step_time_s: %.17g}}\n", g3,
+            predict_key(g3, "step_time_s"));
+    fclose(f);
+    arena a;
+    ar_init(&a);
+    sl_cal_case *cs = NULL;
+    size_t n = 0;
+    sl_error err;
+    assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(cs[0].metric, SL_CAL_POWER);
+    sl_calibration cal;
+    assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
+    double scale = NAN;
+    for (size_t i = 0; i < cal.n_params; i++)
+      if (strcmp(cal.params[i].key, "energy.dynamic_scale") == 0) scale = cal.params[i].after;
+    print_message("pass %d: energy.dynamic_scale %.4f%s\n", pass, scale,
+                  cal.escale_capped ? " (lowered)" : "");
+    if (!pass) {
+      assert_true(fabs(scale - 1.10) < 0.002);
+      assert_int_equal(cal.escale_capped, 0);
+    } else {
+      assert_int_equal(cal.escale_capped, 1);
+      assert_true(scale > 1.0 && scale < 1.6 * 1.10);
+      /* at the figure, the timed GEMM is at its full clock, and a little above it would not be */
+      sl_result *r = NULL;
+      cs[1].sc->chip.energy_dynamic_scale = scale;
+      energy_derive(&cs[1].sc->chip, 1);
+      assert_int_equal(sl_scenario_run(cs[1].sc, &r, &err), SL_OK);
+      assert_true(sl_result_number(r, "energy.clock_ratio") >= 1 - 1e-9);
+      sl_result_free(r);
+      cs[1].sc->chip.energy_dynamic_scale = scale * 1.01;
+      energy_derive(&cs[1].sc->chip, 1);
+      assert_int_equal(sl_scenario_run(cs[1].sc, &r, &err), SL_OK);
+      assert_true(sl_result_number(r, "energy.clock_ratio") < 1);
+      sl_result_free(r);
+      char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){cases}, 1);
+      assert_non_null(strstr(frag, "dynamic_scale: "));
+      assert_non_null(strstr(frag, "over the TDP cap"));
+      free(frag);
+    }
+    for (size_t i = 0; i < n; i++)
+      sl_scenario_free(cs[i].sc);
+    ar_free(&a);
+  }
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_recovers_known_figures),
-                                     cmocka_unit_test(test_recovers_attention_family),
-                                     cmocka_unit_test(test_a100_sweep_holdout)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_recovers_known_figures), cmocka_unit_test(test_recovers_attention_family),
+      cmocka_unit_test(test_a100_sweep_holdout), cmocka_unit_test(test_recovers_energy_scale)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
