@@ -165,6 +165,66 @@ static double coll_time(const dl *z, sl_coll type, double S) {
   return cost_op(&z->dctx, &op).time_s;
 }
 
+/* ---- the embedding exchange ------------------------------------------------------------------
+ * The all-to-alls and reduce-scatters of the sparse part move different amounts from different
+ * chips (a chip that owns a whole table sends its pooled rows for every sample of the pass), and
+ * the runtimes that train DLRMs at scale route them hierarchically: HugeCTR's embedding collection
+ * (comm_strategy Hierarchical, NVIDIA's MLPerf DLRM-DCNv2 on several nodes) and TorchRec's
+ * table-row-wise sharding first exchange inside the scale-up domain, so that what leaves a domain
+ * goes out through all k of its NICs, not through the owner's alone.  Every chip posts its sends
+ * to all peers at once (NCCL grouped send/recv), so a phase costs one link latency, not one per
+ * peer.  Chips c = j*k .. j*k+k-1 form domain j (the planner's order). */
+
+/* All-to-all in which chip c sends send[c] bytes in all, evenly to every chip (its own share
+ * stays): the faster of a flat exchange (every chip's cross-domain share through its own NIC) and
+ * the two-phase hierarchical one (within the domain to the chip of the right local rank, then
+ * between domains on all k NICs). */
+double dlrm_a2a_time(const sl_net *net, const double *send, int n, int k) {
+  if (n <= 1) return 0;
+  if (k < 1) k = 1;
+  if (k > n) k = n;
+  int m = (n + k - 1) / k;
+  double total = 0, mx = 0;
+  for (int c = 0; c < n; c++)
+    total += send[c], mx = fmax(mx, send[c]);
+  if (total <= 0) return 0;
+  double recv = total / n; /* every chip receives its share of every sender's data */
+  if (m == 1) return fmax(mx, recv) * (n - 1.0) / n / net->up_bw + net->up_lat;
+  double flat = 0, p1 = 0, p2 = 0;
+  for (int c = 0; c < n; c++) {
+    double in_dom = fmax(send[c], recv) * (k - 1.0) / n, out_dom = fmax(send[c], recv) * (n - (double)k) / n;
+    flat = fmax(flat, fmax(in_dom / net->up_bw, out_dom / net->out_bw));
+    p1 = fmax(p1, fmax(send[c], recv) * (k - 1.0) / k / net->up_bw);
+  }
+  for (int j = 0; j < m; j++) {
+    double node = 0;
+    for (int c = j * k; c < n && c < (j + 1) * k; c++)
+      node += send[c];
+    double in = (total - node) / m; /* what the domain receives from the others */
+    p2 = fmax(p2, fmax(node, in) * (m - 1.0) / m / k / net->out_bw);
+  }
+  flat += net->out_lat;
+  double hier = p1 + net->up_lat + p2 + net->out_lat;
+  return fmin(flat, hier);
+}
+
+/* Reduce-scatter (or its mirror, all-gather) of S bytes per chip over n chips, k per domain: the
+ * faster of one ring over all chips (bandwidth min(scale-up, k x scale-out), one step latency per
+ * hop, min(n, m) of the n hops crossing domains) and the hierarchical form (a ring inside the domain,
+ * then one across the m domains on S/k per chip). */
+double dlrm_rs_time(const sl_net *net, double S, int n, int k) {
+  if (n <= 1 || S <= 0) return 0;
+  if (k < 1) k = 1;
+  if (k > n) k = n;
+  int m = (n + k - 1) / k;
+  if (m == 1) return (n - 1.0) / n * S / net->up_bw + (n - 1.0) * net->up_lat;
+  double B = fmin(net->up_bw, k * net->out_bw);
+  double ring = (n - 1.0) / n * S / B + (n - m) * net->up_lat + m * net->out_lat;
+  double hier = (k - 1.0) / k * S / net->up_bw + (k - 1.0) * net->up_lat + (m - 1.0) / m * S / k / net->out_bw +
+                (m - 1.0) * net->out_lat;
+  return fmin(ring, hier);
+}
+
 /* Seconds per byte of a collective's bandwidth term over all chips (latency amortised). */
 static double coll_s_per_byte(const dl *z, sl_coll type) {
   if (z->n <= 1) return 0;
@@ -321,8 +381,12 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   double S_a2a = 0;
   for (int c = 0; c < z.n; c++)
     S_a2a = fmax(S_a2a, send[c]);
-  double t_idx = coll_time(&z, SL_COLL_ALL_TO_ALL, S_idx), t_a2a = coll_time(&z, SL_COLL_ALL_TO_ALL, S_a2a);
-  double t_rs = coll_time(&z, SL_COLL_REDUCE_SCATTER, S_rw), t_ag = coll_time(&z, SL_COLL_ALL_GATHER, S_rw);
+  int kd = (int)fmin(sc->node_chips, z.n);
+  double t_a2a = dlrm_a2a_time(&z.dctx.net, send, z.n, kd);
+  for (int c = 0; c < z.n; c++)
+    send[c] = S_idx; /* every chip sends the indices of its own samples */
+  double t_idx = dlrm_a2a_time(&z.dctx.net, send, z.n, kd);
+  double t_rs = dlrm_rs_time(&z.dctx.net, S_rw, z.n, kd), t_ag = t_rs;
 
   /* the dense part of one pass */
   sl_graph g = {0};
