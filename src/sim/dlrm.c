@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 /* Share of the dense-gradient all-reduce that cannot hide behind the backward: at least its last
  * bucket (one layer's worth). */
@@ -320,6 +321,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   in->dp_max_bytes = 0.01 * in->dev_budget;
   in->state_row = sc->optimizer == SL_OPTIM_ADAGRAD ? 4.0 : 0;
   in->state_value = sc->optimizer == SL_OPTIM_ADAMW ? 8.0 : 0;
+  in->node_chips = (int)fmin(sc->node_chips, z.n);
   if (shard_plan(scratch, in, &z.plan)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   if (res)
     res->mem = base, res->mem.per_chip_bytes = dense_bytes,
@@ -382,6 +384,13 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   for (int c = 0; c < z.n; c++)
     S_a2a = fmax(S_a2a, send[c]);
   int kd = (int)fmin(sc->node_chips, z.n);
+  if (res && getenv("DLRM_DEBUG")) {
+    for (size_t i = 0; i < z.plan.n; i++) {
+      const sl_emb_shard *s = &z.plan.shards[i];
+      if (s->kind != SL_SHARD_DATA) fprintf(stderr, "shard t%d kind %d chip %d dim %g rows %g share %g\n", s->table, s->kind, s->chip, s->dim, s->rows, s->lookup_share);
+    }
+    for (int c = 0; c < z.n; c++) fprintf(stderr, "chip %d send %.3g MB\n", c, send[c] / 1e6);
+  }
   double t_a2a = dlrm_a2a_time(&z.dctx.net, send, z.n, kd);
   for (int c = 0; c < z.n; c++)
     send[c] = S_idx; /* every chip sends the indices of its own samples */
