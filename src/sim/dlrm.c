@@ -75,10 +75,10 @@ static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows
   *fwd = *bwd = *flops = 0;
   if (n_rows) *n_rows = k;
   if (!k) return SL_OK;
-  double *R = ar_alloc(a, 6 * k * sizeof *R);
+  double *R = ar_alloc(a, 8 * k * sizeof *R);
   tbe_row *tr = ar_alloc(a, k * sizeof *tr);
   if (!R || !tr) return SL_ERR_INTERNAL;
-  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k, *fill = R + 5 * k;
+  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k, *ur = R + 5 * k, *fill = R + 6 * k;
   size_t j = 0;
   for (size_t i = 0; i < p->n; i++) {
     const sl_emb_shard *s = &p->shards[i];
@@ -86,17 +86,19 @@ static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows
     const sl_emb_table *t = &z->d->tables[s->table];
     R[j] = s->rows;
     cb[j] = shard_bytes_per_row(&z->in, s->dim); /* a cached row keeps its optimizer state with it */
-    rate[j] = shard_lookups(z, s);
+    double L = shard_lookups(z, s), sk = t->pooling > 0 ? 1 - t->uniform / t->pooling : 1;
+    rate[j] = L * sk; /* the lookups that follow the skew; the rest are uniform over the rows */
+    ur[j] = L * (1 - sk);
     zf[j] = t->zipf;
     tr[j].shard = (int)i;
     j++;
   }
-  emb_cache_fill(k, R, cb, rate, zf, z->cache_bytes, hit, fill);
+  emb_cache_fill(k, R, cb, rate, ur, zf, z->cache_bytes, hit, fill);
   sl_emb_time tf = {0}, tb = {0};
   for (j = 0; j < k; j++) {
     const sl_emb_shard *s = &p->shards[tr[j].shard];
     double row = s->dim * z->wb, st = shard_bytes_per_row(&z->in, s->dim) - row;
-    sl_emb_access e = {rate[j], row, s->dim, hit[j], s->host, shard_out_bytes(z, s), 0, 0};
+    sl_emb_access e = {rate[j] + ur[j], row, s->dim, hit[j], s->host, shard_out_bytes(z, s), 0, 0};
     sl_emb_time one = {0};
     emb_time_add(&z->ectx, &e, &one);
     emb_time_add(&z->ectx, &e, &tf);

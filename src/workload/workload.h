@@ -86,6 +86,8 @@ typedef struct sl_emb_table {
   double pooling;         /* lookups per sample (a mean; need not be whole) */
   double zipf;            /* access skew sigma of Zipf(sigma) over the rows; 0 = uniform */
   sl_shard_kind sharding; /* planner constraint */
+  double uniform;         /* of the pooling lookups, those spread uniformly over the rows rather
+                             than following the skew (synthetic multi-hot data); 0 = none */
 } sl_emb_table;
 
 typedef struct sl_dlrm {

@@ -117,8 +117,8 @@ static int by_density(const void *a, const void *b) {
 }
 
 /* Every row of every table sorted by accesses per byte, taken greedily (the last one in part). */
-static double brute_cache(size_t n, const double *R, const double *B, const double *rate, const double *s,
-                          double cap, double *hit) {
+static double brute_cache(size_t n, const double *R, const double *B, const double *rate, const double *ur,
+                          const double *s, double cap, double *hit) {
   size_t total = 0;
   for (size_t i = 0; i < n; i++)
     total += (size_t)R[i];
@@ -126,18 +126,20 @@ static double brute_cache(size_t n, const double *R, const double *B, const doub
   size_t k = 0;
   double all_rate = 0;
   for (size_t i = 0; i < n; i++) {
-    double H = brute_H(R[i], s[i]);
-    all_rate += rate[i];
+    double H = brute_H(R[i], s[i]), u = ur ? ur[i] : 0;
+    all_rate += rate[i] + u;
     hit[i] = 0;
-    for (double j = 1; j <= R[i]; j++, k++)
-      rows[k] = (brow){rate[i] * pow(j, -s[i]) / (H * B[i]), rate[i] * pow(j, -s[i]) / H, B[i], (int)i};
+    for (double j = 1; j <= R[i]; j++, k++) {
+      double f = rate[i] * pow(j, -s[i]) / H + u / R[i]; /* the skewed and the uniform lookups of row j */
+      rows[k] = (brow){f / B[i], f, B[i], (int)i};
+    }
   }
   qsort(rows, total, sizeof *rows, by_density);
   double left = cap, served = 0;
   for (k = 0; k < total && left > 0; k++) {
     double take = fmin(1, left / rows[k].bytes);
     served += take * rows[k].freq;
-    hit[rows[k].table] += take * rows[k].freq / rate[rows[k].table];
+    hit[rows[k].table] += take * rows[k].freq / (rate[rows[k].table] + (ur ? ur[rows[k].table] : 0));
     left -= take * rows[k].bytes;
   }
   free(rows);
@@ -151,20 +153,36 @@ static void test_hit_rate_brute_force(void **state) {
   const double rate[] = {10, 3, 25, 1};
   const double s[] = {1.05, 0.8, 1.3, 0};
   const double caps[] = {1e3, 2e4, 1.5e5, 6e5, 1.3e6};
-  double h1[4], h2[4], scratch[4];
+  double h1[4], h2[4], scratch[8];
   for (size_t c = 0; c < SL_ARRAY_LEN(caps); c++) {
-    double want = brute_cache(4, R, B, rate, s, caps[c], h2);
-    double got = emb_cache_fill(4, R, B, rate, s, caps[c], h1, scratch);
+    double want = brute_cache(4, R, B, rate, NULL, s, caps[c], h2);
+    double got = emb_cache_fill(4, R, B, rate, NULL, s, caps[c], h1, scratch);
     close_to(got, want, 1e-9, "overall hit rate");
     for (int i = 0; i < 4; i++)
       if (fabs(h1[i] - h2[i]) > 1e-9)
         fail_msg("cap %g table %d: hit %.12g, want %.12g", caps[c], i, h1[i], h2[i]);
   }
+  /* some lookups spread uniformly over the rows (synthetic multi-hot): a flat density on every row;
+   * one table all uniform, one all skewed, two mixed */
+  const double ur[] = {30, 0, 5, 2}, rs[] = {10, 3, 25, 0};
+  for (size_t c = 0; c < SL_ARRAY_LEN(caps); c++) {
+    double want = brute_cache(4, R, B, rs, ur, s, caps[c], h2);
+    double got = emb_cache_fill(4, R, B, rs, ur, s, caps[c], h1, scratch);
+    close_to(got, want, 1e-9, "overall hit rate with uniform lookups");
+    for (int i = 0; i < 4; i++)
+      if (fabs(h1[i] - h2[i]) > 1e-9)
+        fail_msg("uniform lookups, cap %g table %d: hit %.12g, want %.12g", caps[c], i, h1[i], h2[i]);
+  }
+  /* all uniform: the cache serves its share of the rows */
+  double u1 = 1, z1 = 0;
+  close_to(emb_cache_fill(1, (const double[]){1e6}, (const double[]){256}, &z1, &u1, (const double[]){1.05},
+                          256 * 1e4, NULL, scratch),
+           1e-2, 1e-12, "uniform share");
   /* one table: the share is H(k)/H(R) for the k = C / row bytes hottest rows (equations.md) */
   double r1 = 1e6, b1 = 256, a1 = 1, s1 = 1.05;
-  close_to(emb_cache_fill(1, &r1, &b1, &a1, &s1, 256 * 12345.0, NULL, scratch),
+  close_to(emb_cache_fill(1, &r1, &b1, &a1, NULL, &s1, 256 * 12345.0, NULL, scratch),
            zipf_H(12345, 1.05) / zipf_H(1e6, 1.05), 1e-12, "single-table share");
-  assert_true(emb_cache_fill(1, &r1, &b1, &a1, &s1, 1e12, NULL, scratch) == 1.0);
+  assert_true(emb_cache_fill(1, &r1, &b1, &a1, NULL, &s1, 1e12, NULL, scratch) == 1.0);
 }
 
 /* ---- the planner never places more than a chip's memory --------------------------------------- */
@@ -213,7 +231,7 @@ static void test_planner_memory(void **state) {
     double rows = floor(pow(10, 3 + (x >> 8) % 5000 / 1000.0));
     x = x * 1103515245u + 12345u;
     tables[i] =
-        (sl_emb_table){NULL, rows, 32.0 * (1 + (x >> 10) % 8), 1.0 + (x >> 14) % 50, 1.05, SL_SHARD_AUTO};
+        (sl_emb_table){NULL, rows, 32.0 * (1 + (x >> 10) % 8), 1.0 + (x >> 14) % 50, 1.05, SL_SHARD_AUTO, 0};
   }
   sl_dlrm d = {13, tables, NT, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0};
   double total = 0;
@@ -446,6 +464,14 @@ static void test_loader_errors(void **state) {
   snprintf(body, sizeof body,
            "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, zipf: -1}\n%s", rest);
   CASE(body, "model.dlrm.tables[0].zipf", 7);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 2, skewed_lookups: 3}\n%s",
+           rest);
+  CASE(body, "model.dlrm.tables[0].skewed_lookups", 7); /* more than the lookups it has */
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    skewed_lookups: -1\n    tables:\n      - {rows: 10, dim: 8, pooling: 2}\n%s",
+           rest);
+  CASE(body, "model.dlrm.skewed_lookups", 6);
   snprintf(
       body, sizeof body,
       "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, sharding: diagonal}\n%s",
