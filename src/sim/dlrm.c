@@ -459,7 +459,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
                  tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     }
   }
-  double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f;
+  double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
   const sl_bound NET = SL_BOUND_NETWORK;
   SL_TRY(add_row(res, cap, err,
                  (sl_row){"sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m, 0,
@@ -505,6 +505,15 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
                             oc.dram_bytes, 0, -1}));
     set_energy(&E, res, oc.e_core_j, oc.e_off_j);
     step = z.m * pass_t + exposed + oc.time_s;
+    /* the benchmark's evaluation, amortised over the step: eval_samples / eval_every forward
+     * samples per trained one, at the forward pass's time per sample (time to train counts it) */
+    if (d->eval_every > 0 && d->eval_samples > 0) {
+      double t_eval = z.G * d->eval_samples / d->eval_every * (fwd_t / z.pass);
+      SL_TRY(add_row(res, cap, err,
+                     (sl_row){"evaluation", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_MEMORY,
+                              d->eval_samples / d->eval_every, t_eval, 0, 0, 0, -1}));
+      step += t_eval;
+    }
   } else {
     step = pass_t;
   }
@@ -527,12 +536,18 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
      * the slowest chip's, every chip does about as much; then the TDP cap. */
     sl_esum busy;
     memset(&busy, 0, sizeof busy);
+    double fwd_core = 0, fwd_off = 0;
     for (size_t i = 0; i < res->n_rows; i++) {
-      if (res->rows[i].cat == SL_CAT_COLLECTIVE)
-        E.core[i] = 0, E.off[i] = res->rows[i].bytes * en->link_j_per_byte;
+      const sl_row *rw = &res->rows[i];
+      if (rw->cat == SL_CAT_COLLECTIVE) E.core[i] = 0, E.off[i] = rw->bytes * en->link_j_per_byte;
+      if (rw->cat == SL_CAT_OTHER && !strcmp(rw->name, "evaluation")) /* the forward's energy again */
+        E.core[i] = rw->count * fwd_core, E.off[i] = rw->count * fwd_off;
+      else if (rw->phase == SL_PH_FORWARD ||
+               (rw->phase == SL_PH_COMM && !strstr(rw->name, ".bwd") && !strstr(rw->name, "grad")))
+        fwd_core += E.core[i], fwd_off += E.off[i];
       busy.e_core += E.core[i];
       busy.e_off += E.off[i];
-      if (res->rows[i].bound == SL_BOUND_COMPUTE) busy.t_clock += res->rows[i].time_s;
+      if (rw->bound == SL_BOUND_COMPUTE) busy.t_clock += rw->time_s;
     }
     busy.t_total = step;
     res->chips = z.n;

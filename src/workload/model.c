@@ -259,6 +259,18 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
   if (!s) s = rd_done(r, it);
   rd_pop(r, mk);
   SL_TRY(s);
+  /* the benchmark's evaluation during training: every_samples trained samples, a forward pass over
+   * samples held-out ones */
+  yt_node *ev = yt_get(d, "eval");
+  if (ev) {
+    mk = rd_push(r, "eval");
+    s = rd_map(r, ev);
+    if (!s) s = rd_double(r, ev, "every_samples", 1, 1, 1e15, &m->eval_every);
+    if (!s) s = rd_double(r, ev, "samples", 1, 1, 1e15, &m->eval_samples);
+    if (!s) s = rd_done(r, ev);
+    rd_pop(r, mk);
+    SL_TRY(s);
+  }
   if (m->inter == SL_INTER_DOT && m->n_tables + (m->n_bottom ? 1 : 0) < 2) {
     mk = rd_push(r, "interaction");
     s = rd_fail(r, it, "interaction dot needs at least two vectors (tables, and the bottom MLP's output)");

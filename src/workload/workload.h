@@ -98,6 +98,8 @@ typedef struct sl_dlrm {
   size_t n_bottom, n_top;
   sl_interaction inter;
   double cross_layers, low_rank; /* dcnv2 */
+  double eval_every, eval_samples; /* training: a forward pass over eval_samples samples after every
+                                      eval_every trained ones (0: no evaluation) */
 } sl_dlrm;
 
 typedef struct sl_model {
