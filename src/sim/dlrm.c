@@ -19,7 +19,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
 
 /* Share of the dense-gradient all-reduce that cannot hide behind the backward: at least its last
  * bucket (one layer's worth). */
@@ -386,13 +385,6 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   for (int c = 0; c < z.n; c++)
     S_a2a = fmax(S_a2a, send[c]);
   int kd = (int)fmin(sc->node_chips, z.n);
-  if (res && getenv("DLRM_DEBUG")) {
-    for (size_t i = 0; i < z.plan.n; i++) {
-      const sl_emb_shard *s = &z.plan.shards[i];
-      if (s->kind != SL_SHARD_DATA) fprintf(stderr, "shard t%d kind %d chip %d dim %g rows %g share %g\n", s->table, s->kind, s->chip, s->dim, s->rows, s->lookup_share);
-    }
-    for (int c = 0; c < z.n; c++) fprintf(stderr, "chip %d send %.3g MB\n", c, send[c] / 1e6);
-  }
   double t_a2a = dlrm_a2a_time(&z.dctx.net, send, z.n, kd);
   for (int c = 0; c < z.n; c++)
     send[c] = S_idx; /* every chip sends the indices of its own samples */
