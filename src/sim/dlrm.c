@@ -275,8 +275,8 @@ static double dlrm_batch(const sl_scenario *sc) {
 
 /* Evaluates the scenario with mb samples per chip per pass.  With res, fills its rows and figures
  * (names and rows in res->a); scratch holds the rest. */
-static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_result *res, dres *out,
-                          sl_error *err) {
+static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, arena *scratch, sl_result *res,
+                          dres *out, sl_error *err) {
   dl z;
   memset(&z, 0, sizeof z);
   memset(out, 0, sizeof *out);
@@ -497,10 +497,11 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
                             oc.dram_bytes, 0, -1}));
     set_energy(&E, res, oc.e_core_j, oc.e_off_j);
     step = z.m * pass_t + exposed + oc.time_s;
-    /* the benchmark's evaluation, amortised over the step: eval_samples / eval_every forward
-     * samples per trained one, at the forward pass's time per sample (time to train counts it) */
+    /* the benchmark's evaluation, amortised over the step (time to train counts it): eval_s per
+     * trained sample (dlrm_run), or when that could not be had eval_samples / eval_every forward
+     * samples per trained one at this pass's forward time per sample */
     if (d->eval_every > 0 && d->eval_samples > 0) {
-      double t_eval = z.G * d->eval_samples / d->eval_every * (fwd_t / z.pass);
+      double t_eval = eval_s >= 0 ? z.G * eval_s : z.G * d->eval_samples / d->eval_every * (fwd_t / z.pass);
       SL_TRY(add_row(res, cap, err,
                      (sl_row){"evaluation", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_MEMORY,
                               d->eval_samples / d->eval_every, t_eval, 0, 0, 0, -1}));
@@ -571,6 +572,21 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   ar_init(&scratch);
   dres r;
   sl_status s = SL_OK;
+  /* The evaluation of a training run: forward passes (inference) at its own global batch,
+   * eval.batch_scale times the training one (it keeps nothing for a backward pass). */
+  const sl_dlrm *d = &sc->model.dlrm;
+  double eval_s = -1;
+  if (sc->task == SL_TASK_TRAIN && d->eval_every > 0 && d->eval_samples > 0) {
+    sl_scenario ev = *sc;
+    ev.task = SL_TASK_INFER;
+    ev.batch = fmax(1, round(G * (d->eval_batch_scale > 0 ? d->eval_batch_scale : 1) / n)) * n;
+    if ((s = evaluate(&ev, ev.batch / n, -1, &scratch, NULL, &r, err))) {
+      ar_free(&scratch);
+      return s;
+    }
+    if (r.feasible) eval_s = d->eval_samples / d->eval_every * r.step / ev.batch;
+    ar_reset(&scratch);
+  }
   if (sc->task == SL_TASK_TRAIN && sc->micro_batch > 0) {
     mb = sc->micro_batch;
   } else if (sc->task == SL_TASK_TRAIN && sc->micro_batch == SL_AUTO) {
@@ -578,7 +594,7 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     double best = 0, best_t = INFINITY;
     for (double c = per; c >= 1 && c == floor(c); c /= 2) {
       ar_reset(&scratch);
-      if ((s = evaluate(sc, c, &scratch, NULL, &r, err))) break;
+      if ((s = evaluate(sc, c, eval_s, &scratch, NULL, &r, err))) break;
       if (r.feasible && r.step < best_t) best = c, best_t = r.step;
       mb = c;
     }
@@ -586,7 +602,7 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   }
   if (!s) {
     ar_reset(&scratch);
-    s = evaluate(sc, mb, &scratch, res, &r, err);
+    s = evaluate(sc, mb, eval_s, &scratch, res, &r, err);
   }
   ar_free(&scratch);
   if (s) return s;

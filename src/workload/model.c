@@ -267,6 +267,7 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
     s = rd_map(r, ev);
     if (!s) s = rd_double(r, ev, "every_samples", 1, 1, 1e15, &m->eval_every);
     if (!s) s = rd_double(r, ev, "samples", 1, 1, 1e15, &m->eval_samples);
+    if (!s) s = rd_double(r, ev, "batch_scale", 0, 1e-3, 1e4, &m->eval_batch_scale);
     if (!s) s = rd_done(r, ev);
     rd_pop(r, mk);
     SL_TRY(s);

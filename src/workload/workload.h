@@ -100,6 +100,7 @@ typedef struct sl_dlrm {
   double cross_layers, low_rank; /* dcnv2 */
   double eval_every, eval_samples; /* training: a forward pass over eval_samples samples after every
                                       eval_every trained ones (0: no evaluation) */
+  double eval_batch_scale;         /* its global batch over the training one (0: 1) */
 } sl_dlrm;
 
 typedef struct sl_model {

@@ -233,7 +233,7 @@ static void test_planner_memory(void **state) {
     tables[i] =
         (sl_emb_table){NULL, rows, 32.0 * (1 + (x >> 10) % 8), 1.0 + (x >> 14) % 50, 1.05, SL_SHARD_AUTO, 0};
   }
-  sl_dlrm d = {13, tables, NT, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0, 0, 0};
+  sl_dlrm d = {13, tables, NT, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0, 0, 0, 0};
   double total = 0;
   for (int i = 0; i < NT; i++)
     total += tables[i].rows * tables[i].dim * 2;
