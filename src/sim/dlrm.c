@@ -202,8 +202,8 @@ double dlrm_a2a_time(const sl_net *net, const double *send, int n, int k) {
     double node = 0;
     for (int c = j * k; c < n && c < (j + 1) * k; c++)
       node += send[c];
-    double in = (total - node) / m; /* what the domain receives from the others */
-    p2 = fmax(p2, fmax(node, in) * (m - 1.0) / m / k / net->out_bw);
+    double out = node * (m - 1.0) / m, in = (total - node) / m; /* what leaves and enters the domain */
+    p2 = fmax(p2, fmax(out, in) / k / net->out_bw);
   }
   flat += net->out_lat;
   double hier = p1 + net->up_lat + p2 + net->out_lat;
