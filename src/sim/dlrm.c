@@ -275,8 +275,8 @@ static double dlrm_batch(const sl_scenario *sc) {
 
 /* Evaluates the scenario with mb samples per chip per pass.  With res, fills its rows and figures
  * (names and rows in res->a); scratch holds the rest. */
-static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, arena *scratch, sl_result *res,
-                          dres *out, sl_error *err) {
+static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const sl_shard_plan *fixed,
+                          sl_shard_plan *plan_out, arena *scratch, sl_result *res, dres *out, sl_error *err) {
   dl z;
   memset(&z, 0, sizeof z);
   memset(out, 0, sizeof *out);
@@ -323,7 +323,11 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, arena
   in->state_row = sc->optimizer == SL_OPTIM_ADAGRAD ? 4.0 : 0;
   in->state_value = sc->optimizer == SL_OPTIM_ADAMW ? 8.0 : 0;
   in->node_chips = (int)fmin(sc->node_chips, z.n);
-  if (shard_plan(scratch, in, &z.plan)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (fixed) /* the tables stay where training put them */
+    z.plan = *fixed;
+  else if (shard_plan(scratch, in, &z.plan))
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (plan_out) *plan_out = z.plan;
   if (res)
     res->mem = base, res->mem.per_chip_bytes = dense_bytes,
     res->mem.fits = dense_bytes <= base.capacity_bytes;
@@ -568,25 +572,11 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->par = (sl_parallel){n, 1, 1, 1, 1, 1, 0, 0, 0};
   res->chips = n;
   double mb = per;
-  arena scratch;
+  arena scratch, eval_scratch;
   ar_init(&scratch);
+  ar_init(&eval_scratch);
   dres r;
   sl_status s = SL_OK;
-  /* The evaluation of a training run: forward passes (inference) at its own global batch,
-   * eval.batch_scale times the training one (it keeps nothing for a backward pass). */
-  const sl_dlrm *d = &sc->model.dlrm;
-  double eval_s = -1;
-  if (sc->task == SL_TASK_TRAIN && d->eval_every > 0 && d->eval_samples > 0) {
-    sl_scenario ev = *sc;
-    ev.task = SL_TASK_INFER;
-    ev.batch = fmax(1, round(G * (d->eval_batch_scale > 0 ? d->eval_batch_scale : 1) / n)) * n;
-    if ((s = evaluate(&ev, ev.batch / n, -1, &scratch, NULL, &r, err))) {
-      ar_free(&scratch);
-      return s;
-    }
-    if (r.feasible) eval_s = d->eval_samples / d->eval_every * r.step / ev.batch;
-    ar_reset(&scratch);
-  }
   if (sc->task == SL_TASK_TRAIN && sc->micro_batch > 0) {
     mb = sc->micro_batch;
   } else if (sc->task == SL_TASK_TRAIN && sc->micro_batch == SL_AUTO) {
@@ -594,17 +584,36 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     double best = 0, best_t = INFINITY;
     for (double c = per; c >= 1 && c == floor(c); c /= 2) {
       ar_reset(&scratch);
-      if ((s = evaluate(sc, c, eval_s, &scratch, NULL, &r, err))) break;
+      if ((s = evaluate(sc, c, -1, NULL, NULL, &scratch, NULL, &r, err))) break;
       if (r.feasible && r.step < best_t) best = c, best_t = r.step;
       mb = c;
     }
     if (best > 0) mb = best;
   }
+  /* The evaluation of a training run: forward passes (inference) over the tables as training placed
+   * them, at its own global batch, eval.batch_scale times the training one (it keeps nothing for a
+   * backward pass). */
+  const sl_dlrm *d = &sc->model.dlrm;
+  double eval_s = -1;
+  if (!s && sc->task == SL_TASK_TRAIN && d->eval_every > 0 && d->eval_samples > 0) {
+    sl_shard_plan plan;
+    ar_reset(&scratch);
+    s = evaluate(sc, mb, -1, NULL, &plan, &scratch, NULL, &r, err);
+    if (!s && r.feasible) {
+      sl_scenario ev = *sc;
+      ev.task = SL_TASK_INFER;
+      ev.batch = fmax(1, round(G * (d->eval_batch_scale > 0 ? d->eval_batch_scale : 1) / n)) * n;
+      dres re;
+      s = evaluate(&ev, ev.batch / n, -1, &plan, NULL, &eval_scratch, NULL, &re, err);
+      if (!s && re.feasible) eval_s = d->eval_samples / d->eval_every * re.step / ev.batch;
+    }
+  }
   if (!s) {
     ar_reset(&scratch);
-    s = evaluate(sc, mb, eval_s, &scratch, res, &r, err);
+    s = evaluate(sc, mb, eval_s, NULL, NULL, &scratch, res, &r, err);
   }
   ar_free(&scratch);
+  ar_free(&eval_scratch);
   if (s) return s;
   if (sc->task == SL_TASK_TRAIN) res->micro_batch = mb, res->global_batch = G;
   if (!r.feasible) {
