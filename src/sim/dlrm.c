@@ -273,6 +273,14 @@ static double dlrm_batch(const sl_scenario *sc) {
   return sc->global_batch_max ? floor(sc->global_batch / sc->chips) * sc->chips : sc->global_batch;
 }
 
+/* The global batch of a training run's evaluation passes: eval.batch_scale times the training one,
+ * a multiple of the chips. */
+static double eval_global_batch(const sl_scenario *sc) {
+  const sl_dlrm *d = &sc->model.dlrm;
+  double n = sc->chips;
+  return fmax(1, round(dlrm_batch(sc) * (d->eval_batch_scale > 0 ? d->eval_batch_scale : 1) / n)) * n;
+}
+
 /* Evaluates the scenario with mb samples per chip per pass.  With res, fills its rows and figures
  * (names and rows in res->a); scratch holds the rest. */
 static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const sl_shard_plan *fixed,
@@ -503,12 +511,13 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     step = z.m * pass_t + exposed + oc.time_s;
     /* the benchmark's evaluation, amortised over the step (time to train counts it): eval_s per
      * trained sample (dlrm_run), or when that could not be had eval_samples / eval_every forward
-     * samples per trained one at this pass's forward time per sample */
+     * samples per trained one at this pass's forward time per sample; the row counts its passes */
     if (d->eval_every > 0 && d->eval_samples > 0) {
       double t_eval = eval_s >= 0 ? z.G * eval_s : z.G * d->eval_samples / d->eval_every * (fwd_t / z.pass);
+      double eval_batch = eval_s >= 0 ? eval_global_batch(sc) : z.pass; /* count: its passes per step */
       SL_TRY(add_row(res, cap, err,
                      (sl_row){"evaluation", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_MEMORY,
-                              d->eval_samples / d->eval_every, t_eval, 0, 0, 0, -1}));
+                              z.G * d->eval_samples / d->eval_every / eval_batch, t_eval, 0, 0, 0, -1}));
       step += t_eval;
     }
   } else {
@@ -537,8 +546,10 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     for (size_t i = 0; i < res->n_rows; i++) {
       const sl_row *rw = &res->rows[i];
       if (rw->cat == SL_CAT_COLLECTIVE) E.core[i] = 0, E.off[i] = rw->bytes * en->link_j_per_byte;
-      if (rw->cat == SL_CAT_OTHER && !strcmp(rw->name, "evaluation")) /* the forward's energy again */
-        E.core[i] = rw->count * fwd_core, E.off[i] = rw->count * fwd_off;
+      if (rw->cat == SL_CAT_OTHER && !strcmp(rw->name, "evaluation")) { /* the forward's energy per sample */
+        double per = d->eval_samples / d->eval_every;
+        E.core[i] = per * fwd_core, E.off[i] = per * fwd_off;
+      }
       else if (rw->phase == SL_PH_FORWARD ||
                (rw->phase == SL_PH_COMM && !strstr(rw->name, ".bwd") && !strstr(rw->name, "grad")))
         fwd_core += E.core[i], fwd_off += E.off[i];
@@ -602,7 +613,7 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     if (!s && r.feasible) {
       sl_scenario ev = *sc;
       ev.task = SL_TASK_INFER;
-      ev.batch = fmax(1, round(G * (d->eval_batch_scale > 0 ? d->eval_batch_scale : 1) / n)) * n;
+      ev.batch = eval_global_batch(sc);
       dres re;
       s = evaluate(&ev, ev.batch / n, -1, &plan, NULL, &eval_scratch, NULL, &re, err);
       if (!s && re.feasible) eval_s = d->eval_samples / d->eval_every * re.step / ev.batch;

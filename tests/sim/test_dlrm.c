@@ -363,6 +363,7 @@ static void test_evaluation_amortised(void **state) {
   assert_true(ri->feasible);
   /* 512 trained samples bring 128 evaluated ones, at the inference run's time per sample */
   close_to(ev->time_s, 512 * 0.25 * ri->step_time_s / 1024, 1e-9, "evaluation per step");
+  close_to(ev->count, 512 * 0.25 / 1024, 1e-12, "evaluation passes per step");
   close_to(sl_result_number(r, "samples_per_s"), 512 / r->step_time_s, 1e-12, "samples/s counts it");
   double with = r->step_time_s, ev_time = ev->time_s;
   sl_result_free(r);
