@@ -212,8 +212,8 @@ double dlrm_a2a_time(const sl_net *net, const double *send, int n, int k) {
 
 /* Reduce-scatter (or its mirror, all-gather) of S bytes per chip over n chips, k per domain: the
  * faster of one ring over all chips (bandwidth min(scale-up, k x scale-out), one step latency per
- * hop, min(n, m) of the n hops crossing domains) and the hierarchical form (a ring inside the domain,
- * then one across the m domains on S/k per chip). */
+ * hop, m of its n hops crossing domains) and the hierarchical form (a ring inside the domain, then
+ * one across the m domains on S/k per chip). */
 double dlrm_rs_time(const sl_net *net, double S, int n, int k) {
   if (n <= 1 || S <= 0) return 0;
   if (k < 1) k = 1;
