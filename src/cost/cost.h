@@ -152,12 +152,13 @@ double chip_area_mm2(const sl_chip *c); /* the published die area, else the esti
 /* H(n, s) = sum_{i<=n} i^-s for real n >= 0 (linear between whole n); Euler-Maclaurin past 32 terms. */
 double zipf_H(double n, double s);
 /* The optimal static cache of cap_bytes over n tables (rows[i] rows of row_bytes[i] bytes, accessed
- * rate[i] times per unit time with Zipf skew zipf[i]): the hottest rows by accesses per byte, found
- * by water-filling.  hit[i] (may be NULL) gets table i's share of lookups served from the cache;
- * returns the share of all lookups.  scratch: n doubles the caller owns (overwritten), so that the
- * function allocates nothing and cannot fail. */
+ * rate[i] times per unit time with Zipf skew zipf[i], and urate[i] times uniformly over the rows;
+ * urate may be NULL): the hottest rows by accesses per byte, found by water-filling.  hit[i] (may be
+ * NULL) gets table i's share of lookups served from the cache; returns the share of all lookups.
+ * scratch: 2n doubles the caller owns (overwritten), so that the function allocates nothing and
+ * cannot fail. */
 double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate,
-                      const double *zipf, double cap_bytes, double *hit, double *scratch);
+                      const double *urate, const double *zipf, double cap_bytes, double *hit, double *scratch);
 
 /* One table's (or shard's) part of a table-batched embedding kernel on one chip. */
 typedef struct sl_emb_access {

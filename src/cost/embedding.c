@@ -11,7 +11,10 @@
  * H(k, s_t) / H(R_t, s_t) of them, H(n, s) = sum_{i<=n} i^-s.  A cache of C bytes that holds the
  * rows with the most accesses per byte (the best a static, frequency-based allocation can do) is
  * found by water-filling: every row whose rate_t i^-s_t / (H(R_t) bytes_t) is above a threshold is
- * in, the threshold set so that the rows fill C.  This is an upper bound for an LRU-managed cache. */
+ * in, the threshold set so that the rows fill C.  This is an upper bound for an LRU-managed cache.
+ * A table may also have lookups spread uniformly over its rows (synthetic multi-hot data: the
+ * extra indices of a bag are the first plus a uniformly random offset): they add the same
+ * density to every row, and the k hottest rows serve k/R of them. */
 #include "cost/cost.h"
 
 #include <math.h>
@@ -45,46 +48,55 @@ double zipf_H(double n, double s) {
   return h + frac * pow(m + 1, -s);
 }
 
-/* Rows of table i whose log density (accesses per byte) is at least `lam`. */
-static double rows_above(double lrate, double R, double s, double lam) {
-  if (s <= 0) return lrate >= lam ? R : 0; /* uniform: every row has the density of the first */
-  double lx = (lrate - lam) / s;           /* density of row j is lrate - s log j */
+/* Rows of a table whose density (accesses per byte) is at least exp(lam): row j has density
+ * exp(lrate) j^-s (the skewed lookups) + u (the uniform ones, the same on every row), decreasing in j. */
+static double rows_above(double lrate, double u, double R, double s, double lam) {
+  double th = exp(lam);
+  if (u >= th) return R;                       /* every row is at least u */
+  if (!(lrate > -INFINITY)) return 0;           /* uniform only, below the threshold */
+  if (s <= 0) return exp(lrate) + u >= th ? R : 0; /* uniform: every row has the density of the first */
+  double lx = (lrate - log(th - u)) / s;
   if (lx < 0) return 0;
   if (lx > log(R)) return R;
   return fmin(R, floor(exp(lx) * (1 + 1e-15)));
 }
 
 double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate,
-                      const double *zipf, double cap_bytes, double *hit, double *scratch) {
+                      const double *urate, const double *zipf, double cap_bytes, double *hit, double *scratch) {
   double total_rate = 0, all = 0;
   for (size_t i = 0; i < n; i++) {
+    double r = rate[i] + (urate ? urate[i] : 0);
     if (hit) hit[i] = 0;
-    if (rate[i] > 0) total_rate += rate[i], all += rows[i] * row_bytes[i];
+    if (r > 0) total_rate += r, all += rows[i] * row_bytes[i];
   }
   if (total_rate <= 0 || cap_bytes <= 0) return 0;
   if (all <= cap_bytes) {
     if (hit)
       for (size_t i = 0; i < n; i++)
-        hit[i] = rate[i] > 0 ? 1 : 0;
+        hit[i] = rate[i] + (urate ? urate[i] : 0) > 0 ? 1 : 0;
     return 1;
   }
-  /* log of the first row's accesses per byte, per table */
-  double *lr = scratch;
+  /* per table: log of the first row's skewed accesses per byte (lr), uniform accesses per byte (u) */
+  double *lr = scratch, *u = scratch + n;
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < n; i++) {
-    if (rate[i] <= 0) {
+    double ur = urate ? urate[i] : 0;
+    u[i] = ur > 0 ? ur / (rows[i] * row_bytes[i]) : 0;
+    if (rate[i] + ur <= 0) {
       lr[i] = -INFINITY;
       continue;
     }
-    lr[i] = log(rate[i]) - log(row_bytes[i] * zipf_H(rows[i], zipf[i]));
-    hi = fmax(hi, lr[i]);
-    lo = fmin(lo, lr[i] - zipf[i] * log(rows[i]));
+    lr[i] = rate[i] > 0 ? log(rate[i]) - log(row_bytes[i] * zipf_H(rows[i], zipf[i])) : -INFINITY;
+    double first = (rate[i] > 0 ? exp(lr[i]) : 0) + u[i];
+    double last = (rate[i] > 0 ? exp(lr[i] - zipf[i] * log(rows[i])) : 0) + u[i];
+    hi = fmax(hi, log(first));
+    lo = fmin(lo, log(last));
   }
   lo -= 1, hi += 1; /* bytes(lo) = all > cap >= bytes(hi) = 0 */
   for (int it = 0; it < 200 && hi - lo > 1e-12 * fmax(1, fabs(hi)); it++) {
     double mid = 0.5 * (lo + hi), b = 0;
     for (size_t i = 0; i < n; i++)
-      if (rate[i] > 0) b += rows_above(lr[i], rows[i], zipf[i], mid) * row_bytes[i];
+      if (lr[i] > -INFINITY || u[i] > 0) b += rows_above(lr[i], u[i], rows[i], zipf[i], mid) * row_bytes[i];
     if (b > cap_bytes)
       lo = mid;
     else
@@ -93,18 +105,18 @@ double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, con
   /* The rows between the two thresholds have (nearly) equal density: take a share of them. */
   double b_lo = 0, b_hi = 0;
   for (size_t i = 0; i < n; i++) {
-    if (rate[i] <= 0) continue;
-    b_lo += rows_above(lr[i], rows[i], zipf[i], lo) * row_bytes[i];
-    b_hi += rows_above(lr[i], rows[i], zipf[i], hi) * row_bytes[i];
+    if (!(lr[i] > -INFINITY || u[i] > 0)) continue;
+    b_lo += rows_above(lr[i], u[i], rows[i], zipf[i], lo) * row_bytes[i];
+    b_hi += rows_above(lr[i], u[i], rows[i], zipf[i], hi) * row_bytes[i];
   }
   double theta = b_lo > b_hi ? (cap_bytes - b_hi) / (b_lo - b_hi) : 0, served = 0;
   for (size_t i = 0; i < n; i++) {
-    if (rate[i] <= 0) continue;
-    double khi = rows_above(lr[i], rows[i], zipf[i], hi), klo = rows_above(lr[i], rows[i], zipf[i], lo);
-    double k = khi + theta * (klo - khi);
-    double h = zipf_H(k, zipf[i]) / zipf_H(rows[i], zipf[i]);
-    if (hit) hit[i] = h;
-    served += rate[i] * h;
+    if (!(lr[i] > -INFINITY || u[i] > 0)) continue;
+    double khi = rows_above(lr[i], u[i], rows[i], zipf[i], hi), klo = rows_above(lr[i], u[i], rows[i], zipf[i], lo);
+    double k = khi + theta * (klo - khi), ur = urate ? urate[i] : 0;
+    double sv = (rate[i] > 0 ? rate[i] * zipf_H(k, zipf[i]) / zipf_H(rows[i], zipf[i]) : 0) + ur * k / rows[i];
+    if (hit) hit[i] = sv / (rate[i] + ur);
+    served += sv;
   }
   return served / total_rate;
 }

@@ -51,21 +51,39 @@ typedef struct opt {
   double total;          /* seconds it adds over all chips */
 } opt;
 
+/* Load of chip c's scale-up domain: what its chips' shards cost per pass, and `part` for each of
+ * the got parts already chosen in it. */
+static double domain_load(const sl_shard_in *in, const sl_shard_plan *p, int c, const int *chosen, int got,
+                          double part) {
+  int k = in->node_chips;
+  if (k <= 1) return 0;
+  double l = 0;
+  for (int j = c / k * k; j < in->chips && j < (c / k + 1) * k; j++)
+    l += p->load_s[j];
+  for (int q = 0; q < got; q++)
+    if (chosen[q] / k == c / k) l += part;
+  return l;
+}
+
 static int pick_chips(const sl_shard_in *in, const sl_shard_plan *p, int k, double dev, double hst,
-                      int *out) {
-  /* the k least-loaded chips with room for a part (ties: most free device memory) */
+                      double part, int *out) {
+  /* the k least-loaded chips with room for a part (ties: the least loaded scale-up domain, whose
+   * NICs carry what its chips send to other domains; then the most free device memory) */
   int got = 0;
   for (int j = 0; j < k; j++) {
     int best = -1;
+    double best_dom = 0;
     for (int c = 0; c < in->chips; c++) {
       int used = 0;
       for (int q = 0; q < got; q++)
         used |= out[q] == c;
       if (used || p->dev_bytes[c] + dev > in->dev_budget || p->host_bytes[c] + hst > in->host_budget)
         continue;
+      double dom = domain_load(in, p, c, out, got, part);
       if (best < 0 || p->load_s[c] < p->load_s[best] ||
-          (p->load_s[c] == p->load_s[best] && p->dev_bytes[c] < p->dev_bytes[best]))
-        best = c;
+          (p->load_s[c] == p->load_s[best] &&
+           (dom < best_dom || (dom == best_dom && p->dev_bytes[c] < p->dev_bytes[best]))))
+        best = c, best_dom = dom;
     }
     if (best < 0) return 0;
     out[got++] = best;
@@ -122,7 +140,7 @@ static int try_option(const sl_shard_in *in, const sl_shard_plan *p, const sl_em
     o->total = o->cost * n;
     return 1;
   }
-  if (!pick_chips(in, p, parts, o->dev, o->hst, o->chips)) return 0;
+  if (!pick_chips(in, p, parts, o->dev, o->hst, o->cost, o->chips)) return 0;
   o->makespan = cur;
   o->mem = 0;
   o->total = o->cost * parts;

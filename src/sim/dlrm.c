@@ -74,10 +74,10 @@ static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows
   *fwd = *bwd = *flops = 0;
   if (n_rows) *n_rows = k;
   if (!k) return SL_OK;
-  double *R = ar_alloc(a, 6 * k * sizeof *R);
+  double *R = ar_alloc(a, 8 * k * sizeof *R);
   tbe_row *tr = ar_alloc(a, k * sizeof *tr);
   if (!R || !tr) return SL_ERR_INTERNAL;
-  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k, *fill = R + 5 * k;
+  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k, *ur = R + 5 * k, *fill = R + 6 * k;
   size_t j = 0;
   for (size_t i = 0; i < p->n; i++) {
     const sl_emb_shard *s = &p->shards[i];
@@ -85,17 +85,19 @@ static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows
     const sl_emb_table *t = &z->d->tables[s->table];
     R[j] = s->rows;
     cb[j] = shard_bytes_per_row(&z->in, s->dim); /* a cached row keeps its optimizer state with it */
-    rate[j] = shard_lookups(z, s);
+    double L = shard_lookups(z, s), sk = t->pooling > 0 ? 1 - t->uniform / t->pooling : 1;
+    rate[j] = L * sk; /* the lookups that follow the skew; the rest are uniform over the rows */
+    ur[j] = L * (1 - sk);
     zf[j] = t->zipf;
     tr[j].shard = (int)i;
     j++;
   }
-  emb_cache_fill(k, R, cb, rate, zf, z->cache_bytes, hit, fill);
+  emb_cache_fill(k, R, cb, rate, ur, zf, z->cache_bytes, hit, fill);
   sl_emb_time tf = {0}, tb = {0};
   for (j = 0; j < k; j++) {
     const sl_emb_shard *s = &p->shards[tr[j].shard];
     double row = s->dim * z->wb, st = shard_bytes_per_row(&z->in, s->dim) - row;
-    sl_emb_access e = {rate[j], row, s->dim, hit[j], s->host, shard_out_bytes(z, s), 0, 0};
+    sl_emb_access e = {rate[j] + ur[j], row, s->dim, hit[j], s->host, shard_out_bytes(z, s), 0, 0};
     sl_emb_time one = {0};
     emb_time_add(&z->ectx, &e, &one);
     emb_time_add(&z->ectx, &e, &tf);
@@ -165,6 +167,66 @@ static double coll_time(const dl *z, sl_coll type, double S) {
   return cost_op(&z->dctx, &op).time_s;
 }
 
+/* ---- the embedding exchange ------------------------------------------------------------------
+ * The all-to-alls and reduce-scatters of the sparse part move different amounts from different
+ * chips (a chip that owns a whole table sends its pooled rows for every sample of the pass), and
+ * the runtimes that train DLRMs at scale route them hierarchically: HugeCTR's embedding collection
+ * (comm_strategy Hierarchical, NVIDIA's MLPerf DLRM-DCNv2 on several nodes) and TorchRec's
+ * table-row-wise sharding first exchange inside the scale-up domain, so that what leaves a domain
+ * goes out through all k of its NICs, not through the owner's alone.  Every chip posts its sends
+ * to all peers at once (NCCL grouped send/recv), so a phase costs one link latency, not one per
+ * peer.  Chips c = j*k .. j*k+k-1 form domain j (the planner's order). */
+
+/* All-to-all in which chip c sends send[c] bytes in all, evenly to every chip (its own share
+ * stays): the faster of a flat exchange (every chip's cross-domain share through its own NIC) and
+ * the two-phase hierarchical one (within the domain to the chip of the right local rank, then
+ * between domains on all k NICs). */
+double dlrm_a2a_time(const sl_net *net, const double *send, int n, int k) {
+  if (n <= 1) return 0;
+  if (k < 1) k = 1;
+  if (k > n) k = n;
+  int m = (n + k - 1) / k;
+  double total = 0, mx = 0;
+  for (int c = 0; c < n; c++)
+    total += send[c], mx = fmax(mx, send[c]);
+  if (total <= 0) return 0;
+  double recv = total / n; /* every chip receives its share of every sender's data */
+  if (m == 1) return fmax(mx, recv) * (n - 1.0) / n / net->up_bw + net->up_lat;
+  double flat = 0, p1 = 0, p2 = 0;
+  for (int c = 0; c < n; c++) {
+    double in_dom = fmax(send[c], recv) * (k - 1.0) / n, out_dom = fmax(send[c], recv) * (n - (double)k) / n;
+    flat = fmax(flat, fmax(in_dom / net->up_bw, out_dom / net->out_bw));
+    p1 = fmax(p1, fmax(send[c], recv) * (k - 1.0) / k / net->up_bw);
+  }
+  for (int j = 0; j < m; j++) {
+    double node = 0;
+    for (int c = j * k; c < n && c < (j + 1) * k; c++)
+      node += send[c];
+    double out = node * (m - 1.0) / m, in = (total - node) / m; /* what leaves and enters the domain */
+    p2 = fmax(p2, fmax(out, in) / k / net->out_bw);
+  }
+  flat += net->out_lat;
+  double hier = p1 + net->up_lat + p2 + net->out_lat;
+  return fmin(flat, hier);
+}
+
+/* Reduce-scatter (or its mirror, all-gather) of S bytes per chip over n chips, k per domain: the
+ * faster of one ring over all chips (bandwidth min(scale-up, k x scale-out), one step latency per
+ * hop, m of its n hops crossing domains) and the hierarchical form (a ring inside the domain, then
+ * one across the m domains on S/k per chip). */
+double dlrm_rs_time(const sl_net *net, double S, int n, int k) {
+  if (n <= 1 || S <= 0) return 0;
+  if (k < 1) k = 1;
+  if (k > n) k = n;
+  int m = (n + k - 1) / k;
+  if (m == 1) return (n - 1.0) / n * S / net->up_bw + (n - 1.0) * net->up_lat;
+  double B = fmin(net->up_bw, k * net->out_bw);
+  double ring = (n - 1.0) / n * S / B + (n - m) * net->up_lat + m * net->out_lat;
+  double hier = (k - 1.0) / k * S / net->up_bw + (k - 1.0) * net->up_lat + (m - 1.0) / m * S / k / net->out_bw +
+                (m - 1.0) * net->out_lat;
+  return fmin(ring, hier);
+}
+
 /* Seconds per byte of a collective's bandwidth term over all chips (latency amortised). */
 static double coll_s_per_byte(const dl *z, sl_coll type) {
   if (z->n <= 1) return 0;
@@ -211,10 +273,18 @@ static double dlrm_batch(const sl_scenario *sc) {
   return sc->global_batch_max ? floor(sc->global_batch / sc->chips) * sc->chips : sc->global_batch;
 }
 
+/* The global batch of a training run's evaluation passes: eval.batch_scale times the training one,
+ * a multiple of the chips. */
+static double eval_global_batch(const sl_scenario *sc) {
+  const sl_dlrm *d = &sc->model.dlrm;
+  double n = sc->chips;
+  return fmax(1, round(dlrm_batch(sc) * (d->eval_batch_scale > 0 ? d->eval_batch_scale : 1) / n)) * n;
+}
+
 /* Evaluates the scenario with mb samples per chip per pass.  With res, fills its rows and figures
  * (names and rows in res->a); scratch holds the rest. */
-static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_result *res, dres *out,
-                          sl_error *err) {
+static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const sl_shard_plan *fixed,
+                          sl_shard_plan *plan_out, arena *scratch, sl_result *res, dres *out, sl_error *err) {
   dl z;
   memset(&z, 0, sizeof z);
   memset(out, 0, sizeof *out);
@@ -260,7 +330,12 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   in->dp_max_bytes = 0.01 * in->dev_budget;
   in->state_row = sc->optimizer == SL_OPTIM_ADAGRAD ? 4.0 : 0;
   in->state_value = sc->optimizer == SL_OPTIM_ADAMW ? 8.0 : 0;
-  if (shard_plan(scratch, in, &z.plan)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  in->node_chips = (int)fmin(sc->node_chips, z.n);
+  if (fixed) /* the tables stay where training put them */
+    z.plan = *fixed;
+  else if (shard_plan(scratch, in, &z.plan))
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (plan_out) *plan_out = z.plan;
   if (res)
     res->mem = base, res->mem.per_chip_bytes = dense_bytes,
     res->mem.fits = dense_bytes <= base.capacity_bytes;
@@ -322,8 +397,12 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
   double S_a2a = 0;
   for (int c = 0; c < z.n; c++)
     S_a2a = fmax(S_a2a, send[c]);
-  double t_idx = coll_time(&z, SL_COLL_ALL_TO_ALL, S_idx), t_a2a = coll_time(&z, SL_COLL_ALL_TO_ALL, S_a2a);
-  double t_rs = coll_time(&z, SL_COLL_REDUCE_SCATTER, S_rw), t_ag = coll_time(&z, SL_COLL_ALL_GATHER, S_rw);
+  int kd = (int)fmin(sc->node_chips, z.n);
+  double t_a2a = dlrm_a2a_time(&z.dctx.net, send, z.n, kd);
+  for (int c = 0; c < z.n; c++)
+    send[c] = S_idx; /* every chip sends the indices of its own samples */
+  double t_idx = dlrm_a2a_time(&z.dctx.net, send, z.n, kd);
+  double t_rs = dlrm_rs_time(&z.dctx.net, S_rw, z.n, kd), t_ag = t_rs;
 
   /* the dense part of one pass */
   sl_graph g = {0};
@@ -385,7 +464,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
                  tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     }
   }
-  double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f;
+  double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
   const sl_bound NET = SL_BOUND_NETWORK;
   SL_TRY(add_row(res, cap, err,
                  (sl_row){"sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m, 0,
@@ -431,6 +510,17 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
                             oc.dram_bytes, 0, -1}));
     set_energy(&E, res, oc.e_core_j, oc.e_off_j);
     step = z.m * pass_t + exposed + oc.time_s;
+    /* the benchmark's evaluation, amortised over the step (time to train counts it): eval_s per
+     * trained sample (dlrm_run), or when that could not be had eval_samples / eval_every forward
+     * samples per trained one at this pass's forward time per sample; the row counts its passes */
+    if (d->eval_every > 0 && d->eval_samples > 0) {
+      double t_eval = eval_s >= 0 ? z.G * eval_s : z.G * d->eval_samples / d->eval_every * (fwd_t / z.pass);
+      double eval_batch = eval_s >= 0 ? eval_global_batch(sc) : z.pass; /* count: its passes per step */
+      SL_TRY(add_row(res, cap, err,
+                     (sl_row){"evaluation", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_MEMORY,
+                              z.G * d->eval_samples / d->eval_every / eval_batch, t_eval, 0, 0, 0, -1}));
+      step += t_eval;
+    }
   } else {
     step = pass_t;
   }
@@ -453,12 +543,20 @@ static sl_status evaluate(const sl_scenario *sc, double mb, arena *scratch, sl_r
      * the slowest chip's, every chip does about as much; then the TDP cap. */
     sl_esum busy;
     memset(&busy, 0, sizeof busy);
+    double fwd_core = 0, fwd_off = 0;
     for (size_t i = 0; i < res->n_rows; i++) {
-      if (res->rows[i].cat == SL_CAT_COLLECTIVE)
-        E.core[i] = 0, E.off[i] = res->rows[i].bytes * en->link_j_per_byte;
+      const sl_row *rw = &res->rows[i];
+      if (rw->cat == SL_CAT_COLLECTIVE) E.core[i] = 0, E.off[i] = rw->bytes * en->link_j_per_byte;
+      if (rw->cat == SL_CAT_OTHER && !strcmp(rw->name, "evaluation")) { /* the forward's energy per sample */
+        double per = d->eval_samples / d->eval_every;
+        E.core[i] = per * fwd_core, E.off[i] = per * fwd_off;
+      }
+      else if (rw->phase == SL_PH_FORWARD ||
+               (rw->phase == SL_PH_COMM && !strstr(rw->name, ".bwd") && !strstr(rw->name, "grad")))
+        fwd_core += E.core[i], fwd_off += E.off[i];
       busy.e_core += E.core[i];
       busy.e_off += E.off[i];
-      if (res->rows[i].bound == SL_BOUND_COMPUTE) busy.t_clock += res->rows[i].time_s;
+      if (rw->bound == SL_BOUND_COMPUTE) busy.t_clock += rw->time_s;
     }
     busy.t_total = step;
     res->chips = z.n;
@@ -486,8 +584,9 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->par = (sl_parallel){n, 1, 1, 1, 1, 1, 0, 0, 0};
   res->chips = n;
   double mb = per;
-  arena scratch;
+  arena scratch, eval_scratch;
   ar_init(&scratch);
+  ar_init(&eval_scratch);
   dres r;
   sl_status s = SL_OK;
   if (sc->task == SL_TASK_TRAIN && sc->micro_batch > 0) {
@@ -497,17 +596,36 @@ sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     double best = 0, best_t = INFINITY;
     for (double c = per; c >= 1 && c == floor(c); c /= 2) {
       ar_reset(&scratch);
-      if ((s = evaluate(sc, c, &scratch, NULL, &r, err))) break;
+      if ((s = evaluate(sc, c, -1, NULL, NULL, &scratch, NULL, &r, err))) break;
       if (r.feasible && r.step < best_t) best = c, best_t = r.step;
       mb = c;
     }
     if (best > 0) mb = best;
   }
+  /* The evaluation of a training run: forward passes (inference) over the tables as training placed
+   * them, at its own global batch, eval.batch_scale times the training one (it keeps nothing for a
+   * backward pass). */
+  const sl_dlrm *d = &sc->model.dlrm;
+  double eval_s = -1;
+  if (!s && sc->task == SL_TASK_TRAIN && d->eval_every > 0 && d->eval_samples > 0) {
+    sl_shard_plan plan;
+    ar_reset(&scratch);
+    s = evaluate(sc, mb, -1, NULL, &plan, &scratch, NULL, &r, err);
+    if (!s && r.feasible) {
+      sl_scenario ev = *sc;
+      ev.task = SL_TASK_INFER;
+      ev.batch = eval_global_batch(sc);
+      dres re;
+      s = evaluate(&ev, ev.batch / n, -1, &plan, NULL, &eval_scratch, NULL, &re, err);
+      if (!s && re.feasible) eval_s = d->eval_samples / d->eval_every * re.step / ev.batch;
+    }
+  }
   if (!s) {
     ar_reset(&scratch);
-    s = evaluate(sc, mb, &scratch, res, &r, err);
+    s = evaluate(sc, mb, eval_s, NULL, NULL, &scratch, res, &r, err);
   }
   ar_free(&scratch);
+  ar_free(&eval_scratch);
   if (s) return s;
   if (sc->task == SL_TASK_TRAIN) res->micro_batch = mb, res->global_batch = G;
   if (!r.feasible) {

@@ -417,5 +417,10 @@ double campaign_draw_s(double n, double w, double ckpt_s, double restart_s, doub
 sl_status dlrm_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* Scenario checks of a DLRM (called by the scenario loader instead of the LLM parallel rules). */
 sl_status dlrm_check_scenario(const sl_scenario *sc, const yt_node *root, sl_error *err);
+/* The embedding exchange (sim/dlrm.c): an all-to-all in which chip c sends send[c] bytes in all
+ * (flat or hierarchical, the faster), and a reduce-scatter (or all-gather) of S bytes per chip
+ * (one ring or hierarchical, the faster), over n chips, k per scale-up domain. */
+double dlrm_a2a_time(const sl_net *net, const double *send, int n, int k);
+double dlrm_rs_time(const sl_net *net, double S, int n, int k);
 
 #endif /* SL_SIM_H */

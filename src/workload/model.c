@@ -178,7 +178,7 @@ static sl_status read_widths(reader *r, yt_node *map, const char *key, int requi
   return s;
 }
 
-static sl_status read_table(reader *r, yt_node *t, double zipf_default, sl_emb_table *e) {
+static sl_status read_table(reader *r, yt_node *t, double zipf_default, double skewed_default, sl_emb_table *e) {
   int sh = SL_SHARD_AUTO;
   SL_TRY(rd_map(r, t));
   SL_TRY(rd_string(r, t, "name", 0, &e->name));
@@ -187,6 +187,19 @@ static sl_status read_table(reader *r, yt_node *t, double zipf_default, sl_emb_t
   SL_TRY(rd_double(r, t, "pooling", 1, 1e-6, 1e6, &e->pooling));
   e->zipf = zipf_default;
   SL_TRY(rd_double(r, t, "zipf", 0, 0, 10, &e->zipf));
+  /* lookups that follow the skew: the table's own value (at most pooling), else the model's (capped
+   * at pooling), else all */
+  double sk = -1;
+  SL_TRY(rd_double(r, t, "skewed_lookups", 0, 0, 1e6, &sk));
+  if (sk > e->pooling) {
+    rd_mark mk = rd_push(r, "skewed_lookups");
+    sl_status s = rd_fail(r, yt_find(t, "skewed_lookups")->value, "%g is more than the table's pooling (%g)",
+                          sk, e->pooling);
+    rd_pop(r, mk);
+    return s;
+  }
+  if (sk < 0) sk = skewed_default < 0 ? e->pooling : fmin(skewed_default, e->pooling);
+  e->uniform = e->pooling - sk;
   SL_TRY(rd_enum(r, t, "sharding", 0, sl_shard_names, &sh));
   e->sharding = (sl_shard_kind)sh;
   if (e->rows != floor(e->rows) || e->dim != floor(e->dim))
@@ -203,8 +216,9 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
   if (m->dense_features != floor(m->dense_features))
     return rd_fail(r, yt_find(d, "dense_features")->value, "dense_features is a whole number");
   /* A model-wide skew for tables that give none (an extension of the FORMATS.md keys). */
-  double zipf = 0;
+  double zipf = 0, skewed = -1;
   SL_TRY(rd_double(r, d, "zipf", 0, 0, 10, &zipf));
+  SL_TRY(rd_double(r, d, "skewed_lookups", 0, 0, 1e6, &skewed));
   yt_node *t = yt_get(d, "tables");
   {
     rd_mark mk = rd_push(r, "tables");
@@ -219,7 +233,7 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
       s = err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
     for (size_t i = 0; !s && i < t->n; i++) {
       rd_mark m2 = rd_push_index(r, i);
-      s = read_table(r, t->items[i], zipf, &m->tables[i]);
+      s = read_table(r, t->items[i], zipf, skewed, &m->tables[i]);
       rd_pop(r, m2);
     }
     rd_pop(r, mk);
@@ -245,6 +259,19 @@ static sl_status read_dlrm(reader *r, yt_node *d, sl_dlrm *m) {
   if (!s) s = rd_done(r, it);
   rd_pop(r, mk);
   SL_TRY(s);
+  /* the benchmark's evaluation during training: every_samples trained samples, a forward pass over
+   * samples held-out ones */
+  yt_node *ev = yt_get(d, "eval");
+  if (ev) {
+    mk = rd_push(r, "eval");
+    s = rd_map(r, ev);
+    if (!s) s = rd_double(r, ev, "every_samples", 1, 1, 1e15, &m->eval_every);
+    if (!s) s = rd_double(r, ev, "samples", 1, 1, 1e15, &m->eval_samples);
+    if (!s) s = rd_double(r, ev, "batch_scale", 0, 1e-3, 1e4, &m->eval_batch_scale);
+    if (!s) s = rd_done(r, ev);
+    rd_pop(r, mk);
+    SL_TRY(s);
+  }
   if (m->inter == SL_INTER_DOT && m->n_tables + (m->n_bottom ? 1 : 0) < 2) {
     mk = rd_push(r, "interaction");
     s = rd_fail(r, it, "interaction dot needs at least two vectors (tables, and the bottom MLP's output)");

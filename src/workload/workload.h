@@ -86,6 +86,8 @@ typedef struct sl_emb_table {
   double pooling;         /* lookups per sample (a mean; need not be whole) */
   double zipf;            /* access skew sigma of Zipf(sigma) over the rows; 0 = uniform */
   sl_shard_kind sharding; /* planner constraint */
+  double uniform;         /* of the pooling lookups, those spread uniformly over the rows rather
+                             than following the skew (synthetic multi-hot data); 0 = none */
 } sl_emb_table;
 
 typedef struct sl_dlrm {
@@ -96,6 +98,9 @@ typedef struct sl_dlrm {
   size_t n_bottom, n_top;
   sl_interaction inter;
   double cross_layers, low_rank; /* dcnv2 */
+  double eval_every, eval_samples; /* training: a forward pass over eval_samples samples after every
+                                      eval_every trained ones (0: no evaluation) */
+  double eval_batch_scale;         /* its global batch over the training one (0: 1) */
 } sl_dlrm;
 
 typedef struct sl_model {

@@ -1,7 +1,9 @@
 /* test_dlrm.c — ranking models (DLRM): FLOP, parameters and bytes per sample against hand
  * counts; Zipf sums and the SRAM hit rate against brute force; the sharding planner never places
- * more than a chip's memory; a single table on one chip against a direct calculation; loader
- * errors name file, line and key; the DGX H100 training breakdown has every category. */
+ * more than a chip's memory and spreads equal tables over scale-up domains; a single table on one
+ * chip against a direct calculation; the embedding exchange (hierarchical all-to-all and
+ * reduce-scatter) and the amortised evaluation against hand counts; loader errors name file, line
+ * and key; the DGX H100 training breakdown has every category. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,8 +119,8 @@ static int by_density(const void *a, const void *b) {
 }
 
 /* Every row of every table sorted by accesses per byte, taken greedily (the last one in part). */
-static double brute_cache(size_t n, const double *R, const double *B, const double *rate, const double *s,
-                          double cap, double *hit) {
+static double brute_cache(size_t n, const double *R, const double *B, const double *rate, const double *ur,
+                          const double *s, double cap, double *hit) {
   size_t total = 0;
   for (size_t i = 0; i < n; i++)
     total += (size_t)R[i];
@@ -126,18 +128,20 @@ static double brute_cache(size_t n, const double *R, const double *B, const doub
   size_t k = 0;
   double all_rate = 0;
   for (size_t i = 0; i < n; i++) {
-    double H = brute_H(R[i], s[i]);
-    all_rate += rate[i];
+    double H = brute_H(R[i], s[i]), u = ur ? ur[i] : 0;
+    all_rate += rate[i] + u;
     hit[i] = 0;
-    for (double j = 1; j <= R[i]; j++, k++)
-      rows[k] = (brow){rate[i] * pow(j, -s[i]) / (H * B[i]), rate[i] * pow(j, -s[i]) / H, B[i], (int)i};
+    for (double j = 1; j <= R[i]; j++, k++) {
+      double f = rate[i] * pow(j, -s[i]) / H + u / R[i]; /* the skewed and the uniform lookups of row j */
+      rows[k] = (brow){f / B[i], f, B[i], (int)i};
+    }
   }
   qsort(rows, total, sizeof *rows, by_density);
   double left = cap, served = 0;
   for (k = 0; k < total && left > 0; k++) {
     double take = fmin(1, left / rows[k].bytes);
     served += take * rows[k].freq;
-    hit[rows[k].table] += take * rows[k].freq / rate[rows[k].table];
+    hit[rows[k].table] += take * rows[k].freq / (rate[rows[k].table] + (ur ? ur[rows[k].table] : 0));
     left -= take * rows[k].bytes;
   }
   free(rows);
@@ -151,20 +155,36 @@ static void test_hit_rate_brute_force(void **state) {
   const double rate[] = {10, 3, 25, 1};
   const double s[] = {1.05, 0.8, 1.3, 0};
   const double caps[] = {1e3, 2e4, 1.5e5, 6e5, 1.3e6};
-  double h1[4], h2[4], scratch[4];
+  double h1[4], h2[4], scratch[8];
   for (size_t c = 0; c < SL_ARRAY_LEN(caps); c++) {
-    double want = brute_cache(4, R, B, rate, s, caps[c], h2);
-    double got = emb_cache_fill(4, R, B, rate, s, caps[c], h1, scratch);
+    double want = brute_cache(4, R, B, rate, NULL, s, caps[c], h2);
+    double got = emb_cache_fill(4, R, B, rate, NULL, s, caps[c], h1, scratch);
     close_to(got, want, 1e-9, "overall hit rate");
     for (int i = 0; i < 4; i++)
       if (fabs(h1[i] - h2[i]) > 1e-9)
         fail_msg("cap %g table %d: hit %.12g, want %.12g", caps[c], i, h1[i], h2[i]);
   }
+  /* some lookups spread uniformly over the rows (synthetic multi-hot): a flat density on every row;
+   * one table all uniform, one all skewed, two mixed */
+  const double ur[] = {30, 0, 5, 2}, rs[] = {10, 3, 25, 0};
+  for (size_t c = 0; c < SL_ARRAY_LEN(caps); c++) {
+    double want = brute_cache(4, R, B, rs, ur, s, caps[c], h2);
+    double got = emb_cache_fill(4, R, B, rs, ur, s, caps[c], h1, scratch);
+    close_to(got, want, 1e-9, "overall hit rate with uniform lookups");
+    for (int i = 0; i < 4; i++)
+      if (fabs(h1[i] - h2[i]) > 1e-9)
+        fail_msg("uniform lookups, cap %g table %d: hit %.12g, want %.12g", caps[c], i, h1[i], h2[i]);
+  }
+  /* all uniform: the cache serves its share of the rows */
+  double u1 = 1, z1 = 0;
+  close_to(emb_cache_fill(1, (const double[]){1e6}, (const double[]){256}, &z1, &u1, (const double[]){1.05},
+                          256 * 1e4, NULL, scratch),
+           1e-2, 1e-12, "uniform share");
   /* one table: the share is H(k)/H(R) for the k = C / row bytes hottest rows (equations.md) */
   double r1 = 1e6, b1 = 256, a1 = 1, s1 = 1.05;
-  close_to(emb_cache_fill(1, &r1, &b1, &a1, &s1, 256 * 12345.0, NULL, scratch),
+  close_to(emb_cache_fill(1, &r1, &b1, &a1, NULL, &s1, 256 * 12345.0, NULL, scratch),
            zipf_H(12345, 1.05) / zipf_H(1e6, 1.05), 1e-12, "single-table share");
-  assert_true(emb_cache_fill(1, &r1, &b1, &a1, &s1, 1e12, NULL, scratch) == 1.0);
+  assert_true(emb_cache_fill(1, &r1, &b1, &a1, NULL, &s1, 1e12, NULL, scratch) == 1.0);
 }
 
 /* ---- the planner never places more than a chip's memory --------------------------------------- */
@@ -213,9 +233,9 @@ static void test_planner_memory(void **state) {
     double rows = floor(pow(10, 3 + (x >> 8) % 5000 / 1000.0));
     x = x * 1103515245u + 12345u;
     tables[i] =
-        (sl_emb_table){NULL, rows, 32.0 * (1 + (x >> 10) % 8), 1.0 + (x >> 14) % 50, 1.05, SL_SHARD_AUTO};
+        (sl_emb_table){NULL, rows, 32.0 * (1 + (x >> 10) % 8), 1.0 + (x >> 14) % 50, 1.05, SL_SHARD_AUTO, 0};
   }
-  sl_dlrm d = {13, tables, NT, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0};
+  sl_dlrm d = {13, tables, NT, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0, 0, 0, 0};
   double total = 0;
   for (int i = 0; i < NT; i++)
     total += tables[i].rows * tables[i].dim * 2;
@@ -247,6 +267,119 @@ static void test_planner_memory(void **state) {
         ar_free(&a);
       }
   assert_true(feasible > 10 && infeasible > 0);
+}
+
+/* ---- the embedding exchange: hierarchical all-to-all and reduce-scatter against hand counts ---- */
+
+static void test_exchange_by_hand(void **state) {
+  (void)state;
+  sl_net net = {400e9, 2e-6, 40e9, 5e-6, 8}; /* NVLink 400 GB/s, NIC 40 GB/s per chip */
+  double send[128];
+  /* one domain of 8, every chip sends S: (n-1)/n of it over NVLink, one latency */
+  for (int c = 0; c < 8; c++)
+    send[c] = 8e6;
+  close_to(dlrm_a2a_time(&net, send, 8, 8), 7.0 / 8 * 8e6 / 400e9 + 2e-6, 1e-12, "one domain");
+  /* 16 domains of 8, one owner sends S (a whole table's pooled rows): flat, everything out of its
+   * own NIC, S x 120/128 / 40 GB/s; hierarchical, 7/8 of S to its domain's chips over NVLink, then
+   * S x 15/16 out on the domain's 8 NICs; the faster is taken */
+  memset(send, 0, sizeof send);
+  const double S = 34.6e6;
+  send[3] = S;
+  double flat = fmax(S * 7 / 128 / 400e9, S * 120 / 128 / 40e9) + 5e-6;
+  double hier = S * 7 / 8 / 400e9 + 2e-6 + S * 15 / 16 / 8 / 40e9 + 5e-6;
+  assert_true(hier < flat);
+  close_to(dlrm_a2a_time(&net, send, 128, 8), hier, 1e-12, "one owner, hierarchical");
+  /* every chip sends S: the domain's NICs carry 8 S x 15/16 out and as much in */
+  for (int c = 0; c < 128; c++)
+    send[c] = S;
+  flat = fmax(S * 7 / 128 / 400e9, S * 120 / 128 / 40e9) + 5e-6;
+  hier = S * 7 / 8 / 400e9 + 2e-6 + 8 * S * 15 / 16 / 8 / 40e9 + 5e-6;
+  close_to(dlrm_a2a_time(&net, send, 128, 8), fmin(flat, hier), 1e-12, "balanced");
+  /* the owners of a domain share its NICs: two owners in one domain take twice one owner's time
+   * on the second phase; in two domains, the same as one */
+  memset(send, 0, sizeof send);
+  send[0] = send[1] = S;
+  double two_in_one = dlrm_a2a_time(&net, send, 128, 8);
+  send[1] = 0, send[8] = S;
+  double two_in_two = dlrm_a2a_time(&net, send, 128, 8);
+  close_to(two_in_one - two_in_two, S * 15 / 16 / 8 / 40e9, 1e-9, "a domain's NICs are shared");
+  /* reduce-scatter: one domain is a ring; across domains the faster of one ring (15 of its 128 hops
+   * leave a domain) and the hierarchical form */
+  close_to(dlrm_rs_time(&net, S, 8, 8), 7.0 / 8 * S / 400e9 + 7 * 2e-6, 1e-12, "ring in a domain");
+  double ring = 127.0 / 128 * S / fmin(400e9, 8 * 40e9) + 112 * 2e-6 + 16 * 5e-6;
+  double h2 = 7.0 / 8 * S / 400e9 + 7 * 2e-6 + 15.0 / 16 * S / 8 / 40e9 + 15 * 5e-6;
+  close_to(dlrm_rs_time(&net, S, 128, 8), fmin(ring, h2), 1e-12, "reduce-scatter across domains");
+  assert_true(dlrm_a2a_time(&net, send, 1, 8) == 0 && dlrm_rs_time(&net, S, 1, 8) == 0);
+}
+
+/* The planner takes equally loaded chips from the least loaded domain: four equal tables on 32
+ * chips in 4 domains land in four domains. */
+static void test_planner_spreads_domains(void **state) {
+  (void)state;
+  sl_emb_table tables[4];
+  for (int i = 0; i < 4; i++)
+    tables[i] = (sl_emb_table){NULL, 1e6, 128, 4, 1.05, SL_SHARD_TABLE, 0};
+  sl_dlrm d = {13, tables, 4, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0, 0, 0, 0};
+  sl_shard_in in;
+  memset(&in, 0, sizeof in);
+  in.d = &d, in.chips = 32, in.pass_samples = 32 * 1024.0, in.train = 1, in.wb = 2, in.ab = 2, in.state_row = 4;
+  in.dev_budget = 1e11, in.dev_s_per_byte = 1 / 3e12, in.comm_s_per_byte = 1 / 4e11, in.dp_max_bytes = 0;
+  for (int k = 1; k <= 8; k *= 8) {
+    in.node_chips = k;
+    arena a;
+    ar_init(&a);
+    sl_shard_plan p;
+    assert_int_equal(shard_plan(&a, &in, &p), SL_OK);
+    assert_true(p.feasible && p.n == 4);
+    int dom[4] = {0};
+    for (size_t i = 0; i < p.n; i++)
+      dom[p.shards[i].chip / 8]++;
+    for (int j = 0; j < 4; j++)
+      if (k == 8 && dom[j] != 1) fail_msg("domain %d holds %d tables", j, dom[j]);
+    if (k == 1) assert_int_equal(dom[0], 4); /* no domains: the first chips */
+    ar_free(&a);
+  }
+}
+
+/* The benchmark's evaluation: a training step adds eval_samples / eval_every forward samples per
+ * trained one, each at the time per sample of an inference run of the model at batch_scale times
+ * the global batch over the tables as training placed them (here both runs place them alike). */
+static void test_evaluation_amortised(void **state) {
+  (void)state;
+  static const char model[] =
+      "model: {dlrm: {dense_features: 4, eval: {every_samples: 1000, samples: 250, batch_scale: 2},"
+      " tables: [{rows: 100000, dim: 16, pooling: 3, sharding: table}, {rows: 5000, dim: 16, pooling: 1,"
+      " sharding: table}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: dot}}}";
+  char text[700];
+  snprintf(text, sizeof text, "{chip: h100-sxm, system: {chips: 4}, task: train, train: {global_batch: 512}, %s}",
+           model);
+  sl_scenario *sc = load(text);
+  sl_result *r = run(sc);
+  assert_true(r->feasible);
+  const sl_row *ev = row_named(r, "evaluation");
+  snprintf(text, sizeof text, "{chip: h100-sxm, system: {chips: 4}, task: infer, infer: {batch: 1024}, %s}", model);
+  sl_scenario *si = load(text);
+  sl_result *ri = run(si);
+  assert_true(ri->feasible);
+  /* 512 trained samples bring 128 evaluated ones, at the inference run's time per sample */
+  close_to(ev->time_s, 512 * 0.25 * ri->step_time_s / 1024, 1e-9, "evaluation per step");
+  close_to(ev->count, 512 * 0.25 / 1024, 1e-12, "evaluation passes per step");
+  close_to(sl_result_number(r, "samples_per_s"), 512 / r->step_time_s, 1e-12, "samples/s counts it");
+  double with = r->step_time_s, ev_time = ev->time_s;
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  sl_result_free(ri);
+  sl_scenario_free(si);
+  /* without the key, the same step less the evaluation */
+  snprintf(text, sizeof text,
+           "{chip: h100-sxm, system: {chips: 4}, task: train, train: {global_batch: 512}, model: {dlrm: "
+           "{dense_features: 4, tables: [{rows: 100000, dim: 16, pooling: 3, sharding: table}, {rows: 5000, "
+           "dim: 16, pooling: 1, sharding: table}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: dot}}}}");
+  sc = load(text);
+  r = run(sc);
+  close_to(r->step_time_s, with - ev_time, 1e-9, "the step less the evaluation");
+  sl_result_free(r);
+  sl_scenario_free(sc);
 }
 
 /* Through whole runs: the fullest chip's memory never passes its capacity. */
@@ -446,6 +579,22 @@ static void test_loader_errors(void **state) {
   snprintf(body, sizeof body,
            "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, zipf: -1}\n%s", rest);
   CASE(body, "model.dlrm.tables[0].zipf", 7);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 2, skewed_lookups: 3}\n%s",
+           rest);
+  CASE(body, "model.dlrm.tables[0].skewed_lookups", 7); /* more than the lookups it has */
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    skewed_lookups: -1\n    tables:\n      - {rows: 10, dim: 8, pooling: 2}\n%s",
+           rest);
+  CASE(body, "model.dlrm.skewed_lookups", 6);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    eval: {every_samples: 0, samples: 10}\n    tables:\n      - {rows: 10, dim: 8, pooling: 2}\n%s",
+           rest);
+  CASE(body, "model.dlrm.eval.every_samples", 6);
+  snprintf(body, sizeof body,
+           "    dense_features: 4\n    eval: {every_samples: 100, samples: 10, when: daily}\n    tables:\n      - {rows: 10, dim: 8, pooling: 2}\n%s",
+           rest);
+  CASE(body, "model.dlrm.eval.when", 6);
   snprintf(
       body, sizeof body,
       "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, sharding: diagonal}\n%s",
@@ -554,6 +703,9 @@ int main(void) {
       cmocka_unit_test(test_loader_errors),
       cmocka_unit_test(test_presets),
       cmocka_unit_test(test_global_batch_max),
+      cmocka_unit_test(test_exchange_by_hand),
+      cmocka_unit_test(test_planner_spreads_domains),
+      cmocka_unit_test(test_evaluation_amortised),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
