@@ -143,6 +143,9 @@ typedef struct sl_stack {
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
+  int grad_accum_fusion; /* the weight-gradient GEMM adds into the fp32 gradient buffer itself (Megatron's
+                            gradient-accumulation fusion); else a separate kernel adds each micro-batch's
+                            weight gradient into it */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
    * engine's documented defaults; 0 = the stack names none): tokens per engine step (vLLM's

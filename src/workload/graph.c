@@ -52,6 +52,8 @@ typedef struct gb {
   int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
+  int fused_grad_accum;       /* weight gradients accumulate inside their GEMMs (lowering) */
+  double grad_shards;         /* ranks a weight gradient is accumulated over after its reduce-scatter (ZeRO 2-3) */
   sl_attn_kernel attn_family; /* fused attention's kernel family (lowering) */
   sl_phase phase;             /* phase of the ops being added */
   double count;               /* repeats applied to ops being added */
@@ -118,9 +120,22 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
   d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, in, weight_operand ? (c ? b->gb : b->wb) : b->ab, b->ab};
   d->model_flops = 2.0 * m * n * k * batch;
+  /* The weight gradient accumulates over the micro-batches of a step in an fp32 buffer: inside the
+   * GEMM (its output read and written in fp32) when the stack fuses it, else the GEMM writes the
+   * gradient in the weights' format and an add kernel reads it and reads and writes the fp32 buffer
+   * (Megatron-LM 2021's main_grad hook, PyTorch's AccumulateGrad), on the chip's shard of the
+   * gradient where ZeRO 2-3 reduce-scatters it first. */
+  int fuse = b->fused_grad_accum || !weight_operand;
   sl_op *w = add(b, wname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
-  w->u.g = (sl_gemm_shape){k, n, m, batch, b->cdt, in, in, weight_operand ? 8.0 : b->ab};
+  w->u.g = (sl_gemm_shape){k, n, m, batch, b->cdt, in, in, weight_operand ? (fuse ? 8.0 : b->wb) : b->ab};
   w->model_flops = 2.0 * m * n * k * batch;
+  if (!fuse) {
+    double n_w = k * n * batch / b->grad_shards;
+    sl_op *a = add(b, "grad_accum", SL_PH_BACKWARD, SL_CAT_OPTIMIZER, SL_K_STREAM);
+    a->u.s.bytes = n_w * (b->wb + 8.0);
+    a->u.s.flops = n_w;
+    a->u.s.dt = SL_FP32;
+  }
 }
 
 typedef struct pass {
@@ -650,6 +665,8 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->fused_ew = lw->fused_ew;
   b->fused_attn = lw->fused_attn;
   b->attn_family = lw->attn_family;
+  b->fused_grad_accum = lw->fused_grad_accum;
+  b->grad_shards = p->zero >= 2 && p->dp * p->cp > 1 ? p->dp * p->cp : 1;
 }
 
 sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,

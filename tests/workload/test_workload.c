@@ -210,6 +210,50 @@ static void test_train_single_chip(void **state) {
   sl_scenario_free(sc);
 }
 
+/* Weight gradients accumulate over the micro-batches in fp32: inside the weight-gradient GEMM when
+ * the stack fuses it, else by an add kernel per weight and micro-batch that reads the gradient (in
+ * the weights' format) and reads and writes the fp32 buffer; under ZeRO 2-3 on the chip's shard. */
+#define ACCUM_FMT                                                                                            \
+  "{chip: a100-sxm-80gb, precision: bf16, system: {chips: %d, node_chips: 8},"                              \
+  " stack: {attention: flash2, fused_elementwise: true, kernel_overhead_s: 0, grad_accum_fusion: %s},"       \
+  " model: {transformer: {hidden: 1024, layers: 4, heads: 8, ffn: 4096, vocab: 8000, activation: swiglu,"   \
+  " norm: rmsnorm, position: rope, tied_embeddings: false}}, task: train,"                                   \
+  " train: {seq_len: 1024, global_batch: 16, micro_batch: 2, recompute: none}, parallel: {dp: %d, zero: %d}}"
+static double accum_bytes(const sl_result *r) {
+  double b = 0;
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (strcmp(r->rows[i].name, "grad_accum") == 0) b += r->rows[i].bytes;
+  return b;
+}
+static void test_grad_accum(void **state) {
+  (void)state;
+  char text[800];
+  snprintf(text, sizeof text, ACCUM_FMT, 1, "false", 1, 0);
+  sl_scenario *sc = load(text);
+  sl_result *r = run(sc);
+  const sl_transformer *t = &sc->model.tf;
+  double weights = (double)t->layers * tf_layer_matmul_params(t, 0) + (double)t->vocab * (double)t->hidden;
+  double m = 16 / 2; /* micro-batches per step on one chip */
+  assert_true(fabs(accum_bytes(r) / (m * weights * (2.0 + 8.0)) - 1) < 1e-9);
+  double unfused = sl_result_number(r, "step_time_s");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  snprintf(text, sizeof text, ACCUM_FMT, 1, "true", 1, 0);
+  sc = load(text);
+  r = run(sc);
+  assert_true(accum_bytes(r) == 0);
+  assert_true(sl_result_number(r, "step_time_s") < unfused);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  /* ZeRO-2 over 2 ranks: each accumulates its half, over its 4 micro-batches */
+  snprintf(text, sizeof text, ACCUM_FMT, 2, "false", 2, 2);
+  sc = load(text);
+  r = run(sc);
+  assert_true(fabs(accum_bytes(r) / (4 * weights / 2 * (2.0 + 8.0)) - 1) < 1e-9);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_param_counts),
@@ -222,6 +266,7 @@ int main(void) {
       cmocka_unit_test(test_generate),
       cmocka_unit_test(test_infeasible),
       cmocka_unit_test(test_train_single_chip),
+      cmocka_unit_test(test_grad_accum),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
