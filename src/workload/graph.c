@@ -231,6 +231,33 @@ static void tp_exit(gb *b, const char *name, double T) {
        T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k, b->p.overlap_tp);
 }
 
+/* `kernels` launches of one element-wise op, sharing its bytes and FLOP. */
+static void stream_n(gb *b, const char *name, sl_phase ph, double kernels, double bytes, double flops) {
+  double c = b->count;
+  b->count = c * kernels;
+  stream(b, name, ph, SL_CAT_ELEMENTWISE, bytes / kernels, flops / kernels);
+  b->count = c;
+}
+
+/* Rotary position embedding of the n query and key values of the tokens (x cos + rotate_half(x)
+ * sin, 6 FLOP a value).  Fused, one kernel reads and writes them (Transformer Engine's and
+ * Megatron-Core's fused RoPE, FlashAttention's rotary kernel); unfused, eager PyTorch runs it per
+ * tensor (q, k) as x*cos (2 passes over the values), -x2 (1), cat (2), *sin (2), + (3): 10 passes
+ * in 5 kernels per tensor, and its backward (grad*sin 2, neg 1, grad*cos 2, the sum of the two
+ * branches 3) 8 passes in 4.  Inference engines
+ * that fuse element-wise work apply it inside their attention kernels (no op of its own). */
+static void rope(gb *b, double n, int backward) {
+  sl_phase ph = backward ? SL_PH_BACKWARD : b->phase;
+  const char *name = backward ? "rope.bwd" : "rope";
+  if (!b->train) {
+    if (!b->fused_ew) stream(b, name, ph, SL_CAT_ELEMENTWISE, 2.0 * n * b->ab, 6.0 * n);
+  } else if (b->fused_ew) {
+    stream(b, name, ph, SL_CAT_ELEMENTWISE, 2.0 * n * b->ab, 6.0 * n);
+  } else {
+    stream_n(b, name, ph, backward ? 8.0 : 10.0, (backward ? 8.0 : 10.0) * n * b->ab, 6.0 * n);
+  }
+}
+
 /* Element-wise chain between two matrix products: one kernel when the stack fuses, else one
  * kernel per op. */
 static void residual(gb *b, const char *name, double T) {
@@ -321,8 +348,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
   tp_enter(b, "tp_allgather_attn", T);
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
-  if (t->position == SL_POS_ROPE && !b->fused_ew)
-    stream(b, "rope", b->phase, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
+  if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 0);
   if (!b->train && !b->fused_attn) /* KV cache append as a separate copy */
     stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE,
            2.0 * T * tf_kv_bytes_per_token(t, b->p.tp, 1, b->sc->kv_dtype), 0); /* read and write K, V */
@@ -380,9 +406,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   tp_enter(b, "tp_allgather_qkv_input.bwd", T);       /* as above, for the QKV weight gradient */
   cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
-  if (t->position == SL_POS_ROPE && !b->fused_ew)
-    stream(b, "rope.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab,
-           6.0 * T * (qd + kvd));
+  if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 1);
   backward_gemm(b, "qkv.dgrad", "qkv.wgrad", T, qd + 2 * kvd, h, 1, 1);
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn.bwd" : "tp_allreduce_attn.bwd", T);
   stream(b, "norm_attn.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);

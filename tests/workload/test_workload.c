@@ -254,6 +254,43 @@ static void test_grad_accum(void **state) {
   sl_scenario_free(sc);
 }
 
+/* RoPE in training: one kernel over the query and key values when the stack fuses element-wise
+ * work (2 passes), else eager PyTorch's rotate_half form, 5 kernels per tensor and 10 passes (the
+ * backward 4 kernels and 8 passes). */
+#define ROPE_FMT                                                                                             \
+  "{chip: a100-sxm-80gb, precision: bf16, stack: {attention: flash2, fused_elementwise: %s,"                \
+  " kernel_overhead_s: 0}, model: {transformer: {hidden: 1024, layers: 4, heads: 8, kv_heads: 2,"           \
+  " ffn: 4096, vocab: 8000, activation: swiglu, norm: rmsnorm, position: rope}}, task: train,"             \
+  " train: {seq_len: 1024, global_batch: 4, micro_batch: 2, recompute: none}}"
+static void rope_rows(const sl_result *r, const char *name, double *bytes, double *count) {
+  *bytes = *count = 0;
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (strcmp(r->rows[i].name, name) == 0) *bytes += r->rows[i].bytes, *count += r->rows[i].count;
+}
+static void test_rope_kernels(void **state) {
+  (void)state;
+  const char *fused[] = {"true", "false"};
+  double passes[2][2] = {{2, 2}, {10, 8}}, kernels[2][2] = {{1, 1}, {10, 8}};
+  for (int f = 0; f < 2; f++) {
+    char text[800];
+    snprintf(text, sizeof text, ROPE_FMT, fused[f]);
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    const sl_transformer *t = &sc->model.tf;
+    double n = 2.0 * 1024 * (double)(t->heads + t->kv_heads) * (double)t->head_dim; /* per micro-batch */
+    double steps = (double)t->layers * 2;                                        /* layers x micro-batches */
+    double b, c;
+    rope_rows(r, "rope", &b, &c);
+    assert_true(fabs(b / (steps * passes[f][0] * n * 2.0) - 1) < 1e-9);
+    assert_true(fabs(c / (steps * kernels[f][0]) - 1) < 1e-9);
+    rope_rows(r, "rope.bwd", &b, &c);
+    assert_true(fabs(b / (steps * passes[f][1] * n * 2.0) - 1) < 1e-9);
+    assert_true(fabs(c / (steps * kernels[f][1]) - 1) < 1e-9);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_param_counts),
@@ -267,6 +304,7 @@ int main(void) {
       cmocka_unit_test(test_infeasible),
       cmocka_unit_test(test_train_single_chip),
       cmocka_unit_test(test_grad_accum),
+      cmocka_unit_test(test_rope_kernels),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
