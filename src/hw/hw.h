@@ -143,6 +143,8 @@ typedef struct sl_stack {
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
+  int fused_cross_entropy; /* training: the loss over the vocabulary is one kernel a pass (default: as
+                              fused_elementwise) */
   int grad_accum_fusion; /* the weight-gradient GEMM adds into the fp32 gradient buffer itself (Megatron's
                             gradient-accumulation fusion); else a separate kernel adds each micro-batch's
                             weight gradient into it */

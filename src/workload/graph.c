@@ -52,6 +52,7 @@ typedef struct gb {
   int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
+  int fused_ce;               /* the loss is one fused kernel a pass (lowering) */
   int fused_grad_accum;       /* weight gradients accumulate inside their GEMMs (lowering) */
   double grad_shards;         /* ranks a weight gradient is accumulated over after its reduce-scatter (ZeRO 2-3) */
   sl_attn_kernel attn_family; /* fused attention's kernel family (lowering) */
@@ -478,8 +479,16 @@ static void head_fwd(gb *b, double T, double T_lm) {
   if (t->vocab == 0) return;
   tp_enter(b, "tp_allgather_head", T_lm);
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
-  if (b->train) /* cross-entropy: softmax over the vocabulary shard in fp32 */
-    stream(b, "loss", b->phase, SL_CAT_ELEMENTWISE, T_lm * V * (b->ab + 4.0), 5.0 * T_lm * V);
+  if (!b->train) return;
+  /* Cross-entropy over the chip's vocabulary shard.  Fused (apex xentropy, Megatron-Core's and
+   * Transformer Engine's fused cross-entropy): one pass reads the logits, keeping each row's
+   * log-sum-exp.  Unfused (Megatron-LM's vocab-parallel cross-entropy over logits.float(), PyTorch's
+   * own): the cast to fp32 (ab + 4 bytes a logit), max (4), subtract (8), exp (8), sum (4) and divide
+   * (8), six kernels. */
+  if (b->fused_ce)
+    stream(b, "loss", b->phase, SL_CAT_ELEMENTWISE, T_lm * V * b->ab + T_lm * 4.0, 5.0 * T_lm * V);
+  else
+    stream_n(b, "loss", b->phase, 6, T_lm * V * (b->ab + 36.0), 5.0 * T_lm * V);
 }
 
 static void head_bwd(gb *b, double T) {
@@ -488,7 +497,12 @@ static void head_bwd(gb *b, double T) {
   sl_phase ph = b->phase;
   b->phase = SL_PH_BACKWARD;
   if (t->vocab > 0) {
-    stream(b, "loss.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, T * V * (4.0 + b->ab), 3.0 * T * V);
+    /* fused: read the logits, write their gradient; unfused: scale the saved fp32 softmax (8 bytes
+     * a logit) and cast the gradient back (4 + ab), two kernels */
+    if (b->fused_ce)
+      stream(b, "loss.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * V * b->ab, 3.0 * T * V);
+    else
+      stream_n(b, "loss.bwd", SL_PH_BACKWARD, 2, T * V * (12.0 + b->ab), 3.0 * T * V);
     backward_gemm(b, "lm_head.dgrad", "lm_head.wgrad", T, V, h, 1, 1);
     tp_exit(b, b->p.sp ? "tp_reducescatter_head.bwd" : "tp_allreduce_head.bwd", T);
   }
@@ -690,6 +704,7 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->fused_attn = lw->fused_attn;
   b->attn_family = lw->attn_family;
   b->fused_grad_accum = lw->fused_grad_accum;
+  b->fused_ce = lw->fused_ce;
   b->grad_shards = p->zero >= 2 && p->dp * p->cp > 1 ? p->dp * p->cp : 1;
 }
 

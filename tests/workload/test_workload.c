@@ -291,6 +291,37 @@ static void test_rope_kernels(void **state) {
   }
 }
 
+/* The cross-entropy over the vocabulary: fused, the forward reads the logits once (and writes a
+ * log-sum-exp per token) and the backward reads them and writes their gradient; unfused (PyTorch
+ * ops over fp32 logits), 6 kernels and ab + 36 bytes a logit forward, 2 kernels and ab + 12 back. */
+static void test_cross_entropy(void **state) {
+  (void)state;
+  for (int f = 0; f < 2; f++) {
+    char text[800];
+    snprintf(text, sizeof text, ROPE_FMT, f ? "false" : "true");
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    double T = 2.0 * 1024, V = (double)sc->model.tf.vocab, m = 2;
+    double b, c;
+    rope_rows(r, "loss", &b, &c);
+    double want = f ? T * V * (2.0 + 36.0) : T * V * 2.0 + T * 4.0;
+    assert_true(fabs(b / (m * want) - 1) < 1e-9);
+    assert_true(fabs(c / (m * (f ? 6 : 1)) - 1) < 1e-9);
+    rope_rows(r, "loss.bwd", &b, &c);
+    want = f ? T * V * (12.0 + 2.0) : 2.0 * T * V * 2.0;
+    assert_true(fabs(b / (m * want) - 1) < 1e-9);
+    assert_true(fabs(c / (m * (f ? 2 : 1)) - 1) < 1e-9);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  /* the default follows fused_elementwise; the key overrides it */
+  sl_scenario *sc = load("{chip: a100-sxm-80gb, stack: {attention: flash2, fused_elementwise: true,"
+                         " kernel_overhead_s: 0, fused_cross_entropy: false}, model: llama3.2-1b, task: train,"
+                         " train: {seq_len: 1024, global_batch: 2, micro_batch: 1}}");
+  assert_false(sc->stack.fused_cross_entropy);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_param_counts),
@@ -305,6 +336,7 @@ int main(void) {
       cmocka_unit_test(test_train_single_chip),
       cmocka_unit_test(test_grad_accum),
       cmocka_unit_test(test_rope_kernels),
+      cmocka_unit_test(test_cross_entropy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
