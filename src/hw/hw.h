@@ -162,6 +162,8 @@ typedef struct sl_stack {
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */
+  const char *fit_group; /* stacks of one group share their fitted figures, fitted on all their cases
+                            together (default: the stack's own name) */
   unsigned fitted; /* bit i: figure i of sim's stack fit (efficiency, kernel_overhead_s) is fitted to
                       end-to-end data (the spec's `fitted` list) and refitted by cross-validation */
 } sl_stack;
