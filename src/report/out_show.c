@@ -423,8 +423,8 @@ static void text_stack(jbuf *b, const sl_stack *s) {
   rep_printf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
              s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");
   rep_printf(b, "training: weight-gradient accumulation %s; cross-entropy %s; fit group %s\n",
-             s->grad_accum_fusion ? "in the GEMM" : "by an add kernel", s->fused_cross_entropy ? "fused" : "unfused",
-             s->fit_group ? s->fit_group : s->name);
+             s->grad_accum_fusion ? "in the GEMM" : "by an add kernel",
+             s->fused_cross_entropy ? "fused" : "unfused", s->fit_group ? s->fit_group : s->name);
 }
 
 /* The tree itself, as JSON, for the parts that have no text form of their own. */

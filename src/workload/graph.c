@@ -52,9 +52,9 @@ typedef struct gb {
   int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
-  int fused_ce;               /* the loss is one fused kernel a pass (lowering) */
-  int fused_grad_accum;       /* weight gradients accumulate inside their GEMMs (lowering) */
-  double grad_shards;         /* ranks a weight gradient is accumulated over after its reduce-scatter (ZeRO 2-3) */
+  int fused_ce;         /* the loss is one fused kernel a pass (lowering) */
+  int fused_grad_accum; /* weight gradients accumulate inside their GEMMs (lowering) */
+  double grad_shards;   /* ranks a weight gradient is accumulated over after its reduce-scatter (ZeRO 2-3) */
   sl_attn_kernel attn_family; /* fused attention's kernel family (lowering) */
   sl_phase phase;             /* phase of the ops being added */
   double count;               /* repeats applied to ops being added */

@@ -214,11 +214,12 @@ static void test_train_single_chip(void **state) {
  * the stack fuses it, else by an add kernel per weight and micro-batch that reads the gradient (in
  * the weights' format) and reads and writes the fp32 buffer; under ZeRO 2-3 on the chip's shard. */
 #define ACCUM_FMT                                                                                            \
-  "{chip: a100-sxm-80gb, precision: bf16, system: {chips: %d, node_chips: 8},"                              \
+  "{chip: a100-sxm-80gb, precision: bf16, system: {chips: %d, node_chips: 8},"                               \
   " stack: {attention: flash2, fused_elementwise: true, kernel_overhead_s: 0, grad_accum_fusion: %s},"       \
-  " model: {transformer: {hidden: 1024, layers: 4, heads: 8, ffn: 4096, vocab: 8000, activation: swiglu,"   \
+  " model: {transformer: {hidden: 1024, layers: 4, heads: 8, ffn: 4096, vocab: 8000, activation: swiglu,"    \
   " norm: rmsnorm, position: rope, tied_embeddings: false}}, task: train,"                                   \
-  " train: {seq_len: 1024, global_batch: 16, micro_batch: 2, recompute: none}, parallel: {dp: %d, zero: %d}}"
+  " train: {seq_len: 1024, global_batch: 16, micro_batch: 2, recompute: none}, parallel: {dp: %d, zero: "    \
+  "%d}}"
 static double accum_bytes(const sl_result *r) {
   double b = 0;
   for (size_t i = 0; i < r->n_rows; i++)
@@ -258,9 +259,9 @@ static void test_grad_accum(void **state) {
  * work (2 passes), else eager PyTorch's rotate_half form, 5 kernels per tensor and 10 passes (the
  * backward 4 kernels and 8 passes). */
 #define ROPE_FMT                                                                                             \
-  "{chip: a100-sxm-80gb, precision: bf16, stack: {attention: flash2, fused_elementwise: %s,"                \
-  " kernel_overhead_s: 0}, model: {transformer: {hidden: 1024, layers: 4, heads: 8, kv_heads: 2,"           \
-  " ffn: 4096, vocab: 8000, activation: swiglu, norm: rmsnorm, position: rope}}, task: train,"             \
+  "{chip: a100-sxm-80gb, precision: bf16, stack: {attention: flash2, fused_elementwise: %s,"                 \
+  " kernel_overhead_s: 0}, model: {transformer: {hidden: 1024, layers: 4, heads: 8, kv_heads: 2,"            \
+  " ffn: 4096, vocab: 8000, activation: swiglu, norm: rmsnorm, position: rope}}, task: train,"               \
   " train: {seq_len: 1024, global_batch: 4, micro_batch: 2, recompute: none}}"
 static void rope_rows(const sl_result *r, const char *name, double *bytes, double *count) {
   *bytes = *count = 0;
@@ -278,7 +279,7 @@ static void test_rope_kernels(void **state) {
     sl_result *r = run(sc);
     const sl_transformer *t = &sc->model.tf;
     double n = 2.0 * 1024 * (double)(t->heads + t->kv_heads) * (double)t->head_dim; /* per micro-batch */
-    double steps = (double)t->layers * 2;                                        /* layers x micro-batches */
+    double steps = (double)t->layers * 2; /* layers x micro-batches */
     double b, c;
     rope_rows(r, "rope", &b, &c);
     assert_true(fabs(b / (steps * passes[f][0] * n * 2.0) - 1) < 1e-9);
@@ -315,9 +316,10 @@ static void test_cross_entropy(void **state) {
     sl_scenario_free(sc);
   }
   /* the default follows fused_elementwise; the key overrides it */
-  sl_scenario *sc = load("{chip: a100-sxm-80gb, stack: {attention: flash2, fused_elementwise: true,"
-                         " kernel_overhead_s: 0, fused_cross_entropy: false}, model: llama3.2-1b, task: train,"
-                         " train: {seq_len: 1024, global_batch: 2, micro_batch: 1}}");
+  sl_scenario *sc =
+      load("{chip: a100-sxm-80gb, stack: {attention: flash2, fused_elementwise: true,"
+           " kernel_overhead_s: 0, fused_cross_entropy: false}, model: llama3.2-1b, task: train,"
+           " train: {seq_len: 1024, global_batch: 2, micro_batch: 1}}");
   assert_false(sc->stack.fused_cross_entropy);
   sl_scenario_free(sc);
 }
