@@ -19,8 +19,11 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_string(r, n, "description", 0, &st->description);
   st->fit_group = NULL;
   if (!s) s = rd_string(r, n, "fit_group", 0, &st->fit_group);
-  if (!s && st->fit_group && !*st->fit_group)
-    s = rd_fail(r, yt_find(n, "fit_group")->value, "fit_group is empty");
+  if (!s && st->fit_group && !*st->fit_group) {
+    rd_mark m = rd_push(r, "fit_group");
+    s = rd_fail(r, yt_find(n, "fit_group")->value, "expected a non-empty group name");
+    rd_pop(r, m);
+  }
   if (!s && !st->fit_group) st->fit_group = st->name;
   int kernel = 0;
   if (!s) s = rd_enum(r, n, "attention", 1, sl_attn_kernel_names, &kernel);
