@@ -37,6 +37,8 @@ sl_lowering cost_lowering(const sl_scenario *sc) {
   lw.compute_dt = mat[sc->g_dtype] > 0 ? sc->g_dtype : mat[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
   lw.cast_inputs = sl_dtype_bytes[lw.compute_dt] < sl_dtype_bytes[sc->a_dtype];
   lw.fused_ew = sc->stack.fused_elementwise;
+  lw.fused_grad_accum = sc->stack.grad_accum_fusion;
+  lw.fused_ce = sc->stack.fused_cross_entropy;
   double hd = sc->model.kind == SL_MODEL_TRANSFORMER ? (double)sc->model.tf.head_dim
               : sc->model.kind == SL_MODEL_OP        ? sc->model.op.head_dim
                                                      : 0;

@@ -151,6 +151,11 @@ typedef struct sl_stack {
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
+  /* training: the loss over the vocabulary is one kernel a pass (default: as fused_elementwise) */
+  int fused_cross_entropy;
+  /* training: the weight-gradient GEMM adds into the fp32 gradient buffer itself (Megatron's
+   * gradient-accumulation fusion); else a separate kernel adds each micro-batch's weight gradient */
+  int grad_accum_fusion;
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
    * engine's documented defaults; 0 = the stack names none): tokens per engine step (vLLM's
@@ -165,6 +170,9 @@ typedef struct sl_stack {
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */
+  /* stacks of one group share their fitted figures, fitted on all their cases together (default: the
+   * stack's own name) */
+  const char *fit_group;
   unsigned fitted; /* bit i: figure i of sim's stack fit (efficiency, kernel_overhead_s) is fitted to
                       end-to-end data (the spec's `fitted` list) and refitted by cross-validation */
 } sl_stack;

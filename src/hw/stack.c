@@ -17,6 +17,14 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   st->description = "";
   if (!s) s = rd_string(r, n, "name", 0, &st->name);
   if (!s) s = rd_string(r, n, "description", 0, &st->description);
+  st->fit_group = NULL;
+  if (!s) s = rd_string(r, n, "fit_group", 0, &st->fit_group);
+  if (!s && st->fit_group && !*st->fit_group) {
+    rd_mark m = rd_push(r, "fit_group");
+    s = rd_fail(r, yt_find(n, "fit_group")->value, "expected a non-empty group name");
+    rd_pop(r, m);
+  }
+  if (!s && !st->fit_group) st->fit_group = st->name;
   int kernel = 0;
   if (!s) s = rd_enum(r, n, "attention", 1, sl_attn_kernel_names, &kernel);
   st->attention_kernel = (sl_attn_kernel)kernel;
@@ -32,6 +40,9 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_bool(r, n, "graphs", 0, &st->graphs);
   if (!s) s = rd_bool(r, n, "overlap_tp_comm", 0, &st->overlap_tp_comm);
   if (!s) s = rd_bool(r, n, "overlap_dp_comm", 0, &st->overlap_dp_comm);
+  if (!s) s = rd_bool(r, n, "grad_accum_fusion", 0, &st->grad_accum_fusion);
+  st->fused_cross_entropy = st->fused_elementwise;
+  if (!s) s = rd_bool(r, n, "fused_cross_entropy", 0, &st->fused_cross_entropy);
   st->sequence_parallel = st->context_parallel = 1;
   if (!s) s = rd_bool(r, n, "sequence_parallel", 0, &st->sequence_parallel);
   if (!s) s = rd_bool(r, n, "context_parallel", 0, &st->context_parallel);

@@ -462,6 +462,9 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     rep_printf(b, " KV blocks %s\n",
                s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)");
   }
+  rep_printf(b, "training: weight-gradient accumulation %s; cross-entropy %s; fit group %s\n",
+             s->grad_accum_fusion ? "in the GEMM" : "by an add kernel",
+             s->fused_cross_entropy ? "fused" : "unfused", s->fit_group ? s->fit_group : s->name);
 }
 
 /* The tree itself as indented "key: value" lines for people, for the parts that have no text form

@@ -36,6 +36,11 @@ const char *stack_fig_key(int i) {
   return i >= 0 && i < SL_STACK_FIGS ? FIGS[i].key : NULL;
 }
 
+/* The fit group of a case's stack: stacks of one group share their fitted figures. */
+static const char *grp(const sl_scenario *sc) {
+  return sc->stack.fit_group ? sc->stack.fit_group : sc->stack.name;
+}
+
 static double *fig(sl_scenario *sc, int i) {
   return (double *)((char *)&sc->stack + FIGS[i].off);
 }
@@ -57,7 +62,7 @@ static sl_status presets_save(const sl_fit_set *set, presets *p, sl_error *err) 
 static void presets_restore(sl_fit_set *set, const presets *p, const char *stack) {
   for (size_t i = 0; i < set->n; i++) {
     sl_scenario *sc = set->cases[i].sc;
-    if (!sc || (stack && strcmp(sc->stack.name, stack) != 0)) continue;
+    if (!sc || (stack && strcmp(grp(sc), stack) != 0)) continue;
     for (int k = 0; k < SL_STACK_FIGS; k++)
       *fig(sc, k) = p->v[i][k];
   }
@@ -121,7 +126,7 @@ static double objective(fctx *f, double *mae, double *bias) {
 static void set_fig(fctx *f, int k, double v) {
   for (size_t i = 0; i < f->set->n; i++) {
     sl_scenario *sc = f->set->cases[i].sc;
-    if (sc && strcmp(sc->stack.name, f->stack) == 0) *fig(sc, k) = v;
+    if (sc && strcmp(grp(sc), f->stack) == 0) *fig(sc, k) = v;
   }
 }
 
@@ -151,7 +156,7 @@ static double golden(fctx *f, int k) {
 
 /* 1 when case i may be fitted on: loaded, use: validate, of the stack, not of group `exclude`. */
 static int fit_case(const sl_fit_case *c, const char *stack, const char *exclude) {
-  return c->sc && !c->calibration && strcmp(c->sc->stack.name, stack) == 0 &&
+  return c->sc && !c->calibration && strcmp(grp(c->sc), stack) == 0 &&
          !(exclude && strcmp(c->group, exclude) == 0);
 }
 
@@ -160,13 +165,23 @@ static int fit_case(const sl_fit_case *c, const char *stack, const char *exclude
 static unsigned fit_mask(const sl_fit_set *set, const char *stack, int all) {
   for (size_t i = 0; i < set->n; i++) {
     const sl_scenario *sc = set->cases[i].sc;
-    if (sc && strcmp(sc->stack.name, stack) == 0) return sc->stack.fitted || !all ? sc->stack.fitted : ~0u;
+    if (sc && strcmp(grp(sc), stack) == 0) return sc->stack.fitted || !all ? sc->stack.fitted : ~0u;
   }
   return all ? ~0u : 0;
 }
 
+/* A stack named by the user stands for its fit group. */
+static const char *group_of(const sl_fit_set *set, const char *stack) {
+  for (size_t i = 0; i < set->n; i++) {
+    const sl_scenario *sc = set->cases[i].sc;
+    if (sc && strcmp(sc->stack.name, stack) == 0) return grp(sc);
+  }
+  return stack;
+}
+
 sl_status stack_fit(sl_fit_set *set, const char *stack, const char *exclude, sl_stack_fit *out,
                     sl_error *err) {
+  stack = group_of(set, stack);
   return stack_fit_mask(set, stack, exclude, fit_mask(set, stack, 1), out, err);
 }
 
@@ -275,9 +290,9 @@ static size_t stacks_of(const sl_fit_set *set, const char *group, const char **o
     const sl_fit_case *c = &set->cases[i];
     if (!c->sc || c->calibration || (group && strcmp(c->group, group) != 0)) continue;
     size_t j = 0;
-    while (j < n && strcmp(out[j], c->sc->stack.name) != 0)
+    while (j < n && strcmp(out[j], grp(c->sc)) != 0)
       j++;
-    if (j == n) out[n++] = c->sc->stack.name;
+    if (j == n) out[n++] = grp(c->sc);
   }
   return n;
 }
@@ -379,7 +394,7 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
     for (size_t j = 0; !s && j < ns; j++) {
       for (size_t i = 0; i < set->n; i++) {
         sl_scenario *sc = set->cases[i].sc;
-        if (sc && strcmp(sc->stack.name, fs[j].stack) == 0)
+        if (sc && strcmp(grp(sc), fs[j].stack) == 0)
           for (int q = 0; q < SL_STACK_FIGS; q++)
             *fig(sc, q) = fs[j].after[q];
       }

@@ -52,6 +52,9 @@ typedef struct gb {
   int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
+  int fused_ce;         /* the loss is one fused kernel a pass (lowering) */
+  int fused_grad_accum; /* weight gradients accumulate inside their GEMMs (lowering) */
+  double grad_shards;   /* ranks a weight gradient is accumulated over after its reduce-scatter (ZeRO 2-3) */
   sl_attn_kernel attn_family; /* fused attention's kernel family (lowering) */
   sl_phase phase;             /* phase of the ops being added */
   double count;               /* repeats applied to ops being added */
@@ -118,9 +121,22 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
   d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, in, weight_operand ? (c ? b->gb : b->wb) : b->ab, b->ab};
   d->model_flops = 2.0 * m * n * k * batch;
+  /* The weight gradient accumulates over the micro-batches of a step in an fp32 buffer: inside the
+   * GEMM (its output read and written in fp32) when the stack fuses it, else the GEMM writes the
+   * gradient in the weights' format and an add kernel reads it and reads and writes the fp32 buffer
+   * (Megatron-LM 2021's main_grad hook, PyTorch's AccumulateGrad), on the chip's shard of the
+   * gradient where ZeRO 2-3 reduce-scatters it first. */
+  int fuse = b->fused_grad_accum || !weight_operand;
   sl_op *w = add(b, wname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
-  w->u.g = (sl_gemm_shape){k, n, m, batch, b->cdt, in, in, weight_operand ? 8.0 : b->ab};
+  w->u.g = (sl_gemm_shape){k, n, m, batch, b->cdt, in, in, weight_operand ? (fuse ? 8.0 : b->wb) : b->ab};
   w->model_flops = 2.0 * m * n * k * batch;
+  if (!fuse) {
+    double n_w = k * n * batch / b->grad_shards;
+    sl_op *a = add(b, "grad_accum", SL_PH_BACKWARD, SL_CAT_OPTIMIZER, SL_K_STREAM);
+    a->u.s.bytes = n_w * (b->wb + 8.0);
+    a->u.s.flops = n_w;
+    a->u.s.dt = SL_FP32;
+  }
 }
 
 typedef struct pass {
@@ -216,6 +232,33 @@ static void tp_exit(gb *b, const char *name, double T) {
        T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k, b->p.overlap_tp);
 }
 
+/* `kernels` launches of one element-wise op, sharing its bytes and FLOP. */
+static void stream_n(gb *b, const char *name, sl_phase ph, double kernels, double bytes, double flops) {
+  double c = b->count;
+  b->count = c * kernels;
+  stream(b, name, ph, SL_CAT_ELEMENTWISE, bytes / kernels, flops / kernels);
+  b->count = c;
+}
+
+/* Rotary position embedding of the n query and key values of the tokens (x cos + rotate_half(x)
+ * sin, 6 FLOP a value).  Fused, one kernel reads and writes them (Transformer Engine's and
+ * Megatron-Core's fused RoPE, FlashAttention's rotary kernel); unfused, eager PyTorch runs it per
+ * tensor (q, k) as x*cos (2 passes over the values), -x2 (1), cat (2), *sin (2), + (3): 10 passes
+ * in 5 kernels per tensor, and its backward (grad*sin 2, neg 1, grad*cos 2, the sum of the two
+ * branches 3) 8 passes in 4.  Inference engines
+ * that fuse element-wise work apply it inside their attention kernels (no op of its own). */
+static void rope(gb *b, double n, int backward) {
+  sl_phase ph = backward ? SL_PH_BACKWARD : b->phase;
+  const char *name = backward ? "rope.bwd" : "rope";
+  if (!b->train) {
+    if (!b->fused_ew) stream(b, name, ph, SL_CAT_ELEMENTWISE, 2.0 * n * b->ab, 6.0 * n);
+  } else if (b->fused_ew) {
+    stream(b, name, ph, SL_CAT_ELEMENTWISE, 2.0 * n * b->ab, 6.0 * n);
+  } else {
+    stream_n(b, name, ph, backward ? 8.0 : 10.0, (backward ? 8.0 : 10.0) * n * b->ab, 6.0 * n);
+  }
+}
+
 /* Element-wise chain between two matrix products: one kernel when the stack fuses, else one
  * kernel per op. */
 static void residual(gb *b, const char *name, double T) {
@@ -306,8 +349,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
   tp_enter(b, "tp_allgather_attn", T);
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
-  if (t->position == SL_POS_ROPE && !b->fused_ew)
-    stream(b, "rope", b->phase, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
+  if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 0);
   if (!b->train && !b->fused_attn) /* KV cache append as a separate copy */
     stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE,
            2.0 * T * tf_kv_bytes_per_token(t, b->p.tp, 1, b->sc->kv_dtype), 0); /* read and write K, V */
@@ -365,9 +407,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   tp_enter(b, "tp_allgather_qkv_input.bwd", T);       /* as above, for the QKV weight gradient */
   cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
-  if (t->position == SL_POS_ROPE && !b->fused_ew)
-    stream(b, "rope.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab,
-           6.0 * T * (qd + kvd));
+  if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 1);
   backward_gemm(b, "qkv.dgrad", "qkv.wgrad", T, qd + 2 * kvd, h, 1, 1);
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn.bwd" : "tp_allreduce_attn.bwd", T);
   stream(b, "norm_attn.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
@@ -439,8 +479,16 @@ static void head_fwd(gb *b, double T, double T_lm) {
   if (t->vocab == 0) return;
   tp_enter(b, "tp_allgather_head", T_lm);
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
-  if (b->train) /* cross-entropy: softmax over the vocabulary shard in fp32 */
-    stream(b, "loss", b->phase, SL_CAT_ELEMENTWISE, T_lm * V * (b->ab + 4.0), 5.0 * T_lm * V);
+  if (!b->train) return;
+  /* Cross-entropy over the chip's vocabulary shard.  Fused (apex xentropy, Megatron-Core's and
+   * Transformer Engine's fused cross-entropy): one pass reads the logits, keeping each row's
+   * log-sum-exp.  Unfused (Megatron-LM's vocab-parallel cross-entropy over logits.float(), PyTorch's
+   * own): the cast to fp32 (ab + 4 bytes a logit), max (4), subtract (8), exp (8), sum (4) and divide
+   * (8), six kernels. */
+  if (b->fused_ce)
+    stream(b, "loss", b->phase, SL_CAT_ELEMENTWISE, T_lm * V * b->ab + T_lm * 4.0, 5.0 * T_lm * V);
+  else
+    stream_n(b, "loss", b->phase, 6, T_lm * V * (b->ab + 36.0), 5.0 * T_lm * V);
 }
 
 static void head_bwd(gb *b, double T) {
@@ -449,7 +497,12 @@ static void head_bwd(gb *b, double T) {
   sl_phase ph = b->phase;
   b->phase = SL_PH_BACKWARD;
   if (t->vocab > 0) {
-    stream(b, "loss.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, T * V * (4.0 + b->ab), 3.0 * T * V);
+    /* fused: read the logits, write their gradient; unfused: scale the saved fp32 softmax (8 bytes
+     * a logit) and cast the gradient back (4 + ab), two kernels */
+    if (b->fused_ce)
+      stream(b, "loss.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * V * b->ab, 3.0 * T * V);
+    else
+      stream_n(b, "loss.bwd", SL_PH_BACKWARD, 2, T * V * (12.0 + b->ab), 3.0 * T * V);
     backward_gemm(b, "lm_head.dgrad", "lm_head.wgrad", T, V, h, 1, 1);
     tp_exit(b, b->p.sp ? "tp_reducescatter_head.bwd" : "tp_allreduce_head.bwd", T);
   }
@@ -650,6 +703,9 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->fused_ew = lw->fused_ew;
   b->fused_attn = lw->fused_attn;
   b->attn_family = lw->attn_family;
+  b->fused_grad_accum = lw->fused_grad_accum;
+  b->fused_ce = lw->fused_ce;
+  b->grad_shards = p->zero >= 2 && p->dp * p->cp > 1 ? p->dp * p->cp : 1;
 }
 
 sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,

@@ -360,6 +360,9 @@ typedef struct sl_lowering {
   int cast_inputs;            /* the products take narrower inputs than the activations: each linear layer
                                  casts its input (and, in the backward, its output gradient) with a kernel
                                  of its own, as Transformer Engine does for fp8 */
+  int fused_ce;         /* training: the cross-entropy over the vocabulary is fused (one pass a phase) */
+  int fused_grad_accum; /* training: weight-gradient GEMMs accumulate into the fp32 gradient buffer
+                           (else an add kernel per weight and micro-batch does) */
 } sl_lowering;
 
 /* Which part of a step to build.  ALL: the whole step of an inference task (layers with their

@@ -238,6 +238,14 @@ static void test_scenario_errors(void **state) {
        "model.transformer.kv_heads", "must divide"},
       {"{chip: h100-sxm, model: {op: gemm, m: 0, n: 1, k: 1}, task: infer}", "model.m", "out of range"},
       {"{chip: h100-sxm, model: llama3.1-8b, task: decode, precision: fp7}", "precision", "unknown value"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: megatron-2022, grad_accum_fusion: "
+       "2}}",
+       "stack.grad_accum_fusion", "expected true or false"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: trtllm, fused_cross_entropy: "
+       "maybe}}",
+       "stack.fused_cross_entropy", "expected true or false"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: trtllm, fit_group: ''}}",
+       "stack.fit_group", "non-empty"},
   };
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
     sl_scenario *sc = NULL;

@@ -124,6 +124,66 @@ static void test_cross_validation(void **state) {
   val_fit_free(&set);
 }
 
+/* Stacks of one fit group share their fitted figures.  Stack sa runs only group g0's cases, sb the
+ * others: apart, leaving g0 out leaves sa nothing to fit on (its priors predict g0 badly); in one
+ * group, sb's cases give the figures g0 is predicted with. */
+static void write_group_cases(const char *path, int grouped) {
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("cases:\n", f);
+  for (size_t i = 0; i < SL_ARRAY_LEN(SCEN); i++) {
+    char stack[200], text[1024];
+    snprintf(stack, sizeof stack, "{preset: megatron-2024, name: %s%s}", i < 2 ? "sa" : "sb",
+             grouped ? ", fit_group: fam" : "");
+    snprintf(text, sizeof text, SCEN[i], stack);
+    fprintf(f, "  - {name: c%zu, group: g%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, i / 2,
+            text, predict(SCEN[i], TRUTH));
+  }
+  fclose(f);
+}
+
+static void test_fit_group(void **state) {
+  (void)state;
+  char gdir[] = "/tmp/silica-fitgroup-XXXXXX", path[300];
+  assert_non_null(mkdtemp(gdir));
+  snprintf(path, sizeof path, "%s/cases.yaml", gdir);
+  double cv_mape[2];
+  for (int grouped = 0; grouped < 2; grouped++) {
+    write_group_cases(path, grouped);
+    sl_fit_set set;
+    memset(&set, 0, sizeof set);
+    sl_error err;
+    assert_int_equal(val_load_fit(&set, path, NULL, &err), SL_OK);
+    if (grouped) { /* naming one stack fits the group on all its cases and sets both */
+      sl_stack_fit fit;
+      assert_int_equal(stack_fit(&set, "sa", NULL, &fit, &err), SL_OK);
+      assert_int_equal(fit.n_cases, SL_ARRAY_LEN(SCEN));
+      assert_string_equal(fit.stack, "fam");
+      assert_true(fabs(fit.after[0] - 0.8) < 2e-3);
+      for (size_t i = 0; i < set.n; i++)
+        assert_true(fabs(set.cases[i].sc->stack.efficiency - fit.after[0]) < 1e-12);
+    }
+    sl_validation fitted, cv;
+    val_init(&fitted);
+    val_init(&cv);
+    sl_stack_fit *fs = NULL;
+    size_t nf = 0;
+    sl_cv_extra x;
+    assert_int_equal(val_cross_validate(&set, &fitted, &cv, &fs, &nf, &x, &err), SL_OK);
+    assert_int_equal(nf, grouped ? 1 : 2);
+    cv_mape[grouped] = cv.valid.mape;
+    free(x.resid.rows);
+    free(fs);
+    val_free(&fitted);
+    val_free(&cv);
+    val_fit_free(&set);
+  }
+  unlink(path);
+  rmdir(gdir);
+  if (!(cv_mape[0] > 0.02 && cv_mape[1] < 5e-3))
+    fail_msg("cross-validated error apart %.4f, as one group %.4f", cv_mape[0], cv_mape[1]);
+}
+
 /* The cases are written once, into a temporary folder, for both tests. */
 static char dir[] = "/tmp/silica-stackfit-XXXXXX", cases[300];
 
@@ -146,6 +206,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recovers_known_figures),
       cmocka_unit_test(test_cross_validation),
+      cmocka_unit_test(test_fit_group),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -139,7 +139,7 @@ static void test_megatron_efficiency_fit(void **state) {
   sl_scenario_free(ref);
   snprintf(stack, sizeof stack,
            "{attention: unfused, fused_elementwise: true, kernel_overhead_s: 4.0e-6, efficiency: 1.0,"
-           " context_parallel: false}");
+           " context_parallel: false, grad_accum_fusion: true, fused_cross_entropy: false}");
   double sum = 0;
   for (size_t i = 0; i < SL_ARRAY_LEN(t4); i++) {
     sl_scenario *sc = korthikanti(0, stack, t4[i].rc, t4[i].sp, "a100-sxm-80gb");

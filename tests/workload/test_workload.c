@@ -210,6 +210,120 @@ static void test_train_single_chip(void **state) {
   sl_scenario_free(sc);
 }
 
+/* Weight gradients accumulate over the micro-batches in fp32: inside the weight-gradient GEMM when
+ * the stack fuses it, else by an add kernel per weight and micro-batch that reads the gradient (in
+ * the weights' format) and reads and writes the fp32 buffer; under ZeRO 2-3 on the chip's shard. */
+#define ACCUM_FMT                                                                                            \
+  "{chip: a100-sxm-80gb, precision: bf16, system: {chips: %d, node_chips: 8},"                               \
+  " stack: {attention: flash2, fused_elementwise: true, kernel_overhead_s: 0, grad_accum_fusion: %s},"       \
+  " model: {transformer: {hidden: 1024, layers: 4, heads: 8, ffn: 4096, vocab: 8000, activation: swiglu,"    \
+  " norm: rmsnorm, position: rope, tied_embeddings: false}}, task: train,"                                   \
+  " train: {seq_len: 1024, global_batch: 16, micro_batch: 2, recompute: none}, parallel: {dp: %d, zero: "    \
+  "%d}}"
+static double accum_bytes(const sl_result *r) {
+  double b = 0;
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (strcmp(r->rows[i].name, "grad_accum") == 0) b += r->rows[i].bytes;
+  return b;
+}
+static void test_grad_accum(void **state) {
+  (void)state;
+  char text[800];
+  snprintf(text, sizeof text, ACCUM_FMT, 1, "false", 1, 0);
+  sl_scenario *sc = load(text);
+  sl_result *r = run(sc);
+  const sl_transformer *t = &sc->model.tf;
+  double weights = (double)t->layers * tf_layer_matmul_params(t, 0) + (double)t->vocab * (double)t->hidden;
+  double m = 16 / 2; /* micro-batches per step on one chip */
+  assert_true(fabs(accum_bytes(r) / (m * weights * (2.0 + 8.0)) - 1) < 1e-9);
+  double unfused = sl_result_number(r, "step_time_s");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  snprintf(text, sizeof text, ACCUM_FMT, 1, "true", 1, 0);
+  sc = load(text);
+  r = run(sc);
+  assert_true(accum_bytes(r) == 0);
+  assert_true(sl_result_number(r, "step_time_s") < unfused);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  /* ZeRO-2 over 2 ranks: each accumulates its half, over its 4 micro-batches */
+  snprintf(text, sizeof text, ACCUM_FMT, 2, "false", 2, 2);
+  sc = load(text);
+  r = run(sc);
+  assert_true(fabs(accum_bytes(r) / (4 * weights / 2 * (2.0 + 8.0)) - 1) < 1e-9);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* RoPE in training: one kernel over the query and key values when the stack fuses element-wise
+ * work (2 passes), else eager PyTorch's rotate_half form, 5 kernels per tensor and 10 passes (the
+ * backward 4 kernels and 8 passes). */
+#define ROPE_FMT                                                                                             \
+  "{chip: a100-sxm-80gb, precision: bf16, stack: {attention: flash2, fused_elementwise: %s,"                 \
+  " kernel_overhead_s: 0}, model: {transformer: {hidden: 1024, layers: 4, heads: 8, kv_heads: 2,"            \
+  " ffn: 4096, vocab: 8000, activation: swiglu, norm: rmsnorm, position: rope}}, task: train,"               \
+  " train: {seq_len: 1024, global_batch: 4, micro_batch: 2, recompute: none}}"
+static void rope_rows(const sl_result *r, const char *name, double *bytes, double *count) {
+  *bytes = *count = 0;
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (strcmp(r->rows[i].name, name) == 0) *bytes += r->rows[i].bytes, *count += r->rows[i].count;
+}
+static void test_rope_kernels(void **state) {
+  (void)state;
+  const char *fused[] = {"true", "false"};
+  double passes[2][2] = {{2, 2}, {10, 8}}, kernels[2][2] = {{1, 1}, {10, 8}};
+  for (int f = 0; f < 2; f++) {
+    char text[800];
+    snprintf(text, sizeof text, ROPE_FMT, fused[f]);
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    const sl_transformer *t = &sc->model.tf;
+    double n = 2.0 * 1024 * (double)(t->heads + t->kv_heads) * (double)t->head_dim; /* per micro-batch */
+    double steps = (double)t->layers * 2; /* layers x micro-batches */
+    double b, c;
+    rope_rows(r, "rope", &b, &c);
+    assert_true(fabs(b / (steps * passes[f][0] * n * 2.0) - 1) < 1e-9);
+    assert_true(fabs(c / (steps * kernels[f][0]) - 1) < 1e-9);
+    rope_rows(r, "rope.bwd", &b, &c);
+    assert_true(fabs(b / (steps * passes[f][1] * n * 2.0) - 1) < 1e-9);
+    assert_true(fabs(c / (steps * kernels[f][1]) - 1) < 1e-9);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+}
+
+/* The cross-entropy over the vocabulary: fused, the forward reads the logits once (and writes a
+ * log-sum-exp per token) and the backward reads them and writes their gradient; unfused (PyTorch
+ * ops over fp32 logits), 6 kernels and ab + 36 bytes a logit forward, 2 kernels and ab + 12 back. */
+static void test_cross_entropy(void **state) {
+  (void)state;
+  for (int f = 0; f < 2; f++) {
+    char text[800];
+    snprintf(text, sizeof text, ROPE_FMT, f ? "false" : "true");
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    double T = 2.0 * 1024, V = (double)sc->model.tf.vocab, m = 2;
+    double b, c;
+    rope_rows(r, "loss", &b, &c);
+    double want = f ? T * V * (2.0 + 36.0) : T * V * 2.0 + T * 4.0;
+    assert_true(fabs(b / (m * want) - 1) < 1e-9);
+    assert_true(fabs(c / (m * (f ? 6 : 1)) - 1) < 1e-9);
+    rope_rows(r, "loss.bwd", &b, &c);
+    want = f ? T * V * (12.0 + 2.0) : 2.0 * T * V * 2.0;
+    assert_true(fabs(b / (m * want) - 1) < 1e-9);
+    assert_true(fabs(c / (m * (f ? 2 : 1)) - 1) < 1e-9);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  /* the default follows fused_elementwise; the key overrides it */
+  sl_scenario *sc =
+      load("{chip: a100-sxm-80gb, stack: {attention: flash2, fused_elementwise: true,"
+           " kernel_overhead_s: 0, fused_cross_entropy: false}, model: llama3.2-1b, task: train,"
+           " train: {seq_len: 1024, global_batch: 2, micro_batch: 1}}");
+  assert_false(sc->stack.fused_cross_entropy);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_param_counts),
@@ -222,6 +336,9 @@ int main(void) {
       cmocka_unit_test(test_generate),
       cmocka_unit_test(test_infeasible),
       cmocka_unit_test(test_train_single_chip),
+      cmocka_unit_test(test_grad_accum),
+      cmocka_unit_test(test_rope_kernels),
+      cmocka_unit_test(test_cross_entropy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
