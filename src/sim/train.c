@@ -95,15 +95,21 @@ double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, i
   double T = p->mb * s;
   int drop = t->dropout;
   if (p->rc == SL_RECOMPUTE_FULL) return T * h * ab / rep; /* the layer input only */
+  /* With inputs cast to a narrower format (Transformer Engine fp8), a linear layer saves the cast
+   * copy of its input for the weight gradient instead of the bf16 tensor: the QKV and MLP inputs and
+   * the second MLP product's input (the activation's output) are kept at `gb` bytes; the attention
+   * output is kept twice, in bf16 for the attention backward and cast for the output projection. */
+  sl_lowering lw = cost_lowering(sc);
+  double gb = lw.cast_inputs ? sl_dtype_bytes[lw.compute_dt] : ab;
   double replicated =
-      2.0 * h * ab /* norm inputs */ + 2.0 * h * ab /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
+      2.0 * h * ab /* norm inputs */ + 2.0 * h * gb /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
   /* Per chip: its query heads, its K/V heads (replicated when fewer than tp), the attention
    * output, the MLP intermediates. */
   double q = (double)t->heads / tp * hd, kv = tf_kv_dim(t, tp);
   double f = (double)t->ffn / tp;
   if (moe) f *= (double)t->experts_per_token + (double)t->shared_experts;
-  double mlp = (t->activation == SL_ACT_SWIGLU ? 3.0 : 2.0) * f * ab;
-  double split = (2.0 * q + 2.0 * kv) * ab + mlp;
+  double mlp = (t->activation == SL_ACT_SWIGLU ? 2.0 : 1.0) * f * ab + f * gb;
+  double split = (2.0 * q + 2.0 * kv) * ab + (gb < ab ? q * gb : 0) + mlp;
   double a = (double)t->heads / tp, core = 0;
   if (!fused_attn && p->rc != SL_RECOMPUTE_SELECTIVE)
     core = a * sc->seq_len * (ab + (drop ? 1.0 + ab : 0)); /* scores over the full key length */

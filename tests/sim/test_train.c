@@ -537,6 +537,34 @@ static void test_fp8_training(void **state) {
   sl_scenario_free(s8);
 }
 
+/* With fp8 inputs a linear layer saves the cast copy of its input for the weight gradient: per token
+ * the QKV and MLP inputs (2h) and the activation's output (ffn) take 1 B instead of 2, and the
+ * attention output is kept a second time, cast (+heads x head_dim).  Naive per-token count on
+ * Llama-3.1-8B without tensor parallelism or recompute. */
+static void test_fp8_saved_activations(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
+      " precision: %s, task: train, train: {seq_len: 4096, global_batch: 64, micro_batch: 1, recompute: none},"
+      " parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}";
+  char t16[512], t8[512];
+  snprintf(t16, sizeof t16, text, "bf16");
+  snprintf(t8, sizeof t8, text, "fp8");
+  sl_scenario *s16 = load(t16), *s8 = load(t8);
+  sl_result *r16 = run(s16), *r8 = run(s8);
+  double a16 = sl_result_number(r16, "memory.activations_bytes");
+  double a8 = sl_result_number(r8, "memory.activations_bytes");
+  double h = 4096, ffn = 14336, q = 32 * 128, layers = 32, tokens = 4096;
+  double want = layers * tokens * (2.0 * h + ffn - q);
+  print_message("activations bf16 %.3f GiB, fp8 %.3f GiB (saved %.3f GiB, want %.3f)\n", a16 / 1073741824.0,
+                a8 / 1073741824.0, (a16 - a8) / 1073741824.0, want / 1073741824.0);
+  assert_true(fabs((a16 - a8) / want - 1) < 1e-9);
+  sl_result_free(r16);
+  sl_result_free(r8);
+  sl_scenario_free(s16);
+  sl_scenario_free(s8);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_1f1b_uniform),
@@ -552,6 +580,7 @@ int main(void) {
       cmocka_unit_test(test_symmetry),
       cmocka_unit_test(test_rows_and_reasons),
       cmocka_unit_test(test_fp8_training),
+      cmocka_unit_test(test_fp8_saved_activations),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
