@@ -232,6 +232,17 @@ static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tpart
   if (mm.per_chip_bytes > out->per_chip_bytes) *out = mm;
 }
 
+/* Exposed time of a data-parallel transfer of t seconds split over v model chunks that each become
+ * ready after one micro-batch's pass through them (c = pass / v), successive chunks pp passes apart,
+ * the chunk's transfer starting layer by layer during its pass:
+ *   max(t / layers, t/v - c, t - (v - 1) * pp * c - c). */
+double dp_chunked_exposed(double t, double pass, double v, double pp, double layers) {
+  if (t <= 0) return 0;
+  double c = pass / v, gap = pp * c;
+  double e = fmax(t / v - c, t - (v - 1) * gap - c);
+  return fmax(e, t / fmax(1, layers));
+}
+
 static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, const sl_costctx *ctx,
                       teval *r) {
   memset(r, 0, sizeof *r);
@@ -295,17 +306,44 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   double f_first = dense[0] * P->layer.f + moe[0] * P->moe.f + P->first.f + (pp == 1 ? P->last.f : 0);
   double layers0 = fmax(1, dense[0] + moe[0]);
   if (p->overlap_dp) {
-    r->dp_exposed = fmax(t_dp / layers0, t_dp - b_last);
-    r->ag_exposed = fmax(t_ag / layers0, t_ag - f_first); /* parameter gather overlaps the next forward */
+    /* Each of the v model chunks reduces its gradients as soon as its last micro-batch's backward
+     * is done (Megatron-Core's interleaved schedule launches one chunk's synchronisation at a time):
+     * in the cool-down the chunks finish pp backward slots apart, so the reductions of the earlier
+     * chunks queue behind each other while the later chunks still compute, and what is left after
+     * the last chunk's backward is exposed.  The parameter gather of the next step mirrors it over
+     * the warm-up's forwards.  With v = 1: t - b, at least one layer's share. */
+    r->dp_exposed = dp_chunked_exposed(t_dp, b_last, v, pp, layers0);
+    r->ag_exposed = dp_chunked_exposed(t_ag, f_first, v, pp, layers0);
   } else {
     r->dp_exposed = t_dp;
     r->ag_exposed = t_ag;
   }
-  if (p->zero >= 3 && dpn > 1) { /* weights gathered for every layer's forward and backward */
+  /* Sharded gradients (ZeRO >= 2) cannot accumulate over the micro-batches: every micro-batch's
+   * backward reduce-scatters the stage's gradients (the last one's is t_dp above).  ZeRO-3 gathers
+   * every layer's weights for its forward and again for its backward.  Overlapped, these transfers
+   * hide behind the compute of their phase over the step (forward gathers behind the forwards,
+   * backward gathers and reductions behind the backwards); what does not fit is exposed, and the
+   * hidden part still reads and writes its buffers in DRAM, which the compute lacks (as in
+   * eval_part). */
+  if (p->zero >= 2 && dpn > 1) {
     double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
-    double t_layer_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s);
-    double per = 2.0 * t_layer_ag * m * layers0;
-    r->ag_exposed += p->overlap_dp ? fmax(0, per - r->pipe * 0.5) : per;
+    double t_layer_ag =
+        p->zero >= 3
+            ? launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s)
+            : 0;
+    double nag = p->zero >= 3 ? m * layers0 : 0; /* gathers per phase over the step */
+    double rs = (m - 1) * t_dp, ag_f = nag * t_layer_ag, ag_b = nag * t_layer_ag;
+    double dram_f = nag * 2.0 * layer_w, dram_b = nag * 2.0 * layer_w + (m - 1) * 2.0 * params0 * 4.0;
+    double exp_f = ag_f, exp_b = ag_b + rs;
+    if (p->overlap_dp) {
+      double hid_f = fmin(ag_f, m * f_first), hid_b = fmin(ag_b + rs, m * b_last);
+      exp_f = ag_f - hid_f + (ag_f > 0 ? hid_f / ag_f * dram_f / ctx->mem_bw : 0);
+      exp_b = ag_b + rs - hid_b + (ag_b + rs > 0 ? hid_b / (ag_b + rs) * dram_b / ctx->mem_bw : 0);
+    }
+    /* the backward's share that is the reductions goes to the gradient row */
+    double share_rs = ag_b + rs > 0 ? rs / (ag_b + rs) : 0;
+    r->ag_exposed += exp_f + exp_b * (1 - share_rs);
+    r->dp_exposed += exp_b * share_rs;
   }
   double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
   sl_cost oc = cost_stream(ctx, params_opt * optim_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
@@ -344,6 +382,10 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
       } else {
         dp_bytes = coll_link_bytes(SL_COLL_ALL_REDUCE, params0 * 4.0, dpn);
         dp_dram = 2.0 * params0 * 4.0;
+      }
+      if (p->zero >= 2) { /* every micro-batch's reduction (t_dp's included above) */
+        dp_bytes *= m;
+        dp_dram += (m - 1) * 2.0 * params0 * 4.0;
       }
       if (p->zero >= 3) {
         double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
