@@ -143,6 +143,7 @@ typedef struct sl_stack {
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
+  int overlap_pp_comm; /* interleaved pipeline sends/receives overlap the other chunks' compute */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
    * engine's documented defaults; 0 = the stack names none): tokens per engine step (vLLM's

@@ -234,7 +234,7 @@ static void text_plans(jbuf *b, const sl_result *res) {
   rep_printf(
       b, "\nbest plans (fastest first)\n  %4s %4s %4s %4s %4s %3s %4s %4s %4s %-9s %6s %11s %7s %10s\n", "dp",
       "tp", "pp", "cp", "ep", "sp", "zero", "vpp", "mb", "recompute", "gbs", "step time", "MFU", "GiB/chip");
-  static const char *const rc[] = {"none", "selective", "full"};
+  static const char *const rc[] = {"none", "selective", "full", "block"};
   for (size_t i = 0; i < res->n_top; i++) {
     const sl_plan_row *t = &res->top[i];
     char st[32];

@@ -321,6 +321,7 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "graphs", s->graphs);
   jb_bool(b, "overlap_tp_comm", s->overlap_tp_comm);
   jb_bool(b, "overlap_dp_comm", s->overlap_dp_comm);
+  jb_bool(b, "overlap_pp_comm", s->overlap_pp_comm);
 }
 
 static const char *model_kind(const sl_model *m) {
@@ -420,8 +421,11 @@ static void text_stack(jbuf *b, const sl_stack *s) {
   rep_printf(b, "attention %s; element-wise ops %s; kernel launch overhead %s; graphs %s\n",
              sl_attn_kernel_names[s->attention_kernel], s->fused_elementwise ? "fused" : "unfused", t,
              s->graphs ? "yes" : "no");
-  rep_printf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
-             s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");
+  rep_printf(b,
+             "overlaps tensor-parallel communication: %s; data-parallel communication: %s; "
+             "interleaved pipeline transfers: %s\n",
+             s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no",
+             s->overlap_pp_comm ? "yes" : "no");
 }
 
 /* The tree itself, as JSON, for the parts that have no text form of their own. */

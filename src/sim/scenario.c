@@ -202,7 +202,7 @@ static sl_status read_parallel(reader *r, yt_node *root, sl_scenario *sc) {
 }
 
 static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
-  static const char *const rec[] = {"none", "selective", "full", NULL};
+  static const char *const rec[] = {"none", "selective", "full", "block", NULL};
   static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
   sc->micro_batch = sc->model.kind == SL_MODEL_DLRM ? 0 : 1; /* DLRM: 0 = global_batch / chips */
   sc->optimizer = SL_OPTIM_ADAMW;

@@ -184,11 +184,11 @@ static void test_search_matches_brute_force(void **state) {
   assert_true(r->plans_evaluated > 100);
   /* Brute force: every plan of the same space, one fixed scenario at a time. */
   double brute = 0, n = 0;
-  const char *rcs[] = {"none", "selective", "full"};
+  const char *rcs[] = {"none", "selective", "full", "block"};
   for (int tp = 1; tp <= 16; tp *= 2)
     for (int pp = 1; pp <= 8; pp++)
       for (int mb = 1; mb <= 32; mb *= 2)
-        for (int rc = 0; rc < 3; rc++)
+        for (int rc = 0; rc < 4; rc++)
           for (int v = 1; v <= 8; v++)
             for (int z = 0; z <= (int)sc->stack.zero_max; z++) { /* the stack's ZeRO stages */
               if (16 % (tp * pp) || 8 % pp || (8 / pp) % v || (pp == 1 && v > 1)) continue;
@@ -295,7 +295,7 @@ static void test_enumerator_yields_consistent_plans(void **state) {
           for (int v = 1; v <= 8; v++)
             for (int z = 0; z <= 3; z++)
               for (int spar = 0; spar <= 1; spar++)
-                for (int rc = 0; rc <= 2; rc++)
+                for (int rc = 0; rc <= 3; rc++)
                   for (int otp = 0; otp <= 1; otp++)
                     for (int odp = 0; odp <= 1; odp++) {
                       if (tp * pp * dp != 16 || (tp & (tp - 1)) || 16 % tp) continue; /* tp: power of 2 */
@@ -631,6 +631,43 @@ static void test_zero2_reduces_every_micro_batch(void **state) {
   assert_true(dp[1][1] > dp[1][0] && dp[1][1] < dp[0][1]);
 }
 
+/* Block recompute: the fewest layers per model chunk fully recomputed that let the stage fit.  Llama-3-70B
+ * on 16 H100s (TP 8, PP 2 x 2 chunks, 40 layers a stage, 64 micro-batches): without recompute it does
+ * not fit, with every layer recomputed it is slowest; block recomputes a multiple of the 2 chunks, fits,
+ * and two layers fewer would not (the per-layer saving taken from the full-recompute run). */
+static void test_block_recompute(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 16, node_chips: 8}, stack: megatron-2024, model: llama3-70b,"
+      " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1, recompute: %s},"
+      " parallel: {tp: 8, pp: 2, dp: 1, vpp: 2, zero: 1, sp: true}}";
+  const char *rc[] = {"none", "full", "block"};
+  double step[3], mem[3], nrc[3];
+  int fit[3];
+  for (int i = 0; i < 3; i++) {
+    char t[512];
+    snprintf(t, sizeof t, text, rc[i]);
+    sl_scenario *sc = load(t);
+    sl_result *r = run(sc);
+    fit[i] = sl_result_feasible(r);
+    step[i] = fit[i] ? sl_result_number(r, "step_time_s") : 0;
+    mem[i] = sl_result_number(r, "memory.per_chip_bytes");
+    rows_time(r, "recompute.qkv", &nrc[i]);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  double layers = 40, m = 64, cap = 80.0 * 1073741824.0, blk = nrc[2] / m;
+  print_message("none fits %d; full %.2f s %.1f GiB; block %.2f s %.1f GiB, %g of %g layers recomputed\n", fit[0],
+                step[1], mem[1] / 1073741824.0, step[2], mem[2] / 1073741824.0, blk, layers);
+  assert_false(fit[0]);
+  assert_true(fit[1] && fit[2]);
+  assert_true(nrc[1] == layers * m);
+  assert_true(blk > 0 && blk < layers && fmod(blk, 2.0) == 0);
+  assert_true(step[2] < step[1] && mem[2] <= cap);
+  double per_layer = (mem[2] - mem[1]) / (layers - blk);
+  assert_true(mem[2] + 2.0 * per_layer > cap);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_1f1b_uniform),
@@ -649,6 +686,7 @@ int main(void) {
       cmocka_unit_test(test_fp8_saved_activations),
       cmocka_unit_test(test_dp_chunked_overlap),
       cmocka_unit_test(test_zero2_reduces_every_micro_batch),
+      cmocka_unit_test(test_block_recompute),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
