@@ -668,6 +668,41 @@ static void test_block_recompute(void **state) {
   assert_true(mem[2] + 2.0 * per_layer > cap);
 }
 
+/* Pipeline transfers: with 4 stages of 2 chips (TP 2) on nodes of 8, two stages share a node but the
+ * pipeline crosses the fabric, and that boundary paces it: each send costs what the fabric gives.
+ * With overlap_pp_comm the interleaved schedule hides them behind the other chunks' compute; without
+ * interleaving (vpp 1) the flag changes nothing. */
+static void test_pipeline_transfers(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: %d, scale_up: {bw_GBps: 450}, scale_out: {bw_GBps: 50}},"
+      " stack: {name: t, attention: fused, fused_elementwise: true, graphs: false, overlap_tp_comm: false,"
+      " overlap_dp_comm: false, overlap_pp_comm: %s, kernel_overhead_s: 0}, model: llama3.1-8b, precision: bf16,"
+      " task: train, train: {seq_len: 4096, global_batch: 16, micro_batch: 1, recompute: none},"
+      " parallel: {tp: 2, pp: 4, dp: 1, vpp: %d, sp: true}}";
+  double t[2][2][2]; /* [node 4 or 8][overlap][vpp 1 or 2]: pp_send_recv seconds per transfer */
+  for (int nd = 0; nd < 2; nd++)
+    for (int ov = 0; ov < 2; ov++)
+      for (int v = 0; v < 2; v++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, text, nd ? 8 : 4, ov ? "true" : "false", v + 1);
+        sl_scenario *sc = load(buf);
+        sl_result *r = run(sc);
+        double n, tt = rows_time(r, "pp_send_recv", &n);
+        t[nd][ov][v] = tt / n;
+        sl_result_free(r);
+        sl_scenario_free(sc);
+      }
+  print_message("p2p per transfer: nodes of 4 %.1f us, nodes of 8 %.1f us; overlapped (vpp 2) %.1f us\n",
+                t[0][0][0] * 1e6, t[1][0][0] * 1e6, t[0][1][1] * 1e6);
+  /* 4096 x 4096 x 2 B / 2 = 16.8 MB over the 50 GB/s fabric, not the 450 GB/s scale-up links (plus
+   * latencies and the launch: under 60 us) */
+  assert_true(t[0][0][0] > 16.7e6 / 50e9 && t[0][0][0] < 16.8e6 / 50e9 + 60e-6);
+  assert_true(t[1][0][0] < 16.8e6 / 450e9 + 60e-6); /* all four stages in one node */
+  assert_true(fabs(t[0][1][0] - t[0][0][0]) < 1e-12); /* vpp 1: not overlapped */
+  assert_true(t[0][1][1] < 0.2 * t[0][0][1]);         /* interleaved: hidden but for its DRAM traffic */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_1f1b_uniform),
@@ -687,6 +722,7 @@ int main(void) {
       cmocka_unit_test(test_dp_chunked_overlap),
       cmocka_unit_test(test_zero2_reduces_every_micro_batch),
       cmocka_unit_test(test_block_recompute),
+      cmocka_unit_test(test_pipeline_transfers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
