@@ -144,6 +144,7 @@ typedef struct sl_stack {
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
   int overlap_pp_comm; /* interleaved pipeline sends/receives overlap the other chunks' compute */
+  int recompute_block; /* full recompute of a number of layers per model chunk (Megatron's block method) */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
    * engine's documented defaults; 0 = the stack names none): tokens per engine step (vLLM's

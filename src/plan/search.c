@@ -70,6 +70,7 @@ plan_space plan_space_of(const sl_scenario *sc) {
   s.sequence_parallel = sc->stack.sequence_parallel;
   s.overlap_tp = sc->stack.overlap_tp_comm, s.overlap_dp = sc->stack.overlap_dp_comm;
   s.zero_max = sc->stack.zero_max;
+  s.recompute_block = sc->stack.recompute_block;
   s.max_plans = PLAN_LIMIT;
   return s;
 }
@@ -96,7 +97,9 @@ static void list_fixed(plan_search *S) {
   S->sp_lo = sp->parallel_auto ? 0 : sp->par.sp;
   S->nfix[L_SP] = (sp->parallel_auto ? sp->sequence_parallel : sp->par.sp) - S->sp_lo + 1;
   S->rc_lo = sp->recompute_auto ? 0 : (int)sp->recompute;
-  S->nfix[L_RC] = (sp->recompute_auto ? (int)SL_RECOMPUTE_BLOCK : (int)sp->recompute) - S->rc_lo + 1;
+  S->nfix[L_RC] =
+      (sp->recompute_auto ? (int)(sp->recompute_block ? SL_RECOMPUTE_BLOCK : SL_RECOMPUTE_FULL) : (int)sp->recompute) -
+      S->rc_lo + 1;
   /* Overlap is an ability of the stack; a search also tries without it. */
   S->otp_lo = sp->parallel_auto ? 0 : sp->overlap_tp;
   S->nfix[L_OTP] = sp->overlap_tp - S->otp_lo + 1;

@@ -322,6 +322,7 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "overlap_tp_comm", s->overlap_tp_comm);
   jb_bool(b, "overlap_dp_comm", s->overlap_dp_comm);
   jb_bool(b, "overlap_pp_comm", s->overlap_pp_comm);
+  jb_bool(b, "recompute_block", s->recompute_block);
 }
 
 static const char *model_kind(const sl_model *m) {
@@ -426,6 +427,7 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              "interleaved pipeline transfers: %s\n",
              s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no",
              s->overlap_pp_comm ? "yes" : "no");
+  rep_printf(b, "block recompute (a number of layers per model chunk): %s\n", s->recompute_block ? "yes" : "no");
 }
 
 /* The tree itself, as JSON, for the parts that have no text form of their own. */

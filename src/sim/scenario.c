@@ -460,6 +460,10 @@ static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
   if (p->sp && !sc->stack.sequence_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "stack %s has no sequence parallelism",
                    sc->stack.name);
+  if (sc->task == SL_TASK_TRAIN && !sc->recompute_auto && sc->recompute == SL_RECOMPUTE_BLOCK &&
+      !sc->stack.recompute_block)
+    return err_set(err, SL_ERR_INPUT, f, line, "train.recompute", "stack %s has no block recompute",
+                   sc->stack.name);
   if (p->zero != SL_AUTO && p->zero > sc->stack.zero_max)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.zero",
                    "stack %s implements ZeRO up to stage %g, not %g", sc->stack.name, sc->stack.zero_max,
