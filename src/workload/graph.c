@@ -50,6 +50,7 @@ typedef struct gb {
   double gb;              /* bytes per value of a matrix product's inputs when they are cast (cast_inputs) */
   sl_dtype attn_dt;       /* attention's format: the activations' when the products take narrower inputs */
   int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
+  int cast_fused;         /* the next product's operand cast is fused into the kernel that made it */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
   sl_attn_kernel attn_family; /* fused attention's kernel family (lowering) */
@@ -89,7 +90,8 @@ static void cast(gb *b, const char *name, sl_phase ph, double n) {
 /* out(m x n) = A(m x k) @ W(k x n). */
 static void gemm(gb *b, const char *name, sl_category cat, double m, double n, double k, double batch,
                  int weight_operand) {
-  if (b->cast && weight_operand) cast(b, "cast_input", b->phase, m * k * batch);
+  if (b->cast && weight_operand && !b->cast_fused) cast(b, "cast_input", b->phase, m * k * batch);
+  b->cast_fused = 0;
   double in = b->cast && weight_operand ? b->gb : b->ab, w = b->cast && weight_operand ? b->gb : b->wb;
   sl_op *op = add(b, name, b->phase, cat, SL_K_GEMM);
   op->u.g = (sl_gemm_shape){m, n, k, batch, b->cdt, in, weight_operand ? w : b->ab, b->ab};
@@ -113,7 +115,8 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
    * inputs the output gradient is cast first, and both products read cast operands (X^T cast in the
    * forward). */
   int c = b->cast && weight_operand;
-  if (c) cast(b, "cast_grad", SL_PH_BACKWARD, m * n * batch);
+  if (c && !b->cast_fused) cast(b, "cast_grad", SL_PH_BACKWARD, m * n * batch);
+  b->cast_fused = 0;
   double in = c ? b->gb : b->ab;
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
   d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, in, weight_operand ? (c ? b->gb : b->wb) : b->ab, b->ab};
@@ -233,8 +236,12 @@ static void residual(gb *b, const char *name, double T) {
 static void mlp_fwd(gb *b, double T, double f, double batch) {
   const sl_transformer *t = b->tf;
   double h = (double)t->hidden, tf_ = T * f * batch;
+  /* Transformer Engine's fused kernels write the cast copy themselves: the norm's output (LayerNormLinear)
+   * and the activation's (LayerNormMLP); the experts' inputs come through the token dispatch instead. */
+  int fuse = b->fused_ew && batch == 1;
   if (t->activation == SL_ACT_SWIGLU) {
     if (b->fused_ew) {
+      b->cast_fused = fuse;
       gemm(b, "mlp_gate_up", SL_CAT_GEMM, T, 2 * f, h, batch, 1);
       stream(b, "swiglu", b->phase, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, 6.0 * tf_);
     } else {
@@ -244,10 +251,12 @@ static void mlp_fwd(gb *b, double T, double f, double batch) {
       stream(b, "mul", b->phase, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, tf_);
     }
   } else {
+    b->cast_fused = fuse;
     gemm(b, "mlp_fc1", SL_CAT_GEMM, T, f, h, batch, 1);
     if (!b->fused_ew) stream(b, "bias", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, tf_);
     stream(b, "gelu", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, 8.0 * tf_);
   }
+  b->cast_fused = fuse;
   gemm(b, "mlp_down", SL_CAT_GEMM, T, h, f, batch, 1);
 }
 
@@ -257,9 +266,11 @@ static void mlp_bwd(gb *b, double T, double f, double batch) {
   backward_gemm(b, "mlp_down.dgrad", "mlp_down.wgrad", T, h, f, batch, 1);
   if (t->activation == SL_ACT_SWIGLU) {
     stream(b, "swiglu.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 5.0 * tf_ * b->ab, 10.0 * tf_);
+    b->cast_fused = b->fused_ew && batch == 1; /* the activation's backward writes the cast gradient */
     backward_gemm(b, "mlp_gate_up.dgrad", "mlp_gate_up.wgrad", T, 2 * f, h, batch, 1);
   } else {
     stream(b, "gelu.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, 12.0 * tf_);
+    b->cast_fused = b->fused_ew && batch == 1;
     backward_gemm(b, "mlp_fc1.dgrad", "mlp_fc1.wgrad", T, f, h, batch, 1);
   }
 }
@@ -305,6 +316,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   }
   stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
   tp_enter(b, "tp_allgather_attn", T);
+  b->cast_fused = b->fused_ew; /* the norm writes the cast copy */
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
   if (t->position == SL_POS_ROPE && !b->fused_ew)
     stream(b, "rope", b->phase, SL_CAT_ELEMENTWISE, 2.0 * T * (qd + kvd) * b->ab, 6.0 * T * (qd + kvd));
@@ -438,6 +450,7 @@ static void head_fwd(gb *b, double T, double T_lm) {
   stream(b, "norm_final", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, norm_flops(b) * Ts * h);
   if (t->vocab == 0) return;
   tp_enter(b, "tp_allgather_head", T_lm);
+  b->cast_fused = b->fused_ew; /* the final norm writes the cast copy */
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
   if (b->train) /* cross-entropy: softmax over the vocabulary shard in fp32 */
     stream(b, "loss", b->phase, SL_CAT_ELEMENTWISE, T_lm * V * (b->ab + 4.0), 5.0 * T_lm * V);
