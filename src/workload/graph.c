@@ -129,6 +129,8 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
 typedef struct pass {
   double B, q, kv; /* sequences, query tokens per sequence (on this chip), keys per sequence */
   int causal;
+  double kv_balanced; /* > 0: causal queries spread evenly over the sequence, each seeing this many keys on
+                         average (the kernels' work; the model FLOP still count kv) */
 } pass;
 
 /* Heads on this chip: KV heads are replicated when there are fewer than t. */
@@ -145,8 +147,9 @@ static void attention_fwd(gb *b, const pass *p) {
   double kvb = sl_dtype_bytes[b->sc->kv_dtype];
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    op->u.at = (sl_attn_shape){
-        p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->attn_dt, b->train ? b->ab : kvb, b->attn_family};
+    int bal = p->kv_balanced > 0;
+    op->u.at = (sl_attn_shape){p->B,        p->q, bal ? p->kv_balanced : p->kv, heads, kvh, hd, bal ? 0 : p->causal, 0,
+                               b->attn_dt, b->train ? b->ab : kvb, b->attn_family};
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
@@ -170,8 +173,10 @@ static void attention_bwd(gb *b, const pass *p) {
   double full = 4.0 * p->B * heads * p->q * p->kv * hd;
   if (b->fused_attn) {
     sl_op *op = add(b, "attention.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    op->u.at =
-        (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 1, b->attn_dt, b->ab, b->attn_family};
+    int bal = p->kv_balanced > 0;
+    op->u.at = (sl_attn_shape){
+        p->B, p->q, bal ? p->kv_balanced : p->kv, heads, kvh, hd, bal ? 0 : p->causal, 1, b->attn_dt, b->ab,
+        b->attn_family};
     op->model_flops = 2.0 * full;
     return;
   }
@@ -475,7 +480,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
   const sl_scenario *sc = b->sc;
   switch (sc->task) {
   case SL_TASK_PREFILL: {
-    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1};
+    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1, 0};
     b->phase = SL_PH_PREFILL;
     embed(b, p.B * p.q);
     inference_layers(b, &p);
@@ -483,7 +488,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
     break;
   }
   case SL_TASK_DECODE: {
-    pass p = {sc->batch, 1, sc->prompt_len + 1, 0};
+    pass p = {sc->batch, 1, sc->prompt_len + 1, 0, 0};
     b->phase = SL_PH_DECODE;
     embed(b, p.B);
     inference_layers(b, &p);
@@ -491,7 +496,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
     break;
   }
   case SL_TASK_GENERATE: {
-    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1};
+    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1, 0};
     b->phase = SL_PH_PREFILL;
     embed(b, p.B * p.q);
     inference_layers(b, &p);
@@ -499,7 +504,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
     /* gen_len - 1 decode steps after the first token; attention time is linear in the KV
      * length, so one step at the mean length stands for all of them. */
     if (sc->gen_len > 1) {
-      pass d = {sc->batch, 1, sc->prompt_len + sc->gen_len / 2.0, 0};
+      pass d = {sc->batch, 1, sc->prompt_len + sc->gen_len / 2.0, 0, 0};
       b->phase = SL_PH_DECODE;
       b->count = sc->gen_len - 1;
       embed(b, d.B);
@@ -520,8 +525,11 @@ static sl_status build_inference(gb *b, sl_error *err) {
 static void build_train_part(gb *b, sl_part part) {
   const sl_scenario *sc = b->sc;
   double T = b->p.mb * sc->seq_len / b->p.cp;
-  /* With context parallelism each rank holds s/cp queries and sees all s keys over the ring. */
-  pass p = {b->p.mb, sc->seq_len / b->p.cp, sc->seq_len, 1};
+  /* With context parallelism each rank holds s/cp queries and sees all s keys over the ring.  Causal
+   * training balances the ranks (Megatron-Core / Transformer Engine split the sequence into 2cp chunks,
+   * rank i holding chunks i and 2cp-1-i): each rank's queries see s/2 keys on average, the blocks
+   * before the diagonal in full. */
+  pass p = {b->p.mb, sc->seq_len / b->p.cp, sc->seq_len, 1, b->p.cp > 1 ? sc->seq_len / 2.0 : 0};
   b->train = 1;
   b->phase = SL_PH_FORWARD;
   switch (part) {
@@ -594,7 +602,7 @@ static sl_status build_op(gb *b, sl_error *err) {
     t2.heads = (long)o->heads, t2.kv_heads = (long)o->kv_heads, t2.head_dim = (long)o->head_dim;
     gb local = *b;
     local.tf = &t2;
-    pass p = {o->batch, o->seq_len, o->seq_len, o->causal};
+    pass p = {o->batch, o->seq_len, o->seq_len, o->causal, 0};
     /* A backward pass is training: K and V are activations (not a KV cache) in both passes. */
     local.train = o->pass != SL_PASS_FORWARD;
     if (o->pass != SL_PASS_BACKWARD) attention_fwd(&local, &p);
@@ -694,7 +702,7 @@ sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_loweri
   b.count = (double)sc->model.tf.layers;
   b.phase = q > 1 ? SL_PH_PREFILL : SL_PH_DECODE;
   g->n = 0;
-  pass ps = {B, q, kv, causal};
+  pass ps = {B, q, kv, causal, 0};
   attention_fwd(&b, &ps);
   return b.oom ? SL_ERR_INTERNAL : SL_OK;
 }

@@ -710,6 +710,35 @@ static void test_pipeline_transfers(void **state) {
   assert_true(t[0][1][1] < 0.2 * t[0][0][1]);         /* interleaved: hidden but for its DRAM traffic */
 }
 
+/* Context parallelism of causal training is load-balanced (each rank holds chunks i and 2cp-1-i of the
+ * sequence): a rank's attention kernels do 1/cp of the causal work, not that of the last s/cp
+ * queries (which would be 0.75 of the cp 1 time at cp 2, 0.44 at cp 4). */
+static void test_cp_causal_balance(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
+      " precision: bf16, task: train, train: {seq_len: 16384, global_batch: 8, micro_batch: 1, recompute: full},"
+      " parallel: {tp: 2, pp: 1, cp: %d, dp: %d, zero: 1, sp: true}}";
+  double t[3];
+  for (int i = 0; i < 3; i++) {
+    char buf[512];
+    int cp = 1 << i;
+    snprintf(buf, sizeof buf, text, cp, 4 / cp);
+    sl_scenario *sc = load(buf);
+    sl_result *r = run(sc);
+    double n = 0;
+    t[i] = 0;
+    for (size_t k = 0; k < r->n_rows; k++)
+      if (strcmp(r->rows[k].name, "attention") == 0) t[i] += r->rows[k].time_s, n += r->rows[k].count;
+    t[i] /= n;
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  print_message("attention per micro-batch: cp 1 %.3f ms, cp 2 %.3f, cp 4 %.3f\n", t[0] * 1e3, t[1] * 1e3, t[2] * 1e3);
+  assert_true(t[1] / t[0] > 0.45 && t[1] / t[0] < 0.55);
+  assert_true(t[2] / t[0] > 0.22 && t[2] / t[0] < 0.28);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_1f1b_uniform),
@@ -730,6 +759,7 @@ int main(void) {
       cmocka_unit_test(test_zero2_reduces_every_micro_batch),
       cmocka_unit_test(test_block_recompute),
       cmocka_unit_test(test_pipeline_transfers),
+      cmocka_unit_test(test_cp_causal_balance),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
