@@ -84,8 +84,8 @@ typedef struct plan_space {
   int context_parallel; /* the stack's abilities */
   int sequence_parallel, overlap_tp, overlap_dp;
   int recompute_block; /* the stack implements block recompute (searched with recompute: auto) */
-  double zero_max;  /* the highest ZeRO stage the stack implements */
-  double max_plans; /* a space with more is a mistake in the scenario: ask fails (5e7) */
+  double zero_max;     /* the highest ZeRO stage the stack implements */
+  double max_plans;    /* a space with more is a mistake in the scenario: ask fails (5e7) */
 } plan_space;
 
 /* The plan space of a transformer training scenario. */

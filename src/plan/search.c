@@ -97,9 +97,9 @@ static void list_fixed(plan_search *S) {
   S->sp_lo = sp->parallel_auto ? 0 : sp->par.sp;
   S->nfix[L_SP] = (sp->parallel_auto ? sp->sequence_parallel : sp->par.sp) - S->sp_lo + 1;
   S->rc_lo = sp->recompute_auto ? 0 : (int)sp->recompute;
-  S->nfix[L_RC] =
-      (sp->recompute_auto ? (int)(sp->recompute_block ? SL_RECOMPUTE_BLOCK : SL_RECOMPUTE_FULL) : (int)sp->recompute) -
-      S->rc_lo + 1;
+  S->nfix[L_RC] = (sp->recompute_auto ? (int)(sp->recompute_block ? SL_RECOMPUTE_BLOCK : SL_RECOMPUTE_FULL)
+                                      : (int)sp->recompute) -
+                  S->rc_lo + 1;
   /* Overlap is an ability of the stack; a search also tries without it. */
   S->otp_lo = sp->parallel_auto ? 0 : sp->overlap_tp;
   S->nfix[L_OTP] = sp->overlap_tp - S->otp_lo + 1;

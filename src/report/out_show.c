@@ -427,7 +427,8 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              "interleaved pipeline transfers: %s\n",
              s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no",
              s->overlap_pp_comm ? "yes" : "no");
-  rep_printf(b, "block recompute (a number of layers per model chunk): %s\n", s->recompute_block ? "yes" : "no");
+  rep_printf(b, "block recompute (a number of layers per model chunk): %s\n",
+             s->recompute_block ? "yes" : "no");
 }
 
 /* The tree itself, as JSON, for the parts that have no text form of their own. */

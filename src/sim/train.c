@@ -196,8 +196,8 @@ typedef struct teval {
   double t_stage[3]; /* first, middle, last: one micro-batch */
   double layers_stage[3], moe_stage[3];
   double rcl[3]; /* block recompute: dense layers of each stage fully recomputed */
-  int crit; /* index into t_stage of the slowest stage */
-  double m; /* micro-batches per step */
+  int crit;      /* index into t_stage of the slowest stage */
+  double m;      /* micro-batches per step */
   double model_flops, hw_flops;
   sl_memory mem;
   /* energy and the TDP cap : the most loaded chip's dynamic energy and compute-bound
@@ -275,7 +275,8 @@ static void block_layers(const sl_scenario *sc, const sl_plan *p, const tparts *
     if (m0.fits || dense[s] <= 0) continue;
     stage_memory(sc, p, P, dense[s], moe[s], dense[s], first, last, m, &m1);
     double per = (m0.per_chip_bytes - (m1.per_chip_bytes - (moe[s] > 0 ? 0 : P->ws))) / dense[s];
-    double r = per > 0 ? ceil((m0.per_chip_bytes + (moe[s] > 0 ? 0 : P->ws) - m0.capacity_bytes) / per) : dense[s];
+    double r =
+        per > 0 ? ceil((m0.per_chip_bytes + (moe[s] > 0 ? 0 : P->ws) - m0.capacity_bytes) / per) : dense[s];
     need = fmax(need, fmin(dense[s], ceil(r / v) * v));
   }
   for (int s = 0; s < 3; s++)
@@ -400,9 +401,8 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   if (p->zero >= 2 && dpn > 1) {
     double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
     double t_layer_ag =
-        p->zero >= 3
-            ? launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s)
-            : 0;
+        p->zero >= 3 ? launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s)
+                     : 0;
     double nag = p->zero >= 3 ? m * layers0 : 0; /* gathers per phase over the step */
     double rs = (m - 1) * t_dp, ag_f = nag * t_layer_ag, ag_b = nag * t_layer_ag;
     double dram_f = nag * 2.0 * layer_w, dram_b = nag * 2.0 * layer_w + (m - 1) * 2.0 * params0 * 4.0;
@@ -486,8 +486,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
                   sc->chips * oc.e_core_j;
     r->sys_off = columns * m *
                      (N * P->layer.e_off + R * P->layer_rc.e_off + P->n_moe * P->moe.e_off + P->first.e_off +
-                      P->last.e_off +
-                      (pp - 1) * p2p_bytes * E->link_j_per_byte) +
+                      P->last.e_off + (pp - 1) * p2p_bytes * E->link_j_per_byte) +
                  sc->chips * (r->row_dp_j + r->row_ag_j + oc.e_off_j);
   }
 

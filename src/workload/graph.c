@@ -148,8 +148,9 @@ static void attention_fwd(gb *b, const pass *p) {
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
     int bal = p->kv_balanced > 0;
-    op->u.at = (sl_attn_shape){p->B,        p->q, bal ? p->kv_balanced : p->kv, heads, kvh, hd, bal ? 0 : p->causal, 0,
-                               b->attn_dt, b->train ? b->ab : kvb, b->attn_family};
+    op->u.at = (sl_attn_shape){
+        p->B, p->q,       bal ? p->kv_balanced : p->kv, heads,         kvh, hd, bal ? 0 : p->causal,
+        0,    b->attn_dt, b->train ? b->ab : kvb,       b->attn_family};
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
@@ -174,9 +175,17 @@ static void attention_bwd(gb *b, const pass *p) {
   if (b->fused_attn) {
     sl_op *op = add(b, "attention.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
     int bal = p->kv_balanced > 0;
-    op->u.at = (sl_attn_shape){
-        p->B, p->q, bal ? p->kv_balanced : p->kv, heads, kvh, hd, bal ? 0 : p->causal, 1, b->attn_dt, b->ab,
-        b->attn_family};
+    op->u.at = (sl_attn_shape){p->B,
+                               p->q,
+                               bal ? p->kv_balanced : p->kv,
+                               heads,
+                               kvh,
+                               hd,
+                               bal ? 0 : p->causal,
+                               1,
+                               b->attn_dt,
+                               b->ab,
+                               b->attn_family};
     op->model_flops = 2.0 * full;
     return;
   }

@@ -552,7 +552,8 @@ static void test_fp8_saved_activations(void **state) {
   (void)state;
   const char *text =
       "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
-      " precision: %s, task: train, train: {seq_len: 4096, global_batch: 64, micro_batch: 1, recompute: none},"
+      " precision: %s, task: train, train: {seq_len: 4096, global_batch: 64, micro_batch: 1, recompute: "
+      "none},"
       " parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}";
   char t16[512], t8[512];
   snprintf(t16, sizeof t16, text, "bf16");
@@ -632,8 +633,8 @@ static void test_zero2_reduces_every_micro_batch(void **state) {
       sl_result_free(r);
       sl_scenario_free(sc);
     }
-  print_message("dp_grad_sync: no overlap %.4f / %.4f s, overlap %.4f / %.4f s (zero 1 / 2)\n", dp[0][0], dp[0][1],
-                dp[1][0], dp[1][1]);
+  print_message("dp_grad_sync: no overlap %.4f / %.4f s, overlap %.4f / %.4f s (zero 1 / 2)\n", dp[0][0],
+                dp[0][1], dp[1][0], dp[1][1]);
   assert_true(fabs(dp[0][1] / dp[0][0] - 4.0) < 1e-6); /* 64 / 16 = 4 micro-batches */
   assert_true(dp[1][1] > dp[1][0] && dp[1][1] < dp[0][1]);
 }
@@ -646,7 +647,8 @@ static void test_block_recompute(void **state) {
   (void)state;
   const char *text =
       "{chip: h100-sxm, system: {chips: 16, node_chips: 8}, stack: megatron-2024, model: llama3-70b,"
-      " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1, recompute: %s},"
+      " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1, recompute: "
+      "%s},"
       " parallel: {tp: 8, pp: 2, dp: 1, vpp: 2, zero: 1, sp: true}}";
   const char *rc[] = {"none", "full", "block"};
   double step[3], mem[3], nrc[3];
@@ -664,8 +666,8 @@ static void test_block_recompute(void **state) {
     sl_scenario_free(sc);
   }
   double layers = 40, m = 64, cap = 80.0 * 1073741824.0, blk = nrc[2] / m;
-  print_message("none fits %d; full %.2f s %.1f GiB; block %.2f s %.1f GiB, %g of %g layers recomputed\n", fit[0],
-                step[1], mem[1] / 1073741824.0, step[2], mem[2] / 1073741824.0, blk, layers);
+  print_message("none fits %d; full %.2f s %.1f GiB; block %.2f s %.1f GiB, %g of %g layers recomputed\n",
+                fit[0], step[1], mem[1] / 1073741824.0, step[2], mem[2] / 1073741824.0, blk, layers);
   assert_false(fit[0]);
   assert_true(fit[1] && fit[2]);
   assert_true(nrc[1] == layers * m);
@@ -682,9 +684,11 @@ static void test_block_recompute(void **state) {
 static void test_pipeline_transfers(void **state) {
   (void)state;
   const char *text =
-      "{chip: h100-sxm, system: {chips: 8, node_chips: %d, scale_up: {bw_GBps: 450}, scale_out: {bw_GBps: 50}},"
+      "{chip: h100-sxm, system: {chips: 8, node_chips: %d, scale_up: {bw_GBps: 450}, scale_out: {bw_GBps: "
+      "50}},"
       " stack: {name: t, attention: fused, fused_elementwise: true, graphs: false, overlap_tp_comm: false,"
-      " overlap_dp_comm: false, overlap_pp_comm: %s, kernel_overhead_s: 0}, model: llama3.1-8b, precision: bf16,"
+      " overlap_dp_comm: false, overlap_pp_comm: %s, kernel_overhead_s: 0}, model: llama3.1-8b, precision: "
+      "bf16,"
       " task: train, train: {seq_len: 4096, global_batch: 16, micro_batch: 1, recompute: none},"
       " parallel: {tp: 2, pp: 4, dp: 1, vpp: %d, sp: true}}";
   double t[2][2][2]; /* [node 4 or 8][overlap][vpp 1 or 2]: pp_send_recv seconds per transfer */
@@ -705,7 +709,7 @@ static void test_pipeline_transfers(void **state) {
   /* 4096 x 4096 x 2 B / 2 = 16.8 MB over the 50 GB/s fabric, not the 450 GB/s scale-up links (plus
    * latencies and the launch: under 60 us) */
   assert_true(t[0][0][0] > 16.7e6 / 50e9 && t[0][0][0] < 16.8e6 / 50e9 + 60e-6);
-  assert_true(t[1][0][0] < 16.8e6 / 450e9 + 60e-6); /* all four stages in one node */
+  assert_true(t[1][0][0] < 16.8e6 / 450e9 + 60e-6);   /* all four stages in one node */
   assert_true(fabs(t[0][1][0] - t[0][0][0]) < 1e-12); /* vpp 1: not overlapped */
   assert_true(t[0][1][1] < 0.2 * t[0][0][1]);         /* interleaved: hidden but for its DRAM traffic */
 }
@@ -717,7 +721,8 @@ static void test_cp_causal_balance(void **state) {
   (void)state;
   const char *text =
       "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
-      " precision: bf16, task: train, train: {seq_len: 16384, global_batch: 8, micro_batch: 1, recompute: full},"
+      " precision: bf16, task: train, train: {seq_len: 16384, global_batch: 8, micro_batch: 1, recompute: "
+      "full},"
       " parallel: {tp: 2, pp: 1, cp: %d, dp: %d, zero: 1, sp: true}}";
   double t[3];
   for (int i = 0; i < 3; i++) {
@@ -734,7 +739,8 @@ static void test_cp_causal_balance(void **state) {
     sl_result_free(r);
     sl_scenario_free(sc);
   }
-  print_message("attention per micro-batch: cp 1 %.3f ms, cp 2 %.3f, cp 4 %.3f\n", t[0] * 1e3, t[1] * 1e3, t[2] * 1e3);
+  print_message("attention per micro-batch: cp 1 %.3f ms, cp 2 %.3f, cp 4 %.3f\n", t[0] * 1e3, t[1] * 1e3,
+                t[2] * 1e3);
   assert_true(t[1] / t[0] > 0.45 && t[1] / t[0] < 0.55);
   assert_true(t[2] / t[0] > 0.22 && t[2] / t[0] < 0.28);
 }
