@@ -221,16 +221,32 @@ static double seq_tokens(const gb *b, double T) {
 
 /* Tensor-parallel communication around a block: all-reduce of T*h, or with sequence parallelism
  * an all-gather before and a reduce-scatter after (the same bytes on the wire). */
-static void tp_enter(gb *b, const char *name, double T) {
+/* Tensor-parallel communication overlaps the products only inside one scale-up domain (Transformer
+ * Engine's userbuffers map the peers' memory over NVLink); a group that spans the fabric waits for it. */
+static int tp_overlap(const gb *b) {
+  return b->p.overlap_tp && b->tp_k >= b->p.tp;
+}
+
+static void tp_gather(gb *b, const char *name, double T, double bytes) {
   if (b->p.tp > 1 && b->p.sp)
-    coll(b, name, b->phase, SL_COLL_ALL_GATHER, T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k,
-         b->p.overlap_tp);
+    coll(b, name, b->phase, SL_COLL_ALL_GATHER, T * (double)b->tf->hidden * bytes, b->p.tp, b->tp_k,
+         tp_overlap(b));
+}
+
+static void tp_enter(gb *b, const char *name, double T) {
+  tp_gather(b, name, T, b->ab);
+}
+
+/* The all-gather of a norm's output that feeds a product: with the cast fused into the norm
+ * (Transformer Engine) it gathers the narrower cast copy. */
+static void tp_enter_cast(gb *b, const char *name, double T) {
+  tp_gather(b, name, T, b->cast && b->fused_ew ? b->gb : b->ab);
 }
 
 static void tp_exit(gb *b, const char *name, double T) {
   if (b->p.tp <= 1) return;
   coll(b, name, b->phase, b->p.sp ? SL_COLL_REDUCE_SCATTER : SL_COLL_ALL_REDUCE,
-       T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k, b->p.overlap_tp);
+       T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k, tp_overlap(b));
 }
 
 /* Element-wise chain between two matrix products: one kernel when the stack fuses, else one
@@ -329,7 +345,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
     return;
   }
   stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
-  tp_enter(b, "tp_allgather_attn", T);
+  tp_enter_cast(b, "tp_allgather_attn", T);
   b->cast_fused = b->fused_ew; /* the norm writes the cast copy */
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
   if (t->position == SL_POS_ROPE && !b->fused_ew)
@@ -343,7 +359,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn" : "tp_allreduce_attn", T);
   residual(b, "residual_attn", T);
   stream(b, "norm_mlp", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
-  tp_enter(b, "tp_allgather_mlp", T);
+  tp_enter_cast(b, "tp_allgather_mlp", T);
   if (moe) {
     double E = (double)t->experts, tok, ex;
     gemm(b, "router", SL_CAT_GEMM, T, E, h, 1, 1);
@@ -372,7 +388,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   tp_enter(b, "tp_allgather_mlp.bwd", T);
   /* Sequence parallelism keeps only the sharded norm output: the backward gathers it again for
    * the weight gradient of the first MLP matrix (Korthikanti et al. 2022 §4.2.2). */
-  tp_enter(b, "tp_allgather_mlp_input.bwd", T);
+  tp_enter_cast(b, "tp_allgather_mlp_input.bwd", T);
   if (moe) {
     double E = (double)t->experts, tok, ex;
     moe_shape(b, T, &tok, &ex);
@@ -388,7 +404,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   stream(b, "norm_mlp.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
   tp_enter(b, "tp_allgather_attn.bwd", T);
   backward_gemm(b, "attn_out.dgrad", "attn_out.wgrad", T, h, qd, 1, 1);
-  tp_enter(b, "tp_allgather_qkv_input.bwd", T);       /* as above, for the QKV weight gradient */
+  tp_enter_cast(b, "tp_allgather_qkv_input.bwd", T);  /* as above, for the QKV weight gradient */
   cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
   if (t->position == SL_POS_ROPE && !b->fused_ew)
@@ -463,7 +479,7 @@ static void head_fwd(gb *b, double T, double T_lm) {
   double h = (double)t->hidden, V = (double)t->vocab / b->p.tp, Ts = seq_tokens(b, T);
   stream(b, "norm_final", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, norm_flops(b) * Ts * h);
   if (t->vocab == 0) return;
-  tp_enter(b, "tp_allgather_head", T_lm);
+  tp_enter_cast(b, "tp_allgather_head", T_lm);
   b->cast_fused = b->fused_ew; /* the final norm writes the cast copy */
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
   if (b->train) /* cross-entropy: softmax over the vocabulary shard in fp32 */

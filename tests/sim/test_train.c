@@ -745,6 +745,33 @@ static void test_cp_causal_balance(void **state) {
   assert_true(t[2] / t[0] > 0.22 && t[2] / t[0] < 0.28);
 }
 
+/* Tensor-parallel communication overlaps the products only inside one scale-up domain: TP 16 over two
+ * nodes of 8 leaves its collectives exposed (over the fabric), in one domain of 16 it hides them. */
+static void test_tp_overlap_needs_one_domain(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 16, node_chips: %d}, stack: megatron-2024, model: llama3.1-70b,"
+      " precision: bf16, task: train, train: {seq_len: 4096, global_batch: 16, micro_batch: 1, recompute: "
+      "full},"
+      " parallel: {tp: 16, pp: 1, dp: 1, sp: true}}";
+  double tp[2], step[2];
+  for (int i = 0; i < 2; i++) {
+    char buf[512];
+    snprintf(buf, sizeof buf, text, i ? 16 : 8);
+    sl_scenario *sc = load(buf);
+    sl_result *r = run(sc);
+    double n;
+    tp[i] = rows_time(r, "tp_", &n);
+    step[i] = sl_result_number(r, "step_time_s");
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  print_message("TP rows: across nodes %.3f s of %.3f, one domain %.3f s of %.3f\n", tp[0], step[0], tp[1],
+                step[1]);
+  assert_true(tp[0] > 0.4 * step[0]); /* 4096 x 8192 x 2 B per collective over 50 GB/s, exposed */
+  assert_true(tp[1] < 0.25 * tp[0]);  /* hidden but for the DRAM traffic */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_1f1b_uniform),
@@ -766,6 +793,7 @@ int main(void) {
       cmocka_unit_test(test_block_recompute),
       cmocka_unit_test(test_pipeline_transfers),
       cmocka_unit_test(test_cp_causal_balance),
+      cmocka_unit_test(test_tp_overlap_needs_one_domain),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
