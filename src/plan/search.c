@@ -117,7 +117,7 @@ static void open_level(plan_search *S, int l) {
   if (l == L_PP) /* listed when cp was taken: they depend only on tp and cp */
     S->n[l] = S->npp;
   else if (l == L_VPP)
-    S->n[l] = candidates(S->sp.par.vpp, S->cur.pp > 1 ? floor(S->sp.layers / S->cur.pp) : 1, 0, S->vps, 64);
+    S->n[l] = candidates(S->sp.par.vpp, S->cur.pp > 1 ? ceil(S->sp.layers / S->cur.pp) : 1, 0, S->vps, 64);
   else
     S->n[l] = S->nfix[l];
 }
@@ -135,7 +135,7 @@ static int accept(plan_search *S, int l) {
     p->cp = S->cps[i];
     if (!divides(sp->chips, p->tp * p->cp) || (p->cp > 1 && fmod(sp->seq_len, 2 * p->cp) != 0)) return 0;
     S->rest = sp->chips / (p->tp * p->cp);
-    S->npp = candidates(sp->par.pp, fmin(S->rest, sp->layers), 0, S->pps, 512);
+    S->npp = candidates(sp->par.pp, S->rest, 0, S->pps, 512);
     return 1;
   case L_EP:
     p->ep = S->eps[i];
@@ -156,15 +156,16 @@ static int accept(plan_search *S, int l) {
     return 1;
   case L_PP:
     p->pp = S->pps[i];
-    if (!divides(S->rest, p->pp)) return 0;
+    /* Stages need not hold equal layer counts (Megatron runs 126 layers over pp 8): the first ones
+     * take one more, and the slowest stage paces the pipeline. */
+    if (!divides(S->rest, p->pp) || p->pp > sp->layers) return 0;
     p->dp = S->rest / p->pp;
     if (sp->par.dp != SL_AUTO && sp->par.dp != p->dp) return 0;
     return divides(p->dp * p->tp, p->ep);
   case L_VPP: {
     p->vpp = S->vps[i];
-    /* A searched vpp splits the layers evenly; a given one may leave the chunks uneven (as Megatron
-     * runs 126 layers over pp 8 x vpp 8), and the stages' layer counts then differ by one. */
-    if (p->vpp > 1 && sp->par.vpp == SL_AUTO && !divides(sp->layers, p->pp * p->vpp)) return 0;
+    /* vpp divides a stage's (larger) layer count; the chunks may then be uneven (as Megatron runs 126
+     * layers over pp 8 x vpp 8), and the stages' layer counts differ by one. */
     if (p->vpp > 1 && p->pp * p->vpp > sp->layers) return 0;
     /* The global batch: fixed, or the largest multiple of dp*mb (and of pp when interleaving) up
      * to the maximum. */
