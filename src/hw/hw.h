@@ -156,6 +156,8 @@ typedef struct sl_stack {
   /* training: the weight-gradient GEMM adds into the fp32 gradient buffer itself (Megatron's
    * gradient-accumulation fusion); else a separate kernel adds each micro-batch's weight gradient */
   int grad_accum_fusion;
+  int overlap_pp_comm; /* interleaved pipeline sends/receives overlap the other chunks' compute */
+  int recompute_block; /* full recompute of a number of layers per model chunk (Megatron's block method) */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
    * engine's documented defaults; 0 = the stack names none): tokens per engine step (vLLM's

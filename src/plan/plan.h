@@ -86,8 +86,9 @@ typedef struct plan_space {
   int parallel_auto;    /* also try sp and the overlaps off */
   int context_parallel; /* the stack's abilities */
   int sequence_parallel, overlap_tp, overlap_dp;
-  double zero_max;  /* the highest ZeRO stage the stack implements */
-  double max_plans; /* a space with more is a mistake in the scenario: ask fails (5e7) */
+  int recompute_block; /* the stack implements block recompute (searched with recompute: auto) */
+  double zero_max;     /* the highest ZeRO stage the stack implements */
+  double max_plans;    /* a space with more is a mistake in the scenario: ask fails (5e7) */
 } plan_space;
 
 /* The plan space of a transformer training scenario. */

@@ -70,6 +70,7 @@ plan_space plan_space_of(const sl_scenario *sc) {
   s.sequence_parallel = sc->stack.sequence_parallel;
   s.overlap_tp = sc->stack.overlap_tp_comm, s.overlap_dp = sc->stack.overlap_dp_comm;
   s.zero_max = sc->stack.zero_max;
+  s.recompute_block = sc->stack.recompute_block;
   s.max_plans = PLAN_LIMIT;
   return s;
 }
@@ -96,7 +97,9 @@ static void list_fixed(plan_search *S) {
   S->sp_lo = sp->parallel_auto ? 0 : sp->par.sp;
   S->nfix[L_SP] = (sp->parallel_auto ? sp->sequence_parallel : sp->par.sp) - S->sp_lo + 1;
   S->rc_lo = sp->recompute_auto ? 0 : (int)sp->recompute;
-  S->nfix[L_RC] = (sp->recompute_auto ? 2 : (int)sp->recompute) - S->rc_lo + 1;
+  S->nfix[L_RC] = (sp->recompute_auto ? (int)(sp->recompute_block ? SL_RECOMPUTE_BLOCK : SL_RECOMPUTE_FULL)
+                                      : (int)sp->recompute) -
+                  S->rc_lo + 1;
   /* Overlap is an ability of the stack; a search also tries without it. */
   S->otp_lo = sp->parallel_auto ? 0 : sp->overlap_tp;
   S->nfix[L_OTP] = sp->overlap_tp - S->otp_lo + 1;
@@ -114,7 +117,7 @@ static void open_level(plan_search *S, int l) {
   if (l == L_PP) /* listed when cp was taken: they depend only on tp and cp */
     S->n[l] = S->npp;
   else if (l == L_VPP)
-    S->n[l] = candidates(S->sp.par.vpp, S->cur.pp > 1 ? floor(S->sp.layers / S->cur.pp) : 1, 0, S->vps, 64);
+    S->n[l] = candidates(S->sp.par.vpp, S->cur.pp > 1 ? ceil(S->sp.layers / S->cur.pp) : 1, 0, S->vps, 64);
   else
     S->n[l] = S->nfix[l];
 }
@@ -132,7 +135,7 @@ static int accept(plan_search *S, int l) {
     p->cp = S->cps[i];
     if (!divides(sp->chips, p->tp * p->cp) || (p->cp > 1 && fmod(sp->seq_len, 2 * p->cp) != 0)) return 0;
     S->rest = sp->chips / (p->tp * p->cp);
-    S->npp = candidates(sp->par.pp, fmin(S->rest, sp->layers), 0, S->pps, 512);
+    S->npp = candidates(sp->par.pp, S->rest, 0, S->pps, 512);
     return 1;
   case L_EP:
     p->ep = S->eps[i];
@@ -153,15 +156,16 @@ static int accept(plan_search *S, int l) {
     return 1;
   case L_PP:
     p->pp = S->pps[i];
-    if (!divides(S->rest, p->pp)) return 0;
+    /* Stages need not hold equal layer counts (Megatron runs 126 layers over pp 8): the first ones
+     * take one more, and the slowest stage paces the pipeline. */
+    if (!divides(S->rest, p->pp) || p->pp > sp->layers) return 0;
     p->dp = S->rest / p->pp;
     if (sp->par.dp != SL_AUTO && sp->par.dp != p->dp) return 0;
     return divides(p->dp * p->tp, p->ep);
   case L_VPP: {
     p->vpp = S->vps[i];
-    /* A searched vpp splits the layers evenly; a given one may leave the chunks uneven (as Megatron
-     * runs 126 layers over pp 8 x vpp 8), and the stages' layer counts then differ by one. */
-    if (p->vpp > 1 && sp->par.vpp == SL_AUTO && !divides(sp->layers, p->pp * p->vpp)) return 0;
+    /* vpp divides a stage's (larger) layer count; the chunks may then be uneven (as Megatron runs 126
+     * layers over pp 8 x vpp 8), and the stages' layer counts differ by one. */
     if (p->vpp > 1 && p->pp * p->vpp > sp->layers) return 0;
     /* The global batch: fixed, or the largest multiple of dp*mb (and of pp when interleaving) up
      * to the maximum. */

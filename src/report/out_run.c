@@ -255,7 +255,7 @@ enum {
 enum { PF_TIME, PF_MFU, PF_MEM, PF_N, PLAN_CELL = 40 };
 
 static void plan_cells(const sl_plan_row *t, char c[PC_N + PF_N][PLAN_CELL]) {
-  static const char *const rc[] = {"none", "selective", "full"};
+  static const char *const rc[] = {"none", "selective", "full", "block"};
   const sl_plan *p = &t->plan;
   double num[] = {p->dp, p->tp, p->pp, p->cp, p->ep};
   for (int k = 0; k < 5; k++)

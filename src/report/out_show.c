@@ -339,6 +339,8 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_arr_end(b);
   jb_num(b, "zero", s->zero);
   jb_num(b, "zero_max", s->zero_max);
+  jb_bool(b, "overlap_pp_comm", s->overlap_pp_comm);
+  jb_bool(b, "recompute_block", s->recompute_block);
 }
 
 static const char *model_kind(const sl_model *m) {
@@ -449,8 +451,13 @@ static void text_stack(jbuf *b, const sl_stack *s) {
   rep_printf(b, "kernel launch overhead %s%s\n", t, s->fitted & 2u ? fit : "");
   rep_printf(b, "efficiency %.4g of the kernel-level throughput%s\n", s->efficiency,
              s->fitted & 1u ? fit : "");
-  rep_printf(b, "overlaps tensor-parallel communication: %s; data-parallel communication: %s\n",
-             s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no");
+  rep_printf(b,
+             "overlaps tensor-parallel communication: %s; data-parallel communication: %s; "
+             "interleaved pipeline transfers: %s\n",
+             s->overlap_tp_comm ? "yes" : "no", s->overlap_dp_comm ? "yes" : "no",
+             s->overlap_pp_comm ? "yes" : "no");
+  rep_printf(b, "block recompute (a number of layers per model chunk): %s\n",
+             s->recompute_block ? "yes" : "no");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
              s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);
   if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const recompute_names[] = {"none", "selective", "full"};
+static const char *const recompute_names[] = {"none", "selective", "full", "block"};
 static const char *const optimizer_names[] = {"adamw", "sgd", "adagrad"};
 
 static const char *name_of(const char *const *names, size_t n, int i) {

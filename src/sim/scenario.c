@@ -292,7 +292,7 @@ static sl_status stage_defaults(reader *r, yt_node *t) {
 }
 
 static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
-  static const char *const rec[] = {"none", "selective", "full", NULL};
+  static const char *const rec[] = {"none", "selective", "full", "block", NULL};
   static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
   sc->micro_batch = sc->model.kind == SL_MODEL_DLRM ? 0 : 1; /* DLRM: 0 = global_batch / chips */
   sc->optimizer = SL_OPTIM_ADAMW;
@@ -530,6 +530,10 @@ static sl_status check_parallel(sl_scenario *sc, yt_node *root, sl_error *err) {
                    p->dp * p->tp);
   if (p->sp && !sc->stack.sequence_parallel)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.sp", "stack %s has no sequence parallelism",
+                   sc->stack.name);
+  if (sc->task == SL_TASK_TRAIN && !sc->recompute_auto && sc->recompute == SL_RECOMPUTE_BLOCK &&
+      !sc->stack.recompute_block)
+    return err_set(err, SL_ERR_INPUT, f, line, "train.recompute", "stack %s has no block recompute",
                    sc->stack.name);
   if (p->zero != SL_AUTO && p->zero > sc->stack.zero_max)
     return err_set(err, SL_ERR_INPUT, f, line, "parallel.zero",

@@ -150,6 +150,9 @@ sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, doub
 /* Training (any number of chips): plan search when keys are auto, then the step. */
 sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_plans, sl_error *err);
 double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, int fused_attn);
+/* Exposed time of a data-parallel transfer of t s over v model chunks, each ready after its share of
+ * one micro-batch pass, successive chunks pp passes apart (train.c). */
+double dp_chunked_exposed(double t, double pass, double v, double pp, double layers);
 double train_1f1b_reference(const double *f, const double *b, int p, int m);
 
 /* Fills res->power's cost fields from its energy fields and throughput. */

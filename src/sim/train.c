@@ -95,15 +95,21 @@ double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, i
   double T = p->mb * s;
   int drop = t->dropout;
   if (p->rc == SL_RECOMPUTE_FULL) return T * h * ab / rep; /* the layer input only */
+  /* With inputs cast to a narrower format (Transformer Engine fp8), a linear layer saves the cast
+   * copy of its input for the weight gradient instead of the bf16 tensor: the QKV and MLP inputs and
+   * the second MLP product's input (the activation's output) are kept at `gb` bytes; the attention
+   * output is kept twice, in bf16 for the attention backward and cast for the output projection. */
+  sl_lowering lw = cost_lowering(sc);
+  double gb = lw.cast_inputs ? sl_dtype_bytes[lw.compute_dt] : ab;
   double replicated =
-      2.0 * h * ab /* norm inputs */ + 2.0 * h * ab /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
+      2.0 * h * ab /* norm inputs */ + 2.0 * h * gb /* QKV and MLP inputs */ + (drop ? 2.0 * h : 0);
   /* Per chip: its query heads, its K/V heads (replicated when fewer than tp), the attention
    * output, the MLP intermediates. */
   double q = (double)t->heads / tp * hd, kv = tf_kv_dim(t, tp);
   double f = (double)t->ffn / tp;
   if (moe) f *= (double)t->experts_per_token + (double)t->shared_experts;
-  double mlp = (t->activation == SL_ACT_SWIGLU ? 3.0 : 2.0) * f * ab;
-  double split = (2.0 * q + 2.0 * kv) * ab + mlp;
+  double mlp = (t->activation == SL_ACT_SWIGLU ? 2.0 : 1.0) * f * ab + f * gb;
+  double split = (2.0 * q + 2.0 * kv) * ab + (gb < ab ? q * gb : 0) + mlp;
   double a = (double)t->heads / tp, core = 0;
   if (!fused_attn && p->rc != SL_RECOMPUTE_SELECTIVE)
     core = a * sc->seq_len * (ab + (drop ? 1.0 + ab : 0)); /* scores over the full key length */
@@ -114,10 +120,20 @@ double train_act_bytes_layer(const sl_scenario *sc, const sl_plan *p, int moe, i
 
 typedef struct tparts {
   part_eval layer, moe, first, last;
+  part_eval layer_rc; /* block recompute: a dense layer fully recomputed (layer: not recomputed) */
   double n_dense, n_moe;
   double act_dense, act_moe; /* saved activations per layer per micro-batch */
-  int fused_attn;
+  double act_dense_rc, ws;   /* block: a recomputed layer's saved input, one layer's working set */
+  int fused_attn, block;
 } tparts;
+
+/* The plan a part is built with: block recompute builds plain layers (and the recomputed ones,
+ * the MoE layers, with full recompute). */
+static sl_plan plan_rc(const sl_plan *p, sl_recompute rc) {
+  sl_plan q = *p;
+  q.rc = rc;
+  return q;
+}
 
 /* Costs the parts that depend on (tp, cp, ep, sp, micro-batch, recompute). */
 static sl_status parts_of(const sl_scenario *sc, const sl_plan *p, const sl_costctx *ctx, arena *scratch,
@@ -128,20 +144,27 @@ static sl_status parts_of(const sl_scenario *sc, const sl_plan *p, const sl_cost
   tp->n_moe = t->experts > 0 ? floor(L / (double)t->moe_every) : 0;
   tp->n_dense = L - tp->n_moe;
   tp->fused_attn = cost_lowering(sc).fused_attn;
+  tp->block = p->rc == SL_RECOMPUTE_BLOCK;
+  sl_plan pn = tp->block ? plan_rc(p, SL_RECOMPUTE_NONE) : *p, pf = plan_rc(p, SL_RECOMPUTE_FULL);
   sl_graph g = {0};
-  const sl_part parts[] = {SL_PART_LAYER, SL_PART_MOE_LAYER, SL_PART_FIRST, SL_PART_LAST};
-  part_eval *out[] = {&tp->layer, &tp->moe, &tp->first, &tp->last};
-  for (int i = 0; i < 4; i++) {
+  const sl_part parts[] = {SL_PART_LAYER, SL_PART_MOE_LAYER, SL_PART_FIRST, SL_PART_LAST, SL_PART_LAYER};
+  part_eval *out[] = {&tp->layer, &tp->moe, &tp->first, &tp->last, &tp->layer_rc};
+  const sl_plan *with[] = {&pn, tp->block ? &pf : p, &pn, &pn, &pf};
+  for (int i = 0; i < 5; i++) {
     if (parts[i] == SL_PART_LAYER && tp->n_dense <= 0) continue;
     if (parts[i] == SL_PART_MOE_LAYER && tp->n_moe <= 0) continue;
+    if (i == 4 && !tp->block) continue;
     ar_reset(scratch);
+    g = (sl_graph){0}; /* its ops were in the scratch arena just reset */
     sl_lowering lw = cost_lowering(sc);
-    sl_status s = graph_build_part(scratch, sc, &lw, p, parts[i], &g, err);
+    sl_status s = graph_build_part(scratch, sc, &lw, with[i], parts[i], &g, err);
     if (s) return s;
     *out[i] = eval_part(ctx, &g, NULL);
   }
-  tp->act_dense = train_act_bytes_layer(sc, p, 0, tp->fused_attn);
-  tp->act_moe = tp->n_moe > 0 ? train_act_bytes_layer(sc, p, 1, tp->fused_attn) : 0;
+  tp->act_dense = train_act_bytes_layer(sc, &pn, 0, tp->fused_attn);
+  tp->act_moe = tp->n_moe > 0 ? train_act_bytes_layer(sc, tp->block ? &pf : p, 1, tp->fused_attn) : 0;
+  tp->act_dense_rc = train_act_bytes_layer(sc, &pf, 0, tp->fused_attn);
+  tp->ws = train_act_bytes_layer(sc, &pn, tp->n_moe > 0, tp->fused_attn);
   return SL_OK;
 }
 
@@ -172,8 +195,9 @@ typedef struct teval {
   double step, pipe, bubble, p2p, dp_exposed, ag_exposed, opt;
   double t_stage[3]; /* first, middle, last: one micro-batch */
   double layers_stage[3], moe_stage[3];
-  int crit; /* index into t_stage of the slowest stage */
-  double m; /* micro-batches per step */
+  double rcl[3]; /* block recompute: dense layers of each stage fully recomputed */
+  int crit;      /* index into t_stage of the slowest stage */
+  double m;      /* micro-batches per step */
   double model_flops, hw_flops;
   sl_memory mem;
   /* energy and the TDP cap : the most loaded chip's dynamic energy and compute-bound
@@ -197,8 +221,10 @@ static void stage_layers(const sl_scenario *sc, const sl_plan *p, const tparts *
     moe[i] = round(n[i] * moe_frac), dense[i] = n[i] - moe[i];
 }
 
-static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense,
-                            double moe, int first, int last, double m, sl_memory *out) {
+/* Per-chip memory of a stage with `dense` + `moe` layers, `rcl` of the dense ones fully recomputed
+ * (block recompute). */
+static void stage_memory(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense, double moe,
+                         double rcl, int first, int last, double m, sl_memory *out) {
   const sl_transformer *t = &sc->model.tf;
   double wb = sl_dtype_bytes[sc->w_dtype], dp = p->dp * p->cp;
   double params = stage_params(sc, p, dense, moe, first, last);
@@ -212,18 +238,60 @@ static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tpart
    * (Korthikanti et al. 2022 §4.2.3); later stages hold fewer. */
   double flight = p->pp > 1 ? fmin(m, p->vpp > 1 ? p->pp * (1 + (p->pp - 1) / (p->pp * p->vpp)) : p->pp) : 1;
   if (!first) flight = fmax(1, flight - (p->pp - 1));
-  double act = (dense * P->act_dense + moe * P->act_moe) * flight;
+  double act = ((dense - rcl) * P->act_dense + rcl * P->act_dense_rc + moe * P->act_moe) * flight;
   if (p->rc == SL_RECOMPUTE_FULL) { /* one layer's full activations while it is recomputed */
     sl_plan q = *p;
     q.rc = SL_RECOMPUTE_NONE;
     act += train_act_bytes_layer(sc, &q, moe > 0, P->fused_attn);
+  } else if (P->block && (rcl > 0 || moe > 0)) {
+    act += P->ws;
   }
   double T = p->mb * sc->seq_len / p->cp;
   if (last && t->vocab > 0) act += T * (double)t->vocab / p->tp * 4.0; /* fp32 logits for the loss */
   mm.activations_bytes = act;
   mm.per_chip_bytes = mm.weights_bytes + mm.grads_bytes + mm.optimizer_bytes + mm.activations_bytes;
   mm.fits = mm.per_chip_bytes <= mm.capacity_bytes;
+  *out = mm;
+}
+
+static void memory_of_stage(const sl_scenario *sc, const sl_plan *p, const tparts *P, double dense,
+                            double moe, double rcl, int first, int last, double m, sl_memory *out) {
+  sl_memory mm;
+  stage_memory(sc, p, P, dense, moe, rcl, first, last, m, &mm);
   if (mm.per_chip_bytes > out->per_chip_bytes) *out = mm;
+}
+
+/* Block recompute: the fewest dense layers per stage, in whole layers of every one of the v model
+ * chunks (Megatron's --recompute-num-layers counts per chunk), whose full recompute lets the first
+ * and the last stage fit; every stage recomputes as many (at most its own layers). */
+static void block_layers(const sl_scenario *sc, const sl_plan *p, const tparts *P, const double dense[3],
+                         const double moe[3], double m, double rcl[3]) {
+  double v = p->vpp, need = 0;
+  for (int s = 0; s < 3; s += 2) {
+    if (s == 2 && p->pp == 1) break;
+    int first = s == 0, last = s == 2 || p->pp == 1;
+    sl_memory m0, m1;
+    stage_memory(sc, p, P, dense[s], moe[s], 0, first, last, m, &m0);
+    if (m0.fits || dense[s] <= 0) continue;
+    stage_memory(sc, p, P, dense[s], moe[s], dense[s], first, last, m, &m1);
+    double per = (m0.per_chip_bytes - (m1.per_chip_bytes - (moe[s] > 0 ? 0 : P->ws))) / dense[s];
+    double r =
+        per > 0 ? ceil((m0.per_chip_bytes + (moe[s] > 0 ? 0 : P->ws) - m0.capacity_bytes) / per) : dense[s];
+    need = fmax(need, fmin(dense[s], ceil(r / v) * v));
+  }
+  for (int s = 0; s < 3; s++)
+    rcl[s] = fmin(need, dense[s]);
+}
+
+/* Exposed time of a data-parallel transfer of t seconds split over v model chunks that each become
+ * ready after one micro-batch's pass through them (c = pass / v), successive chunks pp passes apart,
+ * the chunk's transfer starting layer by layer during its pass:
+ *   max(t / layers, t/v - c, t - (v - 1) * pp * c - c). */
+double dp_chunked_exposed(double t, double pass, double v, double pp, double layers) {
+  if (t <= 0) return 0;
+  double c = pass / v, gap = pp * c;
+  double e = fmax(t / v - c, t - (v - 1) * gap - c);
+  return fmax(e, t / fmax(1, layers));
 }
 
 static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, const sl_costctx *ctx,
@@ -234,13 +302,24 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   r->m = m;
   double dense[3], moe[3];
   stage_layers(sc, p, P, dense, moe);
+  double *rcl = r->rcl;
+  if (P->block) block_layers(sc, p, P, dense, moe, m, rcl);
+  /* one micro-batch's forward and backward of a stage's dense layers */
+  double lf[3], lb[3];
+  for (int s = 0; s < 3; s++) {
+    lf[s] = (dense[s] - rcl[s]) * P->layer.f + rcl[s] * P->layer_rc.f;
+    lb[s] = (dense[s] - rcl[s]) * P->layer.b + rcl[s] * P->layer_rc.b;
+  }
   double T = p->mb * sc->seq_len / p->cp, h = (double)sc->model.tf.hidden, ab = sl_dtype_bytes[sc->a_dtype];
   /* Point-to-point between stages: the activations of one micro-batch, split over the tensor-
    * parallel group (Megatron's scatter/gather), over the fabric when stages are in other nodes. */
   double p2p = 0;
   if (pp > 1) {
+    /* Every stage sends to the next (and, interleaved, the last back to the first): unless all
+     * stages share one scale-up domain some boundary crosses the fabric, and the stage behind it
+     * paces the pipeline. */
     double stride = p->tp * p->cp * p->dp;
-    double k = stride * 2 <= sc->node_chips ? 2 : 1;
+    double k = stride * pp <= sc->node_chips ? 2 : 1;
     sl_cost c = cost_collective(&ctx->net, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
     p2p = launched(ctx, c.time_s);
     /* Without sequence parallelism each tensor-parallel rank sends 1/tp of the activations and
@@ -250,13 +329,23 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
                                            group_per_node(p->tp, 1, sc->node_chips))
                                .time_s);
   }
-  r->p2p = p2p;
+  /* With the interleaved schedule a stack may overlap these transfers with the compute of the
+   * rank's other model chunks (Megatron-Core's overlap_p2p_comm): each hides behind one chunk's
+   * forward or backward, and the hidden part still takes its DRAM traffic from that compute. */
+  int ov_pp = sc->stack.overlap_pp_comm && v > 1 && pp > 1;
+  double p2p_dram = 2.0 * T * h * ab / p->tp / ctx->mem_bw;
+  double p2p_x[3];
   for (int s = 0; s < 3; s++) {
     int first = s == 0 || pp == 1, last = s == 2 || pp == 1;
-    double t = dense[s] * (P->layer.f + P->layer.b) + moe[s] * (P->moe.f + P->moe.b);
+    double t = lf[s] + lb[s] + moe[s] * (P->moe.f + P->moe.b);
     if (first) t += P->first.f + P->first.b;
     if (last) t += P->last.f + P->last.b;
-    if (pp > 1) t += 2.0 * v * p2p;
+    p2p_x[s] = p2p;
+    if (ov_pp && p2p > 0) {
+      double chunk = t / (2.0 * v), hid = fmin(p2p, chunk);
+      p2p_x[s] = p2p - hid + hid / p2p * fmin(p2p_dram, p2p);
+    }
+    if (pp > 1) t += 2.0 * v * p2p_x[s];
     r->t_stage[s] = t;
     r->layers_stage[s] = dense[s];
     r->moe_stage[s] = moe[s];
@@ -267,6 +356,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     if ((pp > 2 || s != 1) && r->t_stage[s] > r->t_stage[crit]) crit = s;
   if (pp == 1) crit = 0;
   r->crit = crit;
+  r->p2p = p2p_x[crit];
   double tmax = r->t_stage[crit];
   r->bubble = (sum - tmax) / v;
   r->pipe = m * tmax + r->bubble;
@@ -285,21 +375,47 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
       t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s);
     }
   }
-  double b_last = dense[0] * P->layer.b + moe[0] * P->moe.b + P->first.b + (pp == 1 ? P->last.b : 0);
-  double f_first = dense[0] * P->layer.f + moe[0] * P->moe.f + P->first.f + (pp == 1 ? P->last.f : 0);
+  double b_last = lb[0] + moe[0] * P->moe.b + P->first.b + (pp == 1 ? P->last.b : 0);
+  double f_first = lf[0] + moe[0] * P->moe.f + P->first.f + (pp == 1 ? P->last.f : 0);
   double layers0 = fmax(1, dense[0] + moe[0]);
   if (p->overlap_dp) {
-    r->dp_exposed = fmax(t_dp / layers0, t_dp - b_last);
-    r->ag_exposed = fmax(t_ag / layers0, t_ag - f_first); /* parameter gather overlaps the next forward */
+    /* Each of the v model chunks reduces its gradients as soon as its last micro-batch's backward
+     * is done (Megatron-Core's interleaved schedule launches one chunk's synchronisation at a time):
+     * in the cool-down the chunks finish pp backward slots apart, so the reductions of the earlier
+     * chunks queue behind each other while the later chunks still compute, and what is left after
+     * the last chunk's backward is exposed.  The parameter gather of the next step mirrors it over
+     * the warm-up's forwards.  With v = 1: t - b, at least one layer's share. */
+    r->dp_exposed = dp_chunked_exposed(t_dp, b_last, v, pp, layers0);
+    r->ag_exposed = dp_chunked_exposed(t_ag, f_first, v, pp, layers0);
   } else {
     r->dp_exposed = t_dp;
     r->ag_exposed = t_ag;
   }
-  if (p->zero >= 3 && dpn > 1) { /* weights gathered for every layer's forward and backward */
+  /* Sharded gradients (ZeRO >= 2) cannot accumulate over the micro-batches: every micro-batch's
+   * backward reduce-scatters the stage's gradients (the last one's is t_dp above).  ZeRO-3 gathers
+   * every layer's weights for its forward and again for its backward.  Overlapped, these transfers
+   * hide behind the compute of their phase over the step (forward gathers behind the forwards,
+   * backward gathers and reductions behind the backwards); what does not fit is exposed, and the
+   * hidden part still reads and writes its buffers in DRAM, which the compute lacks (as in
+   * eval_part). */
+  if (p->zero >= 2 && dpn > 1) {
     double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
-    double t_layer_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s);
-    double per = 2.0 * t_layer_ag * m * layers0;
-    r->ag_exposed += p->overlap_dp ? fmax(0, per - r->pipe * 0.5) : per;
+    double t_layer_ag =
+        p->zero >= 3 ? launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s)
+                     : 0;
+    double nag = p->zero >= 3 ? m * layers0 : 0; /* gathers per phase over the step */
+    double rs = (m - 1) * t_dp, ag_f = nag * t_layer_ag, ag_b = nag * t_layer_ag;
+    double dram_f = nag * 2.0 * layer_w, dram_b = nag * 2.0 * layer_w + (m - 1) * 2.0 * params0 * 4.0;
+    double exp_f = ag_f, exp_b = ag_b + rs;
+    if (p->overlap_dp) {
+      double hid_f = fmin(ag_f, m * f_first), hid_b = fmin(ag_b + rs, m * b_last);
+      exp_f = ag_f - hid_f + (ag_f > 0 ? hid_f / ag_f * dram_f / ctx->mem_bw : 0);
+      exp_b = ag_b + rs - hid_b + (ag_b + rs > 0 ? hid_b / (ag_b + rs) * dram_b / ctx->mem_bw : 0);
+    }
+    /* the backward's share that is the reductions goes to the gradient row */
+    double share_rs = ag_b + rs > 0 ? rs / (ag_b + rs) : 0;
+    r->ag_exposed += exp_f + exp_b * (1 - share_rs);
+    r->dp_exposed += exp_b * share_rs;
   }
   double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
   sl_cost oc = cost_stream(ctx, params_opt * optim_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
@@ -319,12 +435,13 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   {
     const sl_energy_spec *E = &sc->chip.energy;
     int f0 = crit == 0 || pp == 1, l0 = crit == 2 || pp == 1;
-    double ec = dense[crit] * P->layer.e_core + moe[crit] * P->moe.e_core + (f0 ? P->first.e_core : 0) +
-                (l0 ? P->last.e_core : 0);
-    double eo = dense[crit] * P->layer.e_off + moe[crit] * P->moe.e_off + (f0 ? P->first.e_off : 0) +
-                (l0 ? P->last.e_off : 0);
-    double tc = dense[crit] * P->layer.t_clock + moe[crit] * P->moe.t_clock + (f0 ? P->first.t_clock : 0) +
-                (l0 ? P->last.t_clock : 0);
+    double dn = dense[crit] - rcl[crit], dr = rcl[crit];
+    double ec = dn * P->layer.e_core + dr * P->layer_rc.e_core + moe[crit] * P->moe.e_core +
+                (f0 ? P->first.e_core : 0) + (l0 ? P->last.e_core : 0);
+    double eo = dn * P->layer.e_off + dr * P->layer_rc.e_off + moe[crit] * P->moe.e_off +
+                (f0 ? P->first.e_off : 0) + (l0 ? P->last.e_off : 0);
+    double tc = dn * P->layer.t_clock + dr * P->layer_rc.t_clock + moe[crit] * P->moe.t_clock +
+                (f0 ? P->first.t_clock : 0) + (l0 ? P->last.t_clock : 0);
     double msg = T * h * ab / p->tp, p2p_bytes = 0;
     if (pp > 1)
       p2p_bytes = 2.0 * v *
@@ -338,6 +455,10 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
       } else {
         dp_bytes = coll_link_bytes(SL_COLL_ALL_REDUCE, params0 * 4.0, dpn);
         dp_dram = 2.0 * params0 * 4.0;
+      }
+      if (p->zero >= 2) { /* every micro-batch's reduction (t_dp's included above) */
+        dp_bytes *= m;
+        dp_dram += (m - 1) * 2.0 * params0 * 4.0;
       }
       if (p->zero >= 3) {
         double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
@@ -358,13 +479,14 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     r->clock_ratio = cap.clock_ratio;
     r->step = cap.time_s;
     double columns = sc->chips / pp; /* dp x tp x cp chips, each running its share of every layer */
-    r->sys_core =
-        columns * m *
-            (P->n_dense * P->layer.e_core + P->n_moe * P->moe.e_core + P->first.e_core + P->last.e_core) +
-        sc->chips * oc.e_core_j;
+    double R = pp == 1 ? rcl[0] : rcl[0] + rcl[2] + (pp - 2) * rcl[1], N = P->n_dense - R;
+    r->sys_core = columns * m *
+                      (N * P->layer.e_core + R * P->layer_rc.e_core + P->n_moe * P->moe.e_core +
+                       P->first.e_core + P->last.e_core) +
+                  sc->chips * oc.e_core_j;
     r->sys_off = columns * m *
-                     (P->n_dense * P->layer.e_off + P->n_moe * P->moe.e_off + P->first.e_off + P->last.e_off +
-                      (pp - 1) * p2p_bytes * E->link_j_per_byte) +
+                     (N * P->layer.e_off + R * P->layer_rc.e_off + P->n_moe * P->moe.e_off + P->first.e_off +
+                      P->last.e_off + (pp - 1) * p2p_bytes * E->link_j_per_byte) +
                  sc->chips * (r->row_dp_j + r->row_ag_j + oc.e_off_j);
   }
 
@@ -374,13 +496,16 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   double per_mb = (P->n_dense * P->layer.model_flops + P->n_moe * P->moe.model_flops + P->first.model_flops +
                    P->last.model_flops) *
                   p->tp * p->cp;
-  double rec = (P->n_dense * P->layer.recompute_flops + P->n_moe * P->moe.recompute_flops) * p->tp * p->cp;
+  double R = pp == 1 ? rcl[0] : rcl[0] + rcl[2] + (pp - 2) * rcl[1];
+  double rec = ((P->n_dense - R) * P->layer.recompute_flops + R * P->layer_rc.recompute_flops +
+                P->n_moe * P->moe.recompute_flops) *
+               p->tp * p->cp;
   r->model_flops = per_mb * p->gb / p->mb;
   r->hw_flops = (per_mb + rec) * p->gb / p->mb;
 
   memset(&r->mem, 0, sizeof r->mem);
-  memory_of_stage(sc, p, P, dense[0], moe[0], 1, pp == 1, m, &r->mem);
-  if (pp > 1) memory_of_stage(sc, p, P, dense[2], moe[2], 0, 1, m, &r->mem);
+  memory_of_stage(sc, p, P, dense[0], moe[0], rcl[0], 1, pp == 1, m, &r->mem);
+  if (pp > 1) memory_of_stage(sc, p, P, dense[2], moe[2], rcl[2], 0, 1, m, &r->mem);
   r->feasible = r->mem.fits;
 }
 
@@ -483,10 +608,13 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   sl_status s = SL_OK;
   int first = c == 0 || p->pp == 1, last = c == 2 || p->pp == 1;
   rowe re = {NULL, NULL};
-  s = add_rows(res, sc, p, ctx, SL_PART_LAYER, r->layers_stage[c] * m, &re, err);
-  if (!s) s = add_rows(res, sc, p, ctx, SL_PART_MOE_LAYER, r->moe_stage[c] * m, &re, err);
-  if (!s && first) s = add_rows(res, sc, p, ctx, SL_PART_FIRST, m, &re, err);
-  if (!s && last) s = add_rows(res, sc, p, ctx, SL_PART_LAST, m, &re, err);
+  int blk = p->rc == SL_RECOMPUTE_BLOCK;
+  sl_plan pn = blk ? plan_rc(p, SL_RECOMPUTE_NONE) : *p, pf = blk ? plan_rc(p, SL_RECOMPUTE_FULL) : *p;
+  s = add_rows(res, sc, &pn, ctx, SL_PART_LAYER, (r->layers_stage[c] - r->rcl[c]) * m, &re, err);
+  if (!s && blk) s = add_rows(res, sc, &pf, ctx, SL_PART_LAYER, r->rcl[c] * m, &re, err);
+  if (!s) s = add_rows(res, sc, &pf, ctx, SL_PART_MOE_LAYER, r->moe_stage[c] * m, &re, err);
+  if (!s && first) s = add_rows(res, sc, &pn, ctx, SL_PART_FIRST, m, &re, err);
+  if (!s && last) s = add_rows(res, sc, &pn, ctx, SL_PART_LAST, m, &re, err);
   if (!s && p->pp > 1)
     s = add_row(res, "pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 2 * p->vpp * m,
                 2 * p->vpp * m * r->p2p, 0, 0, r->row_p2p_j, &re, err);

@@ -50,6 +50,7 @@ typedef struct gb {
   double gb;              /* bytes per value of a matrix product's inputs when they are cast (cast_inputs) */
   sl_dtype attn_dt;       /* attention's format: the activations' when the products take narrower inputs */
   int cast;               /* linear layers cast their inputs to cdt (lowering.cast_inputs) */
+  int cast_fused;         /* the next product's operand cast is fused into the kernel that made it */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
   int fused_ce;         /* the loss is one fused kernel a pass (lowering) */
@@ -92,7 +93,8 @@ static void cast(gb *b, const char *name, sl_phase ph, double n) {
 /* out(m x n) = A(m x k) @ W(k x n). */
 static void gemm(gb *b, const char *name, sl_category cat, double m, double n, double k, double batch,
                  int weight_operand) {
-  if (b->cast && weight_operand) cast(b, "cast_input", b->phase, m * k * batch);
+  if (b->cast && weight_operand && !b->cast_fused) cast(b, "cast_input", b->phase, m * k * batch);
+  b->cast_fused = 0;
   double in = b->cast && weight_operand ? b->gb : b->ab, w = b->cast && weight_operand ? b->gb : b->wb;
   sl_op *op = add(b, name, b->phase, cat, SL_K_GEMM);
   op->u.g = (sl_gemm_shape){m, n, k, batch, b->cdt, in, weight_operand ? w : b->ab, b->ab};
@@ -116,7 +118,8 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
    * inputs the output gradient is cast first, and both products read cast operands (X^T cast in the
    * forward). */
   int c = b->cast && weight_operand;
-  if (c) cast(b, "cast_grad", SL_PH_BACKWARD, m * n * batch);
+  if (c && !b->cast_fused) cast(b, "cast_grad", SL_PH_BACKWARD, m * n * batch);
+  b->cast_fused = 0;
   double in = c ? b->gb : b->ab;
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
   d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, in, weight_operand ? (c ? b->gb : b->wb) : b->ab, b->ab};
@@ -142,6 +145,8 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
 typedef struct pass {
   double B, q, kv; /* sequences, query tokens per sequence (on this chip), keys per sequence */
   int causal;
+  double kv_balanced; /* > 0: causal queries spread evenly over the sequence, each seeing this many keys on
+                         average (the kernels' work; the model FLOP still count kv) */
 } pass;
 
 /* Heads on this chip: KV heads are replicated when there are fewer than t. */
@@ -158,8 +163,10 @@ static void attention_fwd(gb *b, const pass *p) {
   double kvb = sl_dtype_bytes[b->sc->kv_dtype];
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
+    int bal = p->kv_balanced > 0;
     op->u.at = (sl_attn_shape){
-        p->B, p->q, p->kv, heads, kvh, hd, p->causal, 0, b->attn_dt, b->train ? b->ab : kvb, b->attn_family};
+        p->B, p->q,       bal ? p->kv_balanced : p->kv, heads,         kvh, hd, bal ? 0 : p->causal,
+        0,    b->attn_dt, b->train ? b->ab : kvb,       b->attn_family};
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
@@ -183,8 +190,18 @@ static void attention_bwd(gb *b, const pass *p) {
   double full = 4.0 * p->B * heads * p->q * p->kv * hd;
   if (b->fused_attn) {
     sl_op *op = add(b, "attention.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    op->u.at =
-        (sl_attn_shape){p->B, p->q, p->kv, heads, kvh, hd, p->causal, 1, b->attn_dt, b->ab, b->attn_family};
+    int bal = p->kv_balanced > 0;
+    op->u.at = (sl_attn_shape){p->B,
+                               p->q,
+                               bal ? p->kv_balanced : p->kv,
+                               heads,
+                               kvh,
+                               hd,
+                               bal ? 0 : p->causal,
+                               1,
+                               b->attn_dt,
+                               b->ab,
+                               b->attn_family};
     op->model_flops = 2.0 * full;
     return;
   }
@@ -220,16 +237,32 @@ static double seq_tokens(const gb *b, double T) {
 
 /* Tensor-parallel communication around a block: all-reduce of T*h, or with sequence parallelism
  * an all-gather before and a reduce-scatter after (the same bytes on the wire). */
-static void tp_enter(gb *b, const char *name, double T) {
+/* Tensor-parallel communication overlaps the products only inside one scale-up domain (Transformer
+ * Engine's userbuffers map the peers' memory over NVLink); a group that spans the fabric waits for it. */
+static int tp_overlap(const gb *b) {
+  return b->p.overlap_tp && b->tp_k >= b->p.tp;
+}
+
+static void tp_gather(gb *b, const char *name, double T, double bytes) {
   if (b->p.tp > 1 && b->p.sp)
-    coll(b, name, b->phase, SL_COLL_ALL_GATHER, T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k,
-         b->p.overlap_tp);
+    coll(b, name, b->phase, SL_COLL_ALL_GATHER, T * (double)b->tf->hidden * bytes, b->p.tp, b->tp_k,
+         tp_overlap(b));
+}
+
+static void tp_enter(gb *b, const char *name, double T) {
+  tp_gather(b, name, T, b->ab);
+}
+
+/* The all-gather of a norm's output that feeds a product: with the cast fused into the norm
+ * (Transformer Engine) it gathers the narrower cast copy. */
+static void tp_enter_cast(gb *b, const char *name, double T) {
+  tp_gather(b, name, T, b->cast && b->fused_ew ? b->gb : b->ab);
 }
 
 static void tp_exit(gb *b, const char *name, double T) {
   if (b->p.tp <= 1) return;
   coll(b, name, b->phase, b->p.sp ? SL_COLL_REDUCE_SCATTER : SL_COLL_ALL_REDUCE,
-       T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k, b->p.overlap_tp);
+       T * (double)b->tf->hidden * b->ab, b->p.tp, b->tp_k, tp_overlap(b));
 }
 
 /* `kernels` launches of one element-wise op, sharing its bytes and FLOP. */
@@ -276,8 +309,12 @@ static void residual(gb *b, const char *name, double T) {
 static void mlp_fwd(gb *b, double T, double f, double batch) {
   const sl_transformer *t = b->tf;
   double h = (double)t->hidden, tf_ = T * f * batch;
+  /* Transformer Engine's fused kernels write the cast copy themselves: the norm's output (LayerNormLinear)
+   * and the activation's (LayerNormMLP); the experts' inputs come through the token dispatch instead. */
+  int fuse = b->fused_ew && batch == 1;
   if (t->activation == SL_ACT_SWIGLU) {
     if (b->fused_ew) {
+      b->cast_fused = fuse;
       gemm(b, "mlp_gate_up", SL_CAT_GEMM, T, 2 * f, h, batch, 1);
       stream(b, "swiglu", b->phase, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, 6.0 * tf_);
     } else {
@@ -287,10 +324,12 @@ static void mlp_fwd(gb *b, double T, double f, double batch) {
       stream(b, "mul", b->phase, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, tf_);
     }
   } else {
+    b->cast_fused = fuse;
     gemm(b, "mlp_fc1", SL_CAT_GEMM, T, f, h, batch, 1);
     if (!b->fused_ew) stream(b, "bias", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, tf_);
     stream(b, "gelu", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, 8.0 * tf_);
   }
+  b->cast_fused = fuse;
   gemm(b, "mlp_down", SL_CAT_GEMM, T, h, f, batch, 1);
 }
 
@@ -300,9 +339,11 @@ static void mlp_bwd(gb *b, double T, double f, double batch) {
   backward_gemm(b, "mlp_down.dgrad", "mlp_down.wgrad", T, h, f, batch, 1);
   if (t->activation == SL_ACT_SWIGLU) {
     stream(b, "swiglu.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 5.0 * tf_ * b->ab, 10.0 * tf_);
+    b->cast_fused = b->fused_ew && batch == 1; /* the activation's backward writes the cast gradient */
     backward_gemm(b, "mlp_gate_up.dgrad", "mlp_gate_up.wgrad", T, 2 * f, h, batch, 1);
   } else {
     stream(b, "gelu.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, 12.0 * tf_);
+    b->cast_fused = b->fused_ew && batch == 1;
     backward_gemm(b, "mlp_fc1.dgrad", "mlp_fc1.wgrad", T, f, h, batch, 1);
   }
 }
@@ -347,7 +388,8 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
     return;
   }
   stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
-  tp_enter(b, "tp_allgather_attn", T);
+  tp_enter_cast(b, "tp_allgather_attn", T);
+  b->cast_fused = b->fused_ew; /* the norm writes the cast copy */
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
   if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 0);
   if (!b->train && !b->fused_attn) /* KV cache append as a separate copy */
@@ -359,7 +401,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn" : "tp_allreduce_attn", T);
   residual(b, "residual_attn", T);
   stream(b, "norm_mlp", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
-  tp_enter(b, "tp_allgather_mlp", T);
+  tp_enter_cast(b, "tp_allgather_mlp", T);
   if (moe) {
     double E = (double)t->experts, tok, ex;
     gemm(b, "router", SL_CAT_GEMM, T, E, h, 1, 1);
@@ -388,7 +430,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   tp_enter(b, "tp_allgather_mlp.bwd", T);
   /* Sequence parallelism keeps only the sharded norm output: the backward gathers it again for
    * the weight gradient of the first MLP matrix (Korthikanti et al. 2022 §4.2.2). */
-  tp_enter(b, "tp_allgather_mlp_input.bwd", T);
+  tp_enter_cast(b, "tp_allgather_mlp_input.bwd", T);
   if (moe) {
     double E = (double)t->experts, tok, ex;
     moe_shape(b, T, &tok, &ex);
@@ -404,7 +446,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   stream(b, "norm_mlp.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);
   tp_enter(b, "tp_allgather_attn.bwd", T);
   backward_gemm(b, "attn_out.dgrad", "attn_out.wgrad", T, h, qd, 1, 1);
-  tp_enter(b, "tp_allgather_qkv_input.bwd", T);       /* as above, for the QKV weight gradient */
+  tp_enter_cast(b, "tp_allgather_qkv_input.bwd", T);  /* as above, for the QKV weight gradient */
   cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
   if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 1);
@@ -477,7 +519,8 @@ static void head_fwd(gb *b, double T, double T_lm) {
   double h = (double)t->hidden, V = (double)t->vocab / b->p.tp, Ts = seq_tokens(b, T);
   stream(b, "norm_final", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, norm_flops(b) * Ts * h);
   if (t->vocab == 0) return;
-  tp_enter(b, "tp_allgather_head", T_lm);
+  tp_enter_cast(b, "tp_allgather_head", T_lm);
+  b->cast_fused = b->fused_ew; /* the final norm writes the cast copy */
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
   if (!b->train) return;
   /* Cross-entropy over the chip's vocabulary shard.  Fused (apex xentropy, Megatron-Core's and
@@ -515,7 +558,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
   const sl_scenario *sc = b->sc;
   switch (sc->task) {
   case SL_TASK_PREFILL: {
-    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1};
+    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1, 0};
     b->phase = SL_PH_PREFILL;
     embed(b, p.B * p.q);
     inference_layers(b, &p);
@@ -523,7 +566,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
     break;
   }
   case SL_TASK_DECODE: {
-    pass p = {sc->batch, 1, sc->prompt_len + 1, 0};
+    pass p = {sc->batch, 1, sc->prompt_len + 1, 0, 0};
     b->phase = SL_PH_DECODE;
     embed(b, p.B);
     inference_layers(b, &p);
@@ -531,7 +574,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
     break;
   }
   case SL_TASK_GENERATE: {
-    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1};
+    pass p = {sc->batch, sc->prompt_len, sc->prompt_len, 1, 0};
     b->phase = SL_PH_PREFILL;
     embed(b, p.B * p.q);
     inference_layers(b, &p);
@@ -539,7 +582,7 @@ static sl_status build_inference(gb *b, sl_error *err) {
     /* gen_len - 1 decode steps after the first token; attention time is linear in the KV
      * length, so one step at the mean length stands for all of them. */
     if (sc->gen_len > 1) {
-      pass d = {sc->batch, 1, sc->prompt_len + sc->gen_len / 2.0, 0};
+      pass d = {sc->batch, 1, sc->prompt_len + sc->gen_len / 2.0, 0, 0};
       b->phase = SL_PH_DECODE;
       b->count = sc->gen_len - 1;
       embed(b, d.B);
@@ -560,8 +603,11 @@ static sl_status build_inference(gb *b, sl_error *err) {
 static void build_train_part(gb *b, sl_part part) {
   const sl_scenario *sc = b->sc;
   double T = b->p.mb * sc->seq_len / b->p.cp;
-  /* With context parallelism each rank holds s/cp queries and sees all s keys over the ring. */
-  pass p = {b->p.mb, sc->seq_len / b->p.cp, sc->seq_len, 1};
+  /* With context parallelism each rank holds s/cp queries and sees all s keys over the ring.  Causal
+   * training balances the ranks (Megatron-Core / Transformer Engine split the sequence into 2cp chunks,
+   * rank i holding chunks i and 2cp-1-i): each rank's queries see s/2 keys on average, the blocks
+   * before the diagonal in full. */
+  pass p = {b->p.mb, sc->seq_len / b->p.cp, sc->seq_len, 1, b->p.cp > 1 ? sc->seq_len / 2.0 : 0};
   b->train = 1;
   b->phase = SL_PH_FORWARD;
   switch (part) {
@@ -634,7 +680,7 @@ static sl_status build_op(gb *b, sl_error *err) {
     t2.heads = (long)o->heads, t2.kv_heads = (long)o->kv_heads, t2.head_dim = (long)o->head_dim;
     gb local = *b;
     local.tf = &t2;
-    pass p = {o->batch, o->seq_len, o->seq_len, o->causal};
+    pass p = {o->batch, o->seq_len, o->seq_len, o->causal, 0};
     /* A backward pass is training: K and V are activations (not a KV cache) in both passes. */
     local.train = o->pass != SL_PASS_FORWARD;
     if (o->pass != SL_PASS_BACKWARD) attention_fwd(&local, &p);
@@ -737,7 +783,7 @@ sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_loweri
   b.count = (double)sc->model.tf.layers;
   b.phase = q > 1 ? SL_PH_PREFILL : SL_PH_DECODE;
   g->n = 0;
-  pass ps = {B, q, kv, causal};
+  pass ps = {B, q, kv, causal, 0};
   attention_fwd(&b, &ps);
   return b.oom ? SL_ERR_INTERNAL : SL_OK;
 }

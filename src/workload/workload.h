@@ -138,7 +138,14 @@ typedef enum sl_task {
   SL_TASK_COUNT
 } sl_task;
 extern const char *const sl_task_names[SL_TASK_COUNT + 1];
-typedef enum { SL_RECOMPUTE_NONE, SL_RECOMPUTE_SELECTIVE, SL_RECOMPUTE_FULL } sl_recompute;
+/* BLOCK: full recompute of the fewest layers of each model chunk that let the stage fit (Megatron's
+ * --recompute-granularity full --recompute-method block --recompute-num-layers N). */
+typedef enum {
+  SL_RECOMPUTE_NONE,
+  SL_RECOMPUTE_SELECTIVE,
+  SL_RECOMPUTE_FULL,
+  SL_RECOMPUTE_BLOCK
+} sl_recompute;
 typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD } sl_optimizer;
 /* Bytes per parameter of mixed-precision training (Megatron's optimizer, Apex multi-tensor
  * kernels), beside the weights and the fp32 gradients.  Kept between steps: the fp32 master

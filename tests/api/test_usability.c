@@ -283,7 +283,7 @@ static void test_plans_table(void **state) {
   assert_non_null(t);
   const char *end = strstr(t, "\n\n");
   assert_non_null(end);
-  expect_in(t, "dp overlap");
+  expect_in(t, "recompute");
   expect_in(t, "none/selective");
   /* no two rows alike */
   char prev[256] = "";

@@ -184,11 +184,11 @@ static void test_search_matches_brute_force(void **state) {
   assert_true(r->plans_evaluated > 100);
   /* Brute force: every plan of the same space, one fixed scenario at a time. */
   double brute = 0, n = 0;
-  const char *rcs[] = {"none", "selective", "full"};
+  const char *rcs[] = {"none", "selective", "full", "block"};
   for (int tp = 1; tp <= 16; tp *= 2)
     for (int pp = 1; pp <= 8; pp++)
       for (int mb = 1; mb <= 32; mb *= 2)
-        for (int rc = 0; rc < 3; rc++)
+        for (int rc = 0; rc < (sc->stack.recompute_block ? 4 : 3); rc++)
           for (int v = 1; v <= 8; v++)
             for (int z = 0; z <= (int)sc->stack.zero_max; z++) { /* the stack's ZeRO stages */
               if (16 % (tp * pp) || 8 % pp || (8 / pp) % v || (pp == 1 && v > 1)) continue;
@@ -232,6 +232,7 @@ static plan_space small_space(void) {
   sp.par = (sl_parallel){SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, 0, 0};
   sp.recompute_auto = 1, sp.parallel_auto = 1;
   sp.sequence_parallel = 1, sp.overlap_tp = 1, sp.overlap_dp = 1; /* no context parallelism */
+  sp.recompute_block = 1;
   sp.max_plans = 1e6;
   return sp;
 }
@@ -295,7 +296,7 @@ static void test_enumerator_yields_consistent_plans(void **state) {
           for (int v = 1; v <= 8; v++)
             for (int z = 0; z <= 3; z++)
               for (int spar = 0; spar <= 1; spar++)
-                for (int rc = 0; rc <= 2; rc++)
+                for (int rc = 0; rc <= 3; rc++)
                   for (int otp = 0; otp <= 1; otp++)
                     for (int odp = 0; odp <= 1; odp++) {
                       if (tp * pp * dp != 16 || (tp & (tp - 1)) || 16 % tp) continue; /* tp: power of 2 */
@@ -518,8 +519,14 @@ static void test_fp8_training(void **state) {
   double cin = rows_time(r8, "cast_input", &nin), cgrad = rows_time(r8, "cast_grad", &ngrad);
   double none;
   assert_true(rows_time(r16, "cast_", &none) == 0 && none == 0);
-  /* four linear layers (QKV, output, FC1, FC2) per layer and the LM head, each micro-batch */
-  assert_true(cin > 0 && cgrad > 0 && nin == ngrad);
+  /* Of the four linear layers (QKV, output, FC1, FC2) and the LM head, the norms and the activation
+   * write the cast inputs of QKV, FC1, FC2 and the head themselves (Transformer Engine's fused
+   * LayerNormLinear / LayerNormMLP): one cast kernel per layer and micro-batch in the forward (the
+   * attention output); in the backward the activation's writes FC1's cast gradient, leaving three
+   * per layer and the head's. 32 layers, 8 micro-batches per chip. */
+  print_message("cast kernels: forward %g, backward %g\n", nin, ngrad);
+  assert_true(cin > 0 && cgrad > 0);
+  assert_true(nin == 32 * 8 && ngrad == 3 * 32 * 8 + 8);
   double g16 = 0, g8 = 0;
   for (size_t i = 0; i < r16->n_rows; i++)
     if (r16->rows[i].cat == SL_CAT_GEMM) g16 += r16->rows[i].time_s;
@@ -537,6 +544,234 @@ static void test_fp8_training(void **state) {
   sl_scenario_free(s8);
 }
 
+/* With fp8 inputs a linear layer saves the cast copy of its input for the weight gradient: per token
+ * the QKV and MLP inputs (2h) and the activation's output (ffn) take 1 B instead of 2, and the
+ * attention output is kept a second time, cast (+heads x head_dim).  Naive per-token count on
+ * Llama-3.1-8B without tensor parallelism or recompute. */
+static void test_fp8_saved_activations(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
+      " precision: %s, task: train, train: {seq_len: 4096, global_batch: 64, micro_batch: 1, recompute: "
+      "none},"
+      " parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}";
+  char t16[512], t8[512];
+  snprintf(t16, sizeof t16, text, "bf16");
+  snprintf(t8, sizeof t8, text, "fp8");
+  sl_scenario *s16 = load(t16), *s8 = load(t8);
+  sl_result *r16 = run(s16), *r8 = run(s8);
+  double a16 = sl_result_number(r16, "memory.activations_bytes");
+  double a8 = sl_result_number(r8, "memory.activations_bytes");
+  double h = 4096, ffn = 14336, q = 32 * 128, layers = 32, tokens = 4096;
+  double want = layers * tokens * (2.0 * h + ffn - q);
+  print_message("activations bf16 %.3f GiB, fp8 %.3f GiB (saved %.3f GiB, want %.3f)\n", a16 / 1073741824.0,
+                a8 / 1073741824.0, (a16 - a8) / 1073741824.0, want / 1073741824.0);
+  assert_true(fabs((a16 - a8) / want - 1) < 1e-9);
+  sl_result_free(r16);
+  sl_result_free(r8);
+  sl_scenario_free(s16);
+  sl_scenario_free(s8);
+}
+
+/* Per-chunk data-parallel overlap against an event-by-event queue: chunk j (of v) finishes its last
+ * micro-batch's pass j * pp chunk-passes before the last one, its layers' gradients become ready one
+ * by one during that pass, and the transfers run one at a time in that order.  The closed form
+ * treats a chunk's transfer as starting with its pass, so it may be short by one layer's pass. */
+static double chunked_reference(double t, double pass, int v, int pp, int layers) {
+  double c = pass / v, gap = pp * c;
+  int lc = layers / v;
+  double d = t / (v * lc), fin = -1e30;
+  for (int j = v - 1; j >= 0; j--)
+    for (int i = 0; i < lc; i++) {
+      double ready = -j * gap - c + (i + 1) * c / lc;
+      fin = fmax(fin, ready) + d;
+    }
+  return fin;
+}
+
+static void test_dp_chunked_overlap(void **state) {
+  (void)state;
+  static const int V[] = {1, 2, 4, 8}, PP[] = {2, 4, 8};
+  static const double T[] = {0.01, 0.1, 0.5, 1.0, 3.0};
+  for (size_t a = 0; a < 4; a++)
+    for (size_t b = 0; b < 3; b++)
+      for (size_t k = 0; k < 5; k++) {
+        int v = V[a], pp = PP[b], layers = 16;
+        double pass = 0.2, t = T[k];
+        double ref = chunked_reference(t, pass, v, pp, layers);
+        double got = dp_chunked_exposed(t, pass, v, pp, layers);
+        if (got < ref - pass / layers - 1e-12 || got > ref + 1e-12)
+          fail_msg("v %d pp %d t %g: closed form %g, queue %g", v, pp, t, got, ref);
+      }
+  /* one chunk: the last micro-batch's backward hides t - pass, at least one layer's share */
+  assert_true(fabs(dp_chunked_exposed(0.5, 0.2, 1, 8, 16) - 0.3) < 1e-12);
+  assert_true(fabs(dp_chunked_exposed(0.1, 0.2, 1, 8, 16) - 0.1 / 16) < 1e-12);
+  /* interleaving hides the earlier chunks behind the later ones' cool-down */
+  assert_true(dp_chunked_exposed(0.5, 0.2, 4, 8, 16) < dp_chunked_exposed(0.5, 0.2, 1, 8, 16));
+}
+
+/* Sharded gradients (ZeRO-2) cannot accumulate over micro-batches: each of the m micro-batches
+ * reduce-scatters them.  Without overlap the gradient row is m times ZeRO-1's single reduction; with
+ * overlap it hides behind the backwards but still costs the DRAM traffic of the transfers. */
+static void test_zero2_reduces_every_micro_batch(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 16, node_chips: 8}, stack: {name: t, attention: fused,"
+      " fused_elementwise: true, graphs: false, overlap_tp_comm: false, overlap_dp_comm: %s, zero_max: 3,"
+      " kernel_overhead_s: 0}, model: llama3.1-8b, precision: bf16, task: train,"
+      " train: {seq_len: 4096, global_batch: 64, micro_batch: 1, recompute: none},"
+      " parallel: {tp: 1, pp: 1, dp: 16, zero: %d}}";
+  double dp[2][2]; /* [overlap][zero 1, 2] */
+  for (int ov = 0; ov < 2; ov++)
+    for (int z = 0; z < 2; z++) {
+      char t[1024];
+      snprintf(t, sizeof t, text, ov ? "true" : "false", z + 1);
+      sl_scenario *sc = load(t);
+      sl_result *r = run(sc);
+      double n;
+      dp[ov][z] = rows_time(r, "dp_grad_sync", &n);
+      sl_result_free(r);
+      sl_scenario_free(sc);
+    }
+  print_message("dp_grad_sync: no overlap %.4f / %.4f s, overlap %.4f / %.4f s (zero 1 / 2)\n", dp[0][0],
+                dp[0][1], dp[1][0], dp[1][1]);
+  assert_true(fabs(dp[0][1] / dp[0][0] - 4.0) < 1e-6); /* 64 / 16 = 4 micro-batches */
+  assert_true(dp[1][1] > dp[1][0] && dp[1][1] < dp[0][1]);
+}
+
+/* Block recompute: the fewest layers per model chunk fully recomputed that let the stage fit.  Llama-3-70B
+ * on 16 H100s (TP 8, PP 2 x 2 chunks, 40 layers a stage, 64 micro-batches): without recompute it does
+ * not fit, with every layer recomputed it is slowest; block recomputes a multiple of the 2 chunks, fits,
+ * and two layers fewer would not (the per-layer saving taken from the full-recompute run). */
+static void test_block_recompute(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 16, node_chips: 8}, stack: megatron-2024, model: llama3-70b,"
+      " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1, recompute: "
+      "%s},"
+      " parallel: {tp: 8, pp: 2, dp: 1, vpp: 2, zero: 1, sp: true}}";
+  const char *rc[] = {"none", "full", "block"};
+  double step[3], mem[3], nrc[3];
+  int fit[3];
+  for (int i = 0; i < 3; i++) {
+    char t[512];
+    snprintf(t, sizeof t, text, rc[i]);
+    sl_scenario *sc = load(t);
+    sl_result *r = run(sc);
+    fit[i] = sl_result_feasible(r);
+    step[i] = fit[i] ? sl_result_number(r, "step_time_s") : 0;
+    mem[i] = sl_result_number(r, "memory.per_chip_bytes");
+    rows_time(r, "recompute.qkv", &nrc[i]);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  double layers = 40, m = 64, cap = 80.0 * 1073741824.0, blk = nrc[2] / m;
+  print_message("none fits %d; full %.2f s %.1f GiB; block %.2f s %.1f GiB, %g of %g layers recomputed\n",
+                fit[0], step[1], mem[1] / 1073741824.0, step[2], mem[2] / 1073741824.0, blk, layers);
+  assert_false(fit[0]);
+  assert_true(fit[1] && fit[2]);
+  assert_true(nrc[1] == layers * m);
+  assert_true(blk > 0 && blk < layers && fmod(blk, 2.0) == 0);
+  assert_true(step[2] < step[1] && mem[2] <= cap);
+  double per_layer = (mem[2] - mem[1]) / (layers - blk);
+  assert_true(mem[2] + 2.0 * per_layer > cap);
+}
+
+/* Pipeline transfers: with 4 stages of 2 chips (TP 2) on nodes of 8, two stages share a node but the
+ * pipeline crosses the fabric, and that boundary paces it: each send costs what the fabric gives.
+ * With overlap_pp_comm the interleaved schedule hides them behind the other chunks' compute; without
+ * interleaving (vpp 1) the flag changes nothing. */
+static void test_pipeline_transfers(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: %d, scale_up: {bw_GBps: 450}, scale_out: {bw_GBps: "
+      "50}},"
+      " stack: {name: t, attention: fused, fused_elementwise: true, graphs: false, overlap_tp_comm: false,"
+      " overlap_dp_comm: false, overlap_pp_comm: %s, kernel_overhead_s: 0}, model: llama3.1-8b, precision: "
+      "bf16,"
+      " task: train, train: {seq_len: 4096, global_batch: 16, micro_batch: 1, recompute: none},"
+      " parallel: {tp: 2, pp: 4, dp: 1, vpp: %d, sp: true}}";
+  double t[2][2][2]; /* [node 4 or 8][overlap][vpp 1 or 2]: pp_send_recv seconds per transfer */
+  for (int nd = 0; nd < 2; nd++)
+    for (int ov = 0; ov < 2; ov++)
+      for (int v = 0; v < 2; v++) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, text, nd ? 8 : 4, ov ? "true" : "false", v + 1);
+        sl_scenario *sc = load(buf);
+        sl_result *r = run(sc);
+        double n, tt = rows_time(r, "pp_send_recv", &n);
+        t[nd][ov][v] = tt / n;
+        sl_result_free(r);
+        sl_scenario_free(sc);
+      }
+  print_message("p2p per transfer: nodes of 4 %.1f us, nodes of 8 %.1f us; overlapped (vpp 2) %.1f us\n",
+                t[0][0][0] * 1e6, t[1][0][0] * 1e6, t[0][1][1] * 1e6);
+  /* 4096 x 4096 x 2 B / 2 = 16.8 MB over the 50 GB/s fabric, not the 450 GB/s scale-up links (plus
+   * latencies and the launch: under 60 us) */
+  assert_true(t[0][0][0] > 16.7e6 / 50e9 && t[0][0][0] < 16.8e6 / 50e9 + 60e-6);
+  assert_true(t[1][0][0] < 16.8e6 / 450e9 + 60e-6);   /* all four stages in one node */
+  assert_true(fabs(t[0][1][0] - t[0][0][0]) < 1e-12); /* vpp 1: not overlapped */
+  assert_true(t[0][1][1] < 0.2 * t[0][0][1]);         /* interleaved: hidden but for its DRAM traffic */
+}
+
+/* Context parallelism of causal training is load-balanced (each rank holds chunks i and 2cp-1-i of the
+ * sequence): a rank's attention kernels do 1/cp of the causal work, not that of the last s/cp
+ * queries (which would be 0.75 of the cp 1 time at cp 2, 0.44 at cp 4). */
+static void test_cp_causal_balance(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
+      " precision: bf16, task: train, train: {seq_len: 16384, global_batch: 8, micro_batch: 1, recompute: "
+      "full},"
+      " parallel: {tp: 2, pp: 1, cp: %d, dp: %d, zero: 1, sp: true}}";
+  double t[3];
+  for (int i = 0; i < 3; i++) {
+    char buf[512];
+    int cp = 1 << i;
+    snprintf(buf, sizeof buf, text, cp, 4 / cp);
+    sl_scenario *sc = load(buf);
+    sl_result *r = run(sc);
+    double n = 0;
+    t[i] = 0;
+    for (size_t k = 0; k < r->n_rows; k++)
+      if (strcmp(r->rows[k].name, "attention") == 0) t[i] += r->rows[k].time_s, n += r->rows[k].count;
+    t[i] /= n;
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  print_message("attention per micro-batch: cp 1 %.3f ms, cp 2 %.3f, cp 4 %.3f\n", t[0] * 1e3, t[1] * 1e3,
+                t[2] * 1e3);
+  assert_true(t[1] / t[0] > 0.45 && t[1] / t[0] < 0.55);
+  assert_true(t[2] / t[0] > 0.22 && t[2] / t[0] < 0.28);
+}
+
+/* Tensor-parallel communication overlaps the products only inside one scale-up domain: TP 16 over two
+ * nodes of 8 leaves its collectives exposed (over the fabric), in one domain of 16 it hides them. */
+static void test_tp_overlap_needs_one_domain(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 16, node_chips: %d}, stack: megatron-2024, model: llama3.1-70b,"
+      " precision: bf16, task: train, train: {seq_len: 4096, global_batch: 16, micro_batch: 1, recompute: "
+      "full},"
+      " parallel: {tp: 16, pp: 1, dp: 1, sp: true}}";
+  double tp[2], step[2];
+  for (int i = 0; i < 2; i++) {
+    char buf[512];
+    snprintf(buf, sizeof buf, text, i ? 16 : 8);
+    sl_scenario *sc = load(buf);
+    sl_result *r = run(sc);
+    double n;
+    tp[i] = rows_time(r, "tp_", &n);
+    step[i] = sl_result_number(r, "step_time_s");
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  print_message("TP rows: across nodes %.3f s of %.3f, one domain %.3f s of %.3f\n", tp[0], step[0], tp[1],
+                step[1]);
+  assert_true(tp[0] > 0.4 * step[0]); /* 4096 x 8192 x 2 B per collective over 50 GB/s, exposed */
+  assert_true(tp[1] < 0.25 * tp[0]);  /* hidden but for the DRAM traffic */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_1f1b_uniform),
@@ -552,6 +787,13 @@ int main(void) {
       cmocka_unit_test(test_symmetry),
       cmocka_unit_test(test_rows_and_reasons),
       cmocka_unit_test(test_fp8_training),
+      cmocka_unit_test(test_fp8_saved_activations),
+      cmocka_unit_test(test_dp_chunked_overlap),
+      cmocka_unit_test(test_zero2_reduces_every_micro_batch),
+      cmocka_unit_test(test_block_recompute),
+      cmocka_unit_test(test_pipeline_transfers),
+      cmocka_unit_test(test_cp_causal_balance),
+      cmocka_unit_test(test_tp_overlap_needs_one_domain),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
