@@ -31,6 +31,8 @@ typedef struct sl_net {
   double up_bw, up_lat;   /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
   double out_bw, out_lat; /* scale-out, oversubscription applied */
   double node;            /* chips per scale-up domain */
+  double up_base, out_base; /* start-up of one collective call whose widest level is this one */
+  double up_ll, out_ll;     /* bus bytes/s of the low-latency protocol; 0 = none */
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);

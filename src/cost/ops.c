@@ -69,22 +69,45 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   if (items < C) splits = fmax(1, fmin(floor(C / items), ceil(a->kv_len / (4.0 * bkv))));
   double rows = fmin(q_rows, bq);
   double kv_item = a->kv_len / splits;
-  /* Causal: a query tile sees on average (kv_len - q_len/2) keys when q_len <= kv_len. */
-  double causal_frac = 1;
-  if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + bq / 2.0) / a->kv_len);
   double mm = a->backward ? 2.5 : 1.0; /* backward: 5 matmuls against 2 (FlashAttention-2 §3.2) */
   double vec = a->backward ? 2.0 : 1.0;
   double rows_pad = ceil(rows / c->mat_shape_m) * c->mat_shape_m;
   /* The family's matrix throughput: its fraction of the GEMM efficiency on this chip (e.g.
-   * FlashAttention-2 issues Ampere's synchronous mma on Hopper and cannot reach the wgmma rate). */
+   * FlashAttention-2 issues Ampere's synchronous mma on Hopper and cannot reach the wgmma rate);
+   * a backward pass sustains the chip's backward fraction of that. */
   double fam =
       a->family > SL_ATTN_UNFUSED && c->eff_attention[a->family] > 0 ? c->eff_attention[a->family] : 1;
+  if (a->backward && c->eff_attention_bwd > 0) fam *= c->eff_attention_bwd;
   double peak_core = gemm_core_flops(c, a->dt) * fam;
   double vec_core = c->vec_flops_per_cycle[SL_FP32] * c->clock_ghz * 1e9 * c->eff_vector;
-  double t_mma = mm * 4.0 * rows_pad * kv_item * causal_frac * a->head_dim / peak_core;
-  double t_vec = vec * SOFTMAX_FLOPS_PER_SCORE * rows * kv_item * causal_frac / vec_core;
+  /* One key/value block of one tile: its matrix products and its online-softmax work. */
+  double t_block = mm * 4.0 * rows_pad * bkv * a->head_dim / peak_core +
+                   vec * SOFTMAX_FLOPS_PER_SCORE * rows * bkv / vec_core;
+  /* A tile costs a fixed part (its Q tile loaded, its output and statistics written, the pipeline
+   * filled and drained; the backward's dK/dV or dQ too: twice) plus its blocks. */
+  double t_tile = c->attn_tile_s * (a->backward ? 2.0 : 1.0);
+  double t_compute, causal_frac = 1;
+  if (!a->causal || a->q_len > a->kv_len || splits > 1) {
+    /* Every tile sees the same keys (a causal mask over more queries than keys, or a split
+     * decode, is rare: taken as full).  Equal tiles finish in whole waves over the cores. */
+    if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + bq / 2.0) / a->kv_len);
+    double w = t_tile + kv_item * causal_frac / bkv * t_block;
+    t_compute = ceil(items * splits / C) * w;
+  } else {
+    /* Causal: query tile i (of nq per head) sees the keys before its last query, off + (i+1) r
+     * with r = bq / group queries per tile and off = kv_len - q_len, in whole blocks (the
+     * diagonal block computed in full, half a block on average).  Tiles of unequal length are
+     * dispatched in order, so the longest ones end the kernel: the cores drain unevenly over the
+     * last tile, on average half of the longest tile after the mean load W / C. */
+    double nq = ceil(q_rows / bq), r_q = bq / group, off = a->kv_len - a->q_len;
+    double keys_sum = nq * off + r_q * nq * (nq + 1) / 2.0 - fmax(0, nq * r_q - a->q_len);
+    double blocks_sum = keys_sum / bkv + 0.5 * nq;
+    double w_max = t_tile + (a->kv_len / bkv + 0.5) * t_block;
+    double W = a->batch * a->kv_heads * (nq * t_tile + blocks_sum * t_block);
+    t_compute = fmax(w_max, W / C + 0.5 * w_max);
+    causal_frac = fmin(1.0, keys_sum / (nq * a->kv_len));
+  }
   double waves = ceil(items * splits / C);
-  double t_compute = waves * (t_mma + t_vec);
   double act = sl_dtype_bytes[a->dt];
   double q_bytes = a->batch * a->q_len * a->heads * a->head_dim * act;
   double kv_bytes = 2.0 * a->batch * a->kv_len * a->kv_heads * a->head_dim * a->kv_bytes;
@@ -156,16 +179,17 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
   case SL_K_GATHER:
     r = cost_gather(ctx, op->u.e.lookups, op->u.e.row_bytes);
     break;
-  case SL_K_COLL: /* launched like a kernel, but runs on the links */
+  case SL_K_COLL:
+    /* The communication library launches its own kernel on its own stream: the call's start-up
+     * is the link's base latency, not the framework's per-kernel dispatch (kernel_overhead_s). */
     r = cost_collective(&ctx->net, op->u.c.type, op->u.c.bytes, op->u.c.n, op->u.c.k);
-    r.time_s += ctx->chip->kernel_latency_s;
     break;
   case SL_K_STREAM:
   default:
     r = cost_stream(ctx, op->u.s.bytes, op->u.s.flops, op->u.s.dt);
     break;
   }
-  r.time_s = cost_launched(ctx->stack, r.time_s);
+  r.time_s = op->kernel == SL_K_COLL ? r.time_s / ctx->stack->efficiency : cost_launched(ctx->stack, r.time_s);
   sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
                 : op->kernel == SL_K_STREAM     ? op->u.s.dt
