@@ -86,25 +86,29 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   /* A tile costs a fixed part (its Q tile loaded, its output and statistics written, the pipeline
    * filled and drained; the backward's dK/dV or dQ too: twice) plus its blocks. */
   double t_tile = c->attn_tile_s * (a->backward ? 2.0 : 1.0);
-  double t_compute, causal_frac = 1;
+  double t_compute, t_fixed, causal_frac = 1;
   if (!a->causal || a->q_len > a->kv_len || splits > 1) {
     /* Every tile sees the same keys (a causal mask over more queries than keys, or a split
      * decode, is rare: taken as full).  Equal tiles finish in whole waves over the cores. */
     if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + bq / 2.0) / a->kv_len);
     double w = t_tile + kv_item * causal_frac / bkv * t_block;
     t_compute = ceil(items * splits / C) * w;
+    t_fixed = ceil(items * splits / C) * t_tile;
   } else {
     /* Causal: query tile i (of nq per head) sees the keys before its last query, off + (i+1) r
      * with r = bq / group queries per tile and off = kv_len - q_len, in whole blocks (the
-     * diagonal block computed in full, half a block on average).  Tiles of unequal length are
+     * diagonal block computed in full: half a block on average unless the counts are whole blocks).  Tiles of unequal length are
      * dispatched in order, so the longest ones end the kernel: the cores drain unevenly over the
      * last tile, on average half of the longest tile after the mean load W / C. */
     double nq = ceil(q_rows / bq), r_q = bq / group, off = a->kv_len - a->q_len;
     double keys_sum = nq * off + r_q * nq * (nq + 1) / 2.0 - fmax(0, nq * r_q - a->q_len);
-    double blocks_sum = keys_sum / bkv + 0.5 * nq;
-    double w_max = t_tile + (a->kv_len / bkv + 0.5) * t_block;
+    /* Key counts that are whole blocks (off and r multiples of bkv) need no rounding. */
+    double partial = fmod(off, bkv) == 0 && fmod(r_q, bkv) == 0 ? 0 : 0.5;
+    double blocks_sum = keys_sum / bkv + partial * nq;
+    double w_max = t_tile + (ceil(a->kv_len / bkv - 1e-9)) * t_block;
     double W = a->batch * a->kv_heads * (nq * t_tile + blocks_sum * t_block);
     t_compute = fmax(w_max, W / C + 0.5 * w_max);
+    t_fixed = fmin(t_compute, a->batch * a->kv_heads * nq * t_tile / C);
     causal_frac = fmin(1.0, keys_sum / (nq * a->kv_len));
   }
   double waves = ceil(items * splits / C);
@@ -117,7 +121,9 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   double t_dram = dram / ctx->mem_bw;
   double body = fmax(t_compute, t_dram);
   r.time_s = body + c->kernel_latency_s * (splits > 1 ? 2 : 1);
-  r.bound = t_compute >= t_dram ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
+  /* The tiles' fixed part is latency (loads, writes, pipeline fill), not matrix work. */
+  r.bound = t_compute - t_fixed >= t_dram ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
+  if (r.bound == SL_BOUND_MEMORY && t_fixed > t_dram) r.bound = SL_BOUND_LATENCY;
   if (r.time_s - body > body) r.bound = SL_BOUND_LATENCY;
   r.flops = mm * 4.0 * a->batch * a->heads * a->q_len * a->kv_len * causal_frac * a->head_dim;
   r.dram_bytes = dram;

@@ -207,9 +207,40 @@ static void test_a100_sweep_holdout(void **state) {
   ar_free(&a);
 }
 
+/* A chip is fitted only to its own kernel-level cases: of tests/data/calibrate-small.yaml the A100
+ * gets its three use: calibrate cases, the H100 its one; the end-to-end case is never loaded. */
+static void test_only_own_chip(void **state) {
+  (void)state;
+  static const struct {
+    const char *chip;
+    size_t n;
+    const char *first;
+  } want[] = {{"a100-sxm-80gb", 3, "gemm-a100"}, {"h100-sxm", 1, "gemm-h100"}, {"b200", 0, NULL}};
+  for (size_t k = 0; k < SL_ARRAY_LEN(want); k++) {
+    arena a;
+    ar_init(&a);
+    sl_cal_case *cs = NULL;
+    size_t n = 99;
+    sl_error err;
+    assert_int_equal(val_load_cases(SILICA_SOURCE_DIR "/tests/data/calibrate-small.yaml", want[k].chip, &a, &cs, &n,
+                                    &err),
+                     SL_OK);
+    assert_int_equal(n, want[k].n);
+    for (size_t i = 0; i < n; i++) {
+      assert_string_equal(cs[i].sc->chip.name, want[k].chip);
+      assert_true(strstr(cs[i].name, want[k].chip[0] == 'a' ? "a100" : "h100") != NULL);
+    }
+    if (n) assert_string_equal(cs[0].name, want[k].first);
+    for (size_t i = 0; i < n; i++)
+      sl_scenario_free(cs[i].sc);
+    ar_free(&a);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_recovers_known_figures),
                                      cmocka_unit_test(test_recovers_attention_family),
-                                     cmocka_unit_test(test_a100_sweep_holdout)};
+                                     cmocka_unit_test(test_a100_sweep_holdout),
+                                     cmocka_unit_test(test_only_own_chip)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
