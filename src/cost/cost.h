@@ -98,6 +98,12 @@ double stream_reread(const sl_chip *c, const sl_op *op);
  * cost: the ops of a graph (cost_op) and the framework's own work (pipeline sends, gradient
  * synchronisation, the optimizer) both go through it. */
 double cost_launched(const sl_stack *st, double time_s);
+/* A collective as the framework issues it: the network time (cost_collective, its call's start-up
+ * included) at the stack's efficiency.  The communication library launches its own kernel on its
+ * own stream, so the stack's per-kernel dispatch (kernel_overhead_s) is not charged.  The one home
+ * of a collective call's cost: the graphs' collective ops (cost_op) and the framework's own
+ * (pipeline sends, gradient synchronisation) both go through it. */
+sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k);
 /* A kernel (launch included) whose launch overhead is more than the rest of its time is
  * latency-bound, whatever bound its body had. */
 int cost_launch_bound(const sl_stack *st, double time_s);

@@ -169,6 +169,12 @@ double cost_launched(const sl_stack *st, double time_s) {
   return time_s / st->efficiency + st->kernel_overhead_s;
 }
 
+sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
+  sl_cost r = cost_collective(&ctx->net, type, S, n, k);
+  r.time_s /= ctx->stack->efficiency;
+  return r;
+}
+
 int cost_launch_bound(const sl_stack *st, double time_s) {
   return st->kernel_overhead_s > time_s - st->kernel_overhead_s;
 }
@@ -197,16 +203,14 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r = cost_gather(ctx, op->u.e.lookups, op->u.e.row_bytes);
     break;
   case SL_K_COLL:
-    /* The communication library launches its own kernel on its own stream: the call's start-up
-     * is the link's base latency, not the framework's per-kernel dispatch (kernel_overhead_s). */
-    r = cost_collective(&ctx->net, op->u.c.type, op->u.c.bytes, op->u.c.n, op->u.c.k);
+    r = cost_collective_call(ctx, op->u.c.type, op->u.c.bytes, op->u.c.n, op->u.c.k);
     break;
   case SL_K_STREAM:
   default:
     r = cost_stream(ctx, op->u.s.bytes + stream_reread(ctx->chip, op), op->u.s.flops, op->u.s.dt);
     break;
   }
-  r.time_s = op->kernel == SL_K_COLL ? r.time_s / ctx->stack->efficiency : cost_launched(ctx->stack, r.time_s);
+  if (op->kernel != SL_K_COLL) r.time_s = cost_launched(ctx->stack, r.time_s);
   sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
                 : op->kernel == SL_K_STREAM     ? op->u.s.dt

@@ -160,8 +160,9 @@ static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense
   return params;
 }
 
-/* Device work launched by the framework outside the layer graphs (pipeline sends, gradient
- * synchronisation, the optimizer) costs as every kernel does: cost_launched. */
+/* Device work launched by the framework outside the layer graphs (the optimizer) costs as every
+ * kernel does: cost_launched; its collectives (pipeline sends, gradient synchronisation) as every
+ * collective does: cost_collective_call. */
 static double launched(const sl_costctx *ctx, double t) {
   return cost_launched(ctx->stack, t);
 }
@@ -241,14 +242,14 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   if (pp > 1) {
     double stride = p->tp * p->cp * p->dp;
     double k = stride * 2 <= sc->node_chips ? 2 : 1;
-    sl_cost c = cost_collective(&ctx->net, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
-    p2p = launched(ctx, c.time_s);
+    sl_cost c = cost_collective_call(ctx, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
+    p2p = c.time_s;
     /* Without sequence parallelism each tensor-parallel rank sends 1/tp of the activations and
      * the receivers all-gather them over the scale-up links (Narayanan et al. SC21 §4.1). */
     if (p->tp > 1 && !p->sp)
-      p2p += launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, T * h * ab, p->tp,
-                                           group_per_node(p->tp, 1, sc->node_chips))
-                               .time_s);
+      p2p += cost_collective_call(ctx, SL_COLL_ALL_GATHER, T * h * ab, p->tp,
+                                  group_per_node(p->tp, 1, sc->node_chips))
+                 .time_s;
   }
   r->p2p = p2p;
   for (int s = 0; s < 3; s++) {
@@ -278,11 +279,11 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   double t_dp = 0, t_ag = 0;
   if (dpn > 1) {
     if (p->zero >= 1) {
-      t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s);
+      t_dp = cost_collective_call(ctx, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s;
       if (p->zero < 3)
-        t_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s);
+        t_ag = cost_collective_call(ctx, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s;
     } else {
-      t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s);
+      t_dp = cost_collective_call(ctx, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s;
     }
   }
   double b_last = dense[0] * P->layer.b + moe[0] * P->moe.b + P->first.b + (pp == 1 ? P->last.b : 0);
@@ -297,7 +298,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   }
   if (p->zero >= 3 && dpn > 1) { /* weights gathered for every layer's forward and backward */
     double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
-    double t_layer_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s);
+    double t_layer_ag = cost_collective_call(ctx, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s;
     double per = 2.0 * t_layer_ag * m * layers0;
     r->ag_exposed += p->overlap_dp ? fmax(0, per - r->pipe * 0.5) : per;
   }
