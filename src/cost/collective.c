@@ -6,7 +6,15 @@
  * a domain does so through the k ranks' own NICs in parallel (NCCL builds one ring per NIC), so
  * its bandwidth is min(scale-up, k x scale-out).  Sizes: all-reduce S = the buffer; all-gather S =
  * the gathered output per rank; reduce-scatter S = the input per rank; all-to-all S = what each
- * rank sends in all; send/recv S = the message. */
+ * rank sends in all; send/recv S = the message.
+ *
+ * Protocols (NCCL's LL and Simple): a call costs the link's start-up (`base_latency_s`: the
+ * communication kernel's launch and the ranks' handshake) plus the algorithm's steps and bytes
+ * under one protocol, the faster one taken.  Simple moves data at the link's large-message
+ * efficiency with `latency_s` per step; the low-latency protocol (a link with `ll_efficiency`)
+ * moves 8-byte lines that carry their own flag, so a step needs no separate synchronisation
+ * (LL_HOP of the Simple step latency) but the bus bandwidth is only `ll_efficiency` of the link:
+ * small messages take it, large ones the Simple protocol. */
 #include "cost/cost.h"
 
 #include <math.h>
@@ -20,6 +28,11 @@ double link_bw(const sl_link *l) {
   return l->bw_GBps * 1e9 * l->efficiency;
 }
 
+/* Per-step latency of the low-latency protocol as a fraction of the Simple protocol's: NCCL's
+ * tuning model (src/graph/tuning.cc, hwLat for NVLink rings) gives 0.6 us (LL) against 3.4 us
+ * (Simple) per step. */
+static const double LL_HOP = 0.6 / 3.4;
+
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips) {
   net->up_bw = link_bw(up);
   net->up_lat = up->latency_s;
@@ -27,6 +40,10 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->out_bw = link_bw(out) / over;
   net->out_lat = out->latency_s;
   net->node = node_chips;
+  net->up_base = up->base_latency_s;
+  net->out_base = out->base_latency_s;
+  net->up_ll = up->bw_GBps * 1e9 * up->ll_efficiency;
+  net->out_ll = out->bw_GBps * 1e9 * out->ll_efficiency / over;
 }
 
 static sl_cost result(double t_bw, double t_lat) {
@@ -44,44 +61,66 @@ static double ar_tree(double S, double n, double B, double a) {
   return 2 * S / B + 2 * ceil(log2(n)) * a;
 }
 
+/* One protocol's bandwidths and step latencies on the two levels. */
+typedef struct proto {
+  double up_bw, up_lat, out_bw, out_lat;
+} proto;
+
+/* Time of a collective under protocol p without the call's start-up; *bw_part: its bytes' share. */
+static double coll_time(const proto *p, sl_coll type, double S, double n, double k, double *bw_part) {
+  double m = n / k;
+  int multi = m > 1.0 + 1e-9;
+  double B = multi ? fmin(p->up_bw, k * p->out_bw) : p->up_bw;
+  double a = multi ? p->out_lat : p->up_lat;
+  switch (type) {
+  case SL_COLL_ALL_REDUCE: {
+    double ring = ar_ring(S, n, B, a), tree = ar_tree(S, n, B, a), best = fmin(ring, tree);
+    double bw = best == ring ? 2 * (n - 1) / n * S / B : 2 * S / B;
+    if (multi && k > 1) { /* reduce-scatter in the domain, all-reduce of S/k across, all-gather */
+      double in = 2 * ((k - 1) / k * S / p->up_bw + (k - 1) * p->up_lat);
+      double x_ring = ar_ring(S / k, m, p->out_bw, p->out_lat), x_tree = ar_tree(S / k, m, p->out_bw, p->out_lat);
+      double across = fmin(x_ring, x_tree);
+      if (in + across < best) {
+        best = in + across;
+        bw = 2 * (k - 1) / k * S / p->up_bw + (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / p->out_bw;
+      }
+    }
+    *bw_part = bw;
+    return best;
+  }
+  case SL_COLL_ALL_GATHER:
+  case SL_COLL_REDUCE_SCATTER:
+    *bw_part = (n - 1) / n * S / B;
+    return *bw_part + (n - 1) * a;
+  case SL_COLL_ALL_TO_ALL: {
+    double intra = (k - 1) / n * S / p->up_bw;
+    double inter = multi ? (n - k) / n * S / p->out_bw : 0;
+    *bw_part = fmax(intra, inter);
+    return *bw_part + (n - 1) * a;
+  }
+  case SL_COLL_SEND_RECV:
+  default:
+    /* k >= 2: the peer is in the same domain; k = 1: across the fabric. */
+    *bw_part = S / (k >= 2 ? p->up_bw : p->out_bw);
+    return *bw_part + (k >= 2 ? p->up_lat : p->out_lat);
+  }
+}
+
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k) {
   sl_cost r = {0};
   if (n <= 1 || S <= 0) return r;
   if (k < 1) k = 1;
   if (k > n) k = n;
-  double m = n / k;
-  int multi = m > 1.0 + 1e-9;
-  double B = multi ? fmin(net->up_bw, k * net->out_bw) : net->up_bw;
-  double a = multi ? net->out_lat : net->up_lat;
-  switch (type) {
-  case SL_COLL_ALL_REDUCE: {
-    double ring = ar_ring(S, n, B, a), tree = ar_tree(S, n, B, a), best = fmin(ring, tree);
-    double bw_part = best == ring ? 2 * (n - 1) / n * S / B : 2 * S / B;
-    if (multi && k > 1) { /* reduce-scatter in the domain, all-reduce of S/k across, all-gather */
-      double in = 2 * ((k - 1) / k * S / net->up_bw + (k - 1) * net->up_lat);
-      double x_ring = ar_ring(S / k, m, net->out_bw, net->out_lat),
-             x_tree = ar_tree(S / k, m, net->out_bw, net->out_lat);
-      double across = fmin(x_ring, x_tree);
-      if (in + across < best) {
-        best = in + across;
-        bw_part =
-            2 * (k - 1) / k * S / net->up_bw + (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / net->out_bw;
-      }
-    }
-    return result(bw_part, best - bw_part);
+  int multi = n / k > 1.0 + 1e-9;
+  proto simple = {net->up_bw, net->up_lat, net->out_bw, net->out_lat};
+  double bw = 0, t = coll_time(&simple, type, S, n, k, &bw);
+  /* The low-latency protocol, where every level the call crosses has it. */
+  if (net->up_ll > 0 && (!multi || net->out_ll > 0)) {
+    proto ll = {net->up_ll, net->up_lat * LL_HOP, net->out_ll > 0 ? net->out_ll : net->out_bw,
+                net->out_lat * LL_HOP};
+    double bw2 = 0, t2 = coll_time(&ll, type, S, n, k, &bw2);
+    if (t2 < t) t = t2, bw = bw2;
   }
-  case SL_COLL_ALL_GATHER:
-  case SL_COLL_REDUCE_SCATTER:
-    return result((n - 1) / n * S / B, (n - 1) * a);
-  case SL_COLL_ALL_TO_ALL: {
-    double intra = (k - 1) / n * S / net->up_bw;
-    double inter = multi ? (n - k) / n * S / net->out_bw : 0;
-    return result(fmax(intra, inter), (n - 1) * a);
-  }
-  case SL_COLL_SEND_RECV:
-  default:
-    /* k >= 2: the peer is in the same domain; k = 1: across the fabric. */
-    return result(S / (k >= 2 ? net->up_bw : net->out_bw), k >= 2 ? net->up_lat : net->out_lat);
-  }
-  return r;
+  double base = multi ? net->out_base : net->up_base;
+  return result(bw, t - bw + base);
 }

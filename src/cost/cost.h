@@ -31,6 +31,8 @@ typedef struct sl_net {
   double up_bw, up_lat;   /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
   double out_bw, out_lat; /* scale-out, oversubscription applied */
   double node;            /* chips per scale-up domain */
+  double up_base, out_base; /* start-up of one collective call whose widest level is this one */
+  double up_ll, out_ll;     /* bus bytes/s of the low-latency protocol; 0 = none */
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
@@ -89,11 +91,19 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a);
 sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype dt);
 sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes);
 sl_cost cost_op(const sl_costctx *ctx, const sl_op *op); /* dispatch, kernel overhead added */
+/* Bytes a row reduction reads again because its row does not fit one thread block's SRAM. */
+double stream_reread(const sl_chip *c, const sl_op *op);
 /* Device time of work launched as a kernel that takes time_s at full speed: the stack's efficiency
  * stretches it and each launch adds the stack's kernel_overhead_s.  The one home of the launch
  * cost: the ops of a graph (cost_op) and the framework's own work (pipeline sends, gradient
  * synchronisation, the optimizer) both go through it. */
 double cost_launched(const sl_stack *st, double time_s);
+/* A collective as the framework issues it: the network time (cost_collective, its call's start-up
+ * included) at the stack's efficiency.  The communication library launches its own kernel on its
+ * own stream, so the stack's per-kernel dispatch (kernel_overhead_s) is not charged.  The one home
+ * of a collective call's cost: the graphs' collective ops (cost_op) and the framework's own
+ * (pipeline sends, gradient synchronisation) both go through it. */
+sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k);
 /* A kernel (launch included) whose launch overhead is more than the rest of its time is
  * latency-bound, whatever bound its body had. */
 int cost_launch_bound(const sl_stack *st, double time_s);

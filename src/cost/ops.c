@@ -71,22 +71,49 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   if (items < C) splits = fmax(1, fmin(floor(C / items), ceil(a->kv_len / (4.0 * bkv))));
   double rows = fmin(q_rows, bq);
   double kv_item = a->kv_len / splits;
-  /* Causal: a query tile sees on average (kv_len - q_len/2) keys when q_len <= kv_len. */
-  double causal_frac = 1;
-  if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + bq / 2.0) / a->kv_len);
   double mm = a->backward ? 2.5 : 1.0; /* backward: 5 matmuls against 2 (FlashAttention-2 §3.2) */
   double vec = a->backward ? 2.0 : 1.0;
   double rows_pad = ceil(rows / c->mat_shape_m) * c->mat_shape_m;
   /* The family's matrix throughput: its fraction of the GEMM efficiency on this chip (e.g.
-   * FlashAttention-2 issues Ampere's synchronous mma on Hopper and cannot reach the wgmma rate). */
+   * FlashAttention-2 issues Ampere's synchronous mma on Hopper and cannot reach the wgmma rate);
+   * a backward pass sustains the chip's backward fraction of that. */
   double fam =
       a->family > SL_ATTN_UNFUSED && c->eff_attention[a->family] > 0 ? c->eff_attention[a->family] : 1;
+  if (a->backward && c->eff_attention_bwd > 0) fam *= c->eff_attention_bwd;
   double peak_core = gemm_core_flops(c, a->dt) * fam;
   double vec_core = c->vec_flops_per_cycle[SL_FP32] * c->clock_ghz * 1e9 * c->eff_vector;
-  double t_mma = mm * 4.0 * rows_pad * kv_item * causal_frac * a->head_dim / peak_core;
-  double t_vec = vec * SOFTMAX_FLOPS_PER_SCORE * rows * kv_item * causal_frac / vec_core;
+  /* One key/value block of one tile: its matrix products and its online-softmax work. */
+  double t_block = mm * 4.0 * rows_pad * bkv * a->head_dim / peak_core +
+                   vec * SOFTMAX_FLOPS_PER_SCORE * rows * bkv / vec_core;
+  /* A tile costs a fixed part (its Q tile loaded, its output and statistics written, the pipeline
+   * filled and drained; the backward's dK/dV or dQ too: twice) plus its blocks. */
+  double t_tile = c->attn_tile_s * (a->backward ? 2.0 : 1.0);
+  double t_compute, t_fixed, causal_frac = 1;
+  if (!a->causal || a->q_len > a->kv_len || splits > 1) {
+    /* Every tile sees the same keys (a causal mask over more queries than keys, or a split
+     * decode, is rare: taken as full).  Equal tiles finish in whole waves over the cores. */
+    if (a->causal) causal_frac = fmin(1.0, (a->kv_len - a->q_len / 2.0 + bq / 2.0) / a->kv_len);
+    double w = t_tile + kv_item * causal_frac / bkv * t_block;
+    t_compute = ceil(items * splits / C) * w;
+    t_fixed = ceil(items * splits / C) * t_tile;
+  } else {
+    /* Causal: query tile i (of nq per head) sees the keys before its last query, off + (i+1) r
+     * with r = bq / group queries per tile and off = kv_len - q_len, in whole blocks (the
+     * diagonal block computed in full: half a block on average unless the counts are whole blocks).  Tiles of unequal length are
+     * dispatched in order, so the longest ones end the kernel: the cores drain unevenly over the
+     * last tile, on average half of the longest tile after the mean load W / C. */
+    double nq = ceil(q_rows / bq), r_q = bq / group, off = a->kv_len - a->q_len;
+    double keys_sum = nq * off + r_q * nq * (nq + 1) / 2.0 - fmax(0, nq * r_q - a->q_len);
+    /* Key counts that are whole blocks (off and r multiples of bkv) need no rounding. */
+    double partial = fmod(off, bkv) == 0 && fmod(r_q, bkv) == 0 ? 0 : 0.5;
+    double blocks_sum = keys_sum / bkv + partial * nq;
+    double w_max = t_tile + (ceil(a->kv_len / bkv - 1e-9)) * t_block;
+    double W = a->batch * a->kv_heads * (nq * t_tile + blocks_sum * t_block);
+    t_compute = fmax(w_max, W / C + 0.5 * w_max);
+    t_fixed = fmin(t_compute, a->batch * a->kv_heads * nq * t_tile / C);
+    causal_frac = fmin(1.0, keys_sum / (nq * a->kv_len));
+  }
   double waves = ceil(items * splits / C);
-  double t_compute = waves * (t_mma + t_vec);
   double act = sl_dtype_bytes[a->dt];
   double q_bytes = a->batch * a->q_len * a->heads * a->head_dim * act;
   double kv_bytes = 2.0 * a->batch * a->kv_len * a->kv_heads * a->head_dim * a->kv_bytes;
@@ -96,7 +123,9 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   double t_dram = dram / ctx->mem_bw;
   double body = fmax(t_compute, t_dram);
   r.time_s = body + c->kernel_latency_s * (splits > 1 ? 2 : 1);
-  r.bound = t_compute >= t_dram ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
+  /* The tiles' fixed part is latency (loads, writes, pipeline fill), not matrix work. */
+  r.bound = t_compute - t_fixed >= t_dram ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
+  if (r.bound == SL_BOUND_MEMORY && t_fixed > t_dram) r.bound = SL_BOUND_LATENCY;
   if (r.time_s - body > body) r.bound = SL_BOUND_LATENCY;
   r.flops = mm * 4.0 * a->batch * a->heads * a->q_len * a->kv_len * causal_frac * a->head_dim;
   r.dram_bytes = dram;
@@ -142,8 +171,25 @@ double cost_launched(const sl_stack *st, double time_s) {
   return time_s / st->efficiency + st->kernel_overhead_s;
 }
 
+sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
+  sl_cost r = cost_collective(&ctx->net, type, S, n, k);
+  r.time_s /= ctx->stack->efficiency;
+  return r;
+}
+
 int cost_launch_bound(const sl_stack *st, double time_s) {
   return st->kernel_overhead_s > time_s - st->kernel_overhead_s;
+}
+
+/* A row reduction (softmax, layer or RMS norm) keeps each row on chip between its reduction and
+ * its output pass when the row fits the shared memory of one thread block; a longer row is read
+ * from memory again for the second pass (online softmax: one pass for the running maximum and sum,
+ * one to normalise and write; Milakov & Gimelshein 2018).  The extra bytes. */
+double stream_reread(const sl_chip *c, const sl_op *op) {
+  if (op->kernel != SL_K_STREAM || !(op->u.s.row_bytes > 0)) return 0;
+  const sl_mem_level *sram = chip_core_sram(c);
+  double fit = c->block_sram_bytes > 0 ? c->block_sram_bytes : sram ? sram->capacity_bytes : 0;
+  return fit > 0 && op->u.s.row_bytes > fit ? op->u.s.reread_bytes : 0;
 }
 
 sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
@@ -158,16 +204,15 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
   case SL_K_GATHER:
     r = cost_gather(ctx, op->u.e.lookups, op->u.e.row_bytes);
     break;
-  case SL_K_COLL: /* launched like a kernel, but runs on the links */
-    r = cost_collective(&ctx->net, op->u.c.type, op->u.c.bytes, op->u.c.n, op->u.c.k);
-    r.time_s += ctx->chip->kernel_latency_s;
+  case SL_K_COLL:
+    r = cost_collective_call(ctx, op->u.c.type, op->u.c.bytes, op->u.c.n, op->u.c.k);
     break;
   case SL_K_STREAM:
   default:
-    r = cost_stream(ctx, op->u.s.bytes, op->u.s.flops, op->u.s.dt);
+    r = cost_stream(ctx, op->u.s.bytes + stream_reread(ctx->chip, op), op->u.s.flops, op->u.s.dt);
     break;
   }
-  r.time_s = cost_launched(ctx->stack, r.time_s);
+  if (op->kernel != SL_K_COLL) r.time_s = cost_launched(ctx->stack, r.time_s);
   sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
                 : op->kernel == SL_K_STREAM     ? op->u.s.dt

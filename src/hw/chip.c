@@ -45,6 +45,8 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
   if (!s) s = rd_double(r, l, "latency_s", 0, 0, 1, &out->latency_s);
   if (!s) s = rd_double(r, l, "efficiency", 0, 0.01, 1, &out->efficiency);
   if (!s) s = rd_double(r, l, "oversubscription", 0, 1, 1000, &out->oversubscription);
+  if (!s) s = rd_double(r, l, "base_latency_s", 0, 0, 1e-2, &out->base_latency_s);
+  if (!s) s = rd_double(r, l, "ll_efficiency", 0, 0, 1, &out->ll_efficiency);
   if (!s) s = rd_done(r, l);
   return s;
 }
@@ -130,6 +132,8 @@ static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) s = rd_double(r, k, "latency_s", 1, 0, 1e-2, &c->kernel_latency_s);
   if (!s) s = rd_int(r, k, "max_split_k", 0, 1, 256, &msk);
   if (!s) s = rd_bool(r, k, "stream_k", 0, &c->stream_k);
+  if (!s) s = rd_double(r, k, "attention_tile_s", 0, 0, 1e-3, &c->attn_tile_s);
+  if (!s) s = rd_double(r, k, "block_sram_bytes", 0, 1024, 1e9, &c->block_sram_bytes);
   c->max_split_k = (int)msk;
   yt_node *t = s ? NULL : yt_get(k, "tiles");
   if (!s) {
@@ -183,12 +187,14 @@ static sl_status read_efficiency(reader *r, yt_node *chip, sl_chip *c) {
    * says); 0 marks a family the chip cannot run (FlashAttention-3 needs Hopper's TMA and wgmma). */
   for (int k = 0; k < SL_ATTN_KERNEL_COUNT; k++)
     c->eff_attention[k] = 1.0;
+  c->eff_attention_bwd = 1.0;
   yt_node *at = e ? yt_get(e, "attention") : NULL;
   if (!s && at) {
     rd_mark m2 = rd_push(r, "attention");
     s = rd_map(r, at);
     for (int k = SL_ATTN_FUSED; !s && k < SL_ATTN_KERNEL_COUNT; k++)
       s = rd_double(r, at, sl_attn_kernel_names[k], 0, 0, 1.0, &c->eff_attention[k]);
+    if (!s) s = rd_double(r, at, "backward", 0, 0.05, 1.0, &c->eff_attention_bwd);
     const char *ign_attention_source = NULL;
     if (!s) s = rd_string(r, at, "source", 0, &ign_attention_source);
     if (!s) s = rd_done(r, at);
@@ -300,8 +306,8 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   SL_TRY(read_memory(r, n, c));
   /* Every link starts complete (no bandwidth, the default efficiency, full bisection) and the
    * spec's keys replace what they name: no reader of a loaded chip needs a fallback. */
-  c->scale_up = (sl_link){0, 0, SL_LINK_EFF_UP, 1};
-  c->scale_out = c->host = (sl_link){0, 0, SL_LINK_EFF_OUT, 1};
+  c->scale_up = (sl_link){0, 0, SL_LINK_EFF_UP, 1, 0, 0};
+  c->scale_out = c->host = (sl_link){0, 0, SL_LINK_EFF_OUT, 1, 0, 0};
   yt_node *links = yt_get(n, "links");
   if (links) {
     rd_mark m = rd_push(r, "links");

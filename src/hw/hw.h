@@ -23,6 +23,9 @@ typedef struct sl_link {
   double latency_s;        /* per message step (the alpha of alpha-beta) */
   double efficiency;       /* fraction of bw_GBps collectives reach on large messages */
   double oversubscription; /* >= 1: scale-out fabric oversubscription (1 = full bisection) */
+  double base_latency_s;   /* start-up of one collective call on the link (launch, ranks' handshake) */
+  double ll_efficiency;    /* bus bandwidth of the low-latency protocol as a fraction of bw_GBps;
+                              0 = no such protocol (every message takes the bandwidth protocol) */
 } sl_link;
 
 typedef struct sl_tile {
@@ -93,6 +96,9 @@ typedef struct sl_chip {
   int max_split_k;
   int stream_k;                    /* kernels split the K loop evenly over the cores (no waves) */
   double kernel_latency_s;         /* fill + drain of one kernel on the device */
+  double attn_tile_s;              /* fused attention: fixed time of one tile (its Q load, output
+                                      write and pipeline fill), on top of its key/value blocks */
+  double block_sram_bytes;         /* shared memory one thread block may take (0 = the per-core SRAM) */
   double eff_gemm[SL_DTYPE_COUNT]; /* sustained fraction of matrix peak on full tiles */
   double eff_dram;                 /* fraction of DRAM bandwidth reached by tiled kernels (GEMM) */
   double eff_stream;               /* fraction reached by element-wise / norm / softmax kernels */
@@ -102,6 +108,8 @@ typedef struct sl_chip {
                                       units counted); 0 = take eff_stream */
   double eff_attention[SL_ATTN_KERNEL_COUNT]; /* per fused family: fraction of eff_gemm its matrix
                                                  work sustains; 0 = the chip cannot run it */
+  double eff_attention_bwd; /* fraction of the forward's throughput a fused attention backward
+                               sustains (its dQ accumulation and the recomputation's sync) */
   const char *eff_gemm_source, *eff_dram_source, *eff_stream_source;
   int validated; /* kernel-level data behind the efficiency figures */
   const char *validation_note;

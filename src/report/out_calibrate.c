@@ -44,6 +44,11 @@ sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_file
     n_all += n;
   }
   sl_calibration cal;
+  if (!s && n_all < 2)
+    s = err_set(err, SL_ERR_INPUT, "<command line>", 0, "--chip",
+                "calibration needs at least 2 use: calibrate cases with step_time_s measured on chip \"%s\" "
+                "(found %zu)",
+                chip, n_all);
   if (!s) s = calibrate_fit(all, n_all, &cal, err);
   char *frag = s ? NULL : calibrate_fragment(&cal, chip, files, n_files);
   if (!s && !frag) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");

@@ -25,10 +25,20 @@ enum {
   P_LATENCY,
   P_LINK_UP,
   P_LINK_OUT,
-  P_ESCALE, /* energy.dynamic_scale, fitted to measured power */
-  P_ATTN,   /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
+  P_ESCALE,   /* energy.dynamic_scale, fitted to measured power */
+  P_UP_LAT,   /* links.scale_up.latency_s: per step of a collective */
+  P_UP_BASE,  /* links.scale_up.base_latency_s: start-up of a collective call */
+  P_UP_LL,    /* links.scale_up.ll_efficiency: the low-latency protocol's bandwidth */
+  P_TILE,     /* kernels.attention_tile_s */
+  P_ATTN_BWD, /* efficiency.attention.backward */
+  P_ATTN,     /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
   P_COUNT = P_ATTN + SL_ATTN_KERNEL_COUNT - SL_ATTN_FUSED
 };
+
+/* Figures that are times (searched from 0) rather than fractions. */
+static int is_time(int p) {
+  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_TILE;
+}
 
 static double *slot(sl_scenario *sc, int p) {
   if (p < SL_DTYPE_COUNT) return &sc->chip.eff_gemm[p];
@@ -44,6 +54,16 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.efficiency;
   case P_ESCALE:
     return &sc->chip.energy_dynamic_scale;
+  case P_UP_LAT:
+    return &sc->scale_up.latency_s;
+  case P_UP_BASE:
+    return &sc->scale_up.base_latency_s;
+  case P_UP_LL:
+    return &sc->scale_up.ll_efficiency;
+  case P_TILE:
+    return &sc->chip.attn_tile_s;
+  case P_ATTN_BWD:
+    return &sc->chip.eff_attention_bwd;
   case P_LINK_OUT:
   default:
     return &sc->scale_out.efficiency;
@@ -65,6 +85,16 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.efficiency");
   else if (p == P_ESCALE)
     snprintf(buf, n, "energy.dynamic_scale");
+  else if (p == P_UP_LAT)
+    snprintf(buf, n, "links.scale_up.latency_s");
+  else if (p == P_UP_BASE)
+    snprintf(buf, n, "links.scale_up.base_latency_s");
+  else if (p == P_UP_LL)
+    snprintf(buf, n, "links.scale_up.ll_efficiency");
+  else if (p == P_TILE)
+    snprintf(buf, n, "kernels.attention_tile_s");
+  else if (p == P_ATTN_BWD)
+    snprintf(buf, n, "efficiency.attention.backward");
   else
     snprintf(buf, n, "links.scale_out.efficiency");
 }
@@ -83,6 +113,10 @@ typedef struct fitctx {
 /* The metric a figure is fitted to. */
 static sl_cal_metric metric_of(int p) {
   return p == P_ESCALE ? SL_CAL_POWER : SL_CAL_TIME;
+}
+
+static int is_attention(const sl_scenario *sc) {
+  return sc->model.kind == SL_MODEL_OP && sc->model.op.type == SL_OPT_ATTENTION;
 }
 
 static double predict(fitctx *f, size_t i) {
@@ -110,14 +144,28 @@ static void set_all(fitctx *f, int p, double v) {
   }
 }
 
-/* Mean |log(pred/meas)| over the cases of one half (0 train, 1 held out, -1 all) and one metric
- * (-1 both). */
-static double objective_of(fitctx *f, int half, int metric, double *mape) {
+/* Whether figure p is fitted to case i: a case that shows a figure only through something else
+ * is left out of that figure's search.  An attention kernel's matrix rate is the GEMM efficiency
+ * times its family's fraction, so GEMM figures are fitted to GEMMs and the fraction to attention;
+ * a kernel's device latency shows only in device-timed cases (a host-timed one adds the
+ * framework's dispatch, which the stack's kernel_overhead_s owns), and not in attention kernels,
+ * whose fixed cost per tile is their own figure.  Each figure is fitted to its metric's cases. */
+static int informs(const sl_cal_case *c, int p) {
+  const sl_scenario *sc = c->sc;
+  if (c->metric != metric_of(p)) return 0;
+  if (p < SL_DTYPE_COUNT) return !is_attention(sc);
+  if (p == P_LATENCY) return !(sc->stack.kernel_overhead_s > 0) && !is_attention(sc);
+  return 1;
+}
+
+/* Mean |log(pred/meas)| over the cases of one half (0 train, 1 held out, -1 all), only those that
+ * inform figure p (p < 0: every case). */
+static double objective_of(fitctx *f, int half, int fig, double *mape) {
   double sum = 0, ape = 0;
   size_t k = 0;
   for (size_t i = 0; i < f->n; i++) {
     if ((half >= 0 && (int)f->half[i] != half) || (f->skip && f->skip[i])) continue;
-    if (metric >= 0 && (int)f->cases[i].metric != metric) continue;
+    if (fig >= 0 && !informs(&f->cases[i], fig)) continue;
     double p = predict(f, i);
     if (!(p > 0)) return INFINITY;
     sum += fabs(log(p / f->cases[i].measured_s));
@@ -146,21 +194,20 @@ static int escale_fits(fitctx *f, double v) {
 /* Golden-section search of figure p in [lo, hi] on the training half. */
 static double golden(fitctx *f, int p, double lo, double hi) {
   const double g = 0.6180339887498949;
-  const int m = (int)metric_of(p);
   double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);
   set_all(f, p, c);
-  double fc = objective_of(f, 0, m, NULL);
+  double fc = objective_of(f, 0, p, NULL);
   set_all(f, p, d);
-  double fd = objective_of(f, 0, m, NULL);
+  double fd = objective_of(f, 0, p, NULL);
   for (int it = 0; it < 40 && b - a > 1e-5 * (hi - lo); it++) {
     if (fc <= fd) {
       b = d, d = c, fd = fc, c = b - g * (b - a);
       set_all(f, p, c);
-      fc = objective_of(f, 0, m, NULL);
+      fc = objective_of(f, 0, p, NULL);
     } else {
       a = c, c = d, fc = fd, d = a + g * (b - a);
       set_all(f, p, d);
-      fd = objective_of(f, 0, m, NULL);
+      fd = objective_of(f, 0, p, NULL);
     }
   }
   double best = fc <= fd ? c : d;
@@ -210,12 +257,14 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   int fit[P_COUNT] = {0};
   for (int p = 0; p < P_COUNT && !f.failed; p++) {
     double v = *slot(cases[0].sc, p);
-    if (!(v > 0) && p != P_LATENCY) continue;
-    set_all(&f, p, p == P_LATENCY ? (v > 0 ? v * 1.5 : 1e-6) : v * 0.9);
+    if (p == P_UP_LAT) continue; /* per-step latency: with one group size it is one with the start-up */
+    if (!(v > 0) && !is_time(p) && p != P_UP_LL) continue;
+    set_all(&f, p, is_time(p) ? (v > 0 ? v * 1.5 : 1e-6) : p == P_UP_LL && !(v > 0) ? 0.05 : v * 0.9);
     size_t moved = 0, moved_train = 0;
-    for (size_t i = 0; i < n; i++)
-      if (cases[i].metric == metric_of(p) && fabs(predict(&f, i) / base[i] - 1) > 1e-9)
-        moved++, moved_train += f.half[i] == 0;
+    for (size_t i = 0; i < n; i++) {
+      if (!informs(&cases[i], p)) continue;
+      if (fabs(predict(&f, i) / base[i] - 1) > 1e-4) moved++, moved_train += f.half[i] == 0;
+    }
     set_all(&f, p, v);
     if (moved_train > 0 && cal->n_params < SL_ARRAY_LEN(cal->params)) {
       fit[p] = 1;
@@ -224,8 +273,8 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       key_of(p, key, sizeof key);
       cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
       cp->before = v;
-      cp->lo = p == P_LATENCY ? 0 : p == P_ESCALE ? 0.25 : 0.02;
-      cp->hi = p == P_LATENCY ? 1e-4 : p == P_ESCALE ? 4.0 : 1.0;
+      cp->lo = is_time(p) ? 0 : p == P_UP_LL ? 0.005 : p == P_ESCALE ? 0.25 : 0.02;
+      cp->hi = is_time(p) ? (p == P_LATENCY ? 1e-4 : 5e-5) : p == P_UP_LL ? 0.5 : p == P_ESCALE ? 4.0 : 1.0;
       cp->n_cases = moved;
       (void)key;
     }
@@ -258,7 +307,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     }
     set_all(&f, P_ESCALE, cp->after);
   }
-  for (int round = 0; round < 4 && !f.failed; round++) {
+  for (int round = 0; round < 8 && !f.failed; round++) {
     size_t k = 0;
     for (int p = 0; p < P_COUNT; p++) {
       if (!fit[p]) continue;
@@ -362,22 +411,34 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
       any_attn = 1;
     }
   if (any_attn) appendf(&b, &len, &cap, ", source: \"%s\"}\n", stats);
+  int any_kernel = 0;
   for (size_t i = 0; i < cal->n_params; i++)
-    if (strcmp(cal->params[i].key, "kernels.latency_s") == 0)
-      appendf(&b, &len, &cap, "kernels:\n  latency_s: %.4g   # %s\n", cal->params[i].after, stats);
+    if (strncmp(cal->params[i].key, "kernels.", 8) == 0) {
+      if (!any_kernel) appendf(&b, &len, &cap, "kernels:   # %s\n", stats);
+      any_kernel = 1;
+      appendf(&b, &len, &cap, "  %s: %.4g\n", cal->params[i].key + 8, cal->params[i].after);
+    }
   for (size_t i = 0; i < cal->n_params; i++)
     if (strcmp(cal->params[i].key, "energy.dynamic_scale") == 0)
       appendf(&b, &len, &cap, "energy:\n  dynamic_scale: %.4f   # %s%s\n", cal->params[i].after, stats,
               cal->escale_capped ? "; lowered so that no timed case is over the TDP cap" : "");
+  /* links: one line per link with every fitted figure of it */
+  static const char *const link_names[] = {"scale_up", "scale_out"};
   int any_link = 0;
-  for (size_t i = 0; i < cal->n_params; i++)
-    if (strncmp(cal->params[i].key, "links.", 6) == 0) {
-      if (!any_link)
-        appendf(&b, &len, &cap, "links:   # efficiency of collectives over the link; %s\n", stats);
+  for (size_t l = 0; l < 2; l++) {
+    int first = 1;
+    for (size_t i = 0; i < cal->n_params; i++) {
+      const char *k = cal->params[i].key;
+      size_t ln = strlen(link_names[l]);
+      if (strncmp(k, "links.", 6) != 0 || strncmp(k + 6, link_names[l], ln) != 0 || k[6 + ln] != '.')
+        continue;
+      if (!any_link) appendf(&b, &len, &cap, "links:   # collectives over the link; %s\n", stats);
       any_link = 1;
-      const char *name = cal->params[i].key + 6, *dot = strchr(name, '.');
-      appendf(&b, &len, &cap, "  %.*s: {efficiency: %.4f}\n", (int)(dot ? dot - name : (long)strlen(name)),
-              name, cal->params[i].after);
+      if (first) appendf(&b, &len, &cap, "  %s: {", link_names[l]);
+      appendf(&b, &len, &cap, "%s%s: %.4g", first ? "" : ", ", k + 7 + ln, cal->params[i].after);
+      first = 0;
     }
+    if (!first) appendf(&b, &len, &cap, "}\n");
+  }
   return b;
 }

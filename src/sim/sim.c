@@ -178,8 +178,8 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     double passes = sc.task == SL_TASK_GENERATE ? sc.gen_len : 1;
     double k = p.tp * p.dp * 2 <= sc.node_chips ? 2 : 1;
     double msg = T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp;
-    sl_cost c = cost_collective(&ctx.net, SL_COLL_SEND_RECV, msg, 2, k);
-    double t = cost_launched(&sc.stack, c.time_s) * (p.pp - 1) * passes;
+    sl_cost c = cost_collective_call(&ctx, SL_COLL_SEND_RECV, msg, 2, k);
+    double t = c.time_s * (p.pp - 1) * passes;
     res->rows[res->n_rows++] = (sl_row){"pp_send_recv",
                                         SL_PH_COMM,
                                         SL_CAT_COLLECTIVE,

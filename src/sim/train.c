@@ -183,8 +183,9 @@ static double stage_params(const sl_scenario *sc, const sl_plan *p, double dense
   return params;
 }
 
-/* Device work launched by the framework outside the layer graphs (pipeline sends, gradient
- * synchronisation, the optimizer) costs as every kernel does: cost_launched. */
+/* Device work launched by the framework outside the layer graphs (the optimizer) costs as every
+ * kernel does: cost_launched; its collectives (pipeline sends, gradient synchronisation) as every
+ * collective does: cost_collective_call. */
 static double launched(const sl_costctx *ctx, double t) {
   return cost_launched(ctx->stack, t);
 }
@@ -320,14 +321,14 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
      * paces the pipeline. */
     double stride = p->tp * p->cp * p->dp;
     double k = stride * pp <= sc->node_chips ? 2 : 1;
-    sl_cost c = cost_collective(&ctx->net, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
-    p2p = launched(ctx, c.time_s);
+    sl_cost c = cost_collective_call(ctx, SL_COLL_SEND_RECV, T * h * ab / p->tp, 2, k);
+    p2p = c.time_s;
     /* Without sequence parallelism each tensor-parallel rank sends 1/tp of the activations and
      * the receivers all-gather them over the scale-up links (Narayanan et al. SC21 §4.1). */
     if (p->tp > 1 && !p->sp)
-      p2p += launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, T * h * ab, p->tp,
-                                           group_per_node(p->tp, 1, sc->node_chips))
-                               .time_s);
+      p2p += cost_collective_call(ctx, SL_COLL_ALL_GATHER, T * h * ab, p->tp,
+                                  group_per_node(p->tp, 1, sc->node_chips))
+                 .time_s;
   }
   /* With the interleaved schedule a stack may overlap these transfers with the compute of the
    * rank's other model chunks (Megatron-Core's overlap_p2p_comm): each hides behind one chunk's
@@ -368,11 +369,11 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   double t_dp = 0, t_ag = 0;
   if (dpn > 1) {
     if (p->zero >= 1) {
-      t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s);
+      t_dp = cost_collective_call(ctx, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s;
       if (p->zero < 3)
-        t_ag = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s);
+        t_ag = cost_collective_call(ctx, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s;
     } else {
-      t_dp = launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s);
+      t_dp = cost_collective_call(ctx, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s;
     }
   }
   double b_last = lb[0] + moe[0] * P->moe.b + P->first.b + (pp == 1 ? P->last.b : 0);
@@ -401,8 +402,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   if (p->zero >= 2 && dpn > 1) {
     double layer_w = tf_layer_params(&sc->model.tf, 0) / p->tp * wb;
     double t_layer_ag =
-        p->zero >= 3 ? launched(ctx, cost_collective(&ctx->net, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s)
-                     : 0;
+        p->zero >= 3 ? cost_collective_call(ctx, SL_COLL_ALL_GATHER, layer_w, dpn, k).time_s : 0;
     double nag = p->zero >= 3 ? m * layers0 : 0; /* gathers per phase over the step */
     double rs = (m - 1) * t_dp, ag_f = nag * t_layer_ag, ag_b = nag * t_layer_ag;
     double dram_f = nag * 2.0 * layer_w, dram_b = nag * 2.0 * layer_w + (m - 1) * 2.0 * params0 * 4.0;

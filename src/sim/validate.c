@@ -494,28 +494,38 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
     sl_cal_metric metric = (sl_cal_metric)(j % 2);
     yt_pair *m = yt_find(cs[i].measured, metric_keys[metric]);
     if (!m) continue; /* calibration fits step times and power */
+    if (!cs[i].calibrate) continue; /* and only kernel-level measurements (use: calibrate) */
     double meas = 0;
     reader r2 = {err, a, ""};
     if ((s = rd_scalar_double(&r2, m->value, 1e-12, 1e12, &meas))) break;
-    sl_scenario *sc = NULL;
-    if (cs[i].scenario->type == YT_SCALAR) {
-      char p2[1280];
+    sl_scenario *sc = NULL, *own = NULL;
+    char p2[1280] = "", *text = NULL;
+    if (cs[i].scenario->type == YT_SCALAR)
       snprintf(p2, sizeof p2, "%s%s", cs[i].scenario->str[0] == '/' ? "" : dir, cs[i].scenario->str);
-      s = sl_scenario_load(p2, NULL, NULL, 0, &sc, err);
-    } else {
-      char *text = scenario_text(cs[i].scenario, dir);
-      if (!text) {
-        s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-        break;
-      }
-      /* the chip named on the command line replaces the case's */
-      char set[300];
-      snprintf(set, sizeof set, "chip=%s", chip);
-      const char *sets[] = {set};
-      s = sl_scenario_load(NULL, text, chip ? sets : NULL, chip ? 1 : 0, &sc, err);
-      free(text);
+    else if (!(text = scenario_text(cs[i].scenario, dir))) {
+      s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      break;
+    }
+    /* the chip named on the command line replaces the case's */
+    char set[300];
+    snprintf(set, sizeof set, "chip=%s", chip ? chip : "");
+    const char *sets[] = {set};
+    s = sl_scenario_load(text ? NULL : p2, text, chip ? sets : NULL, chip ? 1 : 0, &sc, err);
+    /* A chip's figures are fitted only to its own measurements: a case measured on another chip
+     * is left out (its figures would otherwise be fitted to a different device). */
+    int same = 1;
+    if (!s && chip) {
+      s = sl_scenario_load(text ? NULL : p2, text, NULL, 0, &own, err);
+      same = !s && own->chip.name && sc->chip.name && strcmp(own->chip.name, sc->chip.name) == 0;
+      if (own) sl_scenario_free(own);
+    }
+    free(text);
+    if (!s && !same) {
+      sl_scenario_free(sc);
+      continue;
     }
     if (s) {
+      if (sc) sl_scenario_free(sc);
       if (err && strcmp(err->file, "<inline>") == 0)
         snprintf(err->file, sizeof err->file, "%s", path), err->line = cs[i].scenario->line;
       break;

@@ -698,6 +698,10 @@ static sl_status build_op(gb *b, sl_error *err) {
     op_stream_traffic(o, b->ab, b->wb, &bytes, &flops);
     int norm = o->type == SL_OPT_LAYERNORM || o->type == SL_OPT_RMSNORM;
     stream(b, sl_op_type_names[o->type], b->phase, norm ? SL_CAT_NORM : SL_CAT_ELEMENTWISE, bytes, flops);
+    if (norm || o->type == SL_OPT_SOFTMAX) { /* row reductions: the row stays on chip if it fits */
+      sl_op *op = b->oom || b->g->n == 0 ? NULL : &b->g->ops[b->g->n - 1];
+      if (op) op->u.s.row_bytes = o->cols * b->ab, op->u.s.reread_bytes = o->rows * o->cols * b->ab;
+    }
     return SL_OK;
   }
   case SL_OPT_EMBEDDING_BAG: {

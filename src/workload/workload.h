@@ -326,6 +326,9 @@ typedef struct sl_op {
     struct {
       double bytes, flops; /* bytes moved, vector FLOP */
       sl_dtype dt;
+      double row_bytes;    /* a row reduction (softmax, norms): bytes of one row it keeps on chip
+                              between the reduction and the output pass; 0 = none */
+      double reread_bytes; /* what it reads again when a row does not fit one block's SRAM */
     } s;
     struct {
       double lookups, row_bytes, table_bytes;

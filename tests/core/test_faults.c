@@ -432,7 +432,7 @@ static void test_one_shot_validation(void **state) {
 
 static void test_one_shot_calibration(void **state) {
   (void)state;
-  one_shot("calibration", calibration_job, SILICA_SOURCE_DIR "/fuzz/corpus/cases/small.yaml");
+  one_shot("calibration", calibration_job, SILICA_SOURCE_DIR "/tests/data/calibrate-small.yaml");
 }
 
 static void test_one_shot_report(void **state) {

@@ -44,7 +44,7 @@ static double bw_out(const links *L) {
 }
 
 static sl_net make_net(const links *L, double node) {
-  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1}, out = {L->out_GBps, L->out_lat, L->out_eff, L->over};
+  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1, 0, 0}, out = {L->out_GBps, L->out_lat, L->out_eff, L->over, 0, 0};
   sl_net net;
   net_init(&net, &up, &out, node);
   return net;
@@ -354,8 +354,10 @@ static run_out run_text(const char *text) {
 
 /* A collective op costs the network time plus the chip's kernel latency, over the stack's
  * efficiency, plus the stack's per-kernel overhead (trtllm, the inference default: 1 us). */
+/* A collective op: the network time at the stack's efficiency; the communication library's own
+ * launch is the link's base latency (0 in these presets), not the framework's kernel overhead. */
 static double with_kernel(const run_out *o, double network_s) {
-  return (network_s + o->kernel_latency) / o->efficiency + o->overhead;
+  return network_s / o->efficiency;
 }
 
 /* 1 GiB all-reduce on a DGX H100: the ring over 8 GPUs at 450 GB/s x 0.80, 2 us per step. */
@@ -384,7 +386,8 @@ static void test_scenario_dgx_h100(void **state) {
 /* Every collective op runs on a DGX A100 (8 GPUs, 300 GB/s x 0.80, 2 us per step). */
 static void test_scenario_ops_dgx_a100(void **state) {
   (void)state;
-  const double S = 268435456.0, B = 300e9 * 0.80, a = 2e-6;
+  /* the preset's link: 300 GB/s at 0.7791, 2 us per step, 10.22 us per call (data/chips) */
+  const double S = 268435456.0, B = 300e9 * 0.7791, a = 2e-6, base = 1.022e-5;
   run_out o[SL_COLL_COUNT];
   for (int t = 0; t < SL_COLL_COUNT; t++) {
     char text[256];
@@ -393,13 +396,41 @@ static void test_scenario_ops_dgx_a100(void **state) {
              sl_coll_names[t], S);
     o[t] = run_text(text);
   }
-  assert_rel(o[SL_COLL_ALL_REDUCE].step, with_kernel(&o[0], 2.0 * 7 / 8 * S / B + 2 * 7 * a), 1e-9,
+  assert_rel(o[SL_COLL_ALL_REDUCE].step, with_kernel(&o[0], 2.0 * 7 / 8 * S / B + 2 * 7 * a + base), 1e-9,
              "all_reduce");
-  assert_rel(o[SL_COLL_ALL_GATHER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a), 1e-9, "all_gather");
-  assert_rel(o[SL_COLL_REDUCE_SCATTER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a), 1e-9,
+  assert_rel(o[SL_COLL_ALL_GATHER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9, "all_gather");
+  assert_rel(o[SL_COLL_REDUCE_SCATTER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9,
              "reduce_scatter");
-  assert_rel(o[SL_COLL_ALL_TO_ALL].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a), 1e-9, "all_to_all");
-  assert_rel(o[SL_COLL_SEND_RECV].step, with_kernel(&o[0], S / B + a), 1e-9, "send_recv");
+  assert_rel(o[SL_COLL_ALL_TO_ALL].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9, "all_to_all");
+  assert_rel(o[SL_COLL_SEND_RECV].step, with_kernel(&o[0], S / B + a + base), 1e-9, "send_recv");
+}
+
+/* Against measurement: all-reduce on 4 A100 over NVLink (LLMCompass artifact ae/figure5/h,
+ * test_allreduce.py, NCCL times in us; the use: calibrate cases of validation/kernels.yaml) with
+ * the a100-sxm-80gb preset's fitted link figures.  Tolerance 20%: the 64 KiB point is held out of
+ * the fit and lies between the low-latency and the bandwidth protocol (-18%). */
+static void test_allreduce_measured_a100(void **state) {
+  (void)state;
+  static const double meas[][2] = {{8, 12.52e-6}, {1024, 13.02e-6}, {65536, 22.93e-6}, {17179869184.0, 110277e-6}};
+  arena a;
+  ar_init(&a);
+  sl_chip chip;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "a100-sxm-80gb", NULL, &chip, &err), SL_OK);
+  sl_net net;
+  net_init(&net, &chip.scale_up, &chip.scale_out, 4);
+  ar_free(&a);
+  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++) {
+    double t = cost_collective(&net, SL_COLL_ALL_REDUCE, meas[i][0], 4, 4).time_s;
+    char what[64];
+    snprintf(what, sizeof what, "4 x A100 all-reduce of %.0f B", meas[i][0]);
+    assert_rel(t, meas[i][1], 0.20, what);
+  }
+  /* Without the start-up and the low-latency protocol the small messages miss by far. */
+  sl_link up = chip.scale_up;
+  up.base_latency_s = 0, up.ll_efficiency = 0;
+  net_init(&net, &up, &chip.scale_out, 4);
+  assert_true(fabs(cost_collective(&net, SL_COLL_ALL_REDUCE, 8, 4, 4).time_s / meas[0][1] - 1) > 0.2);
 }
 
 int main(void) {
@@ -412,6 +443,7 @@ int main(void) {
       cmocka_unit_test(test_degenerate),
       cmocka_unit_test(test_scenario_dgx_h100),
       cmocka_unit_test(test_scenario_ops_dgx_a100),
+      cmocka_unit_test(test_allreduce_measured_a100),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

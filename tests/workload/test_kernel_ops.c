@@ -186,6 +186,14 @@ static void test_chip_attention_keys(void **state) {
        "unknown key"},
       {"{preset: h100-sxm, efficiency: {attention: {flash2: 1.5}}}", "chip.efficiency.attention.flash2",
        "out of range"},
+      {"{preset: h100-sxm, efficiency: {attention: {backward: 0}}}", "chip.efficiency.attention.backward",
+       "out of range"},
+      {"{preset: h100-sxm, kernels: {attention_tile_s: 1}}", "chip.kernels.attention_tile_s", "out of range"},
+      {"{preset: h100-sxm, kernels: {block_sram_bytes: 10}}", "chip.kernels.block_sram_bytes", "out of range"},
+      {"{preset: h100-sxm, links: {scale_up: {ll_efficiency: 2}}}", "chip.links.scale_up.ll_efficiency",
+       "out of range"},
+      {"{preset: h100-sxm, links: {scale_up: {base_latency_s: true}}}", "chip.links.scale_up.base_latency_s",
+       ""},
   };
   char path[] = "/tmp/silica-test-kernel-chip-XXXXXX";
   int fd = mkstemp(path);
@@ -212,7 +220,7 @@ static void test_chip_attention_keys(void **state) {
   }
   close(fd);
   remove(path);
-  /* FlashAttention-2 on H100 at 0.88 of the GEMM efficiency instead of the preset's 0.44: the matrix
+  /* FlashAttention-2 on H100 at 0.88 of the GEMM efficiency instead of the preset's 0.4738: the matrix
    * work twice as fast, the softmax's vector work not (it does not overlap the products). */
   sl_scenario *a =
       load("{chip: h100-sxm, stack: cuda-events, precision: fp16, task: infer, model: {op: attention,"
@@ -221,7 +229,7 @@ static void test_chip_attention_keys(void **state) {
       load("{chip: {preset: h100-sxm, efficiency: {attention: {flash2: 0.88}}}, stack: cuda-events,"
            " precision: fp16, task: infer, model: {op: attention, batch: 1, seq_len: 16384, heads: 16,"
            " head_dim: 128, kernel: flash2}}");
-  assert_rel(a->chip.eff_attention[SL_ATTN_FLASH2], 0.44, 1e-12, "preset flash2");
+  assert_rel(a->chip.eff_attention[SL_ATTN_FLASH2], 0.4738, 1e-12, "preset flash2");
   sl_result *ra = run(a), *rb = run(b);
   double ratio = ra->step_time_s / rb->step_time_s;
   if (!(ratio > 1.7 && ratio < 2.0)) fail_msg("flash2 at twice the efficiency: %.3f times faster", ratio);

@@ -23,6 +23,7 @@ def gemm_case(chip, dtype, m, n, k, seconds):
         "scenario": {"chip": chip, "stack": STACK, "precision": dtype, "task": "infer",
                      "model": {"op": "gemm", "m": m, "n": n, "k": k}},
         "measured": {"step_time_s": seconds},
+        "use": "calibrate",  # a kernel-level measurement: what chip figures are fitted to
     }
 
 
@@ -34,6 +35,7 @@ def attention_case(chip, dtype, batch, seq, heads, kv_heads, head_dim, causal, s
                      "model": {"op": "attention", "batch": batch, "seq_len": seq, "heads": heads,
                                "kv_heads": kv_heads, "head_dim": head_dim, "causal": bool(causal)}},
         "measured": {"step_time_s": seconds},
+        "use": "calibrate",
     }
 
 

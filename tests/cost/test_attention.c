@@ -1,0 +1,162 @@
+/* test_attention.c — the fused attention kernel's tile model (src/cost/ops.c): the fixed cost of a
+ * tile, causal tiles of unequal length against a naive in-order list schedule of the same tiles,
+ * the backward fraction; and row reductions that re-read rows too long for one block's SRAM. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "report/report.h"
+
+typedef struct fixture {
+  arena a;
+  sl_chip chip;
+  sl_stack stack;
+  sl_costctx ctx;
+} fixture;
+
+static void load(fixture *f, const char *chip) {
+  sl_error err;
+  ar_init(&f->a);
+  assert_int_equal(chip_load(&f->a, chip, NULL, &f->chip, &err), SL_OK);
+  memset(&f->stack, 0, sizeof f->stack);
+  f->stack.efficiency = 1;
+  cost_ctx_init(&f->ctx, &f->chip, &f->stack, 0);
+}
+
+static void assert_rel(double got, double want, double tol, const char *what) {
+  double rel = fabs(got - want) / fmax(fabs(want), 1e-300);
+  if (rel > tol) fail_msg("%s: got %.6g, want %.6g (rel %.3g > %.3g)", what, got, want, rel, tol);
+}
+
+static sl_attn_shape shape(double batch, double seq, double heads, double d, int causal, int backward) {
+  sl_attn_shape a;
+  memset(&a, 0, sizeof a);
+  a.batch = batch, a.q_len = seq, a.kv_len = seq, a.heads = heads, a.kv_heads = heads, a.head_dim = d;
+  a.causal = causal, a.backward = backward, a.dt = SL_FP16, a.kv_bytes = 2, a.family = SL_ATTN_FLASH2;
+  return a;
+}
+
+/* Non-causal tiles are equal and run in whole waves: the tile's fixed cost adds exactly
+ * waves x attention_tile_s (x 2 in a backward pass). */
+static void test_tile_cost(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "a100-sxm-80gb");
+  sl_attn_shape a = shape(8, 2048, 16, 128, 0, 0);
+  f.chip.attn_tile_s = 0;
+  sl_cost c0 = cost_attention(&f.ctx, &a);
+  f.chip.attn_tile_s = 5e-6;
+  sl_cost c1 = cost_attention(&f.ctx, &a);
+  double waves = ceil(8 * 16 * 2048 / 128.0 / f.chip.cores);
+  assert_rel(c1.waves, waves, 0, "waves");
+  assert_rel(c1.time_s - c0.time_s, waves * 5e-6, 1e-9, "forward: waves x tile cost");
+  a.backward = 1;
+  f.chip.attn_tile_s = 0;
+  c0 = cost_attention(&f.ctx, &a);
+  f.chip.attn_tile_s = 5e-6;
+  c1 = cost_attention(&f.ctx, &a);
+  assert_rel(c1.time_s - c0.time_s, waves * 2 * 5e-6, 1e-9, "backward: twice the tile cost");
+  /* The backward fraction stretches the backward's matrix work, not the forward's. */
+  f.chip.attn_tile_s = 0;
+  sl_cost full = cost_attention(&f.ctx, &a);
+  f.chip.eff_attention_bwd = 0.5;
+  sl_cost half = cost_attention(&f.ctx, &a);
+  assert_true(half.time_s > 1.5 * full.time_s && half.time_s < 2.0 * full.time_s);
+  a.backward = 0;
+  assert_rel(cost_attention(&f.ctx, &a).time_s, c0.time_s / 1.0, 1.0, "forward untouched (sanity)");
+  sl_cost fwd_half = cost_attention(&f.ctx, &a);
+  f.chip.eff_attention_bwd = 1;
+  assert_rel(fwd_half.time_s, cost_attention(&f.ctx, &a).time_s, 1e-12, "forward ignores the backward fraction");
+  ar_free(&f.a);
+}
+
+/* Naive reference: the causal tiles of every head dispatched in order (tile 0, the shortest,
+ * first) to whichever core frees first; tile i visits ceil((i+1) bq / bkv) blocks.  Returns the
+ * makespan in blocks. */
+static double list_schedule(double heads, double nq, double bq, double bkv, int cores) {
+  double finish[256] = {0};
+  for (double h = 0; h < heads; h++)
+    for (double i = 0; i < nq; i++) {
+      int best = 0;
+      for (int c = 1; c < cores; c++)
+        if (finish[c] < finish[best]) best = c;
+      finish[best] += ceil((i + 1) * bq / bkv - 1e-9);
+    }
+  double mx = 0;
+  for (int c = 0; c < cores; c++)
+    mx = fmax(mx, finish[c]);
+  return mx;
+}
+
+/* Causal: unequal tiles and the drain of the longest, against the list schedule.  The block time
+ * comes from the non-causal kernel of the same shape (all tiles nkv blocks, whole waves). */
+static void test_causal_schedule(void **state) {
+  (void)state;
+  static const struct {
+    const char *chip;
+    double batch, seq, heads, d;
+  } cs[] = {{"a100-sxm-80gb", 1, 16384, 16, 128}, {"a100-sxm-80gb", 2, 8192, 16, 128},
+            {"h100-sxm", 1, 16896, 8, 256},       {"h100-sxm", 1, 16896, 32, 64},
+            {"h100-sxm", 4, 4096, 16, 128}};
+  for (size_t k = 0; k < SL_ARRAY_LEN(cs); k++) {
+    fixture f;
+    load(&f, cs[k].chip);
+    f.chip.attn_tile_s = 0;
+    sl_attn_shape nc = shape(cs[k].batch, cs[k].seq, cs[k].heads, cs[k].d, 0, 0);
+    sl_attn_shape ca = shape(cs[k].batch, cs[k].seq, cs[k].heads, cs[k].d, 1, 0);
+    sl_cost cn = cost_attention(&f.ctx, &nc), cc = cost_attention(&f.ctx, &ca);
+    assert_int_equal(cn.bound, SL_BOUND_COMPUTE);
+    double bq = cs[k].seq / (cn.tiles / (cs[k].batch * cs[k].heads)); /* rows per tile */
+    double bkv = 64; /* the kernel's key/value block (ATTN_BLOCKS) */
+    double nkv = ceil(cs[k].seq / bkv);
+    double t_block = (cn.time_s - f.chip.kernel_latency_s) / (cn.waves * nkv);
+    double nq = cs[k].seq / bq;
+    double ref = list_schedule(cs[k].batch * cs[k].heads, nq, bq, bkv, f.chip.cores) * t_block +
+                 f.chip.kernel_latency_s;
+    char what[128];
+    snprintf(what, sizeof what, "%s b%g s%g h%g d%g causal against the list schedule", cs[k].chip, cs[k].batch,
+             cs[k].seq, cs[k].heads, cs[k].d);
+    print_message("%s: model %.4g s, list schedule %.4g s\n", what, cc.time_s, ref);
+    assert_rel(cc.time_s, ref, 0.03, what);
+    /* The mechanism matters: the perfectly balanced half of the work is well below. */
+    assert_true(cc.time_s > 1.01 * (0.5 * (cn.time_s - f.chip.kernel_latency_s) + f.chip.kernel_latency_s));
+    ar_free(&f.a);
+  }
+}
+
+/* A softmax row that does not fit one block's shared memory is read twice. */
+static void test_row_reread(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "a100-sxm-80gb");
+  assert_rel(f.chip.block_sram_bytes, 49152, 0, "A100 block shared memory");
+  sl_op op;
+  memset(&op, 0, sizeof op);
+  op.kernel = SL_K_STREAM;
+  op.u.s.dt = SL_FP16;
+  op.count = 1;
+  double rows = 4096;
+  for (double cols = 4096; cols <= 32768; cols *= 8) {
+    op.u.s.bytes = 2.0 * rows * cols * 2, op.u.s.flops = 5.0 * rows * cols;
+    op.u.s.row_bytes = cols * 2, op.u.s.reread_bytes = rows * cols * 2;
+    double extra = stream_reread(&f.chip, &op);
+    assert_rel(extra, cols * 2 > 49152 ? rows * cols * 2 : 0, 0, "re-read bytes");
+  }
+  f.chip.block_sram_bytes = 0; /* falls back to the per-core SRAM (164 KB): a 64 KB row fits */
+  assert_rel(stream_reread(&f.chip, &op), 0, 0, "per-core SRAM fallback");
+  ar_free(&f.a);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_tile_cost),
+      cmocka_unit_test(test_causal_schedule),
+      cmocka_unit_test(test_row_reread),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
