@@ -122,6 +122,12 @@ typedef struct sl_chip {
   const char *default_stack[SL_STACK_FOR_COUNT];
 } sl_chip;
 
+/* The efficiency a stack takes when its spec gives none: the stack prior, the geometric mean of the
+ * fitted efficiencies of the stacks with end-to-end data (`stack_prior` in the compiled-in
+ * data/validation/residuals.yaml, written by silica validate --cross-validate --residuals); 1 when
+ * the table has none.  Read once per process. */
+double stack_prior_efficiency(void);
+
 /* The efficiency a chip's link takes when its spec gives none (filled once, at load). */
 extern const double SL_LINK_EFF_UP, SL_LINK_EFF_OUT;
 /* Reads {bw_GBps, latency_s, efficiency, oversubscription} into *out (fields absent keep their value). */
@@ -157,6 +163,7 @@ typedef struct sl_stack {
   double kernel_overhead_s; /* time each kernel launch adds to the timeline */
   double efficiency;        /* fraction of the device's kernel-level throughput the framework
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
+  int efficiency_given;     /* the spec gives `efficiency`; else the stack prior (stack_prior_efficiency) */
   int graphs;
   int overlap_tp_comm, overlap_dp_comm;
   /* training: the loss over the vocabulary is one kernel a pass (default: as fused_elementwise) */

@@ -2,7 +2,9 @@
 #include "hw/hw.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 const char *const sl_attn_kernel_names[] = {"unfused", "fused", "flash2", "flash3", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_attn_kernel_names) == SL_ATTN_KERNEL_COUNT + 1, "a name for every family");
@@ -33,7 +35,8 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_double(r, n, "kernel_overhead_s", 1, 0, 1e-2, &st->kernel_overhead_s);
   const char *src = NULL;
   if (!s) s = rd_string(r, n, "kernel_overhead_s_source", 0, &src);
-  st->efficiency = 1.0;
+  st->efficiency = stack_prior_efficiency();
+  st->efficiency_given = yt_get(n, "efficiency") != NULL;
   const char *ign = NULL;
   if (!s) s = rd_double(r, n, "efficiency", 0, 0.05, 1.0, &st->efficiency);
   if (!s) s = rd_string(r, n, "efficiency_source", 0, &ign);
@@ -88,4 +91,31 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_string(r, n, "zero_source", 0, &ign);
   if (!s) s = rd_done(r, n);
   return s;
+}
+
+/* ---- the stack prior ---------------------------------------------------------------------------- */
+
+static double prior_eff = 1.0;
+static once_flag prior_once = ONCE_FLAG_INIT;
+
+static void prior_read(void) {
+  const char *text = sl_preset_text("validation", "residuals");
+  if (!text) return;
+  arena a;
+  ar_init(&a);
+  sl_error err;
+  yt_node *root = NULL;
+  if (yt_parse(&a, text, strlen(text), "residuals.yaml", &root, &err) == SL_OK) {
+    yt_node *p = yt_get(root, "stack_prior");
+    yt_node *e = p ? yt_get(p, "efficiency") : NULL;
+    char *end = NULL;
+    double v = e && e->type == YT_SCALAR ? strtod(e->str, &end) : NAN;
+    if (end && *end == 0 && v >= 0.05 && v <= 1) prior_eff = v;
+  }
+  ar_free(&a);
+}
+
+double stack_prior_efficiency(void) {
+  call_once(&prior_once, prior_read);
+  return prior_eff;
 }

@@ -270,6 +270,10 @@ static void cv_sections(jbuf *b, const cvrun *c, int md) {
                  "%s -> %s\n",
                  f->stack, f->n_cases, fig[0], fig[1], m0 + (m0[0] == '+'), m1 + (m1[0] == '+'), b0, b1);
   }
+  rep_printf(b,
+             "%sstack prior (the efficiency of a stack that gives none, and under cross-validation of a fitted "
+             "stack left without cases): %.4f, the geometric mean of %zu fitted stack%s' efficiencies\n",
+             md ? "\n" : "  ", c->x.prior_eff, c->x.prior_stacks, c->x.prior_stacks == 1 ? "" : "s");
   /* per source */
   sl_val_group *g = NULL, *fg = NULL;
   size_t n = val_by(&c->cv, 0, &g), nf = val_by(&c->fitted, 0, &fg);
@@ -384,6 +388,10 @@ static void cv_json(jbuf *b, const cvrun *c) {
     jb_obj_end(b);
   }
   jb_arr_end(b);
+  jb_obj_begin(b, "stack_prior");
+  jb_num(b, "efficiency", c->x.prior_eff);
+  jb_num(b, "stacks", (double)c->x.prior_stacks);
+  jb_obj_end(b);
   jb_obj_begin(b, "interval_coverage");
   jb_num(b, "entries", (double)c->x.covered_n);
   jb_num(b, "inside", (double)c->x.covered_plain);
@@ -432,6 +440,10 @@ static void residuals_yaml(jbuf *b, const cvrun *c, const char *const *paths, si
              "coverage: \"80%% intervals from the other sources' residuals: %zu of %zu inside; at x%.2f, %zu "
              "of %zu\"\n",
              x->covered_plain, x->covered_n, x->resid.widen, x->covered_widened, x->covered_n);
+  rep_printf(b,
+             "stack_prior: {efficiency: %.4f, stacks: %zu, source: \"geometric mean of the efficiencies fitted "
+             "to the %zu stacks with end-to-end cases: the efficiency of a stack that gives none\"}\n",
+             x->prior_eff, x->prior_stacks, x->prior_stacks);
   rep_printf(b, "residuals:\n");
   for (size_t i = 0; i < x->resid.n; i++) {
     const sl_resid *r = &x->resid.rows[i];

@@ -60,6 +60,18 @@ sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_res
     SL_TRY(s);
   }
   SL_TRY(rd_string(&r, root, "coverage", 0, &ign));
+  yt_node *prior = yt_get(root, "stack_prior"); /* read by hw (stack_prior_efficiency) */
+  if (prior) {
+    rd_mark m = rd_push(&r, "stack_prior");
+    double v = 1, ns = 0;
+    sl_status s = rd_map(&r, prior);
+    if (!s) s = rd_double(&r, prior, "efficiency", 1, 0.05, 1, &v);
+    if (!s) s = rd_double(&r, prior, "stacks", 0, 0, 1e6, &ns);
+    if (!s) s = rd_string(&r, prior, "source", 0, &ign);
+    if (!s) s = rd_done(&r, prior);
+    rd_pop(&r, m);
+    SL_TRY(s);
+  }
   yt_node *list = yt_get(root, "residuals");
   SL_TRY(rd_done(&r, root));
   if (!list || list->type != YT_SEQ) return rd_fail(&r, root, "expected a list `residuals`");

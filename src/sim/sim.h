@@ -328,6 +328,8 @@ typedef struct sl_cv_extra {
   size_t covered_n;       /* residuals with an interval from their peers in the other groups */
   size_t covered_plain;   /* inside it without widening (widen 1) */
   size_t covered_widened; /* inside it at resid.widen */
+  double prior_eff;       /* the stack prior over all groups: geometric mean of the fitted efficiencies */
+  size_t prior_stacks;    /* of this many fit groups (0: none, the prior is 1) */
 } sl_cv_extra;
 sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validation *cv, sl_stack_fit **fits,
                              size_t *n_fits, sl_cv_extra *x, sl_error *err);

@@ -297,6 +297,35 @@ static size_t stacks_of(const sl_fit_set *set, const char *group, const char **o
   return n;
 }
 
+/* The stack prior: the geometric mean of the efficiencies fitted to the fit groups that have
+ * `efficiency` among their fitted figures and cases to fit it on (each software stack one draw from
+ * the population of stacks; a stack with more cases does not weigh more).  `fits[j]` may be
+ * replaced by `alt[j]` when alt is given and alt[j].stack is set. */
+static double prior_of(const sl_stack_fit *fits, const sl_stack_fit *alt, size_t n, size_t *count) {
+  double sum = 0;
+  size_t k = 0;
+  for (size_t j = 0; j < n; j++) {
+    const sl_stack_fit *f = alt && alt[j].stack ? &alt[j] : &fits[j];
+    if (f->n_cases > 0 && f->fitted[0] && f->after[0] > 0) sum += log(f->after[0]), k++;
+  }
+  if (count) *count = k;
+  return k ? exp(sum / (double)k) : 1.0;
+}
+
+/* Sets the prior efficiency on the cases (of group `group`, or all) whose stack takes it: a stack
+ * that gives no efficiency and fits none, or one that fits it but had no case to fit it on (its
+ * group in `empty`, names of n_empty fits with no cases). */
+static void prior_set(sl_fit_set *set, const char *group, double v, const char *const *empty, size_t n_empty) {
+  for (size_t i = 0; i < set->n; i++) {
+    sl_scenario *sc = set->cases[i].sc;
+    if (!sc || (group && strcmp(set->cases[i].group, group) != 0)) continue;
+    int takes = !sc->stack.efficiency_given && !(sc->stack.fitted & 1u);
+    for (size_t j = 0; !takes && j < n_empty; j++)
+      takes = (sc->stack.fitted & 1u) && strcmp(grp(sc), empty[j]) == 0;
+    if (takes) sc->stack.efficiency = v;
+  }
+}
+
 sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validation *cv, sl_stack_fit **fits,
                              size_t *n_fits, sl_cv_extra *x, sl_error *err) {
   *fits = NULL, *n_fits = 0;
@@ -316,6 +345,10 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
   size_t ns = s ? 0 : stacks_of(set, NULL, names);
   for (size_t j = 0; !s && j < ns; j++)
     s = stack_fit_mask(set, names[j], NULL, fit_mask(set, names[j], 0), &fs[j], err);
+  if (!s) {
+    x->prior_eff = prior_of(fs, NULL, ns, &x->prior_stacks);
+    prior_set(set, NULL, x->prior_eff, NULL, 0);
+  }
   for (size_t i = 0; !s && i < set->n; i++)
     if (predict_into(fitted, &res, &set->cases[i], &internal)) s = SL_ERR_INTERNAL;
   /* Out of sample: each group predicted with its stacks refitted on the other groups. */
@@ -327,14 +360,23 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
     if (j == ng) groups[ng++] = set->cases[i].group;
   }
   const char **gs = malloc((set->n ? set->n : 1) * sizeof *gs);
-  if (!s && !gs) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  const char **empty = malloc((set->n ? set->n : 1) * sizeof *empty);
+  sl_stack_fit *alt = malloc((ns ? ns : 1) * sizeof *alt);
+  if (!s && (!gs || !empty || !alt)) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   for (size_t g = 0; !s && g < ng; g++) {
     presets_restore(set, &p, NULL);
     size_t k = stacks_of(set, groups[g], gs);
+    /* the group's stacks refitted without it; the prior from those and the other stacks' fits */
+    memset(alt, 0, (ns ? ns : 1) * sizeof *alt);
+    size_t n_empty = 0;
     for (size_t j = 0; !s && j < k; j++) {
       sl_stack_fit tmp;
       s = stack_fit_mask(set, gs[j], groups[g], fit_mask(set, gs[j], 0), &tmp, err);
+      if (!s && tmp.n_cases == 0) empty[n_empty++] = gs[j];
+      for (size_t q = 0; !s && q < ns; q++)
+        if (strcmp(names[q], gs[j]) == 0) alt[q] = tmp;
     }
+    if (!s) prior_set(set, groups[g], prior_of(fs, alt, ns, NULL), empty, n_empty);
     for (size_t i = 0; !s && i < set->n; i++) {
       const sl_fit_case *c = &set->cases[i];
       if (strcmp(c->group, groups[g]) != 0) continue;
@@ -391,6 +433,7 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
   /* calibrate cases in the cross-validated set as fitted (they measure the chip fit, reported apart) */
   if (!s) {
     presets_restore(set, &p, NULL);
+    prior_set(set, NULL, x->prior_eff, NULL, 0);
     for (size_t j = 0; !s && j < ns; j++) {
       for (size_t i = 0; i < set->n; i++) {
         sl_scenario *sc = set->cases[i].sc;
@@ -403,6 +446,8 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
       if (set->cases[i].calibration && predict_into(cv, &res, &set->cases[i], &internal)) s = SL_ERR_INTERNAL;
   }
   free(gs);
+  free(empty);
+  free(alt);
   if (p.v) presets_restore(set, &p, NULL);
   free(p.v);
   free(names);
