@@ -55,6 +55,8 @@ typedef struct sl_gemm_chip_key {
   double macs[SL_DTYPE_COUNT], eff_gemm[SL_DTYPE_COUNT];
   double vec[SL_DTYPE_COUNT], eff_vector; /* the products of a format the matrix engine lacks */
   sl_tile tiles[SL_MAX_TILES];
+  double tdp_w, e_derived, e_static_w, e_operand, e_core_sram, e_shared, e_dram; /* the power cap */
+  double e_mac[SL_DTYPE_COUNT], e_operand_per_mac[SL_DTYPE_COUNT];
 } sl_gemm_chip_key;
 typedef struct sl_gemm_memo {
   sl_gemm_chip_key chip; /* the figures every entry was searched with */
@@ -83,6 +85,9 @@ void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, 
 sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g);
 /* One configuration, no search (exposed for the reference test). */
 sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
+/* The time configuration r of g runs in on the power-limited chip (the single-kernel TDP cap):
+ * what cost_gemm ranks configurations by.  r's own time, when the chip has no energy table. */
+double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r);
 /* Naive reference: walks every tile of every wave into *out; tests compare it with
  * cost_gemm_config.  SL_ERR_INTERNAL when out of memory. */
 sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k,

@@ -141,19 +141,32 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   return r;
 }
 
+/* The time a configuration runs in on the power-limited chip: a kernel library's choice is the
+ * kernel that runs fastest on the real board, where a tile that moves more bytes per MAC draws
+ * more power and, over the TDP, runs at a lower clock (power_cap, docs/energy-cost.md §2).  At
+ * full clock (under the cap, or no energy table) it is the configuration's time. */
+double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r) {
+  const sl_chip *c = ctx->chip;
+  if (!c->energy.derived || !(c->tdp_w > 0)) return r.time_s;
+  energy_of_cost(c, g->dt, ctx->resident, &r);
+  double t_clock = r.bound == SL_BOUND_COMPUTE ? r.time_s : 0;
+  return power_cap(c, r.e_core_j, r.e_off_j, t_clock, r.time_s - t_clock).time_s;
+}
+
 static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g) {
   const sl_chip *c = ctx->chip;
   sl_cost best = {0};
   best.time_s = INFINITY;
+  double best_t = INFINITY;
   for (int i = 0; i < c->n_tiles; i++) {
     sl_tile t = c->tiles[i];
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
     for (int s = 1; s <= c->max_split_k; s *= 2) {
       if (s > 1 && (c->stream_k || out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
       sl_cost r = cost_gemm_config(ctx, g, t, s);
-      if (r.time_s < best.time_s * (1 - 1e-12) ||
-          (r.time_s <= best.time_s * (1 + 1e-12) && r.dram_bytes < best.dram_bytes))
-        best = r;
+      double rt = gemm_config_capped_time(ctx, g, r);
+      if (rt < best_t * (1 - 1e-12) || (rt <= best_t * (1 + 1e-12) && r.dram_bytes < best.dram_bytes))
+        best = r, best_t = rt;
     }
   }
   return best;
@@ -183,6 +196,13 @@ static void gemm_chip_key(const sl_costctx *ctx, sl_gemm_chip_key *k) {
   k->eff_vector = c->eff_vector;
   for (int i = 0; i < c->n_tiles && i < SL_MAX_TILES; i++)
     k->tiles[i] = c->tiles[i];
+  /* The power cap in the ranking (gemm_config_capped_time). */
+  const sl_energy_spec *E = &c->energy;
+  k->tdp_w = c->tdp_w, k->e_derived = E->derived, k->e_static_w = E->static_w;
+  k->e_operand = E->operand_j_per_byte, k->e_core_sram = E->core_sram_j_per_byte;
+  k->e_shared = E->shared_j_per_byte, k->e_dram = E->dram_j_per_byte;
+  for (int i = 0; i < SL_DTYPE_COUNT; i++)
+    k->e_mac[i] = E->mac_j[i], k->e_operand_per_mac[i] = E->operand_bytes_per_mac[i];
 }
 
 sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
