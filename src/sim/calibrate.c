@@ -107,6 +107,8 @@ typedef struct fitctx {
   int failed;
   unsigned char *skip; /* cases infeasible on this chip at any figures (e.g. a kernel family it
                           cannot run): left out of the objective */
+  double *t_free; /* each timed case's step time at an energy scale low enough that no kernel is
+                     near the cap (escale_fits), NULL until the energy scale is fitted */
   unsigned char *half; /* 0 training, 1 held out: alternating among the cases of one metric */
 } fitctx;
 
@@ -180,13 +182,18 @@ static double objective(fitctx *f, int half, double *mape) {
   return objective_of(f, half, -1, mape);
 }
 
-/* Whether every timed case runs at its full clock (no TDP cap) at energy scale v. */
+/* Whether every timed case runs at energy scale v as it does with no power limit in sight: at
+ * its full clock (no TDP cap), and with the kernels it takes then (a GEMM is the configuration
+ * that runs fastest under the cap, so a scale that puts the fastest one over it makes the case
+ * take a slower one: that too would slow the measured time a second time). */
 static int escale_fits(fitctx *f, double v) {
   set_all(f, P_ESCALE, v);
   for (size_t i = 0; i < f->n; i++) {
     if (f->cases[i].metric != SL_CAL_TIME || (f->skip && f->skip[i])) continue;
-    if (!(predict(f, i) > 0)) continue;
+    double t = predict(f, i);
+    if (!(t > 0)) continue;
     if (f->res.power.has_energy && f->res.power.clock_ratio < 1 - 1e-9) return 0;
+    if (f->t_free && f->t_free[i] > 0 && t > f->t_free[i] * (1 + 1e-9)) return 0;
   }
   return 1;
 }
@@ -292,6 +299,12 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     for (int p = 0; p < P_ESCALE; p++)
       k += (size_t)fit[p];
     sl_cal_param *cp = &cal->params[k];
+    f.t_free = calloc(f.n, sizeof *f.t_free);
+    if (f.t_free) {
+      set_all(&f, P_ESCALE, cp->lo);
+      for (size_t i = 0; i < f.n; i++)
+        if (f.cases[i].metric == SL_CAL_TIME && !(f.skip && f.skip[i])) f.t_free[i] = predict(&f, i);
+    }
     cp->after = golden(&f, P_ESCALE, cp->lo, cp->hi);
     if (!escale_fits(&f, cp->after)) {
       double lo = cp->lo, hi = cp->after;
@@ -306,6 +319,8 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       cal->escale_capped = 1;
     }
     set_all(&f, P_ESCALE, cp->after);
+    free(f.t_free);
+    f.t_free = NULL;
   }
   for (int round = 0; round < 8 && !f.failed; round++) {
     size_t k = 0;
