@@ -55,15 +55,23 @@ typedef struct sl_gemm_chip_key {
   double macs[SL_DTYPE_COUNT], eff_gemm[SL_DTYPE_COUNT];
   double vec[SL_DTYPE_COUNT], eff_vector; /* the products of a format the matrix engine lacks */
   sl_tile tiles[SL_MAX_TILES];
-  double tdp_w, e_derived, e_static_w, e_operand, e_core_sram, e_shared, e_dram; /* the power cap */
-  double e_mac[SL_DTYPE_COUNT], e_operand_per_mac[SL_DTYPE_COUNT];
 } sl_gemm_chip_key;
+/* The figures the power cap in the ranking reads (gemm_config_capped_time). */
+typedef struct sl_gemm_energy_key {
+  double tdp_w, derived, static_w, operand, core_sram, shared, dram;
+  double mac[SL_DTYPE_COUNT], operand_per_mac[SL_DTYPE_COUNT];
+} sl_gemm_energy_key;
 typedef struct sl_gemm_memo {
-  sl_gemm_chip_key chip; /* the figures every entry was searched with */
-  int n, next;           /* entries in use; the one replaced next when full */
+  sl_gemm_chip_key chip;     /* the figures every entry was searched with */
+  sl_gemm_energy_key energy; /* the energy figures of the latest search */
+  double energy_gen;         /* counts changes of `energy` */
+  int n, next;               /* entries in use; the one replaced next when full */
   struct {
-    double shape[8]; /* m, n, k, batch, dt, a_bytes, b_bytes, c_bytes */
-    sl_cost cost;    /* cost_gemm's answer (no energy: cost_op fills it per call) */
+    double shape[8];   /* m, n, k, batch, dt, a_bytes, b_bytes, c_bytes */
+    sl_cost cost;      /* cost_gemm's answer (no energy: cost_op fills it per call) */
+    double energy_gen; /* the energy figures it was searched or checked with */
+    int free;          /* the answer is the fastest configuration at full clock: it stays the
+                          answer under any energy figures that keep it under the cap */
   } e[SL_GEMM_MEMO_SIZE];
   double hits, misses;
 } sl_gemm_memo;
