@@ -190,6 +190,17 @@ typedef struct sl_stack {
   /* stacks of one group share their fitted figures, fitted on all their cases together (default: the
    * stack's own name) */
   const char *fit_group;
+  /* DLRM training and inference on a framework driven from the host, op by op (docs/chip-spec.md):
+   * the host waits on the device once a step (host_sync), so the step is the longer of the device
+   * time and the host's issue time, kernel_overhead_s for each op it issues; the ops counted are the
+   * dense graph's, the embedding kernels (one table-batched kernel per sharding kind when
+   * embedding_fused, else one per table shard), the optimizer's (one multi-tensor launch when
+   * optimizer_foreach, else one per parameter tensor), the collectives, and host_ops_per_feature
+   * for every sparse feature a pass */
+  int host_sync;
+  int embedding_fused;   /* default true */
+  int optimizer_foreach; /* default true */
+  double host_ops_per_feature;
   unsigned fitted; /* bit i: figure i of sim's stack fit (efficiency, kernel_overhead_s) is fitted to
                       end-to-end data (the spec's `fitted` list) and refitted by cross-validation */
 } sl_stack;

@@ -69,6 +69,11 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
     }
     rd_pop(r, m);
   }
+  st->embedding_fused = st->optimizer_foreach = 1;
+  if (!s) s = rd_bool(r, n, "host_sync", 0, &st->host_sync);
+  if (!s) s = rd_bool(r, n, "embedding_fused", 0, &st->embedding_fused);
+  if (!s) s = rd_bool(r, n, "optimizer_foreach", 0, &st->optimizer_foreach);
+  if (!s) s = rd_double(r, n, "host_ops_per_feature", 0, 0, 1000, &st->host_ops_per_feature);
   long zero_max = 3;
   if (!s) s = rd_int(r, n, "zero_max", 0, 0, 3, &zero_max);
   st->zero_max = (double)zero_max;

@@ -234,6 +234,29 @@ static double coll_s_per_byte(const dl *z, sl_coll type) {
   return cost_collective(&z->dctx.net, type, S, z->n, fmin(z->sc->node_chips, z->n)).time_s / S;
 }
 
+/* ---- the host's issue time ------------------------------------------------------------------------
+ * A framework driven op by op from the host (eager PyTorch under TorchRec) spends kernel_overhead_s
+ * of host time on every op it issues.  Where the host waits on the device once a training step
+ * (TorchRec's train pipeline of 2022 reads the splits of the next batch's sparse all-to-all back to
+ * the host before it can send the values), it cannot run ahead and the step is the longer of the
+ * device's time and the host's issue time.  The ops of one pass: the dense graph's kernels, the embedding
+ * kernels (one table-batched kernel per sharding kind on the chip, forward and backward, or one per
+ * table shard), one per collective of the exchange, and host_ops_per_feature for every sparse
+ * feature (the framework's own per-feature work on the sparse input and the pooled output); after
+ * the step's last pass the optimizer (one multi-tensor launch, or one per parameter tensor, and the
+ * same again to zero the gradients) and the dense gradients' all-reduce. */
+double dlrm_host_ops(const sl_stack *st, const sl_dlrm *d, int train, double passes, double dense_ops,
+                     double emb_shards, double emb_kinds, double collectives) {
+  /* train 0: one forward pass (no optimizer) */
+  double emb = (st->embedding_fused ? emb_kinds : emb_shards) * (train ? 2 : 1);
+  double pass = dense_ops + emb + collectives + st->host_ops_per_feature * (double)d->n_tables;
+  if (!train) return pass;
+  double tensors = 2.0 * (double)(d->n_bottom + d->n_top);
+  if (d->inter == SL_INTER_DCNV2) tensors += (d->low_rank > 0 ? 3.0 : 2.0) * d->cross_layers;
+  double optim = 2.0 * (st->optimizer_foreach ? 1.0 : tensors);
+  return passes * pass + optim + 1.0; /* + the dense gradients' all-reduce */
+}
+
 /* Memory of the fullest chip: dense part, activations, and the shards on it. */
 static void chip_memory(const dl *z, const sl_memory *base, sl_memory *out) {
   const sl_shard_plan *p = &z->plan;
@@ -464,6 +487,22 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
                  tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     }
   }
+  /* the host's issue time of a step (dlrm_host_ops) */
+  double host_s = 0;
+  if (sc->stack.host_sync && z.train) {
+    double dense_ops = 0, shards = 0, colls = 0;
+    int kinds[8] = {0};
+    for (size_t i = 0; i < g.n; i++)
+      dense_ops += g.ops[i].count;
+    for (size_t i = 0; i < z.plan.n; i++)
+      if (on_chip(&z.plan.shards[i], crit)) shards++, kinds[z.plan.shards[i].kind & 7] = 1;
+    double nk = 0;
+    for (int k = 0; k < 8; k++)
+      nk += kinds[k];
+    colls = (t_idx > 0) + (t_a2a > 0) + (t_rs > 0);
+    if (z.train) colls += (t_a2a > 0) + (t_ag > 0);
+    host_s = dlrm_host_ops(&sc->stack, d, z.train, z.m, dense_ops, shards, nk, colls) * sc->stack.kernel_overhead_s;
+  }
   double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
   const sl_bound NET = SL_BOUND_NETWORK;
   SL_TRY(add_row(res, cap, err,
@@ -510,6 +549,13 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
                             oc.dram_bytes, 0, -1}));
     set_energy(&E, res, oc.e_core_j, oc.e_off_j);
     step = z.m * pass_t + exposed + oc.time_s;
+    if (host_s > step) { /* the device waits for the host's launches */
+      SL_TRY(add_row(res, cap, err,
+                     (sl_row){"host_issue_wait", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, host_s - step, 0,
+                              0, 0, -1}));
+      set_energy(&E, res, 0, 0);
+      step = host_s;
+    }
     /* the benchmark's evaluation, amortised over the step (time to train counts it): eval_s per
      * trained sample (dlrm_run), or when that could not be had eval_samples / eval_every forward
      * samples per trained one at this pass's forward time per sample; the row counts its passes */

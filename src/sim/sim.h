@@ -426,6 +426,11 @@ sl_status dlrm_check_scenario(const sl_scenario *sc, const yt_node *root, sl_err
  * (flat or hierarchical, the faster), and a reduce-scatter (or all-gather) of S bytes per chip
  * (one ring or hierarchical, the faster), over n chips, k per scale-up domain. */
 double dlrm_a2a_time(const sl_net *net, const double *send, int n, int k);
+/* Ops the host issues for one DLRM step of `passes` passes (src/sim/dlrm.c): dense_ops kernels of
+ * the dense graph a pass, emb_shards table shards in emb_kinds sharding kinds on the chip,
+ * `collectives` exchanges a pass. */
+double dlrm_host_ops(const sl_stack *st, const sl_dlrm *d, int train, double passes, double dense_ops,
+                     double emb_shards, double emb_kinds, double collectives);
 double dlrm_rs_time(const sl_net *net, double S, int n, int k);
 
 #endif /* SL_SIM_H */

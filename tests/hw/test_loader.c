@@ -246,6 +246,18 @@ static void test_scenario_errors(void **state) {
        "stack.fused_cross_entropy", "expected true or false"},
       {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: trtllm, fit_group: ''}}",
        "stack.fit_group", "non-empty"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: torchrec, host_sync: 1}}",
+       "stack.host_sync", "expected true or false"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: torchrec, embedding_fused: no_}}",
+       "stack.embedding_fused", "expected true or false"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: torchrec, optimizer_foreach: 3}}",
+       "stack.optimizer_foreach", "expected true or false"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: torchrec, host_ops_per_feature: "
+       "-1}}",
+       "stack.host_ops_per_feature", "out of range"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: {preset: torchrec, host_ops_per_feature: "
+       "1e6}}",
+       "stack.host_ops_per_feature", "out of range"},
   };
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
     sl_scenario *sc = NULL;

@@ -542,6 +542,76 @@ static void test_sharding_constraints(void **state) {
   }
 }
 
+/* ---- the host's issue time ------------------------------------------------------------------------ */
+
+/* dlrm_host_ops against hand counts: two bottom and two top layers (8 parameter tensors), two tables. */
+static void test_host_ops_by_hand(void **state) {
+  (void)state;
+  sl_scenario *sc = load(SMALL_DOT);
+  const sl_dlrm *d = &sc->model.dlrm;
+  sl_stack st = sc->stack;
+  st.host_ops_per_feature = 3, st.embedding_fused = 1, st.optimizer_foreach = 0;
+  /* a pass: 10 dense + 2 kinds x (forward, backward) + 4 collectives + 3 x 2 features = 24; two passes,
+   * the optimizer's 8 tensors stepped and zeroed (16) and the all-reduce (1) */
+  close_to(dlrm_host_ops(&st, d, 1, 2, 10, 5, 2, 4), 2 * 24 + 16 + 1, 0, "fused, per-tensor optimizer");
+  st.embedding_fused = 0; /* 5 shards x 2 instead of 2 kinds x 2 */
+  close_to(dlrm_host_ops(&st, d, 1, 2, 10, 5, 2, 4), 2 * 30 + 16 + 1, 0, "one kernel per shard");
+  st.embedding_fused = 1, st.optimizer_foreach = 1;
+  close_to(dlrm_host_ops(&st, d, 1, 2, 10, 5, 2, 4), 2 * 24 + 2 + 1, 0, "multi-tensor optimizer");
+  close_to(dlrm_host_ops(&st, d, 0, 1, 10, 5, 2, 4), 10 + 2 + 4 + 6, 0, "a forward pass");
+  sl_scenario_free(sc);
+}
+
+/* A training step that waits on the device once is the longer of the device time and the host's
+ * launches: with many host ops a feature the step is a whole number of launches, and the device time
+ * is what the same stack without host_sync predicts. */
+static void test_host_bound_step(void **state) {
+  (void)state;
+  static const char fmt[] =
+      "{chip: a100-sxm-80gb, system: {chips: 2}, task: train, train: {global_batch: 256},"
+      " stack: {preset: torchrec, kernel_overhead_s: 1.0e-5, host_sync: %s, host_ops_per_feature: %d},"
+      " model: {dlrm: {dense_features: 4, tables: [{rows: 1000, dim: 16, pooling: 1},"
+      " {rows: 500, dim: 16, pooling: 1}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: dot}}}}";
+  char text[600];
+  snprintf(text, sizeof text, fmt, "false", 1000);
+  sl_scenario *sc = load(text);
+  sl_result *r = run(sc);
+  assert_true(r->feasible);
+  double device = r->step_time_s;
+  for (size_t i = 0; i < r->n_rows; i++)
+    assert_true(strcmp(r->rows[i].name, "host_issue_wait") != 0);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+
+  snprintf(text, sizeof text, fmt, "true", 1000);
+  sc = load(text);
+  r = run(sc);
+  assert_true(r->feasible);
+  double launches = r->step_time_s / 1.0e-5;
+  /* 2 features x 1000, and between 20 and 200 kernels, collectives and optimizer launches */
+  if (!(launches > 2000 + 20 && launches < 2000 + 200)) fail_msg("%g launches", launches);
+  close_to(launches, round(launches), 1e-9, "a whole number of launches");
+  close_to(row_named(r, "host_issue_wait")->time_s, r->step_time_s - device, 1e-9, "the wait is the excess");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+
+  /* no host ops a feature: the step is still the longer of the device time and a whole number of
+   * launches, no more than the kernels, collectives and optimizer launches above */
+  snprintf(text, sizeof text, fmt, "true", 0);
+  sc = load(text);
+  r = run(sc);
+  double step0 = r->step_time_s;
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  snprintf(text, sizeof text, fmt, "false", 0);
+  sc = load(text);
+  r = run(sc);
+  double dev0 = r->step_time_s, n0 = launches - 2000;
+  close_to(step0, fmax(dev0, n0 * 1.0e-5), 1e-9, "the longer of device and host");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 /* ---- loader errors -------------------------------------------------------------------------------- */
 
 static void expect_error(const char *text, const char *key, int line) {
@@ -717,6 +787,8 @@ int main(void) {
       cmocka_unit_test(test_exchange_by_hand),
       cmocka_unit_test(test_planner_spreads_domains),
       cmocka_unit_test(test_evaluation_amortised),
+      cmocka_unit_test(test_host_ops_by_hand),
+      cmocka_unit_test(test_host_bound_step),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
