@@ -353,7 +353,8 @@ static run_out run_text(const char *text) {
 }
 
 /* A collective op costs the network time plus the chip's kernel latency, over the stack's
- * efficiency, plus the stack's per-kernel overhead (trtllm, the inference default: 1 us). */
+ * efficiency, plus the stack's per-kernel overhead (trtllm, the inference default: both fitted,
+ * data/stacks/trtllm.yaml). */
 static double with_kernel(const run_out *o, double network_s) {
   return (network_s + o->kernel_latency) / o->efficiency + o->overhead;
 }
@@ -364,8 +365,8 @@ static void test_scenario_dgx_h100(void **state) {
   const double S = 1073741824.0, B = 450e9 * 0.80, a = 2e-6;
   run_out o =
       run_text("{chip: h100-sxm, system: dgx-h100, task: infer, model: {op: all_reduce, bytes: 1073741824}}");
-  assert_rel(o.overhead, 1e-6, 1e-12, "trtllm kernel overhead");
-  assert_rel(o.efficiency, 1, 1e-12, "trtllm efficiency");
+  assert_true(o.overhead >= 0 && o.overhead < 1e-4);        /* trtllm's fitted launch cost */
+  assert_true(o.efficiency >= 0.5 && o.efficiency <= 1); /* and its fitted efficiency (stackfit.c bounds) */
   assert_true(o.kernel_latency > 0);
   assert_rel(o.step, with_kernel(&o, 2.0 * 7 / 8 * S / B + 2 * 7 * a), 1e-9, "DGX H100 all-reduce 1 GiB");
   assert_int_equal(o.bound, SL_BOUND_NETWORK);
