@@ -139,6 +139,8 @@ typedef struct sl_stack {
   sl_attn_kernel attention_kernel; /* which kernel family the stack runs for attention */
   int fused_elementwise;
   double kernel_overhead_s; /* time each kernel launch adds to the timeline */
+  int launch_ahead;         /* the host launches kernels asynchronously ahead of the device: a kernel
+                               takes the longer of its device time and kernel_overhead_s, not their sum */
   double graph_kernel_overhead_s; /* the same inside a captured CUDA graph (with `graphs`, the steps
                                      that only decode); < 0: as kernel_overhead_s */
   double efficiency;        /* fraction of the device's kernel-level throughput the framework

@@ -42,6 +42,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   const char *ign = NULL;
   if (!s) s = rd_double(r, n, "efficiency", 0, 0.05, 1.0, &st->efficiency);
   if (!s) s = rd_string(r, n, "efficiency_source", 0, &ign);
+  if (!s) s = rd_bool(r, n, "launch_ahead", 0, &st->launch_ahead);
   if (!s) s = rd_bool(r, n, "graphs", 0, &st->graphs);
   st->graph_kernel_overhead_s = -1;
   if (!s) s = rd_double(r, n, "graph_kernel_overhead_s", 0, 0, 1e-2, &st->graph_kernel_overhead_s);

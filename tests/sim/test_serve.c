@@ -431,6 +431,21 @@ static void test_host_and_graphs(void **state) {
            " graph_kernel_overhead_s: 1.0e-6}, model: llama3.1-8b, precision: fp8, task: decode,"
            " infer: {batch: 8, prompt_len: 500}}");
   assert_true(number(t, NULL, 0, "step_time_s") == g[0]); /* no graphs: nothing saved */
+  /* launched ahead: a kernel takes the longer of its time and a launch, so a launch cost of 5 us changes a
+   * prefill of 4096 tokens (kernels of hundreds of us) by well under 1%, where added to every kernel it
+   * costs 5 us x kernels */
+  double la[4];
+  const char *lk[] = {"kernel_overhead_s: 0", "kernel_overhead_s: 5.0e-6", "launch_ahead: true, kernel_overhead_s: 0",
+                      "launch_ahead: true, kernel_overhead_s: 5.0e-6"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(t, sizeof t, ONE, lk[i], "prefill", "1", "4096");
+    la[i] = number(t, NULL, 0, "step_time_s");
+  }
+  print_message("prefill 4096: %.4f ms, + 5 us a launch %.4f ms; launched ahead %.4f -> %.4f ms\n", la[0] * 1e3,
+                la[1] * 1e3, la[2] * 1e3, la[3] * 1e3);
+  assert_true(la[2] == la[0]);
+  assert_true(la[1] - la[0] > 32 * 5 * 5e-6);
+  assert_true(la[3] - la[2] < 0.01 * la[2]);
   /* serving at maximum load: a host of 1 ms per sequence per step bounds the step (64 sequences
    * running: 64 ms a step, one token each) */
   double thr[2];
