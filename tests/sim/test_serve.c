@@ -414,8 +414,8 @@ static void test_host_and_graphs(void **state) {
   assert_true(fabs(dec[2] - 0.05) < 1e-9);
   /* graph replay: a decode step saves on every kernel, a prefill nothing */
   double g[4];
-  const char *gk[] = {"kernel_overhead_s: 1.0e-5, graph_kernel_overhead_s: 1.0e-5",
-                      "kernel_overhead_s: 1.0e-5, graph_kernel_overhead_s: 1.0e-6"};
+  const char *gk[] = {"launch_ahead: false, kernel_overhead_s: 1.0e-5, graph_kernel_overhead_s: 1.0e-5",
+                      "launch_ahead: false, kernel_overhead_s: 1.0e-5, graph_kernel_overhead_s: 1.0e-6"};
   for (int i = 0; i < 2; i++) {
     snprintf(t, sizeof t, ONE, gk[i], "decode", "8", "500");
     g[i] = number(t, NULL, 0, "step_time_s");
@@ -427,7 +427,7 @@ static void test_host_and_graphs(void **state) {
   assert_true(g[0] - g[1] > 32 * 5 * 9e-6); /* at least five kernels a layer, 9 us each */
   assert_true(g[2] == g[3]);
   snprintf(t, sizeof t,
-           "{chip: h100-sxm, stack: {preset: trtllm, graphs: false, kernel_overhead_s: 1.0e-5,"
+           "{chip: h100-sxm, stack: {preset: trtllm, graphs: false, launch_ahead: false, kernel_overhead_s: 1.0e-5,"
            " graph_kernel_overhead_s: 1.0e-6}, model: llama3.1-8b, precision: fp8, task: decode,"
            " infer: {batch: 8, prompt_len: 500}}");
   assert_true(number(t, NULL, 0, "step_time_s") == g[0]); /* no graphs: nothing saved */
@@ -435,7 +435,8 @@ static void test_host_and_graphs(void **state) {
    * prefill of 4096 tokens (kernels of hundreds of us) by well under 1%, where added to every kernel it
    * costs 5 us x kernels */
   double la[4];
-  const char *lk[] = {"kernel_overhead_s: 0", "kernel_overhead_s: 5.0e-6", "launch_ahead: true, kernel_overhead_s: 0",
+  const char *lk[] = {"launch_ahead: false, kernel_overhead_s: 0", "launch_ahead: false, kernel_overhead_s: 5.0e-6",
+                      "launch_ahead: true, kernel_overhead_s: 0",
                       "launch_ahead: true, kernel_overhead_s: 5.0e-6"};
   for (int i = 0; i < 4; i++) {
     snprintf(t, sizeof t, ONE, lk[i], "prefill", "1", "4096");
