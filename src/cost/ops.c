@@ -168,7 +168,10 @@ sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes) {
 }
 
 double cost_launched(const sl_stack *st, double time_s) {
-  return time_s / st->efficiency + st->kernel_overhead_s;
+  double t = time_s / st->efficiency;
+  /* launched ahead (launch_ahead): the device waits on the host only when a kernel is shorter than
+   * a launch; otherwise every launch adds its time */
+  return st->launch_ahead ? fmax(t, st->kernel_overhead_s) : t + st->kernel_overhead_s;
 }
 
 sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
@@ -178,6 +181,7 @@ sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, doub
 }
 
 int cost_launch_bound(const sl_stack *st, double time_s) {
+  if (st->launch_ahead) return st->kernel_overhead_s >= time_s;
   return st->kernel_overhead_s > time_s - st->kernel_overhead_s;
 }
 

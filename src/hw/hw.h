@@ -161,6 +161,10 @@ typedef struct sl_stack {
   sl_attn_kernel attention_kernel; /* which kernel family the stack runs for attention */
   int fused_elementwise;
   double kernel_overhead_s; /* time each kernel launch adds to the timeline */
+  int launch_ahead;         /* the host launches kernels asynchronously ahead of the device: a kernel
+                               takes the longer of its device time and kernel_overhead_s, not their sum */
+  double graph_kernel_overhead_s; /* the same inside a captured CUDA graph (with `graphs`, the steps
+                                     that only decode); < 0: as kernel_overhead_s */
   double efficiency;        /* fraction of the device's kernel-level throughput the framework
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int efficiency_given;     /* the spec gives `efficiency`; else the stack prior (stack_prior_efficiency) */
@@ -201,11 +205,27 @@ typedef struct sl_stack {
   int embedding_fused;   /* default true */
   int optimizer_foreach; /* default true */
   double host_ops_per_feature;
-  unsigned fitted; /* bit i: figure i of sim's stack fit (efficiency, kernel_overhead_s) is fitted to
-                      end-to-end data (the spec's `fitted` list) and refitted by cross-validation */
+  /* host work of one serving-engine step, beside the device's (docs/chip-spec.md "Stacks"): a fixed
+   * part (the scheduler's pass, launching the step, reading back the sampled tokens) and a part per
+   * sequence in the step (its request's bookkeeping: inputs, sampled token, stop checks) */
+  double host_step_s, host_seq_s;
+  int host_overlap; /* the host prepares step n+1 while the device runs step n (an overlap scheduler):
+                       a step takes the longer of the two; otherwise their sum */
+  unsigned fitted;  /* bit i: figure i of sim's stack fit (efficiency, kernel_overhead_s, host_step_s,
+                       host_seq_s) is fitted to end-to-end data (the spec's `fitted` list) and refitted
+                       by cross-validation */
 } sl_stack;
 
 sl_status stack_from_node(reader *r, yt_node *node, sl_stack *out);
+/* The stack as it runs a step replayed from a captured CUDA graph: *out = *st with
+ * graph_kernel_overhead_s as its kernel_overhead_s.  Returns 0 (out untouched) when the stack runs no
+ * graphs or they would change nothing. */
+int stack_graph_variant(const sl_stack *st, sl_stack *out);
+/* The wall time of one inference-engine step whose device work takes device_s and that runs `seqs`
+ * sequences: the stack's host work for it (host_step_s + host_seq_s x seqs) is added to the device's
+ * or, when the stack overlaps them (host_overlap) and the step is not `first` (nothing ran on the
+ * device while the host prepared it), only what the device's time does not cover. */
+double step_with_host(const sl_stack *st, double device_s, double seqs, int first);
 
 const char *preset_path(const char *kind, const char *name); /* "data/chips/x.yaml" or NULL */
 

@@ -12,6 +12,19 @@ _Static_assert(SL_ARRAY_LEN(sl_attn_kernel_names) == SL_ATTN_KERNEL_COUNT + 1, "
 const char *const sl_kv_policy_names[] = {"preempt", "reserve", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_kv_policy_names) == SL_KV_POLICY_COUNT + 1, "a name for every policy");
 
+double step_with_host(const sl_stack *st, double device_s, double seqs, int first) {
+  double host = st->host_step_s + st->host_seq_s * seqs;
+  return st->host_overlap && !first ? fmax(device_s, host) : device_s + host;
+}
+
+int stack_graph_variant(const sl_stack *st, sl_stack *out) {
+  if (!st->graphs || st->graph_kernel_overhead_s < 0 || st->graph_kernel_overhead_s == st->kernel_overhead_s)
+    return 0;
+  *out = *st;
+  out->kernel_overhead_s = st->graph_kernel_overhead_s;
+  return 1;
+}
+
 sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   memset(st, 0, sizeof *st);
   sl_status s = rd_map(r, n);
@@ -40,7 +53,11 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   const char *ign = NULL;
   if (!s) s = rd_double(r, n, "efficiency", 0, 0.05, 1.0, &st->efficiency);
   if (!s) s = rd_string(r, n, "efficiency_source", 0, &ign);
+  if (!s) s = rd_bool(r, n, "launch_ahead", 0, &st->launch_ahead);
   if (!s) s = rd_bool(r, n, "graphs", 0, &st->graphs);
+  st->graph_kernel_overhead_s = -1;
+  if (!s) s = rd_double(r, n, "graph_kernel_overhead_s", 0, 0, 1e-2, &st->graph_kernel_overhead_s);
+  if (!s) s = rd_string(r, n, "graph_kernel_overhead_s_source", 0, &ign);
   if (!s) s = rd_bool(r, n, "overlap_tp_comm", 0, &st->overlap_tp_comm);
   if (!s) s = rd_bool(r, n, "overlap_dp_comm", 0, &st->overlap_dp_comm);
   if (!s) s = rd_bool(r, n, "grad_accum_fusion", 0, &st->grad_accum_fusion);
@@ -53,17 +70,18 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_bool(r, n, "context_parallel", 0, &st->context_parallel);
   yt_node *fit = yt_get(n, "fitted");
   if (!s && fit) { /* the figures fitted to end-to-end measurements: silica calibrate --stack */
-    static const char *const names[] = {"efficiency", "kernel_overhead_s"};
+    static const char *const names[] = {"efficiency", "kernel_overhead_s", "host_step_s", "host_seq_s"};
+    const size_t nn = SL_ARRAY_LEN(names);
     rd_mark m = rd_push(r, "fitted");
     if (fit->type != YT_SEQ)
-      s = rd_fail(r, fit, "expected a list of figures (efficiency, kernel_overhead_s)");
+      s = rd_fail(r, fit, "expected a list of figures (efficiency, kernel_overhead_s, host_step_s, host_seq_s)");
     for (size_t i = 0; !s && fit->type == YT_SEQ && i < fit->n; i++) {
       const yt_node *it = fit->items[i];
       size_t k = 0;
-      while (k < 2 && !(it->type == YT_SCALAR && strcmp(it->str, names[k]) == 0))
+      while (k < nn && !(it->type == YT_SCALAR && strcmp(it->str, names[k]) == 0))
         k++;
-      if (k == 2)
-        s = rd_fail(r, it, "unknown figure (expected efficiency or kernel_overhead_s)");
+      if (k == nn)
+        s = rd_fail(r, it, "unknown figure (expected efficiency, kernel_overhead_s, host_step_s or host_seq_s)");
       else
         st->fitted |= 1u << k;
     }
@@ -89,6 +107,12 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_enum(r, n, "kv_policy", 0, sl_kv_policy_names, &policy);
   st->kv_policy = (sl_kv_policy)policy;
   if (!s) s = rd_double(r, n, "kv_cache_fraction", 0, 0.01, 1, &st->kv_cache_fraction);
+  /* the serving engine's host work per step (absent: none, as when the host is never the bottleneck) */
+  if (!s) s = rd_double(r, n, "host_step_s", 0, 0, 0.1, &st->host_step_s);
+  if (!s) s = rd_string(r, n, "host_step_s_source", 0, &ign);
+  if (!s) s = rd_double(r, n, "host_seq_s", 0, 0, 1e-3, &st->host_seq_s);
+  if (!s) s = rd_string(r, n, "host_seq_s_source", 0, &ign);
+  if (!s) s = rd_bool(r, n, "host_overlap", 0, &st->host_overlap);
   long zero = 0;
   if (!s) s = rd_int(r, n, "zero", 0, 0, 3, &zero);
   st->zero = (double)zero;

@@ -229,7 +229,7 @@ static const sl_val_group *fitted_of(const sl_val_group *fg, size_t nf, const sl
 }
 
 static void fig_text(char *buf, size_t n, int k, double v) {
-  if (k == 0)
+  if (k == 0) /* efficiency; the others are times */
     snprintf(buf, n, "%.3f", v);
   else
     snprintf(buf, n, "%.2f us", v * 1e6);
@@ -241,7 +241,7 @@ static void cv_sections(jbuf *b, const cvrun *c, int md) {
     rep_printf(
         b,
         "\n### Stack figures fitted on all their cases\n\n| stack | cases | efficiency | kernel_overhead_s | "
-        "mean abs. error | mean error |\n|---|---:|---|---|---|---|\n");
+        "host_step_s | host_seq_s | mean abs. error | mean error |\n|---|---:|---|---|---|---|---|---|\n");
   else
     rep_printf(b, "\nstack figures fitted on all their use: validate cases (silica calibrate --stack):\n");
   for (size_t i = 0; i < c->n_fits; i++) {
@@ -261,14 +261,19 @@ static void cv_sections(jbuf *b, const cvrun *c, int md) {
     pct(f->mae_after, m1, sizeof m1);
     pct(f->bias_before, b0, sizeof b0);
     pct(f->bias_after, b1, sizeof b1);
-    if (md)
-      rep_printf(b, "| %s | %zu | %s | %s | %s -> %s | %s -> %s |\n", f->stack, f->n_cases, fig[0], fig[1],
-                 m0 + (m0[0] == '+'), m1 + (m1[0] == '+'), b0, b1);
-    else
-      rep_printf(b,
-                 "  %-24s %3zu cases  efficiency %s, kernel_overhead_s %s; mean |error| %s -> %s, mean error "
-                 "%s -> %s\n",
-                 f->stack, f->n_cases, fig[0], fig[1], m0 + (m0[0] == '+'), m1 + (m1[0] == '+'), b0, b1);
+    if (md) {
+      rep_printf(b, "| %s | %zu |", f->stack, f->n_cases);
+      for (int k = 0; k < SL_STACK_FIGS; k++)
+        rep_printf(b, " %s |", fig[k]);
+      rep_printf(b, " %s -> %s | %s -> %s |\n", m0 + (m0[0] == '+'), m1 + (m1[0] == '+'), b0, b1);
+    } else {
+      rep_printf(b, "  %-24s %3zu cases ", f->stack, f->n_cases);
+      for (int k = 0; k < SL_STACK_FIGS; k++) /* the host figures only where some case moves with them */
+        if (k < 2 || f->fitted[k] || f->before[k] != 0)
+          rep_printf(b, "%s %s %s", k ? "," : "", stack_fig_key(k), fig[k]);
+      rep_printf(b, "; mean |error| %s -> %s, mean error %s -> %s\n", m0 + (m0[0] == '+'), m1 + (m1[0] == '+'),
+                 b0, b1);
+    }
   }
   rep_printf(b,
              "%sstack prior (the efficiency of a stack that gives none, and under cross-validation of a fitted "

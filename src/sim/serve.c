@@ -11,6 +11,9 @@
  *
  * Step cost: an engine step over N tokens (E of which emit a token) costs
  *   lin(N) + attention of each decode batch and prefill chunk + head(E)
+ * on the device (less the launch time a step of decodes only saves by replaying a captured CUDA
+ * graph, when the stack has graphs), and the stack's host work for the step (a fixed part and a part per sequence in
+ * it) beside it: added, or hidden up to the device's time by an overlap scheduler (step_with_host)
  * where lin (every non-attention op of every layer, with its tensor-parallel communication) and
  * head (final norm + LM head) come from the same op graphs and cost model as `decode` and are
  * memoised per N, and attention is costed per step from its shapes.  tests/sim/test_serve.c checks
@@ -31,19 +34,26 @@ typedef struct step_model {
   arena scratch;
   double *lin, *head;     /* memo by token / sequence count; < 0 unknown */
   double *lin_e, *head_e; /* their dynamic energy (one chip's share), joules */
-  double attn_e;          /* energy of the last attn_time call */
+  double *lin_g, *head_g; /* their time replayed from a captured CUDA graph */
+  double attn_e, attn_g;  /* energy and graph-replayed time of the last attn_time call */
+  sl_stack gstack;        /* the stack as it replays a graph (stack_graph_variant) */
+  sl_costctx gctx;
+  const sl_costctx *gctxp; /* &gctx, or NULL when the stack runs no graphs */
   size_t cap;
   /* memo of decode attention by (sequences, mean context in units of 16 tokens): its time is
    * linear in the KV bytes read, so a 16-token step changes it by well under 0.1% */
   uint64_t *akey;
-  double *aval, *aval_e;
+  double *aval, *aval_e, *aval_g;
   size_t amask;
   sl_error *err;
   int failed;
 } step_model;
 
-static double graph_time(const sl_costctx *ctx, const sl_graph *g, int attention, int head, double *energy) {
-  double t = 0, e = 0;
+/* The time of g's ops of one kind (attention, head, or the rest), launched kernel by kernel and, in
+ * *graph_t, replayed from a captured graph (gctx; NULL: the same). */
+static double graph_time(const sl_costctx *ctx, const sl_costctx *gctx, const sl_graph *g, int attention,
+                         int head, double *energy, double *graph_t) {
+  double t = 0, e = 0, tg = 0;
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     int is_attn = op->cat == SL_CAT_ATTENTION;
@@ -53,9 +63,11 @@ static double graph_time(const sl_costctx *ctx, const sl_graph *g, int attention
       sl_cost c = cost_op(ctx, op);
       t += c.time_s * op->count;
       e += (c.e_core_j + c.e_off_j) * op->count;
+      tg += (gctx ? cost_op(gctx, op).time_s : c.time_s) * op->count;
     }
   }
   if (energy) *energy = e;
+  if (graph_t) *graph_t = tg;
   return t;
 }
 
@@ -73,8 +85,8 @@ static void fill(step_model *m, size_t n) {
     m->failed = 1;
     return;
   }
-  m->lin[n] = graph_time(&m->ctx, &g, 0, 0, &m->lin_e[n]);
-  m->head[n] = graph_time(&m->ctx, &g, 0, 1, &m->head_e[n]);
+  m->lin[n] = graph_time(&m->ctx, m->gctxp, &g, 0, 0, &m->lin_e[n], &m->lin_g[n]);
+  m->head[n] = graph_time(&m->ctx, m->gctxp, &g, 0, 1, &m->head_e[n], &m->head_g[n]);
 }
 
 static double lin_time(step_model *m, double n) {
@@ -95,7 +107,7 @@ static double head_time(step_model *m, double n) {
 
 /* Attention of B sequences of q new tokens seeing kv keys (every layer). */
 static double attn_time(step_model *m, double B, double q, double kv, int causal) {
-  m->attn_e = 0;
+  m->attn_e = m->attn_g = 0;
   if (B <= 0 || q <= 0) return 0;
   sl_graph g = {0};
   ar_reset(&m->scratch);
@@ -105,23 +117,23 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
     m->failed = 1;
     return 0;
   }
-  return graph_time(&m->ctx, &g, 1, 0, &m->attn_e);
+  return graph_time(&m->ctx, m->gctxp, &g, 1, 0, &m->attn_e, &m->attn_g);
 }
 
 static double decode_attn_time(step_model *m, double B, double kv) {
-  m->attn_e = 0;
+  m->attn_e = m->attn_g = 0;
   if (B <= 0) return 0;
   double q16 = round(kv / 16);
   uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull;
   size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & m->amask;
   for (size_t probe = 0; probe <= m->amask; probe++, i = (i + 1) & m->amask) {
     if (m->akey[i] == key) {
-      m->attn_e = m->aval_e[i];
+      m->attn_e = m->aval_e[i], m->attn_g = m->aval_g[i];
       return m->aval[i];
     }
     if (m->akey[i] == 0) {
       double t = attn_time(m, B, 1, fmax(1, q16 * 16), 0);
-      m->akey[i] = key, m->aval[i] = t, m->aval_e[i] = m->attn_e;
+      m->akey[i] = key, m->aval[i] = t, m->aval_e[i] = m->attn_e, m->aval_g[i] = m->attn_g;
       return t;
     }
   }
@@ -216,6 +228,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
   int reserve = m->sc.stack.kv_policy == SL_KV_RESERVE;     /* admission reserves the request's whole KV */
   size_t next = 0, head = 0, tail = 0, n_run = 0, done = 0; /* waiting = [head, tail) modulo qcap */
   double now = 0, steps = 0, batch_tokens = 0, preempt = 0, step_sum = 0;
+  int idle = 1; /* the device ran nothing just before this step: the host's work for it is not hidden */
   /* A request that could never fit (prompt + output over the whole KV cache) is infeasible. */
   for (size_t i = 0; i < n; i++)
     if (ceil((r[i].prompt + r[i].gen) / block) > kv_blocks) o->infeasible = 1;
@@ -224,11 +237,11 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       waiting[tail] = next++, tail = (tail + 1) % qcap;
     if (n_run == 0 && head == tail) {
       if (next >= n) break;
-      now = r[next].arrival;
+      now = r[next].arrival, idle = 1;
       continue;
     }
     /* 1. one token for every decoding sequence, preempting the newest when blocks run out */
-    double tokens = 0, dec = 0, kv_sum = 0;
+    double tokens = 0, dec = 0, kv_sum = 0, seqs = 0; /* seqs: sequences in the step */
     for (size_t j = 0; j < n_run; j++)
       r[running[j]].chunk = 0;
     for (size_t j = 0; j < n_run && tokens < budget; j++) { /* decodes count against the budget too */
@@ -249,10 +262,11 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       }
       q->chunk = 1;
       tokens++, dec++, kv_sum += ctx + 1;
+      seqs++;
     }
     /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
     double emit = dec, attn = decode_attn_time(m, dec, dec > 0 ? kv_sum / dec : 0);
-    double step_e = m->attn_e;
+    double step_e = m->attn_e, attn_g = m->attn_g; /* decode attention from a graph */
     for (size_t j = 0; j < n_run && tokens < budget; j++) {
       req *q = &r[running[j]];
       if (q->prefilled >= q->target || q->chunk > 0) continue;
@@ -263,7 +277,7 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       if (c <= 0) continue;
       q->blocks += need, free_blocks -= need;
       q->chunk = c;
-      tokens += c;
+      tokens += c, seqs++;
       attn += attn_time(m, 1, c, q->prefilled + c, 1);
       step_e += m->attn_e;
       if (q->prefilled + c >= q->target) emit++;
@@ -281,14 +295,14 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
       q->prefilled = 0;
       q->chunk = c;
       running[n_run++] = (size_t)(q - r);
-      tokens += c;
+      tokens += c, seqs++;
       attn += attn_time(m, 1, c, c, 1);
       step_e += m->attn_e;
       if (c >= q->target) emit++;
     }
     if (tokens == 0) { /* blocked: wait for the next arrival (cannot happen with running decodes) */
       if (next < n)
-        now = fmax(now, r[next].arrival);
+        now = fmax(now, r[next].arrival), idle = 1;
       else {
         o->infeasible = 1;
         break;
@@ -297,6 +311,10 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     }
     double dt = lin_time(m, tokens) + attn + head_time(m, emit);
     if (m->failed || !isfinite(dt)) break;
+    if (seqs == dec) /* decodes only: the step replays a captured CUDA graph */
+      dt = m->lin_g[(size_t)tokens] + attn_g + m->head_g[(size_t)emit];
+    dt = step_with_host(&m->sc.stack, dt, seqs, idle); /* the engine's host work for the step */
+    idle = 0;
     o->energy_j += step_e + m->lin_e[(size_t)tokens] + m->head_e[(size_t)emit];
     now += dt;
     steps++, batch_tokens += tokens, step_sum += dt;
@@ -369,6 +387,11 @@ static void model_init(step_model *m, const sl_scenario *sc, sl_error *err) {
   ar_init(&m->scratch);
   cost_ctx_init(&m->ctx, &sc->chip, &sc->stack, 0);
   net_init(&m->ctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  if (stack_graph_variant(&sc->stack, &m->gstack)) {
+    cost_ctx_init(&m->gctx, &sc->chip, &m->gstack, 0);
+    m->gctx.net = m->ctx.net;
+    m->gctxp = &m->gctx;
+  }
 }
 
 static sl_status model_tables(step_model *m, double tokens) {
@@ -377,7 +400,9 @@ static sl_status model_tables(step_model *m, double tokens) {
   m->head = malloc(m->cap * sizeof *m->head);
   m->lin_e = malloc(m->cap * sizeof *m->lin_e);
   m->head_e = malloc(m->cap * sizeof *m->head_e);
-  if (!m->lin || !m->head || !m->lin_e || !m->head_e)
+  m->lin_g = calloc(m->cap, sizeof *m->lin_g);
+  m->head_g = calloc(m->cap, sizeof *m->head_g);
+  if (!m->lin || !m->head || !m->lin_e || !m->head_e || !m->lin_g || !m->head_g)
     return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   for (size_t i = 0; i < m->cap; i++)
     m->lin[i] = m->head[i] = -1;
@@ -385,7 +410,8 @@ static sl_status model_tables(step_model *m, double tokens) {
 }
 
 static void model_free(step_model *m) {
-  free(m->lin), free(m->head), free(m->lin_e), free(m->head_e), free(m->akey), free(m->aval), free(m->aval_e);
+  free(m->lin), free(m->head), free(m->lin_e), free(m->head_e), free(m->lin_g), free(m->head_g);
+  free(m->akey), free(m->aval), free(m->aval_e), free(m->aval_g);
   ar_free(&m->scratch);
 }
 
@@ -400,6 +426,11 @@ sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, doub
   double emit = decode_seqs + (prefill_tokens > 0 ? 1 : 0);
   double t = lin_time(&m, prefill_tokens + decode_seqs) + head_time(&m, emit) +
              attn_time(&m, decode_seqs, 1, kv_mean, 0) + attn_time(&m, 1, prefill_tokens, prefill_tokens, 1);
+  if (prefill_tokens == 0) { /* decodes only: replayed from a captured CUDA graph, as in simulate */
+    attn_time(&m, decode_seqs, 1, kv_mean, 0);
+    t = m.lin_g[(size_t)decode_seqs] + m.head_g[(size_t)emit] + m.attn_g;
+  }
+  t = step_with_host(&sc->stack, t, emit, decode_seqs == 0); /* a prefill alone: the first step */
   model_free(&m);
   if (m.failed) return err && err->code ? err->code : SL_ERR_INTERNAL;
   *time_s = t;
@@ -455,7 +486,8 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   m.akey = calloc(m.amask + 1, sizeof *m.akey);
   m.aval = calloc(m.amask + 1, sizeof *m.aval);
   m.aval_e = calloc(m.amask + 1, sizeof *m.aval_e);
-  if (!m.akey || !m.aval || !m.aval_e) {
+  m.aval_g = calloc(m.amask + 1, sizeof *m.aval_g);
+  if (!m.akey || !m.aval || !m.aval_e || !m.aval_g) {
     model_free(&m);
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }

@@ -34,12 +34,13 @@ double inference_max_batch(const sl_scenario *sc) {
 
 /* Evaluates the graph: sums time, fills rows; with es, also the energy sums and each
  * row's dynamic energy on and off the clock domain (row_core[i], row_off[i]). */
-static double evaluate(const sl_costctx *ctx, const sl_graph *g, sl_row *rows, double *hw_flops, sl_esum *es,
-                       double *row_core, double *row_off) {
+static double evaluate(const sl_costctx *ctx, const sl_costctx *gctx, const sl_graph *g, sl_row *rows,
+                       double *hw_flops, sl_esum *es, double *row_core, double *row_off) {
   double total = 0, flops = 0;
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
-    sl_cost c = cost_op(ctx, op);
+    /* decode steps replay a captured graph (gctx: the stack as it runs one), the rest launch eagerly */
+    sl_cost c = cost_op(gctx && op->phase == SL_PH_DECODE ? gctx : ctx, op);
     double t = c.time_s * op->count;
     total += t;
     flops += c.flops * op->count;
@@ -159,14 +160,22 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
   sl_lowering lw = cost_lowering(&sc);
   sl_status s = graph_build_part(&res->a, &sc, &lw, &p, SL_PART_ALL, &g, err);
   if (s) return s;
-  res->rows = ar_alloc(&res->a, (g.n + 1) * sizeof *res->rows);
+  res->rows = ar_alloc(&res->a, (g.n + 3) * sizeof *res->rows); /* + pp_send_recv, host rows */
   if (!res->rows) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   res->n_rows = g.n;
   sl_esum es = {0};
-  double *row_core = ar_alloc(&res->a, 2 * (g.n + 1) * sizeof *row_core);
+  double *row_core = ar_alloc(&res->a, 2 * (g.n + 3) * sizeof *row_core);
   if (!row_core) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  double *row_off = row_core + g.n + 1;
-  double hw = 0, step = evaluate(&ctx, &g, res->rows, &hw, &es, row_core, row_off);
+  double *row_off = row_core + g.n + 3;
+  sl_stack gstack;
+  sl_costctx gctx;
+  int graphs = stack_graph_variant(&sc.stack, &gstack);
+  if (graphs) {
+    cost_ctx_init(&gctx, &sc.chip, &gstack, resident);
+    gctx.gemm_memo = memo;
+    gctx.net = ctx.net;
+  }
+  double hw = 0, step = evaluate(&ctx, graphs ? &gctx : NULL, &g, res->rows, &hw, &es, row_core, row_off);
   /* Energy : the graph is one tensor-parallel rank's share of every layer, so the system
    * does it tp x replicas times, and each of the pp chips of a rank does 1/pp of it. */
   double sys_core = es.e_core * p.tp * replicas, sys_off = es.e_off * p.tp * replicas;
@@ -195,6 +204,32 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     busy.e_off += msg * sc.chip.energy.link_j_per_byte * passes;
     sys_off += row_off[g.n] * p.tp * replicas;
     step += t;
+  }
+  if (sc.model.kind == SL_MODEL_TRANSFORMER &&
+      (sc.stack.host_step_s > 0 || sc.stack.host_seq_s > 0)) {
+    /* The engine's host work per step (the batch's sequences each step): the prefill is the first
+     * step, nothing before it to hide behind; each decode step's is hidden up to its device time when
+     * the stack overlaps them. */
+    double pre = 0, dec = 0;
+    for (size_t i = 0; i < res->n_rows; i++)
+      if (res->rows[i].phase == SL_PH_PREFILL)
+        pre += res->rows[i].time_s;
+      else
+        dec += res->rows[i].time_s;
+    double n_pre = sc.task == SL_TASK_DECODE ? 0 : 1;
+    double n_dec = sc.task == SL_TASK_DECODE     ? 1
+                   : sc.task == SL_TASK_GENERATE ? fmax(0, sc.gen_len - 1)
+                                                 : 0;
+    double host[2] = {n_pre * (step_with_host(&sc.stack, pre, sc.batch, 1) - pre),
+                      n_dec > 0 ? n_dec * (step_with_host(&sc.stack, dec / n_dec, sc.batch, 0) - dec / n_dec) : 0};
+    for (int k = 0; k < 2; k++) {
+      if (!(host[k] > 0)) continue;
+      res->rows[res->n_rows] = (sl_row){"host",          k ? SL_PH_DECODE : SL_PH_PREFILL, SL_CAT_OTHER,
+                                        SL_BOUND_LATENCY, k ? n_dec : n_pre, host[k], 0, 0, 0, -1};
+      row_core[res->n_rows] = row_off[res->n_rows] = 0;
+      res->n_rows++;
+      step += host[k];
+    }
   }
   res->feasible = 1;
   res->step_time_s = step;

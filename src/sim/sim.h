@@ -298,7 +298,7 @@ sl_status interval_of(const sl_scenario *sc, const char *metric, double value, s
 void interval_bounds(const char *metric, double predicted, double q10, double q90, double *lo, double *hi);
 
 /* ---- stack figures fitted to end-to-end data; cross-validation (stackfit.c) ---- */
-#define SL_STACK_FIGS 2 /* efficiency, kernel_overhead_s */
+#define SL_STACK_FIGS 4 /* efficiency, kernel_overhead_s, host_step_s, host_seq_s */
 typedef struct sl_stack_fit {
   const char *stack;
   size_t n_cases, n_points;  /* use: validate cases of the stack that ran, and their (case, metric) points */

@@ -2,8 +2,9 @@
  * (docs/validation.md "Fitted and cross-validated error").
  *
  * A stack (the software that runs a model) has figures no kernel measurement can give: the share of
- * the device's kernel-level throughput the framework sustains (`efficiency`) and the host time each
- * kernel launch adds (`kernel_overhead_s`).  They are fitted here to end-to-end measurements
+ * the device's kernel-level throughput the framework sustains (`efficiency`), the host time each
+ * kernel launch adds (`kernel_overhead_s`) and a serving engine's host work per step and per sequence
+ * in it (`host_step_s`, `host_seq_s`).  They are fitted here to end-to-end measurements
  * (`use: validate` cases) of that stack, by coordinate descent with golden-section search on the mean
  * |log(predicted / measured)| over the cases (each case weighs the same, whatever its number of
  * metrics); a figure is fitted only when it moves some case's prediction.  Every prediction is the
@@ -30,6 +31,11 @@ static const struct {
 } FIGS[SL_STACK_FIGS] = {
     {"efficiency", offsetof(sl_stack, efficiency), 0.5, 1.0, 0.9, 1.0},                  /* probe: x 0.9 */
     {"kernel_overhead_s", offsetof(sl_stack, kernel_overhead_s), 0.0, 2e-5, 2e-6, 4e-6}, /* probe: + 2 us */
+    /* a serving engine's host work per step: up to 5 ms (a Python scheduler's slowest passes), prior
+     * 50 us (a C++ scheduler's pass and the step's launch); and per sequence in the step: up to 50 us
+     * (a Python request object's bookkeeping), prior 1 us (a C++ loop over the batch) */
+    {"host_step_s", offsetof(sl_stack, host_step_s), 0.0, 5e-3, 2e-4, 5e-5}, /* probe: + 200 us */
+    {"host_seq_s", offsetof(sl_stack, host_seq_s), 0.0, 5e-5, 5e-6, 1e-6},   /* probe: + 5 us */
 };
 
 const char *stack_fig_key(int i) {

@@ -335,6 +335,7 @@ static void test_degenerate(void **state) {
 typedef struct run_out {
   double step, kernel_latency, overhead, efficiency;
   sl_bound bound;
+  int launch_ahead;
 } run_out;
 
 static run_out run_text(const char *text) {
@@ -345,7 +346,7 @@ static run_out run_text(const char *text) {
   if (sl_scenario_run(sc, &r, &err) != SL_OK) fail_msg("%s: %s", text, err.message);
   assert_true(sl_result_feasible(r));
   run_out o = {sl_result_number(r, "step_time_s"), sc->chip.kernel_latency_s, sc->stack.kernel_overhead_s,
-               sc->stack.efficiency, r->n_rows ? r->rows[0].bound : SL_BOUND_COUNT};
+               sc->stack.efficiency, r->n_rows ? r->rows[0].bound : SL_BOUND_COUNT, sc->stack.launch_ahead};
   assert_true(isfinite(o.step) && o.step > 0);
   sl_result_free(r);
   sl_scenario_free(sc);
@@ -366,8 +367,8 @@ static void test_scenario_dgx_h100(void **state) {
   const double S = 1073741824.0, B = 450e9 * 0.80, a = 2e-6;
   run_out o =
       run_text("{chip: h100-sxm, system: dgx-h100, task: infer, model: {op: all_reduce, bytes: 1073741824}}");
-  assert_rel(o.overhead, 1e-6, 1e-12, "trtllm kernel overhead");
-  assert_true(o.efficiency > 0.5 && o.efficiency <= 1); /* the stack's (fitted or the stack prior) */
+  assert_true(o.overhead >= 0 && o.overhead < 1e-4);        /* trtllm's fitted launch cost */
+  assert_true(o.efficiency >= 0.5 && o.efficiency <= 1); /* and its fitted efficiency (stackfit.c bounds) */
   assert_true(o.kernel_latency > 0);
   assert_rel(o.step, with_kernel(&o, 2.0 * 7 / 8 * S / B + 2 * 7 * a), 1e-9, "DGX H100 all-reduce 1 GiB");
   assert_int_equal(o.bound, SL_BOUND_NETWORK);

@@ -15,7 +15,7 @@
 #include "test_util.h"
 
 static const char GEMM_H100[] =
-    "{chip: h100-sxm, task: infer, precision: bf16, model: {op: gemm, m: 8192, n: 8192, k: 8192}}";
+    "{chip: h100-sxm, stack: cuda-events, task: infer, precision: bf16, model: {op: gemm, m: 8192, n: 8192, k: 8192}}";
 
 /* ---- per-action table ---------------------------------------------------------------------------- */
 

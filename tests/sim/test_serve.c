@@ -1,6 +1,7 @@
 /* test_serve.c — inference: the serving simulation (idle TTFT/TPOT equal the prefill and decode
  * steps, overload, determinism, the step surface against whole scenarios, maximum load, the
- * scheduler's limits and KV policy from the stack), infer.batch: max,
+ * scheduler's limits and KV policy from the stack, the host's work per step and CUDA-graph replay of
+ * decode steps), infer.batch: max,
  * tensor-parallel prefill, and where decode GEMMs turn compute-bound. */
 #include <math.h>
 #include <setjmp.h>
@@ -379,6 +380,101 @@ static void test_kv_policy(void **state) {
   assert_non_null(strstr(err.key, "kv_policy"));
 }
 
+/* The engine's host work per step (host_step_s + host_seq_s x sequences) and CUDA-graph replay of
+ * decode-only steps (graph_kernel_overhead_s).  A prefill (the first step: nothing on the device to
+ * hide behind) takes the device's time plus the host's; with host_overlap a decode step takes the
+ * longer of the two, without it their sum; a decode step replayed from a graph saves the difference
+ * of the launch costs on every kernel, a prefill none.  At maximum load a slow enough host bounds the
+ * throughput whatever the device does. */
+static void test_host_and_graphs(void **state) {
+  (void)state;
+  char t[600];
+#define ONE "{chip: h100-sxm, stack: {preset: trtllm, %s}, model: llama3.1-8b, precision: fp8, task: %s," \
+            " infer: {batch: %s, prompt_len: %s}}"
+  snprintf(t, sizeof t, ONE, "host_step_s: 0, host_seq_s: 0", "prefill", "1", "128");
+  double pre0 = number(t, NULL, 0, "step_time_s");
+  snprintf(t, sizeof t, ONE, "host_step_s: 0.002, host_seq_s: 1.0e-4", "prefill", "1", "128");
+  double pre1 = number(t, NULL, 0, "step_time_s");
+  print_message("prefill %.4f ms -> %.4f ms with 2.1 ms of host work\n", pre0 * 1e3, pre1 * 1e3);
+  assert_true(fabs(pre1 - pre0 - 0.0021) < 1e-9);
+  /* decode: hidden under the device's time with overlap, added without it */
+  double dec[4];
+  const char *host[] = {"host_overlap: true, host_step_s: 0.001, host_seq_s: 0",
+                        "host_overlap: false, host_step_s: 0.001, host_seq_s: 0",
+                        "host_overlap: true, host_step_s: 0.05, host_seq_s: 0", "host_step_s: 0, host_seq_s: 0"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(t, sizeof t, ONE, host[i], "decode", "64", "1000");
+    dec[i] = number(t, NULL, 0, "step_time_s");
+  }
+  print_message("decode %.4f ms; host 1 ms overlapped %.4f ms, not %.4f ms; host 50 ms overlapped %.4f ms\n",
+                dec[3] * 1e3, dec[0] * 1e3, dec[1] * 1e3, dec[2] * 1e3);
+  assert_true(dec[3] > 0.001);
+  assert_true(fabs(dec[0] - dec[3]) < 1e-12);
+  assert_true(fabs(dec[1] - dec[3] - 0.001) < 1e-9);
+  assert_true(fabs(dec[2] - 0.05) < 1e-9);
+  /* graph replay: a decode step saves on every kernel, a prefill nothing */
+  double g[4];
+  const char *gk[] = {"launch_ahead: false, kernel_overhead_s: 1.0e-5, graph_kernel_overhead_s: 1.0e-5",
+                      "launch_ahead: false, kernel_overhead_s: 1.0e-5, graph_kernel_overhead_s: 1.0e-6"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(t, sizeof t, ONE, gk[i], "decode", "8", "500");
+    g[i] = number(t, NULL, 0, "step_time_s");
+    snprintf(t, sizeof t, ONE, gk[i], "prefill", "1", "500");
+    g[2 + i] = number(t, NULL, 0, "step_time_s");
+  }
+  print_message("decode %.4f -> %.4f ms from a graph; prefill %.4f -> %.4f ms\n", g[0] * 1e3, g[1] * 1e3,
+                g[2] * 1e3, g[3] * 1e3);
+  assert_true(g[0] - g[1] > 32 * 5 * 9e-6); /* at least five kernels a layer, 9 us each */
+  assert_true(g[2] == g[3]);
+  snprintf(t, sizeof t,
+           "{chip: h100-sxm, stack: {preset: trtllm, graphs: false, launch_ahead: false, kernel_overhead_s: 1.0e-5,"
+           " graph_kernel_overhead_s: 1.0e-6}, model: llama3.1-8b, precision: fp8, task: decode,"
+           " infer: {batch: 8, prompt_len: 500}}");
+  assert_true(number(t, NULL, 0, "step_time_s") == g[0]); /* no graphs: nothing saved */
+  /* launched ahead: a kernel takes the longer of its time and a launch, so a launch cost of 5 us changes a
+   * prefill of 4096 tokens (kernels of hundreds of us) by well under 1%, where added to every kernel it
+   * costs 5 us x kernels */
+  double la[4];
+  const char *lk[] = {"launch_ahead: false, kernel_overhead_s: 0", "launch_ahead: false, kernel_overhead_s: 5.0e-6",
+                      "launch_ahead: true, kernel_overhead_s: 0",
+                      "launch_ahead: true, kernel_overhead_s: 5.0e-6"};
+  for (int i = 0; i < 4; i++) {
+    snprintf(t, sizeof t, ONE, lk[i], "prefill", "1", "4096");
+    la[i] = number(t, NULL, 0, "step_time_s");
+  }
+  print_message("prefill 4096: %.4f ms, + 5 us a launch %.4f ms; launched ahead %.4f -> %.4f ms\n", la[0] * 1e3,
+                la[1] * 1e3, la[2] * 1e3, la[3] * 1e3);
+  assert_true(la[2] == la[0]);
+  assert_true(la[1] - la[0] > 32 * 5 * 5e-6);
+  assert_true(la[3] - la[2] < 0.01 * la[2]);
+  /* serving at maximum load: a host of 1 ms per sequence per step bounds the step (64 sequences
+   * running: 64 ms a step, one token each) */
+  double thr[2];
+  const char *hs[] = {"host_step_s: 0, host_seq_s: 0", "host_overlap: true, host_step_s: 0, host_seq_s: 0.001"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(t, sizeof t,
+             "{chip: h100-sxm, stack: {preset: trtllm, max_seqs: 64, %s}, model: llama3.1-8b, precision: fp8,"
+             " task: serve, serve: {arrival_rate_per_s: inf, requests: 256, prompt_len: 1, gen_len: 64}}",
+             hs[i]);
+    thr[i] = number(t, NULL, 0, "serve.throughput_tokens_per_s");
+  }
+  print_message("maximum load: %.0f tokens/s, %.0f with a host of 1 ms per sequence\n", thr[0], thr[1]);
+  assert_true(thr[1] < thr[0] && fabs(thr[1] / 1000 - 1) < 0.05);
+  /* a figure out of its range names the key */
+  sl_scenario *sc = NULL;
+  sl_error err;
+  assert_int_not_equal(
+      sl_scenario_load(NULL,
+                       "{chip: h100-sxm, stack: {preset: trtllm, host_seq_s: -1}, model: llama3.1-8b,"
+                       " task: serve, serve: {arrival_rate_per_s: inf}}",
+                       NULL, 0, &sc, &err),
+      SL_OK);
+  print_message("%s (%s)\n", err.message, err.key);
+  assert_non_null(strstr(err.key, "host_seq_s"));
+  assert_null(sc);
+#undef ONE
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),
@@ -386,7 +482,7 @@ int main(void) {
       cmocka_unit_test(test_max_rate),     cmocka_unit_test(test_batch_max),
       cmocka_unit_test(test_tp_prefill),   cmocka_unit_test(test_decode_ridge),
       cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
-      cmocka_unit_test(test_kv_policy),
+      cmocka_unit_test(test_kv_policy),    cmocka_unit_test(test_host_and_graphs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

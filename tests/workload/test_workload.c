@@ -70,11 +70,12 @@ static void test_kv_cache_bytes(void **state) {
 }
 
 /* Decode at batch 1 reads every weight once: time per token between 1.0x and 1.4x of
- * (weights + KV) / HBM bandwidth (on the kernel-level stack: the device model alone). */
+ * (weights + KV) / HBM bandwidth on the device (the kernel-level stack: an engine's fitted figures
+ * come on top). */
 static void test_decode_roofline(void **state) {
   (void)state;
-  sl_scenario *sc = load(
-      "{chip: h100-sxm, stack: cuda-events, model: llama3.1-8b, task: decode, infer: {batch: 1, prompt_len: 1024}}");
+  sl_scenario *sc = load("{chip: h100-sxm, stack: cuda-events, model: llama3.1-8b, task: decode,"
+                         " infer: {batch: 1, prompt_len: 1024}}");
   sl_result *r = run(sc);
   double bytes = sl_result_number(r, "memory.weights_bytes") + sl_result_number(r, "memory.kv_cache_bytes");
   double ideal = bytes / (chip_dram(&sc->chip)->bw_GBps * 1e9);
