@@ -305,8 +305,11 @@ static void text_plans(jbuf *b, const sl_result *res) {
       size_t f = first[rows - 1];
       merged_col[rows - 1] = diff;
       size_t l = strlen(cell[f][diff]);
-      if (!strstr(cell[f][diff], cell[i][diff]))
-        snprintf(cell[f][diff] + l, PLAN_CELL - l, "/%s", cell[i][diff]);
+      if (!strstr(cell[f][diff], cell[i][diff])) {
+        char add[PLAN_CELL + 1]; /* a copy: row i's cell and row f's are apart, but the compiler cannot tell */
+        snprintf(add, sizeof add, "/%s", cell[i][diff]);
+        snprintf(cell[f][diff] + l, PLAN_CELL - l, "%s", add);
+      }
       continue;
     }
     first[rows] = i, merged_col[rows] = -1;
