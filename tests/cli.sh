@@ -7,33 +7,11 @@ set -u
 SILICA=${1:?usage: tests/cli.sh PATH/TO/silica}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
 
 have_python=0
 command -v python3 >/dev/null 2>&1 && have_python=1
 
-ok() { passed=$((passed + 1)); }
-bad() {
-  failed=$((failed + 1))
-  echo "FAIL: $1" >&2
-  [[ -s $TMP/out ]] && sed 's/^/  stdout: /' "$TMP/out" | head -5 >&2
-  [[ -s $TMP/err ]] && sed 's/^/  stderr: /' "$TMP/err" | head -5 >&2
-}
-
-# run NAME EXPECTED_RC ARGS...: runs silica, keeps stdout/stderr in $TMP/out and $TMP/err.
-run() {
-  local name=$1 want=$2
-  shift 2
-  "$SILICA" "$@" >"$TMP/out" 2>"$TMP/err"
-  local rc=$?
-  if [[ $rc -ne $want ]]; then
-    bad "$name: exit $rc, expected $want"
-    return 1
-  fi
-  ok
-  return 0
-}
+. "$(dirname "$0")/cli_common.sh"
 
 # An input error: exit 2, one line on stderr starting "silica: ", nothing on stdout.
 input_error() {
@@ -51,10 +29,6 @@ input_error() {
     return 1
   fi
   ok
-}
-
-contains() { # NAME FILE PATTERN (extended regex)
-  if grep -Eq -- "$3" "$2"; then ok; else bad "$1: $2 does not match /$3/"; fi
 }
 
 valid_json() {
