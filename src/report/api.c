@@ -56,6 +56,13 @@ void chip_json_peaks(jbuf *b, const sl_chip *c) {
   jb_obj_end(b);
 }
 
+void link_json(jbuf *b, const char *key, const sl_link *l) {
+  jb_obj_begin(b, key);
+  jb_num(b, "bw_GBps", l->bw_GBps);
+  jb_num(b, "latency_s", l->latency_s);
+  jb_obj_end(b);
+}
+
 void chip_json_ridges(jbuf *b, const char *key, const sl_chip *c) {
   jb_obj_begin(b, key);
   for (int f = 0; f < SL_DTYPE_COUNT; f++)

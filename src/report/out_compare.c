@@ -173,13 +173,6 @@ static double geomean(const cmp *c, size_t k, int m, int *n) {
 
 /* ---- output -------------------------------------------------------------------------------------- */
 
-static void write_link_json(jbuf *b, const char *key, const sl_link *l) {
-  jb_obj_begin(b, key);
-  jb_num(b, "bw_GBps", l->bw_GBps);
-  jb_num(b, "latency_s", l->latency_s);
-  jb_obj_end(b);
-}
-
 static void write_system_json(jbuf *b, const cell *x) {
   jb_obj_begin(b, "system");
   if (x->system)
@@ -188,8 +181,8 @@ static void write_system_json(jbuf *b, const cell *x) {
     jb_null(b, "name");
   jb_num(b, "chips", x->sys_chips);
   jb_num(b, "node_chips", x->sys_node_chips);
-  write_link_json(b, "scale_up", &x->scale_up);
-  write_link_json(b, "scale_out", &x->scale_out);
+  link_json(b, "scale_up", &x->scale_up);
+  link_json(b, "scale_out", &x->scale_out);
   jb_obj_end(b);
 }
 

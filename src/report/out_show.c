@@ -123,11 +123,7 @@ static void list_system(jbuf *b, const loaded *l) {
 /* ---- show: JSON --------------------------------------------------------------------------------- */
 
 static void json_link(jbuf *b, const char *key, const sl_link *l) {
-  if (l->bw_GBps <= 0) return;
-  jb_obj_begin(b, key);
-  jb_num(b, "bw_GBps", l->bw_GBps);
-  jb_num(b, "latency_s", l->latency_s);
-  jb_obj_end(b);
+  if (l->bw_GBps > 0) link_json(b, key, l);
 }
 
 static void json_chip_memory(jbuf *b, const sl_chip *c) {

@@ -9,6 +9,8 @@
  * and its matrix ridge points in FLOP per DRAM byte per format under `key` (api.c). */
 void chip_json_peaks(jbuf *b, const sl_chip *c);
 void chip_json_ridges(jbuf *b, const char *key, const sl_chip *c);
+/* A link as {bw_GBps, latency_s} under `key` (api.c). */
+void link_json(jbuf *b, const char *key, const sl_link *l);
 
 /* ---- units.c: figures as text ------------------------------------------------------------------- */
 
