@@ -95,4 +95,17 @@ void sha256_hex(const void *data, size_t len, char out[65]);
  * with no hook nothing happens.  Callers report every so often, not every iteration. */
 void core_progress(const char *what, double done, double total);
 
+/* ---- core: a small seedable generator ----------------------------------------------------------
+ * splitmix64 (Steele, Lea and Flood 2014): fast, seedable, the same numbers on every machine. */
+static inline uint64_t core_rng_next(uint64_t *s) {
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+/* uniform in (0, 1), never 0 or 1 */
+static inline double core_rng_unit(uint64_t *s) {
+  return ((double)(core_rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+}
+
 #endif /* SL_CORE_H */

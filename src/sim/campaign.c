@@ -33,15 +33,8 @@ double campaign_expected_s(double n, double w, double ckpt_s, double restart_s, 
   return n * mtbf_s * exp(restart_s / mtbf_s) * expm1((w + ckpt_s) / mtbf_s);
 }
 
-static uint64_t rng_next(uint64_t *s) { /* splitmix64 (Steele, Lea and Flood 2014) */
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 static double rng_exp(uint64_t *s, double mean) {
-  return -log(((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0) * mean;
+  return -log(core_rng_unit(s)) * mean;
 }
 
 /* Failures are a Poisson process, so the segments finished before the next failure are

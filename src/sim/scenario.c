@@ -414,7 +414,7 @@ static sl_status read_dist(reader *r, yt_node *map, const char *key, sl_dist *d)
 static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   sl_serve_spec *v = &sc->serve;
   *v =
-      (sl_serve_spec){0, 10000, {SL_DIST_EXP, 1024, 0}, {SL_DIST_EXP, 256, 0}, 2.0, 0.1, 8192, 16, 256, 1, 1};
+      (sl_serve_spec){0, 10000, {SL_DIST_EXP, 1024, 0}, {SL_DIST_EXP, 256, 0}, 2.0, 0.1, 8192, 16, 256, 1, 1, SL_ROUTER_LEAST_TOKENS};
   /* the scheduler's limits: the stack's (its engine's defaults) unless serve.scheduler sets them */
   if (sc->stack.max_batch_tokens > 0) v->max_batch_tokens = sc->stack.max_batch_tokens;
   if (sc->stack.max_seqs > 0) v->max_seqs = sc->stack.max_seqs;
@@ -439,6 +439,8 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s) s = read_dist(r, t, "prompt_len", &v->prompt);
   if (!s) s = read_dist(r, t, "gen_len", &v->gen);
   if (!s) s = rd_double(r, t, "seed", 0, 0, 1e18, &v->seed);
+  static const char *const routers[] = {"least_tokens", "round_robin", NULL};
+  if (!s) s = rd_enum(r, t, "router", 0, routers, &v->router);
   yt_node *slo = s ? NULL : yt_get(t, "slo");
   if (slo) {
     rd_mark m2 = rd_push(r, "slo");

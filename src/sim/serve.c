@@ -151,33 +151,9 @@ typedef struct req {
   double chunk; /* tokens prefilled in the current step */
 } req;
 
-/* splitmix64: a small, fast, seedable generator (Steele et al. 2014). */
-static uint64_t rng_next(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double rng_unit(uint64_t *s) {
-  return ((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double draw(const sl_dist *d, uint64_t *s) {
-  double v;
-  switch (d->kind) {
-  case SL_DIST_EXP:
-    v = -log(rng_unit(s)) * d->a;
-    break;
-  case SL_DIST_UNIFORM:
-    v = d->a + floor(rng_unit(s) * (d->b - d->a + 1));
-    break;
-  case SL_DIST_FIXED:
-  default:
-    v = d->a;
-    break;
-  }
-  return fmax(1, round(v));
+/* The work a request still has: tokens to prefill and tokens to generate. */
+static double remaining(const req *q) {
+  return (q->target - q->prefilled) + (q->gen - q->generated);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -196,161 +172,266 @@ static double percentile(double *v, size_t n, double p) {
 typedef struct sim_out {
   double ttft[3], tpot[3];
   double throughput, goodput, makespan, steps, preemptions, batch_tokens, kv_blocks;
-  double energy_j, out_tokens; /* dynamic energy of one chip over the run; tokens generated */
+  double energy_j, out_tokens; /* dynamic energy of one chip of each replica, summed; tokens generated */
   double mean_ttft, mean_tpot, mean_step;
   int infeasible;
 } sim_out;
 
-/* One simulation at `rate` requests per second (per replica). */
-static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, double kv_blocks, sim_out *o) {
+/* ---- one replica: an engine ---------------------------------------------------------------------
+ * One data-parallel replica running continuous batching over the requests routed to it: its own
+ * clock, queue, batch and KV blocks.  engine_step runs one engine step at the replica's clock. */
+
+typedef struct engine {
+  step_model *m;
+  const sl_serve_spec *sv;
+  req *r;           /* every request of the run (shared by the replicas) */
+  size_t *running;  /* indices into r, in admission order */
+  size_t n_run;
+  size_t *waiting;  /* a ring deque: preempted requests go back to the front */
+  size_t head, tail, qcap;
+  double free_blocks;
+  double now;       /* the replica's clock: the end of its last step */
+  int idle;         /* the device ran nothing just before this step: the host's work is not hidden */
+  double outstanding; /* tokens still to prefill or generate over its queue and batch (the router's load) */
+  double steps, batch_tokens, preempt, step_sum, energy_j;
+  size_t done;
+} engine;
+
+static int engine_busy(const engine *e) {
+  return e->n_run > 0 || e->head != e->tail;
+}
+
+/* Queues request i at the back (front: at the front, for a preempted one); grows the ring. */
+static int engine_queue(engine *e, size_t i, int front) {
+  if ((e->tail + 1) % e->qcap == e->head) {
+    size_t cap = e->qcap * 2, n = 0;
+    size_t *w = malloc(cap * sizeof *w);
+    if (!w) return -1;
+    for (size_t k = e->head; k != e->tail; k = (k + 1) % e->qcap)
+      w[n++] = e->waiting[k];
+    free(e->waiting);
+    e->waiting = w, e->qcap = cap, e->head = 0, e->tail = n;
+  }
+  if (front) {
+    e->head = (e->head + e->qcap - 1) % e->qcap;
+    e->waiting[e->head] = i;
+  } else {
+    e->waiting[e->tail] = i;
+    e->tail = (e->tail + 1) % e->qcap;
+  }
+  return 0;
+}
+
+static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r, double kv_blocks) {
+  memset(e, 0, sizeof *e);
+  e->m = m, e->sv = sv, e->r = r, e->free_blocks = kv_blocks;
+  e->qcap = 1024;
+  e->running = calloc((size_t)sv->max_seqs + 1, sizeof *e->running);
+  e->waiting = calloc(e->qcap, sizeof *e->waiting);
+  e->idle = 1;
+  return e->running && e->waiting ? 0 : -1;
+}
+
+static void engine_free(engine *e) {
+  free(e->running), free(e->waiting);
+}
+
+/* A request arrives at the replica. */
+static int engine_arrive(engine *e, size_t i) {
+  req *q = &e->r[i];
+  if (!engine_busy(e)) e->now = fmax(e->now, q->arrival), e->idle = 1;
+  e->outstanding += remaining(q);
+  return engine_queue(e, i, 0);
+}
+
+/* One engine step at e->now.  Returns 1 when it ran, 0 when nothing could run (blocked: every
+ * queued request waits for blocks), -1 on failure. */
+static int engine_step(engine *e) {
+  step_model *m = e->m;
+  const sl_serve_spec *sv = e->sv;
+  req *r = e->r;
+  double block = sv->kv_block_tokens, budget = sv->max_batch_tokens;
+  int reserve = m->sc.stack.kv_policy == SL_KV_RESERVE; /* admission reserves the request's whole KV */
+  /* 1. one token for every decoding sequence, preempting the newest when blocks run out */
+  double tokens = 0, dec = 0, kv_sum = 0, seqs = 0; /* seqs: sequences in the step */
+  for (size_t j = 0; j < e->n_run; j++)
+    r[e->running[j]].chunk = 0;
+  for (size_t j = 0; j < e->n_run && tokens < budget; j++) { /* decodes count against the budget too */
+    req *q = &r[e->running[j]];
+    if (q->prefilled < q->target) continue; /* still prefilling */
+    double ctx = q->prompt + q->generated;
+    while (ceil((ctx + 1) / block) > q->blocks && e->free_blocks < 1 && e->n_run > j + 1) {
+      size_t vi = e->running[--e->n_run]; /* the most recently admitted */
+      req *v = &r[vi];
+      e->outstanding -= remaining(v);
+      e->free_blocks += v->blocks;
+      v->blocks = 0, v->prefilled = 0, v->target = v->prompt + v->generated, v->state = 0;
+      e->outstanding += remaining(v);
+      if (engine_queue(e, vi, 1)) return -1;
+      e->preempt++;
+    }
+    if (ceil((ctx + 1) / block) > q->blocks) {
+      if (e->free_blocks < 1) continue; /* nothing left to preempt: it waits a step */
+      q->blocks++, e->free_blocks--;
+    }
+    q->chunk = 1;
+    tokens++, dec++, kv_sum += ctx + 1;
+    seqs++;
+  }
+  /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
+  double emit = dec, attn = decode_attn_time(m, dec, dec > 0 ? kv_sum / dec : 0);
+  double step_e = m->attn_e, attn_g = m->attn_g; /* decode attention from a graph */
+  for (size_t j = 0; j < e->n_run && tokens < budget; j++) {
+    req *q = &r[e->running[j]];
+    if (q->prefilled >= q->target || q->chunk > 0) continue;
+    double c = fmin(q->target - q->prefilled, budget - tokens);
+    double need = fmax(0, ceil((q->prefilled + c) / block) - q->blocks); /* 0 when reserved */
+    if (need > e->free_blocks)
+      c = fmax(0, (q->blocks + e->free_blocks) * block - q->prefilled), need = e->free_blocks;
+    if (c <= 0) continue;
+    q->blocks += need, e->free_blocks -= need;
+    q->chunk = c;
+    tokens += c, seqs++;
+    attn += attn_time(m, 1, c, q->prefilled + c, 1);
+    step_e += m->attn_e;
+    if (q->prefilled + c >= q->target) emit++;
+  }
+  while (e->head != e->tail && tokens < budget && e->n_run < (size_t)sv->max_seqs) {
+    req *q = &r[e->waiting[e->head]];
+    double c = fmin(q->target, budget - tokens);
+    if (!sv->chunked_prefill && c < q->target) break;
+    /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token */
+    double need = reserve ? ceil((q->target + q->gen - q->generated) / block) : ceil(c / block);
+    if (need > e->free_blocks) break;
+    e->head = (e->head + 1) % e->qcap;
+    q->state = 1;
+    q->blocks = need, e->free_blocks -= need;
+    q->prefilled = 0;
+    q->chunk = c;
+    e->running[e->n_run++] = (size_t)(q - r);
+    tokens += c, seqs++;
+    attn += attn_time(m, 1, c, c, 1);
+    step_e += m->attn_e;
+    if (c >= q->target) emit++;
+  }
+  if (tokens == 0) return 0;
+  double dt = lin_time(m, tokens) + attn + head_time(m, emit);
+  if (m->failed || !isfinite(dt)) return -1;
+  if (seqs == dec) /* decodes only: the step replays a captured CUDA graph */
+    dt = m->lin_g[(size_t)tokens] + attn_g + m->head_g[(size_t)emit];
+  dt = step_with_host(&m->sc.stack, dt, seqs, e->idle); /* the engine's host work for the step */
+  e->idle = 0;
+  e->energy_j += step_e + m->lin_e[(size_t)tokens] + m->head_e[(size_t)emit];
+  e->now += dt;
+  e->steps++, e->batch_tokens += tokens, e->step_sum += dt;
+  e->outstanding -= tokens;
+  /* 3. advance every sequence that ran */
+  size_t keep = 0;
+  for (size_t j = 0; j < e->n_run; j++) {
+    req *q = &r[e->running[j]];
+    if (q->chunk > 0) {
+      if (q->prefilled < q->target) {
+        q->prefilled += q->chunk;
+        if (q->prefilled >= q->target) { /* the prefill emits a token */
+          if (q->t_first == 0) q->t_first = e->now;
+          q->generated++;
+          e->outstanding--;
+        }
+      } else {
+        q->generated++;
+      }
+    }
+    if (q->generated >= q->gen && q->prefilled >= q->target) {
+      q->state = 2, q->t_done = e->now;
+      e->free_blocks += q->blocks, q->blocks = 0;
+      e->done++;
+    } else {
+      e->running[keep++] = e->running[j];
+    }
+  }
+  e->n_run = keep;
+  return 1;
+}
+
+/* The replica a request goes to: the next in turn, or the one with the least work outstanding
+ * (ties to the lowest index). */
+static size_t route(const engine *e, size_t n_eng, const sl_serve_spec *sv, size_t *turn) {
+  if (sv->router == SL_ROUTER_ROUND_ROBIN) return (*turn)++ % n_eng;
+  size_t best = 0;
+  for (size_t k = 1; k < n_eng; k++)
+    if (e[k].outstanding < e[best].outstanding) best = k;
+  return best;
+}
+
+/* One simulation of `replicas` replicas behind a router, the requests arriving at `rate` requests per
+ * second over them all: a discrete-event loop that always advances the replica whose clock is
+ * earliest, after routing every request that has arrived by then. */
+static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, double kv_blocks, size_t replicas,
+                          sim_out *o) {
   memset(o, 0, sizeof *o);
   size_t n = (size_t)sv->requests;
+  if (replicas < 1) replicas = 1;
   req *r = calloc(n, sizeof *r);
-  size_t *running = calloc((size_t)sv->max_seqs + 1, sizeof *running);
-  size_t qcap = n + 1;
-  size_t *waiting = calloc(qcap, sizeof *waiting); /* a ring deque: preempted requests go back to the front */
+  sl_request *in = calloc(n, sizeof *in);
+  engine *e = calloc(replicas, sizeof *e);
   double *ttft = calloc(n, sizeof *ttft), *tpot = calloc(n, sizeof *tpot);
-  if (!r || !running || !waiting || !ttft || !tpot) {
-    free(r), free(running), free(waiting), free(ttft), free(tpot);
+  int bad = !r || !in || !e || !ttft || !tpot;
+  size_t n_eng = 0;
+  while (!bad && n_eng < replicas) /* a replica that failed half-way is freed with the others */
+    bad = engine_init(&e[n_eng++], m, sv, r, kv_blocks) != 0;
+  if (bad) {
+    for (size_t k = 0; k < n_eng; k++)
+      engine_free(&e[k]);
+    free(r), free(in), free(e), free(ttft), free(tpot);
     return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve: %zu requests)", n);
   }
-  uint64_t seed = (uint64_t)sv->seed;
-  double t = 0;
+  traffic_requests(sv, rate, in, n);
   for (size_t i = 0; i < n; i++) {
-    double gap = -log(rng_unit(&seed)); /* drawn at every rate: a seed gives the same lengths */
-    t += isinf(rate) ? 0 : gap / rate;
-    r[i].arrival = t;
-    r[i].prompt = draw(&sv->prompt, &seed);
-    r[i].gen = draw(&sv->gen, &seed);
+    r[i].arrival = in[i].arrival, r[i].prompt = in[i].prompt, r[i].gen = in[i].gen;
     r[i].target = r[i].prompt;
   }
-  double block = sv->kv_block_tokens, budget = sv->max_batch_tokens, free_blocks = kv_blocks;
-  int reserve = m->sc.stack.kv_policy == SL_KV_RESERVE;     /* admission reserves the request's whole KV */
-  size_t next = 0, head = 0, tail = 0, n_run = 0, done = 0; /* waiting = [head, tail) modulo qcap */
-  double now = 0, steps = 0, batch_tokens = 0, preempt = 0, step_sum = 0;
-  int idle = 1; /* the device ran nothing just before this step: the host's work for it is not hidden */
+  free(in);
   /* A request that could never fit (prompt + output over the whole KV cache) is infeasible. */
   for (size_t i = 0; i < n; i++)
-    if (ceil((r[i].prompt + r[i].gen) / block) > kv_blocks) o->infeasible = 1;
-  while (!o->infeasible && done < n) {
-    while (next < n && r[next].arrival <= now)
-      waiting[tail] = next++, tail = (tail + 1) % qcap;
-    if (n_run == 0 && head == tail) {
-      if (next >= n) break;
-      now = r[next].arrival, idle = 1;
+    if (ceil((r[i].prompt + r[i].gen) / sv->kv_block_tokens) > kv_blocks) o->infeasible = 1;
+  size_t next = 0, done = 0, turn = 0, shown = 0;
+  int failed = 0;
+  while (!o->infeasible && !failed && done < n) {
+    size_t k = n_eng; /* the busy replica with the earliest clock */
+    for (size_t j = 0; j < n_eng; j++)
+      if (engine_busy(&e[j]) && (k == n_eng || e[j].now < e[k].now)) k = j;
+    double t_next = k < n_eng ? e[k].now : INFINITY;
+    if (next < n && r[next].arrival <= t_next) {
+      if (engine_arrive(&e[route(e, n_eng, sv, &turn)], next)) failed = 1;
+      next++;
       continue;
     }
-    /* 1. one token for every decoding sequence, preempting the newest when blocks run out */
-    double tokens = 0, dec = 0, kv_sum = 0, seqs = 0; /* seqs: sequences in the step */
-    for (size_t j = 0; j < n_run; j++)
-      r[running[j]].chunk = 0;
-    for (size_t j = 0; j < n_run && tokens < budget; j++) { /* decodes count against the budget too */
-      req *q = &r[running[j]];
-      if (q->prefilled < q->target) continue; /* still prefilling */
-      double ctx = q->prompt + q->generated;
-      while (ceil((ctx + 1) / block) > q->blocks && free_blocks < 1 && n_run > j + 1) {
-        req *v = &r[running[--n_run]]; /* the most recently admitted */
-        free_blocks += v->blocks;
-        v->blocks = 0, v->prefilled = 0, v->target = v->prompt + v->generated, v->state = 0;
-        head = (head + qcap - 1) % qcap;
-        waiting[head] = running[n_run];
-        preempt++;
-      }
-      if (ceil((ctx + 1) / block) > q->blocks) {
-        if (free_blocks < 1) continue; /* nothing left to preempt: it waits a step */
-        q->blocks++, free_blocks--;
-      }
-      q->chunk = 1;
-      tokens++, dec++, kv_sum += ctx + 1;
-      seqs++;
-    }
-    /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
-    double emit = dec, attn = decode_attn_time(m, dec, dec > 0 ? kv_sum / dec : 0);
-    double step_e = m->attn_e, attn_g = m->attn_g; /* decode attention from a graph */
-    for (size_t j = 0; j < n_run && tokens < budget; j++) {
-      req *q = &r[running[j]];
-      if (q->prefilled >= q->target || q->chunk > 0) continue;
-      double c = fmin(q->target - q->prefilled, budget - tokens);
-      double need = fmax(0, ceil((q->prefilled + c) / block) - q->blocks); /* 0 when reserved */
-      if (need > free_blocks)
-        c = fmax(0, (q->blocks + free_blocks) * block - q->prefilled), need = free_blocks;
-      if (c <= 0) continue;
-      q->blocks += need, free_blocks -= need;
-      q->chunk = c;
-      tokens += c, seqs++;
-      attn += attn_time(m, 1, c, q->prefilled + c, 1);
-      step_e += m->attn_e;
-      if (q->prefilled + c >= q->target) emit++;
-    }
-    while (head != tail && tokens < budget && n_run < (size_t)sv->max_seqs) {
-      req *q = &r[waiting[head]];
-      double c = fmin(q->target, budget - tokens);
-      if (!sv->chunked_prefill && c < q->target) break;
-      /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token */
-      double need = reserve ? ceil((q->target + q->gen - q->generated) / block) : ceil(c / block);
-      if (need > free_blocks) break;
-      head = (head + 1) % qcap;
-      q->state = 1;
-      q->blocks = need, free_blocks -= need;
-      q->prefilled = 0;
-      q->chunk = c;
-      running[n_run++] = (size_t)(q - r);
-      tokens += c, seqs++;
-      attn += attn_time(m, 1, c, c, 1);
-      step_e += m->attn_e;
-      if (c >= q->target) emit++;
-    }
-    if (tokens == 0) { /* blocked: wait for the next arrival (cannot happen with running decodes) */
+    if (k == n_eng) break; /* nothing left to run or to arrive */
+    size_t before = e[k].done;
+    int ran = engine_step(&e[k]);
+    if (ran < 0) {
+      failed = 1;
+    } else if (ran == 0) { /* blocked: it waits for the next arrival (cannot happen with running decodes) */
       if (next < n)
-        now = fmax(now, r[next].arrival), idle = 1;
-      else {
+        e[k].now = fmax(e[k].now, r[next].arrival), e[k].idle = 1;
+      else
         o->infeasible = 1;
-        break;
-      }
-      continue;
     }
-    double dt = lin_time(m, tokens) + attn + head_time(m, emit);
-    if (m->failed || !isfinite(dt)) break;
-    if (seqs == dec) /* decodes only: the step replays a captured CUDA graph */
-      dt = m->lin_g[(size_t)tokens] + attn_g + m->head_g[(size_t)emit];
-    dt = step_with_host(&m->sc.stack, dt, seqs, idle); /* the engine's host work for the step */
-    idle = 0;
-    o->energy_j += step_e + m->lin_e[(size_t)tokens] + m->head_e[(size_t)emit];
-    now += dt;
-    steps++, batch_tokens += tokens, step_sum += dt;
-    /* 3. advance every sequence that ran */
-    size_t keep = 0;
-    for (size_t j = 0; j < n_run; j++) {
-      req *q = &r[running[j]];
-      if (q->chunk > 0) {
-        if (q->prefilled < q->target) {
-          q->prefilled += q->chunk;
-          if (q->prefilled >= q->target) { /* the prefill emits a token */
-            if (q->t_first == 0) q->t_first = now;
-            q->generated++;
-          }
-        } else {
-          q->generated++;
-        }
-      }
-      if (q->generated >= q->gen && q->prefilled >= q->target) {
-        q->state = 2, q->t_done = now;
-        free_blocks += q->blocks, q->blocks = 0;
-        done++;
-        if ((done & 8191) == 0) core_progress("serving simulation: requests", (double)done, (double)n);
-      } else {
-        running[keep++] = running[j];
-      }
-    }
-    n_run = keep;
+    done += e[k].done - before;
+    if (done - shown >= 8192) shown = done, core_progress("serving simulation: requests", (double)done, (double)n);
+  }
+  if (failed && !m->failed) {
+    m->failed = 1;
+    if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve queue)");
   }
   if (!o->infeasible && !m->failed) {
     size_t nt = 0, good = 0;
-    double sum_ttft = 0, sum_tpot = 0, out_tokens = 0;
+    double sum_ttft = 0, sum_tpot = 0, out_tokens = 0, end = 0;
     for (size_t i = 0; i < n; i++) {
       ttft[i] = r[i].t_first - r[i].arrival;
       sum_ttft += ttft[i];
       out_tokens += r[i].gen;
+      end = fmax(end, r[i].t_done);
       double tp = r[i].gen > 1 ? (r[i].t_done - r[i].t_first) / (r[i].gen - 1) : 0;
       if (r[i].gen > 1) tpot[nt++] = tp, sum_tpot += tp;
       if (ttft[i] <= sv->slo_ttft_s && tp <= sv->slo_tpot_s) good++;
@@ -360,19 +441,25 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     const double ps[3] = {0.50, 0.90, 0.99};
     for (int k = 0; k < 3; k++)
       o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
-    o->makespan = now - r[0].arrival;
+    double steps = 0, batch_tokens = 0, step_sum = 0;
+    for (size_t j = 0; j < n_eng; j++) {
+      steps += e[j].steps, batch_tokens += e[j].batch_tokens, step_sum += e[j].step_sum;
+      o->preemptions += e[j].preempt, o->energy_j += e[j].energy_j;
+    }
+    o->makespan = end - r[0].arrival;
     o->out_tokens = out_tokens;
     o->throughput = out_tokens / o->makespan;
     o->goodput = (double)good / o->makespan;
     o->mean_ttft = sum_ttft / (double)n;
     o->mean_tpot = nt ? sum_tpot / (double)nt : NAN;
     o->steps = steps;
-    o->preemptions = preempt;
     o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
     o->mean_step = steps > 0 ? step_sum / steps : 0;
     o->kv_blocks = kv_blocks;
   }
-  free(r), free(running), free(waiting), free(ttft), free(tpot);
+  for (size_t k = 0; k < n_eng; k++)
+    engine_free(&e[k]);
+  free(r), free(e), free(ttft), free(tpot);
   return m->failed ? (m->err && m->err->code ? m->err->code : SL_ERR_INTERNAL) : SL_OK;
 }
 
@@ -493,32 +580,32 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   }
 
   double replicas = m.plan.dp;
+  size_t n_rep = (size_t)replicas;
   sim_out o;
   sl_status s = SL_OK;
   double rate = sv->rate_per_s;
   if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
-    double lo = 0, hi = 1;
+    double lo = 0, hi = replicas;
     sim_out probe;
     for (int i = 0; i < 40 && !s; i++) {
-      s = simulate(&m, sv, hi, blocks, &probe);
+      s = simulate(&m, sv, hi, blocks, n_rep, &probe);
       if (s || !meets_slo(&probe, sv)) break;
       lo = hi, hi *= 2;
     }
     for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
       double mid = 0.5 * (lo + hi);
-      s = simulate(&m, sv, mid, blocks, &probe);
+      s = simulate(&m, sv, mid, blocks, n_rep, &probe);
       if (!s && meets_slo(&probe, sv))
         lo = mid;
       else
         hi = mid;
     }
     rate = lo > 0 ? lo : hi;
-    res->serve.max_rate_per_s = lo * replicas;
+    res->serve.max_rate_per_s = lo;
   } else {
-    rate = rate / replicas; /* each data-parallel replica gets its share */
     res->serve.max_rate_per_s = NAN;
   }
-  if (!s) s = simulate(&m, sv, rate, blocks, &o);
+  if (!s) s = simulate(&m, sv, rate, blocks, n_rep, &o);
   model_free(&m);
   if (s) return s;
   if (o.infeasible) {
@@ -532,9 +619,9 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->has_serve = 1;
   for (int k = 0; k < 3; k++)
     res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
-  res->serve.throughput_tokens_per_s = o.throughput * replicas;
-  res->serve.goodput_requests_per_s = o.goodput * replicas;
-  res->serve.rate_per_s = rate * replicas;
+  res->serve.throughput_tokens_per_s = o.throughput;
+  res->serve.goodput_requests_per_s = o.goodput;
+  res->serve.rate_per_s = rate;
   res->serve.requests = sv->requests;
   res->serve.preemptions = o.preemptions;
   res->serve.steps = o.steps;
@@ -542,23 +629,22 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->serve.kv_blocks = blocks;
   res->step_time_s = o.mean_step;
   res->has_tokens = res->has_ttft = 1;
-  res->tokens_per_s = o.throughput * replicas;
+  res->tokens_per_s = o.throughput;
   {
-    /* Energy : the simulated replica's dynamic energy (one chip's share, so x tp x pp)
-     * plus static power over the run, for every replica; no TDP cap (power is averaged over a
-     * run that idles between bursts). */
+    /* Energy: every replica's dynamic energy (one chip's share each, so x tp x pp) plus every chip's
+     * static power over the run; no TDP cap (power is averaged over a run that idles between
+     * bursts). */
     double chips = sc->chips, per_replica = m.plan.tp * m.plan.pp;
-    double e = o.energy_j * per_replica * replicas + chips * sc->chip.energy.static_w * o.makespan;
+    double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.makespan;
     sl_power_out *pw = &res->power;
     pw->has_energy = 1;
     pw->clock_ratio = 1;
     pw->uncapped_step_time_s = o.mean_step;
     pw->step_j = o.steps > 0 ? e / o.steps : NAN;
     pw->avg_power_w_per_chip = e / (chips * o.makespan);
-    double busy = o.mean_step * o.steps;
-    pw->uncapped_power_w_per_chip =
-        busy > 0 ? o.energy_j * per_replica / (per_replica * busy) + sc->chip.energy.static_w : NAN;
-    pw->j_per_token = e / (o.out_tokens * replicas);
+    double busy = o.mean_step * o.steps; /* summed over the replicas, as energy_j is */
+    pw->uncapped_power_w_per_chip = busy > 0 ? o.energy_j / busy + sc->chip.energy.static_w : NAN;
+    pw->j_per_token = e / o.out_tokens;
     pw->j_per_sample = NAN;
     pw->peak_power_w_per_chip = NAN; /* no per-kernel rows */
     pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;

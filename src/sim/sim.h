@@ -140,6 +140,13 @@ double inference_fit_tp(const sl_scenario *sc, int largest);
  * within a node that divides the heads and the chips; pp, cp, ep, vpp: 1; dp: the chips left), a
  * DLRM data-parallel over all chips.  Training keeps `auto` for its plan search. */
 sl_parallel scenario_parallel(const sl_scenario *sc);
+/* Serving traffic (traffic.c): n requests, arrival times in seconds from 0 at `rate` requests per
+ * second over the whole fleet (INFINITY: all at 0), lengths in tokens. */
+typedef struct sl_request {
+  double arrival, prompt, gen;
+} sl_request;
+void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_t n);
+
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of

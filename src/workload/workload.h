@@ -173,7 +173,9 @@ typedef struct sl_serve_spec {
   double max_batch_tokens, kv_block_tokens, max_seqs;
   int chunked_prefill;
   double seed;
+  int router; /* how arrivals are spread over data-parallel replicas: sl_router */
 } sl_serve_spec;
+typedef enum { SL_ROUTER_LEAST_TOKENS, SL_ROUTER_ROUND_ROBIN } sl_router;
 
 typedef struct sl_parallel {
   double dp, tp, pp, cp, ep, vpp, zero; /* SL_AUTO = search */

@@ -475,6 +475,42 @@ static void test_host_and_graphs(void **state) {
 #undef ONE
 }
 
+/* Data-parallel replicas behind a router, each simulated: four replicas at four times the rate
+ * serve about four times the tokens of one; routing to the least outstanding work keeps the tail of
+ * TTFT no worse than taking turns; an unknown router names the key. */
+static void test_router(void **state) {
+  (void)state;
+  char t[600];
+#define DP "{chip: h100-sxm, system: {chips: %d}, stack: trtllm, model: llama3.1-8b, precision: fp8," \
+           " task: serve, parallel: {tp: 1}, serve: {arrival_rate_per_s: %g, requests: %d," \
+           " prompt_len: {mean: 1024}, gen_len: {mean: 256}, seed: 3, router: %s}}"
+  snprintf(t, sizeof t, DP, 1, 24.0, 1500, "least_tokens");
+  double one = number(t, NULL, 0, "serve.throughput_tokens_per_s");
+  snprintf(t, sizeof t, DP, 4, 96.0, 6000, "least_tokens");
+  double four = number(t, NULL, 0, "serve.throughput_tokens_per_s");
+  double p99_least = number(t, NULL, 0, "serve.ttft_p99_s");
+  double steps4 = number(t, NULL, 0, "serve.steps");
+  snprintf(t, sizeof t, DP, 4, 96.0, 6000, "round_robin");
+  double p99_rr = number(t, NULL, 0, "serve.ttft_p99_s");
+  double four_rr = number(t, NULL, 0, "serve.throughput_tokens_per_s");
+  print_message("one replica %.0f tokens/s; four %.0f (least tokens), %.0f (round robin); p99 TTFT %.3f s vs %.3f s\n",
+                one, four, four_rr, p99_least, p99_rr);
+  assert_true(fabs(four / (4 * one) - 1) < 0.10);
+  assert_true(fabs(four_rr / four - 1) < 0.05);
+  assert_true(p99_least <= p99_rr);
+  /* every replica ran: the steps are those of four engines, not one multiplied */
+  snprintf(t, sizeof t, DP, 1, 24.0, 1500, "least_tokens");
+  assert_true(steps4 > 3 * number(t, NULL, 0, "serve.steps"));
+  sl_scenario *sc = NULL;
+  sl_error err;
+  snprintf(t, sizeof t, DP, 4, 48.0, 100, "fastest");
+  assert_int_not_equal(sl_scenario_load(NULL, t, NULL, 0, &sc, &err), SL_OK);
+  print_message("%s (%s)\n", err.message, err.key);
+  assert_non_null(strstr(err.key, "router"));
+  assert_null(sc);
+#undef DP
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),
@@ -483,6 +519,7 @@ int main(void) {
       cmocka_unit_test(test_tp_prefill),   cmocka_unit_test(test_decode_ridge),
       cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
       cmocka_unit_test(test_kv_policy),    cmocka_unit_test(test_host_and_graphs),
+      cmocka_unit_test(test_router),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
