@@ -144,6 +144,8 @@ sl_parallel scenario_parallel(const sl_scenario *sc);
  * second over the whole fleet (INFINITY: all at 0), lengths in tokens. */
 typedef struct sl_request {
   double arrival, prompt, gen;
+  double prefix_id;     /* requests with the same id share their first prefix_tokens tokens; -1: none */
+  double prefix_tokens; /* of the prompt (<= prompt) */
 } sl_request;
 void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_t n);
 

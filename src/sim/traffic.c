@@ -34,5 +34,6 @@ void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_
     r[i].arrival = t;
     r[i].prompt = draw(&sv->prompt, &seed);
     r[i].gen = draw(&sv->gen, &seed);
+    r[i].prefix_id = -1, r[i].prefix_tokens = 0;
   }
 }
