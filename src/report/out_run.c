@@ -231,6 +231,21 @@ static void text_serve(jbuf *b, const sl_result *res) {
                res->serve.max_rate_per_s);
   rep_printf(b, "  %-14s %.0f blocks per chip, %.0f preemptions\n", "KV cache", res->serve.kv_blocks,
              res->serve.preemptions);
+  if (res->serve.disaggregated) { /* the pools of a disaggregated fleet */
+    for (int k = 0; k < 2; k++) {
+      char usd[48] = "";
+      if (res->serve.pool_usd_per_hour[k] == res->serve.pool_usd_per_hour[k])
+        snprintf(usd, sizeof usd, ", $%.2f/h", res->serve.pool_usd_per_hour[k]);
+      rep_printf(b, "  %-14s %.0f x %s (%.0f engines of tp %.0f), busy %.1f%%, %.0f W per chip%s, %.0f KV blocks per chip\n",
+                 k ? "decode pool" : "prefill pool", res->serve.pool_chips[k], res->serve.pool_chip[k],
+                 res->serve.pool_engines[k], res->serve.pool_tp[k], 100 * res->serve.pool_util[k],
+                 res->serve.pool_power_w[k], usd, res->serve.pool_kv_blocks[k]);
+    }
+    char m[32], x[32];
+    unit_time(res->serve.kv_transfer_mean_s, m, sizeof m), unit_time(res->serve.kv_transfer_max_s, x, sizeof x);
+    rep_printf(b, "  %-14s mean %s, longest %s (over the %s link)\n", "KV transfer", m, x,
+               res->serve.kv_link_scale_up ? "scale-up" : "scale-out");
+  }
 }
 
 /* The plan search: counts, and with --top N the N best plans: every column that differs between

@@ -68,6 +68,14 @@ void econ_fill_result(const sl_scenario *sc, sl_result *res) {
   sl_power_out *p = &res->power;
   p->usd_per_hour_system = p->usd_per_million_tokens = p->usd_per_million_samples = NAN;
   if (!p->has_energy || !sc->econ) return;
+  if (res->has_serve && res->serve.disaggregated) { /* disaggregated pools: their sum (serve.c) */
+    if (!isfinite(res->serve.usd_per_hour)) return;
+    p->has_cost = 1;
+    p->capex_usd_per_chip = res->serve.capex_usd_per_chip;
+    p->usd_per_hour_system = res->serve.usd_per_hour;
+    if (res->tokens_per_s > 0) p->usd_per_million_tokens = p->usd_per_hour_system / (res->tokens_per_s * 3600.0) * 1e6;
+    return;
+  }
   sl_chip_cost cc;
   econ_chip_cost(sc->econ, &sc->chip, sc->scale_up.bw_GBps, sc->scale_out.bw_GBps, &cc);
   if (!isfinite(cc.position_usd)) return;

@@ -191,6 +191,7 @@ typedef enum key_when {
   W_MEMORY,   /* memory was checked, also when it does not fit */
   W_PARALLEL, /* the plan is known: the scenario ran, or got as far as checking memory */
   W_SERVE,    /* the serving simulation ran */
+  W_DISAGG,   /* the serving simulation ran disaggregated prefill/decode pools */
   W_ENERGY,   /* energy was computed */
   W_COST,     /* cost was computed */
   W_ROOF,     /* the scenario ran on a chip with a matrix peak and DRAM bandwidth */
@@ -282,6 +283,25 @@ static const result_key KEYS[] = {
     KEY("serve.steps", "engine steps simulated", W_SERVE, R_DOUBLE, serve.steps),
     KEY("serve.mean_batch_tokens", "tokens per engine step", W_SERVE, R_DOUBLE, serve.mean_batch_tokens),
     KEY("serve.kv_blocks_per_chip", "KV-cache blocks per chip", W_SERVE, R_DOUBLE, serve.kv_blocks),
+    /* disaggregated prefill/decode pools */
+    KEY("serve.prefill_chips", "chips in the prefill pool", W_DISAGG, R_DOUBLE, serve.pool_chips[0]),
+    KEY("serve.prefill_utilization", "busy fraction of the prefill engines", W_DISAGG, R_DOUBLE,
+        serve.pool_util[0]),
+    KEY("serve.prefill_power_w_per_chip", "W per prefill chip", W_DISAGG, R_DOUBLE, serve.pool_power_w[0]),
+    KEY("serve.prefill_usd_per_hour", "USD per hour, prefill pool", W_DISAGG, R_DOUBLE,
+        serve.pool_usd_per_hour[0]),
+    KEY("serve.prefill_kv_blocks_per_chip", "KV-cache blocks per prefill chip", W_DISAGG, R_DOUBLE,
+        serve.pool_kv_blocks[0]),
+    KEY("serve.decode_chips", "chips in the decode pool", W_DISAGG, R_DOUBLE, serve.pool_chips[1]),
+    KEY("serve.decode_utilization", "busy fraction of the decode engines", W_DISAGG, R_DOUBLE,
+        serve.pool_util[1]),
+    KEY("serve.decode_power_w_per_chip", "W per decode chip", W_DISAGG, R_DOUBLE, serve.pool_power_w[1]),
+    KEY("serve.decode_usd_per_hour", "USD per hour, decode pool", W_DISAGG, R_DOUBLE, serve.pool_usd_per_hour[1]),
+    KEY("serve.decode_kv_blocks_per_chip", "KV-cache blocks per decode chip", W_DISAGG, R_DOUBLE,
+        serve.pool_kv_blocks[1]),
+    KEY("serve.kv_transfer_mean_s", "s, end of prefill to KV at the decode pool, mean", W_DISAGG, R_DOUBLE,
+        serve.kv_transfer_mean_s),
+    KEY("serve.kv_transfer_max_s", "s, the same, longest", W_DISAGG, R_DOUBLE, serve.kv_transfer_max_s),
     KEY("roofline.peak_flops_per_s", "FLOP/s, matrix peak of the compute format, whole chip", W_ROOF,
         R_DOUBLE, roof.peak_flops_per_s),
     KEY("roofline.dram_bw_GBps", "GB/s, DRAM spec bandwidth", W_ROOF, R_DOUBLE, roof.dram_bw_GBps),
@@ -348,6 +368,8 @@ static int key_present(const sl_result *r, key_when w) {
     return r->feasible && r->has_mfu;
   case W_SERVE:
     return r->feasible && r->has_serve;
+  case W_DISAGG:
+    return r->feasible && r->has_serve && r->serve.disaggregated;
   case W_ENERGY:
     return r->feasible && r->power.has_energy;
   case W_COST:

@@ -411,10 +411,104 @@ static sl_status read_dist(reader *r, yt_node *map, const char *key, sl_dist *d)
   return s;
 }
 
+/* ---- disaggregated pools and the mixed-fleet search (serve.disaggregated, serve.fleet) ---------- */
+
+/* A chip spec (preset name, path or inline map) v at `key`, loaded into the scenario's arena. */
+static sl_status read_pool_chip(reader *r, yt_node *v, const char *key, const sl_chip **out) {
+  yt_node *tree = NULL;
+  rd_mark m = rd_push(r, key);
+  sl_status s = spec_resolve(r, "chips", v, &tree);
+  sl_chip *c = s ? NULL : ar_alloc(r->a, sizeof *c);
+  if (!s && !c) s = err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  if (!s) s = chip_from_node(r, tree, c);
+  if (!s) energy_derive(c, 1), *out = c;
+  rd_pop(r, m);
+  return s;
+}
+
+/* serve.disaggregated.prefill / .decode: {chip, chips, parallel: {tp, pp}}. */
+static sl_status read_pool(reader *r, yt_node *t, const char *key, const sl_scenario *sc, sl_serve_pool *p) {
+  yt_node *v = yt_get(t, key);
+  rd_mark m = rd_push(r, key);
+  sl_status s = v ? rd_map(r, v) : rd_missing(r, t, key, "missing key (a disaggregated fleet needs both pools)");
+  p->chip = NULL, p->tp = 1, p->pp = 1;
+  if (!s && yt_find(v, "chip")) s = read_pool_chip(r, yt_get(v, "chip"), "chip", &p->chip);
+  if (!s) s = rd_double(r, v, "chips", 1, 1, 1e6, &p->chips);
+  yt_node *par = s ? NULL : yt_get(v, "parallel");
+  if (par) {
+    rd_mark m2 = rd_push(r, "parallel");
+    s = rd_map(r, par);
+    if (!s) s = rd_double(r, par, "tp", 0, 1, 1024, &p->tp);
+    if (!s) s = rd_double(r, par, "pp", 0, 1, 1024, &p->pp);
+    if (!s) s = rd_done(r, par);
+    rd_pop(r, m2);
+  }
+  if (!s) s = rd_done(r, v);
+  if (!s && (p->chips != floor(p->chips) || p->tp != floor(p->tp) || p->pp != floor(p->pp)))
+    s = rd_fail(r, v, "chips, tp and pp must be whole numbers");
+  if (!s && fmod(p->chips, p->tp * p->pp) != 0)
+    s = rd_fail(r, v, "chips %g is not a multiple of tp*pp = %g", p->chips, p->tp * p->pp);
+  if (!s && sc->model.kind == SL_MODEL_TRANSFORMER && fmod((double)sc->model.tf.heads, p->tp) != 0)
+    s = rd_fail(r, v, "tp %g does not divide the %ld heads of model %s", p->tp, sc->model.tf.heads,
+                sc->model.name);
+  if (!s && sc->model.kind == SL_MODEL_TRANSFORMER && p->pp > (double)sc->model.tf.layers)
+    s = rd_fail(r, v, "pp %g exceeds the %ld layers of model %s", p->pp, sc->model.tf.layers, sc->model.name);
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_disaggregated(reader *r, yt_node *t, sl_scenario *sc) {
+  sl_serve_spec *v = &sc->serve;
+  yt_node *d = yt_get(t, "disaggregated");
+  if (!d) return SL_OK;
+  rd_mark m = rd_push(r, "disaggregated");
+  sl_status s = rd_map(r, d);
+  v->disaggregated = 1;
+  if (!s) s = read_pool(r, d, "prefill", sc, &v->pool[SL_POOL_PREFILL]);
+  if (!s) s = read_pool(r, d, "decode", sc, &v->pool[SL_POOL_DECODE]);
+  static const char *const links[] = {"auto", "scale_up", "scale_out", NULL};
+  if (!s) s = rd_enum(r, d, "link", 0, links, &v->kv_link);
+  if (!s) s = rd_double(r, d, "link_GBps", 0, 1e-6, INFINITY, &v->kv_link_GBps);
+  if (!s) s = rd_double(r, d, "link_latency_s", 0, 0, 10, &v->kv_link_latency_s);
+  if (!s) s = rd_done(r, d);
+  rd_pop(r, m);
+  return s;
+}
+
+static sl_status read_fleet(reader *r, yt_node *t, sl_scenario *sc) {
+  sl_serve_fleet *f = &sc->serve.fleet;
+  f->max_chips = 16, f->top = 5, f->colocated = f->disaggregated = 1;
+  yt_node *v = yt_get(t, "fleet");
+  if (!v) return SL_OK;
+  rd_mark m = rd_push(r, "fleet");
+  sl_status s = rd_map(r, v);
+  yt_node *types = s ? NULL : yt_get(v, "chips");
+  if (!s && !types) s = rd_missing(r, v, "chips", "missing key (the chip types to mix, e.g. [h100-sxm, b200])");
+  if (!s && (types->type != YT_SEQ || types->n == 0 || types->n > SL_FLEET_MAX_TYPES))
+    s = rd_fail(r, types, "chips must be a list of 1 to %d chip presets or paths", SL_FLEET_MAX_TYPES);
+  for (size_t i = 0; !s && i < types->n; i++) {
+    s = read_pool_chip(r, types->items[i], "chips", &f->types[i]);
+    f->n_types = (int)i + 1;
+  }
+  if (!s) s = rd_double(r, v, "max_chips", 0, 1, 4096, &f->max_chips);
+  if (!s) s = rd_double(r, v, "top", 0, 1, 100, &f->top);
+  if (!s) s = rd_bool(r, v, "colocated", 0, &f->colocated);
+  if (!s) s = rd_bool(r, v, "disaggregated", 0, &f->disaggregated);
+  if (!s) s = rd_done(r, v);
+  if (!s && (f->max_chips != floor(f->max_chips) || f->top != floor(f->top)))
+    s = rd_fail(r, v, "max_chips and top must be whole numbers");
+  if (!s && !f->colocated && !f->disaggregated) s = rd_fail(r, v, "colocated and disaggregated are both false");
+  rd_pop(r, m);
+  return s;
+}
+
 static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   sl_serve_spec *v = &sc->serve;
-  *v =
-      (sl_serve_spec){0, 10000, {SL_DIST_EXP, 1024, 0}, {SL_DIST_EXP, 256, 0}, 2.0, 0.1, 8192, 16, 256, 1, 1, SL_ROUTER_LEAST_TOKENS};
+  memset(v, 0, sizeof *v);
+  v->requests = 10000, v->prompt = (sl_dist){SL_DIST_EXP, 1024, 0}, v->gen = (sl_dist){SL_DIST_EXP, 256, 0};
+  v->slo_ttft_s = 2.0, v->slo_tpot_s = 0.1;
+  v->max_batch_tokens = 8192, v->kv_block_tokens = 16, v->max_seqs = 256, v->chunked_prefill = 1, v->seed = 1;
+  v->router = SL_ROUTER_LEAST_TOKENS;
   /* the scheduler's limits: the stack's (its engine's defaults) unless serve.scheduler sets them */
   if (sc->stack.max_batch_tokens > 0) v->max_batch_tokens = sc->stack.max_batch_tokens;
   if (sc->stack.max_seqs > 0) v->max_seqs = sc->stack.max_seqs;
@@ -464,6 +558,10 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
       s = rd_fail(r, sch, "scheduler sizes must be whole numbers");
     rd_pop(r, m2);
   }
+  /* disaggregated pools and the mixed-fleet search */
+  v->kv_link_latency_s = -1;
+  if (!s) s = read_disaggregated(r, t, sc);
+  if (!s) s = read_fleet(r, t, sc);
   if (!s) s = rd_done(r, t);
   if (!s && !v->chunked_prefill) {
     double longest = v->prompt.kind == SL_DIST_UNIFORM ? v->prompt.b : v->prompt.a;

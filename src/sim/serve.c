@@ -147,7 +147,7 @@ typedef struct req {
   double prompt, gen; /* lengths */
   double target;      /* tokens to prefill (prompt, or prompt + generated after preemption) */
   double prefilled, generated, blocks;
-  int state;    /* 0 waiting, 1 running, 2 done */
+  int state;    /* 0 waiting, 1 running, 2 done, 3 its KV cache moving to the decode pool */
   double chunk; /* tokens prefilled in the current step */
 } req;
 
@@ -175,7 +175,27 @@ typedef struct sim_out {
   double energy_j, out_tokens; /* dynamic energy of one chip of each replica, summed; tokens generated */
   double mean_ttft, mean_tpot, mean_step;
   int infeasible;
+  /* disaggregated pools: per pool (prefill, decode) busy engine-seconds, dynamic energy, steps */
+  double pool_busy[2], pool_energy[2], pool_steps[2];
+  double xfer_sum, xfer_max, xfer_n; /* KV transfers: from the end of the prefill to the decode pool */
 } sim_out;
+
+/* What an engine runs: prefill and decode together (one colocated fleet), or one of them in a pool
+ * of a disaggregated fleet. */
+enum { ROLE_COLOCATED, ROLE_PREFILL, ROLE_DECODE };
+
+/* The KV cache's move from a prefill engine to a decode engine: every chip of the sending engine
+ * sends its shard (its tp share of the heads, its pp share of the layers) and every chip of the
+ * receiving engine takes its own, each over its own link; the slower side sets the time. */
+typedef struct xfer_spec {
+  double send_bytes, recv_bytes; /* per prompt token, per chip */
+  double send_Bps, recv_Bps;     /* per chip */
+  double latency_s;
+} xfer_spec;
+
+static double xfer_time(const xfer_spec *x, double prompt) {
+  return fmax(prompt * x->send_bytes / x->send_Bps, prompt * x->recv_bytes / x->recv_Bps) + x->latency_s;
+}
 
 /* ---- one replica: an engine ---------------------------------------------------------------------
  * One data-parallel replica running continuous batching over the requests routed to it: its own
@@ -195,6 +215,11 @@ typedef struct engine {
   double outstanding; /* tokens still to prefill or generate over its queue and batch (the router's load) */
   double steps, batch_tokens, preempt, step_sum, energy_j;
   size_t done;
+  /* disaggregated pools */
+  int role;          /* ROLE_* */
+  size_t *handoff;   /* prefill engine: requests whose prefill ended in the last step */
+  size_t n_handoff;
+  double link_free;  /* prefill engine: when its links finish the transfers already started */
 } engine;
 
 static int engine_busy(const engine *e) {
@@ -222,25 +247,27 @@ static int engine_queue(engine *e, size_t i, int front) {
   return 0;
 }
 
-static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r, double kv_blocks) {
+static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r, double kv_blocks, int role) {
   memset(e, 0, sizeof *e);
   e->m = m, e->sv = sv, e->r = r, e->free_blocks = kv_blocks;
   e->qcap = 1024;
   e->running = calloc((size_t)sv->max_seqs + 1, sizeof *e->running);
   e->waiting = calloc(e->qcap, sizeof *e->waiting);
   e->idle = 1;
-  return e->running && e->waiting ? 0 : -1;
+  e->role = role;
+  if (role == ROLE_PREFILL) e->handoff = calloc((size_t)sv->max_seqs + 1, sizeof *e->handoff);
+  return e->running && e->waiting && (role != ROLE_PREFILL || e->handoff) ? 0 : -1;
 }
 
 static void engine_free(engine *e) {
-  free(e->running), free(e->waiting);
+  free(e->running), free(e->waiting), free(e->handoff);
 }
 
-/* A request arrives at the replica. */
-static int engine_arrive(engine *e, size_t i) {
+/* Request i arrives at the replica at time t (its arrival, or the end of its KV transfer). */
+static int engine_arrive(engine *e, size_t i, double t) {
   req *q = &e->r[i];
-  if (!engine_busy(e)) e->now = fmax(e->now, q->arrival), e->idle = 1;
-  e->outstanding += remaining(q);
+  if (!engine_busy(e)) e->now = fmax(e->now, t), e->idle = 1;
+  e->outstanding += e->role == ROLE_PREFILL ? q->target - q->prefilled : remaining(q); /* a prefill pool's load: prompts */
   return engine_queue(e, i, 0);
 }
 
@@ -250,8 +277,20 @@ static int engine_step(engine *e) {
   step_model *m = e->m;
   const sl_serve_spec *sv = e->sv;
   req *r = e->r;
+  e->n_handoff = 0;
   double block = sv->kv_block_tokens, budget = sv->max_batch_tokens;
   int reserve = m->sc.stack.kv_policy == SL_KV_RESERVE; /* admission reserves the request's whole KV */
+  /* 0. a decode pool's engine admits arrived requests (prefilled elsewhere) while the blocks of their
+   * whole prompt and output are free: it never preempts */
+  if (e->role == ROLE_DECODE)
+    while (e->head != e->tail && e->n_run < (size_t)sv->max_seqs) {
+      req *q = &r[e->waiting[e->head]];
+      double need = ceil((q->prompt + q->gen) / block);
+      if (need > e->free_blocks) break;
+      e->head = (e->head + 1) % e->qcap;
+      q->state = 1, q->blocks = need, e->free_blocks -= need;
+      e->running[e->n_run++] = (size_t)(q - r);
+    }
   /* 1. one token for every decoding sequence, preempting the newest when blocks run out */
   double tokens = 0, dec = 0, kv_sum = 0, seqs = 0; /* seqs: sequences in the step */
   for (size_t j = 0; j < e->n_run; j++)
@@ -296,12 +335,15 @@ static int engine_step(engine *e) {
     step_e += m->attn_e;
     if (q->prefilled + c >= q->target) emit++;
   }
-  while (e->head != e->tail && tokens < budget && e->n_run < (size_t)sv->max_seqs) {
+  while (e->role != ROLE_DECODE && e->head != e->tail && tokens < budget && e->n_run < (size_t)sv->max_seqs) {
     req *q = &r[e->waiting[e->head]];
     double c = fmin(q->target, budget - tokens);
     if (!sv->chunked_prefill && c < q->target) break;
-    /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token */
-    double need = reserve ? ceil((q->target + q->gen - q->generated) / block) : ceil(c / block);
+    /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token; a
+     * prefill pool's engine: for the whole prompt (its KV leaves with the request) */
+    double need = e->role == ROLE_PREFILL ? ceil(q->target / block)
+                  : reserve               ? ceil((q->target + q->gen - q->generated) / block)
+                                          : ceil(c / block);
     if (need > e->free_blocks) break;
     e->head = (e->head + 1) % e->qcap;
     q->state = 1;
@@ -335,13 +377,17 @@ static int engine_step(engine *e) {
         if (q->prefilled >= q->target) { /* the prefill emits a token */
           if (q->t_first == 0) q->t_first = e->now;
           q->generated++;
-          e->outstanding--;
+          if (e->role != ROLE_PREFILL) e->outstanding--;
         }
       } else {
         q->generated++;
       }
     }
-    if (q->generated >= q->gen && q->prefilled >= q->target) {
+    if (e->role == ROLE_PREFILL && q->prefilled >= q->target && q->generated < q->gen) {
+      q->state = 3; /* its KV cache leaves for the decode pool */
+      e->free_blocks += q->blocks, q->blocks = 0;
+      e->handoff[e->n_handoff++] = e->running[j];
+    } else if (q->generated >= q->gen && q->prefilled >= q->target) {
       q->state = 2, q->t_done = e->now;
       e->free_blocks += q->blocks, q->blocks = 0;
       e->done++;
@@ -363,26 +409,76 @@ static size_t route(const engine *e, size_t n_eng, const sl_serve_spec *sv, size
   return best;
 }
 
-/* One simulation of `replicas` replicas behind a router, the requests arriving at `rate` requests per
- * second over them all: a discrete-event loop that always advances the replica whose clock is
- * earliest, after routing every request that has arrived by then. */
-static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, double kv_blocks, size_t replicas,
+/* A pool of engines of one step model: the whole fleet when colocated, or the prefill or the decode
+ * pool of a disaggregated one. */
+typedef struct pool_rt {
+  sl_scenario sc; /* the pool's chip, chips and plan (serve_pool_scenario) */
+  step_model m;
+  double blocks;  /* KV blocks per chip */
+  size_t engines; /* replicas: chips / (tp pp) */
+  sl_memory mem;
+} pool_rt;
+
+/* The time-ordered KV transfers on their way to the decode pool: a binary min-heap on time. */
+typedef struct xfer_ev {
+  double t;
+  size_t i;
+} xfer_ev;
+
+static void heap_push(xfer_ev *h, size_t *n, double t, size_t i) {
+  size_t k = (*n)++;
+  while (k > 0) {
+    size_t up = (k - 1) / 2;
+    if (h[up].t < t || (h[up].t == t && h[up].i < i)) break;
+    h[k] = h[up], k = up;
+  }
+  h[k] = (xfer_ev){t, i};
+}
+
+static xfer_ev heap_pop(xfer_ev *h, size_t *n) {
+  xfer_ev top = h[0], last = h[--*n];
+  size_t k = 0;
+  for (;;) {
+    size_t c = 2 * k + 1;
+    if (c >= *n) break;
+    if (c + 1 < *n && (h[c + 1].t < h[c].t || (h[c + 1].t == h[c].t && h[c + 1].i < h[c].i))) c++;
+    if (last.t < h[c].t || (last.t == h[c].t && last.i <= h[c].i)) break;
+    h[k] = h[c], k = c;
+  }
+  if (*n > 0) h[k] = last;
+  return top;
+}
+
+/* One simulation of a fleet behind a router, the requests arriving at `rate` requests per second over
+ * it all: a discrete-event loop that always advances the replica whose clock is earliest, after
+ * routing every request that has arrived by then.  One pool: colocated replicas.  Two pools: arrivals
+ * go to the prefill pool's engines; a request whose prefill ends (its first token) moves its KV cache
+ * over the link (xf), queued behind the sending engine's earlier transfers, and arrives at a decode
+ * engine when the transfer ends (the transfers in flight are a heap on that time). */
+static sl_status simulate(pool_rt *pl, int n_pools, const sl_serve_spec *sv, const xfer_spec *xf, double rate,
                           sim_out *o) {
   memset(o, 0, sizeof *o);
   size_t n = (size_t)sv->requests;
-  if (replicas < 1) replicas = 1;
+  size_t n_front = pl[0].engines < 1 ? 1 : pl[0].engines;
+  size_t n_back = n_pools > 1 ? (pl[1].engines < 1 ? 1 : pl[1].engines) : 0, replicas = n_front + n_back;
+  step_model *m = &pl[0].m;
   req *r = calloc(n, sizeof *r);
   sl_request *in = calloc(n, sizeof *in);
   engine *e = calloc(replicas, sizeof *e);
   double *ttft = calloc(n, sizeof *ttft), *tpot = calloc(n, sizeof *tpot);
-  int bad = !r || !in || !e || !ttft || !tpot;
+  xfer_ev *heap = n_back ? calloc(n, sizeof *heap) : NULL;
+  int bad = !r || !in || !e || !ttft || !tpot || (n_back && !heap);
   size_t n_eng = 0;
-  while (!bad && n_eng < replicas) /* a replica that failed half-way is freed with the others */
-    bad = engine_init(&e[n_eng++], m, sv, r, kv_blocks) != 0;
+  while (!bad && n_eng < replicas) { /* a replica that failed half-way is freed with the others */
+    int back = n_eng >= n_front;
+    pool_rt *p = &pl[back];
+    bad = engine_init(&e[n_eng++], &p->m, sv, r, p->blocks,
+                      n_back == 0 ? ROLE_COLOCATED : back ? ROLE_DECODE : ROLE_PREFILL) != 0;
+  }
   if (bad) {
     for (size_t k = 0; k < n_eng; k++)
       engine_free(&e[k]);
-    free(r), free(in), free(e), free(ttft), free(tpot);
+    free(r), free(in), free(e), free(ttft), free(tpot), free(heap);
     return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve: %zu requests)", n);
   }
   traffic_requests(sv, rate, in, n);
@@ -391,19 +487,29 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     r[i].target = r[i].prompt;
   }
   free(in);
-  /* A request that could never fit (prompt + output over the whole KV cache) is infeasible. */
+  /* A request that could never fit (prompt + output over the whole KV cache; disaggregated: its
+   * prompt over a prefill engine's, prompt + output over a decode engine's) is infeasible. */
   for (size_t i = 0; i < n; i++)
-    if (ceil((r[i].prompt + r[i].gen) / sv->kv_block_tokens) > kv_blocks) o->infeasible = 1;
-  size_t next = 0, done = 0, turn = 0, shown = 0;
+    if (n_back ? ceil(r[i].prompt / sv->kv_block_tokens) > pl[0].blocks ||
+                     ceil((r[i].prompt + r[i].gen) / sv->kv_block_tokens) > pl[1].blocks
+               : ceil((r[i].prompt + r[i].gen) / sv->kv_block_tokens) > pl[0].blocks)
+      o->infeasible = 1;
+  size_t next = 0, done = 0, turn = 0, turn_back = 0, shown = 0, n_heap = 0;
   int failed = 0;
   while (!o->infeasible && !failed && done < n) {
     size_t k = n_eng; /* the busy replica with the earliest clock */
     for (size_t j = 0; j < n_eng; j++)
       if (engine_busy(&e[j]) && (k == n_eng || e[j].now < e[k].now)) k = j;
     double t_next = k < n_eng ? e[k].now : INFINITY;
-    if (next < n && r[next].arrival <= t_next) {
-      if (engine_arrive(&e[route(e, n_eng, sv, &turn)], next)) failed = 1;
+    double t_xfer = n_heap ? heap[0].t : INFINITY; /* the next KV transfer to end */
+    if (next < n && r[next].arrival <= t_next && r[next].arrival <= t_xfer) {
+      if (engine_arrive(&e[route(e, n_front, sv, &turn)], next, r[next].arrival)) failed = 1;
       next++;
+      continue;
+    }
+    if (n_heap && t_xfer <= t_next) {
+      xfer_ev x = heap_pop(heap, &n_heap);
+      if (engine_arrive(&e[n_front + route(e + n_front, n_back, sv, &turn_back)], x.i, x.t)) failed = 1;
       continue;
     }
     if (k == n_eng) break; /* nothing left to run or to arrive */
@@ -412,11 +518,21 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     if (ran < 0) {
       failed = 1;
     } else if (ran == 0) { /* blocked: it waits for the next arrival (cannot happen with running decodes) */
-      if (next < n)
-        e[k].now = fmax(e[k].now, r[next].arrival), e[k].idle = 1;
+      double t_wait = fmin(next < n ? r[next].arrival : INFINITY, t_xfer);
+      if (t_wait < INFINITY)
+        e[k].now = fmax(e[k].now, t_wait), e[k].idle = 1;
       else
         o->infeasible = 1;
     }
+    for (size_t h = 0; h < e[k].n_handoff; h++) { /* prefills that ended: their KV caches leave */
+      req *q = &r[e[k].handoff[h]];
+      double start = fmax(e[k].now, e[k].link_free), dt = xfer_time(xf, q->prompt);
+      e[k].link_free = start + dt - xf->latency_s; /* the links carry one transfer after another */
+      heap_push(heap, &n_heap, start + dt, e[k].handoff[h]);
+      o->xfer_sum += start + dt - e[k].now, o->xfer_n++;
+      o->xfer_max = fmax(o->xfer_max, start + dt - e[k].now);
+    }
+    e[k].n_handoff = 0;
     done += e[k].done - before;
     if (done - shown >= 8192) shown = done, core_progress("serving simulation: requests", (double)done, (double)n);
   }
@@ -424,7 +540,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     m->failed = 1;
     if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve queue)");
   }
-  if (!o->infeasible && !m->failed) {
+  int model_failed = pl[0].m.failed || (n_back && pl[1].m.failed);
+  if (!o->infeasible && !model_failed) {
     size_t nt = 0, good = 0;
     double sum_ttft = 0, sum_tpot = 0, out_tokens = 0, end = 0;
     for (size_t i = 0; i < n; i++) {
@@ -445,6 +562,8 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     for (size_t j = 0; j < n_eng; j++) {
       steps += e[j].steps, batch_tokens += e[j].batch_tokens, step_sum += e[j].step_sum;
       o->preemptions += e[j].preempt, o->energy_j += e[j].energy_j;
+      int back = j >= n_front;
+      o->pool_busy[back] += e[j].step_sum, o->pool_energy[back] += e[j].energy_j, o->pool_steps[back] += e[j].steps;
     }
     o->makespan = end - r[0].arrival;
     o->out_tokens = out_tokens;
@@ -455,11 +574,15 @@ static sl_status simulate(step_model *m, const sl_serve_spec *sv, double rate, d
     o->steps = steps;
     o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
     o->mean_step = steps > 0 ? step_sum / steps : 0;
-    o->kv_blocks = kv_blocks;
+    o->kv_blocks = pl[n_back ? 1 : 0].blocks;
   }
   for (size_t k = 0; k < n_eng; k++)
     engine_free(&e[k]);
-  free(r), free(e), free(ttft), free(tpot);
+  free(r), free(e), free(ttft), free(tpot), free(heap);
+  if (model_failed && !m->failed) { /* the decode pool's step model failed: report its error */
+    m->failed = 1;
+    if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "serve: the decode pool's step model failed");
+  }
   return m->failed ? (m->err && m->err->code ? m->err->code : SL_ERR_INTERNAL) : SL_OK;
 }
 
@@ -528,17 +651,69 @@ static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
   return !o->infeasible && o->ttft[2] <= sv->slo_ttft_s && o->tpot[2] <= sv->slo_tpot_s;
 }
 
-sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
-  const sl_serve_spec *sv = &sc->serve;
-  step_model m;
-  model_init(&m, sc, err);
-  res->par = m.sc.par;
+/* ---- pools ------------------------------------------------------------------------------------ */
 
-  /* KV blocks: the memory left per chip once the weights and one full step's activations are
-   * placed (the stack's kv_cache_fraction of it: engines keep the rest as headroom), in blocks of
-   * kv_block_tokens tokens of every layer of this pipeline stage. */
+/* The node a pool's chips sit in: the system's (8 chips when the scenario's system is one chip). */
+static double pool_node(const sl_scenario *sc) {
+  return sc->node_chips > 1 ? sc->node_chips : 8;
+}
+
+void serve_pool_scenario(const sl_scenario *sc, const sl_serve_pool *p, sl_scenario *out) {
+  *out = *sc;
+  out->a = (arena){0};
+  if (p->chip && p->chip != &sc->chip && strcmp(p->chip->name, sc->chip.name) != 0) {
+    out->chip = *p->chip; /* another chip type: its own links */
+    out->scale_up = p->chip->scale_up, out->scale_out = p->chip->scale_out;
+  }
+  out->chips = p->chips;
+  out->node_chips = fmin(p->chips, pool_node(sc));
+  out->par = (sl_parallel){.dp = p->chips / (p->tp * p->pp), .tp = p->tp, .pp = p->pp, .cp = 1, .ep = 1,
+                           .vpp = 1, .zero = 0};
+  out->parallel_auto = out->parallel_default = 0;
+  out->serve.disaggregated = 0;
+}
+
+/* The KV move of sc's disaggregated pools: per chip, the sending engine's shard of a token's KV (its
+ * tp share of the KV heads, its pp share of the layers) over its link, and the receiving engine's
+ * over its own.  The link: serve.disaggregated.link, or (auto) the scale-up domain when both pools
+ * are of one chip type and fit in one node together, else the scale-out network.  *up: which. */
+static xfer_spec xfer_of(const sl_scenario *sc, int *up_out) {
+  const sl_serve_spec *sv = &sc->serve;
+  const sl_serve_pool *pp = &sv->pool[SL_POOL_PREFILL], *pd = &sv->pool[SL_POOL_DECODE];
+  sl_scenario a, b;
+  serve_pool_scenario(sc, pp, &a);
+  serve_pool_scenario(sc, pd, &b);
   const sl_transformer *t = &sc->model.tf;
-  double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
+  int same = strcmp(a.chip.name, b.chip.name) == 0;
+  int up = sv->kv_link == SL_KV_LINK_SCALE_UP ||
+           (sv->kv_link == SL_KV_LINK_AUTO && same && pp->chips + pd->chips <= pool_node(sc));
+  const sl_link *la = up ? &a.scale_up : &a.scale_out, *lb = up ? &b.scale_up : &b.scale_out;
+  xfer_spec x;
+  x.send_bytes = tf_kv_bytes_per_token(t, pp->tp, ceil((double)t->layers / pp->pp), sc->kv_dtype);
+  x.recv_bytes = tf_kv_bytes_per_token(t, pd->tp, ceil((double)t->layers / pd->pp), sc->kv_dtype);
+  /* a transfer is one large message: the link's sustained fraction of its bandwidth */
+  double ea = la->efficiency > 0 ? la->efficiency : 1, eb = lb->efficiency > 0 ? lb->efficiency : 1;
+  x.send_Bps = sv->kv_link_GBps > 0 ? sv->kv_link_GBps * 1e9 : la->bw_GBps * ea * 1e9;
+  x.recv_Bps = sv->kv_link_GBps > 0 ? sv->kv_link_GBps * 1e9 : lb->bw_GBps * eb * 1e9;
+  x.latency_s = sv->kv_link_latency_s >= 0 ? sv->kv_link_latency_s : fmax(la->latency_s, lb->latency_s);
+  if (up_out) *up_out = up;
+  return x;
+}
+
+double serve_kv_transfer_s(const sl_scenario *sc, double prompt_tokens) {
+  int up;
+  xfer_spec x = xfer_of(sc, &up);
+  return prompt_tokens < 0 ? up : xfer_time(&x, prompt_tokens);
+}
+
+/* KV blocks per chip of a pool: the memory left per chip once the weights and one full step's
+ * activations are placed (the stack's kv_cache_fraction of it: engines keep the rest as headroom), in
+ * blocks of kv_block_tokens tokens of every layer of this pipeline stage.  Fills mem; *kv_free: the
+ * bytes left. */
+static double kv_capacity(const sl_scenario *sc, const sl_plan *plan, sl_memory *mem, double *kv_free_out) {
+  const sl_serve_spec *sv = &sc->serve;
+  const sl_transformer *t = &sc->model.tf;
+  double tp = plan->tp, pp = plan->pp, ab = sl_dtype_bytes[sc->a_dtype];
   double kvd = tf_kv_dim(t, tp);
   double per_token = tf_kv_bytes_per_token(t, tp, ceil((double)t->layers / pp), sc->kv_dtype);
   double weights = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
@@ -548,53 +723,90 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   double cap = chip_dram_bytes(&sc->chip);
   double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
   double kv_free = (cap - weights - act) * kv_share;
-  res->mem.capacity_bytes = cap;
-  res->mem.weights_bytes = weights;
-  res->mem.activations_bytes = act;
-  res->mem.kv_cache_bytes = fmax(0, kv_free);
-  res->mem.per_chip_bytes = weights + act + fmax(0, kv_free);
-  res->mem.fits = kv_free > 0;
-  double blocks = floor(kv_free / (per_token * sv->kv_block_tokens));
-  if (kv_free <= 0 || blocks < 1) {
-    res->feasible = 0;
-    snprintf(
-        res->reason, sizeof res->reason,
-        "no room for a KV cache: weights %.2f GiB and activations %.2f GiB per chip %s %.2f GiB %s %.2f GiB",
-        weights / 1073741824.0, act / 1073741824.0, kv_free > 0 ? "leave" : "exceed by",
-        fabs(kv_free) / 1073741824.0, kv_free > 0 ? "of" : "the memory of", cap / 1073741824.0);
-    model_free(&m);
-    return SL_OK;
-  }
-  if (model_tables(&m, sv->max_batch_tokens)) {
-    model_free(&m);
-    return SL_ERR_INTERNAL;
-  }
-  m.amask = (1u << 18) - 1;
-  m.akey = calloc(m.amask + 1, sizeof *m.akey);
-  m.aval = calloc(m.amask + 1, sizeof *m.aval);
-  m.aval_e = calloc(m.amask + 1, sizeof *m.aval_e);
-  m.aval_g = calloc(m.amask + 1, sizeof *m.aval_g);
-  if (!m.akey || !m.aval || !m.aval_e || !m.aval_g) {
-    model_free(&m);
-    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  }
+  mem->capacity_bytes = cap;
+  mem->weights_bytes = weights;
+  mem->activations_bytes = act;
+  mem->kv_cache_bytes = fmax(0, kv_free);
+  mem->per_chip_bytes = weights + act + fmax(0, kv_free);
+  mem->fits = kv_free > 0;
+  *kv_free_out = kv_free;
+  return floor(kv_free / (per_token * sv->kv_block_tokens));
+}
 
-  double replicas = m.plan.dp;
-  size_t n_rep = (size_t)replicas;
-  sim_out o;
+static sl_status pool_tables(pool_rt *p, const sl_serve_spec *sv, sl_error *err) {
+  step_model *m = &p->m;
+  if (model_tables(m, sv->max_batch_tokens)) return SL_ERR_INTERNAL;
+  m->amask = (1u << 18) - 1;
+  m->akey = calloc(m->amask + 1, sizeof *m->akey);
+  m->aval = calloc(m->amask + 1, sizeof *m->aval);
+  m->aval_e = calloc(m->amask + 1, sizeof *m->aval_e);
+  m->aval_g = calloc(m->amask + 1, sizeof *m->aval_g);
+  if (!m->akey || !m->aval || !m->aval_e || !m->aval_g) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  return SL_OK;
+}
+
+static const char *const pool_names[2] = {"prefill", "decode"};
+
+sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  const sl_serve_spec *sv = &sc->serve;
+  int n_pools = sv->disaggregated ? 2 : 1;
+  pool_rt *pl = calloc((size_t)n_pools, sizeof *pl);
+  if (!pl) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  for (int k = 0; k < n_pools; k++) {
+    if (n_pools == 1)
+      pl[k].sc = *sc;
+    else
+      serve_pool_scenario(sc, &sv->pool[k], &pl[k].sc);
+    model_init(&pl[k].m, &pl[k].sc, err);
+  }
+  res->par = pl[0].m.sc.par;
   sl_status s = SL_OK;
+  for (int k = 0; k < n_pools && !s; k++) {
+    pool_rt *p = &pl[k];
+    double kv_free;
+    p->blocks = kv_capacity(&p->sc, &p->m.plan, &p->mem, &kv_free);
+    p->engines = (size_t)p->m.plan.dp;
+    if (k == n_pools - 1) res->mem = p->mem; /* the chips that hold the decoding sequences' KV */
+    if (kv_free <= 0 || p->blocks < 1) {
+      res->feasible = 0;
+      const sl_memory *mm = &p->mem;
+      snprintf(res->reason, sizeof res->reason,
+               "%s%sno room for a KV cache: weights %.2f GiB and activations %.2f GiB per chip %s %.2f GiB %s "
+               "%.2f GiB",
+               n_pools > 1 ? pool_names[k] : "", n_pools > 1 ? " pool: " : "", mm->weights_bytes / 1073741824.0,
+               mm->activations_bytes / 1073741824.0, kv_free > 0 ? "leave" : "exceed by",
+               fabs(kv_free) / 1073741824.0, kv_free > 0 ? "of" : "the memory of",
+               mm->capacity_bytes / 1073741824.0);
+      for (int j = 0; j < n_pools; j++)
+        model_free(&pl[j].m);
+      free(pl);
+      return SL_OK;
+    }
+  }
+  for (int k = 0; k < n_pools && !s; k++)
+    s = pool_tables(&pl[k], sv, err);
+  if (s) {
+    for (int j = 0; j < n_pools; j++)
+      model_free(&pl[j].m);
+    free(pl);
+    return s;
+  }
+  xfer_spec xf = n_pools > 1 ? xfer_of(sc, NULL) : (xfer_spec){0};
+
+  double replicas = (double)pl[0].engines;
+  sim_out o;
   double rate = sv->rate_per_s;
   if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
     double lo = 0, hi = replicas;
     sim_out probe;
     for (int i = 0; i < 40 && !s; i++) {
-      s = simulate(&m, sv, hi, blocks, n_rep, &probe);
+      s = simulate(pl, n_pools, sv, &xf, hi, &probe);
       if (s || !meets_slo(&probe, sv)) break;
       lo = hi, hi *= 2;
     }
     for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
       double mid = 0.5 * (lo + hi);
-      s = simulate(&m, sv, mid, blocks, n_rep, &probe);
+      s = simulate(pl, n_pools, sv, &xf, mid, &probe);
       if (!s && meets_slo(&probe, sv))
         lo = mid;
       else
@@ -605,14 +817,26 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   } else {
     res->serve.max_rate_per_s = NAN;
   }
-  if (!s) s = simulate(&m, sv, rate, blocks, n_rep, &o);
-  model_free(&m);
-  if (s) return s;
+  if (!s) s = simulate(pl, n_pools, sv, &xf, rate, &o);
+  double blocks = pl[0].blocks;
+  for (int j = 0; j < n_pools; j++)
+    model_free(&pl[j].m);
+  if (s) {
+    free(pl);
+    return s;
+  }
   if (o.infeasible) {
     res->feasible = 0;
-    snprintf(res->reason, sizeof res->reason,
-             "a request cannot fit: the KV cache holds %.0f blocks of %g tokens per chip", blocks,
-             sv->kv_block_tokens);
+    if (n_pools > 1)
+      snprintf(res->reason, sizeof res->reason,
+               "a request cannot fit: a prefill engine's KV cache holds %.0f blocks and a decode engine's %.0f "
+               "blocks of %g tokens per chip",
+               pl[0].blocks, pl[1].blocks, sv->kv_block_tokens);
+    else
+      snprintf(res->reason, sizeof res->reason,
+               "a request cannot fit: the KV cache holds %.0f blocks of %g tokens per chip", blocks,
+               sv->kv_block_tokens);
+    free(pl);
     return SL_OK;
   }
   res->feasible = 1;
@@ -626,15 +850,16 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->serve.preemptions = o.preemptions;
   res->serve.steps = o.steps;
   res->serve.mean_batch_tokens = o.batch_tokens;
-  res->serve.kv_blocks = blocks;
+  res->serve.kv_blocks = o.kv_blocks;
   res->step_time_s = o.mean_step;
   res->has_tokens = res->has_ttft = 1;
   res->tokens_per_s = o.throughput;
-  {
+  if (n_pools == 1) {
     /* Energy: every replica's dynamic energy (one chip's share each, so x tp x pp) plus every chip's
      * static power over the run; no TDP cap (power is averaged over a run that idles between
      * bursts). */
-    double chips = sc->chips, per_replica = m.plan.tp * m.plan.pp;
+    const step_model *m = &pl[0].m;
+    double chips = sc->chips, per_replica = m->plan.tp * m->plan.pp;
     double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.makespan;
     sl_power_out *pw = &res->power;
     pw->has_energy = 1;
@@ -648,7 +873,57 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     pw->j_per_sample = NAN;
     pw->peak_power_w_per_chip = NAN; /* no per-kernel rows */
     pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;
+  } else {
+    /* Per pool: its engines' busy time over the run (utilisation), its dynamic energy plus its chips'
+     * static power, and its cost per hour at that power (econ); the system is their sum. */
+    double e_all = 0, chips_all = 0, busy_all = 0, dyn_all = 0, usd = 0, capex = 0;
+    int priced = sc->econ != NULL;
+    res->serve.disaggregated = 1;
+    for (int k = 0; k < 2; k++) {
+      const pool_rt *p = &pl[k];
+      const sl_scenario *ps = &p->sc;
+      double per_engine = p->m.plan.tp * p->m.plan.pp, chips = ps->chips;
+      double dyn = o.pool_energy[k] * per_engine;
+      double e = dyn + chips * ps->chip.energy.static_w * o.makespan;
+      double w = e / (chips * o.makespan);
+      res->serve.pool_chips[k] = chips;
+      res->serve.pool_engines[k] = (double)p->engines;
+      res->serve.pool_tp[k] = p->m.plan.tp;
+      res->serve.pool_util[k] = o.pool_busy[k] / ((double)p->engines * o.makespan);
+      res->serve.pool_power_w[k] = w;
+      res->serve.pool_kv_blocks[k] = p->blocks;
+      snprintf(res->serve.pool_chip[k], sizeof res->serve.pool_chip[k], "%s", ps->chip.name);
+      res->serve.pool_usd_per_hour[k] = NAN;
+      if (priced) {
+        sl_chip_cost cc;
+        econ_chip_cost(sc->econ, &ps->chip, ps->scale_up.bw_GBps, ps->scale_out.bw_GBps, &cc);
+        res->serve.pool_usd_per_hour[k] = econ_usd_per_hour(sc->econ, &cc, chips, w);
+        usd += res->serve.pool_usd_per_hour[k];
+        capex += cc.position_usd * chips;
+      }
+      e_all += e, chips_all += chips, busy_all += o.pool_busy[k] * per_engine, dyn_all += dyn;
+    }
+    res->serve.kv_link_scale_up = (int)serve_kv_transfer_s(sc, -1);
+    res->serve.kv_transfer_mean_s = o.xfer_n > 0 ? o.xfer_sum / o.xfer_n : 0;
+    res->serve.kv_transfer_max_s = o.xfer_max;
+    res->serve.usd_per_hour = priced ? usd : NAN;
+    res->serve.capex_usd_per_chip = priced ? capex / chips_all : NAN;
+    res->chips = chips_all;
+    sl_power_out *pw = &res->power;
+    pw->has_energy = 1;
+    pw->clock_ratio = 1;
+    pw->uncapped_step_time_s = o.mean_step;
+    pw->step_j = o.steps > 0 ? e_all / o.steps : NAN;
+    pw->avg_power_w_per_chip = e_all / (chips_all * o.makespan);
+    /* at full clock while busy: the dynamic energy over the busy chip-seconds, plus the static power */
+    pw->uncapped_power_w_per_chip =
+        busy_all > 0 ? dyn_all / busy_all + (e_all - dyn_all) / (chips_all * o.makespan) : NAN;
+    pw->j_per_token = e_all / o.out_tokens;
+    pw->j_per_sample = NAN;
+    pw->peak_power_w_per_chip = NAN;
+    pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;
   }
+  free(pl);
   res->ttft_s = o.mean_ttft;
   res->tpot_s = o.mean_tpot;
   return SL_OK;

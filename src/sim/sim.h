@@ -111,6 +111,11 @@ struct sl_result {
     double ttft[3], tpot[3]; /* p50, p90, p99 */
     double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
     double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
+    /* disaggregated prefill/decode pools (serve.disaggregated): [0] prefill, [1] decode */
+    int disaggregated, kv_link_scale_up;
+    char pool_chip[2][64];
+    double pool_chips[2], pool_engines[2], pool_tp[2], pool_util[2], pool_power_w[2], pool_usd_per_hour[2];
+    double pool_kv_blocks[2], kv_transfer_mean_s, kv_transfer_max_s, usd_per_hour, capex_usd_per_chip;
   } serve;
   sl_power_out power; /* energy, power, cost */
   sl_roofline roof;
@@ -151,6 +156,11 @@ void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_
 
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* Disaggregated serving (serve.c): the scenario of one pool (its chip, chips, plan and links), and
+ * the time to move the KV cache of a prompt of prompt_tokens from a prefill engine to a decode
+ * engine (prompt_tokens < 0: 1 when the move takes the scale-up link, 0 the scale-out). */
+void serve_pool_scenario(const sl_scenario *sc, const sl_serve_pool *p, sl_scenario *out);
+double serve_kv_transfer_s(const sl_scenario *sc, double prompt_tokens);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
  * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
 sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,

@@ -165,6 +165,24 @@ typedef struct sl_dist {
   double a, b; /* fixed: a; exponential: mean a; uniform: [a, b] */
 } sl_dist;
 
+/* One pool of a disaggregated fleet (serve.disaggregated.prefill / .decode): its chip, how many,
+ * and the plan of each of its engines (tp x pp chips; the pool runs chips / (tp pp) engines). */
+typedef struct sl_serve_pool {
+  const sl_chip *chip; /* NULL: the scenario's chip */
+  double chips, tp, pp;
+} sl_serve_pool;
+enum { SL_POOL_PREFILL, SL_POOL_DECODE };
+typedef enum { SL_KV_LINK_AUTO, SL_KV_LINK_SCALE_UP, SL_KV_LINK_SCALE_OUT } sl_kv_link;
+/* serve.fleet: the chip types a mixed-fleet search may use and its bounds. */
+#define SL_FLEET_MAX_TYPES 8
+typedef struct sl_serve_fleet {
+  int n_types;
+  const sl_chip *types[SL_FLEET_MAX_TYPES];
+  double max_chips; /* per pool */
+  double top;       /* mixes printed */
+  int colocated, disaggregated; /* which structures are searched */
+} sl_serve_fleet;
+
 typedef struct sl_serve_spec {
   double rate_per_s; /* SL_AUTO: find the highest rate that meets the SLO */
   double requests;
@@ -174,6 +192,13 @@ typedef struct sl_serve_spec {
   int chunked_prefill;
   double seed;
   int router; /* how arrivals are spread over data-parallel replicas: sl_router */
+  /* disaggregated prefill/decode pools and the mixed-fleet search (serve.disaggregated, serve.fleet) */
+  int disaggregated;              /* 0: one colocated fleet (the scenario's chips and plan) */
+  sl_serve_pool pool[2];          /* SL_POOL_PREFILL, SL_POOL_DECODE */
+  int kv_link;                    /* sl_kv_link: the link the KV cache moves over */
+  double kv_link_GBps;            /* > 0: per-chip bandwidth replacing the link's */
+  double kv_link_latency_s;       /* >= 0: replacing the link's latency; < 0: the link's */
+  sl_serve_fleet fleet;           /* serve.fleet: the search of `silica fleet` (n_types 0: none) */
 } sl_serve_spec;
 typedef enum { SL_ROUTER_LEAST_TOKENS, SL_ROUTER_ROUND_ROBIN } sl_router;
 
