@@ -278,6 +278,20 @@ typedef struct sl_compare_params {
 /* Errors: the first workload that does not load or run (its error), SL_ERR_INPUT (bad params). */
 sl_status sl_compare(const sl_compare_params *params, char **out, sl_error *err);
 
+/* `silica fleet`: the mixed-fleet search of a serving scenario file (task: serve with a serve.fleet
+ * section: the chip types, at most max_chips per pool): the cheapest colocated pools and
+ * disaggregated prefill x decode pairs whose p99 TTFT and TPOT meet the SLO at the offered rate,
+ * with cost per hour, power and headroom (the highest rate each sustains).  brute: simulate every
+ * count of every pool instead of bisecting on counts (slow; the reference).  format: TEXT or JSON. */
+typedef struct sl_fleet_params {
+  const char *file;
+  const char *const *sets; /* "key=value", as sl_scenario_load's */
+  size_t n_sets;
+  sl_format format;
+  int brute;
+} sl_fleet_params;
+sl_status sl_fleet(const sl_fleet_params *params, char **out, sl_error *err);
+
 /* `silica calibrate`: fits `chip`'s efficiency figures (a preset or a chip spec file) to the
  * kernel-level cases of the files that measure step_time_s (the chip replaces each case's), every
  * other case held out.  *fragment: the fitted figures as a chip-spec fragment (YAML) naming its

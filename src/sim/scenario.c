@@ -432,7 +432,12 @@ static sl_status read_pool(reader *r, yt_node *t, const char *key, const sl_scen
   rd_mark m = rd_push(r, key);
   sl_status s = v ? rd_map(r, v) : rd_missing(r, t, key, "missing key (a disaggregated fleet needs both pools)");
   p->chip = NULL, p->tp = 1, p->pp = 1;
-  if (!s && yt_find(v, "chip")) s = read_pool_chip(r, yt_get(v, "chip"), "chip", &p->chip);
+  if (!s && yt_find(v, "chip")) {
+    s = read_pool_chip(r, yt_get(v, "chip"), "chip", &p->chip);
+    if (!s && !serve_chip_runs(sc, p->chip))
+      s = rd_fail(r, yt_get(v, "chip"), "chip %s has no matrix or vector rate for %s (see silica show chip %s)",
+                  p->chip->name, sl_dtype_names[sc->a_dtype], p->chip->name);
+  }
   if (!s) s = rd_double(r, v, "chips", 1, 1, 1e6, &p->chips);
   yt_node *par = s ? NULL : yt_get(v, "parallel");
   if (par) {

@@ -700,6 +700,13 @@ static xfer_spec xfer_of(const sl_scenario *sc, int *up_out) {
   return x;
 }
 
+int serve_chip_runs(const sl_scenario *sc, const sl_chip *c) {
+  if (c->mat_macs_per_cycle[sc->a_dtype] <= 0 && c->mat_macs_per_cycle[sc->w_dtype] <= 0 &&
+      c->vec_flops_per_cycle[sc->a_dtype] <= 0)
+    return 0;
+  return sc->g_dtype == sc->a_dtype || c->mat_macs_per_cycle[sc->g_dtype] > 0;
+}
+
 double serve_kv_transfer_s(const sl_scenario *sc, double prompt_tokens) {
   int up;
   xfer_spec x = xfer_of(sc, &up);
@@ -927,4 +934,13 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->ttft_s = o.mean_ttft;
   res->tpot_s = o.mean_tpot;
   return SL_OK;
+}
+
+double serve_kv_blocks(const sl_scenario *sc) {
+  step_model m;
+  model_init(&m, sc, NULL);
+  sl_memory mem;
+  double kv_free, b = kv_capacity(&m.sc, &m.plan, &mem, &kv_free);
+  model_free(&m);
+  return kv_free > 0 ? b : 0;
 }

@@ -161,6 +161,31 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
  * engine (prompt_tokens < 0: 1 when the move takes the scale-up link, 0 the scale-out). */
 void serve_pool_scenario(const sl_scenario *sc, const sl_serve_pool *p, sl_scenario *out);
 double serve_kv_transfer_s(const sl_scenario *sc, double prompt_tokens);
+/* Whether chip c has the matrix or vector rates sc's number formats need. */
+int serve_chip_runs(const sl_scenario *sc, const sl_chip *c);
+/* KV blocks per chip of sc's serving engines (0: no room). */
+double serve_kv_blocks(const sl_scenario *sc);
+
+/* The mixed-fleet search (fleet.c, serve.fleet): the mixes of chip types, counts and roles that meet
+ * the SLO (p99 TTFT and TPOT) at the offered rate, cheapest first. */
+typedef struct sl_fleet_mix {
+  int disaggregated;
+  const sl_chip *chip[2]; /* colocated: chip[0]; disaggregated: prefill, decode */
+  double chips[2], tp[2];
+  double usd_per_hour, power_w, ttft_p99, tpot_p99, util[2];
+  double max_rate; /* NAN until serve_fleet_headroom */
+} sl_fleet_mix;
+typedef struct sl_fleet_out {
+  sl_fleet_mix *mix; /* malloc'd, n of them, cheapest first */
+  size_t n, cap;
+  double simulations;
+  int colocated_pools, pairs;
+} sl_fleet_out;
+/* brute: every count of every pool (the reference) instead of the bisections on counts. */
+sl_status serve_fleet_search(const sl_scenario *sc, int brute, sl_fleet_out *out, sl_error *err);
+/* The highest rate mix m sustains within the SLO (m->max_rate). */
+sl_status serve_fleet_headroom(const sl_scenario *sc, sl_fleet_mix *m, sl_error *err);
+void serve_fleet_free(sl_fleet_out *out);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
  * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
 sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,

@@ -22,6 +22,7 @@ int cmd_numerics(int argc, char **argv);
 extern const char CLI_HELP_NUMERICS[];
 extern const char CLI_HELP_REPORT[];
 int cmd_sweep(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 extern const char CLI_HELP_SWEEP[];
 /* Writes the HTML report of `json` (a silica JSON output; `name` names it on the page) to out_path
  * ("-": stdout).  Returns an exit code; errors are printed. */

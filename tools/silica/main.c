@@ -26,6 +26,8 @@ static const char USAGE[] =
     "  numerics FILE        train a small model in several number formats: loss curves, gap to fp32\n"
     "  sweep FILE [--db DB] [--jobs N]\n"
     "                       design-space exploration into SQLite; sweep --report DB: front, best designs\n"
+    "  fleet FILE           the cheapest mix of chip types, pool sizes and roles serving a traffic\n"
+    "                       within its latency targets (task: serve with serve.fleet)\n"
     "  help [COMMAND]       this text, or a command's options\n"
     "\n"
     "options: --version, --help\n"
@@ -142,6 +144,22 @@ static const char HELP_COMPARE[] =
     "\n"
     "example: silica compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-decode.yaml\n";
 
+static const char HELP_FLEET[] =
+    "usage: silica fleet FILE [--set KEY=VALUE]... [--json] [--brute-force]\n"
+    "\n"
+    "The cheapest fleets that serve a serving scenario's traffic (task: serve, its arrival rate and\n"
+    "lengths) within its SLO (p99 TTFT and p99 TPOT): colocated pools of one chip type and\n"
+    "disaggregated prefill x decode pools of any two of the chip types in serve.fleet.chips, each pool\n"
+    "at most serve.fleet.max_chips chips.  Bisects on pool sizes (more chips never miss the SLO more);\n"
+    "prints the serve.fleet.top cheapest mixes with cost per hour, power, p99 latencies and headroom\n"
+    "(the highest rate the mix sustains within the SLO over the offered rate).  docs/serving.md.\n"
+    "\n"
+    "  --set KEY=VALUE  a scenario key (repeatable)\n"
+    "  --json           one JSON object\n"
+    "  --brute-force    simulate every pool size instead of bisecting (slow; a check of the search)\n"
+    "\n"
+    "example: silica fleet examples/serve-fleet.yaml\n";
+
 const char *cli_help_all(void) {
   return USAGE;
 }
@@ -153,6 +171,7 @@ const char *cli_help(const char *cmd) {
   if (strcmp(cmd, "list") == 0) return HELP_LIST;
   if (strcmp(cmd, "show") == 0) return HELP_SHOW;
   if (strcmp(cmd, "compare") == 0) return HELP_COMPARE;
+  if (strcmp(cmd, "fleet") == 0) return HELP_FLEET;
   if (strcmp(cmd, "calibrate") == 0) return HELP_CALIBRATE;
   if (strcmp(cmd, "sweep") == 0) return CLI_HELP_SWEEP;
   if (strcmp(cmd, "numerics") == 0) return CLI_HELP_NUMERICS;
@@ -215,7 +234,7 @@ int main(int argc, char **argv) {
   } cmds[] = {{"run", cmd_run},       {"validate", cmd_validate}, {"list", cmd_list},
               {"show", cmd_show},     {"compare", cmd_compare},   {"calibrate", cmd_calibrate},
               {"report", cmd_report}, {"sweep", cmd_sweep},       {"numerics", cmd_numerics},
-              {"help", cmd_help}};
+              {"fleet", cmd_fleet},   {"help", cmd_help}};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(cmd, cmds[i].name) == 0) {
       if (isatty(STDERR_FILENO) && strcmp(cmd, "sweep") != 0) sl_progress_set(progress_line, NULL);
