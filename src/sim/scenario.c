@@ -489,8 +489,11 @@ static sl_status read_fleet(reader *r, yt_node *t, sl_scenario *sc) {
   sl_status s = rd_map(r, v);
   yt_node *types = s ? NULL : yt_get(v, "chips");
   if (!s && !types) s = rd_missing(r, v, "chips", "missing key (the chip types to mix, e.g. [h100-sxm, b200])");
-  if (!s && (types->type != YT_SEQ || types->n == 0 || types->n > SL_FLEET_MAX_TYPES))
-    s = rd_fail(r, types, "chips must be a list of 1 to %d chip presets or paths", SL_FLEET_MAX_TYPES);
+  if (!s && (types->type != YT_SEQ || types->n == 0 || types->n > SL_FLEET_MAX_TYPES)) {
+    rd_mark m2 = rd_push(r, "chips");
+    s = rd_fail(r, types, "a list of 1 to %d chip presets or paths", SL_FLEET_MAX_TYPES);
+    rd_pop(r, m2);
+  }
   for (size_t i = 0; !s && i < types->n; i++) {
     s = read_pool_chip(r, types->items[i], "chips", &f->types[i]);
     f->n_types = (int)i + 1;
