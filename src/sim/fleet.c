@@ -149,6 +149,10 @@ static int search_colocated(search *s, const sl_chip *c, double tp) {
     }
     return 0;
   }
+  const sl_chip *cs[1] = {c};
+  double count = n_max * tp;
+  while (n_max > 1 && floor_cost(s->sc, cs, &count, 1) >= s->bound) /* too dear to be among the cheapest */
+    n_max--, count = n_max * tp;
   x.chips[0] = n_max * tp;
   int r = meets(s, &x);
   if (r <= 0) return r;
@@ -188,19 +192,17 @@ static int search_pair(search *s, const sl_chip *a, double tpa, const sl_chip *b
     const sl_chip *cs[2] = {a, b};
     double counts[2] = {np * tpa, tpb};
     if (floor_cost(s->sc, cs, counts, 2) >= s->bound) break; /* every larger count costs more */
-    x.chips[1] = hi_d * tpb;
+    double cap = hi_d; /* the most decode engines that could still be among the cheapest */
+    for (counts[1] = cap * tpb; cap > 1 && floor_cost(s->sc, cs, counts, 2) >= s->bound; counts[1] = cap * tpb)
+      cap--;
+    x.chips[1] = cap * tpb;
     int r = meets(s, &x);
     if (r < 0) return -1;
-    if (!r) continue; /* too few prefill engines even with the most decode engines */
+    if (!r) continue; /* too few prefill engines even with that many decode engines */
     sl_fleet_mix best = x;
-    double lo = 0, hi = hi_d;
+    double lo = 0, hi = cap;
     while (hi - lo > 1) {
       double mid = floor((lo + hi) / 2);
-      counts[1] = mid * tpb;
-      if (floor_cost(s->sc, cs, counts, 2) >= s->bound) { /* too dear even if it met the SLO */
-        lo = mid;
-        continue;
-      }
       x.chips[1] = mid * tpb;
       r = meets(s, &x);
       if (r < 0) return -1;
@@ -222,17 +224,25 @@ sl_status serve_fleet_search(const sl_scenario *sc, int brute, sl_fleet_out *out
   search s;
   memset(&s, 0, sizeof s);
   s.sc = sc, s.out = out, s.err = err, s.bound = INFINITY, s.brute = brute;
-  double tp[SL_FLEET_MAX_TYPES];
-  for (int i = 0; i < f->n_types; i++)
-    tp[i] = fit_tp(sc, f->types[i]);
+  /* engine variants: each chip type at every tensor-parallel degree from the smallest that fits to a
+   * node's 8 (a wider engine has shorter steps: a tight TPOT may need it) */
+  enum { MAX_VAR = SL_FLEET_MAX_TYPES * 4 };
+  const sl_chip *vc[MAX_VAR];
+  double vtp[MAX_VAR];
+  int nv = 0;
+  for (int i = 0; i < f->n_types; i++) {
+    double tp0 = fit_tp(sc, f->types[i]);
+    for (double tp = tp0; tp0 > 0 && tp <= 8 && nv < MAX_VAR; tp *= 2)
+      if (fmod((double)sc->model.tf.heads, tp) == 0 && tp <= f->max_chips) vc[nv] = f->types[i], vtp[nv++] = tp;
+  }
   int rc = 0;
   if (f->colocated)
-    for (int i = 0; i < f->n_types && !rc; i++)
-      if (tp[i] > 0) out->colocated_pools++, rc = search_colocated(&s, f->types[i], tp[i]);
+    for (int i = 0; i < nv && !rc; i++)
+      out->colocated_pools++, rc = search_colocated(&s, vc[i], vtp[i]);
   if (f->disaggregated)
-    for (int i = 0; i < f->n_types && !rc; i++)
-      for (int j = 0; j < f->n_types && !rc; j++)
-        if (tp[i] > 0 && tp[j] > 0) out->pairs++, rc = search_pair(&s, f->types[i], tp[i], f->types[j], tp[j]);
+    for (int i = 0; i < nv && !rc; i++)
+      for (int j = 0; j < nv && !rc; j++)
+        out->pairs++, rc = search_pair(&s, vc[i], vtp[i], vc[j], vtp[j]);
   ar_free(&s.res.a);
   if (rc) {
     serve_fleet_free(out);
