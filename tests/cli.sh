@@ -155,6 +155,22 @@ fi
 run "compare --csv" 0 compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-prefill.yaml --csv &&
   contains "compare --csv header" "$TMP/out" '^workload,chip,feasible,throughput,throughput_unit,power_w_per_chip'
 run "compare --help" 0 compare --help && contains "compare --help" "$TMP/out" '--baseline'
+# ---- serving: disaggregated pools and the mixed-fleet search ---------------------------------------
+if run "run disaggregated" 0 run examples/serve-disaggregated.yaml --set serve.arrival_rate_per_s=4 --set serve.requests=200 --json; then
+  valid_json "run disaggregated --json"
+  contains "disaggregated: per-pool utilisation" "$TMP/out" '"prefill_utilization"'
+  contains "disaggregated: KV transfer" "$TMP/out" '"kv_transfer_mean_s"'
+fi
+input_error "disaggregated bad pool key" run examples/serve-disaggregated.yaml --set serve.disaggregated.decode.chipz=2
+contains "disaggregated bad key named" "$TMP/err" 'serve.disaggregated.decode.chipz'
+if run "fleet --json" 0 fleet examples/serve-fleet.yaml --set serve.requests=100 --set serve.fleet.max_chips=2 --set serve.fleet.top=2 --json; then
+  valid_json "fleet --json"
+  contains "fleet lists mixes" "$TMP/out" '"usd_per_hour"'
+fi
+input_error "fleet without serve.fleet" fleet examples/serve-llama3.1-8b.yaml
+input_error "fleet bad key" fleet examples/serve-fleet.yaml --set serve.fleet.max_chip=4
+contains "fleet bad key named" "$TMP/err" 'serve.fleet.max_chip'
+
 input_error "compare without chips" compare --workloads examples/compare-llm-decode.yaml
 input_error "compare bad baseline" compare --chips h100-sxm,mtia-2i --workloads examples/compare-llm-decode.yaml --baseline b200
 input_error "compare unknown chip" compare --chips h100-sxm,no-such-chip --workloads examples/compare-llm-decode.yaml

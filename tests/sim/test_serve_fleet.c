@@ -101,7 +101,7 @@ static void test_search_brute(void **state) {
   (void)state;
   /* long prompts at a tight TPOT: a disaggregated pair is the cheapest */
   sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, precision: fp8, task: serve,"
-                         " serve: {arrival_rate_per_s: 20, requests: 300, prompt_len: {mean: 4000},"
+                         " serve: {arrival_rate_per_s: 20, requests: 200, prompt_len: {mean: 4000},"
                          " gen_len: {mean: 256}, slo: {ttft_s: 2, tpot_s: 0.012}, seed: 1,"
                          " fleet: {chips: [h100-sxm, b200], max_chips: 4, top: 3}}}");
   sl_fleet_out fast, brute;
