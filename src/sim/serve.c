@@ -766,7 +766,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
       serve_pool_scenario(sc, &sv->pool[k], &pl[k].sc);
     model_init(&pl[k].m, &pl[k].sc, err);
   }
-  res->par = pl[0].m.sc.par;
+  res->par = pl[n_pools - 1].m.sc.par; /* disaggregated: the decode pool's, as memory */
   sl_status s = SL_OK;
   for (int k = 0; k < n_pools && !s; k++) {
     pool_rt *p = &pl[k];
