@@ -94,7 +94,7 @@ static void test_closed_forms(void **state) {
   fixture f;
   load(&f, "a100-sxm-80gb");
   sl_gemm_shape g = shape(4096, 4096, 4096, 1);
-  sl_cost c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64}, 1);
+  sl_cost c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0}, 1);
   assert_rel(c.flops, 2.0 * 4096 * 4096 * 4096, 1e-12, "flops");
   assert_rel(c.tiles, 32 * 16, 1e-12, "tiles");
   assert_rel(c.waves, ceil(512.0 / 108), 1e-12, "waves");
@@ -109,13 +109,13 @@ static void test_closed_forms(void **state) {
                                   bytes / (chip_dram(&f.chip)->bw_GBps * 1e9)));
   /* Padding: M = 129 with 128-row tiles costs two tile rows. */
   sl_gemm_shape p = shape(129, 4096, 4096, 1);
-  sl_cost cp = cost_gemm_config(&f.ctx, &p, (sl_tile){128, 128, 64}, 1);
+  sl_cost cp = cost_gemm_config(&f.ctx, &p, (sl_tile){128, 128, 64, 0, 0}, 1);
   assert_rel(cp.flops, 2.0 * 256 * 4096 * 4096, 1e-12, "padded flops");
   ar_free(&f.a);
   /* Stream-K (H100): the cores share the tiles evenly, no partial last wave. */
   load(&f, "h100-sxm");
   assert_true(f.chip.stream_k);
-  c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64}, 1);
+  c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0}, 1);
   assert_rel(c.waves, 512.0 / 132, 1e-12, "stream-K waves");
   peak = chip_peak_flops(&f.chip, SL_BF16) * f.chip.eff_gemm[SL_BF16];
   assert_int_equal(c.bound, SL_BOUND_COMPUTE);
