@@ -12,6 +12,7 @@ enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_INPUT = 2, EXIT_INTERNAL = 3 };
 
 /* Commands: argv[0] is the command name. Return the exit code. */
 int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv); /* cmd_run.c */
 int cmd_validate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -142,3 +142,61 @@ int cmd_run(int argc, char **argv) {
   sl_scenario_free(sc);
   return cli_print(out, o.json ? "\n" : NULL);
 }
+
+/* `silica trace [FILE] [flags] [--set KEY=VALUE]... [-o OUT]`: the serving scenario's requests as a
+ * trace (CSV), to replay with serve.trace. */
+int cmd_trace(int argc, char **argv) {
+  const char *outp = NULL;
+  char **av = calloc((size_t)argc + 1, sizeof *av);
+  if (!av) return cli_internal("out of memory");
+  int ac = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *v = NULL;
+    int r = i > 0 ? cli_opt(argc, argv, &i, "-o", &v) : 0;
+    if (r < 0 || (r > 0 && !*v)) {
+      free(av);
+      return cli_usage("trace", "-o needs a file name");
+    }
+    if (r > 0) {
+      outp = v;
+      continue;
+    }
+    if (i > 0 && cli_is_help(argv[i])) {
+      free(av);
+      return cli_print_help("trace");
+    }
+    av[ac++] = argv[i];
+  }
+  run_opts o;
+  memset(&o, 0, sizeof o);
+  int rc = parse_args(ac, av, &o);
+  free(av);
+  if (rc >= 0) {
+    opts_free(&o);
+    return rc;
+  }
+  if (o.json || o.csv || o.html || o.top) {
+    opts_free(&o);
+    return cli_usage("trace", "a trace is CSV; --json, --csv, --html and --top are for run");
+  }
+  sl_error err;
+  sl_scenario *sc = NULL;
+  char *text = NULL;
+  sl_status s = sl_scenario_load(o.file, NULL, o.sets, o.n_sets, &sc, &err);
+  opts_free(&o);
+  if (!s) s = sl_scenario_trace(sc, &text, &err);
+  sl_scenario_free(sc);
+  if (s) return cli_fail(&err, s);
+  if (!outp || strcmp(outp, "-") == 0) return cli_print(text, NULL);
+  FILE *f = fopen(outp, "wb");
+  if (!f) {
+    sl_free(text);
+    return cli_usage("trace", "cannot write %s", outp);
+  }
+  size_t len = strlen(text);
+  int bad = fwrite(text, 1, len, f) != len;
+  bad |= fclose(f) != 0;
+  sl_free(text);
+  if (bad) return cli_internal("write error");
+  return EXIT_OK;
+}
