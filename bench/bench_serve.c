@@ -1,17 +1,18 @@
 /* bench_serve.c — the serving simulation's speed, on one core: 1,000,000 requests of Llama-3.1-8B
  * under continuous batching, on one H100 (target: under 10 s) and on 16 H100s as 16 replicas behind
  * the least-outstanding-tokens router at 16 times the rate (target: under 30 s).  Prints one JSON
- * line per case: requests, engine steps, seconds, the target, requests per second of simulation
- * time.  Usage: bench_serve [requests].  Exit 1 when a case misses its target. */
+ * line per case: requests, engine steps, wall and CPU seconds, the target, requests per CPU second.
+ * Usage: bench_serve [requests].  Exit 1 when a case's CPU time (one thread: the time on one core,
+ * whatever else the machine runs) misses its target. */
 #include "silica.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-static double now_s(void) {
+static double now_s(clockid_t c) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(c, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -47,13 +48,15 @@ int main(int argc, char **argv) {
       return 1;
     }
     sl_result *r = NULL;
-    double t0 = now_s();
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
     if (sl_scenario_run(sc, &r, &err)) return 1;
-    double dt = now_s() - t0, target = CASES[c].target_s * n / 1e6;
-    missed |= dt > target;
+    double dt = now_s(CLOCK_MONOTONIC) - t0, cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    double target = CASES[c].target_s * n / 1e6;
+    missed |= cpu > target;
     printf("{\"bench\": \"serve\", \"case\": \"%s\", \"requests\": %.0f, \"steps\": %.0f, \"seconds\": %.3f, "
-           "\"target_s\": %.3g, \"requests_per_s\": %.0f, \"ttft_p99_s\": %.4g, \"tpot_p99_s\": %.4g}\n",
-           CASES[c].name, n, sl_result_number(r, "serve.steps"), dt, target, n / dt,
+           "\"cpu_seconds\": %.3f, \"target_s\": %.3g, \"requests_per_s\": %.0f, \"ttft_p99_s\": %.4g, "
+           "\"tpot_p99_s\": %.4g}\n",
+           CASES[c].name, n, sl_result_number(r, "serve.steps"), dt, cpu, target, n / cpu,
            sl_result_number(r, "serve.ttft_p99_s"), sl_result_number(r, "serve.tpot_p99_s"));
     fflush(stdout);
     sl_result_free(r);
