@@ -14,8 +14,8 @@
 #include <string.h>
 
 enum { C_ARRIVAL, C_PROMPT, C_OUTPUT, C_PREFIX_ID, C_PREFIX_TOKENS, C_COUNT };
-static const char *const cols[] = {"arrival_s", "prompt_tokens", "output_tokens", "prefix_id", "prefix_tokens",
-                                   NULL};
+static const char *const cols[] = {"arrival_s", "prompt_tokens", "output_tokens",
+                                   "prefix_id", "prefix_tokens", NULL};
 
 typedef struct tr_ctx {
   const char *path;
@@ -23,7 +23,8 @@ typedef struct tr_ctx {
   sl_error *err;
 } tr_ctx;
 
-static sl_status tr_fail(tr_ctx *c, const char *col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static sl_status tr_fail(tr_ctx *c, const char *col, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static sl_status tr_fail(tr_ctx *c, const char *col, const char *fmt, ...) {
   char msg[200];
   va_list ap;
@@ -43,8 +44,9 @@ static sl_status unknown_column(tr_ctx *c, const char *name, size_t len) {
   char w[64];
   snprintf(w, sizeof w, "%.*s", (int)(len < 63 ? len : 63), name);
   const char *near = io_closest(w, cols, C_COUNT);
-  return err_set(c->err, SL_ERR_INPUT, c->path, c->line, "serve.trace", "unknown column \"%s\"%s%s%s (columns: %s)",
-                 w, near ? " (did you mean " : "", near ? near : "", near ? "?)" : "",
+  return err_set(c->err, SL_ERR_INPUT, c->path, c->line, "serve.trace",
+                 "unknown column \"%s\"%s%s%s (columns: %s)", w, near ? " (did you mean " : "",
+                 near ? near : "", near ? "?)" : "",
                  "arrival_s, prompt_tokens, output_tokens, prefix_id, prefix_tokens");
 }
 
@@ -75,7 +77,8 @@ static sl_status field_number(tr_ctx *c, int col, const char *s, size_t len, dou
 static sl_status check_row(tr_ctx *c, const double *v, const int *has, double prev, sl_request *q) {
   if (v[C_ARRIVAL] < 0) return tr_fail(c, cols[C_ARRIVAL], "arrival %g is negative", v[C_ARRIVAL]);
   if (v[C_ARRIVAL] < prev)
-    return tr_fail(c, cols[C_ARRIVAL], "arrival %.17g is before the previous row's %.17g (arrivals must not decrease)",
+    return tr_fail(c, cols[C_ARRIVAL],
+                   "arrival %.17g is before the previous row's %.17g (arrivals must not decrease)",
                    v[C_ARRIVAL], prev);
   for (int k = C_PROMPT; k <= C_OUTPUT; k++)
     if (!(v[k] >= 1 && v[k] <= 1e8) || v[k] != floor(v[k]))
@@ -91,8 +94,7 @@ static sl_status check_row(tr_ctx *c, const double *v, const int *has, double pr
     double p = v[C_PREFIX_TOKENS];
     if (!(p >= 0 && p <= q->prompt) || p != floor(p))
       return tr_fail(c, cols[C_PREFIX_TOKENS], "%g must be a whole number from 0 to the prompt's tokens", p);
-    if (p > 0 && !has[C_PREFIX_ID])
-      return tr_fail(c, cols[C_PREFIX_TOKENS], "%g tokens need a prefix_id", p);
+    if (p > 0 && !has[C_PREFIX_ID]) return tr_fail(c, cols[C_PREFIX_TOKENS], "%g tokens need a prefix_id", p);
     q->prefix_tokens = p;
   }
   return SL_OK;
@@ -106,7 +108,8 @@ static sl_status json_row(tr_ctx *c, const char *s, const char *e, double *v, in
       p++;
     if (p < e && *p == '}') break;
     if (p >= e || *p != '"')
-      return err_set(c->err, SL_ERR_INPUT, c->path, c->line, "serve.trace", "expected a \"key\": number in the row");
+      return err_set(c->err, SL_ERR_INPUT, c->path, c->line, "serve.trace",
+                     "expected a \"key\": number in the row");
     const char *k = ++p;
     while (p < e && *p != '"')
       p++;
@@ -117,7 +120,8 @@ static sl_status json_row(tr_ctx *c, const char *s, const char *e, double *v, in
     while (p < e && isspace((unsigned char)*p))
       p++;
     if (p >= e || *p != ':')
-      return err_set(c->err, SL_ERR_INPUT, c->path, c->line, "serve.trace", "column %s: expected ':'", cols[col]);
+      return err_set(c->err, SL_ERR_INPUT, c->path, c->line, "serve.trace", "column %s: expected ':'",
+                     cols[col]);
     p++;
     const char *f = p;
     while (p < e && *p != ',' && *p != '}')
@@ -145,7 +149,8 @@ static sl_status json_row(tr_ctx *c, const char *s, const char *e, double *v, in
 sl_status traffic_read_trace(arena *a, const char *path, sl_request **out, size_t *n_out, sl_error *err) {
   tr_ctx c = {path, 0, err};
   FILE *f = fopen(path, "rb");
-  if (!f) return err_set(err, SL_ERR_INPUT, path, 0, "serve.trace", "cannot open the trace: %s", strerror(errno));
+  if (!f)
+    return err_set(err, SL_ERR_INPUT, path, 0, "serve.trace", "cannot open the trace: %s", strerror(errno));
   size_t cap = 1 << 16, len = 0;
   char *text = malloc(cap);
   size_t got;
@@ -190,7 +195,8 @@ sl_status traffic_read_trace(arena *a, const char *path, sl_request **out, size_
     int has[C_COUNT] = {0};
     if (json) {
       if (*q != '{')
-        s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace", "a JSON-lines trace has one {...} object a line");
+        s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace",
+                    "a JSON-lines trace has one {...} object a line");
       if (!s) s = json_row(&c, q, e, v, has);
     } else if (!has_hdr) { /* the header: the columns' names */
       has_hdr = 1;
@@ -204,7 +210,8 @@ sl_status traffic_read_trace(arena *a, const char *path, sl_request **out, size_
         while (a1 > a0 && isspace((unsigned char)a1[-1]))
           a1--;
         int col = column_of(a0, (size_t)(a1 - a0));
-        if (col < 0) s = unknown_column(&c, a0, (size_t)(a1 - a0));
+        if (col < 0)
+          s = unknown_column(&c, a0, (size_t)(a1 - a0));
         else if (hdr_has[col])
           s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace", "column %s: given twice", cols[col]);
         else if (ncol >= C_COUNT)
@@ -228,8 +235,8 @@ sl_status traffic_read_trace(arena *a, const char *path, sl_request **out, size_
         const char *fe = memchr(h, ',', (size_t)(e - h));
         if (!fe) fe = e;
         if (i >= ncol) {
-          s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace", "more fields than the header's %d columns",
-                      ncol);
+          s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace",
+                      "more fields than the header's %d columns", ncol);
           break;
         }
         const char *t = h;
@@ -247,8 +254,8 @@ sl_status traffic_read_trace(arena *a, const char *path, sl_request **out, size_
         h = fe + 1;
       }
       if (!s && i < ncol)
-        s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace", "column %s: missing (%d fields, the header has %d)",
-                    cols[map[i]], i, ncol);
+        s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace",
+                    "column %s: missing (%d fields, the header has %d)", cols[map[i]], i, ncol);
     }
     if (!s && n >= 10000000)
       s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace", "more than 10,000,000 requests");
@@ -256,8 +263,7 @@ sl_status traffic_read_trace(arena *a, const char *path, sl_request **out, size_
     if (!s) prev = r[n++].arrival;
   }
   free(text);
-  if (!s && n == 0)
-    s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace", "the trace has no requests");
+  if (!s && n == 0) s = err_set(err, SL_ERR_INPUT, path, c.line, "serve.trace", "the trace has no requests");
   if (s) return s;
   *out = r, *n_out = n;
   return SL_OK;
@@ -280,8 +286,8 @@ char *traffic_trace_csv(const sl_scenario *sc) {
   char line[160];
   for (size_t i = 0; i < n && !b.oom; i++) {
     if (prefix && r[i].prefix_id >= 0)
-      snprintf(line, sizeof line, "%.17g,%.0f,%.0f,%.0f,%.0f\n", r[i].arrival, r[i].prompt, r[i].gen, r[i].prefix_id,
-               r[i].prefix_tokens);
+      snprintf(line, sizeof line, "%.17g,%.0f,%.0f,%.0f,%.0f\n", r[i].arrival, r[i].prompt, r[i].gen,
+               r[i].prefix_id, r[i].prefix_tokens);
     else if (prefix)
       snprintf(line, sizeof line, "%.17g,%.0f,%.0f,,\n", r[i].arrival, r[i].prompt, r[i].gen);
     else
@@ -301,7 +307,8 @@ sl_status sl_scenario_trace(const sl_scenario *sc, char **out, sl_error *err) {
   if (!sc || !out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_scenario_trace: no scenario");
   *out = NULL;
   if (sc->task != SL_TASK_SERVE)
-    return err_set(err, SL_ERR_INPUT, sc->file, 0, "task", "a trace is written from a serving scenario (task: serve)");
+    return err_set(err, SL_ERR_INPUT, sc->file, 0, "task",
+                   "a trace is written from a serving scenario (task: serve)");
   if (sc->serve.rate_per_s == SL_AUTO)
     return err_set(err, SL_ERR_INPUT, sc->file, 0, "serve.arrival_rate_per_s",
                    "max is found by simulation; give the rate of the trace");

@@ -67,7 +67,8 @@ void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_
     if (sv->arrivals == SL_ARRIVALS_GAMMA && shape != 1) gap = traffic_gamma(shape, &g) / shape;
     t += isinf(rate) ? 0 : gap / peak;
     r[i].arrival = t;
-    if (sv->arrivals == SL_ARRIVALS_ON_OFF && !isinf(rate)) r[i].arrival = floor(t / on) * period + fmod(t, on);
+    if (sv->arrivals == SL_ARRIVALS_ON_OFF && !isinf(rate))
+      r[i].arrival = floor(t / on) * period + fmod(t, on);
     r[i].prompt = draw(&sv->prompt, &seed);
     r[i].gen = draw(&sv->gen, &seed);
     r[i].prefix_id = -1, r[i].prefix_tokens = 0;

@@ -17,7 +17,7 @@
 #include "test_util.h"
 
 #define BASE                                                                                                 \
-  "{chip: h100-sxm, stack: vllm, model: llama3.1-8b, task: serve, serve: {%s slo: {ttft_s: 2.0, tpot_s: "   \
+  "{chip: h100-sxm, stack: vllm, model: llama3.1-8b, task: serve, serve: {%s slo: {ttft_s: 2.0, tpot_s: "    \
   "0.1}, seed: 7}}"
 
 static sl_scenario *scenario(const char *serve_keys) {
@@ -106,7 +106,8 @@ static double serve_number(const char *keys, const char *key) {
 /* Bursty arrivals at the same mean rate queue longer: a larger p99 TTFT with cv 3 than with cv 1. */
 static void test_burst_tail(void **state) {
   (void)state;
-  const char *common = "requests: 4000, prompt_len: {mean: 1024}, gen_len: {mean: 256}, arrival_rate_per_s: 10,";
+  const char *common =
+      "requests: 4000, prompt_len: {mean: 1024}, gen_len: {mean: 256}, arrival_rate_per_s: 10,";
   char k1[300], k3[300];
   snprintf(k1, sizeof k1, "%s arrivals: {process: gamma, cv: 1},", common);
   snprintf(k3, sizeof k3, "%s arrivals: {process: gamma, cv: 3},", common);
@@ -115,10 +116,18 @@ static void test_burst_tail(void **state) {
   assert_true(p3 > 1.5 * p1);
 }
 
-static const char *const SAME[] = {"serve.ttft_p50_s", "serve.ttft_p90_s", "serve.ttft_p99_s",
-                                   "serve.tpot_p50_s", "serve.tpot_p90_s", "serve.tpot_p99_s",
-                                   "serve.throughput_tokens_per_s", "serve.goodput_requests_per_s",
-                                   "serve.steps", "serve.preemptions", "serve.requests", "energy.j_per_token"};
+static const char *const SAME[] = {"serve.ttft_p50_s",
+                                   "serve.ttft_p90_s",
+                                   "serve.ttft_p99_s",
+                                   "serve.tpot_p50_s",
+                                   "serve.tpot_p90_s",
+                                   "serve.tpot_p99_s",
+                                   "serve.throughput_tokens_per_s",
+                                   "serve.goodput_requests_per_s",
+                                   "serve.steps",
+                                   "serve.preemptions",
+                                   "serve.requests",
+                                   "energy.j_per_token"};
 
 static void write_file(const char *path, const char *text) {
   FILE *f = fopen(path, "wb");
@@ -146,7 +155,8 @@ static char *csv_to_jsonl(const char *csv) {
 /* The trace written from a Poisson scenario replays to the same run; twice the same. */
 static void test_trace_replay(void **state) {
   (void)state;
-  const char *keys = "requests: 3000, prompt_len: {mean: 900}, gen_len: {min: 16, max: 400}, arrival_rate_per_s: 12,";
+  const char *keys =
+      "requests: 3000, prompt_len: {mean: 900}, gen_len: {min: 16, max: 400}, arrival_rate_per_s: 12,";
   sl_scenario *sc = scenario(keys);
   char *csv = NULL;
   sl_error err;
@@ -186,13 +196,15 @@ static void test_bad_traces(void **state) {
     const char *text, *word;
     int line;
   } bad[] = {
-      {"arrival_s,prompt_tokens\n0,10\n", "output_tokens", 1},                                /* missing column */
-      {"# c\narrival_s,prompt_tokens,output_tokens\n0,10,5\n1,-3,5\n", "prompt_tokens", 4},  /* negative length */
+      {"arrival_s,prompt_tokens\n0,10\n", "output_tokens", 1}, /* missing column */
+      {"# c\narrival_s,prompt_tokens,output_tokens\n0,10,5\n1,-3,5\n", "prompt_tokens",
+       4}, /* negative length */
       {"arrival_s,prompt_tokens,output_tokens\n0,10,5\n2,10,5\n1.5,10,5\n", "arrival_s", 4}, /* decreasing */
-      {"arrival_s,prompt_tokens,output_tokens\n0,10,5\n1,ten,5\n", "prompt_tokens", 3},      /* not a number */
-      {"arrival_s,prompt_tokens,output_tokens\n0,10\n", "output_tokens", 2},                 /* short row */
-      {"arrival_s,prompt_tokens,output_tokens,prefx_id\n0,10,5,1\n", "prefix_id", 1},        /* unknown column */
-      {"{\"arrival_s\": 0, \"prompt_tokens\": 3, \"output_tokens\": 4}\n{\"arrival_s\": 1, \"prompt_tokens\": "
+      {"arrival_s,prompt_tokens,output_tokens\n0,10,5\n1,ten,5\n", "prompt_tokens", 3}, /* not a number */
+      {"arrival_s,prompt_tokens,output_tokens\n0,10\n", "output_tokens", 2},            /* short row */
+      {"arrival_s,prompt_tokens,output_tokens,prefx_id\n0,10,5,1\n", "prefix_id", 1},   /* unknown column */
+      {"{\"arrival_s\": 0, \"prompt_tokens\": 3, \"output_tokens\": 4}\n{\"arrival_s\": 1, "
+       "\"prompt_tokens\": "
        "2.5, \"output_tokens\": 4}\n",
        "prompt_tokens", 2},
       {"{\"arrival_s\": 0, \"prompt_tokens\": 3}\n", "output_tokens", 1},
@@ -262,8 +274,9 @@ static void test_curve_points(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_gamma_gaps),   cmocka_unit_test(test_on_off),     cmocka_unit_test(test_burst_tail),
-      cmocka_unit_test(test_trace_replay), cmocka_unit_test(test_bad_traces), cmocka_unit_test(test_curve_points),
+      cmocka_unit_test(test_gamma_gaps), cmocka_unit_test(test_on_off),
+      cmocka_unit_test(test_burst_tail), cmocka_unit_test(test_trace_replay),
+      cmocka_unit_test(test_bad_traces), cmocka_unit_test(test_curve_points),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
