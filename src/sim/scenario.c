@@ -477,7 +477,7 @@ static sl_status read_trace(reader *r, yt_node *t, sl_serve_spec *v) {
   static const char *const excl[] = {"requests", "prompt_len", "gen_len", "arrival_rate_per_s", "arrivals"};
   for (size_t i = 0; i < SL_ARRAY_LEN(excl); i++)
     if (yt_find(t, excl[i]))
-      return rd_fail(r, yt_find(t, excl[i])->value, "serve.%s and serve.trace exclude each other (the trace gives %s)",
+      return rd_fail(r, yt_find(t, excl[i])->value, "%s and trace exclude each other (the trace gives %s)",
                      excl[i], i < 3 ? "the requests and their lengths" : "the arrivals; trace_speed scales them");
   const char *name = NULL;
   sl_status s = rd_string(r, t, "trace", 1, &name);
@@ -972,6 +972,12 @@ sl_status sl_scenario_load(const char *path, const char *text, const char *const
     jb_free(&jb);
     if (!s) s = build(sc, root, err);
     if (!s && sc->task == SL_TASK_TRAIN) s = read_stages(sc, root, err);
+    if (!s && sc->serve.trace) { /* a replayed trace is input too: the hash of both hashes */
+      char both[130];
+      memcpy(both, sc->input_sha256, 64);
+      sha256_hex(sc->serve.trace, sc->serve.n_trace * sizeof *sc->serve.trace, both + 64);
+      sha256_hex(both, 128, sc->input_sha256);
+    }
   }
   if (!s) s = resid_load(&sc->a, &sc->resid, err);
   if (s) {

@@ -233,6 +233,26 @@ static void test_bad_traces(void **state) {
   unlink(path);
 }
 
+/* The result's input hash covers the trace's requests, not only the scenario's text. */
+static void test_trace_hash(void **state) {
+  (void)state;
+  char path[64], k[200];
+  snprintf(path, sizeof path, "/tmp/silica-hashtrace-%d.csv", (int)getpid());
+  snprintf(k, sizeof k, "trace: %s,", path);
+  char h[2][65];
+  for (int i = 0; i < 2; i++) {
+    write_file(path, i ? "arrival_s,prompt_tokens,output_tokens\n0,10,5\n1,10,6\n"
+                       : "arrival_s,prompt_tokens,output_tokens\n0,10,5\n1,10,5\n");
+    sl_scenario *sc = scenario(k);
+    sl_result *r = run(sc);
+    memcpy(h[i], r->input_sha256, 65);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  unlink(path);
+  assert_string_not_equal(h[0], h[1]);
+}
+
 /* Each point of a curve is the run at that rate alone. */
 static void test_curve_points(void **state) {
   (void)state;
@@ -277,6 +297,7 @@ int main(void) {
       cmocka_unit_test(test_gamma_gaps), cmocka_unit_test(test_on_off),
       cmocka_unit_test(test_burst_tail), cmocka_unit_test(test_trace_replay),
       cmocka_unit_test(test_bad_traces), cmocka_unit_test(test_curve_points),
+      cmocka_unit_test(test_trace_hash),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
