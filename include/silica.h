@@ -188,10 +188,20 @@ typedef enum sl_format {
  * running `sc`.  top: show only the `top` most expensive breakdown rows (0 = all).  Returns the
  * text, or NULL when out of memory (or sc or res is NULL). */
 char *sl_result_text(const sl_scenario *sc, const sl_result *res, size_t top);
-/* `silica run --csv`: the per-op breakdown as CSV (name, phase, category, count, time_s,
+/* `silica run --csv`: for a latency-throughput curve (serve.arrival_rate_per_s a list or range), one
+ * row per rate (arrival_rate_per_s, ttft_p50_s, ttft_p90_s, ttft_p99_s, tpot_p50_s, tpot_p90_s,
+ * tpot_p99_s, throughput_tokens_per_s, goodput_requests_per_s, preemptions, mean_batch_tokens);
+ * otherwise the per-op breakdown as CSV (name, phase, category, count, time_s,
  * time_per_op_s, share, flops, bytes, tflops_per_s, bound, energy_j, sram_hit_rate), most time
  * first; top as above.  NULL when out of memory. */
 char *sl_result_csv(const sl_result *res, size_t top);
+
+/* `silica trace FILE`: the requests a serving scenario (task: serve) simulates, as a trace file
+ * (CSV with the header arrival_s,prompt_tokens,output_tokens; times to 17 digits, so that replaying
+ * it with serve.trace gives the same run): its own generator's at its rate (a curve's last), or its
+ * trace's, sped up by trace_speed.  Errors: SL_ERR_INPUT (not a serving scenario), SL_ERR_INTERNAL
+ * (out of memory).  *out owned by the caller (sl_free). */
+sl_status sl_scenario_trace(const sl_scenario *sc, char **out, sl_error *err);
 
 /* `silica list KIND`: one line per preset of `kind` ("chips", "stacks", "models", "systems"), its
  * name and a short description of what silica derives from it.  Errors: SL_ERR_INPUT (unknown

@@ -360,5 +360,40 @@ input_error "campaign: power budget below a node" run "$TMP/campaign.yaml" --set
 input_error "campaign: bad tokens" run "$TMP/campaign.yaml" --set train.tokens=many
 input_error "campaign: tokens of a ranking model" run examples/dlrm-dgx-h100-train.yaml --set train.tokens=1e9
 
+# ---- serving traffic (serving.md "Traffic"): trace replay, bad traces, the latency-throughput curve
+SERVE_SETS=(--set serve.requests=400 --set serve.arrival_rate_per_s=8)
+if run "trace written" 0 trace examples/serve-llama3.1-8b.yaml "${SERVE_SETS[@]}" -o "$TMP/t.csv"; then
+  contains "trace header" "$TMP/t.csv" "^arrival_s,prompt_tokens,output_tokens$"
+  cat >"$TMP/replay.yaml" <<'EOF'
+chip: h100-sxm
+stack: vllm
+model: llama3.1-8b
+task: serve
+serve: {trace: t.csv, slo: {ttft_s: 2.0, tpot_s: 0.1}}
+EOF
+  run "poisson run" 0 run examples/serve-llama3.1-8b.yaml "${SERVE_SETS[@]}" --json && cp "$TMP/out" "$TMP/poisson.json"
+  if run "trace replay" 0 run "$TMP/replay.yaml" --json; then
+    json_has "trace replay equals the generator's run" "(lambda p: all(d['serve'][k] == p['serve'][k] for k in ('ttft_p99_s', 'tpot_p50_s', 'throughput_tokens_per_s', 'steps', 'requests')))(json.load(open('$TMP/poisson.json')))"
+  fi
+fi
+printf 'arrival_s,prompt_tokens,output_tokens\n0,10,5\n1,-4,5\n' >"$TMP/bad.csv"
+input_error "trace: negative length" run "$TMP/replay.yaml" --set "serve.trace=$TMP/bad.csv"
+contains "trace: negative length names file:line:column" "$TMP/err" "bad.csv:3: serve.trace: column prompt_tokens"
+printf 'arrival_s,prompt_tokens,output_tokens\n2,10,5\n1,4,5\n' >"$TMP/bad.csv"
+input_error "trace: decreasing arrivals" run "$TMP/replay.yaml" --set "serve.trace=$TMP/bad.csv"
+contains "trace: decreasing arrivals names file:line" "$TMP/err" "bad.csv:3: serve.trace: column arrival_s"
+input_error "trace and requests" run "$TMP/replay.yaml" --set serve.requests=10
+input_error "trace: no file" run "$TMP/replay.yaml" --set serve.trace=none.csv
+input_error "arrivals: bad cv" run examples/serve-llama3.1-8b.yaml --set 'serve.arrivals={process: gamma, cv: -1}'
+input_error "arrivals: on_off without off_s" run examples/serve-llama3.1-8b.yaml --set 'serve.arrivals={process: on_off, on_s: 1}'
+input_error "curve: to below from" run examples/serve-llama3.1-8b.yaml --set 'serve.arrival_rate_per_s={from: 8, to: 2, steps: 3}'
+if run "curve csv" 0 run examples/serve-curve-llama3.1-8b.yaml --set serve.requests=300 --csv; then
+  contains "curve csv header" "$TMP/out" "^arrival_rate_per_s,ttft_p50_s"
+  [[ $(wc -l <"$TMP/out") -eq 9 ]] && ok || bad "curve csv: $(wc -l <"$TMP/out") lines, want 9 (header and 8 rates)"
+fi
+if run "curve json" 0 run examples/serve-curve-llama3.1-8b.yaml --set serve.requests=300 --json; then
+  json_has "curve points" "len(d['serve']['curve']) == 8 and d['serve']['curve'][-1]['ttft_p99_s'] == d['serve']['ttft_p99_s'] and d['serve']['arrival_rate_per_s'] == 32"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -17,9 +17,10 @@ bad() {
 }
 
 # The commands and the source file whose options they take (list and show share cmd_presets.c;
-# show is the one with options).
+# show is the one with options; trace takes run's scenario flags, checked below, and its own -o).
 declare -A SRC=([run]=cmd_run.c [validate]=cmd_validate.c [calibrate]=cmd_calibrate.c
-                [compare]=cmd_compare.c [fleet]=cmd_fleet.c [report]=cmd_report.c [numerics]=cmd_numerics.c [sweep]=cmd_sweep.c [show]=cmd_presets.c [list]=)
+                [compare]=cmd_compare.c [fleet]=cmd_fleet.c [report]=cmd_report.c [numerics]=cmd_numerics.c [sweep]=cmd_sweep.c [show]=cmd_presets.c [list]=
+                [trace]=cmd_trace.c)
 
 "$SILICA" help >"$TMP/all" || bad "silica help: exit $?"
 for cmd in $(sed -n 's/^  \([a-z]*\) .*/\1/p' "$TMP/all"); do

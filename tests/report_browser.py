@@ -139,6 +139,19 @@ def make_inputs(silica, tmp):
     """Returns [(kind, html_path, {chart title: expected rows})]."""
     cases = []
 
+    # serving: the latency-throughput curve, one point per rate (and per percentile)
+    scenario = ["examples/serve-curve-llama3.1-8b.yaml", "--set", "serve.requests=1500"]
+    html = os.path.join(tmp, "serve-curve.html")
+    run([silica, "run"] + scenario + ["--html", html])
+    res = json.loads(run([silica, "run"] + scenario + ["--json"]))
+    curve = res["serve"]["curve"]
+    cases.append(("run", html, {
+        "Time to first token against arrival rate": sum(1 for q in curve for k in ("p50", "p90", "p99")
+                                                        if q["ttft_%s_s" % k] > 0),
+        "Time per output token against arrival rate": sum(1 for q in curve for k in ("p50", "p90", "p99")
+                                                          if q["tpot_%s_s" % k] > 0),
+        "Throughput against arrival rate": len(curve)}))
+
     # a training campaign: its time split into steps, checkpoints, lost work and restarts (first: the
     # run below writes the run kind's screenshot)
     scenario = ["examples/campaign-llama3.1-70b-20mw.yaml"]

@@ -92,6 +92,9 @@ typedef struct sl_costctx {
 void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip);
 sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g);
 /* One configuration, no search (exposed for the reference test). */
+double gemm_fragment_bytes_per_mac(const sl_gemm_shape *g, sl_tile t);
+double gemm_tile_sram_bytes(const sl_gemm_shape *g, sl_tile t, double kp);
+double gemm_sram_eff(const sl_chip *c, sl_tile t);
 sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k);
 /* The time configuration r of g runs in on the power-limited chip (the single-kernel TDP cap):
  * what cost_gemm ranks configurations by.  r's own time, when the chip has no energy table. */

@@ -74,6 +74,26 @@ void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, 
   }
 }
 
+/* Bytes of operand fragments each MAC reads from the per-core SRAM: every warp reads its
+ * warp_m x K slice of A and K x warp_n slice of B on each K step, so a tile's warps read
+ * m*n*K*(a/warp_n + b/warp_m) bytes (0 without a warp tile). */
+double gemm_fragment_bytes_per_mac(const sl_gemm_shape *g, sl_tile t) {
+  if (t.warp_m <= 0 || t.warp_n <= 0) return 0;
+  return g->a_bytes / t.warp_n + g->b_bytes / t.warp_m;
+}
+
+/* Per-core SRAM traffic of one work tile over kp of K: its A and B panels written in (cp.async),
+ * and, with a warp tile, every warp's fragment reads (ldmatrix), which share the same port. */
+double gemm_tile_sram_bytes(const sl_gemm_shape *g, sl_tile t, double kp) {
+  double panels = (t.m * g->a_bytes + t.n * g->b_bytes) * kp;
+  return panels + (double)t.m * t.n * kp * gemm_fragment_bytes_per_mac(g, t);
+}
+
+/* The share of the per-core SRAM's peak a tile's traffic sustains: the chip's SRAM efficiency
+ * when the fragment reads are counted (the port serves the writes and the reads together);
+ * 1 for the panel writes alone, the model's older bound. */
+double gemm_sram_eff(const sl_chip *c, sl_tile t) { return t.warp_m > 0 ? c->eff_sram : 1.0; }
+
 sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k) {
   const sl_chip *c = ctx->chip;
   sl_cost r = {0};
@@ -91,7 +111,7 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   double t_mma = 2.0 * t.m * t.n * kp / peak_core;
   const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
   double t_core = 0;
-  if (sram) t_core = (t.m * g->a_bytes + t.n * g->b_bytes) * kp / (sram->bw_GBps * 1e9);
+  if (sram) t_core = gemm_tile_sram_bytes(g, t, kp) / (sram->bw_GBps * 1e9 * gemm_sram_eff(c, t));
   double t_compute = W * fmax(t_mma, t_core);
 
   /* Shared level: each work tile streams its (unpadded) panels. */
@@ -131,7 +151,7 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   r.macs = r.flops / 2.0;
   /* Every work tile's A and B panels are written into the per-core SRAM and read from it by the
    * engine (energy; src/cost/energy.c). */
-  if (sram) r.core_bytes = 2.0 * l2_bytes;
+  if (sram) r.core_bytes = t.warp_m > 0 ? l2_bytes + r.macs * gemm_fragment_bytes_per_mac(g, t) : 2.0 * l2_bytes;
   r.dram_bytes = dram;
   r.l2_bytes = l2_bytes + c_bytes;
   r.tile = t;

@@ -43,8 +43,15 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
           long k0 = sp * ks, k1 = k0 + ks < K ? k0 + ks : K;
           long kk = k1 > k0 ? k1 - k0 : 0;
           double t_mma = 2.0 * t.m * t.n * (double)kp / peak_core;
-          double t_core =
-              sram ? (t.m * g->a_bytes + t.n * g->b_bytes) * (double)kp / (sram->bw_GBps * 1e9) : 0;
+          double t_core = 0;
+          if (sram) { /* every warp reads its fragments: one tile's warps, one by one */
+            double bytes = (t.m * g->a_bytes + t.n * g->b_bytes) * (double)kp;
+            if (t.warp_m > 0)
+              for (long wi = 0; wi < t.m / t.warp_m; wi++)
+                for (long wj = 0; wj < t.n / t.warp_n; wj++)
+                  bytes += ((double)t.warp_m * g->a_bytes + (double)t.warp_n * g->b_bytes) * (double)kp;
+            t_core = bytes / (sram->bw_GBps * 1e9 * (t.warp_m > 0 ? c->eff_sram : 1.0));
+          }
           double tt = t_mma > t_core ? t_mma : t_core;
           if (tt > wave_time) wave_time = tt;
           if (ord == 1) continue;

@@ -28,8 +28,12 @@ typedef struct sl_link {
                               0 = no such protocol (every message takes the bandwidth protocol) */
 } sl_link;
 
+/* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it
+ * one warp computes, whose operand fragments every warp reads from the per-core SRAM on each K
+ * step (ldmatrix on Ampere; src/cost/gemm.c). */
 typedef struct sl_tile {
   int m, n, k;
+  int warp_m, warp_n;
 } sl_tile;
 
 /* ---- energy per action of one chip (src/cost/energy.c, docs/energy-cost.md) -------------------

@@ -246,6 +246,18 @@ static void text_serve(jbuf *b, const sl_result *res) {
     rep_printf(b, "  %-14s mean %s, longest %s (over the %s link)\n", "KV transfer", m, x,
                res->serve.kv_link_scale_up ? "scale-up" : "scale-out");
   }
+  if (!res->serve.n_curve) return;
+  rep_printf(b, "\nlatency-throughput curve (a full simulation per rate; the figures above are the last rate's)\n");
+  rep_printf(b, "  %10s  %9s %9s %9s  %9s %9s %9s  %10s  %9s  %7s\n", "requests/s", "TTFT p50", "p90", "p99",
+             "TPOT p50", "p90", "p99", "tokens/s", "goodput", "preempt");
+  for (size_t i = 0; i < res->serve.n_curve; i++) {
+    const sl_serve_point *q = &res->serve.curve[i];
+    char t[6][32];
+    for (int k = 0; k < 3; k++)
+      unit_time(q->ttft[k], t[k], sizeof t[k]), unit_time(q->tpot[k], t[3 + k], sizeof t[3 + k]);
+    rep_printf(b, "  %10.4g  %9s %9s %9s  %9s %9s %9s  %10.4g  %9.4g  %7.0f\n", q->rate_per_s, t[0], t[1], t[2],
+               t[3], t[4], t[5], q->throughput_tokens_per_s, q->goodput_requests_per_s, q->preemptions);
+  }
 }
 
 /* The plan search: counts, and with --top N the N best plans: every column that differs between
@@ -448,7 +460,25 @@ static void csv_field_str(jbuf *b, const char *s) {
   rep_csv_str(b, s, ",");
 }
 
+/* The latency-throughput curve: one row per rate. */
+static void write_curve_csv(jbuf *b, const sl_result *res) {
+  jb_raw(b, "arrival_rate_per_s,ttft_p50_s,ttft_p90_s,ttft_p99_s,tpot_p50_s,tpot_p90_s,tpot_p99_s,"
+            "throughput_tokens_per_s,goodput_requests_per_s,preemptions,mean_batch_tokens\n");
+  for (size_t i = 0; i < res->serve.n_curve; i++) {
+    const sl_serve_point *c = &res->serve.curve[i];
+    const double v[] = {c->rate_per_s, c->ttft[0], c->ttft[1], c->ttft[2], c->tpot[0], c->tpot[1], c->tpot[2],
+                        c->throughput_tokens_per_s, c->goodput_requests_per_s, c->preemptions,
+                        c->mean_batch_tokens};
+    for (size_t k = 0; k < SL_ARRAY_LEN(v); k++)
+      csv_field_num(b, v[k], k + 1 == SL_ARRAY_LEN(v));
+  }
+}
+
 static void write_csv(jbuf *b, const sl_result *res, long top) {
+  if (res->feasible && res->has_serve && res->serve.n_curve) {
+    write_curve_csv(b, res);
+    return;
+  }
   jb_raw(b, "name,phase,category,count,time_s,time_per_op_s,share,flops,bytes,tflops_per_s,bound,energy_j,"
             "sram_hit_rate\n");
   size_t *idx = sorted_rows(res);

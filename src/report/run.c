@@ -652,6 +652,93 @@ static void chart_serve(page *p, yt_node *res) {
       u.name, u.name);
 }
 
+/* The latency-throughput curve (serve.curve): TTFT and TPOT percentiles against the arrival rate,
+ * one point per rate and percentile, and the throughput, one point per rate. */
+static void chart_curve(page *p, yt_node *res) {
+  yt_node *c = jin_seq(res, "serve.curve");
+  if (!c || !c->n) return;
+  static const struct {
+    const char *title, *text, *key, *ytitle;
+  } charts[] = {
+      {"Time to first token against arrival rate",
+       "Percentiles of the time to the first token, each rate a full simulation of the requests.", "ttft",
+       "time to first token"},
+      {"Time per output token against arrival rate",
+       "Percentiles of the time per output token after the first, each rate a full simulation.", "tpot",
+       "time per output token"},
+  };
+  static const char *const pct[] = {"p50", "p90", "p99"};
+  for (size_t k = 0; k < SL_ARRAY_LEN(charts); k++) {
+    size_t rows = 0;
+    double hi = 0;
+    char key[32];
+    for (size_t i = 0; i < c->n; i++)
+      for (size_t j = 0; j < 3; j++) {
+        snprintf(key, sizeof key, "%s_%s_s", charts[k].key, pct[j]);
+        double v = jin_num(c->items[i], key);
+        if (v > 0 && jin_num(c->items[i], "arrival_rate_per_s") > 0) rows++, hi = fmax(hi, v);
+      }
+    if (!rows) continue;
+    time_unit u = unit_for_time(hi);
+    char ds[32];
+    snprintf(ds, sizeof ds, "curve_%s", charts[k].key);
+    page_chart_begin(p, charts[k].title, charts[k].text, ds, "points");
+    jb_arr_begin(&p->charts, ds);
+    for (size_t i = 0; i < c->n; i++)
+      for (size_t j = 0; j < 3; j++) {
+        snprintf(key, sizeof key, "%s_%s_s", charts[k].key, pct[j]);
+        double v = jin_num(c->items[i], key), rate = jin_num(c->items[i], "arrival_rate_per_s");
+        if (!(v > 0 && rate > 0)) continue;
+        jb_obj_begin(&p->charts, NULL);
+        page_d_str(p, "percentile", pct[j]);
+        page_d_num(p, "rate", rate);
+        page_d_num(p, "time", v * u.per_s);
+        jb_obj_end(&p->charts);
+      }
+    jb_arr_end(&p->charts);
+    page_chart_end(
+        p, rows,
+        "{'width': 700, 'height': 280, 'data': {'name': '%s'},"
+        " 'encoding': {'x': {'field': 'rate', 'type': 'quantitative', 'title': 'arrival rate (requests/s)'},"
+        "  'y': {'field': 'time', 'type': 'quantitative', 'title': '%s (%s)', 'scale': {'type': 'log'}},"
+        "  'color': {'field': 'percentile', 'type': 'nominal', 'sort': ['p50', 'p90', 'p99'], 'title': null}},"
+        " 'layer': [{'mark': {'type': 'line'}}, {'name': 'points', 'mark': {'type': 'point', 'filled': true, "
+        "'size': 70},"
+        "  'encoding': {'tooltip': [{'field': 'percentile'}, {'field': 'rate', 'title': 'requests/s', 'format': "
+        "'.4~g'}, {'field': 'time', 'title': '%s', 'format': '.4~g'}]}}]}",
+        ds, charts[k].ytitle, u.name, u.name);
+  }
+  size_t rows = 0;
+  for (size_t i = 0; i < c->n; i++)
+    rows += jin_num(c->items[i], "throughput_tokens_per_s") > 0 && jin_num(c->items[i], "arrival_rate_per_s") > 0;
+  if (!rows) return;
+  page_chart_begin(p, "Throughput against arrival rate",
+                   "Output tokens per second, and the requests per second that meet the latency targets "
+                   "(goodput, in the tooltip), at each arrival rate.",
+                   "curve_throughput", "points");
+  jb_arr_begin(&p->charts, "curve_throughput");
+  for (size_t i = 0; i < c->n; i++) {
+    double t = jin_num(c->items[i], "throughput_tokens_per_s"), rate = jin_num(c->items[i], "arrival_rate_per_s");
+    if (!(t > 0 && rate > 0)) continue;
+    jb_obj_begin(&p->charts, NULL);
+    page_d_num(p, "rate", rate);
+    page_d_num(p, "throughput", t);
+    page_d_num(p, "goodput", jin_num(c->items[i], "goodput_requests_per_s"));
+    jb_obj_end(&p->charts);
+  }
+  jb_arr_end(&p->charts);
+  page_chart_end(p, rows,
+                 "{'width': 700, 'height': 280, 'data': {'name': 'curve_throughput'},"
+                 " 'encoding': {'x': {'field': 'rate', 'type': 'quantitative', 'title': 'arrival rate "
+                 "(requests/s)'},"
+                 "  'y': {'field': 'throughput', 'type': 'quantitative', 'title': 'throughput (tokens/s)'}},"
+                 " 'layer': [{'mark': {'type': 'line'}}, {'name': 'points', 'mark': {'type': 'point', 'filled': "
+                 "true, 'size': 70},"
+                 "  'encoding': {'tooltip': [{'field': 'rate', 'title': 'requests/s', 'format': '.4~g'},"
+                 " {'field': 'throughput', 'title': 'tokens/s', 'format': '.4~g'},"
+                 " {'field': 'goodput', 'title': 'goodput (requests/s)', 'format': '.4~g'}]}}]}");
+}
+
 static void table_ops(page *p, const oprow *ops, size_t n, double sum_s) {
   static const char *const cols[] = {"op",     "phase",    "category", "#count",      "#time",
                                      "#share", "#TFLOP/s", "#bytes",   "#energy (J)", "bound"};
@@ -739,6 +826,7 @@ sl_status report_run(page *p, arena *a, yt_node *res) {
     chart_roofline(p, res, ops, n);
   }
   chart_serve(p, res);
+  chart_curve(p, res);
   chart_campaign(p, res);
   chart_memory(p, res);
   chart_energy(p, res, ops, n);

@@ -503,6 +503,34 @@ static void write_search(jbuf *b, const sl_result *r) {
   jb_arr_end(b);
 }
 
+/* Serving: its numbers from KEYS, then the latency-throughput curve, one point per rate. */
+static void write_serve(jbuf *b, const sl_result *r) {
+  if (!object_present(r, "serve")) return;
+  jb_obj_begin(b, "serve");
+  write_keys(b, r, "serve");
+  if (r->serve.n_curve) {
+    jb_arr_begin(b, "curve");
+    for (size_t i = 0; i < r->serve.n_curve; i++) {
+      const sl_serve_point *c = &r->serve.curve[i];
+      jb_obj_begin(b, NULL);
+      jb_num(b, "arrival_rate_per_s", c->rate_per_s);
+      jb_num(b, "ttft_p50_s", c->ttft[0]);
+      jb_num(b, "ttft_p90_s", c->ttft[1]);
+      jb_num(b, "ttft_p99_s", c->ttft[2]);
+      jb_num(b, "tpot_p50_s", c->tpot[0]);
+      jb_num(b, "tpot_p90_s", c->tpot[1]);
+      jb_num(b, "tpot_p99_s", c->tpot[2]);
+      jb_num(b, "throughput_tokens_per_s", c->throughput_tokens_per_s);
+      jb_num(b, "goodput_requests_per_s", c->goodput_requests_per_s);
+      jb_num(b, "preemptions", c->preemptions);
+      jb_num(b, "mean_batch_tokens", c->mean_batch_tokens);
+      jb_obj_end(b);
+    }
+    jb_arr_end(b);
+  }
+  jb_obj_end(b);
+}
+
 /* The roofs: which format and levels, then their numbers from KEYS. */
 static void write_roofline(jbuf *b, const sl_result *r) {
   if (!object_present(r, "roofline")) return;
@@ -601,7 +629,7 @@ char *sl_result_json(const sl_result *r) {
   write_object(&b, r, "cost");
   write_parallel(&b, r);
   write_search(&b, r);
-  write_object(&b, r, "serve");
+  write_serve(&b, r);
   write_roofline(&b, r);
   write_campaign(&b, r);
   if (r->feasible) write_breakdown(&b, r);

@@ -411,6 +411,103 @@ static sl_status read_dist(reader *r, yt_node *map, const char *key, sl_dist *d)
   return s;
 }
 
+/* ---- serve: traffic and the latency-throughput curve (docs/serving.md "Traffic") ---- */
+
+/* serve.arrivals: poisson (the default), {process: gamma, cv: x} or {process: on_off, on_s, off_s}. */
+static sl_status read_arrivals(reader *r, yt_node *t, sl_serve_spec *v) {
+  static const char *const procs[] = {"poisson", "gamma", "on_off", NULL};
+  yt_node *a = yt_find(t, "arrivals") ? yt_find(t, "arrivals")->value : NULL;
+  if (!a) return SL_OK;
+  if (a->type == YT_SCALAR) return rd_enum(r, t, "arrivals", 0, procs, &v->arrivals);
+  yt_get(t, "arrivals");
+  rd_mark m = rd_push(r, "arrivals");
+  sl_status s = rd_map(r, a);
+  if (!s) s = rd_enum(r, a, "process", 1, procs, &v->arrivals);
+  if (!s && v->arrivals == SL_ARRIVALS_GAMMA) s = rd_double(r, a, "cv", 1, 0.05, 100, &v->cv);
+  if (!s && v->arrivals == SL_ARRIVALS_ON_OFF) s = rd_double(r, a, "on_s", 1, 1e-6, 1e9, &v->on_s);
+  if (!s && v->arrivals == SL_ARRIVALS_ON_OFF) s = rd_double(r, a, "off_s", 1, 0, 1e9, &v->off_s);
+  if (!s) s = rd_done(r, a);
+  rd_pop(r, m);
+  return s;
+}
+
+/* serve.arrival_rate_per_s as a list of rates, or {from, to, steps, scale: geometric | linear}. */
+static sl_status read_curve(reader *r, yt_node *ar, sl_serve_spec *v) {
+  double *rates = NULL;
+  size_t n = 0;
+  if (ar->type == YT_SEQ) {
+    if (ar->n < 1 || ar->n > 256) return rd_fail(r, ar, "a list of 1 to 256 rates (requests/s), not %zu", ar->n);
+    n = ar->n;
+    if (!(rates = ar_alloc(r->a, n * sizeof *rates))) return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+      rd_mark m = rd_push_index(r, i);
+      sl_status s = rd_scalar_double(r, ar->items[i], 1e-9, 1e9, &rates[i]);
+      rd_pop(r, m);
+      if (s) return s;
+    }
+  } else {
+    static const char *const scales[] = {"geometric", "linear", NULL};
+    double from = 0, to = 0, steps = 0;
+    int scale = 0;
+    sl_status s = rd_map(r, ar);
+    if (!s) s = rd_double(r, ar, "from", 1, 1e-9, 1e9, &from);
+    if (!s) s = rd_double(r, ar, "to", 1, 1e-9, 1e9, &to);
+    if (!s) s = rd_double(r, ar, "steps", 1, 2, 256, &steps);
+    if (!s) s = rd_enum(r, ar, "scale", 0, scales, &scale);
+    if (!s) s = rd_done(r, ar);
+    if (!s && steps != floor(steps)) s = rd_fail(r, ar, "steps must be a whole number");
+    if (!s && !(to > from)) s = rd_fail(r, ar, "to (%g) must exceed from (%g)", to, from);
+    if (s) return s;
+    n = (size_t)steps;
+    if (!(rates = ar_alloc(r->a, n * sizeof *rates))) return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+      double f = (double)i / (double)(n - 1);
+      rates[i] = scale == 1 ? from + (to - from) * f : from * pow(to / from, f);
+    }
+    rates[n - 1] = to;
+  }
+  v->curve = rates, v->n_curve = n;
+  v->rate_per_s = rates[n - 1]; /* the scalar outputs are the last point's */
+  return SL_OK;
+}
+
+/* serve.trace: a file of requests (relative to the file the key is written in), read here, never
+ * during a run; it replaces requests, prompt_len, gen_len and the arrival process. */
+static sl_status read_trace(reader *r, yt_node *t, sl_serve_spec *v) {
+  static const char *const excl[] = {"requests", "prompt_len", "gen_len", "arrival_rate_per_s", "arrivals"};
+  for (size_t i = 0; i < SL_ARRAY_LEN(excl); i++)
+    if (yt_find(t, excl[i]))
+      return rd_fail(r, yt_find(t, excl[i])->value, "%s and trace exclude each other (the trace gives %s)",
+                     excl[i], i < 3 ? "the requests and their lengths" : "the arrivals; trace_speed scales them");
+  const char *name = NULL;
+  sl_status s = rd_string(r, t, "trace", 1, &name);
+  if (!s) s = rd_double(r, t, "trace_speed", 0, 1e-6, 1e6, &v->trace_speed);
+  if (s) return s;
+  yt_node *tn = yt_find(t, "trace")->value;
+  char path[1280];
+  const char *f = tn->file ? tn->file : "";
+  const char *slash = strrchr(f, '/');
+  int rel = name[0] != '/' && slash && f[0] != '<';
+  snprintf(path, sizeof path, "%.*s%s", rel ? (int)(slash - f + 1) : 0, f, name);
+  char *kept = ar_alloc(r->a, strlen(path) + 1);
+  if (!kept) return err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  memcpy(kept, path, strlen(path) + 1);
+  sl_request *q = NULL;
+  size_t n = 0;
+  SL_TRY(traffic_read_trace(r->a, kept, &q, &n, r->err));
+  v->trace = q, v->n_trace = n, v->requests = (double)n;
+  /* lengths for the checks of the scenario (context, chunked prefill): the longest prompt, and the
+   * longest request's total less it */
+  double maxp = 0, maxt = 0;
+  for (size_t i = 0; i < n; i++)
+    maxp = fmax(maxp, q[i].prompt), maxt = fmax(maxt, q[i].prompt + q[i].gen);
+  v->prompt = (sl_dist){SL_DIST_FIXED, maxp, 0};
+  v->gen = (sl_dist){SL_DIST_FIXED, maxt - maxp, 0};
+  double span = q[n - 1].arrival - q[0].arrival;
+  v->rate_per_s = span > 0 ? (double)(n - 1) / span * v->trace_speed : INFINITY;
+  return SL_OK;
+}
+
 /* ---- disaggregated pools and the mixed-fleet search (serve.disaggregated, serve.fleet) ---------- */
 
 /* A chip spec (preset name, path or inline map) v at `key`, loaded into the scenario's arena. */
@@ -517,16 +614,26 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   v->slo_ttft_s = 2.0, v->slo_tpot_s = 0.1;
   v->max_batch_tokens = 8192, v->kv_block_tokens = 16, v->max_seqs = 256, v->chunked_prefill = 1, v->seed = 1;
   v->router = SL_ROUTER_LEAST_TOKENS;
+  v->arrivals = SL_ARRIVALS_POISSON, v->cv = 1, v->trace_speed = 1;
   /* the scheduler's limits: the stack's (its engine's defaults) unless serve.scheduler sets them */
   if (sc->stack.max_batch_tokens > 0) v->max_batch_tokens = sc->stack.max_batch_tokens;
   if (sc->stack.max_seqs > 0) v->max_seqs = sc->stack.max_seqs;
+  v->trace_speed = 1;
   yt_node *t = yt_get(root, "serve");
   rd_mark m = rd_push(r, "serve");
   sl_status s = t ? rd_map(r, t)
                   : rd_missing(r, root, "serve", "missing key (task: serve needs serve.arrival_rate_per_s)");
-  if (!s) {
+  /* traffic: a trace replayed, or the arrival process; a curve of rates */
+  if (!s && yt_find(t, "trace")) s = read_trace(r, t, v);
+  if (!s && !v->trace) s = read_arrivals(r, t, v);
+  if (!s && !v->trace) {
     yt_node *ar = yt_find(t, "arrival_rate_per_s") ? yt_find(t, "arrival_rate_per_s")->value : NULL;
-    if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {
+    if (ar && ar->type != YT_SCALAR) {
+      yt_get(t, "arrival_rate_per_s");
+      rd_mark m2 = rd_push(r, "arrival_rate_per_s");
+      s = read_curve(r, ar, v);
+      rd_pop(r, m2);
+    } else if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {
       yt_get(t, "arrival_rate_per_s");
       v->rate_per_s = SL_AUTO;
     } else if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "inf") == 0) {
@@ -536,10 +643,12 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
       s = rd_double(r, t, "arrival_rate_per_s", 1, 1e-9, 1e9, &v->rate_per_s);
     }
   }
-  if (!s) s = rd_double(r, t, "requests", 0, 1, 1e7, &v->requests);
+  if (!s && !v->trace) s = rd_double(r, t, "requests", 0, 1, 1e7, &v->requests);
   if (!s && v->requests != floor(v->requests)) s = rd_fail(r, t, "requests must be a whole number");
-  if (!s) s = read_dist(r, t, "prompt_len", &v->prompt);
-  if (!s) s = read_dist(r, t, "gen_len", &v->gen);
+  if (!s && !v->trace) s = read_dist(r, t, "prompt_len", &v->prompt);
+  if (!s && !v->trace) s = read_dist(r, t, "gen_len", &v->gen);
+  if (!s && !v->trace && yt_find(t, "trace_speed"))
+    s = rd_fail(r, yt_find(t, "trace_speed")->value, "trace_speed needs a serve.trace");
   if (!s) s = rd_double(r, t, "seed", 0, 0, 1e18, &v->seed);
   static const char *const routers[] = {"least_tokens", "round_robin", NULL};
   if (!s) s = rd_enum(r, t, "router", 0, routers, &v->router);
@@ -969,6 +1078,12 @@ sl_status sl_scenario_load(const char *path, const char *text, const char *const
     jb_free(&jb);
     if (!s) s = build(sc, root, err);
     if (!s && sc->task == SL_TASK_TRAIN) s = read_stages(sc, root, err);
+    if (!s && sc->serve.trace) { /* a replayed trace is input too: the hash of both hashes */
+      char both[130];
+      memcpy(both, sc->input_sha256, 64);
+      sha256_hex(sc->serve.trace, sc->serve.n_trace * sizeof *sc->serve.trace, both + 64);
+      sha256_hex(both, 128, sc->input_sha256);
+    }
   }
   if (!s) s = resid_load(&sc->a, &sc->resid, err);
   if (s) {

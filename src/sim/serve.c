@@ -647,6 +647,14 @@ sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, doub
   return SL_OK;
 }
 
+static void curve_point(sl_serve_point *c, double rate, const sim_out *o) {
+  c->rate_per_s = rate;
+  for (int k = 0; k < 3; k++)
+    c->ttft[k] = o->ttft[k], c->tpot[k] = o->tpot[k];
+  c->throughput_tokens_per_s = o->throughput, c->goodput_requests_per_s = o->goodput;
+  c->preemptions = o->preemptions, c->mean_batch_tokens = o->batch_tokens;
+}
+
 static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
   return !o->infeasible && o->ttft[2] <= sv->slo_ttft_s && o->tpot[2] <= sv->slo_tpot_s;
 }
@@ -802,6 +810,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
 
   double replicas = (double)pl[0].engines;
   sim_out o;
+  memset(&o, 0, sizeof o);
   double rate = sv->rate_per_s;
   if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
     double lo = 0, hi = replicas;
@@ -824,7 +833,20 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   } else {
     res->serve.max_rate_per_s = NAN;
   }
-  if (!s) s = simulate(pl, n_pools, sv, &xf, rate, &o);
+  /* the latency-throughput curve: a full simulation per rate; the scalar outputs are the last's */
+  if (!s && sv->n_curve > 0) {
+    sl_serve_point *c = ar_alloc(&res->a, sv->n_curve * sizeof *c);
+    if (!c) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; !s && i + 1 < sv->n_curve; i++) {
+      s = simulate(pl, n_pools, sv, &xf, sv->curve[i], &o);
+      if (!s && o.infeasible) break;
+      if (!s) curve_point(&c[i], sv->curve[i], &o);
+    }
+    rate = sv->curve[sv->n_curve - 1];
+    res->serve.curve = c, res->serve.n_curve = sv->n_curve;
+  }
+  if (!s && !o.infeasible) s = simulate(pl, n_pools, sv, &xf, rate, &o);
+  if (!s && sv->n_curve > 0 && !o.infeasible) curve_point(&res->serve.curve[sv->n_curve - 1], rate, &o);
   double blocks = pl[0].blocks;
   for (int j = 0; j < n_pools; j++)
     model_free(&pl[j].m);

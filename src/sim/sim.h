@@ -84,6 +84,12 @@ typedef struct sl_campaign {
   size_t n_stage;
 } sl_campaign;
 
+/* One point of the latency-throughput curve (serve.curve in the JSON). */
+typedef struct sl_serve_point {
+  double rate_per_s, ttft[3], tpot[3], throughput_tokens_per_s, goodput_requests_per_s;
+  double preemptions, mean_batch_tokens;
+} sl_serve_point;
+
 struct sl_result {
   arena a;
   double plans_enumerated, plans_evaluated; /* training: the plan search */
@@ -116,6 +122,9 @@ struct sl_result {
     char pool_chip[2][64];
     double pool_chips[2], pool_engines[2], pool_tp[2], pool_util[2], pool_power_w[2], pool_usd_per_hour[2];
     double pool_kv_blocks[2], kv_transfer_mean_s, kv_transfer_max_s, usd_per_hour, capex_usd_per_chip;
+    /* the latency-throughput curve: one point per rate of serve.arrival_rate_per_s (result's arena) */
+    struct sl_serve_point *curve;
+    size_t n_curve;
   } serve;
   sl_power_out power; /* energy, power, cost */
   sl_roofline roof;
@@ -153,6 +162,14 @@ typedef struct sl_request {
   double prefix_tokens; /* of the prompt (<= prompt) */
 } sl_request;
 void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_t n);
+/* A gamma variate of shape k, scale 1 (the gaps of serve.arrivals: gamma, divided by k and the rate). */
+double traffic_gamma(double k, uint64_t *s);
+/* serve.trace: reads a trace (CSV with a header, or JSON lines) into the arena; an error names the
+ * file, the line and the column of the first malformed row (docs/formats.md "serve.trace"). */
+sl_status traffic_read_trace(arena *a, const char *path, sl_request **out, size_t *n, sl_error *err);
+/* The requests the scenario's serving simulation sees at its rate (the last of a curve), as a trace
+ * (CSV with a header): `silica trace`.  Caller frees with free(). */
+char *traffic_trace_csv(const sl_scenario *sc);
 
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);

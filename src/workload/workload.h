@@ -199,7 +199,17 @@ typedef struct sl_serve_spec {
   double kv_link_GBps;            /* > 0: per-chip bandwidth replacing the link's */
   double kv_link_latency_s;       /* >= 0: replacing the link's latency; < 0: the link's */
   sl_serve_fleet fleet;           /* serve.fleet: the search of `silica fleet` (n_types 0: none) */
+  /* traffic and the latency-throughput curve (docs/serving.md "Traffic", "The latency-throughput curve") */
+  int arrivals;             /* sl_arrivals: the process of the gaps between arrivals */
+  double cv;                /* gamma: coefficient of variation of the gaps (1: Poisson) */
+  double on_s, off_s;       /* on_off: lengths of the on and off periods */
+  const struct sl_request *trace; /* serve.trace: the requests replayed (scenario's arena); NULL: none */
+  size_t n_trace;
+  double trace_speed;       /* the trace's arrival times are divided by it */
+  const double *curve;      /* serve.arrival_rate_per_s as a list or range: the rates, in order */
+  size_t n_curve;           /* 0: one rate (rate_per_s) */
 } sl_serve_spec;
+typedef enum { SL_ARRIVALS_POISSON, SL_ARRIVALS_GAMMA, SL_ARRIVALS_ON_OFF } sl_arrivals;
 typedef enum { SL_ROUTER_LEAST_TOKENS, SL_ROUTER_ROUND_ROBIN } sl_router;
 
 typedef struct sl_parallel {

@@ -94,7 +94,7 @@ static void test_closed_forms(void **state) {
   fixture f;
   load(&f, "a100-sxm-80gb");
   sl_gemm_shape g = shape(4096, 4096, 4096, 1);
-  sl_cost c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64}, 1);
+  sl_cost c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0}, 1);
   assert_rel(c.flops, 2.0 * 4096 * 4096 * 4096, 1e-12, "flops");
   assert_rel(c.tiles, 32 * 16, 1e-12, "tiles");
   assert_rel(c.waves, ceil(512.0 / 108), 1e-12, "waves");
@@ -109,13 +109,13 @@ static void test_closed_forms(void **state) {
                                   bytes / (chip_dram(&f.chip)->bw_GBps * 1e9)));
   /* Padding: M = 129 with 128-row tiles costs two tile rows. */
   sl_gemm_shape p = shape(129, 4096, 4096, 1);
-  sl_cost cp = cost_gemm_config(&f.ctx, &p, (sl_tile){128, 128, 64}, 1);
+  sl_cost cp = cost_gemm_config(&f.ctx, &p, (sl_tile){128, 128, 64, 0, 0}, 1);
   assert_rel(cp.flops, 2.0 * 256 * 4096 * 4096, 1e-12, "padded flops");
   ar_free(&f.a);
   /* Stream-K (H100): the cores share the tiles evenly, no partial last wave. */
   load(&f, "h100-sxm");
   assert_true(f.chip.stream_k);
-  c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64}, 1);
+  c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0}, 1);
   assert_rel(c.waves, 512.0 / 132, 1e-12, "stream-K waves");
   peak = chip_peak_flops(&f.chip, SL_BF16) * f.chip.eff_gemm[SL_BF16];
   assert_int_equal(c.bound, SL_BOUND_COMPUTE);
@@ -190,6 +190,35 @@ static void test_a100_sweep(void **state) {
   assert_true(mape <= 0.10);
 }
 
+/* Fragment reads (A100, CUTLASS sm80 warp tiles): every warp reads its A and B fragments from
+ * shared memory on each K step, so a 128x64 tile of 64x32 warps moves 0.14 B per MAC through the
+ * 128 B/clk port, more than the tensor cores at the fitted efficiency leave room for; its time is
+ * the shared-memory time, in closed form, and the search takes a larger tile, as cuBLAS does
+ * (its 256x128 kernels) for the 4096 x 12288 x 12288 GEMM of the LLMCompass sweep. */
+static void test_fragment_reads(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "a100-sxm-80gb");
+  sl_gemm_shape g = {4096, 12288, 12288, 1, SL_FP16, 2, 2, 2};
+  sl_tile small = {128, 64, 64, 64, 32}, bare = {128, 64, 64, 0, 0};
+  assert_rel(gemm_fragment_bytes_per_mac(&g, small), 2.0 / 32 + 2.0 / 64, 1e-12, "fragment bytes per MAC");
+  assert_rel(gemm_fragment_bytes_per_mac(&g, bare), 0, 1e-12, "no warp tile, no fragment reads");
+  sl_cost c = cost_gemm_config(&f.ctx, &g, small, 1), b = cost_gemm_config(&f.ctx, &g, bare, 1);
+  const sl_mem_level *smem = chip_core_sram(&f.chip);
+  double per_tile = ((128 + 64) * 2.0 + 128 * 64 * (2.0 / 32 + 2.0 / 64)) * 12288;
+  double t_core = per_tile / (smem->bw_GBps * 1e9 * f.chip.eff_sram);
+  double t_mma = 2.0 * 128 * 64 * 12288 / gemm_core_flops(&f.chip, SL_FP16);
+  assert_true(t_core > t_mma); /* shared-memory bound */
+  assert_rel(c.time_s - f.chip.kernel_latency_s, c.waves * t_core, 1e-9, "shared-memory time");
+  assert_true(b.time_s - f.chip.kernel_latency_s >= b.waves * t_mma * (1 - 1e-12));
+  assert_true(c.time_s > 1.05 * b.time_s); /* without a warp tile only the engine and L2 bound it */
+  /* energy: the fragment reads are per-core SRAM bytes */
+  assert_rel(c.core_bytes, c.l2_bytes - 4096.0 * 12288 * 2 + c.macs * (2.0 / 32 + 2.0 / 64), 1e-9, "core bytes");
+  sl_cost best = cost_gemm(&f.ctx, &g);
+  assert_true(best.tile.m * best.tile.n >= 128 * 128);
+  ar_free(&f.a);
+}
+
 static int same_cost(const sl_cost *a, const sl_cost *b) {
   return a->time_s == b->time_s && a->flops == b->flops && a->dram_bytes == b->dram_bytes &&
          a->l2_bytes == b->l2_bytes && a->bound == b->bound && a->tile.m == b->tile.m &&
@@ -251,6 +280,7 @@ int main(void) {
       cmocka_unit_test(test_a100_sweep),
       cmocka_unit_test(test_memo_exact),
       cmocka_unit_test(test_fp32_on_vector_units),
+      cmocka_unit_test(test_fragment_reads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

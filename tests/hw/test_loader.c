@@ -87,6 +87,10 @@ static void test_valid(void **state) {
   sl_error err;
   char path[300];
   assert_int_equal(load_chip_text(CHIP, &err, path, sizeof path), SL_OK);
+  assert_int_equal(
+      load_chip_text(edit("{m: 64, n: 64, k: 64}", "{m: 64, n: 64, k: 64, warp_m: 32, warp_n: 32}"), &err, path,
+                     sizeof path),
+      SL_OK);
 }
 
 static void test_unknown_key(void **state) {
@@ -125,6 +129,13 @@ static void test_bad_values(void **state) {
   expect(edit("{bf16: 0.9}", "{bf16: 1.5}"), 15, "efficiency.gemm.bf16", "out of range");
   expect(edit("{bf16: 1024}", "{bf17: 1024}"), 8, "matrix.macs_per_cycle.bf17", "unknown number format");
   expect(edit("{m: 64, n: 64, k: 64}", "{m: 4096, n: 4096, k: 64}"), 0, "kernels.tiles", "more than sram");
+  expect(edit("{m: 64, n: 64, k: 64}", "{m: 64, n: 64, k: 64, warp_m: 32}"), 14, "kernels.tiles[0]", "go together");
+  expect(edit("{m: 64, n: 64, k: 64}", "{m: 64, n: 64, k: 64, warp_m: 48, warp_n: 32}"), 14, "kernels.tiles[0]",
+         "does not divide");
+  expect(edit("{m: 64, n: 64, k: 64}", "{m: 64, n: 64, k: 64, warp_m: 0, warp_n: 32}"), 14,
+         "kernels.tiles[0].warp_m", "out of range");
+  expect(edit("{m: 64, n: 64, k: 64}", "{m: 64, n: 64, k: 64, warp_k: 32}"), 14, "kernels.tiles[0].warp_k",
+         "unknown key");
 }
 
 static void test_malformed(void **state) {

@@ -187,12 +187,13 @@ static void test_recovers_attention_family(void **state) {
     if (strcmp(cal.params[i].key, "efficiency.gemm.fp16") == 0) gemm = cal.params[i].after;
     if (strcmp(cal.params[i].key, "efficiency.attention.flash3") == 0) fail_msg("flash3 fitted on an A100");
   }
-  print_message("recovered flash2 %.4f (true 0.60), gemm %.4f (true 0.88); MAPE %.3f%% -> %.4f%%\n", fa2,
-                gemm, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
+  print_message("recovered flash2 %.4f (true 0.60), gemm %.4f (true 0.935, the preset's fp16); MAPE %.3f%% -> "
+                "%.4f%%\n",
+                fa2, gemm, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
   /* Four attention shapes also move the tile's fixed cost and the backward fraction, which trade
    * a little against the family's fraction: recovered within 0.05. */
   assert_true(fabs(fa2 - 0.60) < 0.05);
-  assert_true(fabs(gemm - 0.88) < 0.01);
+  assert_true(fabs(gemm - 0.935) < 0.01);
   assert_true(cal.mape_all_after < 0.05 && cal.mape_all_before > 0.1);
   char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){cases}, 1);
   const char *g = strstr(frag, "attention: {");
@@ -204,17 +205,23 @@ static void test_recovers_attention_family(void **state) {
   cleanup(cs, n, &a, dir);
 }
 
-/* Fitted on half of the LLMCompass A100 sweep, the other half is predicted better than by the
- * preset's MAMF-derived figures. */
+/* Fitted on half of the LLMCompass A100 sweep, the other half is predicted better than by
+ * MAMF's GEMM efficiency (0.88, another machine; the preset's fp16 figure is now fitted on this
+ * sweep's machine, so the test starts from MAMF's). */
 static void test_a100_sweep_holdout(void **state) {
   (void)state;
+  char dir[] = "/tmp/silica-cal-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char chip[256];
+  snprintf(chip, sizeof chip, "%s/mamf.yaml", dir);
+  write_chip(chip, sl_preset_text("chips", "a100-sxm-80gb"), (const char *const[]){"  gemm: {"},
+             (const char *const[]){"  gemm: {bf16: 0.88, fp16: 0.88, tf32: 0.88, int8: 0.88}"}, 1);
   arena a;
   ar_init(&a);
   sl_cal_case *cs = NULL;
   size_t n = 0;
   sl_error err;
-  assert_int_equal(val_load_cases(SILICA_SOURCE_DIR "/tests/data/llmcompass-a100-sweep.yaml", "a100-sxm-80gb",
-                                  &a, &cs, &n, &err),
+  assert_int_equal(val_load_cases(SILICA_SOURCE_DIR "/tests/data/llmcompass-a100-sweep.yaml", chip, &a, &cs, &n, &err),
                    SL_OK);
   assert_int_equal(n, 20);
   sl_calibration cal;
@@ -223,9 +230,7 @@ static void test_a100_sweep_holdout(void **state) {
                 100 * cal.mape_test_after, 100 * cal.mape_train_before, 100 * cal.mape_train_after);
   assert_true(cal.mape_test_after < cal.mape_test_before);
   assert_true(cal.mape_train_after < cal.mape_train_before);
-  for (size_t i = 0; i < n; i++)
-    sl_scenario_free(cs[i].sc);
-  ar_free(&a);
+  cleanup(cs, n, &a, dir);
 }
 
 /* energy.dynamic_scale from a measured power: recovered from a power the model made at a known

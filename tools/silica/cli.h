@@ -12,6 +12,10 @@ enum { EXIT_OK = 0, EXIT_CHECK = 1, EXIT_INPUT = 2, EXIT_INTERNAL = 3 };
 
 /* Commands: argv[0] is the command name. Return the exit code. */
 int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv); /* cmd_trace.c */
+/* run's scenario flags for another command (cmd_run.c): the scenario, or an exit code with *out NULL
+ * (help printed, usage or input error reported); -1 when loaded. */
+int cli_load_scenario(const char *cmd, int argc, char **argv, sl_scenario **out);
 int cmd_validate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);

@@ -34,6 +34,7 @@ typedef struct run_opts {
   int json, csv;
   long top;         /* 0 = every row */
   const char *html; /* --html OUT: also write the HTML report there (cmd_report.c) */
+  const char *cmd;  /* the command whose flags these are (run, trace) */
 } run_opts;
 
 static int add_set(run_opts *o, const char *key, const char *val) {
@@ -58,7 +59,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = NULL;
     int r = 0;
-    if (cli_is_help(a)) return cli_print_help("run");
+    if (cli_is_help(a)) return cli_print_help(o->cmd);
     if (strcmp(a, "--json") == 0) {
       o->json = 1;
       continue;
@@ -68,46 +69,47 @@ static int parse_args(int argc, char **argv, run_opts *o) {
       continue;
     }
     if ((r = cli_opt(argc, argv, &i, "--html", &v)) != 0) {
-      if (r < 0 || !*v || strcmp(v, "-") == 0) return cli_usage("run", "--html needs a file name");
+      if (r < 0 || !*v || strcmp(v, "-") == 0) return cli_usage(o->cmd, "--html needs a file name");
       o->html = v;
       continue;
     }
     if ((r = cli_opt(argc, argv, &i, "--top", &v)) > 0) {
       double n = 0;
       if (!cli_number(v, &n) || n < 0 || n != floor(n) || n > 1e9)
-        return cli_usage("run", "--top expects a whole number >= 0, got \"%s\"", v);
+        return cli_usage(o->cmd, "--top expects a whole number >= 0, got \"%s\"", v);
       o->top = (long)n;
       continue;
     }
-    if (r < 0) return cli_usage("run", "%s needs a value", a);
+    if (r < 0) return cli_usage(o->cmd, "%s needs a value", a);
     if ((r = cli_opt(argc, argv, &i, "--set", &v)) > 0) {
-      if (!strchr(v, '=')) return cli_usage("run", "--set expects KEY=VALUE, got \"%s\"", v);
+      if (!strchr(v, '=')) return cli_usage(o->cmd, "--set expects KEY=VALUE, got \"%s\"", v);
       if (add_set(o, "", v)) return EXIT_INTERNAL;
       continue;
     }
-    if (r < 0) return cli_usage("run", "%s needs a value", a);
+    if (r < 0) return cli_usage(o->cmd, "%s needs a value", a);
     size_t k = 0;
     for (; k < sizeof FLAG_KEYS / sizeof FLAG_KEYS[0]; k++)
       if ((r = cli_opt(argc, argv, &i, FLAG_KEYS[k].flag, &v)) != 0) break;
-    if (r < 0) return cli_usage("run", "%s needs a value", a);
+    if (r < 0) return cli_usage(o->cmd, "%s needs a value", a);
     if (r > 0) {
-      if (!*v) return cli_usage("run", "%s needs a value", FLAG_KEYS[k].flag);
+      if (!*v) return cli_usage(o->cmd, "%s needs a value", FLAG_KEYS[k].flag);
       if (add_set(o, FLAG_KEYS[k].key, v)) return EXIT_INTERNAL;
       continue;
     }
-    if (a[0] == '-' && a[1]) return cli_usage("run", "unknown option %s", a);
-    if (o->file) return cli_usage("run", "more than one scenario file (%s, %s)", o->file, a);
+    if (a[0] == '-' && a[1]) return cli_usage(o->cmd, "unknown option %s", a);
+    if (o->file) return cli_usage(o->cmd, "more than one scenario file (%s, %s)", o->file, a);
     o->file = a;
   }
-  if (o->json + o->csv > 1) return cli_usage("run", "--json and --csv exclude each other");
+  if (o->json + o->csv > 1) return cli_usage(o->cmd, "--json and --csv exclude each other");
   if (!o->file && o->n_sets == 0)
-    return cli_usage("run", "give a scenario FILE or flags such as --chip and --model");
+    return cli_usage(o->cmd, "give a scenario FILE or flags such as --chip and --model");
   return -1;
 }
 
 int cmd_run(int argc, char **argv) {
   run_opts o;
   memset(&o, 0, sizeof o);
+  o.cmd = "run";
   int rc = parse_args(argc, argv, &o);
   if (rc >= 0) {
     opts_free(&o);
@@ -141,4 +143,24 @@ int cmd_run(int argc, char **argv) {
   sl_result_free(res);
   sl_scenario_free(sc);
   return cli_print(out, o.json ? "\n" : NULL);
+}
+
+/* For commands that take run's scenario flags (trace): the scenario of argv (argv[0] the command),
+ * or an exit code (help printed, a usage error, or an input error reported) with *out NULL. */
+int cli_load_scenario(const char *cmd, int argc, char **argv, sl_scenario **out) {
+  *out = NULL;
+  run_opts o;
+  memset(&o, 0, sizeof o);
+  o.cmd = cmd;
+  int rc = parse_args(argc, argv, &o);
+  if (rc < 0 && (o.json || o.csv || o.html || o.top))
+    rc = cli_usage(cmd, "--json, --csv, --html and --top are options of run");
+  if (rc >= 0) {
+    opts_free(&o);
+    return rc;
+  }
+  sl_error err;
+  sl_status s = sl_scenario_load(o.file, NULL, o.sets, o.n_sets, out, &err);
+  opts_free(&o);
+  return s ? cli_fail(&err, s) : -1;
 }

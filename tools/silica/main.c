@@ -26,6 +26,7 @@ static const char USAGE[] =
     "  numerics FILE        train a small model in several number formats: loss curves, gap to fp32\n"
     "  sweep FILE [--db DB] [--jobs N]\n"
     "                       design-space exploration into SQLite; sweep --report DB: front, best designs\n"
+    "  trace FILE [-o OUT]  a serving scenario's requests as a trace (CSV) to replay with serve.trace\n"
     "  fleet FILE           the cheapest mix of chip types, pool sizes and roles serving a traffic\n"
     "                       within its latency targets (task: serve with serve.fleet)\n"
     "  help [COMMAND]       this text, or a command's options\n"
@@ -62,6 +63,18 @@ static const char HELP_RUN[] =
     "  --html OUT            also write an HTML report of the result to OUT (docs/reports.md)\n"
     "\n"
     "example: silica run --chip h100-sxm --model llama3.1-8b --task decode --batch 1 --prompt-len 1024\n";
+
+static const char HELP_TRACE[] =
+    "usage: silica trace [FILE] [flags] [--set KEY=VALUE]... [-o OUT]\n"
+    "\n"
+    "Writes the requests a serving scenario (task: serve) simulates as a trace: CSV with the header\n"
+    "arrival_s,prompt_tokens,output_tokens, one request a line, times to 17 digits, from the scenario's\n"
+    "own generator (serve.seed, serve.arrivals, the rate; a curve's last rate).  Replaying it with\n"
+    "serve.trace gives the same simulation (docs/serving.md \"Traffic\").  Flags as for run.\n"
+    "\n"
+    "  -o OUT   write the trace to OUT (default: stdout)\n"
+    "\n"
+    "example: silica trace examples/serve-llama3.1-8b.yaml --set serve.requests=100 -o trace.csv\n";
 
 static const char HELP_VALIDATE[] =
     "usage: silica validate FILE... [--json | --csv | --report] [--max-mape X] [--filter REGEX]\n"
@@ -175,6 +188,7 @@ const char *cli_help(const char *cmd) {
   if (strcmp(cmd, "calibrate") == 0) return HELP_CALIBRATE;
   if (strcmp(cmd, "sweep") == 0) return CLI_HELP_SWEEP;
   if (strcmp(cmd, "numerics") == 0) return CLI_HELP_NUMERICS;
+  if (strcmp(cmd, "trace") == 0) return HELP_TRACE;
   if (strcmp(cmd, "help") == 0) return USAGE;
   return NULL;
 }
@@ -234,7 +248,7 @@ int main(int argc, char **argv) {
   } cmds[] = {{"run", cmd_run},       {"validate", cmd_validate}, {"list", cmd_list},
               {"show", cmd_show},     {"compare", cmd_compare},   {"calibrate", cmd_calibrate},
               {"report", cmd_report}, {"sweep", cmd_sweep},       {"numerics", cmd_numerics},
-              {"fleet", cmd_fleet},   {"help", cmd_help}};
+              {"trace", cmd_trace},   {"fleet", cmd_fleet},       {"help", cmd_help}};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
     if (strcmp(cmd, cmds[i].name) == 0) {
       if (isatty(STDERR_FILENO) && strcmp(cmd, "sweep") != 0) sl_progress_set(progress_line, NULL);
