@@ -213,6 +213,15 @@ cases:
 EOF
 run "validate a dlrm case" 0 validate "$TMP/dlrm-cases.yaml" && contains "validate a dlrm case" "$TMP/out" 'dlrm-runs'
 
+# the published online-serving cases (docs/serving.md, "Validation"): every case runs (some are
+# outside their tolerance, so the exit code is 1), from at least two sources, at least ten cases
+if run "validate serving.yaml" 1 validate data/validation/serving.yaml --json; then
+  json_has "serving.yaml runs every case" \
+    'd["counts"].get("error", 0) == 0 and d["counts"].get("unsupported", 0) == 0 and len({c["name"] for c in d["cases"]}) >= 10 and len({c["group"] for c in d["cases"]}) >= 2'
+  json_has "serving.yaml has max-rate cases" \
+    'sum(c["metric"] == "serve.max_rate_per_s" and c["status"] == "ok" for c in d["cases"]) >= 3'
+fi
+
 # ---- numerics (docs/numerics.md): a tiny run with held-out evaluation and seed noise; bad files
 cat >"$TMP/num.yaml" <<'EOF'
 model: {dim: 16, layers: 1, heads: 2, kv_heads: 1, ffn: 32, seq: 16, tied: true}
