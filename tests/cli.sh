@@ -229,6 +229,20 @@ cases:
 EOF
 run "validate a dlrm case" 0 validate "$TMP/dlrm-cases.yaml" && contains "validate a dlrm case" "$TMP/out" 'dlrm-runs'
 
+# the published online-serving cases (docs/serving.md, "Validation"): the cases run (the quick ones:
+# the maximum-rate searches over MLPerf's 2,400 s of arrivals take minutes), from two sources
+# (exit 0, or 1 while some are outside their tolerance)
+"$SILICA" validate data/validation/serving.yaml --json \
+  --filter 'vllm-blog|mlperf-v41-llama2-70b-server-8xh200-sxm-at-rate' >"$TMP/out" 2>"$TMP/err"
+rc=$?
+if [[ $rc -gt 1 ]]; then
+  bad "validate serving.yaml: exit $rc"
+else
+  ok
+  json_has "serving.yaml cases run" \
+    'd["counts"].get("error", 0) == 0 and d["counts"].get("unsupported", 0) == 0 and len({c["name"] for c in d["cases"]}) == 13 and len({c["group"] for c in d["cases"]}) == 2'
+fi
+
 # ---- numerics (docs/numerics.md): a tiny run with held-out evaluation and seed noise; bad files
 cat >"$TMP/num.yaml" <<'EOF'
 model: {dim: 16, layers: 1, heads: 2, kv_heads: 1, ffn: 32, seq: 16, tied: true}
