@@ -400,7 +400,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
 
   /* communication of one pass */
   double S_idx = 0, S_rw = 0, S_dp_grad = 0, n_sparse = 0;
-  double *send = ar_alloc(scratch, (size_t)z.n * sizeof *send), *S_tr = ar_alloc(scratch, (size_t)z.n * sizeof *S_tr);
+  double *send = ar_alloc(scratch, (size_t)z.n * sizeof *send),
+         *S_tr = ar_alloc(scratch, (size_t)z.n * sizeof *S_tr);
   if (!send || !S_tr) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   memset(S_tr, 0, (size_t)z.n * sizeof *S_tr);
   for (size_t i = 0; i < z.plan.n; i++) {

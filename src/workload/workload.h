@@ -79,8 +79,8 @@ typedef enum sl_shard_kind {
   SL_SHARD_TABLE_ROW, /* rows over the chips of one scale-up domain (TorchRec's table-row-wise) */
   SL_SHARD_COUNT
 } sl_shard_kind;
-extern const char *const
-    sl_shard_names[SL_SHARD_COUNT + 1]; /* "auto", "table", "row", "column", "data", "table_row" */
+/* "auto", "table", "row", "column", "data", "table_row" */
+extern const char *const sl_shard_names[SL_SHARD_COUNT + 1];
 
 typedef struct sl_emb_table {
   const char *name;       /* optional; NULL = "t<index>" */

@@ -378,7 +378,8 @@ static void test_planner_table_row(void **state) {
     sl_shard_plan p;
     assert_int_equal(shard_plan(&a, &in, &p), SL_OK);
     assert_true(p.feasible && p.n == 1);
-    if (p.shards[0].kind != want[i]) fail_msg("domains of %d: kind %d, want %d", domain[i], p.shards[0].kind, want[i]);
+    if (p.shards[0].kind != want[i])
+      fail_msg("domains of %d: kind %d, want %d", domain[i], p.shards[0].kind, want[i]);
     check_plan(&in, &p);
     if (i == 0) { /* by hand: 1/8 of the lookups, 1/8 of the pooled rows sent, the domain's reduce-scatter */
       double L = 32 * 1024.0 * 40, out = 32 * 1024.0 * 128 * 2;
@@ -395,13 +396,15 @@ static void test_planner_table_row(void **state) {
  * chips sends 1/8 of the pooled rows; the rows name the shard ".trow". */
 static void test_table_row_step(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: h100-sxm, system: {chips: 16, node_chips: 8, scale_up: {bw_GBps: 450},"
-                         " scale_out: {bw_GBps: 50}}, task: train, train: {global_batch: 16384},"
-                         " model: {dlrm: {dense_features: 13, tables: [{rows: 40000000, dim: 128, pooling: 20,"
-                         " sharding: table_row}], bottom_mlp: [128], top_mlp: [256, 1], interaction: {type: dot}}}}");
+  sl_scenario *sc =
+      load("{chip: h100-sxm, system: {chips: 16, node_chips: 8, scale_up: {bw_GBps: 450},"
+           " scale_out: {bw_GBps: 50}}, task: train, train: {global_batch: 16384},"
+           " model: {dlrm: {dense_features: 13, tables: [{rows: 40000000, dim: 128, pooling: 20,"
+           " sharding: table_row}], bottom_mlp: [128], top_mlp: [256, 1], interaction: {type: dot}}}}");
   sl_result *r = run(sc);
   assert_true(r->feasible);
-  const sl_row *rs = row_named(r, "pooled_reduce_scatter_domain"), *ag = row_named(r, "pooled_all_gather_domain.bwd");
+  const sl_row *rs = row_named(r, "pooled_reduce_scatter_domain"),
+               *ag = row_named(r, "pooled_all_gather_domain.bwd");
   double S = 16384.0 * 128 * sl_dtype_bytes[sc->a_dtype];
   close_to(rs->bytes, S, 1e-12, "partial sums of every sample");
   sl_net net;
