@@ -293,6 +293,12 @@ static void test_overrides(void **state) {
   assert_string_equal(c.energy.source, "test");
   assert_int_equal(chip_with("energy: {static_w: 800}", &a, &c, &err), SL_ERR_INPUT);
   assert_non_null(strstr(err.message, "static_w"));
+  assert_int_equal(chip_with("energy: {busy_w: 120}", &a, &c, &err), SL_OK);
+  assert_rel(c.energy.busy_w, 120, 0, "busy power from the spec");
+  assert_int_equal(chip_with("energy: {busy_w: 700}", &a, &c, &err), SL_ERR_INPUT); /* not below TDP */
+  assert_non_null(strstr(err.message, "busy_w"));
+  assert_int_equal(chip_with("energy: {busy_w: -5}", &a, &c, &err), SL_ERR_INPUT);
+  assert_int_equal(chip_with("energy: {busy_w: lots}", &a, &c, &err), SL_ERR_INPUT);
   assert_int_equal(chip_with("energy: {mac_pj: {bf17: 1}}", &a, &c, &err), SL_ERR_INPUT);
   assert_int_equal(chip_with("energy: {frobnicate: 1}", &a, &c, &err), SL_ERR_INPUT);
   assert_non_null(strstr(err.message, "unknown"));
