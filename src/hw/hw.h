@@ -50,6 +50,8 @@ typedef struct sl_energy_spec {
   double dram_j_per_byte;      /* off-chip DRAM: device and interface */
   double link_j_per_byte;      /* off-chip links (SerDes), per byte sent */
   double static_w;             /* static and idle power of the chip (leakage, clocks, DRAM refresh) */
+  double busy_w;               /* watts above static_w while a kernel runs on every core, whatever it
+                                  completes (clocks, issue, register files of stalled warps) */
   const char *source;          /* the spec's energy.source, "" when every figure is derived */
   int derived;                 /* filled by energy_derive */
 } sl_energy_spec;
@@ -60,6 +62,7 @@ typedef struct sl_energy_over {
   double mac_pj[SL_DTYPE_COUNT], vec_pj_per_flop[SL_DTYPE_COUNT];
   double operand_pj_per_byte, core_sram_pj_per_byte, shared_pj_per_byte, dram_pj_per_bit, link_pj_per_bit;
   double static_w;
+  double busy_w;      /* energy.busy_w: 0 when the spec gives none */
   const char *source; /* "" when the spec gives none */
 } sl_energy_over;
 
