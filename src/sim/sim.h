@@ -111,6 +111,9 @@ struct sl_result {
     double ttft[3], tpot[3]; /* p50, p90, p99 */
     double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
     double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
+    /* prefix caching: cached prompt tokens / prompt tokens admitted, cached prefixes evicted;
+     * speculative decoding: tokens emitted per sequence per step (NaN: not in this run) */
+    double prefix_hit_rate, prefix_evictions, spec_tokens_per_step;
   } serve;
   sl_power_out power; /* energy, power, cost */
   sl_roofline roof;

@@ -174,6 +174,12 @@ typedef struct sl_serve_spec {
   int chunked_prefill;
   double seed;
   int router; /* how arrivals are spread over data-parallel replicas: sl_router */
+  /* prefix caching and speculative decoding (docs/serving.md) */
+  int prefix_caching;               /* a replica reuses the cached KV blocks of a shared prefix */
+  double prefix_groups, prefix_tokens; /* synthetic shared prefixes (serve.prefix); 0 groups: none */
+  const sl_model *spec_draft;       /* speculative decoding's draft model (arena); NULL: none */
+  double spec_tokens, spec_acceptance; /* k tokens proposed per step, acceptance rate alpha */
+  int spec_line;                    /* the line of serve.speculative, for errors found at run time */
 } sl_serve_spec;
 typedef enum { SL_ROUTER_LEAST_TOKENS, SL_ROUTER_ROUND_ROBIN } sl_router;
 
