@@ -535,10 +535,10 @@ static size_t prefix_index(const sl_serve_spec *sv, const sl_request *in, req *r
   return P;
 }
 
-static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec *sv, double rate, double kv_blocks,
-                          size_t replicas, sim_out *o) {
+static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec *sv, const sl_request *given,
+                          size_t n_given, double rate, double kv_blocks, size_t replicas, sim_out *o) {
   memset(o, 0, sizeof *o);
-  size_t n = (size_t)sv->requests;
+  size_t n = given ? n_given : (size_t)sv->requests; /* given: these requests, not the scenario's traffic */
   if (replicas < 1) replicas = 1;
   req *r = calloc(n, sizeof *r);
   sl_request *in = calloc(n, sizeof *in);
@@ -547,7 +547,10 @@ static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec 
   int bad = !r || !in || !e || !ttft || !tpot;
   size_t n_eng = 0, n_pfx = 0;
   if (!bad) {
-    traffic_requests(sv, rate, in, n);
+    if (given)
+      memcpy(in, given, n * sizeof *in);
+    else
+      traffic_requests(sv, rate, in, n);
     for (size_t i = 0; i < n; i++) {
       r[i].arrival = in[i].arrival, r[i].prompt = in[i].prompt, r[i].gen = in[i].gen;
       r[i].target = r[i].prompt;
@@ -725,7 +728,8 @@ static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
   return !o->infeasible && o->ttft[2] <= sv->slo_ttft_s && o->tpot[2] <= sv->slo_tpot_s;
 }
 
-sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size_t n_given, sl_result *res,
+                            sl_error *err) {
   const sl_serve_spec *sv = &sc->serve;
   step_model m;
   model_init(&m, sc, err);
@@ -801,17 +805,21 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   sim_out o;
   sl_status s = SL_OK;
   double rate = sv->rate_per_s;
+  if (given) /* the requests' own arrivals: their mean rate */
+    rate = n_given > 1 && given[n_given - 1].arrival > given[0].arrival
+               ? (double)(n_given - 1) / (given[n_given - 1].arrival - given[0].arrival)
+               : INFINITY;
   if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
     double lo = 0, hi = replicas;
     sim_out probe;
     for (int i = 0; i < 40 && !s; i++) {
-      s = simulate(&m, draft, sv, hi, blocks, n_rep, &probe);
+      s = simulate(&m, draft, sv, given, n_given, hi, blocks, n_rep, &probe);
       if (s || !meets_slo(&probe, sv)) break;
       lo = hi, hi *= 2;
     }
     for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
       double mid = 0.5 * (lo + hi);
-      s = simulate(&m, draft, sv, mid, blocks, n_rep, &probe);
+      s = simulate(&m, draft, sv, given, n_given, mid, blocks, n_rep, &probe);
       if (!s && meets_slo(&probe, sv))
         lo = mid;
       else
@@ -822,7 +830,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   } else {
     res->serve.max_rate_per_s = NAN;
   }
-  if (!s) s = simulate(&m, draft, sv, rate, blocks, n_rep, &o);
+  if (!s) s = simulate(&m, draft, sv, given, n_given, rate, blocks, n_rep, &o);
   if (draft) {
     if (!s && draft->failed) s = err->code ? err->code : SL_ERR_INTERNAL;
     model_free(draft);
@@ -843,7 +851,7 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->serve.throughput_tokens_per_s = o.throughput;
   res->serve.goodput_requests_per_s = o.goodput;
   res->serve.rate_per_s = rate;
-  res->serve.requests = sv->requests;
+  res->serve.requests = given ? (double)n_given : sv->requests;
   res->serve.preemptions = o.preemptions;
   res->serve.steps = o.steps;
   res->serve.mean_batch_tokens = o.batch_tokens;
@@ -877,4 +885,13 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   res->ttft_s = o.mean_ttft;
   res->tpot_s = o.mean_tpot;
   return SL_OK;
+}
+
+sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  return serve_core(sc, NULL, 0, res, err);
+}
+
+sl_status serve_run_requests(const sl_scenario *sc, const sl_request *in, size_t n, sl_result *res, sl_error *err) {
+  if (n == 0) return err_set(err, SL_ERR_INPUT, sc->file ? sc->file : "", 0, "serve", "no requests to serve");
+  return serve_core(sc, in, n, res, err);
 }

@@ -154,6 +154,8 @@ void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_
 
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* serve_run over the n requests given (arrivals in order, from 0), not the scenario's traffic. */
+sl_status serve_run_requests(const sl_scenario *sc, const sl_request *req, size_t n, sl_result *res, sl_error *err);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
  * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
 sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,
