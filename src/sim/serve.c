@@ -122,7 +122,7 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
 
 /* Attention of B decoding sequences of q new tokens each (1; k + 1 when speculative decoding verifies
  * k drafted tokens, causal among them) over a mean context of kv tokens. */
-static double decode_attn_q(step_model *m, double B, double q, double kv) {
+static inline double decode_attn_q(step_model *m, double B, double q, double kv) {
   m->attn_e = m->attn_g = 0;
   if (B <= 0) return 0;
   double q16 = round(kv / 16);
