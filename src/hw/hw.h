@@ -195,6 +195,9 @@ typedef struct sl_stack {
   /* the share of the memory left after weights and activations that the engine gives its KV cache
    * (TensorRT-LLM's free_gpu_memory_fraction); 0 = the stack names none: all of it */
   double kv_cache_fraction;
+  /* the serving engine reuses the KV blocks of a prefix shared with an earlier request (vLLM's
+   * automatic prefix caching, TensorRT-LLM's KV cache block reuse); default off */
+  int prefix_caching;
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */

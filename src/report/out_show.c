@@ -465,8 +465,9 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     if (s->max_seqs > 0) rep_printf(b, " %g sequences at once,", s->max_seqs);
     if (s->kv_cache_fraction > 0)
       rep_printf(b, " KV cache %.0f%% of the free memory,", 100 * s->kv_cache_fraction);
-    rep_printf(b, " KV blocks %s\n",
-               s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)");
+    rep_printf(b, " KV blocks %s%s\n",
+               s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)",
+               s->prefix_caching ? ", prefix caching" : "");
   }
   rep_printf(b, "training: weight-gradient accumulation %s; cross-entropy %s; fit group %s\n",
              s->grad_accum_fusion ? "in the GEMM" : "by an add kernel",

@@ -282,6 +282,11 @@ static const result_key KEYS[] = {
     KEY("serve.steps", "engine steps simulated", W_SERVE, R_DOUBLE, serve.steps),
     KEY("serve.mean_batch_tokens", "tokens per engine step", W_SERVE, R_DOUBLE, serve.mean_batch_tokens),
     KEY("serve.kv_blocks_per_chip", "KV-cache blocks per chip", W_SERVE, R_DOUBLE, serve.kv_blocks),
+    /* prefix caching and speculative decoding */
+    KEY("serve.prefix_hit_rate", "cached prompt tokens / prompt tokens", W_SERVE, R_DOUBLE, serve.prefix_hit_rate),
+    KEY("serve.prefix_evictions", "cached prefixes evicted", W_SERVE, R_DOUBLE, serve.prefix_evictions),
+    KEY("serve.spec_tokens_per_step", "tokens per sequence per speculative step", W_SERVE, R_DOUBLE,
+        serve.spec_tokens_per_step),
     KEY("roofline.peak_flops_per_s", "FLOP/s, matrix peak of the compute format, whole chip", W_ROOF,
         R_DOUBLE, roof.peak_flops_per_s),
     KEY("roofline.dram_bw_GBps", "GB/s, DRAM spec bandwidth", W_ROOF, R_DOUBLE, roof.dram_bw_GBps),

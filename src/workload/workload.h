@@ -185,6 +185,12 @@ typedef struct sl_serve_spec {
   double trace_speed;       /* the trace's arrival times are divided by it */
   const double *curve;      /* serve.arrival_rate_per_s as a list or range: the rates, in order */
   size_t n_curve;           /* 0: one rate (rate_per_s) */
+  /* prefix caching and speculative decoding (docs/serving.md) */
+  int prefix_caching;               /* a replica reuses the cached KV blocks of a shared prefix */
+  double prefix_groups, prefix_tokens; /* synthetic shared prefixes (serve.prefix); 0 groups: none */
+  const sl_model *spec_draft;       /* speculative decoding's draft model (arena); NULL: none */
+  double spec_tokens, spec_acceptance; /* k tokens proposed per step, acceptance rate alpha */
+  int spec_line;                    /* the line of serve.speculative, for errors found at run time */
 } sl_serve_spec;
 typedef enum { SL_ARRIVALS_POISSON, SL_ARRIVALS_GAMMA, SL_ARRIVALS_ON_OFF } sl_arrivals;
 typedef enum { SL_ROUTER_LEAST_TOKENS, SL_ROUTER_ROUND_ROBIN } sl_router;
