@@ -21,6 +21,7 @@ typedef struct sl_cost {
   double vec_flops;  /* vector-engine FLOP */
   double core_bytes; /* per-core SRAM traffic: operands written from the shared level, read by the engine */
   double link_bytes; /* bytes this chip sends over off-chip links */
+  int collective;    /* a collective: its few thread blocks draw no busy power of their own */
   double e_core_j;   /* dynamic energy in the chip's clock/voltage domain (MACs, operands, SRAMs, wires) */
   double e_off_j;    /* dynamic energy outside it (DRAM devices and interfaces, link SerDes) */
 } sl_cost;
@@ -147,6 +148,9 @@ void energy_derive(sl_chip *c, int use_overrides);
 /* Fills cost->e_core_j and cost->e_off_j from the action counts of one op instance (dt: the
  * matrix/vector format of the op; resident: its "DRAM" bytes come from the shared SRAM). */
 void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *cost);
+/* The fraction of the chip's cores an op keeps busy (tiles over the slots of its waves; 1 for a
+ * kernel launched over the chip; 0 for a collective), which scales energy.busy_w. */
+double energy_busy_fraction(const sl_chip *c, const sl_cost *k);
 /* Bytes one rank sends over the links in a collective of S bytes over n ranks (sizes as in
  * cost_collective): all-reduce 2(n-1)/n S, all-gather / reduce-scatter / all-to-all (n-1)/n S,
  * send/recv S. */

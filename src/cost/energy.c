@@ -164,10 +164,26 @@ void energy_derive(sl_chip *c, int use_overrides) {
   E->dram_j_per_byte = dram_bit * 8e-12;
   E->link_j_per_byte = link_bit * 8e-12;
   E->static_w = static_w;
+  /* Busy power: a chip figure of its own (energy.busy_w), not derived from the node, so it is
+   * taken whether or not the other figures of the spec are. */
+  E->busy_w = c->energy_over.busy_w > 0 ? c->energy_over.busy_w : 0;
   E->derived = 1;
 }
 
 /* ---- one op ----------------------------------------------------------------------------------------- */
+
+/* The fraction of the cores a kernel keeps busy over its run: a tiled kernel's tiles over the core
+ * slots of its waves (its last wave part-filled); every other kernel is launched over the whole
+ * chip.  A collective's few thread blocks are not counted: they run beside compute kernels, whose
+ * occupancy already holds the cores, or on a chip that waits. */
+double energy_busy_fraction(const sl_chip *c, const sl_cost *k) {
+  if (k->collective) return 0;
+  if (k->tiles > 0 && c->cores > 0) {
+    double slots = ceil(k->tiles / c->cores - 1e-9) * c->cores;
+    return slots > 0 ? fmin(1.0, k->tiles / slots) : 1.0;
+  }
+  return 1.0;
+}
 
 void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
   const sl_energy_spec *E = &c->energy;
@@ -177,6 +193,10 @@ void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
                 k->vec_flops * E->vec_flop_j[v] + k->core_bytes * E->core_sram_j_per_byte;
   /* Shared level: the tiles' panels, and every DRAM byte on its way in or out. */
   core += (k->l2_bytes + k->dram_bytes) * E->shared_j_per_byte;
+  /* Busy power: what the occupied cores and the uncore draw for the kernel's duration whatever
+   * they complete (clock tree at the load clock and voltage, instruction issue, register files of
+   * warps stalled on memory); in the clock domain, so it scales with the clock under the cap. */
+  if (E->busy_w > 0 && k->time_s > 0) core += E->busy_w * energy_busy_fraction(c, k) * k->time_s;
   double off = (resident ? 0 : k->dram_bytes * E->dram_j_per_byte) + k->link_bytes * E->link_j_per_byte;
   k->e_core_j = core;
   k->e_off_j = off;

@@ -225,6 +225,7 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     /* A collective sends its share over the links and reads and writes its buffers in DRAM. */
     r.link_bytes = coll_link_bytes(op->u.c.type, op->u.c.bytes, op->u.c.n);
     r.dram_bytes = 2.0 * op->u.c.bytes;
+    r.collective = 1;
     energy_of_cost(ctx->chip, dt, ctx->resident, &r);
     r.dram_bytes =
         0; /* the DRAM traffic of collectives is not part of the op's bytes (rows use the message) */

@@ -222,6 +222,7 @@ static sl_status read_energy(reader *r, yt_node *chip, sl_chip *c) {
     o->mac_pj[i] = o->vec_pj_per_flop[i] = NAN;
   o->operand_pj_per_byte = o->core_sram_pj_per_byte = o->shared_pj_per_byte = NAN;
   o->dram_pj_per_bit = o->link_pj_per_bit = o->static_w = NAN;
+  o->busy_w = 0;
   o->source = "";
   c->energy_dynamic_scale = 1;
   yt_node *e = yt_get(chip, "energy");
@@ -237,8 +238,11 @@ static sl_status read_energy(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) s = rd_double(r, e, "link_pj_per_bit", 0, 0, 1e6, &o->link_pj_per_bit);
   if (!s) s = rd_double(r, e, "static_w", 0, 0, 1e7, &o->static_w);
   if (!s) s = rd_double(r, e, "dynamic_scale", 0, 0.05, 20, &c->energy_dynamic_scale);
+  if (!s) s = rd_double(r, e, "busy_w", 0, 0, 1e7, &o->busy_w);
   if (!s) s = rd_string(r, e, "source", 0, &o->source);
   if (!s) s = rd_done(r, e);
+  if (!s && o->busy_w >= c->tdp_w)
+    s = rd_fail(r, e, "busy_w (%g W) must be below tdp_w (%g W)", o->busy_w, c->tdp_w);
   if (!s && o->static_w >= c->tdp_w)
     s = rd_fail(r, e, "static_w (%g W) must be below tdp_w (%g W)", o->static_w, c->tdp_w);
   rd_pop(r, m);

@@ -50,6 +50,8 @@ typedef struct sl_energy_spec {
   double dram_j_per_byte;      /* off-chip DRAM: device and interface */
   double link_j_per_byte;      /* off-chip links (SerDes), per byte sent */
   double static_w;             /* static and idle power of the chip (leakage, clocks, DRAM refresh) */
+  double busy_w;               /* watts above static_w while a kernel runs on every core, whatever it
+                                  completes (clocks, issue, register files of stalled warps) */
   const char *source;          /* the spec's energy.source, "" when every figure is derived */
   int derived;                 /* filled by energy_derive */
 } sl_energy_spec;
@@ -60,6 +62,7 @@ typedef struct sl_energy_over {
   double mac_pj[SL_DTYPE_COUNT], vec_pj_per_flop[SL_DTYPE_COUNT];
   double operand_pj_per_byte, core_sram_pj_per_byte, shared_pj_per_byte, dram_pj_per_bit, link_pj_per_bit;
   double static_w;
+  double busy_w;      /* energy.busy_w: 0 when the spec gives none */
   const char *source; /* "" when the spec gives none */
 } sl_energy_over;
 
@@ -192,6 +195,9 @@ typedef struct sl_stack {
   /* the share of the memory left after weights and activations that the engine gives its KV cache
    * (TensorRT-LLM's free_gpu_memory_fraction); 0 = the stack names none: all of it */
   double kv_cache_fraction;
+  /* the serving engine reuses the KV blocks of a prefix shared with an earlier request (vLLM's
+   * automatic prefix caching, TensorRT-LLM's KV cache block reuse); default off */
+  int prefix_caching;
   double zero;     /* the ZeRO stage a run gets unless its parallel plan says (0-3; Megatron-Core's
                       distributed optimizer is 1, FSDP's full sharding 3) */
   double zero_max; /* the highest ZeRO stage the software implements (3 when the spec says none) */

@@ -107,6 +107,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_enum(r, n, "kv_policy", 0, sl_kv_policy_names, &policy);
   st->kv_policy = (sl_kv_policy)policy;
   if (!s) s = rd_double(r, n, "kv_cache_fraction", 0, 0.01, 1, &st->kv_cache_fraction);
+  if (!s) s = rd_bool(r, n, "prefix_caching", 0, &st->prefix_caching);
   /* the serving engine's host work per step (absent: none, as when the host is never the bottleneck) */
   if (!s) s = rd_double(r, n, "host_step_s", 0, 0, 0.1, &st->host_step_s);
   if (!s) s = rd_string(r, n, "host_step_s_source", 0, &ign);

@@ -8,12 +8,14 @@
 /* plan/shard.c: TorchRec-style sharding of the tables over the chips. */
 typedef struct sl_emb_shard {
   int table;
-  sl_shard_kind kind;  /* TABLE, ROW, COLUMN or DATA */
-  int chip;            /* TABLE/COLUMN: the chip that holds it; ROW/DATA: -1, every chip */
+  sl_shard_kind kind;  /* TABLE, ROW, COLUMN, DATA or TABLE_ROW */
+  int chip;            /* TABLE/COLUMN: the chip that holds it; TABLE_ROW: the first chip of its
+                          scale-up domain; ROW/DATA: -1, every chip */
+  int span;            /* TABLE_ROW: the chips chip .. chip + span - 1 (its domain) hold it; else 0 */
   int host;            /* its rows live in host memory */
   double rows, dim;    /* of the part one chip holds */
   double lookup_share; /* of the table's lookups over the pass's samples: 1 (TABLE, COLUMN), 1/n (ROW; DATA:
-                          its chip's samples) */
+                          its chip's samples), 1/span (TABLE_ROW) */
 } sl_emb_shard;
 
 typedef struct sl_shard_plan {
@@ -34,13 +36,16 @@ typedef struct sl_shard_in {
   double dev_budget, host_budget;         /* bytes per chip the shards may use (device, host) */
   double dev_s_per_byte, host_s_per_byte; /* random gathers: device DRAM, over links.host (0 = no host) */
   double comm_s_per_byte;                 /* pooled embeddings sent to other chips */
+  double dom_rs_s_per_byte;               /* reduce-scatter of partial sums within one scale-up domain,
+                                             per byte a chip holds (table-row-wise shards) */
   double ar_s_per_byte;                   /* all-reduce of a data-parallel table's gradient, per byte of it */
   double dp_max_bytes;                    /* a table is replicated only when it is at most this big */
   double state_row, state_value;          /* training: optimizer bytes per row and per value (row-wise
                                              Adagrad 4 and 0; SGD 0 and 0; Adam 0 and 8) */
   int node_chips;                         /* chips per scale-up domain (chips c/node_chips share one;
                                              0 or 1: no domains): equally loaded chips are taken from
-                                             the least loaded domain first */
+                                             the least loaded domain first; with more than one domain
+                                             a table may be table-row-wise over one domain's chips */
 } sl_shard_in;
 
 /* Greedy planner: tables in decreasing cost, each placed where the most loaded chip ends up least

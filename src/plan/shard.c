@@ -10,6 +10,10 @@
  *                for every sample (huge tables that fit on no single chip end up here)
  *   data         a replica on every chip, which serves its own samples; training all-reduces the
  *                table's whole gradient (small tables only: at most dp_max_bytes)
+ *   table-row    R/k rows on each of the k chips of one scale-up domain (only with more than one
+ *                domain); each serves L/k lookups, the domain reduce-scatters the partial sums over
+ *                its own links and each chip sends 1/k of the pooled rows to their chips (TorchRec's
+ *                table-row-wise sharding; HugeCTR's hierarchical plans place tables on a node's GPUs)
  *   host         table- or row-wise with the rows in host memory behind links.host (the option of
  *                last resort, taken only when no device option fits)
  * Tables go in decreasing order of their table-wise cost; each takes the option after which the
@@ -119,6 +123,10 @@ static int try_option(const sl_shard_in *in, const sl_shard_plan *p, const sl_em
   case SL_SHARD_DATA:
     share = 1.0 / n, send = 0;
     break;
+  case SL_SHARD_TABLE_ROW:
+    if (host || in->node_chips <= 1 || n <= in->node_chips) return 0;
+    rows = ceil(t->rows / in->node_chips), share = 1.0 / in->node_chips, send = out / in->node_chips;
+    break;
   default:
     break;
   }
@@ -127,11 +135,33 @@ static int try_option(const sl_shard_in *in, const sl_shard_plan *p, const sl_em
     if (bytes > in->dp_max_bytes) return 0;
     if (in->train) bytes += rows * dim * 4.0; /* the dense fp32 gradient of the replica */
   }
-  o->dev = (host ? 0 : bytes) + send;
+  o->dev = (host ? 0 : bytes) + (kind == SL_SHARD_TABLE_ROW ? out : send); /* the pooled (partial) rows */
   o->hst = host ? bytes : 0;
   o->cost = L * share * shard_lookup_bytes(in, dim) * spb + send * comm;
   if (kind == SL_SHARD_DATA && in->train) o->cost += t->rows * t->dim * 4.0 * in->ar_s_per_byte;
+  if (kind == SL_SHARD_TABLE_ROW) /* the domain's reduce-scatter (training: and its all-gather) */
+    o->cost += out * (in->train ? 2.0 : 1.0) * in->dom_rs_s_per_byte;
   double cur = max_of(p->load_s, n);
+  if (kind == SL_SHARD_TABLE_ROW) { /* the whole domain whose busiest chip is least loaded, with room */
+    int k = in->node_chips, best = -1;
+    double best_load = 0, best_mem = 0;
+    for (int j = 0; (j + 1) * k <= n; j++) {
+      double load = 0, mem = 0;
+      int room = 1;
+      for (int c = j * k; c < (j + 1) * k; c++) {
+        room &= p->dev_bytes[c] + o->dev <= in->dev_budget;
+        load = fmax(load, p->load_s[c]), mem = fmax(mem, p->dev_bytes[c]);
+      }
+      if (room && (best < 0 || load < best_load || (load == best_load && mem < best_mem)))
+        best = j, best_load = load, best_mem = mem;
+    }
+    if (best < 0) return 0;
+    o->chips[0] = best * k;
+    o->makespan = fmax(cur, best_load + o->cost);
+    o->mem = best_mem + o->dev;
+    o->total = o->cost * k;
+    return 1;
+  }
   if (kind == SL_SHARD_ROW || kind == SL_SHARD_DATA) { /* every chip */
     for (int c = 0; c < n; c++)
       if (p->dev_bytes[c] + o->dev > in->dev_budget || p->host_bytes[c] + o->hst > in->host_budget) return 0;
@@ -168,13 +198,20 @@ static void place(const sl_shard_in *in, sl_shard_plan *p, int ti, const sl_emb_
     for (int c = 0; c < n; c++)
       p->load_s[c] += o->cost, p->dev_bytes[c] += o->dev, p->host_bytes[c] += o->hst;
     p->shards[p->n++] = (sl_emb_shard){
-        ti, o->kind, -1, o->host, o->kind == SL_SHARD_ROW ? ceil(t->rows / n) : t->rows, t->dim, 1.0 / n};
+        ti, o->kind, -1, 0, o->host, o->kind == SL_SHARD_ROW ? ceil(t->rows / n) : t->rows, t->dim, 1.0 / n};
+    return;
+  }
+  if (o->kind == SL_SHARD_TABLE_ROW) {
+    int k = in->node_chips;
+    for (int c = o->chips[0]; c < o->chips[0] + k; c++)
+      p->load_s[c] += o->cost, p->dev_bytes[c] += o->dev;
+    p->shards[p->n++] = (sl_emb_shard){ti, o->kind, o->chips[0], k, 0, ceil(t->rows / k), t->dim, 1.0 / k};
     return;
   }
   for (int q = 0; q < o->parts; q++) {
     int c = o->chips[q];
     p->load_s[c] += o->cost, p->dev_bytes[c] += o->dev, p->host_bytes[c] += o->hst;
-    p->shards[p->n++] = (sl_emb_shard){ti, o->kind, c, o->host, t->rows, t->dim / o->parts, 1};
+    p->shards[p->n++] = (sl_emb_shard){ti, o->kind, c, 0, o->host, t->rows, t->dim / o->parts, 1};
   }
 }
 
@@ -211,6 +248,8 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
     const sl_emb_table *t = &d->tables[ti];
     sl_shard_kind only = t->sharding;
     if (n == 1 && only != SL_SHARD_AUTO) only = SL_SHARD_TABLE; /* one chip: every kind is the whole table */
+    if (only == SL_SHARD_TABLE_ROW && (in->node_chips <= 1 || n <= in->node_chips))
+      only = SL_SHARD_ROW; /* one domain: its rows over all chips */
     opt best, o;
     memset(&best, 0, sizeof best);
     int have = 0;
@@ -231,6 +270,9 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
       }
       if (n > 1 && (only == SL_SHARD_AUTO || only == SL_SHARD_DATA) &&
           try_option(in, out, t, SL_SHARD_DATA, 1, 0, &o))
+        if (!have || better(&o, &best)) best = o, have = 1;
+      if ((only == SL_SHARD_AUTO || only == SL_SHARD_TABLE_ROW) &&
+          try_option(in, out, t, SL_SHARD_TABLE_ROW, 1, 0, &o))
         if (!have || better(&o, &best)) best = o, have = 1;
     }
     if (!have) {

@@ -322,7 +322,7 @@ static void write_text(jbuf *b, const cmp *c) {
       if (isnan(x->usd_per_hour))
         snprintf(u, sizeof u, "-");
       else
-        snprintf(u, sizeof u, "%.3f", x->usd_per_hour);
+        unit_usd(x->usd_per_hour, u, sizeof u);
       rep_printf(b, "  %-*s  %12s %9s %9s %11s %11s  ", cw, c->chips[k], t, wt, u, pw, pt);
       for (int m = 0; m < M_COUNT; m++) {
         char r[32];

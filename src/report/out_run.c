@@ -246,6 +246,16 @@ static void text_serve(jbuf *b, const sl_result *res) {
     rep_printf(b, "  %-14s mean %s, longest %s (over the %s link)\n", "KV transfer", m, x,
                res->serve.kv_link_scale_up ? "scale-up" : "scale-out");
   }
+  /* prefix caching and speculative decoding */
+  if (res->serve.prefix_hit_rate == res->serve.prefix_hit_rate) {
+    rep_printf(b, "  %-14s %.1f%% of prompt tokens cached", "prefix cache", 100 * res->serve.prefix_hit_rate);
+    if (res->serve.prefix_evictions == res->serve.prefix_evictions)
+      rep_printf(b, ", %.0f prefixes evicted\n", res->serve.prefix_evictions);
+    else
+      rep_printf(b, " (prefix caching off)\n");
+  }
+  if (res->serve.spec_tokens_per_step == res->serve.spec_tokens_per_step)
+    rep_printf(b, "  %-14s %.3g tokens per sequence per step\n", "speculative", res->serve.spec_tokens_per_step);
   if (!res->serve.n_curve) return;
   rep_printf(b, "\nlatency-throughput curve (a full simulation per rate; the figures above are the last rate's)\n");
   rep_printf(b, "  %10s  %9s %9s %9s  %9s %9s %9s  %10s  %9s  %7s\n", "requests/s", "TTFT p50", "p90", "p99",

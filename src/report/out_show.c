@@ -179,6 +179,7 @@ static void json_chip_area_energy(jbuf *b, const sl_chip *c, const sl_area *ar) 
   jb_obj_begin(b, "energy");
   jb_num(b, "idle_power_w", E->static_w);
   jb_num(b, "dynamic_scale", c->energy_dynamic_scale > 0 ? c->energy_dynamic_scale : 1.0);
+  jb_num(b, "busy_w", E->busy_w);
   jb_obj_begin(b, "mac_pj");
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
     if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], E->mac_j[f] * 1e12);
@@ -243,6 +244,8 @@ static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
   if (c->energy_dynamic_scale > 0 && c->energy_dynamic_scale != 1)
     rep_printf(b, "  on-chip figures x %.4g (energy.dynamic_scale, fitted to measured board power)\n",
                c->energy_dynamic_scale);
+  if (E->busy_w > 0)
+    rep_printf(b, "  busy power %.0f W above idle while a kernel occupies every core (energy.busy_w)\n", E->busy_w);
   arena a;
   ar_init(&a);
   sl_econ e;
@@ -462,8 +465,9 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     if (s->max_seqs > 0) rep_printf(b, " %g sequences at once,", s->max_seqs);
     if (s->kv_cache_fraction > 0)
       rep_printf(b, " KV cache %.0f%% of the free memory,", 100 * s->kv_cache_fraction);
-    rep_printf(b, " KV blocks %s\n",
-               s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)");
+    rep_printf(b, " KV blocks %s%s\n",
+               s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)",
+               s->prefix_caching ? ", prefix caching" : "");
   }
   rep_printf(b, "training: weight-gradient accumulation %s; cross-entropy %s; fit group %s\n",
              s->grad_accum_fusion ? "in the GEMM" : "by an add kernel",

@@ -44,7 +44,7 @@ static double launched(const sl_costctx *ctx, double t) {
 }
 
 static int on_chip(const sl_emb_shard *s, int c) {
-  return s->chip == c || s->chip < 0;
+  return s->chip < 0 || (c >= s->chip && c < s->chip + (s->span > 1 ? s->span : 1));
 }
 
 /* The rows a shard's kernel reads per pass on its chip, and the pooled bytes it writes. */
@@ -277,7 +277,8 @@ static void chip_memory(const dl *z, const sl_memory *base, sl_memory *out) {
 }
 
 static const char *shard_label(arena *a, const dl *z, const sl_emb_shard *s, int bwd) {
-  static const char *const kind[] = {"", "", ".row", ".col", ".data"};
+  static const char *const kind[] = {"", "", ".row", ".col", ".data", ".trow"};
+  _Static_assert(SL_ARRAY_LEN(kind) == SL_SHARD_COUNT, "a label for every sharding kind");
   const sl_emb_table *t = &z->d->tables[s->table];
   char buf[96], nm[48];
   if (t->name)
@@ -354,6 +355,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
   in->state_row = sc->optimizer == SL_OPTIM_ADAGRAD ? 4.0 : 0;
   in->state_value = sc->optimizer == SL_OPTIM_ADAMW ? 8.0 : 0;
   in->node_chips = (int)fmin(sc->node_chips, z.n);
+  if (in->node_chips > 1 && z.n > in->node_chips)
+    in->dom_rs_s_per_byte = dlrm_rs_time(&z.dctx.net, 1e10, in->node_chips, in->node_chips) / 1e10;
   if (fixed) /* the tables stay where training put them */
     z.plan = *fixed;
   else if (shard_plan(scratch, in, &z.plan))
@@ -397,8 +400,10 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
 
   /* communication of one pass */
   double S_idx = 0, S_rw = 0, S_dp_grad = 0, n_sparse = 0;
-  double *send = ar_alloc(scratch, (size_t)z.n * sizeof *send);
-  if (!send) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  double *send = ar_alloc(scratch, (size_t)z.n * sizeof *send),
+         *S_tr = ar_alloc(scratch, (size_t)z.n * sizeof *S_tr);
+  if (!send || !S_tr) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  memset(S_tr, 0, (size_t)z.n * sizeof *S_tr);
   for (size_t i = 0; i < z.plan.n; i++) {
     const sl_emb_shard *s = &z.plan.shards[i];
     const sl_emb_table *t = &d->tables[s->table];
@@ -408,6 +413,9 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     }
     if (s->kind == SL_SHARD_ROW)
       S_rw += z.pass * s->dim * z.ab;
+    else if (s->kind == SL_SHARD_TABLE_ROW) /* partial sums reduce-scattered in the domain, then sent */
+      for (int c = s->chip; c < s->chip + s->span; c++)
+        S_tr[c] += z.pass * s->dim * z.ab, send[c] += z.pass * s->dim * z.ab / s->span;
     else
       send[s->chip] += z.pass * s->dim * z.ab;
   }
@@ -426,6 +434,10 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     send[c] = S_idx; /* every chip sends the indices of its own samples */
   double t_idx = dlrm_a2a_time(&z.dctx.net, send, z.n, kd);
   double t_rs = dlrm_rs_time(&z.dctx.net, S_rw, z.n, kd), t_ag = t_rs;
+  double S_trd = 0; /* table-row-wise: the busiest domain's reduce-scatter, a ring over its chips */
+  for (int c = 0; c < z.n; c++)
+    S_trd = fmax(S_trd, S_tr[c]);
+  double t_trs = dlrm_rs_time(&z.dctx.net, S_trd, kd, kd), t_tag = t_trs;
 
   /* the dense part of one pass */
   sl_graph g = {0};
@@ -499,15 +511,18 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     double nk = 0;
     for (int k = 0; k < 8; k++)
       nk += kinds[k];
-    colls = (t_idx > 0) + (t_a2a > 0) + (t_rs > 0);
-    if (z.train) colls += (t_a2a > 0) + (t_ag > 0);
+    colls = (t_idx > 0) + (t_a2a > 0) + (t_rs > 0) + (t_trs > 0);
+    if (z.train) colls += (t_a2a > 0) + (t_ag > 0) + (t_tag > 0);
     host_s = dlrm_host_ops(&sc->stack, d, z.train, z.m, dense_ops, shards, nk, colls) * sc->stack.kernel_overhead_s;
   }
-  double pass_t = t_idx + f_crit + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
+  double pass_t = t_idx + f_crit + t_trs + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
   const sl_bound NET = SL_BOUND_NETWORK;
   SL_TRY(add_row(res, cap, err,
                  (sl_row){"sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m, 0,
                           S_idx * z.m, 0, -1}));
+  SL_TRY(add_row(res, cap, err,
+                 (sl_row){"pooled_reduce_scatter_domain", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_trs * z.m,
+                          0, S_trd * z.m, 0, -1}));
   SL_TRY(add_row(res, cap, err,
                  (sl_row){"pooled_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
                           S_a2a * z.m, 0, -1}));
@@ -516,13 +531,16 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
                           S_rw * z.m, 0, -1}));
   double step;
   if (z.train) {
-    pass_t += t_dense_b + t_a2a + t_ag + b_crit;
+    pass_t += t_dense_b + t_a2a + t_tag + t_ag + b_crit;
     SL_TRY(add_row(res, cap, err,
                    (sl_row){"pooled_all_to_all.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
                             S_a2a * z.m, 0, -1}));
     SL_TRY(add_row(res, cap, err,
                    (sl_row){"pooled_all_gather.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_ag * z.m, 0,
                             S_rw * z.m, 0, -1}));
+    SL_TRY(add_row(res, cap, err,
+                   (sl_row){"pooled_all_gather_domain.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m,
+                            t_tag * z.m, 0, S_trd * z.m, 0, -1}));
     /* after the last pass: gradient all-reduce (dense part and replicated tables), the optimizer */
     double t_ar_d = coll_time(&z, SL_COLL_ALL_REDUCE, Pd * 4.0),
            t_ar_t = coll_time(&z, SL_COLL_ALL_REDUCE, S_dp_grad);

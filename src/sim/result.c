@@ -302,6 +302,11 @@ static const result_key KEYS[] = {
     KEY("serve.kv_transfer_mean_s", "s, end of prefill to KV at the decode pool, mean", W_DISAGG, R_DOUBLE,
         serve.kv_transfer_mean_s),
     KEY("serve.kv_transfer_max_s", "s, the same, longest", W_DISAGG, R_DOUBLE, serve.kv_transfer_max_s),
+    /* prefix caching and speculative decoding */
+    KEY("serve.prefix_hit_rate", "cached prompt tokens / prompt tokens", W_SERVE, R_DOUBLE, serve.prefix_hit_rate),
+    KEY("serve.prefix_evictions", "cached prefixes evicted", W_SERVE, R_DOUBLE, serve.prefix_evictions),
+    KEY("serve.spec_tokens_per_step", "tokens per sequence per speculative step", W_SERVE, R_DOUBLE,
+        serve.spec_tokens_per_step),
     KEY("roofline.peak_flops_per_s", "FLOP/s, matrix peak of the compute format, whole chip", W_ROOF,
         R_DOUBLE, roof.peak_flops_per_s),
     KEY("roofline.dram_bw_GBps", "GB/s, DRAM spec bandwidth", W_ROOF, R_DOUBLE, roof.dram_bw_GBps),

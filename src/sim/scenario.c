@@ -675,13 +675,54 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
       s = rd_fail(r, sch, "scheduler sizes must be whole numbers");
     rd_pop(r, m2);
   }
+  /* prefix caching and speculative decoding (docs/serving.md) */
+  v->prefix_caching = sc->stack.prefix_caching;
+  if (!s) s = rd_bool(r, t, "prefix_caching", 0, &v->prefix_caching);
+  yt_node *pfx = s ? NULL : yt_get(t, "prefix");
+  if (pfx) { /* synthetic shared prefixes: each request draws one of `groups`, prompt = prefix + its own part */
+    rd_mark m2 = rd_push(r, "prefix");
+    s = rd_map(r, pfx);
+    if (!s) s = rd_double(r, pfx, "groups", 1, 1, 1e7, &v->prefix_groups);
+    if (!s) s = rd_double(r, pfx, "tokens", 1, 1, 1e7, &v->prefix_tokens);
+    if (!s) s = rd_done(r, pfx);
+    if (!s && (v->prefix_groups != floor(v->prefix_groups) || v->prefix_tokens != floor(v->prefix_tokens)))
+      s = rd_fail(r, pfx, "groups and tokens must be whole numbers");
+    rd_pop(r, m2);
+  }
+  yt_node *spec = s ? NULL : yt_get(t, "speculative");
+  if (spec) { /* a draft model proposes `tokens` tokens a step, the target verifies them */
+    rd_mark m2 = rd_push(r, "speculative");
+    v->spec_line = yt_find(t, "speculative")->key_line;
+    v->spec_acceptance = -1;
+    s = rd_map(r, spec);
+    yt_node *dn = s ? NULL : yt_get(spec, "draft");
+    if (!s && !dn) s = rd_missing(r, spec, "draft", "missing key (the draft model: a preset or an inline model)");
+    if (!s) {
+      rd_mark m3 = rd_push(r, "draft");
+      yt_node *tree = NULL;
+      sl_model *dm = ar_alloc(r->a, sizeof *dm);
+      if (!dm) s = err_set(r->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+      if (!s) s = spec_resolve(r, "models", dn, &tree);
+      if (!s) s = model_from_node(r, tree, dm);
+      if (!s && dm->kind != SL_MODEL_TRANSFORMER) s = rd_fail(r, dn, "the draft must be a transformer model");
+      if (!s && dm->tf.vocab == 0) s = rd_fail(r, dn, "the draft model needs a vocabulary (it proposes tokens)");
+      v->spec_draft = dm;
+      rd_pop(r, m3);
+    }
+    if (!s) s = rd_double(r, spec, "tokens", 1, 1, 32, &v->spec_tokens);
+    if (!s && v->spec_tokens != floor(v->spec_tokens))
+      s = rd_fail(r, yt_find(spec, "tokens")->value, "tokens must be a whole number");
+    if (!s) s = rd_double(r, spec, "acceptance", 1, 0, 1, &v->spec_acceptance);
+    if (!s) s = rd_done(r, spec);
+    rd_pop(r, m2);
+  }
   /* disaggregated pools and the mixed-fleet search */
   v->kv_link_latency_s = -1;
   if (!s) s = read_disaggregated(r, t, sc);
   if (!s) s = read_fleet(r, t, sc);
   if (!s) s = rd_done(r, t);
   if (!s && !v->chunked_prefill) {
-    double longest = v->prompt.kind == SL_DIST_UNIFORM ? v->prompt.b : v->prompt.a;
+    double longest = (v->prompt.kind == SL_DIST_UNIFORM ? v->prompt.b : v->prompt.a) + v->prefix_tokens;
     if (v->prompt.kind != SL_DIST_EXP && longest > v->max_batch_tokens)
       s = rd_fail(r, t, "without chunked prefill a prompt of %g tokens exceeds max_batch_tokens %g", longest,
                   v->max_batch_tokens);
@@ -818,7 +859,7 @@ static sl_status check_context(const sl_scenario *sc, yt_node *root, sl_error *e
                    "(max_context)",
                    sc->prompt_len, sc->gen_len, sc->prompt_len + sc->gen_len, ctx, name);
   if (sc->task == SL_TASK_SERVE) {
-    double p = dist_max(&sc->serve.prompt), g = dist_max(&sc->serve.gen);
+    double p = dist_max(&sc->serve.prompt) + sc->serve.prefix_tokens, g = dist_max(&sc->serve.gen);
     if (p + g > ctx)
       return err_set(err, SL_ERR_INPUT, f, key_line(root, "serve", "prompt_len"), "serve.prompt_len",
                      "requests of up to %.0f + %.0f = %.0f tokens exceed the %.0f-token context of model %s "

@@ -120,11 +120,13 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
   return graph_time(&m->ctx, m->gctxp, &g, 1, 0, &m->attn_e, &m->attn_g);
 }
 
-static double decode_attn_time(step_model *m, double B, double kv) {
+/* Attention of B decoding sequences of q new tokens each (1; k + 1 when speculative decoding verifies
+ * k drafted tokens, causal among them) over a mean context of kv tokens. */
+static inline double decode_attn_q(step_model *m, double B, double q, double kv) {
   m->attn_e = m->attn_g = 0;
   if (B <= 0) return 0;
   double q16 = round(kv / 16);
-  uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull;
+  uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull ^ ((uint64_t)(q - 1) << 52);
   size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & m->amask;
   for (size_t probe = 0; probe <= m->amask; probe++, i = (i + 1) & m->amask) {
     if (m->akey[i] == key) {
@@ -132,12 +134,16 @@ static double decode_attn_time(step_model *m, double B, double kv) {
       return m->aval[i];
     }
     if (m->akey[i] == 0) {
-      double t = attn_time(m, B, 1, fmax(1, q16 * 16), 0);
+      double t = attn_time(m, B, q, fmax(q, q16 * 16), q > 1);
       m->akey[i] = key, m->aval[i] = t, m->aval_e[i] = m->attn_e, m->aval_g[i] = m->attn_g;
       return t;
     }
   }
-  return attn_time(m, B, 1, fmax(1, q16 * 16), 0); /* table full: no memo */
+  return attn_time(m, B, q, fmax(q, q16 * 16), q > 1); /* table full: no memo */
+}
+
+static double decode_attn_time(step_model *m, double B, double kv) {
+  return decode_attn_q(m, B, 1, kv);
 }
 
 /* ---- requests ---------------------------------------------------------------------------------- */
@@ -147,8 +153,12 @@ typedef struct req {
   double prompt, gen; /* lengths */
   double target;      /* tokens to prefill (prompt, or prompt + generated after preemption) */
   double prefilled, generated, blocks;
-  int state;    /* 0 waiting, 1 running, 2 done, 3 its KV cache moving to the decode pool */
+  int state;    /* 0 waiting, 1 running, 2 done */
   double chunk; /* tokens prefilled in the current step */
+  /* prefix caching: the request's shared prefix (an index into its replica's prefix table, -1: none),
+   * the whole blocks of it, and how many of its blocks it maps from the cache */
+  long pfx;
+  double pfx_blocks, shared;
 } req;
 
 /* The work a request still has: tokens to prefill and tokens to generate. */
@@ -173,6 +183,9 @@ typedef struct sim_out {
   double ttft[3], tpot[3];
   double throughput, goodput, makespan, steps, preemptions, batch_tokens, kv_blocks;
   double energy_j, out_tokens; /* dynamic energy of one chip of each replica, summed; tokens generated */
+  double hit_tokens, prompt_tokens, evictions; /* prefix caching: prompt tokens found cached / admitted */
+  double spec_steps, spec_tokens;              /* speculative decoding: sequence-steps, tokens they emitted */
+  int has_prefix;                              /* some request has a shared prefix */
   double mean_ttft, mean_tpot, mean_step;
   int infeasible;
   /* disaggregated pools: per pool (prefill, decode) busy engine-seconds, dynamic energy, steps */
@@ -197,6 +210,7 @@ static double xfer_time(const xfer_spec *x, double prompt) {
   return fmax(prompt * x->send_bytes / x->send_Bps, prompt * x->recv_bytes / x->recv_Bps) + x->latency_s;
 }
 
+
 /* ---- one replica: an engine ---------------------------------------------------------------------
  * One data-parallel replica running continuous batching over the requests routed to it: its own
  * clock, queue, batch and KV blocks.  engine_step runs one engine step at the replica's clock. */
@@ -215,6 +229,18 @@ typedef struct engine {
   double outstanding; /* tokens still to prefill or generate over its queue and batch (the router's load) */
   double steps, batch_tokens, preempt, step_sum, energy_j;
   size_t done;
+  /* prefix caching: per shared prefix, the blocks cached on this replica (0: none) and the running
+   * requests that map them; cached prefixes no request uses form an LRU list (oldest at lru_head) */
+  size_t n_pfx;
+  double *pc_blocks, *pc_ref;
+  long *pc_prev, *pc_next;
+  long lru_head, lru_tail;
+  double evictable; /* blocks of the cached prefixes on the LRU list */
+  double hit_tokens, prompt_tokens, evictions;
+  /* speculative decoding: the draft's step model (NULL: none), the acceptance draws, the counts */
+  step_model *draft;
+  uint64_t rng;
+  double spec_steps, spec_tokens;
   /* disaggregated pools */
   int role;          /* ROLE_* */
   size_t *handoff;   /* prefill engine: requests whose prefill ended in the last step */
@@ -247,20 +273,76 @@ static int engine_queue(engine *e, size_t i, int front) {
   return 0;
 }
 
-static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r, double kv_blocks, int role) {
+static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r, double kv_blocks, size_t n_pfx,
+                       int role) {
   memset(e, 0, sizeof *e);
   e->m = m, e->sv = sv, e->r = r, e->free_blocks = kv_blocks;
   e->qcap = 1024;
   e->running = calloc((size_t)sv->max_seqs + 1, sizeof *e->running);
   e->waiting = calloc(e->qcap, sizeof *e->waiting);
   e->idle = 1;
+  e->lru_head = e->lru_tail = -1;
   e->role = role;
-  if (role == ROLE_PREFILL) e->handoff = calloc((size_t)sv->max_seqs + 1, sizeof *e->handoff);
-  return e->running && e->waiting && (role != ROLE_PREFILL || e->handoff) ? 0 : -1;
+  if (role == ROLE_PREFILL && !(e->handoff = calloc((size_t)sv->max_seqs + 1, sizeof *e->handoff))) return -1;
+  if (n_pfx > 0) {
+    e->n_pfx = n_pfx;
+    e->pc_blocks = calloc(n_pfx, sizeof *e->pc_blocks);
+    e->pc_ref = calloc(n_pfx, sizeof *e->pc_ref);
+    e->pc_prev = calloc(n_pfx, sizeof *e->pc_prev);
+    e->pc_next = calloc(n_pfx, sizeof *e->pc_next);
+    if (!e->pc_blocks || !e->pc_ref || !e->pc_prev || !e->pc_next) return -1;
+  }
+  return e->running && e->waiting ? 0 : -1;
 }
 
 static void engine_free(engine *e) {
   free(e->running), free(e->waiting), free(e->handoff);
+  free(e->pc_blocks), free(e->pc_ref), free(e->pc_prev), free(e->pc_next);
+}
+
+/* ---- prefix caching: the replica's cached prefixes ------------------------------------------------ */
+
+static void lru_unlink(engine *e, long p) {
+  long a = e->pc_prev[p], b = e->pc_next[p];
+  if (a >= 0) e->pc_next[a] = b; else e->lru_head = b;
+  if (b >= 0) e->pc_prev[b] = a; else e->lru_tail = a;
+  e->evictable -= e->pc_blocks[p];
+}
+
+static void lru_push(engine *e, long p) { /* the most recently used, at the tail */
+  e->pc_prev[p] = e->lru_tail, e->pc_next[p] = -1;
+  if (e->lru_tail >= 0) e->pc_next[e->lru_tail] = p; else e->lru_head = p;
+  e->lru_tail = p;
+  e->evictable += e->pc_blocks[p];
+}
+
+/* Makes `need` blocks free, evicting cached prefixes no request uses, least recently used first;
+ * evicts nothing when even all of them would not be enough. */
+static void engine_reclaim(engine *e, double need) {
+  if (need <= e->free_blocks || need > e->free_blocks + e->evictable) return;
+  while (need > e->free_blocks && e->lru_head >= 0) {
+    long p = e->lru_head;
+    lru_unlink(e, p);
+    e->free_blocks += e->pc_blocks[p], e->pc_blocks[p] = 0;
+    e->evictions++;
+  }
+}
+
+/* A request gives back its blocks: its own to the free pool, the cached prefix's to the cache. */
+static void engine_release(engine *e, req *q) {
+  e->free_blocks += q->blocks - q->shared;
+  if (q->shared > 0 && --e->pc_ref[q->pfx] == 0) lru_push(e, q->pfx);
+  q->blocks = 0, q->shared = 0;
+}
+
+/* Tokens a speculative step emits for one sequence: 1 + a, a drafted tokens accepted with the
+ * truncated geometric law P(a = j) = alpha^j (1 - alpha) for j < k, P(a = k) = alpha^k, drawn from
+ * one uniform u as a = min(k, floor(log u / log alpha)) (P(a >= j) = P(u <= alpha^j) = alpha^j). */
+static double spec_draw(uint64_t *rng, double k, double alpha) {
+  double u = core_rng_unit(rng);
+  if (alpha <= 0) return 1;
+  if (alpha >= 1) return 1 + k;
+  return 1 + fmin(k, floor(log(u) / log(alpha)));
 }
 
 /* Request i arrives at the replica at time t (its arrival, or the end of its KV transfer). */
@@ -277,9 +359,9 @@ static int engine_step(engine *e) {
   step_model *m = e->m;
   const sl_serve_spec *sv = e->sv;
   req *r = e->r;
-  e->n_handoff = 0;
   double block = sv->kv_block_tokens, budget = sv->max_batch_tokens;
   int reserve = m->sc.stack.kv_policy == SL_KV_RESERVE; /* admission reserves the request's whole KV */
+  e->n_handoff = 0;
   /* 0. a decode pool's engine admits arrived requests (prefilled elsewhere) while the blocks of their
    * whole prompt and output are free: it never preempts */
   if (e->role == ROLE_DECODE)
@@ -291,7 +373,10 @@ static int engine_step(engine *e) {
       q->state = 1, q->blocks = need, e->free_blocks -= need;
       e->running[e->n_run++] = (size_t)(q - r);
     }
-  /* 1. one token for every decoding sequence, preempting the newest when blocks run out */
+  step_model *d = e->draft; /* speculative decoding: the draft's step model, or NULL */
+  double sk = d ? sv->spec_tokens : 0, sq = 1 + sk; /* tokens a decode verifies (1 without a draft) */
+  /* 1. one token (with a draft: k + 1 verified) for every decoding sequence, preempting the newest
+   * when blocks run out (after evicting cached prefixes no request uses) */
   double tokens = 0, dec = 0, kv_sum = 0, seqs = 0; /* seqs: sequences in the step */
   for (size_t j = 0; j < e->n_run; j++)
     r[e->running[j]].chunk = 0;
@@ -299,32 +384,38 @@ static int engine_step(engine *e) {
     req *q = &r[e->running[j]];
     if (q->prefilled < q->target) continue; /* still prefilling */
     double ctx = q->prompt + q->generated;
-    while (ceil((ctx + 1) / block) > q->blocks && e->free_blocks < 1 && e->n_run > j + 1) {
+    double need = ceil((ctx + sq) / block) - q->blocks;
+    if (need > e->free_blocks) engine_reclaim(e, need);
+    while (need > 0 && e->free_blocks < need && e->n_run > j + 1) {
       size_t vi = e->running[--e->n_run]; /* the most recently admitted */
       req *v = &r[vi];
       e->outstanding -= remaining(v);
-      e->free_blocks += v->blocks;
-      v->blocks = 0, v->prefilled = 0, v->target = v->prompt + v->generated, v->state = 0;
+      engine_release(e, v);
+      v->prefilled = 0, v->target = v->prompt + v->generated, v->state = 0;
       e->outstanding += remaining(v);
       if (engine_queue(e, vi, 1)) return -1;
       e->preempt++;
+      if (need > e->free_blocks) engine_reclaim(e, need);
     }
-    if (ceil((ctx + 1) / block) > q->blocks) {
-      if (e->free_blocks < 1) continue; /* nothing left to preempt: it waits a step */
-      q->blocks++, e->free_blocks--;
+    if (need > 0) {
+      if (e->free_blocks < need) continue; /* nothing left to preempt: it waits a step */
+      q->blocks += need, e->free_blocks -= need;
     }
-    q->chunk = 1;
-    tokens++, dec++, kv_sum += ctx + 1;
+    q->chunk = sq;
+    tokens += sq, dec++, kv_sum += ctx + sq;
     seqs++;
   }
   /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
-  double emit = dec, attn = decode_attn_time(m, dec, dec > 0 ? kv_sum / dec : 0);
+  double kv_mean = dec > 0 ? kv_sum / dec : 0;
+  double emit = dec * sq, attn = d ? decode_attn_q(m, dec, sq, kv_mean) : decode_attn_time(m, dec, kv_mean);
   double step_e = m->attn_e, attn_g = m->attn_g; /* decode attention from a graph */
+  double d_attn = 0, d_emit = dec, d_e = 0;       /* the draft's pass over the step's prefill chunks */
   for (size_t j = 0; j < e->n_run && tokens < budget; j++) {
     req *q = &r[e->running[j]];
     if (q->prefilled >= q->target || q->chunk > 0) continue;
     double c = fmin(q->target - q->prefilled, budget - tokens);
     double need = fmax(0, ceil((q->prefilled + c) / block) - q->blocks); /* 0 when reserved */
+    if (need > e->free_blocks) engine_reclaim(e, need);
     if (need > e->free_blocks)
       c = fmax(0, (q->blocks + e->free_blocks) * block - q->prefilled), need = e->free_blocks;
     if (c <= 0) continue;
@@ -333,40 +424,79 @@ static int engine_step(engine *e) {
     tokens += c, seqs++;
     attn += attn_time(m, 1, c, q->prefilled + c, 1);
     step_e += m->attn_e;
-    if (q->prefilled + c >= q->target) emit++;
+    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), d_e += d->attn_e;
+    if (q->prefilled + c >= q->target) emit++, d_emit++;
   }
   while (e->role != ROLE_DECODE && e->head != e->tail && tokens < budget && e->n_run < (size_t)sv->max_seqs) {
     req *q = &r[e->waiting[e->head]];
-    double c = fmin(q->target, budget - tokens);
-    if (!sv->chunked_prefill && c < q->target) break;
-    /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token; a
-     * prefill pool's engine: for the whole prompt (its KV leaves with the request) */
-    double need = e->role == ROLE_PREFILL ? ceil(q->target / block)
-                  : reserve               ? ceil((q->target + q->gen - q->generated) / block)
+    /* a cached prefix: its whole blocks are mapped, not prefilled (at least one prompt token is
+     * computed, for the logits of the first output token) */
+    double hit = 0;
+    if (q->pfx >= 0 && sv->prefix_caching && e->pc_blocks[q->pfx] > 0)
+      hit = fmin(fmin(e->pc_blocks[q->pfx], q->pfx_blocks), floor((q->target - 1) / block));
+    double c = fmin(q->target - hit * block, budget - tokens);
+    if (!sv->chunked_prefill && c < q->target - hit * block) break;
+    /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token */
+    /* a prefill pool's engine: the whole prompt (its KV leaves with the request) */
+    double need = e->role == ROLE_PREFILL ? ceil(q->target / block) - hit
+                  : reserve               ? ceil((q->target + q->gen - q->generated + sk) / block) - hit
                                           : ceil(c / block);
-    if (need > e->free_blocks) break;
+    /* the blocks that evicting could free, less this request's own cached prefix */
+    double spare = e->evictable - (hit > 0 && e->pc_ref[q->pfx] == 0 ? e->pc_blocks[q->pfx] : 0);
+    if (need > e->free_blocks + spare) break;
+    if (hit > 0) { /* map the prefix: it is in use, no longer evictable */
+      if (e->pc_ref[q->pfx]++ == 0) lru_unlink(e, q->pfx);
+    }
+    engine_reclaim(e, need);
     e->head = (e->head + 1) % e->qcap;
     q->state = 1;
-    q->blocks = need, e->free_blocks -= need;
-    q->prefilled = 0;
+    q->blocks = need + hit, e->free_blocks -= need;
+    q->shared = hit;
+    q->prefilled = hit * block;
     q->chunk = c;
     e->running[e->n_run++] = (size_t)(q - r);
     tokens += c, seqs++;
-    attn += attn_time(m, 1, c, c, 1);
+    attn += attn_time(m, 1, c, q->prefilled + c, 1);
     step_e += m->attn_e;
-    if (c >= q->target) emit++;
+    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), d_e += d->attn_e;
+    if (q->prefilled + c >= q->target) emit++, d_emit++;
+    if (sv->prefix_caching) {
+      e->prompt_tokens += q->target, e->hit_tokens += hit * block;
+      e->outstanding -= hit * block;
+    }
   }
   if (tokens == 0) return 0;
   double dt = lin_time(m, tokens) + attn + head_time(m, emit);
   if (m->failed || !isfinite(dt)) return -1;
-  if (seqs == dec) /* decodes only: the step replays a captured CUDA graph */
-    dt = m->lin_g[(size_t)tokens] + attn_g + m->head_g[(size_t)emit];
+  int graph = seqs == dec; /* decodes only: the step replays a captured CUDA graph */
+  if (graph) dt = m->lin_g[(size_t)tokens] + attn_g + m->head_g[(size_t)emit];
+  double step_j = step_e + m->lin_e[(size_t)tokens] + m->head_e[(size_t)emit];
+  if (d) {
+    /* the draft: one pass over the step's new tokens (the prefill chunks and each decoding
+     * sequence's last token) proposes the first drafted token, k - 1 decode steps the rest */
+    double dn = tokens - dec * sq + dec;
+    double da = decode_attn_time(d, dec, kv_mean - sk), dag = d->attn_g;
+    double t1 = lin_time(d, dn) + da + d_attn + head_time(d, d_emit);
+    d_e += d->attn_e + d->lin_e[(size_t)dn] + (d_emit > 0 ? d->head_e[(size_t)d_emit] : 0);
+    if (graph) t1 = d->lin_g[(size_t)dn] + dag + d->head_g[(size_t)d_emit];
+    for (double i = 1; i < sk && dec > 0; i++) {
+      double a = decode_attn_time(d, dec, kv_mean - sk + i), ag = d->attn_g;
+      t1 += graph ? d->lin_g[(size_t)dec] + ag + d->head_g[(size_t)dec]
+                  : lin_time(d, dec) + a + head_time(d, dec);
+      d_e += d->attn_e + d->lin_e[(size_t)dec] + d->head_e[(size_t)dec];
+    }
+    if (d->failed || !isfinite(t1)) {
+      m->failed = 1;
+      return -1;
+    }
+    dt += t1, step_j += d_e;
+  }
   dt = step_with_host(&m->sc.stack, dt, seqs, e->idle); /* the engine's host work for the step */
   e->idle = 0;
-  e->energy_j += step_e + m->lin_e[(size_t)tokens] + m->head_e[(size_t)emit];
+  e->energy_j += step_j;
   e->now += dt;
   e->steps++, e->batch_tokens += tokens, e->step_sum += dt;
-  e->outstanding -= tokens;
+  e->outstanding -= d ? tokens - dec * sq : tokens; /* a draft's decodes: what they emit, below */
   /* 3. advance every sequence that ran */
   size_t keep = 0;
   for (size_t j = 0; j < e->n_run; j++) {
@@ -379,17 +509,29 @@ static int engine_step(engine *e) {
           q->generated++;
           if (e->role != ROLE_PREFILL) e->outstanding--;
         }
+        /* the first prefill past the prefix's whole blocks caches them, unless cached already */
+        if (q->pfx >= 0 && sv->prefix_caching && q->shared == 0 && q->pfx_blocks > 0 &&
+            e->pc_blocks[q->pfx] == 0 && q->prefilled >= q->pfx_blocks * block) {
+          e->pc_blocks[q->pfx] = q->pfx_blocks, e->pc_ref[q->pfx] = 1;
+          q->shared = q->pfx_blocks;
+        }
+      } else if (d) {
+        double a = spec_draw(&e->rng, sk, sv->spec_acceptance);
+        double emitted = fmin(a, q->gen - q->generated);
+        q->generated += emitted;
+        e->outstanding -= emitted;
+        e->spec_steps++, e->spec_tokens += a;
       } else {
         q->generated++;
       }
     }
     if (e->role == ROLE_PREFILL && q->prefilled >= q->target && q->generated < q->gen) {
       q->state = 3; /* its KV cache leaves for the decode pool */
-      e->free_blocks += q->blocks, q->blocks = 0;
+      engine_release(e, q);
       e->handoff[e->n_handoff++] = e->running[j];
     } else if (q->generated >= q->gen && q->prefilled >= q->target) {
       q->state = 2, q->t_done = e->now;
-      e->free_blocks += q->blocks, q->blocks = 0;
+      engine_release(e, q);
       e->done++;
     } else {
       e->running[keep++] = e->running[j];
@@ -407,6 +549,154 @@ static size_t route(const engine *e, size_t n_eng, const sl_serve_spec *sv, size
   for (size_t k = 1; k < n_eng; k++)
     if (e[k].outstanding < e[best].outstanding) best = k;
   return best;
+}
+
+/* One simulation of `replicas` replicas behind a router, the requests arriving at `rate` requests per
+ * second over them all: a discrete-event loop that always advances the replica whose clock is
+ * earliest, after routing every request that has arrived by then. */
+/* The shared prefixes of the requests as dense indices 0..P-1 (req.pfx; -1: none) and their whole
+ * blocks; returns P, or (size_t)-1 when out of memory. */
+static size_t prefix_index(const sl_serve_spec *sv, const sl_request *in, req *r, size_t n) {
+  size_t cap = 16, P = 0;
+  while (cap < 2 * n) cap *= 2;
+  double *key = NULL;
+  long *val = NULL;
+  for (size_t i = 0; i < n; i++) {
+    r[i].pfx = -1;
+    if (!(in[i].prefix_id >= 0)) continue;
+    if (!key) {
+      key = malloc(cap * sizeof *key), val = malloc(cap * sizeof *val);
+      if (!key || !val) {
+        free(key), free(val);
+        return (size_t)-1;
+      }
+      for (size_t k = 0; k < cap; k++) key[k] = -1;
+    }
+    uint64_t h = (uint64_t)in[i].prefix_id * 0x9E3779B97F4A7C15ull;
+    size_t k = (size_t)(h >> 20) & (cap - 1);
+    while (key[k] >= 0 && key[k] != in[i].prefix_id) k = (k + 1) & (cap - 1);
+    if (key[k] < 0) key[k] = in[i].prefix_id, val[k] = (long)P++;
+    r[i].pfx = val[k];
+    r[i].pfx_blocks = floor(fmin(in[i].prefix_tokens, in[i].prompt) / sv->kv_block_tokens);
+  }
+  free(key), free(val);
+  return P;
+}
+
+static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec *sv, const sl_request *given,
+                          size_t n_given, double rate, double kv_blocks, size_t replicas, sim_out *o) {
+  memset(o, 0, sizeof *o);
+  size_t n = given ? n_given : (size_t)sv->requests; /* given: these requests, not the scenario's traffic */
+  if (replicas < 1) replicas = 1;
+  req *r = calloc(n, sizeof *r);
+  sl_request *in = calloc(n, sizeof *in);
+  engine *e = calloc(replicas, sizeof *e);
+  double *ttft = calloc(n, sizeof *ttft), *tpot = calloc(n, sizeof *tpot);
+  int bad = !r || !in || !e || !ttft || !tpot;
+  size_t n_eng = 0, n_pfx = 0;
+  if (!bad) {
+    if (given)
+      memcpy(in, given, n * sizeof *in);
+    else
+      traffic_requests(sv, rate, in, n);
+    for (size_t i = 0; i < n; i++) {
+      r[i].arrival = in[i].arrival, r[i].prompt = in[i].prompt, r[i].gen = in[i].gen;
+      r[i].target = r[i].prompt;
+      if (in[i].prefix_id >= 0) o->has_prefix = 1;
+    }
+    /* prefix caching: the requests' shared prefixes, indexed for the replicas' tables */
+    if (sv->prefix_caching && o->has_prefix) bad = (n_pfx = prefix_index(sv, in, r, n)) == (size_t)-1;
+    else
+      for (size_t i = 0; i < n; i++)
+        r[i].pfx = -1;
+  }
+  while (!bad && n_eng < replicas) { /* a replica that failed half-way is freed with the others */
+    bad = engine_init(&e[n_eng], m, sv, r, kv_blocks, n_pfx, ROLE_COLOCATED) != 0;
+    e[n_eng].draft = draft; /* speculative decoding: its acceptance draws, a stream per replica */
+    e[n_eng].rng = (uint64_t)sv->seed ^ 0x5350454344454331ull ^ ((uint64_t)n_eng * 0x9E3779B97F4A7C15ull);
+    n_eng++;
+  }
+  free(in);
+  if (bad) {
+    for (size_t k = 0; k < n_eng; k++)
+      engine_free(&e[k]);
+    free(r), free(e), free(ttft), free(tpot);
+    return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve: %zu requests)", n);
+  }
+  /* A request that could never fit (prompt + output, and the drafted tokens a step verifies, over
+   * the whole KV cache) is infeasible. */
+  double sk = draft ? sv->spec_tokens : 0;
+  for (size_t i = 0; i < n; i++)
+    if (ceil((r[i].prompt + r[i].gen + sk) / sv->kv_block_tokens) > kv_blocks) o->infeasible = 1;
+  size_t next = 0, done = 0, turn = 0, shown = 0;
+  int failed = 0;
+  while (!o->infeasible && !failed && done < n) {
+    size_t k = n_eng; /* the busy replica with the earliest clock */
+    for (size_t j = 0; j < n_eng; j++)
+      if (engine_busy(&e[j]) && (k == n_eng || e[j].now < e[k].now)) k = j;
+    double t_next = k < n_eng ? e[k].now : INFINITY;
+    if (next < n && r[next].arrival <= t_next) {
+      if (engine_arrive(&e[route(e, n_eng, sv, &turn)], next, r[next].arrival)) failed = 1;
+      next++;
+      continue;
+    }
+    if (k == n_eng) break; /* nothing left to run or to arrive */
+    size_t before = e[k].done;
+    int ran = engine_step(&e[k]);
+    if (ran < 0) {
+      failed = 1;
+    } else if (ran == 0) { /* blocked: it waits for the next arrival (cannot happen with running decodes) */
+      if (next < n)
+        e[k].now = fmax(e[k].now, r[next].arrival), e[k].idle = 1;
+      else
+        o->infeasible = 1;
+    }
+    done += e[k].done - before;
+    if (done - shown >= 8192) shown = done, core_progress("serving simulation: requests", (double)done, (double)n);
+  }
+  if (failed && !m->failed) {
+    m->failed = 1;
+    if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve queue)");
+  }
+  if (!o->infeasible && !m->failed) {
+    size_t nt = 0, good = 0;
+    double sum_ttft = 0, sum_tpot = 0, out_tokens = 0, end = 0;
+    for (size_t i = 0; i < n; i++) {
+      ttft[i] = r[i].t_first - r[i].arrival;
+      sum_ttft += ttft[i];
+      out_tokens += r[i].gen;
+      end = fmax(end, r[i].t_done);
+      double tp = r[i].gen > 1 ? (r[i].t_done - r[i].t_first) / (r[i].gen - 1) : 0;
+      if (r[i].gen > 1) tpot[nt++] = tp, sum_tpot += tp;
+      if (ttft[i] <= sv->slo_ttft_s && tp <= sv->slo_tpot_s) good++;
+    }
+    qsort(ttft, n, sizeof *ttft, cmp_double);
+    qsort(tpot, nt, sizeof *tpot, cmp_double);
+    const double ps[3] = {0.50, 0.90, 0.99};
+    for (int k = 0; k < 3; k++)
+      o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
+    double steps = 0, batch_tokens = 0, step_sum = 0;
+    for (size_t j = 0; j < n_eng; j++) {
+      steps += e[j].steps, batch_tokens += e[j].batch_tokens, step_sum += e[j].step_sum;
+      o->preemptions += e[j].preempt, o->energy_j += e[j].energy_j;
+      o->hit_tokens += e[j].hit_tokens, o->prompt_tokens += e[j].prompt_tokens, o->evictions += e[j].evictions;
+      o->spec_steps += e[j].spec_steps, o->spec_tokens += e[j].spec_tokens;
+    }
+    o->makespan = end - r[0].arrival;
+    o->out_tokens = out_tokens;
+    o->throughput = out_tokens / o->makespan;
+    o->goodput = (double)good / o->makespan;
+    o->mean_ttft = sum_ttft / (double)n;
+    o->mean_tpot = nt ? sum_tpot / (double)nt : NAN;
+    o->steps = steps;
+    o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
+    o->mean_step = steps > 0 ? step_sum / steps : 0;
+    o->kv_blocks = kv_blocks;
+  }
+  for (size_t k = 0; k < n_eng; k++)
+    engine_free(&e[k]);
+  free(r), free(e), free(ttft), free(tpot);
+  return m->failed ? (m->err && m->err->code ? m->err->code : SL_ERR_INTERNAL) : SL_OK;
 }
 
 /* A pool of engines of one step model: the whole fleet when colocated, or the prefill or the decode
@@ -455,7 +745,7 @@ static xfer_ev heap_pop(xfer_ev *h, size_t *n) {
  * go to the prefill pool's engines; a request whose prefill ends (its first token) moves its KV cache
  * over the link (xf), queued behind the sending engine's earlier transfers, and arrives at a decode
  * engine when the transfer ends (the transfers in flight are a heap on that time). */
-static sl_status simulate(pool_rt *pl, int n_pools, const sl_serve_spec *sv, const xfer_spec *xf, double rate,
+static sl_status simulate_pools(pool_rt *pl, int n_pools, const sl_serve_spec *sv, const xfer_spec *xf, double rate,
                           sim_out *o) {
   memset(o, 0, sizeof *o);
   size_t n = (size_t)sv->requests;
@@ -472,7 +762,7 @@ static sl_status simulate(pool_rt *pl, int n_pools, const sl_serve_spec *sv, con
   while (!bad && n_eng < replicas) { /* a replica that failed half-way is freed with the others */
     int back = n_eng >= n_front;
     pool_rt *p = &pl[back];
-    bad = engine_init(&e[n_eng++], &p->m, sv, r, p->blocks,
+    bad = engine_init(&e[n_eng++], &p->m, sv, r, p->blocks, 0,
                       n_back == 0 ? ROLE_COLOCATED : back ? ROLE_DECODE : ROLE_PREFILL) != 0;
   }
   if (bad) {
@@ -485,6 +775,7 @@ static sl_status simulate(pool_rt *pl, int n_pools, const sl_serve_spec *sv, con
   for (size_t i = 0; i < n; i++) {
     r[i].arrival = in[i].arrival, r[i].prompt = in[i].prompt, r[i].gen = in[i].gen;
     r[i].target = r[i].prompt;
+    r[i].pfx = -1; /* no prefix caching across pools */
   }
   free(in);
   /* A request that could never fit (prompt + output over the whole KV cache; disaggregated: its
@@ -619,6 +910,18 @@ static sl_status model_tables(step_model *m, double tokens) {
   return SL_OK;
 }
 
+/* The memo of decode attention (decode_attn_q). */
+static sl_status model_memo(step_model *m) {
+  m->amask = (1u << 18) - 1;
+  m->akey = calloc(m->amask + 1, sizeof *m->akey);
+  m->aval = calloc(m->amask + 1, sizeof *m->aval);
+  m->aval_e = calloc(m->amask + 1, sizeof *m->aval_e);
+  m->aval_g = calloc(m->amask + 1, sizeof *m->aval_g);
+  if (!m->akey || !m->aval || !m->aval_e || !m->aval_g)
+    return err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  return SL_OK;
+}
+
 static void model_free(step_model *m) {
   free(m->lin), free(m->head), free(m->lin_e), free(m->head_e), free(m->lin_g), free(m->head_g);
   free(m->akey), free(m->aval), free(m->aval_e), free(m->aval_g);
@@ -657,6 +960,191 @@ static void curve_point(sl_serve_point *c, double rate, const sim_out *o) {
 
 static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
   return !o->infeasible && o->ttft[2] <= sv->slo_ttft_s && o->tpot[2] <= sv->slo_tpot_s;
+}
+
+static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size_t n_given, sl_result *res,
+                            sl_error *err) {
+  const sl_serve_spec *sv = &sc->serve;
+  step_model m;
+  model_init(&m, sc, err);
+  res->par = m.sc.par;
+
+  /* KV blocks: the memory left per chip once the weights and one full step's activations are
+   * placed (the stack's kv_cache_fraction of it: engines keep the rest as headroom), in blocks of
+   * kv_block_tokens tokens of every layer of this pipeline stage. */
+  const sl_transformer *t = &sc->model.tf;
+  double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
+  double kvd = tf_kv_dim(t, tp);
+  double per_token = tf_kv_bytes_per_token(t, tp, ceil((double)t->layers / pp), sc->kv_dtype);
+  double weights = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
+  double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
+  double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +
+               sv->max_seqs * (double)t->vocab / tp * 4;
+  /* speculative decoding: the draft's weights and its KV (every token the target keeps, the draft
+   * keeps too) share the memory, on the target's chips and plan */
+  const sl_model *dm = sv->spec_draft;
+  step_model dmod, *draft = NULL;
+  if (dm) {
+    const sl_transformer *dt = &dm->tf;
+    if (fmod((double)dt->heads, tp) != 0 || (double)dt->layers < pp) {
+      model_free(&m);
+      return err_set(err, SL_ERR_INPUT, sc->file ? sc->file : "", sv->spec_line, "serve.speculative.draft",
+                     "the draft model %s (%ld heads, %ld layers) cannot run on the target's plan (tp %g, pp %g)",
+                     dm->name ? dm->name : "(inline)", (long)dt->heads, (long)dt->layers, tp, pp);
+    }
+    per_token += tf_kv_bytes_per_token(dt, tp, ceil((double)dt->layers / pp), sc->kv_dtype);
+    weights += model_params(dm) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
+  }
+  double cap = chip_dram_bytes(&sc->chip);
+  double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
+  double kv_free = (cap - weights - act) * kv_share;
+  res->mem.capacity_bytes = cap;
+  res->mem.weights_bytes = weights;
+  res->mem.activations_bytes = act;
+  res->mem.kv_cache_bytes = fmax(0, kv_free);
+  res->mem.per_chip_bytes = weights + act + fmax(0, kv_free);
+  res->mem.fits = kv_free > 0;
+  double blocks = floor(kv_free / (per_token * sv->kv_block_tokens));
+  if (kv_free <= 0 || blocks < 1) {
+    res->feasible = 0;
+    snprintf(
+        res->reason, sizeof res->reason,
+        "no room for a KV cache: weights %.2f GiB and activations %.2f GiB per chip %s %.2f GiB %s %.2f GiB",
+        weights / 1073741824.0, act / 1073741824.0, kv_free > 0 ? "leave" : "exceed by",
+        fabs(kv_free) / 1073741824.0, kv_free > 0 ? "of" : "the memory of", cap / 1073741824.0);
+    model_free(&m);
+    return SL_OK;
+  }
+  /* a step holds up to the token budget, and a draft's verifications may pass it by k tokens */
+  double step_cap = sv->max_batch_tokens + (dm ? sv->spec_tokens : 0);
+  if (model_tables(&m, step_cap) || model_memo(&m)) {
+    model_free(&m);
+    return SL_ERR_INTERNAL;
+  }
+  sl_scenario dsc; /* the draft's scenario: its step model's cost context points into it */
+  if (dm) { /* the draft's step model: the scenario with the draft model, the target's plan */
+    dsc = *sc;
+    dsc.model = *dm;
+    dsc.par = m.sc.par, dsc.parallel_default = 0;
+    model_init(&dmod, &dsc, err);
+    draft = &dmod;
+    if (model_tables(draft, step_cap) || model_memo(draft)) {
+      model_free(draft), model_free(&m);
+      return SL_ERR_INTERNAL;
+    }
+  }
+
+  double replicas = m.plan.dp;
+  size_t n_rep = (size_t)replicas;
+  sim_out o;
+  memset(&o, 0, sizeof o);
+  sl_status s = SL_OK;
+  double rate = sv->rate_per_s;
+  if (given) /* the requests' own arrivals: their mean rate */
+    rate = n_given > 1 && given[n_given - 1].arrival > given[0].arrival
+               ? (double)(n_given - 1) / (given[n_given - 1].arrival - given[0].arrival)
+               : INFINITY;
+  if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
+    double lo = 0, hi = replicas;
+    sim_out probe;
+    for (int i = 0; i < 40 && !s; i++) {
+      s = simulate(&m, draft, sv, given, n_given, hi, blocks, n_rep, &probe);
+      if (s || !meets_slo(&probe, sv)) break;
+      lo = hi, hi *= 2;
+    }
+    for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
+      double mid = 0.5 * (lo + hi);
+      s = simulate(&m, draft, sv, given, n_given, mid, blocks, n_rep, &probe);
+      if (!s && meets_slo(&probe, sv))
+        lo = mid;
+      else
+        hi = mid;
+    }
+    rate = lo > 0 ? lo : hi;
+    res->serve.max_rate_per_s = lo;
+  } else {
+    res->serve.max_rate_per_s = NAN;
+  }
+  /* the latency-throughput curve: a full simulation per rate; the scalar outputs are the last's */
+  if (!s && sv->n_curve > 0) {
+    sl_serve_point *c = ar_alloc(&res->a, sv->n_curve * sizeof *c);
+    if (!c) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; !s && i + 1 < sv->n_curve; i++) {
+      s = simulate(&m, draft, sv, given, n_given, sv->curve[i], blocks, n_rep, &o);
+      if (!s && o.infeasible) break;
+      if (!s) curve_point(&c[i], sv->curve[i], &o);
+    }
+    rate = sv->curve[sv->n_curve - 1];
+    res->serve.curve = c, res->serve.n_curve = sv->n_curve;
+  }
+  if (!s && !o.infeasible) s = simulate(&m, draft, sv, given, n_given, rate, blocks, n_rep, &o);
+  if (!s && sv->n_curve > 0 && !o.infeasible) curve_point(&res->serve.curve[sv->n_curve - 1], rate, &o);
+  if (draft) {
+    if (!s && draft->failed) s = err->code ? err->code : SL_ERR_INTERNAL;
+    model_free(draft);
+  }
+  model_free(&m);
+  if (s) return s;
+  if (o.infeasible) {
+    res->feasible = 0;
+    snprintf(res->reason, sizeof res->reason,
+             "a request cannot fit: the KV cache holds %.0f blocks of %g tokens per chip", blocks,
+             sv->kv_block_tokens);
+    return SL_OK;
+  }
+  res->feasible = 1;
+  res->has_serve = 1;
+  for (int k = 0; k < 3; k++)
+    res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
+  res->serve.throughput_tokens_per_s = o.throughput;
+  res->serve.goodput_requests_per_s = o.goodput;
+  res->serve.rate_per_s = rate;
+  res->serve.requests = given ? (double)n_given : sv->requests;
+  res->serve.preemptions = o.preemptions;
+  res->serve.steps = o.steps;
+  res->serve.mean_batch_tokens = o.batch_tokens;
+  res->serve.kv_blocks = blocks;
+  /* prefix caching and speculative decoding: NaN (no output key) when the run has none */
+  res->serve.prefix_hit_rate = o.has_prefix ? (o.prompt_tokens > 0 ? o.hit_tokens / o.prompt_tokens : 0) : NAN;
+  res->serve.prefix_evictions = o.has_prefix && sv->prefix_caching ? o.evictions : NAN;
+  res->serve.spec_tokens_per_step = dm && o.spec_steps > 0 ? o.spec_tokens / o.spec_steps : NAN;
+  res->step_time_s = o.mean_step;
+  res->has_tokens = res->has_ttft = 1;
+  res->tokens_per_s = o.throughput;
+  {
+    /* Energy: every replica's dynamic energy (one chip's share each, so x tp x pp) plus every chip's
+     * static power over the run; no TDP cap (power is averaged over a run that idles between
+     * bursts). */
+    double chips = sc->chips, per_replica = m.plan.tp * m.plan.pp;
+    double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.makespan;
+    sl_power_out *pw = &res->power;
+    pw->has_energy = 1;
+    pw->clock_ratio = 1;
+    pw->uncapped_step_time_s = o.mean_step;
+    pw->step_j = o.steps > 0 ? e / o.steps : NAN;
+    pw->avg_power_w_per_chip = e / (chips * o.makespan);
+    double busy = o.mean_step * o.steps; /* summed over the replicas, as energy_j is */
+    pw->uncapped_power_w_per_chip = busy > 0 ? o.energy_j / busy + sc->chip.energy.static_w : NAN;
+    pw->j_per_token = e / o.out_tokens;
+    pw->j_per_sample = NAN;
+    pw->peak_power_w_per_chip = NAN; /* no per-kernel rows */
+    pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;
+  }
+  res->ttft_s = o.mean_ttft;
+  res->tpot_s = o.mean_tpot;
+  return SL_OK;
+}
+
+static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_error *err);
+
+sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  if (sc->serve.disaggregated) return serve_disaggregated(sc, res, err);
+  return serve_core(sc, NULL, 0, res, err);
+}
+
+sl_status serve_run_requests(const sl_scenario *sc, const sl_request *in, size_t n, sl_result *res, sl_error *err) {
+  if (n == 0) return err_set(err, SL_ERR_INPUT, sc->file ? sc->file : "", 0, "serve", "no requests to serve");
+  return serve_core(sc, in, n, res, err);
 }
 
 /* ---- pools ------------------------------------------------------------------------------------ */
@@ -762,8 +1250,12 @@ static sl_status pool_tables(pool_rt *p, const sl_serve_spec *sv, sl_error *err)
 
 static const char *const pool_names[2] = {"prefill", "decode"};
 
-sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
+static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_error *err) {
   const sl_serve_spec *sv = &sc->serve;
+  if (sv->spec_draft) /* prefix caching is not applied across pools (docs/serving.md) */
+    return err_set(err, SL_ERR_INPUT, sc->file ? sc->file : "", sv->spec_line, "serve.speculative",
+                   "speculative decoding is not modelled with disaggregated pools (serve.disaggregated)");
+  res->serve.prefix_hit_rate = res->serve.prefix_evictions = res->serve.spec_tokens_per_step = NAN;
   int n_pools = sv->disaggregated ? 2 : 1;
   pool_rt *pl = calloc((size_t)n_pools, sizeof *pl);
   if (!pl) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
@@ -816,13 +1308,13 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     double lo = 0, hi = replicas;
     sim_out probe;
     for (int i = 0; i < 40 && !s; i++) {
-      s = simulate(pl, n_pools, sv, &xf, hi, &probe);
+      s = simulate_pools(pl, n_pools, sv, &xf, hi, &probe);
       if (s || !meets_slo(&probe, sv)) break;
       lo = hi, hi *= 2;
     }
     for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
       double mid = 0.5 * (lo + hi);
-      s = simulate(pl, n_pools, sv, &xf, mid, &probe);
+      s = simulate_pools(pl, n_pools, sv, &xf, mid, &probe);
       if (!s && meets_slo(&probe, sv))
         lo = mid;
       else
@@ -838,14 +1330,14 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
     sl_serve_point *c = ar_alloc(&res->a, sv->n_curve * sizeof *c);
     if (!c) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
     for (size_t i = 0; !s && i + 1 < sv->n_curve; i++) {
-      s = simulate(pl, n_pools, sv, &xf, sv->curve[i], &o);
+      s = simulate_pools(pl, n_pools, sv, &xf, sv->curve[i], &o);
       if (!s && o.infeasible) break;
       if (!s) curve_point(&c[i], sv->curve[i], &o);
     }
     rate = sv->curve[sv->n_curve - 1];
     res->serve.curve = c, res->serve.n_curve = sv->n_curve;
   }
-  if (!s && !o.infeasible) s = simulate(pl, n_pools, sv, &xf, rate, &o);
+  if (!s && !o.infeasible) s = simulate_pools(pl, n_pools, sv, &xf, rate, &o);
   if (!s && sv->n_curve > 0 && !o.infeasible) curve_point(&res->serve.curve[sv->n_curve - 1], rate, &o);
   double blocks = pl[0].blocks;
   for (int j = 0; j < n_pools; j++)

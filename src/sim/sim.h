@@ -125,6 +125,9 @@ struct sl_result {
     /* the latency-throughput curve: one point per rate of serve.arrival_rate_per_s (result's arena) */
     struct sl_serve_point *curve;
     size_t n_curve;
+    /* prefix caching: cached prompt tokens / prompt tokens admitted, cached prefixes evicted;
+     * speculative decoding: tokens emitted per sequence per step (NaN: not in this run) */
+    double prefix_hit_rate, prefix_evictions, spec_tokens_per_step;
   } serve;
   sl_power_out power; /* energy, power, cost */
   sl_roofline roof;
@@ -203,6 +206,8 @@ sl_status serve_fleet_search(const sl_scenario *sc, int brute, sl_fleet_out *out
 /* The highest rate mix m sustains within the SLO (m->max_rate). */
 sl_status serve_fleet_headroom(const sl_scenario *sc, sl_fleet_mix *m, sl_error *err);
 void serve_fleet_free(sl_fleet_out *out);
+/* serve_run over the n requests given (arrivals in order, from 0), not the scenario's traffic. */
+sl_status serve_run_requests(const sl_scenario *sc, const sl_request *req, size_t n, sl_result *res, sl_error *err);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
  * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
 sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,

@@ -73,4 +73,15 @@ void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_
     r[i].gen = draw(&sv->gen, &seed);
     r[i].prefix_id = -1, r[i].prefix_tokens = 0;
   }
+  /* shared prefixes (serve.prefix): each request draws one of `groups` prefixes of `tokens` tokens,
+   * uniformly, from a stream of its own (the lengths and arrivals stay those drawn without it), and
+   * its prompt is the prefix followed by its own part */
+  if (sv->prefix_groups > 0) {
+    uint64_t ps = (uint64_t)sv->seed ^ 0x5052454649584553ull;
+    for (size_t i = 0; i < n; i++) {
+      r[i].prefix_id = fmin(sv->prefix_groups - 1, floor(core_rng_unit(&ps) * sv->prefix_groups));
+      r[i].prefix_tokens = sv->prefix_tokens;
+      r[i].prompt += sv->prefix_tokens;
+    }
+  }
 }

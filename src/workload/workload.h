@@ -76,9 +76,11 @@ typedef enum sl_shard_kind {
   SL_SHARD_ROW,
   SL_SHARD_COLUMN,
   SL_SHARD_DATA,
+  SL_SHARD_TABLE_ROW, /* rows over the chips of one scale-up domain (TorchRec's table-row-wise) */
   SL_SHARD_COUNT
 } sl_shard_kind;
-extern const char *const sl_shard_names[SL_SHARD_COUNT + 1]; /* "auto", "table", "row", "column", "data" */
+/* "auto", "table", "row", "column", "data", "table_row" */
+extern const char *const sl_shard_names[SL_SHARD_COUNT + 1];
 
 typedef struct sl_emb_table {
   const char *name;       /* optional; NULL = "t<index>" */
@@ -208,6 +210,12 @@ typedef struct sl_serve_spec {
   double trace_speed;       /* the trace's arrival times are divided by it */
   const double *curve;      /* serve.arrival_rate_per_s as a list or range: the rates, in order */
   size_t n_curve;           /* 0: one rate (rate_per_s) */
+  /* prefix caching and speculative decoding (docs/serving.md) */
+  int prefix_caching;               /* a replica reuses the cached KV blocks of a shared prefix */
+  double prefix_groups, prefix_tokens; /* synthetic shared prefixes (serve.prefix); 0 groups: none */
+  const sl_model *spec_draft;       /* speculative decoding's draft model (arena); NULL: none */
+  double spec_tokens, spec_acceptance; /* k tokens proposed per step, acceptance rate alpha */
+  int spec_line;                    /* the line of serve.speculative, for errors found at run time */
 } sl_serve_spec;
 typedef enum { SL_ARRIVALS_POISSON, SL_ARRIVALS_GAMMA, SL_ARRIVALS_ON_OFF } sl_arrivals;
 typedef enum { SL_ROUTER_LEAST_TOKENS, SL_ROUTER_ROUND_ROBIN } sl_router;

@@ -199,17 +199,23 @@ static void check_plan(const sl_shard_in *in, const sl_shard_plan *p) {
     double bytes = s->rows * shard_bytes_per_row(in, s->dim);
     if (s->kind == SL_SHARD_DATA && in->train) bytes += s->rows * s->dim * 4;
     double send = s->kind == SL_SHARD_DATA ? 0 : in->pass_samples * s->dim * in->ab;
+    int span = s->kind == SL_SHARD_TABLE_ROW ? s->span : 1;
     for (int c = 0; c < in->chips; c++) {
-      if (s->chip != c && s->chip >= 0) continue;
+      if (s->chip >= 0 && (c < s->chip || c >= s->chip + span)) continue;
       dev[c] += (s->host ? 0 : bytes) + send;
       host[c] += s->host ? bytes : 0;
     }
     if (s->kind == SL_SHARD_ROW)
       assert_true(s->rows * in->chips >= t->rows);
-    else
+    else if (s->kind == SL_SHARD_TABLE_ROW) { /* one whole scale-up domain */
+      assert_true(s->span == in->node_chips && s->chip % in->node_chips == 0 && s->chip + span <= in->chips);
+      assert_true(s->rows * span >= t->rows && (s->rows - 1) * span < t->rows);
+      close_to(s->lookup_share, 1.0 / span, 1e-15, "table-row lookup share");
+    } else
       assert_true(s->rows == t->rows);
     cols[s->table] += s->kind == SL_SHARD_COLUMN ? s->dim : s->kind == SL_SHARD_TABLE ? s->dim : 0;
-    if (s->kind == SL_SHARD_ROW || s->kind == SL_SHARD_DATA) cols[s->table] += s->dim;
+    if (s->kind == SL_SHARD_ROW || s->kind == SL_SHARD_DATA || s->kind == SL_SHARD_TABLE_ROW)
+      cols[s->table] += s->dim;
   }
   for (size_t t = 0; t < d->n_tables; t++)
     assert_true(cols[t] == d->tables[t].dim); /* every table placed once */
@@ -253,6 +259,8 @@ static void test_planner_memory(void **state) {
         in.dev_s_per_byte = 1 / 3e12, in.host_s_per_byte = 1 / 5e10;
         in.comm_s_per_byte = chips[ci] > 1 ? 1 / 4e11 : 0, in.ar_s_per_byte = chips[ci] > 1 ? 2 / 4e11 : 0;
         in.dp_max_bytes = 0.01 * in.dev_budget;
+        in.node_chips = chips[ci] >= 16 ? 8 : 0; /* 2 and 8 domains of 8: table-row-wise options */
+        in.dom_rs_s_per_byte = 1 / 8e11;
         arena a;
         ar_init(&a);
         sl_shard_plan p;
@@ -344,6 +352,69 @@ static void test_planner_spreads_domains(void **state) {
     if (k == 1) assert_int_equal(dom[0], 4); /* no domains: the first chips */
     ar_free(&a);
   }
+}
+
+/* Table-row-wise sharding: with a slow scale-out network a heavily looked-up table goes to the 8
+ * chips of one domain (1/8 of its lookups each, the partial sums reduce-scattered over the domain's
+ * links, 1/8 of the pooled rows sent out by each) rather than to one chip or to all 32; with one
+ * domain the option does not exist and a table_row constraint means row-wise. */
+static void test_planner_table_row(void **state) {
+  (void)state;
+  sl_emb_table tables[1] = {{NULL, 4e7, 128, 40, 1.05, SL_SHARD_AUTO, 0}};
+  sl_dlrm d = {13, tables, 1, NULL, NULL, 0, 0, SL_INTER_DOT, 0, 0, 0, 0, 0};
+  sl_shard_in in;
+  memset(&in, 0, sizeof in);
+  in.d = &d, in.chips = 32, in.pass_samples = 32 * 1024.0, in.train = 1, in.wb = 2, in.ab = 2,
+  in.state_row = 4;
+  in.dev_budget = 1e11, in.dev_s_per_byte = 1 / 3e12, in.dp_max_bytes = 0;
+  in.comm_s_per_byte = 1 / 4e10, in.dom_rs_s_per_byte = 1 / 4e11; /* NICs 10x slower than the domain */
+  const sl_shard_kind want[] = {SL_SHARD_TABLE_ROW, SL_SHARD_ROW, SL_SHARD_ROW};
+  const int domain[] = {8, 32, 1};
+  for (int i = 0; i < 3; i++) {
+    in.node_chips = domain[i];
+    tables[0].sharding = i == 0 ? SL_SHARD_AUTO : SL_SHARD_TABLE_ROW;
+    arena a;
+    ar_init(&a);
+    sl_shard_plan p;
+    assert_int_equal(shard_plan(&a, &in, &p), SL_OK);
+    assert_true(p.feasible && p.n == 1);
+    if (p.shards[0].kind != want[i])
+      fail_msg("domains of %d: kind %d, want %d", domain[i], p.shards[0].kind, want[i]);
+    check_plan(&in, &p);
+    if (i == 0) { /* by hand: 1/8 of the lookups, 1/8 of the pooled rows sent, the domain's reduce-scatter */
+      double L = 32 * 1024.0 * 40, out = 32 * 1024.0 * 128 * 2;
+      double cost = L / 8 * shard_lookup_bytes(&in, 128) / 3e12 + out / 8 * 2 / 4e10 + out * 2 / 4e11;
+      for (int c = 0; c < 32; c++)
+        close_to(p.load_s[c] + 1e-30, c < 8 ? cost : 1e-30, 1e-12, "load of a chip");
+    }
+    ar_free(&a);
+  }
+}
+
+/* The step with a table-row-wise table on 2 domains of 8: the domain's reduce-scatter (and the
+ * backward's all-gather) is a ring over its 8 chips on the scale-up links, and each of the domain's
+ * chips sends 1/8 of the pooled rows; the rows name the shard ".trow". */
+static void test_table_row_step(void **state) {
+  (void)state;
+  sl_scenario *sc =
+      load("{chip: h100-sxm, system: {chips: 16, node_chips: 8, scale_up: {bw_GBps: 450},"
+           " scale_out: {bw_GBps: 50}}, task: train, train: {global_batch: 16384},"
+           " model: {dlrm: {dense_features: 13, tables: [{rows: 40000000, dim: 128, pooling: 20,"
+           " sharding: table_row}], bottom_mlp: [128], top_mlp: [256, 1], interaction: {type: dot}}}}");
+  sl_result *r = run(sc);
+  assert_true(r->feasible);
+  const sl_row *rs = row_named(r, "pooled_reduce_scatter_domain"),
+               *ag = row_named(r, "pooled_all_gather_domain.bwd");
+  double S = 16384.0 * 128 * sl_dtype_bytes[sc->a_dtype];
+  close_to(rs->bytes, S, 1e-12, "partial sums of every sample");
+  sl_net net;
+  net_init(&net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  close_to(rs->time_s, 7.0 / 8 * S / net.up_bw + 7 * net.up_lat, 1e-9, "ring over the domain");
+  close_to(ag->time_s, rs->time_s, 1e-12, "all-gather mirrors it");
+  close_to(row_named(r, "pooled_all_to_all")->bytes, S / 8, 1e-12, "each chip sends 1/8");
+  assert_true(row_named(r, "embedding.t0.trow")->time_s > 0);
+  sl_result_free(r);
+  sl_scenario_free(sc);
 }
 
 /* The benchmark's evaluation: a training step adds eval_samples / eval_every forward samples per
@@ -786,6 +857,8 @@ int main(void) {
       cmocka_unit_test(test_global_batch_max),
       cmocka_unit_test(test_exchange_by_hand),
       cmocka_unit_test(test_planner_spreads_domains),
+      cmocka_unit_test(test_planner_table_row),
+      cmocka_unit_test(test_table_row_step),
       cmocka_unit_test(test_evaluation_amortised),
       cmocka_unit_test(test_host_ops_by_hand),
       cmocka_unit_test(test_host_bound_step),

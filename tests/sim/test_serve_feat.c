@@ -1,0 +1,226 @@
+/* test_serve_feat.c — serving: prefix caching (the hit rate of a hand-computed trace, LRU eviction
+ * under a small KV cache, TTFT lower with caching, nothing changed without shared prefixes) and
+ * speculative decoding (tokens per step against Leviathan et al.'s closed form, TPOT lower for a good
+ * draft and higher for a poor one at low batch), and the keys' errors. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "report/report.h"
+#include "sim/sim.h"
+#include "test_util.h"
+
+static double number(const char *text, const char *const *sets, size_t n, const char *key) {
+  sl_scenario *sc = load_sets(text, sets, n);
+  sl_result *r = run(sc);
+  double v = sl_result_number(r, key);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return v;
+}
+
+/* The serving result of scenario text over the n requests given. */
+static sl_result *run_requests(const char *text, const sl_request *q, size_t n) {
+  sl_scenario *sc = load(text);
+  sl_result *res = calloc(1, sizeof *res);
+  assert_non_null(res);
+  ar_init(&res->a);
+  res->sc = sc;
+  res->chips = sc->chips;
+  sl_error err = {0};
+  if (serve_run_requests(sc, q, n, res, &err)) fail_msg("serve_run_requests: %s", err.message);
+  assert_true(res->has_serve);
+  return res;
+}
+
+static void free_run(sl_result *res) {
+  const sl_scenario *sc = res->sc;
+  sl_result_free(res);
+  sl_scenario_free((sl_scenario *)sc);
+}
+
+#define BASE "{chip: h100-sxm, stack: vllm, model: llama3.1-8b, task: serve, "
+
+/* Requests far apart (each done before the next arrives), blocks of 16 tokens: every hit is whole
+ * blocks of its prefix, at least one prompt token is computed, and a prefix is cached only once a
+ * request has prefilled it. */
+static void test_prefix_hit_rate(void **state) {
+  (void)state;
+  const sl_request q[] = {
+      {0, 100, 4, 0, 64},   /* miss: computes and caches 4 blocks of prefix 0 */
+      {10, 80, 4, 0, 64},   /* hit: 4 blocks, 64 tokens */
+      {20, 64, 4, 0, 64},   /* hit: 3 blocks (the last prompt token is computed), 48 tokens */
+      {30, 50, 4, 1, 40},   /* miss: caches 2 whole blocks of prefix 1 (40 tokens) */
+      {40, 50, 4, 1, 40},   /* hit: 2 blocks, 32 tokens */
+      {50, 30, 4, -1, 0},   /* no prefix */
+      {60, 200, 4, 7, 15},  /* a prefix of less than a block: nothing to share */
+      {70, 200, 4, 7, 15},
+  };
+  const double want = (64.0 + 48 + 32) / (100 + 80 + 64 + 50 + 50 + 30 + 200 + 200);
+  sl_result *on = run_requests(BASE "serve: {arrival_rate_per_s: 1, prefix_caching: true}}", q, 8);
+  sl_result *off = run_requests(BASE "serve: {arrival_rate_per_s: 1, prefix_caching: false}}", q, 8);
+  print_message("hit rate %.6f (want %.6f), off %.3f; TTFT of request 2: with the cache p50 %.3f ms\n",
+                on->serve.prefix_hit_rate, want, off->serve.prefix_hit_rate, on->serve.ttft[0] * 1e3);
+  assert_rel(on->serve.prefix_hit_rate, want, 1e-12, "hit rate");
+  assert_true(off->serve.prefix_hit_rate == 0);
+  assert_true(on->serve.prefix_evictions == 0);
+  assert_true(isnan(off->serve.prefix_evictions));
+  /* two requests arriving together both miss: the prefix is not cached until one has prefilled it */
+  const sl_request two[] = {{0, 100, 4, 0, 64}, {0, 100, 4, 0, 64}, {10, 100, 4, 0, 64}};
+  sl_result *t = run_requests(BASE "serve: {arrival_rate_per_s: 1}}", two, 3);
+  assert_rel(t->serve.prefix_hit_rate, 64.0 / 300, 1e-12, "simultaneous misses");
+  free_run(on), free_run(off), free_run(t);
+}
+
+/* A KV cache of B blocks of 1024 tokens; prefixes of 2 blocks visited in turn twice.  When all of
+ * them fit, the second pass hits every one; when they do not, LRU evicts each just before it is
+ * needed again (the cyclic worst case): no hits at all. */
+static void test_prefix_eviction(void **state) {
+  (void)state;
+  const char *text = BASE "serve: {arrival_rate_per_s: 1, scheduler: {kv_block_tokens: 1024}}}";
+  const sl_request one = {0, 2048 + 32, 2, 0, 2048};
+  sl_result *probe = run_requests(text, &one, 1);
+  double blocks = probe->serve.kv_blocks;
+  free_run(probe);
+  print_message("KV cache %.0f blocks of 1024 tokens\n", blocks);
+  assert_true(blocks > 40 && blocks < 5000);
+  size_t fit = (size_t)((blocks - 4) / 2) - 1, thrash = (size_t)(blocks / 2) + 8;
+  size_t groups[2] = {fit, thrash};
+  for (int c = 0; c < 2; c++) {
+    size_t g = groups[c], n = 2 * g;
+    sl_request *q = calloc(n, sizeof *q);
+    for (size_t i = 0; i < n; i++)
+      q[i] = (sl_request){10.0 * (double)i, 2048 + 32, 2, (double)(i % g), 2048};
+    sl_result *r = run_requests(text, q, n);
+    double want = c == 0 ? (double)g * 2048 / ((double)n * 2080) : 0;
+    print_message("%zu prefixes of 2 blocks: hit rate %.4f (want %.4f), %.0f evicted\n", g,
+                  r->serve.prefix_hit_rate, want, r->serve.prefix_evictions);
+    assert_rel(r->serve.prefix_hit_rate + 1, want + 1, 1e-12, "hit rate");
+    if (c == 0)
+      assert_true(r->serve.prefix_evictions == 0);
+    else
+      assert_true(r->serve.prefix_evictions >= (double)(2 * g - (size_t)blocks / 2));
+    free_run(r);
+    free(q);
+  }
+}
+
+/* Shared prefixes of 1024 tokens in 16 groups: caching cuts the prefill and so the TTFT; without
+ * shared prefixes it changes nothing at all. */
+static void test_prefix_ttft(void **state) {
+  (void)state;
+  const char *text = BASE "serve: {arrival_rate_per_s: 8, requests: 1500, prompt_len: {mean: 512},"
+                          " gen_len: {mean: 128}, prefix: {groups: 16, tokens: 1024}, seed: 3}}";
+  const char *on[] = {"serve.prefix_caching=true"}, *off[] = {"serve.prefix_caching=false"};
+  double t_on = number(text, on, 1, "serve.ttft_p50_s"), t_off = number(text, off, 1, "serve.ttft_p50_s");
+  double hit = number(text, on, 1, "serve.prefix_hit_rate");
+  print_message("p50 TTFT %.2f ms with the prefix cache, %.2f ms without; hit rate %.3f\n", t_on * 1e3,
+                t_off * 1e3, hit);
+  assert_true(t_on < 0.8 * t_off);
+  assert_true(hit > 0.5 && hit < 1024.0 / (1024 + 512));
+  /* no prefixes: the same result (the output past the echoed scenario), and no hit-rate key */
+  const char *plain = BASE "serve: {arrival_rate_per_s: 8, requests: 500, seed: 3}}";
+  sl_scenario *a = load_sets(plain, on, 1), *b = load_sets(plain, off, 1);
+  sl_result *ra = run(a), *rb = run(b);
+  char *ja = sl_result_json(ra), *jb = sl_result_json(rb);
+  assert_non_null(ja);
+  assert_non_null(jb);
+  assert_non_null(strstr(ja, "\"feasible\""));
+  assert_string_equal(strstr(ja, "\"feasible\""), strstr(jb, "\"feasible\""));
+  assert_null(strstr(ja, "prefix_hit_rate"));
+  free(ja), free(jb);
+  sl_result_free(ra), sl_result_free(rb);
+  sl_scenario_free(a), sl_scenario_free(b);
+}
+
+/* A serving scenario with a 1B draft proposing k tokens accepted at alpha. */
+static char *spec_text(char *t, size_t n, double k, double alpha, double rate, int requests, int gen) {
+  snprintf(t, n,
+           BASE "serve: {arrival_rate_per_s: %g, requests: %d, prompt_len: 256, gen_len: %d, seed: 5"
+                ", speculative: {draft: llama3.2-1b, tokens: %g, acceptance: %g}}}",
+           rate, requests, gen, k, alpha);
+  return t;
+}
+
+/* The mean of 1 + a, a accepted of k drafted with P(a = j) = alpha^j (1 - alpha) (j < k),
+ * alpha^k (j = k), is (1 - alpha^(k+1)) / (1 - alpha) (Leviathan et al. 2023, eq. 1). */
+static void test_spec_closed_form(void **state) {
+  (void)state;
+  const struct {
+    double k, alpha;
+  } c[] = {{4, 0.8}, {3, 0.5}, {6, 0.9}, {2, 0}};
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+    char t[600];
+    spec_text(t, sizeof t, c[i].k, c[i].alpha, 20, 600, 1000);
+    double got = number(t, NULL, 0, "serve.spec_tokens_per_step");
+    double want = (1 - pow(c[i].alpha, c[i].k + 1)) / (1 - c[i].alpha);
+    print_message("k %g alpha %g: %.4f tokens per step, closed form %.4f\n", c[i].k, c[i].alpha, got, want);
+    assert_rel(got, want, 0.01, "tokens per step");
+  }
+}
+
+/* At low batch a decode step is bound by reading the weights: a 1B draft proposing 4 tokens that the
+ * 8B target accepts at 0.8 emits 3.4 tokens per step for about 1.6 steps' time; accepted at 0.1 it
+ * emits 1.1 for the same time. */
+static void test_spec_tpot(void **state) {
+  (void)state;
+  char t[600];
+  const char *plain = BASE "serve: {arrival_rate_per_s: 0.5, requests: 200, prompt_len: 256, gen_len: 256, seed: 5}}";
+  double base = number(plain, NULL, 0, "serve.tpot_p50_s");
+  spec_text(t, sizeof t, 4, 0.8, 0.5, 200, 256);
+  double good = number(t, NULL, 0, "serve.tpot_p50_s");
+  spec_text(t, sizeof t, 4, 0.1, 0.5, 200, 256);
+  double poor = number(t, NULL, 0, "serve.tpot_p50_s");
+  print_message("p50 TPOT %.3f ms without a draft, %.3f ms alpha 0.8, %.3f ms alpha 0.1\n", base * 1e3,
+                good * 1e3, poor * 1e3);
+  assert_true(good < 0.75 * base);
+  assert_true(poor > 1.1 * base);
+  /* the draft's weights and KV take memory from the target's KV cache */
+  double kv0 = number(plain, NULL, 0, "serve.kv_blocks_per_chip"), kv1 = number(t, NULL, 0, "serve.kv_blocks_per_chip");
+  assert_true(kv1 < kv0);
+}
+
+/* Bad keys: one-line errors naming the key. */
+static void test_feat_errors(void **state) {
+  (void)state;
+  const struct {
+    const char *text, *key;
+  } bad[] = {
+      {BASE "serve: {arrival_rate_per_s: 1, prefix: {groups: 0, tokens: 10}}}", "groups"},
+      {BASE "serve: {arrival_rate_per_s: 1, prefix: {groups: 2, tokens: 1.5}}}", "prefix"},
+      {BASE "serve: {arrival_rate_per_s: 1, prefix: {groups: 2, tokns: 10}}}", "tokns"},
+      {BASE "serve: {arrival_rate_per_s: 1, prefix_caching: maybe}}", "prefix_caching"},
+      {BASE "serve: {arrival_rate_per_s: 1, speculative: {tokens: 4, acceptance: 0.5}}}", "draft"},
+      {BASE "serve: {arrival_rate_per_s: 1, speculative: {draft: llama3.2-1b, tokens: 4, acceptance: 1.5}}}",
+       "acceptance"},
+      {BASE "serve: {arrival_rate_per_s: 1, speculative: {draft: llama3.2-1b, tokens: 0, acceptance: 0.5}}}",
+       "tokens"},
+      {BASE "serve: {arrival_rate_per_s: 1, speculative: {draft: no-such-model, tokens: 4, acceptance: 0.5}}}",
+       "draft"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    sl_scenario *sc = NULL;
+    sl_error err;
+    sl_status s = sl_scenario_load(NULL, bad[i].text, NULL, 0, &sc, &err);
+    char buf[900];
+    sl_error_format(&err, buf, sizeof buf);
+    print_message("%s\n", buf);
+    assert_int_equal(s, SL_ERR_INPUT);
+    assert_non_null(strstr(buf, bad[i].key));
+    assert_null(sc);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_prefix_hit_rate),  cmocka_unit_test(test_prefix_eviction),
+      cmocka_unit_test(test_prefix_ttft),      cmocka_unit_test(test_spec_closed_form),
+      cmocka_unit_test(test_spec_tpot),        cmocka_unit_test(test_feat_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
