@@ -899,8 +899,8 @@ static sl_status model_tables(step_model *m, double tokens) {
   m->cap = (size_t)tokens + 2;
   m->lin = malloc(m->cap * sizeof *m->lin);
   m->head = malloc(m->cap * sizeof *m->head);
-  m->lin_e = malloc(m->cap * sizeof *m->lin_e);
-  m->head_e = malloc(m->cap * sizeof *m->head_e);
+  m->lin_e = calloc(m->cap, sizeof *m->lin_e);
+  m->head_e = calloc(m->cap, sizeof *m->head_e);
   m->lin_g = calloc(m->cap, sizeof *m->lin_g);
   m->head_g = calloc(m->cap, sizeof *m->head_g);
   if (!m->lin || !m->head || !m->lin_e || !m->head_e || !m->lin_g || !m->head_g)
