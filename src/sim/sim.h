@@ -168,6 +168,10 @@ char *traffic_trace_csv(const sl_scenario *sc);
 
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* The scheduler limits a serving run uses: serve.scheduler's where it gives them, else, for a stack
+ * with tuned_limits, those its engine builder derives from the KV memory and the mean lengths
+ * (trtllm-bench), else the stack's defaults (already in sc->serve).  Writes them into *sv. */
+void serve_limits(const sl_scenario *sc, sl_serve_spec *sv);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
  * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
 sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,
