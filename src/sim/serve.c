@@ -550,8 +550,8 @@ static void tuned_limits(const sl_scenario *sc, double *max_tokens, double *max_
   double tp = par.tp > 0 ? par.tp : 1, pp = par.pp > 0 ? par.pp : 1;
   double per_token = 2.0 * (double)t->layers * fmax(tp, (double)t->kv_heads) * (double)t->head_dim *
                      sl_dtype_bytes[sc->kv_dtype] / GIB;
-  double engine = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / GIB;
-  double avail = chip_dram_bytes(&sc->chip) / GIB * tp * pp - engine;
+  double engine_gib = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / GIB;
+  double avail = chip_dram_bytes(&sc->chip) / GIB * tp * pp - engine_gib;
   double isl = dist_mean(&sc->serve.prompt), osl = dist_mean(&sc->serve.gen);
   double reqs = fmax(0, avail * 0.95 / (per_token * (isl + osl)));
   double bs = fmin(reqs, 4096) / pp;
