@@ -86,8 +86,13 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   double t_block = mm * 4.0 * rows_pad * bkv * a->head_dim / peak_core +
                    vec * SOFTMAX_FLOPS_PER_SCORE * rows * bkv / vec_core;
   /* A tile costs a fixed part (its Q tile loaded, its output and statistics written, the pipeline
-   * filled and drained; the backward's dK/dV or dQ too: twice) plus its blocks. */
-  double t_tile = c->attn_tile_s * (a->backward ? 2.0 : 1.0);
+   * filled and drained; the backward's dK/dV or dQ too: twice) plus its blocks.  The chip's figure
+   * is that of a full tile of bq query rows; a shorter tile (a decode step's one query per sequence,
+   * its GQA group at most: flash-decoding, TensorRT-LLM's XQA / masked MHA, vLLM's paged attention)
+   * loads and writes that many rows, keeps its few accumulators in a fraction of the registers and
+   * SRAM, so that many such tiles share a core and overlap their pipeline fill: its fixed part is
+   * the full tile's scaled by its rows. */
+  double t_tile = c->attn_tile_s * (a->backward ? 2.0 : 1.0) * rows / bq;
   double t_compute, t_fixed, causal_frac = 1;
   if (!a->causal || a->q_len > a->kv_len || splits > 1) {
     /* Every tile sees the same keys (a causal mask over more queries than keys, or a split

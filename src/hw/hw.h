@@ -190,6 +190,10 @@ typedef struct sl_stack {
    * max_num_batched_tokens, TensorRT-LLM's max_num_tokens) and sequences running at once (vLLM's
    * max_num_seqs, TensorRT-LLM's max_batch_size) */
   double max_batch_tokens, max_seqs;
+  /* the engine's builder derives both limits per workload from the memory left for the KV cache and
+   * the workload's mean prompt and output lengths (trtllm-bench's engine settings; src/sim/serve.c
+   * serve_tuned_limits), the stack's max_batch_tokens / max_seqs applying when it does not */
+  int tuned_limits;
   /* the serving engine's KV-cache admission (default: preempt) */
   sl_kv_policy kv_policy;
   /* the share of the memory left after weights and activations that the engine gives its KV cache

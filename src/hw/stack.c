@@ -103,6 +103,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
     if (!s && *limit[i] != floor(*limit[i]))
       s = rd_fail(r, yt_find(n, limits[i])->value, "%s must be a whole number", limits[i]);
   }
+  if (!s) s = rd_bool(r, n, "tuned_limits", 0, &st->tuned_limits);
   int policy = SL_KV_PREEMPT;
   if (!s) s = rd_enum(r, n, "kv_policy", 0, sl_kv_policy_names, &policy);
   st->kv_policy = (sl_kv_policy)policy;

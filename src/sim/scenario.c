@@ -93,6 +93,8 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
      * take it, everything else (weights kept and sent, activations, norms, attention) stays bf16. */
     if (sc->task == SL_TASK_TRAIN && sl_dtype_bytes[dt] <= 1)
       sc->w_dtype = sc->a_dtype = sc->kv_dtype = SL_BF16;
+    /* Inference in a 4-bit format: the products take it (below), the activations stay bf16. */
+    if (sc->task != SL_TASK_TRAIN && sl_dtype_bytes[dt] < 1) sc->a_dtype = SL_BF16;
     return SL_OK;
   }
   rd_mark m = rd_push(r, "precision");
@@ -109,6 +111,11 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   if (w < 0) w = a;
   if (kv < 0) kv = a;
   if (g < 0) g = a;
+  /* 4-bit activations are the products' inputs only (NVFP4 / MXFP4 inference: the kernel before a
+   * product writes its block-scaled 4-bit copy); between kernels the activations stay bf16. */
+  if (sl_dtype_bytes[a] < 1 && sc->task != SL_TASK_TRAIN) {
+    a = SL_BF16;
+  }
   sc->w_dtype = (sl_dtype)w, sc->a_dtype = (sl_dtype)a, sc->kv_dtype = (sl_dtype)kv,
   sc->g_dtype = (sl_dtype)g;
   sc->precision_is_map = 1;
@@ -670,6 +677,7 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
     if (!s) s = rd_double(r, sch, "kv_block_tokens", 0, 1, 1e5, &v->kv_block_tokens);
     if (!s) s = rd_double(r, sch, "max_seqs", 0, 1, 1e6, &v->max_seqs);
     if (!s) s = rd_done(r, sch);
+    v->limits_given = (yt_find(sch, "max_batch_tokens") ? 1 : 0) | (yt_find(sch, "max_seqs") ? 2 : 0);
     if (!s && (v->max_batch_tokens != floor(v->max_batch_tokens) ||
                v->kv_block_tokens != floor(v->kv_block_tokens) || v->max_seqs != floor(v->max_seqs)))
       s = rd_fail(r, sch, "scheduler sizes must be whole numbers");

@@ -958,13 +958,60 @@ static void curve_point(sl_serve_point *c, double rate, const sim_out *o) {
   c->preemptions = o->preemptions, c->mean_batch_tokens = o->batch_tokens;
 }
 
+static double dist_mean(const sl_dist *d) {
+  return d->kind == SL_DIST_UNIFORM ? 0.5 * (d->a + d->b) : d->a;
+}
+
+/* trtllm-bench's engine settings (TensorRT-LLM tensorrt_llm/bench/build/tuning.py,
+ * calc_engine_setting and finetune_setting): the requests of the workload's mean prompt + output
+ * length that the KV cache can hold (95% of the memory of the tp x pp GPUs less the weights, at
+ * 2 x layers x max(tp, kv_heads) x head_dim x KV bytes a token), capped at 4096 and split over the
+ * pipeline stages, give max_batch_size, rounded up (to 32 below 256, at least 64; to 128 below
+ * 1024; else to 256); that batch x (1 + prompt / output), capped at 32768, gives max_num_tokens,
+ * rounded up (to 256 below 4096, at least 2048; to 512 below 8192; else to 1024). */
+static void tuned_limits(const sl_scenario *sc, double *max_tokens, double *max_seqs) {
+  const double GIB = 1073741824.0;
+  const sl_transformer *t = &sc->model.tf;
+  sl_parallel par = scenario_parallel(sc);
+  double tp = par.tp > 0 ? par.tp : 1, pp = par.pp > 0 ? par.pp : 1;
+  double per_token = 2.0 * (double)t->layers * fmax(tp, (double)t->kv_heads) * (double)t->head_dim *
+                     sl_dtype_bytes[sc->kv_dtype] / GIB;
+  double engine_gib = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / GIB;
+  double avail = chip_dram_bytes(&sc->chip) / GIB * tp * pp - engine_gib;
+  double isl = dist_mean(&sc->serve.prompt), osl = dist_mean(&sc->serve.gen);
+  if (sc->serve.trace && sc->serve.n_trace > 0) { /* a trace: its own mean lengths */
+    isl = osl = 0;
+    for (size_t i = 0; i < sc->serve.n_trace; i++)
+      isl += sc->serve.trace[i].prompt, osl += sc->serve.trace[i].gen;
+    isl /= (double)sc->serve.n_trace, osl /= (double)sc->serve.n_trace;
+  }
+  double reqs = fmax(0, avail * 0.95 / (per_token * (isl + osl)));
+  double bs = fmin(reqs, 4096) / pp;
+  double tok = fmin(bs * (1 + isl / osl), 32768);
+  *max_seqs = bs < 256 ? fmax(64, 32 * ceil(bs / 32)) : bs < 1024 ? 128 * ceil(bs / 128) : 256 * ceil(bs / 256);
+  *max_tokens = tok < 4096   ? fmax(2048, 256 * ceil(tok / 256))
+                : tok < 8192 ? 512 * ceil(tok / 512)
+                             : 1024 * ceil(tok / 1024);
+}
+
+void serve_limits(const sl_scenario *sc, sl_serve_spec *sv) {
+  *sv = sc->serve;
+  if (!sc->stack.tuned_limits || sc->model.kind != SL_MODEL_TRANSFORMER) return;
+  double tok, seqs;
+  tuned_limits(sc, &tok, &seqs);
+  if (!(sv->limits_given & 1)) sv->max_batch_tokens = tok;
+  if (!(sv->limits_given & 2)) sv->max_seqs = seqs;
+}
+
 static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
   return !o->infeasible && o->ttft[2] <= sv->slo_ttft_s && o->tpot[2] <= sv->slo_tpot_s;
 }
 
 static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size_t n_given, sl_result *res,
                             sl_error *err) {
-  const sl_serve_spec *sv = &sc->serve;
+  sl_serve_spec limits;
+  serve_limits(sc, &limits);
+  const sl_serve_spec *sv = &limits;
   step_model m;
   model_init(&m, sc, err);
   res->par = m.sc.par;

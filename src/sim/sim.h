@@ -208,6 +208,10 @@ sl_status serve_fleet_headroom(const sl_scenario *sc, sl_fleet_mix *m, sl_error 
 void serve_fleet_free(sl_fleet_out *out);
 /* serve_run over the n requests given (arrivals in order, from 0), not the scenario's traffic. */
 sl_status serve_run_requests(const sl_scenario *sc, const sl_request *req, size_t n, sl_result *res, sl_error *err);
+/* The scheduler limits a serving run uses: serve.scheduler's where it gives them, else, for a stack
+ * with tuned_limits, those its engine builder derives from the KV memory and the mean lengths
+ * (trtllm-bench), else the stack's defaults (already in sc->serve).  Writes them into *sv. */
+void serve_limits(const sl_scenario *sc, sl_serve_spec *sv);
 /* The step-cost surface of the serving simulation for one step: a prefill chunk of
  * prefill_tokens from position 0 and decode_seqs sequences with kv_mean tokens of context. */
 sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, double decode_seqs,

@@ -748,6 +748,16 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->cast = lw->cast_inputs;
   b->gb = sl_dtype_bytes[lw->compute_dt];
   b->attn_dt = lw->cast_inputs ? sc->a_dtype : lw->compute_dt;
+  /* No attention kernel takes 4-bit inputs: with 4-bit products (NVFP4 / MXFP4, their inputs
+   * written by the kernel before them) attention runs in the KV cache's format where that is a byte
+   * or wider and the chip multiplies it (FP8 FMHA over an FP8 KV cache), else in bf16. */
+  if (sl_dtype_bytes[lw->compute_dt] < 1) {
+    sl_dtype kv = sc->kv_dtype;
+    if (sl_dtype_bytes[kv] >= 1 && sl_dtype_bytes[kv] < sl_dtype_bytes[b->attn_dt] &&
+        sc->chip.mat_macs_per_cycle[kv] > 0)
+      b->attn_dt = kv;
+    if (sl_dtype_bytes[b->attn_dt] < 1) b->attn_dt = SL_BF16;
+  }
   b->ab = sl_dtype_bytes[sc->a_dtype];
   b->wb = sl_dtype_bytes[sc->w_dtype];
   b->fused_ew = lw->fused_ew;

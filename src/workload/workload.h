@@ -191,6 +191,7 @@ typedef struct sl_serve_spec {
   sl_dist prompt, gen;
   double slo_ttft_s, slo_tpot_s;
   double max_batch_tokens, kv_block_tokens, max_seqs;
+  int limits_given; /* serve.scheduler gave max_batch_tokens (bit 0), max_seqs (bit 1) */
   int chunked_prefill;
   double seed;
   int router; /* how arrivals are spread over data-parallel replicas: sl_router */

@@ -75,6 +75,39 @@ static void test_tile_cost(void **state) {
   ar_free(&f.a);
 }
 
+/* A decode step's tiles hold one query per sequence (its GQA group: `group` rows of a bq-row tile):
+ * their fixed part is the full tile's scaled by those rows, so a large decode batch is bound by
+ * its KV reads, not by thousands of full-tile fixed costs. */
+static void test_decode_tile(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  sl_attn_shape a = shape(2048, 1, 32, 128, 0, 0);
+  a.kv_len = 128, a.kv_heads = 8, a.dt = SL_FP8, a.kv_bytes = 1, a.family = SL_ATTN_FUSED;
+  f.chip.attn_tile_s = 0;
+  sl_cost c0 = cost_attention(&f.ctx, &a);
+  f.chip.attn_tile_s = 5e-6;
+  sl_cost c1 = cost_attention(&f.ctx, &a);
+  double bq = 128, rows = 32 / 8; /* the 4 query heads of a KV head */
+  print_message("decode b2048 kv128: %.4g ms without a tile cost, %.4g ms with (%g waves), KV reads %.4g ms\n",
+                c0.time_s * 1e3, c1.time_s * 1e3, c1.waves, c1.dram_bytes / f.ctx.mem_bw * 1e3);
+  assert_int_equal(c1.bound, SL_BOUND_MEMORY);
+  /* the fixed parts (waves x tile x rows / bq) stay under the KV reads, so they add nothing */
+  assert_true(c1.waves * 5e-6 * rows / bq < c1.dram_bytes / f.ctx.mem_bw);
+  assert_rel(c1.time_s, c0.time_s, 1e-12, "memory-bound decode: the tile's fixed part hidden");
+  /* a full tile's fixed cost for every (sequence, KV head) would not be: the old model's */
+  assert_true(c1.waves * 5e-6 > 2 * c1.dram_bytes / f.ctx.mem_bw);
+  /* short contexts: the fixed part shows, at rows / bq of a full tile per wave */
+  a.kv_len = 16;
+  f.chip.attn_tile_s = 0;
+  c0 = cost_attention(&f.ctx, &a);
+  f.chip.attn_tile_s = 5e-3; /* large, so that it dominates */
+  c1 = cost_attention(&f.ctx, &a);
+  assert_rel(c1.time_s - f.chip.kernel_latency_s, c1.waves * (5e-3 * rows / bq + (c0.time_s - f.chip.kernel_latency_s) / c0.waves), 0.05,
+             "fixed part scaled by rows");
+  ar_free(&f.a);
+}
+
 /* Naive reference: the causal tiles of every head dispatched in order (tile 0, the shortest,
  * first) to whichever core frees first; tile i visits ceil((i+1) bq / bkv) blocks.  Returns the
  * makespan in blocks. */
@@ -154,7 +187,7 @@ static void test_row_reread(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_tile_cost),
+      cmocka_unit_test(test_tile_cost), cmocka_unit_test(test_decode_tile),
       cmocka_unit_test(test_causal_schedule),
       cmocka_unit_test(test_row_reread),
   };

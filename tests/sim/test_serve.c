@@ -295,19 +295,22 @@ static void test_stack_limits(void **state) {
     const char *stack, *sched;
     double max_seqs, budget;
   } cases[] = {
-      {"trtllm", "", 2048, 8192},                       /* TensorRT-LLM's defaults */
-      {"vllm", "", 256, 8192},                          /* vLLM's */
-      {"megatron-2024", "", 256, 8192},                 /* none: the generic ones */
-      {"{preset: trtllm, max_seqs: 32}", "", 32, 8192}, /* a stack override */
-      {"{preset: trtllm, max_seqs: 32}", ", scheduler: {max_seqs: 16}", 16, 8192}, /* the scenario wins */
-      {"{preset: trtllm, max_batch_tokens: 600}", "", 2048, 600},
-      {"{preset: trtllm, max_batch_tokens: 600}", ", scheduler: {max_batch_tokens: 1000}", 2048, 1000},
+      {"{preset: trtllm, tuned_limits: false}", "", 2048, 8192}, /* TensorRT-LLM's build defaults */
+      {"vllm", "", 256, 8192},                                    /* vLLM's */
+      {"megatron-2024", "", 256, 8192},                           /* none: the generic ones */
+      {"{preset: trtllm, tuned_limits: false, max_seqs: 32}", "", 32, 8192}, /* a stack override */
+      {"{preset: trtllm, max_seqs: 32}", ", scheduler: {max_seqs: 16}", 16, 4608}, /* the scenario wins */
+      {"{preset: trtllm, tuned_limits: false, max_batch_tokens: 600}", "", 2048, 600},
+      {"{preset: trtllm, max_batch_tokens: 600}", ", scheduler: {max_batch_tokens: 1000}", 4096, 1000},
   };
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
     snprintf(t, sizeof t, LIMITS, cases[i].stack, cases[i].sched);
     sl_scenario *sc = load(t);
-    assert_true(sc->serve.max_seqs == cases[i].max_seqs);
-    assert_true(sc->serve.max_batch_tokens == cases[i].budget);
+    sl_serve_spec lim;
+    serve_limits(sc, &lim);
+    if (lim.max_seqs != cases[i].max_seqs || lim.max_batch_tokens != cases[i].budget)
+      fail_msg("%s: limits %g sequences, %g tokens; want %g, %g", t, lim.max_seqs, lim.max_batch_tokens,
+               cases[i].max_seqs, cases[i].budget);
     sl_result *r = run(sc);
     double mean = sl_result_number(r, "serve.mean_batch_tokens");
     double cap = fmin(cases[i].max_seqs, cases[i].budget);
@@ -328,6 +331,88 @@ static void test_stack_limits(void **state) {
   print_message("%s\n", err.message);
   assert_non_null(strstr(err.message, "max_seqs"));
   assert_null(sc);
+}
+
+/* Naive reference of trtllm-bench's engine settings (tensorrt_llm/bench/build/tuning.py), step by
+ * step as the tool writes them. */
+static void bench_reference(double gpu_gib, double n_gpus, double params, double wbytes, double layers,
+                            double kv_heads, double head_dim, double kvbytes, double isl, double osl,
+                            double *bs, double *tokens) {
+  double byte_per_token = 2 * layers * kv_heads * head_dim * kvbytes / (1024.0 * 1024 * 1024);
+  double engine_size = params * wbytes / (1024.0 * 1024 * 1024);
+  double available = gpu_gib * n_gpus - engine_size;
+  double cache = available * 0.95;
+  double reqs = cache / (byte_per_token * (isl + osl));
+  double raw_bs = fmin(reqs, 4096);
+  double raw_token = fmin(raw_bs * (1 + isl / osl), 32768);
+  if (raw_bs < 256)
+    *bs = fmax(64, 32 * ceil(raw_bs / 32));
+  else if (raw_bs < 1024)
+    *bs = 128 * ceil(raw_bs / 128);
+  else
+    *bs = 256 * ceil(raw_bs / 256);
+  if (raw_token < 4096)
+    *tokens = fmax(2048, 256 * ceil(raw_token / 256));
+  else if (raw_token < 8192)
+    *tokens = 512 * ceil(raw_token / 512);
+  else
+    *tokens = 1024 * ceil(raw_token / 1024);
+}
+
+/* A stack with tuned_limits (trtllm) sizes the scheduler per workload as trtllm-bench does: short
+ * requests get thousands of sequences, long ones fewer, and prefill-heavy ones a larger token budget;
+ * the scenario's serve.scheduler still wins; tensor parallelism counts every GPU's memory and at
+ * least one KV head per GPU. */
+static void test_tuned_limits(void **state) {
+  (void)state;
+  static const struct {
+    const char *chip, *model;
+    double tp, isl, osl, gib;
+  } cs[] = {{"h100-sxm", "llama3.1-8b", 1, 128, 128, 80},     {"h100-sxm", "llama3.1-8b", 1, 128, 2048, 80},
+            {"h100-sxm", "llama3.1-8b", 1, 2048, 128, 80},    {"h100-sxm", "llama3.1-8b", 1, 20000, 2000, 80},
+            {"h200-sxm", "llama3.1-70b", 1, 5000, 500, 141},  {"h100-sxm", "llama3.1-405b", 8, 128, 2048, 80},
+            {"h100-sxm", "llama3.1-70b", 16, 1000, 1000, 80}};
+  char t[600];
+  for (size_t i = 0; i < SL_ARRAY_LEN(cs); i++) {
+    snprintf(t, sizeof t,
+             "{chip: %s, system: {chips: %g, node_chips: 16}, stack: trtllm, model: %s, precision: fp8,"
+             " task: serve, parallel: {tp: %g}, serve: {arrival_rate_per_s: inf, requests: 10,"
+             " prompt_len: %g, gen_len: %g}}",
+             cs[i].chip, cs[i].tp, cs[i].model, cs[i].tp, cs[i].isl, cs[i].osl);
+    sl_scenario *sc = load(t);
+    sl_serve_spec lim;
+    serve_limits(sc, &lim);
+    const sl_transformer *m = &sc->model.tf;
+    double bs, tok;
+    bench_reference(cs[i].gib, cs[i].tp, model_params(&sc->model), 1, (double)m->layers,
+                    fmax(cs[i].tp, (double)m->kv_heads), (double)m->head_dim, 1, cs[i].isl, cs[i].osl, &bs, &tok);
+    print_message("%s %s tp%g %g/%g: max_seqs %g, max_batch_tokens %g (reference %g, %g)\n", cs[i].chip,
+                  cs[i].model, cs[i].tp, cs[i].isl, cs[i].osl, lim.max_seqs, lim.max_batch_tokens, bs, tok);
+    assert_true(lim.max_seqs == bs && lim.max_batch_tokens == tok);
+    sl_scenario_free(sc);
+  }
+  /* the two ends: 128/128 on an 8B model is capped at 4096 sequences; 20000/2000 gets the minima */
+  sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, precision: fp8, task: serve,"
+                         " serve: {arrival_rate_per_s: inf, requests: 10, prompt_len: 128, gen_len: 128}}");
+  sl_serve_spec lim;
+  serve_limits(sc, &lim);
+  assert_true(lim.max_seqs == 4096 && lim.max_batch_tokens == 8192);
+  sl_scenario_free(sc);
+  sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, precision: fp8, task: serve,"
+            " serve: {arrival_rate_per_s: inf, requests: 10, prompt_len: 20000, gen_len: 2000}}");
+  serve_limits(sc, &lim);
+  assert_true(lim.max_seqs == 64 && lim.max_batch_tokens == 2048);
+  sl_scenario_free(sc);
+  /* a bad value of the key names it */
+  sc = NULL;
+  sl_error err;
+  assert_int_not_equal(sl_scenario_load(NULL,
+                                        "{chip: h100-sxm, stack: {preset: trtllm, tuned_limits: 3},"
+                                        " model: llama3.1-8b, task: serve, serve: {arrival_rate_per_s: inf}}",
+                                        NULL, 0, &sc, &err),
+                       SL_OK);
+  print_message("%s (%s)\n", err.message, err.key);
+  assert_non_null(strstr(err.key, "tuned_limits"));
 }
 
 /* KV admission and size.  Long requests at maximum load fill the KV cache: with blocks on demand (vLLM)
@@ -520,6 +605,7 @@ int main(void) {
       cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
       cmocka_unit_test(test_kv_policy),    cmocka_unit_test(test_host_and_graphs),
       cmocka_unit_test(test_router),
+      cmocka_unit_test(test_tuned_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,52 @@ static void test_attention_fusion(void **state) {
   sl_scenario_free(sc);
 }
 
+/* Inference in a 4-bit format (NVFP4 on B200): the products take 4-bit inputs, the activations
+ * between kernels stay bf16, and attention, which no kernel runs on 4-bit inputs, takes the KV
+ * cache's fp8 (or bf16 when the KV cache is 4-bit too). */
+static void test_fp4_inference(void **state) {
+  (void)state;
+  static const struct {
+    const char *precision;
+    sl_dtype attn;
+  } cs[] = {{"{weights: fp4, activations: fp4, kv: fp8}", SL_FP8}, {"fp4", SL_BF16}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(cs); i++) {
+    char t[400];
+    snprintf(t, sizeof t,
+             "{chip: b200, stack: trtllm, model: llama3.1-8b, task: prefill, precision: %s,"
+             " infer: {batch: 1, prompt_len: 1024}}",
+             cs[i].precision);
+    sl_scenario *sc = load(t);
+    assert_int_equal(sc->a_dtype, SL_BF16);
+    assert_int_equal(sc->g_dtype, SL_FP4);
+    assert_int_equal(sc->w_dtype, SL_FP4);
+    arena a;
+    ar_init(&a);
+    sl_graph g = {0};
+    sl_lowering lw = cost_lowering(sc);
+    sl_error err;
+    assert_int_equal(graph_build(&a, sc, &lw, &g, &err), SL_OK);
+    int seen_attn = 0, seen_gemm = 0;
+    for (size_t k = 0; k < g.n; k++) {
+      const sl_op *op = &g.ops[k];
+      if (op->kernel == SL_K_ATTN_FUSED) assert_int_equal(op->u.at.dt, cs[i].attn), seen_attn = 1;
+      if (op->kernel == SL_K_GEMM && strcmp(op->name, "qkv") == 0) {
+        assert_int_equal(op->u.g.dt, SL_FP4);
+        assert_true(op->u.g.a_bytes == 0.5 && op->u.g.c_bytes == 2);
+        seen_gemm = 1;
+      }
+    }
+    assert_true(seen_attn && seen_gemm);
+    ar_free(&a);
+    sl_scenario_free(sc);
+  }
+  /* training keeps its own rule (products in the narrow format, the rest bf16) */
+  sl_scenario *sc = load("{chip: b200, model: llama3.1-8b, task: train, precision: fp8,"
+                         " train: {seq_len: 1024, global_batch: 8}}");
+  assert_int_equal(sc->a_dtype, SL_BF16);
+  sl_scenario_free(sc);
+}
+
 /* generate = prefill + (gen_len - 1) decode steps; TTFT is the prefill. */
 static void test_generate(void **state) {
   (void)state;
@@ -335,6 +381,7 @@ int main(void) {
       cmocka_unit_test(test_layers_costed_once),
       cmocka_unit_test(test_attention_fusion),
       cmocka_unit_test(test_generate),
+      cmocka_unit_test(test_fp4_inference),
       cmocka_unit_test(test_infeasible),
       cmocka_unit_test(test_train_single_chip),
       cmocka_unit_test(test_grad_accum),
