@@ -551,9 +551,33 @@ static size_t route(const engine *e, size_t n_eng, const sl_serve_spec *sv, size
   return best;
 }
 
-/* One simulation of `replicas` replicas behind a router, the requests arriving at `rate` requests per
- * second over them all: a discrete-event loop that always advances the replica whose clock is
- * earliest, after routing every request that has arrived by then. */
+/* The per-request figures of a finished run: TTFT and TPOT percentiles and means, tokens, makespan,
+ * throughput and goodput (ttft, tpot: scratch of n each). */
+static void request_stats(const req *r, size_t n, const sl_serve_spec *sv, double *ttft, double *tpot, sim_out *o) {
+  size_t nt = 0, good = 0;
+  double sum_ttft = 0, sum_tpot = 0, out_tokens = 0, end = 0;
+  for (size_t i = 0; i < n; i++) {
+    ttft[i] = r[i].t_first - r[i].arrival;
+    sum_ttft += ttft[i];
+    out_tokens += r[i].gen;
+    end = fmax(end, r[i].t_done);
+    double tp = r[i].gen > 1 ? (r[i].t_done - r[i].t_first) / (r[i].gen - 1) : 0;
+    if (r[i].gen > 1) tpot[nt++] = tp, sum_tpot += tp;
+    if (ttft[i] <= sv->slo_ttft_s && tp <= sv->slo_tpot_s) good++;
+  }
+  qsort(ttft, n, sizeof *ttft, cmp_double);
+  qsort(tpot, nt, sizeof *tpot, cmp_double);
+  const double ps[3] = {0.50, 0.90, 0.99};
+  for (int k = 0; k < 3; k++)
+    o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
+  o->makespan = end - r[0].arrival;
+  o->out_tokens = out_tokens;
+  o->throughput = out_tokens / o->makespan;
+  o->goodput = (double)good / o->makespan;
+  o->mean_ttft = sum_ttft / (double)n;
+  o->mean_tpot = nt ? sum_tpot / (double)nt : NAN;
+}
+
 /* The shared prefixes of the requests as dense indices 0..P-1 (req.pfx; -1: none) and their whole
  * blocks; returns P, or (size_t)-1 when out of memory. */
 static size_t prefix_index(const sl_serve_spec *sv, const sl_request *in, req *r, size_t n) {
@@ -583,6 +607,9 @@ static size_t prefix_index(const sl_serve_spec *sv, const sl_request *in, req *r
   return P;
 }
 
+/* One simulation of `replicas` replicas behind a router, the requests arriving at `rate` requests per
+ * second over them all: a discrete-event loop that always advances the replica whose clock is
+ * earliest, after routing every request that has arrived by then. */
 static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec *sv, const sl_request *given,
                           size_t n_given, double rate, double kv_blocks, size_t replicas, sim_out *o) {
   memset(o, 0, sizeof *o);
@@ -659,22 +686,7 @@ static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec 
     if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve queue)");
   }
   if (!o->infeasible && !m->failed) {
-    size_t nt = 0, good = 0;
-    double sum_ttft = 0, sum_tpot = 0, out_tokens = 0, end = 0;
-    for (size_t i = 0; i < n; i++) {
-      ttft[i] = r[i].t_first - r[i].arrival;
-      sum_ttft += ttft[i];
-      out_tokens += r[i].gen;
-      end = fmax(end, r[i].t_done);
-      double tp = r[i].gen > 1 ? (r[i].t_done - r[i].t_first) / (r[i].gen - 1) : 0;
-      if (r[i].gen > 1) tpot[nt++] = tp, sum_tpot += tp;
-      if (ttft[i] <= sv->slo_ttft_s && tp <= sv->slo_tpot_s) good++;
-    }
-    qsort(ttft, n, sizeof *ttft, cmp_double);
-    qsort(tpot, nt, sizeof *tpot, cmp_double);
-    const double ps[3] = {0.50, 0.90, 0.99};
-    for (int k = 0; k < 3; k++)
-      o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
+    request_stats(r, n, sv, ttft, tpot, o);
     double steps = 0, batch_tokens = 0, step_sum = 0;
     for (size_t j = 0; j < n_eng; j++) {
       steps += e[j].steps, batch_tokens += e[j].batch_tokens, step_sum += e[j].step_sum;
@@ -682,12 +694,6 @@ static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec 
       o->hit_tokens += e[j].hit_tokens, o->prompt_tokens += e[j].prompt_tokens, o->evictions += e[j].evictions;
       o->spec_steps += e[j].spec_steps, o->spec_tokens += e[j].spec_tokens;
     }
-    o->makespan = end - r[0].arrival;
-    o->out_tokens = out_tokens;
-    o->throughput = out_tokens / o->makespan;
-    o->goodput = (double)good / o->makespan;
-    o->mean_ttft = sum_ttft / (double)n;
-    o->mean_tpot = nt ? sum_tpot / (double)nt : NAN;
     o->steps = steps;
     o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
     o->mean_step = steps > 0 ? step_sum / steps : 0;
@@ -833,22 +839,7 @@ static sl_status simulate_pools(pool_rt *pl, int n_pools, const sl_serve_spec *s
   }
   int model_failed = pl[0].m.failed || (n_back && pl[1].m.failed);
   if (!o->infeasible && !model_failed) {
-    size_t nt = 0, good = 0;
-    double sum_ttft = 0, sum_tpot = 0, out_tokens = 0, end = 0;
-    for (size_t i = 0; i < n; i++) {
-      ttft[i] = r[i].t_first - r[i].arrival;
-      sum_ttft += ttft[i];
-      out_tokens += r[i].gen;
-      end = fmax(end, r[i].t_done);
-      double tp = r[i].gen > 1 ? (r[i].t_done - r[i].t_first) / (r[i].gen - 1) : 0;
-      if (r[i].gen > 1) tpot[nt++] = tp, sum_tpot += tp;
-      if (ttft[i] <= sv->slo_ttft_s && tp <= sv->slo_tpot_s) good++;
-    }
-    qsort(ttft, n, sizeof *ttft, cmp_double);
-    qsort(tpot, nt, sizeof *tpot, cmp_double);
-    const double ps[3] = {0.50, 0.90, 0.99};
-    for (int k = 0; k < 3; k++)
-      o->ttft[k] = percentile(ttft, n, ps[k]), o->tpot[k] = percentile(tpot, nt, ps[k]);
+    request_stats(r, n, sv, ttft, tpot, o);
     double steps = 0, batch_tokens = 0, step_sum = 0;
     for (size_t j = 0; j < n_eng; j++) {
       steps += e[j].steps, batch_tokens += e[j].batch_tokens, step_sum += e[j].step_sum;
@@ -856,12 +847,6 @@ static sl_status simulate_pools(pool_rt *pl, int n_pools, const sl_serve_spec *s
       int back = j >= n_front;
       o->pool_busy[back] += e[j].step_sum, o->pool_energy[back] += e[j].energy_j, o->pool_steps[back] += e[j].steps;
     }
-    o->makespan = end - r[0].arrival;
-    o->out_tokens = out_tokens;
-    o->throughput = out_tokens / o->makespan;
-    o->goodput = (double)good / o->makespan;
-    o->mean_ttft = sum_ttft / (double)n;
-    o->mean_tpot = nt ? sum_tpot / (double)nt : NAN;
     o->steps = steps;
     o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
     o->mean_step = steps > 0 ? step_sum / steps : 0;
@@ -1007,6 +992,84 @@ static int meets_slo(const sim_out *o, const sl_serve_spec *sv) {
   return !o->infeasible && o->ttft[2] <= sv->slo_ttft_s && o->tpot[2] <= sv->slo_tpot_s;
 }
 
+/* ---- the rates a run simulates ------------------------------------------------------------------ */
+
+/* One simulation of the fleet at an arrival rate: the colocated replicas (simulate) or the
+ * disaggregated pools (simulate_pools) behind one signature. */
+typedef sl_status (*sim_at_fn)(void *run, double rate, sim_out *o);
+
+typedef struct colocated_run {
+  step_model *m, *draft;
+  const sl_serve_spec *sv;
+  const sl_request *given;
+  size_t n_given;
+  double blocks;
+  size_t replicas;
+} colocated_run;
+
+static sl_status sim_colocated(void *run, double rate, sim_out *o) {
+  colocated_run *c = run;
+  return simulate(c->m, c->draft, c->sv, c->given, c->n_given, rate, c->blocks, c->replicas, o);
+}
+
+typedef struct pools_run {
+  pool_rt *pl;
+  int n_pools;
+  const sl_serve_spec *sv;
+  const xfer_spec *xf;
+} pools_run;
+
+static sl_status sim_pools(void *run, double rate, sim_out *o) {
+  pools_run *p = run;
+  return simulate_pools(p->pl, p->n_pools, p->sv, p->xf, rate, o);
+}
+
+/* With arrival_rate_per_s max, the highest rate whose p99 TTFT and TPOT meet the SLO (doubling from
+ * `start`, then bisection to 0.1%: res->serve.max_rate_per_s); with a list or range of rates, a full
+ * simulation per rate (res->serve.curve); then the run whose figures are the scalar outputs, at
+ * *rate_out (the rate found, the curve's last, or `rate`), into *o. */
+static sl_status serve_rates(sim_at_fn sim, void *run, const sl_serve_spec *sv, double rate, double start,
+                             sl_result *res, sim_out *o, double *rate_out, sl_error *err) {
+  sl_status s = SL_OK;
+  memset(o, 0, sizeof *o);
+  if (rate == SL_AUTO) {
+    double lo = 0, hi = start;
+    sim_out probe;
+    for (int i = 0; i < 40 && !s; i++) {
+      s = sim(run, hi, &probe);
+      if (s || !meets_slo(&probe, sv)) break;
+      lo = hi, hi *= 2;
+    }
+    for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
+      double mid = 0.5 * (lo + hi);
+      s = sim(run, mid, &probe);
+      if (!s && meets_slo(&probe, sv))
+        lo = mid;
+      else
+        hi = mid;
+    }
+    rate = lo > 0 ? lo : hi;
+    res->serve.max_rate_per_s = lo;
+  } else {
+    res->serve.max_rate_per_s = NAN;
+  }
+  if (!s && sv->n_curve > 0) {
+    sl_serve_point *c = ar_alloc(&res->a, sv->n_curve * sizeof *c);
+    if (!c) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    for (size_t i = 0; !s && i + 1 < sv->n_curve; i++) {
+      s = sim(run, sv->curve[i], o);
+      if (!s && o->infeasible) break;
+      if (!s) curve_point(&c[i], sv->curve[i], o);
+    }
+    rate = sv->curve[sv->n_curve - 1];
+    res->serve.curve = c, res->serve.n_curve = sv->n_curve;
+  }
+  if (!s && !o->infeasible) s = sim(run, rate, o);
+  if (!s && sv->n_curve > 0 && !o->infeasible) curve_point(&res->serve.curve[sv->n_curve - 1], rate, o);
+  *rate_out = rate;
+  return s;
+}
+
 static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size_t n_given, sl_result *res,
                             sl_error *err) {
   sl_serve_spec limits;
@@ -1084,48 +1147,13 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
   double replicas = m.plan.dp;
   size_t n_rep = (size_t)replicas;
   sim_out o;
-  memset(&o, 0, sizeof o);
-  sl_status s = SL_OK;
   double rate = sv->rate_per_s;
   if (given) /* the requests' own arrivals: their mean rate */
     rate = n_given > 1 && given[n_given - 1].arrival > given[0].arrival
                ? (double)(n_given - 1) / (given[n_given - 1].arrival - given[0].arrival)
                : INFINITY;
-  if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
-    double lo = 0, hi = replicas;
-    sim_out probe;
-    for (int i = 0; i < 40 && !s; i++) {
-      s = simulate(&m, draft, sv, given, n_given, hi, blocks, n_rep, &probe);
-      if (s || !meets_slo(&probe, sv)) break;
-      lo = hi, hi *= 2;
-    }
-    for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
-      double mid = 0.5 * (lo + hi);
-      s = simulate(&m, draft, sv, given, n_given, mid, blocks, n_rep, &probe);
-      if (!s && meets_slo(&probe, sv))
-        lo = mid;
-      else
-        hi = mid;
-    }
-    rate = lo > 0 ? lo : hi;
-    res->serve.max_rate_per_s = lo;
-  } else {
-    res->serve.max_rate_per_s = NAN;
-  }
-  /* the latency-throughput curve: a full simulation per rate; the scalar outputs are the last's */
-  if (!s && sv->n_curve > 0) {
-    sl_serve_point *c = ar_alloc(&res->a, sv->n_curve * sizeof *c);
-    if (!c) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-    for (size_t i = 0; !s && i + 1 < sv->n_curve; i++) {
-      s = simulate(&m, draft, sv, given, n_given, sv->curve[i], blocks, n_rep, &o);
-      if (!s && o.infeasible) break;
-      if (!s) curve_point(&c[i], sv->curve[i], &o);
-    }
-    rate = sv->curve[sv->n_curve - 1];
-    res->serve.curve = c, res->serve.n_curve = sv->n_curve;
-  }
-  if (!s && !o.infeasible) s = simulate(&m, draft, sv, given, n_given, rate, blocks, n_rep, &o);
-  if (!s && sv->n_curve > 0 && !o.infeasible) curve_point(&res->serve.curve[sv->n_curve - 1], rate, &o);
+  colocated_run cr = {&m, draft, sv, given, n_given, blocks, n_rep};
+  sl_status s = serve_rates(sim_colocated, &cr, sv, rate, replicas, res, &o, &rate, err);
   if (draft) {
     if (!s && draft->failed) s = err->code ? err->code : SL_ERR_INTERNAL;
     model_free(draft);
@@ -1303,14 +1331,11 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
     return err_set(err, SL_ERR_INPUT, sc->file ? sc->file : "", sv->spec_line, "serve.speculative",
                    "speculative decoding is not modelled with disaggregated pools (serve.disaggregated)");
   res->serve.prefix_hit_rate = res->serve.prefix_evictions = res->serve.spec_tokens_per_step = NAN;
-  int n_pools = sv->disaggregated ? 2 : 1;
+  const int n_pools = 2; /* prefill, decode */
   pool_rt *pl = calloc((size_t)n_pools, sizeof *pl);
   if (!pl) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   for (int k = 0; k < n_pools; k++) {
-    if (n_pools == 1)
-      pl[k].sc = *sc;
-    else
-      serve_pool_scenario(sc, &sv->pool[k], &pl[k].sc);
+    serve_pool_scenario(sc, &sv->pool[k], &pl[k].sc);
     model_init(&pl[k].m, &pl[k].sc, err);
   }
   res->par = pl[n_pools - 1].m.sc.par; /* disaggregated: the decode pool's, as memory */
@@ -1325,9 +1350,9 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
       res->feasible = 0;
       const sl_memory *mm = &p->mem;
       snprintf(res->reason, sizeof res->reason,
-               "%s%sno room for a KV cache: weights %.2f GiB and activations %.2f GiB per chip %s %.2f GiB %s "
+               "%s pool: no room for a KV cache: weights %.2f GiB and activations %.2f GiB per chip %s %.2f GiB %s "
                "%.2f GiB",
-               n_pools > 1 ? pool_names[k] : "", n_pools > 1 ? " pool: " : "", mm->weights_bytes / 1073741824.0,
+               pool_names[k], mm->weights_bytes / 1073741824.0,
                mm->activations_bytes / 1073741824.0, kv_free > 0 ? "leave" : "exceed by",
                fabs(kv_free) / 1073741824.0, kv_free > 0 ? "of" : "the memory of",
                mm->capacity_bytes / 1073741824.0);
@@ -1345,48 +1370,13 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
     free(pl);
     return s;
   }
-  xfer_spec xf = n_pools > 1 ? xfer_of(sc, NULL) : (xfer_spec){0};
+  xfer_spec xf = xfer_of(sc, NULL);
 
   double replicas = (double)pl[0].engines;
   sim_out o;
-  memset(&o, 0, sizeof o);
   double rate = sv->rate_per_s;
-  if (rate == SL_AUTO) { /* the highest rate whose p99 TTFT and TPOT meet the SLO */
-    double lo = 0, hi = replicas;
-    sim_out probe;
-    for (int i = 0; i < 40 && !s; i++) {
-      s = simulate_pools(pl, n_pools, sv, &xf, hi, &probe);
-      if (s || !meets_slo(&probe, sv)) break;
-      lo = hi, hi *= 2;
-    }
-    for (int i = 0; i < 24 && !s && hi - lo > 1e-3 * hi; i++) {
-      double mid = 0.5 * (lo + hi);
-      s = simulate_pools(pl, n_pools, sv, &xf, mid, &probe);
-      if (!s && meets_slo(&probe, sv))
-        lo = mid;
-      else
-        hi = mid;
-    }
-    rate = lo > 0 ? lo : hi;
-    res->serve.max_rate_per_s = lo;
-  } else {
-    res->serve.max_rate_per_s = NAN;
-  }
-  /* the latency-throughput curve: a full simulation per rate; the scalar outputs are the last's */
-  if (!s && sv->n_curve > 0) {
-    sl_serve_point *c = ar_alloc(&res->a, sv->n_curve * sizeof *c);
-    if (!c) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-    for (size_t i = 0; !s && i + 1 < sv->n_curve; i++) {
-      s = simulate_pools(pl, n_pools, sv, &xf, sv->curve[i], &o);
-      if (!s && o.infeasible) break;
-      if (!s) curve_point(&c[i], sv->curve[i], &o);
-    }
-    rate = sv->curve[sv->n_curve - 1];
-    res->serve.curve = c, res->serve.n_curve = sv->n_curve;
-  }
-  if (!s && !o.infeasible) s = simulate_pools(pl, n_pools, sv, &xf, rate, &o);
-  if (!s && sv->n_curve > 0 && !o.infeasible) curve_point(&res->serve.curve[sv->n_curve - 1], rate, &o);
-  double blocks = pl[0].blocks;
+  pools_run pr = {pl, n_pools, sv, &xf};
+  s = serve_rates(sim_pools, &pr, sv, rate, replicas, res, &o, &rate, err);
   for (int j = 0; j < n_pools; j++)
     model_free(&pl[j].m);
   if (s) {
@@ -1395,15 +1385,10 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
   }
   if (o.infeasible) {
     res->feasible = 0;
-    if (n_pools > 1)
-      snprintf(res->reason, sizeof res->reason,
-               "a request cannot fit: a prefill engine's KV cache holds %.0f blocks and a decode engine's %.0f "
-               "blocks of %g tokens per chip",
-               pl[0].blocks, pl[1].blocks, sv->kv_block_tokens);
-    else
-      snprintf(res->reason, sizeof res->reason,
-               "a request cannot fit: the KV cache holds %.0f blocks of %g tokens per chip", blocks,
-               sv->kv_block_tokens);
+    snprintf(res->reason, sizeof res->reason,
+             "a request cannot fit: a prefill engine's KV cache holds %.0f blocks and a decode engine's %.0f "
+             "blocks of %g tokens per chip",
+             pl[0].blocks, pl[1].blocks, sv->kv_block_tokens);
     free(pl);
     return SL_OK;
   }
@@ -1422,26 +1407,7 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
   res->step_time_s = o.mean_step;
   res->has_tokens = res->has_ttft = 1;
   res->tokens_per_s = o.throughput;
-  if (n_pools == 1) {
-    /* Energy: every replica's dynamic energy (one chip's share each, so x tp x pp) plus every chip's
-     * static power over the run; no TDP cap (power is averaged over a run that idles between
-     * bursts). */
-    const step_model *m = &pl[0].m;
-    double chips = sc->chips, per_replica = m->plan.tp * m->plan.pp;
-    double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.makespan;
-    sl_power_out *pw = &res->power;
-    pw->has_energy = 1;
-    pw->clock_ratio = 1;
-    pw->uncapped_step_time_s = o.mean_step;
-    pw->step_j = o.steps > 0 ? e / o.steps : NAN;
-    pw->avg_power_w_per_chip = e / (chips * o.makespan);
-    double busy = o.mean_step * o.steps; /* summed over the replicas, as energy_j is */
-    pw->uncapped_power_w_per_chip = busy > 0 ? o.energy_j / busy + sc->chip.energy.static_w : NAN;
-    pw->j_per_token = e / o.out_tokens;
-    pw->j_per_sample = NAN;
-    pw->peak_power_w_per_chip = NAN; /* no per-kernel rows */
-    pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;
-  } else {
+  {
     /* Per pool: its engines' busy time over the run (utilisation), its dynamic energy plus its chips'
      * static power, and its cost per hour at that power (econ); the system is their sum. */
     double e_all = 0, chips_all = 0, busy_all = 0, dyn_all = 0, usd = 0, capex = 0;
