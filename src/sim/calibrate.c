@@ -26,6 +26,7 @@ enum {
   P_LINK_UP,
   P_LINK_OUT,
   P_ESCALE,   /* energy.dynamic_scale, fitted to measured power */
+  P_DRAMPJ,   /* energy.dram_pj_per_bit, fitted to the measured power of streaming kernels */
   P_UP_LAT,   /* links.scale_up.latency_s: per step of a collective */
   P_UP_BASE,  /* links.scale_up.base_latency_s: start-up of a collective call */
   P_UP_LL,    /* links.scale_up.ll_efficiency: the low-latency protocol's bandwidth */
@@ -54,6 +55,8 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.efficiency;
   case P_ESCALE:
     return &sc->chip.energy_dynamic_scale;
+  case P_DRAMPJ:
+    return &sc->chip.energy_over.dram_pj_per_bit;
   case P_UP_LAT:
     return &sc->scale_up.latency_s;
   case P_UP_BASE:
@@ -85,6 +88,8 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.efficiency");
   else if (p == P_ESCALE)
     snprintf(buf, n, "energy.dynamic_scale");
+  else if (p == P_DRAMPJ)
+    snprintf(buf, n, "energy.dram_pj_per_bit");
   else if (p == P_UP_LAT)
     snprintf(buf, n, "links.scale_up.latency_s");
   else if (p == P_UP_BASE)
@@ -114,11 +119,33 @@ typedef struct fitctx {
 
 /* The metric a figure is fitted to. */
 static sl_cal_metric metric_of(int p) {
-  return p == P_ESCALE ? SL_CAL_POWER : SL_CAL_TIME;
+  return p == P_ESCALE || p == P_DRAMPJ ? SL_CAL_POWER : SL_CAL_TIME;
+}
+
+/* Whether a figure is an energy figure (the chip's per-action table is derived again when it moves). */
+static int is_energy(int p) {
+  return p == P_ESCALE || p == P_DRAMPJ;
 }
 
 static int is_attention(const sl_scenario *sc) {
   return sc->model.kind == SL_MODEL_OP && sc->model.op.type == SL_OPT_ATTENTION;
+}
+
+/* A streaming kernel: one element-wise or row-wise pass over tensors in DRAM, whose power is the
+ * DRAM traffic and its path through the chip, with next to no arithmetic. */
+static int is_stream(const sl_scenario *sc) {
+  if (sc->model.kind != SL_MODEL_OP) return 0;
+  switch (sc->model.op.type) {
+  case SL_OPT_GELU:
+  case SL_OPT_SILU:
+  case SL_OPT_SOFTMAX:
+  case SL_OPT_LAYERNORM:
+  case SL_OPT_RMSNORM:
+  case SL_OPT_ADD:
+    return 1;
+  default:
+    return 0;
+  }
 }
 
 static double predict(fitctx *f, size_t i) {
@@ -134,15 +161,26 @@ static double predict(fitctx *f, size_t i) {
   /* Power at the measured clock: the measurement's time is the model's time at full clock (the
    * efficiencies were measured on the throttled chip), so the energy per action must give the
    * measured power there; the cap is not applied to the figure that sets it. */
-  if (f->cases[i].metric == SL_CAL_POWER)
-    return f->res.power.has_energy ? f->res.power.uncapped_power_w_per_chip : NAN;
+  if (f->cases[i].metric == SL_CAL_POWER) {
+    if (!f->res.power.has_energy) return NAN;
+    double p = f->res.power.uncapped_power_w_per_chip, tm = f->cases[i].measured_time_s;
+    /* A case that also gives its measured time is compared at that time: the energy of its
+     * actions over the time it took on the measured chip, with the static power beside it (a
+     * streaming kernel's power is its bytes per second: at the model's own bandwidth the fitted
+     * energy per byte would carry the model's error in bandwidth). */
+    if (tm > 0 && f->res.step_time_s > 0) {
+      double ps = f->cases[i].sc->chip.energy.static_w;
+      p = ps + (p - ps) * f->res.step_time_s / tm;
+    }
+    return p;
+  }
   return f->res.step_time_s;
 }
 
 static void set_all(fitctx *f, int p, double v) {
   for (size_t i = 0; i < f->n; i++) {
     *slot(f->cases[i].sc, p) = v;
-    if (p == P_ESCALE) energy_derive(&f->cases[i].sc->chip, 1);
+    if (is_energy(p)) energy_derive(&f->cases[i].sc->chip, 1);
   }
 }
 
@@ -157,6 +195,10 @@ static int informs(const sl_cal_case *c, int p) {
   if (c->metric != metric_of(p)) return 0;
   if (p < SL_DTYPE_COUNT) return !is_attention(sc);
   if (p == P_LATENCY) return !(sc->stack.kernel_overhead_s > 0) && !is_attention(sc);
+  /* Power: a streaming kernel's is its DRAM traffic (the DRAM figure), a kernel of the matrix
+   * engine's its on-chip actions (the dynamic scale). */
+  if (p == P_DRAMPJ) return is_stream(sc);
+  if (p == P_ESCALE) return !is_stream(sc);
   return 1;
 }
 
@@ -234,9 +276,11 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   if (!f.half) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   ar_init(&f.res.a);
   {
-    size_t seen[2] = {0, 0};
+    /* Times alternate among themselves; powers among the streaming kernels and among the rest
+     * apart, since each group is what one energy figure is fitted to. */
+    size_t seen[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
-      int m = cases[i].metric == SL_CAL_POWER;
+      int m = cases[i].metric == SL_CAL_POWER ? 1 + is_stream(cases[i].sc) : 0;
       f.half[i] = (unsigned char)(seen[m]++ % 2);
       if (f.half[i])
         cal->n_test++;
@@ -264,6 +308,10 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   int fit[P_COUNT] = {0};
   for (int p = 0; p < P_COUNT && !f.failed; p++) {
     double v = *slot(cases[0].sc, p);
+    if (p == P_DRAMPJ && !(v > 0)) { /* not given: start from the DRAM type's derived figure */
+      v = cases[0].sc->chip.energy.dram_j_per_byte * 1e12 / 8;
+      if (v > 0) set_all(&f, p, v);
+    }
     if (p == P_UP_LAT) continue; /* per-step latency: with one group size it is one with the start-up */
     if (!(v > 0) && !is_time(p) && p != P_UP_LL) continue;
     set_all(&f, p, is_time(p) ? (v > 0 ? v * 1.5 : 1e-6) : p == P_UP_LL && !(v > 0) ? 0.05 : v * 0.9);
@@ -280,8 +328,12 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       key_of(p, key, sizeof key);
       cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
       cp->before = v;
-      cp->lo = is_time(p) ? 0 : p == P_UP_LL ? 0.005 : p == P_ESCALE ? 0.25 : 0.02;
-      cp->hi = is_time(p) ? (p == P_LATENCY ? 1e-4 : 5e-5) : p == P_UP_LL ? 0.5 : p == P_ESCALE ? 4.0 : 1.0;
+      cp->lo = is_time(p) ? 0 : p == P_UP_LL ? 0.005 : p == P_ESCALE ? 0.25 : p == P_DRAMPJ ? 0.5 : 0.02;
+      cp->hi = is_time(p)        ? (p == P_LATENCY ? 1e-4 : 5e-5)
+               : p == P_UP_LL    ? 0.5
+               : p == P_ESCALE   ? 4.0
+               : p == P_DRAMPJ   ? 100.0
+                                 : 1.0;
       cp->n_cases = moved;
       (void)key;
     }
@@ -294,6 +346,16 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
    * measured on chips that throttle at their power limit, so none of them may be over the cap in
    * the model (the cap would slow it a second time): the energy scale is at most the largest at
    * which every timed case runs at its full clock. */
+  /* The DRAM figure and the energy scale each move the other's cases a little (a GEMM's DRAM
+   * traffic; a streaming kernel's bytes through the shared level): alternated until both hold. */
+  for (int pass = 0; pass < (fit[P_DRAMPJ] ? 4 : 1) && !f.failed; pass++) {
+  if (fit[P_DRAMPJ]) {
+    size_t k = 0;
+    for (int p = 0; p < P_DRAMPJ; p++)
+      k += (size_t)fit[p];
+    sl_cal_param *cp = &cal->params[k];
+    cp->after = golden(&f, P_DRAMPJ, cp->lo, cp->hi);
+  }
   if (fit[P_ESCALE] && !f.failed) {
     size_t k = 0;
     for (int p = 0; p < P_ESCALE; p++)
@@ -322,12 +384,13 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     free(f.t_free);
     f.t_free = NULL;
   }
+  }
   for (int round = 0; round < 8 && !f.failed; round++) {
     size_t k = 0;
     for (int p = 0; p < P_COUNT; p++) {
       if (!fit[p]) continue;
       sl_cal_param *cp = &cal->params[k++];
-      if (p != P_ESCALE) cp->after = golden(&f, p, cp->lo, cp->hi);
+      if (!is_energy(p)) cp->after = golden(&f, p, cp->lo, cp->hi);
     }
   }
   objective(&f, 0, &cal->mape_train_after);
@@ -433,10 +496,18 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
       any_kernel = 1;
       appendf(&b, &len, &cap, "  %s: %.4g\n", cal->params[i].key + 8, cal->params[i].after);
     }
-  for (size_t i = 0; i < cal->n_params; i++)
-    if (strcmp(cal->params[i].key, "energy.dynamic_scale") == 0)
-      appendf(&b, &len, &cap, "energy:\n  dynamic_scale: %.4f   # %s%s\n", cal->params[i].after, stats,
+  int any_energy = 0;
+  for (size_t i = 0; i < cal->n_params; i++) {
+    const char *k = cal->params[i].key;
+    if (strncmp(k, "energy.", 7) != 0) continue;
+    if (!any_energy) appendf(&b, &len, &cap, "energy:\n");
+    any_energy = 1;
+    if (strcmp(k, "energy.dynamic_scale") == 0)
+      appendf(&b, &len, &cap, "  dynamic_scale: %.4f   # %s%s\n", cal->params[i].after, stats,
               cal->escale_capped ? "; lowered so that no timed case is over the TDP cap" : "");
+    else
+      appendf(&b, &len, &cap, "  %s: %.4g   # %s\n", k + 7, cal->params[i].after, stats);
+  }
   /* links: one line per link with every fitted figure of it */
   static const char *const link_names[] = {"scale_up", "scale_out"};
   int any_link = 0;

@@ -413,6 +413,8 @@ typedef struct sl_cal_case {
   sl_scenario *sc;
   double measured_s; /* the measured value: seconds, or watts for SL_CAL_POWER */
   sl_cal_metric metric;
+  double measured_time_s; /* SL_CAL_POWER: the case's measured step_time_s when it gives one (the
+                             power is then compared at that time), else 0 */
 } sl_cal_case;
 /* Loads the cases of `path` that measure step_time_s or energy.avg_power_w_per_chip (a case
  * measuring both gives two entries); chip (a preset or path) replaces each case's chip when not

@@ -530,7 +530,13 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
         snprintf(err->file, sizeof err->file, "%s", path), err->line = cs[i].scenario->line;
       break;
     }
-    cc[k++] = (sl_cal_case){cs[i].name, sc, meas, metric};
+    double meas_t = 0; /* a power case that also gives its time is compared at that time */
+    yt_pair *mt = metric == SL_CAL_POWER ? yt_find(cs[i].measured, metric_keys[SL_CAL_TIME]) : NULL;
+    if (mt && (s = rd_scalar_double(&r2, mt->value, 1e-12, 1e12, &meas_t))) {
+      sl_scenario_free(sc);
+      break;
+    }
+    cc[k++] = (sl_cal_case){cs[i].name, sc, meas, metric, meas_t};
   }
   if (s) { /* the scenarios loaded before the failure */
     for (size_t j = 0; j < k; j++)
