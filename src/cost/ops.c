@@ -172,11 +172,24 @@ sl_cost cost_gather(const sl_costctx *ctx, double lookups, double row_bytes) {
   return r;
 }
 
-double cost_launched(const sl_stack *st, double time_s) {
-  double t = time_s / st->efficiency;
+/* A kernel as the stack launches it: the launch rule over a device time. */
+static double launched(const sl_stack *st, double t) {
   /* launched ahead (launch_ahead): the device waits on the host only when a kernel is shorter than
    * a launch; otherwise every launch adds its time */
   return st->launch_ahead ? fmax(t, st->kernel_overhead_s) : t + st->kernel_overhead_s;
+}
+
+double cost_launched(const sl_stack *st, double time_s) { return launched(st, time_s / st->efficiency); }
+
+/* The stack's efficiency stands for its kernels' losses against the kernel-level model: the GEMM
+ * configurations its libraries pick for each shape, its element-wise code, gaps between kernels.
+ * A fused attention kernel bound by its K/V reads (a decode step: flash-decoding, TensorRT-LLM's
+ * XQA, vLLM's paged attention) is one stream of the KV cache over thousands of independent
+ * (sequence, head, split) items: its rate is the memory system's, the chip's DRAM figure, which the
+ * stack's code does not lower. */
+static int stack_bound(const sl_op *op, const sl_cost *r) {
+  if (op->kernel == SL_K_COLL) return 0;
+  return !(op->kernel == SL_K_ATTN_FUSED && r->bound == SL_BOUND_MEMORY);
 }
 
 sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
@@ -221,7 +234,10 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r = cost_stream(ctx, op->u.s.bytes + stream_reread(ctx->chip, op), op->u.s.flops, op->u.s.dt);
     break;
   }
-  if (op->kernel != SL_K_COLL) r.time_s = cost_launched(ctx->stack, r.time_s);
+  if (stack_bound(op, &r))
+    r.time_s = cost_launched(ctx->stack, r.time_s);
+  else if (op->kernel != SL_K_COLL)
+    r.time_s = launched(ctx->stack, r.time_s);
   sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
                 : op->kernel == SL_K_STREAM     ? op->u.s.dt

@@ -108,6 +108,36 @@ static void test_decode_tile(void **state) {
   ar_free(&f.a);
 }
 
+/* Through cost_op, the stack's efficiency stretches a compute-bound attention kernel (prefill) but
+ * not one bound by its K/V reads (decode): that one streams the KV cache at the chip's DRAM rate. */
+static void test_stack_efficiency_on_attention(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  sl_op op;
+  memset(&op, 0, sizeof op);
+  op.kernel = SL_K_ATTN_FUSED;
+  op.u.at = shape(256, 1, 32, 128, 0, 0);
+  op.u.at.kv_len = 4096, op.u.at.kv_heads = 8, op.u.at.dt = SL_FP8, op.u.at.kv_bytes = 1;
+  op.u.at.family = SL_ATTN_FUSED;
+  sl_cost full = cost_op(&f.ctx, &op);
+  assert_int_equal(full.bound, SL_BOUND_MEMORY);
+  f.stack.efficiency = 0.5;
+  sl_cost half = cost_op(&f.ctx, &op);
+  assert_rel(half.time_s, full.time_s, 1e-12, "decode attention: the chip's DRAM rate, whatever the stack");
+  assert_rel(full.time_s, full.dram_bytes / f.ctx.mem_bw + f.chip.kernel_latency_s, 1e-9, "KV stream at mem_bw");
+  /* a prefill of the same heads is compute-bound: stretched by 1 / efficiency */
+  op.u.at = shape(4, 4096, 32, 128, 1, 0);
+  op.u.at.kv_heads = 8, op.u.at.dt = SL_FP16, op.u.at.family = SL_ATTN_FLASH3;
+  f.stack.efficiency = 1;
+  full = cost_op(&f.ctx, &op);
+  assert_int_not_equal(full.bound, SL_BOUND_MEMORY);
+  f.stack.efficiency = 0.5;
+  half = cost_op(&f.ctx, &op);
+  assert_rel(half.time_s, 2 * full.time_s, 1e-12, "prefill attention: stretched by the stack");
+  ar_free(&f.a);
+}
+
 /* Naive reference: the causal tiles of every head dispatched in order (tile 0, the shortest,
  * first) to whichever core frees first; tile i visits ceil((i+1) bq / bkv) blocks.  Returns the
  * makespan in blocks. */
@@ -188,6 +218,7 @@ static void test_row_reread(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tile_cost), cmocka_unit_test(test_decode_tile),
+      cmocka_unit_test(test_stack_efficiency_on_attention),
       cmocka_unit_test(test_causal_schedule),
       cmocka_unit_test(test_row_reread),
   };
