@@ -14,7 +14,17 @@
  * efficiency with `latency_s` per step; the low-latency protocol (a link with `ll_efficiency`)
  * moves 8-byte lines that carry their own flag, so a step needs no separate synchronisation
  * (LL_HOP of the Simple step latency) but the bus bandwidth is only `ll_efficiency` of the link:
- * small messages take it, large ones the Simple protocol. */
+ * small messages take it, large ones the Simple protocol.
+ *
+ * In-switch reduction (NVLink SHARP, NCCL's NVLS algorithm; a scale-up link with
+ * `switch_reduce_efficiency`): the switch sums what the k ranks of a domain hold.  Rank r asks the
+ * switch for slice r (S/k) reduced over all ranks, which reads that slice from every rank, then
+ * multicasts the result back to all: each rank sends S + S/k and receives S/k + S, so an
+ * all-reduce in the domain moves S(1 + 1/k) per rank each way instead of the ring's 2(k-1)/k S,
+ * at its own fraction of the link (the switch's multicast and reduction rate) and with its own
+ * fixed cost (`switch_reduce_latency_s`: the multicast objects' synchronisation and the deeper
+ * pipeline).  Across domains it is NCCL's NVLS-tree: the switch reduces inside each domain, the
+ * S/k slices are all-reduced across, the switch multicasts back.  Only all-reduce uses it. */
 #include "cost/cost.h"
 
 #include <math.h>
@@ -33,6 +43,11 @@ double link_bw(const sl_link *l) {
  * (Simple) per step. */
 static const double LL_HOP = 0.6 / 3.4;
 
+/* One protocol's bandwidths and step latencies on the two levels. */
+typedef struct proto {
+  double up_bw, up_lat, out_bw, out_lat;
+} proto;
+
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips) {
   net->up_bw = link_bw(up);
   net->up_lat = up->latency_s;
@@ -44,7 +59,10 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->out_base = out->base_latency_s;
   net->up_ll = up->bw_GBps * 1e9 * up->ll_efficiency;
   net->out_ll = out->bw_GBps * 1e9 * out->ll_efficiency / over;
+  net->up_sw = up->bw_GBps * 1e9 * up->switch_reduce_efficiency;
+  net->up_sw_lat = up->switch_reduce_latency_s;
 }
+
 
 static sl_cost result(double t_bw, double t_lat) {
   sl_cost r = {0};
@@ -61,10 +79,6 @@ static double ar_tree(double S, double n, double B, double a) {
   return 2 * S / B + 2 * ceil(log2(n)) * a;
 }
 
-/* One protocol's bandwidths and step latencies on the two levels. */
-typedef struct proto {
-  double up_bw, up_lat, out_bw, out_lat;
-} proto;
 
 /* Time of a collective under protocol p without the call's start-up; *bw_part: its bytes' share. */
 static double coll_time(const proto *p, sl_coll type, double S, double n, double k, double *bw_part) {
@@ -106,6 +120,23 @@ static double coll_time(const proto *p, sl_coll type, double S, double n, double
   }
 }
 
+/* All-reduce with the reduction in the scale-up switch (see the top of the file), without the
+ * call's start-up; *bw_part: its bytes' share.  Across domains the S/k slices take the ring or
+ * tree of protocol p. */
+static double ar_switch(const sl_net *net, const proto *p, double S, double n, double k, double *bw_part) {
+  double m = n / k;
+  double in = S * (1 + 1 / k) / net->up_sw;
+  double t = in + net->up_sw_lat, bw = in;
+  if (m > 1.0 + 1e-9) {
+    double x_ring = ar_ring(S / k, m, p->out_bw, p->out_lat), x_tree = ar_tree(S / k, m, p->out_bw, p->out_lat);
+    double across = fmin(x_ring, x_tree);
+    t += across;
+    bw += (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / p->out_bw;
+  }
+  *bw_part = bw;
+  return t;
+}
+
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k) {
   sl_cost r = {0};
   if (n <= 1 || S <= 0) return r;
@@ -120,6 +151,11 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
                 net->out_lat * LL_HOP};
     double bw2 = 0, t2 = coll_time(&ll, type, S, n, k, &bw2);
     if (t2 < t) t = t2, bw = bw2;
+  }
+  /* The switch's reduction, where the scale-up link has it and a domain holds several ranks. */
+  if (type == SL_COLL_ALL_REDUCE && net->up_sw > 0 && k > 1) {
+    double bw3 = 0, t3 = ar_switch(net, &simple, S, n, k, &bw3);
+    if (t3 < t) t = t3, bw = bw3;
   }
   double base = multi ? net->out_base : net->up_base;
   return result(bw, t - bw + base);

@@ -34,6 +34,8 @@ typedef struct sl_net {
   double node;            /* chips per scale-up domain */
   double up_base, out_base; /* start-up of one collective call whose widest level is this one */
   double up_ll, out_ll;     /* bus bytes/s of the low-latency protocol; 0 = none */
+  double up_sw, up_sw_lat;  /* in-switch reduction on the scale-up level: bytes/s per chip per
+                               direction (0 = none) and its fixed time per call */
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);

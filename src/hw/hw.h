@@ -26,6 +26,10 @@ typedef struct sl_link {
   double base_latency_s;   /* start-up of one collective call on the link (launch, ranks' handshake) */
   double ll_efficiency;    /* bus bandwidth of the low-latency protocol as a fraction of bw_GBps;
                               0 = no such protocol (every message takes the bandwidth protocol) */
+  double switch_reduce_efficiency; /* scale-up only: an all-reduce reduced in the switch (multicast
+                                      stores, reducing loads) moves S(1+1/k) per chip each way at
+                                      this fraction of bw_GBps; 0 = the switch does not reduce */
+  double switch_reduce_latency_s;  /* the fixed time such a call adds to the link's start-up */
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it
@@ -139,6 +143,8 @@ double stack_prior_efficiency(void);
 extern const double SL_LINK_EFF_UP, SL_LINK_EFF_OUT;
 /* Reads {bw_GBps, latency_s, efficiency, oversubscription} into *out (fields absent keep their value). */
 sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out);
+/* Refuses in-switch reduction on a link other than the scale-up one (key: the link's name). */
+sl_status link_check_role(reader *r, yt_node *l, const char *key);
 /* A map {fmt: value} of per-number-format figures in [lo, hi] at parent.key into out; given
  * (may be NULL) marks the formats the map names.  Unknown formats name file, line and key. */
 sl_status read_fmt_map(reader *r, yt_node *parent, const char *key, int required, double lo, double hi,

@@ -30,6 +30,8 @@ enum {
   P_UP_LAT,   /* links.scale_up.latency_s: per step of a collective */
   P_UP_BASE,  /* links.scale_up.base_latency_s: start-up of a collective call */
   P_UP_LL,    /* links.scale_up.ll_efficiency: the low-latency protocol's bandwidth */
+  P_UP_SW,    /* links.scale_up.switch_reduce_efficiency: the in-switch all-reduce's bandwidth */
+  P_UP_SWLAT, /* links.scale_up.switch_reduce_latency_s: its fixed time per call */
   P_TILE,     /* kernels.attention_tile_s */
   P_ATTN_BWD, /* efficiency.attention.backward */
   P_ATTN,     /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
@@ -38,7 +40,7 @@ enum {
 
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
-  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_TILE;
+  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_TILE;
 }
 
 static double *slot(sl_scenario *sc, int p) {
@@ -63,6 +65,10 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.base_latency_s;
   case P_UP_LL:
     return &sc->scale_up.ll_efficiency;
+  case P_UP_SW:
+    return &sc->scale_up.switch_reduce_efficiency;
+  case P_UP_SWLAT:
+    return &sc->scale_up.switch_reduce_latency_s;
   case P_TILE:
     return &sc->chip.attn_tile_s;
   case P_ATTN_BWD:
@@ -96,6 +102,10 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.base_latency_s");
   else if (p == P_UP_LL)
     snprintf(buf, n, "links.scale_up.ll_efficiency");
+  else if (p == P_UP_SW)
+    snprintf(buf, n, "links.scale_up.switch_reduce_efficiency");
+  else if (p == P_UP_SWLAT)
+    snprintf(buf, n, "links.scale_up.switch_reduce_latency_s");
   else if (p == P_TILE)
     snprintf(buf, n, "kernels.attention_tile_s");
   else if (p == P_ATTN_BWD)
@@ -240,9 +250,13 @@ static int escale_fits(fitctx *f, double v) {
   return 1;
 }
 
-/* Golden-section search of figure p in [lo, hi] on the training half. */
+/* Golden-section search of figure p in [lo, hi] on the training half.  The objective need not be
+ * unimodal in one figure (a collective changes algorithm or protocol as a figure moves), so the
+ * search keeps the figure's current value when it finds nothing better: coordinate descent never
+ * makes the fit worse. */
 static double golden(fitctx *f, int p, double lo, double hi) {
   const double g = 0.6180339887498949;
+  double v0 = *slot(f->cases[0].sc, p), f0 = objective_of(f, 0, p, NULL);
   double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);
   set_all(f, p, c);
   double fc = objective_of(f, 0, p, NULL);
@@ -260,6 +274,7 @@ static double golden(fitctx *f, int p, double lo, double hi) {
     }
   }
   double best = fc <= fd ? c : d;
+  if (fmin(fc, fd) > f0 && v0 >= lo && v0 <= hi) best = v0;
   set_all(f, p, best);
   return best;
 }
@@ -329,7 +344,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
       cp->before = v;
       cp->lo = is_time(p) ? 0 : p == P_UP_LL ? 0.005 : p == P_ESCALE ? 0.25 : p == P_DRAMPJ ? 0.5 : 0.02;
-      cp->hi = is_time(p)        ? (p == P_LATENCY ? 1e-4 : 5e-5)
+      cp->hi = is_time(p)        ? (p == P_LATENCY || p == P_UP_SWLAT ? 1e-4 : 5e-5)
                : p == P_UP_LL    ? 0.5
                : p == P_ESCALE   ? 4.0
                : p == P_DRAMPJ   ? 100.0

@@ -138,6 +138,7 @@ static sl_status read_system_link(reader *r, yt_node *t, const char *key, sl_lin
   if (!l) return SL_OK;
   rd_mark m = rd_push(r, key);
   sl_status s = link_read(r, l, 0, L);
+  if (!s) s = link_check_role(r, l, key);
   rd_pop(r, m);
   return s;
 }

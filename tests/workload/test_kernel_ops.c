@@ -194,6 +194,12 @@ static void test_chip_attention_keys(void **state) {
        "out of range"},
       {"{preset: h100-sxm, links: {scale_up: {base_latency_s: true}}}", "chip.links.scale_up.base_latency_s",
        ""},
+      {"{preset: h100-sxm, links: {scale_up: {switch_reduce_efficiency: 1.5}}}",
+       "chip.links.scale_up.switch_reduce_efficiency", "out of range"},
+      {"{preset: h100-sxm, links: {scale_up: {switch_reduce_latency_s: 1}}}",
+       "chip.links.scale_up.switch_reduce_latency_s", "out of range"},
+      {"{preset: h100-sxm, links: {scale_out: {bw_GBps: 50, switch_reduce_efficiency: 0.5}}}",
+       "chip.links.scale_out.switch_reduce_efficiency", "only the scale-up link"},
   };
   char path[] = "/tmp/silica-test-kernel-chip-XXXXXX";
   int fd = mkstemp(path);
