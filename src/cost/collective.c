@@ -63,7 +63,6 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_sw_lat = up->switch_reduce_latency_s;
 }
 
-
 static sl_cost result(double t_bw, double t_lat) {
   sl_cost r = {0};
   r.time_s = t_bw + t_lat;
@@ -78,7 +77,6 @@ static double ar_ring(double S, double n, double B, double a) {
 static double ar_tree(double S, double n, double B, double a) {
   return 2 * S / B + 2 * ceil(log2(n)) * a;
 }
-
 
 /* Time of a collective under protocol p without the call's start-up; *bw_part: its bytes' share. */
 static double coll_time(const proto *p, sl_coll type, double S, double n, double k, double *bw_part) {

@@ -187,9 +187,8 @@ double cost_launched(const sl_stack *st, double time_s) { return launched(st, ti
  * XQA, vLLM's paged attention) is one stream of the KV cache over thousands of independent
  * (sequence, head, split) items: its rate is the memory system's, the chip's DRAM figure, which the
  * stack's code does not lower. */
-static int stack_bound(const sl_op *op, const sl_cost *r) {
-  if (op->kernel == SL_K_COLL) return 0;
-  return !(op->kernel == SL_K_ATTN_FUSED && r->bound == SL_BOUND_MEMORY);
+static int kv_stream(const sl_op *op, const sl_cost *r) {
+  return op->kernel == SL_K_ATTN_FUSED && r->bound == SL_BOUND_MEMORY;
 }
 
 sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
@@ -234,10 +233,8 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r = cost_stream(ctx, op->u.s.bytes + stream_reread(ctx->chip, op), op->u.s.flops, op->u.s.dt);
     break;
   }
-  if (stack_bound(op, &r))
-    r.time_s = cost_launched(ctx->stack, r.time_s);
-  else if (op->kernel != SL_K_COLL)
-    r.time_s = launched(ctx->stack, r.time_s);
+  if (op->kernel != SL_K_COLL)
+    r.time_s = kv_stream(op, &r) ? launched(ctx->stack, r.time_s) : cost_launched(ctx->stack, r.time_s);
   sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
                 : op->kernel == SL_K_STREAM     ? op->u.s.dt

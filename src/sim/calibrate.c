@@ -144,18 +144,8 @@ static int is_attention(const sl_scenario *sc) {
 /* A streaming kernel: one element-wise or row-wise pass over tensors in DRAM, whose power is the
  * DRAM traffic and its path through the chip, with next to no arithmetic. */
 static int is_stream(const sl_scenario *sc) {
-  if (sc->model.kind != SL_MODEL_OP) return 0;
-  switch (sc->model.op.type) {
-  case SL_OPT_GELU:
-  case SL_OPT_SILU:
-  case SL_OPT_SOFTMAX:
-  case SL_OPT_LAYERNORM:
-  case SL_OPT_RMSNORM:
-  case SL_OPT_ADD:
-    return 1;
-  default:
-    return 0;
-  }
+  /* the element-wise and norm ops are the run GELU..ADD of sl_op_type (workload.h) */
+  return sc->model.kind == SL_MODEL_OP && sc->model.op.type >= SL_OPT_GELU && sc->model.op.type <= SL_OPT_ADD;
 }
 
 static double predict(fitctx *f, size_t i) {
