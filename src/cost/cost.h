@@ -117,6 +117,13 @@ double stream_reread(const sl_chip *c, const sl_op *op);
  * cost: the ops of a graph (cost_op) and the framework's own work (pipeline sends, gradient
  * synchronisation, the optimizer) both go through it. */
 double cost_launched(const sl_stack *st, double time_s);
+/* The on-chip energy of a kernel launched by the stack: its kernel-level on-chip energy (e_core_j)
+ * times the stretch of its time by the stack's efficiency.  The stack's losses are time inside its
+ * kernels, cores occupied and clocked at the kernel's own activity, so a kernel draws its
+ * kernel-level on-chip power for its stretched time; its DRAM and link bytes are what it moves,
+ * so they are not stretched; the launch gaps (kernel_overhead_s) draw static power only
+ * (docs/energy-cost.md §1.2). */
+double cost_stack_core_j(const sl_stack *st, double e_core_j);
 /* A collective as the framework issues it: the network time (cost_collective, its call's start-up
  * included) at the stack's efficiency.  The communication library launches its own kernel on its
  * own stream, so the stack's per-kernel dispatch (kernel_overhead_s) is not charged.  The one home

@@ -488,14 +488,14 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
                    (sl_row){shard_label(keep, &z, s, 0), SL_PH_FORWARD, SL_CAT_EMBEDDING, tr[j].fwd_bound,
                             z.m, tf * z.m, tr[j].fwd_flops * z.m, tr[j].fwd_bytes * z.m, 0, tr[j].hit}));
     /* rows gathered: DRAM for the misses, the shared SRAM for the hits */
-    set_energy(&E, res, tr[j].fwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte,
+    set_energy(&E, res, cost_stack_core_j(z.ectx.stack, tr[j].fwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
                tr[j].fwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     if (z.train) {
       double tb = sum_b > 0 ? b_crit * tr[j].bwd_body / sum_b : b_crit / (double)n_tr;
       SL_TRY(add_row(res, cap, err,
                      (sl_row){shard_label(keep, &z, s, 1), SL_PH_BACKWARD, SL_CAT_EMBEDDING, tr[j].bwd_bound,
                               z.m, tb * z.m, tr[j].bwd_flops * z.m, tr[j].bwd_bytes * z.m, 0, tr[j].hit}));
-      set_energy(&E, res, tr[j].bwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte,
+      set_energy(&E, res, cost_stack_core_j(z.ectx.stack, tr[j].bwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
                  tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     }
   }

@@ -467,6 +467,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
       }
     }
     energy_of_cost(&sc->chip, SL_FP32, ctx->resident, &oc);
+    oc.e_core_j = cost_stack_core_j(ctx->stack, oc.e_core_j); /* launched as r->opt is */
     r->opt_cost = oc;
     r->row_p2p_j = m * p2p_bytes * E->link_j_per_byte;
     r->row_dp_j = dp_bytes * E->link_j_per_byte + dp_dram * E->dram_j_per_byte;

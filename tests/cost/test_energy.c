@@ -104,14 +104,21 @@ static void test_gemm_energy_by_hand(void **state) {
   assert_rel(k.e_core_j, mac + sram + shared, 1e-12, "on-chip energy");
   assert_rel(k.e_off_j, dram, 1e-12, "DRAM energy");
   assert_true(k.dram_bytes >= 3 * M * N * 2 * (1 - 1e-12)); /* A, B read and C written at least once */
-  /* through a scenario: one op on one chip, the row's energy is the op's plus static power */
+  /* through a scenario: one op on one chip, the row's energy is the op's plus static power.  A
+   * stack at efficiency 0.8 stretches the kernel's time by 1 / 0.8 and its on-chip energy with it
+   * (the kernel's on-chip power held over its stretched time); the DRAM bytes are the same bytes. */
   sl_scenario *sc =
       load("{chip: h100-sxm, task: infer, precision: bf16, stack: {attention: fused, "
-           "fused_elementwise: true, kernel_overhead_s: 0}, model: {op: gemm, m: 4096, n: 4096, k: 4096}}");
+           "fused_elementwise: true, kernel_overhead_s: 0, efficiency: 0.8}, model: {op: gemm, m: 4096, n: 4096, "
+           "k: 4096}}");
   sl_result *r = run(sc);
   assert_int_equal(r->n_rows, 1);
   double t = sl_result_number(r, "step_time_s");
-  assert_rel(r->rows[0].energy_j, k.e_core_j + k.e_off_j + E->static_w * t, 1e-9, "row energy");
+  assert_rel(t, k.time_s / 0.8, 1e-9, "step time at the stack's efficiency");
+  assert_rel(r->rows[0].energy_j, k.e_core_j / 0.8 + k.e_off_j + E->static_w * t, 1e-9, "row energy");
+  assert_rel(sl_result_number(r, "energy.avg_power_w_per_chip"),
+             (k.e_core_j + k.e_off_j * 0.8) / k.time_s + E->static_w, 1e-9,
+             "on-chip power held at the kernel's, DRAM power diluted");
   assert_rel(sl_result_number(r, "energy.step_j"), r->rows[0].energy_j, 1e-9, "step energy");
   sl_result_free(r);
   sl_scenario_free(sc);
