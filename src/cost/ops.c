@@ -184,8 +184,9 @@ double cost_launched(const sl_stack *st, double time_s) { return launched(st, ti
 double cost_stack_core_j(const sl_stack *st, double e_core_j) { return e_core_j / st->efficiency; }
 
 /* The stack's efficiency stands for its kernels' losses against the kernel-level model: the GEMM
- * configurations its libraries pick for each shape, its element-wise code, gaps between kernels.
- * A fused attention kernel bound by its K/V reads (a decode step: flash-decoding, TensorRT-LLM's
+ * configurations its libraries pick for each shape, its element-wise code, stalls inside its
+ * kernels (the gaps between kernels are kernel_overhead_s); the kernel draws its on-chip power for
+ * the stretched time (cost_stack_core_j).  A fused attention kernel bound by its K/V reads (a decode step: flash-decoding, TensorRT-LLM's
  * XQA, vLLM's paged attention) is one stream of the KV cache over thousands of independent
  * (sequence, head, split) items: its rate is the memory system's, the chip's DRAM figure, which the
  * stack's code does not lower. */
