@@ -29,9 +29,9 @@ typedef struct sl_cost {
 /* ---- cost: network ------------------------------------------------------------------------------ */
 
 typedef struct sl_net {
-  double up_bw, up_lat;   /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
-  double out_bw, out_lat; /* scale-out, oversubscription applied */
-  double node;            /* chips per scale-up domain */
+  double up_bw, up_lat;     /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
+  double out_bw, out_lat;   /* scale-out, oversubscription applied */
+  double node;              /* chips per scale-up domain */
   double up_base, out_base; /* start-up of one collective call whose widest level is this one */
   double up_ll, out_ll;     /* bus bytes/s of the low-latency protocol; 0 = none */
   double up_sw, up_sw_lat;  /* in-switch reduction on the scale-up level: bytes/s per chip per
@@ -197,7 +197,8 @@ double zipf_H(double n, double s);
  * scratch: 2n doubles the caller owns (overwritten), so that the function allocates nothing and
  * cannot fail. */
 double emb_cache_fill(size_t n, const double *rows, const double *row_bytes, const double *rate,
-                      const double *urate, const double *zipf, double cap_bytes, double *hit, double *scratch);
+                      const double *urate, const double *zipf, double cap_bytes, double *hit,
+                      double *scratch);
 
 /* One table's (or shard's) part of a table-batched embedding kernel on one chip. */
 typedef struct sl_emb_access {

@@ -104,9 +104,9 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   } else {
     /* Causal: query tile i (of nq per head) sees the keys before its last query, off + (i+1) r
      * with r = bq / group queries per tile and off = kv_len - q_len, in whole blocks (the
-     * diagonal block computed in full: half a block on average unless the counts are whole blocks).  Tiles of unequal length are
-     * dispatched in order, so the longest ones end the kernel: the cores drain unevenly over the
-     * last tile, on average half of the longest tile after the mean load W / C. */
+     * diagonal block computed in full: half a block on average unless the counts are whole blocks).  Tiles of
+     * unequal length are dispatched in order, so the longest ones end the kernel: the cores drain unevenly
+     * over the last tile, on average half of the longest tile after the mean load W / C. */
     double nq = ceil(q_rows / bq), r_q = bq / group, off = a->kv_len - a->q_len;
     double keys_sum = nq * off + r_q * nq * (nq + 1) / 2.0 - fmax(0, nq * r_q - a->q_len);
     /* Key counts that are whole blocks (off and r multiples of bkv) need no rounding. */
@@ -179,17 +179,21 @@ static double launched(const sl_stack *st, double t) {
   return st->launch_ahead ? fmax(t, st->kernel_overhead_s) : t + st->kernel_overhead_s;
 }
 
-double cost_launched(const sl_stack *st, double time_s) { return launched(st, time_s / st->efficiency); }
+double cost_launched(const sl_stack *st, double time_s) {
+  return launched(st, time_s / st->efficiency);
+}
 
-double cost_stack_core_j(const sl_stack *st, double e_core_j) { return e_core_j / st->efficiency; }
+double cost_stack_core_j(const sl_stack *st, double e_core_j) {
+  return e_core_j / st->efficiency;
+}
 
 /* The stack's efficiency stands for its kernels' losses against the kernel-level model: the GEMM
  * configurations its libraries pick for each shape, its element-wise code, stalls inside its
  * kernels (the gaps between kernels are kernel_overhead_s); the kernel draws its on-chip power for
- * the stretched time (cost_stack_core_j).  A fused attention kernel bound by its K/V reads (a decode step: flash-decoding, TensorRT-LLM's
- * XQA, vLLM's paged attention) is one stream of the KV cache over thousands of independent
- * (sequence, head, split) items: its rate is the memory system's, the chip's DRAM figure, which the
- * stack's code does not lower. */
+ * the stretched time (cost_stack_core_j).  A fused attention kernel bound by its K/V reads (a decode step:
+ * flash-decoding, TensorRT-LLM's XQA, vLLM's paged attention) is one stream of the KV cache over thousands of
+ * independent (sequence, head, split) items: its rate is the memory system's, the chip's DRAM figure, which
+ * the stack's code does not lower. */
 static int kv_stream(const sl_op *op, const sl_cost *r) {
   return op->kernel == SL_K_ATTN_FUSED && r->bound == SL_BOUND_MEMORY;
 }

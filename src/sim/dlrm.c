@@ -77,7 +77,8 @@ static sl_status tbe_chip(dl *z, arena *a, int c, tbe_row **rows, size_t *n_rows
   double *R = ar_alloc(a, 8 * k * sizeof *R);
   tbe_row *tr = ar_alloc(a, k * sizeof *tr);
   if (!R || !tr) return SL_ERR_INTERNAL;
-  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k, *ur = R + 5 * k, *fill = R + 6 * k;
+  double *cb = R + k, *rate = R + 2 * k, *zf = R + 3 * k, *hit = R + 4 * k, *ur = R + 5 * k,
+         *fill = R + 6 * k;
   size_t j = 0;
   for (size_t i = 0; i < p->n; i++) {
     const sl_emb_shard *s = &p->shards[i];
@@ -222,8 +223,8 @@ double dlrm_rs_time(const sl_net *net, double S, int n, int k) {
   if (m == 1) return (n - 1.0) / n * S / net->up_bw + (n - 1.0) * net->up_lat;
   double B = fmin(net->up_bw, k * net->out_bw);
   double ring = (n - 1.0) / n * S / B + (n - m) * net->up_lat + m * net->out_lat;
-  double hier = (k - 1.0) / k * S / net->up_bw + (k - 1.0) * net->up_lat + (m - 1.0) / m * S / k / net->out_bw +
-                (m - 1.0) * net->out_lat;
+  double hier = (k - 1.0) / k * S / net->up_bw + (k - 1.0) * net->up_lat +
+                (m - 1.0) / m * S / k / net->out_bw + (m - 1.0) * net->out_lat;
   return fmin(ring, hier);
 }
 
@@ -488,14 +489,16 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
                    (sl_row){shard_label(keep, &z, s, 0), SL_PH_FORWARD, SL_CAT_EMBEDDING, tr[j].fwd_bound,
                             z.m, tf * z.m, tr[j].fwd_flops * z.m, tr[j].fwd_bytes * z.m, 0, tr[j].hit}));
     /* rows gathered: DRAM for the misses, the shared SRAM for the hits */
-    set_energy(&E, res, cost_stack_core_j(z.ectx.stack, tr[j].fwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
+    set_energy(&E, res,
+               cost_stack_core_j(z.ectx.stack, tr[j].fwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
                tr[j].fwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     if (z.train) {
       double tb = sum_b > 0 ? b_crit * tr[j].bwd_body / sum_b : b_crit / (double)n_tr;
       SL_TRY(add_row(res, cap, err,
                      (sl_row){shard_label(keep, &z, s, 1), SL_PH_BACKWARD, SL_CAT_EMBEDDING, tr[j].bwd_bound,
                               z.m, tb * z.m, tr[j].bwd_flops * z.m, tr[j].bwd_bytes * z.m, 0, tr[j].hit}));
-      set_energy(&E, res, cost_stack_core_j(z.ectx.stack, tr[j].bwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
+      set_energy(&E, res,
+                 cost_stack_core_j(z.ectx.stack, tr[j].bwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
                  tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
     }
   }
@@ -513,7 +516,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
       nk += kinds[k];
     colls = (t_idx > 0) + (t_a2a > 0) + (t_rs > 0) + (t_trs > 0);
     if (z.train) colls += (t_a2a > 0) + (t_ag > 0) + (t_tag > 0);
-    host_s = dlrm_host_ops(&sc->stack, d, z.train, z.m, dense_ops, shards, nk, colls) * sc->stack.kernel_overhead_s;
+    host_s = dlrm_host_ops(&sc->stack, d, z.train, z.m, dense_ops, shards, nk, colls) *
+             sc->stack.kernel_overhead_s;
   }
   double pass_t = t_idx + f_crit + t_trs + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
   const sl_bound NET = SL_BOUND_NETWORK;
@@ -521,8 +525,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
                  (sl_row){"sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m, 0,
                           S_idx * z.m, 0, -1}));
   SL_TRY(add_row(res, cap, err,
-                 (sl_row){"pooled_reduce_scatter_domain", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_trs * z.m,
-                          0, S_trd * z.m, 0, -1}));
+                 (sl_row){"pooled_reduce_scatter_domain", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m,
+                          t_trs * z.m, 0, S_trd * z.m, 0, -1}));
   SL_TRY(add_row(res, cap, err,
                  (sl_row){"pooled_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
                           S_a2a * z.m, 0, -1}));
@@ -569,8 +573,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     step = z.m * pass_t + exposed + oc.time_s;
     if (host_s > step) { /* the device waits for the host's launches */
       SL_TRY(add_row(res, cap, err,
-                     (sl_row){"host_issue_wait", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, host_s - step, 0,
-                              0, 0, -1}));
+                     (sl_row){"host_issue_wait", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_LATENCY, 1,
+                              host_s - step, 0, 0, 0, -1}));
       set_energy(&E, res, 0, 0);
       step = host_s;
     }
@@ -614,9 +618,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
       if (rw->cat == SL_CAT_OTHER && !strcmp(rw->name, "evaluation")) { /* the forward's energy per sample */
         double per = d->eval_samples / d->eval_every;
         E.core[i] = per * fwd_core, E.off[i] = per * fwd_off;
-      }
-      else if (rw->phase == SL_PH_FORWARD ||
-               (rw->phase == SL_PH_COMM && !strstr(rw->name, ".bwd") && !strstr(rw->name, "grad")))
+      } else if (rw->phase == SL_PH_FORWARD ||
+                 (rw->phase == SL_PH_COMM && !strstr(rw->name, ".bwd") && !strstr(rw->name, "grad")))
         fwd_core += E.core[i], fwd_off += E.off[i];
       busy.e_core += E.core[i];
       busy.e_off += E.off[i];

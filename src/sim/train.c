@@ -370,8 +370,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   if (dpn > 1) {
     if (p->zero >= 1) {
       t_dp = cost_collective_call(ctx, SL_COLL_REDUCE_SCATTER, params0 * 4.0, dpn, k).time_s;
-      if (p->zero < 3)
-        t_ag = cost_collective_call(ctx, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s;
+      if (p->zero < 3) t_ag = cost_collective_call(ctx, SL_COLL_ALL_GATHER, params0 * wb, dpn, k).time_s;
     } else {
       t_dp = cost_collective_call(ctx, SL_COLL_ALL_REDUCE, params0 * 4.0, dpn, k).time_s;
     }

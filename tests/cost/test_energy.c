@@ -14,8 +14,8 @@
 #include "report/report.h"
 #include "test_util.h"
 
-static const char GEMM_H100[] =
-    "{chip: h100-sxm, stack: cuda-events, task: infer, precision: bf16, model: {op: gemm, m: 8192, n: 8192, k: 8192}}";
+static const char GEMM_H100[] = "{chip: h100-sxm, stack: cuda-events, task: infer, precision: bf16, model: "
+                                "{op: gemm, m: 8192, n: 8192, k: 8192}}";
 
 /* ---- per-action table ---------------------------------------------------------------------------- */
 
@@ -107,10 +107,10 @@ static void test_gemm_energy_by_hand(void **state) {
   /* through a scenario: one op on one chip, the row's energy is the op's plus static power.  A
    * stack at efficiency 0.8 stretches the kernel's time by 1 / 0.8 and its on-chip energy with it
    * (the kernel's on-chip power held over its stretched time); the DRAM bytes are the same bytes. */
-  sl_scenario *sc =
-      load("{chip: h100-sxm, task: infer, precision: bf16, stack: {attention: fused, "
-           "fused_elementwise: true, kernel_overhead_s: 0, efficiency: 0.8}, model: {op: gemm, m: 4096, n: 4096, "
-           "k: 4096}}");
+  sl_scenario *sc = load(
+      "{chip: h100-sxm, task: infer, precision: bf16, stack: {attention: fused, "
+      "fused_elementwise: true, kernel_overhead_s: 0, efficiency: 0.8}, model: {op: gemm, m: 4096, n: 4096, "
+      "k: 4096}}");
   sl_result *r = run(sc);
   assert_int_equal(r->n_rows, 1);
   double t = sl_result_number(r, "step_time_s");
@@ -452,8 +452,8 @@ static void test_stream_power_by_hand(void **state) {
   double e = bytes * (E->dram_j_per_byte + E->shared_j_per_byte) + flops * E->vec_flop_j[SL_FP32];
   assert_rel(sl_result_number(r, "energy.avg_power_w_per_chip"), E->static_w + e / t, 1e-6, "stream by hand");
   double bw = 3.759e12, p_meas = E->static_w + bw * (E->dram_j_per_byte + E->shared_j_per_byte);
-  print_message("h200 read stream at 3,759 GB/s: %.0f W (measured 572 W); model bandwidth %.0f GB/s\n", p_meas,
-                bytes / t * 1e-9);
+  print_message("h200 read stream at 3,759 GB/s: %.0f W (measured 572 W); model bandwidth %.0f GB/s\n",
+                p_meas, bytes / t * 1e-9);
   assert_rel(p_meas, 572, 0.02, "at the measured bandwidth");
   double p_dev = E->static_w + bw * (3.97 * 8e-12 + E->shared_j_per_byte);
   assert_true(p_dev < 0.65 * 572);
@@ -505,9 +505,10 @@ static void test_busy_power_by_hand(void **state) {
  * the step draws about 470 W, far from where real dense training runs. */
 static void test_busy_power_training_at_cap(void **state) {
   (void)state;
-  const char *train = "{chip: h100-sxm, system: {chips: 8}, stack: megatron-2024, model: llama3.1-8b, precision: bf16,"
-                      " task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1},"
-                      " parallel: {tp: 1, pp: 1, dp: 8, zero: 3}}";
+  const char *train =
+      "{chip: h100-sxm, system: {chips: 8}, stack: megatron-2024, model: llama3.1-8b, precision: bf16,"
+      " task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1},"
+      " parallel: {tp: 1, pp: 1, dp: 8, zero: 3}}";
   sl_scenario *sc = load(train);
   sl_result *r = run(sc);
   double p0 = sl_result_number(r, "energy.avg_power_w_per_chip"), t0 = sl_result_number(r, "step_time_s");
@@ -518,7 +519,8 @@ static void test_busy_power_training_at_cap(void **state) {
   r = run(sc);
   double p = sl_result_number(r, "energy.avg_power_w_per_chip");
   print_message("llama3.1-8b dense training, 8 h100, busy 300 W: %.0f W (uncapped %.0f W), clock %.3f\n", p,
-                sl_result_number(r, "energy.uncapped_power_w_per_chip"), sl_result_number(r, "energy.clock_ratio"));
+                sl_result_number(r, "energy.uncapped_power_w_per_chip"),
+                sl_result_number(r, "energy.clock_ratio"));
   assert_rel(p, 700, 1e-6, "at the cap");
   assert_true(sl_result_number(r, "energy.uncapped_power_w_per_chip") > 700);
   assert_true(sl_result_number(r, "energy.clock_ratio") < 1);
@@ -550,8 +552,9 @@ static void test_busy_power_training_at_cap(void **state) {
  * is the one at the cap, and the He GEMM draws 352 W (-12%). */
 static void test_a100_power_consistent(void **state) {
   (void)state;
-  sl_scenario *sc = load("{chip: a100-sxm-80gb, stack: cuda-events, model: {op: gemm, m: 8192, n: 8192, k: 8192},"
-                         " precision: fp16, task: infer}");
+  sl_scenario *sc =
+      load("{chip: a100-sxm-80gb, stack: cuda-events, model: {op: gemm, m: 8192, n: 8192, k: 8192},"
+           " precision: fp16, task: infer}");
   sl_result *r = run(sc);
   double p = sl_result_number(r, "energy.avg_power_w_per_chip");
   print_message("a100 8192^3 fp16 GEMM: %.0f W of 400 W\n", p);
