@@ -240,10 +240,6 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r = cost_stream(ctx, op->u.s.bytes + stream_reread(ctx->chip, op), op->u.s.flops, op->u.s.dt);
     break;
   }
-  double t_kernel = r.time_s; /* at the kernel-level rate: the time its action energies are charged over */
-  int stretched = op->kernel != SL_K_COLL && !kv_stream(op, &r);
-  if (op->kernel != SL_K_COLL)
-    r.time_s = stretched ? cost_launched(ctx->stack, t_kernel) : launched(ctx->stack, t_kernel);
   sl_dtype dt = op->kernel == SL_K_GEMM         ? op->u.g.dt
                 : op->kernel == SL_K_ATTN_FUSED ? op->u.at.dt
                 : op->kernel == SL_K_STREAM     ? op->u.s.dt
@@ -257,11 +253,13 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r.dram_bytes =
         0; /* the DRAM traffic of collectives is not part of the op's bytes (rows use the message) */
   } else {
-    double t = r.time_s;
-    r.time_s = t_kernel;
-    energy_of_cost(ctx->chip, dt, ctx->resident, &r);
-    r.time_s = t;
-    if (stretched) r.e_core_j = cost_stack_core_j(ctx->stack, r.e_core_j);
+    energy_of_cost(ctx->chip, dt, ctx->resident, &r); /* over the kernel-level time */
+    if (kv_stream(op, &r)) {
+      r.time_s = launched(ctx->stack, r.time_s);
+    } else {
+      r.e_core_j = cost_stack_core_j(ctx->stack, r.e_core_j);
+      r.time_s = cost_launched(ctx->stack, r.time_s);
+    }
   }
   return r;
 }

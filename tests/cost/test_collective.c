@@ -346,8 +346,12 @@ static run_out run_text(const char *text) {
   if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) != SL_OK) fail_msg("%s: %s", text, err.message);
   if (sl_scenario_run(sc, &r, &err) != SL_OK) fail_msg("%s: %s", text, err.message);
   assert_true(sl_result_feasible(r));
-  run_out o = {sl_result_number(r, "step_time_s"), sc->chip.kernel_latency_s, sc->stack.kernel_overhead_s,
-               sc->stack.efficiency, r->n_rows ? r->rows[0].bound : SL_BOUND_COUNT, sc->stack.launch_ahead};
+  run_out o = {sl_result_number(r, "step_time_s"),
+               sc->chip.kernel_latency_s,
+               sc->stack.kernel_overhead_s,
+               sc->stack.efficiency,
+               r->n_rows ? r->rows[0].bound : SL_BOUND_COUNT,
+               sc->stack.launch_ahead};
   assert_true(isfinite(o.step) && o.step > 0);
   sl_result_free(r);
   sl_scenario_free(sc);
@@ -371,7 +375,7 @@ static void test_scenario_dgx_h100(void **state) {
   const double Bsw = 450e9 * 0.6876, Lsw = 5.578e-5;
   run_out o =
       run_text("{chip: h100-sxm, system: dgx-h100, task: infer, model: {op: all_reduce, bytes: 1073741824}}");
-  assert_true(o.overhead >= 0 && o.overhead < 1e-4);        /* trtllm's fitted launch cost */
+  assert_true(o.overhead >= 0 && o.overhead < 1e-4);     /* trtllm's fitted launch cost */
   assert_true(o.efficiency >= 0.5 && o.efficiency <= 1); /* and its fitted efficiency (stackfit.c bounds) */
   assert_true(o.kernel_latency > 0);
   double ring1 = 2.0 * 7 / 8 * S / B + 2 * 7 * a, sw1 = 9.0 / 8 * S / Bsw + Lsw;
@@ -408,11 +412,33 @@ static void test_scenario_ops_dgx_a100(void **state) {
   }
   assert_rel(o[SL_COLL_ALL_REDUCE].step, with_kernel(&o[0], 2.0 * 7 / 8 * S / B + 2 * 7 * a + base), 1e-9,
              "all_reduce");
-  assert_rel(o[SL_COLL_ALL_GATHER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9, "all_gather");
+  assert_rel(o[SL_COLL_ALL_GATHER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9,
+             "all_gather");
   assert_rel(o[SL_COLL_REDUCE_SCATTER].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9,
              "reduce_scatter");
-  assert_rel(o[SL_COLL_ALL_TO_ALL].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9, "all_to_all");
+  assert_rel(o[SL_COLL_ALL_TO_ALL].step, with_kernel(&o[0], 7.0 / 8 * S / B + 7 * a + base), 1e-9,
+             "all_to_all");
   assert_rel(o[SL_COLL_SEND_RECV].step, with_kernel(&o[0], S / B + a + base), 1e-9, "send_recv");
+}
+
+/* A preset's all-reduce on one domain of n chips against measured (bytes, seconds) pairs, each
+ * within tol; returns the chip, whose links the caller varies. */
+static sl_chip allreduce_against(const char *preset, double n, const double (*meas)[2], size_t count,
+                                 double tol) {
+  arena a;
+  ar_init(&a);
+  sl_chip chip;
+  sl_error err;
+  assert_int_equal(chip_load(&a, preset, NULL, &chip, &err), SL_OK);
+  ar_free(&a);
+  sl_net net;
+  net_init(&net, &chip.scale_up, &chip.scale_out, n);
+  for (size_t i = 0; i < count; i++) {
+    char what[96];
+    snprintf(what, sizeof what, "%s x %.0f all-reduce of %.0f B", preset, n, meas[i][0]);
+    assert_rel(cost_collective(&net, SL_COLL_ALL_REDUCE, meas[i][0], n, n).time_s, meas[i][1], tol, what);
+  }
+  return chip;
 }
 
 /* Against measurement: all-reduce on 4 A100 over NVLink (LLMCompass artifact ae/figure5/h,
@@ -421,21 +447,10 @@ static void test_scenario_ops_dgx_a100(void **state) {
  * the fit and lies between the low-latency and the bandwidth protocol (-18%). */
 static void test_allreduce_measured_a100(void **state) {
   (void)state;
-  static const double meas[][2] = {{8, 12.52e-6}, {1024, 13.02e-6}, {65536, 22.93e-6}, {17179869184.0, 110277e-6}};
-  arena a;
-  ar_init(&a);
-  sl_chip chip;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "a100-sxm-80gb", NULL, &chip, &err), SL_OK);
+  static const double meas[][2] = {
+      {8, 12.52e-6}, {1024, 13.02e-6}, {65536, 22.93e-6}, {17179869184.0, 110277e-6}};
+  sl_chip chip = allreduce_against("a100-sxm-80gb", 4, meas, SL_ARRAY_LEN(meas), 0.20);
   sl_net net;
-  net_init(&net, &chip.scale_up, &chip.scale_out, 4);
-  ar_free(&a);
-  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++) {
-    double t = cost_collective(&net, SL_COLL_ALL_REDUCE, meas[i][0], 4, 4).time_s;
-    char what[64];
-    snprintf(what, sizeof what, "4 x A100 all-reduce of %.0f B", meas[i][0]);
-    assert_rel(t, meas[i][1], 0.20, what);
-  }
   /* Without the start-up and the low-latency protocol the small messages miss by far. */
   sl_link up = chip.scale_up;
   up.base_latency_s = 0, up.ll_efficiency = 0;
@@ -460,7 +475,8 @@ static void test_switch_reduce(void **state) {
     double S = sizes[i];
     double ring = fmin(2.0 * 7 / 8 * S / (bw * e) + 2 * 7 * a, 2 * S / (bw * e) + 2 * 3 * a);
     double sw = 9.0 / 8 * S / (bw * esw) + Lsw;
-    assert_rel(cost_collective(&net, SL_COLL_ALL_REDUCE, S, 8, 8).time_s, fmin(ring, sw), 1e-9, "switch all-reduce");
+    assert_rel(cost_collective(&net, SL_COLL_ALL_REDUCE, S, 8, 8).time_s, fmin(ring, sw), 1e-9,
+               "switch all-reduce");
     assert_rel(cost_collective(&net0, SL_COLL_ALL_REDUCE, S, 8, 8).time_s, ring, 1e-9, "no switch reduction");
     assert_rel(cost_collective(&net, SL_COLL_REDUCE_SCATTER, S, 8, 8).time_s,
                cost_collective(&net0, SL_COLL_REDUCE_SCATTER, S, 8, 8).time_s, 1e-12, "reduce-scatter");
@@ -493,23 +509,11 @@ static void test_switch_reduce(void **state) {
  * hands over to the ring (+14.6%).  Without the switch's reduction the large messages miss. */
 static void test_allreduce_measured_h100(void **state) {
   (void)state;
-  static const double meas[][2] = {{524288, 24e-6},    {1048576, 25e-6},    {2097152, 37e-6},
-                                   {4194304, 50e-6},   {8388608, 76e-6},    {16777216, 121e-6},
+  static const double meas[][2] = {{524288, 24e-6},    {1048576, 25e-6},   {2097152, 37e-6},
+                                   {4194304, 50e-6},   {8388608, 76e-6},   {16777216, 121e-6},
                                    {33554432, 195e-6}, {67108864, 316e-6}, {134217728, 561e-6}};
-  arena a;
-  ar_init(&a);
-  sl_chip chip;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &chip, &err), SL_OK);
+  sl_chip chip = allreduce_against("h100-sxm", 8, meas, SL_ARRAY_LEN(meas), 0.16);
   sl_net net;
-  net_init(&net, &chip.scale_up, &chip.scale_out, 8);
-  ar_free(&a);
-  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++) {
-    double t = cost_collective(&net, SL_COLL_ALL_REDUCE, meas[i][0], 8, 8).time_s;
-    char what[64];
-    snprintf(what, sizeof what, "8 x H100 all-reduce of %.0f B", meas[i][0]);
-    assert_rel(t, meas[i][1], 0.16, what);
-  }
   sl_link up = chip.scale_up;
   up.switch_reduce_efficiency = 0;
   net_init(&net, &up, &chip.scale_out, 8);
