@@ -205,8 +205,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     sys_off += row_off[g.n] * p.tp * replicas;
     step += t;
   }
-  if (sc.model.kind == SL_MODEL_TRANSFORMER &&
-      (sc.stack.host_step_s > 0 || sc.stack.host_seq_s > 0)) {
+  if (sc.model.kind == SL_MODEL_TRANSFORMER && (sc.stack.host_step_s > 0 || sc.stack.host_seq_s > 0)) {
     /* The engine's host work per step (the batch's sequences each step): the prefill is the first
      * step, nothing before it to hide behind; each decode step's is hidden up to its device time when
      * the stack overlaps them. */
@@ -217,15 +216,22 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
       else
         dec += res->rows[i].time_s;
     double n_pre = sc.task == SL_TASK_DECODE ? 0 : 1;
-    double n_dec = sc.task == SL_TASK_DECODE     ? 1
-                   : sc.task == SL_TASK_GENERATE ? fmax(0, sc.gen_len - 1)
-                                                 : 0;
+    double n_dec = sc.task == SL_TASK_DECODE ? 1 : sc.task == SL_TASK_GENERATE ? fmax(0, sc.gen_len - 1) : 0;
     double host[2] = {n_pre * (step_with_host(&sc.stack, pre, sc.batch, 1) - pre),
-                      n_dec > 0 ? n_dec * (step_with_host(&sc.stack, dec / n_dec, sc.batch, 0) - dec / n_dec) : 0};
+                      n_dec > 0 ? n_dec * (step_with_host(&sc.stack, dec / n_dec, sc.batch, 0) - dec / n_dec)
+                                : 0};
     for (int k = 0; k < 2; k++) {
       if (!(host[k] > 0)) continue;
-      res->rows[res->n_rows] = (sl_row){"host",          k ? SL_PH_DECODE : SL_PH_PREFILL, SL_CAT_OTHER,
-                                        SL_BOUND_LATENCY, k ? n_dec : n_pre, host[k], 0, 0, 0, -1};
+      res->rows[res->n_rows] = (sl_row){"host",
+                                        k ? SL_PH_DECODE : SL_PH_PREFILL,
+                                        SL_CAT_OTHER,
+                                        SL_BOUND_LATENCY,
+                                        k ? n_dec : n_pre,
+                                        host[k],
+                                        0,
+                                        0,
+                                        0,
+                                        -1};
       row_core[res->n_rows] = row_off[res->n_rows] = 0;
       res->n_rows++;
       step += host[k];
@@ -247,7 +253,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
   res->hw_flops = hw * sc.chips;
   double model_f = model_flops_of(&g) * p.tp * replicas; /* one chip's share x chips in a replica */
   res->model_flops = model_f;
-  sl_dtype cdt = sc.chip.mat_macs_per_cycle[sc.a_dtype] > 0 ? sc.a_dtype : sc.w_dtype;
+  sl_dtype cdt = cost_lowering(&sc).compute_dt; /* the format the matrix products run in */
   double peak = chip_peak_flops(&sc.chip, cdt) * sc.chips;
   if (peak > 0 && model_f > 0) {
     res->has_mfu = 1;

@@ -643,7 +643,7 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   res->model_flops = r->model_flops;
   res->hw_flops = r->hw_flops;
   double peak = 0;
-  sl_dtype cdt = sc->chip.mat_macs_per_cycle[sc->a_dtype] > 0 ? sc->a_dtype : sc->w_dtype;
+  sl_dtype cdt = cost_lowering(sc).compute_dt; /* the format the matrix products run in */
   peak = chip_peak_flops(&sc->chip, cdt) * sc->chips;
   res->has_tokens = 1;
   res->tokens_per_s = p->gb * sc->seq_len / r->step;

@@ -257,6 +257,29 @@ static void test_train_single_chip(void **state) {
   sl_scenario_free(sc);
 }
 
+/* MFU divides by the dense peak of the format the matrix products run in (formats.md): an fp8
+ * training run (products in fp8, the rest bf16) and an fp4 decode (products in fp4, activations
+ * bf16 between kernels) against their own peaks, so MFU x peak is the achieved FLOP rate. */
+static void test_mfu_peak_of_product_format(void **state) {
+  (void)state;
+  const char *src[] = {
+      "{chip: h100-sxm, model: llama3.2-1b, precision: fp8, task: train, train: {seq_len: 2048,"
+      " global_batch: 8, micro_batch: 2, recompute: none}}",
+      "{chip: b200, model: llama3.1-8b, precision: {weights: fp4, activations: fp4, kv: fp8},"
+      " task: decode, infer: {batch: 512, prompt_len: 1024}}"};
+  const sl_dtype fmt[] = {SL_FP8, SL_FP4};
+  for (int i = 0; i < 2; i++) {
+    sl_scenario *sc = load(src[i]);
+    sl_result *r = run(sc);
+    double mfu = sl_result_number(r, "mfu"), rate = sl_result_number(r, "flops_per_chip_per_s");
+    double peak = chip_peak_flops(&sc->chip, fmt[i]);
+    assert_true(mfu > 0 && mfu < 1);
+    assert_true(fabs(mfu * peak - rate) < 1e-9 * rate);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+}
+
 /* Weight gradients accumulate over the micro-batches in fp32: inside the weight-gradient GEMM when
  * the stack fuses it, else by an add kernel per weight and micro-batch that reads the gradient (in
  * the weights' format) and reads and writes the fp32 buffer; under ZeRO 2-3 on the chip's shard. */
@@ -384,6 +407,7 @@ int main(void) {
       cmocka_unit_test(test_fp4_inference),
       cmocka_unit_test(test_infeasible),
       cmocka_unit_test(test_train_single_chip),
+      cmocka_unit_test(test_mfu_peak_of_product_format),
       cmocka_unit_test(test_grad_accum),
       cmocka_unit_test(test_rope_kernels),
       cmocka_unit_test(test_cross_entropy),
