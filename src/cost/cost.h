@@ -16,6 +16,9 @@ typedef struct sl_cost {
   sl_tile tile;
   int split_k;
   double waves, tiles;
+  /* gemm: the roofline's terms, for the clock the TDP allows (gemm_config_capped_time) */
+  double clocked_s; /* the body's time in the chip's clock domain: max(MACs and SRAM, L2) */
+  double dram_s;    /* its DRAM time, which a lower clock does not stretch */
   /* ---- energy (filled by cost_op through energy_of_cost, src/cost/energy.c) ---- */
   double macs;       /* matrix-engine MACs executed (padding included) */
   double vec_flops;  /* vector-engine FLOP */
@@ -177,6 +180,10 @@ typedef struct sl_capped {
   double uncapped_w;  /* the same at r = 1 */
 } sl_capped;
 sl_capped power_cap(const sl_chip *c, double e_core_j, double e_off_j, double t_clock_s, double t_other_s);
+/* As power_cap for one kernel whose clocked work overlaps a memory time: at clock ratio r it takes
+ * max(t_clock / r, t_overlap) + t_other. */
+sl_capped power_cap_overlap(const sl_chip *c, double e_core_j, double e_off_j, double t_clock_s,
+                            double t_overlap_s, double t_other_s);
 double power_energy_scale(double clock_ratio); /* energy per on-chip action at clock ratio r / at r = 1 */
 
 /* ---- econ: die area (src/econ/area.c) ---- */

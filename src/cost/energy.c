@@ -229,16 +229,18 @@ double power_energy_scale(double r) {
   return v * v;
 }
 
-sl_capped power_cap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_other) {
-  sl_capped out = {1, t_clock + t_other, e_core + e_off, 0, 0};
-  double ps = c->energy.static_w, tdp = c->tdp_w, t = t_clock + t_other;
+sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_overlap,
+                            double t_other) {
+  double t = fmax(t_clock, t_overlap) + t_other;
+  sl_capped out = {1, t, e_core + e_off, 0, 0};
+  double ps = c->energy.static_w, tdp = c->tdp_w;
   if (!(t > 0)) return out;
   out.uncapped_w = out.power_w = ps + (e_core + e_off) / t;
   if (out.uncapped_w <= tdp || tdp <= ps) return out;
   double lo = 0.02, hi = 1.0;
   for (int i = 0; i < 60; i++) {
     double r = 0.5 * (lo + hi);
-    double p = ps + (e_core * power_energy_scale(r) + e_off) / (t_clock / r + t_other);
+    double p = ps + (e_core * power_energy_scale(r) + e_off) / (fmax(t_clock / r, t_overlap) + t_other);
     if (p > tdp)
       hi = r;
     else
@@ -247,10 +249,14 @@ sl_capped power_cap(const sl_chip *c, double e_core, double e_off, double t_cloc
   double r = lo;
   out.clock_ratio = r;
   out.dyn_j = e_core * power_energy_scale(r) + e_off;
-  out.time_s = t_clock / r + t_other;
+  out.time_s = fmax(t_clock / r, t_overlap) + t_other;
   /* Even the lowest clock is over TDP (a memory-bound op with nothing to slow): the memory
    * system is throttled too. */
   if (ps + out.dyn_j / out.time_s > tdp * (1 + 1e-9)) out.time_s = out.dyn_j / (tdp - ps);
   out.power_w = ps + out.dyn_j / out.time_s;
   return out;
+}
+
+sl_capped power_cap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_other) {
+  return power_cap_overlap(c, e_core, e_off, t_clock, 0, t_other);
 }

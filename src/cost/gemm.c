@@ -92,7 +92,9 @@ double gemm_tile_sram_bytes(const sl_gemm_shape *g, sl_tile t, double kp) {
 /* The share of the per-core SRAM's peak a tile's traffic sustains: the chip's SRAM efficiency
  * when the fragment reads are counted (the port serves the writes and the reads together);
  * 1 for the panel writes alone, the model's older bound. */
-double gemm_sram_eff(const sl_chip *c, sl_tile t) { return t.warp_m > 0 ? c->eff_sram : 1.0; }
+double gemm_sram_eff(const sl_chip *c, sl_tile t) {
+  return t.warp_m > 0 ? c->eff_sram : 1.0;
+}
 
 sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k) {
   const sl_chip *c = ctx->chip;
@@ -145,13 +147,16 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
 
   double body = fmax(t_compute, fmax(t_l2, t_dram));
   r.time_s = body + c->kernel_latency_s + t_reduce;
+  r.clocked_s = fmax(t_compute, t_l2);
+  r.dram_s = t_dram;
   r.bound = t_compute >= fmax(t_l2, t_dram) ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
   if (c->kernel_latency_s + t_reduce > body) r.bound = SL_BOUND_LATENCY;
   r.flops = 2.0 * T * t.m * t.n * kp;
   r.macs = r.flops / 2.0;
   /* Every work tile's A and B panels are written into the per-core SRAM and read from it by the
    * engine (energy; src/cost/energy.c). */
-  if (sram) r.core_bytes = t.warp_m > 0 ? l2_bytes + r.macs * gemm_fragment_bytes_per_mac(g, t) : 2.0 * l2_bytes;
+  if (sram)
+    r.core_bytes = t.warp_m > 0 ? l2_bytes + r.macs * gemm_fragment_bytes_per_mac(g, t) : 2.0 * l2_bytes;
   r.dram_bytes = dram;
   r.l2_bytes = l2_bytes + c_bytes;
   r.tile = t;
@@ -163,14 +168,17 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
 
 /* The time a configuration runs in on the power-limited chip: a kernel library's choice is the
  * kernel that runs fastest on the real board, where a tile that moves more bytes per MAC draws
- * more power and, over the TDP, runs at a lower clock (power_cap, docs/energy-cost.md §2).  At
- * full clock (under the cap, or no energy table) it is the configuration's time. */
+ * more power and, over the TDP, runs at a lower clock (power_cap, docs/energy-cost.md §2).  The
+ * lower clock stretches the roofline's clocked term (MACs, per-core SRAM, L2) until it passes the
+ * DRAM time it overlapped, which no clock changes: a kernel just on the memory side of its roofline
+ * slows as soon as the clock drops below the balance point.  At full clock (under the cap, or no
+ * energy table) it is the configuration's time. */
 double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r) {
   const sl_chip *c = ctx->chip;
   if (!c->energy.derived || !(c->tdp_w > 0)) return r.time_s;
   energy_of_cost(c, g->dt, ctx->resident, &r);
-  double t_clock = r.bound == SL_BOUND_COMPUTE ? r.time_s : 0;
-  return power_cap(c, r.e_core_j, r.e_off_j, t_clock, r.time_s - t_clock).time_s;
+  double body = fmax(r.clocked_s, r.dram_s);
+  return power_cap_overlap(c, r.e_core_j, r.e_off_j, r.clocked_s, r.dram_s, r.time_s - body).time_s;
 }
 
 static int better(double t, double dram, double best_t, double best_dram) {

@@ -193,6 +193,66 @@ static void test_cap_closed_form(void **state) {
   ar_free(&a);
 }
 
+/* One kernel whose clocked work (MACs, SRAM, L2) overlaps its DRAM time (power_cap_overlap), by
+ * hand on the h100-sxm's static power: 800 J of on-chip energy, clocked 1 s inside 1.2 s of DRAM.
+ * The clock may fall to 1/1.2 before the clocked work outlasts the DRAM time, and the cap binds
+ * above that: r^2 = (700 - ps) x 1.2 / 800, time unchanged.  With 2000 J it binds below: the
+ * clocked work sets the time, 1/r, and p = ps + 2000 r^2 / (1/r) gives r = cbrt((700 - ps)/2000). */
+static void test_cap_overlap_by_hand(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_chip c;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
+  energy_derive(&c, 1);
+  double ps = c.energy.static_w;
+  sl_capped k = power_cap_overlap(&c, 800, 0, 1.0, 1.2, 0);
+  assert_rel(k.clock_ratio, sqrt((700 - ps) * 1.2 / 800), 1e-9, "clock, memory side");
+  assert_rel(k.time_s, 1.2, 1e-12, "time, memory side");
+  assert_rel(k.power_w, 700, 1e-9, "power, memory side");
+  k = power_cap_overlap(&c, 2000, 0, 1.0, 1.2, 0);
+  double r = cbrt((700 - ps) / 2000);
+  assert_true(r > 0.6 && r < 1 / 1.2);
+  assert_rel(k.clock_ratio, r, 1e-9, "clock, past the balance");
+  assert_rel(k.time_s, 1 / r, 1e-9, "time, past the balance");
+  /* power_cap is the overlap-free case */
+  sl_capped p = power_cap(&c, 2000, 50, 0.7, 0.3), q = power_cap_overlap(&c, 2000, 50, 0.7, 0, 0.3);
+  assert_rel(p.time_s, q.time_s, 0, "no overlap");
+  ar_free(&a);
+}
+
+/* A kernel library's choice under the cap is monotone in the bytes it moves: B200 fp4 decode GEMMs
+ * of 64 to 512 tokens whose weights carry more bytes per value never run faster.  (Before the
+ * overlap was modelled, a configuration just on the memory side of its roofline lowered its clock
+ * for nothing while its compute-side neighbour slowed, and the larger operands ran 12% faster.) */
+static void test_capped_choice_monotone_in_bytes(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_chip c;
+  sl_stack st;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "b200", NULL, &c, &err), SL_OK);
+  energy_derive(&c, 1);
+  memset(&st, 0, sizeof st);
+  st.efficiency = 0.76; /* as the trtllm stack's */
+  sl_costctx ctx;
+  cost_ctx_init(&ctx, &c, &st, 0);
+  for (double m = 64; m <= 512; m += 16) {
+    double prev = 0;
+    for (double b = 0.5; b <= 1.0; b += 0.0625) {
+      sl_gemm_shape g = {m, 57344, 8192, 1, SL_FP4, b, b, 2};
+      sl_cost r = cost_gemm(&ctx, &g);
+      double t = r.time_s; /* the chosen configuration's time, as a step adds it up */
+      if (t < prev * (1 - 1e-9)) fail_msg("m %g: %g B a value runs in %g s, less than %g", m, b, t, prev);
+      assert_true(gemm_config_capped_time(&ctx, &g, r) >= t);
+      prev = t;
+    }
+  }
+  ar_free(&a);
+}
+
 /* Done means: the TDP cap lowers throughput when it binds. */
 static void test_cap_lowers_throughput(void **state) {
   (void)state;
@@ -535,9 +595,11 @@ static void test_busy_power_training_at_cap(void **state) {
   sc->chip.energy_over.busy_w = 200;
   energy_derive(&sc->chip, 1);
   r = run(sc);
-  /* most of the step: its weight GEMMs fill part of their last wave, its small kernels are launch gaps */
+  /* at least half of it: its weight GEMMs occupy part of the SMs (at 200 W more, the configurations
+   * that keep every SM busy would pass the TDP, and ones with fewer tiles run as fast), its small
+   * kernels are launch gaps */
   double d = sl_result_number(r, "energy.avg_power_w_per_chip");
-  assert_true(d > d0 + 0.6 * 200 && d <= d0 + 200 * (1 + 1e-9));
+  assert_true(d > d0 + 0.5 * 200 && d <= d0 + 200 * (1 + 1e-9));
   assert_rel(sl_result_number(r, "step_time_s"), dt0, 1e-12, "memory-bound step not slowed");
   sl_result_free(r);
   sl_scenario_free(sc);
@@ -587,6 +649,8 @@ int main(void) {
       cmocka_unit_test(test_h100_gemm_power),
       cmocka_unit_test(test_idle_power),
       cmocka_unit_test(test_cap_closed_form),
+      cmocka_unit_test(test_cap_overlap_by_hand),
+      cmocka_unit_test(test_capped_choice_monotone_in_bytes),
       cmocka_unit_test(test_cap_lowers_throughput),
       cmocka_unit_test(test_training_energy_and_cap),
       cmocka_unit_test(test_overrides),
