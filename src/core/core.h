@@ -84,7 +84,7 @@ typedef enum sl_dtype {
 } sl_dtype;
 
 extern const char *const sl_dtype_names[SL_DTYPE_COUNT];
-extern const double sl_dtype_bytes[SL_DTYPE_COUNT]; /* storage bytes per value (int4/fp4: 0.5) */
+extern const double sl_dtype_bytes[SL_DTYPE_COUNT]; /* storage bytes per value, block scales included (int4 0.516, fp4 0.5625) */
 int dtype_from_name(const char *s);                 /* -1 when unknown */
 
 void sha256_hex(const void *data, size_t len, char out[65]);

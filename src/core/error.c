@@ -5,7 +5,11 @@
 #include <string.h>
 
 const char *const sl_dtype_names[] = {"fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4", "fp4"};
-const double sl_dtype_bytes[] = {4, 4, 2, 2, 1, 1, 0.5, 0.5};
+/* Storage bytes per value.  The 4-bit formats carry their block scales: int4 as W4A16 kernels hold
+ * it (AWQ, GPTQ: one fp16 scale per group of 128 values, 0.5 + 2/128), fp4 as NVFP4 (Blackwell's
+ * native 4-bit format: one E4M3 scale per block of 16 values, 0.5 + 1/16; MXFP4's E8M0 scale per
+ * 32 would be 0.5 + 1/32).  The 8-bit formats' per-tensor or per-channel scales are negligible. */
+const double sl_dtype_bytes[] = {4, 4, 2, 2, 1, 1, 0.5 + 2.0 / 128, 0.5 + 1.0 / 16};
 _Static_assert(SL_ARRAY_LEN(sl_dtype_names) == SL_DTYPE_COUNT, "a name for every sl_dtype");
 _Static_assert(SL_ARRAY_LEN(sl_dtype_bytes) == SL_DTYPE_COUNT, "a size for every sl_dtype");
 
