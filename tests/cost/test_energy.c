@@ -17,6 +17,24 @@
 static const char GEMM_H100[] = "{chip: h100-sxm, stack: cuda-events, task: infer, precision: bf16, model: "
                                 "{op: gemm, m: 8192, n: 8192, k: 8192}}";
 
+/* A chip preset and a cost context over it with a stack of the given efficiency and nothing else. */
+typedef struct {
+  arena a;
+  sl_chip c;
+  sl_stack st;
+  sl_costctx ctx;
+} kernel_fixture;
+
+static void kernel_fixture_init(kernel_fixture *f, const char *chip, double efficiency) {
+  sl_error err;
+  ar_init(&f->a);
+  assert_int_equal(chip_load(&f->a, chip, NULL, &f->c, &err), SL_OK);
+  energy_derive(&f->c, 1);
+  memset(&f->st, 0, sizeof f->st);
+  f->st.efficiency = efficiency;
+  cost_ctx_init(&f->ctx, &f->c, &f->st, 0);
+}
+
 /* ---- per-action table ---------------------------------------------------------------------------- */
 
 static void test_node_factor(void **state) {
@@ -72,17 +90,10 @@ static void test_h100_table_by_hand(void **state) {
  * each level x energy per byte there, with the counts of the tile model worked out by hand. */
 static void test_gemm_energy_by_hand(void **state) {
   (void)state;
-  arena a;
-  ar_init(&a);
-  sl_chip c;
-  sl_stack st;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
-  energy_derive(&c, 1);
-  memset(&st, 0, sizeof st);
-  st.efficiency = 1;
-  sl_costctx ctx;
-  cost_ctx_init(&ctx, &c, &st, 0);
+  kernel_fixture f;
+  kernel_fixture_init(&f, "h100-sxm", 1);
+  const sl_chip c = f.c;
+  const sl_costctx ctx = f.ctx;
   double M = 4096, N = 4096, K = 4096;
   sl_op op;
   memset(&op, 0, sizeof op);
@@ -122,7 +133,7 @@ static void test_gemm_energy_by_hand(void **state) {
   assert_rel(sl_result_number(r, "energy.step_j"), r->rows[0].energy_j, 1e-9, "step energy");
   sl_result_free(r);
   sl_scenario_free(sc);
-  ar_free(&a);
+  ar_free(&f.a);
 }
 
 /* ---- power ------------------------------------------------------------------------------------------ */
@@ -200,12 +211,9 @@ static void test_cap_closed_form(void **state) {
  * clocked work sets the time, 1/r, and p = ps + 2000 r^2 / (1/r) gives r = cbrt((700 - ps)/2000). */
 static void test_cap_overlap_by_hand(void **state) {
   (void)state;
-  arena a;
-  ar_init(&a);
-  sl_chip c;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &c, &err), SL_OK);
-  energy_derive(&c, 1);
+  kernel_fixture f;
+  kernel_fixture_init(&f, "h100-sxm", 1);
+  const sl_chip c = f.c;
   double ps = c.energy.static_w;
   sl_capped k = power_cap_overlap(&c, 800, 0, 1.0, 1.2, 0);
   assert_rel(k.clock_ratio, sqrt((700 - ps) * 1.2 / 800), 1e-9, "clock, memory side");
@@ -219,7 +227,7 @@ static void test_cap_overlap_by_hand(void **state) {
   /* power_cap is the overlap-free case */
   sl_capped p = power_cap(&c, 2000, 50, 0.7, 0.3), q = power_cap_overlap(&c, 2000, 50, 0.7, 0, 0.3);
   assert_rel(p.time_s, q.time_s, 0, "no overlap");
-  ar_free(&a);
+  ar_free(&f.a);
 }
 
 /* A kernel library's choice under the cap is monotone in the bytes it moves: B200 fp4 decode GEMMs
@@ -228,17 +236,9 @@ static void test_cap_overlap_by_hand(void **state) {
  * for nothing while its compute-side neighbour slowed, and the larger operands ran 12% faster.) */
 static void test_capped_choice_monotone_in_bytes(void **state) {
   (void)state;
-  arena a;
-  ar_init(&a);
-  sl_chip c;
-  sl_stack st;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "b200", NULL, &c, &err), SL_OK);
-  energy_derive(&c, 1);
-  memset(&st, 0, sizeof st);
-  st.efficiency = 0.76; /* as the trtllm stack's */
-  sl_costctx ctx;
-  cost_ctx_init(&ctx, &c, &st, 0);
+  kernel_fixture f;
+  kernel_fixture_init(&f, "b200", 0.76); /* as the trtllm stack's */
+  const sl_costctx ctx = f.ctx;
   for (double m = 64; m <= 512; m += 16) {
     double prev = 0;
     for (double b = 0.5; b <= 1.0; b += 0.0625) {
@@ -250,7 +250,7 @@ static void test_capped_choice_monotone_in_bytes(void **state) {
       prev = t;
     }
   }
-  ar_free(&a);
+  ar_free(&f.a);
 }
 
 /* Done means: the TDP cap lowers throughput when it binds. */
