@@ -634,7 +634,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
   res->samples_per_s = z.G / step;
   res->model_flops = z.G * dlrm_flops_per_sample(d) * (z.train ? 3.0 : 1.0);
   res->hw_flops = hw * z.n;
-  sl_dtype cdt = cost_lowering(sc).compute_dt; /* the format the matrix products run in */
+  sl_dtype cdt = lw.compute_dt; /* the format the matrix products run in */
   double peak = chip_peak_flops(&sc->chip, cdt) * z.n;
   if (peak > 0) {
     res->has_mfu = 1;

@@ -222,16 +222,9 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
                                 : 0};
     for (int k = 0; k < 2; k++) {
       if (!(host[k] > 0)) continue;
-      res->rows[res->n_rows] = (sl_row){"host",
-                                        k ? SL_PH_DECODE : SL_PH_PREFILL,
-                                        SL_CAT_OTHER,
-                                        SL_BOUND_LATENCY,
-                                        k ? n_dec : n_pre,
-                                        host[k],
-                                        0,
-                                        0,
-                                        0,
-                                        -1};
+      sl_phase ph = k ? SL_PH_DECODE : SL_PH_PREFILL;
+      res->rows[res->n_rows] =
+          (sl_row){"host", ph, SL_CAT_OTHER, SL_BOUND_LATENCY, k ? n_dec : n_pre, host[k], 0, 0, 0, -1};
       row_core[res->n_rows] = row_off[res->n_rows] = 0;
       res->n_rows++;
       step += host[k];
@@ -253,7 +246,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
   res->hw_flops = hw * sc.chips;
   double model_f = model_flops_of(&g) * p.tp * replicas; /* one chip's share x chips in a replica */
   res->model_flops = model_f;
-  sl_dtype cdt = cost_lowering(&sc).compute_dt; /* the format the matrix products run in */
+  sl_dtype cdt = lw.compute_dt; /* the format the matrix products run in */
   double peak = chip_peak_flops(&sc.chip, cdt) * sc.chips;
   if (peak > 0 && model_f > 0) {
     res->has_mfu = 1;
