@@ -61,6 +61,8 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->out_ll = out->bw_GBps * 1e9 * out->ll_efficiency / over;
   net->up_sw = up->bw_GBps * 1e9 * up->switch_reduce_efficiency;
   net->up_sw_lat = up->switch_reduce_latency_s;
+  net->up_p2p = up->bw_GBps * 1e9 * up->p2p_efficiency;
+  net->up_p2p_lat = up->p2p_latency_s;
 }
 
 static sl_cost result(double t_bw, double t_lat) {
@@ -133,6 +135,27 @@ static double ar_switch(const sl_net *net, const proto *p, double S, double n, d
   }
   *bw_part = bw;
   return t;
+}
+
+/* Custom all-reduce kernels (vLLM csrc/custom_all_reduce.cuh; TensorRT-LLM's one-shot and two-shot
+ * kernels) skip NCCL: every rank maps its peers' buffers (CUDA IPC) and reads them over NVLink
+ * itself, between flag barriers.  One-shot: each rank reads the whole buffer from the n-1 others
+ * and sums, one stage, (n-1) S in.  Two-shot: each rank reduces its 1/n slice from the others
+ * (reduce-scatter), a barrier, then reads the other n-1 reduced slices (all-gather): two stages,
+ * 2 (n-1)/n S in.  vLLM takes one-shot for 2 ranks, for fewer than 512 KiB on up to 4 ranks and
+ * fewer than 256 KiB on up to 8, two-shot otherwise, and the kernel only for 2, 4, 6 or 8 ranks
+ * and buffers up to 8 MiB (its max_size; larger ones go to NCCL).  A stage costs the link's
+ * p2p_latency_s; the loads run at its p2p_efficiency (the kernel runs on 36 blocks: fewer SMs
+ * than the link could use). */
+sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n) {
+  sl_cost r = {0};
+  int ranks = (int)lround(n);
+  if (!(net->up_p2p > 0) || S <= 0 || fabs(n - ranks) > 1e-9 || ranks < 2 || ranks > 8 || ranks % 2 ||
+      S > 8.0 * 1024 * 1024)
+    return r;
+  int one_shot = ranks == 2 || (ranks <= 4 && S < 512.0 * 1024) || S < 256.0 * 1024;
+  double bw = one_shot ? (n - 1) * S / net->up_p2p : 2 * (n - 1) / n * S / net->up_p2p;
+  return result(bw, (one_shot ? 1 : 2) * net->up_p2p_lat);
 }
 
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k) {

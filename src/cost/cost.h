@@ -39,6 +39,8 @@ typedef struct sl_net {
   double up_ll, out_ll;     /* bus bytes/s of the low-latency protocol; 0 = none */
   double up_sw, up_sw_lat;  /* in-switch reduction on the scale-up level: bytes/s per chip per
                                direction (0 = none) and its fixed time per call */
+  double up_p2p, up_p2p_lat; /* a custom P2P all-reduce kernel in one domain: bytes/s per chip
+                                (0 = none) and its fixed time per stage */
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
@@ -46,6 +48,9 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
  * (hw fills the default efficiency when the spec gives none, so every loaded link has one). */
 double link_bw(const sl_link *l);
 /* Time of one collective over n ranks, k per scale-up domain; S as defined in collective.c. */
+/* An all-reduce of S bytes over the n ranks of one scale-up domain by a custom peer-to-peer kernel
+ * (collective.c); time 0 where it does not apply (n outside 2..8, S over 8 MiB, no link figures). */
+sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n);
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
 
 /* ---- cost: a memo of GEMM searches ----

@@ -199,7 +199,11 @@ static int kv_stream(const sl_op *op, const sl_cost *r) {
 }
 
 sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
-  sl_cost r = cost_collective(&ctx->net, type, S, n, k);
+  sl_cost r = {0};
+  /* The engine's own all-reduce kernel inside one scale-up domain, where it has one (collective.c). */
+  if (ctx->stack->custom_allreduce && type == SL_COLL_ALL_REDUCE && k >= n)
+    r = cost_allreduce_p2p(&ctx->net, S, n);
+  if (!(r.time_s > 0)) r = cost_collective(&ctx->net, type, S, n, k);
   r.time_s /= ctx->stack->efficiency;
   return r;
 }

@@ -30,6 +30,10 @@ typedef struct sl_link {
                                       stores, reducing loads) moves S(1+1/k) per chip each way at
                                       this fraction of bw_GBps; 0 = the switch does not reduce */
   double switch_reduce_latency_s;  /* the fixed time such a call adds to the link's start-up */
+  double p2p_efficiency; /* scale-up only: the fraction of bw_GBps a custom all-reduce kernel's
+                            loads from its peers' buffers reach (vLLM's and TensorRT-LLM's
+                            one-shot and two-shot kernels over NVLink P2P); 0 = no figure */
+  double p2p_latency_s;  /* its fixed time per stage: the kernel and the flag barrier among ranks */
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it
@@ -189,6 +193,8 @@ typedef struct sl_stack {
    * gradient-accumulation fusion); else a separate kernel adds each micro-batch's weight gradient */
   int grad_accum_fusion;
   int overlap_pp_comm; /* interleaved pipeline sends/receives overlap the other chunks' compute */
+  int custom_allreduce; /* all-reduces inside one scale-up domain run the engine's own P2P kernel
+                           (one-shot / two-shot, collective.c) where the link has figures for it */
   int recompute_block; /* full recompute of a number of layers per model chunk (Megatron's block method) */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
