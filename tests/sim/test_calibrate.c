@@ -178,7 +178,7 @@ static void test_recovers_attention_family(void **state) {
   size_t n = 0;
   sl_error err;
   assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
-  assert_int_equal(n, 21);
+  assert_int_equal(n, 9);
   sl_calibration cal;
   assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
   double fa2 = NAN, gemm = NAN;
