@@ -340,6 +340,8 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_num(b, "zero_max", s->zero_max);
   jb_bool(b, "overlap_pp_comm", s->overlap_pp_comm);
   jb_bool(b, "recompute_block", s->recompute_block);
+  jb_bool(b, "gelu_epilogue", s->gelu_epilogue);
+  jb_bool(b, "custom_allreduce", s->custom_allreduce);
 }
 
 static const char *model_kind(const sl_model *m) {
@@ -457,6 +459,9 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              s->overlap_pp_comm ? "yes" : "no");
   rep_printf(b, "block recompute (a number of layers per model chunk): %s\n",
              s->recompute_block ? "yes" : "no");
+  rep_printf(b, "GELU in the GEMM epilogue: %s; all-reduce inside a scale-up domain: %s\n",
+             s->gelu_epilogue ? "yes" : "no",
+             s->custom_allreduce ? "the engine's own peer-to-peer kernel" : "NCCL");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
              s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);
   if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0) {

@@ -304,6 +304,7 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
   sc->micro_batch = sc->model.kind == SL_MODEL_DLRM ? 0 : 1; /* DLRM: 0 = global_batch / chips */
   sc->optimizer = SL_OPTIM_ADAMW;
+  sc->loss_positions = 1;
   yt_node *t = yt_get(root, "train");
   rd_mark m = rd_push(r, "train");
   sl_status s = t ? rd_map(r, t)
@@ -350,6 +351,9 @@ static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   }
   if (!s) s = rd_enum(r, t, "optimizer", 0, opt, &op);
   if (!s) s = rd_double(r, t, "tokens", 0, 1, 1e18, &sc->train_tokens);
+  if (!s) s = rd_double(r, t, "loss_positions", 0, 1e-6, 1, &sc->loss_positions);
+  if (!s && sc->loss_positions < 1 && sc->model.kind != SL_MODEL_TRANSFORMER)
+    s = rd_fail(r, t, "train.loss_positions is for transformer training (the positions the head predicts)");
   if (!s && (sc->train_tokens > 0 || yt_find(t, "stages")) && sc->model.kind != SL_MODEL_TRANSFORMER)
     s = rd_fail(r, t, "train.tokens and train.stages are for transformer training (a campaign counts tokens)");
   if (!s && yt_find(t, "stages")) yt_get(t, "stages"); /* read after the scenario (campaign_stages) */

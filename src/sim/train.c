@@ -248,7 +248,8 @@ static void stage_memory(const sl_scenario *sc, const sl_plan *p, const tparts *
     act += P->ws;
   }
   double T = p->mb * sc->seq_len / p->cp;
-  if (last && t->vocab > 0) act += T * (double)t->vocab / p->tp * 4.0; /* fp32 logits for the loss */
+  if (last && t->vocab > 0) /* fp32 logits for the loss, at the positions it is taken over */
+    act += T * (sc->loss_positions > 0 ? sc->loss_positions : 1) * (double)t->vocab / p->tp * 4.0;
   mm.activations_bytes = act;
   mm.per_chip_bytes = mm.weights_bytes + mm.grads_bytes + mm.optimizer_bytes + mm.activations_bytes;
   mm.fits = mm.per_chip_bytes <= mm.capacity_bytes;

@@ -54,6 +54,8 @@ typedef struct gb {
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
   int fused_ce;         /* the loss is one fused kernel a pass (lowering) */
+  int gelu_epi;         /* GELU in the GEMM epilogue (lowering) */
+  int dgrad_aux;        /* the next data-gradient GEMM also reads a saved pre-activation (its epilogue) */
   int fused_grad_accum; /* weight gradients accumulate inside their GEMMs (lowering) */
   double grad_shards;   /* ranks a weight gradient is accumulated over after its reduce-scatter (ZeRO 2-3) */
   sl_attn_kernel attn_family; /* fused attention's kernel family (lowering) */
@@ -91,14 +93,15 @@ static void cast(gb *b, const char *name, sl_phase ph, double n) {
 }
 
 /* out(m x n) = A(m x k) @ W(k x n). */
-static void gemm(gb *b, const char *name, sl_category cat, double m, double n, double k, double batch,
-                 int weight_operand) {
+static sl_op *gemm(gb *b, const char *name, sl_category cat, double m, double n, double k, double batch,
+                   int weight_operand) {
   if (b->cast && weight_operand && !b->cast_fused) cast(b, "cast_input", b->phase, m * k * batch);
   b->cast_fused = 0;
   double in = b->cast && weight_operand ? b->gb : b->ab, w = b->cast && weight_operand ? b->gb : b->wb;
   sl_op *op = add(b, name, b->phase, cat, SL_K_GEMM);
   op->u.g = (sl_gemm_shape){m, n, k, batch, b->cdt, in, weight_operand ? w : b->ab, b->ab};
   op->model_flops = b->recompute ? 0 : 2.0 * m * n * k * batch;
+  return op;
 }
 
 static void coll(gb *b, const char *name, sl_phase ph, sl_coll type, double bytes, double n, double k,
@@ -122,7 +125,15 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
   b->cast_fused = 0;
   double in = c ? b->gb : b->ab;
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
-  d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, in, weight_operand ? (c ? b->gb : b->wb) : b->ab, b->ab};
+  d->u.g = (sl_gemm_shape){m,
+                           k,
+                           n,
+                           batch,
+                           b->cdt,
+                           in,
+                           weight_operand ? (c ? b->gb : b->wb) : b->ab,
+                           b->dgrad_aux ? 2.0 * b->ab : b->ab};
+  b->dgrad_aux = 0;
   d->model_flops = 2.0 * m * n * k * batch;
   /* The weight gradient accumulates over the micro-batches of a step in an fp32 buffer: inside the
    * GEMM (its output read and written in fp32) when the stack fuses it, else the GEMM writes the
@@ -325,9 +336,15 @@ static void mlp_fwd(gb *b, double T, double f, double batch) {
     }
   } else {
     b->cast_fused = fuse;
-    gemm(b, "mlp_fc1", SL_CAT_GEMM, T, f, h, batch, 1);
-    if (!b->fused_ew) stream(b, "bias", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, tf_);
-    stream(b, "gelu", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, 8.0 * tf_);
+    sl_op *fc1 = gemm(b, "mlp_fc1", SL_CAT_GEMM, T, f, h, batch, 1);
+    /* In the epilogue (cuBLASLt GELU_AUX_BIAS) the bias and GELU cost no kernel of their own; in
+     * training the epilogue writes the pre-activation beside the output, for the backward. */
+    if (b->gelu_epi) {
+      if (b->train && fc1) fc1->u.g.c_bytes = 2.0 * b->ab;
+    } else {
+      if (!b->fused_ew) stream(b, "bias", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, tf_);
+      stream(b, "gelu", b->phase, SL_CAT_ELEMENTWISE, 2.0 * tf_ * b->ab, 8.0 * tf_);
+    }
   }
   b->cast_fused = fuse;
   gemm(b, "mlp_down", SL_CAT_GEMM, T, h, f, batch, 1);
@@ -336,13 +353,17 @@ static void mlp_fwd(gb *b, double T, double f, double batch) {
 static void mlp_bwd(gb *b, double T, double f, double batch) {
   const sl_transformer *t = b->tf;
   double h = (double)t->hidden, tf_ = T * f * batch;
+  /* GELU's backward in the epilogue of mlp_down's data gradient (DGELU_BGRAD): it reads the saved
+   * pre-activation there. */
+  b->dgrad_aux = b->gelu_epi && t->activation != SL_ACT_SWIGLU;
   backward_gemm(b, "mlp_down.dgrad", "mlp_down.wgrad", T, h, f, batch, 1);
   if (t->activation == SL_ACT_SWIGLU) {
     stream(b, "swiglu.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 5.0 * tf_ * b->ab, 10.0 * tf_);
     b->cast_fused = b->fused_ew && batch == 1; /* the activation's backward writes the cast gradient */
     backward_gemm(b, "mlp_gate_up.dgrad", "mlp_gate_up.wgrad", T, 2 * f, h, batch, 1);
   } else {
-    stream(b, "gelu.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, 12.0 * tf_);
+    if (!b->gelu_epi)
+      stream(b, "gelu.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 3.0 * tf_ * b->ab, 12.0 * tf_);
     b->cast_fused = b->fused_ew && batch == 1;
     backward_gemm(b, "mlp_fc1.dgrad", "mlp_fc1.wgrad", T, f, h, batch, 1);
   }
@@ -619,10 +640,12 @@ static void build_train_part(gb *b, sl_part part) {
     embed(b, T);
     embed_bwd(b, T);
     break;
-  case SL_PART_LAST:
-    head_fwd(b, T, T);
-    head_bwd(b, T);
+  case SL_PART_LAST: {
+    double lp = sc->loss_positions > 0 ? sc->loss_positions : 1; /* a scenario built in code: all */
+    head_fwd(b, T, T * lp);
+    head_bwd(b, T * lp);
     break;
+  }
   default:
     break;
   }
@@ -765,6 +788,7 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->attn_family = lw->attn_family;
   b->fused_grad_accum = lw->fused_grad_accum;
   b->fused_ce = lw->fused_ce;
+  b->gelu_epi = lw->gelu_epilogue;
   b->grad_shards = p->zero >= 2 && p->dp * p->cp > 1 ? p->dp * p->cp : 1;
 }
 

@@ -285,6 +285,8 @@ struct sl_scenario {
   struct sl_resid_table *resid;
   /* campaign (train.tokens, train.stages, system.reliability, system.power_budget_w) */
   double train_tokens;      /* 0: no campaign */
+  double loss_positions;    /* training: the fraction of positions the output head and the loss run
+                               over (masked-LM pre-training predicts the masked ones only); 1 = all */
   sl_train_stage *stages;   /* n_stages of them (arena); none: one stage of train_tokens */
   size_t n_stages;
   sl_reliability rel;
@@ -417,6 +419,8 @@ typedef struct sl_lowering {
                                  casts its input (and, in the backward, its output gradient) with a kernel
                                  of its own, as Transformer Engine does for fp8 */
   int fused_ce;         /* training: the cross-entropy over the vocabulary is fused (one pass a phase) */
+  int gelu_epilogue;    /* GELU (and its backward) in the epilogue of the GEMM before it: the stack
+                           has gelu_epilogue and the products are 2 bytes or wider */
   int fused_grad_accum; /* training: weight-gradient GEMMs accumulate into the fp32 gradient buffer
                            (else an add kernel per weight and micro-batch does) */
 } sl_lowering;

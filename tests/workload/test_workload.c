@@ -394,6 +394,71 @@ static void test_cross_entropy(void **state) {
   sl_scenario_free(sc);
 }
 
+/* GELU in the GEMM epilogue (stack gelu_epilogue: cuBLASLt GELU_AUX_BIAS forward, DGELU_BGRAD in the
+ * data gradient of mlp_down): no gelu kernels; in training mlp_fc1 writes the pre-activation beside
+ * its output and mlp_down.dgrad reads it, T f bytes each; products of a byte keep the kernels.  And
+ * train.loss_positions: the LM head and the loss over that share of the positions. */
+#define GELU_FMT                                                                                             \
+  "{chip: h100-sxm, precision: %s, stack: {attention: flash2, fused_elementwise: true,"                      \
+  " kernel_overhead_s: 0, gelu_epilogue: %s}, model: {transformer: {hidden: 1024, layers: 4, heads: 8,"      \
+  " kv_heads: 8, ffn: 4096, vocab: 8000, activation: gelu, norm: layernorm, position: learned}},"          \
+  " task: train,"                                                                                            \
+  " train: {seq_len: 1024, global_batch: 4, micro_batch: 2, recompute: none%s}}"
+static void test_gelu_epilogue_and_loss_positions(void **state) {
+  (void)state;
+  char text[900];
+  double b[2][4], c[2][4];
+  for (int e = 0; e < 2; e++) {
+    snprintf(text, sizeof text, GELU_FMT, "bf16", e ? "true" : "false", "");
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    rope_rows(r, "gelu", &b[e][0], &c[e][0]);
+    rope_rows(r, "gelu.bwd", &b[e][1], &c[e][1]);
+    rope_rows(r, "mlp_fc1", &b[e][2], &c[e][2]);
+    rope_rows(r, "mlp_down.dgrad", &b[e][3], &c[e][3]);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  assert_true(c[0][0] > 0 && c[0][1] > 0);
+  assert_true(c[1][0] == 0 && c[1][1] == 0);
+  double Tf = 2.0 * 1024 * 4096 * 2.0; /* a micro-batch's pre-activation, bf16 */
+  assert_true(fabs((b[1][2] - b[0][2]) / (c[1][2] * Tf) - 1) < 1e-9);
+  assert_true(fabs((b[1][3] - b[0][3]) / (c[1][3] * Tf) - 1) < 1e-9);
+  /* fp8 products: Transformer Engine's GELU is a kernel of its own (it writes the fp8 copy) */
+  snprintf(text, sizeof text, GELU_FMT, "fp8", "true", "");
+  sl_scenario *sc = load(text);
+  sl_result *r = run(sc);
+  double gb, gc;
+  rope_rows(r, "gelu", &gb, &gc);
+  assert_true(gc > 0);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  /* loss_positions 0.15: the head's products and the loss over 15% of the positions */
+  double fl[2], lb[2], mem[2];
+  for (int l = 0; l < 2; l++) {
+    snprintf(text, sizeof text, GELU_FMT, "bf16", "false", l ? ", loss_positions: 0.15" : "");
+    sc = load(text);
+    r = run(sc);
+    double x;
+    fl[l] = 0;
+    for (size_t i = 0; i < r->n_rows; i++)
+      if (strncmp(r->rows[i].name, "lm_head", 7) == 0) fl[l] += r->rows[i].flops;
+    rope_rows(r, "loss", &lb[l], &x);
+    mem[l] = sl_result_number(r, "memory.activations_bytes");
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  assert_true(fabs(fl[1] / fl[0] - 0.15) < 1e-9);
+  assert_true(fabs(lb[1] / lb[0] - 0.15) < 1e-9);
+  assert_true(mem[1] < mem[0]);
+  sl_scenario *bad = NULL;
+  sl_error err;
+  snprintf(text, sizeof text, GELU_FMT, "bf16", "false", ", loss_positions: 0");
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &bad, &err), SL_ERR_INPUT);
+  assert_string_equal(err.key, "train.loss_positions");
+}
+#undef GELU_FMT
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_param_counts),
@@ -411,6 +476,7 @@ int main(void) {
       cmocka_unit_test(test_grad_accum),
       cmocka_unit_test(test_rope_kernels),
       cmocka_unit_test(test_cross_entropy),
+      cmocka_unit_test(test_gelu_epilogue_and_loss_positions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
