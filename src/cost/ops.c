@@ -40,6 +40,7 @@ sl_lowering cost_lowering(const sl_scenario *sc) {
   lw.fused_grad_accum = sc->stack.grad_accum_fusion;
   lw.fused_ce = sc->stack.fused_cross_entropy;
   lw.gelu_epilogue = sc->stack.gelu_epilogue && sl_dtype_bytes[lw.compute_dt] >= 2;
+  lw.fused_add_norm = sc->stack.fused_add_norm;
   double hd = sc->model.kind == SL_MODEL_TRANSFORMER ? (double)sc->model.tf.head_dim
               : sc->model.kind == SL_MODEL_OP        ? sc->model.op.head_dim
                                                      : 0;

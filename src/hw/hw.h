@@ -195,6 +195,7 @@ typedef struct sl_stack {
   int overlap_pp_comm; /* interleaved pipeline sends/receives overlap the other chunks' compute */
   int gelu_epilogue; /* GELU runs in the epilogue of the GEMM before it, its backward in the data-gradient
                         GEMM's (cuBLASLt GELU_AUX_BIAS / DGELU_BGRAD), when the products are 2 bytes or wider */
+  int fused_add_norm;   /* inference: each residual add runs inside the RMSNorm that follows it */
   int custom_allreduce; /* all-reduces inside one scale-up domain run the engine's own P2P kernel
                            (one-shot / two-shot, collective.c) where the link has figures for it */
   int recompute_block; /* full recompute of a number of layers per model chunk (Megatron's block method) */

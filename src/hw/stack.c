@@ -66,6 +66,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_bool(r, n, "overlap_pp_comm", 0, &st->overlap_pp_comm);
   if (!s) s = rd_bool(r, n, "custom_allreduce", 0, &st->custom_allreduce);
   if (!s) s = rd_bool(r, n, "gelu_epilogue", 0, &st->gelu_epilogue);
+  if (!s) s = rd_bool(r, n, "fused_add_norm", 0, &st->fused_add_norm);
   if (!s) s = rd_bool(r, n, "recompute_block", 0, &st->recompute_block);
   st->sequence_parallel = st->context_parallel = 1;
   if (!s) s = rd_bool(r, n, "sequence_parallel", 0, &st->sequence_parallel);

@@ -245,7 +245,8 @@ static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
     rep_printf(b, "  on-chip figures x %.4g (energy.dynamic_scale, fitted to measured board power)\n",
                c->energy_dynamic_scale);
   if (E->busy_w > 0)
-    rep_printf(b, "  busy power %.0f W above idle while a kernel occupies every core (energy.busy_w)\n", E->busy_w);
+    rep_printf(b, "  busy power %.0f W above idle while a kernel occupies every core (energy.busy_w)\n",
+               E->busy_w);
   arena a;
   ar_init(&a);
   sl_econ e;
@@ -342,6 +343,7 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "recompute_block", s->recompute_block);
   jb_bool(b, "gelu_epilogue", s->gelu_epilogue);
   jb_bool(b, "custom_allreduce", s->custom_allreduce);
+  jb_bool(b, "fused_add_norm", s->fused_add_norm);
 }
 
 static const char *model_kind(const sl_model *m) {
@@ -459,8 +461,10 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              s->overlap_pp_comm ? "yes" : "no");
   rep_printf(b, "block recompute (a number of layers per model chunk): %s\n",
              s->recompute_block ? "yes" : "no");
-  rep_printf(b, "GELU in the GEMM epilogue: %s; all-reduce inside a scale-up domain: %s\n",
-             s->gelu_epilogue ? "yes" : "no",
+  rep_printf(b,
+             "GELU in the GEMM epilogue: %s; residual add in the RMSNorm (inference): %s; "
+             "all-reduce inside a scale-up domain: %s\n",
+             s->gelu_epilogue ? "yes" : "no", s->fused_add_norm ? "yes" : "no",
              s->custom_allreduce ? "the engine's own peer-to-peer kernel" : "NCCL");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
              s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);

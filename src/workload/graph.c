@@ -55,6 +55,7 @@ typedef struct gb {
   int fused_ew, fused_attn, train, oom;
   int fused_ce;         /* the loss is one fused kernel a pass (lowering) */
   int gelu_epi;         /* GELU in the GEMM epilogue (lowering) */
+  int add_norm;         /* inference: each residual add is fused into the RMSNorm after it (lowering) */
   int dgrad_aux;        /* the next data-gradient GEMM also reads a saved pre-activation (its epilogue) */
   int fused_grad_accum; /* weight gradients accumulate inside their GEMMs (lowering) */
   double grad_shards;   /* ranks a weight gradient is accumulated over after its reduce-scatter (ZeRO 2-3) */
@@ -408,7 +409,12 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
     attention_fwd(b, p);
     return;
   }
-  stream(b, "norm_attn", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
+  /* Fused add and RMSNorm (vLLM's fused_add_rms_norm) in inference: the norm also reads the
+   * residual, adds it and writes the sum as the next residual: 4 passes, and no residual kernel
+   * (the previous layer's residual_mlp here, this layer's residual_attn before norm_mlp). */
+  int an = b->add_norm && !b->train;
+  double norm_bytes = (an ? 4.0 : 2.0) * Ts * h * b->ab, norm_fl = (nf + (an ? 1.0 : 0.0)) * Ts * h;
+  stream(b, "norm_attn", b->phase, SL_CAT_NORM, norm_bytes, norm_fl);
   tp_enter_cast(b, "tp_allgather_attn", T);
   b->cast_fused = b->fused_ew; /* the norm writes the cast copy */
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
@@ -420,8 +426,8 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   attention_fwd(b, p);
   gemm(b, "attn_out", SL_CAT_GEMM, T, h, qd, 1, 1);
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn" : "tp_allreduce_attn", T);
-  residual(b, "residual_attn", T);
-  stream(b, "norm_mlp", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, nf * Ts * h);
+  if (!an) residual(b, "residual_attn", T);
+  stream(b, "norm_mlp", b->phase, SL_CAT_NORM, norm_bytes, norm_fl);
   tp_enter_cast(b, "tp_allgather_mlp", T);
   if (moe) {
     double E = (double)t->experts, tok, ex;
@@ -435,7 +441,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
     mlp_fwd(b, T, (double)t->ffn / tp, 1);
   }
   tp_exit(b, b->p.sp ? "tp_reducescatter_mlp" : "tp_allreduce_mlp", T);
-  residual(b, "residual_mlp", T);
+  if (!an) residual(b, "residual_mlp", T);
 }
 
 static void layer_bwd(gb *b, const pass *p, int moe) {
@@ -789,6 +795,7 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->fused_grad_accum = lw->fused_grad_accum;
   b->fused_ce = lw->fused_ce;
   b->gelu_epi = lw->gelu_epilogue;
+  b->add_norm = lw->fused_add_norm && sc->model.tf.norm == SL_NORM_RMSNORM;
   b->grad_shards = p->zero >= 2 && p->dp * p->cp > 1 ? p->dp * p->cp : 1;
 }
 

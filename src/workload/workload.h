@@ -419,6 +419,7 @@ typedef struct sl_lowering {
                                  casts its input (and, in the backward, its output gradient) with a kernel
                                  of its own, as Transformer Engine does for fp8 */
   int fused_ce;         /* training: the cross-entropy over the vocabulary is fused (one pass a phase) */
+  int fused_add_norm;   /* inference: the residual add runs inside the RMSNorm after it (stack) */
   int gelu_epilogue;    /* GELU (and its backward) in the epilogue of the GEMM before it: the stack
                            has gelu_epilogue and the products are 2 bytes or wider */
   int fused_grad_accum; /* training: weight-gradient GEMMs accumulate into the fp32 gradient buffer

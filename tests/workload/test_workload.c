@@ -191,7 +191,8 @@ static void test_fp4_inference(void **state) {
       if (op->kernel == SL_K_ATTN_FUSED) assert_int_equal(op->u.at.dt, cs[i].attn), seen_attn = 1;
       if (op->kernel == SL_K_GEMM && strcmp(op->name, "qkv") == 0) {
         assert_int_equal(op->u.g.dt, SL_FP4);
-        assert_true(op->u.g.a_bytes == 0.5625 && op->u.g.c_bytes == 2); /* NVFP4: 4 bits + an E4M3 scale per 16 */
+        assert_true(op->u.g.a_bytes == 0.5625 &&
+                    op->u.g.c_bytes == 2); /* NVFP4: 4 bits + an E4M3 scale per 16 */
         seen_gemm = 1;
       }
     }
@@ -401,7 +402,7 @@ static void test_cross_entropy(void **state) {
 #define GELU_FMT                                                                                             \
   "{chip: h100-sxm, precision: %s, stack: {attention: flash2, fused_elementwise: true,"                      \
   " kernel_overhead_s: 0, gelu_epilogue: %s}, model: {transformer: {hidden: 1024, layers: 4, heads: 8,"      \
-  " kv_heads: 8, ffn: 4096, vocab: 8000, activation: gelu, norm: layernorm, position: learned}},"          \
+  " kv_heads: 8, ffn: 4096, vocab: 8000, activation: gelu, norm: layernorm, position: learned}},"            \
   " task: train,"                                                                                            \
   " train: {seq_len: 1024, global_batch: 4, micro_batch: 2, recompute: none%s}}"
 static void test_gelu_epilogue_and_loss_positions(void **state) {
@@ -459,6 +460,35 @@ static void test_gelu_epilogue_and_loss_positions(void **state) {
 }
 #undef GELU_FMT
 
+/* fused_add_norm (vLLM's fused_add_rms_norm) in inference: no residual kernels, each RMSNorm reads
+ * the residual too and writes the sum (4 passes over T x h instead of 2); a LayerNorm model and
+ * training keep the residual kernels. */
+#define ADDNORM_FMT                                                                                          \
+  "{chip: h100-sxm, precision: bf16, stack: {attention: fused, fused_elementwise: true,"                     \
+  " kernel_overhead_s: 0, fused_add_norm: %s}, model: {transformer: {hidden: 1024, layers: 4, heads: 8,"     \
+  " kv_heads: 8, ffn: 4096, vocab: 8000, activation: swiglu, norm: %s, position: rope}}, task: decode,"      \
+  " infer: {batch: 8, prompt_len: 512}}"
+static void test_fused_add_norm(void **state) {
+  (void)state;
+  char text[900];
+  double rb[2][2], rc[2][2], nb[2][2], ncount[2][2];
+  const char *norms[] = {"rmsnorm", "layernorm"};
+  for (int k = 0; k < 2; k++)
+    for (int f = 0; f < 2; f++) {
+      snprintf(text, sizeof text, ADDNORM_FMT, f ? "true" : "false", norms[k]);
+      sl_scenario *sc = load(text);
+      sl_result *r = run(sc);
+      rope_rows(r, "residual_attn", &rb[k][f], &rc[k][f]);
+      rope_rows(r, "norm_mlp", &nb[k][f], &ncount[k][f]);
+      sl_result_free(r);
+      sl_scenario_free(sc);
+    }
+  assert_true(rc[0][0] > 0 && rc[0][1] == 0);          /* RMSNorm: the residual kernel is gone */
+  assert_true(fabs(nb[0][1] / nb[0][0] - 2.0) < 1e-9); /* and the norm moves twice the bytes */
+  assert_true(rc[1][1] > 0 && fabs(nb[1][1] / nb[1][0] - 1) < 1e-9); /* LayerNorm: unchanged */
+}
+#undef ADDNORM_FMT
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_param_counts),
@@ -477,6 +507,7 @@ int main(void) {
       cmocka_unit_test(test_rope_kernels),
       cmocka_unit_test(test_cross_entropy),
       cmocka_unit_test(test_gelu_epilogue_and_loss_positions),
+      cmocka_unit_test(test_fused_add_norm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
