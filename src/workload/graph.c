@@ -126,14 +126,9 @@ static void backward_gemm(gb *b, const char *dname, const char *wname, double m,
   b->cast_fused = 0;
   double in = c ? b->gb : b->ab;
   sl_op *d = add(b, dname, SL_PH_BACKWARD, SL_CAT_GEMM, SL_K_GEMM);
-  d->u.g = (sl_gemm_shape){m,
-                           k,
-                           n,
-                           batch,
-                           b->cdt,
-                           in,
-                           weight_operand ? (c ? b->gb : b->wb) : b->ab,
-                           b->dgrad_aux ? 2.0 * b->ab : b->ab};
+  double w_in = weight_operand ? (c ? b->gb : b->wb) : b->ab;
+  double d_out = b->dgrad_aux ? 2.0 * b->ab : b->ab; /* an epilogue that reads a saved pre-activation */
+  d->u.g = (sl_gemm_shape){m, k, n, batch, b->cdt, in, w_in, d_out};
   b->dgrad_aux = 0;
   d->model_flops = 2.0 * m * n * k * batch;
   /* The weight gradient accumulates over the micro-batches of a step in an fp32 buffer: inside the
