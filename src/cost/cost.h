@@ -62,6 +62,7 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
 #define SL_GEMM_MEMO_SIZE 64
 typedef struct sl_gemm_chip_key {
   double cores, clock_ghz, stream_k, max_split_k, n_tiles, kernel_latency_s, eff_sram;
+  double gemm_latency_s[SL_DTYPE_COUNT];
   double has_sram, sram_bw, has_l2, l2_bw, l2_capacity, mem_bw;
   double macs[SL_DTYPE_COUNT], eff_gemm[SL_DTYPE_COUNT];
   double vec[SL_DTYPE_COUNT], eff_vector; /* the products of a format the matrix engine lacks */
@@ -146,6 +147,8 @@ int cost_launch_bound(const sl_stack *st, double time_s);
  * efficiency, or, for a format it does not take (fp32 on NVIDIA tensor cores), the vector units at
  * the vector efficiency, as cuBLAS's SIMT kernels run them; 0 when neither takes it. */
 double gemm_core_flops(const sl_chip *c, sl_dtype dt);
+/* A GEMM kernel's fixed time in format dt: the chip's figure for that format, else its kernel latency. */
+double gemm_latency(const sl_chip *c, sl_dtype dt);
 /* Whether a flash-style kernel's working set fits the per-core SRAM. */
 int attention_fits(const sl_chip *c, double head_dim, double bytes);
 /* How the scenario's ops run on its chip under its stack: attention fused when the stack has a

@@ -146,11 +146,12 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   double t_dram = dram / ctx->mem_bw;
 
   double body = fmax(t_compute, fmax(t_l2, t_dram));
-  r.time_s = body + c->kernel_latency_s + t_reduce;
+  double lat = gemm_latency(c, g->dt);
+  r.time_s = body + lat + t_reduce;
   r.clocked_s = fmax(t_compute, t_l2);
   r.dram_s = t_dram;
   r.bound = t_compute >= fmax(t_l2, t_dram) ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
-  if (c->kernel_latency_s + t_reduce > body) r.bound = SL_BOUND_LATENCY;
+  if (lat + t_reduce > body) r.bound = SL_BOUND_LATENCY;
   r.flops = 2.0 * T * t.m * t.n * kp;
   r.macs = r.flops / 2.0;
   /* Every work tile's A and B panels are written into the per-core SRAM and read from it by the
@@ -210,6 +211,10 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
   return best;
 }
 
+double gemm_latency(const sl_chip *c, sl_dtype dt) {
+  return c->gemm_latency_s[dt] > 0 ? c->gemm_latency_s[dt] : c->kernel_latency_s;
+}
+
 double gemm_core_flops(const sl_chip *c, sl_dtype dt) {
   if (c->mat_macs_per_cycle[dt] > 0)
     return 2.0 * c->mat_macs_per_cycle[dt] * c->clock_ghz * 1e9 * c->eff_gemm[dt];
@@ -225,6 +230,8 @@ static void gemm_chip_key(const sl_costctx *ctx, sl_gemm_chip_key *k) {
   k->cores = c->cores, k->clock_ghz = c->clock_ghz, k->stream_k = c->stream_k,
   k->max_split_k = c->max_split_k;
   k->n_tiles = c->n_tiles, k->kernel_latency_s = c->kernel_latency_s, k->eff_sram = c->eff_sram;
+  for (int i = 0; i < SL_DTYPE_COUNT; i++)
+    k->gemm_latency_s[i] = c->gemm_latency_s[i];
   if (sram) k->has_sram = 1, k->sram_bw = sram->bw_GBps;
   if (l2) k->has_l2 = 1, k->l2_bw = l2->bw_GBps, k->l2_capacity = l2->capacity_bytes;
   k->mem_bw = ctx->mem_bw;

@@ -99,7 +99,8 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
     double t_dram = dram / ctx->mem_bw;
     double body = compute > t_l2 ? compute : t_l2;
     body = body > t_dram ? body : t_dram;
-    r.time_s = body + c->kernel_latency_s + t_reduce;
+    r.time_s =
+        body + (c->gemm_latency_s[g->dt] > 0 ? c->gemm_latency_s[g->dt] : c->kernel_latency_s) + t_reduce;
     r.flops = flops;
     r.dram_bytes = dram;
     r.l2_bytes = l2_bytes + c_bytes;

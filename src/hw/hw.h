@@ -111,6 +111,8 @@ typedef struct sl_chip {
   int max_split_k;
   int stream_k;                    /* kernels split the K loop evenly over the cores (no waves) */
   double kernel_latency_s;         /* fill + drain of one kernel on the device */
+  double gemm_latency_s[SL_DTYPE_COUNT]; /* a GEMM kernel's own fixed time in that input format, in
+                                            place of kernel_latency_s (0: kernel_latency_s) */
   double attn_tile_s;              /* fused attention: fixed time of one tile (its Q load, output
                                       write and pipeline fill), on top of its key/value blocks */
   double block_sram_bytes;         /* shared memory one thread block may take (0 = the per-core SRAM) */

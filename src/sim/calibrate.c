@@ -37,17 +37,19 @@ enum {
   P_TILE,     /* kernels.attention_tile_s */
   P_ATTN_BWD, /* efficiency.attention.backward */
   P_ATTN,     /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
-  P_COUNT = P_ATTN + SL_ATTN_KERNEL_COUNT - SL_ATTN_FUSED
+  P_GLAT = P_ATTN + SL_ATTN_KERNEL_COUNT - SL_ATTN_FUSED, /* kernels.gemm_latency_s.<format>, one per format */
+  P_COUNT = P_GLAT + SL_DTYPE_COUNT
 };
 
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
   return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT ||
-         p == P_TILE;
+         p == P_TILE || p >= P_GLAT;
 }
 
 static double *slot(sl_scenario *sc, int p) {
   if (p < SL_DTYPE_COUNT) return &sc->chip.eff_gemm[p];
+  if (p >= P_GLAT) return &sc->chip.gemm_latency_s[p - P_GLAT];
   if (p >= P_ATTN) return &sc->chip.eff_attention[SL_ATTN_FUSED + p - P_ATTN];
   switch (p) {
   case P_DRAM:
@@ -95,6 +97,8 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "efficiency.stream");
   else if (p == P_LATENCY)
     snprintf(buf, n, "kernels.latency_s");
+  else if (p >= P_GLAT)
+    snprintf(buf, n, "kernels.gemm_latency_s.%s", sl_dtype_names[p - P_GLAT]);
   else if (p >= P_ATTN)
     snprintf(buf, n, "efficiency.attention.%s", sl_attn_kernel_names[SL_ATTN_FUSED + p - P_ATTN]);
   else if (p == P_LINK_UP)
@@ -329,6 +333,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       if (v > 0) set_all(&f, p, v);
     }
     if (p == P_UP_LAT) continue; /* per-step latency: with one group size it is one with the start-up */
+    if (p >= P_GLAT && !(v > 0)) continue; /* a format's own GEMM latency: fitted where the chip gives one */
     if (!(v > 0) && !is_time(p) && p != P_UP_LL) continue;
     set_all(&f, p, is_time(p) ? (v > 0 ? v * 1.5 : 1e-6) : p == P_UP_LL && !(v > 0) ? 0.05 : v * 0.9);
     size_t moved = 0, moved_train = 0;
@@ -345,7 +350,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
       cp->before = v;
       cp->lo = is_time(p) ? 0 : p == P_UP_LL ? 0.005 : p == P_ESCALE ? 0.25 : p == P_DRAMPJ ? 0.5 : 0.02;
-      cp->hi = is_time(p)        ? (p == P_LATENCY || p == P_UP_SWLAT ? 1e-4 : 5e-5)
+      cp->hi = is_time(p)        ? (p == P_LATENCY || p == P_UP_SWLAT || p >= P_GLAT ? 1e-4 : 5e-5)
                : p == P_UP_LL    ? 0.5
                : p == P_ESCALE   ? 4.0
                : p == P_DRAMPJ   ? 100.0

@@ -696,6 +696,7 @@ static sl_status build_op(gb *b, sl_error *err) {
   b->phase = SL_PH_FORWARD;
   switch (o->type) {
   case SL_OPT_GEMM:
+    b->cast_fused = o->quantized_inputs; /* no cast kernel: the operands come quantized */
     gemm(b, "gemm", SL_CAT_GEMM, o->m, o->n, o->k, o->batch, 1);
     return SL_OK;
   case SL_OPT_ATTENTION: {

@@ -102,6 +102,7 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
     SL_TRY(rd_double(r, n, "k", 1, 1, BIG, &op->k));
     op->batch = 1;
     SL_TRY(rd_double(r, n, "batch", 0, 1, BIG, &op->batch));
+    SL_TRY(rd_bool(r, n, "quantized_inputs", 0, &op->quantized_inputs));
     break;
   case SL_OPT_ATTENTION:
     SL_TRY(rd_double(r, n, "batch", 1, 1, BIG, &op->batch));

@@ -52,6 +52,8 @@ typedef struct sl_transformer {
 typedef struct sl_op_spec {
   sl_op_type type;
   double m, n, k;                                   /* gemm */
+  int quantized_inputs;      /* gemm: the operands arrive in the products' format (a GEMM benchmark
+                                hands the kernel quantized operands): no cast kernel before it */
   double batch, seq_len, heads, kv_heads, head_dim; /* attention (batch also embedding_bag) */
   int causal;
   int kernel_given;          /* attention: `kernel` was given and overrides the stack's family */

@@ -213,7 +213,8 @@ static void test_fragment_reads(void **state) {
   assert_true(b.time_s - f.chip.kernel_latency_s >= b.waves * t_mma * (1 - 1e-12));
   assert_true(c.time_s > 1.05 * b.time_s); /* without a warp tile only the engine and L2 bound it */
   /* energy: the fragment reads are per-core SRAM bytes */
-  assert_rel(c.core_bytes, c.l2_bytes - 4096.0 * 12288 * 2 + c.macs * (2.0 / 32 + 2.0 / 64), 1e-9, "core bytes");
+  assert_rel(c.core_bytes, c.l2_bytes - 4096.0 * 12288 * 2 + c.macs * (2.0 / 32 + 2.0 / 64), 1e-9,
+             "core bytes");
   sl_cost best = cost_gemm(&f.ctx, &g);
   assert_true(best.tile.m * best.tile.n >= 128 * 128);
   ar_free(&f.a);
@@ -269,6 +270,73 @@ static void test_memo_exact(void **state) {
   ar_free(&f.a);
 }
 
+/* A format's own GEMM latency (kernels.gemm_latency_s): the tile model and its reference both add
+ * it in place of the kernel latency, for that format only, so a GEMM's time moves by exactly the
+ * difference; the b200 preset's fp4 figure and efficiency against the cuBLAS FP4 measurements they
+ * are fitted to (data/validation/gemm-b200-fp4.yaml: DeepGEMM PR #348), within the fit's worst case;
+ * and `quantized_inputs` leaves out the cast kernel a 4-bit GEMM otherwise has in front of it. */
+static void test_format_latency(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "b200");
+  assert_true(f.chip.gemm_latency_s[SL_FP4] > f.chip.kernel_latency_s);
+  assert_true(f.chip.gemm_latency_s[SL_BF16] == 0);
+  sl_gemm_shape g4 = {1024, 7168, 2048, 1, SL_FP4, 0.5625, 0.5625, 2}, g16 = shape(1024, 7168, 2048, 1);
+  for (int t = 0; t < f.chip.n_tiles; t++) {
+    sl_cost fast = cost_gemm_config(&f.ctx, &g4, f.chip.tiles[t], 1), ref;
+    assert_int_equal(cost_gemm_config_ref(&f.ctx, &g4, f.chip.tiles[t], 1, &ref), SL_OK);
+    assert_rel(fast.time_s, ref.time_s, 1e-9, "fp4 GEMM against its reference");
+    double lat = f.chip.gemm_latency_s[SL_FP4];
+    f.chip.gemm_latency_s[SL_FP4] = 0;
+    sl_cost base = cost_gemm_config(&f.ctx, &g4, f.chip.tiles[t], 1);
+    f.chip.gemm_latency_s[SL_FP4] = lat;
+    assert_rel(fast.time_s - base.time_s, lat - f.chip.kernel_latency_s, 1e-9, "fp4 latency difference");
+    sl_cost b16 = cost_gemm_config(&f.ctx, &g16, f.chip.tiles[t], 1);
+    f.chip.gemm_latency_s[SL_FP4] = 0;
+    assert_rel(cost_gemm_config(&f.ctx, &g16, f.chip.tiles[t], 1).time_s, b16.time_s, 1e-12, "bf16 unmoved");
+    f.chip.gemm_latency_s[SL_FP4] = lat;
+  }
+  ar_free(&f.a);
+  static const double meas[][4] = {
+      {128, 2048, 7168, 338},   {128, 24576, 1536, 745},  {512, 2048, 7168, 1422}, {512, 7168, 2048, 1190},
+      {1024, 7168, 2048, 1399}, {4096, 4096, 7168, 3939}, {8192, 8192, 8192, 5239}};
+  double sum = 0;
+  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             "{chip: b200, stack: cuda-events, precision: fp4, task: infer,"
+             " model: {op: gemm, m: %g, n: %g, k: %g, quantized_inputs: true}}",
+             meas[i][0], meas[i][1], meas[i][2]);
+    sl_scenario *sc = NULL;
+    sl_result *r = NULL;
+    sl_error err;
+    assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
+    assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
+    assert_int_equal(r->n_rows, 1); /* no cast kernel */
+    double want = 2.0 * meas[i][0] * meas[i][1] * meas[i][2] / (meas[i][3] * 1e12);
+    double e = sl_result_number(r, "step_time_s") / want - 1;
+    if (fabs(e) > 0.30) fail_msg("%s: error %.1f%%", text, e * 100);
+    sum += fabs(e);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  print_message("B200 fp4 MAPE %.2f%%\n", 100 * sum / (double)SL_ARRAY_LEN(meas));
+  assert_true(sum / (double)SL_ARRAY_LEN(meas) < 0.12);
+  /* without quantized_inputs the bf16 activations are cast first: a second kernel */
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load(NULL,
+                                    "{chip: b200, stack: cuda-events, precision: fp4, task: infer,"
+                                    " model: {op: gemm, m: 128, n: 2048, k: 7168}}",
+                                    NULL, 0, &sc, &err),
+                   SL_OK);
+  assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
+  assert_int_equal(r->n_rows, 2);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ref_a100),
@@ -281,6 +349,7 @@ int main(void) {
       cmocka_unit_test(test_memo_exact),
       cmocka_unit_test(test_fp32_on_vector_units),
       cmocka_unit_test(test_fragment_reads),
+      cmocka_unit_test(test_format_latency),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
