@@ -157,6 +157,20 @@ static void test_fp32_on_vector_units(void **state) {
 }
 
 /* The LLMCompass A100 fp16 sweep: mean |error| <= 10%, each point <= 15%. */
+/* One scenario from its text: its step time and how many kernels (rows) it ran. */
+static double run_step(const char *text, size_t *kernels) {
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
+  assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
+  double t = sl_result_number(r, "step_time_s");
+  if (kernels) *kernels = r->n_rows;
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  return t;
+}
+
 static void test_a100_sweep(void **state) {
   (void)state;
   static const double pts[][4] = {
@@ -174,16 +188,9 @@ static void test_a100_sweep(void **state) {
              "{chip: a100-sxm-80gb, stack: pytorch-eager, precision: fp16, task: infer,"
              " model: {op: gemm, m: %g, n: %g, k: %g}}",
              pts[i][0], pts[i][1], pts[i][2]);
-    sl_scenario *sc = NULL;
-    sl_result *r = NULL;
-    sl_error err;
-    assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
-    assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
-    double e = (sl_result_number(r, "step_time_s") * 1e3 - pts[i][3]) / pts[i][3];
+    double e = (run_step(text, NULL) * 1e3 - pts[i][3]) / pts[i][3];
     if (fabs(e) > 0.15) fail_msg("%s: error %.1f%%", text, e * 100);
     sum += fabs(e);
-    sl_result_free(r);
-    sl_scenario_free(sc);
   }
   double mape = sum / (double)SL_ARRAY_LEN(pts);
   print_message("A100 sweep MAPE %.2f%%\n", mape * 100);
@@ -307,34 +314,21 @@ static void test_format_latency(void **state) {
              "{chip: b200, stack: cuda-events, precision: fp4, task: infer,"
              " model: {op: gemm, m: %g, n: %g, k: %g, quantized_inputs: true}}",
              meas[i][0], meas[i][1], meas[i][2]);
-    sl_scenario *sc = NULL;
-    sl_result *r = NULL;
-    sl_error err;
-    assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
-    assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
-    assert_int_equal(r->n_rows, 1); /* no cast kernel */
+    size_t kernels = 0;
     double want = 2.0 * meas[i][0] * meas[i][1] * meas[i][2] / (meas[i][3] * 1e12);
-    double e = sl_result_number(r, "step_time_s") / want - 1;
+    double e = run_step(text, &kernels) / want - 1;
+    assert_int_equal(kernels, 1); /* no cast kernel */
     if (fabs(e) > 0.30) fail_msg("%s: error %.1f%%", text, e * 100);
     sum += fabs(e);
-    sl_result_free(r);
-    sl_scenario_free(sc);
   }
   print_message("B200 fp4 MAPE %.2f%%\n", 100 * sum / (double)SL_ARRAY_LEN(meas));
   assert_true(sum / (double)SL_ARRAY_LEN(meas) < 0.12);
   /* without quantized_inputs the bf16 activations are cast first: a second kernel */
-  sl_scenario *sc = NULL;
-  sl_result *r = NULL;
-  sl_error err;
-  assert_int_equal(sl_scenario_load(NULL,
-                                    "{chip: b200, stack: cuda-events, precision: fp4, task: infer,"
-                                    " model: {op: gemm, m: 128, n: 2048, k: 7168}}",
-                                    NULL, 0, &sc, &err),
-                   SL_OK);
-  assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
-  assert_int_equal(r->n_rows, 2);
-  sl_result_free(r);
-  sl_scenario_free(sc);
+  size_t kernels = 0;
+  run_step("{chip: b200, stack: cuda-events, precision: fp4, task: infer,"
+           " model: {op: gemm, m: 128, n: 2048, k: 7168}}",
+           &kernels);
+  assert_int_equal(kernels, 2);
 }
 
 int main(void) {
