@@ -510,13 +510,23 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
       any_attn = 1;
     }
   if (any_attn) appendf(&b, &len, &cap, ", source: \"%s\"}\n", stats);
-  int any_kernel = 0;
+  int any_kernel = 0, any_glat = 0;
   for (size_t i = 0; i < cal->n_params; i++)
     if (strncmp(cal->params[i].key, "kernels.", 8) == 0) {
       if (!any_kernel) appendf(&b, &len, &cap, "kernels:   # %s\n", stats);
       any_kernel = 1;
-      appendf(&b, &len, &cap, "  %s: %.4g\n", cal->params[i].key + 8, cal->params[i].after);
+      if (strncmp(cal->params[i].key, "kernels.gemm_latency_s.", 23) == 0) /* a map, after the loop */
+        any_glat = 1;
+      else
+        appendf(&b, &len, &cap, "  %s: %.4g\n", cal->params[i].key + 8, cal->params[i].after);
     }
+  for (size_t i = 0; i < cal->n_params && any_glat; i++)
+    if (strncmp(cal->params[i].key, "kernels.gemm_latency_s.", 23) == 0) {
+      appendf(&b, &len, &cap, "%s%s: %.4g", any_glat == 1 ? "  gemm_latency_s: {" : ", ",
+              cal->params[i].key + 23, cal->params[i].after);
+      any_glat = 2;
+    }
+  if (any_glat) appendf(&b, &len, &cap, "}\n");
   int any_energy = 0;
   for (size_t i = 0; i < cal->n_params; i++) {
     const char *k = cal->params[i].key;

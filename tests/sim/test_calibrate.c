@@ -449,11 +449,40 @@ static void test_only_own_chip(void **state) {
   }
 }
 
+/* A format's own GEMM latency (b200's fp4, data/validation/gemm-b200-fp4.yaml) is fitted beside the
+ * format's efficiency, the chip-wide kernel latency is left alone (no case moves it), and the
+ * fragment writes the figure as the map the chip spec reads (kernels: gemm_latency_s: {fp4: x}). */
+static void test_format_gemm_latency(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_cal_case *cs = NULL;
+  size_t n = 0;
+  sl_error err;
+  const char *path = SILICA_SOURCE_DIR "/data/validation/gemm-b200-fp4.yaml";
+  assert_int_equal(val_load_cases(path, "b200", &a, &cs, &n, &err), SL_OK);
+  sl_calibration cal;
+  assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
+  int glat = 0;
+  for (size_t i = 0; i < cal.n_params; i++) {
+    if (strcmp(cal.params[i].key, "kernels.latency_s") == 0) fail_msg("kernels.latency_s fitted to GEMMs");
+    glat |= strcmp(cal.params[i].key, "kernels.gemm_latency_s.fp4") == 0;
+  }
+  assert_true(glat);
+  char *frag = calibrate_fragment(&cal, "b200", (const char *const[]){path}, 1);
+  const char *g = strstr(frag, "\n  gemm_latency_s: {fp4: ");
+  assert_non_null(g);
+  assert_true(atof(g + strlen("\n  gemm_latency_s: {fp4: ")) > 5e-6);
+  free(frag);
+  cleanup(cs, n, &a, "/tmp/silica-cal-none");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recovers_known_figures), cmocka_unit_test(test_recovers_attention_family),
       cmocka_unit_test(test_a100_sweep_holdout), cmocka_unit_test(test_recovers_energy_scale),
       cmocka_unit_test(test_recovers_dram_energy),
-      cmocka_unit_test(test_only_own_chip), cmocka_unit_test(test_never_worse)};
+      cmocka_unit_test(test_only_own_chip), cmocka_unit_test(test_never_worse),
+      cmocka_unit_test(test_format_gemm_latency)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
