@@ -137,9 +137,14 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   r.flops = mm * 4.0 * a->batch * a->heads * a->q_len * a->kv_len * causal_frac * a->head_dim;
   r.dram_bytes = dram;
   /* Energy counts (src/cost/energy.c): K and V stream from the shared level through the per-core
-   * SRAM once per query tile (twice in the backward), Q in and O out once. */
-  r.macs = r.flops / 2.0;
-  r.vec_flops = vec * SOFTMAX_FLOPS_PER_SCORE * a->batch * a->heads * a->q_len * a->kv_len * causal_frac;
+   * SRAM once per query tile (twice in the backward), Q in and O out once.  The matrix engine
+   * executes whole tiles (energy-cost.md §1: MACs with padded tiles included, as for GEMMs): a
+   * tile of fewer query rows than the engine's m (a decode step's GQA group of 4 in a 64-row
+   * wgmma) issues the padded products, and its softmax runs over the padded rows too (their
+   * scores are zero, not masked, so P·V multiplies real values). */
+  double pad = rows > 0 ? rows_pad / rows : 1;
+  r.macs = r.flops / 2.0 * pad;
+  r.vec_flops = vec * SOFTMAX_FLOPS_PER_SCORE * a->batch * a->heads * a->q_len * a->kv_len * causal_frac * pad;
   r.l2_bytes = a->batch * a->kv_heads * ceil(q_rows / bq) * a->kv_len * causal_frac * 2.0 * a->head_dim *
                    a->kv_bytes * (a->backward ? 2.0 : 1.0) +
                2.0 * q_bytes;

@@ -108,6 +108,29 @@ static void test_decode_tile(void **state) {
   ar_free(&f.a);
 }
 
+/* The matrix engine executes whole tiles: a decode tile's 4 query rows (one KV head's GQA group)
+ * issue the products of the engine's 64-row tile (wgmma m64 on H100), so the energy counts 16 times
+ * the useful MACs and softmax work, as a GEMM's padded tiles are counted; a prefill tile of 128
+ * rows is whole, and its counts are the useful ones.  Checked against the counts written out. */
+static void test_padded_tile_energy(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  assert_rel(f.chip.mat_shape_m, 64, 0, "H100 engine rows");
+  sl_attn_shape a = shape(64, 1, 32, 128, 0, 0);
+  a.kv_len = 1024, a.kv_heads = 8, a.dt = SL_BF16, a.family = SL_ATTN_FUSED;
+  sl_cost c = cost_attention(&f.ctx, &a);
+  double useful = 2.0 * 64 * 32 * 1 * 1024 * 128; /* QK^T and PV, MACs */
+  assert_rel(c.flops, 2.0 * useful, 1e-12, "decode: useful FLOPs");
+  assert_rel(c.macs, useful * 64 / 4, 1e-12, "decode: MACs of 64-row tiles for 4 rows");
+  assert_rel(c.vec_flops, 64 * 32 * 1024.0 * 6 * 64 / 4, 1e-12, "decode: softmax (6 FLOPs a score, src/cost/ops.c) over the padded rows");
+  sl_attn_shape p = shape(2, 4096, 32, 128, 0, 0);
+  p.kv_heads = 8, p.dt = SL_BF16, p.family = SL_ATTN_FUSED;
+  c = cost_attention(&f.ctx, &p);
+  assert_rel(c.macs, c.flops / 2.0, 1e-12, "prefill: whole tiles, useful MACs");
+  ar_free(&f.a);
+}
+
 /* Through cost_op, the stack's efficiency stretches a compute-bound attention kernel (prefill) but
  * not one bound by its K/V reads (decode): that one streams the KV cache at the chip's DRAM rate. */
 static void test_stack_efficiency_on_attention(void **state) {
@@ -219,6 +242,7 @@ static void test_row_reread(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tile_cost), cmocka_unit_test(test_decode_tile),
+      cmocka_unit_test(test_padded_tile_energy),
       cmocka_unit_test(test_stack_efficiency_on_attention),
       cmocka_unit_test(test_causal_schedule),
       cmocka_unit_test(test_row_reread),
