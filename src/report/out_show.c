@@ -588,6 +588,78 @@ sl_status sl_preset_list(const char *kind_word, char **out, sl_error *err) {
   return rep_take(&b, out, err);
 }
 
+/* ---- what a preset is validated on ----------------------------------------------------------------- */
+
+enum { RECORD_MAX = 64 };
+
+/* The preset's record: the cross-validated residuals (data/validation/residuals.yaml) of the
+ * validation cases that ran on it, by source; 0 when silica ships no table. */
+static size_t record_of(arena *a, const char *name, int by_stack, sl_resid_group *g) {
+  sl_resid_table *t = NULL;
+  sl_error e;
+  if (resid_load(a, &t, &e) || !t) return 0;
+  return resid_record(t, name, by_stack, g, RECORD_MAX);
+}
+
+static void record_totals(const sl_resid_group *g, size_t ng, size_t *n, double *mae, double *me) {
+  *n = 0, *mae = 0, *me = 0;
+  for (size_t i = 0; i < ng; i++)
+    *n += g[i].n, *mae += g[i].mean_abs_err * (double)g[i].n, *me += g[i].mean_err * (double)g[i].n;
+  if (*n) *mae /= (double)*n, *me /= (double)*n;
+}
+
+static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char *what) {
+  size_t n;
+  double mae, me;
+  record_totals(g, ng, &n, &mae, &me);
+  if (!n) {
+    rep_printf(b,
+               "validated on: no case of the cross-validated set (data/validation/residuals.yaml: the "
+               "end-to-end cases of the published case files) runs on this %s\n",
+               what);
+    return;
+  }
+  rep_printf(b,
+             "validated on: %zu measurement%s from %zu source%s, each predicted with its source left out of "
+             "the fit: mean |error| %.1f%%, mean error %+.1f%%\n",
+             n, n == 1 ? "" : "s", ng, ng == 1 ? "" : "s", 100 * mae, 100 * me);
+  for (size_t i = 0; i < ng; i++) {
+    char tasks[128] = "";
+    size_t off = 0;
+    for (int k = 0; k < SL_TASK_COUNT && off < sizeof tasks; k++)
+      if (g[i].n_task[k])
+        off += (size_t)snprintf(tasks + off, sizeof tasks - off, "%s%s %zu", off ? ", " : "", sl_task_names[k],
+                                g[i].n_task[k]);
+    rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%\n", g[i].group, tasks,
+               100 * g[i].mean_abs_err, 100 * g[i].mean_err);
+  }
+}
+
+static void json_record(jbuf *b, const sl_resid_group *g, size_t ng) {
+  size_t n;
+  double mae, me;
+  record_totals(g, ng, &n, &mae, &me);
+  jb_obj_begin(b, "validated_on"); /* cross-validated: each case predicted with its source left out */
+  jb_num(b, "measurements", (double)n);
+  jb_num(b, "mean_abs_error", n ? mae : NAN);
+  jb_num(b, "mean_error", n ? me : NAN);
+  jb_arr_begin(b, "sources");
+  for (size_t i = 0; i < ng; i++) {
+    jb_obj_begin(b, NULL);
+    jb_str(b, "source", g[i].group);
+    jb_num(b, "measurements", (double)g[i].n);
+    jb_obj_begin(b, "tasks");
+    for (int k = 0; k < SL_TASK_COUNT; k++)
+      if (g[i].n_task[k]) jb_num(b, sl_task_names[k], (double)g[i].n_task[k]);
+    jb_obj_end(b);
+    jb_num(b, "mean_abs_error", g[i].mean_abs_err);
+    jb_num(b, "mean_error", g[i].mean_err);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+  jb_obj_end(b);
+}
+
 sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format, char **out, sl_error *err) {
   if (err) memset(err, 0, sizeof *err);
   if (!out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_spec_show: out is NULL");
@@ -613,13 +685,17 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
   jb_init(&b);
   int chip = strcmp(kind, "chips") == 0, stack = strcmp(kind, "stacks") == 0,
       model = strcmp(kind, "models") == 0;
+  sl_resid_group rec[RECORD_MAX];
+  size_t nrec = chip ? record_of(&a, l.chip.name, 0, rec) : stack ? record_of(&a, l.stack.name, 1, rec) : 0;
   if (format == SL_FORMAT_JSON) {
     jb_obj_begin(&b, NULL);
-    if (chip)
-      json_chip(&b, &l.chip);
-    else if (stack)
-      json_stack(&b, &l.stack);
-    else if (model)
+    if (chip || stack) {
+      if (chip)
+        json_chip(&b, &l.chip);
+      else
+        json_stack(&b, &l.stack);
+      json_record(&b, rec, nrec);
+    } else if (model)
       json_model(&b, &l);
     else
       json_system(&b, &l);
@@ -627,8 +703,10 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
     jb_raw(&b, "\n");
   } else if (chip) {
     text_chip(&b, &l.chip);
+    text_record(&b, rec, nrec, "chip");
   } else if (stack) {
     text_stack(&b, &l.stack);
+    text_record(&b, rec, nrec, "stack");
   } else if (model) {
     text_model(&b, &l);
   } else {

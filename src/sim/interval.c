@@ -82,14 +82,13 @@ sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_res
     rd_push_index(&r, i);
     yt_node *n = list->items[i];
     sl_resid *row = &t->rows[i];
-    const char *name = NULL, *metric = NULL;
     sl_status s = rd_map(&r, n);
-    if (!s) s = rd_string(&r, n, "case", 1, &name);
+    if (!s) s = rd_string(&r, n, "case", 1, &row->case_name);
     if (!s) s = rd_string(&r, n, "group", 1, &row->group);
     if (!s) s = rd_string(&r, n, "task", 1, &row->task);
     if (!s) s = rd_string(&r, n, "stack", 1, &row->stack);
     if (!s) s = rd_string(&r, n, "chip", 1, &row->chip);
-    if (!s) s = rd_string(&r, n, "metric", 1, &metric);
+    if (!s) s = rd_string(&r, n, "metric", 1, &row->metric);
     if (!s) s = rd_double(&r, n, "r", 1, -20, 20, &row->r);
     if (!s) s = rd_done(&r, n);
     rd_pop(&r, m);
@@ -126,6 +125,32 @@ static int tier_match(int k, const sl_resid *t, const char *task, const char *st
   default:
     return 1;
   }
+}
+
+size_t resid_record(const sl_resid_table *t, const char *name, int by_stack, sl_resid_group *out, size_t cap) {
+  size_t ng = 0;
+  if (!t || !name) return 0;
+  for (size_t i = 0; i < t->n; i++) {
+    const sl_resid *row = &t->rows[i];
+    if (strcmp(by_stack ? row->stack : row->chip, name) != 0) continue;
+    size_t g = 0;
+    while (g < ng && strcmp(out[g].group, row->group) != 0)
+      g++;
+    if (g == ng) {
+      if (ng == cap) continue; /* no room: the sources past cap are left out */
+      out[ng++] = (sl_resid_group){row->group, 0, {0}, 0, 0};
+    }
+    /* the error as validate prints it: predicted / measured - 1 of the metric (a rate's residual has
+     * its sign flipped) */
+    double e = exp(row->metric && metric_is_rate(row->metric) ? -row->r : row->r) - 1;
+    sl_resid_group *o = &out[g];
+    o->mean_abs_err = (o->mean_abs_err * (double)o->n + fabs(e)) / (double)(o->n + 1);
+    o->mean_err = (o->mean_err * (double)o->n + e) / (double)(o->n + 1);
+    o->n++;
+    for (int k = 0; k < SL_TASK_COUNT; k++)
+      if (strcmp(sl_task_names[k], row->task) == 0) o->n_task[k]++;
+  }
+  return ng;
 }
 
 double resid_widen(const sl_resid_table *t, const char *task) {

@@ -333,7 +333,7 @@ int metric_is_time(const char *metric);
 double residual_time_like(const char *metric, double predicted, double measured);
 typedef struct sl_resid {
   const char *group, *task, *stack, *chip;
-  const char *case_name, *metric; /* where it came from (for the table; NULL when read back) */
+  const char *case_name, *metric; /* where it came from */
   double r;                       /* time-like residual */
 } sl_resid;
 typedef struct sl_resid_table {
@@ -352,6 +352,18 @@ int resid_interval(const sl_resid_table *t, const char *task, const char *stack,
                    const char *exclude_group, size_t min_peers, double widen, double *q10, double *q90,
                    size_t *peers);
 #define SL_INTERVAL_MIN_PEERS 5 /* residuals a tier needs before it gives an interval */
+/* A preset's record in the table, by source: the cross-validated errors of the cases run on one
+ * chip or stack, each as `silica validate` reports it (predicted / measured - 1 of the case's
+ * metric, its source left out of the fit). */
+typedef struct sl_resid_group {
+  const char *group;             /* the source (a case's `group`) */
+  size_t n;                      /* its (case, metric) entries on the preset */
+  size_t n_task[SL_TASK_COUNT];  /* of which per task kind */
+  double mean_abs_err, mean_err; /* mean |error| and mean signed error, fractions */
+} sl_resid_group;
+/* The sources whose cases ran on the stack (by_stack) or chip `name`, in the table's order, into
+ * out[0 .. cap); returns how many were written (sources past cap are left out). */
+size_t resid_record(const sl_resid_table *t, const char *name, int by_stack, sl_resid_group *out, size_t cap);
 /* The widening of a task's intervals: its own, else the table's. */
 double resid_widen(const sl_resid_table *t, const char *task);
 /* The table silica ships (data/validation/residuals.yaml) into a; *out NULL when there is none. */
