@@ -628,8 +628,8 @@ static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char 
     size_t off = 0;
     for (int k = 0; k < SL_TASK_COUNT && off < sizeof tasks; k++)
       if (g[i].n_task[k])
-        off += (size_t)snprintf(tasks + off, sizeof tasks - off, "%s%s %zu", off ? ", " : "", sl_task_names[k],
-                                g[i].n_task[k]);
+        off += (size_t)snprintf(tasks + off, sizeof tasks - off, "%s%s %zu", off ? ", " : "",
+                                sl_task_names[k], g[i].n_task[k]);
     rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%\n", g[i].group, tasks,
                100 * g[i].mean_abs_err, 100 * g[i].mean_err);
   }

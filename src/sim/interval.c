@@ -127,7 +127,8 @@ static int tier_match(int k, const sl_resid *t, const char *task, const char *st
   }
 }
 
-size_t resid_record(const sl_resid_table *t, const char *name, int by_stack, sl_resid_group *out, size_t cap) {
+size_t resid_record(const sl_resid_table *t, const char *name, int by_stack, sl_resid_group *out,
+                    size_t cap) {
   size_t ng = 0;
   if (!t || !name) return 0;
   for (size_t i = 0; i < t->n; i++) {

@@ -72,14 +72,14 @@ typedef struct sl_campaign_stage {
 } sl_campaign_stage;
 
 typedef struct sl_campaign {
-  int has;             /* train.tokens was given and every stage ran */
-  char reason[256];    /* why not, when a stage did not run ("" otherwise) */
+  int has;                     /* train.tokens was given and every stage ran */
+  char reason[256];            /* why not, when a stage did not run ("" otherwise) */
   double tokens, steps, chips; /* chips: the most any stage uses */
   double time_to_train_s, compute_s, chip_hours, interruptions, lost_work_s, checkpoint_s, restart_s;
-  double goodput;      /* compute_s / time_to_train_s */
+  double goodput; /* compute_s / time_to_train_s */
   double energy_mwh, facility_power_w, cost_usd;
   double mtbf_s, interval_s, checkpoint_bytes, checkpoint_write_s; /* of the longest stage */
-  double trials, p10_s, p50_s, p90_s, mc_mean_s; /* Monte Carlo (NaN without trials) */
+  double trials, p10_s, p50_s, p90_s, mc_mean_s;                   /* Monte Carlo (NaN without trials) */
   sl_campaign_stage *stage;
   size_t n_stage;
 } sl_campaign;
@@ -207,7 +207,8 @@ sl_status serve_fleet_search(const sl_scenario *sc, int brute, sl_fleet_out *out
 sl_status serve_fleet_headroom(const sl_scenario *sc, sl_fleet_mix *m, sl_error *err);
 void serve_fleet_free(sl_fleet_out *out);
 /* serve_run over the n requests given (arrivals in order, from 0), not the scenario's traffic. */
-sl_status serve_run_requests(const sl_scenario *sc, const sl_request *req, size_t n, sl_result *res, sl_error *err);
+sl_status serve_run_requests(const sl_scenario *sc, const sl_request *req, size_t n, sl_result *res,
+                             sl_error *err);
 /* The scheduler limits a serving run uses: serve.scheduler's where it gives them, else, for a stack
  * with tuned_limits, those its engine builder derives from the KV memory and the mean lengths
  * (trtllm-bench), else the stack's defaults (already in sc->serve).  Writes them into *sv. */
