@@ -104,24 +104,27 @@ fi
 run "show stack" 0 show stack trtllm && contains "show stack validated on" "$TMP/out" '^validated on: [0-9]+ measurements from [0-9]+ sources'
 # What a preset is validated on, against a naive count of the shipped residual table: its rows whose
 # stack (chip) is the preset, each error predicted / measured - 1 (a rate's residual is sign-flipped).
-record_ref() { # FIELD NAME -> "measurements mean_abs_error" from data/validation/residuals.yaml
+record_ref() { # FIELD NAME -> "measurements mean_abs_error mean_abs_error_fitted" from data/validation/residuals.yaml
   python3 - "$1" "$2" <<'PY'
 import math, re, sys
 field, name = sys.argv[1], sys.argv[2]
-errs = []
+errs, fits = [], []
 for line in open("data/validation/residuals.yaml"):
-    m = re.search(field + r': "([^"]*)".*metric: ([^,]*), r: (-?[0-9.eE+-]+)', line)
+    m = re.search(field + r': "([^"]*)".*metric: ([^,]*), r: (-?[0-9.eE+-]+)(?:, r_fit: (-?[0-9.eE+-]+))?', line)
     if m and m.group(1) == name:
-        rate = any(w in m.group(2) for w in ("per_s", "mfu", "throughput", "goodput"))
-        errs.append(math.exp(-float(m.group(3)) if rate else float(m.group(3))) - 1)
-print(len(errs), sum(abs(e) for e in errs) / len(errs) if errs else 0)
+        sign = -1 if any(w in m.group(2) for w in ("per_s", "mfu", "throughput", "goodput")) else 1
+        errs.append(math.exp(sign * float(m.group(3))) - 1)
+        if m.group(4): fits.append(math.exp(sign * float(m.group(4))) - 1)
+mean = lambda v: sum(abs(e) for e in v) / len(v) if v else -1
+print(len(errs), mean(errs), mean(fits))
 PY
 }
 if [[ $have_python -eq 1 ]] && run "show stack --json" 0 show stack trtllm --json; then
-  read -r n mae <<<"$(record_ref stack trtllm)"
+  read -r n mae fit <<<"$(record_ref stack trtllm)"
   json_has "show stack validated_on (trtllm: $n rows)" "$n > 10 and d['validated_on']['measurements'] == $n and abs(d['validated_on']['mean_abs_error'] - $mae) < 1e-9 and sum(s['measurements'] for s in d['validated_on']['sources']) == $n"
+  json_has "show stack validated_on fitted" "$fit > 0 and abs(d['validated_on']['mean_abs_error_fitted'] - $fit) < 1e-9"
   run "show chip --json (validated on)" 0 show chip h100-sxm --json
-  read -r n mae <<<"$(record_ref chip h100-sxm)"
+  read -r n mae fit <<<"$(record_ref chip h100-sxm)"
   json_has "show chip validated_on (h100-sxm: $n rows)" "$n > 10 and d['validated_on']['measurements'] == $n and abs(d['validated_on']['mean_abs_error'] - $mae) < 1e-9"
   run "show chip --json (no record)" 0 show chip mtia-2i --json
   json_has "show chip validated_on empty" "d['validated_on']['measurements'] == 0 and d['validated_on']['sources'] == []"

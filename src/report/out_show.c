@@ -601,18 +601,35 @@ static size_t record_of(arena *a, const char *name, int by_stack, sl_resid_group
   return resid_record(t, name, by_stack, g, RECORD_MAX);
 }
 
-static void record_totals(const sl_resid_group *g, size_t ng, size_t *n, double *mae, double *me) {
-  *n = 0, *mae = 0, *me = 0;
-  for (size_t i = 0; i < ng; i++)
-    *n += g[i].n, *mae += g[i].mean_abs_err * (double)g[i].n, *me += g[i].mean_err * (double)g[i].n;
-  if (*n) *mae /= (double)*n, *me /= (double)*n;
+/* Totals over the sources: entries, mean |error| and mean error cross-validated, and the same fitted
+ * (over the entries whose in-sample residual the table has; NAN when none). */
+typedef struct record_sum {
+  size_t n, n_fit;
+  double mae, me, mae_fit, me_fit;
+} record_sum;
+
+static record_sum record_totals(const sl_resid_group *g, size_t ng) {
+  record_sum t = {0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < ng; i++) {
+    t.n += g[i].n, t.mae += g[i].mean_abs_err * (double)g[i].n, t.me += g[i].mean_err * (double)g[i].n;
+    t.n_fit += g[i].n_fit;
+    t.mae_fit += g[i].mean_abs_err_fit * (double)g[i].n_fit,
+        t.me_fit += g[i].mean_err_fit * (double)g[i].n_fit;
+  }
+  t.mae = t.n ? t.mae / (double)t.n : NAN, t.me = t.n ? t.me / (double)t.n : NAN;
+  t.mae_fit = t.n_fit ? t.mae_fit / (double)t.n_fit : NAN,
+  t.me_fit = t.n_fit ? t.me_fit / (double)t.n_fit : NAN;
+  return t;
+}
+
+/* " (fitted 5.1%, +0.2%)" when the in-sample errors are known */
+static void text_fitted(jbuf *b, size_t n_fit, double mae, double me) {
+  if (n_fit) rep_printf(b, " (fitted %.1f%%, %+.1f%%)", 100 * mae, 100 * me);
 }
 
 static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char *what) {
-  size_t n;
-  double mae, me;
-  record_totals(g, ng, &n, &mae, &me);
-  if (!n) {
+  record_sum t = record_totals(g, ng);
+  if (!t.n) {
     rep_printf(b,
                "validated on: no case of the cross-validated set (data/validation/residuals.yaml: the "
                "end-to-end cases of the published case files) runs on this %s\n",
@@ -621,8 +638,10 @@ static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char 
   }
   rep_printf(b,
              "validated on: %zu measurement%s from %zu source%s, each predicted with its source left out of "
-             "the fit: mean |error| %.1f%%, mean error %+.1f%%\n",
-             n, n == 1 ? "" : "s", ng, ng == 1 ? "" : "s", 100 * mae, 100 * me);
+             "the fit: mean |error| %.1f%%, mean error %+.1f%%",
+             t.n, t.n == 1 ? "" : "s", ng, ng == 1 ? "" : "s", 100 * t.mae, 100 * t.me);
+  text_fitted(b, t.n_fit, t.mae_fit, t.me_fit);
+  rep_printf(b, "\n");
   for (size_t i = 0; i < ng; i++) {
     char tasks[128] = "";
     size_t off = 0;
@@ -630,19 +649,21 @@ static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char 
       if (g[i].n_task[k])
         off += (size_t)snprintf(tasks + off, sizeof tasks - off, "%s%s %zu", off ? ", " : "",
                                 sl_task_names[k], g[i].n_task[k]);
-    rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%\n", g[i].group, tasks,
+    rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%", g[i].group, tasks,
                100 * g[i].mean_abs_err, 100 * g[i].mean_err);
+    text_fitted(b, g[i].n_fit, g[i].mean_abs_err_fit, g[i].mean_err_fit);
+    rep_printf(b, "\n");
   }
 }
 
 static void json_record(jbuf *b, const sl_resid_group *g, size_t ng) {
-  size_t n;
-  double mae, me;
-  record_totals(g, ng, &n, &mae, &me);
+  record_sum t = record_totals(g, ng);
   jb_obj_begin(b, "validated_on"); /* cross-validated: each case predicted with its source left out */
-  jb_num(b, "measurements", (double)n);
-  jb_num(b, "mean_abs_error", n ? mae : NAN);
-  jb_num(b, "mean_error", n ? me : NAN);
+  jb_num(b, "measurements", (double)t.n);
+  jb_num(b, "mean_abs_error", t.mae);
+  jb_num(b, "mean_error", t.me);
+  jb_num(b, "mean_abs_error_fitted", t.mae_fit);
+  jb_num(b, "mean_error_fitted", t.me_fit);
   jb_arr_begin(b, "sources");
   for (size_t i = 0; i < ng; i++) {
     jb_obj_begin(b, NULL);
@@ -654,6 +675,8 @@ static void json_record(jbuf *b, const sl_resid_group *g, size_t ng) {
     jb_obj_end(b);
     jb_num(b, "mean_abs_error", g[i].mean_abs_err);
     jb_num(b, "mean_error", g[i].mean_err);
+    jb_num(b, "mean_abs_error_fitted", g[i].n_fit ? g[i].mean_abs_err_fit : NAN);
+    jb_num(b, "mean_error_fitted", g[i].n_fit ? g[i].mean_err_fit : NAN);
     jb_obj_end(b);
   }
   jb_arr_end(b);

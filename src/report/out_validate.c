@@ -432,7 +432,8 @@ static void residuals_yaml(jbuf *b, const cvrun *c, const char *const *paths, si
   rep_printf(
       b,
       ".\n# r = log(predicted / measured), time-like (> 0: the prediction is slower than the measurement),\n"
-      "# each predicted with the stack figures refitted without the case's source (src/sim/interval.c).\n");
+      "# each predicted with the stack figures refitted without the case's source (src/sim/interval.c);\n"
+      "# r_fit the same with the figures fitted on every case (silica show stack|chip prints both).\n");
   rep_printf(b, "description: \"cross-validated residuals of %zu (case, metric) entries\"\n", x->resid.n);
   rep_printf(b, "widen: %.2f\n", x->resid.widen);
   int any = 0;
@@ -460,7 +461,9 @@ static void residuals_yaml(jbuf *b, const cvrun *c, const char *const *paths, si
     yq(b, r->stack);
     rep_printf(b, ", chip: ");
     yq(b, r->chip);
-    rep_printf(b, ", metric: %s, r: %.5f}\n", r->metric, r->r);
+    rep_printf(b, ", metric: %s, r: %.5f", r->metric, r->r);
+    if (!isnan(r->r_fit)) rep_printf(b, ", r_fit: %.5f", r->r_fit);
+    rep_printf(b, "}\n");
   }
 }
 

@@ -335,7 +335,8 @@ double residual_time_like(const char *metric, double predicted, double measured)
 typedef struct sl_resid {
   const char *group, *task, *stack, *chip;
   const char *case_name, *metric; /* where it came from */
-  double r;                       /* time-like residual */
+  double r;                       /* time-like residual, the case's source left out of the fit */
+  double r_fit;                   /* the same with the stack figures fitted on every case (NAN: not known) */
 } sl_resid;
 typedef struct sl_resid_table {
   sl_resid *rows;
@@ -357,10 +358,12 @@ int resid_interval(const sl_resid_table *t, const char *task, const char *stack,
  * chip or stack, each as `silica validate` reports it (predicted / measured - 1 of the case's
  * metric, its source left out of the fit). */
 typedef struct sl_resid_group {
-  const char *group;             /* the source (a case's `group`) */
-  size_t n;                      /* its (case, metric) entries on the preset */
-  size_t n_task[SL_TASK_COUNT];  /* of which per task kind */
-  double mean_abs_err, mean_err; /* mean |error| and mean signed error, fractions */
+  const char *group;                     /* the source (a case's `group`) */
+  size_t n;                              /* its (case, metric) entries on the preset */
+  size_t n_task[SL_TASK_COUNT];          /* of which per task kind */
+  double mean_abs_err, mean_err;         /* mean |error| and mean signed error, fractions */
+  size_t n_fit;                          /* entries whose in-sample residual is known */
+  double mean_abs_err_fit, mean_err_fit; /* the same with every case in the fit (over n_fit) */
 } sl_resid_group;
 /* The sources whose cases ran on the stack (by_stack) or chip `name`, in the table's order, into
  * out[0 .. cap); returns how many were written (sources past cap are left out). */

@@ -263,6 +263,7 @@ static sl_status add_resid(arena *a, sl_resid_table *t, size_t *cap, const sl_fi
   row->case_name = ar_strdup(a, c->name);
   row->metric = ar_strdup(a, e->metric);
   row->r = r;
+  row->r_fit = NAN;
   if (!row->group || !row->task || !row->stack || !row->chip || !row->case_name || !row->metric)
     return SL_ERR_INTERNAL;
   t->n++;
@@ -393,6 +394,17 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
       if (predict_into(cv, &res, c, &internal)) s = SL_ERR_INTERNAL;
       for (size_t e = first; !s && e < cv->n; e++)
         if (add_resid(&cv->a, &x->resid, &rcap, c, &cv->entries[e])) s = SL_ERR_INTERNAL;
+    }
+  }
+  /* Each residual's in-sample twin: the same (case, metric) predicted with every case in the fit. */
+  for (size_t i = 0; !s && i < x->resid.n; i++) {
+    sl_resid *row = &x->resid.rows[i];
+    for (size_t e = 0; e < fitted->n; e++) {
+      const sl_val_entry *f = &fitted->entries[e];
+      if (strcmp(f->name, row->case_name) != 0 || strcmp(f->metric, row->metric) != 0) continue;
+      if (f->status == SL_VAL_OK || f->status == SL_VAL_FAIL)
+        row->r_fit = residual_time_like(f->metric, f->predicted, f->measured);
+      break;
     }
   }
   /* Coverage of the 80% intervals: each residual against the interval its peers in the other
