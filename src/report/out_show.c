@@ -611,13 +611,16 @@ typedef struct record_sum {
 static record_sum record_totals(const sl_resid_group *g, size_t ng) {
   record_sum t = {0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < ng; i++) {
-    t.n += g[i].n, t.mae += g[i].mean_abs_err * (double)g[i].n, t.me += g[i].mean_err * (double)g[i].n;
+    t.n += g[i].n;
+    t.mae += g[i].mean_abs_err * (double)g[i].n;
+    t.me += g[i].mean_err * (double)g[i].n;
     t.n_fit += g[i].n_fit;
-    t.mae_fit += g[i].mean_abs_err_fit * (double)g[i].n_fit,
-        t.me_fit += g[i].mean_err_fit * (double)g[i].n_fit;
+    t.mae_fit += g[i].mean_abs_err_fit * (double)g[i].n_fit;
+    t.me_fit += g[i].mean_err_fit * (double)g[i].n_fit;
   }
-  t.mae = t.n ? t.mae / (double)t.n : NAN, t.me = t.n ? t.me / (double)t.n : NAN;
-  t.mae_fit = t.n_fit ? t.mae_fit / (double)t.n_fit : NAN,
+  t.mae = t.n ? t.mae / (double)t.n : NAN;
+  t.me = t.n ? t.me / (double)t.n : NAN;
+  t.mae_fit = t.n_fit ? t.mae_fit / (double)t.n_fit : NAN;
   t.me_fit = t.n_fit ? t.me_fit / (double)t.n_fit : NAN;
   return t;
 }
