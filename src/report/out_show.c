@@ -601,37 +601,34 @@ static size_t record_of(arena *a, const char *name, int by_stack, sl_resid_group
   return resid_record(t, name, by_stack, g, RECORD_MAX);
 }
 
-/* Totals over the sources: entries, mean |error| and mean error cross-validated, and the same fitted
- * (over the entries whose in-sample residual the table has; NAN when none). */
-typedef struct record_sum {
-  size_t n, n_fit;
-  double mae, me, mae_fit, me_fit;
-} record_sum;
+/* A mean over n entries; NAN for none. */
+static double mean_of(double sum, size_t n) {
+  return n ? sum / (double)n : NAN;
+}
 
-static record_sum record_totals(const sl_resid_group *g, size_t ng) {
-  record_sum t = {0, 0, 0, 0, 0, 0};
+/* The record of all the sources together. */
+static sl_resid_group record_total(const sl_resid_group *g, size_t ng) {
+  sl_resid_group t = {.group = "all"};
   for (size_t i = 0; i < ng; i++) {
-    t.n += g[i].n;
-    t.mae += g[i].mean_abs_err * (double)g[i].n;
-    t.me += g[i].mean_err * (double)g[i].n;
-    t.n_fit += g[i].n_fit;
-    t.mae_fit += g[i].mean_abs_err_fit * (double)g[i].n_fit;
-    t.me_fit += g[i].mean_err_fit * (double)g[i].n_fit;
+    t.n += g[i].n, t.sum_abs_err += g[i].sum_abs_err, t.sum_err += g[i].sum_err;
+    t.n_fit += g[i].n_fit, t.sum_abs_err_fit += g[i].sum_abs_err_fit, t.sum_err_fit += g[i].sum_err_fit;
   }
-  t.mae = t.n ? t.mae / (double)t.n : NAN;
-  t.me = t.n ? t.me / (double)t.n : NAN;
-  t.mae_fit = t.n_fit ? t.mae_fit / (double)t.n_fit : NAN;
-  t.me_fit = t.n_fit ? t.me_fit / (double)t.n_fit : NAN;
   return t;
 }
 
-/* " (fitted 5.1%, +0.2%)" when the in-sample errors are known */
-static void text_fitted(jbuf *b, size_t n_fit, double mae, double me) {
-  if (n_fit) rep_printf(b, " (fitted %.1f%%, %+.1f%%)", 100 * mae, 100 * me);
+/* "mean |error| 7.3%, mean error +3.2% (fitted 6.6%, +1.8%)" (aligned: in columns); the fitted part when
+ * the table has it */
+static void text_errors(jbuf *b, const sl_resid_group *g, int aligned) {
+  rep_printf(
+      b, aligned ? "mean |error| %5.1f%%, mean error %+5.1f%%" : "mean |error| %.1f%%, mean error %+.1f%%",
+      100 * mean_of(g->sum_abs_err, g->n), 100 * mean_of(g->sum_err, g->n));
+  if (g->n_fit)
+    rep_printf(b, " (fitted %.1f%%, %+.1f%%)", 100 * mean_of(g->sum_abs_err_fit, g->n_fit),
+               100 * mean_of(g->sum_err_fit, g->n_fit));
 }
 
 static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char *what) {
-  record_sum t = record_totals(g, ng);
+  sl_resid_group t = record_total(g, ng);
   if (!t.n) {
     rep_printf(b,
                "validated on: no case of the cross-validated set (data/validation/residuals.yaml: the "
@@ -641,9 +638,9 @@ static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char 
   }
   rep_printf(b,
              "validated on: %zu measurement%s from %zu source%s, each predicted with its source left out of "
-             "the fit: mean |error| %.1f%%, mean error %+.1f%%",
-             t.n, t.n == 1 ? "" : "s", ng, ng == 1 ? "" : "s", 100 * t.mae, 100 * t.me);
-  text_fitted(b, t.n_fit, t.mae_fit, t.me_fit);
+             "the fit: ",
+             t.n, t.n == 1 ? "" : "s", ng, ng == 1 ? "" : "s");
+  text_errors(b, &t, 0);
   rep_printf(b, "\n");
   for (size_t i = 0; i < ng; i++) {
     char tasks[128] = "";
@@ -652,21 +649,25 @@ static void text_record(jbuf *b, const sl_resid_group *g, size_t ng, const char 
       if (g[i].n_task[k])
         off += (size_t)snprintf(tasks + off, sizeof tasks - off, "%s%s %zu", off ? ", " : "",
                                 sl_task_names[k], g[i].n_task[k]);
-    rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%", g[i].group, tasks,
-               100 * g[i].mean_abs_err, 100 * g[i].mean_err);
-    text_fitted(b, g[i].n_fit, g[i].mean_abs_err_fit, g[i].mean_err_fit);
+    rep_printf(b, "  %-30s %-20s ", g[i].group, tasks);
+    text_errors(b, &g[i], 1);
     rep_printf(b, "\n");
   }
 }
 
+/* The four errors of a record (null where it has no entry). */
+static void json_errors(jbuf *b, const sl_resid_group *g) {
+  jb_num(b, "mean_abs_error", mean_of(g->sum_abs_err, g->n));
+  jb_num(b, "mean_error", mean_of(g->sum_err, g->n));
+  jb_num(b, "mean_abs_error_fitted", mean_of(g->sum_abs_err_fit, g->n_fit));
+  jb_num(b, "mean_error_fitted", mean_of(g->sum_err_fit, g->n_fit));
+}
+
 static void json_record(jbuf *b, const sl_resid_group *g, size_t ng) {
-  record_sum t = record_totals(g, ng);
+  sl_resid_group t = record_total(g, ng);
   jb_obj_begin(b, "validated_on"); /* cross-validated: each case predicted with its source left out */
   jb_num(b, "measurements", (double)t.n);
-  jb_num(b, "mean_abs_error", t.mae);
-  jb_num(b, "mean_error", t.me);
-  jb_num(b, "mean_abs_error_fitted", t.mae_fit);
-  jb_num(b, "mean_error_fitted", t.me_fit);
+  json_errors(b, &t);
   jb_arr_begin(b, "sources");
   for (size_t i = 0; i < ng; i++) {
     jb_obj_begin(b, NULL);
@@ -676,10 +677,7 @@ static void json_record(jbuf *b, const sl_resid_group *g, size_t ng) {
     for (int k = 0; k < SL_TASK_COUNT; k++)
       if (g[i].n_task[k]) jb_num(b, sl_task_names[k], (double)g[i].n_task[k]);
     jb_obj_end(b);
-    jb_num(b, "mean_abs_error", g[i].mean_abs_err);
-    jb_num(b, "mean_error", g[i].mean_err);
-    jb_num(b, "mean_abs_error_fitted", g[i].n_fit ? g[i].mean_abs_err_fit : NAN);
-    jb_num(b, "mean_error_fitted", g[i].n_fit ? g[i].mean_err_fit : NAN);
+    json_errors(b, &g[i]);
     jb_obj_end(b);
   }
   jb_arr_end(b);

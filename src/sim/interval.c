@@ -141,21 +141,17 @@ size_t resid_record(const sl_resid_table *t, const char *name, int by_stack, sl_
       g++;
     if (g == ng) {
       if (ng == cap) continue; /* no room: the sources past cap are left out */
-      out[ng++] = (sl_resid_group){row->group, 0, {0}, 0, 0, 0, 0, 0};
+      out[ng++] = (sl_resid_group){.group = row->group};
     }
     /* the error as validate prints it: predicted / measured - 1 of the metric (a rate's residual has
      * its sign flipped) */
     double sign = row->metric && metric_is_rate(row->metric) ? -1 : 1;
     double e = exp(sign * row->r) - 1;
     sl_resid_group *o = &out[g];
-    o->mean_abs_err = (o->mean_abs_err * (double)o->n + fabs(e)) / (double)(o->n + 1);
-    o->mean_err = (o->mean_err * (double)o->n + e) / (double)(o->n + 1);
-    o->n++;
+    o->n++, o->sum_abs_err += fabs(e), o->sum_err += e;
     if (!isnan(row->r_fit)) {
       double f = exp(sign * row->r_fit) - 1;
-      o->mean_abs_err_fit = (o->mean_abs_err_fit * (double)o->n_fit + fabs(f)) / (double)(o->n_fit + 1);
-      o->mean_err_fit = (o->mean_err_fit * (double)o->n_fit + f) / (double)(o->n_fit + 1);
-      o->n_fit++;
+      o->n_fit++, o->sum_abs_err_fit += fabs(f), o->sum_err_fit += f;
     }
     for (int k = 0; k < SL_TASK_COUNT; k++)
       if (strcmp(sl_task_names[k], row->task) == 0) o->n_task[k]++;

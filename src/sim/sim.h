@@ -356,14 +356,14 @@ int resid_interval(const sl_resid_table *t, const char *task, const char *stack,
 #define SL_INTERVAL_MIN_PEERS 5 /* residuals a tier needs before it gives an interval */
 /* A preset's record in the table, by source: the cross-validated errors of the cases run on one
  * chip or stack, each as `silica validate` reports it (predicted / measured - 1 of the case's
- * metric, its source left out of the fit). */
+ * metric, its source left out of the fit), as sums over the entries. */
 typedef struct sl_resid_group {
-  const char *group;                     /* the source (a case's `group`) */
-  size_t n;                              /* its (case, metric) entries on the preset */
-  size_t n_task[SL_TASK_COUNT];          /* of which per task kind */
-  double mean_abs_err, mean_err;         /* mean |error| and mean signed error, fractions */
-  size_t n_fit;                          /* entries whose in-sample residual is known */
-  double mean_abs_err_fit, mean_err_fit; /* the same with every case in the fit (over n_fit) */
+  const char *group;                   /* the source (a case's `group`) */
+  size_t n;                            /* its (case, metric) entries on the preset */
+  size_t n_task[SL_TASK_COUNT];        /* of which per task kind */
+  double sum_abs_err, sum_err;         /* over the n entries: |error| and signed error, fractions */
+  size_t n_fit;                        /* entries whose in-sample residual is known */
+  double sum_abs_err_fit, sum_err_fit; /* the same with every case in the fit (over n_fit) */
 } sl_resid_group;
 /* The sources whose cases ran on the stack (by_stack) or chip `name`, in the table's order, into
  * out[0 .. cap); returns how many were written (sources past cap are left out). */
