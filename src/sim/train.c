@@ -388,6 +388,10 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
      * the warm-up's forwards.  With v = 1: t - b, at least one layer's share. */
     r->dp_exposed = dp_chunked_exposed(t_dp, b_last, v, pp, layers0);
     r->ag_exposed = dp_chunked_exposed(t_ag, f_first, v, pp, layers0);
+    /* the hidden part still reads and writes its buffers in DRAM, which the compute it hides
+     * behind lacks (as every other overlapped collective, eval_part) */
+    if (t_dp > 0) r->dp_exposed += (t_dp - r->dp_exposed) / t_dp * 2.0 * params0 * 4.0 / ctx->mem_bw;
+    if (t_ag > 0) r->ag_exposed += (t_ag - r->ag_exposed) / t_ag * 2.0 * params0 * wb / ctx->mem_bw;
   } else {
     r->dp_exposed = t_dp;
     r->ag_exposed = t_ag;

@@ -643,6 +643,30 @@ static void test_zero2_reduces_every_micro_batch(void **state) {
   assert_true(dp[1][1] > dp[1][0] && dp[1][1] < dp[0][1]);
 }
 
+/* A data-parallel reduction hidden behind the backward still reads and writes its buffers in DRAM,
+ * which the backward it hides behind lacks: with the transfer all but hidden (one micro-batch's
+ * backward of an 8K sequence, recomputed to fit, against a reduce-scatter over NVLink), the exposed rows hold at least
+ * the DRAM time of the fp32 gradients' and the bf16 weights' traffic (2 x bytes at the chip's
+ * sustained DRAM rate), where the transfer alone leaves one layer's share. */
+static void test_dp_hidden_dram(void **state) {
+  (void)state;
+  sl_scenario *sc =
+      load("{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
+           " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1,"
+           " recompute: full}, parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}");
+  sl_result *r = run(sc);
+  double n, rs = rows_time(r, "dp_grad_sync", &n), ag = rows_time(r, "dp_param_gather", &n);
+  double grads = sl_result_number(r, "memory.grads_bytes"); /* fp32: 4 bytes a parameter */
+  double bw = 3350e9 * 0.90;                                /* h100-sxm HBM3 x efficiency.dram */
+  double want_rs = 2.0 * grads / bw, want_ag = 2.0 * grads / 2.0 / bw;
+  print_message("dp_grad_sync %.2f ms (DRAM %.2f ms), dp_param_gather %.2f ms (DRAM %.2f ms)\n", rs * 1e3,
+                want_rs * 1e3, ag * 1e3, want_ag * 1e3);
+  assert_true(rs > 0.9 * want_rs && rs < 1.5 * want_rs);
+  assert_true(ag > 0.9 * want_ag && ag < 1.5 * want_ag);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 /* Block recompute: the fewest layers per model chunk fully recomputed that let the stage fit.  Llama-3-70B
  * on 16 H100s (TP 8, PP 2 x 2 chunks, 40 layers a stage, 64 micro-batches): without recompute it does
  * not fit, with every layer recomputed it is slowest; block recomputes a multiple of the 2 chunks, fits,
@@ -793,6 +817,7 @@ int main(void) {
       cmocka_unit_test(test_fp8_training),
       cmocka_unit_test(test_fp8_saved_activations),
       cmocka_unit_test(test_dp_chunked_overlap),
+      cmocka_unit_test(test_dp_hidden_dram),
       cmocka_unit_test(test_zero2_reduces_every_micro_batch),
       cmocka_unit_test(test_block_recompute),
       cmocka_unit_test(test_pipeline_transfers),
