@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char *const recompute_names[] = {"none", "selective", "full", "block"};
-static const char *const optimizer_names[] = {"adamw", "sgd", "adagrad"};
+static const char *const optimizer_names[] = {"adamw", "sgd", "adagrad", "lamb"};
 
 static const char *name_of(const char *const *names, size_t n, int i) {
   return i >= 0 && (size_t)i < n ? names[i] : "?";

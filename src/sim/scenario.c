@@ -301,7 +301,7 @@ static sl_status stage_defaults(reader *r, yt_node *t) {
 
 static sl_status read_train(reader *r, yt_node *root, sl_scenario *sc) {
   static const char *const rec[] = {"none", "selective", "full", "block", NULL};
-  static const char *const opt[] = {"adamw", "sgd", "adagrad", NULL};
+  static const char *const opt[] = {"adamw", "sgd", "adagrad", "lamb", NULL};
   sc->micro_batch = sc->model.kind == SL_MODEL_DLRM ? 0 : 1; /* DLRM: 0 = global_batch / chips */
   sc->optimizer = SL_OPTIM_ADAMW;
   sc->loss_positions = 1;

@@ -207,6 +207,7 @@ typedef struct teval {
   double clock_ratio, uncapped_step;
   double row_p2p_j, row_dp_j, row_ag_j; /* link energy of the rows add_row writes */
   sl_cost opt_cost;
+  double opt_bytes, opt_flops; /* the optimizer's DRAM traffic and arithmetic (its row) */
 } teval;
 
 /* Stage s of the three kinds (0 first, 1 middle, 2 last); with pp == 1 the single stage is both
@@ -423,13 +424,16 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
   }
   double params_opt = params0 / (p->zero >= 1 ? dpn : 1);
   sl_cost oc = cost_stream(ctx, params_opt * optim_step_bytes(sc->optimizer, wb, sc->a_dtype == SL_FP16),
-                           params_opt * (sc->optimizer == SL_OPTIM_ADAMW ? 12.0 : 4.0), SL_FP32);
+                           params_opt * optim_step_flops(sc->optimizer), SL_FP32);
   r->opt = launched(ctx, oc.time_s);
+  r->opt_bytes = oc.dram_bytes, r->opt_flops = oc.flops;
   sl_lowering lw = cost_lowering(sc);
   if (lw.cast_inputs) { /* each chip casts its weights to the products' format once a step (with transposes)
                          */
     double gbytes = sl_dtype_bytes[lw.compute_dt];
-    r->opt += launched(ctx, cost_stream(ctx, params0 * (wb + 2.0 * gbytes), 2.0 * params0, SL_FP32).time_s);
+    sl_cost cc = cost_stream(ctx, params0 * (wb + 2.0 * gbytes), 2.0 * params0, SL_FP32);
+    r->opt += launched(ctx, cc.time_s);
+    r->opt_bytes += cc.dram_bytes, r->opt_flops += cc.flops;
   }
   r->step = r->pipe + r->dp_exposed + r->ag_exposed + r->opt;
 
@@ -632,9 +636,12 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   if (!s)
     s = add_row(res, "dp_param_gather", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->ag_exposed, 0,
                 0, r->row_ag_j, &re, err);
-  if (!s)
-    s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, 0,
+  if (!s) {
+    size_t n0 = res->n_rows;
+    s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, r->opt_bytes,
                 r->opt_cost.e_core_j, r->opt_cost.e_off_j, &re, err);
+    if (!s && res->n_rows > n0) res->rows[n0].flops = r->opt_flops;
+  }
   if (s) return s;
   (void)P;
   res->feasible = 1;

@@ -401,8 +401,16 @@ double tf_kv_bytes_per_token(const sl_transformer *t, double tp, double layers, 
   return 2.0 * layers * tf_kv_dim(t, tp) * sl_dtype_bytes[kv];
 }
 
+/* fp32 state a parameter carries beyond its weight: master copy and m, v (AdamW, LAMB); master
+ * copy and accumulator (Adagrad); master copy (SGD) */
 double optim_state_bytes(sl_optimizer o) {
-  return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0;
+  return o == SL_OPTIM_ADAMW || o == SL_OPTIM_LAMB ? 12.0 : o == SL_OPTIM_ADAGRAD ? 8.0 : 4.0;
+}
+
+/* Arithmetic of the update a parameter: Adam's moments, bias correction and step (LAMB the same
+ * and its two norms and the trust-ratio scaling) */
+double optim_step_flops(sl_optimizer o) {
+  return o == SL_OPTIM_ADAMW ? 12.0 : o == SL_OPTIM_LAMB ? 16.0 : 4.0;
 }
 
 double optim_step_bytes(sl_optimizer o, double wb, int loss_scaling) {
@@ -414,6 +422,12 @@ double optim_step_bytes(sl_optimizer o, double wb, int loss_scaling) {
   case SL_OPTIM_ADAGRAD:
     update = 12.0 + 8.0;
     break; /* read w, g, accumulator; write w, accumulator */
+  case SL_OPTIM_LAMB: /* You et al. 2020, as apex's FusedLAMB and MLPerf BERT's DistributedFusedLAMB run it:
+                        * stage 1 reads w, g, m, v and writes m, v and the update u (with the per-tensor
+                        * norms of w and u reduced on the way); stage 2 reads u and w and writes w scaled
+                        * by the tensor's trust ratio ||w|| / ||u|| */
+    update = 16.0 + 12.0 + 8.0 + 4.0;
+    break;
   case SL_OPTIM_ADAMW:
   default:
     update = 16.0 + 12.0;

@@ -150,15 +150,17 @@ typedef enum {
   SL_RECOMPUTE_FULL,
   SL_RECOMPUTE_BLOCK
 } sl_recompute;
-typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD } sl_optimizer;
+typedef enum { SL_OPTIM_ADAMW, SL_OPTIM_SGD, SL_OPTIM_ADAGRAD, SL_OPTIM_LAMB } sl_optimizer;
 /* Bytes per parameter of mixed-precision training (Megatron's optimizer, Apex multi-tensor
  * kernels), beside the weights and the fp32 gradients.  Kept between steps: the fp32 master
- * weight and the optimizer's state (AdamW m and v: 12; Adagrad's accumulator: 8; SGD: 4). */
+ * weight and the optimizer's state (AdamW and LAMB m and v: 12; Adagrad's accumulator: 8; SGD: 4). */
 double optim_state_bytes(sl_optimizer o);
 /* Moved by one optimizer step, weights of wb bytes: the update, copying the master weights into
  * the training format, the gradient norm for clipping, zeroing the gradients and, with loss
  * scaling (fp16), unscaling them with the overflow check. */
 double optim_step_bytes(sl_optimizer o, double wb, int loss_scaling);
+/* FLOPs of one optimizer step a parameter (the update's arithmetic). */
+double optim_step_flops(sl_optimizer o);
 
 #define SL_AUTO (-1.0) /* a numeric field searched by the planner */
 

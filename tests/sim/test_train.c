@@ -667,6 +667,38 @@ static void test_dp_hidden_dram(void **state) {
   sl_scenario_free(sc);
 }
 
+/* LAMB (You et al. 2020) keeps Adam's state and adds a second pass over the update: the
+ * optimizer row moves 12 more bytes a parameter on the chip (read the update and the weight,
+ * write the weight), does more arithmetic, and the state in memory is the same. */
+static void test_lamb_traffic(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.2-1b,"
+      " precision: bf16, task: train, train: {seq_len: 2048, global_batch: 16, micro_batch: 1,"
+      " recompute: none, optimizer: %s}, parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}";
+  double bytes[2], flops[2], time[2], state_b[2];
+  const char *opt[] = {"adamw", "lamb"};
+  for (int i = 0; i < 2; i++) {
+    char t[512];
+    snprintf(t, sizeof t, text, opt[i]);
+    sl_scenario *sc = load(t);
+    sl_result *r = run(sc);
+    bytes[i] = flops[i] = time[i] = 0;
+    for (size_t j = 0; j < r->n_rows; j++)
+      if (strcmp(r->rows[j].name, "optimizer") == 0)
+        bytes[i] += r->rows[j].bytes, flops[i] += r->rows[j].flops, time[i] += r->rows[j].time_s;
+    state_b[i] = sl_result_number(r, "memory.optimizer_bytes");
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  double params = state_b[0] / 12.0; /* master weight, m, v in fp32: the chip's share (ZeRO-1) */
+  print_message("optimizer: adamw %.3f ms %.3g B, lamb %.3f ms %.3g B; %.4g parameters on the chip\n",
+                time[0] * 1e3, bytes[0], time[1] * 1e3, bytes[1], params);
+  assert_true(state_b[1] == state_b[0] && params > 0);
+  assert_true(fabs((bytes[1] - bytes[0]) / (12.0 * params) - 1) < 1e-9);
+  assert_true(flops[1] > flops[0] && time[1] > time[0]);
+}
+
 /* Block recompute: the fewest layers per model chunk fully recomputed that let the stage fit.  Llama-3-70B
  * on 16 H100s (TP 8, PP 2 x 2 chunks, 40 layers a stage, 64 micro-batches): without recompute it does
  * not fit, with every layer recomputed it is slowest; block recomputes a multiple of the 2 chunks, fits,
@@ -818,6 +850,7 @@ int main(void) {
       cmocka_unit_test(test_fp8_saved_activations),
       cmocka_unit_test(test_dp_chunked_overlap),
       cmocka_unit_test(test_dp_hidden_dram),
+      cmocka_unit_test(test_lamb_traffic),
       cmocka_unit_test(test_zero2_reduces_every_micro_batch),
       cmocka_unit_test(test_block_recompute),
       cmocka_unit_test(test_pipeline_transfers),
