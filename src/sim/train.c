@@ -34,6 +34,13 @@ static double coll_dram_bytes(const sl_op *op) {
   return 2.0 * op->u.c.bytes;
 }
 
+/* Exposed time of a transfer of t seconds of which `hidden` overlaps compute: the hidden part still
+ * reads and writes its buffers in DRAM (dram_bytes over the whole transfer), which the compute it
+ * hides behind lacks. */
+static double overlap_exposed(const sl_costctx *ctx, double t, double hidden, double dram_bytes) {
+  return t - hidden + (t > 0 ? hidden / t * dram_bytes / ctx->mem_bw : 0);
+}
+
 static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *costs) {
   part_eval e;
   memset(&e, 0, sizeof e);
@@ -71,9 +78,9 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
   for (int ph = 0; ph < 2; ph++) {
     /* the ring hides behind the attention kernels; what it leaves, and the rest, behind the phase */
     double hid_a = fmin(ova[ph], attn[ph]);
-    double exp_a = ova[ph] - hid_a + (ova[ph] > 0 ? hid_a / ova[ph] * ova_dram[ph] / ctx->mem_bw : 0);
+    double exp_a = overlap_exposed(ctx, ova[ph], hid_a, ova_dram[ph]);
     double hidden = fmin(ov[ph], compute[ph] - hid_a);
-    double exposed = ov[ph] - hidden + (ov[ph] > 0 ? hidden / ov[ph] * ov_dram[ph] / ctx->mem_bw : 0);
+    double exposed = overlap_exposed(ctx, ov[ph], hidden, ov_dram[ph]);
     t[ph] = compute[ph] + comm[ph] + exposed + exp_a;
     e.scale_ov[ph] = ov[ph] > 0 ? exposed / ov[ph] : 0;
     e.scale_ova[ph] = ova[ph] > 0 ? exp_a / ova[ph] : 0;
@@ -387,12 +394,10 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
      * chunks queue behind each other while the later chunks still compute, and what is left after
      * the last chunk's backward is exposed.  The parameter gather of the next step mirrors it over
      * the warm-up's forwards.  With v = 1: t - b, at least one layer's share. */
-    r->dp_exposed = dp_chunked_exposed(t_dp, b_last, v, pp, layers0);
-    r->ag_exposed = dp_chunked_exposed(t_ag, f_first, v, pp, layers0);
-    /* the hidden part still reads and writes its buffers in DRAM, which the compute it hides
-     * behind lacks (as every other overlapped collective, eval_part) */
-    if (t_dp > 0) r->dp_exposed += (t_dp - r->dp_exposed) / t_dp * 2.0 * params0 * 4.0 / ctx->mem_bw;
-    if (t_ag > 0) r->ag_exposed += (t_ag - r->ag_exposed) / t_ag * 2.0 * params0 * wb / ctx->mem_bw;
+    double e_dp = dp_chunked_exposed(t_dp, b_last, v, pp, layers0);
+    double e_ag = dp_chunked_exposed(t_ag, f_first, v, pp, layers0);
+    r->dp_exposed = overlap_exposed(ctx, t_dp, t_dp - e_dp, 2.0 * params0 * 4.0);
+    r->ag_exposed = overlap_exposed(ctx, t_ag, t_ag - e_ag, 2.0 * params0 * wb);
   } else {
     r->dp_exposed = t_dp;
     r->ag_exposed = t_ag;
@@ -414,8 +419,8 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     double exp_f = ag_f, exp_b = ag_b + rs;
     if (p->overlap_dp) {
       double hid_f = fmin(ag_f, m * f_first), hid_b = fmin(ag_b + rs, m * b_last);
-      exp_f = ag_f - hid_f + (ag_f > 0 ? hid_f / ag_f * dram_f / ctx->mem_bw : 0);
-      exp_b = ag_b + rs - hid_b + (ag_b + rs > 0 ? hid_b / (ag_b + rs) * dram_b / ctx->mem_bw : 0);
+      exp_f = overlap_exposed(ctx, ag_f, hid_f, dram_f);
+      exp_b = overlap_exposed(ctx, ag_b + rs, hid_b, dram_b);
     }
     /* the backward's share that is the reductions goes to the gradient row */
     double share_rs = ag_b + rs > 0 ? rs / (ag_b + rs) : 0;
@@ -578,15 +583,15 @@ static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *
 }
 
 static sl_status add_row(sl_result *res, const char *name, sl_phase ph, sl_category cat, sl_bound bound,
-                         double count, double time_s, double bytes, double e_core_j, double e_off_j, rowe *re,
-                         sl_error *err) {
+                         double count, double time_s, double flops, double bytes, double e_core_j,
+                         double e_off_j, rowe *re, sl_error *err) {
   if (time_s <= 0) return SL_OK;
   sl_row *rows = ar_alloc(&res->a, (res->n_rows + 1) * sizeof *rows);
   if (!rows || rowe_grow(res, re, 1)) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
   re->core[res->n_rows] = e_core_j;
   re->off[res->n_rows] = e_off_j;
-  rows[res->n_rows++] = (sl_row){name, ph, cat, bound, count, time_s, 0, bytes, 0, -1};
+  rows[res->n_rows++] = (sl_row){name, ph, cat, bound, count, time_s, flops, bytes, 0, -1};
   res->rows = rows;
   return SL_OK;
 }
@@ -626,22 +631,19 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
   if (!s && last) s = add_rows(res, sc, &pn, ctx, SL_PART_LAST, m, &re, err);
   if (!s && p->pp > 1)
     s = add_row(res, "pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 2 * p->vpp * m,
-                2 * p->vpp * m * r->p2p, 0, 0, r->row_p2p_j, &re, err);
+                2 * p->vpp * m * r->p2p, 0, 0, 0, r->row_p2p_j, &re, err);
   if (!s)
-    s = add_row(res, "pipeline_bubble", SL_PH_COMM, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, r->bubble, 0, 0, 0,
+    s = add_row(res, "pipeline_bubble", SL_PH_COMM, SL_CAT_OTHER, SL_BOUND_LATENCY, 1, r->bubble, 0, 0, 0, 0,
                 &re, err);
   if (!s)
     s = add_row(res, "dp_grad_sync", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->dp_exposed, 0, 0,
-                r->row_dp_j, &re, err);
+                0, r->row_dp_j, &re, err);
   if (!s)
     s = add_row(res, "dp_param_gather", SL_PH_COMM, SL_CAT_COLLECTIVE, SL_BOUND_NETWORK, 1, r->ag_exposed, 0,
-                0, r->row_ag_j, &re, err);
-  if (!s) {
-    size_t n0 = res->n_rows;
-    s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, r->opt_bytes,
-                r->opt_cost.e_core_j, r->opt_cost.e_off_j, &re, err);
-    if (!s && res->n_rows > n0) res->rows[n0].flops = r->opt_flops;
-  }
+                0, 0, r->row_ag_j, &re, err);
+  if (!s)
+    s = add_row(res, "optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, SL_BOUND_MEMORY, 1, r->opt, r->opt_flops,
+                r->opt_bytes, r->opt_cost.e_core_j, r->opt_cost.e_off_j, &re, err);
   if (s) return s;
   (void)P;
   res->feasible = 1;
