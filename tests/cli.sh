@@ -414,6 +414,14 @@ task: serve
 serve: {trace: t.csv, slo: {ttft_s: 2.0, tpot_s: 0.1}}
 EOF
   run "poisson run" 0 run examples/serve-llama3.1-8b.yaml "${SERVE_SETS[@]}" --json && cp "$TMP/out" "$TMP/poisson.json"
+  # The headline's 80% interval (FORMATS.md "interval"): a serving run's is on its token throughput, shown
+  # on that line of the text output with the bounds of the JSON.
+  if run "serve text interval" 0 run examples/serve-llama3.1-8b.yaml "${SERVE_SETS[@]}" &&
+    contains "serve text interval on the tokens/s line" "$TMP/out" '^  tokens/s .*, 80% interval [0-9.e+]* to [0-9.e+]* \(from [0-9]* cross-validated cases\)$' &&
+    [[ $have_python -eq 1 ]]; then
+    lo=$(python3 -c "import json; print('%.0f' % json.load(open('$TMP/poisson.json'))['interval']['lo'])")
+    contains "serve text interval is the JSON's" "$TMP/out" "80% interval $lo to "
+  fi
   if run "trace replay" 0 run "$TMP/replay.yaml" --json; then
     json_has "trace replay equals the generator's run" "(lambda p: all(d['serve'][k] == p['serve'][k] for k in ('ttft_p99_s', 'tpot_p50_s', 'throughput_tokens_per_s', 'steps', 'requests')))(json.load(open('$TMP/poisson.json')))"
   fi

@@ -115,27 +115,47 @@ static void text_power(jbuf *b, const sl_result *res) {
   }
 }
 
+/* The 80% interval beside the figure it is about (FORMATS.md "interval"): times in time units,
+ * rates as plain numbers. */
+static void text_interval(jbuf *b, const sl_result *res, int is_time) {
+  const sl_interval *in = &res->interval;
+  char n1[48], n2[48];
+  if (is_time) {
+    unit_time(in->lo, n1, sizeof n1);
+    unit_time(in->hi, n2, sizeof n2);
+  } else {
+    unit_num(in->lo, n1, sizeof n1);
+    unit_num(in->hi, n2, sizeof n2);
+  }
+  rep_printf(b, ", %.0f%% interval %s to %s (from %.0f cross-validated cases)", 100 * in->level, n1, n2,
+             in->cases);
+}
+
+static int interval_is(const sl_result *res, const char *metric) {
+  return res->interval.metric && strcmp(res->interval.metric, metric) == 0;
+}
+
 static void text_figures(jbuf *b, const sl_result *res) {
   char t1[48], t2[48], n1[48], n2[48];
   unit_time(sl_result_number(res, "step_time_s"), t1, sizeof t1);
   rep_printf(b, "  %-14s %s", "step time", t1);
-  const sl_interval *in = &res->interval;
-  if (in->metric && strcmp(in->metric, "step_time_s") == 0) {
-    unit_time(in->lo, n1, sizeof n1);
-    unit_time(in->hi, n2, sizeof n2);
-    rep_printf(b, ", %.0f%% interval %s to %s (from %.0f cross-validated cases)", 100 * in->level, n1, n2,
-               in->cases);
-  }
+  if (interval_is(res, "step_time_s")) text_interval(b, res, 1);
   rep_printf(b, "\n");
   if (res->has_tokens) {
     unit_num(sl_result_number(res, "tokens_per_s"), n1, sizeof n1);
     unit_num(sl_result_number(res, "tokens_per_s_per_chip"), n2, sizeof n2);
-    rep_printf(b, "  %-14s %s (%s per chip)\n", "tokens/s", n1, n2);
+    rep_printf(b, "  %-14s %s (%s per chip)", "tokens/s", n1, n2);
+    /* A serving run's interval is on its token throughput, the figure of this line. */
+    if (interval_is(res, "serve.throughput_tokens_per_s") || interval_is(res, "tokens_per_s"))
+      text_interval(b, res, 0);
+    rep_printf(b, "\n");
   }
   if (res->has_samples) {
     unit_num(sl_result_number(res, "samples_per_s"), n1, sizeof n1);
     unit_num(sl_result_number(res, "samples_per_s_per_chip"), n2, sizeof n2);
-    rep_printf(b, "  %-14s %s (%s per chip)\n", "samples/s", n1, n2);
+    rep_printf(b, "  %-14s %s (%s per chip)", "samples/s", n1, n2);
+    if (interval_is(res, "samples_per_s")) text_interval(b, res, 0);
+    rep_printf(b, "\n");
   }
   if (res->has_ttft) {
     unit_time(sl_result_number(res, "ttft_s"), t1, sizeof t1);
