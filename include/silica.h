@@ -78,6 +78,9 @@ void sl_result_free(sl_result *res);
  * the output ("plans" in the JSON); 0 keeps none. */
 typedef struct sl_run_params {
   size_t top_plans;
+  /* serve at one arrival rate: also the latencies' 80% intervals (serve.*_lo_s / *_hi_s), by two
+   * more simulations of the requests at the engine speeds the throughput interval gives */
+  int serve_latency_interval;
 } sl_run_params;
 sl_run_params sl_run_params_default(void);
 /* sl_scenario_run with options; params NULL means the defaults. */

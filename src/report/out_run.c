@@ -228,6 +228,15 @@ static void text_breakdown(jbuf *b, const sl_result *res, long top) {
   free(idx);
 }
 
+/* A latency's 80% interval under its percentiles: [0] the fast engine's p50 and p99, [1] the slow one's. */
+static void text_latency_interval(jbuf *b, const double iv[2][2]) {
+  if (!(iv[0][0] == iv[0][0]) || !(iv[1][0] == iv[1][0])) return;
+  char l50[32], h50[32], l99[32], h99[32];
+  unit_time(iv[0][0], l50, sizeof l50), unit_time(iv[1][0], h50, sizeof h50);
+  unit_time(iv[0][1], l99, sizeof l99), unit_time(iv[1][1], h99, sizeof h99);
+  rep_printf(b, "  %-14s 80%% interval p50 %s to %s, p99 %s to %s\n", "", l50, h50, l99, h99);
+}
+
 /* Serving: latency percentiles, throughput, goodput under the SLO. */
 static void text_serve(jbuf *b, const sl_result *res) {
   if (!res->has_serve) return;
@@ -243,7 +252,9 @@ static void text_serve(jbuf *b, const sl_result *res) {
   rep_printf(b, "\nserving (%.0f requests %s, %.0f engine steps of %.0f tokens on average)\n",
              res->serve.requests, rate, res->serve.steps, res->serve.mean_batch_tokens);
   rep_printf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TTFT", a, c, d);
+  text_latency_interval(b, res->serve.ttft_iv);
   rep_printf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TPOT", e, f, g);
+  text_latency_interval(b, res->serve.tpot_iv);
   rep_printf(b, "  %-14s %.4g tokens/s, goodput %.4g requests/s within the SLO\n", "throughput",
              res->serve.throughput_tokens_per_s, res->serve.goodput_requests_per_s);
   if (res->serve.max_rate_per_s == res->serve.max_rate_per_s)

@@ -112,9 +112,12 @@ sl_status sl_scenario_run(const sl_scenario *sc, sl_result **out, sl_error *err)
 
 /* Runs sc into res (its arena and sc set): the step, then what the output reads besides it.  keep_json:
  * keep the resolved scenario as JSON ("scenario" in the output). */
-static sl_status run_into(const sl_scenario *sc, size_t top_plans, int keep_json, sl_result *res,
+static sl_status run_into(const sl_scenario *sc, const sl_run_params *params, int keep_json, sl_result *res,
                           sl_error *err) {
-  sl_status s = sim_run_top(sc, res, top_plans, err);
+  sl_status s = sim_run_top(sc, res, params->top_plans, err);
+  for (int k = 0; k < 2; k++) /* NaN: no output key unless serve_latency_interval fills them */
+    for (int j = 0; j < 2; j++)
+      res->serve.ttft_iv[k][j] = res->serve.tpot_iv[k][j] = NAN;
   if (!s && res->chips <= 0) res->chips = sc->chips; /* per-chip figures divide by it */
   if (!s && keep_json) s = keep_scenario_json(sc, res, err);
   if (!s) s = keep_roofline(sc, res, err);
@@ -123,6 +126,7 @@ static sl_status run_into(const sl_scenario *sc, size_t top_plans, int keep_json
     const char *metric = interval_metric(res->task, res->has_samples);
     s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
   }
+  if (!s && res->feasible && res->has_serve && params->serve_latency_interval) s = serve_latency_interval(sc, res, err);
   return s;
 }
 
@@ -139,7 +143,7 @@ sl_status sl_scenario_run_ex(const sl_scenario *sc, const sl_run_params *params,
   ar_init(&res->a);
   res->sc = sc;
   memcpy(res->input_sha256, sc->input_sha256, sizeof res->input_sha256);
-  sl_status s = run_into(sc, params->top_plans, 1, res, err);
+  sl_status s = run_into(sc, params, 1, res, err);
   if (s) {
     sl_result_free(res);
     return s;
@@ -161,7 +165,7 @@ sl_status sl_scenario_run_into(const sl_scenario *sc, const sl_run_params *param
   res->a = a;
   res->sc = sc;
   memcpy(res->input_sha256, sc->input_sha256, sizeof res->input_sha256);
-  return run_into(sc, params->top_plans, 0, res, err);
+  return run_into(sc, params, 0, res, err);
 }
 
 void sl_result_free(sl_result *res) {
@@ -273,6 +277,14 @@ static const result_key KEYS[] = {
     KEY("serve.tpot_p50_s", "s", W_SERVE, R_DOUBLE, serve.tpot[0]),
     KEY("serve.tpot_p90_s", "s", W_SERVE, R_DOUBLE, serve.tpot[1]),
     KEY("serve.tpot_p99_s", "s", W_SERVE, R_DOUBLE, serve.tpot[2]),
+    KEY("serve.ttft_p50_lo_s", "s, 80% interval of serve.ttft_p50_s, low end", W_SERVE, R_DOUBLE, serve.ttft_iv[0][0]),
+    KEY("serve.ttft_p50_hi_s", "s, 80% interval of serve.ttft_p50_s, high end", W_SERVE, R_DOUBLE, serve.ttft_iv[1][0]),
+    KEY("serve.ttft_p99_lo_s", "s, 80% interval of serve.ttft_p99_s, low end", W_SERVE, R_DOUBLE, serve.ttft_iv[0][1]),
+    KEY("serve.ttft_p99_hi_s", "s, 80% interval of serve.ttft_p99_s, high end", W_SERVE, R_DOUBLE, serve.ttft_iv[1][1]),
+    KEY("serve.tpot_p50_lo_s", "s, 80% interval of serve.tpot_p50_s, low end", W_SERVE, R_DOUBLE, serve.tpot_iv[0][0]),
+    KEY("serve.tpot_p50_hi_s", "s, 80% interval of serve.tpot_p50_s, high end", W_SERVE, R_DOUBLE, serve.tpot_iv[1][0]),
+    KEY("serve.tpot_p99_lo_s", "s, 80% interval of serve.tpot_p99_s, low end", W_SERVE, R_DOUBLE, serve.tpot_iv[0][1]),
+    KEY("serve.tpot_p99_hi_s", "s, 80% interval of serve.tpot_p99_s, high end", W_SERVE, R_DOUBLE, serve.tpot_iv[1][1]),
     KEY("serve.throughput_tokens_per_s", "tokens/s", W_SERVE, R_DOUBLE, serve.throughput_tokens_per_s),
     KEY("serve.goodput_requests_per_s", "requests/s within the latency targets", W_SERVE, R_DOUBLE,
         serve.goodput_requests_per_s),

@@ -47,6 +47,9 @@ typedef struct step_model {
   size_t amask;
   sl_error *err;
   int failed;
+  /* every step's time (host work included) times this: 1, or the engine a cross-validated interval's
+   * end implies (serve_latency_interval) */
+  double time_scale;
 } step_model;
 
 /* The time of g's ops of one kind (attention, head, or the rest), launched kernel by kernel and, in
@@ -491,7 +494,7 @@ static int engine_step(engine *e) {
     }
     dt += t1, step_j += d_e;
   }
-  dt = step_with_host(&m->sc.stack, dt, seqs, e->idle); /* the engine's host work for the step */
+  dt = step_with_host(&m->sc.stack, dt, seqs, e->idle) * m->time_scale; /* with the engine's host work */
   e->idle = 0;
   e->energy_j += step_j;
   e->now += dt;
@@ -869,6 +872,7 @@ static void model_init(step_model *m, const sl_scenario *sc, sl_error *err) {
   m->sc.a = (arena){0};
   m->sc.par = scenario_parallel(sc); /* the declared degrees, `auto` filled */
   m->err = err;
+  m->time_scale = 1;
   m->plan = plan_of_scenario(&m->sc);
   ar_init(&m->scratch);
   cost_ctx_init(&m->ctx, &sc->chip, &sc->stack, 0);
@@ -1070,13 +1074,14 @@ static sl_status serve_rates(sim_at_fn sim, void *run, const sl_serve_spec *sv, 
   return s;
 }
 
-static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size_t n_given, sl_result *res,
-                            sl_error *err) {
+static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size_t n_given, double time_scale,
+                            sl_result *res, sl_error *err) {
   sl_serve_spec limits;
   serve_limits(sc, &limits);
   const sl_serve_spec *sv = &limits;
   step_model m;
   model_init(&m, sc, err);
+  m.time_scale = time_scale;
   res->par = m.sc.par;
 
   /* KV blocks: the memory left per chip once the weights and one full step's activations are
@@ -1214,12 +1219,47 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
 
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err) {
   if (sc->serve.disaggregated) return serve_disaggregated(sc, res, err);
-  return serve_core(sc, NULL, 0, res, err);
+  return serve_core(sc, NULL, 0, 1, res, err);
 }
 
 sl_status serve_run_requests(const sl_scenario *sc, const sl_request *in, size_t n, sl_result *res, sl_error *err) {
   if (n == 0) return err_set(err, SL_ERR_INPUT, sc->file ? sc->file : "", 0, "serve", "no requests to serve");
-  return serve_core(sc, in, n, res, err);
+  return serve_core(sc, in, n, 1, res, err);
+}
+
+/* The throughput interval of a serving run is the cross-validated error of the engines' speed at
+ * saturation (interval.c: the residuals of maximum-load cases), so each end of it is an engine
+ * faster or slower by that factor.  Below saturation the throughput is the offered load, and what
+ * the speed moves is the queue: near capacity a few percent of speed are a factor in the latencies
+ * (T = a / (1 - rho)).  The same requests served again by each of the two engines give the
+ * latencies at the two ends.  (The throughput's own interval stays the residuals': below saturation
+ * the offered load bounds it, but the requests' lengths, approximated from a dataset's mean, move it
+ * as much as the speed does.) */
+sl_status serve_latency_interval(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  for (int k = 0; k < 2; k++)
+    for (int j = 0; j < 2; j++)
+      res->serve.ttft_iv[k][j] = res->serve.tpot_iv[k][j] = NAN;
+  const sl_interval *in = &res->interval;
+  double thr = res->serve.throughput_tokens_per_s;
+  if (!res->has_serve || !res->feasible || res->serve.disaggregated || res->serve.n_curve > 0 ||
+      res->serve.max_rate_per_s == res->serve.max_rate_per_s || !in->metric ||
+      strcmp(in->metric, "serve.throughput_tokens_per_s") != 0 || !(thr > 0) || !(in->lo > 0) ||
+      !(in->hi > 0))
+    return SL_OK;
+  double speed[2] = {in->hi / thr, in->lo / thr};
+  for (int k = 0; k < 2; k++) {
+    sl_result t;
+    memset(&t, 0, sizeof t);
+    ar_init(&t.a);
+    sl_status s = serve_core(sc, NULL, 0, 1.0 / speed[k], &t, err);
+    if (!s && t.feasible && t.has_serve) {
+      res->serve.ttft_iv[k][0] = t.serve.ttft[0], res->serve.ttft_iv[k][1] = t.serve.ttft[2];
+      res->serve.tpot_iv[k][0] = t.serve.tpot[0], res->serve.tpot_iv[k][1] = t.serve.tpot[2];
+    }
+    ar_free(&t.a);
+    if (s) return s;
+  }
+  return SL_OK;
 }
 
 /* ---- pools ------------------------------------------------------------------------------------ */

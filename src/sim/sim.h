@@ -128,6 +128,9 @@ struct sl_result {
     /* prefix caching: cached prompt tokens / prompt tokens admitted, cached prefixes evicted;
      * speculative decoding: tokens emitted per sequence per step (NaN: not in this run) */
     double prefix_hit_rate, prefix_evictions, spec_tokens_per_step;
+    /* the latencies' 80% intervals (serve_latency_interval; NaN: not computed): [0] the fast end,
+     * [1] the slow end, each p50 and p99 */
+    double ttft_iv[2][2], tpot_iv[2][2];
   } serve;
   sl_power_out power; /* energy, power, cost */
   sl_roofline roof;
@@ -176,6 +179,9 @@ char *traffic_trace_csv(const sl_scenario *sc);
 
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* After serve_run and the result's interval: the latencies at the two ends of the engine speed that
+ * the throughput interval implies (one arrival rate, colocated engines; else nothing). */
+sl_status serve_latency_interval(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* Disaggregated serving (serve.c): the scenario of one pool (its chip, chips, plan and links), and
  * the time to move the KV cache of a prompt of prompt_tokens from a prefill engine to a decode
  * engine (prompt_tokens < 0: 1 when the move takes the scale-up link, 0 the scale-out). */

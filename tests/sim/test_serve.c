@@ -1,7 +1,7 @@
 /* test_serve.c — inference: the serving simulation (idle TTFT/TPOT equal the prefill and decode
  * steps, overload, determinism, the step surface against whole scenarios, maximum load, the
  * scheduler's limits and KV policy from the stack, the host's work per step and CUDA-graph replay of
- * decode steps), infer.batch: max,
+ * decode steps, the latencies' 80% intervals against the time-rescaling identity), infer.batch: max,
  * tensor-parallel prefill, and where decode GEMMs turn compute-bound. */
 #include <math.h>
 #include <setjmp.h>
@@ -153,6 +153,53 @@ static void test_max_rate(void **state) {
   double tpot = number(text, sets, 1, "serve.tpot_p99_s");
   print_message("max rate %.2f req/s; at 1.3x: p99 TTFT %.2f s, p99 TPOT %.3f s\n", rate, p99, tpot);
   assert_true(p99 > 1.0 || tpot > 0.05);
+}
+
+/* The latencies' 80% intervals (serve_latency_interval) against the time-rescaling identity they
+ * rest on: an engine whose every step takes 1/s as long serves Poisson arrivals at rate L exactly as
+ * the nominal engine serves them at L/s (the same draws, the clock stretched by 1/s: traffic.c), so
+ * its latencies are the nominal engine's at L/s times 1/s.  Near capacity the slow end is far above
+ * the point (T = a / (1 - rho)); the fast end below it. */
+static void test_latency_interval(void **state) {
+  (void)state;
+  char t[600];
+  serve_text(t, sizeof t, 20, 1500, "{mean: 1024}", "{mean: 256}", 5);
+  sl_scenario *sc = load(t);
+  sl_result *plain = run(sc), *r = NULL;
+  sl_run_params rp = sl_run_params_default();
+  rp.serve_latency_interval = 1;
+  sl_error err;
+  if (sl_scenario_run_ex(sc, &rp, &r, &err)) fail_msg("run failed: %s", err.message);
+  double thr = sl_result_number(plain, "serve.throughput_tokens_per_s");
+  double speed[2] = {sl_result_number(plain, "interval.hi") / thr, sl_result_number(plain, "interval.lo") / thr};
+  assert_true(speed[0] > 1 && speed[1] < 1);
+  assert_true(isnan(sl_result_number(plain, "serve.ttft_p99_hi_s"))); /* not asked: no key */
+  static const char *const end[2] = {"lo", "hi"}, *const lat[4] = {"ttft_p50", "ttft_p99", "tpot_p50", "tpot_p99"};
+  for (int k = 0; k < 2; k++) {
+    char rate[64];
+    snprintf(rate, sizeof rate, "serve.arrival_rate_per_s=%.17g", 20 / speed[k]);
+    const char *sets[] = {rate};
+    sl_scenario *ref_sc = load_sets(t, sets, 1);
+    sl_result *ref = run(ref_sc);
+    for (int j = 0; j < 4; j++) {
+      char key[48], point[48];
+      snprintf(key, sizeof key, "serve.%s_%s_s", lat[j], end[k]);
+      snprintf(point, sizeof point, "serve.%s_s", lat[j]);
+      double got = sl_result_number(r, key), want = sl_result_number(ref, point) / speed[k];
+      print_message("%s %.4f s (reference %.4f s; point %.4f s)\n", key, got, want, sl_result_number(r, point));
+      assert_rel(got, want, 1e-3, key);
+      if (k == 0) assert_true(got <= sl_result_number(r, point));
+      else assert_true(got >= sl_result_number(r, point));
+    }
+    sl_result_free(ref);
+    sl_scenario_free(ref_sc);
+  }
+  /* near capacity the slow end's queue is a multiple of the point's */
+  assert_true(sl_result_number(r, "serve.ttft_p99_hi_s") > 2 * sl_result_number(r, "serve.ttft_p99_s"));
+  /* the point figures are the plain run's */
+  assert_rel(sl_result_number(r, "serve.ttft_p99_s"), sl_result_number(plain, "serve.ttft_p99_s"), 1e-12, "point");
+  sl_result_free(plain), sl_result_free(r);
+  sl_scenario_free(sc);
 }
 
 static void test_batch_max(void **state) {
@@ -604,7 +651,7 @@ int main(void) {
       cmocka_unit_test(test_tp_prefill),   cmocka_unit_test(test_decode_ridge),
       cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
       cmocka_unit_test(test_kv_policy),    cmocka_unit_test(test_host_and_graphs),
-      cmocka_unit_test(test_router),
+      cmocka_unit_test(test_router),       cmocka_unit_test(test_latency_interval),
       cmocka_unit_test(test_tuned_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,6 +121,7 @@ int cmd_run(int argc, char **argv) {
   sl_status s = sl_scenario_load(o.file, NULL, o.sets, o.n_sets, &sc, &err);
   sl_run_params rp = sl_run_params_default();
   rp.top_plans = o.top > 0 ? (size_t)o.top : 0;
+  rp.serve_latency_interval = 1;
   if (!s) s = sl_scenario_run_ex(sc, &rp, &res, &err);
   opts_free(&o);
   if (s) {
