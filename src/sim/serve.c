@@ -373,7 +373,7 @@ static int engine_step(engine *e) {
       double need = ceil((q->prompt + q->gen) / block);
       if (need > e->free_blocks) break;
       e->head = (e->head + 1) % e->qcap;
-      q->state = 1, q->blocks = need, e->free_blocks -= need;
+      q->state = 1, q->blocks = need, e->free_blocks -= need, q->chunk = 0;
       e->running[e->n_run++] = (size_t)(q - r);
     }
   step_model *d = e->draft; /* speculative decoding: the draft's step model, or NULL */
@@ -381,8 +381,7 @@ static int engine_step(engine *e) {
   /* 1. one token (with a draft: k + 1 verified) for every decoding sequence, preempting the newest
    * when blocks run out (after evicting cached prefixes no request uses) */
   double tokens = 0, dec = 0, kv_sum = 0, seqs = 0; /* seqs: sequences in the step */
-  for (size_t j = 0; j < e->n_run; j++)
-    r[e->running[j]].chunk = 0;
+  /* (every running sequence's chunk is 0 here: step 3 clears it, admission sets it) */
   for (size_t j = 0; j < e->n_run && tokens < budget; j++) { /* decodes count against the budget too */
     req *q = &r[e->running[j]];
     if (q->prefilled < q->target) continue; /* still prefilling */
@@ -504,9 +503,11 @@ static int engine_step(engine *e) {
   size_t keep = 0;
   for (size_t j = 0; j < e->n_run; j++) {
     req *q = &r[e->running[j]];
-    if (q->chunk > 0) {
+    double chunk = q->chunk;
+    q->chunk = 0; /* consumed: the next step starts from none */
+    if (chunk > 0) {
       if (q->prefilled < q->target) {
-        q->prefilled += q->chunk;
+        q->prefilled += chunk;
         if (q->prefilled >= q->target) { /* the prefill emits a token */
           if (q->t_first == 0) q->t_first = e->now;
           q->generated++;
