@@ -195,6 +195,9 @@ typedef struct sl_stack {
    * gradient-accumulation fusion); else a separate kernel adds each micro-batch's weight gradient */
   int grad_accum_fusion;
   int overlap_pp_comm; /* interleaved pipeline sends/receives overlap the other chunks' compute */
+  /* cores a collective's kernels hold while they overlap compute (NCCL runs one thread block per
+   * channel on an SM of its own; 0: none, e.g. transfers done by DMA engines) */
+  double comm_cores;
   int gelu_epilogue; /* GELU runs in the epilogue of the GEMM before it, its backward in the data-gradient
                         GEMM's (cuBLASLt GELU_AUX_BIAS / DGELU_BGRAD), when the products are 2 bytes or wider */
   int fused_add_norm;   /* inference: each residual add runs inside the RMSNorm that follows it */

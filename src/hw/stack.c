@@ -60,6 +60,8 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_string(r, n, "graph_kernel_overhead_s_source", 0, &ign);
   if (!s) s = rd_bool(r, n, "overlap_tp_comm", 0, &st->overlap_tp_comm);
   if (!s) s = rd_bool(r, n, "overlap_dp_comm", 0, &st->overlap_dp_comm);
+  if (!s) s = rd_double(r, n, "comm_cores", 0, 0, 4096, &st->comm_cores);
+  if (!s) s = rd_string(r, n, "comm_cores_source", 0, &ign);
   if (!s) s = rd_bool(r, n, "grad_accum_fusion", 0, &st->grad_accum_fusion);
   st->fused_cross_entropy = st->fused_elementwise;
   if (!s) s = rd_bool(r, n, "fused_cross_entropy", 0, &st->fused_cross_entropy);

@@ -28,6 +28,7 @@ typedef struct part_eval {
   double scale_ova[2];  /* the same for transfers that hide behind attention only */
   double e_core, e_off; /* dynamic energy, on and off the clock domain */
   double t_clock;       /* compute-bound time: what a lower clock slows */
+  double cb;            /* its share of the compute */
 } part_eval;
 
 static double coll_dram_bytes(const sl_op *op) {
@@ -36,9 +37,13 @@ static double coll_dram_bytes(const sl_op *op) {
 
 /* Exposed time of a transfer of t seconds of which `hidden` overlaps compute: the hidden part still
  * reads and writes its buffers in DRAM (dram_bytes over the whole transfer), which the compute it
- * hides behind lacks. */
-static double overlap_exposed(const sl_costctx *ctx, double t, double hidden, double dram_bytes) {
-  return t - hidden + (t > 0 ? hidden / t * dram_bytes / ctx->mem_bw : 0);
+ * hides behind lacks; and its kernels hold the stack's comm_cores cores, which that compute lacks
+ * too: the compute-bound share cb of it runs on C - s of the C cores for the hidden time, h s / (C - s)
+ * longer (a memory-bound kernel keeps its bandwidth on fewer cores). */
+static double overlap_exposed(const sl_costctx *ctx, double t, double hidden, double dram_bytes, double cb) {
+  double C = ctx->chip->cores, sms = ctx->stack ? fmin(ctx->stack->comm_cores, C - 1) : 0;
+  double held = C > 1 && sms > 0 ? hidden * cb * sms / (C - sms) : 0;
+  return t - hidden + (t > 0 ? hidden / t * dram_bytes / ctx->mem_bw : 0) + held;
 }
 
 static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *costs) {
@@ -75,12 +80,13 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
     e.model_flops += op->model_flops * op->count;
   }
   double t[2];
+  e.cb = compute[0] + compute[1] > 0 ? e.t_clock / (compute[0] + compute[1]) : 1;
   for (int ph = 0; ph < 2; ph++) {
     /* the ring hides behind the attention kernels; what it leaves, and the rest, behind the phase */
     double hid_a = fmin(ova[ph], attn[ph]);
-    double exp_a = overlap_exposed(ctx, ova[ph], hid_a, ova_dram[ph]);
+    double exp_a = overlap_exposed(ctx, ova[ph], hid_a, ova_dram[ph], 1);
     double hidden = fmin(ov[ph], compute[ph] - hid_a);
-    double exposed = overlap_exposed(ctx, ov[ph], hidden, ov_dram[ph]);
+    double exposed = overlap_exposed(ctx, ov[ph], hidden, ov_dram[ph], e.cb);
     t[ph] = compute[ph] + comm[ph] + exposed + exp_a;
     e.scale_ov[ph] = ov[ph] > 0 ? exposed / ov[ph] : 0;
     e.scale_ova[ph] = ova[ph] > 0 ? exp_a / ova[ph] : 0;
@@ -396,8 +402,8 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
      * the warm-up's forwards.  With v = 1: t - b, at least one layer's share. */
     double e_dp = dp_chunked_exposed(t_dp, b_last, v, pp, layers0);
     double e_ag = dp_chunked_exposed(t_ag, f_first, v, pp, layers0);
-    r->dp_exposed = overlap_exposed(ctx, t_dp, t_dp - e_dp, 2.0 * params0 * 4.0);
-    r->ag_exposed = overlap_exposed(ctx, t_ag, t_ag - e_ag, 2.0 * params0 * wb);
+    r->dp_exposed = overlap_exposed(ctx, t_dp, t_dp - e_dp, 2.0 * params0 * 4.0, P->layer.cb);
+    r->ag_exposed = overlap_exposed(ctx, t_ag, t_ag - e_ag, 2.0 * params0 * wb, P->layer.cb);
   } else {
     r->dp_exposed = t_dp;
     r->ag_exposed = t_ag;
@@ -419,8 +425,8 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     double exp_f = ag_f, exp_b = ag_b + rs;
     if (p->overlap_dp) {
       double hid_f = fmin(ag_f, m * f_first), hid_b = fmin(ag_b + rs, m * b_last);
-      exp_f = overlap_exposed(ctx, ag_f, hid_f, dram_f);
-      exp_b = overlap_exposed(ctx, ag_b + rs, hid_b, dram_b);
+      exp_f = overlap_exposed(ctx, ag_f, hid_f, dram_f, P->layer.cb);
+      exp_b = overlap_exposed(ctx, ag_b + rs, hid_b, dram_b, P->layer.cb);
     }
     /* the backward's share that is the reductions goes to the gradient row */
     double share_rs = ag_b + rs > 0 ? rs / (ag_b + rs) : 0;
