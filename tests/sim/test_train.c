@@ -650,10 +650,12 @@ static void test_zero2_reduces_every_micro_batch(void **state) {
  * sustained DRAM rate), where the transfer alone leaves one layer's share. */
 static void test_dp_hidden_dram(void **state) {
   (void)state;
-  sl_scenario *sc =
-      load("{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
-           " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1,"
-           " recompute: full}, parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}");
+  const char *no_cores[] = {"stack.comm_cores=0"}; /* the DRAM alone (the cores held: test_comm_cores) */
+  sl_scenario *sc = load_sets(
+      "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
+      " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1,"
+      " recompute: full}, parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}",
+      no_cores, 1);
   sl_result *r = run(sc);
   double n, rs = rows_time(r, "dp_grad_sync", &n), ag = rows_time(r, "dp_param_gather", &n);
   double grads = sl_result_number(r, "memory.grads_bytes"); /* fp32: 4 bytes a parameter */
@@ -665,6 +667,46 @@ static void test_dp_hidden_dram(void **state) {
   assert_true(ag > 0.9 * want_ag && ag < 1.5 * want_ag);
   sl_result_free(r);
   sl_scenario_free(sc);
+}
+
+/* Collectives that overlap compute hold cores (stack comm_cores): the compute-bound share cb of what
+ * they hide behind runs on C - s of the C cores for the hidden time h, h cb s / (C - s) longer.  Against
+ * that form: with s = 16 and 32 of the H100's 132 SMs the gradient row grows by h cb 16/116 and
+ * h cb 32/100, whose ratio is fixed whatever h and cb are; the growth is under the whole transfer's
+ * 16/116 (h <= t, cb <= 1); and with the overlap off the figure changes nothing. */
+static void test_comm_cores(void **state) {
+  (void)state;
+  const char *text =
+      "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, stack: megatron-2024, model: llama3.1-8b,"
+      " precision: bf16, task: train, train: {seq_len: 8192, global_batch: 64, micro_batch: 1,"
+      " recompute: full}, parallel: {tp: 1, pp: 1, dp: 8, zero: 1}}";
+  double rs[3], step[3], n;
+  const char *cores[] = {"stack.comm_cores=0", "stack.comm_cores=16", "stack.comm_cores=32"};
+  for (int i = 0; i < 3; i++) {
+    sl_scenario *sc = load_sets(text, &cores[i], 1);
+    sl_result *r = run(sc);
+    rs[i] = rows_time(r, "dp_grad_sync", &n), step[i] = r->step_time_s;
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  const char *off[] = {"stack.overlap_dp_comm=false", "stack.comm_cores=16"};
+  sl_scenario *sc = load_sets(text, off, 2);
+  sl_result *r = run(sc);
+  double t_dp = rows_time(r, "dp_grad_sync", &n), step_off16 = r->step_time_s;
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  sc = load_sets(text, off, 1);
+  r = run(sc);
+  double step_off0 = r->step_time_s;
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  double d16 = rs[1] - rs[0], d32 = rs[2] - rs[0];
+  print_message("dp_grad_sync %.3f / %.3f / %.3f ms with 0 / 16 / 32 cores held; whole transfer %.3f ms\n",
+                rs[0] * 1e3, rs[1] * 1e3, rs[2] * 1e3, t_dp * 1e3);
+  assert_true(d16 > 0 && step[1] > step[0] && step[2] > step[1]);
+  assert_rel(d32 / d16, (32.0 / 100.0) / (16.0 / 116.0), 1e-9, "ratio of the slowdowns");
+  assert_true(d16 <= t_dp * 16.0 / 116.0);
+  assert_true(step_off16 == step_off0);
 }
 
 /* LAMB (You et al. 2020) keeps Adam's state and adds a second pass over the update: the
@@ -851,6 +893,7 @@ int main(void) {
       cmocka_unit_test(test_dp_chunked_overlap),
       cmocka_unit_test(test_dp_hidden_dram),
       cmocka_unit_test(test_lamb_traffic),
+      cmocka_unit_test(test_comm_cores),
       cmocka_unit_test(test_zero2_reduces_every_micro_batch),
       cmocka_unit_test(test_block_recompute),
       cmocka_unit_test(test_pipeline_transfers),
