@@ -126,7 +126,7 @@ static sl_status run_into(const sl_scenario *sc, const sl_run_params *params, in
     const char *metric = interval_metric(res->task, res->has_samples);
     s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
   }
-  if (!s && res->feasible && res->has_serve && params->serve_latency_interval) s = serve_latency_interval(sc, res, err);
+  if (!s && params->serve_latency_interval) s = serve_latency_interval(sc, res, err);
   return s;
 }
 

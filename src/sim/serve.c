@@ -1237,9 +1237,6 @@ sl_status serve_run_requests(const sl_scenario *sc, const sl_request *in, size_t
  * the offered load bounds it, but the requests' lengths, approximated from a dataset's mean, move it
  * as much as the speed does.) */
 sl_status serve_latency_interval(const sl_scenario *sc, sl_result *res, sl_error *err) {
-  for (int k = 0; k < 2; k++)
-    for (int j = 0; j < 2; j++)
-      res->serve.ttft_iv[k][j] = res->serve.tpot_iv[k][j] = NAN;
   const sl_interval *in = &res->interval;
   double thr = res->serve.throughput_tokens_per_s;
   if (!res->has_serve || !res->feasible || res->serve.disaggregated || res->serve.n_curve > 0 ||

@@ -180,7 +180,8 @@ char *traffic_trace_csv(const sl_scenario *sc);
 /* Serving: continuous batching of arriving requests (serve.c). */
 sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* After serve_run and the result's interval: the latencies at the two ends of the engine speed that
- * the throughput interval implies (one arrival rate, colocated engines; else nothing). */
+ * the throughput interval implies (one arrival rate, colocated engines; else it leaves them as they
+ * are: run_into sets them NaN). */
 sl_status serve_latency_interval(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* Disaggregated serving (serve.c): the scenario of one pool (its chip, chips, plan and links), and
  * the time to move the KV cache of a prompt of prompt_tokens from a prefill engine to a decode
