@@ -66,6 +66,15 @@ double energy_sram_pj_per_byte_45(double cap) {
  * register file of an NVIDIA SM; an MTIA PE's operand buffers are of the same order).  6.6 pJ/B
  * at 45 nm from the interpolation above. */
 static const double OPERAND_STORE_BYTES = 262144;
+/* A vector lane's FMA reads its three operands from, and writes its result to, one bank of the
+ * register file of its SM sub-partition: 64 KiB per sub-partition in two banks (Jia et al. 2018,
+ * "Dissecting the NVIDIA Volta GPU Architecture via Microbenchmarking", section 3: two 64-bit-wide
+ * banks; the same organisation on Turing, Ampere and Hopper), 32 KiB, 2.5 pJ/B at 45 nm.  With it
+ * an fp32 vector FLOP costs 2.6 pJ on an A100 and an fp64 one (twice the bytes, the 45 nm fp64
+ * multiplier about 4x the fp32 one) about 5.7 pJ, against the 5.3 pJ per fp64 FLOP measured by an FMA
+ * loop over every SM of an A100 (docs/energy-cost.md section 2.2); the whole 256 KiB store per
+ * byte gave 6.4 pJ for the fp32 FLOP, more than the measured fp64 one. */
+static const double REGISTER_BANK_BYTES = 32768;
 
 /* On-chip wires: 0.14 pJ/bit/mm, a full-swing repeated wire (310 fJ/bit/mm at 130 nm and 1.2 V,
  * ISRN Electronics 2012 "A Survey Addressing On-Chip Interconnect", Table 1) scaled by V^2 to
@@ -114,6 +123,7 @@ void energy_derive(sl_chip *c, int use_overrides) {
   double f = energy_node_factor(c->process_nm);
   const sl_mem_level *core = chip_core_sram(c), *l2 = chip_l2(c), *dram = chip_dram(c);
   double op45 = energy_sram_pj_per_byte_45(OPERAND_STORE_BYTES);
+  double bank45 = energy_sram_pj_per_byte_45(REGISTER_BANK_BYTES);
   /* A package larger than a reticle is made of chiplets (the area model's estimate of B200, MI300X):
    * the wires run within one of them. */
   double area = chip_area_mm2(c), edge_mm = sqrt(area / fmax(1.0, ceil(area / SL_RETICLE_MM2 - 1e-9)));
@@ -122,7 +132,7 @@ void energy_derive(sl_chip *c, int use_overrides) {
   double mac[SL_DTYPE_COUNT], vec[SL_DTYPE_COUNT];
   for (int i = 0; i < SL_DTYPE_COUNT; i++) {
     mac[i] = MAC_PJ_45[i] * f;
-    vec[i] = (MAC_PJ_45[i] / 2.0 + 2.0 * sl_dtype_bytes[i] * op45) * f; /* FMA = 2 FLOP, 4 operand accesses */
+    vec[i] = (MAC_PJ_45[i] / 2.0 + 2.0 * sl_dtype_bytes[i] * bank45) * f; /* FMA = 2 FLOP, 4 operand accesses */
     E->operand_bytes_per_mac[i] = operand_bytes_per_mac(c, (sl_dtype)i);
   }
   double operand = op45 * f;

@@ -158,6 +158,10 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
    * engine (energy; src/cost/energy.c). */
   if (sram)
     r.core_bytes = t.warp_m > 0 ? l2_bytes + r.macs * gemm_fragment_bytes_per_mac(g, t) : 2.0 * l2_bytes;
+  /* A format the matrix engine does not take (fp32 on a GPU without TF32) runs as FMAs on the vector
+   * lanes: each one reads its three operands from the register file and writes one, the energy of a
+   * vector FLOP (src/cost/energy.c), not that of a systolic MAC fed from the engine's operand store. */
+  if (!(c->mat_macs_per_cycle[g->dt] > 0)) r.vec_flops = r.flops, r.macs = 0;
   r.dram_bytes = dram;
   r.l2_bytes = l2_bytes + c_bytes;
   r.tile = t;

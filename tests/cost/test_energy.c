@@ -136,6 +136,40 @@ static void test_gemm_energy_by_hand(void **state) {
   ar_free(&f.a);
 }
 
+/* A format the matrix engine does not take runs as FMAs on the vector lanes: an fp32 GEMM on an A100
+ * (tensor cores take TF32, not fp32) costs vector FLOPs (three register reads and a write per FMA),
+ * no engine MACs; the same GEMM in TF32 runs on the engine and costs MACs.  Per FLOP the vector path
+ * costs more than the engine path did when it was (wrongly) charged as engine MACs, and the A100's
+ * measured fp64 FMA (5.3 pJ per FLOP, docs/energy-cost.md section 2.2) bounds it from above: an fp32
+ * FMA moves half the operand bytes. */
+static void test_vector_gemm_energy(void **state) {
+  (void)state;
+  kernel_fixture f;
+  kernel_fixture_init(&f, "a100-sxm-40gb", 1);
+  assert_true(!(f.c.mat_macs_per_cycle[SL_FP32] > 0));
+  assert_true(f.c.mat_macs_per_cycle[SL_TF32] > 0);
+  sl_op op;
+  memset(&op, 0, sizeof op);
+  op.kernel = SL_K_GEMM;
+  op.count = 1;
+  op.u.g = (sl_gemm_shape){4096, 4096, 4096, 1, SL_FP32, 4, 4, 4};
+  sl_cost k = cost_op(&f.ctx, &op);
+  assert_true(k.macs == 0);
+  assert_rel(k.vec_flops, k.flops, 1e-12, "every FLOP a vector FLOP");
+  const sl_energy_spec *E = &f.c.energy;
+  double vec = k.vec_flops * E->vec_flop_j[SL_FP32];
+  double rest = k.core_bytes * E->core_sram_j_per_byte + (k.l2_bytes + k.dram_bytes) * E->shared_j_per_byte;
+  assert_rel(k.e_core_j, vec + rest, 1e-12, "on-chip energy: vector FLOPs and the tiles' bytes");
+  double engine = k.flops / 2 * (E->mac_j[SL_FP32] + E->operand_bytes_per_mac[SL_FP32] * E->operand_j_per_byte);
+  assert_true(vec > engine);
+  assert_true(E->vec_flop_j[SL_FP32] < 5.3e-12);
+  op.u.g.dt = SL_TF32;
+  sl_cost t = cost_op(&f.ctx, &op);
+  assert_rel(t.macs, t.flops / 2, 1e-12, "TF32 on the engine");
+  assert_true(t.vec_flops == 0);
+  ar_free(&f.a);
+}
+
 /* ---- power ------------------------------------------------------------------------------------------ */
 
 /* Done means: an H100 running a large bf16 GEMM draws 60-100% of its 700 W; uncapped shown. */
@@ -646,6 +680,7 @@ int main(void) {
       cmocka_unit_test(test_node_factor),
       cmocka_unit_test(test_h100_table_by_hand),
       cmocka_unit_test(test_gemm_energy_by_hand),
+      cmocka_unit_test(test_vector_gemm_energy),
       cmocka_unit_test(test_h100_gemm_power),
       cmocka_unit_test(test_idle_power),
       cmocka_unit_test(test_cap_closed_form),
