@@ -67,9 +67,9 @@ double energy_sram_pj_per_byte_45(double cap) {
  * at 45 nm from the interpolation above. */
 static const double OPERAND_STORE_BYTES = 262144;
 /* A vector lane's FMA reads its three operands from, and writes its result to, one bank of the
- * register file of its SM sub-partition: 64 KiB per sub-partition in two banks (Jia et al. 2018,
- * "Dissecting the NVIDIA Volta GPU Architecture via Microbenchmarking", section 3: two 64-bit-wide
- * banks; the same organisation on Turing, Ampere and Hopper), 32 KiB, 2.5 pJ/B at 45 nm.  With it
+ * register file of its SM sub-partition: 64 KiB per sub-partition (Volta to Hopper) in two 64-bit-wide
+ * banks (Jia et al. 2018, "Dissecting the NVIDIA Volta GPU Architecture via Microbenchmarking"; their
+ * Turing report of 2019 finds the same; assumed for later SMs), 32 KiB, 2.5 pJ/B at 45 nm.  With it
  * an fp32 vector FLOP costs 2.6 pJ on an A100 and an fp64 one (twice the bytes, the 45 nm fp64
  * multiplier about 4x the fp32 one) about 5.7 pJ, against the 5.3 pJ per fp64 FLOP measured by an FMA
  * loop over every SM of an A100 (docs/energy-cost.md section 2.2); the whole 256 KiB store per
