@@ -81,6 +81,9 @@ typedef struct sl_run_params {
   /* serve at one arrival rate: also the latencies' 80% intervals (serve.*_lo_s / *_hi_s), by two
    * more simulations of the requests at the engine speeds the throughput interval gives */
   int serve_latency_interval;
+  /* training with no `parallel` key whose default plan does not fit: the reason also names the plan
+   * `parallel: auto` finds (one more plan search) */
+  int plan_hint;
 } sl_run_params;
 sl_run_params sl_run_params_default(void);
 /* sl_scenario_run with options; params NULL means the defaults. */

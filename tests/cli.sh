@@ -426,6 +426,19 @@ EOF
     json_has "trace replay equals the generator's run" "(lambda p: all(d['serve'][k] == p['serve'][k] for k in ('ttft_p99_s', 'tpot_p50_s', 'throughput_tokens_per_s', 'steps', 'requests')))(json.load(open('$TMP/poisson.json')))"
   fi
 fi
+# A training run with no `parallel` key whose default plan (every chip data-parallel) does not fit names
+# the plan `parallel: auto` finds, at the step time that run gives; where none fits, it says so.
+TRAIN_70B=(run --chip h100-sxm --model llama3.1-70b --task train --seq-len 8192 --global-batch 128 --precision bf16)
+if run "default plan does not fit" 0 "${TRAIN_70B[@]}" --set system.chips=64 --json && [[ $have_python -eq 1 ]]; then
+  json_has "reason names the searched plan" "not d['feasible'] and '\`parallel: auto\` finds a plan that fits: tp ' in d['reason']"
+  hint_s=$(python3 -c "import json,re; print(re.search(r'\((\S+) s a step\)', json.load(open('$TMP/out'))['reason']).group(1))")
+  if run "the named plan" 0 "${TRAIN_70B[@]}" --set system.chips=64 --parallel auto --json; then
+    json_has "the named plan's step time" "d['feasible'] and abs(d['step_time_s'] / $hint_s - 1) < 0.01"
+  fi
+fi
+if run "no plan fits" 0 "${TRAIN_70B[@]}" --set system.chips=8 --json; then
+  json_has "reason says no plan fits" "not d['feasible'] and 'no plan of \`parallel: auto\` fits these 8 chips either' in d['reason']"
+fi
 printf 'arrival_s,prompt_tokens,output_tokens\n0,10,5\n1,-4,5\n' >"$TMP/bad.csv"
 input_error "trace: negative length" run "$TMP/replay.yaml" --set "serve.trace=$TMP/bad.csv"
 contains "trace: negative length names file:line:column" "$TMP/err" "bad.csv:3: serve.trace: column prompt_tokens"

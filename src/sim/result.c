@@ -127,6 +127,7 @@ static sl_status run_into(const sl_scenario *sc, const sl_run_params *params, in
     s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
   }
   if (!s && params->serve_latency_interval) s = serve_latency_interval(sc, res, err);
+  if (!s && params->plan_hint) s = train_fit_hint(sc, res, err);
   return s;
 }
 

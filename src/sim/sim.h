@@ -183,6 +183,9 @@ sl_status serve_run(const sl_scenario *sc, sl_result *res, sl_error *err);
  * the throughput interval implies (one arrival rate, colocated engines; else it leaves them as they
  * are: run_into sets them NaN). */
 sl_status serve_latency_interval(const sl_scenario *sc, sl_result *res, sl_error *err);
+/* After a training run whose default plan does not fit: the plan `parallel: auto` finds, in the
+ * reason (train.c). */
+sl_status train_fit_hint(const sl_scenario *sc, sl_result *res, sl_error *err);
 /* Disaggregated serving (serve.c): the scenario of one pool (its chip, chips, plan and links), and
  * the time to move the KV cache of a prompt of prompt_tokens from a prefill engine to a decode
  * engine (prompt_tokens < 0: 1 when the move takes the scale-up link, 0 the scale-out). */

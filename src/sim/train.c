@@ -13,6 +13,7 @@
 #include "sim/sim.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -744,6 +745,42 @@ sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_erro
   }
   const costed *best = S.best_payload;
   return fill_result(res, sc, &S.best, &best->P, &best->e, &ctx, err);
+}
+
+/* After a training run whose default plan (no `parallel` key: every chip data-parallel) does not fit:
+ * the plan that `parallel: auto` finds, named in the reason, so that the answer says what to write
+ * (or that no plan fits these chips at all).  Only `silica run` asks for it (sl_run_params.plan_hint):
+ * one more plan search, off the path of sweeps and validation. */
+sl_status train_fit_hint(const sl_scenario *sc, sl_result *res, sl_error *err) {
+  if (res->feasible || !sc->parallel_default || sc->task != SL_TASK_TRAIN ||
+      sc->model.kind != SL_MODEL_TRANSFORMER || strncmp(res->reason, "does not fit", 12) != 0)
+    return SL_OK;
+  sl_scenario c = *sc;
+  c.a = (arena){0};
+  c.parallel_default = 0, c.parallel_auto = 1;
+  c.par = (sl_parallel){SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, 0, 0};
+  sl_result *t = calloc(1, sizeof *t);
+  if (!t) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  ar_init(&t->a);
+  sl_status s = train_run(&c, t, 0, err);
+  size_t len = strlen(res->reason);
+  char *at = res->reason + len;
+  size_t room = sizeof res->reason - len;
+  if (!s && t->feasible) {
+    const sl_parallel *q = &t->par;
+    char cp[24] = "", vpp[24] = "";
+    if (q->cp > 1) snprintf(cp, sizeof cp, ", cp %g", q->cp);
+    if (q->vpp > 1) snprintf(vpp, sizeof vpp, ", vpp %g", q->vpp);
+    snprintf(at, room, "; `parallel: auto` finds a plan that fits: tp %g, pp %g%s, dp %g%s, zero %g%s (%.3g s a step)",
+             q->tp, q->pp, cp, q->dp, vpp, q->zero, q->sp ? ", sequence parallel" : "", t->step_time_s);
+  } else if (!s) {
+    snprintf(at, room,
+             "; no plan of `parallel: auto` fits these %g chips either (at this micro-batch and recompute): give "
+             "more chips",
+             sc->chips);
+  }
+  sl_result_free(t);
+  return s;
 }
 
 /* ---- for tests: the schedule, event by event -------------------------------------------------- */

@@ -122,6 +122,7 @@ int cmd_run(int argc, char **argv) {
   sl_run_params rp = sl_run_params_default();
   rp.top_plans = o.top > 0 ? (size_t)o.top : 0;
   rp.serve_latency_interval = 1;
+  rp.plan_hint = 1;
   if (!s) s = sl_scenario_run_ex(sc, &rp, &res, &err);
   opts_free(&o);
   if (s) {
