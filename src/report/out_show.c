@@ -333,9 +333,12 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "overlap_tp_comm", s->overlap_tp_comm);
   jb_bool(b, "overlap_dp_comm", s->overlap_dp_comm);
   jb_num(b, "efficiency", s->efficiency);
+  jb_num(b, "host_step_s", s->host_step_s);
+  jb_num(b, "host_seq_s", s->host_seq_s);
+  jb_bool(b, "host_sync", s->host_sync);
   jb_arr_begin(b, "fitted");
-  if (s->fitted & 1u) jb_str(b, NULL, "efficiency");
-  if (s->fitted & 2u) jb_str(b, NULL, "kernel_overhead_s");
+  for (int k = 0; k < SL_STACK_FIGS; k++)
+    if (s->fitted >> k & 1u) jb_str(b, NULL, stack_fig_key(k));
   jb_arr_end(b);
   jb_num(b, "zero", s->zero);
   jb_num(b, "zero_max", s->zero_max);
@@ -454,6 +457,15 @@ static void text_stack(jbuf *b, const sl_stack *s) {
   rep_printf(b, "kernel launch overhead %s%s\n", t, s->fitted & 2u ? fit : "");
   rep_printf(b, "efficiency %.4g of the kernel-level throughput%s\n", s->efficiency,
              s->fitted & 1u ? fit : "");
+  if (s->host_step_s > 0 || s->host_seq_s > 0 || s->host_sync || (s->fitted & 12u)) {
+    char hs[32], hq[32];
+    unit_time(s->host_step_s, hs, sizeof hs);
+    unit_time(s->host_seq_s, hq, sizeof hq);
+    rep_printf(b, "host work %s a step%s, %s a sequence in it%s%s\n", hs, s->fitted & 4u ? " (fitted)" : "", hq,
+               s->fitted & 8u ? " (fitted)" : "",
+               s->host_sync ? "; a training step waits on the device once, so the host binds past the device's time"
+                            : "");
+  }
   rep_printf(b,
              "overlaps tensor-parallel communication: %s; data-parallel communication: %s; "
              "interleaved pipeline transfers: %s\n",

@@ -517,7 +517,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     colls = (t_idx > 0) + (t_a2a > 0) + (t_rs > 0) + (t_trs > 0);
     if (z.train) colls += (t_a2a > 0) + (t_ag > 0) + (t_tag > 0);
     host_s = dlrm_host_ops(&sc->stack, d, z.train, z.m, dense_ops, shards, nk, colls) *
-             sc->stack.kernel_overhead_s;
+                 sc->stack.kernel_overhead_s +
+             sc->stack.host_step_s;
   }
   double pass_t = t_idx + f_crit + t_trs + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
   const sl_bound NET = SL_BOUND_NETWORK;

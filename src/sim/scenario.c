@@ -908,7 +908,7 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
              : task == SL_TASK_TRAIN         ? SL_STACK_FOR_TRAIN
                                              : SL_STACK_FOR_INFER;
   const char *dflt = sc->chip.default_stack[kind] ? sc->chip.default_stack[kind]
-                     : kind == SL_STACK_FOR_DLRM  ? "torchrec"
+                     : kind == SL_STACK_FOR_DLRM  ? "torchrec-2024"
                      : kind == SL_STACK_FOR_TRAIN ? "megatron-2024"
                                                   : "trtllm";
   yt_node *dstack = yt_scalar_new(&sc->a, dflt, "<default>", 0);

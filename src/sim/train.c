@@ -779,7 +779,8 @@ sl_status train_fit_hint(const sl_scenario *sc, sl_result *res, sl_error *err) {
              "more chips",
              sc->chips);
   }
-  sl_result_free(t);
+  ar_free(&t->a);
+  free(t);
   return s;
 }
 

@@ -640,7 +640,7 @@ static void test_host_bound_step(void **state) {
   (void)state;
   static const char fmt[] =
       "{chip: a100-sxm-80gb, system: {chips: 2}, task: train, train: {global_batch: 256},"
-      " stack: {preset: torchrec, kernel_overhead_s: 1.0e-5, host_sync: %s, host_ops_per_feature: %d},"
+      " stack: {preset: torchrec, kernel_overhead_s: 1.0e-5, host_step_s: 0, host_sync: %s, host_ops_per_feature: %d},"
       " model: {dlrm: {dense_features: 4, tables: [{rows: 1000, dim: 16, pooling: 1},"
       " {rows: 500, dim: 16, pooling: 1}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: dot}}}}";
   char text[600];
@@ -680,6 +680,38 @@ static void test_host_bound_step(void **state) {
   double dev0 = r->step_time_s, n0 = launches - 2000;
   close_to(step0, fmax(dev0, n0 * 1.0e-5), 1e-9, "the longer of device and host");
   sl_result_free(r);
+  sl_scenario_free(sc);
+
+  /* the stack's host work per step (host_step_s) adds to the launches: past the device's time the step
+   * is the launches plus it */
+  char with_step[700];
+  snprintf(text, sizeof text, fmt, "true", 0);
+  char *at = strstr(text, "host_step_s: 0");
+  assert_non_null(at);
+  snprintf(with_step, sizeof with_step, "%.*shost_step_s: 0.003%s", (int)(at - text), text, at + strlen("host_step_s: 0"));
+  sc = load(with_step);
+  r = run(sc);
+  assert_true(3e-3 + n0 * 1.0e-5 > dev0);
+  close_to(r->step_time_s, 3e-3 + n0 * 1.0e-5, 1e-9, "launches and the step's host work");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* A ranking model with no stack runs on TorchRec as released since 2023 (torchrec-2024): its train
+ * pipeline does not wait on the device, so the host does not bind; `torchrec` is TorchRec's 2022
+ * pipeline, which did. */
+static void test_default_stack(void **state) {
+  (void)state;
+  sl_scenario *sc = load(SMALL_DOT);
+  assert_string_equal(sc->stack.name, "torchrec-2024");
+  assert_false(sc->stack.host_sync);
+  assert_true(sc->stack.optimizer_foreach);
+  sl_scenario_free(sc);
+  sc = load("{chip: h100-sxm, stack: torchrec, task: infer, infer: {batch: 64}, model: {dlrm: {dense_features: 4,"
+            " tables: [{rows: 100, dim: 8, pooling: 2}, {rows: 50, dim: 8, pooling: 3}],"
+            " bottom_mlp: [16, 8], top_mlp: [32, 1], interaction: {type: dot}}}}");
+  assert_true(sc->stack.host_sync);
+  assert_true(sc->stack.host_step_s > 1e-3); /* fitted: milliseconds of Python a step */
   sl_scenario_free(sc);
 }
 
@@ -862,6 +894,7 @@ int main(void) {
       cmocka_unit_test(test_evaluation_amortised),
       cmocka_unit_test(test_host_ops_by_hand),
       cmocka_unit_test(test_host_bound_step),
+      cmocka_unit_test(test_default_stack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
