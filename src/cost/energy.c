@@ -132,7 +132,8 @@ void energy_derive(sl_chip *c, int use_overrides) {
   double mac[SL_DTYPE_COUNT], vec[SL_DTYPE_COUNT];
   for (int i = 0; i < SL_DTYPE_COUNT; i++) {
     mac[i] = MAC_PJ_45[i] * f;
-    vec[i] = (MAC_PJ_45[i] / 2.0 + 2.0 * sl_dtype_bytes[i] * bank45) * f; /* FMA = 2 FLOP, 4 operand accesses */
+    vec[i] =
+        (MAC_PJ_45[i] / 2.0 + 2.0 * sl_dtype_bytes[i] * bank45) * f; /* FMA = 2 FLOP, 4 operand accesses */
     E->operand_bytes_per_mac[i] = operand_bytes_per_mac(c, (sl_dtype)i);
   }
   double operand = op45 * f;

@@ -461,10 +461,11 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     char hs[32], hq[32];
     unit_time(s->host_step_s, hs, sizeof hs);
     unit_time(s->host_seq_s, hq, sizeof hq);
-    rep_printf(b, "host work %s a step%s, %s a sequence in it%s%s\n", hs, s->fitted & 4u ? " (fitted)" : "", hq,
-               s->fitted & 8u ? " (fitted)" : "",
-               s->host_sync ? "; a training step waits on the device once, so the host binds past the device's time"
-                            : "");
+    rep_printf(b, "host work %s a step%s, %s a sequence in it%s%s\n", hs, s->fitted & 4u ? " (fitted)" : "",
+               hq, s->fitted & 8u ? " (fitted)" : "",
+               s->host_sync
+                   ? "; a training step waits on the device once, so the host binds past the device's time"
+                   : "");
   }
   rep_printf(b,
              "overlaps tensor-parallel communication: %s; data-parallel communication: %s; "

@@ -13,8 +13,8 @@
 #include "sim/sim.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Time of one part for one micro-batch, split by phase, with overlapped communication hidden
@@ -771,13 +771,15 @@ sl_status train_fit_hint(const sl_scenario *sc, sl_result *res, sl_error *err) {
     char cp[24] = "", vpp[24] = "";
     if (q->cp > 1) snprintf(cp, sizeof cp, ", cp %g", q->cp);
     if (q->vpp > 1) snprintf(vpp, sizeof vpp, ", vpp %g", q->vpp);
-    snprintf(at, room, "; `parallel: auto` finds a plan that fits: tp %g, pp %g%s, dp %g%s, zero %g%s (%.3g s a step)",
+    snprintf(at, room,
+             "; `parallel: auto` finds a plan that fits: tp %g, pp %g%s, dp %g%s, zero %g%s (%.3g s a step)",
              q->tp, q->pp, cp, q->dp, vpp, q->zero, q->sp ? ", sequence parallel" : "", t->step_time_s);
   } else if (!s) {
-    snprintf(at, room,
-             "; no plan of `parallel: auto` fits these %g chips either (at this micro-batch and recompute): give "
-             "more chips",
-             sc->chips);
+    snprintf(
+        at, room,
+        "; no plan of `parallel: auto` fits these %g chips either (at this micro-batch and recompute): give "
+        "more chips",
+        sc->chips);
   }
   ar_free(&t->a);
   free(t);

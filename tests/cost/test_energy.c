@@ -160,7 +160,8 @@ static void test_vector_gemm_energy(void **state) {
   double vec = k.vec_flops * E->vec_flop_j[SL_FP32];
   double rest = k.core_bytes * E->core_sram_j_per_byte + (k.l2_bytes + k.dram_bytes) * E->shared_j_per_byte;
   assert_rel(k.e_core_j, vec + rest, 1e-12, "on-chip energy: vector FLOPs and the tiles' bytes");
-  double engine = k.flops / 2 * (E->mac_j[SL_FP32] + E->operand_bytes_per_mac[SL_FP32] * E->operand_j_per_byte);
+  double engine =
+      k.flops / 2 * (E->mac_j[SL_FP32] + E->operand_bytes_per_mac[SL_FP32] * E->operand_j_per_byte);
   assert_true(vec > engine);
   assert_true(E->vec_flop_j[SL_FP32] < 5.3e-12);
   op.u.g.dt = SL_TF32;

@@ -640,7 +640,8 @@ static void test_host_bound_step(void **state) {
   (void)state;
   static const char fmt[] =
       "{chip: a100-sxm-80gb, system: {chips: 2}, task: train, train: {global_batch: 256},"
-      " stack: {preset: torchrec, kernel_overhead_s: 1.0e-5, host_step_s: 0, host_sync: %s, host_ops_per_feature: %d},"
+      " stack: {preset: torchrec, kernel_overhead_s: 1.0e-5, host_step_s: 0, host_sync: %s, "
+      "host_ops_per_feature: %d},"
       " model: {dlrm: {dense_features: 4, tables: [{rows: 1000, dim: 16, pooling: 1},"
       " {rows: 500, dim: 16, pooling: 1}], bottom_mlp: [16], top_mlp: [32, 1], interaction: {type: dot}}}}";
   char text[600];
@@ -688,7 +689,8 @@ static void test_host_bound_step(void **state) {
   snprintf(text, sizeof text, fmt, "true", 0);
   char *at = strstr(text, "host_step_s: 0");
   assert_non_null(at);
-  snprintf(with_step, sizeof with_step, "%.*shost_step_s: 0.003%s", (int)(at - text), text, at + strlen("host_step_s: 0"));
+  snprintf(with_step, sizeof with_step, "%.*shost_step_s: 0.003%s", (int)(at - text), text,
+           at + strlen("host_step_s: 0"));
   sc = load(with_step);
   r = run(sc);
   assert_true(3e-3 + n0 * 1.0e-5 > dev0);
@@ -707,9 +709,10 @@ static void test_default_stack(void **state) {
   assert_false(sc->stack.host_sync);
   assert_true(sc->stack.optimizer_foreach);
   sl_scenario_free(sc);
-  sc = load("{chip: h100-sxm, stack: torchrec, task: infer, infer: {batch: 64}, model: {dlrm: {dense_features: 4,"
-            " tables: [{rows: 100, dim: 8, pooling: 2}, {rows: 50, dim: 8, pooling: 3}],"
-            " bottom_mlp: [16, 8], top_mlp: [32, 1], interaction: {type: dot}}}}");
+  sc = load(
+      "{chip: h100-sxm, stack: torchrec, task: infer, infer: {batch: 64}, model: {dlrm: {dense_features: 4,"
+      " tables: [{rows: 100, dim: 8, pooling: 2}, {rows: 50, dim: 8, pooling: 3}],"
+      " bottom_mlp: [16, 8], top_mlp: [32, 1], interaction: {type: dot}}}}");
   assert_true(sc->stack.host_sync);
   assert_true(sc->stack.host_step_s > 1e-3); /* fitted: milliseconds of Python a step */
   sl_scenario_free(sc);
