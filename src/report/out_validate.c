@@ -475,8 +475,8 @@ static void cv_markdown(jbuf *b, const cvrun *c, const char *const *files, size_
   if (filter) rep_printf(b, "; names matching `%s`", filter);
   rep_printf(
       b,
-      ".\n\nEach case is predicted twice: *fitted*, with every stack's figures (efficiency, kernel overhead) "
-      "fitted on all the `use: validate` cases that run on it, and *cross-validated*, with the figures of "
+      ".\n\nEach case is predicted twice: *fitted*, with every stack's figures (efficiency, kernel overhead, "
+      "host time) fitted on all the `use: validate` cases that run on it, and *cross-validated*, with the figures of "
       "the stacks its source uses refitted on every other source (leave-one-source-out). The "
       "cross-validated error is the estimate of the error on a workload nobody measured. Chip figures "
       "come from kernel-level data only (`use: calibrate`, reported apart).\n");
