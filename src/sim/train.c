@@ -14,7 +14,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Time of one part for one micro-batch, split by phase, with overlapped communication hidden
@@ -759,21 +758,21 @@ sl_status train_fit_hint(const sl_scenario *sc, sl_result *res, sl_error *err) {
   c.a = (arena){0};
   c.parallel_default = 0, c.parallel_auto = 1;
   c.par = (sl_parallel){SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, SL_AUTO, 0, 0};
-  sl_result *t = calloc(1, sizeof *t);
-  if (!t) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  ar_init(&t->a);
-  sl_status s = train_run(&c, t, 0, err);
+  sl_result t;
+  memset(&t, 0, sizeof t);
+  ar_init(&t.a);
+  sl_status s = train_run(&c, &t, 0, err);
   size_t len = strlen(res->reason);
   char *at = res->reason + len;
   size_t room = sizeof res->reason - len;
-  if (!s && t->feasible) {
-    const sl_parallel *q = &t->par;
+  if (!s && t.feasible) {
+    const sl_parallel *q = &t.par;
     char cp[24] = "", vpp[24] = "";
     if (q->cp > 1) snprintf(cp, sizeof cp, ", cp %g", q->cp);
     if (q->vpp > 1) snprintf(vpp, sizeof vpp, ", vpp %g", q->vpp);
     snprintf(at, room,
              "; `parallel: auto` finds a plan that fits: tp %g, pp %g%s, dp %g%s, zero %g%s (%.3g s a step)",
-             q->tp, q->pp, cp, q->dp, vpp, q->zero, q->sp ? ", sequence parallel" : "", t->step_time_s);
+             q->tp, q->pp, cp, q->dp, vpp, q->zero, q->sp ? ", sequence parallel" : "", t.step_time_s);
   } else if (!s) {
     snprintf(
         at, room,
@@ -781,8 +780,7 @@ sl_status train_fit_hint(const sl_scenario *sc, sl_result *res, sl_error *err) {
         "more chips",
         sc->chips);
   }
-  ar_free(&t->a);
-  free(t);
+  ar_free(&t.a);
   return s;
 }
 
