@@ -39,6 +39,24 @@ def attention_case(chip, dtype, batch, seq, heads, kv_heads, head_dim, causal, s
     }
 
 
+def power_case(chip, dtype, model, label, seconds, watts, clock_mhz, window_s):
+    """A kernel run back to back for `window_s` seconds with the board's energy counter read before
+    and after (NVML): its mean board power and its time, for `scripts/power-fit` (the chip's
+    energy figures) -- a power error that is a time error reads as one."""
+    if not (watts > 0 and seconds > 0):
+        raise ValueError("power case needs a positive power and time")
+    return {
+        "name": f"power-{chip}-{dtype}-{label}",
+        "source": (f"tools/measure/measure.py: {label} back to back for {window_s:.1f} s, board energy "
+                   f"from NVML's counter (nvmlDeviceGetTotalEnergyConsumption) over the window, "
+                   f"SM clock {clock_mhz:.0f} MHz"),
+        "scenario": {"chip": chip, "stack": STACK, "precision": dtype, "task": "infer", "model": model},
+        "measured": {"energy.avg_power_w_per_chip": round(watts, 1), "step_time_s": seconds},
+        "use": "calibrate",
+        "group": "tools-measure-power",
+    }
+
+
 LLAMA31_8B_LAYER = {"hidden": 4096, "layers": 1, "heads": 32, "kv_heads": 8, "ffn": 14336, "vocab": 0,
                     "activation": "swiglu", "norm": "rmsnorm", "position": "rope", "tied_embeddings": False}
 

@@ -7,14 +7,17 @@ events after warm-up.
 
 Usage: python3 tools/measure/measure.py [--out DIR] [--chip h200-sxm] [--quick]
 Writes DIR/kernels.yaml (GEMM and attention cases: calibration data for `silica calibrate`),
-DIR/layers.yaml (decoder layer and decode-step cases: validation), DIR/raw.json (every timing,
-including those silica has no single-op scenario for: attention backward, copies, element-wise).
+DIR/layers.yaml (decoder layer and decode-step cases: validation), DIR/power.yaml (board power of
+GEMMs, an element-wise stream and attention run back to back, from NVML's energy counter: data for
+scripts/power-fit), DIR/raw.json (every timing, including those silica has no single-op scenario
+for: attention backward, copies, element-wise).
 """
 
 import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -43,6 +46,57 @@ def environment(torch):
     except (OSError, subprocess.SubprocessError):
         env["driver_and_power_limit"] = "unavailable"
     return env
+
+
+class Nvml:
+    """The board's energy counter and SM clock through NVML, loaded with ctypes from the driver's
+    libnvidia-ml (no Python package needed).  Energy: nvmlDeviceGetTotalEnergyConsumption, mJ since
+    the driver loaded (Volta and later); its difference over a window is the window's mean board
+    power exactly, where power.draw readings are averages over a window of the driver's choosing."""
+
+    def __init__(self, index=0):
+        import ctypes
+        self.ct = ctypes
+        self.lib = ctypes.CDLL("libnvidia-ml.so.1")
+        if self.lib.nvmlInit_v2() != 0:
+            raise OSError("nvmlInit failed")
+        self.dev = ctypes.c_void_p()
+        if self.lib.nvmlDeviceGetHandleByIndex_v2(index, ctypes.byref(self.dev)) != 0:
+            raise OSError("no NVML device %d" % index)
+
+    def energy_j(self):
+        mj = self.ct.c_ulonglong()
+        if self.lib.nvmlDeviceGetTotalEnergyConsumption(self.dev, self.ct.byref(mj)) != 0:
+            raise OSError("NVML energy counter unavailable")
+        return mj.value / 1e3
+
+    def sm_clock_mhz(self):
+        mhz = self.ct.c_uint()
+        return mhz.value if self.lib.nvmlDeviceGetClockInfo(self.dev, 1, self.ct.byref(mhz)) == 0 else 0  # NVML_CLOCK_SM
+
+
+def powered(torch, nvml, fn, seconds):
+    """fn() back to back for about `seconds` after as long a warm-up (clocks and temperature settle
+    under the load): (mean time per call in s, mean board power in W, mean SM clock in MHz, window)."""
+    import time as _t
+    t1 = statistics.median(timed(torch, fn, 3, 10)) / 1e3
+    n = max(10, int(seconds / max(t1, 1e-6)))
+    for _ in range(n):  # warm-up at the load
+        fn()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    clocks = []
+    e0, w0 = nvml.energy_j(), _t.time()
+    start.record()
+    for i in range(n):
+        fn()
+        if i % max(1, n // 8) == 0:
+            clocks.append(nvml.sm_clock_mhz())
+    end.record()
+    torch.cuda.synchronize()
+    e1, w1 = nvml.energy_j(), _t.time()
+    gpu_s = start.elapsed_time(end) / 1e3
+    return gpu_s / n, (e1 - e0) / (w1 - w0), sum(clocks) / max(1, len(clocks)), w1 - w0
 
 
 def timed(torch, fn, warmup, repeats):
@@ -187,14 +241,65 @@ def main():
                 raw["timings_ms"][f"decode-b{batch}-kv{kv_len}"] = t
                 layers.append(cases.decode_case(a.chip, "bf16", batch, kv_len, cases.median_s(t)))
 
+    # Board power of kernels run back to back (NVML energy counter): a power-limited GEMM, fp8 and
+    # bf16 GEMMs of BERT-large and Llama-3.1-8B shapes, an element-wise stream, attention of BERT's
+    # and Llama's shapes -- the per-kernel power that a training step's power is the sum of.
+    power = []
+    try:
+        nvml = Nvml()
+    except OSError as err:
+        nvml = None
+        env["power"] = f"not measured: {err}"
+    if nvml is not None:
+        win = 1.5 if a.quick else 3.0
+        for dtype in ["bf16", "fp8"]:
+            for (m, n, k) in [(8192, 8192, 8192), (24576, 3072, 1024), (24576, 4096, 1024), (24576, 1024, 4096),
+                              (8192, 28672, 4096)]:
+                if dtype == "bf16":
+                    x = torch.randn(m, k, device=dev, dtype=torch.bfloat16)
+                    w = torch.randn(k, n, device=dev, dtype=torch.bfloat16)
+                    fn = lambda: torch.matmul(x, w)  # noqa: E731
+                elif hasattr(torch, "_scaled_mm"):
+                    x = torch.randn(m, k, device=dev).to(torch.float8_e4m3fn)
+                    w = torch.randn(n, k, device=dev).to(torch.float8_e4m3fn).t()
+                    one = torch.tensor(1.0, device=dev)
+                    fn = lambda: torch._scaled_mm(x, w, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)  # noqa: E731
+                else:
+                    continue
+                t, p, clk, wl = powered(torch, nvml, fn, win)
+                raw["timings_ms"][f"power-gemm-{dtype}-{m}x{n}x{k}"] = {"ms": t * 1e3, "w": p, "sm_mhz": clk}
+                power.append(cases.power_case(a.chip, dtype, {"op": "gemm", "m": m, "n": n, "k": k},
+                                              f"gemm-{m}x{n}x{k}", t, p, clk, wl))
+        rows, cols = 65536, 4096  # 2^28 bf16 values: 512 MiB a tensor, far past the L2
+        x = torch.randn(rows, cols, device=dev, dtype=torch.bfloat16)
+        y = torch.randn_like(x)
+        z = torch.empty_like(x)
+        t, p, clk, wl = powered(torch, nvml, lambda: torch.add(x, y, out=z), win)
+        raw["timings_ms"]["power-add-268435456"] = {"ms": t * 1e3, "w": p, "sm_mhz": clk}
+        power.append(cases.power_case(a.chip, "bf16", {"op": "add", "rows": rows, "cols": cols}, "add-268435456",
+                                      t, p, clk, wl))
+        for b, seq, heads, hd, causal in [(48, 512, 16, 64, False), (4, 4096, 32, 128, True)]:
+            q = torch.randn(b, heads, seq, hd, device=dev, dtype=torch.bfloat16)
+            kk, v = torch.randn_like(q), torch.randn_like(q)
+            fwd = lambda: F.scaled_dot_product_attention(q, kk, v, is_causal=causal)  # noqa: E731
+            t, p, clk, wl = powered(torch, nvml, fwd, win)
+            label = f"sdpa-fwd-b{b}-s{seq}-h{heads}-d{hd}{'-causal' if causal else ''}"
+            raw["timings_ms"][f"power-{label}"] = {"ms": t * 1e3, "w": p, "sm_mhz": clk}
+            power.append(cases.power_case(a.chip, "bf16", {"op": "attention", "batch": b, "seq_len": seq,
+                                                           "heads": heads, "kv_heads": heads, "head_dim": hd,
+                                                           "causal": causal}, label, t, p, clk, wl))
+
     env["clocks_after"] = gpu_clocks()
     cases.write_cases(os.path.join(a.out, "kernels.yaml"), kernels, env,
                       f"Kernel-level measurements on {env['gpu']}: GEMM sweeps and SDPA attention (calibration data)")
     cases.write_cases(os.path.join(a.out, "layers.yaml"), layers, env,
                       f"Layer and decode-step measurements on {env['gpu']} (validation data)")
+    if power:
+        cases.write_cases(os.path.join(a.out, "power.yaml"), power, env,
+                          f"Kernel board power on {env['gpu']} (NVML energy counter; calibration data for scripts/power-fit)")
     with open(os.path.join(a.out, "raw.json"), "w", encoding="utf-8") as fp:
         json.dump(raw, fp, indent=1)
-    print(f"wrote {len(kernels)} kernel cases and {len(layers)} layer/decode cases to {a.out}")
+    print(f"wrote {len(kernels)} kernel cases, {len(layers)} layer/decode cases and {len(power)} power cases to {a.out}")
 
 
 if __name__ == "__main__":
