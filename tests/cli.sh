@@ -129,6 +129,29 @@ if [[ $have_python -eq 1 ]] && run "show stack --json" 0 show stack trtllm --jso
   run "show chip --json (no record)" 0 show chip mtia-2i --json
   json_has "show chip validated_on empty" "d['validated_on']['measurements'] == 0 and d['validated_on']['sources'] == []"
 fi
+# The power record of `show chip`: the board-power entries of validate over data/validation/power.yaml
+# whose scenario names the chip (the chip read from the file's scenario lines), predictions apart.
+if [[ $have_python -eq 1 ]] && run "validate power.yaml --json" 1 validate data/validation/power.yaml --json; then
+  cp "$TMP/out" "$TMP/power.json"
+  read -r pn pmae <<<"$(python3 - "$TMP/power.json" <<'PY'
+import json, re, sys
+chip, name = {}, None
+for line in open("data/validation/power.yaml"):
+    m = re.match(r"\s*- name: (\S+)", line)
+    if m: name = m.group(1)
+    m = re.search(r"scenario: \{chip: ([^,}]+)", line)
+    if m and name: chip[name] = m.group(1).strip()
+e = [c["rel_error"] for c in json.load(open(sys.argv[1]))["cases"]
+     if c["metric"] == "energy.avg_power_w_per_chip" and c["use"] == "validate" and chip.get(c["name"]) == "h100-sxm"]
+print(len(e), sum(abs(x) for x in e) / len(e) if e else -1)
+PY
+)"
+  run "show chip --json (power record)" 0 show chip h100-sxm --json
+  json_has "show chip power_checked_on (h100-sxm: $pn cases)" "$pn >= 4 and d['power_checked_on']['measurements'] == $pn and abs(d['power_checked_on']['mean_abs_error'] - $pmae) < 1e-9 and any(s['use'] == 'calibrate' for s in d['power_checked_on']['sources'])"
+  run "show chip --json (no power record)" 0 show chip mtia-2i --json
+  json_has "show chip power_checked_on empty" "d['power_checked_on']['measurements'] == 0 and d['power_checked_on']['sources'] == [] and d['power_checked_on']['mean_abs_error'] is None"
+fi
+run "show chip power text" 0 show chip h100-sxm && contains "show chip power text" "$TMP/out" '^power checked against: [0-9]+ measurements of board power'
 run "show stack no record" 0 show stack vllm && contains "show stack no record" "$TMP/out" '^validated on: no case of the cross-validated set'
 input_error "show unknown chip" show chip no-such-chip
 

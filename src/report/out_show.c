@@ -697,6 +697,87 @@ static void json_record(jbuf *b, const sl_resid_group *g, size_t ng) {
   jb_obj_end(b);
 }
 
+/* ---- what a chip's energy figures are checked against ---------------------------------------------- */
+
+/* The measured board power (energy.avg_power_w_per_chip) of data/validation/power.yaml's cases on the
+ * chip, by source and use: the use: validate cases are predictions (a chip's energy figures are fitted
+ * to its use: calibrate cases only, scripts/power-fit), so they are shown apart from the fitted ones. */
+typedef struct {
+  const char *group;
+  int calibrate;
+  size_t n;
+  double sum_abs, sum;
+} power_src;
+enum { POWER_MAX = 32 };
+
+static size_t power_record(sl_validation *v, const char *chip, power_src *g) {
+  const char *text = sl_preset_text("validation", "power");
+  sl_error e;
+  if (!text || val_run_text(v, text, preset_path("validation", "power"), NULL, &e)) return 0;
+  size_t ng = 0;
+  for (int use = 0; use < 2; use++) /* the predictions first */
+    for (size_t i = 0; i < v->n; i++) {
+      const sl_val_entry *x = &v->entries[i];
+      if (x->calibration != use || !x->chip || strcmp(x->chip, chip) != 0 ||
+          strcmp(x->metric, "energy.avg_power_w_per_chip") != 0 || isnan(x->rel_error))
+        continue;
+      size_t k = 0;
+      while (k < ng && !(g[k].calibrate == use && strcmp(g[k].group, x->group) == 0))
+        k++;
+      if (k == ng) {
+        if (ng == POWER_MAX) continue;
+        g[ng++] = (power_src){x->group, use, 0, 0, 0};
+      }
+      g[k].n++, g[k].sum_abs += fabs(x->rel_error), g[k].sum += x->rel_error;
+    }
+  return ng;
+}
+
+static void text_power(jbuf *b, const power_src *g, size_t ng) {
+  size_t n = 0, ns = 0;
+  double sa = 0, sm = 0;
+  for (size_t i = 0; i < ng; i++)
+    if (!g[i].calibrate) n += g[i].n, ns++, sa += g[i].sum_abs, sm += g[i].sum;
+  if (!ng) {
+    rep_printf(b, "power checked against: no measured board power on this chip (data/validation/power.yaml)\n");
+    return;
+  }
+  if (n)
+    rep_printf(b,
+               "power checked against: %zu measurement%s of board power from %zu source%s, predicted (not "
+               "fitted to): mean |error| %.1f%%, mean error %+.1f%%\n",
+               n, n == 1 ? "" : "s", ns, ns == 1 ? "" : "s", 100 * sa / (double)n, 100 * sm / (double)n);
+  else
+    rep_printf(b, "power checked against: no end-to-end measurement of board power on this chip\n");
+  for (size_t i = 0; i < ng; i++)
+    rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%\n", g[i].group,
+               g[i].calibrate ? "fitted to" : "predicted", 100 * g[i].sum_abs / (double)g[i].n,
+               100 * g[i].sum / (double)g[i].n);
+}
+
+static void json_power(jbuf *b, const power_src *g, size_t ng) {
+  size_t n = 0;
+  double sa = 0, sm = 0;
+  for (size_t i = 0; i < ng; i++)
+    if (!g[i].calibrate) n += g[i].n, sa += g[i].sum_abs, sm += g[i].sum;
+  jb_obj_begin(b, "power_checked_on"); /* board power: predictions (use: validate) and the fitted cases */
+  jb_num(b, "measurements", (double)n);
+  jb_num(b, "mean_abs_error", n ? sa / (double)n : NAN);
+  jb_num(b, "mean_error", n ? sm / (double)n : NAN);
+  jb_arr_begin(b, "sources");
+  for (size_t i = 0; i < ng; i++) {
+    jb_obj_begin(b, NULL);
+    jb_str(b, "source", g[i].group);
+    jb_str(b, "use", g[i].calibrate ? "calibrate" : "validate");
+    jb_num(b, "measurements", (double)g[i].n);
+    jb_num(b, "mean_abs_error", g[i].sum_abs / (double)g[i].n);
+    jb_num(b, "mean_error", g[i].sum / (double)g[i].n);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
+  jb_obj_end(b);
+}
+
 sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format, char **out, sl_error *err) {
   if (err) memset(err, 0, sizeof *err);
   if (!out) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_spec_show: out is NULL");
@@ -724,6 +805,10 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
       model = strcmp(kind, "models") == 0;
   sl_resid_group rec[RECORD_MAX];
   size_t nrec = chip ? record_of(&a, l.chip.name, 0, rec) : stack ? record_of(&a, l.stack.name, 1, rec) : 0;
+  power_src pw[POWER_MAX];
+  sl_validation pv;
+  val_init(&pv);
+  size_t npw = chip ? power_record(&pv, l.chip.name, pw) : 0;
   if (format == SL_FORMAT_JSON) {
     jb_obj_begin(&b, NULL);
     if (chip || stack) {
@@ -732,6 +817,7 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
       else
         json_stack(&b, &l.stack);
       json_record(&b, rec, nrec);
+      if (chip) json_power(&b, pw, npw);
     } else if (model)
       json_model(&b, &l);
     else
@@ -741,6 +827,7 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
   } else if (chip) {
     text_chip(&b, &l.chip);
     text_record(&b, rec, nrec, "chip");
+    text_power(&b, pw, npw);
   } else if (stack) {
     text_stack(&b, &l.stack);
     text_record(&b, rec, nrec, "stack");
@@ -751,6 +838,7 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
                scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : name, l.tree->file);
     text_tree(&b, l.tree, 2, NULL);
   }
+  val_free(&pv); /* the power record's groups point into it */
   ar_free(&a);
   return rep_take(&b, out, err);
 }

@@ -268,6 +268,7 @@ typedef struct sl_val_entry {
   int calibration;     /* use: calibrate: data the chip figures may be fitted to, reported apart */
   const char *message; /* why, for unsupported and error; "" otherwise */
   int internal;        /* the case's run hit SL_ERR_INTERNAL (out of memory, or a bug) */
+  const char *chip;    /* the case scenario's `chip` when it names one, else NULL */
 } sl_val_entry;
 
 typedef struct sl_val_group {
@@ -292,6 +293,10 @@ void val_free(sl_validation *v);
  * regex; NULL = all), appending one entry per (case, metric).  A malformed cases file or a bad
  * regex is SL_ERR_INPUT (nothing is appended); a bad scenario is an entry with status error. */
 sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err);
+/* The same over a cases document already in memory (an embedded one); `path` names it in errors and
+ * resolves the relative spec paths of its scenarios. */
+sl_status val_run_text(sl_validation *v, const char *text, const char *path, const char *filter,
+                       sl_error *err);
 void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
 /* One entry as the JSON's "cases" hold it. */
 void val_write_entry(jbuf *b, const sl_val_entry *e);

@@ -25,6 +25,7 @@ typedef struct vcase {
   const char *group; /* the source group (leave-one-source-out unit) */
   int calibrate;     /* use: calibrate */
   yt_node *scenario, *measured;
+  const char *chip; /* the scenario's chip when it names one (a preset or a spec path), else NULL */
   double *values; /* measured[i] as read */
   double tolerance;
   size_t index;
@@ -97,6 +98,10 @@ static sl_status read_case(reader *r, yt_node *n, vcase *c) {
     rd_mark mk = rd_push(r, "scenario");
     s = rd_fail(r, c->scenario, "expected a scenario map or the path of a scenario file");
     rd_pop(r, mk);
+  }
+  if (!s && c->scenario->type == YT_MAP) {
+    yt_node *chip = yt_get(c->scenario, "chip");
+    c->chip = chip && chip->type == YT_SCALAR ? chip->str : NULL;
   }
   if (!s && !(c->measured = yt_get(n, "measured"))) {
     rd_mark mk = rd_push(r, "measured");
@@ -298,6 +303,7 @@ static sl_status record(sl_validation *v, const vcase *c, const char *file, cons
     if (!e) return SL_ERR_INTERNAL;
     const yt_pair *p = &c->measured->pairs[i];
     e->name = c->name, e->source = c->source, e->group = c->group, e->metric = p->key, e->file = file;
+    e->chip = c->chip;
     e->line = p->key_line;
     e->measured = c->values[i];
     e->tolerance = c->tolerance;
@@ -319,7 +325,9 @@ static sl_status record(sl_validation *v, const vcase *c, const char *file, cons
   return SL_OK;
 }
 
-sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err) {
+/* Runs the cases of a parsed file (text: the document itself, else read from path). */
+static sl_status run_cases(sl_validation *v, const char *path, const char *text, const char *filter,
+                           sl_error *err) {
   if (err) memset(err, 0, sizeof *err);
   regex_t re;
   if (filter) {
@@ -336,8 +344,9 @@ sl_status val_run_file(sl_validation *v, const char *path, const char *filter, s
   size_t n = 0;
   reader r = {err, &v->a, ""};
   const char *file = ar_strdup(&v->a, path);
-  sl_status s = file ? yt_parse_file(&v->a, path, &root, err)
-                     : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  sl_status s = !file ? err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory")
+                : text ? yt_parse(&v->a, text, strlen(text), path, &root, err)
+                       : yt_parse_file(&v->a, path, &root, err);
   if (!s) s = read_cases(&r, root, &cs, &n);
   for (size_t i = 0; !s && i < n; i++) {
     if (filter && regexec(&re, cs[i].name, 0, NULL, 0) != 0) continue;
@@ -350,6 +359,15 @@ sl_status val_run_file(sl_validation *v, const char *path, const char *filter, s
   }
   if (filter) regfree(&re);
   return s;
+}
+
+sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err) {
+  return run_cases(v, path, NULL, filter, err);
+}
+
+sl_status val_run_text(sl_validation *v, const char *text, const char *path, const char *filter,
+                       sl_error *err) {
+  return run_cases(v, path, text, filter, err);
 }
 
 /* ---- cases for fitting stack figures and cross-validation ------------------------------------ */
