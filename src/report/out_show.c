@@ -713,6 +713,7 @@ enum { POWER_MAX = 32 };
 static size_t power_record(sl_validation *v, const char *chip, power_src *g) {
   const char *text = sl_preset_text("validation", "power");
   sl_error e;
+  v->only_chip = chip; /* the other chips' cases need not run */
   if (!text || val_run_text(v, text, preset_path("validation", "power"), NULL, &e)) return 0;
   size_t ng = 0;
   for (int use = 0; use < 2; use++) /* the predictions first */

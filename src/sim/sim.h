@@ -285,6 +285,7 @@ typedef struct sl_validation {
   size_t n, cap;
   size_t internal_errors; /* entries whose run hit SL_ERR_INTERNAL (a bug): the CLI exits 3 */
   sl_val_group valid, calib, all;
+  const char *only_chip; /* when set, only the cases whose scenario names this chip run */
 } sl_validation;
 
 void val_init(sl_validation *v);

@@ -350,6 +350,7 @@ static sl_status run_cases(sl_validation *v, const char *path, const char *text,
   if (!s) s = read_cases(&r, root, &cs, &n);
   for (size_t i = 0; !s && i < n; i++) {
     if (filter && regexec(&re, cs[i].name, 0, NULL, 0) != 0) continue;
+    if (v->only_chip && (!cs[i].chip || strcmp(cs[i].chip, v->only_chip) != 0)) continue;
     outcome o;
     sl_result *res = run_case(&cs[i], path, &o);
     v->internal_errors += (size_t)o.internal;
