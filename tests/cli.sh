@@ -137,9 +137,9 @@ if [[ $have_python -eq 1 ]] && run "validate power.yaml --json" 1 validate data/
 import json, re, sys
 chip, name = {}, None
 for line in open("data/validation/power.yaml"):
-    m = re.match(r"\s*- name: (\S+)", line)
+    m = re.match(r'\s*- (?:\{)?"?name"?: "?([^",\s]+)', line)  # YAML or JSON flow style
     if m: name = m.group(1)
-    m = re.search(r"scenario: \{chip: ([^,}]+)", line)
+    m = re.search(r'"?scenario"?: \{"?chip"?: "?([^",}]+)', line)
     if m and name: chip[name] = m.group(1).strip()
 e = [c["rel_error"] for c in json.load(open(sys.argv[1]))["cases"]
      if c["metric"] == "energy.avg_power_w_per_chip" and c["use"] == "validate" and chip.get(c["name"]) == "h100-sxm"]
