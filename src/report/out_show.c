@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The command word (singular, as in `show chip`) and the preset kind (plural, as in data/). */
@@ -699,9 +700,11 @@ static void json_record(jbuf *b, const sl_resid_group *g, size_t ng) {
 
 /* ---- what a chip's energy figures are checked against ---------------------------------------------- */
 
-/* The measured board power (energy.avg_power_w_per_chip) of data/validation/power.yaml's cases on the
- * chip, by source and use: the use: validate cases are predictions (a chip's energy figures are fitted
- * to its use: calibrate cases only, scripts/power-fit), so they are shown apart from the fitted ones. */
+/* The measured board power of data/validation/power.yaml's cases on the chip against the model's
+ * prediction, by source and use, from data/validation/power-record.yaml (written by
+ * scripts/power-record with silica validate, so that show runs no simulation): the use: validate
+ * cases are predictions (a chip's energy figures are fitted to its use: calibrate cases only,
+ * scripts/power-fit), so they are shown apart from the fitted ones. */
 typedef struct {
   const char *group;
   int calibrate;
@@ -710,26 +713,38 @@ typedef struct {
 } power_src;
 enum { POWER_MAX = 32 };
 
-static size_t power_record(sl_validation *v, const char *chip, power_src *g) {
-  const char *text = sl_preset_text("validation", "power");
+static const char *row_str(yt_node *row, const char *key) {
+  yt_node *v = yt_get(row, key);
+  return v && v->type == YT_SCALAR ? v->str : NULL;
+}
+
+static size_t power_record(arena *a, const char *chip, power_src *g) {
+  const char *text = sl_preset_text("validation", "power-record");
+  yt_node *root = NULL;
   sl_error e;
-  v->only_chip = chip; /* the other chips' cases need not run */
-  if (!text || val_run_text(v, text, preset_path("validation", "power"), NULL, &e)) return 0;
+  if (!text || yt_parse(a, text, strlen(text), "power-record.yaml", &root, &e) || root->type != YT_MAP) return 0;
+  yt_node *rows = yt_get(root, "rows");
+  if (!rows || rows->type != YT_SEQ) return 0;
   size_t ng = 0;
   for (int use = 0; use < 2; use++) /* the predictions first */
-    for (size_t i = 0; i < v->n; i++) {
-      const sl_val_entry *x = &v->entries[i];
-      if (x->calibration != use || !x->chip || strcmp(x->chip, chip) != 0 ||
-          strcmp(x->metric, "energy.avg_power_w_per_chip") != 0 || isnan(x->rel_error))
-        continue;
+    for (size_t i = 0; i < rows->n; i++) {
+      yt_node *row = rows->items[i];
+      if (row->type != YT_MAP) continue;
+      const char *c = row_str(row, "chip"), *grp = row_str(row, "group"), *u = row_str(row, "use");
+      const char *ms = row_str(row, "measured"), *ps = row_str(row, "predicted");
+      if (!c || !grp || !u || !ms || !ps || strcmp(c, chip) != 0) continue;
+      if ((strcmp(u, "calibrate") == 0) != use) continue;
+      double m = strtod(ms, NULL), p = strtod(ps, NULL);
+      if (!(m > 0) || !isfinite(p)) continue;
       size_t k = 0;
-      while (k < ng && !(g[k].calibrate == use && strcmp(g[k].group, x->group) == 0))
+      while (k < ng && !(g[k].calibrate == use && strcmp(g[k].group, grp) == 0))
         k++;
       if (k == ng) {
         if (ng == POWER_MAX) continue;
-        g[ng++] = (power_src){x->group, use, 0, 0, 0};
+        g[ng++] = (power_src){grp, use, 0, 0, 0};
       }
-      g[k].n++, g[k].sum_abs += fabs(x->rel_error), g[k].sum += x->rel_error;
+      double err = p / m - 1;
+      g[k].n++, g[k].sum_abs += fabs(err), g[k].sum += err;
     }
   return ng;
 }
@@ -807,9 +822,7 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
   sl_resid_group rec[RECORD_MAX];
   size_t nrec = chip ? record_of(&a, l.chip.name, 0, rec) : stack ? record_of(&a, l.stack.name, 1, rec) : 0;
   power_src pw[POWER_MAX];
-  sl_validation pv;
-  val_init(&pv);
-  size_t npw = chip ? power_record(&pv, l.chip.name, pw) : 0;
+  size_t npw = chip ? power_record(&a, l.chip.name, pw) : 0;
   if (format == SL_FORMAT_JSON) {
     jb_obj_begin(&b, NULL);
     if (chip || stack) {
@@ -839,7 +852,6 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
                scalar_of(l.tree, "name") ? scalar_of(l.tree, "name") : name, l.tree->file);
     text_tree(&b, l.tree, 2, NULL);
   }
-  val_free(&pv); /* the power record's groups point into it */
   ar_free(&a);
   return rep_take(&b, out, err);
 }

@@ -285,7 +285,6 @@ typedef struct sl_validation {
   size_t n, cap;
   size_t internal_errors; /* entries whose run hit SL_ERR_INTERNAL (a bug): the CLI exits 3 */
   sl_val_group valid, calib, all;
-  const char *only_chip; /* when set, only the cases whose scenario names this chip run */
 } sl_validation;
 
 void val_init(sl_validation *v);
@@ -294,10 +293,6 @@ void val_free(sl_validation *v);
  * regex; NULL = all), appending one entry per (case, metric).  A malformed cases file or a bad
  * regex is SL_ERR_INPUT (nothing is appended); a bad scenario is an entry with status error. */
 sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err);
-/* The same over a cases document already in memory (an embedded one); `path` names it in errors and
- * resolves the relative spec paths of its scenarios. */
-sl_status val_run_text(sl_validation *v, const char *text, const char *path, const char *filter,
-                       sl_error *err);
 void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
 /* One entry as the JSON's "cases" hold it. */
 void val_write_entry(jbuf *b, const sl_val_entry *e);

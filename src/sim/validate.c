@@ -325,9 +325,7 @@ static sl_status record(sl_validation *v, const vcase *c, const char *file, cons
   return SL_OK;
 }
 
-/* Runs the cases of a parsed file (text: the document itself, else read from path). */
-static sl_status run_cases(sl_validation *v, const char *path, const char *text, const char *filter,
-                           sl_error *err) {
+sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err) {
   if (err) memset(err, 0, sizeof *err);
   regex_t re;
   if (filter) {
@@ -344,13 +342,11 @@ static sl_status run_cases(sl_validation *v, const char *path, const char *text,
   size_t n = 0;
   reader r = {err, &v->a, ""};
   const char *file = ar_strdup(&v->a, path);
-  sl_status s = !file ? err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory")
-                : text ? yt_parse(&v->a, text, strlen(text), path, &root, err)
-                       : yt_parse_file(&v->a, path, &root, err);
+  sl_status s = file ? yt_parse_file(&v->a, path, &root, err)
+                     : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   if (!s) s = read_cases(&r, root, &cs, &n);
   for (size_t i = 0; !s && i < n; i++) {
     if (filter && regexec(&re, cs[i].name, 0, NULL, 0) != 0) continue;
-    if (v->only_chip && (!cs[i].chip || strcmp(cs[i].chip, v->only_chip) != 0)) continue;
     outcome o;
     sl_result *res = run_case(&cs[i], path, &o);
     v->internal_errors += (size_t)o.internal;
@@ -360,15 +356,6 @@ static sl_status run_cases(sl_validation *v, const char *path, const char *text,
   }
   if (filter) regfree(&re);
   return s;
-}
-
-sl_status val_run_file(sl_validation *v, const char *path, const char *filter, sl_error *err) {
-  return run_cases(v, path, NULL, filter, err);
-}
-
-sl_status val_run_text(sl_validation *v, const char *text, const char *path, const char *filter,
-                       sl_error *err) {
-  return run_cases(v, path, text, filter, err);
 }
 
 /* ---- cases for fitting stack figures and cross-validation ------------------------------------ */
@@ -627,6 +614,7 @@ void val_write_entry(jbuf *b, const sl_val_entry *e) {
   jb_str(b, "status", sl_val_status_names[e->status]);
   jb_str(b, "group", e->group);
   jb_str(b, "use", USE_NAMES[e->calibration]);
+  if (e->chip) jb_str(b, "chip", e->chip);
   if (e->source && e->source[0]) jb_str(b, "source", e->source);
   if (e->message && e->message[0]) jb_str(b, "message", e->message);
   jb_obj_end(b);
