@@ -270,6 +270,21 @@ def main():
                 raw["timings_ms"][f"power-gemm-{dtype}-{m}x{n}x{k}"] = {"ms": t * 1e3, "w": p, "sm_mhz": clk}
                 power.append(cases.power_case(a.chip, dtype, {"op": "gemm", "m": m, "n": n, "k": k},
                                               f"gemm-{m}x{n}x{k}", t, p, clk, wl))
+                if m == n == k:
+                    # The same GEMM on zero inputs (He 2024): little switching, so it runs below the power
+                    # limit at the top clock where the random one is held at the limit; the two clocks
+                    # and powers give the operating point the chip's energy figures are fitted at
+                    # (docs/energy-cost.md 2.4).  raw.json only: silica does not model data-dependent
+                    # switching.
+                    try:  # an fp8 tensor's fill may be missing from an older PyTorch: skip, not abort
+                        x.zero_()
+                        w.zero_()
+                    except (RuntimeError, NotImplementedError) as err:
+                        raw["timings_ms"][f"power-gemm-{dtype}-{m}x{n}x{k}-zeros"] = {"skipped": str(err)}
+                        continue
+                    tz, pz, clkz, _ = powered(torch, nvml, fn, win)
+                    raw["timings_ms"][f"power-gemm-{dtype}-{m}x{n}x{k}-zeros"] = {"ms": tz * 1e3, "w": pz,
+                                                                                   "sm_mhz": clkz}
         rows, cols = 65536, 4096  # 2^28 bf16 values: 512 MiB a tensor, far past the L2
         x = torch.randn(rows, cols, device=dev, dtype=torch.bfloat16)
         y = torch.randn_like(x)
