@@ -751,8 +751,10 @@ sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_erro
  * (or that no plan fits these chips at all).  Only `silica run` asks for it (sl_run_params.plan_hint):
  * one more plan search, off the path of sweeps and validation. */
 sl_status train_fit_hint(const sl_scenario *sc, sl_result *res, sl_error *err) {
-  if (res->feasible || !sc->parallel_default || sc->task != SL_TASK_TRAIN ||
-      sc->model.kind != SL_MODEL_TRANSFORMER || strncmp(res->reason, "does not fit", 12) != 0)
+  /* memory was checked and is short (a plan that could not be formed leaves res->mem unset) */
+  int short_of_memory = res->mem.capacity_bytes > 0 && !res->mem.fits;
+  if (res->feasible || !short_of_memory || !sc->parallel_default || sc->task != SL_TASK_TRAIN ||
+      sc->model.kind != SL_MODEL_TRANSFORMER)
     return SL_OK;
   sl_scenario c = *sc;
   c.a = (arena){0};
