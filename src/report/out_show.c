@@ -749,45 +749,51 @@ static size_t power_record(arena *a, const char *chip, power_src *g) {
   return ng;
 }
 
-static void text_power(jbuf *b, const power_src *g, size_t ng) {
-  size_t n = 0, ns = 0;
-  double sa = 0, sm = 0;
+/* The predictions (use: validate) of a power record together: their count, sources, summed errors. */
+static power_src power_total(const power_src *g, size_t ng, size_t *sources) {
+  power_src t = {"all", 0, 0, 0, 0};
+  *sources = 0;
   for (size_t i = 0; i < ng; i++)
-    if (!g[i].calibrate) n += g[i].n, ns++, sa += g[i].sum_abs, sm += g[i].sum;
+    if (!g[i].calibrate) t.n += g[i].n, t.sum_abs += g[i].sum_abs, t.sum += g[i].sum, ++*sources;
+  return t;
+}
+
+static void text_power(jbuf *b, const power_src *g, size_t ng) {
+  size_t ns;
+  power_src t = power_total(g, ng, &ns);
   if (!ng) {
     rep_printf(b, "power checked against: no measured board power on this chip (data/validation/power.yaml)\n");
     return;
   }
-  if (n)
+  if (t.n)
     rep_printf(b,
                "power checked against: %zu measurement%s of board power from %zu source%s, predicted (not "
                "fitted to): mean |error| %.1f%%, mean error %+.1f%%\n",
-               n, n == 1 ? "" : "s", ns, ns == 1 ? "" : "s", 100 * sa / (double)n, 100 * sm / (double)n);
+               t.n, t.n == 1 ? "" : "s", ns, ns == 1 ? "" : "s", 100 * mean_of(t.sum_abs, t.n),
+               100 * mean_of(t.sum, t.n));
   else
     rep_printf(b, "power checked against: no end-to-end measurement of board power on this chip\n");
   for (size_t i = 0; i < ng; i++)
     rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%\n", g[i].group,
-               g[i].calibrate ? "fitted to" : "predicted", 100 * g[i].sum_abs / (double)g[i].n,
-               100 * g[i].sum / (double)g[i].n);
+               g[i].calibrate ? "fitted to" : "predicted", 100 * mean_of(g[i].sum_abs, g[i].n),
+               100 * mean_of(g[i].sum, g[i].n));
 }
 
 static void json_power(jbuf *b, const power_src *g, size_t ng) {
-  size_t n = 0;
-  double sa = 0, sm = 0;
-  for (size_t i = 0; i < ng; i++)
-    if (!g[i].calibrate) n += g[i].n, sa += g[i].sum_abs, sm += g[i].sum;
+  size_t ns;
+  power_src t = power_total(g, ng, &ns);
   jb_obj_begin(b, "power_checked_on"); /* board power: predictions (use: validate) and the fitted cases */
-  jb_num(b, "measurements", (double)n);
-  jb_num(b, "mean_abs_error", n ? sa / (double)n : NAN);
-  jb_num(b, "mean_error", n ? sm / (double)n : NAN);
+  jb_num(b, "measurements", (double)t.n);
+  jb_num(b, "mean_abs_error", mean_of(t.sum_abs, t.n));
+  jb_num(b, "mean_error", mean_of(t.sum, t.n));
   jb_arr_begin(b, "sources");
   for (size_t i = 0; i < ng; i++) {
     jb_obj_begin(b, NULL);
     jb_str(b, "source", g[i].group);
     jb_str(b, "use", g[i].calibrate ? "calibrate" : "validate");
     jb_num(b, "measurements", (double)g[i].n);
-    jb_num(b, "mean_abs_error", g[i].sum_abs / (double)g[i].n);
-    jb_num(b, "mean_error", g[i].sum / (double)g[i].n);
+    jb_num(b, "mean_abs_error", mean_of(g[i].sum_abs, g[i].n));
+    jb_num(b, "mean_error", mean_of(g[i].sum, g[i].n));
     jb_obj_end(b);
   }
   jb_arr_end(b);
