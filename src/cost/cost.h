@@ -70,7 +70,7 @@ typedef struct sl_gemm_chip_key {
 } sl_gemm_chip_key;
 /* The figures the power cap in the ranking reads (gemm_config_capped_time). */
 typedef struct sl_gemm_energy_key {
-  double tdp_w, derived, static_w, operand, core_sram, shared, dram;
+  double tdp_w, derived, static_w, top, operand, core_sram, shared, dram;
   double mac[SL_DTYPE_COUNT], operand_per_mac[SL_DTYPE_COUNT];
 } sl_gemm_energy_key;
 typedef struct sl_gemm_memo {

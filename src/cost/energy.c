@@ -178,6 +178,12 @@ void energy_derive(sl_chip *c, int use_overrides) {
   /* Busy power: a chip figure of its own (energy.busy_w), not derived from the node, so it is
    * taken whether or not the other figures of the spec are. */
   E->busy_w = c->energy_over.busy_w > 0 ? c->energy_over.busy_w : 0;
+  /* The dynamic scale is fitted to a GEMM held at the TDP, at a clock and voltage below the top ones
+   * (energy.limit_clock_ratio, measured as He's GEMM on zero inputs against random ones); an action
+   * below the limit runs at the top clock and voltage and costs (1 / ratio)^2 as much, V tracking
+   * the clock as in the cap below (docs/energy-cost.md §2.5). */
+  double lc = c->energy_limit_clock > 0 && c->energy_limit_clock < 1 ? c->energy_limit_clock : 1.0;
+  E->top_scale = 1.0 / (lc * lc);
   E->derived = 1;
 }
 
@@ -209,6 +215,15 @@ void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
    * warps stalled on memory); in the clock domain, so it scales with the clock under the cap. */
   if (E->busy_w > 0 && k->time_s > 0) core += E->busy_w * energy_busy_fraction(c, k) * k->time_s;
   double off = (resident ? 0 : k->dram_bytes * E->dram_j_per_byte) + k->link_bytes * E->link_j_per_byte;
+  /* The operating point (§2.5): the per-action figures are those of a kernel at the TDP; a kernel that
+   * stays under it at the top clock and voltage spends top_scale times as much on the chip, and one
+   * that would pass it at the top clock runs at the clock that holds it at the TDP (its time, from
+   * efficiencies measured on the power-limited board, already has that clock), down to the
+   * figures at the limit, beyond which the cap of the step (power_cap) lowers the clock further. */
+  if (E->top_scale > 1 && k->time_s > 0 && c->tdp_w > E->static_w) {
+    double at_tdp = (c->tdp_w - E->static_w) * k->time_s - off;
+    core = fmax(core, fmin(core * E->top_scale, at_tdp));
+  }
   k->e_core_j = core;
   k->e_off_j = off;
 }

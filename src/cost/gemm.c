@@ -186,8 +186,12 @@ double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl
   return power_cap_overlap(c, r.e_core_j, r.e_off_j, r.clocked_s, r.dram_s, r.time_s - body).time_s;
 }
 
-static int better(double t, double dram, double best_t, double best_dram) {
-  return t < best_t * (1 - 1e-12) || (t <= best_t * (1 + 1e-12) && dram < best_dram);
+static int better(const sl_cost *r, double t, const sl_cost *best, double best_t) {
+  if (t < best_t * (1 - 1e-12)) return 1;
+  if (!(t <= best_t * (1 + 1e-12))) return 0;
+  if (r->dram_bytes != best->dram_bytes) return r->dram_bytes < best->dram_bytes;
+  if (r->macs != best->macs) return r->macs < best->macs;
+  return r->l2_bytes < best->l2_bytes;
 }
 
 /* The configuration with the least time under the cap; *is_free: it is also the one with the
@@ -205,8 +209,8 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
       if (s > 1 && (c->stream_k || out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
       sl_cost r = cost_gemm_config(ctx, g, t, s);
       double rt = gemm_config_capped_time(ctx, g, r);
-      if (better(rt, r.dram_bytes, best_t, best.dram_bytes)) best = r, best_t = rt;
-      if (better(r.time_s, r.dram_bytes, fast.time_s, fast.dram_bytes)) fast = r;
+      if (better(&r, rt, &best, best_t)) best = r, best_t = rt;
+      if (better(&r, r.time_s, &fast, fast.time_s)) fast = r;
     }
   }
   if (is_free)
@@ -250,7 +254,7 @@ static void gemm_chip_key(const sl_costctx *ctx, sl_gemm_chip_key *k) {
 static void gemm_energy_key(const sl_chip *c, sl_gemm_energy_key *k) {
   const sl_energy_spec *E = &c->energy;
   memset(k, 0, sizeof *k);
-  k->tdp_w = c->tdp_w, k->derived = E->derived, k->static_w = E->static_w;
+  k->tdp_w = c->tdp_w, k->derived = E->derived, k->static_w = E->static_w, k->top = E->top_scale;
   k->operand = E->operand_j_per_byte, k->core_sram = E->core_sram_j_per_byte;
   k->shared = E->shared_j_per_byte, k->dram = E->dram_j_per_byte;
   for (int i = 0; i < SL_DTYPE_COUNT; i++)

@@ -248,6 +248,7 @@ static sl_status read_energy(reader *r, yt_node *chip, sl_chip *c) {
   o->busy_w = 0;
   o->source = "";
   c->energy_dynamic_scale = 1;
+  c->energy_limit_clock = 1;
   yt_node *e = yt_get(chip, "energy");
   if (!e) return SL_OK;
   rd_mark m = rd_push(r, "energy");
@@ -261,6 +262,7 @@ static sl_status read_energy(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) s = rd_double(r, e, "link_pj_per_bit", 0, 0, 1e6, &o->link_pj_per_bit);
   if (!s) s = rd_double(r, e, "static_w", 0, 0, 1e7, &o->static_w);
   if (!s) s = rd_double(r, e, "dynamic_scale", 0, 0.05, 20, &c->energy_dynamic_scale);
+  if (!s) s = rd_double(r, e, "limit_clock_ratio", 0, 0.3, 1, &c->energy_limit_clock);
   if (!s) s = rd_double(r, e, "busy_w", 0, 0, 1e7, &o->busy_w);
   if (!s) s = rd_string(r, e, "source", 0, &o->source);
   if (!s) s = rd_done(r, e);

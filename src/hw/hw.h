@@ -60,6 +60,8 @@ typedef struct sl_energy_spec {
   double static_w;             /* static and idle power of the chip (leakage, clocks, DRAM refresh) */
   double busy_w;               /* watts above static_w while a kernel runs on every core, whatever it
                                   completes (clocks, issue, register files of stalled warps) */
+  double top_scale;            /* on-chip energy per action at the top clock over that at the clock a
+                                  power-limited GEMM runs at (1 / limit_clock_ratio^2; 1 = the same) */
   const char *source;          /* the spec's energy.source, "" when every figure is derived */
   int derived;                 /* filled by energy_derive */
 } sl_energy_spec;
@@ -133,6 +135,8 @@ typedef struct sl_chip {
   sl_energy_over energy_over;  /* the spec's `energy:` map (figures that replace derived ones) */
   double energy_dynamic_scale; /* energy.dynamic_scale: on-chip dynamic energy per action over the
                                   figure derived from the node (1 when the spec gives none) */
+  double energy_limit_clock;   /* energy.limit_clock_ratio: the clock of a GEMM held at the TDP over the
+                                  top clock, where the dynamic scale was fitted (1 when none given) */
   sl_energy_spec energy;       /* per-action energies, derived by cost's energy_derive (not at load) */
   /* the stack preset a scenario on this chip gets when it names none, by kind of work (NULL:
    * silica's defaults): the software the chip's family runs */

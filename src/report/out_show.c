@@ -181,6 +181,7 @@ static void json_chip_area_energy(jbuf *b, const sl_chip *c, const sl_area *ar) 
   jb_num(b, "idle_power_w", E->static_w);
   jb_num(b, "dynamic_scale", c->energy_dynamic_scale > 0 ? c->energy_dynamic_scale : 1.0);
   jb_num(b, "busy_w", E->busy_w);
+  jb_num(b, "limit_clock_ratio", c->energy_limit_clock > 0 ? c->energy_limit_clock : 1.0);
   jb_obj_begin(b, "mac_pj");
   for (int f = 0; f < SL_DTYPE_COUNT; f++)
     if (c->mat_macs_per_cycle[f] > 0) jb_num(b, sl_dtype_names[f], E->mac_j[f] * 1e12);
@@ -245,6 +246,11 @@ static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
   if (c->energy_dynamic_scale > 0 && c->energy_dynamic_scale != 1)
     rep_printf(b, "  on-chip figures x %.4g (energy.dynamic_scale, fitted to measured board power)\n",
                c->energy_dynamic_scale);
+  if (E->top_scale > 1)
+    rep_printf(b,
+               "  those figures at the clock of a GEMM held at the TDP, %.3g of the top clock "
+               "(energy.limit_clock_ratio); under the limit an action costs %.3gx\n",
+               c->energy_limit_clock, E->top_scale);
   if (E->busy_w > 0)
     rep_printf(b, "  busy power %.0f W above idle while a kernel occupies every core (energy.busy_w)\n",
                E->busy_w);

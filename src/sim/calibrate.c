@@ -301,6 +301,13 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     size_t seen[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
       int m = cases[i].metric == SL_CAL_POWER ? 1 + is_stream(cases[i].sc) : 0;
+      /* A kernel of the matrix engine measured for its power is one held at the TDP: its actions
+       * are at the clock that defines the dynamic scale (energy.limit_clock_ratio), not at the top
+       * clock a kernel under the limit runs at (docs/energy-cost.md §2.5). */
+      if (m == 1 && cases[i].sc->chip.energy_limit_clock != 1) {
+        cases[i].sc->chip.energy_limit_clock = 1;
+        energy_derive(&cases[i].sc->chip, 1);
+      }
       f.half[i] = (unsigned char)(seen[m]++ % 2);
       if (f.half[i])
         cal->n_test++;

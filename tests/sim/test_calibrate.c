@@ -269,10 +269,12 @@ static void test_recovers_energy_scale(void **state) {
   snprintf(hot, sizeof hot, "%s/hot.yaml", dir);
   snprintf(base, sizeof base, "%s/base.yaml", dir);
   snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:"},
-             (const char *const[]){"  dynamic_scale: 1.10"}, 1);
-  write_chip(base, preset, (const char *const[]){"  dynamic_scale:"},
-             (const char *const[]){"  dynamic_scale: 0.80"}, 1);
+  /* one operating point (energy.limit_clock_ratio 1): the GEMM's power as the figure makes it;
+   * test_recovers_limit_point_scale takes the A100's 0.871 */
+  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
+             (const char *const[]){"  dynamic_scale: 1.10", "  limit_clock_ratio: 1"}, 2);
+  write_chip(base, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
+             (const char *const[]){"  dynamic_scale: 0.80", "  limit_clock_ratio: 1"}, 2);
 #define GEMM_CASE                                                                                            \
   "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: %d, n: %d, k: %d}}"
   char g1[512], g2[512], g3[512];
@@ -347,6 +349,53 @@ static void test_recovers_energy_scale(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* A GEMM measured for its power is one held at the TDP: calibrate fits the dynamic scale at the clock
+ * it ran at, whatever the chip's energy.limit_clock_ratio (docs/energy-cost.md 2.5).  On a chip with
+ * the A100's 0.871 the figure a GEMM's limit-point power was made with is recovered, where fitting it
+ * at the top clock would put every value that makes the top clock's power pass the TDP at the TDP
+ * (a flat objective). */
+static void test_recovers_limit_point_scale(void **state) {
+  (void)state;
+  char dir[] = "/tmp/silica-cal-limit-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  const char *preset = sl_preset_text("chips", "a100-sxm-80gb");
+  char hot1[256], base[256], cases[256];
+  snprintf(hot1, sizeof hot1, "%s/hot1.yaml", dir);
+  snprintf(base, sizeof base, "%s/base.yaml", dir);
+  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
+  write_chip(hot1, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
+             (const char *const[]){"  dynamic_scale: 1.10", "  limit_clock_ratio: 1"}, 2);
+  write_chip(base, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
+             (const char *const[]){"  dynamic_scale: 0.80", "  limit_clock_ratio: 0.871"}, 2);
+  char g1[512], gb[512];
+#define GEMM_8192 "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: 8192, n: 8192, k: 8192}}"
+  snprintf(g1, sizeof g1, GEMM_8192, hot1);
+  snprintf(gb, sizeof gb, GEMM_8192, base);
+#undef GEMM_8192
+  double p1 = predict_key(g1, "energy.uncapped_power_w_per_chip"); /* at the limit's clock */
+  assert_true(p1 < 400);
+  FILE *f = fopen(cases, "w");
+  assert_non_null(f);
+  fprintf(f, "cases:\n  - {name: p, scenario: %s, use: calibrate, measured: {energy.avg_power_w_per_chip: %.17g}}\n",
+          gb, p1);
+  fclose(f);
+  arena a;
+  ar_init(&a);
+  sl_cal_case *cs = NULL;
+  size_t n = 0;
+  sl_error err;
+  assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
+  assert_int_equal(n, 1);
+  sl_calibration cal;
+  assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
+  double scale = NAN;
+  for (size_t i = 0; i < cal.n_params; i++)
+    if (strcmp(cal.params[i].key, "energy.dynamic_scale") == 0) scale = cal.params[i].after;
+  print_message("limit-point dynamic_scale %.4f (1.10)\n", scale);
+  assert_true(fabs(scale / 1.10 - 1) < 0.005);
+  cleanup(cs, n, &a, dir);
+}
+
 /* energy.dram_pj_per_bit and energy.dynamic_scale together, from a streaming kernel's power and a
  * GEMM's: each moves the other's case (the GEMM's DRAM traffic, the stream's bytes through the
  * shared level), and both are recovered from powers the model made at known figures.  The stream
@@ -362,10 +411,10 @@ static void test_recovers_dram_energy(void **state) {
   snprintf(hot, sizeof hot, "%s/hot.yaml", dir);
   snprintf(base, sizeof base, "%s/base.yaml", dir);
   snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:", "  dram_pj_per_bit:"},
-             (const char *const[]){"  dynamic_scale: 1.10", "  dram_pj_per_bit: 20.0"}, 2);
-  write_chip(base, preset, (const char *const[]){"  dynamic_scale:", "  dram_pj_per_bit:"},
-             (const char *const[]){"  dynamic_scale: 0.80", "  dram_pj_per_bit: 5.0"}, 2);
+  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:", "  dram_pj_per_bit:", "  limit_clock_ratio:"},
+             (const char *const[]){"  dynamic_scale: 1.10", "  dram_pj_per_bit: 20.0", "  limit_clock_ratio: 1"}, 3);
+  write_chip(base, preset, (const char *const[]){"  dynamic_scale:", "  dram_pj_per_bit:", "  limit_clock_ratio:"},
+             (const char *const[]){"  dynamic_scale: 0.80", "  dram_pj_per_bit: 5.0", "  limit_clock_ratio: 1"}, 3);
   char g[512], st[512];
   snprintf(g, sizeof g,
            "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: 8192, n: 8192, "
@@ -481,7 +530,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recovers_known_figures), cmocka_unit_test(test_recovers_attention_family),
       cmocka_unit_test(test_a100_sweep_holdout), cmocka_unit_test(test_recovers_energy_scale),
-      cmocka_unit_test(test_recovers_dram_energy),
+      cmocka_unit_test(test_recovers_dram_energy), cmocka_unit_test(test_recovers_limit_point_scale),
       cmocka_unit_test(test_only_own_chip), cmocka_unit_test(test_never_worse),
       cmocka_unit_test(test_format_gemm_latency)};
   return cmocka_run_group_tests(tests, NULL, NULL);
