@@ -67,6 +67,23 @@ static void write_chip(const char *path, const char *preset, const char *const *
   fclose(f);
 }
 
+/* The files of an energy-fit test in dir: a chip like the A100 80 GB preset with the figures the
+ * measured powers are made with (hot), the same chip with the figures the fit starts from (base), each
+ * with the lines that start with prefix[i] replaced, and the path of the cases file. */
+typedef struct {
+  char hot[256], base[256], cases[256];
+} energy_files;
+
+static void energy_files_write(energy_files *e, const char *dir, const char *const *prefix,
+                               const char *const *hot, const char *const *base, size_t n) {
+  const char *preset = sl_preset_text("chips", "a100-sxm-80gb");
+  snprintf(e->hot, sizeof e->hot, "%s/hot.yaml", dir);
+  snprintf(e->base, sizeof e->base, "%s/base.yaml", dir);
+  snprintf(e->cases, sizeof e->cases, "%s/cases.yaml", dir);
+  write_chip(e->hot, preset, prefix, hot, n);
+  write_chip(e->base, preset, prefix, base, n);
+}
+
 static void test_recovers_known_figures(void **state) {
   (void)state;
   char dir[] = "/tmp/silica-cal-XXXXXX";
@@ -264,28 +281,23 @@ static void test_recovers_energy_scale(void **state) {
   (void)state;
   char dir[] = "/tmp/silica-cal-energy-XXXXXX";
   assert_non_null(mkdtemp(dir));
-  const char *preset = sl_preset_text("chips", "a100-sxm-80gb");
-  char hot[256], base[256], cases[256];
-  snprintf(hot, sizeof hot, "%s/hot.yaml", dir);
-  snprintf(base, sizeof base, "%s/base.yaml", dir);
-  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
   /* one operating point (energy.limit_clock_ratio 1): the GEMM's power as the figure makes it;
    * test_recovers_limit_point_scale takes the A100's 0.871 */
-  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
-             (const char *const[]){"  dynamic_scale: 1.10", "  limit_clock_ratio: 1"}, 2);
-  write_chip(base, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
-             (const char *const[]){"  dynamic_scale: 0.80", "  limit_clock_ratio: 1"}, 2);
+  energy_files F;
+  energy_files_write(&F, dir, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
+                     (const char *const[]){"  dynamic_scale: 1.10", "  limit_clock_ratio: 1"},
+                     (const char *const[]){"  dynamic_scale: 0.80", "  limit_clock_ratio: 1"}, 2);
 #define GEMM_CASE                                                                                            \
   "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: %d, n: %d, k: %d}}"
   char g1[512], g2[512], g3[512];
-  snprintf(g1, sizeof g1, GEMM_CASE, hot, 8192, 8192, 8192);
-  snprintf(g2, sizeof g2, GEMM_CASE, hot, 4096, 12288, 12288);
-  snprintf(g3, sizeof g3, GEMM_CASE, hot, 1024, 1024, 1024);
+  snprintf(g1, sizeof g1, GEMM_CASE, F.hot, 8192, 8192, 8192);
+  snprintf(g2, sizeof g2, GEMM_CASE, F.hot, 4096, 12288, 12288);
+  snprintf(g3, sizeof g3, GEMM_CASE, F.hot, 1024, 1024, 1024);
 #undef GEMM_CASE
   double p1 = predict_key(g1, "energy.uncapped_power_w_per_chip");
   assert_true(p1 < 400); /* under the A100's cap at 1.10 */
   for (int pass = 0; pass < 2; pass++) {
-    FILE *f = fopen(cases, "w");
+    FILE *f = fopen(F.cases, "w");
     assert_non_null(f);
     /* pass 1: a power 1.6x higher than the model makes at 1.10, which the 4096 x 12288 x 12288 GEMM's
      * time (measured on the throttled chip) does not allow */
@@ -303,7 +315,7 @@ static void test_recovers_energy_scale(void **state) {
     sl_cal_case *cs = NULL;
     size_t n = 0;
     sl_error err;
-    assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
+    assert_int_equal(val_load_cases(F.cases, F.base, &a, &cs, &n, &err), SL_OK);
     assert_int_equal(n, 3);
     assert_int_equal(cs[0].metric, SL_CAL_POWER);
     sl_calibration cal;
@@ -335,7 +347,7 @@ static void test_recovers_energy_scale(void **state) {
       assert_int_equal(sl_scenario_run(cs[1].sc, &r, &err), SL_OK);
       assert_true(sl_result_number(r, "step_time_s") > cs[1].measured_s * (1 + 1e-6));
       sl_result_free(r);
-      char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){cases}, 1);
+      char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){F.cases}, 1);
       assert_non_null(strstr(frag, "dynamic_scale: "));
       assert_non_null(strstr(frag, "over the TDP cap"));
       free(frag);
@@ -358,23 +370,18 @@ static void test_recovers_limit_point_scale(void **state) {
   (void)state;
   char dir[] = "/tmp/silica-cal-limit-XXXXXX";
   assert_non_null(mkdtemp(dir));
-  const char *preset = sl_preset_text("chips", "a100-sxm-80gb");
-  char hot1[256], base[256], cases[256];
-  snprintf(hot1, sizeof hot1, "%s/hot1.yaml", dir);
-  snprintf(base, sizeof base, "%s/base.yaml", dir);
-  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  write_chip(hot1, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
-             (const char *const[]){"  dynamic_scale: 1.10", "  limit_clock_ratio: 1"}, 2);
-  write_chip(base, preset, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
-             (const char *const[]){"  dynamic_scale: 0.80", "  limit_clock_ratio: 0.871"}, 2);
+  energy_files F;
+  energy_files_write(&F, dir, (const char *const[]){"  dynamic_scale:", "  limit_clock_ratio:"},
+                     (const char *const[]){"  dynamic_scale: 1.10", "  limit_clock_ratio: 1"},
+                     (const char *const[]){"  dynamic_scale: 0.80", "  limit_clock_ratio: 0.871"}, 2);
   char g1[512], gb[512];
 #define GEMM_8192 "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: 8192, n: 8192, k: 8192}}"
-  snprintf(g1, sizeof g1, GEMM_8192, hot1);
-  snprintf(gb, sizeof gb, GEMM_8192, base);
+  snprintf(g1, sizeof g1, GEMM_8192, F.hot);
+  snprintf(gb, sizeof gb, GEMM_8192, F.base);
 #undef GEMM_8192
   double p1 = predict_key(g1, "energy.uncapped_power_w_per_chip"); /* at the limit's clock */
   assert_true(p1 < 400);
-  FILE *f = fopen(cases, "w");
+  FILE *f = fopen(F.cases, "w");
   assert_non_null(f);
   fprintf(f, "cases:\n  - {name: p, scenario: %s, use: calibrate, measured: {energy.avg_power_w_per_chip: %.17g}}\n",
           gb, p1);
@@ -384,7 +391,7 @@ static void test_recovers_limit_point_scale(void **state) {
   sl_cal_case *cs = NULL;
   size_t n = 0;
   sl_error err;
-  assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
+  assert_int_equal(val_load_cases(F.cases, F.base, &a, &cs, &n, &err), SL_OK);
   assert_int_equal(n, 1);
   sl_calibration cal;
   assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
@@ -406,24 +413,19 @@ static void test_recovers_dram_energy(void **state) {
   (void)state;
   char dir[] = "/tmp/silica-cal-dram-XXXXXX";
   assert_non_null(mkdtemp(dir));
-  const char *preset = sl_preset_text("chips", "a100-sxm-80gb");
-  char hot[256], base[256], cases[256];
-  snprintf(hot, sizeof hot, "%s/hot.yaml", dir);
-  snprintf(base, sizeof base, "%s/base.yaml", dir);
-  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
-  write_chip(hot, preset, (const char *const[]){"  dynamic_scale:", "  dram_pj_per_bit:", "  limit_clock_ratio:"},
-             (const char *const[]){"  dynamic_scale: 1.10", "  dram_pj_per_bit: 20.0", "  limit_clock_ratio: 1"}, 3);
-  write_chip(base, preset, (const char *const[]){"  dynamic_scale:", "  dram_pj_per_bit:", "  limit_clock_ratio:"},
-             (const char *const[]){"  dynamic_scale: 0.80", "  dram_pj_per_bit: 5.0", "  limit_clock_ratio: 1"}, 3);
+  energy_files F;
+  energy_files_write(&F, dir, (const char *const[]){"  dynamic_scale:", "  dram_pj_per_bit:", "  limit_clock_ratio:"},
+                     (const char *const[]){"  dynamic_scale: 1.10", "  dram_pj_per_bit: 20.0", "  limit_clock_ratio: 1"},
+                     (const char *const[]){"  dynamic_scale: 0.80", "  dram_pj_per_bit: 5.0", "  limit_clock_ratio: 1"}, 3);
   char g[512], st[512];
   snprintf(g, sizeof g,
            "{chip: %s, stack: cuda-events, precision: fp16, task: infer, model: {op: gemm, m: 8192, n: 8192, "
            "k: 8192}}",
-           hot);
+           F.hot);
   snprintf(st, sizeof st,
            "{chip: %s, stack: cuda-events, precision: fp32, task: infer, model: {op: add, rows: 32768, cols: "
            "32768}}",
-           hot);
+           F.hot);
   double pg = predict_key(g, "energy.uncapped_power_w_per_chip");
   double ps = predict_key(st, "energy.uncapped_power_w_per_chip"), ts = predict_key(st, "step_time_s");
   double idle = 0.12 * 400; /* the A100's static power: 12% of its 400 W */
@@ -432,7 +434,7 @@ static void test_recovers_dram_energy(void **state) {
   double bytes = 3.0 * 32768.0 * 32768.0 * 4;
   assert_true(ps - idle > bytes * 20e-12 * 8 / ts);
   double tm = 1.25 * ts, pm = idle + (ps - idle) * ts / tm;
-  FILE *f = fopen(cases, "w");
+  FILE *f = fopen(F.cases, "w");
   assert_non_null(f);
   fprintf(f, "cases:\n  - {name: g, scenario: %s, use: calibrate, measured: {energy.avg_power_w_per_chip: %.17g}}\n",
           g, pg);
@@ -446,7 +448,7 @@ static void test_recovers_dram_energy(void **state) {
   sl_cal_case *cs = NULL;
   size_t n = 0;
   sl_error err;
-  assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
+  assert_int_equal(val_load_cases(F.cases, F.base, &a, &cs, &n, &err), SL_OK);
   assert_int_equal(n, 3); /* the GEMM's power, the stream's time and its power */
   int found = 0;
   for (size_t i = 0; i < n; i++)
@@ -462,7 +464,7 @@ static void test_recovers_dram_energy(void **state) {
   print_message("energy.dynamic_scale %.4f (1.10), energy.dram_pj_per_bit %.3f (20.0)\n", scale, dram);
   assert_true(fabs(scale / 1.10 - 1) < 0.005);
   assert_true(fabs(dram / 20.0 - 1) < 0.005);
-  char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){cases}, 1);
+  char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){F.cases}, 1);
   assert_non_null(strstr(frag, "dram_pj_per_bit: "));
   free(frag);
   cleanup(cs, n, &a, dir);
