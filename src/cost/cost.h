@@ -32,13 +32,13 @@ typedef struct sl_cost {
 /* ---- cost: network ------------------------------------------------------------------------------ */
 
 typedef struct sl_net {
-  double up_bw, up_lat;     /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
-  double out_bw, out_lat;   /* scale-out, oversubscription applied */
-  double node;              /* chips per scale-up domain */
-  double up_base, out_base; /* start-up of one collective call whose widest level is this one */
-  double up_ll, out_ll;     /* bus bytes/s of the low-latency protocol; 0 = none */
-  double up_sw, up_sw_lat;  /* in-switch reduction on the scale-up level: bytes/s per chip per
-                               direction (0 = none) and its fixed time per call */
+  double up_bw, up_lat;      /* scale-up: bytes/s per chip per direction (efficiency applied), s per step */
+  double out_bw, out_lat;    /* scale-out, oversubscription applied */
+  double node;               /* chips per scale-up domain */
+  double up_base, out_base;  /* start-up of one collective call whose widest level is this one */
+  double up_ll, out_ll;      /* bus bytes/s of the low-latency protocol; 0 = none */
+  double up_sw, up_sw_lat;   /* in-switch reduction on the scale-up level: bytes/s per chip per
+                                direction (0 = none) and its fixed time per call */
   double up_p2p, up_p2p_lat; /* a custom P2P all-reduce kernel in one domain: bytes/s per chip
                                 (0 = none) and its fixed time per stage */
 } sl_net;
@@ -52,6 +52,10 @@ double link_bw(const sl_link *l);
  * (collective.c); time 0 where it does not apply (n outside 2..8, S over 8 MiB, no link figures). */
 sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n);
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
+
+/* The group of a grouped GEMM raster (bands of tile-rows or -columns walked across): 8, the largest
+ * swizzle of CUTLASS's sm90 tile scheduler and Triton's customary GROUP_SIZE_M. */
+#define SL_GEMM_GROUP 8
 
 /* ---- cost: a memo of GEMM searches ----
  * cost_gemm searches the chip's tile catalogue for every shape.  A sweep worker costs the same

@@ -6,8 +6,8 @@
  *                 (every tile pays its full padded shape: tile quantisation; W: wave quantisation)
  *   shared level  every work tile streams its A and B panels from L2:  batch*(tn*M*K*a + tm*K*N*b)
  *   DRAM          the tiles running together in one wave share their panels (row- or column-major
- *                 raster over the tm x tn grid, whichever moves less); an operand that fits in half
- *                 the L2 is read once
+ *                 raster over the tm x tn grid, or a grouped one of 8 tile-rows or -columns,
+ *                 whichever moves least); an operand that fits in half the L2 is read once
  *   time          max(compute, L2, DRAM) + kernel latency (+ split-K reduction)
  * This is the NVIDIA "Matrix Multiplication Background" picture (tile and wave quantisation) with
  * a roofline per memory level (Williams et al. 2009).  gemm_ref.c walks the same model tile by
@@ -57,6 +57,83 @@ static double cols_over_waves(double batch, double tm, double tn, double cw) {
   return full * per_wave + last;
 }
 
+/* sum_{i < n} floor((a i + b) / m) for n, m >= 1 and a, b >= 0, in O(log m) (the Euclid-like
+ * reduction of the AtCoder Library's floor_sum). */
+static double floor_sum(double n, double m, double a, double b) {
+  uint64_t N = (uint64_t)n, M = (uint64_t)m, A = (uint64_t)a, B = (uint64_t)b, ans = 0;
+  if (N == 0) return 0;
+  for (;;) {
+    if (A >= M) ans += N * (N - 1) / 2 * (A / M), A %= M;
+    if (B >= M) ans += N * (B / M), B %= M;
+    uint64_t y = A * N + B;
+    if (y < M) break;
+    N = y / M, B = y % M;
+    uint64_t t = M;
+    M = A, A = t;
+  }
+  return (double)ans;
+}
+
+/* One band's part of grouped_panels: band b of a grouped raster (bands of S tile-rows over a
+ * tm x tn grid, each walked column by column) cut by waves of cw tiles into pieces.  A piece of
+ * n tiles holds min(s, n) rows, and columns floor(j1 / s) - floor(j0 / s) + 1, which telescope
+ * over the band to its pieces plus tn - 1, less the piece boundaries that fall on a column's
+ * first tile (w x cw = band start, mod s).  The wave that crosses into the next band reads a
+ * column the two pieces share once: their overlap is taken off here. */
+static void grouped_band(double b, double tm, double tn, double cw, double S, double *rows, double *cols) {
+  double band = S * tn, nb = ceil(tm / S);
+  double s = fmin(S, tm - b * S), start = b * band, end = start + s * tn - 1;
+  double wa = floor(start / cw), wz = floor(end / cw), pieces = wz - wa + 1;
+  double first = fmin((wa + 1) * cw, end + 1) - start;
+  *rows += fmin(s, first);
+  if (wz > wa) *rows += fmin(s, end + 1 - wz * cw) + (wz - wa - 1) * fmin(s, cw);
+  double on_column = 0, m = s / gcd_d(cw, s); /* solutions of w x cw = start mod s repeat every m */
+  for (double r = 0; r < m; r++)
+    if (fmod(r * cw - start, s) == 0) {
+      on_column = floor((wz - r) / m) - floor((wa - r) / m);
+      break;
+    }
+  *cols += pieces + (tn - 1) - on_column;
+  double next = end + 1;
+  if (b + 1 < nb && fmod(next, cw) != 0) {
+    double w = floor(next / cw), s1 = fmin(S, tm - (b + 1) * S);
+    double c0 = floor((w * cw - start) / s), c1 = floor((fmin((w + 1) * cw, next + s1 * tn) - 1 - next) / s1);
+    *cols -= fmax(0.0, c1 - c0 + 1);
+  }
+}
+
+/* Distinct row-tiles and column-tiles summed over waves of `cw` output tiles in a grouped raster
+ * over a tm x tn grid: bands of `S` tile-rows (the last one part-filled), each walked column by
+ * column (Triton's GROUP_SIZE_M ordering; CUTLASS's threadblock swizzle).  S = 1 is the row-major
+ * raster, S >= tm the column-major one; a wave as long as a band or longer covers whole rows of
+ * tiles, the row-major raster, and the grouped one is not counted (infinite).
+ *
+ * The sum over waves is a sum over rows and columns of the waves each one meets.  When S <= cw,
+ * a row of a full band (its tiles S apart) meets the waves from its first tile's to its last's,
+ * a column (S tiles in a row) one or two, and two bands share a column in one wave only when a
+ * wave is almost a band long (cw > band - S + 1).  So the full bands before the last sum as floor
+ * sums in O(log cw) (grouped_band's counts, summed); the last full band, the part-filled one and
+ * the near-band-long waves band by band (grouped_band).  A large GEMM has hundreds of waves. */
+static void grouped_panels(double tm, double tn, double cw, double S, double *rows, double *cols) {
+  double band = S * tn, nb = ceil(tm / S), nf = floor(tm / S);
+  *rows = *cols = 0;
+  if (cw >= band) {
+    *rows = *cols = INFINITY;
+    return;
+  }
+  double b0 = 0;
+  if (S <= cw && cw <= band - S + 1 && nf >= 2) {
+    double n = nf - 1; /* full bands whose crossing wave enters another full band */
+    for (double r = 0; r < S; r++)
+      *rows += floor_sum(n, cw, band, (tn - 1) * S + r) - floor_sum(n, cw, band, r);
+    *rows += n * S;
+    *cols += n * tn + floor_sum(n * tn, cw, S, S - 1) - floor_sum(n * tn, cw, S, 0);
+    b0 = n;
+  }
+  for (double b = b0; b < nb; b++)
+    grouped_band(b, tm, tn, cw, S, rows, cols);
+}
+
 void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip) {
   ctx->chip = chip;
   ctx->stack = stack;
@@ -96,7 +173,9 @@ double gemm_sram_eff(const sl_chip *c, sl_tile t) {
   return t.warp_m > 0 ? c->eff_sram : 1.0;
 }
 
-sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k) {
+/* One configuration; `grouped`: count the grouped rasters too (0: the row- and column-major ones
+ * only, a DRAM figure at least the full one's, for gemm_search's screening). */
+static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k, int grouped) {
   const sl_chip *c = ctx->chip;
   sl_cost r = {0};
   double C = c->cores, s = split_k;
@@ -136,6 +215,21 @@ sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile 
   b_row = fmin(fmax(b_row, b_total), b_total * tm), b_col = fmin(fmax(b_col, b_total), b_total * tm);
   double a_bytes = a_row, b_bytes = b_row;
   if (a_col + b_col < a_row + b_row) a_bytes = a_col, b_bytes = b_col;
+  /* Grouped rasters: when neither operand fits, a wave that covers a block of S tile-rows by
+   * cw / S tile-columns shares both operands' panels (S = SL_GEMM_GROUP, bands along M or along N);
+   * one matrix only. */
+  if (grouped && g->batch == 1 && a_total > half_l2 && b_total > half_l2)
+    for (int along_n = 0; along_n < 2; along_n++) {
+      double rows, cols;
+      if (along_n)
+        grouped_panels(tn, tm, cw, SL_GEMM_GROUP, &cols, &rows);
+      else
+        grouped_panels(tm, tn, cw, SL_GEMM_GROUP, &rows, &cols);
+      if (!isfinite(rows)) continue;
+      double a = fmin(fmax(rows * (g->m / tm) * g->k * g->a_bytes, a_total), a_total * tn);
+      double b = fmin(fmax(cols * (g->n / tn) * g->k * g->b_bytes, b_total), b_total * tm);
+      if (a + b < a_bytes + b_bytes) a_bytes = a, b_bytes = b;
+    }
   double dram = a_bytes + b_bytes + c_bytes;
   double t_reduce = 0;
   if (split_k > 1) { /* fp32 partials written and read back, then reduced */
@@ -186,6 +280,10 @@ double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl
   return power_cap_overlap(c, r.e_core_j, r.e_off_j, r.clocked_s, r.dram_s, r.time_s - body).time_s;
 }
 
+sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k) {
+  return gemm_config(ctx, g, t, split_k, 1);
+}
+
 static int better(const sl_cost *r, double t, const sl_cost *best, double best_t) {
   if (t < best_t * (1 - 1e-12)) return 1;
   if (!(t <= best_t * (1 + 1e-12))) return 0;
@@ -207,7 +305,13 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
     for (int s = 1; s <= c->max_split_k; s *= 2) {
       if (s > 1 && (c->stream_k || out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
-      sl_cost r = cost_gemm_config(ctx, g, t, s);
+      /* Screened first without the grouped rasters, which lower only the DRAM bytes: a
+       * configuration slower than both choices so far even with no DRAM time is not counted again
+       * (its time under the cap is at least that). */
+      sl_cost r = gemm_config(ctx, g, t, s, 0);
+      double floor_t = r.time_s - fmax(0.0, r.dram_s - r.clocked_s);
+      if (floor_t <= fmax(best_t, fast.time_s) * (1 + 1e-12)) r = gemm_config(ctx, g, t, s, 1);
+      else continue;
       double rt = gemm_config_capped_time(ctx, g, r);
       if (better(&r, rt, &best, best_t)) best = r, best_t = rt;
       if (better(&r, r.time_s, &fast, fast.time_s)) fast = r;

@@ -17,7 +17,15 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
   long out_tiles = B * tm * tn;
   double peak_core = gemm_core_flops(c, g->dt);
   const sl_mem_level *sram = chip_core_sram(c), *l2 = chip_l2(c);
-  double compute = 0, l2_bytes = 0, flops = 0, a_ord[2] = {0, 0}, b_ord[2] = {0, 0};
+  /* Orders: 0 row-major, 1 column-major, then the grouped rasters, bands of SL_GEMM_GROUP
+   * tile-rows (2) or tile-columns (3), taken for one matrix whose operands both pass half the L2. */
+  double compute = 0, l2_bytes = 0, flops = 0, a_ord[4] = {0}, b_ord[4] = {0};
+  double a_total = g->batch * g->m * g->k * g->a_bytes, b_total = g->batch * g->k * g->n * g->b_bytes;
+  double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
+  int n_ord = B == 1 && a_total > half_l2 && b_total > half_l2 ? 4 : 2;
+  /* A band as short as a wave is whole rows (columns) of tiles: the row-major (column-major) raster;
+   * not walked. */
+  int skip2 = SL_GEMM_GROUP * tn <= cw, skip3 = SL_GEMM_GROUP * tm <= cw;
   long waves = 0;
   char *row_seen = calloc((size_t)(B * tm), 1), *col_seen = calloc((size_t)(B * tn), 1);
   long *rows_list = malloc(sizeof(long) * (size_t)cw), *cols_list = malloc(sizeof(long) * (size_t)cw);
@@ -26,10 +34,10 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
     st = SL_ERR_INTERNAL;
     goto out;
   }
-  /* Work tiles in waves of C: a wave holds cw output tiles with all their s splits.  Order 0 is
-   * the row-major raster, order 1 the column-major one; compute and L2 do not depend on it. */
-  for (int ord = 0; ord < 2; ord++)
-    for (long first = 0; first < out_tiles; first += cw) {
+  /* Work tiles in waves of C: a wave holds cw output tiles with all their s splits, in each order
+   * above; compute and L2 do not depend on it. */
+  for (int ord = 0; ord < n_ord; ord++)
+    for (long first = 0; first < out_tiles && !(ord == 2 && skip2) && !(ord == 3 && skip3); first += cw) {
       long last = first + cw < out_tiles ? first + cw : out_tiles;
       long nr = 0, nc = 0;
       double wave_time = 0;
@@ -37,6 +45,13 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
       for (long o = first; o < last; o++) {
         long b = o / (tm * tn), i = (o / tn) % tm, j = o % tn;
         if (ord == 1) i = o % tm, j = (o / tm) % tn; /* column-major inside each matrix */
+        if (ord >= 2) { /* grouped: band of S tile-rows (or -columns) walked across, one matrix */
+          long S = SL_GEMM_GROUP, lines = ord == 3 ? tn : tm, across = ord == 3 ? tm : tn;
+          long band = o / (S * across), in = o - band * S * across;
+          long sb = lines - band * S < S ? lines - band * S : S;
+          long line = band * S + in % sb, pos = in / sb;
+          i = ord == 3 ? pos : line, j = ord == 3 ? line : pos;
+        }
         long rows = (i + 1) * t.m <= M ? t.m : M - i * t.m;
         long cols = (j + 1) * t.n <= N ? t.n : N - j * t.n;
         for (long sp = 0; sp < s; sp++) {
@@ -54,7 +69,7 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
           }
           double tt = t_mma > t_core ? t_mma : t_core;
           if (tt > wave_time) wave_time = tt;
-          if (ord == 1) continue;
+          if (ord != 0) continue;
           flops += 2.0 * t.m * t.n * (double)kp;
           l2_bytes += (double)rows * (double)kk * g->a_bytes + (double)kk * (double)cols * g->b_bytes;
         }
@@ -81,13 +96,13 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
         col_seen[cols_list[x]] = 0;
     }
   {
-    double a_total = g->batch * g->m * g->k * g->a_bytes, b_total = g->batch * g->k * g->n * g->b_bytes;
-    double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
-    for (int ord = 0; ord < 2; ord++) {
+    int o = 0;
+    for (int ord = 0; ord < n_ord; ord++) {
+      if ((ord == 2 && skip2) || (ord == 3 && skip3)) continue;
       if (a_total <= half_l2) a_ord[ord] = a_total;
       if (b_total <= half_l2) b_ord[ord] = b_total;
+      if (a_ord[ord] + b_ord[ord] < a_ord[o] + b_ord[o]) o = ord;
     }
-    int o = a_ord[1] + b_ord[1] < a_ord[0] + b_ord[0];
     double a_dram = a_ord[o], b_dram = b_ord[o];
     double c_bytes = g->batch * g->m * g->n * g->c_bytes;
     double dram = a_dram + b_dram + c_bytes, t_reduce = 0;

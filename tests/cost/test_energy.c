@@ -70,7 +70,7 @@ static void test_h100_table_by_hand(void **state) {
   energy_derive(&c, 1);
   const sl_energy_spec *E = &c.energy;
   /* on-chip figures carry the spec's fitted dynamic scale; DRAM, links and static power do not */
-  assert_rel(c.energy_dynamic_scale, 1.131, 0, "h100 energy.dynamic_scale");
+  assert_rel(c.energy_dynamic_scale, 1.419, 0, "h100 energy.dynamic_scale");
   /* the table is at the clock of a GEMM held at the TDP; below the limit an action costs (1 / 0.871)^2 */
   assert_rel(E->top_scale, 1 / (0.871 * 0.871), 1e-12, "top clock over the limit's");
   double f = 0.094 * sqrt(4.0 / 7.0) * c.energy_dynamic_scale;
@@ -89,7 +89,7 @@ static void test_h100_table_by_hand(void **state) {
   assert_rel(E->shared_j_per_byte, (12.5 * f + wire * c.energy_dynamic_scale) * 1e-12, 1e-12,
              "L2 bank + wires");
   /* the spec's DRAM figure, fitted to a measured streaming kernel's power, is taken as given (not scaled) */
-  assert_rel(E->dram_j_per_byte, 13.07 * 8e-12, 1e-12, "HBM and its path, fitted");
+  assert_rel(E->dram_j_per_byte, 12.25 * 8e-12, 1e-12, "HBM and its path, fitted");
   assert_rel(E->link_j_per_byte, 6.5 * 8e-12, 1e-12, "links");
   assert_rel(E->static_w, 0.12 * 700, 1e-12, "static");
   ar_free(&a);
@@ -524,8 +524,9 @@ static void test_h100_training_near_tdp(void **state) {
   /* most of the limit on average (memory-bound kernels, collectives and launch gaps draw less than
    * its GEMMs) ... */
   assert_true(p > 0.6 * 700 && p <= 700 * (1 + 1e-9));
-  /* ... its GEMMs run near the limit, its memory-bound kernels and collectives far below */
-  assert_true(peak > p && peak > 0.75 * 700 && peak <= 700 * (1 + 1e-9));
+  /* ... its GEMMs run near the limit (some of them over it: the cap acts on the step's average,
+   * docs/energy-cost.md §1), its memory-bound kernels and collectives far below */
+  assert_true(peak > p && peak > 0.75 * 700 && peak < 1.25 * 700);
   sl_result_free(r);
   sc->chip.tdp_w = 0.9 * p; /* a power limit below what the step draws */
   r = run(sc);
@@ -653,7 +654,7 @@ static void test_busy_power_by_hand(void **state) {
 /* With a busy floor, a memory-bound decode step draws more (its stalled SMs are busy), and a dense
  * bf16 Llama-3.1-8B training step on 8 H100 (tp 1, dp 8, ZeRO-3, 8K sequences) meets the 700 W
  * limit: its average power is the TDP and its clock below 1.  Without it (energy per action only)
- * the step draws about 470 W, far from where real dense training runs. */
+ * the step draws about 590 W (with the grouped-raster DRAM counts and the dynamic scale refitted on them), below the limit. */
 static void test_busy_power_training_at_cap(void **state) {
   (void)state;
   const char *train =
@@ -664,7 +665,8 @@ static void test_busy_power_training_at_cap(void **state) {
   one_operating_point(&sc->chip); /* busy power apart from the operating point's */
   sl_result *r = run(sc);
   double p0 = sl_result_number(r, "energy.avg_power_w_per_chip"), t0 = sl_result_number(r, "step_time_s");
-  assert_true(p0 < 0.8 * 700);
+  print_message("llama3.1-8b dense training, 8 h100, no busy floor: %.0f W\n", p0);
+  assert_true(p0 < 0.9 * 700);
   sl_result_free(r);
   sc->chip.energy_over.busy_w = 300;
   energy_derive(&sc->chip, 1);

@@ -37,9 +37,23 @@ static void assert_rel(double got, double want, double tol, const char *what) {
 
 /* Shapes with partial waves, edge tiles in every dimension, split-K and batches. */
 static const double shapes[][4] = {
-    {1, 4096, 4096, 1},    {7, 1000, 333, 1},      {129, 257, 65, 1},    {1000, 1000, 1000, 1},
-    {4096, 4096, 4096, 1}, {2048, 28672, 4096, 1}, {300, 5000, 7000, 1}, {64, 12288, 12288, 1},
-    {128, 64, 128, 32},    {1, 1030, 128, 64},     {2048, 2048, 64, 16}, {8192, 1024, 1024, 1},
+    {1, 4096, 4096, 1},
+    {7, 1000, 333, 1},
+    {129, 257, 65, 1},
+    {1000, 1000, 1000, 1},
+    {4096, 4096, 4096, 1},
+    {2048, 28672, 4096, 1},
+    {300, 5000, 7000, 1},
+    {64, 12288, 12288, 1},
+    {128, 64, 128, 32},
+    {1, 1030, 128, 64},
+    {2048, 2048, 64, 16},
+    {8192, 1024, 1024, 1},
+    /* neither operand fits in half the L2: grouped rasters (part-filled last bands, edge tiles) */
+    {5000, 6000, 4000, 1},
+    {4096, 12288, 4096, 1},
+    {12288, 3072, 4096, 1},
+    {2304, 30720, 4096, 1},
 };
 
 static void check_against_ref(const char *chip) {
@@ -282,6 +296,32 @@ static void test_memo_exact(void **state) {
  * difference; the b200 preset's fp4 figure and efficiency against the cuBLAS FP4 measurements they
  * are fitted to (data/validation/gemm-b200-fp4.yaml: DeepGEMM PR #348), within the fit's worst case;
  * and `quantized_inputs` leaves out the cast kernel a 4-bit GEMM otherwise has in front of it. */
+/* Grouped rasters by hand: 8192^3 bf16 on an H100 (132 SMs, L2 50 MiB, so neither 128 MiB operand
+ * is kept) in 256 x 128 tiles, a 32 x 64 grid, waves of 132 tiles.  Counted by walking the tiles
+ * (a script, independent of both C models): row-major 47 A and 1024 B panel reads over the 16
+ * waves (2.345 GB), column-major 512 and 78 (2.311 GB); bands of 8 tile-rows walked across,
+ * 152 and 264: 152 x 256 x 8192 x 2 + 264 x 128 x 8192 x 2 = 1,191,182,336 bytes, plus C's
+ * 134,217,728 written. */
+static void test_grouped_raster(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  sl_gemm_shape g = shape(8192, 8192, 8192, 1);
+  sl_tile t = {0};
+  for (int i = 0; i < f.chip.n_tiles; i++)
+    if (f.chip.tiles[i].m == 256 && f.chip.tiles[i].n == 128) t = f.chip.tiles[i];
+  assert_int_equal(t.m, 256);
+  sl_cost r = cost_gemm_config(&f.ctx, &g, t, 1), ref;
+  assert_rel(r.dram_bytes, 1191182336.0 + 134217728.0, 1e-12, "grouped raster, 8192^3 in 256x128 tiles");
+  assert_int_equal(cost_gemm_config_ref(&f.ctx, &g, t, 1, &ref), SL_OK);
+  assert_rel(ref.dram_bytes, r.dram_bytes, 1e-12, "the reference walks the same bands");
+  /* A batch of such matrices keeps the row- and column-major rasters only: each matrix moves
+   * 1.7x the grouped bytes or more. */
+  g.batch = 2;
+  assert_true(cost_gemm_config(&f.ctx, &g, t, 1).dram_bytes > 2 * 1.7 * r.dram_bytes);
+  ar_free(&f.a);
+}
+
 static void test_format_latency(void **state) {
   (void)state;
   fixture f;
@@ -343,6 +383,7 @@ int main(void) {
       cmocka_unit_test(test_memo_exact),
       cmocka_unit_test(test_fp32_on_vector_units),
       cmocka_unit_test(test_fragment_reads),
+      cmocka_unit_test(test_grouped_raster),
       cmocka_unit_test(test_format_latency),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
