@@ -175,7 +175,8 @@ double gemm_sram_eff(const sl_chip *c, sl_tile t) {
 
 /* One configuration; `grouped`: count the grouped rasters too (0: the row- and column-major ones
  * only, a DRAM figure at least the full one's, for gemm_search's screening). */
-static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k, int grouped) {
+static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k,
+                           int grouped) {
   const sl_chip *c = ctx->chip;
   sl_cost r = {0};
   double C = c->cores, s = split_k;
@@ -309,9 +310,8 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
        * configuration slower than both choices so far even with no DRAM time is not counted again
        * (its time under the cap is at least that). */
       sl_cost r = gemm_config(ctx, g, t, s, 0);
-      double floor_t = r.time_s - fmax(0.0, r.dram_s - r.clocked_s);
-      if (floor_t <= fmax(best_t, fast.time_s) * (1 + 1e-12)) r = gemm_config(ctx, g, t, s, 1);
-      else continue;
+      if (r.time_s - fmax(0.0, r.dram_s - r.clocked_s) > fmax(best_t, fast.time_s) * (1 + 1e-12)) continue;
+      r = gemm_config(ctx, g, t, s, 1);
       double rt = gemm_config_capped_time(ctx, g, r);
       if (better(&r, rt, &best, best_t)) best = r, best_t = rt;
       if (better(&r, r.time_s, &fast, fast.time_s)) fast = r;

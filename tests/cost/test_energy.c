@@ -551,9 +551,11 @@ static void test_stream_power_by_hand(void **state) {
   double bytes = 3.0 * 32768.0 * 32768.0 * 4, t = sl_result_number(r, "step_time_s");
   double flops = 32768.0 * 32768.0;
   /* under the limit: its on-chip actions at the top clock, top_scale times the table's (§2.5) */
-  double e = bytes * E->dram_j_per_byte + E->top_scale * (bytes * E->shared_j_per_byte + flops * E->vec_flop_j[SL_FP32]);
+  double e = bytes * E->dram_j_per_byte +
+             E->top_scale * (bytes * E->shared_j_per_byte + flops * E->vec_flop_j[SL_FP32]);
   assert_rel(sl_result_number(r, "energy.avg_power_w_per_chip"), E->static_w + e / t, 1e-6, "stream by hand");
-  double bw = 3.759e12, p_meas = E->static_w + bw * (E->dram_j_per_byte + E->top_scale * E->shared_j_per_byte);
+  double bw = 3.759e12,
+         p_meas = E->static_w + bw * (E->dram_j_per_byte + E->top_scale * E->shared_j_per_byte);
   print_message("h200 read stream at 3,759 GB/s: %.0f W (measured 572 W); model bandwidth %.0f GB/s\n",
                 p_meas, bytes / t * 1e-9);
   assert_rel(p_meas, 572, 0.02, "at the measured bandwidth");
@@ -654,7 +656,8 @@ static void test_busy_power_by_hand(void **state) {
 /* With a busy floor, a memory-bound decode step draws more (its stalled SMs are busy), and a dense
  * bf16 Llama-3.1-8B training step on 8 H100 (tp 1, dp 8, ZeRO-3, 8K sequences) meets the 700 W
  * limit: its average power is the TDP and its clock below 1.  Without it (energy per action only)
- * the step draws about 590 W (with the grouped-raster DRAM counts and the dynamic scale refitted on them), below the limit. */
+ * the step draws about 590 W (with the grouped-raster DRAM counts and the dynamic scale refitted on them),
+ * below the limit. */
 static void test_busy_power_training_at_cap(void **state) {
   (void)state;
   const char *train =
