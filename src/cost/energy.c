@@ -107,10 +107,14 @@ double energy_dram_pj_per_bit(const char *name) {
 }
 
 /* Operand-store bytes per MAC of an engine that does m x n x k MACs per operation: it reads m x k
- * and k x n inputs and reads and writes m x n accumulators (4 bytes). */
+ * and k x n inputs and reads and writes m x n accumulators (4 bytes).  The engine's shape is given
+ * for 2-byte inputs; its K is a fixed width in bits, so a 1-byte format runs twice the K per
+ * operation and a 4-byte one half (PTX ISA: Hopper wgmma k8 tf32, k16 bf16, k32 fp8; Ampere
+ * mma.sync k8, k16, k32; CDNA3 MFMA 16x16x16 bf16, 16x16x32 fp8): the accumulators are read and
+ * written once per K, so a narrow format moves fewer of their bytes per MAC. */
 static double operand_bytes_per_mac(const sl_chip *c, sl_dtype dt) {
   double m = c->mat_shape_m > 0 ? c->mat_shape_m : 1, n = c->mat_shape_n > 0 ? c->mat_shape_n : 1;
-  double k = c->mat_shape_k > 0 ? c->mat_shape_k : 1, b = sl_dtype_bytes[dt];
+  double b = sl_dtype_bytes[dt], k = (c->mat_shape_k > 0 ? c->mat_shape_k : 1) * 2.0 / b;
   return (m * k * b + k * n * b + 2.0 * m * n * 4.0) / (m * n * k);
 }
 

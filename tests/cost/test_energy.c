@@ -83,6 +83,9 @@ static void test_h100_table_by_hand(void **state) {
   /* m64 n8 k16, bf16 inputs, fp32 accumulators read and written */
   assert_rel(E->operand_bytes_per_mac[SL_BF16], (64 * 16 * 2 + 16 * 8 * 2 + 2 * 64 * 8 * 4) / (64.0 * 8 * 16),
              1e-12, "operand bytes per MAC");
+  /* fp8: wgmma m64nNk32, twice the K, so half the accumulator bytes per MAC */
+  assert_rel(E->operand_bytes_per_mac[SL_FP8], (64 * 32 * 1 + 32 * 8 * 1 + 2 * 64 * 8 * 4) / (64.0 * 8 * 32),
+             1e-12, "fp8 operand bytes per MAC");
   double smem45 = 2.5 * pow(233472.0 / 32768, log(5.0) / log(32.0));
   assert_rel(E->core_sram_j_per_byte, smem45 * f * 1e-12, 1e-12, "shared memory");
   double wire = 0.14 * 8 * 0.5 * sqrt(814.0); /* pJ per byte over half the die edge */
