@@ -301,6 +301,11 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
   sl_cost best = {0}, fast = {0};
   best.time_s = fast.time_s = INFINITY;
   double best_t = INFINITY;
+  /* Whether a grouped raster can apply (gemm_config's condition): otherwise the screening count is
+   * the whole one. */
+  const sl_mem_level *l2 = chip_l2(c);
+  double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
+  int grouped = g->batch == 1 && g->m * g->k * g->a_bytes > half_l2 && g->k * g->n * g->b_bytes > half_l2;
   for (int i = 0; i < c->n_tiles; i++) {
     sl_tile t = c->tiles[i];
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
@@ -310,8 +315,10 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
        * configuration slower than both choices so far even with no DRAM time is not counted again
        * (its time under the cap is at least that). */
       sl_cost r = gemm_config(ctx, g, t, s, 0);
-      if (r.time_s - fmax(0.0, r.dram_s - r.clocked_s) > fmax(best_t, fast.time_s) * (1 + 1e-12)) continue;
-      r = gemm_config(ctx, g, t, s, 1);
+      if (grouped) {
+        if (r.time_s - fmax(0.0, r.dram_s - r.clocked_s) > fmax(best_t, fast.time_s) * (1 + 1e-12)) continue;
+        r = gemm_config(ctx, g, t, s, 1);
+      }
       double rt = gemm_config_capped_time(ctx, g, r);
       if (better(&r, rt, &best, best_t)) best = r, best_t = rt;
       if (better(&r, r.time_s, &fast, fast.time_s)) fast = r;
