@@ -173,6 +173,14 @@ double gemm_sram_eff(const sl_chip *c, sl_tile t) {
   return t.warp_m > 0 ? c->eff_sram : 1.0;
 }
 
+/* Whether a grouped raster can move fewer DRAM bytes than the row- and column-major ones: one
+ * matrix whose operands both pass half the L2 (an operand that fits is read once either way). */
+static int grouped_raster_applies(const sl_chip *c, const sl_gemm_shape *g) {
+  const sl_mem_level *l2 = chip_l2(c);
+  double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
+  return g->batch == 1 && g->m * g->k * g->a_bytes > half_l2 && g->k * g->n * g->b_bytes > half_l2;
+}
+
 /* One configuration; `grouped`: count the grouped rasters too (0: the row- and column-major ones
  * only, a DRAM figure at least the full one's, for gemm_search's screening). */
 static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k,
@@ -219,7 +227,7 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
   /* Grouped rasters: when neither operand fits, a wave that covers a block of S tile-rows by
    * cw / S tile-columns shares both operands' panels (S = SL_GEMM_GROUP, bands along M or along N);
    * one matrix only. */
-  if (grouped && g->batch == 1 && a_total > half_l2 && b_total > half_l2)
+  if (grouped && grouped_raster_applies(c, g))
     for (int along_n = 0; along_n < 2; along_n++) {
       double rows, cols;
       if (along_n)
@@ -301,11 +309,7 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
   sl_cost best = {0}, fast = {0};
   best.time_s = fast.time_s = INFINITY;
   double best_t = INFINITY;
-  /* Whether a grouped raster can apply (gemm_config's condition): otherwise the screening count is
-   * the whole one. */
-  const sl_mem_level *l2 = chip_l2(c);
-  double half_l2 = l2 ? 0.5 * l2->capacity_bytes : 0;
-  int grouped = g->batch == 1 && g->m * g->k * g->a_bytes > half_l2 && g->k * g->n * g->b_bytes > half_l2;
+  int grouped = grouped_raster_applies(c, g); /* otherwise the screening count is the whole one */
   for (int i = 0; i < c->n_tiles; i++) {
     sl_tile t = c->tiles[i];
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
