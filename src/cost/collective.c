@@ -63,6 +63,8 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_sw_lat = up->switch_reduce_latency_s;
   net->up_p2p = up->bw_GBps * 1e9 * up->p2p_efficiency;
   net->up_p2p_lat = up->p2p_latency_s;
+  net->up_mm = up->bw_GBps * 1e9 * up->multimem_efficiency;
+  net->up_mm_lat = up->multimem_latency_s;
 }
 
 static sl_cost result(double t_bw, double t_lat) {
@@ -156,6 +158,19 @@ sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n) {
   int one_shot = ranks == 2 || (ranks <= 4 && S < 512.0 * 1024) || S < 256.0 * 1024;
   double bw = one_shot ? (n - 1) * S / net->up_p2p : 2 * (n - 1) / n * S / net->up_p2p;
   return result(bw, (one_shot ? 1 : 2) * net->up_p2p_lat);
+}
+
+/* PyTorch symmetric memory's multimem all-reduce (torch.ops.symm_mem.multimem_all_reduce_, which
+ * vLLM 0.11 runs on 4, 6 and 8 Hopper ranks): one kernel over a buffer mapped into an NVLink
+ * multicast object.  Each rank issues multimem.ld_reduce on its 1/n slice, which the switch answers
+ * with the sum over the n ranks' copies, and multimem.st of that sum, which the switch writes to
+ * every rank: each rank sends S (its copy of every slice) + S/n and receives S/n + S, the in-switch
+ * reduction's traffic (as NCCL's NVLS above) without NCCL's channels and multicast set-up, at the
+ * link's multimem_efficiency, plus multimem_latency_s for the kernel and its barriers. */
+sl_cost cost_allreduce_multimem(const sl_net *net, double S, double n) {
+  sl_cost r = {0};
+  if (!(net->up_mm > 0) || S <= 0 || n < 2) return r;
+  return result(S * (1 + 1 / n) / net->up_mm, net->up_mm_lat);
 }
 
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k) {

@@ -41,6 +41,8 @@ typedef struct sl_net {
                                 direction (0 = none) and its fixed time per call */
   double up_p2p, up_p2p_lat; /* a custom P2P all-reduce kernel in one domain: bytes/s per chip
                                 (0 = none) and its fixed time per stage */
+  double up_mm, up_mm_lat;   /* a one-kernel multimem all-reduce in one domain: bytes/s per chip per
+                                direction (0 = none) and its fixed time per call */
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
@@ -51,6 +53,9 @@ double link_bw(const sl_link *l);
 /* An all-reduce of S bytes over the n ranks of one scale-up domain by a custom peer-to-peer kernel
  * (collective.c); time 0 where it does not apply (n outside 2..8, S over 8 MiB, no link figures). */
 sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n);
+/* The same by PyTorch symmetric memory's multimem kernel, reduced in the switch (collective.c);
+ * time 0 where it does not apply (no link figures, fewer than 2 ranks). */
+sl_cost cost_allreduce_multimem(const sl_net *net, double S, double n);
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
 
 /* The group of a grouped GEMM raster (bands of tile-rows or -columns walked across): 8, the largest
@@ -64,6 +69,7 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
  * set of the chip figures it reads (the chip key); when they change, it starts empty.  A hit is
  * therefore exactly what the search would return.  One memo per thread (it is written on use). */
 #define SL_GEMM_MEMO_SIZE 64
+#define SL_GEMM_TIED 32 /* configurations as fast as the answer that a memo entry keeps */
 typedef struct sl_gemm_chip_key {
   double cores, clock_ghz, stream_k, max_split_k, n_tiles, kernel_latency_s, eff_sram;
   double gemm_latency_s[SL_DTYPE_COUNT];
@@ -87,7 +93,10 @@ typedef struct sl_gemm_memo {
     sl_cost cost;      /* cost_gemm's answer (no energy: cost_op fills it per call) */
     double energy_gen; /* the energy figures it was searched or checked with */
     int free;          /* the answer is the fastest configuration at full clock: it stays the
-                          answer under any energy figures that keep it under the cap */
+                          answer under any energy figures that keep it under the cap (or, tied
+                          with others as fast, the one of them those figures make cheapest) */
+    int n_tied;        /* the configurations as fast at full clock (the answer among them) */
+    unsigned char tied_tile[SL_GEMM_TIED], tied_split[SL_GEMM_TIED]; /* tile index, log2 split */
   } e[SL_GEMM_MEMO_SIZE];
   double hits, misses;
 } sl_gemm_memo;

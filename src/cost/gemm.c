@@ -281,39 +281,75 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
  * DRAM time it overlapped, which no clock changes: a kernel just on the memory side of its roofline
  * slows as soon as the clock drops below the balance point.  At full clock (under the cap, or no
  * energy table) it is the configuration's time. */
+/* The same, of a configuration whose energy is filled in (energy_of_cost). */
+static double capped_time_of(const sl_chip *c, const sl_cost *r) {
+  if (!c->energy.derived || !(c->tdp_w > 0)) return r->time_s;
+  double body = fmax(r->clocked_s, r->dram_s);
+  return power_cap_overlap(c, r->e_core_j, r->e_off_j, r->clocked_s, r->dram_s, r->time_s - body).time_s;
+}
+
 double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r) {
   const sl_chip *c = ctx->chip;
   if (!c->energy.derived || !(c->tdp_w > 0)) return r.time_s;
   energy_of_cost(c, g->dt, ctx->resident, &r);
-  double body = fmax(r.clocked_s, r.dram_s);
-  return power_cap_overlap(c, r.e_core_j, r.e_off_j, r.clocked_s, r.dram_s, r.time_s - body).time_s;
+  return capped_time_of(c, &r);
+}
+
+/* A configuration's cost with its energy filled in when the chip has an energy table (the ranking
+ * reads it), else as it is. */
+static sl_cost with_energy(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r) {
+  if (ctx->chip->energy.derived) energy_of_cost(ctx->chip, g->dt, ctx->resident, &r);
+  return r;
+}
+
+/* cost_gemm's answer carries no energy: cost_op fills it per call, at the op's own figures. */
+static sl_cost without_energy(sl_cost r) {
+  r.e_core_j = r.e_off_j = 0;
+  return r;
 }
 
 sl_cost cost_gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_tile t, int split_k) {
   return gemm_config(ctx, g, t, split_k, 1);
 }
 
-static int better(const sl_cost *r, double t, const sl_cost *best, double best_t) {
+/* Among configurations equally fast, the one that spends least: on a chip with an energy table,
+ * its energy (a tile padded to more rows than the product has multiplies the padding, a narrower
+ * one reads the other operand's panels more often: vLLM's Hopper fp8 kernels take a 16-row tile
+ * with the operands swapped for up to 16 rows and a 64-row one above, the choice this makes), else
+ * its DRAM bytes, MACs and L2 bytes in turn. */
+static int better(const sl_chip *c, const sl_cost *r, double t, const sl_cost *best, double best_t) {
   if (t < best_t * (1 - 1e-12)) return 1;
   if (!(t <= best_t * (1 + 1e-12))) return 0;
+  if (c->energy.derived) { /* both filled in by with_energy */
+    double ea = r->e_core_j + r->e_off_j, eb = best->e_core_j + best->e_off_j;
+    if (ea < eb * (1 - 1e-12)) return 1;
+    if (!(ea <= eb * (1 + 1e-12))) return 0;
+  }
   if (r->dram_bytes != best->dram_bytes) return r->dram_bytes < best->dram_bytes;
   if (r->macs != best->macs) return r->macs < best->macs;
   return r->l2_bytes < best->l2_bytes;
 }
 
 /* The configuration with the least time under the cap; *is_free: it is also the one with the
- * least time at full clock (the choice no energy figure changes while it stays under the cap:
- * every other configuration's capped time is at least its full-clock time). */
-static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *is_free) {
+ * least time at full clock and no other is as fast (the choice no energy figure changes while it
+ * stays under the cap: every other configuration's capped time is at least its full-clock time,
+ * and no tie is left for the energy to break). */
+typedef struct gemm_ties {
+  int n; /* configurations as fast as the fastest at full clock; > SL_GEMM_TIED: too many to keep */
+  unsigned char tile[SL_GEMM_TIED], split[SL_GEMM_TIED];
+} gemm_ties;
+
+static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *is_free, gemm_ties *ties) {
   const sl_chip *c = ctx->chip;
   sl_cost best = {0}, fast = {0};
   best.time_s = fast.time_s = INFINITY;
   double best_t = INFINITY;
+  gemm_ties tied = {0};
   int grouped = grouped_raster_applies(c, g); /* otherwise the screening count is the whole one */
   for (int i = 0; i < c->n_tiles; i++) {
     sl_tile t = c->tiles[i];
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
-    for (int s = 1; s <= c->max_split_k; s *= 2) {
+    for (int s = 1, ls = 0; s <= c->max_split_k; s *= 2, ls++) {
       if (s > 1 && (c->stream_k || out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
       /* Screened first without the grouped rasters, which lower only the DRAM bytes: a
        * configuration slower than both choices so far even with no DRAM time is not counted again
@@ -323,15 +359,23 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
         if (r.time_s - fmax(0.0, r.dram_s - r.clocked_s) > fmax(best_t, fast.time_s) * (1 + 1e-12)) continue;
         r = gemm_config(ctx, g, t, s, 1);
       }
-      double rt = gemm_config_capped_time(ctx, g, r);
-      if (better(&r, rt, &best, best_t)) best = r, best_t = rt;
-      if (better(&r, r.time_s, &fast, fast.time_s)) fast = r;
+      r = with_energy(ctx, g, r);
+      double rt = capped_time_of(c, &r);
+      if (better(c, &r, rt, &best, best_t)) best = r, best_t = rt;
+      /* the configurations as fast as the fastest at full clock (energy figures choose among them) */
+      if (r.time_s < fast.time_s * (1 - 1e-12)) tied.n = 0;
+      if (r.time_s <= fast.time_s * (1 + 1e-12)) {
+        if (tied.n < SL_GEMM_TIED) tied.tile[tied.n] = (unsigned char)i, tied.split[tied.n] = (unsigned char)ls;
+        tied.n++;
+      }
+      if (better(c, &r, r.time_s, &fast, fast.time_s)) fast = r;
     }
   }
   if (is_free)
-    *is_free = best.tile.m == fast.tile.m && best.tile.n == fast.tile.n && best.tile.k == fast.tile.k &&
-               best.split_k == fast.split_k;
-  return best;
+    *is_free = tied.n <= SL_GEMM_TIED && best.tile.m == fast.tile.m && best.tile.n == fast.tile.n &&
+               best.tile.k == fast.tile.k && best.split_k == fast.split_k;
+  if (ties) *ties = tied;
+  return without_energy(best);
 }
 
 double gemm_latency(const sl_chip *c, sl_dtype dt) {
@@ -378,7 +422,7 @@ static void gemm_energy_key(const sl_chip *c, sl_gemm_energy_key *k) {
 
 sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
   sl_gemm_memo *mo = ctx->gemm_memo;
-  if (!mo) return gemm_search(ctx, g, NULL);
+  if (!mo) return gemm_search(ctx, g, NULL, NULL);
   sl_gemm_chip_key k;
   gemm_chip_key(ctx, &k);
   if (memcmp(&k, &mo->chip, sizeof k) != 0) { /* other figures: nothing remembered applies */
@@ -395,17 +439,36 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
       i = j;
       break;
     }
-  /* An answer searched with other energy figures stands if it was the fastest at full clock
-   * and is still under the cap. */
-  if (i >= 0 && (mo->e[i].energy_gen == mo->energy_gen ||
-                 (mo->e[i].free && gemm_config_capped_time(ctx, g, mo->e[i].cost) <= mo->e[i].cost.time_s))) {
+  if (i >= 0 && mo->e[i].energy_gen == mo->energy_gen) {
     mo->hits++;
-    mo->e[i].energy_gen = mo->energy_gen;
     return mo->e[i].cost;
+  }
+  /* An answer searched with other energy figures stands if it was the fastest at full clock and is
+   * still under the cap; tied with others as fast, the answer is the one of them these figures make
+   * cheapest, if it is under the cap (none is faster at full clock, and a capped time is never less). */
+  if (i >= 0 && mo->e[i].free) {
+    sl_cost pick = with_energy(ctx, g, mo->e[i].cost);
+    if (mo->e[i].n_tied > 1) {
+      int grouped = grouped_raster_applies(ctx->chip, g);
+      for (int j = 0; j < mo->e[i].n_tied; j++) {
+        sl_cost r = with_energy(ctx, g,
+                                gemm_config(ctx, g, ctx->chip->tiles[mo->e[i].tied_tile[j]],
+                                            1 << mo->e[i].tied_split[j], grouped));
+        if (j == 0 || better(ctx->chip, &r, r.time_s, &pick, pick.time_s)) pick = r;
+      }
+    }
+    if (capped_time_of(ctx->chip, &pick) <= pick.time_s) {
+      pick = without_energy(pick);
+      mo->hits++;
+      mo->e[i].cost = pick;
+      mo->e[i].energy_gen = mo->energy_gen;
+      return pick;
+    }
   }
   mo->misses++;
   int is_free = 0;
-  sl_cost r = gemm_search(ctx, g, &is_free);
+  gemm_ties ties = {0};
+  sl_cost r = gemm_search(ctx, g, &is_free, &ties);
   if (i < 0) {
     i = mo->n;
     if (mo->n < SL_GEMM_MEMO_SIZE) /* else the oldest entry goes */
@@ -417,5 +480,8 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
   mo->e[i].cost = r;
   mo->e[i].energy_gen = mo->energy_gen;
   mo->e[i].free = is_free;
+  mo->e[i].n_tied = ties.n <= SL_GEMM_TIED ? ties.n : 0;
+  memcpy(mo->e[i].tied_tile, ties.tile, sizeof ties.tile);
+  memcpy(mo->e[i].tied_split, ties.split, sizeof ties.split);
   return r;
 }

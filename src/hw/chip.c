@@ -51,19 +51,21 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
   if (!s) s = rd_double(r, l, "switch_reduce_latency_s", 0, 0, 1e-3, &out->switch_reduce_latency_s);
   if (!s) s = rd_double(r, l, "p2p_efficiency", 0, 0, 1, &out->p2p_efficiency);
   if (!s) s = rd_double(r, l, "p2p_latency_s", 0, 0, 1e-3, &out->p2p_latency_s);
+  if (!s) s = rd_double(r, l, "multimem_efficiency", 0, 0, 1, &out->multimem_efficiency);
+  if (!s) s = rd_double(r, l, "multimem_latency_s", 0, 0, 1e-3, &out->multimem_latency_s);
   if (!s) s = rd_done(r, l);
   return s;
 }
 
 sl_status link_check_role(reader *r, yt_node *l, const char *key) {
-  static const char *const sw[] = {"switch_reduce_efficiency", "switch_reduce_latency_s", "p2p_efficiency",
-                                   "p2p_latency_s"};
+  static const char *const sw[] = {"switch_reduce_efficiency", "switch_reduce_latency_s", "multimem_efficiency",
+                                   "multimem_latency_s", "p2p_efficiency", "p2p_latency_s"};
   if (strcmp(key, "scale_up") == 0) return SL_OK;
   for (size_t i = 0; i < SL_ARRAY_LEN(sw); i++) {
     yt_pair *p = yt_find(l, sw[i]);
     if (!p) continue;
     rd_mark m = rd_push(r, sw[i]);
-    const char *why = i < 2 ? "only the scale-up link reduces in its switch (NVLink SHARP)"
+    const char *why = i < 4 ? "only the scale-up link reduces in its switch (NVLink SHARP)"
                             : "only the scale-up link carries peer-to-peer all-reduce kernels";
     sl_status s = rd_fail(r, p->value, "%s", why);
     rd_pop(r, m);
@@ -341,8 +343,8 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   SL_TRY(read_memory(r, n, c));
   /* Every link starts complete (no bandwidth, the default efficiency, full bisection) and the
    * spec's keys replace what they name: no reader of a loaded chip needs a fallback. */
-  c->scale_up = (sl_link){0, 0, SL_LINK_EFF_UP, 1, 0, 0, 0, 0, 0, 0};
-  c->scale_out = c->host = (sl_link){0, 0, SL_LINK_EFF_OUT, 1, 0, 0, 0, 0, 0, 0};
+  c->scale_up = (sl_link){.efficiency = SL_LINK_EFF_UP, .oversubscription = 1};
+  c->scale_out = c->host = (sl_link){.efficiency = SL_LINK_EFF_OUT, .oversubscription = 1};
   yt_node *links = yt_get(n, "links");
   if (links) {
     rd_mark m = rd_push(r, "links");

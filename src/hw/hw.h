@@ -34,6 +34,11 @@ typedef struct sl_link {
                             loads from its peers' buffers reach (vLLM's and TensorRT-LLM's
                             one-shot and two-shot kernels over NVLink P2P); 0 = no figure */
   double p2p_latency_s;  /* its fixed time per stage: the kernel and the flag barrier among ranks */
+  double multimem_efficiency; /* scale-up only: a one-kernel all-reduce reduced in the switch
+                                 (PyTorch symmetric memory's multimem_all_reduce_: multimem.ld_reduce
+                                 of the rank's slice, multimem.st of the sum) moves S(1+1/n) per chip
+                                 each way at this fraction of bw_GBps; 0 = no figure */
+  double multimem_latency_s;  /* its fixed time per call: the kernel and its barriers */
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it
@@ -207,6 +212,8 @@ typedef struct sl_stack {
   int fused_add_norm;   /* inference: each residual add runs inside the RMSNorm that follows it */
   int custom_allreduce; /* all-reduces inside one scale-up domain run the engine's own P2P kernel
                            (one-shot / two-shot, collective.c) where the link has figures for it */
+  int symm_mem_allreduce; /* and, above the P2P kernel's size limit, PyTorch symmetric memory's
+                             all-reduce (vLLM 0.11: multimem in the switch on 4, 6 and 8 ranks) */
   int recompute_block; /* full recompute of a number of layers per model chunk (Megatron's block method) */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
@@ -223,6 +230,9 @@ typedef struct sl_stack {
   /* the share of the memory left after weights and activations that the engine gives its KV cache
    * (TensorRT-LLM's free_gpu_memory_fraction); 0 = the stack names none: all of it */
   double kv_cache_fraction;
+  /* the share of the chip's whole memory the engine takes for weights, activations and KV cache
+   * (vLLM's gpu_memory_utilization); 0 = the stack names none: all of it */
+  double memory_utilization;
   /* the serving engine reuses the KV blocks of a prefix shared with an earlier request (vLLM's
    * automatic prefix caching, TensorRT-LLM's KV cache block reuse); default off */
   int prefix_caching;

@@ -67,6 +67,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_bool(r, n, "fused_cross_entropy", 0, &st->fused_cross_entropy);
   if (!s) s = rd_bool(r, n, "overlap_pp_comm", 0, &st->overlap_pp_comm);
   if (!s) s = rd_bool(r, n, "custom_allreduce", 0, &st->custom_allreduce);
+  if (!s) s = rd_bool(r, n, "symm_mem_allreduce", 0, &st->symm_mem_allreduce);
   if (!s) s = rd_bool(r, n, "gelu_epilogue", 0, &st->gelu_epilogue);
   if (!s) s = rd_bool(r, n, "fused_add_norm", 0, &st->fused_add_norm);
   if (!s) s = rd_bool(r, n, "recompute_block", 0, &st->recompute_block);
@@ -113,6 +114,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_enum(r, n, "kv_policy", 0, sl_kv_policy_names, &policy);
   st->kv_policy = (sl_kv_policy)policy;
   if (!s) s = rd_double(r, n, "kv_cache_fraction", 0, 0.01, 1, &st->kv_cache_fraction);
+  if (!s) s = rd_double(r, n, "memory_utilization", 0, 0.01, 1, &st->memory_utilization);
   if (!s) s = rd_bool(r, n, "prefix_caching", 0, &st->prefix_caching);
   /* the serving engine's host work per step (absent: none, as when the host is never the bottleneck) */
   if (!s) s = rd_double(r, n, "host_step_s", 0, 0, 0.1, &st->host_step_s);

@@ -488,12 +488,14 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              s->custom_allreduce ? "the engine's own peer-to-peer kernel" : "NCCL");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
              s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);
-  if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0) {
+  if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0 || s->memory_utilization > 0) {
     rep_printf(b, "serving:");
     if (s->max_batch_tokens > 0) rep_printf(b, " %g tokens per step,", s->max_batch_tokens);
     if (s->max_seqs > 0) rep_printf(b, " %g sequences at once,", s->max_seqs);
     if (s->kv_cache_fraction > 0)
       rep_printf(b, " KV cache %.0f%% of the free memory,", 100 * s->kv_cache_fraction);
+    if (s->memory_utilization > 0)
+      rep_printf(b, " %.0f%% of the chip's memory in use,", 100 * s->memory_utilization);
     rep_printf(b, " KV blocks %s%s\n",
                s->kv_policy == SL_KV_RESERVE ? "reserved per request" : "on demand (preempt)",
                s->prefix_caching ? ", prefix caching" : "");

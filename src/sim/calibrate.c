@@ -34,6 +34,8 @@ enum {
   P_UP_SWLAT, /* links.scale_up.switch_reduce_latency_s: its fixed time per call */
   P_UP_P2P,   /* links.scale_up.p2p_efficiency: a custom P2P all-reduce kernel's bandwidth */
   P_UP_P2PLAT, /* links.scale_up.p2p_latency_s: its fixed time per stage */
+  P_UP_MM,    /* links.scale_up.multimem_efficiency: a multimem all-reduce kernel's bandwidth */
+  P_UP_MMLAT, /* links.scale_up.multimem_latency_s: its fixed time per call */
   P_TILE,     /* kernels.attention_tile_s */
   P_ATTN_BWD, /* efficiency.attention.backward */
   P_ATTN,     /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
@@ -43,7 +45,7 @@ enum {
 
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
-  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT ||
+  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT || p == P_UP_MMLAT ||
          p == P_TILE || p >= P_GLAT;
 }
 
@@ -78,6 +80,10 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.p2p_efficiency;
   case P_UP_P2PLAT:
     return &sc->scale_up.p2p_latency_s;
+  case P_UP_MM:
+    return &sc->scale_up.multimem_efficiency;
+  case P_UP_MMLAT:
+    return &sc->scale_up.multimem_latency_s;
   case P_TILE:
     return &sc->chip.attn_tile_s;
   case P_ATTN_BWD:
@@ -121,6 +127,10 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.p2p_efficiency");
   else if (p == P_UP_P2PLAT)
     snprintf(buf, n, "links.scale_up.p2p_latency_s");
+  else if (p == P_UP_MM)
+    snprintf(buf, n, "links.scale_up.multimem_efficiency");
+  else if (p == P_UP_MMLAT)
+    snprintf(buf, n, "links.scale_up.multimem_latency_s");
   else if (p == P_TILE)
     snprintf(buf, n, "kernels.attention_tile_s");
   else if (p == P_ATTN_BWD)

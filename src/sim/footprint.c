@@ -37,7 +37,7 @@ void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_attn, s
     double tp = p->tp, pp = p->pp, B = p->mb; /* sequences per replica */
     double L = (double)t->layers, h = (double)t->hidden, V = (double)t->vocab;
     double kvd = tf_kv_dim(t, tp);
-    m->weights_bytes = model_params(&sc->model) * wb / (tp * pp);
+    m->weights_bytes = model_weight_bytes(sc) / (tp * pp);
     double ctx = sc->prompt_len + (sc->task == SL_TASK_GENERATE ? sc->gen_len
                                    : sc->task == SL_TASK_DECODE ? 1
                                                                 : 0);

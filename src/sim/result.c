@@ -25,6 +25,14 @@ static void write_scenario(jbuf *b, const char *key, const sl_scenario *sc, cons
   jb_str(b, "weights", sl_dtype_names[sc->w_dtype]);
   jb_str(b, "activations", sl_dtype_names[sc->a_dtype]);
   jb_str(b, "kv", sl_dtype_names[sc->kv_dtype]);
+  jb_str(b, "gemm", sl_dtype_names[sc->g_dtype]);
+  jb_str(b, "quantized", sc->quant_ffn ? "ffn" : "all");
+  if (sc->unquant_first + sc->unquant_last > 0) {
+    jb_obj_begin(b, "unquantized_layers");
+    jb_num(b, "first", sc->unquant_first);
+    jb_num(b, "last", sc->unquant_last);
+    jb_obj_end(b);
+  }
   jb_obj_end(b);
   jb_str(b, "task", sl_task_names[sc->task]);
   jb_obj_begin(b, "system");

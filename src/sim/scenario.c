@@ -99,14 +99,37 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   }
   rd_mark m = rd_push(r, "precision");
   sl_status s = rd_map(r, p);
-  int w = -1, a = -1, kv = -1, g = -1;
+  int w = -1, a = -1, kv = -1, g = -1, scope = 0;
+  static const char *const scopes[] = {"all", "ffn", NULL};
   if (!s) s = rd_enum(r, p, "weights", 0, list, &w);
   if (!s) s = rd_enum(r, p, "activations", 0, list, &a);
   if (!s) s = rd_enum(r, p, "kv", 0, list, &kv);
   if (!s) s = rd_enum(r, p, "gemm", 0, list, &g);
+  if (!s) s = rd_enum(r, p, "quantized", 0, scopes, &scope);
+  yt_node *uq = yt_find(p, "unquantized_layers") ? yt_get(p, "unquantized_layers") : NULL;
+  if (!s && uq) {
+    rd_mark mu = rd_push(r, "unquantized_layers");
+    long first = 0, last = 0;
+    s = rd_map(r, uq);
+    if (!s) s = rd_int(r, uq, "first", 0, 0, 1000000, &first);
+    if (!s) s = rd_int(r, uq, "last", 0, 0, 1000000, &last);
+    if (!s) s = rd_done(r, uq);
+    rd_pop(r, mu);
+    sc->unquant_first = (double)first, sc->unquant_last = (double)last;
+  }
+  /* Which layers take the narrow formats is an inference checkpoint's choice; training in a narrow
+   * format runs every linear layer in it, as Transformer Engine does. */
+  if (!s && (scope || sc->unquant_first + sc->unquant_last > 0) && sc->task == SL_TASK_TRAIN) {
+    const char *k = scope ? "quantized" : "unquantized_layers";
+    rd_mark mk = rd_push(r, k);
+    s = rd_fail(r, yt_find(p, k)->value,
+                "applies to inference only: training in a narrow format runs every linear layer in it");
+    rd_pop(r, mk);
+  }
   if (!s) s = rd_done(r, p);
   rd_pop(r, m);
   SL_TRY(s);
+  sc->quant_ffn = scope == 1;
   if (a < 0) a = w >= 0 ? (w == SL_INT4 || w == SL_FP4 ? SL_BF16 : w) : SL_BF16;
   if (w < 0) w = a;
   if (kv < 0) kv = a;
@@ -847,6 +870,26 @@ static int key_line(yt_node *root, const char *section, const char *key) {
   return k ? k->key_line : p->key_line;
 }
 
+/* precision.quantized and unquantized_layers name a transformer's linear layers. */
+static sl_status check_quantized(const sl_scenario *sc, yt_node *root, sl_error *err) {
+  double edges = sc->unquant_first + sc->unquant_last;
+  if (!sc->quant_ffn && !(edges > 0)) return SL_OK;
+  const char *key = sc->quant_ffn ? "quantized" : "unquantized_layers";
+  char path[48];
+  snprintf(path, sizeof path, "precision.%s", key);
+  if (sc->model.kind != SL_MODEL_TRANSFORMER)
+    return err_set(err, SL_ERR_INPUT, root->file, key_line(root, "precision", key), path,
+                   "names a transformer's linear layers; model %s is not a transformer",
+                   sc->model.name ? sc->model.name : "(inline)");
+  double L = (double)sc->model.tf.layers;
+  if (edges > L)
+    return err_set(err, SL_ERR_INPUT, root->file, key_line(root, "precision", "unquantized_layers"),
+                   "precision.unquantized_layers",
+                   "first %.0f + last %.0f layers exceed the %.0f layers of model %s", sc->unquant_first,
+                   sc->unquant_last, L, sc->model.name ? sc->model.name : "(inline)");
+  return SL_OK;
+}
+
 /* The longest length a distribution draws (an exponential one has no bound: its mean). */
 static double dist_max(const sl_dist *d) {
   return d->kind == SL_DIST_UNIFORM ? d->b : d->a;
@@ -989,6 +1032,7 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
                    "batch: max is for LLM inference; an op's batch is part of its model");
   /* infer.batch: max stays declared: the run finds the largest batch for the chip it is given. */
   SL_TRY(check_context(sc, root, err));
+  SL_TRY(check_quantized(sc, root, err));
   if (sc->power_budget_w > 0) SL_TRY(campaign_size_to_power(sc, root, err));
   SL_TRY(check_parallel(sc, root, err));
   return SL_OK;

@@ -966,7 +966,7 @@ static void tuned_limits(const sl_scenario *sc, double *max_tokens, double *max_
   double tp = par.tp > 0 ? par.tp : 1, pp = par.pp > 0 ? par.pp : 1;
   double per_token = 2.0 * (double)t->layers * fmax(tp, (double)t->kv_heads) * (double)t->head_dim *
                      sl_dtype_bytes[sc->kv_dtype] / GIB;
-  double engine_gib = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / GIB;
+  double engine_gib = model_weight_bytes(sc) / GIB;
   double avail = chip_dram_bytes(&sc->chip) / GIB * tp * pp - engine_gib;
   double isl = dist_mean(&sc->serve.prompt), osl = dist_mean(&sc->serve.gen);
   if (sc->serve.trace && sc->serve.n_trace > 0) { /* a trace: its own mean lengths */
@@ -1085,14 +1085,15 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
   m.time_scale = time_scale;
   res->par = m.sc.par;
 
-  /* KV blocks: the memory left per chip once the weights and one full step's activations are
-   * placed (the stack's kv_cache_fraction of it: engines keep the rest as headroom), in blocks of
+  /* KV blocks: the memory left per chip (of the stack's memory_utilization share of it) once the
+   * weights and one full step's activations are placed (the stack's kv_cache_fraction of that:
+   * engines keep the rest as headroom), in blocks of
    * kv_block_tokens tokens of every layer of this pipeline stage. */
   const sl_transformer *t = &sc->model.tf;
   double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
   double kvd = tf_kv_dim(t, tp);
   double per_token = tf_kv_bytes_per_token(t, tp, ceil((double)t->layers / pp), sc->kv_dtype);
-  double weights = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
+  double weights = model_weight_bytes(sc) / (tp * pp);
   double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
   double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +
                sv->max_seqs * (double)t->vocab / tp * 4;
@@ -1113,7 +1114,8 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
   }
   double cap = chip_dram_bytes(&sc->chip);
   double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
-  double kv_free = (cap - weights - act) * kv_share;
+  double usable = cap * (sc->stack.memory_utilization > 0 ? sc->stack.memory_utilization : 1);
+  double kv_free = (usable - weights - act) * kv_share;
   res->mem.capacity_bytes = cap;
   res->mem.weights_bytes = weights;
   res->mem.activations_bytes = act;
@@ -1322,8 +1324,9 @@ double serve_kv_transfer_s(const sl_scenario *sc, double prompt_tokens) {
   return prompt_tokens < 0 ? up : xfer_time(&x, prompt_tokens);
 }
 
-/* KV blocks per chip of a pool: the memory left per chip once the weights and one full step's
- * activations are placed (the stack's kv_cache_fraction of it: engines keep the rest as headroom), in
+/* KV blocks per chip of a pool: the memory left per chip (of the stack's memory_utilization share of
+ * it) once the weights and one full step's activations are placed (the stack's kv_cache_fraction of
+ * that: engines keep the rest as headroom), in
  * blocks of kv_block_tokens tokens of every layer of this pipeline stage.  Fills mem; *kv_free: the
  * bytes left. */
 static double kv_capacity(const sl_scenario *sc, const sl_plan *plan, sl_memory *mem, double *kv_free_out) {
@@ -1332,13 +1335,14 @@ static double kv_capacity(const sl_scenario *sc, const sl_plan *plan, sl_memory 
   double tp = plan->tp, pp = plan->pp, ab = sl_dtype_bytes[sc->a_dtype];
   double kvd = tf_kv_dim(t, tp);
   double per_token = tf_kv_bytes_per_token(t, tp, ceil((double)t->layers / pp), sc->kv_dtype);
-  double weights = model_params(&sc->model) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
+  double weights = model_weight_bytes(sc) / (tp * pp);
   double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
   double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +
                sv->max_seqs * (double)t->vocab / tp * 4;
   double cap = chip_dram_bytes(&sc->chip);
   double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
-  double kv_free = (cap - weights - act) * kv_share;
+  double usable = cap * (sc->stack.memory_utilization > 0 ? sc->stack.memory_utilization : 1);
+  double kv_free = (usable - weights - act) * kv_share;
   mem->capacity_bytes = cap;
   mem->weights_bytes = weights;
   mem->activations_bytes = act;

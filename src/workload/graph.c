@@ -64,7 +64,23 @@ typedef struct gb {
   double count;               /* repeats applied to ops being added */
   int recompute;              /* ops being added are recomputation (HFU only) */
   const char *prefix;
+  /* A linear layer's formats, plain (the activations') and quantized (the weights' and products'):
+   * precision.quantized and unquantized_layers pick one per layer; by default every one is
+   * quantized. */
+  struct {
+    double wb, gb;
+    sl_dtype cdt;
+    int cast;
+  } lin[2];
+  int quant_ffn; /* only the feed-forward products take the quantized formats */
+  int layer_q;   /* the layers being added are quantized (not among unquantized_layers) */
 } gb;
+
+/* The formats of the linear layers added next: quantized (on) or plain. */
+static void linear_formats(gb *b, int on) {
+  on = on ? 1 : 0;
+  b->wb = b->lin[on].wb, b->gb = b->lin[on].gb, b->cdt = b->lin[on].cdt, b->cast = b->lin[on].cast;
+}
 
 static const char *nm(gb *b, const char *name) {
   if (!b->prefix) return name;
@@ -409,6 +425,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
    * (the previous layer's residual_mlp here, this layer's residual_attn before norm_mlp). */
   int an = b->add_norm && !b->train;
   double norm_bytes = (an ? 4.0 : 2.0) * Ts * h * b->ab, norm_fl = (nf + (an ? 1.0 : 0.0)) * Ts * h;
+  linear_formats(b, b->layer_q && !b->quant_ffn); /* the attention projections */
   stream(b, "norm_attn", b->phase, SL_CAT_NORM, norm_bytes, norm_fl);
   tp_enter_cast(b, "tp_allgather_attn", T);
   b->cast_fused = b->fused_ew; /* the norm writes the cast copy */
@@ -427,12 +444,14 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   if (moe) {
     double E = (double)t->experts, tok, ex;
     gemm(b, "router", SL_CAT_GEMM, T, E, h, 1, 1);
+    linear_formats(b, b->layer_q); /* the feed-forward products */
     moe_shape(b, T, &tok, &ex);
     moe_a2a(b, "ep_dispatch", b->phase, T);
     mlp_fwd(b, tok, (double)t->ffn / tp, ex);
     moe_a2a(b, "ep_combine", b->phase, T);
     if (t->shared_experts > 0) mlp_fwd(b, T, (double)(t->ffn * t->shared_experts) / tp, 1);
   } else {
+    linear_formats(b, b->layer_q); /* the feed-forward products */
     mlp_fwd(b, T, (double)t->ffn / tp, 1);
   }
   tp_exit(b, b->p.sp ? "tp_reducescatter_mlp" : "tp_allreduce_mlp", T);
@@ -494,20 +513,24 @@ static void train_layer(gb *b, const pass *p, int moe) {
   layer_bwd(b, p, moe);
 }
 
-/* Inference layers: every layer of the model (count = layers), dense and MoE. */
+/* Inference layers: every layer of the model (count = layers), dense and MoE; those of
+ * precision.unquantized_layers apart, in the activations' format. */
 static void inference_layers(gb *b, const pass *p) {
   const sl_transformer *t = b->tf;
   double L = (double)t->layers, n_moe = t->experts > 0 ? floor(L / (double)t->moe_every) : 0;
-  double base = b->count;
-  if (L - n_moe > 0) {
-    b->count = base * (L - n_moe);
-    layer_fwd(b, p, 0, 0);
-  }
-  if (n_moe > 0) {
-    b->count = base * n_moe;
-    layer_fwd(b, p, 1, 0);
-  }
+  double base = b->count, ed = 0, em = 0;
+  if (b->sc->unquant_first + b->sc->unquant_last > 0) tf_unquantized_layers(b->sc, &ed, &em);
+  const double n[2][2] = {{L - n_moe - ed, n_moe - em}, {ed, em}}; /* [plain][moe] */
+  for (int plain = 0; plain < 2; plain++)
+    for (int moe = 0; moe < 2; moe++)
+      if (n[plain][moe] > 0) {
+        b->count = base * n[plain][moe];
+        b->layer_q = !plain;
+        layer_fwd(b, p, moe, 0);
+      }
+  b->layer_q = 1;
   b->count = base;
+  linear_formats(b, !b->quant_ffn);
 }
 
 /* Token embedding: a gather of T rows; vocabulary-parallel under TP (an all-reduce of T*h, or a
@@ -515,6 +538,7 @@ static void inference_layers(gb *b, const pass *p) {
 static void embed(gb *b, double T) {
   const sl_transformer *t = b->tf;
   if (t->vocab == 0) return;
+  linear_formats(b, !b->quant_ffn);
   double h = (double)t->hidden;
   sl_op *op = add(b, "embedding", b->phase, SL_CAT_EMBEDDING, SL_K_GATHER);
   op->u.e.lookups = T / b->p.tp;
@@ -541,6 +565,7 @@ static void head_fwd(gb *b, double T, double T_lm) {
   double h = (double)t->hidden, V = (double)t->vocab / b->p.tp, Ts = seq_tokens(b, T);
   stream(b, "norm_final", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, norm_flops(b) * Ts * h);
   if (t->vocab == 0) return;
+  linear_formats(b, !b->quant_ffn);
   tp_enter_cast(b, "tp_allgather_head", T_lm);
   b->cast_fused = b->fused_ew; /* the final norm writes the cast copy */
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
@@ -793,6 +818,13 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->gelu_epi = lw->gelu_epilogue;
   b->add_norm = lw->fused_add_norm && sc->model.tf.norm == SL_NORM_RMSNORM;
   b->grad_shards = p->zero >= 2 && p->dp * p->cp > 1 ? p->dp * p->cp : 1;
+  b->lin[1].wb = b->wb, b->lin[1].gb = b->gb, b->lin[1].cdt = b->cdt, b->lin[1].cast = b->cast;
+  const double *mat = sc->chip.mat_macs_per_cycle;
+  b->lin[0].wb = b->lin[0].gb = b->ab;
+  b->lin[0].cdt = mat[sc->a_dtype] > 0 ? sc->a_dtype : lw->compute_dt;
+  b->lin[0].cast = 0;
+  b->quant_ffn = sc->quant_ffn;
+  b->layer_q = 1;
 }
 
 sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *lw, const sl_plan *p,

@@ -389,6 +389,31 @@ double model_params(const sl_model *m) {
          tf_head_params(t);
 }
 
+void tf_unquantized_layers(const sl_scenario *sc, double *dense, double *moe) {
+  const sl_transformer *t = &sc->model.tf;
+  double L = (double)t->layers, first = fmin(sc->unquant_first, L), last = fmin(sc->unquant_last, L - first);
+  /* layer i (from 0) is a mixture when i + 1 is a multiple of moe_every: floor(n / m) of the first n */
+  double m = (double)t->moe_every;
+  double em = t->experts > 0 ? floor(first / m) + floor(L / m) - floor((L - last) / m) : 0;
+  *moe = em;
+  *dense = first + last - em;
+}
+
+double model_weight_bytes(const sl_scenario *sc) {
+  const sl_model *m = &sc->model;
+  double wb = sl_dtype_bytes[sc->w_dtype], ab = sl_dtype_bytes[sc->a_dtype], all = model_params(m);
+  if (m->kind != SL_MODEL_TRANSFORMER || (!sc->quant_ffn && !(sc->unquant_first + sc->unquant_last > 0)))
+    return all * wb;
+  const sl_transformer *t = &m->tf;
+  double ed, em, nm = moe_layers(t);
+  tf_unquantized_layers(sc, &ed, &em);
+  double md = (double)t->layers - nm - ed, mm = nm - em; /* the quantized layers */
+  double q = sc->quant_ffn ? md * ffn_params(t, (double)t->ffn) +
+                                 mm * ffn_params(t, (double)t->ffn) * (double)(t->experts + t->shared_experts)
+                           : all - ed * tf_layer_params(t, 0) - em * tf_layer_params(t, 1);
+  return q * wb + (all - q) * ab;
+}
+
 double tf_kv_heads(const sl_transformer *t, double tp) {
   return fmax(1.0, (double)t->kv_heads / tp);
 }

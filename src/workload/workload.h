@@ -119,6 +119,10 @@ typedef struct sl_model {
 
 sl_status model_from_node(reader *r, yt_node *node, sl_model *out);
 double model_params(const sl_model *m);                   /* all parameters */
+/* bytes of all the model's weights in their formats (precision.quantized, unquantized_layers) */
+double model_weight_bytes(const sl_scenario *sc);
+/* of the transformer's layers, those kept whole in the activations' format, dense and MoE */
+void tf_unquantized_layers(const sl_scenario *sc, double *dense, double *moe);
 double model_matmul_params(const sl_model *m);            /* parameters in matrix products (LM head in) */
 double tf_layer_params(const sl_transformer *t, int moe); /* one layer, norms and biases in */
 double tf_layer_matmul_params(const sl_transformer *t, int moe); /* one layer's matrix products */
@@ -262,6 +266,12 @@ struct sl_scenario {
   sl_model model;
   sl_dtype w_dtype, a_dtype, kv_dtype; /* weights, activations, KV cache (stored and moved) */
   sl_dtype g_dtype;                    /* inputs of the matrix products (precision.gemm) */
+  /* Which linear layers of a transformer take the weights' and products' formats (inference):
+   * precision.quantized: ffn leaves the attention projections, the embedding and the LM head in the
+   * activations' format; precision.unquantized_layers keeps that many first and last layers whole in
+   * it (Meta's FP8 Llama 3.1 checkpoints: the FFN of every layer but the first and the last). */
+  int quant_ffn;
+  double unquant_first, unquant_last;
   sl_task task;
   /* system */
   double chips, node_chips;

@@ -44,8 +44,8 @@ static double bw_out(const links *L) {
 }
 
 static sl_net make_net(const links *L, double node) {
-  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1, 0, 0, 0, 0, 0, 0},
-          out = {L->out_GBps, L->out_lat, L->out_eff, L->over, 0, 0, 0, 0, 0, 0};
+  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1, 0, 0, 0, 0, 0, 0, 0, 0},
+          out = {L->out_GBps, L->out_lat, L->out_eff, L->over, 0, 0, 0, 0, 0, 0, 0, 0};
   sl_net net;
   net_init(&net, &up, &out, node);
   return net;
@@ -464,7 +464,7 @@ static void test_allreduce_measured_a100(void **state) {
 static void test_switch_reduce(void **state) {
   (void)state;
   const double bw = 450e9, e = 0.80, esw = 0.65, a = 2e-6, Lsw = 40e-6;
-  sl_link up = {450, a, e, 1, 0, 0, esw, Lsw, 0, 0}, out = {50, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0};
+  sl_link up = {450, a, e, 1, 0, 0, esw, Lsw, 0, 0, 0, 0}, out = {50, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0};
   sl_net net;
   net_init(&net, &up, &out, 8);
   sl_link up0 = up;
@@ -493,7 +493,7 @@ static void test_switch_reduce(void **state) {
   double t = cost_collective(&net, SL_COLL_ALL_REDUCE, S, 32, 8).time_s;
   assert_rel(t, fmin(swtree, cost_collective(&net0, SL_COLL_ALL_REDUCE, S, 32, 8).time_s), 1e-9, "NVLS-tree");
   /* With 200 GB/s per chip across (the flat ring then bound by NVLink) the switch's tree wins. */
-  sl_link fat = {200, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0};
+  sl_link fat = {200, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0};
   net_init(&net, &up, &fat, 8);
   net_init(&net0, &up0, &fat, 8);
   Bo = 200e9 * 0.90;
@@ -580,6 +580,64 @@ static void test_custom_allreduce_measured_h100(void **state) {
   assert_true(cost_allreduce_p2p(&net, 1048576, 4).time_s == 0);
 }
 
+/* Against measurement: PyTorch symmetric memory's multimem all-reduce on 8 Hopper GPUs (vLLM PR
+ * #42324's symm_mem_multimem column, the use: calibrate cases of data/validation/collectives.yaml)
+ * with the h100-sxm preset's fitted figures, within 10%; its form (S(1+1/n) each way at the link's
+ * multimem_efficiency, plus multimem_latency_s); and vLLM 0.11's routing for a stack with
+ * symm_mem_allreduce: the custom kernel up to 256 KiB on 8 ranks (512 KiB on 6, 8 MiB on 4), the
+ * multimem kernel above up to 64 MiB (32 MiB on 4), NCCL beyond; without the stack key, the custom
+ * kernel up to 8 MiB as before. */
+static void test_multimem_allreduce_measured_h100(void **state) {
+  (void)state;
+  static const double meas[][2] = {{524288, 11e-6},   {1048576, 14e-6},   {2097152, 18e-6},  {4194304, 27e-6},
+                                   {8388608, 46e-6},  {16777216, 87e-6},  {33554432, 165e-6}, {67108864, 320e-6}};
+  arena a;
+  ar_init(&a);
+  sl_chip chip;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &chip, &err), SL_OK);
+  ar_free(&a);
+  sl_net net;
+  net_init(&net, &chip.scale_up, &chip.scale_out, 8);
+  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
+    assert_rel(cost_allreduce_multimem(&net, meas[i][0], 8).time_s, meas[i][1], 0.10, "multimem all-reduce on 8 H100");
+  double B = chip.scale_up.bw_GBps * 1e9 * chip.scale_up.multimem_efficiency, L = chip.scale_up.multimem_latency_s;
+  assert_true(B > 0 && L > 0);
+  assert_rel(cost_allreduce_multimem(&net, 4194304, 8).time_s, 4194304 * 9.0 / 8 / B + L, 1e-9, "form");
+  /* faster than NCCL (pynccl 50 us at 4 MiB) and than the custom kernel's two stages there */
+  assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s < cost_allreduce_p2p(&net, 4194304, 8).time_s);
+  assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s <
+              cost_collective(&net, SL_COLL_ALL_REDUCE, 4194304, 8, 8).time_s);
+#define MM_SCENARIO                                                                                          \
+  "{chip: h100-sxm, system: {chips: %d, node_chips: 8}, task: infer, model: {op: all_reduce,"                 \
+  " bytes: %.0f}, stack: {name: s, attention: fused, fused_elementwise: true,"                               \
+  " kernel_overhead_s: 0, efficiency: 1.0, custom_allreduce: true, symm_mem_allreduce: %s}}"
+  static const struct {
+    int ranks;
+    double bytes;
+    int route; /* 0 custom, 1 multimem, 2 NCCL */
+  } cases[] = {{8, 262144, 0},  {8, 524288, 1},   {8, 67108864, 1}, {8, 134217728, 2}, {6, 524288, 0},
+               {6, 1048576, 1}, {4, 8388608, 0},  {4, 16777216, 1}, {4, 67108864, 2}, {2, 16777216, 2}};
+  char text[400];
+  for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
+    double S = cases[i].bytes, n = cases[i].ranks;
+    snprintf(text, sizeof text, MM_SCENARIO, cases[i].ranks, S, "true");
+    double want = cases[i].route == 0   ? cost_allreduce_p2p(&net, S, n).time_s
+                  : cases[i].route == 1 ? cost_allreduce_multimem(&net, S, n).time_s
+                                        : cost_collective(&net, SL_COLL_ALL_REDUCE, S, n, n).time_s;
+    assert_true(want > 0);
+    assert_rel(run_text(text).step, want, 1e-9, "vLLM 0.11 routing");
+  }
+  snprintf(text, sizeof text, MM_SCENARIO, 8, 4194304.0, "false");
+  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 4194304, 8).time_s, 1e-9, "no symmetric memory");
+#undef MM_SCENARIO
+  /* A chip without the figures has no such kernel. */
+  sl_link up = chip.scale_up;
+  up.multimem_efficiency = 0;
+  net_init(&net, &up, &chip.scale_out, 8);
+  assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s == 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_net_init),
@@ -594,6 +652,7 @@ int main(void) {
       cmocka_unit_test(test_switch_reduce),
       cmocka_unit_test(test_allreduce_measured_h100),
       cmocka_unit_test(test_custom_allreduce_measured_h100),
+      cmocka_unit_test(test_multimem_allreduce_measured_h100),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

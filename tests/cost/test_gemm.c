@@ -270,6 +270,13 @@ static void test_memo_exact(void **state) {
       sl_tile t = c->tiles[0];
       c->tiles[0] = c->tiles[1], c->tiles[1] = t;
     }
+    /* rounds 4-7: an energy table whose figures change every round (the choice among equally fast
+     * configurations is the cheapest, so a remembered answer is picked again among them) */
+    if (round >= 4) {
+      c->energy_dynamic_scale = 0.5 + 0.4 * round;
+      c->energy_over.dram_pj_per_bit = 2.0 + 3.0 * (round % 3);
+      energy_derive(c, 1);
+    }
     for (int i = 0; i < 3 * SL_GEMM_MEMO_SIZE; i++) {
       sl_gemm_shape g;
       if (i < (int)SL_ARRAY_LEN(shapes) || i % 2) { /* the table, again and again */
@@ -371,6 +378,51 @@ static void test_format_latency(void **state) {
   assert_int_equal(kernels, 2);
 }
 
+/* Among equally fast configurations the one that spends least: a decode-shaped product of up to 16
+ * rows takes the 16-row tile (operands swapped: the weights on the engine's 64-row side), which
+ * multiplies a quarter of the MACs of a 64-row tile at the same DRAM bytes and time; at 32 rows
+ * the 16-row tile would read the weights' panels twice, and a 64-row tile is taken (vLLM's Hopper
+ * fp8 configurations: 64 x 16 swapped up to 16 rows, 64 x 64 above). */
+static void test_few_rows_tile(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  energy_derive(&f.chip, 1); /* the preset's energy table: the tie-break by energy */
+  sl_gemm_shape g = shape(16, 14336, 4096, 1);
+  sl_cost c = cost_gemm(&f.ctx, &g);
+  assert_true(c.tile.m == 16);
+  assert_rel(c.macs, 16.0 * 14336 * 4096, 1e-12, "no padded rows");
+  sl_cost wide = cost_gemm_config(&f.ctx, &g, (sl_tile){64, 256, 64, 0, 0}, 1);
+  assert_rel(wide.macs, 4 * c.macs, 1e-12, "a 64-row tile pads 16 rows to 64");
+  assert_true(wide.dram_bytes == c.dram_bytes);
+  energy_of_cost(&f.chip, SL_BF16, 0, &c);
+  energy_of_cost(&f.chip, SL_BF16, 0, &wide);
+  assert_true(c.e_core_j < wide.e_core_j);
+  g = shape(32, 14336, 4096, 1);
+  c = cost_gemm(&f.ctx, &g);
+  assert_true(c.tile.m == 64);
+  /* The choice follows the energy figures, and a remembered answer is picked again among the
+   * equally fast configurations when they change: with the shared level's bytes dear and MACs and
+   * their operands nearly free, the 16-row tile (which reads the weights' panels from the shared
+   * level more often) loses at 16 rows too. */
+  static sl_gemm_memo memo;
+  memset(&memo, 0, sizeof memo);
+  sl_costctx with = f.ctx;
+  with.gemm_memo = &memo;
+  g = shape(16, 14336, 4096, 1);
+  for (int round = 0; round < 4; round++) {
+    f.chip.energy_over.shared_pj_per_byte = round % 2 ? 30.0 : NAN;
+    f.chip.energy_over.mac_pj[SL_BF16] = round % 2 ? 0.01 : NAN;
+    f.chip.energy_over.operand_pj_per_byte = round % 2 ? 0.001 : NAN;
+    energy_derive(&f.chip, 1);
+    sl_cost m = cost_gemm(&with, &g), b = cost_gemm(&f.ctx, &g);
+    assert_true(m.tile.m == b.tile.m && m.tile.n == b.tile.n && m.split_k == b.split_k);
+    assert_true(b.tile.m == (round % 2 ? 64 : 16));
+  }
+  assert_true(memo.hits >= 2);
+  ar_free(&f.a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ref_a100),
@@ -379,6 +431,7 @@ int main(void) {
       cmocka_unit_test(test_ref_tpu),
       cmocka_unit_test(test_closed_forms),
       cmocka_unit_test(test_gemv_memory_bound),
+      cmocka_unit_test(test_few_rows_tile),
       cmocka_unit_test(test_a100_sweep),
       cmocka_unit_test(test_memo_exact),
       cmocka_unit_test(test_fp32_on_vector_units),

@@ -495,6 +495,26 @@ static void test_kv_policy(void **state) {
   }
   print_message("KV blocks %.0f with all the free memory, %.0f with half\n", blocks[0], blocks[1]);
   assert_true(fabs(blocks[1] - 0.5 * blocks[0]) <= 1);
+  /* memory_utilization (vLLM's gpu_memory_utilization) caps what the engine takes of the whole
+   * memory: the KV cache gets that share of the capacity less the weights and activations, by hand
+   * from the memory the run reports */
+  const char *util[] = {"1.0", "0.9"};
+  double kv[2], cap = 0, held = 0, per_block = 0;
+  for (int i = 0; i < 2; i++) {
+    snprintf(t, sizeof t,
+             "{chip: h100-sxm, stack: {preset: vllm, memory_utilization: %s}, model: llama3.1-8b,"
+             " task: serve, serve: {arrival_rate_per_s: inf, requests: 10, prompt_len: 100, gen_len: 10}}",
+             util[i]);
+    kv[i] = number(t, NULL, 0, "memory.kv_cache_bytes");
+    blocks[i] = number(t, NULL, 0, "serve.kv_blocks_per_chip");
+    cap = number(t, NULL, 0, "memory.capacity_bytes");
+    held = number(t, NULL, 0, "memory.weights_bytes") + number(t, NULL, 0, "memory.activations_bytes");
+  }
+  per_block = kv[0] / blocks[0];
+  print_message("KV cache %.2f GiB of all the memory, %.2f GiB of 90%%\n", kv[0] / 1073741824.0, kv[1] / 1073741824.0);
+  assert_rel(kv[0], cap - held, 1e-9, "all the memory");
+  assert_rel(kv[1], 0.9 * cap - held, 1e-9, "90% of it");
+  assert_true(fabs(blocks[1] - floor(kv[1] / per_block)) <= 1);
   /* the preset's policy is reserve; an unknown policy names the key */
   sl_scenario *sc = load("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: serve,"
                          " serve: {arrival_rate_per_s: inf}}");

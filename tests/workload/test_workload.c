@@ -489,6 +489,88 @@ static void test_fused_add_norm(void **state) {
 }
 #undef ADDNORM_FMT
 
+/* precision.quantized: ffn and unquantized_layers (Meta's FP8 Llama 3.1 checkpoints): the
+ * feed-forward products of the middle layers in the weights' and products' formats, everything
+ * else (attention projections, embedding, LM head, the first and last layers whole) in the
+ * activations'.  Weight bytes by hand from the parameter counts; the graph's GEMM formats by name
+ * and count; the errors a scenario gets when the keys cannot apply. */
+static void test_partial_quantization(void **state) {
+  (void)state;
+#define QBASE                                                                                                \
+  "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, parallel: {tp: 8}, stack: vllm,"                        \
+  " model: llama3.1-405b, task: decode, infer: {batch: 16, prompt_len: 1000, gen_len: 1},"                     \
+  " precision: {weights: fp8, gemm: fp8, activations: bf16%s}}"
+  char t[512];
+  snprintf(t, sizeof t, QBASE, ", quantized: ffn, unquantized_layers: {first: 1, last: 1}");
+  sl_scenario *sc = load(t);
+  const sl_transformer *tf = &sc->model.tf;
+  double L = (double)tf->layers, h = (double)tf->hidden, f = (double)tf->ffn;
+  double ffn = 3.0 * h * f, all = model_params(&sc->model);
+  assert_true(sc->quant_ffn && sc->unquant_first == 1 && sc->unquant_last == 1);
+  /* 124 layers' FFN at 1 byte, the rest at 2 */
+  assert_rel(model_weight_bytes(sc), (L - 2) * ffn * 1.0 + (all - (L - 2) * ffn) * 2.0, 1e-12, "weight bytes");
+  double ed = -1, em = -1;
+  tf_unquantized_layers(sc, &ed, &em);
+  assert_true(ed == 2 && em == 0);
+  arena a;
+  ar_init(&a);
+  sl_graph g = {0};
+  sl_lowering lw = cost_lowering(sc);
+  sl_error err;
+  assert_int_equal(graph_build(&a, sc, &lw, &g, &err), SL_OK);
+  int seen[4] = {0};
+  for (size_t k = 0; k < g.n; k++) {
+    const sl_op *op = &g.ops[k];
+    if (op->kernel != SL_K_GEMM) continue;
+    int ffn_op = strncmp(op->name, "mlp_", 4) == 0, middle = op->count == L - 2;
+    sl_dtype want = ffn_op && middle ? SL_FP8 : SL_BF16;
+    assert_int_equal(op->u.g.dt, want);
+    assert_true(op->u.g.b_bytes == (want == SL_FP8 ? 1 : 2));
+    seen[2 * ffn_op + middle] = 1;
+    if (strcmp(op->name, "lm_head") == 0) assert_true(op->u.g.dt == SL_BF16);
+  }
+  assert_true(seen[0] && seen[1] && seen[2] && seen[3]); /* attention and FFN, edge and middle layers */
+  ar_free(&a);
+  sl_result *r = run(sc);
+  snprintf(t, sizeof t, QBASE, "");
+#undef QBASE
+  sl_scenario *whole = load(t);
+  sl_result *rw = run(whole);
+  /* the bf16 attention projections stream twice the bytes: a slower decode step, more memory */
+  assert_true(r->step_time_s > rw->step_time_s && r->mem.weights_bytes > rw->mem.weights_bytes);
+  assert_rel(r->mem.weights_bytes, model_weight_bytes(sc) / 8, 1e-12, "weights per chip");
+  assert_rel(rw->mem.weights_bytes, model_params(&whole->model) / 8, 1e-12, "all at 1 byte");
+  sl_result_free(r);
+  sl_result_free(rw);
+  sl_scenario_free(whole);
+  sl_scenario_free(sc);
+  /* Where the keys cannot apply: a one-line error naming the key. */
+  static const struct {
+    const char *text, *key;
+  } bad[] = {
+      {"{chip: h100-sxm, model: llama3.1-8b, task: train, precision: {weights: fp8, quantized: ffn},"
+       " train: {seq_len: 1024, global_batch: 8}}",
+       "precision.quantized"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, precision: {weights: fp8, unquantized_layers:"
+       " {first: 20, last: 20}}}",
+       "precision.unquantized_layers"},
+      {"{chip: h100-sxm, model: {op: gemm, m: 64, n: 64, k: 64}, task: infer, precision: {weights: fp8,"
+       " quantized: ffn}}",
+       "precision.quantized"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, precision: {weights: fp8, quantized: attention}}",
+       "precision.quantized"},
+      {"{chip: h100-sxm, model: llama3.1-8b, task: decode, precision: {weights: fp8, unquantized_layers:"
+       " {first: 1, middle: 2}}}",
+       "precision.unquantized_layers.middle"},
+  };
+  for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+    sl_scenario *b = NULL;
+    sl_error e;
+    assert_int_equal(sl_scenario_load(NULL, bad[i].text, NULL, 0, &b, &e), SL_ERR_INPUT);
+    if (strcmp(e.key, bad[i].key) != 0) fail_msg("%s: key %s, want %s (%s)", bad[i].text, e.key, bad[i].key, e.message);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_param_counts),
@@ -508,6 +590,7 @@ int main(void) {
       cmocka_unit_test(test_cross_entropy),
       cmocka_unit_test(test_gelu_epilogue_and_loss_positions),
       cmocka_unit_test(test_fused_add_norm),
+      cmocka_unit_test(test_partial_quantization),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
