@@ -353,6 +353,8 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "recompute_block", s->recompute_block);
   jb_bool(b, "gelu_epilogue", s->gelu_epilogue);
   jb_bool(b, "custom_allreduce", s->custom_allreduce);
+  jb_bool(b, "symm_mem_allreduce", s->symm_mem_allreduce);
+  if (s->memory_utilization > 0) jb_num(b, "memory_utilization", s->memory_utilization);
   jb_bool(b, "fused_add_norm", s->fused_add_norm);
 }
 
@@ -485,7 +487,11 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              "GELU in the GEMM epilogue: %s; residual add in the RMSNorm (inference): %s; "
              "all-reduce inside a scale-up domain: %s\n",
              s->gelu_epilogue ? "yes" : "no", s->fused_add_norm ? "yes" : "no",
-             s->custom_allreduce ? "the engine's own peer-to-peer kernel" : "NCCL");
+             s->custom_allreduce && s->symm_mem_allreduce
+                 ? "the engine's own peer-to-peer kernel, symmetric memory's multimem kernel above its limit"
+             : s->symm_mem_allreduce ? "symmetric memory's multimem kernel"
+             : s->custom_allreduce   ? "the engine's own peer-to-peer kernel"
+                                     : "NCCL");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
              s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);
   if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0 || s->memory_utilization > 0) {
