@@ -168,6 +168,27 @@ if input_error "run unknown key" run "$TMP/bad-key.yaml"; then
   contains "unknown key names the key" "$TMP/err" 'frobnication'
 fi
 DECODE=(--chip h100-sxm --model llama3.1-8b --task decode --batch 1 --prompt-len 1024)
+# precision.quantized / unquantized_layers (formats.md): file:line:key on bad values, the label and JSON when good
+cat >"$TMP/bad-quant.yaml" <<'EOF'
+chip: h100-sxm
+model: llama3.1-8b
+task: decode
+precision: {weights: fp8, gemm: fp8, activations: bf16,
+  unquantized_layers: {first: 20, last: 20}}
+EOF
+if input_error "run too many unquantized layers" run "$TMP/bad-quant.yaml"; then
+  contains "unquantized_layers names file:line" "$TMP/err" 'bad-quant\.yaml:5'
+  contains "unquantized_layers names the key" "$TMP/err" 'precision\.unquantized_layers'
+fi
+input_error "run quantized bad value" run --chip h100-sxm --model llama3.1-8b --task decode \
+  --set 'precision={weights: fp8, quantized: attention}'
+QPREC='{weights: fp8, gemm: fp8, activations: bf16, quantized: ffn, unquantized_layers: {first: 1, last: 1}}'
+if run "run quantized ffn" 0 run "${DECODE[@]}" --set "precision=$QPREC"; then
+  contains "quantized ffn label" "$TMP/out" 'feed-forward products of layers 2-31; the rest bf16'
+fi
+if run "run quantized ffn --json" 0 run "${DECODE[@]}" --json --set "precision=$QPREC"; then
+  json_has "quantized in the scenario" 'd["scenario"]["precision"]["quantized"] == "ffn" and d["scenario"]["precision"]["unquantized_layers"]["first"] == 1'
+fi
 if run "run decode --json" 0 run "${DECODE[@]}" --json; then
   valid_json "run decode --json"
   json_has "run --json keys" '"step_time_s" in d and d["feasible"] is True and d["scenario"]["task"] == "decode"'
