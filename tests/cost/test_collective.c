@@ -520,6 +520,18 @@ static void test_allreduce_measured_h100(void **state) {
   assert_true(cost_collective(&net, SL_COLL_ALL_REDUCE, 134217728, 8, 8).time_s / 561e-6 - 1 > 0.15);
 }
 
+/* The h100-sxm preset and its network as an 8-GPU domain sees it. */
+static sl_chip h100_net(sl_net *net) {
+  arena a;
+  ar_init(&a);
+  sl_chip chip;
+  sl_error err;
+  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &chip, &err), SL_OK);
+  ar_free(&a);
+  net_init(net, &chip.scale_up, &chip.scale_out, 8);
+  return chip;
+}
+
 /* Against measurement: vLLM's own all-reduce kernel on 4 H100 (two-stage, the kernel vLLM runs on
  * 4 ranks from 512 KiB; vLLM PR #24111's benchmark, the use: calibrate cases of
  * data/validation/collectives.yaml) with the h100-sxm preset's fitted p2p figures, within 15%; and
@@ -530,14 +542,8 @@ static void test_custom_allreduce_measured_h100(void **state) {
   (void)state;
   static const double meas[][2] = {{524288, 17e-6},  {1048576, 18e-6}, {1572864, 27e-6},
                                    {2097152, 27e-6}, {3145728, 35e-6}, {4194304, 43e-6}};
-  arena a;
-  ar_init(&a);
-  sl_chip chip;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &chip, &err), SL_OK);
-  ar_free(&a);
   sl_net net;
-  net_init(&net, &chip.scale_up, &chip.scale_out, 8);
+  sl_chip chip = h100_net(&net);
   for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
     assert_rel(cost_allreduce_p2p(&net, meas[i][0], 4).time_s, meas[i][1], 0.15,
                "custom all-reduce on 4 H100");
@@ -591,14 +597,8 @@ static void test_multimem_allreduce_measured_h100(void **state) {
   (void)state;
   static const double meas[][2] = {{524288, 11e-6},   {1048576, 14e-6},   {2097152, 18e-6},  {4194304, 27e-6},
                                    {8388608, 46e-6},  {16777216, 87e-6},  {33554432, 165e-6}, {67108864, 320e-6}};
-  arena a;
-  ar_init(&a);
-  sl_chip chip;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &chip, &err), SL_OK);
-  ar_free(&a);
   sl_net net;
-  net_init(&net, &chip.scale_up, &chip.scale_out, 8);
+  sl_chip chip = h100_net(&net);
   for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
     assert_rel(cost_allreduce_multimem(&net, meas[i][0], 8).time_s, meas[i][1], 0.10, "multimem all-reduce on 8 H100");
   double B = chip.scale_up.bw_GBps * 1e9 * chip.scale_up.multimem_efficiency, L = chip.scale_up.multimem_latency_s;

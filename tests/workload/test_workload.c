@@ -163,6 +163,16 @@ static void test_attention_fusion(void **state) {
 /* Inference in a 4-bit format (NVFP4 on B200): the products take 4-bit inputs, the activations
  * between kernels stay bf16, and attention, which no kernel runs on 4-bit inputs, takes the KV
  * cache's fp8 (or bf16 when the KV cache is 4-bit too). */
+/* The op graph of a scenario, in arena a (ar_free it after). */
+static sl_graph built_graph(const sl_scenario *sc, arena *a) {
+  ar_init(a);
+  sl_graph g = {0};
+  sl_lowering lw = cost_lowering(sc);
+  sl_error err;
+  assert_int_equal(graph_build(a, sc, &lw, &g, &err), SL_OK);
+  return g;
+}
+
 static void test_fp4_inference(void **state) {
   (void)state;
   static const struct {
@@ -180,11 +190,7 @@ static void test_fp4_inference(void **state) {
     assert_int_equal(sc->g_dtype, SL_FP4);
     assert_int_equal(sc->w_dtype, SL_FP4);
     arena a;
-    ar_init(&a);
-    sl_graph g = {0};
-    sl_lowering lw = cost_lowering(sc);
-    sl_error err;
-    assert_int_equal(graph_build(&a, sc, &lw, &g, &err), SL_OK);
+    sl_graph g = built_graph(sc, &a);
     int seen_attn = 0, seen_gemm = 0;
     for (size_t k = 0; k < g.n; k++) {
       const sl_op *op = &g.ops[k];
@@ -513,11 +519,7 @@ static void test_partial_quantization(void **state) {
   tf_unquantized_layers(sc, &ed, &em);
   assert_true(ed == 2 && em == 0);
   arena a;
-  ar_init(&a);
-  sl_graph g = {0};
-  sl_lowering lw = cost_lowering(sc);
-  sl_error err;
-  assert_int_equal(graph_build(&a, sc, &lw, &g, &err), SL_OK);
+  sl_graph g = built_graph(sc, &a);
   int seen[4] = {0};
   for (size_t k = 0; k < g.n; k++) {
     const sl_op *op = &g.ops[k];
