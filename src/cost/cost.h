@@ -69,7 +69,7 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
  * set of the chip figures it reads (the chip key); when they change, it starts empty.  A hit is
  * therefore exactly what the search would return.  One memo per thread (it is written on use). */
 #define SL_GEMM_MEMO_SIZE 64
-#define SL_GEMM_TIED 32 /* configurations as fast as the answer that a memo entry keeps */
+#define SL_GEMM_TIED 16 /* configurations as fast as the answer that a memo entry keeps */
 typedef struct sl_gemm_chip_key {
   double cores, clock_ghz, stream_k, max_split_k, n_tiles, kernel_latency_s, eff_sram;
   double gemm_latency_s[SL_DTYPE_COUNT];
@@ -96,7 +96,7 @@ typedef struct sl_gemm_memo {
                           answer under any energy figures that keep it under the cap (or, tied
                           with others as fast, the one of them those figures make cheapest) */
     int n_tied;        /* the configurations as fast at full clock (the answer among them) */
-    unsigned char tied_tile[SL_GEMM_TIED], tied_split[SL_GEMM_TIED]; /* tile index, log2 split */
+    sl_cost tied[SL_GEMM_TIED];
   } e[SL_GEMM_MEMO_SIZE];
   double hits, misses;
 } sl_gemm_memo;

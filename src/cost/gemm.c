@@ -336,7 +336,7 @@ static int better(const sl_chip *c, const sl_cost *r, double t, const sl_cost *b
  * and no tie is left for the energy to break). */
 typedef struct gemm_ties {
   int n; /* configurations as fast as the fastest at full clock; > SL_GEMM_TIED: too many to keep */
-  unsigned char tile[SL_GEMM_TIED], split[SL_GEMM_TIED];
+  sl_cost c[SL_GEMM_TIED];
 } gemm_ties;
 
 static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *is_free, gemm_ties *ties) {
@@ -344,12 +344,13 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
   sl_cost best = {0}, fast = {0};
   best.time_s = fast.time_s = INFINITY;
   double best_t = INFINITY;
-  gemm_ties tied = {0};
+  gemm_ties local, *tied = ties ? ties : &local; /* no zeroing: only the first n are read */
+  tied->n = 0;
   int grouped = grouped_raster_applies(c, g); /* otherwise the screening count is the whole one */
   for (int i = 0; i < c->n_tiles; i++) {
     sl_tile t = c->tiles[i];
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
-    for (int s = 1, ls = 0; s <= c->max_split_k; s *= 2, ls++) {
+    for (int s = 1; s <= c->max_split_k; s *= 2) {
       if (s > 1 && (c->stream_k || out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;
       /* Screened first without the grouped rasters, which lower only the DRAM bytes: a
        * configuration slower than both choices so far even with no DRAM time is not counted again
@@ -363,18 +364,17 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
       double rt = capped_time_of(c, &r);
       if (better(c, &r, rt, &best, best_t)) best = r, best_t = rt;
       /* the configurations as fast as the fastest at full clock (energy figures choose among them) */
-      if (r.time_s < fast.time_s * (1 - 1e-12)) tied.n = 0;
+      if (r.time_s < fast.time_s * (1 - 1e-12)) tied->n = 0;
       if (r.time_s <= fast.time_s * (1 + 1e-12)) {
-        if (tied.n < SL_GEMM_TIED) tied.tile[tied.n] = (unsigned char)i, tied.split[tied.n] = (unsigned char)ls;
-        tied.n++;
+        if (tied->n < SL_GEMM_TIED) tied->c[tied->n] = without_energy(r);
+        tied->n++;
       }
       if (better(c, &r, r.time_s, &fast, fast.time_s)) fast = r;
     }
   }
   if (is_free)
-    *is_free = tied.n <= SL_GEMM_TIED && best.tile.m == fast.tile.m && best.tile.n == fast.tile.n &&
+    *is_free = tied->n <= SL_GEMM_TIED && best.tile.m == fast.tile.m && best.tile.n == fast.tile.n &&
                best.tile.k == fast.tile.k && best.split_k == fast.split_k;
-  if (ties) *ties = tied;
   return without_energy(best);
 }
 
@@ -448,14 +448,9 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
    * cheapest, if it is under the cap (none is faster at full clock, and a capped time is never less). */
   if (i >= 0 && mo->e[i].free) {
     sl_cost pick = with_energy(ctx, g, mo->e[i].cost);
-    if (mo->e[i].n_tied > 1) {
-      int grouped = grouped_raster_applies(ctx->chip, g);
-      for (int j = 0; j < mo->e[i].n_tied; j++) {
-        sl_cost r = with_energy(ctx, g,
-                                gemm_config(ctx, g, ctx->chip->tiles[mo->e[i].tied_tile[j]],
-                                            1 << mo->e[i].tied_split[j], grouped));
-        if (j == 0 || better(ctx->chip, &r, r.time_s, &pick, pick.time_s)) pick = r;
-      }
+    for (int j = 0; j < mo->e[i].n_tied && mo->e[i].n_tied > 1; j++) {
+      sl_cost r = with_energy(ctx, g, mo->e[i].tied[j]);
+      if (j == 0 || better(ctx->chip, &r, r.time_s, &pick, pick.time_s)) pick = r;
     }
     if (capped_time_of(ctx->chip, &pick) <= pick.time_s) {
       pick = without_energy(pick);
@@ -467,7 +462,8 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
   }
   mo->misses++;
   int is_free = 0;
-  gemm_ties ties = {0};
+  gemm_ties ties;
+  ties.n = 0;
   sl_cost r = gemm_search(ctx, g, &is_free, &ties);
   if (i < 0) {
     i = mo->n;
@@ -481,7 +477,6 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
   mo->e[i].energy_gen = mo->energy_gen;
   mo->e[i].free = is_free;
   mo->e[i].n_tied = ties.n <= SL_GEMM_TIED ? ties.n : 0;
-  memcpy(mo->e[i].tied_tile, ties.tile, sizeof ties.tile);
-  memcpy(mo->e[i].tied_split, ties.split, sizeof ties.split);
+  if (ties.n > 1 && ties.n <= SL_GEMM_TIED) memcpy(mo->e[i].tied, ties.c, (size_t)ties.n * sizeof *ties.c);
   return r;
 }
