@@ -60,6 +60,22 @@ void link_json(jbuf *b, const char *key, const sl_link *l) {
   jb_obj_begin(b, key);
   jb_num(b, "bw_GBps", l->bw_GBps);
   jb_num(b, "latency_s", l->latency_s);
+  jb_num(b, "efficiency", l->efficiency);
+  /* the collective figures the spec gives (0: none) */
+  const struct {
+    const char *key;
+    double v;
+  } opt[] = {{"base_latency_s", l->base_latency_s},
+             {"ll_efficiency", l->ll_efficiency},
+             {"switch_reduce_efficiency", l->switch_reduce_efficiency},
+             {"switch_reduce_latency_s", l->switch_reduce_latency_s},
+             {"p2p_efficiency", l->p2p_efficiency},
+             {"p2p_latency_s", l->p2p_latency_s},
+             {"multimem_efficiency", l->multimem_efficiency},
+             {"multimem_latency_s", l->multimem_latency_s}};
+  for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
+    if (opt[i].v > 0) jb_num(b, opt[i].key, opt[i].v);
+  if (l->oversubscription > 1) jb_num(b, "oversubscription", l->oversubscription);
   jb_obj_end(b);
 }
 

@@ -123,6 +123,25 @@ static void list_system(jbuf *b, const loaded *l) {
 
 /* ---- show: JSON --------------------------------------------------------------------------------- */
 
+/* The collective figures of a link beyond its bandwidth (docs/model.md 5), one line, when it has any. */
+static void link_collectives_text(jbuf *b, const sl_link *l) {
+  char t[4][32];
+  unit_time(l->base_latency_s, t[0], sizeof t[0]);
+  unit_time(l->switch_reduce_latency_s, t[1], sizeof t[1]);
+  unit_time(l->p2p_latency_s, t[2], sizeof t[2]);
+  unit_time(l->multimem_latency_s, t[3], sizeof t[3]);
+  if (!(l->ll_efficiency > 0 || l->switch_reduce_efficiency > 0 || l->p2p_efficiency > 0 ||
+        l->multimem_efficiency > 0 || l->base_latency_s > 0))
+    return;
+  rep_printf(b, "  collectives: bus efficiency %.3g, start-up %s", l->efficiency, t[0]);
+  if (l->ll_efficiency > 0) rep_printf(b, "; low-latency protocol %.3g", l->ll_efficiency);
+  if (l->switch_reduce_efficiency > 0)
+    rep_printf(b, "; in-switch reduction %.3g, +%s", l->switch_reduce_efficiency, t[1]);
+  if (l->p2p_efficiency > 0) rep_printf(b, "; peer-to-peer kernel %.3g, %s a stage", l->p2p_efficiency, t[2]);
+  if (l->multimem_efficiency > 0) rep_printf(b, "; multimem kernel %.3g, %s", l->multimem_efficiency, t[3]);
+  rep_printf(b, "\n");
+}
+
 static void json_link(jbuf *b, const char *key, const sl_link *l) {
   if (l->bw_GBps > 0) link_json(b, key, l);
 }
@@ -429,6 +448,7 @@ static void text_chip_memory(jbuf *b, const sl_chip *c) {
       char lat[32];
       unit_time(lk[i]->latency_s, lat, sizeof lat);
       rep_printf(b, "link %-9s %.0f GB/s per direction, latency %s\n", ln[i], lk[i]->bw_GBps, lat);
+      link_collectives_text(b, lk[i]);
     }
 }
 
