@@ -274,6 +274,14 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
   return r;
 }
 
+/* The time under the single-kernel cap of a configuration whose energy is filled in (energy_of_cost);
+ * see gemm_config_capped_time below. */
+static double capped_time_of(const sl_chip *c, const sl_cost *r) {
+  if (!c->energy.derived || !(c->tdp_w > 0)) return r->time_s;
+  double body = fmax(r->clocked_s, r->dram_s);
+  return power_cap_overlap(c, r->e_core_j, r->e_off_j, r->clocked_s, r->dram_s, r->time_s - body).time_s;
+}
+
 /* The time a configuration runs in on the power-limited chip: a kernel library's choice is the
  * kernel that runs fastest on the real board, where a tile that moves more bytes per MAC draws
  * more power and, over the TDP, runs at a lower clock (power_cap, docs/energy-cost.md §2).  The
@@ -281,13 +289,6 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
  * DRAM time it overlapped, which no clock changes: a kernel just on the memory side of its roofline
  * slows as soon as the clock drops below the balance point.  At full clock (under the cap, or no
  * energy table) it is the configuration's time. */
-/* The same, of a configuration whose energy is filled in (energy_of_cost). */
-static double capped_time_of(const sl_chip *c, const sl_cost *r) {
-  if (!c->energy.derived || !(c->tdp_w > 0)) return r->time_s;
-  double body = fmax(r->clocked_s, r->dram_s);
-  return power_cap_overlap(c, r->e_core_j, r->e_off_j, r->clocked_s, r->dram_s, r->time_s - body).time_s;
-}
-
 double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r) {
   const sl_chip *c = ctx->chip;
   if (!c->energy.derived || !(c->tdp_w > 0)) return r.time_s;
@@ -330,15 +331,15 @@ static int better(const sl_chip *c, const sl_cost *r, double t, const sl_cost *b
   return r->l2_bytes < best->l2_bytes;
 }
 
-/* The configuration with the least time under the cap; *is_free: it is also the one with the
- * least time at full clock and no other is as fast (the choice no energy figure changes while it
- * stays under the cap: every other configuration's capped time is at least its full-clock time,
- * and no tie is left for the energy to break). */
 typedef struct gemm_ties {
   int n; /* configurations as fast as the fastest at full clock; > SL_GEMM_TIED: too many to keep */
   sl_cost c[SL_GEMM_TIED];
 } gemm_ties;
 
+/* The configuration with the least time under the cap; *is_free: it is also the one with the
+ * least time at full clock and no other is as fast (the choice no energy figure changes while it
+ * stays under the cap: every other configuration's capped time is at least its full-clock time,
+ * and no tie is left for the energy to break). */
 static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *is_free, gemm_ties *ties) {
   const sl_chip *c = ctx->chip;
   sl_cost best = {0}, fast = {0};

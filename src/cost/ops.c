@@ -209,14 +209,16 @@ static int kv_stream(const sl_op *op, const sl_cost *r) {
  * With symmetric memory (vLLM 0.11, distributed/device_communicators/all_reduce_utils.py, the SM 9.0
  * tables; SM 10.0's limits differ and are not modelled), the P2P kernel takes buffers up to 8 MiB on
  * 2 and 4 ranks, 512 KiB on 6 and 256 KiB on 8, and symmetric memory's multimem kernel the larger
- * ones on 4, 6 and 8 ranks, up to 32 MiB on 4 and 64 MiB on 6 and 8; NCCL what is left. */
+ * ones on 4, 6 and 8 ranks, up to 32 MiB on 4 and 64 MiB on 6 and 8 (other world sizes have neither
+ * table: the P2P kernel's own limits); NCCL what is left. */
 sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
   sl_cost r = {0};
   const sl_stack *st = ctx->stack;
   if (type == SL_COLL_ALL_REDUCE && k >= n && (st->custom_allreduce || st->symm_mem_allreduce)) {
     const double MIB = 1048576.0;
     double ca_max = 8 * MIB;
-    if (st->symm_mem_allreduce && n >= 4) {
+    int ranks = (int)lround(n);
+    if (st->symm_mem_allreduce && fabs(n - ranks) < 1e-9 && (ranks == 4 || ranks == 6 || ranks == 8)) {
       ca_max = n >= 8 ? MIB / 4 : n >= 6 ? MIB / 2 : 8 * MIB;
       if ((S > ca_max || !st->custom_allreduce) && S <= (n >= 6 ? 64 : 32) * MIB)
         r = cost_allreduce_multimem(&ctx->net, S, n);

@@ -617,7 +617,8 @@ static void test_multimem_allreduce_measured_h100(void **state) {
     double bytes;
     int route; /* 0 custom, 1 multimem, 2 NCCL */
   } cases[] = {{8, 262144, 0},  {8, 524288, 1},   {8, 67108864, 1}, {8, 134217728, 2}, {6, 524288, 0},
-               {6, 1048576, 1}, {4, 8388608, 0},  {4, 16777216, 1}, {4, 67108864, 2}, {2, 16777216, 2}};
+               {6, 1048576, 1}, {4, 8388608, 0},  {4, 16777216, 1}, {4, 67108864, 2}, {2, 16777216, 2},
+               {7, 1048576, 2}}; /* 7 ranks: neither kernel */
   char text[400];
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
     double S = cases[i].bytes, n = cases[i].ranks;
