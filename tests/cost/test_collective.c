@@ -595,13 +595,16 @@ static void test_custom_allreduce_measured_h100(void **state) {
  * kernel up to 8 MiB as before. */
 static void test_multimem_allreduce_measured_h100(void **state) {
   (void)state;
-  static const double meas[][2] = {{524288, 11e-6},   {1048576, 14e-6},   {2097152, 18e-6},  {4194304, 27e-6},
-                                   {8388608, 46e-6},  {16777216, 87e-6},  {33554432, 165e-6}, {67108864, 320e-6}};
+  static const double meas[][2] = {{524288, 11e-6},    {1048576, 14e-6},  {2097152, 18e-6},
+                                   {4194304, 27e-6},   {8388608, 46e-6},  {16777216, 87e-6},
+                                   {33554432, 165e-6}, {67108864, 320e-6}};
   sl_net net;
   sl_chip chip = h100_net(&net);
   for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
-    assert_rel(cost_allreduce_multimem(&net, meas[i][0], 8).time_s, meas[i][1], 0.10, "multimem all-reduce on 8 H100");
-  double B = chip.scale_up.bw_GBps * 1e9 * chip.scale_up.multimem_efficiency, L = chip.scale_up.multimem_latency_s;
+    assert_rel(cost_allreduce_multimem(&net, meas[i][0], 8).time_s, meas[i][1], 0.10,
+               "multimem all-reduce on 8 H100");
+  double B = chip.scale_up.bw_GBps * 1e9 * chip.scale_up.multimem_efficiency,
+         L = chip.scale_up.multimem_latency_s;
   assert_true(B > 0 && L > 0);
   assert_rel(cost_allreduce_multimem(&net, 4194304, 8).time_s, 4194304 * 9.0 / 8 / B + L, 1e-9, "form");
   /* faster than NCCL (pynccl 50 us at 4 MiB) and than the custom kernel's two stages there */
@@ -609,16 +612,16 @@ static void test_multimem_allreduce_measured_h100(void **state) {
   assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s <
               cost_collective(&net, SL_COLL_ALL_REDUCE, 4194304, 8, 8).time_s);
 #define MM_SCENARIO                                                                                          \
-  "{chip: h100-sxm, system: {chips: %d, node_chips: 8}, task: infer, model: {op: all_reduce,"                 \
+  "{chip: h100-sxm, system: {chips: %d, node_chips: 8}, task: infer, model: {op: all_reduce,"                \
   " bytes: %.0f}, stack: {name: s, attention: fused, fused_elementwise: true,"                               \
   " kernel_overhead_s: 0, efficiency: 1.0, custom_allreduce: true, symm_mem_allreduce: %s}}"
   static const struct {
     int ranks;
     double bytes;
     int route; /* 0 custom, 1 multimem, 2 NCCL */
-  } cases[] = {{8, 262144, 0},  {8, 524288, 1},   {8, 67108864, 1}, {8, 134217728, 2}, {6, 524288, 0},
-               {6, 1048576, 1}, {4, 8388608, 0},  {4, 16777216, 1}, {4, 67108864, 2}, {2, 16777216, 2},
-               {7, 1048576, 2}}; /* 7 ranks: neither kernel */
+  } cases[] = {{8, 262144, 0},   {8, 524288, 1},   {8, 67108864, 1}, {8, 134217728, 2},
+               {6, 524288, 0},   {6, 1048576, 1},  {4, 8388608, 0},  {4, 16777216, 1},
+               {4, 67108864, 2}, {2, 16777216, 2}, {7, 1048576, 2}}; /* 7 ranks: neither kernel */
   char text[400];
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
     double S = cases[i].bytes, n = cases[i].ranks;

@@ -425,18 +425,12 @@ static void test_few_rows_tile(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ref_a100),
-      cmocka_unit_test(test_ref_h100),
-      cmocka_unit_test(test_ref_mtia),
-      cmocka_unit_test(test_ref_tpu),
-      cmocka_unit_test(test_closed_forms),
-      cmocka_unit_test(test_gemv_memory_bound),
-      cmocka_unit_test(test_few_rows_tile),
-      cmocka_unit_test(test_a100_sweep),
-      cmocka_unit_test(test_memo_exact),
-      cmocka_unit_test(test_fp32_on_vector_units),
-      cmocka_unit_test(test_fragment_reads),
-      cmocka_unit_test(test_grouped_raster),
+      cmocka_unit_test(test_ref_a100),       cmocka_unit_test(test_ref_h100),
+      cmocka_unit_test(test_ref_mtia),       cmocka_unit_test(test_ref_tpu),
+      cmocka_unit_test(test_closed_forms),   cmocka_unit_test(test_gemv_memory_bound),
+      cmocka_unit_test(test_few_rows_tile),  cmocka_unit_test(test_a100_sweep),
+      cmocka_unit_test(test_memo_exact),     cmocka_unit_test(test_fp32_on_vector_units),
+      cmocka_unit_test(test_fragment_reads), cmocka_unit_test(test_grouped_raster),
       cmocka_unit_test(test_format_latency),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -503,8 +503,8 @@ static void test_fused_add_norm(void **state) {
 static void test_partial_quantization(void **state) {
   (void)state;
 #define QBASE                                                                                                \
-  "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, parallel: {tp: 8}, stack: vllm,"                        \
-  " model: llama3.1-405b, task: decode, infer: {batch: 16, prompt_len: 1000, gen_len: 1},"                     \
+  "{chip: h100-sxm, system: {chips: 8, node_chips: 8}, parallel: {tp: 8}, stack: vllm,"                      \
+  " model: llama3.1-405b, task: decode, infer: {batch: 16, prompt_len: 1000, gen_len: 1},"                   \
   " precision: {weights: fp8, gemm: fp8, activations: bf16%s}}"
   char t[512];
   snprintf(t, sizeof t, QBASE, ", quantized: ffn, unquantized_layers: {first: 1, last: 1}");
@@ -514,7 +514,8 @@ static void test_partial_quantization(void **state) {
   double ffn = 3.0 * h * f, all = model_params(&sc->model);
   assert_true(sc->quant_ffn && sc->unquant_first == 1 && sc->unquant_last == 1);
   /* 124 layers' FFN at 1 byte, the rest at 2 */
-  assert_rel(model_weight_bytes(sc), (L - 2) * ffn * 1.0 + (all - (L - 2) * ffn) * 2.0, 1e-12, "weight bytes");
+  assert_rel(model_weight_bytes(sc), (L - 2) * ffn * 1.0 + (all - (L - 2) * ffn) * 2.0, 1e-12,
+             "weight bytes");
   double ed = -1, em = -1;
   tf_unquantized_layers(sc, &ed, &em);
   assert_true(ed == 2 && em == 0);
@@ -569,7 +570,8 @@ static void test_partial_quantization(void **state) {
     sl_scenario *b = NULL;
     sl_error e;
     assert_int_equal(sl_scenario_load(NULL, bad[i].text, NULL, 0, &b, &e), SL_ERR_INPUT);
-    if (strcmp(e.key, bad[i].key) != 0) fail_msg("%s: key %s, want %s (%s)", bad[i].text, e.key, bad[i].key, e.message);
+    if (strcmp(e.key, bad[i].key) != 0)
+      fail_msg("%s: key %s, want %s (%s)", bad[i].text, e.key, bad[i].key, e.message);
   }
 }
 
