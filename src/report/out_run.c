@@ -71,8 +71,9 @@ static void precision_label(const sl_scenario *sc, char *buf, size_t size) {
   size_t n = strlen(buf);
   double first = sc->unquant_first, last = sc->unquant_last, L = (double)sc->model.tf.layers;
   if (n < size && (sc->quant_ffn || first + last > 0))
-    snprintf(buf + n, size - n, " (%s%s of layers %.0f-%.0f; the rest %s)", sc->quant_ffn ? "feed-forward" : "every",
-             sc->quant_ffn ? " products" : " linear layer", first + 1, L - last, sl_dtype_names[sc->a_dtype]);
+    snprintf(buf + n, size - n, " (%s%s of layers %.0f-%.0f; the rest %s)",
+             sc->quant_ffn ? "feed-forward" : "every", sc->quant_ffn ? " products" : " linear layer",
+             first + 1, L - last, sl_dtype_names[sc->a_dtype]);
 }
 
 static void model_label(const sl_model *m, char *buf, size_t size) {

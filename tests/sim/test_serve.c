@@ -511,7 +511,8 @@ static void test_kv_policy(void **state) {
     held = number(t, NULL, 0, "memory.weights_bytes") + number(t, NULL, 0, "memory.activations_bytes");
   }
   per_block = kv[0] / blocks[0];
-  print_message("KV cache %.2f GiB of all the memory, %.2f GiB of 90%%\n", kv[0] / 1073741824.0, kv[1] / 1073741824.0);
+  print_message("KV cache %.2f GiB of all the memory, %.2f GiB of 90%%\n", kv[0] / 1073741824.0,
+                kv[1] / 1073741824.0);
   assert_rel(kv[0], cap - held, 1e-9, "all the memory");
   assert_rel(kv[1], 0.9 * cap - held, 1e-9, "90% of it");
   assert_true(fabs(blocks[1] - floor(kv[1] / per_block)) <= 1);
