@@ -125,14 +125,14 @@ static void list_system(jbuf *b, const loaded *l) {
 
 /* The collective figures of a link beyond its bandwidth (docs/model.md 5), one line, when it has any. */
 static void link_collectives_text(jbuf *b, const sl_link *l) {
+  if (!(l->ll_efficiency > 0 || l->switch_reduce_efficiency > 0 || l->p2p_efficiency > 0 ||
+        l->multimem_efficiency > 0 || l->base_latency_s > 0))
+    return;
   char t[4][32];
   unit_time(l->base_latency_s, t[0], sizeof t[0]);
   unit_time(l->switch_reduce_latency_s, t[1], sizeof t[1]);
   unit_time(l->p2p_latency_s, t[2], sizeof t[2]);
   unit_time(l->multimem_latency_s, t[3], sizeof t[3]);
-  if (!(l->ll_efficiency > 0 || l->switch_reduce_efficiency > 0 || l->p2p_efficiency > 0 ||
-        l->multimem_efficiency > 0 || l->base_latency_s > 0))
-    return;
   rep_printf(b, "  collectives: bus efficiency %.3g, start-up %s", l->efficiency, t[0]);
   if (l->ll_efficiency > 0) rep_printf(b, "; low-latency protocol %.3g", l->ll_efficiency);
   if (l->switch_reduce_efficiency > 0)

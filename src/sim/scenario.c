@@ -106,7 +106,7 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s) s = rd_enum(r, p, "kv", 0, list, &kv);
   if (!s) s = rd_enum(r, p, "gemm", 0, list, &g);
   if (!s) s = rd_enum(r, p, "quantized", 0, scopes, &scope);
-  yt_node *uq = yt_find(p, "unquantized_layers") ? yt_get(p, "unquantized_layers") : NULL;
+  yt_node *uq = yt_get(p, "unquantized_layers");
   if (!s && uq) {
     rd_mark mu = rd_push(r, "unquantized_layers");
     long first = 0, last = 0;

@@ -1029,6 +1029,23 @@ static sl_status sim_pools(void *run, double rate, sim_out *o) {
   return simulate_pools(p->pl, p->n_pools, p->sv, p->xf, rate, o);
 }
 
+/* The KV cache's bytes per chip: the stack's memory_utilization share of the chip's memory (all of
+ * it when the stack names none) less the weights and one full step's activations, times its
+ * kv_cache_fraction (engines keep the rest as headroom); negative when they do not fit.  Fills mem. */
+static double kv_memory(const sl_scenario *sc, double weights, double act, sl_memory *mem) {
+  double cap = chip_dram_bytes(&sc->chip);
+  double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
+  double usable = cap * (sc->stack.memory_utilization > 0 ? sc->stack.memory_utilization : 1);
+  double kv_free = (usable - weights - act) * kv_share;
+  mem->capacity_bytes = cap;
+  mem->weights_bytes = weights;
+  mem->activations_bytes = act;
+  mem->kv_cache_bytes = fmax(0, kv_free);
+  mem->per_chip_bytes = weights + act + fmax(0, kv_free);
+  mem->fits = kv_free > 0;
+  return kv_free;
+}
+
 /* With arrival_rate_per_s max, the highest rate whose p99 TTFT and TPOT meet the SLO (doubling from
  * `start`, then bisection to 0.1%: res->serve.max_rate_per_s); with a list or range of rates, a full
  * simulation per rate (res->serve.curve); then the run whose figures are the scalar outputs, at
@@ -1085,10 +1102,8 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
   m.time_scale = time_scale;
   res->par = m.sc.par;
 
-  /* KV blocks: the memory left per chip (of the stack's memory_utilization share of it) once the
-   * weights and one full step's activations are placed (the stack's kv_cache_fraction of that:
-   * engines keep the rest as headroom), in blocks of
-   * kv_block_tokens tokens of every layer of this pipeline stage. */
+  /* KV blocks: kv_memory's bytes in blocks of kv_block_tokens tokens of every layer of this
+   * pipeline stage. */
   const sl_transformer *t = &sc->model.tf;
   double tp = m.plan.tp, pp = m.plan.pp, ab = sl_dtype_bytes[sc->a_dtype];
   double kvd = tf_kv_dim(t, tp);
@@ -1112,16 +1127,7 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
     per_token += tf_kv_bytes_per_token(dt, tp, ceil((double)dt->layers / pp), sc->kv_dtype);
     weights += model_params(dm) * sl_dtype_bytes[sc->w_dtype] / (tp * pp);
   }
-  double cap = chip_dram_bytes(&sc->chip);
-  double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
-  double usable = cap * (sc->stack.memory_utilization > 0 ? sc->stack.memory_utilization : 1);
-  double kv_free = (usable - weights - act) * kv_share;
-  res->mem.capacity_bytes = cap;
-  res->mem.weights_bytes = weights;
-  res->mem.activations_bytes = act;
-  res->mem.kv_cache_bytes = fmax(0, kv_free);
-  res->mem.per_chip_bytes = weights + act + fmax(0, kv_free);
-  res->mem.fits = kv_free > 0;
+  double cap = chip_dram_bytes(&sc->chip), kv_free = kv_memory(sc, weights, act, &res->mem);
   double blocks = floor(kv_free / (per_token * sv->kv_block_tokens));
   if (kv_free <= 0 || blocks < 1) {
     res->feasible = 0;
@@ -1324,11 +1330,8 @@ double serve_kv_transfer_s(const sl_scenario *sc, double prompt_tokens) {
   return prompt_tokens < 0 ? up : xfer_time(&x, prompt_tokens);
 }
 
-/* KV blocks per chip of a pool: the memory left per chip (of the stack's memory_utilization share of
- * it) once the weights and one full step's activations are placed (the stack's kv_cache_fraction of
- * that: engines keep the rest as headroom), in
- * blocks of kv_block_tokens tokens of every layer of this pipeline stage.  Fills mem; *kv_free: the
- * bytes left. */
+/* KV blocks per chip of a pool: kv_memory's bytes in blocks of kv_block_tokens tokens of every
+ * layer of this pipeline stage.  Fills mem; *kv_free: the bytes left. */
 static double kv_capacity(const sl_scenario *sc, const sl_plan *plan, sl_memory *mem, double *kv_free_out) {
   const sl_serve_spec *sv = &sc->serve;
   const sl_transformer *t = &sc->model.tf;
@@ -1339,16 +1342,7 @@ static double kv_capacity(const sl_scenario *sc, const sl_plan *plan, sl_memory 
   double widest = fmax((double)(t->heads * t->head_dim) / tp + 2 * kvd, 2.0 * (double)t->ffn / tp);
   double act = sv->max_batch_tokens * (2.0 * (double)t->hidden + widest) * ab +
                sv->max_seqs * (double)t->vocab / tp * 4;
-  double cap = chip_dram_bytes(&sc->chip);
-  double kv_share = sc->stack.kv_cache_fraction > 0 ? sc->stack.kv_cache_fraction : 1;
-  double usable = cap * (sc->stack.memory_utilization > 0 ? sc->stack.memory_utilization : 1);
-  double kv_free = (usable - weights - act) * kv_share;
-  mem->capacity_bytes = cap;
-  mem->weights_bytes = weights;
-  mem->activations_bytes = act;
-  mem->kv_cache_bytes = fmax(0, kv_free);
-  mem->per_chip_bytes = weights + act + fmax(0, kv_free);
-  mem->fits = kv_free > 0;
+  double kv_free = kv_memory(sc, weights, act, mem);
   *kv_free_out = kv_free;
   return floor(kv_free / (per_token * sv->kv_block_tokens));
 }

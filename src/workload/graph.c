@@ -530,7 +530,6 @@ static void inference_layers(gb *b, const pass *p) {
       }
   b->layer_q = 1;
   b->count = base;
-  linear_formats(b, !b->quant_ffn);
 }
 
 /* Token embedding: a gather of T rows; vocabulary-parallel under TP (an all-reduce of T*h, or a
