@@ -65,6 +65,12 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_p2p_lat = up->p2p_latency_s;
   net->up_mm = up->bw_GBps * 1e9 * up->multimem_efficiency;
   net->up_mm_lat = up->multimem_latency_s;
+  net->up_mesh = up->mesh_links;
+}
+
+double net_up_share(const sl_net *net, double k) {
+  if (!(net->up_mesh > 0)) return 1;
+  return fmin(fmax(k - 1, 1), net->up_mesh) / net->up_mesh;
 }
 
 static sl_cost result(double t_bw, double t_lat) {
@@ -156,7 +162,8 @@ sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n) {
       S > 8.0 * 1024 * 1024)
     return r;
   int one_shot = ranks == 2 || (ranks <= 4 && S < 512.0 * 1024) || S < 256.0 * 1024;
-  double bw = one_shot ? (n - 1) * S / net->up_p2p : 2 * (n - 1) / n * S / net->up_p2p;
+  double B = net->up_p2p * net_up_share(net, n);
+  double bw = one_shot ? (n - 1) * S / B : 2 * (n - 1) / n * S / B;
   return result(bw, (one_shot ? 1 : 2) * net->up_p2p_lat);
 }
 
@@ -179,11 +186,12 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
   if (k < 1) k = 1;
   if (k > n) k = n;
   int multi = n / k > 1.0 + 1e-9;
-  proto simple = {net->up_bw, net->up_lat, net->out_bw, net->out_lat};
+  double share = net_up_share(net, k); /* a mesh: the links to the other k-1 chips of the domain */
+  proto simple = {net->up_bw * share, net->up_lat, net->out_bw, net->out_lat};
   double bw = 0, t = coll_time(&simple, type, S, n, k, &bw);
   /* The low-latency protocol, where every level the call crosses has it. */
   if (net->up_ll > 0 && (!multi || net->out_ll > 0)) {
-    proto ll = {net->up_ll, net->up_lat * LL_HOP, net->out_ll > 0 ? net->out_ll : net->out_bw,
+    proto ll = {net->up_ll * share, net->up_lat * LL_HOP, net->out_ll > 0 ? net->out_ll : net->out_bw,
                 net->out_lat * LL_HOP};
     double bw2 = 0, t2 = coll_time(&ll, type, S, n, k, &bw2);
     if (t2 < t) t = t2, bw = bw2;

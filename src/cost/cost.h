@@ -43,9 +43,13 @@ typedef struct sl_net {
                                 (0 = none) and its fixed time per stage */
   double up_mm, up_mm_lat;   /* a one-kernel multimem all-reduce in one domain: bytes/s per chip per
                                 direction (0 = none) and its fixed time per call */
+  double up_mesh;            /* the scale-up domain's point-to-point links per chip (0 = a switch) */
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
+/* The share of a chip's scale-up bandwidth a collective among k chips of one domain can use: 1 behind
+ * a switch; on a full mesh of L links, the k-1 links to the other chips, (k-1)/L (at most 1). */
+double net_up_share(const sl_net *net, double k);
 /* Bytes/s a link carries per chip per direction on large messages: its bandwidth at its efficiency
  * (hw fills the default efficiency when the spec gives none, so every loaded link has one). */
 double link_bw(const sl_link *l);

@@ -53,6 +53,20 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
   if (!s) s = rd_double(r, l, "p2p_latency_s", 0, 0, 1e-3, &out->p2p_latency_s);
   if (!s) s = rd_double(r, l, "multimem_efficiency", 0, 0, 1, &out->multimem_efficiency);
   if (!s) s = rd_double(r, l, "multimem_latency_s", 0, 0, 1e-3, &out->multimem_latency_s);
+  long mesh = 0;
+  if (!s) s = rd_int(r, l, "mesh_links", 0, 1, 1024, &mesh);
+  if (!s && mesh > 0) {
+    out->mesh_links = (double)mesh;
+    /* a mesh has no switch to reduce in or to multicast through */
+    static const char *const sw[] = {"switch_reduce_efficiency", "multimem_efficiency"};
+    for (size_t i = 0; !s && i < SL_ARRAY_LEN(sw); i++) {
+      yt_pair *p = yt_find(l, sw[i]);
+      if (!p) continue;
+      rd_mark m = rd_push(r, sw[i]);
+      s = rd_fail(r, p->value, "a mesh of point-to-point links (mesh_links) has no switch to reduce in");
+      rd_pop(r, m);
+    }
+  }
   if (!s) s = rd_done(r, l);
   return s;
 }
@@ -60,14 +74,16 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
 sl_status link_check_role(reader *r, yt_node *l, const char *key) {
   static const char *const sw[] = {"switch_reduce_efficiency", "switch_reduce_latency_s",
                                    "multimem_efficiency",      "multimem_latency_s",
-                                   "p2p_efficiency",           "p2p_latency_s"};
+                                   "p2p_efficiency",           "p2p_latency_s",
+                                   "mesh_links"};
   if (strcmp(key, "scale_up") == 0) return SL_OK;
   for (size_t i = 0; i < SL_ARRAY_LEN(sw); i++) {
     yt_pair *p = yt_find(l, sw[i]);
     if (!p) continue;
     rd_mark m = rd_push(r, sw[i]);
-    const char *why = i < 4 ? "only the scale-up link reduces in its switch (NVLink SHARP)"
-                            : "only the scale-up link carries peer-to-peer all-reduce kernels";
+    const char *why = i < 4   ? "only the scale-up link reduces in its switch (NVLink SHARP)"
+                      : i < 6 ? "only the scale-up link carries peer-to-peer all-reduce kernels"
+                              : "only the scale-up link is a mesh of point-to-point links";
     sl_status s = rd_fail(r, p->value, "%s", why);
     rd_pop(r, m);
     return s;

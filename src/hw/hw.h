@@ -39,6 +39,10 @@ typedef struct sl_link {
                                  of the rank's slice, multimem.st of the sum) moves S(1+1/n) per chip
                                  each way at this fraction of bw_GBps; 0 = no figure */
   double multimem_latency_s;  /* its fixed time per call: the kernel and its barriers */
+  double mesh_links; /* scale-up only: the domain is a full mesh of this many point-to-point links per
+                        chip sharing bw_GBps (AMD Infinity Fabric: 7 on 8-GPU platforms), so k chips
+                        of a domain reach each other over k-1 of them; 0 = a switch, any k at the
+                        full bandwidth */
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it

@@ -72,7 +72,8 @@ void link_json(jbuf *b, const char *key, const sl_link *l) {
              {"p2p_efficiency", l->p2p_efficiency},
              {"p2p_latency_s", l->p2p_latency_s},
              {"multimem_efficiency", l->multimem_efficiency},
-             {"multimem_latency_s", l->multimem_latency_s}};
+             {"multimem_latency_s", l->multimem_latency_s},
+             {"mesh_links", l->mesh_links}};
   for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
     if (opt[i].v > 0) jb_num(b, opt[i].key, opt[i].v);
   if (l->oversubscription > 1) jb_num(b, "oversubscription", l->oversubscription);

@@ -447,7 +447,11 @@ static void text_chip_memory(jbuf *b, const sl_chip *c) {
     if (lk[i]->bw_GBps > 0) {
       char lat[32];
       unit_time(lk[i]->latency_s, lat, sizeof lat);
-      rep_printf(b, "link %-9s %.0f GB/s per direction, latency %s\n", ln[i], lk[i]->bw_GBps, lat);
+      rep_printf(b, "link %-9s %.0f GB/s per direction, latency %s", ln[i], lk[i]->bw_GBps, lat);
+      if (lk[i]->mesh_links > 0)
+        rep_printf(b, "; a full mesh of %.0f links (%.0f GB/s each)", lk[i]->mesh_links,
+                   lk[i]->bw_GBps / lk[i]->mesh_links);
+      rep_printf(b, "\n");
       link_collectives_text(b, lk[i]);
     }
 }

@@ -192,12 +192,13 @@ double dlrm_a2a_time(const sl_net *net, const double *send, int n, int k) {
     total += send[c], mx = fmax(mx, send[c]);
   if (total <= 0) return 0;
   double recv = total / n; /* every chip receives its share of every sender's data */
-  if (m == 1) return fmax(mx, recv) * (n - 1.0) / n / net->up_bw + net->up_lat;
+  double up = net->up_bw * net_up_share(net, k);
+  if (m == 1) return fmax(mx, recv) * (n - 1.0) / n / up + net->up_lat;
   double flat = 0, p1 = 0, p2 = 0;
   for (int c = 0; c < n; c++) {
     double in_dom = fmax(send[c], recv) * (k - 1.0) / n, out_dom = fmax(send[c], recv) * (n - (double)k) / n;
-    flat = fmax(flat, fmax(in_dom / net->up_bw, out_dom / net->out_bw));
-    p1 = fmax(p1, fmax(send[c], recv) * (k - 1.0) / k / net->up_bw);
+    flat = fmax(flat, fmax(in_dom / up, out_dom / net->out_bw));
+    p1 = fmax(p1, fmax(send[c], recv) * (k - 1.0) / k / up);
   }
   for (int j = 0; j < m; j++) {
     double node = 0;
@@ -220,10 +221,11 @@ double dlrm_rs_time(const sl_net *net, double S, int n, int k) {
   if (k < 1) k = 1;
   if (k > n) k = n;
   int m = (n + k - 1) / k;
-  if (m == 1) return (n - 1.0) / n * S / net->up_bw + (n - 1.0) * net->up_lat;
-  double B = fmin(net->up_bw, k * net->out_bw);
+  double up = net->up_bw * net_up_share(net, k);
+  if (m == 1) return (n - 1.0) / n * S / up + (n - 1.0) * net->up_lat;
+  double B = fmin(up, k * net->out_bw);
   double ring = (n - 1.0) / n * S / B + (n - m) * net->up_lat + m * net->out_lat;
-  double hier = (k - 1.0) / k * S / net->up_bw + (k - 1.0) * net->up_lat +
+  double hier = (k - 1.0) / k * S / up + (k - 1.0) * net->up_lat +
                 (m - 1.0) / m * S / k / net->out_bw + (m - 1.0) * net->out_lat;
   return fmin(ring, hier);
 }

@@ -1308,8 +1308,11 @@ static xfer_spec xfer_of(const sl_scenario *sc, int *up_out) {
   xfer_spec x;
   x.send_bytes = tf_kv_bytes_per_token(t, pp->tp, ceil((double)t->layers / pp->pp), sc->kv_dtype);
   x.recv_bytes = tf_kv_bytes_per_token(t, pd->tp, ceil((double)t->layers / pd->pp), sc->kv_dtype);
-  /* a transfer is one large message: the link's sustained fraction of its bandwidth */
+  /* a transfer is one large message: the link's sustained fraction of its bandwidth; on a mesh of
+   * point-to-point links a chip's shard goes to its peer over the one link between them */
   double ea = la->efficiency > 0 ? la->efficiency : 1, eb = lb->efficiency > 0 ? lb->efficiency : 1;
+  if (up && la->mesh_links > 0) ea /= la->mesh_links;
+  if (up && lb->mesh_links > 0) eb /= lb->mesh_links;
   x.send_Bps = sv->kv_link_GBps > 0 ? sv->kv_link_GBps * 1e9 : la->bw_GBps * ea * 1e9;
   x.recv_Bps = sv->kv_link_GBps > 0 ? sv->kv_link_GBps * 1e9 : lb->bw_GBps * eb * 1e9;
   x.latency_s = sv->kv_link_latency_s >= 0 ? sv->kv_link_latency_s : fmax(la->latency_s, lb->latency_s);
