@@ -225,8 +225,8 @@ double dlrm_rs_time(const sl_net *net, double S, int n, int k) {
   if (m == 1) return (n - 1.0) / n * S / up + (n - 1.0) * net->up_lat;
   double B = fmin(up, k * net->out_bw);
   double ring = (n - 1.0) / n * S / B + (n - m) * net->up_lat + m * net->out_lat;
-  double hier = (k - 1.0) / k * S / up + (k - 1.0) * net->up_lat +
-                (m - 1.0) / m * S / k / net->out_bw + (m - 1.0) * net->out_lat;
+  double hier = (k - 1.0) / k * S / up + (k - 1.0) * net->up_lat + (m - 1.0) / m * S / k / net->out_bw +
+                (m - 1.0) * net->out_lat;
   return fmin(ring, hier);
 }
 

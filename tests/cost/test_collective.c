@@ -464,7 +464,8 @@ static void test_allreduce_measured_a100(void **state) {
 static void test_switch_reduce(void **state) {
   (void)state;
   const double bw = 450e9, e = 0.80, esw = 0.65, a = 2e-6, Lsw = 40e-6;
-  sl_link up = {450, a, e, 1, 0, 0, esw, Lsw, 0, 0, 0, 0, 0}, out = {50, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  sl_link up = {450, a, e, 1, 0, 0, esw, Lsw, 0, 0, 0, 0, 0},
+          out = {50, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   sl_net net;
   net_init(&net, &up, &out, 8);
   sl_link up0 = up;
@@ -661,7 +662,7 @@ static void test_mesh_allreduce_measured_mi300x(void **state) {
   net_init(&net, &chip.scale_up, &chip.scale_out, 8);
   static const struct {
     double ranks, bytes, us;
-  } meas[] = {{2, 1048576, 37.22}, {2, 8388608, 195.2},  {2, 67108864, 1464.3}, {4, 8388608, 115.7},
+  } meas[] = {{2, 1048576, 37.22},  {2, 8388608, 195.2}, {2, 67108864, 1464.3}, {4, 8388608, 115.7},
               {4, 67108864, 761.2}, {8, 4194304, 52.13}, {8, 8388608, 83.12},   {8, 67108864, 426.0}};
   for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
     assert_rel(cost_collective(&net, SL_COLL_ALL_REDUCE, meas[i].bytes, meas[i].ranks, meas[i].ranks).time_s,
@@ -677,14 +678,16 @@ static void test_mesh_allreduce_measured_mi300x(void **state) {
   assert_rel(cost_collective(&net, SL_COLL_ALL_REDUCE, S, 2, 2).time_s, ring2, 1e-9, "2 chips: one link");
   /* A message to one peer crosses one link. */
   assert_rel(cost_collective(&net, SL_COLL_SEND_RECV, S, 2, 2).time_s,
-             S / (B / 7) + chip.scale_up.latency_s + chip.scale_up.base_latency_s, 1e-9, "send over one link");
+             S / (B / 7) + chip.scale_up.latency_s + chip.scale_up.base_latency_s, 1e-9,
+             "send over one link");
   /* The same link as a switch: every k at the full bandwidth, 2 chips 7 times faster on the bytes. */
   sl_link sw = chip.scale_up;
   sw.mesh_links = 0;
   sl_net net_sw;
   net_init(&net_sw, &sw, &chip.scale_out, 8);
   assert_rel(cost_collective(&net_sw, SL_COLL_ALL_REDUCE, S, 2, 2).time_s,
-             S / B + 2 * chip.scale_up.latency_s + chip.scale_up.base_latency_s, 1e-9, "2 chips behind a switch");
+             S / B + 2 * chip.scale_up.latency_s + chip.scale_up.base_latency_s, 1e-9,
+             "2 chips behind a switch");
   assert_rel(cost_collective(&net_sw, SL_COLL_ALL_REDUCE, S, 8, 8).time_s,
              cost_collective(&net, SL_COLL_ALL_REDUCE, S, 8, 8).time_s, 1e-12, "8 chips: all seven links");
 }

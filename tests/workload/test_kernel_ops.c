@@ -189,7 +189,8 @@ static void test_chip_attention_keys(void **state) {
       {"{preset: h100-sxm, efficiency: {attention: {backward: 0}}}", "chip.efficiency.attention.backward",
        "out of range"},
       {"{preset: h100-sxm, kernels: {attention_tile_s: 1}}", "chip.kernels.attention_tile_s", "out of range"},
-      {"{preset: h100-sxm, kernels: {block_sram_bytes: 10}}", "chip.kernels.block_sram_bytes", "out of range"},
+      {"{preset: h100-sxm, kernels: {block_sram_bytes: 10}}", "chip.kernels.block_sram_bytes",
+       "out of range"},
       {"{preset: h100-sxm, links: {scale_up: {ll_efficiency: 2}}}", "chip.links.scale_up.ll_efficiency",
        "out of range"},
       {"{preset: h100-sxm, links: {scale_up: {base_latency_s: true}}}", "chip.links.scale_up.base_latency_s",
@@ -200,12 +201,13 @@ static void test_chip_attention_keys(void **state) {
        "chip.links.scale_up.switch_reduce_latency_s", "out of range"},
       {"{preset: h100-sxm, links: {scale_out: {bw_GBps: 50, switch_reduce_efficiency: 0.5}}}",
        "chip.links.scale_out.switch_reduce_efficiency", "only the scale-up link"},
-      {"{preset: mi300x, links: {scale_up: {mesh_links: 0}}}", "chip.links.scale_up.mesh_links", "out of range"},
+      {"{preset: mi300x, links: {scale_up: {mesh_links: 0}}}", "chip.links.scale_up.mesh_links",
+       "out of range"},
       {"{preset: mi300x, links: {scale_up: {mesh_links: 2.5}}}", "chip.links.scale_up.mesh_links", ""},
       {"{preset: mi300x, links: {scale_up: {switch_reduce_efficiency: 0.5}}}",
        "chip.links.scale_up.switch_reduce_efficiency", "no switch"},
-      {"{preset: mi300x, links: {scale_out: {bw_GBps: 50, mesh_links: 7}}}", "chip.links.scale_out.mesh_links",
-       "only the scale-up link is a mesh"},
+      {"{preset: mi300x, links: {scale_out: {bw_GBps: 50, mesh_links: 7}}}",
+       "chip.links.scale_out.mesh_links", "only the scale-up link is a mesh"},
   };
   char path[] = "/tmp/silica-test-kernel-chip-XXXXXX";
   int fd = mkstemp(path);
