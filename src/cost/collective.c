@@ -68,9 +68,13 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_mesh = up->mesh_links;
 }
 
+double mesh_share(double mesh_links, double k) {
+  if (!(mesh_links > 0)) return 1;
+  return fmin(fmax(k - 1, 1), mesh_links) / mesh_links;
+}
+
 double net_up_share(const sl_net *net, double k) {
-  if (!(net->up_mesh > 0)) return 1;
-  return fmin(fmax(k - 1, 1), net->up_mesh) / net->up_mesh;
+  return mesh_share(net->up_mesh, k);
 }
 
 static sl_cost result(double t_bw, double t_lat) {

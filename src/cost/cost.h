@@ -47,8 +47,10 @@ typedef struct sl_net {
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);
-/* The share of a chip's scale-up bandwidth a collective among k chips of one domain can use: 1 behind
- * a switch; on a full mesh of L links, the k-1 links to the other chips, (k-1)/L (at most 1). */
+/* The share of a chip's link bandwidth that traffic among k chips of one domain can use: 1 behind a
+ * switch (mesh_links 0); on a full mesh of L links, the k-1 links to the other chips, (k-1)/L (at
+ * most 1); net_up_share: the same for the scale-up level of a network. */
+double mesh_share(double mesh_links, double k);
 double net_up_share(const sl_net *net, double k);
 /* Bytes/s a link carries per chip per direction on large messages: its bandwidth at its efficiency
  * (hw fills the default efficiency when the spec gives none, so every loaded link has one). */

@@ -1311,8 +1311,7 @@ static xfer_spec xfer_of(const sl_scenario *sc, int *up_out) {
   /* a transfer is one large message: the link's sustained fraction of its bandwidth; on a mesh of
    * point-to-point links a chip's shard goes to its peer over the one link between them */
   double ea = la->efficiency > 0 ? la->efficiency : 1, eb = lb->efficiency > 0 ? lb->efficiency : 1;
-  if (up && la->mesh_links > 0) ea /= la->mesh_links;
-  if (up && lb->mesh_links > 0) eb /= lb->mesh_links;
+  if (up) ea *= mesh_share(la->mesh_links, 2), eb *= mesh_share(lb->mesh_links, 2);
   x.send_Bps = sv->kv_link_GBps > 0 ? sv->kv_link_GBps * 1e9 : la->bw_GBps * ea * 1e9;
   x.recv_Bps = sv->kv_link_GBps > 0 ? sv->kv_link_GBps * 1e9 : lb->bw_GBps * eb * 1e9;
   x.latency_s = sv->kv_link_latency_s >= 0 ? sv->kv_link_latency_s : fmax(la->latency_s, lb->latency_s);

@@ -521,13 +521,13 @@ static void test_allreduce_measured_h100(void **state) {
   assert_true(cost_collective(&net, SL_COLL_ALL_REDUCE, 134217728, 8, 8).time_s / 561e-6 - 1 > 0.15);
 }
 
-/* The h100-sxm preset and its network as an 8-GPU domain sees it. */
-static sl_chip h100_net(sl_net *net) {
+/* A chip preset and its network as an 8-GPU domain sees it. */
+static sl_chip preset_net(const char *name, sl_net *net) {
   arena a;
   ar_init(&a);
   sl_chip chip;
   sl_error err;
-  assert_int_equal(chip_load(&a, "h100-sxm", NULL, &chip, &err), SL_OK);
+  assert_int_equal(chip_load(&a, name, NULL, &chip, &err), SL_OK);
   ar_free(&a);
   net_init(net, &chip.scale_up, &chip.scale_out, 8);
   return chip;
@@ -544,7 +544,7 @@ static void test_custom_allreduce_measured_h100(void **state) {
   static const double meas[][2] = {{524288, 17e-6},  {1048576, 18e-6}, {1572864, 27e-6},
                                    {2097152, 27e-6}, {3145728, 35e-6}, {4194304, 43e-6}};
   sl_net net;
-  sl_chip chip = h100_net(&net);
+  sl_chip chip = preset_net("h100-sxm", &net);
   for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
     assert_rel(cost_allreduce_p2p(&net, meas[i][0], 4).time_s, meas[i][1], 0.15,
                "custom all-reduce on 4 H100");
@@ -600,7 +600,7 @@ static void test_multimem_allreduce_measured_h100(void **state) {
                                    {4194304, 27e-6},   {8388608, 46e-6},  {16777216, 87e-6},
                                    {33554432, 165e-6}, {67108864, 320e-6}};
   sl_net net;
-  sl_chip chip = h100_net(&net);
+  sl_chip chip = preset_net("h100-sxm", &net);
   for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
     assert_rel(cost_allreduce_multimem(&net, meas[i][0], 8).time_s, meas[i][1], 0.10,
                "multimem all-reduce on 8 H100");
@@ -651,15 +651,9 @@ static void test_multimem_allreduce_measured_h100(void **state) {
  * 64 MiB one on 2 GPUs at 191 us against the measured 1,464); and the share written out. */
 static void test_mesh_allreduce_measured_mi300x(void **state) {
   (void)state;
-  arena a;
-  ar_init(&a);
-  sl_chip chip;
-  sl_error err;
-  assert_int_equal(chip_load(&a, "mi300x", NULL, &chip, &err), SL_OK);
-  ar_free(&a);
-  assert_true(chip.scale_up.mesh_links == 7);
   sl_net net;
-  net_init(&net, &chip.scale_up, &chip.scale_out, 8);
+  sl_chip chip = preset_net("mi300x", &net);
+  assert_true(chip.scale_up.mesh_links == 7);
   static const struct {
     double ranks, bytes, us;
   } meas[] = {{2, 1048576, 37.22},  {2, 8388608, 195.2}, {2, 67108864, 1464.3}, {4, 8388608, 115.7},
