@@ -201,6 +201,9 @@ typedef struct sl_stack {
                                sustains (synchronisation stalls, allocator, gaps); 1 = all */
   int efficiency_given;     /* the spec gives `efficiency`; else the stack prior (stack_prior_efficiency) */
   int graphs;
+  int cold_cache; /* a measurement harness that flushes the shared on-chip SRAM (the L2) before each
+                     timed kernel: no working set starts on chip, however small (the residency rule,
+                     model.md) */
   int overlap_tp_comm, overlap_dp_comm;
   /* training: the loss over the vocabulary is one kernel a pass (default: as fused_elementwise) */
   int fused_cross_entropy;

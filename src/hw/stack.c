@@ -55,6 +55,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_string(r, n, "efficiency_source", 0, &ign);
   if (!s) s = rd_bool(r, n, "launch_ahead", 0, &st->launch_ahead);
   if (!s) s = rd_bool(r, n, "graphs", 0, &st->graphs);
+  if (!s) s = rd_bool(r, n, "cold_cache", 0, &st->cold_cache);
   st->graph_kernel_overhead_s = -1;
   if (!s) s = rd_double(r, n, "graph_kernel_overhead_s", 0, 0, 1e-2, &st->graph_kernel_overhead_s);
   if (!s) s = rd_string(r, n, "graph_kernel_overhead_s_source", 0, &ign);

@@ -356,6 +356,7 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "fused_elementwise", s->fused_elementwise);
   jb_num(b, "kernel_overhead_s", s->kernel_overhead_s);
   jb_bool(b, "graphs", s->graphs);
+  jb_bool(b, "cold_cache", s->cold_cache);
   jb_bool(b, "overlap_tp_comm", s->overlap_tp_comm);
   jb_bool(b, "overlap_dp_comm", s->overlap_dp_comm);
   jb_num(b, "efficiency", s->efficiency);
@@ -507,6 +508,8 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              s->overlap_pp_comm ? "yes" : "no");
   rep_printf(b, "block recompute (a number of layers per model chunk): %s\n",
              s->recompute_block ? "yes" : "no");
+  if (s->cold_cache)
+    rep_printf(b, "cold cache: the L2 is flushed before each timed kernel (no working set starts on chip)\n");
   rep_printf(b,
              "GELU in the GEMM epilogue: %s; residual add in the RMSNorm (inference): %s; "
              "all-reduce inside a scale-up domain: %s\n",
@@ -515,7 +518,7 @@ static void text_stack(jbuf *b, const sl_stack *s) {
                  ? "the engine's own peer-to-peer kernel, symmetric memory's multimem kernel above its limit"
              : s->symm_mem_allreduce ? "symmetric memory's multimem kernel"
              : s->custom_allreduce   ? "the engine's own peer-to-peer kernel"
-                                     : "NCCL");
+                                     : "the collective library's (NCCL, RCCL)");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
              s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);
   if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0 || s->memory_utilization > 0) {

@@ -337,7 +337,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
    * (as sim.c's residency rule); the rest of the SRAM caches hot embedding rows. */
   const sl_mem_level *l2 = chip_l2(&sc->chip);
   double l2cap = l2 ? l2->capacity_bytes : 0, ws = base.weights_bytes + base.activations_bytes;
-  int resident = l2 && ws <= 0.5 * l2cap;
+  int resident = l2 && !sc->stack.cold_cache && ws <= 0.5 * l2cap;
   cost_ctx_init(&z.dctx, &sc->chip, &sc->stack, resident);
   net_init(&z.dctx.net, &sc->scale_up, &sc->scale_out, sc->node_chips);
   cost_ctx_init(&z.ectx, &sc->chip, &sc->stack, 0);

@@ -144,7 +144,7 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
   int fused = cost_lowering(&sc).fused_attn;
   inference_memory(&sc, &p, fused, &res->mem);
   double l2cap = chip_l2(&sc.chip) ? chip_l2(&sc.chip)->capacity_bytes : 0;
-  int resident = res->mem.per_chip_bytes <= 0.5 * l2cap;
+  int resident = !sc.stack.cold_cache && res->mem.per_chip_bytes <= 0.5 * l2cap;
   sl_costctx ctx;
   cost_ctx_init(&ctx, &sc.chip, &sc.stack, resident);
   ctx.gemm_memo = memo;
