@@ -213,6 +213,56 @@ static void test_fp4_inference(void **state) {
   sl_scenario_free(sc);
 }
 
+/* The routing kernels of a mixture-of-experts layer (graph.c moe_route), by hand: T tokens on the
+ * chip, E experts, top k, hidden h, 2-byte activations.  Training: the top-k reads E fp32 logits a
+ * token and writes k probabilities and indices; the permutation reads each row once and writes k
+ * copies; with experts on two ranks and several here, the received rows are sorted by expert and back
+ * (each a read and a write of the k copies); the unpermutation reads the k copies and writes one
+ * row.  Inference has the top-k and the weighted sum only. */
+static void moe_ops(const char *text, double *topk, double *permute, double *sort, double *unpermute) {
+  sl_scenario *sc = load(text);
+  sl_result *r = run(sc);
+  const char *names[] = {"moe_topk", "moe_permute", "moe_sort_chunks", "moe_unpermute"};
+  double *out[] = {topk, permute, sort, unpermute};
+  for (int j = 0; j < 4; j++) {
+    *out[j] = -1; /* absent */
+    for (size_t i = 0; i < r->n_rows; i++)
+      if (strcmp(r->rows[i].name, names[j]) == 0) *out[j] = r->rows[i].bytes / r->rows[i].count;
+  }
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+static void test_moe_routing_kernels(void **state) {
+  (void)state;
+  const double T = 2 * 128, E = 8, k = 2, h = 256;
+  const char *model = "{transformer: {hidden: 256, layers: 2, heads: 4, kv_heads: 4, ffn: 512, vocab: 1000,"
+                      " activation: swiglu, norm: rmsnorm, position: rope, tied_embeddings: false,"
+                      " experts: 8, experts_per_token: 2}}";
+  char t[800];
+  double topk, permute, sort, unpermute;
+  snprintf(t, sizeof t,
+           "{chip: h100-sxm, system: {chips: 2, node_chips: 8}, model: %s, task: train, precision: bf16,"
+           " train: {seq_len: 128, global_batch: 4, micro_batch: 2}, parallel: {dp: 2, ep: 2}}",
+           model);
+  moe_ops(t, &topk, &permute, &sort, &unpermute);
+  assert_rel(topk, T * E * 4 + T * k * 8, 1e-12, "top-k");
+  assert_rel(permute, T * h * 2 + T * k * h * 2, 1e-12, "permute");
+  assert_rel(sort, 2 * T * k * h * 2, 1e-12, "sort by local expert");
+  assert_rel(unpermute, T * k * h * 2 + T * h * 2, 1e-12, "unpermute");
+  snprintf(t, sizeof t,
+           "{chip: h100-sxm, model: %s, task: train, precision: bf16,"
+           " train: {seq_len: 128, global_batch: 2, micro_batch: 2}}",
+           model);
+  moe_ops(t, &topk, &permute, &sort, &unpermute);
+  assert_true(permute > 0 && sort < 0); /* one rank: the permutation groups by expert already */
+  snprintf(t, sizeof t, "{chip: h100-sxm, model: %s, task: prefill, infer: {batch: 2, prompt_len: 128}}", model);
+  moe_ops(t, &topk, &permute, &sort, &unpermute);
+  assert_rel(topk, T * E * 4 + T * k * 8, 1e-12, "top-k (inference)");
+  assert_true(permute < 0 && sort < 0); /* gathered inside the grouped GEMM */
+  assert_rel(unpermute, T * k * h * 2 + T * h * 2, 1e-12, "weighted sum (inference)");
+}
+
 /* generate = prefill + (gen_len - 1) decode steps; TTFT is the prefill. */
 static void test_generate(void **state) {
   (void)state;
@@ -595,6 +645,7 @@ int main(void) {
       cmocka_unit_test(test_gelu_epilogue_and_loss_positions),
       cmocka_unit_test(test_fused_add_norm),
       cmocka_unit_test(test_partial_quantization),
+      cmocka_unit_test(test_moe_routing_kernels),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
