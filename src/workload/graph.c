@@ -433,7 +433,8 @@ static void moe_route(gb *b, double T, int backward) {
 static void moe_unpermute(gb *b, double T) {
   const sl_transformer *t = b->tf;
   double rows = T * (double)t->experts_per_token * (double)t->hidden;
-  stream(b, "moe_unpermute", b->phase, SL_CAT_ELEMENTWISE, rows * b->ab + T * (double)t->hidden * b->ab, 2.0 * rows);
+  stream(b, "moe_unpermute", b->phase, SL_CAT_ELEMENTWISE, rows * b->ab + T * (double)t->hidden * b->ab,
+         2.0 * rows);
 }
 
 /* Context parallelism (ring attention): the K/V chunk of this rank circulates to the cp-1

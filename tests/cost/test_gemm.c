@@ -392,14 +392,14 @@ static void test_cold_cache(void **state) {
                      " model: {op: gemm, m: 64, n: 2112, k: 7168, quantized_inputs: true}}";
   double tw = run_step(warm, NULL), tc = run_step(cold, NULL);
   double bytes = 64.0 * 7168 + 2112.0 * 7168 + 64.0 * 2112 * 2; /* fp8 in, bf16 out */
-  double dram = bytes / (3350e9 * 0.90);                         /* h100-sxm: 3.35 TB/s at 0.90 */
-  assert_true(tw < dram);                                        /* on chip: faster than DRAM allows */
+  double dram = bytes / (3350e9 * 0.90);                        /* h100-sxm: 3.35 TB/s at 0.90 */
+  assert_true(tw < dram);                                       /* on chip: faster than DRAM allows */
   assert_rel(tc, dram + 2e-6, 0.02, "cold: the DRAM stream and the 2 us kernel latency");
   static const double dense[][4] = {
-      {64, 2112, 7168, 206},    {64, 24576, 1536, 289},   {64, 32768, 512, 219},     {64, 7168, 16384, 336},
-      {64, 4096, 7168, 287},    {64, 7168, 2048, 295},    {128, 2112, 7168, 352},    {128, 24576, 1536, 535},
-      {128, 32768, 512, 358},   {128, 7168, 16384, 645},  {128, 4096, 7168, 533},    {128, 7168, 2048, 510},
-      {4096, 2112, 7168, 1127}, {4096, 24576, 1536, 1212}, {4096, 32768, 512, 775},  {4096, 7168, 16384, 1520},
+      {64, 2112, 7168, 206},    {64, 24576, 1536, 289},    {64, 32768, 512, 219},   {64, 7168, 16384, 336},
+      {64, 4096, 7168, 287},    {64, 7168, 2048, 295},     {128, 2112, 7168, 352},  {128, 24576, 1536, 535},
+      {128, 32768, 512, 358},   {128, 7168, 16384, 645},   {128, 4096, 7168, 533},  {128, 7168, 2048, 510},
+      {4096, 2112, 7168, 1127}, {4096, 24576, 1536, 1212}, {4096, 32768, 512, 775}, {4096, 7168, 16384, 1520},
       {4096, 4096, 7168, 1410}, {4096, 7168, 2048, 1168}};
   double sum = 0, signed_sum = 0;
   for (size_t i = 0; i < SL_ARRAY_LEN(dense); i++) {
@@ -414,7 +414,7 @@ static void test_cold_cache(void **state) {
   }
   double n = (double)SL_ARRAY_LEN(dense);
   print_message("DeepGEMM H800 fp8 dense: MAPE %.2f%%, mean %+.2f%%\n", 100 * sum / n, 100 * signed_sum / n);
-  assert_true(sum / n < 0.16);        /* 14.9% recorded (docs/model.md section 2) */
+  assert_true(sum / n < 0.16);         /* 14.9% recorded (docs/model.md section 2) */
   assert_true(signed_sum / n > -0.14); /* -12.5% recorded: the model is fast on these kernels */
 }
 

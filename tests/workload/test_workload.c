@@ -256,7 +256,8 @@ static void test_moe_routing_kernels(void **state) {
            model);
   moe_ops(t, &topk, &permute, &sort, &unpermute);
   assert_true(permute > 0 && sort < 0); /* one rank: the permutation groups by expert already */
-  snprintf(t, sizeof t, "{chip: h100-sxm, model: %s, task: prefill, infer: {batch: 2, prompt_len: 128}}", model);
+  snprintf(t, sizeof t, "{chip: h100-sxm, model: %s, task: prefill, infer: {batch: 2, prompt_len: 128}}",
+           model);
   moe_ops(t, &topk, &permute, &sort, &unpermute);
   assert_rel(topk, T * E * 4 + T * k * 8, 1e-12, "top-k (inference)");
   assert_true(permute < 0 && sort < 0); /* gathered inside the grouped GEMM */
