@@ -397,7 +397,7 @@ static void moe_a2a(gb *b, const char *name, sl_phase ph, double T) {
 }
 
 /* The routing kernels around the experts (Megatron-Core's all-to-all token dispatcher; docs/model.md
- * "Mixture of experts").  Forward: the router's softmax and top-k over its E logits (fp32, one fused
+ * section 1).  Forward: the router's softmax and top-k over its E logits (fp32, one fused
  * kernel: moe_router_fusion); the permutation that copies each token's row to its k experts' slots,
  * grouped by expert (read once, written k times); with experts on several ranks and more than one
  * here, the received rows sorted by local expert after the dispatch and back before the combine;
