@@ -16,12 +16,21 @@ def median_s(times_ms):
     return statistics.median(times_ms) / 1e3
 
 
+def gemm_model(dtype, m, n, k):
+    """A GEMM op; an fp8 one is timed on fp8 operands (torch._scaled_mm), so no cast kernel comes
+    before it: quantized_inputs."""
+    model = {"op": "gemm", "m": m, "n": n, "k": k}
+    if dtype in ("fp8", "fp4"):
+        model["quantized_inputs"] = True
+    return model
+
+
 def gemm_case(chip, dtype, m, n, k, seconds):
     return {
         "name": f"gemm-{chip}-{dtype}-m{m}-n{n}-k{k}",
         "source": "tools/measure/measure.py: torch.matmul, CUDA events, median of repeats",
         "scenario": {"chip": chip, "stack": STACK, "precision": dtype, "task": "infer",
-                     "model": {"op": "gemm", "m": m, "n": n, "k": k}},
+                     "model": gemm_model(dtype, m, n, k)},
         "measured": {"step_time_s": seconds},
         "use": "calibrate",  # a kernel-level measurement: what chip figures are fitted to
     }

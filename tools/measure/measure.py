@@ -122,6 +122,10 @@ def gemm_shapes(quick):
     for h, f, kv in [(4096, 14336, 1024), (8192, 28672, 1024)]:
         for t in ([1, 128, 2048, 8192] if not quick else [128, 4096]):
             shapes += [(t, h + 2 * kv, h), (t, h, h), (t, 2 * f, h), (t, h, f)]
+    # Decode steps of Llama-3.1-405B on 8 GPUs (tensor parallel 8: gate-up 2 x 53248 / 8 wide, down
+    # 53248 / 8 deep; the QKV and output projections): a few rows against weights far past the L2
+    for t in ([16, 64, 128, 256, 512] if not quick else [16, 256]):
+        shapes += [(t, 13312, 16384), (t, 16384, 6656), (t, 2304, 16384), (t, 16384, 2048)]
     return shapes
 
 
@@ -253,8 +257,12 @@ def main():
     if nvml is not None:
         win = 1.5 if a.quick else 3.0
         for dtype in ["bf16", "fp8"]:
+            # ... and the decode steps of a Llama-3.1-405B server on 8 GPUs (the gate-up and down
+            # products at 16, 128 and 256 rows, weights streamed from DRAM): what such a step's power
+            # is made of, which the model's serving power misses from batch 128 (docs/energy-cost.md 2.7)
             for (m, n, k) in [(8192, 8192, 8192), (24576, 3072, 1024), (24576, 4096, 1024), (24576, 1024, 4096),
-                              (8192, 28672, 4096)]:
+                              (8192, 28672, 4096), (16, 13312, 16384), (128, 13312, 16384), (256, 13312, 16384),
+                              (128, 16384, 6656)]:
                 if dtype == "bf16":
                     x = torch.randn(m, k, device=dev, dtype=torch.bfloat16)
                     w = torch.randn(k, n, device=dev, dtype=torch.bfloat16)
@@ -268,7 +276,7 @@ def main():
                     continue
                 t, p, clk, wl = powered(torch, nvml, fn, win)
                 raw["timings_ms"][f"power-gemm-{dtype}-{m}x{n}x{k}"] = {"ms": t * 1e3, "w": p, "sm_mhz": clk}
-                power.append(cases.power_case(a.chip, dtype, {"op": "gemm", "m": m, "n": n, "k": k},
+                power.append(cases.power_case(a.chip, dtype, cases.gemm_model(dtype, m, n, k),
                                               f"gemm-{m}x{n}x{k}", t, p, clk, wl))
                 if m == n == k:
                     # The same GEMM on zero inputs (He 2024): little switching, so it runs below the power

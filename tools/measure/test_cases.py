@@ -19,10 +19,13 @@ def main():
           cases.attention_case("h200-sxm", "bf16", 4, 4096, 32, 8, 128, True, cases.median_s([0.5])),
           cases.layer_case("h200-sxm", "bf16", 8192, 4096, cases.median_s([9.0])),
           cases.decode_case("h200-sxm", "bf16", 8, 2048, cases.median_s([4.0])),
-          cases.power_case("h200-sxm", "fp8", {"op": "gemm", "m": 24576, "n": 4096, "k": 1024}, "gemm-24576x4096x1024",
+          cases.power_case("h200-sxm", "fp8", cases.gemm_model("fp8", 24576, 4096, 1024), "gemm-24576x4096x1024",
                            1.9e-4, 655.0, 1755, 3.0),
           cases.power_case("h200-sxm", "bf16", {"op": "add", "rows": 65536, "cols": 4096}, "add-268435456",
                            4.6e-4, 540.0, 1980, 3.0)]
+    # fp8 products are timed on fp8 operands: no cast kernel before them
+    if not cs[1]["scenario"]["model"].get("quantized_inputs") or cs[0]["scenario"]["model"].get("quantized_inputs"):
+        raise SystemExit("fp8 GEMM cases must say quantized_inputs, bf16 ones must not")
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "synthetic.yaml")
         cases.write_cases(path, cs, env, "synthetic timings (test)")
