@@ -134,8 +134,8 @@ static void text_interval(jbuf *b, const sl_result *res, int is_time) {
     unit_num(in->lo, n1, sizeof n1);
     unit_num(in->hi, n2, sizeof n2);
   }
-  rep_printf(b, ", %.0f%% interval %s to %s (from %.0f cross-validated cases)", 100 * in->level, n1, n2,
-             in->cases);
+  rep_printf(b, ", %.0f%% interval %s to %s (from %.0f cross-validated cases%s)", 100 * in->level, n1, n2,
+             in->cases, in->moe_cases == 0 ? ", none with mixture-of-experts layers" : "");
 }
 
 static int interval_is(const sl_result *res, const char *metric) {

@@ -463,6 +463,7 @@ static void residuals_yaml(jbuf *b, const cvrun *c, const char *const *paths, si
     yq(b, r->chip);
     rep_printf(b, ", metric: %s, r: %.5f", r->metric, r->r);
     if (!isnan(r->r_fit)) rep_printf(b, ", r_fit: %.5f", r->r_fit);
+    if (r->moe) rep_printf(b, ", moe: true");
     rep_printf(b, "}\n");
   }
 }

@@ -92,6 +92,8 @@ sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_res
     if (!s) s = rd_double(&r, n, "r", 1, -20, 20, &row->r);
     row->r_fit = NAN;
     if (!s) s = rd_double(&r, n, "r_fit", 0, -20, 20, &row->r_fit);
+    row->moe = 0;
+    if (!s) s = rd_bool(&r, n, "moe", 0, &row->moe);
     if (!s) s = rd_done(&r, n);
     rd_pop(&r, m);
     SL_TRY(s);
@@ -112,10 +114,13 @@ static double quantile(const double *sorted, size_t n, double q) {
   return sorted[i] + (pos - (double)i) * (sorted[i + 1] - sorted[i]);
 }
 
-/* Tier k's match of row t against the scenario (task, stack, chip). */
+/* Tier k's match of row t against the scenario (task, stack, chip); tier -1: the task's cases with
+ * mixture-of-experts layers. */
 static int tier_match(int k, const sl_resid *t, const char *task, const char *stack, const char *chip) {
   int ta = strcmp(t->task, task) == 0, st = strcmp(t->stack, stack) == 0, ch = strcmp(t->chip, chip) == 0;
   switch (k) {
+  case -1:
+    return ta && t->moe;
   case 0:
     return ta && st && ch;
   case 1:
@@ -165,23 +170,25 @@ double resid_widen(const sl_resid_table *t, const char *task) {
   return t->widen;
 }
 
-int resid_interval(const sl_resid_table *t, const char *task, const char *stack, const char *chip,
+int resid_interval(const sl_resid_table *t, const char *task, const char *stack, const char *chip, int moe,
                    const char *exclude_group, size_t min_peers, double widen, double *q10, double *q90,
-                   size_t *peers) {
+                   size_t *peers, size_t *moe_peers) {
   *q10 = *q90 = NAN;
   *peers = 0;
+  if (moe_peers) *moe_peers = 0;
   if (!t || !t->n) return 0;
   double *v = malloc(t->n * sizeof *v);
   if (!v) return -1;
   int found = 0;
-  for (int k = 0; k < 5 && !found; k++) {
-    size_t n = 0;
+  for (int k = moe ? -1 : 0; k < 5 && !found; k++) {
+    size_t n = 0, nm = 0;
     for (size_t i = 0; i < t->n; i++) {
       const sl_resid *row = &t->rows[i];
       if (exclude_group && strcmp(row->group, exclude_group) == 0) continue;
-      if (tier_match(k, row, task, stack, chip)) v[n++] = row->r;
+      if (tier_match(k, row, task, stack, chip)) v[n++] = row->r, nm += row->moe != 0;
     }
     if (n >= min_peers && n >= 2) {
+      if (moe_peers) *moe_peers = nm;
       qsort(v, n, sizeof *v, cmp_double);
       double med = quantile(v, n, 0.5);
       *q10 = med - widen * (med - quantile(v, n, 0.1));
@@ -226,17 +233,19 @@ const char *interval_metric(sl_task task, int has_samples) {
 
 sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
                       sl_error *err) {
-  *out = (sl_interval){NULL, NAN, NAN, NAN, 0};
+  *out = (sl_interval){NULL, NAN, NAN, NAN, 0, NAN};
   double q10, q90;
-  size_t peers;
+  size_t peers, moe_peers;
   if (!sc->resid || !(value > 0)) return SL_OK;
-  int found = resid_interval(sc->resid, sl_task_names[sc->task], sc->stack.name, sc->chip.name, NULL,
-                             SL_INTERVAL_MIN_PEERS, sc->resid->widen, &q10, &q90, &peers);
+  int moe = sc->model.kind == SL_MODEL_TRANSFORMER && sc->model.tf.experts > 0;
+  int found = resid_interval(sc->resid, sl_task_names[sc->task], sc->stack.name, sc->chip.name, moe, NULL,
+                             SL_INTERVAL_MIN_PEERS, sc->resid->widen, &q10, &q90, &peers, &moe_peers);
   if (found < 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (interval)");
   if (!found) return SL_OK;
   out->metric = metric;
   interval_bounds(metric, value, q10, q90, &out->lo, &out->hi);
   out->level = 0.8;
   out->cases = (double)peers;
+  if (moe) out->moe_cases = (double)moe_peers;
   return SL_OK;
 }

@@ -340,6 +340,8 @@ static const result_key KEYS[] = {
     KEY("interval.level", "share of measurements expected inside (0.8)", W_INTERVAL, R_DOUBLE,
         interval.level),
     KEY("interval.cases", "cross-validated residuals it comes from", W_INTERVAL, R_DOUBLE, interval.cases),
+    KEY("interval.moe_cases", "of them, cases with mixture-of-experts layers (a scenario that has them)", W_INTERVAL,
+        R_DOUBLE, interval.moe_cases),
     KEY("campaign.tokens", "tokens, all stages", W_CAMPAIGN, R_DOUBLE, campaign.tokens),
     KEY("campaign.steps", "optimizer steps, all stages", W_CAMPAIGN, R_DOUBLE, campaign.steps),
     KEY("campaign.chips", "chips, the largest stage", W_CAMPAIGN, R_DOUBLE, campaign.chips),

@@ -49,6 +49,7 @@ typedef struct sl_interval {
   const char *metric; /* the headline output key; NULL: no interval */
   double lo, hi, level;
   double cases; /* residuals it came from */
+  double moe_cases; /* a scenario with mixture-of-experts layers: how many of them are MoE cases (else NAN) */
 } sl_interval;
 
 /* The roofs of the run's chip, for a roofline of its ops (the "roofline" output object; result.c):
@@ -348,6 +349,7 @@ typedef struct sl_resid {
   const char *case_name, *metric; /* where it came from */
   double r;                       /* time-like residual, the case's source left out of the fit */
   double r_fit;                   /* the same with the stack figures fitted on every case (NAN: not known) */
+  int moe;                        /* the case's model has mixture-of-experts layers */
 } sl_resid;
 typedef struct sl_resid_table {
   sl_resid *rows;
@@ -358,12 +360,13 @@ typedef struct sl_resid_table {
 /* Reads a residual table (data/validation/residuals.yaml) from text into a. */
 sl_status resid_table_parse(arena *a, const char *text, const char *file, sl_resid_table *t, sl_error *err);
 /* The 10th and 90th percentiles of the time-like residuals of the scenario's peers, from the most
- * specific tier with at least min_peers rows (task+stack+chip, task+stack, task+chip, task, all),
- * leaving out group exclude_group (NULL: none).  Returns 1 when found, 0 when too few, -1 when out
- * of memory. */
-int resid_interval(const sl_resid_table *t, const char *task, const char *stack, const char *chip,
+ * specific tier with at least min_peers rows (for a scenario with mixture-of-experts layers, `moe`,
+ * first the task's MoE cases; then task+stack+chip, task+stack, task+chip, task, all), leaving out
+ * group exclude_group (NULL: none); *moe_peers (when not NULL): how many of the peers are MoE
+ * cases.  Returns 1 when found, 0 when too few, -1 when out of memory. */
+int resid_interval(const sl_resid_table *t, const char *task, const char *stack, const char *chip, int moe,
                    const char *exclude_group, size_t min_peers, double widen, double *q10, double *q90,
-                   size_t *peers);
+                   size_t *peers, size_t *moe_peers);
 #define SL_INTERVAL_MIN_PEERS 5 /* residuals a tier needs before it gives an interval */
 /* A preset's record in the table, by source: the cross-validated errors of the cases run on one
  * chip or stack, each as `silica validate` reports it (predicted / measured - 1 of the case's

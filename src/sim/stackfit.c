@@ -270,6 +270,7 @@ static sl_status add_resid(arena *a, sl_resid_table *t, size_t *cap, const sl_fi
   row->metric = ar_strdup(a, e->metric);
   row->r = r;
   row->r_fit = NAN;
+  row->moe = c->sc->model.kind == SL_MODEL_TRANSFORMER && c->sc->model.tf.experts > 0;
   if (!row->group || !row->task || !row->stack || !row->chip || !row->case_name || !row->metric)
     return SL_ERR_INTERNAL;
   t->n++;
@@ -427,8 +428,8 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
         if (task && strcmp(row->task, task) != 0) continue;
         double q10, q90;
         size_t peers;
-        int ok = resid_interval(&x->resid, row->task, row->stack, row->chip, row->group,
-                                SL_INTERVAL_MIN_PEERS, k, &q10, &q90, &peers);
+        int ok = resid_interval(&x->resid, row->task, row->stack, row->chip, row->moe, row->group,
+                                SL_INTERVAL_MIN_PEERS, k, &q10, &q90, &peers, NULL);
         if (ok < 0) s = SL_ERR_INTERNAL;
         if (ok != 1) continue;
         n++;
@@ -449,8 +450,8 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
     const sl_resid *row = &x->resid.rows[i];
     double q10, q90;
     size_t peers;
-    int ok = resid_interval(&x->resid, row->task, row->stack, row->chip, row->group, SL_INTERVAL_MIN_PEERS,
-                            resid_widen(&x->resid, row->task), &q10, &q90, &peers);
+    int ok = resid_interval(&x->resid, row->task, row->stack, row->chip, row->moe, row->group,
+                            SL_INTERVAL_MIN_PEERS, resid_widen(&x->resid, row->task), &q10, &q90, &peers, NULL);
     if (ok < 0) s = SL_ERR_INTERNAL;
     x->covered_widened += ok == 1 && row->r >= q10 && row->r <= q90;
   }
