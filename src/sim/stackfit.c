@@ -450,8 +450,9 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
     const sl_resid *row = &x->resid.rows[i];
     double q10, q90;
     size_t peers;
-    int ok = resid_interval(&x->resid, row->task, row->stack, row->chip, row->moe, row->group,
-                            SL_INTERVAL_MIN_PEERS, resid_widen(&x->resid, row->task), &q10, &q90, &peers, NULL);
+    int ok =
+        resid_interval(&x->resid, row->task, row->stack, row->chip, row->moe, row->group,
+                       SL_INTERVAL_MIN_PEERS, resid_widen(&x->resid, row->task), &q10, &q90, &peers, NULL);
     if (ok < 0) s = SL_ERR_INTERNAL;
     x->covered_widened += ok == 1 && row->r >= q10 && row->r <= q90;
   }

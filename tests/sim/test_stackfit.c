@@ -217,10 +217,11 @@ static void test_interval_moe_peers(void **state) {
   char text[2048] = "{residuals: [";
   for (int i = 0; i < 10; i++) {
     char row[200];
-    snprintf(row, sizeof row,
-             "%s{case: c%d, group: g%d, task: train, stack: megatron-2024, chip: h100-sxm, metric: step_time_s,"
-             " r: %g%s}",
-             i ? ", " : "", i, i, i < 5 ? 0.01 * i : 0.5 + 0.1 * (i - 5), i < 5 ? "" : ", moe: true");
+    snprintf(
+        row, sizeof row,
+        "%s{case: c%d, group: g%d, task: train, stack: megatron-2024, chip: h100-sxm, metric: step_time_s,"
+        " r: %g%s}",
+        i ? ", " : "", i, i, i < 5 ? 0.01 * i : 0.5 + 0.1 * (i - 5), i < 5 ? "" : ", moe: true");
     strcat(text, row);
   }
   strcat(text, "]}");
@@ -234,22 +235,23 @@ static void test_interval_moe_peers(void **state) {
   double q10, q90;
   size_t peers, moe;
   /* an MoE scenario: the five MoE cases (r 0.5 .. 0.9) */
-  assert_int_equal(resid_interval(&t, "train", "megatron-2024", "h100-sxm", 1, NULL, 5, 1, &q10, &q90, &peers, &moe),
-                   1);
+  assert_int_equal(
+      resid_interval(&t, "train", "megatron-2024", "h100-sxm", 1, NULL, 5, 1, &q10, &q90, &peers, &moe), 1);
   assert_true(peers == 5 && moe == 5);
   assert_true(fabs(q10 - 0.54) < 1e-12 && fabs(q90 - 0.86) < 1e-12);
   /* a dense one: all ten of the task, stack and chip, five of them MoE */
-  assert_int_equal(resid_interval(&t, "train", "megatron-2024", "h100-sxm", 0, NULL, 5, 1, &q10, &q90, &peers, &moe),
-                   1);
+  assert_int_equal(
+      resid_interval(&t, "train", "megatron-2024", "h100-sxm", 0, NULL, 5, 1, &q10, &q90, &peers, &moe), 1);
   assert_true(peers == 10 && moe == 5);
   /* too few MoE cases without group g9 and g8: the usual tier, with the MoE ones counted */
-  assert_int_equal(resid_interval(&t, "train", "megatron-2024", "h100-sxm", 1, "g9", 5, 1, &q10, &q90, &peers, &moe),
-                   1);
+  assert_int_equal(
+      resid_interval(&t, "train", "megatron-2024", "h100-sxm", 1, "g9", 5, 1, &q10, &q90, &peers, &moe), 1);
   assert_true(peers == 9 && moe == 4);
   ar_free(&a);
   ar_init(&a);
-  const char *bad = "{residuals: [{case: c, group: g, task: train, stack: s, chip: c, metric: step_time_s, r: 0,"
-                    " moe: 3}]}";
+  const char *bad =
+      "{residuals: [{case: c, group: g, task: train, stack: s, chip: c, metric: step_time_s, r: 0,"
+      " moe: 3}]}";
   assert_int_not_equal(resid_table_parse(&a, bad, "<residuals>", &t, &err), SL_OK);
   assert_non_null(strstr(err.key, "moe"));
   ar_free(&a);
