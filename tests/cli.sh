@@ -500,5 +500,22 @@ if run "curve json" 0 run examples/serve-curve-llama3.1-8b.yaml --set serve.requ
   json_has "curve points" "len(d['serve']['curve']) == 8 and d['serve']['curve'][-1]['ttft_p99_s'] == d['serve']['ttft_p99_s'] and d['serve']['arrival_rate_per_s'] == 32"
 fi
 
+# A measurement harness that flushes the L2 (stack cold_cache), and the interval of a scenario with
+# mixture-of-experts layers, which says how many of its peers have them (FORMATS.md "interval").
+if run "show stack cuda-events-cold" 0 show stack cuda-events-cold; then
+  contains "cold-cache stack says so" "$TMP/out" '^cold cache: the L2 is flushed before each timed kernel'
+fi
+MOE_SETS=(--chip h100-sxm --model qwen3-30b-a3b --task train --system '{chips: 8, node_chips: 8}'
+  --set 'train={seq_len: 4096, global_batch: 64, micro_batch: 1}' --parallel '{dp: 8, ep: 8}')
+if run "moe train text" 0 run "${MOE_SETS[@]}"; then
+  contains "moe interval names what it rests on" "$TMP/out" '^  step time .*80% interval .* cross-validated cases, none with mixture-of-experts layers\)$'
+fi
+if [[ $have_python -eq 1 ]] && run "moe train json" 0 run "${MOE_SETS[@]}" --json; then
+  json_has "moe interval counts its moe peers" "d['interval']['moe_cases'] == 0 and d['interval']['cases'] >= 5"
+fi
+if [[ $have_python -eq 1 ]] && run "dense decode json" 0 run --chip h100-sxm --model llama3.1-8b --task decode --json; then
+  json_has "dense interval has no moe count" "'moe_cases' not in d['interval']"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
