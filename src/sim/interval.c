@@ -237,7 +237,7 @@ sl_status interval_of(const sl_scenario *sc, const char *metric, double value, s
   double q10, q90;
   size_t peers, moe_peers;
   if (!sc->resid || !(value > 0)) return SL_OK;
-  int moe = sc->model.kind == SL_MODEL_TRANSFORMER && sc->model.tf.experts > 0;
+  int moe = model_has_moe(&sc->model);
   int found = resid_interval(sc->resid, sl_task_names[sc->task], sc->stack.name, sc->chip.name, moe, NULL,
                              SL_INTERVAL_MIN_PEERS, sc->resid->widen, &q10, &q90, &peers, &moe_peers);
   if (found < 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (interval)");

@@ -270,7 +270,7 @@ static sl_status add_resid(arena *a, sl_resid_table *t, size_t *cap, const sl_fi
   row->metric = ar_strdup(a, e->metric);
   row->r = r;
   row->r_fit = NAN;
-  row->moe = c->sc->model.kind == SL_MODEL_TRANSFORMER && c->sc->model.tf.experts > 0;
+  row->moe = model_has_moe(&c->sc->model);
   if (!row->group || !row->task || !row->stack || !row->chip || !row->case_name || !row->metric)
     return SL_ERR_INTERNAL;
   t->n++;

@@ -397,44 +397,48 @@ static void moe_a2a(gb *b, const char *name, sl_phase ph, double T) {
 }
 
 /* The routing kernels around the experts (Megatron-Core's all-to-all token dispatcher; docs/model.md
- * section 1).  Forward: the router's softmax and top-k over its E logits (fp32, one fused
- * kernel: moe_router_fusion); the permutation that copies each token's row to its k experts' slots,
- * grouped by expert (read once, written k times); with experts on several ranks and more than one
- * here, the received rows sorted by local expert after the dispatch and back before the combine;
- * and the unpermutation that sums each token's k expert outputs weighted by their probabilities.
- * Backward: each one's transpose (the unpermutation's also reads the k outputs again for the
- * probabilities' gradient).  Inference engines gather the rows inside their grouped GEMMs (vLLM's
- * fused_moe, TensorRT-LLM's MoE plugin): only the top-k and the weighted sum are kernels there. */
+ * section 1), in two halves, each its own transpose in the backward.  Before the dispatch
+ * (moe_route): the router's softmax and top-k over its E logits (fp32, one fused kernel:
+ * moe_router_fusion) and the permutation that copies each token's row to its k experts' slots,
+ * grouped by expert (read once, written k times).  After the combine (moe_unroute): the
+ * unpermutation that sums each token's k expert outputs weighted by their probabilities (its
+ * backward also reads the k outputs again for the probabilities' gradient).  With experts on
+ * several ranks and more than one here, the received rows are sorted by local expert after the
+ * dispatch and back before the combine (costed with the half beside them).  Inference engines
+ * gather the rows inside their grouped GEMMs (vLLM's fused_moe, TensorRT-LLM's MoE plugin): only
+ * the top-k and the weighted sum are kernels there. */
+static int moe_sorts(const gb *b) {
+  return b->train && b->p.ep > 1 && (double)b->tf->experts / b->p.ep > 1;
+}
+
 static void moe_route(gb *b, double T, int backward) {
   const sl_transformer *t = b->tf;
   double E = (double)t->experts, k = (double)t->experts_per_token, h = (double)t->hidden;
   double rows = T * k * h, ab = b->ab; /* the k copies of this chip's tokens */
-  int sort = b->p.ep > 1 && E / b->p.ep > 1;
-  sl_phase ph = backward ? SL_PH_BACKWARD : b->phase;
   if (!backward) {
-    stream(b, "moe_topk", ph, SL_CAT_ELEMENTWISE, T * E * 4.0 + T * k * 8.0, 5.0 * T * E);
+    stream(b, "moe_topk", b->phase, SL_CAT_ELEMENTWISE, T * E * 4.0 + T * k * 8.0, 5.0 * T * E);
     if (!b->train) return;
-    stream(b, "moe_permute", ph, SL_CAT_ELEMENTWISE, T * h * ab + rows * ab, 0);
-    if (sort) {
-      stream(b, "moe_sort_chunks", ph, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
-      stream(b, "moe_unsort_chunks", ph, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
-    }
+    stream(b, "moe_permute", b->phase, SL_CAT_ELEMENTWISE, T * h * ab + rows * ab, 0);
+    if (moe_sorts(b)) stream(b, "moe_sort_chunks", b->phase, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
     return;
   }
-  stream(b, "moe_unpermute.bwd", ph, SL_CAT_ELEMENTWISE, T * h * ab + 2.0 * rows * ab, 2.0 * rows);
-  if (sort) {
-    stream(b, "moe_unsort_chunks.bwd", ph, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
-    stream(b, "moe_sort_chunks.bwd", ph, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
-  }
-  stream(b, "moe_permute.bwd", ph, SL_CAT_ELEMENTWISE, rows * ab + T * h * ab, rows);
-  stream(b, "moe_topk.bwd", ph, SL_CAT_ELEMENTWISE, 2.0 * T * E * 4.0 + T * k * 4.0, 4.0 * T * E);
+  if (moe_sorts(b)) stream(b, "moe_sort_chunks.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
+  stream(b, "moe_permute.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, rows * ab + T * h * ab, rows);
+  stream(b, "moe_topk.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * T * E * 4.0 + T * k * 4.0, 4.0 * T * E);
 }
 
-static void moe_unpermute(gb *b, double T) {
+static void moe_unroute(gb *b, double T, int backward) {
   const sl_transformer *t = b->tf;
-  double rows = T * (double)t->experts_per_token * (double)t->hidden;
-  stream(b, "moe_unpermute", b->phase, SL_CAT_ELEMENTWISE, rows * b->ab + T * (double)t->hidden * b->ab,
+  double h = (double)t->hidden, rows = T * (double)t->experts_per_token * h, ab = b->ab;
+  if (!backward) {
+    if (moe_sorts(b)) stream(b, "moe_unsort_chunks", b->phase, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
+    stream(b, "moe_unpermute", b->phase, SL_CAT_ELEMENTWISE, rows * ab + T * h * ab, 2.0 * rows);
+    return;
+  }
+  stream(b, "moe_unpermute.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, T * h * ab + 2.0 * rows * ab,
          2.0 * rows);
+  if (moe_sorts(b))
+    stream(b, "moe_unsort_chunks.bwd", SL_PH_BACKWARD, SL_CAT_ELEMENTWISE, 2.0 * rows * ab, 0);
 }
 
 /* Context parallelism (ring attention): the K/V chunk of this rank circulates to the cp-1
@@ -491,7 +495,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
     moe_a2a(b, "ep_dispatch", b->phase, T);
     mlp_fwd(b, tok, (double)t->ffn / tp, ex);
     moe_a2a(b, "ep_combine", b->phase, T);
-    moe_unpermute(b, T);
+    moe_unroute(b, T, 0);
     if (t->shared_experts > 0) mlp_fwd(b, T, (double)(t->ffn * t->shared_experts) / tp, 1);
   } else {
     linear_formats(b, b->layer_q); /* the feed-forward products */
@@ -519,10 +523,11 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
     double E = (double)t->experts, tok, ex;
     moe_shape(b, T, &tok, &ex);
     if (t->shared_experts > 0) mlp_bwd(b, T, (double)(t->ffn * t->shared_experts) / tp, 1);
-    moe_route(b, T, 1);
+    moe_unroute(b, T, 1);
     moe_a2a(b, "ep_combine.bwd", SL_PH_BACKWARD, T);
     mlp_bwd(b, tok, (double)t->ffn / tp, ex);
     moe_a2a(b, "ep_dispatch.bwd", SL_PH_BACKWARD, T);
+    moe_route(b, T, 1);
     backward_gemm(b, "router.dgrad", "router.wgrad", T, E, h, 1, 1);
   } else {
     mlp_bwd(b, T, (double)t->ffn / tp, 1);

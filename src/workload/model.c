@@ -334,6 +334,10 @@ static double moe_layers(const sl_transformer *t) {
   return t->experts > 0 ? floor((double)t->layers / (double)t->moe_every) : 0;
 }
 
+int model_has_moe(const sl_model *m) {
+  return m->kind == SL_MODEL_TRANSFORMER && moe_layers(&m->tf) > 0;
+}
+
 /* Matrix-product parameters of one FFN of width ffn. */
 static double ffn_params(const sl_transformer *t, double ffn) {
   return (t->activation == SL_ACT_SWIGLU ? 3.0 : 2.0) * (double)t->hidden * ffn;

@@ -119,6 +119,7 @@ typedef struct sl_model {
 
 sl_status model_from_node(reader *r, yt_node *node, sl_model *out);
 double model_params(const sl_model *m);                   /* all parameters */
+int model_has_moe(const sl_model *m);                     /* a transformer with mixture-of-experts layers */
 /* bytes of all the model's weights in their formats (precision.quantized, unquantized_layers) */
 double model_weight_bytes(const sl_scenario *sc);
 /* of the transformer's layers, those kept whole in the activations' format, dense and MoE */
