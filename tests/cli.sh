@@ -237,6 +237,22 @@ if run "fleet --json" 0 fleet examples/serve-fleet.yaml --set serve.requests=100
   valid_json "fleet --json"
   contains "fleet lists mixes" "$TMP/out" '"usd_per_hour"'
 fi
+# the steady-state window (serving.md "Measurement window"): its line in the text, its key in the JSON
+# (none over the whole run), and an input error when the run has no steady state
+STEADY=(--set serve.requests=300 --set serve.arrival_rate_per_s=inf --set serve.scheduler.max_seqs=32)
+if run "serve steady window" 0 run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --set serve.window=steady; then
+  contains "steady window line" "$TMP/out" '^  window         the steady state, [0-9.]* [m]*s: throughput and power over it$'
+fi
+if run "serve steady window --json" 0 run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --set serve.window=steady --json; then
+  json_has "steady window_s" "d['serve']['window_s'] > 0"
+fi
+if run "serve run window --json" 0 run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --json; then
+  json_has "no window_s over the run" "'window_s' not in d['serve']"
+fi
+input_error "steady window too few requests" run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --set serve.window=steady --set serve.requests=65
+contains "steady window error named" "$TMP/err" 'serve.window: steady needs at least 2 x max_seqs'
+input_error "bad window" run examples/serve-llama3.1-8b.yaml --set serve.window=steadyish
+contains "bad window named" "$TMP/err" 'serve.window'
 input_error "fleet without serve.fleet" fleet examples/serve-llama3.1-8b.yaml
 input_error "fleet bad key" fleet examples/serve-fleet.yaml --set serve.fleet.max_chip=4
 contains "fleet bad key named" "$TMP/err" 'serve.fleet.max_chip'

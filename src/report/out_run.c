@@ -264,6 +264,11 @@ static void text_serve(jbuf *b, const sl_result *res) {
   text_latency_interval(b, res->serve.tpot_iv);
   rep_printf(b, "  %-14s %.4g tokens/s, goodput %.4g requests/s within the SLO\n", "throughput",
              res->serve.throughput_tokens_per_s, res->serve.goodput_requests_per_s);
+  if (res->serve.window_s == res->serve.window_s) {
+    char w[32];
+    unit_time(res->serve.window_s, w, sizeof w);
+    rep_printf(b, "  %-14s the steady state, %s: throughput and power over it\n", "window", w);
+  }
   if (res->serve.max_rate_per_s == res->serve.max_rate_per_s)
     rep_printf(b, "  %-14s %.4g requests/s with p99 TTFT and TPOT within the SLO\n", "max rate",
                res->serve.max_rate_per_s);

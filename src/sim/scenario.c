@@ -752,6 +752,20 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
     if (!s) s = rd_done(r, spec);
     rd_pop(r, m2);
   }
+  /* the measurement window: the whole run, or the server's steady state (B requests in flight) */
+  static const char *const windows[] = {"run", "steady", NULL};
+  if (!s) s = rd_enum(r, t, "window", 0, windows, &v->window);
+  if (!s && yt_find(t, "window")) v->window_line = yt_find(t, "window")->key_line;
+  if (!s && v->window == SL_WINDOW_STEADY) {
+    double n = v->trace ? (double)v->n_trace : v->requests;
+    rd_mark m2 = rd_push(r, "window");
+    if (n < 2 * v->max_seqs + 2)
+      s = rd_fail(r, yt_find(t, "window")->value,
+                  "steady needs at least 2 x max_seqs + 2 requests (%.0f with max_seqs %.0f): it measures from "
+                  "the max_seqs-th first token to the (requests - max_seqs - 1)-th completion",
+                  n, v->max_seqs);
+    rd_pop(r, m2);
+  }
   /* disaggregated pools and the mixed-fleet search */
   v->kv_link_latency_s = -1;
   if (!s) s = read_disaggregated(r, t, sc);

@@ -162,6 +162,10 @@ typedef struct req {
    * the whole blocks of it, and how many of its blocks it maps from the cache */
   long pfx;
   double pfx_blocks, shared;
+  /* prefix caching: a preempted request's own computed blocks, kept cached (the whole blocks past
+   * own_from, the shared prefix it mapped) until evicted, tail first; its links on the LRU list */
+  double own_blocks, own_from;
+  long own_prev, own_next;
 } req;
 
 /* The work a request still has: tokens to prefill and tokens to generate. */
@@ -194,6 +198,10 @@ typedef struct sim_out {
   /* disaggregated pools: per pool (prefill, decode) busy engine-seconds, dynamic energy, steps */
   double pool_busy[2], pool_energy[2], pool_steps[2];
   double xfer_sum, xfer_max, xfer_n; /* KV transfers: from the end of the prefill to the decode pool */
+  /* the measurement window (serve.window): its length, the tokens emitted and the engine steps and
+   * busy engine-seconds in it; energy_j, pool_energy and pool_busy are over it too (run: the whole
+   * run, makespan and out_tokens) */
+  double span, span_tokens, span_steps, busy;
 } sim_out;
 
 /* What an engine runs: prefill and decode together (one colocated fleet), or one of them in a pool
@@ -249,7 +257,12 @@ typedef struct engine {
   size_t *handoff;   /* prefill engine: requests whose prefill ended in the last step */
   size_t n_handoff;
   double link_free;  /* prefill engine: when its links finish the transfers already started */
+  /* serve.window steady: every step's end, length, dynamic energy and tokens emitted (STEP_LOG
+   * doubles each), to average over the window once the run has found it; NULL otherwise */
+  double *log;
+  size_t n_log, cap_log;
 } engine;
+enum { STEP_LOG = 4 };
 
 static int engine_busy(const engine *e) {
   return e->n_run > 0 || e->head != e->tail;
@@ -299,35 +312,57 @@ static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r
 }
 
 static void engine_free(engine *e) {
+  free(e->log);
   free(e->running), free(e->waiting), free(e->handoff);
   free(e->pc_blocks), free(e->pc_ref), free(e->pc_prev), free(e->pc_next);
 }
 
-/* ---- prefix caching: the replica's cached prefixes ------------------------------------------------ */
+/* ---- prefix caching: the replica's cached prefixes ------------------------------------------------
+ * The LRU list holds two kinds of entries: a shared prefix p (0 <= p < n_pfx) that no running request
+ * maps, and the own blocks of a preempted request i (entry n_pfx + i), kept until it is admitted again
+ * or memory runs short.  These give an entry's blocks and links. */
+
+static double *lru_blocks(engine *e, long p) {
+  return p < (long)e->n_pfx ? &e->pc_blocks[p] : &e->r[p - (long)e->n_pfx].own_blocks;
+}
+static long *lru_prev(engine *e, long p) {
+  return p < (long)e->n_pfx ? &e->pc_prev[p] : &e->r[p - (long)e->n_pfx].own_prev;
+}
+static long *lru_next(engine *e, long p) {
+  return p < (long)e->n_pfx ? &e->pc_next[p] : &e->r[p - (long)e->n_pfx].own_next;
+}
 
 static void lru_unlink(engine *e, long p) {
-  long a = e->pc_prev[p], b = e->pc_next[p];
-  if (a >= 0) e->pc_next[a] = b; else e->lru_head = b;
-  if (b >= 0) e->pc_prev[b] = a; else e->lru_tail = a;
-  e->evictable -= e->pc_blocks[p];
+  long a = *lru_prev(e, p), b = *lru_next(e, p);
+  if (a >= 0) *lru_next(e, a) = b; else e->lru_head = b;
+  if (b >= 0) *lru_prev(e, b) = a; else e->lru_tail = a;
+  e->evictable -= *lru_blocks(e, p);
 }
 
 static void lru_push(engine *e, long p) { /* the most recently used, at the tail */
-  e->pc_prev[p] = e->lru_tail, e->pc_next[p] = -1;
-  if (e->lru_tail >= 0) e->pc_next[e->lru_tail] = p; else e->lru_head = p;
+  *lru_prev(e, p) = e->lru_tail, *lru_next(e, p) = -1;
+  if (e->lru_tail >= 0) *lru_next(e, e->lru_tail) = p; else e->lru_head = p;
   e->lru_tail = p;
-  e->evictable += e->pc_blocks[p];
+  e->evictable += *lru_blocks(e, p);
 }
 
-/* Makes `need` blocks free, evicting cached prefixes no request uses, least recently used first;
- * evicts nothing when even all of them would not be enough. */
+/* Makes `need` blocks free, evicting cached entries no request uses, least recently used first: a
+ * shared prefix whole, a preempted request's own blocks only as many as are needed, from its tail
+ * (vLLM frees a request's blocks tail first, so its head stays cached longest); evicts nothing when
+ * even all of them would not be enough. */
 static void engine_reclaim(engine *e, double need) {
   if (need <= e->free_blocks || need > e->free_blocks + e->evictable) return;
   while (need > e->free_blocks && e->lru_head >= 0) {
     long p = e->lru_head;
+    double *b = lru_blocks(e, p);
+    if (p >= (long)e->n_pfx && *b > need - e->free_blocks) {
+      double k = need - e->free_blocks;
+      *b -= k, e->evictable -= k, e->free_blocks += k;
+      break;
+    }
     lru_unlink(e, p);
-    e->free_blocks += e->pc_blocks[p], e->pc_blocks[p] = 0;
-    e->evictions++;
+    e->free_blocks += *b, *b = 0;
+    if (p < (long)e->n_pfx) e->evictions++;
   }
 }
 
@@ -381,6 +416,7 @@ static int engine_step(engine *e) {
   /* 1. one token (with a draft: k + 1 verified) for every decoding sequence, preempting the newest
    * when blocks run out (after evicting cached prefixes no request uses) */
   double tokens = 0, dec = 0, kv_sum = 0, seqs = 0; /* seqs: sequences in the step */
+  int preempted = 0; /* sequences preempted in this step: then it admits none (vLLM's V1 scheduler) */
   /* (every running sequence's chunk is 0 here: step 3 clears it, admission sets it) */
   for (size_t j = 0; j < e->n_run && tokens < budget; j++) { /* decodes count against the budget too */
     req *q = &r[e->running[j]];
@@ -392,7 +428,17 @@ static int engine_step(engine *e) {
       size_t vi = e->running[--e->n_run]; /* the most recently admitted */
       req *v = &r[vi];
       e->outstanding -= remaining(v);
+      /* with prefix caching its computed whole blocks stay cached (past the shared prefix it maps,
+       * which its release hands back to the prefix's entry) */
+      double kv = v->prefilled < v->target ? v->prefilled : v->prompt + v->generated - 1;
+      double from = v->shared, own = sv->prefix_caching ? floor(kv / block) - from : 0;
       engine_release(e, v);
+      if (own > 0) {
+        e->free_blocks -= own;
+        v->own_blocks = own, v->own_from = from;
+        lru_push(e, (long)e->n_pfx + (long)vi);
+      }
+      preempted++;
       v->prefilled = 0, v->target = v->prompt + v->generated, v->state = 0;
       e->outstanding += remaining(v);
       if (engine_queue(e, vi, 1)) return -1;
@@ -429,32 +475,52 @@ static int engine_step(engine *e) {
     if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), d_e += d->attn_e;
     if (q->prefilled + c >= q->target) emit++, d_emit++;
   }
-  while (e->role != ROLE_DECODE && e->head != e->tail && tokens < budget && e->n_run < (size_t)sv->max_seqs) {
+  while (!preempted && e->role != ROLE_DECODE && e->head != e->tail && tokens < budget &&
+         e->n_run < (size_t)sv->max_seqs) {
     req *q = &r[e->waiting[e->head]];
+    long own_node = (long)e->n_pfx + (long)(q - r);
     /* a cached prefix: its whole blocks are mapped, not prefilled (at least one prompt token is
      * computed, for the logits of the first output token) */
-    double hit = 0;
+    double hit = 0, own = 0;
     if (q->pfx >= 0 && sv->prefix_caching && e->pc_blocks[q->pfx] > 0)
       hit = fmin(fmin(e->pc_blocks[q->pfx], q->pfx_blocks), floor((q->target - 1) / block));
-    double c = fmin(q->target - hit * block, budget - tokens);
-    if (!sv->chunked_prefill && c < q->target - hit * block) break;
+    /* a preempted request's own blocks still cached: mapped after the shared prefix they continue
+     * (or alone, when they start at its first block and reach further); dropped when their chain
+     * is broken (the shared prefix they follow was evicted) */
+    if (q->own_blocks > 0) {
+      if (q->own_from == hit)
+        own = q->own_blocks;
+      else if (q->own_from == 0 && q->own_blocks >= hit)
+        own = q->own_blocks, hit = 0;
+      else {
+        lru_unlink(e, own_node);
+        e->free_blocks += q->own_blocks, q->own_blocks = 0;
+      }
+    }
+    double mapped = hit + own;
+    double c = fmin(q->target - mapped * block, budget - tokens);
+    if (!sv->chunked_prefill && c < q->target - mapped * block) break;
     /* on demand: blocks for this chunk; reserved: for the whole prompt and every output token */
     /* a prefill pool's engine: the whole prompt (its KV leaves with the request) */
-    double need = e->role == ROLE_PREFILL ? ceil(q->target / block) - hit
-                  : reserve               ? ceil((q->target + q->gen - q->generated + sk) / block) - hit
+    double need = e->role == ROLE_PREFILL ? ceil(q->target / block) - mapped
+                  : reserve               ? ceil((q->target + q->gen - q->generated + sk) / block) - mapped
                                           : ceil(c / block);
-    /* the blocks that evicting could free, less this request's own cached prefix */
-    double spare = e->evictable - (hit > 0 && e->pc_ref[q->pfx] == 0 ? e->pc_blocks[q->pfx] : 0);
+    /* the blocks that evicting could free, less this request's own cached prefix and blocks */
+    double spare = e->evictable - (hit > 0 && e->pc_ref[q->pfx] == 0 ? e->pc_blocks[q->pfx] : 0) - own;
     if (need > e->free_blocks + spare) break;
     if (hit > 0) { /* map the prefix: it is in use, no longer evictable */
       if (e->pc_ref[q->pfx]++ == 0) lru_unlink(e, q->pfx);
     }
+    if (own > 0) { /* its own blocks are its own again */
+      lru_unlink(e, own_node);
+      q->own_blocks = 0;
+    }
     engine_reclaim(e, need);
     e->head = (e->head + 1) % e->qcap;
     q->state = 1;
-    q->blocks = need + hit, e->free_blocks -= need;
+    q->blocks = need + mapped, e->free_blocks -= need;
     q->shared = hit;
-    q->prefilled = hit * block;
+    q->prefilled = mapped * block;
     q->chunk = c;
     e->running[e->n_run++] = (size_t)(q - r);
     tokens += c, seqs++;
@@ -463,8 +529,8 @@ static int engine_step(engine *e) {
     if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), d_e += d->attn_e;
     if (q->prefilled + c >= q->target) emit++, d_emit++;
     if (sv->prefix_caching) {
-      e->prompt_tokens += q->target, e->hit_tokens += hit * block;
-      e->outstanding -= hit * block;
+      e->prompt_tokens += q->target, e->hit_tokens += mapped * block;
+      e->outstanding -= mapped * block;
     }
   }
   if (tokens == 0) return 0;
@@ -501,6 +567,7 @@ static int engine_step(engine *e) {
   e->outstanding -= d ? tokens - dec * sq : tokens; /* a draft's decodes: what they emit, below */
   /* 3. advance every sequence that ran */
   size_t keep = 0;
+  double emitted_all = 0; /* tokens the step emitted (first tokens included) */
   for (size_t j = 0; j < e->n_run; j++) {
     req *q = &r[e->running[j]];
     double chunk = q->chunk;
@@ -510,7 +577,7 @@ static int engine_step(engine *e) {
         q->prefilled += chunk;
         if (q->prefilled >= q->target) { /* the prefill emits a token */
           if (q->t_first == 0) q->t_first = e->now;
-          q->generated++;
+          q->generated++, emitted_all++;
           if (e->role != ROLE_PREFILL) e->outstanding--;
         }
         /* the first prefill past the prefix's whole blocks caches them, unless cached already */
@@ -522,11 +589,11 @@ static int engine_step(engine *e) {
       } else if (d) {
         double a = spec_draw(&e->rng, sk, sv->spec_acceptance);
         double emitted = fmin(a, q->gen - q->generated);
-        q->generated += emitted;
+        q->generated += emitted, emitted_all += emitted;
         e->outstanding -= emitted;
         e->spec_steps++, e->spec_tokens += a;
       } else {
-        q->generated++;
+        q->generated++, emitted_all++;
       }
     }
     if (e->role == ROLE_PREFILL && q->prefilled >= q->target && q->generated < q->gen) {
@@ -542,6 +609,16 @@ static int engine_step(engine *e) {
     }
   }
   e->n_run = keep;
+  if (sv->window == SL_WINDOW_STEADY) { /* the step, for the window's averages */
+    if (e->n_log == e->cap_log) {
+      size_t cap = e->cap_log ? 2 * e->cap_log : 1024;
+      double *g = realloc(e->log, cap * STEP_LOG * sizeof *g);
+      if (!g) return -1;
+      e->log = g, e->cap_log = cap;
+    }
+    double *g = e->log + e->n_log++ * STEP_LOG;
+    g[0] = e->now, g[1] = dt, g[2] = step_j, g[3] = emitted_all;
+  }
   return 1;
 }
 
@@ -580,6 +657,60 @@ static void request_stats(const req *r, size_t n, const sl_serve_spec *sv, doubl
   o->goodput = (double)good / o->makespan;
   o->mean_ttft = sum_ttft / (double)n;
   o->mean_tpot = nt ? sum_tpot / (double)nt : NAN;
+}
+
+/* The measurement window of a finished run (o: request_stats' figures and the engines' sums over
+ * the run).  run: all of it.  steady: from the moment B = max_seqs x (engines holding decodes)
+ * requests have their first token to the moment n - B - 1 have finished, the ML.ENERGY harness's
+ * steady state; the engines' logged steps are cut at its ends (a step's energy and busy time in
+ * proportion, its tokens when it ends inside).  Returns -1 when the window is empty (scratch: n). */
+static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng, size_t n_front, double B,
+                          double *scratch, sim_out *o) {
+  o->span = o->makespan, o->span_tokens = o->out_tokens, o->span_steps = o->steps, o->busy = 0;
+  for (size_t j = 0; j < n_eng; j++)
+    o->busy += e[j].step_sum;
+  if (e[0].sv->window != SL_WINDOW_STEADY) return 0;
+  size_t b = (size_t)B;
+  if (b < 1 || n < 2 * b + 2) return -1;
+  for (size_t i = 0; i < n; i++)
+    scratch[i] = r[i].t_first;
+  qsort(scratch, n, sizeof *scratch, cmp_double);
+  double t0 = scratch[b - 1];
+  for (size_t i = 0; i < n; i++)
+    scratch[i] = r[i].t_done;
+  qsort(scratch, n, sizeof *scratch, cmp_double);
+  double t1 = scratch[n - b - 2];
+  if (!(t1 > t0)) return -1;
+  double tok = 0, dyn = 0, busy = 0, steps = 0, pe[2] = {0, 0}, pb[2] = {0, 0};
+  for (size_t j = 0; j < n_eng; j++) {
+    int back = j >= n_front;
+    for (size_t k = 0; k < e[j].n_log; k++) {
+      const double *g = e[j].log + k * STEP_LOG;
+      double end = g[0], dt = g[1], in = fmin(end, t1) - fmax(end - dt, t0);
+      if (in > 0 && dt > 0) {
+        double f = in / dt;
+        dyn += g[2] * f, busy += in, steps += f;
+        pe[back] += g[2] * f, pb[back] += in;
+      }
+      if (end > t0 && end <= t1) tok += g[3];
+    }
+  }
+  o->span = t1 - t0, o->span_tokens = tok, o->span_steps = steps, o->busy = busy;
+  o->energy_j = dyn;
+  for (int k = 0; k < 2; k++)
+    o->pool_energy[k] = pe[k], o->pool_busy[k] = pb[k];
+  o->throughput = tok / o->span;
+  return 0;
+}
+
+/* serve.window steady over a run with no steady state: an input error naming the key. */
+static void window_error(step_model *m, const sl_serve_spec *sv, size_t n, double engines) {
+  m->failed = 1;
+  if (m->err && !m->err->code)
+    err_set(m->err, SL_ERR_INPUT, m->sc.file ? m->sc.file : "", sv->window_line, "serve.window",
+            "steady: %zu requests have no steady state with %g in flight (max_seqs %g x %g replicas): it needs "
+            "at least 2 x %g + 2 requests",
+            n, sv->max_seqs * engines, sv->max_seqs, engines, sv->max_seqs * engines);
 }
 
 /* The shared prefixes of the requests as dense indices 0..P-1 (req.pfx; -1: none) and their whole
@@ -702,6 +833,8 @@ static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec 
     o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
     o->mean_step = steps > 0 ? step_sum / steps : 0;
     o->kv_blocks = kv_blocks;
+    if (measure_window(r, n, e, n_eng, n_eng, sv->max_seqs * (double)n_eng, ttft, o))
+      window_error(m, sv, n, (double)n_eng);
   }
   for (size_t k = 0; k < n_eng; k++)
     engine_free(&e[k]);
@@ -855,6 +988,8 @@ static sl_status simulate_pools(pool_rt *pl, int n_pools, const sl_serve_spec *s
     o->batch_tokens = steps > 0 ? batch_tokens / steps : 0;
     o->mean_step = steps > 0 ? step_sum / steps : 0;
     o->kv_blocks = pl[n_back ? 1 : 0].blocks;
+    double holders = (double)(n_back ? n_back : n_front); /* the engines that hold decoding requests */
+    if (measure_window(r, n, e, n_eng, n_front, sv->max_seqs * holders, ttft, o)) window_error(m, sv, n, holders);
   }
   for (size_t k = 0; k < n_eng; k++)
     engine_free(&e[k]);
@@ -1187,6 +1322,7 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
     res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
   res->serve.throughput_tokens_per_s = o.throughput;
   res->serve.goodput_requests_per_s = o.goodput;
+  res->serve.window_s = sv->window == SL_WINDOW_STEADY ? o.span : NAN;
   res->serve.rate_per_s = rate;
   res->serve.requests = given ? (double)n_given : sv->requests;
   res->serve.preemptions = o.preemptions;
@@ -1205,16 +1341,16 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
      * static power over the run; no TDP cap (power is averaged over a run that idles between
      * bursts). */
     double chips = sc->chips, per_replica = m.plan.tp * m.plan.pp;
-    double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.makespan;
+    double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.span; /* over the window */
     sl_power_out *pw = &res->power;
     pw->has_energy = 1;
     pw->clock_ratio = 1;
     pw->uncapped_step_time_s = o.mean_step;
-    pw->step_j = o.steps > 0 ? e / o.steps : NAN;
-    pw->avg_power_w_per_chip = e / (chips * o.makespan);
-    double busy = o.mean_step * o.steps; /* summed over the replicas, as energy_j is */
+    pw->step_j = o.span_steps > 0 ? e / o.span_steps : NAN;
+    pw->avg_power_w_per_chip = e / (chips * o.span);
+    double busy = o.busy; /* summed over the replicas, as energy_j is */
     pw->uncapped_power_w_per_chip = busy > 0 ? o.energy_j / busy + sc->chip.energy.static_w : NAN;
-    pw->j_per_token = e / o.out_tokens;
+    pw->j_per_token = e / o.span_tokens;
     pw->j_per_sample = NAN;
     pw->peak_power_w_per_chip = NAN; /* no per-kernel rows */
     pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;
@@ -1436,6 +1572,7 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
     res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
   res->serve.throughput_tokens_per_s = o.throughput;
   res->serve.goodput_requests_per_s = o.goodput;
+  res->serve.window_s = sv->window == SL_WINDOW_STEADY ? o.span : NAN;
   res->serve.rate_per_s = rate;
   res->serve.requests = sv->requests;
   res->serve.preemptions = o.preemptions;
@@ -1456,12 +1593,12 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
       const sl_scenario *ps = &p->sc;
       double per_engine = p->m.plan.tp * p->m.plan.pp, chips = ps->chips;
       double dyn = o.pool_energy[k] * per_engine;
-      double e = dyn + chips * ps->chip.energy.static_w * o.makespan;
-      double w = e / (chips * o.makespan);
+      double e = dyn + chips * ps->chip.energy.static_w * o.span; /* over the window */
+      double w = e / (chips * o.span);
       res->serve.pool_chips[k] = chips;
       res->serve.pool_engines[k] = (double)p->engines;
       res->serve.pool_tp[k] = p->m.plan.tp;
-      res->serve.pool_util[k] = o.pool_busy[k] / ((double)p->engines * o.makespan);
+      res->serve.pool_util[k] = o.pool_busy[k] / ((double)p->engines * o.span);
       res->serve.pool_power_w[k] = w;
       res->serve.pool_kv_blocks[k] = p->blocks;
       snprintf(res->serve.pool_chip[k], sizeof res->serve.pool_chip[k], "%s", ps->chip.name);
@@ -1485,12 +1622,12 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
     pw->has_energy = 1;
     pw->clock_ratio = 1;
     pw->uncapped_step_time_s = o.mean_step;
-    pw->step_j = o.steps > 0 ? e_all / o.steps : NAN;
-    pw->avg_power_w_per_chip = e_all / (chips_all * o.makespan);
+    pw->step_j = o.span_steps > 0 ? e_all / o.span_steps : NAN;
+    pw->avg_power_w_per_chip = e_all / (chips_all * o.span);
     /* at full clock while busy: the dynamic energy over the busy chip-seconds, plus the static power */
     pw->uncapped_power_w_per_chip =
-        busy_all > 0 ? dyn_all / busy_all + (e_all - dyn_all) / (chips_all * o.makespan) : NAN;
-    pw->j_per_token = e_all / o.out_tokens;
+        busy_all > 0 ? dyn_all / busy_all + (e_all - dyn_all) / (chips_all * o.span) : NAN;
+    pw->j_per_token = e_all / o.span_tokens;
     pw->j_per_sample = NAN;
     pw->peak_power_w_per_chip = NAN;
     pw->usd_per_hour_system = pw->usd_per_million_tokens = pw->usd_per_million_samples = NAN;

@@ -129,6 +129,9 @@ struct sl_result {
     /* prefix caching: cached prompt tokens / prompt tokens admitted, cached prefixes evicted;
      * speculative decoding: tokens emitted per sequence per step (NaN: not in this run) */
     double prefix_hit_rate, prefix_evictions, spec_tokens_per_step;
+    /* serve.window steady: the window's length, over which throughput and power are averaged (NaN:
+     * the whole run) */
+    double window_s;
     /* the latencies' 80% intervals (serve_latency_interval; NaN: not computed): [0] the fast end,
      * [1] the slow end, each p50 and p99 */
     double ttft_iv[2][2], tpot_iv[2][2];

@@ -226,7 +226,14 @@ typedef struct sl_serve_spec {
   const sl_model *spec_draft;       /* speculative decoding's draft model (arena); NULL: none */
   double spec_tokens, spec_acceptance; /* k tokens proposed per step, acceptance rate alpha */
   int spec_line;                    /* the line of serve.speculative, for errors found at run time */
+  /* what the throughput and the power are averaged over (docs/serving.md "Measurement window") */
+  int window;      /* sl_window */
+  int window_line; /* the line of serve.window */
 } sl_serve_spec;
+/* SL_WINDOW_RUN: from the first arrival to the last completion; SL_WINDOW_STEADY: from the moment
+ * B = max_seqs x replicas requests have their first token to the moment requests - B - 1 have
+ * finished (the ML.ENERGY benchmark's steady state) */
+typedef enum { SL_WINDOW_RUN, SL_WINDOW_STEADY } sl_window;
 typedef enum { SL_ARRIVALS_POISSON, SL_ARRIVALS_GAMMA, SL_ARRIVALS_ON_OFF } sl_arrivals;
 typedef enum { SL_ROUTER_LEAST_TOKENS, SL_ROUTER_ROUND_ROBIN } sl_router;
 

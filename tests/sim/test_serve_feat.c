@@ -1,5 +1,6 @@
 /* test_serve_feat.c — serving: prefix caching (the hit rate of a hand-computed trace, LRU eviction
- * under a small KV cache, TTFT lower with caching, nothing changed without shared prefixes) and
+ * under a small KV cache, TTFT lower with caching, nothing changed without shared prefixes, a
+ * preempted request's own blocks kept), the steady-state measurement window, and
  * speculative decoding (tokens per step against Leviathan et al.'s closed form, TPOT lower for a good
  * draft and higher for a poor one at low batch), and the keys' errors. */
 #include <math.h>
@@ -185,6 +186,84 @@ static void test_spec_tpot(void **state) {
   assert_true(kv1 < kv0);
 }
 
+/* Preemption under a KV cache too small for the batch (prompts of 20K tokens): with prefix caching a
+ * preempted request's computed whole blocks stay cached and, admitted again, it maps those still there
+ * instead of recomputing them (vLLM's V1 engine: its blocks are freed tail first, keeping their
+ * hashes).  Both runs preempt; with the cache the engine processes fewer tokens for the same work and
+ * finishes sooner, and never fewer than every token's KV computed once (each request's prompt and
+ * every output token but the last). */
+static void test_preempt_cache(void **state) {
+  (void)state;
+  const char *on = BASE "precision: fp8, serve: {arrival_rate_per_s: inf, requests: 120, prompt_len: 20000,"
+                        " gen_len: 2000, prefix_caching: true}}";
+  const char *off = BASE "precision: fp8, serve: {arrival_rate_per_s: inf, requests: 120, prompt_len: 20000,"
+                         " gen_len: 2000, prefix_caching: false}}";
+  double pre[2], work[2], thr[2];
+  const char *t[2] = {on, off};
+  for (int i = 0; i < 2; i++) {
+    pre[i] = number(t[i], NULL, 0, "serve.preemptions");
+    work[i] = number(t[i], NULL, 0, "serve.steps") * number(t[i], NULL, 0, "serve.mean_batch_tokens");
+    thr[i] = number(t[i], NULL, 0, "serve.throughput_tokens_per_s");
+  }
+  double least = 120.0 * (20000 + 2000 - 1);
+  print_message("with the cache: %.0f preemptions, %.0f tokens processed, %.0f tokens/s; without: %.0f, %.0f,"
+                " %.0f; at least %.0f\n",
+                pre[0], work[0], thr[0], pre[1], work[1], thr[1], least);
+  assert_true(pre[0] > 0 && pre[1] > 0);
+  assert_true(work[0] < work[1]);
+  assert_true(work[0] >= least * (1 - 1e-9));
+  assert_true(thr[0] > thr[1]);
+}
+
+/* serve.window steady: throughput and power over the ML.ENERGY harness's steady state, from the
+ * moment max_seqs requests have their first token to the moment requests - max_seqs - 1 have
+ * finished.  With exponential output lengths the whole run ends in a long drain at a small batch,
+ * which the window leaves out: the steady throughput and power are higher and the window shorter
+ * than the run.  With fixed lengths and many requests per batch the ramp and the drain are a small
+ * part of the run and the two agree.  Over the window the energy figures hold together (power x chips
+ * = J per token x tokens per second), and a run too short for a steady state is an input error. */
+static void test_steady_window(void **state) {
+  (void)state;
+#define WIN(gen, n, w)                                                                                       \
+  BASE "serve: {arrival_rate_per_s: inf, requests: " n ", prompt_len: 600, gen_len: " gen                    \
+       ", scheduler: {max_seqs: 32}, window: " w "}}"
+  const char *tail[2] = {WIN("{mean: 400}", "400", "run"), WIN("{mean: 400}", "400", "steady")};
+  const char *flat[2] = {WIN("400", "1600", "run"), WIN("400", "1600", "steady")};
+  double thr[2], pw[2], jt[2], win;
+  for (int i = 0; i < 2; i++) {
+    thr[i] = number(tail[i], NULL, 0, "serve.throughput_tokens_per_s");
+    pw[i] = number(tail[i], NULL, 0, "energy.avg_power_w_per_chip");
+    jt[i] = number(tail[i], NULL, 0, "energy.j_per_token");
+  }
+  win = number(tail[1], NULL, 0, "serve.window_s");
+  double run_s = 400 * 400 / thr[0]; /* about: the mean output length times the requests over the rate */
+  print_message("exponential lengths: run %.0f tokens/s %.1f W, steady %.0f tokens/s %.1f W over %.1f s of"
+                " about %.1f s\n",
+                thr[0], pw[0], thr[1], pw[1], win, run_s);
+  assert_true(isnan(number(tail[0], NULL, 0, "serve.window_s")));
+  assert_true(thr[1] > 1.05 * thr[0]);
+  assert_true(pw[1] > pw[0]);
+  assert_true(win > 0 && win < 0.9 * run_s);
+  for (int i = 0; i < 2; i++)
+    assert_rel(pw[i], jt[i] * thr[i], 1e-9, "power = J per token x tokens/s");
+  double f0 = number(flat[0], NULL, 0, "serve.throughput_tokens_per_s");
+  double f1 = number(flat[1], NULL, 0, "serve.throughput_tokens_per_s");
+  print_message("fixed lengths, 1600 requests: run %.0f, steady %.0f tokens/s\n", f0, f1);
+  assert_rel(f1, f0, 0.05, "steady vs run with a short ramp and drain");
+  /* no steady state: 2 x 32 + 2 requests at least */
+  sl_scenario *sc = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load(NULL, WIN("400", "65", "steady"), NULL, 0, &sc, &err), SL_ERR_INPUT);
+  char buf[900];
+  sl_error_format(&err, buf, sizeof buf);
+  print_message("%s\n", buf);
+  assert_non_null(strstr(buf, "serve.window"));
+  assert_null(sc);
+  assert_int_equal(sl_scenario_load(NULL, WIN("400", "66", "steady"), NULL, 0, &sc, &err), SL_OK);
+  sl_scenario_free(sc);
+#undef WIN
+}
+
 /* Bad keys: one-line errors naming the key. */
 static void test_feat_errors(void **state) {
   (void)state;
@@ -195,6 +274,7 @@ static void test_feat_errors(void **state) {
       {BASE "serve: {arrival_rate_per_s: 1, prefix: {groups: 2, tokens: 1.5}}}", "prefix"},
       {BASE "serve: {arrival_rate_per_s: 1, prefix: {groups: 2, tokns: 10}}}", "tokns"},
       {BASE "serve: {arrival_rate_per_s: 1, prefix_caching: maybe}}", "prefix_caching"},
+      {BASE "serve: {arrival_rate_per_s: 1, window: steady_state}}", "window"},
       {BASE "serve: {arrival_rate_per_s: 1, speculative: {tokens: 4, acceptance: 0.5}}}", "draft"},
       {BASE "serve: {arrival_rate_per_s: 1, speculative: {draft: llama3.2-1b, tokens: 4, acceptance: 1.5}}}",
        "acceptance"},
@@ -221,6 +301,7 @@ int main(void) {
       cmocka_unit_test(test_prefix_hit_rate),  cmocka_unit_test(test_prefix_eviction),
       cmocka_unit_test(test_prefix_ttft),      cmocka_unit_test(test_spec_closed_form),
       cmocka_unit_test(test_spec_tpot),        cmocka_unit_test(test_feat_errors),
+      cmocka_unit_test(test_preempt_cache),    cmocka_unit_test(test_steady_window),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
