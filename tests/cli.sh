@@ -249,8 +249,8 @@ fi
 if run "serve run window --json" 0 run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --json; then
   json_has "no window_s over the run" "'window_s' not in d['serve']"
 fi
-input_error "steady window too few requests" run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --set serve.window=steady --set serve.requests=65
-contains "steady window error named" "$TMP/err" 'serve.window: steady needs at least 2 x max_seqs'
+input_error "steady window too few requests" run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --set serve.window=steady --set serve.requests=33
+contains "steady window error named" "$TMP/err" 'serve.window: steady needs at least max_seqs'
 input_error "bad window" run examples/serve-llama3.1-8b.yaml --set serve.window=steadyish
 contains "bad window named" "$TMP/err" 'serve.window'
 input_error "fleet without serve.fleet" fleet examples/serve-llama3.1-8b.yaml

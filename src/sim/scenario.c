@@ -752,6 +752,21 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
     if (!s) s = rd_done(r, spec);
     rd_pop(r, m2);
   }
+  /* the same requests sent again (a benchmark's num_request_repeats): requests becomes their total */
+  v->repeats = 1;
+  if (!s) s = rd_double(r, t, "repeats", 0, 1, 1e4, &v->repeats);
+  if (!s && yt_find(t, "repeats")) {
+    yt_node *rn = yt_find(t, "repeats")->value;
+    rd_mark m2 = rd_push(r, "repeats");
+    if (v->repeats != floor(v->repeats)) s = rd_fail(r, rn, "must be a whole number");
+    else if (v->trace) s = rd_fail(r, rn, "a trace gives its own requests: repeat them in the file");
+    else if (v->prefix_groups > 0)
+      s = rd_fail(r, rn, "not with serve.prefix: a request has one shared prefix, and a copy shares its whole prompt");
+    else if (v->requests * v->repeats > 1e7)
+      s = rd_fail(r, rn, "%.0f requests x %.0f repeats is more than 10^7 requests", v->requests, v->repeats);
+    rd_pop(r, m2);
+    v->requests *= v->repeats;
+  }
   /* the measurement window: the whole run, or the server's steady state (B requests in flight) */
   static const char *const windows[] = {"run", "steady", NULL};
   if (!s) s = rd_enum(r, t, "window", 0, windows, &v->window);
@@ -759,9 +774,9 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s && v->window == SL_WINDOW_STEADY) {
     double n = v->trace ? (double)v->n_trace : v->requests;
     rd_mark m2 = rd_push(r, "window");
-    if (n < 2 * v->max_seqs + 2)
+    if (n < v->max_seqs + 2)
       s = rd_fail(r, yt_find(t, "window")->value,
-                  "steady needs at least 2 x max_seqs + 2 requests (%.0f with max_seqs %.0f): it measures from "
+                  "steady needs at least max_seqs + 2 requests (%.0f with max_seqs %.0f): it measures from "
                   "the max_seqs-th first token to the (requests - max_seqs - 1)-th completion",
                   n, v->max_seqs);
     rd_pop(r, m2);

@@ -27,15 +27,26 @@
 
 /* ---- the step model --------------------------------------------------------------------------- */
 
+/* One chip's dynamic energy of some ops, on the clock domain and off it (DRAM, links), and their
+ * compute-bound time: what the TDP cap of a step needs (power_cap). */
+typedef struct step_e {
+  double core, off, t_clock;
+} step_e;
+
+static void se_add(step_e *a, step_e b) {
+  a->core += b.core, a->off += b.off, a->t_clock += b.t_clock;
+}
+
 typedef struct step_model {
   sl_scenario sc; /* a private copy: batch and lengths are changed to build graphs */
   sl_plan plan;
   sl_costctx ctx;
   arena scratch;
   double *lin, *head;     /* memo by token / sequence count; < 0 unknown */
-  double *lin_e, *head_e; /* their dynamic energy (one chip's share), joules */
+  step_e *lin_e, *head_e; /* their dynamic energy (one chip's share) and clocked time */
   double *lin_g, *head_g; /* their time replayed from a captured CUDA graph */
-  double attn_e, attn_g;  /* energy and graph-replayed time of the last attn_time call */
+  step_e attn_e;          /* energy and clocked time of the last attn_time call */
+  double attn_g;          /* its graph-replayed time */
   sl_stack gstack;        /* the stack as it replays a graph (stack_graph_variant) */
   sl_costctx gctx;
   const sl_costctx *gctxp; /* &gctx, or NULL when the stack runs no graphs */
@@ -43,7 +54,8 @@ typedef struct step_model {
   /* memo of decode attention by (sequences, mean context in units of 16 tokens): its time is
    * linear in the KV bytes read, so a 16-token step changes it by well under 0.1% */
   uint64_t *akey;
-  double *aval, *aval_e, *aval_g;
+  double *aval, *aval_g;
+  step_e *aval_e;
   size_t amask;
   sl_error *err;
   int failed;
@@ -55,8 +67,9 @@ typedef struct step_model {
 /* The time of g's ops of one kind (attention, head, or the rest), launched kernel by kernel and, in
  * *graph_t, replayed from a captured graph (gctx; NULL: the same). */
 static double graph_time(const sl_costctx *ctx, const sl_costctx *gctx, const sl_graph *g, int attention,
-                         int head, double *energy, double *graph_t) {
-  double t = 0, e = 0, tg = 0;
+                         int head, step_e *energy, double *graph_t) {
+  double t = 0, tg = 0;
+  step_e e = {0, 0, 0};
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     int is_attn = op->cat == SL_CAT_ATTENTION;
@@ -65,7 +78,8 @@ static double graph_time(const sl_costctx *ctx, const sl_costctx *gctx, const sl
     if ((is_attn && attention) || (is_head && head) || (!is_attn && !is_head && !attention && !head)) {
       sl_cost c = cost_op(ctx, op);
       t += c.time_s * op->count;
-      e += (c.e_core_j + c.e_off_j) * op->count;
+      e.core += c.e_core_j * op->count, e.off += c.e_off_j * op->count;
+      if (c.bound == SL_BOUND_COMPUTE) e.t_clock += c.time_s * op->count;
       tg += (gctx ? cost_op(gctx, op).time_s : c.time_s) * op->count;
     }
   }
@@ -110,7 +124,7 @@ static double head_time(step_model *m, double n) {
 
 /* Attention of B sequences of q new tokens seeing kv keys (every layer). */
 static double attn_time(step_model *m, double B, double q, double kv, int causal) {
-  m->attn_e = m->attn_g = 0;
+  m->attn_e = (step_e){0, 0, 0}, m->attn_g = 0;
   if (B <= 0 || q <= 0) return 0;
   sl_graph g = {0};
   ar_reset(&m->scratch);
@@ -126,7 +140,7 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
 /* Attention of B decoding sequences of q new tokens each (1; k + 1 when speculative decoding verifies
  * k drafted tokens, causal among them) over a mean context of kv tokens. */
 static inline double decode_attn_q(step_model *m, double B, double q, double kv) {
-  m->attn_e = m->attn_g = 0;
+  m->attn_e = (step_e){0, 0, 0}, m->attn_g = 0;
   if (B <= 0) return 0;
   double q16 = round(kv / 16);
   uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull ^ ((uint64_t)(q - 1) << 52);
@@ -202,6 +216,7 @@ typedef struct sim_out {
    * busy engine-seconds in it; energy_j, pool_energy and pool_busy are over it too (run: the whole
    * run, makespan and out_tokens) */
   double span, span_tokens, span_steps, busy;
+  double raw_j, raw_s, clock_s; /* the TDP cap: uncapped dynamic energy and engine time, clock x time */
 } sim_out;
 
 /* What an engine runs: prefill and decode together (one colocated fleet), or one of them in a pool
@@ -257,12 +272,16 @@ typedef struct engine {
   size_t *handoff;   /* prefill engine: requests whose prefill ended in the last step */
   size_t n_handoff;
   double link_free;  /* prefill engine: when its links finish the transfers already started */
-  /* serve.window steady: every step's end, length, dynamic energy and tokens emitted (STEP_LOG
-   * doubles each), to average over the window once the run has found it; NULL otherwise */
+  /* the TDP cap: the steps' dynamic energy and time at the top clock, and the clock ratio times
+   * the time of each step (summed) */
+  double raw_j, raw_s, clock_s;
+  /* serve.window steady: every step's end, length, dynamic energy, tokens emitted, uncapped energy
+   * and length, and clock ratio x length (STEP_LOG doubles each), to average over the window once
+   * the run has found it; NULL otherwise */
   double *log;
   size_t n_log, cap_log;
 } engine;
-enum { STEP_LOG = 4 };
+enum { STEP_LOG = 7 };
 
 static int engine_busy(const engine *e) {
   return e->n_run > 0 || e->head != e->tail;
@@ -456,8 +475,10 @@ static int engine_step(engine *e) {
   /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
   double kv_mean = dec > 0 ? kv_sum / dec : 0;
   double emit = dec * sq, attn = d ? decode_attn_q(m, dec, sq, kv_mean) : decode_attn_time(m, dec, kv_mean);
-  double step_e = m->attn_e, attn_g = m->attn_g; /* decode attention from a graph */
-  double d_attn = 0, d_emit = dec, d_e = 0;       /* the draft's pass over the step's prefill chunks */
+  step_e se = m->attn_e; /* the step's energy: decode attention, then the rest */
+  double attn_g = m->attn_g; /* decode attention from a graph */
+  double d_attn = 0, d_emit = dec; /* the draft's pass over the step's prefill chunks */
+  step_e d_e = {0, 0, 0};
   for (size_t j = 0; j < e->n_run && tokens < budget; j++) {
     req *q = &r[e->running[j]];
     if (q->prefilled >= q->target || q->chunk > 0) continue;
@@ -471,8 +492,8 @@ static int engine_step(engine *e) {
     q->chunk = c;
     tokens += c, seqs++;
     attn += attn_time(m, 1, c, q->prefilled + c, 1);
-    step_e += m->attn_e;
-    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), d_e += d->attn_e;
+    se_add(&se, m->attn_e);
+    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), se_add(&d_e, d->attn_e);
     if (q->prefilled + c >= q->target) emit++, d_emit++;
   }
   while (!preempted && e->role != ROLE_DECODE && e->head != e->tail && tokens < budget &&
@@ -525,8 +546,8 @@ static int engine_step(engine *e) {
     e->running[e->n_run++] = (size_t)(q - r);
     tokens += c, seqs++;
     attn += attn_time(m, 1, c, q->prefilled + c, 1);
-    step_e += m->attn_e;
-    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), d_e += d->attn_e;
+    se_add(&se, m->attn_e);
+    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), se_add(&d_e, d->attn_e);
     if (q->prefilled + c >= q->target) emit++, d_emit++;
     if (sv->prefix_caching) {
       e->prompt_tokens += q->target, e->hit_tokens += mapped * block;
@@ -538,30 +559,40 @@ static int engine_step(engine *e) {
   if (m->failed || !isfinite(dt)) return -1;
   int graph = seqs == dec; /* decodes only: the step replays a captured CUDA graph */
   if (graph) dt = m->lin_g[(size_t)tokens] + attn_g + m->head_g[(size_t)emit];
-  double step_j = step_e + m->lin_e[(size_t)tokens] + m->head_e[(size_t)emit];
+  se_add(&se, m->lin_e[(size_t)tokens]), se_add(&se, m->head_e[(size_t)emit]);
   if (d) {
     /* the draft: one pass over the step's new tokens (the prefill chunks and each decoding
      * sequence's last token) proposes the first drafted token, k - 1 decode steps the rest */
     double dn = tokens - dec * sq + dec;
     double da = decode_attn_time(d, dec, kv_mean - sk), dag = d->attn_g;
     double t1 = lin_time(d, dn) + da + d_attn + head_time(d, d_emit);
-    d_e += d->attn_e + d->lin_e[(size_t)dn] + (d_emit > 0 ? d->head_e[(size_t)d_emit] : 0);
+    se_add(&d_e, d->attn_e), se_add(&d_e, d->lin_e[(size_t)dn]);
+    if (d_emit > 0) se_add(&d_e, d->head_e[(size_t)d_emit]);
     if (graph) t1 = d->lin_g[(size_t)dn] + dag + d->head_g[(size_t)d_emit];
     for (double i = 1; i < sk && dec > 0; i++) {
       double a = decode_attn_time(d, dec, kv_mean - sk + i), ag = d->attn_g;
       t1 += graph ? d->lin_g[(size_t)dec] + ag + d->head_g[(size_t)dec]
                   : lin_time(d, dec) + a + head_time(d, dec);
-      d_e += d->attn_e + d->lin_e[(size_t)dec] + d->head_e[(size_t)dec];
+      se_add(&d_e, d->attn_e), se_add(&d_e, d->lin_e[(size_t)dec]), se_add(&d_e, d->head_e[(size_t)dec]);
     }
     if (d->failed || !isfinite(t1)) {
       m->failed = 1;
       return -1;
     }
-    dt += t1, step_j += d_e;
+    dt += t1;
+    se_add(&se, d_e);
   }
-  dt = step_with_host(&m->sc.stack, dt, seqs, e->idle) * m->time_scale; /* with the engine's host work */
+  /* The TDP cap of the step (power_cap): a step whose power at the top clock would pass the TDP runs
+   * at the clock that holds it there, its compute-bound time stretched and its on-chip energy per
+   * action lowered (docs/energy-cost.md 1, "the TDP cap"); raw_*: the same step uncapped. */
+  double tc = fmin(se.t_clock, dt);
+  sl_capped cp = power_cap(&m->sc.chip, se.core, se.off, tc, dt - tc);
+  double step_j = cp.dyn_j, raw_j = se.core + se.off;
+  double raw_dt = step_with_host(&m->sc.stack, dt, seqs, e->idle) * m->time_scale;
+  dt = step_with_host(&m->sc.stack, cp.time_s, seqs, e->idle) * m->time_scale; /* with the engine's host work */
   e->idle = 0;
   e->energy_j += step_j;
+  e->raw_j += raw_j, e->raw_s += raw_dt, e->clock_s += cp.clock_ratio * dt;
   e->now += dt;
   e->steps++, e->batch_tokens += tokens, e->step_sum += dt;
   e->outstanding -= d ? tokens - dec * sq : tokens; /* a draft's decodes: what they emit, below */
@@ -618,6 +649,7 @@ static int engine_step(engine *e) {
     }
     double *g = e->log + e->n_log++ * STEP_LOG;
     g[0] = e->now, g[1] = dt, g[2] = step_j, g[3] = emitted_all;
+    g[4] = raw_j, g[5] = raw_dt, g[6] = cp.clock_ratio * dt;
   }
   return 1;
 }
@@ -667,11 +699,12 @@ static void request_stats(const req *r, size_t n, const sl_serve_spec *sv, doubl
 static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng, size_t n_front, double B,
                           double *scratch, sim_out *o) {
   o->span = o->makespan, o->span_tokens = o->out_tokens, o->span_steps = o->steps, o->busy = 0;
+  o->raw_j = o->raw_s = o->clock_s = 0;
   for (size_t j = 0; j < n_eng; j++)
-    o->busy += e[j].step_sum;
+    o->busy += e[j].step_sum, o->raw_j += e[j].raw_j, o->raw_s += e[j].raw_s, o->clock_s += e[j].clock_s;
   if (e[0].sv->window != SL_WINDOW_STEADY) return 0;
   size_t b = (size_t)B;
-  if (b < 1 || n < 2 * b + 2) return -1;
+  if (b < 1 || n < b + 2) return -1;
   for (size_t i = 0; i < n; i++)
     scratch[i] = r[i].t_first;
   qsort(scratch, n, sizeof *scratch, cmp_double);
@@ -681,7 +714,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
   qsort(scratch, n, sizeof *scratch, cmp_double);
   double t1 = scratch[n - b - 2];
   if (!(t1 > t0)) return -1;
-  double tok = 0, dyn = 0, busy = 0, steps = 0, pe[2] = {0, 0}, pb[2] = {0, 0};
+  double tok = 0, dyn = 0, busy = 0, steps = 0, pe[2] = {0, 0}, pb[2] = {0, 0}, rj = 0, rs = 0, ck = 0;
   for (size_t j = 0; j < n_eng; j++) {
     int back = j >= n_front;
     for (size_t k = 0; k < e[j].n_log; k++) {
@@ -690,12 +723,14 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
       if (in > 0 && dt > 0) {
         double f = in / dt;
         dyn += g[2] * f, busy += in, steps += f;
+        rj += g[4] * f, rs += g[5] * f, ck += g[6] * f;
         pe[back] += g[2] * f, pb[back] += in;
       }
       if (end > t0 && end <= t1) tok += g[3];
     }
   }
   o->span = t1 - t0, o->span_tokens = tok, o->span_steps = steps, o->busy = busy;
+  o->raw_j = rj, o->raw_s = rs, o->clock_s = ck;
   o->energy_j = dyn;
   for (int k = 0; k < 2; k++)
     o->pool_energy[k] = pe[k], o->pool_busy[k] = pb[k];
@@ -708,9 +743,9 @@ static void window_error(step_model *m, const sl_serve_spec *sv, size_t n, doubl
   m->failed = 1;
   if (m->err && !m->err->code)
     err_set(m->err, SL_ERR_INPUT, m->sc.file ? m->sc.file : "", sv->window_line, "serve.window",
-            "steady: %zu requests have no steady state with %g in flight (max_seqs %g x %g replicas): it needs "
-            "at least 2 x %g + 2 requests",
-            n, sv->max_seqs * engines, sv->max_seqs, engines, sv->max_seqs * engines);
+            "steady: %zu requests have no steady state with %g in flight (max_seqs %g x %g replicas): the "
+            "(requests - %g - 1)-th completion does not come after the %g-th first token",
+            n, sv->max_seqs * engines, sv->max_seqs, engines, sv->max_seqs * engines, sv->max_seqs * engines);
 }
 
 /* The shared prefixes of the requests as dense indices 0..P-1 (req.pfx; -1: none) and their whole
@@ -1344,12 +1379,12 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
     double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.span; /* over the window */
     sl_power_out *pw = &res->power;
     pw->has_energy = 1;
-    pw->clock_ratio = 1;
-    pw->uncapped_step_time_s = o.mean_step;
+    /* the TDP cap, step by step: the busy-time mean clock ratio, the steps at the top clock */
+    pw->clock_ratio = o.busy > 0 ? o.clock_s / o.busy : 1;
+    pw->uncapped_step_time_s = o.span_steps > 0 ? o.raw_s / o.span_steps : o.mean_step;
     pw->step_j = o.span_steps > 0 ? e / o.span_steps : NAN;
     pw->avg_power_w_per_chip = e / (chips * o.span);
-    double busy = o.busy; /* summed over the replicas, as energy_j is */
-    pw->uncapped_power_w_per_chip = busy > 0 ? o.energy_j / busy + sc->chip.energy.static_w : NAN;
+    pw->uncapped_power_w_per_chip = o.raw_s > 0 ? o.raw_j / o.raw_s + sc->chip.energy.static_w : NAN;
     pw->j_per_token = e / o.span_tokens;
     pw->j_per_sample = NAN;
     pw->peak_power_w_per_chip = NAN; /* no per-kernel rows */
@@ -1620,8 +1655,8 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
     res->chips = chips_all;
     sl_power_out *pw = &res->power;
     pw->has_energy = 1;
-    pw->clock_ratio = 1;
-    pw->uncapped_step_time_s = o.mean_step;
+    pw->clock_ratio = o.busy > 0 ? o.clock_s / o.busy : 1; /* the steps' TDP cap, as colocated */
+    pw->uncapped_step_time_s = o.span_steps > 0 ? o.raw_s / o.span_steps : o.mean_step;
     pw->step_j = o.span_steps > 0 ? e_all / o.span_steps : NAN;
     pw->avg_power_w_per_chip = e_all / (chips_all * o.span);
     /* at full clock while busy: the dynamic energy over the busy chip-seconds, plus the static power */

@@ -223,6 +223,7 @@ typedef struct sl_serve_spec {
   /* prefix caching and speculative decoding (docs/serving.md) */
   int prefix_caching;               /* a replica reuses the cached KV blocks of a shared prefix */
   double prefix_groups, prefix_tokens; /* synthetic shared prefixes (serve.prefix); 0 groups: none */
+  double repeats; /* serve.repeats: the requests sent this many times over (requests is their total) */
   const sl_model *spec_draft;       /* speculative decoding's draft model (arena); NULL: none */
   double spec_tokens, spec_acceptance; /* k tokens proposed per step, acceptance rate alpha */
   int spec_line;                    /* the line of serve.speculative, for errors found at run time */

@@ -250,18 +250,42 @@ static void test_steady_window(void **state) {
   double f1 = number(flat[1], NULL, 0, "serve.throughput_tokens_per_s");
   print_message("fixed lengths, 1600 requests: run %.0f, steady %.0f tokens/s\n", f0, f1);
   assert_rel(f1, f0, 0.05, "steady vs run with a short ramp and drain");
-  /* no steady state: 2 x 32 + 2 requests at least */
+  /* no steady state: 32 + 2 requests at least */
   sl_scenario *sc = NULL;
   sl_error err;
-  assert_int_equal(sl_scenario_load(NULL, WIN("400", "65", "steady"), NULL, 0, &sc, &err), SL_ERR_INPUT);
+  assert_int_equal(sl_scenario_load(NULL, WIN("400", "33", "steady"), NULL, 0, &sc, &err), SL_ERR_INPUT);
   char buf[900];
   sl_error_format(&err, buf, sizeof buf);
   print_message("%s\n", buf);
   assert_non_null(strstr(buf, "serve.window"));
   assert_null(sc);
-  assert_int_equal(sl_scenario_load(NULL, WIN("400", "66", "steady"), NULL, 0, &sc, &err), SL_OK);
+  assert_int_equal(sl_scenario_load(NULL, WIN("400", "34", "steady"), NULL, 0, &sc, &err), SL_OK);
   sl_scenario_free(sc);
 #undef WIN
+}
+
+/* serve.repeats: the requests sent R times over (a benchmark's num_request_repeats).  Ten requests
+ * of 100 prompt tokens sent twice, 2 s apart on average and done in milliseconds: each copy finds
+ * its original's prompt cached and maps its whole blocks but the one holding the last prompt token,
+ * floor(99 / 16) = 6 blocks of 16 tokens, so the hit rate is 10 x 96 / (20 x 100) exactly; the run
+ * counts 20 requests, and without prefix caching nothing is found. */
+static void test_repeats(void **state) {
+  (void)state;
+  const char *on = BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 2, prompt_len: 100, gen_len: 4}}";
+  const char *off = BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 2, prompt_len: 100, gen_len: 4,"
+                         " prefix_caching: false}}";
+  double hit = number(on, NULL, 0, "serve.prefix_hit_rate"), n = number(on, NULL, 0, "serve.requests");
+  print_message("repeats 2: %.0f requests, hit rate %.4f (want %.4f), without caching %.4f\n", n, hit,
+                10.0 * 96 / (20 * 100), number(off, NULL, 0, "serve.prefix_hit_rate"));
+  assert_true(n == 20);
+  assert_rel(hit, 10.0 * 96 / (20 * 100), 1e-12, "repeats hit rate");
+  assert_true(number(off, NULL, 0, "serve.prefix_hit_rate") == 0);
+  /* with prompts of random lengths a copy has its original's prompt: the same hits */
+  const char *var = BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 3, prompt_len: {min: 50, max: 400},"
+                         " gen_len: 4}}";
+  double h3 = number(var, NULL, 0, "serve.prefix_hit_rate");
+  print_message("repeats 3, prompts of 50-400 tokens: hit rate %.4f\n", h3);
+  assert_true(h3 > 0.55 && h3 < 2.0 / 3);
 }
 
 /* Bad keys: one-line errors naming the key. */
@@ -275,6 +299,9 @@ static void test_feat_errors(void **state) {
       {BASE "serve: {arrival_rate_per_s: 1, prefix: {groups: 2, tokns: 10}}}", "tokns"},
       {BASE "serve: {arrival_rate_per_s: 1, prefix_caching: maybe}}", "prefix_caching"},
       {BASE "serve: {arrival_rate_per_s: 1, window: steady_state}}", "window"},
+      {BASE "serve: {arrival_rate_per_s: 1, repeats: 1.5}}", "repeats"},
+      {BASE "serve: {arrival_rate_per_s: 1, repeats: 0}}", "repeats"},
+      {BASE "serve: {arrival_rate_per_s: 1, repeats: 2, prefix: {groups: 2, tokens: 10}}}", "repeats"},
       {BASE "serve: {arrival_rate_per_s: 1, speculative: {tokens: 4, acceptance: 0.5}}}", "draft"},
       {BASE "serve: {arrival_rate_per_s: 1, speculative: {draft: llama3.2-1b, tokens: 4, acceptance: 1.5}}}",
        "acceptance"},
@@ -302,6 +329,7 @@ int main(void) {
       cmocka_unit_test(test_prefix_ttft),      cmocka_unit_test(test_spec_closed_form),
       cmocka_unit_test(test_spec_tpot),        cmocka_unit_test(test_feat_errors),
       cmocka_unit_test(test_preempt_cache),    cmocka_unit_test(test_steady_window),
+      cmocka_unit_test(test_repeats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
