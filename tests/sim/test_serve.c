@@ -664,6 +664,39 @@ static void test_router(void **state) {
 #undef DP
 }
 
+/* The TDP cap, engine step by engine step: 70B on two B200 at 128 sequences draws about 930 W in
+ * the model; on the same board limited to 800 W its steps run at the clock that holds 800 W: the
+ * power is the limit, the busy-time mean clock ratio below 1, the uncapped power above the limit and
+ * the throughput lower than with the limit out of the way (the same board at 5000 W, where the run
+ * is uncapped: its power is its uncapped power and its clock 1; its kernels, all under that limit,
+ * run at the top clock's energy per action, docs/energy-cost.md 2.5, so it draws more than the
+ * capped run's uncapped figure). */
+static void test_tdp_cap(void **state) {
+  (void)state;
+#define CAPPED(chip)                                                                                          \
+  "{chip: " chip ", system: {chips: 2, node_chips: 8}, parallel: {tp: 2}, stack: vllm, model: llama3.1-70b,"  \
+  " task: serve, serve: {arrival_rate_per_s: inf, requests: 600, prompt_len: 634, gen_len: 350,"             \
+  " scheduler: {max_seqs: 128}}}"
+  const char *cap = CAPPED("{preset: b200, tdp_w: 800}"), *free_ = CAPPED("{preset: b200, tdp_w: 5000}");
+  double p = number(cap, NULL, 0, "energy.avg_power_w_per_chip");
+  double up = number(cap, NULL, 0, "energy.uncapped_power_w_per_chip");
+  double r = number(cap, NULL, 0, "energy.clock_ratio");
+  double thr = number(cap, NULL, 0, "serve.throughput_tokens_per_s");
+  double p5 = number(free_, NULL, 0, "energy.avg_power_w_per_chip");
+  double up5 = number(free_, NULL, 0, "energy.uncapped_power_w_per_chip");
+  double r5 = number(free_, NULL, 0, "energy.clock_ratio");
+  double thr5 = number(free_, NULL, 0, "serve.throughput_tokens_per_s");
+  print_message("800 W: %.1f W (uncapped %.1f W), clock %.3f, %.0f tokens/s; 5000 W: %.1f W (%.1f), clock %.3f,"
+                " %.0f tokens/s\n",
+                p, up, r, thr, p5, up5, r5, thr5);
+  assert_true(p <= 800 * (1 + 1e-9) && p > 760);
+  assert_true(up > 800 && r < 1);
+  assert_true(thr < thr5);
+  assert_true(r5 == 1);
+  assert_rel(p5, up5, 1e-9, "uncapped run: power = uncapped power");
+#undef CAPPED
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_idle_latency), cmocka_unit_test(test_overload),
@@ -673,7 +706,7 @@ int main(void) {
       cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
       cmocka_unit_test(test_kv_policy),    cmocka_unit_test(test_host_and_graphs),
       cmocka_unit_test(test_router),       cmocka_unit_test(test_latency_interval),
-      cmocka_unit_test(test_tuned_limits),
+      cmocka_unit_test(test_tuned_limits),   cmocka_unit_test(test_tdp_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
