@@ -263,7 +263,8 @@ static void text_chip_area_energy(jbuf *b, const sl_chip *c) {
       E->core_sram_j_per_byte * 1e12, E->shared_j_per_byte * 1e12, E->dram_j_per_byte * 1e12 / 8,
       E->link_j_per_byte * 1e12 / 8);
   if (c->energy_dynamic_scale > 0 && c->energy_dynamic_scale != 1)
-    rep_printf(b, "  on-chip figures x %.4g (energy.dynamic_scale, from measured board power: energy.source)\n",
+    rep_printf(b,
+               "  on-chip figures x %.4g (energy.dynamic_scale, from measured board power: energy.source)\n",
                c->energy_dynamic_scale);
   if (E->top_scale > 1)
     rep_printf(b,

@@ -304,8 +304,8 @@ static const result_key KEYS[] = {
     KEY("serve.steps", "engine steps simulated", W_SERVE, R_DOUBLE, serve.steps),
     KEY("serve.mean_batch_tokens", "tokens per engine step", W_SERVE, R_DOUBLE, serve.mean_batch_tokens),
     KEY("serve.kv_blocks_per_chip", "KV-cache blocks per chip", W_SERVE, R_DOUBLE, serve.kv_blocks),
-    KEY("serve.window_s", "s, the steady state the throughput and power are averaged over (serve.window)", W_SERVE,
-        R_DOUBLE, serve.window_s),
+    KEY("serve.window_s", "s, the steady state the throughput and power are averaged over (serve.window)",
+        W_SERVE, R_DOUBLE, serve.window_s),
     /* disaggregated prefill/decode pools */
     KEY("serve.prefill_chips", "chips in the prefill pool", W_DISAGG, R_DOUBLE, serve.pool_chips[0]),
     KEY("serve.prefill_utilization", "busy fraction of the prefill engines", W_DISAGG, R_DOUBLE,

@@ -758,10 +758,14 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   if (!s && yt_find(t, "repeats")) {
     yt_node *rn = yt_find(t, "repeats")->value;
     rd_mark m2 = rd_push(r, "repeats");
-    if (v->repeats != floor(v->repeats)) s = rd_fail(r, rn, "must be a whole number");
-    else if (v->trace) s = rd_fail(r, rn, "a trace gives its own requests: repeat them in the file");
+    if (v->repeats != floor(v->repeats))
+      s = rd_fail(r, rn, "must be a whole number");
+    else if (v->trace)
+      s = rd_fail(r, rn, "a trace gives its own requests: repeat them in the file");
     else if (v->prefix_groups > 0)
-      s = rd_fail(r, rn, "not with serve.prefix: a request has one shared prefix, and a copy shares its whole prompt");
+      s = rd_fail(
+          r, rn,
+          "not with serve.prefix: a request has one shared prefix, and a copy shares its whole prompt");
     else if (v->requests * v->repeats > 1e7)
       s = rd_fail(r, rn, "%.0f requests x %.0f repeats is more than 10^7 requests", v->requests, v->repeats);
     rd_pop(r, m2);

@@ -353,14 +353,23 @@ static long *lru_next(engine *e, long p) {
 
 static void lru_unlink(engine *e, long p) {
   long a = *lru_prev(e, p), b = *lru_next(e, p);
-  if (a >= 0) *lru_next(e, a) = b; else e->lru_head = b;
-  if (b >= 0) *lru_prev(e, b) = a; else e->lru_tail = a;
+  if (a >= 0)
+    *lru_next(e, a) = b;
+  else
+    e->lru_head = b;
+  if (b >= 0)
+    *lru_prev(e, b) = a;
+  else
+    e->lru_tail = a;
   e->evictable -= *lru_blocks(e, p);
 }
 
 static void lru_push(engine *e, long p) { /* the most recently used, at the tail */
   *lru_prev(e, p) = e->lru_tail, *lru_next(e, p) = -1;
-  if (e->lru_tail >= 0) *lru_next(e, e->lru_tail) = p; else e->lru_head = p;
+  if (e->lru_tail >= 0)
+    *lru_next(e, e->lru_tail) = p;
+  else
+    e->lru_head = p;
   e->lru_tail = p;
   e->evictable += *lru_blocks(e, p);
 }
@@ -475,8 +484,8 @@ static int engine_step(engine *e) {
   /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
   double kv_mean = dec > 0 ? kv_sum / dec : 0;
   double emit = dec * sq, attn = d ? decode_attn_q(m, dec, sq, kv_mean) : decode_attn_time(m, dec, kv_mean);
-  step_e se = m->attn_e; /* the step's energy: decode attention, then the rest */
-  double attn_g = m->attn_g; /* decode attention from a graph */
+  step_e se = m->attn_e;           /* the step's energy: decode attention, then the rest */
+  double attn_g = m->attn_g;       /* decode attention from a graph */
   double d_attn = 0, d_emit = dec; /* the draft's pass over the step's prefill chunks */
   step_e d_e = {0, 0, 0};
   for (size_t j = 0; j < e->n_run && tokens < budget; j++) {
@@ -589,7 +598,8 @@ static int engine_step(engine *e) {
   sl_capped cp = power_cap(&m->sc.chip, se.core, se.off, tc, dt - tc);
   double step_j = cp.dyn_j, raw_j = se.core + se.off;
   double raw_dt = step_with_host(&m->sc.stack, dt, seqs, e->idle) * m->time_scale;
-  dt = step_with_host(&m->sc.stack, cp.time_s, seqs, e->idle) * m->time_scale; /* with the engine's host work */
+  dt = step_with_host(&m->sc.stack, cp.time_s, seqs, e->idle) *
+       m->time_scale; /* with the engine's host work */
   e->idle = 0;
   e->energy_j += step_j;
   e->raw_j += raw_j, e->raw_s += raw_dt, e->clock_s += cp.clock_ratio * dt;
@@ -1024,7 +1034,8 @@ static sl_status simulate_pools(pool_rt *pl, int n_pools, const sl_serve_spec *s
     o->mean_step = steps > 0 ? step_sum / steps : 0;
     o->kv_blocks = pl[n_back ? 1 : 0].blocks;
     double holders = (double)(n_back ? n_back : n_front); /* the engines that hold decoding requests */
-    if (measure_window(r, n, e, n_eng, n_front, sv->max_seqs * holders, ttft, o)) window_error(m, sv, n, holders);
+    if (measure_window(r, n, e, n_eng, n_front, sv->max_seqs * holders, ttft, o))
+      window_error(m, sv, n, holders);
   }
   for (size_t k = 0; k < n_eng; k++)
     engine_free(&e[k]);

@@ -673,8 +673,8 @@ static void test_router(void **state) {
  * capped run's uncapped figure). */
 static void test_tdp_cap(void **state) {
   (void)state;
-#define CAPPED(chip)                                                                                          \
-  "{chip: " chip ", system: {chips: 2, node_chips: 8}, parallel: {tp: 2}, stack: vllm, model: llama3.1-70b,"  \
+#define CAPPED(chip)                                                                                         \
+  "{chip: " chip ", system: {chips: 2, node_chips: 8}, parallel: {tp: 2}, stack: vllm, model: llama3.1-70b," \
   " task: serve, serve: {arrival_rate_per_s: inf, requests: 600, prompt_len: 634, gen_len: 350,"             \
   " scheduler: {max_seqs: 128}}}"
   const char *cap = CAPPED("{preset: b200, tdp_w: 800}"), *free_ = CAPPED("{preset: b200, tdp_w: 5000}");
@@ -686,9 +686,10 @@ static void test_tdp_cap(void **state) {
   double up5 = number(free_, NULL, 0, "energy.uncapped_power_w_per_chip");
   double r5 = number(free_, NULL, 0, "energy.clock_ratio");
   double thr5 = number(free_, NULL, 0, "serve.throughput_tokens_per_s");
-  print_message("800 W: %.1f W (uncapped %.1f W), clock %.3f, %.0f tokens/s; 5000 W: %.1f W (%.1f), clock %.3f,"
-                " %.0f tokens/s\n",
-                p, up, r, thr, p5, up5, r5, thr5);
+  print_message(
+      "800 W: %.1f W (uncapped %.1f W), clock %.3f, %.0f tokens/s; 5000 W: %.1f W (%.1f), clock %.3f,"
+      " %.0f tokens/s\n",
+      p, up, r, thr, p5, up5, r5, thr5);
   assert_true(p <= 800 * (1 + 1e-9) && p > 760);
   assert_true(up > 800 && r < 1);
   assert_true(thr < thr5);
@@ -706,7 +707,7 @@ int main(void) {
       cmocka_unit_test(test_max_load),     cmocka_unit_test(test_stack_limits),
       cmocka_unit_test(test_kv_policy),    cmocka_unit_test(test_host_and_graphs),
       cmocka_unit_test(test_router),       cmocka_unit_test(test_latency_interval),
-      cmocka_unit_test(test_tuned_limits),   cmocka_unit_test(test_tdp_cap),
+      cmocka_unit_test(test_tuned_limits), cmocka_unit_test(test_tdp_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

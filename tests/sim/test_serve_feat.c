@@ -271,9 +271,11 @@ static void test_steady_window(void **state) {
  * counts 20 requests, and without prefix caching nothing is found. */
 static void test_repeats(void **state) {
   (void)state;
-  const char *on = BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 2, prompt_len: 100, gen_len: 4}}";
-  const char *off = BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 2, prompt_len: 100, gen_len: 4,"
-                         " prefix_caching: false}}";
+  const char *on =
+      BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 2, prompt_len: 100, gen_len: 4}}";
+  const char *off =
+      BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 2, prompt_len: 100, gen_len: 4,"
+           " prefix_caching: false}}";
   double hit = number(on, NULL, 0, "serve.prefix_hit_rate"), n = number(on, NULL, 0, "serve.requests");
   print_message("repeats 2: %.0f requests, hit rate %.4f (want %.4f), without caching %.4f\n", n, hit,
                 10.0 * 96 / (20 * 100), number(off, NULL, 0, "serve.prefix_hit_rate"));
@@ -281,8 +283,9 @@ static void test_repeats(void **state) {
   assert_rel(hit, 10.0 * 96 / (20 * 100), 1e-12, "repeats hit rate");
   assert_true(number(off, NULL, 0, "serve.prefix_hit_rate") == 0);
   /* with prompts of random lengths a copy has its original's prompt: the same hits */
-  const char *var = BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 3, prompt_len: {min: 50, max: 400},"
-                         " gen_len: 4}}";
+  const char *var =
+      BASE "serve: {arrival_rate_per_s: 0.5, requests: 10, repeats: 3, prompt_len: {min: 50, max: 400},"
+           " gen_len: 4}}";
   double h3 = number(var, NULL, 0, "serve.prefix_hit_rate");
   print_message("repeats 3, prompts of 50-400 tokens: hit rate %.4f\n", h3);
   assert_true(h3 > 0.55 && h3 < 2.0 / 3);
@@ -307,7 +310,8 @@ static void test_feat_errors(void **state) {
        "acceptance"},
       {BASE "serve: {arrival_rate_per_s: 1, speculative: {draft: llama3.2-1b, tokens: 0, acceptance: 0.5}}}",
        "tokens"},
-      {BASE "serve: {arrival_rate_per_s: 1, speculative: {draft: no-such-model, tokens: 4, acceptance: 0.5}}}",
+      {BASE
+       "serve: {arrival_rate_per_s: 1, speculative: {draft: no-such-model, tokens: 4, acceptance: 0.5}}}",
        "draft"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -325,10 +329,10 @@ static void test_feat_errors(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_prefix_hit_rate),  cmocka_unit_test(test_prefix_eviction),
-      cmocka_unit_test(test_prefix_ttft),      cmocka_unit_test(test_spec_closed_form),
-      cmocka_unit_test(test_spec_tpot),        cmocka_unit_test(test_feat_errors),
-      cmocka_unit_test(test_preempt_cache),    cmocka_unit_test(test_steady_window),
+      cmocka_unit_test(test_prefix_hit_rate), cmocka_unit_test(test_prefix_eviction),
+      cmocka_unit_test(test_prefix_ttft),     cmocka_unit_test(test_spec_closed_form),
+      cmocka_unit_test(test_spec_tpot),       cmocka_unit_test(test_feat_errors),
+      cmocka_unit_test(test_preempt_cache),   cmocka_unit_test(test_steady_window),
       cmocka_unit_test(test_repeats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
