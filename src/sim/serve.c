@@ -593,7 +593,7 @@ static int engine_step(engine *e) {
   }
   /* The TDP cap of the step (power_cap): a step whose power at the top clock would pass the TDP runs
    * at the clock that holds it there, its compute-bound time stretched and its on-chip energy per
-   * action lowered (docs/energy-cost.md 1, "the TDP cap"); raw_*: the same step uncapped. */
+   * action lowered (docs/energy-cost.md §2); raw_*: the same step uncapped. */
   double tc = fmin(se.t_clock, dt);
   sl_capped cp = power_cap(&m->sc.chip, se.core, se.off, tc, dt - tc);
   double step_j = cp.dyn_j, raw_j = se.core + se.off;
