@@ -217,6 +217,7 @@ typedef struct sim_out {
    * run, makespan and out_tokens) */
   double span, span_tokens, span_steps, busy;
   double raw_j, raw_s, clock_s; /* the TDP cap: uncapped dynamic energy and engine time, clock x time */
+  double raw_s_run;             /* the uncapped engine time over the whole run (steps and mean_step's) */
 } sim_out;
 
 /* What an engine runs: prefill and decode together (one colocated fleet), or one of them in a pool
@@ -712,6 +713,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
   o->raw_j = o->raw_s = o->clock_s = 0;
   for (size_t j = 0; j < n_eng; j++)
     o->busy += e[j].step_sum, o->raw_j += e[j].raw_j, o->raw_s += e[j].raw_s, o->clock_s += e[j].clock_s;
+  o->raw_s_run = o->raw_s;
   if (e[0].sv->window != SL_WINDOW_STEADY) return 0;
   size_t b = (size_t)B;
   if (b < 1 || n < b + 2) return -1;
@@ -1392,7 +1394,7 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
     pw->has_energy = 1;
     /* the TDP cap, step by step: the busy-time mean clock ratio, the steps at the top clock */
     pw->clock_ratio = o.busy > 0 ? o.clock_s / o.busy : 1;
-    pw->uncapped_step_time_s = o.span_steps > 0 ? o.raw_s / o.span_steps : o.mean_step;
+    pw->uncapped_step_time_s = o.steps > 0 ? o.raw_s_run / o.steps : o.mean_step; /* as step_time_s */
     pw->step_j = o.span_steps > 0 ? e / o.span_steps : NAN;
     pw->avg_power_w_per_chip = e / (chips * o.span);
     pw->uncapped_power_w_per_chip = o.raw_s > 0 ? o.raw_j / o.raw_s + sc->chip.energy.static_w : NAN;
@@ -1667,7 +1669,7 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
     sl_power_out *pw = &res->power;
     pw->has_energy = 1;
     pw->clock_ratio = o.busy > 0 ? o.clock_s / o.busy : 1; /* the steps' TDP cap, as colocated */
-    pw->uncapped_step_time_s = o.span_steps > 0 ? o.raw_s / o.span_steps : o.mean_step;
+    pw->uncapped_step_time_s = o.steps > 0 ? o.raw_s_run / o.steps : o.mean_step; /* as step_time_s */
     pw->step_j = o.span_steps > 0 ? e_all / o.span_steps : NAN;
     pw->avg_power_w_per_chip = e_all / (chips_all * o.span);
     /* at full clock while busy: the dynamic energy over the busy chip-seconds, plus the static power */
