@@ -1386,8 +1386,8 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
   res->tokens_per_s = o.throughput;
   {
     /* Energy: every replica's dynamic energy (one chip's share each, so x tp x pp) plus every chip's
-     * static power over the run; no TDP cap (power is averaged over a run that idles between
-     * bursts). */
+     * static power, over the measurement window; the TDP cap was applied step by step (engine_step),
+     * not to this average, which holds the idle time between bursts. */
     double chips = sc->chips, per_replica = m.plan.tp * m.plan.pp;
     double e = o.energy_j * per_replica + chips * sc->chip.energy.static_w * o.span; /* over the window */
     sl_power_out *pw = &res->power;

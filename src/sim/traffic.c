@@ -73,9 +73,6 @@ void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_
     r[i].gen = draw(&sv->gen, &seed);
     r[i].prefix_id = -1, r[i].prefix_tokens = 0;
   }
-  /* shared prefixes (serve.prefix): each request draws one of `groups` prefixes of `tokens` tokens,
-   * uniformly, from a stream of its own (the lengths and arrivals stay those drawn without it), and
-   * its prompt is the prefix followed by its own part */
   /* repeats (serve.repeats): the first n / R requests sent R times over in order; a copy has its
    * original's prompt (its output length is its own draw, as a sampled response's is), and every copy
    * shares the whole prompt as a prefix with the others (prefix caching maps its cached blocks) */
@@ -87,6 +84,9 @@ void traffic_requests(const sl_serve_spec *sv, double rate, sl_request *r, size_
       r[i].prefix_id = (double)(i % base), r[i].prefix_tokens = r[i].prompt;
     }
   }
+  /* shared prefixes (serve.prefix): each request draws one of `groups` prefixes of `tokens` tokens,
+   * uniformly, from a stream of its own (the lengths and arrivals stay those drawn without it), and
+   * its prompt is the prefix followed by its own part */
   if (sv->prefix_groups > 0) {
     uint64_t ps = (uint64_t)sv->seed ^ 0x5052454649584553ull;
     for (size_t i = 0; i < n; i++) {
