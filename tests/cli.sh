@@ -253,6 +253,9 @@ input_error "steady window too few requests" run examples/serve-llama3.1-8b.yaml
 contains "steady window error named" "$TMP/err" 'serve.window: steady needs at least max_seqs'
 input_error "bad window" run examples/serve-llama3.1-8b.yaml --set serve.window=steadyish
 contains "bad window named" "$TMP/err" 'serve.window'
+input_error "bad p2p_allreduce" run --chip h100-sxm --model llama3.1-8b --task decode --stack "{preset: vllm, p2p_allreduce: three_shot}"
+contains "bad p2p_allreduce named" "$TMP/err" 'stack.p2p_allreduce: unknown value'
+run "p2p_allreduce one_shot runs" 0 run --chip h100-sxm --model llama3.1-70b --task decode --system "{chips: 4}" --parallel "{tp: 4}" --stack "{preset: vllm, p2p_allreduce: one_shot}"
 input_error "fleet without serve.fleet" fleet examples/serve-llama3.1-8b.yaml
 input_error "fleet bad key" fleet examples/serve-fleet.yaml --set serve.fleet.max_chip=4
 contains "fleet bad key named" "$TMP/err" 'serve.fleet.max_chip'

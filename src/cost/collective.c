@@ -63,6 +63,9 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_sw_lat = up->switch_reduce_latency_s;
   net->up_p2p = up->bw_GBps * 1e9 * up->p2p_efficiency;
   net->up_p2p_lat = up->p2p_latency_s;
+  /* the one-shot kernel: its own figures where the link gives them, else the two-shot kernel's */
+  net->up_p2p1 = up->p2p_one_shot_efficiency > 0 ? up->bw_GBps * 1e9 * up->p2p_one_shot_efficiency : net->up_p2p;
+  net->up_p2p1_lat = up->p2p_one_shot_efficiency > 0 ? up->p2p_one_shot_latency_s : up->p2p_latency_s;
   net->up_mm = up->bw_GBps * 1e9 * up->multimem_efficiency;
   net->up_mm_lat = up->multimem_latency_s;
   net->up_mesh = up->mesh_links;
@@ -159,16 +162,16 @@ static double ar_switch(const sl_net *net, const proto *p, double S, double n, d
  * and buffers up to 8 MiB (its max_size; larger ones go to NCCL).  A stage costs the link's
  * p2p_latency_s; the loads run at its p2p_efficiency (the kernel runs on 36 blocks: fewer SMs
  * than the link could use). */
-sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n) {
+sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n, sl_p2p_kernel kernel) {
   sl_cost r = {0};
   int ranks = (int)lround(n);
   if (!(net->up_p2p > 0) || S <= 0 || fabs(n - ranks) > 1e-9 || ranks < 2 || ranks > 8 || ranks % 2 ||
       S > 8.0 * 1024 * 1024)
     return r;
-  int one_shot = ranks == 2 || (ranks <= 4 && S < 512.0 * 1024) || S < 256.0 * 1024;
-  double B = net->up_p2p * net_up_share(net, n);
-  double bw = one_shot ? (n - 1) * S / B : 2 * (n - 1) / n * S / B;
-  return result(bw, (one_shot ? 1 : 2) * net->up_p2p_lat);
+  int one_shot = kernel == SL_P2P_AUTO ? ranks == 2 || (ranks <= 4 && S < 512.0 * 1024) || S < 256.0 * 1024
+                                       : kernel == SL_P2P_ONE_SHOT;
+  if (one_shot) return result((n - 1) * S / (net->up_p2p1 * net_up_share(net, n)), net->up_p2p1_lat);
+  return result(2 * (n - 1) / n * S / (net->up_p2p * net_up_share(net, n)), 2 * net->up_p2p_lat);
 }
 
 /* PyTorch symmetric memory's multimem all-reduce (torch.ops.symm_mem.multimem_all_reduce_, which

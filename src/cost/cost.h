@@ -41,6 +41,7 @@ typedef struct sl_net {
                                 direction (0 = none) and its fixed time per call */
   double up_p2p, up_p2p_lat; /* a custom P2P all-reduce kernel in one domain: bytes/s per chip
                                 (0 = none) and its fixed time per stage */
+  double up_p2p1, up_p2p1_lat; /* its one-shot kernel's */
   double up_mm, up_mm_lat;   /* a one-kernel multimem all-reduce in one domain: bytes/s per chip per
                                 direction (0 = none) and its fixed time per call */
   double up_mesh;            /* the scale-up domain's point-to-point links per chip (0 = a switch) */
@@ -58,7 +59,7 @@ double link_bw(const sl_link *l);
 /* Time of one collective over n ranks, k per scale-up domain; S as defined in collective.c. */
 /* An all-reduce of S bytes over the n ranks of one scale-up domain by a custom peer-to-peer kernel
  * (collective.c); time 0 where it does not apply (n outside 2..8, S over 8 MiB, no link figures). */
-sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n);
+sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n, sl_p2p_kernel kernel);
 /* The same by PyTorch symmetric memory's multimem kernel, reduced in the switch (collective.c);
  * time 0 where it does not apply (no link figures, fewer than 2 ranks). */
 sl_cost cost_allreduce_multimem(const sl_net *net, double S, double n);

@@ -43,6 +43,10 @@ typedef struct sl_link {
                         chip sharing bw_GBps (AMD Infinity Fabric: 7 on 8-GPU platforms), so k chips
                         of a domain reach each other over k-1 of them; 0 = a switch, any k at the
                         full bandwidth */
+  double p2p_one_shot_efficiency; /* the one-shot kernel's own figures (every rank reads the whole
+                                     buffer from each peer in one stage), where they differ from the
+                                     two-shot kernel's (p2p_efficiency, p2p_latency_s); 0 = the figures above */
+  double p2p_one_shot_latency_s;
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it
@@ -186,6 +190,11 @@ double chip_dram_bytes(const sl_chip *c);
 typedef enum sl_kv_policy { SL_KV_PREEMPT, SL_KV_RESERVE, SL_KV_POLICY_COUNT } sl_kv_policy;
 extern const char *const sl_kv_policy_names[SL_KV_POLICY_COUNT + 1];
 
+/* Which of the engine's P2P all-reduce kernels runs: vLLM's rule by size and ranks, or one always
+ * (TensorRT-LLM's AllReduceStrategy ONESHOT / TWOSHOT; a benchmark's forced column). */
+typedef enum sl_p2p_kernel { SL_P2P_AUTO, SL_P2P_ONE_SHOT, SL_P2P_TWO_SHOT, SL_P2P_KERNEL_COUNT } sl_p2p_kernel;
+extern const char *const sl_p2p_kernel_names[SL_P2P_KERNEL_COUNT + 1];
+
 typedef struct sl_stack {
   const char *name;
   const char *description;
@@ -221,6 +230,7 @@ typedef struct sl_stack {
                            (one-shot / two-shot, collective.c) where the link has figures for it */
   int symm_mem_allreduce; /* and, above the P2P kernel's size limit, PyTorch symmetric memory's
                              all-reduce (vLLM 0.11: multimem in the switch on 4, 6 and 8 ranks) */
+  sl_p2p_kernel p2p_allreduce; /* which P2P kernel (one-shot / two-shot) the engine runs */
   int recompute_block; /* full recompute of a number of layers per model chunk (Megatron's block method) */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the

@@ -11,6 +11,8 @@ _Static_assert(SL_ARRAY_LEN(sl_attn_kernel_names) == SL_ATTN_KERNEL_COUNT + 1, "
 
 const char *const sl_kv_policy_names[] = {"preempt", "reserve", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_kv_policy_names) == SL_KV_POLICY_COUNT + 1, "a name for every policy");
+const char *const sl_p2p_kernel_names[] = {"auto", "one_shot", "two_shot", NULL};
+_Static_assert(SL_ARRAY_LEN(sl_p2p_kernel_names) == SL_P2P_KERNEL_COUNT + 1, "a name for every kernel");
 
 double step_with_host(const sl_stack *st, double device_s, double seqs, int first) {
   double host = st->host_step_s + st->host_seq_s * seqs;
@@ -69,6 +71,9 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_bool(r, n, "overlap_pp_comm", 0, &st->overlap_pp_comm);
   if (!s) s = rd_bool(r, n, "custom_allreduce", 0, &st->custom_allreduce);
   if (!s) s = rd_bool(r, n, "symm_mem_allreduce", 0, &st->symm_mem_allreduce);
+  int p2p_kernel = SL_P2P_AUTO;
+  if (!s) s = rd_enum(r, n, "p2p_allreduce", 0, sl_p2p_kernel_names, &p2p_kernel);
+  st->p2p_allreduce = (sl_p2p_kernel)p2p_kernel;
   if (!s) s = rd_bool(r, n, "gelu_epilogue", 0, &st->gelu_epilogue);
   if (!s) s = rd_bool(r, n, "fused_add_norm", 0, &st->fused_add_norm);
   if (!s) s = rd_bool(r, n, "recompute_block", 0, &st->recompute_block);

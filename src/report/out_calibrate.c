@@ -92,15 +92,18 @@ sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_file
   } else {
     rep_printf(&b, "calibrating %s on %zu cases (fitted on %zu, %zu held out)\n\n", chip,
                cal.n_train + cal.n_test, cal.n_train, cal.n_test);
-    rep_printf(&b, "  %-30s %12s %12s %6s\n", "figure", "before", "after", "cases");
+    int w = 30; /* the figure column: as wide as its longest key */
     for (size_t i = 0; i < cal.n_params; i++)
-      rep_printf(&b, "  %-30s %12.4g %12.4g %6zu\n", cal.params[i].key, cal.params[i].before,
+      if ((int)strlen(cal.params[i].key) > w) w = (int)strlen(cal.params[i].key);
+    rep_printf(&b, "  %-*s %12s %12s %6s\n", w, "figure", "before", "after", "cases");
+    for (size_t i = 0; i < cal.n_params; i++)
+      rep_printf(&b, "  %-*s %12.4g %12.4g %6zu\n", w, cal.params[i].key, cal.params[i].before,
                  cal.params[i].after, cal.params[i].n_cases);
-    rep_printf(&b, "\n  %-30s %11.2f%% %11.2f%%\n", "MAPE, fitted half", 100 * cal.mape_train_before,
+    rep_printf(&b, "\n  %-*s %11.2f%% %11.2f%%\n", w, "MAPE, fitted half", 100 * cal.mape_train_before,
                100 * cal.mape_train_after);
-    rep_printf(&b, "  %-30s %11.2f%% %11.2f%%\n", "MAPE, held-out half", 100 * cal.mape_test_before,
+    rep_printf(&b, "  %-*s %11.2f%% %11.2f%%\n", w, "MAPE, held-out half", 100 * cal.mape_test_before,
                100 * cal.mape_test_after);
-    rep_printf(&b, "  %-30s %11.2f%% %11.2f%%\n", "MAPE, all", 100 * cal.mape_all_before,
+    rep_printf(&b, "  %-*s %11.2f%% %11.2f%%\n", w, "MAPE, all", 100 * cal.mape_all_before,
                100 * cal.mape_all_after);
     if (fragment_path)
       rep_printf(&b, "\nchip-spec fragment written to %s\n", fragment_path);

@@ -128,7 +128,8 @@ static void link_collectives_text(jbuf *b, const sl_link *l) {
   if (!(l->ll_efficiency > 0 || l->switch_reduce_efficiency > 0 || l->p2p_efficiency > 0 ||
         l->multimem_efficiency > 0 || l->base_latency_s > 0))
     return;
-  char t[4][32];
+  char t[5][32];
+  unit_time(l->p2p_one_shot_latency_s, t[4], sizeof t[4]);
   unit_time(l->base_latency_s, t[0], sizeof t[0]);
   unit_time(l->switch_reduce_latency_s, t[1], sizeof t[1]);
   unit_time(l->p2p_latency_s, t[2], sizeof t[2]);
@@ -137,7 +138,11 @@ static void link_collectives_text(jbuf *b, const sl_link *l) {
   if (l->ll_efficiency > 0) rep_printf(b, "; low-latency protocol %.3g", l->ll_efficiency);
   if (l->switch_reduce_efficiency > 0)
     rep_printf(b, "; in-switch reduction %.3g, +%s", l->switch_reduce_efficiency, t[1]);
-  if (l->p2p_efficiency > 0) rep_printf(b, "; peer-to-peer kernel %.3g, %s a stage", l->p2p_efficiency, t[2]);
+  if (l->p2p_efficiency > 0 && l->p2p_one_shot_efficiency > 0)
+    rep_printf(b, "; peer-to-peer kernels: one-shot %.3g, %s; two-shot %.3g, %s a stage", l->p2p_one_shot_efficiency,
+               t[4], l->p2p_efficiency, t[2]);
+  else if (l->p2p_efficiency > 0)
+    rep_printf(b, "; peer-to-peer kernel %.3g, %s a stage", l->p2p_efficiency, t[2]);
   if (l->multimem_efficiency > 0) rep_printf(b, "; multimem kernel %.3g, %s", l->multimem_efficiency, t[3]);
   rep_printf(b, "\n");
 }
@@ -375,6 +380,7 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "gelu_epilogue", s->gelu_epilogue);
   jb_bool(b, "custom_allreduce", s->custom_allreduce);
   jb_bool(b, "symm_mem_allreduce", s->symm_mem_allreduce);
+  jb_str(b, "p2p_allreduce", sl_p2p_kernel_names[s->p2p_allreduce]);
   if (s->memory_utilization > 0) jb_num(b, "memory_utilization", s->memory_utilization);
   jb_bool(b, "fused_add_norm", s->fused_add_norm);
 }
@@ -520,6 +526,9 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              : s->symm_mem_allreduce ? "symmetric memory's multimem kernel"
              : s->custom_allreduce   ? "the engine's own peer-to-peer kernel"
                                      : "the collective library's (NCCL, RCCL)");
+  if (s->custom_allreduce && s->p2p_allreduce != SL_P2P_AUTO)
+    rep_printf(b, "peer-to-peer all-reduce kernel: %s always\n",
+               s->p2p_allreduce == SL_P2P_ONE_SHOT ? "one-shot" : "two-shot");
   rep_printf(b, "parallelism: sequence %s, context %s; ZeRO stage %g by default, up to %g\n",
              s->sequence_parallel ? "yes" : "no", s->context_parallel ? "yes" : "no", s->zero, s->zero_max);
   if (s->max_batch_tokens > 0 || s->max_seqs > 0 || s->kv_cache_fraction > 0 || s->memory_utilization > 0) {

@@ -34,6 +34,8 @@ enum {
   P_UP_SWLAT,  /* links.scale_up.switch_reduce_latency_s: its fixed time per call */
   P_UP_P2P,    /* links.scale_up.p2p_efficiency: a custom P2P all-reduce kernel's bandwidth */
   P_UP_P2PLAT, /* links.scale_up.p2p_latency_s: its fixed time per stage */
+  P_UP_P2P1,   /* links.scale_up.p2p_one_shot_efficiency: the one-shot kernel's own bandwidth */
+  P_UP_P2P1LAT, /* links.scale_up.p2p_one_shot_latency_s: its fixed time */
   P_UP_MM,     /* links.scale_up.multimem_efficiency: a multimem all-reduce kernel's bandwidth */
   P_UP_MMLAT,  /* links.scale_up.multimem_latency_s: its fixed time per call */
   P_TILE,      /* kernels.attention_tile_s */
@@ -47,7 +49,7 @@ enum {
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
   return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT ||
-         p == P_UP_MMLAT || p == P_TILE || p >= P_GLAT;
+         p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_TILE || p >= P_GLAT;
 }
 
 static double *slot(sl_scenario *sc, int p) {
@@ -81,6 +83,10 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.p2p_efficiency;
   case P_UP_P2PLAT:
     return &sc->scale_up.p2p_latency_s;
+  case P_UP_P2P1:
+    return &sc->scale_up.p2p_one_shot_efficiency;
+  case P_UP_P2P1LAT:
+    return &sc->scale_up.p2p_one_shot_latency_s;
   case P_UP_MM:
     return &sc->scale_up.multimem_efficiency;
   case P_UP_MMLAT:
@@ -128,6 +134,10 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.p2p_efficiency");
   else if (p == P_UP_P2PLAT)
     snprintf(buf, n, "links.scale_up.p2p_latency_s");
+  else if (p == P_UP_P2P1)
+    snprintf(buf, n, "links.scale_up.p2p_one_shot_efficiency");
+  else if (p == P_UP_P2P1LAT)
+    snprintf(buf, n, "links.scale_up.p2p_one_shot_latency_s");
   else if (p == P_UP_MM)
     snprintf(buf, n, "links.scale_up.multimem_efficiency");
   else if (p == P_UP_MMLAT)
@@ -344,6 +354,12 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
   for (size_t i = 0; i < n; i++)
     f.skip[i] = !((base[i] = predict(&f, i)) > 0) && !f.failed;
   int fit[P_COUNT] = {0};
+  /* The one-shot P2P kernel's own figures, not given: start from the two-shot kernel's, which it
+   * takes until it has its own (the same predictions), so that each pair moves only its cases. */
+  if (!(*slot(cases[0].sc, P_UP_P2P1) > 0) && *slot(cases[0].sc, P_UP_P2P) > 0) {
+    set_all(&f, P_UP_P2P1LAT, *slot(cases[0].sc, P_UP_P2PLAT));
+    set_all(&f, P_UP_P2P1, *slot(cases[0].sc, P_UP_P2P));
+  }
   for (int p = 0; p < P_COUNT && !f.failed; p++) {
     double v = *slot(cases[0].sc, p);
     if (p == P_DRAMPJ && !(v > 0)) { /* not given: start from the DRAM type's derived figure */

@@ -44,8 +44,8 @@ static double bw_out(const links *L) {
 }
 
 static sl_net make_net(const links *L, double node) {
-  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-          out = {L->out_GBps, L->out_lat, L->out_eff, L->over, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+          out = {L->out_GBps, L->out_lat, L->out_eff, L->over, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   sl_net net;
   net_init(&net, &up, &out, node);
   return net;
@@ -464,8 +464,8 @@ static void test_allreduce_measured_a100(void **state) {
 static void test_switch_reduce(void **state) {
   (void)state;
   const double bw = 450e9, e = 0.80, esw = 0.65, a = 2e-6, Lsw = 40e-6;
-  sl_link up = {450, a, e, 1, 0, 0, esw, Lsw, 0, 0, 0, 0, 0},
-          out = {50, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  sl_link up = {450, a, e, 1, 0, 0, esw, Lsw, 0, 0, 0, 0, 0, 0, 0},
+          out = {50, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   sl_net net;
   net_init(&net, &up, &out, 8);
   sl_link up0 = up;
@@ -494,7 +494,7 @@ static void test_switch_reduce(void **state) {
   double t = cost_collective(&net, SL_COLL_ALL_REDUCE, S, 32, 8).time_s;
   assert_rel(t, fmin(swtree, cost_collective(&net0, SL_COLL_ALL_REDUCE, S, 32, 8).time_s), 1e-9, "NVLS-tree");
   /* With 200 GB/s per chip across (the flat ring then bound by NVLink) the switch's tree wins. */
-  sl_link fat = {200, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  sl_link fat = {200, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   net_init(&net, &up, &fat, 8);
   net_init(&net0, &up0, &fat, 8);
   Bo = 200e9 * 0.90;
@@ -534,49 +534,77 @@ static sl_chip preset_net(const char *name, sl_net *net) {
 }
 
 /* Against measurement: vLLM's own all-reduce kernel on 4 H100 (two-stage, the kernel vLLM runs on
- * 4 ranks from 512 KiB; vLLM PR #24111's benchmark, the use: calibrate cases of
- * data/validation/collectives.yaml) with the h100-sxm preset's fitted p2p figures, within 15%; and
- * the kernel's rules written out here: 2 ranks or a small buffer on up to 4 take one stage ((n-1) S
- * read from the peers), larger ones two (2 (n-1)/n S and two barriers); an odd rank count, more
- * than 8 ranks or more than 8 MiB are NCCL's (time 0 from this function). */
+ * 4 ranks from 512 KiB, and the one-stage variant forced at the same sizes; vLLM PR #24111's
+ * benchmark, the use: calibrate cases of data/validation/collectives.yaml) with the h100-sxm
+ * preset's fitted p2p figures, within 15%; and the kernel's rules written out here: 2 ranks or a
+ * small buffer on up to 4 take one stage ((n-1) S read from the peers at the one-shot figures),
+ * larger ones two (2 (n-1)/n S and two barriers at the two-shot figures); a stack's p2p_allreduce
+ * forces either; an odd rank count, more than 8 ranks or more than 8 MiB are NCCL's (time 0 from
+ * this function). */
 static void test_custom_allreduce_measured_h100(void **state) {
   (void)state;
   static const double meas[][2] = {{524288, 17e-6},  {1048576, 18e-6}, {1572864, 27e-6},
                                    {2097152, 27e-6}, {3145728, 35e-6}, {4194304, 43e-6}};
+  static const double meas1[][2] = {{524288, 10e-6},  {1048576, 15e-6}, {1572864, 19e-6},
+                                    {2097152, 22e-6}, {3145728, 30e-6}, {4194304, 38e-6}};
   sl_net net;
   sl_chip chip = preset_net("h100-sxm", &net);
-  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++)
-    assert_rel(cost_allreduce_p2p(&net, meas[i][0], 4).time_s, meas[i][1], 0.15,
+  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++) {
+    assert_rel(cost_allreduce_p2p(&net, meas[i][0], 4, SL_P2P_AUTO).time_s, meas[i][1], 0.15,
                "custom all-reduce on 4 H100");
+    assert_rel(cost_allreduce_p2p(&net, meas[i][0], 4, SL_P2P_TWO_SHOT).time_s, meas[i][1], 0.15,
+               "two-stage kernel forced");
+    assert_rel(cost_allreduce_p2p(&net, meas1[i][0], 4, SL_P2P_ONE_SHOT).time_s, meas1[i][1], 0.10,
+               "one-stage kernel forced");
+  }
   double B = chip.scale_up.bw_GBps * 1e9 * chip.scale_up.p2p_efficiency, L = chip.scale_up.p2p_latency_s;
-  assert_true(B > 0 && L > 0);
-  assert_rel(cost_allreduce_p2p(&net, 1048576, 2).time_s, 1048576 / B + L, 1e-9, "one stage on 2 ranks");
-  assert_rel(cost_allreduce_p2p(&net, 262144, 4).time_s, 3 * 262144 / B + L, 1e-9,
+  double B1 = chip.scale_up.bw_GBps * 1e9 * chip.scale_up.p2p_one_shot_efficiency,
+         L1 = chip.scale_up.p2p_one_shot_latency_s;
+  assert_true(B > 0 && L > 0 && B1 > B && L1 > 0);
+  assert_rel(cost_allreduce_p2p(&net, 1048576, 2, SL_P2P_AUTO).time_s, 1048576 / B1 + L1, 1e-9,
+             "one stage on 2 ranks");
+  assert_rel(cost_allreduce_p2p(&net, 262144, 4, SL_P2P_AUTO).time_s, 3 * 262144 / B1 + L1, 1e-9,
              "one stage below 512 KiB on 4");
-  assert_rel(cost_allreduce_p2p(&net, 262144, 8).time_s, 2 * 7.0 / 8 * 262144 / B + 2 * L, 1e-9,
+  assert_rel(cost_allreduce_p2p(&net, 262144, 8, SL_P2P_AUTO).time_s, 2 * 7.0 / 8 * 262144 / B + 2 * L, 1e-9,
              "two stages from 256 KiB on 8");
-  assert_rel(cost_allreduce_p2p(&net, 131072, 8).time_s, 7 * 131072 / B + L, 1e-9,
+  assert_rel(cost_allreduce_p2p(&net, 131072, 8, SL_P2P_AUTO).time_s, 7 * 131072 / B1 + L1, 1e-9,
              "one stage below 256 KiB on 8");
-  assert_true(cost_allreduce_p2p(&net, 1048576, 3).time_s == 0);
-  assert_true(cost_allreduce_p2p(&net, 1048576, 16).time_s == 0);
-  assert_true(cost_allreduce_p2p(&net, 16777216, 4).time_s == 0);
+  assert_rel(cost_allreduce_p2p(&net, 262144, 4, SL_P2P_TWO_SHOT).time_s, 1.5 * 262144 / B + 2 * L, 1e-9,
+             "two stages forced below 512 KiB on 4");
+  /* Without its own figures the one-shot kernel takes the two-shot kernel's. */
+  {
+    sl_link up0 = chip.scale_up;
+    up0.p2p_one_shot_efficiency = up0.p2p_one_shot_latency_s = 0;
+    sl_net net0;
+    net_init(&net0, &up0, &chip.scale_out, 8);
+    assert_rel(cost_allreduce_p2p(&net0, 262144, 4, SL_P2P_AUTO).time_s, 3 * 262144 / B + L, 1e-9,
+               "one stage at the two-shot figures");
+  }
+  assert_true(cost_allreduce_p2p(&net, 1048576, 3, SL_P2P_AUTO).time_s == 0);
+  assert_true(cost_allreduce_p2p(&net, 1048576, 16, SL_P2P_AUTO).time_s == 0);
+  assert_true(cost_allreduce_p2p(&net, 16777216, 4, SL_P2P_AUTO).time_s == 0);
   /* Faster than NCCL on these sizes, as the benchmark shows (pynccl 19-37 us there). */
-  assert_true(cost_allreduce_p2p(&net, 1048576, 4).time_s <
+  assert_true(cost_allreduce_p2p(&net, 1048576, 4, SL_P2P_AUTO).time_s <
               cost_collective(&net, SL_COLL_ALL_REDUCE, 1048576, 4, 4).time_s);
-  /* A stack with custom_allreduce routes an all-reduce inside one domain to it (at the stack's
-   * efficiency, as every collective); the same stack without it, and one across two domains, to NCCL. */
+  /* A stack with custom_allreduce routes an all-reduce inside one domain to it, at the kernel's own
+   * time whatever the stack's efficiency (its figures are the engine's kernel as the engine runs
+   * it), and p2p_allreduce picks the kernel; the same stack without it, and one across two domains,
+   * to NCCL, which the stack's efficiency stretches. */
 #define AR_SCENARIO                                                                                          \
   "{chip: h100-sxm, system: {chips: %d, node_chips: %d}, task: infer, model: {op: all_reduce,"               \
   " bytes: 1048576}, stack: {name: s, attention: fused, fused_elementwise: true,"                            \
-  " kernel_overhead_s: 0, efficiency: 1.0, custom_allreduce: %s}}"
+  " kernel_overhead_s: 0, efficiency: %s, custom_allreduce: %s, p2p_allreduce: %s}}"
   char text[400];
-  snprintf(text, sizeof text, AR_SCENARIO, 4, 8, "true");
-  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 1048576, 4).time_s, 1e-9,
+  snprintf(text, sizeof text, AR_SCENARIO, 4, 8, "0.5", "true", "auto");
+  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 1048576, 4, SL_P2P_AUTO).time_s, 1e-9,
              "custom_allreduce: true");
-  snprintf(text, sizeof text, AR_SCENARIO, 4, 8, "false");
-  assert_rel(run_text(text).step, cost_collective(&net, SL_COLL_ALL_REDUCE, 1048576, 4, 4).time_s, 1e-9,
+  snprintf(text, sizeof text, AR_SCENARIO, 4, 8, "0.5", "true", "one_shot");
+  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 1048576, 4, SL_P2P_ONE_SHOT).time_s, 1e-9,
+             "p2p_allreduce: one_shot");
+  snprintf(text, sizeof text, AR_SCENARIO, 4, 8, "0.5", "false", "auto");
+  assert_rel(run_text(text).step, cost_collective(&net, SL_COLL_ALL_REDUCE, 1048576, 4, 4).time_s / 0.5, 1e-9,
              "custom_allreduce: false");
-  snprintf(text, sizeof text, AR_SCENARIO, 8, 4, "true");
+  snprintf(text, sizeof text, AR_SCENARIO, 8, 4, "1.0", "true", "auto");
   double two_domains = run_text(text).step;
   assert_true(two_domains > cost_collective(&net, SL_COLL_ALL_REDUCE, 1048576, 4, 4).time_s);
 #undef AR_SCENARIO
@@ -584,7 +612,7 @@ static void test_custom_allreduce_measured_h100(void **state) {
   sl_link up = chip.scale_up;
   up.p2p_efficiency = 0;
   net_init(&net, &up, &chip.scale_out, 8);
-  assert_true(cost_allreduce_p2p(&net, 1048576, 4).time_s == 0);
+  assert_true(cost_allreduce_p2p(&net, 1048576, 4, SL_P2P_AUTO).time_s == 0);
 }
 
 /* Against measurement: PyTorch symmetric memory's multimem all-reduce on 8 Hopper GPUs (vLLM PR
@@ -609,7 +637,7 @@ static void test_multimem_allreduce_measured_h100(void **state) {
   assert_true(B > 0 && L > 0);
   assert_rel(cost_allreduce_multimem(&net, 4194304, 8).time_s, 4194304 * 9.0 / 8 / B + L, 1e-9, "form");
   /* faster than NCCL (pynccl 50 us at 4 MiB) and than the custom kernel's two stages there */
-  assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s < cost_allreduce_p2p(&net, 4194304, 8).time_s);
+  assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s < cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s);
   assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s <
               cost_collective(&net, SL_COLL_ALL_REDUCE, 4194304, 8, 8).time_s);
 #define MM_SCENARIO                                                                                          \
@@ -627,14 +655,14 @@ static void test_multimem_allreduce_measured_h100(void **state) {
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
     double S = cases[i].bytes, n = cases[i].ranks;
     snprintf(text, sizeof text, MM_SCENARIO, cases[i].ranks, S, "true");
-    double want = cases[i].route == 0   ? cost_allreduce_p2p(&net, S, n).time_s
+    double want = cases[i].route == 0   ? cost_allreduce_p2p(&net, S, n, SL_P2P_AUTO).time_s
                   : cases[i].route == 1 ? cost_allreduce_multimem(&net, S, n).time_s
                                         : cost_collective(&net, SL_COLL_ALL_REDUCE, S, n, n).time_s;
     assert_true(want > 0);
     assert_rel(run_text(text).step, want, 1e-9, "vLLM 0.11 routing");
   }
   snprintf(text, sizeof text, MM_SCENARIO, 8, 4194304.0, "false");
-  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 4194304, 8).time_s, 1e-9, "no symmetric memory");
+  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s, 1e-9, "no symmetric memory");
 #undef MM_SCENARIO
   /* A chip without the figures has no such kernel. */
   sl_link up = chip.scale_up;
