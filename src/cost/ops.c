@@ -223,7 +223,8 @@ sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, doub
       if ((S > ca_max || !st->custom_allreduce) && S <= (n >= 6 ? 64 : 32) * MIB)
         r = cost_allreduce_multimem(&ctx->net, S, n);
     }
-    if (!(r.time_s > 0) && st->custom_allreduce && S <= ca_max) r = cost_allreduce_p2p(&ctx->net, S, n, st->p2p_allreduce);
+    if (!(r.time_s > 0) && st->custom_allreduce && S <= ca_max)
+      r = cost_allreduce_p2p(&ctx->net, S, n, st->p2p_allreduce);
     /* the engine's own kernel: its figures are fitted to that kernel's timings as the engine runs it
      * (vLLM's benchmark_device_communicators.py, CUDA-graph timed), so the stack's losses are in them */
     if (r.time_s > 0) return r;

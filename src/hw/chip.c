@@ -75,9 +75,9 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
 
 sl_status link_check_role(reader *r, yt_node *l, const char *key) {
   static const char *const sw[] = {
-      "switch_reduce_efficiency", "switch_reduce_latency_s", "multimem_efficiency", "multimem_latency_s",
-      "p2p_efficiency",           "p2p_latency_s",           "p2p_one_shot_efficiency",
-      "p2p_one_shot_latency_s",   "mesh_links"};
+      "switch_reduce_efficiency", "switch_reduce_latency_s", "multimem_efficiency",
+      "multimem_latency_s",       "p2p_efficiency",          "p2p_latency_s",
+      "p2p_one_shot_efficiency",  "p2p_one_shot_latency_s",  "mesh_links"};
   if (strcmp(key, "scale_up") == 0) return SL_OK;
   for (size_t i = 0; i < SL_ARRAY_LEN(sw); i++) {
     yt_pair *p = yt_find(l, sw[i]);

@@ -43,10 +43,10 @@ typedef struct sl_link {
                         chip sharing bw_GBps (AMD Infinity Fabric: 7 on 8-GPU platforms), so k chips
                         of a domain reach each other over k-1 of them; 0 = a switch, any k at the
                         full bandwidth */
-  double p2p_one_shot_efficiency; /* the one-shot kernel's own figures (every rank reads the whole
-                                     buffer from each peer in one stage), where they differ from the
-                                     two-shot kernel's (p2p_efficiency, p2p_latency_s); 0 = the figures above */
-  double p2p_one_shot_latency_s;
+  /* scale-up only: the one-shot kernel's own figures (every rank reads the whole buffer from each
+   * peer in one stage), where they differ from the two-shot kernel's (p2p_efficiency,
+   * p2p_latency_s); 0 = those */
+  double p2p_one_shot_efficiency, p2p_one_shot_latency_s;
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it
@@ -192,7 +192,12 @@ extern const char *const sl_kv_policy_names[SL_KV_POLICY_COUNT + 1];
 
 /* Which of the engine's P2P all-reduce kernels runs: vLLM's rule by size and ranks, or one always
  * (TensorRT-LLM's AllReduceStrategy ONESHOT / TWOSHOT; a benchmark's forced column). */
-typedef enum sl_p2p_kernel { SL_P2P_AUTO, SL_P2P_ONE_SHOT, SL_P2P_TWO_SHOT, SL_P2P_KERNEL_COUNT } sl_p2p_kernel;
+typedef enum sl_p2p_kernel {
+  SL_P2P_AUTO,
+  SL_P2P_ONE_SHOT,
+  SL_P2P_TWO_SHOT,
+  SL_P2P_KERNEL_COUNT
+} sl_p2p_kernel;
 extern const char *const sl_p2p_kernel_names[SL_P2P_KERNEL_COUNT + 1];
 
 typedef struct sl_stack {

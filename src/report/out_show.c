@@ -139,8 +139,8 @@ static void link_collectives_text(jbuf *b, const sl_link *l) {
   if (l->switch_reduce_efficiency > 0)
     rep_printf(b, "; in-switch reduction %.3g, +%s", l->switch_reduce_efficiency, t[1]);
   if (l->p2p_efficiency > 0 && l->p2p_one_shot_efficiency > 0)
-    rep_printf(b, "; peer-to-peer kernels: one-shot %.3g, %s; two-shot %.3g, %s a stage", l->p2p_one_shot_efficiency,
-               t[4], l->p2p_efficiency, t[2]);
+    rep_printf(b, "; peer-to-peer kernels: one-shot %.3g, %s; two-shot %.3g, %s a stage",
+               l->p2p_one_shot_efficiency, t[4], l->p2p_efficiency, t[2]);
   else if (l->p2p_efficiency > 0)
     rep_printf(b, "; peer-to-peer kernel %.3g, %s a stage", l->p2p_efficiency, t[2]);
   if (l->multimem_efficiency > 0) rep_printf(b, "; multimem kernel %.3g, %s", l->multimem_efficiency, t[3]);

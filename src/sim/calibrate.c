@@ -25,22 +25,22 @@ enum {
   P_LATENCY,
   P_LINK_UP,
   P_LINK_OUT,
-  P_ESCALE,    /* energy.dynamic_scale, fitted to measured power */
-  P_DRAMPJ,    /* energy.dram_pj_per_bit, fitted to the measured power of streaming kernels */
-  P_UP_LAT,    /* links.scale_up.latency_s: per step of a collective */
-  P_UP_BASE,   /* links.scale_up.base_latency_s: start-up of a collective call */
-  P_UP_LL,     /* links.scale_up.ll_efficiency: the low-latency protocol's bandwidth */
-  P_UP_SW,     /* links.scale_up.switch_reduce_efficiency: the in-switch all-reduce's bandwidth */
-  P_UP_SWLAT,  /* links.scale_up.switch_reduce_latency_s: its fixed time per call */
-  P_UP_P2P,    /* links.scale_up.p2p_efficiency: a custom P2P all-reduce kernel's bandwidth */
-  P_UP_P2PLAT, /* links.scale_up.p2p_latency_s: its fixed time per stage */
-  P_UP_P2P1,   /* links.scale_up.p2p_one_shot_efficiency: the one-shot kernel's own bandwidth */
+  P_ESCALE,     /* energy.dynamic_scale, fitted to measured power */
+  P_DRAMPJ,     /* energy.dram_pj_per_bit, fitted to the measured power of streaming kernels */
+  P_UP_LAT,     /* links.scale_up.latency_s: per step of a collective */
+  P_UP_BASE,    /* links.scale_up.base_latency_s: start-up of a collective call */
+  P_UP_LL,      /* links.scale_up.ll_efficiency: the low-latency protocol's bandwidth */
+  P_UP_SW,      /* links.scale_up.switch_reduce_efficiency: the in-switch all-reduce's bandwidth */
+  P_UP_SWLAT,   /* links.scale_up.switch_reduce_latency_s: its fixed time per call */
+  P_UP_P2P,     /* links.scale_up.p2p_efficiency: a custom P2P all-reduce kernel's bandwidth */
+  P_UP_P2PLAT,  /* links.scale_up.p2p_latency_s: its fixed time per stage */
+  P_UP_P2P1,    /* links.scale_up.p2p_one_shot_efficiency: the one-shot kernel's own bandwidth */
   P_UP_P2P1LAT, /* links.scale_up.p2p_one_shot_latency_s: its fixed time */
-  P_UP_MM,     /* links.scale_up.multimem_efficiency: a multimem all-reduce kernel's bandwidth */
-  P_UP_MMLAT,  /* links.scale_up.multimem_latency_s: its fixed time per call */
-  P_TILE,      /* kernels.attention_tile_s */
-  P_ATTN_BWD,  /* efficiency.attention.backward */
-  P_ATTN,      /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
+  P_UP_MM,      /* links.scale_up.multimem_efficiency: a multimem all-reduce kernel's bandwidth */
+  P_UP_MMLAT,   /* links.scale_up.multimem_latency_s: its fixed time per call */
+  P_TILE,       /* kernels.attention_tile_s */
+  P_ATTN_BWD,   /* efficiency.attention.backward */
+  P_ATTN,       /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
   P_GLAT =
       P_ATTN + SL_ATTN_KERNEL_COUNT - SL_ATTN_FUSED, /* kernels.gemm_latency_s.<format>, one per format */
   P_COUNT = P_GLAT + SL_DTYPE_COUNT

@@ -637,7 +637,8 @@ static void test_multimem_allreduce_measured_h100(void **state) {
   assert_true(B > 0 && L > 0);
   assert_rel(cost_allreduce_multimem(&net, 4194304, 8).time_s, 4194304 * 9.0 / 8 / B + L, 1e-9, "form");
   /* faster than NCCL (pynccl 50 us at 4 MiB) and than the custom kernel's two stages there */
-  assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s < cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s);
+  assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s <
+              cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s);
   assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s <
               cost_collective(&net, SL_COLL_ALL_REDUCE, 4194304, 8, 8).time_s);
 #define MM_SCENARIO                                                                                          \
@@ -662,7 +663,8 @@ static void test_multimem_allreduce_measured_h100(void **state) {
     assert_rel(run_text(text).step, want, 1e-9, "vLLM 0.11 routing");
   }
   snprintf(text, sizeof text, MM_SCENARIO, 8, 4194304.0, "false");
-  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s, 1e-9, "no symmetric memory");
+  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s, 1e-9,
+             "no symmetric memory");
 #undef MM_SCENARIO
   /* A chip without the figures has no such kernel. */
   sl_link up = chip.scale_up;
