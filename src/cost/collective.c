@@ -160,9 +160,12 @@ static double ar_switch(const sl_net *net, const proto *p, double S, double n, d
  * (reduce-scatter), a barrier, then reads the other n-1 reduced slices (all-gather): two stages,
  * 2 (n-1)/n S in.  vLLM takes one-shot for 2 ranks, for fewer than 512 KiB on up to 4 ranks and
  * fewer than 256 KiB on up to 8, two-shot otherwise, and the kernel only for 2, 4, 6 or 8 ranks
- * and buffers up to 8 MiB (its max_size; larger ones go to NCCL).  A stage costs the link's
- * p2p_latency_s; the loads run at its p2p_efficiency (the kernel runs on 36 blocks: fewer SMs
- * than the link could use). */
+ * and buffers up to 8 MiB (its max_size; larger ones go to NCCL), unless the stack names one
+ * kernel (p2p_allreduce).  A two-shot stage costs the link's p2p_latency_s and its loads run at
+ * p2p_efficiency (the kernel runs on 36 blocks: fewer SMs than the link could use); the one-shot
+ * kernel reads the same links in another pattern at its own p2p_one_shot_efficiency and
+ * p2p_one_shot_latency_s (on H100 close to twice the rate: data/validation/collectives.yaml),
+ * the two-shot figures where the link has none of its own. */
 sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n, sl_p2p_kernel kernel) {
   sl_cost r = {0};
   int ranks = (int)lround(n);
