@@ -64,9 +64,9 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_p2p = up->bw_GBps * 1e9 * up->p2p_efficiency;
   net->up_p2p_lat = up->p2p_latency_s;
   /* the one-shot kernel: its own figures where the link gives them, else the two-shot kernel's */
-  net->up_p2p1 =
-      up->p2p_one_shot_efficiency > 0 ? up->bw_GBps * 1e9 * up->p2p_one_shot_efficiency : net->up_p2p;
-  net->up_p2p1_lat = up->p2p_one_shot_efficiency > 0 ? up->p2p_one_shot_latency_s : up->p2p_latency_s;
+  int own = up->p2p_one_shot_efficiency > 0;
+  net->up_p2p1 = own ? up->bw_GBps * 1e9 * up->p2p_one_shot_efficiency : net->up_p2p;
+  net->up_p2p1_lat = own ? up->p2p_one_shot_latency_s : up->p2p_latency_s;
   net->up_mm = up->bw_GBps * 1e9 * up->multimem_efficiency;
   net->up_mm_lat = up->multimem_latency_s;
   net->up_mesh = up->mesh_links;

@@ -755,8 +755,9 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   /* the same requests sent again (a benchmark's num_request_repeats): requests becomes their total */
   v->repeats = 1;
   if (!s) s = rd_double(r, t, "repeats", 0, 1, 1e4, &v->repeats);
-  if (!s && yt_find(t, "repeats")) {
-    yt_node *rn = yt_find(t, "repeats")->value;
+  yt_pair *rp = s ? NULL : yt_find(t, "repeats");
+  if (rp) {
+    yt_node *rn = rp->value;
     rd_mark m2 = rd_push(r, "repeats");
     if (v->repeats != floor(v->repeats))
       s = rd_fail(r, rn, "must be a whole number");
@@ -774,12 +775,13 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
   /* the measurement window: the whole run, or the server's steady state (B requests in flight) */
   static const char *const windows[] = {"run", "steady", NULL};
   if (!s) s = rd_enum(r, t, "window", 0, windows, &v->window);
-  if (!s && yt_find(t, "window")) v->window_line = yt_find(t, "window")->key_line;
-  if (!s && v->window == SL_WINDOW_STEADY) {
+  yt_pair *wp = s ? NULL : yt_find(t, "window");
+  if (wp) v->window_line = wp->key_line;
+  if (wp && v->window == SL_WINDOW_STEADY) {
     double n = v->trace ? (double)v->n_trace : v->requests;
     rd_mark m2 = rd_push(r, "window");
     if (n < v->max_seqs + 2)
-      s = rd_fail(r, yt_find(t, "window")->value,
+      s = rd_fail(r, wp->value,
                   "steady needs at least max_seqs + 2 requests (%.0f with max_seqs %.0f): it measures from "
                   "the max_seqs-th first token to the (requests - max_seqs - 1)-th completion",
                   n, v->max_seqs);

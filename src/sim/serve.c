@@ -598,9 +598,9 @@ static int engine_step(engine *e) {
   double tc = fmin(se.t_clock, dt);
   sl_capped cp = power_cap(&m->sc.chip, se.core, se.off, tc, dt - tc);
   double step_j = cp.dyn_j, raw_j = se.core + se.off;
+  /* both with the engine's host work */
   double raw_dt = step_with_host(&m->sc.stack, dt, seqs, e->idle) * m->time_scale;
-  dt = step_with_host(&m->sc.stack, cp.time_s, seqs, e->idle) *
-       m->time_scale; /* with the engine's host work */
+  dt = step_with_host(&m->sc.stack, cp.time_s, seqs, e->idle) * m->time_scale;
   e->idle = 0;
   e->energy_j += step_j;
   e->raw_j += raw_j, e->raw_s += raw_dt, e->clock_s += cp.clock_ratio * dt;
