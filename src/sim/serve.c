@@ -218,6 +218,7 @@ typedef struct sim_out {
   double span, span_tokens, span_steps, busy;
   double raw_j, raw_s, clock_s; /* the TDP cap: uncapped dynamic energy and engine time, clock x time */
   double raw_s_run;             /* the uncapped engine time over the whole run (steps and mean_step's) */
+  double pool_raw_j[2], pool_raw_s[2]; /* raw_j and raw_s per pool (disaggregated), over the window */
 } sim_out;
 
 /* What an engine runs: prefill and decode together (one colocated fleet), or one of them in a pool
@@ -711,8 +712,12 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
                           double *scratch, sim_out *o) {
   o->span = o->makespan, o->span_tokens = o->out_tokens, o->span_steps = o->steps, o->busy = 0;
   o->raw_j = o->raw_s = o->clock_s = 0;
-  for (size_t j = 0; j < n_eng; j++)
+  for (int k = 0; k < 2; k++)
+    o->pool_raw_j[k] = o->pool_raw_s[k] = 0;
+  for (size_t j = 0; j < n_eng; j++) {
     o->busy += e[j].step_sum, o->raw_j += e[j].raw_j, o->raw_s += e[j].raw_s, o->clock_s += e[j].clock_s;
+    o->pool_raw_j[j >= n_front] += e[j].raw_j, o->pool_raw_s[j >= n_front] += e[j].raw_s;
+  }
   o->raw_s_run = o->raw_s;
   if (e[0].sv->window != SL_WINDOW_STEADY) return 0;
   size_t b = (size_t)B;
@@ -727,6 +732,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
   double t1 = scratch[n - b - 2];
   if (!(t1 > t0)) return -1;
   double tok = 0, dyn = 0, busy = 0, steps = 0, pe[2] = {0, 0}, pb[2] = {0, 0}, rj = 0, rs = 0, ck = 0;
+  double prj[2] = {0, 0}, prs[2] = {0, 0};
   for (size_t j = 0; j < n_eng; j++) {
     int back = j >= n_front;
     for (size_t k = 0; k < e[j].n_log; k++) {
@@ -736,7 +742,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
         double f = in / dt;
         dyn += g[2] * f, busy += in, steps += f;
         rj += g[4] * f, rs += g[5] * f, ck += g[6] * f;
-        pe[back] += g[2] * f, pb[back] += in;
+        pe[back] += g[2] * f, pb[back] += in, prj[back] += g[4] * f, prs[back] += g[5] * f;
       }
       if (end > t0 && end <= t1) tok += g[3];
     }
@@ -745,7 +751,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
   o->raw_j = rj, o->raw_s = rs, o->clock_s = ck;
   o->energy_j = dyn;
   for (int k = 0; k < 2; k++)
-    o->pool_energy[k] = pe[k], o->pool_busy[k] = pb[k];
+    o->pool_energy[k] = pe[k], o->pool_busy[k] = pb[k], o->pool_raw_j[k] = prj[k], o->pool_raw_s[k] = prs[k];
   o->throughput = tok / o->span;
   return 0;
 }
@@ -1633,7 +1639,7 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
   {
     /* Per pool: its engines' busy time over the run (utilisation), its dynamic energy plus its chips'
      * static power, and its cost per hour at that power (econ); the system is their sum. */
-    double e_all = 0, chips_all = 0, busy_all = 0, dyn_all = 0, usd = 0, capex = 0;
+    double e_all = 0, chips_all = 0, dyn_all = 0, raw_all = 0, raw_busy = 0, usd = 0, capex = 0;
     int priced = sc->econ != NULL;
     res->serve.disaggregated = 1;
     for (int k = 0; k < 2; k++) {
@@ -1658,7 +1664,8 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
         usd += res->serve.pool_usd_per_hour[k];
         capex += cc.position_usd * chips;
       }
-      e_all += e, chips_all += chips, busy_all += o.pool_busy[k] * per_engine, dyn_all += dyn;
+      e_all += e, chips_all += chips, dyn_all += dyn;
+      raw_all += o.pool_raw_j[k] * per_engine, raw_busy += o.pool_raw_s[k] * per_engine;
     }
     res->serve.kv_link_scale_up = (int)serve_kv_transfer_s(sc, -1);
     res->serve.kv_transfer_mean_s = o.xfer_n > 0 ? o.xfer_sum / o.xfer_n : 0;
@@ -1672,9 +1679,10 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
     pw->uncapped_step_time_s = o.steps > 0 ? o.raw_s_run / o.steps : o.mean_step; /* as step_time_s */
     pw->step_j = o.span_steps > 0 ? e_all / o.span_steps : NAN;
     pw->avg_power_w_per_chip = e_all / (chips_all * o.span);
-    /* at full clock while busy: the dynamic energy over the busy chip-seconds, plus the static power */
+    /* at full clock while busy: the uncapped dynamic energy over the uncapped busy chip-seconds, plus
+     * the static power (as colocated: o.raw_j / o.raw_s + static_w) */
     pw->uncapped_power_w_per_chip =
-        busy_all > 0 ? dyn_all / busy_all + (e_all - dyn_all) / (chips_all * o.span) : NAN;
+        raw_busy > 0 ? raw_all / raw_busy + (e_all - dyn_all) / (chips_all * o.span) : NAN;
     pw->j_per_token = e_all / o.span_tokens;
     pw->j_per_sample = NAN;
     pw->peak_power_w_per_chip = NAN;
