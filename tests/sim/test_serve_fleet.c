@@ -170,17 +170,19 @@ static void test_bad_keys(void **state) {
  * steps' energy over their capped time sits at it. */
 static void test_uncapped_power_pools(void **state) {
   (void)state;
-  const char *t = "{chip: {preset: h100-sxm, tdp_w: 300}, stack: trtllm, model: llama3.1-8b, precision: bf16,"
-                  " task: serve, serve: {arrival_rate_per_s: 4, requests: 200, prompt_len: 2000, gen_len: 128,"
-                  " seed: 1, disaggregated: {prefill: {chips: 1}, decode: {chips: 1}}}}";
+  const char *t =
+      "{chip: {preset: h100-sxm, tdp_w: 300}, stack: trtllm, model: llama3.1-8b, precision: bf16,"
+      " task: serve, serve: {arrival_rate_per_s: 4, requests: 200, prompt_len: 2000, gen_len: 128,"
+      " seed: 1, disaggregated: {prefill: {chips: 1}, decode: {chips: 1}}}}";
   sl_scenario *sc = load(t);
   sl_result *r = run(sc);
-  double clock = sl_result_number(r, "energy.clock_ratio"), p = sl_result_number(r, "energy.avg_power_w_per_chip");
+  double clock = sl_result_number(r, "energy.clock_ratio"),
+         p = sl_result_number(r, "energy.avg_power_w_per_chip");
   double u = sl_result_number(r, "energy.uncapped_power_w_per_chip");
   print_message("disaggregated at 300 W: %.0f W, uncapped %.0f W, clock %.3f\n", p, u, clock);
-  assert_true(clock < 0.9);              /* the cap binds on the prefill steps */
-  assert_true(p <= 300 * (1 + 1e-9));    /* idle time between steps draws static power */
-  assert_true(u > 300 * 1.1);            /* at full clock the busy steps would pass the limit */
+  assert_true(clock < 0.9);           /* the cap binds on the prefill steps */
+  assert_true(p <= 300 * (1 + 1e-9)); /* idle time between steps draws static power */
+  assert_true(u > 300 * 1.1);         /* at full clock the busy steps would pass the limit */
   sl_result_free(r);
   sl_scenario_free(sc);
   /* without a binding cap the two definitions meet: busy power at full clock is the busy power */
@@ -197,10 +199,8 @@ static void test_uncapped_power_pools(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_kv_transfer),
-      cmocka_unit_test(test_infinite_link),
-      cmocka_unit_test(test_search_brute),
-      cmocka_unit_test(test_bad_keys),
+      cmocka_unit_test(test_kv_transfer),          cmocka_unit_test(test_infinite_link),
+      cmocka_unit_test(test_search_brute),         cmocka_unit_test(test_bad_keys),
       cmocka_unit_test(test_uncapped_power_pools),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
