@@ -31,7 +31,25 @@ static sl_status merge(reader *r, yt_node *base, yt_node *over, const char *skip
   return SL_OK;
 }
 
+/* How deep presets may derive from one another ({preset: NAME} inside a preset or spec file). */
+enum { SPEC_DEPTH_MAX = 8 };
+
+static sl_status resolve(reader *r, const char *kind, yt_node *node, yt_node **out, int depth);
+
+/* A spec file or preset that derives from another (a `preset` key of its own): that one under it. */
+static sl_status derive(reader *r, const char *kind, yt_node *node, yt_node **out, int depth) {
+  if (!*out || (*out)->type != YT_MAP || !yt_find(*out, "preset")) return SL_OK;
+  if (depth >= SPEC_DEPTH_MAX)
+    return rd_fail(r, node, "%s presets derive from one another more than %d deep (a cycle?)", kind,
+                   SPEC_DEPTH_MAX);
+  return resolve(r, kind, *out, out, depth + 1);
+}
+
 sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out) {
+  return resolve(r, kind, node, out, 0);
+}
+
+static sl_status resolve(reader *r, const char *kind, yt_node *node, yt_node **out, int depth) {
   *out = NULL;
   if (!node) return rd_fail(r, node, "missing");
   if (node->type == YT_MAP) {
@@ -43,7 +61,7 @@ sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out
     /* {preset: NAME-or-PATH, keys...}: the preset with these keys over it */
     rd_mark m = rd_push(r, "preset");
     sl_status s = pre->value && pre->value->type == YT_SCALAR
-                      ? spec_resolve(r, kind, pre->value, out)
+                      ? resolve(r, kind, pre->value, out, depth + 1)
                       : rd_fail(r, pre->value ? pre->value : node, "expected a preset name or a file path");
     rd_pop(r, m);
     if (!s) s = rd_map(r, *out);
@@ -72,7 +90,7 @@ sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out
       if (r->err) *r->err = e2;
       return s;
     }
-    return SL_OK;
+    return derive(r, kind, node, out, depth);
   }
   const char *text = sl_preset_text(kind, v);
   if (!text) {
@@ -90,5 +108,6 @@ sl_status spec_resolve(reader *r, const char *kind, yt_node *node, yt_node **out
     if (meant) return rd_fail(r, node, "unknown %s preset \"%s\" (did you mean \"%s\"?)", kind, v, meant);
     return rd_fail(r, node, "unknown %s preset \"%s\" (known: %s; or give a path)", kind, v, list);
   }
-  return yt_parse(r->a, text, strlen(text), preset_path(kind, v), out, r->err);
+  s = yt_parse(r->a, text, strlen(text), preset_path(kind, v), out, r->err);
+  return s ? s : derive(r, kind, node, out, depth);
 }

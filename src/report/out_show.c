@@ -504,9 +504,9 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     unit_time(s->host_seq_s, hq, sizeof hq);
     rep_printf(b, "host work %s a step%s, %s a sequence in it%s%s\n", hs, s->fitted & 4u ? " (fitted)" : "",
                hq, s->fitted & 8u ? " (fitted)" : "",
-               s->host_sync
-                   ? "; a training step waits on the device once, so the host binds past the device's time"
-                   : "");
+               s->host_sync     ? "; a training step waits on the device once, so the host binds past the device's time"
+               : s->host_overlap ? "; overlapped with the device's previous step (a step takes the longer of the two)"
+                                 : "; after the device's step");
   }
   rep_printf(b,
              "overlaps tensor-parallel communication: %s; data-parallel communication: %s; "
@@ -927,8 +927,9 @@ sl_status sl_spec_check(const char *kind_word, const char *text, size_t len, con
   memset(&e, 0, sizeof e);
   yt_node *t = NULL;
   sl_status s = yt_parse(&a, text, len, name ? name : "<text>", &t, &e);
+  reader r = {&e, &a, ""};
+  if (!s && t && t->type == YT_MAP) s = spec_resolve(&r, kind, t, &t); /* one derived from a preset */
   if (!s) {
-    reader r = {&e, &a, ""};
     sl_chip c;
     sl_stack st;
     sl_model m;

@@ -275,10 +275,16 @@ static void cv_sections(jbuf *b, const cvrun *c, int md) {
                  b0, b1);
     }
   }
-  rep_printf(b,
-             "%sstack prior (the efficiency of a stack that gives none, and under cross-validation of a fitted "
-             "stack left without cases): %.4f, the geometric mean of %zu fitted stack%s' efficiencies\n",
-             md ? "\n" : "  ", c->x.prior_eff, c->x.prior_stacks, c->x.prior_stacks == 1 ? "" : "s");
+  if (c->x.prior_stacks)
+    rep_printf(b,
+               "%sstack prior (the efficiency of a stack that gives none, and under cross-validation of a fitted "
+               "stack left without cases): %.4f, the geometric mean of %zu fitted stack%s' efficiencies\n",
+               md ? "\n" : "  ", c->x.prior_eff, c->x.prior_stacks, c->x.prior_stacks == 1 ? "" : "s");
+  else
+    rep_printf(b,
+               "%sstack prior (the efficiency of a stack that gives none): %.4f, built in (no stack of these "
+               "cases fits its efficiency)\n",
+               md ? "\n" : "  ", c->x.prior_eff);
   /* per source */
   sl_val_group *g = NULL, *fg = NULL;
   size_t n = val_by(&c->cv, 0, &g), nf = val_by(&c->fitted, 0, &fg);

@@ -34,9 +34,11 @@ static const struct {
     /* a framework's host work per step beside its launches: up to 20 ms (a Python scheduler's slowest
      * passes; a Python training pipeline's input distribution and bookkeeping, TorchRec's of 2022 about
      * 7 ms), prior 50 us (a C++ scheduler's pass and the step's launch); and per sequence in the step:
-     * up to 50 us (a Python request object's bookkeeping), prior 1 us (a C++ loop over the batch) */
+     * up to 200 us (a Python request object's bookkeeping, and an OpenAI server's work on each
+     * sequence's token: detokenising, one streamed event, its client's parse, on the same host), prior
+     * 1 us (a C++ loop over the batch) */
     {"host_step_s", offsetof(sl_stack, host_step_s), 0.0, 2e-2, 2e-4, 5e-5}, /* probe: + 200 us */
-    {"host_seq_s", offsetof(sl_stack, host_seq_s), 0.0, 5e-5, 5e-6, 1e-6},   /* probe: + 5 us */
+    {"host_seq_s", offsetof(sl_stack, host_seq_s), 0.0, 2e-4, 5e-6, 1e-6},   /* probe: + 5 us */
 };
 
 const char *stack_fig_key(int i) {
@@ -323,7 +325,9 @@ static double prior_of(const sl_stack_fit *fits, const sl_stack_fit *alt, size_t
     if (f->n_cases > 0 && f->fitted[0] && f->after[0] > 0) sum += log(f->after[0]), k++;
   }
   if (count) *count = k;
-  return k ? exp(sum / (double)k) : 1.0;
+  /* with no stack among these cases to draw it from, the built-in prior (the one of the full
+   * cross-validated set, data/validation/residuals.yaml) stands */
+  return k ? exp(sum / (double)k) : stack_prior_efficiency();
 }
 
 /* Sets the prior efficiency on the cases (of group `group`, or all) whose stack takes it: a stack

@@ -209,7 +209,8 @@ static void test_all_presets_load(void **state) {
       const char *text = sl_preset_text(kinds[k], name);
       assert_int_equal(yt_parse(&a, text, strlen(text), name, &t, &err), SL_OK);
       reader r = {&err, &a, ""};
-      sl_status s;
+      sl_status s = spec_resolve(&r, kinds[k], t, &t); /* a preset may derive from another */
+      assert_int_equal(s, SL_OK);
       if (k == 0) {
         sl_chip c;
         s = chip_from_node(&r, t, &c);
@@ -217,6 +218,7 @@ static void test_all_presets_load(void **state) {
       } else if (k == 1) {
         sl_stack st;
         s = stack_from_node(&r, t, &st);
+        if (!s && strcmp(st.name, name) != 0) fail_msg("stack %s names itself %s", name, st.name);
       } else {
         sl_model m;
         s = model_from_node(&r, t, &m);
@@ -331,6 +333,47 @@ static void test_preset_with_overrides(void **state) {
   assert_string_equal(err.key, "chip.preset");
 }
 
+/* A spec file may derive from a preset or another file (its own `preset` key): the built-in
+ * vllm-async is vllm with keys over it; a file over it over vllm; presets that name each other fail
+ * with a one-line error naming the file and key, not a loop. */
+static void test_derived_presets(void **state) {
+  (void)state;
+  sl_scenario *sc = NULL;
+  sl_error err;
+  assert_int_equal(sl_scenario_load(NULL, "{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: vllm-async}",
+                                    NULL, 0, &sc, &err),
+                   SL_OK);
+  assert_string_equal(sc->stack.name, "vllm-async");
+  assert_true(sc->stack.host_overlap && sc->stack.host_step_s > 0 && (sc->stack.fitted & 12u) == 12u);
+  assert_true(sc->stack.custom_allreduce && sc->stack.fused_add_norm); /* vllm's */
+  sl_scenario_free(sc);
+  char a[320], b[320], text[800];
+  snprintf(a, sizeof a, "%s/derived.yaml", tmpdir);
+  FILE *f = fopen(a, "w");
+  assert_non_null(f);
+  fputs("preset: vllm-async\nname: mine\nhost_step_s: 0.001\n", f);
+  fclose(f);
+  snprintf(text, sizeof text, "{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: %s}", a);
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
+  assert_string_equal(sc->stack.name, "mine");
+  assert_true(sc->stack.host_overlap && sc->stack.host_step_s == 0.001 && sc->stack.fused_add_norm);
+  sl_scenario_free(sc);
+  snprintf(a, sizeof a, "%s/loop-a.yaml", tmpdir);
+  snprintf(b, sizeof b, "%s/loop-b.yaml", tmpdir);
+  f = fopen(a, "w");
+  assert_non_null(f);
+  fputs("preset: loop-b.yaml\nname: a\n", f);
+  fclose(f);
+  f = fopen(b, "w");
+  assert_non_null(f);
+  fputs("preset: loop-a.yaml\nname: b\n", f);
+  fclose(f);
+  snprintf(text, sizeof text, "{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: %s}", a);
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_ERR_INPUT);
+  if (!strstr(err.message, "more than 8 deep") || !strstr(err.key, "stack"))
+    fail_msg("%s: %s: %s", err.file, err.key, err.message);
+}
+
 /* A Hugging Face config.json of the Llama family reads as a SwiGLU/RMSNorm/RoPE transformer. */
 static void test_hf_config(void **state) {
   (void)state;
@@ -402,6 +445,7 @@ int main(void) {
       cmocka_unit_test(test_scenario_errors),
       cmocka_unit_test(test_overrides),
       cmocka_unit_test(test_preset_with_overrides),
+      cmocka_unit_test(test_derived_presets),
       cmocka_unit_test(test_hf_config),
       cmocka_unit_test(test_truncated_presets),
   };
