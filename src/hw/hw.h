@@ -264,6 +264,7 @@ typedef struct sl_stack {
   /* stacks of one group share their fitted figures, fitted on all their cases together (default: the
    * stack's own name) */
   const char *fit_group;
+  const char *fit_cases; /* the case file its fitted figures come from when not the cross-validated set */
   /* DLRM training and inference on a framework driven from the host, op by op (docs/chip-spec.md):
    * the host waits on the device once a step (host_sync), so the step is the longer of the device
    * time and the host's issue time, kernel_overhead_s for each op it issues; the ops counted are the

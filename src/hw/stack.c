@@ -100,7 +100,8 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
     rd_pop(r, m);
   }
   /* the case files scripts/refit fits them on, when not the cross-validated set's (read there) */
-  if (!s) s = rd_string(r, n, "fit_cases", 0, &ign);
+  st->fit_cases = NULL;
+  if (!s) s = rd_string(r, n, "fit_cases", 0, &st->fit_cases);
   st->embedding_fused = st->optimizer_foreach = 1;
   if (!s) s = rd_bool(r, n, "host_sync", 0, &st->host_sync);
   if (!s) s = rd_bool(r, n, "embedding_fused", 0, &st->embedding_fused);

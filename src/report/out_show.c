@@ -368,7 +368,9 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_num(b, "efficiency", s->efficiency);
   jb_num(b, "host_step_s", s->host_step_s);
   jb_num(b, "host_seq_s", s->host_seq_s);
+  jb_bool(b, "host_overlap", s->host_overlap);
   jb_bool(b, "host_sync", s->host_sync);
+  if (s->fit_cases) jb_str(b, "fit_cases", s->fit_cases);
   jb_arr_begin(b, "fitted");
   for (int k = 0; k < SL_STACK_FIGS; k++)
     if (s->fitted >> k & 1u) jb_str(b, NULL, stack_fig_key(k));
@@ -504,9 +506,11 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     unit_time(s->host_seq_s, hq, sizeof hq);
     rep_printf(b, "host work %s a step%s, %s a sequence in it%s%s\n", hs, s->fitted & 4u ? " (fitted)" : "",
                hq, s->fitted & 8u ? " (fitted)" : "",
-               s->host_sync     ? "; a training step waits on the device once, so the host binds past the device's time"
-               : s->host_overlap ? "; overlapped with the device's previous step (a step takes the longer of the two)"
-                                 : "; after the device's step");
+               s->host_sync
+                   ? "; a training step waits on the device once, so the host binds past the device's time"
+               : s->host_overlap
+                   ? "; overlapped with the device's previous step (a step takes the longer of the two)"
+                   : "; after the device's step");
   }
   rep_printf(b,
              "overlaps tensor-parallel communication: %s; data-parallel communication: %s; "
@@ -902,6 +906,11 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
   } else if (stack) {
     text_stack(&b, &l.stack);
     text_record(&b, rec, nrec, "stack");
+    if (l.stack.fit_cases && l.stack.fitted)
+      rep_printf(&b,
+                 "fitted on: the cases of %s that run on it (silica calibrate --stack %s %s), cross-validated "
+                 "over them alone (docs/validation.md)\n",
+                 l.stack.fit_cases, l.stack.name, l.stack.fit_cases);
   } else if (model) {
     text_model(&b, &l);
   } else {

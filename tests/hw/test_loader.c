@@ -340,7 +340,8 @@ static void test_derived_presets(void **state) {
   (void)state;
   sl_scenario *sc = NULL;
   sl_error err;
-  assert_int_equal(sl_scenario_load(NULL, "{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: vllm-async}",
+  assert_int_equal(sl_scenario_load(NULL,
+                                    "{chip: h100-sxm, model: llama3.1-8b, task: decode, stack: vllm-async}",
                                     NULL, 0, &sc, &err),
                    SL_OK);
   assert_string_equal(sc->stack.name, "vllm-async");

@@ -233,8 +233,7 @@ static void test_prior_without_fitted_efficiency(void **state) {
     assert_true(set.cases[i].sc->stack.efficiency == stack_prior_efficiency());
   /* in sample the preset's own figures fit; left out, the host figures refitted on the other group
    * move (which a batch-1 decode's host-bound step shows), the efficiency does not */
-  if (!(fitted.valid.mape < 5e-3))
-    fail_msg("fitted %.4f (a prior of 1 is ~18%% off)", fitted.valid.mape);
+  if (!(fitted.valid.mape < 5e-3)) fail_msg("fitted %.4f (a prior of 1 is ~18%% off)", fitted.valid.mape);
   assert_int_equal(cv.valid.ran, SL_ARRAY_LEN(DEC));
   free(x.resid.rows);
   free(fs);
