@@ -907,10 +907,11 @@ sl_status sl_spec_show(const char *kind_word, const char *name, sl_format format
     text_stack(&b, &l.stack);
     text_record(&b, rec, nrec, "stack");
     if (l.stack.fit_cases && l.stack.fitted)
-      rep_printf(&b,
-                 "fitted on: the cases of %s that run on it (silica calibrate --stack %s %s), cross-validated "
-                 "over them alone (docs/validation.md)\n",
-                 l.stack.fit_cases, l.stack.name, l.stack.fit_cases);
+      rep_printf(
+          &b,
+          "fitted on: the cases of %s that run on it (silica calibrate --stack %s %s), cross-validated "
+          "over them alone (docs/validation.md)\n",
+          l.stack.fit_cases, l.stack.name, l.stack.fit_cases);
   } else if (model) {
     text_model(&b, &l);
   } else {
