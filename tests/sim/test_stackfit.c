@@ -68,13 +68,41 @@ static void write_cases(const char *path) {
   fclose(f);
 }
 
+/* One leave-one-source-out run over a loaded set: both validations, the stacks' fits, the extras. */
+typedef struct cvout {
+  sl_validation fitted, cv;
+  sl_stack_fit *fs;
+  size_t nf;
+  sl_cv_extra x;
+} cvout;
+
+static void load_set(const char *path, sl_fit_set *set) {
+  memset(set, 0, sizeof *set);
+  sl_error err;
+  assert_int_equal(val_load_fit(set, path, NULL, &err), SL_OK);
+}
+
+static void cv_run(sl_fit_set *set, cvout *o) {
+  sl_error err;
+  val_init(&o->fitted);
+  val_init(&o->cv);
+  o->fs = NULL, o->nf = 0;
+  assert_int_equal(val_cross_validate(set, &o->fitted, &o->cv, &o->fs, &o->nf, &o->x, &err), SL_OK);
+}
+
+static void cv_free(cvout *o) {
+  free(o->x.resid.rows);
+  free(o->fs);
+  val_free(&o->fitted);
+  val_free(&o->cv);
+}
+
 static void test_recovers_known_figures(void **state) {
   const char *path = *state;
   sl_fit_set set;
-  memset(&set, 0, sizeof set);
-  sl_error err;
-  assert_int_equal(val_load_fit(&set, path, NULL, &err), SL_OK);
+  load_set(path, &set);
   assert_int_equal(set.n, SL_ARRAY_LEN(SCEN));
+  sl_error err;
   sl_stack_fit fit;
   assert_int_equal(stack_fit(&set, "megatron-2024", NULL, &fit, &err), SL_OK);
   assert_int_equal(fit.n_cases, SL_ARRAY_LEN(SCEN));
@@ -92,35 +120,25 @@ static void test_recovers_known_figures(void **state) {
 static void test_cross_validation(void **state) {
   const char *path = *state;
   sl_fit_set set;
-  memset(&set, 0, sizeof set);
-  sl_error err;
-  assert_int_equal(val_load_fit(&set, path, NULL, &err), SL_OK);
+  load_set(path, &set);
   double eff0 = set.cases[0].sc->stack.efficiency;
-  sl_validation fitted, cv;
-  val_init(&fitted);
-  val_init(&cv);
-  sl_stack_fit *fs = NULL;
-  size_t nf = 0;
-  sl_cv_extra x;
-  assert_int_equal(val_cross_validate(&set, &fitted, &cv, &fs, &nf, &x, &err), SL_OK);
-  assert_int_equal(x.resid.n, SL_ARRAY_LEN(SCEN));
-  free(x.resid.rows);
-  assert_int_equal(nf, 1);
-  assert_int_equal(fitted.valid.ran, SL_ARRAY_LEN(SCEN));
-  assert_int_equal(cv.valid.ran, SL_ARRAY_LEN(SCEN));
+  cvout o;
+  cv_run(&set, &o);
+  assert_int_equal(o.x.resid.n, SL_ARRAY_LEN(SCEN));
+  assert_int_equal(o.nf, 1);
+  assert_int_equal(o.fitted.valid.ran, SL_ARRAY_LEN(SCEN));
+  assert_int_equal(o.cv.valid.ran, SL_ARRAY_LEN(SCEN));
   /* one truth behind every group: each left-out group is predicted from the others' fit */
-  if (!(fitted.valid.mape < 1e-3 && cv.valid.mape < 5e-3))
-    fail_msg("fitted %.4f, cross-validated %.4f", fitted.valid.mape, cv.valid.mape);
+  if (!(o.fitted.valid.mape < 1e-3 && o.cv.valid.mape < 5e-3))
+    fail_msg("fitted %.4f, cross-validated %.4f", o.fitted.valid.mape, o.cv.valid.mape);
   sl_val_group *g = NULL;
-  size_t ng = val_by(&cv, 0, &g);
+  size_t ng = val_by(&o.cv, 0, &g);
   assert_int_equal(ng, 3);
   assert_string_equal(g[1].name, "g1");
   free(g);
   /* the cases are left with their own figures */
   assert_true(set.cases[0].sc->stack.efficiency == eff0);
-  free(fs);
-  val_free(&fitted);
-  val_free(&cv);
+  cv_free(&o);
   val_fit_free(&set);
 }
 
@@ -152,10 +170,9 @@ static void test_fit_group(void **state) {
   for (int grouped = 0; grouped < 2; grouped++) {
     write_group_cases(path, grouped);
     sl_fit_set set;
-    memset(&set, 0, sizeof set);
-    sl_error err;
-    assert_int_equal(val_load_fit(&set, path, NULL, &err), SL_OK);
+    load_set(path, &set);
     if (grouped) { /* naming one stack fits the group on all its cases and sets both */
+      sl_error err;
       sl_stack_fit fit;
       assert_int_equal(stack_fit(&set, "sa", NULL, &fit, &err), SL_OK);
       assert_int_equal(fit.n_cases, SL_ARRAY_LEN(SCEN));
@@ -164,23 +181,15 @@ static void test_fit_group(void **state) {
       for (size_t i = 0; i < set.n; i++)
         assert_true(fabs(set.cases[i].sc->stack.efficiency - fit.after[0]) < 1e-12);
     }
-    sl_validation fitted, cv;
-    val_init(&fitted);
-    val_init(&cv);
-    sl_stack_fit *fs = NULL;
-    size_t nf = 0;
-    sl_cv_extra x;
-    assert_int_equal(val_cross_validate(&set, &fitted, &cv, &fs, &nf, &x, &err), SL_OK);
-    assert_int_equal(nf, grouped ? 1 : 2);
+    cvout o;
+    cv_run(&set, &o);
+    assert_int_equal(o.nf, grouped ? 1 : 2);
     /* the stack prior: the geometric mean of the fitted efficiencies, one per fit group */
-    print_message("stack prior %.4f of %zu\n", x.prior_eff, x.prior_stacks);
-    assert_int_equal(x.prior_stacks, grouped ? 1 : 2);
-    assert_true(fabs(x.prior_eff - 0.8) < 5e-3);
-    cv_mape[grouped] = cv.valid.mape;
-    free(x.resid.rows);
-    free(fs);
-    val_free(&fitted);
-    val_free(&cv);
+    print_message("stack prior %.4f of %zu\n", o.x.prior_eff, o.x.prior_stacks);
+    assert_int_equal(o.x.prior_stacks, grouped ? 1 : 2);
+    assert_true(fabs(o.x.prior_eff - 0.8) < 5e-3);
+    cv_mape[grouped] = o.cv.valid.mape;
+    cv_free(&o);
     val_fit_free(&set);
   }
   unlink(path);
@@ -217,28 +226,18 @@ static void test_prior_without_fitted_efficiency(void **state) {
             DEC[i], predict("%s", DEC[i]));
   fclose(f);
   sl_fit_set set;
-  memset(&set, 0, sizeof set);
-  sl_error err;
-  assert_int_equal(val_load_fit(&set, path, NULL, &err), SL_OK);
-  sl_validation fitted, cv;
-  val_init(&fitted);
-  val_init(&cv);
-  sl_stack_fit *fs = NULL;
-  size_t nf = 0;
-  sl_cv_extra x;
-  assert_int_equal(val_cross_validate(&set, &fitted, &cv, &fs, &nf, &x, &err), SL_OK);
-  assert_int_equal(x.prior_stacks, 0);
-  assert_true(x.prior_eff == stack_prior_efficiency());
+  load_set(path, &set);
+  cvout o;
+  cv_run(&set, &o);
+  assert_int_equal(o.x.prior_stacks, 0);
+  assert_true(o.x.prior_eff == stack_prior_efficiency());
   for (size_t i = 0; i < set.n; i++)
     assert_true(set.cases[i].sc->stack.efficiency == stack_prior_efficiency());
   /* in sample the preset's own figures fit; left out, the host figures refitted on the other group
    * move (which a batch-1 decode's host-bound step shows), the efficiency does not */
-  if (!(fitted.valid.mape < 5e-3)) fail_msg("fitted %.4f (a prior of 1 is ~18%% off)", fitted.valid.mape);
-  assert_int_equal(cv.valid.ran, SL_ARRAY_LEN(DEC));
-  free(x.resid.rows);
-  free(fs);
-  val_free(&fitted);
-  val_free(&cv);
+  if (!(o.fitted.valid.mape < 5e-3)) fail_msg("fitted %.4f (a prior of 1 is ~18%% off)", o.fitted.valid.mape);
+  assert_int_equal(o.cv.valid.ran, SL_ARRAY_LEN(DEC));
+  cv_free(&o);
   val_fit_free(&set);
   unlink(path);
   rmdir(pdir);
