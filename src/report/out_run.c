@@ -262,6 +262,12 @@ static void text_serve(jbuf *b, const sl_result *res) {
   text_latency_interval(b, res->serve.ttft_iv);
   rep_printf(b, "  %-14s p50 %s, p90 %s, p99 %s\n", "TPOT", e, f, g);
   text_latency_interval(b, res->serve.tpot_iv);
+  if (res->serve.itl[0] == res->serve.itl[0]) {
+    char i0[32], i1[32], i2[32];
+    unit_time(res->serve.itl[0], i0, sizeof i0), unit_time(res->serve.itl[1], i1, sizeof i1);
+    unit_time(res->serve.itl[2], i2, sizeof i2);
+    rep_printf(b, "  %-14s p50 %s, p90 %s, p99 %s (inter-token latency)\n", "ITL", i0, i1, i2);
+  }
   rep_printf(b, "  %-14s %.4g tokens/s, goodput %.4g requests/s within the SLO\n", "throughput",
              res->serve.throughput_tokens_per_s, res->serve.goodput_requests_per_s);
   if (res->serve.window_s == res->serve.window_s) {

@@ -286,6 +286,9 @@ static const result_key KEYS[] = {
     KEY("serve.tpot_p50_s", "s", W_SERVE, R_DOUBLE, serve.tpot[0]),
     KEY("serve.tpot_p90_s", "s", W_SERVE, R_DOUBLE, serve.tpot[1]),
     KEY("serve.tpot_p99_s", "s", W_SERVE, R_DOUBLE, serve.tpot[2]),
+    KEY("serve.itl_p50_s", "s, inter-token latency", W_SERVE, R_DOUBLE, serve.itl[0]),
+    KEY("serve.itl_p90_s", "s, inter-token latency", W_SERVE, R_DOUBLE, serve.itl[1]),
+    KEY("serve.itl_p99_s", "s, inter-token latency", W_SERVE, R_DOUBLE, serve.itl[2]),
     KEY("serve.ttft_p50_lo_s", "s, 80% interval of serve.ttft_p50_s, low end", W_SERVE, R_DOUBLE, serve.ttft_iv[0][0]),
     KEY("serve.ttft_p50_hi_s", "s, 80% interval of serve.ttft_p50_s, high end", W_SERVE, R_DOUBLE, serve.ttft_iv[1][0]),
     KEY("serve.ttft_p99_lo_s", "s, 80% interval of serve.ttft_p99_s, low end", W_SERVE, R_DOUBLE, serve.ttft_iv[0][1]),
@@ -550,6 +553,9 @@ static void write_serve(jbuf *b, const sl_result *r) {
       jb_num(b, "tpot_p50_s", c->tpot[0]);
       jb_num(b, "tpot_p90_s", c->tpot[1]);
       jb_num(b, "tpot_p99_s", c->tpot[2]);
+      jb_num(b, "itl_p50_s", c->itl[0]);
+      jb_num(b, "itl_p90_s", c->itl[1]);
+      jb_num(b, "itl_p99_s", c->itl[2]);
       jb_num(b, "throughput_tokens_per_s", c->throughput_tokens_per_s);
       jb_num(b, "goodput_requests_per_s", c->goodput_requests_per_s);
       jb_num(b, "preemptions", c->preemptions);

@@ -208,6 +208,8 @@ typedef struct sim_out {
   double spec_steps, spec_tokens;              /* speculative decoding: sequence-steps, tokens they emitted */
   int has_prefix;                              /* some request has a shared prefix */
   double mean_ttft, mean_tpot, mean_step;
+  double itl[3]; /* inter-token latency p50, p90, p99 over the window (NaN: no step decoded) */
+  double win0, win1; /* the measurement window (the whole run: -inf, inf) */
   int infeasible;
   /* disaggregated pools: per pool (prefill, decode) busy engine-seconds, dynamic energy, steps */
   double pool_busy[2], pool_energy[2], pool_steps[2];
@@ -277,13 +279,13 @@ typedef struct engine {
   /* the TDP cap: the steps' dynamic energy and time at the top clock, and the clock ratio times
    * the time of each step (summed) */
   double raw_j, raw_s, clock_s;
-  /* serve.window steady: every step's end, length, dynamic energy, tokens emitted, uncapped energy
-   * and length, and clock ratio x length (STEP_LOG doubles each), to average over the window once
-   * the run has found it; NULL otherwise */
+  /* every step's end, length, dynamic energy, tokens emitted, uncapped energy and length, clock
+   * ratio x length and sequences decoding (STEP_LOG doubles each), to average over the window and
+   * find the inter-token latencies once the run has ended */
   double *log;
   size_t n_log, cap_log;
 } engine;
-enum { STEP_LOG = 7 };
+enum { STEP_LOG = 8 };
 
 static int engine_busy(const engine *e) {
   return e->n_run > 0 || e->head != e->tail;
@@ -652,7 +654,7 @@ static int engine_step(engine *e) {
     }
   }
   e->n_run = keep;
-  if (sv->window == SL_WINDOW_STEADY) { /* the step, for the window's averages */
+  { /* the step, for the window's averages and the inter-token latencies */
     if (e->n_log == e->cap_log) {
       size_t cap = e->cap_log ? 2 * e->cap_log : 1024;
       double *g = realloc(e->log, cap * STEP_LOG * sizeof *g);
@@ -661,7 +663,7 @@ static int engine_step(engine *e) {
     }
     double *g = e->log + e->n_log++ * STEP_LOG;
     g[0] = e->now, g[1] = dt, g[2] = step_j, g[3] = emitted_all;
-    g[4] = raw_j, g[5] = raw_dt, g[6] = cp.clock_ratio * dt;
+    g[4] = raw_j, g[5] = raw_dt, g[6] = cp.clock_ratio * dt, g[7] = dec;
   }
   return 1;
 }
@@ -719,6 +721,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
     o->pool_raw_j[j >= n_front] += e[j].raw_j, o->pool_raw_s[j >= n_front] += e[j].raw_s;
   }
   o->raw_s_run = o->raw_s;
+  o->win0 = -INFINITY, o->win1 = INFINITY;
   if (e[0].sv->window != SL_WINDOW_STEADY) return 0;
   size_t b = (size_t)B;
   if (b < 1 || n < b + 2) return -1;
@@ -748,11 +751,44 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
     }
   }
   o->span = t1 - t0, o->span_tokens = tok, o->span_steps = steps, o->busy = busy;
+  o->win0 = t0, o->win1 = t1;
   o->raw_j = rj, o->raw_s = rs, o->clock_s = ck;
   o->energy_j = dyn;
   for (int k = 0; k < 2; k++)
     o->pool_energy[k] = pe[k], o->pool_busy[k] = pb[k], o->pool_raw_j[k] = prj[k], o->pool_raw_s[k] = prs[k];
   o->throughput = tok / o->span;
+  return 0;
+}
+
+/* The inter-token latencies over the window (its steps: those that end in it).  Every sequence a
+ * step decodes waits the step's length for its next token (a step of decodes alone, or one with a
+ * prefill chunk beside them), so their distribution is the steps' lengths weighted by their
+ * decoding sequences: vLLM's benchmark's ITL, the time between one streamed token and the next.
+ * Returns -1 when out of memory. */
+static int itl_stats(const engine *e, size_t n_eng, sim_out *o) {
+  size_t n = 0;
+  for (size_t j = 0; j < n_eng; j++)
+    n += e[j].n_log;
+  double *v = malloc((n ? n : 1) * 2 * sizeof *v), w = 0;
+  if (!v) return -1;
+  size_t m = 0;
+  for (size_t j = 0; j < n_eng; j++)
+    for (size_t k = 0; k < e[j].n_log; k++) {
+      const double *g = e[j].log + k * STEP_LOG;
+      if (g[0] > o->win0 && g[0] <= o->win1 && g[7] > 0) v[2 * m] = g[1], v[2 * m + 1] = g[7], w += g[7], m++;
+    }
+  qsort(v, m, 2 * sizeof *v, cmp_double); /* by length (the first of each pair) */
+  const double ps[3] = {0.50, 0.90, 0.99};
+  for (int q = 0; q < 3; q++) {
+    double c = 0;
+    o->itl[q] = NAN;
+    for (size_t i = 0; i < m; i++)
+      if ((c += v[2 * i + 1]) >= ps[q] * w) {
+        o->itl[q] = v[2 * i];
+        break;
+      }
+  }
+  free(v);
   return 0;
 }
 
@@ -888,6 +924,10 @@ static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec 
     o->kv_blocks = kv_blocks;
     if (measure_window(r, n, e, n_eng, n_eng, sv->max_seqs * (double)n_eng, ttft, o))
       window_error(m, sv, n, (double)n_eng);
+    else if (itl_stats(e, n_eng, o)) {
+      m->failed = 1;
+      if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve latencies)");
+    }
   }
   for (size_t k = 0; k < n_eng; k++)
     engine_free(&e[k]);
@@ -1044,6 +1084,10 @@ static sl_status simulate_pools(pool_rt *pl, int n_pools, const sl_serve_spec *s
     double holders = (double)(n_back ? n_back : n_front); /* the engines that hold decoding requests */
     if (measure_window(r, n, e, n_eng, n_front, sv->max_seqs * holders, ttft, o))
       window_error(m, sv, n, holders);
+    else if (itl_stats(e, n_eng, o)) {
+      m->failed = 1;
+      if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve latencies)");
+    }
   }
   for (size_t k = 0; k < n_eng; k++)
     engine_free(&e[k]);
@@ -1132,7 +1176,7 @@ sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, doub
 static void curve_point(sl_serve_point *c, double rate, const sim_out *o) {
   c->rate_per_s = rate;
   for (int k = 0; k < 3; k++)
-    c->ttft[k] = o->ttft[k], c->tpot[k] = o->tpot[k];
+    c->ttft[k] = o->ttft[k], c->tpot[k] = o->tpot[k], c->itl[k] = o->itl[k];
   c->throughput_tokens_per_s = o->throughput, c->goodput_requests_per_s = o->goodput;
   c->preemptions = o->preemptions, c->mean_batch_tokens = o->batch_tokens;
 }
@@ -1373,7 +1417,7 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
   res->feasible = 1;
   res->has_serve = 1;
   for (int k = 0; k < 3; k++)
-    res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
+    res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k], res->serve.itl[k] = o.itl[k];
   res->serve.throughput_tokens_per_s = o.throughput;
   res->serve.goodput_requests_per_s = o.goodput;
   res->serve.window_s = sv->window == SL_WINDOW_STEADY ? o.span : NAN;
@@ -1623,7 +1667,7 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
   res->feasible = 1;
   res->has_serve = 1;
   for (int k = 0; k < 3; k++)
-    res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k];
+    res->serve.ttft[k] = o.ttft[k], res->serve.tpot[k] = o.tpot[k], res->serve.itl[k] = o.itl[k];
   res->serve.throughput_tokens_per_s = o.throughput;
   res->serve.goodput_requests_per_s = o.goodput;
   res->serve.window_s = sv->window == SL_WINDOW_STEADY ? o.span : NAN;

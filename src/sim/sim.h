@@ -87,7 +87,7 @@ typedef struct sl_campaign {
 
 /* One point of the latency-throughput curve (serve.curve in the JSON). */
 typedef struct sl_serve_point {
-  double rate_per_s, ttft[3], tpot[3], throughput_tokens_per_s, goodput_requests_per_s;
+  double rate_per_s, ttft[3], tpot[3], itl[3], throughput_tokens_per_s, goodput_requests_per_s;
   double preemptions, mean_batch_tokens;
 } sl_serve_point;
 
@@ -115,7 +115,7 @@ struct sl_result {
   size_t n_rows;
   int has_serve;
   struct {
-    double ttft[3], tpot[3]; /* p50, p90, p99 */
+    double ttft[3], tpot[3], itl[3]; /* p50, p90, p99 (itl: inter-token latency, NaN: none) */
     double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
     double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
     /* disaggregated prefill/decode pools (serve.disaggregated): [0] prefill, [1] decode */

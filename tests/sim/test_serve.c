@@ -41,6 +41,8 @@ static void test_idle_latency(void **state) {
   char t[600];
   double ttft = number(serve_text(t, sizeof t, 0.01, 20, "512", "65", 1), NULL, 0, "serve.ttft_p50_s");
   double tpot = number(t, NULL, 0, "serve.tpot_p50_s");
+  double itl[3] = {number(t, NULL, 0, "serve.itl_p50_s"), number(t, NULL, 0, "serve.itl_p90_s"),
+                   number(t, NULL, 0, "serve.itl_p99_s")};
   double prefill = number("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, task: prefill,"
                           " infer: {batch: 1, prompt_len: 512}}",
                           NULL, 0, "step_time_s");
@@ -51,6 +53,11 @@ static void test_idle_latency(void **state) {
                 prefill * 1e3, tpot * 1e3, decode * 1e3);
   assert_true(fabs(ttft / prefill - 1) < 0.01);
   assert_true(fabs(tpot / decode - 1) < 0.01);
+  /* alone, a request's every inter-token gap is a decode step of one sequence (its context growing
+   * from 513 to 576 tokens) */
+  print_message("ITL p50 %.4f, p90 %.4f, p99 %.4f ms\n", itl[0] * 1e3, itl[1] * 1e3, itl[2] * 1e3);
+  assert_true(fabs(itl[0] / decode - 1) < 0.01);
+  assert_true(itl[0] <= itl[1] && itl[1] <= itl[2] && itl[2] / itl[0] < 1.01);
 }
 
 /* Overload: the queue grows (TTFT far over the SLO) and goodput falls below the arrival rate. */
@@ -317,6 +324,19 @@ static void test_max_load(void **state) {
   assert_rel(thr * steps * step, 1500 * 100, 1e-9, "generated tokens = throughput x makespan");
   /* every request is timed from 0, so the median one waits behind the first half of the queue */
   assert_true(sl_result_number(r, "serve.ttft_p50_s") > 10 * sl_result_number(r, "serve.tpot_p50_s"));
+  /* a decoding sequence waits out the prefills admitted beside it: with 64 running and 400 tokens
+   * each, a new 300-token prompt enters about one step in six, so ITL's median is a step of decodes
+   * alone (about the decode of a full batch at the mean context) and its tail the steps with one */
+  const char *itl = "{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, precision: fp8, task: serve,"
+                    " serve: {arrival_rate_per_s: inf, requests: 1500, prompt_len: 300, gen_len: 400,"
+                    " scheduler: {max_seqs: 64}}}";
+  double i50 = number(itl, NULL, 0, "serve.itl_p50_s"), i99 = number(itl, NULL, 0, "serve.itl_p99_s");
+  double full = number("{chip: h100-sxm, stack: trtllm, model: llama3.1-8b, precision: fp8, task: decode,"
+                       " infer: {batch: 64, prompt_len: 500}}",
+                       NULL, 0, "step_time_s");
+  print_message("ITL p50 %.3f ms, p99 %.3f ms; decode step %.3f ms\n", i50 * 1e3, i99 * 1e3, full * 1e3);
+  assert_true(i99 > 1.3 * i50);
+  assert_true(fabs(i50 / full - 1) < 0.1);
   sl_result_free(r);
   sl_scenario_free(sc);
   const char *fast[] = {"serve.arrival_rate_per_s=1e9"}, *slow[] = {"serve.arrival_rate_per_s=20"};
