@@ -208,7 +208,7 @@ typedef struct sim_out {
   double spec_steps, spec_tokens;              /* speculative decoding: sequence-steps, tokens they emitted */
   int has_prefix;                              /* some request has a shared prefix */
   double mean_ttft, mean_tpot, mean_step;
-  double itl[3]; /* inter-token latency p50, p90, p99 over the window (NaN: no step decoded) */
+  double itl[3];     /* inter-token latency p50, p90, p99 over the window (NaN: no step decoded) */
   double win0, win1; /* the measurement window (the whole run: -inf, inf) */
   int infeasible;
   /* disaggregated pools: per pool (prefill, decode) busy engine-seconds, dynamic energy, steps */
@@ -926,7 +926,8 @@ static sl_status simulate(step_model *m, step_model *draft, const sl_serve_spec 
       window_error(m, sv, n, (double)n_eng);
     else if (itl_stats(e, n_eng, o)) {
       m->failed = 1;
-      if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve latencies)");
+      if (m->err && !m->err->code)
+        err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve latencies)");
     }
   }
   for (size_t k = 0; k < n_eng; k++)
@@ -1086,7 +1087,8 @@ static sl_status simulate_pools(pool_rt *pl, int n_pools, const sl_serve_spec *s
       window_error(m, sv, n, holders);
     else if (itl_stats(e, n_eng, o)) {
       m->failed = 1;
-      if (m->err && !m->err->code) err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve latencies)");
+      if (m->err && !m->err->code)
+        err_set(m->err, SL_ERR_INTERNAL, "", 0, "", "out of memory (serve latencies)");
     }
   }
   for (size_t k = 0; k < n_eng; k++)
