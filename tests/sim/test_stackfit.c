@@ -200,19 +200,25 @@ static void test_fit_group(void **state) {
     fail_msg("cross-validated error apart %.4f, as one group %.4f", cv_mape[0], cv_mape[1]);
 }
 
-/* A set whose stacks fit no efficiency (vllm-async fits only its host figures, and gives none):
+/* A set whose stacks fit no efficiency (a vllm-based engine with the host figures of an overlapping
+ * scheduler, fitting only those, with no efficiency of its own):
  * the prior its cases take stays the built-in one, not 1 (no stack to draw it from), so a set that
  * follows the preset is predicted in sample as the preset predicts it. */
 static void test_prior_without_fitted_efficiency(void **state) {
   (void)state;
+#define HOST_STACK                                                                                           \
+  "{preset: vllm, name: vllm-host, host_overlap: true, fitted: [host_step_s, host_seq_s], host_step_s: "     \
+  "4.6e-3, host_seq_s: 6.6e-5}"
   static const char *const DEC[] = {
-      "{chip: h100-sxm, stack: vllm-async, model: llama3.2-1b, precision: bf16, task: decode, infer: "
+      "{chip: h100-sxm, stack: " HOST_STACK ", model: llama3.2-1b, precision: bf16, task: decode, infer: "
       "{batch: 1, prompt_len: 512}}",
-      "{chip: h100-sxm, stack: vllm-async, model: llama3.1-8b, precision: bf16, task: decode, infer: "
+      "{chip: h100-sxm, stack: " HOST_STACK ", model: llama3.1-8b, precision: bf16, task: decode, infer: "
       "{batch: 64, prompt_len: 1024}}",
-      "{chip: a100-sxm-80gb, stack: vllm-async, model: llama3.2-3b, precision: bf16, task: decode, infer: "
+      "{chip: a100-sxm-80gb, stack: " HOST_STACK
+      ", model: llama3.2-3b, precision: bf16, task: decode, infer: "
       "{batch: 8, prompt_len: 1024}}",
-      "{chip: a100-sxm-80gb, stack: vllm-async, model: llama3.1-8b, precision: bf16, task: decode, infer: "
+      "{chip: a100-sxm-80gb, stack: " HOST_STACK
+      ", model: llama3.1-8b, precision: bf16, task: decode, infer: "
       "{batch: 128, prompt_len: 2048}}",
   };
   char pdir[] = "/tmp/silica-prior-XXXXXX", path[300];
