@@ -279,8 +279,9 @@ static void cv_sections(jbuf *b, const cvrun *c, int md) {
     rep_printf(
         b,
         "%sstack prior (the efficiency of a stack that gives none, and under cross-validation of a fitted "
-        "stack left without cases): %.4f, the geometric mean of %zu fitted stack%s' efficiencies\n",
-        md ? "\n" : "  ", c->x.prior_eff, c->x.prior_stacks, c->x.prior_stacks == 1 ? "" : "s");
+        "stack left without cases): %.4f, the geometric mean of %zu fitted %s\n",
+        md ? "\n" : "  ", c->x.prior_eff, c->x.prior_stacks,
+        c->x.prior_stacks == 1 ? "stack's efficiency" : "stacks' efficiencies");
   else
     rep_printf(b,
                "%sstack prior (the efficiency of a stack that gives none): %.4f, built in (no stack of these "
