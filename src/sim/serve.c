@@ -279,13 +279,22 @@ typedef struct engine {
   /* the TDP cap: the steps' dynamic energy and time at the top clock, and the clock ratio times
    * the time of each step (summed) */
   double raw_j, raw_s, clock_s;
-  /* every step's end, length, dynamic energy, tokens emitted, uncapped energy and length, clock
-   * ratio x length and sequences decoding (STEP_LOG doubles each), to average over the window and
-   * find the inter-token latencies once the run has ended */
+  /* serve.window steady: every step's end, length, dynamic energy, tokens emitted, uncapped energy
+   * and length, clock ratio x length and sequences decoding (STEP_LOG doubles each), to average over
+   * the window and find the inter-token latencies once the run has found it; NULL otherwise */
   double *log;
   size_t n_log, cap_log;
+  /* serve.window run: the decodes of every step by its length, in ITL_BINS bins of ITL_RATIO from
+   * ITL_MIN (the whole run's inter-token latencies, with no log to keep); NULL with a steady window */
+  double *itl_hist;
 } engine;
-enum { STEP_LOG = 8 };
+enum { STEP_LOG = 8, ITL_BINS = 4096 };
+static const double ITL_MIN = 1e-7, ITL_RATIO = 1.005; /* 0.1 us to 0.1 us x 1.005^4096 (8.3e1 s) */
+
+static size_t itl_bin(double dt) {
+  double b = dt > ITL_MIN ? floor(log(dt / ITL_MIN) / log(ITL_RATIO)) : 0;
+  return b < ITL_BINS - 1 ? (size_t)b : ITL_BINS - 1;
+}
 
 static int engine_busy(const engine *e) {
   return e->n_run > 0 || e->head != e->tail;
@@ -322,6 +331,7 @@ static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r
   e->idle = 1;
   e->lru_head = e->lru_tail = -1;
   e->role = role;
+  if (sv->window != SL_WINDOW_STEADY && !(e->itl_hist = calloc(ITL_BINS, sizeof *e->itl_hist))) return -1;
   if (role == ROLE_PREFILL && !(e->handoff = calloc((size_t)sv->max_seqs + 1, sizeof *e->handoff))) return -1;
   if (n_pfx > 0) {
     e->n_pfx = n_pfx;
@@ -335,7 +345,7 @@ static int engine_init(engine *e, step_model *m, const sl_serve_spec *sv, req *r
 }
 
 static void engine_free(engine *e) {
-  free(e->log);
+  free(e->log), free(e->itl_hist);
   free(e->running), free(e->waiting), free(e->handoff);
   free(e->pc_blocks), free(e->pc_ref), free(e->pc_prev), free(e->pc_next);
 }
@@ -654,7 +664,9 @@ static int engine_step(engine *e) {
     }
   }
   e->n_run = keep;
-  { /* the step, for the window's averages and the inter-token latencies */
+  if (e->itl_hist) {
+    if (dec > 0) e->itl_hist[itl_bin(dt)] += dec;
+  } else { /* serve.window steady: the step, for the window's averages and inter-token latencies */
     if (e->n_log == e->cap_log) {
       size_t cap = e->cap_log ? 2 * e->cap_log : 1024;
       double *g = realloc(e->log, cap * STEP_LOG * sizeof *g);
@@ -764,8 +776,27 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
  * step decodes waits the step's length for its next token (a step of decodes alone, or one with a
  * prefill chunk beside them), so their distribution is the steps' lengths weighted by their
  * decoding sequences: vLLM's benchmark's ITL, the time between one streamed token and the next.
- * Returns -1 when out of memory. */
+ * Over a steady window from the step log, exactly; over the whole run from the histogram (within
+ * half a bin, 0.25%).  Returns -1 when out of memory. */
 static int itl_stats(const engine *e, size_t n_eng, sim_out *o) {
+  const double ps[3] = {0.50, 0.90, 0.99};
+  if (e[0].itl_hist) { /* the whole run: the engines' histograms, each bin at its geometric centre */
+    double w = 0, c[3] = {0, 0, 0};
+    for (size_t j = 0; j < n_eng; j++)
+      for (size_t k = 0; k < ITL_BINS; k++)
+        w += e[j].itl_hist[k];
+    for (int q = 0; q < 3; q++)
+      o->itl[q] = NAN;
+    for (size_t k = 0; k < ITL_BINS && w > 0; k++) {
+      double in = 0;
+      for (size_t j = 0; j < n_eng; j++)
+        in += e[j].itl_hist[k];
+      for (int q = 0; q < 3; q++)
+        if (c[q] < ps[q] * w && (c[q] += in) >= ps[q] * w)
+          o->itl[q] = ITL_MIN * pow(ITL_RATIO, (double)k + 0.5);
+    }
+    return 0;
+  }
   size_t n = 0;
   for (size_t j = 0; j < n_eng; j++)
     n += e[j].n_log;
@@ -778,7 +809,6 @@ static int itl_stats(const engine *e, size_t n_eng, sim_out *o) {
       if (g[0] > o->win0 && g[0] <= o->win1 && g[7] > 0) v[2 * m] = g[1], v[2 * m + 1] = g[7], w += g[7], m++;
     }
   qsort(v, m, 2 * sizeof *v, cmp_double); /* by length (the first of each pair) */
-  const double ps[3] = {0.50, 0.90, 0.99};
   for (int q = 0; q < 3; q++) {
     double c = 0;
     o->itl[q] = NAN;
