@@ -146,6 +146,7 @@ PY
 )"
   run "show chip --json (power record)" 0 show chip h100-sxm --json
   json_has "show chip power_checked_on matches a fresh validate (h100-sxm: $pn cases; rerun scripts/power-record when not)" "$pn >= 4 and d['power_checked_on']['measurements'] == $pn and abs(d['power_checked_on']['mean_abs_error'] - $pmae) < 1e-4 and sum(s['measurements'] for s in d['power_checked_on']['sources'] if s['use'] == 'calibrate') == $pfit"
+  json_has "show chip power sources name the stack fitted on them (vllm-async's fit_cases), none for the rest" "[s['fitted_stack'] for s in d['power_checked_on']['sources'] if s['source'] == 'mlenergy-v3-serving-power'] == ['vllm-async'] and all(s['fitted_stack'] is None for s in d['power_checked_on']['sources'] if s['source'] != 'mlenergy-v3-serving-power')"
   run "show chip --json (no power record)" 0 show chip mtia-2i --json
   json_has "show chip power_checked_on empty" "d['power_checked_on']['measurements'] == 0 and d['power_checked_on']['sources'] == [] and d['power_checked_on']['mean_abs_error'] is None"
 fi

@@ -765,6 +765,7 @@ typedef struct {
   int calibrate;
   size_t n;
   double sum_abs, sum;
+  const char *stack; /* a stack whose figures (not the chip's) are fitted to these cases, or NULL */
 } power_src;
 enum { POWER_MAX = 32 };
 
@@ -796,8 +797,9 @@ static size_t power_record(arena *a, const char *chip, power_src *g) {
         k++;
       if (k == ng) {
         if (ng == POWER_MAX) continue;
-        g[ng++] = (power_src){grp, use, 0, 0, 0};
+        g[ng++] = (power_src){grp, use, 0, 0, 0, NULL};
       }
+      if (!g[k].stack) g[k].stack = row_str(row, "fitted_stack");
       double err = p / m - 1;
       g[k].n++, g[k].sum_abs += fabs(err), g[k].sum += err;
     }
@@ -806,7 +808,7 @@ static size_t power_record(arena *a, const char *chip, power_src *g) {
 
 /* The predictions (use: validate) of a power record together: their count, sources, summed errors. */
 static power_src power_total(const power_src *g, size_t ng, size_t *sources) {
-  power_src t = {"all", 0, 0, 0, 0};
+  power_src t = {"all", 0, 0, 0, 0, NULL};
   *sources = 0;
   for (size_t i = 0; i < ng; i++)
     if (!g[i].calibrate) t.n += g[i].n, t.sum_abs += g[i].sum_abs, t.sum += g[i].sum, ++*sources;
@@ -822,16 +824,22 @@ static void text_power(jbuf *b, const power_src *g, size_t ng) {
   }
   if (t.n)
     rep_printf(b,
-               "power checked against: %zu measurement%s of board power from %zu source%s, predicted (not "
-               "fitted to): mean |error| %.1f%%, mean error %+.1f%%\n",
+               "power checked against: %zu measurement%s of board power from %zu source%s, predicted (the "
+               "chip's figures not fitted to them): mean |error| %.1f%%, mean error %+.1f%%\n",
                t.n, t.n == 1 ? "" : "s", ns, ns == 1 ? "" : "s", 100 * mean_of(t.sum_abs, t.n),
                100 * mean_of(t.sum, t.n));
   else
     rep_printf(b, "power checked against: no end-to-end measurement of board power on this chip\n");
   for (size_t i = 0; i < ng; i++)
     rep_printf(b, "  %-30s %-20s mean |error| %5.1f%%, mean error %+5.1f%%\n", g[i].group,
-               g[i].calibrate ? "fitted to" : "predicted", 100 * mean_of(g[i].sum_abs, g[i].n),
-               100 * mean_of(g[i].sum, g[i].n));
+               g[i].calibrate ? "fitted to"
+               : g[i].stack   ? "stack fitted to"
+                              : "predicted",
+               100 * mean_of(g[i].sum_abs, g[i].n), 100 * mean_of(g[i].sum, g[i].n));
+  for (size_t i = 0; i < ng; i++)
+    if (!g[i].calibrate && g[i].stack)
+      rep_printf(b, "  (%s: the stack %s's fitted figures come from these cases, the chip's do not)\n",
+                 g[i].group, g[i].stack);
 }
 
 static void json_power(jbuf *b, const power_src *g, size_t ng) {
@@ -846,6 +854,10 @@ static void json_power(jbuf *b, const power_src *g, size_t ng) {
     jb_obj_begin(b, NULL);
     jb_str(b, "source", g[i].group);
     jb_str(b, "use", g[i].calibrate ? "calibrate" : "validate");
+    if (g[i].stack)
+      jb_str(b, "fitted_stack", g[i].stack);
+    else
+      jb_null(b, "fitted_stack");
     jb_num(b, "measurements", (double)g[i].n);
     jb_num(b, "mean_abs_error", mean_of(g[i].sum_abs, g[i].n));
     jb_num(b, "mean_error", mean_of(g[i].sum, g[i].n));
