@@ -252,6 +252,18 @@ if run "serve run window --json" 0 run examples/serve-llama3.1-8b.yaml "${STEADY
 fi
 input_error "steady window too few requests" run examples/serve-llama3.1-8b.yaml "${STEADY[@]}" --set serve.window=steady --set serve.requests=33
 contains "steady window error named" "$TMP/err" 'serve.window: steady needs at least max_seqs'
+# YAML's own spelling of infinity is maximum load too
+if run "serve .inf rate" 0 run examples/serve-llama3.1-8b.yaml --set serve.requests=300 --set 'serve.arrival_rate_per_s=.inf' --set serve.scheduler.max_seqs=32 --json; then
+  json_has ".inf rate runs at maximum load" "d['serve']['throughput_tokens_per_s'] > 0"
+fi
+# sampling (formats.md): a top-p draw with vLLM's native sampler adds its ops; bad values are input errors
+if run "decode top-p sampling" 0 run --chip h100-sxm --model llama3.1-8b --task decode --stack vllm --set 'sampling={temperature: 0.8, top_p: 0.95}' --json; then
+  json_has "sampler ops in the breakdown" "any(o['name'] == 'sample_filter' for o in d['breakdown'])"
+fi
+input_error "bad top_p" run --chip h100-sxm --model llama3.1-8b --task decode --stack vllm --set 'sampling={top_p: 1.5}'
+contains "bad top_p named" "$TMP/err" 'sampling.top_p'
+input_error "bad sampler" run --chip h100-sxm --model llama3.1-8b --task decode --stack "{preset: vllm, sampler: flashinfer}"
+contains "bad sampler named" "$TMP/err" 'stack.sampler: unknown value'
 input_error "bad window" run examples/serve-llama3.1-8b.yaml --set serve.window=steadyish
 contains "bad window named" "$TMP/err" 'serve.window'
 input_error "bad p2p_allreduce" run --chip h100-sxm --model llama3.1-8b --task decode --stack "{preset: vllm, p2p_allreduce: three_shot}"

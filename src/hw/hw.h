@@ -200,6 +200,12 @@ typedef enum sl_p2p_kernel {
 } sl_p2p_kernel;
 extern const char *const sl_p2p_kernel_names[SL_P2P_KERNEL_COUNT + 1];
 
+/* How an inference engine samples the next token of each sequence from its logits: not costed (none),
+ * or as PyTorch's own ops do it (torch: vLLM V1's native sampler, a full sort of the vocabulary for
+ * top-p / top-k; docs/model.md "Sampling"). */
+typedef enum sl_sampler { SL_SAMPLER_NONE, SL_SAMPLER_TORCH, SL_SAMPLER_COUNT } sl_sampler;
+extern const char *const sl_sampler_names[SL_SAMPLER_COUNT + 1];
+
 typedef struct sl_stack {
   const char *name;
   const char *description;
@@ -231,6 +237,8 @@ typedef struct sl_stack {
   int gelu_epilogue; /* GELU runs in the epilogue of the GEMM before it, its backward in the data-gradient
                         GEMM's (cuBLASLt GELU_AUX_BIAS / DGELU_BGRAD), when the products are 2 bytes or wider */
   int fused_add_norm;   /* inference: each residual add runs inside the RMSNorm that follows it */
+  sl_sampler sampler;   /* inference: how the engine draws each sequence's next token from its logits
+                           (none: not costed, inside the stack's efficiency) */
   int custom_allreduce; /* all-reduces inside one scale-up domain run the engine's own P2P kernel
                            (one-shot / two-shot, collective.c) where the link has figures for it */
   int symm_mem_allreduce; /* and, above the P2P kernel's size limit, PyTorch symmetric memory's

@@ -13,6 +13,8 @@ const char *const sl_kv_policy_names[] = {"preempt", "reserve", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_kv_policy_names) == SL_KV_POLICY_COUNT + 1, "a name for every policy");
 const char *const sl_p2p_kernel_names[] = {"auto", "one_shot", "two_shot", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_p2p_kernel_names) == SL_P2P_KERNEL_COUNT + 1, "a name for every kernel");
+const char *const sl_sampler_names[] = {"none", "torch", NULL};
+_Static_assert(SL_ARRAY_LEN(sl_sampler_names) == SL_SAMPLER_COUNT + 1, "a name for every sampler");
 
 double step_with_host(const sl_stack *st, double device_s, double seqs, int first) {
   double host = st->host_step_s + st->host_seq_s * seqs;
@@ -76,6 +78,9 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   st->p2p_allreduce = (sl_p2p_kernel)p2p_kernel;
   if (!s) s = rd_bool(r, n, "gelu_epilogue", 0, &st->gelu_epilogue);
   if (!s) s = rd_bool(r, n, "fused_add_norm", 0, &st->fused_add_norm);
+  int sampler = SL_SAMPLER_NONE;
+  if (!s) s = rd_enum(r, n, "sampler", 0, sl_sampler_names, &sampler);
+  st->sampler = (sl_sampler)sampler;
   if (!s) s = rd_bool(r, n, "recompute_block", 0, &st->recompute_block);
   st->sequence_parallel = st->context_parallel = 1;
   if (!s) s = rd_bool(r, n, "sequence_parallel", 0, &st->sequence_parallel);

@@ -416,6 +416,24 @@ static sl_status read_infer(reader *r, yt_node *root, sl_scenario *sc) {
   return s;
 }
 
+/* sampling: what the requests ask of the sampler, as an OpenAI-style request names it (default greedy:
+ * temperature 0). */
+static sl_status read_sampling(reader *r, yt_node *root, sl_scenario *sc) {
+  sc->temperature = 0, sc->top_p = 1, sc->top_k = 0;
+  yt_node *t = yt_get(root, "sampling");
+  if (!t) return SL_OK;
+  rd_mark m = rd_push(r, "sampling");
+  sl_status s = rd_map(r, t);
+  if (!s) s = rd_double(r, t, "temperature", 0, 0, 100, &sc->temperature);
+  if (!s) s = rd_double(r, t, "top_p", 0, 1e-6, 1, &sc->top_p);
+  if (!s) s = rd_double(r, t, "top_k", 0, 0, 1e7, &sc->top_k);
+  if (!s && sc->top_k != floor(sc->top_k))
+    s = rd_fail(r, yt_find(t, "top_k")->value, "top_k must be a whole number");
+  if (!s) s = rd_done(r, t);
+  rd_pop(r, m);
+  return s;
+}
+
 static sl_status unsupported(sl_error *err, const char *file, const char *key, const char *what) {
   return err_set(err, SL_ERR_UNSUPPORTED, file, 0, key, "%s is not built yet in this version of silica",
                  what);
@@ -671,7 +689,9 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
     } else if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "max") == 0) {
       yt_get(t, "arrival_rate_per_s");
       v->rate_per_s = SL_AUTO;
-    } else if (ar && ar->type == YT_SCALAR && strcmp(ar->str, "inf") == 0) {
+    } else if (ar && ar->type == YT_SCALAR &&
+               (strcmp(ar->str, "inf") == 0 || strcmp(ar->str, ".inf") == 0 || strcmp(ar->str, ".Inf") == 0 ||
+                strcmp(ar->str, ".INF") == 0)) { /* YAML writes infinity .inf */
       yt_get(t, "arrival_rate_per_s"); /* every request queued at time 0 (maximum load) */
       v->rate_per_s = INFINITY;
     } else {
@@ -1011,6 +1031,7 @@ static sl_status build(sl_scenario *sc, yt_node *root, sl_error *err) {
     SL_TRY(read_infer(&r, root, sc));
   else if (yt_find(root, "infer"))
     yt_get(root, "infer");
+  SL_TRY(read_sampling(&r, root, sc));
   if (task == SL_TASK_SERVE) {
     SL_TRY(read_serve(&r, root, sc));
     sc->batch = 1, sc->prompt_len = 1, sc->gen_len = 1;

@@ -606,6 +606,35 @@ static void embed_bwd(gb *b, double T) {
   op->u.s.dt = SL_FP32;
 }
 
+/* Drawing the next token of each of T sequences from its logits, as the stack's sampler does
+ * (docs/model.md "Sampling").  Under tensor parallelism the logits, split by vocabulary, are
+ * all-gathered first and every rank samples the whole vocabulary (vLLM V1's LogitsProcessor all-gathers
+ * on CUDA; every worker runs the sampler).  PyTorch-native (torch), the bytes a vocabulary entry moves,
+ * kernel by kernel, over fp32 working copies:
+ *   greedy (temperature 0): the cast to fp32 (ab + 4), argmax (4): 2 kernels, ab + 8 bytes;
+ *   random: the cast (ab + 4), the division by the temperature (8), softmax (16: its max and sum
+ *     passes read the row, its last pass reads it again and writes), exponential noise (4), the
+ *     division by it (12), argmax (4): 6 kernels, ab + 48 bytes;
+ *   top-p / top-k, before the draw: a stable sort of every row with its int64 indices (PyTorch's
+ *     segmented sort by full sort: the index-and-segment pairs written (8), a radix sort of the fp32
+ *     keys with their 8-byte pairs, a histogram pass (4) and four 8-bit passes (4 x 24), a one-pass
+ *     radix sort of the pairs by segment (24), the gather of the sorted values and indices (24): 156 in
+ *     9 kernels), softmax of the sorted row (16), its cumulative sum in place (8), the comparison with
+ *     1 - p (5), the masked fill of the tail (9), the scatter back to vocabulary order (16: index and
+ *     value read, value written): 15 kernels, 210 bytes. */
+static void sample(gb *b, double T) {
+  const sl_scenario *sc = b->sc;
+  if (sc->stack.sampler == SL_SAMPLER_NONE || b->tf->vocab == 0 || T <= 0) return;
+  double n = T * (double)b->tf->vocab;
+  if (b->p.tp > 1)
+    coll(b, "tp_allgather_logits", b->phase, SL_COLL_ALL_GATHER, n * b->ab, b->p.tp, b->tp_k, 0);
+  int random = sc->temperature > 0;
+  if (random && (sc->top_p < 1 || sc->top_k > 0))
+    stream_n(b, "sample_filter", b->phase, 15, n * 210.0, n * 4.0);
+  stream_n(b, "sample", b->phase, random ? 6 : 2, n * (b->ab + (random ? 48.0 : 8.0)),
+           n * (random ? 6.0 : 1.0));
+}
+
 /* Final norm + LM head over T_lm tokens (+ loss in training); the LM head is split by vocabulary
  * under TP, after an all-gather of the sequence-parallel activations. */
 static void head_fwd(gb *b, double T, double T_lm) {
@@ -617,7 +646,10 @@ static void head_fwd(gb *b, double T, double T_lm) {
   tp_enter_cast(b, "tp_allgather_head", T_lm);
   b->cast_fused = b->fused_ew; /* the final norm writes the cast copy */
   gemm(b, "lm_head", SL_CAT_GEMM, T_lm, V, h, 1, 1);
-  if (!b->train) return;
+  if (!b->train) {
+    sample(b, T_lm);
+    return;
+  }
   /* Cross-entropy over the chip's vocabulary shard.  Fused (apex xentropy, Megatron-Core's and
    * Transformer Engine's fused cross-entropy): one pass reads the logits, keeping each row's
    * log-sum-exp.  Unfused (Megatron-LM's vocab-parallel cross-entropy over logits.float(), PyTorch's

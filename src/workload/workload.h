@@ -297,6 +297,9 @@ struct sl_scenario {
   /* infer */
   double batch, prompt_len, gen_len;
   int batch_max;
+  /* what the requests ask of the sampler (`sampling`): temperature 0 is greedy; top_p < 1 or top_k > 0
+   * filters the vocabulary before the draw */
+  double temperature, top_p, top_k;
   sl_parallel par;
   int parallel_auto;
   int parallel_default; /* no `parallel` key: inference takes the smallest tp that fits */

@@ -546,6 +546,68 @@ static void test_fused_add_norm(void **state) {
 }
 #undef ADDNORM_FMT
 
+/* The sampler (stack sampler: torch, docs/model.md "Sampling"): the ops a decode step of B sequences
+ * adds, their bytes by hand from the kernel-by-kernel counts (greedy: cast and argmax; random: six
+ * kernels over fp32 copies; top-p: the full sort's fifteen kernels before them), the logits'
+ * all-gather under tensor parallelism, and none with the default sampler or in training. */
+#define SAMPLE_FMT                                                                                           \
+  "{chip: h100-sxm, system: {chips: %d, node_chips: 8}, parallel: {tp: %d}, precision: bf16,"                \
+  " stack: {attention: fused, fused_elementwise: true, kernel_overhead_s: 0, sampler: %s},"                  \
+  " model: {transformer: {hidden: 1024, layers: 2, heads: 8, kv_heads: 8, ffn: 4096, vocab: 32000,"          \
+  " activation: swiglu, norm: rmsnorm, position: rope}}, task: decode, infer: {batch: 64, prompt_len: "      \
+  "512}%s}"
+static void sample_ops(const char *sampler, int tp, const char *sampling, double *filter, double *draw,
+                       double *kernels, double *gather) {
+  char text[900];
+  snprintf(text, sizeof text, SAMPLE_FMT, tp, tp, sampler, sampling);
+  sl_scenario *sc = load(text);
+  arena a;
+  sl_graph g = built_graph(sc, &a);
+  *filter = *draw = *kernels = *gather = 0;
+  for (size_t k = 0; k < g.n; k++) {
+    const sl_op *op = &g.ops[k];
+    if (strcmp(op->name, "sample_filter") == 0) *filter += op->u.s.bytes * op->count, *kernels += op->count;
+    if (strcmp(op->name, "sample") == 0) *draw += op->u.s.bytes * op->count, *kernels += op->count;
+    if (strcmp(op->name, "tp_allgather_logits") == 0) *gather += op->u.c.bytes * op->count;
+  }
+  ar_free(&a);
+  sl_scenario_free(sc);
+}
+static void test_sampler(void **state) {
+  (void)state;
+  double n = 64.0 * 32000, f, d, k, gth;
+  sample_ops("torch", 1, "", &f, &d, &k, &gth); /* default: greedy */
+  assert_true(f == 0 && gth == 0 && k == 2);
+  assert_rel(d, n * (2 + 4 + 4), 1e-12, "greedy: cast to fp32, argmax");
+  sample_ops("torch", 1, ", sampling: {temperature: 0.8}", &f, &d, &k, &gth);
+  assert_true(f == 0 && k == 6);
+  assert_rel(d, n * (2 + 4 + 8 + 16 + 4 + 12 + 4), 1e-12,
+             "random: cast, temperature, softmax, noise, div, argmax");
+  sample_ops("torch", 1, ", sampling: {temperature: 0.8, top_p: 0.95}", &f, &d, &k, &gth);
+  assert_true(k == 21);
+  assert_rel(f, n * ((8 + 4 + 4 * 24 + 24 + 24) + 16 + 8 + 5 + 9 + 16), 1e-12,
+             "top-p: sort, softmax, cumsum, mask, scatter");
+  sample_ops("torch", 1, ", sampling: {temperature: 0, top_p: 0.95}", &f, &d, &k, &gth);
+  assert_true(f == 0 && k == 2); /* greedy ignores top_p, as vLLM does */
+  sample_ops("torch", 4, ", sampling: {temperature: 1, top_k: 50}", &f, &d, &k, &gth);
+  assert_true(f > 0);
+  assert_rel(gth, n * 2, 1e-12, "the whole bf16 logits gathered on every rank");
+  sample_ops("none", 4, ", sampling: {temperature: 1, top_p: 0.9}", &f, &d, &k, &gth);
+  assert_true(f == 0 && d == 0 && k == 0 && gth == 0);
+  sl_scenario *bad = NULL;
+  sl_error err;
+  char text[900];
+  snprintf(text, sizeof text, SAMPLE_FMT, 1, 1, "torch", ", sampling: {top_p: 0}");
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &bad, &err), SL_ERR_INPUT);
+  assert_string_equal(err.key, "sampling.top_p");
+  snprintf(text, sizeof text, SAMPLE_FMT, 1, 1, "torch", ", sampling: {top_k: 2.5}");
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &bad, &err), SL_ERR_INPUT);
+  snprintf(text, sizeof text, SAMPLE_FMT, 1, 1, "flashinfer", "");
+  assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &bad, &err), SL_ERR_INPUT);
+  assert_string_equal(err.key, "stack.sampler");
+}
+#undef SAMPLE_FMT
+
 /* precision.quantized: ffn and unquantized_layers (Meta's FP8 Llama 3.1 checkpoints): the
  * feed-forward products of the middle layers in the weights' and products' formats, everything
  * else (attention projections, embedding, LM head, the first and last layers whole) in the
@@ -645,6 +707,7 @@ int main(void) {
       cmocka_unit_test(test_cross_entropy),
       cmocka_unit_test(test_gelu_epilogue_and_loss_positions),
       cmocka_unit_test(test_fused_add_norm),
+      cmocka_unit_test(test_sampler),
       cmocka_unit_test(test_partial_quantization),
       cmocka_unit_test(test_moe_routing_kernels),
   };

@@ -193,6 +193,27 @@ def main():
                          ("rmsnorm", lambda: F.rms_norm(x, (4096,), wgt) if hasattr(F, "rms_norm") else x)]:
             raw["timings_ms"][f"{name}-{n}"] = timed(torch, fn, warm, rep)
 
+    # vLLM 0.11's PyTorch-native sampler (v1/sample/sampler.py, ops/topk_topp_sampler.py) over a
+    # 128,256-entry vocabulary at temperature 0.8 and top-p 0.95: the cast, the sort-based top-p
+    # filter and the exponential-race draw, the GPU work of every serving step per sequence
+    # (docs/model.md "Sampling", whose bytes are a lower bound on this time; raw timings)
+    for batch in ([8, 64, 127, 128, 256, 512, 1024] if not a.quick else [128]):
+        logits = torch.randn(batch, 128256, device=dev, dtype=torch.bfloat16)
+        top_p = torch.full((batch,), 0.95, device=dev)
+        temp = torch.full((batch,), 0.8, device=dev)
+
+        def sample():
+            x = logits.to(torch.float32).div_(temp.unsqueeze(1))
+            srt, idx = x.sort(dim=-1, descending=False)
+            cum = torch.cumsum(srt.softmax(dim=-1), dim=-1)
+            mask = cum <= 1 - top_p.unsqueeze(1)
+            mask[:, -1] = False
+            srt.masked_fill_(mask, -float("inf"))
+            probs = x.scatter_(dim=-1, index=idx, src=srt).softmax(dim=-1, dtype=torch.float32)
+            return probs.div_(torch.empty_like(probs).exponential_()).argmax(dim=-1)
+
+        raw["timings_ms"][f"sampler-topp-b{batch}-v128256"] = timed(torch, sample, warm, rep)
+
     # One Llama-3.1-8B-shaped decoder layer, forward + backward (random weights)
     h, f, heads, kvh, hd = 4096, 14336, 32, 8, 128
     lin = lambda i, o: torch.nn.Linear(i, o, bias=False, device=dev, dtype=torch.bfloat16)  # noqa: E731
