@@ -129,11 +129,11 @@ if [[ $have_python -eq 1 ]] && run "show stack --json" 0 show stack trtllm --jso
   run "show chip --json (no record)" 0 show chip mtia-2i --json
   json_has "show chip validated_on empty" "d['validated_on']['measurements'] == 0 and d['validated_on']['sources'] == []"
 fi
-# The held-out serving runs (data/validation/power-qwen3.yaml): every one of the 52 cases runs, power and
-# throughput predicted for each, the three Qwen3 presets among them
-if [[ $have_python -eq 1 ]] && run "validate power-qwen3.yaml --json" 1 validate data/validation/power-qwen3.yaml --json; then
-  json_has "power-qwen3: 104 predictions" "len(d['cases']) == 104 and all(c['predicted'] is not None and c['predicted'] > 0 for c in d['cases'])"
-  json_has "power-qwen3: three presets" "len(set(c['name'].split('-')[3] for c in d['cases'])) == 3"
+# The held-out serving runs (data/validation/power-heldout.yaml): every one of the 68 cases runs, power and
+# throughput predicted for each, the three Qwen3 presets and Llama 3.3 70B among them
+if [[ $have_python -eq 1 ]] && run "validate power-heldout.yaml --json" 1 validate data/validation/power-heldout.yaml --json; then
+  json_has "power-heldout: 136 predictions" "len(d['cases']) == 136 and all(c['predicted'] is not None and c['predicted'] > 0 for c in d['cases'])"
+  json_has "power-heldout: four models" "len(set(c['name'].split('-')[2] + c['name'].split('-')[3] for c in d['cases'])) == 4"
 fi
 # The power record of `show chip` (data/validation/power-record.yaml, written by scripts/power-record):
 # the board-power entries of a fresh validate over data/validation/power.yaml whose scenario names the
