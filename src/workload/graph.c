@@ -315,6 +315,19 @@ static void rope(gb *b, double n, int backward) {
   }
 }
 
+/* The per-head norm of the queries and keys (qk_norm: Qwen3's q_norm and k_norm, RMSNorm over each
+ * head's head_dim values) on the n query and key values of the tokens: one kernel each for the
+ * queries and the keys, reading and writing them (the backward reads the gradient and the input and
+ * writes the gradient, as the block norms' backward does). */
+static void qk_norm(gb *b, double n, int backward) {
+  if (!b->tf->qk_norm) return;
+  double nf = norm_flops(b);
+  if (backward)
+    stream_n(b, "qk_norm.bwd", SL_PH_BACKWARD, 2, 4.0 * n * b->ab, 2.0 * nf * n);
+  else
+    stream_n(b, "qk_norm", b->phase, 2, 2.0 * n * b->ab, nf * n);
+}
+
 /* Element-wise chain between two matrix products: one kernel when the stack fuses, else one
  * kernel per op. */
 static void residual(gb *b, const char *name, double T) {
@@ -475,6 +488,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
   tp_enter_cast(b, "tp_allgather_attn", T);
   b->cast_fused = b->fused_ew; /* the norm writes the cast copy */
   gemm(b, "qkv", SL_CAT_GEMM, T, qd + 2 * kvd, h, 1, 1);
+  qk_norm(b, T * (qd + kvd), 0);
   if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 0);
   if (!b->train && !b->fused_attn) /* KV cache append as a separate copy */
     stream(b, "kv_cache_write", b->phase, SL_CAT_ELEMENTWISE,
@@ -540,6 +554,7 @@ static void layer_bwd(gb *b, const pass *p, int moe) {
   cp_ring(b, "cp_kv_ring.bwd", SL_PH_BACKWARD, T, 2); /* K, V forward again and dK, dV back */
   attention_bwd(b, p);
   if (t->position == SL_POS_ROPE) rope(b, T * (qd + kvd), 1);
+  qk_norm(b, T * (qd + kvd), 1);
   backward_gemm(b, "qkv.dgrad", "qkv.wgrad", T, qd + 2 * kvd, h, 1, 1);
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn.bwd" : "tp_allreduce_attn.bwd", T);
   stream(b, "norm_attn.bwd", SL_PH_BACKWARD, SL_CAT_NORM, 4.0 * Ts * h * b->ab, 2.0 * nf * Ts * h);

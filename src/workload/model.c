@@ -29,6 +29,8 @@ static sl_status read_transformer(reader *r, yt_node *t, sl_transformer *tf) {
   SL_TRY(rd_int(r, t, "head_dim", 0, 1, 100000, &tf->head_dim));
   tf->dropout = act == SL_ACT_GELU && position == SL_POS_LEARNED; /* GPT-style Megatron training */
   SL_TRY(rd_bool(r, t, "dropout", 0, &tf->dropout));
+  tf->qk_norm = 0;
+  SL_TRY(rd_bool(r, t, "qk_norm", 0, &tf->qk_norm));
   tf->max_context = 0;
   SL_TRY(rd_int(r, t, "max_context", 0, 1, 1000000000, &tf->max_context));
   tf->experts = 0, tf->experts_per_token = 0, tf->shared_experts = 0, tf->moe_every = 1;

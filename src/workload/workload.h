@@ -45,6 +45,7 @@ typedef struct sl_transformer {
   sl_position position;
   int tied_embeddings;
   int dropout; /* training keeps dropout masks (GPT-style) */
+  int qk_norm; /* an RMSNorm over each head's query and key before attention (Qwen3, OLMo 2) */
   long experts, experts_per_token, shared_experts, moe_every;
   long max_context;
 } sl_transformer;

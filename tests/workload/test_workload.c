@@ -546,6 +546,35 @@ static void test_fused_add_norm(void **state) {
 }
 #undef ADDNORM_FMT
 
+/* qk_norm (Qwen3's per-head RMSNorm of the queries and keys): two kernels a layer reading and writing
+ * T·(qd + kvd) values, four passes in the backward; none without the key. */
+#define QKNORM_FMT                                                                                           \
+  "{chip: h100-sxm, precision: bf16, stack: {attention: fused, fused_elementwise: true,"                     \
+  " kernel_overhead_s: 0}, model: {transformer: {hidden: 1024, layers: 3, heads: 16, kv_heads: 4,"           \
+  " head_dim: 128, ffn: 4096, vocab: 8000, activation: swiglu, norm: rmsnorm, position: rope%s}},"           \
+  " task: train, train: {seq_len: 512, global_batch: 2, micro_batch: 1}}"
+static void test_qk_norm(void **state) {
+  (void)state;
+  char text[900];
+  double fb[2], fc[2], bb[2], bc[2];
+  for (int q = 0; q < 2; q++) {
+    snprintf(text, sizeof text, QKNORM_FMT, q ? ", qk_norm: true" : "");
+    sl_scenario *sc = load(text);
+    sl_result *r = run(sc);
+    rope_rows(r, "qk_norm", &fb[q], &fc[q]);
+    rope_rows(r, "qk_norm.bwd", &bb[q], &bc[q]);
+    sl_result_free(r);
+    sl_scenario_free(sc);
+  }
+  assert_true(fc[0] == 0 && bc[0] == 0);
+  double steps = 3.0 * 2, n = 512.0 * (16 + 4) * 128; /* layers x micro-batches; values a pass */
+  assert_rel(fc[1], 2 * steps, 1e-12, "two forward kernels a layer");
+  assert_rel(bc[1], 2 * steps, 1e-12, "two backward kernels a layer");
+  assert_rel(fb[1], steps * 2.0 * n * 2, 1e-12, "forward: read and write q and k");
+  assert_rel(bb[1], steps * 4.0 * n * 2, 1e-12, "backward: four passes");
+}
+#undef QKNORM_FMT
+
 /* The sampler (stack sampler: torch, docs/model.md "Sampling"): the ops a decode step of B sequences
  * adds, their bytes by hand from the kernel-by-kernel counts (greedy: cast and argmax; random: six
  * kernels over fp32 copies; top-p: the full sort's fifteen kernels before them), the logits'
@@ -708,6 +737,7 @@ int main(void) {
       cmocka_unit_test(test_gelu_epilogue_and_loss_positions),
       cmocka_unit_test(test_fused_add_norm),
       cmocka_unit_test(test_sampler),
+      cmocka_unit_test(test_qk_norm),
       cmocka_unit_test(test_partial_quantization),
       cmocka_unit_test(test_moe_routing_kernels),
   };
