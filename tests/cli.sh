@@ -270,6 +270,12 @@ input_error "bad top_p" run --chip h100-sxm --model llama3.1-8b --task decode --
 contains "bad top_p named" "$TMP/err" 'sampling.top_p'
 input_error "bad sampler" run --chip h100-sxm --model llama3.1-8b --task decode --stack "{preset: vllm, sampler: flashinfer}"
 contains "bad sampler named" "$TMP/err" 'stack.sampler: unknown value'
+if run "show stack sampler --json" 0 show stack vllm --json; then
+  json_has "vllm samples with torch" "d['sampler'] == 'torch'"
+fi
+if run "show stack sampler" 0 show stack vllm; then
+  contains "sampler line" "$TMP/out" '^sampler: PyTorch'
+fi
 input_error "bad window" run examples/serve-llama3.1-8b.yaml --set serve.window=steadyish
 contains "bad window named" "$TMP/err" 'serve.window'
 input_error "bad p2p_allreduce" run --chip h100-sxm --model llama3.1-8b --task decode --stack "{preset: vllm, p2p_allreduce: three_shot}"

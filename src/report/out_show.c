@@ -385,6 +385,7 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_str(b, "p2p_allreduce", sl_p2p_kernel_names[s->p2p_allreduce]);
   if (s->memory_utilization > 0) jb_num(b, "memory_utilization", s->memory_utilization);
   jb_bool(b, "fused_add_norm", s->fused_add_norm);
+  jb_str(b, "sampler", sl_sampler_names[s->sampler]);
 }
 
 static const char *model_kind(const sl_model *m) {
@@ -530,6 +531,10 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              : s->symm_mem_allreduce ? "symmetric memory's multimem kernel"
              : s->custom_allreduce   ? "the engine's own peer-to-peer kernel"
                                      : "the collective library's (NCCL, RCCL)");
+  if (s->sampler == SL_SAMPLER_TORCH)
+    rep_printf(b,
+               "sampler: PyTorch's ops on the whole vocabulary of each sequence (a sort for top-p / top-k; "
+               "docs/model.md \"Sampling\")\n");
   if (s->custom_allreduce && s->p2p_allreduce != SL_P2P_AUTO)
     rep_printf(b, "peer-to-peer all-reduce kernel: %s always\n",
                s->p2p_allreduce == SL_P2P_ONE_SHOT ? "one-shot" : "two-shot");
