@@ -73,10 +73,7 @@ static double graph_time(const sl_costctx *ctx, const sl_costctx *gctx, const sl
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     int is_attn = op->cat == SL_CAT_ATTENTION;
-    int is_head = strcmp(op->name, "lm_head") == 0 || strcmp(op->name, "norm_final") == 0 ||
-                  strcmp(op->name, "tp_allgather_head") == 0 ||
-                  strcmp(op->name, "tp_allgather_logits") == 0 || strcmp(op->name, "sample_filter") == 0 ||
-                  strcmp(op->name, "sample") == 0;
+    int is_head = op->head;
     if ((is_attn && attention) || (is_head && head) || (!is_attn && !is_head && !attention && !head)) {
       sl_cost c = cost_op(ctx, op);
       t += c.time_s * op->count;

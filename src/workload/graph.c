@@ -652,7 +652,7 @@ static void sample(gb *b, double T) {
 
 /* Final norm + LM head over T_lm tokens (+ loss in training); the LM head is split by vocabulary
  * under TP, after an all-gather of the sequence-parallel activations. */
-static void head_fwd(gb *b, double T, double T_lm) {
+static void head_ops(gb *b, double T, double T_lm) {
   const sl_transformer *t = b->tf;
   double h = (double)t->hidden, V = (double)t->vocab / b->p.tp, Ts = seq_tokens(b, T);
   stream(b, "norm_final", b->phase, SL_CAT_NORM, 2.0 * Ts * h * b->ab, norm_flops(b) * Ts * h);
@@ -674,6 +674,14 @@ static void head_fwd(gb *b, double T, double T_lm) {
     stream(b, "loss", b->phase, SL_CAT_ELEMENTWISE, T_lm * V * b->ab + T_lm * 4.0, 5.0 * T_lm * V);
   else
     stream_n(b, "loss", b->phase, 6, T_lm * V * (b->ab + 36.0), 5.0 * T_lm * V);
+}
+
+/* The head's ops, marked as the head's (op->head). */
+static void head_fwd(gb *b, double T, double T_lm) {
+  size_t first = b->g->n;
+  head_ops(b, T, T_lm);
+  for (size_t i = first; i < b->g->n; i++)
+    b->g->ops[i].head = 1;
 }
 
 static void head_bwd(gb *b, double T) {

@@ -415,6 +415,8 @@ typedef struct sl_op {
   } u;
   int overlap; /* communication the stack can hide: 0 none, SL_OV_COMPUTE behind the compute of its phase,
                   SL_OV_ATTENTION behind the attention kernels only (the ring of context parallelism) */
+  int head;    /* the output head (final norm, LM head, sampling; the loss in training): its work goes
+                  with the sequences that emit a token, not with every token of the step */
 } sl_op;
 
 enum { SL_OV_NONE = 0, SL_OV_COMPUTE = 1, SL_OV_ATTENTION = 2 };
