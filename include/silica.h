@@ -250,14 +250,15 @@ sl_status sl_validate(const char *const *paths, size_t n_paths, const char *filt
 typedef struct sl_validate_params {
   const char *filter; /* POSIX extended regex on case names; NULL = all */
   sl_format format;   /* as sl_validate */
-  int by;             /* SL_BY_NONE, SL_BY_SOURCE (each case's group) or SL_BY_FILE: a summary per one */
+  int by;             /* SL_BY_NONE, SL_BY_SOURCE (each case's group), SL_BY_FILE or SL_BY_METRIC (each
+                         measured key): a summary per one */
   /* Refits each stack's figures (efficiency, kernel_overhead_s) on the use: validate cases of every
    * other source and predicts the left-out source with them, one source at a time; the entries (and
    * the headline error) are those predictions, reported beside the fitted (in-sample) ones, with the
    * stacks' figures fitted on all cases and the coverage of the 80% intervals. */
   int cross_validate;
 } sl_validate_params;
-enum { SL_BY_NONE = 0, SL_BY_SOURCE = 1, SL_BY_FILE = 2 };
+enum { SL_BY_NONE = 0, SL_BY_SOURCE = 1, SL_BY_FILE = 2, SL_BY_METRIC = 3 };
 sl_validate_params sl_validate_params_default(void);
 /* As sl_validate.  With cross_validate and residuals not NULL, *residuals gets the cross-validated
  * residual table (YAML, the format of data/validation/residuals.yaml, from which results take their

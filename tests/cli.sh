@@ -129,10 +129,10 @@ if [[ $have_python -eq 1 ]] && run "show stack --json" 0 show stack trtllm --jso
   run "show chip --json (no record)" 0 show chip mtia-2i --json
   json_has "show chip validated_on empty" "d['validated_on']['measurements'] == 0 and d['validated_on']['sources'] == []"
 fi
-# The held-out serving runs (data/validation/power-heldout.yaml): every one of the 68 cases runs, power and
-# throughput predicted for each, the three Qwen3 presets and Llama 3.3 70B among them
+# The held-out serving runs (data/validation/power-heldout.yaml): every one of the 68 cases runs, power,
+# throughput and the mean running batch predicted for each, the three Qwen3 presets and Llama 3.3 70B among them
 if [[ $have_python -eq 1 ]] && run "validate power-heldout.yaml --json" 1 validate data/validation/power-heldout.yaml --json; then
-  json_has "power-heldout: 136 predictions" "len(d['cases']) == 136 and all(c['predicted'] is not None and c['predicted'] > 0 for c in d['cases'])"
+  json_has "power-heldout: 204 predictions" "len(d['cases']) == 204 and all(c['predicted'] is not None and c['predicted'] > 0 for c in d['cases'])"
   json_has "power-heldout: four models" "len(set(c['name'].split('-')[2] + c['name'].split('-')[3] for c in d['cases'])) == 4"
 fi
 # The power record of `show chip` (data/validation/power-record.yaml, written by scripts/power-record):
@@ -311,6 +311,13 @@ if run "validate --json" 0 validate "$TMP/cases.yaml" --json; then
 fi
 run "validate --report" 0 validate "$TMP/cases.yaml" --report &&
   contains "validate --report" "$TMP/out" '^\| case \|'
+# --by metric: the error per measured key, in text and in the JSON's metrics
+run "validate --by metric" 0 validate "$TMP/cases.yaml" --by metric &&
+  contains "validate --by metric" "$TMP/out" '^  step_time_s +validate +1 of +1 ran'
+if run "validate --json metrics" 0 validate "$TMP/cases.yaml" --json; then
+  json_has "validate --json metrics" 'd["metrics"][0]["metric"] == "step_time_s" and d["metrics"][0]["ran"] == 1'
+fi
+run "validate --by nothing" 2 validate "$TMP/cases.yaml" --by nothing
 sed 's/tolerance: 100/tolerance: 1.0e-9/' "$TMP/cases.yaml" >"$TMP/tight.yaml"
 run "validate over tolerance" 1 validate "$TMP/tight.yaml"
 input_error "validate no match" validate "$TMP/cases.yaml" --filter '^nothing$'

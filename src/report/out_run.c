@@ -278,8 +278,8 @@ static void text_serve(jbuf *b, const sl_result *res) {
   if (res->serve.max_rate_per_s == res->serve.max_rate_per_s)
     rep_printf(b, "  %-14s %.4g requests/s with p99 TTFT and TPOT within the SLO\n", "max rate",
                res->serve.max_rate_per_s);
-  rep_printf(b, "  %-14s %.0f blocks per chip, %.0f preemptions\n", "KV cache", res->serve.kv_blocks,
-             res->serve.preemptions);
+  rep_printf(b, "  %-14s %.0f blocks per chip, %.0f preemptions, %.1f sequences running on average\n",
+             "KV cache", res->serve.kv_blocks, res->serve.preemptions, res->serve.mean_running);
   if (res->serve.disaggregated) { /* the pools of a disaggregated fleet */
     for (int k = 0; k < 2; k++) {
       char usd[48] = "";

@@ -172,14 +172,14 @@ static void write_csv(jbuf *b, const sl_validation *v) {
 
 /* ---- errors per source or file ---------------------------------------------------------------- */
 
-static void by_section(jbuf *b, const sl_validation *v, int by_file, int md) {
+static void by_section(jbuf *b, const sl_validation *v, int by, int md) {
   sl_val_group *g = NULL;
-  size_t n = val_by(v, by_file, &g);
+  size_t n = val_by(v, by, &g);
   if (n == (size_t)-1) {
     b->oom = 1;
     return;
   }
-  const char *what = by_file ? "file" : "source";
+  const char *what = by == SL_BY_FILE ? "file" : by == SL_BY_METRIC ? "metric" : "source";
   if (md)
     rep_printf(b,
                "\n| %s | use | ran | mean abs. error | mean error | max abs. error "
@@ -289,7 +289,7 @@ static void cv_sections(jbuf *b, const cvrun *c, int md) {
                md ? "\n" : "  ", c->x.prior_eff);
   /* per source */
   sl_val_group *g = NULL, *fg = NULL;
-  size_t n = val_by(&c->cv, 0, &g), nf = val_by(&c->fitted, 0, &fg);
+  size_t n = val_by(&c->cv, SL_BY_SOURCE, &g), nf = val_by(&c->fitted, SL_BY_SOURCE, &fg);
   if (n == (size_t)-1 || nf == (size_t)-1) {
     free(g), free(fg);
     b->oom = 1;
@@ -361,7 +361,7 @@ static void cv_json(jbuf *b, const cvrun *c) {
   jb_arr_end(b);
   jb_obj_end(b);
   sl_val_group *g = NULL, *fg = NULL;
-  size_t n = val_by(&c->cv, 0, &g), nf = val_by(&c->fitted, 0, &fg);
+  size_t n = val_by(&c->cv, SL_BY_SOURCE, &g), nf = val_by(&c->fitted, SL_BY_SOURCE, &fg);
   if (n == (size_t)-1 || nf == (size_t)-1) n = nf = 0, b->oom = 1;
   jb_arr_begin(b, "groups");
   for (size_t i = 0; i < n; i++) {
@@ -578,8 +578,9 @@ static sl_status validate_cv(const char *const *paths, size_t n_paths, const sl_
     write_text(&b, &c.cv);
     cv_sections(&b, &c, 0);
   }
-  if (p->by == SL_BY_FILE && p->format != SL_FORMAT_JSON && p->format != SL_FORMAT_CSV)
-    by_section(&b, &c.cv, 1, p->format == SL_FORMAT_MARKDOWN);
+  if ((p->by == SL_BY_FILE || p->by == SL_BY_METRIC) && p->format != SL_FORMAT_JSON &&
+      p->format != SL_FORMAT_CSV)
+    by_section(&b, &c.cv, p->by, p->format == SL_FORMAT_MARKDOWN);
   if (!s && residuals) {
     jbuf r;
     jb_init(&r);
@@ -612,7 +613,7 @@ sl_status sl_validate_ex(const char *const *paths, size_t n_paths, const sl_vali
   if (format != SL_FORMAT_TEXT && format != SL_FORMAT_JSON && format != SL_FORMAT_CSV &&
       format != SL_FORMAT_MARKDOWN)
     return err_set(err, SL_ERR_INPUT, "", 0, "", "sl_validate: unknown format %d", (int)format);
-  if (p->by < SL_BY_NONE || p->by > SL_BY_FILE)
+  if (p->by < SL_BY_NONE || p->by > SL_BY_METRIC)
     return err_set(err, SL_ERR_INPUT, "", 0, "", "sl_validate: unknown grouping %d", p->by);
   if (p->cross_validate) return validate_cv(paths, n_paths, p, out, residuals, summary, err);
   sl_validation v;
@@ -649,7 +650,7 @@ sl_status sl_validate_ex(const char *const *paths, size_t n_paths, const sl_vali
     write_text(&b, &v);
   }
   if (p->by != SL_BY_NONE && format != SL_FORMAT_JSON && format != SL_FORMAT_CSV)
-    by_section(&b, &v, p->by == SL_BY_FILE, format == SL_FORMAT_MARKDOWN);
+    by_section(&b, &v, p->by, format == SL_FORMAT_MARKDOWN);
   val_free(&v);
   return rep_take(&b, out, err);
 }

@@ -314,6 +314,8 @@ static const result_key KEYS[] = {
     KEY("serve.preemptions", "requests preempted", W_SERVE, R_DOUBLE, serve.preemptions),
     KEY("serve.steps", "engine steps simulated", W_SERVE, R_DOUBLE, serve.steps),
     KEY("serve.mean_batch_tokens", "tokens per engine step", W_SERVE, R_DOUBLE, serve.mean_batch_tokens),
+    KEY("serve.mean_running", "sequences running, time-averaged over the window", W_SERVE, R_DOUBLE,
+        serve.mean_running),
     KEY("serve.kv_blocks_per_chip", "KV-cache blocks per chip", W_SERVE, R_DOUBLE, serve.kv_blocks),
     KEY("serve.window_s", "s, the steady state the throughput and power are averaged over (serve.window)",
         W_SERVE, R_DOUBLE, serve.window_s),

@@ -219,6 +219,7 @@ typedef struct sim_out {
   double span, span_tokens, span_steps, busy;
   double raw_j, raw_s, clock_s; /* the TDP cap: uncapped dynamic energy and engine time, clock x time */
   double raw_s_run;             /* the uncapped engine time over the whole run (steps and mean_step's) */
+  double running;               /* sequences running, time-averaged over the window, summed over engines */
   double pool_raw_j[2], pool_raw_s[2]; /* raw_j and raw_s per pool (disaggregated), over the window */
 } sim_out;
 
@@ -257,6 +258,7 @@ typedef struct engine {
   int idle;         /* the device ran nothing just before this step: the host's work is not hidden */
   double outstanding; /* tokens still to prefill or generate over its queue and batch (the router's load) */
   double steps, batch_tokens, preempt, step_sum, energy_j;
+  double run_s; /* sequences running in a step x its length, summed (the time-averaged batch) */
   size_t done;
   /* prefix caching: per shared prefix, the blocks cached on this replica (0: none) and the running
    * requests that map them; cached prefixes no request uses form an LRU list (oldest at lru_head) */
@@ -279,7 +281,8 @@ typedef struct engine {
    * the time of each step (summed) */
   double raw_j, raw_s, clock_s;
   /* serve.window steady: every step's end, length, dynamic energy, tokens emitted, uncapped energy
-   * and length, clock ratio x length and sequences decoding (STEP_LOG doubles each), to average over
+   * and length, clock ratio x length, sequences decoding and sequences running (STEP_LOG doubles
+   * each), to average over
    * the window and find the inter-token latencies once the run has found it; NULL otherwise */
   double *log;
   size_t n_log, cap_log;
@@ -287,7 +290,7 @@ typedef struct engine {
    * ITL_MIN (the whole run's inter-token latencies, with no log to keep); NULL with a steady window */
   double *itl_hist;
 } engine;
-enum { STEP_LOG = 8, ITL_BINS = 4096 };
+enum { STEP_LOG = 9, ITL_BINS = 4096 };
 static const double ITL_MIN = 1e-7, ITL_RATIO = 1.005; /* 0.1 us to 0.1 us x 1.005^4096 (8.3e1 s) */
 
 static size_t itl_bin(double dt) {
@@ -618,6 +621,8 @@ static int engine_step(engine *e) {
   e->raw_j += raw_j, e->raw_s += raw_dt, e->clock_s += cp.clock_ratio * dt;
   e->now += dt;
   e->steps++, e->batch_tokens += tokens, e->step_sum += dt;
+  double ran = (double)e->n_run; /* vLLM's num_requests_running: every scheduled sequence, prefills too */
+  e->run_s += ran * dt;
   e->outstanding -= d ? tokens - dec * sq : tokens; /* a draft's decodes: what they emit, below */
   /* 3. advance every sequence that ran */
   size_t keep = 0;
@@ -674,7 +679,7 @@ static int engine_step(engine *e) {
     }
     double *g = e->log + e->n_log++ * STEP_LOG;
     g[0] = e->now, g[1] = dt, g[2] = step_j, g[3] = emitted_all;
-    g[4] = raw_j, g[5] = raw_dt, g[6] = cp.clock_ratio * dt, g[7] = dec;
+    g[4] = raw_j, g[5] = raw_dt, g[6] = cp.clock_ratio * dt, g[7] = dec, g[8] = ran;
   }
   return 1;
 }
@@ -724,11 +729,12 @@ static void request_stats(const req *r, size_t n, const sl_serve_spec *sv, doubl
 static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng, size_t n_front, double B,
                           double *scratch, sim_out *o) {
   o->span = o->makespan, o->span_tokens = o->out_tokens, o->span_steps = o->steps, o->busy = 0;
-  o->raw_j = o->raw_s = o->clock_s = 0;
+  o->raw_j = o->raw_s = o->clock_s = o->running = 0;
   for (int k = 0; k < 2; k++)
     o->pool_raw_j[k] = o->pool_raw_s[k] = 0;
   for (size_t j = 0; j < n_eng; j++) {
     o->busy += e[j].step_sum, o->raw_j += e[j].raw_j, o->raw_s += e[j].raw_s, o->clock_s += e[j].clock_s;
+    o->running += o->makespan > 0 ? e[j].run_s / o->makespan : 0;
     o->pool_raw_j[j >= n_front] += e[j].raw_j, o->pool_raw_s[j >= n_front] += e[j].raw_s;
   }
   o->raw_s_run = o->raw_s;
@@ -745,7 +751,8 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
   qsort(scratch, n, sizeof *scratch, cmp_double);
   double t1 = scratch[n - b - 2];
   if (!(t1 > t0)) return -1;
-  double tok = 0, dyn = 0, busy = 0, steps = 0, pe[2] = {0, 0}, pb[2] = {0, 0}, rj = 0, rs = 0, ck = 0;
+  double tok = 0, dyn = 0, busy = 0, steps = 0, pe[2] = {0, 0}, pb[2] = {0, 0}, rj = 0, rs = 0, ck = 0,
+         run = 0;
   double prj[2] = {0, 0}, prs[2] = {0, 0};
   for (size_t j = 0; j < n_eng; j++) {
     int back = j >= n_front;
@@ -754,7 +761,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
       double end = g[0], dt = g[1], in = fmin(end, t1) - fmax(end - dt, t0);
       if (in > 0 && dt > 0) {
         double f = in / dt;
-        dyn += g[2] * f, busy += in, steps += f;
+        dyn += g[2] * f, busy += in, steps += f, run += g[8] * in;
         rj += g[4] * f, rs += g[5] * f, ck += g[6] * f;
         pe[back] += g[2] * f, pb[back] += in, prj[back] += g[4] * f, prs[back] += g[5] * f;
       }
@@ -762,6 +769,7 @@ static int measure_window(const req *r, size_t n, const engine *e, size_t n_eng,
     }
   }
   o->span = t1 - t0, o->span_tokens = tok, o->span_steps = steps, o->busy = busy;
+  o->running = run / o->span;
   o->win0 = t0, o->win1 = t1;
   o->raw_j = rj, o->raw_s = rs, o->clock_s = ck;
   o->energy_j = dyn;
@@ -1457,6 +1465,7 @@ static sl_status serve_core(const sl_scenario *sc, const sl_request *given, size
   res->serve.preemptions = o.preemptions;
   res->serve.steps = o.steps;
   res->serve.mean_batch_tokens = o.batch_tokens;
+  res->serve.mean_running = o.running;
   res->serve.kv_blocks = blocks;
   /* prefix caching and speculative decoding: NaN (no output key) when the run has none */
   res->serve.prefix_hit_rate = o.has_prefix ? (o.prompt_tokens > 0 ? o.hit_tokens / o.prompt_tokens : 0) : NAN;
@@ -1707,6 +1716,7 @@ static sl_status serve_disaggregated(const sl_scenario *sc, sl_result *res, sl_e
   res->serve.preemptions = o.preemptions;
   res->serve.steps = o.steps;
   res->serve.mean_batch_tokens = o.batch_tokens;
+  res->serve.mean_running = o.running;
   res->serve.kv_blocks = o.kv_blocks;
   res->step_time_s = o.mean_step;
   res->has_tokens = res->has_ttft = 1;

@@ -118,6 +118,7 @@ struct sl_result {
     double ttft[3], tpot[3], itl[3]; /* p50, p90, p99 (itl: inter-token latency, NaN: none) */
     double throughput_tokens_per_s, goodput_requests_per_s, max_rate_per_s, rate_per_s;
     double requests, preemptions, steps, mean_batch_tokens, kv_blocks;
+    double mean_running; /* sequences running, time-averaged over the window (all replicas) */
     /* disaggregated prefill/decode pools (serve.disaggregated): [0] prefill, [1] decode */
     int disaggregated, kv_link_scale_up;
     char pool_chip[2][64];
@@ -276,7 +277,7 @@ typedef struct sl_val_entry {
 } sl_val_entry;
 
 typedef struct sl_val_group {
-  const char *name; /* the source group or file (val_by); NULL for the headline groups */
+  const char *name; /* the source group, file or metric (val_by); NULL for the headline groups */
   int calibration;  /* val_by: the entries' use */
   size_t n, ran, counts[SL_VAL_COUNT];
   double mape, max_abs_rel_error; /* over entries that ran (ok or fail); NaN when none ran */
@@ -303,7 +304,7 @@ void val_write_entry(jbuf *b, const sl_val_entry *e);
 /* One summary per source group (by_file: per cases file) and use, in order of first appearance;
  * *out is malloc'd (free() it; names point into v).  Returns the count, or (size_t)-1 when out of
  * memory. */
-size_t val_by(const sl_validation *v, int by_file, sl_val_group **out);
+size_t val_by(const sl_validation *v, int by, sl_val_group **out); /* by: SL_BY_SOURCE, _FILE or _METRIC */
 
 /* A measured case loaded for fitting stack figures and for cross-validation: its scenario (owned;
  * NULL when it did not load, then message says why) and its measured metrics. */

@@ -555,14 +555,15 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
 
 /* ---- summary and JSON ------------------------------------------------------------------------- */
 
-/* Summarises the entries of use `which` (-1: any) whose group (by 1) or file (by 2) is `name`. */
+/* Summarises the entries of use `which` (-1: any) whose group (by 1), file (by 2) or metric (by 3) is
+ * `name`. */
 static void summarise_group(const sl_validation *v, int which, int by, const char *name, sl_val_group *g) {
   memset(g, 0, sizeof *g);
   double sum = 0, signed_sum = 0, mx = 0;
   for (size_t i = 0; i < v->n; i++) {
     const sl_val_entry *e = &v->entries[i];
     if (which >= 0 && e->calibration != which) continue;
-    if (by && strcmp(by == 1 ? e->group : e->file, name) != 0) continue;
+    if (by && strcmp(by == 1 ? e->group : by == 2 ? e->file : e->metric, name) != 0) continue;
     g->n++;
     g->counts[e->status]++;
     if (e->status != SL_VAL_OK && e->status != SL_VAL_FAIL) continue;
@@ -576,19 +577,19 @@ static void summarise_group(const sl_validation *v, int which, int by, const cha
   g->max_abs_rel_error = g->ran ? mx : NAN;
 }
 
-size_t val_by(const sl_validation *v, int by_file, sl_val_group **out) {
+size_t val_by(const sl_validation *v, int by, sl_val_group **out) {
   *out = NULL;
   sl_val_group *g = malloc((v->n ? v->n : 1) * sizeof *g);
   if (!g) return (size_t)-1;
   size_t n = 0;
   for (size_t i = 0; i < v->n; i++) {
     const sl_val_entry *e = &v->entries[i];
-    const char *name = by_file ? e->file : e->group;
+    const char *name = by == SL_BY_FILE ? e->file : by == SL_BY_METRIC ? e->metric : e->group;
     size_t j = 0;
     while (j < n && !(g[j].calibration == e->calibration && strcmp(g[j].name, name) == 0))
       j++;
     if (j < n) continue;
-    summarise_group(v, e->calibration, by_file ? 2 : 1, name, &g[n]);
+    summarise_group(v, e->calibration, by == SL_BY_FILE ? 2 : by == SL_BY_METRIC ? 3 : 1, name, &g[n]);
     g[n].name = name;
     g[n].calibration = e->calibration;
     n++;
@@ -634,23 +635,26 @@ char *val_json(const sl_validation *v) {
   jb_num(&b, "calibration_mape", v->calib.mape);
   jb_num(&b, "calibration_max_abs_rel_error", v->calib.max_abs_rel_error);
   jb_num(&b, "mean_rel_error", v->valid.mean_rel_error);
-  sl_val_group *g = NULL;
-  size_t ng = val_by(v, 0, &g);
-  if (ng == (size_t)-1) b.oom = 1, ng = 0;
-  jb_arr_begin(&b, "groups");
-  for (size_t i = 0; i < ng; i++) {
-    jb_obj_begin(&b, NULL);
-    jb_str(&b, "group", g[i].name);
-    jb_str(&b, "use", USE_NAMES[g[i].calibration]);
-    jb_num(&b, "entries", (double)g[i].n);
-    jb_num(&b, "ran", (double)g[i].ran);
-    jb_num(&b, "mape", g[i].mape);
-    jb_num(&b, "mean_rel_error", g[i].mean_rel_error);
-    jb_num(&b, "max_abs_rel_error", g[i].max_abs_rel_error);
-    jb_obj_end(&b);
+  /* the error per source ("groups", each entry's "group") and per measured key ("metrics") */
+  for (int k = 0; k < 2; k++) {
+    sl_val_group *g = NULL;
+    size_t ng = val_by(v, k ? SL_BY_METRIC : SL_BY_SOURCE, &g);
+    if (ng == (size_t)-1) b.oom = 1, ng = 0;
+    jb_arr_begin(&b, k ? "metrics" : "groups");
+    for (size_t i = 0; i < ng; i++) {
+      jb_obj_begin(&b, NULL);
+      jb_str(&b, k ? "metric" : "group", g[i].name);
+      jb_str(&b, "use", USE_NAMES[g[i].calibration]);
+      jb_num(&b, "entries", (double)g[i].n);
+      jb_num(&b, "ran", (double)g[i].ran);
+      jb_num(&b, "mape", g[i].mape);
+      jb_num(&b, "mean_rel_error", g[i].mean_rel_error);
+      jb_num(&b, "max_abs_rel_error", g[i].max_abs_rel_error);
+      jb_obj_end(&b);
+    }
+    jb_arr_end(&b);
+    free(g);
   }
-  jb_arr_end(&b);
-  free(g);
   jb_obj_begin(&b, "counts");
   for (int i = 0; i < SL_VAL_COUNT; i++)
     jb_num(&b, sl_val_status_names[i], (double)v->all.counts[i]);

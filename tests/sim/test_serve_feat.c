@@ -215,6 +215,33 @@ static void test_preempt_cache(void **state) {
   assert_true(thr[0] > thr[1]);
 }
 
+/* serve.mean_running: the sequences the engine runs (vLLM's num_requests_running: every scheduled
+ * request, prefilling or decoding), averaged over the window's time.  By hand: one request alone runs
+ * in every step of the run, from its arrival to its last token, so the average is 1; a steady window
+ * of a queue far longer than the batch holds max_seqs in every step (a finished sequence's place is
+ * taken in the next step); and prompts of 20K tokens whose KV cache holds a few of them at a time
+ * (admitted a chunk at a time) run far fewer than max_seqs, preempting. */
+static void test_mean_running(void **state) {
+  (void)state;
+  double one = number(BASE "serve: {arrival_rate_per_s: 1, requests: 1, prompt_len: 600, gen_len: 200}}",
+                      NULL, 0, "serve.mean_running");
+  const char *full =
+      BASE "serve: {arrival_rate_per_s: inf, requests: 400, prompt_len: 600, gen_len: {mean: 400},"
+           " scheduler: {max_seqs: 32}, window: steady}}";
+  double run32 = number(full, NULL, 0, "serve.mean_running");
+  const char *tight =
+      BASE "precision: fp8, serve: {arrival_rate_per_s: inf, requests: 120, prompt_len: 20000,"
+           " gen_len: 2000}}";
+  double few = number(tight, NULL, 0, "serve.mean_running"),
+         pre = number(tight, NULL, 0, "serve.preemptions");
+  print_message("one request: %.4f running; a full batch of 32: %.3f; 20K-token prompts: %.2f running of 256,"
+                " %.0f preemptions\n",
+                one, run32, few, pre);
+  assert_rel(one, 1, 1e-9, "one request runs in every step");
+  assert_true(run32 <= 32 * (1 + 1e-12) && run32 > 31.5);
+  assert_true(pre > 0 && few >= 1 && few < 64); /* a quarter of max_seqs */
+}
+
 /* serve.window steady: throughput and power over the ML.ENERGY harness's steady state, from the
  * moment max_seqs requests have their first token to the moment requests - max_seqs - 1 have
  * finished.  With exponential output lengths the whole run ends in a long drain at a small batch,
@@ -333,7 +360,7 @@ int main(void) {
       cmocka_unit_test(test_prefix_ttft),     cmocka_unit_test(test_spec_closed_form),
       cmocka_unit_test(test_spec_tpot),       cmocka_unit_test(test_feat_errors),
       cmocka_unit_test(test_preempt_cache),   cmocka_unit_test(test_steady_window),
-      cmocka_unit_test(test_repeats),
+      cmocka_unit_test(test_mean_running),    cmocka_unit_test(test_repeats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,13 +38,15 @@ static int parse_args(int argc, char **argv, val_opts *o) {
       if (r < 0) return cli_usage("validate", "--filter needs a value");
       o->filter = v;
     } else if ((r = cli_opt(argc, argv, &i, "--by", &v)) != 0) {
-      if (r < 0) return cli_usage("validate", "--by needs a value (source or file)");
+      if (r < 0) return cli_usage("validate", "--by needs a value (source, file or metric)");
       if (strcmp(v, "source") == 0)
         o->by = SL_BY_SOURCE;
       else if (strcmp(v, "file") == 0)
         o->by = SL_BY_FILE;
+      else if (strcmp(v, "metric") == 0)
+        o->by = SL_BY_METRIC;
       else
-        return cli_usage("validate", "--by expects source or file, got \"%s\"", v);
+        return cli_usage("validate", "--by expects source, file or metric, got \"%s\"", v);
     } else if (strcmp(a, "--cross-validate") == 0) {
       o->cross_validate = 1;
     } else if ((r = cli_opt(argc, argv, &i, "--residuals", &v)) != 0) {

@@ -78,7 +78,7 @@ static const char HELP_TRACE[] =
 
 static const char HELP_VALIDATE[] =
     "usage: silica validate FILE... [--json | --csv | --report] [--max-mape X] [--filter REGEX]\n"
-    "                       [--by source|file] [--cross-validate [--residuals FILE]]\n"
+    "                       [--by source|file|metric] [--cross-validate [--residuals FILE]]\n"
     "\n"
     "Runs validation cases (docs/formats.md \"Validation cases\") and compares each measured output key\n"
     "with the prediction.  Cases with use: calibrate are the kernel-level measurements the chips'\n"
@@ -90,7 +90,8 @@ static const char HELP_VALIDATE[] =
     "  --report        a Markdown table of cases, predictions, errors and status\n"
     "  --max-mape X    fail (exit 1) when the mean absolute relative error exceeds X (a fraction: 0.15)\n"
     "  --filter REGEX  only the cases whose name matches (POSIX extended regular expression)\n"
-    "  --by source|file  add the error per source (each case's group) or per cases file\n"
+    "  --by source|file|metric  add the error per source (each case's group), per cases file or\n"
+    "                  per measured key (energy.avg_power_w_per_chip, step_time_s, ...)\n"
     "  --cross-validate  leave-one-source-out: each stack's fitted figures (efficiency,\n"
     "                  kernel_overhead_s) refitted on every other source, the left-out source\n"
     "                  predicted with them; prints those predictions beside the fitted ones, the\n"
