@@ -249,6 +249,66 @@ static void test_prior_without_fitted_efficiency(void **state) {
   rmdir(pdir);
 }
 
+/* A serving engine's state is checked, not fitted (stackfit.c fit_target): two serving cases measure
+ * their throughput under a stack made slower by a known efficiency (0.8) and, the second time, a
+ * running batch far from what any figure gives (1 sequence where the batch is 16).  Fitted on either
+ * set, the efficiency is the same: the state key does not bend the figure; the fit's error is over
+ * the throughput alone (0 here), and validation still reports the state key's miss. */
+static void test_state_not_fitted(void **state) {
+  (void)state;
+#define SRV(st)                                                                                              \
+  "{chip: h100-sxm, stack: " st                                                                              \
+  ", model: llama3.2-1b, precision: bf16, task: serve, serve: {arrival_rate_per_s: "                         \
+  "inf, requests: 40, prompt_len: 256, gen_len: 64, scheduler: {max_seqs: 16}}}"
+#define FIT_STACK "{preset: vllm, name: vllm-fit, fitted: [efficiency]}"
+  const char *truth = SRV("{preset: vllm, name: vllm-fit, efficiency: 0.8}");
+  sl_scenario *sc = NULL;
+  sl_result *r = NULL;
+  sl_error err;
+  if (sl_scenario_load(NULL, truth, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err))
+    fail_msg("%s: %s", truth, err.message);
+  double thr = sl_result_number(r, "serve.throughput_tokens_per_s");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+  char sdir[] = "/tmp/silica-state-XXXXXX", path[300];
+  assert_non_null(mkdtemp(sdir));
+  snprintf(path, sizeof path, "%s/cases.yaml", sdir);
+  double eff[2], mae[2];
+  for (int bogus = 0; bogus < 2; bogus++) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "cases:\n  - {name: s0, group: g0, scenario: %s, measured: {serve.throughput_tokens_per_s: "
+            "%.17g%s}}\n",
+            SRV(FIT_STACK), thr, bogus ? ", serve.mean_running: 1" : "");
+    fclose(f);
+    sl_fit_set set;
+    load_set(path, &set);
+    sl_stack_fit fit;
+    assert_int_equal(stack_fit(&set, "vllm-fit", NULL, &fit, &err), SL_OK);
+    eff[bogus] = fit.after[0], mae[bogus] = fit.mae_after;
+    val_fit_free(&set);
+  }
+  print_message("fitted efficiency %.4f, %.4f with the bogus running batch (truth 0.8); error %.2e, %.2e\n",
+                eff[0], eff[1], mae[0], mae[1]);
+  assert_true(fabs(eff[0] - 0.8) < 5e-3);
+  assert_true(eff[1] == eff[0]);
+  assert_true(mae[1] < 1e-3);
+  sl_validation v;
+  val_init(&v);
+  const char *paths[1] = {path};
+  assert_int_equal(val_run_files(&v, paths, 1, NULL, &err), SL_OK);
+  size_t fails = 0;
+  for (size_t i = 0; i < v.n; i++)
+    fails += strcmp(v.entries[i].metric, "serve.mean_running") == 0 && v.entries[i].status == SL_VAL_FAIL;
+  assert_int_equal(fails, 1);
+  val_free(&v);
+  unlink(path);
+  rmdir(sdir);
+#undef SRV
+#undef FIT_STACK
+}
+
 /* The cases are written once, into a temporary folder, for both tests. */
 static char dir[] = "/tmp/silica-stackfit-XXXXXX", cases[300];
 
@@ -322,6 +382,7 @@ int main(void) {
       cmocka_unit_test(test_fit_group),
       cmocka_unit_test(test_prior_without_fitted_efficiency),
       cmocka_unit_test(test_interval_moe_peers),
+      cmocka_unit_test(test_state_not_fitted),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
