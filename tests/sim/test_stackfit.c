@@ -39,7 +39,8 @@ static const char *const SCEN[] = {
 
 static const char TRUTH[] = "{preset: megatron-2024, efficiency: 0.8, kernel_overhead_s: 9.0e-6}";
 
-static double predict(const char *fmt, const char *stack) {
+/* The output `key` of the scenario fmt with the stack put in. */
+static double predict_key(const char *fmt, const char *stack, const char *key) {
   char text[1024];
   snprintf(text, sizeof text, fmt, stack);
   sl_scenario *sc = NULL;
@@ -47,10 +48,14 @@ static double predict(const char *fmt, const char *stack) {
   sl_error err;
   if (sl_scenario_load(NULL, text, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err))
     fail_msg("%s: %s", text, err.message);
-  double t = sl_result_number(r, "step_time_s");
+  double t = sl_result_number(r, key);
   sl_result_free(r);
   sl_scenario_free(sc);
   return t;
+}
+
+static double predict(const char *fmt, const char *stack) {
+  return predict_key(fmt, stack, "step_time_s");
 }
 
 /* Writes the cases (measured under TRUTH, run with the plain preset) into dir/cases.yaml, in three
@@ -261,15 +266,9 @@ static void test_state_not_fitted(void **state) {
   ", model: llama3.2-1b, precision: bf16, task: serve, serve: {arrival_rate_per_s: "                         \
   "inf, requests: 40, prompt_len: 256, gen_len: 64, scheduler: {max_seqs: 16}}}"
 #define FIT_STACK "{preset: vllm, name: vllm-fit, fitted: [efficiency]}"
-  const char *truth = SRV("{preset: vllm, name: vllm-fit, efficiency: 0.8}");
-  sl_scenario *sc = NULL;
-  sl_result *r = NULL;
+  double thr = predict_key("%s", SRV("{preset: vllm, name: vllm-fit, efficiency: 0.8}"),
+                           "serve.throughput_tokens_per_s");
   sl_error err;
-  if (sl_scenario_load(NULL, truth, NULL, 0, &sc, &err) || sl_scenario_run(sc, &r, &err))
-    fail_msg("%s: %s", truth, err.message);
-  double thr = sl_result_number(r, "serve.throughput_tokens_per_s");
-  sl_result_free(r);
-  sl_scenario_free(sc);
   char sdir[] = "/tmp/silica-state-XXXXXX", path[300];
   assert_non_null(mkdtemp(sdir));
   snprintf(path, sizeof path, "%s/cases.yaml", sdir);
