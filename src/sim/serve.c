@@ -282,8 +282,8 @@ typedef struct engine {
   double raw_j, raw_s, clock_s;
   /* serve.window steady: every step's end, length, dynamic energy, tokens emitted, uncapped energy
    * and length, clock ratio x length, sequences decoding and sequences running (STEP_LOG doubles
-   * each), to average over
-   * the window and find the inter-token latencies once the run has found it; NULL otherwise */
+   * each), to average over the window and find the inter-token latencies once the run has found it;
+   * NULL otherwise */
   double *log;
   size_t n_log, cap_log;
   /* serve.window run: the decodes of every step by its length, in ITL_BINS bins of ITL_RATIO from

@@ -301,7 +301,8 @@ sl_status val_run_file(sl_validation *v, const char *path, const char *filter, s
 void val_summarise(sl_validation *v); /* fills valid, calib and all from the entries */
 /* One entry as the JSON's "cases" hold it. */
 void val_write_entry(jbuf *b, const sl_val_entry *e);
-/* One summary per source group (by_file: per cases file) and use, in order of first appearance;
+/* One summary per source group (by SL_BY_FILE: per cases file; SL_BY_METRIC: per measured key) and use,
+ * in order of first appearance;
  * *out is malloc'd (free() it; names point into v).  Returns the count, or (size_t)-1 when out of
  * memory. */
 size_t val_by(const sl_validation *v, int by, sl_val_group **out); /* by: SL_BY_SOURCE, _FILE or _METRIC */
