@@ -222,6 +222,7 @@ typedef struct result_key {
   key_when when;
   key_read read;
   size_t off; /* offsetof(sl_result, the field) */
+  int state;  /* the serving engine's state (what it holds and does), not a time, rate or energy */
 } result_key;
 
 /* The offset of a field, which must have the C type that `read` reads (else the array size is -1). */
@@ -231,7 +232,9 @@ typedef struct result_key {
 #define KEY_TYPE_R_PER_CHIP double
 #define KEY_TYPE_R_BOOL int
 #define KEY(k, unit, when, read, field)                                                                      \
-  { k, unit, when, read, KEY_FIELD(field, KEY_TYPE_##read) }
+  { k, unit, when, read, KEY_FIELD(field, KEY_TYPE_##read), 0 }
+#define STATE_KEY(k, unit, when, read, field)                                                                \
+  { k, unit, when, read, KEY_FIELD(field, KEY_TYPE_##read), 1 }
 
 /* Every numeric output key of `silica run --json` (docs/formats.md), in the order of the JSON; the
  * keys of one object ("memory.", "energy.", ...) are together.  This table is the one list: the
@@ -310,13 +313,14 @@ static const result_key KEYS[] = {
         serve.goodput_requests_per_s),
     KEY("serve.max_rate_per_s", "requests/s", W_SERVE, R_DOUBLE, serve.max_rate_per_s),
     KEY("serve.arrival_rate_per_s", "requests/s", W_SERVE, R_DOUBLE, serve.rate_per_s),
-    KEY("serve.requests", "requests simulated", W_SERVE, R_DOUBLE, serve.requests),
-    KEY("serve.preemptions", "requests preempted", W_SERVE, R_DOUBLE, serve.preemptions),
-    KEY("serve.steps", "engine steps simulated", W_SERVE, R_DOUBLE, serve.steps),
-    KEY("serve.mean_batch_tokens", "tokens per engine step", W_SERVE, R_DOUBLE, serve.mean_batch_tokens),
-    KEY("serve.mean_running", "sequences running, time-averaged over the window", W_SERVE, R_DOUBLE,
-        serve.mean_running),
-    KEY("serve.kv_blocks_per_chip", "KV-cache blocks per chip", W_SERVE, R_DOUBLE, serve.kv_blocks),
+    STATE_KEY("serve.requests", "requests simulated", W_SERVE, R_DOUBLE, serve.requests),
+    STATE_KEY("serve.preemptions", "requests preempted", W_SERVE, R_DOUBLE, serve.preemptions),
+    STATE_KEY("serve.steps", "engine steps simulated", W_SERVE, R_DOUBLE, serve.steps),
+    STATE_KEY("serve.mean_batch_tokens", "tokens per engine step", W_SERVE, R_DOUBLE,
+              serve.mean_batch_tokens),
+    STATE_KEY("serve.mean_running", "sequences running, time-averaged over the window", W_SERVE, R_DOUBLE,
+              serve.mean_running),
+    STATE_KEY("serve.kv_blocks_per_chip", "KV-cache blocks per chip", W_SERVE, R_DOUBLE, serve.kv_blocks),
     KEY("serve.window_s", "s, the steady state the throughput and power are averaged over (serve.window)",
         W_SERVE, R_DOUBLE, serve.window_s),
     /* disaggregated prefill/decode pools */
@@ -458,6 +462,11 @@ double sl_result_number(const sl_result *r, const char *key) {
 
 int result_key_known(const char *key) {
   return key && key_find(key) != NULL;
+}
+
+int result_key_is_state(const char *key) {
+  const result_key *k = key ? key_find(key) : NULL;
+  return k && k->state;
 }
 
 const char *result_key_name(size_t i, const char **unit) {

@@ -247,6 +247,9 @@ void econ_fill_result(const sl_scenario *sc, sl_result *res);
 /* The numeric output keys of a result (one table in result.c drives the JSON, sl_result_number and
  * these): 1 when `key` is one (docs/formats.md); the i-th key and its unit, NULL past the last. */
 int result_key_known(const char *key);
+/* Whether a key is the serving engine's state (the sequences it holds, its preemptions, steps and KV
+ * blocks) rather than a time, rate or energy: checked against measurements, never fitted to. */
+int result_key_is_state(const char *key);
 const char *result_key_name(size_t i, const char **unit);
 
 /* ---- sim: validation cases (validate.c; FORMATS.md "Validation cases") ------------------------- */

@@ -104,23 +104,12 @@ static int run_case(sl_result *res, sl_error *err, const sl_fit_case *c, double 
   return 0;
 }
 
-/* Whether a measured key is a target of the stack's figures: its times, rates and energy.  The serving
- * engine's state (the sequences it holds, its preemptions, its steps and KV blocks) is set by the
- * workload, the memory and the scheduler, not by how fast the stack runs a kernel: such a key is
- * checked against its measurement, never fitted to, so that an error of the workload's description
- * (docs/energy-cost.md 2.14) cannot bend a figure of the software. */
-static int fit_target(const char *key) {
-  static const char *const state[] = {
-      "serve.mean_running",      "serve.preemptions",        "serve.steps",
-      "serve.mean_batch_tokens", "serve.kv_blocks_per_chip", "serve.requests"};
-  for (size_t i = 0; i < sizeof state / sizeof *state; i++)
-    if (strcmp(key, state[i]) == 0) return 0;
-  return 1;
-}
-
-/* Mean over the fitted cases of the mean |log(pred/meas)| of their target metrics (fit_target); a case
- * that stops running counts as a factor e^2 off.  mae, bias (may be NULL): over the (case, metric)
- * points. */
+/* Mean over the fitted cases of the mean |log(pred/meas)| of their metrics; a case that stops
+ * running counts as a factor e^2 off.  mae, bias (may be NULL): over the (case, metric) points.  The
+ * serving engine's state (result_key_is_state: the sequences it holds, its preemptions) is set by the
+ * workload, the memory and the scheduler, not by how fast the stack runs a kernel: checked, never
+ * fitted to, so that an error of the workload's description (docs/energy-cost.md 2.14) cannot bend a
+ * figure of the software. */
 static double objective(fctx *f, double *mae, double *bias) {
   double sum = 0, ae = 0, se = 0;
   size_t pts = 0;
@@ -135,7 +124,7 @@ static double objective(fctx *f, double *mae, double *bias) {
     double cs = 0;
     size_t ck = 0;
     for (size_t k = 0; k < m; k++) {
-      if (!(pred[k] > 0) || !(c->measured[k] > 0) || !fit_target(c->metric[k])) continue;
+      if (!(pred[k] > 0) || !(c->measured[k] > 0) || result_key_is_state(c->metric[k])) continue;
       cs += fabs(log(pred[k] / c->measured[k]));
       double r = pred[k] / c->measured[k] - 1;
       ae += fabs(r), se += r, pts++, ck++;
