@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const double BIG = 1e12;
 
@@ -690,8 +691,8 @@ static sl_status read_serve(reader *r, yt_node *root, sl_scenario *sc) {
       yt_get(t, "arrival_rate_per_s");
       v->rate_per_s = SL_AUTO;
     } else if (ar && ar->type == YT_SCALAR &&
-               (strcmp(ar->str, "inf") == 0 || strcmp(ar->str, ".inf") == 0 || strcmp(ar->str, ".Inf") == 0 ||
-                strcmp(ar->str, ".INF") == 0)) { /* YAML writes infinity .inf */
+               (strcmp(ar->str, "inf") == 0 || strcasecmp(ar->str, ".inf") == 0)) {
+      /* YAML writes infinity .inf (.Inf, .INF) */
       yt_get(t, "arrival_rate_per_s"); /* every request queued at time 0 (maximum load) */
       v->rate_per_s = INFINITY;
     } else {
