@@ -247,6 +247,11 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
     t_reduce = c->kernel_latency_s;
   }
   double t_dram = dram / ctx->mem_bw;
+  /* The DRAM stream of a kernel whose operands come from DRAM stalls for a fraction of its MAC time
+   * (kernels.gemm_stream_stall, fitted to kernel-level timings): each core keeps a few K-stages of
+   * panels in flight, and a stage its MACs still hold is not one of them, so on the memory side of
+   * the roofline the loads wait about MAC time / stages (model.md §2, "Loads and MACs"). */
+  if (!ctx->resident) t_dram += c->gemm_stream_stall * t_compute;
 
   double body = fmax(t_compute, fmax(t_l2, t_dram));
   double lat = gemm_latency(c, g->dt);

@@ -112,6 +112,7 @@ sl_status cost_gemm_config_ref(const sl_costctx *ctx, const sl_gemm_shape *g, sl
     }
     double t_l2 = l2 ? (l2_bytes + c_bytes) / (l2->bw_GBps * 1e9 * c->eff_sram) : 0;
     double t_dram = dram / ctx->mem_bw;
+    if (!ctx->resident) t_dram += c->gemm_stream_stall * compute; /* the stream stalls under the MACs */
     double body = compute > t_l2 ? compute : t_l2;
     body = body > t_dram ? body : t_dram;
     r.time_s =

@@ -128,6 +128,8 @@ typedef struct sl_chip {
   double kernel_latency_s;         /* fill + drain of one kernel on the device */
   double gemm_latency_s[SL_DTYPE_COUNT]; /* a GEMM kernel's own fixed time in that input format, in
                                             place of kernel_latency_s (0: kernel_latency_s) */
+  double gemm_stream_stall;              /* the fraction of a GEMM's MAC time its DRAM stream stalls for: a
+                                            load stage held by the MACs is not in flight (model.md §2) */
   double attn_tile_s;              /* fused attention: fixed time of one tile (its Q load, output
                                       write and pipeline fill), on top of its key/value blocks */
   double block_sram_bytes;         /* shared memory one thread block may take (0 = the per-core SRAM) */

@@ -330,6 +330,7 @@ static void json_chip(jbuf *b, const sl_chip *c) {
   jb_obj_end(b);
   jb_obj_begin(b, "kernels");
   jb_num(b, "latency_s", c->kernel_latency_s);
+  jb_num(b, "gemm_stream_stall", c->gemm_stream_stall);
   jb_num(b, "max_split_k", c->max_split_k);
   jb_arr_begin(b, "tiles");
   for (int i = 0; i < c->n_tiles; i++) {

@@ -38,6 +38,7 @@ enum {
   P_UP_P2P1LAT, /* links.scale_up.p2p_one_shot_latency_s: its fixed time */
   P_UP_MM,      /* links.scale_up.multimem_efficiency: a multimem all-reduce kernel's bandwidth */
   P_UP_MMLAT,   /* links.scale_up.multimem_latency_s: its fixed time per call */
+  P_GSTALL,     /* kernels.gemm_stream_stall: a weight-streaming GEMM's DRAM stream stalled under its MACs */
   P_TILE,       /* kernels.attention_tile_s */
   P_ATTN_BWD,   /* efficiency.attention.backward */
   P_ATTN,       /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
@@ -91,6 +92,8 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.multimem_efficiency;
   case P_UP_MMLAT:
     return &sc->scale_up.multimem_latency_s;
+  case P_GSTALL:
+    return &sc->chip.gemm_stream_stall;
   case P_TILE:
     return &sc->chip.attn_tile_s;
   case P_ATTN_BWD:
@@ -142,6 +145,8 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.multimem_efficiency");
   else if (p == P_UP_MMLAT)
     snprintf(buf, n, "links.scale_up.multimem_latency_s");
+  else if (p == P_GSTALL)
+    snprintf(buf, n, "kernels.gemm_stream_stall");
   else if (p == P_TILE)
     snprintf(buf, n, "kernels.attention_tile_s");
   else if (p == P_ATTN_BWD)
@@ -161,6 +166,8 @@ typedef struct fitctx {
   double *t_free; /* each timed case's step time at an energy scale low enough that no kernel is
                      near the cap (escale_fits), NULL until the energy scale is fitted */
   unsigned char *half; /* 0 training, 1 held out: alternating among the cases of one metric */
+  unsigned char *mem_gemm; /* a GEMM on the memory side of its roofline at the figures as given: its
+                              MAC rate shows only through the stream's stall (kernels.gemm_stream_stall) */
 } fitctx;
 
 /* The metric a figure is fitted to. */
@@ -226,10 +233,12 @@ static void set_all(fitctx *f, int p, double v) {
  * a kernel's device latency shows only in device-timed cases (a host-timed one adds the
  * framework's dispatch, which the stack's kernel_overhead_s owns), and not in attention kernels,
  * whose fixed cost per tile is their own figure.  Each figure is fitted to its metric's cases. */
-static int informs(const sl_cal_case *c, int p) {
+static int informs(const fitctx *f, size_t i, int p) {
+  const sl_cal_case *c = &f->cases[i];
   const sl_scenario *sc = c->sc;
   if (c->metric != metric_of(p)) return 0;
-  if (p < SL_DTYPE_COUNT) return !is_attention(sc);
+  if (p < SL_DTYPE_COUNT) return !is_attention(sc) && !(f->mem_gemm && f->mem_gemm[i]);
+  if (p == P_GSTALL) return !is_attention(sc);
   if (p == P_LATENCY) return !(sc->stack.kernel_overhead_s > 0) && !is_attention(sc);
   /* Power: a streaming kernel's is its DRAM traffic (the DRAM figure), a kernel of the matrix
    * engine's its on-chip actions (the dynamic scale). */
@@ -245,7 +254,7 @@ static double objective_of(fitctx *f, int half, int fig, double *mape) {
   size_t k = 0;
   for (size_t i = 0; i < f->n; i++) {
     if ((half >= 0 && (int)f->half[i] != half) || (f->skip && f->skip[i])) continue;
-    if (fig >= 0 && !informs(&f->cases[i], fig)) continue;
+    if (fig >= 0 && !informs(f, i, fig)) continue;
     double p = predict(f, i);
     if (!(p > 0)) return INFINITY;
     sum += fabs(log(p / f->cases[i].measured_s));
@@ -350,9 +359,26 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     ar_free(&f.res.a);
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   }
-  /* Efficiency figures do not change what is feasible: a case infeasible now stays so. */
-  for (size_t i = 0; i < n; i++)
+  f.mem_gemm = calloc(n, 1);
+  if (!f.mem_gemm) {
+    free(f.skip);
+    free(base);
+    free(f.half);
+    ar_free(&f.res.a);
+    return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+  }
+  /* Efficiency figures do not change what is feasible: a case infeasible now stays so.  A GEMM on the
+   * memory side of its roofline, where the chip's stream stalls under the MACs, moves with the GEMM
+   * efficiency through that stall only: the efficiency is fitted to compute-bound GEMMs, the stall
+   * to the others (docs/calibration.md). */
+  for (size_t i = 0; i < n; i++) {
     f.skip[i] = !((base[i] = predict(&f, i)) > 0) && !f.failed;
+    const sl_scenario *sc = cases[i].sc;
+    if (!f.skip[i] && sc->chip.gemm_stream_stall > 0 && sc->model.kind == SL_MODEL_OP &&
+        sc->model.op.type == SL_OPT_GEMM)
+      for (size_t r = 0; r < f.res.n_rows; r++)
+        if (f.res.rows[r].cat == SL_CAT_GEMM) f.mem_gemm[i] = f.res.rows[r].bound != SL_BOUND_COMPUTE;
+  }
   int fit[P_COUNT] = {0};
   /* The one-shot P2P kernel's own figures, not given: start from the two-shot kernel's, which it
    * takes until it has its own (the same predictions), so that each pair moves only its cases. */
@@ -367,12 +393,12 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       if (v > 0) set_all(&f, p, v);
     }
     if (p == P_UP_LAT) continue; /* per-step latency: with one group size it is one with the start-up */
-    if (p >= P_GLAT && !(v > 0)) continue; /* a format's own GEMM latency: fitted where the chip gives one */
+    if ((p >= P_GLAT || p == P_GSTALL) && !(v > 0)) continue; /* fitted where the chip gives one */
     if (!(v > 0) && !is_time(p) && p != P_UP_LL) continue;
     set_all(&f, p, is_time(p) ? (v > 0 ? v * 1.5 : 1e-6) : p == P_UP_LL && !(v > 0) ? 0.05 : v * 0.9);
     size_t moved = 0, moved_train = 0;
     for (size_t i = 0; i < n; i++) {
-      if (!informs(&cases[i], p)) continue;
+      if (!informs(&f, i, p)) continue;
       if (fabs(predict(&f, i) / base[i] - 1) > 1e-4) moved++, moved_train += f.half[i] == 0;
     }
     set_all(&f, p, v);
@@ -461,6 +487,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     }
   ar_free(&f.res.a);
   free(f.skip);
+  free(f.mem_gemm);
   free(f.half);
   return f.failed ? (err && err->code ? err->code : SL_ERR_INTERNAL) : SL_OK;
 }

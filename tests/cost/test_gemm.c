@@ -133,7 +133,8 @@ static void test_closed_forms(void **state) {
   assert_rel(c.waves, 512.0 / 132, 1e-12, "stream-K waves");
   peak = chip_peak_flops(&f.chip, SL_BF16) * f.chip.eff_gemm[SL_BF16];
   assert_int_equal(c.bound, SL_BOUND_COMPUTE);
-  assert_rel(c.time_s - f.chip.kernel_latency_s, 2.0 * 4096 * 4096 * 4096 / peak, 1e-9, "stream-K time");
+  assert_rel(c.time_s - gemm_latency(&f.chip, SL_BF16), 2.0 * 4096 * 4096 * 4096 / peak, 1e-9,
+             "stream-K time");
   ar_free(&f.a);
 }
 
@@ -398,9 +399,11 @@ static void test_cold_cache(void **state) {
                      " model: {op: gemm, m: 64, n: 2112, k: 7168, quantized_inputs: true}}";
   double tw = run_step(warm, NULL), tc = run_step(cold, NULL);
   double bytes = 64.0 * 7168 + 2112.0 * 7168 + 64.0 * 2112 * 2; /* fp8 in, bf16 out */
-  double dram = bytes / (3350e9 * 0.90);                        /* h100-sxm: 3.35 TB/s at 0.90 */
+  double dram = bytes / (3350e9 * 0.8929);                      /* h100-sxm: 3.35 TB/s at 0.8929 */
+  /* and its stall under the MACs: 0.1577 of 2 M N K at the fp8 rate (1978.9 TF at 0.71) */
+  double stall = 0.1577 * 2.0 * 64 * 2112 * 7168 / (1978.9e12 * 0.71);
   assert_true(tw < dram);                                       /* on chip: faster than DRAM allows */
-  assert_rel(tc, dram + 2e-6, 0.02, "cold: the DRAM stream and the 2 us kernel latency");
+  assert_rel(tc, dram + stall + 2e-6, 0.02, "cold: the DRAM stream, its stall and the 2 us kernel latency");
   static const double dense[][4] = {
       {64, 2112, 7168, 206},    {64, 24576, 1536, 289},    {64, 32768, 512, 219},   {64, 7168, 16384, 336},
       {64, 4096, 7168, 287},    {64, 7168, 2048, 295},     {128, 2112, 7168, 352},  {128, 24576, 1536, 535},
@@ -418,8 +421,73 @@ static void test_cold_cache(void **state) {
   }
   double n = (double)SL_ARRAY_LEN(dense);
   print_message("DeepGEMM H800 fp8 dense: MAPE %.2f%%, mean %+.2f%%\n", 100 * sum / n, 100 * signed_sum / n);
-  assert_true(sum / n < 0.16);         /* 14.9% recorded (docs/model.md section 2) */
+  assert_true(sum / n < 0.16); /* 14.9% recorded, 12.6% with the stream's stall (docs/model.md section 2) */
   assert_true(signed_sum / n > -0.14); /* -12.5% recorded: the model is fast on these kernels */
+}
+
+/* A weight-streaming product's DRAM stream stalls under its MACs (kernels.gemm_stream_stall): a stage
+ * the MACs hold is not in flight.  On h100-sxm the figure is fitted to cuBLAS bf16 products of 8 to
+ * 256 rows (data/validation/gemm-h100-trtllm.yaml, aiconfigurator's TensorRT-LLM table): the 20 of
+ * them on the 8192 and 16384 weights are held within 5% (3.1%), where without the stall the 256-row ones
+ * are predicted more than 7% fast (8.7%: the loads overlapping the MACs perfectly).  The stall
+ * moves no product whose operands are on chip, nor a compute-bound one, and a weight-streaming one
+ * by at least the stall times its MAC time (2 M N K at the chip's GEMM rate, padding only adds). */
+static void test_stream_stall(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  double s = f.chip.gemm_stream_stall;
+  assert_true(s > 0.1 && s < 0.3);
+  sl_gemm_shape stream = shape(64, 8192, 8192, 1), square = shape(4096, 4096, 4096, 1);
+  sl_costctx on_chip;
+  cost_ctx_init(&on_chip, &f.chip, &f.stack, 1);
+  double t_stream = cost_gemm(&f.ctx, &stream).time_s, t_square = cost_gemm(&f.ctx, &square).time_s;
+  double t_resident = cost_gemm(&on_chip, &stream).time_s;
+  f.chip.gemm_stream_stall = 0;
+  assert_rel(cost_gemm(&f.ctx, &square).time_s, t_square, 1e-12, "compute-bound: unmoved");
+  assert_rel(cost_gemm(&on_chip, &stream).time_s, t_resident, 1e-12, "operands on chip: unmoved");
+  double macs_s = 2.0 * 64 * 8192 * 8192 / (f.chip.cores * gemm_core_flops(&f.chip, SL_BF16));
+  assert_true(t_stream - cost_gemm(&f.ctx, &stream).time_s >= s * macs_s * (1 - 1e-9));
+  f.chip.gemm_stream_stall = s;
+  ar_free(&f.a);
+  static const double meas[][4] = {
+      {8, 8192, 8192, 49.47},      {32, 8192, 8192, 50.48},    {64, 8192, 8192, 50.42},
+      {128, 8192, 8192, 52.07},    {256, 8192, 8192, 56.42},   {8, 8192, 16384, 93.17},
+      {32, 8192, 16384, 95.75},    {64, 8192, 16384, 95.55},   {128, 8192, 16384, 111.40},
+      {256, 8192, 16384, 107.30},  {8, 16384, 8192, 95.65},    {32, 16384, 8192, 97.61},
+      {64, 16384, 8192, 100.30},   {128, 16384, 8192, 100.00}, {256, 16384, 8192, 109.00},
+      {8, 16384, 16384, 185.50},   {32, 16384, 16384, 187.60}, {64, 16384, 16384, 205.20},
+      {128, 16384, 16384, 193.00}, {256, 16384, 16384, 208.90}};
+  double sum = 0, e256 = 0;
+  for (size_t i = 0; i < SL_ARRAY_LEN(meas); i++) {
+    char text[200];
+    snprintf(text, sizeof text,
+             "{chip: h100-sxm, stack: cuda-events-cold, precision: bf16, task: infer,"
+             " model: {op: gemm, m: %g, n: %g, k: %g}}",
+             meas[i][0], meas[i][1], meas[i][2]);
+    sl_scenario *sc = NULL;
+    sl_error err;
+    assert_int_equal(sl_scenario_load(NULL, text, NULL, 0, &sc, &err), SL_OK);
+    double want = meas[i][3] * 1e-6;
+    for (int stall = 1; stall >= 0; stall--) {
+      if (!stall && meas[i][0] != 256) continue;
+      sc->chip.gemm_stream_stall = stall ? s : 0;
+      sl_result *r = NULL;
+      assert_int_equal(sl_scenario_run(sc, &r, &err), SL_OK);
+      double e = sl_result_number(r, "step_time_s") / want - 1;
+      sl_result_free(r);
+      if (stall)
+        sum += fabs(e);
+      else
+        e256 += e;
+    }
+    sl_scenario_free(sc);
+  }
+  double n = (double)SL_ARRAY_LEN(meas);
+  print_message("H100 bf16 weight streaming: MAPE %.2f%%; 256 rows without the stall %+.1f%%\n",
+                100 * sum / n, 100 * e256 / 4);
+  assert_true(sum / n < 0.05);
+  assert_true(e256 / 4 < -0.07);
 }
 
 /* Among equally fast configurations the one that spends least: a decode-shaped product of up to 16
@@ -448,7 +516,9 @@ static void test_few_rows_tile(void **state) {
   /* The choice follows the energy figures, and a remembered answer is picked again among the
    * equally fast configurations when they change: with the shared level's bytes dear and MACs and
    * their operands nearly free, the 16-row tile (which reads the weights' panels from the shared
-   * level more often) loses at 16 rows too. */
+   * level more often) loses at 16 rows too.  Without the stream's stall under the MACs, which makes
+   * the 64-row tile's four times as many MACs slower as well as dearer, so that the two tie. */
+  f.chip.gemm_stream_stall = 0;
   static sl_gemm_memo memo;
   memset(&memo, 0, sizeof memo);
   sl_costctx with = f.ctx;
@@ -476,6 +546,7 @@ int main(void) {
       cmocka_unit_test(test_memo_exact),     cmocka_unit_test(test_fp32_on_vector_units),
       cmocka_unit_test(test_fragment_reads), cmocka_unit_test(test_grouped_raster),
       cmocka_unit_test(test_format_latency), cmocka_unit_test(test_cold_cache),
+      cmocka_unit_test(test_stream_stall),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
