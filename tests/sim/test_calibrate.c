@@ -500,18 +500,27 @@ static void test_only_own_chip(void **state) {
   }
 }
 
+/* The use: calibrate cases of a repository case file (`rel`, from the source tree) measured on `chip`. */
+static void load_file(const char *rel, const char *chip, arena *a, sl_cal_case **cs, size_t *n) {
+  char path[512];
+  sl_error err;
+  snprintf(path, sizeof path, "%s%s", SILICA_SOURCE_DIR, rel);
+  ar_init(a);
+  *cs = NULL, *n = 0;
+  assert_int_equal(val_load_cases(path, chip, a, cs, n, &err), SL_OK);
+}
+
 /* A format's own GEMM latency (b200's fp4, data/validation/gemm-b200-fp4.yaml) is fitted beside the
  * format's efficiency, the chip-wide kernel latency is left alone (no case moves it), and the
  * fragment writes the figure as the map the chip spec reads (kernels: gemm_latency_s: {fp4: x}). */
 static void test_format_gemm_latency(void **state) {
   (void)state;
   arena a;
-  ar_init(&a);
-  sl_cal_case *cs = NULL;
-  size_t n = 0;
+  sl_cal_case *cs;
+  size_t n;
   sl_error err;
   const char *path = SILICA_SOURCE_DIR "/data/validation/gemm-b200-fp4.yaml";
-  assert_int_equal(val_load_cases(path, "b200", &a, &cs, &n, &err), SL_OK);
+  load_file("/data/validation/gemm-b200-fp4.yaml", "b200", &a, &cs, &n);
   sl_calibration cal;
   assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
   int glat = 0;
@@ -536,12 +545,10 @@ static void test_format_gemm_latency(void **state) {
 static void test_stream_stall_fit(void **state) {
   (void)state;
   arena a;
-  ar_init(&a);
-  sl_cal_case *cs = NULL;
-  size_t n = 0;
+  sl_cal_case *cs;
+  size_t n;
   sl_error err;
-  const char *path = SILICA_SOURCE_DIR "/data/validation/gemm-h100-trtllm.yaml";
-  assert_int_equal(val_load_cases(path, "h100-sxm", &a, &cs, &n, &err), SL_OK);
+  load_file("/data/validation/gemm-h100-trtllm.yaml", "h100-sxm", &a, &cs, &n);
   assert_int_equal(n, 55);
   double preset = cs[0].sc->chip.gemm_stream_stall;
   assert_true(preset > 0);
