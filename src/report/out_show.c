@@ -477,6 +477,20 @@ static void text_chip(jbuf *b, const sl_chip *c) {
   text_chip_compute(b, c);
   rep_printf(b, "DRAM %.0f GB/s (efficiency %.2f), ridge %.1f FLOP/byte at %s\n", chip_dram(c)->bw_GBps,
              c->eff_dram, chip_peak_flops(c, rf) / dram_Bps(c), sl_dtype_names[rf]);
+  {
+    char t[32];
+    unit_time(c->kernel_latency_s, t, sizeof t);
+    rep_printf(b, "kernels: %s fixed time", t);
+    for (int i = 0; i < SL_DTYPE_COUNT; i++)
+      if (c->gemm_latency_s[i] > 0) {
+        unit_time(c->gemm_latency_s[i], t, sizeof t);
+        rep_printf(b, ", %s GEMMs %s", sl_dtype_names[i], t);
+      }
+    if (c->gemm_stream_stall > 0)
+      rep_printf(b, "; a GEMM's DRAM stream stalls for %.3g of its MAC time (kernels.gemm_stream_stall)",
+                 c->gemm_stream_stall);
+    rep_printf(b, "\n");
+  }
   text_chip_memory(b, c);
   rep_printf(b, "gemm efficiency source: %s\n", c->eff_gemm_source);
   rep_printf(b, "DRAM efficiency source: %s\n", c->eff_dram_source);
