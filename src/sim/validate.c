@@ -555,15 +555,20 @@ sl_status val_load_cases(const char *path, const char *chip, arena *a, sl_cal_ca
 
 /* ---- summary and JSON ------------------------------------------------------------------------- */
 
-/* Summarises the entries of use `which` (-1: any) whose group (by 1), file (by 2) or metric (by 3) is
- * `name`. */
+/* What an entry is summarised under: its group (SL_BY_SOURCE), cases file (SL_BY_FILE) or measured key
+ * (SL_BY_METRIC). */
+static const char *entry_name(const sl_val_entry *e, int by) {
+  return by == SL_BY_FILE ? e->file : by == SL_BY_METRIC ? e->metric : e->group;
+}
+
+/* Summarises the entries of use `which` (-1: any) whose entry_name by `by` is `name` (SL_BY_NONE: all). */
 static void summarise_group(const sl_validation *v, int which, int by, const char *name, sl_val_group *g) {
   memset(g, 0, sizeof *g);
   double sum = 0, signed_sum = 0, mx = 0;
   for (size_t i = 0; i < v->n; i++) {
     const sl_val_entry *e = &v->entries[i];
     if (which >= 0 && e->calibration != which) continue;
-    if (by && strcmp(by == 1 ? e->group : by == 2 ? e->file : e->metric, name) != 0) continue;
+    if (by != SL_BY_NONE && strcmp(entry_name(e, by), name) != 0) continue;
     g->n++;
     g->counts[e->status]++;
     if (e->status != SL_VAL_OK && e->status != SL_VAL_FAIL) continue;
@@ -584,12 +589,12 @@ size_t val_by(const sl_validation *v, int by, sl_val_group **out) {
   size_t n = 0;
   for (size_t i = 0; i < v->n; i++) {
     const sl_val_entry *e = &v->entries[i];
-    const char *name = by == SL_BY_FILE ? e->file : by == SL_BY_METRIC ? e->metric : e->group;
+    const char *name = entry_name(e, by);
     size_t j = 0;
     while (j < n && !(g[j].calibration == e->calibration && strcmp(g[j].name, name) == 0))
       j++;
     if (j < n) continue;
-    summarise_group(v, e->calibration, by == SL_BY_FILE ? 2 : by == SL_BY_METRIC ? 3 : 1, name, &g[n]);
+    summarise_group(v, e->calibration, by, name, &g[n]);
     g[n].name = name;
     g[n].calibration = e->calibration;
     n++;
@@ -599,9 +604,9 @@ size_t val_by(const sl_validation *v, int by, sl_val_group **out) {
 }
 
 void val_summarise(sl_validation *v) {
-  summarise_group(v, 0, 0, NULL, &v->valid);
-  summarise_group(v, 1, 0, NULL, &v->calib);
-  summarise_group(v, -1, 0, NULL, &v->all);
+  summarise_group(v, 0, SL_BY_NONE, NULL, &v->valid);
+  summarise_group(v, 1, SL_BY_NONE, NULL, &v->calib);
+  summarise_group(v, -1, SL_BY_NONE, NULL, &v->all);
 }
 
 void val_write_entry(jbuf *b, const sl_val_entry *e) {
