@@ -17,8 +17,10 @@ typedef struct sl_cost {
   int split_k;
   double waves, tiles;
   /* gemm: the roofline's terms, for the clock the TDP allows (gemm_config_capped_time) */
-  double clocked_s; /* the body's time in the chip's clock domain: max(MACs and SRAM, L2) */
-  double dram_s;    /* its DRAM time, which a lower clock does not stretch */
+  double clocked_s; /* the body's time in the chip's clock domain: max(MACs and SRAM, L2); for
+                     * attention and streams their MAC and vector time */
+  double dram_s;    /* its DRAM time: the stream, which a lower clock does not stretch, and stall_s */
+  double stall_s;   /* the part of dram_s the stream waits on the MACs (kernels.gemm_stream_stall) */
   /* ---- energy (filled by cost_op through energy_of_cost, src/cost/energy.c) ---- */
   double macs;       /* matrix-engine MACs executed (padding included) */
   double vec_flops;  /* vector-engine FLOP */
@@ -208,6 +210,37 @@ typedef struct sl_capped {
   double uncapped_w;  /* the same at r = 1 */
 } sl_capped;
 sl_capped power_cap(const sl_chip *c, double e_core_j, double e_off_j, double t_clock_s, double t_other_s);
+
+/* Kernels on the memory side of their roofline, for the cap: a kernel whose DRAM stream takes d
+ * and whose clocked work takes c < d at the top clock keeps its time down to the clock ratio
+ * r = c / d and takes c / r below it (model.md §8).  A step's such kernels are summed in bins of
+ * c / d (SL_NEAR_BINS equal bins over [0, 1); a ratio of 1 or more in the last), each bin taken
+ * as one kernel of its sums, so that steps add up bin by bin. */
+#define SL_NEAR_BINS 16
+typedef struct sl_near {
+  double c[SL_NEAR_BINS], d[SL_NEAR_BINS];
+} sl_near;
+/* One memory-bound kernel's (or row's) parts: at clock ratio r it takes stall / r + max(c / r, d)
+ * + what no clock changes; stall is time in the clock domain alone (the DRAM stream's stall under
+ * the MACs, or the whole body of a kernel its L2 time bounds), c < d. */
+typedef struct sl_clockpart {
+  double stall, c, d;
+} sl_clockpart;
+/* The parts of k (its time_s counted `times` times); zero unless k is memory-bound with a clocked
+ * part. */
+sl_clockpart clockpart_of(const sl_cost *k, double times);
+void near_add(sl_near *n, double c_s, double d_s);
+void near_add_part(sl_near *n, double *t_clock_s, sl_clockpart p); /* stall to t_clock, c and d binned */
+void near_axpy(sl_near *a, double w, const sl_near *b);            /* a += w b */
+double near_extra(const sl_near *n, double r); /* sum over the bins of max(0, c / r - d) */
+/* p's share of the extra time of the bins n it was added to (near_add_part) at clock ratio r: its
+ * stall's, and its bin's extra in proportion to its clocked time, so that a step's parts add up to
+ * t_clock / r + t_other + near_extra. */
+double near_share(const sl_near *n, sl_clockpart p, double r);
+/* power_cap with the near-ridge kernels n (NULL: none): at clock ratio r the work takes
+ * t_clock / r + t_other + near_extra(n, r), t_other holding the kernels' DRAM time d. */
+sl_capped power_cap_near(const sl_chip *c, double e_core_j, double e_off_j, double t_clock_s,
+                         double t_other_s, const sl_near *n);
 /* As power_cap for one kernel whose clocked work overlaps a memory time: at clock ratio r it takes
  * max(t_clock / r, t_overlap) + t_other. */
 sl_capped power_cap_overlap(const sl_chip *c, double e_core_j, double e_off_j, double t_clock_s,

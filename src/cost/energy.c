@@ -259,9 +259,64 @@ double power_energy_scale(double r) {
   return v * v;
 }
 
-sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_overlap,
-                            double t_other) {
-  double t = fmax(t_clock, t_overlap) + t_other;
+/* ---- kernels near their ridge ---- */
+
+sl_clockpart clockpart_of(const sl_cost *k, double times) {
+  sl_clockpart p = {0, 0, 0};
+  if (k->bound != SL_BOUND_MEMORY || !(k->clocked_s > 0) || !(k->dram_s > 0) || !(times > 0)) return p;
+  /* a kernel the roofline calls memory-bound because of its L2 time, which is clocked: all of its
+   * body scales with the clock */
+  if (k->clocked_s >= k->dram_s) {
+    p.stall = k->clocked_s * times;
+    return p;
+  }
+  double stall = fmin(k->stall_s, k->clocked_s);
+  p.stall = stall * times;
+  p.c = (k->clocked_s - stall) * times;
+  p.d = (k->dram_s - stall) * times;
+  return p;
+}
+
+static int near_bin(double c_s, double d_s) {
+  double b = c_s / d_s;
+  return b >= 1 ? SL_NEAR_BINS - 1 : (int)(b * SL_NEAR_BINS);
+}
+
+void near_add(sl_near *n, double c_s, double d_s) {
+  if (!(c_s > 0) || !(d_s > 0)) return;
+  int k = near_bin(c_s, d_s);
+  n->c[k] += c_s, n->d[k] += d_s;
+}
+
+double near_share(const sl_near *n, sl_clockpart p, double r) {
+  double x = p.stall * (1 / r - 1);
+  if (!(p.c > 0) || !(p.d > 0)) return x;
+  int k = near_bin(p.c, p.d);
+  if (n && n->c[k] > n->d[k] * r) x += (n->c[k] / r - n->d[k]) * (p.c / n->c[k]);
+  return x;
+}
+
+void near_add_part(sl_near *n, double *t_clock_s, sl_clockpart p) {
+  *t_clock_s += p.stall;
+  near_add(n, p.c, p.d);
+}
+
+void near_axpy(sl_near *a, double w, const sl_near *b) {
+  for (int k = 0; k < SL_NEAR_BINS; k++)
+    a->c[k] += w * b->c[k], a->d[k] += w * b->d[k];
+}
+
+double near_extra(const sl_near *n, double r) {
+  double x = 0;
+  if (n)
+    for (int k = 0; k < SL_NEAR_BINS; k++)
+      if (n->c[k] > n->d[k] * r) x += n->c[k] / r - n->d[k];
+  return x;
+}
+
+sl_capped power_cap_near(const sl_chip *c, double e_core, double e_off, double t_clock, double t_other,
+                         const sl_near *n) {
+  double t = t_clock + t_other + near_extra(n, 1);
   sl_capped out = {1, t, e_core + e_off, 0, 0};
   double ps = c->energy.static_w, tdp = c->tdp_w;
   if (!(t > 0)) return out;
@@ -270,7 +325,7 @@ sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, doubl
   double lo = 0.02, hi = 1.0;
   for (int i = 0; i < 60; i++) {
     double r = 0.5 * (lo + hi);
-    double p = ps + (e_core * power_energy_scale(r) + e_off) / (fmax(t_clock / r, t_overlap) + t_other);
+    double p = ps + (e_core * power_energy_scale(r) + e_off) / (t_clock / r + t_other + near_extra(n, r));
     if (p > tdp)
       hi = r;
     else
@@ -279,7 +334,7 @@ sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, doubl
   double r = lo;
   out.clock_ratio = r;
   out.dyn_j = e_core * power_energy_scale(r) + e_off;
-  out.time_s = fmax(t_clock / r, t_overlap) + t_other;
+  out.time_s = t_clock / r + t_other + near_extra(n, r);
   /* Even the lowest clock is over TDP (a memory-bound op with nothing to slow): the memory
    * system is throttled too. */
   if (ps + out.dyn_j / out.time_s > tdp * (1 + 1e-9)) out.time_s = out.dyn_j / (tdp - ps);
@@ -287,6 +342,16 @@ sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, doubl
   return out;
 }
 
+/* One kernel: its clocked work and its memory time as one near-ridge pair (exact in any bin). */
+sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_overlap,
+                            double t_other) {
+  sl_near n;
+  memset(&n, 0, sizeof n);
+  n.c[0] = t_clock, n.d[0] = t_overlap;
+  if (!(t_overlap > 0)) return power_cap_near(c, e_core, e_off, t_clock, t_other, NULL);
+  return power_cap_near(c, e_core, e_off, 0, t_overlap + t_other, &n);
+}
+
 sl_capped power_cap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_other) {
-  return power_cap_overlap(c, e_core, e_off, t_clock, 0, t_other);
+  return power_cap_near(c, e_core, e_off, t_clock, t_other, NULL);
 }

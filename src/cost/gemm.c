@@ -251,13 +251,15 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
    * (kernels.gemm_stream_stall, fitted to kernel-level timings): each core keeps a few K-stages of
    * panels in flight, and a stage its MACs still hold is not one of them, so on the memory side of
    * the roofline the loads wait about MAC time / stages (model.md §2, "Loads and MACs"). */
-  if (!ctx->resident) t_dram += c->gemm_stream_stall * t_compute;
+  double t_stall = ctx->resident ? 0 : c->gemm_stream_stall * t_compute;
+  t_dram += t_stall;
 
   double body = fmax(t_compute, fmax(t_l2, t_dram));
   double lat = gemm_latency(c, g->dt);
   r.time_s = body + lat + t_reduce;
   r.clocked_s = fmax(t_compute, t_l2);
   r.dram_s = t_dram;
+  r.stall_s = t_stall;
   r.bound = t_compute >= fmax(t_l2, t_dram) ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
   if (lat + t_reduce > body) r.bound = SL_BOUND_LATENCY;
   r.flops = 2.0 * T * t.m * t.n * kp;
@@ -283,8 +285,14 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
  * see gemm_config_capped_time below. */
 static double capped_time_of(const sl_chip *c, const sl_cost *r) {
   if (!c->energy.derived || !(c->tdp_w > 0)) return r->time_s;
-  double body = fmax(r->clocked_s, r->dram_s);
-  return power_cap_overlap(c, r->e_core_j, r->e_off_j, r->clocked_s, r->dram_s, r->time_s - body).time_s;
+  /* the stall is MAC time, in the clock domain with the MACs; the rest of the DRAM term is not:
+   * at clock ratio r the body takes stall / r + max((clocked - stall) / r, dram - stall) */
+  double body = fmax(r->clocked_s, r->dram_s), stall = fmin(r->stall_s, fmin(r->clocked_s, r->dram_s));
+  sl_near n;
+  memset(&n, 0, sizeof n);
+  n.c[0] = r->clocked_s - stall, n.d[0] = r->dram_s - stall;
+  sl_capped k = power_cap_near(c, r->e_core_j, r->e_off_j, stall, r->time_s - body + n.d[0], &n);
+  return k.clock_ratio < 1 ? k.time_s : r->time_s; /* under the cap: its own time, to the last bit */
 }
 
 /* The time a configuration runs in on the power-limited chip: a kernel library's choice is the

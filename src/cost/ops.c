@@ -136,6 +136,7 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   if (r.time_s - body > body) r.bound = SL_BOUND_LATENCY;
   r.flops = mm * 4.0 * a->batch * a->heads * a->q_len * a->kv_len * causal_frac * a->head_dim;
   r.dram_bytes = dram;
+  r.clocked_s = t_compute, r.dram_s = t_dram;
   /* Energy counts (src/cost/energy.c): K and V stream from the shared level through the per-core
    * SRAM once per query tile (twice in the backward), Q in and O out once.  The matrix engine
    * executes whole tiles (energy-cost.md §1: MACs with padded tiles included, as for GEMMs): a
@@ -166,6 +167,7 @@ sl_cost cost_stream(const sl_costctx *ctx, double bytes, double flops, sl_dtype 
   r.flops = flops;
   r.vec_flops = flops;
   r.dram_bytes = bytes;
+  r.clocked_s = t_vec, r.dram_s = t_mem;
   return r;
 }
 
@@ -287,8 +289,11 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     if (kv_stream(op, &r)) {
       r.time_s = launched(ctx->stack, r.time_s);
     } else {
+      /* the stack's losses stretch the kernel's parts alike (its clocked work and its stream) */
+      double eff = ctx->stack->efficiency;
       r.e_core_j = cost_stack_core_j(ctx->stack, r.e_core_j);
       r.time_s = cost_launched(ctx->stack, r.time_s);
+      r.clocked_s /= eff, r.dram_s /= eff, r.stall_s /= eff;
     }
   }
   return r;

@@ -10,6 +10,7 @@ void esum_add(sl_esum *s, const sl_cost *c, double count, double time_s) {
   s->e_core += c->e_core_j * count;
   s->e_off += c->e_off_j * count;
   if (c->bound == SL_BOUND_COMPUTE) s->t_clock += time_s;
+  if (c->time_s > 0) near_add_part(&s->near, &s->t_clock, clockpart_of(c, time_s / c->time_s));
   s->t_total += time_s;
 }
 
@@ -20,9 +21,10 @@ void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core,
   double T = res->step_time_s, chips = res->chips > 0 ? res->chips : 1;
   if (!(T > 0)) return;
   double t_clock = fmin(busy->t_clock, T);
-  sl_capped cap = power_cap(c, busy->e_core, busy->e_off, t_clock, T - t_clock);
+  sl_capped cap = power_cap_near(c, busy->e_core, busy->e_off, t_clock, T - t_clock, &busy->near);
   double r = cap.clock_ratio, g = power_energy_scale(r);
-  double plain = t_clock / r + (T - t_clock), stretch = plain > 0 ? cap.time_s / plain : 1;
+  double plain = t_clock / r + (T - t_clock) + near_extra(&busy->near, r);
+  double stretch = plain > 0 ? cap.time_s / plain : 1;
   p->has_energy = 1;
   p->clock_ratio = r;
   p->uncapped_step_time_s = T;
@@ -33,14 +35,16 @@ void power_fill_result(const sl_chip *c, const sl_esum *busy, double sys_e_core,
   p->j_per_token = tokens > 0 ? p->step_j / tokens : NAN;
   p->j_per_sample = samples > 0 ? p->step_j / samples : NAN;
   p->usd_per_hour_system = p->usd_per_million_tokens = p->usd_per_million_samples = NAN;
-  /* Rows: compute-bound ones run at the capped clock; each row's energy is its dynamic energy plus
-   * the static power over its time (one chip's, like the row's time and FLOP). */
+  /* Rows: compute-bound ones run at the capped clock, memory-bound ones as far as their clocked
+   * work passes their stream (their share of their bin's, near_share); each row's energy is its dynamic
+   * energy plus the static power over its time (one chip's, like the row's time and FLOP). */
   double sum = 0;
   sl_row *bubble = NULL;
   p->peak_power_w_per_chip = NAN;
   for (size_t i = 0; i < res->n_rows; i++) {
     sl_row *w = &res->rows[i];
     if (w->bound == SL_BOUND_COMPUTE) w->time_s /= r;
+    if (w->bound == SL_BOUND_MEMORY && r < 1) w->time_s += near_share(&busy->near, w->clk, r);
     w->time_s *= stretch;
     w->energy_j =
         (row_core ? row_core[i] * g : 0) + (row_off ? row_off[i] : 0) + c->energy.static_w * w->time_s;

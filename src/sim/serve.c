@@ -27,14 +27,38 @@
 
 /* ---- the step model --------------------------------------------------------------------------- */
 
-/* One chip's dynamic energy of some ops, on the clock domain and off it (DRAM, links), and their
- * compute-bound time: what the TDP cap of a step needs (power_cap). */
+/* One chip's dynamic energy of some ops, on the clock domain and off it (DRAM, links), their
+ * compute-bound time and their memory-bound kernels near the ridge: what the TDP cap of a step
+ * needs (power_cap_near). */
 typedef struct step_e {
   double core, off, t_clock;
+  sl_near near;
 } step_e;
 
-static void se_add(step_e *a, step_e b) {
-  a->core += b.core, a->off += b.off, a->t_clock += b.t_clock;
+static void se_add(step_e *a, const step_e *b) {
+  a->core += b->core, a->off += b->off, a->t_clock += b->t_clock;
+  near_axpy(&a->near, 1, &b->near);
+}
+
+/* A memo's compact step_e: its near-ridge kernels as one pair (decode attention: the fused kernel,
+ * with the small streams beside it). */
+typedef struct step_e1 {
+  double core, off, t_clock, c, d;
+} step_e1;
+
+static step_e1 se_pack(const step_e *e) {
+  step_e1 p = {e->core, e->off, e->t_clock, 0, 0};
+  for (int k = 0; k < SL_NEAR_BINS; k++)
+    p.c += e->near.c[k], p.d += e->near.d[k];
+  return p;
+}
+
+static step_e se_unpack(const step_e1 *p) {
+  step_e e;
+  memset(&e, 0, sizeof e);
+  e.core = p->core, e.off = p->off, e.t_clock = p->t_clock;
+  near_add(&e.near, p->c, p->d);
+  return e;
 }
 
 typedef struct step_model {
@@ -55,7 +79,7 @@ typedef struct step_model {
    * linear in the KV bytes read, so a 16-token step changes it by well under 0.1% */
   uint64_t *akey;
   double *aval, *aval_g;
-  step_e *aval_e;
+  step_e1 *aval_e;
   size_t amask;
   sl_error *err;
   int failed;
@@ -69,7 +93,8 @@ typedef struct step_model {
 static double graph_time(const sl_costctx *ctx, const sl_costctx *gctx, const sl_graph *g, int attention,
                          int head, step_e *energy, double *graph_t) {
   double t = 0, tg = 0;
-  step_e e = {0, 0, 0};
+  step_e e;
+  memset(&e, 0, sizeof e);
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     int is_attn = op->cat == SL_CAT_ATTENTION;
@@ -79,6 +104,7 @@ static double graph_time(const sl_costctx *ctx, const sl_costctx *gctx, const sl
       t += c.time_s * op->count;
       e.core += c.e_core_j * op->count, e.off += c.e_off_j * op->count;
       if (c.bound == SL_BOUND_COMPUTE) e.t_clock += c.time_s * op->count;
+      near_add_part(&e.near, &e.t_clock, clockpart_of(&c, op->count));
       tg += (gctx ? cost_op(gctx, op).time_s : c.time_s) * op->count;
     }
   }
@@ -123,7 +149,7 @@ static double head_time(step_model *m, double n) {
 
 /* Attention of B sequences of q new tokens seeing kv keys (every layer). */
 static double attn_time(step_model *m, double B, double q, double kv, int causal) {
-  m->attn_e = (step_e){0, 0, 0}, m->attn_g = 0;
+  memset(&m->attn_e, 0, sizeof m->attn_e), m->attn_g = 0;
   if (B <= 0 || q <= 0) return 0;
   sl_graph g = {0};
   ar_reset(&m->scratch);
@@ -139,19 +165,19 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
 /* Attention of B decoding sequences of q new tokens each (1; k + 1 when speculative decoding verifies
  * k drafted tokens, causal among them) over a mean context of kv tokens. */
 static inline double decode_attn_q(step_model *m, double B, double q, double kv) {
-  m->attn_e = (step_e){0, 0, 0}, m->attn_g = 0;
+  memset(&m->attn_e, 0, sizeof m->attn_e), m->attn_g = 0;
   if (B <= 0) return 0;
   double q16 = round(kv / 16);
   uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull ^ ((uint64_t)(q - 1) << 52);
   size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & m->amask;
   for (size_t probe = 0; probe <= m->amask; probe++, i = (i + 1) & m->amask) {
     if (m->akey[i] == key) {
-      m->attn_e = m->aval_e[i], m->attn_g = m->aval_g[i];
+      m->attn_e = se_unpack(&m->aval_e[i]), m->attn_g = m->aval_g[i];
       return m->aval[i];
     }
     if (m->akey[i] == 0) {
       double t = attn_time(m, B, q, fmax(q, q16 * 16), q > 1);
-      m->akey[i] = key, m->aval[i] = t, m->aval_e[i] = m->attn_e, m->aval_g[i] = m->attn_g;
+      m->akey[i] = key, m->aval[i] = t, m->aval_e[i] = se_pack(&m->attn_e), m->aval_g[i] = m->attn_g;
       return t;
     }
   }
@@ -503,7 +529,8 @@ static int engine_step(engine *e) {
   step_e se = m->attn_e;           /* the step's energy: decode attention, then the rest */
   double attn_g = m->attn_g;       /* decode attention from a graph */
   double d_attn = 0, d_emit = dec; /* the draft's pass over the step's prefill chunks */
-  step_e d_e = {0, 0, 0};
+  step_e d_e;
+  memset(&d_e, 0, sizeof d_e);
   for (size_t j = 0; j < e->n_run && tokens < budget; j++) {
     req *q = &r[e->running[j]];
     if (q->prefilled >= q->target || q->chunk > 0) continue;
@@ -517,8 +544,8 @@ static int engine_step(engine *e) {
     q->chunk = c;
     tokens += c, seqs++;
     attn += attn_time(m, 1, c, q->prefilled + c, 1);
-    se_add(&se, m->attn_e);
-    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), se_add(&d_e, d->attn_e);
+    se_add(&se, &m->attn_e);
+    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), se_add(&d_e, &d->attn_e);
     if (q->prefilled + c >= q->target) emit++, d_emit++;
   }
   while (!preempted && e->role != ROLE_DECODE && e->head != e->tail && tokens < budget &&
@@ -571,8 +598,8 @@ static int engine_step(engine *e) {
     e->running[e->n_run++] = (size_t)(q - r);
     tokens += c, seqs++;
     attn += attn_time(m, 1, c, q->prefilled + c, 1);
-    se_add(&se, m->attn_e);
-    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), se_add(&d_e, d->attn_e);
+    se_add(&se, &m->attn_e);
+    if (d) d_attn += attn_time(d, 1, c, q->prefilled + c, 1), se_add(&d_e, &d->attn_e);
     if (q->prefilled + c >= q->target) emit++, d_emit++;
     if (sv->prefix_caching) {
       e->prompt_tokens += q->target, e->hit_tokens += mapped * block;
@@ -584,34 +611,34 @@ static int engine_step(engine *e) {
   if (m->failed || !isfinite(dt)) return -1;
   int graph = seqs == dec; /* decodes only: the step replays a captured CUDA graph */
   if (graph) dt = m->lin_g[(size_t)tokens] + attn_g + m->head_g[(size_t)emit];
-  se_add(&se, m->lin_e[(size_t)tokens]), se_add(&se, m->head_e[(size_t)emit]);
+  se_add(&se, &m->lin_e[(size_t)tokens]), se_add(&se, &m->head_e[(size_t)emit]);
   if (d) {
     /* the draft: one pass over the step's new tokens (the prefill chunks and each decoding
      * sequence's last token) proposes the first drafted token, k - 1 decode steps the rest */
     double dn = tokens - dec * sq + dec;
     double da = decode_attn_time(d, dec, kv_mean - sk), dag = d->attn_g;
     double t1 = lin_time(d, dn) + da + d_attn + head_time(d, d_emit);
-    se_add(&d_e, d->attn_e), se_add(&d_e, d->lin_e[(size_t)dn]);
-    if (d_emit > 0) se_add(&d_e, d->head_e[(size_t)d_emit]);
+    se_add(&d_e, &d->attn_e), se_add(&d_e, &d->lin_e[(size_t)dn]);
+    if (d_emit > 0) se_add(&d_e, &d->head_e[(size_t)d_emit]);
     if (graph) t1 = d->lin_g[(size_t)dn] + dag + d->head_g[(size_t)d_emit];
     for (double i = 1; i < sk && dec > 0; i++) {
       double a = decode_attn_time(d, dec, kv_mean - sk + i), ag = d->attn_g;
       t1 += graph ? d->lin_g[(size_t)dec] + ag + d->head_g[(size_t)dec]
                   : lin_time(d, dec) + a + head_time(d, dec);
-      se_add(&d_e, d->attn_e), se_add(&d_e, d->lin_e[(size_t)dec]), se_add(&d_e, d->head_e[(size_t)dec]);
+      se_add(&d_e, &d->attn_e), se_add(&d_e, &d->lin_e[(size_t)dec]), se_add(&d_e, &d->head_e[(size_t)dec]);
     }
     if (d->failed || !isfinite(t1)) {
       m->failed = 1;
       return -1;
     }
     dt += t1;
-    se_add(&se, d_e);
+    se_add(&se, &d_e);
   }
   /* The TDP cap of the step (power_cap): a step whose power at the top clock would pass the TDP runs
    * at the clock that holds it there, its compute-bound time stretched and its on-chip energy per
    * action lowered (docs/energy-cost.md §2); raw_*: the same step uncapped. */
   double tc = fmin(se.t_clock, dt);
-  sl_capped cp = power_cap(&m->sc.chip, se.core, se.off, tc, dt - tc);
+  sl_capped cp = power_cap_near(&m->sc.chip, se.core, se.off, tc, dt - tc, &se.near);
   double step_j = cp.dyn_j, raw_j = se.core + se.off;
   /* both with the engine's host work */
   double raw_dt = step_with_host(&m->sc.stack, dt, seqs, e->idle) * m->time_scale;

@@ -58,10 +58,12 @@ static double evaluate(const sl_costctx *ctx, const sl_costctx *gctx, const sl_g
                     useful * op->count,
                     (op->kernel == SL_K_COLL ? op->u.c.bytes : c.dram_bytes) * op->count,
                     0,
-                    -1};
+                    -1,
+                    {0, 0, 0}};
       if (op->kernel != SL_K_COLL && cost_launch_bound(ctx->stack, c.time_s)) r->bound = SL_BOUND_LATENCY;
+      c.bound = r->bound; /* the rows' bound decides what the clock slows, so they add up */
+      r->clk = clockpart_of(&c, op->count);
       if (es) {
-        c.bound = r->bound; /* the rows' bound decides what the clock slows, so they add up */
         esum_add(es, &c, op->count, t);
         row_core[i] = c.e_core_j * op->count;
         row_off[i] = c.e_off_j * op->count;
@@ -198,7 +200,8 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
                                         0,
                                         T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp,
                                         0,
-                                        -1};
+                                        -1,
+                                        {0, 0, 0}};
     row_core[g.n] = 0;
     row_off[g.n] = msg * sc.chip.energy.link_j_per_byte * (p.pp - 1) * passes;
     busy.e_off += msg * sc.chip.energy.link_j_per_byte * passes;
@@ -223,8 +226,8 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     for (int k = 0; k < 2; k++) {
       if (!(host[k] > 0)) continue;
       sl_phase ph = k ? SL_PH_DECODE : SL_PH_PREFILL;
-      res->rows[res->n_rows] =
-          (sl_row){"host", ph, SL_CAT_OTHER, SL_BOUND_LATENCY, k ? n_dec : n_pre, host[k], 0, 0, 0, -1};
+      res->rows[res->n_rows] = (sl_row){
+          "host", ph, SL_CAT_OTHER, SL_BOUND_LATENCY, k ? n_dec : n_pre, host[k], 0, 0, 0, -1, {0, 0, 0}};
       row_core[res->n_rows] = row_off[res->n_rows] = 0;
       res->n_rows++;
       step += host[k];

@@ -14,6 +14,7 @@ typedef struct sl_row {
   double count;                          /* instances of the op in one step */
   double time_s, flops, bytes, energy_j; /* totals over the count; flops are useful (no padding) */
   double sram_hit_rate;                  /* < 0: not applicable */
+  sl_clockpart clk; /* a memory-bound row's parts at full clock, which the cap stretches (clockpart_of) */
 } sl_row;
 
 typedef struct sl_memory {
@@ -491,6 +492,7 @@ char *val_json(const sl_validation *v);
  * with the clock. */
 typedef struct sl_esum {
   double e_core, e_off, t_clock, t_total;
+  sl_near near; /* memory-bound kernels near their ridge (their stalls are in t_clock) */
 } sl_esum;
 void esum_add(sl_esum *s, const sl_cost *c, double count, double time_s);
 /* Fills res->power (energy, power, the cap) for a step of res->step_time_s (at full clock) whose

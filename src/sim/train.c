@@ -27,8 +27,9 @@ typedef struct part_eval {
   double scale_ov[2];   /* for rows: share of each overlapped transfer that counts */
   double scale_ova[2];  /* the same for transfers that hide behind attention only */
   double e_core, e_off; /* dynamic energy, on and off the clock domain */
-  double t_clock;       /* compute-bound time: what a lower clock slows */
-  double cb;            /* its share of the compute */
+  double t_clock;       /* compute-bound time (and memory-bound kernels' stalls): what a lower clock slows */
+  double cb;            /* the compute-bound time's share of the compute */
+  sl_near near;         /* memory-bound kernels near their ridge (power_cap_near) */
 } part_eval;
 
 static double coll_dram_bytes(const sl_op *op) {
@@ -50,7 +51,7 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
   part_eval e;
   memset(&e, 0, sizeof e);
   double compute[2] = {0, 0}, comm[2] = {0, 0}, ov[2] = {0, 0}, ov_dram[2] = {0, 0};
-  double attn[2] = {0, 0}, ova[2] = {0, 0}, ova_dram[2] = {0, 0};
+  double attn[2] = {0, 0}, ova[2] = {0, 0}, ova_dram[2] = {0, 0}, stall = 0;
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     sl_cost c = cost_op(ctx, op);
@@ -60,6 +61,7 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
     e.e_core += c.e_core_j * op->count;
     e.e_off += c.e_off_j * op->count;
     if (op->kernel != SL_K_COLL && c.bound == SL_BOUND_COMPUTE) e.t_clock += t;
+    if (op->kernel != SL_K_COLL) near_add_part(&e.near, &stall, clockpart_of(&c, op->count));
     if (op->kernel != SL_K_COLL) {
       compute[ph] += t;
       if (op->cat == SL_CAT_ATTENTION) attn[ph] += t;
@@ -81,6 +83,7 @@ static part_eval eval_part(const sl_costctx *ctx, const sl_graph *g, sl_cost *co
   }
   double t[2];
   e.cb = compute[0] + compute[1] > 0 ? e.t_clock / (compute[0] + compute[1]) : 1;
+  e.t_clock += stall;
   for (int ph = 0; ph < 2; ph++) {
     /* the ring hides behind the attention kernels; what it leaves, and the rest, behind the phase */
     double hid_a = fmin(ova[ph], attn[ph]);
@@ -217,6 +220,7 @@ typedef struct teval {
   /* energy and the TDP cap : the most loaded chip's dynamic energy and compute-bound
    * time over the step, the system's dynamic energy, all at the full clock */
   double busy_core, busy_off, busy_tclock, sys_core, sys_off;
+  sl_near busy_near; /* its memory-bound kernels near their ridge, over the step */
   double clock_ratio, uncapped_step;
   double row_p2p_j, row_dp_j, row_ag_j; /* link energy of the rows add_row writes */
   sl_cost opt_cost;
@@ -493,9 +497,17 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     r->row_ag_j = ag_bytes * E->link_j_per_byte;
     r->busy_core = m * ec + oc.e_core_j;
     r->busy_off = m * eo + r->row_p2p_j + r->row_dp_j + r->row_ag_j + oc.e_off_j;
-    r->busy_tclock = r->t_stage[crit] > 0 ? tc / r->t_stage[crit] * r->pipe : 0;
+    double over = r->t_stage[crit] > 0 ? r->pipe / r->t_stage[crit] : 0; /* a micro-batch's to the step's */
+    r->busy_tclock = tc * over;
+    memset(&r->busy_near, 0, sizeof r->busy_near);
+    near_axpy(&r->busy_near, dn * over, &P->layer.near);
+    near_axpy(&r->busy_near, dr * over, &P->layer_rc.near);
+    near_axpy(&r->busy_near, moe[crit] * over, &P->moe.near);
+    if (f0) near_axpy(&r->busy_near, over, &P->first.near);
+    if (l0) near_axpy(&r->busy_near, over, &P->last.near);
     r->uncapped_step = r->step;
-    sl_capped cap = power_cap(&sc->chip, r->busy_core, r->busy_off, r->busy_tclock, r->step - r->busy_tclock);
+    sl_capped cap = power_cap_near(&sc->chip, r->busy_core, r->busy_off, r->busy_tclock,
+                                   r->step - r->busy_tclock, &r->busy_near);
     r->clock_ratio = cap.clock_ratio;
     r->step = cap.time_s;
     double columns = sc->chips / pp; /* dp x tp x cp chips, each running its share of every layer */
@@ -581,7 +593,9 @@ static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *
                   useful * op->count * mult,
                   costs[i].dram_bytes * op->count * mult,
                   0,
-                  -1};
+                  -1,
+                  op->kernel == SL_K_COLL ? (sl_clockpart){0, 0, 0}
+                                          : clockpart_of(&costs[i], op->count * mult)};
     if (op->kernel == SL_K_COLL) r->bytes = op->u.c.bytes * op->count * mult;
   }
   res->rows = rows;
@@ -597,7 +611,7 @@ static sl_status add_row(sl_result *res, const char *name, sl_phase ph, sl_categ
   if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
   re->core[res->n_rows] = e_core_j;
   re->off[res->n_rows] = e_off_j;
-  rows[res->n_rows++] = (sl_row){name, ph, cat, bound, count, time_s, flops, bytes, 0, -1};
+  rows[res->n_rows++] = (sl_row){name, ph, cat, bound, count, time_s, flops, bytes, 0, -1, {0, 0, 0}};
   res->rows = rows;
   return SL_OK;
 }
@@ -657,7 +671,7 @@ static sl_status fill_result(sl_result *res, const sl_scenario *sc, const sl_pla
    * step; this repeats the cap on the rows. */
   res->step_time_s = r->uncapped_step;
   res->chips = sc->chips;
-  sl_esum busy = {r->busy_core, r->busy_off, r->busy_tclock, r->uncapped_step};
+  sl_esum busy = {r->busy_core, r->busy_off, r->busy_tclock, r->uncapped_step, r->busy_near};
   power_fill_result(&sc->chip, &busy, r->sys_core, r->sys_off, p->gb * sc->seq_len, 0, re.core, re.off, res);
   res->step_time_s = r->step;
   res->model_flops = r->model_flops;

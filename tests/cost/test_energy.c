@@ -280,6 +280,119 @@ static void test_cap_overlap_by_hand(void **state) {
   ar_free(&f.a);
 }
 
+/* A step's near-ridge kernels under the cap (power_cap_near) against a naive reference: each kernel
+ * kept apart and its time max(c / r, d) summed at every clock the bisection tries.  The bins take a
+ * bin's kernels as one; their error is bounded by the bin's width, and one kernel is exact. */
+static double naive_near_time(const double *c, const double *d, int n, double t_clock, double t_other,
+                              double r) {
+  double t = t_clock / r + t_other;
+  for (int i = 0; i < n; i++)
+    t += fmax(c[i] / r, d[i]) - d[i];
+  return t;
+}
+
+static double naive_near_cap(const sl_chip *ch, double e_core, double e_off, const double *c, const double *d,
+                             int n, double t_clock, double t_other, double *time_s) {
+  double ps = ch->energy.static_w, lo = 0.02, hi = 1.0;
+  if (ps + (e_core + e_off) / naive_near_time(c, d, n, t_clock, t_other, 1) <= ch->tdp_w) {
+    *time_s = naive_near_time(c, d, n, t_clock, t_other, 1);
+    return 1;
+  }
+  for (int i = 0; i < 200; i++) {
+    double r = 0.5 * (lo + hi);
+    double v = r > 0.6 ? r : 0.6; /* the voltage floor, SL_VMIN */
+    if (ps + (e_core * v * v + e_off) / naive_near_time(c, d, n, t_clock, t_other, r) > ch->tdp_w)
+      hi = r;
+    else
+      lo = r;
+  }
+  *time_s = naive_near_time(c, d, n, t_clock, t_other, lo);
+  return lo;
+}
+
+static void test_cap_near_vs_naive(void **state) {
+  (void)state;
+  kernel_fixture f;
+  kernel_fixture_init(&f, "b200", 1);
+  const sl_chip c = f.c;
+  /* one kernel: exact, and the same as power_cap_overlap */
+  sl_near one;
+  memset(&one, 0, sizeof one);
+  near_add(&one, 0.9e-3, 1.0e-3);
+  double kc[64] = {0.9e-3}, kd[64] = {1.0e-3}, want_t;
+  double want_r = naive_near_cap(&c, 1.6, 0.3, kc, kd, 1, 0, 1.0e-3, &want_t);
+  sl_capped k = power_cap_near(&c, 1.6, 0.3, 0, 1.0e-3, &one);
+  assert_true(want_r < 0.9); /* past its balance point: the kernel is slowed */
+  assert_rel(k.clock_ratio, want_r, 1e-9, "one kernel: clock");
+  assert_rel(k.time_s, want_t, 1e-9, "one kernel: time");
+  assert_rel(power_cap_overlap(&c, 1.6, 0.3, 0.9e-3, 1.0e-3, 0).time_s, want_t, 1e-9, "overlap");
+  /* a step of 64 kernels of ratios spread over (0, 1) beside compute-bound work: the bins' time
+   * within 1% of the reference, over loads from under the cap to far past it */
+  unsigned x = 12345;
+  sl_near bins;
+  memset(&bins, 0, sizeof bins);
+  double d_sum = 0;
+  for (int i = 0; i < 64; i++) {
+    x = x * 1103515245u + 12345u;
+    double b = 0.05 + 0.95 * (double)(x >> 8) / (double)(1u << 24);
+    kd[i] = 1e-4 * (1 + i % 7), kc[i] = b * kd[i];
+    near_add(&bins, kc[i], kd[i]);
+    d_sum += kd[i];
+  }
+  double t_clock = 2e-3, t_other = 1e-3 + d_sum, worst = 0;
+  int capped = 0;
+  for (double e = 4; e <= 200; e *= 1.5) {
+    sl_capped b = power_cap_near(&c, e, 0.4, t_clock, t_other, &bins);
+    double tn;
+    double rn = naive_near_cap(&c, e, 0.4, kc, kd, 64, t_clock, t_other, &tn);
+    worst = fmax(worst, fabs(b.time_s / tn - 1));
+    if (fabs(b.time_s / tn - 1) > 0.01)
+      fail_msg("%g J: binned %g s, reference %g s (clock %g, %g)", e, b.time_s, tn, b.clock_ratio, rn);
+    assert_true(b.power_w <= c.tdp_w * (1 + 1e-9));
+    capped += b.clock_ratio < 1;
+  }
+  assert_true(capped >= 5);
+  printf("near-ridge bins against the reference: worst time %.3f%%\n", worst * 100);
+  /* kernels on the memory side lengthen the capped step against the compute-only model, which left
+   * them at their time */
+  sl_capped none = power_cap(&c, 60, 0.4, t_clock, t_other),
+            with = power_cap_near(&c, 60, 0.4, t_clock, t_other, &bins);
+  assert_true(with.time_s > none.time_s);
+  ar_free(&f.a);
+}
+
+/* A step of one memory-bound GEMM over the TDP (a B200 decode product of 256 rows, bf16 weights of
+ * 1 GiB streamed, on a board held at 700 W): the step's cap slows it as the kernel's own cap does
+ * (gemm_config_capped_time) and its row carries the time; the step's cap used to lower the clock of
+ * such a kernel for nothing. */
+static void test_step_cap_memory_bound_gemm(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: b200, stack: cuda-events-cold, task: infer, precision: bf16, model: "
+                         "{op: gemm, m: 256, n: 16384, k: 32768}}");
+  sc->chip.tdp_w = 700;
+  sl_result *r = run(sc);
+  double t = sl_result_number(r, "step_time_s"), t0 = r->power.uncapped_step_time_s;
+  printf("b200 256x16384x32768: %.1f us at full clock, %.1f us capped (clock %.2f)\n", t0 * 1e6, t * 1e6,
+         sl_result_number(r, "energy.clock_ratio"));
+  assert_int_equal(r->rows[0].bound, SL_BOUND_MEMORY);
+  assert_true(sl_result_number(r, "energy.clock_ratio") < 1);
+  assert_true(t > t0 * 1.02);
+  assert_rel(sl_result_number(r, "energy.avg_power_w_per_chip"), sc->chip.tdp_w, 1e-6, "at the cap");
+  assert_rel(r->rows[0].time_s, t, 1e-9, "the row");
+  /* the kernel alone under its own cap: the same time, less the stack's fixed time per kernel */
+  arena a;
+  ar_init(&a);
+  sl_costctx ctx;
+  cost_ctx_init(&ctx, &sc->chip, &sc->stack, 0);
+  sl_gemm_shape g = {256, 16384, 32768, 1, SL_BF16, 2, 2, 2};
+  sl_cost k = cost_gemm(&ctx, &g);
+  double over = t0 - k.time_s / sc->stack.efficiency;
+  assert_rel(t - over, gemm_config_capped_time(&ctx, &g, k) / sc->stack.efficiency, 1e-3, "kernel's own cap");
+  ar_free(&a);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 /* A kernel library's choice under the cap is monotone in the bytes it moves: B200 fp4 decode GEMMs
  * of 64 to 512 tokens whose weights carry more bytes per value never run faster.  (Before the
  * overlap was modelled, a configuration just on the memory side of its roofline lowered its clock
@@ -764,6 +877,8 @@ int main(void) {
       cmocka_unit_test(test_busy_power_by_hand),
       cmocka_unit_test(test_operating_point),
       cmocka_unit_test(test_busy_power_training_at_cap),
+      cmocka_unit_test(test_cap_near_vs_naive),
+      cmocka_unit_test(test_step_cap_memory_bound_gemm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -343,7 +343,6 @@ static void test_format_latency(void **state) {
   fixture f;
   load(&f, "b200");
   assert_true(f.chip.gemm_latency_s[SL_FP4] > f.chip.kernel_latency_s);
-  assert_true(f.chip.gemm_latency_s[SL_BF16] == 0);
   sl_gemm_shape g4 = {1024, 7168, 2048, 1, SL_FP4, 0.5625, 0.5625, 2}, g16 = shape(1024, 7168, 2048, 1);
   for (int t = 0; t < f.chip.n_tiles; t++) {
     sl_cost fast = cost_gemm_config(&f.ctx, &g4, f.chip.tiles[t], 1), ref;
@@ -399,9 +398,9 @@ static void test_cold_cache(void **state) {
                      " model: {op: gemm, m: 64, n: 2112, k: 7168, quantized_inputs: true}}";
   double tw = run_step(warm, NULL), tc = run_step(cold, NULL);
   double bytes = 64.0 * 7168 + 2112.0 * 7168 + 64.0 * 2112 * 2; /* fp8 in, bf16 out */
-  double dram = bytes / (3350e9 * 0.8929);                      /* h100-sxm: 3.35 TB/s at 0.8929 */
-  /* and its stall under the MACs: 0.1577 of 2 M N K at the fp8 rate (1978.9 TF at 0.71) */
-  double stall = 0.1577 * 2.0 * 64 * 2112 * 7168 / (1978.9e12 * 0.71);
+  double dram = bytes / (3350e9 * 0.8925);                      /* h100-sxm: 3.35 TB/s at 0.8925 */
+  /* and its stall under the MACs: 0.1408 of 2 M N K at the fp8 rate (1978.9 TF at 0.71) */
+  double stall = 0.1408 * 2.0 * 64 * 2112 * 7168 / (1978.9e12 * 0.71);
   assert_true(tw < dram);                                       /* on chip: faster than DRAM allows */
   assert_rel(tc, dram + stall + 2e-6, 0.02, "cold: the DRAM stream, its stall and the 2 us kernel latency");
   static const double dense[][4] = {
@@ -428,8 +427,9 @@ static void test_cold_cache(void **state) {
 /* A weight-streaming product's DRAM stream stalls under its MACs (kernels.gemm_stream_stall): a stage
  * the MACs hold is not in flight.  On h100-sxm the figure is fitted to cuBLAS bf16 products of 8 to
  * 256 rows (data/validation/gemm-h100-trtllm.yaml, aiconfigurator's TensorRT-LLM table): the 20 of
- * them on the 8192 and 16384 weights are held within 5% (3.1%), where without the stall the 256-row ones
- * are predicted more than 7% fast (8.7%: the loads overlapping the MACs perfectly).  The stall
+ * them on the 8192 and 16384 weights are held within 5% (3.0%), where without the stall the 256-row ones
+ * are predicted fast (2.5%: the loads overlapping the MACs perfectly; 8.7% before the step's cap
+ * slowed a memory-bound product past its balance point, which takes most of it).  The stall
  * moves no product whose operands are on chip, nor a compute-bound one, and a weight-streaming one
  * by at least the stall times its MAC time (2 M N K at the chip's GEMM rate, padding only adds). */
 static void test_stream_stall(void **state) {
@@ -487,7 +487,7 @@ static void test_stream_stall(void **state) {
   print_message("H100 bf16 weight streaming: MAPE %.2f%%; 256 rows without the stall %+.1f%%\n",
                 100 * sum / n, 100 * e256 / 4);
   assert_true(sum / n < 0.05);
-  assert_true(e256 / 4 < -0.07);
+  assert_true(e256 / 4 < -0.02);
 }
 
 /* Among equally fast configurations the one that spends least: a decode-shaped product of up to 16
