@@ -477,9 +477,9 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     sl_bound bound = cost_launch_bound(&sc->stack, c.time_s) ? SL_BOUND_LATENCY : c.bound;
     c.bound = bound;
     SL_TRY(add_row(res, cap, err,
-                   (sl_row){op->name, op->phase, op->cat, bound, op->count * z.m, t * z.m,
-                            useful * op->count * z.m, c.dram_bytes * op->count * z.m, 0, -1,
-                            clockpart_of(&c, op->count * z.m)}));
+                   sl_row_near(sl_row_make(op->name, op->phase, op->cat, bound, op->count * z.m, t * z.m,
+                                           useful * op->count * z.m, c.dram_bytes * op->count * z.m),
+                               clockpart_of(&c, op->count * z.m))));
     set_energy(&E, res, c.e_core_j * op->count * z.m, c.e_off_j * op->count * z.m);
   }
   /* the slowest chip's embedding rows: each shard's share of the batched kernel */
@@ -489,18 +489,11 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
   for (size_t j = 0; j < n_tr; j++) {
     const sl_emb_shard *s = &z.plan.shards[tr[j].shard];
     double tf = sum_f > 0 ? f_crit * tr[j].fwd_body / sum_f : f_crit / (double)n_tr;
-    SL_TRY(add_row(res, cap, err,
-                   (sl_row){shard_label(keep, &z, s, 0),
-                            SL_PH_FORWARD,
-                            SL_CAT_EMBEDDING,
-                            tr[j].fwd_bound,
-                            z.m,
-                            tf * z.m,
-                            tr[j].fwd_flops * z.m,
-                            tr[j].fwd_bytes * z.m,
-                            0,
-                            tr[j].hit,
-                            {0, 0, 0}}));
+    SL_TRY(add_row(
+        res, cap, err,
+        sl_row_hit(sl_row_make(shard_label(keep, &z, s, 0), SL_PH_FORWARD, SL_CAT_EMBEDDING, tr[j].fwd_bound,
+                               z.m, tf * z.m, tr[j].fwd_flops * z.m, tr[j].fwd_bytes * z.m),
+                   tr[j].hit)));
     /* rows gathered: DRAM for the misses, the shared SRAM for the hits */
     set_energy(&E, res,
                cost_stack_core_j(z.ectx.stack, tr[j].fwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
@@ -508,17 +501,10 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     if (z.train) {
       double tb = sum_b > 0 ? b_crit * tr[j].bwd_body / sum_b : b_crit / (double)n_tr;
       SL_TRY(add_row(res, cap, err,
-                     (sl_row){shard_label(keep, &z, s, 1),
-                              SL_PH_BACKWARD,
-                              SL_CAT_EMBEDDING,
-                              tr[j].bwd_bound,
-                              z.m,
-                              tb * z.m,
-                              tr[j].bwd_flops * z.m,
-                              tr[j].bwd_bytes * z.m,
-                              0,
-                              tr[j].hit,
-                              {0, 0, 0}}));
+                     sl_row_hit(sl_row_make(shard_label(keep, &z, s, 1), SL_PH_BACKWARD, SL_CAT_EMBEDDING,
+                                            tr[j].bwd_bound, z.m, tb * z.m, tr[j].bwd_flops * z.m,
+                                            tr[j].bwd_bytes * z.m),
+                                tr[j].hit)));
       set_energy(&E, res,
                  cost_stack_core_j(z.ectx.stack, tr[j].bwd_bytes * z.m * tr[j].hit * en->shared_j_per_byte),
                  tr[j].bwd_bytes * z.m * (1 - tr[j].hit) * en->dram_j_per_byte);
@@ -545,92 +531,29 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
   double pass_t = t_idx + f_crit + t_trs + t_a2a + t_rs + t_dense_f, fwd_t = pass_t;
   const sl_bound NET = SL_BOUND_NETWORK;
   SL_TRY(add_row(res, cap, err,
-                 (sl_row){"sparse_input_all_to_all",
-                          SL_PH_COMM,
-                          SL_CAT_COLLECTIVE,
-                          NET,
-                          z.m,
-                          t_idx * z.m,
-                          0,
-                          S_idx * z.m,
-                          0,
-                          -1,
-                          {0, 0, 0}}));
+                 sl_row_make("sparse_input_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_idx * z.m,
+                             0, S_idx * z.m)));
   SL_TRY(add_row(res, cap, err,
-                 (sl_row){"pooled_reduce_scatter_domain",
-                          SL_PH_COMM,
-                          SL_CAT_COLLECTIVE,
-                          NET,
-                          z.m,
-                          t_trs * z.m,
-                          0,
-                          S_trd * z.m,
-                          0,
-                          -1,
-                          {0, 0, 0}}));
+                 sl_row_make("pooled_reduce_scatter_domain", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m,
+                             t_trs * z.m, 0, S_trd * z.m)));
   SL_TRY(add_row(res, cap, err,
-                 (sl_row){"pooled_all_to_all",
-                          SL_PH_COMM,
-                          SL_CAT_COLLECTIVE,
-                          NET,
-                          z.m,
-                          t_a2a * z.m,
-                          0,
-                          S_a2a * z.m,
-                          0,
-                          -1,
-                          {0, 0, 0}}));
+                 sl_row_make("pooled_all_to_all", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m, 0,
+                             S_a2a * z.m)));
   SL_TRY(add_row(res, cap, err,
-                 (sl_row){"pooled_reduce_scatter",
-                          SL_PH_COMM,
-                          SL_CAT_COLLECTIVE,
-                          NET,
-                          z.m,
-                          t_rs * z.m,
-                          0,
-                          S_rw * z.m,
-                          0,
-                          -1,
-                          {0, 0, 0}}));
+                 sl_row_make("pooled_reduce_scatter", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_rs * z.m, 0,
+                             S_rw * z.m)));
   double step;
   if (z.train) {
     pass_t += t_dense_b + t_a2a + t_tag + t_ag + b_crit;
     SL_TRY(add_row(res, cap, err,
-                   (sl_row){"pooled_all_to_all.bwd",
-                            SL_PH_COMM,
-                            SL_CAT_COLLECTIVE,
-                            NET,
-                            z.m,
-                            t_a2a * z.m,
-                            0,
-                            S_a2a * z.m,
-                            0,
-                            -1,
-                            {0, 0, 0}}));
+                   sl_row_make("pooled_all_to_all.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_a2a * z.m,
+                               0, S_a2a * z.m)));
     SL_TRY(add_row(res, cap, err,
-                   (sl_row){"pooled_all_gather.bwd",
-                            SL_PH_COMM,
-                            SL_CAT_COLLECTIVE,
-                            NET,
-                            z.m,
-                            t_ag * z.m,
-                            0,
-                            S_rw * z.m,
-                            0,
-                            -1,
-                            {0, 0, 0}}));
+                   sl_row_make("pooled_all_gather.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m, t_ag * z.m,
+                               0, S_rw * z.m)));
     SL_TRY(add_row(res, cap, err,
-                   (sl_row){"pooled_all_gather_domain.bwd",
-                            SL_PH_COMM,
-                            SL_CAT_COLLECTIVE,
-                            NET,
-                            z.m,
-                            t_tag * z.m,
-                            0,
-                            S_trd * z.m,
-                            0,
-                            -1,
-                            {0, 0, 0}}));
+                   sl_row_make("pooled_all_gather_domain.bwd", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, z.m,
+                               t_tag * z.m, 0, S_trd * z.m)));
     /* after the last pass: gradient all-reduce (dense part and replicated tables), the optimizer */
     double t_ar_d = coll_time(&z, SL_COLL_ALL_REDUCE, Pd * 4.0),
            t_ar_t = coll_time(&z, SL_COLL_ALL_REDUCE, S_dp_grad);
@@ -647,56 +570,20 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     sl_cost oc = cost_op(&z.dctx, &op);
     hw += oc.flops;
     SL_TRY(add_row(res, cap, err,
-                   (sl_row){"dense_grad_all_reduce",
-                            SL_PH_COMM,
-                            SL_CAT_COLLECTIVE,
-                            NET,
-                            1,
-                            exposed * share_d,
-                            0,
-                            Pd * 4.0,
-                            0,
-                            -1,
-                            {0, 0, 0}}));
+                   sl_row_make("dense_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1,
+                               exposed * share_d, 0, Pd * 4.0)));
     SL_TRY(add_row(res, cap, err,
-                   (sl_row){"replicated_table_grad_all_reduce",
-                            SL_PH_COMM,
-                            SL_CAT_COLLECTIVE,
-                            NET,
-                            1,
-                            exposed * (1 - share_d),
-                            0,
-                            S_dp_grad,
-                            0,
-                            -1,
-                            {0, 0, 0}}));
+                   sl_row_make("replicated_table_grad_all_reduce", SL_PH_COMM, SL_CAT_COLLECTIVE, NET, 1,
+                               exposed * (1 - share_d), 0, S_dp_grad)));
     SL_TRY(add_row(res, cap, err,
-                   (sl_row){"optimizer",
-                            SL_PH_OPTIMIZER,
-                            SL_CAT_OPTIMIZER,
-                            oc.bound,
-                            1,
-                            oc.time_s,
-                            oc.flops,
-                            oc.dram_bytes,
-                            0,
-                            -1,
-                            {0, 0, 0}}));
+                   sl_row_make("optimizer", SL_PH_OPTIMIZER, SL_CAT_OPTIMIZER, oc.bound, 1, oc.time_s,
+                               oc.flops, oc.dram_bytes)));
     set_energy(&E, res, oc.e_core_j, oc.e_off_j);
     step = z.m * pass_t + exposed + oc.time_s;
     if (host_s > step) { /* the device waits for the host's launches */
       SL_TRY(add_row(res, cap, err,
-                     (sl_row){"host_issue_wait",
-                              SL_PH_FORWARD,
-                              SL_CAT_OTHER,
-                              SL_BOUND_LATENCY,
-                              1,
-                              host_s - step,
-                              0,
-                              0,
-                              0,
-                              -1,
-                              {0, 0, 0}}));
+                     sl_row_make("host_issue_wait", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_LATENCY, 1,
+                                 host_s - step, 0, 0)));
       set_energy(&E, res, 0, 0);
       step = host_s;
     }
@@ -707,17 +594,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
       double t_eval = eval_s >= 0 ? z.G * eval_s : z.G * d->eval_samples / d->eval_every * (fwd_t / z.pass);
       double eval_batch = eval_s >= 0 ? eval_global_batch(sc) : z.pass; /* count: its passes per step */
       SL_TRY(add_row(res, cap, err,
-                     (sl_row){"evaluation",
-                              SL_PH_FORWARD,
-                              SL_CAT_OTHER,
-                              SL_BOUND_MEMORY,
-                              z.G * d->eval_samples / d->eval_every / eval_batch,
-                              t_eval,
-                              0,
-                              0,
-                              0,
-                              -1,
-                              {0, 0, 0}}));
+                     sl_row_make("evaluation", SL_PH_FORWARD, SL_CAT_OTHER, SL_BOUND_MEMORY,
+                                 z.G * d->eval_samples / d->eval_every / eval_batch, t_eval, 0, 0)));
       step += t_eval;
     }
   } else {

@@ -49,17 +49,8 @@ static double evaluate(const sl_costctx *ctx, const sl_costctx *gctx, const sl_g
       /* Useful FLOP (padding excluded), so FLOP / time reads as achieved throughput. */
       double useful =
           op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : c.flops;
-      *r = (sl_row){op->name,
-                    op->phase,
-                    op->cat,
-                    c.bound,
-                    op->count,
-                    t,
-                    useful * op->count,
-                    (op->kernel == SL_K_COLL ? op->u.c.bytes : c.dram_bytes) * op->count,
-                    0,
-                    -1,
-                    {0, 0, 0}};
+      *r = sl_row_make(op->name, op->phase, op->cat, c.bound, op->count, t, useful * op->count,
+                       (op->kernel == SL_K_COLL ? op->u.c.bytes : c.dram_bytes) * op->count);
       if (op->kernel != SL_K_COLL && cost_launch_bound(ctx->stack, c.time_s)) r->bound = SL_BOUND_LATENCY;
       c.bound = r->bound; /* the rows' bound decides what the clock slows, so they add up */
       r->clk = clockpart_of(&c, op->count);
@@ -191,17 +182,9 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     double msg = T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp;
     sl_cost c = cost_collective_call(&ctx, SL_COLL_SEND_RECV, msg, 2, k);
     double t = c.time_s * (p.pp - 1) * passes;
-    res->rows[res->n_rows++] = (sl_row){"pp_send_recv",
-                                        SL_PH_COMM,
-                                        SL_CAT_COLLECTIVE,
-                                        c.bound,
-                                        (p.pp - 1) * passes,
-                                        t,
-                                        0,
-                                        T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp,
-                                        0,
-                                        -1,
-                                        {0, 0, 0}};
+    res->rows[res->n_rows++] =
+        sl_row_make("pp_send_recv", SL_PH_COMM, SL_CAT_COLLECTIVE, c.bound, (p.pp - 1) * passes, t, 0,
+                    T * (double)sc.model.tf.hidden * sl_dtype_bytes[sc.a_dtype] / p.tp);
     row_core[g.n] = 0;
     row_off[g.n] = msg * sc.chip.energy.link_j_per_byte * (p.pp - 1) * passes;
     busy.e_off += msg * sc.chip.energy.link_j_per_byte * passes;
@@ -226,8 +209,8 @@ static sl_status inference_run(const sl_scenario *sc_in, sl_result *res, sl_gemm
     for (int k = 0; k < 2; k++) {
       if (!(host[k] > 0)) continue;
       sl_phase ph = k ? SL_PH_DECODE : SL_PH_PREFILL;
-      res->rows[res->n_rows] = (sl_row){
-          "host", ph, SL_CAT_OTHER, SL_BOUND_LATENCY, k ? n_dec : n_pre, host[k], 0, 0, 0, -1, {0, 0, 0}};
+      res->rows[res->n_rows] =
+          sl_row_make("host", ph, SL_CAT_OTHER, SL_BOUND_LATENCY, k ? n_dec : n_pre, host[k], 0, 0);
       row_core[res->n_rows] = row_off[res->n_rows] = 0;
       res->n_rows++;
       step += host[k];

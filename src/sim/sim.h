@@ -16,6 +16,20 @@ typedef struct sl_row {
   double sram_hit_rate;                  /* < 0: not applicable */
   sl_clockpart clk; /* a memory-bound row's parts at full clock, which the cap stretches (clockpart_of) */
 } sl_row;
+/* A row with no energy yet (power_fill_result gives it), no SRAM hit rate and no clocked parts. */
+static inline sl_row sl_row_make(const char *name, sl_phase phase, sl_category cat, sl_bound bound,
+                                 double count, double time_s, double flops, double bytes) {
+  sl_row r = {name, phase, cat, bound, count, time_s, flops, bytes, 0, -1, {0, 0, 0}};
+  return r;
+}
+static inline sl_row sl_row_hit(sl_row r, double sram_hit_rate) {
+  r.sram_hit_rate = sram_hit_rate;
+  return r;
+}
+static inline sl_row sl_row_near(sl_row r, sl_clockpart clk) {
+  r.clk = clk;
+  return r;
+}
 
 typedef struct sl_memory {
   double per_chip_bytes, capacity_bytes, weights_bytes, grads_bytes, optimizer_bytes, activations_bytes,
@@ -49,7 +63,7 @@ typedef struct sl_power_out {
 typedef struct sl_interval {
   const char *metric; /* the headline output key; NULL: no interval */
   double lo, hi, level;
-  double cases; /* residuals it came from */
+  double cases;     /* residuals it came from */
   double moe_cases; /* a scenario with mixture-of-experts layers: how many of them are MoE cases (else NAN) */
 } sl_interval;
 

@@ -584,18 +584,10 @@ static sl_status add_rows(sl_result *res, const sl_scenario *sc, const sl_plan *
       t *= (op->overlap == SL_OV_ATTENTION ? e.scale_ova : e.scale_ov)[op->phase == SL_PH_BACKWARD];
     double useful =
         op->kernel == SL_K_GEMM ? 2.0 * op->u.g.m * op->u.g.n * op->u.g.k * op->u.g.batch : costs[i].flops;
-    *r = (sl_row){op->name,
-                  op->phase,
-                  op->cat,
-                  costs[i].bound,
-                  op->count * mult,
-                  t * mult,
-                  useful * op->count * mult,
-                  costs[i].dram_bytes * op->count * mult,
-                  0,
-                  -1,
-                  op->kernel == SL_K_COLL ? (sl_clockpart){0, 0, 0}
-                                          : clockpart_of(&costs[i], op->count * mult)};
+    *r = sl_row_near(sl_row_make(op->name, op->phase, op->cat, costs[i].bound, op->count * mult, t * mult,
+                                 useful * op->count * mult, costs[i].dram_bytes * op->count * mult),
+                     op->kernel == SL_K_COLL ? (sl_clockpart){0, 0, 0}
+                                             : clockpart_of(&costs[i], op->count * mult));
     if (op->kernel == SL_K_COLL) r->bytes = op->u.c.bytes * op->count * mult;
   }
   res->rows = rows;
@@ -611,7 +603,7 @@ static sl_status add_row(sl_result *res, const char *name, sl_phase ph, sl_categ
   if (res->n_rows) memcpy(rows, res->rows, res->n_rows * sizeof *rows);
   re->core[res->n_rows] = e_core_j;
   re->off[res->n_rows] = e_off_j;
-  rows[res->n_rows++] = (sl_row){name, ph, cat, bound, count, time_s, flops, bytes, 0, -1, {0, 0, 0}};
+  rows[res->n_rows++] = sl_row_make(name, ph, cat, bound, count, time_s, flops, bytes);
   res->rows = rows;
   return SL_OK;
 }

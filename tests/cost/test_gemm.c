@@ -420,7 +420,7 @@ static void test_cold_cache(void **state) {
   }
   double n = (double)SL_ARRAY_LEN(dense);
   print_message("DeepGEMM H800 fp8 dense: MAPE %.2f%%, mean %+.2f%%\n", 100 * sum / n, 100 * signed_sum / n);
-  assert_true(sum / n < 0.16); /* 14.9% recorded, 12.6% with the stream's stall (docs/model.md section 2) */
+  assert_true(sum / n < 0.16); /* 14.9% recorded, 12.8% with the stream's stall (docs/model.md section 2) */
   assert_true(signed_sum / n > -0.14); /* -12.5% recorded: the model is fast on these kernels */
 }
 
