@@ -306,17 +306,27 @@ void near_axpy(sl_near *a, double w, const sl_near *b) {
     a->c[k] += w * b->c[k], a->d[k] += w * b->d[k];
 }
 
-double near_extra(const sl_near *n, double r) {
+/* The first m bins' extra time at clock ratio r. */
+static double near_extra_m(const sl_near *n, int m, double r) {
   double x = 0;
-  if (n)
-    for (int k = 0; k < SL_NEAR_BINS; k++)
-      if (n->c[k] > n->d[k] * r) x += n->c[k] / r - n->d[k];
+  for (int k = 0; k < m; k++)
+    if (n->c[k] > n->d[k] * r) x += n->c[k] / r - n->d[k];
   return x;
 }
 
+double near_extra(const sl_near *n, double r) {
+  return n ? near_extra_m(n, SL_NEAR_BINS, r) : 0;
+}
+
 sl_capped power_cap_near(const sl_chip *c, double e_core, double e_off, double t_clock, double t_other,
-                         const sl_near *n) {
-  double t = t_clock + t_other + near_extra(n, 1);
+                         const sl_near *bins) {
+  /* the bins that hold kernels, packed (most steps have none or a few: the bisection reads them) */
+  sl_near n;
+  int m = 0;
+  if (bins)
+    for (int k = 0; k < SL_NEAR_BINS; k++)
+      if (bins->c[k] > 0) n.c[m] = bins->c[k], n.d[m] = bins->d[k], m++;
+  double t = t_clock + t_other + near_extra_m(&n, m, 1);
   sl_capped out = {1, t, e_core + e_off, 0, 0};
   double ps = c->energy.static_w, tdp = c->tdp_w;
   if (!(t > 0)) return out;
@@ -325,7 +335,8 @@ sl_capped power_cap_near(const sl_chip *c, double e_core, double e_off, double t
   double lo = 0.02, hi = 1.0;
   for (int i = 0; i < 60; i++) {
     double r = 0.5 * (lo + hi);
-    double p = ps + (e_core * power_energy_scale(r) + e_off) / (t_clock / r + t_other + near_extra(n, r));
+    double p =
+        ps + (e_core * power_energy_scale(r) + e_off) / (t_clock / r + t_other + near_extra_m(&n, m, r));
     if (p > tdp)
       hi = r;
     else
@@ -334,7 +345,7 @@ sl_capped power_cap_near(const sl_chip *c, double e_core, double e_off, double t
   double r = lo;
   out.clock_ratio = r;
   out.dyn_j = e_core * power_energy_scale(r) + e_off;
-  out.time_s = t_clock / r + t_other + near_extra(n, r);
+  out.time_s = t_clock / r + t_other + near_extra_m(&n, m, r);
   /* Even the lowest clock is over TDP (a memory-bound op with nothing to slow): the memory
    * system is throttled too. */
   if (ps + out.dyn_j / out.time_s > tdp * (1 + 1e-9)) out.time_s = out.dyn_j / (tdp - ps);
