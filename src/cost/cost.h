@@ -218,7 +218,10 @@ sl_capped power_cap(const sl_chip *c, double e_core_j, double e_off_j, double t_
  * as one kernel of its sums, so that steps add up bin by bin. */
 #define SL_NEAR_BINS 16
 typedef struct sl_near {
-  double c[SL_NEAR_BINS], d[SL_NEAR_BINS];
+  unsigned used; /* bit k: bin k holds kernels; the others are not read (used 0: empty, whatever they hold) */
+  struct {
+    double c, d; /* the bin's clocked time and DRAM time, side by side: a step reads a few bins */
+  } b[SL_NEAR_BINS];
 } sl_near;
 /* One memory-bound kernel's (or row's) parts: at clock ratio r it takes stall / r + max(c / r, d)
  * + what no clock changes; stall is time in the clock domain alone (the DRAM stream's stall under

@@ -285,14 +285,16 @@ static int near_bin(double c_s, double d_s) {
 void near_add(sl_near *n, double c_s, double d_s) {
   if (!(c_s > 0) || !(d_s > 0)) return;
   int k = near_bin(c_s, d_s);
-  n->c[k] += c_s, n->d[k] += d_s;
+  if (!(n->used >> k & 1)) n->b[k].c = n->b[k].d = 0, n->used |= 1u << k;
+  n->b[k].c += c_s, n->b[k].d += d_s;
 }
 
 double near_share(const sl_near *n, sl_clockpart p, double r) {
   double x = p.stall * (1 / r - 1);
   if (!(p.c > 0) || !(p.d > 0)) return x;
   int k = near_bin(p.c, p.d);
-  if (n && n->c[k] > n->d[k] * r) x += (n->c[k] / r - n->d[k]) * (p.c / n->c[k]);
+  if (n && (n->used >> k & 1) && n->b[k].c > n->b[k].d * r)
+    x += (n->b[k].c / r - n->b[k].d) * (p.c / n->b[k].c);
   return x;
 }
 
@@ -302,41 +304,54 @@ void near_add_part(sl_near *n, double *t_clock_s, sl_clockpart p) {
 }
 
 void near_axpy(sl_near *a, double w, const sl_near *b) {
-  for (int k = 0; k < SL_NEAR_BINS; k++)
-    a->c[k] += w * b->c[k], a->d[k] += w * b->d[k];
+  for (int k = 0; b->used >> k; k++)
+    if (b->used >> k & 1) {
+      if (!(a->used >> k & 1)) a->b[k].c = a->b[k].d = 0;
+      a->b[k].c += w * b->b[k].c, a->b[k].d += w * b->b[k].d;
+    }
+  a->used |= b->used;
 }
 
 /* The first m bins' extra time at clock ratio r. */
 static double near_extra_m(const sl_near *n, int m, double r) {
   double x = 0;
   for (int k = 0; k < m; k++)
-    if (n->c[k] > n->d[k] * r) x += n->c[k] / r - n->d[k];
+    if (n->b[k].c > n->b[k].d * r) x += n->b[k].c / r - n->b[k].d;
   return x;
 }
 
 double near_extra(const sl_near *n, double r) {
-  return n ? near_extra_m(n, SL_NEAR_BINS, r) : 0;
+  double x = 0;
+  if (n)
+    for (int k = 0; n->used >> k; k++)
+      if ((n->used >> k & 1) && n->b[k].c > n->b[k].d * r) x += n->b[k].c / r - n->b[k].d;
+  return x;
 }
 
 sl_capped power_cap_near(const sl_chip *c, double e_core, double e_off, double t_clock, double t_other,
                          const sl_near *bins) {
-  /* the bins that hold kernels, packed (most steps have none or a few: the bisection reads them) */
-  sl_near n;
-  int m = 0;
-  if (bins)
-    for (int k = 0; k < SL_NEAR_BINS; k++)
-      if (bins->c[k] > 0) n.c[m] = bins->c[k], n.d[m] = bins->d[k], m++;
-  double t = t_clock + t_other + near_extra_m(&n, m, 1);
+  double t = t_clock + t_other + near_extra(bins, 1);
   sl_capped out = {1, t, e_core + e_off, 0, 0};
   double ps = c->energy.static_w, tdp = c->tdp_w;
   if (!(t > 0)) return out;
   out.uncapped_w = out.power_w = ps + (e_core + e_off) / t;
   if (out.uncapped_w <= tdp || tdp <= ps) return out;
+  /* over the TDP: the bins that hold kernels, packed for the bisection, and the clock ratio above
+   * which none of them is slowed */
+  sl_near n;
+  int m = 0;
+  double b_max = 0;
+  for (int k = 0; bins && bins->used >> k; k++)
+    if ((bins->used >> k & 1) && bins->b[k].c > 0) {
+      n.b[m].c = bins->b[k].c, n.b[m].d = bins->b[k].d;
+      b_max = n.b[m].d > 0 ? fmax(b_max, n.b[m].c / n.b[m].d) : INFINITY;
+      m++;
+    }
   double lo = 0.02, hi = 1.0;
   for (int i = 0; i < 60; i++) {
     double r = 0.5 * (lo + hi);
-    double p =
-        ps + (e_core * power_energy_scale(r) + e_off) / (t_clock / r + t_other + near_extra_m(&n, m, r));
+    double x = r < b_max ? near_extra_m(&n, m, r) : 0;
+    double p = ps + (e_core * power_energy_scale(r) + e_off) / (t_clock / r + t_other + x);
     if (p > tdp)
       hi = r;
     else
@@ -358,7 +373,7 @@ sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, doubl
                             double t_other) {
   sl_near n;
   memset(&n, 0, sizeof n);
-  n.c[0] = t_clock, n.d[0] = t_overlap;
+  n.b[0].c = t_clock, n.b[0].d = t_overlap, n.used = 1;
   if (!(t_overlap > 0)) return power_cap_near(c, e_core, e_off, t_clock, t_other, NULL);
   return power_cap_near(c, e_core, e_off, 0, t_overlap + t_other, &n);
 }

@@ -290,8 +290,8 @@ static double capped_time_of(const sl_chip *c, const sl_cost *r) {
   double body = fmax(r->clocked_s, r->dram_s), stall = fmin(r->stall_s, fmin(r->clocked_s, r->dram_s));
   sl_near n;
   memset(&n, 0, sizeof n);
-  n.c[0] = r->clocked_s - stall, n.d[0] = r->dram_s - stall;
-  sl_capped k = power_cap_near(c, r->e_core_j, r->e_off_j, stall, r->time_s - body + n.d[0], &n);
+  n.b[0].c = r->clocked_s - stall, n.b[0].d = r->dram_s - stall, n.used = 1;
+  sl_capped k = power_cap_near(c, r->e_core_j, r->e_off_j, stall, r->time_s - body + n.b[0].d, &n);
   return k.clock_ratio < 1 ? k.time_s : r->time_s; /* under the cap: its own time, to the last bit */
 }
 

@@ -40,6 +40,12 @@ static void se_add(step_e *a, const step_e *b) {
   near_axpy(&a->near, 1, &b->near);
 }
 
+/* An empty step_e: the near bins are not cleared, only marked unused (a step makes several). */
+static void se_zero(step_e *e) {
+  e->core = e->off = e->t_clock = 0;
+  e->near.used = 0;
+}
+
 /* A memo's compact step_e: its near-ridge kernels as one pair (decode attention: the fused kernel,
  * with the small streams beside it). */
 typedef struct step_e1 {
@@ -48,17 +54,15 @@ typedef struct step_e1 {
 
 static step_e1 se_pack(const step_e *e) {
   step_e1 p = {e->core, e->off, e->t_clock, 0, 0};
-  for (int k = 0; k < SL_NEAR_BINS; k++)
-    p.c += e->near.c[k], p.d += e->near.d[k];
+  for (int k = 0; e->near.used >> k; k++)
+    if (e->near.used >> k & 1) p.c += e->near.b[k].c, p.d += e->near.b[k].d;
   return p;
 }
 
-static step_e se_unpack(const step_e1 *p) {
-  step_e e;
-  memset(&e, 0, sizeof e);
-  e.core = p->core, e.off = p->off, e.t_clock = p->t_clock;
-  near_add(&e.near, p->c, p->d);
-  return e;
+static void se_unpack(step_e *e, const step_e1 *p) {
+  se_zero(e);
+  e->core = p->core, e->off = p->off, e->t_clock = p->t_clock;
+  near_add(&e->near, p->c, p->d);
 }
 
 typedef struct step_model {
@@ -94,7 +98,7 @@ static double graph_time(const sl_costctx *ctx, const sl_costctx *gctx, const sl
                          int head, step_e *energy, double *graph_t) {
   double t = 0, tg = 0;
   step_e e;
-  memset(&e, 0, sizeof e);
+  se_zero(&e);
   for (size_t i = 0; i < g->n; i++) {
     const sl_op *op = &g->ops[i];
     int is_attn = op->cat == SL_CAT_ATTENTION;
@@ -149,7 +153,7 @@ static double head_time(step_model *m, double n) {
 
 /* Attention of B sequences of q new tokens seeing kv keys (every layer). */
 static double attn_time(step_model *m, double B, double q, double kv, int causal) {
-  memset(&m->attn_e, 0, sizeof m->attn_e), m->attn_g = 0;
+  se_zero(&m->attn_e), m->attn_g = 0;
   if (B <= 0 || q <= 0) return 0;
   sl_graph g = {0};
   ar_reset(&m->scratch);
@@ -165,14 +169,14 @@ static double attn_time(step_model *m, double B, double q, double kv, int causal
 /* Attention of B decoding sequences of q new tokens each (1; k + 1 when speculative decoding verifies
  * k drafted tokens, causal among them) over a mean context of kv tokens. */
 static inline double decode_attn_q(step_model *m, double B, double q, double kv) {
-  memset(&m->attn_e, 0, sizeof m->attn_e), m->attn_g = 0;
+  se_zero(&m->attn_e), m->attn_g = 0;
   if (B <= 0) return 0;
   double q16 = round(kv / 16);
   uint64_t key = ((uint64_t)B << 32) ^ (uint64_t)q16 ^ 0x8000000000000000ull ^ ((uint64_t)(q - 1) << 52);
   size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 40) & m->amask;
   for (size_t probe = 0; probe <= m->amask; probe++, i = (i + 1) & m->amask) {
     if (m->akey[i] == key) {
-      m->attn_e = se_unpack(&m->aval_e[i]), m->attn_g = m->aval_g[i];
+      se_unpack(&m->attn_e, &m->aval_e[i]), m->attn_g = m->aval_g[i];
       return m->aval[i];
     }
     if (m->akey[i] == 0) {
@@ -526,11 +530,12 @@ static int engine_step(engine *e) {
   /* 2. prefill chunks: running partial prefills first, then admissions in arrival order */
   double kv_mean = dec > 0 ? kv_sum / dec : 0;
   double emit = dec * sq, attn = d ? decode_attn_q(m, dec, sq, kv_mean) : decode_attn_time(m, dec, kv_mean);
-  step_e se = m->attn_e;           /* the step's energy: decode attention, then the rest */
+  step_e se; /* the step's energy: decode attention, then the rest */
+  se_zero(&se), se_add(&se, &m->attn_e);
   double attn_g = m->attn_g;       /* decode attention from a graph */
   double d_attn = 0, d_emit = dec; /* the draft's pass over the step's prefill chunks */
   step_e d_e;
-  memset(&d_e, 0, sizeof d_e);
+  se_zero(&d_e);
   for (size_t j = 0; j < e->n_run && tokens < budget; j++) {
     req *q = &r[e->running[j]];
     if (q->prefilled >= q->target || q->chunk > 0) continue;

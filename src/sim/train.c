@@ -499,15 +499,18 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     r->busy_off = m * eo + r->row_p2p_j + r->row_dp_j + r->row_ag_j + oc.e_off_j;
     double over = r->t_stage[crit] > 0 ? r->pipe / r->t_stage[crit] : 0; /* a micro-batch's to the step's */
     r->busy_tclock = tc * over;
-    memset(&r->busy_near, 0, sizeof r->busy_near);
-    near_axpy(&r->busy_near, dn * over, &P->layer.near);
-    near_axpy(&r->busy_near, dr * over, &P->layer_rc.near);
-    near_axpy(&r->busy_near, moe[crit] * over, &P->moe.near);
-    if (f0) near_axpy(&r->busy_near, over, &P->first.near);
-    if (l0) near_axpy(&r->busy_near, over, &P->last.near);
     r->uncapped_step = r->step;
-    sl_capped cap = power_cap_near(&sc->chip, r->busy_core, r->busy_off, r->busy_tclock,
-                                   r->step - r->busy_tclock, &r->busy_near);
+    memset(&r->busy_near, 0, sizeof r->busy_near);
+    sl_capped cap = power_cap(&sc->chip, r->busy_core, r->busy_off, r->busy_tclock, r->step - r->busy_tclock);
+    if (cap.clock_ratio < 1) { /* over the TDP: its memory-bound kernels near their ridge too */
+      near_axpy(&r->busy_near, dn * over, &P->layer.near);
+      near_axpy(&r->busy_near, dr * over, &P->layer_rc.near);
+      near_axpy(&r->busy_near, moe[crit] * over, &P->moe.near);
+      if (f0) near_axpy(&r->busy_near, over, &P->first.near);
+      if (l0) near_axpy(&r->busy_near, over, &P->last.near);
+      cap = power_cap_near(&sc->chip, r->busy_core, r->busy_off, r->busy_tclock, r->step - r->busy_tclock,
+                           &r->busy_near);
+    }
     r->clock_ratio = cap.clock_ratio;
     r->step = cap.time_s;
     double columns = sc->chips / pp; /* dp x tp x cp chips, each running its share of every layer */
