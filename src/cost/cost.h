@@ -213,7 +213,7 @@ sl_capped power_cap(const sl_chip *c, double e_core_j, double e_off_j, double t_
 
 /* Kernels on the memory side of their roofline, for the cap: a kernel whose DRAM stream takes d
  * and whose clocked work takes c < d at the top clock keeps its time down to the clock ratio
- * r = c / d and takes c / r below it (model.md §8).  A step's such kernels are summed in bins of
+ * r = c / d and takes c / r below it (energy-cost.md §2.16).  A step's such kernels are summed in bins of
  * c / d (SL_NEAR_BINS equal bins over [0, 1); a ratio of 1 or more in the last), each bin taken
  * as one kernel of its sums, so that steps add up bin by bin. */
 #define SL_NEAR_BINS 16
