@@ -232,6 +232,9 @@ typedef struct sl_clockpart {
 /* The parts of k (its time_s counted `times` times); zero unless k is memory-bound with a clocked
  * part. */
 sl_clockpart clockpart_of(const sl_cost *k, double times);
+/* The same parts whatever k's bound: a body its clocked work bounds is all stall (one kernel's
+ * time under the cap, gemm_config_capped_time). */
+sl_clockpart clockpart_body(const sl_cost *k, double times);
 void near_add(sl_near *n, double c_s, double d_s);
 void near_add_part(sl_near *n, double *t_clock_s, sl_clockpart p); /* stall to t_clock, c and d binned */
 void near_axpy(sl_near *a, double w, const sl_near *b);            /* a += w b */

@@ -262,10 +262,16 @@ double power_energy_scale(double r) {
 /* ---- kernels near their ridge ---- */
 
 sl_clockpart clockpart_of(const sl_cost *k, double times) {
+  sl_clockpart none = {0, 0, 0};
+  if (k->bound != SL_BOUND_MEMORY || !(k->dram_s > 0)) return none;
+  return clockpart_body(k, times);
+}
+
+sl_clockpart clockpart_body(const sl_cost *k, double times) {
   sl_clockpart p = {0, 0, 0};
-  if (k->bound != SL_BOUND_MEMORY || !(k->clocked_s > 0) || !(k->dram_s > 0) || !(times > 0)) return p;
-  /* a kernel the roofline calls memory-bound because of its L2 time, which is clocked: all of its
-   * body scales with the clock */
+  if (!(k->clocked_s > 0) || !(times > 0)) return p;
+  /* a body its clocked work bounds (a kernel the roofline calls memory-bound because of its L2
+   * time, which is clocked, or a compute-bound one): all of it scales with the clock */
   if (k->clocked_s >= k->dram_s) {
     p.stall = k->clocked_s * times;
     return p;
@@ -371,10 +377,10 @@ sl_capped power_cap_near(const sl_chip *c, double e_core, double e_off, double t
 /* One kernel: its clocked work and its memory time as one near-ridge pair (exact in any bin). */
 sl_capped power_cap_overlap(const sl_chip *c, double e_core, double e_off, double t_clock, double t_overlap,
                             double t_other) {
-  sl_near n;
-  memset(&n, 0, sizeof n);
-  n.b[0].c = t_clock, n.b[0].d = t_overlap, n.used = 1;
   if (!(t_overlap > 0)) return power_cap_near(c, e_core, e_off, t_clock, t_other, NULL);
+  sl_near n;
+  n.used = 0;
+  near_add(&n, t_clock, t_overlap);
   return power_cap_near(c, e_core, e_off, 0, t_overlap + t_other, &n);
 }
 

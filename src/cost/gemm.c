@@ -285,13 +285,13 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
  * see gemm_config_capped_time below. */
 static double capped_time_of(const sl_chip *c, const sl_cost *r) {
   if (!c->energy.derived || !(c->tdp_w > 0)) return r->time_s;
-  /* the stall is MAC time, in the clock domain with the MACs; the rest of the DRAM term is not:
-   * at clock ratio r the body takes stall / r + max((clocked - stall) / r, dram - stall) */
-  double body = fmax(r->clocked_s, r->dram_s), stall = fmin(r->stall_s, fmin(r->clocked_s, r->dram_s));
+  /* at clock ratio r the body takes stall / r + max(c / r, d) (clockpart_body: the stall is MAC
+   * time, in the clock domain with the MACs; the rest of the DRAM term is not) */
+  sl_clockpart p = clockpart_body(r, 1);
   sl_near n;
-  memset(&n, 0, sizeof n);
-  n.b[0].c = r->clocked_s - stall, n.b[0].d = r->dram_s - stall, n.used = 1;
-  sl_capped k = power_cap_near(c, r->e_core_j, r->e_off_j, stall, r->time_s - body + n.b[0].d, &n);
+  n.used = 0;
+  near_add(&n, p.c, p.d);
+  sl_capped k = power_cap_near(c, r->e_core_j, r->e_off_j, p.stall, r->time_s - p.stall, &n);
   return k.clock_ratio < 1 ? k.time_s : r->time_s; /* under the cap: its own time, to the last bit */
 }
 
