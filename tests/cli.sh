@@ -281,6 +281,22 @@ contains "bad window named" "$TMP/err" 'serve.window'
 input_error "bad p2p_allreduce" run --chip h100-sxm --model llama3.1-8b --task decode --stack "{preset: vllm, p2p_allreduce: three_shot}"
 contains "bad p2p_allreduce named" "$TMP/err" 'stack.p2p_allreduce: unknown value'
 run "p2p_allreduce one_shot runs" 0 run --chip h100-sxm --model llama3.1-70b --task decode --system "{chips: 4}" --parallel "{tp: 4}" --stack "{preset: vllm, p2p_allreduce: one_shot}"
+AR=(--chip b200 --model llama3.1-70b --task decode --system "{chips: 4}" --parallel "{tp: 4}")
+input_error "allreduce_limits not a list" run "${AR[@]}" --stack "{preset: vllm, allreduce_limits: {arch: sm100}}"
+contains "allreduce_limits not a list named" "$TMP/err" 'stack.allreduce_limits: expected a list'
+input_error "allreduce_limits rank missing" run "${AR[@]}" --stack "{preset: vllm, allreduce_limits: [{arch: sm100, custom_max_bytes: {2: 1, 4: 1, 6: 1}, symm_mem_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}}]}"
+contains "allreduce_limits rank missing named" "$TMP/err" 'stack.allreduce_limits\[0\].custom_max_bytes'
+input_error "allreduce_limits odd rank" run "${AR[@]}" --stack "{preset: vllm, allreduce_limits: [{arch: sm100, custom_max_bytes: {2: 1, 3: 1, 4: 1, 6: 1, 8: 1}, symm_mem_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}}]}"
+contains "allreduce_limits odd rank named" "$TMP/err" 'custom_max_bytes.3'
+input_error "allreduce_limits multimem rank" run "${AR[@]}" --stack "{preset: vllm, allreduce_limits: [{arch: sm100, custom_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}, symm_mem_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}, multimem_ranks: [3]}]}"
+contains "allreduce_limits multimem rank named" "$TMP/err" 'multimem_ranks'
+input_error "allreduce_limits arch twice" run "${AR[@]}" --stack "{preset: vllm, allreduce_limits: [{arch: sm100, custom_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}, symm_mem_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}}, {arch: sm100, custom_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}, symm_mem_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1}}]}"
+contains "allreduce_limits arch twice named" "$TMP/err" 'listed twice'
+input_error "chip arch not a string" run --chip "{preset: b200, arch: [sm100]}" --model llama3.1-8b --task decode
+contains "chip arch named" "$TMP/err" 'arch'
+if run "show stack allreduce limits" 0 show stack vllm; then
+  contains "allreduce limits line" "$TMP/out" '^all-reduce limits on sm100 chips'
+fi
 input_error "fleet without serve.fleet" fleet examples/serve-llama3.1-8b.yaml
 input_error "fleet bad key" fleet examples/serve-fleet.yaml --set serve.fleet.max_chip=4
 contains "fleet bad key named" "$TMP/err" 'serve.fleet.max_chip'

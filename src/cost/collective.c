@@ -69,6 +69,8 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_p2p1_lat = own ? up->p2p_one_shot_latency_s : up->p2p_latency_s;
   net->up_mm = up->bw_GBps * 1e9 * up->multimem_efficiency;
   net->up_mm_lat = up->multimem_latency_s;
+  net->up_s2 = up->bw_GBps * 1e9 * up->symm_two_shot_efficiency;
+  net->up_s2_lat = up->symm_two_shot_latency_s;
   net->up_mesh = up->mesh_links;
 }
 
@@ -189,6 +191,17 @@ sl_cost cost_allreduce_multimem(const sl_net *net, double S, double n) {
   sl_cost r = {0};
   if (!(net->up_mm > 0) || S <= 0 || n < 2) return r;
   return result(S * (1 + 1 / n) / net->up_mm, net->up_mm_lat);
+}
+
+/* PyTorch symmetric memory's two-shot all-reduce (torch.ops.symm_mem.two_shot_all_reduce_, vLLM's
+ * choice on the ranks its table gives no multimem kernel: 2 and 4 Blackwell ranks): one kernel over
+ * buffers every rank maps, each rank reducing its 1/n slice from its peers' copies and then reading
+ * the other reduced slices, 2 (n-1)/n S in over the links at the link's symm_two_shot_efficiency,
+ * plus symm_two_shot_latency_s for the kernel and its barriers. */
+sl_cost cost_allreduce_symm_two_shot(const sl_net *net, double S, double n) {
+  sl_cost r = {0};
+  if (!(net->up_s2 > 0) || S <= 0 || n < 2) return r;
+  return result(2 * (n - 1) / n * S / (net->up_s2 * net_up_share(net, n)), net->up_s2_lat);
 }
 
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k) {

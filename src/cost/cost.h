@@ -46,6 +46,8 @@ typedef struct sl_net {
   double up_p2p1, up_p2p1_lat; /* its one-shot kernel's */
   double up_mm, up_mm_lat;   /* a one-kernel multimem all-reduce in one domain: bytes/s per chip per
                                 direction (0 = none) and its fixed time per call */
+  double up_s2, up_s2_lat;   /* symmetric memory's two-shot all-reduce in one domain: bytes/s per chip
+                                (0 = none) and its fixed time per call */
   double up_mesh;            /* the scale-up domain's point-to-point links per chip (0 = a switch) */
 } sl_net;
 
@@ -65,6 +67,8 @@ sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n, sl_p2p_kernel 
 /* The same by PyTorch symmetric memory's multimem kernel, reduced in the switch (collective.c);
  * time 0 where it does not apply (no link figures, fewer than 2 ranks). */
 sl_cost cost_allreduce_multimem(const sl_net *net, double S, double n);
+/* The same by symmetric memory's two-shot kernel (collective.c); time 0 where it does not apply. */
+sl_cost cost_allreduce_symm_two_shot(const sl_net *net, double S, double n);
 sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, double k);
 
 /* The group of a grouped GEMM raster (bands of tile-rows or -columns walked across): 8, the largest

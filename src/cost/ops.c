@@ -208,25 +208,28 @@ static int kv_stream(const sl_op *op, const sl_cost *r) {
 }
 
 /* The engine's own all-reduce kernels inside one scale-up domain, where it has them (collective.c).
- * With symmetric memory (vLLM 0.11, distributed/device_communicators/all_reduce_utils.py, the SM 9.0
- * tables; SM 10.0's limits differ and are not modelled), the P2P kernel takes buffers up to 8 MiB on
- * 2 and 4 ranks, 512 KiB on 6 and 256 KiB on 8, and symmetric memory's multimem kernel the larger
- * ones on 4, 6 and 8 ranks, up to 32 MiB on 4 and 64 MiB on 6 and 8 (other world sizes have neither
- * table: the P2P kernel's own limits); NCCL what is left. */
+ * vLLM (distributed/device_communicators/cuda_communicator.py) tries its P2P kernel first, for
+ * buffers below its limit, then PyTorch symmetric memory's kernel below that one's, then NCCL.  Both
+ * limits depend on the ranks and, with symmetric memory, on the chip's architecture
+ * (all_reduce_utils.py): the stack's allreduce_limits give them for the chip's `arch`, with
+ * symmetric memory's kernel either the switch's multimem one or its two-shot one.  Without symmetric
+ * memory, or on a chip whose arch the stack lists no limits for (symmetric memory needs the
+ * architecture's table), the P2P kernel takes buffers below its 8 MiB buffer and NCCL the rest.
+ * Each kernel runs where the link has its figures; otherwise the call falls through. */
 sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, double n, double k) {
   sl_cost r = {0};
   const sl_stack *st = ctx->stack;
   if (type == SL_COLL_ALL_REDUCE && k >= n && (st->custom_allreduce || st->symm_mem_allreduce)) {
     const double MIB = 1048576.0;
-    double ca_max = 8 * MIB;
     int ranks = (int)lround(n);
-    if (st->symm_mem_allreduce && fabs(n - ranks) < 1e-9 && (ranks == 4 || ranks == 6 || ranks == 8)) {
-      ca_max = n >= 8 ? MIB / 4 : n >= 6 ? MIB / 2 : 8 * MIB;
-      if ((S > ca_max || !st->custom_allreduce) && S <= (n >= 6 ? 64 : 32) * MIB)
-        r = cost_allreduce_multimem(&ctx->net, S, n);
-    }
-    if (!(r.time_s > 0) && st->custom_allreduce && S <= ca_max)
-      r = cost_allreduce_p2p(&ctx->net, S, n, st->p2p_allreduce);
+    int slot = fabs(n - ranks) < 1e-9 && ranks >= 2 && ranks <= 8 && ranks % 2 == 0 ? ranks / 2 - 1 : -1;
+    const sl_ar_limits *lim =
+        st->symm_mem_allreduce && slot >= 0 ? stack_ar_limits(st, ctx->chip->arch) : NULL;
+    double ca_max = lim ? fmin(8 * MIB, lim->custom_max[slot]) : 8 * MIB;
+    if (st->custom_allreduce && S < ca_max) r = cost_allreduce_p2p(&ctx->net, S, n, st->p2p_allreduce);
+    if (!(r.time_s > 0) && lim && (S >= ca_max || !st->custom_allreduce) && S < lim->symm_max[slot])
+      r = lim->multimem[slot] ? cost_allreduce_multimem(&ctx->net, S, n)
+                              : cost_allreduce_symm_two_shot(&ctx->net, S, n);
     /* the engine's own kernel: its figures are fitted to that kernel's timings as the engine runs it
      * (vLLM's benchmark_device_communicators.py, CUDA-graph timed), so the stack's losses are in them */
     if (r.time_s > 0) return r;

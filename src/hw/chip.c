@@ -55,6 +55,8 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
   if (!s) s = rd_double(r, l, "p2p_one_shot_latency_s", 0, 0, 1e-3, &out->p2p_one_shot_latency_s);
   if (!s) s = rd_double(r, l, "multimem_efficiency", 0, 0, 1, &out->multimem_efficiency);
   if (!s) s = rd_double(r, l, "multimem_latency_s", 0, 0, 1e-3, &out->multimem_latency_s);
+  if (!s) s = rd_double(r, l, "symm_two_shot_efficiency", 0, 0, 1, &out->symm_two_shot_efficiency);
+  if (!s) s = rd_double(r, l, "symm_two_shot_latency_s", 0, 0, 1e-3, &out->symm_two_shot_latency_s);
   long mesh = 0;
   if (!s) s = rd_int(r, l, "mesh_links", 0, 1, 1024, &mesh);
   if (!s && mesh > 0) {
@@ -74,18 +76,25 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
 }
 
 sl_status link_check_role(reader *r, yt_node *l, const char *key) {
-  static const char *const sw[] = {
-      "switch_reduce_efficiency", "switch_reduce_latency_s", "multimem_efficiency",
-      "multimem_latency_s",       "p2p_efficiency",          "p2p_latency_s",
-      "p2p_one_shot_efficiency",  "p2p_one_shot_latency_s",  "mesh_links"};
+  static const char *const sw[] = {"switch_reduce_efficiency",
+                                   "switch_reduce_latency_s",
+                                   "multimem_efficiency",
+                                   "multimem_latency_s",
+                                   "p2p_efficiency",
+                                   "p2p_latency_s",
+                                   "p2p_one_shot_efficiency",
+                                   "p2p_one_shot_latency_s",
+                                   "symm_two_shot_efficiency",
+                                   "symm_two_shot_latency_s",
+                                   "mesh_links"};
   if (strcmp(key, "scale_up") == 0) return SL_OK;
   for (size_t i = 0; i < SL_ARRAY_LEN(sw); i++) {
     yt_pair *p = yt_find(l, sw[i]);
     if (!p) continue;
     rd_mark m = rd_push(r, sw[i]);
-    const char *why = i < 4   ? "only the scale-up link reduces in its switch (NVLink SHARP)"
-                      : i < 6 ? "only the scale-up link carries peer-to-peer all-reduce kernels"
-                              : "only the scale-up link is a mesh of point-to-point links";
+    const char *why = i < 4    ? "only the scale-up link reduces in its switch (NVLink SHARP)"
+                      : i < 10 ? "only the scale-up link carries peer-to-peer all-reduce kernels"
+                               : "only the scale-up link is a mesh of point-to-point links";
     sl_status s = rd_fail(r, p->value, "%s", why);
     rd_pop(r, m);
     return s;
@@ -342,6 +351,8 @@ sl_status chip_from_node(reader *r, yt_node *n, sl_chip *c) {
   SL_TRY(rd_string(r, n, "name", 1, &c->name));
   c->description = "";
   SL_TRY(rd_string(r, n, "description", 0, &c->description));
+  c->arch = "";
+  SL_TRY(rd_string(r, n, "arch", 0, &c->arch));
   SL_TRY(rd_double(r, n, "process_nm", 1, 1, 1000, &c->process_nm));
   SL_TRY(rd_double(r, n, "clock_ghz", 1, 0.01, 20, &c->clock_ghz));
   SL_TRY(rd_int(r, n, "cores", 1, 1, 10000000, &cores));

@@ -47,6 +47,11 @@ typedef struct sl_link {
    * peer in one stage), where they differ from the two-shot kernel's (p2p_efficiency,
    * p2p_latency_s); 0 = those */
   double p2p_one_shot_efficiency, p2p_one_shot_latency_s;
+  /* scale-up only: PyTorch symmetric memory's two-shot all-reduce (torch.ops.symm_mem.
+   * two_shot_all_reduce_, which vLLM runs where the switch's multimem kernel is not its choice:
+   * reduce-scatter of the rank's slice from its peers' buffers, then all-gather, in one kernel):
+   * the fraction of bw_GBps its loads reach and its fixed time per call; 0 = no figure */
+  double symm_two_shot_efficiency, symm_two_shot_latency_s;
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it
@@ -110,6 +115,8 @@ typedef struct sl_chip {
   const char *name;
   const char *description;
   const char *file; /* where it came from */
+  const char *arch; /* the architecture software keys its per-chip tables by (CUDA's compute
+                       capability: "sm90", "sm100"); "" = none named */
   double clock_ghz;
   int cores;
   int mat_shape_m, mat_shape_n, mat_shape_k;  /* padding granularity of the matrix engine */
@@ -202,6 +209,18 @@ typedef enum sl_p2p_kernel {
 } sl_p2p_kernel;
 extern const char *const sl_p2p_kernel_names[SL_P2P_KERNEL_COUNT + 1];
 
+/* An engine's all-reduce choice on one chip architecture (vLLM's distributed/device_communicators/
+ * all_reduce_utils.py tables, by compute capability): for 2, 4, 6 and 8 ranks (index ranks / 2 - 1),
+ * the size below which its own P2P kernel runs, below which symmetric memory's kernel runs above
+ * that, and whether that kernel is the switch's multimem one (else symmetric memory's two-shot). */
+#define SL_AR_RANKS 4
+#define SL_AR_ARCHS 4
+typedef struct sl_ar_limits {
+  const char *arch;
+  double custom_max[SL_AR_RANKS], symm_max[SL_AR_RANKS];
+  int multimem[SL_AR_RANKS];
+} sl_ar_limits;
+
 /* How an inference engine samples the next token of each sequence from its logits: not costed (none),
  * or as PyTorch's own ops do it (torch: vLLM V1's native sampler, a full sort of the vocabulary for
  * top-p / top-k; docs/model.md "Sampling"). */
@@ -246,6 +265,10 @@ typedef struct sl_stack {
   int symm_mem_allreduce; /* and, above the P2P kernel's size limit, PyTorch symmetric memory's
                              all-reduce (vLLM 0.11: multimem in the switch on 4, 6 and 8 ranks) */
   sl_p2p_kernel p2p_allreduce; /* which P2P kernel (one-shot / two-shot) the engine runs */
+  /* the engine's size limits by chip architecture (its `allreduce_limits`); a chip whose arch has
+   * no entry takes the built-in Hopper table (ops.c) */
+  sl_ar_limits ar_limits[SL_AR_ARCHS];
+  int n_ar_limits;
   int recompute_block; /* full recompute of a number of layers per model chunk (Megatron's block method) */
   int sequence_parallel, context_parallel; /* parallelisms the software implements */
   /* the serving scheduler's limits when the scenario's serve.scheduler does not give them (the
@@ -298,6 +321,8 @@ typedef struct sl_stack {
 } sl_stack;
 
 sl_status stack_from_node(reader *r, yt_node *node, sl_stack *out);
+/* The stack's all-reduce limits for a chip architecture, NULL when it lists none for it. */
+const sl_ar_limits *stack_ar_limits(const sl_stack *st, const char *arch);
 /* The stack as it runs a step replayed from a captured CUDA graph: *out = *st with
  * graph_kernel_overhead_s as its kernel_overhead_s.  Returns 0 (out untouched) when the stack runs no
  * graphs or they would change nothing. */

@@ -16,6 +16,68 @@ _Static_assert(SL_ARRAY_LEN(sl_p2p_kernel_names) == SL_P2P_KERNEL_COUNT + 1, "a 
 const char *const sl_sampler_names[] = {"none", "torch", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_sampler_names) == SL_SAMPLER_COUNT + 1, "a name for every sampler");
 
+/* One size map of allreduce_limits: bytes for 2, 4, 6 and 8 ranks, every one given. */
+static sl_status read_rank_sizes(reader *r, yt_node *m, const char *key, double out[SL_AR_RANKS]) {
+  yt_node *v = yt_get(m, key);
+  if (!v) return rd_missing(r, m, key, "missing key");
+  rd_mark mk = rd_push(r, key);
+  sl_status s = rd_map(r, v);
+  static const char *const ranks[SL_AR_RANKS] = {"2", "4", "6", "8"};
+  for (int i = 0; !s && i < SL_AR_RANKS; i++)
+    s = rd_double(r, v, ranks[i], 1, 0, 1e12, &out[i]);
+  if (!s) s = rd_done(r, v);
+  rd_pop(r, mk);
+  return s;
+}
+
+/* allreduce_limits: a list of {arch, custom_max_bytes, symm_mem_max_bytes, multimem_ranks}, one per
+ * chip architecture, each architecture once. */
+static sl_status read_ar_limits(reader *r, yt_node *n, sl_stack *st) {
+  yt_node *l = yt_get(n, "allreduce_limits");
+  if (!l) return SL_OK;
+  rd_mark mk = rd_push(r, "allreduce_limits");
+  sl_status s = SL_OK;
+  if (l->type != YT_SEQ)
+    s = rd_fail(r, l, "expected a list of {arch, custom_max_bytes, symm_mem_max_bytes, multimem_ranks}");
+  if (!s && l->n > SL_AR_ARCHS) s = rd_fail(r, l, "at most %d architectures", SL_AR_ARCHS);
+  for (size_t i = 0; !s && i < l->n; i++) {
+    rd_mark mi = rd_push_index(r, i);
+    yt_node *e = l->items[i];
+    sl_ar_limits *t = &st->ar_limits[i];
+    memset(t, 0, sizeof *t);
+    s = rd_map(r, e);
+    if (!s) s = rd_string(r, e, "arch", 1, &t->arch);
+    for (size_t j = 0; !s && j < i; j++)
+      if (strcmp(st->ar_limits[j].arch, t->arch) == 0)
+        s = rd_fail(r, yt_find(e, "arch")->value, "architecture %s listed twice", t->arch);
+    if (!s) s = read_rank_sizes(r, e, "custom_max_bytes", t->custom_max);
+    if (!s) s = read_rank_sizes(r, e, "symm_mem_max_bytes", t->symm_max);
+    yt_node *mm = s ? NULL : yt_get(e, "multimem_ranks");
+    if (!s && mm) {
+      rd_mark mm_k = rd_push(r, "multimem_ranks");
+      if (mm->type != YT_SEQ) s = rd_fail(r, mm, "expected a list of rank counts (2, 4, 6 or 8)");
+      for (size_t j = 0; !s && j < mm->n; j++) {
+        double k = 0;
+        s = rd_scalar_double(r, mm->items[j], 2, 8, &k);
+        if (!s && (k != floor(k) || (long)k % 2)) s = rd_fail(r, mm->items[j], "expected 2, 4, 6 or 8");
+        if (!s) t->multimem[(int)k / 2 - 1] = 1;
+      }
+      rd_pop(r, mm_k);
+    }
+    if (!s) s = rd_done(r, e);
+    rd_pop(r, mi);
+    if (!s) st->n_ar_limits = (int)i + 1;
+  }
+  rd_pop(r, mk);
+  return s;
+}
+
+const sl_ar_limits *stack_ar_limits(const sl_stack *st, const char *arch) {
+  for (int i = 0; arch && *arch && i < st->n_ar_limits; i++)
+    if (strcmp(st->ar_limits[i].arch, arch) == 0) return &st->ar_limits[i];
+  return NULL;
+}
+
 double step_with_host(const sl_stack *st, double device_s, double seqs, int first) {
   double host = st->host_step_s + st->host_seq_s * seqs;
   return st->host_overlap && !first ? fmax(device_s, host) : device_s + host;
@@ -73,6 +135,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   if (!s) s = rd_bool(r, n, "overlap_pp_comm", 0, &st->overlap_pp_comm);
   if (!s) s = rd_bool(r, n, "custom_allreduce", 0, &st->custom_allreduce);
   if (!s) s = rd_bool(r, n, "symm_mem_allreduce", 0, &st->symm_mem_allreduce);
+  if (!s) s = read_ar_limits(r, n, st);
   int p2p_kernel = SL_P2P_AUTO;
   if (!s) s = rd_enum(r, n, "p2p_allreduce", 0, sl_p2p_kernel_names, &p2p_kernel);
   st->p2p_allreduce = (sl_p2p_kernel)p2p_kernel;

@@ -300,6 +300,7 @@ static void json_chip(jbuf *b, const sl_chip *c) {
   jb_str(b, "name", c->name);
   jb_str(b, "description", c->description);
   jb_str(b, "file", c->file);
+  if (c->arch && c->arch[0]) jb_str(b, "arch", c->arch);
   jb_num(b, "process_nm", c->process_nm);
   jb_num(b, "clock_ghz", c->clock_ghz);
   jb_num(b, "cores", c->cores);
@@ -384,6 +385,26 @@ static void json_stack(jbuf *b, const sl_stack *s) {
   jb_bool(b, "custom_allreduce", s->custom_allreduce);
   jb_bool(b, "symm_mem_allreduce", s->symm_mem_allreduce);
   jb_str(b, "p2p_allreduce", sl_p2p_kernel_names[s->p2p_allreduce]);
+  jb_arr_begin(b, "allreduce_limits");
+  for (int i = 0; i < s->n_ar_limits; i++) {
+    const sl_ar_limits *l = &s->ar_limits[i];
+    jb_obj_begin(b, NULL);
+    jb_str(b, "arch", l->arch);
+    jb_arr_begin(b, "custom_max_bytes");
+    for (int k = 0; k < SL_AR_RANKS; k++)
+      jb_num(b, NULL, l->custom_max[k]);
+    jb_arr_end(b);
+    jb_arr_begin(b, "symm_mem_max_bytes");
+    for (int k = 0; k < SL_AR_RANKS; k++)
+      jb_num(b, NULL, l->symm_max[k]);
+    jb_arr_end(b);
+    jb_arr_begin(b, "multimem_ranks");
+    for (int k = 0; k < SL_AR_RANKS; k++)
+      if (l->multimem[k]) jb_num(b, NULL, 2 * (k + 1));
+    jb_arr_end(b);
+    jb_obj_end(b);
+  }
+  jb_arr_end(b);
   if (s->memory_utilization > 0) jb_num(b, "memory_utilization", s->memory_utilization);
   jb_bool(b, "fused_add_norm", s->fused_add_norm);
   jb_str(b, "sampler", sl_sampler_names[s->sampler]);
@@ -472,7 +493,8 @@ static void text_chip(jbuf *b, const sl_chip *c) {
   sl_dtype rf = ridge_format(c);
   rep_printf(b, "chip %s%s%s\n", c->name, c->description[0] ? " - " : "", c->description);
   rep_printf(b, "file: %s\n", c->file);
-  rep_printf(b, "%g nm, %d cores at %g GHz, TDP %g W\n", c->process_nm, c->cores, c->clock_ghz, c->tdp_w);
+  rep_printf(b, "%g nm, %d cores at %g GHz, TDP %g W%s%s\n", c->process_nm, c->cores, c->clock_ghz, c->tdp_w,
+             c->arch && c->arch[0] ? ", architecture " : "", c->arch ? c->arch : "");
   text_chip_area_energy(b, c);
   text_chip_compute(b, c);
   rep_printf(b, "DRAM %.0f GB/s (efficiency %.2f), ridge %.1f FLOP/byte at %s\n", chip_dram(c)->bw_GBps,
@@ -542,14 +564,29 @@ static void text_stack(jbuf *b, const sl_stack *s) {
              "all-reduce inside a scale-up domain: %s\n",
              s->gelu_epilogue ? "yes" : "no", s->fused_add_norm ? "yes" : "no",
              s->custom_allreduce && s->symm_mem_allreduce
-                 ? "the engine's own peer-to-peer kernel, symmetric memory's multimem kernel above its limit"
-             : s->symm_mem_allreduce ? "symmetric memory's multimem kernel"
+                 ? "the engine's own peer-to-peer kernel, symmetric memory's kernel above its limit"
+             : s->symm_mem_allreduce ? "symmetric memory's kernel"
              : s->custom_allreduce   ? "the engine's own peer-to-peer kernel"
                                      : "the collective library's (NCCL, RCCL)");
   if (s->sampler == SL_SAMPLER_TORCH)
     rep_printf(b,
                "sampler: PyTorch's ops on the whole vocabulary of each sequence (a sort for top-p / top-k; "
                "docs/model.md \"Sampling\")\n");
+  if (s->symm_mem_allreduce)
+    for (int i = 0; i < s->n_ar_limits; i++) {
+      const sl_ar_limits *l = &s->ar_limits[i];
+      rep_printf(b, "all-reduce limits on %s chips (2 / 4 / 6 / 8 ranks): %s", l->arch,
+                 s->custom_allreduce ? "peer-to-peer kernel below " : "");
+      for (int k = 0; s->custom_allreduce && k < SL_AR_RANKS; k++)
+        rep_printf(b, "%s%g", k ? " / " : "", fmin(8.0, l->custom_max[k] / 1048576.0));
+      rep_printf(b, "%ssymmetric memory below ", s->custom_allreduce ? " MiB, " : "");
+      for (int k = 0; k < SL_AR_RANKS; k++)
+        rep_printf(b, "%s%g", k ? " / " : "", l->symm_max[k] / 1048576.0);
+      rep_printf(b, " MiB (multimem on");
+      for (int k = 0; k < SL_AR_RANKS; k++)
+        if (l->multimem[k]) rep_printf(b, " %d", 2 * (k + 1));
+      rep_printf(b, ", two-shot on the others), NCCL above\n");
+    }
   if (s->custom_allreduce && s->p2p_allreduce != SL_P2P_AUTO)
     rep_printf(b, "peer-to-peer all-reduce kernel: %s always\n",
                s->p2p_allreduce == SL_P2P_ONE_SHOT ? "one-shot" : "two-shot");

@@ -38,6 +38,8 @@ enum {
   P_UP_P2P1LAT, /* links.scale_up.p2p_one_shot_latency_s: its fixed time */
   P_UP_MM,      /* links.scale_up.multimem_efficiency: a multimem all-reduce kernel's bandwidth */
   P_UP_MMLAT,   /* links.scale_up.multimem_latency_s: its fixed time per call */
+  P_UP_S2,      /* links.scale_up.symm_two_shot_efficiency: symmetric memory's two-shot kernel's bandwidth */
+  P_UP_S2LAT,   /* links.scale_up.symm_two_shot_latency_s: its fixed time per call */
   P_GSTALL,     /* kernels.gemm_stream_stall: a weight-streaming GEMM's DRAM stream stalled under its MACs */
   P_TILE,       /* kernels.attention_tile_s */
   P_ATTN_BWD,   /* efficiency.attention.backward */
@@ -50,7 +52,7 @@ enum {
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
   return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT ||
-         p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_TILE || p >= P_GLAT;
+         p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_UP_S2LAT || p == P_TILE || p >= P_GLAT;
 }
 
 static double *slot(sl_scenario *sc, int p) {
@@ -92,6 +94,10 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.multimem_efficiency;
   case P_UP_MMLAT:
     return &sc->scale_up.multimem_latency_s;
+  case P_UP_S2:
+    return &sc->scale_up.symm_two_shot_efficiency;
+  case P_UP_S2LAT:
+    return &sc->scale_up.symm_two_shot_latency_s;
   case P_GSTALL:
     return &sc->chip.gemm_stream_stall;
   case P_TILE:
@@ -145,6 +151,10 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.multimem_efficiency");
   else if (p == P_UP_MMLAT)
     snprintf(buf, n, "links.scale_up.multimem_latency_s");
+  else if (p == P_UP_S2)
+    snprintf(buf, n, "links.scale_up.symm_two_shot_efficiency");
+  else if (p == P_UP_S2LAT)
+    snprintf(buf, n, "links.scale_up.symm_two_shot_latency_s");
   else if (p == P_GSTALL)
     snprintf(buf, n, "kernels.gemm_stream_stall");
   else if (p == P_TILE)
@@ -380,6 +390,11 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
         if (f.res.rows[r].cat == SL_CAT_GEMM) f.mem_gemm[i] = f.res.rows[r].bound != SL_BOUND_COMPUTE;
   }
   int fit[P_COUNT] = {0};
+  /* Collectives over more than one group size tell the per-step latency (it grows with the ranks)
+   * from the call's start-up (which does not). */
+  int several_ranks = 0;
+  for (size_t i = 1; i < n && !several_ranks; i++)
+    several_ranks = cases[i].sc->chips != cases[0].sc->chips;
   /* The one-shot P2P kernel's own figures, not given: start from the two-shot kernel's, which it
    * takes until it has its own (the same predictions), so that each pair moves only its cases. */
   if (!(*slot(cases[0].sc, P_UP_P2P1) > 0) && *slot(cases[0].sc, P_UP_P2P) > 0) {
@@ -392,7 +407,8 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       v = cases[0].sc->chip.energy.dram_j_per_byte * 1e12 / 8;
       if (v > 0) set_all(&f, p, v);
     }
-    if (p == P_UP_LAT) continue; /* per-step latency: with one group size it is one with the start-up */
+    if (p == P_UP_LAT && !several_ranks)
+      continue; /* per-step latency: with one group size it is one with the start-up */
     if ((p >= P_GLAT || p == P_GSTALL) && !(v > 0)) continue; /* fitted where the chip gives one */
     if (!(v > 0) && !is_time(p) && p != P_UP_LL) continue;
     set_all(&f, p, is_time(p) ? (v > 0 ? v * 1.5 : 1e-6) : p == P_UP_LL && !(v > 0) ? 0.05 : v * 0.9);

@@ -44,8 +44,14 @@ static double bw_out(const links *L) {
 }
 
 static sl_net make_net(const links *L, double node) {
-  sl_link up = {L->up_GBps, L->up_lat, L->up_eff, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-          out = {L->out_GBps, L->out_lat, L->out_eff, L->over, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  sl_link up = {.bw_GBps = L->up_GBps,
+                .latency_s = L->up_lat,
+                .efficiency = L->up_eff,
+                .oversubscription = 1},
+          out = {.bw_GBps = L->out_GBps,
+                 .latency_s = L->out_lat,
+                 .efficiency = L->out_eff,
+                 .oversubscription = L->over};
   sl_net net;
   net_init(&net, &up, &out, node);
   return net;
@@ -156,7 +162,7 @@ static void test_net_init(void **state) {
   ar_init(&a);
   sl_chip chip;
   sl_error err;
-  assert_int_equal(chip_load(&a, "b200", NULL, &chip, &err), SL_OK); /* links without efficiency */
+  assert_int_equal(chip_load(&a, "gb200", NULL, &chip, &err), SL_OK); /* links without efficiency */
   assert_true(chip.scale_up.efficiency == SL_LINK_EFF_UP && chip.scale_out.efficiency == SL_LINK_EFF_OUT &&
               chip.host.efficiency == SL_LINK_EFF_OUT);
   sl_link up = chip.scale_up, out = chip.scale_out;
@@ -464,8 +470,13 @@ static void test_allreduce_measured_a100(void **state) {
 static void test_switch_reduce(void **state) {
   (void)state;
   const double bw = 450e9, e = 0.80, esw = 0.65, a = 2e-6, Lsw = 40e-6;
-  sl_link up = {450, a, e, 1, 0, 0, esw, Lsw, 0, 0, 0, 0, 0, 0, 0},
-          out = {50, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  sl_link up = {.bw_GBps = 450,
+                .latency_s = a,
+                .efficiency = e,
+                .oversubscription = 1,
+                .switch_reduce_efficiency = esw,
+                .switch_reduce_latency_s = Lsw},
+          out = {.bw_GBps = 50, .latency_s = 5e-6, .efficiency = 0.90, .oversubscription = 1};
   sl_net net;
   net_init(&net, &up, &out, 8);
   sl_link up0 = up;
@@ -494,7 +505,7 @@ static void test_switch_reduce(void **state) {
   double t = cost_collective(&net, SL_COLL_ALL_REDUCE, S, 32, 8).time_s;
   assert_rel(t, fmin(swtree, cost_collective(&net0, SL_COLL_ALL_REDUCE, S, 32, 8).time_s), 1e-9, "NVLS-tree");
   /* With 200 GB/s per chip across (the flat ring then bound by NVLink) the switch's tree wins. */
-  sl_link fat = {200, 5e-6, 0.90, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  sl_link fat = {.bw_GBps = 200, .latency_s = 5e-6, .efficiency = 0.90, .oversubscription = 1};
   net_init(&net, &up, &fat, 8);
   net_init(&net0, &up0, &fat, 8);
   Bo = 200e9 * 0.90;
@@ -642,35 +653,92 @@ static void test_multimem_allreduce_measured_h100(void **state) {
   assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s <
               cost_collective(&net, SL_COLL_ALL_REDUCE, 4194304, 8, 8).time_s);
 #define MM_SCENARIO                                                                                          \
-  "{chip: h100-sxm, system: {chips: %d, node_chips: 8}, task: infer, model: {op: all_reduce,"                \
-  " bytes: %.0f}, stack: {name: s, attention: fused, fused_elementwise: true,"                               \
-  " kernel_overhead_s: 0, efficiency: 1.0, custom_allreduce: true, symm_mem_allreduce: %s}}"
+  "{chip: %s, system: {chips: %d, node_chips: 8}, task: infer, model: {op: all_reduce,"                      \
+  " bytes: %.0f}, stack: {preset: vllm, name: s, kernel_overhead_s: 0, efficiency: 1.0, "                    \
+  "symm_mem_allreduce: %s%s}}"
+  /* vLLM's routing (cuda_communicator.py; the stack's allreduce_limits, both comparisons strict): its
+   * P2P kernel below min(8 MiB, the architecture's limit), symmetric memory below its own (multimem on
+   * the ranks the table names, two-shot on the others), NCCL above.  Hopper: P2P below 8 MiB on 2 and
+   * 4 ranks, 512 KiB on 6, 256 KiB on 8; symmetric memory below 64 / 32 / 64 / 64 MiB, multimem on
+   * 4, 6 and 8 (on 2 ranks its two-shot kernel, which h100-sxm has no figures for: NCCL).
+   * Blackwell: P2P below 2 / 2 / 1 / 1 MiB; symmetric memory below 8 / 32 / 128 / 128 MiB, multimem on
+   * 6 and 8, two-shot on 2 and 4. */
   static const struct {
+    const char *chip;
     int ranks;
     double bytes;
-    int route; /* 0 custom, 1 multimem, 2 NCCL */
-  } cases[] = {{8, 262144, 0},   {8, 524288, 1},   {8, 67108864, 1}, {8, 134217728, 2},
-               {6, 524288, 0},   {6, 1048576, 1},  {4, 8388608, 0},  {4, 16777216, 1},
-               {4, 67108864, 2}, {2, 16777216, 2}, {7, 1048576, 2}}; /* 7 ranks: neither kernel */
-  char text[400];
+    int route; /* 0 custom, 1 multimem, 2 NCCL, 3 symmetric memory's two-shot */
+  } cases[] = {{"h100-sxm", 8, 131072, 0},   {"h100-sxm", 8, 262144, 1},   {"h100-sxm", 8, 524288, 1},
+               {"h100-sxm", 8, 67108863, 1}, {"h100-sxm", 8, 67108864, 2}, {"h100-sxm", 6, 524287, 0},
+               {"h100-sxm", 6, 1048576, 1},  {"h100-sxm", 4, 8388607, 0},  {"h100-sxm", 4, 8388608, 1},
+               {"h100-sxm", 4, 16777216, 1}, {"h100-sxm", 4, 67108864, 2}, {"h100-sxm", 2, 16777216, 2},
+               {"h100-sxm", 7, 1048576, 2},  {"b200", 2, 1048576, 0},      {"b200", 2, 2097152, 3},
+               {"b200", 2, 4194304, 3},      {"b200", 2, 8388608, 2},      {"b200", 4, 1048576, 0},
+               {"b200", 4, 2097152, 3},      {"b200", 4, 16777216, 3},     {"b200", 4, 33554432, 2},
+               {"b200", 8, 524288, 0},       {"b200", 8, 1048576, 1},      {"b200", 8, 67108864, 1},
+               {"b200", 8, 134217728, 2}}; /* 7 ranks: neither kernel */
+  char text[600];
   for (size_t i = 0; i < SL_ARRAY_LEN(cases); i++) {
     double S = cases[i].bytes, n = cases[i].ranks;
-    snprintf(text, sizeof text, MM_SCENARIO, cases[i].ranks, S, "true");
-    double want = cases[i].route == 0   ? cost_allreduce_p2p(&net, S, n, SL_P2P_AUTO).time_s
-                  : cases[i].route == 1 ? cost_allreduce_multimem(&net, S, n).time_s
-                                        : cost_collective(&net, SL_COLL_ALL_REDUCE, S, n, n).time_s;
+    sl_net cn;
+    preset_net(cases[i].chip, &cn);
+    snprintf(text, sizeof text, MM_SCENARIO, cases[i].chip, cases[i].ranks, S, "true", "");
+    double want = cases[i].route == 0   ? cost_allreduce_p2p(&cn, S, n, SL_P2P_AUTO).time_s
+                  : cases[i].route == 1 ? cost_allreduce_multimem(&cn, S, n).time_s
+                  : cases[i].route == 3 ? cost_allreduce_symm_two_shot(&cn, S, n).time_s
+                                        : cost_collective(&cn, SL_COLL_ALL_REDUCE, S, n, n).time_s;
     assert_true(want > 0);
     assert_rel(run_text(text).step, want, 1e-9, "vLLM 0.11 routing");
   }
-  snprintf(text, sizeof text, MM_SCENARIO, 8, 4194304.0, "false");
+  snprintf(text, sizeof text, MM_SCENARIO, "h100-sxm", 8, 4194304.0, "false", "");
   assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s, 1e-9,
              "no symmetric memory");
+  /* A chip whose architecture the stack lists no limits for: no symmetric memory, the P2P kernel below
+   * its 8 MiB buffer, NCCL above. */
+  static const char *const only_b200 =
+      ", allreduce_limits: [{arch: sm100, custom_max_bytes: {2: 1, 4: 1, 6: 1, 8: 1},"
+      " symm_mem_max_bytes: {2: 1e12, 4: 1e12, 6: 1e12, 8: 1e12}, multimem_ranks: [8]}]";
+  snprintf(text, sizeof text, MM_SCENARIO, "h100-sxm", 8, 4194304.0, "true", only_b200);
+  assert_rel(run_text(text).step, cost_allreduce_p2p(&net, 4194304, 8, SL_P2P_AUTO).time_s, 1e-9,
+             "no limits for the chip's architecture");
+  snprintf(text, sizeof text, MM_SCENARIO, "h100-sxm", 8, 16777216.0, "true", only_b200);
+  assert_rel(run_text(text).step, cost_collective(&net, SL_COLL_ALL_REDUCE, 16777216, 8, 8).time_s, 1e-9,
+             "NCCL above the P2P kernel's buffer");
 #undef MM_SCENARIO
   /* A chip without the figures has no such kernel. */
   sl_link up = chip.scale_up;
   up.multimem_efficiency = 0;
   net_init(&net, &up, &chip.scale_out, 8);
   assert_true(cost_allreduce_multimem(&net, 4194304, 8).time_s == 0);
+}
+
+/* Against measurement on B200 (aiconfigurator's HGX B200 tables, the use: calibrate cases of
+ * data/validation/collectives-b200-nccl.yaml and collectives-b200-vllm.yaml): NCCL 2.29's all-reduce on
+ * 8 GPUs from 2 MiB to 512 MiB within 10% (its latency-bound sizes below are 20-45% fast: NCCL's
+ * small-message protocols are one low-latency figure here), and vLLM's dispatch on 8 GPUs (its P2P
+ * kernel below 1 MiB, symmetric memory's multimem kernel from 1 MiB to 64 MiB) within 12%. */
+static void test_allreduce_measured_b200(void **state) {
+  (void)state;
+  sl_net net;
+  preset_net("b200", &net);
+  static const double nccl[][2] = {{2097152, 32.08e-6},   {4194304, 53.37e-6},   {8388608, 71.58e-6},
+                                   {16777216, 99.07e-6},  {33554432, 167.8e-6},  {67108864, 278.3e-6},
+                                   {134217728, 398.4e-6}, {268435456, 715.4e-6}, {536870912, 1335e-6}};
+  for (size_t i = 0; i < SL_ARRAY_LEN(nccl); i++)
+    assert_rel(cost_collective(&net, SL_COLL_ALL_REDUCE, nccl[i][0], 8, 8).time_s, nccl[i][1], 0.10,
+               "NCCL all-reduce on 8 B200");
+  static const double vllm[][2] = {{131072, 9.441e-6},   {1048576, 16.72e-6}, {2097152, 20.72e-6},
+                                   {4194304, 26.62e-6},  {8388608, 38.87e-6}, {16777216, 62.36e-6},
+                                   {33554432, 110.7e-6}, {67108864, 222.5e-6}};
+  char text[400];
+  for (size_t i = 0; i < SL_ARRAY_LEN(vllm); i++) {
+    snprintf(
+        text, sizeof text,
+        "{chip: b200, system: {chips: 8, node_chips: 8}, task: infer, model: {op: all_reduce, bytes: %.0f},"
+        " stack: {preset: vllm, name: s, kernel_overhead_s: 0, efficiency: 1.0}}",
+        vllm[i][0]);
+    assert_rel(run_text(text).step, vllm[i][1], 0.12, "vLLM's all-reduce on 8 B200");
+  }
 }
 
 /* A full mesh of point-to-point links (MI300X: 7 Infinity Fabric links per GPU, one to each other GPU
@@ -731,6 +799,7 @@ int main(void) {
       cmocka_unit_test(test_allreduce_measured_h100),
       cmocka_unit_test(test_custom_allreduce_measured_h100),
       cmocka_unit_test(test_multimem_allreduce_measured_h100),
+      cmocka_unit_test(test_allreduce_measured_b200),
       cmocka_unit_test(test_mesh_allreduce_measured_mi300x),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
