@@ -297,6 +297,9 @@ contains "chip arch named" "$TMP/err" 'arch'
 if run "show stack allreduce limits" 0 show stack vllm; then
   contains "allreduce limits line" "$TMP/out" '^all-reduce limits on sm100 chips'
 fi
+if run "show stack symm_mem without limits" 0 show stack "{name: x, attention: fused, fused_elementwise: true, kernel_overhead_s: 0, symm_mem_allreduce: true}"; then
+  contains "symm_mem without limits said" "$TMP/out" 'no architecture.s limits'
+fi
 input_error "fleet without serve.fleet" fleet examples/serve-llama3.1-8b.yaml
 input_error "fleet bad key" fleet examples/serve-fleet.yaml --set serve.fleet.max_chip=4
 contains "fleet bad key named" "$TMP/err" 'serve.fleet.max_chip'

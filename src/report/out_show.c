@@ -572,6 +572,9 @@ static void text_stack(jbuf *b, const sl_stack *s) {
     rep_printf(b,
                "sampler: PyTorch's ops on the whole vocabulary of each sequence (a sort for top-p / top-k; "
                "docs/model.md \"Sampling\")\n");
+  if (s->symm_mem_allreduce && s->n_ar_limits == 0)
+    rep_printf(b,
+               "symmetric memory's all-reduce: no architecture's limits (allreduce_limits), so on no chip\n");
   if (s->symm_mem_allreduce)
     for (int i = 0; i < s->n_ar_limits; i++) {
       const sl_ar_limits *l = &s->ar_limits[i];
