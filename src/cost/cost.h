@@ -125,6 +125,8 @@ typedef struct sl_costctx {
   sl_net net;
   int resident;            /* operands stream from the shared on-chip SRAM, not DRAM (for energy) */
   sl_gemm_memo *gemm_memo; /* optional, owned by the caller (NULL after cost_ctx_init: none) */
+  const sl_ar_limits *ar_limits; /* the stack's all-reduce limits for the chip's arch, looked up once by
+                                    cost_ctx_init (NULL: none, or no symmetric memory) */
 } sl_costctx;
 
 void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, int resident_on_chip);

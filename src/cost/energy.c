@@ -283,6 +283,11 @@ sl_clockpart clockpart_body(const sl_cost *k, double times) {
   return p;
 }
 
+/* One bin's (or kernel's) extra time at clock ratio r: its clocked work past its DRAM stream. */
+static inline double bin_extra(double c, double d, double r) {
+  return c > d * r ? c / r - d : 0;
+}
+
 static int near_bin(double c_s, double d_s) {
   double b = c_s / d_s;
   return b >= 1 ? SL_NEAR_BINS - 1 : (int)(b * SL_NEAR_BINS);
@@ -299,8 +304,7 @@ double near_share(const sl_near *n, sl_clockpart p, double r) {
   double x = p.stall * (1 / r - 1);
   if (!(p.c > 0) || !(p.d > 0)) return x;
   int k = near_bin(p.c, p.d);
-  if (n && (n->used >> k & 1) && n->b[k].c > n->b[k].d * r)
-    x += (n->b[k].c / r - n->b[k].d) * (p.c / n->b[k].c);
+  if (n && (n->used >> k & 1)) x += bin_extra(n->b[k].c, n->b[k].d, r) * (p.c / n->b[k].c);
   return x;
 }
 
@@ -322,7 +326,7 @@ void near_axpy(sl_near *a, double w, const sl_near *b) {
 static double near_extra_m(const sl_near *n, int m, double r) {
   double x = 0;
   for (int k = 0; k < m; k++)
-    if (n->b[k].c > n->b[k].d * r) x += n->b[k].c / r - n->b[k].d;
+    x += bin_extra(n->b[k].c, n->b[k].d, r);
   return x;
 }
 
@@ -330,7 +334,7 @@ double near_extra(const sl_near *n, double r) {
   double x = 0;
   if (n)
     for (int k = 0; n->used >> k; k++)
-      if ((n->used >> k & 1) && n->b[k].c > n->b[k].d * r) x += n->b[k].c / r - n->b[k].d;
+      if (n->used >> k & 1) x += bin_extra(n->b[k].c, n->b[k].d, r);
   return x;
 }
 

@@ -138,6 +138,7 @@ void cost_ctx_init(sl_costctx *ctx, const sl_chip *chip, const sl_stack *stack, 
   ctx->chip = chip;
   ctx->stack = stack;
   ctx->gemm_memo = NULL;
+  ctx->ar_limits = stack->symm_mem_allreduce ? stack_ar_limits(stack, chip->arch) : NULL;
   const sl_mem_level *d = chip_dram(chip), *l2 = chip_l2(chip);
   ctx->resident = resident_on_chip && l2;
   if (resident_on_chip && l2) {

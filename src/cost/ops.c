@@ -223,8 +223,7 @@ sl_cost cost_collective_call(const sl_costctx *ctx, sl_coll type, double S, doub
     const double MIB = 1048576.0;
     int ranks = (int)lround(n);
     int slot = fabs(n - ranks) < 1e-9 && ranks >= 2 && ranks <= 8 && ranks % 2 == 0 ? ranks / 2 - 1 : -1;
-    const sl_ar_limits *lim =
-        st->symm_mem_allreduce && slot >= 0 ? stack_ar_limits(st, ctx->chip->arch) : NULL;
+    const sl_ar_limits *lim = slot >= 0 ? ctx->ar_limits : NULL;
     double ca_max = lim ? fmin(8 * MIB, lim->custom_max[slot]) : 8 * MIB;
     if (st->custom_allreduce && S < ca_max) r = cost_allreduce_p2p(&ctx->net, S, n, st->p2p_allreduce);
     if (!(r.time_s > 0) && lim && (S >= ca_max || !st->custom_allreduce) && S < lim->symm_max[slot])

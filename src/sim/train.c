@@ -500,7 +500,7 @@ static void plan_eval(const sl_scenario *sc, const sl_plan *p, const tparts *P, 
     double over = r->t_stage[crit] > 0 ? r->pipe / r->t_stage[crit] : 0; /* a micro-batch's to the step's */
     r->busy_tclock = tc * over;
     r->uncapped_step = r->step;
-    memset(&r->busy_near, 0, sizeof r->busy_near);
+    r->busy_near.used = 0;
     sl_capped cap = power_cap(&sc->chip, r->busy_core, r->busy_off, r->busy_tclock, r->step - r->busy_tclock);
     if (cap.clock_ratio < 1) { /* over the TDP: its memory-bound kernels near their ridge too */
       near_axpy(&r->busy_near, dn * over, &P->layer.near);
