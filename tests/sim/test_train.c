@@ -871,7 +871,8 @@ static void test_tp_overlap_needs_one_domain(void **state) {
   print_message("TP rows: across nodes %.3f s of %.3f, one domain %.3f s of %.3f\n", tp[0], step[0], tp[1],
                 step[1]);
   assert_true(tp[0] > 0.4 * step[0]); /* 4096 x 8192 x 2 B per collective over 50 GB/s, exposed */
-  assert_true(tp[1] < 0.25 * tp[0]);  /* hidden but for the DRAM traffic */
+  assert_true(tp[1] < 0.35 * tp[0]);  /* hidden but for the DRAM traffic and what outlasts the products */
+  assert_true(step[1] < 0.7 * step[0]);
 }
 
 int main(void) {
