@@ -96,6 +96,12 @@ if run "show chip --json" 0 show chip h100-sxm --json; then
   json_has "show chip energy scale" "1 < d['energy']['dynamic_scale'] < 2"
 fi
 run "show chip energy scale text" 0 show chip h100-sxm && contains "show chip energy scale text" "$TMP/out" 'energy.dynamic_scale'
+# every collective kernel the link has figures for, symmetric memory's two-shot kernel included
+run "show chip collectives text" 0 show chip h100-sxm &&
+  contains "show chip collectives text" "$TMP/out" 'multimem kernel 0\.[0-9]+, [0-9.]+ µs; symmetric-memory two-shot kernel 0\.[0-9]+, [0-9.]+ µs$'
+if run "show chip collectives text (none)" 0 show chip a100-sxm-80gb; then
+  if grep -q 'two-shot kernel' "$TMP/out"; then bad "show chip collectives text (none): a kernel without figures is printed"; else ok; fi
+fi
 
 if run "show model --json" 0 show model llama3.1-8b --json; then
   valid_json "show model --json"
