@@ -536,7 +536,7 @@ static void test_allreduce_measured_h100(void **state) {
   sl_net net;
   net_init(&net, &chip.scale_up, &chip.scale_out, 8);
   double t512 = cost_collective(&net, SL_COLL_ALL_REDUCE, 524288, 8, 8).time_s;
-  assert_true(t512 < 20.13e-6 && t512 < 24e-6); /* fast on both sources */
+  assert_true(t512 < 20.13e-6); /* fast on both sources (20.1 us here, 24 us in the PR) */
   assert_rel(t512, 20.13e-6, 0.32, "8-GPU all-reduce of 512 KiB");
   sl_link up = chip.scale_up;
   up.switch_reduce_efficiency = 0;
@@ -558,7 +558,7 @@ static sl_chip preset_net(const char *name, sl_net *net) {
 
 /* Against measurement: vLLM's own all-reduce kernel on 4 H100 (two-stage, the kernel vLLM runs on
  * 4 ranks from 512 KiB, and the one-stage variant forced at the same sizes), from two sources that
- * disagree: vLLM PRs #24111's benchmark (the use: calibrate cases of data/validation/collectives.yaml)
+ * disagree: vLLM PR #24111's benchmark (the use: calibrate cases of data/validation/collectives.yaml)
  * and aiconfigurator's vLLM 0.19 table (collectives-h100-vllm.yaml), 11-30 us where the PR reads
  * 17-43 us.  The h100-sxm figures, fitted to both, lie between them at every size both give, and
  * within 20% of the PR's two-stage and 10% of its one-stage timings.  The kernel's rules written
