@@ -193,6 +193,25 @@ if input_error "run too many unquantized layers" run "$TMP/bad-quant.yaml"; then
   contains "unquantized_layers names file:line" "$TMP/err" 'bad-quant\.yaml:5'
   contains "unquantized_layers names the key" "$TMP/err" 'precision\.unquantized_layers'
 fi
+# A decode attention op: one query per sequence against kv_len cached keys (docs/formats.md "Inline
+# models"); kv_len defaults to seq_len, and a causal op's keys are at least its queries.
+ATT='{op: attention, batch: 64, seq_len: 1, kv_len: 1024, heads: 32, kv_heads: 8, head_dim: 128, causal: true}'
+if run "attention kv_len" 0 run --chip h100-sxm --model "$ATT" --task infer --json; then
+  json_has "attention kv_len reads the cache" 'abs(d["breakdown"][0]["bytes"] - (2*64*1024*8*128*2 + 2*64*32*128*2)) < 1'
+fi
+if run "attention kv_len default" 0 run --chip h100-sxm --task infer \
+  --model '{op: attention, batch: 4, seq_len: 512, kv_len: 512, heads: 16, head_dim: 128}'; then
+  cp "$TMP/out" "$TMP/kv-given"
+  run "attention without kv_len" 0 run --chip h100-sxm --task infer \
+    --model '{op: attention, batch: 4, seq_len: 512, heads: 16, head_dim: 128}' &&
+    if cmp -s "$TMP/out" "$TMP/kv-given"; then ok; else bad "kv_len: seq_len is not its default"; fi
+fi
+if input_error "attention kv_len below seq_len" run --chip h100-sxm --task infer \
+  --model '{op: attention, batch: 4, seq_len: 512, kv_len: 100, heads: 16, head_dim: 128, causal: true}'; then
+  contains "attention kv_len names the key" "$TMP/err" 'kv_len'
+fi
+input_error "attention kv_len zero" run --chip h100-sxm --task infer \
+  --model '{op: attention, batch: 4, seq_len: 1, kv_len: 0, heads: 16, head_dim: 128}'
 input_error "run quantized bad value" run --chip h100-sxm --model llama3.1-8b --task decode \
   --set 'precision={weights: fp8, quantized: attention}'
 QPREC='{weights: fp8, gemm: fp8, activations: bf16, quantized: ffn, unquantized_layers: {first: 1, last: 1}}'

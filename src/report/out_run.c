@@ -83,10 +83,12 @@ static void model_label(const sl_model *m, char *buf, size_t size) {
   else if (op->type == SL_OPT_GEMM)
     snprintf(buf, size, "gemm m=%.0f n=%.0f k=%.0f%s", op->m, op->n, op->k,
              op->batch > 1 ? " (batched)" : "");
-  else if (op->type == SL_OPT_ATTENTION)
-    snprintf(buf, size, "attention batch=%.0f seq_len=%.0f heads=%.0f head_dim=%.0f", op->batch, op->seq_len,
-             op->heads, op->head_dim);
-  else
+  else if (op->type == SL_OPT_ATTENTION) {
+    char kv[48];
+    snprintf(kv, sizeof kv, " kv_len=%.0f", op->kv_len);
+    snprintf(buf, size, "attention batch=%.0f seq_len=%.0f%s heads=%.0f head_dim=%.0f", op->batch,
+             op->seq_len, op->kv_len != op->seq_len ? kv : "", op->heads, op->head_dim);
+  } else
     snprintf(buf, size, "%s", safe_name(sl_op_type_names, SL_OPT_COUNT, (int)op->type));
 }
 

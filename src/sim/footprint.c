@@ -22,8 +22,9 @@ void inference_memory(const sl_scenario *sc, const sl_plan *p, int fused_attn, s
       m->activations_bytes = o->batch * (o->m * o->k + o->m * o->n) * ab,
       m->weights_bytes = o->batch * o->k * o->n * wb;
     else if (o->type == SL_OPT_ATTENTION)
-      m->activations_bytes = o->batch * o->seq_len * o->head_dim * (2 * o->heads + 2 * o->kv_heads) * ab +
-                             (fused_attn ? 0 : o->batch * o->heads * o->seq_len * o->seq_len * ab);
+      m->activations_bytes =
+          o->batch * o->head_dim * (2 * o->seq_len * o->heads + 2 * o->kv_len * o->kv_heads) * ab +
+          (fused_attn ? 0 : o->batch * o->heads * o->seq_len * o->kv_len * ab);
     else if (o->type == SL_OPT_EMBEDDING_BAG)
       m->weights_bytes = o->rows * o->dim * wb, m->activations_bytes = o->batch * o->dim * ab;
     else if (o->type < SL_OPT_ALL_REDUCE) { /* element-wise and norm ops: inputs and output */

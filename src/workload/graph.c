@@ -833,7 +833,7 @@ static sl_status build_op(gb *b, sl_error *err) {
     t2.heads = (long)o->heads, t2.kv_heads = (long)o->kv_heads, t2.head_dim = (long)o->head_dim;
     gb local = *b;
     local.tf = &t2;
-    pass p = {o->batch, o->seq_len, o->seq_len, o->causal, 0};
+    pass p = {o->batch, o->seq_len, o->kv_len, o->causal, 0};
     /* A backward pass is training: K and V are activations (not a KV cache) in both passes. */
     local.train = o->pass != SL_PASS_FORWARD;
     if (o->pass != SL_PASS_BACKWARD) attention_fwd(&local, &p);

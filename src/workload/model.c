@@ -115,6 +115,11 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
     SL_TRY(rd_double(r, n, "head_dim", 1, 1, 1e5, &op->head_dim));
     SL_TRY(rd_bool(r, n, "causal", 0, &op->causal));
     if (fmod(op->heads, op->kv_heads) != 0) return rd_fail(r, n, "kv_heads must divide heads");
+    op->kv_len = op->seq_len;
+    SL_TRY(rd_double(r, n, "kv_len", 0, 1, BIG, &op->kv_len));
+    if (op->causal && op->kv_len < op->seq_len) /* causal queries are the last seq_len of the keys */
+      return rd_fail(r, yt_find(n, "kv_len") ? yt_find(n, "kv_len")->value : n,
+                     "a causal op's kv_len must be at least its seq_len");
     op->kernel_given = yt_find(n, "kernel") != NULL;
     int kernel = 0, pass = SL_PASS_FORWARD;
     SL_TRY(rd_enum(r, n, "kernel", 0, sl_attn_kernel_names, &kernel));

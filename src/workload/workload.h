@@ -56,6 +56,8 @@ typedef struct sl_op_spec {
   int quantized_inputs;      /* gemm: the operands arrive in the products' format (a GEMM benchmark
                                 hands the kernel quantized operands): no cast kernel before it */
   double batch, seq_len, heads, kv_heads, head_dim; /* attention (batch also embedding_bag) */
+  double kv_len; /* attention: keys per sequence (seq_len unless given: a decode step's
+                    one query against its KV cache has seq_len 1) */
   int causal;
   int kernel_given;          /* attention: `kernel` was given and overrides the stack's family */
   sl_attn_kernel kernel;     /* attention: the kernel family when kernel_given */
