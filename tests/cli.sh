@@ -210,6 +210,21 @@ if input_error "attention kv_len below seq_len" run --chip h100-sxm --task infer
   --model '{op: attention, batch: 4, seq_len: 512, kv_len: 100, heads: 16, head_dim: 128, causal: true}'; then
   contains "attention kv_len names the key" "$TMP/err" 'kv_len'
 fi
+# paged: true adds the chip's paged-attention figures (a serving engine's KV cache); not a boolean: exit 2
+if run "attention paged" 0 run --chip h100-sxm --model "${ATT%\}}, paged: true}" --task infer --json; then
+  cp "$TMP/out" "$TMP/paged.json"
+  run "attention not paged" 0 run --chip h100-sxm --model "$ATT" --task infer --json &&
+    if python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if abs(a["step_time_s"]-b["step_time_s"]-(6.96e-6+64*2.89e-8))<1e-9 else 1)' "$TMP/paged.json" "$TMP/out"; then
+      ok
+    else
+      bad "paged: the call's and 64 sequences' figures not added"
+    fi
+fi
+input_error "attention paged not a bool" run --chip h100-sxm --task infer \
+  --model '{op: attention, batch: 4, seq_len: 1, kv_len: 64, heads: 16, head_dim: 128, paged: 3}'
+if run "show chip paged figures" 0 show chip h100-sxm; then
+  contains "show chip prints the paged figures" "$TMP/out" 'attention over a paged KV cache: 6.96 µs a call and 28.9 ns a sequence'
+fi
 input_error "attention kv_len zero" run --chip h100-sxm --task infer \
   --model '{op: attention, batch: 4, seq_len: 1, kv_len: 0, heads: 16, head_dim: 128}'
 input_error "run quantized bad value" run --chip h100-sxm --model llama3.1-8b --task decode \

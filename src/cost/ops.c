@@ -130,6 +130,12 @@ sl_cost cost_attention(const sl_costctx *ctx, const sl_attn_shape *a) {
   double t_dram = dram / ctx->mem_bw;
   double body = fmax(t_compute, t_dram);
   r.time_s = body + c->kernel_latency_s * (splits > 1 ? 2 : 1);
+  /* Over a serving engine's paged KV cache the call is more than the attention kernel: the new
+   * tokens' K and V are written into their blocks and the engine's backend runs its own kernels
+   * around the attention (a fixed part, kernels.paged_attention_call_s), and each sequence's keys
+   * start with dependent reads, its block table and then its first page, that its stream cannot
+   * hide (kernels.paged_attention_seq_s a sequence; docs/model.md 3). */
+  if (a->paged && !a->backward) r.time_s += c->attn_paged_call_s + a->batch * c->attn_paged_seq_s;
   /* The tiles' fixed part is latency (loads, writes, pipeline fill), not matrix work. */
   r.bound = t_compute - t_fixed >= t_dram ? SL_BOUND_COMPUTE : SL_BOUND_MEMORY;
   if (r.bound == SL_BOUND_MEMORY && t_fixed > t_dram) r.bound = SL_BOUND_LATENCY;

@@ -185,6 +185,8 @@ static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
   if (!s) s = rd_int(r, k, "max_split_k", 0, 1, 256, &msk);
   if (!s) s = rd_bool(r, k, "stream_k", 0, &c->stream_k);
   if (!s) s = rd_double(r, k, "attention_tile_s", 0, 0, 1e-3, &c->attn_tile_s);
+  if (!s) s = rd_double(r, k, "paged_attention_call_s", 0, 0, 1e-3, &c->attn_paged_call_s);
+  if (!s) s = rd_double(r, k, "paged_attention_seq_s", 0, 0, 1e-5, &c->attn_paged_seq_s);
   if (!s) s = read_fmt_map(r, k, "gemm_latency_s", 0, 0, 1e-3, c->gemm_latency_s, NULL);
   if (!s) s = rd_double(r, k, "gemm_stream_stall", 0, 0, 1, &c->gemm_stream_stall);
   if (!s) s = rd_double(r, k, "block_sram_bytes", 0, 1024, 1e9, &c->block_sram_bytes);

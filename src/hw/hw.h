@@ -137,6 +137,10 @@ typedef struct sl_chip {
                                             place of kernel_latency_s (0: kernel_latency_s) */
   double gemm_stream_stall;              /* the fraction of a GEMM's MAC time its DRAM stream stalls for: a
                                             load stage held by the MACs is not in flight (model.md §2) */
+  double attn_paged_call_s;        /* an attention call over a serving engine's paged KV cache: fixed time
+                                      beyond its one kernel (the new tokens' cache write and the kernels
+                                      around the attention kernel) */
+  double attn_paged_seq_s;         /* and per sequence (its block table and first page: dependent reads) */
   double attn_tile_s;              /* fused attention: fixed time of one tile (its Q load, output
                                       write and pipeline fill), on top of its key/value blocks */
   double block_sram_bytes;         /* shared memory one thread block may take (0 = the per-core SRAM) */

@@ -335,6 +335,9 @@ static void json_chip(jbuf *b, const sl_chip *c) {
   jb_obj_begin(b, "kernels");
   jb_num(b, "latency_s", c->kernel_latency_s);
   jb_num(b, "gemm_stream_stall", c->gemm_stream_stall);
+  jb_num(b, "attention_tile_s", c->attn_tile_s);
+  jb_num(b, "paged_attention_call_s", c->attn_paged_call_s);
+  jb_num(b, "paged_attention_seq_s", c->attn_paged_seq_s);
   jb_num(b, "max_split_k", c->max_split_k);
   jb_arr_begin(b, "tiles");
   for (int i = 0; i < c->n_tiles; i++) {
@@ -514,6 +517,12 @@ static void text_chip(jbuf *b, const sl_chip *c) {
     if (c->gemm_stream_stall > 0)
       rep_printf(b, "; a GEMM's DRAM stream stalls for %.3g of its MAC time (kernels.gemm_stream_stall)",
                  c->gemm_stream_stall);
+    if (c->attn_paged_call_s > 0 || c->attn_paged_seq_s > 0) {
+      unit_time(c->attn_paged_call_s, t, sizeof t);
+      char u[32];
+      unit_time(c->attn_paged_seq_s, u, sizeof u);
+      rep_printf(b, "; attention over a paged KV cache: %s a call and %s a sequence more", t, u);
+    }
     rep_printf(b, "\n");
   }
   text_chip_memory(b, c);

@@ -42,6 +42,8 @@ enum {
   P_UP_S2LAT,   /* links.scale_up.symm_two_shot_latency_s: its fixed time per call */
   P_GSTALL,     /* kernels.gemm_stream_stall: a weight-streaming GEMM's DRAM stream stalled under its MACs */
   P_TILE,       /* kernels.attention_tile_s */
+  P_PCALL,      /* kernels.paged_attention_call_s: an attention call over a paged KV cache, fixed part */
+  P_PSEQ,       /* kernels.paged_attention_seq_s: its part per sequence */
   P_ATTN_BWD,   /* efficiency.attention.backward */
   P_ATTN,       /* efficiency.attention.<family>, one per family from SL_ATTN_FUSED on */
   P_GLAT =
@@ -52,7 +54,8 @@ enum {
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
   return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT ||
-         p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_UP_S2LAT || p == P_TILE || p >= P_GLAT;
+         p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_UP_S2LAT || p == P_TILE || p == P_PCALL ||
+         p == P_PSEQ || p >= P_GLAT;
 }
 
 static double *slot(sl_scenario *sc, int p) {
@@ -102,6 +105,10 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->chip.gemm_stream_stall;
   case P_TILE:
     return &sc->chip.attn_tile_s;
+  case P_PCALL:
+    return &sc->chip.attn_paged_call_s;
+  case P_PSEQ:
+    return &sc->chip.attn_paged_seq_s;
   case P_ATTN_BWD:
     return &sc->chip.eff_attention_bwd;
   case P_LINK_OUT:
@@ -159,6 +166,10 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "kernels.gemm_stream_stall");
   else if (p == P_TILE)
     snprintf(buf, n, "kernels.attention_tile_s");
+  else if (p == P_PCALL)
+    snprintf(buf, n, "kernels.paged_attention_call_s");
+  else if (p == P_PSEQ)
+    snprintf(buf, n, "kernels.paged_attention_seq_s");
   else if (p == P_ATTN_BWD)
     snprintf(buf, n, "efficiency.attention.backward");
   else
@@ -192,6 +203,13 @@ static int is_energy(int p) {
 
 static int is_attention(const sl_scenario *sc) {
   return sc->model.kind == SL_MODEL_OP && sc->model.op.type == SL_OPT_ATTENTION;
+}
+
+/* An attention call over a serving engine's paged KV cache: what it adds to the kernel (its own
+ * two figures) is fitted to it, and nothing else is (its stream and tiles are the figures of the
+ * kernels they come from). */
+static int is_paged(const sl_scenario *sc) {
+  return is_attention(sc) && sc->model.op.paged;
 }
 
 /* A streaming kernel: one element-wise or row-wise pass over tensors in DRAM, whose power is the
@@ -247,6 +265,7 @@ static int informs(const fitctx *f, size_t i, int p) {
   const sl_cal_case *c = &f->cases[i];
   const sl_scenario *sc = c->sc;
   if (c->metric != metric_of(p)) return 0;
+  if (p == P_PCALL || p == P_PSEQ || is_paged(sc)) return (p == P_PCALL || p == P_PSEQ) && is_paged(sc);
   if (p < SL_DTYPE_COUNT) return !is_attention(sc) && !(f->mem_gemm && f->mem_gemm[i]);
   if (p == P_GSTALL) return !is_attention(sc);
   if (p == P_LATENCY) return !(sc->stack.kernel_overhead_s > 0) && !is_attention(sc);
@@ -426,11 +445,12 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
       cp->before = v;
       cp->lo = is_time(p) ? 0 : p == P_UP_LL ? 0.005 : p == P_ESCALE ? 0.25 : p == P_DRAMPJ ? 0.5 : 0.02;
-      cp->hi = is_time(p)        ? (p == P_LATENCY || p == P_UP_SWLAT || p >= P_GLAT ? 1e-4 : 5e-5)
-               : p == P_UP_LL    ? 0.5
-               : p == P_ESCALE   ? 4.0
-               : p == P_DRAMPJ   ? 100.0
-                                 : 1.0;
+      cp->hi = p == P_PSEQ     ? 1e-6
+               : is_time(p)    ? (p == P_LATENCY || p == P_UP_SWLAT || p >= P_GLAT ? 1e-4 : 5e-5)
+               : p == P_UP_LL  ? 0.5
+               : p == P_ESCALE ? 4.0
+               : p == P_DRAMPJ ? 100.0
+                               : 1.0;
       cp->n_cases = moved;
       (void)key;
     }

@@ -53,6 +53,7 @@ typedef struct gb {
   int cast_fused;         /* the next product's operand cast is fused into the kernel that made it */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
+  int paged;            /* inference attention reads and writes a serving engine's paged KV cache */
   int fused_ce;         /* the loss is one fused kernel a pass (lowering) */
   int gelu_epi;         /* GELU in the GEMM epilogue (lowering) */
   int add_norm;         /* inference: each residual add is fused into the RMSNorm after it (lowering) */
@@ -187,9 +188,18 @@ static void attention_fwd(gb *b, const pass *p) {
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
     int bal = p->kv_balanced > 0;
-    op->u.at = (sl_attn_shape){
-        p->B, p->q,       bal ? p->kv_balanced : p->kv, heads,         kvh, hd, bal ? 0 : p->causal,
-        0,    b->attn_dt, b->train ? b->ab : kvb,       b->attn_family};
+    op->u.at = (sl_attn_shape){p->B,
+                               p->q,
+                               bal ? p->kv_balanced : p->kv,
+                               heads,
+                               kvh,
+                               hd,
+                               bal ? 0 : p->causal,
+                               0,
+                               b->attn_dt,
+                               b->train ? b->ab : kvb,
+                               b->attn_family,
+                               b->paged && !b->train};
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
@@ -224,7 +234,8 @@ static void attention_bwd(gb *b, const pass *p) {
                                1,
                                b->attn_dt,
                                b->ab,
-                               b->attn_family};
+                               b->attn_family,
+                               0};
     op->model_flops = 2.0 * full;
     return;
   }
@@ -833,6 +844,7 @@ static sl_status build_op(gb *b, sl_error *err) {
     t2.heads = (long)o->heads, t2.kv_heads = (long)o->kv_heads, t2.head_dim = (long)o->head_dim;
     gb local = *b;
     local.tf = &t2;
+    local.paged = o->paged;
     pass p = {o->batch, o->seq_len, o->kv_len, o->causal, 0};
     /* A backward pass is training: K and V are activations (not a KV cache) in both passes. */
     local.train = o->pass != SL_PASS_FORWARD;
@@ -939,6 +951,7 @@ sl_status graph_build_part(arena *a, const sl_scenario *sc, const sl_lowering *l
   g->n = 0;
   sl_status s = SL_OK;
   if (sc->model.kind == SL_MODEL_TRANSFORMER) {
+    b.paged = 1; /* an inference graph's attention is the serving engine's, over its KV cache */
     if (part == SL_PART_ALL)
       s = build_inference(&b, err);
     else
@@ -958,6 +971,7 @@ sl_status graph_build_attention(arena *a, const sl_scenario *sc, const sl_loweri
   gb_init(&b, a, sc, lw, p, g);
   b.count = (double)sc->model.tf.layers;
   b.phase = q > 1 ? SL_PH_PREFILL : SL_PH_DECODE;
+  b.paged = 1;
   g->n = 0;
   pass ps = {B, q, kv, causal, 0};
   attention_fwd(&b, &ps);

@@ -120,6 +120,7 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
     if (op->causal && op->kv_len < op->seq_len) /* causal queries are the last seq_len of the keys */
       return rd_fail(r, yt_find(n, "kv_len") ? yt_find(n, "kv_len")->value : n,
                      "a causal op's kv_len must be at least its seq_len");
+    SL_TRY(rd_bool(r, n, "paged", 0, &op->paged));
     op->kernel_given = yt_find(n, "kernel") != NULL;
     int kernel = 0, pass = SL_PASS_FORWARD;
     SL_TRY(rd_enum(r, n, "kernel", 0, sl_attn_kernel_names, &kernel));

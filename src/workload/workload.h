@@ -59,6 +59,7 @@ typedef struct sl_op_spec {
   double kv_len; /* attention: keys per sequence (seq_len unless given: a decode step's
                     one query against its KV cache has seq_len 1) */
   int causal;
+  int paged;                 /* attention: over a serving engine's paged KV cache */
   int kernel_given;          /* attention: `kernel` was given and overrides the stack's family */
   sl_attn_kernel kernel;     /* attention: the kernel family when kernel_given */
   sl_attn_pass pass;         /* attention: forward (default), backward or both */
@@ -388,6 +389,7 @@ typedef struct sl_attn_shape {
   sl_dtype dt;
   double kv_bytes;       /* bytes per K/V element */
   sl_attn_kernel family; /* the fused kernel family that runs it */
+  int paged;             /* over a serving engine's paged KV cache (its new tokens written by the call) */
 } sl_attn_shape;
 
 typedef struct sl_op {

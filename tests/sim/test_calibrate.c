@@ -47,6 +47,17 @@ static void cleanup(sl_cal_case *cs, size_t n, arena *a, const char *dir) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* Loads the use: calibrate cases of `path` on `chip` (there must be `want` of them) and fits them. */
+static void load_and_fit(const char *path, const char *chip, arena *a, sl_cal_case **cs, size_t *n,
+                         size_t want, sl_calibration *cal) {
+  sl_error err;
+  ar_init(a);
+  *cs = NULL, *n = 0;
+  assert_int_equal(val_load_cases(path, chip, a, cs, n, &err), SL_OK);
+  assert_int_equal(*n, want);
+  assert_int_equal(calibrate_fit(*cs, *n, cal, &err), SL_OK);
+}
+
 /* Writes the chip spec `preset` to path with each line that starts with prefix[i] replaced by
  * line[i]. */
 static void write_chip(const char *path, const char *preset, const char *const *prefix,
@@ -190,14 +201,10 @@ static void test_recovers_attention_family(void **state) {
         f);
   fclose(f);
   arena a;
-  ar_init(&a);
-  sl_cal_case *cs = NULL;
-  size_t n = 0;
-  sl_error err;
-  assert_int_equal(val_load_cases(cases, base, &a, &cs, &n, &err), SL_OK);
-  assert_int_equal(n, 9);
+  sl_cal_case *cs;
+  size_t n;
   sl_calibration cal;
-  assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
+  load_and_fit(cases, base, &a, &cs, &n, 9, &cal);
   double fa2 = NAN, gemm = NAN;
   for (size_t i = 0; i < cal.n_params; i++) {
     if (strcmp(cal.params[i].key, "efficiency.attention.flash2") == 0) fa2 = cal.params[i].after;
@@ -219,6 +226,60 @@ static void test_recovers_attention_family(void **state) {
   assert_non_null(g);
   assert_true(fabs(atof(g + 8) - 0.60) < 0.05);
   free(frag);
+  cleanup(cs, n, &a, dir);
+}
+
+/* A paged attention's two figures (its fixed part and its part per sequence) from decode calls the
+ * model produced with known ones, starting from none: recovered, and they alone are fitted (the
+ * calls' KV stream and tiles are the figures of the kernels they come from). */
+static void test_recovers_paged_figures(void **state) {
+  (void)state;
+  char dir[] = "/tmp/silica-cal-paged-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  const char *preset = sl_preset_text("chips", "h100-sxm");
+  char hot[256], base[256], cases[256];
+  snprintf(hot, sizeof hot, "%s/hot.yaml", dir);
+  snprintf(base, sizeof base, "%s/base.yaml", dir);
+  snprintf(cases, sizeof cases, "%s/cases.yaml", dir);
+  const char *const prefix[] = {"  paged_attention_call_s:", "  paged_attention_seq_s:"};
+  write_chip(hot, preset, prefix,
+             (const char *const[]){"  paged_attention_call_s: 9.0e-6", "  paged_attention_seq_s: 5.0e-8"}, 2);
+  write_chip(base, preset, prefix,
+             (const char *const[]){"  paged_attention_call_s: 0", "  paged_attention_seq_s: 0"}, 2);
+  FILE *f = fopen(cases, "w");
+  assert_non_null(f);
+  fputs("cases:\n", f);
+  static const double calls[][4] = {{8, 2048, 32, 8},  {32, 512, 32, 8},  {64, 1024, 16, 2},
+                                    {128, 512, 16, 1}, {256, 1024, 8, 1}, {512, 512, 16, 1},
+                                    {64, 4096, 32, 8}, {512, 1024, 8, 1}};
+  for (size_t i = 0; i < 8; i++) {
+    char sc[512];
+    snprintf(sc, sizeof sc,
+             "{chip: %s, stack: cuda-events, precision: bf16, task: infer, model: {op: attention, batch: %g,"
+             " seq_len: 1, kv_len: %g, heads: %g, kv_heads: %g, head_dim: 128, causal: true, paged: true}}",
+             hot, calls[i][0], calls[i][1], calls[i][2], calls[i][3]);
+    fprintf(f, "  - {name: p%zu, scenario: %s, use: calibrate, measured: {step_time_s: %.17g}}\n", i, sc,
+            predict(sc));
+  }
+  fclose(f);
+  arena a;
+  sl_cal_case *cs;
+  size_t n;
+  sl_calibration cal;
+  load_and_fit(cases, base, &a, &cs, &n, 8, &cal);
+  double call = NAN, seq = NAN;
+  for (size_t i = 0; i < cal.n_params; i++) {
+    if (strcmp(cal.params[i].key, "kernels.paged_attention_call_s") == 0)
+      call = cal.params[i].after;
+    else if (strcmp(cal.params[i].key, "kernels.paged_attention_seq_s") == 0)
+      seq = cal.params[i].after;
+    else
+      fail_msg("%s fitted to paged attention calls", cal.params[i].key);
+  }
+  print_message("recovered %.3g s a call (true 9e-6), %.3g s a sequence (true 5e-8); MAPE %.2f%% -> %.4f%%\n",
+                call, seq, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
+  assert_true(fabs(call / 9e-6 - 1) < 0.02 && fabs(seq / 5e-8 - 1) < 0.02);
+  assert_true(cal.mape_all_before > 0.1 && cal.mape_all_after < 0.002);
   cleanup(cs, n, &a, dir);
 }
 
@@ -616,12 +677,17 @@ static void test_mi300x_from_its_kernels(void **state) {
 }
 
 int main(void) {
-  const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_recovers_known_figures), cmocka_unit_test(test_recovers_attention_family),
-      cmocka_unit_test(test_a100_sweep_holdout),     cmocka_unit_test(test_recovers_energy_scale),
-      cmocka_unit_test(test_recovers_dram_energy),   cmocka_unit_test(test_recovers_limit_point_scale),
-      cmocka_unit_test(test_only_own_chip),          cmocka_unit_test(test_never_worse),
-      cmocka_unit_test(test_format_gemm_latency),    cmocka_unit_test(test_stream_stall_fit),
-      cmocka_unit_test(test_mi300x_from_its_kernels)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_recovers_known_figures),
+                                     cmocka_unit_test(test_recovers_attention_family),
+                                     cmocka_unit_test(test_recovers_paged_figures),
+                                     cmocka_unit_test(test_a100_sweep_holdout),
+                                     cmocka_unit_test(test_recovers_energy_scale),
+                                     cmocka_unit_test(test_recovers_dram_energy),
+                                     cmocka_unit_test(test_recovers_limit_point_scale),
+                                     cmocka_unit_test(test_only_own_chip),
+                                     cmocka_unit_test(test_never_worse),
+                                     cmocka_unit_test(test_format_gemm_latency),
+                                     cmocka_unit_test(test_stream_stall_fit),
+                                     cmocka_unit_test(test_mi300x_from_its_kernels)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
