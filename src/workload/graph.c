@@ -181,25 +181,32 @@ static double local_kv_heads(const gb *b) {
   return tf_kv_heads(b->tf, b->p.tp);
 }
 
+/* The fused kernel's shape of one pass: with balanced causal queries each sees kv_balanced keys
+ * (the model FLOP still count kv); K and V come from the KV cache in its format, paged, in
+ * inference, and are activations in training and in a backward pass. */
+static sl_attn_shape fused_shape(const gb *b, const pass *p, int backward) {
+  int bal = p->kv_balanced > 0, cache = !b->train && !backward;
+  return (sl_attn_shape){p->B,
+                         p->q,
+                         bal ? p->kv_balanced : p->kv,
+                         local_heads(b),
+                         local_kv_heads(b),
+                         (double)b->tf->head_dim,
+                         bal ? 0 : p->causal,
+                         backward,
+                         b->attn_dt,
+                         cache ? sl_dtype_bytes[b->sc->kv_dtype] : b->ab,
+                         b->attn_family,
+                         cache && b->paged};
+}
+
 static void attention_fwd(gb *b, const pass *p) {
   const sl_transformer *t = b->tf;
-  double heads = local_heads(b), kvh = local_kv_heads(b), hd = (double)t->head_dim;
+  double heads = local_heads(b), hd = (double)t->head_dim;
   double kvb = sl_dtype_bytes[b->sc->kv_dtype];
   if (b->fused_attn) {
     sl_op *op = add(b, "attention", b->phase, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    int bal = p->kv_balanced > 0;
-    op->u.at = (sl_attn_shape){p->B,
-                               p->q,
-                               bal ? p->kv_balanced : p->kv,
-                               heads,
-                               kvh,
-                               hd,
-                               bal ? 0 : p->causal,
-                               0,
-                               b->attn_dt,
-                               b->train ? b->ab : kvb,
-                               b->attn_family,
-                               b->paged && !b->train};
+    op->u.at = fused_shape(b, p, 0);
     op->model_flops = b->recompute ? 0 : 4.0 * p->B * heads * p->q * p->kv * hd;
     return;
   }
@@ -219,23 +226,11 @@ static void attention_fwd(gb *b, const pass *p) {
 
 static void attention_bwd(gb *b, const pass *p) {
   const sl_transformer *t = b->tf;
-  double heads = local_heads(b), kvh = local_kv_heads(b), hd = (double)t->head_dim;
+  double heads = local_heads(b), hd = (double)t->head_dim;
   double full = 4.0 * p->B * heads * p->q * p->kv * hd;
   if (b->fused_attn) {
     sl_op *op = add(b, "attention.bwd", SL_PH_BACKWARD, SL_CAT_ATTENTION, SL_K_ATTN_FUSED);
-    int bal = p->kv_balanced > 0;
-    op->u.at = (sl_attn_shape){p->B,
-                               p->q,
-                               bal ? p->kv_balanced : p->kv,
-                               heads,
-                               kvh,
-                               hd,
-                               bal ? 0 : p->causal,
-                               1,
-                               b->attn_dt,
-                               b->ab,
-                               b->attn_family,
-                               0};
+    op->u.at = fused_shape(b, p, 1);
     op->model_flops = 2.0 * full;
     return;
   }
