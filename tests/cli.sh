@@ -99,6 +99,27 @@ run "show chip energy scale text" 0 show chip h100-sxm && contains "show chip en
 # every collective kernel the link has figures for, symmetric memory's two-shot kernel included
 run "show chip collectives text" 0 show chip h100-sxm &&
   contains "show chip collectives text" "$TMP/out" 'multimem kernel 0\.[0-9]+, [0-9.]+ µs; symmetric-memory two-shot kernel 0\.[0-9]+, [0-9.]+ µs$'
+# a ring's local step (links.scale_up.local_GBps): shown, in JSON, and only on the scale-up link
+run "show chip ring local step" 0 show chip h100-sxm &&
+  contains "show chip ring local step" "$TMP/out" "a ring's local step [0-9.]+ GB/s"
+if run "show chip ring local step --json" 0 show chip h100-sxm --json; then
+  json_has "show chip ring local step --json" "d['links']['scale_up']['local_GBps'] > 100"
+fi
+input_error "local_GBps on scale_out" run --chip h100-sxm --model '{op: all_gather, bytes: 1048576}' --task infer \
+  --system '{chips: 16, node_chips: 8, scale_out: {bw_GBps: 50, local_GBps: 500}}' &&
+  contains "local_GBps on scale_out names the key" "$TMP/err" 'local_GBps'
+# the step shows in an all-gather's time: 8 H100, 512 MiB, with and without it
+if [[ $have_python -eq 1 ]] && run "ring local step all-gather" 0 run --chip h100-sxm --system '{chips: 8}' \
+  --stack cuda-events --model '{op: all_gather, bytes: 536870912}' --task infer --json; then
+  cp "$TMP/out" "$TMP/ag_local.json"
+  if run "ring local step all-gather (none)" 0 run --chip h100-sxm --system '{chips: 8, scale_up: {local_GBps: 0}}' \
+    --stack cuda-events --model '{op: all_gather, bytes: 536870912}' --task infer --json; then
+    if python3 -c "
+import json,sys
+a=json.load(open('$TMP/ag_local.json'))['step_time_s']; b=json.load(open('$TMP/out'))['step_time_s']
+sys.exit(0 if abs((a-b)-536870912/8/745e9)<2e-6 else 1)"; then ok; else bad "ring local step all-gather: the step is not S/n / local_GBps"; fi
+  fi
+fi
 if run "show chip collectives text (none)" 0 show chip a100-sxm-80gb; then
   if grep -q 'two-shot kernel' "$TMP/out"; then bad "show chip collectives text (none): a kernel without figures is printed"; else ok; fi
 fi

@@ -43,10 +43,18 @@ double link_bw(const sl_link *l) {
  * (Simple) per step. */
 static const double LL_HOP = 0.6 / 3.4;
 
-/* One protocol's bandwidths and step latencies on the two levels. */
+/* One protocol's bandwidths and step latencies on the two levels, and the rate of a ring's local
+ * step (0: none). */
 typedef struct proto {
-  double up_bw, up_lat, out_bw, out_lat;
+  double up_bw, up_lat, out_bw, out_lat, local;
 } proto;
+
+/* A ring's local step: the slice of `bytes` a rank owns, copied into its output (all-gather,
+ * all-to-all) or reduced into it (reduce-scatter; both in an all-reduce) by the collective's thread
+ * blocks, a step the link steps do not hide (links.scale_up.local_GBps; docs/model.md 5). */
+static double local_step(double bytes, double L) {
+  return L > 0 ? bytes / L : 0;
+}
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips) {
   net->up_bw = link_bw(up);
@@ -72,6 +80,7 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_s2 = up->bw_GBps * 1e9 * up->symm_two_shot_efficiency;
   net->up_s2_lat = up->symm_two_shot_latency_s;
   net->up_mesh = up->mesh_links;
+  net->local_bw = up->local_GBps * 1e9;
 }
 
 double mesh_share(double mesh_links, double k) {
@@ -90,12 +99,15 @@ static sl_cost result(double t_bw, double t_lat) {
   return r;
 }
 
-/* Ring / tree all-reduce over n ranks at bandwidth B, step latency a. */
-static double ar_ring(double S, double n, double B, double a) {
-  return 2 * (n - 1) / n * S / B + 2 * (n - 1) * a;
+/* Ring / tree all-reduce over n ranks at bandwidth B, step latency a; the ring's reduce-scatter and
+ * all-gather each have their local step over the rank's own S/n (rate L), and so does the tree's
+ * reduce and broadcast (the same figure for either algorithm, so that it does not choose between
+ * them). */
+static double ar_ring(double S, double n, double B, double a, double L) {
+  return 2 * (n - 1) / n * S / B + 2 * local_step(S / n, L) + 2 * (n - 1) * a;
 }
-static double ar_tree(double S, double n, double B, double a) {
-  return 2 * S / B + 2 * ceil(log2(n)) * a;
+static double ar_tree(double S, double n, double B, double a, double L) {
+  return 2 * S / B + 2 * local_step(S / n, L) + 2 * ceil(log2(n)) * a;
 }
 
 /* Time of a collective under protocol p without the call's start-up; *bw_part: its bytes' share. */
@@ -106,15 +118,19 @@ static double coll_time(const proto *p, sl_coll type, double S, double n, double
   double a = multi ? p->out_lat : p->up_lat;
   switch (type) {
   case SL_COLL_ALL_REDUCE: {
-    double ring = ar_ring(S, n, B, a), tree = ar_tree(S, n, B, a), best = fmin(ring, tree);
-    double bw = best == ring ? 2 * (n - 1) / n * S / B : 2 * S / B;
+    double L = p->local, ring = ar_ring(S, n, B, a, L), tree = ar_tree(S, n, B, a, L),
+           best = fmin(ring, tree);
+    double bw = (best == ring ? 2 * (n - 1) / n * S / B : 2 * S / B) + 2 * local_step(S / n, L);
     if (multi && k > 1) { /* reduce-scatter in the domain, all-reduce of S/k across, all-gather */
-      double in = 2 * ((k - 1) / k * S / p->up_bw + (k - 1) * p->up_lat);
-      double x_ring = ar_ring(S / k, m, p->out_bw, p->out_lat), x_tree = ar_tree(S / k, m, p->out_bw, p->out_lat);
+      double in_bw = 2 * ((k - 1) / k * S / p->up_bw + local_step(S / k, L));
+      double in = in_bw + 2 * (k - 1) * p->up_lat;
+      double x_ring = ar_ring(S / k, m, p->out_bw, p->out_lat, L),
+             x_tree = ar_tree(S / k, m, p->out_bw, p->out_lat, L);
       double across = fmin(x_ring, x_tree);
       if (in + across < best) {
         best = in + across;
-        bw = 2 * (k - 1) / k * S / p->up_bw + (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / p->out_bw;
+        bw = in_bw + (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / p->out_bw +
+             2 * local_step(S / k / m, L);
       }
     }
     *bw_part = bw;
@@ -122,12 +138,12 @@ static double coll_time(const proto *p, sl_coll type, double S, double n, double
   }
   case SL_COLL_ALL_GATHER:
   case SL_COLL_REDUCE_SCATTER:
-    *bw_part = (n - 1) / n * S / B;
+    *bw_part = (n - 1) / n * S / B + local_step(S / n, p->local);
     return *bw_part + (n - 1) * a;
   case SL_COLL_ALL_TO_ALL: {
     double intra = (k - 1) / n * S / p->up_bw;
     double inter = multi ? (n - k) / n * S / p->out_bw : 0;
-    *bw_part = fmax(intra, inter);
+    *bw_part = fmax(intra, inter) + local_step(S / n, p->local);
     return *bw_part + (n - 1) * a;
   }
   case SL_COLL_SEND_RECV:
@@ -146,10 +162,11 @@ static double ar_switch(const sl_net *net, const proto *p, double S, double n, d
   double in = S * (1 + 1 / k) / net->up_sw;
   double t = in + net->up_sw_lat, bw = in;
   if (m > 1.0 + 1e-9) {
-    double x_ring = ar_ring(S / k, m, p->out_bw, p->out_lat), x_tree = ar_tree(S / k, m, p->out_bw, p->out_lat);
+    double x_ring = ar_ring(S / k, m, p->out_bw, p->out_lat, p->local),
+           x_tree = ar_tree(S / k, m, p->out_bw, p->out_lat, p->local);
     double across = fmin(x_ring, x_tree);
     t += across;
-    bw += (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / p->out_bw;
+    bw += (across == x_ring ? 2 * (m - 1) / m : 2) * S / k / p->out_bw + 2 * local_step(S / k / m, p->local);
   }
   *bw_part = bw;
   return t;
@@ -211,12 +228,12 @@ sl_cost cost_collective(const sl_net *net, sl_coll type, double S, double n, dou
   if (k > n) k = n;
   int multi = n / k > 1.0 + 1e-9;
   double share = net_up_share(net, k); /* a mesh: the links to the other k-1 chips of the domain */
-  proto simple = {net->up_bw * share, net->up_lat, net->out_bw, net->out_lat};
+  proto simple = {net->up_bw * share, net->up_lat, net->out_bw, net->out_lat, net->local_bw};
   double bw = 0, t = coll_time(&simple, type, S, n, k, &bw);
   /* The low-latency protocol, where every level the call crosses has it. */
   if (net->up_ll > 0 && (!multi || net->out_ll > 0)) {
     proto ll = {net->up_ll * share, net->up_lat * LL_HOP, net->out_ll > 0 ? net->out_ll : net->out_bw,
-                net->out_lat * LL_HOP};
+                net->out_lat * LL_HOP, net->local_bw};
     double bw2 = 0, t2 = coll_time(&ll, type, S, n, k, &bw2);
     if (t2 < t) t = t2, bw = bw2;
   }

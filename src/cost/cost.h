@@ -49,6 +49,7 @@ typedef struct sl_net {
   double up_s2, up_s2_lat;   /* symmetric memory's two-shot all-reduce in one domain: bytes/s per chip
                                 (0 = none) and its fixed time per call */
   double up_mesh;            /* the scale-up domain's point-to-point links per chip (0 = a switch) */
+  double local_bw;           /* a ring's local step, bytes/s (links.scale_up.local_GBps; 0 = none) */
 } sl_net;
 
 void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_chips);

@@ -57,6 +57,7 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
   if (!s) s = rd_double(r, l, "multimem_latency_s", 0, 0, 1e-3, &out->multimem_latency_s);
   if (!s) s = rd_double(r, l, "symm_two_shot_efficiency", 0, 0, 1, &out->symm_two_shot_efficiency);
   if (!s) s = rd_double(r, l, "symm_two_shot_latency_s", 0, 0, 1e-3, &out->symm_two_shot_latency_s);
+  if (!s) s = rd_double(r, l, "local_GBps", 0, 0, 1e6, &out->local_GBps);
   long mesh = 0;
   if (!s) s = rd_int(r, l, "mesh_links", 0, 1, 1024, &mesh);
   if (!s && mesh > 0) {
@@ -86,7 +87,8 @@ sl_status link_check_role(reader *r, yt_node *l, const char *key) {
                                    "p2p_one_shot_latency_s",
                                    "symm_two_shot_efficiency",
                                    "symm_two_shot_latency_s",
-                                   "mesh_links"};
+                                   "mesh_links",
+                                   "local_GBps"};
   if (strcmp(key, "scale_up") == 0) return SL_OK;
   for (size_t i = 0; i < SL_ARRAY_LEN(sw); i++) {
     yt_pair *p = yt_find(l, sw[i]);
@@ -94,7 +96,8 @@ sl_status link_check_role(reader *r, yt_node *l, const char *key) {
     rd_mark m = rd_push(r, sw[i]);
     const char *why = i < 4    ? "only the scale-up link reduces in its switch (NVLink SHARP)"
                       : i < 10 ? "only the scale-up link carries peer-to-peer all-reduce kernels"
-                               : "only the scale-up link is a mesh of point-to-point links";
+                      : i < 11 ? "only the scale-up link is a mesh of point-to-point links"
+                               : "a ring's local step is the chip's own: one figure, on the scale-up link";
     sl_status s = rd_fail(r, p->value, "%s", why);
     rd_pop(r, m);
     return s;

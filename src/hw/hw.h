@@ -52,6 +52,12 @@ typedef struct sl_link {
    * reduce-scatter of the rank's slice from its peers' buffers, then all-gather, in one kernel):
    * the fraction of bw_GBps its loads reach and its fixed time per call; 0 = no figure */
   double symm_two_shot_efficiency, symm_two_shot_latency_s;
+  /* scale-up only: the rate (GB/s) of a ring collective's local step, the slice a rank owns copied
+   * into its output (all-gather, all-to-all) or reduced into it (reduce-scatter; both in an
+   * all-reduce) by the collective's own thread blocks, a step over no link that the link steps do
+   * not hide; it applies to every ring the chip takes part in, in its domain or across; 0 = no
+   * such step */
+  double local_GBps;
 } sl_link;
 
 /* A GEMM library's threadblock tile; warp_m x warp_n, when given (non-zero), is the part of it

@@ -75,6 +75,9 @@ void link_json(jbuf *b, const char *key, const sl_link *l) {
              {"p2p_one_shot_latency_s", l->p2p_one_shot_latency_s},
              {"multimem_efficiency", l->multimem_efficiency},
              {"multimem_latency_s", l->multimem_latency_s},
+             {"symm_two_shot_efficiency", l->symm_two_shot_efficiency},
+             {"symm_two_shot_latency_s", l->symm_two_shot_latency_s},
+             {"local_GBps", l->local_GBps},
              {"mesh_links", l->mesh_links}};
   for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
     if (opt[i].v > 0) jb_num(b, opt[i].key, opt[i].v);

@@ -126,7 +126,7 @@ static void list_system(jbuf *b, const loaded *l) {
 /* The collective figures of a link beyond its bandwidth (docs/model.md 5), one line, when it has any. */
 static void link_collectives_text(jbuf *b, const sl_link *l) {
   if (!(l->ll_efficiency > 0 || l->switch_reduce_efficiency > 0 || l->p2p_efficiency > 0 ||
-        l->multimem_efficiency > 0 || l->base_latency_s > 0))
+        l->multimem_efficiency > 0 || l->base_latency_s > 0 || l->local_GBps > 0))
     return;
   char t[6][32];
   unit_time(l->p2p_one_shot_latency_s, t[4], sizeof t[4]);
@@ -137,6 +137,7 @@ static void link_collectives_text(jbuf *b, const sl_link *l) {
   unit_time(l->multimem_latency_s, t[3], sizeof t[3]);
   rep_printf(b, "  collectives: bus efficiency %.3g, start-up %s", l->efficiency, t[0]);
   if (l->ll_efficiency > 0) rep_printf(b, "; low-latency protocol %.3g", l->ll_efficiency);
+  if (l->local_GBps > 0) rep_printf(b, "; a ring's local step %.4g GB/s", l->local_GBps);
   if (l->switch_reduce_efficiency > 0)
     rep_printf(b, "; in-switch reduction %.3g, +%s", l->switch_reduce_efficiency, t[1]);
   if (l->p2p_efficiency > 0 && l->p2p_one_shot_efficiency > 0)

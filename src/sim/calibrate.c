@@ -40,6 +40,7 @@ enum {
   P_UP_MMLAT,   /* links.scale_up.multimem_latency_s: its fixed time per call */
   P_UP_S2,      /* links.scale_up.symm_two_shot_efficiency: symmetric memory's two-shot kernel's bandwidth */
   P_UP_S2LAT,   /* links.scale_up.symm_two_shot_latency_s: its fixed time per call */
+  P_UP_LOCAL,   /* links.scale_up.local_GBps: a ring's local step (the rank's own slice), GB/s */
   P_GSTALL,     /* kernels.gemm_stream_stall: a weight-streaming GEMM's DRAM stream stalled under its MACs */
   P_TILE,       /* kernels.attention_tile_s */
   P_PCALL,      /* kernels.paged_attention_call_s: an attention call over a paged KV cache, fixed part */
@@ -101,6 +102,8 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.symm_two_shot_efficiency;
   case P_UP_S2LAT:
     return &sc->scale_up.symm_two_shot_latency_s;
+  case P_UP_LOCAL:
+    return &sc->scale_up.local_GBps;
   case P_GSTALL:
     return &sc->chip.gemm_stream_stall;
   case P_TILE:
@@ -162,6 +165,8 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.symm_two_shot_efficiency");
   else if (p == P_UP_S2LAT)
     snprintf(buf, n, "links.scale_up.symm_two_shot_latency_s");
+  else if (p == P_UP_LOCAL)
+    snprintf(buf, n, "links.scale_up.local_GBps");
   else if (p == P_GSTALL)
     snprintf(buf, n, "kernels.gemm_stream_stall");
   else if (p == P_TILE)
@@ -429,8 +434,14 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     if (p == P_UP_LAT && !several_ranks)
       continue; /* per-step latency: with one group size it is one with the start-up */
     if ((p >= P_GLAT || p == P_GSTALL) && !(v > 0)) continue; /* fitted where the chip gives one */
-    if (!(v > 0) && !is_time(p) && p != P_UP_LL) continue;
-    set_all(&f, p, is_time(p) ? (v > 0 ? v * 1.5 : 1e-6) : p == P_UP_LL && !(v > 0) ? 0.05 : v * 0.9);
+    /* a figure the chip does not give is fitted only where it is a step the model may add (the
+     * low-latency protocol, a ring's local step), from a start that shows which cases it moves */
+    if (!(v > 0) && !is_time(p) && p != P_UP_LL && p != P_UP_LOCAL) continue;
+    set_all(&f, p,
+            is_time(p)                    ? (v > 0 ? v * 1.5 : 1e-6)
+            : p == P_UP_LL && !(v > 0)    ? 0.05
+            : p == P_UP_LOCAL && !(v > 0) ? 1000
+                                          : v * 0.9);
     size_t moved = 0, moved_train = 0;
     for (size_t i = 0; i < n; i++) {
       if (!informs(&f, i, p)) continue;
@@ -444,13 +455,19 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       key_of(p, key, sizeof key);
       cp->key = p < SL_DTYPE_COUNT ? sl_dtype_names[p] : NULL;
       cp->before = v;
-      cp->lo = is_time(p) ? 0 : p == P_UP_LL ? 0.005 : p == P_ESCALE ? 0.25 : p == P_DRAMPJ ? 0.5 : 0.02;
-      cp->hi = p == P_PSEQ     ? 1e-6
-               : is_time(p)    ? (p == P_LATENCY || p == P_UP_SWLAT || p >= P_GLAT ? 1e-4 : 5e-5)
-               : p == P_UP_LL  ? 0.5
-               : p == P_ESCALE ? 4.0
-               : p == P_DRAMPJ ? 100.0
-                               : 1.0;
+      cp->lo = is_time(p)        ? 0
+               : p == P_UP_LL    ? 0.005
+               : p == P_ESCALE   ? 0.25
+               : p == P_DRAMPJ   ? 0.5
+               : p == P_UP_LOCAL ? 50
+                                 : 0.02;
+      cp->hi = p == P_PSEQ       ? 1e-6
+               : p == P_UP_LOCAL ? 20000
+               : is_time(p)      ? (p == P_LATENCY || p == P_UP_SWLAT || p >= P_GLAT ? 1e-4 : 5e-5)
+               : p == P_UP_LL    ? 0.5
+               : p == P_ESCALE   ? 4.0
+               : p == P_DRAMPJ   ? 100.0
+                                 : 1.0;
       cp->n_cases = moved;
       (void)key;
     }

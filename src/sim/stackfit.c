@@ -363,13 +363,22 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
   int internal = 0;
   sl_status s = names && groups && fs ? presets_save(set, &p, err)
                                       : err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  /* In sample: every stack fitted on all its cases, every case predicted. */
+  /* In sample: every stack fitted on all its cases, every case predicted.  The stacks that fit
+   * their efficiency first: the prior is drawn from them, and the stacks that take it (a host
+   * figure fitted over the prior's kernels) are fitted at it, so that the figures and the prior
+   * are one fixed point rather than the prior of the previous refit. */
   size_t ns = s ? 0 : stacks_of(set, NULL, names);
-  for (size_t j = 0; !s && j < ns; j++)
-    s = stack_fit_mask(set, names[j], NULL, fit_mask(set, names[j], 0), &fs[j], err);
-  if (!s) {
-    x->prior_eff = prior_of(fs, NULL, ns, &x->prior_stacks);
-    prior_set(set, NULL, x->prior_eff, NULL, 0);
+  if (fs) memset(fs, 0, (set->n ? set->n : 1) * sizeof *fs);
+  for (int pass = 0; !s && pass < 2; pass++) {
+    for (size_t j = 0; !s && j < ns; j++) {
+      unsigned mask = fit_mask(set, names[j], 0);
+      if ((int)(mask & 1u) == pass) continue; /* pass 0: the efficiency fitters; 1: the rest */
+      s = stack_fit_mask(set, names[j], NULL, mask, &fs[j], err);
+    }
+    if (!s && pass == 0) {
+      x->prior_eff = prior_of(fs, NULL, ns, &x->prior_stacks);
+      prior_set(set, NULL, x->prior_eff, NULL, 0);
+    }
   }
   for (size_t i = 0; !s && i < set->n; i++)
     if (predict_into(fitted, &res, &set->cases[i], &internal)) s = SL_ERR_INTERNAL;
@@ -388,17 +397,22 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
   for (size_t g = 0; !s && g < ng; g++) {
     presets_restore(set, &p, NULL);
     size_t k = stacks_of(set, groups[g], gs);
-    /* the group's stacks refitted without it; the prior from those and the other stacks' fits */
+    /* the group's stacks refitted without it; the prior from those and the other stacks' fits,
+     * set on every case before the stacks that take it are refitted (as in sample) */
     memset(alt, 0, (ns ? ns : 1) * sizeof *alt);
     size_t n_empty = 0;
-    for (size_t j = 0; !s && j < k; j++) {
-      sl_stack_fit tmp;
-      s = stack_fit_mask(set, gs[j], groups[g], fit_mask(set, gs[j], 0), &tmp, err);
-      if (!s && tmp.n_cases == 0) empty[n_empty++] = gs[j];
-      for (size_t q = 0; !s && q < ns; q++)
-        if (strcmp(names[q], gs[j]) == 0) alt[q] = tmp;
+    for (int pass = 0; !s && pass < 2; pass++) {
+      for (size_t j = 0; !s && j < k; j++) {
+        unsigned mask = fit_mask(set, gs[j], 0);
+        if ((int)(mask & 1u) == pass) continue;
+        sl_stack_fit tmp;
+        s = stack_fit_mask(set, gs[j], groups[g], mask, &tmp, err);
+        if (!s && tmp.n_cases == 0) empty[n_empty++] = gs[j];
+        for (size_t q = 0; !s && q < ns; q++)
+          if (strcmp(names[q], gs[j]) == 0) alt[q] = tmp;
+      }
+      if (!s && pass == 0) prior_set(set, NULL, prior_of(fs, alt, ns, NULL), empty, n_empty);
     }
-    if (!s) prior_set(set, groups[g], prior_of(fs, alt, ns, NULL), empty, n_empty);
     for (size_t i = 0; !s && i < set->n; i++) {
       const sl_fit_case *c = &set->cases[i];
       if (strcmp(c->group, groups[g]) != 0) continue;

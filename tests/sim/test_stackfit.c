@@ -254,6 +254,65 @@ static void test_prior_without_fitted_efficiency(void **state) {
   rmdir(pdir);
 }
 
+/* The stack prior and the stacks that take it are one fixed point: stack sa fits its efficiency
+ * (measured under 0.8), a host-figure stack sh fits only its host figures, over kernels at the prior
+ * (measured under an efficiency of 0.8 too).  The prior drawn from sa's fit is 0.8, and sh's host
+ * figures are fitted at it, in sample and with each group left out, so both are predicted as
+ * measured; fitted at the built-in prior (the previous refit's, not 0.8), sh's GPU-bound steps would
+ * carry the difference, which no host figure takes away. */
+static void test_prior_fixed_point(void **state) {
+  (void)state;
+#define SH_STACK                                                                                             \
+  "{preset: vllm, name: sh, host_overlap: true, fitted: [host_step_s, host_seq_s], host_step_s: 4.6e-3, "    \
+  "host_seq_s: 6.6e-5%s}"
+  static const char *const DEC[] = {
+      "{chip: h100-sxm, stack: " SH_STACK ", model: llama3.1-8b, precision: bf16, task: decode, infer: "
+      "{batch: 256, prompt_len: 2048}}",
+      "{chip: h100-sxm, stack: " SH_STACK ", model: llama3.1-70b, system: {chips: 4, node_chips: 8}, "
+      "parallel: {tp: 4}, precision: bf16, task: decode, infer: {batch: 128, prompt_len: 2048}}",
+      "{chip: a100-sxm-80gb, stack: " SH_STACK ", model: llama3.1-8b, precision: bf16, task: decode, infer: "
+      "{batch: 128, prompt_len: 2048}}",
+      "{chip: a100-sxm-80gb, stack: " SH_STACK ", model: llama3.1-8b, precision: bf16, task: prefill, infer: "
+      "{batch: 4, prompt_len: 2048}}",
+  };
+  char pdir[] = "/tmp/silica-fixed-XXXXXX", path[300];
+  assert_non_null(mkdtemp(pdir));
+  snprintf(path, sizeof path, "%s/cases.yaml", pdir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("cases:\n", f);
+  for (size_t i = 0; i < SL_ARRAY_LEN(SCEN); i++) {
+    char text[1024];
+    snprintf(text, sizeof text, SCEN[i], "{preset: megatron-2024, name: sa}");
+    fprintf(f, "  - {name: c%zu, group: g%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, i / 2,
+            text, predict(SCEN[i], TRUTH));
+  }
+  for (size_t i = 0; i < SL_ARRAY_LEN(DEC); i++) {
+    char text[1024], truth[1024];
+    snprintf(text, sizeof text, DEC[i], "");
+    snprintf(truth, sizeof truth, DEC[i], ", efficiency: 0.8");
+    fprintf(f, "  - {name: d%zu, group: h%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, i / 2,
+            text, predict("%s", truth));
+  }
+  fclose(f);
+#undef SH_STACK
+  sl_fit_set set;
+  load_set(path, &set);
+  cvout o;
+  cv_run(&set, &o);
+  print_message("prior %.4f of %zu; fitted %.5f, cross-validated %.5f\n", o.x.prior_eff, o.x.prior_stacks,
+                o.fitted.valid.mape, o.cv.valid.mape);
+  assert_int_equal(o.x.prior_stacks, 1);
+  assert_true(fabs(o.x.prior_eff - 0.8) < 5e-3);
+  assert_true(fabs(stack_prior_efficiency() - 0.8) > 0.01); /* the built-in prior is another */
+  if (!(o.fitted.valid.mape < 2e-3 && o.cv.valid.mape < 5e-3))
+    fail_msg("fitted %.4f, cross-validated %.4f", o.fitted.valid.mape, o.cv.valid.mape);
+  cv_free(&o);
+  val_fit_free(&set);
+  unlink(path);
+  rmdir(pdir);
+}
+
 /* A serving engine's state is checked, not fitted (stackfit.c fit_target): two serving cases measure
  * their throughput under a stack made slower by a known efficiency (0.8) and, the second time, a
  * running batch far from what any figure gives (1 sequence where the batch is 16).  Fitted on either
@@ -380,6 +439,7 @@ int main(void) {
       cmocka_unit_test(test_cross_validation),
       cmocka_unit_test(test_fit_group),
       cmocka_unit_test(test_prior_without_fitted_efficiency),
+      cmocka_unit_test(test_prior_fixed_point),
       cmocka_unit_test(test_interval_moe_peers),
       cmocka_unit_test(test_state_not_fitted),
   };
