@@ -73,6 +73,22 @@ static void write_cases(const char *path) {
   fclose(f);
 }
 
+/* A case file in a fresh directory under /tmp (dir: a mkdtemp template), opened with its "cases:"
+ * line written; cases_done removes both. */
+static FILE *cases_file(char *dir, char *path, size_t n) {
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, n, "%s/cases.yaml", dir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs("cases:\n", f);
+  return f;
+}
+
+static void cases_done(const char *dir, const char *path) {
+  unlink(path);
+  rmdir(dir);
+}
+
 /* One leave-one-source-out run over a loaded set: both validations, the stacks' fits, the extras. */
 typedef struct cvout {
   sl_validation fitted, cv;
@@ -227,11 +243,7 @@ static void test_prior_without_fitted_efficiency(void **state) {
       "{batch: 128, prompt_len: 2048}}",
   };
   char pdir[] = "/tmp/silica-prior-XXXXXX", path[300];
-  assert_non_null(mkdtemp(pdir));
-  snprintf(path, sizeof path, "%s/cases.yaml", pdir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs("cases:\n", f);
+  FILE *f = cases_file(pdir, path, sizeof path);
   for (size_t i = 0; i < SL_ARRAY_LEN(DEC); i++)
     fprintf(f, "  - {name: d%zu, group: g%zu, scenario: %s, measured: {step_time_s: %.17g}}\n", i, i / 2,
             DEC[i], predict("%s", DEC[i]));
@@ -250,8 +262,7 @@ static void test_prior_without_fitted_efficiency(void **state) {
   assert_int_equal(o.cv.valid.ran, SL_ARRAY_LEN(DEC));
   cv_free(&o);
   val_fit_free(&set);
-  unlink(path);
-  rmdir(pdir);
+  cases_done(pdir, path);
 }
 
 /* The stack prior and the stacks that take it are one fixed point: stack sa fits its efficiency
@@ -276,11 +287,7 @@ static void test_prior_fixed_point(void **state) {
       "{batch: 4, prompt_len: 2048}}",
   };
   char pdir[] = "/tmp/silica-fixed-XXXXXX", path[300];
-  assert_non_null(mkdtemp(pdir));
-  snprintf(path, sizeof path, "%s/cases.yaml", pdir);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs("cases:\n", f);
+  FILE *f = cases_file(pdir, path, sizeof path);
   for (size_t i = 0; i < SL_ARRAY_LEN(SCEN); i++) {
     char text[1024];
     snprintf(text, sizeof text, SCEN[i], "{preset: megatron-2024, name: sa}");
@@ -309,8 +316,7 @@ static void test_prior_fixed_point(void **state) {
     fail_msg("fitted %.4f, cross-validated %.4f", o.fitted.valid.mape, o.cv.valid.mape);
   cv_free(&o);
   val_fit_free(&set);
-  unlink(path);
-  rmdir(pdir);
+  cases_done(pdir, path);
 }
 
 /* A serving engine's state is checked, not fitted (stackfit.c fit_target): two serving cases measure
