@@ -47,6 +47,13 @@ static void cleanup(sl_cal_case *cs, size_t n, arena *a, const char *dir) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* A fitted figure by its key (NAN: not fitted). */
+static double cal_figure(const sl_calibration *cal, const char *key) {
+  for (size_t i = 0; i < cal->n_params; i++)
+    if (strcmp(cal->params[i].key, key) == 0) return cal->params[i].after;
+  return NAN;
+}
+
 /* Loads the use: calibrate cases of `path` on `chip` (there must be `want` of them) and fits them. */
 static void load_and_fit(const char *path, const char *chip, arena *a, sl_cal_case **cs, size_t *n,
                          size_t want, sl_calibration *cal) {
@@ -205,12 +212,9 @@ static void test_recovers_attention_family(void **state) {
   size_t n;
   sl_calibration cal;
   load_and_fit(cases, base, &a, &cs, &n, 9, &cal);
-  double fa2 = NAN, gemm = NAN;
-  for (size_t i = 0; i < cal.n_params; i++) {
-    if (strcmp(cal.params[i].key, "efficiency.attention.flash2") == 0) fa2 = cal.params[i].after;
-    if (strcmp(cal.params[i].key, "efficiency.gemm.fp16") == 0) gemm = cal.params[i].after;
-    if (strcmp(cal.params[i].key, "efficiency.attention.flash3") == 0) fail_msg("flash3 fitted on an A100");
-  }
+  double fa2 = cal_figure(&cal, "efficiency.attention.flash2"),
+         gemm = cal_figure(&cal, "efficiency.gemm.fp16");
+  if (!isnan(cal_figure(&cal, "efficiency.attention.flash3"))) fail_msg("flash3 fitted on an A100");
   print_message("recovered flash2 %.4f (true 0.60), gemm %.4f (true 0.935, the preset's fp16); MAPE %.3f%% -> "
                 "%.4f%%\n",
                 fa2, gemm, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
@@ -267,15 +271,9 @@ static void test_recovers_paged_figures(void **state) {
   size_t n;
   sl_calibration cal;
   load_and_fit(cases, base, &a, &cs, &n, 8, &cal);
-  double call = NAN, seq = NAN;
-  for (size_t i = 0; i < cal.n_params; i++) {
-    if (strcmp(cal.params[i].key, "kernels.paged_attention_call_s") == 0)
-      call = cal.params[i].after;
-    else if (strcmp(cal.params[i].key, "kernels.paged_attention_seq_s") == 0)
-      seq = cal.params[i].after;
-    else
-      fail_msg("%s fitted to paged attention calls", cal.params[i].key);
-  }
+  double call = cal_figure(&cal, "kernels.paged_attention_call_s"),
+         seq = cal_figure(&cal, "kernels.paged_attention_seq_s");
+  if (cal.n_params != 2) fail_msg("%zu figures fitted to paged attention calls, not these two", cal.n_params);
   print_message("recovered %.3g s a call (true 9e-6), %.3g s a sequence (true 5e-8); MAPE %.2f%% -> %.4f%%\n",
                 call, seq, 100 * cal.mape_all_before, 100 * cal.mape_all_after);
   assert_true(fabs(call / 9e-6 - 1) < 0.02 && fabs(seq / 5e-8 - 1) < 0.02);
@@ -635,12 +633,6 @@ static void test_stream_stall_fit(void **state) {
  * low-latency protocol, within 10%; hipBLASLt's FP8 GEMMs and BabelStream on an ND MI300X v5
  * (data/validation/mi300x-kernels.yaml) the FP8 GEMM and element-wise efficiencies, within 6%; the
  * figures land where the preset has them (what `silica calibrate --chip mi300x` wrote). */
-static double cal_figure(const sl_calibration *cal, const char *key) {
-  for (size_t i = 0; i < cal->n_params; i++)
-    if (strcmp(cal->params[i].key, key) == 0) return cal->params[i].after;
-  return NAN;
-}
-
 static void test_mi300x_from_its_kernels(void **state) {
   (void)state;
   static const struct {
