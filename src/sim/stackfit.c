@@ -330,8 +330,11 @@ static double prior_of(const sl_stack_fit *fits, const sl_stack_fit *alt, size_t
   }
   if (count) *count = k;
   /* with no stack among these cases to draw it from, the built-in prior (the one of the full
-   * cross-validated set, data/validation/residuals.yaml) stands */
-  return k ? exp(sum / (double)k) : stack_prior_efficiency();
+   * cross-validated set, data/validation/residuals.yaml) stands.  Rounded to the 4 decimals that
+   * residuals.yaml prints: the stacks that take it are fitted at it here and by `silica calibrate
+   * --stack` at the printed figure, and a host figure's fit can have two near-equal minima that a
+   * difference in the fifth decimal tips from one to the other (torchrec: 8.15 or 8.74 ms). */
+  return k ? round(exp(sum / (double)k) * 1e4) / 1e4 : stack_prior_efficiency();
 }
 
 /* Sets the prior efficiency on the cases (of group `group`, or all) whose stack takes it: a stack

@@ -314,6 +314,28 @@ static void test_prior_fixed_point(void **state) {
   assert_true(fabs(stack_prior_efficiency() - 0.8) > 0.01); /* the built-in prior is another */
   if (!(o.fitted.valid.mape < 2e-3 && o.cv.valid.mape < 5e-3))
     fail_msg("fitted %.4f, cross-validated %.4f", o.fitted.valid.mape, o.cv.valid.mape);
+  /* the prior as residuals.yaml prints it (4 decimals), and the host figures the report fitted at it
+   * are the ones `silica calibrate --stack` gives at that printed figure */
+  char printed[32];
+  snprintf(printed, sizeof printed, "%.4f", o.x.prior_eff);
+  assert_true(o.x.prior_eff == strtod(printed, NULL));
+  const sl_stack_fit *cvfit = NULL;
+  for (size_t j = 0; j < o.nf; j++)
+    if (o.fs[j].stack && strcmp(o.fs[j].stack, "sh") == 0) cvfit = &o.fs[j];
+  assert_non_null(cvfit);
+  sl_fit_set again;
+  load_set(path, &again);
+  for (size_t i = 0; i < again.n; i++)
+    if (again.cases[i].sc && strcmp(again.cases[i].sc->stack.name, "sh") == 0)
+      again.cases[i].sc->stack.efficiency = strtod(printed, NULL);
+  sl_stack_fit alone;
+  sl_error err;
+  assert_int_equal(stack_fit(&again, "sh", NULL, &alone, &err), SL_OK);
+  for (int k = 2; k < SL_STACK_FIGS; k++)
+    if (cvfit->after[k] != alone.after[k])
+      fail_msg("%s: %.9g in the report, %.9g fitted alone", stack_fig_key(k), cvfit->after[k],
+               alone.after[k]);
+  val_fit_free(&again);
   cv_free(&o);
   val_fit_free(&set);
   cases_done(pdir, path);
