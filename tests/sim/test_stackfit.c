@@ -341,6 +341,31 @@ static void test_prior_fixed_point(void **state) {
   cases_done(pdir, path);
 }
 
+/* A flat objective: one case measured twice, 15% under and 15% over what efficiency 0.8 gives.  The
+ * mean |log| is the same for every efficiency whose prediction lies between the two, so the search
+ * alone could stop anywhere in that valley; the squared term (FLAT_TIE) puts the fit where the two
+ * residuals balance, the geometric mean of the measurements: efficiency 0.8. */
+static void test_flat_valley(void **state) {
+  (void)state;
+  const char *st = "{preset: megatron-2024, name: sv, fitted: [efficiency]}";
+  double t = predict(SCEN[1], "{preset: megatron-2024, efficiency: 0.8}");
+  char dir[] = "/tmp/silica-flat-XXXXXX", path[300], text[1024];
+  FILE *f = cases_file(dir, path, sizeof path);
+  snprintf(text, sizeof text, SCEN[1], st);
+  fprintf(f, "  - {name: lo, group: g0, scenario: %s, measured: {step_time_s: %.17g}}\n", text, t * 0.85);
+  fprintf(f, "  - {name: hi, group: g1, scenario: %s, measured: {step_time_s: %.17g}}\n", text, t / 0.85);
+  fclose(f);
+  sl_fit_set set;
+  load_set(path, &set);
+  sl_stack_fit fit;
+  sl_error err;
+  assert_int_equal(stack_fit(&set, "sv", NULL, &fit, &err), SL_OK);
+  print_message("efficiency %.5f, mean |error| %.4f\n", fit.after[0], fit.mae_after);
+  if (!(fabs(fit.after[0] - 0.8) < 2e-3)) fail_msg("efficiency %.5f, not 0.8", fit.after[0]);
+  val_fit_free(&set);
+  cases_done(dir, path);
+}
+
 /* A serving engine's state is checked, not fitted (stackfit.c fit_target): two serving cases measure
  * their throughput under a stack made slower by a known efficiency (0.8) and, the second time, a
  * running batch far from what any figure gives (1 sequence where the batch is 16).  Fitted on either
@@ -468,6 +493,7 @@ int main(void) {
       cmocka_unit_test(test_fit_group),
       cmocka_unit_test(test_prior_without_fitted_efficiency),
       cmocka_unit_test(test_prior_fixed_point),
+      cmocka_unit_test(test_flat_valley),
       cmocka_unit_test(test_interval_moe_peers),
       cmocka_unit_test(test_state_not_fitted),
   };
