@@ -206,6 +206,40 @@ double energy_busy_fraction(const sl_chip *c, const sl_cost *k) {
   return 1.0;
 }
 
+/* The kernel's on-chip energy at the table's figures (the clock of a GEMM held at the TDP). */
+static double core_table_j(const sl_chip *c, sl_dtype dt, const sl_cost *k) {
+  const sl_energy_spec *E = &c->energy;
+  sl_dtype v = c->vec_flops_per_cycle[dt] > 0 ? dt : SL_FP32;
+  double core = k->macs * (E->mac_j[dt] + E->operand_bytes_per_mac[dt] * E->operand_j_per_byte) +
+                k->vec_flops * E->vec_flop_j[v] + k->core_bytes * E->core_sram_j_per_byte;
+  core += (k->l2_bytes + k->dram_bytes) * E->shared_j_per_byte;
+  if (E->busy_w > 0 && k->time_s > 0) core += E->busy_w * energy_busy_fraction(c, k) * k->time_s;
+  return core;
+}
+
+void energy_top_clock(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
+  const sl_energy_spec *E = &c->energy;
+  assert(E->derived);
+  double core = core_table_j(c, dt, k);
+  double off = (resident ? 0 : k->dram_bytes * E->dram_j_per_byte) + k->link_bytes * E->link_j_per_byte;
+  if (E->top_scale > 1 && k->time_s > 0 && c->tdp_w > E->static_w) {
+    /* the clock the kernel's time was measured at: the top one if it stays under the TDP there,
+     * else the one that holds it at the TDP, down to the table's (a kernel over the TDP even there
+     * kept the table's clock, and the step's cap lowered it further) */
+    double at_tdp = (c->tdp_w - E->static_w) * k->time_s - off;
+    double rl = 1 / sqrt(E->top_scale);
+    double rk = core * E->top_scale <= at_tdp ? 1 : core < at_tdp ? rl * sqrt(at_tdp / core) : rl;
+    if (rk < 1 && k->clocked_s > 0) {
+      sl_clockpart p = clockpart_body(k, 1);
+      k->time_s += p.stall * rk + fmax(p.c * rk, p.d) - (p.stall + fmax(p.c, p.d));
+      k->clocked_s *= rk, k->stall_s *= rk;
+    }
+    core *= E->top_scale;
+  }
+  k->e_core_j = core;
+  k->e_off_j = off;
+}
+
 void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
   const sl_energy_spec *E = &c->energy;
   assert(E->derived);
