@@ -342,8 +342,8 @@ static double prior_of(const sl_stack_fit *fits, const sl_stack_fit *alt, size_t
   /* with no stack among these cases to draw it from, the built-in prior (the one of the full
    * cross-validated set, data/validation/residuals.yaml) stands.  Rounded to the 4 decimals that
    * residuals.yaml prints: the stacks that take it are fitted at it here and by `silica calibrate
-   * --stack` at the printed figure, and a host figure's fit can have two near-equal minima that a
-   * difference in the fifth decimal tips from one to the other (torchrec: 8.15 or 8.74 ms). */
+   * --stack` at the printed figure, and one prior for both keeps the two fits one (a difference in
+   * its fifth decimal moved torchrec's host figure from 8.15 to 8.74 ms before FLAT_TIE). */
   return k ? round(exp(sum / (double)k) * 1e4) / 1e4 : stack_prior_efficiency();
 }
 
