@@ -8,8 +8,7 @@
  * (`use: validate` cases) of that stack, by coordinate descent with golden-section search on the mean
  * |log(predicted / measured)| over the cases (each case weighs the same, whatever its number of
  * metrics; a small squared term settles flat valleys, FLAT_TIE); a figure is fitted only when it
- * moves some case's prediction.  Every prediction is the
- * full model (sim_run).
+ * moves some case's prediction.  Every prediction is the full model (sim_run).
  *
  * Cross-validation leaves one source group out at a time: the stacks its cases use are refitted on
  * every other group's cases and the left-out group is predicted with them.  That error is the honest
