@@ -8,8 +8,7 @@
  * (`use: validate` cases) of that stack, by coordinate descent with golden-section search on the mean
  * |log(predicted / measured)| over the cases (each case weighs the same, whatever its number of
  * metrics; a small squared term settles flat valleys, FLAT_TIE); a figure is fitted only when it
- * moves some case's prediction.  Every prediction is the
- * full model (sim_run).
+ * moves some case's prediction.  Every prediction is the full model (sim_run).
  *
  * Cross-validation leaves one source group out at a time: the stacks its cases use are refitted on
  * every other group's cases and the left-out group is predicted with them.  That error is the honest
@@ -342,8 +341,8 @@ static double prior_of(const sl_stack_fit *fits, const sl_stack_fit *alt, size_t
   /* with no stack among these cases to draw it from, the built-in prior (the one of the full
    * cross-validated set, data/validation/residuals.yaml) stands.  Rounded to the 4 decimals that
    * residuals.yaml prints: the stacks that take it are fitted at it here and by `silica calibrate
-   * --stack` at the printed figure, and a host figure's fit can have two near-equal minima that a
-   * difference in the fifth decimal tips from one to the other (torchrec: 8.15 or 8.74 ms). */
+   * --stack` at the printed figure, and one prior for both keeps the two fits one (a difference in
+   * its fifth decimal moved torchrec's host figure from 8.15 to 8.74 ms before FLAT_TIE). */
   return k ? round(exp(sum / (double)k) * 1e4) / 1e4 : stack_prior_efficiency();
 }
 
