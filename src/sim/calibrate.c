@@ -309,14 +309,13 @@ static double objective(fitctx *f, int half, double *mape) {
  * energy-cost.md 2.20) as long as the table's figures hold it at the TDP at the limit's clock; a
  * larger scale would slow it a second time, as would one that makes a GEMM take another
  * configuration.  A case that idles between kernels may run faster (its limiter's average is lower). */
-#define ESCALE_SLOWER 1e-9
 static int escale_fits(fitctx *f, double v) {
   set_all(f, P_ESCALE, v);
   for (size_t i = 0; i < f->n; i++) {
     if (f->cases[i].metric != SL_CAL_TIME || (f->skip && f->skip[i])) continue;
     double t = predict(f, i);
     if (!(t > 0)) continue;
-    if (f->t_free && f->t_free[i] > 0 && t > f->t_free[i] * (1 + ESCALE_SLOWER)) return 0;
+    if (f->t_free && f->t_free[i] > 0 && t > f->t_free[i] * (1 + 1e-9)) return 0;
   }
   return 1;
 }
