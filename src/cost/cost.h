@@ -194,8 +194,11 @@ double energy_dram_pj_per_bit(const char *level_name);    /* by DRAM type (hbm*,
  * memories, engine shape, area or TDP re-derives with use_overrides 0: the spec's figures were
  * for the chip it described).  Every chip is derived once before it is costed. */
 void energy_derive(sl_chip *c, int use_overrides);
-/* Fills cost->e_core_j and cost->e_off_j from the action counts of one op instance (dt: the
- * matrix/vector format of the op; resident: its "DRAM" bytes come from the shared SRAM). */
+/* The kernel at the top clock (docs/energy-cost.md 2.5, 2.20: one limiter, the step's): fills
+ * cost->e_core_j and cost->e_off_j from the action counts of one op instance, its on-chip energy the
+ * top clock's, and moves its time and clocked parts from the clock a kernel measured on the
+ * power-limited board ran at to the top one (dt: the matrix/vector format of the op; resident: its
+ * "DRAM" bytes come from the shared SRAM).  The step's cap (power_cap) then sets the clock. */
 void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *cost);
 /* The fraction of the chip's cores an op keeps busy (tiles over the slots of its waves; 1 for a
  * kernel launched over the chip; 0 for a collective), which scales energy.busy_w. */

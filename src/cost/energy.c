@@ -206,9 +206,9 @@ double energy_busy_fraction(const sl_chip *c, const sl_cost *k) {
   return 1.0;
 }
 
-void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
+/* The kernel's on-chip energy at the table's figures (the clock of a GEMM held at the TDP). */
+static double core_table_j(const sl_chip *c, sl_dtype dt, const sl_cost *k) {
   const sl_energy_spec *E = &c->energy;
-  assert(E->derived);
   sl_dtype v = c->vec_flops_per_cycle[dt] > 0 ? dt : SL_FP32;
   double core = k->macs * (E->mac_j[dt] + E->operand_bytes_per_mac[dt] * E->operand_j_per_byte) +
                 k->vec_flops * E->vec_flop_j[v] + k->core_bytes * E->core_sram_j_per_byte;
@@ -218,15 +218,35 @@ void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
    * they complete (clock tree at the load clock and voltage, instruction issue, register files of
    * warps stalled on memory); in the clock domain, so it scales with the clock under the cap. */
   if (E->busy_w > 0 && k->time_s > 0) core += E->busy_w * energy_busy_fraction(c, k) * k->time_s;
+  return core;
+}
+
+void energy_of_cost(const sl_chip *c, sl_dtype dt, int resident, sl_cost *k) {
+  const sl_energy_spec *E = &c->energy;
+  assert(E->derived);
+  double core = core_table_j(c, dt, k);
   double off = (resident ? 0 : k->dram_bytes * E->dram_j_per_byte) + k->link_bytes * E->link_j_per_byte;
-  /* The operating point (§2.5): the per-action figures are those of a kernel at the TDP; a kernel that
-   * stays under it at the top clock and voltage spends top_scale times as much on the chip, and one
-   * that would pass it at the top clock runs at the clock that holds it at the TDP (its time, from
-   * efficiencies measured on the power-limited board, already has that clock), down to the
-   * figures at the limit, beyond which the cap of the step (power_cap) lowers the clock further. */
+  /* The operating point (§2.5) and one limiter per step (§2.20): the per-action figures are those of
+   * a kernel at the TDP; every kernel runs at the top clock and voltage, spending top_scale times as
+   * much on the chip, and the cap of the step it runs in (power_cap) lowers the clock when the step's
+   * average passes the TDP.  A kernel whose time comes from efficiencies measured on the
+   * power-limited board has the clock that held it there in its time: the clock that holds it at
+   * the TDP over that time, down to the table's (one over the TDP even there kept the table's
+   * figures, and the cap lowered its clock further); its clocked parts are moved to the top clock. */
   if (E->top_scale > 1 && k->time_s > 0 && c->tdp_w > E->static_w) {
     double at_tdp = (c->tdp_w - E->static_w) * k->time_s - off;
-    core = fmax(core, fmin(core * E->top_scale, at_tdp));
+    double rl = 1 / sqrt(E->top_scale);
+    double rk = core * E->top_scale <= at_tdp ? 1 : core < at_tdp ? rl * sqrt(at_tdp / core) : rl;
+    if (rk < 1 && k->clocked_s > 0) { /* the parts the step's cap scales (power_fill_result) */
+      if (k->bound == SL_BOUND_COMPUTE) {
+        k->time_s *= rk;
+      } else {
+        sl_clockpart p = clockpart_body(k, 1);
+        k->time_s += p.stall * rk + fmax(p.c * rk, p.d) - (p.stall + fmax(p.c, p.d));
+      }
+      k->clocked_s *= rk, k->stall_s *= rk;
+    }
+    core *= E->top_scale;
   }
   k->e_core_j = core;
   k->e_off_j = off;

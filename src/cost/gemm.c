@@ -282,17 +282,20 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
   return r;
 }
 
-/* The time under the single-kernel cap of a configuration whose energy is filled in (energy_of_cost);
- * see gemm_config_capped_time below. */
-static double capped_time_of(const sl_chip *c, const sl_cost *r) {
+/* The time under the single-kernel cap of a configuration r as cost_gemm times it: at the top clock
+ * (energy_of_cost moves its clocked parts there and gives its energy there), the cap then setting the
+ * clock, as a step of that one kernel would (power_fill_result); see gemm_config_capped_time below. */
+static double capped_time_of(const sl_chip *c, sl_dtype dt, int resident, const sl_cost *r) {
   if (!c->energy.derived || !(c->tdp_w > 0)) return r->time_s;
+  sl_cost top = *r;
+  energy_of_cost(c, dt, resident, &top);
   /* at clock ratio r the body takes stall / r + max(c / r, d) (clockpart_body: the stall is MAC
    * time, in the clock domain with the MACs; the rest of the DRAM term is not) */
-  sl_clockpart p = clockpart_body(r, 1);
+  sl_clockpart p = clockpart_body(&top, 1);
   sl_near n;
   n.used = 0;
   near_add(&n, p.c, p.d);
-  sl_capped k = power_cap_near(c, r->e_core_j, r->e_off_j, p.stall, r->time_s - p.stall, &n);
+  sl_capped k = power_cap_near(c, top.e_core_j, top.e_off_j, p.stall, top.time_s - p.stall, &n);
   return k.clock_ratio < 1 ? k.time_s : r->time_s; /* under the cap: its own time, to the last bit */
 }
 
@@ -304,16 +307,17 @@ static double capped_time_of(const sl_chip *c, const sl_cost *r) {
  * slows as soon as the clock drops below the balance point.  At full clock (under the cap, or no
  * energy table) it is the configuration's time. */
 double gemm_config_capped_time(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r) {
-  const sl_chip *c = ctx->chip;
-  if (!c->energy.derived || !(c->tdp_w > 0)) return r.time_s;
-  energy_of_cost(c, g->dt, ctx->resident, &r);
-  return capped_time_of(c, &r);
+  return capped_time_of(ctx->chip, g->dt, ctx->resident, &r);
 }
 
-/* A configuration's cost with its energy filled in when the chip has an energy table (the ranking
- * reads it), else as it is. */
+/* A configuration's cost with its energy at the top clock filled in when the chip has an energy
+ * table (the ranking reads it), its time as it is. */
 static sl_cost with_energy(const sl_costctx *ctx, const sl_gemm_shape *g, sl_cost r) {
-  if (ctx->chip->energy.derived) energy_of_cost(ctx->chip, g->dt, ctx->resident, &r);
+  if (ctx->chip->energy.derived) {
+    sl_cost top = r;
+    energy_of_cost(ctx->chip, g->dt, ctx->resident, &top);
+    r.e_core_j = top.e_core_j, r.e_off_j = top.e_off_j;
+  }
   return r;
 }
 
@@ -376,7 +380,7 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
         r = gemm_config(ctx, g, t, s, 1);
       }
       r = with_energy(ctx, g, r);
-      double rt = capped_time_of(c, &r);
+      double rt = capped_time_of(c, g->dt, ctx->resident, &r);
       if (better(c, &r, rt, &best, best_t)) best = r, best_t = rt;
       /* the configurations as fast as the fastest at full clock (energy figures choose among them) */
       if (r.time_s < fast.time_s * (1 - 1e-12)) tied->n = 0;
@@ -467,7 +471,7 @@ sl_cost cost_gemm(const sl_costctx *ctx, const sl_gemm_shape *g) {
       sl_cost r = with_energy(ctx, g, mo->e[i].tied[j]);
       if (j == 0 || better(ctx->chip, &r, r.time_s, &pick, pick.time_s)) pick = r;
     }
-    if (capped_time_of(ctx->chip, &pick) <= pick.time_s) {
+    if (capped_time_of(ctx->chip, g->dt, ctx->resident, &pick) <= pick.time_s) {
       pick = without_energy(pick);
       mo->hits++;
       mo->e[i].cost = pick;

@@ -293,7 +293,7 @@ sl_cost cost_op(const sl_costctx *ctx, const sl_op *op) {
     r.dram_bytes =
         0; /* the DRAM traffic of collectives is not part of the op's bytes (rows use the message) */
   } else {
-    energy_of_cost(ctx->chip, dt, ctx->resident, &r); /* over the kernel-level time */
+    energy_of_cost(ctx->chip, dt, ctx->resident, &r); /* over the kernel-level time, moved to the top clock */
     if (kv_stream(op, &r)) {
       r.time_s = launched(ctx->stack, r.time_s);
     } else {

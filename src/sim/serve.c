@@ -1230,13 +1230,25 @@ sl_status serve_step_estimate(const sl_scenario *sc, double prefill_tokens, doub
     model_free(&m);
     return SL_ERR_INTERNAL;
   }
-  double emit = decode_seqs + (prefill_tokens > 0 ? 1 : 0);
-  double t = lin_time(&m, prefill_tokens + decode_seqs) + head_time(&m, emit) +
-             attn_time(&m, decode_seqs, 1, kv_mean, 0) + attn_time(&m, 1, prefill_tokens, prefill_tokens, 1);
+  double emit = decode_seqs + (prefill_tokens > 0 ? 1 : 0), n = prefill_tokens + decode_seqs;
+  step_e se;
+  se_zero(&se);
+  double t = attn_time(&m, decode_seqs, 1, kv_mean, 0);
+  se_add(&se, &m.attn_e);
+  t += attn_time(&m, 1, prefill_tokens, prefill_tokens, 1);
+  se_add(&se, &m.attn_e);
+  t += lin_time(&m, n) + head_time(&m, emit);
+  if (!m.failed && isfinite(t)) {
+    if (n >= 1) se_add(&se, &m.lin_e[(size_t)n]);
+    if (emit >= 1) se_add(&se, &m.head_e[(size_t)emit]);
+  }
   if (prefill_tokens == 0) { /* decodes only: replayed from a captured CUDA graph, as in simulate */
     attn_time(&m, decode_seqs, 1, kv_mean, 0);
     t = m.lin_g[(size_t)decode_seqs] + m.head_g[(size_t)emit] + m.attn_g;
   }
+  /* the step's cap, as simulate applies it */
+  double tc = fmin(se.t_clock, t);
+  if (!m.failed && t > 0) t = power_cap_near(&m.sc.chip, se.core, se.off, tc, t - tc, &se.near).time_s;
   t = step_with_host(&sc->stack, t, emit, decode_seqs == 0); /* a prefill alone: the first step */
   model_free(&m);
   if (m.failed) return err && err->code ? err->code : SL_ERR_INTERNAL;

@@ -488,7 +488,7 @@ typedef struct sl_calibration {
   size_t n_train, n_test;
   double mape_train_before, mape_train_after, mape_test_before, mape_test_after;
   double mape_all_before, mape_all_after;
-  int escale_capped; /* energy.dynamic_scale lowered so that no timed case is over the TDP cap */
+  int escale_capped; /* energy.dynamic_scale lowered so that the TDP cap slows no timed case */
 } sl_calibration;
 
 /* Fits the chip's efficiency figures to the cases (training half: even positions; held out: odd).
