@@ -282,21 +282,27 @@ static sl_cost gemm_config(const sl_costctx *ctx, const sl_gemm_shape *g, sl_til
   return r;
 }
 
-/* The time under the single-kernel cap of a configuration r as cost_gemm times it: at the top clock
- * (energy_of_cost moves its clocked parts there and gives its energy there), the cap then setting the
- * clock, as a step of that one kernel would (power_fill_result); see gemm_config_capped_time below. */
+/* The time under the single-kernel cap of a configuration as cost_gemm times it (own_s), from its
+ * cost at the top clock (energy_of_cost moves its clocked parts there and gives its energy there),
+ * the cap then setting the clock, as a step of that one kernel would (power_fill_result); see
+ * gemm_config_capped_time below. */
+static double cap_top(const sl_chip *c, const sl_cost *top, double own_s) {
+  if (!c->energy.derived || !(c->tdp_w > 0)) return own_s;
+  /* at clock ratio r the body takes stall / r + max(c / r, d) (clockpart_body: the stall is MAC
+   * time, in the clock domain with the MACs; the rest of the DRAM term is not) */
+  sl_clockpart p = clockpart_body(top, 1);
+  sl_near n;
+  n.used = 0;
+  near_add(&n, p.c, p.d);
+  sl_capped k = power_cap_near(c, top->e_core_j, top->e_off_j, p.stall, top->time_s - p.stall, &n);
+  return k.clock_ratio < 1 ? k.time_s : own_s; /* under the cap: its own time, to the last bit */
+}
+
 static double capped_time_of(const sl_chip *c, sl_dtype dt, int resident, const sl_cost *r) {
   if (!c->energy.derived || !(c->tdp_w > 0)) return r->time_s;
   sl_cost top = *r;
   energy_of_cost(c, dt, resident, &top);
-  /* at clock ratio r the body takes stall / r + max(c / r, d) (clockpart_body: the stall is MAC
-   * time, in the clock domain with the MACs; the rest of the DRAM term is not) */
-  sl_clockpart p = clockpart_body(&top, 1);
-  sl_near n;
-  n.used = 0;
-  near_add(&n, p.c, p.d);
-  sl_capped k = power_cap_near(c, top.e_core_j, top.e_off_j, p.stall, top.time_s - p.stall, &n);
-  return k.clock_ratio < 1 ? k.time_s : r->time_s; /* under the cap: its own time, to the last bit */
+  return cap_top(c, &top, r->time_s);
 }
 
 /* The time a configuration runs in on the power-limited chip: a kernel library's choice is the
@@ -379,8 +385,12 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
         if (r.time_s - fmax(0.0, r.dram_s - r.clocked_s) > fmax(best_t, fast.time_s) * (1 + 1e-12)) continue;
         r = gemm_config(ctx, g, t, s, 1);
       }
-      r = with_energy(ctx, g, r);
-      double rt = capped_time_of(c, g->dt, ctx->resident, &r);
+      sl_cost top = r; /* at the top clock: its energy for the ranking, its capped time */
+      if (c->energy.derived) {
+        energy_of_cost(c, g->dt, ctx->resident, &top);
+        r.e_core_j = top.e_core_j, r.e_off_j = top.e_off_j;
+      }
+      double rt = cap_top(c, &top, r.time_s);
       if (better(c, &r, rt, &best, best_t)) best = r, best_t = rt;
       /* the configurations as fast as the fastest at full clock (energy figures choose among them) */
       if (r.time_s < fast.time_s * (1 - 1e-12)) tied->n = 0;
