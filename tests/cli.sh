@@ -183,6 +183,15 @@ PY
   run "show chip --json (no power record)" 0 show chip mtia-2i --json
   json_has "show chip power_checked_on empty" "d['power_checked_on']['measurements'] == 0 and d['power_checked_on']['sources'] == [] and d['power_checked_on']['mean_abs_error'] is None"
 fi
+# The power intervals' table (data/validation/power-residuals.yaml, written by scripts/power-record):
+# log(predicted / measured) of the board power of every use: validate case of power.yaml and
+# power-heldout.yaml, as a fresh validate gives it.  A table older than the model fails here.
+if [[ $have_python -eq 1 ]] && run "validate power files --json (power residuals)" 1 validate \
+  data/validation/power.yaml data/validation/power-heldout.yaml --json; then
+  json_has "power-residuals.yaml matches a fresh validate (rerun scripts/power-record when not)" "(lambda t, v: len(t) == len(v) >= 100 and all(abs(t[k] - v[k]) < 2e-5 for k in v))({r['case']: r['r'] for r in __import__('yaml').safe_load(open('data/validation/power-residuals.yaml'))['residuals']}, {c['name']: __import__('math').log(c['predicted'] / c['measured']) for c in d['cases'] if c['metric'] == 'energy.avg_power_w_per_chip' and c['use'] == 'validate'})"
+fi
+run "run power interval" 0 run --chip h100-sxm --model llama3.1-8b --stack vllm-async --task decode --batch 64 \
+  --prompt-len 1024 && contains "run power interval text" "$TMP/out" '^  power .*80% interval [0-9]+ to [0-9]+ W \(from [0-9]+ measured board powers\)'
 run "show chip power text" 0 show chip h100-sxm && contains "show chip power text" "$TMP/out" '^power checked against: [0-9]+ measurements of board power'
 run "show stack no record" 0 show stack vllm && contains "show stack no record" "$TMP/out" '^validated on: no case of the cross-validated set'
 input_error "show unknown chip" show chip no-such-chip

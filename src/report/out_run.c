@@ -107,7 +107,12 @@ static void text_power(jbuf *b, const sl_result *res) {
     rep_printf(b, "; over TDP: clock at %.0f%%, step %.1f%% longer", 100 * p->clock_ratio,
                100 * (res->step_time_s / p->uncapped_step_time_s - 1));
   if (p->peak_power_w_per_chip > 0) rep_printf(b, "; hottest kernel %.0f W", p->peak_power_w_per_chip);
-  rep_printf(b, ")\n");
+  rep_printf(b, ")");
+  const sl_interval *pi = &res->power_interval;
+  if (pi->metric)
+    rep_printf(b, ", %.0f%% interval %.0f to %.0f W (from %.0f measured board powers)", 100 * pi->level, pi->lo,
+               pi->hi, pi->cases);
+  rep_printf(b, "\n");
   if (p->has_cost) {
     char u[48];
     unit_usd(p->usd_per_hour_system, u, sizeof u);

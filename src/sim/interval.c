@@ -209,15 +209,63 @@ void interval_bounds(const char *metric, double predicted, double q10, double q9
   }
 }
 
-sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err) {
+int resid_coverage(const sl_resid_table *t, const char *task, double widen, size_t *n, size_t *in) {
+  *n = *in = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    const sl_resid *row = &t->rows[i];
+    if (task && strcmp(row->task, task) != 0) continue;
+    double q10, q90;
+    size_t peers;
+    int ok = resid_interval(t, row->task, row->stack, row->chip, row->moe, row->group, SL_INTERVAL_MIN_PEERS,
+                            widen > 0 ? widen : resid_widen(t, row->task), &q10, &q90, &peers, NULL);
+    if (ok < 0) return -1;
+    if (ok != 1) continue;
+    (*n)++;
+    *in += row->r >= q10 && row->r <= q90;
+  }
+  return 0;
+}
+
+int resid_fit_widen(sl_resid_table *t, size_t *n_all, size_t *in_plain) {
+  t->widen = 1;
+  *n_all = *in_plain = 0;
+  for (int k = 0; k < SL_TASK_COUNT; k++)
+    t->task_widen[k] = 0;
+  for (int task = -1; task < SL_TASK_COUNT; task++) {
+    const char *name = task < 0 ? NULL : sl_task_names[task];
+    for (int step = 0; step <= 80; step++) {
+      double k = 1 + 0.05 * step;
+      size_t n = 0, in = 0;
+      if (resid_coverage(t, name, k, &n, &in) < 0) return -1;
+      if (!name && step == 0) *n_all = n, *in_plain = in;
+      if (name && n < SL_INTERVAL_MIN_PEERS) break; /* too few of this task: the overall factor */
+      if (name)
+        t->task_widen[task] = k;
+      else
+        t->widen = k;
+      if (n == 0 || (double)in >= 0.8 * (double)n) break;
+    }
+  }
+  return 0;
+}
+
+static sl_status load_named(arena *a, const char *name, sl_resid_table **out, sl_error *err) {
   *out = NULL;
-  const char *text = sl_preset_text("validation", "residuals");
+  const char *text = sl_preset_text("validation", name);
   if (!text) return SL_OK;
   sl_resid_table *t = ar_alloc(a, sizeof *t);
   if (!t) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
-  SL_TRY(resid_table_parse(a, text, preset_path("validation", "residuals"), t, err));
+  SL_TRY(resid_table_parse(a, text, preset_path("validation", name), t, err));
   *out = t;
   return SL_OK;
+}
+
+sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err) {
+  return load_named(a, "residuals", out, err);
+}
+
+sl_status power_resid_load(arena *a, sl_resid_table **out, sl_error *err) {
+  return load_named(a, "power-residuals", out, err);
 }
 
 const char *interval_metric(sl_task task, int has_samples) {
@@ -231,15 +279,16 @@ const char *interval_metric(sl_task task, int has_samples) {
   }
 }
 
-sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
-                      sl_error *err) {
+/* The interval of `value` of `metric` from table t's peers of sc, at the widening `widen`. */
+static sl_status interval_from(const sl_scenario *sc, const sl_resid_table *t, double widen, const char *metric,
+                               double value, sl_interval *out, sl_error *err) {
   *out = (sl_interval){NULL, NAN, NAN, NAN, 0, NAN};
   double q10, q90;
   size_t peers, moe_peers;
-  if (!sc->resid || !(value > 0)) return SL_OK;
+  if (!t || !(value > 0)) return SL_OK;
   int moe = model_has_moe(&sc->model);
-  int found = resid_interval(sc->resid, sl_task_names[sc->task], sc->stack.name, sc->chip.name, moe, NULL,
-                             SL_INTERVAL_MIN_PEERS, sc->resid->widen, &q10, &q90, &peers, &moe_peers);
+  int found = resid_interval(t, sl_task_names[sc->task], sc->stack.name, sc->chip.name, moe, NULL,
+                             SL_INTERVAL_MIN_PEERS, widen, &q10, &q90, &peers, &moe_peers);
   if (found < 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (interval)");
   if (!found) return SL_OK;
   out->metric = metric;
@@ -247,5 +296,23 @@ sl_status interval_of(const sl_scenario *sc, const char *metric, double value, s
   out->level = 0.8;
   out->cases = (double)peers;
   if (moe) out->moe_cases = (double)moe_peers;
+  return SL_OK;
+}
+
+sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
+                      sl_error *err) {
+  return interval_from(sc, sc->resid, sc->resid ? sc->resid->widen : 1, metric, value, out, err);
+}
+
+/* A board's average power lies between its idle power and its limit (the limiter holds it there over
+ * its window), so the interval is clipped to them. */
+sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *out, sl_error *err) {
+  const sl_resid_table *t = sc->power_resid;
+  SL_TRY(interval_from(sc, t, t ? resid_widen(t, sl_task_names[sc->task]) : 1, "energy.avg_power_w_per_chip",
+                       value, out, err));
+  if (!out->metric) return SL_OK;
+  double idle = sc->chip.energy.static_w, tdp = sc->chip.tdp_w;
+  if (idle > 0 && idle < value) out->lo = fmax(out->lo, idle);
+  if (tdp > 0 && tdp >= value) out->hi = fmin(out->hi, tdp);
   return SL_OK;
 }

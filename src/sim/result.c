@@ -133,6 +133,8 @@ static sl_status run_into(const sl_scenario *sc, const sl_run_params *params, in
   if (!s && res->feasible) {
     const char *metric = interval_metric(res->task, res->has_samples);
     s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
+    if (!s && res->power.has_energy)
+      s = power_interval_of(sc, res->power.avg_power_w_per_chip, &res->power_interval, err);
   }
   if (!s && params->serve_latency_interval) s = serve_latency_interval(sc, res, err);
   if (!s && params->plan_hint) s = train_fit_hint(sc, res, err);
@@ -209,6 +211,7 @@ typedef enum key_when {
   W_COST,     /* cost was computed */
   W_ROOF,     /* the scenario ran on a chip with a matrix peak and DRAM bandwidth */
   W_INTERVAL, /* the scenario ran and its peers among the validation residuals give an interval */
+  W_POWER_INTERVAL, /* energy was computed and its peers among the power residuals give an interval */
   W_CAMPAIGN, /* train.tokens was given and every stage ran */
 } key_when;
 
@@ -264,6 +267,12 @@ static const result_key KEYS[] = {
         power.uncapped_power_w_per_chip),
     KEY("energy.peak_power_w_per_chip", "W per chip, the hottest kernel (breakdown row, collectives aside)",
         W_ENERGY, R_DOUBLE, power.peak_power_w_per_chip),
+    KEY("energy.avg_power_lo_w_per_chip", "W per chip, 80% interval of energy.avg_power_w_per_chip, low end",
+        W_POWER_INTERVAL, R_DOUBLE, power_interval.lo),
+    KEY("energy.avg_power_hi_w_per_chip", "W per chip, 80% interval of energy.avg_power_w_per_chip, high end",
+        W_POWER_INTERVAL, R_DOUBLE, power_interval.hi),
+    KEY("energy.power_interval_cases", "measured board-power residuals the interval comes from",
+        W_POWER_INTERVAL, R_DOUBLE, power_interval.cases),
     KEY("energy.clock_ratio", "clock under the TDP / spec clock", W_ENERGY, R_DOUBLE, power.clock_ratio),
     KEY("energy.j_per_token", "J per token", W_ENERGY, R_DOUBLE, power.j_per_token),
     KEY("energy.j_per_sample", "J per sample", W_ENERGY, R_DOUBLE, power.j_per_sample),
@@ -427,6 +436,8 @@ static int key_present(const sl_result *r, key_when w) {
     return r->feasible && r->roof.peak_flops_per_s > 0 && r->roof.dram_bw_GBps > 0;
   case W_INTERVAL:
     return r->feasible && r->interval.metric != NULL;
+  case W_POWER_INTERVAL:
+    return r->feasible && r->power.has_energy && r->power_interval.metric != NULL;
   case W_CAMPAIGN:
     return r->feasible && r->campaign.has;
   }

@@ -155,6 +155,7 @@ struct sl_result {
   sl_power_out power; /* energy, power, cost */
   sl_roofline roof;
   sl_interval interval; /* where the measured headline value is expected (interval.c) */
+  sl_interval power_interval; /* where the measured energy.avg_power_w_per_chip is expected (interval.c) */
   sl_campaign campaign; /* train.tokens: the whole run (campaign.c) */
 };
 
@@ -292,6 +293,7 @@ typedef struct sl_val_entry {
   const char *message; /* why, for unsupported and error; "" otherwise */
   int internal;        /* the case's run hit SL_ERR_INTERNAL (out of memory, or a bug) */
   const char *chip;    /* the case scenario's `chip` when it names one, else NULL */
+  const char *task, *stack; /* the scenario as it ran (its task, its stack's name); NULL when it did not run */
 } sl_val_entry;
 
 typedef struct sl_val_group {
@@ -409,6 +411,18 @@ size_t resid_record(const sl_resid_table *t, const char *name, int by_stack, sl_
 double resid_widen(const sl_resid_table *t, const char *task);
 /* The table silica ships (data/validation/residuals.yaml) into a; *out NULL when there is none. */
 sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err);
+/* The board-power residuals silica ships (data/validation/power-residuals.yaml, written by
+ * scripts/power-record): log(predicted / measured) of the measured power of use: validate cases. */
+sl_status power_resid_load(arena *a, sl_resid_table **out, sl_error *err);
+/* Of table t's rows of `task` (NULL: all), how many get an interval from their peers in the other
+ * groups (*n), and how many of those fall inside it (*in), each widened by `widen` (0: the table's
+ * own factor for its task).  -1 when out of memory. */
+int resid_coverage(const sl_resid_table *t, const char *task, double widen, size_t *n, size_t *in);
+/* Sets t's widening factors: for all its rows, then for every task with at least
+ * SL_INTERVAL_MIN_PEERS rows that get an interval, the smallest of 1, 1.05, ... 5 at which 80% of
+ * them fall inside the interval their peers in the other groups give.  *n_all, *in_plain: the rows
+ * that get an interval, and how many fall inside it unwidened.  -1 when out of memory. */
+int resid_fit_widen(sl_resid_table *t, size_t *n_all, size_t *in_plain);
 /* The output key a task's interval is about (step time; a serving run's throughput; a ranking
  * model's samples/s). */
 const char *interval_metric(sl_task task, int has_samples);
@@ -417,6 +431,9 @@ const char *interval_metric(sl_task task, int has_samples);
  * out of memory. */
 sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
                       sl_error *err);
+/* The 80% interval of a run's average board power per chip, `value`, from the power residuals of its
+ * peers (out->metric NULL: none). */
+sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *out, sl_error *err);
 /* The interval of a prediction of `metric` from those percentiles. */
 void interval_bounds(const char *metric, double predicted, double q10, double q90, double *lo, double *hi);
 

@@ -451,45 +451,11 @@ sl_status val_cross_validate(sl_fit_set *set, sl_validation *fitted, sl_validati
   /* Coverage of the 80% intervals: each residual against the interval its peers in the other
    * groups give (so no case widens its own interval); then, for every task and for all together, the
    * smallest widening that covers 80% of its residuals. */
-  x->resid.widen = 1;
-  for (int t = -1; !s && t < SL_TASK_COUNT; t++) {
-    const char *task = t < 0 ? NULL : sl_task_names[t];
-    for (int step = 0; !s && step <= 80; step++) {
-      double k = 1 + 0.05 * step;
-      size_t n = 0, in = 0;
-      for (size_t i = 0; !s && i < x->resid.n; i++) {
-        const sl_resid *row = &x->resid.rows[i];
-        if (task && strcmp(row->task, task) != 0) continue;
-        double q10, q90;
-        size_t peers;
-        int ok = resid_interval(&x->resid, row->task, row->stack, row->chip, row->moe, row->group,
-                                SL_INTERVAL_MIN_PEERS, k, &q10, &q90, &peers, NULL);
-        if (ok < 0) s = SL_ERR_INTERNAL;
-        if (ok != 1) continue;
-        n++;
-        in += row->r >= q10 && row->r <= q90;
-      }
-      if (!task && step == 0) x->covered_n = n, x->covered_plain = in;
-      if (task && n < SL_INTERVAL_MIN_PEERS) break; /* too few of this task: the overall factor */
-      if (task)
-        x->resid.task_widen[t] = k;
-      else
-        x->resid.widen = k;
-      if (n == 0 || (double)in >= 0.8 * (double)n) break;
-    }
-  }
+  if (!s && resid_fit_widen(&x->resid, &x->covered_n, &x->covered_plain) < 0) s = SL_ERR_INTERNAL;
   /* what the intervals cover with each task's own factor */
   x->covered_widened = 0;
-  for (size_t i = 0; !s && i < x->resid.n; i++) {
-    const sl_resid *row = &x->resid.rows[i];
-    double q10, q90;
-    size_t peers;
-    int ok =
-        resid_interval(&x->resid, row->task, row->stack, row->chip, row->moe, row->group,
-                       SL_INTERVAL_MIN_PEERS, resid_widen(&x->resid, row->task), &q10, &q90, &peers, NULL);
-    if (ok < 0) s = SL_ERR_INTERNAL;
-    x->covered_widened += ok == 1 && row->r >= q10 && row->r <= q90;
-  }
+  size_t covered_n = 0;
+  if (!s && resid_coverage(&x->resid, NULL, 0, &covered_n, &x->covered_widened) < 0) s = SL_ERR_INTERNAL;
   /* calibrate cases in the cross-validated set as fitted (they measure the chip fit, reported apart) */
   if (!s) {
     presets_restore(set, &p, NULL);

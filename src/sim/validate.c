@@ -312,6 +312,10 @@ static sl_status record(sl_validation *v, const vcase *c, const char *file, cons
     e->status = o->status;
     e->message = msg;
     e->internal = o->internal;
+    if (res && res->sc) {
+      e->task = sl_task_names[res->sc->task];
+      if (res->sc->stack.name && !(e->stack = ar_strdup(&v->a, res->sc->stack.name))) return SL_ERR_INTERNAL;
+    }
     if (o->status != SL_VAL_OK) continue;
     e->predicted = sl_result_number(res, p->key);
     if (isnan(e->predicted)) {
@@ -621,6 +625,8 @@ void val_write_entry(jbuf *b, const sl_val_entry *e) {
   jb_str(b, "group", e->group);
   jb_str(b, "use", USE_NAMES[e->calibration]);
   if (e->chip) jb_str(b, "chip", e->chip);
+  if (e->task) jb_str(b, "task", e->task);
+  if (e->stack) jb_str(b, "stack", e->stack);
   if (e->source && e->source[0]) jb_str(b, "source", e->source);
   if (e->message && e->message[0]) jb_str(b, "message", e->message);
   jb_obj_end(b);

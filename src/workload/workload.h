@@ -313,6 +313,7 @@ struct sl_scenario {
   /* the cross-validated residuals behind the result's interval (data/validation/residuals.yaml);
    * NULL when silica has none */
   struct sl_resid_table *resid;
+  struct sl_resid_table *power_resid; /* board-power residuals (data/validation/power-residuals.yaml), or NULL */
   /* campaign (train.tokens, train.stages, system.reliability, system.power_budget_w) */
   double train_tokens;      /* 0: no campaign */
   double loss_positions;    /* training: the fraction of positions the output head and the loss run

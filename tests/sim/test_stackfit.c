@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sim/sim.h"
+#include "test_util.h"
 
 /* The scenarios below are formats with one %s (the stack). */
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -486,6 +487,82 @@ static void test_interval_moe_peers(void **state) {
   ar_free(&a);
 }
 
+/* The board-power residuals silica ships (data/validation/power-residuals.yaml, written by
+ * scripts/power-record): every row a power residual, and the widening the script wrote is the one
+ * resid_fit_widen finds on its rows, so that 80% of them fall inside the interval their peers in the
+ * other sources give. */
+static void test_power_residuals_shipped(void **state) {
+  (void)state;
+  arena a;
+  ar_init(&a);
+  sl_resid_table *t = NULL;
+  sl_error err;
+  assert_int_equal(power_resid_load(&a, &t, &err), SL_OK);
+  assert_non_null(t);
+  assert_true(t->n >= 100);
+  for (size_t i = 0; i < t->n; i++)
+    assert_string_equal(t->rows[i].metric, "energy.avg_power_w_per_chip");
+  sl_resid_table u = *t; /* the same rows, its factors refitted */
+  size_t n = 0, plain = 0, in = 0;
+  assert_int_equal(resid_fit_widen(&u, &n, &plain), 0);
+  assert_true(fabs(u.widen - t->widen) < 1e-9);
+  for (int k = 0; k < SL_TASK_COUNT; k++)
+    assert_true(fabs(u.task_widen[k] - t->task_widen[k]) < 1e-9);
+  assert_int_equal(resid_coverage(t, NULL, 0, &n, &in), 0);
+  assert_true(n >= 100 && (double)in >= 0.8 * (double)n);
+  /* the time residuals' factors (written by validate --cross-validate) come back the same way */
+  assert_int_equal(resid_load(&a, &t, &err), SL_OK);
+  assert_non_null(t);
+  u = *t;
+  assert_int_equal(resid_fit_widen(&u, &n, &plain), 0);
+  assert_true(fabs(u.widen - t->widen) < 1e-9);
+  for (int k = 0; k < SL_TASK_COUNT; k++)
+    assert_true(fabs(u.task_widen[k] - t->task_widen[k]) < 1e-9);
+  ar_free(&a);
+}
+
+/* A run's power interval is its peers' percentiles around its own power (interval.c), clipped to the
+ * chip's idle power and TDP: a decode step on one H100 (no decode rows: every row is a peer), and a
+ * dense 70B training step held at the TDP, whose interval would reach past it. */
+static void test_power_interval(void **state) {
+  (void)state;
+  sl_scenario *sc = load("{chip: h100-sxm, stack: vllm-async, model: llama3.1-8b, precision: bf16, task: decode, "
+                         "infer: {batch: 64, prompt_len: 1024}}");
+  sl_result *r = run(sc);
+  double p = sl_result_number(r, "energy.avg_power_w_per_chip");
+  double lo = sl_result_number(r, "energy.avg_power_lo_w_per_chip"),
+         hi = sl_result_number(r, "energy.avg_power_hi_w_per_chip");
+  double q10, q90;
+  size_t peers;
+  const sl_resid_table *t = sc->power_resid;
+  assert_non_null(t);
+  assert_int_equal(resid_interval(t, "decode", "vllm-async", "h100-sxm", 0, NULL, SL_INTERVAL_MIN_PEERS,
+                                  resid_widen(t, "decode"), &q10, &q90, &peers, NULL),
+                   1);
+  assert_int_equal(peers, t->n);
+  assert_rel(lo, fmax(p * exp(-q90), sc->chip.energy.static_w), 1e-12, "low end");
+  assert_rel(hi, fmin(p * exp(-q10), sc->chip.tdp_w), 1e-12, "high end");
+  assert_rel(sl_result_number(r, "energy.power_interval_cases"), (double)t->n, 0, "cases");
+  assert_true(lo < p && p < hi);
+  sl_result_free(r);
+  sl_scenario_free(sc);
+
+  sc = load("{chip: h100-sxm, system: {chips: 64, node_chips: 8}, model: llama3.1-70b, precision: bf16, task: train, "
+            "train: {seq_len: 8192, global_batch: 128, micro_batch: 1}, parallel: {dp: 2, tp: 4, pp: 4, cp: 2, sp: "
+            "true, zero: 1, vpp: 20}}");
+  r = run(sc);
+  p = sl_result_number(r, "energy.avg_power_w_per_chip");
+  assert_true(sl_result_number(r, "energy.clock_ratio") < 1); /* the cap binds */
+  assert_int_equal(resid_interval(sc->power_resid, "train", sc->stack.name, "h100-sxm", 0, NULL,
+                                  SL_INTERVAL_MIN_PEERS, resid_widen(sc->power_resid, "train"), &q10, &q90, &peers,
+                                  NULL),
+                   1);
+  assert_true(p * exp(-q10) > sc->chip.tdp_w); /* the unclipped end is past the limit */
+  assert_rel(sl_result_number(r, "energy.avg_power_hi_w_per_chip"), sc->chip.tdp_w, 0, "clipped at the TDP");
+  sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recovers_known_figures),
@@ -496,6 +573,8 @@ int main(void) {
       cmocka_unit_test(test_flat_valley),
       cmocka_unit_test(test_interval_moe_peers),
       cmocka_unit_test(test_state_not_fitted),
+      cmocka_unit_test(test_power_residuals_shipped),
+      cmocka_unit_test(test_power_interval),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
