@@ -110,8 +110,8 @@ static void text_power(jbuf *b, const sl_result *res) {
   rep_printf(b, ")");
   const sl_interval *pi = &res->power_interval;
   if (pi->metric)
-    rep_printf(b, ", %.0f%% interval %.0f to %.0f W (from %.0f measured board powers)", 100 * pi->level, pi->lo,
-               pi->hi, pi->cases);
+    rep_printf(b, ", %.0f%% interval %.0f to %.0f W (from %.0f measured board powers%s)", 100 * pi->level,
+               pi->lo, pi->hi, pi->cases, pi->chip_cases == 0 ? ", none of this chip" : "");
   rep_printf(b, "\n");
   if (p->has_cost) {
     char u[48];

@@ -154,8 +154,15 @@ static void run_figures(page *p, yt_node *res) {
     else
       snprintf(v, sizeof v, "%s J per step", a);
     page_fig(p, "energy", v);
-    snprintf(v, sizeof v, "%.0f W per chip (uncapped %.0f W)", jin_num(res, "energy.avg_power_w_per_chip"),
-             jin_num(res, "energy.uncapped_power_w_per_chip"));
+    double plo = jin_num(res, "energy.avg_power_lo_w_per_chip"),
+           phi = jin_num(res, "energy.avg_power_hi_w_per_chip");
+    if (!isnan(plo) && !isnan(phi))
+      snprintf(v, sizeof v, "%.0f W per chip (uncapped %.0f W), 80%% interval %.0f to %.0f W",
+               jin_num(res, "energy.avg_power_w_per_chip"), jin_num(res, "energy.uncapped_power_w_per_chip"),
+               plo, phi);
+    else
+      snprintf(v, sizeof v, "%.0f W per chip (uncapped %.0f W)", jin_num(res, "energy.avg_power_w_per_chip"),
+               jin_num(res, "energy.uncapped_power_w_per_chip"));
     page_fig(p, "power", v);
   }
   if (!isnan(jin_num(res, "cost.usd_per_hour_system"))) {

@@ -282,7 +282,7 @@ const char *interval_metric(sl_task task, int has_samples) {
 /* The interval of `value` of `metric` from table t's peers of sc, at the widening `widen`. */
 static sl_status interval_from(const sl_scenario *sc, const sl_resid_table *t, double widen, const char *metric,
                                double value, sl_interval *out, sl_error *err) {
-  *out = (sl_interval){NULL, NAN, NAN, NAN, 0, NAN};
+  *out = (sl_interval){NULL, NAN, NAN, NAN, 0, NAN, NAN};
   double q10, q90;
   size_t peers, moe_peers;
   if (!t || !(value > 0)) return SL_OK;
@@ -311,6 +311,10 @@ sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *ou
   SL_TRY(interval_from(sc, t, t ? resid_widen(t, sl_task_names[sc->task]) : 1, "energy.avg_power_w_per_chip",
                        value, out, err));
   if (!out->metric) return SL_OK;
+  size_t own = 0;
+  for (size_t i = 0; sc->chip.name && i < t->n; i++)
+    own += strcmp(t->rows[i].chip, sc->chip.name) == 0;
+  out->chip_cases = (double)own;
   double idle = sc->chip.energy.static_w, tdp = sc->chip.tdp_w;
   if (idle > 0 && idle < value) out->lo = fmax(out->lo, idle);
   if (tdp > 0 && tdp >= value) out->hi = fmin(out->hi, tdp);

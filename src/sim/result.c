@@ -273,6 +273,8 @@ static const result_key KEYS[] = {
         W_POWER_INTERVAL, R_DOUBLE, power_interval.hi),
     KEY("energy.power_interval_cases", "measured board-power residuals the interval comes from",
         W_POWER_INTERVAL, R_DOUBLE, power_interval.cases),
+    KEY("energy.power_interval_chip_cases", "of the table's measured board powers, those of this chip",
+        W_POWER_INTERVAL, R_DOUBLE, power_interval.chip_cases),
     KEY("energy.clock_ratio", "clock under the TDP / spec clock", W_ENERGY, R_DOUBLE, power.clock_ratio),
     KEY("energy.j_per_token", "J per token", W_ENERGY, R_DOUBLE, power.j_per_token),
     KEY("energy.j_per_sample", "J per sample", W_ENERGY, R_DOUBLE, power.j_per_sample),

@@ -543,6 +543,11 @@ static void test_power_interval(void **state) {
   assert_rel(lo, fmax(p * exp(-q90), sc->chip.energy.static_w), 1e-12, "low end");
   assert_rel(hi, fmin(p * exp(-q10), sc->chip.tdp_w), 1e-12, "high end");
   assert_rel(sl_result_number(r, "energy.power_interval_cases"), (double)t->n, 0, "cases");
+  size_t own = 0;
+  for (size_t i = 0; i < t->n; i++)
+    own += strcmp(t->rows[i].chip, "h100-sxm") == 0;
+  assert_true(own > 0);
+  assert_rel(sl_result_number(r, "energy.power_interval_chip_cases"), (double)own, 0, "cases of the chip");
   assert_true(lo < p && p < hi);
   sl_result_free(r);
   sl_scenario_free(sc);
