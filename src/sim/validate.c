@@ -226,6 +226,8 @@ typedef struct outcome {
   sl_val_status status; /* SL_VAL_OK here means: it ran and is feasible */
   char message[640];
   int internal;
+  const char *task; /* the scenario's task (a static name), NULL when it did not load */
+  char stack[128];  /* its stack's name, "" when none */
 } outcome;
 
 static void fail_outcome(outcome *o, sl_status s, const sl_error *e, const char *cases_file, int line) {
@@ -270,6 +272,10 @@ static sl_result *run_case(const vcase *c, const char *cases_file, outcome *o) {
   sl_status s = load_scenario(c, cases_file, &sc, &e);
   sl_result *res = NULL;
   if (!s) s = sl_scenario_run(sc, &res, &e);
+  if (sc) { /* what the entries name besides the case: the result's scenario is freed here */
+    o->task = sl_task_names[sc->task];
+    snprintf(o->stack, sizeof o->stack, "%s", sc->stack.name ? sc->stack.name : "");
+  }
   sl_scenario_free(sc);
   if (s) {
     fail_outcome(o, s, &e, cases_file, c->scenario->line);
@@ -312,9 +318,9 @@ static sl_status record(sl_validation *v, const vcase *c, const char *file, cons
     e->status = o->status;
     e->message = msg;
     e->internal = o->internal;
-    if (res && res->sc) {
-      e->task = sl_task_names[res->sc->task];
-      if (res->sc->stack.name && !(e->stack = ar_strdup(&v->a, res->sc->stack.name))) return SL_ERR_INTERNAL;
+    if (res && o->task) {
+      e->task = o->task;
+      if (o->stack[0] && !(e->stack = ar_strdup(&v->a, o->stack))) return SL_ERR_INTERNAL;
     }
     if (o->status != SL_VAL_OK) continue;
     e->predicted = sl_result_number(res, p->key);
