@@ -279,37 +279,62 @@ const char *interval_metric(sl_task task, int has_samples) {
   }
 }
 
-/* The interval of `value` of `metric` from table t's peers of sc, at the widening `widen`. */
-static sl_status interval_from(const sl_scenario *sc, const sl_resid_table *t, double widen, const char *metric,
-                               double value, sl_interval *out, sl_error *err) {
-  *out = (sl_interval){NULL, NAN, NAN, NAN, 0, NAN, NAN};
-  double q10, q90;
-  size_t peers, moe_peers;
-  if (!t || !(value > 0)) return SL_OK;
-  int moe = model_has_moe(&sc->model);
-  int found = resid_interval(t, sl_task_names[sc->task], sc->stack.name, sc->chip.name, moe, NULL,
-                             SL_INTERVAL_MIN_PEERS, widen, &q10, &q90, &peers, &moe_peers);
+/* The percentiles of sc's peers in table t at its task's widening into *m (m->found 0: too few). */
+static sl_status peers_of(const sl_scenario *sc, const sl_resid_table *t, struct sl_iv_peers *m, sl_error *err) {
+  memset(m, 0, sizeof *m);
+  m->task = sc->task, m->stack = sc->stack.name, m->chip = sc->chip.name;
+  m->q10 = m->q90 = m->moe_peers = NAN;
+  if (!t) return SL_OK;
+  size_t peers = 0, moe_peers = 0;
+  m->widen = resid_widen(t, sl_task_names[sc->task]);
+  int found = resid_interval(t, sl_task_names[sc->task], sc->stack.name, sc->chip.name, model_has_moe(&sc->model),
+                             NULL, SL_INTERVAL_MIN_PEERS, m->widen, &m->q10, &m->q90, &peers, &moe_peers);
   if (found < 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (interval)");
-  if (!found) return SL_OK;
+  m->found = found, m->peers = (double)peers, m->moe_peers = (double)moe_peers;
+  return SL_OK;
+}
+
+static int same_name(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+sl_status interval_prepare(sl_scenario *sc, sl_error *err) {
+  SL_TRY(peers_of(sc, sc->resid, &sc->iv_time, err));
+  SL_TRY(peers_of(sc, sc->power_resid, &sc->iv_power, err));
+  sc->iv_time.valid = sc->iv_power.valid = 1;
+  return SL_OK;
+}
+
+/* The interval of `value` of `metric` from table t's peers of sc: the ones prepared at load (*m) while
+ * the scenario's task, stack and chip are still theirs, else computed now. */
+static sl_status interval_from(const sl_scenario *sc, const sl_resid_table *t, const struct sl_iv_peers *m,
+                               const char *metric, double value, sl_interval *out, sl_error *err) {
+  *out = (sl_interval){NULL, NAN, NAN, NAN, 0, NAN, NAN};
+  if (!t || !(value > 0)) return SL_OK;
+  struct sl_iv_peers now;
+  if (!(m->valid && m->task == sc->task && same_name(m->stack, sc->stack.name) && same_name(m->chip, sc->chip.name))) {
+    SL_TRY(peers_of(sc, t, &now, err));
+    m = &now;
+  }
+  if (!m->found) return SL_OK;
   out->metric = metric;
-  interval_bounds(metric, value, q10, q90, &out->lo, &out->hi);
+  interval_bounds(metric, value, m->q10, m->q90, &out->lo, &out->hi);
   out->level = 0.8;
-  out->cases = (double)peers;
-  if (moe) out->moe_cases = (double)moe_peers;
+  out->cases = m->peers;
+  if (model_has_moe(&sc->model)) out->moe_cases = m->moe_peers;
   return SL_OK;
 }
 
 sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
                       sl_error *err) {
-  return interval_from(sc, sc->resid, sc->resid ? sc->resid->widen : 1, metric, value, out, err);
+  return interval_from(sc, sc->resid, &sc->iv_time, metric, value, out, err);
 }
 
 /* A board's average power lies between its idle power and its limit (the limiter holds it there over
  * its window), so the interval is clipped to them. */
 sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *out, sl_error *err) {
   const sl_resid_table *t = sc->power_resid;
-  SL_TRY(interval_from(sc, t, t ? resid_widen(t, sl_task_names[sc->task]) : 1, "energy.avg_power_w_per_chip",
-                       value, out, err));
+  SL_TRY(interval_from(sc, t, &sc->iv_power, "energy.avg_power_w_per_chip", value, out, err));
   if (!out->metric) return SL_OK;
   size_t own = 0;
   for (size_t i = 0; sc->chip.name && i < t->n; i++)

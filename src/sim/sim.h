@@ -433,6 +433,9 @@ const char *interval_metric(sl_task task, int has_samples);
  * out of memory. */
 sl_status interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
                       sl_error *err);
+/* The percentiles of sc's peers in its residual tables, at each table's widening for its task (the
+ * factor its coverage was judged at), so that a run takes its intervals without sorting. */
+sl_status interval_prepare(sl_scenario *sc, sl_error *err);
 /* The 80% interval of a run's average board power per chip, `value`, from the power residuals of its
  * peers (out->metric NULL: none). */
 sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *out, sl_error *err);

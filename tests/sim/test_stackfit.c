@@ -564,6 +564,18 @@ static void test_power_interval(void **state) {
                    1);
   assert_true(p * exp(-q10) > sc->chip.tdp_w); /* the unclipped end is past the limit */
   assert_rel(sl_result_number(r, "energy.avg_power_hi_w_per_chip"), sc->chip.tdp_w, 0, "clipped at the TDP");
+  /* The step time's interval is widened by the training factor, the one its coverage was judged at
+   * (residuals.yaml widen_by_task), not the table's overall one. */
+  const sl_resid_table *rt = sc->resid;
+  assert_non_null(rt);
+  double w = resid_widen(rt, "train");
+  assert_true(fabs(w - rt->widen) > 0.01);
+  assert_int_equal(resid_interval(rt, "train", sc->stack.name, "h100-sxm", 0, NULL, SL_INTERVAL_MIN_PEERS, w, &q10,
+                                  &q90, &peers, NULL),
+                   1);
+  double st = sl_result_number(r, "step_time_s");
+  assert_rel(sl_result_number(r, "interval.lo"), st * exp(-q90), 1e-12, "step time interval, low end");
+  assert_rel(sl_result_number(r, "interval.hi"), st * exp(-q10), 1e-12, "step time interval, high end");
   sl_result_free(r);
   sl_scenario_free(sc);
 }
