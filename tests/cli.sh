@@ -190,8 +190,12 @@ if [[ $have_python -eq 1 ]] && run "validate power files --json (power residuals
   data/validation/power.yaml data/validation/power-heldout.yaml --json; then
   json_has "power-residuals.yaml matches a fresh validate (rerun scripts/power-record when not)" "(lambda t, v: len(t) == len(v) >= 100 and all(abs(t[k] - v[k]) < 2e-5 for k in v))({r['case']: r['r'] for r in __import__('yaml').safe_load(open('data/validation/power-residuals.yaml'))['residuals']}, {c['name']: __import__('math').log(c['predicted'] / c['measured']) for c in d['cases'] if c['metric'] == 'energy.avg_power_w_per_chip' and c['use'] == 'validate'})"
 fi
+if [[ $have_python -eq 1 ]]; then # the energy of a token or sample: the power's residual plus the time-like one beside it
+  json_has "energy-residuals.yaml matches a fresh validate (rerun scripts/power-record when not)" "(lambda t, p, q: len(t) == len(p) >= 100 and all(abs(t[k] - p[k] - q[k]) < 4e-5 for k in t))({r['case']: r['r'] for r in __import__('yaml').safe_load(open('data/validation/energy-residuals.yaml'))['residuals']}, {c['name']: __import__('math').log(c['predicted'] / c['measured']) for c in d['cases'] if c['metric'] == 'energy.avg_power_w_per_chip' and c['use'] == 'validate'}, {c['name']: (-1 if c['metric'] != 'step_time_s' else 1) * __import__('math').log(c['predicted'] / c['measured']) for c in d['cases'] if c['metric'] in ('serve.throughput_tokens_per_s', 'samples_per_s', 'step_time_s') and c['use'] == 'validate'})"
+fi
 run "run power interval" 0 run --chip h100-sxm --model llama3.1-8b --stack vllm-async --task decode --batch 64 \
-  --prompt-len 1024 && contains "run power interval text" "$TMP/out" '^  power .*80% interval [0-9]+ to [0-9]+ W \(from [0-9]+ measured board powers\)'
+  --prompt-len 1024 && contains "run power interval text" "$TMP/out" '^  power .*80% interval [0-9]+ to [0-9]+ W \(from [0-9]+ measured board powers\)' &&
+  contains "run energy interval text" "$TMP/out" '^  energy .* J per token \(80% interval [0-9.e-]+ to [0-9.e-]+\)'
 run "show chip power text" 0 show chip h100-sxm && contains "show chip power text" "$TMP/out" '^power checked against: [0-9]+ measurements of board power'
 run "show stack no record" 0 show stack vllm && contains "show stack no record" "$TMP/out" '^validated on: no case of the cross-validated set'
 input_error "show unknown chip" show chip no-such-chip

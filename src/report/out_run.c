@@ -101,6 +101,8 @@ static void text_power(jbuf *b, const sl_result *res) {
   rep_printf(b, "  %-14s %s J per step", "energy", n1);
   if (!isnan(p->j_per_token)) rep_printf(b, ", %.4g J per token", p->j_per_token);
   if (!isnan(p->j_per_sample)) rep_printf(b, ", %.4g J per sample", p->j_per_sample);
+  const sl_interval *ei = &res->energy_interval;
+  if (ei->metric) rep_printf(b, " (%.0f%% interval %.4g to %.4g)", 100 * ei->level, ei->lo, ei->hi);
   rep_printf(b, "\n  %-14s %.0f W per chip (uncapped %.0f W", "power", p->avg_power_w_per_chip,
              p->uncapped_power_w_per_chip);
   if (p->clock_ratio < 1)

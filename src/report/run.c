@@ -153,6 +153,12 @@ static void run_figures(page *p, yt_node *res) {
       snprintf(v, sizeof v, "%s J per step, %.4g J per sample", a, js);
     else
       snprintf(v, sizeof v, "%s J per step", a);
+    double elo = jin_num(res, isnan(jt) ? "energy.j_per_sample_lo" : "energy.j_per_token_lo"),
+           ehi = jin_num(res, isnan(jt) ? "energy.j_per_sample_hi" : "energy.j_per_token_hi");
+    if (!isnan(elo) && !isnan(ehi)) {
+      size_t n = strlen(v);
+      snprintf(v + n, sizeof v - n, " (80%% interval %.4g to %.4g)", elo, ehi);
+    }
     page_fig(p, "energy", v);
     double plo = jin_num(res, "energy.avg_power_lo_w_per_chip"),
            phi = jin_num(res, "energy.avg_power_hi_w_per_chip");

@@ -268,6 +268,10 @@ sl_status power_resid_load(arena *a, sl_resid_table **out, sl_error *err) {
   return load_named(a, "power-residuals", out, err);
 }
 
+sl_status energy_resid_load(arena *a, sl_resid_table **out, sl_error *err) {
+  return load_named(a, "energy-residuals", out, err);
+}
+
 const char *interval_metric(sl_task task, int has_samples) {
   switch (task) {
   case SL_TASK_SERVE:
@@ -301,7 +305,8 @@ static int same_name(const char *a, const char *b) {
 sl_status interval_prepare(sl_scenario *sc, sl_error *err) {
   SL_TRY(peers_of(sc, sc->resid, &sc->iv_time, err));
   SL_TRY(peers_of(sc, sc->power_resid, &sc->iv_power, err));
-  sc->iv_time.valid = sc->iv_power.valid = 1;
+  SL_TRY(peers_of(sc, sc->energy_resid, &sc->iv_energy, err));
+  sc->iv_time.valid = sc->iv_power.valid = sc->iv_energy.valid = 1;
   return SL_OK;
 }
 
@@ -344,4 +349,9 @@ sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *ou
   if (idle > 0 && idle < value) out->lo = fmax(out->lo, idle);
   if (tdp > 0 && tdp >= value) out->hi = fmin(out->hi, tdp);
   return SL_OK;
+}
+
+sl_status energy_interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
+                             sl_error *err) {
+  return interval_from(sc, sc->energy_resid, &sc->iv_energy, metric, value, out, err);
 }

@@ -135,6 +135,12 @@ static sl_status run_into(const sl_scenario *sc, const sl_run_params *params, in
     s = interval_of(sc, metric, sl_result_number(res, metric), &res->interval, err);
     if (!s && res->power.has_energy)
       s = power_interval_of(sc, res->power.avg_power_w_per_chip, &res->power_interval, err);
+    if (!s && res->power.has_energy) { /* the energy of a token, else of a sample */
+      int tok = !isnan(res->power.j_per_token);
+      s = energy_interval_of(sc, tok ? "energy.j_per_token" : "energy.j_per_sample",
+                             tok ? res->power.j_per_token : res->power.j_per_sample, &res->energy_interval,
+                             err);
+    }
   }
   if (!s && params->serve_latency_interval) s = serve_latency_interval(sc, res, err);
   if (!s && params->plan_hint) s = train_fit_hint(sc, res, err);
@@ -198,21 +204,23 @@ const char *sl_result_reason(const sl_result *res) {
 /* When a key has a value: otherwise sl_result_number gives NaN and the JSON leaves the key out (an
  * object whose keys all lack a value is left out whole). */
 typedef enum key_when {
-  W_FEASIBLE, /* the scenario ran */
-  W_TOKENS,   /* ... and is an LLM task */
-  W_SAMPLES,  /* ... and counts samples (embedding bags) */
-  W_TTFT,     /* ... and has a first token (prefill, decode, generate) */
-  W_MFU,      /* ... and knows its model and hardware FLOP */
-  W_MEMORY,   /* memory was checked, also when it does not fit */
-  W_PARALLEL, /* the plan is known: the scenario ran, or got as far as checking memory */
-  W_SERVE,    /* the serving simulation ran */
-  W_DISAGG,   /* the serving simulation ran disaggregated prefill/decode pools */
-  W_ENERGY,   /* energy was computed */
-  W_COST,     /* cost was computed */
-  W_ROOF,     /* the scenario ran on a chip with a matrix peak and DRAM bandwidth */
-  W_INTERVAL, /* the scenario ran and its peers among the validation residuals give an interval */
+  W_FEASIBLE,       /* the scenario ran */
+  W_TOKENS,         /* ... and is an LLM task */
+  W_SAMPLES,        /* ... and counts samples (embedding bags) */
+  W_TTFT,           /* ... and has a first token (prefill, decode, generate) */
+  W_MFU,            /* ... and knows its model and hardware FLOP */
+  W_MEMORY,         /* memory was checked, also when it does not fit */
+  W_PARALLEL,       /* the plan is known: the scenario ran, or got as far as checking memory */
+  W_SERVE,          /* the serving simulation ran */
+  W_DISAGG,         /* the serving simulation ran disaggregated prefill/decode pools */
+  W_ENERGY,         /* energy was computed */
+  W_COST,           /* cost was computed */
+  W_ROOF,           /* the scenario ran on a chip with a matrix peak and DRAM bandwidth */
+  W_INTERVAL,       /* the scenario ran and its peers among the validation residuals give an interval */
   W_POWER_INTERVAL, /* energy was computed and its peers among the power residuals give an interval */
-  W_CAMPAIGN, /* train.tokens was given and every stage ran */
+  W_ENERGY_INTERVAL_TOKEN,  /* ... among the energy residuals, for the energy of a token */
+  W_ENERGY_INTERVAL_SAMPLE, /* ... for the energy of a sample */
+  W_CAMPAIGN,               /* train.tokens was given and every stage ran */
 } key_when;
 
 /* How a key is read from an sl_result: a double; a double over the number of chips; an int that
@@ -278,6 +286,14 @@ static const result_key KEYS[] = {
     KEY("energy.clock_ratio", "clock under the TDP / spec clock", W_ENERGY, R_DOUBLE, power.clock_ratio),
     KEY("energy.j_per_token", "J per token", W_ENERGY, R_DOUBLE, power.j_per_token),
     KEY("energy.j_per_sample", "J per sample", W_ENERGY, R_DOUBLE, power.j_per_sample),
+    KEY("energy.j_per_token_lo", "J per token, 80% interval of energy.j_per_token, low end",
+        W_ENERGY_INTERVAL_TOKEN, R_DOUBLE, energy_interval.lo),
+    KEY("energy.j_per_token_hi", "J per token, 80% interval of energy.j_per_token, high end",
+        W_ENERGY_INTERVAL_TOKEN, R_DOUBLE, energy_interval.hi),
+    KEY("energy.j_per_sample_lo", "J per sample, 80% interval of energy.j_per_sample, low end",
+        W_ENERGY_INTERVAL_SAMPLE, R_DOUBLE, energy_interval.lo),
+    KEY("energy.j_per_sample_hi", "J per sample, 80% interval of energy.j_per_sample, high end",
+        W_ENERGY_INTERVAL_SAMPLE, R_DOUBLE, energy_interval.hi),
     KEY("cost.usd_per_hour_system", "USD per hour, whole system", W_COST, R_DOUBLE,
         power.usd_per_hour_system),
     KEY("cost.usd_per_million_tokens", "USD per million tokens", W_COST, R_DOUBLE,
@@ -440,6 +456,11 @@ static int key_present(const sl_result *r, key_when w) {
     return r->feasible && r->interval.metric != NULL;
   case W_POWER_INTERVAL:
     return r->feasible && r->power.has_energy && r->power_interval.metric != NULL;
+  case W_ENERGY_INTERVAL_TOKEN:
+  case W_ENERGY_INTERVAL_SAMPLE:
+    return r->feasible && r->power.has_energy && r->energy_interval.metric != NULL &&
+           strcmp(r->energy_interval.metric,
+                  w == W_ENERGY_INTERVAL_TOKEN ? "energy.j_per_token" : "energy.j_per_sample") == 0;
   case W_CAMPAIGN:
     return r->feasible && r->campaign.has;
   }

@@ -1242,6 +1242,7 @@ sl_status sl_scenario_load(const char *path, const char *text, const char *const
   }
   if (!s) s = resid_load(&sc->a, &sc->resid, err);
   if (!s) s = power_resid_load(&sc->a, &sc->power_resid, err);
+  if (!s) s = energy_resid_load(&sc->a, &sc->energy_resid, err);
   if (!s) s = interval_prepare(sc, err);
   if (s) {
     sl_scenario_free(sc);

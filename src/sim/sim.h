@@ -158,6 +158,7 @@ struct sl_result {
   sl_roofline roof;
   sl_interval interval; /* where the measured headline value is expected (interval.c) */
   sl_interval power_interval; /* where the measured energy.avg_power_w_per_chip is expected (interval.c) */
+  sl_interval energy_interval; /* where the measured energy.j_per_token (or j_per_sample) is expected */
   sl_campaign campaign; /* train.tokens: the whole run (campaign.c) */
 };
 
@@ -416,6 +417,10 @@ sl_status resid_load(arena *a, sl_resid_table **out, sl_error *err);
 /* The board-power residuals silica ships (data/validation/power-residuals.yaml, written by
  * scripts/power-record): log(predicted / measured) of the measured power of use: validate cases. */
 sl_status power_resid_load(arena *a, sl_resid_table **out, sl_error *err);
+/* The energy residuals silica ships (data/validation/energy-residuals.yaml, scripts/power-record): of
+ * the same cases, log(predicted / measured) of the energy of a token or sample (the power's residual
+ * plus the time-like one of the throughput or step time measured beside it). */
+sl_status energy_resid_load(arena *a, sl_resid_table **out, sl_error *err);
 /* Of table t's rows of `task` (NULL: all), how many get an interval from their peers in the other
  * groups (*n), and how many of those fall inside it (*in), each widened by `widen` (0: the table's
  * own factor for its task).  -1 when out of memory. */
@@ -439,6 +444,10 @@ sl_status interval_prepare(sl_scenario *sc, sl_error *err);
 /* The 80% interval of a run's average board power per chip, `value`, from the power residuals of its
  * peers (out->metric NULL: none). */
 sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *out, sl_error *err);
+/* The 80% interval of a run's energy per token or sample (`metric`: energy.j_per_token or
+ * energy.j_per_sample; `value` its prediction) from the energy residuals of its peers. */
+sl_status energy_interval_of(const sl_scenario *sc, const char *metric, double value, sl_interval *out,
+                             sl_error *err);
 /* The interval of a prediction of `metric` from those percentiles. */
 void interval_bounds(const char *metric, double predicted, double q10, double q90, double *lo, double *hi);
 

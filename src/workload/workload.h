@@ -314,6 +314,8 @@ struct sl_scenario {
    * NULL when silica has none */
   struct sl_resid_table *resid;
   struct sl_resid_table *power_resid; /* board-power residuals (data/validation/power-residuals.yaml), or NULL */
+  struct sl_resid_table
+      *energy_resid; /* energy per token or sample (data/validation/energy-residuals.yaml), or NULL */
   /* The percentiles of the scenario's peers in each table (interval.c interval_prepare, at load), so
    * that a run takes its intervals without sorting: valid while the task, stack and chip are those
    * of `task`, `stack` and `chip` (a run whose scenario has changed them computes its own). */
@@ -322,7 +324,7 @@ struct sl_scenario {
     sl_task task;
     const char *stack, *chip;
     double widen, q10, q90, peers, moe_peers;
-  } iv_time, iv_power;
+  } iv_time, iv_power, iv_energy;
   /* campaign (train.tokens, train.stages, system.reliability, system.power_budget_w) */
   double train_tokens;      /* 0: no campaign */
   double loss_positions;    /* training: the fraction of positions the output head and the loss run

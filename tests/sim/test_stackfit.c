@@ -510,7 +510,18 @@ static void test_power_residuals_shipped(void **state) {
     assert_true(fabs(u.task_widen[k] - t->task_widen[k]) < 1e-9);
   assert_int_equal(resid_coverage(t, NULL, 0, &n, &in), 0);
   assert_true(n >= 100 && (double)in >= 0.8 * (double)n);
-  /* the time residuals' factors (written by validate --cross-validate) come back the same way */
+  /* the energy residuals' (scripts/power-record too) and the time residuals' (validate
+   * --cross-validate) come back the same way */
+  assert_int_equal(energy_resid_load(&a, &t, &err), SL_OK);
+  assert_non_null(t);
+  assert_true(t->n >= 100);
+  u = *t;
+  assert_int_equal(resid_fit_widen(&u, &n, &plain), 0);
+  assert_true(fabs(u.widen - t->widen) < 1e-9);
+  for (int k = 0; k < SL_TASK_COUNT; k++)
+    assert_true(fabs(u.task_widen[k] - t->task_widen[k]) < 1e-9);
+  assert_int_equal(resid_coverage(t, NULL, 0, &n, &in), 0);
+  assert_true((double)in >= 0.8 * (double)n);
   assert_int_equal(resid_load(&a, &t, &err), SL_OK);
   assert_non_null(t);
   u = *t;
@@ -549,6 +560,16 @@ static void test_power_interval(void **state) {
   assert_true(own > 0);
   assert_rel(sl_result_number(r, "energy.power_interval_chip_cases"), (double)own, 0, "cases of the chip");
   assert_true(lo < p && p < hi);
+  /* the energy of a token: its peers in the energy residuals, not clipped */
+  double j = sl_result_number(r, "energy.j_per_token");
+  const sl_resid_table *et = sc->energy_resid;
+  assert_non_null(et);
+  assert_int_equal(resid_interval(et, "decode", "vllm-async", "h100-sxm", 0, NULL, SL_INTERVAL_MIN_PEERS,
+                                  resid_widen(et, "decode"), &q10, &q90, &peers, NULL),
+                   1);
+  assert_rel(sl_result_number(r, "energy.j_per_token_lo"), j * exp(-q90), 1e-12, "J per token, low end");
+  assert_rel(sl_result_number(r, "energy.j_per_token_hi"), j * exp(-q10), 1e-12, "J per token, high end");
+  assert_true(isnan(sl_result_number(r, "energy.j_per_sample_lo")));
   sl_result_free(r);
   sl_scenario_free(sc);
 
