@@ -295,6 +295,8 @@ static sl_status peers_of(const sl_scenario *sc, const sl_resid_table *t, struct
                              NULL, SL_INTERVAL_MIN_PEERS, m->widen, &m->q10, &m->q90, &peers, &moe_peers);
   if (found < 0) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (interval)");
   m->found = found, m->peers = (double)peers, m->moe_peers = (double)moe_peers;
+  for (size_t i = 0; sc->chip.name && i < t->n; i++)
+    m->chip_rows += strcmp(t->rows[i].chip, sc->chip.name) == 0;
   return SL_OK;
 }
 
@@ -327,6 +329,7 @@ static sl_status interval_from(const sl_scenario *sc, const sl_resid_table *t, c
   out->level = 0.8;
   out->cases = m->peers;
   if (model_has_moe(&sc->model)) out->moe_cases = m->moe_peers;
+  out->chip_cases = m->chip_rows;
   return SL_OK;
 }
 
@@ -341,10 +344,6 @@ sl_status power_interval_of(const sl_scenario *sc, double value, sl_interval *ou
   const sl_resid_table *t = sc->power_resid;
   SL_TRY(interval_from(sc, t, &sc->iv_power, "energy.avg_power_w_per_chip", value, out, err));
   if (!out->metric) return SL_OK;
-  size_t own = 0;
-  for (size_t i = 0; sc->chip.name && i < t->n; i++)
-    own += strcmp(t->rows[i].chip, sc->chip.name) == 0;
-  out->chip_cases = (double)own;
   double idle = sc->chip.energy.static_w, tdp = sc->chip.tdp_w;
   if (idle > 0 && idle < value) out->lo = fmax(out->lo, idle);
   if (tdp > 0 && tdp >= value) out->hi = fmin(out->hi, tdp);

@@ -65,8 +65,8 @@ typedef struct sl_interval {
   double lo, hi, level;
   double cases;     /* residuals it came from */
   double moe_cases; /* a scenario with mixture-of-experts layers: how many of them are MoE cases (else NAN) */
-  double chip_cases; /* a power interval: how many of the table's rows were measured on the run's chip (else
-                        NAN) */
+  double chip_cases; /* how many of the table's rows were measured on the run's chip (its power interval
+                        prints it; else NAN) */
 } sl_interval;
 
 /* The roofs of the run's chip, for a roofline of its ops (the "roofline" output object; result.c):

@@ -324,6 +324,7 @@ struct sl_scenario {
     sl_task task;
     const char *stack, *chip;
     double widen, q10, q90, peers, moe_peers;
+    double chip_rows; /* the table's rows of the chip, whatever the tier */
   } iv_time, iv_power, iv_energy;
   /* campaign (train.tokens, train.stages, system.reliability, system.power_budget_w) */
   double train_tokens;      /* 0: no campaign */
