@@ -8,14 +8,14 @@
 /* plan/shard.c: TorchRec-style sharding of the tables over the chips. */
 typedef struct sl_emb_shard {
   int table;
-  sl_shard_kind kind;  /* TABLE, ROW, COLUMN, DATA or TABLE_ROW */
-  int chip;            /* TABLE/COLUMN: the chip that holds it; TABLE_ROW: the first chip of its
+  sl_shard_kind kind;  /* TABLE, ROW, COLUMN, DATA, TABLE_ROW or GRID (one shard per column slice) */
+  int chip;            /* TABLE/COLUMN: the chip that holds it; TABLE_ROW/GRID: the first chip of its
                           scale-up domain; ROW/DATA: -1, every chip */
-  int span;            /* TABLE_ROW: the chips chip .. chip + span - 1 (its domain) hold it; else 0 */
+  int span;            /* TABLE_ROW/GRID: the chips chip .. chip + span - 1 (its domain) hold it; else 0 */
   int host;            /* its rows live in host memory */
   double rows, dim;    /* of the part one chip holds */
   double lookup_share; /* of the table's lookups over the pass's samples: 1 (TABLE, COLUMN), 1/n (ROW; DATA:
-                          its chip's samples), 1/span (TABLE_ROW) */
+                          its chip's samples), 1/span (TABLE_ROW, GRID) */
 } sl_emb_shard;
 
 typedef struct sl_shard_plan {

@@ -14,6 +14,11 @@
  *                domain); each serves L/k lookups, the domain reduce-scatters the partial sums over
  *                its own links and each chip sends 1/k of the pooled rows to their chips (TorchRec's
  *                table-row-wise sharding; HugeCTR's hierarchical plans place tables on a node's GPUs)
+ *   grid         p column slices (d/p >= 32) on p different scale-up domains, each slice
+ *                table-row-wise over its domain's k chips: each chip serves L/k lookups of rows d/p
+ *                wide, reduce-scatters the slice's partial sums in its domain and sends 1/k of them
+ *                (TorchRec's GRID_SHARD, a sharding type of its CUDA sharders: column-wise across
+ *                nodes, row-wise within one); a hot table's lookups spread over p domains, not one
  *   host         table- or row-wise with the rows in host memory behind links.host (the option of
  *                last resort, taken only when no device option fits)
  * Tables go in decreasing order of their table-wise cost; each takes the option after which the
@@ -49,7 +54,8 @@ double shard_lookup_bytes(const sl_shard_in *in, double dim) {
 typedef struct opt {
   sl_shard_kind kind;
   int host, parts;
-  int chips[64];         /* table-/column-wise: the chips chosen */
+  int chips[64];         /* table-/column-wise: the chips chosen; table-row-wise and grid: the first
+                            chip of each part's domain */
   double cost, dev, hst; /* per chip that holds a part: seconds per pass, device bytes, host bytes */
   double makespan, mem;  /* after placing it */
   double total;          /* seconds it adds over all chips */
@@ -124,7 +130,9 @@ static int try_option(const sl_shard_in *in, const sl_shard_plan *p, const sl_em
     share = 1.0 / n, send = 0;
     break;
   case SL_SHARD_TABLE_ROW:
-    if (host || in->node_chips <= 1 || n <= in->node_chips) return 0;
+  case SL_SHARD_GRID: /* one slice of `parts` (table-row-wise: the whole table) on each of `parts` domains */
+    if (host || in->node_chips <= 1 || n <= in->node_chips || parts > n / in->node_chips) return 0;
+    dim = t->dim / parts, out /= parts;
     rows = ceil(t->rows / in->node_chips), share = 1.0 / in->node_chips, send = out / in->node_chips;
     break;
   default:
@@ -135,31 +143,41 @@ static int try_option(const sl_shard_in *in, const sl_shard_plan *p, const sl_em
     if (bytes > in->dp_max_bytes) return 0;
     if (in->train) bytes += rows * dim * 4.0; /* the dense fp32 gradient of the replica */
   }
-  o->dev = (host ? 0 : bytes) + (kind == SL_SHARD_TABLE_ROW ? out : send); /* the pooled (partial) rows */
+  int domains = kind == SL_SHARD_TABLE_ROW || kind == SL_SHARD_GRID;
+  o->dev = (host ? 0 : bytes) + (domains ? out : send); /* the pooled (partial) rows */
   o->hst = host ? bytes : 0;
   o->cost = L * share * shard_lookup_bytes(in, dim) * spb + send * comm;
   if (kind == SL_SHARD_DATA && in->train) o->cost += t->rows * t->dim * 4.0 * in->ar_s_per_byte;
-  if (kind == SL_SHARD_TABLE_ROW) /* the domain's reduce-scatter (training: and its all-gather) */
+  if (domains) /* the domain's reduce-scatter (training: and its all-gather) */
     o->cost += out * (in->train ? 2.0 : 1.0) * in->dom_rs_s_per_byte;
   double cur = max_of(p->load_s, n);
-  if (kind == SL_SHARD_TABLE_ROW) { /* the whole domain whose busiest chip is least loaded, with room */
-    int k = in->node_chips, best = -1;
-    double best_load = 0, best_mem = 0;
-    for (int j = 0; (j + 1) * k <= n; j++) {
-      double load = 0, mem = 0;
-      int room = 1;
-      for (int c = j * k; c < (j + 1) * k; c++) {
-        room &= p->dev_bytes[c] + o->dev <= in->dev_budget;
-        load = fmax(load, p->load_s[c]), mem = fmax(mem, p->dev_bytes[c]);
+  if (domains) { /* each part: the whole domain whose busiest chip is least loaded, with room, one
+                    domain a part */
+    int k = in->node_chips;
+    o->makespan = cur, o->mem = 0;
+    for (int q = 0; q < parts; q++) {
+      int best = -1;
+      double best_load = 0, best_mem = 0;
+      for (int j = 0; (j + 1) * k <= n; j++) {
+        int taken = 0;
+        for (int r = 0; r < q; r++)
+          taken |= o->chips[r] == j * k;
+        if (taken) continue;
+        double load = 0, mem = 0;
+        int room = 1;
+        for (int c = j * k; c < (j + 1) * k; c++) {
+          room &= p->dev_bytes[c] + o->dev <= in->dev_budget;
+          load = fmax(load, p->load_s[c]), mem = fmax(mem, p->dev_bytes[c]);
+        }
+        if (room && (best < 0 || load < best_load || (load == best_load && mem < best_mem)))
+          best = j, best_load = load, best_mem = mem;
       }
-      if (room && (best < 0 || load < best_load || (load == best_load && mem < best_mem)))
-        best = j, best_load = load, best_mem = mem;
+      if (best < 0) return 0;
+      o->chips[q] = best * k;
+      o->makespan = fmax(o->makespan, best_load + o->cost);
+      o->mem = fmax(o->mem, best_mem + o->dev);
     }
-    if (best < 0) return 0;
-    o->chips[0] = best * k;
-    o->makespan = fmax(cur, best_load + o->cost);
-    o->mem = best_mem + o->dev;
-    o->total = o->cost * k;
+    o->total = o->cost * k * parts;
     return 1;
   }
   if (kind == SL_SHARD_ROW || kind == SL_SHARD_DATA) { /* every chip */
@@ -201,11 +219,14 @@ static void place(const sl_shard_in *in, sl_shard_plan *p, int ti, const sl_emb_
         ti, o->kind, -1, 0, o->host, o->kind == SL_SHARD_ROW ? ceil(t->rows / n) : t->rows, t->dim, 1.0 / n};
     return;
   }
-  if (o->kind == SL_SHARD_TABLE_ROW) {
+  if (o->kind == SL_SHARD_TABLE_ROW || o->kind == SL_SHARD_GRID) {
     int k = in->node_chips;
-    for (int c = o->chips[0]; c < o->chips[0] + k; c++)
-      p->load_s[c] += o->cost, p->dev_bytes[c] += o->dev;
-    p->shards[p->n++] = (sl_emb_shard){ti, o->kind, o->chips[0], k, 0, ceil(t->rows / k), t->dim, 1.0 / k};
+    for (int q = 0; q < o->parts; q++) {
+      for (int c = o->chips[q]; c < o->chips[q] + k; c++)
+        p->load_s[c] += o->cost, p->dev_bytes[c] += o->dev;
+      p->shards[p->n++] =
+          (sl_emb_shard){ti, o->kind, o->chips[q], k, 0, ceil(t->rows / k), t->dim / o->parts, 1.0 / k};
+    }
     return;
   }
   for (int q = 0; q < o->parts; q++) {
@@ -248,8 +269,10 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
     const sl_emb_table *t = &d->tables[ti];
     sl_shard_kind only = t->sharding;
     if (n == 1 && only != SL_SHARD_AUTO) only = SL_SHARD_TABLE; /* one chip: every kind is the whole table */
-    if (only == SL_SHARD_TABLE_ROW && (in->node_chips <= 1 || n <= in->node_chips))
+    if ((only == SL_SHARD_TABLE_ROW || only == SL_SHARD_GRID) && (in->node_chips <= 1 || n <= in->node_chips))
       only = SL_SHARD_ROW; /* one domain: its rows over all chips */
+    if (only == SL_SHARD_GRID && (fmod(t->dim, 2) != 0 || t->dim / 2 < 32))
+      only = SL_SHARD_TABLE_ROW; /* too narrow to slice: one slice, the whole table on one domain */
     opt best, o;
     memset(&best, 0, sizeof best);
     int have = 0;
@@ -274,6 +297,13 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
       if ((only == SL_SHARD_AUTO || only == SL_SHARD_TABLE_ROW) &&
           try_option(in, out, t, SL_SHARD_TABLE_ROW, 1, 0, &o))
         if (!have || better(&o, &best)) best = o, have = 1;
+      for (int parts = 2; parts <= MAX_PARTS; parts *= 2) {
+        if ((only != SL_SHARD_AUTO && only != SL_SHARD_GRID) || fmod(t->dim, parts) != 0 ||
+            t->dim / parts < 32)
+          continue;
+        if (try_option(in, out, t, SL_SHARD_GRID, parts, 0, &o) && (!have || better(&o, &best)))
+          best = o, have = 1;
+      }
     }
     if (!have) {
       double bytes = t->rows * shard_bytes_per_row(in, t->dim);

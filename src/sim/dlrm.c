@@ -280,7 +280,7 @@ static void chip_memory(const dl *z, const sl_memory *base, sl_memory *out) {
 }
 
 static const char *shard_label(arena *a, const dl *z, const sl_emb_shard *s, int bwd) {
-  static const char *const kind[] = {"", "", ".row", ".col", ".data", ".trow"};
+  static const char *const kind[] = {"", "", ".row", ".col", ".data", ".trow", ".grid"};
   _Static_assert(SL_ARRAY_LEN(kind) == SL_SHARD_COUNT, "a label for every sharding kind");
   const sl_emb_table *t = &z->d->tables[s->table];
   char buf[96], nm[48];
@@ -416,7 +416,8 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
     }
     if (s->kind == SL_SHARD_ROW)
       S_rw += z.pass * s->dim * z.ab;
-    else if (s->kind == SL_SHARD_TABLE_ROW) /* partial sums reduce-scattered in the domain, then sent */
+    else if (s->kind == SL_SHARD_TABLE_ROW || s->kind == SL_SHARD_GRID) /* partial sums reduce-scattered
+                                                                           in the domain, then sent */
       for (int c = s->chip; c < s->chip + s->span; c++)
         S_tr[c] += z.pass * s->dim * z.ab, send[c] += z.pass * s->dim * z.ab / s->span;
     else

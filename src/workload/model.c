@@ -156,8 +156,8 @@ static sl_status read_op(reader *r, yt_node *n, sl_model *m) {
   return rd_done(r, n);
 }
 
-_Static_assert(SL_SHARD_COUNT == 6, "update sl_shard_names");
-const char *const sl_shard_names[] = {"auto", "table", "row", "column", "data", "table_row", NULL};
+_Static_assert(SL_SHARD_COUNT == 7, "update sl_shard_names");
+const char *const sl_shard_names[] = {"auto", "table", "row", "column", "data", "table_row", "grid", NULL};
 _Static_assert(SL_ARRAY_LEN(sl_shard_names) == SL_SHARD_COUNT + 1, "a name for every member");
 
 /* A list of layer widths (whole numbers >= 1); *out is allocated in the reader's arena. */

@@ -83,9 +83,10 @@ typedef enum sl_shard_kind {
   SL_SHARD_COLUMN,
   SL_SHARD_DATA,
   SL_SHARD_TABLE_ROW, /* rows over the chips of one scale-up domain (TorchRec's table-row-wise) */
+  SL_SHARD_GRID,      /* column slices on several domains, each table-row-wise (TorchRec's grid shard) */
   SL_SHARD_COUNT
 } sl_shard_kind;
-/* "auto", "table", "row", "column", "data", "table_row" */
+/* "auto", "table", "row", "column", "data", "table_row", "grid" */
 extern const char *const sl_shard_names[SL_SHARD_COUNT + 1];
 
 typedef struct sl_emb_table {

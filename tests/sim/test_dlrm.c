@@ -199,7 +199,8 @@ static void check_plan(const sl_shard_in *in, const sl_shard_plan *p) {
     double bytes = s->rows * shard_bytes_per_row(in, s->dim);
     if (s->kind == SL_SHARD_DATA && in->train) bytes += s->rows * s->dim * 4;
     double send = s->kind == SL_SHARD_DATA ? 0 : in->pass_samples * s->dim * in->ab;
-    int span = s->kind == SL_SHARD_TABLE_ROW ? s->span : 1;
+    int domains = s->kind == SL_SHARD_TABLE_ROW || s->kind == SL_SHARD_GRID;
+    int span = domains ? s->span : 1;
     for (int c = 0; c < in->chips; c++) {
       if (s->chip >= 0 && (c < s->chip || c >= s->chip + span)) continue;
       dev[c] += (s->host ? 0 : bytes) + send;
@@ -207,15 +208,18 @@ static void check_plan(const sl_shard_in *in, const sl_shard_plan *p) {
     }
     if (s->kind == SL_SHARD_ROW)
       assert_true(s->rows * in->chips >= t->rows);
-    else if (s->kind == SL_SHARD_TABLE_ROW) { /* one whole scale-up domain */
+    else if (domains) { /* one whole scale-up domain; a grid's slices each on a domain of their own */
       assert_true(s->span == in->node_chips && s->chip % in->node_chips == 0 && s->chip + span <= in->chips);
       assert_true(s->rows * span >= t->rows && (s->rows - 1) * span < t->rows);
       close_to(s->lookup_share, 1.0 / span, 1e-15, "table-row lookup share");
+      for (size_t j = 0; j < i; j++)
+        if (p->shards[j].table == s->table)
+          assert_true(p->shards[j].kind == s->kind && p->shards[j].chip != s->chip);
+      if (s->kind == SL_SHARD_GRID) assert_true(s->dim >= 32 && s->dim < t->dim);
     } else
       assert_true(s->rows == t->rows);
     cols[s->table] += s->kind == SL_SHARD_COLUMN ? s->dim : s->kind == SL_SHARD_TABLE ? s->dim : 0;
-    if (s->kind == SL_SHARD_ROW || s->kind == SL_SHARD_DATA || s->kind == SL_SHARD_TABLE_ROW)
-      cols[s->table] += s->dim;
+    if (s->kind == SL_SHARD_ROW || s->kind == SL_SHARD_DATA || domains) cols[s->table] += s->dim;
   }
   for (size_t t = 0; t < d->n_tables; t++)
     assert_true(cols[t] == d->tables[t].dim); /* every table placed once */
@@ -354,10 +358,12 @@ static void test_planner_spreads_domains(void **state) {
   }
 }
 
-/* Table-row-wise sharding: with a slow scale-out network a heavily looked-up table goes to the 8
- * chips of one domain (1/8 of its lookups each, the partial sums reduce-scattered over the domain's
- * links, 1/8 of the pooled rows sent out by each) rather than to one chip or to all 32; with one
- * domain the option does not exist and a table_row constraint means row-wise. */
+/* Table-row-wise and grid sharding: with a slow scale-out network a heavily looked-up table goes to
+ * the 8 chips of one domain (1/8 of its lookups each, the partial sums reduce-scattered over the
+ * domain's links, 1/8 of the pooled rows sent out by each) rather than to one chip or to all 32; left
+ * to the planner it is cut into 4 column slices of 32 on the 4 domains, each slice table-row-wise
+ * (grid), so that every chip serves 1/8 of the lookups of a row a quarter as wide; with one domain
+ * neither option exists and a table_row or grid constraint means row-wise. */
 static void test_planner_table_row(void **state) {
   (void)state;
   sl_emb_table tables[1] = {{NULL, 4e7, 128, 40, 1.05, SL_SHARD_AUTO, 0}};
@@ -368,24 +374,28 @@ static void test_planner_table_row(void **state) {
   in.state_row = 4;
   in.dev_budget = 1e11, in.dev_s_per_byte = 1 / 3e12, in.dp_max_bytes = 0;
   in.comm_s_per_byte = 1 / 4e10, in.dom_rs_s_per_byte = 1 / 4e11; /* NICs 10x slower than the domain */
-  const sl_shard_kind want[] = {SL_SHARD_TABLE_ROW, SL_SHARD_ROW, SL_SHARD_ROW};
-  const int domain[] = {8, 32, 1};
-  for (int i = 0; i < 3; i++) {
+  const sl_shard_kind want[] = {SL_SHARD_GRID, SL_SHARD_TABLE_ROW, SL_SHARD_ROW, SL_SHARD_ROW, SL_SHARD_ROW};
+  const sl_shard_kind ask[] = {SL_SHARD_AUTO, SL_SHARD_TABLE_ROW, SL_SHARD_TABLE_ROW, SL_SHARD_GRID,
+                               SL_SHARD_TABLE_ROW};
+  const int domain[] = {8, 8, 32, 32, 1};
+  const size_t shards[] = {4, 1, 1, 1, 1};
+  for (int i = 0; i < 5; i++) {
     in.node_chips = domain[i];
-    tables[0].sharding = i == 0 ? SL_SHARD_AUTO : SL_SHARD_TABLE_ROW;
+    tables[0].sharding = ask[i];
     arena a;
     ar_init(&a);
     sl_shard_plan p;
     assert_int_equal(shard_plan(&a, &in, &p), SL_OK);
-    assert_true(p.feasible && p.n == 1);
+    assert_true(p.feasible && p.n == shards[i]);
     if (p.shards[0].kind != want[i])
       fail_msg("domains of %d: kind %d, want %d", domain[i], p.shards[0].kind, want[i]);
     check_plan(&in, &p);
-    if (i == 0) { /* by hand: 1/8 of the lookups, 1/8 of the pooled rows sent, the domain's reduce-scatter */
-      double L = 32 * 1024.0 * 40, out = 32 * 1024.0 * 128 * 2;
-      double cost = L / 8 * shard_lookup_bytes(&in, 128) / 3e12 + out / 8 * 2 / 4e10 + out * 2 / 4e11;
+    if (i <= 1) { /* by hand: 1/8 of the lookups of a slice's rows, 1/8 of its pooled rows sent, the
+                     domain's reduce-scatter of the slice's partial sums */
+      double w = i == 0 ? 32 : 128, L = 32 * 1024.0 * 40, out = 32 * 1024.0 * w * 2;
+      double cost = L / 8 * shard_lookup_bytes(&in, w) / 3e12 + out / 8 * 2 / 4e10 + out * 2 / 4e11;
       for (int c = 0; c < 32; c++)
-        close_to(p.load_s[c] + 1e-30, c < 8 ? cost : 1e-30, 1e-12, "load of a chip");
+        close_to(p.load_s[c] + 1e-30, i == 0 || c < 8 ? cost : 1e-30, 1e-12, "load of a chip");
     }
     ar_free(&a);
   }
@@ -414,6 +424,45 @@ static void test_table_row_step(void **state) {
   close_to(row_named(r, "pooled_all_to_all")->bytes, S / 8, 1e-12, "each chip sends 1/8");
   assert_true(row_named(r, "embedding.t0.trow")->time_s > 0);
   sl_result_free(r);
+  sl_scenario_free(sc);
+}
+
+/* The step with a grid-sharded table on 4 domains of 8: four column slices of 32, one a domain, each
+ * table-row-wise over its domain; each domain reduce-scatters its slice's partial sums over its own
+ * links and each chip sends 1/8 of them; the rows name the shard ".grid". */
+static void test_grid_step(void **state) {
+  (void)state;
+  sl_scenario *sc =
+      load("{chip: h100-sxm, system: {chips: 32, node_chips: 8, scale_up: {bw_GBps: 450},"
+           " scale_out: {bw_GBps: 50}}, task: train, train: {global_batch: 32768},"
+           " model: {dlrm: {dense_features: 13, tables: [{rows: 40000000, dim: 128, pooling: 20,"
+           " sharding: grid}], bottom_mlp: [128], top_mlp: [256, 1], interaction: {type: dot}}}}");
+  sl_result *r = run(sc);
+  assert_true(r->feasible);
+  const sl_row *rs = row_named(r, "pooled_reduce_scatter_domain");
+  double S = 32768.0 * 32 * sl_dtype_bytes[sc->a_dtype]; /* one slice's partial sums, every sample */
+  close_to(rs->bytes, S, 1e-12, "a slice's partial sums");
+  sl_net net;
+  net_init(&net, &sc->scale_up, &sc->scale_out, sc->node_chips);
+  close_to(rs->time_s, 7.0 / 8 * S / net.up_bw + 7 * net.up_lat, 1e-9, "ring over the domain");
+  close_to(row_named(r, "pooled_all_to_all")->bytes, S / 8, 1e-12, "each chip sends 1/8 of its slice");
+  const sl_row *g = row_named(r, "embedding.t0.grid");
+  assert_true(g->time_s > 0);
+  sl_result_free(r);
+  /* the same table table-row-wise on one domain: every chip of it serves the whole row width */
+  sl_scenario *tr =
+      load("{chip: h100-sxm, system: {chips: 32, node_chips: 8, scale_up: {bw_GBps: 450},"
+           " scale_out: {bw_GBps: 50}}, task: train, train: {global_batch: 32768},"
+           " model: {dlrm: {dense_features: 13, tables: [{rows: 40000000, dim: 128, pooling: 20,"
+           " sharding: table_row}], bottom_mlp: [128], top_mlp: [256, 1], interaction: {type: dot}}}}");
+  sl_result *rt = run(tr);
+  r = run(sc);
+  assert_true(rt->feasible &&
+              row_named(r, "embedding.t0.grid")->time_s < row_named(rt, "embedding.t0.trow")->time_s);
+  assert_true(r->step_time_s < rt->step_time_s);
+  sl_result_free(r);
+  sl_result_free(rt);
+  sl_scenario_free(tr);
   sl_scenario_free(sc);
 }
 
@@ -894,6 +943,7 @@ int main(void) {
       cmocka_unit_test(test_planner_spreads_domains),
       cmocka_unit_test(test_planner_table_row),
       cmocka_unit_test(test_table_row_step),
+      cmocka_unit_test(test_grid_step),
       cmocka_unit_test(test_evaluation_amortised),
       cmocka_unit_test(test_host_ops_by_hand),
       cmocka_unit_test(test_host_bound_step),
