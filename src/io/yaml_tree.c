@@ -13,6 +13,7 @@ enum { YT_MAX_DEPTH = 64, YT_MAX_ANCHORS = 1024, YT_MAX_NODES = 1000000, YT_MAX_
 typedef struct {
   const char *name;
   yt_node *node;
+  int open; /* a sequence or map still being read: an alias to it would make the tree a cycle */
 } anchor;
 
 typedef struct {
@@ -82,8 +83,15 @@ static sl_status register_anchor(yparse *y, const yaml_char_t *name, yt_node *n)
   if (!(y->anchors[y->n_anchors].name = ar_strdup(y->a, (const char *)name)))
     return err_set(y->err, SL_ERR_INTERNAL, y->file, n->line, "", "out of memory");
   y->anchors[y->n_anchors].node = n;
+  y->anchors[y->n_anchors].open = n->type != YT_SCALAR;
   y->n_anchors++;
   return SL_OK;
+}
+
+/* A sequence or map has been read to its end: aliases may refer to it from now on. */
+static void close_anchor(yparse *y, const yt_node *n) {
+  for (int i = y->n_anchors - 1; i >= 0; i--)
+    if (y->anchors[i].node == n) y->anchors[i].open = 0;
 }
 
 /* Grows an array in the arena by doubling (old storage is abandoned to the arena). */
@@ -106,6 +114,8 @@ static sl_status parse_node(yparse *y, yaml_event_t *ev, int depth, yt_node **ou
     const char *name = (const char *)ev->data.alias.anchor;
     for (int i = y->n_anchors - 1; i >= 0; i--)
       if (strcmp(y->anchors[i].name, name) == 0) {
+        if (y->anchors[i].open)
+          return perr(y, line, "YAML alias *%s inside the node it names (a cycle)", name);
         if ((s = count_nodes(y, y->anchors[i].node, line))) return s;
         *out = y->anchors[i].node;
         return SL_OK;
@@ -143,6 +153,7 @@ static sl_status parse_node(yparse *y, yaml_event_t *ev, int depth, yt_node **ou
       if (!n->items) return err_set(y->err, SL_ERR_INTERNAL, y->file, line, "", "out of memory");
       n->items[n->n++] = item;
     }
+    close_anchor(y, n);
     *out = n;
     return SL_OK;
   }
@@ -182,6 +193,7 @@ static sl_status parse_node(yparse *y, yaml_event_t *ev, int depth, yt_node **ou
       n->pairs[n->n].value = val;
       n->n++;
     }
+    close_anchor(y, n);
     *out = n;
     return SL_OK;
   }

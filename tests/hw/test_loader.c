@@ -158,6 +158,31 @@ static void test_missing_file(void **state) {
   ar_free(&a);
 }
 
+/* An alias inside the node its anchor names would make the tree a cycle (every walk of it endless):
+ * refused with the line; an alias after the node has closed is an ordinary reuse. */
+static void test_alias_cycle(void **state) {
+  (void)state;
+  const char *bad[] = {"a: &x {b: *x}\n", "a: &x [1, *x]\n", "- {name: &p {h: *p, e: *p}}\n",
+                       "top:\n  a: &x\n    b:\n      c: *x\n"};
+  for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+    arena a;
+    ar_init(&a);
+    yt_node *n;
+    sl_error err;
+    assert_int_equal(yt_parse(&a, bad[i], strlen(bad[i]), "cycle.yaml", &n, &err), SL_ERR_INPUT);
+    assert_non_null(strstr(err.message, "a cycle"));
+    assert_true(err.line >= 1);
+    ar_free(&a);
+  }
+  const char *ok = "a: &x {b: 1}\nc: {d: *x, e: *x}\n";
+  arena a;
+  ar_init(&a);
+  yt_node *n;
+  sl_error err;
+  assert_int_equal(yt_parse(&a, ok, strlen(ok), "reuse.yaml", &n, &err), SL_OK);
+  ar_free(&a);
+}
+
 static void test_alias_bomb(void **state) {
   (void)state;
   /* Nine levels of nine aliases: 9^9 nodes if expanded naively. */
@@ -441,6 +466,7 @@ int main(void) {
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_missing_file),
       cmocka_unit_test(test_alias_bomb),
+      cmocka_unit_test(test_alias_cycle),
       cmocka_unit_test(test_deep_nesting),
       cmocka_unit_test(test_all_presets_load),
       cmocka_unit_test(test_scenario_errors),
