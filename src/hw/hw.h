@@ -318,6 +318,7 @@ typedef struct sl_stack {
   int host_sync;
   int embedding_fused;   /* default true */
   int optimizer_foreach; /* default true */
+  int grid_sharding;     /* its sharding planner offers grid shards (plan/shard.c); default true */
   double host_ops_per_feature;
   /* host work of one serving-engine step, beside the device's (docs/chip-spec.md "Stacks"): a fixed
    * part (the scheduler's pass, launching the step, reading back the sampled tokens) and a part per

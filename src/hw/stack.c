@@ -170,8 +170,9 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   /* the case files scripts/refit fits them on, when not the cross-validated set's (read there) */
   st->fit_cases = NULL;
   if (!s) s = rd_string(r, n, "fit_cases", 0, &st->fit_cases);
-  st->embedding_fused = st->optimizer_foreach = 1;
+  st->embedding_fused = st->optimizer_foreach = st->grid_sharding = 1;
   if (!s) s = rd_bool(r, n, "host_sync", 0, &st->host_sync);
+  if (!s) s = rd_bool(r, n, "grid_sharding", 0, &st->grid_sharding);
   if (!s) s = rd_bool(r, n, "embedding_fused", 0, &st->embedding_fused);
   if (!s) s = rd_bool(r, n, "optimizer_foreach", 0, &st->optimizer_foreach);
   if (!s) s = rd_double(r, n, "host_ops_per_feature", 0, 0, 1000, &st->host_ops_per_feature);

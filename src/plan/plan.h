@@ -42,6 +42,7 @@ typedef struct sl_shard_in {
   double dp_max_bytes;                    /* a table is replicated only when it is at most this big */
   double state_row, state_value;          /* training: optimizer bytes per row and per value (row-wise
                                              Adagrad 4 and 0; SGD 0 and 0; Adam 0 and 8) */
+  int grid;                               /* the software offers grid shards (stack grid_sharding) */
   int node_chips;                         /* chips per scale-up domain (chips c/node_chips share one;
                                              0 or 1: no domains): equally loaded chips are taken from
                                              the least loaded domain first; with more than one domain

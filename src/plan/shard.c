@@ -273,6 +273,20 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
       only = SL_SHARD_ROW; /* one domain: its rows over all chips */
     if (only == SL_SHARD_GRID && (fmod(t->dim, 2) != 0 || t->dim / 2 < 32))
       only = SL_SHARD_TABLE_ROW; /* too narrow to slice: one slice, the whole table on one domain */
+    if (only == SL_SHARD_GRID && !in->grid) {
+      out->feasible = 0;
+      if (t->name)
+        snprintf(out->reason, sizeof out->reason,
+                 "embedding table %s asks for grid sharding, which the stack "
+                 "does not offer (grid_sharding: false)",
+                 t->name);
+      else
+        snprintf(out->reason, sizeof out->reason,
+                 "embedding table t%d asks for grid sharding, which the stack "
+                 "does not offer (grid_sharding: false)",
+                 ti);
+      return SL_OK;
+    }
     opt best, o;
     memset(&best, 0, sizeof best);
     int have = 0;
@@ -297,7 +311,7 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
       if ((only == SL_SHARD_AUTO || only == SL_SHARD_TABLE_ROW) &&
           try_option(in, out, t, SL_SHARD_TABLE_ROW, 1, 0, &o))
         if (!have || better(&o, &best)) best = o, have = 1;
-      for (int parts = 2; parts <= MAX_PARTS; parts *= 2) {
+      for (int parts = 2; in->grid && parts <= MAX_PARTS; parts *= 2) {
         if ((only != SL_SHARD_AUTO && only != SL_SHARD_GRID) || fmod(t->dim, parts) != 0 ||
             t->dim / parts < 32)
           continue;

@@ -358,6 +358,7 @@ static sl_status evaluate(const sl_scenario *sc, double mb, double eval_s, const
   in->state_row = sc->optimizer == SL_OPTIM_ADAGRAD ? 4.0 : 0;
   in->state_value = sc->optimizer == SL_OPTIM_ADAMW || sc->optimizer == SL_OPTIM_LAMB ? 8.0 : 0;
   in->node_chips = (int)fmin(sc->node_chips, z.n);
+  in->grid = sc->stack.grid_sharding;
   if (in->node_chips > 1 && z.n > in->node_chips)
     in->dom_rs_s_per_byte = dlrm_rs_time(&z.dctx.net, 1e10, in->node_chips, in->node_chips) / 1e10;
   if (fixed) /* the tables stay where training put them */

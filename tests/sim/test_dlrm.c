@@ -264,7 +264,7 @@ static void test_planner_memory(void **state) {
         in.comm_s_per_byte = chips[ci] > 1 ? 1 / 4e11 : 0, in.ar_s_per_byte = chips[ci] > 1 ? 2 / 4e11 : 0;
         in.dp_max_bytes = 0.01 * in.dev_budget;
         in.node_chips = chips[ci] >= 16 ? 8 : 0; /* 2 and 8 domains of 8: table-row-wise options */
-        in.dom_rs_s_per_byte = 1 / 8e11;
+        in.dom_rs_s_per_byte = 1 / 8e11, in.grid = 1;
         arena a;
         ar_init(&a);
         sl_shard_plan p;
@@ -374,13 +374,15 @@ static void test_planner_table_row(void **state) {
   in.state_row = 4;
   in.dev_budget = 1e11, in.dev_s_per_byte = 1 / 3e12, in.dp_max_bytes = 0;
   in.comm_s_per_byte = 1 / 4e10, in.dom_rs_s_per_byte = 1 / 4e11; /* NICs 10x slower than the domain */
-  const sl_shard_kind want[] = {SL_SHARD_GRID, SL_SHARD_TABLE_ROW, SL_SHARD_ROW, SL_SHARD_ROW, SL_SHARD_ROW};
-  const sl_shard_kind ask[] = {SL_SHARD_AUTO, SL_SHARD_TABLE_ROW, SL_SHARD_TABLE_ROW, SL_SHARD_GRID,
-                               SL_SHARD_TABLE_ROW};
-  const int domain[] = {8, 8, 32, 32, 1};
-  const size_t shards[] = {4, 1, 1, 1, 1};
-  for (int i = 0; i < 5; i++) {
+  const sl_shard_kind want[] = {SL_SHARD_GRID, SL_SHARD_TABLE_ROW, SL_SHARD_ROW,
+                                SL_SHARD_ROW,  SL_SHARD_ROW,       SL_SHARD_TABLE_ROW};
+  const sl_shard_kind ask[] = {SL_SHARD_AUTO, SL_SHARD_TABLE_ROW, SL_SHARD_TABLE_ROW,
+                               SL_SHARD_GRID, SL_SHARD_TABLE_ROW, SL_SHARD_AUTO};
+  const int domain[] = {8, 8, 32, 32, 1, 8};
+  const size_t shards[] = {4, 1, 1, 1, 1, 1};
+  for (int i = 0; i < 6; i++) {
     in.node_chips = domain[i];
+    in.grid = i < 5; /* the last: software without grid shards */
     tables[0].sharding = ask[i];
     arena a;
     ar_init(&a);
@@ -390,7 +392,7 @@ static void test_planner_table_row(void **state) {
     if (p.shards[0].kind != want[i])
       fail_msg("domains of %d: kind %d, want %d", domain[i], p.shards[0].kind, want[i]);
     check_plan(&in, &p);
-    if (i <= 1) { /* by hand: 1/8 of the lookups of a slice's rows, 1/8 of its pooled rows sent, the
+    if (i <= 1 || i == 5) { /* by hand: 1/8 of the lookups of a slice's rows, 1/8 of its pooled rows sent, the
                      domain's reduce-scatter of the slice's partial sums */
       double w = i == 0 ? 32 : 128, L = 32 * 1024.0 * 40, out = 32 * 1024.0 * w * 2;
       double cost = L / 8 * shard_lookup_bytes(&in, w) / 3e12 + out / 8 * 2 / 4e10 + out * 2 / 4e11;
@@ -463,6 +465,17 @@ static void test_grid_step(void **state) {
   sl_result_free(r);
   sl_result_free(rt);
   sl_scenario_free(tr);
+  sl_scenario_free(sc);
+  /* software whose planner has no grid shards: the constraint makes the scenario infeasible, saying why */
+  sc = load(
+      "{chip: h100-sxm, system: {chips: 32, node_chips: 8}, stack: {preset: torchrec-2024, grid_sharding:"
+      " false}, task: train, train: {global_batch: 32768}, model: {dlrm: {dense_features: 13, tables:"
+      " [{rows: 40000000, dim: 128, pooling: 20, sharding: grid}], bottom_mlp: [128], top_mlp: [256, 1],"
+      " interaction: {type: dot}}}}");
+  r = run(sc);
+  assert_false(r->feasible);
+  assert_non_null(strstr(r->reason, "grid_sharding: false"));
+  sl_result_free(r);
   sl_scenario_free(sc);
 }
 
