@@ -273,18 +273,17 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
       only = SL_SHARD_ROW; /* one domain: its rows over all chips */
     if (only == SL_SHARD_GRID && (fmod(t->dim, 2) != 0 || t->dim / 2 < 32))
       only = SL_SHARD_TABLE_ROW; /* too narrow to slice: one slice, the whole table on one domain */
+    char nm[64];
+    if (t->name)
+      snprintf(nm, sizeof nm, "%s", t->name);
+    else
+      snprintf(nm, sizeof nm, "t%d", ti);
     if (only == SL_SHARD_GRID && !in->grid) {
       out->feasible = 0;
-      if (t->name)
-        snprintf(out->reason, sizeof out->reason,
-                 "embedding table %s asks for grid sharding, which the stack "
-                 "does not offer (grid_sharding: false)",
-                 t->name);
-      else
-        snprintf(out->reason, sizeof out->reason,
-                 "embedding table t%d asks for grid sharding, which the stack "
-                 "does not offer (grid_sharding: false)",
-                 ti);
+      snprintf(
+          out->reason, sizeof out->reason,
+          "embedding table %s asks for grid sharding, which the stack does not offer (grid_sharding: false)",
+          nm);
       return SL_OK;
     }
     opt best, o;
@@ -321,11 +320,6 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
     }
     if (!have) {
       double bytes = t->rows * shard_bytes_per_row(in, t->dim);
-      char nm[64];
-      if (t->name)
-        snprintf(nm, sizeof nm, "%s", t->name);
-      else
-        snprintf(nm, sizeof nm, "t%d", ti);
       out->feasible = 0;
       snprintf(out->reason, sizeof out->reason,
                "embedding table %s (%.3g GiB%s) fits nowhere: %.3g GiB of device memory per chip is left for "
