@@ -268,6 +268,9 @@ typedef struct sl_stack {
   int gelu_epilogue; /* GELU runs in the epilogue of the GEMM before it, its backward in the data-gradient
                         GEMM's (cuBLASLt GELU_AUX_BIAS / DGELU_BGRAD), when the products are 2 bytes or wider */
   int fused_add_norm;   /* inference: each residual add runs inside the RMSNorm that follows it */
+  int quantized_attention; /* inference with products of a byte or less: the fused attention takes 8-bit
+                              inputs where the KV cache is 8-bit, and writes its output in the products'
+                              format for the output projection (no cast kernel between them) */
   sl_sampler sampler;   /* inference: how the engine draws each sequence's next token from its logits
                            (none: not costed, inside the stack's efficiency) */
   int custom_allreduce; /* all-reduces inside one scale-up domain run the engine's own P2P kernel

@@ -141,6 +141,7 @@ sl_status stack_from_node(reader *r, yt_node *n, sl_stack *st) {
   st->p2p_allreduce = (sl_p2p_kernel)p2p_kernel;
   if (!s) s = rd_bool(r, n, "gelu_epilogue", 0, &st->gelu_epilogue);
   if (!s) s = rd_bool(r, n, "fused_add_norm", 0, &st->fused_add_norm);
+  if (!s) s = rd_bool(r, n, "quantized_attention", 0, &st->quantized_attention);
   int sampler = SL_SAMPLER_NONE;
   if (!s) s = rd_enum(r, n, "sampler", 0, sl_sampler_names, &sampler);
   st->sampler = (sl_sampler)sampler;

@@ -1,6 +1,7 @@
 /* result.c — the public face of a result: running a scenario into an sl_result, reading its numbers
  * by the dotted keys of the JSON output (one table, KEYS), and writing that JSON (docs/formats.md
  * "Output of silica run --json").  The numbers themselves come from sim_run (sim.c). */
+#include "cost/cost.h"
 #include "sim/sim.h"
 
 #include <math.h>
@@ -87,7 +88,7 @@ static sl_status keep_roofline(const sl_scenario *sc, sl_result *res, sl_error *
   memset(rl, 0, sizeof *rl);
   rl->shared_bw_GBps = NAN;
   if (c->n_mem < 1) return SL_OK;
-  int dt = (int)sc->a_dtype;
+  int dt = (int)cost_lowering(sc).compute_dt; /* the format the matrix products run in */
   if (chip_peak_flops(c, (sl_dtype)dt) <= 0) dt = SL_BF16;
   if (chip_peak_flops(c, (sl_dtype)dt) <= 0) { /* neither: the chip's fastest format */
     double best = 0;

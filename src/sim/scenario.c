@@ -79,6 +79,13 @@ static sl_status read_spec(reader *r, yt_node *root, const char *key, const char
   return s;
 }
 
+/* Inference activations of this format are only the matrix products' inputs, bf16 between kernels:
+ * any 4-bit format, and a byte for a transformer (an op's 8-bit format is its operands' own). */
+static int narrow_activations(const sl_scenario *sc, int dt) {
+  double b = sl_dtype_bytes[dt];
+  return b < 1 || (b <= 1 && sc->model.kind == SL_MODEL_TRANSFORMER);
+}
+
 static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   static const char *const *names = sl_dtype_names;
   const char *const list[SL_DTYPE_COUNT + 1] = {names[0], names[1], names[2], names[3], names[4],
@@ -94,8 +101,10 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
      * take it, everything else (weights kept and sent, activations, norms, attention) stays bf16. */
     if (sc->task == SL_TASK_TRAIN && sl_dtype_bytes[dt] <= 1)
       sc->w_dtype = sc->a_dtype = sc->kv_dtype = SL_BF16;
-    /* Inference in a 4-bit format: the products take it (below), the activations stay bf16. */
-    if (sc->task != SL_TASK_TRAIN && sl_dtype_bytes[dt] < 1) sc->a_dtype = SL_BF16;
+    /* Inference in a 4-bit format: the products take it (below), the activations stay bf16; so do
+     * a transformer's in an 8-bit one (FP8 / INT8 engines quantize each product's input in the kernel
+     * before it and write bf16 from it: the residual stream, norms and all-reduces stay 2 bytes). */
+    if (sc->task != SL_TASK_TRAIN && narrow_activations(sc, dt)) sc->a_dtype = SL_BF16;
     return SL_OK;
   }
   rd_mark m = rd_push(r, "precision");
@@ -136,10 +145,9 @@ static sl_status read_precision(reader *r, yt_node *root, sl_scenario *sc) {
   if (kv < 0) kv = a;
   if (g < 0) g = a;
   /* 4-bit activations are the products' inputs only (NVFP4 / MXFP4 inference: the kernel before a
-   * product writes its block-scaled 4-bit copy); between kernels the activations stay bf16. */
-  if (sl_dtype_bytes[a] < 1 && sc->task != SL_TASK_TRAIN) {
-    a = SL_BF16;
-  }
+   * product writes its block-scaled 4-bit copy); between kernels the activations stay bf16, and so
+   * do a transformer's 8-bit ones (narrow_activations). */
+  if (sc->task != SL_TASK_TRAIN && narrow_activations(sc, a)) a = SL_BF16;
   sc->w_dtype = (sl_dtype)w, sc->a_dtype = (sl_dtype)a, sc->kv_dtype = (sl_dtype)kv,
   sc->g_dtype = (sl_dtype)g;
   sc->precision_is_map = 1;

@@ -53,6 +53,7 @@ typedef struct gb {
   int cast_fused;         /* the next product's operand cast is fused into the kernel that made it */
   double tp_k;            /* tensor-parallel ranks per scale-up domain */
   int fused_ew, fused_attn, train, oom;
+  int attn_quant_out;   /* the fused attention writes the output projection's quantized input itself */
   int paged;            /* inference attention reads and writes a serving engine's paged KV cache */
   int fused_ce;         /* the loss is one fused kernel a pass (lowering) */
   int gelu_epi;         /* GELU in the GEMM epilogue (lowering) */
@@ -501,6 +502,7 @@ static void layer_fwd(gb *b, const pass *p, int moe, int attention_only) {
            2.0 * T * tf_kv_bytes_per_token(t, b->p.tp, 1, b->sc->kv_dtype), 0); /* read and write K, V */
   cp_ring(b, "cp_kv_ring", b->phase, T, 1);
   attention_fwd(b, p);
+  b->cast_fused = b->attn_quant_out; /* TensorRT-LLM's out_scale: the attention's epilogue quantizes */
   gemm(b, "attn_out", SL_CAT_GEMM, T, h, qd, 1, 1);
   tp_exit(b, b->p.sp ? "tp_reducescatter_attn" : "tp_allreduce_attn", T);
   if (!an) residual(b, "residual_attn", T);
@@ -911,7 +913,10 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   /* No attention kernel takes 4-bit inputs: with 4-bit products (NVFP4 / MXFP4, their inputs
    * written by the kernel before them) attention runs in the KV cache's format where that is a byte
    * or wider and the chip multiplies it (FP8 FMHA over an FP8 KV cache), else in bf16. */
-  if (sl_dtype_bytes[lw->compute_dt] < 1) {
+  /* With 8-bit products the stack's own (quantized_attention: TensorRT-LLM's FP8 context FMHA and
+   * XQA) does the same over an 8-bit KV cache. */
+  int q_attn = sc->stack.quantized_attention && sc->task != SL_TASK_TRAIN && lw->cast_inputs;
+  if (sl_dtype_bytes[lw->compute_dt] < 1 || (q_attn && sl_dtype_bytes[lw->compute_dt] <= 1)) {
     sl_dtype kv = sc->kv_dtype;
     if (sl_dtype_bytes[kv] >= 1 && sl_dtype_bytes[kv] < sl_dtype_bytes[b->attn_dt] &&
         sc->chip.mat_macs_per_cycle[kv] > 0)
@@ -922,6 +927,7 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->wb = sl_dtype_bytes[sc->w_dtype];
   b->fused_ew = lw->fused_ew;
   b->fused_attn = lw->fused_attn;
+  b->attn_quant_out = sc->stack.quantized_attention && sc->task != SL_TASK_TRAIN && lw->fused_attn;
   b->attn_family = lw->attn_family;
   b->fused_grad_accum = lw->fused_grad_accum;
   b->fused_ce = lw->fused_ce;
