@@ -179,7 +179,9 @@ static void test_latency_interval(void **state) {
   if (sl_scenario_run_ex(sc, &rp, &r, &err)) fail_msg("run failed: %s", err.message);
   double thr = sl_result_number(plain, "serve.throughput_tokens_per_s");
   double speed[2] = {sl_result_number(plain, "interval.hi") / thr, sl_result_number(plain, "interval.lo") / thr};
-  assert_true(speed[0] > 1 && speed[1] < 1);
+  /* the fast end first; the interval comes from the peers' residuals, so where they lean one way it
+   * need not hold the point (both ends then faster or slower than it) */
+  assert_true(speed[0] > speed[1]);
   assert_true(isnan(sl_result_number(plain, "serve.ttft_p99_hi_s"))); /* not asked: no key */
   static const char *const end[2] = {"lo", "hi"}, *const lat[4] = {"ttft_p50", "ttft_p99", "tpot_p50", "tpot_p99"};
   for (int k = 0; k < 2; k++) {
@@ -195,14 +197,19 @@ static void test_latency_interval(void **state) {
       double got = sl_result_number(r, key), want = sl_result_number(ref, point) / speed[k];
       print_message("%s %.4f s (reference %.4f s; point %.4f s)\n", key, got, want, sl_result_number(r, point));
       assert_rel(got, want, 1e-3, key);
-      if (k == 0) assert_true(got <= sl_result_number(r, point));
+      if (speed[k] >= 1) assert_true(got <= sl_result_number(r, point));
       else assert_true(got >= sl_result_number(r, point));
     }
     sl_result_free(ref);
     sl_scenario_free(ref_sc);
   }
-  /* near capacity the slow end's queue is a multiple of the point's */
-  assert_true(sl_result_number(r, "serve.ttft_p99_hi_s") > 2 * sl_result_number(r, "serve.ttft_p99_s"));
+  /* near capacity the queue amplifies the speed: the ends' p99 TTFT differ by more than their speeds
+   * (a step 1/s as long alone would scale it by s), and where the slow end is slower than the nominal
+   * engine its queue is a multiple of the point's */
+  double slow = sl_result_number(r, "serve.ttft_p99_hi_s"), fast = sl_result_number(r, "serve.ttft_p99_lo_s");
+  print_message("speeds %.4f and %.4f; p99 TTFT %.4f s and %.4f s\n", speed[0], speed[1], fast, slow);
+  assert_true(slow / fast > speed[0] / speed[1]);
+  if (speed[1] < 1) assert_true(slow > 2 * sl_result_number(r, "serve.ttft_p99_s"));
   /* the point figures are the plain run's */
   assert_rel(sl_result_number(r, "serve.ttft_p99_s"), sl_result_number(plain, "serve.ttft_p99_s"), 1e-12, "point");
   sl_result_free(plain), sl_result_free(r);
