@@ -236,6 +236,14 @@ static void place(const sl_shard_in *in, sl_shard_plan *p, int ti, const sl_emb_
   }
 }
 
+/* A table's name for the planner's reasons: its own, else its index. */
+static void table_name(const sl_emb_table *t, int ti, char *buf, size_t size) {
+  if (t->name)
+    snprintf(buf, size, "%s", t->name);
+  else
+    snprintf(buf, size, "t%d", ti);
+}
+
 sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
   const sl_dlrm *d = in->d;
   int n = in->chips;
@@ -273,12 +281,9 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
       only = SL_SHARD_ROW; /* one domain: its rows over all chips */
     if (only == SL_SHARD_GRID && (fmod(t->dim, 2) != 0 || t->dim / 2 < 32))
       only = SL_SHARD_TABLE_ROW; /* too narrow to slice: one slice, the whole table on one domain */
-    char nm[64];
-    if (t->name)
-      snprintf(nm, sizeof nm, "%s", t->name);
-    else
-      snprintf(nm, sizeof nm, "t%d", ti);
+    char nm[64];                 /* the table's name in a reason, made only for one */
     if (only == SL_SHARD_GRID && !in->grid) {
+      table_name(t, ti, nm, sizeof nm);
       out->feasible = 0;
       snprintf(
           out->reason, sizeof out->reason,
@@ -320,6 +325,7 @@ sl_status shard_plan(arena *a, const sl_shard_in *in, sl_shard_plan *out) {
     }
     if (!have) {
       double bytes = t->rows * shard_bytes_per_row(in, t->dim);
+      table_name(t, ti, nm, sizeof nm);
       out->feasible = 0;
       snprintf(out->reason, sizeof out->reason,
                "embedding table %s (%.3g GiB%s) fits nowhere: %.3g GiB of device memory per chip is left for "

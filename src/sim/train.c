@@ -742,10 +742,10 @@ sl_status train_run(const sl_scenario *sc, sl_result *res, size_t top_n, sl_erro
   if (S.n_top) {
     res->top = ar_alloc(&res->a, S.n_top * sizeof *res->top);
     if (!res->top) return err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
+    double peak = chip_peak_flops(&sc->chip, cost_lowering(sc).compute_dt) * sc->chips;
     for (size_t i = 0; i < S.n_top; i++) {
       const sl_plan *p = &S.top[i];
       const teval *e = &((const costed *)plan_search_top_payload(&S, i))->e;
-      double peak = chip_peak_flops(&sc->chip, cost_lowering(sc).compute_dt) * sc->chips;
       res->top[i] =
           (sl_plan_row){*p, e->step, peak > 0 ? e->model_flops / (e->step * peak) : 0, e->mem.per_chip_bytes};
     }

@@ -915,8 +915,9 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
    * or wider and the chip multiplies it (FP8 FMHA over an FP8 KV cache), else in bf16. */
   /* With 8-bit products the stack's own (quantized_attention: TensorRT-LLM's FP8 context FMHA and
    * XQA) does the same over an 8-bit KV cache. */
-  int q_attn = sc->stack.quantized_attention && sc->task != SL_TASK_TRAIN && lw->cast_inputs;
-  if (sl_dtype_bytes[lw->compute_dt] < 1 || (q_attn && sl_dtype_bytes[lw->compute_dt] <= 1)) {
+  int q_attn = sc->stack.quantized_attention && sc->task != SL_TASK_TRAIN;
+  if (sl_dtype_bytes[lw->compute_dt] < 1 ||
+      (q_attn && lw->cast_inputs && sl_dtype_bytes[lw->compute_dt] <= 1)) {
     sl_dtype kv = sc->kv_dtype;
     if (sl_dtype_bytes[kv] >= 1 && sl_dtype_bytes[kv] < sl_dtype_bytes[b->attn_dt] &&
         sc->chip.mat_macs_per_cycle[kv] > 0)
@@ -927,7 +928,7 @@ static void gb_init(gb *b, arena *a, const sl_scenario *sc, const sl_lowering *l
   b->wb = sl_dtype_bytes[sc->w_dtype];
   b->fused_ew = lw->fused_ew;
   b->fused_attn = lw->fused_attn;
-  b->attn_quant_out = sc->stack.quantized_attention && sc->task != SL_TASK_TRAIN && lw->fused_attn;
+  b->attn_quant_out = q_attn && lw->fused_attn;
   b->attn_family = lw->attn_family;
   b->fused_grad_accum = lw->fused_grad_accum;
   b->fused_ce = lw->fused_ce;
