@@ -254,6 +254,13 @@ if run "attention paged" 0 run --chip h100-sxm --model "${ATT%\}}, paged: true}"
       bad "paged: the call's and 64 sequences' figures not added"
     fi
 fi
+# a tile's max_rows (the library runs it for products of up to that many rows): one tile at least
+# must serve products of any size, else exit 2 naming the file, line and key
+sed -e '/^  tiles:/,/^[a-z]/{/^    - /d}' -e 's/^  tiles:.*/  tiles:\n    - {m: 16, n: 64, k: 64, max_rows: 16}/' \
+  data/chips/h100-sxm.yaml >"$TMP/few-rows-chip.yaml"
+if input_error "tiles all with max_rows" run --chip "$TMP/few-rows-chip.yaml" --model llama3.1-8b --task decode --batch 1; then
+  contains "tiles all with max_rows names the key" "$TMP/err" 'few-rows-chip.yaml:42: chip.kernels.tiles: every tile has max_rows'
+fi
 input_error "attention paged not a bool" run --chip h100-sxm --task infer \
   --model '{op: attention, batch: 4, seq_len: 1, kv_len: 64, heads: 16, head_dim: 128, paged: 3}'
 if run "show chip paged figures" 0 show chip h100-sxm; then

@@ -374,6 +374,9 @@ static sl_cost gemm_search(const sl_costctx *ctx, const sl_gemm_shape *g, int *i
   int grouped = grouped_raster_applies(c, g); /* otherwise the screening count is the whole one */
   for (int i = 0; i < c->n_tiles; i++) {
     sl_tile t = c->tiles[i];
+    /* a library's dispatch runs some tiles only for products of a few rows (the swapped few-row
+     * kernels of vLLM's Hopper fp8 GEMMs: up to 16 rows; above, their 64-row tile) */
+    if (t.max_rows > 0 && g->m > t.max_rows) continue;
     double out_tiles = g->batch * ceil(g->m / t.m) * ceil(g->n / t.n);
     for (int s = 1; s <= c->max_split_k; s *= 2) {
       if (s > 1 && (c->stream_k || out_tiles * s > 2.0 * c->cores || g->k / s < 2.0 * t.k)) break;

@@ -205,22 +205,27 @@ static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
       s = rd_fail(r, t, "at most %d tiles", SL_MAX_TILES);
     for (size_t i = 0; !s && i < t->n; i++) {
       rd_mark m3 = rd_push_index(r, i);
-      long a = 0, b = 0, kk = 0, wm = 0, wn = 0;
+      long a = 0, b = 0, kk = 0, wm = 0, wn = 0, mr = 0;
       s = rd_map(r, t->items[i]);
       if (!s) s = rd_int(r, t->items[i], "m", 1, 1, 65536, &a);
       if (!s) s = rd_int(r, t->items[i], "n", 1, 1, 65536, &b);
       if (!s) s = rd_int(r, t->items[i], "k", 1, 1, 65536, &kk);
       if (!s) s = rd_int(r, t->items[i], "warp_m", 0, 1, 65536, &wm);
       if (!s) s = rd_int(r, t->items[i], "warp_n", 0, 1, 65536, &wn);
+      if (!s) s = rd_int(r, t->items[i], "max_rows", 0, 1, 1 << 30, &mr);
       if (!s && (wm > 0) != (wn > 0))
         s = rd_fail(r, t->items[i], "warp_m and warp_n go together (the warp tile)");
       if (!s && wm > 0 && (a % wm != 0 || b % wn != 0))
         s = rd_fail(r, t->items[i], "warp tile %ldx%ld does not divide the tile %ldx%ld", wm, wn, a, b);
       if (!s) s = rd_done(r, t->items[i]);
-      c->tiles[i] = (sl_tile){(int)a, (int)b, (int)kk, (int)wm, (int)wn};
+      c->tiles[i] = (sl_tile){(int)a, (int)b, (int)kk, (int)wm, (int)wn, (int)mr};
       c->n_tiles = (int)i + 1;
       rd_pop(r, m3);
     }
+    int any = 0; /* a tile for products of every size */
+    for (int i = 0; !s && i < c->n_tiles; i++)
+      any |= c->tiles[i].max_rows == 0;
+    if (!s && !any) s = rd_fail(r, t, "every tile has max_rows: at least one must serve products of any size");
     rd_pop(r, m2);
   }
   if (!s) s = rd_done(r, k);

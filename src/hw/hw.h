@@ -66,6 +66,7 @@ typedef struct sl_link {
 typedef struct sl_tile {
   int m, n, k;
   int warp_m, warp_n;
+  int max_rows; /* the most rows of a product the library runs this tile for; 0: any */
 } sl_tile;
 
 /* ---- energy per action of one chip (src/cost/energy.c, docs/energy-cost.md) -------------------

@@ -108,7 +108,7 @@ static void test_closed_forms(void **state) {
   fixture f;
   load(&f, "a100-sxm-80gb");
   sl_gemm_shape g = shape(4096, 4096, 4096, 1);
-  sl_cost c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0}, 1);
+  sl_cost c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0, 0}, 1);
   assert_rel(c.flops, 2.0 * 4096 * 4096 * 4096, 1e-12, "flops");
   assert_rel(c.tiles, 32 * 16, 1e-12, "tiles");
   assert_rel(c.waves, ceil(512.0 / 108), 1e-12, "waves");
@@ -123,13 +123,13 @@ static void test_closed_forms(void **state) {
                                   bytes / (chip_dram(&f.chip)->bw_GBps * 1e9)));
   /* Padding: M = 129 with 128-row tiles costs two tile rows. */
   sl_gemm_shape p = shape(129, 4096, 4096, 1);
-  sl_cost cp = cost_gemm_config(&f.ctx, &p, (sl_tile){128, 128, 64, 0, 0}, 1);
+  sl_cost cp = cost_gemm_config(&f.ctx, &p, (sl_tile){128, 128, 64, 0, 0, 0}, 1);
   assert_rel(cp.flops, 2.0 * 256 * 4096 * 4096, 1e-12, "padded flops");
   ar_free(&f.a);
   /* Stream-K (H100): the cores share the tiles evenly, no partial last wave. */
   load(&f, "h100-sxm");
   assert_true(f.chip.stream_k);
-  c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0}, 1);
+  c = cost_gemm_config(&f.ctx, &g, (sl_tile){128, 256, 64, 0, 0, 0}, 1);
   assert_rel(c.waves, 512.0 / 132, 1e-12, "stream-K waves");
   peak = chip_peak_flops(&f.chip, SL_BF16) * f.chip.eff_gemm[SL_BF16];
   assert_int_equal(c.bound, SL_BOUND_COMPUTE);
@@ -230,7 +230,7 @@ static void test_fragment_reads(void **state) {
   fixture f;
   load(&f, "a100-sxm-80gb");
   sl_gemm_shape g = {4096, 12288, 12288, 1, SL_FP16, 2, 2, 2};
-  sl_tile small = {128, 64, 64, 64, 32}, bare = {128, 64, 64, 0, 0};
+  sl_tile small = {128, 64, 64, 64, 32, 0}, bare = {128, 64, 64, 0, 0, 0};
   assert_rel(gemm_fragment_bytes_per_mac(&g, small), 2.0 / 32 + 2.0 / 64, 1e-12, "fragment bytes per MAC");
   assert_rel(gemm_fragment_bytes_per_mac(&g, bare), 0, 1e-12, "no warp tile, no fragment reads");
   sl_cost c = cost_gemm_config(&f.ctx, &g, small, 1), b = cost_gemm_config(&f.ctx, &g, bare, 1);
@@ -504,7 +504,7 @@ static void test_few_rows_tile(void **state) {
   sl_cost c = cost_gemm(&f.ctx, &g);
   assert_true(c.tile.m == 16);
   assert_rel(c.macs, 16.0 * 14336 * 4096, 1e-12, "no padded rows");
-  sl_cost wide = cost_gemm_config(&f.ctx, &g, (sl_tile){64, 256, 64, 0, 0}, 1);
+  sl_cost wide = cost_gemm_config(&f.ctx, &g, (sl_tile){64, 256, 64, 0, 0, 0}, 1);
   assert_rel(wide.macs, 4 * c.macs, 1e-12, "a 64-row tile pads 16 rows to 64");
   assert_true(wide.dram_bytes == c.dram_bytes);
   energy_of_cost(&f.chip, SL_BF16, 0, &c);
@@ -537,6 +537,29 @@ static void test_few_rows_tile(void **state) {
   ar_free(&f.a);
 }
 
+/* A tile's max_rows: the library runs the swapped 16-row tile for up to 16 rows only.  An fp8
+ * product of 24 rows against Llama 3.1 405B's feed-forward weights over tp 8 is a little faster in
+ * two 16-row tiles (fewer padded MACs under the stream's stall) but reads the weights' panels twice
+ * from the shared level; vLLM runs it in one 64-row tile, and so does the model. */
+static void test_tile_max_rows(void **state) {
+  (void)state;
+  fixture f;
+  load(&f, "h100-sxm");
+  energy_derive(&f.chip, 1);
+  sl_gemm_shape g = {24, 13312, 16384, 1, SL_FP8, 1, 1, 2};
+  sl_cost c = cost_gemm(&f.ctx, &g);
+  assert_int_equal(c.tile.m, 64);
+  g.m = 16;
+  assert_int_equal(cost_gemm(&f.ctx, &g).tile.m, 16); /* within its rows it is still taken */
+  for (int i = 0; i < f.chip.n_tiles; i++) /* without the limit the two 16-row tiles win */
+    f.chip.tiles[i].max_rows = 0;
+  g.m = 24;
+  sl_cost free = cost_gemm(&f.ctx, &g);
+  assert_int_equal(free.tile.m, 16);
+  assert_true(free.time_s < c.time_s && free.l2_bytes > 1.5 * c.l2_bytes);
+  ar_free(&f.a);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ref_a100),       cmocka_unit_test(test_ref_h100),
@@ -546,7 +569,7 @@ int main(void) {
       cmocka_unit_test(test_memo_exact),     cmocka_unit_test(test_fp32_on_vector_units),
       cmocka_unit_test(test_fragment_reads), cmocka_unit_test(test_grouped_raster),
       cmocka_unit_test(test_format_latency), cmocka_unit_test(test_cold_cache),
-      cmocka_unit_test(test_stream_stall),
+      cmocka_unit_test(test_stream_stall),   cmocka_unit_test(test_tile_max_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
