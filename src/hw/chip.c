@@ -225,7 +225,8 @@ static sl_status read_kernels(reader *r, yt_node *chip, sl_chip *c) {
     int any = 0; /* a tile for products of every size */
     for (int i = 0; !s && i < c->n_tiles; i++)
       any |= c->tiles[i].max_rows == 0;
-    if (!s && !any) s = rd_fail(r, t, "every tile has max_rows: at least one must serve products of any size");
+    if (!s && !any)
+      s = rd_fail(r, t, "every tile has max_rows: at least one must serve products of any size");
     rd_pop(r, m2);
   }
   if (!s) s = rd_done(r, k);

@@ -551,7 +551,7 @@ static void test_tile_max_rows(void **state) {
   assert_int_equal(c.tile.m, 64);
   g.m = 16;
   assert_int_equal(cost_gemm(&f.ctx, &g).tile.m, 16); /* within its rows it is still taken */
-  for (int i = 0; i < f.chip.n_tiles; i++) /* without the limit the two 16-row tiles win */
+  for (int i = 0; i < f.chip.n_tiles; i++)            /* without the limit the two 16-row tiles win */
     f.chip.tiles[i].max_rows = 0;
   g.m = 24;
   sl_cost free = cost_gemm(&f.ctx, &g);
