@@ -71,6 +71,7 @@ void net_init(sl_net *net, const sl_link *up, const sl_link *out, double node_ch
   net->up_sw_lat = up->switch_reduce_latency_s;
   net->up_p2p = up->bw_GBps * 1e9 * up->p2p_efficiency;
   net->up_p2p_lat = up->p2p_latency_s;
+  net->up_p2p_peer = up->p2p_peer_latency_s;
   /* the one-shot kernel: its own figures where the link gives them, else the two-shot kernel's */
   int own = up->p2p_one_shot_efficiency > 0;
   net->up_p2p1 = own ? up->bw_GBps * 1e9 * up->p2p_one_shot_efficiency : net->up_p2p;
@@ -180,7 +181,9 @@ static double ar_switch(const sl_net *net, const proto *p, double S, double n, d
  * 2 (n-1)/n S in.  vLLM takes one-shot for 2 ranks, for fewer than 512 KiB on up to 4 ranks and
  * fewer than 256 KiB on up to 8, two-shot otherwise, and the kernel only for 2, 4, 6 or 8 ranks
  * and buffers up to 8 MiB (its max_size; larger ones go to NCCL), unless the stack names one
- * kernel (p2p_allreduce).  A two-shot stage costs the link's p2p_latency_s and its loads run at
+ * kernel (p2p_allreduce).  A two-shot stage costs the link's p2p_latency_s and p2p_peer_latency_s
+ * for each of the n-1 peers it waits on at its barrier and loads from (on B200 a stage takes 8.6 us
+ * on 4 ranks and 12.7 us on 8: data/validation/collectives-b200-vllm.yaml), and its loads run at
  * p2p_efficiency (the kernel runs on 36 blocks: fewer SMs than the link could use); the one-shot
  * kernel reads the same links in another pattern at its own p2p_one_shot_efficiency and
  * p2p_one_shot_latency_s (on H100 close to twice the rate: data/validation/collectives.yaml),
@@ -194,7 +197,8 @@ sl_cost cost_allreduce_p2p(const sl_net *net, double S, double n, sl_p2p_kernel 
   int one_shot = kernel == SL_P2P_AUTO ? ranks == 2 || (ranks <= 4 && S < 512.0 * 1024) || S < 256.0 * 1024
                                        : kernel == SL_P2P_ONE_SHOT;
   if (one_shot) return result((n - 1) * S / (net->up_p2p1 * net_up_share(net, n)), net->up_p2p1_lat);
-  return result(2 * (n - 1) / n * S / (net->up_p2p * net_up_share(net, n)), 2 * net->up_p2p_lat);
+  return result(2 * (n - 1) / n * S / (net->up_p2p * net_up_share(net, n)),
+                2 * (net->up_p2p_lat + (n - 1) * net->up_p2p_peer));
 }
 
 /* PyTorch symmetric memory's multimem all-reduce (torch.ops.symm_mem.multimem_all_reduce_, which

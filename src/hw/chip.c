@@ -51,6 +51,7 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
   if (!s) s = rd_double(r, l, "switch_reduce_latency_s", 0, 0, 1e-3, &out->switch_reduce_latency_s);
   if (!s) s = rd_double(r, l, "p2p_efficiency", 0, 0, 1, &out->p2p_efficiency);
   if (!s) s = rd_double(r, l, "p2p_latency_s", 0, 0, 1e-3, &out->p2p_latency_s);
+  if (!s) s = rd_double(r, l, "p2p_peer_latency_s", 0, 0, 1e-4, &out->p2p_peer_latency_s);
   if (!s) s = rd_double(r, l, "p2p_one_shot_efficiency", 0, 0, 1, &out->p2p_one_shot_efficiency);
   if (!s) s = rd_double(r, l, "p2p_one_shot_latency_s", 0, 0, 1e-3, &out->p2p_one_shot_latency_s);
   if (!s) s = rd_double(r, l, "multimem_efficiency", 0, 0, 1, &out->multimem_efficiency);
@@ -83,6 +84,7 @@ sl_status link_check_role(reader *r, yt_node *l, const char *key) {
                                    "multimem_latency_s",
                                    "p2p_efficiency",
                                    "p2p_latency_s",
+                                   "p2p_peer_latency_s",
                                    "p2p_one_shot_efficiency",
                                    "p2p_one_shot_latency_s",
                                    "symm_two_shot_efficiency",
@@ -94,10 +96,11 @@ sl_status link_check_role(reader *r, yt_node *l, const char *key) {
     yt_pair *p = yt_find(l, sw[i]);
     if (!p) continue;
     rd_mark m = rd_push(r, sw[i]);
-    const char *why = i < 4    ? "only the scale-up link reduces in its switch (NVLink SHARP)"
-                      : i < 10 ? "only the scale-up link carries peer-to-peer all-reduce kernels"
-                      : i < 11 ? "only the scale-up link is a mesh of point-to-point links"
-                               : "a ring's local step is the chip's own: one figure, on the scale-up link";
+    const char *why = i < 4                                ? "only the scale-up link reduces in its switch (NVLink SHARP)"
+                      : strcmp(sw[i], "mesh_links") == 0 ? "only the scale-up link is a mesh of point-to-point links"
+                      : strcmp(sw[i], "local_GBps") == 0
+                          ? "a ring's local step is the chip's own: one figure, on the scale-up link"
+                          : "only the scale-up link carries peer-to-peer all-reduce kernels";
     sl_status s = rd_fail(r, p->value, "%s", why);
     rd_pop(r, m);
     return s;

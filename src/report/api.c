@@ -71,6 +71,7 @@ void link_json(jbuf *b, const char *key, const sl_link *l) {
              {"switch_reduce_latency_s", l->switch_reduce_latency_s},
              {"p2p_efficiency", l->p2p_efficiency},
              {"p2p_latency_s", l->p2p_latency_s},
+             {"p2p_peer_latency_s", l->p2p_peer_latency_s},
              {"p2p_one_shot_efficiency", l->p2p_one_shot_efficiency},
              {"p2p_one_shot_latency_s", l->p2p_one_shot_latency_s},
              {"multimem_efficiency", l->multimem_efficiency},

@@ -128,7 +128,8 @@ static void link_collectives_text(jbuf *b, const sl_link *l) {
   if (!(l->ll_efficiency > 0 || l->switch_reduce_efficiency > 0 || l->p2p_efficiency > 0 ||
         l->multimem_efficiency > 0 || l->base_latency_s > 0 || l->local_GBps > 0))
     return;
-  char t[6][32];
+  char t[7][32];
+  unit_time(l->p2p_peer_latency_s, t[6], sizeof t[6]);
   unit_time(l->p2p_one_shot_latency_s, t[4], sizeof t[4]);
   unit_time(l->symm_two_shot_latency_s, t[5], sizeof t[5]);
   unit_time(l->base_latency_s, t[0], sizeof t[0]);
@@ -145,6 +146,7 @@ static void link_collectives_text(jbuf *b, const sl_link *l) {
                l->p2p_one_shot_efficiency, t[4], l->p2p_efficiency, t[2]);
   else if (l->p2p_efficiency > 0)
     rep_printf(b, "; peer-to-peer kernel %.3g, %s a stage", l->p2p_efficiency, t[2]);
+  if (l->p2p_efficiency > 0 && l->p2p_peer_latency_s > 0) rep_printf(b, " and %s a peer", t[6]);
   if (l->multimem_efficiency > 0) rep_printf(b, "; multimem kernel %.3g, %s", l->multimem_efficiency, t[3]);
   if (l->symm_two_shot_efficiency > 0)
     rep_printf(b, "; symmetric-memory two-shot kernel %.3g, %s", l->symm_two_shot_efficiency, t[5]);

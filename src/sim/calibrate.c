@@ -34,6 +34,7 @@ enum {
   P_UP_SWLAT,   /* links.scale_up.switch_reduce_latency_s: its fixed time per call */
   P_UP_P2P,     /* links.scale_up.p2p_efficiency: a custom P2P all-reduce kernel's bandwidth */
   P_UP_P2PLAT,  /* links.scale_up.p2p_latency_s: its fixed time per stage */
+  P_UP_P2PPEER, /* links.scale_up.p2p_peer_latency_s: its two-shot stage's time per peer */
   P_UP_P2P1,    /* links.scale_up.p2p_one_shot_efficiency: the one-shot kernel's own bandwidth */
   P_UP_P2P1LAT, /* links.scale_up.p2p_one_shot_latency_s: its fixed time */
   P_UP_MM,      /* links.scale_up.multimem_efficiency: a multimem all-reduce kernel's bandwidth */
@@ -54,7 +55,7 @@ enum {
 
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
-  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT ||
+  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT || p == P_UP_P2PPEER ||
          p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_UP_S2LAT || p == P_TILE || p == P_PCALL ||
          p == P_PSEQ || p >= P_GLAT;
 }
@@ -90,6 +91,8 @@ static double *slot(sl_scenario *sc, int p) {
     return &sc->scale_up.p2p_efficiency;
   case P_UP_P2PLAT:
     return &sc->scale_up.p2p_latency_s;
+  case P_UP_P2PPEER:
+    return &sc->scale_up.p2p_peer_latency_s;
   case P_UP_P2P1:
     return &sc->scale_up.p2p_one_shot_efficiency;
   case P_UP_P2P1LAT:
@@ -153,6 +156,8 @@ static void key_of(int p, char *buf, size_t n) {
     snprintf(buf, n, "links.scale_up.p2p_efficiency");
   else if (p == P_UP_P2PLAT)
     snprintf(buf, n, "links.scale_up.p2p_latency_s");
+  else if (p == P_UP_P2PPEER)
+    snprintf(buf, n, "links.scale_up.p2p_peer_latency_s");
   else if (p == P_UP_P2P1)
     snprintf(buf, n, "links.scale_up.p2p_one_shot_efficiency");
   else if (p == P_UP_P2P1LAT)
@@ -194,6 +199,9 @@ typedef struct fitctx {
   unsigned char *half; /* 0 training, 1 held out: alternating among the cases of one metric */
   unsigned char *mem_gemm; /* a GEMM on the memory side of its roofline at the figures as given: its
                               MAC rate shows only through the stream's stall (kernels.gemm_stream_stall) */
+  double hold_ranks; /* > 1: the two-shot kernel's time per peer moves with its stage's time on this
+                        many ranks held (p2p_latency_s takes the difference), 0: alone */
+  double hold_stage; /* that stage's time, taken when the search of the time per peer starts */
 } fitctx;
 
 /* The metric a figure is fitted to. */
@@ -255,6 +263,9 @@ static double predict(fitctx *f, size_t i) {
 
 static void set_all(fitctx *f, int p, double v) {
   for (size_t i = 0; i < f->n; i++) {
+    if (p == P_UP_P2PPEER && f->hold_ranks > 1) { /* the largest group's stage kept (see hold_ranks) */
+      *slot(f->cases[i].sc, P_UP_P2PLAT) = fmax(0.0, f->hold_stage - (f->hold_ranks - 1) * v);
+    }
     *slot(f->cases[i].sc, p) = v;
     if (is_energy(p)) energy_derive(&f->cases[i].sc->chip, 1);
   }
@@ -327,6 +338,8 @@ static int escale_fits(fitctx *f, double v) {
 static double golden(fitctx *f, int p, double lo, double hi) {
   const double g = 0.6180339887498949;
   double v0 = *slot(f->cases[0].sc, p), f0 = objective_of(f, 0, p, NULL);
+  if (p == P_UP_P2PPEER && f->hold_ranks > 1)
+    f->hold_stage = *slot(f->cases[0].sc, P_UP_P2PLAT) + (f->hold_ranks - 1) * v0;
   double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);
   set_all(f, p, c);
   double fc = objective_of(f, 0, p, NULL);
@@ -444,11 +457,24 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
             : p == P_UP_LOCAL && !(v > 0) ? 1000
                                           : v * 0.9);
     size_t moved = 0, moved_train = 0;
+    double ranks_lo = INFINITY, ranks_hi = 0; /* the group sizes of the cases it moves */
     for (size_t i = 0; i < n; i++) {
       if (!informs(&f, i, p)) continue;
-      if (fabs(predict(&f, i) / base[i] - 1) > 1e-4) moved++, moved_train += f.half[i] == 0;
+      if (fabs(predict(&f, i) / base[i] - 1) > 1e-4) {
+        moved++, moved_train += f.half[i] == 0;
+        ranks_lo = fmin(ranks_lo, cases[i].sc->chips), ranks_hi = fmax(ranks_hi, cases[i].sc->chips);
+      }
     }
     set_all(&f, p, v);
+    /* The two-shot kernel's time per peer is told from its time per stage only by calls on more than
+     * one group size (else the two are one figure).  It is searched with the stage's time on the
+     * largest group held, so that it moves the smaller groups' calls alone: the two figures' own
+     * directions run along the valley between groups, where a search of one figure at a time
+     * stops. */
+    if (p == P_UP_P2PPEER) {
+      if (!(ranks_hi > ranks_lo)) moved_train = 0;
+      f.hold_ranks = moved_train > 0 ? ranks_hi : 0;
+    }
     if (moved_train > 0 && cal->n_params < SL_ARRAY_LEN(cal->params)) {
       fit[p] = 1;
       sl_cal_param *cp = &cal->params[cal->n_params++];
@@ -527,6 +553,11 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
       sl_cal_param *cp = &cal->params[k++];
       if (!is_energy(p)) cp->after = golden(&f, p, cp->lo, cp->hi);
     }
+  }
+  { /* the figures as they are now (a search may move another figure with its own: hold_ranks) */
+    size_t k = 0;
+    for (int p = 0; p < P_COUNT; p++)
+      if (fit[p]) cal->params[k++].after = *slot(cases[0].sc, p);
   }
   objective(&f, 0, &cal->mape_train_after);
   objective(&f, 1, &cal->mape_test_after);

@@ -822,6 +822,23 @@ static void test_allreduce_measured_b200(void **state) {
         vllm[i][0]);
     assert_rel(run_text(text).step, vllm[i][1], 0.12, "vLLM's all-reduce on 8 B200");
   }
+  /* vLLM's two-shot kernel (collectives-b200-vllm.yaml): its stage takes 8.6 us on 4 ranks and 12.7 us
+   * on 8, which one figure a stage cannot give (it put the 4-rank calls 43-46% slow); with the time
+   * per peer (p2p_peer_latency_s) each stage costs p2p_latency_s + (n - 1) p2p_peer_latency_s */
+  static const struct {
+    double ranks, bytes, s;
+  } two[] = {{4, 524288, 18.07e-6}, {4, 1048576, 18.96e-6}, {8, 262144, 25.95e-6}, {8, 524288, 26.05e-6}};
+  sl_chip chip = preset_net("b200", &net);
+  for (size_t i = 0; i < SL_ARRAY_LEN(two); i++)
+    assert_rel(cost_allreduce_p2p(&net, two[i].bytes, two[i].ranks, SL_P2P_AUTO).time_s, two[i].s, 0.05,
+               "vLLM's two-shot all-reduce on B200");
+  const sl_link *up = &chip.scale_up;
+  double B = up->bw_GBps * 1e9 * up->p2p_efficiency, L = up->p2p_latency_s, P = up->p2p_peer_latency_s;
+  assert_true(P > 0 && L > 0);
+  assert_rel(cost_allreduce_p2p(&net, 1048576, 4, SL_P2P_AUTO).time_s, 1.5 * 1048576 / B + 2 * (L + 3 * P), 1e-9,
+             "two stages, each with 3 peers");
+  assert_rel(cost_allreduce_p2p(&net, 524288, 8, SL_P2P_AUTO).time_s, 1.75 * 524288 / B + 2 * (L + 7 * P), 1e-9,
+             "two stages, each with 7 peers");
 }
 
 /* A full mesh of point-to-point links (MI300X: 7 Infinity Fabric links per GPU, one to each other GPU

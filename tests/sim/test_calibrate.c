@@ -628,6 +628,56 @@ static void test_stream_stall_fit(void **state) {
   cleanup(cs, n, &a, "/tmp/silica-cal-none");
 }
 
+/* vLLM's two-shot all-reduce on 4 and 8 B200 (data/validation/collectives-b200-vllm.yaml): its stage
+ * takes 8.6 us on 4 ranks and 12.7 us on 8.  From the one figure a stage the preset had before
+ * (12.72 us, no time per peer), the fit finds the time per peer (about 1 us) with the stage's time
+ * on 8 ranks held, which one figure at a time could not leave; on one group size the time per peer
+ * is not fitted (it is one figure with the stage's). */
+static void test_p2p_peer_latency_fit(void **state) {
+  (void)state;
+  arena a;
+  sl_cal_case *cs;
+  size_t n;
+  sl_error err;
+  load_file("/data/validation/collectives-b200-vllm.yaml", "b200", &a, &cs, &n);
+  assert_int_equal(n, 36);
+  for (size_t i = 0; i < n; i++)
+    cs[i].sc->scale_up.p2p_latency_s = 12.72e-6, cs[i].sc->scale_up.p2p_peer_latency_s = 0;
+  sl_calibration cal;
+  assert_int_equal(calibrate_fit(cs, n, &cal, &err), SL_OK);
+  double lat = cal_figure(&cal, "links.scale_up.p2p_latency_s");
+  double peer = cal_figure(&cal, "links.scale_up.p2p_peer_latency_s");
+  print_message("two-shot stage %.3g s and %.3g s a peer\n", lat, peer);
+  assert_true(fabs(peer - 1.03e-6) < 0.15e-6 && fabs(lat - 5.5e-6) < 0.6e-6);
+  assert_true(fabs(cs[0].sc->scale_up.p2p_latency_s - lat) < 1e-12); /* the figures as the cases hold them */
+  /* the calls on 4 ranks (two-shot: 512 KiB and 1 MiB) within 5%, as those on 8 */
+  size_t two_shot = 0;
+  for (size_t i = 0; i < n; i++) {
+    double S = cs[i].sc->model.op.bytes, r = cs[i].sc->chips;
+    if (!((r == 4 && S >= 524288 && S < 2097152) || (r == 8 && S >= 262144 && S < 1048576))) continue;
+    sl_result res;
+    memset(&res, 0, sizeof res);
+    ar_init(&res.a);
+    assert_int_equal(sim_run(cs[i].sc, &res, &err), SL_OK);
+    assert_true(fabs(res.step_time_s / cs[i].measured_s - 1) < 0.05);
+    ar_free(&res.a);
+    two_shot++;
+  }
+  assert_int_equal(two_shot, 4);
+  /* one group size: the time per peer is not fitted */
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (cs[i].sc->chips == 4) {
+      sl_cal_case t = cs[k];
+      cs[k++] = cs[i], cs[i] = t;
+    }
+  for (size_t i = 0; i < k; i++)
+    cs[i].sc->scale_up.p2p_peer_latency_s = 0;
+  assert_int_equal(calibrate_fit(cs, k, &cal, &err), SL_OK);
+  assert_true(isnan(cal_figure(&cal, "links.scale_up.p2p_peer_latency_s")));
+  cleanup(cs, n, &a, "/tmp/silica-cal-none");
+}
+
 /* The MI300X's figures from its own kernels: RCCL's all-reduce on 2, 4 and 8 GPUs of its Infinity
  * Fabric mesh (data/validation/collectives.yaml) gives the link's efficiency, start-up and
  * low-latency protocol, within 10%; hipBLASLt's FP8 GEMMs and BabelStream on an ND MI300X v5
@@ -680,6 +730,7 @@ int main(void) {
                                      cmocka_unit_test(test_never_worse),
                                      cmocka_unit_test(test_format_gemm_latency),
                                      cmocka_unit_test(test_stream_stall_fit),
+                                     cmocka_unit_test(test_p2p_peer_latency_fit),
                                      cmocka_unit_test(test_mi300x_from_its_kernels)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

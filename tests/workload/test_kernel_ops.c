@@ -208,6 +208,12 @@ static void test_chip_attention_keys(void **state) {
        "chip.links.scale_up.switch_reduce_efficiency", "no switch"},
       {"{preset: mi300x, links: {scale_out: {bw_GBps: 50, mesh_links: 7}}}",
        "chip.links.scale_out.mesh_links", "only the scale-up link is a mesh"},
+      {"{preset: b200, links: {scale_up: {p2p_peer_latency_s: 1}}}", "chip.links.scale_up.p2p_peer_latency_s",
+       "out of range"},
+      {"{preset: b200, links: {scale_out: {bw_GBps: 50, p2p_peer_latency_s: 1.0e-6}}}",
+       "chip.links.scale_out.p2p_peer_latency_s", "peer-to-peer all-reduce kernels"},
+      {"{preset: b200, links: {scale_out: {bw_GBps: 50, local_GBps: 900}}}", "chip.links.scale_out.local_GBps",
+       "a ring's local step"},
   };
   char path[] = "/tmp/silica-test-kernel-chip-XXXXXX";
   int fd = mkstemp(path);
