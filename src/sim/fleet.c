@@ -255,6 +255,7 @@ sl_status serve_fleet_search(const sl_scenario *sc, int brute, sl_fleet_out *out
 sl_status serve_fleet_headroom(const sl_scenario *sc, sl_fleet_mix *m, sl_error *err) {
   sl_scenario s2;
   mix_scenario(sc, m, SL_AUTO, &s2);
+  s2.serve.rate_met = sc->serve.rate_per_s; /* the mix met the SLO at the offered rate */
   sl_result res;
   memset(&res, 0, sizeof res);
   sl_status st = sim_run(&s2, &res, err);

@@ -1371,6 +1371,10 @@ static sl_status serve_rates(sim_at_fn sim, void *run, const sl_serve_spec *sv, 
   sl_status s = SL_OK;
   memset(o, 0, sizeof *o);
   if (rate == SL_AUTO) {
+    /* From a rate known to meet the SLO, the search never ends below it: a p99 near its target
+     * need not fall monotonically with the rate (a run's own arrivals), and bisecting from below
+     * could end under a rate the same simulation meets. */
+    if (sv->rate_met > 0) start = sv->rate_met;
     double lo = 0, hi = start;
     sim_out probe;
     for (int i = 0; i < 40 && !s; i++) {

@@ -201,6 +201,8 @@ typedef struct sl_serve_fleet {
 
 typedef struct sl_serve_spec {
   double rate_per_s; /* SL_AUTO: find the highest rate that meets the SLO */
+  double rate_met;   /* with SL_AUTO: a rate known to meet it (a fleet's offered rate), the search's
+                        start; 0: none (the search doubles from one request/s per replica) */
   double requests;
   sl_dist prompt, gen;
   double slo_ttft_s, slo_tpot_s;
