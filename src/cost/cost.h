@@ -41,8 +41,9 @@ typedef struct sl_net {
   double up_ll, out_ll;      /* bus bytes/s of the low-latency protocol; 0 = none */
   double up_sw, up_sw_lat;   /* in-switch reduction on the scale-up level: bytes/s per chip per
                                 direction (0 = none) and its fixed time per call */
-  double up_p2p, up_p2p_lat, up_p2p_peer; /* a custom P2P all-reduce kernel in one domain: bytes/s per chip
+  double up_p2p, up_p2p_lat; /* a custom P2P all-reduce kernel in one domain: bytes/s per chip
                                 (0 = none) and its fixed time per stage */
+  double up_p2p_peer;        /* its two-shot stage's fixed time per peer */
   double up_p2p1, up_p2p1_lat; /* its one-shot kernel's */
   double up_mm, up_mm_lat;   /* a one-kernel multimem all-reduce in one domain: bytes/s per chip per
                                 direction (0 = none) and its fixed time per call */

@@ -96,8 +96,9 @@ sl_status link_check_role(reader *r, yt_node *l, const char *key) {
     yt_pair *p = yt_find(l, sw[i]);
     if (!p) continue;
     rd_mark m = rd_push(r, sw[i]);
-    const char *why = i < 4                                ? "only the scale-up link reduces in its switch (NVLink SHARP)"
-                      : strcmp(sw[i], "mesh_links") == 0 ? "only the scale-up link is a mesh of point-to-point links"
+    const char *why = i < 4 ? "only the scale-up link reduces in its switch (NVLink SHARP)"
+                      : strcmp(sw[i], "mesh_links") == 0
+                          ? "only the scale-up link is a mesh of point-to-point links"
                       : strcmp(sw[i], "local_GBps") == 0
                           ? "a ring's local step is the chip's own: one figure, on the scale-up link"
                           : "only the scale-up link carries peer-to-peer all-reduce kernels";

@@ -34,8 +34,8 @@ typedef struct sl_link {
                             loads from its peers' buffers reach (vLLM's and TensorRT-LLM's
                             one-shot and two-shot kernels over NVLink P2P); 0 = no figure */
   double p2p_latency_s;  /* its fixed time per stage: the kernel and the flag barrier among ranks */
-  double p2p_peer_latency_s; /* the two-shot kernel's fixed time per stage and peer: what each of the
-                                n-1 peers a stage waits on and loads from adds (0: none) */
+  double p2p_peer_latency_s;  /* the two-shot kernel's fixed time per stage and peer: what each of the
+                                 n-1 peers a stage waits on and loads from adds (0: none) */
   double multimem_efficiency; /* scale-up only: a one-kernel all-reduce reduced in the switch
                                  (PyTorch symmetric memory's multimem_all_reduce_: multimem.ld_reduce
                                  of the rank's slice, multimem.st of the sum) moves S(1+1/n) per chip

@@ -55,9 +55,9 @@ enum {
 
 /* Figures that are times (searched from 0) rather than fractions. */
 static int is_time(int p) {
-  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT || p == P_UP_P2PPEER ||
-         p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_UP_S2LAT || p == P_TILE || p == P_PCALL ||
-         p == P_PSEQ || p >= P_GLAT;
+  return p == P_LATENCY || p == P_UP_LAT || p == P_UP_BASE || p == P_UP_SWLAT || p == P_UP_P2PLAT ||
+         p == P_UP_P2PPEER || p == P_UP_P2P1LAT || p == P_UP_MMLAT || p == P_UP_S2LAT || p == P_TILE ||
+         p == P_PCALL || p == P_PSEQ || p >= P_GLAT;
 }
 
 static double *slot(sl_scenario *sc, int p) {
@@ -199,9 +199,9 @@ typedef struct fitctx {
   unsigned char *half; /* 0 training, 1 held out: alternating among the cases of one metric */
   unsigned char *mem_gemm; /* a GEMM on the memory side of its roofline at the figures as given: its
                               MAC rate shows only through the stream's stall (kernels.gemm_stream_stall) */
-  double hold_ranks; /* > 1: the two-shot kernel's time per peer moves with its stage's time on this
-                        many ranks held (p2p_latency_s takes the difference), 0: alone */
-  double hold_stage; /* that stage's time, taken when the search of the time per peer starts */
+  double hold_ranks;       /* > 1: the two-shot kernel's time per peer moves with its stage's time on this
+                              many ranks held (p2p_latency_s takes the difference), 0: alone */
+  double hold_stage;       /* that stage's time, taken when the search of the time per peer starts */
 } fitctx;
 
 /* The metric a figure is fitted to. */

@@ -835,10 +835,10 @@ static void test_allreduce_measured_b200(void **state) {
   const sl_link *up = &chip.scale_up;
   double B = up->bw_GBps * 1e9 * up->p2p_efficiency, L = up->p2p_latency_s, P = up->p2p_peer_latency_s;
   assert_true(P > 0 && L > 0);
-  assert_rel(cost_allreduce_p2p(&net, 1048576, 4, SL_P2P_AUTO).time_s, 1.5 * 1048576 / B + 2 * (L + 3 * P), 1e-9,
-             "two stages, each with 3 peers");
-  assert_rel(cost_allreduce_p2p(&net, 524288, 8, SL_P2P_AUTO).time_s, 1.75 * 524288 / B + 2 * (L + 7 * P), 1e-9,
-             "two stages, each with 7 peers");
+  assert_rel(cost_allreduce_p2p(&net, 1048576, 4, SL_P2P_AUTO).time_s, 1.5 * 1048576 / B + 2 * (L + 3 * P),
+             1e-9, "two stages, each with 3 peers");
+  assert_rel(cost_allreduce_p2p(&net, 524288, 8, SL_P2P_AUTO).time_s, 1.75 * 524288 / B + 2 * (L + 7 * P),
+             1e-9, "two stages, each with 7 peers");
 }
 
 /* A full mesh of point-to-point links (MI300X: 7 Infinity Fabric links per GPU, one to each other GPU

@@ -212,8 +212,8 @@ static void test_chip_attention_keys(void **state) {
        "out of range"},
       {"{preset: b200, links: {scale_out: {bw_GBps: 50, p2p_peer_latency_s: 1.0e-6}}}",
        "chip.links.scale_out.p2p_peer_latency_s", "peer-to-peer all-reduce kernels"},
-      {"{preset: b200, links: {scale_out: {bw_GBps: 50, local_GBps: 900}}}", "chip.links.scale_out.local_GBps",
-       "a ring's local step"},
+      {"{preset: b200, links: {scale_out: {bw_GBps: 50, local_GBps: 900}}}",
+       "chip.links.scale_out.local_GBps", "a ring's local step"},
   };
   char path[] = "/tmp/silica-test-kernel-chip-XXXXXX";
   int fd = mkstemp(path);
