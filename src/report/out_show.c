@@ -348,6 +348,8 @@ static void json_chip(jbuf *b, const sl_chip *c) {
     jb_num(b, "m", c->tiles[i].m);
     jb_num(b, "n", c->tiles[i].n);
     jb_num(b, "k", c->tiles[i].k);
+    if (c->tiles[i].warp_m > 0) jb_num(b, "warp_m", c->tiles[i].warp_m), jb_num(b, "warp_n", c->tiles[i].warp_n);
+    if (c->tiles[i].max_rows > 0) jb_num(b, "max_rows", c->tiles[i].max_rows);
     jb_obj_end(b);
   }
   jb_arr_end(b);
