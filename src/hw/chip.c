@@ -78,31 +78,29 @@ sl_status link_read(reader *r, yt_node *l, int required_bw, sl_link *out) {
 }
 
 sl_status link_check_role(reader *r, yt_node *l, const char *key) {
-  static const char *const sw[] = {"switch_reduce_efficiency",
-                                   "switch_reduce_latency_s",
-                                   "multimem_efficiency",
-                                   "multimem_latency_s",
-                                   "p2p_efficiency",
-                                   "p2p_latency_s",
-                                   "p2p_peer_latency_s",
-                                   "p2p_one_shot_efficiency",
-                                   "p2p_one_shot_latency_s",
-                                   "symm_two_shot_efficiency",
-                                   "symm_two_shot_latency_s",
-                                   "mesh_links",
-                                   "local_GBps"};
+  static const char SWITCH[] = "only the scale-up link reduces in its switch (NVLink SHARP)",
+                    P2P[] = "only the scale-up link carries peer-to-peer all-reduce kernels";
+  static const struct {
+    const char *key, *why;
+  } only_up[] = {{"switch_reduce_efficiency", SWITCH},
+                 {"switch_reduce_latency_s", SWITCH},
+                 {"multimem_efficiency", SWITCH},
+                 {"multimem_latency_s", SWITCH},
+                 {"p2p_efficiency", P2P},
+                 {"p2p_latency_s", P2P},
+                 {"p2p_peer_latency_s", P2P},
+                 {"p2p_one_shot_efficiency", P2P},
+                 {"p2p_one_shot_latency_s", P2P},
+                 {"symm_two_shot_efficiency", P2P},
+                 {"symm_two_shot_latency_s", P2P},
+                 {"mesh_links", "only the scale-up link is a mesh of point-to-point links"},
+                 {"local_GBps", "a ring's local step is the chip's own: one figure, on the scale-up link"}};
   if (strcmp(key, "scale_up") == 0) return SL_OK;
-  for (size_t i = 0; i < SL_ARRAY_LEN(sw); i++) {
-    yt_pair *p = yt_find(l, sw[i]);
+  for (size_t i = 0; i < SL_ARRAY_LEN(only_up); i++) {
+    yt_pair *p = yt_find(l, only_up[i].key);
     if (!p) continue;
-    rd_mark m = rd_push(r, sw[i]);
-    const char *why = i < 4 ? "only the scale-up link reduces in its switch (NVLink SHARP)"
-                      : strcmp(sw[i], "mesh_links") == 0
-                          ? "only the scale-up link is a mesh of point-to-point links"
-                      : strcmp(sw[i], "local_GBps") == 0
-                          ? "a ring's local step is the chip's own: one figure, on the scale-up link"
-                          : "only the scale-up link carries peer-to-peer all-reduce kernels";
-    sl_status s = rd_fail(r, p->value, "%s", why);
+    rd_mark m = rd_push(r, only_up[i].key);
+    sl_status s = rd_fail(r, p->value, "%s", only_up[i].why);
     rd_pop(r, m);
     return s;
   }
