@@ -317,6 +317,12 @@ sl_status sl_fleet(const sl_fleet_params *params, char **out, sl_error *err);
  * caller writes it; NULL allowed) is given, then it names that file.  Both owned by the caller. */
 sl_status sl_calibrate(const char *chip, const char *const *paths, size_t n_paths, sl_format format,
                        const char *fragment_path, char **report, char **fragment, sl_error *err);
+/* As sl_calibrate, with `hold` (NULL or "": none) naming figures, comma-separated chip-spec keys as
+ * the report lists them (efficiency.gemm.bf16,kernels.latency_s), that are kept as the chip gives
+ * them rather than fitted (`silica calibrate --hold`); an unknown key is SL_ERR_INPUT. */
+sl_status sl_calibrate_held(const char *chip, const char *const *paths, size_t n_paths, const char *hold,
+                            sl_format format, const char *fragment_path, char **report, char **fragment,
+                            sl_error *err);
 
 /* ---- Numerics: training small models in the chip's number formats ---------------------------- */
 

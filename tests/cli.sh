@@ -57,6 +57,10 @@ input_error "unknown option" run --frobnicate
 input_error "option without value" run --chip
 input_error "sweep without file" sweep
 input_error "sweep missing file" sweep "$TMP/no-such-sweep.yaml"
+# calibrate --hold: figure keys as the report lists them, with --chip only
+input_error "calibrate --hold unknown figure" calibrate data/validation/gemm-a100-trtllm.yaml --chip a100-sxm-80gb --hold efficiency.dram,no.such
+input_error "calibrate --hold without keys" calibrate data/validation/gemm-a100-trtllm.yaml --chip a100-sxm-80gb --hold
+input_error "calibrate --hold with --stack" calibrate data/validation/power.yaml --stack vllm-async --hold efficiency.dram
 # HTML reports (docs/reports.md; the pages themselves are checked in a browser by report_browser.py)
 input_error "report without -o" report x.json
 input_error "report without input" report -o "$TMP/r.html"

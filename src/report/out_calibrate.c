@@ -9,6 +9,12 @@
 
 sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_files, sl_format format,
                        const char *fragment_path, char **report, char **fragment, sl_error *err) {
+  return sl_calibrate_held(chip, files, n_files, NULL, format, fragment_path, report, fragment, err);
+}
+
+sl_status sl_calibrate_held(const char *chip, const char *const *files, size_t n_files, const char *hold,
+                            sl_format format, const char *fragment_path, char **report, char **fragment,
+                            sl_error *err) {
   if (err) memset(err, 0, sizeof *err);
   if (!report || !fragment)
     return err_set(err, SL_ERR_INTERNAL, "", 0, "", "sl_calibrate: report or fragment is NULL");
@@ -49,7 +55,7 @@ sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_file
                 "calibration needs at least 2 use: calibrate cases with step_time_s measured on chip \"%s\" "
                 "(found %zu)",
                 chip, n_all);
-  if (!s) s = calibrate_fit(all, n_all, &cal, err);
+  if (!s) s = calibrate_fit(all, n_all, hold, &cal, err);
   char *frag = s ? NULL : calibrate_fragment(&cal, chip, files, n_files);
   if (!s && !frag) s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory");
   for (size_t i = 0; i < n_all; i++)
@@ -86,6 +92,7 @@ sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_file
       jb_obj_end(&b);
     }
     jb_arr_end(&b);
+    jb_str(&b, "held", cal.held);
     jb_str(&b, "fragment", frag);
     jb_obj_end(&b);
     jb_raw(&b, "\n");
@@ -105,6 +112,7 @@ sl_status sl_calibrate(const char *chip, const char *const *files, size_t n_file
                100 * cal.mape_test_after);
     rep_printf(&b, "  %-*s %11.2f%% %11.2f%%\n", w, "MAPE, all", 100 * cal.mape_all_before,
                100 * cal.mape_all_after);
+    if (cal.held[0]) rep_printf(&b, "\n  held as the chip gives them (--hold): %s\n", cal.held);
     if (fragment_path)
       rep_printf(&b, "\nchip-spec fragment written to %s\n", fragment_path);
     else

@@ -281,7 +281,8 @@ static int informs(const fitctx *f, size_t i, int p) {
   const sl_cal_case *c = &f->cases[i];
   const sl_scenario *sc = c->sc;
   if (c->metric != metric_of(p)) return 0;
-  if (p == P_PCALL || p == P_PSEQ || is_paged(sc)) return (p == P_PCALL || p == P_PSEQ) && is_paged(sc);
+  if (p == P_PCALL || p == P_PSEQ || is_paged(sc))
+    return (p == P_PCALL || p == P_PSEQ || p == P_DRAM) && is_paged(sc);
   if (p < SL_DTYPE_COUNT) return !is_attention(sc) && !(f->mem_gemm && f->mem_gemm[i]);
   if (p == P_GSTALL) return !is_attention(sc);
   if (p == P_LATENCY) return !(sc->stack.kernel_overhead_s > 0) && !is_attention(sc);
@@ -362,8 +363,129 @@ static double golden(fitctx *f, int p, double lo, double hi) {
   return best;
 }
 
-sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err) {
+int calibrate_is_figure(const char *key) {
+  char k[64];
+  for (int p = 0; p < P_COUNT; p++) {
+    key_of(p, k, sizeof k);
+    if (strcmp(k, key) == 0) return 1;
+  }
+  return 0;
+}
+
+/* Parses --hold's comma-separated keys into held[p]; checks each names a figure. */
+static sl_status parse_hold(const char *hold, int held[P_COUNT], sl_calibration *cal, sl_error *err) {
+  if (!hold) return SL_OK;
+  if (strlen(hold) >= sizeof cal->held)
+    return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--hold", "too long (at most %zu characters)",
+                   sizeof cal->held - 1);
+  const char *s = hold;
+  while (*s) {
+    const char *e = strchr(s, ',');
+    size_t len = e ? (size_t)(e - s) : strlen(s);
+    char key[64];
+    if (len == 0 || len >= sizeof key)
+      return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--hold", "\"%s\": an empty or too long figure key",
+                     hold);
+    memcpy(key, s, len), key[len] = 0;
+    int found = 0;
+    for (int p = 0; p < P_COUNT; p++) {
+      char k[64];
+      key_of(p, k, sizeof k);
+      if (strcmp(k, key) == 0) held[p] = 1, found = 1;
+    }
+    if (!found)
+      return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--hold",
+                     "\"%s\" is not a figure silica calibrate fits (efficiency.dram, kernels.latency_s, "
+                     "efficiency.gemm.bf16, ...: the keys its report lists)",
+                     key);
+    s += len;
+    if (*s == ',') s++;
+  }
+  snprintf(cal->held, sizeof cal->held, "%s", hold);
+  return SL_OK;
+}
+
+/* The pattern move after a round of coordinate descent: from the figures x1 the round ended at, the
+ * round's change x1 - x0 taken again (and again while it helps, up to 64 times the change), each
+ * figure within its range; kept only where the fitted half's error falls.  The energy figures, fitted
+ * apart, do not move. */
+static void pattern_move(fitctx *f, const int fit[P_COUNT], const sl_calibration *cal, const double x0[P_COUNT]) {
+  double x1[P_COUNT], best[P_COUNT];
+  int any = 0;
+  for (int p = 0; p < P_COUNT; p++) {
+    x1[p] = best[p] = *slot(f->cases[0].sc, p);
+    any |= fit[p] && !is_energy(p) && x1[p] != x0[p];
+  }
+  if (!any || f->failed) return;
+  double f_best = objective(f, 0, NULL);
+  for (double step = 1; step <= 64 && !f->failed; step *= 2) {
+    size_t k = 0;
+    for (int p = 0; p < P_COUNT; p++) {
+      if (!fit[p]) continue;
+      const sl_cal_param *cp = &cal->params[k++];
+      if (is_energy(p) || x1[p] == x0[p]) continue;
+      set_all(f, p, fmin(cp->hi, fmax(cp->lo, x1[p] + step * (x1[p] - x0[p]))));
+    }
+    double fv = objective(f, 0, NULL);
+    if (!(fv < f_best * (1 - 1e-9))) break;
+    f_best = fv;
+    for (int p = 0; p < P_COUNT; p++)
+      best[p] = *slot(f->cases[0].sc, p);
+  }
+  for (int p = 0; p < P_COUNT; p++)
+    if (fit[p] && !is_energy(p) && *slot(f->cases[0].sc, p) != best[p]) set_all(f, p, best[p]);
+}
+
+/* The DRAM figure where a paged attention call's fixed parts are fitted too: every call's time is
+ * its KV stream over the DRAM figure plus those parts, so a search of the DRAM figure alone, with the
+ * parts as they are (none, at the start), moves it to stand for them and stops there (each part
+ * alone then only makes the fit worse).  Each DRAM figure the search tries is scored with the parts
+ * searched again for it (the figure profiled over them). */
+static double golden_profiled(fitctx *f, int p, const double *lo, const double *hi, const int *inner,
+                              const double *ilo, const double *ihi, int n_inner) {
+  const double g = 0.6180339887498949;
+  double v0 = *slot(f->cases[0].sc, p), keep[4];
+  for (int j = 0; j < n_inner; j++)
+    keep[j] = *slot(f->cases[0].sc, inner[j]);
+  double f0 = objective_of(f, 0, p, NULL);
+  double a = *lo, b = *hi, c = b - g * (b - a), d = a + g * (b - a);
+#define PROFILE(x, out)                                                                                      \
+  do {                                                                                                       \
+    set_all(f, p, (x));                                                                                      \
+    for (int j = 0; j < n_inner; j++)                                                                        \
+      golden(f, inner[j], ilo[j], ihi[j]);                                                                   \
+    (out) = objective_of(f, 0, p, NULL);                                                                     \
+  } while (0)
+  double fc, fd;
+  PROFILE(c, fc);
+  PROFILE(d, fd);
+  for (int it = 0; it < 30 && b - a > 1e-4 * (*hi - *lo); it++) {
+    if (fc <= fd) {
+      b = d, d = c, fd = fc, c = b - g * (b - a);
+      PROFILE(c, fc);
+    } else {
+      a = c, c = d, fc = fd, d = a + g * (b - a);
+      PROFILE(d, fd);
+    }
+  }
+  double best = fc <= fd ? c : d, fb;
+  if (fmin(fc, fd) > f0 && v0 >= *lo && v0 <= *hi) {
+    set_all(f, p, v0);
+    for (int j = 0; j < n_inner; j++)
+      set_all(f, inner[j], keep[j]);
+    return v0;
+  }
+  PROFILE(best, fb);
+#undef PROFILE
+  (void)fb;
+  return best;
+}
+
+sl_status calibrate_fit(sl_cal_case *cases, size_t n, const char *hold, sl_calibration *cal, sl_error *err) {
   memset(cal, 0, sizeof *cal);
+  int held[P_COUNT] = {0};
+  sl_status hs = parse_hold(hold, held, cal, err);
+  if (hs) return hs;
   if (n < 1)
     return err_set(err, SL_ERR_INPUT, "", 0, "",
                    "calibration needs a case with step_time_s or energy.avg_power_w_per_chip");
@@ -440,6 +562,7 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     set_all(&f, P_UP_P2P1, *slot(cases[0].sc, P_UP_P2P));
   }
   for (int p = 0; p < P_COUNT && !f.failed; p++) {
+    if (held[p]) continue; /* --hold: kept as the chip gives it */
     double v = *slot(cases[0].sc, p);
     if (p == P_DRAMPJ && !(v > 0)) { /* not given: start from the DRAM type's derived figure */
       v = cases[0].sc->chip.energy.dram_j_per_byte * 1e12 / 8;
@@ -546,13 +669,33 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_er
     f.t_free = NULL;
   }
   }
+  /* Coordinate descent, each round followed by a pattern move (Hooke and Jeeves 1961): two figures
+   * that trade off along a valley (the DRAM figure against a paged call's fixed time, both in every
+   * call's time) each move only a little in a round, in the same direction round after round; the
+   * move steps along the round's whole change again, kept where it lowers the fitted half's error. */
   for (int round = 0; round < 8 && !f.failed; round++) {
+    double x0[P_COUNT];
+    for (int p = 0; p < P_COUNT; p++)
+      x0[p] = *slot(cases[0].sc, p);
     size_t k = 0;
     for (int p = 0; p < P_COUNT; p++) {
       if (!fit[p]) continue;
       sl_cal_param *cp = &cal->params[k++];
-      if (!is_energy(p)) cp->after = golden(&f, p, cp->lo, cp->hi);
+      if (is_energy(p)) continue;
+      if (p == P_DRAM && (fit[P_PCALL] || fit[P_PSEQ])) { /* profiled over the paged calls' parts */
+        int inner[2], ni = 0;
+        double ilo[2], ihi[2];
+        size_t j = 0;
+        for (int q = 0; q < P_COUNT; q++) {
+          if (!fit[q]) continue;
+          if (q == P_PCALL || q == P_PSEQ) inner[ni] = q, ilo[ni] = cal->params[j].lo, ihi[ni++] = cal->params[j].hi;
+          j++;
+        }
+        cp->after = golden_profiled(&f, p, &cp->lo, &cp->hi, inner, ilo, ihi, ni);
+      } else
+        cp->after = golden(&f, p, cp->lo, cp->hi);
     }
+    pattern_move(&f, fit, cal, x0);
   }
   { /* the figures as they are now (a search may move another figure with its own: hold_ranks) */
     size_t k = 0;
@@ -620,6 +763,10 @@ char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char
            "-> %.2f%%",
            cal->n_train + cal->n_test, data, cal->n_train, cal->n_test, 100 * cal->mape_train_before,
            100 * cal->mape_train_after, 100 * cal->mape_test_before, 100 * cal->mape_test_after);
+  if (cal->held[0]) {
+    size_t l = strlen(stats);
+    snprintf(stats + l, sizeof stats - l, " (--hold %s: kept as given)", cal->held);
+  }
   appendf(&b, &len, &cap, "# Chip-spec fragment for %s written by silica calibrate.\n# %s\n", chip, stats);
   appendf(&b, &len, &cap, "# Merge these keys into the chip spec (docs/chip-spec.md).\n");
   /* efficiency.* first, then kernels and links, each as nested YAML */

@@ -520,11 +520,16 @@ typedef struct sl_calibration {
   double mape_train_before, mape_train_after, mape_test_before, mape_test_after;
   double mape_all_before, mape_all_after;
   int escale_capped; /* energy.dynamic_scale lowered so that the TDP cap slows no timed case */
+  char held[256];    /* the figures kept as the chip gives them (--hold), comma-separated; "" none */
 } sl_calibration;
 
 /* Fits the chip's efficiency figures to the cases (training half: even positions; held out: odd).
- * cases[i].sc are modified (their chip figures set to the fit). */
-sl_status calibrate_fit(sl_cal_case *cases, size_t n, sl_calibration *cal, sl_error *err);
+ * cases[i].sc are modified (their chip figures set to the fit).  hold (NULL: none): figure keys,
+ * comma-separated (efficiency.gemm.bf16,kernels.latency_s), that are not fitted but kept as the
+ * chip gives them; an unknown key is SL_ERR_INPUT naming --hold. */
+sl_status calibrate_fit(sl_cal_case *cases, size_t n, const char *hold, sl_calibration *cal, sl_error *err);
+/* Whether `key` names a figure silica calibrate fits (a chip-spec key path as its report prints). */
+int calibrate_is_figure(const char *key);
 /* The fitted figures as a chip-spec fragment (YAML) naming the data; malloc'd. */
 char *calibrate_fragment(const sl_calibration *cal, const char *chip, const char *const *files,
                          size_t n_files);

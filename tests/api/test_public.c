@@ -145,7 +145,9 @@ static void test_validate_compare_calibrate(void **state) {
   assert_int_equal(sl_validate(cases, 1, NULL, SL_FORMAT_MARKDOWN, &out, &sum, &err), SL_OK);
   assert_int_equal(strncmp(out, "# silica validation report", 26), 0);
   assert_int_equal(sum.entries, 7);
-  assert_int_equal(sum.ok, 6);
+  /* the LLMCompass 64-row A100 product reads 13.5% slow against the a100-sxm-80gb figures fitted to
+   * aiconfigurator's 140 kernels (data/validation/gemm-a100-trtllm.yaml): a fail beside the tight one */
+  assert_int_equal(sum.ok, 5);
   assert_int_equal(sum.internal_errors, 0);
   assert_true(sum.mape > 0 && sum.mape < 0.1);
   sl_free(out);

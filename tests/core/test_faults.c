@@ -229,7 +229,7 @@ static sl_status calibration_job(const void *arg, char **out, sl_error *err) {
   *out = NULL;
   sl_status s = val_load_cases(path, "a100-sxm-80gb", &a, &cs, &n, err);
   sl_calibration cal;
-  if (!s) s = calibrate_fit(cs, n, &cal, err);
+  if (!s) s = calibrate_fit(cs, n, NULL, &cal, err);
   if (!s && !(*out = calibrate_fragment(&cal, "a100-sxm-80gb", &path, 1)))
     s = err_set(err, SL_ERR_INTERNAL, "", 0, "", "out of memory (fragment)");
   for (size_t i = 0; cs && i < n; i++)

@@ -189,7 +189,7 @@ static void test_validation_and_chip_json(void **state) {
   sl_error err;
   assert_int_equal(sl_validate_json(files, 1, NULL, &v, &err), SL_OK);
   assert_int_equal((long)count(v, "\"status\":"), 7);
-  assert_non_null(strstr(v, "\"fail\":1"));
+  assert_non_null(strstr(v, "\"fail\":2")); /* the tight case and the 64-row A100 product */
   if (sl_web_complete) {
     char *html = report(v, SL_OK);
     assert_int_equal(chart_rows(html, "Predicted against measured"), 7);

@@ -1,4 +1,4 @@
-/* cmd_calibrate.c — `silica calibrate CASES... --chip NAME [-o FILE] [--json]`: fit a chip's
+/* cmd_calibrate.c — `silica calibrate CASES... --chip NAME [--hold KEYS] [-o FILE] [--json]`: fit a chip's
  * efficiency figures to kernel-level measured cases (sl_calibrate) and write them as a chip-spec
  * fragment. */
 #include "cli.h"
@@ -9,7 +9,7 @@
 #include <string.h>
 
 int cmd_calibrate(int argc, char **argv) {
-  const char *chip = NULL, *stack = NULL, *out = NULL;
+  const char *chip = NULL, *stack = NULL, *out = NULL, *hold = NULL;
   const char *files[64];
   size_t n_files = 0;
   int json = 0;
@@ -25,6 +25,10 @@ int cmd_calibrate(int argc, char **argv) {
       stack = v;
     else if (r < 0)
       return cli_usage("calibrate", "--stack needs a stack name");
+    else if ((r = cli_opt(argc, argv, &i, "--hold", &v)) > 0)
+      hold = v;
+    else if (r < 0)
+      return cli_usage("calibrate", "--hold needs figure keys, comma-separated");
     else if ((r = cli_opt(argc, argv, &i, "-o", &v)) > 0)
       out = v;
     else if (r < 0)
@@ -41,10 +45,11 @@ int cmd_calibrate(int argc, char **argv) {
   if (!chip == !stack)
     return cli_usage("calibrate", "give --chip NAME (chip figures) or --stack NAME (stack figures)");
   if (!n_files) return cli_usage("calibrate", "missing case files");
+  if (hold && !chip) return cli_usage("calibrate", "--hold holds chip figures: give it with --chip");
   char *report = NULL, *frag = NULL;
   sl_error err;
   sl_format f = json ? SL_FORMAT_JSON : SL_FORMAT_TEXT;
-  sl_status s = chip ? sl_calibrate(chip, files, n_files, f, out, &report, &frag, &err)
+  sl_status s = chip ? sl_calibrate_held(chip, files, n_files, hold, f, out, &report, &frag, &err)
                      : sl_calibrate_stack(stack, files, n_files, f, &report, &frag, &err);
   if (s) return cli_fail(&err, s);
   if (out) {

@@ -117,7 +117,7 @@ static const char HELP_SHOW[] =
     "  --json          one JSON object\n";
 
 static const char HELP_CALIBRATE[] =
-    "usage: silica calibrate CASES... --chip NAME | --stack NAME [-o FILE] [--json]\n"
+    "usage: silica calibrate CASES... --chip NAME [--hold KEYS] | --stack NAME [-o FILE] [--json]\n"
     "\n"
     "Fits the chip's efficiency figures (GEMM efficiency per number format, DRAM and element-wise\n"
     "efficiency, kernel latency, collective link efficiency) to kernel-level measured cases (the\n"
@@ -128,6 +128,8 @@ static const char HELP_CALIBRATE[] =
     "fitted figures as a chip-spec fragment naming its data.\n"
     "\n"
     "  --chip NAME     the chip to calibrate (a preset or a chip spec file)\n"
+    "  --hold KEYS     with --chip: figures kept as the chip gives them, not fitted (chip-spec keys\n"
+    "                  as the report lists them, comma-separated: efficiency.gemm.bf16,kernels.latency_s)\n"
     "  --stack NAME    instead: fit the stack's figures (efficiency, kernel_overhead_s, within\n"
     "                  their physical bounds) to the end-to-end cases (use: validate) that run on the\n"
     "                  stack named NAME; writes a stack-spec fragment\n"
