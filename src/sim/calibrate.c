@@ -384,8 +384,8 @@ static sl_status parse_hold(const char *hold, int held[P_COUNT], sl_calibration 
     size_t len = e ? (size_t)(e - s) : strlen(s);
     char key[64];
     if (len == 0 || len >= sizeof key)
-      return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--hold", "\"%s\": an empty or too long figure key",
-                     hold);
+      return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--hold",
+                     "\"%s\": an empty or too long figure key", hold);
     memcpy(key, s, len), key[len] = 0;
     int found = 0;
     for (int p = 0; p < P_COUNT; p++) {
@@ -409,7 +409,8 @@ static sl_status parse_hold(const char *hold, int held[P_COUNT], sl_calibration 
  * round's change x1 - x0 taken again (and again while it helps, up to 64 times the change), each
  * figure within its range; kept only where the fitted half's error falls.  The energy figures, fitted
  * apart, do not move. */
-static void pattern_move(fitctx *f, const int fit[P_COUNT], const sl_calibration *cal, const double x0[P_COUNT]) {
+static void pattern_move(fitctx *f, const int fit[P_COUNT], const sl_calibration *cal,
+                         const double x0[P_COUNT]) {
   double x1[P_COUNT], best[P_COUNT];
   int any = 0;
   for (int p = 0; p < P_COUNT; p++) {
@@ -436,48 +437,47 @@ static void pattern_move(fitctx *f, const int fit[P_COUNT], const sl_calibration
     if (fit[p] && !is_energy(p) && *slot(f->cases[0].sc, p) != best[p]) set_all(f, p, best[p]);
 }
 
+/* The fitted half's error with figure p at x and the `inner` figures searched again for it. */
+static double profile_at(fitctx *f, int p, double x, const int *inner, const double *ilo, const double *ihi,
+                         int n_inner) {
+  set_all(f, p, x);
+  for (int j = 0; j < n_inner; j++)
+    golden(f, inner[j], ilo[j], ihi[j]);
+  return objective_of(f, 0, p, NULL);
+}
+
 /* The DRAM figure where a paged attention call's fixed parts are fitted too: every call's time is
  * its KV stream over the DRAM figure plus those parts, so a search of the DRAM figure alone, with the
  * parts as they are (none, at the start), moves it to stand for them and stops there (each part
  * alone then only makes the fit worse).  Each DRAM figure the search tries is scored with the parts
  * searched again for it (the figure profiled over them). */
-static double golden_profiled(fitctx *f, int p, const double *lo, const double *hi, const int *inner,
-                              const double *ilo, const double *ihi, int n_inner) {
+static double golden_profiled(fitctx *f, int p, double lo, double hi, const int *inner, const double *ilo,
+                              const double *ihi, int n_inner) {
   const double g = 0.6180339887498949;
-  double v0 = *slot(f->cases[0].sc, p), keep[4];
+  double v0 = *slot(f->cases[0].sc, p), keep[2];
   for (int j = 0; j < n_inner; j++)
     keep[j] = *slot(f->cases[0].sc, inner[j]);
   double f0 = objective_of(f, 0, p, NULL);
-  double a = *lo, b = *hi, c = b - g * (b - a), d = a + g * (b - a);
-#define PROFILE(x, out)                                                                                      \
-  do {                                                                                                       \
-    set_all(f, p, (x));                                                                                      \
-    for (int j = 0; j < n_inner; j++)                                                                        \
-      golden(f, inner[j], ilo[j], ihi[j]);                                                                   \
-    (out) = objective_of(f, 0, p, NULL);                                                                     \
-  } while (0)
-  double fc, fd;
-  PROFILE(c, fc);
-  PROFILE(d, fd);
-  for (int it = 0; it < 30 && b - a > 1e-4 * (*hi - *lo); it++) {
+  double a = lo, b = hi, c = b - g * (b - a), d = a + g * (b - a);
+  double fc = profile_at(f, p, c, inner, ilo, ihi, n_inner),
+         fd = profile_at(f, p, d, inner, ilo, ihi, n_inner);
+  for (int it = 0; it < 30 && b - a > 1e-4 * (hi - lo); it++) {
     if (fc <= fd) {
       b = d, d = c, fd = fc, c = b - g * (b - a);
-      PROFILE(c, fc);
+      fc = profile_at(f, p, c, inner, ilo, ihi, n_inner);
     } else {
       a = c, c = d, fc = fd, d = a + g * (b - a);
-      PROFILE(d, fd);
+      fd = profile_at(f, p, d, inner, ilo, ihi, n_inner);
     }
   }
-  double best = fc <= fd ? c : d, fb;
-  if (fmin(fc, fd) > f0 && v0 >= *lo && v0 <= *hi) {
+  if (fmin(fc, fd) > f0 && v0 >= lo && v0 <= hi) { /* nothing better: the figures as they were */
     set_all(f, p, v0);
     for (int j = 0; j < n_inner; j++)
       set_all(f, inner[j], keep[j]);
     return v0;
   }
-  PROFILE(best, fb);
-#undef PROFILE
-  (void)fb;
+  double best = fc <= fd ? c : d;
+  profile_at(f, p, best, inner, ilo, ihi, n_inner);
   return best;
 }
 
@@ -688,10 +688,11 @@ sl_status calibrate_fit(sl_cal_case *cases, size_t n, const char *hold, sl_calib
         size_t j = 0;
         for (int q = 0; q < P_COUNT; q++) {
           if (!fit[q]) continue;
-          if (q == P_PCALL || q == P_PSEQ) inner[ni] = q, ilo[ni] = cal->params[j].lo, ihi[ni++] = cal->params[j].hi;
+          if (q == P_PCALL || q == P_PSEQ)
+            inner[ni] = q, ilo[ni] = cal->params[j].lo, ihi[ni++] = cal->params[j].hi;
           j++;
         }
-        cp->after = golden_profiled(&f, p, &cp->lo, &cp->hi, inner, ilo, ihi, ni);
+        cp->after = golden_profiled(&f, p, cp->lo, cp->hi, inner, ilo, ihi, ni);
       } else
         cp->after = golden(&f, p, cp->lo, cp->hi);
     }

@@ -275,7 +275,8 @@ static void test_recovers_paged_figures(void **state) {
          seq = cal_figure(&cal, "kernels.paged_attention_seq_s"), dram = cal_figure(&cal, "efficiency.dram");
   /* the calls' KV streams are DRAM-bound: the DRAM figure is searched on them too, and stays where the
    * calls were made (the two chips share it) */
-  if (cal.n_params != 3) fail_msg("%zu figures fitted to paged attention calls, not these three", cal.n_params);
+  if (cal.n_params != 3)
+    fail_msg("%zu figures fitted to paged attention calls, not these three", cal.n_params);
   assert_true(fabs(dram / cs[0].sc->chip.eff_dram - 1) < 1e-3);
   print_message("DRAM %.4f (the h100-sxm preset: 0.8925)\n", dram);
   assert_true(fabs(dram / 0.8925 - 1) < 0.01); /* the h100-sxm preset's */
@@ -714,11 +715,12 @@ static void test_dram_from_kv_streams(void **state) {
     sl_calibration cal;
     sl_error err;
     assert_int_equal(calibrate_fit(cs, ng + nt, "efficiency.gemm.bf16,kernels.latency_s", &cal, &err), SL_OK);
-    assert_true(isnan(cal_figure(&cal, "efficiency.gemm.bf16")) && isnan(cal_figure(&cal, "kernels.latency_s")));
+    assert_true(isnan(cal_figure(&cal, "efficiency.gemm.bf16")) &&
+                isnan(cal_figure(&cal, "kernels.latency_s")));
     assert_string_equal(cal.held, "efficiency.gemm.bf16,kernels.latency_s");
     dram[k] = cal_figure(&cal, "efficiency.dram"), stall[k] = cal_figure(&cal, "kernels.gemm_stream_stall");
-    print_message("from stall %.2f: DRAM %.4f, stall %.4f; held out %.2f%% -> %.2f%%\n", start[k], dram[k], stall[k],
-                  100 * cal.mape_test_before, 100 * cal.mape_test_after);
+    print_message("from stall %.2f: DRAM %.4f, stall %.4f; held out %.2f%% -> %.2f%%\n", start[k], dram[k],
+                  stall[k], 100 * cal.mape_test_before, 100 * cal.mape_test_after);
     assert_true(cal.mape_test_after < 0.08 && cal.mape_test_after < cal.mape_test_before);
     char *frag = calibrate_fragment(&cal, "a100-sxm-80gb", (const char *const[]){"x.yaml"}, 1);
     assert_non_null(frag);
