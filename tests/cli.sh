@@ -61,6 +61,9 @@ input_error "sweep missing file" sweep "$TMP/no-such-sweep.yaml"
 input_error "calibrate --hold unknown figure" calibrate data/validation/gemm-a100-trtllm.yaml --chip a100-sxm-80gb --hold efficiency.dram,no.such
 input_error "calibrate --hold without keys" calibrate data/validation/gemm-a100-trtllm.yaml --chip a100-sxm-80gb --hold
 input_error "calibrate --hold with --stack" calibrate data/validation/power.yaml --stack vllm-async --hold efficiency.dram
+if run "calibrate --hold json" 0 calibrate data/validation/gemm-a100-trtllm.yaml --chip a100-sxm-80gb --hold efficiency.dram,kernels.latency_s --json; then
+  json_has "calibrate --hold: named in the report, not fitted" "d['held'] == 'efficiency.dram,kernels.latency_s' and all(f['key'] not in ('efficiency.dram', 'kernels.latency_s') for f in d['figures']) and '(--hold efficiency.dram,kernels.latency_s: kept as given)' in d['fragment']"
+fi
 # HTML reports (docs/reports.md; the pages themselves are checked in a browser by report_browser.py)
 input_error "report without -o" report x.json
 input_error "report without input" report -o "$TMP/r.html"
