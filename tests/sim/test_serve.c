@@ -170,7 +170,8 @@ static void test_max_rate(void **state) {
 static void test_latency_interval(void **state) {
   (void)state;
   char t[600];
-  serve_text(t, sizeof t, 23, 1500, "{mean: 1024}", "{mean: 256}", 5); /* near the engine's capacity (about 24/s) */
+  serve_text(t, sizeof t, 23, 1500, "{mean: 1024}", "{mean: 256}",
+             5); /* near the engine's capacity (about 24/s) */
   sl_scenario *sc = load(t);
   sl_result *plain = run(sc), *r = NULL;
   sl_run_params rp = sl_run_params_default();

@@ -112,7 +112,7 @@ static void test_prefill_compute_bound(void **state) {
 static void test_layers_costed_once(void **state) {
   (void)state;
 #define LAYERS_FMT                                                                                           \
-  "{chip: b200, stack: cuda-events, task: decode, model: {transformer: {hidden: 1024, layers: %d,"          \
+  "{chip: b200, stack: cuda-events, task: decode, model: {transformer: {hidden: 1024, layers: %d,"           \
   " heads: 8, ffn: 4096, vocab: 1000, activation: swiglu, norm: rmsnorm, position: rope}}}"
   char t1[400], t2[400];
   snprintf(t1, sizeof t1, LAYERS_FMT, 2);
