@@ -363,13 +363,18 @@ static double golden(fitctx *f, int p, double lo, double hi) {
   return best;
 }
 
-int calibrate_is_figure(const char *key) {
+/* The figure whose chip-spec key (as the report prints it) is `key`; -1: none. */
+static int figure_of(const char *key) {
   char k[64];
   for (int p = 0; p < P_COUNT; p++) {
     key_of(p, k, sizeof k);
-    if (strcmp(k, key) == 0) return 1;
+    if (strcmp(k, key) == 0) return p;
   }
-  return 0;
+  return -1;
+}
+
+int calibrate_is_figure(const char *key) {
+  return figure_of(key) >= 0;
 }
 
 /* Parses --hold's comma-separated keys into held[p]; checks each names a figure. */
@@ -387,17 +392,13 @@ static sl_status parse_hold(const char *hold, int held[P_COUNT], sl_calibration 
       return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--hold",
                      "\"%s\": an empty or too long figure key", hold);
     memcpy(key, s, len), key[len] = 0;
-    int found = 0;
-    for (int p = 0; p < P_COUNT; p++) {
-      char k[64];
-      key_of(p, k, sizeof k);
-      if (strcmp(k, key) == 0) held[p] = 1, found = 1;
-    }
-    if (!found)
+    int p = figure_of(key);
+    if (p < 0)
       return err_set(err, SL_ERR_INPUT, "<command line>", 0, "--hold",
                      "\"%s\" is not a figure silica calibrate fits (efficiency.dram, kernels.latency_s, "
                      "efficiency.gemm.bf16, ...: the keys its report lists)",
                      key);
+    held[p] = 1;
     s += len;
     if (*s == ',') s++;
   }
